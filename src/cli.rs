@@ -1,0 +1,324 @@
+//! The command line: argument definitions and what each command does with the library.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::diagnostic::{docs_url, Severity};
+use crate::lint::{lint, LintOptions};
+use crate::report;
+use crate::rules::catalog;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "routeguard",
+    version,
+    about = "Lints OpenAPI specs and API gateway configs for timeout, retry, fallback and documentation policy",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Lint files and folders (folders are walked respecting .gitignore)
+    Lint(LintArgs),
+    /// List every rule: id, default severity, one-line summary
+    Rules(RulesArgs),
+    /// Explain a rule: what it checks, why, how to fix it, with examples
+    Explain {
+        /// The rule id, e.g. `operation-summary`
+        rule: String,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LintArgs {
+    /// Files and folders to lint [default: .]
+    pub paths: Vec<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Write the report to this file instead of standard output
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit with 1 when a finding is at or above this severity
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    /// Project root: `$ref`s may not leave it [default: the enclosing git repository, else the
+    /// working directory]
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// When to use colour in the text report
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RulesArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Info,
+    Never,
+}
+
+impl FailOn {
+    fn threshold(self) -> Option<Severity> {
+        match self {
+            FailOn::Error => Some(Severity::Error),
+            FailOn::Warning => Some(Severity::Warning),
+            FailOn::Info => Some(Severity::Info),
+            FailOn::Never => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+/// How a command ended, mapped to the process exit code by `main`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// 0: nothing at or above `--fail-on`.
+    Clean,
+    /// 1: at least one finding at or above `--fail-on`.
+    Findings,
+}
+
+/// Why a command could not be carried out (exit code 2).
+#[derive(Debug)]
+pub struct RunError(pub String);
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for RunError {}
+
+pub fn run(cli: Cli) -> Result<Outcome, RunError> {
+    match cli.command {
+        Command::Lint(args) => run_lint(&args),
+        Command::Rules(args) => {
+            emit(None, &list_rules(args.format))?;
+            Ok(Outcome::Clean)
+        }
+        Command::Explain { rule } => {
+            emit(None, &explain(&rule)?)?;
+            Ok(Outcome::Clean)
+        }
+    }
+}
+
+fn run_lint(args: &LintArgs) -> Result<Outcome, RunError> {
+    let outcome = lint(&LintOptions {
+        paths: args.paths.clone(),
+        root: args.root.clone(),
+    })
+    .map_err(|error| RunError(error.to_string()))?;
+    let rendered = match args.format {
+        Format::Json => report::json::render(&outcome),
+        Format::Text => {
+            let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+            let color = match args.color {
+                Color::Always => true,
+                Color::Never => false,
+                Color::Auto => {
+                    to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                }
+            };
+            let width = std::env::var("COLUMNS")
+                .ok()
+                .and_then(|columns| columns.parse::<usize>().ok())
+                .filter(|&columns| columns >= 40)
+                .unwrap_or(100);
+            report::text::render(&outcome, report::text::TextOptions { color, width })
+        }
+    };
+    emit(args.output.as_deref(), &rendered)?;
+    Ok(if outcome.fails(args.fail_on.threshold()) {
+        Outcome::Findings
+    } else {
+        Outcome::Clean
+    })
+}
+
+/// Writes to standard output, or atomically to a file (a temporary file renamed into place).
+fn emit(output: Option<&Path>, text: &str) -> Result<(), RunError> {
+    let Some(path) = output else {
+        let mut stdout = std::io::stdout().lock();
+        return match stdout
+            .write_all(text.as_bytes())
+            .and_then(|()| stdout.flush())
+        {
+            Ok(()) => Ok(()),
+            // A closed pipe (`routeguard lint | head`) is the reader's choice, not a failure.
+            Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            Err(error) => Err(RunError(format!("cannot write the report: {error}"))),
+        };
+    };
+    let shown = path.display();
+    let directory = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let file_name = path.file_name().ok_or_else(|| {
+        RunError(format!(
+            "cannot write the report to `{shown}`: not a file name"
+        ))
+    })?;
+    let temporary = directory.join(format!(
+        ".{}.{}.tmp",
+        file_name.to_string_lossy(),
+        std::process::id()
+    ));
+    std::fs::write(&temporary, text)
+        .and_then(|()| std::fs::rename(&temporary, path))
+        .map_err(|error| {
+            let _ = std::fs::remove_file(&temporary);
+            RunError(format!("cannot write the report to `{shown}`: {error}"))
+        })
+}
+
+fn list_rules(format: ListFormat) -> String {
+    let rules = catalog::all();
+    match format {
+        ListFormat::Json => {
+            let entries: Vec<serde_json::Value> = rules
+                .iter()
+                .map(|meta| {
+                    serde_json::json!({
+                        "id": meta.id,
+                        "family": meta.family,
+                        "severity": meta.severity,
+                        "summary": meta.summary,
+                        "url": docs_url(&meta.id),
+                    })
+                })
+                .collect();
+            let mut text = serde_json::to_string_pretty(&serde_json::json!({ "rules": entries }))
+                .unwrap_or_default();
+            text.push('\n');
+            text
+        }
+        ListFormat::Text => {
+            let id_width = rules.iter().map(|meta| meta.id.len()).max().unwrap_or(0);
+            let mut out = String::new();
+            for meta in rules {
+                out.push_str(&format!(
+                    "{:<id_width$}  {:<7}  {:<8}  {}\n",
+                    meta.id,
+                    meta.family,
+                    meta.severity.as_str(),
+                    meta.summary
+                ));
+            }
+            out
+        }
+    }
+}
+
+/// `routeguard explain RULE`.
+pub fn explain(rule: &str) -> Result<String, RunError> {
+    let Some(meta) = catalog::get(rule) else {
+        let hint = closest_rule(rule)
+            .map(|id| format!("; did you mean `{id}`?"))
+            .unwrap_or_default();
+        return Err(RunError(format!(
+            "unknown rule `{rule}`{hint} (`routeguard rules` lists them all)"
+        )));
+    };
+    let indent = |text: &str| {
+        text.lines()
+            .map(|line| {
+                if line.is_empty() {
+                    String::new()
+                } else {
+                    format!("    {line}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let options = if meta.options.is_empty() {
+        "    none".to_string()
+    } else {
+        meta.options
+            .iter()
+            .map(|option| {
+                format!(
+                    "    {} ({}, default {}): {}",
+                    option.name, option.kind, option.default, option.description
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    Ok(format!(
+        "{id}  ({family}, default severity: {severity})\n\n{summary}\n\n\
+         Why this matters:\n{rationale}\n\nHow to fix:\n{help}\n\nOptions:\n{options}\n\n\
+         Triggers it ({bad_file}):\n{bad}\n\nPasses ({good_file}):\n{good}\n\nDocs: {url}\n",
+        id = meta.id,
+        family = meta.family,
+        severity = meta.severity,
+        summary = meta.summary,
+        rationale = indent(&meta.rationale),
+        help = indent(&meta.help),
+        bad_file = meta.bad.file,
+        bad = indent(meta.bad.text.trim_end()),
+        good_file = meta.good.file,
+        good = indent(meta.good.text.trim_end()),
+        url = docs_url(&meta.id),
+    ))
+}
+
+/// The known rule id nearest to a misspelt one, if any is close.
+fn closest_rule(rule: &str) -> Option<&'static str> {
+    catalog::all()
+        .iter()
+        .map(|meta| (edit_distance(rule, &meta.id), meta.id.as_str()))
+        .filter(|(distance, id)| *distance <= (id.len() / 3).max(2))
+        .min()
+        .map(|(_, id)| id)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}

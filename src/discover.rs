@@ -1,0 +1,95 @@
+//! Discover: expand the command line's paths into the files to load. Files are taken as given;
+//! folders are walked respecting `.gitignore`, keeping YAML and JSON files, in sorted order.
+
+use std::path::{Path, PathBuf};
+
+use ignore::WalkBuilder;
+
+use crate::source::{normalize_path, slash_path, FileRequest};
+
+#[derive(Debug)]
+pub enum DiscoverError {
+    NotFound(PathBuf),
+    Walk(String),
+}
+
+impl std::fmt::Display for DiscoverError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DiscoverError::NotFound(path) => {
+                write!(f, "path `{}` does not exist", slash_path(path))
+            }
+            DiscoverError::Walk(message) => write!(f, "cannot walk folder: {message}"),
+        }
+    }
+}
+
+/// The extensions a folder walk keeps.
+const EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
+
+pub fn discover(paths: &[PathBuf], cwd: &Path) -> Result<Vec<FileRequest>, DiscoverError> {
+    let mut files = Vec::new();
+    for given in paths {
+        let absolute = normalize_path(&cwd.join(given));
+        let metadata =
+            std::fs::metadata(&absolute).map_err(|_| DiscoverError::NotFound(given.clone()))?;
+        if metadata.is_dir() {
+            walk(given, &absolute, &mut files)?;
+        } else {
+            files.push(FileRequest {
+                path: canonical(&absolute),
+                display: slash_path(given),
+                explicit: true,
+            });
+        }
+    }
+    Ok(files)
+}
+
+fn walk(given: &Path, absolute: &Path, files: &mut Vec<FileRequest>) -> Result<(), DiscoverError> {
+    let walker = WalkBuilder::new(absolute)
+        .require_git(false)
+        .sort_by_file_name(|a, b| a.cmp(b))
+        .build();
+    for entry in walker {
+        let entry = entry.map_err(|error| DiscoverError::Walk(error.to_string()))?;
+        if !entry.file_type().is_some_and(|kind| kind.is_file()) {
+            continue;
+        }
+        let path = entry.path();
+        let wanted = path
+            .extension()
+            .and_then(|ext| ext.to_str())
+            .is_some_and(|ext| {
+                EXTENSIONS
+                    .iter()
+                    .any(|known| ext.eq_ignore_ascii_case(known))
+            });
+        if !wanted {
+            continue;
+        }
+        let relative = path.strip_prefix(absolute).unwrap_or(path);
+        files.push(FileRequest {
+            path: canonical(path),
+            display: slash_path(&given.join(relative)),
+            explicit: false,
+        });
+    }
+    Ok(())
+}
+
+fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// The project root for a working directory: the enclosing git repository, else the directory.
+pub fn project_root(cwd: &Path) -> PathBuf {
+    let mut dir = Some(cwd);
+    while let Some(candidate) = dir {
+        if candidate.join(".git").exists() {
+            return candidate.to_path_buf();
+        }
+        dir = candidate.parent();
+    }
+    cwd.to_path_buf()
+}

@@ -1,0 +1,248 @@
+//! OpenAPI 2.0 (Swagger), 3.0 and 3.1: version-aware views over [`Node`] mapped into
+//! [`model::Operation`](crate::model::Operation)s.
+
+use crate::diagnostic::{Diagnostic, Location};
+use crate::model::{
+    Extension, Method, Operation, Parameter, Response, Responses, Spanned, SpecDocument,
+    SpecVersion, StatusKey,
+};
+use crate::source::refs::RefIndex;
+use crate::source::{FileId, Node, Workspace};
+
+use super::{AdaptContext, Adapter};
+
+pub static ADAPTER: Adapter = Adapter {
+    name: "openapi",
+    detect,
+    uses_refs: true,
+    adapt,
+};
+
+fn detect(document: &Node) -> bool {
+    document.is_map() && (document.get("openapi").is_some() || document.get("swagger").is_some())
+}
+
+/// The version a document declares, or the field and text when it is not one we read.
+fn version(document: &Node) -> Result<(SpecVersion, &Node), (&Node, String)> {
+    if let Some(field) = document.get("swagger") {
+        let text = field.scalar_text().unwrap_or("");
+        return match text {
+            "2.0" | "2" => Ok((SpecVersion::Swagger2, field)),
+            _ => Err((field, format!("swagger `{text}`"))),
+        };
+    }
+    match document.get("openapi") {
+        Some(field) => {
+            let text = field.scalar_text().unwrap_or("");
+            if text == "3.0" || text.starts_with("3.0.") {
+                Ok((SpecVersion::OpenApi30, field))
+            } else if text == "3.1"
+                || text.starts_with("3.1.")
+                || text == "3.2"
+                || text.starts_with("3.2.")
+            {
+                Ok((SpecVersion::OpenApi31, field))
+            } else {
+                Err((field, format!("openapi `{text}`")))
+            }
+        }
+        None => Err((document, "no version".to_string())),
+    }
+}
+
+fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
+    let (version, version_field) = match version(document) {
+        Ok(found) => found,
+        Err((field, declared)) => {
+            cx.diagnostics.push(
+                Diagnostic::new(
+                    "unknown-format",
+                    Location {
+                        file,
+                        span: field.span,
+                    },
+                    format!("{declared} is not a version routeguard reads"),
+                )
+                .with_help("routeguard reads OpenAPI 2.0 (`swagger: \"2.0\"`), 3.0.x and 3.1.x"),
+            );
+            return;
+        }
+    };
+    cx.inventory.specs.push(SpecDocument {
+        file,
+        version,
+        version_location: Location {
+            file,
+            span: version_field.span,
+        },
+    });
+    let view = View {
+        workspace: cx.workspace,
+        refs: cx.refs,
+    };
+    let Some(paths) = document.get("paths") else {
+        return;
+    };
+    for path_entry in paths.entries() {
+        let Some(path) = path_entry.key.scalar_text() else {
+            continue;
+        };
+        if path.starts_with("x-") {
+            continue;
+        }
+        let path_location = Location {
+            file,
+            span: path_entry.key.span,
+        };
+        let (item_file, item) = view.deref(file, &path_entry.value);
+        let shared_parameters = view.parameters(item_file, item.get("parameters"));
+        for entry in item.entries() {
+            let Some(method) = entry.key.scalar_text().and_then(Method::from_key) else {
+                continue;
+            };
+            if method == Method::Trace && version == SpecVersion::Swagger2 {
+                continue;
+            }
+            let (op_file, op) = view.deref(item_file, &entry.value);
+            let mut parameters = shared_parameters.clone();
+            for parameter in view.parameters(op_file, op.get("parameters")) {
+                parameters.retain(|existing| {
+                    existing.name != parameter.name || existing.location_in != parameter.location_in
+                });
+                parameters.push(parameter);
+            }
+            cx.inventory.operations.push(Operation {
+                spec: version,
+                method,
+                path: path.to_string(),
+                location: Location {
+                    file: item_file,
+                    span: entry.key.span,
+                },
+                path_location,
+                operation_id: text_field(op_file, op, "operationId"),
+                summary: text_field(op_file, op, "summary"),
+                description: text_field(op_file, op, "description"),
+                tags: op
+                    .get("tags")
+                    .map(|tags| {
+                        tags.items()
+                            .iter()
+                            .filter_map(|tag| spanned_text(op_file, tag))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                parameters,
+                responses: op.entry("responses").map(|responses| Responses {
+                    location: Location {
+                        file: op_file,
+                        span: responses.key.span,
+                    },
+                    entries: view.responses(op_file, &responses.value),
+                }),
+                extensions: extensions(op_file, op),
+                deprecated: op.get("deprecated").and_then(Node::as_bool) == Some(true),
+            });
+        }
+    }
+}
+
+/// Reads fields through `$ref`s.
+struct View<'a> {
+    workspace: &'a Workspace,
+    refs: &'a RefIndex,
+}
+
+impl<'a> View<'a> {
+    fn deref(&self, file: FileId, node: &'a Node) -> (FileId, &'a Node) {
+        self.refs.deref(self.workspace, file, node)
+    }
+
+    fn parameters(&self, file: FileId, list: Option<&'a Node>) -> Vec<Parameter> {
+        let Some(list) = list else {
+            return Vec::new();
+        };
+        list.items()
+            .iter()
+            .filter_map(|item| {
+                let (file, parameter) = self.deref(file, item);
+                Some(Parameter {
+                    name: parameter.get("name")?.scalar_text()?.to_string(),
+                    location_in: parameter.get("in")?.scalar_text()?.to_string(),
+                    required: parameter.get("required").and_then(Node::as_bool) == Some(true),
+                    location: Location {
+                        file,
+                        span: parameter.span,
+                    },
+                })
+            })
+            .collect()
+    }
+
+    fn responses(&self, file: FileId, responses: &'a Node) -> Vec<Response> {
+        let (file, responses) = self.deref(file, responses);
+        responses
+            .entries()
+            .iter()
+            .filter_map(|entry| {
+                let key = entry.key.scalar_text()?;
+                if key.starts_with("x-") {
+                    return None;
+                }
+                let (response_file, response) = self.deref(file, &entry.value);
+                let headers = response
+                    .get("headers")
+                    .map(|headers| {
+                        headers
+                            .entries()
+                            .iter()
+                            .filter_map(|header| spanned_text(response_file, &header.key))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                Some(Response {
+                    status: StatusKey::parse(key),
+                    location: Location {
+                        file,
+                        span: entry.key.span,
+                    },
+                    headers,
+                })
+            })
+            .collect()
+    }
+}
+
+fn spanned_text(file: FileId, node: &Node) -> Option<Spanned<String>> {
+    Some(Spanned {
+        value: node.scalar_text()?.to_string(),
+        location: Location {
+            file,
+            span: node.span,
+        },
+    })
+}
+
+/// A text field; present-but-null counts as absent.
+fn text_field(file: FileId, node: &Node, key: &str) -> Option<Spanned<String>> {
+    node.get(key)
+        .filter(|value| !value.is_null())
+        .and_then(|value| spanned_text(file, value))
+}
+
+fn extensions(file: FileId, node: &Node) -> Vec<Extension> {
+    node.entries()
+        .iter()
+        .filter_map(|entry| {
+            let name = entry.key.scalar_text()?;
+            name.starts_with("x-").then(|| Extension {
+                name: name.to_string(),
+                location: Location {
+                    file,
+                    span: entry.key.span,
+                },
+                value: entry.value.clone(),
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,14 @@
+//! routeguard: an API governance linter.
+//!
+//! Data flows one way: [`discover`] → [`source`] (load, spanned trees, `$ref`s) → [`formats`]
+//! (detect + adapt) → [`model`] → [`rules`] → [`report`]. [`lint`] runs the pipeline.
+
+pub mod cli;
+pub mod diagnostic;
+pub mod discover;
+pub mod formats;
+pub mod lint;
+pub mod model;
+pub mod report;
+pub mod rules;
+pub mod source;

@@ -1,0 +1,214 @@
+//! The normalized inventory that adapters fill and rules read. Plain data: no parsing, no I/O.
+
+use std::fmt;
+
+use crate::diagnostic::Location;
+use crate::source::{FileId, Node};
+
+/// Everything a run found, across all files.
+#[derive(Debug, Default)]
+pub struct Inventory {
+    pub specs: Vec<SpecDocument>,
+    pub operations: Vec<Operation>,
+}
+
+/// One API description document.
+#[derive(Debug, Clone)]
+pub struct SpecDocument {
+    pub file: FileId,
+    pub version: SpecVersion,
+    /// The version field (`swagger` or `openapi`) value.
+    pub version_location: Location,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SpecVersion {
+    Swagger2,
+    OpenApi30,
+    OpenApi31,
+}
+
+impl SpecVersion {
+    pub fn name(self) -> &'static str {
+        match self {
+            SpecVersion::Swagger2 => "OpenAPI 2.0",
+            SpecVersion::OpenApi30 => "OpenAPI 3.0",
+            SpecVersion::OpenApi31 => "OpenAPI 3.1",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Method {
+    Get,
+    Put,
+    Post,
+    Delete,
+    Options,
+    Head,
+    Patch,
+    Trace,
+}
+
+impl Method {
+    pub const ALL: [Method; 8] = [
+        Method::Get,
+        Method::Put,
+        Method::Post,
+        Method::Delete,
+        Method::Options,
+        Method::Head,
+        Method::Patch,
+        Method::Trace,
+    ];
+
+    /// The lowercase key OpenAPI uses for this method.
+    pub fn key(self) -> &'static str {
+        match self {
+            Method::Get => "get",
+            Method::Put => "put",
+            Method::Post => "post",
+            Method::Delete => "delete",
+            Method::Options => "options",
+            Method::Head => "head",
+            Method::Patch => "patch",
+            Method::Trace => "trace",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Method> {
+        Method::ALL.into_iter().find(|method| method.key() == key)
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.key().to_ascii_uppercase())
+    }
+}
+
+/// A value together with where it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spanned<T> {
+    pub value: T,
+    pub location: Location,
+}
+
+/// One operation of an API description.
+#[derive(Debug, Clone)]
+pub struct Operation {
+    pub spec: SpecVersion,
+    pub method: Method,
+    /// The path template as written in the spec, e.g. `/pets/{id}`.
+    pub path: String,
+    /// The method key (`get:`): where findings about a missing field point.
+    pub location: Location,
+    pub path_location: Location,
+    pub operation_id: Option<Spanned<String>>,
+    pub summary: Option<Spanned<String>>,
+    pub description: Option<Spanned<String>>,
+    pub tags: Vec<Spanned<String>>,
+    /// Path-level and operation-level parameters merged, references followed.
+    pub parameters: Vec<Parameter>,
+    /// `None` when the operation has no `responses` object at all.
+    pub responses: Option<Responses>,
+    pub extensions: Vec<Extension>,
+    pub deprecated: bool,
+}
+
+impl Operation {
+    /// `GET /pets/{id}`.
+    pub fn route(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Parameter {
+    pub name: String,
+    /// `path`, `query`, `header`, `cookie`, `body` or `formData`.
+    pub location_in: String,
+    pub required: bool,
+    pub location: Location,
+}
+
+#[derive(Debug, Clone)]
+pub struct Responses {
+    /// The `responses` key.
+    pub location: Location,
+    pub entries: Vec<Response>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: StatusKey,
+    /// The status key (`"404":`).
+    pub location: Location,
+    pub headers: Vec<Spanned<String>>,
+}
+
+/// A key of a responses object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusKey {
+    Code(u16),
+    /// `4XX`: the leading digit.
+    Range(u8),
+    Default,
+    /// Anything else; not a valid key, kept so that nothing is silently lost.
+    Other(String),
+}
+
+impl StatusKey {
+    pub fn parse(text: &str) -> StatusKey {
+        if text == "default" {
+            return StatusKey::Default;
+        }
+        let bytes = text.as_bytes();
+        if bytes.len() == 3 && (b'1'..=b'5').contains(&bytes[0]) {
+            if text.bytes().all(|b| b.is_ascii_digit()) {
+                if let Ok(code) = text.parse() {
+                    return StatusKey::Code(code);
+                }
+            }
+            if bytes[1].eq_ignore_ascii_case(&b'x') && bytes[2].eq_ignore_ascii_case(&b'x') {
+                return StatusKey::Range(bytes[0] - b'0');
+            }
+        }
+        StatusKey::Other(text.to_string())
+    }
+
+    /// Whether this key documents client (4xx) or server (5xx) errors.
+    pub fn is_error(&self) -> bool {
+        match self {
+            StatusKey::Code(code) => (400..600).contains(code),
+            StatusKey::Range(class) => *class == 4 || *class == 5,
+            StatusKey::Default => true,
+            StatusKey::Other(_) => false,
+        }
+    }
+}
+
+/// An `x-` extension with its value as written.
+#[derive(Debug, Clone)]
+pub struct Extension {
+    pub name: String,
+    pub location: Location,
+    pub value: Node,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_keys() {
+        assert_eq!(StatusKey::parse("404"), StatusKey::Code(404));
+        assert_eq!(StatusKey::parse("5XX"), StatusKey::Range(5));
+        assert_eq!(StatusKey::parse("4xx"), StatusKey::Range(4));
+        assert_eq!(StatusKey::parse("default"), StatusKey::Default);
+        assert_eq!(StatusKey::parse("600"), StatusKey::Other("600".into()));
+        assert!(StatusKey::parse("503").is_error());
+        assert!(!StatusKey::parse("200").is_error());
+        assert!(!StatusKey::parse("2XX").is_error());
+    }
+}

@@ -1,0 +1,120 @@
+//! The JSON report: a stable, versioned contract (see `docs/json-report.md`). Never truncated.
+
+use serde::Serialize;
+
+use crate::diagnostic::{docs_url, Location, Severity};
+use crate::lint::LintOutcome;
+use crate::source::Workspace;
+
+/// Bumped only on incompatible changes; new fields may appear without a bump.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct Report<'a> {
+    version: u32,
+    tool: Tool,
+    diagnostics: Vec<JsonDiagnostic<'a>>,
+    summary: Summary,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct JsonDiagnostic<'a> {
+    rule: &'a str,
+    severity: Severity,
+    message: &'a str,
+    #[serde(flatten)]
+    position: JsonPosition<'a>,
+    route: Option<&'a str>,
+    help: Option<&'a str>,
+    url: String,
+    related: Vec<JsonRelated<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonPosition<'a> {
+    file: &'a str,
+    line: u32,
+    column: u32,
+    end_line: u32,
+    end_column: u32,
+}
+
+#[derive(Serialize)]
+struct JsonRelated<'a> {
+    message: &'a str,
+    #[serde(flatten)]
+    position: JsonPosition<'a>,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    files: usize,
+    operations: usize,
+    errors: usize,
+    warnings: usize,
+    infos: usize,
+}
+
+fn position(workspace: &Workspace, location: Location) -> JsonPosition<'_> {
+    let file = workspace.file(location.file);
+    let start = file.position(location.span.start);
+    let end = file.position(location.span.end);
+    JsonPosition {
+        file: &file.display,
+        line: start.line,
+        column: start.column,
+        end_line: end.line,
+        end_column: end.column,
+    }
+}
+
+pub fn render(outcome: &LintOutcome) -> String {
+    let workspace = &outcome.workspace;
+    let report = Report {
+        version: FORMAT_VERSION,
+        tool: Tool {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        diagnostics: outcome
+            .diagnostics
+            .iter()
+            .map(|diagnostic| JsonDiagnostic {
+                rule: diagnostic.rule,
+                severity: diagnostic.severity,
+                message: &diagnostic.message,
+                position: position(workspace, diagnostic.location),
+                route: diagnostic.route.as_deref(),
+                help: diagnostic.help_text(),
+                url: docs_url(diagnostic.rule),
+                related: diagnostic
+                    .related
+                    .iter()
+                    .map(|related| JsonRelated {
+                        message: &related.message,
+                        position: position(workspace, related.location),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        summary: Summary {
+            files: workspace.files().len(),
+            operations: outcome.inventory.operations.len(),
+            errors: outcome.count(Severity::Error),
+            warnings: outcome.count(Severity::Warning),
+            infos: outcome.count(Severity::Info),
+        },
+    };
+    let mut text = serde_json::to_string_pretty(&report).unwrap_or_else(|error| {
+        // Serializing plain structs of strings and integers cannot fail; say so loudly if it did.
+        format!("{{\"error\": \"cannot serialize report: {error}\"}}")
+    });
+    text.push('\n');
+    text
+}

@@ -1,0 +1,261 @@
+//! The terminal report: one compiler-style block per finding with a code frame of the exact span,
+//! then a summary line. Rendering is linear in the number of findings: code frames are cut with
+//! each file's line index instead of rescanning the file per finding.
+
+use std::fmt;
+
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
+    SourceCode, SourceSpan, SpanContents,
+};
+
+use crate::diagnostic::{docs_url, Diagnostic, Severity};
+use crate::lint::LintOutcome;
+use crate::source::{SourceFile, Span, Workspace};
+
+#[derive(Debug, Clone, Copy)]
+pub struct TextOptions {
+    pub color: bool,
+    pub width: usize,
+}
+
+pub fn render(outcome: &LintOutcome, options: TextOptions) -> String {
+    let theme = if options.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_links(false)
+        .with_width(options.width)
+        .with_context_lines(1);
+    let mut out = String::new();
+    for diagnostic in &outcome.diagnostics {
+        let report = Report::new(&outcome.workspace, diagnostic);
+        if handler.render_report(&mut out, &report).is_err() {
+            // A frame that cannot be drawn must not lose the finding.
+            out.push_str(&plain_line(&outcome.workspace, diagnostic));
+        }
+        out.push('\n');
+    }
+    out.push_str(&super::summary_line(outcome));
+    out.push('\n');
+    out
+}
+
+/// `file:line:col: severity[rule]: message`, for when a frame cannot be drawn.
+fn plain_line(workspace: &Workspace, diagnostic: &Diagnostic) -> String {
+    let file = workspace.file(diagnostic.location.file);
+    let position = file.position(diagnostic.location.span.start);
+    format!(
+        "{}:{}:{}: {}[{}]: {}\n",
+        file.display,
+        position.line,
+        position.column,
+        diagnostic.severity,
+        diagnostic.rule,
+        diagnostic.message
+    )
+}
+
+/// A [`SourceCode`] that cuts frames with the file's line index.
+struct IndexedSource<'a> {
+    file: &'a SourceFile,
+}
+
+impl SourceCode for IndexedSource<'_> {
+    fn read_span<'b>(
+        &'b self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
+        let text = &self.file.text;
+        let lines = &self.file.lines;
+        let start = span.offset();
+        let end = start + span.len();
+        if end > text.len() {
+            return Err(MietteError::OutOfBounds);
+        }
+        let to_u32 = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        let first_line = lines.line_of(to_u32(start));
+        let last_line = lines.line_of(to_u32(end.saturating_sub(1).max(start)));
+        let from_line = first_line.saturating_sub(context_lines_before);
+        let to_line = (last_line + context_lines_after).min(lines.line_count().saturating_sub(1));
+        let (data_start, column) = if context_lines_before == 0 {
+            let column = self.file.position(to_u32(start)).column as usize - 1;
+            (start, column)
+        } else {
+            (lines.line_start(from_line) as usize, 0)
+        };
+        let data_end = (lines.line_end(to_line) as usize).max(end);
+        let data = text
+            .as_bytes()
+            .get(data_start..data_end)
+            .ok_or(MietteError::OutOfBounds)?;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.file.display.clone(),
+            data,
+            SourceSpan::from((data_start, data_end - data_start)),
+            if context_lines_before == 0 {
+                first_line
+            } else {
+                from_line
+            },
+            column,
+            to_line - from_line + 1,
+        )))
+    }
+}
+
+fn source_span(span: Span) -> SourceSpan {
+    SourceSpan::from((span.start as usize, span.len() as usize))
+}
+
+/// One finding as miette sees it.
+struct Report<'a> {
+    diagnostic: &'a Diagnostic,
+    source: IndexedSource<'a>,
+    /// Same-file related locations become extra labels; other files get their own frame.
+    labels: Vec<LabeledSpan>,
+    elsewhere: Vec<RelatedReport<'a>>,
+    help: Option<String>,
+}
+
+impl<'a> Report<'a> {
+    fn new(workspace: &'a Workspace, diagnostic: &'a Diagnostic) -> Self {
+        let file = workspace.file(diagnostic.location.file);
+        let mut labels = vec![LabeledSpan::new_primary_with_span(
+            diagnostic.label.clone(),
+            source_span(diagnostic.location.span),
+        )];
+        let mut elsewhere = Vec::new();
+        for related in &diagnostic.related {
+            if related.location.file == diagnostic.location.file {
+                labels.push(LabeledSpan::new_with_span(
+                    Some(related.message.clone()),
+                    source_span(related.location.span),
+                ));
+            } else {
+                elsewhere.push(RelatedReport {
+                    message: &related.message,
+                    span: related.location.span,
+                    source: IndexedSource {
+                        file: workspace.file(related.location.file),
+                    },
+                });
+            }
+        }
+        let why = crate::rules::catalog::get(diagnostic.rule).map(|meta| meta.why.as_str());
+        let help = match (diagnostic.help_text(), why) {
+            (Some(help), Some(why)) => Some(format!("{help}\nwhy: {why}")),
+            (Some(help), None) => Some(help.to_string()),
+            (None, Some(why)) => Some(format!("why: {why}")),
+            (None, None) => None,
+        };
+        Report {
+            diagnostic,
+            source: IndexedSource { file },
+            labels,
+            elsewhere,
+            help,
+        }
+    }
+}
+
+impl fmt::Debug for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.diagnostic.message)
+    }
+}
+
+impl fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.diagnostic.message)
+    }
+}
+
+impl std::error::Error for Report<'_> {}
+
+impl miette::Diagnostic for Report<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Some(Box::new(format!(
+            "{}[{}]",
+            self.diagnostic.severity, self.diagnostic.rule
+        )))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.diagnostic.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+            Severity::Info => miette::Severity::Advice,
+        })
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.help
+            .as_ref()
+            .map(|help| Box::new(help) as Box<dyn fmt::Display>)
+    }
+
+    fn url<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Some(Box::new(docs_url(self.diagnostic.rule)))
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(&self.source)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(self.labels.iter().cloned()))
+    }
+
+    fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn miette::Diagnostic> + 'b>> {
+        if self.elsewhere.is_empty() {
+            return None;
+        }
+        Some(Box::new(
+            self.elsewhere
+                .iter()
+                .map(|related| related as &dyn miette::Diagnostic),
+        ))
+    }
+}
+
+/// A related location in another file, drawn as its own frame.
+struct RelatedReport<'a> {
+    message: &'a str,
+    span: Span,
+    source: IndexedSource<'a>,
+}
+
+impl fmt::Debug for RelatedReport<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message)
+    }
+}
+
+impl fmt::Display for RelatedReport<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message)
+    }
+}
+
+impl std::error::Error for RelatedReport<'_> {}
+
+impl miette::Diagnostic for RelatedReport<'_> {
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(miette::Severity::Advice)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(&self.source)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(std::iter::once(
+            LabeledSpan::new_primary_with_span(None, source_span(self.span)),
+        )))
+    }
+}

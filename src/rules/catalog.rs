@@ -1,0 +1,143 @@
+//! The rule catalog: one YAML file per rule in the top-level `rules/` folder, embedded at build
+//! time. `rules`, `explain`, the docs pages, report help texts and the example tests all read it.
+
+use std::sync::OnceLock;
+
+use crate::diagnostic::Severity;
+use crate::source::{parse_text, Node, Syntax};
+
+#[derive(Debug, Clone)]
+pub struct RuleMeta {
+    pub id: String,
+    /// `docs`, `timeout`, `retry`, `fallback`, `consistency` or `input`.
+    pub family: String,
+    pub severity: Severity,
+    /// One line: what the rule checks.
+    pub summary: String,
+    /// Why it matters, in one sentence (shown with every finding).
+    pub why: String,
+    /// Why it matters, at length (for `explain` and the docs).
+    pub rationale: String,
+    /// How to fix a finding.
+    pub help: String,
+    pub options: Vec<RuleOption>,
+    pub bad: Example,
+    pub good: Example,
+}
+
+#[derive(Debug, Clone)]
+pub struct RuleOption {
+    pub name: String,
+    pub kind: String,
+    pub default: String,
+    pub description: String,
+}
+
+/// A file that triggers (bad) or passes (good) the rule.
+#[derive(Debug, Clone)]
+pub struct Example {
+    /// The file name the example is linted as (its extension selects YAML or JSON).
+    pub file: String,
+    pub text: String,
+}
+
+macro_rules! catalog_sources {
+    ($($id:literal),* $(,)?) => {
+        &[$(($id, include_str!(concat!("../../rules/", $id, ".yaml")))),*]
+    };
+}
+
+/// Every catalog file, by rule id.
+pub static SOURCES: &[(&str, &str)] = catalog_sources![
+    "duplicate-key",
+    "error-responses",
+    "operation-description",
+    "operation-id",
+    "operation-summary",
+    "parse-error",
+    "ref-outside-root",
+    "ref-remote-skipped",
+    "ref-unresolved",
+    "unknown-format",
+];
+
+static CATALOG: OnceLock<Vec<RuleMeta>> = OnceLock::new();
+
+/// All rules, ordered by id.
+pub fn all() -> &'static [RuleMeta] {
+    CATALOG.get_or_init(|| {
+        SOURCES
+            .iter()
+            .map(|(id, source)| match parse_entry(source) {
+                Ok(meta) if meta.id == *id => meta,
+                Ok(meta) => panic!("rules/{id}.yaml declares id `{}`", meta.id),
+                Err(error) => panic!("rules/{id}.yaml is not a valid catalog entry: {error}"),
+            })
+            .collect()
+    })
+}
+
+pub fn get(id: &str) -> Option<&'static RuleMeta> {
+    all().iter().find(|meta| meta.id == id)
+}
+
+pub fn default_severity(id: &str) -> Severity {
+    get(id).map_or(Severity::Warning, |meta| meta.severity)
+}
+
+/// Parses one catalog file.
+pub fn parse_entry(source: &str) -> Result<RuleMeta, String> {
+    let loaded = parse_text(source, Syntax::Yaml).map_err(|error| error.message)?;
+    let root = loaded.documents.first().ok_or("empty catalog entry")?;
+    let text = |node: &Node, key: &str| -> Result<String, String> {
+        node.get(key)
+            .and_then(Node::scalar_text)
+            .map(|text| text.trim_end().to_string())
+            .ok_or_else(|| format!("missing `{key}`"))
+    };
+    let example = |key: &str| -> Result<Example, String> {
+        let node = root
+            .get("examples")
+            .and_then(|examples| examples.get(key))
+            .ok_or_else(|| format!("missing `examples.{key}`"))?;
+        Ok(Example {
+            file: text(node, "file")?,
+            text: node
+                .get("text")
+                .and_then(Node::scalar_text)
+                .ok_or_else(|| format!("missing `examples.{key}.text`"))?
+                .to_string(),
+        })
+    };
+    let severity = text(root, "severity")?;
+    let options = root
+        .get("options")
+        .map(|options| {
+            options
+                .items()
+                .iter()
+                .map(|option| {
+                    Ok(RuleOption {
+                        name: text(option, "name")?,
+                        kind: text(option, "type")?,
+                        default: text(option, "default")?,
+                        description: text(option, "description")?,
+                    })
+                })
+                .collect::<Result<Vec<_>, String>>()
+        })
+        .transpose()?
+        .unwrap_or_default();
+    Ok(RuleMeta {
+        id: text(root, "id")?,
+        family: text(root, "family")?,
+        severity: Severity::parse(&severity).ok_or_else(|| format!("bad severity `{severity}`"))?,
+        summary: text(root, "summary")?,
+        why: text(root, "why")?,
+        rationale: text(root, "rationale")?,
+        help: text(root, "help")?,
+        options,
+        bad: example("bad")?,
+        good: example("good")?,
+    })
+}

@@ -1,0 +1,39 @@
+use crate::diagnostic::Diagnostic;
+use crate::rules::{Rule, RuleContext};
+
+/// Every operation documents at least one error response (4xx, 5xx, `4XX`/`5XX` or `default`).
+pub struct ErrorResponses;
+
+impl Rule for ErrorResponses {
+    fn id(&self) -> &'static str {
+        "error-responses"
+    }
+
+    fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+        for operation in &cx.inventory.operations {
+            let route = operation.route();
+            match &operation.responses {
+                None => out.push(
+                    Diagnostic::new(
+                        self.id(),
+                        operation.location,
+                        format!("operation `{route}` documents no responses at all"),
+                    )
+                    .with_label("this operation has no `responses`")
+                    .with_route(route),
+                ),
+                Some(responses) if !responses.entries.iter().any(|r| r.status.is_error()) => out
+                    .push(
+                        Diagnostic::new(
+                            self.id(),
+                            responses.location,
+                            format!("operation `{route}` documents no error response"),
+                        )
+                        .with_label("no 4xx, 5xx or `default` response here")
+                        .with_route(route),
+                    ),
+                Some(_) => {}
+            }
+        }
+    }
+}
