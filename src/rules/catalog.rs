@@ -141,3 +141,69 @@ pub fn parse_entry(source: &str) -> Result<RuleMeta, String> {
         good: example("good")?,
     })
 }
+
+/// The documentation page of a rule (`docs/rules/<id>.md`).
+pub fn markdown(meta: &RuleMeta) -> String {
+    let fence = |example: &Example| {
+        let lang = if example.file.ends_with(".json") {
+            "json"
+        } else {
+            "yaml"
+        };
+        format!(
+            "`{}`\n\n```{lang}\n{}\n```\n",
+            example.file,
+            example.text.trim_end()
+        )
+    };
+    let options = if meta.options.is_empty() {
+        "This rule has no options.\n".to_string()
+    } else {
+        let mut table = String::from("| option | type | default | meaning |\n|---|---|---|---|\n");
+        for option in &meta.options {
+            table.push_str(&format!(
+                "| `{}` | {} | `{}` | {} |\n",
+                option.name, option.kind, option.default, option.description
+            ));
+        }
+        table
+    };
+    format!(
+        "<!-- Generated from rules/{id}.yaml; edit that file, then run \
+         `ROUTEGUARD_UPDATE_DOCS=1 cargo test --test catalog`. -->\n\
+         # {id}\n\n\
+         **Family:** {family} · **Default severity:** {severity}\n\n\
+         {summary}\n\n\
+         ## Why this matters\n\n{rationale}\n\n\
+         ## How to fix\n\n{help}\n\n\
+         ## Options\n\n{options}\n\
+         ## Triggers the rule\n\n{bad}\n\
+         ## Passes\n\n{good}",
+        id = meta.id,
+        family = meta.family,
+        severity = meta.severity,
+        summary = meta.summary,
+        rationale = meta.rationale,
+        help = meta.help,
+        bad = fence(&meta.bad),
+        good = fence(&meta.good),
+    )
+}
+
+/// `docs/rules/README.md`: every rule with its family, severity and summary.
+pub fn index_markdown() -> String {
+    let mut out = String::from(
+        "<!-- Generated from rules/*.yaml by `ROUTEGUARD_UPDATE_DOCS=1 cargo test --test catalog`. -->\n\
+         # Rules\n\n| rule | family | default severity | checks |\n|---|---|---|---|\n",
+    );
+    for meta in all() {
+        out.push_str(&format!(
+            "| [`{id}`]({id}.md) | {} | {} | {} |\n",
+            meta.family,
+            meta.severity,
+            meta.summary,
+            id = meta.id
+        ));
+    }
+    out
+}

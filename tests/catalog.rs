@@ -1,0 +1,142 @@
+//! The rule catalog is the single source of truth: every entry is valid, every rule has one,
+//! every bad example triggers exactly its rule, every good example is clean, and the docs pages
+//! are generated from it.
+
+use std::path::PathBuf;
+
+use routeguard::lint::{lint_in, LintOptions};
+use routeguard::rules::{catalog, RULES};
+
+/// Lints one example file alone in a fresh project and returns the rule ids it raised.
+fn rules_raised_by(file: &str, text: &str) -> Vec<String> {
+    let project = tempfile::tempdir().expect("temp dir");
+    let root = std::fs::canonicalize(project.path()).expect("canonical temp dir");
+    std::fs::write(root.join(file), text).expect("write example");
+    let outcome = lint_in(
+        &LintOptions {
+            paths: vec![PathBuf::from(file)],
+            root: Some(root.clone()),
+        },
+        &root,
+    )
+    .expect("example lints");
+    outcome
+        .diagnostics
+        .iter()
+        .map(|diagnostic| diagnostic.rule.to_string())
+        .collect()
+}
+
+#[test]
+fn every_bad_example_triggers_exactly_its_rule() {
+    for meta in catalog::all() {
+        let raised = rules_raised_by(&meta.bad.file, &meta.bad.text);
+        assert!(
+            !raised.is_empty(),
+            "bad example of {} raises nothing",
+            meta.id
+        );
+        assert!(
+            raised.iter().all(|rule| *rule == meta.id),
+            "bad example of {} raises {raised:?}",
+            meta.id
+        );
+    }
+}
+
+#[test]
+fn every_good_example_is_clean() {
+    for meta in catalog::all() {
+        let raised = rules_raised_by(&meta.good.file, &meta.good.text);
+        assert!(
+            raised.is_empty(),
+            "good example of {} raises {raised:?}",
+            meta.id
+        );
+    }
+}
+
+#[test]
+fn every_rule_in_the_engine_has_a_catalog_entry() {
+    for rule in RULES {
+        assert!(
+            catalog::get(rule.id()).is_some(),
+            "{} has no catalog entry",
+            rule.id()
+        );
+    }
+}
+
+#[test]
+fn every_catalog_file_is_registered() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+        .expect("rules/ exists")
+        .filter_map(|entry| {
+            let path = entry.ok()?.path();
+            if path.extension()? != "yaml" {
+                return None;
+            }
+            Some(path.file_stem()?.to_string_lossy().into_owned())
+        })
+        .collect();
+    on_disk.sort();
+    let registered: Vec<String> = catalog::SOURCES
+        .iter()
+        .map(|(id, _)| id.to_string())
+        .collect();
+    assert_eq!(on_disk, registered);
+}
+
+#[test]
+fn catalog_entries_are_complete() {
+    for meta in catalog::all() {
+        for (field, value) in [
+            ("summary", &meta.summary),
+            ("why", &meta.why),
+            ("rationale", &meta.rationale),
+            ("help", &meta.help),
+        ] {
+            assert!(!value.trim().is_empty(), "{}: empty {field}", meta.id);
+        }
+        assert!(
+            [
+                "docs",
+                "timeout",
+                "retry",
+                "fallback",
+                "consistency",
+                "input"
+            ]
+            .contains(&meta.family.as_str()),
+            "{}: unknown family {}",
+            meta.id,
+            meta.family
+        );
+    }
+}
+
+#[test]
+fn docs_pages_are_generated_from_the_catalog() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/rules");
+    let update = std::env::var_os("ROUTEGUARD_UPDATE_DOCS").is_some();
+    let mut pages = vec![("README.md".to_string(), catalog::index_markdown())];
+    pages.extend(
+        catalog::all()
+            .iter()
+            .map(|meta| (format!("{}.md", meta.id), catalog::markdown(meta))),
+    );
+    for (name, expected) in pages {
+        let path = dir.join(&name);
+        if update {
+            std::fs::create_dir_all(&dir).expect("create docs/rules");
+            std::fs::write(&path, &expected).expect("write docs page");
+            continue;
+        }
+        let actual = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            actual == expected,
+            "docs/rules/{name} is out of date: run `ROUTEGUARD_UPDATE_DOCS=1 cargo test --test catalog`"
+        );
+    }
+}

@@ -1,0 +1,90 @@
+//! Helpers shared by the integration tests: run the real binary and read its JSON report.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The binary, started in `cwd`, with colour and terminal width pinned.
+pub fn routeguard(cwd: &Path) -> Command {
+    let mut command = Command::cargo_bin("routeguard").expect("binary is built by cargo test");
+    command
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "100")
+        .env_remove("CLICOLOR_FORCE");
+    command
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn run(cwd: &Path, args: &[&str]) -> Run {
+    let output = routeguard(cwd).args(args).output().expect("binary runs");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// `routeguard lint --format json ARGS` in `cwd`: exit code and parsed report.
+pub fn lint_json(cwd: &Path, args: &[&str]) -> (i32, Value) {
+    let mut all = vec!["lint", "--format", "json"];
+    all.extend_from_slice(args);
+    let result = run(cwd, &all);
+    let report: Value = serde_json::from_str(&result.stdout).unwrap_or_else(|error| {
+        panic!(
+            "report is JSON ({error}); stdout: {}; stderr: {}",
+            result.stdout, result.stderr
+        )
+    });
+    (result.code, report)
+}
+
+/// One finding, reduced to the facts tests assert on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub rule: String,
+    pub file: String,
+    pub line: u64,
+    pub column: u64,
+    pub severity: String,
+}
+
+pub fn findings(report: &Value) -> Vec<Finding> {
+    report["diagnostics"]
+        .as_array()
+        .expect("diagnostics array")
+        .iter()
+        .map(|d| Finding {
+            rule: d["rule"].as_str().unwrap_or_default().to_string(),
+            file: d["file"].as_str().unwrap_or_default().to_string(),
+            line: d["line"].as_u64().unwrap_or_default(),
+            column: d["column"].as_u64().unwrap_or_default(),
+            severity: d["severity"].as_str().unwrap_or_default().to_string(),
+        })
+        .collect()
+}
+
+/// `(rule, file, line, column)`: the facts most assertions want.
+pub type Located = (String, String, u64, u64);
+
+pub fn located(report: &Value) -> Vec<Located> {
+    findings(report)
+        .into_iter()
+        .map(|f| (f.rule, f.file, f.line, f.column))
+        .collect()
+}
+
+pub fn at(rule: &str, file: &str, line: u64, column: u64) -> Located {
+    (rule.to_string(), file.to_string(), line, column)
+}

@@ -1,0 +1,248 @@
+//! Loading never panics and never loses a finding: duplicate keys, broken and hostile input,
+//! references that leave the project, formats it does not know, and walking rules.
+
+mod common;
+
+use std::path::Path;
+
+use common::{at, lint_json, located, Located};
+
+const CLEAN: &str = "openapi: 3.0.3
+info:
+  title: Clean
+  version: 1.0.0
+paths:
+  /pets:
+    get:
+      operationId: listPets
+      summary: List pets
+      description: Lists pets.
+      responses:
+        \"200\":
+          description: Pets.
+        default:
+          description: Error.
+";
+
+fn project(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // A `.git` folder makes the temp dir its own project root.
+    std::fs::create_dir(dir.path().join(".git")).expect("create .git");
+    for (name, content) in files {
+        let path = dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create parent");
+        }
+        std::fs::write(path, content).expect("write file");
+    }
+    dir
+}
+
+fn lint(dir: &Path, args: &[&str]) -> (i32, Vec<Located>, serde_json::Value) {
+    let (code, report) = lint_json(dir, args);
+    (code, located(&report), report)
+}
+
+#[test]
+fn duplicate_keys_are_reported_with_both_locations_in_yaml_and_json() {
+    let yaml = CLEAN.replace(
+        "      summary: List pets\n",
+        "      summary: List pets\n      summary: Again\n",
+    );
+    let json = r#"{"openapi": "3.0.3", "openapi": "3.0.3", "info": {"title": "x", "version": "1"}, "paths": {}}"#;
+    let dir = project(&[("a.yaml", yaml.as_bytes()), ("b.json", json.as_bytes())]);
+    let (code, found, report) = lint(dir.path(), &["a.yaml", "b.json"]);
+    assert_eq!(
+        found,
+        vec![
+            at("duplicate-key", "a.yaml", 10, 7),
+            at("duplicate-key", "b.json", 1, 22)
+        ]
+    );
+    assert_eq!(report["diagnostics"][0]["related"][0]["line"], 9);
+    assert_eq!(report["diagnostics"][0]["related"][0]["column"], 7);
+    assert_eq!(report["diagnostics"][1]["related"][0]["column"], 2);
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn references_outside_the_root_are_refused_and_remote_ones_skipped() {
+    let spec = CLEAN.replace(
+        "        default:\n          description: Error.\n",
+        "        default:\n          $ref: \"../outside.yaml#/Error\"\n        \"503\":\n          $ref: \"https://example.com/errors.yaml#/Unavailable\"\n",
+    );
+    let dir = project(&[("api/openapi.yaml", spec.as_bytes())]);
+    std::fs::write(
+        dir.path().join("outside.yaml"),
+        "Error:\n  description: x\n",
+    )
+    .expect("write");
+    // With the default root (the enclosing git repository) the sibling file is inside the root.
+    let (_, found, _) = lint(dir.path(), &["api/openapi.yaml"]);
+    assert_eq!(
+        found,
+        vec![at("ref-remote-skipped", "api/openapi.yaml", 17, 17)]
+    );
+    // With the root narrowed to `api/`, it is outside.
+    let (code, found, _) = lint(dir.path(), &["--root", "api", "api/openapi.yaml"]);
+    assert_eq!(
+        found,
+        vec![
+            at("ref-outside-root", "api/openapi.yaml", 15, 17),
+            at("ref-remote-skipped", "api/openapi.yaml", 17, 17),
+        ]
+    );
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn unknown_formats_are_noted_when_named_and_skipped_silently_when_walked() {
+    let dir = project(&[
+        ("specs/openapi.yaml", CLEAN.as_bytes()),
+        ("specs/values.yaml", b"replicas: 3\n"),
+        ("specs/empty.yaml", b""),
+        ("specs/notes.txt", b"not linted"),
+    ]);
+    let (code, found, report) = lint(dir.path(), &["specs"]);
+    assert_eq!(found, vec![]);
+    assert_eq!(report["summary"]["files"], 3);
+    assert_eq!(code, 0);
+    let (code, found, _) = lint(dir.path(), &["specs/values.yaml", "specs/empty.yaml"]);
+    assert_eq!(
+        found,
+        vec![
+            at("unknown-format", "specs/empty.yaml", 1, 1),
+            at("unknown-format", "specs/values.yaml", 1, 1),
+        ]
+    );
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn unsupported_spec_version_is_noted_at_the_version_field() {
+    let spec = CLEAN.replace("openapi: 3.0.3", "openapi: 4.0.0");
+    let dir = project(&[("openapi.yaml", spec.as_bytes())]);
+    let (_, found, _) = lint(dir.path(), &["openapi.yaml"]);
+    assert_eq!(found, vec![at("unknown-format", "openapi.yaml", 1, 10)]);
+}
+
+#[test]
+fn folder_walks_respect_gitignore() {
+    let missing_summary = CLEAN.replace("      summary: List pets\n", "");
+    let dir = project(&[
+        (".gitignore", b"generated/\n"),
+        ("openapi.yaml", CLEAN.as_bytes()),
+        ("generated/openapi.yaml", missing_summary.as_bytes()),
+    ]);
+    let (_, found, report) = lint(dir.path(), &["."]);
+    assert_eq!(found, vec![]);
+    assert_eq!(report["summary"]["files"], 1);
+    // Named explicitly, an ignored file is linted.
+    let (_, found, _) = lint(dir.path(), &["generated/openapi.yaml"]);
+    assert_eq!(
+        found,
+        vec![at("operation-summary", "generated/openapi.yaml", 7, 5)]
+    );
+}
+
+#[test]
+fn hostile_input_becomes_parse_errors_not_crashes() {
+    let deep_yaml = format!("{}1{}", "[".repeat(5000), "]".repeat(5000));
+    let deep_json = format!(
+        "{}{}",
+        "{\"a\":".repeat(3000),
+        "1".to_string() + &"}".repeat(3000)
+    );
+    let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+    for level in 1..12 {
+        let previous = (b'a' + level - 1) as char;
+        let name = (b'a' + level) as char;
+        bomb.push_str(&format!("{name}: &{name} [*{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}]\n"));
+    }
+    let dir = project(&[
+        ("deep.yaml", deep_yaml.as_bytes()),
+        ("deep.json", deep_json.as_bytes()),
+        ("bomb.yaml", bomb.as_bytes()),
+        ("latin1.yaml", b"openapi: 3.0.3\ninfo:\n  title: caf\xe9\n"),
+        ("truncated.json", br#"{"openapi": "3.0.3", "paths": {"#),
+        ("tabs.yaml", b"openapi: 3.0.3\ninfo:\n\ttitle: x\n"),
+    ]);
+    let (code, found, _) = lint(dir.path(), &["."]);
+    let rules: Vec<(&str, &str, u64)> = found
+        .iter()
+        .map(|(rule, file, line, _)| (rule.as_str(), file.as_str(), *line))
+        .collect();
+    assert_eq!(
+        rules,
+        vec![
+            ("parse-error", "bomb.yaml", 6),
+            ("parse-error", "deep.json", 1),
+            ("parse-error", "deep.yaml", 1),
+            ("parse-error", "latin1.yaml", 3),
+            ("parse-error", "tabs.yaml", 3),
+            ("parse-error", "truncated.json", 1),
+        ]
+    );
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn columns_count_characters_and_crlf_bom_and_multi_document_files_keep_positions() {
+    let unicode = r#"{"openapi": "3.0.3", "info": {"title": "Ünïcödé", "version": "1"}, "paths": {"/café": {"get": {"operationId": "x", "description": "d", "responses": {"default": {"description": "e"}}}}}}"#;
+    let without_summary = |id: &str| {
+        CLEAN
+            .replace("      summary: List pets\n", "")
+            .replace("listPets", id)
+    };
+    let crlf = without_summary("crlf").replace('\n', "\r\n");
+    let bom = format!("\u{feff}{}", without_summary("bom"));
+    let multi = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n---\n{}",
+        without_summary("multi")
+    );
+    let dir = project(&[
+        ("unicode.json", unicode.as_bytes()),
+        ("crlf.yaml", crlf.as_bytes()),
+        ("bom.yaml", bom.as_bytes()),
+        ("multi.yaml", multi.as_bytes()),
+    ]);
+    let (_, found, _) = lint(dir.path(), &["."]);
+    let get_column = unicode[..unicode.find(r#""get""#).unwrap_or(0)]
+        .chars()
+        .count() as u64
+        + 1;
+    assert_eq!(
+        found,
+        vec![
+            at("operation-summary", "bom.yaml", 7, 5),
+            at("operation-summary", "crlf.yaml", 7, 5),
+            at("operation-summary", "multi.yaml", 12, 5),
+            at("operation-summary", "unicode.json", 1, get_column),
+        ]
+    );
+}
+
+#[test]
+fn yaml_merge_keys_and_anchors_are_followed() {
+    let spec = "openapi: 3.0.3
+info: {title: Merge, version: 1.0.0}
+x-defaults: &defaults
+  description: Shared description.
+  responses:
+    default:
+      description: Error.
+paths:
+  /pets:
+    get:
+      <<: *defaults
+      operationId: listPets
+      summary: List pets
+    post:
+      <<: *defaults
+      operationId: createPet
+";
+    let dir = project(&[("openapi.yaml", spec.as_bytes())]);
+    let (_, found, report) = lint(dir.path(), &["openapi.yaml"]);
+    assert_eq!(found, vec![at("operation-summary", "openapi.yaml", 14, 5)]);
+    assert_eq!(report["summary"]["operations"], 2);
+}
