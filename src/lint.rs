@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use crate::diagnostic::{Diagnostic, Location, Severity};
 use crate::discover::{self, DiscoverError};
 use crate::formats::{self, AdaptContext};
-use crate::model::Inventory;
+use crate::model::{join, Inventory};
 use crate::rules::{self, RuleContext};
 use crate::source::refs;
 use crate::source::{FileId, Span, Workspace};
@@ -23,6 +23,7 @@ pub struct LintOptions {
 pub struct LintOutcome {
     pub workspace: Workspace,
     pub inventory: Inventory,
+    pub join: join::Join,
     /// Sorted by file, line, column and rule; duplicates removed.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -98,7 +99,7 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
     for file in workspace.files() {
         let mut recognised = false;
         for (index, document) in file.documents.iter().enumerate() {
-            if let Some(adapter) = formats::detect(document) {
+            for adapter in formats::detect(document) {
                 detected.push((file.id, index, adapter));
                 recognised = true;
             }
@@ -133,15 +134,19 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
     inventory
         .operations
         .retain(|op| seen.insert((op.location, op.path.clone(), op.method)));
+    inventory.apply_upstream_policies();
+    let join = join::join(&inventory);
 
     diagnostics.extend(rules::run(&RuleContext {
         inventory: &inventory,
         workspace: &workspace,
+        join: &join,
     }));
     sort_and_dedup(&workspace, &mut diagnostics);
     Ok(LintOutcome {
         workspace,
         inventory,
+        join,
         diagnostics,
     })
 }

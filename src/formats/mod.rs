@@ -4,11 +4,15 @@
 //! Adding a format means adding a module and one line in [`ADAPTERS`].
 
 pub mod openapi;
+pub mod values;
 
-use crate::diagnostic::Diagnostic;
-use crate::model::Inventory;
+use std::time::Duration;
+
+use crate::diagnostic::{Diagnostic, Location};
+use crate::model::{Inventory, Sourced};
 use crate::source::refs::RefIndex;
 use crate::source::{FileId, Node, Workspace};
+use values::Dialect;
 
 /// What an adapter gets to work with.
 pub struct AdaptContext<'a> {
@@ -16,6 +20,65 @@ pub struct AdaptContext<'a> {
     pub refs: &'a RefIndex,
     pub inventory: &'a mut Inventory,
     pub diagnostics: &'a mut Vec<Diagnostic>,
+}
+
+impl AdaptContext<'_> {
+    /// Reports a value the adapter cannot interpret.
+    pub fn invalid_value(&mut self, file: FileId, node: &Node, message: impl Into<String>) {
+        self.diagnostics.push(
+            Diagnostic::new(
+                "invalid-value",
+                Location {
+                    file,
+                    span: node.span,
+                },
+                message,
+            )
+            .with_label("cannot be read"),
+        );
+    }
+
+    /// `key` of `object` as a duration in `dialect`; `None` when absent, reported when invalid.
+    pub fn duration(
+        &mut self,
+        file: FileId,
+        object: &Node,
+        key: &str,
+        dialect: Dialect,
+    ) -> Option<Sourced<Duration>> {
+        let node = object.get(key).filter(|value| !value.is_null())?;
+        match values::duration(node, dialect) {
+            Ok(value) => Some(Sourced::explicit(
+                value,
+                Location {
+                    file,
+                    span: node.span,
+                },
+            )),
+            Err(message) => {
+                self.invalid_value(file, node, format!("`{key}`: {message}"));
+                None
+            }
+        }
+    }
+
+    /// `key` of `object` as a count; `None` when absent, reported when invalid.
+    pub fn count(&mut self, file: FileId, object: &Node, key: &str) -> Option<Sourced<u32>> {
+        let node = object.get(key).filter(|value| !value.is_null())?;
+        match values::count(node) {
+            Ok(value) => Some(Sourced::explicit(
+                value,
+                Location {
+                    file,
+                    span: node.span,
+                },
+            )),
+            Err(message) => {
+                self.invalid_value(file, node, format!("`{key}`: {message}"));
+                None
+            }
+        }
+    }
 }
 
 pub struct Adapter {
@@ -30,10 +93,18 @@ pub struct Adapter {
 
 pub static ADAPTERS: &[&Adapter] = &[&openapi::ADAPTER];
 
-/// The adapter for a document, if any format recognises it.
-pub fn detect(document: &Node) -> Option<&'static Adapter> {
+/// Every adapter that recognises a document (an OpenAPI document with AWS integrations is read
+/// by both the OpenAPI and the AWS adapter).
+pub fn detect(document: &Node) -> impl Iterator<Item = &'static Adapter> + '_ {
     ADAPTERS
         .iter()
         .copied()
-        .find(|adapter| (adapter.detect)(document))
+        .filter(|adapter| (adapter.detect)(document))
+}
+
+/// The span findings about a whole object point at: its first key, else the object itself.
+pub fn anchor(node: &Node) -> crate::source::Span {
+    node.entries()
+        .first()
+        .map_or(node.span, |entry| entry.key.span)
 }

@@ -1,6 +1,14 @@
 //! The normalized inventory that adapters fill and rules read. Plain data: no parsing, no I/O.
 
+pub mod join;
+pub mod path;
+pub mod policy;
+pub mod route;
+
 use std::fmt;
+
+pub use policy::{Origin, Policy, Sourced, Timeout, UpstreamPolicy};
+pub use route::{GatewayFormat, Layer, MethodSet, PathKind, PathMatch, Route};
 
 use crate::diagnostic::Location;
 use crate::source::{FileId, Node};
@@ -10,6 +18,53 @@ use crate::source::{FileId, Node};
 pub struct Inventory {
     pub specs: Vec<SpecDocument>,
     pub operations: Vec<Operation>,
+    pub routes: Vec<Route>,
+    /// Upstream policies declared apart from routes; see [`Inventory::apply_upstream_policies`].
+    pub upstream_policies: Vec<UpstreamPolicy>,
+}
+
+impl Inventory {
+    /// Merges each [`UpstreamPolicy`] into the routes of its format that send to that upstream.
+    /// Names match exactly, or on their first DNS label (`reviews` and
+    /// `reviews.default.svc.cluster.local` are one host).
+    pub fn apply_upstream_policies(&mut self) {
+        if self.upstream_policies.is_empty() {
+            return;
+        }
+        let short = |name: &str| name.split('.').next().unwrap_or(name).to_string();
+        for route in &mut self.routes {
+            let Some(upstream) = route.policy.upstream.as_mut() else {
+                continue;
+            };
+            let matching = self.upstream_policies.iter().filter(|policy| {
+                policy.format == route.format
+                    && (policy.name == upstream.name
+                        || short(&policy.name) == short(&upstream.name))
+            });
+            for policy in matching {
+                if route.policy.connect_timeout.is_none() {
+                    route.policy.connect_timeout = policy.connect_timeout.clone();
+                }
+                route
+                    .policy
+                    .circuit_breakers
+                    .extend(policy.circuit_breakers.iter().cloned());
+                if route.policy.health_check.is_none() {
+                    route.policy.health_check = policy.health_check.clone();
+                }
+                route
+                    .policy
+                    .fallbacks
+                    .extend(policy.fallbacks.iter().cloned());
+                if upstream.endpoints.is_none() {
+                    upstream.endpoints = policy.endpoints;
+                }
+                if upstream.location.is_none() {
+                    upstream.location = Some(policy.location);
+                }
+            }
+        }
+    }
 }
 
 /// One API description document.
@@ -19,6 +74,8 @@ pub struct SpecDocument {
     pub version: SpecVersion,
     /// The version field (`swagger` or `openapi`) value.
     pub version_location: Location,
+    /// Path prefixes from `servers[].url` (3.x) or `basePath` (2.0), e.g. `/v1`.
+    pub base_paths: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -98,6 +155,8 @@ pub struct Spanned<T> {
 #[derive(Debug, Clone)]
 pub struct Operation {
     pub spec: SpecVersion,
+    /// Index of its document in `Inventory::specs`.
+    pub document: usize,
     pub method: Method,
     /// The path template as written in the spec, e.g. `/pets/{id}`.
     pub path: String,

@@ -10,6 +10,7 @@ pub mod docs;
 use rayon::prelude::*;
 
 use crate::diagnostic::Diagnostic;
+use crate::model::join::Join;
 use crate::model::Inventory;
 use crate::source::Workspace;
 
@@ -17,6 +18,8 @@ use crate::source::Workspace;
 pub struct RuleContext<'a> {
     pub inventory: &'a Inventory,
     pub workspace: &'a Workspace,
+    /// Which routes reach which operations.
+    pub join: &'a Join,
 }
 
 pub trait Rule: Sync {

@@ -2,6 +2,7 @@
 //! [`model::Operation`](crate::model::Operation)s.
 
 use crate::diagnostic::{Diagnostic, Location};
+use crate::model::path::server_base_path;
 use crate::model::{
     Extension, Method, Operation, Parameter, Response, Responses, Spanned, SpecDocument,
     SpecVersion, StatusKey,
@@ -68,6 +69,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
             return;
         }
     };
+    let document_index = cx.inventory.specs.len();
     cx.inventory.specs.push(SpecDocument {
         file,
         version,
@@ -75,6 +77,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
             file,
             span: version_field.span,
         },
+        base_paths: base_paths(version, document),
     });
     let view = View {
         workspace: cx.workspace,
@@ -113,6 +116,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
             }
             cx.inventory.operations.push(Operation {
                 spec: version,
+                document: document_index,
                 method,
                 path: path.to_string(),
                 location: Location {
@@ -145,6 +149,33 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
             });
         }
     }
+}
+
+/// Path prefixes the API is served under: `basePath` in 2.0, the paths of `servers[].url` in 3.x.
+fn base_paths(version: SpecVersion, document: &Node) -> Vec<String> {
+    let mut bases: Vec<String> = if version == SpecVersion::Swagger2 {
+        document
+            .get("basePath")
+            .and_then(Node::as_str)
+            .and_then(server_base_path)
+            .into_iter()
+            .collect()
+    } else {
+        document
+            .get("servers")
+            .map(|servers| {
+                servers
+                    .items()
+                    .iter()
+                    .filter_map(|server| server.get("url")?.as_str())
+                    .filter_map(server_base_path)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    bases.sort();
+    bases.dedup();
+    bases
 }
 
 /// Reads fields through `$ref`s.

@@ -1,0 +1,241 @@
+//! What a gateway does when things go wrong on a route: timeouts, retries, circuit breaking,
+//! health checks, fallbacks and rate limits, normalized across formats.
+//!
+//! Every value remembers where it came from: written in a file (with its location) or a
+//! gateway's documented default (with a note naming it), so findings can say which.
+
+use std::time::Duration;
+
+use crate::diagnostic::Location;
+
+/// Where a policy value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// Written in a configuration file, here.
+    Explicit(Location),
+    /// Not written: the gateway's documented default, e.g. "Envoy's default route timeout".
+    Default(&'static str),
+}
+
+impl Origin {
+    pub fn location(&self) -> Option<Location> {
+        match self {
+            Origin::Explicit(location) => Some(*location),
+            Origin::Default(_) => None,
+        }
+    }
+
+    pub fn is_explicit(&self) -> bool {
+        matches!(self, Origin::Explicit(_))
+    }
+}
+
+/// A value with its origin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sourced<T> {
+    pub value: T,
+    pub origin: Origin,
+}
+
+impl<T> Sourced<T> {
+    pub fn explicit(value: T, location: Location) -> Self {
+        Sourced {
+            value,
+            origin: Origin::Explicit(location),
+        }
+    }
+
+    pub fn default(value: T, note: &'static str) -> Self {
+        Sourced {
+            value,
+            origin: Origin::Default(note),
+        }
+    }
+}
+
+/// A timeout that may be switched off (`0s` in Envoy, no value in Istio).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timeout {
+    Bounded(Duration),
+    /// No bound at all: the request may wait forever.
+    Unbounded,
+}
+
+impl Timeout {
+    pub fn bound(self) -> Option<Duration> {
+        match self {
+            Timeout::Bounded(duration) => Some(duration),
+            Timeout::Unbounded => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Policy {
+    /// End-to-end bound on the request, retries included.
+    pub timeout: Option<Sourced<Timeout>>,
+    /// Bound on one attempt (also the only bound in formats without a total, e.g. Kong's
+    /// `read_timeout`).
+    pub per_try_timeout: Option<Sourced<Duration>>,
+    pub connect_timeout: Option<Sourced<Duration>>,
+    pub retry: Option<Retry>,
+    pub circuit_breakers: Vec<CircuitBreaker>,
+    pub health_check: Option<HealthCheck>,
+    pub fallbacks: Vec<Fallback>,
+    pub rate_limit: Option<RateLimit>,
+    pub upstream: Option<Upstream>,
+    /// Fault injection is configured on the route (Istio `fault`).
+    pub fault_injection: bool,
+    /// The status codes this gateway answers with by itself on this route.
+    pub statuses: GatewayStatuses,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Retry {
+    /// Extra attempts after the first, whatever the format counts.
+    pub max_retries: Sourced<u32>,
+    /// No upper bound on attempts.
+    pub unbounded: bool,
+    pub conditions: Vec<RetryCondition>,
+    pub backoff: Option<Backoff>,
+    pub per_try_timeout: Option<Sourced<Duration>>,
+    /// A cap on concurrent retries across requests (Envoy retry budget, Istio retryBudget).
+    pub has_budget: bool,
+    /// The gateway retries non-idempotent methods (`Some(false)` when it is known not to).
+    pub non_idempotent: Option<bool>,
+    /// Where the retry policy is written, or the route when it is a default.
+    pub location: Location,
+}
+
+/// When a retry fires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RetryCondition {
+    ConnectFailure,
+    RefusedStream,
+    ResetBeforeRequest,
+    Reset,
+    Timeout,
+    Any5xx,
+    GatewayError,
+    /// A status code, or a range `low..=high`.
+    Status(u16, u16),
+    /// A condition of the format that is not classified; kept so nothing is lost.
+    Other(String),
+}
+
+impl RetryCondition {
+    /// Fires before the request reached the upstream, so retrying cannot repeat a side effect.
+    pub fn is_pre_send(&self) -> bool {
+        matches!(
+            self,
+            RetryCondition::ConnectFailure
+                | RetryCondition::RefusedStream
+                | RetryCondition::ResetBeforeRequest
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Backoff {
+    pub base: Option<Sourced<Duration>>,
+    pub max: Option<Sourced<Duration>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CircuitBreakerKind {
+    /// Trips after consecutive errors (KrakenD, Kong passive checks).
+    ConsecutiveErrors,
+    /// Ejects failing hosts from the pool (Envoy/Istio outlier detection).
+    OutlierEjection,
+    /// Caps concurrency (Envoy thresholds, Istio connectionPool).
+    ConcurrencyLimit,
+    /// Trips on an expression or ratio (Traefik circuitBreaker, APISIX api-breaker).
+    Expression,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CircuitBreaker {
+    pub kind: CircuitBreakerKind,
+    pub location: Location,
+    /// Configured but cannot trip (all thresholds zero, enforcement 0 %).
+    pub ineffective: Option<String>,
+    /// The status answered while open.
+    pub open_status: Option<u16>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthCheck {
+    pub active: Option<ActiveCheck>,
+    /// Passive checks (errors observed in real traffic mark hosts unhealthy).
+    pub passive: Option<Location>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActiveCheck {
+    pub interval: Option<Sourced<Duration>>,
+    pub timeout: Option<Sourced<Duration>>,
+    pub location: Location,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FallbackKind {
+    /// A backup or lower-priority endpoint set.
+    BackupEndpoints,
+    /// Another service takes over (Traefik failover, Envoy aggregate cluster).
+    FailoverService,
+    /// Istio locality failover.
+    LocalityFailover,
+    /// The gateway answers by itself (KrakenD static proxy, Kong request-termination, Envoy
+    /// direct_response).
+    StaticResponse,
+    /// Several healthy weighted targets share the traffic.
+    WeightedPool,
+    /// An AI gateway falls back to another model group or target.
+    ModelFallback,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fallback {
+    pub kind: FallbackKind,
+    pub targets: Vec<String>,
+    pub location: Location,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateLimit {
+    pub location: Location,
+    /// The status answered when the limit is hit.
+    pub status: u16,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Upstream {
+    pub name: String,
+    /// How many endpoints (targets, hosts) serve it; `None` when the config does not say.
+    pub endpoints: Option<u32>,
+    pub location: Option<Location>,
+}
+
+/// The status codes a gateway sends on its own for a route.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GatewayStatuses {
+    pub on_timeout: Option<u16>,
+    pub on_circuit_open: Option<u16>,
+    pub on_rate_limited: Option<u16>,
+}
+
+/// Policy a format declares for an upstream apart from the routes that use it (an Istio
+/// `DestinationRule`, an Envoy `Cluster` resource, an APISIX upstream in another file). It is
+/// merged into every route of the same format whose upstream has this name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpstreamPolicy {
+    pub format: super::GatewayFormat,
+    /// The upstream's name as routes refer to it (Istio: the host).
+    pub name: String,
+    pub location: Location,
+    pub connect_timeout: Option<Sourced<Duration>>,
+    pub circuit_breakers: Vec<CircuitBreaker>,
+    pub health_check: Option<HealthCheck>,
+    pub fallbacks: Vec<Fallback>,
+    pub endpoints: Option<u32>,
+}

@@ -1,0 +1,205 @@
+//! Routes: what a gateway, mesh or AI gateway accepts (method + path matcher) and the policy it
+//! applies when forwarding.
+
+use std::fmt;
+
+use super::policy::Policy;
+use super::Method;
+use crate::diagnostic::Location;
+
+/// The configuration formats routes are read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum GatewayFormat {
+    Kong,
+    Envoy,
+    Istio,
+    GatewayApi,
+    Aws,
+    KrakenD,
+    Traefik,
+    Apisix,
+    LiteLlm,
+    Portkey,
+}
+
+impl GatewayFormat {
+    /// Stable machine name, used in JSON.
+    pub fn id(self) -> &'static str {
+        match self {
+            GatewayFormat::Kong => "kong",
+            GatewayFormat::Envoy => "envoy",
+            GatewayFormat::Istio => "istio",
+            GatewayFormat::GatewayApi => "gateway-api",
+            GatewayFormat::Aws => "aws",
+            GatewayFormat::KrakenD => "krakend",
+            GatewayFormat::Traefik => "traefik",
+            GatewayFormat::Apisix => "apisix",
+            GatewayFormat::LiteLlm => "litellm",
+            GatewayFormat::Portkey => "portkey",
+        }
+    }
+
+    /// The product name, for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            GatewayFormat::Kong => "Kong",
+            GatewayFormat::Envoy => "Envoy",
+            GatewayFormat::Istio => "Istio",
+            GatewayFormat::GatewayApi => "Gateway API",
+            GatewayFormat::Aws => "AWS API Gateway",
+            GatewayFormat::KrakenD => "KrakenD",
+            GatewayFormat::Traefik => "Traefik",
+            GatewayFormat::Apisix => "APISIX",
+            GatewayFormat::LiteLlm => "LiteLLM",
+            GatewayFormat::Portkey => "Portkey",
+        }
+    }
+
+    /// Where in a request's path through the system this kind of gateway usually sits.
+    pub fn layer(self) -> Layer {
+        match self {
+            GatewayFormat::Istio => Layer::Mesh,
+            GatewayFormat::LiteLlm | GatewayFormat::Portkey => Layer::Ai,
+            _ => Layer::Edge,
+        }
+    }
+}
+
+impl fmt::Display for GatewayFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Layers a request passes through, front to back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Layer {
+    Edge,
+    Mesh,
+    Ai,
+}
+
+impl Layer {
+    pub fn name(self) -> &'static str {
+        match self {
+            Layer::Edge => "edge",
+            Layer::Mesh => "mesh",
+            Layer::Ai => "ai",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Route {
+    pub format: GatewayFormat,
+    /// The gateway's own name for the route, if it has one.
+    pub name: Option<String>,
+    /// The route's definition (its key or first line).
+    pub location: Location,
+    pub methods: MethodSet,
+    pub methods_location: Option<Location>,
+    pub path: PathMatch,
+    pub hosts: Vec<String>,
+    pub policy: Policy,
+    /// The operation this route is declared for, when the config says so (an AWS integration
+    /// on the operation itself): the operation's method key.
+    pub explicit_operation: Option<Location>,
+}
+
+impl Route {
+    /// Matches every path: such a route does not document anything by itself.
+    pub fn is_catch_all(&self) -> bool {
+        match self.path.kind {
+            PathKind::Any => true,
+            PathKind::Prefix | PathKind::SegmentPrefix => {
+                self.path.pattern.trim_end_matches('/').is_empty()
+            }
+            PathKind::Regex { .. } => matches!(
+                self.path.pattern.as_str(),
+                ".*" | "^.*" | "/.*" | "^/.*" | "^/.*$" | ".*$" | "/(.*)" | "^/(.*)$"
+            ),
+            PathKind::Exact | PathKind::Template => false,
+        }
+    }
+
+    /// `GET /pets/{id}` style label, for messages and tables.
+    pub fn label(&self) -> String {
+        format!("{} {}", self.methods, self.path.display())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MethodSet {
+    Any,
+    Only(Vec<Method>),
+}
+
+impl MethodSet {
+    pub fn allows(&self, method: Method) -> bool {
+        match self {
+            MethodSet::Any => true,
+            MethodSet::Only(methods) => methods.contains(&method),
+        }
+    }
+}
+
+impl fmt::Display for MethodSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MethodSet::Any => f.write_str("*"),
+            MethodSet::Only(methods) => {
+                let names: Vec<String> = methods.iter().map(ToString::to_string).collect();
+                f.write_str(&names.join(","))
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathMatch {
+    pub kind: PathKind,
+    /// As written, without format-specific markers (Kong's `~`).
+    pub pattern: String,
+    pub location: Location,
+    /// How the gateway rewrites the path before forwarding, for matching specs that describe
+    /// the upstream's paths.
+    pub rewrite: Option<Rewrite>,
+}
+
+impl PathMatch {
+    pub fn display(&self) -> String {
+        match self.kind {
+            PathKind::Any => "/*".to_string(),
+            PathKind::Prefix | PathKind::SegmentPrefix => {
+                format!("{}*", self.pattern)
+            }
+            PathKind::Regex { .. } => format!("~{}", self.pattern),
+            PathKind::Exact | PathKind::Template => self.pattern.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathKind {
+    /// The whole path, literally.
+    Exact,
+    /// The whole path, with parameters (`{id}`, `:id`, `<id>`, `{proxy+}`, `*`, `**`).
+    Template,
+    /// Any path starting with the pattern, character by character.
+    Prefix,
+    /// Any path whose leading segments are the pattern's segments.
+    SegmentPrefix,
+    /// A regular expression (RE2 syntax). `full`: it must match the whole path; otherwise it is
+    /// anchored at the start only.
+    Regex { full: bool },
+    /// Every path.
+    Any,
+}
+
+/// The gateway replaces a matched prefix before forwarding (Kong `strip_path` + service path,
+/// Istio `rewrite.uri`, Traefik `StripPrefix`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rewrite {
+    pub strip_prefix: String,
+    pub add_prefix: String,
+}
