@@ -28,6 +28,8 @@ pub enum Command {
     Lint(LintArgs),
     /// List every rule: id, default severity, one-line summary
     Rules(RulesArgs),
+    /// Show the joined inventory: every gateway route with its operation and policy
+    Routes(RoutesArgs),
     /// Explain a rule: what it checks, why, how to fix it, with examples
     Explain {
         /// The rule id, e.g. `operation-summary`
@@ -55,6 +57,28 @@ pub struct LintArgs {
     /// When to use colour in the text report
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RoutesArgs {
+    /// Files and folders to read [default: .]
+    pub paths: Vec<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = RoutesFormat::Table)]
+    pub format: RoutesFormat,
+    /// Write to this file instead of standard output
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Project root, as for `lint`
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoutesFormat {
+    Table,
+    Json,
+    Markdown,
 }
 
 #[derive(Debug, clap::Args)]
@@ -128,6 +152,20 @@ pub fn run(cli: Cli) -> Result<Outcome, RunError> {
         Command::Lint(args) => run_lint(&args),
         Command::Rules(args) => {
             emit(None, &list_rules(args.format))?;
+            Ok(Outcome::Clean)
+        }
+        Command::Routes(args) => {
+            let outcome = lint(&LintOptions {
+                paths: args.paths.clone(),
+                root: args.root.clone(),
+            })
+            .map_err(|error| RunError(error.to_string()))?;
+            let rendered = match args.format {
+                RoutesFormat::Table => report::routes::table(&outcome),
+                RoutesFormat::Json => report::routes::json(&outcome),
+                RoutesFormat::Markdown => report::routes::markdown(&outcome),
+            };
+            emit(args.output.as_deref(), &rendered)?;
             Ok(Outcome::Clean)
         }
         Command::Explain { rule } => {

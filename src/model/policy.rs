@@ -239,3 +239,58 @@ pub struct UpstreamPolicy {
     pub fallbacks: Vec<Fallback>,
     pub endpoints: Option<u32>,
 }
+
+impl Policy {
+    /// Attempts in total: the first plus every retry.
+    pub fn attempts(&self) -> u32 {
+        1 + self
+            .retry
+            .as_ref()
+            .map_or(0, |retry| retry.max_retries.value)
+    }
+
+    /// The longest a request can take through this route: the total timeout when there is one,
+    /// else every attempt running to its per-try timeout plus the backoff between them. `None`
+    /// when nothing bounds it.
+    pub fn worst_case(&self) -> Option<Duration> {
+        if let Some(timeout) = &self.timeout {
+            return timeout.value.bound();
+        }
+        let per_try = self
+            .retry
+            .as_ref()
+            .and_then(|retry| retry.per_try_timeout.as_ref())
+            .or(self.per_try_timeout.as_ref())?
+            .value;
+        let retries = self.attempts() - 1;
+        Some(per_try * (retries + 1) + self.total_backoff())
+    }
+
+    /// The sum of the waits between attempts: exponential from the base, capped at the maximum
+    /// (Envoy and Istio's scheme, and the usual one elsewhere).
+    pub fn total_backoff(&self) -> Duration {
+        let Some(retry) = &self.retry else {
+            return Duration::ZERO;
+        };
+        let Some(base) = retry
+            .backoff
+            .as_ref()
+            .and_then(|backoff| backoff.base.as_ref())
+        else {
+            return Duration::ZERO;
+        };
+        let cap = retry
+            .backoff
+            .as_ref()
+            .and_then(|backoff| backoff.max.as_ref())
+            .map_or(base.value * 10, |max| max.value);
+        (0..retry.max_retries.value.min(64))
+            .map(|attempt| {
+                base.value
+                    .checked_mul(1u32 << attempt.min(20))
+                    .unwrap_or(cap)
+                    .min(cap)
+            })
+            .sum()
+    }
+}

@@ -1,6 +1,7 @@
 //! Reports: one module per output format, all over the same sorted diagnostics.
 
 pub mod json;
+pub mod routes;
 pub mod text;
 
 use crate::diagnostic::Severity;

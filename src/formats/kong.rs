@@ -1,0 +1,432 @@
+//! Kong declarative configuration (decK / DB-less `kong.yml`): services with nested or
+//! top-level routes, upstreams with targets and health checks, and plugins at every scope.
+
+use std::time::Duration;
+
+use super::values::Dialect;
+use super::{anchor, AdaptContext, Adapter};
+use crate::diagnostic::Location;
+use crate::model::policy::{
+    ActiveCheck, CircuitBreaker, CircuitBreakerKind, Fallback, FallbackKind, GatewayStatuses,
+    HealthCheck, RateLimit, Retry, RetryCondition, Upstream,
+};
+use crate::model::route::Rewrite;
+use crate::model::{GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Sourced};
+use crate::source::{FileId, Node};
+
+pub static ADAPTER: Adapter = Adapter {
+    name: "kong",
+    detect,
+    uses_refs: false,
+    adapt,
+};
+
+fn detect(document: &Node) -> bool {
+    document.get("_format_version").is_some()
+}
+
+const DEFAULT_TIMEOUT_MS: u64 = 60_000;
+const DEFAULT_RETRIES: u32 = 5;
+const RATE_LIMIT_PLUGINS: &[&str] = &[
+    "rate-limiting",
+    "rate-limiting-advanced",
+    "response-ratelimiting",
+];
+
+fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
+    let global_rate_limit = rate_limit(file, document.get("plugins"));
+    let upstreams = document.get("upstreams");
+    let services = document
+        .get("services")
+        .map(Node::items)
+        .unwrap_or_default();
+    for service in services {
+        let service_cx =
+            ServiceContext::read(cx, file, service, upstreams, global_rate_limit.clone());
+        for route in service.get("routes").map(Node::items).unwrap_or_default() {
+            add_routes(cx, file, route, &service_cx);
+        }
+    }
+    // Top-level routes name their service.
+    for route in document.get("routes").map(Node::items).unwrap_or_default() {
+        let Some(service_name) = route.get("service").and_then(|service| {
+            service
+                .scalar_text()
+                .or_else(|| service.get("name").and_then(Node::scalar_text))
+        }) else {
+            continue;
+        };
+        let Some(service) = services
+            .iter()
+            .find(|service| service.get("name").and_then(Node::scalar_text) == Some(service_name))
+        else {
+            cx.invalid_value(
+                file,
+                route.get("service").unwrap_or(route),
+                format!("route refers to service `{service_name}`, which is not defined"),
+            );
+            continue;
+        };
+        let service_cx =
+            ServiceContext::read(cx, file, service, upstreams, global_rate_limit.clone());
+        add_routes(cx, file, route, &service_cx);
+    }
+}
+
+/// What a service contributes to each of its routes.
+struct ServiceContext {
+    policy: Policy,
+    /// The service's own path, which Kong prepends when forwarding.
+    path: String,
+}
+
+impl ServiceContext {
+    fn read(
+        cx: &mut AdaptContext<'_>,
+        file: FileId,
+        service: &Node,
+        upstreams: Option<&Node>,
+        global_rate_limit: Option<RateLimit>,
+    ) -> Self {
+        let service_location = Location {
+            file,
+            span: anchor(service),
+        };
+        let (host, path) = service_host_and_path(service);
+        let read_timeout = cx
+            .duration(file, service, "read_timeout", Dialect::Milliseconds)
+            .unwrap_or_else(|| {
+                Sourced::default(
+                    Duration::from_millis(DEFAULT_TIMEOUT_MS),
+                    "Kong's default read_timeout of 60s",
+                )
+            });
+        let connect_timeout = cx
+            .duration(file, service, "connect_timeout", Dialect::Milliseconds)
+            .unwrap_or_else(|| {
+                Sourced::default(
+                    Duration::from_millis(DEFAULT_TIMEOUT_MS),
+                    "Kong's default connect_timeout of 60s",
+                )
+            });
+        let retries = cx
+            .count(file, service, "retries")
+            .unwrap_or_else(|| Sourced::default(DEFAULT_RETRIES, "Kong's default of 5 retries"));
+        let retry = (retries.value > 0).then(|| Retry {
+            location: retries.origin.location().unwrap_or(service_location),
+            max_retries: retries,
+            unbounded: false,
+            // Kong's balancer retries on connection errors and timeouts, like nginx's
+            // `proxy_next_upstream error timeout`, and not once a non-idempotent request was sent.
+            conditions: vec![RetryCondition::ConnectFailure, RetryCondition::Timeout],
+            backoff: None,
+            per_try_timeout: Some(read_timeout.clone()),
+            has_budget: false,
+            non_idempotent: Some(false),
+        });
+        let mut policy = Policy {
+            timeout: None,
+            per_try_timeout: Some(read_timeout),
+            connect_timeout: Some(connect_timeout),
+            retry,
+            rate_limit: rate_limit(file, service.get("plugins")).or(global_rate_limit),
+            statuses: GatewayStatuses {
+                on_timeout: Some(504),
+                on_circuit_open: None,
+                on_rate_limited: None,
+            },
+            ..Policy::default()
+        };
+        if let Some(upstream) = host
+            .as_deref()
+            .and_then(|host| find_upstream(upstreams, host))
+        {
+            read_upstream(cx, file, upstream, &mut policy);
+        } else if let Some(host) = host {
+            policy.upstream = Some(Upstream {
+                name: host,
+                endpoints: Some(1),
+                location: Some(service_location),
+            });
+        }
+        ServiceContext {
+            policy,
+            path: path.unwrap_or_else(|| "/".to_string()),
+        }
+    }
+}
+
+/// The host and path a service forwards to: from `url`, or `host` and `path`.
+fn service_host_and_path(service: &Node) -> (Option<String>, Option<String>) {
+    if let Some(url) = service.get("url").and_then(Node::as_str) {
+        let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+        let (authority, path) = match after_scheme.find('/') {
+            Some(at) => (&after_scheme[..at], Some(after_scheme[at..].to_string())),
+            None => (after_scheme, None),
+        };
+        let host = authority
+            .rsplit_once(':')
+            .map_or(authority, |(host, _)| host);
+        return (Some(host.to_string()), path);
+    }
+    (
+        service
+            .get("host")
+            .and_then(Node::scalar_text)
+            .map(str::to_string),
+        service
+            .get("path")
+            .and_then(Node::scalar_text)
+            .map(str::to_string),
+    )
+}
+
+fn find_upstream<'a>(upstreams: Option<&'a Node>, host: &str) -> Option<&'a Node> {
+    upstreams?
+        .items()
+        .iter()
+        .find(|upstream| upstream.get("name").and_then(Node::scalar_text) == Some(host))
+}
+
+/// Targets, health checks and the passive checks that are Kong's circuit breaker.
+fn read_upstream(cx: &mut AdaptContext<'_>, file: FileId, upstream: &Node, policy: &mut Policy) {
+    let location = Location {
+        file,
+        span: anchor(upstream),
+    };
+    let name = upstream
+        .get("name")
+        .and_then(Node::scalar_text)
+        .unwrap_or_default()
+        .to_string();
+    let targets = upstream.get("targets").map(Node::items).unwrap_or_default();
+    let healthy_targets: Vec<String> = targets
+        .iter()
+        .filter(|target| {
+            target
+                .get("weight")
+                .and_then(Node::scalar_text)
+                .and_then(|weight| weight.parse::<u32>().ok())
+                != Some(0)
+        })
+        .filter_map(|target| {
+            target
+                .get("target")
+                .and_then(Node::scalar_text)
+                .map(str::to_string)
+        })
+        .collect();
+    policy.upstream = Some(Upstream {
+        name,
+        endpoints: Some(u32::try_from(targets.len()).unwrap_or(u32::MAX)),
+        location: Some(location),
+    });
+    if healthy_targets.len() >= 2 {
+        policy.fallbacks.push(Fallback {
+            kind: FallbackKind::WeightedPool,
+            targets: healthy_targets,
+            location,
+        });
+    }
+    let Some(checks) = upstream.get("healthchecks") else {
+        return;
+    };
+    let mut health = HealthCheck {
+        active: None,
+        passive: None,
+    };
+    if let Some(active) = checks.get("active") {
+        let interval = |state: &str, cx: &mut AdaptContext<'_>| {
+            active
+                .get(state)
+                .and_then(|state_node| cx.duration(file, state_node, "interval", Dialect::Seconds))
+        };
+        let healthy = interval("healthy", cx);
+        let unhealthy = interval("unhealthy", cx);
+        // An interval of 0 (the default) turns active probing off.
+        let probing = [&healthy, &unhealthy]
+            .iter()
+            .any(|interval| interval.as_ref().is_some_and(|i| !i.value.is_zero()));
+        if probing {
+            health.active = Some(ActiveCheck {
+                interval: unhealthy.or(healthy),
+                timeout: cx
+                    .duration(file, active, "timeout", Dialect::Seconds)
+                    .or_else(|| {
+                        Some(Sourced::default(
+                            Duration::from_secs(1),
+                            "Kong's default active check timeout of 1s",
+                        ))
+                    }),
+                location: Location {
+                    file,
+                    span: anchor(active),
+                },
+            });
+        }
+    }
+    if let Some(passive) = checks.get("passive") {
+        let passive_location = Location {
+            file,
+            span: checks
+                .entry("passive")
+                .map_or(passive.span, |entry| entry.key.span),
+        };
+        let unhealthy = passive.get("unhealthy");
+        let counters = ["http_failures", "tcp_failures", "timeouts"];
+        let tripping = unhealthy.is_some_and(|unhealthy| {
+            counters.iter().any(|counter| {
+                cx.count(file, unhealthy, counter)
+                    .is_some_and(|count| count.value > 0)
+            })
+        });
+        policy.circuit_breakers.push(CircuitBreaker {
+            kind: CircuitBreakerKind::ConsecutiveErrors,
+            location: passive_location,
+            ineffective: (!tripping).then(|| {
+                "the passive health check's unhealthy counters (http_failures, tcp_failures, \
+                 timeouts) are all 0, so no target is ever marked unhealthy"
+                    .to_string()
+            }),
+            open_status: Some(503),
+        });
+        if tripping {
+            health.passive = Some(passive_location);
+        }
+    }
+    if health.active.is_some() || health.passive.is_some() {
+        policy.statuses.on_circuit_open = Some(503);
+        policy.health_check = Some(health);
+    }
+}
+
+/// An enabled rate-limiting plugin among `plugins`.
+fn rate_limit(file: FileId, plugins: Option<&Node>) -> Option<RateLimit> {
+    plugins?.items().iter().find_map(|plugin| {
+        let name = plugin.get("name").and_then(Node::scalar_text)?;
+        let enabled = plugin.get("enabled").and_then(Node::as_bool) != Some(false);
+        (enabled && RATE_LIMIT_PLUGINS.contains(&name)).then(|| RateLimit {
+            location: Location {
+                file,
+                span: anchor(plugin),
+            },
+            status: plugin
+                .get("config")
+                .and_then(|config| config.get("error_code"))
+                .and_then(Node::scalar_text)
+                .and_then(|code| code.parse().ok())
+                .unwrap_or(429),
+        })
+    })
+}
+
+fn add_routes(cx: &mut AdaptContext<'_>, file: FileId, route: &Node, service: &ServiceContext) {
+    let location = Location {
+        file,
+        span: anchor(route),
+    };
+    let mut policy = service.policy.clone();
+    if let Some(limit) = rate_limit(file, route.get("plugins")) {
+        policy.rate_limit = Some(limit);
+    }
+    if let Some(limit) = &policy.rate_limit {
+        policy.statuses.on_rate_limited = Some(limit.status);
+    }
+    let methods_node = route.get("methods");
+    let methods = match methods_node {
+        None => MethodSet::Any,
+        Some(list) => {
+            let mut methods = Vec::new();
+            for item in list.items() {
+                match item.scalar_text().map(str::to_ascii_lowercase) {
+                    Some(name) => {
+                        if let Some(method) = Method::from_key(&name) {
+                            methods.push(method);
+                        }
+                    }
+                    None => cx.invalid_value(file, item, "a method must be a string such as `GET`"),
+                }
+            }
+            MethodSet::Only(methods)
+        }
+    };
+    let strip_path = route
+        .get("strip_path")
+        .and_then(Node::as_bool)
+        .unwrap_or(true);
+    let hosts: Vec<String> = route
+        .get("hosts")
+        .map(|hosts| {
+            hosts
+                .items()
+                .iter()
+                .filter_map(|host| host.scalar_text().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let name = route
+        .get("name")
+        .and_then(Node::scalar_text)
+        .map(str::to_string);
+    let paths = route.get("paths").map(Node::items).unwrap_or_default();
+    let mut matchers: Vec<PathMatch> = paths
+        .iter()
+        .filter_map(|path| {
+            let text = path.scalar_text()?;
+            let path_location = Location {
+                file,
+                span: path.span,
+            };
+            Some(match text.strip_prefix('~') {
+                Some(regex) => {
+                    if regex::Regex::new(regex).is_err() {
+                        cx.invalid_value(
+                            file,
+                            path,
+                            format!("`{regex}` is not a valid regular expression"),
+                        );
+                    }
+                    PathMatch {
+                        kind: PathKind::Regex { full: false },
+                        pattern: regex.to_string(),
+                        location: path_location,
+                        rewrite: None,
+                    }
+                }
+                None => PathMatch {
+                    kind: PathKind::Prefix,
+                    pattern: text.to_string(),
+                    location: path_location,
+                    rewrite: strip_path.then(|| Rewrite {
+                        strip_prefix: text.to_string(),
+                        add_prefix: service.path.clone(),
+                    }),
+                },
+            })
+        })
+        .collect();
+    if matchers.is_empty() {
+        matchers.push(PathMatch {
+            kind: PathKind::Any,
+            pattern: "/".to_string(),
+            location,
+            rewrite: None,
+        });
+    }
+    for path in matchers {
+        cx.inventory.routes.push(Route {
+            format: GatewayFormat::Kong,
+            name: name.clone(),
+            location,
+            methods: methods.clone(),
+            methods_location: methods_node.map(|node| Location {
+                file,
+                span: node.span,
+            }),
+            path,
+            hosts: hosts.clone(),
+            policy: policy.clone(),
+            explicit_operation: None,
+        });
+    }
+}

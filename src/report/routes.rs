@@ -1,0 +1,279 @@
+//! `routeguard routes`: the joined inventory, one row per gateway route, as a terminal table,
+//! JSON (a stable contract) or Markdown.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::formats::values::format_duration;
+use crate::lint::LintOutcome;
+use crate::model::policy::{FallbackKind, Origin};
+use crate::model::{Route, Sourced};
+
+#[derive(Serialize)]
+struct RoutesReport {
+    routes: Vec<RouteRow>,
+}
+
+#[derive(Serialize)]
+pub struct RouteRow {
+    format: &'static str,
+    layer: &'static str,
+    name: Option<String>,
+    method: String,
+    path: String,
+    /// The operation the route reaches, when exactly one: `GET /pets/{id}`.
+    operation: Option<String>,
+    operations: Vec<String>,
+    match_kind: Option<&'static str>,
+    file: String,
+    line: u32,
+    timeout_ms: Option<u64>,
+    per_try_timeout_ms: Option<u64>,
+    max_retries: Option<u32>,
+    worst_case_ms: Option<u64>,
+    fallback: Option<String>,
+    circuit_breaker: Option<String>,
+    health_check: Option<String>,
+    /// Which of the values above are the gateway's documented defaults rather than settings.
+    defaults: Vec<&'static str>,
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn fallback_name(kind: FallbackKind) -> &'static str {
+    match kind {
+        FallbackKind::BackupEndpoints => "backup endpoints",
+        FallbackKind::FailoverService => "failover service",
+        FallbackKind::LocalityFailover => "locality failover",
+        FallbackKind::StaticResponse => "static response",
+        FallbackKind::WeightedPool => "weighted pool",
+        FallbackKind::ModelFallback => "model fallback",
+    }
+}
+
+pub fn rows(outcome: &LintOutcome) -> Vec<RouteRow> {
+    let inventory = &outcome.inventory;
+    inventory
+        .routes
+        .iter()
+        .enumerate()
+        .map(|(index, route)| {
+            let links: Vec<_> = outcome.join.operations_of(index).collect();
+            let operations: Vec<String> = links
+                .iter()
+                .map(|link| inventory.operations[link.operation].route())
+                .collect();
+            row(
+                outcome,
+                route,
+                operations,
+                links.first().map(|link| link.kind.name()),
+            )
+        })
+        .collect()
+}
+
+fn row(
+    outcome: &LintOutcome,
+    route: &Route,
+    operations: Vec<String>,
+    match_kind: Option<&'static str>,
+) -> RouteRow {
+    let file = outcome.workspace.file(route.location.file);
+    let policy = &route.policy;
+    let mut defaults = Vec::new();
+    let mut note = |name: &'static str, origin: &Origin| {
+        if !origin.is_explicit() {
+            defaults.push(name);
+        }
+    };
+    let timeout_ms = policy.timeout.as_ref().and_then(|timeout| {
+        note("timeout_ms", &timeout.origin);
+        timeout.value.bound().map(millis)
+    });
+    let per_try: Option<&Sourced<Duration>> = policy
+        .retry
+        .as_ref()
+        .and_then(|retry| retry.per_try_timeout.as_ref())
+        .or(policy.per_try_timeout.as_ref());
+    let per_try_timeout_ms = per_try.map(|per_try| {
+        note("per_try_timeout_ms", &per_try.origin);
+        millis(per_try.value)
+    });
+    let max_retries = Some(policy.retry.as_ref().map_or(0, |retry| {
+        note("max_retries", &retry.max_retries.origin);
+        retry.max_retries.value
+    }));
+    let fallback = (!policy.fallbacks.is_empty()).then(|| {
+        let mut kinds: Vec<&str> = policy
+            .fallbacks
+            .iter()
+            .map(|f| fallback_name(f.kind))
+            .collect();
+        kinds.dedup();
+        kinds.join(", ")
+    });
+    let circuit_breaker = (!policy.circuit_breakers.is_empty()).then(|| {
+        if policy
+            .circuit_breakers
+            .iter()
+            .all(|cb| cb.ineffective.is_some())
+        {
+            "ineffective".to_string()
+        } else {
+            "yes".to_string()
+        }
+    });
+    let health_check = policy.health_check.as_ref().and_then(|health| {
+        match (health.active.is_some(), health.passive.is_some()) {
+            (true, true) => Some("active+passive".to_string()),
+            (true, false) => Some("active".to_string()),
+            (false, true) => Some("passive".to_string()),
+            (false, false) => None,
+        }
+    });
+    RouteRow {
+        format: route.format.id(),
+        layer: route.format.layer().name(),
+        name: route.name.clone(),
+        method: route.methods.to_string(),
+        path: route.path.display(),
+        operation: match operations.len() {
+            1 => operations.first().cloned(),
+            _ => None,
+        },
+        operations,
+        match_kind,
+        file: file.display.clone(),
+        line: file.position(route.location.span.start).line,
+        timeout_ms,
+        per_try_timeout_ms,
+        max_retries,
+        worst_case_ms: policy.worst_case().map(millis),
+        fallback,
+        circuit_breaker,
+        health_check,
+        defaults,
+    }
+}
+
+pub fn json(outcome: &LintOutcome) -> String {
+    let mut text = serde_json::to_string_pretty(&RoutesReport {
+        routes: rows(outcome),
+    })
+    .unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+const HEADERS: [&str; 10] = [
+    "layer",
+    "method",
+    "path",
+    "operation",
+    "timeout",
+    "per-try",
+    "retries",
+    "worst case",
+    "fallback",
+    "breaker / health",
+];
+
+fn cells(row: &RouteRow) -> [String; 10] {
+    let mark = |name: &str| {
+        if row.defaults.contains(&name) {
+            "*"
+        } else {
+            ""
+        }
+    };
+    let duration = |value: Option<u64>, name: &str, unbounded: &str| match value {
+        Some(ms) => format!(
+            "{}{}",
+            format_duration(Duration::from_millis(ms)),
+            mark(name)
+        ),
+        None => unbounded.to_string(),
+    };
+    let operation = match (&row.operation, row.operations.len()) {
+        (Some(operation), _) => operation.clone(),
+        (None, 0) => "—".to_string(),
+        (None, count) => format!("{count} operations"),
+    };
+    let protection = [
+        row.circuit_breaker
+            .as_deref()
+            .map(|cb| format!("breaker {cb}")),
+        row.health_check.clone(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(", ");
+    [
+        format!("{}/{}", row.layer, row.format),
+        row.method.clone(),
+        row.path.clone(),
+        operation,
+        if row.defaults.contains(&"timeout_ms") || row.timeout_ms.is_some() {
+            duration(row.timeout_ms, "timeout_ms", "none*")
+        } else {
+            "—".to_string()
+        },
+        duration(row.per_try_timeout_ms, "per_try_timeout_ms", "—"),
+        format!("{}{}", row.max_retries.unwrap_or(0), mark("max_retries")),
+        duration(row.worst_case_ms, "", "unbounded"),
+        row.fallback.clone().unwrap_or_else(|| "—".to_string()),
+        if protection.is_empty() {
+            "—".to_string()
+        } else {
+            protection
+        },
+    ]
+}
+
+pub fn table(outcome: &LintOutcome) -> String {
+    let rows = rows(outcome);
+    if rows.is_empty() {
+        return "no gateway routes found\n".to_string();
+    }
+    let all: Vec<[String; 10]> = rows.iter().map(cells).collect();
+    let mut widths = HEADERS.map(|header| header.chars().count());
+    for cells in &all {
+        for (width, cell) in widths.iter_mut().zip(cells) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[String]| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        format!("{}\n", padded.join("  ").trim_end())
+    };
+    let mut out = line(&HEADERS.map(str::to_string));
+    for cells in &all {
+        out.push_str(&line(cells));
+    }
+    out.push_str("* a gateway default, not set in the configuration\n");
+    out
+}
+
+pub fn markdown(outcome: &LintOutcome) -> String {
+    let rows = rows(outcome);
+    let mut out = format!(
+        "| {} |\n|{}\n",
+        HEADERS.join(" | "),
+        "---|".repeat(HEADERS.len())
+    );
+    for row in &rows {
+        let cells = cells(row).map(|cell| cell.replace('|', "\\|"));
+        out.push_str(&format!("| {} |\n", cells.join(" | ")));
+    }
+    out.push_str("\n\\* a gateway default, not set in the configuration\n");
+    out
+}
