@@ -319,20 +319,26 @@ pub fn explain(rule: &str) -> Result<String, RunError> {
             .collect::<Vec<_>>()
             .join("\n")
     };
+    let example = |example: &catalog::Example| {
+        example
+            .files
+            .iter()
+            .map(|file| format!("  {}:\n{}", file.file, indent(file.text.trim_end())))
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    };
     Ok(format!(
         "{id}  ({family}, default severity: {severity})\n\n{summary}\n\n\
          Why this matters:\n{rationale}\n\nHow to fix:\n{help}\n\nOptions:\n{options}\n\n\
-         Triggers it ({bad_file}):\n{bad}\n\nPasses ({good_file}):\n{good}\n\nDocs: {url}\n",
+         Triggers it:\n{bad}\n\nPasses:\n{good}\n\nDocs: {url}\n",
         id = meta.id,
         family = meta.family,
         severity = meta.severity,
         summary = meta.summary,
         rationale = indent(&meta.rationale),
         help = indent(&meta.help),
-        bad_file = meta.bad.file,
-        bad = indent(meta.bad.text.trim_end()),
-        good_file = meta.good.file,
-        good = indent(meta.good.text.trim_end()),
+        bad = example(&meta.bad),
+        good = example(&meta.good),
         url = docs_url(&meta.id),
     ))
 }

@@ -7,14 +7,20 @@ use std::path::PathBuf;
 use routeguard::lint::{lint_in, LintOptions};
 use routeguard::rules::{catalog, RULES};
 
-/// Lints one example file alone in a fresh project and returns the rule ids it raised.
-fn rules_raised_by(file: &str, text: &str) -> Vec<String> {
+/// Lints an example's files together in a fresh project and returns the rule ids raised.
+fn rules_raised_by(example: &catalog::Example) -> Vec<String> {
     let project = tempfile::tempdir().expect("temp dir");
     let root = std::fs::canonicalize(project.path()).expect("canonical temp dir");
-    std::fs::write(root.join(file), text).expect("write example");
+    for file in &example.files {
+        std::fs::write(root.join(&file.file), &file.text).expect("write example");
+    }
     let outcome = lint_in(
         &LintOptions {
-            paths: vec![PathBuf::from(file)],
+            paths: example
+                .files
+                .iter()
+                .map(|file| PathBuf::from(&file.file))
+                .collect(),
             root: Some(root.clone()),
         },
         &root,
@@ -30,7 +36,7 @@ fn rules_raised_by(file: &str, text: &str) -> Vec<String> {
 #[test]
 fn every_bad_example_triggers_exactly_its_rule() {
     for meta in catalog::all() {
-        let raised = rules_raised_by(&meta.bad.file, &meta.bad.text);
+        let raised = rules_raised_by(&meta.bad);
         assert!(
             !raised.is_empty(),
             "bad example of {} raises nothing",
@@ -47,7 +53,7 @@ fn every_bad_example_triggers_exactly_its_rule() {
 #[test]
 fn every_good_example_is_clean() {
     for meta in catalog::all() {
-        let raised = rules_raised_by(&meta.good.file, &meta.good.text);
+        let raised = rules_raised_by(&meta.good);
         assert!(
             raised.is_empty(),
             "good example of {} raises {raised:?}",

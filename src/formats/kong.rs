@@ -21,8 +21,23 @@ pub static ADAPTER: Adapter = Adapter {
     adapt,
 };
 
+/// decK files declare `_format_version`; older ones and test data may not, but their
+/// `services` are a list of objects that say where to forward (`url`, or `host`/`port`).
 fn detect(document: &Node) -> bool {
-    document.get("_format_version").is_some()
+    if document.get("_format_version").is_some() {
+        return true;
+    }
+    let Some(services) = document.get("services") else {
+        return false;
+    };
+    let items = services.items();
+    !items.is_empty()
+        && items.iter().all(Node::is_map)
+        && items.iter().any(|service| {
+            service.get("url").is_some()
+                || (service.get("host").is_some()
+                    && (service.get("port").is_some() || service.get("protocol").is_some()))
+        })
 }
 
 const DEFAULT_TIMEOUT_MS: u64 = 60_000;
@@ -109,6 +124,8 @@ impl ServiceContext {
                     "Kong's default connect_timeout of 60s",
                 )
             });
+        // Writes are bounded separately; the value is checked although reads bound an attempt.
+        let _ = cx.duration(file, service, "write_timeout", Dialect::Milliseconds);
         let retries = cx
             .count(file, service, "retries")
             .unwrap_or_else(|| Sourced::default(DEFAULT_RETRIES, "Kong's default of 5 retries"));

@@ -351,7 +351,8 @@ pub fn join(inventory: &Inventory) -> Join {
     all
 }
 
-/// The route's pattern as the upstream sees it after the gateway's rewrite.
+/// The route's pattern as the upstream sees it after the gateway's rewrite. A rewrite to the
+/// bare root says nothing about which operation is meant, so it is not used for matching.
 fn upstream_side(path: &PathMatch) -> Option<PathMatch> {
     let rewrite = path.rewrite.as_ref()?;
     let rest = path.pattern.strip_prefix(rewrite.strip_prefix.as_str())?;
@@ -360,6 +361,9 @@ fn upstream_side(path: &PathMatch) -> Option<PathMatch> {
         rewrite.add_prefix.trim_end_matches('/'),
         rest.trim_start_matches('/')
     );
+    if joined.trim_matches('/').is_empty() {
+        return None;
+    }
     Some(PathMatch {
         pattern: if joined.len() > 1 {
             joined.trim_end_matches('/').to_string()

@@ -49,6 +49,13 @@ impl Inventory {
                     .policy
                     .circuit_breakers
                     .extend(policy.circuit_breakers.iter().cloned());
+                if route.policy.statuses.on_circuit_open.is_none() {
+                    route.policy.statuses.on_circuit_open = policy
+                        .circuit_breakers
+                        .iter()
+                        .filter(|breaker| breaker.ineffective.is_none())
+                        .find_map(|breaker| breaker.open_status);
+                }
                 if route.policy.health_check.is_none() {
                     route.policy.health_check = policy.health_check.clone();
                 }

@@ -54,13 +54,24 @@ fn fallback_name(kind: FallbackKind) -> &'static str {
     }
 }
 
+/// One row per route, front layer first, then by file and line.
 pub fn rows(outcome: &LintOutcome) -> Vec<RouteRow> {
     let inventory = &outcome.inventory;
-    inventory
-        .routes
-        .iter()
-        .enumerate()
-        .map(|(index, route)| {
+    let mut order: Vec<usize> = (0..inventory.routes.len()).collect();
+    order.sort_by_key(|&index| {
+        let route = &inventory.routes[index];
+        let file = outcome.workspace.file(route.location.file);
+        (
+            route.format.layer(),
+            file.display.clone(),
+            route.location.span.start,
+            index,
+        )
+    });
+    order
+        .into_iter()
+        .map(|index| {
+            let route = &inventory.routes[index];
             let links: Vec<_> = outcome.join.operations_of(index).collect();
             let operations: Vec<String> = links
                 .iter()

@@ -33,9 +33,14 @@ pub struct RuleOption {
     pub description: String,
 }
 
-/// A file that triggers (bad) or passes (good) the rule.
+/// Files that, linted together, trigger (bad) or pass (good) the rule.
 #[derive(Debug, Clone)]
 pub struct Example {
+    pub files: Vec<ExampleFile>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ExampleFile {
     /// The file name the example is linted as (its extension selects YAML or JSON).
     pub file: String,
     pub text: String,
@@ -51,13 +56,18 @@ macro_rules! catalog_sources {
 pub static SOURCES: &[(&str, &str)] = catalog_sources![
     "duplicate-key",
     "error-responses",
+    "gateway-errors-undocumented",
+    "invalid-value",
+    "method-mismatch",
     "operation-description",
     "operation-id",
     "operation-summary",
+    "operation-unrouted",
     "parse-error",
     "ref-outside-root",
     "ref-remote-skipped",
     "ref-unresolved",
+    "route-undocumented",
     "unknown-format",
 ];
 
@@ -100,14 +110,25 @@ pub fn parse_entry(source: &str) -> Result<RuleMeta, String> {
             .get("examples")
             .and_then(|examples| examples.get(key))
             .ok_or_else(|| format!("missing `examples.{key}`"))?;
-        Ok(Example {
-            file: text(node, "file")?,
-            text: node
-                .get("text")
-                .and_then(Node::scalar_text)
-                .ok_or_else(|| format!("missing `examples.{key}.text`"))?
-                .to_string(),
-        })
+        let file = |node: &Node| -> Result<ExampleFile, String> {
+            Ok(ExampleFile {
+                file: text(node, "file")?,
+                text: node
+                    .get("text")
+                    .and_then(Node::scalar_text)
+                    .ok_or_else(|| format!("missing `examples.{key}.text`"))?
+                    .to_string(),
+            })
+        };
+        let files = match node.get("files") {
+            Some(list) => list
+                .items()
+                .iter()
+                .map(file)
+                .collect::<Result<Vec<_>, _>>()?,
+            None => vec![file(node)?],
+        };
+        Ok(Example { files })
     };
     let severity = text(root, "severity")?;
     let options = root
@@ -145,16 +166,23 @@ pub fn parse_entry(source: &str) -> Result<RuleMeta, String> {
 /// The documentation page of a rule (`docs/rules/<id>.md`).
 pub fn markdown(meta: &RuleMeta) -> String {
     let fence = |example: &Example| {
-        let lang = if example.file.ends_with(".json") {
-            "json"
-        } else {
-            "yaml"
-        };
-        format!(
-            "`{}`\n\n```{lang}\n{}\n```\n",
-            example.file,
-            example.text.trim_end()
-        )
+        example
+            .files
+            .iter()
+            .map(|file| {
+                let lang = if file.file.ends_with(".json") {
+                    "json"
+                } else {
+                    "yaml"
+                };
+                format!(
+                    "`{}`\n\n```{lang}\n{}\n```\n",
+                    file.file,
+                    file.text.trim_end()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
     };
     let options = if meta.options.is_empty() {
         "This rule has no options.\n".to_string()

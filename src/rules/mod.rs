@@ -5,6 +5,7 @@
 //! are raised by the loader and adapters, and have catalog entries like every other rule.
 
 pub mod catalog;
+pub mod consistency;
 pub mod docs;
 
 use rayon::prelude::*;
@@ -31,9 +32,13 @@ pub trait Rule: Sync {
 /// Every model rule, in id order.
 pub static RULES: &[&dyn Rule] = &[
     &docs::error_responses::ErrorResponses,
+    &consistency::gateway_errors_undocumented::GatewayErrorsUndocumented,
+    &consistency::method_mismatch::MethodMismatch,
     &docs::operation_description::OperationDescription,
     &docs::operation_id::OperationId,
     &docs::operation_summary::OperationSummary,
+    &consistency::operation_unrouted::OperationUnrouted,
+    &consistency::route_undocumented::RouteUndocumented,
 ];
 
 /// Runs every rule over the inventory.

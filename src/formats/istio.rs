@@ -1,0 +1,453 @@
+//! Istio `VirtualService` (routes, timeouts, retries, fault injection, rewrites) and
+//! `DestinationRule` (connection pools, outlier detection, locality failover), usually side by
+//! side with other Kubernetes kinds in multi-document YAML.
+
+use std::time::Duration;
+
+use super::values::Dialect;
+use super::{anchor, AdaptContext, Adapter};
+use crate::diagnostic::Location;
+use crate::model::policy::{
+    Backoff, CircuitBreaker, CircuitBreakerKind, Fallback, FallbackKind, GatewayStatuses,
+    HealthCheck, Retry, RetryCondition, Upstream, UpstreamPolicy,
+};
+use crate::model::route::Rewrite;
+use crate::model::{
+    GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Sourced, Timeout,
+};
+use crate::source::{FileId, Node};
+
+pub static ADAPTER: Adapter = Adapter {
+    name: "istio",
+    detect,
+    uses_refs: false,
+    adapt,
+};
+
+fn detect(document: &Node) -> bool {
+    let api = document
+        .get("apiVersion")
+        .and_then(Node::as_str)
+        .unwrap_or("");
+    let kind = document.get("kind").and_then(Node::as_str).unwrap_or("");
+    api.starts_with("networking.istio.io/") && matches!(kind, "VirtualService" | "DestinationRule")
+}
+
+fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
+    let Some(spec) = document.get("spec") else {
+        return;
+    };
+    match document.get("kind").and_then(Node::as_str) {
+        Some("VirtualService") => virtual_service(cx, file, spec),
+        Some("DestinationRule") => destination_rule(cx, file, spec),
+        _ => {}
+    }
+}
+
+const DEFAULT_RETRY_NOTE: &str =
+    "Istio's default retry policy (2 retries on connect-failure, refused-stream, unavailable, cancelled)";
+
+fn virtual_service(cx: &mut AdaptContext<'_>, file: FileId, spec: &Node) {
+    let hosts: Vec<String> = spec
+        .get("hosts")
+        .map(|hosts| {
+            hosts
+                .items()
+                .iter()
+                .filter_map(|host| host.scalar_text().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    for http in spec.get("http").map(Node::items).unwrap_or_default() {
+        let location = Location {
+            file,
+            span: anchor(http),
+        };
+        let policy = http_policy(cx, file, http, location);
+        let name = http
+            .get("name")
+            .and_then(Node::scalar_text)
+            .map(str::to_string);
+        let rewrite_uri = http
+            .get("rewrite")
+            .and_then(|rewrite| rewrite.get("uri"))
+            .and_then(Node::scalar_text);
+        let matches = http.get("match").map(Node::items).unwrap_or_default();
+        let mut routes: Vec<(PathMatch, MethodSet, Option<Location>)> = matches
+            .iter()
+            .map(|condition| {
+                let (path, method) = (condition.get("uri"), condition.get("method"));
+                let path = path.map_or_else(
+                    || PathMatch {
+                        kind: PathKind::Any,
+                        pattern: "/".to_string(),
+                        location: Location {
+                            file,
+                            span: anchor(condition),
+                        },
+                        rewrite: None,
+                    },
+                    |uri| string_match(cx, file, uri, rewrite_uri),
+                );
+                let methods = method
+                    .and_then(|method| method.get("exact"))
+                    .and_then(Node::scalar_text)
+                    .and_then(|name| Method::from_key(&name.to_ascii_lowercase()))
+                    .map_or(MethodSet::Any, |method| MethodSet::Only(vec![method]));
+                let methods_location = method.map(|method| Location {
+                    file,
+                    span: method.span,
+                });
+                (path, methods, methods_location)
+            })
+            .collect();
+        if routes.is_empty() {
+            routes.push((
+                PathMatch {
+                    kind: PathKind::Any,
+                    pattern: "/".to_string(),
+                    location,
+                    rewrite: None,
+                },
+                MethodSet::Any,
+                None,
+            ));
+        }
+        for (path, methods, methods_location) in routes {
+            cx.inventory.routes.push(Route {
+                format: GatewayFormat::Istio,
+                name: name.clone(),
+                location,
+                methods,
+                methods_location,
+                path,
+                hosts: hosts.clone(),
+                policy: policy.clone(),
+                explicit_operation: None,
+            });
+        }
+    }
+}
+
+/// An Istio `StringMatch` on the URI.
+fn string_match(
+    cx: &mut AdaptContext<'_>,
+    file: FileId,
+    uri: &Node,
+    rewrite_uri: Option<&str>,
+) -> PathMatch {
+    let location = |node: &Node| Location {
+        file,
+        span: node.span,
+    };
+    if let Some(exact) = uri.get("exact") {
+        let pattern = exact.scalar_text().unwrap_or("/").to_string();
+        return PathMatch {
+            kind: PathKind::Exact,
+            rewrite: rewrite_uri.map(|to| Rewrite {
+                strip_prefix: pattern.clone(),
+                add_prefix: to.to_string(),
+            }),
+            pattern,
+            location: location(exact),
+        };
+    }
+    if let Some(prefix) = uri.get("prefix") {
+        let pattern = prefix.scalar_text().unwrap_or("/").to_string();
+        return PathMatch {
+            kind: PathKind::Prefix,
+            rewrite: rewrite_uri.map(|to| Rewrite {
+                strip_prefix: pattern.clone(),
+                add_prefix: to.to_string(),
+            }),
+            pattern,
+            location: location(prefix),
+        };
+    }
+    if let Some(regex) = uri.get("regex") {
+        let pattern = regex.scalar_text().unwrap_or(".*").to_string();
+        if regex::Regex::new(&pattern).is_err() {
+            cx.invalid_value(
+                file,
+                regex,
+                format!("`{pattern}` is not a valid RE2 regular expression"),
+            );
+        }
+        return PathMatch {
+            kind: PathKind::Regex { full: true },
+            pattern,
+            location: location(regex),
+            rewrite: None,
+        };
+    }
+    cx.invalid_value(file, uri, "a URI match needs `exact`, `prefix` or `regex`");
+    PathMatch {
+        kind: PathKind::Any,
+        pattern: "/".to_string(),
+        location: location(uri),
+        rewrite: None,
+    }
+}
+
+fn http_policy(cx: &mut AdaptContext<'_>, file: FileId, http: &Node, location: Location) -> Policy {
+    let timeout = match cx.duration(file, http, "timeout", Dialect::Go) {
+        Some(timeout) if timeout.value.is_zero() => Sourced {
+            value: Timeout::Unbounded,
+            origin: timeout.origin,
+        },
+        Some(timeout) => Sourced {
+            value: Timeout::Bounded(timeout.value),
+            origin: timeout.origin,
+        },
+        None => Sourced::default(Timeout::Unbounded, "Istio's default: no request timeout"),
+    };
+    let retry = match http.get("retries") {
+        Some(retries) => explicit_retry(cx, file, retries),
+        None => Some(Retry {
+            max_retries: Sourced::default(2, DEFAULT_RETRY_NOTE),
+            unbounded: false,
+            conditions: vec![
+                RetryCondition::ConnectFailure,
+                RetryCondition::RefusedStream,
+                RetryCondition::Other("unavailable".to_string()),
+                RetryCondition::Other("cancelled".to_string()),
+            ],
+            backoff: Some(default_backoff()),
+            per_try_timeout: None,
+            has_budget: false,
+            non_idempotent: None,
+            location,
+        }),
+    };
+    let destinations = http.get("route").map(Node::items).unwrap_or_default();
+    let targets: Vec<String> = destinations
+        .iter()
+        .filter(|destination| {
+            destination
+                .get("weight")
+                .and_then(Node::scalar_text)
+                .and_then(|weight| weight.parse::<u32>().ok())
+                != Some(0)
+        })
+        .filter_map(|destination| {
+            let target = destination.get("destination")?;
+            let host = target.get("host")?.scalar_text()?;
+            Some(match target.get("subset").and_then(Node::scalar_text) {
+                Some(subset) => format!("{host}/{subset}"),
+                None => host.to_string(),
+            })
+        })
+        .collect();
+    let upstream = destinations
+        .first()
+        .and_then(|destination| destination.get("destination"))
+        .and_then(|target| target.get("host"))
+        .and_then(Node::scalar_text)
+        .map(|host| Upstream {
+            name: host.to_string(),
+            endpoints: None,
+            location: None,
+        });
+    let mut fallbacks = Vec::new();
+    if targets.len() >= 2 {
+        fallbacks.push(Fallback {
+            kind: FallbackKind::WeightedPool,
+            targets,
+            location: http.entry("route").map_or(location, |entry| Location {
+                file,
+                span: entry.key.span,
+            }),
+        });
+    }
+    Policy {
+        timeout: Some(timeout),
+        retry,
+        fallbacks,
+        upstream,
+        fault_injection: http.get("fault").is_some(),
+        statuses: GatewayStatuses {
+            on_timeout: Some(504),
+            on_circuit_open: None,
+            on_rate_limited: None,
+        },
+        ..Policy::default()
+    }
+}
+
+/// Envoy's retry backoff, which Istio uses: 25 ms base, ten times that at most.
+fn default_backoff() -> Backoff {
+    Backoff {
+        base: Some(Sourced::default(
+            Duration::from_millis(25),
+            "Envoy's default retry backoff of 25ms",
+        )),
+        max: Some(Sourced::default(
+            Duration::from_millis(250),
+            "Envoy's default maximum retry backoff of 250ms",
+        )),
+    }
+}
+
+fn explicit_retry(cx: &mut AdaptContext<'_>, file: FileId, retries: &Node) -> Option<Retry> {
+    let location = Location {
+        file,
+        span: anchor(retries),
+    };
+    let attempts = cx.count(file, retries, "attempts")?;
+    if attempts.value == 0 {
+        return None;
+    }
+    let conditions = match retries.get("retryOn").and_then(Node::scalar_text) {
+        Some(list) => list
+            .split(',')
+            .map(|item| retry_condition(item.trim()))
+            .collect(),
+        None => vec![
+            RetryCondition::ConnectFailure,
+            RetryCondition::RefusedStream,
+            RetryCondition::Other("unavailable".to_string()),
+            RetryCondition::Other("cancelled".to_string()),
+        ],
+    };
+    Some(Retry {
+        max_retries: attempts,
+        unbounded: false,
+        conditions,
+        backoff: Some(default_backoff()),
+        per_try_timeout: cx.duration(file, retries, "perTryTimeout", Dialect::Go),
+        has_budget: false,
+        non_idempotent: None,
+        location,
+    })
+}
+
+/// Envoy's `retry_on` vocabulary, which Istio passes through.
+pub fn retry_condition(name: &str) -> RetryCondition {
+    match name {
+        "connect-failure" => RetryCondition::ConnectFailure,
+        "refused-stream" => RetryCondition::RefusedStream,
+        "reset-before-request" => RetryCondition::ResetBeforeRequest,
+        "reset" => RetryCondition::Reset,
+        "5xx" => RetryCondition::Any5xx,
+        "gateway-error" => RetryCondition::GatewayError,
+        "retriable-4xx" => RetryCondition::Status(409, 409),
+        other => match other.parse::<u16>() {
+            Ok(code) => RetryCondition::Status(code, code),
+            Err(_) => RetryCondition::Other(other.to_string()),
+        },
+    }
+}
+
+fn destination_rule(cx: &mut AdaptContext<'_>, file: FileId, spec: &Node) {
+    let Some(host) = spec.get("host").and_then(Node::scalar_text) else {
+        return;
+    };
+    let location = Location {
+        file,
+        span: anchor(spec),
+    };
+    let mut upstream = UpstreamPolicy {
+        format: GatewayFormat::Istio,
+        name: host.to_string(),
+        location,
+        connect_timeout: None,
+        circuit_breakers: Vec::new(),
+        health_check: None,
+        fallbacks: Vec::new(),
+        endpoints: None,
+    };
+    if let Some(policy) = spec.get("trafficPolicy") {
+        traffic_policy(cx, file, policy, &mut upstream);
+    }
+    cx.inventory.upstream_policies.push(upstream);
+}
+
+fn traffic_policy(
+    cx: &mut AdaptContext<'_>,
+    file: FileId,
+    policy: &Node,
+    upstream: &mut UpstreamPolicy,
+) {
+    let key_location = |key: &str| {
+        policy.entry(key).map(|entry| Location {
+            file,
+            span: entry.key.span,
+        })
+    };
+    if let Some(pool) = policy.get("connectionPool") {
+        upstream.connect_timeout = pool
+            .get("tcp")
+            .and_then(|tcp| cx.duration(file, tcp, "connectTimeout", Dialect::Go));
+        if let Some(location) = key_location("connectionPool") {
+            upstream.circuit_breakers.push(CircuitBreaker {
+                kind: CircuitBreakerKind::ConcurrencyLimit,
+                location,
+                ineffective: None,
+                open_status: Some(503),
+            });
+        }
+    }
+    if let Some(outliers) = policy.get("outlierDetection") {
+        let location = key_location("outlierDetection").unwrap_or(upstream.location);
+        let five_xx = cx
+            .count(file, outliers, "consecutive5xxErrors")
+            .map_or(5, |count| count.value);
+        let gateway = cx
+            .count(file, outliers, "consecutiveGatewayErrors")
+            .map_or(0, |count| count.value);
+        let max_percent = cx
+            .count(file, outliers, "maxEjectionPercent")
+            .map_or(10, |count| count.value);
+        let ineffective = if five_xx == 0 && gateway == 0 {
+            Some("consecutive5xxErrors and consecutiveGatewayErrors are both 0, so no host is ever ejected".to_string())
+        } else if max_percent == 0 {
+            Some("maxEjectionPercent is 0, so no host can be ejected".to_string())
+        } else {
+            None
+        };
+        upstream.circuit_breakers.push(CircuitBreaker {
+            kind: CircuitBreakerKind::OutlierEjection,
+            location,
+            ineffective: ineffective.clone(),
+            open_status: Some(503),
+        });
+        if ineffective.is_none() {
+            upstream.health_check = Some(HealthCheck {
+                active: None,
+                passive: Some(location),
+            });
+        }
+    }
+    let locality = policy
+        .get("loadBalancer")
+        .and_then(|balancer| balancer.get("localityLbSetting"));
+    if let Some(locality) = locality {
+        let enabled = locality.get("enabled").and_then(Node::as_bool) != Some(false);
+        let failover = locality
+            .get("failover")
+            .map(Node::items)
+            .unwrap_or_default();
+        let failover_priority = locality
+            .get("failoverPriority")
+            .map(Node::items)
+            .unwrap_or_default();
+        if enabled && (!failover.is_empty() || !failover_priority.is_empty()) {
+            let targets = failover
+                .iter()
+                .filter_map(|rule| {
+                    rule.get("to")
+                        .and_then(Node::scalar_text)
+                        .map(str::to_string)
+                })
+                .collect();
+            upstream.fallbacks.push(Fallback {
+                kind: FallbackKind::LocalityFailover,
+                targets,
+                location: Location {
+                    file,
+                    span: anchor(locality),
+                },
+            });
+        }
+    }
+}

@@ -1,0 +1,131 @@
+use std::collections::{BTreeSet, HashSet};
+
+use super::describe_route;
+use crate::diagnostic::{Diagnostic, Related};
+use crate::model::{Layer, Method, MethodSet};
+use crate::rules::{Rule, RuleContext};
+
+/// The gateway and the spec disagree on methods for the same path: the gateway accepts methods
+/// the spec does not define, or the spec defines methods the gateway route turns away.
+pub struct MethodMismatch;
+
+impl Rule for MethodMismatch {
+    fn id(&self) -> &'static str {
+        "method-mismatch"
+    }
+
+    fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+        let operations = &cx.inventory.operations;
+        // Operations each configuration file routes with the right method.
+        let routed: HashSet<(usize, crate::source::FileId)> = cx
+            .join
+            .links
+            .iter()
+            .map(|link| {
+                (
+                    link.operation,
+                    cx.inventory.routes[link.route].location.file,
+                )
+            })
+            .collect();
+        for (index, route) in cx.inventory.routes.iter().enumerate() {
+            if route.is_catch_all() {
+                continue;
+            }
+            let linked: Vec<usize> = cx
+                .join
+                .links
+                .iter()
+                .filter(|link| link.route == index)
+                .map(|link| link.operation)
+                .collect();
+            if linked.is_empty() {
+                continue;
+            }
+            let documented: BTreeSet<Method> =
+                linked.iter().map(|&op| operations[op].method).collect();
+            let names = |methods: &BTreeSet<Method>| {
+                methods
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let describe = describe_route(cx.workspace, route);
+            let location = route.methods_location.unwrap_or(route.location);
+            match &route.methods {
+                // Mesh and AI routes sit behind an edge that filters methods; requiring method
+                // lists there would flag nearly every mesh route.
+                MethodSet::Any if route.format.layer() != Layer::Edge => {}
+                MethodSet::Any => out.push(
+                    Diagnostic::new(
+                        self.id(),
+                        route.location,
+                        format!(
+                            "{describe} accepts every method, but the spec defines only {} there",
+                            names(&documented)
+                        ),
+                    )
+                    .with_label("no method restriction on this route")
+                    .with_help(format!(
+                        "restrict the route to the documented methods ({}), so that undocumented \
+                         methods never reach the upstream",
+                        names(&documented)
+                    ))
+                    .with_route(route.label()),
+                ),
+                MethodSet::Only(methods) => {
+                    let extra: BTreeSet<Method> = methods
+                        .iter()
+                        .copied()
+                        .filter(|method| !documented.contains(method))
+                        .collect();
+                    if !extra.is_empty() {
+                        out.push(
+                            Diagnostic::new(
+                                self.id(),
+                                location,
+                                format!(
+                                    "{describe} accepts {}, which the spec does not define for these paths",
+                                    names(&extra)
+                                ),
+                            )
+                            .with_label("undocumented methods")
+                            .with_route(route.label()),
+                        );
+                    }
+                }
+            }
+            // The reverse: operations on these paths whose method this route turns away and that
+            // no other route of the same configuration reaches.
+            let turned_away: Vec<usize> = cx
+                .join
+                .path_only
+                .iter()
+                .filter(|link| link.route == index)
+                .map(|link| link.operation)
+                .filter(|&op| !routed.contains(&(op, route.location.file)))
+                .collect();
+            for op in turned_away {
+                let operation = &operations[op];
+                out.push(
+                    Diagnostic::new(
+                        self.id(),
+                        location,
+                        format!(
+                            "the spec defines `{}`, but {describe} does not accept {}",
+                            operation.route(),
+                            operation.method
+                        ),
+                    )
+                    .with_label(format!("{} is missing here", operation.method))
+                    .with_related(Related {
+                        location: operation.location,
+                        message: format!("`{}` is defined here", operation.route()),
+                    })
+                    .with_route(operation.route()),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,49 @@
+use crate::diagnostic::Diagnostic;
+use crate::rules::{Rule, RuleContext};
+
+/// An operation no gateway route reaches, when gateway configurations are part of the run.
+pub struct OperationUnrouted;
+
+impl Rule for OperationUnrouted {
+    fn id(&self) -> &'static str {
+        "operation-unrouted"
+    }
+
+    fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+        if cx.inventory.routes.is_empty() {
+            return;
+        }
+        let mut routed = vec![false; cx.inventory.operations.len()];
+        for link in &cx.join.links {
+            if let Some(flag) = routed.get_mut(link.operation) {
+                *flag = true;
+            }
+        }
+        let mut formats: Vec<&str> = cx
+            .inventory
+            .routes
+            .iter()
+            .map(|r| r.format.name())
+            .collect();
+        formats.sort_unstable();
+        formats.dedup();
+        for (index, operation) in cx.inventory.operations.iter().enumerate() {
+            if routed.get(index) == Some(&true) {
+                continue;
+            }
+            let route = operation.route();
+            out.push(
+                Diagnostic::new(
+                    self.id(),
+                    operation.location,
+                    format!(
+                        "operation `{route}` is not reachable through any gateway route ({} configuration read)",
+                        formats.join(", ")
+                    ),
+                )
+                .with_label("no gateway route reaches this operation")
+                .with_route(route),
+            );
+        }
+    }
+}

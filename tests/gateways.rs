@@ -1,0 +1,401 @@
+//! Kong and Istio adapters: normalized policy values (explicit or default), route matchers, the
+//! join to operations, and findings with their locations.
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use common::{at, lint_json, located, repo};
+use routeguard::lint::{lint_in, LintOptions, LintOutcome};
+use routeguard::model::policy::{CircuitBreakerKind, FallbackKind, RetryCondition};
+use routeguard::model::{GatewayFormat, MethodSet, Origin, PathKind, Route, Timeout};
+
+fn lint_paths(paths: &[&str]) -> LintOutcome {
+    let root = repo();
+    lint_in(
+        &LintOptions {
+            paths: paths.iter().map(PathBuf::from).collect(),
+            root: Some(root.clone()),
+        },
+        &root,
+    )
+    .expect("lints")
+}
+
+fn route<'a>(outcome: &'a LintOutcome, name: &str, pattern: &str) -> &'a Route {
+    outcome
+        .inventory
+        .routes
+        .iter()
+        .find(|route| route.name.as_deref() == Some(name) && route.path.pattern == pattern)
+        .unwrap_or_else(|| panic!("route {name} {pattern}"))
+}
+
+fn line_of(outcome: &LintOutcome, origin: &Origin) -> Option<u32> {
+    origin
+        .location()
+        .map(|location| outcome.workspace.position(location).line)
+}
+
+#[test]
+fn kong_policy_values_are_normalized_with_their_origin() {
+    let outcome = lint_paths(&["fixtures/kong/edge.yaml"]);
+    let list = route(&outcome, "list-pets", "/pets");
+    assert_eq!(list.format, GatewayFormat::Kong);
+    assert_eq!(list.path.kind, PathKind::Prefix);
+    assert_eq!(
+        list.methods,
+        MethodSet::Only(vec![routeguard::model::Method::Get])
+    );
+    let per_try = list.policy.per_try_timeout.as_ref().expect("read timeout");
+    assert_eq!(per_try.value, Duration::from_millis(8000));
+    assert_eq!(line_of(&outcome, &per_try.origin), Some(6));
+    assert_eq!(
+        list.policy.connect_timeout.as_ref().map(|t| t.value),
+        Some(Duration::from_secs(2))
+    );
+    assert!(list.policy.retry.is_none(), "retries: 0 turns retrying off");
+    assert!(
+        list.policy.timeout.is_none(),
+        "Kong has no end-to-end timeout"
+    );
+    assert_eq!(
+        list.policy.rate_limit.as_ref().map(|limit| limit.status),
+        Some(429)
+    );
+    assert_eq!(list.policy.statuses.on_rate_limited, Some(429));
+    assert_eq!(list.policy.statuses.on_timeout, Some(504));
+    // strip_path defaults to true: the upstream sees the service path instead of the prefix.
+    let rewrite = list.path.rewrite.as_ref().expect("strip_path");
+    assert_eq!(
+        (rewrite.strip_prefix.as_str(), rewrite.add_prefix.as_str()),
+        ("/pets", "/api")
+    );
+
+    let by_id = route(&outcome, "pet", "/pets/\\d+$");
+    assert_eq!(by_id.path.kind, PathKind::Regex { full: false });
+    assert!(by_id.path.rewrite.is_none(), "strip_path: false");
+
+    // Defaults: Kong's 60 s read timeout and 5 retries, on connection errors and timeouts only.
+    let defaults = route(&outcome, "bad-timeout", "/broken");
+    let per_try = defaults.policy.per_try_timeout.as_ref().expect("default");
+    assert_eq!(per_try.value, Duration::from_secs(60));
+    assert_eq!(
+        per_try.origin,
+        Origin::Default("Kong's default read_timeout of 60s")
+    );
+    let retry = defaults.policy.retry.as_ref().expect("default retries");
+    assert_eq!(retry.max_retries.value, 5);
+    assert!(!retry.max_retries.origin.is_explicit());
+    assert_eq!(
+        retry.conditions,
+        vec![RetryCondition::ConnectFailure, RetryCondition::Timeout]
+    );
+    assert_eq!(retry.non_idempotent, Some(false));
+    assert_eq!(defaults.policy.worst_case(), Some(Duration::from_secs(360)));
+
+    // The upstream: two targets, one with weight 0 (so no weighted fallback), active and passive
+    // health checks, and the passive check as a working circuit breaker.
+    let upstream = defaults.policy.upstream.as_ref().expect("upstream");
+    assert_eq!(
+        (upstream.name.as_str(), upstream.endpoints),
+        ("defaults.internal", Some(2))
+    );
+    assert!(defaults.policy.fallbacks.is_empty());
+    let health = defaults
+        .policy
+        .health_check
+        .as_ref()
+        .expect("health checks");
+    let active = health.active.as_ref().expect("active");
+    assert_eq!(
+        active.interval.as_ref().map(|i| i.value),
+        Some(Duration::from_secs(2))
+    );
+    assert_eq!(
+        active.timeout.as_ref().map(|t| t.value),
+        Some(Duration::from_secs(1))
+    );
+    assert!(health.passive.is_some());
+    let breaker = defaults.policy.circuit_breakers.first().expect("breaker");
+    assert_eq!(breaker.kind, CircuitBreakerKind::ConsecutiveErrors);
+    assert!(breaker.ineffective.is_none());
+    assert_eq!(defaults.policy.statuses.on_circuit_open, Some(503));
+
+    let everything = route(&outcome, "everything", "/");
+    assert!(everything.is_catch_all());
+    assert_eq!(everything.hosts, vec!["api.example.com".to_string()]);
+    // Top-level routes take their service's policy.
+    let top = route(&outcome, "top-level", "/v2/pets");
+    assert_eq!(
+        top.policy.per_try_timeout.as_ref().map(|t| t.value),
+        Some(Duration::from_secs(8))
+    );
+}
+
+#[test]
+fn kong_invalid_values_are_reported_where_written() {
+    let (_, report) = lint_json(&repo(), &["fixtures/kong/edge.yaml"]);
+    assert_eq!(
+        located(&report),
+        vec![
+            at("invalid-value", "fixtures/kong/edge.yaml", 23, 20),
+            at("invalid-value", "fixtures/kong/edge.yaml", 50, 14),
+        ]
+    );
+    let message = report["diagnostics"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert_eq!(
+        message,
+        "`write_timeout`: `1m` is not a whole number of milliseconds"
+    );
+}
+
+#[test]
+fn kong_real_deck_file_is_read() {
+    let outcome = lint_paths(&["fixtures/kong/deck-service-input.yaml"]);
+    // Services without routes expose nothing; the file is still recognised, not unknown.
+    assert!(outcome.inventory.routes.is_empty());
+    assert!(outcome.diagnostics.is_empty(), "{:?}", outcome.diagnostics);
+}
+
+#[test]
+fn istio_virtual_services_and_destination_rules() {
+    let outcome = lint_paths(&["fixtures/istio/mesh.yaml"]);
+    let by_id = route(&outcome, "by-id", "/pets/[0-9]+");
+    assert_eq!(by_id.format, GatewayFormat::Istio);
+    assert_eq!(by_id.path.kind, PathKind::Regex { full: true });
+    assert_eq!(
+        by_id.methods,
+        MethodSet::Only(vec![routeguard::model::Method::Get])
+    );
+    // `0s` switches the timeout off, explicitly.
+    let timeout = by_id.policy.timeout.as_ref().expect("timeout");
+    assert_eq!(timeout.value, Timeout::Unbounded);
+    assert!(timeout.origin.is_explicit());
+    // No retries block: Istio's default policy applies.
+    let retry = by_id.policy.retry.as_ref().expect("default retries");
+    assert_eq!(retry.max_retries.value, 2);
+    assert!(!retry.max_retries.origin.is_explicit());
+    assert!(retry.conditions.contains(&RetryCondition::ConnectFailure));
+
+    let exact = route(&outcome, "list", "/pets");
+    assert_eq!(exact.path.kind, PathKind::Exact);
+    let timeout = exact.policy.timeout.as_ref().expect("timeout");
+    assert_eq!(timeout.value, Timeout::Bounded(Duration::from_millis(1500)));
+    assert_eq!(line_of(&outcome, &timeout.origin), Some(29));
+    let retry = exact.policy.retry.as_ref().expect("retries");
+    assert_eq!(retry.max_retries.value, 4);
+    assert_eq!(
+        retry.per_try_timeout.as_ref().map(|t| t.value),
+        Some(Duration::from_millis(500))
+    );
+    assert_eq!(
+        retry.conditions,
+        vec![
+            RetryCondition::GatewayError,
+            RetryCondition::ConnectFailure,
+            RetryCondition::Status(409, 409),
+            RetryCondition::Status(503, 503),
+        ]
+    );
+    let prefix = route(&outcome, "list", "/api/pets");
+    assert_eq!(prefix.path.kind, PathKind::Prefix);
+    let rewrite = prefix.path.rewrite.as_ref().expect("rewrite");
+    assert_eq!(
+        (rewrite.strip_prefix.as_str(), rewrite.add_prefix.as_str()),
+        ("/api/pets", "/pets")
+    );
+
+    // The DestinationRule for `pets` applies to routes sending to `pets` and to its FQDN.
+    for route in [by_id, exact] {
+        assert_eq!(
+            route.policy.connect_timeout.as_ref().map(|t| t.value),
+            Some(Duration::from_millis(250))
+        );
+        let kinds: Vec<_> = route
+            .policy
+            .circuit_breakers
+            .iter()
+            .map(|b| b.kind)
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                CircuitBreakerKind::ConcurrencyLimit,
+                CircuitBreakerKind::OutlierEjection
+            ]
+        );
+        let outlier = &route.policy.circuit_breakers[1];
+        assert!(outlier
+            .ineffective
+            .as_deref()
+            .is_some_and(|why| why.contains("both 0")));
+        assert_eq!(
+            route.policy.fallbacks[0].kind,
+            FallbackKind::LocalityFailover
+        );
+        assert_eq!(
+            route.policy.fallbacks[0].targets,
+            vec!["us-west".to_string()]
+        );
+    }
+}
+
+#[test]
+fn istio_invalid_values_are_reported_and_real_samples_read() {
+    let (_, report) = lint_json(&repo(), &["fixtures/istio"]);
+    assert_eq!(
+        located(&report),
+        vec![
+            at("invalid-value", "fixtures/istio/mesh.yaml", 41, 16),
+            at("invalid-value", "fixtures/istio/mesh.yaml", 43, 19),
+        ]
+    );
+    let outcome = lint_paths(&[
+        "fixtures/istio/bookinfo-virtual-service-reviews-80-20.yaml",
+        "fixtures/istio/bookinfo-virtual-service-ratings-test-delay.yaml",
+        "fixtures/istio/bookinfo-destination-rule-all.yaml",
+    ]);
+    let reviews = &outcome.inventory.routes[0];
+    assert_eq!(reviews.policy.fallbacks[0].kind, FallbackKind::WeightedPool);
+    assert_eq!(
+        reviews.policy.fallbacks[0].targets,
+        vec!["reviews/v1".to_string(), "reviews/v2".to_string()]
+    );
+    let ratings: Vec<_> = outcome.inventory.routes[1..].iter().collect();
+    assert_eq!(ratings.len(), 2);
+    assert!(ratings[0].policy.fault_injection);
+    assert!(!ratings[1].policy.fault_injection);
+    assert!(ratings.iter().all(|route| route.is_catch_all()));
+    assert_eq!(outcome.inventory.upstream_policies.len(), 4);
+}
+
+#[test]
+fn demo_join_links_edge_and_mesh_routes_to_operations() {
+    let result = common::run(&repo(), &["routes", "--format", "json", "fixtures/demo"]);
+    assert_eq!(result.code, 0);
+    let report: serde_json::Value = serde_json::from_str(&result.stdout).expect("json");
+    let rows: Vec<(String, String, String, Vec<String>)> = report["routes"]
+        .as_array()
+        .expect("routes")
+        .iter()
+        .map(|row| {
+            (
+                row["format"].as_str().unwrap_or_default().to_string(),
+                row["name"].as_str().unwrap_or_default().to_string(),
+                row["match_kind"].as_str().unwrap_or("none").to_string(),
+                row["operations"]
+                    .as_array()
+                    .expect("operations")
+                    .iter()
+                    .map(|op| op.as_str().unwrap_or_default().to_string())
+                    .collect(),
+            )
+        })
+        .collect();
+    let strings = |items: &[&str]| items.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        rows,
+        vec![
+            (
+                "kong".into(),
+                "list-pets".into(),
+                "prefix".into(),
+                strings(&["GET /pets", "POST /pets"])
+            ),
+            (
+                "kong".into(),
+                "pet-by-id".into(),
+                "regex".into(),
+                strings(&["GET /pets/{petId}", "DELETE /pets/{petId}"])
+            ),
+            ("kong".into(), "admin".into(), "none".into(), strings(&[])),
+            (
+                "kong".into(),
+                "orders".into(),
+                "prefix".into(),
+                strings(&["POST /orders"])
+            ),
+            (
+                "istio".into(),
+                "pets-api".into(),
+                "prefix".into(),
+                strings(&[
+                    "GET /pets",
+                    "POST /pets",
+                    "GET /pets/{petId}",
+                    "DELETE /pets/{petId}"
+                ])
+            ),
+            (
+                "istio".into(),
+                "orders-api".into(),
+                "prefix".into(),
+                strings(&["POST /orders"])
+            ),
+        ]
+    );
+    let first = &report["routes"][0];
+    assert_eq!(first["file"], "fixtures/demo/gateway/kong.yaml");
+    assert_eq!(first["line"], 10);
+    assert_eq!(first["per_try_timeout_ms"], 8000);
+    assert_eq!(first["max_retries"], 3);
+    assert_eq!(first["worst_case_ms"], 32000);
+    assert_eq!(first["timeout_ms"], serde_json::Value::Null);
+}
+
+#[test]
+fn demo_consistency_findings_are_located() {
+    let (_, report) = lint_json(&repo(), &["fixtures/demo"]);
+    let consistency: Vec<_> = located(&report)
+        .into_iter()
+        .filter(|(rule, ..)| {
+            [
+                "route-undocumented",
+                "operation-unrouted",
+                "method-mismatch",
+                "gateway-errors-undocumented",
+            ]
+            .contains(&rule.as_str())
+        })
+        .collect();
+    assert_eq!(
+        consistency,
+        vec![
+            at(
+                "route-undocumented",
+                "fixtures/demo/gateway/kong.yaml",
+                19,
+                17
+            ),
+            at("method-mismatch", "fixtures/demo/gateway/kong.yaml", 27, 9),
+            at(
+                "gateway-errors-undocumented",
+                "fixtures/demo/openapi.yaml",
+                41,
+                7
+            ),
+            at(
+                "gateway-errors-undocumented",
+                "fixtures/demo/openapi.yaml",
+                52,
+                7
+            ),
+            at(
+                "gateway-errors-undocumented",
+                "fixtures/demo/paths/pet.yaml",
+                12,
+                3
+            ),
+            at(
+                "gateway-errors-undocumented",
+                "fixtures/demo/paths/pet.yaml",
+                21,
+                3
+            ),
+        ]
+    );
+}
