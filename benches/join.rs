@@ -43,6 +43,7 @@ fn inventory(n: usize) -> Inventory {
             responses: None,
             extensions: Vec::new(),
             deprecated: false,
+            resilience: Default::default(),
         });
         let (kind, pattern) = match i % 3 {
             0 => (

@@ -180,6 +180,8 @@ pub struct Operation {
     pub responses: Option<Responses>,
     pub extensions: Vec<Extension>,
     pub deprecated: bool,
+    /// The resilience contract from `x-resilience` (operation level over document defaults).
+    pub resilience: Resilience,
 }
 
 impl Operation {
@@ -187,6 +189,39 @@ impl Operation {
     pub fn route(&self) -> String {
         format!("{} {}", self.method, self.path)
     }
+
+    /// Whether repeating the request is safe: as declared in `x-resilience.idempotent`, else
+    /// when it takes an `Idempotency-Key` header, else by its method (RFC 9110: all but POST
+    /// and PATCH).
+    pub fn is_idempotent(&self) -> bool {
+        if let Some(declared) = &self.resilience.idempotent {
+            return declared.value;
+        }
+        if self.parameters.iter().any(|parameter| {
+            parameter.location_in == "header" && parameter.name.eq_ignore_ascii_case("idempotency-key")
+        }) {
+            return true;
+        }
+        !matches!(self.method, Method::Post | Method::Patch)
+    }
+}
+
+/// The contract an operation declares for failure handling, in `x-resilience`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Resilience {
+    /// The longest the client will wait.
+    pub timeout: Option<Spanned<std::time::Duration>>,
+    pub idempotent: Option<Spanned<bool>>,
+    /// The most retries any layer may add.
+    pub retries: Option<Spanned<u32>>,
+    pub fallback: Option<Spanned<FallbackRequirement>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FallbackRequirement {
+    Required,
+    Optional,
+    Forbidden,
 }
 
 #[derive(Debug, Clone)]

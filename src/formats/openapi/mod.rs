@@ -3,8 +3,9 @@
 
 use crate::diagnostic::{Diagnostic, Location};
 use crate::model::path::server_base_path;
+use super::values::{self, Dialect};
 use crate::model::{
-    Extension, Method, Operation, Parameter, Response, Responses, Spanned, SpecDocument,
+    Extension, FallbackRequirement, Resilience, Method, Operation, Parameter, Response, Responses, Spanned, SpecDocument,
     SpecVersion, StatusKey,
 };
 use crate::source::refs::RefIndex;
@@ -83,6 +84,14 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
         workspace: cx.workspace,
         refs: cx.refs,
     };
+    let defaults = resilience(
+        cx,
+        file,
+        document
+            .get("x-resilience")
+            .or_else(|| document.get("info").and_then(|info| info.get("x-resilience"))),
+        &Resilience::default(),
+    );
     let Some(paths) = document.get("paths") else {
         return;
     };
@@ -114,6 +123,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
                 });
                 parameters.push(parameter);
             }
+            let contract = resilience(cx, op_file, op.get("x-resilience"), &defaults);
             cx.inventory.operations.push(Operation {
                 spec: version,
                 document: document_index,
@@ -146,9 +156,92 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
                 }),
                 extensions: extensions(op_file, op),
                 deprecated: op.get("deprecated").and_then(Node::as_bool) == Some(true),
+                resilience: contract,
             });
         }
     }
+}
+
+/// Reads an `x-resilience` object over `defaults` (the document-level contract).
+fn resilience(
+    cx: &mut AdaptContext<'_>,
+    file: FileId,
+    node: Option<&Node>,
+    defaults: &Resilience,
+) -> Resilience {
+    let mut contract = defaults.clone();
+    let Some(node) = node else {
+        return contract;
+    };
+    if !node.is_map() {
+        cx.invalid_value(file, node, "`x-resilience` must be a mapping");
+        return contract;
+    }
+    let location = |node: &Node| Location {
+        file,
+        span: node.span,
+    };
+    for entry in node.entries() {
+        let value = &entry.value;
+        match entry.key.scalar_text().unwrap_or("") {
+            "timeout" => match values::duration(value, Dialect::Go) {
+                Ok(duration) => {
+                    contract.timeout = Some(Spanned {
+                        value: duration,
+                        location: location(value),
+                    })
+                }
+                Err(message) => cx.invalid_value(file, value, format!("`timeout`: {message}")),
+            },
+            "idempotent" => match value.as_bool() {
+                Some(flag) => {
+                    contract.idempotent = Some(Spanned {
+                        value: flag,
+                        location: location(value),
+                    })
+                }
+                None => cx.invalid_value(file, value, "`idempotent` must be true or false"),
+            },
+            "retries" => match values::count(value) {
+                Ok(count) => {
+                    contract.retries = Some(Spanned {
+                        value: count,
+                        location: location(value),
+                    })
+                }
+                Err(message) => cx.invalid_value(file, value, format!("`retries`: {message}")),
+            },
+            "fallback" => {
+                let requirement = match value.as_str() {
+                    Some("required") => Some(FallbackRequirement::Required),
+                    Some("optional") => Some(FallbackRequirement::Optional),
+                    Some("forbidden") => Some(FallbackRequirement::Forbidden),
+                    _ => None,
+                };
+                match requirement {
+                    Some(requirement) => {
+                        contract.fallback = Some(Spanned {
+                            value: requirement,
+                            location: location(value),
+                        })
+                    }
+                    None => cx.invalid_value(
+                        file,
+                        value,
+                        "`fallback` must be `required`, `optional` or `forbidden`",
+                    ),
+                }
+            }
+            other => cx.invalid_value(
+                file,
+                &entry.key,
+                format!(
+                    "`{other}` is not an `x-resilience` field (timeout, idempotent, retries, fallback)"
+                ),
+            ),
+        }
+    }
+    contract
 }
 
 /// Path prefixes the API is served under: `basePath` in 2.0, the paths of `servers[].url` in 3.x.
