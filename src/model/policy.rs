@@ -249,21 +249,36 @@ impl Policy {
             .map_or(0, |retry| retry.max_retries.value)
     }
 
-    /// The longest a request can take through this route: the total timeout when there is one,
-    /// else every attempt running to its per-try timeout plus the backoff between them. `None`
-    /// when nothing bounds it.
-    pub fn worst_case(&self) -> Option<Duration> {
-        if let Some(timeout) = &self.timeout {
-            return timeout.value.bound();
-        }
-        let per_try = self
-            .retry
+    /// The per-attempt bound: the retry policy's, else the route's.
+    pub fn effective_per_try(&self) -> Option<&Sourced<Duration>> {
+        self.retry
             .as_ref()
             .and_then(|retry| retry.per_try_timeout.as_ref())
-            .or(self.per_try_timeout.as_ref())?
-            .value;
-        let retries = self.attempts() - 1;
-        Some(per_try * (retries + 1) + self.total_backoff())
+            .or(self.per_try_timeout.as_ref())
+    }
+
+    /// The longest a request can take through this route on its own: the total timeout, or every
+    /// attempt running to its per-try timeout plus the backoff between them, whichever is
+    /// shorter. `None` when nothing bounds it.
+    pub fn worst_case(&self) -> Option<Duration> {
+        self.worst_case_over(None)
+    }
+
+    /// The same, when each attempt waits on an inner layer that takes at most `inner`: an
+    /// attempt lasts until its per-try timeout or until the inner layer gives up, whichever is
+    /// first.
+    pub fn worst_case_over(&self, inner: Option<Duration>) -> Option<Duration> {
+        let total = self.timeout.as_ref().and_then(|timeout| timeout.value.bound());
+        let per_try = self.effective_per_try().map(|per_try| per_try.value);
+        let attempt = match (per_try, inner) {
+            (Some(per_try), Some(inner)) => Some(per_try.min(inner)),
+            (per_try, inner) => per_try.or(inner),
+        };
+        let attempts = attempt.map(|attempt| attempt * self.attempts() + self.total_backoff());
+        match (total, attempts) {
+            (Some(total), Some(attempts)) => Some(total.min(attempts)),
+            (total, attempts) => total.or(attempts),
+        }
     }
 
     /// The sum of the waits between attempts: exponential from the base, capped at the maximum
