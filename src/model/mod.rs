@@ -5,11 +5,31 @@ use std::fmt;
 use crate::diagnostic::Location;
 use crate::source::{FileId, Node};
 
+/// The extension that carries inline suppressions in OpenAPI documents.
+pub const IGNORE_EXTENSION: &str = "x-routeguard-ignore";
+
 /// Everything a run found, across all files.
 #[derive(Debug, Default)]
 pub struct Inventory {
     pub specs: Vec<SpecDocument>,
     pub operations: Vec<Operation>,
+    /// Inline suppressions written in the documents (`x-routeguard-ignore`).
+    pub ignores: Vec<IgnoreDirective>,
+}
+
+/// An inline suppression in a document, as written, with what it covers: findings located in
+/// one of `covers`, or about one of `routes`.
+#[derive(Debug, Clone)]
+pub struct IgnoreDirective {
+    /// The key (`x-routeguard-ignore`); its value is in the same file.
+    pub location: Location,
+    /// A list of rule ids or `{rule, reason}` mappings, read by the suppression stage.
+    pub value: Node,
+    /// The text of the object that carries it (an operation, a path item, a document); an
+    /// object reached through `$ref` covers both the reference and its target.
+    pub covers: Vec<Location>,
+    /// The routes it is about: one operation (`Some(method)`) or every method of a path.
+    pub routes: Vec<(Option<Method>, String)>,
 }
 
 /// One API description document.

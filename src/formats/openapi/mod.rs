@@ -3,11 +3,11 @@
 
 use crate::diagnostic::{Diagnostic, Location};
 use crate::model::{
-    Extension, Method, Operation, Parameter, Response, Responses, Spanned, SpecDocument,
-    SpecVersion, StatusKey,
+    Extension, IgnoreDirective, Method, Operation, Parameter, Response, Responses, Spanned,
+    SpecDocument, SpecVersion, StatusKey, IGNORE_EXTENSION,
 };
 use crate::source::refs::RefIndex;
-use crate::source::{FileId, Node, Workspace};
+use crate::source::{Entry, FileId, Node, Span, Workspace};
 
 use super::{AdaptContext, Adapter};
 
@@ -80,21 +80,49 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
         workspace: cx.workspace,
         refs: cx.refs,
     };
-    let Some(paths) = document.get("paths") else {
-        return;
+    let paths = document.get("paths");
+    let path_entries = || {
+        paths
+            .into_iter()
+            .flat_map(Node::entries)
+            .filter_map(|entry| {
+                let path = entry.key.scalar_text()?;
+                (!path.starts_with("x-")).then_some((path, entry))
+            })
     };
-    for path_entry in paths.entries() {
-        let Some(path) = path_entry.key.scalar_text() else {
-            continue;
-        };
-        if path.starts_with("x-") {
-            continue;
-        }
+    if let Some(directive) = document.entry(IGNORE_EXTENSION) {
+        cx.inventory.ignores.push(IgnoreDirective {
+            location: Location {
+                file,
+                span: directive.key.span,
+            },
+            value: directive.value.clone(),
+            covers: vec![Location {
+                file,
+                span: document.span,
+            }],
+            routes: path_entries()
+                .map(|(path, _)| (None, path.to_string()))
+                .collect(),
+        });
+    }
+    for (path, path_entry) in path_entries() {
         let path_location = Location {
             file,
             span: path_entry.key.span,
         };
         let (item_file, item) = view.deref(file, &path_entry.value);
+        if let Some(directive) = item.entry(IGNORE_EXTENSION) {
+            cx.inventory.ignores.push(IgnoreDirective {
+                location: Location {
+                    file: item_file,
+                    span: directive.key.span,
+                },
+                value: directive.value.clone(),
+                covers: covered(file, path_entry, item_file, item),
+                routes: vec![(None, path.to_string())],
+            });
+        }
         let shared_parameters = view.parameters(item_file, item.get("parameters"));
         for entry in item.entries() {
             let Some(method) = entry.key.scalar_text().and_then(Method::from_key) else {
@@ -104,6 +132,17 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
                 continue;
             }
             let (op_file, op) = view.deref(item_file, &entry.value);
+            if let Some(directive) = op.entry(IGNORE_EXTENSION) {
+                cx.inventory.ignores.push(IgnoreDirective {
+                    location: Location {
+                        file: op_file,
+                        span: directive.key.span,
+                    },
+                    value: directive.value.clone(),
+                    covers: covered(item_file, entry, op_file, op),
+                    routes: vec![(Some(method), path.to_string())],
+                });
+            }
             let mut parameters = shared_parameters.clone();
             for parameter in view.parameters(op_file, op.get("parameters")) {
                 parameters.retain(|existing| {
@@ -145,6 +184,22 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
             });
         }
     }
+}
+
+/// The text an object covers: its entry (key and value) where it is named, and the object it
+/// stands for when that is reached through a `$ref`.
+fn covered(file: FileId, entry: &Entry, target_file: FileId, target: &Node) -> Vec<Location> {
+    let mut covers = vec![Location {
+        file,
+        span: Span::new(entry.key.span.start, entry.value.span.end),
+    }];
+    if target_file != file || !std::ptr::eq(target, &entry.value) {
+        covers.push(Location {
+            file: target_file,
+            span: target.span,
+        });
+    }
+    covers
 }
 
 /// Reads fields through `$ref`s.
