@@ -299,10 +299,15 @@ fn list_rules(format: ListFormat) -> String {
         }
         ListFormat::Text => {
             let id_width = rules.iter().map(|meta| meta.id.len()).max().unwrap_or(0);
+            let family_width = rules
+                .iter()
+                .map(|meta| meta.family.len())
+                .max()
+                .unwrap_or(0);
             let mut out = String::new();
             for meta in rules {
                 out.push_str(&format!(
-                    "{:<id_width$}  {:<7}  {:<8}  {}\n",
+                    "{:<id_width$}  {:<family_width$}  {:<8}  {}\n",
                     meta.id,
                     meta.family,
                     meta.severity.as_str(),

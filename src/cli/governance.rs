@@ -8,9 +8,10 @@ use clap::Subcommand;
 use super::{emit, ListFormat, Outcome, RunError};
 use crate::config::baseline::{self, Baseline};
 use crate::config::{self, schema, Config, ConfigChoice, Preset, RuleLevel};
-use crate::diagnostic::docs_url;
+use crate::diagnostic::{docs_url, Severity};
 use crate::lint::{lint, LintOptions};
 use crate::rules::catalog::{self, RuleMeta};
+use crate::rules::options::OptionValue;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ConfigArgs {
@@ -194,11 +195,14 @@ suppressions:
     )
 }
 
+/// A rule a preset turns on, at its severity there, with the options the preset sets.
+type PresetRule<'a> = (&'static RuleMeta, Severity, Vec<(&'a str, &'a OptionValue)>);
+
 /// `routeguard rules --preset NAME`.
 pub fn list_preset(name: &str, format: ListFormat) -> Result<String, RunError> {
     let preset = preset_named(name)?;
     let config = Config::with_preset(preset);
-    let enabled: Vec<(&RuleMeta, String, Vec<String>)> = catalog::all()
+    let enabled: Vec<PresetRule<'_>> = catalog::all()
         .iter()
         .filter_map(|meta| {
             let severity = match config.level(&meta.id) {
@@ -207,40 +211,30 @@ pub fn list_preset(name: &str, format: ListFormat) -> Result<String, RunError> {
                 RuleLevel::Severity(severity) => severity,
             };
             let options = config.options(&meta.id);
-            let set: Vec<String> = meta
+            let set = meta
                 .options
                 .iter()
                 .filter(|option| options.is_configured(&option.name))
-                .filter_map(|option| {
-                    options
-                        .get(&option.name)
-                        .map(|value| format!("{}: {value}", option.name))
-                })
+                .filter_map(|option| Some((option.name.as_str(), options.get(&option.name)?)))
                 .collect();
-            Some((meta, severity.to_string(), set))
+            Some((meta, severity, set))
         })
         .collect();
+    let summary = config::presets::summary(preset);
     Ok(match format {
         ListFormat::Json => {
             let rules: Vec<serde_json::Value> = enabled
                 .iter()
-                .map(|(meta, severity, _)| {
-                    let options = config.options(&meta.id);
-                    let set: serde_json::Map<String, serde_json::Value> = meta
-                        .options
+                .map(|(meta, severity, set)| {
+                    let options: serde_json::Map<String, serde_json::Value> = set
                         .iter()
-                        .filter(|option| options.is_configured(&option.name))
-                        .filter_map(|option| {
-                            options
-                                .get(&option.name)
-                                .map(|value| (option.name.clone(), value.to_json()))
-                        })
+                        .map(|(name, value)| (name.to_string(), value.to_json()))
                         .collect();
                     serde_json::json!({
                         "id": meta.id,
                         "family": meta.family,
                         "severity": severity,
-                        "options": set,
+                        "options": options,
                         "summary": meta.summary,
                         "url": docs_url(&meta.id),
                     })
@@ -248,7 +242,7 @@ pub fn list_preset(name: &str, format: ListFormat) -> Result<String, RunError> {
                 .collect();
             let mut text = serde_json::to_string_pretty(&serde_json::json!({
                 "preset": preset.name(),
-                "summary": config::presets::summary(preset),
+                "summary": summary,
                 "rules": rules,
             }))
             .unwrap_or_default();
@@ -256,22 +250,29 @@ pub fn list_preset(name: &str, format: ListFormat) -> Result<String, RunError> {
             text
         }
         ListFormat::Text => {
-            let id_width = enabled
-                .iter()
-                .map(|(meta, _, _)| meta.id.len())
-                .max()
-                .unwrap_or(0);
-            let mut out = format!(
-                "preset `{}`: {}\n\n",
-                preset.name(),
-                config::presets::summary(preset)
-            );
+            let width = |field: fn(&RuleMeta) -> usize| {
+                enabled
+                    .iter()
+                    .map(|(meta, _, _)| field(meta))
+                    .max()
+                    .unwrap_or(0)
+            };
+            let id_width = width(|meta| meta.id.len());
+            let family_width = width(|meta| meta.family.len());
+            let mut out = format!("preset `{}`: {summary}\n\n", preset.name());
             for (meta, severity, set) in &enabled {
                 out.push_str(&format!(
-                    "{:<id_width$}  {:<7}  {:<8}  {}\n",
-                    meta.id, meta.family, severity, meta.summary
+                    "{:<id_width$}  {:<family_width$}  {:<8}  {}\n",
+                    meta.id,
+                    meta.family,
+                    severity.as_str(),
+                    meta.summary
                 ));
                 if !set.is_empty() {
+                    let set: Vec<String> = set
+                        .iter()
+                        .map(|(name, value)| format!("{name}: {value}"))
+                        .collect();
                     out.push_str(&format!("{:<id_width$}  options: {}\n", "", set.join(", ")));
                 }
             }

@@ -120,12 +120,14 @@ impl<'t> Reader<'t> {
         });
     }
 
-    fn finish<T>(self, value: T) -> Result<T, ConfigError> {
+    /// The value, or every problem found, in the order they appear in the file.
+    fn finish<T>(mut self, value: T) -> Result<T, ConfigError> {
         if self.problems.is_empty() {
-            Ok(value)
-        } else {
-            Err(ConfigError::Invalid(self.problems))
+            return Ok(value);
         }
+        self.problems
+            .sort_by_key(|problem| (problem.line, problem.column));
+        Err(ConfigError::Invalid(self.problems))
     }
 
     /// The one document of the file; `None` when the file is empty or unreadable.

@@ -9,6 +9,23 @@ use globset::{Glob, GlobBuilder, GlobMatcher};
 
 use crate::model::Method;
 
+/// The methods a pattern may name (in any letter case), besides `*`.
+pub const METHODS: &[&str] = &[
+    "GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE", "CONNECT",
+];
+
+/// The JSON Schema pattern equivalent to [`RoutePattern::parse`]'s checks.
+pub fn schema_pattern() -> String {
+    let any_case = |method: &str| -> String {
+        method
+            .chars()
+            .map(|c| format!("[{}{}]", c, c.to_ascii_lowercase()))
+            .collect()
+    };
+    let methods: Vec<String> = METHODS.iter().map(|method| any_case(method)).collect();
+    format!("^\\s*((\\*|{})\\s+/.*|/\\S*)\\s*$", methods.join("|"))
+}
+
 #[derive(Debug, Clone)]
 pub struct RoutePattern {
     /// Upper-case; `None` matches every method.
@@ -34,13 +51,18 @@ impl RoutePattern {
         };
         let method = match method {
             None | Some("*") => None,
-            Some(method) if method.bytes().all(|b| b.is_ascii_alphabetic()) => {
-                Some(method.to_ascii_uppercase())
-            }
             Some(method) => {
-                return Err(format!(
-                    "`{method}` is not an HTTP method: write `GET /path`, `* /path` or `/path`"
-                ))
+                let upper = method.to_ascii_uppercase();
+                if !METHODS.contains(&upper.as_str()) {
+                    let hint = match crate::suggest::closest(&upper, METHODS.iter().copied()) {
+                        Some(close) => format!("; did you mean `{close}`?"),
+                        None => ".".to_string(),
+                    };
+                    return Err(format!(
+                        "`{method}` is not an HTTP method{hint} Write `GET /path`, `* /path` or `/path`"
+                    ));
+                }
+                Some(upper)
             }
         };
         if !path.starts_with('/') {

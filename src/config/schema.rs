@@ -4,7 +4,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{presets, FailOn, Preset, RuleLevel};
+use super::{presets, routes, FailOn, Preset, RuleLevel};
 use crate::rules::catalog;
 
 /// Where the schema is published (the `$id`).
@@ -12,9 +12,6 @@ pub const SCHEMA_URL: &str = concat!(
     env!("CARGO_PKG_REPOSITORY"),
     "/raw/main/docs/routeguard.schema.json"
 );
-
-/// The shape `routes:` patterns take: `METHOD /path`, `* /path` or `/path`.
-const ROUTE_PATTERN: &str = "^\\s*((\\*|[A-Za-z]+)\\s+/.*|/\\S*)\\s*$";
 
 pub fn json_schema() -> Value {
     let mut rule_defs = Map::new();
@@ -88,7 +85,7 @@ pub fn json_schema() -> Value {
                 "routes": {
                     "type": "array",
                     "description": "The routes this override applies to: `GET /health`, `* /internal/**`, `/pets/{id}`",
-                    "items": { "type": "string", "pattern": ROUTE_PATTERN },
+                    "items": { "type": "string", "pattern": routes::schema_pattern() },
                 },
                 "rules": { "$ref": "#/$defs/rules" },
             },

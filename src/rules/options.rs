@@ -401,6 +401,22 @@ mod tests {
     }
 
     #[test]
+    fn the_schema_pattern_accepts_exactly_what_the_parser_does() {
+        let schema = serde_json::json!({ "type": "string", "pattern": DURATION_PATTERN });
+        let validator = jsonschema::validator_for(&schema).unwrap();
+        for text in [
+            "250ms", "5s", "1.5s", "1m30s", "2h", "300us", "5µs", "10ns", "0", "1h0m0.5s", "",
+            "10", "5 s", "-1s", "1d", "1M", "s", "1.s", ".5s", "1.5ns", "5sec", "0s", "00",
+        ] {
+            assert_eq!(
+                validator.is_valid(&serde_json::json!(text)),
+                parse_duration(text).is_ok(),
+                "`{text}`"
+            );
+        }
+    }
+
+    #[test]
     fn durations_format_compactly() {
         assert_eq!(format_duration(Duration::from_secs(90)), "1m30s");
         assert_eq!(format_duration(Duration::from_millis(250)), "250ms");
