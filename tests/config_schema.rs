@@ -137,3 +137,36 @@ fn the_starter_config_passes_both() {
         assert_eq!(schema, Ok(()), "--preset {preset}");
     }
 }
+
+#[test]
+fn the_configuration_guide_documents_every_key_preset_and_option() {
+    let guide = std::fs::read_to_string(repo("docs/configuration.md")).unwrap();
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo("docs/routeguard.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let keys = |value: &Value| -> Vec<String> {
+        value["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect()
+    };
+    let mut documented = keys(&schema);
+    documented.extend(keys(&schema["$defs"]["override"]));
+    documented.extend(keys(&schema["properties"]["suppressions"]));
+    documented.extend(routeguard::config::Preset::names().map(str::to_string));
+    for meta in routeguard::rules::catalog::all() {
+        documented.extend(meta.options.iter().map(|option| option.name.clone()));
+        if meta.family == "suppression" {
+            documented.push(meta.id.clone());
+        }
+    }
+    for key in documented {
+        assert!(
+            guide.contains(&format!("`{key}`")),
+            "docs/configuration.md does not mention `{key}`"
+        );
+    }
+}
