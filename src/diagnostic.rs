@@ -95,16 +95,6 @@ pub enum SuppressionKind {
     Baseline,
 }
 
-impl SuppressionKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SuppressionKind::Extension => "extension",
-            SuppressionKind::Comment => "comment",
-            SuppressionKind::Baseline => "baseline",
-        }
-    }
-}
-
 impl Diagnostic {
     /// A finding of `rule` at its default severity.
     pub fn new(rule: &'static str, location: Location, message: impl Into<String>) -> Self {

@@ -154,13 +154,14 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
     sort_and_dedup(&workspace, &mut diagnostics);
     let split = suppress::apply(config, &workspace, &inventory, diagnostics);
     let (mut diagnostics, mut suppressed) = (split.active, split.suppressed);
+    // Sorted before the baseline, so that which of several equal findings it accepts is stable.
     sort_and_dedup(&workspace, &mut diagnostics);
     if let Some(baseline) = &options.baseline {
         let (new, accepted) = baseline.apply(&workspace, diagnostics);
         diagnostics = new;
         suppressed.extend(accepted);
-        sort_and_dedup(&workspace, &mut suppressed);
     }
+    sort_and_dedup(&workspace, &mut suppressed);
     Ok(LintOutcome {
         workspace,
         inventory,

@@ -31,7 +31,6 @@ pub struct RoutePattern {
     /// Upper-case; `None` matches every method.
     method: Option<String>,
     path: PathMatcher,
-    text: String,
 }
 
 #[derive(Debug, Clone)]
@@ -75,7 +74,6 @@ impl RoutePattern {
         Ok(RoutePattern {
             method,
             path: PathMatcher::Glob(glob.compile_matcher()),
-            text: trimmed.to_string(),
         })
     }
 
@@ -84,10 +82,6 @@ impl RoutePattern {
         RoutePattern {
             method: method.map(|method| method.to_string()),
             path: PathMatcher::Exact(normalize_parameters(path)),
-            text: match method {
-                Some(method) => format!("{method} {path}"),
-                None => format!("* {path}"),
-            },
         }
     }
 
@@ -103,10 +97,6 @@ impl RoutePattern {
                 PathMatcher::Glob(glob) => glob.is_match(normalize_parameters(path)),
                 PathMatcher::Exact(exact) => *exact == normalize_parameters(path),
             }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.text
     }
 }
 

@@ -51,7 +51,7 @@ struct Ignore {
     used: bool,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Target {
     /// Findings starting on this 0-based line of the file.
     Line(FileId, usize),
@@ -399,10 +399,7 @@ fn scan_comments(file: &SourceFile, ignores: &mut Vec<Ignore>, problems: &mut Ve
                     kind: SuppressionKind::Comment,
                     location: at(start, end),
                     route: None,
-                    target: match target {
-                        Target::Line(file, line) => Target::Line(file, line),
-                        _ => Target::Nothing,
-                    },
+                    target: target.clone(),
                     used: false,
                 }),
                 Err(message) => problems.push(invalid(at(start, end), message)),

@@ -198,18 +198,6 @@ impl OptionKind {
         }
     }
 
-    /// The catalog's name for this kind.
-    pub fn name(&self) -> &'static str {
-        match self {
-            OptionKind::Boolean => "boolean",
-            OptionKind::Integer { .. } => "integer",
-            OptionKind::Duration => "duration",
-            OptionKind::Choice(_) => "choice",
-            OptionKind::String => "string",
-            OptionKind::List => "list",
-        }
-    }
-
     /// What a user may write, for `explain` and the docs.
     pub fn describe(&self) -> String {
         match self {
