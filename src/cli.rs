@@ -339,6 +339,18 @@ pub fn explain(rule: &str, config: Option<&crate::config::Config>) -> Result<Str
             .collect::<Vec<_>>()
             .join("\n")
     };
+    let example_name = |example: &catalog::Example| match example.config {
+        Some(_) => format!("{}, with the routeguard.yaml above it", example.file),
+        None => example.file.clone(),
+    };
+    let example_text = |example: &catalog::Example| match &example.config {
+        Some(config) => format!(
+            "{}\n    ---\n{}",
+            indent(config.trim_end()),
+            indent(example.text.trim_end())
+        ),
+        None => indent(example.text.trim_end()),
+    };
     let options = if meta.options.is_empty() {
         "    none".to_string()
     } else {
@@ -366,10 +378,10 @@ pub fn explain(rule: &str, config: Option<&crate::config::Config>) -> Result<Str
         summary = meta.summary,
         rationale = indent(&meta.rationale),
         help = indent(&meta.help),
-        bad_file = meta.bad.file,
-        bad = indent(meta.bad.text.trim_end()),
-        good_file = meta.good.file,
-        good = indent(meta.good.text.trim_end()),
+        bad_file = example_name(&meta.bad),
+        bad = example_text(&meta.bad),
+        good_file = example_name(&meta.good),
+        good = example_text(&meta.good),
         url = docs_url(&meta.id),
         settings = config
             .map(|config| governance::effective_settings(meta, config))

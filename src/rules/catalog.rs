@@ -41,6 +41,8 @@ pub struct Example {
     /// The file name the example is linted as (its extension selects YAML or JSON).
     pub file: String,
     pub text: String,
+    /// The `routeguard.yaml` the example is linted with, when it shows a rule's options.
+    pub config: Option<String>,
 }
 
 macro_rules! catalog_sources {
@@ -112,6 +114,10 @@ pub fn parse_entry(source: &str) -> Result<RuleMeta, String> {
                 .and_then(Node::scalar_text)
                 .ok_or_else(|| format!("missing `examples.{key}.text`"))?
                 .to_string(),
+            config: node
+                .get("config")
+                .and_then(Node::scalar_text)
+                .map(str::to_string),
         })
     };
     let severity = text(root, "severity")?;
