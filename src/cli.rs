@@ -86,7 +86,7 @@ pub struct RulesArgs {
     #[arg(long, value_enum, default_value_t = ListFormat::Text)]
     pub format: ListFormat,
     /// List only the rules this preset turns on, with the severities and options it sets
-    #[arg(long, value_name = "PRESET", value_parser = ["off", "recommended", "strict", "all"])]
+    #[arg(long, value_name = "PRESET", value_parser = clap::builder::PossibleValuesParser::new(crate::config::Preset::names()))]
     pub preset: Option<String>,
 }
 

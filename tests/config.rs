@@ -1055,3 +1055,38 @@ fn the_committed_schema_is_the_one_routeguard_prints() {
         "docs/routeguard.schema.json is out of date: run `cargo run -- schema > docs/routeguard.schema.json`"
     );
 }
+
+#[test]
+fn operation_suppressions_cover_findings_about_their_route_in_any_file() {
+    // Gateway findings will carry the route of the operation they concern; a finding about the
+    // same method and path from another file stands in for one here.
+    let spec = |summary: &str, ignore: &str| {
+        format!(
+            "openapi: 3.0.3\ninfo:\n  title: T\n  version: 1.0.0\npaths:\n  /pets/{{petId}}:\n    get:\n{ignore}      operationId: getPet\n{summary}      description: One pet.\n      responses:\n        default:\n          description: Error.\n"
+        )
+    };
+    let dir = project(&[
+        (
+            "a.yaml",
+            &spec(
+                "      summary: Get a pet\n",
+                "      x-routeguard-ignore: [{rule: operation-id, reason: shared by design}]\n",
+            ),
+        ),
+        ("b.yaml", &spec("", "").replace("{petId}", "{id}")),
+    ]);
+    let (_, report) = lint_json(dir.path(), &["--show-suppressed"]);
+    assert_eq!(
+        suppressed(&report),
+        [(
+            "operation-id".into(),
+            8,
+            "extension".into(),
+            Some("shared by design".into())
+        )]
+    );
+    assert_eq!(
+        active(&report),
+        [finding("operation-summary", "b.yaml", 7, 5)]
+    );
+}

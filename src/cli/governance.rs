@@ -58,7 +58,7 @@ pub struct BaselineWriteArgs {
 #[derive(Debug, clap::Args)]
 pub struct InitArgs {
     /// The preset the starter config extends
-    #[arg(long, default_value = "recommended", value_parser = ["off", "recommended", "strict", "all"])]
+    #[arg(long, default_value = "recommended", value_parser = clap::builder::PossibleValuesParser::new(crate::config::Preset::names()))]
     pub preset: String,
 }
 

@@ -162,7 +162,8 @@ impl Baseline {
     ) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
         let mut remaining: HashMap<&Fingerprint, u32> = HashMap::new();
         for entry in &self.findings {
-            *remaining.entry(&entry.fingerprint).or_default() += entry.count;
+            let count = remaining.entry(&entry.fingerprint).or_default();
+            *count = count.saturating_add(entry.count);
         }
         let mut new = Vec::new();
         let mut accepted = Vec::new();
