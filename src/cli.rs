@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::diagnostic::{docs_url, Severity};
+pub use crate::config::FailOn;
+use crate::diagnostic::docs_url;
 use crate::lint::{lint, LintOptions};
 use crate::report;
 use crate::rules::catalog;
@@ -103,25 +104,6 @@ pub enum ListFormat {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FailOn {
-    Error,
-    Warning,
-    Info,
-    Never,
-}
-
-impl FailOn {
-    fn threshold(self) -> Option<Severity> {
-        match self {
-            FailOn::Error => Some(Severity::Error),
-            FailOn::Warning => Some(Severity::Warning),
-            FailOn::Info => Some(Severity::Info),
-            FailOn::Never => None,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Color {
     Auto,
     Always,
@@ -181,12 +163,11 @@ fn run_lint(args: &LintArgs) -> Result<Outcome, RunError> {
     if let Some(baseline) = &args.baseline {
         config.filter.skip(baseline);
     }
-    let threshold = match args.fail_on {
-        Some(fail_on) => fail_on.threshold(),
-        None => config
-            .fail_on
-            .map_or(Some(Severity::Error), crate::config::FailOn::threshold),
-    };
+    let threshold = args
+        .fail_on
+        .or(config.fail_on)
+        .unwrap_or(FailOn::Error)
+        .threshold();
     let baseline = args
         .baseline
         .as_deref()

@@ -96,8 +96,8 @@ impl Override {
     }
 }
 
-/// When a run fails (exit code 1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// When a run fails (exit code 1): the config's `fail-on`, and `--fail-on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FailOn {
     Error,
     Warning,

@@ -90,39 +90,33 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
                 (!path.starts_with("x-")).then_some((path, entry))
             })
     };
-    if let Some(directive) = document.entry(IGNORE_EXTENSION) {
-        cx.inventory.ignores.push(IgnoreDirective {
-            location: Location {
-                file,
-                span: directive.key.span,
-            },
-            value: directive.value.clone(),
-            covers: vec![Location {
+    cx.inventory.ignores.extend(ignore_directive(
+        file,
+        document,
+        || {
+            vec![Location {
                 file,
                 span: document.span,
-            }],
-            routes: path_entries()
+            }]
+        },
+        || {
+            path_entries()
                 .map(|(path, _)| (None, path.to_string()))
-                .collect(),
-        });
-    }
+                .collect()
+        },
+    ));
     for (path, path_entry) in path_entries() {
         let path_location = Location {
             file,
             span: path_entry.key.span,
         };
         let (item_file, item) = view.deref(file, &path_entry.value);
-        if let Some(directive) = item.entry(IGNORE_EXTENSION) {
-            cx.inventory.ignores.push(IgnoreDirective {
-                location: Location {
-                    file: item_file,
-                    span: directive.key.span,
-                },
-                value: directive.value.clone(),
-                covers: covered(file, path_entry, item_file, item),
-                routes: vec![(None, path.to_string())],
-            });
-        }
+        cx.inventory.ignores.extend(ignore_directive(
+            item_file,
+            item,
+            || covered(file, path_entry, item_file, item),
+            || vec![(None, path.to_string())],
+        ));
         let shared_parameters = view.parameters(item_file, item.get("parameters"));
         for entry in item.entries() {
             let Some(method) = entry.key.scalar_text().and_then(Method::from_key) else {
@@ -132,17 +126,12 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
                 continue;
             }
             let (op_file, op) = view.deref(item_file, &entry.value);
-            if let Some(directive) = op.entry(IGNORE_EXTENSION) {
-                cx.inventory.ignores.push(IgnoreDirective {
-                    location: Location {
-                        file: op_file,
-                        span: directive.key.span,
-                    },
-                    value: directive.value.clone(),
-                    covers: covered(item_file, entry, op_file, op),
-                    routes: vec![(Some(method), path.to_string())],
-                });
-            }
+            cx.inventory.ignores.extend(ignore_directive(
+                op_file,
+                op,
+                || covered(item_file, entry, op_file, op),
+                || vec![(Some(method), path.to_string())],
+            ));
             let mut parameters = shared_parameters.clone();
             for parameter in view.parameters(op_file, op.get("parameters")) {
                 parameters.retain(|existing| {
@@ -184,6 +173,26 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
             });
         }
     }
+}
+
+/// The `x-routeguard-ignore` of `carrier` (an operation, a path item, a document in `file`),
+/// with the text and routes it covers.
+fn ignore_directive(
+    file: FileId,
+    carrier: &Node,
+    covers: impl FnOnce() -> Vec<Location>,
+    routes: impl FnOnce() -> Vec<(Option<Method>, String)>,
+) -> Option<IgnoreDirective> {
+    let entry = carrier.entry(IGNORE_EXTENSION)?;
+    Some(IgnoreDirective {
+        location: Location {
+            file,
+            span: entry.key.span,
+        },
+        value: entry.value.clone(),
+        covers: covers(),
+        routes: routes(),
+    })
 }
 
 /// The text an object covers: its entry (key and value) where it is named, and the object it
