@@ -48,6 +48,7 @@ fn bench_lint(c: &mut Criterion) {
         let options = LintOptions {
             paths: vec![PathBuf::from(&name)],
             root: Some(root.clone()),
+            ..LintOptions::default()
         };
         group.bench_with_input(
             BenchmarkId::new("yaml", paths * 3),

@@ -1,14 +1,18 @@
 //! The command line: argument definitions and what each command does with the library.
 
+mod governance;
+
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::diagnostic::{docs_url, Severity};
+pub use crate::config::FailOn;
+use crate::diagnostic::docs_url;
 use crate::lint::{lint, LintOptions};
 use crate::report;
 use crate::rules::catalog;
+pub use governance::{BaselineCommand, BaselineWriteArgs, ConfigArgs, InitArgs};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -30,11 +34,22 @@ pub enum Command {
     Rules(RulesArgs),
     /// Show the joined inventory: every gateway route with its operation and policy
     Routes(RoutesArgs),
-    /// Explain a rule: what it checks, why, how to fix it, with examples
+    /// Explain a rule: what it checks, why, how to fix it, its options and current settings
     Explain {
         /// The rule id, e.g. `operation-summary`
         rule: String,
+        #[command(flatten)]
+        config: ConfigArgs,
     },
+    /// Record today's findings, so that `lint --baseline` reports only new ones
+    Baseline {
+        #[command(subcommand)]
+        command: BaselineCommand,
+    },
+    /// Write a commented starter config, routeguard.yaml, in the working directory
+    Init(InitArgs),
+    /// Print the JSON Schema of the config file (for editors)
+    Schema,
 }
 
 #[derive(Debug, clap::Args)]
@@ -47,9 +62,10 @@ pub struct LintArgs {
     /// Write the report to this file instead of standard output
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Exit with 1 when a finding is at or above this severity
-    #[arg(long, value_enum, default_value_t = FailOn::Error)]
-    pub fail_on: FailOn,
+    /// Exit with 1 when a finding is at or above this severity [default: the config's
+    /// `fail-on`, else error]
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
     /// Project root: `$ref`s may not leave it [default: the enclosing git repository, else the
     /// working directory]
     #[arg(long, value_name = "DIR")]
@@ -57,6 +73,14 @@ pub struct LintArgs {
     /// When to use colour in the text report
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Report only the findings this baseline file does not record
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Also list the findings that inline suppressions or the baseline accept
+    #[arg(long)]
+    pub show_suppressed: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -72,6 +96,8 @@ pub struct RoutesArgs {
     /// Project root, as for `lint`
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -86,6 +112,9 @@ pub struct RulesArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = ListFormat::Text)]
     pub format: ListFormat,
+    /// List only the rules this preset turns on, with the severities and options it sets
+    #[arg(long, value_name = "PRESET", value_parser = clap::builder::PossibleValuesParser::new(crate::config::Preset::names()))]
+    pub preset: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -98,25 +127,6 @@ pub enum Format {
 pub enum ListFormat {
     Text,
     Json,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FailOn {
-    Error,
-    Warning,
-    Info,
-    Never,
-}
-
-impl FailOn {
-    fn threshold(self) -> Option<Severity> {
-        match self {
-            FailOn::Error => Some(Severity::Error),
-            FailOn::Warning => Some(Severity::Warning),
-            FailOn::Info => Some(Severity::Info),
-            FailOn::Never => None,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -151,13 +161,19 @@ pub fn run(cli: Cli) -> Result<Outcome, RunError> {
     match cli.command {
         Command::Lint(args) => run_lint(&args),
         Command::Rules(args) => {
-            emit(None, &list_rules(args.format))?;
+            let listing = match &args.preset {
+                Some(preset) => governance::list_preset(preset, args.format)?,
+                None => list_rules(args.format),
+            };
+            emit(None, &listing)?;
             Ok(Outcome::Clean)
         }
         Command::Routes(args) => {
             let outcome = lint(&LintOptions {
                 paths: args.paths.clone(),
                 root: args.root.clone(),
+                config: governance::load_config(&args.config)?,
+                baseline: None,
             })
             .map_err(|error| RunError(error.to_string()))?;
             let rendered = match args.format {
@@ -168,21 +184,52 @@ pub fn run(cli: Cli) -> Result<Outcome, RunError> {
             emit(args.output.as_deref(), &rendered)?;
             Ok(Outcome::Clean)
         }
-        Command::Explain { rule } => {
-            emit(None, &explain(&rule)?)?;
+        Command::Explain { rule, config } => {
+            let config = governance::load_config(&config)?;
+            emit(None, &explain(&rule, Some(&config))?)?;
+            Ok(Outcome::Clean)
+        }
+        Command::Baseline {
+            command: BaselineCommand::Write(args),
+        } => governance::write_baseline(&args),
+        Command::Init(args) => governance::init(&args),
+        Command::Schema => {
+            emit(None, &crate::config::schema::render())?;
             Ok(Outcome::Clean)
         }
     }
 }
 
 fn run_lint(args: &LintArgs) -> Result<Outcome, RunError> {
+    let mut config = governance::load_config(&args.config)?;
+    if let Some(baseline) = &args.baseline {
+        config.filter.skip(baseline);
+    }
+    let threshold = args
+        .fail_on
+        .or(config.fail_on)
+        .unwrap_or(FailOn::Error)
+        .threshold();
+    let baseline = args
+        .baseline
+        .as_deref()
+        .map(crate::config::baseline::Baseline::read)
+        .transpose()
+        .map_err(|error| RunError(error.to_string()))?;
     let outcome = lint(&LintOptions {
         paths: args.paths.clone(),
         root: args.root.clone(),
+        config,
+        baseline,
     })
     .map_err(|error| RunError(error.to_string()))?;
     let rendered = match args.format {
-        Format::Json => report::json::render(&outcome),
+        Format::Json => report::json::render(
+            &outcome,
+            report::json::JsonOptions {
+                show_suppressed: args.show_suppressed,
+            },
+        ),
         Format::Text => {
             let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
             let color = match args.color {
@@ -197,11 +244,18 @@ fn run_lint(args: &LintArgs) -> Result<Outcome, RunError> {
                 .and_then(|columns| columns.parse::<usize>().ok())
                 .filter(|&columns| columns >= 40)
                 .unwrap_or(100);
-            report::text::render(&outcome, report::text::TextOptions { color, width })
+            report::text::render(
+                &outcome,
+                report::text::TextOptions {
+                    color,
+                    width,
+                    show_suppressed: args.show_suppressed,
+                },
+            )
         }
     };
     emit(args.output.as_deref(), &rendered)?;
-    Ok(if outcome.fails(args.fail_on.threshold()) {
+    Ok(if outcome.fails(threshold) {
         Outcome::Findings
     } else {
         Outcome::Clean
@@ -268,10 +322,15 @@ fn list_rules(format: ListFormat) -> String {
         }
         ListFormat::Text => {
             let id_width = rules.iter().map(|meta| meta.id.len()).max().unwrap_or(0);
+            let family_width = rules
+                .iter()
+                .map(|meta| meta.family.len())
+                .max()
+                .unwrap_or(0);
             let mut out = String::new();
             for meta in rules {
                 out.push_str(&format!(
-                    "{:<id_width$}  {:<7}  {:<8}  {}\n",
+                    "{:<id_width$}  {:<family_width$}  {:<8}  {}\n",
                     meta.id,
                     meta.family,
                     meta.severity.as_str(),
@@ -283,12 +342,10 @@ fn list_rules(format: ListFormat) -> String {
     }
 }
 
-/// `routeguard explain RULE`.
-pub fn explain(rule: &str) -> Result<String, RunError> {
+/// `routeguard explain RULE`; with a config, also the rule's current settings under it.
+pub fn explain(rule: &str, config: Option<&crate::config::Config>) -> Result<String, RunError> {
     let Some(meta) = catalog::get(rule) else {
-        let hint = closest_rule(rule)
-            .map(|id| format!("; did you mean `{id}`?"))
-            .unwrap_or_default();
+        let hint = crate::suggest::hint(rule, catalog::all().iter().map(|meta| meta.id.as_str()));
         return Err(RunError(format!(
             "unknown rule `{rule}`{hint} (`routeguard rules` lists them all)"
         )));
@@ -305,6 +362,19 @@ pub fn explain(rule: &str) -> Result<String, RunError> {
             .collect::<Vec<_>>()
             .join("\n")
     };
+    let example = |example: &catalog::Example| {
+        let mut parts: Vec<String> = Vec::new();
+        if let Some(config) = &example.config {
+            parts.push(format!("  routeguard.yaml:\n{}", indent(config.trim_end())));
+        }
+        parts.extend(
+            example
+                .files
+                .iter()
+                .map(|file| format!("  {}:\n{}", file.file, indent(file.text.trim_end()))),
+        );
+        parts.join("\n\n")
+    };
     let options = if meta.options.is_empty() {
         "    none".to_string()
     } else {
@@ -312,25 +382,20 @@ pub fn explain(rule: &str) -> Result<String, RunError> {
             .iter()
             .map(|option| {
                 format!(
-                    "    {} ({}, default {}): {}",
-                    option.name, option.kind, option.default, option.description
+                    "    {} ({}; default {}): {}",
+                    option.name,
+                    option.kind.describe(),
+                    option.default,
+                    option.description
                 )
             })
             .collect::<Vec<_>>()
             .join("\n")
     };
-    let example = |example: &catalog::Example| {
-        example
-            .files
-            .iter()
-            .map(|file| format!("  {}:\n{}", file.file, indent(file.text.trim_end())))
-            .collect::<Vec<_>>()
-            .join("\n\n")
-    };
     Ok(format!(
         "{id}  ({family}, default severity: {severity})\n\n{summary}\n\n\
          Why this matters:\n{rationale}\n\nHow to fix:\n{help}\n\nOptions:\n{options}\n\n\
-         Triggers it:\n{bad}\n\nPasses:\n{good}\n\nDocs: {url}\n",
+         {settings}Triggers it:\n{bad}\n\nPasses:\n{good}\n\nDocs: {url}\n",
         id = meta.id,
         family = meta.family,
         severity = meta.severity,
@@ -340,29 +405,8 @@ pub fn explain(rule: &str) -> Result<String, RunError> {
         bad = example(&meta.bad),
         good = example(&meta.good),
         url = docs_url(&meta.id),
+        settings = config
+            .map(|config| governance::effective_settings(meta, config))
+            .unwrap_or_default(),
     ))
-}
-
-/// The known rule id nearest to a misspelt one, if any is close.
-fn closest_rule(rule: &str) -> Option<&'static str> {
-    catalog::all()
-        .iter()
-        .map(|meta| (edit_distance(rule, &meta.id), meta.id.as_str()))
-        .filter(|(distance, id)| *distance <= (id.len() / 3).max(2))
-        .min()
-        .map(|(_, id)| id)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous[b.len()]
 }

@@ -69,6 +69,30 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// `METHOD /path` when the finding is about a route or operation.
     pub route: Option<String>,
+    /// Set when an inline suppression or the baseline accepts this finding: it is then listed
+    /// only on request and never counts toward the exit code or the summary.
+    pub suppressed: Option<Suppression>,
+}
+
+/// Why a finding is not reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suppression {
+    pub kind: SuppressionKind,
+    pub reason: Option<String>,
+    /// The suppression itself (an `x-routeguard-ignore` entry, a comment); `None` for the
+    /// baseline.
+    pub location: Option<Location>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SuppressionKind {
+    /// An `x-routeguard-ignore` entry in an OpenAPI document.
+    Extension,
+    /// A `# routeguard-ignore:` comment in a YAML file.
+    Comment,
+    /// An entry of the baseline file (`--baseline`).
+    Baseline,
 }
 
 impl Diagnostic {
@@ -83,6 +107,7 @@ impl Diagnostic {
             related: Vec::new(),
             help: None,
             route: None,
+            suppressed: None,
         }
     }
 

@@ -1,10 +1,12 @@
 //! Discover: expand the command line's paths into the files to load. Files are taken as given;
-//! folders are walked respecting `.gitignore`, keeping YAML and JSON files, in sorted order.
+//! folders are walked respecting `.gitignore` and the config's `include`/`exclude`, keeping YAML
+//! and JSON files, in sorted order.
 
 use std::path::{Path, PathBuf};
 
 use ignore::WalkBuilder;
 
+use crate::config::FileFilter;
 use crate::source::{normalize_path, slash_path, FileRequest};
 
 #[derive(Debug)]
@@ -27,14 +29,20 @@ impl std::fmt::Display for DiscoverError {
 /// The extensions a folder walk keeps.
 const EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
 
-pub fn discover(paths: &[PathBuf], cwd: &Path) -> Result<Vec<FileRequest>, DiscoverError> {
+/// Files named in `paths` are always kept; files found by walking a folder only when `filter`
+/// admits them.
+pub fn discover(
+    paths: &[PathBuf],
+    cwd: &Path,
+    filter: &FileFilter,
+) -> Result<Vec<FileRequest>, DiscoverError> {
     let mut files = Vec::new();
     for given in paths {
         let absolute = normalize_path(&cwd.join(given));
         let metadata =
             std::fs::metadata(&absolute).map_err(|_| DiscoverError::NotFound(given.clone()))?;
         if metadata.is_dir() {
-            walk(given, &absolute, &mut files)?;
+            walk(given, &absolute, filter, &mut files)?;
         } else {
             files.push(FileRequest {
                 path: canonical(&absolute),
@@ -46,7 +54,12 @@ pub fn discover(paths: &[PathBuf], cwd: &Path) -> Result<Vec<FileRequest>, Disco
     Ok(files)
 }
 
-fn walk(given: &Path, absolute: &Path, files: &mut Vec<FileRequest>) -> Result<(), DiscoverError> {
+fn walk(
+    given: &Path,
+    absolute: &Path,
+    filter: &FileFilter,
+    files: &mut Vec<FileRequest>,
+) -> Result<(), DiscoverError> {
     let walker = WalkBuilder::new(absolute)
         .require_git(false)
         .sort_by_file_name(|a, b| a.cmp(b))
@@ -68,9 +81,13 @@ fn walk(given: &Path, absolute: &Path, files: &mut Vec<FileRequest>) -> Result<(
         if !wanted {
             continue;
         }
+        let canonical_path = canonical(path);
+        if !filter.admits(&canonical_path) {
+            continue;
+        }
         let relative = path.strip_prefix(absolute).unwrap_or(path);
         files.push(FileRequest {
-            path: canonical(path),
+            path: canonical_path,
             display: slash_path(&given.join(relative)),
             explicit: false,
         });

@@ -1,9 +1,11 @@
 //! routeguard: an API governance linter.
 //!
 //! Data flows one way: [`discover`] → [`source`] (load, spanned trees, `$ref`s) → [`formats`]
-//! (detect + adapt) → [`model`] → [`rules`] → [`report`]. [`lint`] runs the pipeline.
+//! (detect + adapt) → [`model`] → [`rules`] → [`report`]. [`lint`] runs the pipeline; [`config`]
+//! decides which rules run where, and which findings are suppressed.
 
 pub mod cli;
+pub mod config;
 pub mod diagnostic;
 pub mod discover;
 pub mod formats;
@@ -12,3 +14,4 @@ pub mod model;
 pub mod report;
 pub mod rules;
 pub mod source;
+pub mod suggest;

@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::config::baseline::Baseline;
+use crate::config::{suppress, Config};
 use crate::diagnostic::{Diagnostic, Location, Severity};
 use crate::discover::{self, DiscoverError};
 use crate::formats::{self, AdaptContext};
@@ -16,6 +18,10 @@ pub struct LintOptions {
     /// The project root; `$ref`s may not leave it. Defaults to the enclosing git repository of
     /// the working directory, else the working directory.
     pub root: Option<PathBuf>,
+    /// Which rules run where, and which walked files are linted.
+    pub config: Config,
+    /// Accepted findings: only findings it does not record are reported.
+    pub baseline: Option<Baseline>,
 }
 
 /// Everything a run produced, for the reports.
@@ -24,8 +30,12 @@ pub struct LintOutcome {
     pub workspace: Workspace,
     pub inventory: Inventory,
     pub join: join::Join,
-    /// Sorted by file, line, column and rule; duplicates removed.
+    /// The findings to report, sorted by file, line, column and rule; duplicates removed.
     pub diagnostics: Vec<Diagnostic>,
+    /// Findings an inline suppression or the baseline accepts, each with its
+    /// [`Suppression`](crate::diagnostic::Suppression), in the same order. They never count
+    /// toward the exit code or the summary.
+    pub suppressed: Vec<Diagnostic>,
 }
 
 impl LintOutcome {
@@ -87,7 +97,8 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
     } else {
         options.paths.clone()
     };
-    let requests = discover::discover(&paths, cwd).map_err(LintError::Discover)?;
+    let config = &options.config;
+    let requests = discover::discover(&paths, cwd, &config.filter).map_err(LintError::Discover)?;
 
     let mut diagnostics = Vec::new();
     let mut workspace = Workspace::new(root, cwd.to_path_buf());
@@ -141,13 +152,26 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
         inventory: &inventory,
         workspace: &workspace,
         join: &join,
+        config,
     }));
+    config.apply_levels(&workspace, &mut diagnostics);
     sort_and_dedup(&workspace, &mut diagnostics);
+    let split = suppress::apply(config, &workspace, &inventory, diagnostics);
+    let (mut diagnostics, mut suppressed) = (split.active, split.suppressed);
+    // Sorted before the baseline, so that which of several equal findings it accepts is stable.
+    sort_and_dedup(&workspace, &mut diagnostics);
+    if let Some(baseline) = &options.baseline {
+        let (new, accepted) = baseline.apply(&workspace, diagnostics);
+        diagnostics = new;
+        suppressed.extend(accepted);
+    }
+    sort_and_dedup(&workspace, &mut suppressed);
     Ok(LintOutcome {
         workspace,
         inventory,
         join,
         diagnostics,
+        suppressed,
     })
 }
 

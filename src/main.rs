@@ -19,7 +19,10 @@ fn main() -> ExitCode {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
         Ok(Outcome::Findings) => ExitCode::from(1),
         Err(error) => {
-            eprintln!("routeguard: error: {error}");
+            // Several problems (a config with three mistakes) are one line each.
+            for line in error.to_string().lines() {
+                eprintln!("routeguard: error: {line}");
+            }
             ExitCode::from(2)
         }
     }

@@ -2,34 +2,41 @@
 //! every bad example triggers exactly its rule, every good example is clean, and the docs pages
 //! are generated from it.
 
+mod common;
+
 use std::path::PathBuf;
 
-use routeguard::lint::{lint_in, LintOptions};
 use routeguard::rules::{catalog, RULES};
 
-/// Lints an example's files together in a fresh project and returns the rule ids raised.
+/// Lints an example's files together in a fresh project, with every rule on (`extends: all`,
+/// so rules that no preset turns on are checked too) and the example's own config on top, and
+/// returns the rule ids raised.
 fn rules_raised_by(example: &catalog::Example) -> Vec<String> {
     let project = tempfile::tempdir().expect("temp dir");
     let root = std::fs::canonicalize(project.path()).expect("canonical temp dir");
+    std::fs::create_dir(root.join(".git")).expect("create .git");
+    let config = example.config.as_deref().unwrap_or_default();
+    assert!(
+        !config.contains("extends:"),
+        "example configs are linted on top of `extends: all`"
+    );
+    std::fs::write(
+        root.join("routeguard.yaml"),
+        format!("extends: all\n{config}"),
+    )
+    .expect("write config");
     for file in &example.files {
         std::fs::write(root.join(&file.file), &file.text).expect("write example");
     }
-    let outcome = lint_in(
-        &LintOptions {
-            paths: example
-                .files
-                .iter()
-                .map(|file| PathBuf::from(&file.file))
-                .collect(),
-            root: Some(root.clone()),
-        },
-        &root,
-    )
-    .expect("example lints");
-    outcome
-        .diagnostics
+    let args: Vec<&str> = example
+        .files
         .iter()
-        .map(|diagnostic| diagnostic.rule.to_string())
+        .map(|file| file.file.as_str())
+        .collect();
+    let (_, report) = common::lint_json(&root, &args);
+    common::findings(&report)
+        .into_iter()
+        .map(|finding| finding.rule)
         .collect()
 }
 
@@ -112,7 +119,8 @@ fn catalog_entries_are_complete() {
                 "retry",
                 "fallback",
                 "consistency",
-                "input"
+                "input",
+                "suppression"
             ]
             .contains(&meta.family.as_str()),
             "{}: unknown family {}",

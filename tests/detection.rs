@@ -32,6 +32,7 @@ fn every_detector_on_every_fixture() {
             &LintOptions {
                 paths: vec![PathBuf::from("fixtures").join(&name)],
                 root: Some(root.clone()),
+                ..LintOptions::default()
             },
             &root,
         )

@@ -17,6 +17,7 @@ fn lint_paths(paths: &[&str]) -> LintOutcome {
         &LintOptions {
             paths: paths.iter().map(PathBuf::from).collect(),
             root: Some(root.clone()),
+            ..LintOptions::default()
         },
         &root,
     )

@@ -13,6 +13,9 @@ pub use route::{GatewayFormat, Layer, MethodSet, PathKind, PathMatch, Route};
 use crate::diagnostic::Location;
 use crate::source::{FileId, Node};
 
+/// The extension that carries inline suppressions in OpenAPI documents.
+pub const IGNORE_EXTENSION: &str = "x-routeguard-ignore";
+
 /// Everything a run found, across all files.
 #[derive(Debug, Default)]
 pub struct Inventory {
@@ -21,6 +24,23 @@ pub struct Inventory {
     pub routes: Vec<Route>,
     /// Upstream policies declared apart from routes; see [`Inventory::apply_upstream_policies`].
     pub upstream_policies: Vec<UpstreamPolicy>,
+    /// Inline suppressions written in the documents (`x-routeguard-ignore`).
+    pub ignores: Vec<IgnoreDirective>,
+}
+
+/// An inline suppression in a document, as written, with what it covers: findings located in
+/// one of `covers`, or about one of `routes`.
+#[derive(Debug, Clone)]
+pub struct IgnoreDirective {
+    /// The key (`x-routeguard-ignore`); its value is in the same file.
+    pub location: Location,
+    /// A list of rule ids or `{rule, reason}` mappings, read by the suppression stage.
+    pub value: Node,
+    /// The text of the object that carries it (an operation, a path item, a document); an
+    /// object reached through `$ref` covers both the reference and its target.
+    pub covers: Vec<Location>,
+    /// The routes it is about: one operation (`Some(method)`) or every method of a path.
+    pub routes: Vec<(Option<Method>, String)>,
 }
 
 impl Inventory {
@@ -198,7 +218,8 @@ impl Operation {
             return declared.value;
         }
         if self.parameters.iter().any(|parameter| {
-            parameter.location_in == "header" && parameter.name.eq_ignore_ascii_case("idempotency-key")
+            parameter.location_in == "header"
+                && parameter.name.eq_ignore_ascii_case("idempotency-key")
         }) {
             return true;
         }

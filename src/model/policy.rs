@@ -268,7 +268,10 @@ impl Policy {
     /// attempt lasts until its per-try timeout or until the inner layer gives up, whichever is
     /// first.
     pub fn worst_case_over(&self, inner: Option<Duration>) -> Option<Duration> {
-        let total = self.timeout.as_ref().and_then(|timeout| timeout.value.bound());
+        let total = self
+            .timeout
+            .as_ref()
+            .and_then(|timeout| timeout.value.bound());
         let per_try = self.effective_per_try().map(|per_try| per_try.value);
         let attempt = match (per_try, inner) {
             (Some(per_try), Some(inner)) => Some(per_try.min(inner)),

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::diagnostic::{docs_url, Location, Severity};
+use crate::diagnostic::{docs_url, Diagnostic, Location, Severity, SuppressionKind};
 use crate::lint::LintOutcome;
 use crate::source::Workspace;
 
@@ -34,6 +34,22 @@ struct JsonDiagnostic<'a> {
     help: Option<&'a str>,
     url: String,
     related: Vec<JsonRelated<'a>>,
+    /// Present only on suppressed findings (listed with `--show-suppressed`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppressed: Option<JsonSuppression<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonSuppression<'a> {
+    kind: SuppressionKind,
+    reason: Option<&'a str>,
+}
+
+/// What the JSON report includes besides the findings to report.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JsonOptions {
+    /// Also list suppressed findings, each with its `suppressed` object.
+    pub show_suppressed: bool,
 }
 
 #[derive(Serialize)]
@@ -59,6 +75,8 @@ struct Summary {
     errors: usize,
     warnings: usize,
     infos: usize,
+    /// Findings accepted by inline suppressions or the baseline, counted in none of the above.
+    suppressed: usize,
 }
 
 fn position(workspace: &Workspace, location: Location) -> JsonPosition<'_> {
@@ -74,34 +92,55 @@ fn position(workspace: &Workspace, location: Location) -> JsonPosition<'_> {
     }
 }
 
-pub fn render(outcome: &LintOutcome) -> String {
+fn json_diagnostic<'a>(workspace: &'a Workspace, diagnostic: &'a Diagnostic) -> JsonDiagnostic<'a> {
+    JsonDiagnostic {
+        rule: diagnostic.rule,
+        severity: diagnostic.severity,
+        message: &diagnostic.message,
+        position: position(workspace, diagnostic.location),
+        route: diagnostic.route.as_deref(),
+        help: diagnostic.help_text(),
+        url: docs_url(diagnostic.rule),
+        related: diagnostic
+            .related
+            .iter()
+            .map(|related| JsonRelated {
+                message: &related.message,
+                position: position(workspace, related.location),
+            })
+            .collect(),
+        suppressed: diagnostic
+            .suppressed
+            .as_ref()
+            .map(|suppression| JsonSuppression {
+                kind: suppression.kind,
+                reason: suppression.reason.as_deref(),
+            }),
+    }
+}
+
+pub fn render(outcome: &LintOutcome, options: JsonOptions) -> String {
     let workspace = &outcome.workspace;
+    let mut diagnostics: Vec<&Diagnostic> = outcome.diagnostics.iter().collect();
+    if options.show_suppressed {
+        diagnostics.extend(&outcome.suppressed);
+        diagnostics.sort_by_key(|diagnostic| {
+            (
+                &workspace.file(diagnostic.location.file).display,
+                diagnostic.location.span.start,
+                diagnostic.rule,
+            )
+        });
+    }
     let report = Report {
         version: FORMAT_VERSION,
         tool: Tool {
             name: env!("CARGO_PKG_NAME"),
             version: env!("CARGO_PKG_VERSION"),
         },
-        diagnostics: outcome
-            .diagnostics
-            .iter()
-            .map(|diagnostic| JsonDiagnostic {
-                rule: diagnostic.rule,
-                severity: diagnostic.severity,
-                message: &diagnostic.message,
-                position: position(workspace, diagnostic.location),
-                route: diagnostic.route.as_deref(),
-                help: diagnostic.help_text(),
-                url: docs_url(diagnostic.rule),
-                related: diagnostic
-                    .related
-                    .iter()
-                    .map(|related| JsonRelated {
-                        message: &related.message,
-                        position: position(workspace, related.location),
-                    })
-                    .collect(),
-            })
+        diagnostics: diagnostics
+            .into_iter()
+            .map(|diagnostic| json_diagnostic(workspace, diagnostic))
             .collect(),
         summary: Summary {
             files: workspace.files().len(),
@@ -109,6 +148,7 @@ pub fn render(outcome: &LintOutcome) -> String {
             errors: outcome.count(Severity::Error),
             warnings: outcome.count(Severity::Warning),
             infos: outcome.count(Severity::Info),
+            suppressed: outcome.suppressed.len(),
         },
     };
     let mut text = serde_json::to_string_pretty(&report).unwrap_or_else(|error| {

@@ -7,7 +7,8 @@ pub mod text;
 use crate::diagnostic::Severity;
 use crate::lint::LintOutcome;
 
-/// `N errors, N warnings, N infos in N files (N operations)`.
+/// `N errors, N warnings, N infos in N files (N operations)`, then `; N suppressed` when
+/// suppressions or the baseline accepted any finding.
 pub fn summary_line(outcome: &LintOutcome) -> String {
     let plural = |n: usize, word: &str| {
         if n == 1 {
@@ -16,8 +17,13 @@ pub fn summary_line(outcome: &LintOutcome) -> String {
             format!("{n} {word}s")
         }
     };
+    let suppressed = if outcome.suppressed.is_empty() {
+        String::new()
+    } else {
+        format!("; {} suppressed", outcome.suppressed.len())
+    };
     format!(
-        "{}, {}, {} in {} ({})",
+        "{}, {}, {} in {} ({}){suppressed}",
         plural(outcome.count(Severity::Error), "error"),
         plural(outcome.count(Severity::Warning), "warning"),
         plural(outcome.count(Severity::Info), "info"),

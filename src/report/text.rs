@@ -9,7 +9,7 @@ use miette::{
     SourceCode, SourceSpan, SpanContents,
 };
 
-use crate::diagnostic::{docs_url, Diagnostic, Severity};
+use crate::diagnostic::{docs_url, Diagnostic, Severity, SuppressionKind};
 use crate::lint::LintOutcome;
 use crate::source::{SourceFile, Span, Workspace};
 
@@ -17,6 +17,8 @@ use crate::source::{SourceFile, Span, Workspace};
 pub struct TextOptions {
     pub color: bool,
     pub width: usize,
+    /// Also draw the suppressed findings, after the reported ones, each saying what suppressed it.
+    pub show_suppressed: bool,
 }
 
 pub fn render(outcome: &LintOutcome, options: TextOptions) -> String {
@@ -30,7 +32,12 @@ pub fn render(outcome: &LintOutcome, options: TextOptions) -> String {
         .with_width(options.width)
         .with_context_lines(1);
     let mut out = String::new();
-    for diagnostic in &outcome.diagnostics {
+    let suppressed: &[Diagnostic] = if options.show_suppressed {
+        &outcome.suppressed
+    } else {
+        &[]
+    };
+    for diagnostic in outcome.diagnostics.iter().chain(suppressed) {
         let report = Report::new(&outcome.workspace, diagnostic);
         if handler.render_report(&mut out, &report).is_err() {
             // A frame that cannot be drawn must not lose the finding.
@@ -153,6 +160,13 @@ impl<'a> Report<'a> {
             (None, Some(why)) => Some(format!("why: {why}")),
             (None, None) => None,
         };
+        let help = match suppression_note(workspace, diagnostic) {
+            Some(note) => Some(match help {
+                Some(help) => format!("{note}\n{help}"),
+                None => note,
+            }),
+            None => help,
+        };
         Report {
             diagnostic,
             source: IndexedSource { file },
@@ -161,6 +175,35 @@ impl<'a> Report<'a> {
             help,
         }
     }
+}
+
+/// What suppressed a finding, with its reason.
+fn suppression_note(workspace: &Workspace, diagnostic: &Diagnostic) -> Option<String> {
+    let suppression = diagnostic.suppressed.as_ref()?;
+    let by = match suppression.kind {
+        SuppressionKind::Baseline => "the baseline".to_string(),
+        kind => {
+            let what = match kind {
+                SuppressionKind::Comment => "a `# routeguard-ignore` comment",
+                _ => "`x-routeguard-ignore`",
+            };
+            match suppression.location {
+                Some(location) => {
+                    let file = workspace.file(location.file);
+                    let position = file.position(location.span.start);
+                    format!(
+                        "{what} at {}:{}:{}",
+                        file.display, position.line, position.column
+                    )
+                }
+                None => what.to_string(),
+            }
+        }
+    };
+    Some(match &suppression.reason {
+        Some(reason) => format!("suppressed by {by}: {reason}"),
+        None => format!("suppressed by {by} (no reason given)"),
+    })
 }
 
 impl fmt::Debug for Report<'_> {
@@ -179,8 +222,13 @@ impl std::error::Error for Report<'_> {}
 
 impl miette::Diagnostic for Report<'_> {
     fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        let suppressed = if self.diagnostic.suppressed.is_some() {
+            " (suppressed)"
+        } else {
+            ""
+        };
         Some(Box::new(format!(
-            "{}[{}]",
+            "{}[{}]{suppressed}",
             self.diagnostic.severity, self.diagnostic.rule
         )))
     }

@@ -4,12 +4,13 @@
 use std::sync::OnceLock;
 
 use crate::diagnostic::Severity;
+use crate::rules::options::{OptionKind, OptionValue};
 use crate::source::{parse_text, Node, Syntax};
 
 #[derive(Debug, Clone)]
 pub struct RuleMeta {
     pub id: String,
-    /// `docs`, `timeout`, `retry`, `fallback`, `consistency` or `input`.
+    /// `docs`, `timeout`, `retry`, `fallback`, `consistency`, `input` or `suppression`.
     pub family: String,
     pub severity: Severity,
     /// One line: what the rule checks.
@@ -25,11 +26,12 @@ pub struct RuleMeta {
     pub good: Example,
 }
 
+/// An option a rule reads through [`RuleOptions`](crate::rules::options::RuleOptions).
 #[derive(Debug, Clone)]
 pub struct RuleOption {
     pub name: String,
-    pub kind: String,
-    pub default: String,
+    pub kind: OptionKind,
+    pub default: OptionValue,
     pub description: String,
 }
 
@@ -37,6 +39,8 @@ pub struct RuleOption {
 #[derive(Debug, Clone)]
 pub struct Example {
     pub files: Vec<ExampleFile>,
+    /// The `routeguard.yaml` the example is linted with, when it shows a rule's options.
+    pub config: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -68,7 +72,10 @@ pub static SOURCES: &[(&str, &str)] = catalog_sources![
     "ref-remote-skipped",
     "ref-unresolved",
     "route-undocumented",
+    "suppression-invalid",
+    "suppression-reason",
     "unknown-format",
+    "unused-suppression",
 ];
 
 static CATALOG: OnceLock<Vec<RuleMeta>> = OnceLock::new();
@@ -128,7 +135,13 @@ pub fn parse_entry(source: &str) -> Result<RuleMeta, String> {
                 .collect::<Result<Vec<_>, _>>()?,
             None => vec![file(node)?],
         };
-        Ok(Example { files })
+        Ok(Example {
+            files,
+            config: node
+                .get("config")
+                .and_then(Node::scalar_text)
+                .map(str::to_string),
+        })
     };
     let severity = text(root, "severity")?;
     let options = root
@@ -138,10 +151,20 @@ pub fn parse_entry(source: &str) -> Result<RuleMeta, String> {
                 .items()
                 .iter()
                 .map(|option| {
+                    let name = text(option, "name")?;
+                    let kind =
+                        option_kind(option).map_err(|error| format!("option `{name}`: {error}"))?;
+                    let default = option
+                        .get("default")
+                        .ok_or_else(|| format!("option `{name}`: missing `default`"))
+                        .and_then(|node| {
+                            kind.read(node)
+                                .map_err(|error| format!("option `{name}`: bad default: {error}"))
+                        })?;
                     Ok(RuleOption {
-                        name: text(option, "name")?,
-                        kind: text(option, "type")?,
-                        default: text(option, "default")?,
+                        name,
+                        kind,
+                        default,
                         description: text(option, "description")?,
                     })
                 })
@@ -166,10 +189,12 @@ pub fn parse_entry(source: &str) -> Result<RuleMeta, String> {
 /// The documentation page of a rule (`docs/rules/<id>.md`).
 pub fn markdown(meta: &RuleMeta) -> String {
     let fence = |example: &Example| {
-        example
-            .files
+        let config = example
+            .config
             .iter()
-            .map(|file| {
+            .map(|config| format!("`routeguard.yaml`\n\n```yaml\n{}\n```\n", config.trim_end()));
+        config
+            .chain(example.files.iter().map(|file| {
                 let lang = if file.file.ends_with(".json") {
                     "json"
                 } else {
@@ -180,7 +205,7 @@ pub fn markdown(meta: &RuleMeta) -> String {
                     file.file,
                     file.text.trim_end()
                 )
-            })
+            }))
             .collect::<Vec<_>>()
             .join("\n")
     };
@@ -191,7 +216,10 @@ pub fn markdown(meta: &RuleMeta) -> String {
         for option in &meta.options {
             table.push_str(&format!(
                 "| `{}` | {} | `{}` | {} |\n",
-                option.name, option.kind, option.default, option.description
+                option.name,
+                option.kind.describe(),
+                option.default,
+                option.description
             ));
         }
         table
@@ -234,4 +262,48 @@ pub fn index_markdown() -> String {
         ));
     }
     out
+}
+
+/// The `type` of a catalog option, with its bounds or values.
+fn option_kind(option: &Node) -> Result<OptionKind, String> {
+    let bound = |key: &str| -> Result<Option<i64>, String> {
+        option
+            .get(key)
+            .map(|node| {
+                node.scalar_text()
+                    .and_then(|text| text.parse::<i64>().ok())
+                    .ok_or_else(|| format!("`{key}` is not a whole number"))
+            })
+            .transpose()
+    };
+    match option.get("type").and_then(Node::as_str) {
+        Some("boolean") => Ok(OptionKind::Boolean),
+        Some("integer") => Ok(OptionKind::Integer {
+            minimum: bound("minimum")?,
+            maximum: bound("maximum")?,
+        }),
+        Some("duration") => Ok(OptionKind::Duration),
+        Some("string") => Ok(OptionKind::String),
+        Some("list") => Ok(OptionKind::List),
+        Some("choice") => {
+            let values: Vec<String> = option
+                .get("values")
+                .map(|values| {
+                    values
+                        .items()
+                        .iter()
+                        .filter_map(|value| value.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if values.is_empty() {
+                return Err("a `choice` needs a list of `values`".to_string());
+            }
+            Ok(OptionKind::Choice(values))
+        }
+        Some(other) => Err(format!(
+            "unknown type `{other}` (boolean, integer, duration, choice, string or list)"
+        )),
+        None => Err("missing `type`".to_string()),
+    }
 }

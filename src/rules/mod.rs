@@ -7,13 +7,16 @@
 pub mod catalog;
 pub mod consistency;
 pub mod docs;
+pub mod options;
 
 use rayon::prelude::*;
 
+use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::model::join::Join;
 use crate::model::Inventory;
-use crate::source::Workspace;
+use crate::source::{FileId, Workspace};
+use options::RuleOptions;
 
 /// What a rule may read.
 pub struct RuleContext<'a> {
@@ -21,6 +24,23 @@ pub struct RuleContext<'a> {
     pub workspace: &'a Workspace,
     /// Which routes reach which operations.
     pub join: &'a Join,
+    /// Rule levels and options; read options through [`RuleContext::options_for`].
+    pub config: &'a Config,
+}
+
+impl<'a> RuleContext<'a> {
+    /// A rule's project-wide options (overrides aside), e.g.
+    /// `cx.options(self.id()).duration("max")`.
+    pub fn options(&self, rule: &str) -> RuleOptions<'a> {
+        self.config.options(rule)
+    }
+
+    /// A rule's options for a finding in `file` about `route`, overrides applied: what a rule
+    /// checking one operation or route should read.
+    pub fn options_for(&self, rule: &str, file: FileId, route: Option<&str>) -> RuleOptions<'a> {
+        self.config
+            .options_for(rule, &self.workspace.file(file).path, route)
+    }
 }
 
 pub trait Rule: Sync {
@@ -41,10 +61,11 @@ pub static RULES: &[&dyn Rule] = &[
     &consistency::route_undocumented::RouteUndocumented,
 ];
 
-/// Runs every rule over the inventory.
+/// Runs every rule that is on somewhere over the inventory.
 pub fn run(cx: &RuleContext<'_>) -> Vec<Diagnostic> {
     RULES
         .par_iter()
+        .filter(|rule| cx.config.may_run(rule.id()))
         .flat_map_iter(|rule| {
             let mut out = Vec::new();
             rule.check(cx, &mut out);

@@ -1,15 +1,15 @@
 //! OpenAPI 2.0 (Swagger), 3.0 and 3.1: version-aware views over [`Node`] mapped into
 //! [`model::Operation`](crate::model::Operation)s.
 
+use super::values::{self, Dialect};
 use crate::diagnostic::{Diagnostic, Location};
 use crate::model::path::server_base_path;
-use super::values::{self, Dialect};
 use crate::model::{
-    Extension, FallbackRequirement, Resilience, Method, Operation, Parameter, Response, Responses, Spanned, SpecDocument,
-    SpecVersion, StatusKey,
+    Extension, FallbackRequirement, IgnoreDirective, Method, Operation, Parameter, Resilience,
+    Response, Responses, Spanned, SpecDocument, SpecVersion, StatusKey, IGNORE_EXTENSION,
 };
 use crate::source::refs::RefIndex;
-use crate::source::{FileId, Node, Workspace};
+use crate::source::{Entry, FileId, Node, Span, Workspace};
 
 use super::{AdaptContext, Adapter};
 
@@ -80,33 +80,57 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
         },
         base_paths: base_paths(version, document),
     });
+    let defaults = resilience(
+        cx,
+        file,
+        document.get("x-resilience").or_else(|| {
+            document
+                .get("info")
+                .and_then(|info| info.get("x-resilience"))
+        }),
+        &Resilience::default(),
+    );
     let view = View {
         workspace: cx.workspace,
         refs: cx.refs,
     };
-    let defaults = resilience(
-        cx,
-        file,
-        document
-            .get("x-resilience")
-            .or_else(|| document.get("info").and_then(|info| info.get("x-resilience"))),
-        &Resilience::default(),
-    );
-    let Some(paths) = document.get("paths") else {
-        return;
+    let paths = document.get("paths");
+    let path_entries = || {
+        paths
+            .into_iter()
+            .flat_map(Node::entries)
+            .filter_map(|entry| {
+                let path = entry.key.scalar_text()?;
+                (!path.starts_with("x-")).then_some((path, entry))
+            })
     };
-    for path_entry in paths.entries() {
-        let Some(path) = path_entry.key.scalar_text() else {
-            continue;
-        };
-        if path.starts_with("x-") {
-            continue;
-        }
+    cx.inventory.ignores.extend(ignore_directive(
+        file,
+        document,
+        || {
+            vec![Location {
+                file,
+                span: document.span,
+            }]
+        },
+        || {
+            path_entries()
+                .map(|(path, _)| (None, path.to_string()))
+                .collect()
+        },
+    ));
+    for (path, path_entry) in path_entries() {
         let path_location = Location {
             file,
             span: path_entry.key.span,
         };
         let (item_file, item) = view.deref(file, &path_entry.value);
+        cx.inventory.ignores.extend(ignore_directive(
+            item_file,
+            item,
+            || covered(file, path_entry, item_file, item),
+            || vec![(None, path.to_string())],
+        ));
         let shared_parameters = view.parameters(item_file, item.get("parameters"));
         for entry in item.entries() {
             let Some(method) = entry.key.scalar_text().and_then(Method::from_key) else {
@@ -116,6 +140,12 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
                 continue;
             }
             let (op_file, op) = view.deref(item_file, &entry.value);
+            cx.inventory.ignores.extend(ignore_directive(
+                op_file,
+                op,
+                || covered(item_file, entry, op_file, op),
+                || vec![(Some(method), path.to_string())],
+            ));
             let mut parameters = shared_parameters.clone();
             for parameter in view.parameters(op_file, op.get("parameters")) {
                 parameters.retain(|existing| {
@@ -160,6 +190,42 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
             });
         }
     }
+}
+
+/// The `x-routeguard-ignore` of `carrier` (an operation, a path item, a document in `file`),
+/// with the text and routes it covers.
+fn ignore_directive(
+    file: FileId,
+    carrier: &Node,
+    covers: impl FnOnce() -> Vec<Location>,
+    routes: impl FnOnce() -> Vec<(Option<Method>, String)>,
+) -> Option<IgnoreDirective> {
+    let entry = carrier.entry(IGNORE_EXTENSION)?;
+    Some(IgnoreDirective {
+        location: Location {
+            file,
+            span: entry.key.span,
+        },
+        value: entry.value.clone(),
+        covers: covers(),
+        routes: routes(),
+    })
+}
+
+/// The text an object covers: its entry (key and value) where it is named, and the object it
+/// stands for when that is reached through a `$ref`.
+fn covered(file: FileId, entry: &Entry, target_file: FileId, target: &Node) -> Vec<Location> {
+    let mut covers = vec![Location {
+        file,
+        span: Span::new(entry.key.span.start, entry.value.span.end),
+    }];
+    if target_file != file || !std::ptr::eq(target, &entry.value) {
+        covers.push(Location {
+            file: target_file,
+            span: target.span,
+        });
+    }
+    covers
 }
 
 /// Reads an `x-resilience` object over `defaults` (the document-level contract).

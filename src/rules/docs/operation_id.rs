@@ -39,6 +39,28 @@ impl Rule for OperationId {
                 );
                 continue;
             }
+            let style = cx
+                .options_for(self.id(), id.location.file, Some(&route))
+                .text("style");
+            if let Some(style) = Style::parse(style).filter(|style| !style.matches(&id.value)) {
+                out.push(
+                    Diagnostic::new(
+                        self.id(),
+                        id.location,
+                        format!(
+                            "operationId `{}` of `{route}` is not {}",
+                            id.value,
+                            style.name()
+                        ),
+                    )
+                    .with_label(format!("not {}", style.name()))
+                    .with_help(format!(
+                        "rename it to `{}`, so that every operationId follows one convention",
+                        style.convert(&id.value)
+                    ))
+                    .with_route(route.clone()),
+                );
+            }
             match first_seen.get(id.value.as_str()) {
                 None => {
                     first_seen.insert(&id.value, index);
@@ -73,5 +95,131 @@ impl Rule for OperationId {
                 }
             }
         }
+    }
+}
+
+/// A naming convention of the `style` option (`any` is no convention).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Style {
+    Camel,
+    Snake,
+    Kebab,
+}
+
+impl Style {
+    fn parse(name: &str) -> Option<Style> {
+        match name {
+            "camelCase" => Some(Style::Camel),
+            "snake_case" => Some(Style::Snake),
+            "kebab-case" => Some(Style::Kebab),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Style::Camel => "camelCase",
+            Style::Snake => "snake_case",
+            Style::Kebab => "kebab-case",
+        }
+    }
+
+    /// camelCase: a lower-case letter, then letters and digits. snake_case and kebab-case:
+    /// lower-case words of letters and digits, joined by single separators.
+    fn matches(self, id: &str) -> bool {
+        let starts_lower = id.chars().next().is_some_and(|c| c.is_ascii_lowercase());
+        let separated_by = |separator: char| {
+            starts_lower
+                && id.split(separator).all(|word| {
+                    !word.is_empty()
+                        && word
+                            .chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                })
+        };
+        match self {
+            Style::Camel => starts_lower && id.chars().all(|c| c.is_ascii_alphanumeric()),
+            Style::Snake => separated_by('_'),
+            Style::Kebab => separated_by('-'),
+        }
+    }
+
+    /// `id` in this style: its words (split at separators and at lower-to-upper case changes)
+    /// joined the style's way.
+    fn convert(self, id: &str) -> String {
+        let words = words(id);
+        match self {
+            Style::Camel => words
+                .iter()
+                .enumerate()
+                .map(|(index, word)| {
+                    if index == 0 {
+                        word.clone()
+                    } else {
+                        let mut chars = word.chars();
+                        chars
+                            .next()
+                            .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+                            .unwrap_or_default()
+                    }
+                })
+                .collect(),
+            Style::Snake => words.join("_"),
+            Style::Kebab => words.join("-"),
+        }
+    }
+}
+
+/// Lower-cased words of an identifier: `getPet_byID-v2` → `get`, `pet`, `by`, `id`, `v2`.
+fn words(id: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut previous: Option<char> = None;
+    for c in id.chars() {
+        if !c.is_alphanumeric() {
+            if !current.is_empty() {
+                words.push(std::mem::take(&mut current));
+            }
+            previous = None;
+            continue;
+        }
+        let boundary = c.is_uppercase()
+            && previous
+                .is_some_and(|previous| previous.is_lowercase() || previous.is_ascii_digit());
+        if boundary && !current.is_empty() {
+            words.push(std::mem::take(&mut current));
+        }
+        current.extend(c.to_lowercase());
+        previous = Some(c);
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn styles_recognise_their_own() {
+        assert!(Style::Camel.matches("listPets"));
+        assert!(Style::Camel.matches("getV2Pet"));
+        assert!(!Style::Camel.matches("ListPets"));
+        assert!(!Style::Camel.matches("list_pets"));
+        assert!(Style::Snake.matches("list_pets"));
+        assert!(!Style::Snake.matches("list__pets"));
+        assert!(!Style::Snake.matches("listPets"));
+        assert!(Style::Kebab.matches("list-pets-2"));
+        assert!(!Style::Kebab.matches("list-pets-"));
+    }
+
+    #[test]
+    fn conversion_suggests_a_name() {
+        assert_eq!(Style::Camel.convert("list_pets"), "listPets");
+        assert_eq!(Style::Camel.convert("Get-Pet-By-ID"), "getPetById");
+        assert_eq!(Style::Snake.convert("getPetByID"), "get_pet_by_id");
+        assert_eq!(Style::Kebab.convert("listPets"), "list-pets");
     }
 }

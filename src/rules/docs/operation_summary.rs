@@ -1,7 +1,7 @@
 use crate::diagnostic::Diagnostic;
 use crate::rules::{Rule, RuleContext};
 
-/// Every operation has a non-empty `summary`.
+/// Every operation has a non-empty `summary`, no longer than the `max-length` option allows.
 pub struct OperationSummary;
 
 impl Rule for OperationSummary {
@@ -31,7 +31,30 @@ impl Rule for OperationSummary {
                     .with_label("empty summary")
                     .with_route(route),
                 ),
-                Some(_) => {}
+                Some(summary) => {
+                    let max_length = cx
+                        .options_for(self.id(), summary.location.file, Some(&route))
+                        .integer("max-length");
+                    let length = summary.value.trim().chars().count();
+                    if max_length > 0 && i64::try_from(length).unwrap_or(i64::MAX) > max_length {
+                        out.push(
+                            Diagnostic::new(
+                                self.id(),
+                                summary.location,
+                                format!(
+                                    "summary of `{route}` is {length} characters long; \
+                                     the limit is {max_length}"
+                                ),
+                            )
+                            .with_label(format!("{length} characters"))
+                            .with_help(
+                                "shorten the summary to a title of a few words and move the \
+                                 details into `description`",
+                            )
+                            .with_route(route),
+                        );
+                    }
+                }
             }
         }
     }

@@ -1,0 +1,326 @@
+//! The commands and arguments of the governance config: `--config`/`--no-config`, `init`,
+//! `baseline write`, `rules --preset`, and the current settings `explain` shows.
+
+use std::path::PathBuf;
+
+use clap::Subcommand;
+
+use super::{emit, ListFormat, Outcome, RunError};
+use crate::config::baseline::{self, Baseline};
+use crate::config::{self, schema, Config, ConfigChoice, Preset, RuleLevel};
+use crate::diagnostic::{docs_url, Severity};
+use crate::lint::{lint, LintOptions};
+use crate::rules::catalog::{self, RuleMeta};
+use crate::rules::options::OptionValue;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ConfigArgs {
+    /// Use this config file instead of looking for routeguard.yaml or .routeguard.yaml in the
+    /// working directory and its parents up to the repository root
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Use no config file: the `recommended` preset and nothing else
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+}
+
+impl ConfigArgs {
+    fn choice(&self) -> ConfigChoice {
+        match (&self.config, self.no_config) {
+            (_, true) => ConfigChoice::Defaults,
+            (Some(path), false) => ConfigChoice::File(path.clone()),
+            (None, false) => ConfigChoice::Discover,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Record the findings of a run; findings recorded earlier for files outside this run are kept
+    Write(BaselineWriteArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BaselineWriteArgs {
+    /// Files and folders to lint [default: .]
+    pub paths: Vec<PathBuf>,
+    /// The baseline file to write (merged with what it already holds)
+    #[arg(short, long, value_name = "FILE", default_value = baseline::DEFAULT_FILE)]
+    pub output: PathBuf,
+    /// Project root: `$ref`s may not leave it, and recorded paths are relative to it
+    /// [default: the enclosing git repository, else the working directory]
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// The preset the starter config extends
+    #[arg(long, default_value = "recommended", value_parser = clap::builder::PossibleValuesParser::new(crate::config::Preset::names()))]
+    pub preset: String,
+}
+
+/// The config a command runs with.
+pub fn load_config(args: &ConfigArgs) -> Result<Config, RunError> {
+    let cwd = std::env::current_dir()
+        .map_err(|error| RunError(format!("cannot read the working directory: {error}")))?;
+    let cwd = std::fs::canonicalize(&cwd).unwrap_or(cwd);
+    config::load(&args.choice(), &cwd).map_err(|error| RunError(error.to_string()))
+}
+
+fn preset_named(name: &str) -> Result<Preset, RunError> {
+    Preset::parse(name).ok_or_else(|| {
+        RunError(format!(
+            "unknown preset `{name}`{}",
+            crate::suggest::hint(name, Preset::names())
+        ))
+    })
+}
+
+/// `routeguard baseline write`.
+pub fn write_baseline(args: &BaselineWriteArgs) -> Result<Outcome, RunError> {
+    let mut config = load_config(&args.config)?;
+    config.filter.skip(&args.output);
+    let previous =
+        if args.output.exists() {
+            Some(Baseline::read(&args.output).map_err(|error| {
+                RunError(format!("{error} (remove it to start a new baseline)"))
+            })?)
+        } else {
+            None
+        };
+    let outcome = lint(&LintOptions {
+        paths: args.paths.clone(),
+        root: args.root.clone(),
+        config,
+        baseline: None,
+    })
+    .map_err(|error| RunError(error.to_string()))?;
+    let recorded = Baseline::record(&outcome.workspace, &outcome.diagnostics, previous.as_ref());
+    emit(Some(&args.output), &recorded.to_json())?;
+    let total: u64 = recorded
+        .findings
+        .iter()
+        .map(|entry| u64::from(entry.count))
+        .sum();
+    let kept = total.saturating_sub(outcome.diagnostics.len() as u64);
+    let kept_note = if kept > 0 {
+        format!(", {kept} kept from files outside this run")
+    } else {
+        String::new()
+    };
+    emit(
+        None,
+        &format!(
+            "recorded {total} finding{} in {}{kept_note}\n",
+            if total == 1 { "" } else { "s" },
+            crate::source::slash_path(&args.output)
+        ),
+    )?;
+    Ok(Outcome::Clean)
+}
+
+/// `routeguard init`: writes the starter config, never over an existing one.
+pub fn init(args: &InitArgs) -> Result<Outcome, RunError> {
+    let preset = preset_named(&args.preset)?;
+    if let Some(existing) = config::FILE_NAMES
+        .iter()
+        .find(|name| std::path::Path::new(name).exists())
+    {
+        return Err(RunError(format!(
+            "`{existing}` already exists; edit it, or remove it to start over"
+        )));
+    }
+    let path = config::FILE_NAMES[0];
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .and_then(|mut file| {
+            std::io::Write::write_all(&mut file, starter_config(preset).as_bytes())
+        });
+    written.map_err(|error| RunError(format!("cannot write `{path}`: {error}")))?;
+    emit(
+        None,
+        &format!("wrote {path} (extends `{preset}`); `routeguard lint` now uses it\n"),
+    )?;
+    Ok(Outcome::Clean)
+}
+
+/// The commented starter config `init` writes.
+pub fn starter_config(preset: Preset) -> String {
+    format!(
+        "\
+# yaml-language-server: $schema={schema}
+# routeguard configuration; every key is described in docs/configuration.md.
+
+# The preset to start from: off | recommended | strict | all.
+# `routeguard rules --preset NAME` lists what each one turns on.
+extends: {preset}
+
+# Folder walks lint only files matching `include` (everything when it is empty)
+# and skip those matching `exclude`. Globs are relative to this file; files named
+# on the command line are always linted.
+include: []
+exclude: [\"**/node_modules/**\"]
+
+# The lowest severity that makes `routeguard lint` exit with 1:
+# error | warning | info | never (`--fail-on` on the command line wins).
+fail-on: error
+
+# Per rule: a severity (error | warning | info | on | off), or a mapping of
+# `severity` and the rule's options. `routeguard explain RULE` shows a rule's
+# options and its current settings.
+rules:
+  # operation-description: warning
+  # operation-summary: {{ max-length: 80 }}
+  # operation-id: {{ style: camelCase }}
+
+# Settings for some files or routes; later entries win.
+overrides:
+  # - files: [\"legacy/**\"]
+  #   rules: {{ operation-description: off }}
+  # - routes: [\"GET /health\", \"* /internal/**\"]
+  #   rules: {{ error-responses: off }}
+
+# Inline suppressions (an x-routeguard-ignore list on an operation, or a YAML
+# comment above a node naming the rule) should say why the finding is acceptable.
+suppressions:
+  require-reason: true
+",
+        schema = schema::SCHEMA_URL,
+        preset = preset.name(),
+    )
+}
+
+/// A rule a preset turns on, at its severity there, with the options the preset sets.
+type PresetRule<'a> = (&'static RuleMeta, Severity, Vec<(&'a str, &'a OptionValue)>);
+
+/// `routeguard rules --preset NAME`.
+pub fn list_preset(name: &str, format: ListFormat) -> Result<String, RunError> {
+    let preset = preset_named(name)?;
+    let config = Config::with_preset(preset);
+    let enabled: Vec<PresetRule<'_>> = catalog::all()
+        .iter()
+        .filter_map(|meta| {
+            let severity = match config.level(&meta.id) {
+                RuleLevel::Off => return None,
+                RuleLevel::On => meta.severity,
+                RuleLevel::Severity(severity) => severity,
+            };
+            let options = config.options(&meta.id);
+            let set = meta
+                .options
+                .iter()
+                .filter(|option| options.is_configured(&option.name))
+                .filter_map(|option| Some((option.name.as_str(), options.get(&option.name)?)))
+                .collect();
+            Some((meta, severity, set))
+        })
+        .collect();
+    let summary = config::presets::summary(preset);
+    Ok(match format {
+        ListFormat::Json => {
+            let rules: Vec<serde_json::Value> = enabled
+                .iter()
+                .map(|(meta, severity, set)| {
+                    let options: serde_json::Map<String, serde_json::Value> = set
+                        .iter()
+                        .map(|(name, value)| (name.to_string(), value.to_json()))
+                        .collect();
+                    serde_json::json!({
+                        "id": meta.id,
+                        "family": meta.family,
+                        "severity": severity,
+                        "options": options,
+                        "summary": meta.summary,
+                        "url": docs_url(&meta.id),
+                    })
+                })
+                .collect();
+            let mut text = serde_json::to_string_pretty(&serde_json::json!({
+                "preset": preset.name(),
+                "summary": summary,
+                "rules": rules,
+            }))
+            .unwrap_or_default();
+            text.push('\n');
+            text
+        }
+        ListFormat::Text => {
+            let width = |field: fn(&RuleMeta) -> usize| {
+                enabled
+                    .iter()
+                    .map(|(meta, _, _)| field(meta))
+                    .max()
+                    .unwrap_or(0)
+            };
+            let id_width = width(|meta| meta.id.len());
+            let family_width = width(|meta| meta.family.len());
+            let mut out = format!("preset `{}`: {summary}\n\n", preset.name());
+            for (meta, severity, set) in &enabled {
+                out.push_str(&format!(
+                    "{:<id_width$}  {:<family_width$}  {:<8}  {}\n",
+                    meta.id,
+                    meta.family,
+                    severity.as_str(),
+                    meta.summary
+                ));
+                if !set.is_empty() {
+                    let set: Vec<String> = set
+                        .iter()
+                        .map(|(name, value)| format!("{name}: {value}"))
+                        .collect();
+                    out.push_str(&format!("{:<id_width$}  options: {}\n", "", set.join(", ")));
+                }
+            }
+            out
+        }
+    })
+}
+
+/// The "current settings" part of `explain`: the rule's level and options under `config`, and
+/// where each comes from.
+pub fn effective_settings(meta: &RuleMeta, config: &Config) -> String {
+    let source = config.file.as_ref().map_or_else(
+        || "no config file".to_string(),
+        |(_, display)| display.clone(),
+    );
+    let provenance = config.provenance(&meta.id);
+    let level = match config.level(&meta.id) {
+        RuleLevel::Off => "off".to_string(),
+        RuleLevel::On => format!("on, at its default severity ({})", meta.severity),
+        RuleLevel::Severity(severity) => severity.to_string(),
+    };
+    let from = |origin: Option<&String>| {
+        origin.map_or_else(|| "default".to_string(), |origin| format!("from {origin}"))
+    };
+    let mut out = format!(
+        "Current settings ({source}, preset `{}`):\n    level: {level} ({})\n",
+        config.preset.name(),
+        match &provenance.level_source {
+            Some(origin) => format!("from {origin}"),
+            None => "no preset or config turns it on".to_string(),
+        }
+    );
+    let options = config.options(&meta.id);
+    for option in &meta.options {
+        if let Some(value) = options.get(&option.name) {
+            out.push_str(&format!(
+                "    {}: {value} ({})\n",
+                option.name,
+                from(provenance.option_sources.get(&option.name))
+            ));
+        }
+    }
+    if !provenance.overrides.is_empty() {
+        out.push_str(&format!(
+            "    overrides at {} change it for some files or routes\n",
+            provenance.overrides.join(", ")
+        ));
+    }
+    out.push('\n');
+    out
+}

@@ -1,0 +1,467 @@
+//! The governance config (`routeguard.yaml`): which rules run at which severity with which
+//! options, where (overrides by file glob and by route), and which files are linted at all.
+//!
+//! The file is read with the same spanned loader as every input, so each problem in it is
+//! reported at its line and column. Inline suppressions ([`suppress`]) and baselines
+//! ([`baseline`]) are applied after the rules have run.
+
+pub mod baseline;
+mod parse;
+pub mod presets;
+pub mod routes;
+pub mod schema;
+pub mod suppress;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use globset::GlobSet;
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::rules::catalog;
+use crate::rules::options::{OptionValues, RuleOptions};
+use crate::source::{display_path, slash_path, Workspace};
+pub use presets::Preset;
+pub use routes::RoutePattern;
+
+/// The names a config file may have, in the order they are looked for in each folder.
+pub const FILE_NAMES: &[&str] = &["routeguard.yaml", ".routeguard.yaml"];
+
+/// Whether a rule runs, and at which severity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleLevel {
+    Off,
+    /// On at the severity the rule gives each finding (its catalog default, unless it escalates).
+    On,
+    Severity(Severity),
+}
+
+impl RuleLevel {
+    pub const NAMES: &'static [&'static str] = &["error", "warning", "info", "on", "off"];
+
+    pub fn parse(text: &str) -> Option<RuleLevel> {
+        match text {
+            "off" => Some(RuleLevel::Off),
+            "on" => Some(RuleLevel::On),
+            other => Severity::parse(other).map(RuleLevel::Severity),
+        }
+    }
+
+    pub fn is_on(self) -> bool {
+        self != RuleLevel::Off
+    }
+}
+
+impl fmt::Display for RuleLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RuleLevel::Off => f.write_str("off"),
+            RuleLevel::On => f.write_str("on"),
+            RuleLevel::Severity(severity) => severity.fmt(f),
+        }
+    }
+}
+
+/// What one layer of configuration says about one rule.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleSetting {
+    pub level: Option<RuleLevel>,
+    pub options: OptionValues,
+}
+
+/// Rule settings by rule id.
+pub type RuleTable = BTreeMap<String, RuleSetting>;
+
+/// An `overrides:` entry: rule settings for the files and routes it names.
+#[derive(Debug, Clone)]
+pub struct Override {
+    files: Option<GlobSet>,
+    routes: Vec<RoutePattern>,
+    rules: RuleTable,
+    /// `file:line` of the entry, for `explain`.
+    origin: String,
+}
+
+impl Override {
+    /// Files and routes both must match when both are given.
+    fn applies(&self, relative_file: &str, route: Option<&str>) -> bool {
+        let file_matches = self
+            .files
+            .as_ref()
+            .is_none_or(|globs| globs.is_match(relative_file));
+        let route_matches = self.routes.is_empty()
+            || route.is_some_and(|route| self.routes.iter().any(|pattern| pattern.matches(route)));
+        file_matches && route_matches
+    }
+}
+
+/// When a run fails (exit code 1): the config's `fail-on`, and `--fail-on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Info,
+    Never,
+}
+
+impl FailOn {
+    pub const NAMES: &'static [&'static str] = &["error", "warning", "info", "never"];
+
+    pub fn parse(text: &str) -> Option<FailOn> {
+        match text {
+            "error" => Some(FailOn::Error),
+            "warning" => Some(FailOn::Warning),
+            "info" => Some(FailOn::Info),
+            "never" => Some(FailOn::Never),
+            _ => None,
+        }
+    }
+
+    /// The lowest severity that fails the run, if any does.
+    pub fn threshold(self) -> Option<Severity> {
+        match self {
+            FailOn::Error => Some(Severity::Error),
+            FailOn::Warning => Some(Severity::Warning),
+            FailOn::Info => Some(Severity::Info),
+            FailOn::Never => None,
+        }
+    }
+}
+
+/// Which walked files are linted: those matching `include` (all, when it is empty) and not
+/// `exclude`. routeguard's own files (the config, the baseline) are never linted as input.
+/// Files named on the command line are always linted.
+#[derive(Debug, Clone, Default)]
+pub struct FileFilter {
+    base: PathBuf,
+    include: Option<GlobSet>,
+    exclude: Option<GlobSet>,
+    /// Absolute, canonical paths.
+    own_files: Vec<PathBuf>,
+}
+
+impl FileFilter {
+    /// Keeps `path` (a config or baseline file) out of folder walks.
+    pub fn skip(&mut self, path: &Path) {
+        self.own_files
+            .push(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()));
+    }
+
+    /// Whether a file found by walking a folder (absolute, canonical) is linted.
+    pub fn admits(&self, path: &Path) -> bool {
+        if self.own_files.iter().any(|own| own == path) {
+            return false;
+        }
+        if self.include.is_none() && self.exclude.is_none() {
+            return true;
+        }
+        let relative = relative_to(&self.base, path);
+        self.include
+            .as_ref()
+            .is_none_or(|include| include.is_match(&relative))
+            && !self
+                .exclude
+                .as_ref()
+                .is_some_and(|exclude| exclude.is_match(&relative))
+    }
+}
+
+/// A loaded configuration: the defaults, or a config file on top of its preset.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it was read from (absolute), and how it is shown; `None` for the defaults.
+    pub file: Option<(PathBuf, String)>,
+    /// Globs in the config are relative to this folder (the config file's).
+    base: PathBuf,
+    pub preset: Preset,
+    preset_rules: RuleTable,
+    rules: RuleTable,
+    overrides: Vec<Override>,
+    pub filter: FileFilter,
+    /// `suppressions.require-reason`.
+    pub require_reason: bool,
+    pub fail_on: Option<FailOn>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config::with_preset(Preset::Recommended)
+    }
+}
+
+/// How to find the config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigChoice {
+    /// Look for `routeguard.yaml` or `.routeguard.yaml` from the working directory up to the
+    /// repository root.
+    Discover,
+    File(PathBuf),
+    /// Use the defaults.
+    Defaults,
+}
+
+/// Why no configuration could be loaded (the run stops with exit code 2).
+#[derive(Debug)]
+pub enum ConfigError {
+    Read(PathBuf, std::io::Error),
+    /// Two config files in one folder: which one counts would be a guess.
+    Ambiguous(PathBuf, PathBuf),
+    /// Problems in the file, each at its line and column.
+    Invalid(Vec<Problem>),
+}
+
+/// One problem in a config file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.column, self.message
+        )
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::Read(path, error) => {
+                write!(f, "cannot read config `{}`: {error}", slash_path(path))
+            }
+            ConfigError::Ambiguous(first, second) => write!(
+                f,
+                "both `{}` and `{}` exist; keep one of them",
+                slash_path(first),
+                slash_path(second)
+            ),
+            ConfigError::Invalid(problems) => {
+                let lines: Vec<String> = problems.iter().map(Problem::to_string).collect();
+                f.write_str(&lines.join("\n"))
+            }
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Loads the configuration a run in `cwd` uses.
+pub fn load(choice: &ConfigChoice, cwd: &Path) -> Result<Config, ConfigError> {
+    let path = match choice {
+        ConfigChoice::Defaults => return Ok(Config::default()),
+        ConfigChoice::File(path) => cwd.join(path),
+        ConfigChoice::Discover => match discover(cwd)? {
+            Some(path) => path,
+            None => return Ok(Config::default()),
+        },
+    };
+    let text =
+        std::fs::read_to_string(&path).map_err(|error| ConfigError::Read(path.clone(), error))?;
+    let absolute = std::fs::canonicalize(&path).unwrap_or(path);
+    let display = display_path(&absolute, cwd);
+    parse_config(&text, &absolute, &display)
+}
+
+/// The config file for a run in `cwd`: the nearest `routeguard.yaml` or `.routeguard.yaml` in
+/// `cwd` or a parent folder, up to the enclosing repository's root.
+pub fn discover(cwd: &Path) -> Result<Option<PathBuf>, ConfigError> {
+    let root = crate::discover::project_root(cwd);
+    for folder in cwd.ancestors() {
+        let found: Vec<PathBuf> = FILE_NAMES
+            .iter()
+            .map(|name| folder.join(name))
+            .filter(|candidate| candidate.is_file())
+            .collect();
+        match found.as_slice() {
+            [] => {}
+            [only] => return Ok(Some(only.clone())),
+            [first, second, ..] => {
+                return Err(ConfigError::Ambiguous(first.clone(), second.clone()))
+            }
+        }
+        if folder == root {
+            break;
+        }
+    }
+    Ok(None)
+}
+
+/// Parses a config file's text. `path` is where it lives (globs are relative to its folder);
+/// `display` is how problems name it.
+pub fn parse_config(text: &str, path: &Path, display: &str) -> Result<Config, ConfigError> {
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    parse::parse(text, display, base).map(|mut config| {
+        config.file = Some((path.to_path_buf(), display.to_string()));
+        config.filter.skip(path);
+        config
+    })
+}
+
+impl Config {
+    /// The defaults of a preset, with no config file.
+    pub fn with_preset(preset: Preset) -> Config {
+        Config {
+            file: None,
+            base: PathBuf::new(),
+            preset,
+            preset_rules: presets::rules(preset).clone(),
+            rules: RuleTable::new(),
+            overrides: Vec::new(),
+            filter: FileFilter::default(),
+            require_reason: false,
+            fail_on: None,
+        }
+    }
+
+    /// The settings of one rule, lowest precedence first, that apply to a finding in a file
+    /// (relative to the config's folder) about a route; without a scope, the project-wide
+    /// settings, overrides aside.
+    fn layers(&self, rule: &str, scope: Option<(&str, Option<&str>)>) -> Vec<&RuleSetting> {
+        let mut layers: Vec<&RuleSetting> = [&self.preset_rules, &self.rules]
+            .into_iter()
+            .filter_map(|table| table.get(rule))
+            .collect();
+        if let Some((file, route)) = scope {
+            layers.extend(
+                self.overrides
+                    .iter()
+                    .filter(|entry| entry.applies(file, route))
+                    .filter_map(|entry| entry.rules.get(rule)),
+            );
+        }
+        layers
+    }
+
+    fn level_of(layers: &[&RuleSetting]) -> RuleLevel {
+        layers
+            .iter()
+            .filter_map(|setting| setting.level)
+            .next_back()
+            .unwrap_or(RuleLevel::Off)
+    }
+
+    /// Whether `rule` runs anywhere: on project-wide, or turned on by some override.
+    pub fn may_run(&self, rule: &str) -> bool {
+        self.level(rule).is_on()
+            || self.overrides.iter().any(|entry| {
+                entry
+                    .rules
+                    .get(rule)
+                    .and_then(|setting| setting.level)
+                    .is_some_and(RuleLevel::is_on)
+            })
+    }
+
+    /// The project-wide level of `rule` (overrides aside).
+    pub fn level(&self, rule: &str) -> RuleLevel {
+        Config::level_of(&self.layers(rule, None))
+    }
+
+    /// The level of `rule` for a finding in `path` about `route`.
+    pub fn level_for(&self, rule: &str, path: &Path, route: Option<&str>) -> RuleLevel {
+        let relative = self.relative(path);
+        Config::level_of(&self.layers(rule, Some((&relative, route))))
+    }
+
+    /// The project-wide options of `rule` (overrides aside).
+    pub fn options(&self, rule: &str) -> RuleOptions<'_> {
+        RuleOptions::new(
+            catalog::get(rule),
+            self.layers(rule, None)
+                .into_iter()
+                .map(|setting| &setting.options)
+                .collect(),
+        )
+    }
+
+    /// The options of `rule` for a finding in `path` about `route`.
+    pub fn options_for(&self, rule: &str, path: &Path, route: Option<&str>) -> RuleOptions<'_> {
+        let relative = self.relative(path);
+        RuleOptions::new(
+            catalog::get(rule),
+            self.layers(rule, Some((&relative, route)))
+                .into_iter()
+                .map(|setting| &setting.options)
+                .collect(),
+        )
+    }
+
+    /// Where each part of a rule's project-wide setting comes from, for `explain`: the level's
+    /// source, each configured option's source, and the overrides that mention the rule.
+    pub fn provenance(&self, rule: &str) -> Provenance {
+        let preset = format!("preset `{}`", self.preset.name());
+        let config = self
+            .file
+            .as_ref()
+            .map_or_else(|| "defaults".to_string(), |(_, display)| display.clone());
+        let layers = [(&self.preset_rules, &preset), (&self.rules, &config)];
+        let mut level_source = None;
+        let mut option_sources = BTreeMap::new();
+        for (table, source) in layers {
+            if let Some(setting) = table.get(rule) {
+                if setting.level.is_some() {
+                    level_source = Some(source.clone());
+                }
+                for name in setting.options.keys() {
+                    option_sources.insert(name.clone(), source.clone());
+                }
+            }
+        }
+        Provenance {
+            level_source,
+            option_sources,
+            overrides: self
+                .overrides
+                .iter()
+                .filter(|entry| entry.rules.contains_key(rule))
+                .map(|entry| entry.origin.clone())
+                .collect(),
+        }
+    }
+
+    /// Applies rule levels to findings: drops those of rules that are off where they are and
+    /// sets the configured severity on the rest.
+    pub fn apply_levels(&self, workspace: &Workspace, diagnostics: &mut Vec<Diagnostic>) {
+        diagnostics.retain_mut(|diagnostic| {
+            let path = &workspace.file(diagnostic.location.file).path;
+            match self.level_for(diagnostic.rule, path, diagnostic.route.as_deref()) {
+                RuleLevel::Off => false,
+                RuleLevel::On => true,
+                RuleLevel::Severity(severity) => {
+                    diagnostic.severity = severity;
+                    true
+                }
+            }
+        });
+    }
+
+    /// `path` as the config's globs see it.
+    fn relative(&self, path: &Path) -> String {
+        relative_to(&self.base, path)
+    }
+}
+
+/// Where a rule's settings come from.
+#[derive(Debug, Clone, Default)]
+pub struct Provenance {
+    /// The preset or file that sets the level; `None` when nothing does (the rule is off).
+    pub level_source: Option<String>,
+    pub option_sources: BTreeMap<String, String>,
+    /// `file:line` of each override that changes the rule somewhere.
+    pub overrides: Vec<String>,
+}
+
+/// `path` relative to `base` with `/` separators, or the whole path when it is outside.
+fn relative_to(base: &Path, path: &Path) -> String {
+    match path.strip_prefix(base) {
+        Ok(relative) if !base.as_os_str().is_empty() => slash_path(relative),
+        _ => slash_path(path),
+    }
+}

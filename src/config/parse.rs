@@ -1,0 +1,606 @@
+//! Reads a config file (or a preset) from its spanned tree. Every problem is collected with its
+//! line and column, so one run shows all of them; unknown keys come with a "did you mean".
+
+use std::path::PathBuf;
+
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+
+use super::{
+    presets, Config, ConfigError, FailOn, Override, Preset, Problem, RoutePattern, RuleLevel,
+    RuleSetting, RuleTable,
+};
+use crate::rules::catalog;
+use crate::source::{parse_text, Entry, LineIndex, Node, NodeKind, Span, Syntax};
+use crate::suggest;
+
+const TOP_KEYS: &[&str] = &[
+    "extends",
+    "include",
+    "exclude",
+    "rules",
+    "overrides",
+    "suppressions",
+    "fail-on",
+];
+const OVERRIDE_KEYS: &[&str] = &["files", "routes", "rules"];
+const SUPPRESSION_KEYS: &[&str] = &["require-reason"];
+const PRESET_KEYS: &[&str] = &["id", "summary", "extends", "rules"];
+
+/// A preset file before the one it extends is merged in.
+pub(super) struct RawPreset {
+    pub id: String,
+    pub summary: String,
+    pub extends: Option<Preset>,
+    pub rules: RuleTable,
+}
+
+/// One rule's entry under a `rules:` key, with where its key is.
+struct RuleEntry {
+    rule: String,
+    key: Span,
+    setting: RuleSetting,
+}
+
+struct Reader<'t> {
+    file: &'t str,
+    text: &'t str,
+    lines: LineIndex,
+    problems: Vec<Problem>,
+}
+
+/// Parses a config file; `base` is its folder.
+pub(super) fn parse(text: &str, file: &str, base: PathBuf) -> Result<Config, ConfigError> {
+    let mut reader = Reader::new(file, text);
+    let document = reader.document();
+    let mut config = Config::with_preset(Preset::Recommended);
+    config.base = base.clone();
+    config.filter.base = base;
+    if let Some(document) = &document {
+        reader.config(document, &mut config);
+    }
+    reader.finish(config)
+}
+
+/// Parses a preset file.
+pub(super) fn preset(text: &str, file: &str) -> Result<RawPreset, ConfigError> {
+    let mut reader = Reader::new(file, text);
+    let mut raw = RawPreset {
+        id: String::new(),
+        summary: String::new(),
+        extends: None,
+        rules: RuleTable::new(),
+    };
+    if let Some(document) = reader.document() {
+        if let Some(entries) = reader.map(&document, "a preset") {
+            reader.known_keys(entries, PRESET_KEYS, "in a preset");
+        }
+        let text_field = |reader: &mut Reader<'_>, key: &str| {
+            document
+                .get(key)
+                .and_then(|node| reader.string(node, key))
+                .map(str::to_string)
+                .unwrap_or_default()
+        };
+        raw.id = text_field(&mut reader, "id");
+        raw.summary = text_field(&mut reader, "summary");
+        raw.extends = document
+            .get("extends")
+            .and_then(|node| reader.preset_name(node));
+        if let Some(rules) = document.get("rules").filter(|node| !node.is_null()) {
+            raw.rules = table(reader.rules(rules));
+        }
+    }
+    reader.finish(raw)
+}
+
+fn table(entries: Vec<RuleEntry>) -> RuleTable {
+    entries
+        .into_iter()
+        .map(|entry| (entry.rule, entry.setting))
+        .collect()
+}
+
+impl<'t> Reader<'t> {
+    fn new(file: &'t str, text: &'t str) -> Self {
+        Reader {
+            file,
+            text,
+            lines: LineIndex::new(text),
+            problems: Vec::new(),
+        }
+    }
+
+    fn error(&mut self, span: Span, message: impl Into<String>) {
+        let position = self.lines.position(self.text, span.start);
+        self.problems.push(Problem {
+            file: self.file.to_string(),
+            line: position.line,
+            column: position.column,
+            message: message.into(),
+        });
+    }
+
+    /// The value, or every problem found, in the order they appear in the file.
+    fn finish<T>(mut self, value: T) -> Result<T, ConfigError> {
+        if self.problems.is_empty() {
+            return Ok(value);
+        }
+        self.problems
+            .sort_by_key(|problem| (problem.line, problem.column));
+        Err(ConfigError::Invalid(self.problems))
+    }
+
+    /// The one document of the file; `None` when the file is empty or unreadable.
+    fn document(&mut self) -> Option<Node> {
+        let loaded = match parse_text(self.text, Syntax::Yaml) {
+            Ok(loaded) => loaded,
+            Err(error) => {
+                self.error(Span::new(error.offset, error.offset), error.message);
+                return None;
+            }
+        };
+        for duplicate in &loaded.duplicate_keys {
+            let first = self.lines.position(self.text, duplicate.first.start);
+            self.error(
+                duplicate.second,
+                format!(
+                    "duplicate key `{}` (first set at line {}): keep one",
+                    duplicate.key, first.line
+                ),
+            );
+        }
+        let mut documents = loaded.documents.into_iter();
+        let first = documents.next();
+        if let Some(second) = documents.next() {
+            self.error(
+                second.span,
+                "a config file holds a single YAML document; remove the `---` and what follows",
+            );
+        }
+        first.filter(|document| !document.is_null())
+    }
+
+    fn map<'n>(&mut self, node: &'n Node, what: &str) -> Option<&'n [Entry]> {
+        if node.is_map() {
+            Some(node.entries())
+        } else {
+            self.error(
+                node.span,
+                format!("expected {what} (a mapping), found {}", node.type_name()),
+            );
+            None
+        }
+    }
+
+    /// Reports every key of `entries` that is not in `allowed`.
+    fn known_keys(&mut self, entries: &[Entry], allowed: &[&str], context: &str) {
+        for entry in entries {
+            let Some(key) = entry.key.scalar_text() else {
+                self.error(entry.key.span, format!("keys {context} are plain words"));
+                continue;
+            };
+            if !allowed.contains(&key) {
+                let hint = suggest::closest(key, allowed.iter().copied()).map_or_else(
+                    || format!(" (known keys: {})", allowed.join(", ")),
+                    |close| format!("; did you mean `{close}`?"),
+                );
+                self.error(
+                    entry.key.span,
+                    format!("unknown key `{key}` {context}{hint}"),
+                );
+            }
+        }
+    }
+
+    fn string<'n>(&mut self, node: &'n Node, what: &str) -> Option<&'n str> {
+        let text = node.as_str();
+        if text.is_none() {
+            self.error(
+                node.span,
+                format!("`{what}` must be a string, found {}", node.type_name()),
+            );
+        }
+        text
+    }
+
+    /// One of `names`, with a "did you mean" when it is not.
+    fn word<'n>(&mut self, node: &'n Node, what: &str, names: &[&str]) -> Option<&'n str> {
+        let text = self.string(node, what)?;
+        if names.contains(&text) {
+            return Some(text);
+        }
+        let hint = suggest::hint(text, names.iter().copied());
+        self.error(
+            node.span,
+            format!(
+                "`{what}` is `{text}`, which is not one of {}{hint}",
+                names.join(", ")
+            ),
+        );
+        None
+    }
+
+    fn preset_name(&mut self, node: &Node) -> Option<Preset> {
+        let names: Vec<&str> = Preset::names().collect();
+        self.word(node, "extends", &names).and_then(Preset::parse)
+    }
+
+    /// A list of strings, each with its span.
+    fn strings<'n>(&mut self, node: &'n Node, what: &str) -> Vec<(&'n str, Span)> {
+        let NodeKind::Seq(items) = &node.kind else {
+            self.error(
+                node.span,
+                format!(
+                    "`{what}` must be a list, found {}; write `{what}: [\"…\"]`",
+                    node.type_name()
+                ),
+            );
+            return Vec::new();
+        };
+        items
+            .iter()
+            .filter_map(|item| {
+                let text = item.as_str();
+                if text.is_none() {
+                    self.error(
+                        item.span,
+                        format!(
+                            "every item of `{what}` must be a string, found {}",
+                            item.type_name()
+                        ),
+                    );
+                }
+                text.map(|text| (text, item.span))
+            })
+            .collect()
+    }
+
+    /// File globs relative to the config's folder; `None` for an empty list.
+    fn globs(&mut self, node: &Node, what: &str) -> Option<GlobSet> {
+        let mut builder = GlobSetBuilder::new();
+        let mut any = false;
+        for (pattern, span) in self.strings(node, what) {
+            let pattern = pattern.strip_prefix("./").unwrap_or(pattern);
+            match GlobBuilder::new(pattern).literal_separator(true).build() {
+                Ok(glob) => {
+                    builder.add(glob);
+                    any = true;
+                }
+                Err(error) => {
+                    self.error(span, format!("invalid glob in `{what}`: {}", error.kind()))
+                }
+            }
+        }
+        if !any {
+            return None;
+        }
+        match builder.build() {
+            Ok(set) => Some(set),
+            Err(error) => {
+                self.error(node.span, format!("invalid globs in `{what}`: {error}"));
+                None
+            }
+        }
+    }
+
+    /// Collections left empty (`rules:` with every entry commented out) read as empty.
+    fn config(&mut self, document: &Node, config: &mut Config) {
+        let Some(entries) = self.map(document, "the config") else {
+            return;
+        };
+        self.known_keys(entries, TOP_KEYS, "in the config");
+        if let Some(preset) = document
+            .get("extends")
+            .and_then(|node| self.preset_name(node))
+        {
+            config.preset = preset;
+            config.preset_rules = presets::rules(preset).clone();
+        }
+        if let Some(node) = document.get("include").filter(|node| !node.is_null()) {
+            config.filter.include = self.globs(node, "include");
+        }
+        if let Some(node) = document.get("exclude").filter(|node| !node.is_null()) {
+            config.filter.exclude = self.globs(node, "exclude");
+        }
+        if let Some(node) = document.get("fail-on") {
+            config.fail_on = self
+                .word(node, "fail-on", FailOn::NAMES)
+                .and_then(FailOn::parse);
+        }
+        if let Some(node) = document.get("suppressions").filter(|node| !node.is_null()) {
+            self.suppressions(node, config);
+        }
+        if let Some(node) = document.get("rules").filter(|node| !node.is_null()) {
+            let entries = self.rules(node);
+            for entry in &entries {
+                let turned_off_by_preset = entry.setting.level.is_none()
+                    && !config
+                        .preset_rules
+                        .get(&entry.rule)
+                        .and_then(|setting| setting.level)
+                        .is_some_and(RuleLevel::is_on);
+                if turned_off_by_preset {
+                    self.error(
+                        entry.key,
+                        format!(
+                            "`{}` is off in preset `{}`, so its options would have no effect; \
+                             add `severity: warning` (or error, info, on) to turn it on",
+                            entry.rule,
+                            config.preset.name()
+                        ),
+                    );
+                }
+            }
+            config.rules = table(entries);
+        }
+        if config.require_reason {
+            // `require-reason: true` turns the rule on, unless `rules:` says otherwise.
+            let setting = config
+                .rules
+                .entry("suppression-reason".to_string())
+                .or_default();
+            setting.level.get_or_insert(RuleLevel::On);
+        }
+        if let Some(node) = document.get("overrides").filter(|node| !node.is_null()) {
+            config.overrides = self.overrides(node);
+        }
+    }
+
+    fn suppressions(&mut self, node: &Node, config: &mut Config) {
+        let Some(entries) = self.map(node, "`suppressions`") else {
+            return;
+        };
+        self.known_keys(entries, SUPPRESSION_KEYS, "in `suppressions`");
+        if let Some(value) = node.get("require-reason") {
+            match value.as_bool() {
+                Some(require) => config.require_reason = require,
+                None => self.error(
+                    value.span,
+                    format!(
+                        "`require-reason` must be `true` or `false`, found {}",
+                        value.type_name()
+                    ),
+                ),
+            }
+        }
+    }
+
+    /// A `rules:` mapping: rule id → severity shorthand or `{severity, ...options}`.
+    fn rules(&mut self, node: &Node) -> Vec<RuleEntry> {
+        let Some(entries) = self.map(node, "`rules`") else {
+            return Vec::new();
+        };
+        let ids = || catalog::all().iter().map(|meta| meta.id.as_str());
+        let mut out = Vec::new();
+        for entry in entries {
+            let Some(rule) = entry.key.scalar_text() else {
+                self.error(entry.key.span, "rule ids are plain words");
+                continue;
+            };
+            let Some(meta) = catalog::get(rule) else {
+                let hint = suggest::hint(rule, ids());
+                self.error(
+                    entry.key.span,
+                    format!("unknown rule `{rule}`{hint} (`routeguard rules` lists them all)"),
+                );
+                continue;
+            };
+            let setting = match &entry.value.kind {
+                NodeKind::Map(fields) => self.rule_options(rule, meta, fields),
+                _ => RuleSetting {
+                    level: self.level(&entry.value, rule),
+                    options: Default::default(),
+                },
+            };
+            out.push(RuleEntry {
+                rule: rule.to_string(),
+                key: entry.key.span,
+                setting,
+            });
+        }
+        out
+    }
+
+    fn level(&mut self, node: &Node, rule: &str) -> Option<RuleLevel> {
+        if let Some(level) = node.as_str().and_then(RuleLevel::parse) {
+            return Some(level);
+        }
+        let hint = match (node.as_bool(), node.as_str()) {
+            (Some(false), _) => "; write `off`".to_string(),
+            (Some(true), _) => "; write `on`".to_string(),
+            (_, Some(text)) => suggest::hint(text, RuleLevel::NAMES.iter().copied()),
+            _ => String::new(),
+        };
+        let found = match node.scalar_text() {
+            Some(text) if node.as_bool().is_none() && !node.is_null() => format!("`{text}`"),
+            _ => node.type_name().to_string(),
+        };
+        self.error(
+            node.span,
+            format!(
+                "`{rule}` must be a severity (error, warning, info, on, off) or a mapping of \
+                 `severity` and options, found {found}{hint}"
+            ),
+        );
+        None
+    }
+
+    fn rule_options(
+        &mut self,
+        rule: &str,
+        meta: &catalog::RuleMeta,
+        fields: &[Entry],
+    ) -> RuleSetting {
+        let mut setting = RuleSetting::default();
+        for field in fields {
+            let Some(name) = field.key.scalar_text() else {
+                self.error(field.key.span, "option names are plain words");
+                continue;
+            };
+            if name == "severity" {
+                setting.level = self.level(&field.value, rule);
+                continue;
+            }
+            let Some(option) = meta.options.iter().find(|option| option.name == name) else {
+                let known: Vec<&str> = std::iter::once("severity")
+                    .chain(meta.options.iter().map(|option| option.name.as_str()))
+                    .collect();
+                let hint = if meta.options.is_empty() {
+                    format!("; `{rule}` has no options, only `severity`")
+                } else {
+                    suggest::closest(name, known.iter().copied()).map_or_else(
+                        || format!(" (it has: {})", known.join(", ")),
+                        |close| format!("; did you mean `{close}`?"),
+                    )
+                };
+                self.error(
+                    field.key.span,
+                    format!("unknown option `{name}` for `{rule}`{hint}"),
+                );
+                continue;
+            };
+            match option.kind.read(&field.value) {
+                Ok(value) => {
+                    setting.options.insert(name.to_string(), value);
+                }
+                Err(message) => self.error(
+                    field.value.span,
+                    format!("`{rule}` option `{name}`: {message}"),
+                ),
+            }
+        }
+        setting
+    }
+
+    fn overrides(&mut self, node: &Node) -> Vec<Override> {
+        let NodeKind::Seq(items) = &node.kind else {
+            self.error(
+                node.span,
+                format!(
+                    "`overrides` must be a list of `{{files, routes, rules}}` entries, found {}",
+                    node.type_name()
+                ),
+            );
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let Some(entries) = self.map(item, "an override `{files, routes, rules}`") else {
+                continue;
+            };
+            self.known_keys(entries, OVERRIDE_KEYS, "in an override");
+            let files = item.get("files").and_then(|node| self.globs(node, "files"));
+            let mut routes = Vec::new();
+            if let Some(node) = item.get("routes") {
+                for (pattern, span) in self.strings(node, "routes") {
+                    match RoutePattern::parse(pattern) {
+                        Ok(pattern) => routes.push(pattern),
+                        Err(message) => self.error(span, message),
+                    }
+                }
+            }
+            if item.get("files").is_none() && item.get("routes").is_none() {
+                self.error(
+                    item.span,
+                    "an override needs `files` (globs) or `routes` (e.g. `GET /health`) to say where it applies",
+                );
+            }
+            let rules = match item.get("rules") {
+                Some(node) => table(self.rules(node)),
+                None => {
+                    self.error(
+                        item.span,
+                        "an override needs `rules` to say what it changes",
+                    );
+                    RuleTable::new()
+                }
+            };
+            let line = self.lines.position(self.text, item.span.start).line;
+            out.push(Override {
+                files,
+                routes,
+                rules,
+                origin: format!("{}:{line}", self.file),
+            });
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn problems(yaml: &str) -> Vec<String> {
+        match parse(yaml, "routeguard.yaml", PathBuf::from("/project")) {
+            Ok(_) => Vec::new(),
+            Err(ConfigError::Invalid(problems)) => {
+                problems.iter().map(ToString::to_string).collect()
+            }
+            Err(other) => vec![other.to_string()],
+        }
+    }
+
+    #[test]
+    fn a_full_config_reads() {
+        let config = parse(
+            "extends: strict\n\
+             include: [\"specs/**\"]\n\
+             exclude: [\"**/generated/**\"]\n\
+             fail-on: warning\n\
+             rules:\n  operation-description: warning\n  operation-summary: { max-length: 60 }\n\
+             overrides:\n  - files: [\"legacy/**\"]\n    rules: { operation-description: off }\n\
+             suppressions:\n  require-reason: true\n",
+            "routeguard.yaml",
+            PathBuf::from("/project"),
+        )
+        .unwrap();
+        assert_eq!(config.preset, Preset::Strict);
+        assert_eq!(config.fail_on, Some(FailOn::Warning));
+        assert!(config.require_reason);
+        assert_eq!(
+            config.level("operation-description"),
+            RuleLevel::Severity(crate::diagnostic::Severity::Warning)
+        );
+        assert_eq!(
+            config.options("operation-summary").integer("max-length"),
+            60
+        );
+        assert_eq!(config.options("operation-id").text("style"), "camelCase");
+        let legacy = Path::new("/project/legacy/a.yaml");
+        assert_eq!(
+            config.level_for("operation-description", legacy, None),
+            RuleLevel::Off
+        );
+        assert!(config.filter.admits(Path::new("/project/specs/a.yaml")));
+        assert!(!config
+            .filter
+            .admits(Path::new("/project/specs/generated/a.yaml")));
+        assert!(!config.filter.admits(Path::new("/project/other/a.yaml")));
+    }
+
+    #[test]
+    fn empty_files_are_the_defaults() {
+        assert!(problems("").is_empty());
+        assert!(problems("# nothing yet\n").is_empty());
+    }
+
+    #[test]
+    fn problems_are_located() {
+        assert_eq!(
+            problems("extends: recomended\n"),
+            ["routeguard.yaml:1:10: `extends` is `recomended`, which is not one of off, recommended, strict, all; did you mean `recommended`?"]
+        );
+        assert_eq!(
+            problems("rules:\n  operation-sumary: error\n"),
+            ["routeguard.yaml:2:3: unknown rule `operation-sumary`; did you mean `operation-summary`? (`routeguard rules` lists them all)"]
+        );
+        let found = problems("rules:\n  operation-summary: { max-length: -1, colour: red }\n");
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[0].starts_with(
+            "routeguard.yaml:2:36: `operation-summary` option `max-length`: must be at least 0"
+        ));
+        assert!(found[1].starts_with("routeguard.yaml:2:40: unknown option `colour`"));
+    }
+}

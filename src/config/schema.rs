@@ -1,0 +1,190 @@
+//! The JSON Schema of the config file, generated from the rule catalog and the presets so that
+//! every rule id, option, type, default and description in it is the one the parser checks
+//! against. `routeguard schema` prints it; `docs/routeguard.schema.json` is the same text.
+
+use serde_json::{json, Map, Value};
+
+use super::{presets, routes, FailOn, Preset, RuleLevel};
+use crate::rules::catalog;
+
+/// Where the schema is published (the `$id`).
+pub const SCHEMA_URL: &str = concat!(
+    env!("CARGO_PKG_REPOSITORY"),
+    "/raw/main/docs/routeguard.schema.json"
+);
+
+pub fn json_schema() -> Value {
+    let mut rule_defs = Map::new();
+    let mut rule_refs = Map::new();
+    for meta in catalog::all() {
+        let mut properties = Map::new();
+        properties.insert("severity".into(), json!({ "$ref": "#/$defs/level" }));
+        for option in &meta.options {
+            let mut schema = option.kind.json_schema();
+            if let Some(object) = schema.as_object_mut() {
+                object.insert("description".into(), json!(option.description));
+                object.insert("default".into(), option.default.to_json());
+            }
+            properties.insert(option.name.clone(), schema);
+        }
+        rule_defs.insert(
+            format!("rule-{}", meta.id),
+            json!({
+                "description": format!("{} (default severity: {})", meta.summary, meta.severity),
+                "anyOf": [
+                    { "$ref": "#/$defs/level" },
+                    {
+                        "type": "object",
+                        "additionalProperties": false,
+                        "properties": properties,
+                    }
+                ]
+            }),
+        );
+        rule_refs.insert(
+            meta.id.clone(),
+            json!({ "$ref": format!("#/$defs/rule-{}", meta.id) }),
+        );
+    }
+
+    let mut defs = Map::new();
+    defs.insert(
+        "level".into(),
+        json!({
+            "description": "error, warning or info sets the severity; on keeps the rule's own; off turns it off",
+            "enum": RuleLevel::NAMES,
+        }),
+    );
+    defs.insert(
+        "globs".into(),
+        json!({
+            "type": "array",
+            "items": { "type": "string" },
+            "description": "Globs relative to the config file's folder: `*` stays within a folder, `**` crosses folders",
+        }),
+    );
+    defs.insert(
+        "rules".into(),
+        json!({
+            "description": "Rule id → severity shorthand, or a mapping of `severity` and the rule's options",
+            "type": "object",
+            "additionalProperties": false,
+            "properties": rule_refs,
+        }),
+    );
+    defs.insert(
+        "override".into(),
+        json!({
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+                "files": {
+                    "$ref": "#/$defs/globs",
+                    "description": "The files this override applies to",
+                },
+                "routes": {
+                    "type": "array",
+                    "description": "The routes this override applies to: `GET /health`, `* /internal/**`, `/pets/{id}`",
+                    "items": { "type": "string", "pattern": routes::schema_pattern() },
+                },
+                "rules": { "$ref": "#/$defs/rules" },
+            },
+            "required": ["rules"],
+            "anyOf": [{ "required": ["files"] }, { "required": ["routes"] }],
+        }),
+    );
+    defs.extend(rule_defs);
+
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_URL,
+        "title": "routeguard configuration",
+        "description": "routeguard.yaml: presets, rule severities and options, overrides by file and route, inline suppression policy. See docs/configuration.md.",
+        "type": ["object", "null"],
+        "additionalProperties": false,
+        "properties": {
+            "extends": {
+                "description": "The preset to start from",
+                "enum": Preset::names().collect::<Vec<_>>(),
+                "default": Preset::Recommended.name(),
+            },
+            "include": {
+                "description": "Only files matching one of these globs are linted when folders are walked",
+                "anyOf": [{ "type": "null" }, { "$ref": "#/$defs/globs" }],
+            },
+            "exclude": {
+                "description": "Files matching one of these globs are skipped when folders are walked",
+                "anyOf": [{ "type": "null" }, { "$ref": "#/$defs/globs" }],
+            },
+            "fail-on": {
+                "description": "The lowest severity that makes `routeguard lint` exit with 1 (`--fail-on` overrides it)",
+                "enum": FailOn::NAMES,
+                "default": "error",
+            },
+            "rules": { "anyOf": [{ "type": "null" }, { "$ref": "#/$defs/rules" }] },
+            "overrides": {
+                "description": "Rule settings for some files or routes; later entries win",
+                "type": ["array", "null"],
+                "items": { "$ref": "#/$defs/override" },
+            },
+            "suppressions": {
+                "type": ["object", "null"],
+                "additionalProperties": false,
+                "properties": {
+                    "require-reason": {
+                        "description": "Inline suppressions without a reason are findings of `suppression-reason`",
+                        "type": "boolean",
+                        "default": false,
+                    }
+                }
+            }
+        },
+        "allOf": options_need_a_severity(),
+        "$defs": defs,
+    })
+}
+
+/// Under each preset, a `rules:` entry for a rule the preset leaves off must turn it on: an
+/// entry of options alone would have no effect, and the parser refuses it.
+fn options_need_a_severity() -> Vec<Value> {
+    Preset::ALL
+        .into_iter()
+        .filter_map(|preset| {
+            let off: Map<String, Value> = catalog::all()
+                .iter()
+                .filter(|meta| {
+                    !presets::rules(preset)
+                        .get(&meta.id)
+                        .and_then(|setting| setting.level)
+                        .is_some_and(RuleLevel::is_on)
+                })
+                .map(|meta| {
+                    (
+                        meta.id.clone(),
+                        json!({ "anyOf": [{ "type": "string" }, { "required": ["severity"] }] }),
+                    )
+                })
+                .collect();
+            if off.is_empty() {
+                return None;
+            }
+            let chosen = json!({ "properties": { "extends": { "const": preset.name() } }, "required": ["extends"] });
+            let condition = if preset == Preset::Recommended {
+                json!({ "anyOf": [chosen, { "not": { "required": ["extends"] } }] })
+            } else {
+                chosen
+            };
+            Some(json!({
+                "if": { "type": "object", "allOf": [condition] },
+                "then": { "properties": { "rules": { "properties": off } } },
+            }))
+        })
+        .collect()
+}
+
+/// The schema as committed to `docs/routeguard.schema.json`.
+pub fn render() -> String {
+    let mut text = serde_json::to_string_pretty(&json_schema()).unwrap_or_default();
+    text.push('\n');
+    text
+}
