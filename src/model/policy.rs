@@ -88,6 +88,18 @@ pub struct Policy {
     pub fault_injection: bool,
     /// The status codes this gateway answers with by itself on this route.
     pub statuses: GatewayStatuses,
+    /// Upstream calls one request can cause within this layer when that is more than its
+    /// attempts (an AI gateway retrying every model of a fallback chain).
+    pub amplification: Option<Amplification>,
+}
+
+/// How many upstream calls one request can cause within a layer, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Amplification {
+    pub calls: u32,
+    /// The arithmetic, e.g. `3 attempts × 3 models`.
+    pub explanation: String,
+    pub location: Location,
 }
 
 #[derive(Debug, Clone, PartialEq)]
