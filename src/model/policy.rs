@@ -261,6 +261,14 @@ impl Policy {
             .map_or(0, |retry| retry.max_retries.value)
     }
 
+    /// Upstream calls one request can cause in this layer: the amplification when the format
+    /// computes one (fallback chains), else the attempts.
+    pub fn calls_per_request(&self) -> u32 {
+        self.amplification
+            .as_ref()
+            .map_or_else(|| self.attempts(), |amplification| amplification.calls)
+    }
+
     /// The per-attempt bound: the retry policy's, else the route's.
     pub fn effective_per_try(&self) -> Option<&Sourced<Duration>> {
         self.retry

@@ -7,7 +7,10 @@
 pub mod catalog;
 pub mod consistency;
 pub mod docs;
+pub mod fallback;
 pub mod options;
+pub mod retry;
+pub mod timeout;
 
 use rayon::prelude::*;
 
@@ -43,6 +46,29 @@ impl<'a> RuleContext<'a> {
     }
 }
 
+/// `Kong route `list-pets` (GET /v1/pets*) in gateway/kong.yaml`, for messages.
+pub fn describe_route(workspace: &Workspace, route: &crate::model::Route) -> String {
+    let name = route
+        .name
+        .as_deref()
+        .map(|name| format!(" `{name}`"))
+        .unwrap_or_default();
+    format!(
+        "{} route{name} ({}) in {}",
+        route.format,
+        route.label(),
+        workspace.file(route.location.file).display
+    )
+}
+
+/// `Kong route `list-pets``: shorter, for messages that name several routes.
+pub fn short_route(route: &crate::model::Route) -> String {
+    match &route.name {
+        Some(name) => format!("{} route `{name}`", route.format),
+        None => format!("{} route `{}`", route.format, route.label()),
+    }
+}
+
 pub trait Rule: Sync {
     /// The stable id; the key of the rule's catalog entry.
     fn id(&self) -> &'static str;
@@ -51,14 +77,33 @@ pub trait Rule: Sync {
 
 /// Every model rule, in id order.
 pub static RULES: &[&dyn Rule] = &[
+    &fallback::circuit_breaker_ineffective::CircuitBreakerIneffective,
+    &fallback::circuit_breaker_missing::CircuitBreakerMissing,
     &docs::error_responses::ErrorResponses,
+    &fallback::fallback_missing::FallbackMissing,
+    &fallback::fallback_without_health_signal::FallbackWithoutHealthSignal,
     &consistency::gateway_errors_undocumented::GatewayErrorsUndocumented,
+    &fallback::health_check_missing::HealthCheckMissing,
+    &fallback::health_check_timing::HealthCheckTiming,
     &consistency::method_mismatch::MethodMismatch,
     &docs::operation_description::OperationDescription,
     &docs::operation_id::OperationId,
     &docs::operation_summary::OperationSummary,
     &consistency::operation_unrouted::OperationUnrouted,
+    &timeout::per_try_timeout_exceeds_total::PerTryTimeoutExceedsTotal,
+    &docs::retry_after_undocumented::RetryAfterUndocumented,
+    &retry::retry_amplification::RetryAmplification,
+    &retry::retry_budget_exceeds_timeout::RetryBudgetExceedsTimeout,
+    &retry::retry_excessive::RetryExcessive,
+    &retry::retry_non_idempotent::RetryNonIdempotent,
+    &retry::retry_on_client_error::RetryOnClientError,
+    &retry::retry_without_backoff::RetryWithoutBackoff,
+    &retry::retry_without_per_try_timeout::RetryWithoutPerTryTimeout,
     &consistency::route_undocumented::RouteUndocumented,
+    &timeout::timeout_exceeds_sla::TimeoutExceedsSla,
+    &timeout::timeout_layer_inversion::TimeoutLayerInversion,
+    &timeout::timeout_missing::TimeoutMissing,
+    &timeout::timeout_out_of_bounds::TimeoutOutOfBounds,
 ];
 
 /// Runs every rule that is on somewhere over the inventory.

@@ -4,3 +4,4 @@ pub mod error_responses;
 pub mod operation_description;
 pub mod operation_id;
 pub mod operation_summary;
+pub mod retry_after_undocumented;

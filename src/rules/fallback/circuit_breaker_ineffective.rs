@@ -1,0 +1,36 @@
+use std::collections::HashSet;
+
+use crate::diagnostic::Diagnostic;
+use crate::rules::{Rule, RuleContext};
+
+/// A circuit breaker that is configured must be able to trip.
+pub struct CircuitBreakerIneffective;
+
+impl Rule for CircuitBreakerIneffective {
+    fn id(&self) -> &'static str {
+        "circuit-breaker-ineffective"
+    }
+
+    fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+        let mut seen = HashSet::new();
+        for route in &cx.inventory.routes {
+            for breaker in &route.policy.circuit_breakers {
+                let Some(reason) = &breaker.ineffective else {
+                    continue;
+                };
+                if !seen.insert(breaker.location) {
+                    continue;
+                }
+                out.push(
+                    Diagnostic::new(
+                        self.id(),
+                        breaker.location,
+                        format!("this {} circuit breaker can never trip: {reason}", route.format),
+                    )
+                    .with_label("configured, but cannot trip")
+                    .with_route(route.label()),
+                );
+            }
+        }
+    }
+}

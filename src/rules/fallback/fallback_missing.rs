@@ -1,0 +1,82 @@
+use crate::diagnostic::{Diagnostic, Related, Severity};
+use crate::model::{FallbackRequirement, Layer, Route};
+use crate::rules::{describe_route, short_route, Rule, RuleContext};
+
+/// A route has somewhere to go when its upstream fails: required (an error) where the operation
+/// declares `x-resilience.fallback: required`, advised elsewhere.
+pub struct FallbackMissing;
+
+impl Rule for FallbackMissing {
+    fn id(&self) -> &'static str {
+        "fallback-missing"
+    }
+
+    fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+        let mut required_somewhere = vec![false; cx.inventory.routes.len()];
+        for (index, operation) in cx.inventory.operations.iter().enumerate() {
+            let stack: Vec<&Route> = cx
+                .join
+                .routes_of(index)
+                .map(|link| &cx.inventory.routes[link.route])
+                .collect();
+            let Some(requirement) = &operation.resilience.fallback else {
+                continue;
+            };
+            if requirement.value != FallbackRequirement::Required || stack.is_empty() {
+                continue;
+            }
+            for link in cx.join.routes_of(index) {
+                if let Some(flag) = required_somewhere.get_mut(link.route) {
+                    *flag = true;
+                }
+            }
+            if stack.iter().any(|route| !route.policy.fallbacks.is_empty()) {
+                continue;
+            }
+            let names: Vec<String> = stack.iter().map(|route| short_route(route)).collect();
+            let mut diagnostic = Diagnostic::new(
+                self.id(),
+                requirement.location,
+                format!(
+                    "`{}` requires a fallback, but none of its routes has one ({})",
+                    operation.route(),
+                    names.join(", ")
+                ),
+            )
+            .with_severity(Severity::Error)
+            .with_label("fallback required here")
+            .with_route(operation.route());
+            for route in &stack {
+                diagnostic = diagnostic.with_related(Related {
+                    location: route.location,
+                    message: format!("{} has no fallback", short_route(route)),
+                });
+            }
+            out.push(diagnostic);
+        }
+        for (index, route) in cx.inventory.routes.iter().enumerate() {
+            if !route.policy.fallbacks.is_empty() || required_somewhere.get(index) == Some(&true) {
+                continue;
+            }
+            // AI gateways exist to fall back between models: missing one is a warning there.
+            let severity = if route.format.layer() == Layer::Ai {
+                Severity::Warning
+            } else {
+                crate::rules::catalog::default_severity(self.id())
+            };
+            out.push(
+                Diagnostic::new(
+                    self.id(),
+                    route.location,
+                    format!(
+                        "{} has no fallback: no backup endpoints, failover service, static response or second healthy target",
+                        describe_route(cx.workspace, route)
+                    ),
+                )
+                .with_severity(severity)
+                .with_label("no fallback")
+                .with_route(route.label()),
+            );
+        }
+    }
+}

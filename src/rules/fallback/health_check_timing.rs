@@ -1,0 +1,53 @@
+use std::collections::HashSet;
+
+use crate::diagnostic::{Diagnostic, Related};
+use crate::formats::values::format_duration;
+use crate::rules::{Rule, RuleContext};
+
+/// An active health check's timeout is shorter than its interval.
+pub struct HealthCheckTiming;
+
+impl Rule for HealthCheckTiming {
+    fn id(&self) -> &'static str {
+        "health-check-timing"
+    }
+
+    fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+        let mut seen = HashSet::new();
+        for route in &cx.inventory.routes {
+            let Some(active) = route
+                .policy
+                .health_check
+                .as_ref()
+                .and_then(|health| health.active.as_ref())
+            else {
+                continue;
+            };
+            let (Some(interval), Some(timeout)) = (&active.interval, &active.timeout) else {
+                continue;
+            };
+            if timeout.value < interval.value || !seen.insert(active.location) {
+                continue;
+            }
+            let mut diagnostic = Diagnostic::new(
+                self.id(),
+                timeout.origin.location().unwrap_or(active.location),
+                format!(
+                    "the {} health check waits {} for an answer but probes every {}: checks overlap and a slow endpoint is probed again before the last probe failed",
+                    route.format,
+                    format_duration(timeout.value),
+                    format_duration(interval.value)
+                ),
+            )
+            .with_label("timeout not shorter than the interval")
+            .with_route(route.label());
+            if let Some(location) = interval.origin.location() {
+                diagnostic = diagnostic.with_related(Related {
+                    location,
+                    message: format!("probes every {}", format_duration(interval.value)),
+                });
+            }
+            out.push(diagnostic);
+        }
+    }
+}

@@ -1,0 +1,51 @@
+use crate::diagnostic::Diagnostic;
+use crate::model::policy::RetryCondition;
+use crate::rules::{describe_route, Rule, RuleContext};
+
+use super::{condition_name, retry_location};
+
+/// 4xx answers other than 408, 409, 425 and 429 say the request itself is wrong; sending it
+/// again gives the same answer.
+pub struct RetryOnClientError;
+
+const RETRIABLE_4XX: &[u16] = &[408, 409, 425, 429];
+
+impl Rule for RetryOnClientError {
+    fn id(&self) -> &'static str {
+        "retry-on-client-error"
+    }
+
+    fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+        for route in &cx.inventory.routes {
+            let Some(retry) = &route.policy.retry else {
+                continue;
+            };
+            let client_errors: Vec<String> = retry
+                .conditions
+                .iter()
+                .filter(|condition| match condition {
+                    RetryCondition::Status(low, high) => (*low.max(&400)..=*high.min(&499))
+                        .any(|code| !RETRIABLE_4XX.contains(&code)),
+                    _ => false,
+                })
+                .map(condition_name)
+                .collect();
+            if client_errors.is_empty() || retry.max_retries.value == 0 {
+                continue;
+            }
+            out.push(
+                Diagnostic::new(
+                    self.id(),
+                    retry_location(retry),
+                    format!(
+                        "{} retries on {}: a client error gets the same answer every time",
+                        describe_route(cx.workspace, route),
+                        client_errors.join(", ")
+                    ),
+                )
+                .with_label("retries client errors")
+                .with_route(route.label()),
+            );
+        }
+    }
+}

@@ -1,0 +1,47 @@
+use crate::diagnostic::Diagnostic;
+use crate::rules::{describe_route, Rule, RuleContext};
+
+use super::retry_location;
+
+/// Retries wait between attempts, so that they do not hammer an upstream that is already
+/// struggling.
+pub struct RetryWithoutBackoff;
+
+impl Rule for RetryWithoutBackoff {
+    fn id(&self) -> &'static str {
+        "retry-without-backoff"
+    }
+
+    fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+        for route in &cx.inventory.routes {
+            let Some(retry) = &route.policy.retry else {
+                continue;
+            };
+            if retry.max_retries.value == 0 {
+                continue;
+            }
+            let base = retry.backoff.as_ref().and_then(|backoff| backoff.base.as_ref());
+            if base.is_some_and(|base| !base.value.is_zero()) {
+                continue;
+            }
+            let why = if base.is_some() {
+                "its backoff is zero"
+            } else {
+                "it has no backoff"
+            };
+            out.push(
+                Diagnostic::new(
+                    self.id(),
+                    base.and_then(|base| base.origin.location())
+                        .unwrap_or_else(|| retry_location(retry)),
+                    format!(
+                        "{} retries immediately: {why}, so every retry lands on an upstream that just failed",
+                        describe_route(cx.workspace, route)
+                    ),
+                )
+                .with_label("retries without waiting")
+                .with_route(route.label()),
+            );
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! Timeout rules: is every route bounded, within limits, consistent across layers and with the
+//! latency the API promises?
+
+pub mod per_try_timeout_exceeds_total;
+pub mod timeout_exceeds_sla;
+pub mod timeout_layer_inversion;
+pub mod timeout_missing;
+pub mod timeout_out_of_bounds;
+
+use std::time::Duration;
+
+use crate::diagnostic::Location;
+use crate::formats::values::format_duration;
+use crate::model::{Origin, Policy, Route, Sourced, Timeout};
+
+/// What bounds a route's latency on its own, with the arithmetic for messages.
+#[derive(Debug, Clone)]
+pub struct Bound {
+    pub worst: Duration,
+    /// `the 6s timeout`, `4 attempts × 8s read timeout`.
+    pub explanation: String,
+    /// The setting that decides it, when written in a file.
+    pub location: Option<Location>,
+    /// The gateway default that decides it, when nothing is written.
+    pub default_note: Option<&'static str>,
+}
+
+/// The per-attempt arithmetic: `4 attempts × 2s + 75ms backoff`.
+pub fn attempts_arithmetic(policy: &Policy, attempt: Duration) -> String {
+    let attempts = policy.attempts();
+    let backoff = policy.total_backoff();
+    let mut text = if attempts == 1 {
+        format!("1 attempt × {}", format_duration(attempt))
+    } else {
+        format!("{attempts} attempts × {}", format_duration(attempt))
+    };
+    if !backoff.is_zero() {
+        text.push_str(&format!(" + {} backoff", format_duration(backoff)));
+    }
+    text
+}
+
+fn origin_parts(origin: &Origin) -> (Option<Location>, Option<&'static str>) {
+    match origin {
+        Origin::Explicit(location) => (Some(*location), None),
+        Origin::Default(note) => (None, Some(note)),
+    }
+}
+
+/// The bound of one route, `None` when nothing bounds it.
+pub fn bound(policy: &Policy) -> Option<Bound> {
+    let worst = policy.worst_case()?;
+    let total: Option<(&Sourced<Timeout>, Duration)> = policy
+        .timeout
+        .as_ref()
+        .and_then(|timeout| timeout.value.bound().map(|bound| (timeout, bound)));
+    if let Some((timeout, total)) = total {
+        if total == worst {
+            let (location, default_note) = origin_parts(&timeout.origin);
+            return Some(Bound {
+                worst,
+                explanation: format!("the {} timeout", format_duration(total)),
+                location,
+                default_note,
+            });
+        }
+    }
+    let per_try = policy.effective_per_try()?;
+    let (location, default_note) = origin_parts(&per_try.origin);
+    Some(Bound {
+        worst,
+        explanation: format!(
+            "{} = {}",
+            attempts_arithmetic(policy, per_try.value),
+            format_duration(worst)
+        ),
+        location,
+        default_note,
+    })
+}
+
+/// The longest a request can take through `stack` (front layer first): each layer's attempts
+/// end at their per-try timeout or when the layer behind gives up.
+pub fn stacked_worst_case(stack: &[&Route]) -> Option<Duration> {
+    let mut inner: Option<Duration> = None;
+    for route in stack.iter().rev() {
+        inner = route.policy.worst_case_over(inner);
+    }
+    inner
+}

@@ -1,0 +1,49 @@
+use crate::diagnostic::{Diagnostic, Related};
+use crate::formats::values::format_duration;
+use crate::rules::{describe_route, Rule, RuleContext};
+
+/// A per-try timeout longer than the total timeout can never take effect.
+pub struct PerTryTimeoutExceedsTotal;
+
+impl Rule for PerTryTimeoutExceedsTotal {
+    fn id(&self) -> &'static str {
+        "per-try-timeout-exceeds-total"
+    }
+
+    fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+        for route in &cx.inventory.routes {
+            let policy = &route.policy;
+            let Some(timeout) = policy.timeout.as_ref() else {
+                continue;
+            };
+            let Some(total) = timeout.value.bound() else {
+                continue;
+            };
+            let Some(per_try) = policy.effective_per_try() else {
+                continue;
+            };
+            if per_try.value <= total {
+                continue;
+            }
+            let mut diagnostic = Diagnostic::new(
+                self.id(),
+                per_try.origin.location().unwrap_or(route.location),
+                format!(
+                    "{} gives one attempt {} but the whole request only {}: the per-try timeout never fires and no retry can follow a slow attempt",
+                    describe_route(cx.workspace, route),
+                    format_duration(per_try.value),
+                    format_duration(total)
+                ),
+            )
+            .with_label("longer than the total timeout")
+            .with_route(route.label());
+            if let Some(location) = timeout.origin.location() {
+                diagnostic = diagnostic.with_related(Related {
+                    location,
+                    message: format!("the total timeout is {}", format_duration(total)),
+                });
+            }
+            out.push(diagnostic);
+        }
+    }
+}

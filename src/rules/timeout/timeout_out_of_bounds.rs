@@ -1,0 +1,54 @@
+use crate::diagnostic::Diagnostic;
+use crate::formats::values::format_duration;
+use crate::model::Layer;
+use crate::rules::{describe_route, Rule, RuleContext};
+
+use super::bound;
+
+/// The configured worst case of a route lies within `[min, max]` (`ai-max` for AI gateways,
+/// where model calls are slower).
+pub struct TimeoutOutOfBounds;
+
+impl Rule for TimeoutOutOfBounds {
+    fn id(&self) -> &'static str {
+        "timeout-out-of-bounds"
+    }
+
+    fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+        for route in &cx.inventory.routes {
+            // Bounds that are only gateway defaults are `timeout-missing`'s to report.
+            let Some(bound) = bound(&route.policy).filter(|bound| bound.default_note.is_none())
+            else {
+                continue;
+            };
+            let options = cx.options_for(self.id(), route.location.file, Some(&route.label()));
+            let min = options.duration("min");
+            let (max, max_name) = if route.format.layer() == Layer::Ai {
+                (options.duration("ai-max"), "ai-max")
+            } else {
+                (options.duration("max"), "max")
+            };
+            let problem = if bound.worst < min {
+                format!("below the {} minimum (`min`)", format_duration(min))
+            } else if bound.worst > max {
+                format!("above the {} maximum (`{max_name}`)", format_duration(max))
+            } else {
+                continue;
+            };
+            out.push(
+                Diagnostic::new(
+                    self.id(),
+                    bound.location.unwrap_or(route.location),
+                    format!(
+                        "{} can take up to {} ({}), {problem}",
+                        describe_route(cx.workspace, route),
+                        format_duration(bound.worst),
+                        bound.explanation
+                    ),
+                )
+                .with_label(format!("worst case {}", format_duration(bound.worst)))
+                .with_route(route.label()),
+            );
+        }
+    }
+}
