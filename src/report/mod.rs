@@ -1,10 +1,32 @@
 //! Reports: one module per output format, all over the same sorted diagnostics.
 
+pub mod codeclimate;
+pub mod fingerprint;
+pub mod github;
 pub mod json;
+pub mod junit;
+pub mod sarif;
 pub mod text;
 
 use crate::diagnostic::Severity;
 use crate::lint::LintOutcome;
+use crate::source::{slash_path, SourceFile, Workspace};
+
+/// `file`'s path relative to the project root with `/` separators, as CI services name files
+/// (they address files from the repository root, whatever directory routeguard ran in), or
+/// `None` for a file outside the root.
+pub fn root_relative_path(workspace: &Workspace, file: &SourceFile) -> Option<String> {
+    file.path
+        .strip_prefix(workspace.root())
+        .ok()
+        .map(slash_path)
+        .filter(|path| !path.is_empty())
+}
+
+/// The path CI services get for `file`: relative to the project root, else as shown to the user.
+pub fn ci_path(workspace: &Workspace, file: &SourceFile) -> String {
+    root_relative_path(workspace, file).unwrap_or_else(|| file.display.clone())
+}
 
 /// `N errors, N warnings, N infos in N files (N operations)`.
 pub fn summary_line(outcome: &LintOutcome) -> String {
