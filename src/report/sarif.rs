@@ -254,11 +254,12 @@ impl LineHashCache {
     }
 }
 
-/// `suppressions[]` of a result. Findings do not record suppressions yet (inline comments and
-/// the baseline belong to the configuration), so there are none. Once a `Diagnostic` carries its
-/// suppression, suppressed findings are left out of the report unless the user asks to see them,
-/// and those shown get one entry here: kind `inSource` for an inline comment, `external` for a
-/// configuration or baseline entry, with its justification.
+/// `suppressions[]` of a result: always empty for now, because a `Diagnostic` does not record
+/// whether a suppression matched it. Once it does, a suppressed finding that is shown
+/// (`--show-suppressed`) gets one entry here: kind `inSource` for an inline comment, `external`
+/// for the configuration or a baseline, with its reason as `justification`. GitHub ignores this
+/// field and would show such results as open alerts, which is why suppressed findings stay out
+/// of SARIF unless they are asked for.
 fn suppressions(_diagnostic: &Diagnostic) -> Vec<Suppression> {
     Vec::new()
 }
