@@ -1,5 +1,6 @@
 //! The command line: argument definitions and what each command does with the library.
 
+use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -82,15 +83,11 @@ pub enum Format {
 }
 
 impl Format {
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Text => "text",
-            Format::Json => "json",
-            Format::Sarif => "sarif",
-            Format::Github => "github",
-            Format::Junit => "junit",
-            Format::Codeclimate => "codeclimate",
-        }
+    /// The name `--format` takes.
+    pub fn name(self) -> String {
+        self.to_possible_value()
+            .map(|value| value.get_name().to_string())
+            .unwrap_or_default()
     }
 }
 
@@ -241,20 +238,17 @@ fn pair_reports(
             second.format.name()
         ));
     }
-    for (index, report) in reports.iter().enumerate() {
+    let mut written_by: HashMap<&PathBuf, Format> = HashMap::new();
+    for report in &reports {
         let Some(output) = &report.output else {
             continue;
         };
-        let later = reports.iter().skip(index + 1);
-        if let Some(other) = later
-            .into_iter()
-            .find(|other| other.output.as_ref() == Some(output))
-        {
+        if let Some(first) = written_by.insert(output, report.format) {
             return Err(format!(
                 "`{}` is the output of both `--format {}` and `--format {}`",
                 output.display(),
-                report.format.name(),
-                other.format.name()
+                first.name(),
+                report.format.name()
             ));
         }
     }

@@ -27,13 +27,7 @@ pub fn render(outcome: &LintOutcome) -> String {
             let file = workspace.file(diagnostic.location.file);
             let path = super::ci_path(workspace, file);
             let start = file.position(diagnostic.location.span.start);
-            let end = file.position(
-                diagnostic
-                    .location
-                    .span
-                    .end
-                    .max(diagnostic.location.span.start),
-            );
+            let end = file.position(diagnostic.location.span.end);
             let identity = identity(workspace, diagnostic, &path);
             let occurrence = seen.entry(identity.clone()).or_insert(0);
             *occurrence += 1;

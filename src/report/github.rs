@@ -6,7 +6,7 @@
 //! `:` and `,`. Columns are sent only for a finding on one line, since the runner drops them
 //! otherwise; they count characters, 1-based, end exclusive, like the JSON report.
 
-use crate::diagnostic::{docs_url, Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::lint::LintOutcome;
 use crate::source::Workspace;
 
@@ -31,13 +31,7 @@ fn command(workspace: &Workspace, diagnostic: &Diagnostic) -> String {
     };
     let file = workspace.file(diagnostic.location.file);
     let start = file.position(diagnostic.location.span.start);
-    let end = file.position(
-        diagnostic
-            .location
-            .span
-            .end
-            .max(diagnostic.location.span.start),
-    );
+    let end = file.position(diagnostic.location.span.end);
     let mut properties = vec![
         ("file", super::ci_path(workspace, file)),
         ("line", start.line.to_string()),
@@ -57,31 +51,12 @@ fn command(workspace: &Workspace, diagnostic: &Diagnostic) -> String {
     format!(
         "::{name} {}::{}",
         properties.join(","),
-        escape_data(&message(workspace, diagnostic))
+        escape_data(&format!(
+            "{}{}",
+            diagnostic.message,
+            super::detail_lines(workspace, diagnostic)
+        ))
     )
-}
-
-/// The annotation's text: the finding, its related locations, how to fix it, and its rule's page.
-fn message(workspace: &Workspace, diagnostic: &Diagnostic) -> String {
-    let mut text = diagnostic.message.clone();
-    for related in &diagnostic.related {
-        let file = workspace.file(related.location.file);
-        let position = file.position(related.location.span.start);
-        text.push_str(&format!(
-            "\n{}: {}:{}:{}",
-            related.message,
-            super::ci_path(workspace, file),
-            position.line,
-            position.column
-        ));
-    }
-    if let Some(help) = diagnostic.help_text() {
-        text.push_str("\nhelp: ");
-        text.push_str(help);
-    }
-    text.push_str("\ndocs: ");
-    text.push_str(&docs_url(diagnostic.rule));
-    text
 }
 
 /// Escapes a command's message.

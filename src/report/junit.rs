@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::fmt::Write;
 use std::path::Path;
 
-use crate::diagnostic::{docs_url, Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::lint::LintOutcome;
 use crate::source::{slash_path, FileId, Workspace};
 
@@ -205,22 +205,7 @@ fn blocks(workspace: &Workspace, findings: &[&Diagnostic]) -> String {
             position.column,
             diagnostic.message
         );
-        for related in &diagnostic.related {
-            let file = workspace.file(related.location.file);
-            let position = file.position(related.location.span.start);
-            let _ = write!(
-                out,
-                "\n{}: {}:{}:{}",
-                related.message,
-                super::ci_path(workspace, file),
-                position.line,
-                position.column
-            );
-        }
-        if let Some(help) = diagnostic.help_text() {
-            let _ = write!(out, "\nhelp: {help}");
-        }
-        let _ = write!(out, "\ndocs: {}", docs_url(diagnostic.rule));
+        out.push_str(&super::detail_lines(workspace, diagnostic));
     }
     out
 }

@@ -8,7 +8,7 @@ pub mod junit;
 pub mod sarif;
 pub mod text;
 
-use crate::diagnostic::Severity;
+use crate::diagnostic::{docs_url, Diagnostic, Severity};
 use crate::lint::LintOutcome;
 use crate::source::{slash_path, SourceFile, Workspace};
 
@@ -45,4 +45,28 @@ pub fn summary_line(outcome: &LintOutcome) -> String {
         plural(outcome.workspace.files().len(), "file"),
         plural(outcome.inventory.operations.len(), "operation"),
     )
+}
+
+/// The lines that follow a finding's message in the plain-text CI reports: each related location
+/// (`first defined here: path:line:column`), how to fix it, and its rule's page.
+pub fn detail_lines(workspace: &Workspace, diagnostic: &Diagnostic) -> String {
+    let mut lines = String::new();
+    for related in &diagnostic.related {
+        let file = workspace.file(related.location.file);
+        let position = file.position(related.location.span.start);
+        lines.push_str(&format!(
+            "\n{}: {}:{}:{}",
+            related.message,
+            ci_path(workspace, file),
+            position.line,
+            position.column
+        ));
+    }
+    if let Some(help) = diagnostic.help_text() {
+        lines.push_str("\nhelp: ");
+        lines.push_str(help);
+    }
+    lines.push_str("\ndocs: ");
+    lines.push_str(&docs_url(diagnostic.rule));
+    lines
 }

@@ -189,7 +189,7 @@ fn escape_link_text(text: &str) -> String {
 fn physical_location(workspace: &Workspace, location: Location) -> PhysicalLocation {
     let file = workspace.file(location.file);
     let start = file.position(location.span.start);
-    let end = file.position(location.span.end.max(location.span.start));
+    let end = file.position(location.span.end);
     let artifact_location = match super::root_relative_path(workspace, file) {
         Some(relative) => ArtifactLocation {
             uri: utf8_percent_encode(&relative, RELATIVE_PATH).to_string(),
