@@ -49,12 +49,7 @@ pub fn render(outcome: &LintOutcome) -> String {
             }
         })
         .collect();
-    let mut text = serde_json::to_string_pretty(&issues).unwrap_or_else(|error| {
-        // Serializing plain structs of strings and integers cannot fail; say so loudly if it did.
-        format!("{{\"error\": \"cannot serialize report: {error}\"}}")
-    });
-    text.push('\n');
-    text
+    super::pretty_json(&issues)
 }
 
 /// What makes a finding the same finding across commits.

@@ -8,6 +8,8 @@ pub mod junit;
 pub mod sarif;
 pub mod text;
 
+use serde::Serialize;
+
 use crate::diagnostic::{docs_url, Diagnostic, Severity};
 use crate::lint::LintOutcome;
 use crate::source::{slash_path, SourceFile, Workspace};
@@ -69,4 +71,14 @@ pub fn detail_lines(workspace: &Workspace, diagnostic: &Diagnostic) -> String {
     lines.push_str("\ndocs: ");
     lines.push_str(&docs_url(diagnostic.rule));
     lines
+}
+
+/// A machine report as pretty JSON with a final newline.
+pub fn pretty_json<T: Serialize>(report: &T) -> String {
+    let mut text = serde_json::to_string_pretty(report).unwrap_or_else(|error| {
+        // Serializing plain structs of strings and integers cannot fail; say so loudly if it did.
+        format!("{{\"error\": \"cannot serialize report: {error}\"}}")
+    });
+    text.push('\n');
+    text
 }

@@ -55,12 +55,7 @@ pub fn render(outcome: &LintOutcome, options: &SarifOptions<'_>) -> String {
         version: SARIF_VERSION,
         runs: [run(outcome, options)],
     };
-    let mut text = serde_json::to_string_pretty(&log).unwrap_or_else(|error| {
-        // Serializing plain structs of strings and integers cannot fail; say so loudly if it did.
-        format!("{{\"error\": \"cannot serialize report: {error}\"}}")
-    });
-    text.push('\n');
-    text
+    super::pretty_json(&log)
 }
 
 fn run<'a>(outcome: &'a LintOutcome, options: &SarifOptions<'_>) -> Run<'a> {
