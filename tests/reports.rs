@@ -213,51 +213,33 @@ fn demo_codeclimate() {
 #[test]
 fn one_run_writes_every_report() {
     let out = tempfile::tempdir().expect("temporary directory");
-    let file = |name: &str| out.path().join(name).to_string_lossy().into_owned();
-    let (sarif_file, junit_file, quality_file, github_file, json_file) = (
-        file("r.sarif"),
-        file("junit.xml"),
-        file("quality.json"),
-        file("annotations.txt"),
-        file("report.json"),
-    );
-    let combined = demo(&[
-        "--format",
-        "sarif",
-        "-o",
-        &sarif_file,
-        "--format",
-        "text",
-        "--format",
-        "junit",
-        "-o",
-        &junit_file,
-        "--format",
-        "codeclimate",
-        "-o",
-        &quality_file,
-        "--format",
-        "github",
-        "-o",
-        &github_file,
-        "--format",
-        "json",
-        "-o",
-        &json_file,
-    ]);
+    let files: Vec<(&str, String)> = [
+        ("sarif", "r.sarif"),
+        ("junit", "junit.xml"),
+        ("codeclimate", "quality.json"),
+        ("github", "annotations.txt"),
+        ("json", "report.json"),
+    ]
+    .into_iter()
+    .map(|(format, name)| (format, out.path().join(name).to_string_lossy().into_owned()))
+    .collect();
+    // The text report, without `-o`, sits between two reports that have one.
+    let mut args = Vec::new();
+    for (index, (format, path)) in files.iter().enumerate() {
+        args.extend(["--format", format, "-o", path]);
+        if index == 0 {
+            args.extend(["--format", "text"]);
+        }
+    }
+    let combined = demo(&args);
     assert_eq!(combined.code, Some(1), "{}", combined.stderr);
     assert_eq!(combined.stdout, demo(&["--format", "text"]).stdout);
-    for (path, format) in [
-        (&sarif_file, "sarif"),
-        (&junit_file, "junit"),
-        (&quality_file, "codeclimate"),
-        (&github_file, "github"),
-        (&json_file, "json"),
-    ] {
+    for (format, path) in &files {
         let written = std::fs::read_to_string(path).expect("report written");
         assert_eq!(written, demo(&["--format", format]).stdout, "{format}");
     }
-    sarif(&std::fs::read_to_string(&sarif_file).expect("SARIF written"));
+    let sarif_file = &files[0].1;
+    sarif(&std::fs::read_to_string(sarif_file).expect("SARIF written"));
     let mut left: Vec<_> = std::fs::read_dir(out.path())
         .expect("list outputs")
         .map(|entry| entry.expect("entry").file_name())
