@@ -2,14 +2,16 @@
 
 mod governance;
 
+use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::builder::{EnumValueParser, NonEmptyStringValueParser};
+use clap::{Arg, ArgAction, ArgMatches, Parser, Subcommand, ValueEnum};
 
 pub use crate::config::FailOn;
-use crate::diagnostic::docs_url;
-use crate::lint::{lint, LintOptions};
+use crate::diagnostic::{docs_url, Severity};
+use crate::lint::{lint, LintOptions, LintOutcome};
 use crate::report;
 use crate::rules::catalog;
 pub use governance::{BaselineCommand, BaselineWriteArgs, ConfigArgs, InitArgs};
@@ -56,12 +58,12 @@ pub enum Command {
 pub struct LintArgs {
     /// Files and folders to lint [default: .]
     pub paths: Vec<PathBuf>,
-    /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    /// Write the report to this file instead of standard output
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub reports: Reports,
+    /// Category of the SARIF analysis (`automationDetails.id`), so that several analyses of one
+    /// commit (e.g. `openapi` and `gateways`) can be uploaded side by side
+    #[arg(long, value_name = "CATEGORY", value_parser = NonEmptyStringValueParser::new())]
+    pub sarif_category: Option<String>,
     /// Exit with 1 when a finding is at or above this severity [default: the config's
     /// `fail-on`, else error]
     #[arg(long, value_enum)]
@@ -119,8 +121,191 @@ pub struct RulesArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// Code frames, for people
     Text,
+    /// routeguard's JSON report (docs/json-report.md)
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning and SARIF viewers
+    Sarif,
+    /// GitHub Actions workflow commands: annotations on the pull request
+    Github,
+    /// JUnit XML, for CI test reports (Jenkins, GitLab, Azure DevOps)
+    Junit,
+    /// GitLab Code Quality (Code Climate JSON)
+    Codeclimate,
+}
+
+impl Format {
+    /// The name `--format` takes.
+    pub fn name(self) -> String {
+        self.to_possible_value()
+            .map(|value| value.get_name().to_string())
+            .unwrap_or_default()
+    }
+}
+
+/// One report of a run: its format and where it goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportRequest {
+    pub format: Format,
+    /// `None`: standard output.
+    pub output: Option<PathBuf>,
+}
+
+/// The `--format` and `-o` values of a `lint` run, each with its position on the command line,
+/// so that each `-o FILE` can be paired with the `--format` before it
+/// (`--format sarif -o r.sarif --format text`); see [`Reports::requests`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reports {
+    formats: Vec<(usize, Format)>,
+    outputs: Vec<(usize, PathBuf)>,
+}
+
+impl Reports {
+    /// Each report to write and where, or why the arguments do not say that unambiguously.
+    pub fn requests(&self) -> Result<Vec<ReportRequest>, String> {
+        pair_reports(&self.formats, &self.outputs)
+    }
+}
+
+const FORMAT_ARG: &str = "format";
+const OUTPUT_ARG: &str = "output";
+
+impl clap::Args for Reports {
+    fn augment_args(command: clap::Command) -> clap::Command {
+        command
+            .arg(
+                Arg::new(FORMAT_ARG)
+                    .long("format")
+                    .value_name("FORMAT")
+                    .value_parser(EnumValueParser::<Format>::new())
+                    .action(ArgAction::Append)
+                    .help(
+                        "Report format; repeat it to write several reports from one run, each \
+                         followed by its own `-o FILE` [default: text]",
+                    ),
+            )
+            .arg(
+                Arg::new(OUTPUT_ARG)
+                    .short('o')
+                    .long("output")
+                    .value_name("FILE")
+                    .value_parser(clap::value_parser!(PathBuf))
+                    .action(ArgAction::Append)
+                    .help(
+                        "Write the report of the `--format` before it to FILE instead of \
+                         standard output (at most one report goes to standard output)",
+                    ),
+            )
+    }
+
+    fn augment_args_for_update(command: clap::Command) -> clap::Command {
+        Self::augment_args(command)
+    }
+}
+
+impl clap::FromArgMatches for Reports {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let formats = matches
+            .indices_of(FORMAT_ARG)
+            .into_iter()
+            .flatten()
+            .zip(
+                matches
+                    .get_many::<Format>(FORMAT_ARG)
+                    .into_iter()
+                    .flatten()
+                    .copied(),
+            )
+            .collect();
+        let outputs = matches
+            .indices_of(OUTPUT_ARG)
+            .into_iter()
+            .flatten()
+            .zip(
+                matches
+                    .get_many::<PathBuf>(OUTPUT_ARG)
+                    .into_iter()
+                    .flatten()
+                    .cloned(),
+            )
+            .collect();
+        Ok(Reports { formats, outputs })
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+/// Pairs each `-o` with the `--format` before it, given the position of every value on the
+/// command line. Without `--format` there is one text report; a lone `--format` and a lone `-o`
+/// belong together in either order.
+fn pair_reports(
+    formats: &[(usize, Format)],
+    outputs: &[(usize, PathBuf)],
+) -> Result<Vec<ReportRequest>, String> {
+    let formats = if formats.is_empty() {
+        &[(0, Format::Text)][..]
+    } else {
+        formats
+    };
+    let mut reports: Vec<ReportRequest> = formats
+        .iter()
+        .map(|&(_, format)| ReportRequest {
+            format,
+            output: None,
+        })
+        .collect();
+    if let ([report], [(_, output)]) = (reports.as_mut_slice(), outputs) {
+        report.output = Some(output.clone());
+        return Ok(reports);
+    }
+    for (position, output) in outputs {
+        let owner = formats
+            .iter()
+            .rposition(|&(format_position, _)| format_position < *position);
+        let Some(report) = owner.and_then(|owner| reports.get_mut(owner)) else {
+            return Err(format!(
+                "`-o {}` must follow the `--format` it is for, as in `--format sarif -o {0}`",
+                output.display()
+            ));
+        };
+        if let Some(previous) = &report.output {
+            return Err(format!(
+                "`--format {}` has two outputs, `{}` and `{}`; give each its own `--format`",
+                report.format.name(),
+                previous.display(),
+                output.display()
+            ));
+        }
+        report.output = Some(output.clone());
+    }
+    let to_stdout: Vec<&ReportRequest> = reports.iter().filter(|r| r.output.is_none()).collect();
+    if let [first, second, ..] = to_stdout.as_slice() {
+        return Err(format!(
+            "only one report can go to standard output, but `--format {}` and `--format {}` \
+             both have no `-o FILE`",
+            first.format.name(),
+            second.format.name()
+        ));
+    }
+    let mut written_by: HashMap<&PathBuf, Format> = HashMap::new();
+    for report in &reports {
+        let Some(output) = &report.output else {
+            continue;
+        };
+        if let Some(first) = written_by.insert(output, report.format) {
+            return Err(format!(
+                "`{}` is the output of both `--format {}` and `--format {}`",
+                output.display(),
+                first.name(),
+                report.format.name()
+            ));
+        }
+    }
+    Ok(reports)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -201,6 +386,13 @@ pub fn run(cli: Cli) -> Result<Outcome, RunError> {
 }
 
 fn run_lint(args: &LintArgs) -> Result<Outcome, RunError> {
+    let reports = args.reports.requests().map_err(RunError)?;
+    if args.sarif_category.is_some() && !reports.iter().any(|r| r.format == Format::Sarif) {
+        return Err(RunError(
+            "`--sarif-category` applies to SARIF reports, but there is no `--format sarif`"
+                .to_string(),
+        ));
+    }
     let mut config = governance::load_config(&args.config)?;
     if let Some(baseline) = &args.baseline {
         config.filter.skip(baseline);
@@ -223,15 +415,56 @@ fn run_lint(args: &LintArgs) -> Result<Outcome, RunError> {
         baseline,
     })
     .map_err(|error| RunError(error.to_string()))?;
-    let rendered = match args.format {
+    let rendered: Vec<(&ReportRequest, String)> = reports
+        .iter()
+        .map(|request| (request, render(&outcome, request, args, threshold)))
+        .collect();
+    // Files first and standard output last, so that a terminal ends with the report people read;
+    // every report is attempted even when one cannot be written.
+    let (files, stdout): (Vec<_>, Vec<_>) = rendered
+        .iter()
+        .partition(|(request, _)| request.output.is_some());
+    let failures: Vec<String> = files
+        .into_iter()
+        .chain(stdout)
+        .filter_map(|(request, text)| emit(request.output.as_deref(), text).err())
+        .map(|error| error.0)
+        .collect();
+    if !failures.is_empty() {
+        return Err(RunError(failures.join("; ")));
+    }
+    Ok(if outcome.fails(threshold) {
+        Outcome::Findings
+    } else {
+        Outcome::Clean
+    })
+}
+
+fn render(
+    outcome: &LintOutcome,
+    request: &ReportRequest,
+    args: &LintArgs,
+    threshold: Option<Severity>,
+) -> String {
+    match request.format {
         Format::Json => report::json::render(
-            &outcome,
+            outcome,
             report::json::JsonOptions {
                 show_suppressed: args.show_suppressed,
             },
         ),
+        Format::Sarif => report::sarif::render(
+            outcome,
+            &report::sarif::SarifOptions {
+                category: args.sarif_category.as_deref(),
+                show_suppressed: args.show_suppressed,
+            },
+        ),
+        Format::Github => report::github::render(outcome),
+        Format::Junit => report::junit::render(outcome, threshold),
+        Format::Codeclimate => report::codeclimate::render(outcome),
         Format::Text => {
-            let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+            let to_terminal = request.output.is_none() && std::io::stdout().is_terminal();
             let color = match args.color {
                 Color::Always => true,
                 Color::Never => false,
@@ -245,7 +478,7 @@ fn run_lint(args: &LintArgs) -> Result<Outcome, RunError> {
                 .filter(|&columns| columns >= 40)
                 .unwrap_or(100);
             report::text::render(
-                &outcome,
+                outcome,
                 report::text::TextOptions {
                     color,
                     width,
@@ -253,13 +486,7 @@ fn run_lint(args: &LintArgs) -> Result<Outcome, RunError> {
                 },
             )
         }
-    };
-    emit(args.output.as_deref(), &rendered)?;
-    Ok(if outcome.fails(threshold) {
-        Outcome::Findings
-    } else {
-        Outcome::Clean
-    })
+    }
 }
 
 /// Writes to standard output, or atomically to a file (a temporary file renamed into place).
@@ -409,4 +636,98 @@ pub fn explain(rule: &str, config: Option<&crate::config::Config>) -> Result<Str
             .map(|config| governance::effective_settings(meta, config))
             .unwrap_or_default(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn requests(args: &[&str]) -> Result<Vec<ReportRequest>, String> {
+        let cli = Cli::try_parse_from(["routeguard", "lint"].iter().chain(args))
+            .map_err(|error| error.to_string())?;
+        match cli.command {
+            Command::Lint(lint) => lint.reports.requests(),
+            other => Err(format!("parsed as {other:?}")),
+        }
+    }
+
+    fn report(format: Format, output: Option<&str>) -> ReportRequest {
+        ReportRequest {
+            format,
+            output: output.map(PathBuf::from),
+        }
+    }
+
+    #[test]
+    fn one_text_report_to_stdout_by_default() {
+        assert_eq!(requests(&[]), Ok(vec![report(Format::Text, None)]));
+        assert_eq!(
+            requests(&["-o", "out.txt"]),
+            Ok(vec![report(Format::Text, Some("out.txt"))])
+        );
+    }
+
+    #[test]
+    fn a_single_format_and_output_pair_in_either_order() {
+        let expected = Ok(vec![report(Format::Json, Some("report.json"))]);
+        assert_eq!(
+            requests(&["--format", "json", "-o", "report.json"]),
+            expected
+        );
+        assert_eq!(
+            requests(&["-o", "report.json", "--format", "json"]),
+            expected
+        );
+        assert_eq!(
+            requests(&["--format=json", "--output=report.json"]),
+            expected
+        );
+        assert_eq!(
+            requests(&["--format", "json"]),
+            Ok(vec![report(Format::Json, None)])
+        );
+    }
+
+    #[test]
+    fn each_output_belongs_to_the_format_before_it() {
+        assert_eq!(
+            requests(&[
+                "--format",
+                "sarif",
+                "-o",
+                "r.sarif",
+                "--format",
+                "text",
+                "--format",
+                "junit",
+                "-o",
+                "junit.xml",
+                "fixtures",
+            ]),
+            Ok(vec![
+                report(Format::Sarif, Some("r.sarif")),
+                report(Format::Text, None),
+                report(Format::Junit, Some("junit.xml")),
+            ])
+        );
+    }
+
+    #[test]
+    fn ambiguous_pairings_are_refused() {
+        let error = requests(&["--format", "sarif", "--format", "text"]).unwrap_err();
+        assert!(
+            error.contains("only one report can go to standard output"),
+            "{error}"
+        );
+        let error = requests(&["-o", "a", "--format", "json", "--format", "text"]).unwrap_err();
+        assert!(error.contains("must follow the `--format`"), "{error}");
+        let error =
+            requests(&["--format", "json", "-o", "a", "-o", "b", "--format", "text"]).unwrap_err();
+        assert!(error.contains("has two outputs"), "{error}");
+        let error = requests(&[
+            "--format", "json", "-o", "a", "--format", "junit", "-o", "a",
+        ])
+        .unwrap_err();
+        assert!(error.contains("is the output of both"), "{error}");
+    }
 }

@@ -151,10 +151,5 @@ pub fn render(outcome: &LintOutcome, options: JsonOptions) -> String {
             suppressed: outcome.suppressed.len(),
         },
     };
-    let mut text = serde_json::to_string_pretty(&report).unwrap_or_else(|error| {
-        // Serializing plain structs of strings and integers cannot fail; say so loudly if it did.
-        format!("{{\"error\": \"cannot serialize report: {error}\"}}")
-    });
-    text.push('\n');
-    text
+    super::pretty_json(&report)
 }

@@ -186,29 +186,29 @@ pub fn parse_entry(source: &str) -> Result<RuleMeta, String> {
     })
 }
 
+/// An example's files (and config, if any) as named Markdown code blocks.
+pub fn example_markdown(example: &Example) -> String {
+    let config = example
+        .config
+        .iter()
+        .map(|config| format!("`routeguard.yaml`\n\n```yaml\n{}\n```\n", config.trim_end()));
+    let files = example.files.iter().map(|file| {
+        let lang = if file.file.ends_with(".json") {
+            "json"
+        } else {
+            "yaml"
+        };
+        format!(
+            "`{}`\n\n```{lang}\n{}\n```\n",
+            file.file,
+            file.text.trim_end()
+        )
+    });
+    config.chain(files).collect::<Vec<_>>().join("\n")
+}
+
 /// The documentation page of a rule (`docs/rules/<id>.md`).
 pub fn markdown(meta: &RuleMeta) -> String {
-    let fence = |example: &Example| {
-        let config = example
-            .config
-            .iter()
-            .map(|config| format!("`routeguard.yaml`\n\n```yaml\n{}\n```\n", config.trim_end()));
-        config
-            .chain(example.files.iter().map(|file| {
-                let lang = if file.file.ends_with(".json") {
-                    "json"
-                } else {
-                    "yaml"
-                };
-                format!(
-                    "`{}`\n\n```{lang}\n{}\n```\n",
-                    file.file,
-                    file.text.trim_end()
-                )
-            }))
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
     let options = if meta.options.is_empty() {
         "This rule has no options.\n".to_string()
     } else {
@@ -241,8 +241,8 @@ pub fn markdown(meta: &RuleMeta) -> String {
         summary = meta.summary,
         rationale = meta.rationale,
         help = meta.help,
-        bad = fence(&meta.bad),
-        good = fence(&meta.good),
+        bad = example_markdown(&meta.bad),
+        good = example_markdown(&meta.good),
     )
 }
 

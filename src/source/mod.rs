@@ -46,6 +46,22 @@ pub struct SourceFile {
     pub explicit: bool,
     /// The file could not be read or parsed; it has no documents.
     pub failed: bool,
+    /// How `text` relates to the bytes on disk.
+    pub fidelity: TextFidelity,
+}
+
+/// How a [`SourceFile`]'s `text` relates to the file's bytes, for consumers that must hash the
+/// file exactly as stored (SARIF line fingerprints).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextFidelity {
+    /// `text` is the whole file.
+    Exact,
+    /// `text` is the file after a leading UTF-8 byte-order mark.
+    AfterByteOrderMark,
+    /// The file is not valid UTF-8: invalid bytes were replaced in `text`.
+    Lossy,
+    /// The file could not be read: `text` is empty.
+    Unread,
 }
 
 impl SourceFile {
@@ -176,6 +192,7 @@ impl Workspace {
             documents: Vec::new(),
             explicit: request.explicit,
             failed: false,
+            fidelity: outcome.fidelity,
         };
         match outcome.result {
             Ok(loaded) => {
@@ -242,6 +259,7 @@ fn duplicate_key_diagnostic(file: FileId, duplicate: &DuplicateKey) -> Diagnosti
 struct ReadOutcome {
     text: String,
     syntax: Syntax,
+    fidelity: TextFidelity,
     result: Result<Loaded, SyntaxError>,
 }
 
@@ -250,6 +268,7 @@ fn read_and_parse(path: &Path) -> ReadOutcome {
     let fail = |message: String| ReadOutcome {
         text: String::new(),
         syntax,
+        fidelity: TextFidelity::Unread,
         result: Err(SyntaxError { message, offset: 0 }),
     };
     match std::fs::metadata(path) {
@@ -275,6 +294,7 @@ fn read_and_parse(path: &Path) -> ReadOutcome {
             return ReadOutcome {
                 text,
                 syntax,
+                fidelity: TextFidelity::Lossy,
                 result: Err(SyntaxError {
                     message: "file is not valid UTF-8".to_string(),
                     offset,
@@ -283,9 +303,9 @@ fn read_and_parse(path: &Path) -> ReadOutcome {
         }
     };
     // Editors do not count a byte-order mark as a column, so neither do we.
-    let text = match text.strip_prefix('\u{feff}') {
-        Some(rest) => rest.to_string(),
-        None => text,
+    let (text, fidelity) = match text.strip_prefix('\u{feff}') {
+        Some(rest) => (rest.to_string(), TextFidelity::AfterByteOrderMark),
+        None => (text, TextFidelity::Exact),
     };
     let syntax = if syntax == Syntax::Yaml && looks_like_json(path, &text) {
         Syntax::Json
@@ -296,6 +316,7 @@ fn read_and_parse(path: &Path) -> ReadOutcome {
     ReadOutcome {
         text,
         syntax,
+        fidelity,
         result,
     }
 }

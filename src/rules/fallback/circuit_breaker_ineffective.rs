@@ -25,7 +25,10 @@ impl Rule for CircuitBreakerIneffective {
                     Diagnostic::new(
                         self.id(),
                         breaker.location,
-                        format!("this {} circuit breaker can never trip: {reason}", route.format),
+                        format!(
+                            "this {} circuit breaker can never trip: {reason}",
+                            route.format
+                        ),
                     )
                     .with_label("configured, but cannot trip")
                     .with_route(route.label()),

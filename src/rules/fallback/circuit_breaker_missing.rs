@@ -19,7 +19,10 @@ impl Rule for CircuitBreakerMissing {
                 continue;
             };
             let protected = !policy.circuit_breakers.is_empty()
-                || policy.health_check.as_ref().is_some_and(|health| health.passive.is_some());
+                || policy
+                    .health_check
+                    .as_ref()
+                    .is_some_and(|health| health.passive.is_some());
             if protected || !seen.insert((route.format, upstream.name.clone())) {
                 continue;
             }

@@ -51,5 +51,9 @@ pub fn condition_name(condition: &RetryCondition) -> String {
 
 /// Where findings about a retry policy point: its count when written, else the policy.
 pub fn retry_location(retry: &Retry) -> crate::diagnostic::Location {
-    retry.max_retries.origin.location().unwrap_or(retry.location)
+    retry
+        .max_retries
+        .origin
+        .location()
+        .unwrap_or(retry.location)
 }

@@ -24,7 +24,8 @@ impl Rule for RetryAmplification {
             .collect();
         // A route no operation reaches still amplifies within itself (an AI fallback chain).
         for (index, route) in cx.inventory.routes.iter().enumerate() {
-            if route.policy.amplification.is_some() && cx.join.operations_of(index).next().is_none() {
+            if route.policy.amplification.is_some() && cx.join.operations_of(index).next().is_none()
+            {
                 stacks.push(vec![route]);
             }
         }
@@ -35,7 +36,9 @@ impl Rule for RetryAmplification {
                 .filter(|route| route.policy.calls_per_request() > 1)
                 .collect();
             let single_amplifies = multiplying.len() == 1
-                && multiplying.first().is_some_and(|route| route.policy.amplification.is_some());
+                && multiplying
+                    .first()
+                    .is_some_and(|route| route.policy.amplification.is_some());
             if multiplying.len() < 2 && !single_amplifies {
                 continue;
             }
@@ -75,7 +78,8 @@ impl Rule for RetryAmplification {
             } else {
                 product.to_string()
             };
-            let location = |route: &Route| match (&route.policy.amplification, &route.policy.retry) {
+            let location = |route: &Route| match (&route.policy.amplification, &route.policy.retry)
+            {
                 (Some(amplification), _) => amplification.location,
                 (None, Some(retry)) => retry_location(retry),
                 (None, None) => route.location,
@@ -99,7 +103,11 @@ impl Rule for RetryAmplification {
             for route in multiplying.iter().skip(1) {
                 diagnostic = diagnostic.with_related(Related {
                     location: location(route),
-                    message: format!("{} multiplies by {}", short_route(route), route.policy.calls_per_request()),
+                    message: format!(
+                        "{} multiplies by {}",
+                        short_route(route),
+                        route.policy.calls_per_request()
+                    ),
                 });
             }
             out.push(diagnostic);

@@ -20,10 +20,14 @@ impl Rule for RetryExcessive {
             let describe = describe_route(cx.workspace, route);
             if retry.unbounded {
                 out.push(
-                    Diagnostic::new(self.id(), retry_location(retry), format!("{describe} retries without a limit"))
-                        .with_severity(Severity::Error)
-                        .with_label("no limit on retries")
-                        .with_route(route.label()),
+                    Diagnostic::new(
+                        self.id(),
+                        retry_location(retry),
+                        format!("{describe} retries without a limit"),
+                    )
+                    .with_severity(Severity::Error)
+                    .with_label("no limit on retries")
+                    .with_route(route.label()),
                 );
                 continue;
             }

@@ -31,7 +31,10 @@ impl Rule for RetryNonIdempotent {
             if unsafe_conditions.is_empty() {
                 continue;
             }
-            let names: Vec<String> = unsafe_conditions.iter().map(|c| condition_name(c)).collect();
+            let names: Vec<String> = unsafe_conditions
+                .iter()
+                .map(|c| condition_name(c))
+                .collect();
             out.push(
                 Diagnostic::new(
                     self.id(),

@@ -20,7 +20,10 @@ impl Rule for RetryWithoutBackoff {
             if retry.max_retries.value == 0 {
                 continue;
             }
-            let base = retry.backoff.as_ref().and_then(|backoff| backoff.base.as_ref());
+            let base = retry
+                .backoff
+                .as_ref()
+                .and_then(|backoff| backoff.base.as_ref());
             if base.is_some_and(|base| !base.value.is_zero()) {
                 continue;
             }

@@ -2,7 +2,6 @@ use crate::diagnostic::Diagnostic;
 use crate::model::policy::RetryCondition;
 use crate::rules::{describe_route, Rule, RuleContext};
 
-
 /// Retrying on timeouts needs a per-try timeout; otherwise the first slow attempt uses up the
 /// whole timeout and the retry never happens.
 pub struct RetryWithoutPerTryTimeout;

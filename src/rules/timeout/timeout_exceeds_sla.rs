@@ -32,7 +32,10 @@ impl Rule for TimeoutExceedsSla {
                 continue;
             }
             let arithmetic = layers_arithmetic(&stack);
-            let worst_text = worst.map_or_else(|| "forever".to_string(), |w| format!("up to {}", format_duration(w)));
+            let worst_text = worst.map_or_else(
+                || "forever".to_string(),
+                |w| format!("up to {}", format_duration(w)),
+            );
             let location = bound(&front.policy)
                 .and_then(|bound| bound.location)
                 .unwrap_or(front.location);

@@ -65,7 +65,11 @@ impl Rule for TimeoutLayerInversion {
                 if let Some(location) = outer_location {
                     diagnostic = diagnostic.with_related(Related {
                         location,
-                        message: format!("{} gives up after {}", outer.format, format_duration(outer_wait)),
+                        message: format!(
+                            "{} gives up after {}",
+                            outer.format,
+                            format_duration(outer_wait)
+                        ),
                     });
                 }
                 out.push(diagnostic);

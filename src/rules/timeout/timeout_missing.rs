@@ -20,12 +20,16 @@ impl Rule for TimeoutMissing {
                 None => {
                     let timeout = route.policy.timeout.as_ref();
                     let (location, why) = match timeout {
-                        Some(timeout) if timeout.value == Timeout::Unbounded => match &timeout.origin {
-                            Origin::Explicit(location) => {
-                                (*location, "its timeout is switched off here".to_string())
+                        Some(timeout) if timeout.value == Timeout::Unbounded => {
+                            match &timeout.origin {
+                                Origin::Explicit(location) => {
+                                    (*location, "its timeout is switched off here".to_string())
+                                }
+                                Origin::Default(note) => {
+                                    (route.location, format!("{note}, and none is set"))
+                                }
                             }
-                            Origin::Default(note) => (route.location, format!("{note}, and none is set")),
-                        },
+                        }
                         _ => (route.location, "no timeout is set".to_string()),
                     };
                     out.push(
