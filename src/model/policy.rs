@@ -253,8 +253,14 @@ impl Policy {
     /// else every attempt running to its per-try timeout plus the backoff between them. `None`
     /// when nothing bounds it.
     pub fn worst_case(&self) -> Option<Duration> {
-        if let Some(timeout) = &self.timeout {
-            return timeout.value.bound();
+        // A total timeout that is switched off still leaves each attempt bounded by its per-try
+        // timeout (Envoy `timeout: 0s` with `per_try_timeout`).
+        if let Some(bound) = self
+            .timeout
+            .as_ref()
+            .and_then(|timeout| timeout.value.bound())
+        {
+            return Some(bound);
         }
         let per_try = self
             .retry
