@@ -20,7 +20,7 @@ use crate::model::{
     GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Sourced, Timeout,
     UpstreamPolicy,
 };
-use crate::source::{FileId, Node};
+use crate::source::{FileId, Node, NodeKind};
 
 pub static ADAPTER: Adapter = Adapter {
     name: "envoy",
@@ -481,7 +481,10 @@ fn read_path(cx: &mut AdaptContext<'_>, file: FileId, matcher: &Node) -> Option<
             cx.invalid_value(
                 file,
                 node,
-                format!("`regex`: `{pattern}` is not a valid RE2 regular expression ({error})"),
+                format!(
+                    "`regex`: `{pattern}` is not a valid RE2 regular expression ({})",
+                    values::regex_problem(&error)
+                ),
             );
             return None;
         }
@@ -652,7 +655,10 @@ fn method_matcher(cx: &mut AdaptContext<'_>, file: FileId, header: &Node) -> Opt
                 cx.invalid_value(
                     file,
                     value_node,
-                    format!("`{text}` is not a valid RE2 regular expression ({error})"),
+                    format!(
+                        "`{text}` is not a valid RE2 regular expression ({})",
+                        values::regex_problem(&error)
+                    ),
                 );
                 return None;
             }
@@ -882,11 +888,25 @@ fn read_retry(cx: &mut AdaptContext<'_>, file: FileId, parent: &Node) -> Option<
 }
 
 fn retriable_status_codes(cx: &mut AdaptContext<'_>, file: FileId, policy: &Node) -> Vec<u16> {
-    let Some(codes) = policy.get("retriable_status_codes") else {
+    let Some(codes) = policy
+        .get("retriable_status_codes")
+        .filter(|codes| !codes.is_null())
+    else {
         return Vec::new();
     };
     let mut out = Vec::new();
-    for code in list(Some(codes)) {
+    if !matches!(codes.kind, NodeKind::Seq(_)) {
+        cx.invalid_value(
+            file,
+            codes,
+            format!(
+                "`retriable_status_codes` must be a list of statuses, found {}",
+                codes.type_name()
+            ),
+        );
+        return out;
+    }
+    for code in codes.items() {
         match values::count(code)
             .ok()
             .and_then(|code| u16::try_from(code).ok())
@@ -1194,6 +1214,17 @@ fn read_outlier_detection(
 ) -> Option<Location> {
     let detection = cluster.get("outlier_detection")?;
     let detection_location = key_location(file, cluster, "outlier_detection")?;
+    if !detection.is_map() {
+        cx.invalid_value(
+            file,
+            detection,
+            format!(
+                "`outlier_detection` must be a mapping, found {}",
+                detection.type_name()
+            ),
+        );
+        return None;
+    }
     let mut enforcing = |key: &str, default: u32| {
         cx.count(file, detection, key)
             .map_or(default, |count| count.value)

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use super::values::Dialect;
+use super::values::{self, shown, Dialect};
 use super::{anchor, AdaptContext, Adapter};
 use crate::diagnostic::{Diagnostic, Location};
 use crate::model::policy::{
@@ -17,7 +17,7 @@ use crate::model::route::Rewrite;
 use crate::model::{
     GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Sourced, Timeout,
 };
-use crate::source::{FileId, Node};
+use crate::source::{FileId, Node, NodeKind};
 
 pub static ADAPTER: Adapter = Adapter {
     name: "gateway-api",
@@ -40,25 +40,59 @@ fn detect(document: &Node) -> bool {
         && document.get("kind").and_then(Node::as_str) == Some("HTTPRoute")
 }
 
+/// The items of `key` of `object`: none when it is absent, reported when it is not a list.
+fn sequence<'a>(
+    cx: &mut AdaptContext<'_>,
+    file: FileId,
+    object: &'a Node,
+    key: &str,
+) -> &'a [Node] {
+    match object.get(key) {
+        None => &[],
+        Some(node) if node.is_null() => &[],
+        Some(node) if matches!(node.kind, NodeKind::Seq(_)) => node.items(),
+        Some(node) => {
+            cx.invalid_value(
+                file,
+                node,
+                format!("`{key}` must be a list, found {}", node.type_name()),
+            );
+            &[]
+        }
+    }
+}
+
+/// Whether `node` is a mapping; reported when it is not.
+fn mapping(cx: &mut AdaptContext<'_>, file: FileId, node: &Node, what: &str) -> bool {
+    if !node.is_map() {
+        cx.invalid_value(
+            file,
+            node,
+            format!("{what} must be a mapping, found {}", node.type_name()),
+        );
+    }
+    node.is_map()
+}
+
 fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     let Some(spec) = document.get("spec") else {
         return;
     };
+    if !mapping(cx, file, spec, "`spec`") {
+        return;
+    }
     let route_name = document
         .get("metadata")
         .and_then(|metadata| metadata.get("name"))
         .and_then(Node::scalar_text);
-    let hosts: Vec<String> = spec
-        .get("hostnames")
-        .map(|hostnames| {
-            hostnames
-                .items()
-                .iter()
-                .filter_map(|host| host.scalar_text().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
-    for rule in spec.get("rules").map(Node::items).unwrap_or_default() {
+    let hosts: Vec<String> = sequence(cx, file, spec, "hostnames")
+        .iter()
+        .filter_map(|host| host.scalar_text().map(str::to_string))
+        .collect();
+    for rule in sequence(cx, file, spec, "rules") {
+        if !mapping(cx, file, rule, "a rule") {
+            continue;
+        }
         let name = rule
             .get("name")
             .and_then(Node::scalar_text)
@@ -70,9 +104,13 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
             policy: rule_policy(cx, file, rule),
         };
         let rewrite = url_rewrite(rule);
-        let matches = rule.get("matches").map(Node::items).unwrap_or_default();
-        if matches.is_empty() {
-            // No matches: the API's default, a `PathPrefix` match on `/`.
+        let matches = sequence(cx, file, rule, "matches");
+        let unreadable = rule.get("matches").is_some_and(|node| {
+            node.is_map() || node.scalar_text().is_some_and(|_| !node.is_null())
+        });
+        if matches.is_empty() && !unreadable {
+            // No matches: the API's default, a `PathPrefix` match on `/`. (A value that is not
+            // a list was reported, and matches nothing.)
             let at = Location {
                 file,
                 span: anchor(rule),
@@ -87,6 +125,9 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
             continue;
         }
         for item in matches {
+            if !mapping(cx, file, item, "a match") {
+                continue;
+            }
             let at = Location {
                 file,
                 span: anchor(item),
@@ -147,6 +188,9 @@ fn read_path(
             rewrite: None,
         });
     };
+    if !mapping(cx, file, path, "`path`") {
+        return None;
+    }
     let kind = match path.get("type") {
         None => PathKind::SegmentPrefix,
         Some(node) => match node.as_str() {
@@ -159,8 +203,8 @@ fn read_path(
                     file,
                     node,
                     format!(
-                        "`type`: `{}` is not a path match type (Exact, PathPrefix or RegularExpression)",
-                        node.scalar_text().unwrap_or(node.type_name())
+                        "`type`: {} is not a path match type (Exact, PathPrefix or RegularExpression)",
+                        shown(node)
                     ),
                 );
                 return None;
@@ -194,9 +238,12 @@ fn read_path(
         }
     };
     let problem = match kind {
-        PathKind::Regex { .. } => regex::Regex::new(&pattern)
-            .err()
-            .map(|error| format!("`{pattern}` is not a valid regular expression ({error})")),
+        PathKind::Regex { .. } => regex::Regex::new(&pattern).err().map(|error| {
+            format!(
+                "`{pattern}` is not a valid regular expression ({})",
+                values::regex_problem(&error)
+            )
+        }),
         _ if !pattern.starts_with('/') => Some(format!(
             "`{pattern}` must be an absolute path starting with `/`"
         )),
@@ -244,8 +291,8 @@ fn read_method(
                 file,
                 node,
                 format!(
-                    "`method`: `{}` is not an HTTP method such as `GET` (upper case)",
-                    node.scalar_text().unwrap_or(node.type_name())
+                    "`method`: {} is not an HTTP method such as `GET` (upper case)",
+                    shown(node)
                 ),
             );
             None
@@ -313,7 +360,9 @@ fn rule_policy(cx: &mut AdaptContext<'_>, file: FileId, rule: &Node) -> Policy {
             ..Policy::default()
         };
     }
-    let timeouts = rule.get("timeouts");
+    let timeouts = rule
+        .get("timeouts")
+        .filter(|timeouts| mapping(cx, file, timeouts, "`timeouts`"));
     let timeout = timeouts
         .and_then(|timeouts| cx.duration(file, timeouts, "request", Dialect::GatewayApi))
         .map(|timeout| Sourced {
@@ -394,8 +443,8 @@ fn read_retry(
         RetryCondition::Reset,
         RetryCondition::Timeout,
     ];
-    for code in retry.get("codes").map(Node::items).unwrap_or_default() {
-        let status = super::values::count(code)
+    for code in sequence(cx, file, retry, "codes") {
+        let status = values::count(code)
             .ok()
             .and_then(|code| u16::try_from(code).ok())
             .filter(|code| (400..600).contains(code));
@@ -405,8 +454,8 @@ fn read_retry(
                 file,
                 code,
                 format!(
-                    "`codes`: `{}` is not a retriable status (400 to 599)",
-                    code.scalar_text().unwrap_or(code.type_name())
+                    "`codes`: {} is not a retriable status (400 to 599)",
+                    shown(code)
                 ),
             ),
         }
@@ -436,7 +485,7 @@ fn read_backends(cx: &mut AdaptContext<'_>, file: FileId, rule: &Node, policy: &
         return;
     };
     let mut backends: Vec<(String, u32, Location)> = Vec::new();
-    for backend in refs.items() {
+    for backend in sequence(cx, file, rule, "backendRefs") {
         let Some(name) = backend.get("name").and_then(Node::scalar_text) else {
             cx.invalid_value(file, backend, "a backend reference needs a `name`");
             continue;
