@@ -544,3 +544,60 @@ fn malformed_structure_is_reported_never_a_panic() {
         .all(|diagnostic| diagnostic.rule == "invalid-value"));
     assert!(outcome.diagnostics.len() >= 10);
 }
+
+/// Every YAML and JSON fixture of the repository, with its parsed documents.
+fn all_fixtures() -> Vec<(String, Vec<routeguard::source::Node>)> {
+    use routeguard::source::{parse_text, Syntax};
+    let mut out = Vec::new();
+    let mut folders = vec![repo().join("fixtures")];
+    while let Some(folder) = folders.pop() {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                folders.push(path);
+                continue;
+            }
+            let syntax = match path.extension().and_then(|ext| ext.to_str()) {
+                Some("json") => Syntax::Json,
+                Some("yaml" | "yml") => Syntax::Yaml,
+                _ => continue,
+            };
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            let Ok(loaded) = parse_text(&text, syntax) else {
+                continue;
+            };
+            let relative = path
+                .strip_prefix(repo())
+                .map_or_else(|_| path.display().to_string(), |p| p.display().to_string());
+            out.push((relative.replace('\\', "/"), loaded.documents));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+#[test]
+fn detection_fires_on_envoy_configs_only_and_nothing_else_claims_them() {
+    use routeguard::formats::{detect, envoy};
+    for (path, documents) in all_fixtures() {
+        let envoy_config = path.starts_with("fixtures/envoy/") && !path.ends_with("/openapi.yaml");
+        let claimed = documents
+            .iter()
+            .any(|document| (envoy::ADAPTER.detect)(document));
+        assert_eq!(claimed, envoy_config, "the Envoy detector on {path}");
+        if envoy_config {
+            for document in &documents {
+                let others: Vec<&str> = detect(document)
+                    .map(|adapter| adapter.name)
+                    .filter(|name| *name != "envoy")
+                    .collect();
+                assert!(others.is_empty(), "{others:?} claim a document of {path}");
+            }
+        }
+    }
+}
