@@ -520,8 +520,9 @@ fn bad_values_are_reported_where_they_are_written() {
         (42, 72), // max_interval below base_interval
         (46, 52), // broken uri template
         (48, 26), // no path matcher
-        (52, 22), // connect_timeout: 250ms (not a protobuf duration)
-        (54, 7),  // health check without timeout
+        (54, 9),  // v2 `config` on the connection manager
+        (59, 22), // connect_timeout: 250ms (not a protobuf duration)
+        (61, 7),  // health check without timeout
     ]
     .into_iter()
     .map(|(line, column)| ("invalid-value", line, column))

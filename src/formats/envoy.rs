@@ -184,6 +184,7 @@ fn read_listener(cx: &mut AdaptContext<'_>, file: FileId, listener: &Node, scope
     for chain in chains {
         for filter in list(chain.get("filters")) {
             let Some(config) = http_connection_manager(filter) else {
+                legacy_connection_manager(cx, file, filter);
                 continue;
             };
             if let Some(route_config) = config.get("route_config") {
@@ -191,6 +192,24 @@ fn read_listener(cx: &mut AdaptContext<'_>, file: FileId, listener: &Node, scope
                 read_route_configuration(cx, file, route_config, scope, &filters);
             }
         }
+    }
+}
+
+/// Envoy's v2 form (`envoy.http_connection_manager` with `config:`), which Envoy no longer
+/// reads since 1.18: its routes are not read either, and that is said.
+fn legacy_connection_manager(cx: &mut AdaptContext<'_>, file: FileId, filter: &Node) {
+    let name = filter.get("name").and_then(Node::as_str);
+    let manager = matches!(
+        name,
+        Some(HTTP_CONNECTION_MANAGER | "envoy.http_connection_manager")
+    );
+    if let (true, Some(at)) = (manager, key_location(file, filter, "config")) {
+        invalid_at(
+            cx,
+            at,
+            "`config` is Envoy's v2 form, removed in Envoy 1.18; write `typed_config` with an \
+             `@type` (its routes are not read)",
+        );
     }
 }
 
