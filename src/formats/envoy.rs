@@ -6,6 +6,7 @@
 //! the bootstrap defines it; standalone `Cluster` resources become [`UpstreamPolicy`]s that reach
 //! the routes of any file that send to them.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use super::values::{self, Dialect};
@@ -129,13 +130,16 @@ fn key_location(file: FileId, object: &Node, key: &str) -> Option<Location> {
 
 fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     if let Some(static_resources) = document.get("static_resources") {
-        let clusters: Vec<ClusterPolicy> = list(static_resources.get("clusters"))
-            .iter()
-            .filter_map(|cluster| read_cluster(cx, file, cluster))
-            .collect();
-        let scope = Scope {
-            clusters: &clusters,
-        };
+        let mut scope = Scope::default();
+        for cluster in list(static_resources.get("clusters")) {
+            if let Some(cluster) = read_cluster(cx, file, cluster) {
+                // Envoy refuses duplicate names; the first definition is the one linked.
+                scope
+                    .clusters
+                    .entry(cluster.name.clone())
+                    .or_insert(cluster);
+            }
+        }
         for listener in list(static_resources.get("listeners")) {
             read_listener(cx, file, listener, &scope);
         }
@@ -147,7 +151,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     };
     // Clusters given as resources may serve routes in any file, this one included, so they are
     // all shared as upstream policies rather than linked here as well.
-    let scope = Scope { clusters: &[] };
+    let scope = Scope::default();
     for resource in resources {
         match resource_kind(resource) {
             Some(ResourceKind::RouteConfiguration) => {
@@ -167,17 +171,18 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
 }
 
 /// What the routes of one document can link to directly.
-struct Scope<'a> {
-    clusters: &'a [ClusterPolicy],
+#[derive(Default)]
+struct Scope {
+    clusters: HashMap<String, ClusterPolicy>,
 }
 
-impl Scope<'_> {
+impl Scope {
     fn cluster(&self, name: &str) -> Option<&ClusterPolicy> {
-        self.clusters.iter().find(|cluster| cluster.name == name)
+        self.clusters.get(name)
     }
 }
 
-fn read_listener(cx: &mut AdaptContext<'_>, file: FileId, listener: &Node, scope: &Scope<'_>) {
+fn read_listener(cx: &mut AdaptContext<'_>, file: FileId, listener: &Node, scope: &Scope) {
     let chains = list(listener.get("filter_chains"))
         .iter()
         .chain(listener.get("default_filter_chain"));
@@ -347,7 +352,7 @@ fn read_route_configuration(
     cx: &mut AdaptContext<'_>,
     file: FileId,
     configuration: &Node,
-    scope: &Scope<'_>,
+    scope: &Scope,
     filters: &HttpFilters<'_>,
 ) {
     for virtual_host in list(configuration.get("virtual_hosts")) {
@@ -377,7 +382,7 @@ fn read_route(
     file: FileId,
     route: &Node,
     host: &VirtualHostContext<'_>,
-    scope: &Scope<'_>,
+    scope: &Scope,
     filters: &HttpFilters<'_>,
 ) {
     let route_location = Location {
@@ -723,7 +728,7 @@ fn route_action_policy(
     file: FileId,
     action: &Node,
     host: &VirtualHostContext<'_>,
-    scope: &Scope<'_>,
+    scope: &Scope,
 ) -> Policy {
     let timeout = cx
         .duration(file, action, "timeout", Dialect::Protobuf)
@@ -796,7 +801,7 @@ fn read_weighted_clusters(
     file: FileId,
     weighted: &Node,
     policy: &mut Policy,
-    scope: &Scope<'_>,
+    scope: &Scope,
 ) {
     let mut members: Vec<(String, u32)> = Vec::new();
     for cluster in list(weighted.get("clusters")) {
@@ -831,7 +836,7 @@ fn read_weighted_clusters(
 
 /// Sets the route's upstream, with the cluster's policy when this document defines it (an
 /// aggregate cluster brings its first member's, the one it tries first).
-fn link_cluster(policy: &mut Policy, name: &str, scope: &Scope<'_>) {
+fn link_cluster(policy: &mut Policy, name: &str, scope: &Scope) {
     let Some(cluster) = scope.cluster(name) else {
         policy.upstream = Some(Upstream {
             name: name.to_string(),
