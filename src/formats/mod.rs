@@ -3,6 +3,8 @@
 //!
 //! Adding a format means adding a module and one line in [`ADAPTERS`].
 
+pub mod envoy;
+pub mod gateway_api;
 pub mod istio;
 pub mod kong;
 pub mod openapi;
@@ -93,7 +95,13 @@ pub struct Adapter {
     pub adapt: fn(&mut AdaptContext<'_>, FileId, &Node),
 }
 
-pub static ADAPTERS: &[&Adapter] = &[&openapi::ADAPTER, &kong::ADAPTER, &istio::ADAPTER];
+pub static ADAPTERS: &[&Adapter] = &[
+    &openapi::ADAPTER,
+    &kong::ADAPTER,
+    &istio::ADAPTER,
+    &envoy::ADAPTER,
+    &gateway_api::ADAPTER,
+];
 
 /// Every adapter that recognises a document (an OpenAPI document with AWS integrations is read
 /// by both the OpenAPI and the AWS adapter).

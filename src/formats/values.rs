@@ -204,6 +204,20 @@ fn gateway_api(text: &str) -> Option<Duration> {
     (1..=4).contains(&parts).then_some(total)
 }
 
+/// A value as messages show it: a scalar's text in backticks, else its type (`a mapping`).
+pub fn shown(node: &Node) -> String {
+    node.scalar_text()
+        .map_or_else(|| node.type_name().to_string(), |text| format!("`{text}`"))
+}
+
+/// What is wrong with a regular expression, in one line: the last line of the `regex` crate's
+/// message, without its drawing of where.
+pub fn regex_problem(error: &regex::Error) -> String {
+    let text = error.to_string();
+    let last = text.lines().last().unwrap_or_default();
+    last.strip_prefix("error: ").unwrap_or(last).to_string()
+}
+
 /// `1.5s`, `250ms`, `2m`, `1h30m`: the shortest exact rendering, for messages and tables.
 pub fn format_duration(duration: Duration) -> String {
     let millis = duration.as_millis();
@@ -283,6 +297,16 @@ mod tests {
         assert_eq!(ms(&number("1.5"), Dialect::Milliseconds), None);
         assert_eq!(ms(&number("0.5"), Dialect::Seconds), Some(500));
         assert_eq!(ms(&number("-1"), Dialect::Seconds), None);
+    }
+
+    #[test]
+    fn regex_problems_fit_on_one_line() {
+        let unclosed = String::from("/a/(");
+        let error = regex::Regex::new(&unclosed).err();
+        assert_eq!(
+            error.as_ref().map(regex_problem).as_deref(),
+            Some("unclosed group")
+        );
     }
 
     #[test]

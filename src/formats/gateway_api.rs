@@ -1,0 +1,543 @@
+//! Kubernetes Gateway API `HTTPRoute` (`gateway.networking.k8s.io`), one document at a time,
+//! whatever other kinds share its file.
+//!
+//! Each match of each rule is a route. Timeouts follow GEP-1742 (`timeouts.request` and
+//! `timeouts.backendRequest`), retries GEP-1731; both leave unset values to the implementation,
+//! so nothing is assumed for them beyond what the notes say.
+
+use std::time::Duration;
+
+use super::values::{self, shown, Dialect};
+use super::{anchor, AdaptContext, Adapter};
+use crate::diagnostic::{Diagnostic, Location};
+use crate::model::policy::{
+    Backoff, Fallback, FallbackKind, GatewayStatuses, Retry, RetryCondition, Upstream,
+};
+use crate::model::route::Rewrite;
+use crate::model::{
+    GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Sourced, Timeout,
+};
+use crate::source::{FileId, Node, NodeKind};
+
+pub static ADAPTER: Adapter = Adapter {
+    name: "gateway-api",
+    detect,
+    uses_refs: false,
+    adapt,
+};
+
+const API_GROUP: &str = "gateway.networking.k8s.io/";
+/// The conformance tests expect 504 when `timeouts.request` or `timeouts.backendRequest` runs out.
+const TIMEOUT_STATUS: u16 = 504;
+/// Methods the `HTTPMethod` enum allows besides the ones OpenAPI describes.
+const OTHER_METHODS: &[&str] = &["CONNECT"];
+
+fn detect(document: &Node) -> bool {
+    document
+        .get("apiVersion")
+        .and_then(Node::as_str)
+        .is_some_and(|version| version.starts_with(API_GROUP))
+        && document.get("kind").and_then(Node::as_str) == Some("HTTPRoute")
+}
+
+/// The items of `key` of `object`: none when it is absent, reported when it is not a list.
+fn sequence<'a>(
+    cx: &mut AdaptContext<'_>,
+    file: FileId,
+    object: &'a Node,
+    key: &str,
+) -> &'a [Node] {
+    match object.get(key) {
+        None => &[],
+        Some(node) if node.is_null() => &[],
+        Some(node) if matches!(node.kind, NodeKind::Seq(_)) => node.items(),
+        Some(node) => {
+            cx.invalid_value(
+                file,
+                node,
+                format!("`{key}` must be a list, found {}", node.type_name()),
+            );
+            &[]
+        }
+    }
+}
+
+/// Whether `node` is a mapping; reported when it is not.
+fn mapping(cx: &mut AdaptContext<'_>, file: FileId, node: &Node, what: &str) -> bool {
+    if !node.is_map() {
+        cx.invalid_value(
+            file,
+            node,
+            format!("{what} must be a mapping, found {}", node.type_name()),
+        );
+    }
+    node.is_map()
+}
+
+fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
+    let Some(spec) = document.get("spec") else {
+        return;
+    };
+    if !mapping(cx, file, spec, "`spec`") {
+        return;
+    }
+    let route_name = document
+        .get("metadata")
+        .and_then(|metadata| metadata.get("name"))
+        .and_then(Node::scalar_text);
+    let hosts: Vec<String> = sequence(cx, file, spec, "hostnames")
+        .iter()
+        .filter_map(|host| host.scalar_text().map(str::to_string))
+        .collect();
+    for rule in sequence(cx, file, spec, "rules") {
+        if !mapping(cx, file, rule, "a rule") {
+            continue;
+        }
+        let name = rule
+            .get("name")
+            .and_then(Node::scalar_text)
+            .or(route_name)
+            .map(str::to_string);
+        let routes = RuleRoutes {
+            name,
+            hosts: &hosts,
+            policy: rule_policy(cx, file, rule),
+        };
+        let rewrite = url_rewrite(rule);
+        let matches = sequence(cx, file, rule, "matches");
+        let unreadable = rule.get("matches").is_some_and(|node| {
+            node.is_map() || node.scalar_text().is_some_and(|_| !node.is_null())
+        });
+        if matches.is_empty() && !unreadable {
+            // No matches: the API's default, a `PathPrefix` match on `/`. (A value that is not
+            // a list was reported, and matches nothing.)
+            let at = Location {
+                file,
+                span: anchor(rule),
+            };
+            let path = PathMatch {
+                kind: PathKind::SegmentPrefix,
+                pattern: "/".to_string(),
+                location: at,
+                rewrite: None,
+            };
+            routes.push(cx, at, path, (MethodSet::Any, None));
+            continue;
+        }
+        for item in matches {
+            if !mapping(cx, file, item, "a match") {
+                continue;
+            }
+            let at = Location {
+                file,
+                span: anchor(item),
+            };
+            let Some(mut path) = read_path(cx, file, item, at) else {
+                continue;
+            };
+            path.rewrite = rewrite.as_ref().and_then(|rewrite| rewrite.apply(&path));
+            let Some(methods) = read_method(cx, file, item) else {
+                continue;
+            };
+            routes.push(cx, at, path, methods);
+        }
+    }
+}
+
+/// What every route of one rule shares.
+struct RuleRoutes<'a> {
+    name: Option<String>,
+    hosts: &'a [String],
+    policy: Policy,
+}
+
+impl RuleRoutes<'_> {
+    fn push(
+        &self,
+        cx: &mut AdaptContext<'_>,
+        location: Location,
+        path: PathMatch,
+        methods: (MethodSet, Option<Location>),
+    ) {
+        cx.inventory.routes.push(Route {
+            format: GatewayFormat::GatewayApi,
+            name: self.name.clone(),
+            location,
+            methods: methods.0,
+            methods_location: methods.1,
+            path,
+            hosts: self.hosts.to_vec(),
+            policy: self.policy.clone(),
+            explicit_operation: None,
+        });
+    }
+}
+
+/// A match's path: `PathPrefix /` when absent; `None` (reported) when it cannot be read.
+fn read_path(
+    cx: &mut AdaptContext<'_>,
+    file: FileId,
+    item: &Node,
+    at: Location,
+) -> Option<PathMatch> {
+    let Some(path) = item.get("path") else {
+        return Some(PathMatch {
+            kind: PathKind::SegmentPrefix,
+            pattern: "/".to_string(),
+            location: at,
+            rewrite: None,
+        });
+    };
+    if !mapping(cx, file, path, "`path`") {
+        return None;
+    }
+    let kind = match path.get("type") {
+        None => PathKind::SegmentPrefix,
+        Some(node) => match node.as_str() {
+            Some("Exact") => PathKind::Exact,
+            Some("PathPrefix") => PathKind::SegmentPrefix,
+            // The dialect is the implementation's; the ones built on Envoy match the whole path.
+            Some("RegularExpression") => PathKind::Regex { full: true },
+            _ => {
+                cx.invalid_value(
+                    file,
+                    node,
+                    format!(
+                        "`type`: {} is not a path match type (Exact, PathPrefix or RegularExpression)",
+                        shown(node)
+                    ),
+                );
+                return None;
+            }
+        },
+    };
+    let (pattern, location) = match path.get("value") {
+        None => (
+            "/".to_string(),
+            Location {
+                file,
+                span: anchor(path),
+            },
+        ),
+        Some(node) => {
+            let Some(text) = node.as_str() else {
+                cx.invalid_value(
+                    file,
+                    node,
+                    format!("`value` must be a string, found {}", node.type_name()),
+                );
+                return None;
+            };
+            (
+                text.to_string(),
+                Location {
+                    file,
+                    span: node.span,
+                },
+            )
+        }
+    };
+    let problem = match kind {
+        PathKind::Regex { .. } => regex::Regex::new(&pattern).err().map(|error| {
+            format!(
+                "`{pattern}` is not a valid regular expression ({})",
+                values::regex_problem(&error)
+            )
+        }),
+        _ if !pattern.starts_with('/') => Some(format!(
+            "`{pattern}` must be an absolute path starting with `/`"
+        )),
+        _ if pattern.contains("//") => Some(format!("`{pattern}` must not contain `//`")),
+        _ => None,
+    };
+    if let Some(problem) = problem {
+        cx.diagnostics.push(
+            Diagnostic::new("invalid-value", location, format!("`value`: {problem}"))
+                .with_label("cannot be read"),
+        );
+        return None;
+    }
+    Some(PathMatch {
+        kind,
+        pattern,
+        location,
+        rewrite: None,
+    })
+}
+
+/// A match's method: any when absent; `None` (reported) when it is not an `HTTPMethod`.
+fn read_method(
+    cx: &mut AdaptContext<'_>,
+    file: FileId,
+    item: &Node,
+) -> Option<(MethodSet, Option<Location>)> {
+    let Some(node) = item.get("method") else {
+        return Some((MethodSet::Any, None));
+    };
+    let at = Some(Location {
+        file,
+        span: node.span,
+    });
+    let text = node.as_str().unwrap_or_default();
+    // The enum is upper case; `get` is refused by the API server.
+    let known = (text.bytes().all(|b| b.is_ascii_uppercase()))
+        .then(|| Method::from_key(&text.to_ascii_lowercase()))
+        .flatten();
+    match known {
+        Some(method) => Some((MethodSet::Only(vec![method]), at)),
+        None if OTHER_METHODS.contains(&text) => Some((MethodSet::Only(Vec::new()), at)),
+        None => {
+            cx.invalid_value(
+                file,
+                node,
+                format!(
+                    "`method`: {} is not an HTTP method such as `GET` (upper case)",
+                    shown(node)
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// A `URLRewrite` filter's path modifier.
+enum PathRewrite {
+    /// `ReplacePrefixMatch`: the matched prefix is replaced.
+    Prefix(String),
+    /// `ReplaceFullPath`: the whole path is replaced.
+    Full(String),
+}
+
+impl PathRewrite {
+    /// The rewrite as the join reads it, for the matches it describes exactly: a replaced
+    /// prefix for prefix matches, a replaced path for exact ones.
+    fn apply(&self, path: &PathMatch) -> Option<Rewrite> {
+        let replacement = match (self, path.kind) {
+            (PathRewrite::Prefix(prefix), PathKind::SegmentPrefix | PathKind::Exact) => prefix,
+            (PathRewrite::Full(full), PathKind::Exact) => full,
+            _ => return None,
+        };
+        Some(Rewrite {
+            strip_prefix: path.pattern.clone(),
+            add_prefix: replacement.clone(),
+        })
+    }
+}
+
+fn url_rewrite(rule: &Node) -> Option<PathRewrite> {
+    rule.get("filters")?.items().iter().find_map(|filter| {
+        if filter.get("type").and_then(Node::as_str) != Some("URLRewrite") {
+            return None;
+        }
+        let path = filter.get("urlRewrite")?.get("path")?;
+        let text = |key: &str| path.get(key).and_then(Node::as_str).map(str::to_string);
+        match path.get("type").and_then(Node::as_str)? {
+            "ReplacePrefixMatch" => text("replacePrefixMatch").map(PathRewrite::Prefix),
+            "ReplaceFullPath" => text("replaceFullPath").map(PathRewrite::Full),
+            _ => None,
+        }
+    })
+}
+
+fn rule_policy(cx: &mut AdaptContext<'_>, file: FileId, rule: &Node) -> Policy {
+    let redirects = rule
+        .get("filters")
+        .map(Node::items)
+        .unwrap_or_default()
+        .iter()
+        .find(|filter| filter.get("type").and_then(Node::as_str) == Some("RequestRedirect"));
+    if let Some(redirect) = redirects {
+        // The gateway answers a redirect by itself; nothing is forwarded.
+        return Policy {
+            fallbacks: vec![Fallback {
+                kind: FallbackKind::StaticResponse,
+                targets: vec!["redirect".to_string()],
+                location: Location {
+                    file,
+                    span: anchor(redirect),
+                },
+            }],
+            ..Policy::default()
+        };
+    }
+    let timeouts = rule
+        .get("timeouts")
+        .filter(|timeouts| mapping(cx, file, timeouts, "`timeouts`"));
+    let timeout = timeouts
+        .and_then(|timeouts| cx.duration(file, timeouts, "request", Dialect::GatewayApi))
+        .map(|timeout| Sourced {
+            // A zero duration switches the timeout off.
+            value: if timeout.value.is_zero() {
+                Timeout::Unbounded
+            } else {
+                Timeout::Bounded(timeout.value)
+            },
+            origin: timeout.origin,
+        })
+        .unwrap_or_else(|| {
+            Sourced::default(
+                Timeout::Unbounded,
+                "Gateway API leaves the request timeout to the implementation; none is set",
+            )
+        });
+    let per_try_timeout = timeouts
+        .and_then(|timeouts| cx.duration(file, timeouts, "backendRequest", Dialect::GatewayApi))
+        .filter(|timeout| !timeout.value.is_zero());
+    let retry = read_retry(cx, file, rule, per_try_timeout.clone());
+    let mut policy = Policy {
+        statuses: GatewayStatuses {
+            on_timeout: (timeout.value.bound().is_some() || per_try_timeout.is_some())
+                .then_some(TIMEOUT_STATUS),
+            on_circuit_open: None,
+            on_rate_limited: None,
+        },
+        timeout: Some(timeout),
+        per_try_timeout,
+        retry,
+        ..Policy::default()
+    };
+    read_backends(cx, file, rule, &mut policy);
+    policy
+}
+
+/// `retry` (GEP-1731): `attempts` counts retries after the first try; `codes` are the statuses
+/// retried; implementations should also retry connection errors, resets and timeouts.
+fn read_retry(
+    cx: &mut AdaptContext<'_>,
+    file: FileId,
+    rule: &Node,
+    per_try_timeout: Option<Sourced<Duration>>,
+) -> Option<Retry> {
+    let retry = rule.get("retry")?;
+    let location = rule.entry("retry").map(|entry| Location {
+        file,
+        span: entry.key.span,
+    })?;
+    if !retry.is_map() {
+        cx.invalid_value(
+            file,
+            retry,
+            format!(
+                "`retry` must be a mapping with `attempts`, `codes` and `backoff`, found {}",
+                retry.type_name()
+            ),
+        );
+        return None;
+    }
+    let attempts = match cx.count(file, retry, "attempts") {
+        Some(attempts) if attempts.value == 0 => {
+            if let Some(node) = retry.get("attempts") {
+                cx.invalid_value(file, node, "`attempts` must be at least 1");
+            }
+            return None;
+        }
+        Some(attempts) => attempts,
+        None if retry.get("attempts").is_some() => return None,
+        None => Sourced::default(
+            1,
+            "Gateway API leaves the number of retries to the implementation; counted as 1",
+        ),
+    };
+    let mut conditions = vec![
+        RetryCondition::ConnectFailure,
+        RetryCondition::Reset,
+        RetryCondition::Timeout,
+    ];
+    for code in sequence(cx, file, retry, "codes") {
+        let status = values::count(code)
+            .ok()
+            .and_then(|code| u16::try_from(code).ok())
+            .filter(|code| (400..600).contains(code));
+        match status {
+            Some(status) => conditions.push(RetryCondition::Status(status, status)),
+            None => cx.invalid_value(
+                file,
+                code,
+                format!(
+                    "`codes`: {} is not a retriable status (400 to 599)",
+                    shown(code)
+                ),
+            ),
+        }
+    }
+    let backoff = cx
+        .duration(file, retry, "backoff", Dialect::GatewayApi)
+        .map(|base| Backoff {
+            base: Some(base),
+            max: None,
+        });
+    Some(Retry {
+        max_retries: attempts,
+        unbounded: false,
+        conditions,
+        backoff,
+        per_try_timeout,
+        has_budget: false,
+        non_idempotent: None,
+        location,
+    })
+}
+
+/// `backendRefs`: the heaviest backend is the route's upstream; two or more backends with
+/// traffic (weight above 0; it defaults to 1) share it as a weighted pool.
+fn read_backends(cx: &mut AdaptContext<'_>, file: FileId, rule: &Node, policy: &mut Policy) {
+    let Some(refs) = rule.get("backendRefs") else {
+        return;
+    };
+    let mut backends: Vec<(String, u32, Location)> = Vec::new();
+    for backend in sequence(cx, file, rule, "backendRefs") {
+        let Some(name) = backend.get("name").and_then(Node::scalar_text) else {
+            cx.invalid_value(file, backend, "a backend reference needs a `name`");
+            continue;
+        };
+        let weight = match backend.get("weight") {
+            None => 1,
+            Some(_) => match cx.count(file, backend, "weight") {
+                Some(weight) => weight.value,
+                None => continue,
+            },
+        };
+        backends.push((
+            name.to_string(),
+            weight,
+            Location {
+                file,
+                span: anchor(backend),
+            },
+        ));
+    }
+    // The first of equally heavy backends.
+    if let Some((name, _, at)) = backends
+        .iter()
+        .rev()
+        .filter(|(_, weight, _)| *weight > 0)
+        .max_by_key(|(_, weight, _)| *weight)
+    {
+        policy.upstream = Some(Upstream {
+            name: name.clone(),
+            endpoints: None,
+            location: Some(*at),
+        });
+    }
+    let serving: Vec<String> = backends
+        .iter()
+        .filter(|(_, weight, _)| *weight > 0)
+        .map(|(name, _, _)| name.clone())
+        .collect();
+    if serving.len() >= 2 {
+        policy.fallbacks.push(Fallback {
+            kind: FallbackKind::WeightedPool,
+            targets: serving,
+            location: rule.entry("backendRefs").map_or(
+                Location {
+                    file,
+                    span: refs.span,
+                },
+                |entry| Location {
+                    file,
+                    span: entry.key.span,
+                },
+            ),
+        });
+    }
+}

@@ -1,0 +1,605 @@
+//! The Envoy adapter: what each route matches, the policy it is normalized to (explicit values
+//! and Envoy's documented defaults), which operations it reaches, and how bad input is reported.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use routeguard::diagnostic::Location;
+use routeguard::lint::{lint_in, LintOptions, LintOutcome};
+use routeguard::model::policy::{
+    CircuitBreakerKind, FallbackKind, Origin, RetryCondition, Sourced, Timeout,
+};
+use routeguard::model::{Method, MethodSet, PathKind, Route};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn run(paths: &[&str]) -> LintOutcome {
+    let options = LintOptions {
+        paths: paths.iter().map(PathBuf::from).collect(),
+        root: Some(repo()),
+        ..LintOptions::default()
+    };
+    lint_in(&options, &repo()).expect("the run completes")
+}
+
+fn bootstrap() -> LintOutcome {
+    run(&[
+        "fixtures/envoy/openapi.yaml",
+        "fixtures/envoy/bootstrap.yaml",
+    ])
+}
+
+/// The route whose path pattern is `pattern` (and whose methods are `methods`, when given).
+fn route<'a>(outcome: &'a LintOutcome, pattern: &str, methods: Option<&str>) -> (usize, &'a Route) {
+    outcome
+        .inventory
+        .routes
+        .iter()
+        .enumerate()
+        .find(|(_, route)| {
+            route.path.pattern == pattern
+                && methods.is_none_or(|methods| route.methods.to_string() == methods)
+        })
+        .unwrap_or_else(|| panic!("a route for {pattern}"))
+}
+
+/// The operations the gateway sends a route to, as `METHOD /path`.
+fn reaches(outcome: &LintOutcome, index: usize) -> Vec<String> {
+    outcome
+        .join
+        .operations_of(index)
+        .map(|link| outcome.inventory.operations[link.operation].route())
+        .collect()
+}
+
+fn line_column(outcome: &LintOutcome, location: Location) -> (u32, u32) {
+    let position = outcome.workspace.position(location);
+    (position.line, position.column)
+}
+
+fn ms<T>(value: &Sourced<T>) -> u128
+where
+    T: Copy + Into<Duration>,
+{
+    value.value.into().as_millis()
+}
+
+fn is_default<T>(value: &Sourced<T>, note_contains: &str) -> bool {
+    matches!(value.origin, Origin::Default(note) if note.contains(note_contains))
+}
+
+fn timeout_ms(route: &Route) -> Option<u128> {
+    route
+        .policy
+        .timeout
+        .as_ref()
+        .and_then(|timeout| timeout.value.bound())
+        .map(|bound| bound.as_millis())
+}
+
+#[test]
+fn explicit_timeout_vhost_retry_and_default_backoff() {
+    let outcome = bootstrap();
+    let (index, route) = route(&outcome, "/books", Some("GET"));
+    assert_eq!(route.name.as_deref(), Some("list-books"));
+    assert_eq!(route.path.kind, PathKind::Exact);
+    assert_eq!(route.methods, MethodSet::Only(vec![Method::Get]));
+    assert_eq!(route.hosts, vec!["api.example.com".to_string()]);
+    let timeout = route.policy.timeout.as_ref().expect("a timeout");
+    assert!(timeout.origin.is_explicit());
+    assert_eq!(timeout.value, Timeout::Bounded(Duration::from_secs(2)));
+
+    // The virtual host's retry policy applies: 2 retries on pre-send failures only.
+    let retry = route
+        .policy
+        .retry
+        .as_ref()
+        .expect("the virtual host's retry");
+    assert_eq!(retry.max_retries.value, 2);
+    assert!(retry.max_retries.origin.is_explicit());
+    assert_eq!(
+        retry.conditions,
+        vec![
+            RetryCondition::ConnectFailure,
+            RetryCondition::RefusedStream
+        ]
+    );
+    assert!(retry.conditions.iter().all(RetryCondition::is_pre_send));
+    assert_eq!(line_column(&outcome, retry.location), (28, 15));
+    let backoff = retry.backoff.as_ref().expect("Envoy always backs off");
+    let base = backoff.base.as_ref().expect("a base interval");
+    let max = backoff.max.as_ref().expect("a cap");
+    assert_eq!((ms(base), ms(max)), (25, 250));
+    assert!(is_default(base, "25ms") && is_default(max, "10×"));
+    assert!(retry.per_try_timeout.is_none());
+    // The cluster caps concurrent retries explicitly (`max_retries: 3`).
+    assert!(retry.has_budget);
+    assert_eq!(route.policy.statuses.on_timeout, Some(504));
+    assert_eq!(route.policy.statuses.on_circuit_open, Some(503));
+    assert_eq!(route.policy.statuses.on_rate_limited, None);
+
+    assert_eq!(reaches(&outcome, index), vec!["GET /books"]);
+}
+
+#[test]
+fn disabled_timeout_route_retry_per_try_backoff_and_local_rate_limit() {
+    let outcome = bootstrap();
+    let (index, route) = route(&outcome, "/books", Some("POST"));
+    let timeout = route.policy.timeout.as_ref().expect("a timeout");
+    assert_eq!(timeout.value, Timeout::Unbounded);
+    assert!(timeout.origin.is_explicit());
+
+    // The route's retry policy replaces the virtual host's.
+    let retry = route.policy.retry.as_ref().expect("a retry");
+    assert_eq!(retry.max_retries.value, 3);
+    assert_eq!(
+        retry.conditions,
+        vec![
+            RetryCondition::Any5xx,
+            RetryCondition::Status(503, 503),
+            RetryCondition::Status(429, 429),
+        ]
+    );
+    assert_eq!(retry.non_idempotent, Some(true));
+    let per_try = retry.per_try_timeout.as_ref().expect("a per-try timeout");
+    assert_eq!(ms(per_try), 500);
+    assert_eq!(route.policy.per_try_timeout.as_ref().map(ms), Some(500));
+    let backoff = retry.backoff.as_ref().expect("a back-off");
+    let base = backoff.base.as_ref().expect("base");
+    let max = backoff.max.as_ref().expect("max");
+    assert!(base.origin.is_explicit() && max.origin.is_explicit());
+    assert_eq!((ms(base), ms(max)), (100, 1000));
+
+    // No total bound, so the worst case is every try to its per-try timeout plus back-off:
+    // 4 × 500 ms + 100 + 200 + 400 ms.
+    assert_eq!(route.policy.worst_case(), Some(Duration::from_millis(2700)));
+    assert_eq!(route.policy.statuses.on_timeout, Some(504));
+
+    // The route's own local rate limit (the connection manager's filter has no bucket).
+    let limit = route.policy.rate_limit.as_ref().expect("a rate limit");
+    assert_eq!(limit.status, 429);
+    assert_eq!(route.policy.statuses.on_rate_limited, Some(429));
+    assert_eq!(line_column(&outcome, limit.location), (60, 21));
+
+    assert_eq!(reaches(&outcome, index), vec!["POST /books"]);
+}
+
+#[test]
+fn uri_template_with_method_regex_and_default_timeout_and_retries() {
+    let outcome = bootstrap();
+    let (index, route) = route(&outcome, "/books/{id}", None);
+    assert_eq!(route.path.kind, PathKind::Template);
+    assert_eq!(
+        route.methods,
+        MethodSet::Only(vec![Method::Get, Method::Delete])
+    );
+    let timeout = route.policy.timeout.as_ref().expect("the default timeout");
+    assert_eq!(timeout.value, Timeout::Bounded(Duration::from_secs(15)));
+    assert!(is_default(timeout, "15s"));
+    let retry = route.policy.retry.as_ref().expect("a retry");
+    assert_eq!(retry.max_retries.value, 1);
+    assert!(is_default(&retry.max_retries, "1 retry"));
+    assert_eq!(retry.conditions, vec![RetryCondition::ConnectFailure]);
+    let mut reached = reaches(&outcome, index);
+    reached.sort();
+    assert_eq!(reached, vec!["DELETE /books/{id}", "GET /books/{id}"]);
+}
+
+#[test]
+fn cluster_policy_breakers_health_checks_and_priorities() {
+    let outcome = bootstrap();
+    let (_, route) = route(&outcome, "/books", Some("GET"));
+    let policy = &route.policy;
+    let connect = policy.connect_timeout.as_ref().expect("connect timeout");
+    assert_eq!(ms(connect), 250);
+    assert!(connect.origin.is_explicit());
+
+    let upstream = policy.upstream.as_ref().expect("an upstream");
+    assert_eq!(upstream.name, "books");
+    assert_eq!(upstream.endpoints, Some(3));
+
+    let kinds: Vec<_> = policy
+        .circuit_breakers
+        .iter()
+        .map(|breaker| {
+            (
+                breaker.kind,
+                breaker.ineffective.is_none(),
+                breaker.open_status,
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (CircuitBreakerKind::ConcurrencyLimit, true, Some(503)),
+            (CircuitBreakerKind::OutlierEjection, true, Some(503)),
+        ]
+    );
+
+    let health = policy.health_check.as_ref().expect("health checks");
+    let active = health.active.as_ref().expect("an active check");
+    assert_eq!(active.interval.as_ref().map(ms), Some(5000));
+    assert_eq!(active.timeout.as_ref().map(ms), Some(1000));
+    let passive = health
+        .passive
+        .expect("outlier detection is the passive check");
+    assert_eq!(line_column(&outcome, passive), (124, 5));
+
+    let fallbacks: Vec<_> = policy
+        .fallbacks
+        .iter()
+        .map(|fallback| (fallback.kind, fallback.targets.clone()))
+        .collect();
+    assert_eq!(
+        fallbacks,
+        vec![
+            (
+                FallbackKind::WeightedPool,
+                vec!["books-1:8080".to_string(), "books-2:8080".to_string()]
+            ),
+            (
+                FallbackKind::BackupEndpoints,
+                vec!["books-dr:8080".to_string()]
+            ),
+        ]
+    );
+}
+
+#[test]
+fn aggregate_cluster_fails_over_and_brings_its_primary_members_policy() {
+    let outcome = bootstrap();
+    let (index, route) = route(&outcome, "/authors/[0-9]+", None);
+    assert_eq!(route.path.kind, PathKind::Regex { full: true });
+    assert_eq!(route.methods, MethodSet::Any);
+    let policy = &route.policy;
+    assert_eq!(
+        policy
+            .upstream
+            .as_ref()
+            .map(|upstream| upstream.name.as_str()),
+        Some("authors")
+    );
+    // The primary member's connect timeout and outlier detection, which enforces nothing.
+    assert_eq!(policy.connect_timeout.as_ref().map(ms), Some(2000));
+    let [breaker] = policy.circuit_breakers.as_slice() else {
+        panic!("one breaker: {:?}", policy.circuit_breakers);
+    };
+    assert_eq!(breaker.kind, CircuitBreakerKind::OutlierEjection);
+    assert!(breaker
+        .ineffective
+        .as_deref()
+        .is_some_and(|reason| reason.contains("enforcing_")));
+    assert!(policy.health_check.is_none());
+    let failover: Vec<_> = policy
+        .fallbacks
+        .iter()
+        .filter(|fallback| fallback.kind == FallbackKind::FailoverService)
+        .map(|fallback| fallback.targets.clone())
+        .collect();
+    assert_eq!(failover, vec![vec!["authors-secondary".to_string()]]);
+    assert_eq!(reaches(&outcome, index), vec!["GET /authors/{id}"]);
+}
+
+#[test]
+fn weighted_clusters_segment_prefix_and_toothless_thresholds() {
+    let outcome = bootstrap();
+    let (index, route) = route(&outcome, "/orders", None);
+    assert_eq!(route.path.kind, PathKind::SegmentPrefix);
+    let policy = &route.policy;
+    assert_eq!(
+        policy
+            .upstream
+            .as_ref()
+            .map(|upstream| upstream.name.as_str()),
+        Some("orders-v1")
+    );
+    let connect = policy.connect_timeout.as_ref().expect("connect timeout");
+    assert_eq!(ms(connect), 5000);
+    assert!(is_default(connect, "5s"));
+    assert!(policy.fallbacks.iter().any(|fallback| {
+        fallback.kind == FallbackKind::WeightedPool
+            && fallback.targets == vec!["orders-v1".to_string(), "orders-v2".to_string()]
+    }));
+    let [breaker] = policy.circuit_breakers.as_slice() else {
+        panic!("one breaker");
+    };
+    assert_eq!(breaker.kind, CircuitBreakerKind::ConcurrencyLimit);
+    assert!(breaker
+        .ineffective
+        .as_deref()
+        .is_some_and(|reason| reason.contains("4294967295")));
+    let mut reached = reaches(&outcome, index);
+    reached.sort();
+    assert_eq!(reached, vec!["GET /orders/{id}", "POST /orders"]);
+}
+
+#[test]
+fn prefix_rewrite_reaches_the_upstream_side_of_the_spec() {
+    let outcome = bootstrap();
+    let (index, route) = route(&outcome, "/legacy/books", None);
+    assert_eq!(route.path.kind, PathKind::Prefix);
+    let rewrite = route.path.rewrite.as_ref().expect("a rewrite");
+    assert_eq!(
+        (rewrite.strip_prefix.as_str(), rewrite.add_prefix.as_str()),
+        ("/legacy/books", "/books")
+    );
+    // Matched through its rewritten path; the exact routes win those operations in this file.
+    let mut matched: Vec<String> = outcome
+        .join
+        .links
+        .iter()
+        .filter(|link| link.route == index)
+        .map(|link| outcome.inventory.operations[link.operation].route())
+        .collect();
+    matched.sort();
+    assert_eq!(
+        matched,
+        vec![
+            "DELETE /books/{id}",
+            "GET /books",
+            "GET /books/{id}",
+            "POST /books"
+        ]
+    );
+}
+
+#[test]
+fn direct_responses_and_redirects_answer_without_an_upstream() {
+    let outcome = bootstrap();
+    let (index, health) = route(&outcome, "/health", None);
+    assert!(health.policy.timeout.is_none());
+    assert!(health.policy.upstream.is_none());
+    assert_eq!(health.policy.statuses.on_timeout, None);
+    let [fallback] = health.policy.fallbacks.as_slice() else {
+        panic!("a static response");
+    };
+    assert_eq!(fallback.kind, FallbackKind::StaticResponse);
+    assert_eq!(fallback.targets, vec!["200".to_string()]);
+    assert_eq!(reaches(&outcome, index), vec!["GET /health"]);
+
+    let (_, redirect) = route(&outcome, "/old", None);
+    assert_eq!(
+        redirect
+            .policy
+            .fallbacks
+            .iter()
+            .map(|fallback| fallback.kind)
+            .collect::<Vec<_>>(),
+        vec![FallbackKind::StaticResponse]
+    );
+}
+
+#[test]
+fn catch_all_to_an_undefined_cluster_keeps_only_its_name() {
+    let outcome = bootstrap();
+    let (_, route) = route(&outcome, "/", None);
+    assert!(route.is_catch_all());
+    assert_eq!(timeout_ms(route), Some(30_000));
+    let upstream = route.policy.upstream.as_ref().expect("an upstream");
+    assert_eq!(
+        (upstream.name.as_str(), upstream.endpoints),
+        ("monolith", None)
+    );
+    assert!(route.policy.connect_timeout.is_none());
+    assert!(route.policy.circuit_breakers.is_empty());
+}
+
+#[test]
+fn standalone_resources_share_their_clusters_as_upstream_policies() {
+    let outcome = run(&["fixtures/envoy/resources.yaml"]);
+    let routes = &outcome.inventory.routes;
+    assert_eq!(routes.len(), 3);
+
+    let (_, inventory) = route(&outcome, "/inventory", None);
+    assert_eq!(timeout_ms(inventory), Some(3000));
+    let connect = inventory.policy.connect_timeout.as_ref().expect("connect");
+    assert_eq!(ms(connect), 1000);
+    // Gateway-failure ejection is enforced although the 5xx and success-rate detectors are off.
+    let [breaker] = inventory.policy.circuit_breakers.as_slice() else {
+        panic!("outlier detection");
+    };
+    assert_eq!(breaker.kind, CircuitBreakerKind::OutlierEjection);
+    assert!(breaker.ineffective.is_none());
+    // EDS: the endpoints are not in the file.
+    assert_eq!(
+        inventory.policy.upstream.as_ref().and_then(|u| u.endpoints),
+        None
+    );
+
+    let (_, pricing) = route(&outcome, "/pricing", None);
+    let connect = pricing.policy.connect_timeout.as_ref().expect("connect");
+    assert_eq!(ms(connect), 500);
+    let active = pricing
+        .policy
+        .health_check
+        .as_ref()
+        .and_then(|health| health.active.as_ref())
+        .expect("an active health check");
+    // Timeout longer than the interval: written as found, for the rules to judge.
+    assert_eq!(active.interval.as_ref().map(ms), Some(1000));
+    assert_eq!(active.timeout.as_ref().map(ms), Some(2000));
+    assert_eq!(
+        pricing.policy.upstream.as_ref().and_then(|u| u.endpoints),
+        Some(1)
+    );
+
+    let (_, unknown) = route(&outcome, "/unknown", None);
+    assert!(unknown.policy.connect_timeout.is_none());
+    assert!(outcome.diagnostics.is_empty(), "{:?}", outcome.diagnostics);
+}
+
+#[test]
+fn real_locality_load_balancing_example() {
+    let outcome = run(&["fixtures/envoy/examples/locality-load-balancing.yaml"]);
+    let [route] = outcome.inventory.routes.as_slice() else {
+        panic!("one route");
+    };
+    assert!(route.is_catch_all());
+    let timeout = route.policy.timeout.as_ref().expect("default timeout");
+    assert!(is_default(timeout, "15s"));
+    assert!(route.policy.retry.is_none());
+    let connect = route.policy.connect_timeout.as_ref().expect("connect");
+    assert!(is_default(connect, "5s"));
+    let active = route
+        .policy
+        .health_check
+        .as_ref()
+        .and_then(|health| health.active.as_ref())
+        .expect("active health check");
+    // The example's health check times out after its interval (3s > 2s).
+    assert_eq!(active.interval.as_ref().map(ms), Some(2000));
+    assert_eq!(active.timeout.as_ref().map(ms), Some(3000));
+    let backups: Vec<_> = route
+        .policy
+        .fallbacks
+        .iter()
+        .filter(|fallback| fallback.kind == FallbackKind::BackupEndpoints)
+        .flat_map(|fallback| fallback.targets.clone())
+        .collect();
+    assert_eq!(
+        backups,
+        vec![
+            "backend-local-2:8080",
+            "backend-remote-1:8080",
+            "backend-remote-2:8080"
+        ]
+    );
+    assert_eq!(
+        route.policy.upstream.as_ref().and_then(|u| u.endpoints),
+        Some(4)
+    );
+    assert!(outcome.diagnostics.is_empty());
+}
+
+#[test]
+fn real_local_rate_limit_example_applies_the_managers_bucket_to_every_route() {
+    let outcome = run(&["fixtures/envoy/examples/local-ratelimit.yaml"]);
+    assert_eq!(outcome.inventory.routes.len(), 2);
+    for route in &outcome.inventory.routes {
+        assert_eq!(route.policy.statuses.on_rate_limited, Some(429));
+        assert_eq!(route.policy.connect_timeout.as_ref().map(ms), Some(250));
+    }
+}
+
+#[test]
+fn real_dynamic_config_links_listener_routes_to_cluster_resources_in_another_file() {
+    let outcome = run(&["fixtures/envoy/examples/dynamic-config-fs"]);
+    let [route] = outcome.inventory.routes.as_slice() else {
+        panic!("one route");
+    };
+    let upstream = route.policy.upstream.as_ref().expect("an upstream");
+    assert_eq!(upstream.name, "example_proxy_cluster");
+    assert_eq!(upstream.endpoints, Some(1));
+    let connect = route.policy.connect_timeout.as_ref().expect("connect");
+    assert!(is_default(connect, "5s"));
+    assert!(outcome.diagnostics.is_empty());
+}
+
+#[test]
+fn bad_values_are_reported_where_they_are_written() {
+    let outcome = run(&["fixtures/envoy/invalid.yaml"]);
+    let found: Vec<(&str, u32, u32)> = outcome
+        .diagnostics
+        .iter()
+        .map(|diagnostic| {
+            let (line, column) = line_column(&outcome, diagnostic.location);
+            (diagnostic.rule, line, column)
+        })
+        .collect();
+    let expected: Vec<(&str, u32, u32)> = [
+        (15, 53), // timeout: 15
+        (20, 31), // retry_on: gateway-eror
+        (21, 34), // num_retries: -1
+        (22, 38), // per_try_timeout: 1m
+        (23, 47), // unclosed regex group
+        (29, 34), // :method exact_match: get
+        (31, 33), // v2 `regex`
+        (36, 33), // retry_policy: 5xx
+        (42, 72), // max_interval below base_interval
+        (46, 52), // broken uri template
+        (48, 26), // no path matcher
+        (54, 9),  // v2 `config` on the connection manager
+        (59, 22), // connect_timeout: 250ms (not a protobuf duration)
+        (61, 7),  // health check without timeout
+    ]
+    .into_iter()
+    .map(|(line, column)| ("invalid-value", line, column))
+    .collect();
+    assert_eq!(found, expected);
+    // A route with a bad timeout still exists, with no made-up value.
+    let (_, route) = route(&outcome, "/a", None);
+    assert!(is_default(
+        route.policy.timeout.as_ref().expect("the default applies"),
+        "15s"
+    ));
+}
+
+#[test]
+fn malformed_structure_is_reported_never_a_panic() {
+    let outcome = run(&["fixtures/envoy/malformed.yaml"]);
+    assert!(outcome
+        .diagnostics
+        .iter()
+        .all(|diagnostic| diagnostic.rule == "invalid-value"));
+    assert!(outcome.diagnostics.len() >= 10);
+}
+
+/// Every YAML and JSON fixture of the repository, with its parsed documents.
+fn all_fixtures() -> Vec<(String, Vec<routeguard::source::Node>)> {
+    use routeguard::source::{parse_text, Syntax};
+    let mut out = Vec::new();
+    let mut folders = vec![repo().join("fixtures")];
+    while let Some(folder) = folders.pop() {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                folders.push(path);
+                continue;
+            }
+            let syntax = match path.extension().and_then(|ext| ext.to_str()) {
+                Some("json") => Syntax::Json,
+                Some("yaml" | "yml") => Syntax::Yaml,
+                _ => continue,
+            };
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            let Ok(loaded) = parse_text(&text, syntax) else {
+                continue;
+            };
+            let relative = path
+                .strip_prefix(repo())
+                .map_or_else(|_| path.display().to_string(), |p| p.display().to_string());
+            out.push((relative.replace('\\', "/"), loaded.documents));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+#[test]
+fn detection_fires_on_envoy_configs_only_and_nothing_else_claims_them() {
+    use routeguard::formats::{detect, envoy};
+    for (path, documents) in all_fixtures() {
+        let envoy_config = path.starts_with("fixtures/envoy/") && !path.ends_with("/openapi.yaml");
+        let claimed = documents
+            .iter()
+            .any(|document| (envoy::ADAPTER.detect)(document));
+        assert_eq!(claimed, envoy_config, "the Envoy detector on {path}");
+        if envoy_config {
+            for document in &documents {
+                let others: Vec<&str> = detect(document)
+                    .map(|adapter| adapter.name)
+                    .filter(|name| *name != "envoy")
+                    .collect();
+                assert!(others.is_empty(), "{others:?} claim a document of {path}");
+            }
+        }
+    }
+}
