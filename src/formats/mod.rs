@@ -3,6 +3,7 @@
 //!
 //! Adding a format means adding a module and one line in [`ADAPTERS`].
 
+pub mod aws;
 pub mod kong;
 pub mod openapi;
 pub mod values;
@@ -92,7 +93,7 @@ pub struct Adapter {
     pub adapt: fn(&mut AdaptContext<'_>, FileId, &Node),
 }
 
-pub static ADAPTERS: &[&Adapter] = &[&openapi::ADAPTER, &kong::ADAPTER];
+pub static ADAPTERS: &[&Adapter] = &[&openapi::ADAPTER, &kong::ADAPTER, &aws::ADAPTER];
 
 /// Every adapter that recognises a document (an OpenAPI document with AWS integrations is read
 /// by both the OpenAPI and the AWS adapter).
