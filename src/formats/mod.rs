@@ -5,6 +5,7 @@
 
 pub mod aws;
 pub mod kong;
+pub mod krakend;
 pub mod openapi;
 pub mod values;
 
@@ -93,7 +94,12 @@ pub struct Adapter {
     pub adapt: fn(&mut AdaptContext<'_>, FileId, &Node),
 }
 
-pub static ADAPTERS: &[&Adapter] = &[&openapi::ADAPTER, &kong::ADAPTER, &aws::ADAPTER];
+pub static ADAPTERS: &[&Adapter] = &[
+    &openapi::ADAPTER,
+    &kong::ADAPTER,
+    &aws::ADAPTER,
+    &krakend::ADAPTER,
+];
 
 /// Every adapter that recognises a document (an OpenAPI document with AWS integrations is read
 /// by both the OpenAPI and the AWS adapter).
