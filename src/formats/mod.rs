@@ -3,6 +3,7 @@
 //!
 //! Adding a format means adding a module and one line in [`ADAPTERS`].
 
+pub mod apisix;
 pub mod aws;
 pub mod kong;
 pub mod krakend;
@@ -99,6 +100,7 @@ pub static ADAPTERS: &[&Adapter] = &[
     &kong::ADAPTER,
     &aws::ADAPTER,
     &krakend::ADAPTER,
+    &apisix::ADAPTER,
 ];
 
 /// Every adapter that recognises a document (an OpenAPI document with AWS integrations is read
