@@ -121,8 +121,9 @@ fn route_timeouts_replace_the_upstream_and_services_lend_theirs() {
     );
     let limit = create.policy.rate_limit.as_ref().expect("a limit");
     assert_eq!(limit.status, 503);
-    assert_eq!(at(&outcome, limit.location), format!("{CONFIG}:94:7"));
+    assert_eq!(at(&outcome, limit.location), format!("{CONFIG}:95:7"));
     assert_eq!(create.policy.statuses.on_rate_limited, Some(503));
+    assert_eq!(create.hosts, ["api.example.com"]);
 }
 
 #[test]
@@ -150,7 +151,7 @@ fn breakers_limits_and_gateway_statuses() {
     let report = route(&outcome, CONFIG, "GET /reports/:reportId");
     let limit = report.policy.rate_limit.as_ref().expect("the global limit");
     assert_eq!(limit.status, 429);
-    assert_eq!(at(&outcome, limit.location), format!("{CONFIG}:111:7"));
+    assert_eq!(at(&outcome, limit.location), format!("{CONFIG}:112:7"));
 }
 
 #[test]

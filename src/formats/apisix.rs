@@ -209,14 +209,14 @@ fn read_route(cx: &mut AdaptContext<'_>, file: FileId, route: &Node, config: &Co
             MethodSet::Only(methods)
         }
     };
+    // A route without hosts of its own takes its service's.
     let hosts: Vec<String> = match (route.get("host"), route.get("hosts")) {
         (Some(host), _) => host.as_str().map(str::to_string).into_iter().collect(),
-        (None, Some(hosts)) => hosts
-            .items()
-            .iter()
-            .filter_map(|host| host.as_str().map(str::to_string))
-            .collect(),
-        (None, None) => Vec::new(),
+        (None, Some(hosts)) => host_list(hosts),
+        (None, None) => service
+            .and_then(|service| service.get("hosts"))
+            .map(host_list)
+            .unwrap_or_default(),
     };
     let name = route
         .get("name")
@@ -247,6 +247,14 @@ fn read_route(cx: &mut AdaptContext<'_>, file: FileId, route: &Node, config: &Co
             explicit_operation: None,
         });
     }
+}
+
+fn host_list(hosts: &Node) -> Vec<String> {
+    hosts
+        .items()
+        .iter()
+        .filter_map(|host| host.as_str().map(str::to_string))
+        .collect()
 }
 
 /// The plugins that run for a route, by name: the route's own, then those of its plugin config,

@@ -165,7 +165,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
             let route = read_route(
                 cx,
                 &doc,
-                Operation {
+                IntegratedOperation {
                     file: op_file,
                     node: operation,
                     integration,
@@ -182,7 +182,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
 }
 
 /// An operation (or ANY method) that carries an integration.
-struct Operation<'a> {
+struct IntegratedOperation<'a> {
     file: FileId,
     node: &'a Node,
     integration: &'a Entry,
@@ -196,7 +196,7 @@ struct Operation<'a> {
 fn read_route(
     cx: &mut AdaptContext<'_>,
     doc: &DocumentContext<'_>,
-    operation: Operation<'_>,
+    operation: IntegratedOperation<'_>,
 ) -> Route {
     let file = operation.file;
     let integration = &operation.integration.value;
