@@ -356,3 +356,10 @@ fn the_apisix_detector_fires_only_on_apisix_configurations() {
         ]
     );
 }
+
+#[test]
+fn every_value_replaced_by_a_wrong_kind_never_panics() {
+    for fixture in [CONFIG, INVALID, HEALTH] {
+        assert!(inventory::lint_value_mutations(fixture) > 50, "{fixture}");
+    }
+}

@@ -254,3 +254,10 @@ fn the_aws_detector_fires_only_on_documents_with_integrations() {
         ]
     );
 }
+
+#[test]
+fn every_value_replaced_by_a_wrong_kind_never_panics() {
+    for fixture in [REST, HTTP, INVALID] {
+        assert!(inventory::lint_value_mutations(fixture) > 50, "{fixture}");
+    }
+}

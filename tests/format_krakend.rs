@@ -338,3 +338,10 @@ fn the_krakend_detector_fires_only_on_krakend_configurations() {
         ]
     );
 }
+
+#[test]
+fn every_value_replaced_by_a_wrong_kind_never_panics() {
+    for fixture in [CONFIG, INVALID] {
+        assert!(inventory::lint_value_mutations(fixture) > 50, "{fixture}");
+    }
+}

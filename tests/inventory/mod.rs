@@ -157,3 +157,44 @@ pub fn fixtures_detected_by(adapter: &str) -> Vec<String> {
     found.sort();
     found
 }
+
+/// Lints `fixture` once for every scalar value it holds, with that value replaced by each of a
+/// list, a map, null, a negative number, a fraction and a word: the adapters must report what
+/// they cannot read and never panic. Returns how many variants were linted.
+pub fn lint_value_mutations(fixture: &str) -> usize {
+    let pattern =
+        regex::Regex::new(r##"^(\s*(?:-\s+)?"?[^\s"#:]+"?\s*:\s*)([^\s\[{#][^#]*?)(,?)\s*$"##)
+            .expect("a valid pattern");
+    let json = fixture.ends_with(".json");
+    let replacements: &[&str] = if json {
+        &["[]", "{}", "null", "-1", "1.5", "\"word\""]
+    } else {
+        &["[]", "{}", "~", "-1", "1.5", "word"]
+    };
+    let text = std::fs::read_to_string(repo().join(fixture)).expect("the fixture exists");
+    let name = std::path::Path::new(fixture)
+        .file_name()
+        .expect("a file name")
+        .to_owned();
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let lines: Vec<&str> = text.lines().collect();
+    let mut variants = 0;
+    for (index, line) in lines.iter().enumerate() {
+        let Some(captures) = pattern.captures(line) else {
+            continue;
+        };
+        for replacement in replacements {
+            let mut mutated = lines.clone();
+            let changed = format!("{}{}{}", &captures[1], replacement, &captures[3]);
+            mutated[index] = &changed;
+            std::fs::write(dir.path().join(&name), mutated.join("\n")).expect("writable");
+            let options = LintOptions {
+                paths: vec![PathBuf::from(&name)],
+                root: Some(dir.path().to_path_buf()),
+            };
+            lint_in(&options, dir.path()).expect("the variant can be linted");
+            variants += 1;
+        }
+    }
+    variants
+}
