@@ -201,8 +201,11 @@ fn read_route(cx: &mut AdaptContext<'_>, file: FileId, route: &Node, config: &Co
                     _ => cx.invalid_value(
                         file,
                         item,
-                        "a method is one of GET, POST, PUT, DELETE, PATCH, HEAD, OPTIONS, \
-                         CONNECT, TRACE or PURGE, in capitals",
+                        format!(
+                            "{} is not a method APISIX accepts: GET, POST, PUT, DELETE, PATCH, \
+                             HEAD, OPTIONS, CONNECT, TRACE or PURGE, in capitals",
+                            shown(item)
+                        ),
                     ),
                 }
             }
@@ -247,6 +250,12 @@ fn read_route(cx: &mut AdaptContext<'_>, file: FileId, route: &Node, config: &Co
             explicit_operation: None,
         });
     }
+}
+
+/// A value as messages show it: its text in backticks, or its kind.
+fn shown(node: &Node) -> String {
+    node.scalar_text()
+        .map_or_else(|| node.type_name().to_string(), |text| format!("`{text}`"))
 }
 
 fn host_list(hosts: &Node) -> Vec<String> {
@@ -741,7 +750,14 @@ fn route_path(
     rewrite: Option<&Node>,
 ) -> Option<PathMatch> {
     let Some(text) = uri.as_str().filter(|text| text.starts_with('/')) else {
-        cx.invalid_value(file, uri, "a route URI is a path starting with `/`");
+        cx.invalid_value(
+            file,
+            uri,
+            format!(
+                "{} is not a route URI: a path starting with `/`",
+                shown(uri)
+            ),
+        );
         return None;
     };
     let location = Location {

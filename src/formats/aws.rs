@@ -291,27 +291,24 @@ fn integration_type(cx: &mut AdaptContext<'_>, file: FileId, integration: &Node)
     if is_deploy_time(node) {
         return None;
     }
-    let Some(text) = node.as_str().map(str::to_ascii_lowercase) else {
-        cx.invalid_value(
-            file,
-            node,
-            "the integration `type` is one of http, http_proxy, aws, aws_proxy or mock",
-        );
-        return None;
-    };
-    if matches!(
-        text.as_str(),
-        "http" | "http_proxy" | "aws" | "aws_proxy" | "mock"
-    ) {
-        Some(text)
-    } else {
-        cx.invalid_value(
-            file,
-            node,
-            "the integration `type` is one of http, http_proxy, aws, aws_proxy or mock",
-        );
-        None
+    let text = node.as_str().map(str::to_ascii_lowercase);
+    if let Some(text) = text.filter(|text| {
+        matches!(
+            text.as_str(),
+            "http" | "http_proxy" | "aws" | "aws_proxy" | "mock"
+        )
+    }) {
+        return Some(text);
     }
+    let shown = node
+        .scalar_text()
+        .map_or_else(|| node.type_name().to_string(), |text| format!("`{text}`"));
+    cx.invalid_value(
+        file,
+        node,
+        format!("{shown} is not an integration type: http, http_proxy, aws, aws_proxy or mock"),
+    );
+    None
 }
 
 /// `timeoutInMillis`, within the range API Gateway accepts, or its default.

@@ -365,11 +365,14 @@ fn static_fallback(cx: &mut AdaptContext<'_>, file: FileId, endpoint: &Node) -> 
                 strategy
             }
             _ => {
+                let shown = node.scalar_text().unwrap_or_else(|| node.type_name());
                 cx.invalid_value(
                     file,
                     node,
-                    "`strategy` is one of always, success, complete, errored or incomplete; \
-                     KrakenD treats anything else as always",
+                    format!(
+                        "`{shown}` is not a static strategy (always, success, complete, errored \
+                         or incomplete); KrakenD treats it as always"
+                    ),
                 );
                 "always"
             }
