@@ -3,10 +3,13 @@
 //!
 //! Adding a format means adding a module and one line in [`ADAPTERS`].
 
+pub mod apisix;
+pub mod aws;
 pub mod envoy;
 pub mod gateway_api;
 pub mod istio;
 pub mod kong;
+pub mod krakend;
 pub mod openapi;
 pub mod values;
 
@@ -101,6 +104,9 @@ pub static ADAPTERS: &[&Adapter] = &[
     &istio::ADAPTER,
     &envoy::ADAPTER,
     &gateway_api::ADAPTER,
+    &aws::ADAPTER,
+    &krakend::ADAPTER,
+    &apisix::ADAPTER,
 ];
 
 /// Every adapter that recognises a document (an OpenAPI document with AWS integrations is read

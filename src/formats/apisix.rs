@@ -1,0 +1,817 @@
+//! Apache APISIX standalone configuration (`apisix.yaml`, or its JSON form): routes, services,
+//! upstreams, plugin configs and global rules, with upstream timeouts, balancer retries, health
+//! checks and the plugins that change what a route answers (`api-breaker`, `limit-*`).
+
+use std::time::Duration;
+
+use super::values::Dialect;
+use super::{anchor, AdaptContext, Adapter};
+use crate::diagnostic::Location;
+use crate::model::policy::{
+    ActiveCheck, CircuitBreaker, CircuitBreakerKind, Fallback, FallbackKind, GatewayStatuses,
+    HealthCheck, RateLimit, Retry, RetryCondition, Upstream,
+};
+use crate::model::route::Rewrite;
+use crate::model::{GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Sourced};
+use crate::source::{Entry, FileId, Node, NodeKind, ScalarKind};
+
+pub static ADAPTER: Adapter = Adapter {
+    name: "apisix",
+    detect,
+    uses_refs: false,
+    adapt,
+};
+
+/// A standalone file: `routes` that match on `uri`/`uris`, or `upstreams` with `nodes`. Kong's
+/// declarative files also have top-level `routes`, but match on `paths` and declare
+/// `_format_version`.
+fn detect(document: &Node) -> bool {
+    if !document.is_map()
+        || document.get("_format_version").is_some()
+        || document.get("openapi").is_some()
+        || document.get("swagger").is_some()
+    {
+        return false;
+    }
+    let any_item = |key: &str, fields: &[&str]| {
+        document.get(key).is_some_and(|list| {
+            list.items()
+                .iter()
+                .any(|item| fields.iter().any(|field| item.get(field).is_some()))
+        })
+    };
+    any_item("routes", &["uri", "uris"]) || any_item("upstreams", &["nodes", "service_name"])
+}
+
+const DEFAULT_PROXY_TIMEOUT: Duration = Duration::from_secs(60);
+const TIMEOUT_STATUS: u16 = 504;
+/// APISIX answers 502 when no node can be reached; with every node marked unhealthy it still
+/// tries them all rather than answering by itself.
+const NO_HEALTHY_NODE_STATUS: u16 = 502;
+const DEFAULT_REJECTED_CODE: u16 = 503;
+const RATE_LIMIT_PLUGINS: &[&str] = &["limit-count", "limit-req", "limit-conn"];
+
+fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
+    let config = Config {
+        upstreams: document
+            .get("upstreams")
+            .map(Node::items)
+            .unwrap_or_default(),
+        services: document
+            .get("services")
+            .map(Node::items)
+            .unwrap_or_default(),
+        plugin_configs: document
+            .get("plugin_configs")
+            .map(Node::items)
+            .unwrap_or_default(),
+        global_plugins: document
+            .get("global_rules")
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|rule| rule.get("plugins"))
+            .flat_map(|plugins| plugins.entries().iter())
+            .collect(),
+    };
+    for route in document.get("routes").map(Node::items).unwrap_or_default() {
+        read_route(cx, file, route, &config);
+    }
+}
+
+/// The objects routes refer to by id.
+struct Config<'a> {
+    upstreams: &'a [Node],
+    services: &'a [Node],
+    plugin_configs: &'a [Node],
+    /// Plugins of every global rule: they run for every route, besides the route's own.
+    global_plugins: Vec<&'a Entry>,
+}
+
+fn find_by_id<'a>(objects: &'a [Node], id: &str) -> Option<&'a Node> {
+    objects
+        .iter()
+        .find(|object| object.get("id").and_then(Node::scalar_text) == Some(id))
+}
+
+/// Resolves an `*_id` field of `object` against `objects`; an id that names nothing is reported.
+fn referenced<'a>(
+    cx: &mut AdaptContext<'_>,
+    file: FileId,
+    object: &Node,
+    key: &str,
+    what: &str,
+    objects: &'a [Node],
+) -> Option<&'a Node> {
+    let id_node = object.get(key).filter(|id| !id.is_null())?;
+    let Some(id) = id_node.scalar_text() else {
+        cx.invalid_value(
+            file,
+            id_node,
+            format!("`{key}` must be an id (a string or a number)"),
+        );
+        return None;
+    };
+    let found = find_by_id(objects, id);
+    if found.is_none() {
+        cx.invalid_value(
+            file,
+            id_node,
+            format!("refers to {what} `{id}`, which is not defined"),
+        );
+    }
+    found
+}
+
+fn read_route(cx: &mut AdaptContext<'_>, file: FileId, route: &Node, config: &Config<'_>) {
+    // `status: 0` switches a route off.
+    if route.get("status").and_then(Node::scalar_text) == Some("0") {
+        return;
+    }
+    let location = Location {
+        file,
+        span: anchor(route),
+    };
+    let uris: Vec<&Node> = match (route.get("uri"), route.get("uris")) {
+        (Some(uri), _) => vec![uri],
+        (None, Some(uris)) => {
+            if uris.items().is_empty() {
+                cx.invalid_value(file, uris, "`uris` is a list of one or more paths");
+            }
+            uris.items().iter().collect()
+        }
+        (None, None) => {
+            cx.invalid_value(file, route, "a route needs `uri` or `uris`");
+            return;
+        }
+    };
+    let service = referenced(cx, file, route, "service_id", "service", config.services);
+    let plugin_config = referenced(
+        cx,
+        file,
+        route,
+        "plugin_config_id",
+        "plugin config",
+        config.plugin_configs,
+    );
+    let plugins = effective_plugins(route, plugin_config, service);
+
+    let upstream = route_upstream(cx, file, route, service, config.upstreams);
+    let mut policy = Policy {
+        statuses: GatewayStatuses {
+            on_timeout: Some(TIMEOUT_STATUS),
+            on_circuit_open: None,
+            on_rate_limited: None,
+        },
+        ..Policy::default()
+    };
+    if let Some(upstream) = upstream {
+        read_upstream(cx, file, route, upstream, &mut policy);
+    }
+    if let Some(breaker) = api_breaker(cx, file, &plugins) {
+        policy.statuses.on_circuit_open = breaker.open_status;
+        policy.circuit_breakers.push(breaker);
+    }
+    let global: Vec<&Entry> = config.global_plugins.clone();
+    policy.rate_limit = rate_limit(cx, file, &plugins).or_else(|| rate_limit(cx, file, &global));
+    policy.statuses.on_rate_limited = policy.rate_limit.as_ref().map(|limit| limit.status);
+
+    let methods_node = route.get("methods");
+    let methods = match methods_node {
+        None => MethodSet::Any,
+        Some(list) if !matches!(list.kind, NodeKind::Seq(_)) => {
+            cx.invalid_value(file, list, "`methods` is a list such as [GET, POST]");
+            MethodSet::Any
+        }
+        Some(list) if list.items().is_empty() => MethodSet::Any,
+        Some(list) => {
+            let mut methods = Vec::new();
+            for item in list.items() {
+                match item.as_str() {
+                    Some(
+                        name @ ("GET" | "POST" | "PUT" | "DELETE" | "PATCH" | "HEAD" | "OPTIONS"
+                        | "TRACE"),
+                    ) => {
+                        if let Some(method) = Method::from_key(&name.to_ascii_lowercase()) {
+                            methods.push(method);
+                        }
+                    }
+                    // Valid in APISIX, but no OpenAPI operation can describe them.
+                    Some("CONNECT" | "PURGE") => {}
+                    _ => cx.invalid_value(
+                        file,
+                        item,
+                        format!(
+                            "{} is not a method APISIX accepts: GET, POST, PUT, DELETE, PATCH, \
+                             HEAD, OPTIONS, CONNECT, TRACE or PURGE, in capitals",
+                            shown(item)
+                        ),
+                    ),
+                }
+            }
+            MethodSet::Only(methods)
+        }
+    };
+    // A route without hosts of its own takes its service's.
+    let hosts: Vec<String> = match (route.get("host"), route.get("hosts")) {
+        (Some(host), _) => host.as_str().map(str::to_string).into_iter().collect(),
+        (None, Some(hosts)) => host_list(hosts),
+        (None, None) => service
+            .and_then(|service| service.get("hosts"))
+            .map(host_list)
+            .unwrap_or_default(),
+    };
+    let name = route
+        .get("name")
+        .or_else(|| route.get("id"))
+        .and_then(Node::scalar_text)
+        .map(str::to_string);
+    let rewrite = plugins
+        .iter()
+        .find(|entry| entry.key.scalar_text() == Some("proxy-rewrite"))
+        .map(|entry| &entry.value);
+
+    for uri in uris {
+        let Some(path) = route_path(cx, file, uri, rewrite) else {
+            continue;
+        };
+        cx.inventory.routes.push(Route {
+            format: GatewayFormat::Apisix,
+            name: name.clone(),
+            location,
+            methods: methods.clone(),
+            methods_location: methods_node.map(|node| Location {
+                file,
+                span: node.span,
+            }),
+            path,
+            hosts: hosts.clone(),
+            policy: policy.clone(),
+            explicit_operation: None,
+        });
+    }
+}
+
+/// A value as messages show it: its text in backticks, or its kind.
+fn shown(node: &Node) -> String {
+    node.scalar_text()
+        .map_or_else(|| node.type_name().to_string(), |text| format!("`{text}`"))
+}
+
+fn host_list(hosts: &Node) -> Vec<String> {
+    hosts
+        .items()
+        .iter()
+        .filter_map(|host| host.as_str().map(str::to_string))
+        .collect()
+}
+
+/// The plugins that run for a route, by name: the route's own, then those of its plugin config,
+/// then its service's (APISIX lets the route's copy of a plugin win). Disabled ones are left out.
+fn effective_plugins<'a>(
+    route: &'a Node,
+    plugin_config: Option<&'a Node>,
+    service: Option<&'a Node>,
+) -> Vec<&'a Entry> {
+    let mut plugins: Vec<&Entry> = Vec::new();
+    let sources = [Some(route), plugin_config, service];
+    for entry in sources
+        .into_iter()
+        .flatten()
+        .filter_map(|source| source.get("plugins"))
+        .flat_map(|plugins| plugins.entries().iter())
+    {
+        let name = entry.key.scalar_text();
+        if !plugins.iter().any(|known| known.key.scalar_text() == name) {
+            plugins.push(entry);
+        }
+    }
+    plugins.retain(|entry| {
+        entry
+            .value
+            .get("_meta")
+            .and_then(|meta| meta.get("disable"))
+            .and_then(Node::as_bool)
+            != Some(true)
+    });
+    plugins
+}
+
+/// The upstream a route sends to: its inline `upstream`, else its `upstream_id`, else its
+/// service's.
+fn route_upstream<'a>(
+    cx: &mut AdaptContext<'_>,
+    file: FileId,
+    route: &'a Node,
+    service: Option<&'a Node>,
+    upstreams: &'a [Node],
+) -> Option<&'a Node> {
+    for owner in [Some(route), service].into_iter().flatten() {
+        if let Some(inline) = owner.get("upstream").filter(|upstream| !upstream.is_null()) {
+            if inline.is_map() {
+                return Some(inline);
+            }
+            cx.invalid_value(file, inline, "`upstream` is an object with `nodes`");
+        }
+        if owner.get("upstream_id").is_some() {
+            return referenced(cx, file, owner, "upstream_id", "upstream", upstreams);
+        }
+    }
+    None
+}
+
+/// One node of an upstream.
+struct UpstreamNode {
+    address: String,
+    weight: u32,
+    priority: i64,
+}
+
+/// `nodes` as a map (`"host:port": weight`) or a list of `{host, port, weight, priority}`.
+fn upstream_nodes(cx: &mut AdaptContext<'_>, file: FileId, nodes: &Node) -> Vec<UpstreamNode> {
+    let mut out = Vec::new();
+    if nodes.is_map() {
+        for entry in nodes.entries() {
+            let Some(address) = entry.key.scalar_text() else {
+                continue;
+            };
+            let weight = node_weight(cx, file, &entry.value);
+            out.push(UpstreamNode {
+                address: address.to_string(),
+                weight,
+                priority: 0,
+            });
+        }
+        return out;
+    }
+    for item in nodes.items() {
+        let Some(host) = item.get("host").and_then(Node::scalar_text) else {
+            cx.invalid_value(file, item, "a node needs a `host`");
+            continue;
+        };
+        let address = match item.get("port").and_then(Node::scalar_text) {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_string(),
+        };
+        let weight = match item.get("weight") {
+            Some(weight) => node_weight(cx, file, weight),
+            None => {
+                cx.invalid_value(file, item, "a node needs a `weight`");
+                0
+            }
+        };
+        let priority = item
+            .get("priority")
+            .filter(|priority| priority.scalar_kind() == Some(ScalarKind::Int))
+            .and_then(Node::scalar_text)
+            .and_then(|priority| priority.parse().ok())
+            .unwrap_or(0);
+        out.push(UpstreamNode {
+            address,
+            weight,
+            priority,
+        });
+    }
+    out
+}
+
+fn node_weight(cx: &mut AdaptContext<'_>, file: FileId, weight: &Node) -> u32 {
+    match super::values::count(weight) {
+        Ok(weight) => weight,
+        Err(message) => {
+            cx.invalid_value(file, weight, format!("node weight: {message}"));
+            0
+        }
+    }
+}
+
+/// A placeholder APISIX fills from the environment when it loads the file (`${{VAR}}`): its
+/// value is unknown here, so it is neither read nor reported.
+fn is_placeholder(node: &Node) -> bool {
+    node.as_str().is_some_and(|text| text.contains("${{"))
+}
+
+/// `key` of `object` as a number of seconds. `positive`: 0 is refused too.
+fn seconds(
+    cx: &mut AdaptContext<'_>,
+    file: FileId,
+    object: &Node,
+    key: &str,
+    positive: bool,
+) -> Option<Sourced<Duration>> {
+    let node = object.get(key).filter(|node| !node.is_null())?;
+    if is_placeholder(node) {
+        return None;
+    }
+    if !matches!(
+        node.scalar_kind(),
+        Some(ScalarKind::Int | ScalarKind::Float)
+    ) {
+        cx.invalid_value(file, node, format!("`{key}` must be a number of seconds"));
+        return None;
+    }
+    let value = cx.duration(file, object, key, Dialect::Seconds)?;
+    if positive && value.value.is_zero() {
+        cx.invalid_value(file, node, format!("`{key}` must be more than 0 seconds"));
+        return None;
+    }
+    Some(value)
+}
+
+/// `key` of `object` as a count, unless it is an environment placeholder.
+fn count(
+    cx: &mut AdaptContext<'_>,
+    file: FileId,
+    object: &Node,
+    key: &str,
+) -> Option<Sourced<u32>> {
+    if object.get(key).is_some_and(is_placeholder) {
+        return None;
+    }
+    cx.count(file, object, key)
+}
+
+/// Timeouts, retries, nodes and health checks of the upstream a route sends to.
+fn read_upstream(
+    cx: &mut AdaptContext<'_>,
+    file: FileId,
+    route: &Node,
+    upstream: &Node,
+    policy: &mut Policy,
+) {
+    let location = Location {
+        file,
+        span: anchor(upstream),
+    };
+    // A route's own `timeout` replaces its upstream's.
+    let timeout = route
+        .get("timeout")
+        .or_else(|| upstream.get("timeout"))
+        .filter(|timeout| !timeout.is_null());
+    let mut read = None;
+    let mut connect = None;
+    if let Some(timeout) = timeout {
+        if timeout.is_map() {
+            connect = seconds(cx, file, timeout, "connect", true);
+            let _ = seconds(cx, file, timeout, "send", true);
+            read = seconds(cx, file, timeout, "read", true);
+            let missing: Vec<&str> = ["connect", "send", "read"]
+                .into_iter()
+                .filter(|key| timeout.get(key).is_none())
+                .collect();
+            if !missing.is_empty() {
+                cx.invalid_value(
+                    file,
+                    timeout,
+                    format!(
+                        "`timeout` needs connect, send and read; missing: {}",
+                        missing.join(", ")
+                    ),
+                );
+            }
+        } else {
+            cx.invalid_value(
+                file,
+                timeout,
+                "`timeout` is an object of connect, send and read seconds",
+            );
+        }
+    }
+    let read = read.unwrap_or_else(|| {
+        Sourced::default(
+            DEFAULT_PROXY_TIMEOUT,
+            "APISIX's default upstream read timeout of 60s (nginx proxy_read_timeout)",
+        )
+    });
+    policy.per_try_timeout = Some(read.clone());
+    policy.connect_timeout = Some(connect.unwrap_or_else(|| {
+        Sourced::default(
+            DEFAULT_PROXY_TIMEOUT,
+            "APISIX's default upstream connect timeout of 60s (nginx proxy_connect_timeout)",
+        )
+    }));
+
+    let nodes = upstream
+        .get("nodes")
+        .map(|nodes| upstream_nodes(cx, file, nodes));
+    let name = upstream
+        .get("name")
+        .or_else(|| upstream.get("id"))
+        .or_else(|| upstream.get("service_name"))
+        .and_then(Node::scalar_text)
+        .map(str::to_string)
+        .or_else(|| {
+            nodes
+                .as_ref()
+                .and_then(|nodes| nodes.first())
+                .map(|node| node.address.clone())
+        })
+        .unwrap_or_default();
+    // Without `nodes` the nodes come from service discovery at run time.
+    let node_count = nodes
+        .as_ref()
+        .map(|nodes| u32::try_from(nodes.len()).unwrap_or(u32::MAX));
+    policy.upstream = Some(Upstream {
+        name,
+        endpoints: node_count,
+        location: Some(location),
+    });
+
+    // The balancer retries `retries` times, or once per extra node when unset.
+    let retries = count(cx, file, upstream, "retries").or_else(|| {
+        node_count.map(|count| {
+            Sourced::default(
+                count.saturating_sub(1),
+                "APISIX's default of one retry per node beyond the first",
+            )
+        })
+    });
+    // `retry_timeout` stops retries once it has elapsed; it is checked, not modelled.
+    let _ = seconds(cx, file, upstream, "retry_timeout", false);
+    if let Some(retries) = retries.filter(|retries| retries.value > 0) {
+        policy.retry = Some(Retry {
+            location: retries.origin.location().unwrap_or(location),
+            max_retries: retries,
+            unbounded: false,
+            // nginx's `proxy_next_upstream error timeout`, which APISIX keeps: connection
+            // errors and timeouts, and never a non-idempotent request once it was sent.
+            conditions: vec![RetryCondition::ConnectFailure, RetryCondition::Timeout],
+            backoff: None,
+            per_try_timeout: Some(read),
+            has_budget: false,
+            non_idempotent: Some(false),
+        });
+    }
+
+    if let Some(nodes) = &nodes {
+        node_fallbacks(nodes, location, policy);
+    }
+    if let Some(checks) = upstream.get("checks") {
+        health_checks(cx, file, checks, policy);
+    }
+}
+
+/// Several weighted nodes share the traffic; lower-priority nodes take over when the
+/// higher-priority ones fail.
+fn node_fallbacks(nodes: &[UpstreamNode], location: Location, policy: &mut Policy) {
+    let Some(top) = nodes.iter().map(|node| node.priority).max() else {
+        return;
+    };
+    let serving: Vec<String> = nodes
+        .iter()
+        .filter(|node| node.priority == top && node.weight > 0)
+        .map(|node| node.address.clone())
+        .collect();
+    if serving.len() >= 2 {
+        policy.fallbacks.push(Fallback {
+            kind: FallbackKind::WeightedPool,
+            targets: serving,
+            location,
+        });
+    }
+    let backups: Vec<String> = nodes
+        .iter()
+        .filter(|node| node.priority < top)
+        .map(|node| node.address.clone())
+        .collect();
+    if !backups.is_empty() {
+        policy.fallbacks.push(Fallback {
+            kind: FallbackKind::BackupEndpoints,
+            targets: backups,
+            location,
+        });
+    }
+}
+
+/// `checks.active` probes nodes; `checks.passive` (which APISIX only accepts next to active
+/// checks) marks nodes unhealthy from real traffic, the upstream's circuit breaker.
+fn health_checks(cx: &mut AdaptContext<'_>, file: FileId, checks: &Node, policy: &mut Policy) {
+    let mut health = HealthCheck {
+        active: None,
+        passive: None,
+    };
+    let active = checks.entry("active");
+    if let Some(active) = active.filter(|active| !active.value.is_map()) {
+        cx.invalid_value(
+            file,
+            &active.value,
+            "`active` is an object of probe settings",
+        );
+    }
+    if let Some(active) = active.filter(|active| active.value.is_map()) {
+        let interval = |state: &str, cx: &mut AdaptContext<'_>| {
+            active
+                .value
+                .get(state)
+                .and_then(|state| seconds(cx, file, state, "interval", true))
+        };
+        let healthy = interval("healthy", cx);
+        let unhealthy = interval("unhealthy", cx);
+        health.active = Some(ActiveCheck {
+            interval: unhealthy.or(healthy).or_else(|| {
+                Some(Sourced::default(
+                    Duration::from_secs(1),
+                    "APISIX's default active check interval of 1s",
+                ))
+            }),
+            timeout: seconds(cx, file, &active.value, "timeout", true).or_else(|| {
+                Some(Sourced::default(
+                    Duration::from_secs(1),
+                    "APISIX's default active check timeout of 1s",
+                ))
+            }),
+            location: Location {
+                file,
+                span: active.key.span,
+            },
+        });
+    }
+    if let Some(passive) = checks.entry("passive") {
+        let passive_location = Location {
+            file,
+            span: passive.key.span,
+        };
+        if active.is_none() {
+            cx.invalid_value(
+                file,
+                &passive.key,
+                "passive health checks need active ones next to them; APISIX refuses the upstream",
+            );
+        }
+        // Unset counters default to 2 TCP failures, 7 timeouts and 5 HTTP failures.
+        let unhealthy = passive.value.get("unhealthy");
+        let counters = ["http_failures", "tcp_failures", "timeouts"];
+        let tripping = counters.iter().any(|counter| {
+            match unhealthy.and_then(|unhealthy| count(cx, file, unhealthy, counter)) {
+                Some(count) => count.value > 0,
+                None => true,
+            }
+        });
+        policy.circuit_breakers.push(CircuitBreaker {
+            kind: CircuitBreakerKind::ConsecutiveErrors,
+            location: passive_location,
+            ineffective: (!tripping).then(|| {
+                "the passive health check's unhealthy counters (http_failures, tcp_failures, \
+                 timeouts) are all 0, so no node is ever marked unhealthy"
+                    .to_string()
+            }),
+            open_status: Some(NO_HEALTHY_NODE_STATUS),
+        });
+        if tripping {
+            health.passive = Some(passive_location);
+        }
+    }
+    if health.active.is_some() || health.passive.is_some() {
+        policy.statuses.on_circuit_open = Some(NO_HEALTHY_NODE_STATUS);
+        policy.health_check = Some(health);
+    }
+}
+
+/// A status code field of a plugin (200–599), or `default` when unset.
+fn status_code(
+    cx: &mut AdaptContext<'_>,
+    file: FileId,
+    config: &Node,
+    key: &str,
+) -> Option<Option<u16>> {
+    let Some(node) = config.get(key).filter(|node| !node.is_null()) else {
+        return Some(None);
+    };
+    let code = (node.scalar_kind() == Some(ScalarKind::Int))
+        .then(|| node.scalar_text().and_then(|text| text.parse::<u16>().ok()))
+        .flatten()
+        .filter(|code| (200..=599).contains(code));
+    match code {
+        Some(code) => Some(Some(code)),
+        None => {
+            cx.invalid_value(
+                file,
+                node,
+                format!("`{key}` must be an HTTP status code from 200 to 599"),
+            );
+            None
+        }
+    }
+}
+
+/// `api-breaker`: answers `break_response_code` (required) while the circuit is open.
+fn api_breaker(
+    cx: &mut AdaptContext<'_>,
+    file: FileId,
+    plugins: &[&Entry],
+) -> Option<CircuitBreaker> {
+    let plugin = plugins
+        .iter()
+        .find(|entry| entry.key.scalar_text() == Some("api-breaker"))?;
+    let code = status_code(cx, file, &plugin.value, "break_response_code")?;
+    let Some(code) = code else {
+        cx.invalid_value(
+            file,
+            &plugin.key,
+            "api-breaker requires `break_response_code`; APISIX refuses the plugin without it",
+        );
+        return None;
+    };
+    Some(CircuitBreaker {
+        kind: CircuitBreakerKind::ConsecutiveErrors,
+        location: Location {
+            file,
+            span: plugin.key.span,
+        },
+        ineffective: None,
+        open_status: Some(code),
+    })
+}
+
+/// The first rate-limiting plugin, answering its `rejected_code` (503 unless set).
+fn rate_limit(cx: &mut AdaptContext<'_>, file: FileId, plugins: &[&Entry]) -> Option<RateLimit> {
+    let plugin = plugins.iter().find(|entry| {
+        entry
+            .key
+            .scalar_text()
+            .is_some_and(|name| RATE_LIMIT_PLUGINS.contains(&name))
+    })?;
+    let code = status_code(cx, file, &plugin.value, "rejected_code").flatten();
+    Some(RateLimit {
+        location: Location {
+            file,
+            span: plugin.key.span,
+        },
+        status: code.unwrap_or(DEFAULT_REJECTED_CODE),
+    })
+}
+
+/// A route URI as a matcher. APISIX's radix tree matches exactly, or by prefix when the URI
+/// ends with `*` (optionally named, `/files/*path`); `:name` segments are parameters.
+fn route_path(
+    cx: &mut AdaptContext<'_>,
+    file: FileId,
+    uri: &Node,
+    rewrite: Option<&Node>,
+) -> Option<PathMatch> {
+    let Some(text) = uri.as_str().filter(|text| text.starts_with('/')) else {
+        cx.invalid_value(
+            file,
+            uri,
+            format!(
+                "{} is not a route URI: a path starting with `/`",
+                shown(uri)
+            ),
+        );
+        return None;
+    };
+    let location = Location {
+        file,
+        span: uri.span,
+    };
+    let (kind, pattern) = match text.find('*') {
+        Some(star) if !text[star..].contains('/') => (PathKind::Prefix, text[..star].to_string()),
+        Some(_) => {
+            cx.invalid_value(
+                file,
+                uri,
+                "`*` may only appear in the last segment of a route URI",
+            );
+            return None;
+        }
+        None if text.split('/').any(|segment| segment.starts_with(':')) => {
+            (PathKind::Template, text.to_string())
+        }
+        None => (PathKind::Exact, text.to_string()),
+    };
+    let rewrite = rewrite.and_then(|config| proxy_rewrite(kind, &pattern, config));
+    Some(PathMatch {
+        kind,
+        pattern,
+        location,
+        rewrite,
+    })
+}
+
+/// The `proxy-rewrite` plugin's effect on the path, where it maps one path onto another: a
+/// literal `uri` for a route matching one path, or a `regex_uri` of the form
+/// `["^/prefix/(.*)", "/other/$1"]` that swaps a prefix.
+fn proxy_rewrite(kind: PathKind, pattern: &str, config: &Node) -> Option<Rewrite> {
+    if let Some(uri) = config.get("uri").and_then(Node::as_str) {
+        let literal = uri.starts_with('/') && !uri.contains('$');
+        return (literal && matches!(kind, PathKind::Exact | PathKind::Template)).then(|| {
+            Rewrite {
+                strip_prefix: pattern.to_string(),
+                add_prefix: uri.to_string(),
+            }
+        });
+    }
+    let regex_uri = config.get("regex_uri")?.items();
+    let [from, to] = regex_uri else {
+        return None;
+    };
+    let from = from.as_str()?.strip_prefix('^')?.strip_suffix("(.*)")?;
+    let to = to.as_str()?.strip_suffix("$1")?;
+    let is_literal = |text: &str| {
+        text.starts_with('/') && !text.contains(|c: char| "\\.*+?()[]{}|^$".contains(c))
+    };
+    (is_literal(from) && is_literal(to) && pattern.starts_with(from)).then(|| Rewrite {
+        strip_prefix: from.to_string(),
+        add_prefix: to.to_string(),
+    })
+}

@@ -1,0 +1,446 @@
+//! AWS API Gateway extensions inside an OpenAPI document: every operation with an
+//! `x-amazon-apigateway-integration` (and every `x-amazon-apigateway-any-method`) is a route of
+//! the gateway, with the integration's timeout and the statuses API Gateway answers by itself.
+//!
+//! The same document is also read by the OpenAPI adapter; the routes found here name their
+//! operation explicitly, so the join links them without guessing.
+
+use std::time::Duration;
+
+use super::values::Dialect;
+use super::{AdaptContext, Adapter};
+use crate::diagnostic::Location;
+use crate::model::policy::{GatewayStatuses, RateLimit, Upstream};
+use crate::model::{
+    GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Sourced, Timeout,
+};
+use crate::source::{Entry, FileId, Node, ScalarKind};
+
+pub static ADAPTER: Adapter = Adapter {
+    name: "aws",
+    detect,
+    uses_refs: true,
+    adapt,
+};
+
+const INTEGRATION: &str = "x-amazon-apigateway-integration";
+const ANY_METHOD: &str = "x-amazon-apigateway-any-method";
+
+fn detect(document: &Node) -> bool {
+    if document.get("openapi").is_none() && document.get("swagger").is_none() {
+        return false;
+    }
+    let Some(paths) = document.get("paths") else {
+        return false;
+    };
+    paths.entries().iter().any(|path| {
+        path.value
+            .entries()
+            .iter()
+            .any(|entry| match entry.key.scalar_text() {
+                Some(ANY_METHOD) => true,
+                Some(key) => {
+                    Method::from_key(key).is_some() && entry.value.get(INTEGRATION).is_some()
+                }
+                None => false,
+            })
+    })
+}
+
+/// REST APIs: 50 ms to 29 s, 29 s by default. (Regional and private REST APIs may go beyond
+/// 29 s after a quota increase; routeguard holds to the documented range.)
+const REST_MAX: Duration = Duration::from_millis(29_000);
+/// HTTP APIs: 50 ms to 30 s, 30 s by default.
+const HTTP_MAX: Duration = Duration::from_millis(30_000);
+const MIN_TIMEOUT: Duration = Duration::from_millis(50);
+const TIMEOUT_STATUS: u16 = 504;
+const THROTTLED_STATUS: u16 = 429;
+
+/// Which API Gateway product a document configures.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ApiKind {
+    Rest,
+    Http,
+}
+
+impl ApiKind {
+    fn max_timeout(self) -> Duration {
+        match self {
+            ApiKind::Rest => REST_MAX,
+            ApiKind::Http => HTTP_MAX,
+        }
+    }
+
+    fn default_note(self) -> &'static str {
+        match self {
+            ApiKind::Rest => "AWS API Gateway's default integration timeout of 29s (REST APIs)",
+            ApiKind::Http => "AWS API Gateway's default integration timeout of 30s (HTTP APIs)",
+        }
+    }
+
+    fn deploy_time_note(self) -> &'static str {
+        match self {
+            ApiKind::Rest => {
+                "AWS API Gateway's 29s limit on integration timeouts (REST APIs); the value is \
+                 set at deploy time"
+            }
+            ApiKind::Http => {
+                "AWS API Gateway's 30s limit on integration timeouts (HTTP APIs); the value is \
+                 set at deploy time"
+            }
+        }
+    }
+}
+
+/// What the whole document contributes to each route.
+struct DocumentContext<'a> {
+    /// Markers only HTTP APIs have; an integration's `payloadFormatVersion` is another.
+    http_api: bool,
+    /// Status of `INTEGRATION_TIMEOUT` after `x-amazon-apigateway-gateway-responses`.
+    timeout_status: u16,
+    /// Status of `THROTTLED` / `QUOTA_EXCEEDED` after gateway responses.
+    throttled_status: u16,
+    security_schemes: Option<&'a Node>,
+    security: Option<&'a Node>,
+    /// The file of the document, where the root `security` is written.
+    file: FileId,
+}
+
+fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
+    let workspace = cx.workspace;
+    let refs = cx.refs;
+    let responses = document.get("x-amazon-apigateway-gateway-responses");
+    let timeout_status =
+        gateway_response_status(cx, file, responses, "INTEGRATION_TIMEOUT", "DEFAULT_5XX")
+            .unwrap_or(TIMEOUT_STATUS);
+    let throttled_status = gateway_response_status(cx, file, responses, "THROTTLED", "DEFAULT_4XX")
+        .or_else(|| gateway_response_status(cx, file, responses, "QUOTA_EXCEEDED", "DEFAULT_4XX"))
+        .unwrap_or(THROTTLED_STATUS);
+    let doc = DocumentContext {
+        http_api: document
+            .get("x-amazon-apigateway-importexport-version")
+            .is_some()
+            || document.get("x-amazon-apigateway-cors").is_some(),
+        timeout_status,
+        throttled_status,
+        security_schemes: document
+            .get("securityDefinitions")
+            .or_else(|| document.get("components")?.get("securitySchemes")),
+        security: document.get("security"),
+        file,
+    };
+    let Some(paths) = document.get("paths") else {
+        return;
+    };
+    for path_entry in paths.entries() {
+        let Some(path) = path_entry.key.scalar_text() else {
+            continue;
+        };
+        if path.starts_with("x-") {
+            continue;
+        }
+        let path_location = Location {
+            file,
+            span: path_entry.key.span,
+        };
+        let (item_file, item) = refs.deref(workspace, file, &path_entry.value);
+        for entry in item.entries() {
+            let methods = match entry.key.scalar_text() {
+                Some(ANY_METHOD) => MethodSet::Any,
+                Some(key) => match Method::from_key(key) {
+                    Some(method) => MethodSet::Only(vec![method]),
+                    None => continue,
+                },
+                None => continue,
+            };
+            let explicit = matches!(methods, MethodSet::Only(_));
+            let (op_file, operation) = refs.deref(workspace, item_file, &entry.value);
+            let Some(integration) = operation.entry(INTEGRATION) else {
+                continue;
+            };
+            let operation_location = Location {
+                file: item_file,
+                span: entry.key.span,
+            };
+            let route = read_route(
+                cx,
+                &doc,
+                IntegratedOperation {
+                    file: op_file,
+                    node: operation,
+                    integration,
+                    path,
+                    path_location,
+                    methods,
+                    methods_location: operation_location,
+                    explicit: explicit.then_some(operation_location),
+                },
+            );
+            cx.inventory.routes.push(route);
+        }
+    }
+}
+
+/// An operation (or ANY method) that carries an integration.
+struct IntegratedOperation<'a> {
+    file: FileId,
+    node: &'a Node,
+    integration: &'a Entry,
+    path: &'a str,
+    path_location: Location,
+    methods: MethodSet,
+    methods_location: Location,
+    explicit: Option<Location>,
+}
+
+fn read_route(
+    cx: &mut AdaptContext<'_>,
+    doc: &DocumentContext<'_>,
+    operation: IntegratedOperation<'_>,
+) -> Route {
+    let file = operation.file;
+    let integration = &operation.integration.value;
+    let location = Location {
+        file,
+        span: operation.integration.key.span,
+    };
+    let kind = if doc.http_api || integration.get("payloadFormatVersion").is_some() {
+        ApiKind::Http
+    } else {
+        ApiKind::Rest
+    };
+    let integration_type = integration_type(cx, file, integration);
+
+    let mut policy = Policy::default();
+    // A mock integration is answered by API Gateway itself: no backend to wait for.
+    if integration_type.as_deref() != Some("mock") {
+        policy.timeout = Some(integration_timeout(cx, file, integration, kind));
+        policy.statuses = GatewayStatuses {
+            on_timeout: Some(doc.timeout_status),
+            on_circuit_open: None,
+            on_rate_limited: None,
+        };
+        policy.upstream = integration
+            .get("uri")
+            .and_then(deploy_time_text)
+            .map(|uri| Upstream {
+                name: upstream_name(uri),
+                endpoints: None,
+                location: integration.get("uri").map(|node| Location {
+                    file,
+                    span: node.span,
+                }),
+            });
+    }
+    if kind == ApiKind::Rest {
+        policy.rate_limit = usage_plan(doc, file, operation.node).map(|location| RateLimit {
+            location,
+            status: doc.throttled_status,
+        });
+    }
+    policy.statuses.on_rate_limited = policy.rate_limit.as_ref().map(|limit| limit.status);
+
+    let path = operation.path;
+    let path_match = if path == "$default" {
+        // HTTP APIs' catch-all route.
+        PathMatch {
+            kind: PathKind::Any,
+            pattern: "/".to_string(),
+            location: operation.path_location,
+            rewrite: None,
+        }
+    } else {
+        PathMatch {
+            kind: if path.contains('{') {
+                PathKind::Template
+            } else {
+                PathKind::Exact
+            },
+            pattern: path.to_string(),
+            location: operation.path_location,
+            rewrite: None,
+        }
+    };
+    Route {
+        format: GatewayFormat::Aws,
+        name: operation
+            .node
+            .get("operationId")
+            .and_then(Node::as_str)
+            .map(str::to_string),
+        location,
+        methods: operation.methods,
+        methods_location: Some(operation.methods_location),
+        path: path_match,
+        hosts: Vec::new(),
+        policy,
+        explicit_operation: operation.explicit,
+    }
+}
+
+/// The integration's `type`, lowercased; reported when missing or unknown.
+fn integration_type(cx: &mut AdaptContext<'_>, file: FileId, integration: &Node) -> Option<String> {
+    let Some(node) = integration.get("type") else {
+        cx.invalid_value(
+            file,
+            integration,
+            "an integration needs a `type`: http, http_proxy, aws, aws_proxy or mock",
+        );
+        return None;
+    };
+    if is_deploy_time(node) {
+        return None;
+    }
+    let text = node.as_str().map(str::to_ascii_lowercase);
+    if let Some(text) = text.filter(|text| {
+        matches!(
+            text.as_str(),
+            "http" | "http_proxy" | "aws" | "aws_proxy" | "mock"
+        )
+    }) {
+        return Some(text);
+    }
+    let shown = node
+        .scalar_text()
+        .map_or_else(|| node.type_name().to_string(), |text| format!("`{text}`"));
+    cx.invalid_value(
+        file,
+        node,
+        format!("{shown} is not an integration type: http, http_proxy, aws, aws_proxy or mock"),
+    );
+    None
+}
+
+/// `timeoutInMillis`, within the range API Gateway accepts, or its default.
+fn integration_timeout(
+    cx: &mut AdaptContext<'_>,
+    file: FileId,
+    integration: &Node,
+    kind: ApiKind,
+) -> Sourced<Timeout> {
+    let max = kind.max_timeout();
+    let bounded = |sourced: Sourced<Duration>| Sourced {
+        value: Timeout::Bounded(sourced.value),
+        origin: sourced.origin,
+    };
+    let default = Sourced::default(Timeout::Bounded(max), kind.default_note());
+    let Some(node) = integration
+        .get("timeoutInMillis")
+        .filter(|node| !node.is_null())
+    else {
+        return default;
+    };
+    if is_deploy_time(node) {
+        // Whatever it resolves to, API Gateway caps it.
+        return Sourced::default(Timeout::Bounded(max), kind.deploy_time_note());
+    }
+    let Some(timeout) = cx.duration(file, integration, "timeoutInMillis", Dialect::Milliseconds)
+    else {
+        return default;
+    };
+    if (MIN_TIMEOUT..=max).contains(&timeout.value) {
+        return bounded(timeout);
+    }
+    let message = match kind {
+        ApiKind::Rest => {
+            "`timeoutInMillis` must be from 50 to 29000 for REST APIs (beyond 29000 only for \
+             Regional and private APIs after a quota increase)"
+        }
+        ApiKind::Http => "`timeoutInMillis` must be from 50 to 30000 for HTTP APIs",
+    };
+    cx.invalid_value(file, node, message);
+    default
+}
+
+/// A value written as a CloudFormation intrinsic (`{"Fn::Sub": ...}`, `{"Ref": ...}`) or a
+/// template placeholder (`${var}`): it is only known when the stack is deployed.
+fn is_deploy_time(node: &Node) -> bool {
+    match node.entries() {
+        [entry] => entry
+            .key
+            .scalar_text()
+            .is_some_and(|key| key == "Ref" || key.starts_with("Fn::")),
+        _ => node.as_str().is_some_and(|text| text.contains("${")),
+    }
+}
+
+/// The text of a value, looking inside `Fn::Sub` (whose template names the target well enough);
+/// `None` for other intrinsics.
+fn deploy_time_text(node: &Node) -> Option<&str> {
+    if let Some(text) = node.scalar_text() {
+        return Some(text);
+    }
+    let sub = node.get("Fn::Sub")?;
+    sub.as_str()
+        .or_else(|| sub.items().first().and_then(Node::as_str))
+}
+
+/// The host of an HTTP integration, or the whole URI (an AWS service or Lambda ARN).
+fn upstream_name(uri: &str) -> String {
+    match uri.split_once("://") {
+        Some((_, rest)) => rest.split(['/', '?']).next().unwrap_or(rest).to_string(),
+        None => uri.to_string(),
+    }
+}
+
+/// The status API Gateway answers for a gateway response type, after the document's
+/// `x-amazon-apigateway-gateway-responses`: the type's own `statusCode`, else the one of its
+/// `DEFAULT_4XX`/`DEFAULT_5XX` family, else `None` (the built-in status).
+fn gateway_response_status(
+    cx: &mut AdaptContext<'_>,
+    file: FileId,
+    responses: Option<&Node>,
+    response_type: &str,
+    family: &str,
+) -> Option<u16> {
+    let responses = responses?;
+    for key in [response_type, family] {
+        let Some(node) = responses
+            .get(key)
+            .and_then(|response| response.get("statusCode"))
+            .filter(|node| !node.is_null())
+        else {
+            continue;
+        };
+        let code = match node.scalar_kind() {
+            Some(ScalarKind::Int | ScalarKind::Str) => node
+                .scalar_text()
+                .and_then(|text| text.parse::<u16>().ok())
+                .filter(|code| (100..=599).contains(code)),
+            _ => None,
+        };
+        match code {
+            Some(code) => return Some(code),
+            None => cx.invalid_value(file, node, "`statusCode` must be an HTTP status code"),
+        }
+    }
+    None
+}
+
+/// Where an operation requires an API key, which puts it under usage plans and their throttling
+/// and quotas: a security requirement naming an `apiKey` scheme for the `x-api-key` header
+/// (API Gateway's own key, not a custom authorizer).
+fn usage_plan(doc: &DocumentContext<'_>, file: FileId, operation: &Node) -> Option<Location> {
+    let schemes = doc.security_schemes?;
+    let (file, requirements) = match operation.get("security") {
+        Some(requirements) => (file, requirements),
+        None => (doc.file, doc.security?),
+    };
+    requirements.items().iter().find_map(|requirement| {
+        requirement.entries().iter().find_map(|entry| {
+            let scheme = schemes.get(entry.key.scalar_text()?)?;
+            let api_key = scheme.get("type").and_then(Node::as_str) == Some("apiKey")
+                && scheme.get("in").and_then(Node::as_str) == Some("header")
+                && scheme
+                    .get("name")
+                    .and_then(Node::as_str)
+                    .is_some_and(|name| name.eq_ignore_ascii_case("x-api-key"))
+                && scheme.get("x-amazon-apigateway-authorizer").is_none()
+                && scheme.get("x-amazon-apigateway-authtype").is_none();
+            api_key.then_some(Location {
+                file,
+                span: entry.key.span,
+            })
+        })
+    })
+}
