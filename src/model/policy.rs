@@ -307,15 +307,21 @@ impl Policy {
     /// The sum of the waits between attempts: exponential from the base, capped at the maximum
     /// (Envoy and Istio's scheme, and the usual one elsewhere).
     pub fn total_backoff(&self) -> Duration {
+        self.backoff_delays().into_iter().sum()
+    }
+
+    /// The wait before each retry: exponential from the base, capped at the maximum (ten times
+    /// the base unless set, as in Envoy and Istio). Empty without retries or backoff.
+    pub fn backoff_delays(&self) -> Vec<Duration> {
         let Some(retry) = &self.retry else {
-            return Duration::ZERO;
+            return Vec::new();
         };
         let Some(base) = retry
             .backoff
             .as_ref()
             .and_then(|backoff| backoff.base.as_ref())
         else {
-            return Duration::ZERO;
+            return Vec::new();
         };
         let cap = retry
             .backoff
@@ -329,6 +335,6 @@ impl Policy {
                     .unwrap_or(cap)
                     .min(cap)
             })
-            .sum()
+            .collect()
     }
 }

@@ -61,6 +61,79 @@ pub fn describe_route(workspace: &Workspace, route: &crate::model::Route) -> Str
     )
 }
 
+/// `Kong route `a` (GET /a) in kong.yaml`, or `Kong routes `a`, `b` and `c` in kong.yaml` when a
+/// setting they share (a Kong service's timeout) is what a finding is about.
+pub fn describe_routes(workspace: &Workspace, routes: &[&crate::model::Route]) -> String {
+    match routes {
+        [] => String::new(),
+        [route] => describe_route(workspace, route),
+        [first, ..] => {
+            let names: Vec<String> = routes
+                .iter()
+                .map(|route| match &route.name {
+                    Some(name) => format!("`{name}`"),
+                    None => format!("`{}`", route.label()),
+                })
+                .collect();
+            let (last, rest) = names
+                .split_last()
+                .map_or((String::new(), &[][..]), |(l, r)| (l.clone(), r));
+            format!(
+                "{} routes {} and {last} in {}",
+                first.format,
+                rest.join(", "),
+                workspace.file(first.location.file).display
+            )
+        }
+    }
+}
+
+/// Findings grouped by the setting they point at, in order of first appearance, so that a
+/// setting several routes share (a Kong service's timeout) is reported once, naming every route.
+/// Each group keeps the details of its first finding.
+pub fn group_by_location<'a, T>(
+    items: impl IntoIterator<Item = (crate::diagnostic::Location, &'a crate::model::Route, T)>,
+) -> Vec<(crate::diagnostic::Location, Vec<&'a crate::model::Route>, T)> {
+    let mut index: std::collections::HashMap<crate::diagnostic::Location, usize> =
+        std::collections::HashMap::new();
+    let mut groups: Vec<(crate::diagnostic::Location, Vec<&'a crate::model::Route>, T)> =
+        Vec::new();
+    for (location, route, details) in items {
+        match index.get(&location) {
+            Some(&at) => {
+                let routes = &mut groups[at].1;
+                if !routes.iter().any(|known| std::ptr::eq(*known, route)) {
+                    routes.push(route);
+                }
+            }
+            None => {
+                index.insert(location, groups.len());
+                groups.push((location, vec![route], details));
+            }
+        }
+    }
+    groups
+}
+
+/// A finding about a route's setting, written once its subject (one route or several sharing
+/// the setting) is known.
+pub type RouteFinding<'a> = Box<dyn Fn(&str) -> Diagnostic + 'a>;
+
+/// Emits one finding per setting: groups `found` by location and names every route sharing it.
+pub fn emit_grouped<'a>(
+    cx: &RuleContext<'_>,
+    out: &mut Vec<Diagnostic>,
+    found: Vec<(
+        crate::diagnostic::Location,
+        &'a crate::model::Route,
+        RouteFinding<'a>,
+    )>,
+) {
+    for (_, routes, finding) in group_by_location(found) {
+        out.push(finding(&describe_routes(cx.workspace, &routes)));
+    }
+}
+
 /// `Kong route `list-pets``: shorter, for messages that name several routes.
 pub fn short_route(route: &crate::model::Route) -> String {
     match &route.name {

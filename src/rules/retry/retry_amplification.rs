@@ -1,6 +1,6 @@
 use crate::diagnostic::{Diagnostic, Related, Severity};
 use crate::model::Route;
-use crate::rules::{short_route, Rule, RuleContext};
+use crate::rules::{emit_grouped, short_route, RouteFinding, Rule, RuleContext};
 
 use super::retry_location;
 
@@ -29,7 +29,8 @@ impl Rule for RetryAmplification {
                 stacks.push(vec![route]);
             }
         }
-        for stack in stacks {
+        let mut found = Vec::new();
+        for stack in &stacks {
             let multiplying: Vec<&Route> = stack
                 .iter()
                 .copied()
@@ -42,7 +43,7 @@ impl Rule for RetryAmplification {
             if multiplying.len() < 2 && !single_amplifies {
                 continue;
             }
-            let Some(front) = multiplying.first() else {
+            let Some(&front) = multiplying.first() else {
                 continue;
             };
             let product: u64 = multiplying
@@ -53,17 +54,18 @@ impl Rule for RetryAmplification {
                 .iter()
                 .map(|route| route.policy.calls_per_request().to_string())
                 .collect();
-            let reasons: Vec<String> = multiplying
+            let why = |route: &Route| {
+                let policy = &route.policy;
+                match (&policy.amplification, &policy.retry) {
+                    (Some(amplification), _) => amplification.explanation.clone(),
+                    (None, Some(retry)) => format!("1 + {} retries", retry.max_retries.value),
+                    (None, None) => "1 attempt".to_string(),
+                }
+            };
+            let behind: Vec<String> = multiplying
                 .iter()
-                .map(|route| {
-                    let policy = &route.policy;
-                    let why = match (&policy.amplification, &policy.retry) {
-                        (Some(amplification), _) => amplification.explanation.clone(),
-                        (None, Some(retry)) => format!("1 + {} retries", retry.max_retries.value),
-                        (None, None) => "1 attempt".to_string(),
-                    };
-                    format!("{} ({why})", short_route(route))
-                })
+                .skip(1)
+                .map(|route| format!("{} ({})", short_route(route), why(route)))
                 .collect();
             let max = cx
                 .options_for(self.id(), front.location.file, Some(&front.label()))
@@ -84,33 +86,48 @@ impl Rule for RetryAmplification {
                 (None, Some(retry)) => retry_location(retry),
                 (None, None) => route.location,
             };
-            let mut diagnostic = Diagnostic::new(
-                self.id(),
-                location(front),
-                format!(
-                    "{arithmetic} upstream calls per request: {}{}",
-                    reasons.join(" × "),
-                    if severity == Severity::Error {
-                        format!(", above the {max} allowed (`max-product`)")
-                    } else {
-                        String::new()
-                    }
-                ),
-            )
-            .with_severity(severity)
-            .with_label(format!("{product} calls per request"))
-            .with_route(front.label());
-            for route in multiplying.iter().skip(1) {
-                diagnostic = diagnostic.with_related(Related {
+            let related: Vec<Related> = multiplying
+                .iter()
+                .skip(1)
+                .map(|route| Related {
                     location: location(route),
                     message: format!(
                         "{} multiplies by {}",
                         short_route(route),
                         route.policy.calls_per_request()
                     ),
-                });
-            }
-            out.push(diagnostic);
+                })
+                .collect();
+            let front_why = why(front);
+            let label = front.label();
+            let finding: RouteFinding<'_> = Box::new(move |subject| {
+                let chain = if behind.is_empty() {
+                    format!("{subject} ({front_why})")
+                } else {
+                    format!("{subject} ({front_why}) × {}", behind.join(" × "))
+                };
+                let mut diagnostic = Diagnostic::new(
+                    self.id(),
+                    location(front),
+                    format!(
+                        "{arithmetic} upstream calls per request: {chain}{}",
+                        if severity == Severity::Error {
+                            format!(", above the {max} allowed (`max-product`)")
+                        } else {
+                            String::new()
+                        }
+                    ),
+                )
+                .with_severity(severity)
+                .with_label(format!("{product} calls per request"))
+                .with_route(label.clone());
+                for related in &related {
+                    diagnostic = diagnostic.with_related(related.clone());
+                }
+                diagnostic
+            });
+            found.push((location(front), front, finding));
         }
+        emit_grouped(cx, out, found);
     }
 }

@@ -1,7 +1,7 @@
 use crate::diagnostic::{Diagnostic, Related};
 use crate::formats::values::format_duration;
 use crate::rules::timeout::attempts_arithmetic;
-use crate::rules::{describe_route, Rule, RuleContext};
+use crate::rules::{emit_grouped, RouteFinding, Rule, RuleContext};
 
 use super::retry_location;
 
@@ -14,6 +14,7 @@ impl Rule for RetryBudgetExceedsTimeout {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+        let mut found = Vec::new();
         for route in &cx.inventory.routes {
             let policy = &route.policy;
             let Some(retry) = &policy.retry else {
@@ -31,36 +32,47 @@ impl Rule for RetryBudgetExceedsTimeout {
             if retry.max_retries.value == 0 || needed <= total || per_try.value > total {
                 continue;
             }
-            // How many retries do fit, ignoring backoff: the first attempt plus whole per-try slots.
-            let fit = if per_try.value.is_zero() {
-                retry.max_retries.value
-            } else {
-                u32::try_from(total.as_nanos() / per_try.value.as_nanos())
-                    .unwrap_or(u32::MAX)
-                    .saturating_sub(1)
-                    .min(retry.max_retries.value)
-            };
-            let mut diagnostic = Diagnostic::new(
-                self.id(),
-                retry_location(retry),
-                format!(
-                    "{}: {} = {} exceeds the {} timeout, so at most {fit} of its {} retries can run",
-                    describe_route(cx.workspace, route),
-                    attempts_arithmetic(policy, per_try.value),
-                    format_duration(needed),
-                    format_duration(total),
-                    retry.max_retries.value
-                ),
-            )
-            .with_label("these retries cannot all run")
-            .with_route(route.label());
-            if let Some(location) = timeout.origin.location() {
-                diagnostic = diagnostic.with_related(Related {
-                    location,
-                    message: format!("the total timeout is {}", format_duration(total)),
-                });
+            // The retries that can run to their full per-try timeout before the total runs out.
+            let mut elapsed = per_try.value;
+            let mut fit = 0;
+            let delays = policy.backoff_delays();
+            for retry_number in 0..retry.max_retries.value {
+                let delay = delays
+                    .get(retry_number as usize)
+                    .copied()
+                    .unwrap_or_default();
+                elapsed += delay + per_try.value;
+                if elapsed > total {
+                    break;
+                }
+                fit += 1;
             }
-            out.push(diagnostic);
+            let arithmetic = attempts_arithmetic(policy, per_try.value);
+            let total_location = timeout.origin.location();
+            let label = route.label();
+            let finding: RouteFinding<'_> = Box::new(move |subject| {
+                let mut diagnostic = Diagnostic::new(
+                    self.id(),
+                    retry_location(retry),
+                    format!(
+                        "{subject}: {arithmetic} = {} exceeds the {} timeout, so only {fit} of its {} retries can run to their full per-try timeout",
+                        format_duration(needed),
+                        format_duration(total),
+                        retry.max_retries.value
+                    ),
+                )
+                .with_label("these retries cannot all run")
+                .with_route(label.clone());
+                if let Some(location) = total_location {
+                    diagnostic = diagnostic.with_related(Related {
+                        location,
+                        message: format!("the total timeout is {}", format_duration(total)),
+                    });
+                }
+                diagnostic
+            });
+            found.push((retry_location(retry), route, finding));
         }
+        emit_grouped(cx, out, found);
     }
 }

@@ -1,6 +1,6 @@
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::Origin;
-use crate::rules::{describe_route, Rule, RuleContext};
+use crate::rules::{emit_grouped, RouteFinding, Rule, RuleContext};
 
 use super::retry_location;
 
@@ -13,26 +13,28 @@ impl Rule for RetryExcessive {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+        let mut found = Vec::new();
         for route in &cx.inventory.routes {
             let Some(retry) = &route.policy.retry else {
                 continue;
             };
-            let describe = describe_route(cx.workspace, route);
+            let label = route.label();
             if retry.unbounded {
-                out.push(
+                let finding: RouteFinding<'_> = Box::new(move |subject| {
                     Diagnostic::new(
                         self.id(),
                         retry_location(retry),
-                        format!("{describe} retries without a limit"),
+                        format!("{subject} retries without a limit"),
                     )
                     .with_severity(Severity::Error)
                     .with_label("no limit on retries")
-                    .with_route(route.label()),
-                );
+                    .with_route(label.clone())
+                });
+                found.push((retry_location(retry), route, finding));
                 continue;
             }
             let max = cx
-                .options_for(self.id(), route.location.file, Some(&route.label()))
+                .options_for(self.id(), route.location.file, Some(&label))
                 .integer("max");
             let retries = retry.max_retries.value;
             if i64::from(retries) <= max {
@@ -42,15 +44,17 @@ impl Rule for RetryExcessive {
                 Origin::Explicit(_) => String::new(),
                 Origin::Default(note) => format!(" ({note})"),
             };
-            out.push(
+            let finding: RouteFinding<'_> = Box::new(move |subject| {
                 Diagnostic::new(
                     self.id(),
                     retry_location(retry),
-                    format!("{describe} retries up to {retries} times{whose}, more than the {max} allowed (`max`)"),
+                    format!("{subject} retries up to {retries} times{whose}, more than the {max} allowed (`max`)"),
                 )
                 .with_label(format!("{retries} retries"))
-                .with_route(route.label()),
-            );
+                .with_route(label.clone())
+            });
+            found.push((retry_location(retry), route, finding));
         }
+        emit_grouped(cx, out, found);
     }
 }

@@ -1,6 +1,6 @@
 use crate::diagnostic::Diagnostic;
 use crate::model::policy::RetryCondition;
-use crate::rules::{describe_route, Rule, RuleContext};
+use crate::rules::{emit_grouped, RouteFinding, Rule, RuleContext};
 
 use super::{condition_name, retry_location};
 
@@ -16,6 +16,7 @@ impl Rule for RetryOnClientError {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+        let mut found = Vec::new();
         for route in &cx.inventory.routes {
             let Some(retry) = &route.policy.retry else {
                 continue;
@@ -33,19 +34,19 @@ impl Rule for RetryOnClientError {
             if client_errors.is_empty() || retry.max_retries.value == 0 {
                 continue;
             }
-            out.push(
+            let codes = client_errors.join(", ");
+            let label = route.label();
+            let finding: RouteFinding<'_> = Box::new(move |subject| {
                 Diagnostic::new(
                     self.id(),
                     retry_location(retry),
-                    format!(
-                        "{} retries on {}: a client error gets the same answer every time",
-                        describe_route(cx.workspace, route),
-                        client_errors.join(", ")
-                    ),
+                    format!("{subject} retries on {codes}: a client error gets the same answer every time"),
                 )
                 .with_label("retries client errors")
-                .with_route(route.label()),
-            );
+                .with_route(label.clone())
+            });
+            found.push((retry_location(retry), route, finding));
         }
+        emit_grouped(cx, out, found);
     }
 }

@@ -1,5 +1,5 @@
 use crate::diagnostic::Diagnostic;
-use crate::rules::{describe_route, Rule, RuleContext};
+use crate::rules::{emit_grouped, RouteFinding, Rule, RuleContext};
 
 use super::retry_location;
 
@@ -13,6 +13,7 @@ impl Rule for RetryWithoutBackoff {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+        let mut found = Vec::new();
         for route in &cx.inventory.routes {
             let Some(retry) = &route.policy.retry else {
                 continue;
@@ -32,19 +33,23 @@ impl Rule for RetryWithoutBackoff {
             } else {
                 "it has no backoff"
             };
-            out.push(
+            let location = base
+                .and_then(|base| base.origin.location())
+                .unwrap_or_else(|| retry_location(retry));
+            let label = route.label();
+            let finding: RouteFinding<'_> = Box::new(move |subject| {
                 Diagnostic::new(
                     self.id(),
-                    base.and_then(|base| base.origin.location())
-                        .unwrap_or_else(|| retry_location(retry)),
+                    location,
                     format!(
-                        "{} retries immediately: {why}, so every retry lands on an upstream that just failed",
-                        describe_route(cx.workspace, route)
+                        "{subject} retries immediately: {why}, so every retry lands on an upstream that just failed"
                     ),
                 )
                 .with_label("retries without waiting")
-                .with_route(route.label()),
-            );
+                .with_route(label.clone())
+            });
+            found.push((location, route, finding));
         }
+        emit_grouped(cx, out, found);
     }
 }

@@ -1,6 +1,6 @@
 use crate::diagnostic::Diagnostic;
 use crate::model::policy::RetryCondition;
-use crate::rules::{describe_route, Rule, RuleContext};
+use crate::rules::{emit_grouped, RouteFinding, Rule, RuleContext};
 
 /// Retrying on timeouts needs a per-try timeout; otherwise the first slow attempt uses up the
 /// whole timeout and the retry never happens.
@@ -12,6 +12,7 @@ impl Rule for RetryWithoutPerTryTimeout {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+        let mut found = Vec::new();
         for route in &cx.inventory.routes {
             let policy = &route.policy;
             let Some(retry) = &policy.retry else {
@@ -34,18 +35,20 @@ impl Rule for RetryWithoutPerTryTimeout {
             {
                 continue;
             }
-            out.push(
+            let label = route.label();
+            let finding: RouteFinding<'_> = Box::new(move |subject| {
                 Diagnostic::new(
                     self.id(),
                     retry.location,
                     format!(
-                        "{} retries on timeouts but sets no per-try timeout: a slow first attempt uses up the whole timeout, so it is never retried",
-                        describe_route(cx.workspace, route)
+                        "{subject} retries on timeouts but sets no per-try timeout: a slow first attempt uses up the whole timeout, so it is never retried"
                     ),
                 )
                 .with_label("no per-try timeout")
-                .with_route(route.label()),
-            );
+                .with_route(label.clone())
+            });
+            found.push((retry.location, route, finding));
         }
+        emit_grouped(cx, out, found);
     }
 }

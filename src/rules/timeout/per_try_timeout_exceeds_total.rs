@@ -1,6 +1,6 @@
 use crate::diagnostic::{Diagnostic, Related};
 use crate::formats::values::format_duration;
-use crate::rules::{describe_route, Rule, RuleContext};
+use crate::rules::{emit_grouped, RouteFinding, Rule, RuleContext};
 
 /// A per-try timeout longer than the total timeout can never take effect.
 pub struct PerTryTimeoutExceedsTotal;
@@ -11,6 +11,7 @@ impl Rule for PerTryTimeoutExceedsTotal {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+        let mut found = Vec::new();
         for route in &cx.inventory.routes {
             let policy = &route.policy;
             let Some(timeout) = policy.timeout.as_ref() else {
@@ -25,25 +26,30 @@ impl Rule for PerTryTimeoutExceedsTotal {
             if per_try.value <= total {
                 continue;
             }
-            let mut diagnostic = Diagnostic::new(
-                self.id(),
-                per_try.origin.location().unwrap_or(route.location),
-                format!(
-                    "{} gives one attempt {} but the whole request only {}: the per-try timeout never fires and no retry can follow a slow attempt",
-                    describe_route(cx.workspace, route),
-                    format_duration(per_try.value),
-                    format_duration(total)
-                ),
-            )
-            .with_label("longer than the total timeout")
-            .with_route(route.label());
-            if let Some(location) = timeout.origin.location() {
-                diagnostic = diagnostic.with_related(Related {
+            let location = per_try.origin.location().unwrap_or(route.location);
+            let label = route.label();
+            let finding: RouteFinding<'_> = Box::new(move |subject| {
+                let mut diagnostic = Diagnostic::new(
+                    self.id(),
                     location,
-                    message: format!("the total timeout is {}", format_duration(total)),
-                });
-            }
-            out.push(diagnostic);
+                    format!(
+                        "{subject} gives one attempt {} but the whole request only {}: the per-try timeout never fires and no retry can follow a slow attempt",
+                        format_duration(per_try.value),
+                        format_duration(total)
+                    ),
+                )
+                .with_label("longer than the total timeout")
+                .with_route(label.clone());
+                if let Some(location) = timeout.origin.location() {
+                    diagnostic = diagnostic.with_related(Related {
+                        location,
+                        message: format!("the total timeout is {}", format_duration(total)),
+                    });
+                }
+                diagnostic
+            });
+            found.push((location, route, finding));
         }
+        emit_grouped(cx, out, found);
     }
 }

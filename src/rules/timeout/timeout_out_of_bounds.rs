@@ -1,7 +1,7 @@
 use crate::diagnostic::Diagnostic;
 use crate::formats::values::format_duration;
 use crate::model::Layer;
-use crate::rules::{describe_route, Rule, RuleContext};
+use crate::rules::{emit_grouped, RouteFinding, Rule, RuleContext};
 
 use super::bound;
 
@@ -15,6 +15,7 @@ impl Rule for TimeoutOutOfBounds {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+        let mut found = Vec::new();
         for route in &cx.inventory.routes {
             // Bounds that are only gateway defaults are `timeout-missing`'s to report.
             let Some(bound) = bound(&route.policy).filter(|bound| bound.default_note.is_none())
@@ -35,20 +36,23 @@ impl Rule for TimeoutOutOfBounds {
             } else {
                 continue;
             };
-            out.push(
+            let location = bound.location.unwrap_or(route.location);
+            let label = route.label();
+            let finding: RouteFinding<'_> = Box::new(move |subject| {
                 Diagnostic::new(
                     self.id(),
-                    bound.location.unwrap_or(route.location),
+                    location,
                     format!(
-                        "{} can take up to {} ({}), {problem}",
-                        describe_route(cx.workspace, route),
+                        "{subject} can take up to {} ({}), {problem}",
                         format_duration(bound.worst),
                         bound.explanation
                     ),
                 )
                 .with_label(format!("worst case {}", format_duration(bound.worst)))
-                .with_route(route.label()),
-            );
+                .with_route(label.clone())
+            });
+            found.push((location, route, finding));
         }
+        emit_grouped(cx, out, found);
     }
 }
