@@ -119,7 +119,9 @@ fn report_file_is_written_whole_and_stdout_stays_empty() {
     let written = std::fs::read_to_string(&output).expect("report written");
     let report: serde_json::Value = serde_json::from_str(&written).expect("valid JSON");
     assert_eq!(report["version"], 1);
-    assert_eq!(report["summary"]["errors"], 1);
+    assert!(report["summary"]["errors"]
+        .as_u64()
+        .is_some_and(|errors| errors > 0));
     let leftovers = std::fs::read_dir(dir.path()).expect("read dir").count();
     assert_eq!(leftovers, 1, "no temporary file is left behind");
 }

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use routeguard::config::{presets::Preset, Config};
 use routeguard::diagnostic::Location;
 use routeguard::lint::{lint_in, LintOptions, LintOutcome};
 use routeguard::model::policy::{FallbackKind, Origin, RetryCondition, Sourced, Timeout};
@@ -17,6 +18,7 @@ fn run(paths: &[&str]) -> LintOutcome {
     let options = LintOptions {
         paths: paths.iter().map(PathBuf::from).collect(),
         root: Some(repo()),
+        config: Config::with_preset(Preset::Off),
         ..LintOptions::default()
     };
     lint_in(&options, &repo()).expect("the run completes")

@@ -69,7 +69,7 @@ fn duplicate_keys_are_reported_with_both_locations_in_yaml_and_json() {
 fn references_outside_the_root_are_refused_and_remote_ones_skipped() {
     let spec = CLEAN.replace(
         "        default:\n          description: Error.\n",
-        "        default:\n          $ref: \"../outside.yaml#/Error\"\n        \"503\":\n          $ref: \"https://example.com/errors.yaml#/Unavailable\"\n",
+        "        default:\n          $ref: \"../outside.yaml#/Error\"\n        \"502\":\n          $ref: \"https://example.com/errors.yaml#/BadGateway\"\n",
     );
     let dir = project(&[("api/openapi.yaml", spec.as_bytes())]);
     std::fs::write(

@@ -137,6 +137,15 @@ fn suites(outcome: &LintOutcome) -> Vec<Suite<'_>> {
         file_of_route.entry(route.clone()).or_insert(file);
         add_case(&mut suites, &suite_of, &mut case_of, file, route);
     }
+    // Gateway routes are checked too: each is a case in its configuration file.
+    let mut routes: Vec<_> = outcome.inventory.routes.iter().collect();
+    routes.sort_by_key(|route| route.location);
+    for route in routes {
+        let file = route.location.file;
+        let label = route.label();
+        file_of_route.entry(label.clone()).or_insert(file);
+        add_case(&mut suites, &suite_of, &mut case_of, file, label);
+    }
 
     for diagnostic in &outcome.diagnostics {
         let file = diagnostic.location.file;

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use routeguard::config::{presets::Preset, Config};
 use routeguard::diagnostic::Location;
 use routeguard::lint::{lint_in, LintOptions, LintOutcome};
 use routeguard::model::{Origin, Route, Sourced, Timeout};
@@ -18,6 +19,7 @@ pub fn lint(paths: &[&str]) -> LintOutcome {
     let options = LintOptions {
         paths: paths.iter().map(PathBuf::from).collect(),
         root: Some(repo()),
+        config: Config::with_preset(Preset::Off),
         ..LintOptions::default()
     };
     lint_in(&options, &repo()).expect("the fixtures can be linted")
@@ -192,6 +194,7 @@ pub fn lint_value_mutations(fixture: &str) -> usize {
             let options = LintOptions {
                 paths: vec![PathBuf::from(&name)],
                 root: Some(dir.path().to_path_buf()),
+                config: Config::with_preset(Preset::Off),
                 ..LintOptions::default()
             };
             lint_in(&options, dir.path()).expect("the variant can be linted");
