@@ -11,7 +11,7 @@ use routeguard::rules::{catalog, RULES};
 /// Lints an example's files together in a fresh project, with every rule on (`extends: all`,
 /// so rules that no preset turns on are checked too) and the example's own config on top, and
 /// returns the rule ids raised.
-fn rules_raised_by(example: &catalog::Example) -> Vec<String> {
+fn rules_raised_by(example: &catalog::Example) -> Vec<(String, String)> {
     let project = tempfile::tempdir().expect("temp dir");
     let root = std::fs::canonicalize(project.path()).expect("canonical temp dir");
     std::fs::create_dir(root.join(".git")).expect("create .git");
@@ -36,12 +36,15 @@ fn rules_raised_by(example: &catalog::Example) -> Vec<String> {
     let (_, report) = common::lint_json(&root, &args);
     common::findings(&report)
         .into_iter()
-        .map(|finding| finding.rule)
+        .map(|finding| {
+            let place = format!("{}:{}:{}", finding.file, finding.line, finding.column);
+            (finding.rule, place)
+        })
         .collect()
 }
 
 #[test]
-fn every_bad_example_triggers_exactly_its_rule() {
+fn every_bad_example_triggers_exactly_its_rule_where_its_entry_says() {
     for meta in catalog::all() {
         let raised = rules_raised_by(&meta.bad);
         assert!(
@@ -50,8 +53,19 @@ fn every_bad_example_triggers_exactly_its_rule() {
             meta.id
         );
         assert!(
-            raised.iter().all(|rule| *rule == meta.id),
+            raised.iter().all(|(rule, _)| *rule == meta.id),
             "bad example of {} raises {raised:?}",
+            meta.id
+        );
+        let places: Vec<&str> = raised.iter().map(|(_, place)| place.as_str()).collect();
+        assert!(
+            !meta.bad.findings.is_empty(),
+            "rules/{}.yaml: the bad example lists no `findings`",
+            meta.id
+        );
+        assert_eq!(
+            places, meta.bad.findings,
+            "rules/{}.yaml: the bad example is reported elsewhere",
             meta.id
         );
     }

@@ -41,6 +41,8 @@ pub struct Example {
     pub files: Vec<ExampleFile>,
     /// The `routeguard.yaml` the example is linted with, when it shows a rule's options.
     pub config: Option<String>,
+    /// Where the rule reports, as `file:line:column` (bad examples).
+    pub findings: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -156,6 +158,15 @@ pub fn parse_entry(source: &str) -> Result<RuleMeta, String> {
         };
         Ok(Example {
             files,
+            findings: node
+                .get("findings")
+                .map(|list| {
+                    list.items()
+                        .iter()
+                        .filter_map(|item| item.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default(),
             config: node
                 .get("config")
                 .and_then(Node::scalar_text)
@@ -252,7 +263,7 @@ pub fn markdown(meta: &RuleMeta) -> String {
          ## Why this matters\n\n{rationale}\n\n\
          ## How to fix\n\n{help}\n\n\
          ## Options\n\n{options}\n\
-         ## Triggers the rule\n\n{bad}\n\
+         ## Triggers the rule\n\n{bad}\n{reported}\
          ## Passes\n\n{good}",
         id = meta.id,
         family = meta.family,
@@ -261,6 +272,19 @@ pub fn markdown(meta: &RuleMeta) -> String {
         rationale = meta.rationale,
         help = meta.help,
         bad = example_markdown(&meta.bad),
+        reported = if meta.bad.findings.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "Reported at {}.\n\n",
+                meta.bad
+                    .findings
+                    .iter()
+                    .map(|place| format!("`{place}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        },
         good = example_markdown(&meta.good),
     )
 }

@@ -1,0 +1,233 @@
+//! Resilience rules across layers and on real configurations: the arithmetic in the messages,
+//! the locations, and silence on a well-configured project.
+
+mod common;
+
+use common::{at, lint_json, located, repo};
+
+fn messages_of(report: &serde_json::Value, rule: &str) -> Vec<String> {
+    report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["rule"] == rule)
+        .map(|d| d["message"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+fn located_rules(report: &serde_json::Value, rules: &[&str]) -> Vec<common::Located> {
+    located(report)
+        .into_iter()
+        .filter(|(rule, ..)| rules.contains(&rule.as_str()))
+        .collect()
+}
+
+#[test]
+fn edge_and_mesh_layers_multiply_retries_invert_timeouts_and_break_the_sla() {
+    let (code, report) = lint_json(&repo(), &["fixtures/multi-layer"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        located_rules(
+            &report,
+            &[
+                "retry-amplification",
+                "timeout-layer-inversion",
+                "timeout-exceeds-sla"
+            ]
+        ),
+        vec![
+            at(
+                "timeout-layer-inversion",
+                "fixtures/multi-layer/istio.yaml",
+                15,
+                16
+            ),
+            at(
+                "timeout-exceeds-sla",
+                "fixtures/multi-layer/kong.yaml",
+                5,
+                19
+            ),
+            at(
+                "retry-amplification",
+                "fixtures/multi-layer/kong.yaml",
+                6,
+                14
+            ),
+        ]
+    );
+    assert_eq!(
+        messages_of(&report, "retry-amplification"),
+        vec![
+            "3 × 4 = 12 upstream calls per request: Kong route `reports` (GET ~/reports/[^/]+$) in \
+             fixtures/multi-layer/kong.yaml (1 + 2 retries) × Istio route `reports` (1 + 3 retries), \
+             above the 10 allowed (`max-product`)"
+        ]
+    );
+    assert_eq!(
+        messages_of(&report, "timeout-exceeds-sla"),
+        vec![
+            "`GET /reports/{id}` promises clients at most 10s, but through its gateways a request \
+             can take up to 24s: Kong route `reports`: 3 attempts × 8s = 24s; Istio route `reports`: \
+             the 12s timeout"
+        ]
+    );
+    assert_eq!(
+        messages_of(&report, "timeout-layer-inversion"),
+        vec![
+            "Istio route `reports` waits up to 12s, but Kong route `reports` in front of it gives up \
+             after 8s: the outer layer answers the client while this one keeps working"
+        ]
+    );
+    let severities: Vec<&str> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["rule"] == "retry-amplification" || d["rule"] == "timeout-exceeds-sla")
+        .map(|d| d["severity"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(severities, vec!["error", "error"]);
+    // The SLA finding points back at the promise it breaks.
+    let sla = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .find(|d| d["rule"] == "timeout-exceeds-sla")
+        .expect("sla finding");
+    assert_eq!(
+        sla["related"][0]["file"],
+        "fixtures/multi-layer/openapi.yaml"
+    );
+    assert_eq!(sla["related"][0]["line"], 14);
+    // The retry budget arithmetic includes Envoy's default backoff that Istio uses.
+    assert_eq!(
+        messages_of(&report, "retry-budget-exceeds-timeout"),
+        vec![
+            "Istio route `reports` (* /reports/*) in fixtures/multi-layer/istio.yaml: 4 attempts × \
+             3s + 175ms backoff = 12.175s exceeds the 12s timeout, so only 2 of its 3 retries can run \
+             to their full per-try timeout"
+        ]
+    );
+}
+
+#[test]
+fn recommended_preset_is_silent_on_a_well_configured_project() {
+    let (code, report) = lint_json(&repo(), &["fixtures/well-configured"]);
+    assert_eq!(located(&report), vec![]);
+    assert_eq!(code, 0);
+    assert_eq!(report["summary"]["operations"], 2);
+    // Every route reaches its operations through both layers, so the rules had work to do.
+    let routes = common::run(
+        &repo(),
+        &["routes", "--format", "json", "fixtures/well-configured"],
+    );
+    let routes: serde_json::Value = serde_json::from_str(&routes.stdout).expect("json");
+    let reached: Vec<usize> = routes["routes"]
+        .as_array()
+        .expect("routes")
+        .iter()
+        .map(|route| route["operations"].as_array().map_or(0, Vec::len))
+        .collect();
+    assert_eq!(reached, vec![2, 2]);
+}
+
+#[test]
+fn real_public_configurations_give_real_findings() {
+    // istio/istio bookinfo: a VirtualService without a timeout (Istio's default is none).
+    let (_, report) = lint_json(
+        &repo(),
+        &["fixtures/istio/bookinfo-virtual-service-reviews-80-20.yaml"],
+    );
+    assert_eq!(
+        located_rules(&report, &["timeout-missing"]),
+        vec![at(
+            "timeout-missing",
+            "fixtures/istio/bookinfo-virtual-service-reviews-80-20.yaml",
+            9,
+            5
+        )]
+    );
+    let missing = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .find(|d| d["rule"] == "timeout-missing")
+        .expect("timeout-missing");
+    assert_eq!(missing["severity"], "error");
+    // envoyproxy/examples locality-load-balancing: health check timeout 3s, interval 2s.
+    let (_, report) = lint_json(
+        &repo(),
+        &["fixtures/envoy/examples/locality-load-balancing.yaml"],
+    );
+    assert_eq!(
+        located_rules(&report, &["health-check-timing", "timeout-missing"]),
+        vec![
+            at(
+                "timeout-missing",
+                "fixtures/envoy/examples/locality-load-balancing.yaml",
+                27,
+                17
+            ),
+            at(
+                "health-check-timing",
+                "fixtures/envoy/examples/locality-load-balancing.yaml",
+                43,
+                16
+            ),
+        ]
+    );
+    assert_eq!(
+        messages_of(&report, "timeout-missing"),
+        vec![
+            "Envoy route (* /*) in fixtures/envoy/examples/locality-load-balancing.yaml is only \
+             bounded by Envoy's default route timeout of 15s (the 15s timeout): no timeout is set for it"
+        ]
+    );
+}
+
+#[test]
+fn demo_shows_resilience_findings_across_layers() {
+    let (_, report) = lint_json(&repo(), &["fixtures/demo"]);
+    assert_eq!(
+        located_rules(
+            &report,
+            &[
+                "retry-non-idempotent",
+                "retry-amplification",
+                "timeout-layer-inversion"
+            ]
+        ),
+        vec![
+            at(
+                "retry-non-idempotent",
+                "fixtures/demo/gateway/istio.yaml",
+                18,
+                19
+            ),
+            at(
+                "timeout-layer-inversion",
+                "fixtures/demo/gateway/istio.yaml",
+                36,
+                16
+            ),
+            at(
+                "retry-non-idempotent",
+                "fixtures/demo/gateway/istio.yaml",
+                38,
+                19
+            ),
+            at(
+                "retry-amplification",
+                "fixtures/demo/gateway/kong.yaml",
+                8,
+                14
+            ),
+            at(
+                "retry-amplification",
+                "fixtures/demo/gateway/kong.yaml",
+                25,
+                14
+            ),
+        ]
+    );
+}
