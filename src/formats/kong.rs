@@ -22,7 +22,8 @@ pub static ADAPTER: Adapter = Adapter {
 };
 
 /// decK files declare `_format_version`; older ones and test data may not, but their
-/// `services` are a list of objects that say where to forward (`url`, or `host`/`port`).
+/// `services` are a list of objects with Kong's service fields. (APISIX services, also a list,
+/// carry an `upstream` instead.)
 fn detect(document: &Node) -> bool {
     if document.get("_format_version").is_some() {
         return true;
@@ -30,13 +31,26 @@ fn detect(document: &Node) -> bool {
     let Some(services) = document.get("services") else {
         return false;
     };
+    const SERVICE_FIELDS: &[&str] = &[
+        "url",
+        "host",
+        "port",
+        "protocol",
+        "routes",
+        "retries",
+        "connect_timeout",
+        "read_timeout",
+        "write_timeout",
+    ];
     let items = services.items();
     !items.is_empty()
-        && items.iter().all(Node::is_map)
-        && items.iter().any(|service| {
-            service.get("url").is_some()
-                || (service.get("host").is_some()
-                    && (service.get("port").is_some() || service.get("protocol").is_some()))
+        && items.iter().all(|service| {
+            service.is_map()
+                && service.get("upstream").is_none()
+                && service.get("upstream_id").is_none()
+                && SERVICE_FIELDS
+                    .iter()
+                    .any(|field| service.get(field).is_some())
         })
 }
 

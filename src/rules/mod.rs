@@ -68,13 +68,24 @@ pub fn describe_routes(workspace: &Workspace, routes: &[&crate::model::Route]) -
         [] => String::new(),
         [route] => describe_route(workspace, route),
         [first, ..] => {
-            let names: Vec<String> = routes
-                .iter()
-                .map(|route| match &route.name {
+            // A route with several paths is several model routes with one name: name it once.
+            let mut names: Vec<String> = Vec::new();
+            for route in routes {
+                let name = match &route.name {
                     Some(name) => format!("`{name}`"),
                     None => format!("`{}`", route.label()),
-                })
-                .collect();
+                };
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+            if let [only] = names.as_slice() {
+                return format!(
+                    "{} route {only} in {}",
+                    first.format,
+                    workspace.file(first.location.file).display
+                );
+            }
             let (last, rest) = names
                 .split_last()
                 .map_or((String::new(), &[][..]), |(l, r)| (l.clone(), r));

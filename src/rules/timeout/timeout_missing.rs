@@ -1,6 +1,6 @@
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{Origin, Timeout};
-use crate::rules::{describe_route, Rule, RuleContext};
+use crate::rules::{emit_grouped, RouteFinding, Rule, RuleContext};
 
 use super::bound;
 
@@ -14,8 +14,9 @@ impl Rule for TimeoutMissing {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+        let mut found = Vec::new();
         for route in &cx.inventory.routes {
-            let describe = describe_route(cx.workspace, route);
+            let label = route.label();
             match bound(&route.policy) {
                 None => {
                     let timeout = route.policy.timeout.as_ref();
@@ -32,35 +33,38 @@ impl Rule for TimeoutMissing {
                         }
                         _ => (route.location, "no timeout is set".to_string()),
                     };
-                    out.push(
+                    let finding: RouteFinding<'_> = Box::new(move |subject| {
                         Diagnostic::new(
                             self.id(),
                             location,
-                            format!("{describe} has no timeout at all: {why}"),
+                            format!("{subject} has no timeout at all: {why}"),
                         )
                         .with_severity(Severity::Error)
                         .with_label("a request here can wait forever")
-                        .with_route(route.label()),
-                    );
+                        .with_route(label.clone())
+                    });
+                    found.push((location, route, finding));
                 }
                 Some(bound) => {
                     let Some(note) = bound.default_note else {
                         continue;
                     };
-                    out.push(
+                    let finding: RouteFinding<'_> = Box::new(move |subject| {
                         Diagnostic::new(
                             self.id(),
                             route.location,
                             format!(
-                                "{describe} is only bounded by {note} ({}): no timeout is set for it",
+                                "{subject} is only bounded by {note} ({}): no timeout is set for it",
                                 bound.explanation
                             ),
                         )
                         .with_label("no timeout configured for this route")
-                        .with_route(route.label()),
-                    );
+                        .with_route(label.clone())
+                    });
+                    found.push((route.location, route, finding));
                 }
             }
         }
+        emit_grouped(cx, out, found);
     }
 }
