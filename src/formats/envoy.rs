@@ -732,15 +732,7 @@ fn route_action_policy(
 ) -> Policy {
     let timeout = cx
         .duration(file, action, "timeout", Dialect::Protobuf)
-        .map(|timeout| Sourced {
-            // A zero route timeout switches the timeout off.
-            value: if timeout.value.is_zero() {
-                Timeout::Unbounded
-            } else {
-                Timeout::Bounded(timeout.value)
-            },
-            origin: timeout.origin,
-        })
+        .map(Timeout::zero_disables)
         .unwrap_or_else(|| {
             Sourced::default(
                 Timeout::Bounded(DEFAULT_ROUTE_TIMEOUT),

@@ -365,15 +365,7 @@ fn rule_policy(cx: &mut AdaptContext<'_>, file: FileId, rule: &Node) -> Policy {
         .filter(|timeouts| mapping(cx, file, timeouts, "`timeouts`"));
     let timeout = timeouts
         .and_then(|timeouts| cx.duration(file, timeouts, "request", Dialect::GatewayApi))
-        .map(|timeout| Sourced {
-            // A zero duration switches the timeout off.
-            value: if timeout.value.is_zero() {
-                Timeout::Unbounded
-            } else {
-                Timeout::Bounded(timeout.value)
-            },
-            origin: timeout.origin,
-        })
+        .map(Timeout::zero_disables)
         .unwrap_or_else(|| {
             Sourced::default(
                 Timeout::Unbounded,

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::values::Dialect;
+use super::values::{self, Dialect};
 use super::{anchor, AdaptContext, Adapter};
 use crate::diagnostic::Location;
 use crate::model::policy::{
@@ -190,17 +190,12 @@ fn string_match(
 }
 
 fn http_policy(cx: &mut AdaptContext<'_>, file: FileId, http: &Node, location: Location) -> Policy {
-    let timeout = match cx.duration(file, http, "timeout", Dialect::Go) {
-        Some(timeout) if timeout.value.is_zero() => Sourced {
-            value: Timeout::Unbounded,
-            origin: timeout.origin,
-        },
-        Some(timeout) => Sourced {
-            value: Timeout::Bounded(timeout.value),
-            origin: timeout.origin,
-        },
-        None => Sourced::default(Timeout::Unbounded, "Istio's default: no request timeout"),
-    };
+    let timeout = cx
+        .duration(file, http, "timeout", Dialect::Go)
+        .map(Timeout::zero_disables)
+        .unwrap_or_else(|| {
+            Sourced::default(Timeout::Unbounded, "Istio's default: no request timeout")
+        });
     let retry = match http.get("retries") {
         Some(retries) => explicit_retry(cx, file, retries),
         None => Some(Retry {
@@ -222,13 +217,7 @@ fn http_policy(cx: &mut AdaptContext<'_>, file: FileId, http: &Node, location: L
     let destinations = http.get("route").map(Node::items).unwrap_or_default();
     let targets: Vec<String> = destinations
         .iter()
-        .filter(|destination| {
-            destination
-                .get("weight")
-                .and_then(Node::scalar_text)
-                .and_then(|weight| weight.parse::<u32>().ok())
-                != Some(0)
-        })
+        .filter(|destination| values::carries_traffic(destination))
         .filter_map(|destination| {
             let target = destination.get("destination")?;
             let host = target.get("host")?.scalar_text()?;

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::values::Dialect;
+use super::values::{self, Dialect};
 use super::{anchor, AdaptContext, Adapter};
 use crate::diagnostic::Location;
 use crate::model::policy::{
@@ -233,13 +233,7 @@ fn read_upstream(cx: &mut AdaptContext<'_>, file: FileId, upstream: &Node, polic
     let targets = upstream.get("targets").map(Node::items).unwrap_or_default();
     let healthy_targets: Vec<String> = targets
         .iter()
-        .filter(|target| {
-            target
-                .get("weight")
-                .and_then(Node::scalar_text)
-                .and_then(|weight| weight.parse::<u32>().ok())
-                != Some(0)
-        })
+        .filter(|target| values::carries_traffic(target))
         .filter_map(|target| {
             target
                 .get("target")

@@ -83,6 +83,15 @@ pub fn duration(node: &Node, dialect: Dialect) -> Result<Duration, String> {
     parsed.ok_or_else(invalid)
 }
 
+/// Whether a weighted target or destination gets traffic: a `weight` of 0 turns it off.
+pub fn carries_traffic(target: &Node) -> bool {
+    target
+        .get("weight")
+        .and_then(Node::scalar_text)
+        .and_then(|weight| weight.parse::<u32>().ok())
+        != Some(0)
+}
+
 /// A non-negative whole number (`3`, `"3"` is not accepted: counts are numbers).
 pub fn count(node: &Node) -> Result<u32, String> {
     match node.scalar_kind() {

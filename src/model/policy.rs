@@ -62,6 +62,18 @@ pub enum Timeout {
 }
 
 impl Timeout {
+    /// A configured duration where `0` switches the timeout off (Envoy, Istio, Gateway API).
+    pub fn zero_disables(duration: Sourced<Duration>) -> Sourced<Timeout> {
+        Sourced {
+            value: if duration.value.is_zero() {
+                Timeout::Unbounded
+            } else {
+                Timeout::Bounded(duration.value)
+            },
+            origin: duration.origin,
+        }
+    }
+
     pub fn bound(self) -> Option<Duration> {
         match self {
             Timeout::Bounded(duration) => Some(duration),
