@@ -1,30 +1,18 @@
 //! The Envoy adapter: what each route matches, the policy it is normalized to (explicit values
 //! and Envoy's documented defaults), which operations it reaches, and how bad input is reported.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
-use routeguard::config::{presets::Preset, Config};
 use routeguard::diagnostic::Location;
-use routeguard::lint::{lint_in, LintOptions, LintOutcome};
+use routeguard::lint::LintOutcome;
 use routeguard::model::policy::{
     CircuitBreakerKind, FallbackKind, Origin, RetryCondition, Sourced, Timeout,
 };
 use routeguard::model::{Method, MethodSet, PathKind, Route};
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+mod common;
 
-fn run(paths: &[&str]) -> LintOutcome {
-    let options = LintOptions {
-        paths: paths.iter().map(PathBuf::from).collect(),
-        root: Some(repo()),
-        config: Config::with_preset(Preset::Off),
-        ..LintOptions::default()
-    };
-    lint_in(&options, &repo()).expect("the run completes")
-}
+use common::{lint_isolated as run, repo};
 
 fn bootstrap() -> LintOutcome {
     run(&[

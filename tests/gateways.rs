@@ -3,28 +3,12 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use common::{at, lint_json, located, repo};
-use routeguard::config::{presets::Preset, Config};
-use routeguard::lint::{lint_in, LintOptions, LintOutcome};
+use routeguard::lint::LintOutcome;
 use routeguard::model::policy::{CircuitBreakerKind, FallbackKind, RetryCondition};
 use routeguard::model::{GatewayFormat, MethodSet, Origin, PathKind, Route, Timeout};
-
-fn lint_paths(paths: &[&str]) -> LintOutcome {
-    let root = repo();
-    lint_in(
-        &LintOptions {
-            paths: paths.iter().map(PathBuf::from).collect(),
-            root: Some(root.clone()),
-            config: Config::with_preset(Preset::Off),
-            ..LintOptions::default()
-        },
-        &root,
-    )
-    .expect("lints")
-}
 
 /// The report with only the findings of `rule`.
 fn only(report: &serde_json::Value, rule: &str) -> serde_json::Value {
@@ -52,7 +36,7 @@ fn line_of(outcome: &LintOutcome, origin: &Origin) -> Option<u32> {
 
 #[test]
 fn kong_policy_values_are_normalized_with_their_origin() {
-    let outcome = lint_paths(&["fixtures/kong/edge.yaml"]);
+    let outcome = common::lint_isolated(&["fixtures/kong/edge.yaml"]);
     let list = route(&outcome, "list-pets", "/pets");
     assert_eq!(list.format, GatewayFormat::Kong);
     assert_eq!(list.path.kind, PathKind::Prefix);
@@ -168,7 +152,7 @@ fn kong_invalid_values_are_reported_where_written() {
 
 #[test]
 fn kong_real_deck_file_is_read() {
-    let outcome = lint_paths(&["fixtures/kong/deck-service-input.yaml"]);
+    let outcome = common::lint_isolated(&["fixtures/kong/deck-service-input.yaml"]);
     // Services without routes expose nothing; the file is still recognised, not unknown.
     assert!(outcome.inventory.routes.is_empty());
     assert!(outcome.diagnostics.is_empty(), "{:?}", outcome.diagnostics);
@@ -176,7 +160,7 @@ fn kong_real_deck_file_is_read() {
 
 #[test]
 fn istio_virtual_services_and_destination_rules() {
-    let outcome = lint_paths(&["fixtures/istio/mesh.yaml"]);
+    let outcome = common::lint_isolated(&["fixtures/istio/mesh.yaml"]);
     let by_id = route(&outcome, "by-id", "/pets/[0-9]+");
     assert_eq!(by_id.format, GatewayFormat::Istio);
     assert_eq!(by_id.path.kind, PathKind::Regex { full: true });
@@ -268,7 +252,7 @@ fn istio_invalid_values_are_reported_and_real_samples_read() {
             at("invalid-value", "fixtures/istio/mesh.yaml", 43, 19),
         ]
     );
-    let outcome = lint_paths(&[
+    let outcome = common::lint_isolated(&[
         "fixtures/istio/bookinfo-virtual-service-reviews-80-20.yaml",
         "fixtures/istio/bookinfo-virtual-service-ratings-test-delay.yaml",
         "fixtures/istio/bookinfo-destination-rule-all.yaml",

@@ -4,10 +4,24 @@
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use routeguard::config::{presets::Preset, Config};
+use routeguard::lint::{lint_in, LintOptions, LintOutcome};
 use serde_json::Value;
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Lints `paths` (relative to the repository) through the library, as if run from its root,
+/// with only the checks on reading input: what an adapter test looks at, without policy rules.
+pub fn lint_isolated(paths: &[&str]) -> LintOutcome {
+    let options = LintOptions {
+        paths: paths.iter().map(PathBuf::from).collect(),
+        root: Some(repo()),
+        config: Config::with_preset(Preset::Off),
+        ..LintOptions::default()
+    };
+    lint_in(&options, &repo()).expect("the fixtures can be linted")
 }
 
 /// The binary, started in `cwd`, with colour and terminal width pinned.

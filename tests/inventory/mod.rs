@@ -10,20 +10,10 @@ use routeguard::diagnostic::Location;
 use routeguard::lint::{lint_in, LintOptions, LintOutcome};
 use routeguard::model::{Origin, Route, Sourced, Timeout};
 
-pub fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+#[path = "../common/mod.rs"]
+mod common;
 
-/// Lints `paths` (relative to the repository) as if run from its root.
-pub fn lint(paths: &[&str]) -> LintOutcome {
-    let options = LintOptions {
-        paths: paths.iter().map(PathBuf::from).collect(),
-        root: Some(repo()),
-        config: Config::with_preset(Preset::Off),
-        ..LintOptions::default()
-    };
-    lint_in(&options, &repo()).expect("the fixtures can be linted")
-}
+pub use common::{lint_isolated as lint, repo};
 
 /// The route shown as `label` (`GET /users/{id}`, `* /files/*`) defined in `file`.
 pub fn route<'a>(outcome: &'a LintOutcome, file: &str, label: &str) -> &'a Route {
