@@ -65,6 +65,11 @@ fn plain_line(workspace: &Workspace, diagnostic: &Diagnostic) -> String {
     )
 }
 
+/// Lines longer than this are shown as a window around the span.
+const LONG_LINE: usize = 400;
+/// Bytes shown on each side of a span in a long line.
+const WINDOW: usize = 80;
+
 /// A [`SourceCode`] that cuts frames with the file's line index.
 struct IndexedSource<'a> {
     file: &'a SourceFile,
@@ -87,6 +92,38 @@ impl SourceCode for IndexedSource<'_> {
         let to_u32 = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         let first_line = lines.line_of(to_u32(start));
         let last_line = lines.line_of(to_u32(end.saturating_sub(1).max(start)));
+        let line_length = (lines.line_end(first_line) - lines.line_start(first_line)) as usize;
+        if context_lines_before > 0 && first_line == last_line && line_length > LONG_LINE {
+            // A minified file is one huge line: show a window around the span, not megabytes.
+            let snap_back = |mut at: usize| {
+                while at > 0 && !text.is_char_boundary(at) {
+                    at -= 1;
+                }
+                at
+            };
+            let snap_forward = |mut at: usize| {
+                while at < text.len() && !text.is_char_boundary(at) {
+                    at += 1;
+                }
+                at
+            };
+            let line_start = lines.line_start(first_line) as usize;
+            let line_end = lines.line_end(first_line) as usize;
+            let data_start = snap_back(start.saturating_sub(WINDOW).max(line_start));
+            let data_end = snap_forward((end + WINDOW).min(line_end));
+            let data = text
+                .as_bytes()
+                .get(data_start..data_end)
+                .ok_or(MietteError::OutOfBounds)?;
+            return Ok(Box::new(MietteSpanContents::new_named(
+                self.file.display.clone(),
+                data,
+                SourceSpan::from((data_start, data_end - data_start)),
+                first_line,
+                0,
+                1,
+            )));
+        }
         let from_line = first_line.saturating_sub(context_lines_before);
         let to_line = (last_line + context_lines_after).min(lines.line_count().saturating_sub(1));
         let (data_start, column) = if context_lines_before == 0 {

@@ -7,7 +7,23 @@ pub struct LineIndex {
     /// Byte offset at which each line starts; `line_starts[0] == 0`.
     line_starts: Vec<u32>,
     len: u32,
+    /// For text that is not ASCII: character and UTF-16 counts at regular byte offsets, so a
+    /// column is counted from the nearest checkpoint rather than from the start of its line
+    /// (a minified JSON file is one line of megabytes).
+    checkpoints: Vec<Checkpoint>,
+    ascii: bool,
 }
+
+/// Counts from the start of the file up to `byte` (a character boundary).
+#[derive(Debug, Clone, Copy, Default)]
+struct Checkpoint {
+    byte: u32,
+    chars: u32,
+    utf16: u32,
+}
+
+/// Bytes between checkpoints: counting from one costs at most this much per position.
+const CHECKPOINT_EVERY: usize = 1024;
 
 /// A 1-based position in a file. `column` counts characters; `column_utf16` counts UTF-16 code
 /// units (what SARIF and editors speaking LSP expect).
@@ -32,10 +48,67 @@ impl LineIndex {
             }
             i += 1;
         }
+        let ascii = text.is_ascii();
+        let mut checkpoints = Vec::new();
+        if !ascii {
+            let mut next = 0;
+            let (mut chars, mut utf16) = (0u32, 0u32);
+            for (byte, c) in text.char_indices() {
+                if byte >= next {
+                    checkpoints.push(Checkpoint {
+                        byte: to_u32(byte),
+                        chars,
+                        utf16,
+                    });
+                    next = byte + CHECKPOINT_EVERY;
+                }
+                chars += 1;
+                utf16 += to_u32(c.len_utf16());
+            }
+        }
         LineIndex {
             line_starts,
             len: to_u32(bytes.len()),
+            checkpoints,
+            ascii,
         }
+    }
+
+    /// Characters and UTF-16 units from the start of the file up to `byte` (a character
+    /// boundary of `text`).
+    fn counts_at(&self, text: &str, byte: usize) -> (usize, usize) {
+        if self.ascii {
+            return (byte, byte);
+        }
+        let at = self
+            .checkpoints
+            .partition_point(|checkpoint| checkpoint.byte as usize <= byte)
+            .saturating_sub(1);
+        let checkpoint = self.checkpoints.get(at).copied().unwrap_or_default();
+        let from = (checkpoint.byte as usize).min(byte);
+        let slice = text.get(from..byte).unwrap_or("");
+        (
+            checkpoint.chars as usize + slice.chars().count(),
+            checkpoint.utf16 as usize + slice.chars().map(char::len_utf16).sum::<usize>(),
+        )
+    }
+
+    /// Byte offset of the character at 0-based character index `index` in the whole text.
+    pub fn offset_of_char_index(&self, text: &str, index: usize) -> u32 {
+        if self.ascii {
+            return to_u32(index.min(text.len()));
+        }
+        let at = self
+            .checkpoints
+            .partition_point(|checkpoint| checkpoint.chars as usize <= index)
+            .saturating_sub(1);
+        let checkpoint = self.checkpoints.get(at).copied().unwrap_or_default();
+        let rest = text.get(checkpoint.byte as usize..).unwrap_or("");
+        let within = rest
+            .char_indices()
+            .nth(index.saturating_sub(checkpoint.chars as usize))
+            .map_or(rest.len(), |(byte, _)| byte);
+        to_u32(checkpoint.byte as usize + within)
     }
 
     pub fn line_count(&self) -> usize {
@@ -70,36 +143,14 @@ impl LineIndex {
         while end > start && !text.is_char_boundary(end) {
             end -= 1;
         }
-        let prefix = text.get(start..end).unwrap_or("");
-        let (chars, utf16) = if prefix.is_ascii() {
-            (prefix.len(), prefix.len())
-        } else {
-            (
-                prefix.chars().count(),
-                prefix.chars().map(char::len_utf16).sum(),
-            )
-        };
+        let (line_chars, line_utf16) = self.counts_at(text, start);
+        let (end_chars, end_utf16) = self.counts_at(text, end);
+        let (chars, utf16) = (end_chars - line_chars, end_utf16 - line_utf16);
         Position {
             line: to_u32(line + 1),
             column: to_u32(chars + 1),
             column_utf16: to_u32(utf16 + 1),
         }
-    }
-
-    /// Byte offset of the character at 0-based `line` and 0-based character `column`, clamped to
-    /// the line.
-    pub fn offset_of_char(&self, text: &str, line: usize, column: usize) -> u32 {
-        let start = self.line_start(line) as usize;
-        let end = self.line_end(line) as usize;
-        let line_text = text.get(start..end).unwrap_or("");
-        if line_text.is_ascii() {
-            return to_u32(start + column.min(line_text.len()));
-        }
-        let within = line_text
-            .char_indices()
-            .nth(column)
-            .map_or(line_text.len(), |(byte, _)| byte);
-        to_u32(start + within)
     }
 }
 
@@ -137,10 +188,29 @@ mod tests {
     }
 
     #[test]
-    fn char_columns_map_back_to_bytes() {
+    fn char_indexes_map_back_to_bytes() {
         let text = "é: 1\nkey: ü";
         let index = LineIndex::new(text);
-        assert_eq!(index.offset_of_char(text, 0, 1), 2);
-        assert_eq!(index.offset_of_char(text, 1, 5), 11);
+        assert_eq!(index.offset_of_char_index(text, 1), 2);
+        assert_eq!(index.offset_of_char_index(text, 10), 11);
+    }
+
+    #[test]
+    fn long_non_ascii_lines_count_from_checkpoints() {
+        // One line of several thousand characters, as in minified JSON.
+        let text: String = "{\"é\": \"😀\", ".repeat(500) + "\"end\": 1}";
+        let index = LineIndex::new(&text);
+        let end = text.find("\"end\"").unwrap();
+        let expected_chars = text[..end].chars().count() + 1;
+        let expected_utf16: usize = text[..end].chars().map(char::len_utf16).sum::<usize>() + 1;
+        let pos = index.position(&text, end as u32);
+        assert_eq!(
+            (pos.line, pos.column as usize, pos.column_utf16 as usize),
+            (1, expected_chars, expected_utf16)
+        );
+        assert_eq!(
+            index.offset_of_char_index(&text, expected_chars - 1) as usize,
+            end
+        );
     }
 }

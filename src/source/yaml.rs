@@ -42,7 +42,6 @@ enum Frame {
 struct Builder<'t> {
     text: &'t str,
     lines: &'t LineIndex,
-    ascii: bool,
     stack: Vec<Frame>,
     documents: Vec<Node>,
     anchors: HashMap<usize, Node>,
@@ -58,7 +57,6 @@ impl<'t> Builder<'t> {
         Builder {
             text,
             lines,
-            ascii: text.is_ascii(),
             stack: Vec::new(),
             documents: Vec::new(),
             anchors: HashMap::new(),
@@ -70,12 +68,7 @@ impl<'t> Builder<'t> {
 
     /// saphyr counts positions in characters; the tree stores byte offsets.
     fn offset(&self, marker: &saphyr_parser::Marker) -> u32 {
-        if self.ascii {
-            u32::try_from(marker.index()).unwrap_or(u32::MAX)
-        } else {
-            self.lines
-                .offset_of_char(self.text, marker.line().saturating_sub(1), marker.col())
-        }
+        self.lines.offset_of_char_index(self.text, marker.index())
     }
 
     fn span(&self, span: &MarkSpan) -> Span {
