@@ -466,8 +466,8 @@ fn every_route_in_one_line() {
         "pets POST Prefix /v1/pets hosts [\"api.example.com\"] rewrite — | timeout none* per-try 5000 connect 2000 | retry 3 on [ConnectFailure] backoff 500..1000* non-idempotent Some(false) | breakers [\"Expression/Some(529)\"] | health active 10000/2000 passive false | fallbacks [\"WeightedPool[\\\"http://pets-1:8080\\\", \\\"http://pets-2:8080\\\"]\"] | rate None | upstream pets(Some(2)) | statuses Some(504)/Some(529)/None",
         "pet-delete DELETE Regex { full: false } ^/v1/pets/[0-9]+$ hosts [] rewrite — | timeout none* per-try 5000 connect 2000 | retry — | breakers [\"Expression/Some(503)/never-trips\"] | health active 10000/2000 passive false | fallbacks [\"WeightedPool[\\\"http://pets-1:8080\\\", \\\"http://pets-2:8080\\\"]\"] | rate Some(429) | upstream pets(Some(2)) | statuses Some(504)/Some(503)/Some(429)",
         "search GET,PUT,POST,OPTIONS,HEAD,PATCH,TRACE Prefix /v1/search hosts [] rewrite — | timeout none* per-try — connect 30000* | retry — | breakers [] | health — | fallbacks [\"FailoverService[\\\"search-backup\\\"]\"] | rate None | upstream search-primary(Some(1)) | statuses Some(504)/Some(503)/None",
-        "health * Exact /v1/health hosts [] rewrite — | timeout none* per-try — connect — | retry — | breakers [] | health — | fallbacks [] | rate None | upstream health@docker(None) | statuses Some(504)/None/None",
-        "health * Exact /healthz hosts [] rewrite — | timeout none* per-try — connect — | retry — | breakers [] | health — | fallbacks [] | rate None | upstream health@docker(None) | statuses Some(504)/None/None",
+        "health * Exact /v1/health hosts [] rewrite — | timeout none* per-try — connect — | retry — | breakers [] | health — | fallbacks [] | rate None | upstream — | statuses Some(504)/None/None",
+        "health * Exact /healthz hosts [] rewrite — | timeout none* per-try — connect — | retry — | breakers [] | health — | fallbacks [] | rate None | upstream — | statuses Some(504)/None/None",
         "orders * Prefix /api/orders hosts [] rewrite /api=>/v1 | timeout none* per-try — connect 30000* | retry 2 on [Status(500, 599), Status(429, 429)] backoff 100..200* non-idempotent Some(true) | breakers [] | health active 30000*/5000* passive false | fallbacks [\"FailoverService[\\\"orders-backup\\\"]\"] | rate None | upstream orders-primary(Some(1)) | statuses Some(504)/Some(503)/None",
         "catch-all * Prefix / hosts [] rewrite — | timeout none* per-try 5000 connect 2000 | retry — | breakers [] | health active 10000/2000 passive false | fallbacks [\"WeightedPool[\\\"http://pets-1:8080\\\", \\\"http://pets-2:8080\\\"]\"] | rate None | upstream pets(Some(2)) | statuses Some(504)/Some(503)/None",
     ];
@@ -652,7 +652,7 @@ fn invalid_values_are_reported_where_they_are_written() {
             at("invalid-value", yaml, 31, 21),
             at("invalid-value", yaml, 32, 20),
             at("invalid-value", yaml, 37, 7),
-            at("invalid-value", yaml, 42, 19),
+            // Each service is read once: the loop is reported where it closes, in loop-b.
             at("invalid-value", yaml, 46, 19),
             // A failover whose main service only has a passive health check.
             at("invalid-value", yaml, 49, 18),
@@ -744,6 +744,32 @@ fn hostile_input_is_never_a_crash() {
         ),
     ));
     files.push(("chains.yaml".to_string(), chain));
+    // Each level names the next twice: read naively, 2^40 paths.
+    let mut doubling = String::from("http:\n  routers:\n");
+    for index in 0..40 {
+        doubling.push_str(&format!(
+            "    r{index}:\n      rule: \"Path(`/r{index}`)\"\n      parentRefs: [r{next}, r{next}]\n      middlewares: [m0]\n      service: s0\n",
+            next = index + 1
+        ));
+    }
+    doubling.push_str("    r40:\n      rule: \"Path(`/r40`)\"\n      service: s0\n  services:\n");
+    for index in 0..40 {
+        doubling.push_str(&format!(
+            "    s{index}:\n      weighted:\n        services: [{{name: s{next}}}, {{name: s{next}}}]\n",
+            next = index + 1
+        ));
+    }
+    doubling.push_str(
+        "    s40:\n      loadBalancer:\n        servers: [{url: 'http://s'}]\n  middlewares:\n",
+    );
+    for index in 0..40 {
+        doubling.push_str(&format!(
+            "    m{index}:\n      chain:\n        middlewares: [m{next}, m{next}]\n",
+            next = index + 1
+        ));
+    }
+    doubling.push_str("    m40:\n      retry:\n        attempts: 2\n");
+    files.push(("doubling.yaml".to_string(), doubling));
     // Every prefix of the fixtures, cut at arbitrary points.
     for (source, extension) in [(PETS_YAML, "yaml"), (PETS_TOML, "toml")] {
         let text = std::fs::read_to_string(repo().join(source)).expect("fixture");
@@ -787,6 +813,7 @@ fn hostile_input_is_never_a_crash() {
     assert!(messages.contains(&"middleware chains nest more than 32 levels deep here"));
     assert!(messages.contains(&"services nest more than 32 levels deep here"));
     assert!(!rules("chains.yaml").is_empty());
+    assert!(messages.contains(&"the middleware chains here add up to more than 256 middlewares"));
 }
 
 #[test]

@@ -16,6 +16,9 @@ use crate::model::{PathKind, Sourced};
 use crate::source::{FileId, Node, ScalarKind};
 
 const DEFAULT_BREAKER_STATUS: u16 = 503;
+/// Chains that name the same middlewares over and over grow exponentially; a route reads at
+/// most this many.
+const MAX_MIDDLEWARES: usize = 256;
 const RATE_LIMITED_STATUS: u16 = 429;
 
 /// What the middlewares on a route add up to.
@@ -27,6 +30,8 @@ pub(super) struct Chain {
     /// Path rewrites in order; `None` once one cannot be followed (a regular expression).
     rewrites: Option<Vec<PathRewrite>>,
     started_rewrites: bool,
+    /// Middlewares read so far, chains included.
+    read: usize,
 }
 
 impl Chain {
@@ -82,6 +87,19 @@ pub(super) fn read_middleware(
             reference_node.node,
             format!("middleware chains nest more than {MAX_REFERENCE_DEPTH} levels deep here"),
         );
+        return;
+    }
+    chain.read += 1;
+    if chain.read > MAX_MIDDLEWARES {
+        if chain.read == MAX_MIDDLEWARES + 1 {
+            cx.invalid_value(
+                file,
+                reference_node.node,
+                format!(
+                    "the middleware chains here add up to more than {MAX_MIDDLEWARES} middlewares"
+                ),
+            );
+        }
         return;
     }
     read_middleware_definition(cx, scope, middleware, backend, chain, visited);

@@ -13,7 +13,7 @@ mod middlewares;
 mod rule;
 mod services;
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 use std::ops::Range;
 
@@ -176,6 +176,9 @@ struct Scope<'a> {
     document: &'a Node,
     local: OnceCell<Definitions<'a>>,
     others: OnceCell<Definitions<'a>>,
+    /// Services already read, by name: each is read once, however many routers and services
+    /// refer to it (a tree of weighted services must not be read once per path through it).
+    services: RefCell<HashMap<String, Option<Backend<'a>>>>,
 }
 
 /// Definitions by section and name.
@@ -192,6 +195,7 @@ impl<'a> Scope<'a> {
             document,
             local: OnceCell::new(),
             others: OnceCell::new(),
+            services: RefCell::new(HashMap::new()),
         }
     }
 
@@ -381,7 +385,7 @@ fn read_router(
     };
 
     let mut middleware_refs = Vec::new();
-    parent_middlewares(cx, router, routers, &mut middleware_refs, 0);
+    parent_middlewares(cx, router, routers, &mut middleware_refs, &mut Vec::new());
     middleware_refs.extend(reference_list(cx, file, body, "middlewares"));
 
     let Some(service_node) = field(body, "service") else {
@@ -424,10 +428,12 @@ fn read_router(
         health_check: backend.health_check.clone(),
         fallbacks: backend.fallbacks.clone(),
         rate_limit: chain.rate_limit.take(),
-        upstream: Some(Upstream {
+        // A service of another provider (`name@docker`) is not described here: nothing is said
+        // about its upstream rather than something wrong.
+        upstream: backend.location.map(|location| Upstream {
             name: backend.name.clone(),
             endpoints: backend.endpoints,
-            location: backend.location,
+            location: Some(location),
         }),
         statuses,
         ..Policy::default()
@@ -476,14 +482,15 @@ fn read_router(
 }
 
 /// The middlewares of the routers above this one (`parentRefs`), outermost first.
+/// Each parent is read once, however many paths lead to it.
 fn parent_middlewares<'a>(
     cx: &mut AdaptContext<'_>,
     router: Named<'a>,
     routers: &'a Node,
     out: &mut Vec<Reference<'a>>,
-    depth: usize,
+    seen: &mut Vec<&'a str>,
 ) {
-    if depth > MAX_REFERENCE_DEPTH {
+    if seen.len() > MAX_REFERENCE_DEPTH {
         return;
     }
     let parents = field(router.value, "parentRefs")
@@ -493,6 +500,10 @@ fn parent_middlewares<'a>(
         let Some(name) = parent.scalar_text().map(|text| reference(text).0) else {
             continue;
         };
+        if seen.contains(&name) {
+            continue;
+        }
+        seen.push(name);
         let Some(entry) = routers.entry(name) else {
             cx.invalid_value(
                 router.file,
@@ -507,7 +518,7 @@ fn parent_middlewares<'a>(
             key: &entry.key,
             value: &entry.value,
         };
-        parent_middlewares(cx, parent_router, routers, out, depth + 1);
+        parent_middlewares(cx, parent_router, routers, out, seen);
         out.extend(reference_list(cx, router.file, &entry.value, "middlewares"));
     }
 }

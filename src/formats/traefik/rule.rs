@@ -592,9 +592,9 @@ fn alternative(conjunction: &[Literal<'_>], syntax: RuleSyntax) -> Alternative {
                     span: argument.span.clone(),
                 });
             }
-            (MatcherKind::Host | MatcherKind::HostRegexp, false) => {
-                hosts.push(argument.value.to_ascii_lowercase());
-            }
+            // Traefik compares hosts in lower case; a regular expression is kept as written.
+            (MatcherKind::Host, false) => hosts.push(argument.value.to_ascii_lowercase()),
+            (MatcherKind::HostRegexp, false) => hosts.push(argument.value.clone()),
             _ => {}
         }
     }

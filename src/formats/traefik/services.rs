@@ -47,7 +47,8 @@ pub(super) struct Backend<'a> {
 }
 
 impl Backend<'_> {
-    /// A service of another provider: nothing is known about it but its name.
+    /// A service of another provider: nothing is known about it but its name (and it has no
+    /// location in these files).
     pub(super) fn external(name: &str) -> Self {
         Backend {
             name: name.to_string(),
@@ -92,6 +93,9 @@ pub(super) fn resolve_service<'a>(
         );
         return None;
     };
+    if let Some(known) = scope.services.borrow().get(name) {
+        return known.clone();
+    }
     if stack.iter().any(|seen| seen == name) {
         let mut cycle = stack.clone();
         cycle.push(name.to_string());
@@ -116,6 +120,10 @@ pub(super) fn resolve_service<'a>(
     stack.push(name.to_string());
     let backend = read_service(cx, scope, service, stack);
     stack.pop();
+    scope
+        .services
+        .borrow_mut()
+        .insert(name.to_string(), backend.clone());
     backend
 }
 
