@@ -294,8 +294,8 @@ fn inner_span(cx: &AdaptContext<'_>, file: FileId, node: &Node, range: &Range<us
         Some(offset) if range.end <= value.len() => {
             let to_u32 = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
             Span::new(
-                node.span.start + to_u32(offset + range.start),
-                node.span.start + to_u32(offset + range.end),
+                node.span.start.saturating_add(to_u32(offset + range.start)),
+                node.span.start.saturating_add(to_u32(offset + range.end)),
             )
         }
         _ => node.span,
