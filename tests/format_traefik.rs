@@ -3,7 +3,6 @@
 //! malformed and hostile input never a crash; detection that claims Traefik files and nothing else.
 
 mod common;
-mod inventory;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -847,22 +846,37 @@ fn the_routes_report_shows_traefik_values() {
 fn every_value_replaced_by_a_wrong_kind_never_panics() {
     for fixture in [
         PETS_YAML,
+        PETS_TOML,
         "fixtures/traefik/invalid/invalid.yaml",
+        "fixtures/traefik/invalid/invalid.toml",
         "fixtures/traefik/split/routers.yaml",
+        "fixtures/traefik/split/services.toml",
     ] {
-        assert!(inventory::lint_value_mutations(fixture) > 10, "{fixture}");
-    }
-    for fixture in [PETS_TOML, "fixtures/traefik/invalid/invalid.toml"] {
-        assert!(toml_value_mutations(fixture) > 10, "{fixture}");
+        assert!(value_mutations(fixture) > 10, "{fixture}");
     }
 }
 
-/// The TOML counterpart of `inventory::lint_value_mutations`: every `key = value` line linted
-/// with its value replaced by a list, a table, a negative number, a fraction, a string and a
-/// bare word (a syntax error).
-fn toml_value_mutations(fixture: &str) -> usize {
-    let pattern = regex::Regex::new(r"^(\s*[A-Za-z0-9_.-]+\s*=\s*)(.+)$").expect("a valid pattern");
+/// Lints `fixture` once for every `key: value` (YAML) or `key = value` (TOML) line, with the
+/// value replaced by a list, a mapping, null or a bare word, a negative number, a fraction and a
+/// string: what cannot be read is reported, nothing panics. Returns how many variants ran.
+fn value_mutations(fixture: &str) -> usize {
+    let toml = fixture.ends_with(".toml");
+    let pattern = if toml {
+        r"^(\s*[A-Za-z0-9_.-]+\s*=\s*)(.+)$"
+    } else {
+        r"^(\s*(?:-\s+)?[A-Za-z0-9_.-]+:\s+)([^\s#].*)$"
+    };
+    let pattern = regex::Regex::new(pattern).expect("a valid pattern");
+    let replacements: &[&str] = if toml {
+        &["[]", "{}", "word", "-1", "1.5", "\"word\""]
+    } else {
+        &["[]", "{}", "~", "-1", "1.5", "word"]
+    };
     let text = std::fs::read_to_string(repo().join(fixture)).expect("the fixture exists");
+    let name = Path::new(fixture)
+        .file_name()
+        .expect("a file name")
+        .to_owned();
     let lines: Vec<&str> = text.lines().collect();
     let dir = tempfile::tempdir().expect("a temporary folder");
     let mut variants = 0;
@@ -870,12 +884,12 @@ fn toml_value_mutations(fixture: &str) -> usize {
         let Some(captures) = pattern.captures(line) else {
             continue;
         };
-        for replacement in ["[]", "{}", "-1", "1.5", "\"word\"", "word"] {
+        for replacement in replacements {
             let mut mutated: Vec<String> = lines.iter().map(|line| line.to_string()).collect();
             mutated[index] = format!("{}{replacement}", &captures[1]);
-            std::fs::write(dir.path().join("dynamic.toml"), mutated.join("\n")).expect("writable");
+            std::fs::write(dir.path().join(&name), mutated.join("\n")).expect("writable");
             let options = LintOptions {
-                paths: vec![PathBuf::from("dynamic.toml")],
+                paths: vec![PathBuf::from(&name)],
                 root: Some(dir.path().to_path_buf()),
                 ..LintOptions::default()
             };
