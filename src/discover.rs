@@ -1,6 +1,6 @@
 //! Discover: expand the command line's paths into the files to load. Files are taken as given;
-//! folders are walked respecting `.gitignore` and the config's `include`/`exclude`, keeping YAML
-//! and JSON files, in sorted order.
+//! folders are walked respecting `.gitignore` and the config's `include`/`exclude`, keeping YAML,
+//! JSON and TOML files, in sorted order.
 
 use std::path::{Path, PathBuf};
 
@@ -27,7 +27,7 @@ impl std::fmt::Display for DiscoverError {
 }
 
 /// The extensions a folder walk keeps.
-const EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
+const EXTENSIONS: &[&str] = &["yaml", "yml", "json", "toml"];
 
 /// Files named in `paths` are always kept; files found by walking a folder only when `filter`
 /// admits them.

@@ -345,9 +345,9 @@ fn read_directive(
     }
 }
 
-/// Finds `# routeguard-ignore:` comments in a YAML file.
+/// Finds `# routeguard-ignore:` comments in a YAML or TOML file (both comment with `#`).
 fn scan_comments(file: &SourceFile, ignores: &mut Vec<Ignore>, problems: &mut Vec<Diagnostic>) {
-    if file.syntax != Syntax::Yaml || !file.text.contains(COMMENT_MARKER) {
+    if !matches!(file.syntax, Syntax::Yaml | Syntax::Toml) || !file.text.contains(COMMENT_MARKER) {
         return;
     }
     let scalars = scalar_spans(&file.documents);

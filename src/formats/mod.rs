@@ -11,6 +11,7 @@ pub mod istio;
 pub mod kong;
 pub mod krakend;
 pub mod openapi;
+pub mod traefik;
 pub mod values;
 
 use std::time::Duration;
@@ -107,6 +108,7 @@ pub static ADAPTERS: &[&Adapter] = &[
     &aws::ADAPTER,
     &krakend::ADAPTER,
     &apisix::ADAPTER,
+    &traefik::ADAPTER,
 ];
 
 /// Every adapter that recognises a document (an OpenAPI document with AWS integrations is read

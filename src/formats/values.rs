@@ -15,7 +15,7 @@ pub enum Dialect {
     Go,
     /// GEP-2257: `^([0-9]{1,5}(h|m|s|ms)){1,4}$`, no fractions. Gateway API.
     GatewayApi,
-    /// A Go duration, or a bare number of seconds. Traefik.
+    /// A Go duration, or a whole number of seconds (paerser's `types.Duration`). Traefik.
     GoOrSeconds,
     /// A whole number of milliseconds. Kong, AWS, Portkey.
     Milliseconds,
@@ -32,7 +32,7 @@ impl Dialect {
             Dialect::GatewayApi => {
                 "a Gateway API duration such as \"10s\" or \"1m30s\" (no fractions)"
             }
-            Dialect::GoOrSeconds => "a duration such as \"1.5s\" or a number of seconds",
+            Dialect::GoOrSeconds => "a duration such as \"1.5s\" or a whole number of seconds",
             Dialect::Milliseconds => "a whole number of milliseconds",
             Dialect::Seconds => "a number of seconds",
         }
@@ -70,13 +70,12 @@ pub fn duration(node: &Node, dialect: Dialect) -> Result<Duration, String> {
         Dialect::Protobuf => protobuf(text),
         Dialect::Go => go(text),
         Dialect::GatewayApi => gateway_api(text),
-        Dialect::GoOrSeconds => {
-            if numeric || text.parse::<f64>().is_ok() {
-                seconds(text)
-            } else {
-                go(text)
-            }
-        }
+        // A bare whole number is seconds; anything else must carry its unit (`1.5` does not).
+        Dialect::GoOrSeconds => match text.parse::<u64>() {
+            Ok(whole) => Some(Duration::from_secs(whole)),
+            Err(_) if numeric => None,
+            Err(_) => go(text),
+        },
         Dialect::Milliseconds => text.parse::<u64>().ok().map(Duration::from_millis),
         Dialect::Seconds => seconds(text),
     };
@@ -302,6 +301,11 @@ mod tests {
         assert_eq!(ms(&text("500ms"), Dialect::GatewayApi), Some(500));
         assert_eq!(ms(&number("42"), Dialect::GoOrSeconds), Some(42_000));
         assert_eq!(ms(&text("42ms"), Dialect::GoOrSeconds), Some(42));
+        assert_eq!(ms(&text("42"), Dialect::GoOrSeconds), Some(42_000));
+        assert_eq!(ms(&text("0.9s"), Dialect::GoOrSeconds), Some(900));
+        assert_eq!(ms(&number("1.5"), Dialect::GoOrSeconds), None);
+        assert_eq!(ms(&text("1.5"), Dialect::GoOrSeconds), None);
+        assert_eq!(ms(&number("-3"), Dialect::GoOrSeconds), None);
         assert_eq!(ms(&number("60000"), Dialect::Milliseconds), Some(60_000));
         assert_eq!(ms(&number("1.5"), Dialect::Milliseconds), None);
         assert_eq!(ms(&number("0.5"), Dialect::Seconds), Some(500));

@@ -205,8 +205,12 @@ pub struct ActiveCheck {
 pub enum FallbackKind {
     /// A backup or lower-priority endpoint set.
     BackupEndpoints,
-    /// Another service takes over (Traefik failover, Envoy aggregate cluster).
+    /// Another service takes over once the primary is marked down (Traefik failover, Envoy
+    /// aggregate cluster).
     FailoverService,
+    /// Another service answers each request the primary fails with an error status (Traefik
+    /// failover with `errors`): no health check on the primary is needed.
+    FailoverOnStatus,
     /// Istio locality failover.
     LocalityFailover,
     /// The gateway answers by itself (KrakenD static proxy, Kong request-termination, Envoy

@@ -47,6 +47,7 @@ fn fallback_name(kind: FallbackKind) -> &'static str {
     match kind {
         FallbackKind::BackupEndpoints => "backup endpoints",
         FallbackKind::FailoverService => "failover service",
+        FallbackKind::FailoverOnStatus => "failover on error status",
         FallbackKind::LocalityFailover => "locality failover",
         FallbackKind::StaticResponse => "static response",
         FallbackKind::WeightedPool => "weighted pool",

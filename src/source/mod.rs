@@ -5,6 +5,7 @@ pub mod json;
 pub mod line_index;
 pub mod node;
 pub mod refs;
+pub mod toml;
 pub mod yaml;
 
 use std::collections::HashMap;
@@ -28,6 +29,7 @@ pub struct FileId(pub u32);
 pub enum Syntax {
     Yaml,
     Json,
+    Toml,
 }
 
 /// One file as read: its text, line index and parsed documents (several for multi-document YAML).
@@ -326,12 +328,14 @@ pub fn parse_text(text: &str, syntax: Syntax) -> Result<Loaded, SyntaxError> {
     match syntax {
         Syntax::Json => json::parse(text),
         Syntax::Yaml => yaml::parse(text, &LineIndex::new(text)),
+        Syntax::Toml => toml::parse(text),
     }
 }
 
 fn syntax_for(path: &Path) -> Syntax {
     match path.extension().and_then(|ext| ext.to_str()) {
         Some(ext) if ext.eq_ignore_ascii_case("json") => Syntax::Json,
+        Some(ext) if ext.eq_ignore_ascii_case("toml") => Syntax::Toml,
         _ => Syntax::Yaml,
     }
 }

@@ -1,8 +1,9 @@
 //! The spanned document tree every format is read into.
 //!
-//! YAML and JSON both become `Node`s. Every mapping key, value and sequence item keeps the byte span
-//! it was read from, so any finding can point back at the exact text. Mappings keep their entries in
-//! order and keep duplicates, so a duplicate key is something to report rather than something lost.
+//! YAML, JSON and TOML all become `Node`s. Every mapping key, value and sequence item keeps the byte
+//! span it was read from, so any finding can point back at the exact text. Mappings keep their
+//! entries in order and keep duplicates, so a duplicate key is something to report rather than
+//! something lost.
 
 /// A byte range `[start, end)` within one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]

@@ -1,0 +1,560 @@
+//! Traefik dynamic configuration, as the file provider reads it from YAML or TOML: HTTP routers
+//! (their rules parsed into path and method matchers), the services they send to (load balancers
+//! with their servers, health checks and servers transports; weighted, mirroring and failover
+//! services) and the middlewares on the way (retry, circuit breaker, rate limits, path rewrites).
+//!
+//! Names resolve in the document first, then in the other Traefik documents of the run: a file
+//! provider watching a directory merges all its files into one configuration.
+
+mod breaker;
+mod expression;
+mod fields;
+mod middlewares;
+mod rule;
+mod services;
+
+use std::cell::{OnceCell, RefCell};
+use std::collections::HashMap;
+use std::ops::Range;
+
+use super::{values, AdaptContext, Adapter};
+use crate::diagnostic::Location;
+use crate::model::policy::{GatewayStatuses, Timeout, Upstream};
+use crate::model::{GatewayFormat, PathKind, PathMatch, Policy, Route, Sourced};
+use crate::source::{FileId, Node, NodeKind, ScalarKind, Span, Workspace};
+use fields::{field, field_entry, number};
+use middlewares::{read_middleware, read_middleware_definition, Chain};
+use rule::RuleSyntax;
+use services::{read_service, read_transport, resolve_service, Backend};
+
+pub static ADAPTER: Adapter = Adapter {
+    name: "traefik",
+    detect,
+    uses_refs: false,
+    adapt,
+};
+
+/// The sections of a protocol block (`http:`, `tcp:`, `udp:`).
+const SECTIONS: &[&str] = &["routers", "services", "middlewares", "serversTransports"];
+/// Keys that mark other formats' documents, none of which a Traefik dynamic configuration has.
+const FOREIGN_KEYS: &[&str] = &[
+    "openapi",
+    "swagger",
+    "_format_version",
+    "apiVersion",
+    "static_resources",
+];
+/// Services and middleware chains refer to each other at most this deep.
+const MAX_REFERENCE_DEPTH: usize = 32;
+
+/// What Traefik answers when a server is too slow to connect or answer.
+const TIMEOUT_STATUS: u16 = 504;
+
+fn detect(document: &Node) -> bool {
+    if FOREIGN_KEYS.iter().any(|key| document.get(key).is_some()) {
+        return false;
+    }
+    ["http", "tcp", "udp"].iter().any(|protocol| {
+        field(document, protocol).is_some_and(|block| {
+            block.is_map()
+                && SECTIONS
+                    .iter()
+                    .any(|section| field_entry(block, section).is_some())
+        })
+    })
+}
+
+fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
+    let scope = Scope::new(cx.workspace, file, document);
+    let Some(http) = field(document, "http") else {
+        return;
+    };
+    for section in SECTIONS {
+        if let Some(node) = field(http, section).filter(|node| !node.is_map()) {
+            cx.invalid_value(
+                file,
+                node,
+                format!(
+                    "`{section}` must map names to definitions, not be {}",
+                    node.type_name()
+                ),
+            );
+        }
+    }
+    check_definitions(cx, &scope, http, file);
+    let Some(routers) = field(http, "routers") else {
+        return;
+    };
+    let parents = parent_routers(routers);
+    let mut routes: Vec<(i64, Route)> = Vec::new();
+    for entry in routers.entries() {
+        let Some(name) = entry.key.scalar_text() else {
+            continue;
+        };
+        if parents.iter().any(|parent| parent == name) {
+            continue;
+        }
+        let router = Named {
+            file,
+            name,
+            key: &entry.key,
+            value: &entry.value,
+        };
+        read_router(cx, &scope, router, routers, &mut routes);
+    }
+    // Traefik tries routers by decreasing priority; the first defined wins a tie here.
+    routes.sort_by_key(|(priority, _)| std::cmp::Reverse(*priority));
+    cx.inventory
+        .routes
+        .extend(routes.into_iter().map(|(_, route)| route));
+}
+
+/// Reads every service, middleware and servers transport defined in the document, so that a
+/// value Traefik would refuse is reported even where no router uses it yet.
+fn check_definitions<'a>(
+    cx: &mut AdaptContext<'_>,
+    scope: &Scope<'a>,
+    http: &'a Node,
+    file: FileId,
+) {
+    let named = |section: &str| {
+        field(http, section)
+            .map(Node::entries)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(move |entry| {
+                Some(Named {
+                    file,
+                    name: entry.key.scalar_text()?,
+                    key: &entry.key,
+                    value: &entry.value,
+                })
+            })
+    };
+    for service in named("services") {
+        read_service(cx, scope, service, &mut vec![service.name.to_string()]);
+    }
+    let unknown = Backend::external("");
+    for middleware in named("middlewares") {
+        read_middleware_definition(
+            cx,
+            scope,
+            middleware,
+            &unknown,
+            &mut Chain::default(),
+            &mut vec![middleware.name.to_string()],
+        );
+    }
+    for transport in named("serversTransports") {
+        read_transport(cx, transport);
+    }
+}
+
+/// A named definition: a router, service, middleware or servers transport.
+#[derive(Clone, Copy)]
+struct Named<'a> {
+    file: FileId,
+    name: &'a str,
+    key: &'a Node,
+    value: &'a Node,
+}
+
+impl Named<'_> {
+    fn location(&self) -> Location {
+        Location {
+            file: self.file,
+            span: self.key.span,
+        }
+    }
+}
+
+/// The Traefik documents names resolve against: the one being read, then every other one of
+/// the run, in file order. Each is indexed once, on first use.
+struct Scope<'a> {
+    workspace: &'a Workspace,
+    file: FileId,
+    document: &'a Node,
+    local: OnceCell<Definitions<'a>>,
+    others: OnceCell<Definitions<'a>>,
+    /// Services already read, by name: each is read once, however many routers and services
+    /// refer to it (a tree of weighted services must not be read once per path through it).
+    services: RefCell<HashMap<String, Option<Backend<'a>>>>,
+}
+
+/// Definitions by section and name.
+type Definitions<'a> = HashMap<(&'static str, &'a str), Named<'a>>;
+
+/// The sections names are looked up in.
+const NAMED_SECTIONS: [&str; 3] = ["services", "middlewares", "serversTransports"];
+
+impl<'a> Scope<'a> {
+    fn new(workspace: &'a Workspace, file: FileId, document: &'a Node) -> Self {
+        Scope {
+            workspace,
+            file,
+            document,
+            local: OnceCell::new(),
+            others: OnceCell::new(),
+            services: RefCell::new(HashMap::new()),
+        }
+    }
+
+    fn find(&self, section: &'static str, name: &str) -> Option<Named<'a>> {
+        let local = self.local.get_or_init(|| {
+            let mut definitions = HashMap::new();
+            index(&mut definitions, self.file, self.document);
+            definitions
+        });
+        if let Some(found) = local.get(&(section, name)) {
+            return Some(*found);
+        }
+        let others = self.others.get_or_init(|| {
+            let mut definitions = HashMap::new();
+            for file in self.workspace.files() {
+                for document in &file.documents {
+                    if !std::ptr::eq(document, self.document) && detect(document) {
+                        index(&mut definitions, file.id, document);
+                    }
+                }
+            }
+            definitions
+        });
+        others.get(&(section, name)).copied()
+    }
+}
+
+/// Adds a document's definitions; within a document the last of duplicate names wins (as with
+/// any duplicate key), across documents the first.
+fn index<'a>(definitions: &mut Definitions<'a>, file: FileId, document: &'a Node) {
+    let Some(http) = field(document, "http") else {
+        return;
+    };
+    for section in NAMED_SECTIONS {
+        let mut own: Definitions<'a> = HashMap::new();
+        for entry in field(http, section).map(Node::entries).unwrap_or_default() {
+            if let Some(name) = entry.key.scalar_text() {
+                own.insert(
+                    (section, name),
+                    Named {
+                        file,
+                        name,
+                        key: &entry.key,
+                        value: &entry.value,
+                    },
+                );
+            }
+        }
+        for (key, named) in own {
+            definitions.entry(key).or_insert(named);
+        }
+    }
+}
+
+/// A reference to a service or middleware: its name, and whether it belongs to another provider
+/// (`auth@docker`, `api@internal`), whose definitions are not in these files.
+fn reference(text: &str) -> (&str, bool) {
+    match text.split_once('@') {
+        Some((name, "file")) => (name, false),
+        Some(_) => (text, true),
+        None => (text, false),
+    }
+}
+
+/// Routers other routers name as their parent (`parentRefs`): they only pass requests on to
+/// their children, which are the routes.
+fn parent_routers(routers: &Node) -> Vec<String> {
+    routers
+        .entries()
+        .iter()
+        .filter_map(|entry| field(&entry.value, "parentRefs"))
+        .flat_map(Node::items)
+        .filter_map(Node::scalar_text)
+        .map(|text| reference(text).0.to_string())
+        .collect()
+}
+
+/// The span of `range` (byte offsets within the string value of `node`) in the file, when the
+/// value is written as is (plain or quoted without escapes); else the whole value.
+fn inner_span(cx: &AdaptContext<'_>, file: FileId, node: &Node, range: &Range<usize>) -> Span {
+    let Some(value) = node.scalar_text() else {
+        return node.span;
+    };
+    let text = &cx.workspace.file(file).text;
+    let raw = text
+        .get(node.span.start as usize..node.span.end as usize)
+        .unwrap_or("");
+    let offset = if raw == value {
+        Some(0)
+    } else {
+        [1, 3].into_iter().find(|&quote| {
+            raw.len() >= 2 * quote && raw.get(quote..raw.len() - quote) == Some(value)
+        })
+    };
+    match offset {
+        Some(offset) if range.end <= value.len() => {
+            let to_u32 = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+            Span::new(
+                node.span.start.saturating_add(to_u32(offset + range.start)),
+                node.span.start.saturating_add(to_u32(offset + range.end)),
+            )
+        }
+        _ => node.span,
+    }
+}
+
+/// Reports an error found inside an expression value at the exact place it points to.
+fn invalid_expression(
+    cx: &mut AdaptContext<'_>,
+    file: FileId,
+    node: &Node,
+    what: &str,
+    error: &expression::ExpressionError,
+) {
+    let span = inner_span(cx, file, node, &error.span);
+    // A zero-width position (the end of the expression) is widened to the whole value.
+    let span = if span.is_empty() { node.span } else { span };
+    let at = Node::scalar(span, "", ScalarKind::Str);
+    cx.invalid_value(file, &at, format!("{what}: {}", error.message));
+}
+
+fn read_router(
+    cx: &mut AdaptContext<'_>,
+    scope: &Scope<'_>,
+    router: Named<'_>,
+    routers: &Node,
+    routes: &mut Vec<(i64, Route)>,
+) {
+    let file = router.file;
+    let body = router.value;
+    if !body.is_map() {
+        cx.invalid_value(
+            file,
+            body,
+            format!(
+                "router `{}` must be a mapping with a `rule` and a `service`",
+                router.name
+            ),
+        );
+        return;
+    }
+    let Some(rule_node) = field(body, "rule") else {
+        cx.invalid_value(
+            file,
+            router.key,
+            format!("router `{}` has no `rule`", router.name),
+        );
+        return;
+    };
+    let Some(rule_text) = rule_node.as_str() else {
+        cx.invalid_value(
+            file,
+            rule_node,
+            "`rule`: a rule is a string such as \"PathPrefix(`/api`)\"",
+        );
+        return;
+    };
+    let syntax = match field(body, "ruleSyntax").and_then(Node::scalar_text) {
+        Some("v2") => RuleSyntax::V2,
+        Some("v3" | "default") | None => RuleSyntax::V3,
+        Some(other) => {
+            if let Some(node) = field(body, "ruleSyntax") {
+                cx.invalid_value(
+                    file,
+                    node,
+                    format!(
+                        "`ruleSyntax`: `{other}` is not `v2` or `v3`; Traefik reads the rule as v3"
+                    ),
+                );
+            }
+            RuleSyntax::V3
+        }
+    };
+    let alternatives = match rule::parse(rule_text, syntax) {
+        Ok(alternatives) => alternatives,
+        Err(error) => {
+            invalid_expression(cx, file, rule_node, "`rule`", &error);
+            return;
+        }
+    };
+    let priority = number(cx, file, body, "priority", i64::MIN).map_or(0, |p| p.value);
+    // Traefik's default priority is the length of the rule.
+    let priority = if priority == 0 {
+        i64::try_from(rule_text.len()).unwrap_or(i64::MAX)
+    } else {
+        priority
+    };
+
+    let mut middleware_refs = Vec::new();
+    parent_middlewares(cx, router, routers, &mut middleware_refs, &mut Vec::new());
+    middleware_refs.extend(reference_list(cx, file, body, "middlewares"));
+
+    let Some(service_node) = field(body, "service") else {
+        cx.invalid_value(
+            file,
+            router.key,
+            format!("router `{}` has no `service`", router.name),
+        );
+        return;
+    };
+    let Some(backend) = resolve_service(cx, scope, file, service_node, &mut Vec::new()) else {
+        return;
+    };
+    middleware_refs.extend(backend.middlewares.iter().copied());
+
+    let mut chain = Chain::default();
+    let mut visited = Vec::new();
+    for middleware in middleware_refs {
+        read_middleware(cx, scope, middleware, &backend, &mut chain, &mut visited);
+    }
+
+    let statuses = GatewayStatuses {
+        on_timeout: Some(TIMEOUT_STATUS),
+        on_circuit_open: chain
+            .circuit_breakers
+            .iter()
+            .find_map(|breaker| breaker.open_status)
+            .or(backend.unavailable_status),
+        on_rate_limited: chain.rate_limit.as_ref().map(|limit| limit.status),
+    };
+    let policy = Policy {
+        timeout: Some(Sourced::default(
+            Timeout::Unbounded,
+            "Traefik sets no request timeout by default",
+        )),
+        per_try_timeout: backend.per_try_timeout.clone(),
+        connect_timeout: backend.connect_timeout.clone(),
+        retry: chain.retry.take(),
+        circuit_breakers: std::mem::take(&mut chain.circuit_breakers),
+        health_check: backend.health_check.clone(),
+        fallbacks: backend.fallbacks.clone(),
+        rate_limit: chain.rate_limit.take(),
+        // A service of another provider (`name@docker`) is not described here: nothing is said
+        // about its upstream rather than something wrong.
+        upstream: backend.location.map(|location| Upstream {
+            name: backend.name.clone(),
+            endpoints: backend.endpoints,
+            location: Some(location),
+        }),
+        statuses,
+        ..Policy::default()
+    };
+    let location = router.location();
+    for alternative in alternatives {
+        let path = match &alternative.path {
+            Some(requirement) => PathMatch {
+                kind: requirement.kind,
+                pattern: requirement.pattern.clone(),
+                location: Location {
+                    file,
+                    span: inner_span(cx, file, rule_node, &requirement.span),
+                },
+                rewrite: chain.rewrite(requirement.kind, &requirement.pattern),
+            },
+            None => PathMatch {
+                kind: PathKind::Any,
+                pattern: "/".to_string(),
+                location: Location {
+                    file,
+                    span: rule_node.span,
+                },
+                rewrite: None,
+            },
+        };
+        let methods_location = alternative.methods_span.as_ref().map(|span| Location {
+            file,
+            span: inner_span(cx, file, rule_node, span),
+        });
+        routes.push((
+            priority,
+            Route {
+                format: GatewayFormat::Traefik,
+                name: Some(router.name.to_string()),
+                location,
+                methods: alternative.methods,
+                methods_location,
+                path,
+                hosts: alternative.hosts,
+                policy: policy.clone(),
+                explicit_operation: None,
+            },
+        ));
+    }
+}
+
+/// The middlewares of the routers above this one (`parentRefs`), outermost first.
+/// Each parent is read once, however many paths lead to it.
+fn parent_middlewares<'a>(
+    cx: &mut AdaptContext<'_>,
+    router: Named<'a>,
+    routers: &'a Node,
+    out: &mut Vec<Reference<'a>>,
+    seen: &mut Vec<&'a str>,
+) {
+    if seen.len() > MAX_REFERENCE_DEPTH {
+        return;
+    }
+    let parents = field(router.value, "parentRefs")
+        .map(Node::items)
+        .unwrap_or_default();
+    for parent in parents {
+        let Some(name) = parent.scalar_text().map(|text| reference(text).0) else {
+            continue;
+        };
+        if seen.contains(&name) {
+            continue;
+        }
+        seen.push(name);
+        let Some(entry) = routers.entry(name) else {
+            cx.invalid_value(
+                router.file,
+                parent,
+                format!("`parentRefs`: router `{name}` is not defined"),
+            );
+            continue;
+        };
+        let parent_router = Named {
+            file: router.file,
+            name,
+            key: &entry.key,
+            value: &entry.value,
+        };
+        parent_middlewares(cx, parent_router, routers, out, seen);
+        out.extend(reference_list(cx, router.file, &entry.value, "middlewares"));
+    }
+}
+
+/// A name written in a list or field, and where.
+#[derive(Clone, Copy)]
+struct Reference<'a> {
+    file: FileId,
+    node: &'a Node,
+}
+
+/// The names listed under `key`, each a string.
+fn reference_list<'a>(
+    cx: &mut AdaptContext<'_>,
+    file: FileId,
+    object: &'a Node,
+    key: &str,
+) -> Vec<Reference<'a>> {
+    let Some(list) = field(object, key) else {
+        return Vec::new();
+    };
+    if !matches!(list.kind, NodeKind::Seq(_)) {
+        cx.invalid_value(file, list, format!("`{key}`: expected a list of names"));
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for item in list.items() {
+        if item.as_str().is_some() {
+            out.push(Reference { file, node: item });
+        } else {
+            cx.invalid_value(
+                file,
+                item,
+                format!("`{key}`: {} is not a name", values::shown(item)),
+            );
+        }
+    }
+    out
+}

@@ -1,0 +1,531 @@
+//! Services: what a router sends to. Load balancers bring their servers, health checks and
+//! servers transport (the forwarding timeouts); weighted, mirroring and failover services combine
+//! other services.
+
+use std::time::Duration;
+
+use super::fields::{
+    duration, field, field_entry, field_location, list, mapping, number, status_ranges,
+};
+use super::{reference, reference_list, Named, Reference, Scope, MAX_REFERENCE_DEPTH};
+use crate::diagnostic::Location;
+use crate::formats::{values, AdaptContext};
+use crate::model::policy::{ActiveCheck, Fallback, FallbackKind, HealthCheck};
+use crate::model::Sourced;
+use crate::source::{Entry, FileId, Node};
+
+const SERVICE_TYPES: &[&str] = &[
+    "loadBalancer",
+    "weighted",
+    "mirroring",
+    "failover",
+    "highestRandomWeight",
+];
+const DEFAULT_DIAL_TIMEOUT: Duration = Duration::from_secs(30);
+const DEFAULT_HEALTH_INTERVAL: Duration = Duration::from_secs(30);
+const DEFAULT_HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
+/// What Traefik answers when no server is available (all marked down, or failover exhausted).
+const UNAVAILABLE_STATUS: u16 = 503;
+
+/// What a service gives the routes that send to it.
+#[derive(Clone)]
+pub(super) struct Backend<'a> {
+    pub(super) name: String,
+    pub(super) location: Option<Location>,
+    pub(super) endpoints: Option<u32>,
+    pub(super) per_try_timeout: Option<Sourced<Duration>>,
+    pub(super) connect_timeout: Option<Sourced<Duration>>,
+    pub(super) health_check: Option<HealthCheck>,
+    /// Reports its health to a parent service (an active health check, or `healthCheck: {}` on a
+    /// weighted, mirroring or failover service whose children report theirs).
+    pub(super) reports_health: bool,
+    pub(super) fallbacks: Vec<Fallback>,
+    /// Middlewares declared on the services on the way, outermost first.
+    pub(super) middlewares: Vec<Reference<'a>>,
+    /// Traefik answers this by itself when no server is available.
+    pub(super) unavailable_status: Option<u16>,
+}
+
+impl Backend<'_> {
+    /// A service of another provider: nothing is known about it but its name (and it has no
+    /// location in these files).
+    pub(super) fn external(name: &str) -> Self {
+        Backend {
+            name: name.to_string(),
+            location: None,
+            endpoints: None,
+            per_try_timeout: None,
+            connect_timeout: None,
+            health_check: None,
+            reports_health: false,
+            fallbacks: Vec::new(),
+            middlewares: Vec::new(),
+            unavailable_status: None,
+        }
+    }
+}
+
+/// Resolves the service named by `node`; `None` (reported) when it cannot be used.
+pub(super) fn resolve_service<'a>(
+    cx: &mut AdaptContext<'_>,
+    scope: &Scope<'a>,
+    file: FileId,
+    node: &Node,
+    stack: &mut Vec<String>,
+) -> Option<Backend<'a>> {
+    let Some(text) = node.as_str() else {
+        cx.invalid_value(
+            file,
+            node,
+            format!("`service`: {} is not a service name", values::shown(node)),
+        );
+        return None;
+    };
+    let (name, external) = reference(text);
+    if external {
+        return Some(Backend::external(name));
+    }
+    let Some(service) = scope.find("services", name) else {
+        cx.invalid_value(
+            file,
+            node,
+            format!("service `{name}` is not defined in the Traefik configuration"),
+        );
+        return None;
+    };
+    if let Some(known) = scope.services.borrow().get(name) {
+        return known.clone();
+    }
+    if stack.iter().any(|seen| seen == name) {
+        let mut cycle = stack.clone();
+        cycle.push(name.to_string());
+        cx.invalid_value(
+            file,
+            node,
+            format!(
+                "services refer to each other in a loop: {}",
+                cycle.join(" → ")
+            ),
+        );
+        return None;
+    }
+    if stack.len() > MAX_REFERENCE_DEPTH {
+        cx.invalid_value(
+            file,
+            node,
+            format!("services nest more than {MAX_REFERENCE_DEPTH} levels deep here"),
+        );
+        return None;
+    }
+    stack.push(name.to_string());
+    let backend = read_service(cx, scope, service, stack);
+    stack.pop();
+    scope
+        .services
+        .borrow_mut()
+        .insert(name.to_string(), backend.clone());
+    backend
+}
+
+/// What a service definition gives its routes; `None` (reported) when Traefik could not build
+/// it. `stack` holds the services being resolved, to catch loops.
+pub(super) fn read_service<'a>(
+    cx: &mut AdaptContext<'_>,
+    scope: &Scope<'a>,
+    service: Named<'a>,
+    stack: &mut Vec<String>,
+) -> Option<Backend<'a>> {
+    let file = service.file;
+    let types: Vec<&Entry> = service
+        .value
+        .entries()
+        .iter()
+        .filter(|entry| {
+            entry.key.scalar_text().is_some_and(|key| {
+                SERVICE_TYPES
+                    .iter()
+                    .any(|kind| kind.eq_ignore_ascii_case(key))
+            })
+        })
+        .collect();
+    let [kind] = types.as_slice() else {
+        match types.get(1) {
+            Some(second) => cx.invalid_value(
+                file,
+                &second.key,
+                format!(
+                    "service `{}` has more than one type; a service is exactly one of {}",
+                    service.name,
+                    SERVICE_TYPES.join(", ")
+                ),
+            ),
+            None => cx.invalid_value(
+                file,
+                service.key,
+                format!(
+                    "service `{}` has no type: expected one of {}",
+                    service.name,
+                    SERVICE_TYPES.join(", ")
+                ),
+            ),
+        }
+        return None;
+    };
+    let own_middlewares = reference_list(cx, file, service.value, "middlewares");
+    let body = &kind.value;
+    if !body.is_map() {
+        cx.invalid_value(
+            file,
+            body,
+            format!(
+                "service `{}`: expected a mapping, found {}",
+                service.name,
+                body.type_name()
+            ),
+        );
+        return None;
+    }
+    let type_name = kind
+        .key
+        .scalar_text()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let mut backend = match type_name.as_str() {
+        "loadbalancer" => load_balancer(cx, scope, service, body),
+        "weighted" | "highestrandomweight" => weighted(cx, scope, service, body, stack)?,
+        "mirroring" => mirroring(cx, scope, service, body, stack)?,
+        _ => failover(cx, scope, service, body, stack)?,
+    };
+    let mut middlewares = own_middlewares;
+    middlewares.append(&mut backend.middlewares);
+    backend.middlewares = middlewares;
+    Some(backend)
+}
+
+fn load_balancer<'a>(
+    cx: &mut AdaptContext<'_>,
+    scope: &Scope<'a>,
+    service: Named<'a>,
+    body: &'a Node,
+) -> Backend<'a> {
+    let file = service.file;
+    let servers = list(cx, file, body, "servers");
+    let mut pool = Vec::new();
+    for server in servers {
+        if !server.is_map() {
+            cx.invalid_value(file, server, "a server is a mapping with a `url`");
+            continue;
+        }
+        let weight = number(cx, file, server, "weight", 0);
+        if weight.is_some_and(|weight| weight.value == 0) {
+            continue;
+        }
+        if let Some(url) = field(server, "url").and_then(Node::scalar_text) {
+            pool.push(url.to_string());
+        }
+    }
+    let mut fallbacks = Vec::new();
+    if pool.len() >= 2 {
+        fallbacks.push(Fallback {
+            kind: FallbackKind::WeightedPool,
+            targets: pool,
+            location: service.location(),
+        });
+    }
+
+    let transport = forwarding_timeouts(cx, scope, file, body);
+
+    let mut health = HealthCheck {
+        active: None,
+        passive: None,
+    };
+    if let Some(check) = mapping(cx, file, body, "healthCheck") {
+        let location = field_location(file, body, "healthCheck").unwrap_or(service.location());
+        duration(cx, file, check, "unhealthyInterval");
+        health.active = Some(ActiveCheck {
+            interval: positive_or_default(
+                cx,
+                file,
+                check,
+                "interval",
+                DEFAULT_HEALTH_INTERVAL,
+                "Traefik's default health check interval of 30s",
+            ),
+            timeout: positive_or_default(
+                cx,
+                file,
+                check,
+                "timeout",
+                DEFAULT_HEALTH_TIMEOUT,
+                "Traefik's default health check timeout of 5s",
+            ),
+            location,
+        });
+    }
+    if let Some(passive) = mapping(cx, file, body, "passiveHealthCheck") {
+        duration(cx, file, passive, "failureWindow");
+        number(cx, file, passive, "maxFailedAttempts", 0);
+        health.passive =
+            Some(field_location(file, body, "passiveHealthCheck").unwrap_or(service.location()));
+    }
+    let checked = health.active.is_some() || health.passive.is_some();
+    Backend {
+        name: service.name.to_string(),
+        location: Some(service.location()),
+        endpoints: Some(u32::try_from(servers.len()).unwrap_or(u32::MAX)),
+        per_try_timeout: transport.response_header,
+        connect_timeout: transport.dial,
+        reports_health: health.active.is_some(),
+        health_check: checked.then_some(health),
+        fallbacks,
+        middlewares: Vec::new(),
+        // Without servers, or once checks mark them all down, Traefik answers 503 itself.
+        unavailable_status: (checked || servers.is_empty()).then_some(UNAVAILABLE_STATUS),
+    }
+}
+
+/// A duration that Traefik replaces with its default when it is 0 or unset.
+fn positive_or_default(
+    cx: &mut AdaptContext<'_>,
+    file: FileId,
+    object: &Node,
+    key: &str,
+    default: Duration,
+    note: &'static str,
+) -> Option<Sourced<Duration>> {
+    Some(
+        duration(cx, file, object, key)
+            .filter(|value| !value.value.is_zero())
+            .unwrap_or_else(|| Sourced::default(default, note)),
+    )
+}
+
+/// The timeouts of a servers transport that bound each request to a server.
+pub(super) struct Transport {
+    dial: Option<Sourced<Duration>>,
+    response_header: Option<Sourced<Duration>>,
+}
+
+/// The forwarding timeouts of the load balancer's servers transport (`default@internal` when it
+/// names none). A timeout of 0 means none.
+fn forwarding_timeouts(
+    cx: &mut AdaptContext<'_>,
+    scope: &Scope<'_>,
+    file: FileId,
+    body: &Node,
+) -> Transport {
+    let defaults = default_transport();
+    let Some(node) = field(body, "serversTransport") else {
+        return defaults;
+    };
+    let Some(text) = node.as_str() else {
+        cx.invalid_value(
+            file,
+            node,
+            format!(
+                "`serversTransport`: {} is not a transport name",
+                values::shown(node)
+            ),
+        );
+        return defaults;
+    };
+    let (name, external) = reference(text);
+    if external {
+        return defaults;
+    }
+    match scope.find("serversTransports", name) {
+        Some(transport) => read_transport(cx, transport),
+        None => {
+            cx.invalid_value(
+                file,
+                node,
+                format!("servers transport `{name}` is not defined in the Traefik configuration"),
+            );
+            defaults
+        }
+    }
+}
+
+/// `default@internal`, unless the static configuration changes it.
+fn default_transport() -> Transport {
+    Transport {
+        dial: Some(Sourced::default(
+            DEFAULT_DIAL_TIMEOUT,
+            "Traefik's default dialTimeout of 30s",
+        )),
+        response_header: None,
+    }
+}
+
+/// A servers transport's forwarding timeouts; 0 means no timeout.
+pub(super) fn read_transport(cx: &mut AdaptContext<'_>, transport: Named<'_>) -> Transport {
+    let defaults = default_transport();
+    let file = transport.file;
+    let Some(timeouts) = mapping(cx, file, transport.value, "forwardingTimeouts") else {
+        return defaults;
+    };
+    for key in ["idleConnTimeout", "readIdleTimeout", "pingTimeout"] {
+        duration(cx, file, timeouts, key);
+    }
+    let dial = match duration(cx, file, timeouts, "dialTimeout") {
+        Some(dial) if dial.value.is_zero() => None,
+        Some(dial) => Some(dial),
+        None => defaults.dial,
+    };
+    let response_header = duration(cx, file, timeouts, "responseHeaderTimeout")
+        .filter(|timeout| !timeout.value.is_zero());
+    Transport {
+        dial,
+        response_header,
+    }
+}
+
+fn weighted<'a>(
+    cx: &mut AdaptContext<'_>,
+    scope: &Scope<'a>,
+    service: Named<'a>,
+    body: &'a Node,
+    stack: &mut Vec<String>,
+) -> Option<Backend<'a>> {
+    let file = service.file;
+    let mut children = Vec::new();
+    let mut pool = Vec::new();
+    for item in list(cx, file, body, "services") {
+        let Some(name_node) = field(item, "name") else {
+            cx.invalid_value(file, item, "a weighted service entry needs a `name`");
+            continue;
+        };
+        // Traefik's default weight is 1; a weight of 0 sends nothing to the child.
+        let weight = number(cx, file, item, "weight", 0).map_or(1, |weight| weight.value);
+        let child = resolve_service(cx, scope, file, name_node, stack)?;
+        if weight > 0 {
+            pool.push(child.name.clone());
+        }
+        children.push(child);
+    }
+    let all = |pick: &dyn Fn(&Backend<'a>) -> bool| children.iter().all(pick);
+    // The slowest child bounds the route; one child without a bound leaves it unbounded.
+    let longest = |pick: &dyn Fn(&Backend<'a>) -> Option<Sourced<Duration>>| {
+        children
+            .iter()
+            .map(pick)
+            .collect::<Option<Vec<_>>>()
+            .and_then(|bounds| bounds.into_iter().max_by_key(|bound| bound.value))
+    };
+    let per_try_timeout = longest(&|child| child.per_try_timeout.clone());
+    let connect_timeout = longest(&|child| child.connect_timeout.clone());
+    let checked = !children.is_empty() && all(&|child| child.health_check.is_some());
+    let mut fallbacks = Vec::new();
+    if pool.len() >= 2 {
+        fallbacks.push(Fallback {
+            kind: FallbackKind::WeightedPool,
+            targets: pool,
+            location: service.location(),
+        });
+    }
+    Some(Backend {
+        name: service.name.to_string(),
+        location: Some(service.location()),
+        endpoints: children.iter().try_fold(0u32, |total, child| {
+            child
+                .endpoints
+                .map(|endpoints| total.saturating_add(endpoints))
+        }),
+        per_try_timeout,
+        connect_timeout,
+        health_check: if checked {
+            children
+                .first()
+                .and_then(|child| child.health_check.clone())
+        } else {
+            None
+        },
+        reports_health: field_entry(body, "healthCheck").is_some()
+            && all(&|child| child.reports_health),
+        fallbacks,
+        middlewares: Vec::new(),
+        unavailable_status: children.iter().find_map(|child| child.unavailable_status),
+    })
+}
+
+fn mirroring<'a>(
+    cx: &mut AdaptContext<'_>,
+    scope: &Scope<'a>,
+    service: Named<'a>,
+    body: &'a Node,
+    stack: &mut Vec<String>,
+) -> Option<Backend<'a>> {
+    let file = service.file;
+    let Some(main) = field(body, "service") else {
+        cx.invalid_value(file, service.key, "a mirroring service needs a `service`");
+        return None;
+    };
+    // Mirrors get copies; the answer comes from the main service.
+    let mut backend = resolve_service(cx, scope, file, main, stack)?;
+    for mirror in list(cx, file, body, "mirrors") {
+        match field(mirror, "name") {
+            Some(name) => {
+                resolve_service(cx, scope, file, name, stack);
+            }
+            None => cx.invalid_value(file, mirror, "a mirror needs a `name`"),
+        }
+        number(cx, file, mirror, "percent", 0);
+    }
+    backend.reports_health = field_entry(body, "healthCheck").is_some() && backend.reports_health;
+    Some(backend)
+}
+
+fn failover<'a>(
+    cx: &mut AdaptContext<'_>,
+    scope: &Scope<'a>,
+    service: Named<'a>,
+    body: &'a Node,
+    stack: &mut Vec<String>,
+) -> Option<Backend<'a>> {
+    let file = service.file;
+    let (Some(main), Some(fallback)) = (field(body, "service"), field(body, "fallback")) else {
+        cx.invalid_value(
+            file,
+            service.key,
+            "a failover service needs a `service` and a `fallback`",
+        );
+        return None;
+    };
+    let mut backend = resolve_service(cx, scope, file, main, stack)?;
+    let fallback_backend = resolve_service(cx, scope, file, fallback, stack)?;
+    let trigger_statuses = mapping(cx, file, body, "errors")
+        .map(|errors| status_ranges(cx, file, errors, "status"))
+        .unwrap_or_default();
+    // The fallback takes over when the main service reports itself down, or for each request
+    // it answers with one of the statuses listed under `errors`.
+    let kind = if trigger_statuses.is_empty() {
+        FallbackKind::FailoverService
+    } else {
+        FallbackKind::FailoverOnStatus
+    };
+    if kind == FallbackKind::FailoverService
+        && backend.health_check.is_some()
+        && !backend.reports_health
+    {
+        // Checked, but the check does not reach the failover: Traefik refuses to build it.
+        cx.invalid_value(
+            file,
+            main,
+            format!(
+                "the failover cannot hear that `{}` is down: only an active `healthCheck` (and \
+                 `healthCheck: {{}}` on each service in between) reports it; add one, or fail \
+                 over on `errors.status`",
+                backend.name
+            ),
+        );
+    }
+    backend.fallbacks.push(Fallback {
+        kind,
+        targets: vec![fallback_backend.name],
+        location: field_location(file, body, "fallback").unwrap_or(service.location()),
+    });
+    // With both services down, the failover answers 503 itself.
+    backend.unavailable_status = Some(UNAVAILABLE_STATUS);
+    backend.reports_health = field_entry(body, "healthCheck").is_some();
+    Some(backend)
+}
