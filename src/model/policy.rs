@@ -91,6 +91,11 @@ pub struct Policy {
     /// Upstream calls one request can cause within this layer when that is more than its
     /// attempts (an AI gateway retrying every model of a fallback chain).
     pub amplification: Option<Amplification>,
+    /// The longest one request can take within this layer, when the format walks a chain whose
+    /// links each have their own attempts and timeouts (an AI gateway's fallback chain), so
+    /// that attempts × per-try cannot express it. `None` when the format has no such chain, or
+    /// when a link of the chain has no bound.
+    pub chain_worst_case: Option<Duration>,
 }
 
 /// How many upstream calls one request can cause within a layer, and why.
@@ -278,12 +283,16 @@ impl Policy {
 
     /// The same, when each attempt waits on an inner layer that takes at most `inner`: an
     /// attempt lasts until its per-try timeout or until the inner layer gives up, whichever is
-    /// first.
+    /// first. A chain's own worst case ([`Policy::chain_worst_case`]) replaces the attempts
+    /// estimate: the AI gateways that have one are the innermost layer.
     pub fn worst_case_over(&self, inner: Option<Duration>) -> Option<Duration> {
         let total = self
             .timeout
             .as_ref()
             .and_then(|timeout| timeout.value.bound());
+        if let Some(chain) = self.chain_worst_case {
+            return Some(total.map_or(chain, |total| total.min(chain)));
+        }
         let per_try = self.effective_per_try().map(|per_try| per_try.value);
         let attempt = match (per_try, inner) {
             (Some(per_try), Some(inner)) => Some(per_try.min(inner)),
