@@ -3,9 +3,12 @@
 //!
 //! Adding a format means adding a module and one line in [`ADAPTERS`].
 
+pub mod chain;
 pub mod istio;
 pub mod kong;
+pub mod litellm;
 pub mod openapi;
+pub mod portkey;
 pub mod values;
 
 use std::time::Duration;
@@ -93,7 +96,13 @@ pub struct Adapter {
     pub adapt: fn(&mut AdaptContext<'_>, FileId, &Node),
 }
 
-pub static ADAPTERS: &[&Adapter] = &[&openapi::ADAPTER, &kong::ADAPTER, &istio::ADAPTER];
+pub static ADAPTERS: &[&Adapter] = &[
+    &openapi::ADAPTER,
+    &kong::ADAPTER,
+    &istio::ADAPTER,
+    &litellm::ADAPTER,
+    &portkey::ADAPTER,
+];
 
 /// Every adapter that recognises a document (an OpenAPI document with AWS integrations is read
 /// by both the OpenAPI and the AWS adapter).
