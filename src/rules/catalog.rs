@@ -58,8 +58,12 @@ macro_rules! catalog_sources {
 
 /// Every catalog file, by rule id.
 pub static SOURCES: &[(&str, &str)] = catalog_sources![
+    "ai-timeout-default",
     "duplicate-key",
     "error-responses",
+    "fallback-invalid",
+    "fallback-same-provider",
+    "fallback-trigger-scope",
     "gateway-errors-undocumented",
     "invalid-value",
     "method-mismatch",

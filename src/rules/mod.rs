@@ -4,6 +4,7 @@
 //! Rules that guard loading itself (`parse-error`, `duplicate-key`, `ref-*`, `unknown-format`)
 //! are raised by the loader and adapters, and have catalog entries like every other rule.
 
+pub mod ai;
 pub mod catalog;
 pub mod consistency;
 pub mod docs;
@@ -51,7 +52,11 @@ pub trait Rule: Sync {
 
 /// Every model rule, in id order.
 pub static RULES: &[&dyn Rule] = &[
+    &ai::ai_timeout_default::AiTimeoutDefault,
     &docs::error_responses::ErrorResponses,
+    &ai::fallback_invalid::AiFallbackInvalid,
+    &ai::fallback_same_provider::FallbackSameProvider,
+    &ai::fallback_trigger_scope::FallbackTriggerScope,
     &consistency::gateway_errors_undocumented::GatewayErrorsUndocumented,
     &consistency::method_mismatch::MethodMismatch,
     &docs::operation_description::OperationDescription,
