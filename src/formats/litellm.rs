@@ -57,9 +57,10 @@ const DEFAULT_MAX_FALLBACKS: u32 = 5;
 /// wait the same way.
 const FIRST_RETRY_WAIT: Duration = Duration::from_millis(500);
 const LONGEST_RETRY_WAIT: Duration = Duration::from_secs(8);
-/// A walk is cut short after this many model group runs: with a cycle and a large
+/// A walk is cut short after this many steps, or this deep: with a cycle and a large
 /// `max_fallbacks`, the walk grows exponentially.
-const MAX_RUNS: usize = 1000;
+const MAX_STEPS: usize = 1000;
+const MAX_DEPTH: u32 = 128;
 
 /// Provider prefixes of `litellm_params.model` (LiteLLM's `provider_list`, the common part).
 const PROVIDERS: &[&str] = &[
@@ -245,6 +246,13 @@ impl<'a> Settings<'a> {
         let cooldown = read_cooldown(cx, file, document, router, litellm);
         let active_check = general.and_then(|general| {
             let entry = general.entry("background_health_checks")?;
+            if entry.value.as_bool().is_none() {
+                cx.invalid_value(
+                    file,
+                    &entry.value,
+                    "`background_health_checks` is `true` or `false`",
+                );
+            }
             (entry.value.as_bool() == Some(true)).then(|| ActiveCheck {
                 interval: cx.duration(file, general, "health_check_interval", Dialect::Seconds),
                 timeout: None,
@@ -266,27 +274,11 @@ impl<'a> Settings<'a> {
             general: list("fallbacks"),
             context_window: list("context_window_fallbacks"),
             content_policy: list("content_policy_fallbacks"),
-            default: [router, litellm].into_iter().flatten().find_map(|object| {
-                let entry = object.entry("default_fallbacks")?;
-                (!entry.value.items().is_empty()).then_some((&entry.key, &entry.value))
-            }),
+            default: default_fallbacks(cx, file, router, litellm),
         };
         let aliases = router
             .and_then(|router| router.get("model_group_alias"))
-            .map(|aliases| {
-                aliases
-                    .entries()
-                    .iter()
-                    .filter_map(|entry| {
-                        let alias = entry.key.scalar_text()?;
-                        let group = entry
-                            .value
-                            .as_str()
-                            .or_else(|| entry.value.get("model").and_then(Node::as_str))?;
-                        Some((alias.to_string(), group.to_string()))
-                    })
-                    .collect()
-            })
+            .map(|aliases| model_group_aliases(cx, file, aliases))
             .unwrap_or_default();
         let retries_location = num_retries.origin.location().or_else(|| {
             router
@@ -330,6 +322,72 @@ impl<'a> Settings<'a> {
             .find(|(name, _)| *name == class)
             .map_or(self.num_retries.value, |(_, count)| count.value)
     }
+}
+
+/// `default_fallbacks`, from `router_settings` else `litellm_settings`: its key and its list of
+/// model group names.
+fn default_fallbacks<'a>(
+    cx: &mut AdaptContext<'_>,
+    file: FileId,
+    router: Option<&'a Node>,
+    litellm: Option<&'a Node>,
+) -> Option<(&'a Node, &'a Node)> {
+    for object in [router, litellm].into_iter().flatten() {
+        let Some(entry) = object.entry("default_fallbacks") else {
+            continue;
+        };
+        if !matches!(entry.value.kind, crate::source::NodeKind::Seq(_)) {
+            if !entry.value.is_null() {
+                cx.invalid_value(
+                    file,
+                    &entry.value,
+                    "`default_fallbacks` is a list of model group names",
+                );
+            }
+            continue;
+        }
+        for item in entry.value.items() {
+            if item.as_str().is_none() {
+                cx.invalid_value(file, item, "a fallback must name a model group");
+            }
+        }
+        if !entry.value.items().is_empty() {
+            return Some((&entry.key, &entry.value));
+        }
+    }
+    None
+}
+
+/// `model_group_alias`: each alias and the group it names (a name, or `{model, hidden}`).
+fn model_group_aliases(
+    cx: &mut AdaptContext<'_>,
+    file: FileId,
+    aliases: &Node,
+) -> Vec<(String, String)> {
+    if !aliases.is_map() {
+        cx.invalid_value(
+            file,
+            aliases,
+            "`model_group_alias` maps each alias to a model group name",
+        );
+        return Vec::new();
+    }
+    let mut read = Vec::new();
+    for entry in aliases.entries() {
+        let group = entry
+            .value
+            .as_str()
+            .or_else(|| entry.value.get("model").and_then(Node::as_str));
+        match (entry.key.scalar_text(), group) {
+            (Some(alias), Some(group)) => read.push((alias.to_string(), group.to_string())),
+            _ => cx.invalid_value(
+                file,
+                &entry.value,
+                "an alias names a model group, as a name or `{model: name}`",
+            ),
+        }
+    }
+    read
 }
 
 /// A duration in seconds; 0 is reported, as LiteLLM reads it as "not set".
@@ -420,6 +478,13 @@ fn read_cooldown(
         .flatten()
         .find_map(|object| cx.duration(file, object, "cooldown_time", Dialect::Seconds));
     let disabled = router.and_then(|router| router.entry("disable_cooldowns"));
+    if let Some(entry) = disabled.filter(|entry| entry.value.as_bool().is_none()) {
+        cx.invalid_value(
+            file,
+            &entry.value,
+            "`disable_cooldowns` is `true` or `false`",
+        );
+    }
     let location = [
         allowed_fails
             .as_ref()
@@ -510,6 +575,7 @@ fn read_model_list(
             .get("api_base")
             .and_then(Node::scalar_text)
             .map(str::to_string);
+        let raw_model = model;
         let (provider, model) = split_model(model, api_base.as_deref());
         let timeout = seconds(cx, file, params, "timeout")
             .or_else(|| seconds(cx, file, params, "request_timeout"))
@@ -541,7 +607,13 @@ fn read_model_list(
             mode: model_info
                 .and_then(|info| info.get("mode"))
                 .and_then(Node::as_str)
-                .map(str::to_string),
+                .map(str::to_string)
+                // The `text-completion-` providers speak the legacy completions API.
+                .or_else(|| {
+                    raw_model
+                        .starts_with("text-completion-")
+                        .then(|| "completion".to_string())
+                }),
             client_retries,
             location,
         });
@@ -775,7 +847,7 @@ fn fallback_edges(
                 let targets = list
                     .items()
                     .iter()
-                    .filter_map(|target| Some((target.as_str()?.to_string(), target)))
+                    .filter_map(|target| Some((target.scalar_text()?.to_string(), target)))
                     .collect();
                 wildcard = Some(ListEntry {
                     source: "*".to_string(),
@@ -895,26 +967,29 @@ fn router_waits(settings: &Settings<'_>) -> (Duration, Duration) {
 /// continue with its group's fallbacks. Returns the groups run (a name that is no group fails at
 /// once, without a call) and whether the walk was cut short.
 fn walk(graph: &FallbackGraph, start: &str, max_fallbacks: u32) -> (Vec<(String, usize)>, bool) {
-    let mut runs = Vec::new();
-    let mut truncated = false;
-    visit(graph, start, 0, max_fallbacks, &mut runs, &mut truncated);
-    (runs, truncated)
+    let mut walk = Walk {
+        runs: Vec::new(),
+        steps: 0,
+        truncated: false,
+    };
+    visit(graph, start, 0, max_fallbacks, &mut walk);
+    (walk.runs, walk.truncated)
 }
 
-fn visit(
-    graph: &FallbackGraph,
-    name: &str,
-    depth: u32,
-    max_fallbacks: u32,
-    runs: &mut Vec<(String, usize)>,
-    truncated: &mut bool,
-) {
-    if runs.len() >= MAX_RUNS {
-        *truncated = true;
+struct Walk {
+    runs: Vec<(String, usize)>,
+    steps: usize,
+    truncated: bool,
+}
+
+fn visit(graph: &FallbackGraph, name: &str, depth: u32, max_fallbacks: u32, walk: &mut Walk) {
+    walk.steps += 1;
+    if walk.steps > MAX_STEPS || depth > MAX_DEPTH {
+        walk.truncated = true;
         return;
     }
     if let Some(group) = graph.resolve(name) {
-        runs.push((name.to_string(), group));
+        walk.runs.push((name.to_string(), group));
     }
     if depth >= max_fallbacks {
         return;
@@ -930,7 +1005,7 @@ fn visit(
             continue;
         }
         hops = hops.saturating_add(1);
-        visit(graph, &edge.to, hops, max_fallbacks, runs, truncated);
+        visit(graph, &edge.to, hops, max_fallbacks, walk);
     }
 }
 
@@ -1154,9 +1229,9 @@ fn endpoint(mode: Option<&str>, model: &str) -> &'static str {
     let name = model.to_ascii_lowercase();
     let inferred = if name.contains("embed") {
         "embedding"
-    } else if name.starts_with("gpt-3.5-turbo-instruct")
-        || name.starts_with("davinci")
-        || name.starts_with("babbage")
+    } else if ["gpt-3.5-turbo-instruct", "davinci-", "babbage-"]
+        .iter()
+        .any(|legacy| name.contains(legacy))
     {
         "completion"
     } else if name.contains("dall-e") || name.starts_with("gpt-image") {
@@ -1173,4 +1248,90 @@ fn endpoint(mode: Option<&str>, model: &str) -> &'static str {
         "chat"
     };
     by_mode(inferred)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::{parse_text, Syntax};
+
+    fn document(text: &str) -> Node {
+        parse_text(text, Syntax::Yaml)
+            .ok()
+            .and_then(|loaded| loaded.documents.into_iter().next())
+            .unwrap_or_else(|| {
+                Node::scalar(Default::default(), "", crate::source::ScalarKind::Null)
+            })
+    }
+
+    #[test]
+    fn providers_from_prefixes_and_names() {
+        let split = |model: &str, base: Option<&str>| {
+            let (provider, model) = split_model(model, base);
+            (provider, model)
+        };
+        assert_eq!(
+            split("azure/gpt-4o", None),
+            (Some("azure".to_string()), "gpt-4o".to_string())
+        );
+        assert_eq!(
+            split("text-completion-openai/gpt-3.5-turbo-instruct", None),
+            (
+                Some("openai".to_string()),
+                "gpt-3.5-turbo-instruct".to_string()
+            )
+        );
+        assert_eq!(
+            split("claude-3-opus-20240229", None),
+            (
+                Some("anthropic".to_string()),
+                "claude-3-opus-20240229".to_string()
+            )
+        );
+        // A protocol, not a provider: whoever serves api_base is the provider.
+        assert_eq!(
+            split(
+                "hosted_vllm/meta-llama/Llama-3.1-8B",
+                Some("http://vllm:8000")
+            ),
+            (None, "meta-llama/Llama-3.1-8B".to_string())
+        );
+        assert_eq!(
+            split("openai/my-model", Some("https://llm.internal/v1")).0,
+            None
+        );
+        assert_eq!(
+            split("openai/gpt-4o", Some("https://api.openai.com/v1")).0,
+            Some("openai".to_string())
+        );
+        assert_eq!(split("mistralai/mistral-7b-instruct", None).0, None);
+    }
+
+    #[test]
+    fn endpoints_by_mode_and_model() {
+        assert_eq!(endpoint(Some("embedding"), "x"), "/v1/embeddings");
+        assert_eq!(
+            endpoint(Some("chat"), "text-embedding-3"),
+            "/v1/chat/completions"
+        );
+        assert_eq!(
+            endpoint(None, "mistral-embed mistral-embed"),
+            "/v1/embeddings"
+        );
+        assert_eq!(
+            endpoint(None, "whisper whisper-1"),
+            "/v1/audio/transcriptions"
+        );
+        assert_eq!(endpoint(None, "gpt-4o gpt-4o"), "/v1/chat/completions");
+    }
+
+    #[test]
+    fn detection() {
+        assert!(detect(&document(
+            "model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/gpt-4o\n"
+        )));
+        assert!(!detect(&document("model_list: []\n")));
+        assert!(!detect(&document("model_list:\n  - name: a\n")));
+        assert!(!detect(&document("openapi: 3.0.3\n")));
+    }
 }

@@ -761,7 +761,9 @@ fn route(
                     "Portkey's first retry wait of 1s, doubling after each retry",
                 )),
                 max: Some(Sourced::default(
-                    FIRST_RETRY_WAIT * (1u32 << spec.attempts.value.saturating_sub(1).min(30)),
+                    FIRST_RETRY_WAIT
+                        .checked_mul(1u32 << spec.attempts.value.saturating_sub(1).min(30))
+                        .unwrap_or(Duration::MAX),
                     "Portkey doubles its retry wait without a cap",
                 )),
             }),
@@ -837,5 +839,40 @@ fn route(
         hosts: Vec::new(),
         policy,
         explicit_operation: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::{parse_text, Syntax};
+
+    fn detects(text: &str) -> bool {
+        parse_text(text, Syntax::Json)
+            .ok()
+            .and_then(|loaded| loaded.documents.into_iter().next())
+            .is_some_and(|document| detect(&document))
+    }
+
+    #[test]
+    fn detection() {
+        assert!(detects(
+            r#"{"strategy": {"mode": "fallback"}, "targets": [{"virtual_key": "a"}]}"#
+        ));
+        assert!(detects(r#"{"retry": {"attempts": 3}}"#));
+        assert!(detects(r#"{"provider": "openai", "api_key": "sk"}"#));
+        assert!(detects(r#"{"virtual_key": "a", "vertex_region": "us"}"#));
+        // Other formats' keys, or Portkey keys that configure nothing on their own.
+        assert!(!detects(r#"{"provider": "openai"}"#));
+        assert!(!detects(r#"{"retry": {"attempts": 3}, "services": []}"#));
+        assert!(!detects(
+            r#"{"strategy": "fallback", "kind": "Deployment"}"#
+        ));
+        // A config with a mode Portkey does not know is still a config, to report the mode.
+        assert!(detects(
+            r#"{"strategy": {"mode": "canary"}, "targets": []}"#
+        ));
+        assert!(!detects(r#"{"openapi": "3.1.0", "paths": {}}"#));
+        assert!(!detects(r#"[{"retry": {"attempts": 3}}]"#));
     }
 }
