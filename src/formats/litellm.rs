@@ -218,13 +218,9 @@ struct FallbackLists<'a> {
 
 impl<'a> Settings<'a> {
     fn read(cx: &mut AdaptContext<'_>, file: FileId, document: &'a Node) -> Settings<'a> {
-        let router = document.get("router_settings").filter(|node| node.is_map());
-        let litellm = document
-            .get("litellm_settings")
-            .filter(|node| node.is_map());
-        let general = document
-            .get("general_settings")
-            .filter(|node| node.is_map());
+        let router = section(cx, file, document, "router_settings");
+        let litellm = section(cx, file, document, "litellm_settings");
+        let general = section(cx, file, document, "general_settings");
         let both = [router, litellm];
 
         let timeout = router
@@ -322,6 +318,21 @@ impl<'a> Settings<'a> {
             .find(|(name, _)| *name == class)
             .map_or(self.num_retries.value, |(_, count)| count.value)
     }
+}
+
+/// A settings mapping of the config, reported when it is something else.
+fn section<'a>(
+    cx: &mut AdaptContext<'_>,
+    file: FileId,
+    document: &'a Node,
+    key: &str,
+) -> Option<&'a Node> {
+    let node = document.get(key).filter(|node| !node.is_null())?;
+    if node.is_map() {
+        return Some(node);
+    }
+    cx.invalid_value(file, node, format!("`{key}` is a mapping of settings"));
+    None
 }
 
 /// `default_fallbacks`, from `router_settings` else `litellm_settings`: its key and its list of

@@ -223,6 +223,14 @@ impl Reader<'_, '_> {
 
     /// Reads a target (the config itself at the root, `path` `None`).
     fn target(&mut self, node: &Node, path: Option<String>, outer: &Inherited) -> Branch {
+        if !node.is_map() {
+            self.cx.invalid_value(
+                self.file,
+                node,
+                "a target is a mapping: a `provider` or `virtual_key`, or a `strategy` with \
+                 `targets`",
+            );
+        }
         let inherited = self.inherit(node, outer);
         let strategy = node.get("strategy");
         let mode = strategy.and_then(|strategy| self.mode(strategy));
