@@ -259,11 +259,16 @@ impl<'a> Settings<'a> {
             })
         });
         let list = |key: &str| -> Option<&'a Node> {
-            // A list in `router_settings` replaces the other unless it is empty
-            // (`fallbacks or litellm.fallbacks`).
+            // A list in `router_settings` replaces the other unless it is empty or null
+            // (`fallbacks or litellm.fallbacks`); anything else is read, to be reported.
+            let empty = |list: &Node| {
+                list.is_null()
+                    || (matches!(list.kind, crate::source::NodeKind::Seq(_))
+                        && list.items().is_empty())
+            };
             let in_router = router
                 .and_then(|router| router.get(key))
-                .filter(|list| !list.items().is_empty());
+                .filter(|list| !empty(list));
             in_router.or_else(|| litellm.and_then(|litellm| litellm.get(key)))
         };
         let fallbacks = FallbackLists {
@@ -317,6 +322,22 @@ impl<'a> Settings<'a> {
             .iter()
             .find(|(name, _)| *name == class)
             .map_or(self.num_retries.value, |(_, count)| count.value)
+    }
+}
+
+/// `key` of `object` as text; `None` when absent, reported when it is a list or mapping.
+fn text(cx: &mut AdaptContext<'_>, file: FileId, object: &Node, key: &str) -> Option<String> {
+    let node = object.get(key).filter(|node| !node.is_null())?;
+    match node.scalar_text() {
+        Some(text) => Some(text.to_string()),
+        None => {
+            cx.invalid_value(
+                file,
+                node,
+                format!("`{key}` is a text, not {}", node.type_name()),
+            );
+            None
+        }
     }
 }
 
@@ -582,10 +603,7 @@ fn read_model_list(
             );
             continue;
         };
-        let api_base = params
-            .get("api_base")
-            .and_then(Node::scalar_text)
-            .map(str::to_string);
+        let api_base = text(cx, file, params, "api_base");
         let raw_model = model;
         let (provider, model) = split_model(model, api_base.as_deref());
         let timeout = seconds(cx, file, params, "timeout")
@@ -616,9 +634,7 @@ fn read_model_list(
                 .and_then(Node::scalar_text)
                 .map(str::to_string),
             mode: model_info
-                .and_then(|info| info.get("mode"))
-                .and_then(Node::as_str)
-                .map(str::to_string)
+                .and_then(|info| text(cx, file, info, "mode"))
                 // The `text-completion-` providers speak the legacy completions API.
                 .or_else(|| {
                     raw_model

@@ -221,6 +221,22 @@ impl Reader<'_, '_> {
         }
     }
 
+    /// `key` of `object` as text; `None` when absent, reported when it is not a string.
+    fn text(&mut self, object: &Node, key: &str) -> Option<String> {
+        let node = object.get(key).filter(|node| !node.is_null())?;
+        match node.as_str() {
+            Some(text) => Some(text.to_string()),
+            None => {
+                self.cx.invalid_value(
+                    self.file,
+                    node,
+                    format!("`{key}` is a string, not {}", node.type_name()),
+                );
+                None
+            }
+        }
+    }
+
     /// Reads a target (the config itself at the root, `path` `None`).
     fn target(&mut self, node: &Node, path: Option<String>, outer: &Inherited) -> Branch {
         if !node.is_map() {
@@ -380,13 +396,12 @@ impl Reader<'_, '_> {
         }
         if let Some(model) = node
             .get("override_params")
-            .and_then(|params| params.get("model"))
-            .and_then(Node::as_str)
+            .and_then(|params| self.text(params, "model"))
         {
-            inherited.model = Some(model.to_string());
+            inherited.model = Some(model);
         }
-        if let Some(host) = node.get("custom_host").and_then(Node::as_str) {
-            inherited.custom_host = Some(host.to_string());
+        if let Some(host) = self.text(node, "custom_host") {
+            inherited.custom_host = Some(host);
         }
         if let Some(config) = node
             .get("strategy")
@@ -563,16 +578,12 @@ impl Reader<'_, '_> {
                 None => (None, model.to_string()),
             }
         });
-        let provider = node
-            .get("provider")
-            .and_then(Node::as_str)
+        let provider = self
+            .text(node, "provider")
             .map(|provider| provider.trim_start_matches('@').to_string())
             .or_else(|| slug_and_model.as_ref().and_then(|(slug, _)| slug.clone()));
         let model = slug_and_model.map(|(_, model)| model);
-        let virtual_key = node
-            .get("virtual_key")
-            .and_then(Node::scalar_text)
-            .map(str::to_string);
+        let virtual_key = self.text(node, "virtual_key");
         let label = model
             .clone()
             .or_else(|| virtual_key.clone())
