@@ -48,8 +48,8 @@ pub struct Deployment {
     pub model: Option<String>,
     /// Where requests go, when the config overrides the provider's default endpoint.
     pub api_base: Option<String>,
-    /// Which account pays (a LiteLLM `os.environ/…` key reference, a Portkey virtual key),
-    /// compared for identity only and never shown.
+    /// Which account pays (a LiteLLM `api_key`, usually an `os.environ/…` reference; a Portkey
+    /// virtual key or key), compared for identity only and never shown.
     pub credential: Option<String>,
     /// The deployment's entry.
     pub location: Location,
@@ -139,6 +139,8 @@ impl FallbackTrigger {
     }
 }
 
+/// The lists a gateway walks: a request that fell back on one family's trigger goes on along
+/// that family's fallbacks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TriggerFamily {
     General,
