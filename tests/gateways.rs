@@ -334,6 +334,18 @@ fn demo_join_links_edge_and_mesh_routes_to_operations() {
                 "prefix".into(),
                 strings(&["POST /orders"])
             ),
+            (
+                "litellm".into(),
+                "gpt-4o".into(),
+                "exact".into(),
+                strings(&["POST /chat/completions"])
+            ),
+            (
+                "litellm".into(),
+                "claude-sonnet".into(),
+                "exact".into(),
+                strings(&["POST /chat/completions"])
+            ),
         ]
     );
     let first = &report["routes"][0];
@@ -373,13 +385,13 @@ fn demo_consistency_findings_are_located() {
             at(
                 "gateway-errors-undocumented",
                 "fixtures/demo/openapi.yaml",
-                41,
+                42,
                 7
             ),
             at(
                 "gateway-errors-undocumented",
                 "fixtures/demo/openapi.yaml",
-                52,
+                53,
                 7
             ),
             at(

@@ -228,6 +228,66 @@ fn demo_shows_resilience_findings_across_layers() {
                 25,
                 14
             ),
+            at(
+                "retry-amplification",
+                "fixtures/demo/gateway/litellm.yaml",
+                22,
+                7
+            ),
         ]
     );
+}
+
+#[test]
+fn extreme_values_never_overflow() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(dir.path().join(".git")).expect(".git");
+    std::fs::write(
+        dir.path().join("istio.yaml"),
+        "apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: huge
+spec:
+  hosts: [huge]
+  http:
+    - name: huge
+      route:
+        - destination:
+            host: huge
+      timeout: 2562047h
+      retries:
+        attempts: 4294967295
+        perTryTimeout: 2562047h
+        retryOn: 5xx
+",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("kong.yaml"),
+        "_format_version: \"3.0\"
+services:
+  - name: huge
+    url: http://huge.internal
+    read_timeout: 18446744073709551615
+    retries: 4294967295
+    routes:
+      - name: huge
+        paths: [/]
+",
+    )
+    .expect("write");
+    for args in [
+        vec!["lint", "--format", "json", "."],
+        vec!["routes", "--format", "json", "."],
+        vec!["lint", "--format", "sarif", "."],
+    ] {
+        let result = common::run(dir.path(), &args);
+        assert!(
+            result.code == 0 || result.code == 1,
+            "{args:?} exited {}: {}",
+            result.code,
+            result.stderr
+        );
+    }
 }

@@ -1047,7 +1047,7 @@ fn read_backoff(cx: &mut AdaptContext<'_>, file: FileId, policy: &Node) -> Backo
     let max = max.or_else(|| {
         base.as_ref().map(|base| {
             Sourced::default(
-                base.value * 10,
+                base.value.saturating_mul(10),
                 "Envoy's default retry back-off cap of 10× the base interval",
             )
         })

@@ -5,12 +5,15 @@
 
 pub mod apisix;
 pub mod aws;
+pub mod chain;
 pub mod envoy;
 pub mod gateway_api;
 pub mod istio;
 pub mod kong;
 pub mod krakend;
+pub mod litellm;
 pub mod openapi;
+pub mod portkey;
 pub mod traefik;
 pub mod values;
 
@@ -109,6 +112,8 @@ pub static ADAPTERS: &[&Adapter] = &[
     &krakend::ADAPTER,
     &apisix::ADAPTER,
     &traefik::ADAPTER,
+    &litellm::ADAPTER,
+    &portkey::ADAPTER,
 ];
 
 /// Every adapter that recognises a document (an OpenAPI document with AWS integrations is read

@@ -421,14 +421,19 @@ fn match_route(trie: &Trie, route: &Route, path: &PathMatch, found: &mut Vec<(us
 
 /// Builds the per-operation and per-route views, keeping per operation and configuration file
 /// only the route the gateway would choose: the strongest match, then the longest pattern, then
-/// the first defined.
+/// the first defined. An AI gateway chooses by the model named in the request body, so each of
+/// its model groups' routes is kept.
 fn index_links(inventory: &Inventory, join: &mut Join) {
     join.by_operation = vec![Vec::new(); inventory.operations.len()];
     join.by_route = vec![Vec::new(); inventory.routes.len()];
     let route = |index: usize| &inventory.routes[index];
-    let mut best: HashMap<(usize, crate::source::FileId), usize> = HashMap::new();
+    let mut best: HashMap<(usize, crate::source::FileId, Option<&str>), usize> = HashMap::new();
     for (index, link) in join.links.iter().enumerate() {
-        let key = (link.operation, route(link.route).location.file);
+        let linked = route(link.route);
+        let model_group = (linked.format.layer() == super::route::Layer::Ai)
+            .then_some(linked.name.as_deref())
+            .flatten();
+        let key = (link.operation, linked.location.file, model_group);
         let better = match best.get(&key) {
             None => true,
             Some(&current) => {

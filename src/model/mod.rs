@@ -1,5 +1,6 @@
 //! The normalized inventory that adapters fill and rules read. Plain data: no parsing, no I/O.
 
+pub mod ai;
 pub mod join;
 pub mod path;
 pub mod policy;
@@ -24,6 +25,8 @@ pub struct Inventory {
     pub routes: Vec<Route>,
     /// Upstream policies declared apart from routes; see [`Inventory::apply_upstream_policies`].
     pub upstream_policies: Vec<UpstreamPolicy>,
+    /// The fallback graphs of AI gateway configurations, one per file.
+    pub fallback_graphs: Vec<ai::FallbackGraph>,
     /// Inline suppressions written in the documents (`x-routeguard-ignore`).
     pub ignores: Vec<IgnoreDirective>,
 }

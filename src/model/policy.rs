@@ -103,6 +103,11 @@ pub struct Policy {
     /// Upstream calls one request can cause within this layer when that is more than its
     /// attempts (an AI gateway retrying every model of a fallback chain).
     pub amplification: Option<Amplification>,
+    /// The longest one request can take within this layer, when the format walks a chain whose
+    /// links each have their own attempts and timeouts (an AI gateway's fallback chain), so
+    /// that attempts × per-try cannot express it. `None` when the format has no such chain, or
+    /// when a link of the chain has no bound.
+    pub chain_worst_case: Option<Duration>,
 }
 
 /// How many upstream calls one request can cause within a layer, and why.
@@ -271,10 +276,10 @@ pub struct UpstreamPolicy {
 impl Policy {
     /// Attempts in total: the first plus every retry.
     pub fn attempts(&self) -> u32 {
-        1 + self
-            .retry
+        self.retry
             .as_ref()
             .map_or(0, |retry| retry.max_retries.value)
+            .saturating_add(1)
     }
 
     /// Upstream calls one request can cause in this layer: the amplification when the format
@@ -302,18 +307,27 @@ impl Policy {
 
     /// The same, when each attempt waits on an inner layer that takes at most `inner`: an
     /// attempt lasts until its per-try timeout or until the inner layer gives up, whichever is
-    /// first.
+    /// first. A chain's own worst case ([`Policy::chain_worst_case`]) replaces the attempts
+    /// estimate: the AI gateways that have one are the innermost layer.
     pub fn worst_case_over(&self, inner: Option<Duration>) -> Option<Duration> {
         let total = self
             .timeout
             .as_ref()
             .and_then(|timeout| timeout.value.bound());
+        if let Some(chain) = self.chain_worst_case {
+            return Some(total.map_or(chain, |total| total.min(chain)));
+        }
         let per_try = self.effective_per_try().map(|per_try| per_try.value);
         let attempt = match (per_try, inner) {
             (Some(per_try), Some(inner)) => Some(per_try.min(inner)),
             (per_try, inner) => per_try.or(inner),
         };
-        let attempts = attempt.map(|attempt| attempt * self.attempts() + self.total_backoff());
+        let attempts = attempt.map(|attempt| {
+            attempt
+                .checked_mul(self.attempts())
+                .and_then(|all| all.checked_add(self.total_backoff()))
+                .unwrap_or(Duration::MAX)
+        });
         match (total, attempts) {
             (Some(total), Some(attempts)) => Some(total.min(attempts)),
             (total, attempts) => total.or(attempts),
@@ -323,7 +337,9 @@ impl Policy {
     /// The sum of the waits between attempts: exponential from the base, capped at the maximum
     /// (Envoy and Istio's scheme, and the usual one elsewhere).
     pub fn total_backoff(&self) -> Duration {
-        self.backoff_delays().into_iter().sum()
+        self.backoff_delays()
+            .into_iter()
+            .fold(Duration::ZERO, Duration::saturating_add)
     }
 
     /// The wait before each retry: exponential from the base, capped at the maximum (ten times
@@ -343,7 +359,7 @@ impl Policy {
             .backoff
             .as_ref()
             .and_then(|backoff| backoff.max.as_ref())
-            .map_or(base.value * 10, |max| max.value);
+            .map_or(base.value.saturating_mul(10), |max| max.value);
         (0..retry.max_retries.value.min(64))
             .map(|attempt| {
                 base.value

@@ -33,6 +33,10 @@ pub struct RouteRow {
     max_retries: Option<u32>,
     worst_case_ms: Option<u64>,
     fallback: Option<String>,
+    /// An AI gateway's fallback chain, first model first: `["gpt-4o", "claude-sonnet"]`.
+    fallback_chain: Option<Vec<String>>,
+    /// Upstream calls one request can cause in this layer, when more than its attempts.
+    calls_per_request: Option<u32>,
     circuit_breaker: Option<String>,
     health_check: Option<String>,
     /// Which of the values above are the gateway's documented defaults rather than settings.
@@ -128,6 +132,18 @@ fn row(
         kinds.dedup();
         kinds.join(", ")
     });
+    let fallback_chain = policy
+        .fallbacks
+        .iter()
+        .find(|fallback| fallback.kind == FallbackKind::ModelFallback)
+        .map(|fallback| {
+            policy
+                .upstream
+                .iter()
+                .map(|upstream| upstream.name.clone())
+                .chain(fallback.targets.iter().cloned())
+                .collect::<Vec<_>>()
+        });
     let circuit_breaker = (!policy.circuit_breakers.is_empty()).then(|| {
         if policy
             .circuit_breakers
@@ -166,6 +182,11 @@ fn row(
         max_retries,
         worst_case_ms: policy.worst_case().map(millis),
         fallback,
+        fallback_chain,
+        calls_per_request: policy
+            .amplification
+            .as_ref()
+            .map(|amplification| amplification.calls),
         circuit_breaker,
         health_check,
         defaults,
@@ -225,10 +246,28 @@ fn cells(row: &RouteRow) -> [String; 10] {
     .flatten()
     .collect::<Vec<_>>()
     .join(", ");
+    // Every model group of an AI gateway shares the endpoint: the name tells them apart.
+    let path = match (&row.name, row.layer) {
+        (Some(name), "ai") => format!("{} ({name})", row.path),
+        _ => row.path.clone(),
+    };
+    let fallback = match (&row.fallback_chain, &row.fallback) {
+        (Some(chain), Some(kinds)) => {
+            let others: Vec<&str> = kinds
+                .split(", ")
+                .filter(|kind| *kind != fallback_name(FallbackKind::ModelFallback))
+                .collect();
+            std::iter::once(chain.join(" → "))
+                .chain(others.into_iter().map(str::to_string))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+        (_, fallback) => fallback.clone().unwrap_or_else(|| "—".to_string()),
+    };
     [
         format!("{}/{}", row.layer, row.format),
         row.method.clone(),
-        row.path.clone(),
+        path,
         operation,
         if row.defaults.contains(&"timeout_ms") || row.timeout_ms.is_some() {
             duration(row.timeout_ms, "timeout_ms", "none*")
@@ -238,7 +277,7 @@ fn cells(row: &RouteRow) -> [String; 10] {
         duration(row.per_try_timeout_ms, "per_try_timeout_ms", "—"),
         format!("{}{}", row.max_retries.unwrap_or(0), mark("max_retries")),
         duration(row.worst_case_ms, "", "unbounded"),
-        row.fallback.clone().unwrap_or_else(|| "—".to_string()),
+        fallback,
         if protection.is_empty() {
             "—".to_string()
         } else {

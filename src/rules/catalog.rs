@@ -60,11 +60,15 @@ macro_rules! catalog_sources {
 
 /// Every catalog file, by rule id.
 pub static SOURCES: &[(&str, &str)] = catalog_sources![
+    "ai-timeout-default",
     "circuit-breaker-ineffective",
     "circuit-breaker-missing",
     "duplicate-key",
     "error-responses",
+    "fallback-invalid",
     "fallback-missing",
+    "fallback-same-provider",
+    "fallback-trigger-scope",
     "fallback-without-health-signal",
     "gateway-errors-undocumented",
     "health-check-missing",

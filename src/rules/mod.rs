@@ -4,6 +4,7 @@
 //! Rules that guard loading itself (`parse-error`, `duplicate-key`, `ref-*`, `unknown-format`)
 //! are raised by the loader and adapters, and have catalog entries like every other rule.
 
+pub mod ai;
 pub mod catalog;
 pub mod consistency;
 pub mod docs;
@@ -126,6 +127,28 @@ pub fn group_by_location<'a, T>(
     groups
 }
 
+/// The layers in front of an operation, front first. Routes of one layer and one configuration
+/// file are alternatives, not layers in a row: an AI gateway serves one path through several
+/// model groups, and the request picks one.
+pub fn layers_of<'a>(cx: &RuleContext<'a>, operation: usize) -> Vec<Vec<&'a crate::model::Route>> {
+    let mut layers: Vec<Vec<&'a crate::model::Route>> = Vec::new();
+    for link in cx.join.routes_of(operation) {
+        let route = &cx.inventory.routes[link.route];
+        let same_layer = layers
+            .last()
+            .and_then(|layer| layer.first())
+            .is_some_and(|last| {
+                last.format.layer() == route.format.layer()
+                    && last.location.file == route.location.file
+            });
+        match layers.last_mut() {
+            Some(layer) if same_layer => layer.push(route),
+            _ => layers.push(vec![route]),
+        }
+    }
+    layers
+}
+
 /// A finding about a route's setting, written once its subject (one route or several sharing
 /// the setting) is known.
 pub type RouteFinding<'a> = Box<dyn Fn(&str) -> Diagnostic + 'a>;
@@ -166,6 +189,10 @@ pub static RULES: &[&dyn Rule] = &[
     &docs::error_responses::ErrorResponses,
     &fallback::fallback_missing::FallbackMissing,
     &fallback::fallback_without_health_signal::FallbackWithoutHealthSignal,
+    &ai::ai_timeout_default::AiTimeoutDefault,
+    &ai::fallback_invalid::AiFallbackInvalid,
+    &ai::fallback_same_provider::FallbackSameProvider,
+    &ai::fallback_trigger_scope::FallbackTriggerScope,
     &consistency::gateway_errors_undocumented::GatewayErrorsUndocumented,
     &fallback::health_check_missing::HealthCheckMissing,
     &fallback::health_check_timing::HealthCheckTiming,

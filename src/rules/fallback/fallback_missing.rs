@@ -1,4 +1,5 @@
 use crate::diagnostic::{Diagnostic, Related, Severity};
+use crate::model::policy::FallbackKind;
 use crate::model::{FallbackRequirement, Layer, Route};
 use crate::rules::{describe_route, short_route, Rule, RuleContext};
 
@@ -54,8 +55,40 @@ impl Rule for FallbackMissing {
             }
             out.push(diagnostic);
         }
+        // Model groups that other groups fall back to (for any trigger) are the end of a chain
+        // by design.
+        let fallback_targets: std::collections::HashSet<&str> = cx
+            .inventory
+            .routes
+            .iter()
+            .flat_map(|route| &route.policy.fallbacks)
+            .filter(|fallback| fallback.kind == FallbackKind::ModelFallback)
+            .flat_map(|fallback| fallback.targets.iter().map(String::as_str))
+            .chain(
+                cx.inventory
+                    .fallback_graphs
+                    .iter()
+                    .flat_map(|graph| graph.edges.iter().map(|edge| edge.to.as_str())),
+            )
+            .collect();
         for (index, route) in cx.inventory.routes.iter().enumerate() {
             if !route.policy.fallbacks.is_empty() || required_somewhere.get(index) == Some(&true) {
+                continue;
+            }
+            let is_ai = route.format.layer() == Layer::Ai;
+            if is_ai
+                && route
+                    .name
+                    .as_deref()
+                    .is_some_and(|name| fallback_targets.contains(name))
+            {
+                continue;
+            }
+            let scope = cx
+                .options_for(self.id(), route.location.file, Some(&route.label()))
+                .text("scope")
+                .to_string();
+            if scope == "required" || (scope == "ai" && !is_ai) {
                 continue;
             }
             // AI gateways exist to fall back between models: missing one is a warning there.

@@ -19,6 +19,11 @@ impl Rule for HealthCheckMissing {
             let Some(upstream) = &policy.upstream else {
                 continue;
             };
+            // AI gateways switch providers per request; their breaker is their health signal,
+            // and `circuit-breaker-missing` reports when there is none.
+            if route.format.layer() == crate::model::Layer::Ai {
+                continue;
+            }
             let endpoints = upstream.endpoints.unwrap_or(0);
             if endpoints < 2
                 || has_health_signal(policy)

@@ -1,6 +1,6 @@
 use crate::diagnostic::{Diagnostic, Related, Severity};
 use crate::model::Route;
-use crate::rules::{emit_grouped, short_route, RouteFinding, Rule, RuleContext};
+use crate::rules::{emit_grouped, layers_of, short_route, RouteFinding, Rule, RuleContext};
 
 use super::retry_location;
 
@@ -14,11 +14,16 @@ impl Rule for RetryAmplification {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+        // Per operation, the alternative of each layer that calls most.
         let mut stacks: Vec<Vec<&Route>> = (0..cx.inventory.operations.len())
             .map(|index| {
-                cx.join
-                    .routes_of(index)
-                    .map(|link| &cx.inventory.routes[link.route])
+                layers_of(cx, index)
+                    .into_iter()
+                    .filter_map(|layer| {
+                        layer
+                            .into_iter()
+                            .max_by_key(|route| route.policy.calls_per_request())
+                    })
                     .collect()
             })
             .collect();
@@ -36,20 +41,23 @@ impl Rule for RetryAmplification {
                 .copied()
                 .filter(|route| route.policy.calls_per_request() > 1)
                 .collect();
-            let single_amplifies = multiplying.len() == 1
-                && multiplying
-                    .first()
-                    .is_some_and(|route| route.policy.amplification.is_some());
-            if multiplying.len() < 2 && !single_amplifies {
-                continue;
-            }
             let Some(&front) = multiplying.first() else {
                 continue;
             };
-            let product: u64 = multiplying
-                .iter()
-                .map(|route| u64::from(route.policy.calls_per_request()))
-                .product();
+            let max = cx
+                .options_for(self.id(), front.location.file, Some(&front.label()))
+                .integer("max-product");
+            // One layer that multiplies by itself (an AI gateway walking its fallback chain) does
+            // so by design: it is reported only above the limit. Several layers always are.
+            let single_over_limit = multiplying.len() == 1
+                && front.policy.amplification.is_some()
+                && i64::from(front.policy.calls_per_request()) > max;
+            if multiplying.len() < 2 && !single_over_limit {
+                continue;
+            }
+            let product: u64 = multiplying.iter().fold(1u64, |product, route| {
+                product.saturating_mul(u64::from(route.policy.calls_per_request()))
+            });
             let factors: Vec<String> = multiplying
                 .iter()
                 .map(|route| route.policy.calls_per_request().to_string())
@@ -67,9 +75,6 @@ impl Rule for RetryAmplification {
                 .skip(1)
                 .map(|route| format!("{} ({})", short_route(route), why(route)))
                 .collect();
-            let max = cx
-                .options_for(self.id(), front.location.file, Some(&front.label()))
-                .integer("max-product");
             let severity = if i64::try_from(product).unwrap_or(i64::MAX) > max {
                 Severity::Error
             } else {

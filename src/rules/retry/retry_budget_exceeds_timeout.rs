@@ -27,7 +27,10 @@ impl Rule for RetryBudgetExceedsTimeout {
             else {
                 continue;
             };
-            let needed = per_try.value * policy.attempts() + policy.total_backoff();
+            let needed = per_try
+                .value
+                .saturating_mul(policy.attempts())
+                .saturating_add(policy.total_backoff());
             // A per-try timeout above the total is `per-try-timeout-exceeds-total`'s finding.
             if retry.max_retries.value == 0 || needed <= total || per_try.value > total {
                 continue;
@@ -41,7 +44,7 @@ impl Rule for RetryBudgetExceedsTimeout {
                     .get(retry_number as usize)
                     .copied()
                     .unwrap_or_default();
-                elapsed += delay + per_try.value;
+                elapsed = elapsed.saturating_add(delay).saturating_add(per_try.value);
                 if elapsed > total {
                     break;
                 }

@@ -50,6 +50,27 @@ fn origin_parts(origin: &Origin) -> (Option<Location>, Option<&'static str>) {
 /// The bound of one route, `None` when nothing bounds it.
 pub fn bound(policy: &Policy) -> Option<Bound> {
     let worst = policy.worst_case()?;
+    // An AI gateway's chain: every model of it, each with its own attempts and timeout.
+    if let (Some(chain), Some(amplification)) = (policy.chain_worst_case, &policy.amplification) {
+        if chain == worst {
+            return Some(Bound {
+                worst,
+                explanation: format!(
+                    "its fallback chain, {} taking up to {}",
+                    amplification.explanation,
+                    format_duration(worst)
+                ),
+                location: Some(amplification.location),
+                // Chains left on the gateway's default per-call timeout are reported as such.
+                default_note: policy.effective_per_try().and_then(|per_try| {
+                    match &per_try.origin {
+                        crate::model::Origin::Default(note) => Some(*note),
+                        crate::model::Origin::Explicit(_) => None,
+                    }
+                }),
+            });
+        }
+    }
     let total: Option<(&Sourced<Timeout>, Duration)> = policy
         .timeout
         .as_ref()
@@ -79,12 +100,23 @@ pub fn bound(policy: &Policy) -> Option<Bound> {
     })
 }
 
-/// The longest a request can take through `stack` (front layer first): each layer's attempts
-/// end at their per-try timeout or when the layer behind gives up.
-pub fn stacked_worst_case(stack: &[&Route]) -> Option<Duration> {
+/// The longest a request can take through `layers` (front first): each layer's attempts end at
+/// their per-try timeout or when the layer behind gives up; of a layer's alternatives, the
+/// slowest counts.
+pub fn stacked_worst_case(layers: &[Vec<&Route>]) -> Option<Duration> {
     let mut inner: Option<Duration> = None;
-    for route in stack.iter().rev() {
-        inner = route.policy.worst_case_over(inner);
+    for layer in layers.iter().rev() {
+        inner = slowest(layer, inner).and_then(|route| route.policy.worst_case_over(inner));
     }
     inner
+}
+
+/// The alternative of a layer that can take longest over `inner` (an unbounded one first).
+pub fn slowest<'a>(layer: &[&'a Route], inner: Option<Duration>) -> Option<&'a Route> {
+    layer.iter().copied().max_by_key(|route| {
+        route
+            .policy
+            .worst_case_over(inner)
+            .map_or((1, Duration::ZERO), |worst| (0, worst))
+    })
 }

@@ -1,9 +1,9 @@
 use crate::diagnostic::{Diagnostic, Related};
 use crate::formats::values::format_duration;
 use crate::model::Route;
-use crate::rules::{short_route, Rule, RuleContext};
+use crate::rules::{layers_of, short_route, Rule, RuleContext};
 
-use super::{attempts_arithmetic, bound, stacked_worst_case};
+use super::{attempts_arithmetic, bound, slowest, stacked_worst_case};
 
 /// The worst-case latency through all gateway layers stays within the operation's promised
 /// `x-resilience.timeout`.
@@ -19,18 +19,15 @@ impl Rule for TimeoutExceedsSla {
             let Some(sla) = &operation.resilience.timeout else {
                 continue;
             };
-            let stack: Vec<&Route> = cx
-                .join
-                .routes_of(index)
-                .map(|link| &cx.inventory.routes[link.route])
-                .collect();
+            let layers = layers_of(cx, index);
+            let worst = stacked_worst_case(&layers);
+            if layers.is_empty() || worst.is_some_and(|worst| worst <= sla.value) {
+                continue;
+            }
+            let stack = slowest_path(&layers);
             let Some(front) = stack.first() else {
                 continue;
             };
-            let worst = stacked_worst_case(&stack);
-            if worst.is_some_and(|worst| worst <= sla.value) {
-                continue;
-            }
             let arithmetic = layers_arithmetic(&stack);
             let worst_text = worst.map_or_else(
                 || "forever".to_string(),
@@ -58,6 +55,20 @@ impl Rule for TimeoutExceedsSla {
             );
         }
     }
+}
+
+/// The slowest alternative of each layer, front first.
+fn slowest_path<'a>(layers: &[Vec<&'a Route>]) -> Vec<&'a Route> {
+    let mut inner = None;
+    let mut path = Vec::new();
+    for layer in layers.iter().rev() {
+        if let Some(route) = slowest(layer, inner) {
+            inner = route.policy.worst_case_over(inner);
+            path.push(route);
+        }
+    }
+    path.reverse();
+    path
 }
 
 /// `Kong route `orders`: 9 attempts × min(2m, 3m behind it) = 18m; Istio route …: the 3m timeout`.

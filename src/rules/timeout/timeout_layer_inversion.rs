@@ -1,9 +1,8 @@
 use crate::diagnostic::{Diagnostic, Related};
 use crate::formats::values::format_duration;
-use crate::model::Route;
-use crate::rules::{short_route, Rule, RuleContext};
+use crate::rules::{layers_of, short_route, Rule, RuleContext};
 
-use super::{bound, stacked_worst_case};
+use super::{bound, slowest, stacked_worst_case};
 
 /// An inner layer must give up before the layer in front of it does; otherwise the outer layer
 /// answers the client while the inner one keeps working on a request nobody waits for.
@@ -16,37 +15,37 @@ impl Rule for TimeoutLayerInversion {
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         for index in 0..cx.inventory.operations.len() {
-            let stack: Vec<&Route> = cx
-                .join
-                .routes_of(index)
-                .map(|link| &cx.inventory.routes[link.route])
-                .collect();
-            for (position, pair) in stack.windows(2).enumerate() {
-                let (outer, inner) = (pair[0], pair[1]);
-                // How long the outer layer waits for one attempt: its per-try bound, else its total.
-                let outer_wait = outer
-                    .policy
-                    .effective_per_try()
-                    .map(|per_try| (per_try.value, per_try.origin.location()))
-                    .or_else(|| {
-                        let timeout = outer.policy.timeout.as_ref()?;
-                        Some((timeout.value.bound()?, timeout.origin.location()))
-                    });
-                let Some((outer_wait, outer_location)) = outer_wait else {
+            let layers = layers_of(cx, index);
+            for position in 0..layers.len().saturating_sub(1) {
+                let behind = &layers[position + 1..];
+                let inner_worst = stacked_worst_case(behind);
+                let Some(inner) = slowest(&layers[position + 1], None) else {
                     continue;
                 };
-                let inner_worst = stacked_worst_case(&stack[position + 1..]);
-                if inner_worst.is_some_and(|worst| worst <= outer_wait) {
-                    continue;
-                }
-                let inner_text = inner_worst.map_or_else(
-                    || "without any bound".to_string(),
-                    |worst| format!("up to {}", format_duration(worst)),
-                );
-                let location = bound(&inner.policy)
-                    .and_then(|bound| bound.location)
-                    .unwrap_or(inner.location);
-                let mut diagnostic = Diagnostic::new(
+                for &outer in &layers[position] {
+                    // How long the outer layer waits for one attempt: its per-try bound, else its total.
+                    let outer_wait = outer
+                        .policy
+                        .effective_per_try()
+                        .map(|per_try| (per_try.value, per_try.origin.location()))
+                        .or_else(|| {
+                            let timeout = outer.policy.timeout.as_ref()?;
+                            Some((timeout.value.bound()?, timeout.origin.location()))
+                        });
+                    let Some((outer_wait, outer_location)) = outer_wait else {
+                        continue;
+                    };
+                    if inner_worst.is_some_and(|worst| worst <= outer_wait) {
+                        continue;
+                    }
+                    let inner_text = inner_worst.map_or_else(
+                        || "without any bound".to_string(),
+                        |worst| format!("up to {}", format_duration(worst)),
+                    );
+                    let location = bound(&inner.policy)
+                        .and_then(|bound| bound.location)
+                        .unwrap_or(inner.location);
+                    let mut diagnostic = Diagnostic::new(
                     self.id(),
                     location,
                     format!(
@@ -62,17 +61,18 @@ impl Rule for TimeoutLayerInversion {
                     format_duration(outer_wait)
                 ))
                 .with_route(inner.label());
-                if let Some(location) = outer_location {
-                    diagnostic = diagnostic.with_related(Related {
-                        location,
-                        message: format!(
-                            "{} gives up after {}",
-                            outer.format,
-                            format_duration(outer_wait)
-                        ),
-                    });
+                    if let Some(location) = outer_location {
+                        diagnostic = diagnostic.with_related(Related {
+                            location,
+                            message: format!(
+                                "{} gives up after {}",
+                                outer.format,
+                                format_duration(outer_wait)
+                            ),
+                        });
+                    }
+                    out.push(diagnostic);
                 }
-                out.push(diagnostic);
             }
         }
     }

@@ -1,5 +1,5 @@
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::{Origin, Timeout};
+use crate::model::{Layer, Origin, Timeout};
 use crate::rules::{emit_grouped, RouteFinding, Rule, RuleContext};
 
 use super::bound;
@@ -49,6 +49,10 @@ impl Rule for TimeoutMissing {
                     let Some(note) = bound.default_note else {
                         continue;
                     };
+                    // An AI route on its gateway's default is `ai-timeout-default`'s finding.
+                    if route.format.layer() == Layer::Ai {
+                        continue;
+                    }
                     let finding: RouteFinding<'_> = Box::new(move |subject| {
                         Diagnostic::new(
                             self.id(),

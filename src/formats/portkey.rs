@@ -1,0 +1,897 @@
+//! Portkey gateway configs (JSON or YAML): one `POST /v1/chat/completions` route per config, its
+//! nested `targets` read as the gateway's `tryTargetsRecursively` walks them, and the fallback
+//! graph between the targets that call a provider.
+//!
+//! A target inherits `retry` (replaced whole), `request_timeout`, `override_params` (merged key
+//! by key), `custom_host` and the strategy's `cb_config` from the targets around it. A
+//! `fallback` strategy tries its targets in order while the response is a failure (or, with
+//! `on_status_codes`, one of those statuses); `loadbalance` and `conditional` pick one target and
+//! never try another; `single` uses the first. Retries happen at the targets that call a
+//! provider: `retry.attempts` more tries (at most 5), on 429, 500, 502, 503 and 504 unless
+//! `on_status_codes` says otherwise, waiting 1s, 2s, 4s… in between (async-retry's defaults).
+
+use std::time::Duration;
+
+use super::chain::{self, Run};
+use super::values::Dialect;
+use super::{anchor, AdaptContext, Adapter};
+use crate::diagnostic::Location;
+use crate::model::ai::{Deployment, FallbackEdge, FallbackGraph, FallbackTrigger, ModelGroup};
+use crate::model::policy::{
+    Amplification, Backoff, CircuitBreaker, CircuitBreakerKind, Fallback, FallbackKind,
+    GatewayStatuses, Retry, RetryCondition, Upstream,
+};
+use crate::model::{
+    GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Sourced, Timeout,
+};
+use crate::source::{FileId, Node, NodeKind, ScalarKind};
+
+pub static ADAPTER: Adapter = Adapter {
+    name: "portkey",
+    detect,
+    uses_refs: false,
+    adapt,
+};
+
+const MODES: &[&str] = &["single", "loadbalance", "fallback", "conditional"];
+
+/// Keys that say what the gateway does with a request.
+const ROUTING_KEYS: &[&str] = &[
+    "strategy",
+    "targets",
+    "retry",
+    "request_timeout",
+    "virtual_key",
+    "override_params",
+    "cache",
+    "custom_host",
+];
+
+/// Every other key of a config (`requestValidator/schema/config.ts`, plus the hosted product's).
+const OTHER_KEYS: &[&str] = &[
+    "provider",
+    "api_key",
+    "weight",
+    "on_status_codes",
+    "forward_headers",
+    "before_request_hooks",
+    "after_request_hooks",
+    "input_guardrails",
+    "output_guardrails",
+    "default_input_guardrails",
+    "default_output_guardrails",
+    "input_mutators",
+    "output_mutators",
+    "strict_open_ai_compliance",
+    "prompt_id",
+    "name",
+    "id",
+];
+
+/// Provider-specific credential keys.
+const PROVIDER_KEY_PREFIXES: &[&str] = &["vertex_", "aws_", "azure_", "openai_", "anthropic_"];
+
+/// A strategy with a Portkey mode and its targets is unmistakable; otherwise every key must be
+/// a config key and one of them must configure routing.
+fn detect(document: &Node) -> bool {
+    if !document.is_map() {
+        return false;
+    }
+    let mode = document
+        .get("strategy")
+        .and_then(|strategy| strategy.get("mode"))
+        .and_then(Node::as_str);
+    if mode.is_some_and(|mode| MODES.contains(&mode))
+        && matches!(
+            document.get("targets").map(|t| &t.kind),
+            Some(NodeKind::Seq(_))
+        )
+    {
+        return true;
+    }
+    let keys: Vec<&str> = document
+        .entries()
+        .iter()
+        .filter_map(|entry| entry.key.scalar_text())
+        .collect();
+    let known = |key: &&str| {
+        ROUTING_KEYS.contains(key)
+            || OTHER_KEYS.contains(key)
+            || PROVIDER_KEY_PREFIXES
+                .iter()
+                .any(|prefix| key.starts_with(prefix))
+    };
+    !keys.is_empty()
+        && keys.iter().all(known)
+        && (keys.iter().any(|key| ROUTING_KEYS.contains(key))
+            || (keys.contains(&"provider") && keys.contains(&"api_key")))
+}
+
+/// Portkey caps `retry.attempts` (`MAX_RETRIES`).
+const MAX_ATTEMPTS: u32 = 5;
+/// `RETRY_STATUS_CODES`: retried when `retry.on_status_codes` is not given.
+const DEFAULT_RETRY_CODES: &[u16] = &[429, 500, 502, 503, 504];
+/// async-retry's `minTimeout`: the first wait; each later wait doubles it.
+const FIRST_RETRY_WAIT: Duration = Duration::from_secs(1);
+/// `MAX_RETRY_LIMIT_MS`: the most a request waits for `Retry-After` over all its retries.
+const RETRY_AFTER_LIMIT: Duration = Duration::from_secs(60);
+/// The shortest `cb_config.cooldown_interval` Portkey accepts.
+const SHORTEST_COOLDOWN: Duration = Duration::from_secs(30);
+const ENDPOINT: &str = "/v1/chat/completions";
+
+fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
+    let name = cx.workspace.file(file).path.file_stem().map_or_else(
+        || "config".to_string(),
+        |stem| stem.to_string_lossy().into_owned(),
+    );
+    let mut reader = Reader {
+        cx,
+        file,
+        config_name: name.clone(),
+        leaves: Vec::new(),
+        edges: Vec::new(),
+        breakers: Vec::new(),
+    };
+    let root = reader.target(document, None, &Inherited::default());
+    let Reader {
+        leaves,
+        edges,
+        breakers,
+        ..
+    } = reader;
+    let location = Location {
+        file,
+        span: anchor(document),
+    };
+    let route = route(name, location, &root, &leaves, breakers);
+    let index = cx.inventory.routes.len();
+    cx.inventory.routes.push(route);
+    cx.inventory.fallback_graphs.push(FallbackGraph {
+        format: GatewayFormat::Portkey,
+        file,
+        groups: leaves
+            .into_iter()
+            .map(|leaf| ModelGroup {
+                name: leaf.path,
+                aliases: Vec::new(),
+                location: leaf.deployment.location,
+                deployments: vec![leaf.deployment],
+                route: None,
+            })
+            .collect(),
+        edges,
+        route: Some(index),
+    });
+}
+
+/// What a target inherits from the targets around it.
+#[derive(Debug, Clone, Default)]
+struct Inherited {
+    retry: Option<RetrySpec>,
+    request_timeout: Option<Sourced<Duration>>,
+    model: Option<String>,
+    custom_host: Option<String>,
+    breaker: Option<CircuitBreaker>,
+}
+
+#[derive(Debug, Clone)]
+struct RetrySpec {
+    attempts: Sourced<u32>,
+    codes: Vec<u16>,
+    honours_retry_after: bool,
+    location: Location,
+}
+
+/// A target that calls a provider.
+struct Leaf {
+    path: String,
+    label: String,
+    deployment: Deployment,
+    retry: Option<RetrySpec>,
+    run: Run,
+}
+
+/// A target, read: what a request that keeps failing costs in it.
+struct Branch {
+    calls: u32,
+    /// `None` when a call has no bound.
+    longest: Option<Duration>,
+    /// Leaves in the order such a request tries them, along the costliest choice.
+    worst: Vec<usize>,
+    /// Leaves a request may start at.
+    entries: Vec<usize>,
+    /// Every leaf of the target.
+    leaves: Vec<usize>,
+}
+
+struct Reader<'c, 'a> {
+    cx: &'c mut AdaptContext<'a>,
+    file: FileId,
+    config_name: String,
+    leaves: Vec<Leaf>,
+    edges: Vec<FallbackEdge>,
+    breakers: Vec<CircuitBreaker>,
+}
+
+impl Reader<'_, '_> {
+    fn location(&self, node: &Node) -> Location {
+        Location {
+            file: self.file,
+            span: node.span,
+        }
+    }
+
+    /// `key` of `object` as text; `None` when absent, reported when it is not a string.
+    fn text(&mut self, object: &Node, key: &str) -> Option<String> {
+        let node = object.get(key).filter(|node| !node.is_null())?;
+        match node.as_str() {
+            Some(text) => Some(text.to_string()),
+            None => {
+                self.cx.invalid_value(
+                    self.file,
+                    node,
+                    format!("`{key}` is a string, not {}", node.type_name()),
+                );
+                None
+            }
+        }
+    }
+
+    /// Reads a target (the config itself at the root, `path` `None`).
+    fn target(&mut self, node: &Node, path: Option<String>, outer: &Inherited) -> Branch {
+        if !node.is_map() {
+            self.cx.invalid_value(
+                self.file,
+                node,
+                "a target is a mapping: a `provider` or `virtual_key`, or a `strategy` with \
+                 `targets`",
+            );
+        }
+        let inherited = self.inherit(node, outer);
+        let strategy = node.get("strategy");
+        let mode = strategy.and_then(|strategy| self.mode(strategy));
+        let targets = node.get("targets").map(Node::items).unwrap_or_default();
+        let Some(mode) = mode else {
+            return self.leaf(node, path, &inherited);
+        };
+        if targets.is_empty() {
+            self.cx.invalid_value(
+                self.file,
+                node.get("targets").or(strategy).unwrap_or(node),
+                format!("a `{mode}` strategy needs a list of `targets`"),
+            );
+            return self.leaf(node, path, &inherited);
+        }
+        let child_path = |index: usize| match &path {
+            Some(path) => format!("{path}.targets[{index}]"),
+            None => format!("targets[{index}]"),
+        };
+        match mode {
+            "fallback" => {
+                let children: Vec<Branch> = targets
+                    .iter()
+                    .enumerate()
+                    .map(|(index, target)| self.target(target, Some(child_path(index)), &inherited))
+                    .collect();
+                if let Some(strategy) = strategy {
+                    self.fallback_edges(strategy, targets, &children);
+                }
+                sequence(children)
+            }
+            "loadbalance" => {
+                let mut candidates = Vec::new();
+                for (index, target) in targets.iter().enumerate() {
+                    // A target of weight 0 is never picked.
+                    if self.weight(target) > 0.0 {
+                        candidates.push(self.target(target, Some(child_path(index)), &inherited));
+                    }
+                }
+                if candidates.is_empty() {
+                    self.cx.invalid_value(
+                        self.file,
+                        node.get("targets").unwrap_or(node),
+                        "every target has weight 0, so the load balancer can pick none",
+                    );
+                }
+                choice(candidates)
+            }
+            "conditional" => {
+                self.check_conditions(strategy, targets);
+                let candidates: Vec<Branch> = targets
+                    .iter()
+                    .enumerate()
+                    .map(|(index, target)| self.target(target, Some(child_path(index)), &inherited))
+                    .collect();
+                choice(candidates)
+            }
+            _ => {
+                let first = targets
+                    .first()
+                    .map(|target| self.target(target, Some(child_path(0)), &inherited));
+                first.map_or_else(|| choice(Vec::new()), |branch| sequence(vec![branch]))
+            }
+        }
+    }
+
+    /// The strategy's mode, when it is one Portkey knows.
+    fn mode(&mut self, strategy: &Node) -> Option<&'static str> {
+        let Some(mode) = strategy.get("mode") else {
+            self.cx.invalid_value(
+                self.file,
+                strategy,
+                "a `strategy` needs a `mode`: single, loadbalance, fallback or conditional",
+            );
+            return None;
+        };
+        let found = mode
+            .as_str()
+            .and_then(|text| MODES.iter().find(|known| **known == text).copied());
+        if found.is_none() {
+            self.cx.invalid_value(
+                self.file,
+                mode,
+                format!(
+                    "`{}` is not a strategy mode (single, loadbalance, fallback or conditional)",
+                    mode.scalar_text().unwrap_or_default()
+                ),
+            );
+        }
+        found
+    }
+
+    /// A target's `weight`: 1 when absent.
+    fn weight(&mut self, target: &Node) -> f64 {
+        let Some(weight) = target.get("weight") else {
+            return 1.0;
+        };
+        let value = match weight.scalar_kind() {
+            Some(ScalarKind::Int | ScalarKind::Float) => weight
+                .scalar_text()
+                .and_then(|text| text.parse::<f64>().ok())
+                .filter(|value| value.is_finite() && *value >= 0.0),
+            _ => None,
+        };
+        value.unwrap_or_else(|| {
+            self.cx
+                .invalid_value(self.file, weight, "`weight` must be a number, 0 or more");
+            1.0
+        })
+    }
+
+    /// A `conditional` strategy routes by target `name`: every name it uses must exist.
+    fn check_conditions(&mut self, strategy: Option<&Node>, targets: &[Node]) {
+        let Some(strategy) = strategy else {
+            return;
+        };
+        let names: Vec<&str> = targets
+            .iter()
+            .filter_map(|target| target.get("name").and_then(Node::as_str))
+            .collect();
+        let referenced = strategy
+            .get("conditions")
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|condition| condition.get("then"))
+            .chain(strategy.get("default"));
+        for reference in referenced {
+            let text = reference.scalar_text().unwrap_or_default();
+            if !names.contains(&text) {
+                self.cx.invalid_value(
+                    self.file,
+                    reference,
+                    format!("no target is named `{text}`, so requests routed here fail"),
+                );
+            }
+        }
+    }
+
+    fn inherit(&mut self, node: &Node, outer: &Inherited) -> Inherited {
+        let mut inherited = outer.clone();
+        if let Some(retry) = node.get("retry") {
+            inherited.retry = self.retry(retry);
+        }
+        if let Some(timeout) = self.request_timeout(node) {
+            inherited.request_timeout = Some(timeout);
+        }
+        if let Some(model) = node
+            .get("override_params")
+            .and_then(|params| self.text(params, "model"))
+        {
+            inherited.model = Some(model);
+        }
+        if let Some(host) = self.text(node, "custom_host") {
+            inherited.custom_host = Some(host);
+        }
+        if let Some(config) = node
+            .get("strategy")
+            .and_then(|strategy| strategy.get("cb_config"))
+        {
+            inherited.breaker = self.breaker(config);
+        }
+        inherited
+    }
+
+    fn request_timeout(&mut self, node: &Node) -> Option<Sourced<Duration>> {
+        let timeout =
+            self.cx
+                .duration(self.file, node, "request_timeout", Dialect::Milliseconds)?;
+        if timeout.value.is_zero() {
+            if let Some(value) = node.get("request_timeout") {
+                self.cx.invalid_value(
+                    self.file,
+                    value,
+                    "`request_timeout: 0` bounds nothing: Portkey reads 0 as no timeout",
+                );
+            }
+            return None;
+        }
+        Some(timeout)
+    }
+
+    fn retry(&mut self, retry: &Node) -> Option<RetrySpec> {
+        let location = self.location(retry);
+        if retry.get("attempts").is_none() {
+            self.cx.invalid_value(
+                self.file,
+                retry,
+                "`retry` needs `attempts`, the number of retries (at most 5)",
+            );
+            return None;
+        }
+        let mut attempts = self.cx.count(self.file, retry, "attempts")?;
+        if attempts.value > MAX_ATTEMPTS {
+            if let Some(node) = retry.get("attempts") {
+                self.cx.invalid_value(
+                    self.file,
+                    node,
+                    format!(
+                        "`attempts: {}` is more than Portkey's maximum of {MAX_ATTEMPTS} retries",
+                        attempts.value
+                    ),
+                );
+            }
+            attempts.value = MAX_ATTEMPTS;
+        }
+        let codes = match retry.get("on_status_codes") {
+            Some(codes) => self.status_codes(codes),
+            None => DEFAULT_RETRY_CODES.to_vec(),
+        };
+        Some(RetrySpec {
+            attempts,
+            codes,
+            honours_retry_after: retry.get("use_retry_after_header").and_then(Node::as_bool)
+                == Some(true),
+            location,
+        })
+    }
+
+    fn status_codes(&mut self, codes: &Node) -> Vec<u16> {
+        if !matches!(codes.kind, NodeKind::Seq(_)) {
+            self.cx.invalid_value(
+                self.file,
+                codes,
+                "`on_status_codes` is a list of HTTP status codes",
+            );
+            return Vec::new();
+        }
+        let mut read = Vec::new();
+        for code in codes.items() {
+            let value = (code.scalar_kind() == Some(ScalarKind::Int))
+                .then(|| code.scalar_text().and_then(|text| text.parse::<u16>().ok()))
+                .flatten()
+                .filter(|value| (100..=599).contains(value));
+            match value {
+                Some(value) => read.push(value),
+                None => self.cx.invalid_value(
+                    self.file,
+                    code,
+                    format!(
+                        "`{}` is not an HTTP status code (100 to 599)",
+                        code.scalar_text().unwrap_or_default()
+                    ),
+                ),
+            }
+        }
+        read
+    }
+
+    /// `strategy.cb_config`: targets that fail too often leave the strategy for a while.
+    fn breaker(&mut self, config: &Node) -> Option<CircuitBreaker> {
+        let location = self.location(config);
+        if !config.is_map() {
+            self.cx.invalid_value(
+                self.file,
+                config,
+                "`cb_config` sets `failure_threshold` or `failure_threshold_percentage`, and \
+                 `cooldown_interval`",
+            );
+            return None;
+        }
+        let threshold = self.cx.count(self.file, config, "failure_threshold");
+        let percentage = config.get("failure_threshold_percentage");
+        if let Some(percentage) = percentage {
+            let valid = matches!(
+                percentage.scalar_kind(),
+                Some(ScalarKind::Int | ScalarKind::Float)
+            ) && percentage
+                .scalar_text()
+                .and_then(|text| text.parse::<f64>().ok())
+                .is_some_and(|value| (0.0..=100.0).contains(&value));
+            if !valid {
+                self.cx.invalid_value(
+                    self.file,
+                    percentage,
+                    "`failure_threshold_percentage` is a percentage, 0 to 100",
+                );
+            }
+        }
+        if let Some(cooldown) = self.cx.duration(
+            self.file,
+            config,
+            "cooldown_interval",
+            Dialect::Milliseconds,
+        ) {
+            if cooldown.value < SHORTEST_COOLDOWN {
+                if let Some(node) = config.get("cooldown_interval") {
+                    self.cx.invalid_value(
+                        self.file,
+                        node,
+                        "`cooldown_interval` is at least 30000 (milliseconds)",
+                    );
+                }
+            }
+        }
+        if let Some(codes) = config.get("failure_status_codes") {
+            self.status_codes(codes);
+        }
+        let breaker = CircuitBreaker {
+            kind: if percentage.is_some() {
+                CircuitBreakerKind::Expression
+            } else {
+                CircuitBreakerKind::ConsecutiveErrors
+            },
+            location,
+            ineffective: (threshold.as_ref().is_some_and(|count| count.value == 0)
+                && percentage.is_none())
+            .then(|| "`failure_threshold: 0` never opens the circuit".to_string()),
+            open_status: None,
+        };
+        if !self
+            .breakers
+            .iter()
+            .any(|known| known.location == breaker.location)
+        {
+            self.breakers.push(breaker.clone());
+        }
+        Some(breaker)
+    }
+
+    fn leaf(&mut self, node: &Node, path: Option<String>, inherited: &Inherited) -> Branch {
+        let path = path.unwrap_or_else(|| self.config_name.clone());
+        let slug_and_model = inherited.model.as_deref().map(|model| {
+            match model
+                .strip_prefix('@')
+                .and_then(|rest| rest.split_once('/'))
+            {
+                Some((slug, model)) => (Some(slug.to_string()), model.to_string()),
+                None => (None, model.to_string()),
+            }
+        });
+        let provider = self
+            .text(node, "provider")
+            .map(|provider| provider.trim_start_matches('@').to_string())
+            .or_else(|| slug_and_model.as_ref().and_then(|(slug, _)| slug.clone()));
+        let model = slug_and_model.map(|(_, model)| model);
+        let virtual_key = self.text(node, "virtual_key");
+        let label = model
+            .clone()
+            .or_else(|| virtual_key.clone())
+            .or_else(|| provider.clone())
+            .unwrap_or_else(|| path.clone());
+        let timeout = inherited.request_timeout.clone();
+        let retries = inherited
+            .retry
+            .as_ref()
+            .map_or(0, |retry| retry.attempts.value);
+        let attempts = retries.saturating_add(1);
+        let honours_retry_after = inherited
+            .retry
+            .as_ref()
+            .is_some_and(|retry| retry.honours_retry_after && retry.codes.contains(&429));
+        let waits = chain::doubling_waits(FIRST_RETRY_WAIT, None, retries).saturating_add(
+            if honours_retry_after {
+                RETRY_AFTER_LIMIT
+            } else {
+                Duration::ZERO
+            },
+        );
+        let run = Run {
+            label: label.clone(),
+            calls: attempts,
+            arithmetic: if attempts == 1 {
+                "1 attempt".to_string()
+            } else {
+                format!("{attempts} attempts")
+            },
+            longest: timeout
+                .as_ref()
+                .map(|timeout| chain::run_time(attempts, timeout.value, waits)),
+        };
+        let deployment = Deployment {
+            provider,
+            model,
+            api_base: inherited.custom_host.clone(),
+            credential: virtual_key.or_else(|| {
+                node.get("api_key")
+                    .and_then(Node::scalar_text)
+                    .map(str::to_string)
+            }),
+            location: Location {
+                file: self.file,
+                span: anchor(node),
+            },
+            timeout,
+            stream_timeout: None,
+        };
+        let index = self.leaves.len();
+        self.leaves.push(Leaf {
+            path,
+            label,
+            deployment,
+            retry: inherited.retry.clone(),
+            run: run.clone(),
+        });
+        Branch {
+            calls: run.calls,
+            longest: run.longest,
+            worst: vec![index],
+            entries: vec![index],
+            leaves: vec![index],
+        }
+    }
+
+    /// Every leaf whose failure ends a target falls back to where the next target starts.
+    fn fallback_edges(&mut self, strategy: &Node, targets: &[Node], children: &[Branch]) {
+        let codes = strategy.get("on_status_codes");
+        let trigger = match codes {
+            Some(codes) => FallbackTrigger::Statuses(self.status_codes(codes)),
+            None => FallbackTrigger::AnyFailure,
+        };
+        let declared = self.location(codes.unwrap_or(strategy));
+        for (order, pair) in children.windows(2).enumerate() {
+            let [failing, next] = pair else {
+                continue;
+            };
+            let location = targets.get(order + 1).map_or(declared, |target| Location {
+                file: self.file,
+                span: anchor(target),
+            });
+            for &from in &failing.leaves {
+                for &to in &next.entries {
+                    let (Some(from), Some(to)) = (self.leaves.get(from), self.leaves.get(to))
+                    else {
+                        continue;
+                    };
+                    self.edges.push(FallbackEdge {
+                        from: from.path.clone(),
+                        to: to.path.clone(),
+                        trigger: trigger.clone(),
+                        order: order + 1,
+                        location,
+                        declared,
+                        explicit: true,
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Targets tried one after another (`fallback`): a request that keeps failing pays for each.
+fn sequence(children: Vec<Branch>) -> Branch {
+    let mut branch = Branch {
+        calls: 0,
+        longest: Some(Duration::ZERO),
+        worst: Vec::new(),
+        entries: children
+            .first()
+            .map(|first| first.entries.clone())
+            .unwrap_or_default(),
+        leaves: Vec::new(),
+    };
+    for child in children {
+        branch.calls = branch.calls.saturating_add(child.calls);
+        branch.longest = branch
+            .longest
+            .zip(child.longest)
+            .map(|(sum, longest)| sum.checked_add(longest).unwrap_or(Duration::MAX));
+        branch.worst.extend(child.worst);
+        branch.leaves.extend(child.leaves);
+    }
+    branch
+}
+
+/// One target picked among several (`loadbalance`, `conditional`): the worst pick counts.
+fn choice(candidates: Vec<Branch>) -> Branch {
+    let longest = candidates
+        .iter()
+        .try_fold(Duration::ZERO, |longest, candidate| {
+            candidate.longest.map(|candidate| longest.max(candidate))
+        });
+    let mut branch = Branch {
+        calls: 0,
+        longest: if candidates.is_empty() { None } else { longest },
+        worst: Vec::new(),
+        entries: Vec::new(),
+        leaves: Vec::new(),
+    };
+    for candidate in candidates {
+        if candidate.calls > branch.calls {
+            branch.calls = candidate.calls;
+            branch.worst.clone_from(&candidate.worst);
+        }
+        branch.entries.extend(candidate.entries);
+        branch.leaves.extend(candidate.leaves);
+    }
+    branch
+}
+
+fn route(
+    name: String,
+    location: Location,
+    root: &Branch,
+    leaves: &[Leaf],
+    breakers: Vec<CircuitBreaker>,
+) -> Route {
+    let worst: Vec<&Leaf> = root
+        .worst
+        .iter()
+        .filter_map(|&index| leaves.get(index))
+        .collect();
+    let runs: Vec<Run> = worst.iter().map(|leaf| leaf.run.clone()).collect();
+    let bounded = worst.iter().all(|leaf| leaf.deployment.timeout.is_some());
+    let per_try = if bounded {
+        worst
+            .iter()
+            .filter_map(|leaf| leaf.deployment.timeout.clone())
+            .max_by_key(|timeout| timeout.value)
+    } else {
+        None
+    };
+    let timeout = (!bounded)
+        .then(|| Sourced::default(Timeout::Unbounded, "Portkey's default: no request timeout"));
+    let retry = worst
+        .iter()
+        .filter_map(|leaf| leaf.retry.as_ref())
+        .filter(|retry| retry.attempts.value > 0)
+        .max_by_key(|retry| retry.attempts.value)
+        .map(|spec| Retry {
+            max_retries: spec.attempts.clone(),
+            unbounded: false,
+            conditions: spec
+                .codes
+                .iter()
+                .map(|code| RetryCondition::Status(*code, *code))
+                .collect(),
+            backoff: Some(Backoff {
+                base: Some(Sourced::default(
+                    FIRST_RETRY_WAIT,
+                    "Portkey's first retry wait of 1s, doubling after each retry",
+                )),
+                max: Some(Sourced::default(
+                    FIRST_RETRY_WAIT
+                        .checked_mul(1u32 << spec.attempts.value.saturating_sub(1).min(30))
+                        .unwrap_or(Duration::MAX),
+                    "Portkey doubles its retry wait without a cap",
+                )),
+            }),
+            per_try_timeout: None,
+            has_budget: false,
+            non_idempotent: Some(true),
+            location: spec.location,
+        });
+    let mut targets: Vec<String> = Vec::new();
+    let first_label = worst.first().map(|leaf| leaf.label.clone());
+    for leaf in worst.iter().skip(1) {
+        if Some(&leaf.label) != first_label.as_ref() && !targets.contains(&leaf.label) {
+            targets.push(leaf.label.clone());
+        }
+    }
+    let fallbacks = if worst.len() > 1 {
+        vec![Fallback {
+            kind: FallbackKind::ModelFallback,
+            targets,
+            location,
+        }]
+    } else {
+        Vec::new()
+    };
+    let attempts = retry
+        .as_ref()
+        .map_or(1, |retry| retry.max_retries.value.saturating_add(1));
+    let calls = chain::total_calls(&runs);
+    let amplification = (calls > attempts).then(|| Amplification {
+        calls,
+        explanation: chain::explain(&runs, "target", false),
+        location,
+    });
+    let policy = Policy {
+        timeout,
+        per_try_timeout: per_try,
+        connect_timeout: None,
+        retry,
+        circuit_breakers: breakers,
+        health_check: None,
+        fallbacks,
+        rate_limit: None,
+        upstream: first_label.map(|label| Upstream {
+            name: label,
+            endpoints: Some(u32::try_from(root.leaves.len()).unwrap_or(u32::MAX)),
+            location: Some(location),
+        }),
+        fault_injection: false,
+        statuses: GatewayStatuses {
+            // `REQUEST_TIMEOUT_STATUS_CODE`: a target that runs out of time answers 408.
+            on_timeout: leaves
+                .iter()
+                .any(|leaf| leaf.deployment.timeout.is_some())
+                .then_some(408),
+            on_circuit_open: None,
+            on_rate_limited: None,
+        },
+        amplification,
+        chain_worst_case: root.longest,
+    };
+    Route {
+        format: GatewayFormat::Portkey,
+        name: Some(name),
+        location,
+        methods: MethodSet::Only(vec![Method::Post]),
+        methods_location: None,
+        path: PathMatch {
+            kind: PathKind::Exact,
+            pattern: ENDPOINT.to_string(),
+            location,
+            rewrite: None,
+        },
+        hosts: Vec::new(),
+        policy,
+        explicit_operation: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::{parse_text, Syntax};
+
+    fn detects(text: &str) -> bool {
+        parse_text(text, Syntax::Json)
+            .ok()
+            .and_then(|loaded| loaded.documents.into_iter().next())
+            .is_some_and(|document| detect(&document))
+    }
+
+    #[test]
+    fn detection() {
+        assert!(detects(
+            r#"{"strategy": {"mode": "fallback"}, "targets": [{"virtual_key": "a"}]}"#
+        ));
+        assert!(detects(r#"{"retry": {"attempts": 3}}"#));
+        assert!(detects(r#"{"provider": "openai", "api_key": "sk"}"#));
+        assert!(detects(r#"{"virtual_key": "a", "vertex_region": "us"}"#));
+        // Other formats' keys, or Portkey keys that configure nothing on their own.
+        assert!(!detects(r#"{"provider": "openai"}"#));
+        assert!(!detects(r#"{"retry": {"attempts": 3}, "services": []}"#));
+        assert!(!detects(
+            r#"{"strategy": "fallback", "kind": "Deployment"}"#
+        ));
+        // A config with a mode Portkey does not know is still a config, to report the mode.
+        assert!(detects(
+            r#"{"strategy": {"mode": "canary"}, "targets": []}"#
+        ));
+        assert!(!detects(r#"{"openapi": "3.1.0", "paths": {}}"#));
+        assert!(!detects(r#"[{"retry": {"attempts": 3}}]"#));
+    }
+}
