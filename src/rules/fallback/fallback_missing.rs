@@ -1,7 +1,7 @@
 use crate::diagnostic::{Diagnostic, Related, Severity};
 use crate::model::policy::FallbackKind;
 use crate::model::{FallbackRequirement, Layer, Route};
-use crate::rules::{describe_route, short_route, Rule, RuleContext};
+use crate::rules::{emit_grouped, short_route, RouteFinding, Rule, RuleContext};
 
 /// A route has somewhere to go when its upstream fails: required (an error) where the operation
 /// declares `x-resilience.fallback: required`, advised elsewhere.
@@ -71,6 +71,7 @@ impl Rule for FallbackMissing {
                     .flat_map(|graph| graph.edges.iter().map(|edge| edge.to.as_str())),
             )
             .collect();
+        let mut found = Vec::new();
         for (index, route) in cx.inventory.routes.iter().enumerate() {
             if !route.policy.fallbacks.is_empty() || required_somewhere.get(index) == Some(&true) {
                 continue;
@@ -97,19 +98,21 @@ impl Rule for FallbackMissing {
             } else {
                 crate::rules::catalog::default_severity(self.id())
             };
-            out.push(
+            let label = route.label();
+            let finding: RouteFinding<'_> = Box::new(move |subject| {
                 Diagnostic::new(
                     self.id(),
                     route.location,
                     format!(
-                        "{} has no fallback: no backup endpoints, failover service, static response or second healthy target",
-                        describe_route(cx.workspace, route)
+                        "{subject} has no fallback: no backup endpoints, failover service, static response or second healthy target"
                     ),
                 )
                 .with_severity(severity)
                 .with_label("no fallback")
-                .with_route(route.label()),
-            );
+                .with_route(label.clone())
+            });
+            found.push((route.location, route, finding));
         }
+        emit_grouped(cx, out, found);
     }
 }

@@ -1,0 +1,1090 @@
+//! Every resilience rule on real public configurations (issue 4): each third-party fixture of
+//! `fixtures/THIRD_PARTY.md` is linted alone (a spec and the gateway config generated from it,
+//! from one upstream project, together) with every rule on, and the resilience findings are
+//! pinned to their file, line and column. Each listed finding was read and is a true positive on
+//! that file; the few that look wrong are left out by rule, per fixture, with the reason.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{lint_json, located, repo, Located};
+
+/// `extends: all`: `fallback-missing` (info, off in the recommended preset) runs too.
+const ALL_RULES: &str = "fixtures/config/valid/all.yaml";
+
+/// The resilience rules of issue 4.
+const RESILIENCE: &[&str] = &[
+    "timeout-missing",
+    "timeout-out-of-bounds",
+    "per-try-timeout-exceeds-total",
+    "timeout-exceeds-sla",
+    "timeout-layer-inversion",
+    "retry-excessive",
+    "retry-non-idempotent",
+    "retry-without-backoff",
+    "retry-budget-exceeds-timeout",
+    "retry-without-per-try-timeout",
+    "retry-on-client-error",
+    "retry-amplification",
+    "circuit-breaker-missing",
+    "circuit-breaker-ineffective",
+    "fallback-missing",
+    "fallback-without-health-signal",
+    "health-check-missing",
+    "health-check-timing",
+    "retry-after-undocumented",
+];
+
+/// Rules no real public configuration exhibits yet. The cross-layer ones need a spec and
+/// several gateway layers of one project; `timeout-exceeds-sla` needs routeguard's own
+/// `x-resilience` extension, which no public project writes. Their tests use made-up fixtures
+/// (`tests/resilience.rs`, the catalog examples).
+const NO_REAL_HIT: &[&str] = &[
+    "per-try-timeout-exceeds-total",
+    "timeout-exceeds-sla",
+    "timeout-layer-inversion",
+    "retry-non-idempotent",
+    "retry-on-client-error",
+    "retry-amplification",
+];
+
+struct Case {
+    /// Linted together: one real file, or one upstream project's spec and gateway config.
+    paths: &'static [&'static str],
+    /// Every resilience finding, except the rules of `counted` and `doubtful`.
+    findings: &'static [(&'static str, &'static str, u64, u64)],
+    /// Rules whose (many, alike) findings are only counted.
+    counted: &'static [(&'static str, usize)],
+    /// Rules whose findings on this fixture look wrong and are not asserted:
+    /// - Gateway API `circuit-breaker-missing`: the Gateway API has no circuit breaker setting;
+    ///   whether the backend has one depends on the implementation's own policies, which are
+    ///   not linted, so "keeps sending traffic to it while it fails" is not established.
+    /// - Gateway API `retry-without-backoff`: an unset `retry.backoff` is "implementation
+    ///   specific" (GEP-1731), e.g. Envoy-based implementations wait 25 ms, so "retries
+    ///   immediately" is not established.
+    /// - AWS `circuit-breaker-missing`: API Gateway has no circuit breaker, outlier detection
+    ///   or health check to configure; the finding cannot be acted on in that layer.
+    /// - `lds.yaml` alone, `circuit-breaker-missing`: the cluster is defined in `cds.yaml`, so
+    ///   linted alone nothing is known about it (linted with it, the finding is right).
+    doubtful: &'static [&'static str],
+}
+
+const CASES: &[Case] = &[
+    Case {
+        paths: &["fixtures/kong/deck-service-input.yaml"],
+        findings: &[],
+        counted: &[],
+        doubtful: &[],
+    },
+    Case {
+        paths: &["fixtures/kong/deck-route-input.yaml"],
+        findings: &[
+            (
+                "retry-excessive",
+                "fixtures/kong/deck-route-input.yaml",
+                2,
+                5,
+            ),
+            (
+                "retry-without-backoff",
+                "fixtures/kong/deck-route-input.yaml",
+                2,
+                5,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/kong/deck-route-input.yaml",
+                7,
+                9,
+            ),
+            (
+                "timeout-missing",
+                "fixtures/kong/deck-route-input.yaml",
+                7,
+                9,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/kong/deck-route-input.yaml",
+                10,
+                9,
+            ),
+            (
+                "timeout-missing",
+                "fixtures/kong/deck-route-input.yaml",
+                10,
+                9,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/kong/deck-route-input.yaml",
+                56,
+                5,
+            ),
+            (
+                "timeout-missing",
+                "fixtures/kong/deck-route-input.yaml",
+                56,
+                5,
+            ),
+        ],
+        counted: &[],
+        doubtful: &[],
+    },
+    Case {
+        paths: &["fixtures/kong/deck-kong2tf-input.yaml"],
+        findings: &[
+            (
+                "retry-excessive",
+                "fixtures/kong/deck-kong2tf-input.yaml",
+                224,
+                14,
+            ),
+            (
+                "retry-without-backoff",
+                "fixtures/kong/deck-kong2tf-input.yaml",
+                224,
+                14,
+            ),
+            (
+                "timeout-out-of-bounds",
+                "fixtures/kong/deck-kong2tf-input.yaml",
+                227,
+                19,
+            ),
+            (
+                "health-check-missing",
+                "fixtures/kong/deck-kong2tf-input.yaml",
+                375,
+                5,
+            ),
+            (
+                "circuit-breaker-ineffective",
+                "fixtures/kong/deck-kong2tf-input.yaml",
+                382,
+                7,
+            ),
+        ],
+        counted: &[],
+        doubtful: &[],
+    },
+    Case {
+        paths: &["fixtures/kong/openapi2kong"],
+        findings: &[
+            (
+                "retry-excessive",
+                "fixtures/kong/openapi2kong/04-servers-upstream.expected.json",
+                5,
+                7,
+            ),
+            (
+                "retry-without-backoff",
+                "fixtures/kong/openapi2kong/04-servers-upstream.expected.json",
+                5,
+                7,
+            ),
+            (
+                "timeout-missing",
+                "fixtures/kong/openapi2kong/04-servers-upstream.expected.json",
+                14,
+                11,
+            ),
+            (
+                "circuit-breaker-missing",
+                "fixtures/kong/openapi2kong/04-servers-upstream.expected.json",
+                39,
+                7,
+            ),
+            (
+                "health-check-missing",
+                "fixtures/kong/openapi2kong/04-servers-upstream.expected.json",
+                39,
+                7,
+            ),
+        ],
+        counted: &[],
+        doubtful: &[],
+    },
+    Case {
+        paths: &["fixtures/istio/bookinfo-virtual-service-reviews-80-20.yaml"],
+        findings: &[
+            (
+                "circuit-breaker-missing",
+                "fixtures/istio/bookinfo-virtual-service-reviews-80-20.yaml",
+                9,
+                5,
+            ),
+            (
+                "timeout-missing",
+                "fixtures/istio/bookinfo-virtual-service-reviews-80-20.yaml",
+                9,
+                5,
+            ),
+        ],
+        counted: &[],
+        doubtful: &[],
+    },
+    Case {
+        paths: &["fixtures/istio/bookinfo-virtual-service-ratings-test-delay.yaml"],
+        findings: &[
+            (
+                "circuit-breaker-missing",
+                "fixtures/istio/bookinfo-virtual-service-ratings-test-delay.yaml",
+                9,
+                5,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/istio/bookinfo-virtual-service-ratings-test-delay.yaml",
+                9,
+                5,
+            ),
+            (
+                "timeout-missing",
+                "fixtures/istio/bookinfo-virtual-service-ratings-test-delay.yaml",
+                9,
+                5,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/istio/bookinfo-virtual-service-ratings-test-delay.yaml",
+                21,
+                5,
+            ),
+            (
+                "timeout-missing",
+                "fixtures/istio/bookinfo-virtual-service-ratings-test-delay.yaml",
+                21,
+                5,
+            ),
+        ],
+        counted: &[],
+        doubtful: &[],
+    },
+    Case {
+        paths: &["fixtures/istio/bookinfo-destination-rule-all.yaml"],
+        findings: &[],
+        counted: &[],
+        doubtful: &[],
+    },
+    Case {
+        paths: &["fixtures/envoy/examples/locality-load-balancing.yaml"],
+        findings: &[
+            (
+                "timeout-missing",
+                "fixtures/envoy/examples/locality-load-balancing.yaml",
+                27,
+                17,
+            ),
+            (
+                "circuit-breaker-missing",
+                "fixtures/envoy/examples/locality-load-balancing.yaml",
+                36,
+                5,
+            ),
+            (
+                "health-check-timing",
+                "fixtures/envoy/examples/locality-load-balancing.yaml",
+                43,
+                16,
+            ),
+        ],
+        counted: &[],
+        doubtful: &[],
+    },
+    Case {
+        paths: &["fixtures/envoy/examples/local-ratelimit.yaml"],
+        findings: &[
+            (
+                "fallback-missing",
+                "fixtures/envoy/examples/local-ratelimit.yaml",
+                20,
+                17,
+            ),
+            (
+                "timeout-missing",
+                "fixtures/envoy/examples/local-ratelimit.yaml",
+                20,
+                17,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/envoy/examples/local-ratelimit.yaml",
+                69,
+                17,
+            ),
+            (
+                "timeout-missing",
+                "fixtures/envoy/examples/local-ratelimit.yaml",
+                69,
+                17,
+            ),
+            (
+                "circuit-breaker-missing",
+                "fixtures/envoy/examples/local-ratelimit.yaml",
+                102,
+                5,
+            ),
+            (
+                "circuit-breaker-missing",
+                "fixtures/envoy/examples/local-ratelimit.yaml",
+                114,
+                5,
+            ),
+        ],
+        counted: &[],
+        doubtful: &[],
+    },
+    Case {
+        paths: &["fixtures/envoy/examples/dynamic-config-fs/lds.yaml"],
+        findings: &[
+            (
+                "fallback-missing",
+                "fixtures/envoy/examples/dynamic-config-fs/lds.yaml",
+                25,
+                15,
+            ),
+            (
+                "timeout-missing",
+                "fixtures/envoy/examples/dynamic-config-fs/lds.yaml",
+                25,
+                15,
+            ),
+        ],
+        counted: &[],
+        doubtful: &["circuit-breaker-missing"],
+    },
+    Case {
+        paths: &["fixtures/envoy/examples/dynamic-config-fs/cds.yaml"],
+        findings: &[],
+        counted: &[],
+        doubtful: &[],
+    },
+    Case {
+        paths: &["fixtures/envoy/examples/dynamic-config-fs"],
+        findings: &[
+            (
+                "circuit-breaker-missing",
+                "fixtures/envoy/examples/dynamic-config-fs/cds.yaml",
+                2,
+                3,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/envoy/examples/dynamic-config-fs/lds.yaml",
+                25,
+                15,
+            ),
+            (
+                "timeout-missing",
+                "fixtures/envoy/examples/dynamic-config-fs/lds.yaml",
+                25,
+                15,
+            ),
+        ],
+        counted: &[],
+        doubtful: &[],
+    },
+    Case {
+        paths: &["fixtures/envoy/docs/aggregate-cluster.yaml"],
+        findings: &[
+            (
+                "timeout-missing",
+                "fixtures/envoy/docs/aggregate-cluster.yaml",
+                21,
+                17,
+            ),
+            (
+                "circuit-breaker-missing",
+                "fixtures/envoy/docs/aggregate-cluster.yaml",
+                31,
+                5,
+            ),
+            (
+                "fallback-without-health-signal",
+                "fixtures/envoy/docs/aggregate-cluster.yaml",
+                33,
+                5,
+            ),
+        ],
+        counted: &[],
+        doubtful: &[],
+    },
+    Case {
+        paths: &["fixtures/gateway-api/conformance/httproute-retry-with-timeouts.yaml"],
+        findings: &[
+            (
+                "fallback-missing",
+                "fixtures/gateway-api/conformance/httproute-retry-with-timeouts.yaml",
+                11,
+                11,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/gateway-api/conformance/httproute-retry-with-timeouts.yaml",
+                22,
+                11,
+            ),
+            (
+                "retry-budget-exceeds-timeout",
+                "fixtures/gateway-api/conformance/httproute-retry-with-timeouts.yaml",
+                28,
+                19,
+            ),
+            (
+                "retry-excessive",
+                "fixtures/gateway-api/conformance/httproute-retry-with-timeouts.yaml",
+                28,
+                19,
+            ),
+        ],
+        counted: &[],
+        doubtful: &["circuit-breaker-missing", "retry-without-backoff"],
+    },
+    Case {
+        paths: &["fixtures/gateway-api/conformance/httproute-method-matching.yaml"],
+        findings: &[],
+        counted: &[("fallback-missing", 10), ("timeout-missing", 10)],
+        doubtful: &["circuit-breaker-missing", "retry-without-backoff"],
+    },
+    Case {
+        paths: &["fixtures/gateway-api/conformance/httproute-rewrite-path.yaml"],
+        findings: &[],
+        counted: &[("fallback-missing", 5), ("timeout-missing", 5)],
+        doubtful: &["circuit-breaker-missing", "retry-without-backoff"],
+    },
+    Case {
+        paths: &["fixtures/gateway-api/conformance/httproute-weight.yaml"],
+        findings: &[(
+            "timeout-missing",
+            "fixtures/gateway-api/conformance/httproute-weight.yaml",
+            10,
+            5,
+        )],
+        counted: &[],
+        doubtful: &["circuit-breaker-missing", "retry-without-backoff"],
+    },
+    Case {
+        paths: &["fixtures/gateway-api/examples/timeout-example.yaml"],
+        findings: &[(
+            "fallback-missing",
+            "fixtures/gateway-api/examples/timeout-example.yaml",
+            12,
+            7,
+        )],
+        counted: &[],
+        doubtful: &["circuit-breaker-missing", "retry-without-backoff"],
+    },
+    Case {
+        paths: &["fixtures/gateway-api/kgateway/retry.yaml"],
+        findings: &[
+            (
+                "fallback-missing",
+                "fixtures/gateway-api/kgateway/retry.yaml",
+                16,
+                7,
+            ),
+            (
+                "retry-without-per-try-timeout",
+                "fixtures/gateway-api/kgateway/retry.yaml",
+                24,
+                5,
+            ),
+        ],
+        counted: &[],
+        doubtful: &["circuit-breaker-missing", "retry-without-backoff"],
+    },
+    Case {
+        paths: &["fixtures/aws/importer-apigateway.json"],
+        findings: &[
+            (
+                "fallback-missing",
+                "fixtures/aws/importer-apigateway.json",
+                86,
+                17,
+            ),
+            (
+                "timeout-missing",
+                "fixtures/aws/importer-apigateway.json",
+                86,
+                17,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/aws/importer-apigateway.json",
+                185,
+                17,
+            ),
+            (
+                "timeout-missing",
+                "fixtures/aws/importer-apigateway.json",
+                185,
+                17,
+            ),
+        ],
+        counted: &[],
+        doubtful: &["circuit-breaker-missing"],
+    },
+    Case {
+        paths: &["fixtures/krakend/krakend-ce.json"],
+        findings: &[
+            (
+                "circuit-breaker-missing",
+                "fixtures/krakend/krakend-ce.json",
+                44,
+                15,
+            ),
+            (
+                "circuit-breaker-missing",
+                "fixtures/krakend/krakend-ce.json",
+                53,
+                21,
+            ),
+            (
+                "timeout-out-of-bounds",
+                "fixtures/krakend/krakend-ce.json",
+                65,
+                22,
+            ),
+            (
+                "circuit-breaker-missing",
+                "fixtures/krakend/krakend-ce.json",
+                362,
+                15,
+            ),
+            (
+                "circuit-breaker-missing",
+                "fixtures/krakend/krakend-ce.json",
+                689,
+                21,
+            ),
+        ],
+        counted: &[("fallback-missing", 30)],
+        doubtful: &[],
+    },
+    Case {
+        paths: &["fixtures/apisix/apisix-conf.yaml"],
+        findings: &[
+            (
+                "fallback-missing",
+                "fixtures/apisix/apisix-conf.yaml",
+                20,
+                5,
+            ),
+            ("timeout-missing", "fixtures/apisix/apisix-conf.yaml", 20, 5),
+            (
+                "circuit-breaker-missing",
+                "fixtures/apisix/apisix-conf.yaml",
+                22,
+                7,
+            ),
+        ],
+        counted: &[],
+        doubtful: &[],
+    },
+    Case {
+        paths: &["fixtures/apisix/health-check.json"],
+        findings: &[
+            ("timeout-missing", "fixtures/apisix/health-check.json", 4, 9),
+            (
+                "retry-without-backoff",
+                "fixtures/apisix/health-check.json",
+                19,
+                24,
+            ),
+            (
+                "health-check-timing",
+                "fixtures/apisix/health-check.json",
+                22,
+                32,
+            ),
+        ],
+        counted: &[],
+        doubtful: &[],
+    },
+    Case {
+        paths: &["fixtures/openapi/octokit-create-campaign.json"],
+        findings: &[
+            (
+                "retry-after-undocumented",
+                "fixtures/openapi/octokit-create-campaign.json",
+                205,
+                11,
+            ),
+            (
+                "retry-after-undocumented",
+                "fixtures/openapi/octokit-create-campaign.json",
+                208,
+                11,
+            ),
+        ],
+        counted: &[],
+        doubtful: &[],
+    },
+    Case {
+        paths: &["fixtures/traefik/real/retry-backoff.toml"],
+        findings: &[
+            (
+                "timeout-missing",
+                "fixtures/traefik/real/retry-backoff.toml",
+                22,
+                17,
+            ),
+            (
+                "circuit-breaker-missing",
+                "fixtures/traefik/real/retry-backoff.toml",
+                33,
+                18,
+            ),
+            (
+                "health-check-missing",
+                "fixtures/traefik/real/retry-backoff.toml",
+                33,
+                18,
+            ),
+        ],
+        counted: &[],
+        doubtful: &[],
+    },
+    Case {
+        paths: &["fixtures/traefik/real/retry-strip-prefix.toml"],
+        findings: &[
+            (
+                "timeout-missing",
+                "fixtures/traefik/real/retry-strip-prefix.toml",
+                21,
+                17,
+            ),
+            (
+                "retry-without-backoff",
+                "fixtures/traefik/real/retry-strip-prefix.toml",
+                27,
+                14,
+            ),
+            (
+                "circuit-breaker-missing",
+                "fixtures/traefik/real/retry-strip-prefix.toml",
+                33,
+                18,
+            ),
+            (
+                "health-check-missing",
+                "fixtures/traefik/real/retry-strip-prefix.toml",
+                33,
+                18,
+            ),
+        ],
+        counted: &[],
+        doubtful: &[],
+    },
+    Case {
+        paths: &["fixtures/traefik/real/failover.toml"],
+        findings: &[
+            (
+                "timeout-missing",
+                "fixtures/traefik/real/failover.toml",
+                22,
+                17,
+            ),
+            (
+                "circuit-breaker-missing",
+                "fixtures/traefik/real/failover.toml",
+                36,
+                18,
+            ),
+        ],
+        counted: &[],
+        doubtful: &[],
+    },
+    Case {
+        paths: &["fixtures/traefik/real/failover-statuscode.toml"],
+        findings: &[
+            (
+                "timeout-missing",
+                "fixtures/traefik/real/failover-statuscode.toml",
+                22,
+                17,
+            ),
+            (
+                "circuit-breaker-missing",
+                "fixtures/traefik/real/failover-statuscode.toml",
+                38,
+                18,
+            ),
+        ],
+        counted: &[],
+        doubtful: &[],
+    },
+    Case {
+        paths: &["fixtures/traefik/real/healthcheck-simple.toml"],
+        findings: &[
+            (
+                "timeout-missing",
+                "fixtures/traefik/real/healthcheck-simple.toml",
+                22,
+                17,
+            ),
+            (
+                "circuit-breaker-missing",
+                "fixtures/traefik/real/healthcheck-simple.toml",
+                27,
+                18,
+            ),
+        ],
+        counted: &[],
+        doubtful: &[],
+    },
+    Case {
+        paths: &["fixtures/traefik/real/reference-file.yaml"],
+        findings: &[],
+        counted: &[],
+        doubtful: &[],
+    },
+    Case {
+        paths: &["fixtures/traefik/real/reference-file.toml"],
+        findings: &[],
+        counted: &[],
+        doubtful: &[],
+    },
+    Case {
+        paths: &["fixtures/litellm/proxy_server_config.yaml"],
+        findings: &[
+            (
+                "timeout-out-of-bounds",
+                "fixtures/litellm/proxy_server_config.yaml",
+                25,
+                16,
+            ),
+            (
+                "timeout-out-of-bounds",
+                "fixtures/litellm/proxy_server_config.yaml",
+                34,
+                16,
+            ),
+            (
+                "retry-excessive",
+                "fixtures/litellm/proxy_server_config.yaml",
+                120,
+                16,
+            ),
+            (
+                "timeout-out-of-bounds",
+                "fixtures/litellm/proxy_server_config.yaml",
+                121,
+                20,
+            ),
+        ],
+        counted: &[("fallback-missing", 14)],
+        doubtful: &[],
+    },
+    Case {
+        paths: &["fixtures/litellm/load_balancer.yaml"],
+        findings: &[(
+            "fallback-missing",
+            "fixtures/litellm/load_balancer.yaml",
+            21,
+            5,
+        )],
+        counted: &[],
+        doubtful: &[],
+    },
+    Case {
+        paths: &["fixtures/litellm/reliability-docs.yaml"],
+        findings: &[(
+            "fallback-missing",
+            "fixtures/litellm/reliability-docs.yaml",
+            18,
+            5,
+        )],
+        counted: &[],
+        doubtful: &[],
+    },
+    Case {
+        paths: &["fixtures/portkey/mistral-semantic-fallback.json"],
+        findings: &[
+            (
+                "circuit-breaker-missing",
+                "fixtures/portkey/mistral-semantic-fallback.json",
+                2,
+                2,
+            ),
+            (
+                "timeout-missing",
+                "fixtures/portkey/mistral-semantic-fallback.json",
+                2,
+                2,
+            ),
+        ],
+        counted: &[],
+        doubtful: &[],
+    },
+    Case {
+        paths: &["fixtures/portkey/vercel-fallback.json"],
+        findings: &[
+            (
+                "circuit-breaker-missing",
+                "fixtures/portkey/vercel-fallback.json",
+                2,
+                3,
+            ),
+            (
+                "timeout-missing",
+                "fixtures/portkey/vercel-fallback.json",
+                2,
+                3,
+            ),
+        ],
+        counted: &[],
+        doubtful: &[],
+    },
+    Case {
+        paths: &["fixtures/portkey/vercel-loadbalance.json"],
+        findings: &[
+            (
+                "circuit-breaker-missing",
+                "fixtures/portkey/vercel-loadbalance.json",
+                2,
+                3,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/portkey/vercel-loadbalance.json",
+                2,
+                3,
+            ),
+            (
+                "timeout-missing",
+                "fixtures/portkey/vercel-loadbalance.json",
+                2,
+                3,
+            ),
+        ],
+        counted: &[],
+        doubtful: &[],
+    },
+    Case {
+        paths: &["fixtures/portkey/retry-on-rate-limits.json"],
+        findings: &[
+            (
+                "circuit-breaker-missing",
+                "fixtures/portkey/retry-on-rate-limits.json",
+                2,
+                3,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/portkey/retry-on-rate-limits.json",
+                2,
+                3,
+            ),
+            (
+                "timeout-missing",
+                "fixtures/portkey/retry-on-rate-limits.json",
+                2,
+                3,
+            ),
+        ],
+        counted: &[],
+        doubtful: &[],
+    },
+    Case {
+        paths: &["fixtures/portkey/resilient-loadbalance.json"],
+        findings: &[
+            (
+                "circuit-breaker-missing",
+                "fixtures/portkey/resilient-loadbalance.json",
+                2,
+                3,
+            ),
+            (
+                "timeout-missing",
+                "fixtures/portkey/resilient-loadbalance.json",
+                2,
+                3,
+            ),
+        ],
+        counted: &[],
+        doubtful: &[],
+    },
+];
+
+fn sorted(mut findings: Vec<Located>) -> Vec<Located> {
+    findings.sort_by(|a, b| (&a.1, a.2, a.3, &a.0).cmp(&(&b.1, b.2, b.3, &b.0)));
+    findings
+}
+
+fn lint_case(case: &Case) -> serde_json::Value {
+    let mut args = vec!["--config", ALL_RULES];
+    args.extend_from_slice(case.paths);
+    let (_, report) = lint_json(&repo(), &args);
+    report
+}
+
+#[test]
+fn every_real_fixture_gives_exactly_its_true_findings() {
+    for case in CASES {
+        let report = lint_case(case);
+        let resilience: Vec<Located> = located(&report)
+            .into_iter()
+            .filter(|(rule, ..)| RESILIENCE.contains(&rule.as_str()))
+            .filter(|(rule, ..)| !case.doubtful.contains(&rule.as_str()))
+            .collect();
+        for (rule, count) in case.counted {
+            assert_eq!(
+                resilience.iter().filter(|(r, ..)| r == rule).count(),
+                *count,
+                "{rule} on {:?}",
+                case.paths
+            );
+        }
+        let listed: Vec<Located> = resilience
+            .into_iter()
+            .filter(|(rule, ..)| !case.counted.iter().any(|(r, _)| r == rule))
+            .collect();
+        let expected: Vec<Located> = case
+            .findings
+            .iter()
+            .map(|(rule, file, line, column)| common::at(rule, file, *line, *column))
+            .collect();
+        assert_eq!(
+            sorted(listed),
+            sorted(expected),
+            "findings on {:?}",
+            case.paths
+        );
+    }
+}
+
+#[test]
+fn every_resilience_rule_has_a_real_hit_or_is_listed_without_one() {
+    let hit: BTreeSet<&str> = CASES
+        .iter()
+        .flat_map(|case| {
+            case.findings
+                .iter()
+                .map(|(rule, ..)| *rule)
+                .chain(case.counted.iter().map(|(rule, _)| *rule))
+        })
+        .collect();
+    for rule in RESILIENCE {
+        assert!(
+            hit.contains(rule) != NO_REAL_HIT.contains(rule),
+            "{rule}: a real hit and listed without one, or neither"
+        );
+    }
+    assert_eq!(hit.len() + NO_REAL_HIT.len(), RESILIENCE.len());
+}
+
+/// The first column of the table in `fixtures/THIRD_PARTY.md`.
+fn third_party_fixtures() -> Vec<String> {
+    let text = std::fs::read_to_string(repo().join("fixtures/THIRD_PARTY.md")).expect("read");
+    text.lines()
+        .filter_map(|line| line.strip_prefix("| `"))
+        .filter_map(|rest| rest.split_once('`'))
+        .map(|(path, _)| path.to_string())
+        // Licence files travel with the fixtures they cover; they are not configurations.
+        .filter(|path| !path.ends_with(".md"))
+        .collect()
+}
+
+#[test]
+fn every_third_party_fixture_is_linted_here_and_exists() {
+    let fixtures = third_party_fixtures();
+    assert!(fixtures.len() >= 24, "{fixtures:?}");
+    for fixture in &fixtures {
+        assert!(
+            repo().join(fixture).is_file(),
+            "{fixture} is listed but missing"
+        );
+        assert!(
+            CASES.iter().any(|case| case
+                .paths
+                .iter()
+                .any(|path| fixture == path || fixture.starts_with(&format!("{path}/")))),
+            "{fixture} has no case"
+        );
+    }
+}
+
+fn message(report: &serde_json::Value, rule: &str, line: u64) -> String {
+    report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .find(|d| d["rule"] == rule && d["line"] == line)
+        .and_then(|d| d["message"].as_str())
+        .unwrap_or_else(|| panic!("no {rule} on line {line}"))
+        .to_string()
+}
+
+fn case(path: &str) -> &'static Case {
+    CASES
+        .iter()
+        .find(|case| case.paths.contains(&path))
+        .unwrap_or_else(|| panic!("no case for {path}"))
+}
+
+#[test]
+fn real_findings_say_what_is_wrong() {
+    let report = lint_case(case("fixtures/openapi/octokit-create-campaign.json"));
+    assert_eq!(
+        message(&report, "retry-after-undocumented", 205),
+        "the 429 response of `POST /orgs/{org}/campaigns` does not document a `Retry-After` header"
+    );
+    let report = lint_case(case("fixtures/kong/deck-kong2tf-input.yaml"));
+    assert_eq!(
+        message(&report, "circuit-breaker-ineffective", 382),
+        "this Kong circuit breaker can never trip: the passive health check's unhealthy counters \
+         (http_failures, tcp_failures, timeouts) are all 0, so no target is ever marked unhealthy"
+    );
+    assert_eq!(
+        message(&report, "health-check-missing", 375),
+        "Kong upstream `example-api.com` balances over 2 endpoints without active or passive \
+         health checks: a dead endpoint keeps getting its share of requests"
+    );
+    assert_eq!(
+        message(&report, "timeout-out-of-bounds", 227),
+        "Kong route `example-route` in fixtures/kong/deck-kong2tf-input.yaml can take up to 6m \
+         (6 attempts × 1m = 6m), above the 30s maximum (`max`)"
+    );
+    let report = lint_case(case("fixtures/envoy/docs/aggregate-cluster.yaml"));
+    assert_eq!(
+        message(&report, "fallback-without-health-signal", 33),
+        "this Envoy failover service switches over when the primary is unhealthy, but nothing \
+         checks its health (no active or passive health check, no outlier detection): it never \
+         switches"
+    );
+    let report = lint_case(case("fixtures/gateway-api/kgateway/retry.yaml"));
+    assert_eq!(
+        message(&report, "retry-without-per-try-timeout", 24),
+        "Gateway API route `retry` (* /*) in fixtures/gateway-api/kgateway/retry.yaml retries on \
+         timeouts but sets no per-try timeout: a slow first attempt uses up the whole timeout, so \
+         it is never retried"
+    );
+    let report = lint_case(case(
+        "fixtures/gateway-api/conformance/httproute-retry-with-timeouts.yaml",
+    ));
+    assert_eq!(
+        message(&report, "retry-budget-exceeds-timeout", 28),
+        "Gateway API route `retries-with-timeouts` (* /retry/request-timeout-200ms*) in \
+         fixtures/gateway-api/conformance/httproute-retry-with-timeouts.yaml: 6 attempts × 200ms \
+         = 1.2s exceeds the 400ms timeout, so only 1 of its 5 retries can run to their full \
+         per-try timeout"
+    );
+    let report = lint_case(case("fixtures/krakend/krakend-ce.json"));
+    assert_eq!(
+        message(&report, "timeout-out-of-bounds", 65),
+        "KrakenD route (GET /timeout2/{param}) in fixtures/krakend/krakend-ce.json can take up \
+         to 150µs (the 150µs timeout), below the 100ms minimum (`min`)"
+    );
+    // The spec and the Kong config generated from it are joined: the route reaches `GET /`.
+    let report = lint_case(case("fixtures/kong/openapi2kong"));
+    let rules: Vec<String> = located(&report)
+        .into_iter()
+        .map(|(rule, ..)| rule)
+        .collect();
+    assert!(!rules
+        .iter()
+        .any(|rule| rule == "route-undocumented" || rule == "operation-unrouted"));
+}
