@@ -26,9 +26,7 @@ impl Rule for TimeoutMissing {
                                 Origin::Explicit(location) => {
                                     (*location, "its timeout is switched off here".to_string())
                                 }
-                                Origin::Default(note) => {
-                                    (route.location, format!("{note}, and none is set"))
-                                }
+                                Origin::Default(note) => (route.location, (*note).to_string()),
                             }
                         }
                         _ => (route.location, "no timeout is set".to_string()),
