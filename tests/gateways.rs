@@ -409,3 +409,46 @@ fn demo_consistency_findings_are_located() {
         ]
     );
 }
+
+#[test]
+fn an_api_no_gateway_reaches_is_not_reported_operation_by_operation() {
+    // The demo's gateways and, beside them, another API of the same repository.
+    let (_, report) = lint_json(
+        &repo(),
+        &["fixtures/demo", "fixtures/refs/recursive/openapi.yaml"],
+    );
+    let unrouted: Vec<_> = located(&report)
+        .into_iter()
+        .filter(|(rule, ..)| rule == "operation-unrouted")
+        .collect();
+    assert_eq!(unrouted, vec![]);
+    // An operation of an API the gateways do serve is reported when no route reaches it.
+    let (_, report) = lint_json(
+        &repo(),
+        &[
+            "fixtures/well-configured/openapi.yaml",
+            "fixtures/well-configured/kong.yaml",
+        ],
+    );
+    assert!(located(&report).is_empty());
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(dir.path().join(".git")).expect(".git");
+    let spec = std::fs::read_to_string(repo().join("fixtures/well-configured/openapi.yaml"))
+        .expect("spec")
+        .replace("  /orders:\n", "  /invoices:\n    get:\n      operationId: listInvoices\n      summary: List invoices\n      description: Lists invoices.\n      responses:\n        \"200\":\n          description: Invoices.\n        5XX:\n          description: Failure.\n  /orders:\n");
+    std::fs::write(dir.path().join("openapi.yaml"), spec).expect("write");
+    std::fs::copy(
+        repo().join("fixtures/well-configured/kong.yaml"),
+        dir.path().join("kong.yaml"),
+    )
+    .expect("copy");
+    let (_, report) = lint_json(dir.path(), &["openapi.yaml", "kong.yaml"]);
+    let unrouted: Vec<_> = located(&report)
+        .into_iter()
+        .filter(|(rule, ..)| rule == "operation-unrouted")
+        .collect();
+    assert_eq!(
+        unrouted,
+        vec![at("operation-unrouted", "openapi.yaml", 12, 5)]
+    );
+}

@@ -27,8 +27,20 @@ impl Rule for OperationUnrouted {
             .collect();
         formats.sort_unstable();
         formats.dedup();
+        // A description none of whose operations any route reaches is not behind these gateways
+        // (another API of the same repository): its operations are not reported one by one.
+        let mut document_routed = vec![false; cx.inventory.specs.len()];
         for (index, operation) in cx.inventory.operations.iter().enumerate() {
             if routed.get(index) == Some(&true) {
+                if let Some(flag) = document_routed.get_mut(operation.document) {
+                    *flag = true;
+                }
+            }
+        }
+        for (index, operation) in cx.inventory.operations.iter().enumerate() {
+            if routed.get(index) == Some(&true)
+                || document_routed.get(operation.document) != Some(&true)
+            {
                 continue;
             }
             let route = operation.route();
