@@ -607,15 +607,7 @@ pub fn explain(rule: &str, config: Option<&crate::config::Config>) -> Result<Str
     } else {
         meta.options
             .iter()
-            .map(|option| {
-                format!(
-                    "    {} ({}; default {}): {}",
-                    option.name,
-                    option.kind.describe(),
-                    option.default,
-                    option.description
-                )
-            })
+            .map(|option| format!("    {}", option.line()))
             .collect::<Vec<_>>()
             .join("\n")
     };

@@ -58,6 +58,17 @@ impl AdaptContext<'_> {
         dialect: Dialect,
     ) -> Option<Sourced<Duration>> {
         let node = object.get(key).filter(|value| !value.is_null())?;
+        self.duration_of(file, key, node, dialect)
+    }
+
+    /// `node`, the value of `key`, as a duration in `dialect`; reported when invalid.
+    pub fn duration_of(
+        &mut self,
+        file: FileId,
+        key: &str,
+        node: &Node,
+        dialect: Dialect,
+    ) -> Option<Sourced<Duration>> {
         match values::duration(node, dialect) {
             Ok(value) => Some(Sourced::explicit(
                 value,

@@ -318,15 +318,7 @@ fn help_markdown(meta: &RuleMeta) -> String {
     } else {
         meta.options
             .iter()
-            .map(|option| {
-                format!(
-                    "- `{}` ({}, default `{}`): {}",
-                    option.name,
-                    option.kind.describe(),
-                    option.default,
-                    option.description
-                )
-            })
+            .map(|option| format!("- {}", option.line()))
             .collect::<Vec<_>>()
             .join("\n")
     };

@@ -35,6 +35,20 @@ pub struct RuleOption {
     pub description: String,
 }
 
+impl RuleOption {
+    /// `max-length (whole number ≥ 0; default 0): The longest summary allowed…`, for `explain`
+    /// and the SARIF rule help.
+    pub fn line(&self) -> String {
+        format!(
+            "{} ({}; default {}): {}",
+            self.name,
+            self.kind.describe(),
+            self.default,
+            self.description
+        )
+    }
+}
+
 /// Files that, linted together, trigger (bad) or pass (good) the rule.
 #[derive(Debug, Clone)]
 pub struct Example {

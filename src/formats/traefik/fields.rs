@@ -85,19 +85,7 @@ pub(super) fn duration(
     key: &str,
 ) -> Option<Sourced<Duration>> {
     let node = field(object, key)?;
-    match values::duration(node, Dialect::GoOrSeconds) {
-        Ok(value) => Some(Sourced::explicit(
-            value,
-            Location {
-                file,
-                span: node.span,
-            },
-        )),
-        Err(message) => {
-            cx.invalid_value(file, node, format!("`{key}`: {message}"));
-            None
-        }
-    }
+    cx.duration_of(file, key, node, Dialect::GoOrSeconds)
 }
 
 /// A whole-number field of at least `minimum`. Traefik reads numbers from their text, so `"3"`
