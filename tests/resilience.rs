@@ -291,3 +291,63 @@ services:
         );
     }
 }
+
+#[test]
+fn traefik_failover_to_nothing_or_to_itself_is_an_invalid_fallback() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(dir.path().join(".git")).expect(".git");
+    let config = |fallback: &str| {
+        format!(
+            "http:
+  routers:
+    api:
+      rule: PathPrefix(`/api`)
+      service: api-failover
+  services:
+    api-failover:
+      failover:
+        service: main
+        fallback: {fallback}
+    main:
+      loadBalancer:
+        healthCheck:
+          path: /health
+        servers:
+          - url: http://10.0.0.1
+    backup:
+      loadBalancer:
+        servers:
+          - url: http://10.0.0.2
+"
+        )
+    };
+    for (fallback, expected) in [
+        ("nowhere", Some("`nowhere`, which is not defined")),
+        ("main", Some("`main`, its own main service")),
+        ("backup", None),
+    ] {
+        std::fs::write(dir.path().join("traefik.yaml"), config(fallback)).expect("write");
+        let (_, report) = lint_json(dir.path(), &["traefik.yaml"]);
+        let found: Vec<_> = report["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .filter(|d| d["rule"] == "fallback-invalid")
+            .map(|d| {
+                (
+                    d["line"].as_u64(),
+                    d["column"].as_u64(),
+                    d["message"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
+        match expected {
+            Some(fragment) => {
+                assert_eq!(found.len(), 1, "{fallback}: {found:?}");
+                assert_eq!((found[0].0, found[0].1), (Some(10), Some(19)));
+                assert!(found[0].2.contains(fragment), "{}", found[0].2);
+            }
+            None => assert!(found.is_empty(), "{fallback}: {found:?}"),
+        }
+    }
+}

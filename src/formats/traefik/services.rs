@@ -8,7 +8,7 @@ use super::fields::{
     duration, field, field_entry, field_location, list, mapping, number, status_ranges,
 };
 use super::{reference, reference_list, Named, Reference, Scope, MAX_REFERENCE_DEPTH};
-use crate::diagnostic::Location;
+use crate::diagnostic::{Diagnostic, Location, Related};
 use crate::formats::{values, AdaptContext};
 use crate::model::policy::{ActiveCheck, Fallback, FallbackKind, HealthCheck};
 use crate::model::Sourced;
@@ -475,6 +475,26 @@ fn mirroring<'a>(
     Some(backend)
 }
 
+/// Why a failover's fallback cannot take over: undefined, or the main service itself.
+fn invalid_fallback(scope: &Scope<'_>, main: &Node, fallback: &Node) -> Option<String> {
+    let (fallback_name, external) = reference(fallback.as_str()?);
+    if external {
+        return None;
+    }
+    let main_name = main.as_str().map(|text| reference(text).0);
+    if main_name == Some(fallback_name) {
+        return Some(format!(
+            "the failover falls back to `{fallback_name}`, its own main service: when that fails, so does the fallback"
+        ));
+    }
+    if scope.find("services", fallback_name).is_none() {
+        return Some(format!(
+            "the failover falls back to `{fallback_name}`, which is not defined in the Traefik configuration"
+        ));
+    }
+    None
+}
+
 fn failover<'a>(
     cx: &mut AdaptContext<'_>,
     scope: &Scope<'a>,
@@ -491,6 +511,28 @@ fn failover<'a>(
         );
         return None;
     };
+    // A fallback that does not exist, or that is the main service again, never takes over.
+    if let Some(problem) = invalid_fallback(scope, main, fallback) {
+        cx.diagnostics.push(
+            Diagnostic::new(
+                "fallback-invalid",
+                Location {
+                    file,
+                    span: fallback.span,
+                },
+                problem,
+            )
+            .with_label("this fallback never takes over")
+            .with_related(Related {
+                location: Location {
+                    file,
+                    span: main.span,
+                },
+                message: "the main service".to_string(),
+            }),
+        );
+        return None;
+    }
     let mut backend = resolve_service(cx, scope, file, main, stack)?;
     let fallback_backend = resolve_service(cx, scope, file, fallback, stack)?;
     let trigger_statuses = mapping(cx, file, body, "errors")
