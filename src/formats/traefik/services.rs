@@ -531,7 +531,8 @@ fn failover<'a>(
                 message: "the main service".to_string(),
             }),
         );
-        return None;
+        // The main service still serves, and is still checked.
+        return resolve_service(cx, scope, file, main, stack);
     }
     let mut backend = resolve_service(cx, scope, file, main, stack)?;
     let fallback_backend = resolve_service(cx, scope, file, fallback, stack)?;
