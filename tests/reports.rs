@@ -614,3 +614,49 @@ fn ambiguous_report_arguments_exit_2() {
     }
     assert!(!project_dir().join("a.json").exists());
 }
+
+#[test]
+fn suppressed_findings_stay_out_of_sarif_unless_shown_with_their_justification() {
+    let spec = b"openapi: 3.0.3
+info:
+  title: Suppressed
+  version: 1.0.0
+paths:
+  /health:
+    get:
+      x-routeguard-ignore:
+        - rule: operation-summary
+          reason: Probe endpoint, hidden from the portal.
+      operationId: health
+      description: Liveness probe.
+      responses:
+        \"200\":
+          description: Up.
+        default:
+          description: Down.
+";
+    let dir = project(&[("openapi.yaml", spec)]);
+    std::fs::create_dir(dir.path().join(".git")).expect("create .git");
+    let hidden = sarif(&run(dir.path(), &["lint", "--format", "sarif", "openapi.yaml"]).stdout);
+    assert!(results(&hidden).is_empty(), "{hidden}");
+    let shown = sarif(
+        &run(
+            dir.path(),
+            &[
+                "lint",
+                "--format",
+                "sarif",
+                "--show-suppressed",
+                "openapi.yaml",
+            ],
+        )
+        .stdout,
+    );
+    let result = &results(&shown)[0];
+    assert_eq!(result["ruleId"], "operation-summary");
+    assert_eq!(result["suppressions"][0]["kind"], "inSource");
+    assert_eq!(
+        result["suppressions"][0]["justification"],
+        "Probe endpoint, hidden from the portal."
+    );
+}
