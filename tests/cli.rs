@@ -183,3 +183,38 @@ fn colour_only_when_asked_or_on_a_terminal() {
         .expect("runs");
     assert!(String::from_utf8_lossy(&forced.stdout).contains('\u{1b}'));
 }
+
+#[test]
+fn frames_on_a_huge_single_line_are_windowed() {
+    // Minified JSON: one line of more than 100,000 characters, with a duplicate key at each end.
+    let paths: Vec<String> = (0..2000)
+        .map(|i| {
+            format!(
+                r#""/r{i}":{{"get":{{"operationId":"op{i}","summary":"é {i}","description":"d","responses":{{"default":{{"description":"e"}}}}}}}}"#
+            )
+        })
+        .collect();
+    let text = format!(
+        r#"{{"openapi":"3.0.3","info":{{"title":"t","version":"1"}},"paths":{{{}}},"openapi":"3.0.3"}}"#,
+        paths.join(",")
+    );
+    assert!(text.len() > 100_000);
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(dir.path().join(".git")).expect(".git");
+    std::fs::write(dir.path().join("min.json"), &text).expect("write");
+    let result = run(dir.path(), &["lint", "min.json"]);
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    assert!(
+        result.stdout.contains("error[duplicate-key]"),
+        "{}",
+        result.stdout
+    );
+    assert!(result.stdout.contains("min.json:1:"), "{}", result.stdout);
+    let longest = result
+        .stdout
+        .lines()
+        .map(|line| line.chars().count())
+        .max()
+        .unwrap_or(0);
+    assert!(longest < 400, "a frame line of {longest} characters");
+}

@@ -152,8 +152,28 @@ impl SourceCode for IndexedSource<'_> {
     }
 }
 
-fn source_span(span: Span) -> SourceSpan {
-    SourceSpan::from((span.start as usize, span.len() as usize))
+/// The span a frame underlines. On a long line (minified JSON) it is cut to the start of the
+/// span, so the frame can show a window of the line around it.
+fn frame_span(file: &SourceFile, span: Span) -> SourceSpan {
+    let lines = &file.lines;
+    let line = lines.line_of(span.start);
+    let line_length = (lines.line_end(line) - lines.line_start(line)) as usize;
+    if line_length <= LONG_LINE {
+        return SourceSpan::from((span.start as usize, span.len() as usize));
+    }
+    let mut end = (span.end as usize)
+        .min(span.start as usize + WINDOW)
+        .min(lines.line_end(line) as usize);
+    while end > span.start as usize && !file.text.is_char_boundary(end) {
+        end -= 1;
+    }
+    SourceSpan::from((span.start as usize, end.saturating_sub(span.start as usize)))
+}
+
+/// Whether a span starts on a line too long to show whole.
+fn on_long_line(file: &SourceFile, span: Span) -> bool {
+    let line = file.lines.line_of(span.start);
+    (file.lines.line_end(line) - file.lines.line_start(line)) as usize > LONG_LINE
 }
 
 /// One finding as miette sees it.
@@ -171,14 +191,19 @@ impl<'a> Report<'a> {
         let file = workspace.file(diagnostic.location.file);
         let mut labels = vec![LabeledSpan::new_primary_with_span(
             diagnostic.label.clone(),
-            source_span(diagnostic.location.span),
+            frame_span(file, diagnostic.location.span),
         )];
+        // On a long line each location gets a frame of its own, windowed around it.
+        let long_line = on_long_line(file, diagnostic.location.span);
         let mut elsewhere = Vec::new();
         for related in &diagnostic.related {
-            if related.location.file == diagnostic.location.file {
+            if related.location.file == diagnostic.location.file
+                && !long_line
+                && !on_long_line(file, related.location.span)
+            {
                 labels.push(LabeledSpan::new_with_span(
                     Some(related.message.clone()),
-                    source_span(related.location.span),
+                    frame_span(file, related.location.span),
                 ));
             } else {
                 elsewhere.push(RelatedReport {
@@ -340,7 +365,7 @@ impl miette::Diagnostic for RelatedReport<'_> {
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         Some(Box::new(std::iter::once(
-            LabeledSpan::new_primary_with_span(None, source_span(self.span)),
+            LabeledSpan::new_primary_with_span(None, frame_span(self.source.file, self.span)),
         )))
     }
 }
