@@ -55,6 +55,19 @@ impl GatewayFormat {
         }
     }
 
+    /// Whether the format has a circuit breaker, outlier detection or passive health check to
+    /// configure. The Gateway API and AWS API Gateway do not: a finding there could not be
+    /// acted on.
+    pub fn configures_circuit_breakers(self) -> bool {
+        !matches!(self, GatewayFormat::GatewayApi | GatewayFormat::Aws)
+    }
+
+    /// Whether an unset retry backoff is left to the implementation rather than meaning none
+    /// (Gateway API, GEP-1731: Envoy-based implementations back off).
+    pub fn leaves_backoff_to_implementation(self) -> bool {
+        self == GatewayFormat::GatewayApi
+    }
+
     /// Where in a request's path through the system this kind of gateway usually sits.
     pub fn layer(self) -> Layer {
         match self {

@@ -1,7 +1,6 @@
 use std::collections::HashSet;
 
 use crate::diagnostic::Diagnostic;
-use crate::model::GatewayFormat;
 use crate::rules::{Rule, RuleContext};
 
 /// Every upstream has a circuit breaker, outlier detection or passive health check.
@@ -19,9 +18,7 @@ impl Rule for CircuitBreakerMissing {
             let Some(upstream) = &policy.upstream else {
                 continue;
             };
-            // The Gateway API and AWS API Gateway have no circuit breaker to configure: what the
-            // backend gets is up to the implementation, and a finding there could not be acted on.
-            if matches!(route.format, GatewayFormat::GatewayApi | GatewayFormat::Aws) {
+            if !route.format.configures_circuit_breakers() {
                 continue;
             }
             let protected = !policy.circuit_breakers.is_empty()

@@ -25,9 +25,8 @@ impl Rule for RetryWithoutBackoff {
                 .backoff
                 .as_ref()
                 .and_then(|backoff| backoff.base.as_ref());
-            // An unset Gateway API `retry.backoff` is left to the implementation (GEP-1731);
-            // Envoy-based ones back off, so "immediately" is not established.
-            if base.is_none() && route.format == crate::model::GatewayFormat::GatewayApi {
+            // Where an unset backoff is the implementation's choice, "immediately" is not known.
+            if base.is_none() && route.format.leaves_backoff_to_implementation() {
                 continue;
             }
             if base.is_some_and(|base| !base.value.is_zero()) {
