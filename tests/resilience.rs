@@ -351,3 +351,29 @@ fn traefik_failover_to_nothing_or_to_itself_is_an_invalid_fallback() {
         }
     }
 }
+
+#[test]
+fn routes_that_answer_by_themselves_need_no_timeout() {
+    // Envoy `direct_response` (line 100) and `redirect` (line 105), a Gateway API
+    // `RequestRedirect` (line 91): the gateway answers, nothing is waited on.
+    for (file, answering) in [
+        ("fixtures/envoy/bootstrap.yaml", vec![100, 105]),
+        ("fixtures/gateway-api/routes.yaml", vec![91]),
+    ] {
+        let (_, report) = lint_json(&repo(), &[file]);
+        let flagged: Vec<u64> = report["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .filter(|d| d["rule"] == "timeout-missing")
+            .filter_map(|d| d["line"].as_u64())
+            .collect();
+        assert!(
+            !flagged.is_empty(),
+            "{file}: the proxied routes still need timeouts"
+        );
+        for line in answering {
+            assert!(!flagged.contains(&line), "{file}:{line} answers by itself");
+        }
+    }
+}

@@ -135,6 +135,18 @@ impl Route {
         }
     }
 
+    /// The gateway answers by itself (a redirect, a direct or static response) and never waits
+    /// on an upstream.
+    pub fn answers_itself(&self) -> bool {
+        self.policy.upstream.is_none()
+            && !self.policy.fallbacks.is_empty()
+            && self
+                .policy
+                .fallbacks
+                .iter()
+                .all(|fallback| fallback.kind == super::policy::FallbackKind::StaticResponse)
+    }
+
     /// `GET /pets/{id}` style label, for messages and tables.
     pub fn label(&self) -> String {
         format!("{} {}", self.methods, self.path.display())

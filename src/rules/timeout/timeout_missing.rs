@@ -16,6 +16,10 @@ impl Rule for TimeoutMissing {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let mut found = Vec::new();
         for route in &cx.inventory.routes {
+            // A redirect or direct response waits on nothing.
+            if route.answers_itself() {
+                continue;
+            }
             let label = route.label();
             match bound(&route.policy) {
                 None => {
