@@ -377,3 +377,52 @@ fn routes_that_answer_by_themselves_need_no_timeout() {
         }
     }
 }
+
+#[test]
+fn envoy_thresholds_of_a_billion_are_a_disabled_breaker() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(dir.path().join(".git")).expect(".git");
+    // As in Envoy's FAQ "How do I disable circuit breaking?".
+    std::fs::write(
+        dir.path().join("envoy.yaml"),
+        "static_resources:
+  listeners:
+    - name: ingress
+      address:
+        socket_address: { address: 0.0.0.0, port_value: 8080 }
+      filter_chains:
+        - filters:
+            - name: envoy.filters.network.http_connection_manager
+              typed_config:
+                \"@type\": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                stat_prefix: ingress
+                route_config:
+                  virtual_hosts:
+                    - name: backend
+                      domains: [\"*\"]
+                      routes:
+                        - match: { prefix: /api }
+                          route: { cluster: backend, timeout: 5s }
+  clusters:
+    - name: backend
+      connect_timeout: 1s
+      circuit_breakers:
+        thresholds:
+          - priority: DEFAULT
+            max_connections: 1000000000
+            max_pending_requests: 1000000000
+            max_requests: 1000000000
+            max_retries: 1000000000
+",
+    )
+    .expect("write");
+    let (_, report) = lint_json(dir.path(), &["envoy.yaml"]);
+    let ineffective: Vec<_> = located(&report)
+        .into_iter()
+        .filter(|(rule, ..)| rule == "circuit-breaker-ineffective")
+        .collect();
+    assert_eq!(
+        ineffective,
+        vec![at("circuit-breaker-ineffective", "envoy.yaml", 22, 7)]
+    );
+}

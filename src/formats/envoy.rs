@@ -1166,6 +1166,9 @@ fn read_cluster(cx: &mut AdaptContext<'_>, file: FileId, cluster: &Node) -> Opti
     Some(policy)
 }
 
+/// A concurrency limit this high turns the breaker off.
+const EFFECTIVELY_UNLIMITED: u32 = 1_000_000_000;
+
 /// `circuit_breakers.thresholds`: concurrency limits. Envoy applies defaults (1024 connections,
 /// pending requests and requests, 3 retries) to every cluster, so only written ones count.
 fn read_thresholds(
@@ -1194,7 +1197,12 @@ fn read_thresholds(
             .iter()
             .map(|limit| cx.count(file, threshold, limit).map(|count| count.value))
             .collect();
-        if values.iter().all(|value| *value == Some(u32::MAX)) {
+        // Envoy's own FAQ disables circuit breaking with limits of 1,000,000,000; no real
+        // proxy holds that many connections or requests at once.
+        if values
+            .iter()
+            .all(|value| value.is_some_and(|value| value >= EFFECTIVELY_UNLIMITED))
+        {
             unlimited += 1;
         }
         if values.get(3).is_some_and(Option::is_some) || threshold.get("retry_budget").is_some() {
@@ -1208,7 +1216,10 @@ fn read_thresholds(
                 .to_string(),
         )
     } else if unlimited == thresholds.len() {
-        Some("every limit is set to the maximum (4294967295), which disables it".to_string())
+        Some(format!(
+            "every limit is {EFFECTIVELY_UNLIMITED} or more, which disables it (Envoy's FAQ does \
+             exactly this to turn circuit breaking off)"
+        ))
     } else {
         None
     };
