@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use routeguard::diagnostic::Location;
 use routeguard::lint::LintOutcome;
 use routeguard::model::policy::{
     CircuitBreakerKind, FallbackKind, Origin, RetryCondition, Sourced, Timeout,
@@ -12,7 +11,7 @@ use routeguard::model::{Method, MethodSet, PathKind, Route};
 
 mod common;
 
-use common::{lint_isolated as run, repo};
+use common::{line_column, lint_isolated as run, repo};
 
 fn bootstrap() -> LintOutcome {
     run(&[
@@ -42,11 +41,6 @@ fn reaches(outcome: &LintOutcome, index: usize) -> Vec<String> {
         .operations_of(index)
         .map(|link| outcome.inventory.operations[link.operation].route())
         .collect()
-}
-
-fn line_column(outcome: &LintOutcome, location: Location) -> (u32, u32) {
-    let position = outcome.workspace.position(location);
-    (position.line, position.column)
 }
 
 fn ms<T>(value: &Sourced<T>) -> u128

@@ -3,14 +3,13 @@
 
 use std::time::Duration;
 
-use routeguard::diagnostic::Location;
 use routeguard::lint::LintOutcome;
 use routeguard::model::policy::{FallbackKind, Origin, RetryCondition, Sourced, Timeout};
 use routeguard::model::{GatewayFormat, Method, MethodSet, PathKind, Route};
 
 mod common;
 
-use common::{lint_isolated as run, repo};
+use common::{line_column, lint_isolated as run, repo};
 
 fn store() -> LintOutcome {
     run(&[
@@ -37,11 +36,6 @@ fn reaches(outcome: &LintOutcome, index: usize) -> Vec<String> {
         .collect();
     reached.sort();
     reached
-}
-
-fn line_column(outcome: &LintOutcome, location: Location) -> (u32, u32) {
-    let position = outcome.workspace.position(location);
-    (position.line, position.column)
 }
 
 fn ms(value: &Sourced<Duration>) -> u128 {

@@ -24,6 +24,15 @@ pub fn lint_isolated(paths: &[&str]) -> LintOutcome {
     lint_in(&options, &repo()).expect("the fixtures can be linted")
 }
 
+/// The 1-based line and column of a location in a run's workspace.
+pub fn line_column(
+    outcome: &LintOutcome,
+    location: routeguard::diagnostic::Location,
+) -> (u32, u32) {
+    let position = outcome.workspace.position(location);
+    (position.line, position.column)
+}
+
 /// The binary, started in `cwd`, with colour and terminal width pinned.
 pub fn routeguard(cwd: &Path) -> Command {
     let mut command = Command::cargo_bin("routeguard").expect("binary is built by cargo test");
