@@ -426,3 +426,34 @@ fn envoy_thresholds_of_a_billion_are_a_disabled_breaker() {
         vec![at("circuit-breaker-ineffective", "envoy.yaml", 22, 7)]
     );
 }
+
+#[test]
+fn istio_retries_posts_on_503_by_default() {
+    // No `retries` (Istio's default policy) and `retries` without `retryOn` both retry a 503
+    // answered by the service; a `retryOn` of pre-send conditions does not, and neither does an
+    // operation that takes an `Idempotency-Key`.
+    let (_, report) = lint_json(&repo(), &["fixtures/istio/default-retries"]);
+    let file = "fixtures/istio/default-retries/virtual-service.yaml";
+    assert_eq!(
+        located_rules(&report, &["retry-non-idempotent"]),
+        vec![
+            at("retry-non-idempotent", file, 8, 7),
+            at("retry-non-idempotent", file, 25, 19),
+        ]
+    );
+    let messages: Vec<&str> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["rule"] == "retry-non-idempotent")
+        .filter_map(|d| d["message"].as_str())
+        .collect();
+    assert!(
+        messages[0].contains("retries `POST /orders` on 503 (Istio's default retry conditions)"),
+        "{messages:?}"
+    );
+    assert!(
+        messages[1].contains("retries `POST /carts` on 503 (Istio's default retry conditions)"),
+        "{messages:?}"
+    );
+}

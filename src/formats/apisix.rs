@@ -539,6 +539,7 @@ fn read_upstream(
             backoff: None,
             per_try_timeout: Some(read),
             has_budget: false,
+            conditions_default: None,
             non_idempotent: Some(false),
         });
     }

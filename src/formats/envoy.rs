@@ -897,6 +897,7 @@ fn read_retry(cx: &mut AdaptContext<'_>, file: FileId, parent: &Node) -> Option<
         backoff: Some(read_backoff(cx, file, policy)),
         per_try_timeout,
         has_budget: false,
+        conditions_default: None,
         // Envoy retries whatever the method; only the conditions make a retry safe or not.
         non_idempotent: Some(true),
         location: policy_location,

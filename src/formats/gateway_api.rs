@@ -465,6 +465,7 @@ fn read_retry(
         backoff,
         per_try_timeout,
         has_budget: false,
+        conditions_default: None,
         non_idempotent: None,
         location,
     })

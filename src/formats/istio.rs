@@ -45,7 +45,21 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
 }
 
 const DEFAULT_RETRY_NOTE: &str =
-    "Istio's default retry policy (2 retries on connect-failure, refused-stream, unavailable, cancelled)";
+    "Istio's default retry policy (2 retries on connect-failure, refused-stream, unavailable, cancelled and 503 responses)";
+
+const DEFAULT_CONDITIONS_NOTE: &str = "Istio's default retry conditions";
+
+/// What Istio retries on when `retryOn` is not written: its default policy's conditions,
+/// including `retriable-status-codes` with 503 (`DefaultPolicy` in pilot's `route/retry`).
+fn default_conditions() -> Vec<RetryCondition> {
+    vec![
+        RetryCondition::ConnectFailure,
+        RetryCondition::RefusedStream,
+        RetryCondition::Other("unavailable".to_string()),
+        RetryCondition::Other("cancelled".to_string()),
+        RetryCondition::Status(503, 503),
+    ]
+}
 
 fn virtual_service(cx: &mut AdaptContext<'_>, file: FileId, spec: &Node) {
     let hosts: Vec<String> = spec
@@ -201,12 +215,8 @@ fn http_policy(cx: &mut AdaptContext<'_>, file: FileId, http: &Node, location: L
         None => Some(Retry {
             max_retries: Sourced::default(2, DEFAULT_RETRY_NOTE),
             unbounded: false,
-            conditions: vec![
-                RetryCondition::ConnectFailure,
-                RetryCondition::RefusedStream,
-                RetryCondition::Other("unavailable".to_string()),
-                RetryCondition::Other("cancelled".to_string()),
-            ],
+            conditions: default_conditions(),
+            conditions_default: Some(DEFAULT_CONDITIONS_NOTE),
             backoff: Some(default_backoff()),
             per_try_timeout: None,
             has_budget: false,
@@ -286,22 +296,23 @@ fn explicit_retry(cx: &mut AdaptContext<'_>, file: FileId, retries: &Node) -> Op
     if attempts.value == 0 {
         return None;
     }
-    let conditions = match retries.get("retryOn").and_then(Node::scalar_text) {
+    let retry_on = retries.get("retryOn").and_then(Node::scalar_text);
+    let conditions = match retry_on {
         Some(list) => list
             .split(',')
-            .map(|item| retry_condition(item.trim()))
+            .map(str::trim)
+            // Istio turns the numbers of the list into the status codes of
+            // `retriable-status-codes`, so the bare condition adds nothing of its own.
+            .filter(|item| !item.is_empty() && *item != "retriable-status-codes")
+            .map(retry_condition)
             .collect(),
-        None => vec![
-            RetryCondition::ConnectFailure,
-            RetryCondition::RefusedStream,
-            RetryCondition::Other("unavailable".to_string()),
-            RetryCondition::Other("cancelled".to_string()),
-        ],
+        None => default_conditions(),
     };
     Some(Retry {
         max_retries: attempts,
         unbounded: false,
         conditions,
+        conditions_default: retry_on.is_none().then_some(DEFAULT_CONDITIONS_NOTE),
         backoff: Some(default_backoff()),
         per_try_timeout: cx.duration(file, retries, "perTryTimeout", Dialect::Go),
         has_budget: false,

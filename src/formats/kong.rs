@@ -153,6 +153,7 @@ impl ServiceContext {
             backoff: None,
             per_try_timeout: Some(read_timeout.clone()),
             has_budget: false,
+            conditions_default: None,
             non_idempotent: Some(false),
         });
         let mut policy = Policy {

@@ -1072,6 +1072,7 @@ fn route_for(
         backoff: Some(backoff(settings)),
         per_try_timeout: None,
         has_budget: false,
+        conditions_default: None,
         non_idempotent: Some(true),
     });
     let first_general_edge = graph.edges_from(&group.name).find(|edge| {

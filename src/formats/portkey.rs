@@ -788,6 +788,7 @@ fn route(
             }),
             per_try_timeout: None,
             has_budget: false,
+            conditions_default: None,
             non_idempotent: Some(true),
             location: spec.location,
         });

@@ -126,6 +126,8 @@ pub struct Retry {
     /// No upper bound on attempts.
     pub unbounded: bool,
     pub conditions: Vec<RetryCondition>,
+    /// The conditions are not written: which gateway default they are.
+    pub conditions_default: Option<&'static str>,
     pub backoff: Option<Backoff>,
     pub per_try_timeout: Option<Sourced<Duration>>,
     /// A cap on concurrent retries across requests (Envoy retry budget, Istio retryBudget).

@@ -386,6 +386,7 @@ fn read_retry(
         backoff,
         per_try_timeout: backend.per_try_timeout.clone(),
         has_budget: false,
+        conditions_default: None,
         // Status-code retries skip POST, PATCH and LOCK unless this is set.
         non_idempotent: Some(non_idempotent && !statuses.is_empty()),
         location,
