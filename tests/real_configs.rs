@@ -37,12 +37,10 @@ const RESILIENCE: &[&str] = &[
 ];
 
 /// Rules no real public configuration exhibits yet. The cross-layer ones need a spec and
-/// several gateway layers of one project; `timeout-exceeds-sla` needs routeguard's own
-/// `x-resilience` extension, which no public project writes. Their tests use made-up fixtures
+/// several gateway layers of one project. Their tests use made-up fixtures
 /// (`tests/resilience.rs`, the catalog examples).
 const NO_REAL_HIT: &[&str] = &[
     "per-try-timeout-exceeds-total",
-    "timeout-exceeds-sla",
     "timeout-layer-inversion",
     "retry-non-idempotent",
     "retry-on-client-error",
@@ -902,6 +900,42 @@ const CASES: &[Case] = &[
                 "fixtures/portkey/resilient-loadbalance.json",
                 2,
                 3,
+            ),
+        ],
+        counted: &[],
+        doubtful: &[],
+    },
+    Case {
+        // The spec carries routeguard's own `x-resilience` contract, appended to the real one:
+        // no public spec writes it, and `timeout-exceeds-sla` checks a real route against it.
+        paths: &[
+            "fixtures/istio/bookinfo-sla/swagger.yaml",
+            "fixtures/istio/bookinfo-sla/bookinfo-gateway.yaml",
+        ],
+        findings: &[
+            (
+                "circuit-breaker-missing",
+                "fixtures/istio/bookinfo-sla/bookinfo-gateway.yaml",
+                28,
+                5,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/istio/bookinfo-sla/bookinfo-gateway.yaml",
+                28,
+                5,
+            ),
+            (
+                "timeout-exceeds-sla",
+                "fixtures/istio/bookinfo-sla/bookinfo-gateway.yaml",
+                28,
+                5,
+            ),
+            (
+                "timeout-missing",
+                "fixtures/istio/bookinfo-sla/bookinfo-gateway.yaml",
+                28,
+                5,
             ),
         ],
         counted: &[],

@@ -457,3 +457,24 @@ fn istio_retries_posts_on_503_by_default() {
         "{messages:?}"
     );
 }
+
+#[test]
+fn one_unbounded_route_in_front_of_several_promises_is_one_sla_finding() {
+    // istio/istio bookinfo: the ingress route `prefix: /api/v1/products` has no timeout, and the
+    // spec (with a 3s `x-resilience` contract appended) has four operations behind it.
+    let (_, report) = lint_json(&repo(), &["fixtures/istio/bookinfo-sla"]);
+    let sla: Vec<&serde_json::Value> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["rule"] == "timeout-exceeds-sla")
+        .collect();
+    assert_eq!(sla.len(), 1, "{sla:?}");
+    assert_eq!(
+        sla[0]["message"],
+        "`GET /products`, `GET /products/{id}`, `GET /products/{id}/reviews` and \
+         `GET /products/{id}/ratings` promise clients at most 3s, but through their gateways a \
+         request can take forever: Istio route `* /api/v1/products*`: no bound"
+    );
+    assert_eq!((&sla[0]["line"], &sla[0]["column"]), (&28.into(), &5.into()));
+}

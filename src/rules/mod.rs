@@ -90,8 +90,9 @@ pub fn describe_routes(workspace: &Workspace, routes: &[&crate::model::Route]) -
             let (last, rest) = names
                 .split_last()
                 .map_or((String::new(), &[][..]), |(l, r)| (l.clone(), r));
+            // "Each of": every message goes on in the singular ("has no timeout", "retries").
             format!(
-                "{} routes {} and {last} in {}",
+                "Each of the {} routes {} and {last} in {}",
                 first.format,
                 rest.join(", "),
                 workspace.file(first.location.file).display

@@ -106,6 +106,11 @@ impl Rule for RetryAmplification {
             let front_why = why(front);
             let label = front.label();
             let finding: RouteFinding<'_> = Box::new(move |subject| {
+                // Mid-sentence, several routes read as a plural: "the Kong routes `a` and `b`".
+                let subject = match subject.strip_prefix("Each of the ") {
+                    Some(routes) => format!("the {routes}"),
+                    None => subject.to_string(),
+                };
                 let chain = if behind.is_empty() {
                     format!("{subject} ({front_why})")
                 } else {

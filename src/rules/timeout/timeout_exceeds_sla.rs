@@ -1,4 +1,6 @@
-use crate::diagnostic::{Diagnostic, Related};
+use std::time::Duration;
+
+use crate::diagnostic::{Diagnostic, Location, Related};
 use crate::formats::values::format_duration;
 use crate::model::Route;
 use crate::rules::{layers_of, short_route, Rule, RuleContext};
@@ -15,6 +17,9 @@ impl Rule for TimeoutExceedsSla {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+        // Operations behind the same setting with the same promise and the same arithmetic are
+        // one finding: a prefix route in front of a whole API is reported once, naming them all.
+        let mut findings: Vec<SlaFinding> = Vec::new();
         for (index, operation) in cx.inventory.operations.iter().enumerate() {
             let Some(sla) = &operation.resilience.timeout else {
                 continue;
@@ -28,32 +33,77 @@ impl Rule for TimeoutExceedsSla {
             let Some(front) = stack.first() else {
                 continue;
             };
-            let arithmetic = layers_arithmetic(&stack);
-            let worst_text = worst.map_or_else(
-                || "forever".to_string(),
-                |w| format!("up to {}", format_duration(w)),
-            );
-            let location = bound(&front.policy)
-                .and_then(|bound| bound.location)
-                .unwrap_or(front.location);
+            let finding = SlaFinding {
+                location: bound(&front.policy)
+                    .and_then(|bound| bound.location)
+                    .unwrap_or(front.location),
+                sla: sla.value,
+                sla_location: sla.location,
+                worst_text: worst.map_or_else(
+                    || "forever".to_string(),
+                    |w| format!("up to {}", format_duration(w)),
+                ),
+                arithmetic: layers_arithmetic(&stack),
+                operations: vec![operation.route()],
+            };
+            match findings.iter_mut().find(|seen| seen.same_as(&finding)) {
+                Some(seen) => seen.operations.extend(finding.operations),
+                None => findings.push(finding),
+            }
+        }
+        for finding in findings {
+            let (promise, whose) = match finding.operations.as_slice() {
+                [only] => (format!("`{only}` promises"), "its"),
+                [rest @ .., last] => (
+                    format!(
+                        "`{}` and `{last}` promise",
+                        rest.iter()
+                            .map(String::as_str)
+                            .collect::<Vec<_>>()
+                            .join("`, `")
+                    ),
+                    "their",
+                ),
+                [] => continue,
+            };
             out.push(
                 Diagnostic::new(
                     self.id(),
-                    location,
+                    finding.location,
                     format!(
-                        "`{}` promises clients at most {}, but through its gateways a request can take {worst_text}: {arithmetic}",
-                        operation.route(),
-                        format_duration(sla.value)
+                        "{promise} clients at most {}, but through {whose} gateways a request can take {}: {}",
+                        format_duration(finding.sla),
+                        finding.worst_text,
+                        finding.arithmetic
                     ),
                 )
-                .with_label(format!("allows {worst_text}"))
+                .with_label(format!("allows {}", finding.worst_text))
                 .with_related(Related {
-                    location: sla.location,
-                    message: format!("the promised {}", format_duration(sla.value)),
+                    location: finding.sla_location,
+                    message: format!("the promised {}", format_duration(finding.sla)),
                 })
-                .with_route(operation.route()),
+                .with_route(finding.operations[0].clone()),
             );
         }
+    }
+}
+
+struct SlaFinding {
+    location: Location,
+    sla: Duration,
+    sla_location: Location,
+    worst_text: String,
+    arithmetic: String,
+    operations: Vec<String>,
+}
+
+impl SlaFinding {
+    fn same_as(&self, other: &SlaFinding) -> bool {
+        self.location == other.location
+            && self.sla == other.sla
+            && self.sla_location == other.sla_location
+            && self.worst_text == other.worst_text
+            && self.arithmetic == other.arithmetic
     }
 }
 
