@@ -304,11 +304,13 @@ impl<'a> Settings<'a> {
         }
     }
 
-    /// Retries of one failing model group, whatever the error: `num_retries`, or a larger
-    /// count `retry_policy` sets for one exception class.
-    fn retries(&self) -> Sourced<u32> {
+    /// Retries of one failing model group of `deployments` deployments, whatever the error:
+    /// `num_retries`, or a larger count `retry_policy` sets for one exception class the group
+    /// can retry.
+    fn retries(&self, deployments: usize) -> Sourced<u32> {
         self.retry_policy
             .iter()
+            .filter(|(class, _)| retries_class(class, deployments))
             .map(|(_, count)| count)
             .filter(|count| count.value > self.num_retries.value)
             .max_by_key(|count| count.value)
@@ -323,6 +325,13 @@ impl<'a> Settings<'a> {
             .find(|(name, _)| *name == class)
             .map_or(self.num_retries.value, |(_, count)| count.value)
     }
+}
+
+/// Whether a model group of `deployments` deployments retries the exception class at all:
+/// LiteLLM's `should_retry_this_error` raises an `AuthenticationError` at once when the group
+/// has a single deployment (there is no other key to try), whatever `retry_policy` says.
+fn retries_class(class: &str, deployments: usize) -> bool {
+    class != "AuthenticationErrorRetries" || deployments >= 2
 }
 
 /// `key` of `object` as text; `None` when absent, reported when it is a list or mapping.
@@ -932,7 +941,7 @@ fn fallback_edges(
 /// One run through a group when every call fails: its attempts, each with the OpenAI client's
 /// own retries, each call running to its timeout, with the waits in between.
 fn group_run(group: &ModelGroup, entries: &[DeploymentEntry], settings: &Settings<'_>) -> Run {
-    let retries = settings.retries().value;
+    let retries = settings.retries(group.deployments.len()).value;
     let attempts = retries.saturating_add(1);
     let client_retries = entries
         .iter()
@@ -1063,12 +1072,12 @@ fn route_for(
         .flat_map(|group| &group.deployments)
         .filter_map(|deployment| deployment.timeout.clone())
         .max_by_key(|timeout| timeout.value);
-    let retries = settings.retries();
+    let retries = settings.retries(group.deployments.len());
     let retry = (retries.value > 0).then(|| Retry {
         location: settings.retries_location.unwrap_or(location),
         max_retries: retries.clone(),
         unbounded: false,
-        conditions: retry_conditions(settings),
+        conditions: retry_conditions(settings, group.deployments.len()),
         backoff: Some(backoff(settings)),
         per_try_timeout: None,
         has_budget: false,
@@ -1176,8 +1185,9 @@ fn route_for(
 }
 
 /// What LiteLLM retries: every error but a missing model, and context window or content policy
-/// errors that have their own fallbacks; `retry_policy` turns classes on or off.
-fn retry_conditions(settings: &Settings<'_>) -> Vec<RetryCondition> {
+/// errors that have their own fallbacks; `retry_policy` turns classes on or off. A group of one
+/// deployment never retries an authentication error.
+fn retry_conditions(settings: &Settings<'_>, deployments: usize) -> Vec<RetryCondition> {
     let mut conditions = Vec::new();
     if settings.num_retries.value > 0 {
         conditions.push(RetryCondition::ConnectFailure);
@@ -1192,10 +1202,11 @@ fn retry_conditions(settings: &Settings<'_>) -> Vec<RetryCondition> {
         conditions.push(RetryCondition::Any5xx);
     }
     let explicit = |class: &str| {
-        settings
-            .retry_policy
-            .iter()
-            .any(|(name, count)| *name == class && count.value > 0)
+        retries_class(class, deployments)
+            && settings
+                .retry_policy
+                .iter()
+                .any(|(name, count)| *name == class && count.value > 0)
     };
     if explicit("BadRequestErrorRetries") {
         conditions.push(RetryCondition::Status(400, 400));
