@@ -476,5 +476,8 @@ fn one_unbounded_route_in_front_of_several_promises_is_one_sla_finding() {
          `GET /products/{id}/ratings` promise clients at most 3s, but through their gateways a \
          request can take forever: Istio route `* /api/v1/products*`: no bound"
     );
-    assert_eq!((&sla[0]["line"], &sla[0]["column"]), (&28.into(), &5.into()));
+    assert_eq!(
+        (&sla[0]["line"], &sla[0]["column"]),
+        (&28.into(), &5.into())
+    );
 }

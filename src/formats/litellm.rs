@@ -1211,8 +1211,12 @@ fn retry_conditions(settings: &Settings<'_>, deployments: usize) -> Vec<RetryCon
     if explicit("BadRequestErrorRetries") {
         conditions.push(RetryCondition::Status(400, 400));
     }
+    // A 401 cools its deployment down at once, so the retry goes to another deployment with its
+    // own key: a failover between credentials, not the same request sent again for the same 401.
     if explicit("AuthenticationErrorRetries") {
-        conditions.push(RetryCondition::Status(401, 401));
+        conditions.push(RetryCondition::Other(
+            "authentication error, on another deployment".to_string(),
+        ));
     }
     if explicit("ContentPolicyViolationErrorRetries") {
         conditions.push(RetryCondition::Other(
