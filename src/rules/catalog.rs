@@ -134,7 +134,10 @@ pub fn all() -> &'static [RuleMeta] {
 }
 
 pub fn get(id: &str) -> Option<&'static RuleMeta> {
-    all().iter().find(|meta| meta.id == id)
+    let all = all();
+    all.binary_search_by(|meta| meta.id.as_str().cmp(id))
+        .ok()
+        .map(|index| &all[index])
 }
 
 pub fn default_severity(id: &str) -> Severity {
@@ -366,5 +369,20 @@ fn option_kind(option: &Node) -> Result<OptionKind, String> {
             "unknown type `{other}` (boolean, integer, duration, choice, string or list)"
         )),
         None => Err("missing `type`".to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_are_ordered_by_id_so_lookups_can_bisect() {
+        let ids: Vec<&str> = all().iter().map(|meta| meta.id.as_str()).collect();
+        assert!(ids.windows(2).all(|pair| pair[0] < pair[1]), "{ids:?}");
+        for id in ids {
+            assert_eq!(get(id).map(|meta| meta.id.as_str()), Some(id));
+        }
+        assert!(get("no-such-rule").is_none());
     }
 }
