@@ -482,6 +482,59 @@ fn real_dynamic_config_links_listener_routes_to_cluster_resources_in_another_fil
     assert!(outcome.diagnostics.is_empty());
 }
 
+/// Envoy reads fields under their protobuf JSON names too (`retryPolicy`, `consecutive5xx`): a
+/// configuration written that way is detected and read like one with proto names.
+#[test]
+fn json_field_names_are_read_like_proto_names() {
+    let outcome = run(&["fixtures/envoy/json-names.yaml"]);
+    let (_, orders) = route(&outcome, "/orders", Some("GET"));
+    let retry = orders.policy.retry.as_ref().expect("a retry policy");
+    assert_eq!(retry.max_retries.value, 2);
+    assert!(retry.conditions.contains(&RetryCondition::Any5xx));
+    assert!(retry.conditions.contains(&RetryCondition::Status(404, 404)));
+    assert_eq!(retry.per_try_timeout.as_ref().map(ms), Some(20_000));
+    assert!(is_default(
+        orders.policy.timeout.as_ref().expect("a timeout"),
+        "15s"
+    ));
+    let connect = orders.policy.connect_timeout.as_ref().expect("connect");
+    assert_eq!(ms(connect), 1000);
+    let [breaker] = orders.policy.circuit_breakers.as_slice() else {
+        panic!("outlier detection");
+    };
+    assert_eq!(breaker.kind, CircuitBreakerKind::OutlierEjection);
+    let position = line_column(
+        &outcome,
+        retry
+            .per_try_timeout
+            .as_ref()
+            .and_then(|t| t.origin.location())
+            .expect("written"),
+    );
+    assert_eq!(position, (30, 46));
+    assert!(outcome.diagnostics.is_empty(), "{:?}", outcome.diagnostics);
+
+    let (_, report) = common::lint_json(
+        &repo(),
+        &[
+            "--config",
+            "fixtures/config/valid/all.yaml",
+            "fixtures/envoy/json-names.yaml",
+        ],
+    );
+    let findings = common::located(&report);
+    let file = "fixtures/envoy/json-names.yaml";
+    for expected in [
+        common::at("per-try-timeout-exceeds-total", file, 30, 46),
+        common::at("retry-on-client-error", file, 29, 43),
+    ] {
+        assert!(findings.contains(&expected), "{expected:?} in {findings:?}");
+    }
+    assert!(!findings
+        .iter()
+        .any(|(rule, ..)| rule == "circuit-breaker-missing"));
+}
+
 #[test]
 fn bad_values_are_reported_where_they_are_written() {
     let outcome = run(&["fixtures/envoy/invalid.yaml"]);
@@ -571,7 +624,11 @@ fn all_fixtures() -> Vec<(String, Vec<routeguard::source::Node>)> {
 fn detection_fires_on_envoy_configs_only_and_nothing_else_claims_them() {
     use routeguard::formats::{detect, envoy};
     for (path, documents) in all_fixtures() {
-        let envoy_config = path.starts_with("fixtures/envoy/") && !path.ends_with("/openapi.yaml");
+        let spec = path
+            .rsplit('/')
+            .next()
+            .is_some_and(|name| name.starts_with("openapi"));
+        let envoy_config = path.starts_with("fixtures/envoy/") && !spec;
         let claimed = documents
             .iter()
             .any(|document| (envoy::ADAPTER.detect)(document));

@@ -42,7 +42,6 @@ const RESILIENCE: &[&str] = &[
 const NO_REAL_HIT: &[&str] = &[
     "per-try-timeout-exceeds-total",
     "timeout-layer-inversion",
-    "retry-non-idempotent",
     "retry-on-client-error",
     "retry-amplification",
 ];
@@ -941,6 +940,61 @@ const CASES: &[Case] = &[
         counted: &[],
         doubtful: &[],
     },
+    Case {
+        paths: &["fixtures/envoy/esp-v2/dynamic-routing"],
+        findings: &[
+            (
+                "circuit-breaker-missing",
+                "fixtures/envoy/esp-v2/dynamic-routing/envoy_config.json",
+                109,
+                9,
+            ),
+            (
+                "circuit-breaker-missing",
+                "fixtures/envoy/esp-v2/dynamic-routing/envoy_config.json",
+                164,
+                9,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/envoy/esp-v2/dynamic-routing/envoy_config.json",
+                287,
+                29,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/envoy/esp-v2/dynamic-routing/envoy_config.json",
+                324,
+                29,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/envoy/esp-v2/dynamic-routing/envoy_config.json",
+                361,
+                29,
+            ),
+            (
+                "retry-non-idempotent",
+                "fixtures/envoy/esp-v2/dynamic-routing/envoy_config.json",
+                381,
+                47,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/envoy/esp-v2/dynamic-routing/envoy_config.json",
+                396,
+                29,
+            ),
+            (
+                "retry-non-idempotent",
+                "fixtures/envoy/esp-v2/dynamic-routing/envoy_config.json",
+                416,
+                47,
+            ),
+        ],
+        counted: &[],
+        doubtful: &[],
+    },
 ];
 
 fn sorted(mut findings: Vec<Located>) -> Vec<Located> {
@@ -1111,6 +1165,15 @@ fn real_findings_say_what_is_wrong() {
         message(&report, "timeout-out-of-bounds", 65),
         "KrakenD route (GET /timeout2/{param}) in fixtures/krakend/krakend-ce.json can take up \
          to 150µs (the 150µs timeout), below the 100ms minimum (`min`)"
+    );
+    // ESPv2's Envoy bootstrap, in protobuf JSON names, is joined to the spec it was generated from.
+    let report = lint_case(case("fixtures/envoy/esp-v2/dynamic-routing"));
+    assert_eq!(
+        message(&report, "retry-non-idempotent", 381),
+        "Envoy route `1.examples_dynamic_routing_wd6ufmzfya_uc_a_run_app.CreateShelf` (POST \
+         /shelves) in fixtures/envoy/esp-v2/dynamic-routing/envoy_config.json retries `POST \
+         /shelves` on reset, which fire after the request reached the service: a retry can repeat \
+         its side effect"
     );
     // The spec and the Kong config generated from it are joined: the route reaches `GET /`.
     let report = lint_case(case("fixtures/kong/openapi2kong"));

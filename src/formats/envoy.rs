@@ -21,7 +21,7 @@ use crate::model::{
     GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Sourced, Timeout,
     UpstreamPolicy,
 };
-use crate::source::{FileId, Node, NodeKind};
+use crate::source::{Entry, FileId, Node, NodeKind, ScalarKind};
 
 pub static ADAPTER: Adapter = Adapter {
     name: "envoy",
@@ -52,6 +52,13 @@ enum ResourceKind {
 }
 
 fn detect(document: &Node) -> bool {
+    if json_named(document) {
+        return detect_proto_named(&proto_names(document));
+    }
+    detect_proto_named(document)
+}
+
+fn detect_proto_named(document: &Node) -> bool {
     if document.get("static_resources").is_some_and(Node::is_map) {
         return true;
     }
@@ -128,7 +135,115 @@ fn key_location(file: FileId, object: &Node, key: &str) -> Option<Location> {
     })
 }
 
+/// Envoy reads its configuration through the protobuf JSON mapping, which takes each field under
+/// its proto name (`static_resources`) or its JSON name (`staticResources`), as configurations
+/// printed from protos are written. Whether a document (or one of its resources) is written with
+/// JSON names at the level detection looks at.
+fn json_named(document: &Node) -> bool {
+    const JSON_NAMES: &[&str] = &[
+        "staticResources",
+        "dynamicResources",
+        "virtualHosts",
+        "loadAssignment",
+        "clusterType",
+    ];
+    let named = |node: &Node| {
+        node.entries().iter().any(|entry| {
+            entry
+                .key
+                .as_str()
+                .is_some_and(|key| JSON_NAMES.contains(&key))
+        })
+    };
+    named(document)
+        || document
+            .get("resources")
+            .is_some_and(|resources| list(Some(resources)).iter().any(named))
+}
+
+/// Whether any key of the tree is a JSON name.
+fn has_json_names(node: &Node) -> bool {
+    match &node.kind {
+        NodeKind::Map(entries) => entries.iter().any(|entry| {
+            entry
+                .key
+                .as_str()
+                .is_some_and(|key| proto_name(key).is_some())
+                || has_json_names(&entry.value)
+        }),
+        NodeKind::Seq(items) => items.iter().any(has_json_names),
+        NodeKind::Scalar(_) => false,
+    }
+}
+
+/// The proto name of a JSON name (`perTryTimeout` → `per_try_timeout`, `consecutive5xx` →
+/// `consecutive_5xx`); `None` for a key that is not a JSON name.
+fn proto_name(key: &str) -> Option<String> {
+    if !key
+        .chars()
+        .next()
+        .is_some_and(|first| first.is_ascii_lowercase())
+        || !key.chars().all(|c| c.is_ascii_alphanumeric())
+        || !(key.chars().any(|c| c.is_ascii_uppercase()) || key.ends_with("5xx"))
+    {
+        return None;
+    }
+    let mut name = String::with_capacity(key.len() + 4);
+    for c in key.chars() {
+        if c.is_ascii_uppercase() {
+            name.push('_');
+            name.push(c.to_ascii_lowercase());
+        } else {
+            name.push(c);
+        }
+    }
+    // The one digit that starts a word in Envoy's field names (`consecutive_5xx`); elsewhere a
+    // digit continues the word before it (`http2_protocol_options`).
+    if let Some(stem) = name.strip_suffix("5xx") {
+        if !stem.is_empty() && !stem.ends_with('_') {
+            name = format!("{stem}_5xx");
+        }
+    }
+    Some(name)
+}
+
+/// The tree with every JSON name replaced by its proto name; spans are kept, so findings still
+/// point at the text as written.
+fn proto_names(node: &Node) -> Node {
+    let kind = match &node.kind {
+        NodeKind::Map(entries) => NodeKind::Map(
+            entries
+                .iter()
+                .map(|entry| {
+                    let key = match entry.key.as_str().and_then(proto_name) {
+                        Some(name) => Node::scalar(entry.key.span, name, ScalarKind::Str),
+                        None => entry.key.clone(),
+                    };
+                    Entry {
+                        key,
+                        value: proto_names(&entry.value),
+                    }
+                })
+                .collect(),
+        ),
+        NodeKind::Seq(items) => NodeKind::Seq(items.iter().map(proto_names).collect()),
+        NodeKind::Scalar(_) => node.kind.clone(),
+    };
+    Node {
+        span: node.span,
+        kind,
+    }
+}
+
 fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
+    if has_json_names(document) {
+        adapt_proto_named(cx, file, &proto_names(document));
+    } else {
+        adapt_proto_named(cx, file, document);
+    }
+}
+
+fn adapt_proto_named(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     if let Some(static_resources) = document.get("static_resources") {
         let mut scope = Scope::default();
         for cluster in list(static_resources.get("clusters")) {
