@@ -644,3 +644,16 @@ fn detection_fires_on_envoy_configs_only_and_nothing_else_claims_them() {
         }
     }
 }
+
+#[test]
+fn routes_that_answer_405_themselves_expose_no_method() {
+    // GoogleCloudPlatform/esp-v2: after the routes of each documented method, a route for the
+    // same path answers 405 directly; no method reaches the upstream through it.
+    let (_, report) =
+        common::lint_json(&common::repo(), &["fixtures/envoy/esp-v2/dynamic-routing"]);
+    let mismatches: Vec<_> = common::located(&report)
+        .into_iter()
+        .filter(|(rule, ..)| rule == "method-mismatch")
+        .collect();
+    assert_eq!(mismatches, vec![]);
+}
