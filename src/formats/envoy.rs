@@ -21,7 +21,7 @@ use crate::model::{
     GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Sourced, Timeout,
     UpstreamPolicy,
 };
-use crate::source::{FileId, Node, NodeKind};
+use crate::source::{Entry, FileId, Node, NodeKind};
 
 pub static ADAPTER: Adapter = Adapter {
     name: "envoy",
@@ -52,10 +52,10 @@ enum ResourceKind {
 }
 
 fn detect(document: &Node) -> bool {
-    if document.get("static_resources").is_some_and(Node::is_map) {
+    if document.field("static_resources").is_some_and(Node::is_map) {
         return true;
     }
-    if let Some(resources) = document.get("resources") {
+    if let Some(resources) = document.field("resources") {
         return resources
             .items()
             .iter()
@@ -76,22 +76,22 @@ fn resource_kind(node: &Node) -> Option<ResourceKind> {
             _ => None,
         };
     }
-    let virtual_hosts = node.get("virtual_hosts").map(Node::items);
+    let virtual_hosts = node.field("virtual_hosts").map(Node::items);
     if virtual_hosts.is_some_and(|hosts| {
         !hosts.is_empty()
             && hosts
                 .iter()
-                .all(|host| host.get("routes").is_some() || host.get("domains").is_some())
+                .all(|host| host.field("routes").is_some() || host.field("domains").is_some())
     }) {
         return Some(ResourceKind::RouteConfiguration);
     }
-    let named = node.get("name").and_then(Node::as_str).is_some();
+    let named = node.field("name").and_then(Node::as_str).is_some();
     let has_endpoints = node
-        .get("load_assignment")
-        .is_some_and(|assignment| assignment.get("endpoints").is_some());
+        .field("load_assignment")
+        .is_some_and(|assignment| assignment.field("endpoints").is_some());
     let aggregate = node
-        .get("cluster_type")
-        .and_then(|cluster_type| cluster_type.get("name"))
+        .field("cluster_type")
+        .and_then(|cluster_type| cluster_type.field("name"))
         .and_then(Node::as_str)
         == Some(AGGREGATE_CLUSTER);
     (named && (has_endpoints || aggregate)).then_some(ResourceKind::Cluster)
@@ -105,6 +105,90 @@ fn list(node: Option<&Node>) -> &[Node] {
         Some(node) => node.items(),
         None => &[],
     }
+}
+
+/// Field access on Envoy messages. Envoy reads YAML and JSON through protobuf's JSON mapping,
+/// which takes every field under its proto name (`per_try_timeout`) or its lowerCamelCase JSON
+/// name (`perTryTimeout`); config dumps and many JSON configurations use the JSON names. The
+/// adapter names fields by their proto name and finds either spelling. Map keys (filter names in
+/// `typed_per_filter_config`) and `@type` are not fields: they are read as written.
+trait Message {
+    /// The entry of field `name`. When both names are written, the one written last, as with a
+    /// duplicate key.
+    fn field_entry(&self, name: &str) -> Option<&Entry>;
+
+    fn field(&self, name: &str) -> Option<&Node> {
+        self.field_entry(name).map(|entry| &entry.value)
+    }
+}
+
+impl Message for Node {
+    fn field_entry(&self, name: &str) -> Option<&Entry> {
+        self.entries().iter().rev().find(|entry| {
+            entry
+                .key
+                .scalar_text()
+                .is_some_and(|key| names_field(key, name))
+        })
+    }
+}
+
+/// The JSON name protobuf derives from a proto field name (`ToJsonName`): each underscore is
+/// dropped and the character after it upper-cased, so `consecutive_5xx` is `consecutive5xx`.
+fn json_name(name: &str) -> impl Iterator<Item = char> + '_ {
+    let mut capitalize_next = false;
+    name.chars().filter_map(move |character| {
+        if character == '_' {
+            capitalize_next = true;
+            None
+        } else if std::mem::take(&mut capitalize_next) {
+            Some(character.to_ascii_uppercase())
+        } else {
+            Some(character)
+        }
+    })
+}
+
+/// Whether `key` is the proto name `name` or its JSON name.
+fn names_field(key: &str, name: &str) -> bool {
+    key == name || (name.contains('_') && key.chars().eq(json_name(name)))
+}
+
+/// The key of a field as written, for messages about it.
+fn written_name<'a>(entry: &'a Entry, name: &'a str) -> &'a str {
+    entry.key.scalar_text().unwrap_or(name)
+}
+
+/// Field `name` of `message` as a protobuf duration; `None` when absent or null, reported when
+/// invalid.
+fn duration(
+    cx: &mut AdaptContext<'_>,
+    file: FileId,
+    message: &Node,
+    name: &str,
+) -> Option<Sourced<Duration>> {
+    let entry = message
+        .field_entry(name)
+        .filter(|entry| !entry.value.is_null())?;
+    cx.duration_of(
+        file,
+        written_name(entry, name),
+        &entry.value,
+        Dialect::Protobuf,
+    )
+}
+
+/// Field `name` of `message` as a count; `None` when absent or null, reported when invalid.
+fn count(
+    cx: &mut AdaptContext<'_>,
+    file: FileId,
+    message: &Node,
+    name: &str,
+) -> Option<Sourced<u32>> {
+    let entry = message
+        .field_entry(name)
+        .filter(|entry| !entry.value.is_null())?;
+    cx.count_of(file, written_name(entry, name), &entry.value)
 }
 
 fn location(file: FileId, node: &Node) -> Location {
@@ -122,16 +206,16 @@ fn invalid_at(cx: &mut AdaptContext<'_>, at: Location, message: impl Into<String
 
 /// Where a finding about `key` of `object` points: the key itself.
 fn key_location(file: FileId, object: &Node, key: &str) -> Option<Location> {
-    object.entry(key).map(|entry| Location {
+    object.field_entry(key).map(|entry| Location {
         file,
         span: entry.key.span,
     })
 }
 
 fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
-    if let Some(static_resources) = document.get("static_resources") {
+    if let Some(static_resources) = document.field("static_resources") {
         let mut scope = Scope::default();
-        for cluster in list(static_resources.get("clusters")) {
+        for cluster in list(static_resources.field("clusters")) {
             if let Some(cluster) = read_cluster(cx, file, cluster) {
                 // Envoy refuses duplicate names; the first definition is the one linked.
                 scope
@@ -140,12 +224,12 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
                     .or_insert(cluster);
             }
         }
-        for listener in list(static_resources.get("listeners")) {
+        for listener in list(static_resources.field("listeners")) {
             read_listener(cx, file, listener, &scope);
         }
         return;
     }
-    let resources = match document.get("resources") {
+    let resources = match document.field("resources") {
         Some(resources) => list(Some(resources)),
         None => std::slice::from_ref(document),
     };
@@ -183,16 +267,16 @@ impl Scope {
 }
 
 fn read_listener(cx: &mut AdaptContext<'_>, file: FileId, listener: &Node, scope: &Scope) {
-    let chains = list(listener.get("filter_chains"))
+    let chains = list(listener.field("filter_chains"))
         .iter()
-        .chain(listener.get("default_filter_chain"));
+        .chain(listener.field("default_filter_chain"));
     for chain in chains {
-        for filter in list(chain.get("filters")) {
+        for filter in list(chain.field("filters")) {
             let Some(config) = http_connection_manager(filter) else {
                 legacy_connection_manager(cx, file, filter);
                 continue;
             };
-            if let Some(route_config) = config.get("route_config") {
+            if let Some(route_config) = config.field("route_config") {
                 let filters = HttpFilters::read(cx, file, config);
                 read_route_configuration(cx, file, route_config, scope, &filters);
             }
@@ -203,7 +287,7 @@ fn read_listener(cx: &mut AdaptContext<'_>, file: FileId, listener: &Node, scope
 /// Envoy's v2 form (`envoy.http_connection_manager` with `config:`), which Envoy no longer
 /// reads since 1.18: its routes are not read either, and that is said.
 fn legacy_connection_manager(cx: &mut AdaptContext<'_>, file: FileId, filter: &Node) {
-    let name = filter.get("name").and_then(Node::as_str);
+    let name = filter.field("name").and_then(Node::as_str);
     let manager = matches!(
         name,
         Some(HTTP_CONNECTION_MANAGER | "envoy.http_connection_manager")
@@ -220,8 +304,8 @@ fn legacy_connection_manager(cx: &mut AdaptContext<'_>, file: FileId, filter: &N
 
 /// The configuration of an HTTP connection manager network filter.
 fn http_connection_manager(filter: &Node) -> Option<&Node> {
-    let config = filter.get("typed_config")?;
-    let by_name = filter.get("name").and_then(Node::as_str) == Some(HTTP_CONNECTION_MANAGER);
+    let config = filter.field("typed_config")?;
+    let by_name = filter.field("name").and_then(Node::as_str) == Some(HTTP_CONNECTION_MANAGER);
     let by_type = config
         .get("@type")
         .and_then(Node::as_str)
@@ -256,12 +340,12 @@ impl<'a> HttpFilters<'a> {
             local_rate_limit_config: None,
             global_rate_limit: None,
         };
-        for filter in list(manager.get("http_filters")) {
+        for filter in list(manager.field("http_filters")) {
             let name = filter
-                .get("name")
+                .field("name")
                 .and_then(Node::as_str)
                 .unwrap_or_default();
-            let config = filter.get("typed_config");
+            let config = filter.field("typed_config");
             let type_url = config
                 .and_then(|config| config.get("@type"))
                 .and_then(Node::as_str)
@@ -273,7 +357,7 @@ impl<'a> HttpFilters<'a> {
                 || type_url.ends_with("filters.http.ratelimit.v3.RateLimit")
             {
                 let status = config
-                    .and_then(|config| config.get("rate_limited_status"))
+                    .and_then(|config| config.field("rate_limited_status"))
                     .and_then(|status| http_status(cx, file, status));
                 filters.global_rate_limit = Some(status.unwrap_or(TOO_MANY_REQUESTS));
             }
@@ -284,7 +368,7 @@ impl<'a> HttpFilters<'a> {
 
 /// An `HttpStatus` object's `code`: a number or a `StatusCode` enum name.
 fn http_status(cx: &mut AdaptContext<'_>, file: FileId, status: &Node) -> Option<u16> {
-    let code = status.get("code")?;
+    let code = status.field("code")?;
     let text = code.scalar_text().unwrap_or_default();
     let named = match text {
         "OK" => Some(200),
@@ -316,8 +400,8 @@ fn http_status(cx: &mut AdaptContext<'_>, file: FileId, status: &Node) -> Option
 /// A runtime fraction's default (`default_value.numerator`) is above zero.
 fn fraction_enabled(fraction: Option<&Node>) -> bool {
     fraction
-        .and_then(|fraction| fraction.get("default_value"))
-        .and_then(|value| value.get("numerator"))
+        .and_then(|fraction| fraction.field("default_value"))
+        .and_then(|value| value.field("numerator"))
         .and_then(Node::scalar_text)
         .and_then(|numerator| numerator.parse::<u64>().ok())
         .is_some_and(|numerator| numerator > 0)
@@ -326,16 +410,16 @@ fn fraction_enabled(fraction: Option<&Node>) -> bool {
 /// A local rate limit configuration that limits requests: it has a token bucket and is enabled
 /// and enforced for some requests (both default to 0 %).
 fn local_rate_limit(cx: &mut AdaptContext<'_>, file: FileId, config: &Node) -> Option<RateLimit> {
-    let limits = config.get("token_bucket").is_some()
-        && fraction_enabled(config.get("filter_enabled"))
-        && fraction_enabled(config.get("filter_enforced"));
+    let limits = config.field("token_bucket").is_some()
+        && fraction_enabled(config.field("filter_enabled"))
+        && fraction_enabled(config.field("filter_enforced"));
     limits.then(|| RateLimit {
         location: Location {
             file,
             span: anchor(config),
         },
         status: config
-            .get("status")
+            .field("status")
             .and_then(|status| http_status(cx, file, status))
             .unwrap_or(TOO_MANY_REQUESTS),
     })
@@ -355,9 +439,9 @@ fn read_route_configuration(
     scope: &Scope,
     filters: &HttpFilters<'_>,
 ) {
-    for virtual_host in list(configuration.get("virtual_hosts")) {
+    for virtual_host in list(configuration.field("virtual_hosts")) {
         let hosts = virtual_host
-            .get("domains")
+            .field("domains")
             .map(|domains| {
                 domains
                     .items()
@@ -371,7 +455,7 @@ fn read_route_configuration(
             retry: read_retry(cx, file, virtual_host),
             node: virtual_host,
         };
-        for route in list(virtual_host.get("routes")) {
+        for route in list(virtual_host.field("routes")) {
             read_route(cx, file, route, &host, scope, filters);
         }
     }
@@ -389,7 +473,7 @@ fn read_route(
         file,
         span: anchor(route),
     };
-    let Some(matcher) = route.get("match") else {
+    let Some(matcher) = route.field("match") else {
         cx.invalid_value(
             file,
             route,
@@ -402,9 +486,9 @@ fn read_route(
     };
     let (methods, methods_location) = read_methods(cx, file, matcher);
     let mut policy = Policy::default();
-    if let Some(action) = route.get("route") {
+    if let Some(action) = route.field("route") {
         policy = route_action_policy(cx, file, action, host, scope);
-        if let Some(rewrite) = action.get("prefix_rewrite").and_then(Node::as_str) {
+        if let Some(rewrite) = action.field("prefix_rewrite").and_then(Node::as_str) {
             if matches!(
                 path.kind,
                 PathKind::Prefix | PathKind::SegmentPrefix | PathKind::Exact
@@ -415,8 +499,8 @@ fn read_route(
                 });
             }
         }
-    } else if let Some(response) = route.get("direct_response") {
-        let status = response.get("status").and_then(|status| {
+    } else if let Some(response) = route.field("direct_response") {
+        let status = response.field("status").and_then(|status| {
             let code = values::count(status)
                 .ok()
                 .filter(|code| (200..600).contains(code));
@@ -434,7 +518,7 @@ fn read_route(
             targets: status.map(|code| code.to_string()).into_iter().collect(),
             location: key_location(file, route, "direct_response").unwrap_or(route_location),
         });
-    } else if route.get("redirect").is_some() {
+    } else if route.field("redirect").is_some() {
         policy.fallbacks.push(Fallback {
             kind: FallbackKind::StaticResponse,
             targets: vec!["redirect".to_string()],
@@ -448,7 +532,7 @@ fn read_route(
     cx.inventory.routes.push(Route {
         format: GatewayFormat::Envoy,
         name: route
-            .get("name")
+            .field("name")
             .and_then(Node::scalar_text)
             .map(str::to_string),
         location: route_location,
@@ -481,22 +565,22 @@ fn read_path(cx: &mut AdaptContext<'_>, file: FileId, matcher: &Node) -> Option<
         location: location(file, node),
         rewrite: None,
     };
-    if let Some(node) = matcher.get("prefix") {
+    if let Some(node) = matcher.field("prefix") {
         return Some(path_match(
             PathKind::Prefix,
             text(cx, node, "prefix")?,
             node,
         ));
     }
-    if let Some(node) = matcher.get("path") {
+    if let Some(node) = matcher.field("path") {
         return Some(path_match(PathKind::Exact, text(cx, node, "path")?, node));
     }
-    if let Some(node) = matcher.get("path_separated_prefix") {
+    if let Some(node) = matcher.field("path_separated_prefix") {
         let pattern = text(cx, node, "path_separated_prefix")?;
         return Some(path_match(PathKind::SegmentPrefix, pattern, node));
     }
-    if let Some(safe_regex) = matcher.get("safe_regex") {
-        let Some(node) = safe_regex.get("regex") else {
+    if let Some(safe_regex) = matcher.field("safe_regex") {
+        let Some(node) = safe_regex.field("regex") else {
             cx.invalid_value(file, safe_regex, "`safe_regex` needs a `regex`");
             return None;
         };
@@ -515,11 +599,11 @@ fn read_path(cx: &mut AdaptContext<'_>, file: FileId, matcher: &Node) -> Option<
         // Envoy matches the regular expression against the whole path.
         return Some(path_match(PathKind::Regex { full: true }, pattern, node));
     }
-    if let Some(policy) = matcher.get("path_match_policy") {
-        let name = policy.get("name").and_then(Node::as_str);
+    if let Some(policy) = matcher.field("path_match_policy") {
+        let name = policy.field("name").and_then(Node::as_str);
         let template = policy
-            .get("typed_config")
-            .and_then(|config| config.get("path_template"));
+            .field("typed_config")
+            .and_then(|config| config.field("path_template"));
         return match (name, template) {
             (Some(URI_TEMPLATE_MATCHER) | None, Some(node)) => {
                 let written = text(cx, node, "path_template")?;
@@ -547,10 +631,10 @@ fn read_path(cx: &mut AdaptContext<'_>, file: FileId, matcher: &Node) -> Option<
             }
         };
     }
-    if matcher.get("connect_matcher").is_some() {
+    if matcher.field("connect_matcher").is_some() {
         return None;
     }
-    if let Some(node) = matcher.get("regex") {
+    if let Some(node) = matcher.field("regex") {
         cx.invalid_value(
             file,
             node,
@@ -606,12 +690,12 @@ fn read_methods(
     file: FileId,
     matcher: &Node,
 ) -> (MethodSet, Option<Location>) {
-    let Some(headers) = matcher.get("headers") else {
+    let Some(headers) = matcher.field("headers") else {
         return (MethodSet::Any, None);
     };
     let mut allowed: Option<Vec<Method>> = None;
     for header in headers.items() {
-        if header.get("name").and_then(Node::as_str) != Some(":method") {
+        if header.field("name").and_then(Node::as_str) != Some(":method") {
             continue;
         }
         let Some(methods) = method_matcher(cx, file, header) else {
@@ -633,13 +717,14 @@ fn read_methods(
 
 /// The methods one `:method` header matcher accepts; `None` when it does not constrain them.
 fn method_matcher(cx: &mut AdaptContext<'_>, file: FileId, header: &Node) -> Option<Vec<Method>> {
-    let string_match = header.get("string_match");
+    let string_match = header.field("string_match");
     let (ignore_case, field, value) = match string_match {
         Some(string_match) => {
-            let ignore_case = string_match.get("ignore_case").and_then(Node::as_bool) == Some(true);
+            let ignore_case =
+                string_match.field("ignore_case").and_then(Node::as_bool) == Some(true);
             let found = ["exact", "prefix", "suffix", "contains", "safe_regex"]
                 .into_iter()
-                .find_map(|field| string_match.get(field).map(|value| (field, value)));
+                .find_map(|field| string_match.field(field).map(|value| (field, value)));
             let (field, value) = found?;
             (ignore_case, field, value)
         }
@@ -652,12 +737,12 @@ fn method_matcher(cx: &mut AdaptContext<'_>, file: FileId, header: &Node) -> Opt
                 ("safe_regex_match", "safe_regex"),
             ]
             .into_iter()
-            .find_map(|(key, field)| header.get(key).map(|value| (field, value)))?;
+            .find_map(|(key, field)| header.field(key).map(|value| (field, value)))?;
             (false, found.0, found.1)
         }
     };
     let value_node = if field == "safe_regex" {
-        value.get("regex").unwrap_or(value)
+        value.field("regex").unwrap_or(value)
     } else {
         value
     };
@@ -695,7 +780,7 @@ fn method_matcher(cx: &mut AdaptContext<'_>, file: FileId, header: &Node) -> Opt
     } else {
         text.to_string()
     };
-    let invert = header.get("invert_match").and_then(Node::as_bool) == Some(true);
+    let invert = header.field("invert_match").and_then(Node::as_bool) == Some(true);
     let methods: Vec<Method> = Method::ALL
         .into_iter()
         .filter(|method| {
@@ -730,8 +815,7 @@ fn route_action_policy(
     host: &VirtualHostContext<'_>,
     scope: &Scope,
 ) -> Policy {
-    let timeout = cx
-        .duration(file, action, "timeout", Dialect::Protobuf)
+    let timeout = duration(cx, file, action, "timeout")
         .map(Timeout::zero_disables)
         .unwrap_or_else(|| {
             Sourced::default(
@@ -740,7 +824,7 @@ fn route_action_policy(
             )
         });
     // A route's retry policy replaces the virtual host's; they are not merged.
-    let retry = if action.get("retry_policy").is_some() {
+    let retry = if action.field("retry_policy").is_some() {
         read_retry(cx, file, action)
     } else {
         host.retry.clone()
@@ -762,7 +846,7 @@ fn route_action_policy(
     if bounded || policy.per_try_timeout.is_some() {
         policy.statuses.on_timeout = Some(UPSTREAM_TIMEOUT);
     }
-    if let Some(cluster) = action.get("cluster") {
+    if let Some(cluster) = action.field("cluster") {
         match cluster.as_str() {
             Some(name) => link_cluster(&mut policy, name, scope),
             None => cx.invalid_value(
@@ -771,7 +855,7 @@ fn route_action_policy(
                 format!("`cluster` must be a name, found {}", cluster.type_name()),
             ),
         }
-    } else if let Some(weighted) = action.get("weighted_clusters") {
+    } else if let Some(weighted) = action.field("weighted_clusters") {
         read_weighted_clusters(cx, file, weighted, &mut policy, scope);
     }
     if let Some(retry) = policy.retry.as_mut() {
@@ -796,13 +880,13 @@ fn read_weighted_clusters(
     scope: &Scope,
 ) {
     let mut members: Vec<(String, u32)> = Vec::new();
-    for cluster in list(weighted.get("clusters")) {
-        let Some(name) = cluster.get("name").and_then(Node::as_str) else {
+    for cluster in list(weighted.field("clusters")) {
+        let Some(name) = cluster.field("name").and_then(Node::as_str) else {
             cx.invalid_value(file, cluster, "a weighted cluster needs a `name`");
             continue;
         };
         // The weight is a relative share; an unset weight sends no traffic.
-        let weight = cx.count(file, cluster, "weight").map_or(0, |w| w.value);
+        let weight = count(cx, file, cluster, "weight").map_or(0, |w| w.value);
         members.push((name.to_string(), weight));
     }
     let serving: Vec<String> = members
@@ -862,7 +946,7 @@ fn link_cluster(policy: &mut Policy, name: &str, scope: &Scope) {
 /// none, or when it cannot retry: Envoy retries only on the conditions `retry_on` lists, and not
 /// at all with `num_retries: 0`.
 fn read_retry(cx: &mut AdaptContext<'_>, file: FileId, parent: &Node) -> Option<Retry> {
-    let policy = parent.get("retry_policy")?;
+    let policy = parent.field("retry_policy")?;
     let policy_location = key_location(file, parent, "retry_policy")?;
     if !policy.is_map() {
         cx.invalid_value(
@@ -877,19 +961,18 @@ fn read_retry(cx: &mut AdaptContext<'_>, file: FileId, parent: &Node) -> Option<
     }
     let status_codes = retriable_status_codes(cx, file, policy);
     let conditions = policy
-        .get("retry_on")
+        .field("retry_on")
         .map(|retry_on| retry_conditions(cx, file, retry_on, &status_codes))
         .unwrap_or_default();
-    let max_retries = cx.count(file, policy, "num_retries").unwrap_or_else(|| {
+    let max_retries = count(cx, file, policy, "num_retries").unwrap_or_else(|| {
         Sourced::default(1, "Envoy's default of 1 retry when a retry policy is set")
     });
     if conditions.is_empty() || max_retries.value == 0 {
         return None;
     }
     // A zero per-try timeout means none: each try is bounded by the route timeout only.
-    let per_try_timeout = cx
-        .duration(file, policy, "per_try_timeout", Dialect::Protobuf)
-        .filter(|timeout| !timeout.value.is_zero());
+    let per_try_timeout =
+        duration(cx, file, policy, "per_try_timeout").filter(|timeout| !timeout.value.is_zero());
     Some(Retry {
         max_retries,
         unbounded: false,
@@ -905,7 +988,7 @@ fn read_retry(cx: &mut AdaptContext<'_>, file: FileId, parent: &Node) -> Option<
 
 fn retriable_status_codes(cx: &mut AdaptContext<'_>, file: FileId, policy: &Node) -> Vec<u16> {
     let Some(codes) = policy
-        .get("retriable_status_codes")
+        .field("retriable_status_codes")
         .filter(|codes| !codes.is_null())
     else {
         return Vec::new();
@@ -1002,7 +1085,7 @@ fn retry_conditions(
 
 /// `retry_back_off`, or Envoy's default: 25 ms base, capped at 10× the base.
 fn read_backoff(cx: &mut AdaptContext<'_>, file: FileId, policy: &Node) -> Backoff {
-    let Some(backoff) = policy.get("retry_back_off") else {
+    let Some(backoff) = policy.field("retry_back_off") else {
         return Backoff {
             base: Some(Sourced::default(
                 DEFAULT_BACKOFF_BASE,
@@ -1014,28 +1097,26 @@ fn read_backoff(cx: &mut AdaptContext<'_>, file: FileId, policy: &Node) -> Backo
             )),
         };
     };
-    let base = cx
-        .duration(file, backoff, "base_interval", Dialect::Protobuf)
-        .filter(|base| {
-            let positive = !base.value.is_zero();
-            if !positive {
-                if let Some(node) = backoff.get("base_interval") {
-                    cx.invalid_value(file, node, "`base_interval` must be greater than zero");
-                }
+    let base = duration(cx, file, backoff, "base_interval").filter(|base| {
+        let positive = !base.value.is_zero();
+        if !positive {
+            if let Some(node) = backoff.field("base_interval") {
+                cx.invalid_value(file, node, "`base_interval` must be greater than zero");
             }
-            positive
-        });
-    if backoff.get("base_interval").is_none() {
+        }
+        positive
+    });
+    if backoff.field("base_interval").is_none() {
         invalid_at(
             cx,
             key_location(file, policy, "retry_back_off").unwrap_or(location(file, backoff)),
             "`retry_back_off` needs a `base_interval`",
         );
     }
-    let max = cx.duration(file, backoff, "max_interval", Dialect::Protobuf);
+    let max = duration(cx, file, backoff, "max_interval");
     if let (Some(base), Some(max)) = (&base, &max) {
         if max.value < base.value {
-            if let Some(node) = backoff.get("max_interval") {
+            if let Some(node) = backoff.field("max_interval") {
                 cx.invalid_value(
                     file,
                     node,
@@ -1075,7 +1156,7 @@ fn route_rate_limit(
     }
     let status = filters.global_rate_limit?;
     let declares = |node: &Node, key: &str| {
-        node.get(key)
+        node.field(key)
             .filter(|limits| !limits.items().is_empty())
             .map(|limits| Location {
                 file,
@@ -1083,7 +1164,7 @@ fn route_rate_limit(
             })
     };
     let declared = route
-        .get("route")
+        .field("route")
         .and_then(|action| declares(action, "rate_limits"))
         .or_else(|| declares(virtual_host, "rate_limits"))?;
     Some(RateLimit {
@@ -1093,7 +1174,7 @@ fn route_rate_limit(
 }
 
 fn per_filter_local_rate_limit(node: &Node) -> Option<&Node> {
-    node.get("typed_per_filter_config")
+    node.field("typed_per_filter_config")
         .and_then(|configs| configs.get(LOCAL_RATE_LIMIT))
 }
 
@@ -1128,7 +1209,7 @@ impl ClusterPolicy {
 }
 
 fn read_cluster(cx: &mut AdaptContext<'_>, file: FileId, cluster: &Node) -> Option<ClusterPolicy> {
-    let Some(name) = cluster.get("name").and_then(Node::scalar_text) else {
+    let Some(name) = cluster.field("name").and_then(Node::scalar_text) else {
         cx.invalid_value(file, cluster, "an Envoy cluster needs a `name`");
         return None;
     };
@@ -1136,14 +1217,12 @@ fn read_cluster(cx: &mut AdaptContext<'_>, file: FileId, cluster: &Node) -> Opti
         file,
         span: anchor(cluster),
     };
-    let connect_timeout = cx
-        .duration(file, cluster, "connect_timeout", Dialect::Protobuf)
-        .unwrap_or_else(|| {
-            Sourced::default(
-                DEFAULT_CONNECT_TIMEOUT,
-                "Envoy's default cluster connect_timeout of 5s",
-            )
-        });
+    let connect_timeout = duration(cx, file, cluster, "connect_timeout").unwrap_or_else(|| {
+        Sourced::default(
+            DEFAULT_CONNECT_TIMEOUT,
+            "Envoy's default cluster connect_timeout of 5s",
+        )
+    });
     let mut policy = ClusterPolicy {
         name: name.to_string(),
         location: cluster_location,
@@ -1177,7 +1256,7 @@ fn read_thresholds(
     cluster: &Node,
     policy: &mut ClusterPolicy,
 ) {
-    let Some(breakers) = cluster.get("circuit_breakers") else {
+    let Some(breakers) = cluster.field("circuit_breakers") else {
         return;
     };
     let breaker_location = key_location(file, cluster, "circuit_breakers").unwrap_or(Location {
@@ -1190,12 +1269,12 @@ fn read_thresholds(
         "max_requests",
         "max_retries",
     ];
-    let thresholds = list(breakers.get("thresholds"));
+    let thresholds = list(breakers.field("thresholds"));
     let mut unlimited = 0;
     for threshold in thresholds {
         let values: Vec<Option<u32>> = limits
             .iter()
-            .map(|limit| cx.count(file, threshold, limit).map(|count| count.value))
+            .map(|limit| count(cx, file, threshold, limit).map(|count| count.value))
             .collect();
         // Envoy's own FAQ disables circuit breaking with limits of 1,000,000,000; no real
         // proxy holds that many connections or requests at once.
@@ -1205,7 +1284,7 @@ fn read_thresholds(
         {
             unlimited += 1;
         }
-        if values.get(3).is_some_and(Option::is_some) || threshold.get("retry_budget").is_some() {
+        if values.get(3).is_some_and(Option::is_some) || threshold.field("retry_budget").is_some() {
             policy.retry_budget = true;
         }
     }
@@ -1239,7 +1318,7 @@ fn read_outlier_detection(
     cluster: &Node,
     policy: &mut ClusterPolicy,
 ) -> Option<Location> {
-    let detection = cluster.get("outlier_detection")?;
+    let detection = cluster.field("outlier_detection")?;
     let detection_location = key_location(file, cluster, "outlier_detection")?;
     if !detection.is_map() {
         cx.invalid_value(
@@ -1253,8 +1332,7 @@ fn read_outlier_detection(
         return None;
     }
     let mut enforcing = |key: &str, default: u32| {
-        cx.count(file, detection, key)
-            .map_or(default, |count| count.value)
+        count(cx, file, detection, key).map_or(default, |count| count.value)
     };
     // Each detector with its enforcement default: the consecutive 5xx and success rate
     // detectors enforce 100 % by default, the gateway failure and failure percentage ones 0 %.
@@ -1265,7 +1343,7 @@ fn read_outlier_detection(
         enforcing("enforcing_failure_percentage", 0),
     ];
     if detection
-        .get("split_external_local_origin_errors")
+        .field("split_external_local_origin_errors")
         .and_then(Node::as_bool)
         == Some(true)
     {
@@ -1275,7 +1353,7 @@ fn read_outlier_detection(
     }
     let max_ejection = enforcing("max_ejection_percent", 10);
     for key in ["interval", "base_ejection_time", "max_ejection_time"] {
-        cx.duration(file, detection, key, Dialect::Protobuf);
+        duration(cx, file, detection, key);
     }
     let ineffective = if max_ejection == 0 {
         Some("`max_ejection_percent` is 0, so no host is ever ejected".to_string())
@@ -1304,14 +1382,14 @@ fn read_health_check(
     file: FileId,
     cluster: &Node,
 ) -> Option<ActiveCheck> {
-    let check = list(cluster.get("health_checks")).first()?;
+    let check = list(cluster.field("health_checks")).first()?;
     let check_location = Location {
         file,
         span: anchor(check),
     };
     let required = |key: &str, cx: &mut AdaptContext<'_>| {
-        let value = cx.duration(file, check, key, Dialect::Protobuf);
-        if check.get(key).is_none() {
+        let value = duration(cx, file, check, key);
+        if check.field(key).is_none() {
             invalid_at(
                 cx,
                 check_location,
@@ -1337,18 +1415,16 @@ fn read_endpoints(
     cluster: &Node,
     policy: &mut ClusterPolicy,
 ) {
-    let Some(assignment) = cluster.get("load_assignment") else {
+    let Some(assignment) = cluster.field("load_assignment") else {
         return;
     };
     let mut total = 0u32;
     let mut serving = Vec::new();
     let mut backups = Vec::new();
     let mut backup_location = None;
-    for locality in list(assignment.get("endpoints")) {
-        let priority = cx
-            .count(file, locality, "priority")
-            .map_or(0, |priority| priority.value);
-        for endpoint in list(locality.get("lb_endpoints")) {
+    for locality in list(assignment.field("endpoints")) {
+        let priority = count(cx, file, locality, "priority").map_or(0, |priority| priority.value);
+        for endpoint in list(locality.field("lb_endpoints")) {
             total = total.saturating_add(1);
             let address = endpoint_address(endpoint);
             if priority == 0 {
@@ -1383,21 +1459,21 @@ fn read_endpoints(
 
 /// `host:port` of an endpoint, or its hostname, for naming fallback targets.
 fn endpoint_address(endpoint: &Node) -> String {
-    let inner = endpoint.get("endpoint");
+    let inner = endpoint.field("endpoint");
     let socket = inner
-        .and_then(|inner| inner.get("address"))
-        .and_then(|address| address.get("socket_address"));
+        .and_then(|inner| inner.field("address"))
+        .and_then(|address| address.field("socket_address"));
     let host = socket
-        .and_then(|socket| socket.get("address"))
+        .and_then(|socket| socket.field("address"))
         .and_then(Node::scalar_text)
         .or_else(|| {
             inner
-                .and_then(|inner| inner.get("hostname"))
+                .and_then(|inner| inner.field("hostname"))
                 .and_then(Node::scalar_text)
         })
         .unwrap_or("?");
     match socket
-        .and_then(|socket| socket.get("port_value"))
+        .and_then(|socket| socket.field("port_value"))
         .and_then(Node::scalar_text)
     {
         Some(port) => format!("{host}:{port}"),
@@ -1412,15 +1488,15 @@ fn read_aggregate(
     cluster: &Node,
     policy: &mut ClusterPolicy,
 ) {
-    let Some(cluster_type) = cluster.get("cluster_type") else {
+    let Some(cluster_type) = cluster.field("cluster_type") else {
         return;
     };
-    if cluster_type.get("name").and_then(Node::as_str) != Some(AGGREGATE_CLUSTER) {
+    if cluster_type.field("name").and_then(Node::as_str) != Some(AGGREGATE_CLUSTER) {
         return;
     }
     let members_node = cluster_type
-        .get("typed_config")
-        .and_then(|config| config.get("clusters"));
+        .field("typed_config")
+        .and_then(|config| config.field("clusters"));
     let mut members = Vec::new();
     for member in list(members_node) {
         match member.as_str() {
@@ -1453,6 +1529,26 @@ fn read_aggregate(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_names_follow_protobuf() {
+        let json = |name: &str| json_name(name).collect::<String>();
+        assert_eq!(json("per_try_timeout"), "perTryTimeout");
+        assert_eq!(json("retry_back_off"), "retryBackOff");
+        // A digit after an underscore stays as it is; only the underscore goes.
+        assert_eq!(json("consecutive_5xx"), "consecutive5xx");
+        assert_eq!(json("enforcing_consecutive_5xx"), "enforcingConsecutive5xx");
+        assert_eq!(json("name"), "name");
+
+        assert!(names_field("perTryTimeout", "per_try_timeout"));
+        assert!(names_field("per_try_timeout", "per_try_timeout"));
+        assert!(names_field("consecutive5xx", "consecutive_5xx"));
+        // Protobuf matches names exactly: no other casing, and no JSON name for a JSON name.
+        assert!(!names_field("PerTryTimeout", "per_try_timeout"));
+        assert!(!names_field("pertrytimeout", "per_try_timeout"));
+        assert!(!names_field("per_try_timeout", "perTryTimeout"));
+        assert!(!names_field("consecutive_5XX", "consecutive_5xx"));
+    }
 
     #[test]
     fn uri_templates() {
