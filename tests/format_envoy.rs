@@ -659,6 +659,70 @@ fn camel_case_json_has_the_same_routes_and_policies_as_snake_case() {
     assert_eq!(line_column(&outcome, passive), (238, 9));
 }
 
+#[test]
+fn a_field_set_under_both_names_is_reported_and_the_last_one_read() {
+    let outcome = run(&["fixtures/envoy/fields-set-twice.yaml"]);
+    let found: Vec<(&str, u32, u32, String)> = outcome
+        .diagnostics
+        .iter()
+        .map(|diagnostic| {
+            let (line, column) = line_column(&outcome, diagnostic.location);
+            (diagnostic.rule, line, column, diagnostic.message.clone())
+        })
+        .collect();
+    let expected = vec![
+        (
+            "invalid-value",
+            17,
+            11,
+            "`numRetries` and `num_retries` are the same field, set twice: Envoy refuses the \
+             configuration (routeguard reads this one, the last written)"
+                .to_string(),
+        ),
+        (
+            "invalid-value",
+            20,
+            3,
+            "`connectTimeout` and `connect_timeout` are the same field, set twice: Envoy \
+             refuses the configuration (routeguard reads this one, the last written)"
+                .to_string(),
+        ),
+    ];
+    assert_eq!(found, expected);
+    let first_set: Vec<(u32, u32)> = outcome
+        .diagnostics
+        .iter()
+        .flat_map(|diagnostic| &diagnostic.related)
+        .map(|related| line_column(&outcome, related.location))
+        .collect();
+    assert_eq!(first_set, vec![(16, 11), (19, 3)]);
+
+    // Both resources are recognised by their camelCase fields (`virtualHosts`,
+    // `loadAssignment`), and the values written last are the ones read.
+    let [route] = outcome.inventory.routes.as_slice() else {
+        panic!("one route: {:?}", outcome.inventory.routes);
+    };
+    let retry = route.policy.retry.as_ref().expect("a retry");
+    assert_eq!(retry.max_retries.value, 4);
+    assert_eq!(
+        retry
+            .max_retries
+            .origin
+            .location()
+            .map(|at| line_column(&outcome, at)),
+        Some((17, 23))
+    );
+    assert_eq!(route.policy.connect_timeout.as_ref().map(ms), Some(2000));
+    assert_eq!(
+        route
+            .policy
+            .upstream
+            .as_ref()
+            .and_then(|upstream| upstream.endpoints),
+        Some(1)
+    );
+}
+
 /// Every YAML and JSON fixture of the repository, with its parsed documents.
 fn all_fixtures() -> Vec<(String, Vec<routeguard::source::Node>)> {
     use routeguard::source::{parse_text, Syntax};

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use super::values::{self, Dialect};
 use super::{anchor, AdaptContext, Adapter};
-use crate::diagnostic::{Diagnostic, Location};
+use crate::diagnostic::{Diagnostic, Location, Related};
 use crate::model::policy::{
     ActiveCheck, Backoff, CircuitBreaker, CircuitBreakerKind, Fallback, FallbackKind,
     GatewayStatuses, HealthCheck, RateLimit, Retry, RetryCondition, Upstream,
@@ -21,7 +21,7 @@ use crate::model::{
     GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Sourced, Timeout,
     UpstreamPolicy,
 };
-use crate::source::{Entry, FileId, Node, NodeKind};
+use crate::source::{Entry, FileId, Node, NodeKind, Span};
 
 pub static ADAPTER: Adapter = Adapter {
     name: "envoy",
@@ -113,8 +113,9 @@ fn list(node: Option<&Node>) -> &[Node] {
 /// adapter names fields by their proto name and finds either spelling. Map keys (filter names in
 /// `typed_per_filter_config`) and `@type` are not fields: they are read as written.
 trait Message {
-    /// The entry of field `name`. When both names are written, the one written last, as with a
-    /// duplicate key.
+    /// The entry of field `name`. Protobuf refuses a message that sets a field under both names
+    /// (see [`report_fields_set_twice`]); the adapter then reads the one written last, as it does
+    /// with a duplicate key.
     fn field_entry(&self, name: &str) -> Option<&Entry>;
 
     fn field(&self, name: &str) -> Option<&Node> {
@@ -191,6 +192,45 @@ fn count(
     cx.count_of(file, written_name(entry, name), &entry.value)
 }
 
+/// Reports each field of `message` written under both its proto name and its JSON name, at the
+/// second one. Protobuf refuses such a message ("has already been set"), so Envoy refuses the
+/// whole configuration.
+fn report_fields_set_twice(cx: &mut AdaptContext<'_>, file: FileId, message: &Node) {
+    let keys: Vec<(&str, Span)> = message
+        .entries()
+        .iter()
+        .filter_map(|entry| Some((entry.key.scalar_text()?, entry.key.span)))
+        .collect();
+    for (index, &(second, second_span)) in keys.iter().enumerate() {
+        let first = keys.iter().take(index).find(|&&(first, _)| {
+            first != second && (names_field(first, second) || names_field(second, first))
+        });
+        if let Some(&(first, first_span)) = first {
+            cx.diagnostics.push(
+                Diagnostic::new(
+                    "invalid-value",
+                    Location {
+                        file,
+                        span: second_span,
+                    },
+                    format!(
+                        "`{second}` and `{first}` are the same field, set twice: Envoy refuses \
+                         the configuration (routeguard reads this one, the last written)"
+                    ),
+                )
+                .with_label("set again here")
+                .with_related(Related {
+                    location: Location {
+                        file,
+                        span: first_span,
+                    },
+                    message: "first set here".to_string(),
+                }),
+            );
+        }
+    }
+}
+
 fn location(file: FileId, node: &Node) -> Location {
     Location {
         file,
@@ -214,6 +254,8 @@ fn key_location(file: FileId, object: &Node, key: &str) -> Option<Location> {
 
 fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     if let Some(static_resources) = document.field("static_resources") {
+        report_fields_set_twice(cx, file, document);
+        report_fields_set_twice(cx, file, static_resources);
         let mut scope = Scope::default();
         for cluster in list(static_resources.field("clusters")) {
             if let Some(cluster) = read_cluster(cx, file, cluster) {
@@ -267,15 +309,19 @@ impl Scope {
 }
 
 fn read_listener(cx: &mut AdaptContext<'_>, file: FileId, listener: &Node, scope: &Scope) {
+    report_fields_set_twice(cx, file, listener);
     let chains = list(listener.field("filter_chains"))
         .iter()
         .chain(listener.field("default_filter_chain"));
     for chain in chains {
+        report_fields_set_twice(cx, file, chain);
         for filter in list(chain.field("filters")) {
+            report_fields_set_twice(cx, file, filter);
             let Some(config) = http_connection_manager(filter) else {
                 legacy_connection_manager(cx, file, filter);
                 continue;
             };
+            report_fields_set_twice(cx, file, config);
             if let Some(route_config) = config.field("route_config") {
                 let filters = HttpFilters::read(cx, file, config);
                 read_route_configuration(cx, file, route_config, scope, &filters);
@@ -439,7 +485,9 @@ fn read_route_configuration(
     scope: &Scope,
     filters: &HttpFilters<'_>,
 ) {
+    report_fields_set_twice(cx, file, configuration);
     for virtual_host in list(configuration.field("virtual_hosts")) {
+        report_fields_set_twice(cx, file, virtual_host);
         let hosts = virtual_host
             .field("domains")
             .map(|domains| {
@@ -469,6 +517,7 @@ fn read_route(
     scope: &Scope,
     filters: &HttpFilters<'_>,
 ) {
+    report_fields_set_twice(cx, file, route);
     let route_location = Location {
         file,
         span: anchor(route),
@@ -481,12 +530,14 @@ fn read_route(
         );
         return;
     };
+    report_fields_set_twice(cx, file, matcher);
     let Some(mut path) = read_path(cx, file, matcher) else {
         return;
     };
     let (methods, methods_location) = read_methods(cx, file, matcher);
     let mut policy = Policy::default();
     if let Some(action) = route.field("route") {
+        report_fields_set_twice(cx, file, action);
         policy = route_action_policy(cx, file, action, host, scope);
         if let Some(rewrite) = action.field("prefix_rewrite").and_then(Node::as_str) {
             if matches!(
@@ -959,6 +1010,7 @@ fn read_retry(cx: &mut AdaptContext<'_>, file: FileId, parent: &Node) -> Option<
         );
         return None;
     }
+    report_fields_set_twice(cx, file, policy);
     let status_codes = retriable_status_codes(cx, file, policy);
     let conditions = policy
         .field("retry_on")
@@ -1097,6 +1149,7 @@ fn read_backoff(cx: &mut AdaptContext<'_>, file: FileId, policy: &Node) -> Backo
             )),
         };
     };
+    report_fields_set_twice(cx, file, backoff);
     let base = duration(cx, file, backoff, "base_interval").filter(|base| {
         let positive = !base.value.is_zero();
         if !positive {
@@ -1213,6 +1266,7 @@ fn read_cluster(cx: &mut AdaptContext<'_>, file: FileId, cluster: &Node) -> Opti
         cx.invalid_value(file, cluster, "an Envoy cluster needs a `name`");
         return None;
     };
+    report_fields_set_twice(cx, file, cluster);
     let cluster_location = Location {
         file,
         span: anchor(cluster),
@@ -1259,6 +1313,7 @@ fn read_thresholds(
     let Some(breakers) = cluster.field("circuit_breakers") else {
         return;
     };
+    report_fields_set_twice(cx, file, breakers);
     let breaker_location = key_location(file, cluster, "circuit_breakers").unwrap_or(Location {
         file,
         span: breakers.span,
@@ -1272,6 +1327,7 @@ fn read_thresholds(
     let thresholds = list(breakers.field("thresholds"));
     let mut unlimited = 0;
     for threshold in thresholds {
+        report_fields_set_twice(cx, file, threshold);
         let values: Vec<Option<u32>> = limits
             .iter()
             .map(|limit| count(cx, file, threshold, limit).map(|count| count.value))
@@ -1331,6 +1387,7 @@ fn read_outlier_detection(
         );
         return None;
     }
+    report_fields_set_twice(cx, file, detection);
     let mut enforcing = |key: &str, default: u32| {
         count(cx, file, detection, key).map_or(default, |count| count.value)
     };
@@ -1383,6 +1440,7 @@ fn read_health_check(
     cluster: &Node,
 ) -> Option<ActiveCheck> {
     let check = list(cluster.field("health_checks")).first()?;
+    report_fields_set_twice(cx, file, check);
     let check_location = Location {
         file,
         span: anchor(check),
@@ -1418,11 +1476,13 @@ fn read_endpoints(
     let Some(assignment) = cluster.field("load_assignment") else {
         return;
     };
+    report_fields_set_twice(cx, file, assignment);
     let mut total = 0u32;
     let mut serving = Vec::new();
     let mut backups = Vec::new();
     let mut backup_location = None;
     for locality in list(assignment.field("endpoints")) {
+        report_fields_set_twice(cx, file, locality);
         let priority = count(cx, file, locality, "priority").map_or(0, |priority| priority.value);
         for endpoint in list(locality.field("lb_endpoints")) {
             total = total.saturating_add(1);
