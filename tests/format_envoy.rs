@@ -11,7 +11,9 @@ use routeguard::model::{Method, MethodSet, PathKind, Route};
 
 mod common;
 
-use common::{line_column, lint_isolated as run, repo};
+use common::{
+    at, findings, line_column, lint_isolated as run, lint_json, located, repo, run as run_binary,
+};
 
 fn bootstrap() -> LintOutcome {
     run(&[
@@ -582,6 +584,196 @@ fn malformed_structure_is_reported_never_a_panic() {
         .iter()
         .all(|diagnostic| diagnostic.rule == "invalid-value"));
     assert!(outcome.diagnostics.len() >= 10);
+}
+
+/// `routeguard lint` findings on the bookshop spec beside one Envoy file, reduced to what must not
+/// depend on how the file spells its fields: rule, file and message (which names the file).
+fn findings_beside_the_spec(envoy_file: &str) -> Vec<(String, String, String)> {
+    let (_, report) = lint_json(
+        &repo(),
+        &["--no-config", "fixtures/envoy/openapi.yaml", envoy_file],
+    );
+    findings(&report)
+        .into_iter()
+        .zip(report["diagnostics"].as_array().into_iter().flatten())
+        .map(|(finding, diagnostic)| {
+            let message = diagnostic["message"].as_str().unwrap_or_default();
+            (
+                finding.rule,
+                finding.file.replace(envoy_file, "ENVOY"),
+                message.replace(envoy_file, "ENVOY"),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn camel_case_json_lints_like_the_same_bootstrap_in_snake_case() {
+    let snake = findings_beside_the_spec("fixtures/envoy/bootstrap.yaml");
+    let camel = findings_beside_the_spec("fixtures/envoy/camel-case.json");
+    assert!(
+        snake.iter().any(|(_, file, _)| file == "ENVOY") && snake.len() > 20,
+        "{snake:#?}"
+    );
+    assert_eq!(camel, snake);
+}
+
+#[test]
+fn camel_case_findings_point_at_the_camel_case_keys_and_values() {
+    let file = "fixtures/envoy/camel-case.json";
+    let (_, report) = lint_json(
+        &repo(),
+        &["--no-config", "fixtures/envoy/openapi.yaml", file],
+    );
+    let found = located(&report);
+    for expected in [
+        // `"numRetries": 3` of the POST route's `retryPolicy`.
+        at("retry-non-idempotent", file, 86, 47),
+        // The `outlierDetection` key of `authors-primary`, which enforces nothing.
+        at("circuit-breaker-ineffective", file, 317, 9),
+        // The `circuitBreakers` key of `orders-v1`, whose limits are all unlimited.
+        at("circuit-breaker-ineffective", file, 365, 9),
+    ] {
+        assert!(found.contains(&expected), "{expected:?} in {found:#?}");
+    }
+    assert!(
+        found.iter().all(|(rule, ..)| rule != "invalid-value"),
+        "{found:#?}"
+    );
+}
+
+/// `routeguard routes --format json`, without where each route is written.
+fn routes_without_locations(envoy_file: &str) -> serde_json::Value {
+    let run = run_binary(
+        &repo(),
+        &[
+            "routes",
+            "--no-config",
+            "--format",
+            "json",
+            "fixtures/envoy/openapi.yaml",
+            envoy_file,
+        ],
+    );
+    let mut routes: serde_json::Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|error| panic!("routes JSON ({error}): {} {}", run.stdout, run.stderr));
+    for route in routes["routes"].as_array_mut().into_iter().flatten() {
+        if let Some(route) = route.as_object_mut() {
+            route.remove("file");
+            route.remove("line");
+        }
+    }
+    routes
+}
+
+#[test]
+fn camel_case_json_has_the_same_routes_and_policies_as_snake_case() {
+    let snake = routes_without_locations("fixtures/envoy/bootstrap.yaml");
+    let camel = routes_without_locations("fixtures/envoy/camel-case.json");
+    assert_eq!(snake["routes"].as_array().map(Vec::len), Some(9));
+    assert_eq!(camel, snake);
+
+    // And in the model, the policies the routes report summarise.
+    let outcome = run(&[
+        "fixtures/envoy/openapi.yaml",
+        "fixtures/envoy/camel-case.json",
+    ]);
+    assert!(outcome.diagnostics.is_empty(), "{:?}", outcome.diagnostics);
+    let (_, create) = route(&outcome, "/books", Some("POST"));
+    let retry = create.policy.retry.as_ref().expect("`retryPolicy`");
+    assert_eq!(retry.max_retries.value, 3);
+    assert_eq!(
+        retry.per_try_timeout.as_ref().map(ms),
+        Some(500),
+        "`perTryTimeout: \"0.5s\"`"
+    );
+    let backoff = retry.backoff.as_ref().expect("`retryBackOff`");
+    assert_eq!(
+        (backoff.base.as_ref().map(ms), backoff.max.as_ref().map(ms)),
+        (Some(100), Some(1000))
+    );
+    assert!(backoff
+        .base
+        .as_ref()
+        .is_some_and(|base| base.origin.is_explicit()));
+    let limit = create
+        .policy
+        .rate_limit
+        .as_ref()
+        .expect("`typedPerFilterConfig`");
+    assert_eq!(line_column(&outcome, limit.location), (96, 33));
+    let (_, list) = route(&outcome, "/books", Some("GET"));
+    let passive = list
+        .policy
+        .health_check
+        .as_ref()
+        .and_then(|health| health.passive)
+        .expect("`outlierDetection`");
+    assert_eq!(line_column(&outcome, passive), (238, 9));
+}
+
+#[test]
+fn a_field_set_under_both_names_is_reported_and_the_last_one_read() {
+    let outcome = run(&["fixtures/envoy/fields-set-twice.yaml"]);
+    let found: Vec<(&str, u32, u32, String)> = outcome
+        .diagnostics
+        .iter()
+        .map(|diagnostic| {
+            let (line, column) = line_column(&outcome, diagnostic.location);
+            (diagnostic.rule, line, column, diagnostic.message.clone())
+        })
+        .collect();
+    let expected = vec![
+        (
+            "invalid-value",
+            17,
+            11,
+            "`numRetries` and `num_retries` are the same field, set twice: Envoy refuses the \
+             configuration (routeguard reads this one, the last written)"
+                .to_string(),
+        ),
+        (
+            "invalid-value",
+            20,
+            3,
+            "`connectTimeout` and `connect_timeout` are the same field, set twice: Envoy \
+             refuses the configuration (routeguard reads this one, the last written)"
+                .to_string(),
+        ),
+    ];
+    assert_eq!(found, expected);
+    let first_set: Vec<(u32, u32)> = outcome
+        .diagnostics
+        .iter()
+        .flat_map(|diagnostic| &diagnostic.related)
+        .map(|related| line_column(&outcome, related.location))
+        .collect();
+    assert_eq!(first_set, vec![(16, 11), (19, 3)]);
+
+    // Both resources are recognised by their camelCase fields (`virtualHosts`,
+    // `loadAssignment`), and the values written last are the ones read.
+    let [route] = outcome.inventory.routes.as_slice() else {
+        panic!("one route: {:?}", outcome.inventory.routes);
+    };
+    let retry = route.policy.retry.as_ref().expect("a retry");
+    assert_eq!(retry.max_retries.value, 4);
+    assert_eq!(
+        retry
+            .max_retries
+            .origin
+            .location()
+            .map(|at| line_column(&outcome, at)),
+        Some((17, 23))
+    );
+    assert_eq!(route.policy.connect_timeout.as_ref().map(ms), Some(2000));
+    assert_eq!(
+        route
+            .policy
+            .upstream
+            .as_ref()
+            .and_then(|upstream| upstream.endpoints),
+        Some(1)
+    );
 }
 
 /// Every YAML and JSON fixture of the repository, with its parsed documents.

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use super::values::{self, Dialect};
 use super::{anchor, AdaptContext, Adapter};
-use crate::diagnostic::{Diagnostic, Location};
+use crate::diagnostic::{Diagnostic, Location, Related};
 use crate::model::policy::{
     ActiveCheck, Backoff, CircuitBreaker, CircuitBreakerKind, Fallback, FallbackKind,
     GatewayStatuses, HealthCheck, RateLimit, Retry, RetryCondition, Upstream,
@@ -21,7 +21,7 @@ use crate::model::{
     GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Sourced, Timeout,
     UpstreamPolicy,
 };
-use crate::source::{Entry, FileId, Node, NodeKind, ScalarKind};
+use crate::source::{Entry, FileId, Node, NodeKind, Span};
 
 pub static ADAPTER: Adapter = Adapter {
     name: "envoy",
@@ -52,17 +52,10 @@ enum ResourceKind {
 }
 
 fn detect(document: &Node) -> bool {
-    if json_named(document) {
-        return detect_proto_named(&proto_names(document));
-    }
-    detect_proto_named(document)
-}
-
-fn detect_proto_named(document: &Node) -> bool {
-    if document.get("static_resources").is_some_and(Node::is_map) {
+    if document.field("static_resources").is_some_and(Node::is_map) {
         return true;
     }
-    if let Some(resources) = document.get("resources") {
+    if let Some(resources) = document.field("resources") {
         return resources
             .items()
             .iter()
@@ -83,22 +76,22 @@ fn resource_kind(node: &Node) -> Option<ResourceKind> {
             _ => None,
         };
     }
-    let virtual_hosts = node.get("virtual_hosts").map(Node::items);
+    let virtual_hosts = node.field("virtual_hosts").map(Node::items);
     if virtual_hosts.is_some_and(|hosts| {
         !hosts.is_empty()
             && hosts
                 .iter()
-                .all(|host| host.get("routes").is_some() || host.get("domains").is_some())
+                .all(|host| host.field("routes").is_some() || host.field("domains").is_some())
     }) {
         return Some(ResourceKind::RouteConfiguration);
     }
-    let named = node.get("name").and_then(Node::as_str).is_some();
+    let named = node.field("name").and_then(Node::as_str).is_some();
     let has_endpoints = node
-        .get("load_assignment")
-        .is_some_and(|assignment| assignment.get("endpoints").is_some());
+        .field("load_assignment")
+        .is_some_and(|assignment| assignment.field("endpoints").is_some());
     let aggregate = node
-        .get("cluster_type")
-        .and_then(|cluster_type| cluster_type.get("name"))
+        .field("cluster_type")
+        .and_then(|cluster_type| cluster_type.field("name"))
         .and_then(Node::as_str)
         == Some(AGGREGATE_CLUSTER);
     (named && (has_endpoints || aggregate)).then_some(ResourceKind::Cluster)
@@ -111,6 +104,130 @@ fn list(node: Option<&Node>) -> &[Node] {
         Some(node) if node.is_map() => std::slice::from_ref(node),
         Some(node) => node.items(),
         None => &[],
+    }
+}
+
+/// Field access on Envoy messages. Envoy reads YAML and JSON through protobuf's JSON mapping,
+/// which takes every field under its proto name (`per_try_timeout`) or its lowerCamelCase JSON
+/// name (`perTryTimeout`); config dumps and many JSON configurations use the JSON names. The
+/// adapter names fields by their proto name and finds either spelling. Map keys (filter names in
+/// `typed_per_filter_config`) and `@type` are not fields: they are read as written.
+trait Message {
+    /// The entry of field `name`. Protobuf refuses a message that sets a field under both names
+    /// (see [`report_fields_set_twice`]); the adapter then reads the one written last, as it does
+    /// with a duplicate key.
+    fn field_entry(&self, name: &str) -> Option<&Entry>;
+
+    fn field(&self, name: &str) -> Option<&Node> {
+        self.field_entry(name).map(|entry| &entry.value)
+    }
+}
+
+impl Message for Node {
+    fn field_entry(&self, name: &str) -> Option<&Entry> {
+        self.entries().iter().rev().find(|entry| {
+            entry
+                .key
+                .scalar_text()
+                .is_some_and(|key| names_field(key, name))
+        })
+    }
+}
+
+/// The JSON name protobuf derives from a proto field name (`ToJsonName`): each underscore is
+/// dropped and the character after it upper-cased, so `consecutive_5xx` is `consecutive5xx`.
+fn json_name(name: &str) -> impl Iterator<Item = char> + '_ {
+    let mut capitalize_next = false;
+    name.chars().filter_map(move |character| {
+        if character == '_' {
+            capitalize_next = true;
+            None
+        } else if std::mem::take(&mut capitalize_next) {
+            Some(character.to_ascii_uppercase())
+        } else {
+            Some(character)
+        }
+    })
+}
+
+/// Whether `key` is the proto name `name` or its JSON name.
+fn names_field(key: &str, name: &str) -> bool {
+    key == name || (name.contains('_') && key.chars().eq(json_name(name)))
+}
+
+/// The key of a field as written, for messages about it.
+fn written_name<'a>(entry: &'a Entry, name: &'a str) -> &'a str {
+    entry.key.scalar_text().unwrap_or(name)
+}
+
+/// Field `name` of `message` as a protobuf duration; `None` when absent or null, reported when
+/// invalid.
+fn duration(
+    cx: &mut AdaptContext<'_>,
+    file: FileId,
+    message: &Node,
+    name: &str,
+) -> Option<Sourced<Duration>> {
+    let entry = message
+        .field_entry(name)
+        .filter(|entry| !entry.value.is_null())?;
+    cx.duration_of(
+        file,
+        written_name(entry, name),
+        &entry.value,
+        Dialect::Protobuf,
+    )
+}
+
+/// Field `name` of `message` as a count; `None` when absent or null, reported when invalid.
+fn count(
+    cx: &mut AdaptContext<'_>,
+    file: FileId,
+    message: &Node,
+    name: &str,
+) -> Option<Sourced<u32>> {
+    let entry = message
+        .field_entry(name)
+        .filter(|entry| !entry.value.is_null())?;
+    cx.count_of(file, written_name(entry, name), &entry.value)
+}
+
+/// Reports each field of `message` written under both its proto name and its JSON name, at the
+/// second one. Protobuf refuses such a message ("has already been set"), so Envoy refuses the
+/// whole configuration.
+fn report_fields_set_twice(cx: &mut AdaptContext<'_>, file: FileId, message: &Node) {
+    let keys: Vec<(&str, Span)> = message
+        .entries()
+        .iter()
+        .filter_map(|entry| Some((entry.key.scalar_text()?, entry.key.span)))
+        .collect();
+    for (index, &(second, second_span)) in keys.iter().enumerate() {
+        let first = keys.iter().take(index).find(|&&(first, _)| {
+            first != second && (names_field(first, second) || names_field(second, first))
+        });
+        if let Some(&(first, first_span)) = first {
+            cx.diagnostics.push(
+                Diagnostic::new(
+                    "invalid-value",
+                    Location {
+                        file,
+                        span: second_span,
+                    },
+                    format!(
+                        "`{second}` and `{first}` are the same field, set twice: Envoy refuses \
+                         the configuration (routeguard reads this one, the last written)"
+                    ),
+                )
+                .with_label("set again here")
+                .with_related(Related {
+                    location: Location {
+                        file,
+                        span: first_span,
+                    },
+                    message: "first set here".to_string(),
+                }),
+            );
+        }
     }
 }
 
@@ -129,124 +246,18 @@ fn invalid_at(cx: &mut AdaptContext<'_>, at: Location, message: impl Into<String
 
 /// Where a finding about `key` of `object` points: the key itself.
 fn key_location(file: FileId, object: &Node, key: &str) -> Option<Location> {
-    object.entry(key).map(|entry| Location {
+    object.field_entry(key).map(|entry| Location {
         file,
         span: entry.key.span,
     })
 }
 
-/// Envoy reads its configuration through the protobuf JSON mapping, which takes each field under
-/// its proto name (`static_resources`) or its JSON name (`staticResources`), as configurations
-/// printed from protos are written. Whether a document (or one of its resources) is written with
-/// JSON names at the level detection looks at.
-fn json_named(document: &Node) -> bool {
-    const JSON_NAMES: &[&str] = &[
-        "staticResources",
-        "dynamicResources",
-        "virtualHosts",
-        "loadAssignment",
-        "clusterType",
-    ];
-    let named = |node: &Node| {
-        node.entries().iter().any(|entry| {
-            entry
-                .key
-                .as_str()
-                .is_some_and(|key| JSON_NAMES.contains(&key))
-        })
-    };
-    named(document)
-        || document
-            .get("resources")
-            .is_some_and(|resources| list(Some(resources)).iter().any(named))
-}
-
-/// Whether any key of the tree is a JSON name.
-fn has_json_names(node: &Node) -> bool {
-    match &node.kind {
-        NodeKind::Map(entries) => entries.iter().any(|entry| {
-            entry
-                .key
-                .as_str()
-                .is_some_and(|key| proto_name(key).is_some())
-                || has_json_names(&entry.value)
-        }),
-        NodeKind::Seq(items) => items.iter().any(has_json_names),
-        NodeKind::Scalar(_) => false,
-    }
-}
-
-/// The proto name of a JSON name (`perTryTimeout` → `per_try_timeout`, `consecutive5xx` →
-/// `consecutive_5xx`); `None` for a key that is not a JSON name.
-fn proto_name(key: &str) -> Option<String> {
-    if !key
-        .chars()
-        .next()
-        .is_some_and(|first| first.is_ascii_lowercase())
-        || !key.chars().all(|c| c.is_ascii_alphanumeric())
-        || !(key.chars().any(|c| c.is_ascii_uppercase()) || key.ends_with("5xx"))
-    {
-        return None;
-    }
-    let mut name = String::with_capacity(key.len() + 4);
-    for c in key.chars() {
-        if c.is_ascii_uppercase() {
-            name.push('_');
-            name.push(c.to_ascii_lowercase());
-        } else {
-            name.push(c);
-        }
-    }
-    // The one digit that starts a word in Envoy's field names (`consecutive_5xx`); elsewhere a
-    // digit continues the word before it (`http2_protocol_options`).
-    if let Some(stem) = name.strip_suffix("5xx") {
-        if !stem.is_empty() && !stem.ends_with('_') {
-            name = format!("{stem}_5xx");
-        }
-    }
-    Some(name)
-}
-
-/// The tree with every JSON name replaced by its proto name; spans are kept, so findings still
-/// point at the text as written.
-fn proto_names(node: &Node) -> Node {
-    let kind = match &node.kind {
-        NodeKind::Map(entries) => NodeKind::Map(
-            entries
-                .iter()
-                .map(|entry| {
-                    let key = match entry.key.as_str().and_then(proto_name) {
-                        Some(name) => Node::scalar(entry.key.span, name, ScalarKind::Str),
-                        None => entry.key.clone(),
-                    };
-                    Entry {
-                        key,
-                        value: proto_names(&entry.value),
-                    }
-                })
-                .collect(),
-        ),
-        NodeKind::Seq(items) => NodeKind::Seq(items.iter().map(proto_names).collect()),
-        NodeKind::Scalar(_) => node.kind.clone(),
-    };
-    Node {
-        span: node.span,
-        kind,
-    }
-}
-
 fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
-    if has_json_names(document) {
-        adapt_proto_named(cx, file, &proto_names(document));
-    } else {
-        adapt_proto_named(cx, file, document);
-    }
-}
-
-fn adapt_proto_named(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
-    if let Some(static_resources) = document.get("static_resources") {
+    if let Some(static_resources) = document.field("static_resources") {
+        report_fields_set_twice(cx, file, document);
+        report_fields_set_twice(cx, file, static_resources);
         let mut scope = Scope::default();
-        for cluster in list(static_resources.get("clusters")) {
+        for cluster in list(static_resources.field("clusters")) {
             if let Some(cluster) = read_cluster(cx, file, cluster) {
                 // Envoy refuses duplicate names; the first definition is the one linked.
                 scope
@@ -255,12 +266,12 @@ fn adapt_proto_named(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
                     .or_insert(cluster);
             }
         }
-        for listener in list(static_resources.get("listeners")) {
+        for listener in list(static_resources.field("listeners")) {
             read_listener(cx, file, listener, &scope);
         }
         return;
     }
-    let resources = match document.get("resources") {
+    let resources = match document.field("resources") {
         Some(resources) => list(Some(resources)),
         None => std::slice::from_ref(document),
     };
@@ -298,16 +309,20 @@ impl Scope {
 }
 
 fn read_listener(cx: &mut AdaptContext<'_>, file: FileId, listener: &Node, scope: &Scope) {
-    let chains = list(listener.get("filter_chains"))
+    report_fields_set_twice(cx, file, listener);
+    let chains = list(listener.field("filter_chains"))
         .iter()
-        .chain(listener.get("default_filter_chain"));
+        .chain(listener.field("default_filter_chain"));
     for chain in chains {
-        for filter in list(chain.get("filters")) {
+        report_fields_set_twice(cx, file, chain);
+        for filter in list(chain.field("filters")) {
+            report_fields_set_twice(cx, file, filter);
             let Some(config) = http_connection_manager(filter) else {
                 legacy_connection_manager(cx, file, filter);
                 continue;
             };
-            if let Some(route_config) = config.get("route_config") {
+            report_fields_set_twice(cx, file, config);
+            if let Some(route_config) = config.field("route_config") {
                 let filters = HttpFilters::read(cx, file, config);
                 read_route_configuration(cx, file, route_config, scope, &filters);
             }
@@ -318,7 +333,7 @@ fn read_listener(cx: &mut AdaptContext<'_>, file: FileId, listener: &Node, scope
 /// Envoy's v2 form (`envoy.http_connection_manager` with `config:`), which Envoy no longer
 /// reads since 1.18: its routes are not read either, and that is said.
 fn legacy_connection_manager(cx: &mut AdaptContext<'_>, file: FileId, filter: &Node) {
-    let name = filter.get("name").and_then(Node::as_str);
+    let name = filter.field("name").and_then(Node::as_str);
     let manager = matches!(
         name,
         Some(HTTP_CONNECTION_MANAGER | "envoy.http_connection_manager")
@@ -335,8 +350,8 @@ fn legacy_connection_manager(cx: &mut AdaptContext<'_>, file: FileId, filter: &N
 
 /// The configuration of an HTTP connection manager network filter.
 fn http_connection_manager(filter: &Node) -> Option<&Node> {
-    let config = filter.get("typed_config")?;
-    let by_name = filter.get("name").and_then(Node::as_str) == Some(HTTP_CONNECTION_MANAGER);
+    let config = filter.field("typed_config")?;
+    let by_name = filter.field("name").and_then(Node::as_str) == Some(HTTP_CONNECTION_MANAGER);
     let by_type = config
         .get("@type")
         .and_then(Node::as_str)
@@ -371,12 +386,12 @@ impl<'a> HttpFilters<'a> {
             local_rate_limit_config: None,
             global_rate_limit: None,
         };
-        for filter in list(manager.get("http_filters")) {
+        for filter in list(manager.field("http_filters")) {
             let name = filter
-                .get("name")
+                .field("name")
                 .and_then(Node::as_str)
                 .unwrap_or_default();
-            let config = filter.get("typed_config");
+            let config = filter.field("typed_config");
             let type_url = config
                 .and_then(|config| config.get("@type"))
                 .and_then(Node::as_str)
@@ -388,7 +403,7 @@ impl<'a> HttpFilters<'a> {
                 || type_url.ends_with("filters.http.ratelimit.v3.RateLimit")
             {
                 let status = config
-                    .and_then(|config| config.get("rate_limited_status"))
+                    .and_then(|config| config.field("rate_limited_status"))
                     .and_then(|status| http_status(cx, file, status));
                 filters.global_rate_limit = Some(status.unwrap_or(TOO_MANY_REQUESTS));
             }
@@ -399,7 +414,7 @@ impl<'a> HttpFilters<'a> {
 
 /// An `HttpStatus` object's `code`: a number or a `StatusCode` enum name.
 fn http_status(cx: &mut AdaptContext<'_>, file: FileId, status: &Node) -> Option<u16> {
-    let code = status.get("code")?;
+    let code = status.field("code")?;
     let text = code.scalar_text().unwrap_or_default();
     let named = match text {
         "OK" => Some(200),
@@ -431,8 +446,8 @@ fn http_status(cx: &mut AdaptContext<'_>, file: FileId, status: &Node) -> Option
 /// A runtime fraction's default (`default_value.numerator`) is above zero.
 fn fraction_enabled(fraction: Option<&Node>) -> bool {
     fraction
-        .and_then(|fraction| fraction.get("default_value"))
-        .and_then(|value| value.get("numerator"))
+        .and_then(|fraction| fraction.field("default_value"))
+        .and_then(|value| value.field("numerator"))
         .and_then(Node::scalar_text)
         .and_then(|numerator| numerator.parse::<u64>().ok())
         .is_some_and(|numerator| numerator > 0)
@@ -441,16 +456,16 @@ fn fraction_enabled(fraction: Option<&Node>) -> bool {
 /// A local rate limit configuration that limits requests: it has a token bucket and is enabled
 /// and enforced for some requests (both default to 0 %).
 fn local_rate_limit(cx: &mut AdaptContext<'_>, file: FileId, config: &Node) -> Option<RateLimit> {
-    let limits = config.get("token_bucket").is_some()
-        && fraction_enabled(config.get("filter_enabled"))
-        && fraction_enabled(config.get("filter_enforced"));
+    let limits = config.field("token_bucket").is_some()
+        && fraction_enabled(config.field("filter_enabled"))
+        && fraction_enabled(config.field("filter_enforced"));
     limits.then(|| RateLimit {
         location: Location {
             file,
             span: anchor(config),
         },
         status: config
-            .get("status")
+            .field("status")
             .and_then(|status| http_status(cx, file, status))
             .unwrap_or(TOO_MANY_REQUESTS),
     })
@@ -470,9 +485,11 @@ fn read_route_configuration(
     scope: &Scope,
     filters: &HttpFilters<'_>,
 ) {
-    for virtual_host in list(configuration.get("virtual_hosts")) {
+    report_fields_set_twice(cx, file, configuration);
+    for virtual_host in list(configuration.field("virtual_hosts")) {
+        report_fields_set_twice(cx, file, virtual_host);
         let hosts = virtual_host
-            .get("domains")
+            .field("domains")
             .map(|domains| {
                 domains
                     .items()
@@ -486,7 +503,7 @@ fn read_route_configuration(
             retry: read_retry(cx, file, virtual_host),
             node: virtual_host,
         };
-        for route in list(virtual_host.get("routes")) {
+        for route in list(virtual_host.field("routes")) {
             read_route(cx, file, route, &host, scope, filters);
         }
     }
@@ -500,11 +517,12 @@ fn read_route(
     scope: &Scope,
     filters: &HttpFilters<'_>,
 ) {
+    report_fields_set_twice(cx, file, route);
     let route_location = Location {
         file,
         span: anchor(route),
     };
-    let Some(matcher) = route.get("match") else {
+    let Some(matcher) = route.field("match") else {
         cx.invalid_value(
             file,
             route,
@@ -512,14 +530,16 @@ fn read_route(
         );
         return;
     };
+    report_fields_set_twice(cx, file, matcher);
     let Some(mut path) = read_path(cx, file, matcher) else {
         return;
     };
     let (methods, methods_location) = read_methods(cx, file, matcher);
     let mut policy = Policy::default();
-    if let Some(action) = route.get("route") {
+    if let Some(action) = route.field("route") {
+        report_fields_set_twice(cx, file, action);
         policy = route_action_policy(cx, file, action, host, scope);
-        if let Some(rewrite) = action.get("prefix_rewrite").and_then(Node::as_str) {
+        if let Some(rewrite) = action.field("prefix_rewrite").and_then(Node::as_str) {
             if matches!(
                 path.kind,
                 PathKind::Prefix | PathKind::SegmentPrefix | PathKind::Exact
@@ -530,8 +550,8 @@ fn read_route(
                 });
             }
         }
-    } else if let Some(response) = route.get("direct_response") {
-        let status = response.get("status").and_then(|status| {
+    } else if let Some(response) = route.field("direct_response") {
+        let status = response.field("status").and_then(|status| {
             let code = values::count(status)
                 .ok()
                 .filter(|code| (200..600).contains(code));
@@ -549,7 +569,7 @@ fn read_route(
             targets: status.map(|code| code.to_string()).into_iter().collect(),
             location: key_location(file, route, "direct_response").unwrap_or(route_location),
         });
-    } else if route.get("redirect").is_some() {
+    } else if route.field("redirect").is_some() {
         policy.fallbacks.push(Fallback {
             kind: FallbackKind::StaticResponse,
             targets: vec!["redirect".to_string()],
@@ -563,7 +583,7 @@ fn read_route(
     cx.inventory.routes.push(Route {
         format: GatewayFormat::Envoy,
         name: route
-            .get("name")
+            .field("name")
             .and_then(Node::scalar_text)
             .map(str::to_string),
         location: route_location,
@@ -596,22 +616,22 @@ fn read_path(cx: &mut AdaptContext<'_>, file: FileId, matcher: &Node) -> Option<
         location: location(file, node),
         rewrite: None,
     };
-    if let Some(node) = matcher.get("prefix") {
+    if let Some(node) = matcher.field("prefix") {
         return Some(path_match(
             PathKind::Prefix,
             text(cx, node, "prefix")?,
             node,
         ));
     }
-    if let Some(node) = matcher.get("path") {
+    if let Some(node) = matcher.field("path") {
         return Some(path_match(PathKind::Exact, text(cx, node, "path")?, node));
     }
-    if let Some(node) = matcher.get("path_separated_prefix") {
+    if let Some(node) = matcher.field("path_separated_prefix") {
         let pattern = text(cx, node, "path_separated_prefix")?;
         return Some(path_match(PathKind::SegmentPrefix, pattern, node));
     }
-    if let Some(safe_regex) = matcher.get("safe_regex") {
-        let Some(node) = safe_regex.get("regex") else {
+    if let Some(safe_regex) = matcher.field("safe_regex") {
+        let Some(node) = safe_regex.field("regex") else {
             cx.invalid_value(file, safe_regex, "`safe_regex` needs a `regex`");
             return None;
         };
@@ -630,11 +650,11 @@ fn read_path(cx: &mut AdaptContext<'_>, file: FileId, matcher: &Node) -> Option<
         // Envoy matches the regular expression against the whole path.
         return Some(path_match(PathKind::Regex { full: true }, pattern, node));
     }
-    if let Some(policy) = matcher.get("path_match_policy") {
-        let name = policy.get("name").and_then(Node::as_str);
+    if let Some(policy) = matcher.field("path_match_policy") {
+        let name = policy.field("name").and_then(Node::as_str);
         let template = policy
-            .get("typed_config")
-            .and_then(|config| config.get("path_template"));
+            .field("typed_config")
+            .and_then(|config| config.field("path_template"));
         return match (name, template) {
             (Some(URI_TEMPLATE_MATCHER) | None, Some(node)) => {
                 let written = text(cx, node, "path_template")?;
@@ -662,10 +682,10 @@ fn read_path(cx: &mut AdaptContext<'_>, file: FileId, matcher: &Node) -> Option<
             }
         };
     }
-    if matcher.get("connect_matcher").is_some() {
+    if matcher.field("connect_matcher").is_some() {
         return None;
     }
-    if let Some(node) = matcher.get("regex") {
+    if let Some(node) = matcher.field("regex") {
         cx.invalid_value(
             file,
             node,
@@ -721,12 +741,12 @@ fn read_methods(
     file: FileId,
     matcher: &Node,
 ) -> (MethodSet, Option<Location>) {
-    let Some(headers) = matcher.get("headers") else {
+    let Some(headers) = matcher.field("headers") else {
         return (MethodSet::Any, None);
     };
     let mut allowed: Option<Vec<Method>> = None;
     for header in headers.items() {
-        if header.get("name").and_then(Node::as_str) != Some(":method") {
+        if header.field("name").and_then(Node::as_str) != Some(":method") {
             continue;
         }
         let Some(methods) = method_matcher(cx, file, header) else {
@@ -748,13 +768,14 @@ fn read_methods(
 
 /// The methods one `:method` header matcher accepts; `None` when it does not constrain them.
 fn method_matcher(cx: &mut AdaptContext<'_>, file: FileId, header: &Node) -> Option<Vec<Method>> {
-    let string_match = header.get("string_match");
+    let string_match = header.field("string_match");
     let (ignore_case, field, value) = match string_match {
         Some(string_match) => {
-            let ignore_case = string_match.get("ignore_case").and_then(Node::as_bool) == Some(true);
+            let ignore_case =
+                string_match.field("ignore_case").and_then(Node::as_bool) == Some(true);
             let found = ["exact", "prefix", "suffix", "contains", "safe_regex"]
                 .into_iter()
-                .find_map(|field| string_match.get(field).map(|value| (field, value)));
+                .find_map(|field| string_match.field(field).map(|value| (field, value)));
             let (field, value) = found?;
             (ignore_case, field, value)
         }
@@ -767,12 +788,12 @@ fn method_matcher(cx: &mut AdaptContext<'_>, file: FileId, header: &Node) -> Opt
                 ("safe_regex_match", "safe_regex"),
             ]
             .into_iter()
-            .find_map(|(key, field)| header.get(key).map(|value| (field, value)))?;
+            .find_map(|(key, field)| header.field(key).map(|value| (field, value)))?;
             (false, found.0, found.1)
         }
     };
     let value_node = if field == "safe_regex" {
-        value.get("regex").unwrap_or(value)
+        value.field("regex").unwrap_or(value)
     } else {
         value
     };
@@ -810,7 +831,7 @@ fn method_matcher(cx: &mut AdaptContext<'_>, file: FileId, header: &Node) -> Opt
     } else {
         text.to_string()
     };
-    let invert = header.get("invert_match").and_then(Node::as_bool) == Some(true);
+    let invert = header.field("invert_match").and_then(Node::as_bool) == Some(true);
     let methods: Vec<Method> = Method::ALL
         .into_iter()
         .filter(|method| {
@@ -845,8 +866,7 @@ fn route_action_policy(
     host: &VirtualHostContext<'_>,
     scope: &Scope,
 ) -> Policy {
-    let timeout = cx
-        .duration(file, action, "timeout", Dialect::Protobuf)
+    let timeout = duration(cx, file, action, "timeout")
         .map(Timeout::zero_disables)
         .unwrap_or_else(|| {
             Sourced::default(
@@ -855,7 +875,7 @@ fn route_action_policy(
             )
         });
     // A route's retry policy replaces the virtual host's; they are not merged.
-    let retry = if action.get("retry_policy").is_some() {
+    let retry = if action.field("retry_policy").is_some() {
         read_retry(cx, file, action)
     } else {
         host.retry.clone()
@@ -877,7 +897,7 @@ fn route_action_policy(
     if bounded || policy.per_try_timeout.is_some() {
         policy.statuses.on_timeout = Some(UPSTREAM_TIMEOUT);
     }
-    if let Some(cluster) = action.get("cluster") {
+    if let Some(cluster) = action.field("cluster") {
         match cluster.as_str() {
             Some(name) => link_cluster(&mut policy, name, scope),
             None => cx.invalid_value(
@@ -886,7 +906,7 @@ fn route_action_policy(
                 format!("`cluster` must be a name, found {}", cluster.type_name()),
             ),
         }
-    } else if let Some(weighted) = action.get("weighted_clusters") {
+    } else if let Some(weighted) = action.field("weighted_clusters") {
         read_weighted_clusters(cx, file, weighted, &mut policy, scope);
     }
     if let Some(retry) = policy.retry.as_mut() {
@@ -911,13 +931,13 @@ fn read_weighted_clusters(
     scope: &Scope,
 ) {
     let mut members: Vec<(String, u32)> = Vec::new();
-    for cluster in list(weighted.get("clusters")) {
-        let Some(name) = cluster.get("name").and_then(Node::as_str) else {
+    for cluster in list(weighted.field("clusters")) {
+        let Some(name) = cluster.field("name").and_then(Node::as_str) else {
             cx.invalid_value(file, cluster, "a weighted cluster needs a `name`");
             continue;
         };
         // The weight is a relative share; an unset weight sends no traffic.
-        let weight = cx.count(file, cluster, "weight").map_or(0, |w| w.value);
+        let weight = count(cx, file, cluster, "weight").map_or(0, |w| w.value);
         members.push((name.to_string(), weight));
     }
     let serving: Vec<String> = members
@@ -977,7 +997,7 @@ fn link_cluster(policy: &mut Policy, name: &str, scope: &Scope) {
 /// none, or when it cannot retry: Envoy retries only on the conditions `retry_on` lists, and not
 /// at all with `num_retries: 0`.
 fn read_retry(cx: &mut AdaptContext<'_>, file: FileId, parent: &Node) -> Option<Retry> {
-    let policy = parent.get("retry_policy")?;
+    let policy = parent.field("retry_policy")?;
     let policy_location = key_location(file, parent, "retry_policy")?;
     if !policy.is_map() {
         cx.invalid_value(
@@ -990,21 +1010,21 @@ fn read_retry(cx: &mut AdaptContext<'_>, file: FileId, parent: &Node) -> Option<
         );
         return None;
     }
+    report_fields_set_twice(cx, file, policy);
     let status_codes = retriable_status_codes(cx, file, policy);
     let conditions = policy
-        .get("retry_on")
+        .field("retry_on")
         .map(|retry_on| retry_conditions(cx, file, retry_on, &status_codes))
         .unwrap_or_default();
-    let max_retries = cx.count(file, policy, "num_retries").unwrap_or_else(|| {
+    let max_retries = count(cx, file, policy, "num_retries").unwrap_or_else(|| {
         Sourced::default(1, "Envoy's default of 1 retry when a retry policy is set")
     });
     if conditions.is_empty() || max_retries.value == 0 {
         return None;
     }
     // A zero per-try timeout means none: each try is bounded by the route timeout only.
-    let per_try_timeout = cx
-        .duration(file, policy, "per_try_timeout", Dialect::Protobuf)
-        .filter(|timeout| !timeout.value.is_zero());
+    let per_try_timeout =
+        duration(cx, file, policy, "per_try_timeout").filter(|timeout| !timeout.value.is_zero());
     Some(Retry {
         max_retries,
         unbounded: false,
@@ -1021,7 +1041,7 @@ fn read_retry(cx: &mut AdaptContext<'_>, file: FileId, parent: &Node) -> Option<
 
 fn retriable_status_codes(cx: &mut AdaptContext<'_>, file: FileId, policy: &Node) -> Vec<u16> {
     let Some(codes) = policy
-        .get("retriable_status_codes")
+        .field("retriable_status_codes")
         .filter(|codes| !codes.is_null())
     else {
         return Vec::new();
@@ -1118,7 +1138,7 @@ fn retry_conditions(
 
 /// `retry_back_off`, or Envoy's default: 25 ms base, capped at 10× the base.
 fn read_backoff(cx: &mut AdaptContext<'_>, file: FileId, policy: &Node) -> Backoff {
-    let Some(backoff) = policy.get("retry_back_off") else {
+    let Some(backoff) = policy.field("retry_back_off") else {
         return Backoff {
             base: Some(Sourced::default(
                 DEFAULT_BACKOFF_BASE,
@@ -1130,28 +1150,27 @@ fn read_backoff(cx: &mut AdaptContext<'_>, file: FileId, policy: &Node) -> Backo
             )),
         };
     };
-    let base = cx
-        .duration(file, backoff, "base_interval", Dialect::Protobuf)
-        .filter(|base| {
-            let positive = !base.value.is_zero();
-            if !positive {
-                if let Some(node) = backoff.get("base_interval") {
-                    cx.invalid_value(file, node, "`base_interval` must be greater than zero");
-                }
+    report_fields_set_twice(cx, file, backoff);
+    let base = duration(cx, file, backoff, "base_interval").filter(|base| {
+        let positive = !base.value.is_zero();
+        if !positive {
+            if let Some(node) = backoff.field("base_interval") {
+                cx.invalid_value(file, node, "`base_interval` must be greater than zero");
             }
-            positive
-        });
-    if backoff.get("base_interval").is_none() {
+        }
+        positive
+    });
+    if backoff.field("base_interval").is_none() {
         invalid_at(
             cx,
             key_location(file, policy, "retry_back_off").unwrap_or(location(file, backoff)),
             "`retry_back_off` needs a `base_interval`",
         );
     }
-    let max = cx.duration(file, backoff, "max_interval", Dialect::Protobuf);
+    let max = duration(cx, file, backoff, "max_interval");
     if let (Some(base), Some(max)) = (&base, &max) {
         if max.value < base.value {
-            if let Some(node) = backoff.get("max_interval") {
+            if let Some(node) = backoff.field("max_interval") {
                 cx.invalid_value(
                     file,
                     node,
@@ -1191,7 +1210,7 @@ fn route_rate_limit(
     }
     let status = filters.global_rate_limit?;
     let declares = |node: &Node, key: &str| {
-        node.get(key)
+        node.field(key)
             .filter(|limits| !limits.items().is_empty())
             .map(|limits| Location {
                 file,
@@ -1199,7 +1218,7 @@ fn route_rate_limit(
             })
     };
     let declared = route
-        .get("route")
+        .field("route")
         .and_then(|action| declares(action, "rate_limits"))
         .or_else(|| declares(virtual_host, "rate_limits"))?;
     Some(RateLimit {
@@ -1209,7 +1228,7 @@ fn route_rate_limit(
 }
 
 fn per_filter_local_rate_limit(node: &Node) -> Option<&Node> {
-    node.get("typed_per_filter_config")
+    node.field("typed_per_filter_config")
         .and_then(|configs| configs.get(LOCAL_RATE_LIMIT))
 }
 
@@ -1244,22 +1263,21 @@ impl ClusterPolicy {
 }
 
 fn read_cluster(cx: &mut AdaptContext<'_>, file: FileId, cluster: &Node) -> Option<ClusterPolicy> {
-    let Some(name) = cluster.get("name").and_then(Node::scalar_text) else {
+    let Some(name) = cluster.field("name").and_then(Node::scalar_text) else {
         cx.invalid_value(file, cluster, "an Envoy cluster needs a `name`");
         return None;
     };
+    report_fields_set_twice(cx, file, cluster);
     let cluster_location = Location {
         file,
         span: anchor(cluster),
     };
-    let connect_timeout = cx
-        .duration(file, cluster, "connect_timeout", Dialect::Protobuf)
-        .unwrap_or_else(|| {
-            Sourced::default(
-                DEFAULT_CONNECT_TIMEOUT,
-                "Envoy's default cluster connect_timeout of 5s",
-            )
-        });
+    let connect_timeout = duration(cx, file, cluster, "connect_timeout").unwrap_or_else(|| {
+        Sourced::default(
+            DEFAULT_CONNECT_TIMEOUT,
+            "Envoy's default cluster connect_timeout of 5s",
+        )
+    });
     let mut policy = ClusterPolicy {
         name: name.to_string(),
         location: cluster_location,
@@ -1293,9 +1311,10 @@ fn read_thresholds(
     cluster: &Node,
     policy: &mut ClusterPolicy,
 ) {
-    let Some(breakers) = cluster.get("circuit_breakers") else {
+    let Some(breakers) = cluster.field("circuit_breakers") else {
         return;
     };
+    report_fields_set_twice(cx, file, breakers);
     let breaker_location = key_location(file, cluster, "circuit_breakers").unwrap_or(Location {
         file,
         span: breakers.span,
@@ -1306,12 +1325,13 @@ fn read_thresholds(
         "max_requests",
         "max_retries",
     ];
-    let thresholds = list(breakers.get("thresholds"));
+    let thresholds = list(breakers.field("thresholds"));
     let mut unlimited = 0;
     for threshold in thresholds {
+        report_fields_set_twice(cx, file, threshold);
         let values: Vec<Option<u32>> = limits
             .iter()
-            .map(|limit| cx.count(file, threshold, limit).map(|count| count.value))
+            .map(|limit| count(cx, file, threshold, limit).map(|count| count.value))
             .collect();
         // Envoy's own FAQ disables circuit breaking with limits of 1,000,000,000; no real
         // proxy holds that many connections or requests at once.
@@ -1321,7 +1341,7 @@ fn read_thresholds(
         {
             unlimited += 1;
         }
-        if values.get(3).is_some_and(Option::is_some) || threshold.get("retry_budget").is_some() {
+        if values.get(3).is_some_and(Option::is_some) || threshold.field("retry_budget").is_some() {
             policy.retry_budget = true;
         }
     }
@@ -1355,7 +1375,7 @@ fn read_outlier_detection(
     cluster: &Node,
     policy: &mut ClusterPolicy,
 ) -> Option<Location> {
-    let detection = cluster.get("outlier_detection")?;
+    let detection = cluster.field("outlier_detection")?;
     let detection_location = key_location(file, cluster, "outlier_detection")?;
     if !detection.is_map() {
         cx.invalid_value(
@@ -1368,9 +1388,9 @@ fn read_outlier_detection(
         );
         return None;
     }
+    report_fields_set_twice(cx, file, detection);
     let mut enforcing = |key: &str, default: u32| {
-        cx.count(file, detection, key)
-            .map_or(default, |count| count.value)
+        count(cx, file, detection, key).map_or(default, |count| count.value)
     };
     // Each detector with its enforcement default: the consecutive 5xx and success rate
     // detectors enforce 100 % by default, the gateway failure and failure percentage ones 0 %.
@@ -1381,7 +1401,7 @@ fn read_outlier_detection(
         enforcing("enforcing_failure_percentage", 0),
     ];
     if detection
-        .get("split_external_local_origin_errors")
+        .field("split_external_local_origin_errors")
         .and_then(Node::as_bool)
         == Some(true)
     {
@@ -1391,7 +1411,7 @@ fn read_outlier_detection(
     }
     let max_ejection = enforcing("max_ejection_percent", 10);
     for key in ["interval", "base_ejection_time", "max_ejection_time"] {
-        cx.duration(file, detection, key, Dialect::Protobuf);
+        duration(cx, file, detection, key);
     }
     let ineffective = if max_ejection == 0 {
         Some("`max_ejection_percent` is 0, so no host is ever ejected".to_string())
@@ -1420,14 +1440,15 @@ fn read_health_check(
     file: FileId,
     cluster: &Node,
 ) -> Option<ActiveCheck> {
-    let check = list(cluster.get("health_checks")).first()?;
+    let check = list(cluster.field("health_checks")).first()?;
+    report_fields_set_twice(cx, file, check);
     let check_location = Location {
         file,
         span: anchor(check),
     };
     let required = |key: &str, cx: &mut AdaptContext<'_>| {
-        let value = cx.duration(file, check, key, Dialect::Protobuf);
-        if check.get(key).is_none() {
+        let value = duration(cx, file, check, key);
+        if check.field(key).is_none() {
             invalid_at(
                 cx,
                 check_location,
@@ -1453,18 +1474,18 @@ fn read_endpoints(
     cluster: &Node,
     policy: &mut ClusterPolicy,
 ) {
-    let Some(assignment) = cluster.get("load_assignment") else {
+    let Some(assignment) = cluster.field("load_assignment") else {
         return;
     };
+    report_fields_set_twice(cx, file, assignment);
     let mut total = 0u32;
     let mut serving = Vec::new();
     let mut backups = Vec::new();
     let mut backup_location = None;
-    for locality in list(assignment.get("endpoints")) {
-        let priority = cx
-            .count(file, locality, "priority")
-            .map_or(0, |priority| priority.value);
-        for endpoint in list(locality.get("lb_endpoints")) {
+    for locality in list(assignment.field("endpoints")) {
+        report_fields_set_twice(cx, file, locality);
+        let priority = count(cx, file, locality, "priority").map_or(0, |priority| priority.value);
+        for endpoint in list(locality.field("lb_endpoints")) {
             total = total.saturating_add(1);
             let address = endpoint_address(endpoint);
             if priority == 0 {
@@ -1499,21 +1520,21 @@ fn read_endpoints(
 
 /// `host:port` of an endpoint, or its hostname, for naming fallback targets.
 fn endpoint_address(endpoint: &Node) -> String {
-    let inner = endpoint.get("endpoint");
+    let inner = endpoint.field("endpoint");
     let socket = inner
-        .and_then(|inner| inner.get("address"))
-        .and_then(|address| address.get("socket_address"));
+        .and_then(|inner| inner.field("address"))
+        .and_then(|address| address.field("socket_address"));
     let host = socket
-        .and_then(|socket| socket.get("address"))
+        .and_then(|socket| socket.field("address"))
         .and_then(Node::scalar_text)
         .or_else(|| {
             inner
-                .and_then(|inner| inner.get("hostname"))
+                .and_then(|inner| inner.field("hostname"))
                 .and_then(Node::scalar_text)
         })
         .unwrap_or("?");
     match socket
-        .and_then(|socket| socket.get("port_value"))
+        .and_then(|socket| socket.field("port_value"))
         .and_then(Node::scalar_text)
     {
         Some(port) => format!("{host}:{port}"),
@@ -1528,15 +1549,15 @@ fn read_aggregate(
     cluster: &Node,
     policy: &mut ClusterPolicy,
 ) {
-    let Some(cluster_type) = cluster.get("cluster_type") else {
+    let Some(cluster_type) = cluster.field("cluster_type") else {
         return;
     };
-    if cluster_type.get("name").and_then(Node::as_str) != Some(AGGREGATE_CLUSTER) {
+    if cluster_type.field("name").and_then(Node::as_str) != Some(AGGREGATE_CLUSTER) {
         return;
     }
     let members_node = cluster_type
-        .get("typed_config")
-        .and_then(|config| config.get("clusters"));
+        .field("typed_config")
+        .and_then(|config| config.field("clusters"));
     let mut members = Vec::new();
     for member in list(members_node) {
         match member.as_str() {
@@ -1569,6 +1590,26 @@ fn read_aggregate(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_names_follow_protobuf() {
+        let json = |name: &str| json_name(name).collect::<String>();
+        assert_eq!(json("per_try_timeout"), "perTryTimeout");
+        assert_eq!(json("retry_back_off"), "retryBackOff");
+        // A digit after an underscore stays as it is; only the underscore goes.
+        assert_eq!(json("consecutive_5xx"), "consecutive5xx");
+        assert_eq!(json("enforcing_consecutive_5xx"), "enforcingConsecutive5xx");
+        assert_eq!(json("name"), "name");
+
+        assert!(names_field("perTryTimeout", "per_try_timeout"));
+        assert!(names_field("per_try_timeout", "per_try_timeout"));
+        assert!(names_field("consecutive5xx", "consecutive_5xx"));
+        // Protobuf matches names exactly: no other casing, and no JSON name for a JSON name.
+        assert!(!names_field("PerTryTimeout", "per_try_timeout"));
+        assert!(!names_field("pertrytimeout", "per_try_timeout"));
+        assert!(!names_field("per_try_timeout", "perTryTimeout"));
+        assert!(!names_field("consecutive_5XX", "consecutive_5xx"));
+    }
 
     #[test]
     fn uri_templates() {

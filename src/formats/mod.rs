@@ -87,6 +87,11 @@ impl AdaptContext<'_> {
     /// `key` of `object` as a count; `None` when absent, reported when invalid.
     pub fn count(&mut self, file: FileId, object: &Node, key: &str) -> Option<Sourced<u32>> {
         let node = object.get(key).filter(|value| !value.is_null())?;
+        self.count_of(file, key, node)
+    }
+
+    /// `node`, the value of `key`, as a count; reported when invalid.
+    pub fn count_of(&mut self, file: FileId, key: &str, node: &Node) -> Option<Sourced<u32>> {
         match values::count(node) {
             Ok(value) => Some(Sourced::explicit(
                 value,

@@ -43,6 +43,7 @@ const FOREIGN_KEYS: &[&str] = &[
     "_format_version",
     "apiVersion",
     "static_resources",
+    "staticResources",
 ];
 /// Services and middleware chains refer to each other at most this deep.
 const MAX_REFERENCE_DEPTH: usize = 32;
