@@ -84,7 +84,11 @@ fn upstream_timeouts_in_seconds_and_default_retries() {
         retry.per_try_timeout.as_ref().map(|t| ms(t.value)),
         Some(3000)
     );
-    assert_eq!(policy.worst_case().map(ms), Some(9000));
+    // 3 attempts × 3s = 9s, but `retry_timeout: 5` starts no retry after 5s: 5s + one 3s try.
+    let deadline = retry.deadline.as_ref().expect("a retry deadline");
+    assert_eq!(ms(deadline.value), 5000);
+    assert_eq!(origin(&outcome, deadline), format!("{CONFIG}:89:20"));
+    assert_eq!(policy.worst_case().map(ms), Some(8000));
     let upstream = policy.upstream.as_ref().expect("an upstream");
     assert_eq!(upstream.name, "users");
     assert_eq!(upstream.endpoints, Some(3));
@@ -353,6 +357,7 @@ fn the_apisix_detector_fires_only_on_apisix_configurations() {
             "fixtures/apisix/broken/shapes.yaml",
             "fixtures/apisix/health-check.json",
             "fixtures/apisix/invalid.yaml",
+            "fixtures/apisix/retry-timeout.yaml",
         ]
     );
 }

@@ -481,3 +481,32 @@ fn one_unbounded_route_in_front_of_several_promises_is_one_sla_finding() {
         (&28.into(), &5.into())
     );
 }
+
+#[test]
+fn a_retry_deadline_cuts_the_worst_case_short() {
+    // APISIX `retry_timeout: 10`: 3 attempts of up to 60s would take 3m, but no retry starts
+    // after 10s, so the worst case is 10s and one last 60s attempt.
+    let file = "fixtures/apisix/retry-timeout.yaml";
+    let (_, report) = lint_json(&repo(), &[file]);
+    assert_eq!(
+        located_rules(&report, &["timeout-out-of-bounds"]),
+        vec![at("timeout-out-of-bounds", file, 15, 22)]
+    );
+    let message = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .find(|d| d["rule"] == "timeout-out-of-bounds")
+        .and_then(|d| d["message"].as_str())
+        .expect("a message");
+    assert!(
+        message.contains(
+            "can take up to 70s (3 attempts × 1m, but no retry starts after the 10s retry \
+             deadline: 10s + 1m = 70s), above the 30s maximum"
+        ),
+        "{message}"
+    );
+    let routes = common::run(&repo(), &["routes", "--format", "json", file]);
+    let routes: serde_json::Value = serde_json::from_str(&routes.stdout).expect("routes JSON");
+    assert_eq!(routes["routes"][0]["worst_case_ms"], 70_000);
+}

@@ -526,8 +526,9 @@ fn read_upstream(
             )
         })
     });
-    // `retry_timeout` stops retries once it has elapsed; it is checked, not modelled.
-    let _ = seconds(cx, file, upstream, "retry_timeout", false);
+    // `retry_timeout` stops retries once it has elapsed since the first attempt; 0 is no limit.
+    let deadline = seconds(cx, file, upstream, "retry_timeout", false)
+        .filter(|deadline| !deadline.value.is_zero());
     if let Some(retries) = retries.filter(|retries| retries.value > 0) {
         policy.retry = Some(Retry {
             location: retries.origin.location().unwrap_or(location),
@@ -538,6 +539,7 @@ fn read_upstream(
             conditions: vec![RetryCondition::ConnectFailure, RetryCondition::Timeout],
             backoff: None,
             per_try_timeout: Some(read),
+            deadline,
             has_budget: false,
             conditions_default: None,
             non_idempotent: Some(false),

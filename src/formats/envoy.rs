@@ -1031,6 +1031,7 @@ fn read_retry(cx: &mut AdaptContext<'_>, file: FileId, parent: &Node) -> Option<
         conditions,
         backoff: Some(read_backoff(cx, file, policy)),
         per_try_timeout,
+        deadline: None,
         has_budget: false,
         conditions_default: None,
         // Envoy retries whatever the method; only the conditions make a retry safe or not.

@@ -464,6 +464,7 @@ fn read_retry(
         conditions,
         backoff,
         per_try_timeout,
+        deadline: None,
         has_budget: false,
         conditions_default: None,
         non_idempotent: None,

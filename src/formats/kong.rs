@@ -152,6 +152,7 @@ impl ServiceContext {
             conditions: vec![RetryCondition::ConnectFailure, RetryCondition::Timeout],
             backoff: None,
             per_try_timeout: Some(read_timeout.clone()),
+            deadline: None,
             has_budget: false,
             conditions_default: None,
             non_idempotent: Some(false),

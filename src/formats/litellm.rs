@@ -1080,6 +1080,7 @@ fn route_for(
         conditions: retry_conditions(settings, group.deployments.len()),
         backoff: Some(backoff(settings)),
         per_try_timeout: None,
+        deadline: None,
         has_budget: false,
         conditions_default: None,
         non_idempotent: Some(true),

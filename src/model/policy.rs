@@ -130,6 +130,9 @@ pub struct Retry {
     pub conditions_default: Option<&'static str>,
     pub backoff: Option<Backoff>,
     pub per_try_timeout: Option<Sourced<Duration>>,
+    /// No retry starts once this long has passed since the first attempt (APISIX
+    /// `retry_timeout`); the attempt under way still runs to its own timeout.
+    pub deadline: Option<Sourced<Duration>>,
     /// A cap on concurrent retries across requests (Envoy retry budget, Istio retryBudget).
     pub has_budget: bool,
     /// The gateway retries non-idempotent methods (`Some(false)` when it is known not to).
@@ -324,15 +327,35 @@ impl Policy {
             (Some(per_try), Some(inner)) => Some(per_try.min(inner)),
             (per_try, inner) => per_try.or(inner),
         };
-        let attempts = attempt.map(|attempt| {
-            attempt
-                .checked_mul(self.attempts())
-                .and_then(|all| all.checked_add(self.total_backoff()))
-                .unwrap_or(Duration::MAX)
-        });
+        let attempts = attempt.map(|attempt| self.attempts_duration(attempt).0);
         match (total, attempts) {
             (Some(total), Some(attempts)) => Some(total.min(attempts)),
             (total, attempts) => total.or(attempts),
+        }
+    }
+
+    /// How long all attempts take when each lasts `attempt`, waits included; or, when a retry
+    /// deadline stops the retries sooner, that deadline and one last attempt begun just before
+    /// it, with the deadline that decided.
+    pub fn attempts_duration(&self, attempt: Duration) -> (Duration, Option<&Sourced<Duration>>) {
+        let all = attempt
+            .checked_mul(self.attempts())
+            .and_then(|all| all.checked_add(self.total_backoff()))
+            .unwrap_or(Duration::MAX);
+        let deadline = self
+            .retry
+            .as_ref()
+            .and_then(|retry| retry.deadline.as_ref());
+        match deadline {
+            Some(deadline) => {
+                let cut = deadline.value.saturating_add(attempt);
+                if cut < all {
+                    (cut, Some(deadline))
+                } else {
+                    (all, None)
+                }
+            }
+            None => (all, None),
         }
     }
 

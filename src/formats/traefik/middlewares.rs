@@ -385,6 +385,7 @@ fn read_retry(
         conditions,
         backoff,
         per_try_timeout: backend.per_try_timeout.clone(),
+        deadline: None,
         has_budget: false,
         conditions_default: None,
         // Status-code retries skip POST, PATCH and LOCK unless this is set.

@@ -40,6 +40,22 @@ pub fn attempts_arithmetic(policy: &Policy, attempt: Duration) -> String {
     text
 }
 
+/// The per-attempt arithmetic up to the worst case: [`attempts_arithmetic`], and, when a retry
+/// deadline stops the retries sooner, `, but no retry starts after the 10s retry deadline: 10s +
+/// 60s`.
+pub fn worst_attempts_arithmetic(policy: &Policy, attempt: Duration) -> String {
+    let mut text = attempts_arithmetic(policy, attempt);
+    if let (_, Some(deadline)) = policy.attempts_duration(attempt) {
+        text.push_str(&format!(
+            ", but no retry starts after the {} retry deadline: {} + {}",
+            format_duration(deadline.value),
+            format_duration(deadline.value),
+            format_duration(attempt)
+        ));
+    }
+    text
+}
+
 fn origin_parts(origin: &Origin) -> (Option<Location>, Option<&'static str>) {
     match origin {
         Origin::Explicit(location) => (Some(*location), None),
@@ -87,12 +103,17 @@ pub fn bound(policy: &Policy) -> Option<Bound> {
         }
     }
     let per_try = policy.effective_per_try()?;
-    let (location, default_note) = origin_parts(&per_try.origin);
+    // The setting that decides: the retry deadline when it cuts the attempts short.
+    let origin = match policy.attempts_duration(per_try.value) {
+        (_, Some(deadline)) => &deadline.origin,
+        (_, None) => &per_try.origin,
+    };
+    let (location, default_note) = origin_parts(origin);
     Some(Bound {
         worst,
         explanation: format!(
             "{} = {}",
-            attempts_arithmetic(policy, per_try.value),
+            worst_attempts_arithmetic(policy, per_try.value),
             format_duration(worst)
         ),
         location,

@@ -5,7 +5,7 @@ use crate::formats::values::format_duration;
 use crate::model::Route;
 use crate::rules::{layers_of, short_route, Rule, RuleContext};
 
-use super::{attempts_arithmetic, bound, slowest, stacked_worst_case};
+use super::{bound, slowest, stacked_worst_case, worst_attempts_arithmetic};
 
 /// The worst-case latency through all gateway layers stays within the operation's promised
 /// `x-resilience.timeout`.
@@ -132,7 +132,7 @@ fn layers_arithmetic(stack: &[&Route]) -> String {
             (Some(per_try), Some(behind), _) if behind < per_try.value => {
                 format!(
                     "{} (each attempt ends when the layer behind gives up after {}) = {}",
-                    attempts_arithmetic(policy, behind),
+                    worst_attempts_arithmetic(policy, behind),
                     format_duration(behind),
                     worst.map_or_else(|| "unbounded".to_string(), format_duration)
                 )
@@ -140,7 +140,7 @@ fn layers_arithmetic(stack: &[&Route]) -> String {
             (_, _, Some(bound)) => bound.explanation,
             (None, Some(behind), None) => format!(
                 "{} behind it = {}",
-                attempts_arithmetic(policy, behind),
+                worst_attempts_arithmetic(policy, behind),
                 worst.map_or_else(|| "unbounded".to_string(), format_duration)
             ),
             _ => "no bound".to_string(),
