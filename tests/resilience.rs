@@ -510,3 +510,42 @@ fn a_retry_deadline_cuts_the_worst_case_short() {
     let routes: serde_json::Value = serde_json::from_str(&routes.stdout).expect("routes JSON");
     assert_eq!(routes["routes"][0]["worst_case_ms"], 70_000);
 }
+
+#[test]
+fn configurations_of_one_layer_for_several_environments_are_alternatives_not_layers() {
+    // `dev/kong.yaml` and `prod/kong.yaml` route the same operation with 2 retries each: a
+    // request goes through one of them, so there is no 3 × 3 amplification and no inversion
+    // between the 9s and 3s read timeouts.
+    let (_, report) = lint_json(
+        &repo(),
+        &[
+            "--config",
+            "fixtures/config/valid/all.yaml",
+            "fixtures/kong/environments",
+        ],
+    );
+    assert_eq!(
+        located_rules(
+            &report,
+            &[
+                "retry-amplification",
+                "timeout-layer-inversion",
+                "retry-without-backoff"
+            ]
+        ),
+        vec![
+            at(
+                "retry-without-backoff",
+                "fixtures/kong/environments/dev/kong.yaml",
+                6,
+                14
+            ),
+            at(
+                "retry-without-backoff",
+                "fixtures/kong/environments/prod/kong.yaml",
+                6,
+                14
+            ),
+        ]
+    );
+}

@@ -128,9 +128,10 @@ pub fn group_by_location<'a, T>(
     groups
 }
 
-/// The layers in front of an operation, front first. Routes of one layer and one configuration
-/// file are alternatives, not layers in a row: an AI gateway serves one path through several
-/// model groups, and the request picks one.
+/// The layers in front of an operation, front first: edge, mesh, AI gateway. Routes of one
+/// layer are alternatives, not layers in a row, and a request takes one of them: the model groups
+/// an AI gateway serves one path with, or the configurations of one gateway for several
+/// environments (`dev/kong.yaml`, `prod/kong.yaml`).
 pub fn layers_of<'a>(cx: &RuleContext<'a>, operation: usize) -> Vec<Vec<&'a crate::model::Route>> {
     let mut layers: Vec<Vec<&'a crate::model::Route>> = Vec::new();
     for link in cx.join.routes_of(operation) {
@@ -138,10 +139,7 @@ pub fn layers_of<'a>(cx: &RuleContext<'a>, operation: usize) -> Vec<Vec<&'a crat
         let same_layer = layers
             .last()
             .and_then(|layer| layer.first())
-            .is_some_and(|last| {
-                last.format.layer() == route.format.layer()
-                    && last.location.file == route.location.file
-            });
+            .is_some_and(|last| last.format.layer() == route.format.layer());
         match layers.last_mut() {
             Some(layer) if same_layer => layer.push(route),
             _ => layers.push(vec![route]),
