@@ -40,7 +40,6 @@ const RESILIENCE: &[&str] = &[
 /// several gateway layers of one project. Their tests use made-up fixtures
 /// (`tests/resilience.rs`, the catalog examples).
 const NO_REAL_HIT: &[&str] = &[
-    "per-try-timeout-exceeds-total",
     "timeout-layer-inversion",
     "retry-on-client-error",
     "retry-amplification",
@@ -995,6 +994,37 @@ const CASES: &[Case] = &[
         counted: &[],
         doubtful: &[],
     },
+    Case {
+        paths: &["fixtures/envoy/ai-gateway/data-plane.yaml"],
+        findings: &[
+            (
+                "retry-excessive",
+                "fixtures/envoy/ai-gateway/data-plane.yaml",
+                43,
+                38,
+            ),
+            (
+                "per-try-timeout-exceeds-total",
+                "fixtures/envoy/ai-gateway/data-plane.yaml",
+                44,
+                42,
+            ),
+            (
+                "circuit-breaker-missing",
+                "fixtures/envoy/ai-gateway/data-plane.yaml",
+                1628,
+                7,
+            ),
+            (
+                "circuit-breaker-missing",
+                "fixtures/envoy/ai-gateway/data-plane.yaml",
+                1689,
+                7,
+            ),
+        ],
+        counted: &[("fallback-missing", 19), ("timeout-missing", 27)],
+        doubtful: &[],
+    },
 ];
 
 fn sorted(mut findings: Vec<Located>) -> Vec<Located> {
@@ -1174,6 +1204,15 @@ fn real_findings_say_what_is_wrong() {
          /shelves) in fixtures/envoy/esp-v2/dynamic-routing/envoy_config.json retries `POST \
          /shelves` on reset, which fire after the request reached the service: a retry can repeat \
          its side effect"
+    );
+    // 27 routes told apart by a header share the virtual host's retry policy and Envoy's
+    // default 15s route timeout.
+    let report = lint_case(case("fixtures/envoy/ai-gateway/data-plane.yaml"));
+    assert_eq!(
+        message(&report, "per-try-timeout-exceeds-total", 44),
+        "Each of the 27 Envoy routes `* /*` in fixtures/envoy/ai-gateway/data-plane.yaml gives \
+         one attempt 30s but the whole request only 15s: the per-try timeout never fires and no \
+         retry can follow a slow attempt"
     );
     // The spec and the Kong config generated from it are joined: the route reaches `GET /`.
     let report = lint_case(case("fixtures/kong/openapi2kong"));

@@ -549,3 +549,76 @@ fn configurations_of_one_layer_for_several_environments_are_alternatives_not_lay
         ]
     );
 }
+
+/// An Envoy listener whose virtual host retries with a 30s per-try timeout, longer than Envoy's
+/// default 15s route timeout, for `routes` (YAML list items at the routes' indentation).
+fn envoy_with_shared_retry(routes: &str) -> String {
+    format!(
+        "static_resources:
+  listeners:
+    - name: ingress
+      address:
+        socket_address: {{ address: 0.0.0.0, port_value: 8080 }}
+      filter_chains:
+        - filters:
+            - name: envoy.filters.network.http_connection_manager
+              typed_config:
+                \"@type\": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                stat_prefix: ingress
+                route_config:
+                  virtual_hosts:
+                    - name: backend
+                      domains: [\"*\"]
+                      retry_policy:
+                        retry_on: connect-failure
+                        num_retries: 1
+                        per_try_timeout: 30s
+                      routes:
+{routes}  clusters:
+    - name: backend
+      connect_timeout: 1s
+"
+    )
+}
+
+#[test]
+fn routes_that_read_alike_are_counted_not_merged() {
+    // Envoy routes told apart only by a header match read alike (`* /*`); sharing a finding,
+    // they are counted rather than passed off as one route.
+    let alike = "                        - match: { prefix: /, headers: [{ name: x-backend, string_match: { exact: a } }] }
+                          route: { cluster: backend }
+                        - match: { prefix: /, headers: [{ name: x-backend, string_match: { exact: b } }] }
+                          route: { cluster: backend }
+";
+    let named = "                        - name: health
+                          match: { path: /health }
+                          route: { cluster: backend }
+";
+    for (routes, subject) in [
+        (alike.to_string(), "Each of the 2 Envoy routes `* /*`"),
+        (
+            format!("{alike}{named}"),
+            "Each of the Envoy routes `* /*` (2 routes) and `health`",
+        ),
+    ] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir(dir.path().join(".git")).expect(".git");
+        std::fs::write(
+            dir.path().join("envoy.yaml"),
+            envoy_with_shared_retry(&routes),
+        )
+        .expect("write");
+        let (_, report) = lint_json(dir.path(), &["envoy.yaml"]);
+        assert_eq!(
+            located_rules(&report, &["per-try-timeout-exceeds-total"]),
+            vec![at("per-try-timeout-exceeds-total", "envoy.yaml", 19, 42)]
+        );
+        assert_eq!(
+            messages_of(&report, "per-try-timeout-exceeds-total"),
+            vec![format!(
+                "{subject} in envoy.yaml gives one attempt 30s but the whole request only 15s: \
+                 the per-try timeout never fires and no retry can follow a slow attempt"
+            )]
+        );
+    }
+}

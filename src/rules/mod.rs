@@ -69,33 +69,47 @@ pub fn describe_routes(workspace: &Workspace, routes: &[&crate::model::Route]) -
         [] => String::new(),
         [route] => describe_route(workspace, route),
         [first, ..] => {
-            // A route with several paths is several model routes with one name: name it once.
-            let mut names: Vec<String> = Vec::new();
+            // A route with several paths is several model routes at one place with one name:
+            // name it once. Distinct routes that read alike (Envoy routes told apart by a header
+            // match) are counted, so that they do not pass for one.
+            let mut names: Vec<(String, Vec<crate::diagnostic::Location>)> = Vec::new();
             for route in routes {
                 let name = match &route.name {
                     Some(name) => format!("`{name}`"),
                     None => format!("`{}`", route.label()),
                 };
-                if !names.contains(&name) {
-                    names.push(name);
+                match names.iter_mut().find(|(known, _)| *known == name) {
+                    Some((_, places)) => {
+                        if !places.contains(&route.location) {
+                            places.push(route.location);
+                        }
+                    }
+                    None => names.push((name, vec![route.location])),
                 }
             }
-            if let [only] = names.as_slice() {
-                return format!(
-                    "{} route {only} in {}",
-                    first.format,
-                    workspace.file(first.location.file).display
-                );
+            let file = workspace.file(first.location.file).display.clone();
+            if let [(only, places)] = names.as_slice() {
+                return match places.len() {
+                    1 => format!("{} route {only} in {file}", first.format),
+                    count => format!(
+                        "Each of the {count} {} routes {only} in {file}",
+                        first.format
+                    ),
+                };
             }
-            let (last, rest) = names
-                .split_last()
-                .map_or((String::new(), &[][..]), |(l, r)| (l.clone(), r));
+            let mut names: Vec<String> = names
+                .into_iter()
+                .map(|(name, places)| match places.len() {
+                    1 => name,
+                    count => format!("{name} ({count} routes)"),
+                })
+                .collect();
+            let last = names.pop().unwrap_or_default();
             // "Each of": every message goes on in the singular ("has no timeout", "retries").
             format!(
-                "Each of the {} routes {} and {last} in {}",
+                "Each of the {} routes {} and {last} in {file}",
                 first.format,
-                rest.join(", "),
-                workspace.file(first.location.file).display
+                names.join(", "),
             )
         }
     }
