@@ -36,9 +36,13 @@ const RESILIENCE: &[&str] = &[
     "retry-after-undocumented",
 ];
 
-/// Rules no real public configuration exhibits yet. The cross-layer ones need a spec and
-/// several gateway layers of one project. Their tests use made-up fixtures
-/// (`tests/resilience.rs`, the catalog examples).
+/// Rules no real public configuration exhibits yet, so their tests use made-up fixtures
+/// (`tests/resilience.rs`, the catalog examples):
+/// - `timeout-layer-inversion` and `retry-amplification` across layers need one project's spec
+///   and two of its gateway layers in a row (an edge gateway in front of a mesh or an AI
+///   gateway); `retry-amplification` within one AI gateway needs a chain of more than 10 calls.
+/// - `retry-on-client-error`: public configurations retry on 408, 409, 429 and 5xx; a retried
+///   404 or 400 only shows up in unit tests and in documentation without a route.
 const NO_REAL_HIT: &[&str] = &[
     "timeout-layer-inversion",
     "retry-on-client-error",
