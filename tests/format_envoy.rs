@@ -849,3 +849,209 @@ fn routes_that_answer_405_themselves_expose_no_method() {
         .collect();
     assert_eq!(mismatches, vec![]);
 }
+
+const CONFIG_DUMP: &str = "fixtures/envoy/config-dump.json";
+
+/// The line and column of a value's source, when it is written in the configuration.
+fn written_at<T>(outcome: &LintOutcome, value: &Sourced<T>) -> Option<(u32, u32)> {
+    match value.origin {
+        Origin::Explicit(location) => Some(line_column(outcome, location)),
+        _ => None,
+    }
+}
+
+/// An admin `/config_dump` lists the static listener twice (in the bootstrap and in
+/// `static_listeners`) and its inline route configuration a third time (`static_route_configs`);
+/// each route is read once, from the listeners dump, and the RDS route configuration through the
+/// listener that names it.
+#[test]
+fn config_dump_reads_each_serving_route_once_with_rds_resolved() {
+    let outcome = run(&[CONFIG_DUMP]);
+    let routes: Vec<(String, String)> = outcome
+        .inventory
+        .routes
+        .iter()
+        .map(|route| (route.methods.to_string(), route.path.pattern.clone()))
+        .collect();
+    assert_eq!(
+        routes,
+        [
+            ("*", "/auth"),
+            ("GET", "/books"),
+            ("POST", "/orders"),
+            ("*", "/payments"),
+        ]
+        .map(|(method, path)| (method.to_string(), path.to_string()))
+    );
+    assert!(outcome.diagnostics.is_empty(), "{:?}", outcome.diagnostics);
+
+    // The static route, from `static_listeners`: a 2s timeout and 3 retries on 5xx.
+    let (_, auth) = route(&outcome, "/auth", None);
+    assert_eq!(line_column(&outcome, auth.location), (379, 17));
+    assert_eq!(line_column(&outcome, auth.path.location), (380, 28));
+    let timeout = auth.policy.timeout.as_ref().expect("a timeout");
+    assert_eq!(timeout.value, Timeout::Bounded(Duration::from_secs(2)));
+    assert_eq!(written_at(&outcome, timeout), Some((384, 29)));
+    let retry = auth.policy.retry.as_ref().expect("a retry policy");
+    assert_eq!(retry.max_retries.value, 3);
+    assert_eq!(written_at(&outcome, &retry.max_retries), Some((387, 34)));
+    assert_eq!(line_column(&outcome, retry.location), (385, 18));
+    assert!(retry.per_try_timeout.is_none());
+
+    // The RDS route configuration `api_routes`, from `dynamic_route_configs`, read with the
+    // HTTP filters of the listener that names it: its local rate limit answers 429.
+    let (_, books) = route(&outcome, "/books", Some("GET"));
+    assert_eq!(books.name.as_deref(), Some("list-books"));
+    assert_eq!(books.hosts, vec!["api.example.com".to_string()]);
+    assert_eq!(line_column(&outcome, books.location), (606, 11));
+    let timeout = books.policy.timeout.as_ref().expect("a timeout");
+    assert_eq!(timeout.value, Timeout::Bounded(Duration::from_secs(3)));
+    assert_eq!(written_at(&outcome, timeout), Some((619, 23)));
+    let retry = books.policy.retry.as_ref().expect("a retry policy");
+    assert_eq!(retry.max_retries.value, 2);
+    assert_eq!(line_column(&outcome, retry.location), (620, 12));
+    let per_try = retry.per_try_timeout.as_ref().expect("a per-try timeout");
+    assert_eq!(ms(per_try), 1000);
+    assert_eq!(written_at(&outcome, per_try), Some((623, 32)));
+    assert_eq!(books.policy.statuses.on_rate_limited, Some(429));
+
+    let (_, orders) = route(&outcome, "/orders", Some("POST"));
+    assert_eq!(timeout_ms(orders), Some(5000));
+    let retry = orders.policy.retry.as_ref().expect("a retry policy");
+    assert_eq!(retry.max_retries.value, 1);
+    assert_eq!(line_column(&outcome, retry.location), (643, 12));
+
+    // `payments` is only warming: not serving yet, so nothing of it is linked.
+    let (_, payments) = route(&outcome, "/payments", None);
+    assert!(is_default(
+        payments.policy.timeout.as_ref().expect("a timeout"),
+        "15s"
+    ));
+    let upstream = payments.policy.upstream.as_ref().expect("an upstream");
+    assert_eq!(
+        (upstream.name.as_str(), upstream.location),
+        ("payments", None)
+    );
+    assert!(payments.policy.connect_timeout.is_none());
+    assert!(payments.policy.circuit_breakers.is_empty());
+}
+
+/// Static clusters are dumped in the bootstrap and in `static_clusters`: routes link to the
+/// `static_clusters` copy, and findings about a cluster are made once, there.
+#[test]
+fn config_dump_links_each_cluster_once_from_the_clusters_dump() {
+    let outcome = run(&[CONFIG_DUMP]);
+    assert!(outcome.inventory.upstream_policies.is_empty());
+    let (_, auth) = route(&outcome, "/auth", None);
+    let upstream = auth.policy.upstream.as_ref().expect("an upstream");
+    assert_eq!(upstream.name, "auth_service");
+    assert_eq!(upstream.endpoints, Some(2));
+    let linked_at = upstream.location.map(|at| line_column(&outcome, at));
+    assert_eq!(linked_at, Some((201, 7)));
+    let connect = auth.policy.connect_timeout.as_ref().expect("connect");
+    assert_eq!(ms(connect), 250);
+    assert_eq!(written_at(&outcome, connect), Some((204, 26)));
+
+    // A dynamic EDS cluster: its endpoints are not in the dump, its breakers are.
+    let (_, books) = route(&outcome, "/books", Some("GET"));
+    let upstream = books.policy.upstream.as_ref().expect("an upstream");
+    assert_eq!(upstream.endpoints, None);
+    let kinds: Vec<_> = books
+        .policy
+        .circuit_breakers
+        .iter()
+        .map(|breaker| breaker.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            CircuitBreakerKind::ConcurrencyLimit,
+            CircuitBreakerKind::OutlierEjection
+        ]
+    );
+    assert!(books.policy.retry.as_ref().is_some_and(|r| r.has_budget));
+
+    let (_, report) = lint_json(&repo(), &["--no-config", CONFIG_DUMP]);
+    let found = located(&report);
+    let about_auth_service: Vec<_> = found
+        .iter()
+        .filter(|(rule, ..)| {
+            rule == "circuit-breaker-ineffective" || rule == "health-check-missing"
+        })
+        .collect();
+    assert_eq!(
+        about_auth_service,
+        [
+            &at("health-check-missing", CONFIG_DUMP, 201, 7),
+            &at("circuit-breaker-ineffective", CONFIG_DUMP, 205, 7),
+        ]
+    );
+}
+
+#[test]
+fn config_dump_findings_point_at_the_dumped_resources() {
+    let (_, report) = lint_json(&repo(), &["--no-config", CONFIG_DUMP]);
+    let found = located(&report);
+    for expected in [
+        // The `retry_policy` of `/auth` in `static_listeners`, and of `/orders` in the RDS
+        // route configuration: both retry on 5xx without a per-try timeout.
+        at("retry-without-per-try-timeout", CONFIG_DUMP, 385, 18),
+        at("retry-without-per-try-timeout", CONFIG_DUMP, 643, 12),
+        // The dynamic `orders` cluster, which has neither breaker nor outlier detection.
+        at("circuit-breaker-missing", CONFIG_DUMP, 311, 7),
+    ] {
+        assert!(found.contains(&expected), "{expected:?} in {found:#?}");
+    }
+    // Nothing is reported at the bootstrap's copies (lines 5 to 197), nor about the secrets.
+    assert!(
+        found
+            .iter()
+            .all(|(rule, _, line, _)| rule != "invalid-value" && *line > 197),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn malformed_config_dump_is_reported_never_a_panic() {
+    let file = "fixtures/envoy/config-dump-malformed.yaml";
+    let outcome = run(&[file]);
+    assert!(outcome.inventory.routes.is_empty());
+    let reported: Vec<(&str, (u32, u32))> = outcome
+        .diagnostics
+        .iter()
+        .map(|diagnostic| (diagnostic.rule, line_column(&outcome, diagnostic.location)))
+        .collect();
+    assert!(
+        reported.iter().all(|(rule, _)| *rule == "invalid-value"),
+        "{reported:?}"
+    );
+    for expected in [
+        // `configs` a mapping rather than a list (read all the same).
+        (3, 3),
+        // A `cluster` that is a string, then one that is a list.
+        (5, 14),
+        (19, 14),
+        // An entry that is a number, one without `@type`, one of the v2 admin API.
+        (8, 3),
+        (9, 3),
+        (12, 12),
+        // `static_clusters` a mapping, `static_route_configs` a number.
+        (16, 20),
+        (33, 25),
+        // A dynamic listener whose `active_state` is a string.
+        (27, 19),
+        // A bad value inside a dumped cluster and a dumped route configuration.
+        (20, 47),
+        (39, 28),
+    ] {
+        assert!(
+            reported.contains(&("invalid-value", expected)),
+            "{expected:?} in {reported:?}"
+        );
+    }
+    // The warming listener (whose v2 `config` would be reported) is not read, and the secrets
+    // dump is not looked into.
+    assert!(reported
+        .iter()
+        .all(|(_, (line, _))| *line != 31 && *line < 42));
+}

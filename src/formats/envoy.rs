@@ -1,12 +1,13 @@
-//! Envoy: static bootstrap configuration (`static_resources` listeners and clusters) and
+//! Envoy: static bootstrap configuration (`static_resources` listeners and clusters),
 //! standalone xDS resources (`RouteConfiguration`, `Listener` and `Cluster`, in a `resources`
-//! list or on their own, with or without a v3 `@type`).
+//! list or on their own, with or without a v3 `@type`), and the admin `/config_dump` of a running
+//! Envoy (a `configs` list of `envoy.admin.v3.*ConfigDump` messages).
 //!
 //! Routes are read from each virtual host in order. A route's cluster is linked directly when
-//! the bootstrap defines it; standalone `Cluster` resources become [`UpstreamPolicy`]s that reach
-//! the routes of any file that send to them.
+//! the bootstrap or config dump defines it; standalone `Cluster` resources become
+//! [`UpstreamPolicy`]s that reach the routes of any file that send to them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use super::values::{self, Dialect};
@@ -38,6 +39,8 @@ const LOCAL_RATE_LIMIT: &str = "envoy.filters.http.local_ratelimit";
 const GLOBAL_RATE_LIMIT: &str = "envoy.filters.http.ratelimit";
 const AGGREGATE_CLUSTER: &str = "envoy.clusters.aggregate";
 const URI_TEMPLATE_MATCHER: &str = "envoy.path.match.uri_template";
+/// The package of the messages an admin `/config_dump` is made of.
+const ADMIN_PACKAGE: &str = "envoy.admin.v3.";
 /// Envoy answers 503 when it cannot reach a healthy upstream: connection failure, every host
 /// ejected or unhealthy, or a circuit breaker overflowing (its default thresholds always apply).
 const NO_HEALTHY_UPSTREAM: u16 = 503;
@@ -52,6 +55,9 @@ enum ResourceKind {
 }
 
 fn detect(document: &Node) -> bool {
+    if config_dump(document).is_some() {
+        return true;
+    }
     if document.field("static_resources").is_some_and(Node::is_map) {
         return true;
     }
@@ -253,6 +259,11 @@ fn key_location(file: FileId, object: &Node, key: &str) -> Option<Location> {
 }
 
 fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
+    if let Some(configs) = config_dump(document) {
+        report_fields_set_twice(cx, file, document);
+        read_config_dump(cx, file, configs);
+        return;
+    }
     if let Some(static_resources) = document.field("static_resources") {
         report_fields_set_twice(cx, file, document);
         report_fields_set_twice(cx, file, static_resources);
@@ -267,7 +278,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
             }
         }
         for listener in list(static_resources.field("listeners")) {
-            read_listener(cx, file, listener, &scope);
+            read_listener(cx, file, listener, &scope, &mut HashSet::new());
         }
         return;
     }
@@ -283,7 +294,9 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
             Some(ResourceKind::RouteConfiguration) => {
                 read_route_configuration(cx, file, resource, &scope, &HttpFilters::elsewhere());
             }
-            Some(ResourceKind::Listener) => read_listener(cx, file, resource, &scope),
+            Some(ResourceKind::Listener) => {
+                read_listener(cx, file, resource, &scope, &mut HashSet::new());
+            }
             Some(ResourceKind::Cluster) => {
                 if let Some(cluster) = read_cluster(cx, file, resource) {
                     cx.inventory
@@ -296,19 +309,417 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     }
 }
 
-/// What the routes of one document can link to directly.
-#[derive(Default)]
-struct Scope {
-    clusters: HashMap<String, ClusterPolicy>,
+/// What an entry of a config dump's `configs` holds, by its `@type`. `/config_dump` lists one
+/// dump per component; `/config_dump?resource=...` lists the items of one of their repeated
+/// fields instead (`ClustersConfigDump.DynamicCluster`, ...), which are read the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DumpEntry {
+    Bootstrap,
+    Clusters,
+    /// A `StaticCluster` or `DynamicCluster`, its cluster under `cluster`.
+    Cluster,
+    Listeners,
+    /// A `StaticListener`, its listener under `listener`.
+    StaticListener,
+    /// A `DynamicListener`, its serving listener under `active_state.listener`.
+    DynamicListener,
+    Routes,
+    /// A `StaticRouteConfig`: a route configuration written inline in a listener.
+    StaticRouteConfiguration,
+    /// A `DynamicRouteConfig`: a route configuration received through RDS.
+    DynamicRouteConfiguration,
+    /// Secrets, endpoints, scoped route sets and extension configurations: nothing read.
+    Other,
 }
 
-impl Scope {
+fn dump_entry(entry: &Node) -> Option<DumpEntry> {
+    let message = entry
+        .get("@type")?
+        .as_str()?
+        .rsplit('/')
+        .next()?
+        .strip_prefix(ADMIN_PACKAGE)?;
+    if !message.contains("ConfigDump") {
+        return None;
+    }
+    Some(match message {
+        "BootstrapConfigDump" => DumpEntry::Bootstrap,
+        "ClustersConfigDump" => DumpEntry::Clusters,
+        "ClustersConfigDump.StaticCluster" | "ClustersConfigDump.DynamicCluster" => {
+            DumpEntry::Cluster
+        }
+        "ListenersConfigDump" => DumpEntry::Listeners,
+        "ListenersConfigDump.StaticListener" => DumpEntry::StaticListener,
+        "ListenersConfigDump.DynamicListener" => DumpEntry::DynamicListener,
+        "RoutesConfigDump" => DumpEntry::Routes,
+        "RoutesConfigDump.StaticRouteConfig" => DumpEntry::StaticRouteConfiguration,
+        "RoutesConfigDump.DynamicRouteConfig" => DumpEntry::DynamicRouteConfiguration,
+        _ => DumpEntry::Other,
+    })
+}
+
+/// The `configs` of an admin config dump: a list holding at least one admin dump message.
+fn config_dump(document: &Node) -> Option<&Node> {
+    document.field("configs").filter(|configs| {
+        list(Some(configs))
+            .iter()
+            .any(|entry| dump_entry(entry).is_some())
+    })
+}
+
+/// Where the resources of a config dump are written.
+#[derive(Default)]
+struct DumpedResources<'a> {
+    /// The cluster manager's clusters: static, then dynamic and active.
+    clusters: Vec<&'a Node>,
+    /// The listener manager's listeners: static, then the active state of dynamic ones.
+    listeners: Vec<&'a Node>,
+    /// Route configurations written inline in listeners.
+    static_route_configurations: Vec<&'a Node>,
+    /// Route configurations received through RDS.
+    dynamic_route_configurations: Vec<&'a Node>,
+    bootstrap_clusters: Vec<&'a Node>,
+    bootstrap_listeners: Vec<&'a Node>,
+    /// Warming and draining listeners: not read, but their inline route configurations are
+    /// among `static_route_configs` too.
+    inactive_listeners: Vec<&'a Node>,
+}
+
+/// An admin `/config_dump`: the bootstrap Envoy started with and what it serves now.
+///
+/// Static resources are dumped twice: in the bootstrap, and in the per-type dumps
+/// (`static_clusters`, `static_listeners`, and `static_route_configs` for route configurations
+/// written inline in listeners). Each is read once, by name: the per-type dumps first, the
+/// bootstrap for what they lack (a dump filtered with `?resource=` or `?mask=`), and an inline
+/// route configuration through its listener, which knows its HTTP filters. Warming and draining
+/// resources serve no traffic yet or any more, and failed updates (`error_state`) never did:
+/// none is read (nor the route configurations written inline in such listeners); a route to a
+/// cluster that is only warming keeps just its name.
+fn read_config_dump(cx: &mut AdaptContext<'_>, file: FileId, configs: &Node) {
+    if !matches!(configs.kind, NodeKind::Seq(_)) {
+        cx.invalid_value(
+            file,
+            configs,
+            format!(
+                "`configs` must be a list of config dumps, as `/config_dump` prints it, found {}",
+                configs.type_name()
+            ),
+        );
+    }
+    let mut dumped = DumpedResources::default();
+    for entry in list(Some(configs)) {
+        collect_dump_entry(cx, file, entry, &mut dumped);
+    }
+    read_dumped_resources(cx, file, &dumped);
+}
+
+fn collect_dump_entry<'a>(
+    cx: &mut AdaptContext<'_>,
+    file: FileId,
+    entry: &'a Node,
+    dumped: &mut DumpedResources<'a>,
+) {
+    if !entry.is_map() {
+        cx.invalid_value(
+            file,
+            entry,
+            format!(
+                "a `configs` entry must be a config dump with an `@type`, found {}",
+                entry.type_name()
+            ),
+        );
+        return;
+    }
+    let Some(kind) = dump_entry(entry) else {
+        match entry.get("@type") {
+            None => invalid_at(
+                cx,
+                Location {
+                    file,
+                    span: anchor(entry),
+                },
+                "a `configs` entry needs an `@type` such as \
+                 `type.googleapis.com/envoy.admin.v3.ClustersConfigDump` (it is not read)",
+            ),
+            Some(type_url) => cx.invalid_value(
+                file,
+                type_url,
+                format!(
+                    "`@type`: `{}` is not an Envoy v3 config dump (this entry is not read)",
+                    type_url.scalar_text().unwrap_or(type_url.type_name())
+                ),
+            ),
+        }
+        return;
+    };
+    report_fields_set_twice(cx, file, entry);
+    match kind {
+        DumpEntry::Bootstrap => {
+            let static_resources =
+                dumped_message(cx, file, entry, "bootstrap").and_then(|bootstrap| {
+                    report_fields_set_twice(cx, file, bootstrap);
+                    dumped_message(cx, file, bootstrap, "static_resources")
+                });
+            if let Some(static_resources) = static_resources {
+                report_fields_set_twice(cx, file, static_resources);
+                dumped
+                    .bootstrap_clusters
+                    .extend(list(static_resources.field("clusters")));
+                dumped
+                    .bootstrap_listeners
+                    .extend(list(static_resources.field("listeners")));
+            }
+        }
+        DumpEntry::Clusters => {
+            for key in ["static_clusters", "dynamic_active_clusters"] {
+                for item in dumped_items(cx, file, entry, key) {
+                    dumped
+                        .clusters
+                        .extend(dumped_message(cx, file, item, "cluster"));
+                }
+            }
+        }
+        DumpEntry::Cluster => dumped
+            .clusters
+            .extend(dumped_message(cx, file, entry, "cluster")),
+        DumpEntry::Listeners => {
+            for item in dumped_items(cx, file, entry, "static_listeners") {
+                dumped
+                    .listeners
+                    .extend(dumped_message(cx, file, item, "listener"));
+            }
+            for item in dumped_items(cx, file, entry, "dynamic_listeners") {
+                collect_dynamic_listener(cx, file, item, dumped);
+            }
+        }
+        DumpEntry::StaticListener => dumped
+            .listeners
+            .extend(dumped_message(cx, file, entry, "listener")),
+        DumpEntry::DynamicListener => collect_dynamic_listener(cx, file, entry, dumped),
+        DumpEntry::Routes => {
+            for item in dumped_items(cx, file, entry, "static_route_configs") {
+                dumped.static_route_configurations.extend(dumped_message(
+                    cx,
+                    file,
+                    item,
+                    "route_config",
+                ));
+            }
+            for item in dumped_items(cx, file, entry, "dynamic_route_configs") {
+                dumped.dynamic_route_configurations.extend(dumped_message(
+                    cx,
+                    file,
+                    item,
+                    "route_config",
+                ));
+            }
+        }
+        DumpEntry::StaticRouteConfiguration => dumped
+            .static_route_configurations
+            .extend(dumped_message(cx, file, entry, "route_config")),
+        DumpEntry::DynamicRouteConfiguration => dumped
+            .dynamic_route_configurations
+            .extend(dumped_message(cx, file, entry, "route_config")),
+        DumpEntry::Other => {}
+    }
+}
+
+/// The states of a `DynamicListener`: the active one serves; warming and draining ones do not.
+fn collect_dynamic_listener<'a>(
+    cx: &mut AdaptContext<'_>,
+    file: FileId,
+    dynamic_listener: &'a Node,
+    dumped: &mut DumpedResources<'a>,
+) {
+    for state in ["active_state", "warming_state", "draining_state"] {
+        let listener = dumped_message(cx, file, dynamic_listener, state)
+            .and_then(|state| dumped_message(cx, file, state, "listener"));
+        if state == "active_state" {
+            dumped.listeners.extend(listener);
+        } else {
+            dumped.inactive_listeners.extend(listener);
+        }
+    }
+}
+
+/// The items of repeated field `name` of a dump message, each a message; anything else is
+/// reported and skipped.
+fn dumped_items<'a>(
+    cx: &mut AdaptContext<'_>,
+    file: FileId,
+    dump: &'a Node,
+    name: &str,
+) -> Vec<&'a Node> {
+    let Some(entry) = dump
+        .field_entry(name)
+        .filter(|entry| !entry.value.is_null())
+    else {
+        return Vec::new();
+    };
+    let items = &entry.value;
+    if !matches!(items.kind, NodeKind::Seq(_)) {
+        cx.invalid_value(
+            file,
+            items,
+            format!(
+                "`{}` must be a list, found {}",
+                written_name(entry, name),
+                items.type_name()
+            ),
+        );
+        return Vec::new();
+    }
+    let mut messages = Vec::new();
+    for item in items.items() {
+        if item.is_map() {
+            report_fields_set_twice(cx, file, item);
+            messages.push(item);
+        } else {
+            cx.invalid_value(
+                file,
+                item,
+                format!(
+                    "each item of `{}` must be a mapping, found {}",
+                    written_name(entry, name),
+                    item.type_name()
+                ),
+            );
+        }
+    }
+    messages
+}
+
+/// Message field `name` of `parent`; `None` when absent or null (a dump filtered with `?mask=`
+/// leaves fields out), reported when it is not a message.
+fn dumped_message<'a>(
+    cx: &mut AdaptContext<'_>,
+    file: FileId,
+    parent: &'a Node,
+    name: &str,
+) -> Option<&'a Node> {
+    let entry = parent
+        .field_entry(name)
+        .filter(|entry| !entry.value.is_null())?;
+    if entry.value.is_map() {
+        return Some(&entry.value);
+    }
+    cx.invalid_value(
+        file,
+        &entry.value,
+        format!(
+            "`{}` must be a mapping, found {}",
+            written_name(entry, name),
+            entry.value.type_name()
+        ),
+    );
+    None
+}
+
+/// The name a listener or route configuration is known by; `""` when it has none.
+fn resource_name(resource: &Node) -> &str {
+    resource
+        .field("name")
+        .and_then(Node::scalar_text)
+        .unwrap_or_default()
+}
+
+fn read_dumped_resources(cx: &mut AdaptContext<'_>, file: FileId, dumped: &DumpedResources<'_>) {
+    let mut scope = Scope::default();
+    for &cluster in dumped.clusters.iter().chain(&dumped.bootstrap_clusters) {
+        let name = cluster.field("name").and_then(Node::scalar_text);
+        if name.is_some_and(|name| scope.clusters.contains_key(name)) {
+            continue;
+        }
+        if let Some(policy) = read_cluster(cx, file, cluster) {
+            scope.clusters.insert(policy.name.clone(), policy);
+        }
+    }
+    for &configuration in &dumped.dynamic_route_configurations {
+        let name = resource_name(configuration);
+        if !name.is_empty() {
+            scope
+                .route_configurations
+                .entry(name)
+                .or_insert(configuration);
+        }
+    }
+    let dumped_listeners: HashSet<&str> = dumped
+        .listeners
+        .iter()
+        .map(|listener| resource_name(listener))
+        .collect();
+    let bootstrap_only = dumped
+        .bootstrap_listeners
+        .iter()
+        .filter(|listener| !dumped_listeners.contains(resource_name(listener)));
+    let mut reached_through_rds = HashSet::new();
+    for &listener in dumped.listeners.iter().chain(bootstrap_only) {
+        read_listener(cx, file, listener, &scope, &mut reached_through_rds);
+    }
+    // Route configurations no serving listener led to may still serve, through scoped routes or
+    // a listener the dump leaves out; not those that only a warming or draining listener names.
+    let named_by_inactive_listeners: HashSet<&str> = dumped
+        .inactive_listeners
+        .iter()
+        .flat_map(|listener| connection_managers(listener))
+        .filter_map(|manager| manager.field("rds")?.field("route_config_name")?.as_str())
+        .collect();
+    for &configuration in &dumped.dynamic_route_configurations {
+        let name = resource_name(configuration);
+        if !reached_through_rds.contains(name) && !named_by_inactive_listeners.contains(name) {
+            read_route_configuration(cx, file, configuration, &scope, &HttpFilters::elsewhere());
+        }
+    }
+    let written_in_listeners: HashSet<&str> = dumped
+        .listeners
+        .iter()
+        .chain(&dumped.bootstrap_listeners)
+        .chain(&dumped.inactive_listeners)
+        .flat_map(|listener| connection_managers(listener))
+        .filter_map(|manager| manager.field("route_config"))
+        .map(resource_name)
+        .collect();
+    for &configuration in &dumped.static_route_configurations {
+        if !written_in_listeners.contains(resource_name(configuration)) {
+            read_route_configuration(cx, file, configuration, &scope, &HttpFilters::elsewhere());
+        }
+    }
+}
+
+/// The configurations of a listener's HTTP connection managers.
+fn connection_managers(listener: &Node) -> impl Iterator<Item = &Node> {
+    list(listener.field("filter_chains"))
+        .iter()
+        .chain(listener.field("default_filter_chain"))
+        .flat_map(|chain| list(chain.field("filters")))
+        .filter_map(http_connection_manager)
+}
+
+/// What the routes of one document can link to directly.
+#[derive(Default)]
+struct Scope<'a> {
+    clusters: HashMap<String, ClusterPolicy>,
+    /// Route configurations that connection managers name through RDS, by name (a config
+    /// dump's dynamic ones; elsewhere they are in other files, and read on their own).
+    route_configurations: HashMap<&'a str, &'a Node>,
+}
+
+impl Scope<'_> {
     fn cluster(&self, name: &str) -> Option<&ClusterPolicy> {
         self.clusters.get(name)
     }
 }
 
-fn read_listener(cx: &mut AdaptContext<'_>, file: FileId, listener: &Node, scope: &Scope) {
+/// Reads the routes of a listener's connection managers: their inline route configuration, or
+/// the one of the scope they name through RDS. `reached_through_rds` holds the names of those
+/// read that way, so that each is read once, with the HTTP filters of the first listener.
+fn read_listener<'a>(
+    cx: &mut AdaptContext<'_>,
+    file: FileId,
+    listener: &'a Node,
+    scope: &Scope<'a>,
+    reached_through_rds: &mut HashSet<&'a str>,
+) {
     report_fields_set_twice(cx, file, listener);
     let chains = list(listener.field("filter_chains"))
         .iter()
@@ -325,6 +736,17 @@ fn read_listener(cx: &mut AdaptContext<'_>, file: FileId, listener: &Node, scope
             if let Some(route_config) = config.field("route_config") {
                 let filters = HttpFilters::read(cx, file, config);
                 read_route_configuration(cx, file, route_config, scope, &filters);
+            } else if let Some(name) = config
+                .field("rds")
+                .and_then(|rds| rds.field("route_config_name"))
+                .and_then(Node::as_str)
+            {
+                if let Some(route_config) = scope.route_configurations.get(name) {
+                    if reached_through_rds.insert(name) {
+                        let filters = HttpFilters::read(cx, file, config);
+                        read_route_configuration(cx, file, route_config, scope, &filters);
+                    }
+                }
             }
         }
     }
@@ -482,7 +904,7 @@ fn read_route_configuration(
     cx: &mut AdaptContext<'_>,
     file: FileId,
     configuration: &Node,
-    scope: &Scope,
+    scope: &Scope<'_>,
     filters: &HttpFilters<'_>,
 ) {
     report_fields_set_twice(cx, file, configuration);
@@ -514,7 +936,7 @@ fn read_route(
     file: FileId,
     route: &Node,
     host: &VirtualHostContext<'_>,
-    scope: &Scope,
+    scope: &Scope<'_>,
     filters: &HttpFilters<'_>,
 ) {
     report_fields_set_twice(cx, file, route);
@@ -864,7 +1286,7 @@ fn route_action_policy(
     file: FileId,
     action: &Node,
     host: &VirtualHostContext<'_>,
-    scope: &Scope,
+    scope: &Scope<'_>,
 ) -> Policy {
     let timeout = duration(cx, file, action, "timeout")
         .map(Timeout::zero_disables)
@@ -928,7 +1350,7 @@ fn read_weighted_clusters(
     file: FileId,
     weighted: &Node,
     policy: &mut Policy,
-    scope: &Scope,
+    scope: &Scope<'_>,
 ) {
     let mut members: Vec<(String, u32)> = Vec::new();
     for cluster in list(weighted.field("clusters")) {
@@ -963,7 +1385,7 @@ fn read_weighted_clusters(
 
 /// Sets the route's upstream, with the cluster's policy when this document defines it (an
 /// aggregate cluster brings its first member's, the one it tries first).
-fn link_cluster(policy: &mut Policy, name: &str, scope: &Scope) {
+fn link_cluster(policy: &mut Policy, name: &str, scope: &Scope<'_>) {
     let Some(cluster) = scope.cluster(name) else {
         policy.upstream = Some(Upstream {
             name: name.to_string(),
@@ -1610,6 +2032,52 @@ mod tests {
         assert!(!names_field("pertrytimeout", "per_try_timeout"));
         assert!(!names_field("per_try_timeout", "perTryTimeout"));
         assert!(!names_field("consecutive_5XX", "consecutive_5xx"));
+    }
+
+    fn json(text: &str) -> Node {
+        use crate::source::{parse_text, Syntax};
+        parse_text(text, Syntax::Json)
+            .ok()
+            .and_then(|loaded| loaded.documents.into_iter().next())
+            .unwrap_or_else(|| panic!("JSON: {text}"))
+    }
+
+    #[test]
+    fn config_dumps_are_known_by_their_admin_types() {
+        let entry = |type_url: &str| dump_entry(&json(&format!(r#"{{"@type": "{type_url}"}}"#)));
+        let admin = "type.googleapis.com/envoy.admin.v3.";
+        assert_eq!(
+            entry(&format!("{admin}ClustersConfigDump")),
+            Some(DumpEntry::Clusters)
+        );
+        // `/config_dump?resource=dynamic_active_clusters` lists the items themselves.
+        assert_eq!(
+            entry(&format!("{admin}ClustersConfigDump.DynamicCluster")),
+            Some(DumpEntry::Cluster)
+        );
+        assert_eq!(
+            entry(&format!("{admin}ListenersConfigDump.DynamicListener")),
+            Some(DumpEntry::DynamicListener)
+        );
+        assert_eq!(
+            entry(&format!("{admin}SecretsConfigDump")),
+            Some(DumpEntry::Other)
+        );
+        assert_eq!(entry("type.googleapis.com/envoy.admin.v3.Clusters"), None);
+        assert_eq!(
+            entry("type.googleapis.com/envoy.admin.v2alpha.ClustersConfigDump"),
+            None
+        );
+        assert_eq!(
+            entry("type.googleapis.com/envoy.config.cluster.v3.Cluster"),
+            None
+        );
+
+        assert!(detect(&json(&format!(
+            r#"{{"configs": [{{"@type": "{admin}SecretsConfigDump"}}]}}"#
+        ))));
+        assert!(!detect(&json(r#"{"configs": [{"name": "a"}]}"#)));
+        assert!(!detect(&json(r#"{"configs": "all"}"#)));
     }
 
     #[test]
