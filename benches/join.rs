@@ -6,8 +6,8 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use routeguard::diagnostic::Location;
 use routeguard::model::join::join;
 use routeguard::model::{
-    GatewayFormat, Inventory, Method, MethodSet, Operation, PathKind, PathMatch, Policy, Route,
-    SpecDocument, SpecVersion,
+    GatewayFormat, Inventory, LayerOrder, Method, MethodSet, Operation, PathKind, PathMatch,
+    Policy, Route, SpecDocument, SpecVersion,
 };
 use routeguard::source::{FileId, Span};
 
@@ -89,7 +89,7 @@ fn bench_join(c: &mut Criterion) {
             &inventory,
             |b, inventory| {
                 b.iter(|| {
-                    let joined = join(inventory);
+                    let joined = join(inventory, LayerOrder::default());
                     assert_eq!(joined.links.len(), n);
                 });
             },

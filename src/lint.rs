@@ -146,7 +146,7 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
         .operations
         .retain(|op| seen.insert((op.location, op.path.clone(), op.method)));
     inventory.apply_upstream_policies();
-    let join = join::join(&inventory);
+    let join = join::join(&inventory, config.layer_order(&workspace));
 
     diagnostics.extend(rules::run(&RuleContext {
         inventory: &inventory,

@@ -276,6 +276,50 @@ fn each_config_error_is_located() {
             "extends: off\nrules:\n  operation-summary: { max-length: 80 }\n",
             "routeguard.yaml:3:3: `operation-summary` is off in preset `off`, so its options would have no effect",
         ),
+        (
+            "layers:\n  front: [\"front/**\"]\n",
+            "routeguard.yaml:2:3: `layers` must be a list of `{name, files}` entries, front first, found a mapping",
+        ),
+        (
+            "layers:\n  - name: front\n    file: [\"front/**\"]\n",
+            "routeguard.yaml:3:5: unknown key `file` in a layer; did you mean `files`?",
+        ),
+        (
+            "layers:\n  - name: front\n    file: [\"front/**\"]\n",
+            "routeguard.yaml:2:5: a layer needs `files` (globs) to say which configuration files it holds",
+        ),
+        (
+            "layers:\n  - files: [\"front/**\"]\n",
+            "routeguard.yaml:2:5: a layer needs a `name`, which messages and `routeguard routes` show",
+        ),
+        (
+            "layers:\n  - name: front\n    files: []\n",
+            "routeguard.yaml:3:12: `files` of layer `front` is empty: list the globs of the configuration files the layer holds",
+        ),
+        (
+            "layers:\n  - name: front\n    files: [\"front/**\", 8080]\n",
+            "routeguard.yaml:3:25: every item of `files` must be a string, found a number",
+        ),
+        (
+            "layers:\n  - name: front\n    files: \"front/**\"\n",
+            "routeguard.yaml:3:12: `files` must be a list, found a string; write `files: [\"…\"]`",
+        ),
+        (
+            "layers:\n  - name: front\n    files: [\"front/[a\"]\n",
+            "routeguard.yaml:3:13: invalid glob in `files`: unclosed character class; missing ']'",
+        ),
+        (
+            "layers:\n  - name: front\n    files: [\"a/**\"]\n  - name: front\n    files: [\"b/**\"]\n",
+            "routeguard.yaml:4:11: duplicate layer name `front` (first declared at line 2): give each layer its own name",
+        ),
+        (
+            "layers:\n  - name: [front]\n    files: [\"a/**\"]\n",
+            "routeguard.yaml:2:11: `name` must be a string, found a sequence",
+        ),
+        (
+            "layers:\n  - name: mesh\n    files: [\"istio/**\"]\n",
+            "routeguard.yaml:2:11: `mesh` names the built-in layer that routes outside every declared layer keep; give this layer another name",
+        ),
     ];
     for (config, expected) in cases {
         let errors = config_errors(config);

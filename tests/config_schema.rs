@@ -155,6 +155,7 @@ fn the_configuration_guide_documents_every_key_preset_and_option() {
     };
     let mut documented = keys(&schema);
     documented.extend(keys(&schema["$defs"]["override"]));
+    documented.extend(keys(&schema["$defs"]["layer"]));
     documented.extend(keys(&schema["properties"]["suppressions"]));
     documented.extend(routeguard::config::Preset::names().map(str::to_string));
     for meta in routeguard::rules::catalog::all() {

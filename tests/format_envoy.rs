@@ -820,7 +820,10 @@ fn detection_fires_on_envoy_configs_only_and_nothing_else_claims_them() {
             .rsplit('/')
             .next()
             .is_some_and(|name| name.starts_with("openapi"));
-        let envoy_config = path.starts_with("fixtures/envoy/") && !spec;
+        // `fixtures/layers` is a whole project: a spec, a config and two Envoy configurations.
+        let in_layers_project =
+            path.starts_with("fixtures/layers/") && path.ends_with("/envoy.yaml");
+        let envoy_config = (path.starts_with("fixtures/envoy/") || in_layers_project) && !spec;
         let claimed = documents
             .iter()
             .any(|document| (envoy::ADAPTER.detect)(document));

@@ -550,6 +550,268 @@ fn configurations_of_one_layer_for_several_environments_are_alternatives_not_lay
     );
 }
 
+const LAYERS_CONFIG: &str = "fixtures/layers/routeguard.yaml";
+
+#[test]
+fn declared_layers_stack_gateways_of_one_kind() {
+    // The Envoy front proxy (3 attempts, 1s each) in front of the Envoy sidecar (3 attempts,
+    // a 5s timeout), declared as two layers: retries multiply and the sidecar outwaits the proxy.
+    let (_, report) = lint_json(&repo(), &["--config", LAYERS_CONFIG, "fixtures/layers"]);
+    assert_eq!(
+        located_rules(
+            &report,
+            &[
+                "retry-amplification",
+                "timeout-layer-inversion",
+                "timeout-exceeds-sla"
+            ]
+        ),
+        vec![
+            at(
+                "timeout-exceeds-sla",
+                "fixtures/layers/front/envoy.yaml",
+                23,
+                38
+            ),
+            at(
+                "retry-amplification",
+                "fixtures/layers/front/envoy.yaml",
+                26,
+                44
+            ),
+            at(
+                "timeout-layer-inversion",
+                "fixtures/layers/sidecar/envoy.yaml",
+                23,
+                38
+            ),
+        ]
+    );
+    assert_eq!(
+        messages_of(&report, "retry-amplification"),
+        vec![
+            "3 × 3 = 9 upstream calls per request: Envoy route `orders` (* /orders/*) in \
+             fixtures/layers/front/envoy.yaml (1 + 2 retries) × Envoy route `orders-service` in \
+             layer `sidecars` (1 + 2 retries)"
+        ]
+    );
+    assert_eq!(
+        messages_of(&report, "timeout-layer-inversion"),
+        vec![
+            "Envoy route `orders-service` in layer `sidecars` waits up to 5s, but Envoy route \
+             `orders` in layer `front-proxy` in front of it gives up after 1s: the outer layer \
+             answers the client while this one keeps working"
+        ]
+    );
+    assert_eq!(
+        messages_of(&report, "timeout-exceeds-sla"),
+        vec![
+            "`GET /orders/{id}` promises clients at most 2s, but through its gateways a request \
+             can take up to 3s: Envoy route `orders` in layer `front-proxy`: the 3s timeout; Envoy \
+             route `orders-service` in layer `sidecars`: the 5s timeout"
+        ]
+    );
+    let inversion = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .find(|d| d["rule"] == "timeout-layer-inversion")
+        .expect("inversion finding");
+    assert_eq!(
+        inversion["related"][0]["file"],
+        "fixtures/layers/front/envoy.yaml"
+    );
+    assert_eq!(inversion["related"][0]["line"], 27);
+    assert_eq!(
+        inversion["related"][0]["message"],
+        "Envoy in layer `front-proxy` gives up after 1s"
+    );
+}
+
+#[test]
+fn without_declared_layers_two_envoy_configurations_are_alternatives() {
+    // The same files, no `layers`: a request takes one of the two Envoy routes, so nothing
+    // multiplies or inverts, and the slower alternative (the sidecar's 5s) breaks the promise.
+    let (_, report) = lint_json(&repo(), &["--no-config", "fixtures/layers"]);
+    assert_eq!(
+        located_rules(
+            &report,
+            &[
+                "retry-amplification",
+                "timeout-layer-inversion",
+                "timeout-exceeds-sla"
+            ]
+        ),
+        vec![at(
+            "timeout-exceeds-sla",
+            "fixtures/layers/sidecar/envoy.yaml",
+            23,
+            38
+        )]
+    );
+    assert_eq!(
+        messages_of(&report, "timeout-exceeds-sla"),
+        vec![
+            "`GET /orders/{id}` promises clients at most 2s, but through its gateways a request \
+             can take up to 5s: Envoy route `orders-service`: the 5s timeout"
+        ]
+    );
+}
+
+/// A project holding the `fixtures/layers` inputs and `config` as its `routeguard.yaml`.
+fn layers_project(config: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(dir.path().join(".git")).expect(".git");
+    for file in ["openapi.yaml", "front/envoy.yaml", "sidecar/envoy.yaml"] {
+        let target = dir.path().join(file);
+        std::fs::create_dir_all(target.parent().expect("folder")).expect("folder");
+        std::fs::copy(repo().join("fixtures/layers").join(file), target).expect("copy");
+    }
+    std::fs::write(dir.path().join("routeguard.yaml"), config).expect("config");
+    dir
+}
+
+#[test]
+fn files_no_declared_layer_holds_come_behind_the_declared_layers() {
+    // Only the sidecar is declared: the front proxy's file keeps its kind's layer (edge), which
+    // comes behind every declared layer. So the sidecar is in front, and the proxy's 3s timeout
+    // now outwaits the sidecar's 2s per-try timeout.
+    let dir = layers_project("layers:\n  - name: sidecars\n    files: [\"sidecar/**\"]\n");
+    let (_, report) = lint_json(dir.path(), &[]);
+    assert_eq!(
+        located_rules(&report, &["retry-amplification", "timeout-layer-inversion"]),
+        vec![
+            at("timeout-layer-inversion", "front/envoy.yaml", 23, 38),
+            at("retry-amplification", "sidecar/envoy.yaml", 26, 44),
+        ]
+    );
+    assert_eq!(
+        messages_of(&report, "timeout-layer-inversion"),
+        vec![
+            "Envoy route `orders` waits up to 3s, but Envoy route `orders-service` in layer \
+             `sidecars` in front of it gives up after 2s: the outer layer answers the client while \
+             this one keeps working"
+        ]
+    );
+    let routes = common::run(dir.path(), &["routes", "--format", "json"]);
+    let routes: serde_json::Value = serde_json::from_str(&routes.stdout).expect("routes JSON");
+    let layers: Vec<(&str, &str, &str)> = routes["routes"]
+        .as_array()
+        .expect("routes")
+        .iter()
+        .map(|route| {
+            (
+                route["file"].as_str().unwrap_or_default(),
+                route["layer"].as_str().unwrap_or_default(),
+                route["layer_kind"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        layers,
+        vec![
+            ("sidecar/envoy.yaml", "sidecars", "edge"),
+            ("front/envoy.yaml", "edge", "edge"),
+        ]
+    );
+}
+
+#[test]
+fn a_file_belongs_to_the_first_declared_layer_that_holds_it() {
+    // `**` holds both files, but the sidecar's is held by the layer declared before it.
+    let dir = layers_project(
+        "layers:\n  - name: sidecars\n    files: [\"sidecar/**\"]\n  - name: everything\n    files: [\"**\"]\n",
+    );
+    let routes = common::run(dir.path(), &["routes"]);
+    assert_eq!(routes.code, 0, "{}", routes.stderr);
+    let layers: Vec<&str> = routes
+        .stdout
+        .lines()
+        .filter(|line| line.contains("/orders/*"))
+        .filter_map(|line| line.split_whitespace().next())
+        .collect();
+    assert_eq!(
+        layers,
+        vec!["sidecars/envoy", "everything/envoy"],
+        "{}",
+        routes.stdout
+    );
+}
+
+#[test]
+fn the_routes_report_names_declared_layers() {
+    let table = common::run(
+        &repo(),
+        &["routes", "--config", LAYERS_CONFIG, "fixtures/layers"],
+    );
+    assert_eq!(table.code, 0, "{}", table.stderr);
+    // The layer column, and the timeout column that tells the two routes apart.
+    let rows: Vec<(&str, &str)> = table
+        .stdout
+        .lines()
+        .skip(1)
+        .filter(|line| line.contains("/orders/*"))
+        .map(|line| {
+            let mut cells = line.split_whitespace();
+            (
+                cells.next().unwrap_or_default(),
+                cells.nth(4).unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![("front-proxy/envoy", "3s"), ("sidecars/envoy", "5s")],
+        "{}",
+        table.stdout
+    );
+    let json = common::run(
+        &repo(),
+        &[
+            "routes",
+            "--format",
+            "json",
+            "--config",
+            LAYERS_CONFIG,
+            "fixtures/layers",
+        ],
+    );
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).expect("routes JSON");
+    let layers: Vec<(&str, &str, u64, &str, &str)> = json["routes"]
+        .as_array()
+        .expect("routes")
+        .iter()
+        .map(|route| {
+            (
+                route["name"].as_str().unwrap_or_default(),
+                route["file"].as_str().unwrap_or_default(),
+                route["line"].as_u64().unwrap_or_default(),
+                route["layer"].as_str().unwrap_or_default(),
+                route["layer_kind"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        layers,
+        vec![
+            (
+                "orders",
+                "fixtures/layers/front/envoy.yaml",
+                19,
+                "front-proxy",
+                "edge"
+            ),
+            (
+                "orders-service",
+                "fixtures/layers/sidecar/envoy.yaml",
+                19,
+                "sidecars",
+                "edge"
+            ),
+        ]
+    );
+}
+
 /// An Envoy listener whose virtual host retries with a 30s per-try timeout, longer than Envoy's
 /// default 15s route timeout, for `routes` (YAML list items at the routes' indentation).
 fn envoy_with_shared_retry(routes: &str) -> String {

@@ -185,6 +185,15 @@ overrides:
   # - routes: [\"GET /health\", \"* /internal/**\"]
   #   rules: {{ error-responses: off }}
 
+# Gateway layers a request passes in a row, front first, by configuration file.
+# Without it, routes of one kind (edge, mesh, AI) are alternatives, such as
+# dev and prod configurations of one gateway. Files no layer holds come behind.
+layers:
+  # - name: front-proxy
+  #   files: [\"envoy/front/**\"]
+  # - name: sidecars
+  #   files: [\"envoy/sidecar/**\"]
+
 # Inline suppressions (an x-routeguard-ignore list on an operation, or a YAML
 # comment above a node naming the rule) should say why the finding is acceptable.
 suppressions:

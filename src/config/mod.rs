@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use globset::GlobSet;
 
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::model::LayerOrder;
 use crate::rules::catalog;
 use crate::rules::options::{OptionValues, RuleOptions};
 use crate::source::{display_path, slash_path, Workspace};
@@ -94,6 +95,13 @@ impl Override {
             || route.is_some_and(|route| self.routes.iter().any(|pattern| pattern.matches(route)));
         file_matches && route_matches
     }
+}
+
+/// A `layers:` entry: the gateway layer the configuration files matching `files` belong to.
+#[derive(Debug, Clone)]
+pub struct DeclaredLayer {
+    pub name: String,
+    files: GlobSet,
 }
 
 /// When a run fails (exit code 1): the config's `fail-on`, and `--fail-on`.
@@ -182,6 +190,8 @@ pub struct Config {
     /// `suppressions.require-reason`.
     pub require_reason: bool,
     pub fail_on: Option<FailOn>,
+    /// `layers`: the gateway layers a request passes, front first; empty when not declared.
+    pub gateway_layers: Vec<DeclaredLayer>,
 }
 
 impl Default for Config {
@@ -317,6 +327,7 @@ impl Config {
             filter: FileFilter::default(),
             require_reason: false,
             fail_on: None,
+            gateway_layers: Vec::new(),
         }
     }
 
@@ -440,6 +451,32 @@ impl Config {
                 }
             }
         });
+    }
+
+    /// The declared layer each file of the run belongs to: the first whose `files` match it.
+    /// Resolved once per run, so that rules look routes up instead of matching globs.
+    pub fn layer_order(&self, workspace: &Workspace) -> LayerOrder {
+        if self.gateway_layers.is_empty() {
+            return LayerOrder::default();
+        }
+        let by_file = workspace
+            .files()
+            .iter()
+            .filter_map(|file| {
+                let relative = self.relative(&file.path);
+                self.gateway_layers
+                    .iter()
+                    .position(|layer| layer.files.is_match(&relative))
+                    .map(|layer| (file.id, layer))
+            })
+            .collect();
+        LayerOrder::new(
+            self.gateway_layers
+                .iter()
+                .map(|layer| layer.name.clone())
+                .collect(),
+            by_file,
+        )
     }
 
     /// `path` as the config's globs see it.

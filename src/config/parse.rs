@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
 use super::{
-    presets, Config, ConfigError, FailOn, Override, Preset, Problem, RoutePattern, RuleLevel,
-    RuleSetting, RuleTable,
+    presets, Config, ConfigError, DeclaredLayer, FailOn, Override, Preset, Problem, RoutePattern,
+    RuleLevel, RuleSetting, RuleTable,
 };
+use crate::model::Layer;
 use crate::rules::catalog;
 use crate::source::{parse_text, Entry, LineIndex, Node, NodeKind, Span, Syntax};
 use crate::suggest;
@@ -21,8 +22,10 @@ const TOP_KEYS: &[&str] = &[
     "overrides",
     "suppressions",
     "fail-on",
+    "layers",
 ];
 const OVERRIDE_KEYS: &[&str] = &["files", "routes", "rules"];
+const LAYER_KEYS: &[&str] = &["name", "files"];
 const SUPPRESSION_KEYS: &[&str] = &["require-reason"];
 const PRESET_KEYS: &[&str] = &["id", "summary", "extends", "rules"];
 
@@ -344,6 +347,112 @@ impl<'t> Reader<'t> {
         if let Some(node) = document.get("overrides").filter(|node| !node.is_null()) {
             config.overrides = self.overrides(node);
         }
+        if let Some(node) = document.get("layers").filter(|node| !node.is_null()) {
+            config.gateway_layers = self.gateway_layers(node);
+        }
+    }
+
+    /// `layers`: a list of `{name, files}`, front first. Names are unique, since messages and the
+    /// routes report tell layers apart by them.
+    fn gateway_layers(&mut self, node: &Node) -> Vec<DeclaredLayer> {
+        let NodeKind::Seq(items) = &node.kind else {
+            self.error(
+                node.span,
+                format!(
+                    "`layers` must be a list of `{{name, files}}` entries, front first, found {}",
+                    node.type_name()
+                ),
+            );
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let mut names: Vec<(String, Span)> = Vec::new();
+        for item in items {
+            let Some(entries) = self.map(item, "a layer `{name, files}`") else {
+                continue;
+            };
+            self.known_keys(entries, LAYER_KEYS, "in a layer");
+            let name = match item.get("name") {
+                Some(node) => {
+                    let name = self.layer_name(node, &names);
+                    if let Some(name) = &name {
+                        names.push((name.clone(), node.span));
+                    }
+                    name
+                }
+                None => {
+                    self.error(
+                        item.span,
+                        "a layer needs a `name`, which messages and `routeguard routes` show",
+                    );
+                    None
+                }
+            };
+            let files = match item.get("files") {
+                Some(node) => self.layer_files(node, name.as_deref()),
+                None => {
+                    self.error(
+                        item.span,
+                        "a layer needs `files` (globs) to say which configuration files it holds",
+                    );
+                    None
+                }
+            };
+            if let (Some(name), Some(files)) = (name, files) {
+                out.push(DeclaredLayer { name, files });
+            }
+        }
+        out
+    }
+
+    fn layer_name(&mut self, node: &Node, seen: &[(String, Span)]) -> Option<String> {
+        let name = self.string(node, "name")?.trim();
+        if name.is_empty() {
+            self.error(node.span, "a layer's `name` must not be empty");
+            return None;
+        }
+        // Routes in files no declared layer holds keep these: a declared layer named alike would
+        // read as one of them in messages and in the routes report.
+        if let Some(kind) = Layer::ALL.iter().find(|kind| kind.name() == name) {
+            self.error(
+                node.span,
+                format!(
+                    "`{}` names the built-in layer that routes outside every declared layer keep; \
+                     give this layer another name",
+                    kind.name()
+                ),
+            );
+            return None;
+        }
+        if let Some((_, first)) = seen.iter().find(|(known, _)| known == name) {
+            let first = self.lines.position(self.text, first.start);
+            self.error(
+                node.span,
+                format!(
+                    "duplicate layer name `{name}` (first declared at line {}): give each layer \
+                     its own name",
+                    first.line
+                ),
+            );
+            return None;
+        }
+        Some(name.to_string())
+    }
+
+    /// A layer's globs; `None` (with a problem) when the list is empty or has no valid glob.
+    fn layer_files(&mut self, node: &Node, name: Option<&str>) -> Option<GlobSet> {
+        if matches!(&node.kind, NodeKind::Seq(items) if items.is_empty()) {
+            let layer = name.map_or_else(String::new, |name| format!(" of layer `{name}`"));
+            self.error(
+                node.span,
+                format!(
+                    "`files`{layer} is empty: list the globs of the configuration files the layer \
+                     holds"
+                ),
+            );
+            return None;
+        }
+        self.globs(node, "files")
     }
 
     fn suppressions(&mut self, node: &Node, config: &mut Config) {
@@ -578,6 +687,31 @@ mod tests {
             .filter
             .admits(Path::new("/project/specs/generated/a.yaml")));
         assert!(!config.filter.admits(Path::new("/project/other/a.yaml")));
+    }
+
+    #[test]
+    fn layers_keep_their_declared_order() {
+        let config = parse(
+            "layers:\n  - name: front-proxy\n    files: [\"./envoy/front/**\"]\n  \
+             - name: sidecars\n    files: [\"envoy/sidecar/**\", \"istio/**\"]\n",
+            "routeguard.yaml",
+            PathBuf::from("/project"),
+        )
+        .unwrap();
+        let names: Vec<&str> = config
+            .gateway_layers
+            .iter()
+            .map(|layer| layer.name.as_str())
+            .collect();
+        assert_eq!(names, ["front-proxy", "sidecars"]);
+        assert!(config.gateway_layers[0]
+            .files
+            .is_match("envoy/front/envoy.yaml"));
+        assert!(config.gateway_layers[1].files.is_match("istio/vs.yaml"));
+        assert!(!config.gateway_layers[1]
+            .files
+            .is_match("envoy/front/envoy.yaml"));
+        assert!(problems("layers:\n").is_empty());
     }
 
     #[test]

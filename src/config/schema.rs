@@ -5,6 +5,7 @@
 use serde_json::{json, Map, Value};
 
 use super::{presets, routes, FailOn, Preset, RuleLevel};
+use crate::model::Layer;
 use crate::rules::catalog;
 
 /// Where the schema is published (the `$id`).
@@ -93,13 +94,34 @@ pub fn json_schema() -> Value {
             "anyOf": [{ "required": ["files"] }, { "required": ["routes"] }],
         }),
     );
+    defs.insert(
+        "layer".into(),
+        json!({
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+                "name": {
+                    "type": "string",
+                    "description": "The layer's name in messages and in `routeguard routes`; unique, and not a built-in layer's",
+                    "pattern": "\\S",
+                    "not": { "enum": Layer::ALL.map(Layer::name) },
+                },
+                "files": {
+                    "$ref": "#/$defs/globs",
+                    "description": "The gateway configuration files the layer holds",
+                    "minItems": 1,
+                },
+            },
+            "required": ["name", "files"],
+        }),
+    );
     defs.extend(rule_defs);
 
     json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_URL,
         "title": "routeguard configuration",
-        "description": "routeguard.yaml: presets, rule severities and options, overrides by file and route, inline suppression policy. See docs/configuration.md.",
+        "description": "routeguard.yaml: presets, rule severities and options, overrides by file and route, inline suppression policy, gateway layers. See docs/configuration.md.",
         "type": ["object", "null"],
         "additionalProperties": false,
         "properties": {
@@ -126,6 +148,11 @@ pub fn json_schema() -> Value {
                 "description": "Rule settings for some files or routes; later entries win",
                 "type": ["array", "null"],
                 "items": { "$ref": "#/$defs/override" },
+            },
+            "layers": {
+                "description": "The gateway layers a request passes, front first: a route sits in the first layer whose files hold it; routes in other files keep their built-in layer (edge, mesh, ai) behind the declared ones",
+                "type": ["array", "null"],
+                "items": { "$ref": "#/$defs/layer" },
             },
             "suppressions": {
                 "type": ["object", "null"],

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use regex::Regex;
 
+use super::layers::LayerOrder;
 use super::path::{parse_template, sample_path, Segment};
 use super::route::{PathKind, PathMatch, Route};
 use super::Inventory;
@@ -57,11 +58,14 @@ pub struct Join {
     pub path_only: Vec<Link>,
     by_operation: Vec<Vec<usize>>,
     by_route: Vec<Vec<usize>>,
+    /// The layer of each route, which orders [`Join::routes_of`].
+    pub layers: LayerOrder,
 }
 
 impl Join {
     /// The routes that handle an operation: per configuration file the strongest match only
-    /// (the one the gateway would pick), ordered front to back (edge, mesh, AI gateway).
+    /// (the one the gateway would pick), ordered front to back by [`Join::layers`]: declared
+    /// layers in their order, then edge, mesh, AI gateway.
     pub fn routes_of(&self, operation: usize) -> impl Iterator<Item = &Link> {
         self.by_operation
             .get(operation)
@@ -290,8 +294,9 @@ fn compile_route_regex(pattern: &str, full: bool) -> Option<Regex> {
     Regex::new(&anchored).ok()
 }
 
-/// Joins every route of the inventory to the operations it reaches.
-pub fn join(inventory: &Inventory) -> Join {
+/// Joins every route of the inventory to the operations it reaches; `layers` orders the routes
+/// of each operation front to back.
+pub fn join(inventory: &Inventory, layers: LayerOrder) -> Join {
     let mut trie = Trie::new();
     for (index, operation) in inventory.operations.iter().enumerate() {
         let template = parse_template(&operation.path);
@@ -314,7 +319,10 @@ pub fn join(inventory: &Inventory) -> Join {
         .map(|(index, operation)| (operation.location, index))
         .collect();
 
-    let mut all = Join::default();
+    let mut all = Join {
+        layers,
+        ..Join::default()
+    };
     for (route_index, route) in inventory.routes.iter().enumerate() {
         let mut found: Vec<(usize, MatchKind)> = Vec::new();
         if let Some(&operation) = route
@@ -458,7 +466,7 @@ fn index_links(inventory: &Inventory, join: &mut Join) {
         let route = route(link.route);
         (
             link.operation,
-            route.format.layer(),
+            join.layers.slot(route),
             route.location.file,
             link.route,
         )

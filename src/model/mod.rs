@@ -2,12 +2,14 @@
 
 pub mod ai;
 pub mod join;
+pub mod layers;
 pub mod path;
 pub mod policy;
 pub mod route;
 
 use std::fmt;
 
+pub use layers::{LayerOrder, LayerSlot};
 pub use policy::{Origin, Policy, Sourced, Timeout, UpstreamPolicy};
 pub use route::{GatewayFormat, Layer, MethodSet, PathKind, PathMatch, Route};
 

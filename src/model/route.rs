@@ -93,6 +93,8 @@ pub enum Layer {
 }
 
 impl Layer {
+    pub const ALL: [Layer; 3] = [Layer::Edge, Layer::Mesh, Layer::Ai];
+
     pub fn name(self) -> &'static str {
         match self {
             Layer::Edge => "edge",

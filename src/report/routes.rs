@@ -18,7 +18,11 @@ struct RoutesReport {
 #[derive(Serialize)]
 pub struct RouteRow {
     format: &'static str,
-    layer: &'static str,
+    /// The declared layer's name when the governance file declares layers and the route's file
+    /// is in one; else the gateway's kind, as `layer_kind`.
+    layer: String,
+    /// `edge`, `mesh` or `ai`: the gateway's kind, whatever layers are declared.
+    layer_kind: &'static str,
     name: Option<String>,
     method: String,
     path: String,
@@ -67,7 +71,7 @@ pub fn rows(outcome: &LintOutcome) -> Vec<RouteRow> {
         let route = &inventory.routes[index];
         let file = outcome.workspace.file(route.location.file);
         (
-            route.format.layer(),
+            outcome.join.layers.slot(route),
             file.display.clone(),
             route.location.span.start,
             index,
@@ -165,7 +169,12 @@ fn row(
     });
     RouteRow {
         format: route.format.id(),
-        layer: route.format.layer().name(),
+        layer: outcome
+            .join
+            .layers
+            .name(outcome.join.layers.slot(route))
+            .to_string(),
+        layer_kind: route.format.layer().name(),
         name: route.name.clone(),
         method: route.methods.to_string(),
         path: route.path.display(),
@@ -247,7 +256,7 @@ fn cells(row: &RouteRow) -> [String; 10] {
     .collect::<Vec<_>>()
     .join(", ");
     // Every model group of an AI gateway shares the endpoint: the name tells them apart.
-    let path = match (&row.name, row.layer) {
+    let path = match (&row.name, row.layer_kind) {
         (Some(name), "ai") => format!("{} ({name})", row.path),
         _ => row.path.clone(),
     };

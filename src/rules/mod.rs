@@ -142,18 +142,20 @@ pub fn group_by_location<'a, T>(
     groups
 }
 
-/// The layers in front of an operation, front first: edge, mesh, AI gateway. Routes of one
+/// The layers in front of an operation, front first: the layers the governance file declares,
+/// in their order, then edge, mesh, AI gateway (see [`crate::model::layers`]). Routes of one
 /// layer are alternatives, not layers in a row, and a request takes one of them: the model groups
 /// an AI gateway serves one path with, or the configurations of one gateway for several
 /// environments (`dev/kong.yaml`, `prod/kong.yaml`).
 pub fn layers_of<'a>(cx: &RuleContext<'a>, operation: usize) -> Vec<Vec<&'a crate::model::Route>> {
+    let order = &cx.join.layers;
     let mut layers: Vec<Vec<&'a crate::model::Route>> = Vec::new();
     for link in cx.join.routes_of(operation) {
         let route = &cx.inventory.routes[link.route];
         let same_layer = layers
             .last()
             .and_then(|layer| layer.first())
-            .is_some_and(|last| last.format.layer() == route.format.layer());
+            .is_some_and(|last| order.slot(last) == order.slot(route));
         match layers.last_mut() {
             Some(layer) if same_layer => layer.push(route),
             _ => layers.push(vec![route]),
@@ -186,6 +188,17 @@ pub fn short_route(route: &crate::model::Route) -> String {
     match &route.name {
         Some(name) => format!("{} route `{name}`", route.format),
         None => format!("{} route `{}`", route.format, route.label()),
+    }
+}
+
+/// [`short_route`] with the declared layer the route sits in, when the governance file declares
+/// layers: `Envoy route `orders` in layer `sidecars``. Two layers of one gateway read alike
+/// without it.
+pub fn layered_route(cx: &RuleContext<'_>, route: &crate::model::Route) -> String {
+    let short = short_route(route);
+    match cx.join.layers.declared_name(route) {
+        Some(layer) => format!("{short} in layer `{layer}`"),
+        None => short,
     }
 }
 

@@ -1,6 +1,6 @@
 use crate::diagnostic::{Diagnostic, Related, Severity};
 use crate::model::Route;
-use crate::rules::{emit_grouped, layers_of, short_route, RouteFinding, Rule, RuleContext};
+use crate::rules::{emit_grouped, layered_route, layers_of, RouteFinding, Rule, RuleContext};
 
 use super::retry_location;
 
@@ -73,7 +73,7 @@ impl Rule for RetryAmplification {
             let behind: Vec<String> = multiplying
                 .iter()
                 .skip(1)
-                .map(|route| format!("{} ({})", short_route(route), why(route)))
+                .map(|route| format!("{} ({})", layered_route(cx, route), why(route)))
                 .collect();
             let severity = if i64::try_from(product).unwrap_or(i64::MAX) > max {
                 Severity::Error
@@ -98,7 +98,7 @@ impl Rule for RetryAmplification {
                     location: location(route),
                     message: format!(
                         "{} multiplies by {}",
-                        short_route(route),
+                        layered_route(cx, route),
                         route.policy.calls_per_request()
                     ),
                 })

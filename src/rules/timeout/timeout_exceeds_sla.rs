@@ -3,7 +3,7 @@ use std::time::Duration;
 use crate::diagnostic::{Diagnostic, Location, Related};
 use crate::formats::values::format_duration;
 use crate::model::Route;
-use crate::rules::{layers_of, short_route, Rule, RuleContext};
+use crate::rules::{layered_route, layers_of, Rule, RuleContext};
 
 use super::{bound, slowest, stacked_worst_case, worst_attempts_arithmetic};
 
@@ -43,7 +43,7 @@ impl Rule for TimeoutExceedsSla {
                     || "forever".to_string(),
                     |w| format!("up to {}", format_duration(w)),
                 ),
-                arithmetic: layers_arithmetic(&stack),
+                arithmetic: layers_arithmetic(cx, &stack),
                 operations: vec![operation.route()],
             };
             match findings.iter_mut().find(|seen| seen.same_as(&finding)) {
@@ -122,7 +122,7 @@ fn slowest_path<'a>(layers: &[Vec<&'a Route>]) -> Vec<&'a Route> {
 }
 
 /// `Kong route `orders`: 9 attempts × min(2m, 3m behind it) = 18m; Istio route …: the 3m timeout`.
-fn layers_arithmetic(stack: &[&Route]) -> String {
+fn layers_arithmetic(cx: &RuleContext<'_>, stack: &[&Route]) -> String {
     let mut inner = None;
     let mut parts = Vec::new();
     for route in stack.iter().rev() {
@@ -145,7 +145,7 @@ fn layers_arithmetic(stack: &[&Route]) -> String {
             ),
             _ => "no bound".to_string(),
         };
-        parts.push(format!("{}: {text}", short_route(route)));
+        parts.push(format!("{}: {text}", layered_route(cx, route)));
         inner = worst;
     }
     parts.reverse();

@@ -1,6 +1,6 @@
 use crate::diagnostic::{Diagnostic, Related};
 use crate::formats::values::format_duration;
-use crate::rules::{layers_of, short_route, Rule, RuleContext};
+use crate::rules::{layered_route, layers_of, Rule, RuleContext};
 
 use super::{bound, slowest, stacked_worst_case};
 
@@ -50,8 +50,8 @@ impl Rule for TimeoutLayerInversion {
                     location,
                     format!(
                         "{} waits {inner_text}, but {} in front of it gives up after {}: the outer layer answers the client while this one keeps working",
-                        short_route(inner),
-                        short_route(outer),
+                        layered_route(cx, inner),
+                        layered_route(cx, outer),
                         format_duration(outer_wait)
                     ),
                 )
@@ -62,11 +62,14 @@ impl Rule for TimeoutLayerInversion {
                 ))
                 .with_route(inner.label());
                     if let Some(location) = outer_location {
+                        let outer_name = match cx.join.layers.declared_name(outer) {
+                            Some(layer) => format!("{} in layer `{layer}`", outer.format),
+                            None => outer.format.to_string(),
+                        };
                         diagnostic = diagnostic.with_related(Related {
                             location,
                             message: format!(
-                                "{} gives up after {}",
-                                outer.format,
+                                "{outer_name} gives up after {}",
                                 format_duration(outer_wait)
                             ),
                         });
