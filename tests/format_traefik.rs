@@ -977,3 +977,21 @@ fn detection_claims_traefik_files_and_nothing_else() {
         }
     }
 }
+
+#[test]
+fn retry_timeout_is_a_deadline_for_starting_retries() {
+    // 4 attempts of up to 5s with 100ms then 200ms waits would take 20.5s; Traefik starts no
+    // retry once `timeout: 1s` has passed, so a last 200ms wait and a last 5s attempt follow it.
+    let file = "fixtures/traefik/retry-deadline.yaml";
+    let outcome = lint(&[file]);
+    let route = route(&outcome, "reports", "* /reports*");
+    let retry = route.policy.retry.as_ref().expect("retries");
+    assert_eq!(retry.max_retries.value, 3);
+    let deadline = retry.deadline.as_ref().expect("a retry deadline");
+    assert_eq!(deadline.value, Duration::from_secs(1));
+    assert_eq!(
+        explicit_at(&outcome, &deadline.origin),
+        (file.to_string(), 13, 18)
+    );
+    assert_eq!(route.policy.worst_case(), Some(Duration::from_millis(6200)));
+}

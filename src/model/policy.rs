@@ -335,8 +335,8 @@ impl Policy {
     }
 
     /// How long all attempts take when each lasts `attempt`, waits included; or, when a retry
-    /// deadline stops the retries sooner, that deadline and one last attempt begun just before
-    /// it, with the deadline that decided.
+    /// deadline stops the retries sooner, that deadline, a last wait and one last attempt
+    /// decided on just before it, with the deadline that decided.
     pub fn attempts_duration(&self, attempt: Duration) -> (Duration, Option<&Sourced<Duration>>) {
         let all = attempt
             .checked_mul(self.attempts())
@@ -348,7 +348,10 @@ impl Policy {
             .and_then(|retry| retry.deadline.as_ref());
         match deadline {
             Some(deadline) => {
-                let cut = deadline.value.saturating_add(attempt);
+                let cut = deadline
+                    .value
+                    .saturating_add(self.longest_backoff())
+                    .saturating_add(attempt);
                 if cut < all {
                     (cut, Some(deadline))
                 } else {
@@ -357,6 +360,14 @@ impl Policy {
             }
             None => (all, None),
         }
+    }
+
+    /// The longest single wait between attempts (zero without backoff).
+    pub fn longest_backoff(&self) -> Duration {
+        self.backoff_delays()
+            .into_iter()
+            .max()
+            .unwrap_or(Duration::ZERO)
     }
 
     /// The sum of the waits between attempts: exponential from the base, capped at the maximum

@@ -310,7 +310,8 @@ fn read_retry(
 ) {
     let statuses = status_ranges(cx, file, config, "status");
     let initial_interval = duration(cx, file, config, "initialInterval");
-    duration(cx, file, config, "timeout");
+    // How long the middleware may go on retrying; 0 is no limit.
+    let deadline = duration(cx, file, config, "timeout").filter(|timeout| !timeout.value.is_zero());
     let no_network_retry = flag(cx, file, config, "disableRetryOnNetworkError");
     let non_idempotent = flag(cx, file, config, "retryNonIdempotentMethod");
     let attempts = match number(cx, file, config, "attempts", 0) {
@@ -385,7 +386,7 @@ fn read_retry(
         conditions,
         backoff,
         per_try_timeout: backend.per_try_timeout.clone(),
-        deadline: None,
+        deadline,
         has_budget: false,
         conditions_default: None,
         // Status-code retries skip POST, PATCH and LOCK unless this is set.

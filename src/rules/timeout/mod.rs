@@ -46,8 +46,14 @@ pub fn attempts_arithmetic(policy: &Policy, attempt: Duration) -> String {
 pub fn worst_attempts_arithmetic(policy: &Policy, attempt: Duration) -> String {
     let mut text = attempts_arithmetic(policy, attempt);
     if let (_, Some(deadline)) = policy.attempts_duration(attempt) {
+        let wait = policy.longest_backoff();
+        let wait = if wait.is_zero() {
+            String::new()
+        } else {
+            format!(" + {} wait", format_duration(wait))
+        };
         text.push_str(&format!(
-            ", but no retry starts after the {} retry deadline: {} + {}",
+            ", but no retry starts after the {} retry deadline: {}{wait} + {}",
             format_duration(deadline.value),
             format_duration(deadline.value),
             format_duration(attempt)
