@@ -175,6 +175,24 @@ impl<'t> Reader<'t> {
         }
     }
 
+    /// The items of a list, or `None` (reported) when `node` is not one: `` `overrides` must be a
+    /// list of `{files, routes, rules}` entries``.
+    fn list_of<'n>(&mut self, node: &'n Node, key: &str, items: &str) -> Option<&'n [Node]> {
+        match &node.kind {
+            NodeKind::Seq(list) => Some(list),
+            _ => {
+                self.error(
+                    node.span,
+                    format!(
+                        "`{key}` must be a list of {items}, found {}",
+                        node.type_name()
+                    ),
+                );
+                None
+            }
+        }
+    }
+
     /// Reports every key of `entries` that is not in `allowed`.
     fn known_keys(&mut self, entries: &[Entry], allowed: &[&str], context: &str) {
         for entry in entries {
@@ -355,14 +373,8 @@ impl<'t> Reader<'t> {
     /// `layers`: a list of `{name, files}`, front first. Names are unique, since messages and the
     /// routes report tell layers apart by them.
     fn gateway_layers(&mut self, node: &Node) -> Vec<DeclaredLayer> {
-        let NodeKind::Seq(items) = &node.kind else {
-            self.error(
-                node.span,
-                format!(
-                    "`layers` must be a list of `{{name, files}}` entries, front first, found {}",
-                    node.type_name()
-                ),
-            );
+        let Some(items) = self.list_of(node, "layers", "`{name, files}` entries, front first")
+        else {
             return Vec::new();
         };
         let mut out = Vec::new();
@@ -582,14 +594,8 @@ impl<'t> Reader<'t> {
     }
 
     fn overrides(&mut self, node: &Node) -> Vec<Override> {
-        let NodeKind::Seq(items) = &node.kind else {
-            self.error(
-                node.span,
-                format!(
-                    "`overrides` must be a list of `{{files, routes, rules}}` entries, found {}",
-                    node.type_name()
-                ),
-            );
+        let Some(items) = self.list_of(node, "overrides", "`{files, routes, rules}` entries")
+        else {
             return Vec::new();
         };
         let mut out = Vec::new();
