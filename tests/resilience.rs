@@ -428,33 +428,26 @@ fn envoy_thresholds_of_a_billion_are_a_disabled_breaker() {
 }
 
 #[test]
-fn istio_retries_posts_on_503_by_default() {
-    // No `retries` (Istio's default policy) and `retries` without `retryOn` both retry a 503
-    // answered by the service; a `retryOn` of pre-send conditions does not, and neither does an
-    // operation that takes an `Idempotency-Key`.
-    let (_, report) = lint_json(&repo(), &["fixtures/istio/default-retries"]);
-    let file = "fixtures/istio/default-retries/virtual-service.yaml";
+fn istio_retries_posts_only_on_the_statuses_its_retry_on_lists() {
+    // Istio's default policy (no `retries`, or `retries` without `retryOn`) retries on
+    // connect-failure, refused-stream and gRPC statuses only; a status in `retryOn` is retried
+    // after the request reached the service; an operation with an `Idempotency-Key` is safe.
+    let (_, report) = lint_json(&repo(), &["fixtures/istio/retry-conditions"]);
+    let file = "fixtures/istio/retry-conditions/virtual-service.yaml";
     assert_eq!(
         located_rules(&report, &["retry-non-idempotent"]),
-        vec![
-            at("retry-non-idempotent", file, 8, 7),
-            at("retry-non-idempotent", file, 25, 19),
-        ]
+        vec![at("retry-non-idempotent", file, 36, 19)]
     );
-    let messages: Vec<&str> = report["diagnostics"]
+    let message = report["diagnostics"]
         .as_array()
         .expect("diagnostics")
         .iter()
-        .filter(|d| d["rule"] == "retry-non-idempotent")
-        .filter_map(|d| d["message"].as_str())
-        .collect();
+        .find(|d| d["rule"] == "retry-non-idempotent")
+        .and_then(|d| d["message"].as_str())
+        .expect("a message");
     assert!(
-        messages[0].contains("retries `POST /orders` on 503 (Istio's default retry conditions)"),
-        "{messages:?}"
-    );
-    assert!(
-        messages[1].contains("retries `POST /carts` on 503 (Istio's default retry conditions)"),
-        "{messages:?}"
+        message.contains("retries `POST /refunds` on 503, which fire after the request"),
+        "{message}"
     );
 }
 
@@ -883,4 +876,26 @@ fn routes_that_read_alike_are_counted_not_merged() {
             )]
         );
     }
+}
+
+#[test]
+fn istio_retry_backoff_sets_the_base_wait() {
+    // `backoff: 500ms` waits 500ms, then 1s (doubling, capped at ten times the base).
+    let file = "fixtures/istio/retry-backoff.yaml";
+    let (_, report) = lint_json(&repo(), &[file]);
+    assert_eq!(
+        located_rules(&report, &["retry-budget-exceeds-timeout"]),
+        vec![at("retry-budget-exceeds-timeout", file, 14, 19)]
+    );
+    let message = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .find(|d| d["rule"] == "retry-budget-exceeds-timeout")
+        .and_then(|d| d["message"].as_str())
+        .expect("a message");
+    assert!(
+        message.contains("3 attempts × 1s + 1.5s backoff = 4.5s exceeds the 3s timeout"),
+        "{message}"
+    );
 }

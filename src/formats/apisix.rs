@@ -541,7 +541,6 @@ fn read_upstream(
             per_try_timeout: Some(read),
             deadline,
             has_budget: false,
-            conditions_default: None,
             non_idempotent: Some(false),
         });
     }

@@ -1455,7 +1455,6 @@ fn read_retry(cx: &mut AdaptContext<'_>, file: FileId, parent: &Node) -> Option<
         per_try_timeout,
         deadline: None,
         has_budget: false,
-        conditions_default: None,
         // Envoy retries whatever the method; only the conditions make a retry safe or not.
         non_idempotent: Some(true),
         location: policy_location,

@@ -466,7 +466,6 @@ fn read_retry(
         per_try_timeout,
         deadline: None,
         has_budget: false,
-        conditions_default: None,
         non_idempotent: None,
         location,
     })

@@ -45,19 +45,17 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
 }
 
 const DEFAULT_RETRY_NOTE: &str =
-    "Istio's default retry policy (2 retries on connect-failure, refused-stream, unavailable, cancelled and 503 responses)";
+    "Istio's default retry policy (2 retries on connect-failure, refused-stream, unavailable, cancelled)";
 
-const DEFAULT_CONDITIONS_NOTE: &str = "Istio's default retry conditions";
-
-/// What Istio retries on when `retryOn` is not written: its default policy's conditions,
-/// including `retriable-status-codes` with 503 (`DefaultPolicy` in pilot's `route/retry`).
+/// What Istio retries on when `retryOn` is not written. Its default also names
+/// `retriable-status-codes`, but with no status code since Istio 1.24 (503 was one before), so
+/// it adds nothing.
 fn default_conditions() -> Vec<RetryCondition> {
     vec![
         RetryCondition::ConnectFailure,
         RetryCondition::RefusedStream,
         RetryCondition::Other("unavailable".to_string()),
         RetryCondition::Other("cancelled".to_string()),
-        RetryCondition::Status(503, 503),
     ]
 }
 
@@ -216,7 +214,6 @@ fn http_policy(cx: &mut AdaptContext<'_>, file: FileId, http: &Node, location: L
             max_retries: Sourced::default(2, DEFAULT_RETRY_NOTE),
             unbounded: false,
             conditions: default_conditions(),
-            conditions_default: Some(DEFAULT_CONDITIONS_NOTE),
             backoff: Some(default_backoff()),
             per_try_timeout: None,
             deadline: None,
@@ -297,8 +294,7 @@ fn explicit_retry(cx: &mut AdaptContext<'_>, file: FileId, retries: &Node) -> Op
     if attempts.value == 0 {
         return None;
     }
-    let retry_on = retries.get("retryOn").and_then(Node::scalar_text);
-    let conditions = match retry_on {
+    let conditions = match retries.get("retryOn").and_then(Node::scalar_text) {
         Some(list) => list
             .split(',')
             .map(str::trim)
@@ -309,12 +305,19 @@ fn explicit_retry(cx: &mut AdaptContext<'_>, file: FileId, retries: &Node) -> Op
             .collect(),
         None => default_conditions(),
     };
+    // `backoff` sets the base interval; Envoy caps the waits at ten times it.
+    let backoff = match cx.duration(file, retries, "backoff", Dialect::Go) {
+        Some(base) => Backoff {
+            base: Some(base),
+            max: None,
+        },
+        None => default_backoff(),
+    };
     Some(Retry {
         max_retries: attempts,
         unbounded: false,
         conditions,
-        conditions_default: retry_on.is_none().then_some(DEFAULT_CONDITIONS_NOTE),
-        backoff: Some(default_backoff()),
+        backoff: Some(backoff),
         per_try_timeout: cx.duration(file, retries, "perTryTimeout", Dialect::Go),
         deadline: None,
         has_budget: false,

@@ -154,7 +154,6 @@ impl ServiceContext {
             per_try_timeout: Some(read_timeout.clone()),
             deadline: None,
             has_budget: false,
-            conditions_default: None,
             non_idempotent: Some(false),
         });
         let mut policy = Policy {

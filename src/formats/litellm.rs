@@ -1082,7 +1082,6 @@ fn route_for(
         per_try_timeout: None,
         deadline: None,
         has_budget: false,
-        conditions_default: None,
         non_idempotent: Some(true),
     });
     let first_general_edge = graph.edges_from(&group.name).find(|edge| {

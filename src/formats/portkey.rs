@@ -789,7 +789,6 @@ fn route(
             per_try_timeout: None,
             deadline: None,
             has_budget: false,
-            conditions_default: None,
             non_idempotent: Some(true),
             location: spec.location,
         });

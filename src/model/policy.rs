@@ -126,8 +126,6 @@ pub struct Retry {
     /// No upper bound on attempts.
     pub unbounded: bool,
     pub conditions: Vec<RetryCondition>,
-    /// The conditions are not written: which gateway default they are.
-    pub conditions_default: Option<&'static str>,
     pub backoff: Option<Backoff>,
     pub per_try_timeout: Option<Sourced<Duration>>,
     /// No retry starts once this long has passed since the first attempt (APISIX

@@ -388,7 +388,6 @@ fn read_retry(
         per_try_timeout: backend.per_try_timeout.clone(),
         deadline,
         has_budget: false,
-        conditions_default: None,
         // Status-code retries skip POST, PATCH and LOCK unless this is set.
         non_idempotent: Some(non_idempotent && !statuses.is_empty()),
         location,

@@ -40,14 +40,10 @@ impl Rule for RetryNonIdempotent {
                     self.id(),
                     retry_location(retry),
                     format!(
-                        "{} retries `{}` on {}{}, which fire after the request reached the service: a retry can repeat its side effect",
+                        "{} retries `{}` on {}, which fire after the request reached the service: a retry can repeat its side effect",
                         describe_route(cx.workspace, route),
                         operation.route(),
-                        names.join(", "),
-                        retry
-                            .conditions_default
-                            .map(|note| format!(" ({note})"))
-                            .unwrap_or_default()
+                        names.join(", ")
                     ),
                 )
                 .with_label("retries a non-idempotent operation")
