@@ -15,6 +15,23 @@ fn messages_of(report: &serde_json::Value, rule: &str) -> Vec<String> {
         .collect()
 }
 
+/// The first finding of `rule` in a JSON report.
+fn first_finding<'r>(report: &'r serde_json::Value, rule: &str) -> &'r serde_json::Value {
+    report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .find(|d| d["rule"] == rule)
+        .unwrap_or_else(|| panic!("no {rule} finding"))
+}
+
+/// The message of the first finding of `rule` in a JSON report.
+fn first_message<'r>(report: &'r serde_json::Value, rule: &str) -> &'r str {
+    first_finding(report, rule)["message"]
+        .as_str()
+        .unwrap_or_default()
+}
+
 fn located_rules(report: &serde_json::Value, rules: &[&str]) -> Vec<common::Located> {
     located(report)
         .into_iter()
@@ -88,12 +105,7 @@ fn edge_and_mesh_layers_multiply_retries_invert_timeouts_and_break_the_sla() {
         .collect();
     assert_eq!(severities, vec!["error", "error"]);
     // The SLA finding points back at the promise it breaks.
-    let sla = report["diagnostics"]
-        .as_array()
-        .expect("diagnostics")
-        .iter()
-        .find(|d| d["rule"] == "timeout-exceeds-sla")
-        .expect("sla finding");
+    let sla = first_finding(&report, "timeout-exceeds-sla");
     assert_eq!(
         sla["related"][0]["file"],
         "fixtures/multi-layer/openapi.yaml"
@@ -147,12 +159,7 @@ fn real_public_configurations_give_real_findings() {
             5
         )]
     );
-    let missing = report["diagnostics"]
-        .as_array()
-        .expect("diagnostics")
-        .iter()
-        .find(|d| d["rule"] == "timeout-missing")
-        .expect("timeout-missing");
+    let missing = first_finding(&report, "timeout-missing");
     assert_eq!(missing["severity"], "error");
     // envoyproxy/examples locality-load-balancing: health check timeout 3s, interval 2s.
     let (_, report) = lint_json(
@@ -438,13 +445,7 @@ fn istio_retries_posts_only_on_the_statuses_its_retry_on_lists() {
         located_rules(&report, &["retry-non-idempotent"]),
         vec![at("retry-non-idempotent", file, 36, 19)]
     );
-    let message = report["diagnostics"]
-        .as_array()
-        .expect("diagnostics")
-        .iter()
-        .find(|d| d["rule"] == "retry-non-idempotent")
-        .and_then(|d| d["message"].as_str())
-        .expect("a message");
+    let message = first_message(&report, "retry-non-idempotent");
     assert!(
         message.contains("retries `POST /refunds` on 503, which fire after the request"),
         "{message}"
@@ -485,13 +486,7 @@ fn a_retry_deadline_cuts_the_worst_case_short() {
         located_rules(&report, &["timeout-out-of-bounds"]),
         vec![at("timeout-out-of-bounds", file, 15, 22)]
     );
-    let message = report["diagnostics"]
-        .as_array()
-        .expect("diagnostics")
-        .iter()
-        .find(|d| d["rule"] == "timeout-out-of-bounds")
-        .and_then(|d| d["message"].as_str())
-        .expect("a message");
+    let message = first_message(&report, "timeout-out-of-bounds");
     assert!(
         message.contains(
             "can take up to 70s (3 attempts × 1m, but no retry starts after the 10s retry \
@@ -604,12 +599,7 @@ fn declared_layers_stack_gateways_of_one_kind() {
              route `orders-service` in layer `sidecars`: the 5s timeout"
         ]
     );
-    let inversion = report["diagnostics"]
-        .as_array()
-        .expect("diagnostics")
-        .iter()
-        .find(|d| d["rule"] == "timeout-layer-inversion")
-        .expect("inversion finding");
+    let inversion = first_finding(&report, "timeout-layer-inversion");
     assert_eq!(
         inversion["related"][0]["file"],
         "fixtures/layers/front/envoy.yaml"
@@ -887,13 +877,7 @@ fn istio_retry_backoff_sets_the_base_wait() {
         located_rules(&report, &["retry-budget-exceeds-timeout"]),
         vec![at("retry-budget-exceeds-timeout", file, 14, 19)]
     );
-    let message = report["diagnostics"]
-        .as_array()
-        .expect("diagnostics")
-        .iter()
-        .find(|d| d["rule"] == "retry-budget-exceeds-timeout")
-        .and_then(|d| d["message"].as_str())
-        .expect("a message");
+    let message = first_message(&report, "retry-budget-exceeds-timeout");
     assert!(
         message.contains("3 attempts × 1s + 1.5s backoff = 4.5s exceeds the 3s timeout"),
         "{message}"
