@@ -129,7 +129,8 @@ pub struct Retry {
     pub backoff: Option<Backoff>,
     pub per_try_timeout: Option<Sourced<Duration>>,
     /// No retry starts once this long has passed since the first attempt (APISIX
-    /// `retry_timeout`); the attempt under way still runs to its own timeout.
+    /// `retry_timeout`, Traefik retry `timeout`); the attempt under way still runs to its own
+    /// timeout.
     pub deadline: Option<Sourced<Duration>>,
     /// A cap on concurrent retries across requests (Envoy retry budget, Istio retryBudget).
     pub has_budget: bool,
@@ -336,9 +337,14 @@ impl Policy {
     /// deadline stops the retries sooner, that deadline, a last wait and one last attempt
     /// decided on just before it, with the deadline that decided.
     pub fn attempts_duration(&self, attempt: Duration) -> (Duration, Option<&Sourced<Duration>>) {
+        let delays = self.backoff_delays();
+        let waits = delays
+            .iter()
+            .copied()
+            .fold(Duration::ZERO, Duration::saturating_add);
         let all = attempt
             .checked_mul(self.attempts())
-            .and_then(|all| all.checked_add(self.total_backoff()))
+            .and_then(|all| all.checked_add(waits))
             .unwrap_or(Duration::MAX);
         let deadline = self
             .retry
@@ -346,9 +352,10 @@ impl Policy {
             .and_then(|retry| retry.deadline.as_ref());
         match deadline {
             Some(deadline) => {
+                let last_wait = delays.iter().max().copied().unwrap_or(Duration::ZERO);
                 let cut = deadline
                     .value
-                    .saturating_add(self.longest_backoff())
+                    .saturating_add(last_wait)
                     .saturating_add(attempt);
                 if cut < all {
                     (cut, Some(deadline))

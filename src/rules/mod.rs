@@ -62,8 +62,12 @@ pub fn describe_route(workspace: &Workspace, route: &crate::model::Route) -> Str
     )
 }
 
-/// `Kong route `a` (GET /a) in kong.yaml`, or `Kong routes `a`, `b` and `c` in kong.yaml` when a
-/// setting they share (a Kong service's timeout) is what a finding is about.
+/// How [`describe_routes`] opens when it names several routes: every message goes on in the
+/// singular ("has no timeout", "retries"). A message that names them mid-sentence drops it.
+pub const SEVERAL_ROUTES: &str = "Each of the ";
+
+/// `Kong route `a` (GET /a) in kong.yaml`, or `Each of the Kong routes `a`, `b` and `c` in
+/// kong.yaml` when a setting they share (a Kong service's timeout) is what a finding is about.
 pub fn describe_routes(workspace: &Workspace, routes: &[&crate::model::Route]) -> String {
     match routes {
         [] => String::new(),
@@ -92,7 +96,7 @@ pub fn describe_routes(workspace: &Workspace, routes: &[&crate::model::Route]) -
                 return match places.len() {
                     1 => format!("{} route {only} in {file}", first.format),
                     count => format!(
-                        "Each of the {count} {} routes {only} in {file}",
+                        "{SEVERAL_ROUTES}{count} {} routes {only} in {file}",
                         first.format
                     ),
                 };
@@ -105,9 +109,8 @@ pub fn describe_routes(workspace: &Workspace, routes: &[&crate::model::Route]) -
                 })
                 .collect();
             let last = names.pop().unwrap_or_default();
-            // "Each of": every message goes on in the singular ("has no timeout", "retries").
             format!(
-                "Each of the {} routes {} and {last} in {file}",
+                "{SEVERAL_ROUTES}{} routes {} and {last} in {file}",
                 first.format,
                 names.join(", "),
             )

@@ -1,6 +1,8 @@
 use crate::diagnostic::{Diagnostic, Related, Severity};
 use crate::model::Route;
-use crate::rules::{emit_grouped, layered_route, layers_of, RouteFinding, Rule, RuleContext};
+use crate::rules::{
+    emit_grouped, layered_route, layers_of, RouteFinding, Rule, RuleContext, SEVERAL_ROUTES,
+};
 
 use super::retry_location;
 
@@ -107,7 +109,7 @@ impl Rule for RetryAmplification {
             let label = front.label();
             let finding: RouteFinding<'_> = Box::new(move |subject| {
                 // Mid-sentence, several routes read as a plural: "the Kong routes `a` and `b`".
-                let subject = match subject.strip_prefix("Each of the ") {
+                let subject = match subject.strip_prefix(SEVERAL_ROUTES) {
                     Some(routes) => format!("the {routes}"),
                     None => subject.to_string(),
                 };
