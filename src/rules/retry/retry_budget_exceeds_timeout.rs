@@ -27,10 +27,11 @@ impl Rule for RetryBudgetExceedsTimeout {
             else {
                 continue;
             };
-            let needed = per_try
-                .value
-                .saturating_mul(policy.attempts())
-                .saturating_add(policy.total_backoff());
+            let delays = policy.backoff_delays();
+            let needed = delays.iter().fold(
+                per_try.value.saturating_mul(policy.attempts()),
+                |sum, delay| sum.saturating_add(*delay),
+            );
             // A per-try timeout above the total is `per-try-timeout-exceeds-total`'s finding.
             if retry.max_retries.value == 0 || needed <= total || per_try.value > total {
                 continue;
@@ -38,7 +39,6 @@ impl Rule for RetryBudgetExceedsTimeout {
             // The retries that can run to their full per-try timeout before the total runs out.
             let mut elapsed = per_try.value;
             let mut fit = 0;
-            let delays = policy.backoff_delays();
             for retry_number in 0..retry.max_retries.value {
                 let delay = delays
                     .get(retry_number as usize)

@@ -45,22 +45,22 @@ impl Rule for TimeoutLayerInversion {
                     let location = bound(&inner.policy)
                         .and_then(|bound| bound.location)
                         .unwrap_or(inner.location);
-                    let mut diagnostic = Diagnostic::new(
-                    self.id(),
-                    location,
-                    format!(
-                        "{} waits {inner_text}, but {} in front of it gives up after {}: the outer layer answers the client while this one keeps working",
+                    let message = format!(
+                        "{} waits {inner_text}, but {} in front of it gives up after {}: the outer \
+                         layer answers the client while this one keeps working",
                         layered_route(cx, inner),
                         layered_route(cx, outer),
                         format_duration(outer_wait)
-                    ),
-                )
-                .with_label(format!("waits {inner_text}"))
-                .with_help(format!(
-                    "make the inner timeout shorter than the outer one ({}), so that each layer gives up before the one in front of it",
-                    format_duration(outer_wait)
-                ))
-                .with_route(inner.label());
+                    );
+                    let help = format!(
+                        "make the inner timeout shorter than the outer one ({}), so that each \
+                         layer gives up before the one in front of it",
+                        format_duration(outer_wait)
+                    );
+                    let mut diagnostic = Diagnostic::new(self.id(), location, message)
+                        .with_label(format!("waits {inner_text}"))
+                        .with_help(help)
+                        .with_route(inner.label());
                     if let Some(location) = outer_location {
                         let outer_name = match cx.join.layers.declared_name(outer) {
                             Some(layer) => format!("{} in layer `{layer}`", outer.format),
