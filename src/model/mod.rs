@@ -7,6 +7,7 @@ pub mod path;
 pub mod policy;
 pub mod route;
 
+use std::collections::HashMap;
 use std::fmt;
 
 pub use layers::{LayerOrder, LayerSlot};
@@ -56,16 +57,23 @@ impl Inventory {
         if self.upstream_policies.is_empty() {
             return;
         }
+        // Equal names have equal first labels, so the first label alone decides; policies are
+        // indexed by it once, in their order, rather than scanned for every route.
         let short = |name: &str| name.split('.').next().unwrap_or(name).to_string();
+        let mut by_host: HashMap<(GatewayFormat, String), Vec<&UpstreamPolicy>> = HashMap::new();
+        for policy in &self.upstream_policies {
+            by_host
+                .entry((policy.format, short(&policy.name)))
+                .or_default()
+                .push(policy);
+        }
         for route in &mut self.routes {
             let Some(upstream) = route.policy.upstream.as_mut() else {
                 continue;
             };
-            let matching = self.upstream_policies.iter().filter(|policy| {
-                policy.format == route.format
-                    && (policy.name == upstream.name
-                        || short(&policy.name) == short(&upstream.name))
-            });
+            let Some(matching) = by_host.get(&(route.format, short(&upstream.name))) else {
+                continue;
+            };
             for policy in matching {
                 if route.policy.connect_timeout.is_none() {
                     route.policy.connect_timeout = policy.connect_timeout.clone();
