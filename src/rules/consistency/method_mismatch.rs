@@ -28,19 +28,23 @@ impl Rule for MethodMismatch {
                 )
             })
             .collect();
+        // Every link and path-only link of each route, gathered in one pass rather than
+        // searched for every route.
+        let mut linked_of = vec![Vec::new(); cx.inventory.routes.len()];
+        for link in &cx.join.links {
+            linked_of[link.route].push(link.operation);
+        }
+        let mut path_only_of = vec![Vec::new(); cx.inventory.routes.len()];
+        for link in &cx.join.path_only {
+            path_only_of[link.route].push(link.operation);
+        }
         for (index, route) in cx.inventory.routes.iter().enumerate() {
             // A route that answers by itself (a 405 for methods the API lacks) lets no method
             // through to the upstream.
             if route.is_catch_all() || route.answers_itself() {
                 continue;
             }
-            let linked: Vec<usize> = cx
-                .join
-                .links
-                .iter()
-                .filter(|link| link.route == index)
-                .map(|link| link.operation)
-                .collect();
+            let linked = &linked_of[index];
             if linked.is_empty() {
                 continue;
             }
@@ -100,12 +104,9 @@ impl Rule for MethodMismatch {
             }
             // The reverse: operations on these paths whose method this route turns away and that
             // no other route of the same configuration reaches.
-            let turned_away: Vec<usize> = cx
-                .join
-                .path_only
+            let turned_away: Vec<usize> = path_only_of[index]
                 .iter()
-                .filter(|link| link.route == index)
-                .map(|link| link.operation)
+                .copied()
                 .filter(|&op| !routed.contains(&(op, route.location.file)))
                 .collect();
             for op in turned_away {
