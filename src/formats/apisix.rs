@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::values::Dialect;
+use super::values::{shown, Dialect};
 use super::{anchor, AdaptContext, Adapter};
 use crate::diagnostic::Location;
 use crate::model::policy::{
@@ -250,12 +250,6 @@ fn read_route(cx: &mut AdaptContext<'_>, file: FileId, route: &Node, config: &Co
             explicit_operation: None,
         });
     }
-}
-
-/// A value as messages show it: its text in backticks, or its kind.
-fn shown(node: &Node) -> String {
-    node.scalar_text()
-        .map_or_else(|| node.type_name().to_string(), |text| format!("`{text}`"))
 }
 
 fn host_list(hosts: &Node) -> Vec<String> {

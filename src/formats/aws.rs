@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use super::values::Dialect;
+use super::values::{shown, Dialect};
 use super::{AdaptContext, Adapter};
 use crate::diagnostic::Location;
 use crate::model::policy::{GatewayStatuses, RateLimit, Upstream};
@@ -300,13 +300,13 @@ fn integration_type(cx: &mut AdaptContext<'_>, file: FileId, integration: &Node)
     }) {
         return Some(text);
     }
-    let shown = node
-        .scalar_text()
-        .map_or_else(|| node.type_name().to_string(), |text| format!("`{text}`"));
     cx.invalid_value(
         file,
         node,
-        format!("{shown} is not an integration type: http, http_proxy, aws, aws_proxy or mock"),
+        format!(
+            "{} is not an integration type: http, http_proxy, aws, aws_proxy or mock",
+            shown(node)
+        ),
     );
     None
 }
