@@ -172,8 +172,8 @@ fn read_route(cx: &mut AdaptContext<'_>, file: FileId, route: &Node, config: &Co
         policy.statuses.on_circuit_open = breaker.open_status;
         policy.circuit_breakers.push(breaker);
     }
-    let global: Vec<&Entry> = config.global_plugins.clone();
-    policy.rate_limit = rate_limit(cx, file, &plugins).or_else(|| rate_limit(cx, file, &global));
+    policy.rate_limit =
+        rate_limit(cx, file, &plugins).or_else(|| rate_limit(cx, file, &config.global_plugins));
     policy.statuses.on_rate_limited = policy.rate_limit.as_ref().map(|limit| limit.status);
 
     let methods_node = route.get("methods");
