@@ -404,7 +404,7 @@ fn seconds(
         cx.invalid_value(file, node, format!("`{key}` must be a number of seconds"));
         return None;
     }
-    let value = cx.duration(file, object, key, Dialect::Seconds)?;
+    let value = cx.duration_of(file, key, node, Dialect::Seconds)?;
     if positive && value.value.is_zero() {
         cx.invalid_value(file, node, format!("`{key}` must be more than 0 seconds"));
         return None;

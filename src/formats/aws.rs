@@ -334,8 +334,7 @@ fn integration_timeout(
         // Whatever it resolves to, API Gateway caps it.
         return Sourced::default(Timeout::Bounded(max), kind.deploy_time_note());
     }
-    let Some(timeout) = cx.duration(file, integration, "timeoutInMillis", Dialect::Milliseconds)
-    else {
+    let Some(timeout) = cx.duration_of(file, "timeoutInMillis", node, Dialect::Milliseconds) else {
         return default;
     };
     if (MIN_TIMEOUT..=max).contains(&timeout.value) {
