@@ -5,7 +5,7 @@ mod inventory;
 
 use inventory::{
     at, findings, fixtures_detected_by, lint, message_at, ms, operations_of, origin, route,
-    routes_in,
+    route_labels,
 };
 use routeguard::model::policy::{FallbackKind, RetryCondition};
 use routeguard::model::{Method, MethodSet, PathKind};
@@ -19,10 +19,7 @@ const SKELETON: &str = "fixtures/apisix/apisix-conf.yaml";
 #[test]
 fn routes_per_uri_with_their_methods() {
     let outcome = lint(&[CONFIG]);
-    let labels: Vec<String> = routes_in(&outcome, CONFIG)
-        .iter()
-        .map(|r| r.label())
-        .collect();
+    let labels = route_labels(&outcome, CONFIG);
     // The route with `status: 0` is switched off.
     assert_eq!(
         labels,
@@ -340,10 +337,7 @@ fn malformed_structure_does_not_panic() {
     let shapes = "fixtures/apisix/broken/shapes.yaml";
     let outcome = lint(&[shapes]);
     assert!(!findings(&outcome, "invalid-value", shapes).is_empty());
-    let labels: Vec<String> = routes_in(&outcome, shapes)
-        .iter()
-        .map(|r| r.label())
-        .collect();
+    let labels = route_labels(&outcome, shapes);
     assert_eq!(labels, ["* /c", "* /e"]);
 }
 

@@ -4,8 +4,8 @@
 mod inventory;
 
 use inventory::{
-    at, findings, fixtures_detected_by, lint, message_at, operations_of, origin, route, routes_in,
-    timeout_ms,
+    at, findings, fixtures_detected_by, lint, message_at, operations_of, origin, route,
+    route_labels, timeout_ms,
 };
 use routeguard::model::{MethodSet, PathKind};
 
@@ -17,10 +17,7 @@ const INVALID: &str = "fixtures/aws/invalid.yaml";
 #[test]
 fn every_integration_is_a_route_and_operations_without_one_are_not() {
     let outcome = lint(&[REST]);
-    let labels: Vec<String> = routes_in(&outcome, REST)
-        .iter()
-        .map(|r| r.label())
-        .collect();
+    let labels = route_labels(&outcome, REST);
     assert_eq!(
         labels,
         [
@@ -178,10 +175,7 @@ fn http_apis_allow_thirty_seconds_and_have_a_default_route() {
 #[test]
 fn real_swagger_2_document_from_the_importer() {
     let outcome = lint(&[IMPORTER]);
-    let labels: Vec<String> = routes_in(&outcome, IMPORTER)
-        .iter()
-        .map(|r| r.label())
-        .collect();
+    let labels = route_labels(&outcome, IMPORTER);
     assert_eq!(labels, ["GET /products", "POST /products/child"]);
     let products = route(&outcome, IMPORTER, "GET /products");
     assert_eq!(timeout_ms(products), Some(29_000));

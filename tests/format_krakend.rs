@@ -4,8 +4,8 @@
 mod inventory;
 
 use inventory::{
-    at, findings, fixtures_detected_by, lint, message_at, operations_of, origin, route, routes_in,
-    timeout_ms,
+    at, findings, fixtures_detected_by, lint, message_at, operations_of, origin, route,
+    route_labels, routes_in, timeout_ms,
 };
 use routeguard::model::policy::{CircuitBreakerKind, FallbackKind};
 use routeguard::model::{Method, MethodSet, PathKind};
@@ -19,10 +19,7 @@ const REAL: &str = "fixtures/krakend/krakend-ce.json";
 #[test]
 fn endpoints_are_routes_with_one_method_each() {
     let outcome = lint(&[CONFIG, SPEC]);
-    let labels: Vec<String> = routes_in(&outcome, CONFIG)
-        .iter()
-        .map(|r| r.label())
-        .collect();
+    let labels = route_labels(&outcome, CONFIG);
     assert_eq!(
         labels,
         [
@@ -253,10 +250,7 @@ fn bad_values_are_invalid_values_at_their_place() {
     );
     assert!(message_at(&outcome, "invalid-value", &format!("{INVALID}:7:17")).contains("HEAD"));
     // Endpoints KrakenD would skip are no routes; the others keep the documented default.
-    let labels: Vec<String> = routes_in(&outcome, INVALID)
-        .iter()
-        .map(|r| r.label())
-        .collect();
+    let labels = route_labels(&outcome, INVALID);
     assert_eq!(labels, ["GET /breaker"]);
     let breaker = route(&outcome, INVALID, "GET /breaker");
     assert_eq!(timeout_ms(breaker), Some(2000));
@@ -318,10 +312,7 @@ fn templates_are_parse_errors_and_odd_shapes_do_not_panic() {
     );
     let shapes = "fixtures/krakend/broken/shapes.json";
     assert!(!findings(&outcome, "invalid-value", shapes).is_empty());
-    let labels: Vec<String> = routes_in(&outcome, shapes)
-        .iter()
-        .map(|r| r.label())
-        .collect();
+    let labels = route_labels(&outcome, shapes);
     assert_eq!(labels, ["GET /b", "GET /d*"]);
 }
 

@@ -199,15 +199,7 @@ fn explicit_at(outcome: &LintOutcome, origin: &Origin) -> (String, u32, u32) {
 }
 
 fn invalid_values(outcome: &LintOutcome) -> Vec<String> {
-    outcome
-        .diagnostics
-        .iter()
-        .filter(|diagnostic| diagnostic.rule == "invalid-value")
-        .map(|diagnostic| {
-            let (file, line, column) = position(outcome, diagnostic.location);
-            format!("{file}:{line}:{column}")
-        })
-        .collect()
+    findings_of(outcome, "invalid-value")
 }
 
 const PETS_YAML: &str = "fixtures/traefik/dynamic.yaml";
@@ -388,6 +380,16 @@ fn policies_are_normalized_with_their_origin() {
     let failover = search.policy.fallbacks.first().expect("failover");
     assert_eq!(failover.kind, FallbackKind::FailoverService);
     assert_eq!(search.policy.health_check, None);
+}
+
+/// The message of every finding of a JSON report.
+fn messages(report: &serde_json::Value) -> Vec<&str> {
+    report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter_map(|diagnostic| diagnostic["message"].as_str())
+        .collect()
 }
 
 /// `rule` findings as `file:line:column`.
@@ -665,12 +667,7 @@ fn invalid_values_are_reported_where_they_are_written() {
             at("invalid-value", yaml, 78, 32),
         ]
     );
-    let messages: Vec<&str> = report["diagnostics"]
-        .as_array()
-        .expect("diagnostics")
-        .iter()
-        .filter_map(|diagnostic| diagnostic["message"].as_str())
-        .collect();
+    let messages = messages(&report);
     for expected in [
         "`rule`: unknown matcher `Methd`",
         "`rule`: `Path` takes 1 argument, found 2 (v3 syntax; `||` joins alternatives, or set `ruleSyntax: v2`)",
@@ -803,12 +800,7 @@ fn hostile_input_is_never_a_crash() {
         vec![(4, 79), (7, 14), (10, 14), (19, 87)]
     );
     // Chains of 200 middlewares and of 200 services end at a depth limit, not a stack overflow.
-    let messages: Vec<&str> = report["diagnostics"]
-        .as_array()
-        .expect("diagnostics")
-        .iter()
-        .filter_map(|diagnostic| diagnostic["message"].as_str())
-        .collect();
+    let messages = messages(&report);
     assert!(messages.contains(&"middleware chains nest more than 32 levels deep here"));
     assert!(messages.contains(&"services nest more than 32 levels deep here"));
     assert!(!rules("chains.yaml").is_empty());

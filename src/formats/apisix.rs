@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::values::Dialect;
+use super::values::{shown, Dialect};
 use super::{anchor, AdaptContext, Adapter};
 use crate::diagnostic::Location;
 use crate::model::policy::{
@@ -172,8 +172,8 @@ fn read_route(cx: &mut AdaptContext<'_>, file: FileId, route: &Node, config: &Co
         policy.statuses.on_circuit_open = breaker.open_status;
         policy.circuit_breakers.push(breaker);
     }
-    let global: Vec<&Entry> = config.global_plugins.clone();
-    policy.rate_limit = rate_limit(cx, file, &plugins).or_else(|| rate_limit(cx, file, &global));
+    policy.rate_limit =
+        rate_limit(cx, file, &plugins).or_else(|| rate_limit(cx, file, &config.global_plugins));
     policy.statuses.on_rate_limited = policy.rate_limit.as_ref().map(|limit| limit.status);
 
     let methods_node = route.get("methods");
@@ -250,12 +250,6 @@ fn read_route(cx: &mut AdaptContext<'_>, file: FileId, route: &Node, config: &Co
             explicit_operation: None,
         });
     }
-}
-
-/// A value as messages show it: its text in backticks, or its kind.
-fn shown(node: &Node) -> String {
-    node.scalar_text()
-        .map_or_else(|| node.type_name().to_string(), |text| format!("`{text}`"))
 }
 
 fn host_list(hosts: &Node) -> Vec<String> {
@@ -410,7 +404,7 @@ fn seconds(
         cx.invalid_value(file, node, format!("`{key}` must be a number of seconds"));
         return None;
     }
-    let value = cx.duration(file, object, key, Dialect::Seconds)?;
+    let value = cx.duration_of(file, key, node, Dialect::Seconds)?;
     if positive && value.value.is_zero() {
         cx.invalid_value(file, node, format!("`{key}` must be more than 0 seconds"));
         return None;

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use super::values::Dialect;
+use super::values::{shown, Dialect};
 use super::{AdaptContext, Adapter};
 use crate::diagnostic::Location;
 use crate::model::policy::{GatewayStatuses, RateLimit, Upstream};
@@ -111,11 +111,15 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     let refs = cx.refs;
     let responses = document.get("x-amazon-apigateway-gateway-responses");
     let timeout_status =
-        gateway_response_status(cx, file, responses, "INTEGRATION_TIMEOUT", "DEFAULT_5XX")
+        gateway_response_status(cx, file, responses, &["INTEGRATION_TIMEOUT", "DEFAULT_5XX"])
             .unwrap_or(TIMEOUT_STATUS);
-    let throttled_status = gateway_response_status(cx, file, responses, "THROTTLED", "DEFAULT_4XX")
-        .or_else(|| gateway_response_status(cx, file, responses, "QUOTA_EXCEEDED", "DEFAULT_4XX"))
-        .unwrap_or(THROTTLED_STATUS);
+    let throttled_status = gateway_response_status(
+        cx,
+        file,
+        responses,
+        &["THROTTLED", "DEFAULT_4XX", "QUOTA_EXCEEDED"],
+    )
+    .unwrap_or(THROTTLED_STATUS);
     let doc = DocumentContext {
         http_api: document
             .get("x-amazon-apigateway-importexport-version")
@@ -300,13 +304,13 @@ fn integration_type(cx: &mut AdaptContext<'_>, file: FileId, integration: &Node)
     }) {
         return Some(text);
     }
-    let shown = node
-        .scalar_text()
-        .map_or_else(|| node.type_name().to_string(), |text| format!("`{text}`"));
     cx.invalid_value(
         file,
         node,
-        format!("{shown} is not an integration type: http, http_proxy, aws, aws_proxy or mock"),
+        format!(
+            "{} is not an integration type: http, http_proxy, aws, aws_proxy or mock",
+            shown(node)
+        ),
     );
     None
 }
@@ -334,8 +338,7 @@ fn integration_timeout(
         // Whatever it resolves to, API Gateway caps it.
         return Sourced::default(Timeout::Bounded(max), kind.deploy_time_note());
     }
-    let Some(timeout) = cx.duration(file, integration, "timeoutInMillis", Dialect::Milliseconds)
-    else {
+    let Some(timeout) = cx.duration_of(file, "timeoutInMillis", node, Dialect::Milliseconds) else {
         return default;
     };
     if (MIN_TIMEOUT..=max).contains(&timeout.value) {
@@ -384,17 +387,17 @@ fn upstream_name(uri: &str) -> String {
 }
 
 /// The status API Gateway answers for a gateway response type, after the document's
-/// `x-amazon-apigateway-gateway-responses`: the type's own `statusCode`, else the one of its
-/// `DEFAULT_4XX`/`DEFAULT_5XX` family, else `None` (the built-in status).
+/// `x-amazon-apigateway-gateway-responses`: the `statusCode` of the first of `response_types`
+/// (the type itself, then its `DEFAULT_4XX`/`DEFAULT_5XX` family) that sets a valid one, else
+/// `None` (the built-in status).
 fn gateway_response_status(
     cx: &mut AdaptContext<'_>,
     file: FileId,
     responses: Option<&Node>,
-    response_type: &str,
-    family: &str,
+    response_types: &[&str],
 ) -> Option<u16> {
     let responses = responses?;
-    for key in [response_type, family] {
+    for &key in response_types {
         let Some(node) = responses
             .get(key)
             .and_then(|response| response.get("statusCode"))

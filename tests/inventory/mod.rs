@@ -21,9 +21,17 @@ pub fn route<'a>(outcome: &'a LintOutcome, file: &str, label: &str) -> &'a Route
         .into_iter()
         .find(|route| route.label() == label)
         .unwrap_or_else(|| {
-            let labels: Vec<String> = routes_in(outcome, file).iter().map(|r| r.label()).collect();
+            let labels = route_labels(outcome, file);
             panic!("no route `{label}` in {file}; routes: {labels:?}")
         })
+}
+
+/// The labels (`GET /users/{id}`) of every route defined in `file`, in order.
+pub fn route_labels(outcome: &LintOutcome, file: &str) -> Vec<String> {
+    routes_in(outcome, file)
+        .iter()
+        .map(|route| route.label())
+        .collect()
 }
 
 /// Every route defined in `file`, in order.

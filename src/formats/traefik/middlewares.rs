@@ -27,9 +27,10 @@ pub(super) struct Chain {
     pub(super) retry: Option<Retry>,
     pub(super) circuit_breakers: Vec<CircuitBreaker>,
     pub(super) rate_limit: Option<RateLimit>,
-    /// Path rewrites in order; `None` once one cannot be followed (a regular expression).
-    rewrites: Option<Vec<PathRewrite>>,
-    started_rewrites: bool,
+    /// Path rewrites in order.
+    rewrites: Vec<PathRewrite>,
+    /// Set once a rewrite cannot be followed (a regular expression): the upstream path is unknown.
+    path_unknown: bool,
     /// Middlewares read so far, chains included.
     read: usize,
 }
@@ -37,7 +38,10 @@ pub(super) struct Chain {
 impl Chain {
     /// How the chain rewrites a route's path pattern before forwarding, when known.
     pub(super) fn rewrite(&self, kind: PathKind, pattern: &str) -> Option<Rewrite> {
-        rewrite(kind, pattern, self.rewrites.as_deref()?)
+        if self.path_unknown {
+            return None;
+        }
+        rewrite(kind, pattern, &self.rewrites)
     }
 }
 
@@ -222,17 +226,9 @@ pub(super) fn read_middleware_definition(
 
 /// Appends a rewrite; `None` (one that cannot be followed) ends what is known of the path.
 fn push_rewrite(chain: &mut Chain, rewrite: Option<PathRewrite>) {
-    if !chain.started_rewrites {
-        chain.started_rewrites = true;
-        chain.rewrites = Some(Vec::new());
-    }
     match rewrite {
-        Some(rewrite) => {
-            if let Some(rewrites) = chain.rewrites.as_mut() {
-                rewrites.push(rewrite);
-            }
-        }
-        None => chain.rewrites = None,
+        Some(rewrite) => chain.rewrites.push(rewrite),
+        None => chain.path_unknown = true,
     }
 }
 
