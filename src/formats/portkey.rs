@@ -171,7 +171,6 @@ struct Inherited {
     request_timeout: Option<Sourced<Duration>>,
     model: Option<String>,
     custom_host: Option<String>,
-    breaker: Option<CircuitBreaker>,
 }
 
 #[derive(Debug, Clone)]
@@ -185,7 +184,6 @@ struct RetrySpec {
 /// A target that calls a provider.
 struct Leaf {
     path: String,
-    label: String,
     deployment: Deployment,
     retry: Option<RetrySpec>,
     run: Run,
@@ -407,7 +405,7 @@ impl Reader<'_, '_> {
             .get("strategy")
             .and_then(|strategy| strategy.get("cb_config"))
         {
-            inherited.breaker = self.breaker(config);
+            self.breaker(config);
         }
         inherited
     }
@@ -496,8 +494,9 @@ impl Reader<'_, '_> {
         read
     }
 
-    /// `strategy.cb_config`: targets that fail too often leave the strategy for a while.
-    fn breaker(&mut self, config: &Node) -> Option<CircuitBreaker> {
+    /// `strategy.cb_config`: targets that fail too often leave the strategy for a while. Every
+    /// breaker of the config is the route's.
+    fn breaker(&mut self, config: &Node) {
         let location = self.location(config);
         if !config.is_map() {
             self.cx.invalid_value(
@@ -506,7 +505,7 @@ impl Reader<'_, '_> {
                 "`cb_config` sets `failure_threshold` or `failure_threshold_percentage`, and \
                  `cooldown_interval`",
             );
-            return None;
+            return;
         }
         let threshold = self.cx.count(self.file, config, "failure_threshold");
         let percentage = config.get("failure_threshold_percentage");
@@ -562,9 +561,8 @@ impl Reader<'_, '_> {
             .iter()
             .any(|known| known.location == breaker.location)
         {
-            self.breakers.push(breaker.clone());
+            self.breakers.push(breaker);
         }
-        Some(breaker)
     }
 
     fn leaf(&mut self, node: &Node, path: Option<String>, inherited: &Inherited) -> Branch {
@@ -607,7 +605,7 @@ impl Reader<'_, '_> {
             },
         );
         let run = Run {
-            label: label.clone(),
+            label,
             calls: attempts,
             arithmetic: if attempts == 1 {
                 "1 attempt".to_string()
@@ -635,20 +633,20 @@ impl Reader<'_, '_> {
             stream_timeout: None,
         };
         let index = self.leaves.len();
-        self.leaves.push(Leaf {
-            path,
-            label,
-            deployment,
-            retry: inherited.retry.clone(),
-            run: run.clone(),
-        });
-        Branch {
+        let branch = Branch {
             calls: run.calls,
             longest: run.longest,
             worst: vec![index],
             entries: vec![index],
             leaves: vec![index],
-        }
+        };
+        self.leaves.push(Leaf {
+            path,
+            deployment,
+            retry: inherited.retry.clone(),
+            run,
+        });
+        branch
     }
 
     /// Every leaf whose failure ends a target falls back to where the next target starts.
@@ -793,10 +791,10 @@ fn route(
             location: spec.location,
         });
     let mut targets: Vec<String> = Vec::new();
-    let first_label = worst.first().map(|leaf| leaf.label.clone());
+    let first_label = worst.first().map(|leaf| leaf.run.label.clone());
     for leaf in worst.iter().skip(1) {
-        if Some(&leaf.label) != first_label.as_ref() && !targets.contains(&leaf.label) {
-            targets.push(leaf.label.clone());
+        if Some(&leaf.run.label) != first_label.as_ref() && !targets.contains(&leaf.run.label) {
+            targets.push(leaf.run.label.clone());
         }
     }
     let fallbacks = if worst.len() > 1 {
