@@ -962,15 +962,13 @@ fn group_run(group: &ModelGroup, entries: &[DeploymentEntry], settings: &Setting
             .checked_mul(attempts)
             .unwrap_or(Duration::MAX),
     );
-    let attempts_text = if attempts == 1 {
-        "1 attempt".to_string()
-    } else {
-        format!("{attempts} attempts")
-    };
     let arithmetic = if client_tries > 1 {
-        format!("{attempts_text} × {client_tries} client tries")
+        format!(
+            "{} × {client_tries} client tries",
+            chain::attempts(attempts)
+        )
     } else {
-        attempts_text
+        chain::attempts(attempts)
     };
     Run {
         label: group.name.clone(),

@@ -607,11 +607,7 @@ impl Reader<'_, '_> {
         let run = Run {
             label,
             calls: attempts,
-            arithmetic: if attempts == 1 {
-                "1 attempt".to_string()
-            } else {
-                format!("{attempts} attempts")
-            },
+            arithmetic: chain::attempts(attempts),
             longest: timeout
                 .as_ref()
                 .map(|timeout| chain::run_time(attempts, timeout.value, waits)),
