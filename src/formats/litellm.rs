@@ -854,25 +854,19 @@ fn fallback_edges(
     };
     let mut edges = Vec::new();
     let lists = [
-        (
-            settings.fallbacks.general,
-            FallbackTrigger::General,
-            "fallbacks",
-        ),
+        (settings.fallbacks.general, FallbackTrigger::General),
         (
             settings.fallbacks.context_window,
             FallbackTrigger::ContextWindow,
-            "context_window_fallbacks",
         ),
         (
             settings.fallbacks.content_policy,
             FallbackTrigger::ContentPolicy,
-            "content_policy_fallbacks",
         ),
     ];
-    for (list, trigger, key) in lists {
+    for (list, trigger) in lists {
         let mut entries = list
-            .map(|list| read_list(cx, file, list, key))
+            .map(|list| read_list(cx, file, list, trigger.key()))
             .unwrap_or_default();
         let mut wildcard = entries
             .iter()
