@@ -509,13 +509,9 @@ fn read_cooldown(
     router: Option<&Node>,
     litellm: Option<&Node>,
 ) -> CircuitBreaker {
-    let objects = [router, litellm];
-    let allowed_fails = objects
-        .iter()
-        .flatten()
-        .find_map(|object| cx.count(file, object, "allowed_fails"));
-    let cooldown_time = objects
-        .iter()
+    let allowed_fails = first_count(cx, file, &[router, litellm], "allowed_fails");
+    let cooldown_time = [router, litellm]
+        .into_iter()
         .flatten()
         .find_map(|object| cx.duration(file, object, "cooldown_time", Dialect::Seconds));
     let disabled = router.and_then(|router| router.entry("disable_cooldowns"));
@@ -526,38 +522,30 @@ fn read_cooldown(
             "`disable_cooldowns` is `true` or `false`",
         );
     }
-    let location = [
-        allowed_fails
-            .as_ref()
-            .and_then(|fails| fails.origin.location()),
-        cooldown_time
-            .as_ref()
-            .and_then(|time| time.origin.location()),
-    ]
-    .into_iter()
-    .flatten()
-    .next()
-    .unwrap_or(Location {
-        file,
-        span: document
-            .entry("model_list")
-            .map_or(document.span, |entry| entry.key.span),
-    });
-    let ineffective = match disabled {
-        Some(entry) if entry.value.as_bool() == Some(true) => {
-            Some("`disable_cooldowns: true` keeps failing deployments in the pool".to_string())
-        }
-        _ => None,
-    };
-    CircuitBreaker {
-        kind: CircuitBreakerKind::OutlierEjection,
-        location: match disabled {
-            Some(entry) if ineffective.is_some() => Location {
+    let (location, ineffective) = match disabled {
+        Some(entry) if entry.value.as_bool() == Some(true) => (
+            Location {
                 file,
                 span: entry.key.span,
             },
-            _ => location,
-        },
+            Some("`disable_cooldowns: true` keeps failing deployments in the pool".to_string()),
+        ),
+        _ => (
+            allowed_fails
+                .and_then(|fails| fails.origin.location())
+                .or_else(|| cooldown_time.and_then(|time| time.origin.location()))
+                .unwrap_or(Location {
+                    file,
+                    span: document
+                        .entry("model_list")
+                        .map_or(document.span, |entry| entry.key.span),
+                }),
+            None,
+        ),
+    };
+    CircuitBreaker {
+        kind: CircuitBreakerKind::OutlierEjection,
+        location,
         ineffective,
         open_status: None,
     }
