@@ -561,7 +561,6 @@ struct DeploymentEntry {
     mode: Option<String>,
     /// The OpenAI client's own retries inside each router attempt (`litellm_params.max_retries`).
     client_retries: u32,
-    location: Location,
 }
 
 fn read_model_list(
@@ -639,7 +638,6 @@ fn read_model_list(
                         .then(|| "completion".to_string())
                 }),
             client_retries,
-            location,
         });
     }
     entries
@@ -739,7 +737,7 @@ fn group_deployments(entries: &[DeploymentEntry], settings: &Settings<'_>) -> Ve
                         .filter(|(_, group)| *group == entry.group)
                         .map(|(alias, _)| alias.clone())
                         .collect(),
-                    location: entry.location,
+                    location: entry.deployment.location,
                     deployments: Vec::new(),
                     route: None,
                 });
