@@ -342,18 +342,13 @@ impl Reader<'_, '_> {
         let Some(weight) = target.get("weight") else {
             return 1.0;
         };
-        let value = match weight.scalar_kind() {
-            Some(ScalarKind::Int | ScalarKind::Float) => weight
-                .scalar_text()
-                .and_then(|text| text.parse::<f64>().ok())
-                .filter(|value| value.is_finite() && *value >= 0.0),
-            _ => None,
-        };
-        value.unwrap_or_else(|| {
-            self.cx
-                .invalid_value(self.file, weight, "`weight` must be a number, 0 or more");
-            1.0
-        })
+        number(weight)
+            .filter(|value| value.is_finite() && *value >= 0.0)
+            .unwrap_or_else(|| {
+                self.cx
+                    .invalid_value(self.file, weight, "`weight` must be a number, 0 or more");
+                1.0
+            })
     }
 
     /// A `conditional` strategy routes by target `name`: every name it uses must exist.
@@ -510,13 +505,7 @@ impl Reader<'_, '_> {
         let threshold = self.cx.count(self.file, config, "failure_threshold");
         let percentage = config.get("failure_threshold_percentage");
         if let Some(percentage) = percentage {
-            let valid = matches!(
-                percentage.scalar_kind(),
-                Some(ScalarKind::Int | ScalarKind::Float)
-            ) && percentage
-                .scalar_text()
-                .and_then(|text| text.parse::<f64>().ok())
-                .is_some_and(|value| (0.0..=100.0).contains(&value));
+            let valid = number(percentage).is_some_and(|value| (0.0..=100.0).contains(&value));
             if !valid {
                 self.cx.invalid_value(
                     self.file,
@@ -679,6 +668,16 @@ impl Reader<'_, '_> {
                 }
             }
         }
+    }
+}
+
+/// A number scalar's value; `None` for anything else, quoted numbers included.
+fn number(node: &Node) -> Option<f64> {
+    match node.scalar_kind() {
+        Some(ScalarKind::Int | ScalarKind::Float) => {
+            node.scalar_text().and_then(|text| text.parse().ok())
+        }
+        _ => None,
     }
 }
 
