@@ -1287,23 +1287,19 @@ mod tests {
 
     #[test]
     fn providers_from_prefixes_and_names() {
-        let split = |model: &str, base: Option<&str>| {
-            let (provider, model) = split_model(model, base);
-            (provider, model)
-        };
         assert_eq!(
-            split("azure/gpt-4o", None),
+            split_model("azure/gpt-4o", None),
             (Some("azure".to_string()), "gpt-4o".to_string())
         );
         assert_eq!(
-            split("text-completion-openai/gpt-3.5-turbo-instruct", None),
+            split_model("text-completion-openai/gpt-3.5-turbo-instruct", None),
             (
                 Some("openai".to_string()),
                 "gpt-3.5-turbo-instruct".to_string()
             )
         );
         assert_eq!(
-            split("claude-3-opus-20240229", None),
+            split_model("claude-3-opus-20240229", None),
             (
                 Some("anthropic".to_string()),
                 "claude-3-opus-20240229".to_string()
@@ -1311,21 +1307,21 @@ mod tests {
         );
         // A protocol, not a provider: whoever serves api_base is the provider.
         assert_eq!(
-            split(
+            split_model(
                 "hosted_vllm/meta-llama/Llama-3.1-8B",
                 Some("http://vllm:8000")
             ),
             (None, "meta-llama/Llama-3.1-8B".to_string())
         );
         assert_eq!(
-            split("openai/my-model", Some("https://llm.internal/v1")).0,
+            split_model("openai/my-model", Some("https://llm.internal/v1")).0,
             None
         );
         assert_eq!(
-            split("openai/gpt-4o", Some("https://api.openai.com/v1")).0,
+            split_model("openai/gpt-4o", Some("https://api.openai.com/v1")).0,
             Some("openai".to_string())
         );
-        assert_eq!(split("mistralai/mistral-7b-instruct", None).0, None);
+        assert_eq!(split_model("mistralai/mistral-7b-instruct", None).0, None);
     }
 
     #[test]
