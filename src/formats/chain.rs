@@ -17,6 +17,15 @@ pub struct Run {
     pub longest: Option<Duration>,
 }
 
+/// `1 attempt`, `3 attempts`: the start of a stop's arithmetic.
+pub fn attempts(count: u32) -> String {
+    if count == 1 {
+        "1 attempt".to_string()
+    } else {
+        format!("{count} attempts")
+    }
+}
+
 pub fn total_calls(runs: &[Run]) -> u32 {
     runs.iter()
         .fold(0u32, |sum, run| sum.saturating_add(run.calls))

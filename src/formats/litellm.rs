@@ -509,13 +509,9 @@ fn read_cooldown(
     router: Option<&Node>,
     litellm: Option<&Node>,
 ) -> CircuitBreaker {
-    let objects = [router, litellm];
-    let allowed_fails = objects
-        .iter()
-        .flatten()
-        .find_map(|object| cx.count(file, object, "allowed_fails"));
-    let cooldown_time = objects
-        .iter()
+    let allowed_fails = first_count(cx, file, &[router, litellm], "allowed_fails");
+    let cooldown_time = [router, litellm]
+        .into_iter()
         .flatten()
         .find_map(|object| cx.duration(file, object, "cooldown_time", Dialect::Seconds));
     let disabled = router.and_then(|router| router.entry("disable_cooldowns"));
@@ -526,38 +522,30 @@ fn read_cooldown(
             "`disable_cooldowns` is `true` or `false`",
         );
     }
-    let location = [
-        allowed_fails
-            .as_ref()
-            .and_then(|fails| fails.origin.location()),
-        cooldown_time
-            .as_ref()
-            .and_then(|time| time.origin.location()),
-    ]
-    .into_iter()
-    .flatten()
-    .next()
-    .unwrap_or(Location {
-        file,
-        span: document
-            .entry("model_list")
-            .map_or(document.span, |entry| entry.key.span),
-    });
-    let ineffective = match disabled {
-        Some(entry) if entry.value.as_bool() == Some(true) => {
-            Some("`disable_cooldowns: true` keeps failing deployments in the pool".to_string())
-        }
-        _ => None,
-    };
-    CircuitBreaker {
-        kind: CircuitBreakerKind::OutlierEjection,
-        location: match disabled {
-            Some(entry) if ineffective.is_some() => Location {
+    let (location, ineffective) = match disabled {
+        Some(entry) if entry.value.as_bool() == Some(true) => (
+            Location {
                 file,
                 span: entry.key.span,
             },
-            _ => location,
-        },
+            Some("`disable_cooldowns: true` keeps failing deployments in the pool".to_string()),
+        ),
+        _ => (
+            allowed_fails
+                .and_then(|fails| fails.origin.location())
+                .or_else(|| cooldown_time.and_then(|time| time.origin.location()))
+                .unwrap_or(Location {
+                    file,
+                    span: document
+                        .entry("model_list")
+                        .map_or(document.span, |entry| entry.key.span),
+                }),
+            None,
+        ),
+    };
+    CircuitBreaker {
+        kind: CircuitBreakerKind::OutlierEjection,
+        location,
         ineffective,
         open_status: None,
     }
@@ -573,7 +561,6 @@ struct DeploymentEntry {
     mode: Option<String>,
     /// The OpenAI client's own retries inside each router attempt (`litellm_params.max_retries`).
     client_retries: u32,
-    location: Location,
 }
 
 fn read_model_list(
@@ -651,7 +638,6 @@ fn read_model_list(
                         .then(|| "completion".to_string())
                 }),
             client_retries,
-            location,
         });
     }
     entries
@@ -751,7 +737,7 @@ fn group_deployments(entries: &[DeploymentEntry], settings: &Settings<'_>) -> Ve
                         .filter(|(_, group)| *group == entry.group)
                         .map(|(alias, _)| alias.clone())
                         .collect(),
-                    location: entry.location,
+                    location: entry.deployment.location,
                     deployments: Vec::new(),
                     route: None,
                 });
@@ -854,25 +840,19 @@ fn fallback_edges(
     };
     let mut edges = Vec::new();
     let lists = [
-        (
-            settings.fallbacks.general,
-            FallbackTrigger::General,
-            "fallbacks",
-        ),
+        (settings.fallbacks.general, FallbackTrigger::General),
         (
             settings.fallbacks.context_window,
             FallbackTrigger::ContextWindow,
-            "context_window_fallbacks",
         ),
         (
             settings.fallbacks.content_policy,
             FallbackTrigger::ContentPolicy,
-            "content_policy_fallbacks",
         ),
     ];
-    for (list, trigger, key) in lists {
+    for (list, trigger) in lists {
         let mut entries = list
-            .map(|list| read_list(cx, file, list, key))
+            .map(|list| read_list(cx, file, list, trigger.key()))
             .unwrap_or_default();
         let mut wildcard = entries
             .iter()
@@ -962,15 +942,13 @@ fn group_run(group: &ModelGroup, entries: &[DeploymentEntry], settings: &Setting
             .checked_mul(attempts)
             .unwrap_or(Duration::MAX),
     );
-    let attempts_text = if attempts == 1 {
-        "1 attempt".to_string()
-    } else {
-        format!("{attempts} attempts")
-    };
     let arithmetic = if client_tries > 1 {
-        format!("{attempts_text} × {client_tries} client tries")
+        format!(
+            "{} × {client_tries} client tries",
+            chain::attempts(attempts)
+        )
     } else {
-        attempts_text
+        chain::attempts(attempts)
     };
     Run {
         label: group.name.clone(),
@@ -1309,23 +1287,19 @@ mod tests {
 
     #[test]
     fn providers_from_prefixes_and_names() {
-        let split = |model: &str, base: Option<&str>| {
-            let (provider, model) = split_model(model, base);
-            (provider, model)
-        };
         assert_eq!(
-            split("azure/gpt-4o", None),
+            split_model("azure/gpt-4o", None),
             (Some("azure".to_string()), "gpt-4o".to_string())
         );
         assert_eq!(
-            split("text-completion-openai/gpt-3.5-turbo-instruct", None),
+            split_model("text-completion-openai/gpt-3.5-turbo-instruct", None),
             (
                 Some("openai".to_string()),
                 "gpt-3.5-turbo-instruct".to_string()
             )
         );
         assert_eq!(
-            split("claude-3-opus-20240229", None),
+            split_model("claude-3-opus-20240229", None),
             (
                 Some("anthropic".to_string()),
                 "claude-3-opus-20240229".to_string()
@@ -1333,21 +1307,21 @@ mod tests {
         );
         // A protocol, not a provider: whoever serves api_base is the provider.
         assert_eq!(
-            split(
+            split_model(
                 "hosted_vllm/meta-llama/Llama-3.1-8B",
                 Some("http://vllm:8000")
             ),
             (None, "meta-llama/Llama-3.1-8B".to_string())
         );
         assert_eq!(
-            split("openai/my-model", Some("https://llm.internal/v1")).0,
+            split_model("openai/my-model", Some("https://llm.internal/v1")).0,
             None
         );
         assert_eq!(
-            split("openai/gpt-4o", Some("https://api.openai.com/v1")).0,
+            split_model("openai/gpt-4o", Some("https://api.openai.com/v1")).0,
             Some("openai".to_string())
         );
-        assert_eq!(split("mistralai/mistral-7b-instruct", None).0, None);
+        assert_eq!(split_model("mistralai/mistral-7b-instruct", None).0, None);
     }
 
     #[test]

@@ -171,7 +171,6 @@ struct Inherited {
     request_timeout: Option<Sourced<Duration>>,
     model: Option<String>,
     custom_host: Option<String>,
-    breaker: Option<CircuitBreaker>,
 }
 
 #[derive(Debug, Clone)]
@@ -185,7 +184,6 @@ struct RetrySpec {
 /// A target that calls a provider.
 struct Leaf {
     path: String,
-    label: String,
     deployment: Deployment,
     retry: Option<RetrySpec>,
     run: Run,
@@ -344,18 +342,13 @@ impl Reader<'_, '_> {
         let Some(weight) = target.get("weight") else {
             return 1.0;
         };
-        let value = match weight.scalar_kind() {
-            Some(ScalarKind::Int | ScalarKind::Float) => weight
-                .scalar_text()
-                .and_then(|text| text.parse::<f64>().ok())
-                .filter(|value| value.is_finite() && *value >= 0.0),
-            _ => None,
-        };
-        value.unwrap_or_else(|| {
-            self.cx
-                .invalid_value(self.file, weight, "`weight` must be a number, 0 or more");
-            1.0
-        })
+        number(weight)
+            .filter(|value| value.is_finite() && *value >= 0.0)
+            .unwrap_or_else(|| {
+                self.cx
+                    .invalid_value(self.file, weight, "`weight` must be a number, 0 or more");
+                1.0
+            })
     }
 
     /// A `conditional` strategy routes by target `name`: every name it uses must exist.
@@ -407,7 +400,7 @@ impl Reader<'_, '_> {
             .get("strategy")
             .and_then(|strategy| strategy.get("cb_config"))
         {
-            inherited.breaker = self.breaker(config);
+            self.breaker(config);
         }
         inherited
     }
@@ -496,8 +489,9 @@ impl Reader<'_, '_> {
         read
     }
 
-    /// `strategy.cb_config`: targets that fail too often leave the strategy for a while.
-    fn breaker(&mut self, config: &Node) -> Option<CircuitBreaker> {
+    /// `strategy.cb_config`: targets that fail too often leave the strategy for a while. Every
+    /// breaker of the config is the route's.
+    fn breaker(&mut self, config: &Node) {
         let location = self.location(config);
         if !config.is_map() {
             self.cx.invalid_value(
@@ -506,18 +500,12 @@ impl Reader<'_, '_> {
                 "`cb_config` sets `failure_threshold` or `failure_threshold_percentage`, and \
                  `cooldown_interval`",
             );
-            return None;
+            return;
         }
         let threshold = self.cx.count(self.file, config, "failure_threshold");
         let percentage = config.get("failure_threshold_percentage");
         if let Some(percentage) = percentage {
-            let valid = matches!(
-                percentage.scalar_kind(),
-                Some(ScalarKind::Int | ScalarKind::Float)
-            ) && percentage
-                .scalar_text()
-                .and_then(|text| text.parse::<f64>().ok())
-                .is_some_and(|value| (0.0..=100.0).contains(&value));
+            let valid = number(percentage).is_some_and(|value| (0.0..=100.0).contains(&value));
             if !valid {
                 self.cx.invalid_value(
                     self.file,
@@ -562,9 +550,8 @@ impl Reader<'_, '_> {
             .iter()
             .any(|known| known.location == breaker.location)
         {
-            self.breakers.push(breaker.clone());
+            self.breakers.push(breaker);
         }
-        Some(breaker)
     }
 
     fn leaf(&mut self, node: &Node, path: Option<String>, inherited: &Inherited) -> Branch {
@@ -607,13 +594,9 @@ impl Reader<'_, '_> {
             },
         );
         let run = Run {
-            label: label.clone(),
+            label,
             calls: attempts,
-            arithmetic: if attempts == 1 {
-                "1 attempt".to_string()
-            } else {
-                format!("{attempts} attempts")
-            },
+            arithmetic: chain::attempts(attempts),
             longest: timeout
                 .as_ref()
                 .map(|timeout| chain::run_time(attempts, timeout.value, waits)),
@@ -635,20 +618,20 @@ impl Reader<'_, '_> {
             stream_timeout: None,
         };
         let index = self.leaves.len();
-        self.leaves.push(Leaf {
-            path,
-            label,
-            deployment,
-            retry: inherited.retry.clone(),
-            run: run.clone(),
-        });
-        Branch {
+        let branch = Branch {
             calls: run.calls,
             longest: run.longest,
             worst: vec![index],
             entries: vec![index],
             leaves: vec![index],
-        }
+        };
+        self.leaves.push(Leaf {
+            path,
+            deployment,
+            retry: inherited.retry.clone(),
+            run,
+        });
+        branch
     }
 
     /// Every leaf whose failure ends a target falls back to where the next target starts.
@@ -685,6 +668,16 @@ impl Reader<'_, '_> {
                 }
             }
         }
+    }
+}
+
+/// A number scalar's value; `None` for anything else, quoted numbers included.
+fn number(node: &Node) -> Option<f64> {
+    match node.scalar_kind() {
+        Some(ScalarKind::Int | ScalarKind::Float) => {
+            node.scalar_text().and_then(|text| text.parse().ok())
+        }
+        _ => None,
     }
 }
 
@@ -793,10 +786,10 @@ fn route(
             location: spec.location,
         });
     let mut targets: Vec<String> = Vec::new();
-    let first_label = worst.first().map(|leaf| leaf.label.clone());
+    let first_label = worst.first().map(|leaf| leaf.run.label.clone());
     for leaf in worst.iter().skip(1) {
-        if Some(&leaf.label) != first_label.as_ref() && !targets.contains(&leaf.label) {
-            targets.push(leaf.label.clone());
+        if Some(&leaf.run.label) != first_label.as_ref() && !targets.contains(&leaf.run.label) {
+            targets.push(leaf.run.label.clone());
         }
     }
     let fallbacks = if worst.len() > 1 {

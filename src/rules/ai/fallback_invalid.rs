@@ -80,9 +80,12 @@ impl AiFallbackInvalid {
             return Some(about(diagnostic, route));
         };
         let route = route_of(cx.inventory, graph, graph.groups.get(source));
-        if graph.resolve(&edge.to).is_none() {
+        let Some(target) = graph
+            .resolve(&edge.to)
+            .and_then(|index| graph.groups.get(index))
+        else {
             return Some(self.undefined_target(cx, graph, edge));
-        }
+        };
         if edge.to == edge.from {
             return Some(about(
                 Diagnostic::new(
@@ -101,9 +104,6 @@ impl AiFallbackInvalid {
         }
         // A target whose every deployment an earlier stop of the same chain already called
         // adds nothing but another try of a call that failed.
-        let target = graph
-            .resolve(&edge.to)
-            .and_then(|index| graph.groups.get(index))?;
         let earlier = std::iter::once(edge.from.as_str()).chain(
             graph
                 .edges
