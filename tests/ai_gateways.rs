@@ -1131,3 +1131,22 @@ fn shared_rules_on_ai_gateways() {
         .iter()
         .all(|d| d["rule"] != "retry-amplification"));
 }
+
+#[test]
+fn litellm_disabled_cooldowns_are_a_breaker_that_never_trips() {
+    // `disable_cooldowns: true` outweighs `allowed_fails` and `cooldown_time`: the finding points
+    // at it, not at the counts.
+    let file = "fixtures/litellm/cooldowns-disabled.yaml";
+    let (_, report) = lint_json(
+        &repo(),
+        &["--config", "fixtures/config/valid/all.yaml", file],
+    );
+    let ineffective: Vec<_> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["rule"] == "circuit-breaker-ineffective")
+        .map(|d| (d["line"].as_u64(), d["column"].as_u64()))
+        .collect();
+    assert_eq!(ineffective, [(Some(17), Some(3))]);
+}
