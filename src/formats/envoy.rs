@@ -244,12 +244,6 @@ fn location(file: FileId, node: &Node) -> Location {
     }
 }
 
-/// Reports something missing, at the object that lacks it.
-fn invalid_at(cx: &mut AdaptContext<'_>, at: Location, message: impl Into<String>) {
-    cx.diagnostics
-        .push(Diagnostic::new("invalid-value", at, message).with_label("cannot be read"));
-}
-
 /// Where a finding about `key` of `object` points: the key itself.
 fn key_location(file: FileId, object: &Node, key: &str) -> Option<Location> {
     object.field_entry(key).map(|entry| Location {
@@ -432,8 +426,7 @@ fn collect_dump_entry<'a>(
     }
     let Some(kind) = dump_entry(entry) else {
         match entry.get("@type") {
-            None => invalid_at(
-                cx,
+            None => cx.invalid_at(
                 Location {
                     file,
                     span: anchor(entry),
@@ -761,8 +754,7 @@ fn legacy_connection_manager(cx: &mut AdaptContext<'_>, file: FileId, filter: &N
         Some(HTTP_CONNECTION_MANAGER | "envoy.http_connection_manager")
     );
     if let (true, Some(at)) = (manager, key_location(file, filter, "config")) {
-        invalid_at(
-            cx,
+        cx.invalid_at(
             at,
             "`config` is Envoy's v2 form, removed in Envoy 1.18; write `typed_config` with an \
              `@type` (its routes are not read)",
@@ -1115,8 +1107,7 @@ fn read_path(cx: &mut AdaptContext<'_>, file: FileId, matcher: &Node) -> Option<
         );
         return None;
     }
-    invalid_at(
-        cx,
+    cx.invalid_at(
         Location {
             file,
             span: anchor(matcher),
@@ -1583,8 +1574,7 @@ fn read_backoff(cx: &mut AdaptContext<'_>, file: FileId, policy: &Node) -> Backo
         positive
     });
     if backoff.field("base_interval").is_none() {
-        invalid_at(
-            cx,
+        cx.invalid_at(
             key_location(file, policy, "retry_back_off").unwrap_or(location(file, backoff)),
             "`retry_back_off` needs a `base_interval`",
         );
@@ -1871,8 +1861,7 @@ fn read_health_check(
     let required = |key: &str, cx: &mut AdaptContext<'_>| {
         let value = duration(cx, file, check, key);
         if check.field(key).is_none() {
-            invalid_at(
-                cx,
+            cx.invalid_at(
                 check_location,
                 format!("an Envoy health check needs `{key}`"),
             );

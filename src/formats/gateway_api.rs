@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::values::{self, shown, Dialect};
 use super::{anchor, AdaptContext, Adapter};
-use crate::diagnostic::{Diagnostic, Location};
+use crate::diagnostic::Location;
 use crate::model::policy::{
     Backoff, Fallback, FallbackKind, GatewayStatuses, Retry, RetryCondition, Upstream,
 };
@@ -251,10 +251,7 @@ fn read_path(
         _ => None,
     };
     if let Some(problem) = problem {
-        cx.diagnostics.push(
-            Diagnostic::new("invalid-value", location, format!("`value`: {problem}"))
-                .with_label("cannot be read"),
-        );
+        cx.invalid_at(location, format!("`value`: {problem}"));
         return None;
     }
     Some(PathMatch {
