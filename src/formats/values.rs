@@ -41,12 +41,7 @@ impl Dialect {
 
 /// Reads a duration written in `dialect`.
 pub fn duration(node: &Node, dialect: Dialect) -> Result<Duration, String> {
-    let invalid = || {
-        let shown = node
-            .scalar_text()
-            .map_or_else(|| node.type_name().to_string(), |text| format!("`{text}`"));
-        format!("{shown} is not {}", dialect.expected())
-    };
+    let invalid = || format!("{} is not {}", shown(node), dialect.expected());
     if dialect == Dialect::Protobuf && node.is_map() {
         let seconds = node
             .get("seconds")
@@ -97,17 +92,8 @@ pub fn count(node: &Node) -> Result<u32, String> {
         Some(ScalarKind::Int) => node
             .scalar_text()
             .and_then(|text| text.parse::<u32>().ok())
-            .ok_or_else(|| {
-                format!(
-                    "`{}` is not a count (0 or more)",
-                    node.scalar_text().unwrap_or("")
-                )
-            }),
-        _ => Err(format!(
-            "expected a whole number, found {}",
-            node.scalar_text()
-                .map_or_else(|| node.type_name().to_string(), |text| format!("`{text}`"))
-        )),
+            .ok_or_else(|| format!("{} is not a count (0 or more)", shown(node))),
+        _ => Err(format!("expected a whole number, found {}", shown(node))),
     }
 }
 
