@@ -902,18 +902,9 @@ fn read_route_configuration(
     report_fields_set_twice(cx, file, configuration);
     for virtual_host in list(configuration.field("virtual_hosts")) {
         report_fields_set_twice(cx, file, virtual_host);
-        let hosts = virtual_host
-            .field("domains")
-            .map(|domains| {
-                domains
-                    .items()
-                    .iter()
-                    .filter_map(|domain| domain.scalar_text().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let domains = virtual_host.field("domains").map(Node::items);
         let host = VirtualHostContext {
-            hosts,
+            hosts: values::scalar_texts(domains.unwrap_or_default()),
             retry: read_retry(cx, file, virtual_host),
             node: virtual_host,
         };

@@ -85,10 +85,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
         .get("metadata")
         .and_then(|metadata| metadata.get("name"))
         .and_then(Node::scalar_text);
-    let hosts: Vec<String> = sequence(cx, file, spec, "hostnames")
-        .iter()
-        .filter_map(|host| host.scalar_text().map(str::to_string))
-        .collect();
+    let hosts = values::scalar_texts(sequence(cx, file, spec, "hostnames"));
     for rule in sequence(cx, file, spec, "rules") {
         if !mapping(cx, file, rule, "a rule") {
             continue;

@@ -60,16 +60,7 @@ fn default_conditions() -> Vec<RetryCondition> {
 }
 
 fn virtual_service(cx: &mut AdaptContext<'_>, file: FileId, spec: &Node) {
-    let hosts: Vec<String> = spec
-        .get("hosts")
-        .map(|hosts| {
-            hosts
-                .items()
-                .iter()
-                .filter_map(|host| host.scalar_text().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
+    let hosts = values::scalar_texts(spec.get("hosts").map(Node::items).unwrap_or_default());
     for http in spec.get("http").map(Node::items).unwrap_or_default() {
         let location = Location {
             file,

@@ -380,16 +380,7 @@ fn add_routes(cx: &mut AdaptContext<'_>, file: FileId, route: &Node, service: &S
         .get("strip_path")
         .and_then(Node::as_bool)
         .unwrap_or(true);
-    let hosts: Vec<String> = route
-        .get("hosts")
-        .map(|hosts| {
-            hosts
-                .items()
-                .iter()
-                .filter_map(|host| host.scalar_text().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
+    let hosts = values::scalar_texts(route.get("hosts").map(Node::items).unwrap_or_default());
     let name = route
         .get("name")
         .and_then(Node::scalar_text)

@@ -86,6 +86,14 @@ pub fn carries_traffic(target: &Node) -> bool {
         != Some(0)
 }
 
+/// The text of each scalar among `items` (host names, domains); anything else is skipped.
+pub fn scalar_texts(items: &[Node]) -> Vec<String> {
+    items
+        .iter()
+        .filter_map(|item| item.scalar_text().map(str::to_string))
+        .collect()
+}
+
 /// A non-negative whole number (`3`, `"3"` is not accepted: counts are numbers).
 pub fn count(node: &Node) -> Result<u32, String> {
     match node.scalar_kind() {
