@@ -1506,38 +1506,49 @@ fn retry_conditions(
         .map(str::trim)
         .filter(|token| !token.is_empty())
     {
-        match token {
-            "5xx" => conditions.push(RetryCondition::Any5xx),
-            "gateway-error" => conditions.push(RetryCondition::GatewayError),
-            "reset" => conditions.push(RetryCondition::Reset),
-            "reset-before-request" => conditions.push(RetryCondition::ResetBeforeRequest),
-            "connect-failure" => conditions.push(RetryCondition::ConnectFailure),
-            "refused-stream" => conditions.push(RetryCondition::RefusedStream),
-            // Envoy's retriable 4xx is 409 Conflict.
-            "retriable-4xx" => conditions.push(RetryCondition::Status(409, 409)),
-            "retriable-status-codes" => conditions.extend(
+        if token == "retriable-status-codes" {
+            conditions.extend(
                 status_codes
                     .iter()
                     .map(|&code| RetryCondition::Status(code, code)),
-            ),
-            "envoy-ratelimited"
-            | "retriable-headers"
-            | "http3-post-connect-failure"
-            | "cancelled"
-            | "deadline-exceeded"
-            | "internal"
-            | "resource-exhausted"
-            | "unavailable" => conditions.push(RetryCondition::Other(token.to_string())),
-            _ => cx.invalid_value(
+            );
+        } else if let Some(condition) = retry_condition(token) {
+            conditions.push(condition);
+        } else {
+            cx.invalid_value(
                 file,
                 retry_on,
                 format!(
                     "`retry_on`: `{token}` is not an Envoy retry condition, and Envoy ignores it"
                 ),
-            ),
+            );
         }
     }
     conditions
+}
+
+/// One of Envoy's `retry_on` conditions, by name; `None` for a name Envoy does not know.
+/// `retriable-status-codes` is none by itself: it stands for the `retriable_status_codes`.
+pub(super) fn retry_condition(name: &str) -> Option<RetryCondition> {
+    Some(match name {
+        "5xx" => RetryCondition::Any5xx,
+        "gateway-error" => RetryCondition::GatewayError,
+        "reset" => RetryCondition::Reset,
+        "reset-before-request" => RetryCondition::ResetBeforeRequest,
+        "connect-failure" => RetryCondition::ConnectFailure,
+        "refused-stream" => RetryCondition::RefusedStream,
+        // Envoy's retriable 4xx is 409 Conflict.
+        "retriable-4xx" => RetryCondition::Status(409, 409),
+        "envoy-ratelimited"
+        | "retriable-headers"
+        | "http3-post-connect-failure"
+        | "cancelled"
+        | "deadline-exceeded"
+        | "internal"
+        | "resource-exhausted"
+        | "unavailable" => RetryCondition::Other(name.to_string()),
+        _ => return None,
+    })
 }
 
 /// `retry_back_off`, or Envoy's default: 25 ms base, capped at 10× the base.

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use super::values::{self, Dialect};
-use super::{anchor, AdaptContext, Adapter};
+use super::{anchor, envoy, AdaptContext, Adapter};
 use crate::diagnostic::Location;
 use crate::model::policy::{
     Backoff, CircuitBreaker, CircuitBreakerKind, Fallback, FallbackKind, GatewayStatuses,
@@ -317,21 +317,13 @@ fn explicit_retry(cx: &mut AdaptContext<'_>, file: FileId, retries: &Node) -> Op
     })
 }
 
-/// Envoy's `retry_on` vocabulary, which Istio passes through.
+/// Envoy's `retry_on` vocabulary, which Istio passes through, and the status codes Istio
+/// turns into `retriable_status_codes`.
 pub fn retry_condition(name: &str) -> RetryCondition {
-    match name {
-        "connect-failure" => RetryCondition::ConnectFailure,
-        "refused-stream" => RetryCondition::RefusedStream,
-        "reset-before-request" => RetryCondition::ResetBeforeRequest,
-        "reset" => RetryCondition::Reset,
-        "5xx" => RetryCondition::Any5xx,
-        "gateway-error" => RetryCondition::GatewayError,
-        "retriable-4xx" => RetryCondition::Status(409, 409),
-        other => match other.parse::<u16>() {
-            Ok(code) => RetryCondition::Status(code, code),
-            Err(_) => RetryCondition::Other(other.to_string()),
-        },
-    }
+    envoy::retry_condition(name).unwrap_or_else(|| match name.parse::<u16>() {
+        Ok(code) => RetryCondition::Status(code, code),
+        Err(_) => RetryCondition::Other(name.to_string()),
+    })
 }
 
 fn destination_rule(cx: &mut AdaptContext<'_>, file: FileId, spec: &Node) {
