@@ -143,29 +143,19 @@ fn string_match(
         file,
         span: node.span,
     };
-    if let Some(exact) = uri.get("exact") {
-        let pattern = exact.scalar_text().unwrap_or("/").to_string();
-        return PathMatch {
-            kind: PathKind::Exact,
-            rewrite: rewrite_uri.map(|to| Rewrite {
-                strip_prefix: pattern.clone(),
-                add_prefix: to.to_string(),
-            }),
-            pattern,
-            location: location(exact),
-        };
-    }
-    if let Some(prefix) = uri.get("prefix") {
-        let pattern = prefix.scalar_text().unwrap_or("/").to_string();
-        return PathMatch {
-            kind: PathKind::Prefix,
-            rewrite: rewrite_uri.map(|to| Rewrite {
-                strip_prefix: pattern.clone(),
-                add_prefix: to.to_string(),
-            }),
-            pattern,
-            location: location(prefix),
-        };
+    for (key, kind) in [("exact", PathKind::Exact), ("prefix", PathKind::Prefix)] {
+        if let Some(node) = uri.get(key) {
+            let pattern = node.scalar_text().unwrap_or("/").to_string();
+            return PathMatch {
+                kind,
+                rewrite: rewrite_uri.map(|to| Rewrite {
+                    strip_prefix: pattern.clone(),
+                    add_prefix: to.to_string(),
+                }),
+                pattern,
+                location: location(node),
+            };
+        }
     }
     if let Some(regex) = uri.get("regex") {
         let pattern = regex.scalar_text().unwrap_or(".*").to_string();
