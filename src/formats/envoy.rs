@@ -244,12 +244,6 @@ fn location(file: FileId, node: &Node) -> Location {
     }
 }
 
-/// Reports something missing, at the object that lacks it.
-fn invalid_at(cx: &mut AdaptContext<'_>, at: Location, message: impl Into<String>) {
-    cx.diagnostics
-        .push(Diagnostic::new("invalid-value", at, message).with_label("cannot be read"));
-}
-
 /// Where a finding about `key` of `object` points: the key itself.
 fn key_location(file: FileId, object: &Node, key: &str) -> Option<Location> {
     object.field_entry(key).map(|entry| Location {
@@ -432,8 +426,7 @@ fn collect_dump_entry<'a>(
     }
     let Some(kind) = dump_entry(entry) else {
         match entry.get("@type") {
-            None => invalid_at(
-                cx,
+            None => cx.invalid_at(
                 Location {
                     file,
                     span: anchor(entry),
@@ -761,8 +754,7 @@ fn legacy_connection_manager(cx: &mut AdaptContext<'_>, file: FileId, filter: &N
         Some(HTTP_CONNECTION_MANAGER | "envoy.http_connection_manager")
     );
     if let (true, Some(at)) = (manager, key_location(file, filter, "config")) {
-        invalid_at(
-            cx,
+        cx.invalid_at(
             at,
             "`config` is Envoy's v2 form, removed in Envoy 1.18; write `typed_config` with an \
              `@type` (its routes are not read)",
@@ -910,18 +902,9 @@ fn read_route_configuration(
     report_fields_set_twice(cx, file, configuration);
     for virtual_host in list(configuration.field("virtual_hosts")) {
         report_fields_set_twice(cx, file, virtual_host);
-        let hosts = virtual_host
-            .field("domains")
-            .map(|domains| {
-                domains
-                    .items()
-                    .iter()
-                    .filter_map(|domain| domain.scalar_text().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let domains = virtual_host.field("domains").map(Node::items);
         let host = VirtualHostContext {
-            hosts,
+            hosts: values::scalar_texts(domains.unwrap_or_default()),
             retry: read_retry(cx, file, virtual_host),
             node: virtual_host,
         };
@@ -1115,8 +1098,7 @@ fn read_path(cx: &mut AdaptContext<'_>, file: FileId, matcher: &Node) -> Option<
         );
         return None;
     }
-    invalid_at(
-        cx,
+    cx.invalid_at(
         Location {
             file,
             span: anchor(matcher),
@@ -1524,38 +1506,49 @@ fn retry_conditions(
         .map(str::trim)
         .filter(|token| !token.is_empty())
     {
-        match token {
-            "5xx" => conditions.push(RetryCondition::Any5xx),
-            "gateway-error" => conditions.push(RetryCondition::GatewayError),
-            "reset" => conditions.push(RetryCondition::Reset),
-            "reset-before-request" => conditions.push(RetryCondition::ResetBeforeRequest),
-            "connect-failure" => conditions.push(RetryCondition::ConnectFailure),
-            "refused-stream" => conditions.push(RetryCondition::RefusedStream),
-            // Envoy's retriable 4xx is 409 Conflict.
-            "retriable-4xx" => conditions.push(RetryCondition::Status(409, 409)),
-            "retriable-status-codes" => conditions.extend(
+        if token == "retriable-status-codes" {
+            conditions.extend(
                 status_codes
                     .iter()
                     .map(|&code| RetryCondition::Status(code, code)),
-            ),
-            "envoy-ratelimited"
-            | "retriable-headers"
-            | "http3-post-connect-failure"
-            | "cancelled"
-            | "deadline-exceeded"
-            | "internal"
-            | "resource-exhausted"
-            | "unavailable" => conditions.push(RetryCondition::Other(token.to_string())),
-            _ => cx.invalid_value(
+            );
+        } else if let Some(condition) = retry_condition(token) {
+            conditions.push(condition);
+        } else {
+            cx.invalid_value(
                 file,
                 retry_on,
                 format!(
                     "`retry_on`: `{token}` is not an Envoy retry condition, and Envoy ignores it"
                 ),
-            ),
+            );
         }
     }
     conditions
+}
+
+/// One of Envoy's `retry_on` conditions, by name; `None` for a name Envoy does not know.
+/// `retriable-status-codes` is none by itself: it stands for the `retriable_status_codes`.
+pub(super) fn retry_condition(name: &str) -> Option<RetryCondition> {
+    Some(match name {
+        "5xx" => RetryCondition::Any5xx,
+        "gateway-error" => RetryCondition::GatewayError,
+        "reset" => RetryCondition::Reset,
+        "reset-before-request" => RetryCondition::ResetBeforeRequest,
+        "connect-failure" => RetryCondition::ConnectFailure,
+        "refused-stream" => RetryCondition::RefusedStream,
+        // Envoy's retriable 4xx is 409 Conflict.
+        "retriable-4xx" => RetryCondition::Status(409, 409),
+        "envoy-ratelimited"
+        | "retriable-headers"
+        | "http3-post-connect-failure"
+        | "cancelled"
+        | "deadline-exceeded"
+        | "internal"
+        | "resource-exhausted"
+        | "unavailable" => RetryCondition::Other(name.to_string()),
+        _ => return None,
+    })
 }
 
 /// `retry_back_off`, or Envoy's default: 25 ms base, capped at 10× the base.
@@ -1583,8 +1576,7 @@ fn read_backoff(cx: &mut AdaptContext<'_>, file: FileId, policy: &Node) -> Backo
         positive
     });
     if backoff.field("base_interval").is_none() {
-        invalid_at(
-            cx,
+        cx.invalid_at(
             key_location(file, policy, "retry_back_off").unwrap_or(location(file, backoff)),
             "`retry_back_off` needs a `base_interval`",
         );
@@ -1871,8 +1863,7 @@ fn read_health_check(
     let required = |key: &str, cx: &mut AdaptContext<'_>| {
         let value = duration(cx, file, check, key);
         if check.field(key).is_none() {
-            invalid_at(
-                cx,
+            cx.invalid_at(
                 check_location,
                 format!("an Envoy health check needs `{key}`"),
             );

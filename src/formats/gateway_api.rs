@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::values::{self, shown, Dialect};
 use super::{anchor, AdaptContext, Adapter};
-use crate::diagnostic::{Diagnostic, Location};
+use crate::diagnostic::Location;
 use crate::model::policy::{
     Backoff, Fallback, FallbackKind, GatewayStatuses, Retry, RetryCondition, Upstream,
 };
@@ -85,10 +85,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
         .get("metadata")
         .and_then(|metadata| metadata.get("name"))
         .and_then(Node::scalar_text);
-    let hosts: Vec<String> = sequence(cx, file, spec, "hostnames")
-        .iter()
-        .filter_map(|host| host.scalar_text().map(str::to_string))
-        .collect();
+    let hosts = values::scalar_texts(sequence(cx, file, spec, "hostnames"));
     for rule in sequence(cx, file, spec, "rules") {
         if !mapping(cx, file, rule, "a rule") {
             continue;
@@ -251,10 +248,7 @@ fn read_path(
         _ => None,
     };
     if let Some(problem) = problem {
-        cx.diagnostics.push(
-            Diagnostic::new("invalid-value", location, format!("`value`: {problem}"))
-                .with_label("cannot be read"),
-        );
+        cx.invalid_at(location, format!("`value`: {problem}"));
         return None;
     }
     Some(PathMatch {

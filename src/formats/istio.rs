@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use super::values::{self, Dialect};
-use super::{anchor, AdaptContext, Adapter};
+use super::{anchor, envoy, AdaptContext, Adapter};
 use crate::diagnostic::Location;
 use crate::model::policy::{
     Backoff, CircuitBreaker, CircuitBreakerKind, Fallback, FallbackKind, GatewayStatuses,
@@ -60,16 +60,7 @@ fn default_conditions() -> Vec<RetryCondition> {
 }
 
 fn virtual_service(cx: &mut AdaptContext<'_>, file: FileId, spec: &Node) {
-    let hosts: Vec<String> = spec
-        .get("hosts")
-        .map(|hosts| {
-            hosts
-                .items()
-                .iter()
-                .filter_map(|host| host.scalar_text().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
+    let hosts = values::scalar_texts(spec.get("hosts").map(Node::items).unwrap_or_default());
     for http in spec.get("http").map(Node::items).unwrap_or_default() {
         let location = Location {
             file,
@@ -152,29 +143,19 @@ fn string_match(
         file,
         span: node.span,
     };
-    if let Some(exact) = uri.get("exact") {
-        let pattern = exact.scalar_text().unwrap_or("/").to_string();
-        return PathMatch {
-            kind: PathKind::Exact,
-            rewrite: rewrite_uri.map(|to| Rewrite {
-                strip_prefix: pattern.clone(),
-                add_prefix: to.to_string(),
-            }),
-            pattern,
-            location: location(exact),
-        };
-    }
-    if let Some(prefix) = uri.get("prefix") {
-        let pattern = prefix.scalar_text().unwrap_or("/").to_string();
-        return PathMatch {
-            kind: PathKind::Prefix,
-            rewrite: rewrite_uri.map(|to| Rewrite {
-                strip_prefix: pattern.clone(),
-                add_prefix: to.to_string(),
-            }),
-            pattern,
-            location: location(prefix),
-        };
+    for (key, kind) in [("exact", PathKind::Exact), ("prefix", PathKind::Prefix)] {
+        if let Some(node) = uri.get(key) {
+            let pattern = node.scalar_text().unwrap_or("/").to_string();
+            return PathMatch {
+                kind,
+                rewrite: rewrite_uri.map(|to| Rewrite {
+                    strip_prefix: pattern.clone(),
+                    add_prefix: to.to_string(),
+                }),
+                pattern,
+                location: location(node),
+            };
+        }
     }
     if let Some(regex) = uri.get("regex") {
         let pattern = regex.scalar_text().unwrap_or(".*").to_string();
@@ -326,21 +307,13 @@ fn explicit_retry(cx: &mut AdaptContext<'_>, file: FileId, retries: &Node) -> Op
     })
 }
 
-/// Envoy's `retry_on` vocabulary, which Istio passes through.
+/// Envoy's `retry_on` vocabulary, which Istio passes through, and the status codes Istio
+/// turns into `retriable_status_codes`.
 pub fn retry_condition(name: &str) -> RetryCondition {
-    match name {
-        "connect-failure" => RetryCondition::ConnectFailure,
-        "refused-stream" => RetryCondition::RefusedStream,
-        "reset-before-request" => RetryCondition::ResetBeforeRequest,
-        "reset" => RetryCondition::Reset,
-        "5xx" => RetryCondition::Any5xx,
-        "gateway-error" => RetryCondition::GatewayError,
-        "retriable-4xx" => RetryCondition::Status(409, 409),
-        other => match other.parse::<u16>() {
-            Ok(code) => RetryCondition::Status(code, code),
-            Err(_) => RetryCondition::Other(other.to_string()),
-        },
-    }
+    envoy::retry_condition(name).unwrap_or_else(|| match name.parse::<u16>() {
+        Ok(code) => RetryCondition::Status(code, code),
+        Err(_) => RetryCondition::Other(name.to_string()),
+    })
 }
 
 fn destination_rule(cx: &mut AdaptContext<'_>, file: FileId, spec: &Node) {

@@ -69,12 +69,14 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
         .get("services")
         .map(Node::items)
         .unwrap_or_default();
+    let mut service_contexts = Vec::with_capacity(services.len());
     for service in services {
         let service_cx =
             ServiceContext::read(cx, file, service, upstreams, global_rate_limit.clone());
         for route in service.get("routes").map(Node::items).unwrap_or_default() {
             add_routes(cx, file, route, &service_cx);
         }
+        service_contexts.push(service_cx);
     }
     // Top-level routes name their service.
     for route in document.get("routes").map(Node::items).unwrap_or_default() {
@@ -85,10 +87,9 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
         }) else {
             continue;
         };
-        let Some(service) = services
-            .iter()
-            .find(|service| service.get("name").and_then(Node::scalar_text) == Some(service_name))
-        else {
+        let Some((_, service_cx)) = services.iter().zip(&service_contexts).find(|(service, _)| {
+            service.get("name").and_then(Node::scalar_text) == Some(service_name)
+        }) else {
             cx.invalid_value(
                 file,
                 route.get("service").unwrap_or(route),
@@ -96,9 +97,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
             );
             continue;
         };
-        let service_cx =
-            ServiceContext::read(cx, file, service, upstreams, global_rate_limit.clone());
-        add_routes(cx, file, route, &service_cx);
+        add_routes(cx, file, route, service_cx);
     }
 }
 
@@ -380,16 +379,7 @@ fn add_routes(cx: &mut AdaptContext<'_>, file: FileId, route: &Node, service: &S
         .get("strip_path")
         .and_then(Node::as_bool)
         .unwrap_or(true);
-    let hosts: Vec<String> = route
-        .get("hosts")
-        .map(|hosts| {
-            hosts
-                .items()
-                .iter()
-                .filter_map(|host| host.scalar_text().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
+    let hosts = values::scalar_texts(route.get("hosts").map(Node::items).unwrap_or_default());
     let name = route
         .get("name")
         .and_then(Node::scalar_text)

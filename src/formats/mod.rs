@@ -36,17 +36,19 @@ pub struct AdaptContext<'a> {
 impl AdaptContext<'_> {
     /// Reports a value the adapter cannot interpret.
     pub fn invalid_value(&mut self, file: FileId, node: &Node, message: impl Into<String>) {
-        self.diagnostics.push(
-            Diagnostic::new(
-                "invalid-value",
-                Location {
-                    file,
-                    span: node.span,
-                },
-                message,
-            )
-            .with_label("cannot be read"),
+        self.invalid_at(
+            Location {
+                file,
+                span: node.span,
+            },
+            message,
         );
+    }
+
+    /// Reports what cannot be read at `at`: a value, or the object that lacks one.
+    pub fn invalid_at(&mut self, at: Location, message: impl Into<String>) {
+        self.diagnostics
+            .push(Diagnostic::new("invalid-value", at, message).with_label("cannot be read"));
     }
 
     /// `key` of `object` as a duration in `dialect`; `None` when absent, reported when invalid.

@@ -41,12 +41,7 @@ impl Dialect {
 
 /// Reads a duration written in `dialect`.
 pub fn duration(node: &Node, dialect: Dialect) -> Result<Duration, String> {
-    let invalid = || {
-        let shown = node
-            .scalar_text()
-            .map_or_else(|| node.type_name().to_string(), |text| format!("`{text}`"));
-        format!("{shown} is not {}", dialect.expected())
-    };
+    let invalid = || format!("{} is not {}", shown(node), dialect.expected());
     if dialect == Dialect::Protobuf && node.is_map() {
         let seconds = node
             .get("seconds")
@@ -91,23 +86,22 @@ pub fn carries_traffic(target: &Node) -> bool {
         != Some(0)
 }
 
+/// The text of each scalar among `items` (host names, domains); anything else is skipped.
+pub fn scalar_texts(items: &[Node]) -> Vec<String> {
+    items
+        .iter()
+        .filter_map(|item| item.scalar_text().map(str::to_string))
+        .collect()
+}
+
 /// A non-negative whole number (`3`, `"3"` is not accepted: counts are numbers).
 pub fn count(node: &Node) -> Result<u32, String> {
     match node.scalar_kind() {
         Some(ScalarKind::Int) => node
             .scalar_text()
             .and_then(|text| text.parse::<u32>().ok())
-            .ok_or_else(|| {
-                format!(
-                    "`{}` is not a count (0 or more)",
-                    node.scalar_text().unwrap_or("")
-                )
-            }),
-        _ => Err(format!(
-            "expected a whole number, found {}",
-            node.scalar_text()
-                .map_or_else(|| node.type_name().to_string(), |text| format!("`{text}`"))
-        )),
+            .ok_or_else(|| format!("{} is not a count (0 or more)", shown(node))),
+        _ => Err(format!("expected a whole number, found {}", shown(node))),
     }
 }
 

@@ -1,7 +1,7 @@
 //! OpenAPI 2.0 (Swagger), 3.0 and 3.1: version-aware views over [`Node`] mapped into
 //! [`model::Operation`](crate::model::Operation)s.
 
-use super::values::{self, Dialect};
+use super::values::Dialect;
 use crate::diagnostic::{Diagnostic, Location};
 use crate::model::path::server_base_path;
 use crate::model::{
@@ -250,15 +250,14 @@ fn resilience(
     for entry in node.entries() {
         let value = &entry.value;
         match entry.key.scalar_text().unwrap_or("") {
-            "timeout" => match values::duration(value, Dialect::Go) {
-                Ok(duration) => {
+            "timeout" => {
+                if let Some(timeout) = cx.duration_of(file, "timeout", value, Dialect::Go) {
                     contract.timeout = Some(Spanned {
-                        value: duration,
+                        value: timeout.value,
                         location: location(value),
                     })
                 }
-                Err(message) => cx.invalid_value(file, value, format!("`timeout`: {message}")),
-            },
+            }
             "idempotent" => match value.as_bool() {
                 Some(flag) => {
                     contract.idempotent = Some(Spanned {
@@ -268,15 +267,14 @@ fn resilience(
                 }
                 None => cx.invalid_value(file, value, "`idempotent` must be true or false"),
             },
-            "retries" => match values::count(value) {
-                Ok(count) => {
+            "retries" => {
+                if let Some(retries) = cx.count_of(file, "retries", value) {
                     contract.retries = Some(Spanned {
-                        value: count,
+                        value: retries.value,
                         location: location(value),
                     })
                 }
-                Err(message) => cx.invalid_value(file, value, format!("`retries`: {message}")),
-            },
+            }
             "fallback" => {
                 let requirement = match value.as_str() {
                     Some("required") => Some(FallbackRequirement::Required),
