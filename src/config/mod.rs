@@ -183,7 +183,6 @@ pub struct Config {
     /// Globs in the config are relative to this folder (the config file's).
     base: PathBuf,
     pub preset: Preset,
-    preset_rules: RuleTable,
     rules: RuleTable,
     overrides: Vec<Override>,
     pub filter: FileFilter,
@@ -321,7 +320,6 @@ impl Config {
             file: None,
             base: PathBuf::new(),
             preset,
-            preset_rules: presets::rules(preset).clone(),
             rules: RuleTable::new(),
             overrides: Vec::new(),
             filter: FileFilter::default(),
@@ -335,7 +333,7 @@ impl Config {
     /// (relative to the config's folder) about a route; without a scope, the project-wide
     /// settings, overrides aside.
     fn layers(&self, rule: &str, scope: Option<(&str, Option<&str>)>) -> Vec<&RuleSetting> {
-        let mut layers: Vec<&RuleSetting> = [&self.preset_rules, &self.rules]
+        let mut layers: Vec<&RuleSetting> = [presets::rules(self.preset), &self.rules]
             .into_iter()
             .filter_map(|table| table.get(rule))
             .collect();
@@ -412,7 +410,10 @@ impl Config {
             .file
             .as_ref()
             .map_or_else(|| "defaults".to_string(), |(_, display)| display.clone());
-        let layers = [(&self.preset_rules, &preset), (&self.rules, &config)];
+        let layers = [
+            (presets::rules(self.preset), &preset),
+            (&self.rules, &config),
+        ];
         let mut level_source = None;
         let mut option_sources = BTreeMap::new();
         for (table, source) in layers {
