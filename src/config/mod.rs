@@ -71,6 +71,13 @@ pub struct RuleSetting {
     pub options: OptionValues,
 }
 
+impl RuleSetting {
+    /// Whether it sets a level that runs the rule; a setting of options alone does not.
+    pub fn turns_on(&self) -> bool {
+        self.level.is_some_and(RuleLevel::is_on)
+    }
+}
+
 /// Rule settings by rule id.
 pub type RuleTable = BTreeMap<String, RuleSetting>;
 
@@ -359,13 +366,10 @@ impl Config {
     /// Whether `rule` runs anywhere: on project-wide, or turned on by some override.
     pub fn may_run(&self, rule: &str) -> bool {
         self.level(rule).is_on()
-            || self.overrides.iter().any(|entry| {
-                entry
-                    .rules
-                    .get(rule)
-                    .and_then(|setting| setting.level)
-                    .is_some_and(RuleLevel::is_on)
-            })
+            || self
+                .overrides
+                .iter()
+                .any(|entry| entry.rules.get(rule).is_some_and(RuleSetting::turns_on))
     }
 
     /// The project-wide level of `rule` (overrides aside).

@@ -336,8 +336,7 @@ impl<'t> Reader<'t> {
                 let turned_off_by_preset = entry.setting.level.is_none()
                     && !presets::rules(config.preset)
                         .get(&entry.rule)
-                        .and_then(|setting| setting.level)
-                        .is_some_and(RuleLevel::is_on);
+                        .is_some_and(RuleSetting::turns_on);
                 if turned_off_by_preset {
                     self.error(
                         entry.key,
