@@ -383,27 +383,22 @@ impl Config {
         Config::level_of(&self.layers(rule, Some((&relative, route))))
     }
 
-    /// The project-wide options of `rule` (overrides aside).
-    pub fn options(&self, rule: &str) -> RuleOptions<'_> {
+    fn options_of<'c>(rule: &str, layers: Vec<&'c RuleSetting>) -> RuleOptions<'c> {
         RuleOptions::new(
             catalog::get(rule),
-            self.layers(rule, None)
-                .into_iter()
-                .map(|setting| &setting.options)
-                .collect(),
+            layers.into_iter().map(|setting| &setting.options).collect(),
         )
+    }
+
+    /// The project-wide options of `rule` (overrides aside).
+    pub fn options(&self, rule: &str) -> RuleOptions<'_> {
+        Config::options_of(rule, self.layers(rule, None))
     }
 
     /// The options of `rule` for a finding in `path` about `route`.
     pub fn options_for(&self, rule: &str, path: &Path, route: Option<&str>) -> RuleOptions<'_> {
         let relative = self.relative(path);
-        RuleOptions::new(
-            catalog::get(rule),
-            self.layers(rule, Some((&relative, route)))
-                .into_iter()
-                .map(|setting| &setting.options)
-                .collect(),
-        )
+        Config::options_of(rule, self.layers(rule, Some((&relative, route))))
     }
 
     /// Where each part of a rule's project-wide setting comes from, for `explain`: the level's
