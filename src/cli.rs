@@ -542,10 +542,7 @@ fn list_rules(format: ListFormat) -> String {
                     })
                 })
                 .collect();
-            let mut text = serde_json::to_string_pretty(&serde_json::json!({ "rules": entries }))
-                .unwrap_or_default();
-            text.push('\n');
-            text
+            report::pretty_json(&serde_json::json!({ "rules": entries }))
         }
         ListFormat::Text => {
             let id_width = rules.iter().map(|meta| meta.id.len()).max().unwrap_or(0);

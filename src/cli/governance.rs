@@ -249,14 +249,11 @@ pub fn list_preset(name: &str, format: ListFormat) -> Result<String, RunError> {
                     })
                 })
                 .collect();
-            let mut text = serde_json::to_string_pretty(&serde_json::json!({
+            crate::report::pretty_json(&serde_json::json!({
                 "preset": preset.name(),
                 "summary": summary,
                 "rules": rules,
             }))
-            .unwrap_or_default();
-            text.push('\n');
-            text
         }
         ListFormat::Text => {
             let width = |field: fn(&RuleMeta) -> usize| {
