@@ -206,37 +206,26 @@ impl clap::Args for Reports {
 
 impl clap::FromArgMatches for Reports {
     fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
-        let formats = matches
-            .indices_of(FORMAT_ARG)
-            .into_iter()
-            .flatten()
-            .zip(
-                matches
-                    .get_many::<Format>(FORMAT_ARG)
-                    .into_iter()
-                    .flatten()
-                    .copied(),
-            )
-            .collect();
-        let outputs = matches
-            .indices_of(OUTPUT_ARG)
-            .into_iter()
-            .flatten()
-            .zip(
-                matches
-                    .get_many::<PathBuf>(OUTPUT_ARG)
-                    .into_iter()
-                    .flatten()
-                    .cloned(),
-            )
-            .collect();
-        Ok(Reports { formats, outputs })
+        Ok(Reports {
+            formats: positioned(matches, FORMAT_ARG),
+            outputs: positioned(matches, OUTPUT_ARG),
+        })
     }
 
     fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
         *self = Self::from_arg_matches(matches)?;
         Ok(())
     }
+}
+
+/// Every value of argument `id`, each with its position on the command line.
+fn positioned<T: Clone + Send + Sync + 'static>(matches: &ArgMatches, id: &str) -> Vec<(usize, T)> {
+    matches
+        .indices_of(id)
+        .into_iter()
+        .flatten()
+        .zip(matches.get_many::<T>(id).into_iter().flatten().cloned())
+        .collect()
 }
 
 /// Pairs each `-o` with the `--format` before it, given the position of every value on the
