@@ -48,6 +48,11 @@ fn lint_json(cwd: &Path, args: &[&str]) -> (i32, Value) {
     (code, report)
 }
 
+/// Every finding of a report, suppressed ones included when they are shown.
+fn diagnostics(report: &Value) -> &[Value] {
+    report["diagnostics"].as_array().unwrap()
+}
+
 /// The findings of the fixture spec under the defaults, as linted from its folder.
 fn default_findings(file: &str) -> Vec<Located> {
     vec![
@@ -351,9 +356,7 @@ fn presets_and_severity_shorthand() {
             at("error-responses", "openapi.yaml", 27, 7),
         ]
     );
-    let severities: Vec<&str> = report["diagnostics"]
-        .as_array()
-        .unwrap()
+    let severities: Vec<&str> = diagnostics(&report)
         .iter()
         .map(|d| d["severity"].as_str().unwrap())
         .collect();
@@ -380,17 +383,13 @@ fn rule_options_change_what_rules_report() {
     let found = located(&report);
     assert!(found.contains(&at("operation-id", "openapi.yaml", 8, 20)));
     assert!(found.contains(&at("operation-summary", "openapi.yaml", 9, 16)));
-    let messages: Vec<&str> = report["diagnostics"]
-        .as_array()
-        .unwrap()
+    let messages: Vec<&str> = diagnostics(&report)
         .iter()
         .map(|d| d["message"].as_str().unwrap())
         .collect();
     assert!(messages.contains(&"operationId `list_pets` of `GET /pets` is not camelCase"));
     assert!(messages.contains(&"summary of `GET /pets` is 51 characters long; the limit is 20"));
-    let help = report["diagnostics"]
-        .as_array()
-        .unwrap()
+    let help = diagnostics(&report)
         .iter()
         .find(|d| d["rule"] == "operation-id")
         .unwrap()["help"]
@@ -512,9 +511,7 @@ fn lint_edited(edit: impl Fn(&str) -> String, config: &str) -> (i32, Value) {
 
 /// `(rule, line, kind, reason)` of every suppressed finding.
 fn suppressed(report: &Value) -> Vec<(String, u64, String, Option<String>)> {
-    report["diagnostics"]
-        .as_array()
-        .unwrap()
+    diagnostics(report)
         .iter()
         .filter(|d| !d["suppressed"].is_null())
         .map(|d| {
@@ -694,9 +691,7 @@ fn unused_and_invalid_suppressions_are_reported() {
             at("suppression-invalid", "openapi.yaml", 14, 47),
         ]
     );
-    let messages: Vec<String> = report["diagnostics"]
-        .as_array()
-        .unwrap()
+    let messages: Vec<String> = diagnostics(&report)
         .iter()
         .filter(|d| d["rule"] == "suppression-invalid")
         .map(|d| d["message"].as_str().unwrap().to_string())
@@ -728,9 +723,7 @@ fn suppressed_findings_never_fail_the_run() {
     // Without --show-suppressed the finding is not listed at all; the text summary counts it.
     let dir = project(&[("openapi.yaml", &edit(SPEC)), ("routeguard.yaml", config)]);
     let (_, report) = lint_json(dir.path(), &[]);
-    assert!(report["diagnostics"]
-        .as_array()
-        .unwrap()
+    assert!(diagnostics(&report)
         .iter()
         .all(|d| d["rule"] != "error-responses" && d.get("suppressed").is_none()));
     let output = routeguard(dir.path(), &["lint"]);
@@ -794,16 +787,19 @@ fn baseline_reports_only_new_findings_and_survives_moved_lines() {
     );
 
     // With the baseline nothing is new.
-    let (code, report) = lint_json(
-        root,
-        &[
-            "--baseline",
-            "routeguard-baseline.json",
-            "--fail-on",
-            "info",
-            "api",
-        ],
-    );
+    let lint_with_baseline = || {
+        lint_json(
+            root,
+            &[
+                "--baseline",
+                "routeguard-baseline.json",
+                "--fail-on",
+                "info",
+                "api",
+            ],
+        )
+    };
+    let (code, report) = lint_with_baseline();
     assert_eq!(code, 0);
     assert!(located(&report).is_empty());
     assert_eq!(report["summary"]["suppressed"], 5);
@@ -811,16 +807,7 @@ fn baseline_reports_only_new_findings_and_survives_moved_lines() {
     // A new finding fails the run, and is the only one reported.
     let with_new = SPEC.replace("      summary: List pets\n", "");
     write(root, "api/openapi.yaml", &with_new);
-    let (code, report) = lint_json(
-        root,
-        &[
-            "--baseline",
-            "routeguard-baseline.json",
-            "--fail-on",
-            "info",
-            "api",
-        ],
-    );
+    let (code, report) = lint_with_baseline();
     assert_eq!(code, 1);
     assert_eq!(
         located(&report),
@@ -832,16 +819,7 @@ fn baseline_reports_only_new_findings_and_survives_moved_lines() {
     let (pets, others) = rest.split_at(rest.find("  /health:\n").unwrap());
     let moved = format!("# Reordered.\n\n{head}{others}\n{pets}");
     write(root, "api/openapi.yaml", &moved);
-    let (code, report) = lint_json(
-        root,
-        &[
-            "--baseline",
-            "routeguard-baseline.json",
-            "--fail-on",
-            "info",
-            "api",
-        ],
-    );
+    let (code, report) = lint_with_baseline();
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["summary"]["suppressed"], 5);
     let output = routeguard(
