@@ -534,24 +534,44 @@ fn list_rules(format: ListFormat) -> String {
             report::pretty_json(&serde_json::json!({ "rules": entries }))
         }
         ListFormat::Text => {
-            let id_width = rules.iter().map(|meta| meta.id.len()).max().unwrap_or(0);
-            let family_width = rules
+            let columns = RuleColumns::fitting(rules);
+            rules
                 .iter()
-                .map(|meta| meta.family.len())
-                .max()
-                .unwrap_or(0);
-            let mut out = String::new();
-            for meta in rules {
-                out.push_str(&format!(
-                    "{:<id_width$}  {:<family_width$}  {:<8}  {}\n",
-                    meta.id,
-                    meta.family,
-                    meta.severity.as_str(),
-                    meta.summary
-                ));
-            }
-            out
+                .map(|meta| columns.line(meta, meta.severity))
+                .collect()
         }
+    }
+}
+
+/// The id and family columns of a rule listing, as wide as their longest entry.
+struct RuleColumns {
+    id: usize,
+    family: usize,
+}
+
+impl RuleColumns {
+    fn fitting<'m>(rules: impl IntoIterator<Item = &'m catalog::RuleMeta>) -> Self {
+        rules
+            .into_iter()
+            .fold(RuleColumns { id: 0, family: 0 }, |columns, meta| {
+                RuleColumns {
+                    id: columns.id.max(meta.id.len()),
+                    family: columns.family.max(meta.family.len()),
+                }
+            })
+    }
+
+    /// One rule's line: id, family, severity, summary.
+    fn line(&self, meta: &catalog::RuleMeta, severity: Severity) -> String {
+        format!(
+            "{:<id$}  {:<family$}  {:<8}  {}\n",
+            meta.id,
+            meta.family,
+            severity.as_str(),
+            meta.summary,
+            id = self.id,
+            family = self.family,
+        )
     }
 }
 
