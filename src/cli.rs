@@ -206,37 +206,26 @@ impl clap::Args for Reports {
 
 impl clap::FromArgMatches for Reports {
     fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
-        let formats = matches
-            .indices_of(FORMAT_ARG)
-            .into_iter()
-            .flatten()
-            .zip(
-                matches
-                    .get_many::<Format>(FORMAT_ARG)
-                    .into_iter()
-                    .flatten()
-                    .copied(),
-            )
-            .collect();
-        let outputs = matches
-            .indices_of(OUTPUT_ARG)
-            .into_iter()
-            .flatten()
-            .zip(
-                matches
-                    .get_many::<PathBuf>(OUTPUT_ARG)
-                    .into_iter()
-                    .flatten()
-                    .cloned(),
-            )
-            .collect();
-        Ok(Reports { formats, outputs })
+        Ok(Reports {
+            formats: positioned(matches, FORMAT_ARG),
+            outputs: positioned(matches, OUTPUT_ARG),
+        })
     }
 
     fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
         *self = Self::from_arg_matches(matches)?;
         Ok(())
     }
+}
+
+/// Every value of argument `id`, each with its position on the command line.
+fn positioned<T: Clone + Send + Sync + 'static>(matches: &ArgMatches, id: &str) -> Vec<(usize, T)> {
+    matches
+        .indices_of(id)
+        .into_iter()
+        .flatten()
+        .zip(matches.get_many::<T>(id).into_iter().flatten().cloned())
+        .collect()
 }
 
 /// Pairs each `-o` with the `--format` before it, given the position of every value on the
@@ -542,30 +531,47 @@ fn list_rules(format: ListFormat) -> String {
                     })
                 })
                 .collect();
-            let mut text = serde_json::to_string_pretty(&serde_json::json!({ "rules": entries }))
-                .unwrap_or_default();
-            text.push('\n');
-            text
+            report::pretty_json(&serde_json::json!({ "rules": entries }))
         }
         ListFormat::Text => {
-            let id_width = rules.iter().map(|meta| meta.id.len()).max().unwrap_or(0);
-            let family_width = rules
+            let columns = RuleColumns::fitting(rules);
+            rules
                 .iter()
-                .map(|meta| meta.family.len())
-                .max()
-                .unwrap_or(0);
-            let mut out = String::new();
-            for meta in rules {
-                out.push_str(&format!(
-                    "{:<id_width$}  {:<family_width$}  {:<8}  {}\n",
-                    meta.id,
-                    meta.family,
-                    meta.severity.as_str(),
-                    meta.summary
-                ));
-            }
-            out
+                .map(|meta| columns.line(meta, meta.severity))
+                .collect()
         }
+    }
+}
+
+/// The id and family columns of a rule listing, as wide as their longest entry.
+struct RuleColumns {
+    id: usize,
+    family: usize,
+}
+
+impl RuleColumns {
+    fn fitting<'m>(rules: impl IntoIterator<Item = &'m catalog::RuleMeta>) -> Self {
+        rules
+            .into_iter()
+            .fold(RuleColumns { id: 0, family: 0 }, |columns, meta| {
+                RuleColumns {
+                    id: columns.id.max(meta.id.len()),
+                    family: columns.family.max(meta.family.len()),
+                }
+            })
+    }
+
+    /// One rule's line: id, family, severity, summary.
+    fn line(&self, meta: &catalog::RuleMeta, severity: Severity) -> String {
+        format!(
+            "{:<id$}  {:<family$}  {:<8}  {}\n",
+            meta.id,
+            meta.family,
+            severity.as_str(),
+            meta.summary,
+            id = self.id,
+            family = self.family,
+        )
     }
 }
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 
-use super::{emit, ListFormat, Outcome, RunError};
+use super::{emit, ListFormat, Outcome, RuleColumns, RunError};
 use crate::config::baseline::{self, Baseline};
 use crate::config::{self, schema, Config, ConfigChoice, Preset, RuleLevel};
 use crate::diagnostic::{docs_url, Severity};
@@ -249,40 +249,28 @@ pub fn list_preset(name: &str, format: ListFormat) -> Result<String, RunError> {
                     })
                 })
                 .collect();
-            let mut text = serde_json::to_string_pretty(&serde_json::json!({
+            crate::report::pretty_json(&serde_json::json!({
                 "preset": preset.name(),
                 "summary": summary,
                 "rules": rules,
             }))
-            .unwrap_or_default();
-            text.push('\n');
-            text
         }
         ListFormat::Text => {
-            let width = |field: fn(&RuleMeta) -> usize| {
-                enabled
-                    .iter()
-                    .map(|(meta, _, _)| field(meta))
-                    .max()
-                    .unwrap_or(0)
-            };
-            let id_width = width(|meta| meta.id.len());
-            let family_width = width(|meta| meta.family.len());
+            let columns = RuleColumns::fitting(enabled.iter().map(|(meta, _, _)| *meta));
             let mut out = format!("preset `{}`: {summary}\n\n", preset.name());
             for (meta, severity, set) in &enabled {
-                out.push_str(&format!(
-                    "{:<id_width$}  {:<family_width$}  {:<8}  {}\n",
-                    meta.id,
-                    meta.family,
-                    severity.as_str(),
-                    meta.summary
-                ));
+                out.push_str(&columns.line(meta, *severity));
                 if !set.is_empty() {
                     let set: Vec<String> = set
                         .iter()
                         .map(|(name, value)| format!("{name}: {value}"))
                         .collect();
-                    out.push_str(&format!("{:<id_width$}  options: {}\n", "", set.join(", ")));
+                    out.push_str(&format!(
+                        "{:<id_width$}  options: {}\n",
+                        "",
+                        set.join(", "),
+                        id_width = columns.id
+                    ));
                 }
             }
             out

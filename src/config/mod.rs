@@ -71,6 +71,13 @@ pub struct RuleSetting {
     pub options: OptionValues,
 }
 
+impl RuleSetting {
+    /// Whether it sets a level that runs the rule; a setting of options alone does not.
+    pub fn turns_on(&self) -> bool {
+        self.level.is_some_and(RuleLevel::is_on)
+    }
+}
+
 /// Rule settings by rule id.
 pub type RuleTable = BTreeMap<String, RuleSetting>;
 
@@ -183,7 +190,6 @@ pub struct Config {
     /// Globs in the config are relative to this folder (the config file's).
     base: PathBuf,
     pub preset: Preset,
-    preset_rules: RuleTable,
     rules: RuleTable,
     overrides: Vec<Override>,
     pub filter: FileFilter,
@@ -321,7 +327,6 @@ impl Config {
             file: None,
             base: PathBuf::new(),
             preset,
-            preset_rules: presets::rules(preset).clone(),
             rules: RuleTable::new(),
             overrides: Vec::new(),
             filter: FileFilter::default(),
@@ -335,7 +340,7 @@ impl Config {
     /// (relative to the config's folder) about a route; without a scope, the project-wide
     /// settings, overrides aside.
     fn layers(&self, rule: &str, scope: Option<(&str, Option<&str>)>) -> Vec<&RuleSetting> {
-        let mut layers: Vec<&RuleSetting> = [&self.preset_rules, &self.rules]
+        let mut layers: Vec<&RuleSetting> = [presets::rules(self.preset), &self.rules]
             .into_iter()
             .filter_map(|table| table.get(rule))
             .collect();
@@ -361,13 +366,10 @@ impl Config {
     /// Whether `rule` runs anywhere: on project-wide, or turned on by some override.
     pub fn may_run(&self, rule: &str) -> bool {
         self.level(rule).is_on()
-            || self.overrides.iter().any(|entry| {
-                entry
-                    .rules
-                    .get(rule)
-                    .and_then(|setting| setting.level)
-                    .is_some_and(RuleLevel::is_on)
-            })
+            || self
+                .overrides
+                .iter()
+                .any(|entry| entry.rules.get(rule).is_some_and(RuleSetting::turns_on))
     }
 
     /// The project-wide level of `rule` (overrides aside).
@@ -381,27 +383,22 @@ impl Config {
         Config::level_of(&self.layers(rule, Some((&relative, route))))
     }
 
-    /// The project-wide options of `rule` (overrides aside).
-    pub fn options(&self, rule: &str) -> RuleOptions<'_> {
+    fn options_of<'c>(rule: &str, layers: Vec<&'c RuleSetting>) -> RuleOptions<'c> {
         RuleOptions::new(
             catalog::get(rule),
-            self.layers(rule, None)
-                .into_iter()
-                .map(|setting| &setting.options)
-                .collect(),
+            layers.into_iter().map(|setting| &setting.options).collect(),
         )
+    }
+
+    /// The project-wide options of `rule` (overrides aside).
+    pub fn options(&self, rule: &str) -> RuleOptions<'_> {
+        Config::options_of(rule, self.layers(rule, None))
     }
 
     /// The options of `rule` for a finding in `path` about `route`.
     pub fn options_for(&self, rule: &str, path: &Path, route: Option<&str>) -> RuleOptions<'_> {
         let relative = self.relative(path);
-        RuleOptions::new(
-            catalog::get(rule),
-            self.layers(rule, Some((&relative, route)))
-                .into_iter()
-                .map(|setting| &setting.options)
-                .collect(),
-        )
+        Config::options_of(rule, self.layers(rule, Some((&relative, route))))
     }
 
     /// Where each part of a rule's project-wide setting comes from, for `explain`: the level's
@@ -412,7 +409,10 @@ impl Config {
             .file
             .as_ref()
             .map_or_else(|| "defaults".to_string(), |(_, display)| display.clone());
-        let layers = [(&self.preset_rules, &preset), (&self.rules, &config)];
+        let layers = [
+            (presets::rules(self.preset), &preset),
+            (&self.rules, &config),
+        ];
         let mut level_source = None;
         let mut option_sources = BTreeMap::new();
         for (table, source) in layers {

@@ -315,7 +315,6 @@ impl<'t> Reader<'t> {
             .and_then(|node| self.preset_name(node))
         {
             config.preset = preset;
-            config.preset_rules = presets::rules(preset).clone();
         }
         if let Some(node) = document.get("include").filter(|node| !node.is_null()) {
             config.filter.include = self.globs(node, "include");
@@ -335,11 +334,9 @@ impl<'t> Reader<'t> {
             let entries = self.rules(node);
             for entry in &entries {
                 let turned_off_by_preset = entry.setting.level.is_none()
-                    && !config
-                        .preset_rules
+                    && !presets::rules(config.preset)
                         .get(&entry.rule)
-                        .and_then(|setting| setting.level)
-                        .is_some_and(RuleLevel::is_on);
+                        .is_some_and(RuleSetting::turns_on);
                 if turned_off_by_preset {
                     self.error(
                         entry.key,

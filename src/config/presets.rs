@@ -119,7 +119,7 @@ pub fn summary(preset: Preset) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::RuleLevel;
+    use crate::config::{RuleLevel, RuleSetting};
     use crate::rules::catalog;
 
     #[test]
@@ -147,12 +147,8 @@ mod tests {
 
     #[test]
     fn presets_build_on_each_other() {
-        let on = |preset: Preset, rule: &str| {
-            rules(preset)
-                .get(rule)
-                .and_then(|setting| setting.level)
-                .is_some_and(RuleLevel::is_on)
-        };
+        let on =
+            |preset: Preset, rule: &str| rules(preset).get(rule).is_some_and(RuleSetting::turns_on);
         assert!(on(Preset::Off, "parse-error"));
         assert!(!on(Preset::Off, "operation-summary"));
         assert!(on(Preset::Recommended, "parse-error"));

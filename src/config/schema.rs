@@ -4,7 +4,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{presets, routes, FailOn, Preset, RuleLevel};
+use super::{presets, routes, FailOn, Preset, RuleLevel, RuleSetting};
 use crate::model::Layer;
 use crate::rules::catalog;
 
@@ -182,8 +182,7 @@ fn options_need_a_severity() -> Vec<Value> {
                 .filter(|meta| {
                     !presets::rules(preset)
                         .get(&meta.id)
-                        .and_then(|setting| setting.level)
-                        .is_some_and(RuleLevel::is_on)
+                        .is_some_and(RuleSetting::turns_on)
                 })
                 .map(|meta| {
                     (

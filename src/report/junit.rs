@@ -24,10 +24,11 @@ pub fn render(outcome: &LintOutcome, threshold: Option<Severity>) -> String {
     let fails = |diagnostic: &Diagnostic| threshold.is_some_and(|t| diagnostic.severity >= t);
     let case_fails = |case: &Case<'_>| case.findings.iter().any(|d| fails(d));
     let tests: usize = suites.iter().map(|suite| suite.cases.len()).sum();
-    let failures: usize = suites
+    let failures_by_suite: Vec<usize> = suites
         .iter()
         .map(|suite| suite.cases.iter().filter(|case| case_fails(case)).count())
-        .sum();
+        .collect();
+    let failures: usize = failures_by_suite.iter().sum();
 
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
@@ -35,8 +36,7 @@ pub fn render(outcome: &LintOutcome, threshold: Option<Severity>) -> String {
         "<testsuites name=\"{}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\">",
         env!("CARGO_PKG_NAME")
     );
-    for suite in &suites {
-        let suite_failures = suite.cases.iter().filter(|case| case_fails(case)).count();
+    for (suite, suite_failures) in suites.iter().zip(failures_by_suite) {
         let _ = writeln!(
             out,
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{suite_failures}\" errors=\"0\" \

@@ -203,12 +203,9 @@ fn row(
 }
 
 pub fn json(outcome: &LintOutcome) -> String {
-    let mut text = serde_json::to_string_pretty(&RoutesReport {
+    super::pretty_json(&RoutesReport {
         routes: rows(outcome),
     })
-    .unwrap_or_default();
-    text.push('\n');
-    text
 }
 
 const HEADERS: [&str; 10] = [
