@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use crate::diagnostic::{Diagnostic, Location, Suppression, SuppressionKind};
 use crate::model::{IgnoreDirective, Inventory, IGNORE_EXTENSION};
 use crate::rules::catalog;
-use crate::source::{FileId, Node, NodeKind, SourceFile, Span, Syntax, Workspace};
+use crate::source::{to_u32, FileId, Node, NodeKind, SourceFile, Span, Syntax, Workspace};
 use crate::suggest;
 
 use super::{Config, RoutePattern};
@@ -416,10 +416,6 @@ fn line_text(file: &SourceFile, line: usize) -> &str {
         .get(start..end)
         .unwrap_or("")
         .trim_end_matches(['\n', '\r'])
-}
-
-fn to_u32(n: usize) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 /// Where a suppression comment is on a line: the `#` and the end of the marker.

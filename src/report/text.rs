@@ -11,7 +11,7 @@ use miette::{
 
 use crate::diagnostic::{docs_url, Diagnostic, Severity, SuppressionKind};
 use crate::lint::LintOutcome;
-use crate::source::{SourceFile, Span, Workspace};
+use crate::source::{to_u32, SourceFile, Span, Workspace};
 
 #[derive(Debug, Clone, Copy)]
 pub struct TextOptions {
@@ -89,7 +89,6 @@ impl SourceCode for IndexedSource<'_> {
         if end > text.len() {
             return Err(MietteError::OutOfBounds);
         }
-        let to_u32 = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         let first_line = lines.line_of(to_u32(start));
         let last_line = lines.line_of(to_u32(end.saturating_sub(1).max(start)));
         let line_length = (lines.line_end(first_line) - lines.line_start(first_line)) as usize;

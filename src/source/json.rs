@@ -6,7 +6,7 @@ use jsonc_parser::ast::{ObjectPropName, Value};
 use jsonc_parser::{CollectOptions, ParseOptions};
 
 use super::node::{Entry, Node, NodeKind, ScalarKind, Span};
-use super::{DuplicateKey, Loaded, SyntaxError};
+use super::{to_u32, DuplicateKey, Loaded, SyntaxError};
 
 /// Parses one JSON document. Comments, trailing commas and other JSON5 liberties are rejected:
 /// a `.json` file that another tool would refuse must not pass here.
@@ -39,10 +39,6 @@ pub fn parse(text: &str) -> Result<Loaded, SyntaxError> {
 
 fn span(range: jsonc_parser::common::Range) -> Span {
     Span::new(to_u32(range.start), to_u32(range.end))
-}
-
-fn to_u32(n: usize) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 /// jsonc-parser caps nesting at 512 levels, so this recursion is bounded.

@@ -1,5 +1,7 @@
 //! Byte offsets to 1-based line and column, in O(log lines) per lookup.
 
+use super::to_u32;
+
 /// Start offsets of every line of one file, so any byte offset maps to a position without
 /// rescanning the text.
 #[derive(Debug, Clone, Default)]
@@ -152,11 +154,6 @@ impl LineIndex {
             column_utf16: to_u32(utf16 + 1),
         }
     }
-}
-
-/// Source files are capped well below 4 GiB when read, so offsets always fit.
-fn to_u32(n: usize) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 #[cfg(test)]

@@ -100,6 +100,12 @@ pub struct FileRequest {
     pub explicit: bool,
 }
 
+/// An offset, length, line or column within a source file as `u32`. Files are capped well below
+/// 4 GiB when read, so these always fit; saturating keeps that an assumption, not a panic.
+pub fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
 /// Every file of a run. Files are added while loading and resolving `$ref`s, then only read.
 #[derive(Debug, Default)]
 pub struct Workspace {

@@ -11,7 +11,7 @@ use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
 use super::node::{Entry, Node, NodeKind, ScalarKind, Span};
-use super::{Loaded, SyntaxError, MAX_DEPTH};
+use super::{to_u32, Loaded, SyntaxError, MAX_DEPTH};
 
 /// Parses one TOML document. TOML has no duplicate keys to report: the parser refuses them.
 pub fn parse(text: &str) -> Result<Loaded, SyntaxError> {
@@ -25,10 +25,6 @@ pub fn parse(text: &str) -> Result<Loaded, SyntaxError> {
         documents: vec![root],
         duplicate_keys: Vec::new(),
     })
-}
-
-fn to_u32(n: usize) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 fn span(range: Range<usize>) -> Span {
