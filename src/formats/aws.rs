@@ -323,10 +323,6 @@ fn integration_timeout(
     kind: ApiKind,
 ) -> Sourced<Timeout> {
     let max = kind.max_timeout();
-    let bounded = |sourced: Sourced<Duration>| Sourced {
-        value: Timeout::Bounded(sourced.value),
-        origin: sourced.origin,
-    };
     let default = Sourced::default(Timeout::Bounded(max), kind.default_note());
     let Some(node) = integration
         .get("timeoutInMillis")
@@ -342,7 +338,7 @@ fn integration_timeout(
         return default;
     };
     if (MIN_TIMEOUT..=max).contains(&timeout.value) {
-        return bounded(timeout);
+        return timeout.map(Timeout::Bounded);
     }
     let message = match kind {
         ApiKind::Rest => {

@@ -181,10 +181,7 @@ fn read_endpoint(
                     "KrakenD's default endpoint timeout of 2s",
                 )
             },
-            |timeout| Sourced {
-                value: Timeout::Bounded(timeout.value),
-                origin: timeout.origin,
-            },
+            |timeout| timeout.map(Timeout::Bounded),
         );
 
     let backends = endpoint.get("backend").map(Node::items).unwrap_or_default();

@@ -51,6 +51,14 @@ impl<T> Sourced<T> {
             origin: Origin::Default(note),
         }
     }
+
+    /// Another value from the same place: a duration read as a bounded timeout.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Sourced<U> {
+        Sourced {
+            value: f(self.value),
+            origin: self.origin,
+        }
+    }
 }
 
 /// A timeout that may be switched off (`0s` in Envoy, no value in Istio).
@@ -64,14 +72,13 @@ pub enum Timeout {
 impl Timeout {
     /// A configured duration where `0` switches the timeout off (Envoy, Istio, Gateway API).
     pub fn zero_disables(duration: Sourced<Duration>) -> Sourced<Timeout> {
-        Sourced {
-            value: if duration.value.is_zero() {
+        duration.map(|duration| {
+            if duration.is_zero() {
                 Timeout::Unbounded
             } else {
-                Timeout::Bounded(duration.value)
-            },
-            origin: duration.origin,
-        }
+                Timeout::Bounded(duration)
+            }
+        })
     }
 
     pub fn bound(self) -> Option<Duration> {

@@ -374,10 +374,7 @@ fn read_retry(
             base: Some(base),
         });
     chain.retry = Some(Retry {
-        max_retries: Sourced {
-            value: extra,
-            origin: attempts.origin,
-        },
+        max_retries: attempts.map(|_| extra),
         unbounded: false,
         conditions,
         backoff,
