@@ -13,7 +13,7 @@ use crate::model::policy::{
 };
 use crate::model::route::Rewrite;
 use crate::model::{GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Sourced};
-use crate::source::{Entry, FileId, Node, NodeKind, ScalarKind};
+use crate::source::{Entry, FileId, Node, ScalarKind};
 
 pub static ADAPTER: Adapter = Adapter {
     name: "apisix",
@@ -179,7 +179,7 @@ fn read_route(cx: &mut AdaptContext<'_>, file: FileId, route: &Node, config: &Co
     let methods_node = route.get("methods");
     let methods = match methods_node {
         None => MethodSet::Any,
-        Some(list) if !matches!(list.kind, NodeKind::Seq(_)) => {
+        Some(list) if !list.is_seq() => {
             cx.invalid_value(file, list, "`methods` is a list such as [GET, POST]");
             MethodSet::Any
         }

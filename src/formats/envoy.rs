@@ -22,7 +22,7 @@ use crate::model::{
     GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Sourced, Timeout,
     UpstreamPolicy,
 };
-use crate::source::{Entry, FileId, Node, NodeKind, Span};
+use crate::source::{Entry, FileId, Node, Span};
 
 pub static ADAPTER: Adapter = Adapter {
     name: "envoy",
@@ -390,7 +390,7 @@ struct DumpedResources<'a> {
 /// none is read (nor the route configurations written inline in such listeners); a route to a
 /// cluster that is only warming keeps just its name.
 fn read_config_dump(cx: &mut AdaptContext<'_>, file: FileId, configs: &Node) {
-    if !matches!(configs.kind, NodeKind::Seq(_)) {
+    if !configs.is_seq() {
         cx.invalid_value(
             file,
             configs,
@@ -550,7 +550,7 @@ fn dumped_items<'a>(
         return Vec::new();
     };
     let items = &entry.value;
-    if !matches!(items.kind, NodeKind::Seq(_)) {
+    if !items.is_seq() {
         cx.invalid_value(
             file,
             items,
@@ -1451,7 +1451,7 @@ fn retriable_status_codes(cx: &mut AdaptContext<'_>, file: FileId, policy: &Node
         return Vec::new();
     };
     let mut out = Vec::new();
-    if !matches!(codes.kind, NodeKind::Seq(_)) {
+    if !codes.is_seq() {
         cx.invalid_value(
             file,
             codes,

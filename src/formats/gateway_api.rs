@@ -17,7 +17,7 @@ use crate::model::route::Rewrite;
 use crate::model::{
     GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Sourced, Timeout,
 };
-use crate::source::{FileId, Node, NodeKind};
+use crate::source::{FileId, Node};
 
 pub static ADAPTER: Adapter = Adapter {
     name: "gateway-api",
@@ -50,7 +50,7 @@ fn sequence<'a>(
     match object.get(key) {
         None => &[],
         Some(node) if node.is_null() => &[],
-        Some(node) if matches!(node.kind, NodeKind::Seq(_)) => node.items(),
+        Some(node) if node.is_seq() => node.items(),
         Some(node) => {
             cx.invalid_value(
                 file,

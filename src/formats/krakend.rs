@@ -17,7 +17,7 @@ use crate::model::route::Rewrite;
 use crate::model::{
     GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Sourced, Timeout,
 };
-use crate::source::{Entry, FileId, Node, NodeKind, ScalarKind};
+use crate::source::{Entry, FileId, Node, ScalarKind};
 
 pub static ADAPTER: Adapter = Adapter {
     name: "krakend",
@@ -30,7 +30,7 @@ fn detect(document: &Node) -> bool {
     document.get("version").and_then(Node::scalar_text) == Some("3")
         && document
             .get("endpoints")
-            .is_some_and(|endpoints| matches!(endpoints.kind, NodeKind::Seq(_)))
+            .is_some_and(|endpoints| endpoints.is_seq())
 }
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -100,7 +100,7 @@ fn hosts(cx: &mut AdaptContext<'_>, file: FileId, list: Option<&Node>) -> Vec<St
     let Some(list) = list.filter(|list| !list.is_null()) else {
         return Vec::new();
     };
-    if !matches!(list.kind, NodeKind::Seq(_)) {
+    if !list.is_seq() {
         cx.invalid_value(file, list, "`host` is a list of URLs");
         return Vec::new();
     }

@@ -261,11 +261,7 @@ impl<'a> Settings<'a> {
         let list = |key: &str| -> Option<&'a Node> {
             // A list in `router_settings` replaces the other unless it is empty or null
             // (`fallbacks or litellm.fallbacks`); anything else is read, to be reported.
-            let empty = |list: &Node| {
-                list.is_null()
-                    || (matches!(list.kind, crate::source::NodeKind::Seq(_))
-                        && list.items().is_empty())
-            };
+            let empty = |list: &Node| list.is_null() || (list.is_seq() && list.items().is_empty());
             let in_router = router
                 .and_then(|router| router.get(key))
                 .filter(|list| !empty(list));
@@ -377,7 +373,7 @@ fn default_fallbacks<'a>(
         let Some(entry) = object.entry("default_fallbacks") else {
             continue;
         };
-        if !matches!(entry.value.kind, crate::source::NodeKind::Seq(_)) {
+        if !entry.value.is_seq() {
             if !entry.value.is_null() {
                 cx.invalid_value(
                     file,
@@ -765,7 +761,7 @@ fn read_list<'a>(
     list: &'a Node,
     key: &str,
 ) -> Vec<ListEntry<'a>> {
-    if !matches!(list.kind, crate::source::NodeKind::Seq(_)) {
+    if !list.is_seq() {
         if !list.is_null() {
             cx.invalid_value(
                 file,

@@ -460,7 +460,7 @@ impl Reader<'_, '_> {
     }
 
     fn status_codes(&mut self, codes: &Node) -> Vec<u16> {
-        if !matches!(codes.kind, NodeKind::Seq(_)) {
+        if !codes.is_seq() {
             self.cx.invalid_value(
                 self.file,
                 codes,

@@ -80,6 +80,10 @@ impl Node {
         matches!(self.kind, NodeKind::Map(_))
     }
 
+    pub fn is_seq(&self) -> bool {
+        matches!(self.kind, NodeKind::Seq(_))
+    }
+
     /// The mapping's entries; empty for anything that is not a mapping.
     pub fn entries(&self) -> &[Entry] {
         match &self.kind {

@@ -7,7 +7,7 @@ use crate::diagnostic::Location;
 use crate::formats::values::{self, Dialect};
 use crate::formats::AdaptContext;
 use crate::model::Sourced;
-use crate::source::{Entry, FileId, Node, NodeKind, ScalarKind};
+use crate::source::{Entry, FileId, Node, ScalarKind};
 
 /// The entry for a field of a Traefik object. Traefik reads its files through paerser, which
 /// matches field names whatever their case: `healthCheck`, `healthcheck` and `HealthCheck` are
@@ -66,7 +66,7 @@ pub(super) fn list<'n>(
     let Some(node) = field(object, key) else {
         return &[];
     };
-    if matches!(node.kind, NodeKind::Seq(_)) {
+    if node.is_seq() {
         return node.items();
     }
     cx.invalid_value(
@@ -157,7 +157,7 @@ pub(super) fn status_ranges(
     let Some(list) = field(object, key) else {
         return Vec::new();
     };
-    if !matches!(list.kind, NodeKind::Seq(_)) {
+    if !list.is_seq() {
         cx.invalid_value(
             file,
             list,

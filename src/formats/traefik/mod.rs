@@ -21,7 +21,7 @@ use super::{values, AdaptContext, Adapter};
 use crate::diagnostic::Location;
 use crate::model::policy::{GatewayStatuses, Timeout, Upstream};
 use crate::model::{GatewayFormat, PathKind, PathMatch, Policy, Route, Sourced};
-use crate::source::{FileId, Node, NodeKind, ScalarKind, Span, Workspace};
+use crate::source::{FileId, Node, ScalarKind, Span, Workspace};
 use fields::{field, field_entry, number};
 use middlewares::{read_middleware, read_middleware_definition, Chain};
 use rule::RuleSyntax;
@@ -541,7 +541,7 @@ fn reference_list<'a>(
     let Some(list) = field(object, key) else {
         return Vec::new();
     };
-    if !matches!(list.kind, NodeKind::Seq(_)) {
+    if !list.is_seq() {
         cx.invalid_value(file, list, format!("`{key}`: expected a list of names"));
         return Vec::new();
     }
