@@ -1,7 +1,7 @@
 //! APISIX standalone configuration: routes with their upstreams, services, plugin configs and
 //! global rules; timeouts in seconds, balancer retries, health checks, breakers and limits.
 
-mod inventory;
+use crate::inventory;
 
 use inventory::{
     at, findings, fixtures_detected_by, lint, message_at, ms, operations_of, origin, route,

@@ -1,7 +1,7 @@
 //! TOML files load into the same spanned tree as YAML and JSON: found when walking folders, every
 //! key and value at its line and column, and syntax errors reported where they are.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

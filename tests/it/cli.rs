@@ -1,7 +1,7 @@
 //! The command line as a user meets it: exit codes, output files, `rules`, `explain`, and the
 //! reports on the demo project.
 
-mod common;
+use crate::common;
 
 use common::{repo, routeguard, run};
 

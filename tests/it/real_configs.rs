@@ -4,7 +4,7 @@
 //! pinned to their file, line and column. Each listed finding was read and is a true positive on
 //! that file; the few that look wrong are left out by rule, per fixture, with the reason.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 
@@ -37,7 +37,7 @@ const RESILIENCE: &[&str] = &[
 ];
 
 /// Rules no real public configuration exhibits yet, so their tests use made-up fixtures
-/// (`tests/resilience.rs`, the catalog examples):
+/// (`tests/it/resilience.rs`, the catalog examples):
 /// - `timeout-layer-inversion` and `retry-amplification` across layers need one project's spec
 ///   and two of its gateway layers in a row (an edge gateway in front of a mesh or an AI
 ///   gateway); `retry-amplification` within one AI gateway needs a chain of more than 10 calls.

@@ -63,7 +63,7 @@ fn sarif_validator() -> &'static jsonschema::Validator {
     static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
     VALIDATOR.get_or_init(|| {
         // The official schema, with one repair: the stray `]` in its `language` pattern made the
-        // jsonschema crate refuse the whole schema (see tests/schemas/README.md).
+        // jsonschema crate refuse the whole schema (see tests/it/schemas/README.md).
         let schema: Value =
             serde_json::from_str(include_str!("schemas/sarif-schema-2.1.0.json")).expect("JSON");
         jsonschema::draft7::new(&schema).expect("the SARIF schema compiles")

@@ -1,7 +1,7 @@
 //! AWS API Gateway extensions in OpenAPI documents: routes, integration timeouts, gateway
 //! statuses, and the explicit join of each integration to its own operation.
 
-mod inventory;
+use crate::inventory;
 
 use inventory::{
     at, findings, fixtures_detected_by, lint, message_at, operations_of, origin, route,

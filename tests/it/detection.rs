@@ -2,7 +2,7 @@
 //! its folder is named after (plus the OpenAPI adapter for the specs that sit beside gateway
 //! configs for join tests), and files outside format folders only as OpenAPI.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;

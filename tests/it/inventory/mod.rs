@@ -10,8 +10,7 @@ use routeguard::diagnostic::Location;
 use routeguard::lint::{lint_in, LintOptions, LintOutcome};
 use routeguard::model::{Origin, Route, Sourced, Timeout};
 
-#[path = "../common/mod.rs"]
-mod common;
+use crate::common;
 
 pub use common::{lint_isolated as lint, repo};
 

@@ -1,7 +1,7 @@
 //! Loading never panics and never loses a finding: duplicate keys, broken and hostile input,
 //! references that leave the project, formats it does not know, and walking rules.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

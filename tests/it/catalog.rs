@@ -2,7 +2,7 @@
 //! every bad example triggers exactly its rule, every good example is clean, and the docs pages
 //! are generated from it.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 

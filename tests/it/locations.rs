@@ -1,7 +1,7 @@
 //! Locations are the product: exact line and column of findings in every spec version and
 //! syntax, through `$ref`s, and for loader problems.
 
-mod common;
+use crate::common;
 
 use common::{at, lint_json, located, repo};
 

@@ -2,7 +2,7 @@
 //! configuration, joined to a small OpenAPI spec; invalid values reported where they are written;
 //! malformed and hostile input never a crash; detection that claims Traefik files and nothing else.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

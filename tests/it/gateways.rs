@@ -1,7 +1,7 @@
 //! Kong and Istio adapters: normalized policy values (explicit or default), route matchers, the
 //! join to operations, and findings with their locations.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

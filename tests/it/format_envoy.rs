@@ -9,7 +9,7 @@ use routeguard::model::policy::{
 };
 use routeguard::model::{Method, MethodSet, PathKind, Route};
 
-mod common;
+use crate::common;
 
 use common::{
     at, findings, line_column, lint_isolated as run, lint_json, located, repo, run as run_binary,

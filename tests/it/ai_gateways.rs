@@ -2,7 +2,7 @@
 //! policy with LiteLLM's precedence, the chain's calls and worst case, the AI rules' findings
 //! with their locations, and AI routes in `routeguard routes`.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! The governance config end to end: discovery, located config errors, presets, rule options,
 //! overrides, inline suppressions, baselines and the config commands, run as a user runs them.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Output;
@@ -13,7 +13,7 @@ use tempfile::TempDir;
 /// The spec most tests lint. Under the `recommended` defaults it has these findings:
 /// 16:5 operation-summary (POST /pets), 25:5 operation-description and operation-summary
 /// (GET /health), 27:7 error-responses (GET /health), 31:5 operation-summary (GET /internal/jobs).
-const SPEC: &str = include_str!("../fixtures/config/openapi.yaml");
+const SPEC: &str = include_str!("../../fixtures/config/openapi.yaml");
 
 /// The fixture spec with its operationIds prefixed, so that several copies can be linted
 /// together without duplicate operationIds.

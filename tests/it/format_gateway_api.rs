@@ -7,7 +7,7 @@ use routeguard::lint::LintOutcome;
 use routeguard::model::policy::{FallbackKind, Origin, RetryCondition, Sourced, Timeout};
 use routeguard::model::{GatewayFormat, Method, MethodSet, PathKind, Route};
 
-mod common;
+use crate::common;
 
 use common::{line_column, lint_isolated as run, repo};
 

@@ -1,7 +1,7 @@
 //! Resilience rules across layers and on real configurations: the arithmetic in the messages,
 //! the locations, and silence on a well-configured project.
 
-mod common;
+use crate::common;
 
 use common::{at, lint_json, located, repo};
 

@@ -1,7 +1,7 @@
 //! KrakenD: endpoints as routes, the root timeout inherited by endpoints, circuit breakers, rate
 //! limits, static fallbacks, and the join through `url_pattern`.
 
-mod inventory;
+use crate::inventory;
 
 use inventory::{
     at, findings, fixtures_detected_by, lint, message_at, operations_of, origin, route,

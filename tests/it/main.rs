@@ -1,0 +1,25 @@
+//! The integration tests, in one binary: each module tests one concern through the library or
+//! the built `routeguard` binary.
+
+mod common;
+mod inventory;
+
+mod ai_gateways;
+mod catalog;
+mod cli;
+mod config;
+mod config_schema;
+mod detection;
+mod format_apisix;
+mod format_aws;
+mod format_envoy;
+mod format_gateway_api;
+mod format_krakend;
+mod format_traefik;
+mod gateways;
+mod loading;
+mod locations;
+mod real_configs;
+mod reports;
+mod resilience;
+mod toml_loading;
