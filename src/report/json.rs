@@ -96,13 +96,13 @@ fn position(workspace: &Workspace, location: Location) -> JsonPosition<'_> {
 
 fn json_diagnostic<'a>(workspace: &'a Workspace, diagnostic: &'a Diagnostic) -> JsonDiagnostic<'a> {
     JsonDiagnostic {
-        rule: diagnostic.rule,
+        rule: diagnostic.rule.as_str(),
         severity: diagnostic.severity,
         message: &diagnostic.message,
         position: position(workspace, diagnostic.location),
         route: diagnostic.route.as_deref(),
-        help: diagnostic.help_text(),
-        url: docs_url(diagnostic.rule),
+        help: super::help_text(diagnostic),
+        url: docs_url(diagnostic.rule.as_str()),
         related: diagnostic
             .related
             .iter()
@@ -130,7 +130,7 @@ pub fn render(outcome: &LintOutcome, options: JsonOptions) -> String {
             (
                 &workspace.file(diagnostic.location.file).display,
                 diagnostic.location.span.start,
-                diagnostic.rule,
+                &diagnostic.rule,
             )
         });
     }

@@ -63,7 +63,7 @@ pub fn render(outcome: &LintOutcome, threshold: Option<Severity>) -> String {
             let (failing, passing): (Vec<&Diagnostic>, Vec<&Diagnostic>) =
                 case.findings.iter().partition(|d| fails(d));
             if let Some(first) = failing.first() {
-                let mut rules: Vec<&str> = failing.iter().map(|d| d.rule).collect();
+                let mut rules: Vec<&str> = failing.iter().map(|d| d.rule.as_str()).collect();
                 rules.sort_unstable();
                 rules.dedup();
                 let summary = if failing.len() == 1 {

@@ -3,6 +3,7 @@ use std::collections::{HashSet, VecDeque};
 use super::{about, describe_group, route_of};
 use crate::diagnostic::{Diagnostic, Related};
 use crate::model::ai::{FallbackEdge, FallbackGraph, TriggerFamily};
+use crate::rule_id::BuiltinRule;
 use crate::rules::{Rule, RuleContext};
 use crate::span::Location;
 
@@ -14,8 +15,8 @@ use crate::span::Location;
 pub struct AiFallbackInvalid;
 
 impl Rule for AiFallbackInvalid {
-    fn id(&self) -> &'static str {
-        "fallback-invalid"
+    fn id(&self) -> BuiltinRule {
+        BuiltinRule::FallbackInvalid
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {

@@ -1,5 +1,6 @@
 use crate::diagnostic::{Diagnostic, Related};
 use crate::model::Layer;
+use crate::rule_id::BuiltinRule;
 use crate::rules::{describe_route, Rule, RuleContext};
 
 use super::{condition_name, post_send_conditions, retry_location};
@@ -9,8 +10,8 @@ use super::{condition_name, post_send_conditions, retry_location};
 pub struct RetryNonIdempotent;
 
 impl Rule for RetryNonIdempotent {
-    fn id(&self) -> &'static str {
-        "retry-non-idempotent"
+    fn id(&self) -> BuiltinRule {
+        BuiltinRule::RetryNonIdempotent
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
