@@ -20,6 +20,7 @@ mod gateways;
 mod loading;
 mod locations;
 mod real_configs;
+mod release;
 mod reports;
 mod resilience;
 mod toml_loading;
