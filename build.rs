@@ -1,9 +1,10 @@
-//! Sets `ROUTEGUARD_VERSION`, what `routeguard --version` prints: the package version and, when
+//! Sets `ROUTEGUARD_LONG_VERSION`, what `routeguard --version` prints: the package version and, when
 //! known, the commit it was built from and that commit's date, as in `0.1.0 (3f2c1ab0e 2026-12-06)`.
 //!
-//! The commit comes from git when building a checkout of this repository, else from the
+//! The commit comes from `ROUTEGUARD_COMMIT` when a build without git sets it (the container
+//! build), else from git when building a checkout of this repository, else from the
 //! `.cargo_vcs_info.json` that `cargo package` writes into a crate tarball (a sha1 without a
-//! date). Without either (a source archive, no git installed) the version stands alone.
+//! date). Without any of them (a source archive, no git installed) the version stands alone.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -13,8 +14,12 @@ fn main() {
     let version = std::env::var("CARGO_PKG_VERSION").expect("set by Cargo");
     println!("cargo:rerun-if-changed=build.rs");
 
+    println!("cargo:rerun-if-env-changed=ROUTEGUARD_COMMIT");
+    let given = std::env::var("ROUTEGUARD_COMMIT").unwrap_or_default();
     let vcs_info = manifest_dir.join(".cargo_vcs_info.json");
-    let commit = if vcs_info.is_file() {
+    let commit = if !given.trim().is_empty() {
+        Some(given.trim().to_string())
+    } else if vcs_info.is_file() {
         // A packaged crate: an enclosing git repository, if any, is someone else's.
         println!("cargo:rerun-if-changed=.cargo_vcs_info.json");
         packaged_commit(&vcs_info)
@@ -25,7 +30,7 @@ fn main() {
         Some(commit) => format!("{version} ({commit})"),
         None => version,
     };
-    println!("cargo:rustc-env=ROUTEGUARD_VERSION={full}");
+    println!("cargo:rustc-env=ROUTEGUARD_LONG_VERSION={full}");
 }
 
 /// `3f2c1ab0e 2026-12-06` for the checked-out commit, when `dir` is the top of a git work tree.

@@ -4,6 +4,7 @@
 mod common;
 mod inventory;
 
+mod action;
 mod ai_gateways;
 mod catalog;
 mod cli;
