@@ -20,7 +20,7 @@ pub use governance::{BaselineCommand, BaselineWriteArgs, ConfigArgs, InitArgs};
 #[derive(Debug, Parser)]
 #[command(
     name = "routeguard",
-    version,
+    version = env!("ROUTEGUARD_LONG_VERSION"),
     about = "Lints OpenAPI specs and API gateway configs for timeout, retry, fallback and documentation policy",
     propagate_version = true
 )]

@@ -146,7 +146,7 @@ fn run<'a>(outcome: &'a Outcome, options: &Sarif) -> Run<'a> {
                 name: env!("CARGO_PKG_NAME"),
                 version: env!("CARGO_PKG_VERSION"),
                 semantic_version: env!("CARGO_PKG_VERSION"),
-                information_uri: env!("CARGO_PKG_HOMEPAGE"),
+                information_uri: env!("CARGO_PKG_REPOSITORY"),
                 rules: rules.iter().map(reporting_descriptor).collect(),
             },
         },

@@ -4,6 +4,7 @@
 mod common;
 mod inventory;
 
+mod action;
 mod ai_gateways;
 mod catalog;
 mod cli;
@@ -20,6 +21,7 @@ mod gateways;
 mod loading;
 mod locations;
 mod real_configs;
+mod release;
 mod reports;
 mod resilience;
 mod toml_loading;
