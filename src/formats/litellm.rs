@@ -162,14 +162,9 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     if deployments.is_empty() {
         return;
     }
-    let mut graph = FallbackGraph {
-        format: GatewayFormat::LiteLlm,
-        file,
-        groups: group_deployments(&deployments, &settings),
-        edges: Vec::new(),
-        route: None,
-    };
-    graph.edges = fallback_edges(cx, file, &graph, &settings);
+    let groups = group_deployments(&deployments, &settings);
+    let edges = fallback_edges(cx, file, &groups, &settings);
+    let mut graph = FallbackGraph::new(GatewayFormat::LiteLlm, file, groups, edges, None);
     let runs: Vec<Run> = graph
         .groups
         .iter()
@@ -827,7 +822,7 @@ fn read_list<'a>(
 fn fallback_edges(
     cx: &mut AdaptContext<'_>,
     file: FileId,
-    graph: &FallbackGraph,
+    groups: &[ModelGroup],
     settings: &Settings<'_>,
 ) -> Vec<FallbackEdge> {
     let location = |node: &Node| Location {
@@ -889,7 +884,7 @@ fn fallback_edges(
             FallbackTrigger::General => FallbackTrigger::Default,
             ref other => other.clone(),
         };
-        for group in &graph.groups {
+        for group in groups {
             if entries.iter().any(|entry| entry.source == group.name) {
                 continue;
             }

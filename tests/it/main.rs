@@ -10,6 +10,7 @@ mod cli;
 mod config;
 mod config_schema;
 mod detection;
+mod fallback_graphs;
 mod format_apisix;
 mod format_aws;
 mod format_envoy;
