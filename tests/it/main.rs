@@ -24,3 +24,4 @@ mod real_configs;
 mod reports;
 mod resilience;
 mod toml_loading;
+mod truth;
