@@ -4,12 +4,14 @@
 mod common;
 mod inventory;
 
+mod action;
 mod ai_gateways;
 mod catalog;
 mod cli;
 mod config;
 mod config_schema;
 mod detection;
+mod fallback_graphs;
 mod format_apisix;
 mod format_aws;
 mod format_envoy;
@@ -20,6 +22,8 @@ mod gateways;
 mod loading;
 mod locations;
 mod real_configs;
+mod release;
 mod reports;
 mod resilience;
 mod toml_loading;
+mod truth;
