@@ -1,6 +1,7 @@
 //! The integration tests, in one binary: each module tests one concern through the library or
 //! the built `routeguard` binary.
 
+mod accuracy;
 mod common;
 mod inventory;
 
@@ -10,6 +11,7 @@ mod cli;
 mod config;
 mod config_schema;
 mod detection;
+
 mod format_apisix;
 mod format_aws;
 mod format_envoy;
