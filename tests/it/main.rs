@@ -1,17 +1,17 @@
 //! The integration tests, in one binary: each module tests one concern through the library or
 //! the built `routeguard` binary.
 
-mod accuracy;
 mod common;
 mod inventory;
 
+mod accuracy;
 mod ai_gateways;
 mod catalog;
 mod cli;
 mod config;
 mod config_schema;
 mod detection;
-
+mod fault_injection;
 mod format_apisix;
 mod format_aws;
 mod format_envoy;
