@@ -51,6 +51,11 @@ const DEFECTS: &[(&str, &str, &str)] = &[
         "fallback-invalid",
         "a model or target falls back to itself",
     ),
+    (
+        "pool-without-health-check",
+        "health-check-missing",
+        "a second endpoint joins a pool that has no health check",
+    ),
 ];
 
 /// The rule that reports a defect in a format, where it is not the defect's own.
@@ -146,6 +151,22 @@ impl<'a> Editor<'a> {
             let column = at - line_start(self.original, at);
             self.edits
                 .push((at, 0, format!("{entry}\n{}", " ".repeat(column))));
+        }
+        Some(())
+    }
+
+    /// Writes `item` (JSON text) as the new first item of a sequence.
+    fn prepend_item(&mut self, seq: &Node, item: &str) -> Option<()> {
+        let first = seq.items().first()?;
+        let at = first.span.start as usize;
+        if self.syntax == Syntax::Json || self.original[seq.span.start as usize..].starts_with('[')
+        {
+            self.edits.push((at, 0, format!("{item}, ")));
+        } else {
+            let column = at - line_start(self.original, at);
+            let dash = column.checked_sub(2)?;
+            self.edits
+                .push((at, 0, format!("{item}\n{}- ", " ".repeat(dash))));
         }
         Some(())
     }
@@ -520,6 +541,104 @@ fn inject(
     Some(editor.finish(place.anchor))
 }
 
+/// Adds a second endpoint to the first single-endpoint pool without health checks.
+fn inject_pool(format: &str, original: &str, syntax: Syntax, document: &Node) -> Option<Injected> {
+    let mut editor = Editor::new(original, syntax);
+    let mut all = Vec::new();
+    maps(document, &mut all);
+    match format {
+        "envoy" => {
+            // Only a cluster that an HTTP route sends to: the rule checks routes' upstreams.
+            let routed: Vec<&str> = all
+                .iter()
+                .filter_map(|route| route.get("route")?.get("cluster")?.scalar_text())
+                .collect();
+            let cluster = all.into_iter().find(|cluster| {
+                cluster
+                    .get("name")
+                    .and_then(Node::scalar_text)
+                    .is_some_and(|name| routed.contains(&name))
+                    && cluster.get("health_checks").is_none()
+                    && cluster.get("outlier_detection").is_none()
+                    && cluster
+                        .pointer(&["load_assignment", "endpoints", "0", "lb_endpoints"])
+                        .is_some_and(|endpoints| endpoints.items().len() == 1)
+            })?;
+            let endpoints =
+                cluster.pointer(&["load_assignment", "endpoints", "0", "lb_endpoints"])?;
+            editor.prepend_item(
+                endpoints,
+                "{\"endpoint\": {\"address\": {\"socket_address\": {\"address\": \"10.0.0.9\", \"port_value\": 8080}}}}",
+            )?;
+            Some(editor.finish(cluster))
+        }
+        "apisix" => {
+            let upstream = all.into_iter().find(|upstream| {
+                upstream.get("checks").is_none()
+                    && upstream
+                        .get("nodes")
+                        .is_some_and(|nodes| nodes.is_map() && nodes.entries().len() == 1)
+            })?;
+            editor.set(upstream.get("nodes")?, "\"10.0.0.9:1980\"", "1")?;
+            Some(editor.finish(upstream))
+        }
+        "traefik" => {
+            let services = document.pointer(&["http", "services"])?;
+            let (name, service) = services.entries().iter().find_map(|entry| {
+                let balancer = entry.value.get("loadBalancer")?;
+                let single = balancer
+                    .get("servers")
+                    .is_some_and(|servers| servers.items().len() == 1);
+                let checked = ["healthCheck", "passiveHealthCheck"]
+                    .iter()
+                    .any(|key| balancer.get(key).is_some());
+                if !single || checked {
+                    return None;
+                }
+                Some((entry.key.scalar_text()?, &entry.value))
+            })?;
+            let mut text = original.to_string();
+            if !text.ends_with('\n') {
+                text.push('\n');
+            }
+            let _ = write!(
+                text,
+                "[[http.services.{name}.loadBalancer.servers]]\n  url = \"http://10.0.0.9:80\"\n"
+            );
+            Some(Injected {
+                lines: (
+                    line_of(original, service.span.start as usize),
+                    line_of(&text, text.len()),
+                ),
+                text,
+            })
+        }
+        "kong" => {
+            if document.get("upstreams").is_some() {
+                return None;
+            }
+            let host = items(document.get("services"))
+                .into_iter()
+                .filter(|service| !items(service.get("routes")).is_empty())
+                .find_map(|service| service.get("host")?.scalar_text())?;
+            editor.set(
+                document,
+                "upstreams",
+                &format!(
+                    "[{{\"name\": \"{host}\", \"targets\": [{{\"target\": \"10.0.0.8:80\"}}, {{\"target\": \"10.0.0.9:80\"}}]}}]"
+                ),
+            )?;
+            let first = document.entries().first()?;
+            let line = line_of(original, first.key.span.start as usize);
+            Some(Injected {
+                text: editor.finish(document).text,
+                lines: (line, line),
+            })
+        }
+        _ => None,
+    }
+}
+
 /// Traefik sets retries in a middleware and timeouts in a servers transport: the defect is a
 /// new table appended to the file, referenced from the router (or from its service).
 fn inject_traefik(
@@ -614,9 +733,13 @@ fn injected_defects_are_found_where_they_were_injected() {
                 let rule = expected_rule(defect, format, rule);
                 for document in &loaded.documents {
                     // One injection per defect and file: the first place it applies to.
-                    let injected = places_of(format, document).iter().find_map(|place| {
-                        inject(defect, format, &original, syntax, document, place)
-                    });
+                    let injected = if defect == "pool-without-health-check" {
+                        inject_pool(format, &original, syntax, document)
+                    } else {
+                        places_of(format, document).iter().find_map(|place| {
+                            inject(defect, format, &original, syntax, document, place)
+                        })
+                    };
                     let Some(injected) = injected else {
                         continue;
                     };
