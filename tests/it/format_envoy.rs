@@ -787,6 +787,9 @@ fn all_fixtures() -> Vec<(String, Vec<routeguard::source::Node>)> {
         };
         for entry in entries.flatten() {
             let path = entry.path();
+            if crate::common::is_corpus(&path) {
+                continue;
+            }
             if path.is_dir() {
                 folders.push(path);
                 continue;

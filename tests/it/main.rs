@@ -4,6 +4,7 @@
 mod common;
 mod inventory;
 
+mod accuracy;
 mod action;
 mod ai_gateways;
 mod catalog;
@@ -12,6 +13,7 @@ mod config;
 mod config_schema;
 mod detection;
 mod fallback_graphs;
+mod fault_injection;
 mod format_apisix;
 mod format_aws;
 mod format_envoy;
