@@ -68,7 +68,7 @@ pub struct LintArgs {
     /// Exit with 1 when a finding is at or above this severity [default: the config's
     /// `fail-on`, else error]
     #[arg(long, value_enum)]
-    pub fail_on: Option<FailOn>,
+    pub fail_on: Option<FailOnArg>,
     /// Project root: `$ref`s may not leave it [default: the enclosing git repository, else the
     /// working directory]
     #[arg(long, value_name = "DIR")]
@@ -292,6 +292,26 @@ impl ListFormat {
     }
 }
 
+/// `--fail-on`'s values: the config's [`FailOn`], spelled for the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOnArg {
+    Error,
+    Warning,
+    Info,
+    Never,
+}
+
+impl From<FailOnArg> for FailOn {
+    fn from(arg: FailOnArg) -> FailOn {
+        match arg {
+            FailOnArg::Error => FailOn::Error,
+            FailOnArg::Warning => FailOn::Warning,
+            FailOnArg::Info => FailOn::Info,
+            FailOnArg::Never => FailOn::Never,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Color {
     Auto,
@@ -389,6 +409,7 @@ fn run_lint(args: &LintArgs) -> Result<Outcome, RunError> {
     }
     let threshold = args
         .fail_on
+        .map(FailOn::from)
         .or(config.fail_on)
         .unwrap_or(FailOn::Error)
         .threshold();

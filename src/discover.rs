@@ -4,9 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
+use globset::GlobSet;
 use ignore::WalkBuilder;
 
-use crate::config::FileFilter;
 use crate::source::{normalize_path, slash_path, FileRequest};
 
 #[derive(Debug)]
@@ -23,6 +23,53 @@ impl std::fmt::Display for DiscoverError {
             }
             DiscoverError::Walk(message) => write!(f, "cannot walk folder: {message}"),
         }
+    }
+}
+
+/// Which walked files are linted: those matching `include` (all, when it is empty) and not
+/// `exclude`. routeguard's own files (the config, the baseline) are never linted as input.
+/// Files named on the command line are always linted.
+#[derive(Debug, Clone, Default)]
+pub struct FileFilter {
+    /// `include` and `exclude` match paths relative to this folder (the config file's).
+    pub base: PathBuf,
+    pub include: Option<GlobSet>,
+    pub exclude: Option<GlobSet>,
+    /// Absolute, canonical paths.
+    own_files: Vec<PathBuf>,
+}
+
+impl FileFilter {
+    /// Keeps `path` (a config or baseline file) out of folder walks.
+    pub fn skip(&mut self, path: &Path) {
+        self.own_files
+            .push(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()));
+    }
+
+    /// Whether a file found by walking a folder (absolute, canonical) is linted.
+    pub fn admits(&self, path: &Path) -> bool {
+        if self.own_files.iter().any(|own| own == path) {
+            return false;
+        }
+        if self.include.is_none() && self.exclude.is_none() {
+            return true;
+        }
+        let relative = relative_to(&self.base, path);
+        self.include
+            .as_ref()
+            .is_none_or(|include| include.is_match(&relative))
+            && !self
+                .exclude
+                .as_ref()
+                .is_some_and(|exclude| exclude.is_match(&relative))
+    }
+}
+
+/// `path` relative to `base` with `/` separators, or the whole path when it is outside.
+pub fn relative_to(base: &Path, path: &Path) -> String {
+    match path.strip_prefix(base) {
+        Ok(relative) if !base.as_os_str().is_empty() => slash_path(relative),
+        _ => slash_path(path),
     }
 }
 

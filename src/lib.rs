@@ -11,6 +11,7 @@ pub mod discover;
 pub mod formats;
 pub mod lint;
 pub mod model;
+pub mod outcome;
 pub mod report;
 pub mod rule_id;
 pub mod rules;

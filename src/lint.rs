@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::baseline::Baseline;
 use crate::config::{suppress, Config};
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::Diagnostic;
 use crate::discover::{self, DiscoverError};
 use crate::formats::{self, AdaptContext};
 use crate::model::{join, Inventory};
@@ -27,37 +27,7 @@ pub struct LintOptions {
     pub baseline: Option<Baseline>,
 }
 
-/// Everything a run produced, for the reports.
-#[derive(Debug)]
-pub struct LintOutcome {
-    pub workspace: Workspace,
-    pub inventory: Inventory,
-    pub join: join::Join,
-    /// The findings to report, sorted by file, line, column and rule; duplicates removed.
-    pub diagnostics: Vec<Diagnostic>,
-    /// Findings an inline suppression or the baseline accepts, each with its
-    /// [`Suppression`](crate::diagnostic::Suppression), in the same order. They never count
-    /// toward the exit code or the summary.
-    pub suppressed: Vec<Diagnostic>,
-}
-
-impl LintOutcome {
-    pub fn count(&self, severity: Severity) -> usize {
-        self.diagnostics
-            .iter()
-            .filter(|diagnostic| diagnostic.severity == severity)
-            .count()
-    }
-
-    /// Whether any finding is at or above `threshold`.
-    pub fn fails(&self, threshold: Option<Severity>) -> bool {
-        threshold.is_some_and(|threshold| {
-            self.diagnostics
-                .iter()
-                .any(|diagnostic| diagnostic.severity >= threshold)
-        })
-    }
-}
+pub use crate::outcome::LintOutcome;
 
 #[derive(Debug)]
 pub enum LintError {

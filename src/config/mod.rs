@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use globset::GlobSet;
 
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::discover::{relative_to, FileFilter};
 use crate::model::LayerOrder;
 use crate::rules::catalog;
 use crate::rules::options::{OptionValues, RuleOptions};
@@ -112,7 +113,7 @@ pub struct DeclaredLayer {
 }
 
 /// When a run fails (exit code 1): the config's `fail-on`, and `--fail-on`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailOn {
     Error,
     Warning,
@@ -141,44 +142,6 @@ impl FailOn {
             FailOn::Info => Some(Severity::Info),
             FailOn::Never => None,
         }
-    }
-}
-
-/// Which walked files are linted: those matching `include` (all, when it is empty) and not
-/// `exclude`. routeguard's own files (the config, the baseline) are never linted as input.
-/// Files named on the command line are always linted.
-#[derive(Debug, Clone, Default)]
-pub struct FileFilter {
-    base: PathBuf,
-    include: Option<GlobSet>,
-    exclude: Option<GlobSet>,
-    /// Absolute, canonical paths.
-    own_files: Vec<PathBuf>,
-}
-
-impl FileFilter {
-    /// Keeps `path` (a config or baseline file) out of folder walks.
-    pub fn skip(&mut self, path: &Path) {
-        self.own_files
-            .push(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()));
-    }
-
-    /// Whether a file found by walking a folder (absolute, canonical) is linted.
-    pub fn admits(&self, path: &Path) -> bool {
-        if self.own_files.iter().any(|own| own == path) {
-            return false;
-        }
-        if self.include.is_none() && self.exclude.is_none() {
-            return true;
-        }
-        let relative = relative_to(&self.base, path);
-        self.include
-            .as_ref()
-            .is_none_or(|include| include.is_match(&relative))
-            && !self
-                .exclude
-                .as_ref()
-                .is_some_and(|exclude| exclude.is_match(&relative))
     }
 }
 
@@ -500,12 +463,4 @@ pub struct Provenance {
     pub option_sources: BTreeMap<String, String>,
     /// `file:line` of each override that changes the rule somewhere.
     pub overrides: Vec<String>,
-}
-
-/// `path` relative to `base` with `/` separators, or the whole path when it is outside.
-fn relative_to(base: &Path, path: &Path) -> String {
-    match path.strip_prefix(base) {
-        Ok(relative) if !base.as_os_str().is_empty() => slash_path(relative),
-        _ => slash_path(path),
-    }
 }

@@ -24,7 +24,7 @@ use crate::diagnostic::{docs_url, Diagnostic, Severity};
 use crate::source::{slash_path, SourceFile, Workspace};
 
 /// What a run produced, as every report reads it.
-pub use crate::lint::LintOutcome as Outcome;
+pub use crate::outcome::LintOutcome as Outcome;
 
 /// One output format: writes a run's outcome.
 pub trait Report {
