@@ -9,12 +9,12 @@ use std::path::{Path, PathBuf};
 use clap::builder::{NonEmptyStringValueParser, PossibleValue, PossibleValuesParser};
 use clap::{Arg, ArgAction, ArgMatches, Parser, Subcommand, ValueEnum};
 
+use crate::catalog;
 pub use crate::config::FailOn;
 use crate::diagnostic::Severity;
 use crate::lint::{lint, LintOptions};
 use crate::report::listing::{self, ListFormat as Listing};
 use crate::report::{self, Format, Kind, Settings};
-use crate::rules::catalog;
 pub use governance::{BaselineCommand, BaselineWriteArgs, ConfigArgs, InitArgs};
 
 #[derive(Debug, Parser)]

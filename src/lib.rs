@@ -4,6 +4,7 @@
 //! (detect + adapt) → [`model`] → [`rules`] → [`report`]. [`lint`] runs the pipeline; [`config`]
 //! decides which rules run where, and which findings are suppressed.
 
+pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod diagnostic;

@@ -18,11 +18,12 @@ use std::path::{Path, PathBuf};
 
 use globset::GlobSet;
 
+use crate::catalog;
+use crate::catalog::options::{OptionValues, RuleOptions};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::discover::{relative_to, FileFilter};
 use crate::model::LayerOrder;
-use crate::rules::catalog;
-use crate::rules::options::{OptionValues, RuleOptions};
+use crate::rule_id::BuiltinRule;
 use crate::source::{display_path, slash_path, Workspace};
 pub use presets::Preset;
 pub use routes::RoutePattern;
@@ -463,4 +464,18 @@ pub struct Provenance {
     pub option_sources: BTreeMap<String, String>,
     /// `file:line` of each override that changes the rule somewhere.
     pub overrides: Vec<String>,
+}
+
+impl crate::rules::RuleSettings for Config {
+    fn may_run(&self, rule: BuiltinRule) -> bool {
+        Config::may_run(self, rule.as_str())
+    }
+
+    fn options(&self, rule: BuiltinRule) -> RuleOptions<'_> {
+        Config::options(self, rule.as_str())
+    }
+
+    fn options_for(&self, rule: BuiltinRule, path: &Path, route: Option<&str>) -> RuleOptions<'_> {
+        Config::options_for(self, rule.as_str(), path, route)
+    }
 }

@@ -9,8 +9,8 @@ use super::{
     presets, Config, ConfigError, DeclaredLayer, FailOn, Override, Preset, Problem, RoutePattern,
     RuleLevel, RuleSetting, RuleTable,
 };
+use crate::catalog;
 use crate::model::Layer;
-use crate::rules::catalog;
 use crate::source::{parse_text, Entry, Node, NodeKind, Syntax};
 use crate::span::{LineIndex, Span};
 use crate::suggest;

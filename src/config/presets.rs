@@ -119,8 +119,8 @@ pub fn summary(preset: Preset) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog;
     use crate::config::{RuleLevel, RuleSetting};
-    use crate::rules::catalog;
 
     #[test]
     fn every_preset_loads() {

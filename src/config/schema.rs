@@ -5,8 +5,8 @@
 use serde_json::{json, Map, Value};
 
 use super::{presets, routes, FailOn, Preset, RuleLevel, RuleSetting};
+use crate::catalog;
 use crate::model::Layer;
-use crate::rules::catalog;
 
 /// Where the schema is published (the `$id`): the file of this version's tag, which matches the
 /// config this version reads.

@@ -15,8 +15,8 @@ use std::collections::HashMap;
 use crate::diagnostic::{Diagnostic, Suppression, SuppressionKind};
 use crate::rule_id::BuiltinRule;
 
-use crate::model::{IgnoreDirective, Inventory, IGNORE_EXTENSION};
-use crate::rules::catalog;
+use crate::catalog;
+use crate::model::{IgnoreDirective, Inventory, Value, ValueKind, IGNORE_EXTENSION};
 use crate::source::{Node, NodeKind, SourceFile, Syntax, Workspace};
 use crate::span::Location;
 use crate::span::{to_u32, FileId, Span};
@@ -261,7 +261,7 @@ fn read_directive(
     problems: &mut Vec<Diagnostic>,
 ) {
     let file = directive.location.file;
-    let at = |node: &Node| Location {
+    let at = |node: &Value| Location {
         file,
         span: node.span,
     };
@@ -279,8 +279,8 @@ fn read_directive(
     };
     let single = std::slice::from_ref(&directive.value);
     let items = match &directive.value.kind {
-        NodeKind::Seq(items) => items.as_slice(),
-        NodeKind::Scalar(_) if directive.value.as_str().is_some() => single,
+        ValueKind::List(items) => items.as_slice(),
+        ValueKind::Text(_) => single,
         _ => {
             problems.push(invalid(
                 at(&directive.value),
@@ -295,16 +295,16 @@ fn read_directive(
     };
     for item in items {
         let (rule_node, reason) = match &item.kind {
-            NodeKind::Scalar(_) if item.as_str().is_some() => (item, None),
-            NodeKind::Map(entries) => {
-                if let Some(unknown) = entries
+            ValueKind::Text(_) => (item, None),
+            ValueKind::Map(entries) => {
+                if let Some((unknown, _)) = entries
                     .iter()
-                    .find(|entry| !matches!(entry.key.scalar_text(), Some("rule" | "reason")))
+                    .find(|(key, _)| !matches!(key.scalar_text(), Some("rule" | "reason")))
                 {
-                    let key = unknown.key.scalar_text().unwrap_or("?");
+                    let key = unknown.scalar_text().unwrap_or("?");
                     let hint = suggest::hint(key, ["rule", "reason"]);
                     problems.push(invalid(
-                        at(&unknown.key),
+                        at(unknown),
                         format!(
                             "unknown key `{key}` in a suppression{hint}: write `{{rule, reason}}`"
                         ),
@@ -319,7 +319,7 @@ fn read_directive(
                     ));
                     continue;
                 };
-                let reason = item.get("reason").and_then(Node::as_str);
+                let reason = item.get("reason").and_then(Value::as_str);
                 (rule_node, reason)
             }
             _ => {

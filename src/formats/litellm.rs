@@ -14,7 +14,9 @@ use std::time::Duration;
 use super::chain::{self, Run};
 use super::values::Dialect;
 use super::{anchor, AdaptContext, Adapter};
-use crate::model::ai::{Deployment, FallbackEdge, FallbackGraph, FallbackTrigger, ModelGroup};
+use crate::model::ai::{
+    Deployment, FallbackEdge, FallbackGraph, FallbackTrigger, GraphNodes, ModelGroup,
+};
 use crate::model::policy::{
     ActiveCheck, Amplification, Backoff, CircuitBreaker, CircuitBreakerKind, Fallback,
     FallbackKind, GatewayStatuses, HealthCheck, Retry, RetryCondition, Upstream,
@@ -165,7 +167,14 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     }
     let groups = group_deployments(&deployments, &settings);
     let edges = fallback_edges(cx, file, &groups, &settings);
-    let mut graph = FallbackGraph::new(GatewayFormat::LiteLlm, file, groups, edges, None);
+    let mut graph = FallbackGraph::new(
+        GatewayFormat::LiteLlm,
+        GraphNodes::ModelGroups,
+        file,
+        groups,
+        edges,
+        None,
+    );
     let runs: Vec<Run> = graph
         .groups
         .iter()

@@ -154,3 +154,28 @@ pub fn anchor(node: &Node) -> crate::span::Span {
         .first()
         .map_or(node.span, |entry| entry.key.span)
 }
+
+/// A document value as the model keeps it: plain data with spans, no parser types.
+pub fn model_value(node: &Node) -> crate::model::Value {
+    use crate::model::{Value, ValueKind};
+    use crate::source::{NodeKind, ScalarKind};
+    let kind = match &node.kind {
+        NodeKind::Scalar(scalar) => match scalar.kind {
+            ScalarKind::Null => ValueKind::Null,
+            ScalarKind::Bool(value) => ValueKind::Bool(value),
+            ScalarKind::Int | ScalarKind::Float => ValueKind::Number(scalar.text.clone()),
+            ScalarKind::Str => ValueKind::Text(scalar.text.clone()),
+        },
+        NodeKind::Seq(items) => ValueKind::List(items.iter().map(model_value).collect()),
+        NodeKind::Map(entries) => ValueKind::Map(
+            entries
+                .iter()
+                .map(|entry| (model_value(&entry.key), model_value(&entry.value)))
+                .collect(),
+        ),
+    };
+    Value {
+        span: node.span,
+        kind,
+    }
+}

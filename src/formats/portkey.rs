@@ -15,7 +15,9 @@ use std::time::Duration;
 use super::chain::{self, Run};
 use super::values::Dialect;
 use super::{anchor, AdaptContext, Adapter};
-use crate::model::ai::{Deployment, FallbackEdge, FallbackGraph, FallbackTrigger, ModelGroup};
+use crate::model::ai::{
+    Deployment, FallbackEdge, FallbackGraph, FallbackTrigger, GraphNodes, ModelGroup,
+};
 use crate::model::policy::{
     Amplification, Backoff, CircuitBreaker, CircuitBreakerKind, Fallback, FallbackKind,
     GatewayStatuses, Retry, RetryCondition, Upstream,
@@ -159,6 +161,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
         .collect();
     cx.inventory.fallback_graphs.push(FallbackGraph::new(
         GatewayFormat::Portkey,
+        GraphNodes::Targets,
         file,
         groups,
         edges,

@@ -19,6 +19,8 @@ use crate::span::Location;
 pub struct FallbackGraph {
     pub format: GatewayFormat,
     pub file: FileId,
+    /// What the graph's nodes are, which decides how rules name them and what they check.
+    pub nodes: GraphNodes,
     /// Read freely; names and aliases must not change after [`FallbackGraph::new`], which
     /// indexes them.
     pub groups: Vec<ModelGroup>,
@@ -64,6 +66,16 @@ impl NameIndex {
         }
         index
     }
+}
+
+/// What a fallback graph's nodes are, as the gateway defines them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GraphNodes {
+    /// Named model groups a request asks for by name, each a set of deployments with per-call
+    /// settings (timeouts) of their own or the router's defaults (LiteLLM).
+    ModelGroups,
+    /// The targets of one routing strategy, named by their position (Portkey).
+    Targets,
 }
 
 /// Deployments that answer to one name, chosen among by load balancing.
@@ -212,6 +224,7 @@ pub struct FallbackEdge {
 impl FallbackGraph {
     pub fn new(
         format: GatewayFormat,
+        nodes: GraphNodes,
         file: FileId,
         groups: Vec<ModelGroup>,
         edges: Vec<FallbackEdge>,
@@ -220,6 +233,7 @@ impl FallbackGraph {
         let index = NameIndex::new(&groups, &edges);
         FallbackGraph {
             format,
+            nodes,
             file,
             groups,
             edges,

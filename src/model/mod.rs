@@ -7,6 +7,7 @@ pub mod layers;
 pub mod path;
 pub mod policy;
 pub mod route;
+pub mod value;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -15,9 +16,9 @@ pub use layers::{LayerOrder, LayerSlot};
 pub use policy::{Origin, Policy, Sourced, Timeout, UpstreamPolicy};
 pub use route::{GatewayFormat, Layer, MethodSet, PathKind, PathMatch, Route};
 
-use crate::source::Node;
 use crate::span::FileId;
 use crate::span::Location;
+pub use value::{Value, ValueKind};
 
 /// The extension that carries inline suppressions in OpenAPI documents.
 pub const IGNORE_EXTENSION: &str = "x-routeguard-ignore";
@@ -34,6 +35,21 @@ pub struct Inventory {
     pub fallback_graphs: Vec<ai::FallbackGraph>,
     /// Inline suppressions written in the documents (`x-routeguard-ignore`).
     pub ignores: Vec<IgnoreDirective>,
+    /// Fallbacks a gateway names that can never take over, as its adapter found them.
+    pub dead_fallbacks: Vec<DeadFallback>,
+}
+
+/// A fallback a gateway configuration names that never takes over: it is not defined, or it is
+/// the main service again. The adapter knows why, in the gateway's terms; `fallback-invalid`
+/// reports it.
+#[derive(Debug, Clone)]
+pub struct DeadFallback {
+    /// Where the fallback is named.
+    pub location: Location,
+    /// Why it never takes over, in one sentence.
+    pub reason: String,
+    /// The main service it stands in for.
+    pub main: Location,
 }
 
 /// An inline suppression in a document, as written, with what it covers: findings located in
@@ -43,7 +59,7 @@ pub struct IgnoreDirective {
     /// The key (`x-routeguard-ignore`); its value is in the same file.
     pub location: Location,
     /// A list of rule ids or `{rule, reason}` mappings, read by the suppression stage.
-    pub value: Node,
+    pub value: Value,
     /// The text of the object that carries it (an operation, a path item, a document); an
     /// object reached through `$ref` covers both the reference and its target.
     pub covers: Vec<Location>,
@@ -330,7 +346,7 @@ impl StatusKey {
 pub struct Extension {
     pub name: String,
     pub location: Location,
-    pub value: Node,
+    pub value: Value,
 }
 
 #[cfg(test)]

@@ -13,8 +13,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::{Outcome, Report};
+use crate::catalog;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::rules::catalog;
 use crate::source::Workspace;
 
 /// The GitLab Code Quality report.

@@ -2,10 +2,10 @@
 
 use std::io::{self, Write};
 
+use crate::catalog::options::OptionValue;
+use crate::catalog::{self, Example, RuleMeta};
 use crate::config::{self, Config, Preset, RuleLevel};
 use crate::diagnostic::{docs_url, Severity};
-use crate::rules::catalog::{self, Example, RuleMeta};
-use crate::rules::options::OptionValue;
 
 /// How a listing is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

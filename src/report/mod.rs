@@ -247,7 +247,8 @@ pub fn pretty_json<T: Serialize>(report: &T) -> String {
 
 /// The advice to show for a finding: its own, else its rule's.
 pub fn help_text(diagnostic: &Diagnostic) -> Option<&str> {
-    diagnostic.help.as_deref().or_else(|| {
-        crate::rules::catalog::get(diagnostic.rule.as_str()).map(|meta| meta.help.as_str())
-    })
+    diagnostic
+        .help
+        .as_deref()
+        .or_else(|| crate::catalog::get(diagnostic.rule.as_str()).map(|meta| meta.help.as_str()))
 }

@@ -17,8 +17,8 @@ use serde::Serialize;
 
 use super::fingerprint::{self, LineHash};
 use super::{Outcome, Report, Settings};
+use crate::catalog::{self, RuleMeta};
 use crate::diagnostic::{docs_url, Diagnostic, Severity};
-use crate::rules::catalog::{self, RuleMeta};
 use crate::source::Workspace;
 use crate::span::FileId;
 use crate::span::Location;

@@ -229,8 +229,7 @@ impl<'a> Frame<'a> {
                 });
             }
         }
-        let why =
-            crate::rules::catalog::get(diagnostic.rule.as_str()).map(|meta| meta.why.as_str());
+        let why = crate::catalog::get(diagnostic.rule.as_str()).map(|meta| meta.why.as_str());
         let help = match (super::help_text(diagnostic), why) {
             (Some(help), Some(why)) => Some(format!("{help}\nwhy: {why}")),
             (Some(help), None) => Some(help.to_string()),

@@ -5,40 +5,39 @@
 //! are raised by the loader and adapters, and have catalog entries like every other rule.
 
 pub mod ai;
-pub mod catalog;
 pub mod consistency;
 pub mod docs;
 pub mod fallback;
-pub mod options;
 pub mod retry;
 pub mod timeout;
 
+use std::path::Path;
+
 use rayon::prelude::*;
 
-use crate::config::Config;
+use crate::catalog::options::RuleOptions;
 use crate::diagnostic::Diagnostic;
 use crate::model::join::Join;
 use crate::model::Inventory;
 use crate::rule_id::BuiltinRule;
-use crate::source::Workspace;
 use crate::span::FileId;
-use options::RuleOptions;
+use crate::span::FileNames;
 
 /// What a rule may read.
 pub struct RuleContext<'a> {
     pub inventory: &'a Inventory,
-    pub workspace: &'a Workspace,
+    pub workspace: &'a dyn FileNames,
     /// Which routes reach which operations.
     pub join: &'a Join,
     /// Rule levels and options; read options through [`RuleContext::options_for`].
-    pub config: &'a Config,
+    pub config: &'a dyn RuleSettings,
 }
 
 impl<'a> RuleContext<'a> {
     /// A rule's project-wide options (overrides aside), e.g.
     /// `cx.options(self.id()).duration("max")`.
     pub fn options(&self, rule: BuiltinRule) -> RuleOptions<'a> {
-        self.config.options(rule.as_str())
+        self.config.options(rule)
     }
 
     /// A rule's options for a finding in `file` about `route`, overrides applied: what a rule
@@ -50,12 +49,12 @@ impl<'a> RuleContext<'a> {
         route: Option<&str>,
     ) -> RuleOptions<'a> {
         self.config
-            .options_for(rule.as_str(), &self.workspace.file(file).path, route)
+            .options_for(rule, self.workspace.path(file), route)
     }
 }
 
 /// `Kong route `list-pets` (GET /v1/pets*) in gateway/kong.yaml`, for messages.
-pub fn describe_route(workspace: &Workspace, route: &crate::model::Route) -> String {
+pub fn describe_route(workspace: &dyn FileNames, route: &crate::model::Route) -> String {
     let name = route
         .name
         .as_deref()
@@ -65,7 +64,7 @@ pub fn describe_route(workspace: &Workspace, route: &crate::model::Route) -> Str
         "{} route{name} ({}) in {}",
         route.format,
         route.label(),
-        workspace.file(route.location.file).display
+        workspace.display(route.location.file)
     )
 }
 
@@ -75,7 +74,7 @@ pub const SEVERAL_ROUTES: &str = "Each of the ";
 
 /// `Kong route `a` (GET /a) in kong.yaml`, or `Each of the Kong routes `a`, `b` and `c` in
 /// kong.yaml` when a setting they share (a Kong service's timeout) is what a finding is about.
-pub fn describe_routes(workspace: &Workspace, routes: &[&crate::model::Route]) -> String {
+pub fn describe_routes(workspace: &dyn FileNames, routes: &[&crate::model::Route]) -> String {
     match routes {
         [] => String::new(),
         [route] => describe_route(workspace, route),
@@ -98,7 +97,7 @@ pub fn describe_routes(workspace: &Workspace, routes: &[&crate::model::Route]) -
                     None => names.push((name, vec![route.location])),
                 }
             }
-            let file = workspace.file(first.location.file).display.clone();
+            let file = workspace.display(first.location.file).to_string();
             if let [(only, places)] = names.as_slice() {
                 return match places.len() {
                     1 => format!("{} route {only} in {file}", first.format),
@@ -211,6 +210,16 @@ pub fn layered_route(cx: &RuleContext<'_>, route: &crate::model::Route) -> Strin
     }
 }
 
+/// Which rules run, with which options, where: the config stage answers, the rules ask.
+pub trait RuleSettings: Sync {
+    /// Whether `rule` is on anywhere (project-wide or in some override).
+    fn may_run(&self, rule: BuiltinRule) -> bool;
+    /// The rule's project-wide options, overrides aside.
+    fn options(&self, rule: BuiltinRule) -> RuleOptions<'_>;
+    /// The rule's options for a finding in the file at `path` about `route`, overrides applied.
+    fn options_for(&self, rule: BuiltinRule, path: &Path, route: Option<&str>) -> RuleOptions<'_>;
+}
+
 pub trait Rule: Sync {
     /// The stable id; the key of the rule's catalog entry.
     fn id(&self) -> BuiltinRule;
@@ -256,7 +265,7 @@ pub static RULES: &[&dyn Rule] = &[
 pub fn run(cx: &RuleContext<'_>) -> Vec<Diagnostic> {
     RULES
         .par_iter()
-        .filter(|rule| cx.config.may_run(rule.id().as_str()))
+        .filter(|rule| cx.config.may_run(rule.id()))
         .flat_map_iter(|rule| {
             let mut out = Vec::new();
             rule.check(cx, &mut out);

@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use crate::diagnostic::{Diagnostic, Related};
 use crate::rule_id::BuiltinRule;
 
-use crate::span::{FileId, LineIndex, Location, Position, Span};
+use crate::span::{FileId, FileNames, LineIndex, Location, Position, Span};
 pub use node::{Entry, Node, NodeKind, ScalarKind};
 
 /// Deeper nesting is refused, so that no later recursive walk can exhaust the stack.
@@ -105,6 +105,16 @@ pub struct Workspace {
     by_path: HashMap<PathBuf, FileId>,
     root: PathBuf,
     cwd: PathBuf,
+}
+
+impl FileNames for Workspace {
+    fn display(&self, file: FileId) -> &str {
+        &self.file(file).display
+    }
+
+    fn path(&self, file: FileId) -> &Path {
+        &self.file(file).path
+    }
 }
 
 impl Workspace {

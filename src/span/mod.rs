@@ -6,6 +6,17 @@ pub mod line_index;
 
 pub use line_index::{LineIndex, Position};
 
+use std::path::Path;
+
+/// The files of a run by id, for stages that name a file but never read it (rules). The
+/// loader's workspace implements it.
+pub trait FileNames: Sync {
+    /// The path as shown to users.
+    fn display(&self, file: FileId) -> &str;
+    /// The absolute, normalized path.
+    fn path(&self, file: FileId) -> &Path;
+}
+
 /// A file of the run, numbered in the order it was loaded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FileId(pub u32);

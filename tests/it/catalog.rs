@@ -6,7 +6,8 @@ use crate::common;
 
 use std::path::PathBuf;
 
-use routeguard::rules::{catalog, RULES};
+use routeguard::catalog;
+use routeguard::rules::RULES;
 
 /// Lints an example's files together in a fresh project, with every rule on (`extends: all`,
 /// so rules that no preset turns on are checked too) and the example's own config on top, and

@@ -158,7 +158,7 @@ fn the_configuration_guide_documents_every_key_preset_and_option() {
     documented.extend(keys(&schema["$defs"]["layer"]));
     documented.extend(keys(&schema["properties"]["suppressions"]));
     documented.extend(routeguard::config::Preset::names().map(str::to_string));
-    for meta in routeguard::rules::catalog::all() {
+    for meta in routeguard::catalog::all() {
         documented.extend(meta.options.iter().map(|option| option.name.clone()));
         if meta.family == "suppression" {
             documented.push(meta.id.clone());

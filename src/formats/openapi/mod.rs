@@ -209,7 +209,7 @@ fn ignore_directive(
             file,
             span: entry.key.span,
         },
-        value: entry.value.clone(),
+        value: super::model_value(&entry.value),
         covers: covers(),
         routes: routes(),
     })
@@ -432,7 +432,7 @@ fn extensions(file: FileId, node: &Node) -> Vec<Extension> {
                     file,
                     span: entry.key.span,
                 },
-                value: entry.value.clone(),
+                value: super::model_value(&entry.value),
             })
         })
         .collect()

@@ -8,11 +8,9 @@ use super::fields::{
     duration, field, field_entry, field_location, list, mapping, number, status_ranges,
 };
 use super::{reference, reference_list, Named, Reference, Scope, MAX_REFERENCE_DEPTH};
-use crate::diagnostic::{Diagnostic, Related};
 use crate::formats::{values, AdaptContext};
 use crate::model::policy::{ActiveCheck, Fallback, FallbackKind, HealthCheck};
-use crate::model::Sourced;
-use crate::rule_id::BuiltinRule;
+use crate::model::{DeadFallback, Sourced};
 use crate::source::{Entry, Node};
 use crate::span::FileId;
 use crate::span::Location;
@@ -516,24 +514,17 @@ fn failover<'a>(
     };
     // A fallback that does not exist, or that is the main service again, never takes over.
     if let Some(problem) = invalid_fallback(scope, main, fallback) {
-        cx.diagnostics.push(
-            Diagnostic::new(
-                BuiltinRule::FallbackInvalid,
-                Location {
-                    file,
-                    span: fallback.span,
-                },
-                problem,
-            )
-            .with_label("this fallback never takes over")
-            .with_related(Related {
-                location: Location {
-                    file,
-                    span: main.span,
-                },
-                message: "the main service".to_string(),
-            }),
-        );
+        cx.inventory.dead_fallbacks.push(DeadFallback {
+            location: Location {
+                file,
+                span: fallback.span,
+            },
+            reason: problem,
+            main: Location {
+                file,
+                span: main.span,
+            },
+        });
         // The main service still serves, and is still checked.
         return resolve_service(cx, scope, file, main, stack);
     }

@@ -2,7 +2,8 @@ use std::collections::HashSet;
 
 use super::{about, route_of};
 use crate::diagnostic::Diagnostic;
-use crate::model::{GatewayFormat, Origin};
+use crate::model::ai::GraphNodes;
+use crate::model::Origin;
 use crate::rule_id::BuiltinRule;
 use crate::rules::{Rule, RuleContext};
 use crate::span::Location;
@@ -19,7 +20,7 @@ impl Rule for AiTimeoutDefault {
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         for graph in &cx.inventory.fallback_graphs {
-            if graph.format != GatewayFormat::LiteLlm {
+            if graph.nodes != GraphNodes::ModelGroups {
                 continue;
             }
             let mut stream_findings: HashSet<Location> = HashSet::new();

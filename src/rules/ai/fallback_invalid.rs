@@ -24,6 +24,16 @@ impl Rule for AiFallbackInvalid {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+        for dead in &cx.inventory.dead_fallbacks {
+            out.push(
+                Diagnostic::new(self.id(), dead.location, dead.reason.clone())
+                    .with_label("this fallback never takes over")
+                    .with_related(Related {
+                        location: dead.main,
+                        message: "the main service".to_string(),
+                    }),
+            );
+        }
         for graph in &cx.inventory.fallback_graphs {
             let mut reported: HashSet<Location> = HashSet::new();
             let repeated: HashMap<usize, usize> = ai_paths::repeated_in_lists(graph)

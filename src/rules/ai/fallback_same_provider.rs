@@ -2,9 +2,8 @@ use std::collections::{BTreeMap, HashSet};
 
 use super::{about, route_of};
 use crate::diagnostic::{Diagnostic, Related};
-use crate::model::ai::{self, Deployment, FallbackGraph, ModelGroup};
+use crate::model::ai::{self, Deployment, FallbackGraph, GraphNodes, ModelGroup};
 use crate::model::policy::FallbackKind;
-use crate::model::GatewayFormat;
 use crate::rule_id::BuiltinRule;
 use crate::rules::{Rule, RuleContext};
 use crate::span::Location;
@@ -20,9 +19,9 @@ impl Rule for FallbackSameProvider {
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         for graph in &cx.inventory.fallback_graphs {
-            match graph.format {
-                GatewayFormat::LiteLlm => self.model_groups(cx, graph, out),
-                _ => self.strategies(cx, graph, out),
+            match graph.nodes {
+                GraphNodes::ModelGroups => self.model_groups(cx, graph, out),
+                GraphNodes::Targets => self.strategies(cx, graph, out),
             }
         }
     }

@@ -7,8 +7,8 @@ pub mod fallback_same_provider;
 pub mod fallback_trigger_scope;
 
 use crate::diagnostic::Diagnostic;
-use crate::model::ai::{FallbackGraph, ModelGroup};
-use crate::model::{GatewayFormat, Inventory, Route};
+use crate::model::ai::{FallbackGraph, GraphNodes, ModelGroup};
+use crate::model::{Inventory, Route};
 
 /// The route a finding about `group` is about: the group's own, else the configuration's.
 fn route_of<'a>(
@@ -32,8 +32,8 @@ fn about(diagnostic: Diagnostic, route: Option<&Route>) -> Diagnostic {
 
 /// `model group `gpt-4o`` or `Portkey target `targets[1]``, for messages.
 fn describe_group(graph: &FallbackGraph, name: &str) -> String {
-    match graph.format {
-        GatewayFormat::LiteLlm => format!("model group `{name}`"),
-        _ => format!("target `{name}`"),
+    match graph.nodes {
+        GraphNodes::ModelGroups => format!("model group `{name}`"),
+        GraphNodes::Targets => format!("target `{name}`"),
     }
 }

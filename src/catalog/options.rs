@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::rules::catalog::RuleMeta;
+use crate::catalog::RuleMeta;
 use crate::source::{Node, NodeKind, ScalarKind};
 use crate::units::format_duration;
 
@@ -426,7 +426,7 @@ mod tests {
 
     #[test]
     fn later_layers_win_and_defaults_fill_in() {
-        let meta = crate::rules::catalog::get("operation-summary");
+        let meta = crate::catalog::get("operation-summary");
         let mut low = OptionValues::new();
         low.insert("max-length".into(), OptionValue::Integer(80));
         let mut high = OptionValues::new();

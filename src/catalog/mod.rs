@@ -1,10 +1,14 @@
 //! The rule catalog: one YAML file per rule in the top-level `rules/` folder, embedded at build
 //! time. `rules`, `explain`, the docs pages, report help texts and the example tests all read it.
+//! It sits between the loader (it parses YAML through [`crate::source`]) and the rules, which
+//! read their option values through [`options`] and never a document tree.
+
+pub mod options;
 
 use std::sync::OnceLock;
 
+use crate::catalog::options::{OptionKind, OptionValue};
 use crate::diagnostic::Severity;
-use crate::rules::options::{OptionKind, OptionValue};
 use crate::source::{parse_text, Node, Syntax};
 
 #[derive(Debug, Clone)]
@@ -26,7 +30,7 @@ pub struct RuleMeta {
     pub good: Example,
 }
 
-/// An option a rule reads through [`RuleOptions`](crate::rules::options::RuleOptions).
+/// An option a rule reads through [`RuleOptions`](crate::catalog::options::RuleOptions).
 #[derive(Debug, Clone)]
 pub struct RuleOption {
     pub name: String,
