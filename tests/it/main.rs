@@ -7,6 +7,7 @@ mod inventory;
 mod accuracy;
 mod action;
 mod ai_gateways;
+mod architecture;
 mod catalog;
 mod cli;
 mod config;
