@@ -144,8 +144,15 @@ impl Diagnostic {
     }
 }
 
-/// Where each rule's documentation lives.
+/// Where each rule's documentation lives; a ruleset's own rules are explained by the page on
+/// custom rules (and `routeguard explain RULE` shows their source).
 pub fn docs_url(rule: &str) -> String {
+    if catalog::get(rule).is_none() && crate::custom::known(rule).is_some() {
+        return format!(
+            "{}/blob/main/docs/custom-rules.md",
+            env!("CARGO_PKG_REPOSITORY")
+        );
+    }
     format!(
         "{}/blob/main/docs/rules/{rule}.md",
         env!("CARGO_PKG_REPOSITORY")

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::baseline::Baseline;
 use crate::config::{suppress, Config};
+use crate::custom;
 use crate::diagnostic::{Diagnostic, Location, Severity};
 use crate::discover::{self, DiscoverError};
 use crate::formats::{self, AdaptContext};
@@ -125,6 +126,7 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
         .map(|(file, _, _)| *file)
         .collect();
     let ref_index = refs::resolve_all(&mut workspace, &ref_files, &mut diagnostics);
+    custom::unsupported(&config.custom, &mut workspace, &mut diagnostics);
 
     let mut inventory = Inventory::default();
     {
@@ -154,6 +156,26 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
         join: &join,
         config,
     }));
+    let mut openapi_documents: Vec<(FileId, &crate::source::Node)> = detected
+        .iter()
+        .filter(|(_, _, adapter)| adapter.uses_refs)
+        .filter_map(|(file, index, _)| {
+            let root = workspace.file(*file).documents.get(*index)?;
+            (root.get("openapi").is_some() || root.get("swagger").is_some())
+                .then_some((*file, root))
+        })
+        .collect();
+    // A document two adapters read (OpenAPI with AWS extensions) is linted once.
+    openapi_documents.dedup_by(|a, b| a.0 == b.0 && std::ptr::eq(a.1, b.1));
+    diagnostics.extend(custom::run(
+        &config.custom,
+        &custom::RunScope {
+            workspace: &workspace,
+            refs: &ref_index,
+            documents: &openapi_documents,
+        },
+        &|rule| config.may_run(rule),
+    ));
     config.apply_levels(&workspace, &mut diagnostics);
     sort_and_dedup(&workspace, &mut diagnostics);
     let split = suppress::apply(config, &workspace, &inventory, diagnostics);

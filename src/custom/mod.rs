@@ -2,3 +2,98 @@
 
 pub mod jsonpath;
 pub mod regex;
+pub mod spectral;
+
+use std::collections::HashSet;
+use std::sync::{Mutex, OnceLock};
+
+fn static_names() -> &'static Mutex<HashSet<&'static str>> {
+    static NAMES: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    NAMES.get_or_init(Default::default)
+}
+
+/// A custom rule's name as a `&'static str` rule id, each name stored once per process however
+/// often configs naming it are read.
+pub fn intern(name: &str) -> &'static str {
+    let mut names = static_names()
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(known) = names.get(name) {
+        return known;
+    }
+    let leaked: &'static str = Box::leak(name.to_string().into_boxed_str());
+    names.insert(leaked);
+    leaked
+}
+
+/// Everything custom a config brings: ruleset rules, and what cannot run of them.
+#[derive(Debug, Clone, Default)]
+pub struct CustomRules {
+    pub ruleset: spectral::Ruleset,
+}
+
+impl CustomRules {
+    /// Takes in what an extended config brings.
+    pub fn absorb(&mut self, other: CustomRules) {
+        self.ruleset.merge(other.ruleset);
+    }
+}
+
+/// What custom rules read of a run.
+pub struct RunScope<'a> {
+    pub workspace: &'a crate::source::Workspace,
+    pub refs: &'a crate::source::refs::RefIndex,
+    /// The root of each OpenAPI document.
+    pub documents: &'a [(crate::source::FileId, &'a crate::source::Node)],
+}
+
+/// Every finding of the custom rules that `may_run` admits.
+pub fn run(
+    custom: &CustomRules,
+    scope: &RunScope<'_>,
+    may_run: &(dyn Fn(&str) -> bool + Sync),
+) -> Vec<crate::diagnostic::Diagnostic> {
+    spectral::run(
+        &custom.ruleset.rules,
+        &spectral::run::Scope {
+            workspace: scope.workspace,
+            refs: scope.refs,
+            documents: scope.documents,
+        },
+        may_run,
+    )
+}
+
+/// Loads the ruleset files that hold something routeguard does not run, and reports each such
+/// thing at its place as a `ruleset-unsupported` finding.
+pub fn unsupported(
+    custom: &CustomRules,
+    workspace: &mut crate::source::Workspace,
+    diagnostics: &mut Vec<crate::diagnostic::Diagnostic>,
+) {
+    use crate::diagnostic::{Diagnostic, Location};
+    for note in &custom.ruleset.notes {
+        if !note.origin.path.is_file() {
+            continue;
+        }
+        let file = workspace.load_referenced(&note.origin.path, diagnostics);
+        let mut diagnostic = Diagnostic::new(
+            "ruleset-unsupported",
+            Location {
+                file,
+                span: note.origin.span,
+            },
+            note.message.clone(),
+        );
+        diagnostic = match &note.rule {
+            Some(rule) => diagnostic.with_label(format!("rule `{rule}` does not run")),
+            None => diagnostic.with_label("not run"),
+        };
+        diagnostics.push(diagnostic);
+    }
+}
+
+/// The rule id of a custom rule named `name`, if a config of this process declared one.
+pub fn known(name: &str) -> Option<&'static str> {
+    static_names().lock().ok()?.get(name).copied()
+}
