@@ -44,7 +44,7 @@ pub struct RunScope<'a> {
     pub workspace: &'a crate::source::Workspace,
     pub refs: &'a crate::source::refs::RefIndex,
     /// The root of each OpenAPI document.
-    pub documents: &'a [(crate::source::FileId, &'a crate::source::Node)],
+    pub documents: &'a [(crate::span::FileId, &'a crate::source::Node)],
 }
 
 /// Every finding of the custom rules that `may_run` admits.
@@ -71,7 +71,8 @@ pub fn unsupported(
     workspace: &mut crate::source::Workspace,
     diagnostics: &mut Vec<crate::diagnostic::Diagnostic>,
 ) {
-    use crate::diagnostic::{Diagnostic, Location};
+    use crate::diagnostic::Diagnostic;
+    use crate::span::Location;
     for note in &custom.ruleset.notes {
         if !note.origin.path.is_file() {
             continue;

@@ -11,9 +11,9 @@ use std::collections::HashSet;
 use filter::{Expr, Member, Scope, Value};
 pub use parse::{parse, Path, PathError, Segment, Selector};
 
-use crate::diagnostic::Location;
 use crate::source::refs::RefIndex;
-use crate::source::{FileId, Node, NodeKind, Workspace, MAX_DEPTH};
+use crate::source::{Node, NodeKind, Workspace, MAX_DEPTH};
+use crate::span::{FileId, Location};
 
 /// One step of a match's path from the document root, as Spectral prints it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -22,7 +22,8 @@ pub use run::run;
 use super::jsonpath;
 use super::regex::JsRegex;
 use crate::diagnostic::Severity;
-use crate::source::{parse_text, LineIndex, Node, NodeKind, Span, Syntax};
+use crate::source::{parse_text, Node, NodeKind, Syntax};
+use crate::span::{LineIndex, Span};
 
 /// The file names a ruleset beside the config may have.
 pub const FILE_NAMES: &[&str] = &[".spectral.yaml", ".spectral.yml", ".spectral.json"];

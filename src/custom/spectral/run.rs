@@ -10,7 +10,8 @@ use crate::custom::jsonpath::filter::Value;
 use crate::custom::jsonpath::{pointer, Documents, Hit, Seg};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::refs::RefIndex;
-use crate::source::{FileId, Node, Workspace};
+use crate::source::{Node, Workspace};
+use crate::span::FileId;
 
 /// What ruleset rules read.
 pub struct Scope<'a> {
