@@ -175,6 +175,8 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
             workspace: &workspace,
             refs: &ref_index,
             documents: &openapi_documents,
+            inventory: &inventory,
+            join: &join,
         },
         &|rule| config.may_run(rule),
     ));

@@ -176,8 +176,26 @@ impl Config {
         self.refresh_custom_levels();
     }
 
+    /// Takes in `policies:`; a policy of the same id from an extended config is replaced.
+    pub(super) fn add_policies(&mut self, policies: Vec<crate::custom::policy::Policy>) {
+        Arc::make_mut(&mut self.custom).absorb(crate::custom::CustomRules {
+            ruleset: Ruleset::default(),
+            policies,
+        });
+        self.refresh_custom_levels();
+    }
+
     fn refresh_custom_levels(&mut self) {
         let mut table = RuleTable::new();
+        for policy in &self.custom.policies {
+            table.insert(
+                policy.id.clone(),
+                RuleSetting {
+                    level: Some(RuleLevel::Severity(policy.severity)),
+                    options: Default::default(),
+                },
+            );
+        }
         for rule in &self.custom.ruleset.rules {
             table.insert(
                 rule.name.clone(),

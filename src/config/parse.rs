@@ -24,7 +24,9 @@ const TOP_KEYS: &[&str] = &[
     "suppressions",
     "fail-on",
     "layers",
+    "policies",
 ];
+const POLICY_KEYS: &[&str] = &["id", "severity", "message", "where", "assert"];
 const OVERRIDE_KEYS: &[&str] = &["files", "routes", "rules"];
 const LAYER_KEYS: &[&str] = &["name", "files"];
 const SUPPRESSION_KEYS: &[&str] = &["require-reason"];
@@ -264,6 +266,146 @@ impl<'t> Reader<'t> {
         None
     }
 
+    /// `policies`: CEL assertions over each route or operation. A policy that does not
+    /// compile is a problem at its expression, with CEL's message.
+    fn policies(&mut self, node: &Node, config: &mut Config) {
+        use crate::custom::policy::{Expression, Policy, Subject};
+        let Some(items) = self.list_of(
+            node,
+            "policies",
+            "`{id, severity, message, where, assert}` entries",
+        ) else {
+            return;
+        };
+        let mut policies = Vec::new();
+        for item in items {
+            let Some(entries) = self.map(item, "a policy `{id, severity, message, where, assert}`")
+            else {
+                continue;
+            };
+            self.known_keys(entries, POLICY_KEYS, "in a policy");
+            let Some(id_node) = item.get("id") else {
+                self.error(
+                    item.span,
+                    "a policy needs an `id`, the rule id of its findings",
+                );
+                continue;
+            };
+            let Some(id) = self.string(id_node, "id").map(str::to_string) else {
+                continue;
+            };
+            if catalog::get(&id).is_some() || policies.iter().any(|policy: &Policy| policy.id == id)
+            {
+                self.error(
+                    id_node.span,
+                    format!("policy id `{id}` is taken (by a built-in rule or another policy); choose another"),
+                );
+                continue;
+            }
+            let severity = match item.get("severity") {
+                None => crate::diagnostic::Severity::Warning,
+                Some(node) => match self.word(node, "severity", &["error", "warning", "info"]) {
+                    Some(text) => crate::diagnostic::Severity::parse(text)
+                        .unwrap_or(crate::diagnostic::Severity::Warning),
+                    None => continue,
+                },
+            };
+            let message = match item.get("message") {
+                Some(node) => match self.string(node, "message") {
+                    Some(text) => text.to_string(),
+                    None => continue,
+                },
+                None => format!("policy `{id}` does not hold"),
+            };
+            let compile = |reader: &mut Self, key: &str| -> Option<Option<Expression>> {
+                let Some(node) = item.get(key) else {
+                    return Some(None);
+                };
+                let source = reader.string(node, key)?;
+                match Expression::compile(source) {
+                    Ok(expression) => Some(Some(expression)),
+                    Err(error) => {
+                        reader.error(
+                            node.span,
+                            format!("policy `{id}`: `{key}` is not valid CEL: {error}"),
+                        );
+                        None
+                    }
+                }
+            };
+            let Some(condition) = compile(self, "where") else {
+                continue;
+            };
+            let Some(assertion) = compile(self, "assert") else {
+                continue;
+            };
+            let Some(assertion) = assertion else {
+                self.error(item.span, format!("policy `{id}` needs an `assert`: the CEL expression every route or operation must satisfy"));
+                continue;
+            };
+            let reads_route = assertion.reads(Subject::Route)
+                || condition
+                    .as_ref()
+                    .is_some_and(|condition| condition.reads(Subject::Route));
+            let reads_operation = assertion.reads(Subject::Operation)
+                || condition
+                    .as_ref()
+                    .is_some_and(|condition| condition.reads(Subject::Operation));
+            let subject = match (reads_route, reads_operation) {
+                (true, false) => Subject::Route,
+                (false, true) => Subject::Operation,
+                _ => {
+                    let span = item.get("assert").map_or(item.span, |node| node.span);
+                    self.error(
+                        span,
+                        format!("policy `{id}` must read either `route` or `operation` (a route's operations are `route.operations`)"),
+                    );
+                    continue;
+                }
+            };
+            let mut unknown = None;
+            for (key, expression) in [("where", condition.as_ref()), ("assert", Some(&assertion))] {
+                let Some(expression) = expression else {
+                    continue;
+                };
+                for field in expression.fields_read(subject) {
+                    if !subject.fields().contains(&field.as_str()) && unknown.is_none() {
+                        let span = item.get(key).map_or(item.span, |node| node.span);
+                        let hint = suggest::hint(&field, subject.fields().iter().copied());
+                        unknown = Some((
+                            span,
+                            format!(
+                            "policy `{id}`: `{}.{field}` is not a field of {}{hint} (fields: {})",
+                            subject.name(),
+                            subject.name(),
+                            subject.fields().join(", ")
+                        ),
+                        ));
+                    }
+                }
+            }
+            if let Some((span, message)) = unknown {
+                self.error(span, message);
+                continue;
+            }
+            let position = self.lines.position(self.text, id_node.span.start);
+            let origin = crate::custom::spectral::Origin {
+                path: PathBuf::from(self.file),
+                display: self.file.to_string(),
+                span: id_node.span,
+                line: position.line,
+                column: position.column,
+            };
+            policies.push(Policy::new(
+                &id, severity, message, subject, condition, assertion, origin,
+            ));
+        }
+        for policy in &policies {
+            self.custom_rules.push(policy.id.clone());
+        }
+        config.add_policies(policies);
+    }
+
     /// `extends`: a preset, a file, or a list of them, applied in order (later ones win).
     fn extends(
         &mut self,
@@ -446,6 +588,9 @@ impl<'t> Reader<'t> {
         }
         if let Some(node) = document.get("suppressions").filter(|node| !node.is_null()) {
             self.suppressions(node, config);
+        }
+        if let Some(node) = document.get("policies").filter(|node| !node.is_null()) {
+            self.policies(node, config);
         }
         if let Some(node) = document.get("rules").filter(|node| !node.is_null()) {
             let entries = self.rules(node);

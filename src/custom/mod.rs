@@ -1,6 +1,7 @@
 //! An organisation's own rules: Spectral rulesets read as they are, and route policies in CEL.
 
 pub mod jsonpath;
+pub mod policy;
 pub mod regex;
 pub mod spectral;
 
@@ -30,12 +31,17 @@ pub fn intern(name: &str) -> &'static str {
 #[derive(Debug, Clone, Default)]
 pub struct CustomRules {
     pub ruleset: spectral::Ruleset,
+    pub policies: Vec<policy::Policy>,
 }
 
 impl CustomRules {
     /// Takes in what an extended config brings.
     pub fn absorb(&mut self, other: CustomRules) {
         self.ruleset.merge(other.ruleset);
+        for policy in other.policies {
+            self.policies.retain(|known| known.id != policy.id);
+            self.policies.push(policy);
+        }
     }
 }
 
@@ -45,6 +51,8 @@ pub struct RunScope<'a> {
     pub refs: &'a crate::source::refs::RefIndex,
     /// The root of each OpenAPI document.
     pub documents: &'a [(crate::span::FileId, &'a crate::source::Node)],
+    pub inventory: &'a crate::model::Inventory,
+    pub join: &'a crate::model::join::Join,
 }
 
 /// Every finding of the custom rules that `may_run` admits.
@@ -53,7 +61,7 @@ pub fn run(
     scope: &RunScope<'_>,
     may_run: &(dyn Fn(&str) -> bool + Sync),
 ) -> Vec<crate::diagnostic::Diagnostic> {
-    spectral::run(
+    let mut out = spectral::run(
         &custom.ruleset.rules,
         &spectral::run::Scope {
             workspace: scope.workspace,
@@ -61,7 +69,17 @@ pub fn run(
             documents: scope.documents,
         },
         may_run,
-    )
+    );
+    out.extend(policy::run(
+        &custom.policies,
+        &policy::PolicyScope {
+            workspace: scope.workspace,
+            inventory: scope.inventory,
+            join: scope.join,
+        },
+        may_run,
+    ));
+    out
 }
 
 /// Loads the ruleset files that hold something routeguard does not run, and reports each such
