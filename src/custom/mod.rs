@@ -6,6 +6,8 @@ pub mod regex;
 pub mod spectral;
 
 use std::collections::HashSet;
+
+use crate::rules::catalog::{Example, RuleMeta};
 use std::sync::{Mutex, OnceLock};
 
 fn static_names() -> &'static Mutex<HashSet<&'static str>> {
@@ -115,4 +117,48 @@ pub fn unsupported(
 /// The rule id of a custom rule named `name`, if a config of this process declared one.
 pub fn known(name: &str) -> Option<&'static str> {
     static_names().lock().ok()?.get(name).copied()
+}
+
+fn metas() -> &'static Mutex<std::collections::HashMap<&'static str, &'static RuleMeta>> {
+    static METAS: OnceLock<Mutex<std::collections::HashMap<&'static str, &'static RuleMeta>>> =
+        OnceLock::new();
+    METAS.get_or_init(Default::default)
+}
+
+/// Records what reports and `explain` say about a custom rule: its description, where it is
+/// declared, its default severity. The last declaration of a name wins.
+pub fn describe(
+    name: &str,
+    severity: crate::diagnostic::Severity,
+    summary: &str,
+    source: &str,
+    help: &str,
+) -> &'static str {
+    let id = intern(name);
+    let empty = || Example {
+        files: Vec::new(),
+        config: None,
+        findings: Vec::new(),
+    };
+    let meta: &'static RuleMeta = Box::leak(Box::new(RuleMeta {
+        id: id.to_string(),
+        family: "custom".to_string(),
+        severity,
+        summary: summary.to_string(),
+        why: source.to_string(),
+        rationale: format!("{summary}\n\nDeclared in {source}."),
+        help: help.to_string(),
+        options: Vec::new(),
+        bad: empty(),
+        good: empty(),
+    }));
+    if let Ok(mut metas) = metas().lock() {
+        metas.insert(id, meta);
+    }
+    id
+}
+
+/// What [`describe`] recorded about a custom rule.
+pub fn meta(name: &str) -> Option<&'static RuleMeta> {
+    metas().lock().ok()?.get(name).copied()
 }

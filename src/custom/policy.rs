@@ -189,9 +189,16 @@ impl Policy {
         assertion: Expression,
         origin: Origin,
     ) -> Policy {
+        let rule = super::describe(
+            id,
+            severity,
+            &message,
+            &origin.to_string(),
+            &format!("The route policy asserts `{}`.", assertion.source),
+        );
         Policy {
             id: id.to_string(),
-            rule: super::intern(id),
+            rule,
             severity,
             message,
             subject,

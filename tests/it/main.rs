@@ -9,6 +9,7 @@ mod catalog;
 mod cli;
 mod config;
 mod config_schema;
+mod custom_rules;
 mod detection;
 mod format_apisix;
 mod format_aws;

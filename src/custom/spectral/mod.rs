@@ -689,10 +689,25 @@ impl Reader<'_> {
         if !runnable {
             return;
         }
+        let origin = self.origin(key.span);
+        let description = text("description");
+        let id = crate::custom::describe(
+            name,
+            match level {
+                Level::On(severity) => severity,
+                Level::Off => Severity::Warning,
+            },
+            description.as_deref().unwrap_or(name),
+            &origin.to_string(),
+            &text("documentationUrl").map_or_else(
+                || format!("See rule `{name}` in {origin}."),
+                |url| format!("See {url} (rule `{name}` in {origin})."),
+            ),
+        );
         self.ruleset.add_rule(SpectralRule {
             name: name.to_string(),
-            id: crate::custom::intern(name),
-            description: text("description"),
+            id,
+            description,
             message: text("message"),
             level,
             given,
@@ -700,7 +715,7 @@ impl Reader<'_> {
             formats: rule_formats,
             resolved: node.get("resolved").and_then(Node::as_bool) != Some(false),
             documentation_url: text("documentationUrl"),
-            origin: self.origin(key.span),
+            origin,
         });
     }
 
