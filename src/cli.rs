@@ -1,5 +1,6 @@
 //! The command line: argument definitions and what each command does with the library.
 
+mod custom;
 mod governance;
 
 use std::collections::HashMap;
@@ -52,6 +53,15 @@ pub enum Command {
     Init(InitArgs),
     /// Print the JSON Schema of the config file (for editors)
     Schema,
+    /// Run the bad and good examples of a rules test file against the config's rules
+    /// (ruleset rules, policies and built-ins); exits with 1 when one fails
+    TestRules {
+        /// The test file: `tests: [{rule, bad: {files, findings}, good: {files}}]`
+        #[arg(default_value = "routeguard-tests.yaml")]
+        file: PathBuf,
+        #[command(flatten)]
+        config: ConfigArgs,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -117,6 +127,9 @@ pub struct RulesArgs {
     /// List only the rules this preset turns on, with the severities and options it sets
     #[arg(long, value_name = "PRESET", value_parser = clap::builder::PossibleValuesParser::new(crate::config::Preset::names()))]
     pub preset: Option<String>,
+    /// The config whose custom rules (rulesets, policies) are listed too
+    #[command(flatten)]
+    pub config: ConfigArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -337,7 +350,10 @@ pub fn run(cli: Cli) -> Result<Outcome, RunError> {
         Command::Rules(args) => {
             let listing = match &args.preset {
                 Some(preset) => governance::list_preset(preset, args.format)?,
-                None => list_rules(args.format),
+                None => {
+                    let config = governance::load_config(&args.config)?;
+                    list_rules(args.format, &custom::listed(&config))
+                }
             };
             emit(None, &listing)?;
             Ok(Outcome::Clean)
@@ -370,6 +386,16 @@ pub fn run(cli: Cli) -> Result<Outcome, RunError> {
         Command::Schema => {
             emit(None, &crate::config::schema::render())?;
             Ok(Outcome::Clean)
+        }
+        Command::TestRules { file, config } => {
+            let config = governance::load_config(&config)?;
+            let (report, passed) = custom::test_rules(&file, &config)?;
+            emit(None, &report)?;
+            Ok(if passed {
+                Outcome::Clean
+            } else {
+                Outcome::Findings
+            })
         }
     }
 }
@@ -515,8 +541,12 @@ fn emit(output: Option<&Path>, text: &str) -> Result<(), RunError> {
         })
 }
 
-fn list_rules(format: ListFormat) -> String {
-    let rules = catalog::all();
+fn list_rules(format: ListFormat, custom: &[&'static catalog::RuleMeta]) -> String {
+    let rules: Vec<&catalog::RuleMeta> = catalog::all()
+        .iter()
+        .chain(custom.iter().copied())
+        .collect();
+    let rules = rules.as_slice();
     match format {
         ListFormat::Json => {
             let entries: Vec<serde_json::Value> = rules
@@ -534,7 +564,7 @@ fn list_rules(format: ListFormat) -> String {
             report::pretty_json(&serde_json::json!({ "rules": entries }))
         }
         ListFormat::Text => {
-            let columns = RuleColumns::fitting(rules);
+            let columns = RuleColumns::fitting(rules.iter().copied());
             rules
                 .iter()
                 .map(|meta| columns.line(meta, meta.severity))
@@ -577,6 +607,9 @@ impl RuleColumns {
 
 /// `routeguard explain RULE`; with a config, also the rule's current settings under it.
 pub fn explain(rule: &str, config: Option<&crate::config::Config>) -> Result<String, RunError> {
+    if let Some(text) = config.and_then(|config| custom::explain(rule, config)) {
+        return Ok(text);
+    }
     let Some(meta) = catalog::get(rule) else {
         let hint = crate::suggest::hint(rule, catalog::all().iter().map(|meta| meta.id.as_str()));
         return Err(RunError(format!(

@@ -534,3 +534,75 @@ fn policies_that_do_not_compile_are_config_errors_at_their_expression() {
         );
     }
 }
+
+#[test]
+fn explain_rules_and_test_rules_know_custom_rules() {
+    let ruleset = "rules:\n  needs-owner:\n    description: Every operation names its owner.\n    given: $.paths[*][get]\n    then: { field: x-owner, function: truthy }\n";
+    let tests = r#"tests:
+  - rule: needs-owner
+    bad:
+      files:
+        openapi.yaml: |
+          openapi: 3.0.3
+          info: { title: Pets, version: "1" }
+          paths:
+            /pets:
+              get:
+                responses: { "200": { description: ok } }
+      findings: ["openapi.yaml:5:5"]
+    good:
+      files:
+        openapi.yaml: |
+          openapi: 3.0.3
+          info: { title: Pets, version: "1" }
+          paths:
+            /pets:
+              get:
+                responses: { "200": { description: ok } }
+"#;
+    let dir = project(&[
+        (
+            "routeguard.yaml",
+            "extends: [off, ./owners.spectral.yaml]\n",
+        ),
+        ("owners.spectral.yaml", ruleset),
+        ("routeguard-tests.yaml", tests),
+    ]);
+    let explain = common::run(dir.path(), &["explain", "needs-owner"]);
+    assert_eq!(explain.code, 0, "{}", explain.stderr);
+    assert!(
+        explain.stdout.contains("Source: owners.spectral.yaml:2:3"),
+        "{}",
+        explain.stdout
+    );
+    assert!(
+        explain
+            .stdout
+            .contains("   3 |     description: Every operation names its owner."),
+        "{}",
+        explain.stdout
+    );
+    let rules = common::run(dir.path(), &["rules"]);
+    assert!(
+        rules
+            .stdout
+            .lines()
+            .any(|line| line.starts_with("needs-owner") && line.contains("custom")),
+        "{}",
+        rules.stdout
+    );
+    // The good example lacks `x-owner` too: the run says which example fails, and exits 1.
+    let run = common::run(dir.path(), &["test-rules"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("ok   needs-owner bad example (line 4)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("FAIL needs-owner good example (line 14): raised [\"openapi.yaml:5:5\"]"),
+        "{}",
+        run.stdout
+    );
+}
