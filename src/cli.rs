@@ -83,6 +83,9 @@ pub struct LintArgs {
     /// Also list the findings that inline suppressions or the baseline accept
     #[arg(long)]
     pub show_suppressed: bool,
+    /// Also list the files read but not linted (templates, other tools' files), with why
+    #[arg(short, long)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -472,6 +475,7 @@ fn render(
                     color,
                     width,
                     show_suppressed: args.show_suppressed,
+                    verbose: args.verbose,
                 },
             )
         }

@@ -1,5 +1,6 @@
 //! The pipeline in one place: discover → load → resolve references → detect + adapt → rules.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use crate::config::baseline::Baseline;
@@ -36,9 +37,67 @@ pub struct LintOutcome {
     /// [`Suppression`](crate::diagnostic::Suppression), in the same order. They never count
     /// toward the exit code or the summary.
     pub suppressed: Vec<Diagnostic>,
+    /// Files that were read but are not linted, in load order: templates and files of formats
+    /// routeguard does not read. They have no findings and appear in no report but the note.
+    pub skipped: Vec<SkippedFile>,
+}
+
+/// A file read but not linted, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedFile {
+    pub file: FileId,
+    pub reason: SkipReason,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipReason {
+    /// A Helm or other Go template: only its rendered output can be linted.
+    Template,
+    /// Parsed, but none of the formats routeguard reads (a docker-compose file, package.json).
+    NotRecognised,
+    /// Did not parse, and nothing in it says it is one of the formats routeguard reads.
+    Unparsable,
+}
+
+impl SkipReason {
+    /// Stable machine name, used in JSON.
+    pub fn id(self) -> &'static str {
+        match self {
+            SkipReason::Template => "template",
+            SkipReason::NotRecognised => "not-recognised",
+            SkipReason::Unparsable => "unparsable",
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            SkipReason::Template => "a Go template (Helm): lint its rendered output",
+            SkipReason::NotRecognised => "not a format routeguard reads",
+            SkipReason::Unparsable => "does not parse and is not a format routeguard reads",
+        }
+    }
 }
 
 impl LintOutcome {
+    /// The files routeguard recognised and linted, in load order: the reports count and list
+    /// only these.
+    pub fn linted_files(&self) -> impl Iterator<Item = &crate::source::SourceFile> {
+        let skipped: std::collections::HashSet<FileId> =
+            self.skipped.iter().map(|skipped| skipped.file).collect();
+        self.workspace
+            .files()
+            .iter()
+            .filter(move |file| !skipped.contains(&file.id))
+    }
+
+    /// The templates skipped, for the note that says how to lint them.
+    pub fn skipped_templates(&self) -> impl Iterator<Item = &crate::source::SourceFile> {
+        self.skipped
+            .iter()
+            .filter(|skipped| skipped.reason == SkipReason::Template)
+            .map(|skipped| self.workspace.file(skipped.file))
+    }
+
     pub fn count(&self, severity: Severity) -> usize {
         self.diagnostics
             .iter()
@@ -104,10 +163,26 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
     let mut workspace = Workspace::new(root, cwd.to_path_buf());
     workspace.load_all(requests, &mut diagnostics);
 
+    // A template's YAML is only known once rendered: neither its parse errors nor what it seems
+    // to hold say anything about what the gateway will get.
+    let mut skipped: Vec<SkippedFile> = workspace
+        .files()
+        .iter()
+        .filter(|file| formats::sniff::is_go_template(&file.text))
+        .map(|file| SkippedFile {
+            file: file.id,
+            reason: SkipReason::Template,
+        })
+        .collect();
+    let templates: HashSet<FileId> = skipped.iter().map(|skipped| skipped.file).collect();
+
     // Detect every document's format before resolving references, so that only the documents
     // of formats that use `$ref` are searched for them.
     let mut detected = Vec::new();
     for file in workspace.files() {
+        if templates.contains(&file.id) {
+            continue;
+        }
         let mut recognised = false;
         for (index, document) in file.documents.iter().enumerate() {
             for adapter in formats::detect(document) {
@@ -124,7 +199,21 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
         .filter(|(_, _, adapter)| adapter.uses_refs)
         .map(|(file, _, _)| *file)
         .collect();
+    let loaded_before_refs = workspace.files().len();
     let ref_index = refs::resolve_all(&mut workspace, &ref_files, &mut diagnostics);
+    let mut recognised: HashSet<FileId> = detected.iter().map(|(file, _, _)| *file).collect();
+    recognised.extend(ref_index.target_files());
+    // Files loaded only because a reference names them are part of a description, even broken.
+    recognised.extend(
+        workspace.files()[loaded_before_refs..]
+            .iter()
+            .map(|file| file.id),
+    );
+    skipped.extend(unrecognised_files(&workspace, &recognised, &templates));
+    if !skipped.is_empty() {
+        let quiet: HashSet<FileId> = skipped.iter().map(|skipped| skipped.file).collect();
+        diagnostics.retain(|diagnostic| !quiet.contains(&diagnostic.location.file));
+    }
 
     let mut inventory = Inventory::default();
     {
@@ -172,7 +261,34 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
         join,
         diagnostics,
         suppressed,
+        skipped,
     })
+}
+
+/// Walked files that are not linted: those no adapter recognised and no reference reached,
+/// unless they failed to parse and their name or content marks them as one of ours (a broken
+/// spec is still reported). Files named on the command line are always linted.
+fn unrecognised_files(
+    workspace: &Workspace,
+    recognised: &HashSet<FileId>,
+    templates: &HashSet<FileId>,
+) -> Vec<SkippedFile> {
+    workspace
+        .files()
+        .iter()
+        .filter(|file| {
+            !file.explicit && !templates.contains(&file.id) && !recognised.contains(&file.id)
+        })
+        .filter(|file| !(file.failed && formats::sniff::marks_ours(&file.display, &file.text)))
+        .map(|file| SkippedFile {
+            file: file.id,
+            reason: if file.failed {
+                SkipReason::Unparsable
+            } else {
+                SkipReason::NotRecognised
+            },
+        })
+        .collect()
 }
 
 fn unknown_format(file: FileId) -> Diagnostic {

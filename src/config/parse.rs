@@ -318,6 +318,11 @@ impl<'t> Reader<'t> {
         }
         if let Some(node) = document.get("include").filter(|node| !node.is_null()) {
             config.filter.include = self.globs(node, "include");
+            config.filter.include_hidden = node
+                .items()
+                .iter()
+                .filter_map(Node::as_str)
+                .any(names_hidden_folder);
         }
         if let Some(node) = document.get("exclude").filter(|node| !node.is_null()) {
             config.filter.exclude = self.globs(node, "exclude");
@@ -637,6 +642,14 @@ impl<'t> Reader<'t> {
         }
         out
     }
+}
+
+/// Whether a glob names a hidden folder or file (`.kong/**`, `deploy/.gateway/*.yaml`): walks
+/// then enter hidden folders, as `include` asks for them.
+fn names_hidden_folder(pattern: &str) -> bool {
+    pattern
+        .split('/')
+        .any(|component| component.starts_with('.') && component != "." && component != "..")
 }
 
 #[cfg(test)]

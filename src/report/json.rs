@@ -15,6 +15,7 @@ struct Report<'a> {
     tool: Tool,
     diagnostics: Vec<JsonDiagnostic<'a>>,
     summary: Summary,
+    skipped: Vec<JsonSkipped<'a>>,
 }
 
 #[derive(Serialize)]
@@ -77,6 +78,14 @@ struct Summary {
     infos: usize,
     /// Findings accepted by inline suppressions or the baseline, counted in none of the above.
     suppressed: usize,
+    /// Files read but not linted (templates, files of other tools).
+    skipped: usize,
+}
+
+#[derive(Serialize)]
+struct JsonSkipped<'a> {
+    file: &'a str,
+    reason: &'static str,
 }
 
 fn position(workspace: &Workspace, location: Location) -> JsonPosition<'_> {
@@ -143,13 +152,22 @@ pub fn render(outcome: &LintOutcome, options: JsonOptions) -> String {
             .map(|diagnostic| json_diagnostic(workspace, diagnostic))
             .collect(),
         summary: Summary {
-            files: workspace.files().len(),
+            files: outcome.linted_files().count(),
+            skipped: outcome.skipped.len(),
             operations: outcome.inventory.operations.len(),
             errors: outcome.count(Severity::Error),
             warnings: outcome.count(Severity::Warning),
             infos: outcome.count(Severity::Info),
             suppressed: outcome.suppressed.len(),
         },
+        skipped: outcome
+            .skipped
+            .iter()
+            .map(|skipped| JsonSkipped {
+                file: &workspace.file(skipped.file).display,
+                reason: skipped.reason.id(),
+            })
+            .collect(),
     };
     super::pretty_json(&report)
 }

@@ -19,6 +19,8 @@ pub struct TextOptions {
     pub width: usize,
     /// Also draw the suppressed findings, after the reported ones, each saying what suppressed it.
     pub show_suppressed: bool,
+    /// Also list the files read but not linted, with why.
+    pub verbose: bool,
 }
 
 pub fn render(outcome: &LintOutcome, options: TextOptions) -> String {
@@ -47,6 +49,20 @@ pub fn render(outcome: &LintOutcome, options: TextOptions) -> String {
     }
     out.push_str(&super::summary_line(outcome));
     out.push('\n');
+    if let Some(note) = super::template_note(outcome) {
+        out.push_str(&note);
+        out.push('\n');
+    }
+    if options.verbose {
+        for skipped in &outcome.skipped {
+            let file = outcome.workspace.file(skipped.file);
+            out.push_str(&format!(
+                "skipped {}: {}\n",
+                file.display,
+                skipped.reason.describe()
+            ));
+        }
+    }
     out
 }
 

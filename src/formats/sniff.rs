@@ -1,0 +1,120 @@
+//! What a file's text says about it before (or without) parsing it: whether it is a Helm or other
+//! Go template, and whether a file that does not parse is still one of the formats routeguard
+//! reads, so that a broken spec is reported while a broken unrelated file in the same folder is
+//! not.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// A Go template action as Helm, Kustomize-less charts and Go tooling write them:
+/// `{{ .Values.x }}`, `{{- include "x" . }}`, `{{ if … }}`, `{{ $var }}`, `{{/* comment */}}`.
+/// Placeholders without a dot or keyword (`{{baseUrl}}`, as Postman writes them) are not actions.
+static GO_TEMPLATE_ACTION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"\{\{-?\s*(?:[.$]|/\*|(?:include|template|if|else|end|range|with|define|block|toYaml|toJson|tpl|printf|default|required|quote|nindent|indent|lookup)\b)",
+    )
+    .expect("valid regex")
+});
+
+/// Whether `text` is a Go template (a Helm chart's `templates/`): its YAML is only known once
+/// the template is rendered.
+pub fn is_go_template(text: &str) -> bool {
+    GO_TEMPLATE_ACTION.is_match(text)
+}
+
+/// Top-level keys or values that only the formats routeguard reads write. Checked on the raw
+/// text, line by line, because the file did not parse.
+static MARKERS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?mx)
+        (?:^|[{,])\s*["']?(?:openapi|swagger|_format_version|model_list|litellm_settings|static_resources|virtual_hosts|x-amazon-apigateway-integration)["']?\s*:
+        | (?:^|[{,])\s*["']?apiVersion["']?\s*:\s*["']?(?:networking\.istio\.io|gateway\.networking\.k8s\.io|configuration\.konghq\.com|apisix\.apache\.org|traefik\.io|traefik\.containo\.us)/
+        | ^\s*["']?\$schema["']?\s*:\s*["']?https?://www\.krakend\.io/
+        | ^\s*\[\[?\s*http\.(?:routers|services|middlewares)\b
+        "#,
+    )
+    .expect("valid regex")
+});
+
+/// File names that only routeguard's formats use.
+const NAMES: &[&str] = &[
+    "openapi",
+    "swagger",
+    "kong",
+    "envoy",
+    "krakend",
+    "apisix",
+    "traefik",
+    "litellm",
+    "portkey",
+    "virtualservice",
+    "destinationrule",
+    "httproute",
+];
+
+/// Whether a file that did not parse is still one of ours, from its content or its name: its
+/// parse error is then reported, as the gateway reading it would fail too.
+pub fn marks_ours(file_name: &str, text: &str) -> bool {
+    let stem = file_name
+        .rsplit('/')
+        .next()
+        .unwrap_or(file_name)
+        .split('.')
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    NAMES
+        .iter()
+        .any(|name| stem == *name || stem.starts_with(&format!("{name}-")))
+        || MARKERS.is_match(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_templates() {
+        assert!(is_go_template("timeout: {{ .Values.timeout }}\n"));
+        assert!(is_go_template(
+            "{{- include \"chart.labels\" . | nindent 4 }}"
+        ));
+        assert!(is_go_template(
+            "{{ if .Values.enabled }}\nkind: X\n{{ end }}"
+        ));
+        assert!(is_go_template("{{/* a comment */}}"));
+        assert!(!is_go_template("url: \"{{baseUrl}}/pets\"\n"));
+        assert!(!is_go_template("openapi: 3.0.0\n"));
+    }
+
+    #[test]
+    fn ours_by_content_or_name() {
+        assert!(marks_ours("specs/a.yaml", "openapi: 3.0.0\ninfo: [\n"));
+        assert!(marks_ours("x.json", "{\n  \"swagger\": \"2.0\",\n"));
+        assert!(marks_ours(
+            "gw.yaml",
+            "_format_version: \"3.0\"\nservices: [\n"
+        ));
+        assert!(marks_ours(
+            "vs.yaml",
+            "apiVersion: networking.istio.io/v1\nkind: VirtualService\n  bad"
+        ));
+        assert!(marks_ours("config.yaml", "model_list:\n  - [\n"));
+        assert!(marks_ours("deploy/kong.yml", "broken: [\n"));
+        assert!(marks_ours("openapi-v2.yaml", "broken: [\n"));
+        assert!(marks_ours(
+            "dynamic.toml",
+            "[http.routers.pets]\n  rule = x\n"
+        ));
+        assert!(!marks_ours("docker-compose.yml", "services:\n  web: [\n"));
+        assert!(!marks_ours(
+            "tsconfig.json",
+            "{ // comment\n \"compilerOptions\": {} }"
+        ));
+        assert!(!marks_ours(
+            "deployment.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\n ["
+        ));
+    }
+}
