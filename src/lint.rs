@@ -234,6 +234,9 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
     inventory
         .operations
         .retain(|op| seen.insert((op.location, op.path.clone(), op.method)));
+    crate::model::api::assign_names(&mut inventory.specs, &|file| {
+        workspace.file(file).display.clone()
+    });
     inventory.apply_upstream_policies();
     let join = join::join(&inventory, config.layer_order(&workspace));
 
