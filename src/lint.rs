@@ -1,6 +1,6 @@
 //! The pipeline in one place: discover → load → resolve references → detect + adapt → rules.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::config::baseline::Baseline;
@@ -37,7 +37,7 @@ pub struct LintOutcome {
     /// [`Suppression`](crate::diagnostic::Suppression), in the same order. They never count
     /// toward the exit code or the summary.
     pub suppressed: Vec<Diagnostic>,
-    /// Files that were read but are not linted, in load order: templates and files of formats
+    /// Files that were read but are not linted, by path: templates and files of formats
     /// routeguard does not read. They have no findings and appear in no report but the note.
     pub skipped: Vec<SkippedFile>,
 }
@@ -234,6 +234,7 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
     inventory
         .operations
         .retain(|op| seen.insert((op.location, op.path.clone(), op.method)));
+    config.apply_apis(&workspace, &mut inventory.specs);
     crate::model::api::assign_names(&mut inventory.specs, &|file| {
         workspace.file(file).display.clone()
     });
@@ -246,6 +247,7 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
         join: &join,
         config,
     }));
+    attach_apis(&inventory, &join, &mut diagnostics);
     config.apply_levels(&workspace, &mut diagnostics);
     sort_and_dedup(&workspace, &mut diagnostics);
     let split = suppress::apply(config, &workspace, &inventory, diagnostics);
@@ -258,6 +260,12 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
         suppressed.extend(accepted);
     }
     sort_and_dedup(&workspace, &mut suppressed);
+    skipped.sort_by(|a, b| {
+        workspace
+            .file(a.file)
+            .display
+            .cmp(&workspace.file(b.file).display)
+    });
     Ok(LintOutcome {
         workspace,
         inventory,
@@ -292,6 +300,54 @@ fn unrecognised_files(
             },
         })
         .collect()
+}
+
+/// Names the API each finding is about: the API of the description it is in, or, for a finding
+/// about a gateway route, the one API that route serves. Findings about several APIs, or none,
+/// name none.
+fn attach_apis(inventory: &Inventory, join: &join::Join, diagnostics: &mut [Diagnostic]) {
+    if inventory.specs.is_empty() {
+        return;
+    }
+    let mut apis_of_file: HashMap<FileId, HashSet<usize>> = HashMap::new();
+    for (index, spec) in inventory.specs.iter().enumerate() {
+        apis_of_file.entry(spec.file).or_default().insert(index);
+    }
+    for operation in &inventory.operations {
+        for file in [operation.location.file, operation.path_location.file] {
+            apis_of_file
+                .entry(file)
+                .or_default()
+                .insert(operation.document);
+        }
+    }
+    let mut apis_of_route: HashMap<(FileId, String), HashSet<usize>> = HashMap::new();
+    for (index, route) in inventory.routes.iter().enumerate() {
+        let apis = apis_of_route
+            .entry((route.location.file, route.label()))
+            .or_default();
+        for link in join.operations_of(index) {
+            apis.insert(inventory.operations[link.operation].document);
+        }
+    }
+    let only = |apis: &HashSet<usize>| -> Option<String> {
+        let mut apis = apis.iter();
+        match (apis.next(), apis.next()) {
+            (Some(&api), None) => Some(inventory.specs[api].api.name.clone()),
+            _ => None,
+        }
+    };
+    for diagnostic in diagnostics.iter_mut() {
+        let file = diagnostic.location.file;
+        diagnostic.api = match apis_of_file.get(&file) {
+            Some(apis) => only(apis),
+            None => diagnostic
+                .route
+                .clone()
+                .and_then(|route| apis_of_route.get(&(file, route)))
+                .and_then(only),
+        };
+    }
 }
 
 fn unknown_format(file: FileId) -> Diagnostic {

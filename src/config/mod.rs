@@ -116,6 +116,16 @@ pub struct DeclaredLayer {
     files: GlobSet,
 }
 
+/// An `apis:` entry: names the API of the descriptions matching `spec`, and pins the gateway
+/// files (`gateways`) and hosts that serve it.
+#[derive(Debug, Clone)]
+pub struct DeclaredApi {
+    pub name: Option<String>,
+    spec: GlobSet,
+    gateways: Option<GlobSet>,
+    pub hosts: Vec<String>,
+}
+
 /// When a run fails (exit code 1): the config's `fail-on`, and `--fail-on`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FailOn {
@@ -217,6 +227,8 @@ pub struct Config {
     pub fail_on: Option<FailOn>,
     /// `layers`: the gateway layers a request passes, front first; empty when not declared.
     pub gateway_layers: Vec<DeclaredLayer>,
+    /// `apis`: names, gateways and hosts pinned to API descriptions.
+    pub apis: Vec<DeclaredApi>,
 }
 
 impl Default for Config {
@@ -366,6 +378,7 @@ impl Config {
             require_reason: false,
             fail_on: None,
             gateway_layers: Vec::new(),
+            apis: Vec::new(),
         }
     }
 
@@ -488,6 +501,38 @@ impl Config {
 
     /// The declared layer each file of the run belongs to: the first whose `files` match it.
     /// Resolved once per run, so that rules look routes up instead of matching globs.
+    /// Applies `apis:` to the API descriptions read: the first entry whose `spec` matches a
+    /// description names it, and pins its gateway files and hosts.
+    pub fn apply_apis(&self, workspace: &Workspace, specs: &mut [crate::model::SpecDocument]) {
+        if self.apis.is_empty() {
+            return;
+        }
+        for spec in specs.iter_mut() {
+            let relative = self.relative(&workspace.file(spec.file).path);
+            let Some(declared) = self.apis.iter().find(|api| api.spec.is_match(&relative)) else {
+                continue;
+            };
+            if let Some(name) = &declared.name {
+                spec.api.name = name.clone();
+                spec.api.name_source = crate::model::api::NameSource::Config;
+            }
+            if !declared.hosts.is_empty() {
+                spec.api.pinned_hosts = declared.hosts.clone();
+                spec.api.host_scope = crate::model::api::HostScope::Hosts;
+            }
+            if let Some(gateways) = &declared.gateways {
+                spec.api.gateways = Some(
+                    workspace
+                        .files()
+                        .iter()
+                        .filter(|file| gateways.is_match(self.relative(&file.path)))
+                        .map(|file| file.id)
+                        .collect(),
+                );
+            }
+        }
+    }
+
     pub fn layer_order(&self, workspace: &Workspace) -> LayerOrder {
         if self.gateway_layers.is_empty() {
             return LayerOrder::default();

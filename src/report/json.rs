@@ -32,6 +32,8 @@ struct JsonDiagnostic<'a> {
     #[serde(flatten)]
     position: JsonPosition<'a>,
     route: Option<&'a str>,
+    /// The API the finding is about, by name.
+    api: Option<&'a str>,
     help: Option<&'a str>,
     url: String,
     related: Vec<JsonRelated<'a>>,
@@ -108,6 +110,7 @@ fn json_diagnostic<'a>(workspace: &'a Workspace, diagnostic: &'a Diagnostic) -> 
         message: &diagnostic.message,
         position: position(workspace, diagnostic.location),
         route: diagnostic.route.as_deref(),
+        api: diagnostic.api.as_deref(),
         help: diagnostic.help_text(),
         url: docs_url(diagnostic.rule),
         related: diagnostic

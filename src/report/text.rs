@@ -39,8 +39,11 @@ pub fn render(outcome: &LintOutcome, options: TextOptions) -> String {
     } else {
         &[]
     };
+    // With several APIs in the run, each finding says which one it is about.
+    let name_apis = outcome.inventory.specs.len() > 1;
     for diagnostic in outcome.diagnostics.iter().chain(suppressed) {
-        let report = Report::new(&outcome.workspace, diagnostic);
+        let mut report = Report::new(&outcome.workspace, diagnostic);
+        report.api = diagnostic.api.as_deref().filter(|_| name_apis);
         if handler.render_report(&mut out, &report).is_err() {
             // A frame that cannot be drawn must not lose the finding.
             out.push_str(&plain_line(&outcome.workspace, diagnostic));
@@ -199,6 +202,8 @@ struct Report<'a> {
     labels: Vec<LabeledSpan>,
     elsewhere: Vec<RelatedReport<'a>>,
     help: Option<String>,
+    /// The API named after the message, when the run has several.
+    api: Option<&'a str>,
 }
 
 impl<'a> Report<'a> {
@@ -250,6 +255,7 @@ impl<'a> Report<'a> {
             labels,
             elsewhere,
             help,
+            api: None,
         }
     }
 }
@@ -291,7 +297,11 @@ impl fmt::Debug for Report<'_> {
 
 impl fmt::Display for Report<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.diagnostic.message)
+        f.write_str(&self.diagnostic.message)?;
+        match self.api {
+            Some(api) => write!(f, " [API: {api}]"),
+            None => Ok(()),
+        }
     }
 }
 

@@ -1105,6 +1105,11 @@ fn operation_suppressions_cover_findings_about_their_route_in_any_file() {
             ),
         ),
         ("b.yaml", &spec("", "").replace("{petId}", "{id}")),
+        // Two APIs each have their own operationIds, unless compared across the project.
+        (
+            "routeguard.yaml",
+            "rules:\n  operation-id: { scope: project }\n",
+        ),
     ]);
     let (_, report) = lint_json(dir.path(), &["--show-suppressed"]);
     assert_eq!(
