@@ -5,7 +5,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::rules::catalog;
-use crate::source::{FileId, Span};
+use crate::span::Location;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -38,13 +38,6 @@ impl fmt::Display for Severity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
-}
-
-/// A span in a known file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Location {
-    pub file: FileId,
-    pub span: Span,
 }
 
 /// A secondary location that explains the finding (the first definition of a duplicate, the
@@ -147,10 +140,12 @@ impl Diagnostic {
     }
 }
 
-/// Where each rule's documentation lives.
+/// Where each rule's documentation lives: the page of the version that prints the link (its tag
+/// `v{version}`), so that a finding never links to a rule's newer or removed text.
 pub fn docs_url(rule: &str) -> String {
     format!(
-        "{}/blob/main/docs/rules/{rule}.md",
-        env!("CARGO_PKG_REPOSITORY")
+        "{}/blob/v{}/docs/rules/{rule}.md",
+        env!("CARGO_PKG_REPOSITORY"),
+        env!("CARGO_PKG_VERSION")
     )
 }

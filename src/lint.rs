@@ -5,13 +5,15 @@ use std::path::{Path, PathBuf};
 
 use crate::config::baseline::Baseline;
 use crate::config::{suppress, Config};
-use crate::diagnostic::{Diagnostic, Location, Severity};
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::discover::{self, DiscoverError};
 use crate::formats::{self, AdaptContext};
 use crate::model::{join, Inventory};
 use crate::rules::{self, RuleContext};
 use crate::source::refs;
-use crate::source::{FileId, Span, Workspace};
+use crate::source::Workspace;
+use crate::span::Location;
+use crate::span::{FileId, Span};
 
 #[derive(Debug, Clone, Default)]
 pub struct LintOptions {
@@ -168,7 +170,7 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
     let mut skipped: Vec<SkippedFile> = workspace
         .files()
         .iter()
-        .filter(|file| formats::sniff::is_go_template(&file.text))
+        .filter(|file| is_template(file))
         .map(|file| SkippedFile {
             file: file.id,
             reason: SkipReason::Template,
@@ -274,6 +276,32 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
         suppressed,
         skipped,
     })
+}
+
+/// A Go template whose text is not yet what the gateway reads: one that does not parse, one
+/// whose actions stand where values do (`timeout: {{ .Values.timeout }}`), or any file with
+/// actions in a Helm chart's `templates/` folder. Actions inside quoted strings of a file that
+/// parses (Traefik's file provider templates URLs that way) leave it the format it is.
+fn is_template(file: &crate::source::SourceFile) -> bool {
+    use formats::sniff;
+    if !sniff::has_go_template_actions(&file.text) {
+        return false;
+    }
+    file.failed
+        || sniff::has_unquoted_go_template_action(&file.text)
+        || in_helm_templates(&file.path)
+}
+
+/// Whether `path` is in the `templates/` folder of a Helm chart (beside its `Chart.yaml`).
+fn in_helm_templates(path: &Path) -> bool {
+    path.ancestors()
+        .skip(1)
+        .filter(|folder| folder.file_name().is_some_and(|name| name == "templates"))
+        .any(|templates| {
+            templates
+                .parent()
+                .is_some_and(|chart| chart.join("Chart.yaml").is_file())
+        })
 }
 
 /// Walked files that are not linted: those no adapter recognised and no reference reached,

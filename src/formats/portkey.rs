@@ -15,7 +15,6 @@ use std::time::Duration;
 use super::chain::{self, Run};
 use super::values::Dialect;
 use super::{anchor, AdaptContext, Adapter};
-use crate::diagnostic::Location;
 use crate::model::ai::{Deployment, FallbackEdge, FallbackGraph, FallbackTrigger, ModelGroup};
 use crate::model::policy::{
     Amplification, Backoff, CircuitBreaker, CircuitBreakerKind, Fallback, FallbackKind,
@@ -24,7 +23,9 @@ use crate::model::policy::{
 use crate::model::{
     GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Sourced, Timeout,
 };
-use crate::source::{FileId, Node, NodeKind, ScalarKind};
+use crate::source::{Node, NodeKind, ScalarKind};
+use crate::span::FileId;
+use crate::span::Location;
 
 pub static ADAPTER: Adapter = Adapter {
     name: "portkey",
@@ -146,22 +147,23 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     let route = route(name, location, &root, &leaves, breakers);
     let index = cx.inventory.routes.len();
     cx.inventory.routes.push(route);
-    cx.inventory.fallback_graphs.push(FallbackGraph {
-        format: GatewayFormat::Portkey,
+    let groups = leaves
+        .into_iter()
+        .map(|leaf| ModelGroup {
+            name: leaf.path,
+            aliases: Vec::new(),
+            location: leaf.deployment.location,
+            deployments: vec![leaf.deployment],
+            route: None,
+        })
+        .collect();
+    cx.inventory.fallback_graphs.push(FallbackGraph::new(
+        GatewayFormat::Portkey,
         file,
-        groups: leaves
-            .into_iter()
-            .map(|leaf| ModelGroup {
-                name: leaf.path,
-                aliases: Vec::new(),
-                location: leaf.deployment.location,
-                deployments: vec![leaf.deployment],
-                route: None,
-            })
-            .collect(),
+        groups,
         edges,
-        route: Some(index),
-    });
+        Some(index),
+    ));
 }
 
 /// What a target inherits from the targets around it.

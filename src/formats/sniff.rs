@@ -17,10 +17,22 @@ static GO_TEMPLATE_ACTION: LazyLock<Regex> = LazyLock::new(|| {
     .expect("valid regex")
 });
 
-/// Whether `text` is a Go template (a Helm chart's `templates/`): its YAML is only known once
-/// the template is rendered.
-pub fn is_go_template(text: &str) -> bool {
+/// Whether `text` holds Go template actions at all.
+pub fn has_go_template_actions(text: &str) -> bool {
     GO_TEMPLATE_ACTION.is_match(text)
+}
+
+/// Whether a Go template action stands where a value or a line starts (`timeout: {{ .x }}`,
+/// `{{- if … }}`), rather than inside a quoted string (`url = "http://{{ .Host }}"`, as
+/// Traefik's file provider and many test suites write them, which still parses as the format).
+pub fn has_unquoted_go_template_action(text: &str) -> bool {
+    GO_TEMPLATE_ACTION.find_iter(text).any(|action| {
+        let line_start = text[..action.start()].rfind('\n').map_or(0, |at| at + 1);
+        let before = text[line_start..action.start()].trim_end();
+        let in_string =
+            before.matches('"').count() % 2 == 1 || before.matches('\'').count() % 2 == 1;
+        !in_string && (before.is_empty() || before.ends_with([':', '-', '[', ',', '=', '{']))
+    })
 }
 
 /// Top-level keys or values that only the formats routeguard reads write. Checked on the raw

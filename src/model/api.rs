@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::Spanned;
-use crate::source::FileId;
+use crate::span::FileId;
 
 /// A server an API is served from, as its description declares it (OpenAPI 3.x `servers[].url`
 /// with its variables expanded, or 2.0 `schemes`, `host` and `basePath`).

@@ -1,6 +1,7 @@
 //! The normalized inventory that adapters fill and rules read. Plain data: no parsing, no I/O.
 
 pub mod ai;
+pub mod ai_paths;
 pub mod api;
 pub mod join;
 pub mod layers;
@@ -15,8 +16,9 @@ pub use layers::{LayerOrder, LayerSlot};
 pub use policy::{Origin, Policy, Sourced, Timeout, UpstreamPolicy};
 pub use route::{GatewayFormat, Layer, MethodSet, PathKind, PathMatch, Route};
 
-use crate::diagnostic::Location;
-use crate::source::{FileId, Node};
+use crate::source::Node;
+use crate::span::FileId;
+use crate::span::Location;
 
 /// The extension that carries inline suppressions in OpenAPI documents.
 pub const IGNORE_EXTENSION: &str = "x-routeguard-ignore";

@@ -2,7 +2,7 @@
 //! [`model::Operation`](crate::model::Operation)s.
 
 use super::values::{self, Dialect};
-use crate::diagnostic::{Diagnostic, Location};
+use crate::diagnostic::Diagnostic;
 use crate::model::path::server_base_path;
 use crate::model::{
     api, ApiInfo, Extension, FallbackRequirement, IgnoreDirective, Method, Operation, Parameter,
@@ -10,7 +10,9 @@ use crate::model::{
     IGNORE_EXTENSION,
 };
 use crate::source::refs::RefIndex;
-use crate::source::{Entry, FileId, Node, Span, Workspace};
+use crate::source::{Entry, Node, Workspace};
+use crate::span::Location;
+use crate::span::{FileId, Span};
 
 use super::{AdaptContext, Adapter};
 
