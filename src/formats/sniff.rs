@@ -88,16 +88,20 @@ mod tests {
 
     #[test]
     fn go_templates() {
-        assert!(is_go_template("timeout: {{ .Values.timeout }}\n"));
-        assert!(is_go_template(
-            "{{- include \"chart.labels\" . | nindent 4 }}"
+        let unquoted = has_unquoted_go_template_action;
+        assert!(unquoted("timeout: {{ .Values.timeout }}\n"));
+        assert!(unquoted(
+            "    {{- include \"chart.labels\" . | nindent 4 }}"
         ));
-        assert!(is_go_template(
-            "{{ if .Values.enabled }}\nkind: X\n{{ end }}"
-        ));
-        assert!(is_go_template("{{/* a comment */}}"));
-        assert!(!is_go_template("url: \"{{baseUrl}}/pets\"\n"));
-        assert!(!is_go_template("openapi: 3.0.0\n"));
+        assert!(unquoted("{{ if .Values.enabled }}\nkind: X\n{{ end }}"));
+        assert!(unquoted("hosts:\n  - {{ .Values.host }}\n"));
+        assert!(!unquoted("url = \"https://127.0.0.1:{{ .Port }}\"\n"));
+        assert!(!unquoted("image: \"{{ .Values.image }}\"\n"));
+        assert!(!unquoted("rootCAs = [ \"\"\"{{ .Cert }}\"\"\" ]\n"));
+        assert!(has_go_template_actions("image: \"{{ .Values.image }}\"\n"));
+        assert!(has_go_template_actions("{{/* a comment */}}"));
+        assert!(!has_go_template_actions("url: \"{{baseUrl}}/pets\"\n"));
+        assert!(!has_go_template_actions("openapi: 3.0.0\n"));
     }
 
     #[test]
