@@ -137,10 +137,12 @@ impl Diagnostic {
     }
 }
 
-/// Where each rule's documentation lives.
+/// Where each rule's documentation lives: the page of the version that prints the link (its tag
+/// `v{version}`), so that a finding never links to a rule's newer or removed text.
 pub fn docs_url(rule: &str) -> String {
     format!(
-        "{}/blob/main/docs/rules/{rule}.md",
-        env!("CARGO_PKG_REPOSITORY")
+        "{}/blob/v{}/docs/rules/{rule}.md",
+        env!("CARGO_PKG_REPOSITORY"),
+        env!("CARGO_PKG_VERSION")
     )
 }

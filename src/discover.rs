@@ -27,7 +27,7 @@ impl std::fmt::Display for DiscoverError {
 }
 
 /// The extensions a folder walk keeps.
-const EXTENSIONS: &[&str] = &["yaml", "yml", "json", "toml"];
+pub const EXTENSIONS: &[&str] = &["yaml", "yml", "json", "toml"];
 
 /// Files named in `paths` are always kept; files found by walking a folder only when `filter`
 /// admits them.

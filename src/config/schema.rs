@@ -8,10 +8,13 @@ use super::{presets, routes, FailOn, Preset, RuleLevel, RuleSetting};
 use crate::model::Layer;
 use crate::rules::catalog;
 
-/// Where the schema is published (the `$id`).
+/// Where the schema is published (the `$id`): the file of this version's tag, which matches the
+/// config this version reads.
 pub const SCHEMA_URL: &str = concat!(
     env!("CARGO_PKG_REPOSITORY"),
-    "/raw/main/docs/routeguard.schema.json"
+    "/raw/v",
+    env!("CARGO_PKG_VERSION"),
+    "/docs/routeguard.schema.json"
 );
 
 pub fn json_schema() -> Value {

@@ -1,6 +1,7 @@
 //! The normalized inventory that adapters fill and rules read. Plain data: no parsing, no I/O.
 
 pub mod ai;
+pub mod ai_paths;
 pub mod join;
 pub mod layers;
 pub mod path;

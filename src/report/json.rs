@@ -1,10 +1,11 @@
 //! The JSON report: a stable, versioned contract (see `docs/json-report.md`). Never truncated.
 
+use std::io::{self, Write};
+
 use serde::Serialize;
 
+use super::{Outcome, Report, Settings};
 use crate::diagnostic::{docs_url, Diagnostic, Severity, SuppressionKind};
-
-use crate::lint::LintOutcome;
 use crate::source::Workspace;
 use crate::span::Location;
 
@@ -12,7 +13,7 @@ use crate::span::Location;
 pub const FORMAT_VERSION: u32 = 1;
 
 #[derive(Serialize)]
-struct Report<'a> {
+struct JsonReport<'a> {
     version: u32,
     tool: Tool,
     diagnostics: Vec<JsonDiagnostic<'a>>,
@@ -47,11 +48,25 @@ struct JsonSuppression<'a> {
     reason: Option<&'a str>,
 }
 
-/// What the JSON report includes besides the findings to report.
+/// routeguard's JSON report.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct JsonOptions {
+pub struct Json {
     /// Also list suppressed findings, each with its `suppressed` object.
     pub show_suppressed: bool,
+}
+
+impl Json {
+    pub fn new(settings: &Settings) -> Self {
+        Json {
+            show_suppressed: settings.show_suppressed,
+        }
+    }
+}
+
+impl Report for Json {
+    fn emit(&self, outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
+        super::write_json(out, &report(outcome, *self))
+    }
 }
 
 #[derive(Serialize)]
@@ -121,7 +136,7 @@ fn json_diagnostic<'a>(workspace: &'a Workspace, diagnostic: &'a Diagnostic) -> 
     }
 }
 
-pub fn render(outcome: &LintOutcome, options: JsonOptions) -> String {
+fn report(outcome: &Outcome, options: Json) -> JsonReport<'_> {
     let workspace = &outcome.workspace;
     let mut diagnostics: Vec<&Diagnostic> = outcome.diagnostics.iter().collect();
     if options.show_suppressed {
@@ -134,7 +149,7 @@ pub fn render(outcome: &LintOutcome, options: JsonOptions) -> String {
             )
         });
     }
-    let report = Report {
+    JsonReport {
         version: FORMAT_VERSION,
         tool: Tool {
             name: env!("CARGO_PKG_NAME"),
@@ -152,6 +167,5 @@ pub fn render(outcome: &LintOutcome, options: JsonOptions) -> String {
             infos: outcome.count(Severity::Info),
             suppressed: outcome.suppressed.len(),
         },
-    };
-    super::pretty_json(&report)
+    }
 }

@@ -1,11 +1,12 @@
 //! `routeguard routes`: the joined inventory, one row per gateway route, as a terminal table,
 //! JSON (a stable contract) or Markdown.
 
+use std::io::{self, Write};
 use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::lint::LintOutcome;
+use super::{Outcome, Report};
 use crate::model::policy::{FallbackKind, Origin};
 use crate::model::{Route, Sourced};
 use crate::units::format_duration;
@@ -64,7 +65,7 @@ fn fallback_name(kind: FallbackKind) -> &'static str {
 }
 
 /// One row per route, front layer first, then by file and line.
-pub fn rows(outcome: &LintOutcome) -> Vec<RouteRow> {
+pub fn rows(outcome: &Outcome) -> Vec<RouteRow> {
     let inventory = &outcome.inventory;
     let mut order: Vec<usize> = (0..inventory.routes.len()).collect();
     order.sort_by_key(|&index| {
@@ -97,7 +98,7 @@ pub fn rows(outcome: &LintOutcome) -> Vec<RouteRow> {
 }
 
 fn row(
-    outcome: &LintOutcome,
+    outcome: &Outcome,
     route: &Route,
     operations: Vec<String>,
     match_kind: Option<&'static str>,
@@ -202,10 +203,19 @@ fn row(
     }
 }
 
-pub fn json(outcome: &LintOutcome) -> String {
-    super::pretty_json(&RoutesReport {
-        routes: rows(outcome),
-    })
+/// The routes report as JSON, a stable contract (docs/routes-report.md).
+#[derive(Debug, Clone, Copy)]
+pub struct Json;
+
+impl Report for Json {
+    fn emit(&self, outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
+        super::write_json(
+            out,
+            &RoutesReport {
+                routes: rows(outcome),
+            },
+        )
+    }
 }
 
 const HEADERS: [&str; 10] = [
@@ -292,7 +302,17 @@ fn cells(row: &RouteRow) -> [String; 10] {
     ]
 }
 
-pub fn table(outcome: &LintOutcome) -> String {
+/// The routes as an aligned table, for a terminal.
+#[derive(Debug, Clone, Copy)]
+pub struct Table;
+
+impl Report for Table {
+    fn emit(&self, outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
+        out.write_all(table(outcome).as_bytes())
+    }
+}
+
+fn table(outcome: &Outcome) -> String {
     let rows = rows(outcome);
     if rows.is_empty() {
         return "no gateway routes found\n".to_string();
@@ -320,7 +340,17 @@ pub fn table(outcome: &LintOutcome) -> String {
     out
 }
 
-pub fn markdown(outcome: &LintOutcome) -> String {
+/// The routes as a GitHub-flavoured Markdown table.
+#[derive(Debug, Clone, Copy)]
+pub struct Markdown;
+
+impl Report for Markdown {
+    fn emit(&self, outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
+        out.write_all(markdown(outcome).as_bytes())
+    }
+}
+
+fn markdown(outcome: &Outcome) -> String {
     let rows = rows(outcome);
     let mut out = format!(
         "| {} |\n|{}\n",
