@@ -205,7 +205,7 @@ fn run_case(scratch: &PathBuf, case: &Case, config: &Config) -> Result<Vec<Strin
     Ok(outcome
         .diagnostics
         .iter()
-        .filter(|diagnostic| diagnostic.rule == case.rule)
+        .filter(|diagnostic| diagnostic.rule.as_str() == case.rule)
         .map(|diagnostic| {
             let position = outcome.workspace.position(diagnostic.location);
             format!(

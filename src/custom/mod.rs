@@ -99,7 +99,7 @@ pub fn unsupported(
         }
         let file = workspace.load_referenced(&note.origin.path, diagnostics);
         let mut diagnostic = Diagnostic::new(
-            "ruleset-unsupported",
+            crate::rule_id::BuiltinRule::RulesetUnsupported,
             Location {
                 file,
                 span: note.origin.span,
@@ -133,7 +133,7 @@ pub fn describe(
     summary: &str,
     source: &str,
     help: &str,
-) -> &'static str {
+) -> crate::rule_id::RuleId {
     let id = intern(name);
     let empty = || Example {
         files: Vec::new(),
@@ -149,13 +149,14 @@ pub fn describe(
         rationale: format!("{summary}\n\nDeclared in {source}."),
         help: help.to_string(),
         options: Vec::new(),
+        scope: None,
         bad: empty(),
         good: empty(),
     }));
     if let Ok(mut metas) = metas().lock() {
         metas.insert(id, meta);
     }
-    id
+    crate::rule_id::RuleId::Custom(std::sync::Arc::from(id))
 }
 
 /// What [`describe`] recorded about a custom rule.

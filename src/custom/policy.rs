@@ -17,6 +17,7 @@ use cel::{Context, Program};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::join::Join;
 use crate::model::{Inventory, Operation, Route, StatusKey};
+use crate::rule_id::RuleId;
 use crate::source::{Node, NodeKind, ScalarKind, Workspace};
 use crate::span::Location;
 
@@ -170,7 +171,7 @@ impl Expression {
 #[derive(Debug, Clone)]
 pub struct Policy {
     pub id: String,
-    rule: &'static str,
+    rule: RuleId,
     pub severity: Severity,
     pub message: String,
     pub subject: Subject,
@@ -208,8 +209,8 @@ impl Policy {
         }
     }
 
-    pub fn rule(&self) -> &'static str {
-        self.rule
+    pub fn rule(&self) -> &RuleId {
+        &self.rule
     }
 }
 
@@ -306,7 +307,7 @@ fn check(policy: &Policy, context: &Context<'_>) -> Option<String> {
 }
 
 fn finding(policy: &Policy, location: Location, message: String, label: String) -> Diagnostic {
-    Diagnostic::new(policy.rule, location, message)
+    Diagnostic::new(policy.rule.clone(), location, message)
         .with_severity(policy.severity)
         .with_label(label)
         .with_help(format!(

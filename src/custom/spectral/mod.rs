@@ -22,6 +22,7 @@ pub use run::run;
 use super::jsonpath;
 use super::regex::JsRegex;
 use crate::diagnostic::Severity;
+use crate::rule_id::RuleId;
 use crate::source::{parse_text, Node, NodeKind, Syntax};
 use crate::span::{LineIndex, Span};
 
@@ -126,7 +127,7 @@ pub struct Then {
 pub struct SpectralRule {
     pub name: String,
     /// The name as a finding's rule id.
-    id: &'static str,
+    id: RuleId,
     pub description: Option<String>,
     pub message: Option<String>,
     pub level: Level,
@@ -139,8 +140,8 @@ pub struct SpectralRule {
 }
 
 impl SpectralRule {
-    pub fn id(&self) -> &'static str {
-        self.id
+    pub fn id(&self) -> RuleId {
+        self.id.clone()
     }
 }
 
