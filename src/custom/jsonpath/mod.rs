@@ -193,10 +193,22 @@ impl<'w> Documents<'w> {
 
     /// Every match of `path` from `root`.
     pub fn select(&self, path: &Path, root: Hit<'w>) -> Vec<Hit<'w>> {
+        let start = root.clone();
         let mut current = vec![root];
         for segment in &path.segments {
             let mut next = Vec::new();
             match segment {
+                Segment::Parent => {
+                    let mut seen = HashSet::new();
+                    for hit in &current {
+                        if let Some(parent) = self.parent(&start, hit) {
+                            if seen.insert((parent.file, std::ptr::from_ref(parent.node) as usize))
+                            {
+                                next.push(parent);
+                            }
+                        }
+                    }
+                }
                 Segment::Child(selectors) => {
                     for hit in &current {
                         self.apply(selectors, hit, &mut next);
@@ -226,6 +238,16 @@ impl<'w> Documents<'w> {
             }
         }
         current
+    }
+
+    /// The parent of `hit`, found again from `start` along its path.
+    fn parent(&self, start: &Hit<'w>, hit: &Hit<'w>) -> Option<Hit<'w>> {
+        let depth = hit.path.len().checked_sub(start.path.len() + 1)?;
+        let mut current = start.clone();
+        for seg in &hit.path[start.path.len()..start.path.len() + depth] {
+            current = self.child(&current, &seg.to_string())?;
+        }
+        Some(current)
     }
 
     fn descend(
@@ -484,6 +506,14 @@ paths:
         assert_eq!(
             run("$..[?(!@.operationId && @.tags)]"),
             ["paths./pets/{id}.delete"]
+        );
+        assert_eq!(
+            run("$.paths...parameters.[?(@.in == 'path')].name"),
+            ["paths./pets.get.parameters.1.name"]
+        );
+        assert_eq!(
+            run("$..[?(@property === 'in' && @ === 'query')]^"),
+            ["paths./pets.get.parameters.0"]
         );
     }
 

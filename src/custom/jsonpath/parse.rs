@@ -20,6 +20,8 @@ pub enum Segment {
     /// `..name`, `..[...]`, `..*`: selectors applied to the children of each node and of all its
     /// descendants.
     Descendant(Vec<Selector>),
+    /// `^`: the parent of each node.
+    Parent,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -112,6 +114,10 @@ impl Parser<'_> {
             match byte {
                 b'.' if self.bytes.get(self.at + 1) == Some(&b'.') => {
                     self.at += 2;
+                    // jsonpath-plus reads `$.a...b` as `$.a..b`.
+                    if self.peek() == Some(b'.') {
+                        self.at += 1;
+                    }
                     let selectors = if self.peek() == Some(b'[') {
                         self.bracket()?
                     } else {
@@ -119,9 +125,19 @@ impl Parser<'_> {
                     };
                     segments.push(Segment::Descendant(selectors));
                 }
+                // jsonpath-plus reads `.[...]` as `[...]`.
+                b'.' if self.bytes.get(self.at + 1) == Some(&b'[') => {
+                    self.at += 1;
+                    segments.push(Segment::Child(self.bracket()?));
+                }
                 b'.' => {
                     self.at += 1;
                     segments.push(Segment::Child(vec![self.dot_member()?]));
+                }
+                // jsonpath-plus's `^`: the parent of each match.
+                b'^' => {
+                    self.at += 1;
+                    segments.push(Segment::Parent);
                 }
                 b'[' => segments.push(Segment::Child(self.bracket()?)),
                 b'~' => {
