@@ -84,6 +84,9 @@ pub struct LintArgs {
     /// Also list the findings that inline suppressions or the baseline accept
     #[arg(long)]
     pub show_suppressed: bool,
+    /// Also list the files read but not linted (templates, other tools' files), with why
+    #[arg(short, long)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -447,6 +450,7 @@ fn settings(request: &ReportRequest, args: &LintArgs, threshold: Option<Severity
         show_suppressed: args.show_suppressed,
         sarif_category: args.sarif_category.clone(),
         threshold,
+        verbose: args.verbose,
     }
 }
 

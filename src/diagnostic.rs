@@ -62,6 +62,8 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// `METHOD /path` when the finding is about a route or operation.
     pub route: Option<String>,
+    /// The name of the API the finding is about, when it is about one API.
+    pub api: Option<String>,
     /// Set when an inline suppression or the baseline accepts this finding: it is then listed
     /// only on request and never counts toward the exit code or the summary.
     pub suppressed: Option<Suppression>,
@@ -100,6 +102,7 @@ impl Diagnostic {
             related: Vec::new(),
             help: None,
             route: None,
+            api: None,
             suppressed: None,
         }
     }

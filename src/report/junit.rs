@@ -129,9 +129,8 @@ struct Case<'a> {
 /// Every file's suite, in path order, with its cases and each finding placed in its case.
 fn suites(outcome: &Outcome) -> Vec<Suite<'_>> {
     let workspace = &outcome.workspace;
-    let mut files: Vec<(String, FileId)> = workspace
-        .files()
-        .iter()
+    let mut files: Vec<(String, FileId)> = outcome
+        .linted_files()
         .map(|file| (super::ci_path(workspace, file), file.id))
         .collect();
     files.sort();

@@ -122,10 +122,12 @@ fn run<'a>(outcome: &'a Outcome, options: &Sarif) -> Run<'a> {
                 .map(|hash| BTreeMap::from([("primaryLocationLineHash", hash.to_string())]))
                 .unwrap_or_default(),
             suppressions: suppressions(diagnostic),
-            properties: diagnostic
-                .route
-                .as_deref()
-                .map(|route| ResultProperties { route }),
+            properties: (diagnostic.route.is_some() || diagnostic.api.is_some()).then_some(
+                ResultProperties {
+                    route: diagnostic.route.as_deref(),
+                    api: diagnostic.api.as_deref(),
+                },
+            ),
         })
         .collect();
     let root = workspace.root();
@@ -484,7 +486,11 @@ struct SarifResult<'a> {
 #[derive(Serialize)]
 struct ResultProperties<'a> {
     /// `METHOD /path` of the operation or route the finding is about.
-    route: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    route: Option<&'a str>,
+    /// The API the finding is about, by name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    api: Option<&'a str>,
 }
 
 /// One entry of a result's `suppressions[]`.

@@ -22,6 +22,8 @@ pub struct Text {
     pub width: usize,
     /// Also draw the suppressed findings, after the reported ones, each saying what suppressed it.
     pub show_suppressed: bool,
+    /// Also list the files read but not linted, with why.
+    pub verbose: bool,
 }
 
 impl Text {
@@ -30,6 +32,7 @@ impl Text {
             color: settings.color,
             width: settings.width,
             show_suppressed: settings.show_suppressed,
+            verbose: settings.verbose,
         }
     }
 }
@@ -50,10 +53,13 @@ impl Report for Text {
         } else {
             &[]
         };
+        // With several APIs in the run, each finding says which one it is about.
+        let name_apis = outcome.inventory.specs.len() > 1;
         let mut frame = String::new();
         for diagnostic in outcome.diagnostics.iter().chain(suppressed) {
             frame.clear();
-            let report = Frame::new(&outcome.workspace, diagnostic);
+            let mut report = Frame::new(&outcome.workspace, diagnostic);
+            report.api = diagnostic.api.as_deref().filter(|_| name_apis);
             if handler.render_report(&mut frame, &report).is_err() {
                 // A frame that cannot be drawn must not lose the finding.
                 frame = plain_line(&outcome.workspace, diagnostic);
@@ -61,7 +67,22 @@ impl Report for Text {
             frame.push('\n');
             out.write_all(frame.as_bytes())?;
         }
-        writeln!(out, "{}", super::summary_line(outcome))
+        writeln!(out, "{}", super::summary_line(outcome))?;
+        if let Some(note) = super::template_note(outcome) {
+            writeln!(out, "{note}")?;
+        }
+        if self.verbose {
+            for skipped in &outcome.skipped {
+                let file = outcome.workspace.file(skipped.file);
+                writeln!(
+                    out,
+                    "skipped {}: {}",
+                    file.display,
+                    skipped.reason.describe()
+                )?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -198,6 +219,8 @@ struct Frame<'a> {
     labels: Vec<LabeledSpan>,
     elsewhere: Vec<RelatedReport<'a>>,
     help: Option<String>,
+    /// The API named after the message, when the run has several.
+    api: Option<&'a str>,
 }
 
 impl<'a> Frame<'a> {
@@ -249,6 +272,7 @@ impl<'a> Frame<'a> {
             labels,
             elsewhere,
             help,
+            api: None,
         }
     }
 }
@@ -290,7 +314,11 @@ impl fmt::Debug for Frame<'_> {
 
 impl fmt::Display for Frame<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.diagnostic.message)
+        f.write_str(&self.diagnostic.message)?;
+        match self.api {
+            Some(api) => write!(f, " [API: {api}]"),
+            None => Ok(()),
+        }
     }
 }
 

@@ -23,6 +23,7 @@ mod format_traefik;
 mod gateways;
 mod loading;
 mod locations;
+mod monorepo;
 mod real_configs;
 mod release;
 mod reports;
