@@ -193,6 +193,7 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
     let mut diagnostics = Vec::new();
     let mut workspace = Workspace::new(root, cwd.to_path_buf());
     workspace.load_all(requests, &mut diagnostics);
+    workspace.add_embedded_documents();
 
     // A template's YAML is only known once rendered: neither its parse errors nor what it seems
     // to hold say anything about what the gateway will get.
@@ -323,17 +324,12 @@ fn is_template(file: &crate::source::SourceFile) -> bool {
         || in_helm_templates(&file.path)
 }
 
-/// Whether every document of a file is a Kubernetes object (`apiVersion` and `kind`).
+/// Whether a file holds Kubernetes objects (`apiVersion` and `kind`): a manifest, of whatever
+/// kinds.
 fn is_kubernetes_manifest(file: &crate::source::SourceFile) -> bool {
-    let objects: Vec<&crate::source::Node> = file
-        .documents
+    file.documents
         .iter()
-        .filter(|document| !document.is_null())
-        .collect();
-    !objects.is_empty()
-        && objects
-            .iter()
-            .all(|document| document.get("apiVersion").is_some() && document.get("kind").is_some())
+        .any(|document| document.get("apiVersion").is_some() && document.get("kind").is_some())
 }
 
 /// Whether `path` is in the `templates/` folder of a Helm chart (beside its `Chart.yaml`).

@@ -1,6 +1,7 @@
 //! Loading: every file is read once and parsed into spanned [`Node`] trees, kept in a
 //! [`Workspace`] that maps any span back to file, line and column.
 
+pub mod embedded;
 pub mod json;
 pub mod node;
 pub mod refs;
@@ -162,6 +163,19 @@ impl Workspace {
             .collect();
         for (request, outcome) in parsed {
             self.insert(request, outcome, diagnostics);
+        }
+    }
+
+    /// Adds the documents a ConfigMap of each file holds in its `data` (see [`embedded`]) to
+    /// the file's documents, so that they are detected and linted in place.
+    pub fn add_embedded_documents(&mut self) {
+        for file in &mut self.files {
+            let embedded: Vec<Node> = file
+                .documents
+                .iter()
+                .flat_map(|document| embedded::config_map_documents(&file.text, document))
+                .collect();
+            file.documents.extend(embedded);
         }
     }
 
