@@ -9,6 +9,7 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::discover::{self, DiscoverError};
 use crate::formats::{self, AdaptContext};
 use crate::model::{join, Inventory};
+use crate::rule_id::BuiltinRule;
 use crate::rules::{self, RuleContext};
 use crate::source::refs;
 use crate::source::{FileRequest, Workspace};
@@ -420,7 +421,7 @@ fn attach_apis(inventory: &Inventory, join: &join::Join, diagnostics: &mut [Diag
 
 fn unknown_format(file: FileId) -> Diagnostic {
     Diagnostic::new(
-        "unknown-format",
+        BuiltinRule::UnknownFormat,
         Location {
             file,
             span: Span::new(0, 0),
@@ -438,7 +439,7 @@ fn sort_and_dedup(workspace: &Workspace, diagnostics: &mut Vec<Diagnostic>) {
         file_a
             .cmp(file_b)
             .then(a.location.span.start.cmp(&b.location.span.start))
-            .then(a.rule.cmp(b.rule))
+            .then(a.rule.cmp(&b.rule))
             .then(a.location.span.end.cmp(&b.location.span.end))
             .then(a.message.cmp(&b.message))
     });

@@ -483,14 +483,21 @@ impl Config {
         }
     }
 
-    /// Applies rule levels to findings: drops those of rules that are off where they are and
-    /// sets the configured severity on the rest.
+    /// Gives findings their severity, the rule's level where each is: drops those of rules that
+    /// are off there, sets the configured severity, and for a rule that is merely `on` keeps
+    /// what the rule chose for the finding, else the rule's catalog default.
     pub fn apply_levels(&self, workspace: &Workspace, diagnostics: &mut Vec<Diagnostic>) {
         diagnostics.retain_mut(|diagnostic| {
             let path = &workspace.file(diagnostic.location.file).path;
-            match self.level_for(diagnostic.rule, path, diagnostic.route.as_deref()) {
+            match self.level_for(diagnostic.rule.as_str(), path, diagnostic.route.as_deref()) {
                 RuleLevel::Off => false,
-                RuleLevel::On => true,
+                RuleLevel::On => {
+                    diagnostic.severity = diagnostic.escalation.unwrap_or_else(|| {
+                        catalog::get(diagnostic.rule.as_str())
+                            .map_or(Severity::Warning, |meta| meta.severity)
+                    });
+                    true
+                }
                 RuleLevel::Severity(severity) => {
                     diagnostic.severity = severity;
                     true

@@ -94,8 +94,8 @@ fn run<'a>(outcome: &'a Outcome, options: &Sarif) -> Run<'a> {
         .iter()
         .chain(shown_suppressed)
         .map(|diagnostic| SarifResult {
-            rule_id: diagnostic.rule,
-            rule_index: rule_index.get(diagnostic.rule).copied(),
+            rule_id: diagnostic.rule.as_str(),
+            rule_index: rule_index.get(diagnostic.rule.as_str()).copied(),
             level: level(diagnostic.severity),
             message: Message {
                 text: result_message(diagnostic),
@@ -467,7 +467,7 @@ struct MultiformatMessage {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct SarifResult<'a> {
-    rule_id: &'static str,
+    rule_id: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     rule_index: Option<usize>,
     level: &'static str,

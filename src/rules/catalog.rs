@@ -143,10 +143,6 @@ pub fn get(id: &str) -> Option<&'static RuleMeta> {
         .map(|index| &all[index])
 }
 
-pub fn default_severity(id: &str) -> Severity {
-    get(id).map_or(Severity::Warning, |meta| meta.severity)
-}
-
 /// Parses one catalog file.
 pub fn parse_entry(source: &str) -> Result<RuleMeta, String> {
     let loaded = parse_text(source, Syntax::Yaml).map_err(|error| error.message)?;

@@ -489,7 +489,8 @@ fn inject(
                     editor.set(
                         edit,
                         "retries",
-                        "{\"attempts\": 2, \"perTryTimeout\": \"1s\"}",
+                        // Istio's default retryOn retries only before the request is sent.
+                        "{\"attempts\": 2, \"perTryTimeout\": \"1s\", \"retryOn\": \"5xx\"}",
                     )?;
                 }
                 "gateway-api" => {
