@@ -783,6 +783,7 @@ fn a_field_set_under_both_names_is_reported_and_the_last_one_read() {
 
 /// Every YAML and JSON fixture of the repository, with its parsed documents.
 fn all_fixtures() -> Vec<(String, Vec<routeguard::source::Node>)> {
+    use routeguard::source::embedded::config_map_documents;
     use routeguard::source::{parse_text, Syntax};
     let mut out = Vec::new();
     let mut folders = vec![repo().join("fixtures")];
@@ -810,10 +811,17 @@ fn all_fixtures() -> Vec<(String, Vec<routeguard::source::Node>)> {
             let Ok(loaded) = parse_text(&text, syntax) else {
                 continue;
             };
+            // What routeguard reads: the documents, and those a ConfigMap holds.
+            let mut documents = loaded.documents;
+            let embedded: Vec<_> = documents
+                .iter()
+                .flat_map(|document| config_map_documents(&text, document))
+                .collect();
+            documents.extend(embedded);
             let relative = path
                 .strip_prefix(repo())
                 .map_or_else(|_| path.display().to_string(), |p| p.display().to_string());
-            out.push((relative.replace('\\', "/"), loaded.documents));
+            out.push((relative.replace('\\', "/"), documents));
         }
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
