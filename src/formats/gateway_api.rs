@@ -451,6 +451,7 @@ fn read_retry(
         .map(|base| Backoff {
             base: Some(base),
             max: None,
+            jittered: false,
         });
     Some(Retry {
         max_retries: attempts,
