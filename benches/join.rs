@@ -3,13 +3,13 @@
 //! them. Near-linear growth is the point.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use routeguard::diagnostic::Location;
 use routeguard::model::join::join;
 use routeguard::model::{
     GatewayFormat, Inventory, LayerOrder, Method, MethodSet, Operation, PathKind, PathMatch,
     Policy, Route, SpecDocument, SpecVersion,
 };
-use routeguard::source::{FileId, Span};
+use routeguard::span::Location;
+use routeguard::span::{FileId, Span};
 
 fn location(start: u32) -> Location {
     Location {
@@ -25,6 +25,7 @@ fn inventory(n: usize) -> Inventory {
         version: SpecVersion::OpenApi31,
         version_location: location(0),
         base_paths: vec!["/api/v1".to_string()],
+        api: Default::default(),
     });
     for i in 0..n {
         let start = u32::try_from(i).unwrap_or(u32::MAX);

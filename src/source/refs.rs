@@ -10,9 +10,13 @@ use std::path::Path;
 
 use percent_encoding::percent_decode_str;
 
-use super::node::{Node, NodeKind, Span};
-use super::{normalize_path, FileId, Workspace};
-use crate::diagnostic::{Diagnostic, Location, Related};
+use super::node::{Node, NodeKind};
+
+use super::{normalize_path, Workspace};
+use crate::diagnostic::{Diagnostic, Related};
+use crate::span::FileId;
+use crate::span::Location;
+use crate::span::Span;
 
 /// Where a resolved reference points: a document root plus a JSON pointer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +36,11 @@ pub struct RefIndex {
 const MAX_HOPS: usize = 64;
 
 impl RefIndex {
+    /// Every file a resolved reference points into.
+    pub fn target_files(&self) -> impl Iterator<Item = FileId> + '_ {
+        self.targets.values().map(|(_, target)| target.file)
+    }
+
     pub fn target(&self, file: FileId, ref_value: Span) -> Option<&RefTarget> {
         self.targets
             .get(&(file, ref_value.start))

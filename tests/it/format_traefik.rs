@@ -8,12 +8,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::{at, lint_json, located, repo, run};
-use routeguard::diagnostic::Location;
 use routeguard::formats;
 use routeguard::lint::{lint_in, LintOptions, LintOutcome};
 use routeguard::model::policy::{CircuitBreakerKind, FallbackKind, RetryCondition, Timeout};
 use routeguard::model::{Origin, PathKind, Route, Sourced};
 use routeguard::source::{parse_text, Syntax};
+use routeguard::span::Location;
 
 fn lint(paths: &[&str]) -> LintOutcome {
     let cwd = std::fs::canonicalize(repo()).expect("repository folder");
@@ -912,6 +912,9 @@ fn fixture_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     entries.sort();
     for path in entries {
+        if crate::common::is_corpus(&path) {
+            continue;
+        }
         if path.is_dir() {
             fixture_files(&path, out);
         } else if path

@@ -4,6 +4,8 @@
 mod common;
 mod inventory;
 
+mod accuracy;
+mod action;
 mod ai_gateways;
 mod catalog;
 mod cli;
@@ -11,6 +13,7 @@ mod config;
 mod config_schema;
 mod detection;
 mod fallback_graphs;
+mod fault_injection;
 mod format_apisix;
 mod format_aws;
 mod format_envoy;
@@ -20,7 +23,9 @@ mod format_traefik;
 mod gateways;
 mod loading;
 mod locations;
+mod monorepo;
 mod real_configs;
+mod release;
 mod reports;
 mod resilience;
 mod toml_loading;

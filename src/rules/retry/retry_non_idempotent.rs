@@ -1,9 +1,10 @@
 use std::collections::HashSet;
 
-use crate::diagnostic::{Diagnostic, Location, Related};
+use crate::diagnostic::{Diagnostic, Related};
 use crate::model::policy::Retry;
 use crate::model::{Layer, Method, MethodSet, Route};
 use crate::rules::{describe_route, Rule, RuleContext};
+use crate::span::Location;
 
 use super::{condition_name, post_send_conditions, retry_location};
 

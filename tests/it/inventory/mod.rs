@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use routeguard::config::{presets::Preset, Config};
-use routeguard::diagnostic::Location;
 use routeguard::lint::{lint_in, LintOptions, LintOutcome};
 use routeguard::model::{Origin, Route, Sourced, Timeout};
+use routeguard::span::Location;
 
 use crate::common;
 
@@ -131,6 +131,9 @@ pub fn fixtures_detected_by(adapter: &str) -> Vec<String> {
     while let Some(dir) = pending.pop() {
         for entry in std::fs::read_dir(&dir).expect("fixture folders are readable") {
             let path = entry.expect("fixture entries are readable").path();
+            if crate::common::is_corpus(&path) {
+                continue;
+            }
             if path.is_dir() {
                 pending.push(path);
                 continue;
