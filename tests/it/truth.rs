@@ -101,3 +101,34 @@ fn a_per_try_timeout_is_no_bound_on_the_request() {
         .collect();
     assert_eq!(worst, [serde_json::Value::Null, serde_json::json!(15000)]);
 }
+
+#[test]
+fn an_aws_any_method_is_the_operation_of_every_method_of_its_path() {
+    let file = "fixtures/real/aws/simple-calc-lambda.json";
+    // Its routes are the spec's own: none is undocumented, and the documentation rules check
+    // the ANY operation like any other, once.
+    assert!(findings_of("route-undocumented", &[file]).is_empty());
+    assert_eq!(
+        findings_of("operation-summary", &[file]),
+        [
+            at("operation-summary", file, 14, 7),
+            at("operation-summary", file, 67, 7),
+            at("operation-summary", file, 109, 7),
+            at("operation-summary", file, 147, 7),
+            at("operation-summary", file, 191, 7),
+        ]
+    );
+    assert_eq!(
+        message_of("operation-summary", file, 109),
+        "operation `ANY /{a}` has no summary"
+    );
+    // Its mock integration is answered by API Gateway itself: no timeout finding.
+    assert_eq!(
+        findings_of("timeout-missing", &[file]),
+        [
+            at("timeout-missing", file, 49, 9),
+            at("timeout-missing", file, 92, 9),
+            at("timeout-missing", file, 226, 9),
+        ]
+    );
+}
