@@ -12,7 +12,7 @@ use clap::{Arg, ArgAction, ArgMatches, Parser, Subcommand, ValueEnum};
 
 pub use crate::config::FailOn;
 use crate::diagnostic::Severity;
-use crate::lint::{lint, LintOptions};
+use crate::lint::{lint, LintOptions, StdinInput, STDIN_PATH};
 use crate::report::listing::{self, ListFormat as Listing};
 use crate::report::{self, Format, Kind, Settings};
 use crate::rules::catalog;
@@ -67,7 +67,7 @@ pub enum Command {
 
 #[derive(Debug, clap::Args)]
 pub struct LintArgs {
-    /// Files and folders to lint [default: .]
+    /// Files and folders to lint, `-` for standard input [default: .]
     pub paths: Vec<PathBuf>,
     #[command(flatten)]
     pub reports: Reports,
@@ -97,6 +97,10 @@ pub struct LintArgs {
     /// Also list the files read but not linted (templates, other tools' files), with why
     #[arg(short, long)]
     pub verbose: bool,
+    /// The name reports give standard input (read for the path `-`), e.g. `rendered.yaml`;
+    /// its extension selects the syntax [default: <stdin>, read as YAML or JSON]
+    #[arg(long, value_name = "NAME")]
+    pub stdin_filename: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -112,6 +116,9 @@ pub struct RoutesArgs {
     /// Project root, as for `lint`
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
+    /// The name standard input (the path `-`) is given, as for `lint`
+    #[arg(long, value_name = "NAME")]
+    pub stdin_filename: Option<PathBuf>,
     #[command(flatten)]
     pub config: ConfigArgs,
 }
@@ -360,6 +367,7 @@ pub fn run(cli: Cli) -> Result<Outcome, RunError> {
                 root: args.root.clone(),
                 config: governance::load_config(&args.config)?,
                 baseline: None,
+                stdin: read_stdin(&args.paths, args.stdin_filename.as_deref())?,
             })
             .map_err(|error| RunError(error.to_string()))?;
             let format = report::format(Kind::Routes, &args.format)
@@ -437,6 +445,7 @@ fn run_lint(args: &LintArgs) -> Result<Outcome, RunError> {
         root: args.root.clone(),
         config,
         baseline,
+        stdin: read_stdin(&args.paths, args.stdin_filename.as_deref())?,
     })
     .map_err(|error| RunError(error.to_string()))?;
     // Files first and standard output last, so that a terminal ends with the report people read;
@@ -460,6 +469,30 @@ fn run_lint(args: &LintArgs) -> Result<Outcome, RunError> {
     } else {
         Outcome::Clean
     })
+}
+
+/// Standard input, when a path is `-`: read once, bounded like any file.
+fn read_stdin(paths: &[PathBuf], name: Option<&Path>) -> Result<Option<StdinInput>, RunError> {
+    use std::io::Read;
+    if !paths.iter().any(|path| path.as_os_str() == STDIN_PATH) {
+        return match name {
+            Some(_) => Err(RunError(
+                "`--stdin-filename` names standard input, which is read only when a path is `-`"
+                    .to_string(),
+            )),
+            None => Ok(None),
+        };
+    }
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(crate::source::MAX_FILE_SIZE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|error| RunError(format!("cannot read standard input: {error}")))?;
+    Ok(Some(StdinInput {
+        name: name.map(Path::to_path_buf),
+        bytes,
+    }))
 }
 
 /// What the flags of a `lint` run tell the report `request`.

@@ -13,7 +13,7 @@ use crate::model::{join, Inventory};
 use crate::rule_id::BuiltinRule;
 use crate::rules::{self, RuleContext};
 use crate::source::refs;
-use crate::source::Workspace;
+use crate::source::{FileRequest, Workspace};
 use crate::span::Location;
 use crate::span::{FileId, Span};
 
@@ -27,7 +27,22 @@ pub struct LintOptions {
     pub config: Config,
     /// Accepted findings: only findings it does not record are reported.
     pub baseline: Option<Baseline>,
+    /// What standard input held, linted where `paths` has `-`.
+    pub stdin: Option<StdinInput>,
 }
+
+/// Standard input as a file to lint (`routeguard lint -`): a YAML stream (many documents,
+/// `helm template` or `kustomize build` output) or one JSON or TOML document.
+#[derive(Debug, Clone, Default)]
+pub struct StdinInput {
+    /// The name reports give it (`--stdin-filename`), relative to the working directory; its
+    /// extension selects the syntax. `<stdin>` when not given.
+    pub name: Option<PathBuf>,
+    pub bytes: Vec<u8>,
+}
+
+/// The path that stands for standard input.
+pub const STDIN_PATH: &str = "-";
 
 /// Everything a run produced, for the reports.
 #[derive(Debug)]
@@ -161,11 +176,26 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
         options.paths.clone()
     };
     let config = &options.config;
-    let requests = discover::discover(&paths, cwd, &config.filter).map_err(LintError::Discover)?;
+    let (stdin, paths): (Vec<PathBuf>, Vec<PathBuf>) = paths
+        .into_iter()
+        .partition(|path| path.as_os_str() == STDIN_PATH);
+    let mut requests =
+        discover::discover(&paths, cwd, &config.filter).map_err(LintError::Discover)?;
+    if !stdin.is_empty() {
+        let input = options.stdin.clone().unwrap_or_default();
+        let name = input.name.unwrap_or_else(|| PathBuf::from("<stdin>"));
+        requests.push(FileRequest {
+            path: crate::source::normalize_path(&cwd.join(&name)),
+            display: crate::source::slash_path(&name),
+            explicit: true,
+            contents: Some(input.bytes),
+        });
+    }
 
     let mut diagnostics = Vec::new();
     let mut workspace = Workspace::new(root, cwd.to_path_buf());
     workspace.load_all(requests, &mut diagnostics);
+    workspace.add_embedded_documents();
 
     // A template's YAML is only known once rendered: neither its parse errors nor what it seems
     // to hold say anything about what the gateway will get.
@@ -194,7 +224,9 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
                 recognised = true;
             }
         }
-        if file.explicit && !file.failed && !recognised {
+        // Kubernetes manifests are a format routeguard reads, whatever kinds they hold: a
+        // rendered chart's Deployments and Services are skipped silently, not unknown.
+        if file.explicit && !file.failed && !recognised && !is_kubernetes_manifest(file) {
             diagnostics.push(unknown_format(file.id));
         }
     }
@@ -315,6 +347,14 @@ fn is_template(file: &crate::source::SourceFile) -> bool {
     file.failed
         || sniff::has_unquoted_go_template_action(&file.text)
         || in_helm_templates(&file.path)
+}
+
+/// Whether a file holds Kubernetes objects (`apiVersion` and `kind`): a manifest, of whatever
+/// kinds.
+fn is_kubernetes_manifest(file: &crate::source::SourceFile) -> bool {
+    file.documents
+        .iter()
+        .any(|document| document.get("apiVersion").is_some() && document.get("kind").is_some())
 }
 
 /// Whether `path` is in the `templates/` folder of a Helm chart (beside its `Chart.yaml`).

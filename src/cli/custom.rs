@@ -197,7 +197,7 @@ fn run_case(scratch: &PathBuf, case: &Case, config: &Config) -> Result<Vec<Strin
             paths,
             root: Some(scratch.clone()),
             config: config.clone(),
-            baseline: None,
+            ..LintOptions::default()
         },
         &scratch,
     )

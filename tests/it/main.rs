@@ -29,5 +29,6 @@ mod real_configs;
 mod release;
 mod reports;
 mod resilience;
+mod stdin;
 mod toml_loading;
 mod truth;
