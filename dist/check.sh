@@ -80,6 +80,7 @@ cp "$binary" "$release/stage/routeguard"
 archive="routeguard-x86_64-unknown-linux-musl.tar.gz"
 tar -czf "$release/$archive" -C "$release/stage" routeguard
 (cd "$release" && sha256sum "$archive" > "$archive.sha256" && cat "$archive.sha256")
+rm -rf "$release/stage"
 start="$(now)"
 no_rust env RUNNER_OS=Linux RUNNER_ARCH=X64 RUNNER_TEMP="$out" GITHUB_OUTPUT="$out/action-output" \
   GITHUB_PATH="$out/action-path" VERSION="$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)" \
@@ -116,6 +117,7 @@ npm_platform="$(node -p 'process.platform + "-" + process.arch')"
 mkdir -p "$out/binaries/binary-$npm_platform"
 cp "$binary" "$out/binaries/binary-$npm_platform/routeguard"
 bash npm/stage.sh "$out/binaries" "$out/npm" --allow-missing
+rm -rf "$out/binaries"
 start="$(now)"
 no_rust npm install --global --prefix "$out/npm-prefix" --no-audit --no-fund --loglevel=error \
   "$out"/npm/routeguard-*.tgz
