@@ -720,7 +720,12 @@ fn a_field_set_under_both_names_is_reported_and_the_last_one_read() {
         .iter()
         .map(|diagnostic| {
             let (line, column) = line_column(&outcome, diagnostic.location);
-            (diagnostic.rule.as_str(), line, column, diagnostic.message.clone())
+            (
+                diagnostic.rule.as_str(),
+                line,
+                column,
+                diagnostic.message.clone(),
+            )
         })
         .collect();
     let expected = vec![
@@ -1035,7 +1040,12 @@ fn malformed_config_dump_is_reported_never_a_panic() {
     let reported: Vec<(&str, (u32, u32))> = outcome
         .diagnostics
         .iter()
-        .map(|diagnostic| (diagnostic.rule.as_str(), line_column(&outcome, diagnostic.location)))
+        .map(|diagnostic| {
+            (
+                diagnostic.rule.as_str(),
+                line_column(&outcome, diagnostic.location),
+            )
+        })
         .collect();
     assert!(
         reported.iter().all(|(rule, _)| *rule == "invalid-value"),

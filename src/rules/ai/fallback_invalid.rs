@@ -3,8 +3,8 @@ use std::collections::{HashMap, HashSet};
 use super::{about, describe_group, route_of};
 use crate::diagnostic::{Diagnostic, Related};
 use crate::model::ai::{FallbackEdge, FallbackGraph, TriggerFamily};
-use crate::rule_id::BuiltinRule;
 use crate::model::ai_paths::{self, LoopSet, RepeatedCall};
+use crate::rule_id::BuiltinRule;
 use crate::rules::{Rule, RuleContext};
 use crate::span::Location;
 

@@ -1,9 +1,9 @@
 use std::collections::HashSet;
 
 use crate::diagnostic::{Diagnostic, Related};
-use crate::rule_id::BuiltinRule;
 use crate::model::policy::Retry;
 use crate::model::{Layer, Method, MethodSet, Route};
+use crate::rule_id::BuiltinRule;
 use crate::rules::{describe_route, Rule, RuleContext};
 use crate::span::Location;
 
