@@ -103,14 +103,14 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
 }
 
 /// What a service contributes to each of its routes.
-struct ServiceContext {
+pub(super) struct ServiceContext {
     policy: Policy,
     /// The service's own path, which Kong prepends when forwarding.
     path: String,
 }
 
 impl ServiceContext {
-    fn read(
+    pub(super) fn read(
         cx: &mut AdaptContext<'_>,
         file: FileId,
         service: &Node,
@@ -346,7 +346,12 @@ fn rate_limit(file: FileId, plugins: Option<&Node>) -> Option<RateLimit> {
     })
 }
 
-fn add_routes(cx: &mut AdaptContext<'_>, file: FileId, route: &Node, service: &ServiceContext) {
+pub(super) fn add_routes(
+    cx: &mut AdaptContext<'_>,
+    file: FileId,
+    route: &Node,
+    service: &ServiceContext,
+) {
     let location = Location {
         file,
         span: anchor(route),
