@@ -1,5 +1,6 @@
 //! The command line: argument definitions and what each command does with the library.
 
+mod custom;
 mod governance;
 
 use std::collections::HashMap;
@@ -53,6 +54,15 @@ pub enum Command {
     Init(InitArgs),
     /// Print the JSON Schema of the config file (for editors)
     Schema,
+    /// Run the bad and good examples of a rules test file against the config's rules
+    /// (ruleset rules, policies and built-ins); exits with 1 when one fails
+    TestRules {
+        /// The test file: `tests: [{rule, bad: {files, findings}, good: {files}}]`
+        #[arg(default_value = "routeguard-tests.yaml")]
+        file: PathBuf,
+        #[command(flatten)]
+        config: ConfigArgs,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -121,6 +131,9 @@ pub struct RulesArgs {
     /// List only the rules this preset turns on, with the severities and options it sets
     #[arg(long, value_name = "PRESET", value_parser = clap::builder::PossibleValuesParser::new(crate::config::Preset::names()))]
     pub preset: Option<String>,
+    /// The config whose custom rules (rulesets, policies) are listed too
+    #[command(flatten)]
+    pub config: ConfigArgs,
 }
 
 /// The names `--format` takes for a command's reports, each with its one-line description.
@@ -340,7 +353,11 @@ pub fn run(cli: Cli) -> Result<Outcome, RunError> {
                     let preset = governance::preset_named(name)?;
                     write_output(None, |out| listing::preset(preset, format, out))?;
                 }
-                None => write_output(None, |out| listing::rules(format, out))?,
+                None => {
+                    let config = governance::load_config(&args.config)?;
+                    let custom = custom::listed(&config);
+                    write_output(None, |out| listing::rules(format, &custom, out))?;
+                }
             }
             Ok(Outcome::Clean)
         }
@@ -361,6 +378,10 @@ pub fn run(cli: Cli) -> Result<Outcome, RunError> {
         }
         Command::Explain { rule, config } => {
             let config = governance::load_config(&config)?;
+            if let Some(text) = custom::explain(&rule, &config) {
+                write_output(None, |out| out.write_all(text.as_bytes()))?;
+                return Ok(Outcome::Clean);
+            }
             let meta = rule_named(&rule)?;
             write_output(None, |out| listing::explain(meta, Some(&config), out))?;
             Ok(Outcome::Clean)
@@ -372,6 +393,16 @@ pub fn run(cli: Cli) -> Result<Outcome, RunError> {
         Command::Schema => {
             emit(None, &crate::config::schema::render())?;
             Ok(Outcome::Clean)
+        }
+        Command::TestRules { file, config } => {
+            let config = governance::load_config(&config)?;
+            let (report, passed) = custom::test_rules(&file, &config)?;
+            emit(None, &report)?;
+            Ok(if passed {
+                Outcome::Clean
+            } else {
+                Outcome::Findings
+            })
         }
     }
 }

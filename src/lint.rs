@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::baseline::Baseline;
 use crate::config::{suppress, Config};
+use crate::custom;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::discover::{self, DiscoverError};
 use crate::formats::{self, AdaptContext};
@@ -249,6 +250,7 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
         let quiet: HashSet<FileId> = skipped.iter().map(|skipped| skipped.file).collect();
         diagnostics.retain(|diagnostic| !quiet.contains(&diagnostic.location.file));
     }
+    custom::unsupported(&config.custom, &mut workspace, &mut diagnostics);
 
     let mut inventory = Inventory::default();
     {
@@ -282,6 +284,28 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
         join: &join,
         config,
     }));
+    let mut openapi_documents: Vec<(FileId, &crate::source::Node)> = detected
+        .iter()
+        .filter(|(_, _, adapter)| adapter.uses_refs)
+        .filter_map(|(file, index, _)| {
+            let root = workspace.file(*file).documents.get(*index)?;
+            (root.get("openapi").is_some() || root.get("swagger").is_some())
+                .then_some((*file, root))
+        })
+        .collect();
+    // A document two adapters read (OpenAPI with AWS extensions) is linted once.
+    openapi_documents.dedup_by(|a, b| a.0 == b.0 && std::ptr::eq(a.1, b.1));
+    diagnostics.extend(custom::run(
+        &config.custom,
+        &custom::RunScope {
+            workspace: &workspace,
+            refs: &ref_index,
+            documents: &openapi_documents,
+            inventory: &inventory,
+            join: &join,
+        },
+        &|rule| config.may_run(rule),
+    ));
     attach_apis(&inventory, &join, &mut diagnostics);
     config.apply_levels(&workspace, &mut diagnostics);
     sort_and_dedup(&workspace, &mut diagnostics);

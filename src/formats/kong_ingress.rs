@@ -143,7 +143,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, ingress: &Node) {
                 span: path.span,
                 kind: NodeKind::Map(route),
             };
-            add_routes(cx, file, &route, &service_cx);
+            add_routes(cx, file, &route, &service_cx, &[]);
         }
     }
 }

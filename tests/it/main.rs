@@ -11,6 +11,7 @@ mod catalog;
 mod cli;
 mod config;
 mod config_schema;
+mod custom_rules;
 mod detection;
 mod fallback_graphs;
 mod fault_injection;
