@@ -14,7 +14,7 @@ use crate::diagnostic::{docs_url, Severity};
 use crate::lint::{lint, LintOptions, LintOutcome};
 use crate::report;
 use crate::rules::catalog;
-pub use governance::{BaselineCommand, BaselineWriteArgs, ConfigArgs, InitArgs};
+pub use governance::{BaselineCommand, BaselineWriteArgs, ConfigArgs, InitArgs, LimitArgs};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -83,6 +83,8 @@ pub struct LintArgs {
     /// Also list the findings that inline suppressions or the baseline accept
     #[arg(long)]
     pub show_suppressed: bool,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -100,6 +102,8 @@ pub struct RoutesArgs {
     pub root: Option<PathBuf>,
     #[command(flatten)]
     pub config: ConfigArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -348,6 +352,7 @@ pub fn run(cli: Cli) -> Result<Outcome, RunError> {
                 root: args.root.clone(),
                 config: governance::load_config(&args.config)?,
                 baseline: None,
+                limits: args.limits.limits(),
             })
             .map_err(|error| RunError(error.to_string()))?;
             let rendered = match args.format {
@@ -391,10 +396,11 @@ fn run_lint(args: &LintArgs) -> Result<Outcome, RunError> {
         .or(config.fail_on)
         .unwrap_or(FailOn::Error)
         .threshold();
+    let cwd = governance::working_directory()?;
     let baseline = args
         .baseline
         .as_deref()
-        .map(crate::config::baseline::Baseline::read)
+        .map(|path| crate::config::baseline::Baseline::read(path, &cwd))
         .transpose()
         .map_err(|error| RunError(error.to_string()))?;
     let outcome = lint(&LintOptions {
@@ -402,8 +408,12 @@ fn run_lint(args: &LintArgs) -> Result<Outcome, RunError> {
         root: args.root.clone(),
         config,
         baseline,
+        limits: args.limits.limits(),
     })
     .map_err(|error| RunError(error.to_string()))?;
+    for notice in &outcome.notices {
+        eprintln!("note: {notice}");
+    }
     let rendered: Vec<(&ReportRequest, String)> = reports
         .iter()
         .map(|request| (request, render(&outcome, request, args, threshold)))

@@ -10,7 +10,7 @@ use crate::formats::{self, AdaptContext};
 use crate::model::{join, Inventory};
 use crate::rules::{self, RuleContext};
 use crate::source::refs;
-use crate::source::{FileId, Span, Workspace};
+use crate::source::{FileId, Limits, Span, Workspace};
 
 #[derive(Debug, Clone, Default)]
 pub struct LintOptions {
@@ -22,6 +22,8 @@ pub struct LintOptions {
     pub config: Config,
     /// Accepted findings: only findings it does not record are reported.
     pub baseline: Option<Baseline>,
+    /// How much of each input is read and built.
+    pub limits: Limits,
 }
 
 /// Everything a run produced, for the reports.
@@ -36,6 +38,9 @@ pub struct LintOutcome {
     /// [`Suppression`](crate::diagnostic::Suppression), in the same order. They never count
     /// toward the exit code or the summary.
     pub suppressed: Vec<Diagnostic>,
+    /// What the run skipped that the user may not expect (folders whose every file an ignore
+    /// rule hides), one sentence each, for standard error.
+    pub notices: Vec<String>,
 }
 
 impl LintOutcome {
@@ -88,8 +93,17 @@ pub fn lint(options: &LintOptions) -> Result<LintOutcome, LintError> {
 /// Runs the pipeline as if started in `cwd` (which must be absolute).
 pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintError> {
     let root = match &options.root {
-        Some(root) => std::fs::canonicalize(cwd.join(root))
-            .map_err(|error| LintError::Root(root.clone(), error))?,
+        Some(root) => {
+            let canonical = std::fs::canonicalize(cwd.join(root))
+                .map_err(|error| LintError::Root(root.clone(), error))?;
+            if !canonical.is_dir() {
+                return Err(LintError::Root(
+                    root.clone(),
+                    std::io::Error::other("not a folder"),
+                ));
+            }
+            canonical
+        }
         None => discover::project_root(cwd),
     };
     let paths = if options.paths.is_empty() {
@@ -98,11 +112,12 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
         options.paths.clone()
     };
     let config = &options.config;
-    let requests = discover::discover(&paths, cwd, &config.filter).map_err(LintError::Discover)?;
+    let discovered =
+        discover::discover(&paths, cwd, &root, &config.filter).map_err(LintError::Discover)?;
 
     let mut diagnostics = Vec::new();
-    let mut workspace = Workspace::new(root, cwd.to_path_buf());
-    workspace.load_all(requests, &mut diagnostics);
+    let mut workspace = Workspace::new(root, cwd.to_path_buf()).with_limits(options.limits);
+    workspace.load_all(discovered.files, &mut diagnostics);
 
     // Detect every document's format before resolving references, so that only the documents
     // of formats that use `$ref` are searched for them.
@@ -172,6 +187,7 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
         join,
         diagnostics,
         suppressed,
+        notices: discovered.notices,
     })
 }
 

@@ -22,7 +22,8 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::LayerOrder;
 use crate::rules::catalog;
 use crate::rules::options::{OptionValues, RuleOptions};
-use crate::source::{display_path, slash_path, Workspace};
+use crate::source::read::{self, Refusal};
+use crate::source::{display_path, normalize_path, slash_path, Workspace, MAX_FILE_SIZE};
 pub use presets::Preset;
 pub use routes::RoutePattern;
 
@@ -220,7 +221,7 @@ pub enum ConfigChoice {
 /// Why no configuration could be loaded (the run stops with exit code 2).
 #[derive(Debug)]
 pub enum ConfigError {
-    Read(PathBuf, std::io::Error),
+    Read(PathBuf, Refusal),
     /// Two config files in one folder: which one counts would be a guess.
     Ambiguous(PathBuf, PathBuf),
     /// Problems in the file, each at its line and column.
@@ -278,8 +279,11 @@ pub fn load(choice: &ConfigChoice, cwd: &Path) -> Result<Config, ConfigError> {
             None => return Ok(Config::default()),
         },
     };
-    let text =
-        std::fs::read_to_string(&path).map_err(|error| ConfigError::Read(path.clone(), error))?;
+    // The config is input like any other: a regular file, bounded, and not reached through a
+    // symlink out of the project root.
+    let text = read::confine(&normalize_path(&path), &crate::discover::project_root(cwd))
+        .and_then(|canonical| read::read_text(&canonical, MAX_FILE_SIZE))
+        .map_err(|refusal| ConfigError::Read(path.clone(), refusal))?;
     let absolute = std::fs::canonicalize(&path).unwrap_or(path);
     let display = display_path(&absolute, cwd);
     parse_config(&text, &absolute, &display)

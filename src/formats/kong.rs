@@ -395,7 +395,7 @@ fn add_routes(cx: &mut AdaptContext<'_>, file: FileId, route: &Node, service: &S
             };
             Some(match text.strip_prefix('~') {
                 Some(regex) => {
-                    if regex::Regex::new(regex).is_err() {
+                    if !crate::model::pattern::is_valid(regex) {
                         cx.invalid_value(
                             file,
                             path,

@@ -291,7 +291,7 @@ fn compile_route_regex(pattern: &str, full: bool) -> Option<Regex> {
     } else {
         format!("^(?:{body})")
     };
-    Regex::new(&anchored).ok()
+    super::pattern::compile(&anchored).ok()
 }
 
 /// Joins every route of the inventory to the operations it reaches; `layers` orders the routes

@@ -4,6 +4,7 @@ pub mod ai;
 pub mod join;
 pub mod layers;
 pub mod path;
+pub mod pattern;
 pub mod policy;
 pub mod route;
 

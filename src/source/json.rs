@@ -6,11 +6,14 @@ use jsonc_parser::ast::{ObjectPropName, Value};
 use jsonc_parser::{CollectOptions, ParseOptions};
 
 use super::node::{Entry, Node, NodeKind, ScalarKind, Span};
-use super::{to_u32, DuplicateKey, Loaded, SyntaxError};
+use super::{structural_count, to_u32, too_many_nodes, DuplicateKey, Loaded, SyntaxError};
 
 /// Parses one JSON document. Comments, trailing commas and other JSON5 liberties are rejected:
 /// a `.json` file that another tool would refuse must not pass here.
-pub fn parse(text: &str) -> Result<Loaded, SyntaxError> {
+pub fn parse(text: &str, max_nodes: usize) -> Result<Loaded, SyntaxError> {
+    if structural_count(text) > max_nodes {
+        return Err(too_many_nodes(max_nodes, 0));
+    }
     let options = ParseOptions {
         allow_comments: false,
         allow_loose_object_property_names: false,
@@ -23,12 +26,8 @@ pub fn parse(text: &str) -> Result<Loaded, SyntaxError> {
         allow_non_finite_numbers: false,
         allow_extended_string_escapes: false,
     };
-    let parsed = jsonc_parser::parse_to_ast(text, &CollectOptions::default(), &options).map_err(
-        |error| SyntaxError {
-            message: error.kind().to_string(),
-            offset: to_u32(error.range().start),
-        },
-    )?;
+    let parsed = jsonc_parser::parse_to_ast(text, &CollectOptions::default(), &options)
+        .map_err(|error| SyntaxError::new(error.kind().to_string(), to_u32(error.range().start)))?;
     let mut loaded = Loaded::default();
     if let Some(value) = parsed.value {
         let root = convert(value, &mut loaded.duplicate_keys);

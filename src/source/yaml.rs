@@ -1,6 +1,6 @@
 //! YAML 1.2 into spanned [`Node`]s, built from saphyr-parser's event stream.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use saphyr_parser::{
     Event, Parser, ScalarStyle, ScanError, Span as MarkSpan, SpannedEventReceiver,
@@ -11,14 +11,18 @@ use super::node::{resolve_plain_scalar, Entry, Node, NodeKind, ScalarKind, Span}
 use super::{DuplicateKey, Loaded, SyntaxError, MAX_DEPTH};
 
 /// Parses every document of a YAML stream.
-pub fn parse(text: &str, lines: &LineIndex) -> Result<Loaded, SyntaxError> {
-    let mut builder = Builder::new(text, lines);
-    let mut parser = Parser::new_from_str(text);
-    let outcome = parser.load(&mut builder, true);
-    if let Some(error) = builder.error.take() {
-        return Err(error);
+pub fn parse(text: &str, lines: &LineIndex, max_nodes: usize) -> Result<Loaded, SyntaxError> {
+    let mut builder = Builder::new(text, lines, max_nodes);
+    // The events are consumed in a loop rather than through `Parser::load`, whose recursive
+    // descent overflows the stack on deeply nested block sequences before the builder's depth
+    // limit can stop it.
+    for event in Parser::new_from_str(text) {
+        let (event, span) = event.map_err(|error| builder.scan_error(&error))?;
+        builder.on_event(event, span);
+        if let Some(error) = builder.error.take() {
+            return Err(error);
+        }
     }
-    outcome.map_err(|error| builder.scan_error(&error))?;
     Ok(Loaded {
         documents: builder.documents,
         duplicate_keys: builder.duplicate_keys,
@@ -45,15 +49,18 @@ struct Builder<'t> {
     stack: Vec<Frame>,
     documents: Vec<Node>,
     anchors: HashMap<usize, Node>,
-    /// Nodes copied in by aliases so far; capped so that a "billion laughs" document cannot
-    /// exhaust memory.
+    /// Nodes that aliases and anchors may still copy; capped so that a "billion laughs"
+    /// document, or one anchoring every level of a deep tree, cannot exhaust memory.
     alias_budget: usize,
+    /// Nodes built so far, copies included, against the file's node budget.
+    nodes: usize,
+    max_nodes: usize,
     duplicate_keys: Vec<DuplicateKey>,
     error: Option<SyntaxError>,
 }
 
 impl<'t> Builder<'t> {
-    fn new(text: &'t str, lines: &'t LineIndex) -> Self {
+    fn new(text: &'t str, lines: &'t LineIndex, max_nodes: usize) -> Self {
         Builder {
             text,
             lines,
@@ -61,6 +68,8 @@ impl<'t> Builder<'t> {
             documents: Vec::new(),
             anchors: HashMap::new(),
             alias_budget: 1_000_000 + text.len(),
+            nodes: 0,
+            max_nodes,
             duplicate_keys: Vec::new(),
             error: None,
         }
@@ -76,19 +85,38 @@ impl<'t> Builder<'t> {
     }
 
     fn scan_error(&self, error: &ScanError) -> SyntaxError {
-        SyntaxError {
-            message: error.info().to_string(),
-            offset: self.offset(error.marker()),
-        }
+        SyntaxError::new(error.info(), self.offset(error.marker()))
     }
 
     fn fail(&mut self, message: impl Into<String>, offset: u32) {
         if self.error.is_none() {
-            self.error = Some(SyntaxError {
-                message: message.into(),
-                offset,
-            });
+            self.error = Some(SyntaxError::new(message, offset));
         }
+    }
+
+    /// Charges `count` new nodes to the node budget, and to the alias budget when they are
+    /// copies; false (with the file refused) once either runs out.
+    fn charge(&mut self, count: usize, copies: bool, offset: u32) -> bool {
+        if self.error.is_some() {
+            return false;
+        }
+        if copies {
+            if count > self.alias_budget {
+                self.error = Some(SyntaxError::refused(
+                    "anchors and aliases expand to too many nodes (possible alias bomb); \
+                     the file is not read",
+                    offset,
+                ));
+                return false;
+            }
+            self.alias_budget -= count;
+        }
+        self.nodes = self.nodes.saturating_add(count);
+        if self.nodes > self.max_nodes {
+            self.error = Some(super::too_many_nodes(self.max_nodes, offset));
+            return false;
+        }
+        true
     }
 
     fn push_frame(&mut self, frame: Frame, offset: u32) {
@@ -97,12 +125,15 @@ impl<'t> Builder<'t> {
                 format!("nesting deeper than {MAX_DEPTH} levels is not supported"),
                 offset,
             );
+            return;
         }
         self.stack.push(frame);
     }
 
     fn complete(&mut self, node: Node, anchor: usize) {
-        if anchor != 0 {
+        // The anchored node goes into the tree and a copy into the anchor table: that copy is
+        // memory an attacker controls, so it is charged like an alias's.
+        if anchor != 0 && self.charge(node.count(), true, node.span.start) {
             self.anchors.insert(anchor, node.clone());
         }
         match self.stack.last_mut() {
@@ -159,14 +190,12 @@ impl<'t> Builder<'t> {
             return;
         };
         let size = target.count();
-        if size > self.alias_budget {
-            self.fail(
-                "aliases expand to too many nodes (possible alias bomb)",
-                span.start,
-            );
+        if !self.charge(size, true, span.start) {
             return;
         }
-        self.alias_budget -= size;
+        let Some(target) = self.anchors.get(&id) else {
+            return;
+        };
         let mut node = target.clone();
         node.span = span;
         self.complete(node, 0);
@@ -179,6 +208,13 @@ impl<'input> SpannedEventReceiver<'input> for Builder<'_> {
             return;
         }
         let span = self.span(&mark);
+        let builds_node = matches!(
+            event,
+            Event::Scalar(..) | Event::MappingStart(..) | Event::SequenceStart(..)
+        );
+        if builds_node && !self.charge(1, false, span.start) {
+            return;
+        }
         match event {
             Event::Scalar(value, style, anchor, tag) => {
                 let kind = match (&tag, style) {
@@ -252,6 +288,11 @@ fn expand_merge_keys(entries: Vec<Entry>) -> Vec<Entry> {
         return entries;
     }
     let (merges, mut own): (Vec<Entry>, Vec<Entry>) = entries.into_iter().partition(is_merge);
+    // Keys already present, so that each inherited entry is one lookup rather than a scan.
+    let mut present: HashSet<String> = own
+        .iter()
+        .filter_map(|entry| entry.key.scalar_text().map(str::to_string))
+        .collect();
     for merge in merges {
         let sources: Vec<Node> = match merge.value.kind {
             NodeKind::Map(_) => vec![merge.value],
@@ -265,11 +306,11 @@ fn expand_merge_keys(entries: Vec<Entry>) -> Vec<Entry> {
         for source in sources {
             if let NodeKind::Map(inherited) = source.kind {
                 for entry in inherited {
-                    let present = entry
-                        .key
-                        .scalar_text()
-                        .is_some_and(|key| own.iter().any(|e| e.key.scalar_text() == Some(key)));
-                    if !present {
+                    let new = match entry.key.scalar_text() {
+                        Some(key) => present.insert(key.to_string()),
+                        None => true,
+                    };
+                    if new {
                         own.push(entry);
                     }
                 }

@@ -175,7 +175,7 @@ fn hostile_input_becomes_parse_errors_not_crashes() {
     assert_eq!(
         rules,
         vec![
-            ("parse-error", "bomb.yaml", 6),
+            ("input-refused", "bomb.yaml", 6),
             ("parse-error", "deep.json", 1),
             ("parse-error", "deep.yaml", 1),
             ("parse-error", "latin1.yaml", 3),
