@@ -4,7 +4,7 @@
 //! so each route only visits the operations it can match: the join grows with the size of its
 //! result, not with routes × operations.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use regex::Regex;
 
@@ -86,7 +86,9 @@ impl Join {
 
 #[derive(Default)]
 struct TrieNode {
-    literal: HashMap<String, usize>,
+    /// Ordered, so that the literals starting with a partial prefix are one range, not a scan
+    /// of every sibling: thousands of prefix routes stay linear.
+    literal: BTreeMap<String, usize>,
     param: Option<usize>,
     rest: Option<usize>,
     /// Operations whose path ends here, with the segments they were indexed under.
@@ -215,10 +217,15 @@ impl Trie {
                 self.subtree(node, out);
                 continue;
             }
-            for (text, &child) in &entry.literal {
-                if text.starts_with(partial) {
-                    self.subtree(child, out);
-                }
+            let starting = entry
+                .literal
+                .range::<str, _>((
+                    std::ops::Bound::Included(partial),
+                    std::ops::Bound::Unbounded,
+                ))
+                .take_while(|(text, _)| text.starts_with(partial));
+            for (_, &child) in starting {
+                self.subtree(child, out);
             }
             if let Some(child) = entry.param {
                 self.subtree(child, out);
