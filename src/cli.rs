@@ -1,6 +1,7 @@
 //! The command line: argument definitions and what each command does with the library.
 
 mod governance;
+mod write;
 
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
@@ -284,12 +285,15 @@ fn pair_reports(
             second.format.name()
         ));
     }
-    let mut written_by: HashMap<&PathBuf, Format> = HashMap::new();
+    // `same.out`, `./same.out` and `/abs/same.out` are one file.
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let mut written_by: HashMap<PathBuf, Format> = HashMap::new();
     for report in &reports {
         let Some(output) = &report.output else {
             continue;
         };
-        if let Some(first) = written_by.insert(output, report.format) {
+        let key = crate::source::normalize_path(&cwd.join(output));
+        if let Some(first) = written_by.insert(key, report.format) {
             return Err(format!(
                 "`{}` is the output of both `--format {}` and `--format {}`",
                 output.display(),
@@ -414,6 +418,7 @@ fn run_lint(args: &LintArgs) -> Result<Outcome, RunError> {
     for notice in &outcome.notices {
         eprintln!("note: {notice}");
     }
+    refuse_outputs_over_inputs(&reports, &outcome)?;
     let rendered: Vec<(&ReportRequest, String)> = reports
         .iter()
         .map(|request| (request, render(&outcome, request, args, threshold)))
@@ -437,6 +442,25 @@ fn run_lint(args: &LintArgs) -> Result<Outcome, RunError> {
     } else {
         Outcome::Clean
     })
+}
+
+/// A report written over a file the run just read would destroy the input it describes.
+fn refuse_outputs_over_inputs(
+    reports: &[ReportRequest],
+    outcome: &LintOutcome,
+) -> Result<(), RunError> {
+    for output in reports.iter().filter_map(|report| report.output.as_deref()) {
+        let Ok(canonical) = std::fs::canonicalize(output) else {
+            continue;
+        };
+        if outcome.workspace.file_id(&canonical).is_some() {
+            return Err(RunError(format!(
+                "`{}` is one of the files being linted; write the report somewhere else",
+                output.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn render(
@@ -488,7 +512,7 @@ fn render(
     }
 }
 
-/// Writes to standard output, or atomically to a file (a temporary file renamed into place).
+/// Writes to standard output, or to a file as [`write::write_report`] describes.
 fn emit(output: Option<&Path>, text: &str) -> Result<(), RunError> {
     let Some(path) = output else {
         let mut stdout = std::io::stdout().lock();
@@ -502,27 +526,8 @@ fn emit(output: Option<&Path>, text: &str) -> Result<(), RunError> {
             Err(error) => Err(RunError(format!("cannot write the report: {error}"))),
         };
     };
-    let shown = path.display();
-    let directory = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let file_name = path.file_name().ok_or_else(|| {
-        RunError(format!(
-            "cannot write the report to `{shown}`: not a file name"
-        ))
-    })?;
-    let temporary = directory.join(format!(
-        ".{}.{}.tmp",
-        file_name.to_string_lossy(),
-        std::process::id()
-    ));
-    std::fs::write(&temporary, text)
-        .and_then(|()| std::fs::rename(&temporary, path))
-        .map_err(|error| {
-            let _ = std::fs::remove_file(&temporary);
-            RunError(format!("cannot write the report to `{shown}`: {error}"))
-        })
+    write::write_report(path, text)
+        .map_err(|error| RunError(format!("cannot write the report to {error}")))
 }
 
 fn list_rules(format: ListFormat) -> String {

@@ -26,6 +26,16 @@ pub fn parse(text: &str, max_nodes: usize) -> Result<Loaded, SyntaxError> {
         allow_non_finite_numbers: false,
         allow_extended_string_escapes: false,
     };
+    if let Some(offset) = raw_control_in_string(text) {
+        let code = text.as_bytes()[offset as usize];
+        return Err(SyntaxError::new(
+            format!(
+                "raw control character U+{code:04X} in a string; JSON requires it escaped \
+                 (RFC 8259, section 7)"
+            ),
+            offset,
+        ));
+    }
     let parsed = jsonc_parser::parse_to_ast(text, &CollectOptions::default(), &options)
         .map_err(|error| SyntaxError::new(error.kind().to_string(), to_u32(error.range().start)))?;
     let mut loaded = Loaded::default();
@@ -34,6 +44,30 @@ pub fn parse(text: &str, max_nodes: usize) -> Result<Loaded, SyntaxError> {
         loaded.documents.push(root);
     }
     Ok(loaded)
+}
+
+/// The offset of the first U+0000–U+001F byte inside a string literal: jsonc-parser lets them
+/// through, but RFC 8259 forbids them, and so do the gateways' JSON parsers.
+fn raw_control_in_string(text: &str) -> Option<u32> {
+    let mut in_string = false;
+    let mut escaped = false;
+    for (offset, byte) in text.bytes().enumerate() {
+        if !in_string {
+            in_string = byte == b'"';
+            continue;
+        }
+        if escaped {
+            escaped = false;
+        } else if byte == b'\\' {
+            escaped = true;
+        } else if byte == b'"' {
+            in_string = false;
+        }
+        if byte < 0x20 {
+            return Some(to_u32(offset));
+        }
+    }
+    None
 }
 
 fn span(range: jsonc_parser::common::Range) -> Span {
