@@ -14,7 +14,8 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use crate::diagnostic::{Diagnostic, Suppression, SuppressionKind};
 use crate::source::read::{self, Refusal};
-use crate::source::{normalize_path, slash_path, Node, NodeKind, Span, Workspace, MAX_FILE_SIZE};
+use crate::source::{normalize_path, slash_path, Node, NodeKind, Workspace, MAX_FILE_SIZE};
+use crate::span::Span;
 
 /// Bumped only on incompatible changes to the file.
 pub const FORMAT_VERSION: u32 = 1;

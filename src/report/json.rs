@@ -2,9 +2,11 @@
 
 use serde::Serialize;
 
-use crate::diagnostic::{docs_url, Diagnostic, Location, Severity, SuppressionKind};
+use crate::diagnostic::{docs_url, Diagnostic, Severity, SuppressionKind};
+
 use crate::lint::LintOutcome;
 use crate::source::Workspace;
+use crate::span::Location;
 
 /// Bumped only on incompatible changes; new fields may appear without a bump.
 pub const FORMAT_VERSION: u32 = 1;

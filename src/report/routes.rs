@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::formats::values::format_duration;
 use crate::lint::LintOutcome;
 use crate::model::policy::{FallbackKind, Origin};
 use crate::model::{Route, Sourced};
+use crate::units::format_duration;
 
 #[derive(Serialize)]
 struct RoutesReport {

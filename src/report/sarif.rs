@@ -15,10 +15,12 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::Serialize;
 
 use super::fingerprint::{self, LineHash};
-use crate::diagnostic::{docs_url, Diagnostic, Location, Severity};
+use crate::diagnostic::{docs_url, Diagnostic, Severity};
 use crate::lint::LintOutcome;
 use crate::rules::catalog::{self, RuleMeta};
-use crate::source::{FileId, Workspace};
+use crate::source::Workspace;
+use crate::span::FileId;
+use crate::span::Location;
 
 /// The schema URI GitHub's documentation uses.
 pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";

@@ -11,7 +11,8 @@ use miette::{
 
 use crate::diagnostic::{docs_url, Diagnostic, Severity, SuppressionKind};
 use crate::lint::LintOutcome;
-use crate::source::{to_u32, SourceFile, Span, Workspace};
+use crate::source::{SourceFile, Workspace};
+use crate::span::{to_u32, Span};
 
 #[derive(Debug, Clone, Copy)]
 pub struct TextOptions {

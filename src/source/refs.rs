@@ -10,9 +10,13 @@ use std::path::Path;
 
 use percent_encoding::percent_decode_str;
 
-use super::node::{Node, NodeKind, Span};
-use super::{normalize_path, FileId, Workspace};
-use crate::diagnostic::{Diagnostic, Location, Related};
+use super::node::{Node, NodeKind};
+
+use super::{normalize_path, Workspace};
+use crate::diagnostic::{Diagnostic, Related};
+use crate::span::FileId;
+use crate::span::Location;
+use crate::span::Span;
 
 /// Where a resolved reference points: a document root plus a JSON pointer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,14 +107,14 @@ impl KeyIndex {
             return entries
                 .iter()
                 .rposition(|entry| entry.key.scalar_text() == Some(key))
-                .map(super::to_u32);
+                .map(crate::span::to_u32);
         }
         let address = std::ptr::from_ref(map) as usize;
         let index = self.maps.entry(address).or_insert_with(|| {
             let mut index = HashMap::with_capacity(entries.len());
             for (position, entry) in entries.iter().enumerate() {
                 if let Some(text) = entry.key.scalar_text() {
-                    index.insert(text.to_string(), super::to_u32(position));
+                    index.insert(text.to_string(), crate::span::to_u32(position));
                 }
             }
             index
