@@ -1,5 +1,6 @@
 //! YAML 1.2 into spanned [`Node`]s, built from saphyr-parser's event stream.
 
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 
 use saphyr_parser::{
@@ -30,6 +31,9 @@ pub fn parse(text: &str, lines: &LineIndex, max_nodes: usize) -> Result<Loaded, 
     })
 }
 
+/// How far ahead of the last conversion a position is walked to rather than looked up.
+const WALK_AHEAD: usize = 256;
+
 enum Frame {
     Map {
         start: u32,
@@ -47,6 +51,11 @@ enum Frame {
 struct Builder<'t> {
     text: &'t str,
     lines: &'t LineIndex,
+    /// The last position converted, as (character index, byte offset): events arrive in text
+    /// order, so each conversion walks on from the last one instead of from a checkpoint.
+    cursor: Cell<(usize, usize)>,
+    /// In ASCII text a character index is a byte offset.
+    ascii: bool,
     stack: Vec<Frame>,
     documents: Vec<Node>,
     anchors: HashMap<usize, Node>,
@@ -65,6 +74,8 @@ impl<'t> Builder<'t> {
         Builder {
             text,
             lines,
+            cursor: Cell::new((0, 0)),
+            ascii: text.is_ascii(),
             stack: Vec::new(),
             documents: Vec::new(),
             anchors: HashMap::new(),
@@ -78,7 +89,24 @@ impl<'t> Builder<'t> {
 
     /// saphyr counts positions in characters; the tree stores byte offsets.
     fn offset(&self, marker: &saphyr_parser::Marker) -> u32 {
-        self.lines.offset_of_char_index(self.text, marker.index())
+        let index = marker.index();
+        if self.ascii {
+            return crate::span::to_u32(index.min(self.text.len()));
+        }
+        let (cursor_index, cursor_byte) = self.cursor.get();
+        let byte = match index.checked_sub(cursor_index) {
+            Some(ahead) if ahead <= WALK_AHEAD => {
+                let rest = self.text.get(cursor_byte..).unwrap_or("");
+                cursor_byte
+                    + rest
+                        .char_indices()
+                        .nth(ahead)
+                        .map_or(rest.len(), |(byte, _)| byte)
+            }
+            _ => self.lines.offset_of_char_index(self.text, index) as usize,
+        };
+        self.cursor.set((index, byte));
+        crate::span::to_u32(byte)
     }
 
     fn span(&self, span: &MarkSpan) -> Span {
