@@ -4,23 +4,24 @@ mod governance;
 mod write;
 
 use std::collections::HashMap;
-use std::io::{IsTerminal, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use clap::builder::{EnumValueParser, NonEmptyStringValueParser};
+use clap::builder::{NonEmptyStringValueParser, PossibleValue, PossibleValuesParser};
 use clap::{Arg, ArgAction, ArgMatches, Parser, Subcommand, ValueEnum};
 
 pub use crate::config::FailOn;
-use crate::diagnostic::{docs_url, Severity};
-use crate::lint::{lint, LintOptions, LintOutcome};
-use crate::report;
+use crate::diagnostic::Severity;
+use crate::lint::{lint, LintOptions};
+use crate::report::listing::{self, ListFormat as Listing};
+use crate::report::{self, Format, Kind, Settings};
 use crate::rules::catalog;
 pub use governance::{BaselineCommand, BaselineWriteArgs, ConfigArgs, InitArgs, LimitArgs};
 
 #[derive(Debug, Parser)]
 #[command(
     name = "routeguard",
-    version,
+    version = env!("ROUTEGUARD_LONG_VERSION"),
     about = "Lints OpenAPI specs and API gateway configs for timeout, retry, fallback and documentation policy",
     propagate_version = true
 )]
@@ -84,6 +85,9 @@ pub struct LintArgs {
     /// Also list the findings that inline suppressions or the baseline accept
     #[arg(long)]
     pub show_suppressed: bool,
+    /// Also list the files read but not linted (templates, other tools' files), with why
+    #[arg(short, long)]
+    pub verbose: bool,
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -93,8 +97,8 @@ pub struct RoutesArgs {
     /// Files and folders to read [default: .]
     pub paths: Vec<PathBuf>,
     /// Output format
-    #[arg(long, value_enum, default_value_t = RoutesFormat::Table)]
-    pub format: RoutesFormat,
+    #[arg(long, default_value = "table", value_parser = format_names(Kind::Routes))]
+    pub format: String,
     /// Write to this file instead of standard output
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -107,13 +111,6 @@ pub struct RoutesArgs {
     pub limits: LimitArgs,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum RoutesFormat {
-    Table,
-    Json,
-    Markdown,
-}
-
 #[derive(Debug, clap::Args)]
 pub struct RulesArgs {
     /// Output format
@@ -124,35 +121,17 @@ pub struct RulesArgs {
     pub preset: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Code frames, for people
-    Text,
-    /// routeguard's JSON report (docs/json-report.md)
-    Json,
-    /// SARIF 2.1.0, for GitHub code scanning and SARIF viewers
-    Sarif,
-    /// GitHub Actions workflow commands: annotations on the pull request
-    Github,
-    /// JUnit XML, for CI test reports (Jenkins, GitLab, Azure DevOps)
-    Junit,
-    /// GitLab Code Quality (Code Climate JSON)
-    Codeclimate,
-}
-
-impl Format {
-    /// The name `--format` takes.
-    pub fn name(self) -> String {
-        self.to_possible_value()
-            .map(|value| value.get_name().to_string())
-            .unwrap_or_default()
-    }
+/// The names `--format` takes for a command's reports, each with its one-line description.
+fn format_names(kind: Kind) -> PossibleValuesParser {
+    PossibleValuesParser::new(
+        report::formats(kind).map(|format| PossibleValue::new(format.name).help(format.about)),
+    )
 }
 
 /// One report of a run: its format and where it goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportRequest {
-    pub format: Format,
+    pub format: &'static Format,
     /// `None`: standard output.
     pub output: Option<PathBuf>,
 }
@@ -162,7 +141,7 @@ pub struct ReportRequest {
 /// (`--format sarif -o r.sarif --format text`); see [`Reports::requests`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Reports {
-    formats: Vec<(usize, Format)>,
+    formats: Vec<(usize, &'static Format)>,
     outputs: Vec<(usize, PathBuf)>,
 }
 
@@ -183,7 +162,7 @@ impl clap::Args for Reports {
                 Arg::new(FORMAT_ARG)
                     .long("format")
                     .value_name("FORMAT")
-                    .value_parser(EnumValueParser::<Format>::new())
+                    .value_parser(format_names(Kind::Findings))
                     .action(ArgAction::Append)
                     .help(
                         "Report format; repeat it to write several reports from one run, each \
@@ -211,8 +190,12 @@ impl clap::Args for Reports {
 
 impl clap::FromArgMatches for Reports {
     fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let formats = positioned::<String>(matches, FORMAT_ARG)
+            .into_iter()
+            .filter_map(|(position, name)| Some((position, report::format(Kind::Findings, &name)?)))
+            .collect();
         Ok(Reports {
-            formats: positioned(matches, FORMAT_ARG),
+            formats,
             outputs: positioned(matches, OUTPUT_ARG),
         })
     }
@@ -237,11 +220,12 @@ fn positioned<T: Clone + Send + Sync + 'static>(matches: &ArgMatches, id: &str) 
 /// command line. Without `--format` there is one text report; a lone `--format` and a lone `-o`
 /// belong together in either order.
 fn pair_reports(
-    formats: &[(usize, Format)],
+    formats: &[(usize, &'static Format)],
     outputs: &[(usize, PathBuf)],
 ) -> Result<Vec<ReportRequest>, String> {
+    let default = [(0, &report::FORMATS[0])];
     let formats = if formats.is_empty() {
-        &[(0, Format::Text)][..]
+        &default[..]
     } else {
         formats
     };
@@ -269,7 +253,7 @@ fn pair_reports(
         if let Some(previous) = &report.output {
             return Err(format!(
                 "`--format {}` has two outputs, `{}` and `{}`; give each its own `--format`",
-                report.format.name(),
+                report.format.name,
                 previous.display(),
                 output.display()
             ));
@@ -281,13 +265,12 @@ fn pair_reports(
         return Err(format!(
             "only one report can go to standard output, but `--format {}` and `--format {}` \
              both have no `-o FILE`",
-            first.format.name(),
-            second.format.name()
+            first.format.name, second.format.name
         ));
     }
     // `same.out`, `./same.out` and `/abs/same.out` are one file.
     let cwd = std::env::current_dir().unwrap_or_default();
-    let mut written_by: HashMap<PathBuf, Format> = HashMap::new();
+    let mut written_by: HashMap<PathBuf, &Format> = HashMap::new();
     for report in &reports {
         let Some(output) = &report.output else {
             continue;
@@ -297,8 +280,8 @@ fn pair_reports(
             return Err(format!(
                 "`{}` is the output of both `--format {}` and `--format {}`",
                 output.display(),
-                first.name(),
-                report.format.name()
+                first.name,
+                report.format.name
             ));
         }
     }
@@ -309,6 +292,15 @@ fn pair_reports(
 pub enum ListFormat {
     Text,
     Json,
+}
+
+impl ListFormat {
+    fn listing(self) -> Listing {
+        match self {
+            ListFormat::Text => Listing::Text,
+            ListFormat::Json => Listing::Json,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -343,11 +335,14 @@ pub fn run(cli: Cli) -> Result<Outcome, RunError> {
     match cli.command {
         Command::Lint(args) => run_lint(&args),
         Command::Rules(args) => {
-            let listing = match &args.preset {
-                Some(preset) => governance::list_preset(preset, args.format)?,
-                None => list_rules(args.format),
-            };
-            emit(None, &listing)?;
+            let format = args.format.listing();
+            match &args.preset {
+                Some(name) => {
+                    let preset = governance::preset_named(name)?;
+                    write_output(None, |out| listing::preset(preset, format, out))?;
+                }
+                None => write_output(None, |out| listing::rules(format, out))?,
+            }
             Ok(Outcome::Clean)
         }
         Command::Routes(args) => {
@@ -359,17 +354,16 @@ pub fn run(cli: Cli) -> Result<Outcome, RunError> {
                 limits: args.limits.limits(),
             })
             .map_err(|error| RunError(error.to_string()))?;
-            let rendered = match args.format {
-                RoutesFormat::Table => report::routes::table(&outcome),
-                RoutesFormat::Json => report::routes::json(&outcome),
-                RoutesFormat::Markdown => report::routes::markdown(&outcome),
-            };
-            emit(args.output.as_deref(), &rendered)?;
+            let format = report::format(Kind::Routes, &args.format)
+                .ok_or_else(|| RunError(format!("unknown format `{}`", args.format)))?;
+            let routes = (format.build)(&Settings::default());
+            write_output(args.output.as_deref(), |out| routes.emit(&outcome, out))?;
             Ok(Outcome::Clean)
         }
         Command::Explain { rule, config } => {
             let config = governance::load_config(&config)?;
-            emit(None, &explain(&rule, Some(&config))?)?;
+            let meta = rule_named(&rule)?;
+            write_output(None, |out| listing::explain(meta, Some(&config), out))?;
             Ok(Outcome::Clean)
         }
         Command::Baseline {
@@ -383,9 +377,19 @@ pub fn run(cli: Cli) -> Result<Outcome, RunError> {
     }
 }
 
+/// The catalog entry of `rule`, or an error that suggests the nearest id.
+fn rule_named(rule: &str) -> Result<&'static catalog::RuleMeta, RunError> {
+    catalog::get(rule).ok_or_else(|| {
+        let hint = crate::suggest::hint(rule, catalog::all().iter().map(|meta| meta.id.as_str()));
+        RunError(format!(
+            "unknown rule `{rule}`{hint} (`routeguard rules` lists them all)"
+        ))
+    })
+}
+
 fn run_lint(args: &LintArgs) -> Result<Outcome, RunError> {
     let reports = args.reports.requests().map_err(RunError)?;
-    if args.sarif_category.is_some() && !reports.iter().any(|r| r.format == Format::Sarif) {
+    if args.sarif_category.is_some() && !reports.iter().any(|r| r.format.name == "sarif") {
         return Err(RunError(
             "`--sarif-category` applies to SARIF reports, but there is no `--format sarif`"
                 .to_string(),
@@ -419,19 +423,17 @@ fn run_lint(args: &LintArgs) -> Result<Outcome, RunError> {
         eprintln!("note: {notice}");
     }
     refuse_outputs_over_inputs(&reports, &outcome)?;
-    let rendered: Vec<(&ReportRequest, String)> = reports
-        .iter()
-        .map(|request| (request, render(&outcome, request, args, threshold)))
-        .collect();
     // Files first and standard output last, so that a terminal ends with the report people read;
     // every report is attempted even when one cannot be written.
-    let (files, stdout): (Vec<_>, Vec<_>) = rendered
-        .iter()
-        .partition(|(request, _)| request.output.is_some());
+    let (files, stdout): (Vec<_>, Vec<_>) =
+        reports.iter().partition(|request| request.output.is_some());
     let failures: Vec<String> = files
         .into_iter()
         .chain(stdout)
-        .filter_map(|(request, text)| emit(request.output.as_deref(), text).err())
+        .filter_map(|request| {
+            let report = (request.format.build)(&settings(request, args, threshold));
+            write_output(request.output.as_deref(), |out| report.emit(&outcome, out)).err()
+        })
         .map(|error| error.0)
         .collect();
     if !failures.is_empty() {
@@ -447,7 +449,7 @@ fn run_lint(args: &LintArgs) -> Result<Outcome, RunError> {
 /// A report written over a file the run just read would destroy the input it describes.
 fn refuse_outputs_over_inputs(
     reports: &[ReportRequest],
-    outcome: &LintOutcome,
+    outcome: &crate::lint::LintOutcome,
 ) -> Result<(), RunError> {
     for output in reports.iter().filter_map(|report| report.output.as_deref()) {
         let Ok(canonical) = std::fs::canonicalize(output) else {
@@ -463,192 +465,50 @@ fn refuse_outputs_over_inputs(
     Ok(())
 }
 
-fn render(
-    outcome: &LintOutcome,
-    request: &ReportRequest,
-    args: &LintArgs,
-    threshold: Option<Severity>,
-) -> String {
-    match request.format {
-        Format::Json => report::json::render(
-            outcome,
-            report::json::JsonOptions {
-                show_suppressed: args.show_suppressed,
-            },
-        ),
-        Format::Sarif => report::sarif::render(
-            outcome,
-            &report::sarif::SarifOptions {
-                category: args.sarif_category.as_deref(),
-                show_suppressed: args.show_suppressed,
-            },
-        ),
-        Format::Github => report::github::render(outcome),
-        Format::Junit => report::junit::render(outcome, threshold),
-        Format::Codeclimate => report::codeclimate::render(outcome),
-        Format::Text => {
-            let to_terminal = request.output.is_none() && std::io::stdout().is_terminal();
-            let color = match args.color {
-                Color::Always => true,
-                Color::Never => false,
-                Color::Auto => {
-                    to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                }
-            };
-            let width = std::env::var("COLUMNS")
-                .ok()
-                .and_then(|columns| columns.parse::<usize>().ok())
-                .filter(|&columns| columns >= 40)
-                .unwrap_or(100);
-            report::text::render(
-                outcome,
-                report::text::TextOptions {
-                    color,
-                    width,
-                    show_suppressed: args.show_suppressed,
-                },
-            )
-        }
+/// What the flags of a `lint` run tell the report `request`.
+fn settings(request: &ReportRequest, args: &LintArgs, threshold: Option<Severity>) -> Settings {
+    let to_terminal = request.output.is_none() && std::io::stdout().is_terminal();
+    let color = match args.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    };
+    let width = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|columns| columns.parse::<usize>().ok())
+        .filter(|&columns| columns >= 40)
+        .unwrap_or(100);
+    Settings {
+        color,
+        width,
+        show_suppressed: args.show_suppressed,
+        sarif_category: args.sarif_category.clone(),
+        threshold,
+        verbose: args.verbose,
     }
 }
 
-/// Writes to standard output, or to a file as [`write::write_report`] describes.
+/// Writes `text` to standard output, or to a file as [`write::write_report`] describes.
 fn emit(output: Option<&Path>, text: &str) -> Result<(), RunError> {
+    write_output(output, |out| out.write_all(text.as_bytes()))
+}
+
+/// Runs `write` on standard output, or on a file as [`write::write_report`] describes.
+fn write_output(
+    output: Option<&Path>,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), RunError> {
     let Some(path) = output else {
-        let mut stdout = std::io::stdout().lock();
-        return match stdout
-            .write_all(text.as_bytes())
-            .and_then(|()| stdout.flush())
-        {
+        let mut stdout = BufWriter::new(std::io::stdout().lock());
+        return match write(&mut stdout).and_then(|()| stdout.flush()) {
             Ok(()) => Ok(()),
             // A closed pipe (`routeguard lint | head`) is the reader's choice, not a failure.
-            Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            Err(error) if error.kind() == io::ErrorKind::BrokenPipe => Ok(()),
             Err(error) => Err(RunError(format!("cannot write the report: {error}"))),
         };
     };
-    write::write_report(path, text)
+    write::write_report(path, write)
         .map_err(|error| RunError(format!("cannot write the report to {error}")))
-}
-
-fn list_rules(format: ListFormat) -> String {
-    let rules = catalog::all();
-    match format {
-        ListFormat::Json => {
-            let entries: Vec<serde_json::Value> = rules
-                .iter()
-                .map(|meta| {
-                    serde_json::json!({
-                        "id": meta.id,
-                        "family": meta.family,
-                        "severity": meta.severity,
-                        "summary": meta.summary,
-                        "url": docs_url(&meta.id),
-                    })
-                })
-                .collect();
-            report::pretty_json(&serde_json::json!({ "rules": entries }))
-        }
-        ListFormat::Text => {
-            let columns = RuleColumns::fitting(rules);
-            rules
-                .iter()
-                .map(|meta| columns.line(meta, meta.severity))
-                .collect()
-        }
-    }
-}
-
-/// The id and family columns of a rule listing, as wide as their longest entry.
-struct RuleColumns {
-    id: usize,
-    family: usize,
-}
-
-impl RuleColumns {
-    fn fitting<'m>(rules: impl IntoIterator<Item = &'m catalog::RuleMeta>) -> Self {
-        rules
-            .into_iter()
-            .fold(RuleColumns { id: 0, family: 0 }, |columns, meta| {
-                RuleColumns {
-                    id: columns.id.max(meta.id.len()),
-                    family: columns.family.max(meta.family.len()),
-                }
-            })
-    }
-
-    /// One rule's line: id, family, severity, summary.
-    fn line(&self, meta: &catalog::RuleMeta, severity: Severity) -> String {
-        format!(
-            "{:<id$}  {:<family$}  {:<8}  {}\n",
-            meta.id,
-            meta.family,
-            severity.as_str(),
-            meta.summary,
-            id = self.id,
-            family = self.family,
-        )
-    }
-}
-
-/// `routeguard explain RULE`; with a config, also the rule's current settings under it.
-pub fn explain(rule: &str, config: Option<&crate::config::Config>) -> Result<String, RunError> {
-    let Some(meta) = catalog::get(rule) else {
-        let hint = crate::suggest::hint(rule, catalog::all().iter().map(|meta| meta.id.as_str()));
-        return Err(RunError(format!(
-            "unknown rule `{rule}`{hint} (`routeguard rules` lists them all)"
-        )));
-    };
-    let indent = |text: &str| {
-        text.lines()
-            .map(|line| {
-                if line.is_empty() {
-                    String::new()
-                } else {
-                    format!("    {line}")
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
-    let example = |example: &catalog::Example| {
-        let mut parts: Vec<String> = Vec::new();
-        if let Some(config) = &example.config {
-            parts.push(format!("  routeguard.yaml:\n{}", indent(config.trim_end())));
-        }
-        parts.extend(
-            example
-                .files
-                .iter()
-                .map(|file| format!("  {}:\n{}", file.file, indent(file.text.trim_end()))),
-        );
-        parts.join("\n\n")
-    };
-    let options = if meta.options.is_empty() {
-        "    none".to_string()
-    } else {
-        meta.options
-            .iter()
-            .map(|option| format!("    {}", option.line()))
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
-    Ok(format!(
-        "{id}  ({family}, default severity: {severity})\n\n{summary}\n\n\
-         Why this matters:\n{rationale}\n\nHow to fix:\n{help}\n\nOptions:\n{options}\n\n\
-         {settings}Triggers it:\n{bad}\n\nPasses:\n{good}\n\nDocs: {url}\n",
-        id = meta.id,
-        family = meta.family,
-        severity = meta.severity,
-        summary = meta.summary,
-        rationale = indent(&meta.rationale),
-        help = indent(&meta.help),
-        bad = example(&meta.bad),
-        good = example(&meta.good),
-        url = docs_url(&meta.id),
-        settings = config
-            .map(|config| governance::effective_settings(meta, config))
-            .unwrap_or_default(),
-    ))
 }
 
 #[cfg(test)]
@@ -664,25 +524,25 @@ mod tests {
         }
     }
 
-    fn report(format: Format, output: Option<&str>) -> ReportRequest {
+    fn report(format: &str, output: Option<&str>) -> ReportRequest {
         ReportRequest {
-            format,
+            format: report::format(Kind::Findings, format).unwrap(),
             output: output.map(PathBuf::from),
         }
     }
 
     #[test]
     fn one_text_report_to_stdout_by_default() {
-        assert_eq!(requests(&[]), Ok(vec![report(Format::Text, None)]));
+        assert_eq!(requests(&[]), Ok(vec![report("text", None)]));
         assert_eq!(
             requests(&["-o", "out.txt"]),
-            Ok(vec![report(Format::Text, Some("out.txt"))])
+            Ok(vec![report("text", Some("out.txt"))])
         );
     }
 
     #[test]
     fn a_single_format_and_output_pair_in_either_order() {
-        let expected = Ok(vec![report(Format::Json, Some("report.json"))]);
+        let expected = Ok(vec![report("json", Some("report.json"))]);
         assert_eq!(
             requests(&["--format", "json", "-o", "report.json"]),
             expected
@@ -697,7 +557,7 @@ mod tests {
         );
         assert_eq!(
             requests(&["--format", "json"]),
-            Ok(vec![report(Format::Json, None)])
+            Ok(vec![report("json", None)])
         );
     }
 
@@ -718,9 +578,9 @@ mod tests {
                 "fixtures",
             ]),
             Ok(vec![
-                report(Format::Sarif, Some("r.sarif")),
-                report(Format::Text, None),
-                report(Format::Junit, Some("junit.xml")),
+                report("sarif", Some("r.sarif")),
+                report("text", None),
+                report("junit", Some("junit.xml")),
             ])
         );
     }

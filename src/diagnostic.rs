@@ -62,6 +62,8 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// `METHOD /path` when the finding is about a route or operation.
     pub route: Option<String>,
+    /// The name of the API the finding is about, when it is about one API.
+    pub api: Option<String>,
     /// Set when an inline suppression or the baseline accepts this finding: it is then listed
     /// only on request and never counts toward the exit code or the summary.
     pub suppressed: Option<Suppression>,
@@ -100,6 +102,7 @@ impl Diagnostic {
             related: Vec::new(),
             help: None,
             route: None,
+            api: None,
             suppressed: None,
         }
     }
@@ -137,10 +140,12 @@ impl Diagnostic {
     }
 }
 
-/// Where each rule's documentation lives.
+/// Where each rule's documentation lives: the page of the version that prints the link (its tag
+/// `v{version}`), so that a finding never links to a rule's newer or removed text.
 pub fn docs_url(rule: &str) -> String {
     format!(
-        "{}/blob/main/docs/rules/{rule}.md",
-        env!("CARGO_PKG_REPOSITORY")
+        "{}/blob/v{}/docs/rules/{rule}.md",
+        env!("CARGO_PKG_REPOSITORY"),
+        env!("CARGO_PKG_VERSION")
     )
 }

@@ -40,7 +40,7 @@ pub struct Discovered {
 }
 
 /// The extensions a folder walk keeps.
-const EXTENSIONS: &[&str] = &["yaml", "yml", "json", "toml"];
+pub const EXTENSIONS: &[&str] = &["yaml", "yml", "json", "toml"];
 
 /// Files named in `paths` are always kept; files found by walking a folder only when `filter`
 /// admits them. A path inside `root` (canonical) that a symlink leads out of it is not read:
@@ -93,8 +93,12 @@ fn has_wanted_extension(path: &Path) -> bool {
 }
 
 fn walk(given: &Path, absolute: &Path, filter: &FileFilter, found: &mut Discovered) {
+    // Hidden folders (`.github/`, `.kong/`) are skipped unless `include` names them; `.git`
+    // holds no input and is never entered.
     let walker = WalkBuilder::new(absolute)
         .require_git(false)
+        .hidden(!filter.walks_hidden())
+        .filter_entry(|entry| entry.file_name() != ".git")
         .sort_by_file_name(|a, b| a.cmp(b))
         .build();
     let before = found.files.len();
@@ -150,6 +154,7 @@ fn walk(given: &Path, absolute: &Path, filter: &FileFilter, found: &mut Discover
 fn hidden_by_ignore_rules(absolute: &Path) -> usize {
     WalkBuilder::new(absolute)
         .standard_filters(false)
+        .filter_entry(|entry| entry.file_name() != ".git")
         .build()
         .filter_map(Result::ok)
         .filter(|entry| entry.file_type().is_some_and(|kind| kind.is_file()))

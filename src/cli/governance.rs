@@ -1,17 +1,14 @@
 //! The commands and arguments of the governance config: `--config`/`--no-config`, `init`,
-//! `baseline write`, `rules --preset`, and the current settings `explain` shows.
+//! and `baseline write`.
 
 use std::path::PathBuf;
 
 use clap::Subcommand;
 
-use super::{emit, ListFormat, Outcome, RuleColumns, RunError};
+use super::{emit, Outcome, RunError};
 use crate::config::baseline::{self, Baseline};
-use crate::config::{self, schema, Config, ConfigChoice, Preset, RuleLevel};
-use crate::diagnostic::{docs_url, Severity};
+use crate::config::{self, schema, Config, ConfigChoice, Preset};
 use crate::lint::{lint, LintOptions};
-use crate::rules::catalog::{self, RuleMeta};
-use crate::rules::options::OptionValue;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ConfigArgs {
@@ -92,7 +89,7 @@ pub fn working_directory() -> Result<PathBuf, RunError> {
     Ok(std::fs::canonicalize(&cwd).unwrap_or(cwd))
 }
 
-fn preset_named(name: &str) -> Result<Preset, RunError> {
+pub fn preset_named(name: &str) -> Result<Preset, RunError> {
     Preset::parse(name).ok_or_else(|| {
         RunError(format!(
             "unknown preset `{name}`{}",
@@ -226,122 +223,4 @@ suppressions:
         schema = schema::SCHEMA_URL,
         preset = preset.name(),
     )
-}
-
-/// A rule a preset turns on, at its severity there, with the options the preset sets.
-type PresetRule<'a> = (&'static RuleMeta, Severity, Vec<(&'a str, &'a OptionValue)>);
-
-/// `routeguard rules --preset NAME`.
-pub fn list_preset(name: &str, format: ListFormat) -> Result<String, RunError> {
-    let preset = preset_named(name)?;
-    let config = Config::with_preset(preset);
-    let enabled: Vec<PresetRule<'_>> = catalog::all()
-        .iter()
-        .filter_map(|meta| {
-            let severity = match config.level(&meta.id) {
-                RuleLevel::Off => return None,
-                RuleLevel::On => meta.severity,
-                RuleLevel::Severity(severity) => severity,
-            };
-            let options = config.options(&meta.id);
-            let set = meta
-                .options
-                .iter()
-                .filter(|option| options.is_configured(&option.name))
-                .filter_map(|option| Some((option.name.as_str(), options.get(&option.name)?)))
-                .collect();
-            Some((meta, severity, set))
-        })
-        .collect();
-    let summary = config::presets::summary(preset);
-    Ok(match format {
-        ListFormat::Json => {
-            let rules: Vec<serde_json::Value> = enabled
-                .iter()
-                .map(|(meta, severity, set)| {
-                    let options: serde_json::Map<String, serde_json::Value> = set
-                        .iter()
-                        .map(|(name, value)| (name.to_string(), value.to_json()))
-                        .collect();
-                    serde_json::json!({
-                        "id": meta.id,
-                        "family": meta.family,
-                        "severity": severity,
-                        "options": options,
-                        "summary": meta.summary,
-                        "url": docs_url(&meta.id),
-                    })
-                })
-                .collect();
-            crate::report::pretty_json(&serde_json::json!({
-                "preset": preset.name(),
-                "summary": summary,
-                "rules": rules,
-            }))
-        }
-        ListFormat::Text => {
-            let columns = RuleColumns::fitting(enabled.iter().map(|(meta, _, _)| *meta));
-            let mut out = format!("preset `{}`: {summary}\n\n", preset.name());
-            for (meta, severity, set) in &enabled {
-                out.push_str(&columns.line(meta, *severity));
-                if !set.is_empty() {
-                    let set: Vec<String> = set
-                        .iter()
-                        .map(|(name, value)| format!("{name}: {value}"))
-                        .collect();
-                    out.push_str(&format!(
-                        "{:<id_width$}  options: {}\n",
-                        "",
-                        set.join(", "),
-                        id_width = columns.id
-                    ));
-                }
-            }
-            out
-        }
-    })
-}
-
-/// The "current settings" part of `explain`: the rule's level and options under `config`, and
-/// where each comes from.
-pub fn effective_settings(meta: &RuleMeta, config: &Config) -> String {
-    let source = config.file.as_ref().map_or_else(
-        || "no config file".to_string(),
-        |(_, display)| display.clone(),
-    );
-    let provenance = config.provenance(&meta.id);
-    let level = match config.level(&meta.id) {
-        RuleLevel::Off => "off".to_string(),
-        RuleLevel::On => format!("on, at its default severity ({})", meta.severity),
-        RuleLevel::Severity(severity) => severity.to_string(),
-    };
-    let from = |origin: Option<&String>| {
-        origin.map_or_else(|| "default".to_string(), |origin| format!("from {origin}"))
-    };
-    let mut out = format!(
-        "Current settings ({source}, preset `{}`):\n    level: {level} ({})\n",
-        config.preset.name(),
-        match &provenance.level_source {
-            Some(origin) => format!("from {origin}"),
-            None => "no preset or config turns it on".to_string(),
-        }
-    );
-    let options = config.options(&meta.id);
-    for option in &meta.options {
-        if let Some(value) = options.get(&option.name) {
-            out.push_str(&format!(
-                "    {}: {value} ({})\n",
-                option.name,
-                from(provenance.option_sources.get(&option.name))
-            ));
-        }
-    }
-    if !provenance.overrides.is_empty() {
-        out.push_str(&format!(
-            "    overrides at {} change it for some files or routes\n",
-            provenance.overrides.join(", ")
-        ));
-    }
-    out.push('\n');
-    out
 }

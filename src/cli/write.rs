@@ -9,12 +9,15 @@
 //! - A symlink to anything else is refused: writing through it could overwrite a file outside
 //!   the project, and replacing it would silently undo what its author meant.
 
-use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::fs::OpenOptions;
+use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
-/// Writes `text` to `path` under the rules above; the error is a sentence for the user.
-pub fn write_report(path: &Path, text: &str) -> Result<(), String> {
+/// Runs `write` on `path` under the rules above; the error is a sentence for the user.
+pub fn write_report(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), String> {
     let shown = path.display();
     let link = std::fs::symlink_metadata(path).ok();
     let followed = std::fs::metadata(path).ok();
@@ -22,7 +25,7 @@ pub fn write_report(path: &Path, text: &str) -> Result<(), String> {
         .as_ref()
         .is_some_and(|metadata| !metadata.is_file() && !metadata.is_dir());
     if special {
-        return write_through(path, text).map_err(|error| format!("`{shown}`: {error}"));
+        return write_through(path, write).map_err(|error| format!("`{shown}`: {error}"));
     }
     if link.as_ref().is_some_and(|metadata| metadata.is_symlink()) {
         return Err(format!(
@@ -53,10 +56,11 @@ pub fn write_report(path: &Path, text: &str) -> Result<(), String> {
     let mut temporary = builder
         .tempfile_in(folder)
         .map_err(|error| format!("`{shown}`: {error}"))?;
-    temporary
-        .write_all(text.as_bytes())
-        .and_then(|()| temporary.flush())
+    let mut buffered = BufWriter::new(temporary.as_file_mut());
+    write(&mut buffered)
+        .and_then(|()| buffered.flush())
         .map_err(|error| format!("`{shown}`: {error}"))?;
+    drop(buffered);
     // On failure the temporary file is removed when the error drops it.
     temporary
         .persist(path)
@@ -64,8 +68,11 @@ pub fn write_report(path: &Path, text: &str) -> Result<(), String> {
         .map_err(|error| format!("`{shown}`: {}", error.error))
 }
 
-fn write_through(path: &Path, text: &str) -> std::io::Result<()> {
-    let mut file: File = OpenOptions::new().write(true).open(path)?;
-    file.write_all(text.as_bytes())?;
+fn write_through(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut file = BufWriter::new(OpenOptions::new().write(true).open(path)?);
+    write(&mut file)?;
     file.flush()
 }

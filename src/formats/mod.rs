@@ -14,6 +14,7 @@ pub mod krakend;
 pub mod litellm;
 pub mod openapi;
 pub mod portkey;
+pub mod sniff;
 pub mod traefik;
 pub mod values;
 

@@ -147,22 +147,23 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     let route = route(name, location, &root, &leaves, breakers);
     let index = cx.inventory.routes.len();
     cx.inventory.routes.push(route);
-    cx.inventory.fallback_graphs.push(FallbackGraph {
-        format: GatewayFormat::Portkey,
+    let groups = leaves
+        .into_iter()
+        .map(|leaf| ModelGroup {
+            name: leaf.path,
+            aliases: Vec::new(),
+            location: leaf.deployment.location,
+            deployments: vec![leaf.deployment],
+            route: None,
+        })
+        .collect();
+    cx.inventory.fallback_graphs.push(FallbackGraph::new(
+        GatewayFormat::Portkey,
         file,
-        groups: leaves
-            .into_iter()
-            .map(|leaf| ModelGroup {
-                name: leaf.path,
-                aliases: Vec::new(),
-                location: leaf.deployment.location,
-                deployments: vec![leaf.deployment],
-                route: None,
-            })
-            .collect(),
+        groups,
         edges,
-        route: Some(index),
-    });
+        Some(index),
+    ));
 }
 
 /// What a target inherits from the targets around it.

@@ -12,15 +12,25 @@ use std::fmt::Write;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::{Outcome, Report};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::lint::LintOutcome;
 use crate::rules::catalog;
 use crate::source::Workspace;
 
-pub fn render(outcome: &LintOutcome) -> String {
+/// The GitLab Code Quality report.
+#[derive(Debug, Clone, Copy)]
+pub struct CodeClimate;
+
+impl Report for CodeClimate {
+    fn emit(&self, outcome: &Outcome, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        super::write_json(out, &issues(outcome))
+    }
+}
+
+fn issues(outcome: &Outcome) -> Vec<Issue<'_>> {
     let workspace = &outcome.workspace;
     let mut seen: HashMap<String, usize> = HashMap::new();
-    let issues: Vec<Issue<'_>> = outcome
+    outcome
         .diagnostics
         .iter()
         .map(|diagnostic| {
@@ -48,8 +58,7 @@ pub fn render(outcome: &LintOutcome) -> String {
                 },
             }
         })
-        .collect();
-    super::pretty_json(&issues)
+        .collect()
 }
 
 /// What makes a finding the same finding across commits.

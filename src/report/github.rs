@@ -6,21 +6,25 @@
 //! `:` and `,`. Columns are sent only for a finding on one line, since the runner drops them
 //! otherwise; they count characters, 1-based, end exclusive, like the JSON report.
 
+use std::io::{self, Write};
+
+use super::{Outcome, Report};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::lint::LintOutcome;
 use crate::source::Workspace;
 
-pub fn render(outcome: &LintOutcome) -> String {
-    let workspace = &outcome.workspace;
-    let mut out = String::new();
-    for diagnostic in &outcome.diagnostics {
-        out.push_str(&command(workspace, diagnostic));
-        out.push('\n');
+/// The workflow-command report.
+#[derive(Debug, Clone, Copy)]
+pub struct Github;
+
+impl Report for Github {
+    fn emit(&self, outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
+        let workspace = &outcome.workspace;
+        for diagnostic in &outcome.diagnostics {
+            writeln!(out, "{}", command(workspace, diagnostic))?;
+        }
+        // Not a command: the runner shows it in the step log as it is.
+        writeln!(out, "{}", super::summary_line(outcome))
     }
-    // Not a command: the runner shows it in the step log as it is.
-    out.push_str(&super::summary_line(outcome));
-    out.push('\n');
-    out
 }
 
 fn command(workspace: &Workspace, diagnostic: &Diagnostic) -> String {

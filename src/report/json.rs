@@ -1,10 +1,11 @@
 //! The JSON report: a stable, versioned contract (see `docs/json-report.md`). Never truncated.
 
+use std::io::{self, Write};
+
 use serde::Serialize;
 
+use super::{Outcome, Report, Settings};
 use crate::diagnostic::{docs_url, Diagnostic, Severity, SuppressionKind};
-
-use crate::lint::LintOutcome;
 use crate::source::Workspace;
 use crate::span::Location;
 
@@ -12,11 +13,12 @@ use crate::span::Location;
 pub const FORMAT_VERSION: u32 = 1;
 
 #[derive(Serialize)]
-struct Report<'a> {
+struct JsonReport<'a> {
     version: u32,
     tool: Tool,
     diagnostics: Vec<JsonDiagnostic<'a>>,
     summary: Summary,
+    skipped: Vec<JsonSkipped<'a>>,
 }
 
 #[derive(Serialize)]
@@ -33,6 +35,8 @@ struct JsonDiagnostic<'a> {
     #[serde(flatten)]
     position: JsonPosition<'a>,
     route: Option<&'a str>,
+    /// The API the finding is about, by name.
+    api: Option<&'a str>,
     help: Option<&'a str>,
     url: String,
     related: Vec<JsonRelated<'a>>,
@@ -47,11 +51,25 @@ struct JsonSuppression<'a> {
     reason: Option<&'a str>,
 }
 
-/// What the JSON report includes besides the findings to report.
+/// routeguard's JSON report.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct JsonOptions {
+pub struct Json {
     /// Also list suppressed findings, each with its `suppressed` object.
     pub show_suppressed: bool,
+}
+
+impl Json {
+    pub fn new(settings: &Settings) -> Self {
+        Json {
+            show_suppressed: settings.show_suppressed,
+        }
+    }
+}
+
+impl Report for Json {
+    fn emit(&self, outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
+        super::write_json(out, &report(outcome, *self))
+    }
 }
 
 #[derive(Serialize)]
@@ -79,6 +97,14 @@ struct Summary {
     infos: usize,
     /// Findings accepted by inline suppressions or the baseline, counted in none of the above.
     suppressed: usize,
+    /// Files read but not linted (templates, files of other tools).
+    skipped: usize,
+}
+
+#[derive(Serialize)]
+struct JsonSkipped<'a> {
+    file: &'a str,
+    reason: &'static str,
 }
 
 fn position(workspace: &Workspace, location: Location) -> JsonPosition<'_> {
@@ -101,6 +127,7 @@ fn json_diagnostic<'a>(workspace: &'a Workspace, diagnostic: &'a Diagnostic) -> 
         message: &diagnostic.message,
         position: position(workspace, diagnostic.location),
         route: diagnostic.route.as_deref(),
+        api: diagnostic.api.as_deref(),
         help: diagnostic.help_text(),
         url: docs_url(diagnostic.rule),
         related: diagnostic
@@ -121,7 +148,7 @@ fn json_diagnostic<'a>(workspace: &'a Workspace, diagnostic: &'a Diagnostic) -> 
     }
 }
 
-pub fn render(outcome: &LintOutcome, options: JsonOptions) -> String {
+fn report(outcome: &Outcome, options: Json) -> JsonReport<'_> {
     let workspace = &outcome.workspace;
     let mut diagnostics: Vec<&Diagnostic> = outcome.diagnostics.iter().collect();
     if options.show_suppressed {
@@ -134,7 +161,7 @@ pub fn render(outcome: &LintOutcome, options: JsonOptions) -> String {
             )
         });
     }
-    let report = Report {
+    JsonReport {
         version: FORMAT_VERSION,
         tool: Tool {
             name: env!("CARGO_PKG_NAME"),
@@ -145,13 +172,21 @@ pub fn render(outcome: &LintOutcome, options: JsonOptions) -> String {
             .map(|diagnostic| json_diagnostic(workspace, diagnostic))
             .collect(),
         summary: Summary {
-            files: workspace.files().len(),
+            files: outcome.linted_files().count(),
+            skipped: outcome.skipped.len(),
             operations: outcome.inventory.operations.len(),
             errors: outcome.count(Severity::Error),
             warnings: outcome.count(Severity::Warning),
             infos: outcome.count(Severity::Info),
             suppressed: outcome.suppressed.len(),
         },
-    };
-    super::pretty_json(&report)
+        skipped: outcome
+            .skipped
+            .iter()
+            .map(|skipped| JsonSkipped {
+                file: &workspace.file(skipped.file).display,
+                reason: skipped.reason.id(),
+            })
+            .collect(),
+    }
 }

@@ -11,15 +11,36 @@ use std::collections::HashMap;
 use std::fmt::Write;
 use std::path::Path;
 
+use super::{Outcome, Report, Settings};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::lint::LintOutcome;
 use crate::source::{slash_path, Workspace};
 use crate::span::FileId;
 
 /// The name of each file's own test case.
 pub const FILE_CASE: &str = "(file)";
 
-pub fn render(outcome: &LintOutcome, threshold: Option<Severity>) -> String {
+/// The JUnit XML report.
+#[derive(Debug, Clone, Copy)]
+pub struct Junit {
+    /// Cases with a finding at or above it fail (`--fail-on`).
+    pub threshold: Option<Severity>,
+}
+
+impl Junit {
+    pub fn new(settings: &Settings) -> Self {
+        Junit {
+            threshold: settings.threshold,
+        }
+    }
+}
+
+impl Report for Junit {
+    fn emit(&self, outcome: &Outcome, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        out.write_all(render(outcome, self.threshold).as_bytes())
+    }
+}
+
+fn render(outcome: &Outcome, threshold: Option<Severity>) -> String {
     let suites = suites(outcome);
     let workspace = &outcome.workspace;
     let fails = |diagnostic: &Diagnostic| threshold.is_some_and(|t| diagnostic.severity >= t);
@@ -106,11 +127,10 @@ struct Case<'a> {
 }
 
 /// Every file's suite, in path order, with its cases and each finding placed in its case.
-fn suites(outcome: &LintOutcome) -> Vec<Suite<'_>> {
+fn suites(outcome: &Outcome) -> Vec<Suite<'_>> {
     let workspace = &outcome.workspace;
-    let mut files: Vec<(String, FileId)> = workspace
-        .files()
-        .iter()
+    let mut files: Vec<(String, FileId)> = outcome
+        .linted_files()
         .map(|file| (super::ci_path(workspace, file), file.id))
         .collect();
     files.sort();

@@ -1,20 +1,27 @@
-//! Reports: one module per output format, all over the same sorted diagnostics.
+//! Reports: every output format is a small module implementing [`Report`], found by its name in
+//! one registry, [`FORMATS`]. The listings of the rule catalog (`rules`, `rules --preset`,
+//! `explain`) are in [`listing`].
+//!
+//! Adding a format: write a module with a struct that implements [`Report`], and add one
+//! [`Format`] entry to [`FORMATS`]; the command line offers it from there.
 
 pub mod codeclimate;
 pub mod fingerprint;
 pub mod github;
 pub mod json;
 pub mod junit;
+pub mod listing;
 pub mod routes;
 pub mod sarif;
 pub mod text;
 
 use std::borrow::Cow;
+use std::io::{self, Write};
+use std::path::Path;
 
 use serde::Serialize;
 
 use crate::diagnostic::{docs_url, Diagnostic, Severity};
-use crate::lint::LintOutcome;
 use crate::source::{slash_path, SourceFile, Workspace};
 
 /// Whether `c` must not reach a terminal or a log as itself: C0 and C1 controls other than line
@@ -57,6 +64,155 @@ pub fn visible(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// What a run produced, as every report reads it.
+pub use crate::lint::LintOutcome as Outcome;
+
+/// One output format: writes a run's outcome.
+pub trait Report {
+    fn emit(&self, outcome: &Outcome, out: &mut dyn Write) -> io::Result<()>;
+}
+
+/// The command whose output a format is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `routeguard lint`: the findings.
+    Findings,
+    /// `routeguard routes`: the joined inventory.
+    Routes,
+}
+
+/// Everything a command's flags can tell a format; each format reads what concerns it.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// Colour in the terminal formats.
+    pub color: bool,
+    /// Terminal width the text report wraps to.
+    pub width: usize,
+    /// Also list the findings that suppressions or the baseline accept.
+    pub show_suppressed: bool,
+    /// SARIF `automationDetails.id`.
+    pub sarif_category: Option<String>,
+    /// The severity at and above which a finding fails the run (`--fail-on`).
+    pub threshold: Option<Severity>,
+    /// Also list the files read but not linted (`--verbose`).
+    pub verbose: bool,
+}
+
+/// A format's entry in the registry.
+pub struct Format {
+    pub kind: Kind,
+    /// The name `--format` takes.
+    pub name: &'static str,
+    /// One line for `--help`.
+    pub about: &'static str,
+    /// Extensions of an output file this format is taken from when `--format` is not given.
+    pub extensions: &'static [&'static str],
+    pub build: fn(&Settings) -> Box<dyn Report>,
+}
+
+impl std::fmt::Debug for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+impl PartialEq for Format {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind && self.name == other.name
+    }
+}
+
+impl Eq for Format {}
+
+/// Every format, in the order `--help` lists them; the first of a kind is its default.
+pub static FORMATS: &[Format] = &[
+    Format {
+        kind: Kind::Findings,
+        name: "text",
+        about: "Code frames, for people",
+        extensions: &["txt"],
+        build: |settings| Box::new(text::Text::new(settings)),
+    },
+    Format {
+        kind: Kind::Findings,
+        name: "json",
+        about: "routeguard's JSON report (docs/json-report.md)",
+        extensions: &["json"],
+        build: |settings| Box::new(json::Json::new(settings)),
+    },
+    Format {
+        kind: Kind::Findings,
+        name: "sarif",
+        about: "SARIF 2.1.0, for GitHub code scanning and SARIF viewers",
+        extensions: &["sarif"],
+        build: |settings| Box::new(sarif::Sarif::new(settings)),
+    },
+    Format {
+        kind: Kind::Findings,
+        name: "github",
+        about: "GitHub Actions workflow commands: annotations on the pull request",
+        extensions: &[],
+        build: |_| Box::new(github::Github),
+    },
+    Format {
+        kind: Kind::Findings,
+        name: "junit",
+        about: "JUnit XML, for CI test reports (Jenkins, GitLab, Azure DevOps)",
+        extensions: &["xml"],
+        build: |settings| Box::new(junit::Junit::new(settings)),
+    },
+    Format {
+        kind: Kind::Findings,
+        name: "codeclimate",
+        about: "GitLab Code Quality (Code Climate JSON)",
+        extensions: &[],
+        build: |_| Box::new(codeclimate::CodeClimate),
+    },
+    Format {
+        kind: Kind::Routes,
+        name: "table",
+        about: "An aligned table, for people",
+        extensions: &["txt"],
+        build: |_| Box::new(routes::Table),
+    },
+    Format {
+        kind: Kind::Routes,
+        name: "json",
+        about: "The routes report (docs/routes-report.md)",
+        extensions: &["json"],
+        build: |_| Box::new(routes::Json),
+    },
+    Format {
+        kind: Kind::Routes,
+        name: "markdown",
+        about: "A GitHub-flavoured Markdown table",
+        extensions: &["md"],
+        build: |_| Box::new(routes::Markdown),
+    },
+];
+
+/// The formats of one command, in registry order.
+pub fn formats(kind: Kind) -> impl Iterator<Item = &'static Format> {
+    FORMATS.iter().filter(move |format| format.kind == kind)
+}
+
+/// The format of `kind` named `name`.
+pub fn format(kind: Kind, name: &str) -> Option<&'static Format> {
+    formats(kind).find(|format| format.name == name)
+}
+
+/// The format of `kind` an output file's extension names, as `-o report.sarif` does.
+pub fn format_for_path(kind: Kind, path: &Path) -> Option<&'static Format> {
+    let extension = path.extension()?.to_str()?.to_ascii_lowercase();
+    formats(kind).find(|format| format.extensions.contains(&extension.as_str()))
+}
+
+/// Writes `report` as pretty JSON with a final newline, as every JSON format does.
+pub fn write_json<T: Serialize>(out: &mut dyn Write, report: &T) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, report)?;
+    out.write_all(b"\n")
+}
+
 /// `file`'s path relative to the project root with `/` separators, as CI services name files
 /// (they address files from the repository root, whatever directory routeguard ran in), or
 /// `None` for a file outside the root.
@@ -75,7 +231,7 @@ pub fn ci_path(workspace: &Workspace, file: &SourceFile) -> String {
 
 /// `N errors, N warnings, N infos in N files (N operations)`, then `; N suppressed` when
 /// suppressions or the baseline accepted any finding.
-pub fn summary_line(outcome: &LintOutcome) -> String {
+pub fn summary_line(outcome: &Outcome) -> String {
     let plural = |n: usize, word: &str| {
         if n == 1 {
             format!("{n} {word}")
@@ -88,14 +244,65 @@ pub fn summary_line(outcome: &LintOutcome) -> String {
     } else {
         format!("; {} suppressed", outcome.suppressed.len())
     };
+    let skipped = if outcome.skipped.is_empty() {
+        String::new()
+    } else {
+        format!("; {} skipped", outcome.skipped.len())
+    };
     format!(
-        "{}, {}, {} in {} ({}){suppressed}",
+        "{}, {}, {} in {} ({}){suppressed}{skipped}",
         plural(outcome.count(Severity::Error), "error"),
         plural(outcome.count(Severity::Warning), "warning"),
         plural(outcome.count(Severity::Info), "info"),
-        plural(outcome.workspace.files().len(), "file"),
+        plural(outcome.linted_files().count(), "file"),
         plural(outcome.inventory.operations.len(), "operation"),
     )
+}
+
+/// The note under the summary when templates were skipped: which, and how to lint what they
+/// render (per chart, when the template sits in a Helm chart).
+pub fn template_note(outcome: &Outcome) -> Option<String> {
+    let templates: Vec<&SourceFile> = outcome.skipped_templates().collect();
+    let first = templates.first()?;
+    let mut charts: Vec<String> = templates
+        .iter()
+        .filter_map(|file| helm_chart_of(&file.path, &file.display))
+        .collect();
+    charts.sort();
+    charts.dedup();
+    let how = match charts.as_slice() {
+        [] => "render them (a Helm chart with `helm template`, KrakenD's flexible configuration with `FC_ENABLE=1 FC_OUT=out.json krakend check -c …`) and lint the output, e.g. `… | routeguard lint -`".to_string(),
+        [chart] => format!("lint the rendered chart: `helm template {chart} | routeguard lint -`"),
+        [chart, ..] => format!(
+            "lint each rendered chart, e.g. `helm template {chart} | routeguard lint -`"
+        ),
+    };
+    let which = if templates.len() == 1 {
+        format!("`{}` is a Go template,", first.display)
+    } else {
+        format!(
+            "{} files are Go templates (e.g. `{}`),",
+            templates.len(),
+            first.display
+        )
+    };
+    Some(format!(
+        "note: {which} not linted: what the gateway gets is only known once rendered; {how}"
+    ))
+}
+
+/// The chart folder of a template, as shown to the user: the nearest parent with a
+/// `Chart.yaml`.
+fn helm_chart_of(path: &std::path::Path, display: &str) -> Option<String> {
+    let mut shown = std::path::Path::new(display).parent();
+    for folder in path.ancestors().skip(1) {
+        if folder.join("Chart.yaml").is_file() {
+            let chart = shown.map(slash_path).unwrap_or_default();
+            return Some(if chart.is_empty() { ".".into() } else { chart });
+        }
+        shown = shown.and_then(std::path::Path::parent);
+    }
+    None
 }
 
 /// The lines that follow a finding's message in the plain-text CI reports: each related location

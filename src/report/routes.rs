@@ -1,18 +1,44 @@
 //! `routeguard routes`: the joined inventory, one row per gateway route, as a terminal table,
 //! JSON (a stable contract) or Markdown.
 
+use std::io::{self, Write};
 use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::lint::LintOutcome;
+use super::{Outcome, Report};
 use crate::model::policy::{FallbackKind, Origin};
 use crate::model::{Route, Sourced};
 use crate::units::format_duration;
 
 #[derive(Serialize)]
 struct RoutesReport {
+    apis: Vec<ApiRow>,
     routes: Vec<RouteRow>,
+}
+
+/// One API description as the join saw it.
+#[derive(Serialize)]
+struct ApiRow {
+    name: String,
+    file: String,
+    /// Server URLs, variables expanded.
+    servers: Vec<String>,
+    /// The hosts routes are matched against.
+    hosts: Vec<String>,
+    /// What the join assumed when the servers name no host; `null` when they do.
+    assumption: Option<&'static str>,
+}
+
+/// One operation a route reaches.
+#[derive(Serialize)]
+pub struct JoinedOperation {
+    api: String,
+    operation: String,
+    match_kind: &'static str,
+    /// How the route's hosts met the API's servers: `exact`, `wildcard`, `any-host`,
+    /// `assumed`, `through-front` or `path-only`.
+    host_match: &'static str,
 }
 
 #[derive(Serialize)]
@@ -29,6 +55,8 @@ pub struct RouteRow {
     /// The operation the route reaches, when exactly one: `GET /pets/{id}`.
     operation: Option<String>,
     operations: Vec<String>,
+    /// Each operation reached, with its API and how it was joined.
+    joined: Vec<JoinedOperation>,
     match_kind: Option<&'static str>,
     file: String,
     line: u32,
@@ -64,7 +92,7 @@ fn fallback_name(kind: FallbackKind) -> &'static str {
 }
 
 /// One row per route, front layer first, then by file and line.
-pub fn rows(outcome: &LintOutcome) -> Vec<RouteRow> {
+pub fn rows(outcome: &Outcome) -> Vec<RouteRow> {
     let inventory = &outcome.inventory;
     let mut order: Vec<usize> = (0..inventory.routes.len()).collect();
     order.sort_by_key(|&index| {
@@ -86,18 +114,32 @@ pub fn rows(outcome: &LintOutcome) -> Vec<RouteRow> {
                 .iter()
                 .map(|link| inventory.operations[link.operation].route())
                 .collect();
-            row(
+            let joined = links
+                .iter()
+                .map(|link| {
+                    let operation = &inventory.operations[link.operation];
+                    JoinedOperation {
+                        api: api_name(outcome, operation.document),
+                        operation: operation.route(),
+                        match_kind: link.kind.name(),
+                        host_match: link.host.name(),
+                    }
+                })
+                .collect();
+            let mut row = row(
                 outcome,
                 route,
                 operations,
                 links.first().map(|link| link.kind.name()),
-            )
+            );
+            row.joined = joined;
+            row
         })
         .collect()
 }
 
 fn row(
-    outcome: &LintOutcome,
+    outcome: &Outcome,
     route: &Route,
     operations: Vec<String>,
     match_kind: Option<&'static str>,
@@ -183,6 +225,7 @@ fn row(
             _ => None,
         },
         operations,
+        joined: Vec::new(),
         match_kind,
         file: file.display.clone(),
         line: file.position(route.location.span.start).line,
@@ -202,10 +245,60 @@ fn row(
     }
 }
 
-pub fn json(outcome: &LintOutcome) -> String {
-    super::pretty_json(&RoutesReport {
-        routes: rows(outcome),
-    })
+fn api_name(outcome: &Outcome, document: usize) -> String {
+    outcome
+        .inventory
+        .specs
+        .get(document)
+        .map(|spec| spec.api.name.clone())
+        .unwrap_or_default()
+}
+
+fn api_rows(outcome: &Outcome) -> Vec<ApiRow> {
+    outcome
+        .inventory
+        .specs
+        .iter()
+        .map(|spec| ApiRow {
+            name: spec.api.name.clone(),
+            file: outcome.workspace.file(spec.file).display.clone(),
+            servers: spec
+                .api
+                .servers
+                .iter()
+                .map(|server| server.url.clone())
+                .collect(),
+            hosts: spec.api.hosts().into_iter().map(str::to_string).collect(),
+            assumption: spec.api.host_scope.assumption(),
+        })
+        .collect()
+}
+
+/// Under the tables: what the join assumed for APIs whose servers name no host.
+fn assumptions(outcome: &Outcome) -> String {
+    api_rows(outcome)
+        .into_iter()
+        .filter_map(|api| {
+            api.assumption
+                .map(|assumption| format!("{}: {assumption}\n", api.name))
+        })
+        .collect()
+}
+
+/// The routes report as JSON, a stable contract (docs/routes-report.md).
+#[derive(Debug, Clone, Copy)]
+pub struct Json;
+
+impl Report for Json {
+    fn emit(&self, outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
+        super::write_json(
+            out,
+            &RoutesReport {
+                apis: api_rows(outcome),
+                routes: rows(outcome),
+            },
+        )
+    }
 }
 
 const HEADERS: [&str; 10] = [
@@ -221,7 +314,7 @@ const HEADERS: [&str; 10] = [
     "breaker / health",
 ];
 
-fn cells(row: &RouteRow) -> [String; 10] {
+fn cells(row: &RouteRow, name_apis: bool) -> [String; 10] {
     let mark = |name: &str| {
         if row.defaults.contains(&name) {
             "*"
@@ -238,9 +331,25 @@ fn cells(row: &RouteRow) -> [String; 10] {
         None => unbounded.to_string(),
     };
     let operation = match (&row.operation, row.operations.len()) {
-        (Some(operation), _) => operation.clone(),
+        (Some(operation), _) => match row.joined.first() {
+            Some(joined) if name_apis => format!("{} ({})", operation, joined.api),
+            _ => operation.clone(),
+        },
         (None, 0) => "—".to_string(),
-        (None, count) => format!("{count} operations"),
+        (None, count) => {
+            let mut apis: Vec<&str> = row
+                .joined
+                .iter()
+                .map(|joined| joined.api.as_str())
+                .collect();
+            apis.sort_unstable();
+            apis.dedup();
+            match apis.as_slice() {
+                [api] if name_apis => format!("{count} operations ({api})"),
+                _ if name_apis => format!("{count} operations ({} APIs)", apis.len()),
+                _ => format!("{count} operations"),
+            }
+        }
     };
     let protection = [
         row.circuit_breaker
@@ -292,12 +401,23 @@ fn cells(row: &RouteRow) -> [String; 10] {
     ]
 }
 
-pub fn table(outcome: &LintOutcome) -> String {
+/// The routes as an aligned table, for a terminal.
+#[derive(Debug, Clone, Copy)]
+pub struct Table;
+
+impl Report for Table {
+    fn emit(&self, outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
+        out.write_all(table(outcome).as_bytes())
+    }
+}
+
+fn table(outcome: &Outcome) -> String {
     let rows = rows(outcome);
     if rows.is_empty() {
         return "no gateway routes found\n".to_string();
     }
-    let all: Vec<[String; 10]> = rows.iter().map(cells).collect();
+    let name_apis = outcome.inventory.specs.len() > 1;
+    let all: Vec<[String; 10]> = rows.iter().map(|row| cells(row, name_apis)).collect();
     let mut widths = HEADERS.map(|header| header.chars().count());
     for cells in &all {
         for (width, cell) in widths.iter_mut().zip(cells) {
@@ -317,20 +437,35 @@ pub fn table(outcome: &LintOutcome) -> String {
         out.push_str(&line(cells));
     }
     out.push_str("* a gateway default, not set in the configuration\n");
+    out.push_str(&assumptions(outcome));
     out
 }
 
-pub fn markdown(outcome: &LintOutcome) -> String {
+/// The routes as a GitHub-flavoured Markdown table.
+#[derive(Debug, Clone, Copy)]
+pub struct Markdown;
+
+impl Report for Markdown {
+    fn emit(&self, outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
+        out.write_all(markdown(outcome).as_bytes())
+    }
+}
+
+fn markdown(outcome: &Outcome) -> String {
     let rows = rows(outcome);
     let mut out = format!(
         "| {} |\n|{}\n",
         HEADERS.join(" | "),
         "---|".repeat(HEADERS.len())
     );
+    let name_apis = outcome.inventory.specs.len() > 1;
     for row in &rows {
-        let cells = cells(row).map(|cell| cell.replace('|', "\\|"));
+        let cells = cells(row, name_apis).map(|cell| cell.replace('|', "\\|"));
         out.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
     out.push_str("\n\\* a gateway default, not set in the configuration\n");
+    for line in assumptions(outcome).lines() {
+        out.push_str(&format!("\n{line}\n"));
+    }
     out
 }

@@ -9,14 +9,15 @@
 //! bytes are not known exactly.
 
 use std::collections::{BTreeMap, HashMap};
+use std::io::{self, Write};
 use std::path::Path;
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::Serialize;
 
 use super::fingerprint::{self, LineHash};
+use super::{Outcome, Report, Settings};
 use crate::diagnostic::{docs_url, Diagnostic, Severity};
-use crate::lint::LintOutcome;
 use crate::rules::catalog::{self, RuleMeta};
 use crate::source::Workspace;
 use crate::span::FileId;
@@ -44,25 +45,37 @@ const RELATIVE_PATH: &AsciiSet = &NON_ALPHANUMERIC
 /// As [`RELATIVE_PATH`], keeping `:` for Windows drive letters in absolute `file:` URIs.
 const ABSOLUTE_PATH: &AsciiSet = &RELATIVE_PATH.remove(b':');
 
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SarifOptions<'a> {
+/// The SARIF report.
+#[derive(Debug, Clone, Default)]
+pub struct Sarif {
     /// `runs[0].automationDetails.id`: lets several analyses of one commit coexist in code
     /// scanning (e.g. `openapi` and `gateways`).
-    pub category: Option<&'a str>,
+    pub category: Option<String>,
     /// Include suppressed findings, each with its `suppressions[]`.
     pub show_suppressed: bool,
 }
 
-pub fn render(outcome: &LintOutcome, options: &SarifOptions<'_>) -> String {
-    let log = Log {
-        schema: SCHEMA_URI,
-        version: SARIF_VERSION,
-        runs: [run(outcome, options)],
-    };
-    super::pretty_json(&log)
+impl Sarif {
+    pub fn new(settings: &Settings) -> Self {
+        Sarif {
+            category: settings.sarif_category.clone(),
+            show_suppressed: settings.show_suppressed,
+        }
+    }
 }
 
-fn run<'a>(outcome: &'a LintOutcome, options: &SarifOptions<'_>) -> Run<'a> {
+impl Report for Sarif {
+    fn emit(&self, outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
+        let log = Log {
+            schema: SCHEMA_URI,
+            version: SARIF_VERSION,
+            runs: [run(outcome, self)],
+        };
+        super::write_json(out, &log)
+    }
+}
+
+fn run<'a>(outcome: &'a Outcome, options: &Sarif) -> Run<'a> {
     let workspace = &outcome.workspace;
     let rules = catalog::all();
     let rule_index: HashMap<&str, usize> = rules
@@ -109,10 +122,12 @@ fn run<'a>(outcome: &'a LintOutcome, options: &SarifOptions<'_>) -> Run<'a> {
                 .map(|hash| BTreeMap::from([("primaryLocationLineHash", hash.to_string())]))
                 .unwrap_or_default(),
             suppressions: suppressions(diagnostic),
-            properties: diagnostic
-                .route
-                .as_deref()
-                .map(|route| ResultProperties { route }),
+            properties: (diagnostic.route.is_some() || diagnostic.api.is_some()).then_some(
+                ResultProperties {
+                    route: diagnostic.route.as_deref(),
+                    api: diagnostic.api.as_deref(),
+                },
+            ),
         })
         .collect();
     let root = workspace.root();
@@ -133,13 +148,16 @@ fn run<'a>(outcome: &'a LintOutcome, options: &SarifOptions<'_>) -> Run<'a> {
                 name: env!("CARGO_PKG_NAME"),
                 version: env!("CARGO_PKG_VERSION"),
                 semantic_version: env!("CARGO_PKG_VERSION"),
-                information_uri: env!("CARGO_PKG_HOMEPAGE"),
+                information_uri: env!("CARGO_PKG_REPOSITORY"),
                 rules: rules.iter().map(reporting_descriptor).collect(),
             },
         },
-        automation_details: options.category.map(|category| AutomationDetails {
-            id: automation_id(category),
-        }),
+        automation_details: options
+            .category
+            .as_deref()
+            .map(|category| AutomationDetails {
+                id: automation_id(category),
+            }),
         original_uri_base_ids,
         column_kind: "utf16CodeUnits",
         results,
@@ -468,7 +486,11 @@ struct SarifResult<'a> {
 #[derive(Serialize)]
 struct ResultProperties<'a> {
     /// `METHOD /path` of the operation or route the finding is about.
-    route: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    route: Option<&'a str>,
+    /// The API the finding is about, by name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    api: Option<&'a str>,
 }
 
 /// One entry of a result's `suppressions[]`.

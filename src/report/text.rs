@@ -5,64 +5,103 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
+use std::io::{self, Write};
 
 use miette::{
     GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
     SourceCode, SourceSpan, SpanContents,
 };
 
+use super::{Outcome, Report, Settings};
 use crate::diagnostic::{docs_url, Diagnostic, Severity, SuppressionKind};
-use crate::lint::LintOutcome;
 use crate::source::{SourceFile, Workspace};
 use crate::span::{to_u32, FileId, LineIndex, Position, Span};
 
+/// The terminal report.
 #[derive(Debug, Clone, Copy)]
-pub struct TextOptions {
+pub struct Text {
     pub color: bool,
     pub width: usize,
     /// Also draw the suppressed findings, after the reported ones, each saying what suppressed it.
     pub show_suppressed: bool,
+    /// Also list the files read but not linted, with why.
+    pub verbose: bool,
 }
 
-pub fn render(outcome: &LintOutcome, options: TextOptions) -> String {
-    let theme = if options.color {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::unicode_nocolor()
-    };
-    let handler = GraphicalReportHandler::new_themed(theme)
-        .with_links(false)
-        .with_width(options.width)
-        .with_context_lines(1);
-    let mut out = String::new();
-    let suppressed: &[Diagnostic] = if options.show_suppressed {
-        &outcome.suppressed
-    } else {
-        &[]
-    };
-    let mut shown: HashMap<FileId, Shown> = HashMap::new();
-    for diagnostic in outcome.diagnostics.iter().chain(suppressed) {
-        let related = diagnostic
-            .related
-            .iter()
-            .map(|related| related.location.file);
-        for file in std::iter::once(diagnostic.location.file).chain(related) {
-            shown
-                .entry(file)
-                .or_insert_with(|| Shown::new(outcome.workspace.file(file)));
+impl Text {
+    pub fn new(settings: &Settings) -> Self {
+        Text {
+            color: settings.color,
+            width: settings.width,
+            show_suppressed: settings.show_suppressed,
+            verbose: settings.verbose,
         }
     }
-    for diagnostic in outcome.diagnostics.iter().chain(suppressed) {
-        let report = Report::new(&outcome.workspace, &shown, diagnostic);
-        if handler.render_report(&mut out, &report).is_err() {
-            // A frame that cannot be drawn must not lose the finding.
-            out.push_str(&plain_line(&outcome.workspace, diagnostic));
+}
+
+impl Report for Text {
+    fn emit(&self, outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
+        let theme = if self.color {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
+        let handler = GraphicalReportHandler::new_themed(theme)
+            .with_links(false)
+            .with_width(self.width)
+            .with_context_lines(1);
+        let suppressed: &[Diagnostic] = if self.show_suppressed {
+            &outcome.suppressed
+        } else {
+            &[]
+        };
+        // With several APIs in the run, each finding says which one it is about.
+        let name_apis = outcome.inventory.specs.len() > 1;
+        let mut shown: HashMap<FileId, Shown> = HashMap::new();
+        for diagnostic in outcome.diagnostics.iter().chain(suppressed) {
+            let related = diagnostic
+                .related
+                .iter()
+                .map(|related| related.location.file);
+            for file in std::iter::once(diagnostic.location.file).chain(related) {
+                shown
+                    .entry(file)
+                    .or_insert_with(|| Shown::new(outcome.workspace.file(file)));
+            }
         }
-        out.push('\n');
+        let mut frame = String::new();
+        for diagnostic in outcome.diagnostics.iter().chain(suppressed) {
+            frame.clear();
+            let mut report = Frame::new(&outcome.workspace, &shown, diagnostic);
+            report.api = diagnostic
+                .api
+                .as_deref()
+                .filter(|_| name_apis)
+                .map(super::visible);
+            if handler.render_report(&mut frame, &report).is_err() {
+                // A frame that cannot be drawn must not lose the finding.
+                frame = plain_line(&outcome.workspace, diagnostic);
+            }
+            frame.push('\n');
+            out.write_all(frame.as_bytes())?;
+        }
+        writeln!(out, "{}", super::summary_line(outcome))?;
+        if let Some(note) = super::template_note(outcome) {
+            writeln!(out, "{note}")?;
+        }
+        if self.verbose {
+            for skipped in &outcome.skipped {
+                let file = outcome.workspace.file(skipped.file);
+                writeln!(
+                    out,
+                    "skipped {}: {}",
+                    super::visible(&file.display),
+                    skipped.reason.describe()
+                )?;
+            }
+        }
+        Ok(())
     }
-    out.push_str(&super::summary_line(outcome));
-    out.push('\n');
-    out
 }
 
 /// `file:line:col: severity[rule]: message`, for when a frame cannot be drawn.
@@ -259,7 +298,7 @@ fn on_long_line(file: &Shown, span: Span) -> bool {
 }
 
 /// One finding as miette sees it.
-struct Report<'a> {
+struct Frame<'a> {
     diagnostic: &'a Diagnostic,
     message: Cow<'a, str>,
     source: IndexedSource<'a>,
@@ -267,15 +306,17 @@ struct Report<'a> {
     labels: Vec<LabeledSpan>,
     elsewhere: Vec<RelatedReport<'a>>,
     help: Option<String>,
+    /// The API named after the message, when the run has several.
+    api: Option<Cow<'a, str>>,
 }
 
-impl<'a> Report<'a> {
+impl<'a> Frame<'a> {
     fn new(
         workspace: &'a Workspace,
         shown: &'a HashMap<FileId, Shown<'a>>,
         diagnostic: &'a Diagnostic,
     ) -> Self {
-        // Every file a finding names is in `shown`: `render` put it there.
+        // Every file a finding names is in `shown`: `emit` put it there.
         let file = &shown[&diagnostic.location.file];
         let span = file.span(diagnostic.location.span);
         let mut labels = vec![LabeledSpan::new_primary_with_span(
@@ -321,13 +362,14 @@ impl<'a> Report<'a> {
             }),
             None => help,
         };
-        Report {
+        Frame {
             diagnostic,
             message: super::visible(&diagnostic.message),
             source: IndexedSource { file },
             labels,
             elsewhere,
             help: help.map(|help| super::visible(&help).into_owned()),
+            api: None,
         }
     }
 }
@@ -361,21 +403,25 @@ fn suppression_note(workspace: &Workspace, diagnostic: &Diagnostic) -> Option<St
     })
 }
 
-impl fmt::Debug for Report<'_> {
+impl fmt::Debug for Frame<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
     }
 }
 
-impl fmt::Display for Report<'_> {
+impl fmt::Display for Frame<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.message)?;
+        match &self.api {
+            Some(api) => write!(f, " [API: {api}]"),
+            None => Ok(()),
+        }
     }
 }
 
-impl std::error::Error for Report<'_> {}
+impl std::error::Error for Frame<'_> {}
 
-impl miette::Diagnostic for Report<'_> {
+impl miette::Diagnostic for Frame<'_> {
     fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
         let suppressed = if self.diagnostic.suppressed.is_some() {
             " (suppressed)"

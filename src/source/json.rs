@@ -7,7 +7,7 @@ use jsonc_parser::{CollectOptions, ParseOptions};
 
 use super::node::{Entry, Node, NodeKind, ScalarKind};
 
-use super::{structural_count, too_many_nodes, DuplicateKey, Loaded, SyntaxError};
+use super::{structural_count, too_many_nodes, DuplicateKey, Loaded, SyntaxError, MAX_DEPTH};
 use crate::span::to_u32;
 use crate::span::Span;
 
@@ -29,6 +29,12 @@ pub fn parse(text: &str, max_nodes: usize) -> Result<Loaded, SyntaxError> {
         allow_non_finite_numbers: false,
         allow_extended_string_escapes: false,
     };
+    if let Some(offset) = too_deep(text) {
+        return Err(SyntaxError::limit(
+            format!("nesting deeper than {MAX_DEPTH} levels is not supported"),
+            offset,
+        ));
+    }
     if let Some(offset) = raw_control_in_string(text) {
         let code = text.as_bytes()[offset as usize];
         return Err(SyntaxError::new(
@@ -47,6 +53,36 @@ pub fn parse(text: &str, max_nodes: usize) -> Result<Loaded, SyntaxError> {
         loaded.documents.push(root);
     }
     Ok(loaded)
+}
+
+/// The offset of the first bracket nesting deeper than [`MAX_DEPTH`], outside strings.
+fn too_deep(text: &str) -> Option<u32> {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for (offset, byte) in text.bytes().enumerate() {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Some(to_u32(offset));
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The offset of the first U+0000–U+001F byte inside a string literal: jsonc-parser lets them
@@ -77,7 +113,7 @@ fn span(range: jsonc_parser::common::Range) -> Span {
     Span::new(to_u32(range.start), to_u32(range.end))
 }
 
-/// jsonc-parser caps nesting at 512 levels, so this recursion is bounded.
+/// Nesting was checked against [`MAX_DEPTH`] before parsing, so this recursion is bounded.
 fn convert(value: Value<'_>, duplicates: &mut Vec<DuplicateKey>) -> Node {
     match value {
         Value::StringLit(lit) => Node::scalar(span(lit.range), lit.value, ScalarKind::Str),

@@ -77,6 +77,10 @@ pub struct SourceFile {
     pub explicit: bool,
     /// The file could not be read or parsed; it has no documents.
     pub failed: bool,
+    /// It failed on a limit (size, depth, nodes, aliases) or was refused (a symlink out of the
+    /// root, a special file): always reported, never skipped as someone else's broken file,
+    /// since it may be a real spec or an attack.
+    pub limited: bool,
     /// How `text` relates to the bytes on disk.
     pub fidelity: TextFidelity,
 }
@@ -122,6 +126,8 @@ pub struct SyntaxError {
     /// The input was refused by a limit (size, nodes, aliases) or by the file system, rather
     /// than malformed: reported as `input-refused`, not `parse-error`.
     pub refused: bool,
+    /// It stopped at a limit (nesting depth, or any refusal), not at malformed text.
+    pub limit: bool,
 }
 
 impl SyntaxError {
@@ -130,6 +136,17 @@ impl SyntaxError {
             message: message.into(),
             offset,
             refused: false,
+            limit: false,
+        }
+    }
+
+    /// Well-formed as far as read, but past a limit that keeps the rest of the run safe.
+    pub fn limit(message: impl Into<String>, offset: u32) -> Self {
+        SyntaxError {
+            message: message.into(),
+            offset,
+            refused: false,
+            limit: true,
         }
     }
 
@@ -138,6 +155,7 @@ impl SyntaxError {
             message: message.into(),
             offset,
             refused: true,
+            limit: true,
         }
     }
 }
@@ -263,6 +281,7 @@ impl Workspace {
             documents: Vec::new(),
             explicit: request.explicit,
             failed: false,
+            limited: false,
             fidelity: outcome.fidelity,
         };
         match outcome.result {
@@ -274,6 +293,7 @@ impl Workspace {
             }
             Err(failure) => {
                 file.failed = true;
+                file.limited = failure.limit;
                 let span = failure_span(&file, failure.offset);
                 let rule = if failure.refused {
                     "input-refused"

@@ -40,6 +40,11 @@ pub struct RefIndex {
 const MAX_HOPS: usize = 64;
 
 impl RefIndex {
+    /// Every file a resolved reference points into.
+    pub fn target_files(&self) -> impl Iterator<Item = FileId> + '_ {
+        self.targets.values().map(|(_, target)| target.file)
+    }
+
     pub fn target(&self, file: FileId, ref_value: Span) -> Option<&RefTarget> {
         self.targets
             .get(&(file, ref_value.start))

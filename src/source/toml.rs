@@ -22,10 +22,12 @@ pub fn parse(text: &str, max_nodes: usize) -> Result<Loaded, SyntaxError> {
         return Err(too_many_nodes(max_nodes, 0));
     }
     let table = DeTable::parse(text).map_err(|error| {
-        SyntaxError::new(
-            error.message(),
-            error.span().map_or(0, |span| to_u32(span.start)),
-        )
+        let offset = error.span().map_or(0, |span| to_u32(span.start));
+        // The parser's own bound on nesting: a limit like ours, not a typo.
+        if error.message().contains("max recursion depth") {
+            return SyntaxError::limit(error.message(), offset);
+        }
+        SyntaxError::new(error.message(), offset)
     })?;
     let whole = Span::new(0, to_u32(text.len()));
     let root = convert_table(table.get_ref(), whole, 0)?;
@@ -40,7 +42,7 @@ fn span(range: Range<usize>) -> Span {
 }
 
 fn too_deep(at: Span) -> SyntaxError {
-    SyntaxError::new(format!("nesting deeper than {MAX_DEPTH} levels"), at.start)
+    SyntaxError::limit(format!("nesting deeper than {MAX_DEPTH} levels"), at.start)
 }
 
 fn convert_table(table: &DeTable<'_>, at: Span, depth: usize) -> Result<Node, SyntaxError> {

@@ -114,7 +114,15 @@ impl<'t> Builder<'t> {
     }
 
     fn scan_error(&self, error: &ScanError) -> SyntaxError {
-        SyntaxError::new(error.info(), self.offset(error.marker()))
+        let offset = self.offset(error.marker());
+        // The scanner's own bound on flow nesting: a limit like the builder's depth, not a typo.
+        if error.info() == "recursion limit exceeded" {
+            return SyntaxError::limit(
+                format!("{}: flow nesting is too deep", error.info()),
+                offset,
+            );
+        }
+        SyntaxError::new(error.info(), offset)
     }
 
     fn fail(&mut self, message: impl Into<String>, offset: u32) {
@@ -150,10 +158,12 @@ impl<'t> Builder<'t> {
 
     fn push_frame(&mut self, frame: Frame, offset: u32) {
         if self.stack.len() >= MAX_DEPTH {
-            self.fail(
-                format!("nesting deeper than {MAX_DEPTH} levels is not supported"),
-                offset,
-            );
+            if self.error.is_none() {
+                self.error = Some(SyntaxError::limit(
+                    format!("nesting deeper than {MAX_DEPTH} levels is not supported"),
+                    offset,
+                ));
+            }
             return;
         }
         self.stack.push(frame);

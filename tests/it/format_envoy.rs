@@ -787,6 +787,9 @@ fn all_fixtures() -> Vec<(String, Vec<routeguard::source::Node>)> {
         };
         for entry in entries.flatten() {
             let path = entry.path();
+            if crate::common::is_corpus(&path) {
+                continue;
+            }
             if path.is_dir() {
                 folders.push(path);
                 continue;
@@ -820,10 +823,12 @@ fn detection_fires_on_envoy_configs_only_and_nothing_else_claims_them() {
             .rsplit('/')
             .next()
             .is_some_and(|name| name.starts_with("openapi"));
-        // `fixtures/layers` is a whole project: a spec, a config and two Envoy configurations.
-        let in_layers_project =
-            path.starts_with("fixtures/layers/") && path.ends_with("/envoy.yaml");
-        let envoy_config = (path.starts_with("fixtures/envoy/") || in_layers_project) && !spec;
+        // `fixtures/layers` and `fixtures/truth` hold whole projects, whose Envoy configurations
+        // are named after the gateway.
+        let in_project = (path.starts_with("fixtures/layers/")
+            || path.starts_with("fixtures/truth/"))
+            && path.ends_with("/envoy.yaml");
+        let envoy_config = (path.starts_with("fixtures/envoy/") || in_project) && !spec;
         let claimed = documents
             .iter()
             .any(|document| (envoy::ADAPTER.detect)(document));

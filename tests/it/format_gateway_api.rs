@@ -388,6 +388,9 @@ fn detection_fires_on_httproutes_only_and_nothing_else_claims_them() {
     while let Some(folder) = folders.pop() {
         for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
             let path = entry.path();
+            if crate::common::is_corpus(&path) {
+                continue;
+            }
             if path.is_dir() {
                 folders.push(path);
                 continue;

@@ -362,9 +362,12 @@ fn a_report_goes_through_a_fifo_which_stays_a_fifo() {
 fn terminal_controls_in_input_are_escaped_in_text_and_github_reports() {
     let spec = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  \"/a\\e]0;pwned\\a\\e[2J\":\n    get:\n      responses: {}\n";
     let name = "evil\u{1b}[31m.yaml";
-    let dir = project(&[(name, spec.as_bytes()), ("raw.yaml", b"a: \x1b[2J\rb\n")]);
+    let dir = project(&[
+        (name, spec.as_bytes()),
+        ("openapi-raw.yaml", b"a: \x1b[2J\rb\n"),
+    ]);
     let text = run(dir.path(), &["lint", "--color", "never", "."]);
-    assert_eq!(text.code, 1, "raw.yaml does not parse");
+    assert_eq!(text.code, 1, "openapi-raw.yaml does not parse");
     assert!(!text.stdout.contains('\u{1b}'), "{:?}", text.stdout);
     assert!(!text.stdout.contains('\u{7}'), "{:?}", text.stdout);
     assert!(

@@ -4,12 +4,16 @@
 mod common;
 mod inventory;
 
+mod accuracy;
+mod action;
 mod ai_gateways;
 mod catalog;
 mod cli;
 mod config;
 mod config_schema;
 mod detection;
+mod fallback_graphs;
+mod fault_injection;
 mod format_apisix;
 mod format_aws;
 mod format_envoy;
@@ -20,7 +24,10 @@ mod gateways;
 mod hostile;
 mod loading;
 mod locations;
+mod monorepo;
 mod real_configs;
+mod release;
 mod reports;
 mod resilience;
 mod toml_loading;
+mod truth;
