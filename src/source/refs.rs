@@ -296,9 +296,10 @@ fn resolve_one(
     }
     let canonical = match std::fs::canonicalize(&joined) {
         Ok(path) => path,
-        Err(_) => {
+        Err(error) => {
             return Err(RefProblem::Unresolved(format!(
-                "file `{decoded}` does not exist"
+                "file `{decoded}` {}",
+                super::read::describe_io_error(&error)
             )))
         }
     };

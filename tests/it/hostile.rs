@@ -576,7 +576,7 @@ fn a_dense_file_over_the_memory_limit_is_refused_with_the_flag_named() {
         found,
         vec![
             at("input-refused", "dense.json", 1, 1),
-            at("input-refused", "dense.yaml", 1, 13_106),
+            at("input-refused", "dense.yaml", 1, 5_242),
             witness(),
         ]
     );
