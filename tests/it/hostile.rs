@@ -44,17 +44,9 @@ struct Outcome {
 
 /// A project root (it has a `.git`) holding `witness.yaml` and `files`.
 fn project(files: &[(&str, &[u8])]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::create_dir(dir.path().join(".git")).expect("create .git");
-    std::fs::write(dir.path().join("witness.yaml"), WITNESS).expect("write witness");
-    for (name, content) in files {
-        let path = dir.path().join(name);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).expect("create parent");
-        }
-        std::fs::write(path, content).expect("write file");
-    }
-    dir
+    let mut all = vec![("witness.yaml", WITNESS.as_bytes())];
+    all.extend_from_slice(files);
+    crate::common::project(&all)
 }
 
 /// Runs the binary in `cwd` and waits at most [`DEADLINE`]: a run that does not end in time is

@@ -25,17 +25,7 @@ paths:
 ";
 
 fn project(files: &[(&str, &[u8])]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    // A `.git` folder makes the temp dir its own project root.
-    std::fs::create_dir(dir.path().join(".git")).expect("create .git");
-    for (name, content) in files {
-        let path = dir.path().join(name);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).expect("create parent");
-        }
-        std::fs::write(path, content).expect("write file");
-    }
-    dir
+    common::project(files)
 }
 
 fn lint(dir: &Path, args: &[&str]) -> (i32, Vec<Located>, serde_json::Value) {
