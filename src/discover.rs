@@ -64,6 +64,7 @@ pub fn discover(
                     display: slash_path(given),
                     explicit: true,
                     refusal: Some(refusal.to_string()),
+                    contents: None,
                 });
                 continue;
             }
@@ -76,6 +77,7 @@ pub fn discover(
                 display: slash_path(given),
                 explicit: true,
                 refusal: None,
+                contents: None,
             });
         }
     }
@@ -114,6 +116,7 @@ fn walk(given: &Path, absolute: &Path, filter: &FileFilter, found: &mut Discover
                     path,
                     explicit: false,
                     refusal: Some(message),
+                    contents: None,
                 });
                 continue;
             }
@@ -135,6 +138,7 @@ fn walk(given: &Path, absolute: &Path, filter: &FileFilter, found: &mut Discover
             display: slash_path(&given.join(relative)),
             explicit: false,
             refusal: None,
+            contents: None,
         });
     }
     if found.files.len() == before {

@@ -13,6 +13,7 @@
 use std::collections::HashMap;
 
 use crate::diagnostic::{Diagnostic, Suppression, SuppressionKind};
+use crate::rule_id::BuiltinRule;
 
 use crate::model::{IgnoreDirective, Inventory, IGNORE_EXTENSION};
 use crate::rules::catalog;
@@ -155,7 +156,7 @@ pub fn apply(
         if ignore.reason.is_none() {
             problems.push(with_route(
                 Diagnostic::new(
-                    "suppression-reason",
+                    BuiltinRule::SuppressionReason,
                     ignore.location,
                     format!("suppression of `{}` gives no reason", ignore.rule),
                 )
@@ -181,7 +182,7 @@ pub fn apply(
             };
             problems.push(with_route(
                 Diagnostic::new(
-                    "unused-suppression",
+                    BuiltinRule::UnusedSuppression,
                     ignore.location,
                     format!("suppression of `{}` matches no finding: {why}", ignore.rule),
                 )
@@ -279,7 +280,7 @@ impl Candidates {
 
     fn of(&self, workspace: &Workspace, diagnostic: &Diagnostic, out: &mut Vec<usize>) {
         out.clear();
-        let rule = diagnostic.rule;
+        let rule = diagnostic.rule.as_str();
         let file = diagnostic.location.file;
         let start = diagnostic.location.span.start;
         let line = workspace.file(file).lines.line_of(start);
@@ -348,7 +349,7 @@ fn merge_directives(directives: &[IgnoreDirective]) -> Vec<IgnoreDirective> {
 }
 
 fn invalid(location: Location, message: impl Into<String>) -> Diagnostic {
-    Diagnostic::new("suppression-invalid", location, message).with_label("not understood")
+    Diagnostic::new(BuiltinRule::SuppressionInvalid, location, message).with_label("not understood")
 }
 
 /// The catalog id for a rule named in a suppression, or why it cannot be suppressed.
@@ -360,6 +361,9 @@ fn known_rule(name: &str) -> Result<&'static str, String> {
     }
     match catalog::get(name) {
         Some(meta) => Ok(meta.id.as_str()),
+        None if crate::custom::known(name).is_some() => {
+            Ok(crate::custom::known(name).unwrap_or_default())
+        }
         None => {
             let hint = suggest::hint(name, catalog::all().iter().map(|meta| meta.id.as_str()));
             Err(format!("suppression names unknown rule `{name}`{hint}"))

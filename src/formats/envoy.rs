@@ -22,6 +22,7 @@ use crate::model::{
     GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Sourced, Timeout,
     UpstreamPolicy,
 };
+use crate::rule_id::BuiltinRule;
 use crate::source::{Entry, Node};
 use crate::span::Location;
 use crate::span::{FileId, Span};
@@ -216,7 +217,7 @@ fn report_fields_set_twice(cx: &mut AdaptContext<'_>, file: FileId, message: &No
         if let Some(&(first, first_span)) = first {
             cx.diagnostics.push(
                 Diagnostic::new(
-                    "invalid-value",
+                    BuiltinRule::InvalidValue,
                     Location {
                         file,
                         span: second_span,
@@ -1298,6 +1299,7 @@ fn route_action_policy(
             on_rate_limited: None,
         },
         retry,
+        per_try_until_response: true,
         ..Policy::default()
     };
     if bounded || policy.per_try_timeout.is_some() {
@@ -1565,6 +1567,7 @@ fn read_backoff(cx: &mut AdaptContext<'_>, file: FileId, policy: &Node) -> Backo
                 DEFAULT_BACKOFF_BASE * 10,
                 "Envoy's default retry back-off cap of 10× the base interval",
             )),
+            jittered: true,
         };
     };
     report_fields_set_twice(cx, file, backoff);
@@ -1603,7 +1606,11 @@ fn read_backoff(cx: &mut AdaptContext<'_>, file: FileId, policy: &Node) -> Backo
             )
         })
     });
-    Backoff { base, max }
+    Backoff {
+        base,
+        max,
+        jittered: true,
+    }
 }
 
 /// The rate limit that applies to a route: a local rate limit configured on the route, else on

@@ -1,6 +1,7 @@
 //! Loading: every file is read once and parsed into spanned [`Node`] trees, kept in a
 //! [`Workspace`] that maps any span back to file, line and column.
 
+pub mod embedded;
 pub mod json;
 pub mod node;
 pub mod read;
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::diagnostic::{Diagnostic, Related};
+use crate::rule_id::BuiltinRule;
 
 use crate::span::{FileId, LineIndex, Location, Position, Span};
 pub use node::{Entry, Node, NodeKind, ScalarKind};
@@ -170,6 +172,9 @@ pub struct FileRequest {
     /// Discovery already knows the file must not be read (a symlink out of the root, a folder
     /// that cannot be listed): why, reported in its place.
     pub refusal: Option<String>,
+    /// The file's bytes when they do not come from `path` (standard input); `path` then only
+    /// names it, for its syntax and for `$ref`s relative to it.
+    pub contents: Option<Vec<u8>>,
 }
 
 /// Every file of a run. Files are added while loading and resolving `$ref`s, then only read.
@@ -236,16 +241,30 @@ impl Workspace {
         let limits = self.limits;
         let parsed: Vec<(FileRequest, ReadOutcome)> = requests
             .into_par_iter()
-            .map(|request| {
-                let outcome = match &request.refusal {
-                    Some(refusal) => ReadOutcome::refused(syntax_for(&request.path), refusal),
-                    None => read_and_parse(&request.path, &limits),
+            .map(|mut request| {
+                let outcome = match (&request.refusal, request.contents.take()) {
+                    (Some(refusal), _) => ReadOutcome::refused(syntax_for(&request.path), refusal),
+                    (None, Some(bytes)) => parse_bytes(&request.path, bytes, &limits),
+                    (None, None) => read_and_parse(&request.path, &limits),
                 };
                 (request, outcome)
             })
             .collect();
         for (request, outcome) in parsed {
             self.insert(request, outcome, diagnostics);
+        }
+    }
+
+    /// Adds the documents a ConfigMap of each file holds in its `data` (see [`embedded`]) to
+    /// the file's documents, so that they are detected and linted in place.
+    pub fn add_embedded_documents(&mut self) {
+        for file in &mut self.files {
+            let embedded: Vec<Node> = file
+                .documents
+                .iter()
+                .flat_map(|document| embedded::config_map_documents(&file.text, document))
+                .collect();
+            file.documents.extend(embedded);
         }
     }
 
@@ -259,6 +278,7 @@ impl Workspace {
             display: display_path(path, &self.cwd),
             explicit: false,
             refusal: None,
+            contents: None,
         };
         let outcome = read_and_parse(path, &self.limits);
         self.insert(request, outcome, diagnostics)
@@ -297,9 +317,9 @@ impl Workspace {
                 file.limited = failure.limit;
                 let span = failure_span(&file, failure.offset);
                 let rule = if failure.refused {
-                    "input-refused"
+                    BuiltinRule::InputRefused
                 } else {
-                    "parse-error"
+                    BuiltinRule::ParseError
                 };
                 diagnostics.push(Diagnostic::new(
                     rule,
@@ -333,7 +353,7 @@ fn failure_span(file: &SourceFile, offset: u32) -> Span {
 
 fn duplicate_key_diagnostic(file: FileId, duplicate: &DuplicateKey) -> Diagnostic {
     Diagnostic::new(
-        "duplicate-key",
+        BuiltinRule::DuplicateKey,
         Location {
             file,
             span: duplicate.second,
@@ -377,6 +397,18 @@ fn read_and_parse(path: &Path, limits: &Limits) -> ReadOutcome {
         Ok(bytes) => bytes,
         Err(refusal) => return ReadOutcome::refused(syntax, &refusal.to_string()),
     };
+    parse_bytes(path, bytes, limits)
+}
+
+/// Parses a file's bytes, in the syntax its name (and, for JSON, its content) says.
+fn parse_bytes(path: &Path, bytes: Vec<u8>, limits: &Limits) -> ReadOutcome {
+    let syntax = syntax_for(path);
+    if bytes.len() as u64 > limits.max_file_size {
+        let refusal = read::Refusal::TooLarge {
+            limit: limits.max_file_size,
+        };
+        return ReadOutcome::refused(syntax, &refusal.to_string());
+    }
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(error) => {
