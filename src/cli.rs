@@ -2,6 +2,7 @@
 
 mod custom;
 mod governance;
+mod write;
 
 use std::collections::HashMap;
 use std::io::{self, BufWriter, IsTerminal, Write};
@@ -16,7 +17,7 @@ use crate::lint::{lint, LintOptions, StdinInput, STDIN_PATH};
 use crate::report::listing::{self, ListFormat as Listing};
 use crate::report::{self, Format, Kind, Settings};
 use crate::rules::catalog;
-pub use governance::{BaselineCommand, BaselineWriteArgs, ConfigArgs, InitArgs};
+pub use governance::{BaselineCommand, BaselineWriteArgs, ConfigArgs, InitArgs, LimitArgs};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -101,6 +102,8 @@ pub struct LintArgs {
     /// its extension selects the syntax [default: <stdin>, read as YAML or JSON]
     #[arg(long, value_name = "NAME")]
     pub stdin_filename: Option<PathBuf>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -121,6 +124,8 @@ pub struct RoutesArgs {
     pub stdin_filename: Option<PathBuf>,
     #[command(flatten)]
     pub config: ConfigArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -283,12 +288,15 @@ fn pair_reports(
             first.format.name, second.format.name
         ));
     }
-    let mut written_by: HashMap<&PathBuf, &Format> = HashMap::new();
+    // `same.out`, `./same.out` and `/abs/same.out` are one file.
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let mut written_by: HashMap<PathBuf, &Format> = HashMap::new();
     for report in &reports {
         let Some(output) = &report.output else {
             continue;
         };
-        if let Some(first) = written_by.insert(output, report.format) {
+        let key = crate::source::normalize_path(&cwd.join(output));
+        if let Some(first) = written_by.insert(key, report.format) {
             return Err(format!(
                 "`{}` is the output of both `--format {}` and `--format {}`",
                 output.display(),
@@ -367,6 +375,7 @@ pub fn run(cli: Cli) -> Result<Outcome, RunError> {
                 root: args.root.clone(),
                 config: governance::load_config(&args.config)?,
                 baseline: None,
+                limits: args.limits.limits(),
                 stdin: read_stdin(&args.paths, args.stdin_filename.as_deref())?,
             })
             .map_err(|error| RunError(error.to_string()))?;
@@ -434,10 +443,11 @@ fn run_lint(args: &LintArgs) -> Result<Outcome, RunError> {
         .or(config.fail_on)
         .unwrap_or(FailOn::Error)
         .threshold();
+    let cwd = governance::working_directory()?;
     let baseline = args
         .baseline
         .as_deref()
-        .map(crate::config::baseline::Baseline::read)
+        .map(|path| crate::config::baseline::Baseline::read(path, &cwd))
         .transpose()
         .map_err(|error| RunError(error.to_string()))?;
     let outcome = lint(&LintOptions {
@@ -445,9 +455,14 @@ fn run_lint(args: &LintArgs) -> Result<Outcome, RunError> {
         root: args.root.clone(),
         config,
         baseline,
+        limits: args.limits.limits(),
         stdin: read_stdin(&args.paths, args.stdin_filename.as_deref())?,
     })
     .map_err(|error| RunError(error.to_string()))?;
+    for notice in &outcome.notices {
+        eprintln!("note: {notice}");
+    }
+    refuse_outputs_over_inputs(&reports, &outcome)?;
     // Files first and standard output last, so that a terminal ends with the report people read;
     // every report is attempted even when one cannot be written.
     let (files, stdout): (Vec<_>, Vec<_>) =
@@ -469,6 +484,25 @@ fn run_lint(args: &LintArgs) -> Result<Outcome, RunError> {
     } else {
         Outcome::Clean
     })
+}
+
+/// A report written over a file the run just read would destroy the input it describes.
+fn refuse_outputs_over_inputs(
+    reports: &[ReportRequest],
+    outcome: &crate::lint::LintOutcome,
+) -> Result<(), RunError> {
+    for output in reports.iter().filter_map(|report| report.output.as_deref()) {
+        let Ok(canonical) = std::fs::canonicalize(output) else {
+            continue;
+        };
+        if outcome.workspace.file_id(&canonical).is_some() {
+            return Err(RunError(format!(
+                "`{}` is one of the files being linted; write the report somewhere else",
+                output.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Standard input, when a path is `-`: read once, bounded like any file.
@@ -518,12 +552,12 @@ fn settings(request: &ReportRequest, args: &LintArgs, threshold: Option<Severity
     }
 }
 
-/// Writes `text` to standard output, or atomically to a file.
+/// Writes `text` to standard output, or to a file as [`write::write_report`] describes.
 fn emit(output: Option<&Path>, text: &str) -> Result<(), RunError> {
     write_output(output, |out| out.write_all(text.as_bytes()))
 }
 
-/// Runs `write` on standard output, or on a temporary file renamed into place once complete.
+/// Runs `write` on standard output, or on a file as [`write::write_report`] describes.
 fn write_output(
     output: Option<&Path>,
     write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
@@ -537,32 +571,8 @@ fn write_output(
             Err(error) => Err(RunError(format!("cannot write the report: {error}"))),
         };
     };
-    let shown = path.display();
-    let directory = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let file_name = path.file_name().ok_or_else(|| {
-        RunError(format!(
-            "cannot write the report to `{shown}`: not a file name"
-        ))
-    })?;
-    let temporary = directory.join(format!(
-        ".{}.{}.tmp",
-        file_name.to_string_lossy(),
-        std::process::id()
-    ));
-    let written = std::fs::File::create(&temporary).and_then(|file| {
-        let mut file = BufWriter::new(file);
-        write(&mut file)?;
-        file.flush()
-    });
-    written
-        .and_then(|()| std::fs::rename(&temporary, path))
-        .map_err(|error| {
-            let _ = std::fs::remove_file(&temporary);
-            RunError(format!("cannot write the report to `{shown}`: {error}"))
-        })
+    write::write_report(path, write)
+        .map_err(|error| RunError(format!("cannot write the report to {error}")))
 }
 
 #[cfg(test)]

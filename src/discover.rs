@@ -7,60 +7,94 @@ use std::path::{Path, PathBuf};
 use ignore::WalkBuilder;
 
 use crate::config::FileFilter;
+use crate::source::read::{self, describe_io_error};
 use crate::source::{normalize_path, slash_path, FileRequest};
 
 #[derive(Debug)]
 pub enum DiscoverError {
-    NotFound(PathBuf),
-    Walk(String),
+    /// A path named on the command line cannot be looked at: missing, a symlink loop, no
+    /// permission.
+    Unusable(PathBuf, std::io::Error),
 }
 
 impl std::fmt::Display for DiscoverError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            DiscoverError::NotFound(path) => {
-                write!(f, "path `{}` does not exist", slash_path(path))
+            DiscoverError::Unusable(path, error) => {
+                write!(
+                    f,
+                    "path `{}` {}",
+                    slash_path(path),
+                    describe_io_error(error)
+                )
             }
-            DiscoverError::Walk(message) => write!(f, "cannot walk folder: {message}"),
         }
     }
+}
+
+/// What discovery found: the files to load, and notes for the user about what it skipped.
+#[derive(Debug, Default)]
+pub struct Discovered {
+    pub files: Vec<FileRequest>,
+    pub notices: Vec<String>,
 }
 
 /// The extensions a folder walk keeps.
 pub const EXTENSIONS: &[&str] = &["yaml", "yml", "json", "toml"];
 
 /// Files named in `paths` are always kept; files found by walking a folder only when `filter`
-/// admits them.
+/// admits them. A path inside `root` (canonical) that a symlink leads out of it is not read:
+/// it becomes a refused request, reported in its place. Walks never follow symlinks.
 pub fn discover(
     paths: &[PathBuf],
     cwd: &Path,
+    root: &Path,
     filter: &FileFilter,
-) -> Result<Vec<FileRequest>, DiscoverError> {
-    let mut files = Vec::new();
+) -> Result<Discovered, DiscoverError> {
+    let mut found = Discovered::default();
     for given in paths {
         let absolute = normalize_path(&cwd.join(given));
-        let metadata =
-            std::fs::metadata(&absolute).map_err(|_| DiscoverError::NotFound(given.clone()))?;
+        let metadata = std::fs::metadata(&absolute)
+            .map_err(|error| DiscoverError::Unusable(given.clone(), error))?;
+        let canonical = match read::confine(&absolute, root) {
+            Ok(canonical) => canonical,
+            Err(refusal) => {
+                found.files.push(FileRequest {
+                    path: absolute,
+                    display: slash_path(given),
+                    explicit: true,
+                    refusal: Some(refusal.to_string()),
+                    contents: None,
+                });
+                continue;
+            }
+        };
         if metadata.is_dir() {
-            walk(given, &absolute, filter, &mut files)?;
+            walk(given, &canonical, filter, &mut found);
         } else {
-            files.push(FileRequest {
-                path: canonical(&absolute),
+            found.files.push(FileRequest {
+                path: canonical,
                 display: slash_path(given),
                 explicit: true,
+                refusal: None,
                 contents: None,
             });
         }
     }
-    Ok(files)
+    Ok(found)
 }
 
-fn walk(
-    given: &Path,
-    absolute: &Path,
-    filter: &FileFilter,
-    files: &mut Vec<FileRequest>,
-) -> Result<(), DiscoverError> {
+fn has_wanted_extension(path: &Path) -> bool {
+    path.extension()
+        .and_then(|ext| ext.to_str())
+        .is_some_and(|ext| {
+            EXTENSIONS
+                .iter()
+                .any(|known| ext.eq_ignore_ascii_case(known))
+        })
+}
+
+fn walk(given: &Path, absolute: &Path, filter: &FileFilter, found: &mut Discovered) {
     // Hidden folders (`.github/`, `.kong/`) are skipped unless `include` names them; `.git`
     // holds no input and is never entered.
     let walker = WalkBuilder::new(absolute)
@@ -69,21 +103,29 @@ fn walk(
         .filter_entry(|entry| entry.file_name() != ".git")
         .sort_by_file_name(|a, b| a.cmp(b))
         .build();
+    let before = found.files.len();
     for entry in walker {
-        let entry = entry.map_err(|error| DiscoverError::Walk(error.to_string()))?;
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(error) => {
+                // A folder that cannot be listed is one finding; the rest of the walk goes on.
+                let (path, message) = walk_error(&error, absolute);
+                let relative = path.strip_prefix(absolute).unwrap_or(&path);
+                found.files.push(FileRequest {
+                    display: slash_path(&given.join(relative)),
+                    path,
+                    explicit: false,
+                    refusal: Some(message),
+                    contents: None,
+                });
+                continue;
+            }
+        };
         if !entry.file_type().is_some_and(|kind| kind.is_file()) {
             continue;
         }
         let path = entry.path();
-        let wanted = path
-            .extension()
-            .and_then(|ext| ext.to_str())
-            .is_some_and(|ext| {
-                EXTENSIONS
-                    .iter()
-                    .any(|known| ext.eq_ignore_ascii_case(known))
-            });
-        if !wanted {
+        if !has_wanted_extension(path) {
             continue;
         }
         let canonical_path = canonical(path);
@@ -91,14 +133,68 @@ fn walk(
             continue;
         }
         let relative = path.strip_prefix(absolute).unwrap_or(path);
-        files.push(FileRequest {
+        found.files.push(FileRequest {
             path: canonical_path,
             display: slash_path(&given.join(relative)),
             explicit: false,
+            refusal: None,
             contents: None,
         });
     }
-    Ok(())
+    if found.files.len() == before {
+        let hidden = hidden_by_ignore_rules(absolute);
+        if hidden > 0 {
+            found.notices.push(format!(
+                "`{}`: {hidden} YAML, JSON or TOML file{} hidden by .gitignore/.ignore rules or \
+                 hidden names were not linted; name them on the command line to lint them",
+                slash_path(given),
+                if hidden == 1 { " is" } else { "s are" },
+            ));
+        }
+    }
+}
+
+/// The files of a folder that a walk without ignore rules would have kept.
+fn hidden_by_ignore_rules(absolute: &Path) -> usize {
+    WalkBuilder::new(absolute)
+        .standard_filters(false)
+        .filter_entry(|entry| entry.file_name() != ".git")
+        .build()
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_type().is_some_and(|kind| kind.is_file()))
+        .filter(|entry| has_wanted_extension(entry.path()))
+        .count()
+}
+
+/// The path a walk error is about, and what happened, in the words of [`describe_io_error`].
+fn walk_error(error: &ignore::Error, walked: &Path) -> (PathBuf, String) {
+    let mut path = None;
+    let mut current = error;
+    loop {
+        match current {
+            ignore::Error::WithPath { path: at, err } => {
+                path.get_or_insert_with(|| at.clone());
+                current = err;
+            }
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                current = err;
+            }
+            ignore::Error::Io(io) => {
+                let at = path.unwrap_or_else(|| walked.to_path_buf());
+                return (at, format!("folder {}", describe_io_error(io)));
+            }
+            ignore::Error::Loop { child, .. } => {
+                return (
+                    child.clone(),
+                    "too many levels of symbolic links (a symlink loop)".to_string(),
+                );
+            }
+            other => {
+                let at = path.unwrap_or_else(|| walked.to_path_buf());
+                return (at, format!("cannot walk folder: {other}"));
+            }
+        }
+    }
 }
 
 fn canonical(path: &Path) -> PathBuf {

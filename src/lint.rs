@@ -13,7 +13,7 @@ use crate::model::{join, Inventory};
 use crate::rule_id::BuiltinRule;
 use crate::rules::{self, RuleContext};
 use crate::source::refs;
-use crate::source::{FileRequest, Workspace};
+use crate::source::{FileRequest, Limits, Workspace};
 use crate::span::Location;
 use crate::span::{FileId, Span};
 
@@ -27,6 +27,8 @@ pub struct LintOptions {
     pub config: Config,
     /// Accepted findings: only findings it does not record are reported.
     pub baseline: Option<Baseline>,
+    /// How much of each input is read and built.
+    pub limits: Limits,
     /// What standard input held, linted where `paths` has `-`.
     pub stdin: Option<StdinInput>,
 }
@@ -56,6 +58,9 @@ pub struct LintOutcome {
     /// [`Suppression`](crate::diagnostic::Suppression), in the same order. They never count
     /// toward the exit code or the summary.
     pub suppressed: Vec<Diagnostic>,
+    /// What the run skipped that the user may not expect (folders whose every file an ignore
+    /// rule hides), one sentence each, for standard error.
+    pub notices: Vec<String>,
     /// Files that were read but are not linted, by path: templates and files of formats
     /// routeguard does not read. They have no findings and appear in no report but the note.
     pub skipped: Vec<SkippedFile>,
@@ -166,8 +171,17 @@ pub fn lint(options: &LintOptions) -> Result<LintOutcome, LintError> {
 /// Runs the pipeline as if started in `cwd` (which must be absolute).
 pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintError> {
     let root = match &options.root {
-        Some(root) => std::fs::canonicalize(cwd.join(root))
-            .map_err(|error| LintError::Root(root.clone(), error))?,
+        Some(root) => {
+            let canonical = std::fs::canonicalize(cwd.join(root))
+                .map_err(|error| LintError::Root(root.clone(), error))?;
+            if !canonical.is_dir() {
+                return Err(LintError::Root(
+                    root.clone(),
+                    std::io::Error::other("not a folder"),
+                ));
+            }
+            canonical
+        }
         None => discover::project_root(cwd),
     };
     let paths = if options.paths.is_empty() {
@@ -179,8 +193,9 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
     let (stdin, paths): (Vec<PathBuf>, Vec<PathBuf>) = paths
         .into_iter()
         .partition(|path| path.as_os_str() == STDIN_PATH);
-    let mut requests =
-        discover::discover(&paths, cwd, &config.filter).map_err(LintError::Discover)?;
+    let discovered =
+        discover::discover(&paths, cwd, &root, &config.filter).map_err(LintError::Discover)?;
+    let mut requests = discovered.files;
     if !stdin.is_empty() {
         let input = options.stdin.clone().unwrap_or_default();
         let name = input.name.unwrap_or_else(|| PathBuf::from("<stdin>"));
@@ -188,12 +203,13 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
             path: crate::source::normalize_path(&cwd.join(&name)),
             display: crate::source::slash_path(&name),
             explicit: true,
+            refusal: None,
             contents: Some(input.bytes),
         });
     }
 
     let mut diagnostics = Vec::new();
-    let mut workspace = Workspace::new(root, cwd.to_path_buf());
+    let mut workspace = Workspace::new(root, cwd.to_path_buf()).with_limits(options.limits);
     workspace.load_all(requests, &mut diagnostics);
     workspace.add_embedded_documents();
 
@@ -332,6 +348,7 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
         diagnostics,
         suppressed,
         skipped,
+        notices: discovered.notices,
     })
 }
 
@@ -371,7 +388,7 @@ fn in_helm_templates(path: &Path) -> bool {
 
 /// Walked files that are not linted: those no adapter recognised and no reference reached,
 /// unless they failed to parse and their name or content marks them as one of ours (a broken
-/// spec is still reported). Files named on the command line are always linted.
+/// spec is still reported), or they hit a limit or were refused (always reported). Files named on the command line are always linted.
 fn unrecognised_files(
     workspace: &Workspace,
     recognised: &HashSet<FileId>,
@@ -383,7 +400,10 @@ fn unrecognised_files(
         .filter(|file| {
             !file.explicit && !templates.contains(&file.id) && !recognised.contains(&file.id)
         })
-        .filter(|file| !(file.failed && formats::sniff::marks_ours(&file.display, &file.text)))
+        .filter(|file| {
+            !(file.failed
+                && (file.limited || formats::sniff::marks_ours(&file.display, &file.text)))
+        })
         .map(|file| SkippedFile {
             file: file.id,
             reason: if file.failed {

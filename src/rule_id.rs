@@ -97,6 +97,7 @@ builtin_rules! {
     GatewayErrorsUndocumented => "gateway-errors-undocumented", Consistency;
     HealthCheckMissing => "health-check-missing", Fallback;
     HealthCheckTiming => "health-check-timing", Fallback;
+    InputRefused => "input-refused", Input;
     InvalidValue => "invalid-value", Input;
     MethodMismatch => "method-mismatch", Consistency;
     OperationDescription => "operation-description", Docs;

@@ -27,8 +27,8 @@ pub(super) fn read(
     display: &str,
     stack: &mut Vec<(PathBuf, String)>,
 ) -> Result<Extended, ConfigError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|error| ConfigError::Read(path.to_path_buf(), error))?;
+    let text = super::read_untrusted_here(path)
+        .map_err(|refusal| ConfigError::Read(path.to_path_buf(), refusal))?;
     let syntax = if path.extension().is_some_and(|ext| ext == "json") {
         Syntax::Json
     } else {

@@ -23,7 +23,8 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::LayerOrder;
 use crate::rules::catalog;
 use crate::rules::options::{OptionValues, RuleOptions};
-use crate::source::{display_path, slash_path, Workspace};
+use crate::source::read::{self, Refusal};
+use crate::source::{display_path, normalize_path, slash_path, Workspace, MAX_FILE_SIZE};
 pub use presets::Preset;
 pub use routes::RoutePattern;
 
@@ -258,7 +259,7 @@ pub enum ConfigChoice {
 /// Why no configuration could be loaded (the run stops with exit code 2).
 #[derive(Debug)]
 pub enum ConfigError {
-    Read(PathBuf, std::io::Error),
+    Read(PathBuf, Refusal),
     /// Several config files in one folder: which one counts would be a guess.
     Ambiguous(Vec<PathBuf>),
     /// Problems in the file, each at its line and column.
@@ -325,8 +326,10 @@ pub fn load(choice: &ConfigChoice, cwd: &Path) -> Result<Config, ConfigError> {
             None => return Ok(Config::default()),
         },
     };
-    let text =
-        std::fs::read_to_string(&path).map_err(|error| ConfigError::Read(path.clone(), error))?;
+    // The config is input like any other: a regular file, bounded, and not reached through a
+    // symlink out of the project root.
+    let text = read_untrusted(&normalize_path(&path), cwd)
+        .map_err(|refusal| ConfigError::Read(path.clone(), refusal))?;
     let absolute = std::fs::canonicalize(&path).unwrap_or(path);
     let display = display_path(&absolute, cwd);
     parse_config(&text, &absolute, &display)
@@ -600,4 +603,19 @@ fn relative_to(base: &Path, path: &Path) -> String {
         Ok(relative) if !base.as_os_str().is_empty() => slash_path(relative),
         _ => slash_path(path),
     }
+}
+
+/// Reads a config, or a file a config extends, as the input it is: a regular file of at most
+/// the size cap, not reached through a symlink out of the project root of `cwd`.
+pub fn read_untrusted(path: &Path, cwd: &Path) -> Result<String, Refusal> {
+    read::confine(path, &crate::discover::project_root(cwd))
+        .and_then(|canonical| read::read_text(&canonical, MAX_FILE_SIZE))
+}
+
+/// [`read_untrusted`] from the process's working directory, for files named inside a config.
+pub fn read_untrusted_here(path: &Path) -> Result<String, Refusal> {
+    let cwd = std::env::current_dir()
+        .and_then(std::fs::canonicalize)
+        .unwrap_or_else(|_| PathBuf::from("/"));
+    read_untrusted(&normalize_path(&cwd.join(path)), &cwd)
 }

@@ -564,8 +564,16 @@ impl<'t> Reader<'t> {
         }
         match builder.build() {
             Ok(set) => Some(set),
-            Err(error) => {
-                self.error(node.span, format!("invalid globs in `{what}`: {error}"));
+            // Each glob is valid on its own here, so a failure is the set outgrowing the
+            // matcher's size limit; the library's own words ("error building NFA") say nothing.
+            Err(_) => {
+                self.error(
+                    node.span,
+                    format!(
+                        "the globs in `{what}` are too many or too complex to match together; \
+                         use fewer, broader globs"
+                    ),
+                );
                 None
             }
         }

@@ -1044,7 +1044,7 @@ fn read_path(cx: &mut AdaptContext<'_>, file: FileId, matcher: &Node) -> Option<
             return None;
         };
         let pattern = text(cx, node, "regex")?;
-        if let Err(error) = regex::Regex::new(&pattern) {
+        if let Err(error) = crate::model::pattern::compile(&pattern) {
             cx.invalid_value(
                 file,
                 node,
@@ -1216,7 +1216,7 @@ fn method_matcher(cx: &mut AdaptContext<'_>, file: FileId, header: &Node) -> Opt
         return None;
     };
     let regex = if field == "safe_regex" {
-        match regex::Regex::new(&format!("^(?:{text})$")) {
+        match crate::model::pattern::compile(&format!("^(?:{text})$")) {
             Ok(regex) => Some(regex),
             Err(error) => {
                 cx.invalid_value(

@@ -181,7 +181,7 @@ fn string_match(
     }
     if let Some(regex) = uri.get("regex") {
         let pattern = regex.scalar_text().unwrap_or(".*").to_string();
-        if regex::Regex::new(&pattern).is_err() {
+        if !crate::model::pattern::is_valid(&pattern) {
             cx.invalid_value(
                 file,
                 regex,

@@ -476,7 +476,7 @@ pub(super) fn add_routes(
             };
             Some(match text.strip_prefix('~') {
                 Some(regex) => {
-                    if regex::Regex::new(regex).is_err() {
+                    if !crate::model::pattern::is_valid(regex) {
                         cx.invalid_value(
                             file,
                             path,

@@ -4,7 +4,7 @@
 //! so each route only visits the operations it can match: the join grows with the size of its
 //! result, not with routes × operations.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use regex::Regex;
 
@@ -89,7 +89,9 @@ impl Join {
 
 #[derive(Default)]
 struct TrieNode {
-    literal: HashMap<String, usize>,
+    /// Ordered, so that the literals starting with a partial prefix are one range, not a scan
+    /// of every sibling: thousands of prefix routes stay linear.
+    literal: BTreeMap<String, usize>,
     param: Option<usize>,
     rest: Option<usize>,
     /// Operations whose path ends here, with the segments they were indexed under.
@@ -223,10 +225,15 @@ impl Trie {
                 self.subtree(node, out);
                 continue;
             }
-            for (text, &child) in &entry.literal {
-                if text.starts_with(partial) {
-                    self.subtree(child, out);
-                }
+            let starting = entry
+                .literal
+                .range::<str, _>((
+                    std::ops::Bound::Included(partial),
+                    std::ops::Bound::Unbounded,
+                ))
+                .take_while(|(text, _)| text.starts_with(partial));
+            for (_, &child) in starting {
+                self.subtree(child, out);
             }
             if let Some(child) = entry.param {
                 self.subtree(child, out);
@@ -299,7 +306,7 @@ fn compile_route_regex(pattern: &str, full: bool) -> Option<Regex> {
     } else {
         format!("^(?:{body})")
     };
-    Regex::new(&anchored).ok()
+    super::pattern::compile(&anchored).ok()
 }
 
 /// Joins every route of the inventory to the operations it reaches; `layers` orders the routes

@@ -6,6 +6,7 @@ pub mod api;
 pub mod join;
 pub mod layers;
 pub mod path;
+pub mod pattern;
 pub mod policy;
 pub mod route;
 

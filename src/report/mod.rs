@@ -15,6 +15,7 @@ pub mod routes;
 pub mod sarif;
 pub mod text;
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 use std::path::Path;
 
@@ -22,6 +23,46 @@ use serde::Serialize;
 
 use crate::diagnostic::{docs_url, Diagnostic, Severity};
 use crate::source::{slash_path, SourceFile, Workspace};
+
+/// Whether `c` must not reach a terminal or a log as itself: C0 and C1 controls other than line
+/// feed and tab, DEL, and the bidirectional overrides that reorder what a reader sees.
+pub fn is_hidden_control(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// How a hidden control character is shown: carriage return as `␍`, ESC as `\x1b`, others as
+/// `\xNN` or `\u{NNNN}`.
+pub fn show_control(c: char, out: &mut String) {
+    use std::fmt::Write;
+    match c {
+        '\r' => out.push('␍'),
+        c if (c as u32) < 0x80 => {
+            let _ = write!(out, "\\x{:02x}", c as u32);
+        }
+        c => {
+            let _ = write!(out, "\\u{{{:04x}}}", c as u32);
+        }
+    }
+}
+
+/// `text` with every hidden control character shown visibly, so that nothing from the input
+/// (a message quoting a value, a file name, a source line) can move the cursor, recolour the
+/// terminal, ring its bell, or start a forged line in a CI log.
+pub fn visible(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_hidden_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if is_hidden_control(c) {
+            show_control(c, &mut out);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
 
 /// What a run produced, as every report reads it.
 pub use crate::lint::LintOutcome as Outcome;

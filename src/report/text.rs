@@ -2,6 +2,8 @@
 //! then a summary line. Rendering is linear in the number of findings: code frames are cut with
 //! each file's line index instead of rescanning the file per finding.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, Write};
 
@@ -13,7 +15,7 @@ use miette::{
 use super::{Outcome, Report, Settings};
 use crate::diagnostic::{docs_url, Diagnostic, Severity, SuppressionKind};
 use crate::source::{SourceFile, Workspace};
-use crate::span::{to_u32, Span};
+use crate::span::{to_u32, FileId, LineIndex, Position, Span};
 
 /// The terminal report.
 #[derive(Debug, Clone, Copy)]
@@ -55,11 +57,27 @@ impl Report for Text {
         };
         // With several APIs in the run, each finding says which one it is about.
         let name_apis = outcome.inventory.specs.len() > 1;
+        let mut shown: HashMap<FileId, Shown> = HashMap::new();
+        for diagnostic in outcome.diagnostics.iter().chain(suppressed) {
+            let related = diagnostic
+                .related
+                .iter()
+                .map(|related| related.location.file);
+            for file in std::iter::once(diagnostic.location.file).chain(related) {
+                shown
+                    .entry(file)
+                    .or_insert_with(|| Shown::new(outcome.workspace.file(file)));
+            }
+        }
         let mut frame = String::new();
         for diagnostic in outcome.diagnostics.iter().chain(suppressed) {
             frame.clear();
-            let mut report = Frame::new(&outcome.workspace, diagnostic);
-            report.api = diagnostic.api.as_deref().filter(|_| name_apis);
+            let mut report = Frame::new(&outcome.workspace, &shown, diagnostic);
+            report.api = diagnostic
+                .api
+                .as_deref()
+                .filter(|_| name_apis)
+                .map(super::visible);
             if handler.render_report(&mut frame, &report).is_err() {
                 // A frame that cannot be drawn must not lose the finding.
                 frame = plain_line(&outcome.workspace, diagnostic);
@@ -77,7 +95,7 @@ impl Report for Text {
                 writeln!(
                     out,
                     "skipped {}: {}",
-                    file.display,
+                    super::visible(&file.display),
                     skipped.reason.describe()
                 )?;
             }
@@ -92,13 +110,81 @@ fn plain_line(workspace: &Workspace, diagnostic: &Diagnostic) -> String {
     let position = file.position(diagnostic.location.span.start);
     format!(
         "{}:{}:{}: {}[{}]: {}\n",
-        file.display,
+        super::visible(&file.display),
         position.line,
         position.column,
         diagnostic.severity,
         diagnostic.rule,
-        diagnostic.message
+        super::visible(&diagnostic.message)
     )
+}
+
+/// A file as frames show it: hidden control characters made visible, and a lone carriage return
+/// turned into a line feed, so that miette's gutter counts lines as the line index does. Spans
+/// are moved into its text with [`Shown::span`].
+struct Shown<'a> {
+    display: String,
+    text: Cow<'a, str>,
+    lines: Cow<'a, LineIndex>,
+    /// For each character replaced by a longer one: the original offset just after it, and how
+    /// much longer the text is from there on. Ascending.
+    shifts: Vec<(u32, u32)>,
+}
+
+impl<'a> Shown<'a> {
+    fn new(file: &'a SourceFile) -> Self {
+        let display = super::visible(&file.display).into_owned();
+        if !file.text.chars().any(super::is_hidden_control) {
+            return Shown {
+                display,
+                text: Cow::Borrowed(&file.text),
+                lines: Cow::Borrowed(&file.lines),
+                shifts: Vec::new(),
+            };
+        }
+        let mut text = String::with_capacity(file.text.len() + 16);
+        let mut shifts = Vec::new();
+        let mut growth = 0;
+        let mut chars = file.text.char_indices().peekable();
+        while let Some((offset, c)) = chars.next() {
+            if c == '\r' {
+                let crlf = chars.peek().is_some_and(|&(_, next)| next == '\n');
+                text.push(if crlf { '\r' } else { '\n' });
+                continue;
+            }
+            if !super::is_hidden_control(c) {
+                text.push(c);
+                continue;
+            }
+            let before = text.len();
+            super::show_control(c, &mut text);
+            growth += to_u32(text.len() - before - c.len_utf8());
+            shifts.push((to_u32(offset + c.len_utf8()), growth));
+        }
+        let lines = LineIndex::new(&text);
+        Shown {
+            display,
+            text: Cow::Owned(text),
+            lines: Cow::Owned(lines),
+            shifts,
+        }
+    }
+
+    fn offset(&self, original: u32) -> u32 {
+        let after = self.shifts.partition_point(|&(at, _)| at <= original);
+        match after.checked_sub(1) {
+            Some(last) => original + self.shifts[last].1,
+            None => original,
+        }
+    }
+
+    fn span(&self, span: Span) -> Span {
+        Span::new(self.offset(span.start), self.offset(span.end))
+    }
+
+    fn position(&self, offset: u32) -> Position {
+        self.lines.position(&self.text, offset)
+    }
 }
 
 /// Lines longer than this are shown as a window around the span.
@@ -108,7 +194,7 @@ const WINDOW: usize = 80;
 
 /// A [`SourceCode`] that cuts frames with the file's line index.
 struct IndexedSource<'a> {
-    file: &'a SourceFile,
+    file: &'a Shown<'a>,
 }
 
 impl SourceCode for IndexedSource<'_> {
@@ -189,7 +275,7 @@ impl SourceCode for IndexedSource<'_> {
 
 /// The span a frame underlines. On a long line (minified JSON) it is cut to the start of the
 /// span, so the frame can show a window of the line around it.
-fn frame_span(file: &SourceFile, span: Span) -> SourceSpan {
+fn frame_span(file: &Shown, span: Span) -> SourceSpan {
     let lines = &file.lines;
     let line = lines.line_of(span.start);
     let line_length = (lines.line_end(line) - lines.line_start(line)) as usize;
@@ -206,7 +292,7 @@ fn frame_span(file: &SourceFile, span: Span) -> SourceSpan {
 }
 
 /// Whether a span starts on a line too long to show whole.
-fn on_long_line(file: &SourceFile, span: Span) -> bool {
+fn on_long_line(file: &Shown, span: Span) -> bool {
     let line = file.lines.line_of(span.start);
     (file.lines.line_end(line) - file.lines.line_start(line)) as usize > LONG_LINE
 }
@@ -214,41 +300,51 @@ fn on_long_line(file: &SourceFile, span: Span) -> bool {
 /// One finding as miette sees it.
 struct Frame<'a> {
     diagnostic: &'a Diagnostic,
+    message: Cow<'a, str>,
     source: IndexedSource<'a>,
     /// Same-file related locations become extra labels; other files get their own frame.
     labels: Vec<LabeledSpan>,
     elsewhere: Vec<RelatedReport<'a>>,
     help: Option<String>,
     /// The API named after the message, when the run has several.
-    api: Option<&'a str>,
+    api: Option<Cow<'a, str>>,
 }
 
 impl<'a> Frame<'a> {
-    fn new(workspace: &'a Workspace, diagnostic: &'a Diagnostic) -> Self {
-        let file = workspace.file(diagnostic.location.file);
+    fn new(
+        workspace: &'a Workspace,
+        shown: &'a HashMap<FileId, Shown<'a>>,
+        diagnostic: &'a Diagnostic,
+    ) -> Self {
+        // Every file a finding names is in `shown`: `emit` put it there.
+        let file = &shown[&diagnostic.location.file];
+        let span = file.span(diagnostic.location.span);
         let mut labels = vec![LabeledSpan::new_primary_with_span(
-            diagnostic.label.clone(),
-            frame_span(file, diagnostic.location.span),
+            diagnostic
+                .label
+                .as_deref()
+                .map(|label| super::visible(label).into_owned()),
+            frame_span(file, span),
         )];
         // On a long line each location gets a frame of its own, windowed around it.
-        let long_line = on_long_line(file, diagnostic.location.span);
+        let long_line = on_long_line(file, span);
         let mut elsewhere = Vec::new();
         for related in &diagnostic.related {
+            let related_file = &shown[&related.location.file];
+            let related_span = related_file.span(related.location.span);
             if related.location.file == diagnostic.location.file
                 && !long_line
-                && !on_long_line(file, related.location.span)
+                && !on_long_line(file, related_span)
             {
                 labels.push(LabeledSpan::new_with_span(
-                    Some(related.message.clone()),
-                    frame_span(file, related.location.span),
+                    Some(super::visible(&related.message).into_owned()),
+                    frame_span(file, related_span),
                 ));
             } else {
                 elsewhere.push(RelatedReport {
-                    message: &related.message,
-                    span: related.location.span,
-                    source: IndexedSource {
-                        file: workspace.file(related.location.file),
-                    },
+                    message: super::visible(&related.message),
+                    span: related_span,
+                    source: IndexedSource { file: related_file },
                 });
             }
         }
@@ -269,10 +365,11 @@ impl<'a> Frame<'a> {
         };
         Frame {
             diagnostic,
+            message: super::visible(&diagnostic.message),
             source: IndexedSource { file },
             labels,
             elsewhere,
-            help,
+            help: help.map(|help| super::visible(&help).into_owned()),
             api: None,
         }
     }
@@ -309,14 +406,14 @@ fn suppression_note(workspace: &Workspace, diagnostic: &Diagnostic) -> Option<St
 
 impl fmt::Debug for Frame<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.diagnostic.message)
+        f.write_str(&self.message)
     }
 }
 
 impl fmt::Display for Frame<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.diagnostic.message)?;
-        match self.api {
+        f.write_str(&self.message)?;
+        match &self.api {
             Some(api) => write!(f, " [API: {api}]"),
             None => Ok(()),
         }
@@ -378,20 +475,20 @@ impl miette::Diagnostic for Frame<'_> {
 
 /// A related location in another file, drawn as its own frame.
 struct RelatedReport<'a> {
-    message: &'a str,
+    message: Cow<'a, str>,
     span: Span,
     source: IndexedSource<'a>,
 }
 
 impl fmt::Debug for RelatedReport<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.message)
+        f.write_str(&self.message)
     }
 }
 
 impl fmt::Display for RelatedReport<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.message)
+        f.write_str(&self.message)
     }
 }
 

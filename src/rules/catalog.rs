@@ -90,6 +90,7 @@ pub static SOURCES: &[(&str, &str)] = catalog_sources![
     "gateway-errors-undocumented",
     "health-check-missing",
     "health-check-timing",
+    "input-refused",
     "invalid-value",
     "method-mismatch",
     "operation-description",

@@ -22,6 +22,7 @@ mod format_gateway_api;
 mod format_krakend;
 mod format_traefik;
 mod gateways;
+mod hostile;
 mod loading;
 mod locations;
 mod monorepo;

@@ -247,7 +247,7 @@ pub fn is_ruleset(path: &Path, root: Option<&Node>) -> bool {
 /// (for cycles), each with where it was extended from.
 pub fn load(path: &Path, display: &str, stack: &mut Vec<(PathBuf, String)>) -> Ruleset {
     let mut ruleset = Ruleset::default();
-    let text = match std::fs::read_to_string(path) {
+    let text = match crate::config::read_untrusted_here(path) {
         Ok(text) => text,
         Err(error) => {
             ruleset.problems.push(Problem {
