@@ -92,12 +92,6 @@ impl Rule for FallbackMissing {
             if scope == "required" || (scope == "ai" && !is_ai) {
                 continue;
             }
-            // AI gateways exist to fall back between models: missing one is a warning there.
-            let severity = if route.format.layer() == Layer::Ai {
-                Severity::Warning
-            } else {
-                crate::rules::catalog::default_severity(self.id())
-            };
             let label = route.label();
             let finding: RouteFinding<'_> = Box::new(move |subject| {
                 Diagnostic::new(
@@ -107,7 +101,6 @@ impl Rule for FallbackMissing {
                         "{subject} has no fallback: no backup endpoints, failover service, static response or second healthy target"
                     ),
                 )
-                .with_severity(severity)
                 .with_label("no fallback")
                 .with_route(label.clone())
             });
