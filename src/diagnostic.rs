@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::rules::catalog;
+use crate::rule_id::RuleId;
 use crate::span::Location;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -50,8 +50,13 @@ pub struct Related {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
-    pub rule: &'static str,
+    pub rule: RuleId,
+    /// Set by the config stage from the rule's level where the finding is; until then the
+    /// rule's [`escalation`](Diagnostic::escalation), else `warning`.
     pub severity: Severity,
+    /// A severity the rule chose for this finding itself (a worse case of what it checks): it
+    /// stands where the rule's level is `on`, the rule's catalog default otherwise.
+    pub escalation: Option<Severity>,
     /// What is wrong, in one sentence.
     pub message: String,
     pub location: Location,
@@ -91,11 +96,12 @@ pub enum SuppressionKind {
 }
 
 impl Diagnostic {
-    /// A finding of `rule` at its default severity.
-    pub fn new(rule: &'static str, location: Location, message: impl Into<String>) -> Self {
+    /// A finding of `rule`; the config stage gives it its severity.
+    pub fn new(rule: impl Into<RuleId>, location: Location, message: impl Into<String>) -> Self {
         Diagnostic {
-            rule,
-            severity: catalog::default_severity(rule),
+            rule: rule.into(),
+            severity: Severity::Warning,
+            escalation: None,
             message: message.into(),
             location,
             label: None,
@@ -107,9 +113,19 @@ impl Diagnostic {
         }
     }
 
+    /// Raises this finding above its rule's default severity (where the rule is merely `on`).
     pub fn with_severity(mut self, severity: Severity) -> Self {
         self.severity = severity;
+        self.escalation = Some(severity);
         self
+    }
+
+    /// [`with_severity`](Diagnostic::with_severity) when `escalation` is set.
+    pub fn with_escalation(self, escalation: Option<Severity>) -> Self {
+        match escalation {
+            Some(severity) => self.with_severity(severity),
+            None => self,
+        }
     }
 
     pub fn with_label(mut self, label: impl Into<String>) -> Self {
@@ -131,18 +147,20 @@ impl Diagnostic {
         self.route = Some(route.into());
         self
     }
-
-    /// The advice to show: this finding's own, else its rule's.
-    pub fn help_text(&self) -> Option<&str> {
-        self.help
-            .as_deref()
-            .or_else(|| catalog::get(self.rule).map(|meta| meta.help.as_str()))
-    }
 }
 
 /// Where each rule's documentation lives: the page of the version that prints the link (its tag
-/// `v{version}`), so that a finding never links to a rule's newer or removed text.
+/// `v{version}`), so that a finding never links to a rule's newer or removed text. A ruleset's
+/// own rules and policies are explained by the page on custom rules (`routeguard explain RULE`
+/// shows their source).
 pub fn docs_url(rule: &str) -> String {
+    if crate::rule_id::BuiltinRule::from_id(rule).is_none() {
+        return format!(
+            "{}/blob/v{}/docs/custom-rules.md",
+            env!("CARGO_PKG_REPOSITORY"),
+            env!("CARGO_PKG_VERSION")
+        );
+    }
     format!(
         "{}/blob/v{}/docs/rules/{rule}.md",
         env!("CARGO_PKG_REPOSITORY"),

@@ -48,6 +48,7 @@ pub fn discover(
                 path: canonical(&absolute),
                 display: slash_path(given),
                 explicit: true,
+                contents: None,
             });
         }
     }
@@ -94,6 +95,7 @@ fn walk(
             path: canonical_path,
             display: slash_path(&given.join(relative)),
             explicit: false,
+            contents: None,
         });
     }
     Ok(())

@@ -6,12 +6,14 @@
 
 pub mod cli;
 pub mod config;
+pub mod custom;
 pub mod diagnostic;
 pub mod discover;
 pub mod formats;
 pub mod lint;
 pub mod model;
 pub mod report;
+pub mod rule_id;
 pub mod rules;
 pub mod source;
 pub mod span;

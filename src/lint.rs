@@ -5,13 +5,15 @@ use std::path::{Path, PathBuf};
 
 use crate::config::baseline::Baseline;
 use crate::config::{suppress, Config};
+use crate::custom;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::discover::{self, DiscoverError};
 use crate::formats::{self, AdaptContext};
 use crate::model::{join, Inventory};
+use crate::rule_id::BuiltinRule;
 use crate::rules::{self, RuleContext};
 use crate::source::refs;
-use crate::source::Workspace;
+use crate::source::{FileRequest, Workspace};
 use crate::span::Location;
 use crate::span::{FileId, Span};
 
@@ -25,7 +27,22 @@ pub struct LintOptions {
     pub config: Config,
     /// Accepted findings: only findings it does not record are reported.
     pub baseline: Option<Baseline>,
+    /// What standard input held, linted where `paths` has `-`.
+    pub stdin: Option<StdinInput>,
 }
+
+/// Standard input as a file to lint (`routeguard lint -`): a YAML stream (many documents,
+/// `helm template` or `kustomize build` output) or one JSON or TOML document.
+#[derive(Debug, Clone, Default)]
+pub struct StdinInput {
+    /// The name reports give it (`--stdin-filename`), relative to the working directory; its
+    /// extension selects the syntax. `<stdin>` when not given.
+    pub name: Option<PathBuf>,
+    pub bytes: Vec<u8>,
+}
+
+/// The path that stands for standard input.
+pub const STDIN_PATH: &str = "-";
 
 /// Everything a run produced, for the reports.
 #[derive(Debug)]
@@ -159,11 +176,26 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
         options.paths.clone()
     };
     let config = &options.config;
-    let requests = discover::discover(&paths, cwd, &config.filter).map_err(LintError::Discover)?;
+    let (stdin, paths): (Vec<PathBuf>, Vec<PathBuf>) = paths
+        .into_iter()
+        .partition(|path| path.as_os_str() == STDIN_PATH);
+    let mut requests =
+        discover::discover(&paths, cwd, &config.filter).map_err(LintError::Discover)?;
+    if !stdin.is_empty() {
+        let input = options.stdin.clone().unwrap_or_default();
+        let name = input.name.unwrap_or_else(|| PathBuf::from("<stdin>"));
+        requests.push(FileRequest {
+            path: crate::source::normalize_path(&cwd.join(&name)),
+            display: crate::source::slash_path(&name),
+            explicit: true,
+            contents: Some(input.bytes),
+        });
+    }
 
     let mut diagnostics = Vec::new();
     let mut workspace = Workspace::new(root, cwd.to_path_buf());
     workspace.load_all(requests, &mut diagnostics);
+    workspace.add_embedded_documents();
 
     // A template's YAML is only known once rendered: neither its parse errors nor what it seems
     // to hold say anything about what the gateway will get.
@@ -192,7 +224,9 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
                 recognised = true;
             }
         }
-        if file.explicit && !file.failed && !recognised {
+        // Kubernetes manifests are a format routeguard reads, whatever kinds they hold: a
+        // rendered chart's Deployments and Services are skipped silently, not unknown.
+        if file.explicit && !file.failed && !recognised && !is_kubernetes_manifest(file) {
             diagnostics.push(unknown_format(file.id));
         }
     }
@@ -216,6 +250,7 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
         let quiet: HashSet<FileId> = skipped.iter().map(|skipped| skipped.file).collect();
         diagnostics.retain(|diagnostic| !quiet.contains(&diagnostic.location.file));
     }
+    custom::unsupported(&config.custom, &mut workspace, &mut diagnostics);
 
     let mut inventory = Inventory::default();
     {
@@ -249,6 +284,28 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
         join: &join,
         config,
     }));
+    let mut openapi_documents: Vec<(FileId, &crate::source::Node)> = detected
+        .iter()
+        .filter(|(_, _, adapter)| adapter.uses_refs)
+        .filter_map(|(file, index, _)| {
+            let root = workspace.file(*file).documents.get(*index)?;
+            (root.get("openapi").is_some() || root.get("swagger").is_some())
+                .then_some((*file, root))
+        })
+        .collect();
+    // A document two adapters read (OpenAPI with AWS extensions) is linted once.
+    openapi_documents.dedup_by(|a, b| a.0 == b.0 && std::ptr::eq(a.1, b.1));
+    diagnostics.extend(custom::run(
+        &config.custom,
+        &custom::RunScope {
+            workspace: &workspace,
+            refs: &ref_index,
+            documents: &openapi_documents,
+            inventory: &inventory,
+            join: &join,
+        },
+        &|rule| config.may_run(rule),
+    ));
     attach_apis(&inventory, &join, &mut diagnostics);
     config.apply_levels(&workspace, &mut diagnostics);
     sort_and_dedup(&workspace, &mut diagnostics);
@@ -290,6 +347,14 @@ fn is_template(file: &crate::source::SourceFile) -> bool {
     file.failed
         || sniff::has_unquoted_go_template_action(&file.text)
         || in_helm_templates(&file.path)
+}
+
+/// Whether a file holds Kubernetes objects (`apiVersion` and `kind`): a manifest, of whatever
+/// kinds.
+fn is_kubernetes_manifest(file: &crate::source::SourceFile) -> bool {
+    file.documents
+        .iter()
+        .any(|document| document.get("apiVersion").is_some() && document.get("kind").is_some())
 }
 
 /// Whether `path` is in the `templates/` folder of a Helm chart (beside its `Chart.yaml`).
@@ -380,7 +445,7 @@ fn attach_apis(inventory: &Inventory, join: &join::Join, diagnostics: &mut [Diag
 
 fn unknown_format(file: FileId) -> Diagnostic {
     Diagnostic::new(
-        "unknown-format",
+        BuiltinRule::UnknownFormat,
         Location {
             file,
             span: Span::new(0, 0),
@@ -398,7 +463,7 @@ fn sort_and_dedup(workspace: &Workspace, diagnostics: &mut Vec<Diagnostic>) {
         file_a
             .cmp(file_b)
             .then(a.location.span.start.cmp(&b.location.span.start))
-            .then(a.rule.cmp(b.rule))
+            .then(a.rule.cmp(&b.rule))
             .then(a.location.span.end.cmp(&b.location.span.end))
             .then(a.message.cmp(&b.message))
     });

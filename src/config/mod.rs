@@ -6,6 +6,7 @@
 //! ([`baseline`]) are applied after the rules have run.
 
 pub mod baseline;
+mod extends;
 mod parse;
 pub mod presets;
 pub mod routes;
@@ -227,6 +228,12 @@ pub struct Config {
     pub fail_on: Option<FailOn>,
     /// `layers`: the gateway layers a request passes, front first; empty when not declared.
     pub gateway_layers: Vec<DeclaredLayer>,
+    /// The preset an `extends` names, if one does (a config extended by another passes it on).
+    named_preset: Option<Preset>,
+    /// Rules of Spectral rulesets (extended, or found beside the config) and route policies.
+    pub custom: std::sync::Arc<crate::custom::CustomRules>,
+    /// The levels custom rules and `spectral:oas` names give, between the preset and `rules:`.
+    custom_levels: RuleTable,
     /// `apis`: names, gateways and hosts pinned to API descriptions.
     pub apis: Vec<DeclaredApi>,
 }
@@ -357,12 +364,12 @@ pub fn discover(cwd: &Path) -> Result<Option<PathBuf>, ConfigError> {
 /// Parses a config file's text. `path` is where it lives (globs are relative to its folder);
 /// `display` is how problems name it.
 pub fn parse_config(text: &str, path: &Path, display: &str) -> Result<Config, ConfigError> {
-    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    parse::parse(text, display, base).map(|mut config| {
-        config.file = Some((path.to_path_buf(), display.to_string()));
-        config.filter.skip(path);
-        config
-    })
+    let mut stack = vec![(path.to_path_buf(), display.to_string())];
+    let mut config = parse::parse(text, display, path, &mut stack)?;
+    config.file = Some((path.to_path_buf(), display.to_string()));
+    config.filter.skip(path);
+    extends::ruleset_beside(&mut config, path, display)?;
+    Ok(config)
 }
 
 impl Config {
@@ -378,6 +385,9 @@ impl Config {
             require_reason: false,
             fail_on: None,
             gateway_layers: Vec::new(),
+            named_preset: None,
+            custom: Default::default(),
+            custom_levels: RuleTable::new(),
             apis: Vec::new(),
         }
     }
@@ -386,10 +396,14 @@ impl Config {
     /// (relative to the config's folder) about a route; without a scope, the project-wide
     /// settings, overrides aside.
     fn layers(&self, rule: &str, scope: Option<(&str, Option<&str>)>) -> Vec<&RuleSetting> {
-        let mut layers: Vec<&RuleSetting> = [presets::rules(self.preset), &self.rules]
-            .into_iter()
-            .filter_map(|table| table.get(rule))
-            .collect();
+        let mut layers: Vec<&RuleSetting> = [
+            presets::rules(self.preset),
+            &self.custom_levels,
+            &self.rules,
+        ]
+        .into_iter()
+        .filter_map(|table| table.get(rule))
+        .collect();
         if let Some((file, route)) = scope {
             layers.extend(
                 self.overrides
@@ -483,14 +497,21 @@ impl Config {
         }
     }
 
-    /// Applies rule levels to findings: drops those of rules that are off where they are and
-    /// sets the configured severity on the rest.
+    /// Gives findings their severity, the rule's level where each is: drops those of rules that
+    /// are off there, sets the configured severity, and for a rule that is merely `on` keeps
+    /// what the rule chose for the finding, else the rule's catalog default.
     pub fn apply_levels(&self, workspace: &Workspace, diagnostics: &mut Vec<Diagnostic>) {
         diagnostics.retain_mut(|diagnostic| {
             let path = &workspace.file(diagnostic.location.file).path;
-            match self.level_for(diagnostic.rule, path, diagnostic.route.as_deref()) {
+            match self.level_for(diagnostic.rule.as_str(), path, diagnostic.route.as_deref()) {
                 RuleLevel::Off => false,
-                RuleLevel::On => true,
+                RuleLevel::On => {
+                    diagnostic.severity = diagnostic.escalation.unwrap_or_else(|| {
+                        catalog::get(diagnostic.rule.as_str())
+                            .map_or(Severity::Warning, |meta| meta.severity)
+                    });
+                    true
+                }
                 RuleLevel::Severity(severity) => {
                     diagnostic.severity = severity;
                     true

@@ -100,6 +100,9 @@ struct Trie {
     nodes: Vec<TrieNode>,
     /// Segments of each indexed path, per operation (one per base-path variant).
     paths: Vec<(usize, Vec<Segment>)>,
+    /// Whether each indexed path ends with `/` (`/users/`): segments drop it, but a route's
+    /// regex can tell `/users/` from `/users`.
+    trailing_slash: Vec<bool>,
 }
 
 impl Trie {
@@ -107,6 +110,7 @@ impl Trie {
         Trie {
             nodes: vec![TrieNode::default()],
             paths: Vec::new(),
+            trailing_slash: Vec::new(),
         }
     }
 
@@ -131,7 +135,7 @@ impl Trie {
         child
     }
 
-    fn insert(&mut self, operation: usize, segments: Vec<Segment>) {
+    fn insert(&mut self, operation: usize, segments: Vec<Segment>, trailing_slash: bool) {
         let mut node = 0;
         for segment in &segments {
             node = self.child(node, segment);
@@ -139,6 +143,7 @@ impl Trie {
         let path_index = self.paths.len();
         self.nodes[node].operations.push(path_index);
         self.paths.push((operation, segments));
+        self.trailing_slash.push(trailing_slash);
     }
 
     /// Every indexed path at or below `node`.
@@ -303,6 +308,7 @@ pub fn join(inventory: &Inventory, layers: LayerOrder) -> Join {
     let mut trie = Trie::new();
     for (index, operation) in inventory.operations.iter().enumerate() {
         let template = parse_template(&operation.path);
+        let trailing_slash = operation.path.len() > 1 && operation.path.ends_with('/');
         let bases = inventory
             .specs
             .get(operation.document)
@@ -311,9 +317,9 @@ pub fn join(inventory: &Inventory, layers: LayerOrder) -> Join {
         for base in bases {
             let mut full = parse_template(base);
             full.extend(template.iter().cloned());
-            trie.insert(index, full);
+            trie.insert(index, full, trailing_slash);
         }
-        trie.insert(index, template);
+        trie.insert(index, template, trailing_slash);
     }
     let explicit: HashMap<_, usize> = inventory
         .operations
@@ -509,9 +515,10 @@ fn match_route(trie: &Trie, route: &Route, path: &PathMatch, found: &mut Vec<(us
             trie.prefix(&regex_literal_prefix(&path.pattern), false, &mut hits);
             hits.retain(|&hit| {
                 let segments = &trie.paths[hit].1;
-                ["1", "x"]
-                    .iter()
-                    .any(|value| regex.is_match(&sample_path(segments, value)))
+                let slash = if trie.trailing_slash[hit] { "/" } else { "" };
+                ["1", "x"].iter().any(|value| {
+                    regex.is_match(&format!("{}{slash}", sample_path(segments, value)))
+                })
             });
         }
     }

@@ -122,14 +122,14 @@ fn position(workspace: &Workspace, location: Location) -> JsonPosition<'_> {
 
 fn json_diagnostic<'a>(workspace: &'a Workspace, diagnostic: &'a Diagnostic) -> JsonDiagnostic<'a> {
     JsonDiagnostic {
-        rule: diagnostic.rule,
+        rule: diagnostic.rule.as_str(),
         severity: diagnostic.severity,
         message: &diagnostic.message,
         position: position(workspace, diagnostic.location),
         route: diagnostic.route.as_deref(),
         api: diagnostic.api.as_deref(),
-        help: diagnostic.help_text(),
-        url: docs_url(diagnostic.rule),
+        help: super::help_text(diagnostic),
+        url: docs_url(diagnostic.rule.as_str()),
         related: diagnostic
             .related
             .iter()
@@ -157,7 +157,7 @@ fn report(outcome: &Outcome, options: Json) -> JsonReport<'_> {
             (
                 &workspace.file(diagnostic.location.file).display,
                 diagnostic.location.span.start,
-                diagnostic.rule,
+                &diagnostic.rule,
             )
         });
     }

@@ -84,7 +84,7 @@ fn render(outcome: &Outcome, threshold: Option<Severity>) -> String {
             let (failing, passing): (Vec<&Diagnostic>, Vec<&Diagnostic>) =
                 case.findings.iter().partition(|d| fails(d));
             if let Some(first) = failing.first() {
-                let mut rules: Vec<&str> = failing.iter().map(|d| d.rule).collect();
+                let mut rules: Vec<&str> = failing.iter().map(|d| d.rule.as_str()).collect();
                 rules.sort_unstable();
                 rules.dedup();
                 let summary = if failing.len() == 1 {

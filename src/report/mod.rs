@@ -279,12 +279,12 @@ pub fn detail_lines(workspace: &Workspace, diagnostic: &Diagnostic) -> String {
             position.column
         ));
     }
-    if let Some(help) = diagnostic.help_text() {
+    if let Some(help) = help_text(diagnostic) {
         lines.push_str("\nhelp: ");
         lines.push_str(help);
     }
     lines.push_str("\ndocs: ");
-    lines.push_str(&docs_url(diagnostic.rule));
+    lines.push_str(&docs_url(diagnostic.rule.as_str()));
     lines
 }
 
@@ -296,4 +296,11 @@ pub fn pretty_json<T: Serialize>(report: &T) -> String {
     });
     text.push('\n');
     text
+}
+
+/// The advice to show for a finding: its own, else its rule's.
+pub fn help_text(diagnostic: &Diagnostic) -> Option<&str> {
+    diagnostic.help.as_deref().or_else(|| {
+        crate::rules::catalog::get(diagnostic.rule.as_str()).map(|meta| meta.help.as_str())
+    })
 }

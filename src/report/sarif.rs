@@ -77,7 +77,18 @@ impl Report for Sarif {
 
 fn run<'a>(outcome: &'a Outcome, options: &Sarif) -> Run<'a> {
     let workspace = &outcome.workspace;
-    let rules = catalog::all();
+    // The catalog's rules, then the custom rules (ruleset rules, policies) that have findings.
+    let mut rules: Vec<&'static RuleMeta> = catalog::all().iter().collect();
+    let mut custom: Vec<&'static RuleMeta> = outcome
+        .diagnostics
+        .iter()
+        .chain(&outcome.suppressed)
+        .filter(|diagnostic| diagnostic.rule.builtin().is_none())
+        .filter_map(|diagnostic| crate::custom::meta(diagnostic.rule.as_str()))
+        .collect();
+    custom.sort_by(|a, b| a.id.cmp(&b.id));
+    custom.dedup_by(|a, b| a.id == b.id);
+    rules.extend(custom);
     let rule_index: HashMap<&str, usize> = rules
         .iter()
         .enumerate()
@@ -94,8 +105,8 @@ fn run<'a>(outcome: &'a Outcome, options: &Sarif) -> Run<'a> {
         .iter()
         .chain(shown_suppressed)
         .map(|diagnostic| SarifResult {
-            rule_id: diagnostic.rule,
-            rule_index: rule_index.get(diagnostic.rule).copied(),
+            rule_id: diagnostic.rule.as_str(),
+            rule_index: rule_index.get(diagnostic.rule.as_str()).copied(),
             level: level(diagnostic.severity),
             message: Message {
                 text: result_message(diagnostic),
@@ -149,7 +160,7 @@ fn run<'a>(outcome: &'a Outcome, options: &Sarif) -> Run<'a> {
                 version: env!("CARGO_PKG_VERSION"),
                 semantic_version: env!("CARGO_PKG_VERSION"),
                 information_uri: env!("CARGO_PKG_REPOSITORY"),
-                rules: rules.iter().map(reporting_descriptor).collect(),
+                rules: rules.iter().copied().map(reporting_descriptor).collect(),
             },
         },
         automation_details: options
@@ -467,7 +478,7 @@ struct MultiformatMessage {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct SarifResult<'a> {
-    rule_id: &'static str,
+    rule_id: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     rule_index: Option<usize>,
     level: &'static str,

@@ -252,8 +252,9 @@ impl<'a> Frame<'a> {
                 });
             }
         }
-        let why = crate::rules::catalog::get(diagnostic.rule).map(|meta| meta.why.as_str());
-        let help = match (diagnostic.help_text(), why) {
+        let why =
+            crate::rules::catalog::get(diagnostic.rule.as_str()).map(|meta| meta.why.as_str());
+        let help = match (super::help_text(diagnostic), why) {
             (Some(help), Some(why)) => Some(format!("{help}\nwhy: {why}")),
             (Some(help), None) => Some(help.to_string()),
             (None, Some(why)) => Some(format!("why: {why}")),
@@ -352,7 +353,7 @@ impl miette::Diagnostic for Frame<'_> {
     }
 
     fn url<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        Some(Box::new(docs_url(self.diagnostic.rule)))
+        Some(Box::new(docs_url(self.diagnostic.rule.as_str())))
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {

@@ -110,6 +110,7 @@ pub static SOURCES: &[(&str, &str)] = catalog_sources![
     "retry-without-backoff",
     "retry-without-per-try-timeout",
     "route-undocumented",
+    "ruleset-unsupported",
     "suppression-invalid",
     "suppression-reason",
     "timeout-exceeds-sla",
@@ -141,10 +142,6 @@ pub fn get(id: &str) -> Option<&'static RuleMeta> {
     all.binary_search_by(|meta| meta.id.as_str().cmp(id))
         .ok()
         .map(|index| &all[index])
-}
-
-pub fn default_severity(id: &str) -> Severity {
-    get(id).map_or(Severity::Warning, |meta| meta.severity)
 }
 
 /// Parses one catalog file.

@@ -545,7 +545,7 @@ fn bad_values_are_reported_where_they_are_written() {
         .iter()
         .map(|diagnostic| {
             let (line, column) = line_column(&outcome, diagnostic.location);
-            (diagnostic.rule, line, column)
+            (diagnostic.rule.as_str(), line, column)
         })
         .collect();
     let expected: Vec<(&str, u32, u32)> = [
@@ -720,7 +720,12 @@ fn a_field_set_under_both_names_is_reported_and_the_last_one_read() {
         .iter()
         .map(|diagnostic| {
             let (line, column) = line_column(&outcome, diagnostic.location);
-            (diagnostic.rule, line, column, diagnostic.message.clone())
+            (
+                diagnostic.rule.as_str(),
+                line,
+                column,
+                diagnostic.message.clone(),
+            )
         })
         .collect();
     let expected = vec![
@@ -778,6 +783,7 @@ fn a_field_set_under_both_names_is_reported_and_the_last_one_read() {
 
 /// Every YAML and JSON fixture of the repository, with its parsed documents.
 fn all_fixtures() -> Vec<(String, Vec<routeguard::source::Node>)> {
+    use routeguard::source::embedded::config_map_documents;
     use routeguard::source::{parse_text, Syntax};
     let mut out = Vec::new();
     let mut folders = vec![repo().join("fixtures")];
@@ -805,10 +811,17 @@ fn all_fixtures() -> Vec<(String, Vec<routeguard::source::Node>)> {
             let Ok(loaded) = parse_text(&text, syntax) else {
                 continue;
             };
+            // What routeguard reads: the documents, and those a ConfigMap holds.
+            let mut documents = loaded.documents;
+            let embedded: Vec<_> = documents
+                .iter()
+                .flat_map(|document| config_map_documents(&text, document))
+                .collect();
+            documents.extend(embedded);
             let relative = path
                 .strip_prefix(repo())
                 .map_or_else(|_| path.display().to_string(), |p| p.display().to_string());
-            out.push((relative.replace('\\', "/"), loaded.documents));
+            out.push((relative.replace('\\', "/"), documents));
         }
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
@@ -1027,7 +1040,12 @@ fn malformed_config_dump_is_reported_never_a_panic() {
     let reported: Vec<(&str, (u32, u32))> = outcome
         .diagnostics
         .iter()
-        .map(|diagnostic| (diagnostic.rule, line_column(&outcome, diagnostic.location)))
+        .map(|diagnostic| {
+            (
+                diagnostic.rule.as_str(),
+                line_column(&outcome, diagnostic.location),
+            )
+        })
         .collect();
     assert!(
         reported.iter().all(|(rule, _)| *rule == "invalid-value"),

@@ -329,7 +329,7 @@ fn bad_values_are_reported_where_they_are_written() {
         .iter()
         .map(|diagnostic| {
             let (line, column) = line_column(&outcome, diagnostic.location);
-            (diagnostic.rule, line, column)
+            (diagnostic.rule.as_str(), line, column)
         })
         .collect();
     let expected: Vec<(&str, u32, u32)> = [

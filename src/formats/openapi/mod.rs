@@ -9,6 +9,7 @@ use crate::model::{
     Resilience, Response, Responses, Spanned, SpecDocument, SpecVersion, StatusKey,
     IGNORE_EXTENSION,
 };
+use crate::rule_id::BuiltinRule;
 use crate::source::refs::RefIndex;
 use crate::source::{Entry, Node, Workspace};
 use crate::span::Location;
@@ -63,7 +64,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
         Err((field, declared)) => {
             cx.diagnostics.push(
                 Diagnostic::new(
-                    "unknown-format",
+                    BuiltinRule::UnknownFormat,
                     Location {
                         file,
                         span: field.span,

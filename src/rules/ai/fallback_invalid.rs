@@ -4,6 +4,7 @@ use super::{about, describe_group, route_of};
 use crate::diagnostic::{Diagnostic, Related};
 use crate::model::ai::{FallbackEdge, FallbackGraph, TriggerFamily};
 use crate::model::ai_paths::{self, LoopSet, RepeatedCall};
+use crate::rule_id::BuiltinRule;
 use crate::rules::{Rule, RuleContext};
 use crate::span::Location;
 
@@ -18,8 +19,8 @@ pub struct AiFallbackInvalid;
 const CYCLES_PER_SET: usize = 8;
 
 impl Rule for AiFallbackInvalid {
-    fn id(&self) -> &'static str {
-        "fallback-invalid"
+    fn id(&self) -> BuiltinRule {
+        BuiltinRule::FallbackInvalid
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {

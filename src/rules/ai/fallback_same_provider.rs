@@ -5,6 +5,7 @@ use crate::diagnostic::{Diagnostic, Related};
 use crate::model::ai::{self, Deployment, FallbackGraph, ModelGroup};
 use crate::model::policy::FallbackKind;
 use crate::model::GatewayFormat;
+use crate::rule_id::BuiltinRule;
 use crate::rules::{Rule, RuleContext};
 use crate::span::Location;
 
@@ -13,8 +14,8 @@ use crate::span::Location;
 pub struct FallbackSameProvider;
 
 impl Rule for FallbackSameProvider {
-    fn id(&self) -> &'static str {
-        "fallback-same-provider"
+    fn id(&self) -> BuiltinRule {
+        BuiltinRule::FallbackSameProvider
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {

@@ -1,5 +1,6 @@
 use crate::diagnostic::{Diagnostic, Related};
 use crate::model::{Operation, Route, StatusKey};
+use crate::rule_id::BuiltinRule;
 use crate::rules::{Rule, RuleContext};
 use crate::span::Location;
 
@@ -30,8 +31,8 @@ fn documented(operation: &Operation, code: u16) -> bool {
 }
 
 impl Rule for GatewayErrorsUndocumented {
-    fn id(&self) -> &'static str {
-        "gateway-errors-undocumented"
+    fn id(&self) -> BuiltinRule {
+        BuiltinRule::GatewayErrorsUndocumented
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {

@@ -1,6 +1,7 @@
 use std::collections::HashMap;
 
 use crate::diagnostic::{Diagnostic, Related, Severity};
+use crate::rule_id::BuiltinRule;
 use crate::rules::{Rule, RuleContext};
 
 /// Every operation has an `operationId`, unique within its API (option `scope: api`, the
@@ -8,8 +9,8 @@ use crate::rules::{Rule, RuleContext};
 pub struct OperationId;
 
 impl Rule for OperationId {
-    fn id(&self) -> &'static str {
-        "operation-id"
+    fn id(&self) -> BuiltinRule {
+        BuiltinRule::OperationId
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {

@@ -2,6 +2,7 @@ use std::collections::HashMap;
 
 use crate::diagnostic::Diagnostic;
 use crate::model::{GatewayFormat, Route};
+use crate::rule_id::BuiltinRule;
 use crate::rules::{short_route as short, Rule, RuleContext};
 
 /// Every upstream has a circuit breaker, outlier detection or passive health check. Where the
@@ -10,8 +11,8 @@ use crate::rules::{short_route as short, Rule, RuleContext};
 pub struct CircuitBreakerMissing;
 
 impl Rule for CircuitBreakerMissing {
-    fn id(&self) -> &'static str {
-        "circuit-breaker-missing"
+    fn id(&self) -> BuiltinRule {
+        BuiltinRule::CircuitBreakerMissing
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {

@@ -1,6 +1,7 @@
 use crate::diagnostic::{Diagnostic, Related, Severity};
 use crate::model::policy::FallbackKind;
 use crate::model::{FallbackRequirement, Layer, Route};
+use crate::rule_id::BuiltinRule;
 use crate::rules::{emit_grouped, short_route, RouteFinding, Rule, RuleContext};
 
 /// A route has somewhere to go when its upstream fails: required (an error) where the operation
@@ -8,8 +9,8 @@ use crate::rules::{emit_grouped, short_route, RouteFinding, Rule, RuleContext};
 pub struct FallbackMissing;
 
 impl Rule for FallbackMissing {
-    fn id(&self) -> &'static str {
-        "fallback-missing"
+    fn id(&self) -> BuiltinRule {
+        BuiltinRule::FallbackMissing
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
