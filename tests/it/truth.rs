@@ -15,14 +15,24 @@ fn findings_of(rule: &str, paths: &[&str]) -> Vec<Located> {
 }
 
 fn message_of(rule: &str, path: &str, line: u64) -> String {
+    field_of(rule, path, line, "message")
+}
+
+/// The help text of the first `rule` finding at `line` of `path`.
+fn help_of(rule: &str, path: &str, line: u64) -> String {
+    field_of(rule, path, line, "help")
+}
+
+/// A text field of the first `rule` finding at `line` of `path`.
+fn field_of(rule: &str, path: &str, line: u64, field: &str) -> String {
     let (_, report) = lint_json(&repo(), &[path]);
     report["diagnostics"]
         .as_array()
         .expect("diagnostics")
         .iter()
         .find(|d| d["rule"] == rule && d["line"] == line)
-        .and_then(|d| d["message"].as_str())
-        .unwrap_or_else(|| panic!("a {rule} finding at line {line} of {path}"))
+        .and_then(|d| d[field].as_str())
+        .unwrap_or_else(|| panic!("a {rule} finding with a {field} at line {line} of {path}"))
         .to_string()
 }
 
@@ -131,19 +141,6 @@ fn an_aws_any_method_is_the_operation_of_every_method_of_its_path() {
             at("timeout-missing", file, 226, 9),
         ]
     );
-}
-
-/// The help text of the first `rule` finding at `line` of `path`.
-fn help_of(rule: &str, path: &str, line: u64) -> String {
-    let (_, report) = lint_json(&repo(), &[path]);
-    report["diagnostics"]
-        .as_array()
-        .expect("diagnostics")
-        .iter()
-        .find(|d| d["rule"] == rule && d["line"] == line)
-        .and_then(|d| d["help"].as_str())
-        .unwrap_or_else(|| panic!("a {rule} finding with help at line {line} of {path}"))
-        .to_string()
 }
 
 #[test]
