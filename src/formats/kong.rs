@@ -168,7 +168,7 @@ fn termination(file: FileId, plugins: &[Node], object: &Node, scope: &str) -> Op
 }
 
 /// What a service contributes to each of its routes.
-struct ServiceContext {
+pub(super) struct ServiceContext {
     policy: Policy,
     /// The service's own path, which Kong prepends when forwarding.
     path: String,
@@ -177,7 +177,7 @@ struct ServiceContext {
 }
 
 impl ServiceContext {
-    fn read(
+    pub(super) fn read(
         cx: &mut AdaptContext<'_>,
         file: FileId,
         service: &Node,
@@ -415,7 +415,7 @@ fn rate_limit(file: FileId, plugins: Option<&Node>) -> Option<RateLimit> {
     })
 }
 
-fn add_routes(
+pub(super) fn add_routes(
     cx: &mut AdaptContext<'_>,
     file: FileId,
     route: &Node,

@@ -10,6 +10,7 @@ pub mod envoy;
 pub mod gateway_api;
 pub mod istio;
 pub mod kong;
+pub mod kong_ingress;
 pub mod krakend;
 pub mod litellm;
 pub mod openapi;
@@ -129,6 +130,7 @@ pub struct Adapter {
 pub static ADAPTERS: &[&Adapter] = &[
     &openapi::ADAPTER,
     &kong::ADAPTER,
+    &kong_ingress::ADAPTER,
     &istio::ADAPTER,
     &envoy::ADAPTER,
     &gateway_api::ADAPTER,

@@ -223,18 +223,25 @@ pub fn summary_line(outcome: &Outcome) -> String {
 pub fn template_note(outcome: &Outcome) -> Option<String> {
     let templates: Vec<&SourceFile> = outcome.skipped_templates().collect();
     let first = templates.first()?;
-    let mut charts: Vec<String> = templates
+    let in_charts: Vec<Option<String>> = templates
         .iter()
-        .filter_map(|file| helm_chart_of(&file.path, &file.display))
+        .map(|file| helm_chart_of(&file.path, &file.display))
         .collect();
+    let mut charts: Vec<&String> = in_charts.iter().flatten().collect();
     charts.sort();
     charts.dedup();
-    let how = match charts.as_slice() {
-        [] => "render them (a Helm chart with `helm template`, KrakenD's flexible configuration with `FC_ENABLE=1 FC_OUT=out.json krakend check -c …`) and lint the output, e.g. `… | routeguard lint -`".to_string(),
-        [chart] => format!("lint the rendered chart: `helm template {chart} | routeguard lint -`"),
-        [chart, ..] => format!(
-            "lint each rendered chart, e.g. `helm template {chart} | routeguard lint -`"
-        ),
+    let outside_charts = in_charts.iter().any(Option::is_none);
+    let how = match (charts.as_slice(), outside_charts) {
+        ([chart], false) => {
+            format!("lint the rendered chart: `helm template {chart} | routeguard lint -`")
+        }
+        ([chart, ..], false) => {
+            format!("lint each rendered chart, e.g. `helm template {chart} | routeguard lint -`")
+        }
+        _ => "render them (a Helm chart with `helm template`, KrakenD's flexible configuration \
+              with `FC_ENABLE=1 FC_OUT=out.json krakend check -c …`) and lint the output, e.g. \
+              `… | routeguard lint -`"
+            .to_string(),
     };
     let which = if templates.len() == 1 {
         format!("`{}` is a Go template,", first.display)

@@ -332,3 +332,43 @@ fn gateway_configs_inside_config_maps_are_linted_where_they_are_written() {
     assert_eq!(report["diagnostics"], serde_json::json!([]));
     assert_eq!(code, 0);
 }
+
+#[test]
+fn kong_ingress_routes_take_their_services_annotations_and_kong_ingress_override() {
+    let file = "fixtures/kong/kubernetes/ingress.yaml";
+    let (_, report) = lint_json(&common::repo(), &[file]);
+    let found = located(&report);
+    // `konghq.com/retries: "9"` on the Service wins over the KongIngress's `retries: 1`.
+    assert!(
+        found.contains(&at("retry-excessive", file, 39, 25)),
+        "{found:?}"
+    );
+    // `konghq.com/read-timeout: "4000"` bounds each of the 10 attempts.
+    assert!(found.contains(&at("timeout-out-of-bounds", file, 38, 30)));
+    // The `status` Service is not in the run: Kong's defaults, reported at the Ingress path.
+    assert!(found.contains(&at("timeout-missing", file, 23, 19)));
+
+    // Joined by host: the Ingress rule for orders.example.com serves the Orders API only.
+    let report = routes_json(&[
+        file,
+        "fixtures/monorepo/services/orders/openapi.yaml",
+        "fixtures/monorepo/services/billing/openapi.yaml",
+    ]);
+    assert_eq!(
+        joined(&report, "/v1/items*"),
+        [
+            triple("Orders API 1.4.0", "GET /items", "exact"),
+            triple("Orders API 1.4.0", "GET /items/{id}", "exact"),
+        ]
+    );
+
+    // An Ingress of another class is not Kong's.
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let text = std::fs::read_to_string(common::repo().join(file))
+        .expect("fixture")
+        .replace("ingressClassName: kong", "ingressClassName: nginx");
+    std::fs::write(dir.path().join("ingress.yaml"), text).expect("manifest");
+    let (code, report) = lint_json(dir.path(), &["ingress.yaml"]);
+    assert_eq!(report["diagnostics"], serde_json::json!([]));
+    assert_eq!(code, 0);
+}
