@@ -229,6 +229,7 @@ impl ServiceContext {
             connect_timeout: Some(connect_timeout),
             retry,
             rate_limit: rate_limit(file, service.get("plugins")).or(global_rate_limit),
+            timeout_home: Some(service_location),
             statuses: GatewayStatuses {
                 on_timeout: Some(504),
                 on_circuit_open: None,

@@ -1114,6 +1114,7 @@ fn route_for(
         }),
         fault_injection: false,
         per_try_until_response: false,
+        timeout_home: None,
         statuses: GatewayStatuses {
             // `litellm.Timeout` is answered as 408.
             on_timeout: Some(408),

@@ -835,6 +835,7 @@ fn route(
         }),
         fault_injection: false,
         per_try_until_response: false,
+        timeout_home: None,
         statuses: GatewayStatuses {
             // `REQUEST_TIMEOUT_STATUS_CODE`: a target that runs out of time answers 408.
             on_timeout: leaves

@@ -101,6 +101,9 @@ pub struct Policy {
     /// (`onPerTryTimeout` in `source/common/router/upstream_request.cc`), and Istio inherits
     /// that. Only the total timeout bounds such a route.
     pub per_try_until_response: bool,
+    /// Where a missing timeout would be written when that is not on the route itself (a Kong
+    /// service's `read_timeout`): findings about the missing setting sit there.
+    pub timeout_home: Option<Location>,
     pub connect_timeout: Option<Sourced<Duration>>,
     pub retry: Option<Retry>,
     pub circuit_breakers: Vec<CircuitBreaker>,

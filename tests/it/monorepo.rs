@@ -345,8 +345,10 @@ fn kong_ingress_routes_take_their_services_annotations_and_kong_ingress_override
     );
     // `konghq.com/read-timeout: "4000"` bounds each of the 10 attempts.
     assert!(found.contains(&at("timeout-out-of-bounds", file, 38, 30)));
-    // The `status` Service is not in the run: Kong's defaults, reported at the Ingress path.
-    assert!(found.contains(&at("timeout-missing", file, 23, 19)));
+    // The `status` Service is not in the run: Kong's defaults, reported where the service is
+    // named (Kong timeouts are service settings), beside its default retries.
+    assert!(found.contains(&at("timeout-missing", file, 27, 23)));
+    assert!(found.contains(&at("retry-excessive", file, 27, 23)));
 
     // Joined by host: the Ingress rule for orders.example.com serves the Orders API only.
     let report = routes_json(&[

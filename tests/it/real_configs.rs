@@ -95,37 +95,25 @@ const CASES: &[Case] = &[
                 5,
             ),
             (
-                "fallback-missing",
-                "fixtures/kong/deck-route-input.yaml",
-                7,
-                9,
-            ),
-            (
                 "timeout-missing",
                 "fixtures/kong/deck-route-input.yaml",
-                7,
-                9,
-            ),
-            (
-                "fallback-missing",
-                "fixtures/kong/deck-route-input.yaml",
-                10,
-                9,
-            ),
-            (
-                "timeout-missing",
-                "fixtures/kong/deck-route-input.yaml",
-                10,
-                9,
-            ),
-            (
-                "fallback-missing",
-                "fixtures/kong/deck-route-input.yaml",
-                56,
+                2,
                 5,
             ),
             (
-                "timeout-missing",
+                "fallback-missing",
+                "fixtures/kong/deck-route-input.yaml",
+                7,
+                9,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/kong/deck-route-input.yaml",
+                10,
+                9,
+            ),
+            (
+                "fallback-missing",
                 "fixtures/kong/deck-route-input.yaml",
                 56,
                 5,
@@ -160,8 +148,8 @@ const CASES: &[Case] = &[
             (
                 "timeout-missing",
                 "fixtures/kong/openapi2kong/04-servers-upstream.expected.json",
-                14,
-                11,
+                5,
+                7,
             ),
             (
                 "circuit-breaker-missing",

@@ -15,14 +15,24 @@ fn findings_of(rule: &str, paths: &[&str]) -> Vec<Located> {
 }
 
 fn message_of(rule: &str, path: &str, line: u64) -> String {
+    field_of(rule, path, line, "message")
+}
+
+/// The help text of the first `rule` finding at `line` of `path`.
+fn help_of(rule: &str, path: &str, line: u64) -> String {
+    field_of(rule, path, line, "help")
+}
+
+/// A text field of the first `rule` finding at `line` of `path`.
+fn field_of(rule: &str, path: &str, line: u64, field: &str) -> String {
     let (_, report) = lint_json(&repo(), &[path]);
     report["diagnostics"]
         .as_array()
         .expect("diagnostics")
         .iter()
         .find(|d| d["rule"] == rule && d["line"] == line)
-        .and_then(|d| d["message"].as_str())
-        .unwrap_or_else(|| panic!("a {rule} finding at line {line} of {path}"))
+        .and_then(|d| d[field].as_str())
+        .unwrap_or_else(|| panic!("a {rule} finding with a {field} at line {line} of {path}"))
         .to_string()
 }
 
@@ -131,4 +141,51 @@ fn an_aws_any_method_is_the_operation_of_every_method_of_its_path() {
             at("timeout-missing", file, 226, 9),
         ]
     );
+}
+
+#[test]
+fn kong_service_settings_are_reported_once_on_the_service_with_kong_remedies() {
+    let file = "fixtures/kong/service-defaults.yaml";
+    // The timeout and the retries are service fields: one finding per service, on it, and none
+    // for the service that sets them.
+    for rule in [
+        "timeout-missing",
+        "retry-without-backoff",
+        "retry-excessive",
+    ] {
+        assert_eq!(findings_of(rule, &[file]), [at(rule, file, 5, 5)], "{rule}");
+    }
+    assert!(message_of("retry-without-backoff", file, 5)
+        .contains("Each of the Kong routes `list` and `item`"));
+    assert!(
+        message_of("retry-without-backoff", file, 5).contains("Kong has no retry backoff setting")
+    );
+    // The help names Kong's own fix, not other gateways' fields.
+    let backoff = help_of("retry-without-backoff", file, 5);
+    assert!(
+        backoff.starts_with("Kong's balancer has no retry backoff: lower the service's `retries`"),
+        "{backoff}"
+    );
+    let timeout = help_of("timeout-missing", file, 5);
+    assert!(
+        timeout.starts_with("Set `read_timeout`") && !timeout.contains("Istio"),
+        "{timeout}"
+    );
+    let breaker = help_of("circuit-breaker-missing", file, 5);
+    assert_eq!(
+        breaker,
+        "Add `healthchecks.passive.unhealthy` thresholds to the service's upstream"
+    );
+}
+
+#[test]
+fn a_traefik_finding_names_the_routers_without_a_circuit_breaker_middleware() {
+    let file = "fixtures/traefik/dynamic.toml";
+    let message = message_of("circuit-breaker-missing", file, 37);
+    assert!(
+        message.starts_with("Traefik router `catch-all` sends to `pets` without a circuit breaker"),
+        "{message}"
+    );
+    assert!(help_of("circuit-breaker-missing", file, 37)
+        .starts_with("Add a `circuitBreaker` middleware"));
 }

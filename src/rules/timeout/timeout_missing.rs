@@ -23,6 +23,7 @@ impl Rule for TimeoutMissing {
                 continue;
             }
             let label = route.label();
+            let fix = route.format.timeout_fix();
             match bound(&route.policy) {
                 None => {
                     let timeout = route.policy.timeout.as_ref();
@@ -49,7 +50,10 @@ impl Rule for TimeoutMissing {
                                 Origin::Default(note) => (route.location, (*note).to_string()),
                             }
                         }
-                        _ => (route.location, "no timeout is set".to_string()),
+                        _ => (
+                            route.policy.timeout_home.unwrap_or(route.location),
+                            "no timeout is set".to_string(),
+                        ),
                     };
                     // A per-try timeout that stops at the first response byte is no bound.
                     let why = match route.policy.effective_per_try() {
@@ -68,6 +72,7 @@ impl Rule for TimeoutMissing {
                         )
                         .with_severity(Severity::Error)
                         .with_label("a request here can wait forever")
+                        .with_help(fix)
                         .with_route(label.clone())
                     });
                     found.push((location, route, finding));
@@ -80,10 +85,11 @@ impl Rule for TimeoutMissing {
                     if route.format.layer() == Layer::Ai {
                         continue;
                     }
+                    let location = route.policy.timeout_home.unwrap_or(route.location);
                     let finding: RouteFinding<'_> = Box::new(move |subject| {
                         Diagnostic::new(
                             self.id(),
-                            route.location,
+                            location,
                             if bound.total_decides {
                                 format!(
                                     "{subject} is only bounded by {note}: no timeout is set for it"
@@ -97,9 +103,10 @@ impl Rule for TimeoutMissing {
                             },
                         )
                         .with_label("no timeout configured for this route")
+                        .with_help(fix)
                         .with_route(label.clone())
                     });
-                    found.push((route.location, route, finding));
+                    found.push((location, route, finding));
                 }
             }
         }
