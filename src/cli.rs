@@ -3,7 +3,7 @@
 mod governance;
 
 use std::collections::HashMap;
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use clap::builder::{NonEmptyStringValueParser, PossibleValue, PossibleValuesParser};
@@ -53,6 +53,14 @@ pub enum Command {
     Init(InitArgs),
     /// Print the JSON Schema of the config file (for editors)
     Schema,
+    /// Print a shell completion script: `routeguard completions bash > /etc/bash_completion.d/routeguard`
+    Completions {
+        /// The shell to complete in
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `routeguard man > routeguard.1 && man ./routeguard.1`
+    Man,
 }
 
 #[derive(Debug, clap::Args)]
@@ -84,6 +92,63 @@ pub struct LintArgs {
     /// Also list the findings that inline suppressions or the baseline accept
     #[arg(long)]
     pub show_suppressed: bool,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    /// Reports for people print only the summary line; `-qq`: nothing (the exit code tells)
+    #[arg(short, long, action = ArgAction::Count)]
+    pub quiet: u8,
+    /// Count the findings per rule and per severity instead of listing them; `=file`: per file
+    /// too (text and concise reports)
+    #[arg(long, value_name = "BY", value_enum, num_args = 0..=1, require_equals = true,
+          default_missing_value = "rule")]
+    pub statistics: Option<StatisticsBy>,
+    /// Draw at most N findings in the text and concise reports, with a note of how many more
+    /// there are (the other reports and the exit code count them all)
+    #[arg(long, value_name = "N")]
+    pub max_problems: Option<usize>,
+    /// Keep at most N results in the SARIF report, errors first, then warnings, then infos; the
+    /// run's `properties` say how many were left out. GitHub code scanning rejects a run of more
+    /// than 25000
+    #[arg(long, value_name = "N")]
+    pub sarif_max_results: Option<usize>,
+    /// Succeed when there is no file to lint, instead of exiting with 2 ("no files found")
+    #[arg(long)]
+    pub allow_empty: bool,
+}
+
+/// `--select`, `--extend-select` and `--ignore`: rule ids or families, over the config.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SelectionArgs {
+    /// Run only these rules: ids or families, comma-separated (`timeout,retry-unbounded`);
+    /// files that cannot be read are reported whatever is selected
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    pub select: Option<Vec<String>>,
+    /// Also run these rules (ids or families), besides those the config runs
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    pub extend_select: Vec<String>,
+    /// Do not run these rules (ids or families), whatever selects them
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+}
+
+impl SelectionArgs {
+    fn selection(&self) -> Result<crate::config::Selection, RunError> {
+        let selection = crate::config::Selection {
+            select: self.select.clone(),
+            extend_select: self.extend_select.clone(),
+            ignore: self.ignore.clone(),
+        };
+        selection.validate().map_err(RunError)?;
+        Ok(selection)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatisticsBy {
+    /// Per rule and per severity
+    Rule,
+    /// Per rule, per severity and per file
+    File,
 }
 
 #[derive(Debug, clap::Args)]
@@ -215,6 +280,9 @@ fn pair_reports(
     formats: &[(usize, &'static Format)],
     outputs: &[(usize, PathBuf)],
 ) -> Result<Vec<ReportRequest>, String> {
+    if formats.is_empty() && !outputs.is_empty() {
+        return infer_formats(outputs);
+    }
     let default = [(0, &report::FORMATS[0])];
     let formats = if formats.is_empty() {
         &default[..]
@@ -275,6 +343,36 @@ fn pair_reports(
         }
     }
     Ok(reports)
+}
+
+/// Without `--format`, each `-o FILE` takes its format from the file's extension; one it does
+/// not name is an error rather than a text report in a `.html` file.
+fn infer_formats(outputs: &[(usize, PathBuf)]) -> Result<Vec<ReportRequest>, String> {
+    outputs
+        .iter()
+        .map(|(_, output)| {
+            let format = report::format_for_path(Kind::Findings, output).ok_or_else(|| {
+                let known: Vec<String> = report::formats(Kind::Findings)
+                    .flat_map(|format| {
+                        format
+                            .extensions
+                            .iter()
+                            .map(move |extension| format!(".{extension} ({})", format.name))
+                    })
+                    .collect();
+                format!(
+                    "cannot tell the format of `{}` from its extension; give `--format` \
+                     (extensions known: {})",
+                    output.display(),
+                    known.join(", ")
+                )
+            })?;
+            Ok(ReportRequest {
+                format,
+                output: Some(output.clone()),
+            })
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -362,6 +460,19 @@ pub fn run(cli: Cli) -> Result<Outcome, RunError> {
             emit(None, &crate::config::schema::render())?;
             Ok(Outcome::Clean)
         }
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            write_output(None, |out| {
+                clap_complete::generate(shell, &mut command, "routeguard", out);
+                Ok(())
+            })?;
+            Ok(Outcome::Clean)
+        }
+        Command::Man => {
+            let command = <Cli as clap::CommandFactory>::command();
+            write_output(None, |out| clap_mangen::Man::new(command).render(out))?;
+            Ok(Outcome::Clean)
+        }
     }
 }
 
@@ -384,6 +495,7 @@ fn run_lint(args: &LintArgs) -> Result<Outcome, RunError> {
         ));
     }
     let mut config = governance::load_config(&args.config)?;
+    config.selection = args.selection.selection()?;
     if let Some(baseline) = &args.baseline {
         config.filter.skip(baseline);
     }
@@ -405,6 +517,7 @@ fn run_lint(args: &LintArgs) -> Result<Outcome, RunError> {
         baseline,
     })
     .map_err(|error| RunError(error.to_string()))?;
+    nonempty(&outcome, args.allow_empty)?;
     // Files first and standard output last, so that a terminal ends with the report people read;
     // every report is attempted even when one cannot be written.
     let (files, stdout): (Vec<_>, Vec<_>) =
@@ -414,7 +527,11 @@ fn run_lint(args: &LintArgs) -> Result<Outcome, RunError> {
         .chain(stdout)
         .filter_map(|request| {
             let report = (request.format.build)(&settings(request, args, threshold));
-            write_output(request.output.as_deref(), |out| report.emit(&outcome, out)).err()
+            let written = write_output(request.output.as_deref(), |out| report.emit(&outcome, out));
+            for warning in report.warnings(&outcome) {
+                eprintln!("routeguard: warning: {warning}");
+            }
+            written.err()
         })
         .map(|error| error.0)
         .collect();
@@ -428,13 +545,39 @@ fn run_lint(args: &LintArgs) -> Result<Outcome, RunError> {
     })
 }
 
+/// "no files found" (eslint's convention) for a run with nothing to lint, unless allowed: a
+/// mistyped path or glob must not pass green.
+fn nonempty(outcome: &report::Outcome, allow_empty: bool) -> Result<(), RunError> {
+    if outcome.workspace.files().is_empty() && !allow_empty {
+        return Err(RunError(
+            "no files found: no YAML, JSON or TOML file to lint in the paths given \
+             (`--allow-empty` accepts that)"
+                .to_string(),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether standard output gets colour: `--color`, else `FORCE_COLOR`, else `NO_COLOR`,
+/// `CLICOLOR_FORCE`, `CLICOLOR=0` and whether it is a terminal, as anstream reads them.
+fn stdout_color(choice: Color) -> bool {
+    match choice {
+        Color::Always => return true,
+        Color::Never => return false,
+        Color::Auto => {}
+    }
+    // FORCE_COLOR (Node's and many tools' convention): set and not `0`/`false` forces colour.
+    if let Some(force) = std::env::var_os("FORCE_COLOR").filter(|value| !value.is_empty()) {
+        return force != "0" && force != "false";
+    }
+    anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
+}
+
 /// What the flags of a `lint` run tell the report `request`.
 fn settings(request: &ReportRequest, args: &LintArgs, threshold: Option<Severity>) -> Settings {
-    let to_terminal = request.output.is_none() && std::io::stdout().is_terminal();
-    let color = match args.color {
-        Color::Always => true,
-        Color::Never => false,
-        Color::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    let color = match request.output {
+        None => stdout_color(args.color),
+        Some(_) => args.color == Color::Always,
     };
     let width = std::env::var("COLUMNS")
         .ok()
@@ -447,6 +590,13 @@ fn settings(request: &ReportRequest, args: &LintArgs, threshold: Option<Severity
         show_suppressed: args.show_suppressed,
         sarif_category: args.sarif_category.clone(),
         threshold,
+        quiet: args.quiet,
+        statistics: args.statistics.map(|by| match by {
+            StatisticsBy::Rule => report::human::Statistics::Rule,
+            StatisticsBy::File => report::human::Statistics::File,
+        }),
+        max_problems: args.max_problems,
+        sarif_max_results: args.sarif_max_results,
     }
 }
 

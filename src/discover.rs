@@ -1,6 +1,8 @@
 //! Discover: expand the command line's paths into the files to load. Files are taken as given;
 //! folders are walked respecting `.gitignore` and the config's `include`/`exclude`, keeping YAML,
-//! JSON and TOML files, in sorted order.
+//! JSON and TOML files, in sorted order. A path that does not exist but holds glob characters
+//! (`'specs/*.yaml'`, quoted so that the shell passes it on, as the Action does) is expanded
+//! like a folder walk from its literal prefix, respecting `.gitignore` too.
 
 use std::path::{Path, PathBuf};
 
@@ -13,6 +15,7 @@ use crate::source::{normalize_path, slash_path, FileRequest};
 pub enum DiscoverError {
     NotFound(PathBuf),
     Walk(String),
+    Glob(String, String),
 }
 
 impl std::fmt::Display for DiscoverError {
@@ -22,6 +25,7 @@ impl std::fmt::Display for DiscoverError {
                 write!(f, "path `{}` does not exist", slash_path(path))
             }
             DiscoverError::Walk(message) => write!(f, "cannot walk folder: {message}"),
+            DiscoverError::Glob(glob, message) => write!(f, "invalid glob `{glob}`: {message}"),
         }
     }
 }
@@ -39,8 +43,13 @@ pub fn discover(
     let mut files = Vec::new();
     for given in paths {
         let absolute = normalize_path(&cwd.join(given));
-        let metadata =
-            std::fs::metadata(&absolute).map_err(|_| DiscoverError::NotFound(given.clone()))?;
+        let Ok(metadata) = std::fs::metadata(&absolute) else {
+            match given.to_str().filter(|text| is_glob(text)) {
+                Some(glob) => expand(glob, cwd, filter, &mut files)?,
+                None => return Err(DiscoverError::NotFound(given.clone())),
+            }
+            continue;
+        };
         if metadata.is_dir() {
             walk(given, &absolute, filter, &mut files)?;
         } else {
@@ -52,6 +61,42 @@ pub fn discover(
         }
     }
     Ok(files)
+}
+
+/// Whether a path names files by pattern rather than one file.
+fn is_glob(text: &str) -> bool {
+    text.contains(['*', '?', '[', '{'])
+}
+
+/// Expands a glob: walks its literal prefix (the folders before the first component with a
+/// glob character) and keeps the files the whole pattern matches.
+fn expand(
+    glob: &str,
+    cwd: &Path,
+    filter: &FileFilter,
+    files: &mut Vec<FileRequest>,
+) -> Result<(), DiscoverError> {
+    let pattern = globset::GlobBuilder::new(glob.trim_start_matches("./"))
+        .literal_separator(true)
+        .build()
+        .map_err(|error| DiscoverError::Glob(glob.to_string(), error.kind().to_string()))?
+        .compile_matcher();
+    let base: PathBuf = Path::new(glob)
+        .components()
+        .take_while(|component| !component.as_os_str().to_str().is_some_and(is_glob))
+        .collect();
+    let absolute = normalize_path(&cwd.join(&base));
+    if !absolute.is_dir() {
+        return Ok(());
+    }
+    let mut found = Vec::new();
+    walk(&base, &absolute, filter, &mut found)?;
+    files.extend(
+        found
+            .into_iter()
+            .filter(|request| pattern.is_match(request.display.trim_start_matches("./"))),
+    );
+    Ok(())
 }
 
 fn walk(

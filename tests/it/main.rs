@@ -19,6 +19,7 @@ mod format_traefik;
 mod gateways;
 mod loading;
 mod locations;
+mod output;
 mod real_configs;
 mod reports;
 mod resilience;
