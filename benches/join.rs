@@ -3,13 +3,13 @@
 //! them. Near-linear growth is the point.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use routeguard::diagnostic::Location;
 use routeguard::model::join::join;
 use routeguard::model::{
     GatewayFormat, Inventory, LayerOrder, Method, MethodSet, Operation, PathKind, PathMatch,
     Policy, Route, SpecDocument, SpecVersion,
 };
-use routeguard::source::{FileId, Span};
+use routeguard::span::Location;
+use routeguard::span::{FileId, Span};
 
 fn location(start: u32) -> Location {
     Location {

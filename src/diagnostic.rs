@@ -5,7 +5,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::rules::catalog;
-use crate::source::{FileId, Span};
+use crate::span::Location;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -38,13 +38,6 @@ impl fmt::Display for Severity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
-}
-
-/// A span in a known file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Location {
-    pub file: FileId,
-    pub span: Span,
 }
 
 /// A secondary location that explains the finding (the first definition of a duplicate, the

@@ -14,4 +14,6 @@ pub mod model;
 pub mod report;
 pub mod rules;
 pub mod source;
+pub mod span;
 pub mod suggest;
+pub mod units;

@@ -4,13 +4,15 @@ use std::path::{Path, PathBuf};
 
 use crate::config::baseline::Baseline;
 use crate::config::{suppress, Config};
-use crate::diagnostic::{Diagnostic, Location, Severity};
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::discover::{self, DiscoverError};
 use crate::formats::{self, AdaptContext};
 use crate::model::{join, Inventory};
 use crate::rules::{self, RuleContext};
 use crate::source::refs;
-use crate::source::{FileId, Span, Workspace};
+use crate::source::Workspace;
+use crate::span::Location;
+use crate::span::{FileId, Span};
 
 #[derive(Debug, Clone, Default)]
 pub struct LintOptions {

@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::diagnostic::{Diagnostic, Suppression, SuppressionKind};
-use crate::source::{slash_path, Node, NodeKind, Span, Workspace};
+use crate::source::{slash_path, Node, NodeKind, Workspace};
+use crate::span::Span;
 
 /// Bumped only on incompatible changes to the file.
 pub const FORMAT_VERSION: u32 = 1;

@@ -11,7 +11,8 @@ use super::{
 };
 use crate::model::Layer;
 use crate::rules::catalog;
-use crate::source::{parse_text, Entry, LineIndex, Node, NodeKind, Span, Syntax};
+use crate::source::{parse_text, Entry, Node, NodeKind, Syntax};
+use crate::span::{LineIndex, Span};
 use crate::suggest;
 
 const TOP_KEYS: &[&str] = &[

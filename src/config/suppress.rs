@@ -12,10 +12,13 @@
 
 use std::collections::HashMap;
 
-use crate::diagnostic::{Diagnostic, Location, Suppression, SuppressionKind};
+use crate::diagnostic::{Diagnostic, Suppression, SuppressionKind};
+
 use crate::model::{IgnoreDirective, Inventory, IGNORE_EXTENSION};
 use crate::rules::catalog;
-use crate::source::{to_u32, FileId, Node, NodeKind, SourceFile, Span, Syntax, Workspace};
+use crate::source::{Node, NodeKind, SourceFile, Syntax, Workspace};
+use crate::span::Location;
+use crate::span::{to_u32, FileId, Span};
 use crate::suggest;
 
 use super::{Config, RoutePattern};

@@ -6,14 +6,15 @@ use std::time::Duration;
 
 use super::values::{shown, Dialect};
 use super::{anchor, AdaptContext, Adapter};
-use crate::diagnostic::Location;
 use crate::model::policy::{
     ActiveCheck, CircuitBreaker, CircuitBreakerKind, Fallback, FallbackKind, GatewayStatuses,
     HealthCheck, RateLimit, Retry, RetryCondition, Upstream,
 };
 use crate::model::route::Rewrite;
 use crate::model::{GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Sourced};
-use crate::source::{Entry, FileId, Node, ScalarKind};
+use crate::source::{Entry, Node, ScalarKind};
+use crate::span::FileId;
+use crate::span::Location;
 
 pub static ADAPTER: Adapter = Adapter {
     name: "apisix",

@@ -9,12 +9,13 @@ use std::time::Duration;
 
 use super::values::{shown, Dialect};
 use super::{AdaptContext, Adapter};
-use crate::diagnostic::Location;
 use crate::model::policy::{GatewayStatuses, RateLimit, Upstream};
 use crate::model::{
     GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Sourced, Timeout,
 };
-use crate::source::{Entry, FileId, Node, ScalarKind};
+use crate::source::{Entry, Node, ScalarKind};
+use crate::span::FileId;
+use crate::span::Location;
 
 pub static ADAPTER: Adapter = Adapter {
     name: "aws",

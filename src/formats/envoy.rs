@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use super::values::{self, Dialect};
 use super::{anchor, AdaptContext, Adapter};
-use crate::diagnostic::{Diagnostic, Location, Related};
+use crate::diagnostic::{Diagnostic, Related};
 use crate::model::policy::{
     ActiveCheck, Backoff, CircuitBreaker, CircuitBreakerKind, Fallback, FallbackKind,
     GatewayStatuses, HealthCheck, RateLimit, Retry, RetryCondition, Upstream,
@@ -22,7 +22,9 @@ use crate::model::{
     GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Sourced, Timeout,
     UpstreamPolicy,
 };
-use crate::source::{Entry, FileId, Node, Span};
+use crate::source::{Entry, Node};
+use crate::span::Location;
+use crate::span::{FileId, Span};
 
 pub static ADAPTER: Adapter = Adapter {
     name: "envoy",

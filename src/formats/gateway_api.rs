@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use super::values::{self, shown, Dialect};
 use super::{anchor, AdaptContext, Adapter};
-use crate::diagnostic::Location;
 use crate::model::policy::{
     Backoff, Fallback, FallbackKind, GatewayStatuses, Retry, RetryCondition, Upstream,
 };
@@ -17,7 +16,9 @@ use crate::model::route::Rewrite;
 use crate::model::{
     GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Sourced, Timeout,
 };
-use crate::source::{FileId, Node};
+use crate::source::Node;
+use crate::span::FileId;
+use crate::span::Location;
 
 pub static ADAPTER: Adapter = Adapter {
     name: "gateway-api",

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use super::values::{self, Dialect};
 use super::{anchor, envoy, AdaptContext, Adapter};
-use crate::diagnostic::Location;
 use crate::model::policy::{
     Backoff, CircuitBreaker, CircuitBreakerKind, Fallback, FallbackKind, GatewayStatuses,
     HealthCheck, Retry, RetryCondition, Upstream, UpstreamPolicy,
@@ -15,7 +14,9 @@ use crate::model::route::Rewrite;
 use crate::model::{
     GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Sourced, Timeout,
 };
-use crate::source::{FileId, Node};
+use crate::source::Node;
+use crate::span::FileId;
+use crate::span::Location;
 
 pub static ADAPTER: Adapter = Adapter {
     name: "istio",

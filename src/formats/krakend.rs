@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use super::values::Dialect;
 use super::{anchor, AdaptContext, Adapter};
-use crate::diagnostic::Location;
 use crate::model::policy::{
     CircuitBreaker, CircuitBreakerKind, Fallback, FallbackKind, GatewayStatuses, RateLimit,
     Upstream,
@@ -17,7 +16,9 @@ use crate::model::route::Rewrite;
 use crate::model::{
     GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Sourced, Timeout,
 };
-use crate::source::{Entry, FileId, Node, ScalarKind};
+use crate::source::{Entry, Node, ScalarKind};
+use crate::span::FileId;
+use crate::span::Location;
 
 pub static ADAPTER: Adapter = Adapter {
     name: "krakend",

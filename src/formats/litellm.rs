@@ -14,14 +14,15 @@ use std::time::Duration;
 use super::chain::{self, Run};
 use super::values::Dialect;
 use super::{anchor, AdaptContext, Adapter};
-use crate::diagnostic::Location;
 use crate::model::ai::{Deployment, FallbackEdge, FallbackGraph, FallbackTrigger, ModelGroup};
 use crate::model::policy::{
     ActiveCheck, Amplification, Backoff, CircuitBreaker, CircuitBreakerKind, Fallback,
     FallbackKind, GatewayStatuses, HealthCheck, Retry, RetryCondition, Upstream,
 };
 use crate::model::{GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Sourced};
-use crate::source::{FileId, Node};
+use crate::source::Node;
+use crate::span::FileId;
+use crate::span::Location;
 
 pub static ADAPTER: Adapter = Adapter {
     name: "litellm",

@@ -19,10 +19,13 @@ pub mod values;
 
 use std::time::Duration;
 
-use crate::diagnostic::{Diagnostic, Location};
+use crate::diagnostic::Diagnostic;
+
 use crate::model::{Inventory, Sourced};
 use crate::source::refs::RefIndex;
-use crate::source::{FileId, Node, Workspace};
+use crate::source::{Node, Workspace};
+use crate::span::FileId;
+use crate::span::Location;
 use values::Dialect;
 
 /// What an adapter gets to work with.
@@ -144,7 +147,7 @@ pub fn detect(document: &Node) -> impl Iterator<Item = &'static Adapter> + '_ {
 }
 
 /// The span findings about a whole object point at: its first key, else the object itself.
-pub fn anchor(node: &Node) -> crate::source::Span {
+pub fn anchor(node: &Node) -> crate::span::Span {
     node.entries()
         .first()
         .map_or(node.span, |entry| entry.key.span)

@@ -15,7 +15,6 @@ use std::time::Duration;
 use super::chain::{self, Run};
 use super::values::Dialect;
 use super::{anchor, AdaptContext, Adapter};
-use crate::diagnostic::Location;
 use crate::model::ai::{Deployment, FallbackEdge, FallbackGraph, FallbackTrigger, ModelGroup};
 use crate::model::policy::{
     Amplification, Backoff, CircuitBreaker, CircuitBreakerKind, Fallback, FallbackKind,
@@ -24,7 +23,9 @@ use crate::model::policy::{
 use crate::model::{
     GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Sourced, Timeout,
 };
-use crate::source::{FileId, Node, NodeKind, ScalarKind};
+use crate::source::{Node, NodeKind, ScalarKind};
+use crate::span::FileId;
+use crate::span::Location;
 
 pub static ADAPTER: Adapter = Adapter {
     name: "portkey",

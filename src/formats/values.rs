@@ -220,46 +220,11 @@ pub fn regex_problem(error: &regex::Error) -> String {
     last.strip_prefix("error: ").unwrap_or(last).to_string()
 }
 
-/// `1.5s`, `250ms`, `2m`, `1h30m`: the shortest exact rendering, for messages and tables.
-pub fn format_duration(duration: Duration) -> String {
-    let millis = duration.as_millis();
-    if millis == 0 {
-        return if duration.is_zero() {
-            "0s".to_string()
-        } else {
-            format!("{}µs", duration.as_micros())
-        };
-    }
-    if millis % 3_600_000 == 0 {
-        return format!("{}h", millis / 3_600_000);
-    }
-    if millis % 60_000 == 0 && millis >= 60_000 {
-        let minutes = millis / 60_000;
-        return if minutes >= 60 {
-            format!("{}h{}m", minutes / 60, minutes % 60)
-        } else {
-            format!("{minutes}m")
-        };
-    }
-    if millis % 1000 == 0 {
-        return format!("{}s", millis / 1000);
-    }
-    if millis < 1000 {
-        return format!("{millis}ms");
-    }
-    let seconds = millis as f64 / 1000.0;
-    format!(
-        "{}s",
-        format!("{seconds:.3}")
-            .trim_end_matches('0')
-            .trim_end_matches('.')
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::{Node, ScalarKind, Span};
+    use crate::source::{Node, ScalarKind};
+    use crate::span::Span;
 
     fn text(value: &str) -> Node {
         Node::scalar(Span::default(), value, ScalarKind::Str)
@@ -314,15 +279,5 @@ mod tests {
             error.as_ref().map(regex_problem).as_deref(),
             Some("unclosed group")
         );
-    }
-
-    #[test]
-    fn formatting() {
-        assert_eq!(format_duration(Duration::from_millis(1500)), "1.5s");
-        assert_eq!(format_duration(Duration::from_millis(250)), "250ms");
-        assert_eq!(format_duration(Duration::from_secs(120)), "2m");
-        assert_eq!(format_duration(Duration::from_secs(5400)), "1h30m");
-        assert_eq!(format_duration(Duration::from_secs(15)), "15s");
-        assert_eq!(format_duration(Duration::ZERO), "0s");
     }
 }

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use super::policy::Sourced;
 use super::route::GatewayFormat;
-use crate::diagnostic::Location;
-use crate::source::FileId;
+use crate::span::FileId;
+use crate::span::Location;
 
 /// One configuration file's groups and fallbacks.
 #[derive(Debug, Clone, PartialEq)]

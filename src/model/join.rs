@@ -435,7 +435,7 @@ fn index_links(inventory: &Inventory, join: &mut Join) {
     join.by_operation = vec![Vec::new(); inventory.operations.len()];
     join.by_route = vec![Vec::new(); inventory.routes.len()];
     let route = |index: usize| &inventory.routes[index];
-    let mut best: HashMap<(usize, crate::source::FileId, Option<&str>), usize> = HashMap::new();
+    let mut best: HashMap<(usize, crate::span::FileId, Option<&str>), usize> = HashMap::new();
     for (index, link) in join.links.iter().enumerate() {
         let linked = route(link.route);
         let model_group = (linked.format.layer() == super::route::Layer::Ai)

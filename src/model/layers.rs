@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use super::route::{Layer, Route};
-use crate::source::FileId;
+use crate::span::FileId;
 
 /// Where a route sits in the stack. Ordered front to back: declared layers in their order, then
 /// the built-in kinds.

@@ -14,8 +14,9 @@ pub use layers::{LayerOrder, LayerSlot};
 pub use policy::{Origin, Policy, Sourced, Timeout, UpstreamPolicy};
 pub use route::{GatewayFormat, Layer, MethodSet, PathKind, PathMatch, Route};
 
-use crate::diagnostic::Location;
-use crate::source::{FileId, Node};
+use crate::source::Node;
+use crate::span::FileId;
+use crate::span::Location;
 
 /// The extension that carries inline suppressions in OpenAPI documents.
 pub const IGNORE_EXTENSION: &str = "x-routeguard-ignore";

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use crate::diagnostic::Location;
+use crate::span::Location;
 
 /// Where a policy value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,7 +5,7 @@ use std::fmt;
 
 use super::policy::Policy;
 use super::Method;
-use crate::diagnostic::Location;
+use crate::span::Location;
 
 /// The configuration formats routes are read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -5,8 +5,9 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::{Outcome, Report, Settings};
-use crate::diagnostic::{docs_url, Diagnostic, Location, Severity, SuppressionKind};
+use crate::diagnostic::{docs_url, Diagnostic, Severity, SuppressionKind};
 use crate::source::Workspace;
+use crate::span::Location;
 
 /// Bumped only on incompatible changes; new fields may appear without a bump.
 pub const FORMAT_VERSION: u32 = 1;

@@ -13,7 +13,8 @@ use std::path::Path;
 
 use super::{Outcome, Report, Settings};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::source::{slash_path, FileId, Workspace};
+use crate::source::{slash_path, Workspace};
+use crate::span::FileId;
 
 /// The name of each file's own test case.
 pub const FILE_CASE: &str = "(file)";

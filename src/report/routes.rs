@@ -7,9 +7,9 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::{Outcome, Report};
-use crate::formats::values::format_duration;
 use crate::model::policy::{FallbackKind, Origin};
 use crate::model::{Route, Sourced};
+use crate::units::format_duration;
 
 #[derive(Serialize)]
 struct RoutesReport {

@@ -17,9 +17,11 @@ use serde::Serialize;
 
 use super::fingerprint::{self, LineHash};
 use super::{Outcome, Report, Settings};
-use crate::diagnostic::{docs_url, Diagnostic, Location, Severity};
+use crate::diagnostic::{docs_url, Diagnostic, Severity};
 use crate::rules::catalog::{self, RuleMeta};
-use crate::source::{FileId, Workspace};
+use crate::source::Workspace;
+use crate::span::FileId;
+use crate::span::Location;
 
 /// The schema URI GitHub's documentation uses.
 pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";

@@ -19,7 +19,8 @@ use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::model::join::Join;
 use crate::model::Inventory;
-use crate::source::{FileId, Workspace};
+use crate::source::Workspace;
+use crate::span::FileId;
 use options::RuleOptions;
 
 /// What a rule may read.
@@ -76,7 +77,7 @@ pub fn describe_routes(workspace: &Workspace, routes: &[&crate::model::Route]) -
             // A route with several paths is several model routes at one place with one name:
             // name it once. Distinct routes that read alike (Envoy routes told apart by a header
             // match) are counted, so that they do not pass for one.
-            let mut names: Vec<(String, Vec<crate::diagnostic::Location>)> = Vec::new();
+            let mut names: Vec<(String, Vec<crate::span::Location>)> = Vec::new();
             for route in routes {
                 let name = match &route.name {
                     Some(name) => format!("`{name}`"),
@@ -122,12 +123,11 @@ pub fn describe_routes(workspace: &Workspace, routes: &[&crate::model::Route]) -
 /// setting several routes share (a Kong service's timeout) is reported once, naming every route.
 /// Each group keeps the details of its first finding.
 pub fn group_by_location<'a, T>(
-    items: impl IntoIterator<Item = (crate::diagnostic::Location, &'a crate::model::Route, T)>,
-) -> Vec<(crate::diagnostic::Location, Vec<&'a crate::model::Route>, T)> {
-    let mut index: std::collections::HashMap<crate::diagnostic::Location, usize> =
+    items: impl IntoIterator<Item = (crate::span::Location, &'a crate::model::Route, T)>,
+) -> Vec<(crate::span::Location, Vec<&'a crate::model::Route>, T)> {
+    let mut index: std::collections::HashMap<crate::span::Location, usize> =
         std::collections::HashMap::new();
-    let mut groups: Vec<(crate::diagnostic::Location, Vec<&'a crate::model::Route>, T)> =
-        Vec::new();
+    let mut groups: Vec<(crate::span::Location, Vec<&'a crate::model::Route>, T)> = Vec::new();
     for (location, route, details) in items {
         match index.get(&location) {
             Some(&at) => {
@@ -176,7 +176,7 @@ pub fn emit_grouped<'a>(
     cx: &RuleContext<'_>,
     out: &mut Vec<Diagnostic>,
     found: Vec<(
-        crate::diagnostic::Location,
+        crate::span::Location,
         &'a crate::model::Route,
         RouteFinding<'a>,
     )>,

@@ -9,6 +9,7 @@ use serde_json::json;
 
 use crate::rules::catalog::RuleMeta;
 use crate::source::{Node, NodeKind, ScalarKind};
+use crate::units::format_duration;
 
 /// What values an option accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,16 +95,6 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         rest = &after_number[unit.len()..];
     }
     humantime::parse_duration(text).map_err(|error| format!("`{text}` is not a duration: {error}"))
-}
-
-/// `1m30s`, `250ms`, `0s`.
-pub fn format_duration(duration: Duration) -> String {
-    if duration.is_zero() {
-        return "0s".to_string();
-    }
-    humantime::format_duration(duration)
-        .to_string()
-        .replace(' ', "")
 }
 
 impl OptionKind {
@@ -402,13 +393,6 @@ mod tests {
                 "`{text}`"
             );
         }
-    }
-
-    #[test]
-    fn durations_format_compactly() {
-        assert_eq!(format_duration(Duration::from_secs(90)), "1m30s");
-        assert_eq!(format_duration(Duration::from_millis(250)), "250ms");
-        assert_eq!(format_duration(Duration::ZERO), "0s");
     }
 
     #[test]

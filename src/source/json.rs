@@ -5,8 +5,11 @@ use std::collections::HashMap;
 use jsonc_parser::ast::{ObjectPropName, Value};
 use jsonc_parser::{CollectOptions, ParseOptions};
 
-use super::node::{Entry, Node, NodeKind, ScalarKind, Span};
-use super::{to_u32, DuplicateKey, Loaded, SyntaxError};
+use super::node::{Entry, Node, NodeKind, ScalarKind};
+
+use super::{DuplicateKey, Loaded, SyntaxError};
+use crate::span::to_u32;
+use crate::span::Span;
 
 /// Parses one JSON document. Comments, trailing commas and other JSON5 liberties are rejected:
 /// a `.json` file that another tool would refuse must not pass here.

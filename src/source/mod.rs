@@ -2,7 +2,6 @@
 //! [`Workspace`] that maps any span back to file, line and column.
 
 pub mod json;
-pub mod line_index;
 pub mod node;
 pub mod refs;
 pub mod toml;
@@ -13,17 +12,15 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::diagnostic::{Diagnostic, Location, Related};
-pub use line_index::{LineIndex, Position};
-pub use node::{Entry, Node, NodeKind, ScalarKind, Span};
+use crate::diagnostic::{Diagnostic, Related};
+
+use crate::span::{FileId, LineIndex, Location, Position, Span};
+pub use node::{Entry, Node, NodeKind, ScalarKind};
 
 /// Deeper nesting is refused, so that no later recursive walk can exhaust the stack.
 pub const MAX_DEPTH: usize = 512;
 /// Larger files are refused with a diagnostic rather than read into memory.
 pub const MAX_FILE_SIZE: u64 = 256 * 1024 * 1024;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct FileId(pub u32);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Syntax {
@@ -98,12 +95,6 @@ pub struct FileRequest {
     pub path: PathBuf,
     pub display: String,
     pub explicit: bool,
-}
-
-/// An offset, length, line or column within a source file as `u32`. Files are capped well below
-/// 4 GiB when read, so these always fit; saturating keeps that an assumption, not a panic.
-pub fn to_u32(n: usize) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 /// Every file of a run. Files are added while loading and resolving `$ref`s, then only read.

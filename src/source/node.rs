@@ -5,29 +5,7 @@
 //! entries in order and keep duplicates, so a duplicate key is something to report rather than
 //! something lost.
 
-/// A byte range `[start, end)` within one file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-pub struct Span {
-    pub start: u32,
-    pub end: u32,
-}
-
-impl Span {
-    pub fn new(start: u32, end: u32) -> Self {
-        Span {
-            start,
-            end: end.max(start),
-        }
-    }
-
-    pub fn len(self) -> u32 {
-        self.end - self.start
-    }
-
-    pub fn is_empty(self) -> bool {
-        self.start == self.end
-    }
-}
+use crate::span::Span;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {

@@ -10,9 +10,13 @@ use std::path::Path;
 
 use percent_encoding::percent_decode_str;
 
-use super::node::{Node, NodeKind, Span};
-use super::{normalize_path, FileId, Workspace};
-use crate::diagnostic::{Diagnostic, Location, Related};
+use super::node::{Node, NodeKind};
+
+use super::{normalize_path, Workspace};
+use crate::diagnostic::{Diagnostic, Related};
+use crate::span::FileId;
+use crate::span::Location;
+use crate::span::Span;
 
 /// Where a resolved reference points: a document root plus a JSON pointer.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,8 +10,11 @@ use std::ops::Range;
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
-use super::node::{Entry, Node, NodeKind, ScalarKind, Span};
-use super::{to_u32, Loaded, SyntaxError, MAX_DEPTH};
+use super::node::{Entry, Node, NodeKind, ScalarKind};
+
+use super::{Loaded, SyntaxError, MAX_DEPTH};
+use crate::span::to_u32;
+use crate::span::Span;
 
 /// Parses one TOML document. TOML has no duplicate keys to report: the parser refuses them.
 pub fn parse(text: &str) -> Result<Loaded, SyntaxError> {

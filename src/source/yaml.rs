@@ -6,9 +6,10 @@ use saphyr_parser::{
     Event, Parser, ScalarStyle, ScanError, Span as MarkSpan, SpannedEventReceiver,
 };
 
-use super::line_index::LineIndex;
-use super::node::{resolve_plain_scalar, Entry, Node, NodeKind, ScalarKind, Span};
+use super::node::{resolve_plain_scalar, Entry, Node, NodeKind, ScalarKind};
 use super::{DuplicateKey, Loaded, SyntaxError, MAX_DEPTH};
+use crate::span::LineIndex;
+use crate::span::Span;
 
 /// Parses every document of a YAML stream.
 pub fn parse(text: &str, lines: &LineIndex) -> Result<Loaded, SyntaxError> {

@@ -8,12 +8,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::{at, lint_json, located, repo, run};
-use routeguard::diagnostic::Location;
 use routeguard::formats;
 use routeguard::lint::{lint_in, LintOptions, LintOutcome};
 use routeguard::model::policy::{CircuitBreakerKind, FallbackKind, RetryCondition, Timeout};
 use routeguard::model::{Origin, PathKind, Route, Sourced};
 use routeguard::source::{parse_text, Syntax};
+use routeguard::span::Location;
 
 fn lint(paths: &[&str]) -> LintOutcome {
     let cwd = std::fs::canonicalize(repo()).expect("repository folder");

@@ -6,9 +6,9 @@ use crate::common;
 use std::path::{Path, PathBuf};
 
 use common::{at, lint_json, located};
-use routeguard::diagnostic::Location;
 use routeguard::lint::{lint_in, LintOptions};
 use routeguard::source::Node;
+use routeguard::span::Location;
 
 fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");

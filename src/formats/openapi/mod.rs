@@ -2,14 +2,16 @@
 //! [`model::Operation`](crate::model::Operation)s.
 
 use super::values::Dialect;
-use crate::diagnostic::{Diagnostic, Location};
+use crate::diagnostic::Diagnostic;
 use crate::model::path::server_base_path;
 use crate::model::{
     Extension, FallbackRequirement, IgnoreDirective, Method, Operation, Parameter, Resilience,
     Response, Responses, Spanned, SpecDocument, SpecVersion, StatusKey, IGNORE_EXTENSION,
 };
 use crate::source::refs::RefIndex;
-use crate::source::{Entry, FileId, Node, Span, Workspace};
+use crate::source::{Entry, Node, Workspace};
+use crate::span::Location;
+use crate::span::{FileId, Span};
 
 use super::{AdaptContext, Adapter};
 

@@ -3,11 +3,12 @@
 
 use std::time::Duration;
 
-use crate::diagnostic::Location;
 use crate::formats::values::{self, Dialect};
 use crate::formats::AdaptContext;
 use crate::model::Sourced;
-use crate::source::{Entry, FileId, Node, ScalarKind};
+use crate::source::{Entry, Node, ScalarKind};
+use crate::span::FileId;
+use crate::span::Location;
 
 /// The entry for a field of a Traefik object. Traefik reads its files through paerser, which
 /// matches field names whatever their case: `healthCheck`, `healthcheck` and `HealthCheck` are

@@ -6,14 +6,15 @@ use super::fields::{duration, field, flag, list, number, status_ranges};
 use super::services::Backend;
 use super::MAX_REFERENCE_DEPTH;
 use super::{invalid_expression, reference, reference_list, Named, Reference, Scope};
-use crate::diagnostic::Location;
 use crate::formats::{values, AdaptContext};
 use crate::model::policy::{
     Backoff, CircuitBreaker, CircuitBreakerKind, RateLimit, Retry, RetryCondition,
 };
 use crate::model::route::Rewrite;
 use crate::model::{PathKind, Sourced};
-use crate::source::{FileId, Node, ScalarKind};
+use crate::source::{Node, ScalarKind};
+use crate::span::FileId;
+use crate::span::Location;
 
 const DEFAULT_BREAKER_STATUS: u16 = 503;
 /// Chains that name the same middlewares over and over grow exponentially; a route reads at

@@ -18,10 +18,11 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use super::{values, AdaptContext, Adapter};
-use crate::diagnostic::Location;
 use crate::model::policy::{GatewayStatuses, Timeout, Upstream};
 use crate::model::{GatewayFormat, PathKind, PathMatch, Policy, Route, Sourced};
-use crate::source::{FileId, Node, ScalarKind, Span, Workspace};
+use crate::source::{Node, ScalarKind, Workspace};
+use crate::span::Location;
+use crate::span::{FileId, Span};
 use fields::{field, field_entry, number};
 use middlewares::{read_middleware, read_middleware_definition, Chain};
 use rule::RuleSyntax;

@@ -8,11 +8,13 @@ use super::fields::{
     duration, field, field_entry, field_location, list, mapping, number, status_ranges,
 };
 use super::{reference, reference_list, Named, Reference, Scope, MAX_REFERENCE_DEPTH};
-use crate::diagnostic::{Diagnostic, Location, Related};
+use crate::diagnostic::{Diagnostic, Related};
 use crate::formats::{values, AdaptContext};
 use crate::model::policy::{ActiveCheck, Fallback, FallbackKind, HealthCheck};
 use crate::model::Sourced;
-use crate::source::{Entry, FileId, Node};
+use crate::source::{Entry, Node};
+use crate::span::FileId;
+use crate::span::Location;
 
 const SERVICE_TYPES: &[&str] = &[
     "loadBalancer",

@@ -1,10 +1,11 @@
 use std::collections::HashSet;
 
 use super::{about, route_of};
-use crate::diagnostic::{Diagnostic, Location};
-use crate::formats::values::format_duration;
+use crate::diagnostic::Diagnostic;
 use crate::model::{GatewayFormat, Origin};
 use crate::rules::{Rule, RuleContext};
+use crate::span::Location;
+use crate::units::format_duration;
 
 /// An AI route whose calls are bounded only by the gateway's default timeout (LiteLLM's 6000s),
 /// or whose stream timeout is longer than its timeout, so that it never acts.

@@ -1,9 +1,10 @@
 use std::collections::{HashSet, VecDeque};
 
 use super::{about, describe_group, route_of};
-use crate::diagnostic::{Diagnostic, Location, Related};
+use crate::diagnostic::{Diagnostic, Related};
 use crate::model::ai::{FallbackEdge, FallbackGraph, TriggerFamily};
 use crate::rules::{Rule, RuleContext};
+use crate::span::Location;
 
 /// AI gateway fallbacks that cannot work as written: to a model group that does not exist, from
 /// one that does not exist, to the group itself or the same deployment, or around a cycle.

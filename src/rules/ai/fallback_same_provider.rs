@@ -1,11 +1,12 @@
 use std::collections::BTreeMap;
 
 use super::{about, route_of};
-use crate::diagnostic::{Diagnostic, Location, Related};
+use crate::diagnostic::{Diagnostic, Related};
 use crate::model::ai::{Deployment, FallbackGraph, ModelGroup};
 use crate::model::policy::FallbackKind;
 use crate::model::GatewayFormat;
 use crate::rules::{Rule, RuleContext};
+use crate::span::Location;
 
 /// A fallback chain whose every model is served by one provider (or one endpoint, or one
 /// account): the provider's outage or rate limit takes the whole chain down.

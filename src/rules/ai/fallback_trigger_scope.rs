@@ -1,9 +1,10 @@
 use std::collections::BTreeMap;
 
 use super::{about, route_of};
-use crate::diagnostic::{Diagnostic, Location};
+use crate::diagnostic::Diagnostic;
 use crate::model::ai::{FallbackEdge, FallbackGraph, FallbackTrigger};
 use crate::rules::{Rule, RuleContext};
+use crate::span::Location;
 
 /// Fallbacks that fire on the wrong errors: on every failure, client errors included, which the
 /// next model rejects the same way; or never on rate limits and timeouts, the failures a

@@ -1,6 +1,7 @@
-use crate::diagnostic::{Diagnostic, Location, Related};
+use crate::diagnostic::{Diagnostic, Related};
 use crate::model::{Operation, Route, StatusKey};
 use crate::rules::{Rule, RuleContext};
+use crate::span::Location;
 
 /// The status codes the gateways answer on their own for an operation (timeout, open circuit,
 /// rate limit) must be documented among its responses, directly or through a range or `default`.

@@ -17,7 +17,7 @@ impl Rule for MethodMismatch {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let operations = &cx.inventory.operations;
         // Operations each configuration file routes with the right method.
-        let routed: HashSet<(usize, crate::source::FileId)> = cx
+        let routed: HashSet<(usize, crate::span::FileId)> = cx
             .join
             .links
             .iter()

@@ -1,8 +1,8 @@
 use std::collections::HashSet;
 
 use crate::diagnostic::{Diagnostic, Related};
-use crate::formats::values::format_duration;
 use crate::rules::{Rule, RuleContext};
+use crate::units::format_duration;
 
 /// An active health check's timeout is shorter than its interval.
 pub struct HealthCheckTiming;

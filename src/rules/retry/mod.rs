@@ -50,7 +50,7 @@ pub fn condition_name(condition: &RetryCondition) -> String {
 }
 
 /// Where findings about a retry policy point: its count when written, else the policy.
-pub fn retry_location(retry: &Retry) -> crate::diagnostic::Location {
+pub fn retry_location(retry: &Retry) -> crate::span::Location {
     retry
         .max_retries
         .origin

@@ -1,7 +1,7 @@
 use crate::diagnostic::{Diagnostic, Related};
-use crate::formats::values::format_duration;
 use crate::rules::timeout::attempts_arithmetic;
 use crate::rules::{emit_grouped, RouteFinding, Rule, RuleContext};
+use crate::units::format_duration;
 
 use super::retry_location;
 

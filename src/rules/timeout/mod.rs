@@ -9,9 +9,9 @@ pub mod timeout_out_of_bounds;
 
 use std::time::Duration;
 
-use crate::diagnostic::Location;
-use crate::formats::values::format_duration;
 use crate::model::{Origin, Policy, Route, Sourced, Timeout};
+use crate::span::Location;
+use crate::units::format_duration;
 
 /// What bounds a route's latency on its own, with the arithmetic for messages.
 #[derive(Debug, Clone)]

@@ -1,6 +1,6 @@
 use crate::diagnostic::{Diagnostic, Related};
-use crate::formats::values::format_duration;
 use crate::rules::{emit_grouped, RouteFinding, Rule, RuleContext};
+use crate::units::format_duration;
 
 /// A per-try timeout longer than the total timeout can never take effect.
 pub struct PerTryTimeoutExceedsTotal;

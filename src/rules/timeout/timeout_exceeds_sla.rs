@@ -1,9 +1,11 @@
 use std::time::Duration;
 
-use crate::diagnostic::{Diagnostic, Location, Related};
-use crate::formats::values::format_duration;
+use crate::diagnostic::{Diagnostic, Related};
+
 use crate::model::Route;
 use crate::rules::{layered_route, layers_of, Rule, RuleContext};
+use crate::span::Location;
+use crate::units::format_duration;
 
 use super::{bound, slowest, stacked_worst_case, worst_attempts_arithmetic};
 

@@ -1,6 +1,6 @@
 use crate::diagnostic::{Diagnostic, Related};
-use crate::formats::values::format_duration;
 use crate::rules::{layered_route, layers_of, Rule, RuleContext};
+use crate::units::format_duration;
 
 use super::{bound, slowest, stacked_worst_case};
 

@@ -1,7 +1,7 @@
 use crate::diagnostic::Diagnostic;
-use crate::formats::values::format_duration;
 use crate::model::Layer;
 use crate::rules::{emit_grouped, RouteFinding, Rule, RuleContext};
+use crate::units::format_duration;
 
 use super::bound;
 

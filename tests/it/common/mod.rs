@@ -25,10 +25,7 @@ pub fn lint_isolated(paths: &[&str]) -> LintOutcome {
 }
 
 /// The 1-based line and column of a location in a run's workspace.
-pub fn line_column(
-    outcome: &LintOutcome,
-    location: routeguard::diagnostic::Location,
-) -> (u32, u32) {
+pub fn line_column(outcome: &LintOutcome, location: routeguard::span::Location) -> (u32, u32) {
     let position = outcome.workspace.position(location);
     (position.line, position.column)
 }

@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use routeguard::config::{presets::Preset, Config};
-use routeguard::diagnostic::Location;
 use routeguard::lint::{lint_in, LintOptions, LintOutcome};
 use routeguard::model::{Origin, Route, Sourced, Timeout};
+use routeguard::span::Location;
 
 use crate::common;
 
