@@ -21,6 +21,8 @@ fn location(start: u32) -> Location {
 fn inventory(n: usize) -> Inventory {
     let mut inventory = Inventory::default();
     inventory.specs.push(SpecDocument {
+        title: None,
+        api_version: None,
         file: FileId(0),
         version: SpecVersion::OpenApi31,
         version_location: location(0),

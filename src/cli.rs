@@ -37,6 +37,9 @@ pub enum Command {
     Rules(RulesArgs),
     /// Show the joined inventory: every gateway route with its operation and policy
     Routes(RoutesArgs),
+    /// Write the governance scorecard: per API and overall, the share of routes meeting each
+    /// policy, worst-case latency, findings and the riskiest routes
+    Report(ScorecardArgs),
     /// Explain a rule: what it checks, why, how to fix it, its options and current settings
     Explain {
         /// The rule id, e.g. `operation-summary`
@@ -166,6 +169,31 @@ pub struct RoutesArgs {
     pub root: Option<PathBuf>,
     #[command(flatten)]
     pub config: ConfigArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ScorecardArgs {
+    /// Files and folders to read [default: .]
+    pub paths: Vec<PathBuf>,
+    /// Output format [default: from the extension of `-o`, else markdown]
+    #[arg(long, value_parser = format_names(Kind::Scorecard))]
+    pub format: Option<String>,
+    /// Write to this file instead of standard output
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// A scorecard written earlier with `--format json`: each figure shows its change since
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Project root, as for `lint`
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    /// Succeed when there is no file to read, instead of exiting with 2 ("no files found")
+    #[arg(long)]
+    pub allow_empty: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -446,6 +474,7 @@ pub fn run(cli: Cli) -> Result<Outcome, RunError> {
             write_output(args.output.as_deref(), |out| routes.emit(&outcome, out))?;
             Ok(Outcome::Clean)
         }
+        Command::Report(args) => run_scorecard(&args),
         Command::Explain { rule, config } => {
             let config = governance::load_config(&config)?;
             let meta = rule_named(&rule)?;
@@ -474,6 +503,55 @@ pub fn run(cli: Cli) -> Result<Outcome, RunError> {
             Ok(Outcome::Clean)
         }
     }
+}
+
+/// `routeguard report`.
+fn run_scorecard(args: &ScorecardArgs) -> Result<Outcome, RunError> {
+    let format = match (&args.format, &args.output) {
+        (Some(name), _) => report::format(Kind::Scorecard, name),
+        (None, Some(output)) => Some(report::format_for_path(Kind::Scorecard, output).ok_or_else(
+            || {
+                RunError(format!(
+                    "cannot tell the format of `{}` from its extension; give `--format` \
+                     (.md markdown, .html html, .json json)",
+                    output.display()
+                ))
+            },
+        )?),
+        (None, None) => report::format(Kind::Scorecard, "markdown"),
+    }
+    .ok_or_else(|| RunError("unknown scorecard format".to_string()))?;
+    let previous = args
+        .baseline
+        .as_deref()
+        .map(|path| {
+            let shown = path.display();
+            let text = std::fs::read_to_string(path)
+                .map_err(|error| RunError(format!("cannot read `{shown}`: {error}")))?;
+            report::scorecard::Scorecard::read(&text)
+                .map(std::sync::Arc::new)
+                .map_err(|error| RunError(format!("`{shown}` is not a scorecard: {error}")))
+        })
+        .transpose()?;
+    let mut config = governance::load_config(&args.config)?;
+    config.selection = args.selection.selection()?;
+    for skipped in [&args.baseline, &args.output].into_iter().flatten() {
+        config.filter.skip(skipped);
+    }
+    let outcome = lint(&LintOptions {
+        paths: args.paths.clone(),
+        root: args.root.clone(),
+        config,
+        baseline: None,
+    })
+    .map_err(|error| RunError(error.to_string()))?;
+    nonempty(&outcome, args.allow_empty)?;
+    let scorecard = (format.build)(&Settings {
+        previous_scorecard: previous,
+        ..Settings::default()
+    });
+    write_output(args.output.as_deref(), |out| scorecard.emit(&outcome, out))?;
+    Ok(Outcome::Clean)
 }
 
 /// The catalog entry of `rule`, or an error that suggests the nearest id.
@@ -597,6 +675,7 @@ fn settings(request: &ReportRequest, args: &LintArgs, threshold: Option<Severity
         }),
         max_problems: args.max_problems,
         sarif_max_results: args.sarif_max_results,
+        previous_scorecard: None,
     }
 }
 

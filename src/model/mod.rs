@@ -117,6 +117,9 @@ pub struct SpecDocument {
     pub version_location: Location,
     /// Path prefixes from `servers[].url` (3.x) or `basePath` (2.0), e.g. `/v1`.
     pub base_paths: Vec<String>,
+    /// `info.title` and `info.version`: the API's name and release.
+    pub title: Option<String>,
+    pub api_version: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -227,6 +230,21 @@ impl Operation {
     /// Whether repeating the request is safe: as declared in `x-resilience.idempotent`, else
     /// when it takes an `Idempotency-Key` header, else by its method (RFC 9110: all but POST
     /// and PATCH).
+    /// Whether its responses document `code`, directly or through a range or `default`.
+    pub fn documents_status(&self, code: u16) -> bool {
+        self.responses.as_ref().is_some_and(|responses| {
+            responses
+                .entries
+                .iter()
+                .any(|response| match response.status {
+                    StatusKey::Code(documented) => documented == code,
+                    StatusKey::Range(class) => u16::from(class) == code / 100,
+                    StatusKey::Default => true,
+                    StatusKey::Other(_) => false,
+                })
+        })
+    }
+
     pub fn is_idempotent(&self) -> bool {
         if let Some(declared) = &self.resilience.idempotent {
             return declared.value;

@@ -15,6 +15,7 @@ pub mod junit;
 pub mod listing;
 pub mod routes;
 pub mod sarif;
+pub mod scorecard;
 pub mod text;
 
 use std::io::{self, Write};
@@ -46,6 +47,8 @@ pub enum Kind {
     Findings,
     /// `routeguard routes`: the joined inventory.
     Routes,
+    /// `routeguard report`: the governance scorecard.
+    Scorecard,
 }
 
 /// Everything a command's flags can tell a format; each format reads what concerns it.
@@ -69,6 +72,8 @@ pub struct Settings {
     pub max_problems: Option<usize>,
     /// `--sarif-max-results`: at most this many SARIF results, the most severe first.
     pub sarif_max_results: Option<usize>,
+    /// The scorecard a `report` is compared with (`--baseline`).
+    pub previous_scorecard: Option<std::sync::Arc<scorecard::Scorecard>>,
 }
 
 /// A format's entry in the registry.
@@ -168,6 +173,27 @@ pub static FORMATS: &[Format] = &[
         about: "A GitHub-flavoured Markdown table",
         extensions: &["md"],
         build: |_| Box::new(routes::Markdown),
+    },
+    Format {
+        kind: Kind::Scorecard,
+        name: "markdown",
+        about: "GitHub-flavoured Markdown, within a job summary's 65,535 characters",
+        extensions: &["md", "markdown"],
+        build: |settings| Box::new(scorecard::ScorecardReport::markdown(settings)),
+    },
+    Format {
+        kind: Kind::Scorecard,
+        name: "html",
+        about: "One self-contained HTML page (inline CSS and SVG, no script)",
+        extensions: &["html", "htm"],
+        build: |settings| Box::new(scorecard::ScorecardReport::html(settings)),
+    },
+    Format {
+        kind: Kind::Scorecard,
+        name: "json",
+        about: "The scorecard's figures, which `--baseline` reads back",
+        extensions: &["json"],
+        build: |settings| Box::new(scorecard::ScorecardReport::json(settings)),
     },
 ];
 

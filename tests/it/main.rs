@@ -23,4 +23,5 @@ mod output;
 mod real_configs;
 mod reports;
 mod resilience;
+mod scorecard;
 mod toml_loading;

@@ -81,6 +81,8 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
             span: version_field.span,
         },
         base_paths: base_paths(version, document),
+        title: info_text(document, "title"),
+        api_version: info_text(document, "version"),
     });
     let defaults = resilience(
         cx,
@@ -435,4 +437,13 @@ fn extensions(file: FileId, node: &Node) -> Vec<Extension> {
             })
         })
         .collect()
+}
+
+/// A text field of `info` (`title`, `version`).
+fn info_text(document: &Node, field: &str) -> Option<String> {
+    document
+        .get("info")?
+        .get(field)?
+        .scalar_text()
+        .map(str::to_string)
 }
