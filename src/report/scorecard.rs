@@ -183,7 +183,7 @@ const POLICIES: &[Policy] = &[
     Policy {
         id: "gateway-statuses",
         label: "Gateway statuses documented (504/503/429)",
-        scope: "routes to an operation whose gateway answers by itself",
+        scope: "routes with gateway statuses",
         applies: |row| !row.gateway_statuses.is_empty() && !row.operations.is_empty(),
         meets: |row| row.statuses_undocumented.is_empty(),
     },
@@ -507,8 +507,8 @@ pub fn markdown(scorecard: &Scorecard, previous: Option<&Scorecard>, limit: usiz
     let before = previous.map(|previous| &previous.overall);
     let findings = &scorecard.findings;
     let mut out = format!(
-        "# API governance scorecard\n\n{} operations · {} gateway routes · {} errors · {} \
-         warnings · {} infos\n\n## All APIs\n\n",
+        "# API governance scorecard\n\noperations: {} · gateway routes: {} · errors: {} · \
+         warnings: {} · infos: {}\n\n## All APIs\n\n",
         count_trend(overall.operations, before.map(|b| b.operations)),
         count_trend(overall.routes, before.map(|b| b.routes)),
         count_trend(findings.errors, previous.map(|p| p.findings.errors)),
@@ -607,14 +607,19 @@ fn html_shares(section: &Section, previous: Option<&Scorecard>, caption: &str) -
     let mut out = format!(
         "<div class=\"scroll\"><table class=\"policies\">\n<caption>{}</caption>\n<thead><tr>\
          <th scope=\"col\">Policy</th><th scope=\"col\" class=\"num\">Share</th>\
-         <th scope=\"col\">Coverage</th><th scope=\"col\">Routes</th>\
-         <th scope=\"col\">Trend</th></tr></thead>\n<tbody>\n",
-        escape(caption)
+         <th scope=\"col\">Coverage</th><th scope=\"col\">Routes</th>{}</tr></thead>\n\
+         <tbody>\n",
+        escape(caption),
+        if previous.is_some() {
+            "<th scope=\"col\">Trend</th>"
+        } else {
+            ""
+        }
     );
     for share in &section.policies {
         out.push_str(&format!(
             "<tr data-policy=\"{id}\"><th scope=\"row\">{label}</th><td class=\"num\">{percent}</td>\
-             <td>{bar}</td><td>{count} of {of} {scope}</td><td>{trend}</td></tr>\n",
+             <td>{bar}</td><td>{count} of {of} {scope}</td>{trend}</tr>\n",
             id = escape(&share.id),
             label = escape(&share.label),
             percent = percent(share),
@@ -622,7 +627,13 @@ fn html_shares(section: &Section, previous: Option<&Scorecard>, caption: &str) -
             count = share.count,
             of = share.of,
             scope = escape(&share.scope),
-            trend = escape(&trend(share, before).unwrap_or_default()),
+            trend = match previous {
+                Some(_) => format!(
+                    "<td>{}</td>",
+                    escape(&trend(share, before).unwrap_or_else(|| "new".to_string()))
+                ),
+                None => String::new(),
+            },
         ));
     }
     out.push_str("</tbody></table></div>\n");
@@ -669,11 +680,11 @@ pub fn html(scorecard: &Scorecard, previous: Option<&Scorecard>) -> String {
          <meta name=\"generator\" content=\"routeguard {version}\">\n\
          <title>API governance scorecard</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
          <main>\n<h1>API governance scorecard</h1>\n<p class=\"lead\" id=\"totals\">\
-         <span data-figure=\"operations\">{operations}</span> operations · \
-         <span data-figure=\"routes\">{routes}</span> gateway routes · \
-         <span data-figure=\"errors\">{errors}</span> errors · \
-         <span data-figure=\"warnings\">{warnings}</span> warnings · \
-         <span data-figure=\"infos\">{infos}</span> infos</p>\n\
+         operations: <span data-figure=\"operations\">{operations}</span> · \
+         gateway routes: <span data-figure=\"routes\">{routes}</span> · \
+         errors: <span data-figure=\"errors\">{errors}</span> · \
+         warnings: <span data-figure=\"warnings\">{warnings}</span> · \
+         infos: <span data-figure=\"infos\">{infos}</span></p>\n\
          <section aria-labelledby=\"overall\">\n<h2 id=\"overall\">All APIs</h2>\n",
         version = env!("CARGO_PKG_VERSION"),
         operations = escape(&count_trend(
