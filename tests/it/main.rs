@@ -21,6 +21,7 @@ mod loading;
 mod locations;
 mod output;
 mod real_configs;
+mod report_docs;
 mod reports;
 mod resilience;
 mod scorecard;

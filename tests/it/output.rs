@@ -409,3 +409,43 @@ fn sarif_max_results_keeps_the_most_severe_and_says_so() {
     assert!(uncapped["runs"][0].get("properties").is_none());
     assert_eq!(uncapped["runs"][0]["results"].as_array().unwrap().len(), 30);
 }
+
+#[test]
+fn readme_commands_marked_runnable_run() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let block = readme
+        .split("Runnable as they are")
+        .nth(1)
+        .and_then(|rest| rest.split("In your own project").next())
+        .expect("the README's runnable block");
+    let commands: Vec<&str> = block
+        .lines()
+        .filter_map(|line| line.strip_prefix("routeguard "))
+        .map(|line| line.split("  #").next().unwrap_or(line).trim())
+        .collect();
+    assert!(commands.len() >= 5, "{block}");
+    for command in commands {
+        // Arguments are words, or one quoted word (a glob).
+        let args: Vec<String> = command
+            .split_whitespace()
+            .map(|word| word.trim_matches('\'').to_string())
+            .collect();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let result = run(&repo(), &args);
+        assert!(
+            matches!(result.code, 0 | 1) && result.stderr.is_empty(),
+            "routeguard {command}: exit {}, {}",
+            result.code,
+            result.stderr
+        );
+        assert!(!result.stdout.is_empty(), "routeguard {command}");
+    }
+    // Placeholders are written as placeholders, never as paths that look real.
+    let own = readme
+        .split("In your own project")
+        .nth(1)
+        .and_then(|rest| rest.split("```\n\n").next())
+        .unwrap();
+    assert!(own.contains("<paths>..."), "{own}");
+    assert!(!own.contains("specs/"), "{own}");
+}
