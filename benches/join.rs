@@ -21,12 +21,11 @@ fn location(start: u32) -> Location {
 fn inventory(n: usize) -> Inventory {
     let mut inventory = Inventory::default();
     inventory.specs.push(SpecDocument {
-        title: None,
-        api_version: None,
         file: FileId(0),
         version: SpecVersion::OpenApi31,
         version_location: location(0),
         base_paths: vec!["/api/v1".to_string()],
+        api: Default::default(),
     });
     for i in 0..n {
         let start = u32::try_from(i).unwrap_or(u32::MAX);

@@ -20,7 +20,7 @@ pub use governance::{BaselineCommand, BaselineWriteArgs, ConfigArgs, InitArgs};
 #[derive(Debug, Parser)]
 #[command(
     name = "routeguard",
-    version,
+    version = env!("ROUTEGUARD_LONG_VERSION"),
     about = "Lints OpenAPI specs and API gateway configs for timeout, retry, fallback and documentation policy",
     propagate_version = true
 )]
@@ -117,6 +117,9 @@ pub struct LintArgs {
     /// Succeed when there is no file to lint, instead of exiting with 2 ("no files found")
     #[arg(long)]
     pub allow_empty: bool,
+    /// Also list the files read but not linted (templates, other tools' files), with why
+    #[arg(short, long)]
+    pub verbose: bool,
 }
 
 /// `--select`, `--extend-select` and `--ignore`: rule ids or families, over the config.
@@ -626,7 +629,10 @@ fn run_lint(args: &LintArgs) -> Result<Outcome, RunError> {
 /// "no files found" (eslint's convention) for a run with nothing to lint, unless allowed: a
 /// mistyped path or glob must not pass green.
 fn nonempty(outcome: &report::Outcome, allow_empty: bool) -> Result<(), RunError> {
-    if outcome.workspace.files().is_empty() && !allow_empty {
+    let nothing = outcome.linted_files().next().is_none()
+        && outcome.diagnostics.is_empty()
+        && outcome.suppressed.is_empty();
+    if nothing && !allow_empty {
         return Err(RunError(
             "no files found: no YAML, JSON or TOML file to lint in the paths given \
              (`--allow-empty` accepts that)"
@@ -676,6 +682,7 @@ fn settings(request: &ReportRequest, args: &LintArgs, threshold: Option<Severity
         max_problems: args.max_problems,
         sarif_max_results: args.sarif_max_results,
         previous_scorecard: None,
+        verbose: args.verbose,
     }
 }
 

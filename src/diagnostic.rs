@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::rules::catalog;
+use crate::rule_id::RuleId;
 use crate::span::Location;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -50,8 +50,13 @@ pub struct Related {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
-    pub rule: &'static str,
+    pub rule: RuleId,
+    /// Set by the config stage from the rule's level where the finding is; until then the
+    /// rule's [`escalation`](Diagnostic::escalation), else `warning`.
     pub severity: Severity,
+    /// A severity the rule chose for this finding itself (a worse case of what it checks): it
+    /// stands where the rule's level is `on`, the rule's catalog default otherwise.
+    pub escalation: Option<Severity>,
     /// What is wrong, in one sentence.
     pub message: String,
     pub location: Location,
@@ -62,6 +67,8 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// `METHOD /path` when the finding is about a route or operation.
     pub route: Option<String>,
+    /// The name of the API the finding is about, when it is about one API.
+    pub api: Option<String>,
     /// Set when an inline suppression or the baseline accepts this finding: it is then listed
     /// only on request and never counts toward the exit code or the summary.
     pub suppressed: Option<Suppression>,
@@ -89,24 +96,36 @@ pub enum SuppressionKind {
 }
 
 impl Diagnostic {
-    /// A finding of `rule` at its default severity.
-    pub fn new(rule: &'static str, location: Location, message: impl Into<String>) -> Self {
+    /// A finding of `rule`; the config stage gives it its severity.
+    pub fn new(rule: impl Into<RuleId>, location: Location, message: impl Into<String>) -> Self {
         Diagnostic {
-            rule,
-            severity: catalog::default_severity(rule),
+            rule: rule.into(),
+            severity: Severity::Warning,
+            escalation: None,
             message: message.into(),
             location,
             label: None,
             related: Vec::new(),
             help: None,
             route: None,
+            api: None,
             suppressed: None,
         }
     }
 
+    /// Raises this finding above its rule's default severity (where the rule is merely `on`).
     pub fn with_severity(mut self, severity: Severity) -> Self {
         self.severity = severity;
+        self.escalation = Some(severity);
         self
+    }
+
+    /// [`with_severity`](Diagnostic::with_severity) when `escalation` is set.
+    pub fn with_escalation(self, escalation: Option<Severity>) -> Self {
+        match escalation {
+            Some(severity) => self.with_severity(severity),
+            None => self,
+        }
     }
 
     pub fn with_label(mut self, label: impl Into<String>) -> Self {
@@ -128,19 +147,14 @@ impl Diagnostic {
         self.route = Some(route.into());
         self
     }
-
-    /// The advice to show: this finding's own, else its rule's.
-    pub fn help_text(&self) -> Option<&str> {
-        self.help
-            .as_deref()
-            .or_else(|| catalog::get(self.rule).map(|meta| meta.help.as_str()))
-    }
 }
 
-/// Where each rule's documentation lives.
+/// Where each rule's documentation lives: the page of the version that prints the link (its tag
+/// `v{version}`), so that a finding never links to a rule's newer or removed text.
 pub fn docs_url(rule: &str) -> String {
     format!(
-        "{}/blob/main/docs/rules/{rule}.md",
-        env!("CARGO_PKG_REPOSITORY")
+        "{}/blob/v{}/docs/rules/{rule}.md",
+        env!("CARGO_PKG_REPOSITORY"),
+        env!("CARGO_PKG_VERSION")
     )
 }

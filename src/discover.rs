@@ -31,7 +31,7 @@ impl std::fmt::Display for DiscoverError {
 }
 
 /// The extensions a folder walk keeps.
-const EXTENSIONS: &[&str] = &["yaml", "yml", "json", "toml"];
+pub const EXTENSIONS: &[&str] = &["yaml", "yml", "json", "toml"];
 
 /// Files named in `paths` are always kept; files found by walking a folder only when `filter`
 /// admits them.
@@ -105,8 +105,12 @@ fn walk(
     filter: &FileFilter,
     files: &mut Vec<FileRequest>,
 ) -> Result<(), DiscoverError> {
+    // Hidden folders (`.github/`, `.kong/`) are skipped unless `include` names them; `.git`
+    // holds no input and is never entered.
     let walker = WalkBuilder::new(absolute)
         .require_git(false)
+        .hidden(!filter.walks_hidden())
+        .filter_entry(|entry| entry.file_name() != ".git")
         .sort_by_file_name(|a, b| a.cmp(b))
         .build();
     for entry in walker {

@@ -12,6 +12,7 @@ pub mod formats;
 pub mod lint;
 pub mod model;
 pub mod report;
+pub mod rule_id;
 pub mod rules;
 pub mod source;
 pub mod span;

@@ -1,5 +1,6 @@
 //! The pipeline in one place: discover → load → resolve references → detect + adapt → rules.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::config::baseline::Baseline;
@@ -8,6 +9,7 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::discover::{self, DiscoverError};
 use crate::formats::{self, AdaptContext};
 use crate::model::{join, Inventory};
+use crate::rule_id::BuiltinRule;
 use crate::rules::{self, RuleContext};
 use crate::source::refs;
 use crate::source::Workspace;
@@ -38,9 +40,67 @@ pub struct LintOutcome {
     /// [`Suppression`](crate::diagnostic::Suppression), in the same order. They never count
     /// toward the exit code or the summary.
     pub suppressed: Vec<Diagnostic>,
+    /// Files that were read but are not linted, by path: templates and files of formats
+    /// routeguard does not read. They have no findings and appear in no report but the note.
+    pub skipped: Vec<SkippedFile>,
+}
+
+/// A file read but not linted, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedFile {
+    pub file: FileId,
+    pub reason: SkipReason,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipReason {
+    /// A Helm or other Go template: only its rendered output can be linted.
+    Template,
+    /// Parsed, but none of the formats routeguard reads (a docker-compose file, package.json).
+    NotRecognised,
+    /// Did not parse, and nothing in it says it is one of the formats routeguard reads.
+    Unparsable,
+}
+
+impl SkipReason {
+    /// Stable machine name, used in JSON.
+    pub fn id(self) -> &'static str {
+        match self {
+            SkipReason::Template => "template",
+            SkipReason::NotRecognised => "not-recognised",
+            SkipReason::Unparsable => "unparsable",
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            SkipReason::Template => "a Go template (Helm): lint its rendered output",
+            SkipReason::NotRecognised => "not a format routeguard reads",
+            SkipReason::Unparsable => "does not parse and is not a format routeguard reads",
+        }
+    }
 }
 
 impl LintOutcome {
+    /// The files routeguard recognised and linted, in load order: the reports count and list
+    /// only these.
+    pub fn linted_files(&self) -> impl Iterator<Item = &crate::source::SourceFile> {
+        let skipped: std::collections::HashSet<FileId> =
+            self.skipped.iter().map(|skipped| skipped.file).collect();
+        self.workspace
+            .files()
+            .iter()
+            .filter(move |file| !skipped.contains(&file.id))
+    }
+
+    /// The templates skipped, for the note that says how to lint them.
+    pub fn skipped_templates(&self) -> impl Iterator<Item = &crate::source::SourceFile> {
+        self.skipped
+            .iter()
+            .filter(|skipped| skipped.reason == SkipReason::Template)
+            .map(|skipped| self.workspace.file(skipped.file))
+    }
+
     pub fn count(&self, severity: Severity) -> usize {
         self.diagnostics
             .iter()
@@ -106,10 +166,26 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
     let mut workspace = Workspace::new(root, cwd.to_path_buf());
     workspace.load_all(requests, &mut diagnostics);
 
+    // A template's YAML is only known once rendered: neither its parse errors nor what it seems
+    // to hold say anything about what the gateway will get.
+    let mut skipped: Vec<SkippedFile> = workspace
+        .files()
+        .iter()
+        .filter(|file| is_template(file))
+        .map(|file| SkippedFile {
+            file: file.id,
+            reason: SkipReason::Template,
+        })
+        .collect();
+    let templates: HashSet<FileId> = skipped.iter().map(|skipped| skipped.file).collect();
+
     // Detect every document's format before resolving references, so that only the documents
     // of formats that use `$ref` are searched for them.
     let mut detected = Vec::new();
     for file in workspace.files() {
+        if templates.contains(&file.id) {
+            continue;
+        }
         let mut recognised = false;
         for (index, document) in file.documents.iter().enumerate() {
             for adapter in formats::detect(document) {
@@ -126,7 +202,21 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
         .filter(|(_, _, adapter)| adapter.uses_refs)
         .map(|(file, _, _)| *file)
         .collect();
+    let loaded_before_refs = workspace.files().len();
     let ref_index = refs::resolve_all(&mut workspace, &ref_files, &mut diagnostics);
+    let mut recognised: HashSet<FileId> = detected.iter().map(|(file, _, _)| *file).collect();
+    recognised.extend(ref_index.target_files());
+    // Files loaded only because a reference names them are part of a description, even broken.
+    recognised.extend(
+        workspace.files()[loaded_before_refs..]
+            .iter()
+            .map(|file| file.id),
+    );
+    skipped.extend(unrecognised_files(&workspace, &recognised, &templates));
+    if !skipped.is_empty() {
+        let quiet: HashSet<FileId> = skipped.iter().map(|skipped| skipped.file).collect();
+        diagnostics.retain(|diagnostic| !quiet.contains(&diagnostic.location.file));
+    }
 
     let mut inventory = Inventory::default();
     {
@@ -147,6 +237,10 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
     inventory
         .operations
         .retain(|op| seen.insert((op.location, op.path.clone(), op.method)));
+    config.apply_apis(&workspace, &mut inventory.specs);
+    crate::model::api::assign_names(&mut inventory.specs, &|file| {
+        workspace.file(file).display.clone()
+    });
     inventory.apply_upstream_policies();
     let join = join::join(&inventory, config.layer_order(&workspace));
 
@@ -156,6 +250,7 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
         join: &join,
         config,
     }));
+    attach_apis(&inventory, &join, &mut diagnostics);
     config.apply_levels(&workspace, &mut diagnostics);
     sort_and_dedup(&workspace, &mut diagnostics);
     let split = suppress::apply(config, &workspace, &inventory, diagnostics);
@@ -168,18 +263,125 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
         suppressed.extend(accepted);
     }
     sort_and_dedup(&workspace, &mut suppressed);
+    skipped.sort_by(|a, b| {
+        workspace
+            .file(a.file)
+            .display
+            .cmp(&workspace.file(b.file).display)
+    });
     Ok(LintOutcome {
         workspace,
         inventory,
         join,
         diagnostics,
         suppressed,
+        skipped,
     })
+}
+
+/// A Go template whose text is not yet what the gateway reads: one that does not parse, one
+/// whose actions stand where values do (`timeout: {{ .Values.timeout }}`), or any file with
+/// actions in a Helm chart's `templates/` folder. Actions inside quoted strings of a file that
+/// parses (Traefik's file provider templates URLs that way) leave it the format it is.
+fn is_template(file: &crate::source::SourceFile) -> bool {
+    use formats::sniff;
+    if !sniff::has_go_template_actions(&file.text) {
+        return false;
+    }
+    file.failed
+        || sniff::has_unquoted_go_template_action(&file.text)
+        || in_helm_templates(&file.path)
+}
+
+/// Whether `path` is in the `templates/` folder of a Helm chart (beside its `Chart.yaml`).
+fn in_helm_templates(path: &Path) -> bool {
+    path.ancestors()
+        .skip(1)
+        .filter(|folder| folder.file_name().is_some_and(|name| name == "templates"))
+        .any(|templates| {
+            templates
+                .parent()
+                .is_some_and(|chart| chart.join("Chart.yaml").is_file())
+        })
+}
+
+/// Walked files that are not linted: those no adapter recognised and no reference reached,
+/// unless they failed to parse and their name or content marks them as one of ours (a broken
+/// spec is still reported). Files named on the command line are always linted.
+fn unrecognised_files(
+    workspace: &Workspace,
+    recognised: &HashSet<FileId>,
+    templates: &HashSet<FileId>,
+) -> Vec<SkippedFile> {
+    workspace
+        .files()
+        .iter()
+        .filter(|file| {
+            !file.explicit && !templates.contains(&file.id) && !recognised.contains(&file.id)
+        })
+        .filter(|file| !(file.failed && formats::sniff::marks_ours(&file.display, &file.text)))
+        .map(|file| SkippedFile {
+            file: file.id,
+            reason: if file.failed {
+                SkipReason::Unparsable
+            } else {
+                SkipReason::NotRecognised
+            },
+        })
+        .collect()
+}
+
+/// Names the API each finding is about: the API of the description it is in, or, for a finding
+/// about a gateway route, the one API that route serves. Findings about several APIs, or none,
+/// name none.
+fn attach_apis(inventory: &Inventory, join: &join::Join, diagnostics: &mut [Diagnostic]) {
+    if inventory.specs.is_empty() {
+        return;
+    }
+    let mut apis_of_file: HashMap<FileId, HashSet<usize>> = HashMap::new();
+    for (index, spec) in inventory.specs.iter().enumerate() {
+        apis_of_file.entry(spec.file).or_default().insert(index);
+    }
+    for operation in &inventory.operations {
+        for file in [operation.location.file, operation.path_location.file] {
+            apis_of_file
+                .entry(file)
+                .or_default()
+                .insert(operation.document);
+        }
+    }
+    let mut apis_of_route: HashMap<(FileId, String), HashSet<usize>> = HashMap::new();
+    for (index, route) in inventory.routes.iter().enumerate() {
+        let apis = apis_of_route
+            .entry((route.location.file, route.label()))
+            .or_default();
+        for link in join.operations_of(index) {
+            apis.insert(inventory.operations[link.operation].document);
+        }
+    }
+    let only = |apis: &HashSet<usize>| -> Option<String> {
+        let mut apis = apis.iter();
+        match (apis.next(), apis.next()) {
+            (Some(&api), None) => Some(inventory.specs[api].api.name.clone()),
+            _ => None,
+        }
+    };
+    for diagnostic in diagnostics.iter_mut() {
+        let file = diagnostic.location.file;
+        diagnostic.api = match apis_of_file.get(&file) {
+            Some(apis) => only(apis),
+            None => diagnostic
+                .route
+                .clone()
+                .and_then(|route| apis_of_route.get(&(file, route)))
+                .and_then(only),
+        };
+    }
 }
 
 fn unknown_format(file: FileId) -> Diagnostic {
     Diagnostic::new(
-        "unknown-format",
+        BuiltinRule::UnknownFormat,
         Location {
             file,
             span: Span::new(0, 0),
@@ -197,7 +399,7 @@ fn sort_and_dedup(workspace: &Workspace, diagnostics: &mut Vec<Diagnostic>) {
         file_a
             .cmp(file_b)
             .then(a.location.span.start.cmp(&b.location.span.start))
-            .then(a.rule.cmp(b.rule))
+            .then(a.rule.cmp(&b.rule))
             .then(a.location.span.end.cmp(&b.location.span.end))
             .then(a.message.cmp(&b.message))
     });

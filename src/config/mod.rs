@@ -27,7 +27,12 @@ pub use presets::Preset;
 pub use routes::RoutePattern;
 
 /// The names a config file may have, in the order they are looked for in each folder.
-pub const FILE_NAMES: &[&str] = &["routeguard.yaml", ".routeguard.yaml"];
+pub const FILE_NAMES: &[&str] = &[
+    "routeguard.yaml",
+    "routeguard.yml",
+    ".routeguard.yaml",
+    ".routeguard.yml",
+];
 
 /// Whether a rule runs, and at which severity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +116,16 @@ pub struct DeclaredLayer {
     files: GlobSet,
 }
 
+/// An `apis:` entry: names the API of the descriptions matching `spec`, and pins the gateway
+/// files (`gateways`) and hosts that serve it.
+#[derive(Debug, Clone)]
+pub struct DeclaredApi {
+    pub name: Option<String>,
+    spec: GlobSet,
+    gateways: Option<GlobSet>,
+    pub hosts: Vec<String>,
+}
+
 /// When a run fails (exit code 1): the config's `fail-on`, and `--fail-on`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FailOn {
@@ -152,6 +167,8 @@ pub struct FileFilter {
     base: PathBuf,
     include: Option<GlobSet>,
     exclude: Option<GlobSet>,
+    /// `include` names a hidden folder or file, so walks enter hidden folders (but never `.git`).
+    include_hidden: bool,
     /// Absolute, canonical paths.
     own_files: Vec<PathBuf>,
 }
@@ -163,9 +180,21 @@ impl FileFilter {
             .push(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()));
     }
 
-    /// Whether a file found by walking a folder (absolute, canonical) is linted.
+    /// Whether folder walks enter hidden folders and keep hidden files: only when `include`
+    /// names one (`.kong/**`).
+    pub fn walks_hidden(&self) -> bool {
+        self.include_hidden
+    }
+
+    /// Whether a file found by walking a folder (absolute, canonical) is linted. Config files,
+    /// wherever they are, are never input.
     pub fn admits(&self, path: &Path) -> bool {
-        if self.own_files.iter().any(|own| own == path) {
+        if self.own_files.iter().any(|own| own == path)
+            || path
+                .file_name()
+                .and_then(|name| name.to_str())
+                .is_some_and(|name| FILE_NAMES.contains(&name))
+        {
             return false;
         }
         if self.include.is_none() && self.exclude.is_none() {
@@ -200,6 +229,8 @@ pub struct Config {
     pub gateway_layers: Vec<DeclaredLayer>,
     /// `--select`, `--extend-select` and `--ignore`, which win over everything above.
     pub selection: Selection,
+    /// `apis`: names, gateways and hosts pinned to API descriptions.
+    pub apis: Vec<DeclaredApi>,
 }
 
 /// Rules chosen on the command line, each by id or by family (ruff's convention): `--select`
@@ -286,7 +317,7 @@ impl Default for Config {
 /// How to find the config.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConfigChoice {
-    /// Look for `routeguard.yaml` or `.routeguard.yaml` from the working directory up to the
+    /// Look for `routeguard.yaml` (or `.yml`, or either hidden) from the working directory up to the
     /// repository root.
     Discover,
     File(PathBuf),
@@ -298,8 +329,8 @@ pub enum ConfigChoice {
 #[derive(Debug)]
 pub enum ConfigError {
     Read(PathBuf, std::io::Error),
-    /// Two config files in one folder: which one counts would be a guess.
-    Ambiguous(PathBuf, PathBuf),
+    /// Several config files in one folder: which one counts would be a guess.
+    Ambiguous(Vec<PathBuf>),
     /// Problems in the file, each at its line and column.
     Invalid(Vec<Problem>),
 }
@@ -329,12 +360,21 @@ impl fmt::Display for ConfigError {
             ConfigError::Read(path, error) => {
                 write!(f, "cannot read config `{}`: {error}", slash_path(path))
             }
-            ConfigError::Ambiguous(first, second) => write!(
-                f,
-                "both `{}` and `{}` exist; keep one of them",
-                slash_path(first),
-                slash_path(second)
-            ),
+            ConfigError::Ambiguous(found) => {
+                let names: Vec<String> = found
+                    .iter()
+                    .map(|path| format!("`{}`", slash_path(path)))
+                    .collect();
+                let listed = match names.split_last() {
+                    Some((last, [])) => last.clone(),
+                    Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+                    None => String::new(),
+                };
+                write!(
+                    f,
+                    "{listed} are config files in one folder; keep one of them, as which one counts would be a guess"
+                )
+            }
             ConfigError::Invalid(problems) => {
                 let lines: Vec<String> = problems.iter().map(Problem::to_string).collect();
                 f.write_str(&lines.join("\n"))
@@ -362,7 +402,7 @@ pub fn load(choice: &ConfigChoice, cwd: &Path) -> Result<Config, ConfigError> {
     parse_config(&text, &absolute, &display)
 }
 
-/// The config file for a run in `cwd`: the nearest `routeguard.yaml` or `.routeguard.yaml` in
+/// The config file for a run in `cwd`: the nearest of [`FILE_NAMES`] in
 /// `cwd` or a parent folder, up to the enclosing repository's root.
 pub fn discover(cwd: &Path) -> Result<Option<PathBuf>, ConfigError> {
     let root = crate::discover::project_root(cwd);
@@ -375,8 +415,13 @@ pub fn discover(cwd: &Path) -> Result<Option<PathBuf>, ConfigError> {
         match found.as_slice() {
             [] => {}
             [only] => return Ok(Some(only.clone())),
-            [first, second, ..] => {
-                return Err(ConfigError::Ambiguous(first.clone(), second.clone()))
+            _ => {
+                // Named as the user would type them from the working directory.
+                let shown = found
+                    .iter()
+                    .map(|path| path.strip_prefix(cwd).unwrap_or(path).to_path_buf())
+                    .collect();
+                return Err(ConfigError::Ambiguous(shown));
             }
         }
         if folder == root {
@@ -411,6 +456,7 @@ impl Config {
             fail_on: None,
             gateway_layers: Vec::new(),
             selection: Selection::default(),
+            apis: Vec::new(),
         }
     }
 
@@ -525,14 +571,21 @@ impl Config {
         }
     }
 
-    /// Applies rule levels to findings: drops those of rules that are off where they are and
-    /// sets the configured severity on the rest.
+    /// Gives findings their severity, the rule's level where each is: drops those of rules that
+    /// are off there, sets the configured severity, and for a rule that is merely `on` keeps
+    /// what the rule chose for the finding, else the rule's catalog default.
     pub fn apply_levels(&self, workspace: &Workspace, diagnostics: &mut Vec<Diagnostic>) {
         diagnostics.retain_mut(|diagnostic| {
             let path = &workspace.file(diagnostic.location.file).path;
-            match self.level_for(diagnostic.rule, path, diagnostic.route.as_deref()) {
+            match self.level_for(diagnostic.rule.as_str(), path, diagnostic.route.as_deref()) {
                 RuleLevel::Off => false,
-                RuleLevel::On => true,
+                RuleLevel::On => {
+                    diagnostic.severity = diagnostic.escalation.unwrap_or_else(|| {
+                        catalog::get(diagnostic.rule.as_str())
+                            .map_or(Severity::Warning, |meta| meta.severity)
+                    });
+                    true
+                }
                 RuleLevel::Severity(severity) => {
                     diagnostic.severity = severity;
                     true
@@ -543,6 +596,38 @@ impl Config {
 
     /// The declared layer each file of the run belongs to: the first whose `files` match it.
     /// Resolved once per run, so that rules look routes up instead of matching globs.
+    /// Applies `apis:` to the API descriptions read: the first entry whose `spec` matches a
+    /// description names it, and pins its gateway files and hosts.
+    pub fn apply_apis(&self, workspace: &Workspace, specs: &mut [crate::model::SpecDocument]) {
+        if self.apis.is_empty() {
+            return;
+        }
+        for spec in specs.iter_mut() {
+            let relative = self.relative(&workspace.file(spec.file).path);
+            let Some(declared) = self.apis.iter().find(|api| api.spec.is_match(&relative)) else {
+                continue;
+            };
+            if let Some(name) = &declared.name {
+                spec.api.name = name.clone();
+                spec.api.name_source = crate::model::api::NameSource::Config;
+            }
+            if !declared.hosts.is_empty() {
+                spec.api.pinned_hosts = declared.hosts.clone();
+                spec.api.host_scope = crate::model::api::HostScope::Hosts;
+            }
+            if let Some(gateways) = &declared.gateways {
+                spec.api.gateways = Some(
+                    workspace
+                        .files()
+                        .iter()
+                        .filter(|file| gateways.is_match(self.relative(&file.path)))
+                        .map(|file| file.id)
+                        .collect(),
+                );
+            }
+        }
+    }
+
     pub fn layer_order(&self, workspace: &Workspace) -> LayerOrder {
         if self.gateway_layers.is_empty() {
             return LayerOrder::default();

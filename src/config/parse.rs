@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
 use super::{
-    presets, Config, ConfigError, DeclaredLayer, FailOn, Override, Preset, Problem, RoutePattern,
-    RuleLevel, RuleSetting, RuleTable,
+    presets, Config, ConfigError, DeclaredApi, DeclaredLayer, FailOn, Override, Preset, Problem,
+    RoutePattern, RuleLevel, RuleSetting, RuleTable,
 };
 use crate::model::Layer;
 use crate::rules::catalog;
@@ -24,7 +24,9 @@ const TOP_KEYS: &[&str] = &[
     "suppressions",
     "fail-on",
     "layers",
+    "apis",
 ];
+const API_KEYS: &[&str] = &["name", "spec", "gateways", "hosts"];
 const OVERRIDE_KEYS: &[&str] = &["files", "routes", "rules"];
 const LAYER_KEYS: &[&str] = &["name", "files"];
 const SUPPRESSION_KEYS: &[&str] = &["require-reason"];
@@ -319,6 +321,11 @@ impl<'t> Reader<'t> {
         }
         if let Some(node) = document.get("include").filter(|node| !node.is_null()) {
             config.filter.include = self.globs(node, "include");
+            config.filter.include_hidden = node
+                .items()
+                .iter()
+                .filter_map(Node::as_str)
+                .any(names_hidden_folder);
         }
         if let Some(node) = document.get("exclude").filter(|node| !node.is_null()) {
             config.filter.exclude = self.globs(node, "exclude");
@@ -366,6 +373,63 @@ impl<'t> Reader<'t> {
         if let Some(node) = document.get("layers").filter(|node| !node.is_null()) {
             config.gateway_layers = self.gateway_layers(node);
         }
+        if let Some(node) = document.get("apis").filter(|node| !node.is_null()) {
+            config.apis = self.apis(node);
+        }
+    }
+
+    /// `apis`: a list of `{name, spec, gateways, hosts}` that names APIs and pins which gateway
+    /// files and hosts serve them.
+    fn apis(&mut self, node: &Node) -> Vec<DeclaredApi> {
+        let Some(items) = self.list_of(node, "apis", "`{name, spec, gateways, hosts}` entries")
+        else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let Some(entries) = self.map(item, "an API `{name, spec, gateways, hosts}`") else {
+                continue;
+            };
+            self.known_keys(entries, API_KEYS, "in an API");
+            let name = item
+                .get("name")
+                .and_then(|node| self.string(node, "name"))
+                .map(|name| name.trim().to_string())
+                .filter(|name| !name.is_empty());
+            let spec = match item.get("spec") {
+                Some(node) => self.globs(&single_or_list(node), "spec"),
+                None => {
+                    self.error(
+                        item.span,
+                        "an API needs `spec`: the glob of its API description file",
+                    );
+                    None
+                }
+            };
+            let gateways = item
+                .get("gateways")
+                .filter(|node| !node.is_null())
+                .and_then(|node| self.globs(node, "gateways"));
+            let hosts = item
+                .get("hosts")
+                .filter(|node| !node.is_null())
+                .map(|node| {
+                    self.strings(node, "hosts")
+                        .into_iter()
+                        .map(|(host, _)| host.trim().to_ascii_lowercase())
+                        .collect()
+                })
+                .unwrap_or_default();
+            if let Some(spec) = spec {
+                out.push(DeclaredApi {
+                    name,
+                    spec,
+                    gateways,
+                    hosts,
+                });
+            }
+        }
+        out
     }
 
     /// `layers`: a list of `{name, files}`, front first. Names are unique, since messages and the
@@ -638,6 +702,26 @@ impl<'t> Reader<'t> {
         }
         out
     }
+}
+
+/// `spec: openapi.yaml` reads as `spec: [openapi.yaml]`.
+fn single_or_list(node: &Node) -> Node {
+    if node.as_str().is_some() {
+        Node {
+            kind: NodeKind::Seq(vec![node.clone()]),
+            ..node.clone()
+        }
+    } else {
+        node.clone()
+    }
+}
+
+/// Whether a glob names a hidden folder or file (`.kong/**`, `deploy/.gateway/*.yaml`): walks
+/// then enter hidden folders, as `include` asks for them.
+fn names_hidden_folder(pattern: &str) -> bool {
+    pattern
+        .split('/')
+        .any(|component| component.starts_with('.') && component != "." && component != "..")
 }
 
 #[cfg(test)]

@@ -8,10 +8,13 @@ use super::{presets, routes, FailOn, Preset, RuleLevel, RuleSetting};
 use crate::model::Layer;
 use crate::rules::catalog;
 
-/// Where the schema is published (the `$id`).
+/// Where the schema is published (the `$id`): the file of this version's tag, which matches the
+/// config this version reads.
 pub const SCHEMA_URL: &str = concat!(
     env!("CARGO_PKG_REPOSITORY"),
-    "/raw/main/docs/routeguard.schema.json"
+    "/raw/v",
+    env!("CARGO_PKG_VERSION"),
+    "/docs/routeguard.schema.json"
 );
 
 pub fn json_schema() -> Value {
@@ -115,6 +118,34 @@ pub fn json_schema() -> Value {
             "required": ["name", "files"],
         }),
     );
+    defs.insert(
+        "api".into(),
+        json!({
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+                "name": {
+                    "type": "string",
+                    "description": "The API's name in reports, instead of its title and version",
+                    "pattern": "\\S",
+                },
+                "spec": {
+                    "description": "Glob of the API description file(s) of this API, relative to the config file",
+                    "anyOf": [{ "type": "string" }, { "$ref": "#/$defs/globs" }],
+                },
+                "gateways": {
+                    "$ref": "#/$defs/globs",
+                    "description": "Only routes in these gateway configuration files serve the API",
+                },
+                "hosts": {
+                    "type": "array",
+                    "items": { "type": "string" },
+                    "description": "The hosts the API is served on, instead of those of its servers (`api.example.com`, `*.example.com`)",
+                },
+            },
+            "required": ["spec"],
+        }),
+    );
     defs.extend(rule_defs);
 
     json!({
@@ -153,6 +184,11 @@ pub fn json_schema() -> Value {
                 "description": "The gateway layers a request passes, front first: a route sits in the first layer whose files hold it; routes in other files keep their built-in layer (edge, mesh, ai) behind the declared ones",
                 "type": ["array", "null"],
                 "items": { "$ref": "#/$defs/layer" },
+            },
+            "apis": {
+                "description": "Names the APIs of the descriptions linted, and pins the gateway files and hosts that serve each",
+                "type": ["array", "null"],
+                "items": { "$ref": "#/$defs/api" },
             },
             "suppressions": {
                 "type": ["object", "null"],

@@ -13,6 +13,7 @@
 use std::collections::HashMap;
 
 use crate::diagnostic::{Diagnostic, Suppression, SuppressionKind};
+use crate::rule_id::BuiltinRule;
 
 use crate::model::{IgnoreDirective, Inventory, IGNORE_EXTENSION};
 use crate::rules::catalog;
@@ -131,7 +132,10 @@ pub fn apply(
     let mut split = Split::default();
     for mut diagnostic in diagnostics {
         let mut credited: Option<usize> = None;
-        for &index in by_rule.get(diagnostic.rule).map_or(&[][..], Vec::as_slice) {
+        for &index in by_rule
+            .get(diagnostic.rule.as_str())
+            .map_or(&[][..], Vec::as_slice)
+        {
             if let Some(ignore) = ignores.get_mut(index) {
                 if ignore.matches(workspace, &diagnostic) {
                     ignore.used = true;
@@ -156,7 +160,7 @@ pub fn apply(
         if ignore.reason.is_none() {
             problems.push(with_route(
                 Diagnostic::new(
-                    "suppression-reason",
+                    BuiltinRule::SuppressionReason,
                     ignore.location,
                     format!("suppression of `{}` gives no reason", ignore.rule),
                 )
@@ -182,7 +186,7 @@ pub fn apply(
             };
             problems.push(with_route(
                 Diagnostic::new(
-                    "unused-suppression",
+                    BuiltinRule::UnusedSuppression,
                     ignore.location,
                     format!("suppression of `{}` matches no finding: {why}", ignore.rule),
                 )
@@ -231,7 +235,7 @@ fn merge_directives(directives: &[IgnoreDirective]) -> Vec<IgnoreDirective> {
 }
 
 fn invalid(location: Location, message: impl Into<String>) -> Diagnostic {
-    Diagnostic::new("suppression-invalid", location, message).with_label("not understood")
+    Diagnostic::new(BuiltinRule::SuppressionInvalid, location, message).with_label("not understood")
 }
 
 /// The catalog id for a rule named in a suppression, or why it cannot be suppressed.

@@ -44,11 +44,7 @@ pub fn total_time(runs: &[Run]) -> Option<Duration> {
 pub fn explain(runs: &[Run], noun: &str, truncated: bool) -> String {
     let total = total_calls(runs);
     let at_least = if truncated { "at least " } else { "" };
-    let chain = runs
-        .iter()
-        .map(|run| run.label.as_str())
-        .collect::<Vec<_>>()
-        .join(" → ");
+    let chain = crate::model::ai::chain_text(runs.iter().map(|run| run.label.clone()));
     match runs {
         [] => format!("{at_least}0 calls"),
         [only] => format!("{} = {at_least}{total} calls", only.arithmetic),
@@ -59,6 +55,10 @@ pub fn explain(runs: &[Run], noun: &str, truncated: bool) -> String {
                 runs.len()
             )
         }
+        _ if runs.len() > 12 => format!(
+            "{} stops along {chain} = {at_least}{total} calls",
+            runs.len()
+        ),
         _ => format!(
             "{} calls along {chain} = {at_least}{total} calls",
             runs.iter()

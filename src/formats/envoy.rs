@@ -22,6 +22,7 @@ use crate::model::{
     GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Sourced, Timeout,
     UpstreamPolicy,
 };
+use crate::rule_id::BuiltinRule;
 use crate::source::{Entry, Node};
 use crate::span::Location;
 use crate::span::{FileId, Span};
@@ -216,7 +217,7 @@ fn report_fields_set_twice(cx: &mut AdaptContext<'_>, file: FileId, message: &No
         if let Some(&(first, first_span)) = first {
             cx.diagnostics.push(
                 Diagnostic::new(
-                    "invalid-value",
+                    BuiltinRule::InvalidValue,
                     Location {
                         file,
                         span: second_span,

@@ -163,14 +163,9 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     if deployments.is_empty() {
         return;
     }
-    let mut graph = FallbackGraph {
-        format: GatewayFormat::LiteLlm,
-        file,
-        groups: group_deployments(&deployments, &settings),
-        edges: Vec::new(),
-        route: None,
-    };
-    graph.edges = fallback_edges(cx, file, &graph, &settings);
+    let groups = group_deployments(&deployments, &settings);
+    let edges = fallback_edges(cx, file, &groups, &settings);
+    let mut graph = FallbackGraph::new(GatewayFormat::LiteLlm, file, groups, edges, None);
     let runs: Vec<Run> = graph
         .groups
         .iter()
@@ -828,7 +823,7 @@ fn read_list<'a>(
 fn fallback_edges(
     cx: &mut AdaptContext<'_>,
     file: FileId,
-    graph: &FallbackGraph,
+    groups: &[ModelGroup],
     settings: &Settings<'_>,
 ) -> Vec<FallbackEdge> {
     let location = |node: &Node| Location {
@@ -890,7 +885,7 @@ fn fallback_edges(
             FallbackTrigger::General => FallbackTrigger::Default,
             ref other => other.clone(),
         };
-        for group in &graph.groups {
+        for group in groups {
             if entries.iter().any(|entry| entry.source == group.name) {
                 continue;
             }

@@ -14,12 +14,14 @@ pub mod krakend;
 pub mod litellm;
 pub mod openapi;
 pub mod portkey;
+pub mod sniff;
 pub mod traefik;
 pub mod values;
 
 use std::time::Duration;
 
 use crate::diagnostic::Diagnostic;
+use crate::rule_id::BuiltinRule;
 
 use crate::model::{Inventory, Sourced};
 use crate::source::refs::RefIndex;
@@ -50,8 +52,9 @@ impl AdaptContext<'_> {
 
     /// Reports what cannot be read at `at`: a value, or the object that lacks one.
     pub fn invalid_at(&mut self, at: Location, message: impl Into<String>) {
-        self.diagnostics
-            .push(Diagnostic::new("invalid-value", at, message).with_label("cannot be read"));
+        self.diagnostics.push(
+            Diagnostic::new(BuiltinRule::InvalidValue, at, message).with_label("cannot be read"),
+        );
     }
 
     /// `key` of `object` as a duration in `dialect`; `None` when absent, reported when invalid.

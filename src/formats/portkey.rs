@@ -147,22 +147,23 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     let route = route(name, location, &root, &leaves, breakers);
     let index = cx.inventory.routes.len();
     cx.inventory.routes.push(route);
-    cx.inventory.fallback_graphs.push(FallbackGraph {
-        format: GatewayFormat::Portkey,
+    let groups = leaves
+        .into_iter()
+        .map(|leaf| ModelGroup {
+            name: leaf.path,
+            aliases: Vec::new(),
+            location: leaf.deployment.location,
+            deployments: vec![leaf.deployment],
+            route: None,
+        })
+        .collect();
+    cx.inventory.fallback_graphs.push(FallbackGraph::new(
+        GatewayFormat::Portkey,
         file,
-        groups: leaves
-            .into_iter()
-            .map(|leaf| ModelGroup {
-                name: leaf.path,
-                aliases: Vec::new(),
-                location: leaf.deployment.location,
-                deployments: vec![leaf.deployment],
-                route: None,
-            })
-            .collect(),
+        groups,
         edges,
-        route: Some(index),
-    });
+        Some(index),
+    ));
 }
 
 /// What a target inherits from the targets around it.
@@ -570,7 +571,13 @@ impl Reader<'_, '_> {
             .text(node, "provider")
             .map(|provider| provider.trim_start_matches('@').to_string())
             .or_else(|| slug_and_model.as_ref().and_then(|(slug, _)| slug.clone()));
-        let model = slug_and_model.map(|(_, model)| model);
+        // A prompt target (`prompt_id`, for Portkey's prompts API) calls the model its prompt
+        // template names, which the config does not show: the prompt stands for that model, so
+        // two prompts are two deployments and the same prompt twice is one.
+        let model = slug_and_model.map(|(_, model)| model).or_else(|| {
+            self.text(node, "prompt_id")
+                .map(|id| format!("prompt:{id}"))
+        });
         let virtual_key = self.text(node, "virtual_key");
         let label = model
             .clone()

@@ -6,6 +6,7 @@
 //! deployment, named by its path in the config (`targets[1].targets[0]`), and a `fallback`
 //! strategy links every target that can fail to the targets tried next.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use super::policy::Sourced;
@@ -18,11 +19,51 @@ use crate::span::Location;
 pub struct FallbackGraph {
     pub format: GatewayFormat,
     pub file: FileId,
+    /// Read freely; names and aliases must not change after [`FallbackGraph::new`], which
+    /// indexes them.
     pub groups: Vec<ModelGroup>,
     pub edges: Vec<FallbackEdge>,
     /// The route of the whole configuration, when it has one route rather than one per group
     /// (Portkey), as an index into `Inventory::routes`.
     pub route: Option<usize>,
+    /// Lookups by name, so that resolving a target or listing a group's fallbacks costs the
+    /// same on a mesh of hundreds of groups as on three.
+    index: NameIndex,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+struct NameIndex {
+    /// Group names: the first group of each name.
+    names: HashMap<String, usize>,
+    /// Group names and aliases: the first group that answers to each.
+    targets: HashMap<String, usize>,
+    /// Wildcard groups (`anthropic/*`), in order: the prefix before `*`.
+    wildcards: Vec<(String, usize)>,
+    /// The edges leaving each name, in order.
+    edges_from: HashMap<String, Vec<usize>>,
+}
+
+impl NameIndex {
+    fn new(groups: &[ModelGroup], edges: &[FallbackEdge]) -> NameIndex {
+        let mut index = NameIndex::default();
+        for (position, group) in groups.iter().enumerate() {
+            index.names.entry(group.name.clone()).or_insert(position);
+            for name in std::iter::once(&group.name).chain(&group.aliases) {
+                index.targets.entry(name.clone()).or_insert(position);
+            }
+            if let Some(prefix) = group.name.strip_suffix('*') {
+                index.wildcards.push((prefix.to_string(), position));
+            }
+        }
+        for (position, edge) in edges.iter().enumerate() {
+            index
+                .edges_from
+                .entry(edge.from.clone())
+                .or_default()
+                .push(position);
+        }
+        index
+    }
 }
 
 /// Deployments that answer to one name, chosen among by load balancing.
@@ -169,29 +210,81 @@ pub struct FallbackEdge {
 }
 
 impl FallbackGraph {
+    pub fn new(
+        format: GatewayFormat,
+        file: FileId,
+        groups: Vec<ModelGroup>,
+        edges: Vec<FallbackEdge>,
+        route: Option<usize>,
+    ) -> FallbackGraph {
+        let index = NameIndex::new(&groups, &edges);
+        FallbackGraph {
+            format,
+            file,
+            groups,
+            edges,
+            route,
+            index,
+        }
+    }
+
     pub fn group(&self, name: &str) -> Option<&ModelGroup> {
-        self.groups.iter().find(|group| group.name == name)
+        self.index
+            .names
+            .get(name)
+            .and_then(|&index| self.groups.get(index))
     }
 
     /// The index of the group a fallback target names: a group name, or one of a group's
     /// aliases. LiteLLM also routes `provider/model` names through wildcard groups
     /// (`anthropic/*`, `*`).
     pub fn resolve(&self, target: &str) -> Option<usize> {
-        let exact = self.groups.iter().position(|group| {
-            group.name == target || group.aliases.iter().any(|alias| alias == target)
-        });
-        exact.or_else(|| {
-            self.groups.iter().position(|group| {
-                group
-                    .name
-                    .strip_suffix('*')
-                    .is_some_and(|prefix| target.starts_with(prefix) && target != group.name)
-            })
+        self.index.targets.get(target).copied().or_else(|| {
+            self.index
+                .wildcards
+                .iter()
+                .find(|(prefix, position)| {
+                    target.starts_with(prefix.as_str())
+                        && self
+                            .groups
+                            .get(*position)
+                            .is_some_and(|group| group.name != target)
+                })
+                .map(|(_, position)| *position)
         })
     }
 
     /// The edges leaving `group`, in the order they are tried within each trigger.
-    pub fn edges_from<'a>(&'a self, group: &'a str) -> impl Iterator<Item = &'a FallbackEdge> {
-        self.edges.iter().filter(move |edge| edge.from == group)
+    pub fn edges_from<'a>(&'a self, group: &str) -> impl Iterator<Item = &'a FallbackEdge> {
+        self.edge_indices_from(group)
+            .iter()
+            .filter_map(|&index| self.edges.get(index))
+    }
+
+    /// The positions in `edges` of the edges leaving `group`, in order.
+    pub fn edge_indices_from(&self, group: &str) -> &[usize] {
+        self.index.edges_from.get(group).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// Stops of a chain named in one message: a generated chain can have thousands.
+const STOPS_SHOWN: usize = 12;
+
+/// `a → b → c`, or the first stops and how many more.
+pub fn chain_text(stops: impl Iterator<Item = String>) -> String {
+    let mut shown = Vec::new();
+    let mut more = 0usize;
+    for stop in stops {
+        if shown.len() < STOPS_SHOWN {
+            shown.push(stop);
+        } else {
+            more += 1;
+        }
+    }
+    let chain = shown.join(" → ");
+    if more == 0 {
+        chain
+    } else {
+        format!("{chain} → … {more} more")
     }
 }

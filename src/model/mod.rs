@@ -1,6 +1,8 @@
 //! The normalized inventory that adapters fill and rules read. Plain data: no parsing, no I/O.
 
 pub mod ai;
+pub mod ai_paths;
+pub mod api;
 pub mod join;
 pub mod layers;
 pub mod path;
@@ -117,9 +119,58 @@ pub struct SpecDocument {
     pub version_location: Location,
     /// Path prefixes from `servers[].url` (3.x) or `basePath` (2.0), e.g. `/v1`.
     pub base_paths: Vec<String>,
-    /// `info.title` and `info.version`: the API's name and release.
-    pub title: Option<String>,
-    pub api_version: Option<String>,
+    /// The API this document describes: its name and servers.
+    pub api: ApiInfo,
+}
+
+/// An API description as an API: what reports call it and where it is served.
+#[derive(Debug, Clone)]
+pub struct ApiInfo {
+    /// Unique within a run: `info.title` and `info.version`, a name from the config, or the
+    /// file.
+    pub name: String,
+    pub name_source: api::NameSource,
+    pub title: Option<Spanned<String>>,
+    pub version: Option<Spanned<String>>,
+    pub servers: Vec<api::Server>,
+    /// Whether its servers name hosts, or what the join assumes.
+    pub host_scope: api::HostScope,
+    /// Hosts the config pins (`apis[].hosts`), which replace those of the servers.
+    pub pinned_hosts: Vec<String>,
+    /// The files whose routes may serve it, when the config pins them (`apis[].gateways`).
+    pub gateways: Option<Vec<FileId>>,
+}
+
+impl Default for ApiInfo {
+    fn default() -> Self {
+        ApiInfo {
+            name: String::new(),
+            name_source: api::NameSource::File,
+            title: None,
+            version: None,
+            servers: Vec::new(),
+            host_scope: api::HostScope::Absent,
+            pinned_hosts: Vec::new(),
+            gateways: None,
+        }
+    }
+}
+
+impl ApiInfo {
+    /// The hosts the API is served on: pinned ones, else its servers'; empty when unknown.
+    pub fn hosts(&self) -> Vec<&str> {
+        if !self.pinned_hosts.is_empty() {
+            return self.pinned_hosts.iter().map(String::as_str).collect();
+        }
+        let mut hosts: Vec<&str> = self
+            .servers
+            .iter()
+            .filter_map(|server| server.host.as_deref())
+            .collect();
+        hosts.sort_unstable();
+        hosts.dedup();
+        hosts
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -43,10 +43,10 @@ fn issues(outcome: &Outcome) -> Vec<Issue<'_>> {
             *occurrence += 1;
             Issue {
                 kind: "issue",
-                check_name: diagnostic.rule,
+                check_name: diagnostic.rule.as_str(),
                 description: &diagnostic.message,
-                content: diagnostic.help_text().map(|body| Content { body }),
-                categories: [category(diagnostic.rule)],
+                content: super::help_text(diagnostic).map(|body| Content { body }),
+                categories: [category(diagnostic.rule.as_str())],
                 severity: severity(diagnostic.severity),
                 fingerprint: fingerprint(&identity, *occurrence),
                 location: IssueLocation {
@@ -114,7 +114,7 @@ fn category(rule: &str) -> &'static str {
 struct Issue<'a> {
     #[serde(rename = "type")]
     kind: &'static str,
-    check_name: &'static str,
+    check_name: &'a str,
     description: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     content: Option<Content<'a>>,

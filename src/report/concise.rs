@@ -49,7 +49,7 @@ impl Report for Concise {
                             position.column
                         )
                     ),
-                    palette.code(diagnostic.severity, diagnostic.rule),
+                    palette.code(diagnostic.severity, diagnostic.rule.as_str()),
                     human::sanitize(&diagnostic.message),
                     palette.paint(Styled::Route, &route),
                 )?;

@@ -52,7 +52,25 @@ pub fn emit(
             }
         }
     }
-    writeln!(out, "{}", super::summary_line(outcome))
+    writeln!(out, "{}", super::summary_line(outcome))?;
+    if settings.quiet > 0 {
+        return Ok(());
+    }
+    if let Some(note) = super::template_note(outcome) {
+        writeln!(out, "{}", sanitize(&note))?;
+    }
+    if settings.verbose {
+        for skipped in &outcome.skipped {
+            let file = outcome.workspace.file(skipped.file);
+            writeln!(
+                out,
+                "skipped {}: {}",
+                sanitize(&file.display),
+                skipped.reason.describe()
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// `--statistics`: findings counted per rule and per severity (and per file), most first.
@@ -68,7 +86,7 @@ fn statistics(
     let mut files: BTreeMap<&str, usize> = BTreeMap::new();
     for diagnostic in shown {
         *rules
-            .entry((diagnostic.rule, diagnostic.severity))
+            .entry((diagnostic.rule.as_str(), diagnostic.severity))
             .or_default() += 1;
         *severities.entry(diagnostic.severity).or_default() += 1;
         let file = &outcome.workspace.file(diagnostic.location.file).display;

@@ -84,7 +84,7 @@ fn render(outcome: &Outcome, threshold: Option<Severity>) -> String {
             let (failing, passing): (Vec<&Diagnostic>, Vec<&Diagnostic>) =
                 case.findings.iter().partition(|d| fails(d));
             if let Some(first) = failing.first() {
-                let mut rules: Vec<&str> = failing.iter().map(|d| d.rule).collect();
+                let mut rules: Vec<&str> = failing.iter().map(|d| d.rule.as_str()).collect();
                 rules.sort_unstable();
                 rules.dedup();
                 let summary = if failing.len() == 1 {
@@ -129,9 +129,8 @@ struct Case<'a> {
 /// Every file's suite, in path order, with its cases and each finding placed in its case.
 fn suites(outcome: &Outcome) -> Vec<Suite<'_>> {
     let workspace = &outcome.workspace;
-    let mut files: Vec<(String, FileId)> = workspace
-        .files()
-        .iter()
+    let mut files: Vec<(String, FileId)> = outcome
+        .linted_files()
         .map(|file| (super::ci_path(workspace, file), file.id))
         .collect();
     files.sort();

@@ -191,7 +191,7 @@ pub fn explain(meta: &RuleMeta, config: Option<&Config>, out: &mut dyn Write) ->
     write!(
         out,
         "{id}  ({family}, default severity: {severity})\n\n{summary}\n\n\
-         Why this matters:\n{rationale}\n\nHow to fix:\n{help}\n\nOptions:\n{options}\n\n\
+         Why this matters:\n{rationale}\n\nHow to fix:\n{help}\n\n{scope}Options:\n{options}\n\n\
          {settings}Triggers it:\n{bad}\n\nPasses:\n{good}\n\nDocs: {url}\n",
         id = meta.id,
         family = meta.family,
@@ -199,6 +199,11 @@ pub fn explain(meta: &RuleMeta, config: Option<&Config>, out: &mut dyn Write) ->
         summary = meta.summary,
         rationale = indent(&meta.rationale),
         help = indent(&meta.help),
+        scope = meta
+            .scope
+            .as_ref()
+            .map(|scope| format!("Scope:\n{}\n\n", indent(scope)))
+            .unwrap_or_default(),
         bad = example(&meta.bad),
         good = example(&meta.good),
         url = docs_url(&meta.id),

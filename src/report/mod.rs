@@ -74,6 +74,8 @@ pub struct Settings {
     pub sarif_max_results: Option<usize>,
     /// The scorecard a `report` is compared with (`--baseline`).
     pub previous_scorecard: Option<std::sync::Arc<scorecard::Scorecard>>,
+    /// Also list the files read but not linted (`--verbose`).
+    pub verbose: bool,
 }
 
 /// A format's entry in the registry.
@@ -244,14 +246,65 @@ pub fn summary_line(outcome: &Outcome) -> String {
     } else {
         format!("; {} suppressed", outcome.suppressed.len())
     };
+    let skipped = if outcome.skipped.is_empty() {
+        String::new()
+    } else {
+        format!("; {} skipped", outcome.skipped.len())
+    };
     format!(
-        "{}, {}, {} in {} ({}){suppressed}",
+        "{}, {}, {} in {} ({}){suppressed}{skipped}",
         plural(outcome.count(Severity::Error), "error"),
         plural(outcome.count(Severity::Warning), "warning"),
         plural(outcome.count(Severity::Info), "info"),
-        plural(outcome.workspace.files().len(), "file"),
+        plural(outcome.linted_files().count(), "file"),
         plural(outcome.inventory.operations.len(), "operation"),
     )
+}
+
+/// The note under the summary when templates were skipped: which, and how to lint what they
+/// render (per chart, when the template sits in a Helm chart).
+pub fn template_note(outcome: &Outcome) -> Option<String> {
+    let templates: Vec<&SourceFile> = outcome.skipped_templates().collect();
+    let first = templates.first()?;
+    let mut charts: Vec<String> = templates
+        .iter()
+        .filter_map(|file| helm_chart_of(&file.path, &file.display))
+        .collect();
+    charts.sort();
+    charts.dedup();
+    let how = match charts.as_slice() {
+        [] => "render them (a Helm chart with `helm template`, KrakenD's flexible configuration with `FC_ENABLE=1 FC_OUT=out.json krakend check -c …`) and lint the output, e.g. `… | routeguard lint -`".to_string(),
+        [chart] => format!("lint the rendered chart: `helm template {chart} | routeguard lint -`"),
+        [chart, ..] => format!(
+            "lint each rendered chart, e.g. `helm template {chart} | routeguard lint -`"
+        ),
+    };
+    let which = if templates.len() == 1 {
+        format!("`{}` is a Go template,", first.display)
+    } else {
+        format!(
+            "{} files are Go templates (e.g. `{}`),",
+            templates.len(),
+            first.display
+        )
+    };
+    Some(format!(
+        "note: {which} not linted: what the gateway gets is only known once rendered; {how}"
+    ))
+}
+
+/// The chart folder of a template, as shown to the user: the nearest parent with a
+/// `Chart.yaml`.
+fn helm_chart_of(path: &std::path::Path, display: &str) -> Option<String> {
+    let mut shown = std::path::Path::new(display).parent();
+    for folder in path.ancestors().skip(1) {
+        if folder.join("Chart.yaml").is_file() {
+            let chart = shown.map(slash_path).unwrap_or_default();
+            return Some(if chart.is_empty() { ".".into() } else { chart });
+        }
+        shown = shown.and_then(std::path::Path::parent);
+    }
+    None
 }
 
 /// The lines that follow a finding's message in the plain-text CI reports: each related location
@@ -269,11 +322,18 @@ pub fn detail_lines(workspace: &Workspace, diagnostic: &Diagnostic) -> String {
             position.column
         ));
     }
-    if let Some(help) = diagnostic.help_text() {
+    if let Some(help) = help_text(diagnostic) {
         lines.push_str("\nhelp: ");
         lines.push_str(help);
     }
     lines.push_str("\ndocs: ");
-    lines.push_str(&docs_url(diagnostic.rule));
+    lines.push_str(&docs_url(diagnostic.rule.as_str()));
     lines
+}
+
+/// The advice to show for a finding: its own, else its rule's.
+pub fn help_text(diagnostic: &Diagnostic) -> Option<&str> {
+    diagnostic.help.as_deref().or_else(|| {
+        crate::rules::catalog::get(diagnostic.rule.as_str()).map(|meta| meta.help.as_str())
+    })
 }

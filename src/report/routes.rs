@@ -14,7 +14,32 @@ use crate::units::format_duration;
 
 #[derive(Serialize)]
 struct RoutesReport {
+    apis: Vec<ApiRow>,
     routes: Vec<RouteRow>,
+}
+
+/// One API description as the join saw it.
+#[derive(Serialize)]
+struct ApiRow {
+    name: String,
+    file: String,
+    /// Server URLs, variables expanded.
+    servers: Vec<String>,
+    /// The hosts routes are matched against.
+    hosts: Vec<String>,
+    /// What the join assumed when the servers name no host; `null` when they do.
+    assumption: Option<&'static str>,
+}
+
+/// One operation a route reaches.
+#[derive(Serialize)]
+pub struct JoinedOperation {
+    pub api: String,
+    pub operation: String,
+    pub match_kind: &'static str,
+    /// How the route's hosts met the API's servers: `exact`, `wildcard`, `any-host`,
+    /// `assumed`, `through-front` or `path-only`.
+    pub host_match: &'static str,
 }
 
 #[derive(Serialize)]
@@ -31,6 +56,8 @@ pub struct RouteRow {
     /// The operation the route reaches, when exactly one: `GET /pets/{id}`.
     pub operation: Option<String>,
     pub operations: Vec<String>,
+    /// Each operation reached, with its API and how it was joined.
+    pub joined: Vec<JoinedOperation>,
     pub match_kind: Option<&'static str>,
     pub file: String,
     pub line: u32,
@@ -59,8 +86,6 @@ pub struct RouteRow {
     pub gateway_statuses: Vec<u16>,
     /// Those of them an operation it reaches does not document.
     pub statuses_undocumented: Vec<u16>,
-    /// The API descriptions (files) of the operations it reaches.
-    pub apis: Vec<String>,
 }
 
 fn millis(duration: Duration) -> u64 {
@@ -118,12 +143,26 @@ pub fn rows(outcome: &Outcome) -> Vec<RouteRow> {
                 .iter()
                 .map(|link| &inventory.operations[link.operation])
                 .collect();
-            row(
+            let joined = links
+                .iter()
+                .map(|link| {
+                    let operation = &inventory.operations[link.operation];
+                    JoinedOperation {
+                        api: api_name(outcome, operation.document),
+                        operation: operation.route(),
+                        match_kind: link.kind.name(),
+                        host_match: link.host.name(),
+                    }
+                })
+                .collect();
+            let mut row = row(
                 outcome,
                 route,
                 &reached,
                 links.first().map(|link| link.kind.name()),
-            )
+            );
+            row.joined = joined;
+            row
         })
         .collect()
 }
@@ -216,6 +255,7 @@ fn row(
             _ => None,
         },
         operations,
+        joined: Vec::new(),
         match_kind,
         file: file.display.clone(),
         line: file.position(route.location.span.start).line,
@@ -255,19 +295,47 @@ fn row(
                     .any(|operation| !operation.documents_status(code))
             })
             .collect(),
-        apis: {
-            let mut apis: Vec<String> = reached
-                .iter()
-                .map(|operation| {
-                    let spec = &outcome.inventory.specs[operation.document];
-                    outcome.workspace.file(spec.file).display.clone()
-                })
-                .collect();
-            apis.sort();
-            apis.dedup();
-            apis
-        },
     }
+}
+
+fn api_name(outcome: &Outcome, document: usize) -> String {
+    outcome
+        .inventory
+        .specs
+        .get(document)
+        .map(|spec| spec.api.name.clone())
+        .unwrap_or_default()
+}
+
+fn api_rows(outcome: &Outcome) -> Vec<ApiRow> {
+    outcome
+        .inventory
+        .specs
+        .iter()
+        .map(|spec| ApiRow {
+            name: spec.api.name.clone(),
+            file: outcome.workspace.file(spec.file).display.clone(),
+            servers: spec
+                .api
+                .servers
+                .iter()
+                .map(|server| server.url.clone())
+                .collect(),
+            hosts: spec.api.hosts().into_iter().map(str::to_string).collect(),
+            assumption: spec.api.host_scope.assumption(),
+        })
+        .collect()
+}
+
+/// Under the tables: what the join assumed for APIs whose servers name no host.
+fn assumptions(outcome: &Outcome) -> String {
+    api_rows(outcome)
+        .into_iter()
+        .filter_map(|api| {
+            api.assumption
+                .map(|assumption| format!("{}: {assumption}\n", api.name))
+        })
+        .collect()
 }
 
 /// The routes report as JSON, a stable contract (docs/routes-report.md).
@@ -279,6 +347,7 @@ impl Report for Json {
         super::write_json(
             out,
             &RoutesReport {
+                apis: api_rows(outcome),
                 routes: rows(outcome),
             },
         )
@@ -298,7 +367,7 @@ const HEADERS: [&str; 10] = [
     "breaker / health",
 ];
 
-fn cells(row: &RouteRow) -> [String; 10] {
+fn cells(row: &RouteRow, name_apis: bool) -> [String; 10] {
     let mark = |name: &str| {
         if row.defaults.contains(&name) {
             "*"
@@ -315,9 +384,25 @@ fn cells(row: &RouteRow) -> [String; 10] {
         None => unbounded.to_string(),
     };
     let operation = match (&row.operation, row.operations.len()) {
-        (Some(operation), _) => operation.clone(),
+        (Some(operation), _) => match row.joined.first() {
+            Some(joined) if name_apis => format!("{} ({})", operation, joined.api),
+            _ => operation.clone(),
+        },
         (None, 0) => "—".to_string(),
-        (None, count) => format!("{count} operations"),
+        (None, count) => {
+            let mut apis: Vec<&str> = row
+                .joined
+                .iter()
+                .map(|joined| joined.api.as_str())
+                .collect();
+            apis.sort_unstable();
+            apis.dedup();
+            match apis.as_slice() {
+                [api] if name_apis => format!("{count} operations ({api})"),
+                _ if name_apis => format!("{count} operations ({} APIs)", apis.len()),
+                _ => format!("{count} operations"),
+            }
+        }
     };
     let protection = [
         row.circuit_breaker
@@ -384,7 +469,8 @@ fn table(outcome: &Outcome) -> String {
     if rows.is_empty() {
         return "no gateway routes found\n".to_string();
     }
-    let all: Vec<[String; 10]> = rows.iter().map(cells).collect();
+    let name_apis = outcome.inventory.specs.len() > 1;
+    let all: Vec<[String; 10]> = rows.iter().map(|row| cells(row, name_apis)).collect();
     let mut widths = HEADERS.map(|header| header.chars().count());
     for cells in &all {
         for (width, cell) in widths.iter_mut().zip(cells) {
@@ -404,6 +490,7 @@ fn table(outcome: &Outcome) -> String {
         out.push_str(&line(cells));
     }
     out.push_str("* a gateway default, not set in the configuration\n");
+    out.push_str(&assumptions(outcome));
     out
 }
 
@@ -424,10 +511,14 @@ fn markdown(outcome: &Outcome) -> String {
         HEADERS.join(" | "),
         "---|".repeat(HEADERS.len())
     );
+    let name_apis = outcome.inventory.specs.len() > 1;
     for row in &rows {
-        let cells = cells(row).map(|cell| cell.replace('|', "\\|"));
+        let cells = cells(row, name_apis).map(|cell| cell.replace('|', "\\|"));
         out.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
     out.push_str("\n\\* a gateway default, not set in the configuration\n");
+    for line in assumptions(outcome).lines() {
+        out.push_str(&format!("\n{line}\n"));
+    }
     out
 }

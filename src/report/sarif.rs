@@ -209,8 +209,8 @@ fn run<'a>(outcome: &'a Outcome, options: &Sarif) -> Run<'a> {
     let results = kept
         .into_iter()
         .map(|diagnostic| SarifResult {
-            rule_id: diagnostic.rule,
-            rule_index: rule_index.get(diagnostic.rule).copied(),
+            rule_id: diagnostic.rule.as_str(),
+            rule_index: rule_index.get(diagnostic.rule.as_str()).copied(),
             level: level(diagnostic.severity),
             message: Message {
                 text: result_message(diagnostic),
@@ -237,10 +237,12 @@ fn run<'a>(outcome: &'a Outcome, options: &Sarif) -> Run<'a> {
                 .map(|hash| BTreeMap::from([("primaryLocationLineHash", hash.to_string())]))
                 .unwrap_or_default(),
             suppressions: suppressions(diagnostic),
-            properties: diagnostic
-                .route
-                .as_deref()
-                .map(|route| ResultProperties { route }),
+            properties: (diagnostic.route.is_some() || diagnostic.api.is_some()).then_some(
+                ResultProperties {
+                    route: diagnostic.route.as_deref(),
+                    api: diagnostic.api.as_deref(),
+                },
+            ),
         })
         .collect();
     let root = workspace.root();
@@ -261,7 +263,7 @@ fn run<'a>(outcome: &'a Outcome, options: &Sarif) -> Run<'a> {
                 name: env!("CARGO_PKG_NAME"),
                 version: env!("CARGO_PKG_VERSION"),
                 semantic_version: env!("CARGO_PKG_VERSION"),
-                information_uri: env!("CARGO_PKG_HOMEPAGE"),
+                information_uri: env!("CARGO_PKG_REPOSITORY"),
                 rules: rules.iter().map(reporting_descriptor).collect(),
             },
         },
@@ -600,7 +602,7 @@ struct MultiformatMessage {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct SarifResult<'a> {
-    rule_id: &'static str,
+    rule_id: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     rule_index: Option<usize>,
     level: &'static str,
@@ -619,7 +621,11 @@ struct SarifResult<'a> {
 #[derive(Serialize)]
 struct ResultProperties<'a> {
     /// `METHOD /path` of the operation or route the finding is about.
-    route: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    route: Option<&'a str>,
+    /// The API the finding is about, by name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    api: Option<&'a str>,
 }
 
 /// One entry of a result's `suppressions[]`.

@@ -41,6 +41,9 @@ pub struct Scorecard {
 /// The figures of one API description, or of everything.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Section {
+    /// The API's name, unique within a run (`info.title` and `info.version`, or the name the
+    /// config gives it); `None` for the overall section.
+    pub name: Option<String>,
     /// `info.title`, or "All APIs".
     pub title: String,
     /// `info.version`.
@@ -256,6 +259,7 @@ impl Scorecard {
         let rows = rows(outcome);
         let all: Vec<&RouteRow> = rows.iter().collect();
         let overall = Section {
+            name: None,
             title: "All APIs".to_string(),
             version: None,
             file: None,
@@ -263,13 +267,18 @@ impl Scorecard {
             routes: rows.len(),
             policies: shares(&all),
         };
-        // One section per API description, by file.
+        // One section per API, by its name (unique within a run).
         let mut apis: BTreeMap<String, Section> = BTreeMap::new();
         for spec in &outcome.inventory.specs {
+            let api = &spec.api;
             let file = outcome.workspace.file(spec.file).display.clone();
-            apis.entry(file.clone()).or_insert_with(|| Section {
-                title: spec.title.clone().unwrap_or_else(|| file.clone()),
-                version: spec.api_version.clone(),
+            apis.entry(api.name.clone()).or_insert_with(|| Section {
+                name: Some(api.name.clone()),
+                title: api
+                    .title
+                    .as_ref()
+                    .map_or_else(|| api.name.clone(), |title| title.value.clone()),
+                version: api.version.as_ref().map(|version| version.value.clone()),
                 file: Some(file),
                 operations: 0,
                 routes: 0,
@@ -277,22 +286,23 @@ impl Scorecard {
             });
         }
         for operation in &outcome.inventory.operations {
-            let spec = &outcome.inventory.specs[operation.document];
-            let file = &outcome.workspace.file(spec.file).display;
-            if let Some(section) = apis.get_mut(file) {
+            let name = &outcome.inventory.specs[operation.document].api.name;
+            if let Some(section) = apis.get_mut(name) {
                 section.operations += 1;
             }
         }
-        for (file, section) in &mut apis {
-            let reaching: Vec<&RouteRow> =
-                rows.iter().filter(|row| row.apis.contains(file)).collect();
+        for (name, section) in &mut apis {
+            let reaching: Vec<&RouteRow> = rows
+                .iter()
+                .filter(|row| row.joined.iter().any(|joined| &joined.api == name))
+                .collect();
             section.routes = reaching.len();
             section.policies = shares(&reaching);
         }
         let mut by_rule: BTreeMap<(&str, Severity), usize> = BTreeMap::new();
         for diagnostic in &outcome.diagnostics {
             *by_rule
-                .entry((diagnostic.rule, diagnostic.severity))
+                .entry((diagnostic.rule.as_str(), diagnostic.severity))
                 .or_default() += 1;
         }
         let mut by_rule: Vec<RuleCount> = by_rule
@@ -359,9 +369,9 @@ impl Scorecard {
 
     /// The same section of an earlier scorecard: overall, or the API of the same file.
     fn section_like<'a>(&'a self, section: &Section) -> Option<&'a Section> {
-        match &section.file {
+        match &section.name {
             None => Some(&self.overall),
-            Some(file) => self.apis.iter().find(|api| api.file.as_ref() == Some(file)),
+            Some(name) => self.apis.iter().find(|api| api.name.as_ref() == Some(name)),
         }
     }
 }
@@ -408,12 +418,12 @@ fn worst_case(ms: Option<u64>) -> String {
     )
 }
 
-/// A section's heading: `Petstore 1.0.0`.
+/// A section's heading: the API's name (`Pet store 1.4.0`), or its title.
 fn section_title(section: &Section) -> String {
-    match &section.version {
-        Some(version) => format!("{} {version}", section.title),
-        None => section.title.clone(),
-    }
+    section
+        .name
+        .clone()
+        .unwrap_or_else(|| section.title.clone())
 }
 
 /// The scorecard in one format, with the previous scorecard for trends.
@@ -803,6 +813,7 @@ mod tests {
 
     fn section(file: Option<&str>, shares: Vec<Share>) -> Section {
         Section {
+            name: file.map(|file| format!("Petstore {file}")),
             title: "Petstore".into(),
             version: Some("1.0.0".into()),
             file: file.map(str::to_string),
@@ -853,13 +864,13 @@ mod tests {
         );
         let small = markdown(&scorecard(2, 9), None, MARKDOWN_LIMIT);
         assert!(!small.contains("not shown"));
-        assert_eq!(small.matches("\n### Petstore 1.0.0").count(), 2);
+        assert_eq!(small.matches("\n### Petstore api").count(), 2);
     }
 
     #[test]
     fn html_escapes_what_the_files_say() {
         let mut hostile = scorecard(1, 9);
-        hostile.apis[0].title = "<script>alert(1)</script>".into();
+        hostile.apis[0].name = Some("<script>alert(1)</script>".into());
         let page = html(&hostile, None);
         assert!(!page.contains("<script>"));
         assert!(page.contains("&lt;script&gt;"));

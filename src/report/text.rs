@@ -38,6 +38,7 @@ impl Report for Text {
                 workspace: &outcome.workspace,
                 palette,
                 width: self.settings.width.max(40),
+                name_apis: outcome.inventory.specs.len() > 1,
             };
             let (reported, suppressed): (Vec<&Diagnostic>, Vec<&Diagnostic>) = shown
                 .iter()
@@ -61,6 +62,8 @@ struct Frames<'a> {
     workspace: &'a Workspace,
     palette: Palette,
     width: usize,
+    /// Whether the run holds several APIs, so that routes name theirs.
+    name_apis: bool,
 }
 
 impl Frames<'_> {
@@ -94,9 +97,17 @@ impl Frames<'_> {
             for route in routes {
                 let indent = match route {
                     Some(route) => {
+                        // With several APIs in the run, each route says which one it is about.
+                        let api = in_file
+                            .iter()
+                            .find(|diagnostic| diagnostic.route.as_deref() == Some(route))
+                            .and_then(|diagnostic| diagnostic.api.as_deref())
+                            .filter(|_| self.name_apis)
+                            .map(|api| format!(" ({})", human::sanitize(api)))
+                            .unwrap_or_default();
                         writeln!(
                             out,
-                            "  {}",
+                            "  {}{api}",
                             self.palette.paint(Styled::Route, &human::sanitize(route))
                         )?;
                         "    "
@@ -144,7 +155,7 @@ impl Frames<'_> {
                     position.column
                 )
             ),
-            palette.code(diagnostic.severity, diagnostic.rule),
+            palette.code(diagnostic.severity, diagnostic.rule.as_str()),
             human::sanitize(&diagnostic.message),
         )?;
         let frame_indent = format!("{indent}  ");
@@ -168,7 +179,7 @@ impl Frames<'_> {
                 at.column
             )?;
         }
-        let general = catalog::get(diagnostic.rule).map(|meta| meta.help.as_str());
+        let general = catalog::get(diagnostic.rule.as_str()).map(|meta| meta.help.as_str());
         if let Some(help) = diagnostic
             .help
             .as_deref()
@@ -354,7 +365,7 @@ fn rules_involved(
     let mut counts: BTreeMap<&str, BTreeMap<Severity, usize>> = BTreeMap::new();
     for diagnostic in shown {
         *counts
-            .entry(diagnostic.rule)
+            .entry(diagnostic.rule.as_str())
             .or_default()
             .entry(diagnostic.severity)
             .or_default() += 1;

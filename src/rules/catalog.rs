@@ -22,6 +22,9 @@ pub struct RuleMeta {
     /// How to fix a finding.
     pub help: String,
     pub options: Vec<RuleOption>,
+    /// For rules that compare operations or routes with each other: which ones (one API, every
+    /// API a route may serve, the whole project).
+    pub scope: Option<String>,
     pub bad: Example,
     pub good: Example,
 }
@@ -140,10 +143,6 @@ pub fn get(id: &str) -> Option<&'static RuleMeta> {
         .map(|index| &all[index])
 }
 
-pub fn default_severity(id: &str) -> Severity {
-    get(id).map_or(Severity::Warning, |meta| meta.severity)
-}
-
 /// Parses one catalog file.
 pub fn parse_entry(source: &str) -> Result<RuleMeta, String> {
     let loaded = parse_text(source, Syntax::Yaml).map_err(|error| error.message)?;
@@ -232,6 +231,7 @@ pub fn parse_entry(source: &str) -> Result<RuleMeta, String> {
         rationale: text(root, "rationale")?,
         help: text(root, "help")?,
         options,
+        scope: text(root, "scope").ok(),
         bad: example("bad")?,
         good: example("good")?,
     })
@@ -283,6 +283,7 @@ pub fn markdown(meta: &RuleMeta) -> String {
          {summary}\n\n\
          ## Why this matters\n\n{rationale}\n\n\
          ## How to fix\n\n{help}\n\n\
+         {scope}\
          ## Options\n\n{options}\n\
          ## Triggers the rule\n\n{bad}\n{reported}\
          ## Passes\n\n{good}",
@@ -292,6 +293,11 @@ pub fn markdown(meta: &RuleMeta) -> String {
         summary = meta.summary,
         rationale = meta.rationale,
         help = meta.help,
+        scope = meta
+            .scope
+            .as_ref()
+            .map(|scope| format!("## Scope\n\n{scope}\n\n"))
+            .unwrap_or_default(),
         bad = example_markdown(&meta.bad),
         reported = if meta.bad.findings.is_empty() {
             String::new()

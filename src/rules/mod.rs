@@ -19,6 +19,7 @@ use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::model::join::Join;
 use crate::model::Inventory;
+use crate::rule_id::BuiltinRule;
 use crate::source::Workspace;
 use crate::span::FileId;
 use options::RuleOptions;
@@ -36,15 +37,20 @@ pub struct RuleContext<'a> {
 impl<'a> RuleContext<'a> {
     /// A rule's project-wide options (overrides aside), e.g.
     /// `cx.options(self.id()).duration("max")`.
-    pub fn options(&self, rule: &str) -> RuleOptions<'a> {
-        self.config.options(rule)
+    pub fn options(&self, rule: BuiltinRule) -> RuleOptions<'a> {
+        self.config.options(rule.as_str())
     }
 
     /// A rule's options for a finding in `file` about `route`, overrides applied: what a rule
     /// checking one operation or route should read.
-    pub fn options_for(&self, rule: &str, file: FileId, route: Option<&str>) -> RuleOptions<'a> {
+    pub fn options_for(
+        &self,
+        rule: BuiltinRule,
+        file: FileId,
+        route: Option<&str>,
+    ) -> RuleOptions<'a> {
         self.config
-            .options_for(rule, &self.workspace.file(file).path, route)
+            .options_for(rule.as_str(), &self.workspace.file(file).path, route)
     }
 }
 
@@ -207,7 +213,7 @@ pub fn layered_route(cx: &RuleContext<'_>, route: &crate::model::Route) -> Strin
 
 pub trait Rule: Sync {
     /// The stable id; the key of the rule's catalog entry.
-    fn id(&self) -> &'static str;
+    fn id(&self) -> BuiltinRule;
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>);
 }
 
@@ -250,7 +256,7 @@ pub static RULES: &[&dyn Rule] = &[
 pub fn run(cx: &RuleContext<'_>) -> Vec<Diagnostic> {
     RULES
         .par_iter()
-        .filter(|rule| cx.config.may_run(rule.id()))
+        .filter(|rule| cx.config.may_run(rule.id().as_str()))
         .flat_map_iter(|rule| {
             let mut out = Vec::new();
             rule.check(cx, &mut out);

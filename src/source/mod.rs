@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::diagnostic::{Diagnostic, Related};
+use crate::rule_id::BuiltinRule;
 
 use crate::span::{FileId, LineIndex, Location, Position, Span};
 pub use node::{Entry, Node, NodeKind, ScalarKind};
@@ -204,7 +205,7 @@ impl Workspace {
                 file.failed = true;
                 let span = failure_span(&file, failure.offset);
                 diagnostics.push(Diagnostic::new(
-                    "parse-error",
+                    BuiltinRule::ParseError,
                     Location { file: id, span },
                     failure.message,
                 ));
@@ -235,7 +236,7 @@ fn failure_span(file: &SourceFile, offset: u32) -> Span {
 
 fn duplicate_key_diagnostic(file: FileId, duplicate: &DuplicateKey) -> Diagnostic {
     Diagnostic::new(
-        "duplicate-key",
+        BuiltinRule::DuplicateKey,
         Location {
             file,
             span: duplicate.second,

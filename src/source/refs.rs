@@ -14,6 +14,7 @@ use super::node::{Node, NodeKind};
 
 use super::{normalize_path, Workspace};
 use crate::diagnostic::{Diagnostic, Related};
+use crate::rule_id::BuiltinRule;
 use crate::span::FileId;
 use crate::span::Location;
 use crate::span::Span;
@@ -36,6 +37,11 @@ pub struct RefIndex {
 const MAX_HOPS: usize = 64;
 
 impl RefIndex {
+    /// Every file a resolved reference points into.
+    pub fn target_files(&self) -> impl Iterator<Item = FileId> + '_ {
+        self.targets.values().map(|(_, target)| target.file)
+    }
+
     pub fn target(&self, file: FileId, ref_value: Span) -> Option<&RefTarget> {
         self.targets
             .get(&(file, ref_value.start))
@@ -172,13 +178,13 @@ impl RefProblem {
     fn into_diagnostic(self, location: Location, text: &str) -> Diagnostic {
         match self {
             RefProblem::Remote => Diagnostic::new(
-                "ref-remote-skipped",
+                BuiltinRule::RefRemoteSkipped,
                 location,
                 format!("remote reference `{text}` was not fetched"),
             )
             .with_label("remote reference"),
             RefProblem::OutsideRoot(path) => Diagnostic::new(
-                "ref-outside-root",
+                BuiltinRule::RefOutsideRoot,
                 location,
                 format!("reference `{text}` points outside the project root, to `{path}`"),
             )
@@ -190,7 +196,7 @@ impl RefProblem {
 
 fn unresolved(location: Location, text: &str, reason: String) -> Diagnostic {
     Diagnostic::new(
-        "ref-unresolved",
+        BuiltinRule::RefUnresolved,
         location,
         format!("reference `{text}` does not resolve: {reason}"),
     )
@@ -351,7 +357,7 @@ fn report_cycles(workspace: &Workspace, index: &RefIndex, diagnostics: &mut Vec<
         chain.extend(hops.iter().map(|&(file, span)| text_of(file, span)));
         chain.push(text_of(start.0, start_span));
         let mut diagnostic = Diagnostic::new(
-            "ref-unresolved",
+            BuiltinRule::RefUnresolved,
             Location {
                 file: start.0,
                 span: start_span,

@@ -1150,3 +1150,14 @@ fn litellm_disabled_cooldowns_are_a_breaker_that_never_trips() {
         .collect();
     assert_eq!(ineffective, [(Some(17), Some(3))]);
 }
+
+#[test]
+fn portkey_prompt_targets_are_the_models_of_their_prompts() {
+    // Two prompts are two deployments (each template names its own model); the same prompt
+    // again only repeats the call that failed.
+    let file = "fixtures/portkey/prompt-targets.json";
+    assert_eq!(
+        findings_with_all_rules(&[file]),
+        [at("fallback-invalid", file, 6, 7)]
+    );
+}

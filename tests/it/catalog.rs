@@ -87,7 +87,7 @@ fn every_good_example_is_clean() {
 fn every_rule_in_the_engine_has_a_catalog_entry() {
     for rule in RULES {
         assert!(
-            catalog::get(rule.id()).is_some(),
+            catalog::get(rule.id().as_str()).is_some(),
             "{} has no catalog entry",
             rule.id()
         );

@@ -912,6 +912,9 @@ fn fixture_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     entries.sort();
     for path in entries {
+        if crate::common::is_corpus(&path) {
+            continue;
+        }
         if path.is_dir() {
             fixture_files(&path, out);
         } else if path

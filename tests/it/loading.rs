@@ -105,7 +105,9 @@ fn unknown_formats_are_noted_when_named_and_skipped_silently_when_walked() {
     ]);
     let (code, found, report) = lint(dir.path(), &["specs"]);
     assert_eq!(found, vec![]);
-    assert_eq!(report["summary"]["files"], 3);
+    // Only the spec is linted; the other two are read, recognised as nothing of ours, skipped.
+    assert_eq!(report["summary"]["files"], 1);
+    assert_eq!(report["summary"]["skipped"], 2);
     assert_eq!(code, 0);
     let (code, found, _) = lint(dir.path(), &["specs/values.yaml", "specs/empty.yaml"]);
     assert_eq!(
@@ -167,7 +169,16 @@ fn hostile_input_becomes_parse_errors_not_crashes() {
         ("truncated.json", br#"{"openapi": "3.0.3", "paths": {"#),
         ("tabs.yaml", b"openapi: 3.0.3\ninfo:\n\ttitle: x\n"),
     ]);
-    let (code, found, _) = lint(dir.path(), &["."]);
+    // Named, every file is held to its syntax; walked, only those that say they are ours.
+    let named = [
+        "bomb.yaml",
+        "deep.json",
+        "deep.yaml",
+        "latin1.yaml",
+        "tabs.yaml",
+        "truncated.json",
+    ];
+    let (code, found, _) = lint(dir.path(), &named);
     let rules: Vec<(&str, &str, u64)> = found
         .iter()
         .map(|(rule, file, line, _)| (rule.as_str(), file.as_str(), *line))
@@ -183,6 +194,21 @@ fn hostile_input_becomes_parse_errors_not_crashes() {
             ("parse-error", "truncated.json", 1),
         ]
     );
+    assert_eq!(code, 1);
+    let (code, found, report) = lint(dir.path(), &["."]);
+    let rules: Vec<(&str, &str)> = found
+        .iter()
+        .map(|(rule, file, _, _)| (rule.as_str(), file.as_str()))
+        .collect();
+    assert_eq!(
+        rules,
+        vec![
+            ("parse-error", "latin1.yaml"),
+            ("parse-error", "tabs.yaml"),
+            ("parse-error", "truncated.json"),
+        ]
+    );
+    assert_eq!(report["summary"]["skipped"], 3);
     assert_eq!(code, 1);
 }
 

@@ -276,7 +276,7 @@ fn quoted_globs_are_expanded_and_nothing_to_lint_is_exit_2() {
         "{}",
         glob.stdout
     );
-    let recursive = run(&repo(), &["lint", "-q", "fixtures/demo/**/pet.yaml"]);
+    let recursive = run(&repo(), &["lint", "-q", "fixtures/demo/**/kong.yaml"]);
     assert!(
         recursive.stdout.contains("in 1 file"),
         "{}",

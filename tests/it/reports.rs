@@ -116,6 +116,8 @@ fn sarif(text: &str) -> Value {
 fn redacted(settings: &mut insta::Settings) {
     let version = env!("CARGO_PKG_VERSION").replace('.', r"\.");
     settings.add_filter(&format!("\"{version}\""), "\"[VERSION]\"");
+    // Rule pages link to the docs of the version's tag.
+    settings.add_filter(&format!("/v{version}/"), "/v[VERSION]/");
     settings.add_filter(r#""file:///[^"]*""#, "\"[ROOT]\"");
 }
 

@@ -133,16 +133,22 @@ fn check_figures(folder: &str) -> Value {
     // Per API: the routes that reach one of its operations.
     let apis = card["apis"].as_array().unwrap();
     for api in apis {
-        let file = api["file"].as_str().unwrap();
+        let name = api["name"].as_str().unwrap();
         let reaching: Vec<&Value> = rows
             .iter()
-            .filter(|row| row["apis"].as_array().unwrap().iter().any(|f| f == file))
+            .filter(|row| {
+                row["joined"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|joined| joined["api"] == name)
+            })
             .collect();
-        assert_eq!(api["routes"], reaching.len(), "{file}");
+        assert_eq!(api["routes"], reaching.len(), "{name}");
         assert_eq!(
             shares_of(api),
             as_strings(expected_shares(&reaching)),
-            "{file}"
+            "{name}"
         );
     }
 
@@ -216,6 +222,7 @@ fn demo_scorecard_figures_match_the_routes_report() {
     assert_eq!(card["overall"]["operations"], 6);
     let apis = card["apis"].as_array().unwrap();
     assert_eq!(apis.len(), 1);
+    assert_eq!(apis[0]["name"], "Pet store 1.4.0");
     assert_eq!(apis[0]["title"], "Pet store");
     assert_eq!(apis[0]["version"], "1.4.0");
 }
@@ -229,22 +236,20 @@ fn monorepo_scorecard_has_one_section_per_api() {
         .iter()
         .map(|api| {
             (
-                format!(
-                    "{} {}",
-                    api["title"].as_str().unwrap(),
-                    api["version"].as_str().unwrap()
-                ),
+                api["name"].as_str().unwrap().to_string(),
                 api["operations"].as_u64().unwrap(),
                 api["routes"].as_u64().unwrap(),
             )
         })
         .collect();
+    // Two versions of the catalog are two APIs, each with its own route.
     assert_eq!(
         apis,
         [
-            ("Catalog 0.9.0".to_string(), 1, 1),
-            ("Orders 2.1.0".to_string(), 3, 1),
-            ("Payments 1.0.0".to_string(), 2, 2),
+            ("Billing API 2.1.0".to_string(), 2, 1),
+            ("Catalog API 1.0.0".to_string(), 1, 1),
+            ("Catalog API 2.0.0".to_string(), 1, 1),
+            ("Orders API 1.4.0".to_string(), 2, 2),
         ]
     );
     assert_eq!(card["overall"]["operations"], 6);

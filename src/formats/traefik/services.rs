@@ -12,6 +12,7 @@ use crate::diagnostic::{Diagnostic, Related};
 use crate::formats::{values, AdaptContext};
 use crate::model::policy::{ActiveCheck, Fallback, FallbackKind, HealthCheck};
 use crate::model::Sourced;
+use crate::rule_id::BuiltinRule;
 use crate::source::{Entry, Node};
 use crate::span::FileId;
 use crate::span::Location;
@@ -517,7 +518,7 @@ fn failover<'a>(
     if let Some(problem) = invalid_fallback(scope, main, fallback) {
         cx.diagnostics.push(
             Diagnostic::new(
-                "fallback-invalid",
+                BuiltinRule::FallbackInvalid,
                 Location {
                     file,
                     span: fallback.span,

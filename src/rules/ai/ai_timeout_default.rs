@@ -3,6 +3,7 @@ use std::collections::HashSet;
 use super::{about, route_of};
 use crate::diagnostic::Diagnostic;
 use crate::model::{GatewayFormat, Origin};
+use crate::rule_id::BuiltinRule;
 use crate::rules::{Rule, RuleContext};
 use crate::span::Location;
 use crate::units::format_duration;
@@ -12,8 +13,8 @@ use crate::units::format_duration;
 pub struct AiTimeoutDefault;
 
 impl Rule for AiTimeoutDefault {
-    fn id(&self) -> &'static str {
-        "ai-timeout-default"
+    fn id(&self) -> BuiltinRule {
+        BuiltinRule::AiTimeoutDefault
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {

@@ -1,8 +1,10 @@
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 
 use super::{about, describe_group, route_of};
 use crate::diagnostic::{Diagnostic, Related};
 use crate::model::ai::{FallbackEdge, FallbackGraph, TriggerFamily};
+use crate::model::ai_paths::{self, LoopSet, RepeatedCall};
+use crate::rule_id::BuiltinRule;
 use crate::rules::{Rule, RuleContext};
 use crate::span::Location;
 
@@ -13,16 +15,27 @@ use crate::span::Location;
 /// endpoints); this part reads the AI gateways' fallback graphs.
 pub struct AiFallbackInvalid;
 
+/// Cycles shown per loop set: a mesh of groups has more cycles than anyone reads.
+const CYCLES_PER_SET: usize = 8;
+
 impl Rule for AiFallbackInvalid {
-    fn id(&self) -> &'static str {
-        "fallback-invalid"
+    fn id(&self) -> BuiltinRule {
+        BuiltinRule::FallbackInvalid
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         for graph in &cx.inventory.fallback_graphs {
             let mut reported: HashSet<Location> = HashSet::new();
-            for edge in graph.edges.iter().filter(|edge| edge.explicit) {
-                if let Some(diagnostic) = self.broken_edge(cx, graph, edge) {
+            let repeated: HashMap<usize, usize> = ai_paths::repeated_in_lists(graph)
+                .into_iter()
+                .map(|call| (call.edge, call.earlier))
+                .collect();
+            for (position, edge) in graph.edges.iter().enumerate() {
+                if !edge.explicit {
+                    continue;
+                }
+                let earlier = repeated.get(&position).copied();
+                if let Some(diagnostic) = self.broken_edge(cx, graph, edge, earlier) {
                     if reported.insert(diagnostic.location) {
                         out.push(diagnostic);
                     }
@@ -43,8 +56,15 @@ impl Rule for AiFallbackInvalid {
             families.sort();
             families.dedup();
             for family in families {
-                for cycle in cycles(graph, family) {
-                    out.extend(self.cycle(cx, graph, &cycle));
+                for set in ai_paths::loops(graph, family, CYCLES_PER_SET) {
+                    self.loop_set(cx, graph, &set, out);
+                }
+                for call in ai_paths::repeated_through_chains(graph, family) {
+                    if let Some(diagnostic) = self.chain_repeat(cx, graph, call) {
+                        if reported.insert(diagnostic.location) {
+                            out.push(diagnostic);
+                        }
+                    }
                 }
             }
         }
@@ -57,6 +77,7 @@ impl AiFallbackInvalid {
         cx: &RuleContext<'_>,
         graph: &FallbackGraph,
         edge: &FallbackEdge,
+        repeated_from: Option<usize>,
     ) -> Option<Diagnostic> {
         let source = graph.resolve(&edge.from);
         let Some(source) = source else {
@@ -105,53 +126,62 @@ impl AiFallbackInvalid {
         }
         // A target whose every deployment an earlier stop of the same chain already called
         // adds nothing but another try of a call that failed.
-        let earlier = std::iter::once(edge.from.as_str()).chain(
-            graph
-                .edges
-                .iter()
-                .filter(|other| other.declared == edge.declared && other.order < edge.order)
-                .flat_map(|other| [other.from.as_str(), other.to.as_str()]),
-        );
-        let mut seen: Vec<&str> = Vec::new();
-        for name in earlier {
-            if seen.contains(&name) || name == edge.to {
-                continue;
-            }
-            seen.push(name);
-            let Some(before) = graph
-                .resolve(name)
-                .and_then(|index| graph.groups.get(index))
-            else {
-                continue;
-            };
-            let repeated = !target.deployments.is_empty()
-                && target.deployments.iter().all(|deployment| {
-                    before
-                        .deployments
-                        .iter()
-                        .any(|other| deployment.same_as(other))
-                });
-            let Some(deployment) = target.deployments.first().filter(|_| repeated) else {
-                continue;
-            };
-            return Some(about(
-                Diagnostic::new(
-                    self.id(),
-                    edge.location,
-                    format!(
-                        "{} calls the same deployment ({}) as {}, tried before it in this chain: \
-                         falling back to it only repeats a call that failed",
-                        describe_group(graph, &edge.to),
-                        deployment.label(),
-                        describe_group(graph, name),
-                    ),
-                )
-                .with_label("same provider, model, endpoint and key as before")
-                .with_help("fall back to another model, key or provider"),
-                route,
-            ));
-        }
-        None
+        let before = graph.groups.get(repeated_from?)?;
+        let deployment = target.deployments.first()?;
+        Some(about(
+            Diagnostic::new(
+                self.id(),
+                edge.location,
+                format!(
+                    "{} calls the same deployment ({}) as {}, tried before it in this chain: \
+                     falling back to it only repeats a call that failed",
+                    describe_group(graph, &edge.to),
+                    deployment.label(),
+                    describe_group(graph, &before.name),
+                ),
+            )
+            .with_label("same provider, model, endpoint and key as before")
+            .with_help("fall back to another model, key or provider"),
+            route,
+        ))
+    }
+
+    /// A fallback that brings a chain back to a deployment an earlier group of it called.
+    fn chain_repeat(
+        &self,
+        cx: &RuleContext<'_>,
+        graph: &FallbackGraph,
+        call: RepeatedCall,
+    ) -> Option<Diagnostic> {
+        let edge = graph.edges.get(call.edge)?;
+        let earlier = graph.groups.get(call.earlier)?;
+        let target = graph
+            .resolve(&edge.to)
+            .and_then(|index| graph.groups.get(index))?;
+        let deployment = target.deployments.first()?;
+        let route = route_of(cx.inventory, graph, Some(earlier));
+        Some(about(
+            Diagnostic::new(
+                self.id(),
+                edge.location,
+                format!(
+                    "{} calls the same deployment ({}) as {}, whose fallback chain reaches it \
+                     through {}: a request that failed there is sent to the same deployment \
+                     again",
+                    describe_group(graph, &edge.to),
+                    deployment.label(),
+                    describe_group(graph, &earlier.name),
+                    describe_group(graph, &edge.from),
+                ),
+            )
+            .with_label("the same deployment as an earlier stop of the chain")
+            .with_help("fall back to another model, key or provider, or end the chain earlier")
+            .with_related(Related {
+                location: earlier.location,
+                message: format!("{} is defined here", describe_group(graph, &earlier.name)),
+            }),
+            route,
+        ))
     }
 
     fn undefined_target(
@@ -186,12 +216,35 @@ impl AiFallbackInvalid {
         about(diagnostic, route)
     }
 
-    /// A cycle, reported at its first hop with every hop as a related location.
+    /// Each cycle of a loop set, reported at its first hop with every hop as a related
+    /// location; the last one says how many more fallbacks of the set close further loops.
+    fn loop_set(
+        &self,
+        cx: &RuleContext<'_>,
+        graph: &FallbackGraph,
+        set: &LoopSet<'_>,
+        out: &mut Vec<Diagnostic>,
+    ) {
+        let count = set.cycles.len();
+        for (index, cycle) in set.cycles.iter().enumerate() {
+            let untold = if index + 1 == count && set.untold > 0 {
+                format!(
+                    "; {} more fallbacks among these {} names close further loops",
+                    set.untold, set.names
+                )
+            } else {
+                String::new()
+            };
+            out.extend(self.cycle(cx, graph, cycle, &untold));
+        }
+    }
+
     fn cycle(
         &self,
         cx: &RuleContext<'_>,
         graph: &FallbackGraph,
         cycle: &[&FallbackEdge],
+        untold: &str,
     ) -> Option<Diagnostic> {
         let first = cycle.first()?;
         let path = cycle
@@ -207,7 +260,7 @@ impl AiFallbackInvalid {
             first.location,
             format!(
                 "fallback cycle {path} ({}): when these groups fail, LiteLLM walks the loop \
-                 again until `max_fallbacks` runs out, retrying every group each time",
+                 again until `max_fallbacks` runs out, retrying every group each time{untold}",
                 first.trigger.key()
             ),
         )
@@ -229,125 +282,4 @@ impl AiFallbackInvalid {
 /// A group name close to `name`, for help texts.
 fn closest<'a>(graph: &'a FallbackGraph, name: &str) -> Option<&'a str> {
     crate::suggest::closest(name, graph.groups.iter().map(|group| group.name.as_str()))
-}
-
-/// One cycle per strongly connected set of names of a trigger family, as the edges around it,
-/// starting at the name whose fallbacks come first. Nodes are the names fallbacks are looked up
-/// by (LiteLLM follows a fallback to a deployment id with the id's own fallbacks, not its
-/// group's). Fallbacks of a name to itself are left out: LiteLLM skips them, and they are
-/// reported on their own.
-fn cycles(graph: &FallbackGraph, family: TriggerFamily) -> Vec<Vec<&FallbackEdge>> {
-    let mut names: Vec<&str> = Vec::new();
-    let mut pairs = Vec::new();
-    for edge in &graph.edges {
-        if edge.trigger.family() != family || edge.from == edge.to {
-            continue;
-        }
-        // A name that is no group fails at once; the rule reports it on its own.
-        if graph.resolve(&edge.to).is_none() {
-            continue;
-        }
-        let from = index_of(&edge.from, &mut names);
-        let to = index_of(&edge.to, &mut names);
-        pairs.push((from, to, edge));
-    }
-    let mut next: Vec<Vec<(usize, &FallbackEdge)>> = vec![Vec::new(); names.len()];
-    for (from, to, edge) in pairs {
-        if let Some(targets) = next.get_mut(from) {
-            if !targets.iter().any(|(target, _)| *target == to) {
-                targets.push((to, edge));
-            }
-        }
-    }
-    let mut covered = vec![false; names.len()];
-    let mut found = Vec::new();
-    for start in 0..names.len() {
-        if covered.get(start) != Some(&false) {
-            continue;
-        }
-        let Some(cycle) = shortest_cycle(&next, start) else {
-            continue;
-        };
-        // Every name that both reaches and is reached from `start` shares its cycle set.
-        let from_start = reachable(&next, start);
-        for (name, reached) in from_start.iter().enumerate() {
-            if *reached && reachable(&next, name).get(start) == Some(&true) {
-                if let Some(flag) = covered.get_mut(name) {
-                    *flag = true;
-                }
-            }
-        }
-        found.push(cycle);
-    }
-    found
-}
-
-/// The index of `name` in `names`, added when new.
-fn index_of<'a>(name: &'a str, names: &mut Vec<&'a str>) -> usize {
-    match names.iter().position(|known| *known == name) {
-        Some(index) => index,
-        None => {
-            names.push(name);
-            names.len() - 1
-        }
-    }
-}
-
-/// Groups reachable from `start` through at least one fallback.
-fn reachable(next: &[Vec<(usize, &FallbackEdge)>], start: usize) -> Vec<bool> {
-    let mut seen = vec![false; next.len()];
-    let mut queue: VecDeque<usize> = next
-        .get(start)
-        .into_iter()
-        .flatten()
-        .map(|(target, _)| *target)
-        .collect();
-    while let Some(group) = queue.pop_front() {
-        match seen.get_mut(group) {
-            Some(flag) if !*flag => *flag = true,
-            _ => continue,
-        }
-        queue.extend(
-            next.get(group)
-                .into_iter()
-                .flatten()
-                .map(|(target, _)| *target),
-        );
-    }
-    seen
-}
-
-/// The shortest way from `start` back to itself, as its edges.
-fn shortest_cycle<'a>(
-    next: &[Vec<(usize, &'a FallbackEdge)>],
-    start: usize,
-) -> Option<Vec<&'a FallbackEdge>> {
-    let mut parent: Vec<Option<(usize, &FallbackEdge)>> = vec![None; next.len()];
-    let mut queue = VecDeque::from([start]);
-    let mut visited = vec![false; next.len()];
-    while let Some(group) = queue.pop_front() {
-        for &(target, edge) in next.get(group).into_iter().flatten() {
-            if target == start {
-                let mut path = vec![edge];
-                let mut at = group;
-                while at != start {
-                    let (previous, edge) = parent.get(at).copied().flatten()?;
-                    path.push(edge);
-                    at = previous;
-                }
-                path.reverse();
-                return Some(path);
-            }
-            if visited.get(target) == Some(&false) {
-                if let Some(flag) = visited.get_mut(target) {
-                    *flag = true;
-                }
-                if let Some(slot) = parent.get_mut(target) {
-                    *slot = Some((group, edge));
-                }
-                queue.push_back(target);
-            }
-        }
-    }
-    None
 }

@@ -1,10 +1,11 @@
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use super::{about, route_of};
 use crate::diagnostic::{Diagnostic, Related};
-use crate::model::ai::{Deployment, FallbackGraph, ModelGroup};
+use crate::model::ai::{self, Deployment, FallbackGraph, ModelGroup};
 use crate::model::policy::FallbackKind;
 use crate::model::GatewayFormat;
+use crate::rule_id::BuiltinRule;
 use crate::rules::{Rule, RuleContext};
 use crate::span::Location;
 
@@ -13,8 +14,8 @@ use crate::span::Location;
 pub struct FallbackSameProvider;
 
 impl Rule for FallbackSameProvider {
-    fn id(&self) -> &'static str {
-        "fallback-same-provider"
+    fn id(&self) -> BuiltinRule {
+        BuiltinRule::FallbackSameProvider
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
@@ -55,11 +56,7 @@ impl FallbackSameProvider {
             else {
                 continue;
             };
-            let names = chain
-                .iter()
-                .map(|group| format!("`{}`", group.name))
-                .collect::<Vec<_>>()
-                .join(" → ");
+            let names = ai::chain_text(chain.iter().map(|group| format!("`{}`", group.name)));
             out.push(about(
                 self.finding(
                     fallback.location,
@@ -78,16 +75,16 @@ impl FallbackSameProvider {
 
     /// Portkey: each `fallback` strategy, over every target it can try.
     fn strategies(&self, cx: &RuleContext<'_>, graph: &FallbackGraph, out: &mut Vec<Diagnostic>) {
-        let mut strategies: BTreeMap<Location, Vec<&str>> = BTreeMap::new();
+        let mut strategies: BTreeMap<Location, (Vec<&str>, HashSet<&str>)> = BTreeMap::new();
         for edge in &graph.edges {
-            let targets = strategies.entry(edge.declared).or_default();
+            let (targets, known) = strategies.entry(edge.declared).or_default();
             for name in [edge.from.as_str(), edge.to.as_str()] {
-                if !targets.contains(&name) {
+                if known.insert(name) {
                     targets.push(name);
                 }
             }
         }
-        for (declared, names) in strategies {
+        for (declared, (names, _)) in strategies {
             let deployments: Vec<&Deployment> = names
                 .iter()
                 .filter_map(|name| graph.group(name))
@@ -96,11 +93,11 @@ impl FallbackSameProvider {
             let Some(shared) = shared_identity(deployments.iter().copied()) else {
                 continue;
             };
-            let labels = deployments
-                .iter()
-                .map(|deployment| format!("`{}`", deployment.label()))
-                .collect::<Vec<_>>()
-                .join(" → ");
+            let labels = ai::chain_text(
+                deployments
+                    .iter()
+                    .map(|deployment| format!("`{}`", deployment.label())),
+            );
             let diagnostic = self.finding(
                 declared,
                 format!(
@@ -129,12 +126,11 @@ impl FallbackSameProvider {
                  leaves a way to answer",
                 shared.what()
             ));
-        let mut seen: Vec<Location> = Vec::new();
+        let mut seen: HashSet<Location> = HashSet::new();
         for deployment in deployments {
-            if seen.contains(&deployment.location) {
+            if seen.len() == SHOWN || !seen.insert(deployment.location) {
                 continue;
             }
-            seen.push(deployment.location);
             diagnostic = diagnostic.with_related(Related {
                 location: deployment.location,
                 message: format!("{} is here", deployment.label()),
@@ -143,6 +139,9 @@ impl FallbackSameProvider {
         diagnostic
     }
 }
+
+/// Deployments shown beside a finding: a generated chain can have thousands.
+const SHOWN: usize = 12;
 
 /// What every deployment of a chain shares.
 enum Shared {

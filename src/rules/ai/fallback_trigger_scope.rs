@@ -3,6 +3,7 @@ use std::collections::BTreeMap;
 use super::{about, route_of};
 use crate::diagnostic::Diagnostic;
 use crate::model::ai::{FallbackEdge, FallbackGraph, FallbackTrigger};
+use crate::rule_id::BuiltinRule;
 use crate::rules::{Rule, RuleContext};
 use crate::span::Location;
 
@@ -15,8 +16,8 @@ pub struct FallbackTriggerScope;
 const REQUEST_ERRORS: &[u16] = &[400, 422];
 
 impl Rule for FallbackTriggerScope {
-    fn id(&self) -> &'static str {
-        "fallback-trigger-scope"
+    fn id(&self) -> BuiltinRule {
+        BuiltinRule::FallbackTriggerScope
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {

@@ -1,5 +1,6 @@
 use crate::diagnostic::{Diagnostic, Related};
 use crate::model::Route;
+use crate::rule_id::BuiltinRule;
 use crate::rules::{Rule, RuleContext};
 use crate::span::Location;
 
@@ -16,8 +17,8 @@ struct Emitted<'a> {
 }
 
 impl Rule for GatewayErrorsUndocumented {
-    fn id(&self) -> &'static str {
-        "gateway-errors-undocumented"
+    fn id(&self) -> BuiltinRule {
+        BuiltinRule::GatewayErrorsUndocumented
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {

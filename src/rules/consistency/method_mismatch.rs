@@ -3,6 +3,7 @@ use std::collections::{BTreeSet, HashSet};
 use super::describe_route;
 use crate::diagnostic::{Diagnostic, Related};
 use crate::model::{Layer, Method, MethodSet};
+use crate::rule_id::BuiltinRule;
 use crate::rules::{Rule, RuleContext};
 
 /// The gateway and the spec disagree on methods for the same path: the gateway accepts methods
@@ -10,8 +11,8 @@ use crate::rules::{Rule, RuleContext};
 pub struct MethodMismatch;
 
 impl Rule for MethodMismatch {
-    fn id(&self) -> &'static str {
-        "method-mismatch"
+    fn id(&self) -> BuiltinRule {
+        BuiltinRule::MethodMismatch
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {

@@ -1,14 +1,15 @@
 use std::collections::HashSet;
 
 use crate::diagnostic::Diagnostic;
+use crate::rule_id::BuiltinRule;
 use crate::rules::{Rule, RuleContext};
 
 /// Every upstream has a circuit breaker, outlier detection or passive health check.
 pub struct CircuitBreakerMissing;
 
 impl Rule for CircuitBreakerMissing {
-    fn id(&self) -> &'static str {
-        "circuit-breaker-missing"
+    fn id(&self) -> BuiltinRule {
+        BuiltinRule::CircuitBreakerMissing
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {

@@ -1,6 +1,7 @@
 use crate::diagnostic::{Diagnostic, Related, Severity};
 use crate::model::policy::FallbackKind;
 use crate::model::{FallbackRequirement, Layer, Route};
+use crate::rule_id::BuiltinRule;
 use crate::rules::{emit_grouped, short_route, RouteFinding, Rule, RuleContext};
 
 /// A route has somewhere to go when its upstream fails: required (an error) where the operation
@@ -8,8 +9,8 @@ use crate::rules::{emit_grouped, short_route, RouteFinding, Rule, RuleContext};
 pub struct FallbackMissing;
 
 impl Rule for FallbackMissing {
-    fn id(&self) -> &'static str {
-        "fallback-missing"
+    fn id(&self) -> BuiltinRule {
+        BuiltinRule::FallbackMissing
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
@@ -93,11 +94,7 @@ impl Rule for FallbackMissing {
                 continue;
             }
             // AI gateways exist to fall back between models: missing one is a warning there.
-            let severity = if route.format.layer() == Layer::Ai {
-                Severity::Warning
-            } else {
-                crate::rules::catalog::default_severity(self.id())
-            };
+            let escalation = (route.format.layer() == Layer::Ai).then_some(Severity::Warning);
             let label = route.label();
             let finding: RouteFinding<'_> = Box::new(move |subject| {
                 Diagnostic::new(
@@ -107,7 +104,7 @@ impl Rule for FallbackMissing {
                         "{subject} has no fallback: no backup endpoints, failover service, static response or second healthy target"
                     ),
                 )
-                .with_severity(severity)
+                .with_escalation(escalation)
                 .with_label("no fallback")
                 .with_route(label.clone())
             });

@@ -1,6 +1,7 @@
 use std::collections::HashSet;
 
 use crate::diagnostic::{Diagnostic, Related};
+use crate::rule_id::BuiltinRule;
 use crate::rules::{Rule, RuleContext};
 use crate::units::format_duration;
 
@@ -8,8 +9,8 @@ use crate::units::format_duration;
 pub struct HealthCheckTiming;
 
 impl Rule for HealthCheckTiming {
-    fn id(&self) -> &'static str {
-        "health-check-timing"
+    fn id(&self) -> BuiltinRule {
+        BuiltinRule::HealthCheckTiming
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {

@@ -1,5 +1,6 @@
 use crate::diagnostic::{Diagnostic, Related, Severity};
 use crate::model::Route;
+use crate::rule_id::BuiltinRule;
 use crate::rules::{
     emit_grouped, layered_route, layers_of, RouteFinding, Rule, RuleContext, SEVERAL_ROUTES,
 };
@@ -11,8 +12,8 @@ use super::retry_location;
 pub struct RetryAmplification;
 
 impl Rule for RetryAmplification {
-    fn id(&self) -> &'static str {
-        "retry-amplification"
+    fn id(&self) -> BuiltinRule {
+        BuiltinRule::RetryAmplification
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {

@@ -1,4 +1,5 @@
 use crate::diagnostic::{Diagnostic, Related};
+use crate::rule_id::BuiltinRule;
 use crate::rules::timeout::attempts_arithmetic;
 use crate::rules::{emit_grouped, RouteFinding, Rule, RuleContext};
 use crate::units::format_duration;
@@ -9,8 +10,8 @@ use super::retry_location;
 pub struct RetryBudgetExceedsTimeout;
 
 impl Rule for RetryBudgetExceedsTimeout {
-    fn id(&self) -> &'static str {
-        "retry-budget-exceeds-timeout"
+    fn id(&self) -> BuiltinRule {
+        BuiltinRule::RetryBudgetExceedsTimeout
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {

@@ -1,5 +1,6 @@
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::Origin;
+use crate::rule_id::BuiltinRule;
 use crate::rules::{emit_grouped, RouteFinding, Rule, RuleContext};
 
 use super::retry_location;
@@ -8,8 +9,8 @@ use super::retry_location;
 pub struct RetryExcessive;
 
 impl Rule for RetryExcessive {
-    fn id(&self) -> &'static str {
-        "retry-excessive"
+    fn id(&self) -> BuiltinRule {
+        BuiltinRule::RetryExcessive
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {

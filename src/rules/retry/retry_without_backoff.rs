@@ -1,4 +1,5 @@
 use crate::diagnostic::Diagnostic;
+use crate::rule_id::BuiltinRule;
 use crate::rules::{emit_grouped, RouteFinding, Rule, RuleContext};
 
 use super::retry_location;
@@ -8,8 +9,8 @@ use super::retry_location;
 pub struct RetryWithoutBackoff;
 
 impl Rule for RetryWithoutBackoff {
-    fn id(&self) -> &'static str {
-        "retry-without-backoff"
+    fn id(&self) -> BuiltinRule {
+        BuiltinRule::RetryWithoutBackoff
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {

@@ -1,5 +1,6 @@
 use crate::diagnostic::Diagnostic;
 use crate::model::policy::RetryCondition;
+use crate::rule_id::BuiltinRule;
 use crate::rules::{emit_grouped, RouteFinding, Rule, RuleContext};
 
 /// Retrying on timeouts needs a per-try timeout; otherwise the first slow attempt uses up the
@@ -7,8 +8,8 @@ use crate::rules::{emit_grouped, RouteFinding, Rule, RuleContext};
 pub struct RetryWithoutPerTryTimeout;
 
 impl Rule for RetryWithoutPerTryTimeout {
-    fn id(&self) -> &'static str {
-        "retry-without-per-try-timeout"
+    fn id(&self) -> BuiltinRule {
+        BuiltinRule::RetryWithoutPerTryTimeout
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {

@@ -1,4 +1,5 @@
 use crate::diagnostic::{Diagnostic, Related};
+use crate::rule_id::BuiltinRule;
 use crate::rules::{emit_grouped, RouteFinding, Rule, RuleContext};
 use crate::units::format_duration;
 
@@ -6,8 +7,8 @@ use crate::units::format_duration;
 pub struct PerTryTimeoutExceedsTotal;
 
 impl Rule for PerTryTimeoutExceedsTotal {
-    fn id(&self) -> &'static str {
-        "per-try-timeout-exceeds-total"
+    fn id(&self) -> BuiltinRule {
+        BuiltinRule::PerTryTimeoutExceedsTotal
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {

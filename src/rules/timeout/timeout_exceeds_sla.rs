@@ -1,6 +1,7 @@
 use std::time::Duration;
 
 use crate::diagnostic::{Diagnostic, Related};
+use crate::rule_id::BuiltinRule;
 
 use crate::model::Route;
 use crate::rules::{layered_route, layers_of, Rule, RuleContext};
@@ -14,8 +15,8 @@ use super::{bound, slowest, stacked_worst_case, worst_attempts_arithmetic};
 pub struct TimeoutExceedsSla;
 
 impl Rule for TimeoutExceedsSla {
-    fn id(&self) -> &'static str {
-        "timeout-exceeds-sla"
+    fn id(&self) -> BuiltinRule {
+        BuiltinRule::TimeoutExceedsSla
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {

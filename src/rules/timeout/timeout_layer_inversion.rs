@@ -1,4 +1,5 @@
 use crate::diagnostic::{Diagnostic, Related};
+use crate::rule_id::BuiltinRule;
 use crate::rules::{layered_route, layers_of, Rule, RuleContext};
 use crate::units::format_duration;
 
@@ -9,8 +10,8 @@ use super::{bound, slowest, stacked_worst_case};
 pub struct TimeoutLayerInversion;
 
 impl Rule for TimeoutLayerInversion {
-    fn id(&self) -> &'static str {
-        "timeout-layer-inversion"
+    fn id(&self) -> BuiltinRule {
+        BuiltinRule::TimeoutLayerInversion
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {

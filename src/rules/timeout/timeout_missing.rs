@@ -1,5 +1,6 @@
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{Layer, Origin, Timeout};
+use crate::rule_id::BuiltinRule;
 use crate::rules::{emit_grouped, RouteFinding, Rule, RuleContext};
 
 use super::bound;
@@ -9,8 +10,8 @@ use super::bound;
 pub struct TimeoutMissing;
 
 impl Rule for TimeoutMissing {
-    fn id(&self) -> &'static str {
-        "timeout-missing"
+    fn id(&self) -> BuiltinRule {
+        BuiltinRule::TimeoutMissing
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {

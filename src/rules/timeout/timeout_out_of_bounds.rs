@@ -1,5 +1,6 @@
 use crate::diagnostic::Diagnostic;
 use crate::model::Layer;
+use crate::rule_id::BuiltinRule;
 use crate::rules::{emit_grouped, RouteFinding, Rule, RuleContext};
 use crate::units::format_duration;
 
@@ -10,8 +11,8 @@ use super::bound;
 pub struct TimeoutOutOfBounds;
 
 impl Rule for TimeoutOutOfBounds {
-    fn id(&self) -> &'static str {
-        "timeout-out-of-bounds"
+    fn id(&self) -> BuiltinRule {
+        BuiltinRule::TimeoutOutOfBounds
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {

@@ -12,6 +12,12 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Whether `path` is the accuracy corpus, `fixtures/real`: format-by-folder checks skip it, as
+/// it holds every format and checks each file's own (tests/it/accuracy.rs).
+pub fn is_corpus(path: &Path) -> bool {
+    path == repo().join("fixtures/real")
+}
+
 /// Lints `paths` (relative to the repository) through the library, as if run from its root,
 /// with only the checks on reading input: what an adapter test looks at, without policy rules.
 pub fn lint_isolated(paths: &[&str]) -> LintOutcome {

@@ -131,6 +131,9 @@ pub fn fixtures_detected_by(adapter: &str) -> Vec<String> {
     while let Some(dir) = pending.pop() {
         for entry in std::fs::read_dir(&dir).expect("fixture folders are readable") {
             let path = entry.expect("fixture entries are readable").path();
+            if crate::common::is_corpus(&path) {
+                continue;
+            }
             if path.is_dir() {
                 pending.push(path);
                 continue;
