@@ -1,6 +1,7 @@
 //! The command line: argument definitions and what each command does with the library.
 
 mod governance;
+mod progress;
 
 use std::collections::HashMap;
 use std::io::{self, BufWriter, Write};
@@ -469,6 +470,7 @@ pub fn run(cli: Cli) -> Result<Outcome, RunError> {
                 root: args.root.clone(),
                 config: governance::load_config(&args.config)?,
                 baseline: None,
+                progress: None,
             })
             .map_err(|error| RunError(error.to_string()))?;
             let format = report::format(Kind::Routes, &args.format)
@@ -541,13 +543,20 @@ fn run_scorecard(args: &ScorecardArgs) -> Result<Outcome, RunError> {
     for skipped in [&args.baseline, &args.output].into_iter().flatten() {
         config.filter.skip(skipped);
     }
+    let progress = progress::for_run(0);
     let outcome = lint(&LintOptions {
         paths: args.paths.clone(),
         root: args.root.clone(),
         config,
         baseline: None,
-    })
-    .map_err(|error| RunError(error.to_string()))?;
+        progress: progress
+            .clone()
+            .map(|bar| bar as std::sync::Arc<dyn crate::lint::Progress>),
+    });
+    if let Some(bar) = &progress {
+        bar.finish();
+    }
+    let outcome = outcome.map_err(|error| RunError(error.to_string()))?;
     nonempty(&outcome, args.allow_empty)?;
     let scorecard = (format.build)(&Settings {
         previous_scorecard: previous,
@@ -591,13 +600,20 @@ fn run_lint(args: &LintArgs) -> Result<Outcome, RunError> {
         .map(crate::config::baseline::Baseline::read)
         .transpose()
         .map_err(|error| RunError(error.to_string()))?;
+    let progress = progress::for_run(args.quiet);
     let outcome = lint(&LintOptions {
         paths: args.paths.clone(),
         root: args.root.clone(),
         config,
         baseline,
-    })
-    .map_err(|error| RunError(error.to_string()))?;
+        progress: progress
+            .clone()
+            .map(|bar| bar as std::sync::Arc<dyn crate::lint::Progress>),
+    });
+    if let Some(bar) = &progress {
+        bar.finish();
+    }
+    let outcome = outcome.map_err(|error| RunError(error.to_string()))?;
     nonempty(&outcome, args.allow_empty)?;
     // Files first and standard output last, so that a terminal ends with the report people read;
     // every report is attempted even when one cannot be written.

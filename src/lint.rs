@@ -26,6 +26,35 @@ pub struct LintOptions {
     pub config: Config,
     /// Accepted findings: only findings it does not record are reported.
     pub baseline: Option<Baseline>,
+    /// Told how far the run has come, for a progress display.
+    pub progress: Option<std::sync::Arc<dyn Progress>>,
+}
+
+/// A stage of a run, as a progress display shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Files read and parsed.
+    Reading,
+    /// `$ref`s followed.
+    Resolving,
+    /// Documents adapted into the model.
+    Linting,
+    /// Rules checked over the whole model.
+    Checking,
+}
+
+/// Receives how far a run has come; called from several threads while files are read.
+pub trait Progress: Send + Sync {
+    /// `stage` starts, with `total` steps (0 when it has no steps to count).
+    fn start(&self, stage: Stage, total: usize);
+    /// One more step of the current stage is done.
+    fn advance(&self);
+}
+
+impl std::fmt::Debug for dyn Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress")
+    }
 }
 
 /// Everything a run produced, for the reports.
@@ -164,7 +193,15 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
 
     let mut diagnostics = Vec::new();
     let mut workspace = Workspace::new(root, cwd.to_path_buf());
-    workspace.load_all(requests, &mut diagnostics);
+    let progress = options.progress.as_deref();
+    if let Some(progress) = progress {
+        progress.start(Stage::Reading, requests.len());
+    }
+    workspace.load_all_with(requests, &mut diagnostics, &|| {
+        if let Some(progress) = progress {
+            progress.advance();
+        }
+    });
 
     // A template's YAML is only known once rendered: neither its parse errors nor what it seems
     // to hold say anything about what the gateway will get.
@@ -203,6 +240,9 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
         .map(|(file, _, _)| *file)
         .collect();
     let loaded_before_refs = workspace.files().len();
+    if let Some(progress) = progress {
+        progress.start(Stage::Resolving, 0);
+    }
     let ref_index = refs::resolve_all(&mut workspace, &ref_files, &mut diagnostics);
     let mut recognised: HashSet<FileId> = detected.iter().map(|(file, _, _)| *file).collect();
     recognised.extend(ref_index.target_files());
@@ -226,9 +266,15 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
             inventory: &mut inventory,
             diagnostics: &mut diagnostics,
         };
+        if let Some(progress) = progress {
+            progress.start(Stage::Linting, detected.len());
+        }
         for (file, index, adapter) in &detected {
             if let Some(document) = workspace.file(*file).documents.get(*index) {
                 (adapter.adapt)(&mut cx, *file, document);
+            }
+            if let Some(progress) = progress {
+                progress.advance();
             }
         }
     }
@@ -244,6 +290,9 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
     inventory.apply_upstream_policies();
     let join = join::join(&inventory, config.layer_order(&workspace));
 
+    if let Some(progress) = progress {
+        progress.start(Stage::Checking, 0);
+    }
     diagnostics.extend(rules::run(&RuleContext {
         inventory: &inventory,
         workspace: &workspace,

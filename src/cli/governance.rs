@@ -93,6 +93,7 @@ pub fn write_baseline(args: &BaselineWriteArgs) -> Result<Outcome, RunError> {
         root: args.root.clone(),
         config,
         baseline: None,
+        progress: None,
     })
     .map_err(|error| RunError(error.to_string()))?;
     let recorded = Baseline::record(&outcome.workspace, &outcome.diagnostics, previous.as_ref());
