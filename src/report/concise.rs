@@ -26,31 +26,15 @@ impl Report for Concise {
         human::emit(outcome, &self.settings, out, |shown, out| {
             for diagnostic in shown {
                 let file = outcome.workspace.file(diagnostic.location.file);
-                let position = file.position(diagnostic.location.span.start);
                 let route = diagnostic
                     .route
                     .as_deref()
                     .map(|route| format!(" ({})", human::sanitize(route)))
                     .unwrap_or_default();
-                let suppressed = if diagnostic.suppressed.is_some() {
-                    " (suppressed)"
-                } else {
-                    ""
-                };
                 writeln!(
                     out,
-                    "{}: {}{suppressed} {}{}",
-                    palette.paint(
-                        Styled::Path,
-                        &format!(
-                            "{}:{}:{}",
-                            human::sanitize(&file.display),
-                            position.line,
-                            position.column
-                        )
-                    ),
-                    palette.code(diagnostic.severity, diagnostic.rule.as_str()),
-                    human::sanitize(&diagnostic.message),
+                    "{}{}",
+                    human::headline(palette, file, diagnostic),
                     palette.paint(Styled::Route, &route),
                 )?;
             }

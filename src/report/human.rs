@@ -8,6 +8,7 @@ use anstyle::{AnsiColor, Style};
 
 use super::{Outcome, Settings};
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::source::SourceFile;
 
 /// What `--statistics` counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,6 +138,31 @@ fn statistics(
         writeln!(out)?;
     }
     Ok(())
+}
+
+/// A finding's line: `path:line:col: severity[rule] message`, with `(suppressed)` after the
+/// rule when a suppression accepts it.
+pub fn headline(palette: Palette, file: &SourceFile, diagnostic: &Diagnostic) -> String {
+    let position = file.position(diagnostic.location.span.start);
+    let suppressed = if diagnostic.suppressed.is_some() {
+        " (suppressed)"
+    } else {
+        ""
+    };
+    format!(
+        "{}: {}{suppressed} {}",
+        palette.paint(
+            Styled::Path,
+            &format!(
+                "{}:{}:{}",
+                sanitize(&file.display),
+                position.line,
+                position.column
+            )
+        ),
+        palette.code(diagnostic.severity, diagnostic.rule.as_str()),
+        sanitize(&diagnostic.message),
+    )
 }
 
 /// `1 error`, `2 errors`.

@@ -137,26 +137,10 @@ impl Frames<'_> {
         out: &mut dyn Write,
     ) -> io::Result<()> {
         let palette = self.palette;
-        let position = file.position(diagnostic.location.span.start);
-        let suppressed = if diagnostic.suppressed.is_some() {
-            " (suppressed)"
-        } else {
-            ""
-        };
         writeln!(
             out,
-            "{indent}{}: {}{suppressed} {}",
-            palette.paint(
-                Styled::Path,
-                &format!(
-                    "{}:{}:{}",
-                    human::sanitize(&file.display),
-                    position.line,
-                    position.column
-                )
-            ),
-            palette.code(diagnostic.severity, diagnostic.rule.as_str()),
-            human::sanitize(&diagnostic.message),
+            "{indent}{}",
+            human::headline(palette, file, diagnostic)
         )?;
         let frame_indent = format!("{indent}  ");
         self.frame(
