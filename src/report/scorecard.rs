@@ -388,7 +388,8 @@ fn percent(share: &Share) -> String {
 fn trend(share: &Share, previous: Option<&Section>) -> Option<String> {
     let before = previous?.policies.iter().find(|old| old.id == share.id)?;
     let (Some(old), Some(new)) = (before.percent, share.percent) else {
-        return None;
+        // No route in scope then or now: nothing to compare.
+        return Some(format!("{} → {}", percent(before), percent(share)));
     };
     let change = new.round() - old.round();
     Some(format!(
