@@ -33,6 +33,7 @@ fn inventory(n: usize) -> Inventory {
             spec: SpecVersion::OpenApi31,
             document: 0,
             method: Method::Get,
+            any_method: false,
             path: format!("/service{}/items{}/{{id}}", i / 10, i),
             location: location(start),
             path_location: location(start),

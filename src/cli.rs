@@ -1,5 +1,6 @@
 //! The command line: argument definitions and what each command does with the library.
 
+mod custom;
 mod governance;
 mod progress;
 
@@ -12,7 +13,7 @@ use clap::{Arg, ArgAction, ArgMatches, Parser, Subcommand, ValueEnum};
 
 pub use crate::config::FailOn;
 use crate::diagnostic::Severity;
-use crate::lint::{lint, LintOptions};
+use crate::lint::{lint, LintOptions, StdinInput, STDIN_PATH};
 use crate::report::listing::{self, ListFormat as Listing};
 use crate::report::{self, Format, Kind, Settings};
 use crate::rules::catalog;
@@ -65,11 +66,20 @@ pub enum Command {
     },
     /// Print the manual page (roff): `routeguard man > routeguard.1 && man ./routeguard.1`
     Man,
+    /// Run the bad and good examples of a rules test file against the config's rules
+    /// (ruleset rules, policies and built-ins); exits with 1 when one fails
+    TestRules {
+        /// The test file: `tests: [{rule, bad: {files, findings}, good: {files}}]`
+        #[arg(default_value = "routeguard-tests.yaml")]
+        file: PathBuf,
+        #[command(flatten)]
+        config: ConfigArgs,
+    },
 }
 
 #[derive(Debug, clap::Args)]
 pub struct LintArgs {
-    /// Files and folders to lint [default: .]
+    /// Files and folders to lint, `-` for standard input [default: .]
     pub paths: Vec<PathBuf>,
     #[command(flatten)]
     pub reports: Reports,
@@ -121,6 +131,10 @@ pub struct LintArgs {
     /// Also list the files read but not linted (templates, other tools' files), with why
     #[arg(short, long)]
     pub verbose: bool,
+    /// The name reports give standard input (read for the path `-`), e.g. `rendered.yaml`;
+    /// its extension selects the syntax [default: <stdin>, read as YAML or JSON]
+    #[arg(long, value_name = "NAME")]
+    pub stdin_filename: Option<PathBuf>,
 }
 
 /// `--select`, `--extend-select` and `--ignore`: rule ids or families, over the config.
@@ -171,6 +185,9 @@ pub struct RoutesArgs {
     /// Project root, as for `lint`
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
+    /// The name standard input (the path `-`) is given, as for `lint`
+    #[arg(long, value_name = "NAME")]
+    pub stdin_filename: Option<PathBuf>,
     #[command(flatten)]
     pub config: ConfigArgs,
 }
@@ -208,6 +225,9 @@ pub struct RulesArgs {
     /// List only the rules this preset turns on, with the severities and options it sets
     #[arg(long, value_name = "PRESET", value_parser = clap::builder::PossibleValuesParser::new(crate::config::Preset::names()))]
     pub preset: Option<String>,
+    /// The config whose custom rules (rulesets, policies) are listed too
+    #[command(flatten)]
+    pub config: ConfigArgs,
 }
 
 /// The names `--format` takes for a command's reports, each with its one-line description.
@@ -460,7 +480,11 @@ pub fn run(cli: Cli) -> Result<Outcome, RunError> {
                     let preset = governance::preset_named(name)?;
                     write_output(None, |out| listing::preset(preset, format, out))?;
                 }
-                None => write_output(None, |out| listing::rules(format, out))?,
+                None => {
+                    let config = governance::load_config(&args.config)?;
+                    let custom = custom::listed(&config);
+                    write_output(None, |out| listing::rules(format, &custom, out))?;
+                }
             }
             Ok(Outcome::Clean)
         }
@@ -471,6 +495,7 @@ pub fn run(cli: Cli) -> Result<Outcome, RunError> {
                 config: governance::load_config(&args.config)?,
                 baseline: None,
                 progress: None,
+                stdin: read_stdin(&args.paths, args.stdin_filename.as_deref())?,
             })
             .map_err(|error| RunError(error.to_string()))?;
             let format = report::format(Kind::Routes, &args.format)
@@ -482,6 +507,10 @@ pub fn run(cli: Cli) -> Result<Outcome, RunError> {
         Command::Report(args) => run_scorecard(&args),
         Command::Explain { rule, config } => {
             let config = governance::load_config(&config)?;
+            if let Some(text) = custom::explain(&rule, &config) {
+                write_output(None, |out| out.write_all(text.as_bytes()))?;
+                return Ok(Outcome::Clean);
+            }
             let meta = rule_named(&rule)?;
             write_output(None, |out| listing::explain(meta, Some(&config), out))?;
             Ok(Outcome::Clean)
@@ -506,6 +535,16 @@ pub fn run(cli: Cli) -> Result<Outcome, RunError> {
             let command = <Cli as clap::CommandFactory>::command();
             write_output(None, |out| clap_mangen::Man::new(command).render(out))?;
             Ok(Outcome::Clean)
+        }
+        Command::TestRules { file, config } => {
+            let config = governance::load_config(&config)?;
+            let (report, passed) = custom::test_rules(&file, &config)?;
+            emit(None, &report)?;
+            Ok(if passed {
+                Outcome::Clean
+            } else {
+                Outcome::Findings
+            })
         }
     }
 }
@@ -549,6 +588,7 @@ fn run_scorecard(args: &ScorecardArgs) -> Result<Outcome, RunError> {
         root: args.root.clone(),
         config,
         baseline: None,
+        stdin: read_stdin(&args.paths, None)?,
         progress: progress
             .clone()
             .map(|bar| bar as std::sync::Arc<dyn crate::lint::Progress>),
@@ -606,6 +646,7 @@ fn run_lint(args: &LintArgs) -> Result<Outcome, RunError> {
         root: args.root.clone(),
         config,
         baseline,
+        stdin: read_stdin(&args.paths, args.stdin_filename.as_deref())?,
         progress: progress
             .clone()
             .map(|bar| bar as std::sync::Arc<dyn crate::lint::Progress>),
@@ -671,6 +712,30 @@ fn stdout_color(choice: Color) -> bool {
         return force != "0" && force != "false";
     }
     anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
+}
+
+/// Standard input, when a path is `-`: read once, bounded like any file.
+fn read_stdin(paths: &[PathBuf], name: Option<&Path>) -> Result<Option<StdinInput>, RunError> {
+    use std::io::Read;
+    if !paths.iter().any(|path| path.as_os_str() == STDIN_PATH) {
+        return match name {
+            Some(_) => Err(RunError(
+                "`--stdin-filename` names standard input, which is read only when a path is `-`"
+                    .to_string(),
+            )),
+            None => Ok(None),
+        };
+    }
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(crate::source::MAX_FILE_SIZE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|error| RunError(format!("cannot read standard input: {error}")))?;
+    Ok(Some(StdinInput {
+        name: name.map(Path::to_path_buf),
+        bytes,
+    }))
 }
 
 /// What the flags of a `lint` run tell the report `request`.

@@ -150,8 +150,17 @@ impl Diagnostic {
 }
 
 /// Where each rule's documentation lives: the page of the version that prints the link (its tag
-/// `v{version}`), so that a finding never links to a rule's newer or removed text.
+/// `v{version}`), so that a finding never links to a rule's newer or removed text. A ruleset's
+/// own rules and policies are explained by the page on custom rules (`routeguard explain RULE`
+/// shows their source).
 pub fn docs_url(rule: &str) -> String {
+    if crate::rule_id::BuiltinRule::from_id(rule).is_none() {
+        return format!(
+            "{}/blob/v{}/docs/custom-rules.md",
+            env!("CARGO_PKG_REPOSITORY"),
+            env!("CARGO_PKG_VERSION")
+        );
+    }
     format!(
         "{}/blob/v{}/docs/rules/{rule}.md",
         env!("CARGO_PKG_REPOSITORY"),

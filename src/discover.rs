@@ -57,6 +57,7 @@ pub fn discover(
                 path: canonical(&absolute),
                 display: slash_path(given),
                 explicit: true,
+                contents: None,
             });
         }
     }
@@ -139,6 +140,7 @@ fn walk(
             path: canonical_path,
             display: slash_path(&given.join(relative)),
             explicit: false,
+            contents: None,
         });
     }
     Ok(())

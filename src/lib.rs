@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod custom;
 pub mod diagnostic;
 pub mod discover;
 pub mod formats;

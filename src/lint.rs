@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::baseline::Baseline;
 use crate::config::{suppress, Config};
+use crate::custom;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::discover::{self, DiscoverError};
 use crate::formats::{self, AdaptContext};
@@ -12,7 +13,7 @@ use crate::model::{join, Inventory};
 use crate::rule_id::BuiltinRule;
 use crate::rules::{self, RuleContext};
 use crate::source::refs;
-use crate::source::Workspace;
+use crate::source::{FileRequest, Workspace};
 use crate::span::Location;
 use crate::span::{FileId, Span};
 
@@ -28,6 +29,8 @@ pub struct LintOptions {
     pub baseline: Option<Baseline>,
     /// Told how far the run has come, for a progress display.
     pub progress: Option<std::sync::Arc<dyn Progress>>,
+    /// What standard input held, linted where `paths` has `-`.
+    pub stdin: Option<StdinInput>,
 }
 
 /// A stage of a run, as a progress display shows it.
@@ -56,6 +59,19 @@ impl std::fmt::Debug for dyn Progress {
         f.write_str("Progress")
     }
 }
+
+/// Standard input as a file to lint (`routeguard lint -`): a YAML stream (many documents,
+/// `helm template` or `kustomize build` output) or one JSON or TOML document.
+#[derive(Debug, Clone, Default)]
+pub struct StdinInput {
+    /// The name reports give it (`--stdin-filename`), relative to the working directory; its
+    /// extension selects the syntax. `<stdin>` when not given.
+    pub name: Option<PathBuf>,
+    pub bytes: Vec<u8>,
+}
+
+/// The path that stands for standard input.
+pub const STDIN_PATH: &str = "-";
 
 /// Everything a run produced, for the reports.
 #[derive(Debug)]
@@ -189,7 +205,21 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
         options.paths.clone()
     };
     let config = &options.config;
-    let requests = discover::discover(&paths, cwd, &config.filter).map_err(LintError::Discover)?;
+    let (stdin, paths): (Vec<PathBuf>, Vec<PathBuf>) = paths
+        .into_iter()
+        .partition(|path| path.as_os_str() == STDIN_PATH);
+    let mut requests =
+        discover::discover(&paths, cwd, &config.filter).map_err(LintError::Discover)?;
+    if !stdin.is_empty() {
+        let input = options.stdin.clone().unwrap_or_default();
+        let name = input.name.unwrap_or_else(|| PathBuf::from("<stdin>"));
+        requests.push(FileRequest {
+            path: crate::source::normalize_path(&cwd.join(&name)),
+            display: crate::source::slash_path(&name),
+            explicit: true,
+            contents: Some(input.bytes),
+        });
+    }
 
     let mut diagnostics = Vec::new();
     let mut workspace = Workspace::new(root, cwd.to_path_buf());
@@ -202,6 +232,7 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
             progress.advance();
         }
     });
+    workspace.add_embedded_documents();
 
     // A template's YAML is only known once rendered: neither its parse errors nor what it seems
     // to hold say anything about what the gateway will get.
@@ -230,7 +261,9 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
                 recognised = true;
             }
         }
-        if file.explicit && !file.failed && !recognised {
+        // Kubernetes manifests are a format routeguard reads, whatever kinds they hold: a
+        // rendered chart's Deployments and Services are skipped silently, not unknown.
+        if file.explicit && !file.failed && !recognised && !is_kubernetes_manifest(file) {
             diagnostics.push(unknown_format(file.id));
         }
     }
@@ -257,6 +290,7 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
         let quiet: HashSet<FileId> = skipped.iter().map(|skipped| skipped.file).collect();
         diagnostics.retain(|diagnostic| !quiet.contains(&diagnostic.location.file));
     }
+    custom::unsupported(&config.custom, &mut workspace, &mut diagnostics);
 
     let mut inventory = Inventory::default();
     {
@@ -299,6 +333,28 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
         join: &join,
         config,
     }));
+    let mut openapi_documents: Vec<(FileId, &crate::source::Node)> = detected
+        .iter()
+        .filter(|(_, _, adapter)| adapter.uses_refs)
+        .filter_map(|(file, index, _)| {
+            let root = workspace.file(*file).documents.get(*index)?;
+            (root.get("openapi").is_some() || root.get("swagger").is_some())
+                .then_some((*file, root))
+        })
+        .collect();
+    // A document two adapters read (OpenAPI with AWS extensions) is linted once.
+    openapi_documents.dedup_by(|a, b| a.0 == b.0 && std::ptr::eq(a.1, b.1));
+    diagnostics.extend(custom::run(
+        &config.custom,
+        &custom::RunScope {
+            workspace: &workspace,
+            refs: &ref_index,
+            documents: &openapi_documents,
+            inventory: &inventory,
+            join: &join,
+        },
+        &|rule| config.may_run(rule),
+    ));
     attach_apis(&inventory, &join, &mut diagnostics);
     config.apply_levels(&workspace, &mut diagnostics);
     sort_and_dedup(&workspace, &mut diagnostics);
@@ -340,6 +396,14 @@ fn is_template(file: &crate::source::SourceFile) -> bool {
     file.failed
         || sniff::has_unquoted_go_template_action(&file.text)
         || in_helm_templates(&file.path)
+}
+
+/// Whether a file holds Kubernetes objects (`apiVersion` and `kind`): a manifest, of whatever
+/// kinds.
+fn is_kubernetes_manifest(file: &crate::source::SourceFile) -> bool {
+    file.documents
+        .iter()
+        .any(|document| document.get("apiVersion").is_some() && document.get("kind").is_some())
 }
 
 /// Whether `path` is in the `templates/` folder of a Helm chart (beside its `Chart.yaml`).

@@ -117,6 +117,7 @@ builtin_rules! {
     RetryWithoutBackoff => "retry-without-backoff", Retry;
     RetryWithoutPerTryTimeout => "retry-without-per-try-timeout", Retry;
     RouteUndocumented => "route-undocumented", Consistency;
+    RulesetUnsupported => "ruleset-unsupported", Input;
     SuppressionInvalid => "suppression-invalid", Suppression;
     SuppressionReason => "suppression-reason", Suppression;
     TimeoutExceedsSla => "timeout-exceeds-sla", Timeout;

@@ -94,6 +94,7 @@ pub fn write_baseline(args: &BaselineWriteArgs) -> Result<Outcome, RunError> {
         config,
         baseline: None,
         progress: None,
+        stdin: None,
     })
     .map_err(|error| RunError(error.to_string()))?;
     let recorded = Baseline::record(&outcome.workspace, &outcome.diagnostics, previous.as_ref());

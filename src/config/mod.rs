@@ -6,6 +6,7 @@
 //! ([`baseline`]) are applied after the rules have run.
 
 pub mod baseline;
+mod extends;
 mod parse;
 pub mod presets;
 pub mod routes;
@@ -229,6 +230,12 @@ pub struct Config {
     pub gateway_layers: Vec<DeclaredLayer>,
     /// `--select`, `--extend-select` and `--ignore`, which win over everything above.
     pub selection: Selection,
+    /// The preset an `extends` names, if one does (a config extended by another passes it on).
+    named_preset: Option<Preset>,
+    /// Rules of Spectral rulesets (extended, or found beside the config) and route policies.
+    pub custom: std::sync::Arc<crate::custom::CustomRules>,
+    /// The levels custom rules and `spectral:oas` names give, between the preset and `rules:`.
+    custom_levels: RuleTable,
     /// `apis`: names, gateways and hosts pinned to API descriptions.
     pub apis: Vec<DeclaredApi>,
 }
@@ -434,12 +441,12 @@ pub fn discover(cwd: &Path) -> Result<Option<PathBuf>, ConfigError> {
 /// Parses a config file's text. `path` is where it lives (globs are relative to its folder);
 /// `display` is how problems name it.
 pub fn parse_config(text: &str, path: &Path, display: &str) -> Result<Config, ConfigError> {
-    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    parse::parse(text, display, base).map(|mut config| {
-        config.file = Some((path.to_path_buf(), display.to_string()));
-        config.filter.skip(path);
-        config
-    })
+    let mut stack = vec![(path.to_path_buf(), display.to_string())];
+    let mut config = parse::parse(text, display, path, &mut stack)?;
+    config.file = Some((path.to_path_buf(), display.to_string()));
+    config.filter.skip(path);
+    extends::ruleset_beside(&mut config, path, display)?;
+    Ok(config)
 }
 
 impl Config {
@@ -456,6 +463,9 @@ impl Config {
             fail_on: None,
             gateway_layers: Vec::new(),
             selection: Selection::default(),
+            named_preset: None,
+            custom: Default::default(),
+            custom_levels: RuleTable::new(),
             apis: Vec::new(),
         }
     }
@@ -464,10 +474,14 @@ impl Config {
     /// (relative to the config's folder) about a route; without a scope, the project-wide
     /// settings, overrides aside.
     fn layers(&self, rule: &str, scope: Option<(&str, Option<&str>)>) -> Vec<&RuleSetting> {
-        let mut layers: Vec<&RuleSetting> = [presets::rules(self.preset), &self.rules]
-            .into_iter()
-            .filter_map(|table| table.get(rule))
-            .collect();
+        let mut layers: Vec<&RuleSetting> = [
+            presets::rules(self.preset),
+            &self.custom_levels,
+            &self.rules,
+        ]
+        .into_iter()
+        .filter_map(|table| table.get(rule))
+        .collect();
         if let Some((file, route)) = scope {
             layers.extend(
                 self.overrides

@@ -77,6 +77,40 @@ pub fn json_schema() -> Value {
         }),
     );
     defs.insert(
+        "rules-with-custom".into(),
+        json!({
+            "description": "Rule id → severity shorthand, or a mapping of `severity` and the rule's options; the rules of an extended Spectral ruleset take a severity",
+            "type": "object",
+            "properties": rule_refs,
+            "additionalProperties": {
+                "anyOf": [
+                    { "$ref": "#/$defs/level" },
+                    {
+                        "type": "object",
+                        "additionalProperties": false,
+                        "properties": { "severity": { "$ref": "#/$defs/level" } },
+                    }
+                ]
+            },
+        }),
+    );
+    let mut extends_names: Vec<&str> = Preset::names().collect();
+    extends_names.push("spectral:oas");
+    defs.insert(
+        "extends-item".into(),
+        json!({
+            "anyOf": [
+                { "enum": extends_names },
+                {
+                    "type": "string",
+                    "description": "A routeguard config or Spectral ruleset, relative to this file; never a URL",
+                    "pattern": "\\.(ya?ml|json)$",
+                    "not": { "pattern": "^[a-z]+://" },
+                },
+            ]
+        }),
+    );
+    defs.insert(
         "override".into(),
         json!({
             "type": "object",
@@ -157,8 +191,11 @@ pub fn json_schema() -> Value {
         "additionalProperties": false,
         "properties": {
             "extends": {
-                "description": "The preset to start from",
-                "enum": Preset::names().collect::<Vec<_>>(),
+                "description": "What to start from, in order (later ones win): a preset, `spectral:oas`, a routeguard config or a Spectral ruleset by path relative to this file",
+                "anyOf": [
+                    { "$ref": "#/$defs/extends-item" },
+                    { "type": "array", "items": { "$ref": "#/$defs/extends-item" }, "minItems": 1 },
+                ],
                 "default": Preset::Recommended.name(),
             },
             "include": {
@@ -174,7 +211,7 @@ pub fn json_schema() -> Value {
                 "enum": FailOn::NAMES,
                 "default": "error",
             },
-            "rules": { "anyOf": [{ "type": "null" }, { "$ref": "#/$defs/rules" }] },
+            "rules": { "anyOf": [{ "type": "null" }, { "$ref": "#/$defs/rules-with-custom" }] },
             "overrides": {
                 "description": "Rule settings for some files or routes; later entries win",
                 "type": ["array", "null"],
@@ -202,8 +239,24 @@ pub fn json_schema() -> Value {
                 }
             }
         },
-        "allOf": options_need_a_severity(),
+        "allOf": std::iter::once(rules_are_built_in_without_files())
+            .chain(options_need_a_severity())
+            .collect::<Vec<_>>(),
         "$defs": defs,
+    })
+}
+
+/// Without a file in `extends`, no ruleset brings rules: `rules:` names built-in rules only.
+fn rules_are_built_in_without_files() -> Value {
+    json!({
+        "if": {
+            "type": "object",
+            "anyOf": [
+                { "not": { "required": ["extends"] } },
+                { "properties": { "extends": { "enum": Preset::names().collect::<Vec<_>>() } } },
+            ],
+        },
+        "then": { "properties": { "rules": { "anyOf": [{ "type": "null" }, { "$ref": "#/$defs/rules" }] } } },
     })
 }
 

@@ -247,6 +247,9 @@ fn known_rule(name: &str) -> Result<&'static str, String> {
     }
     match catalog::get(name) {
         Some(meta) => Ok(meta.id.as_str()),
+        None if crate::custom::known(name).is_some() => {
+            Ok(crate::custom::known(name).unwrap_or_default())
+        }
         None => {
             let hint = suggest::hint(name, catalog::all().iter().map(|meta| meta.id.as_str()));
             Err(format!("suppression names unknown rule `{name}`{hint}"))

@@ -452,6 +452,7 @@ fn read_retry(
         .map(|base| Backoff {
             base: Some(base),
             max: None,
+            jittered: false,
         });
     Some(Retry {
         max_retries: attempts,

@@ -1113,6 +1113,7 @@ fn route_for(
             location: Some(location),
         }),
         fault_injection: false,
+        per_try_until_response: false,
         statuses: GatewayStatuses {
             // `litellm.Timeout` is answered as 408.
             on_timeout: Some(408),
@@ -1201,6 +1202,7 @@ fn backoff(settings: &Settings<'_>) -> Backoff {
         Some(minimum) if minimum.value >= LONGEST_RETRY_WAIT => Backoff {
             base: Some(minimum.clone()),
             max: Some(minimum.clone()),
+            jittered: false,
         },
         Some(minimum) => Backoff {
             base: Some(minimum.clone()),
@@ -1208,6 +1210,7 @@ fn backoff(settings: &Settings<'_>) -> Backoff {
                 LONGEST_RETRY_WAIT,
                 "LiteLLM's longest retry wait of 8s",
             )),
+            jittered: false,
         },
         None => Backoff {
             base: Some(Sourced::default(
@@ -1218,6 +1221,7 @@ fn backoff(settings: &Settings<'_>) -> Backoff {
                 LONGEST_RETRY_WAIT,
                 "LiteLLM's longest retry wait of 8s",
             )),
+            jittered: false,
         },
     }
 }

@@ -786,6 +786,7 @@ fn route(
                         .unwrap_or(Duration::MAX),
                     "Portkey doubles its retry wait without a cap",
                 )),
+                jittered: false,
             }),
             per_try_timeout: None,
             deadline: None,
@@ -833,6 +834,7 @@ fn route(
             location: Some(location),
         }),
         fault_injection: false,
+        per_try_until_response: false,
         statuses: GatewayStatuses {
             // `REQUEST_TIMEOUT_STATUS_CODE`: a target that runs out of time answers 408.
             on_timeout: leaves

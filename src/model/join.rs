@@ -356,14 +356,16 @@ pub fn join(inventory: &Inventory, layers: LayerOrder) -> Join {
             let Some(host) = apis[route_index].get(&document).copied() else {
                 continue;
             };
-            let method = inventory.operations[operation].method;
+            let operation_methods = &inventory.operations[operation];
+            let method = operation_methods.method;
+            let any_method = operation_methods.any_method;
             let link = Link {
                 route: route_index,
                 operation,
                 kind,
                 host,
             };
-            if route.methods.allows(method) {
+            if any_method || route.methods.allows(method) {
                 all.links.push(link);
             } else {
                 all.path_only.push(link);

@@ -253,6 +253,9 @@ pub struct Operation {
     /// Index of its document in `Inventory::specs`.
     pub document: usize,
     pub method: Method,
+    /// Defined for every method of its path at once (AWS `x-amazon-apigateway-any-method`):
+    /// `method` is only a placeholder, and routes of any method reach it.
+    pub any_method: bool,
     /// The path template as written in the spec, e.g. `/pets/{id}`.
     pub path: String,
     /// The method key (`get:`): where findings about a missing field point.
@@ -273,9 +276,18 @@ pub struct Operation {
 }
 
 impl Operation {
-    /// `GET /pets/{id}`.
+    /// `GET /pets/{id}`, or `ANY /pets/{id}`.
     pub fn route(&self) -> String {
-        format!("{} {}", self.method, self.path)
+        if self.any_method {
+            format!("ANY {}", self.path)
+        } else {
+            format!("{} {}", self.method, self.path)
+        }
+    }
+
+    /// Whether a request with `method` is this operation.
+    pub fn serves(&self, method: Method) -> bool {
+        self.any_method || self.method == method
     }
 
     /// Whether repeating the request is safe: as declared in `x-resilience.idempotent`, else
@@ -306,7 +318,7 @@ impl Operation {
         }) {
             return true;
         }
-        !matches!(self.method, Method::Post | Method::Patch)
+        !self.any_method && !matches!(self.method, Method::Post | Method::Patch)
     }
 }
 

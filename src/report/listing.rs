@@ -15,8 +15,17 @@ pub enum ListFormat {
 }
 
 /// `routeguard rules`: every rule with its id, family, default severity and summary.
-pub fn rules(format: ListFormat, out: &mut dyn Write) -> io::Result<()> {
-    let rules = catalog::all();
+/// `custom` are the rules a config adds (ruleset rules, policies), listed after the catalog's.
+pub fn rules(
+    format: ListFormat,
+    custom: &[&'static RuleMeta],
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let rules: Vec<&RuleMeta> = catalog::all()
+        .iter()
+        .chain(custom.iter().copied())
+        .collect();
+    let rules = rules.as_slice();
     match format {
         ListFormat::Json => {
             let entries: Vec<serde_json::Value> = rules
@@ -34,7 +43,7 @@ pub fn rules(format: ListFormat, out: &mut dyn Write) -> io::Result<()> {
             super::write_json(out, &serde_json::json!({ "rules": entries }))
         }
         ListFormat::Text => {
-            let columns = RuleColumns::fitting(rules);
+            let columns = RuleColumns::fitting(rules.iter().copied());
             rules
                 .iter()
                 .try_for_each(|meta| out.write_all(columns.line(meta, meta.severity).as_bytes()))

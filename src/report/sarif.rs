@@ -198,7 +198,18 @@ fn limit_warnings(sizes: &Sizes) -> Vec<String> {
 
 fn run<'a>(outcome: &'a Outcome, options: &Sarif) -> Run<'a> {
     let workspace = &outcome.workspace;
-    let rules = catalog::all();
+    // The catalog's rules, then the custom rules (ruleset rules, policies) that have findings.
+    let mut rules: Vec<&'static RuleMeta> = catalog::all().iter().collect();
+    let mut custom: Vec<&'static RuleMeta> = outcome
+        .diagnostics
+        .iter()
+        .chain(&outcome.suppressed)
+        .filter(|diagnostic| diagnostic.rule.builtin().is_none())
+        .filter_map(|diagnostic| crate::custom::meta(diagnostic.rule.as_str()))
+        .collect();
+    custom.sort_by(|a, b| a.id.cmp(&b.id));
+    custom.dedup_by(|a, b| a.id == b.id);
+    rules.extend(custom);
     let rule_index: HashMap<&str, usize> = rules
         .iter()
         .enumerate()
@@ -264,7 +275,7 @@ fn run<'a>(outcome: &'a Outcome, options: &Sarif) -> Run<'a> {
                 version: env!("CARGO_PKG_VERSION"),
                 semantic_version: env!("CARGO_PKG_VERSION"),
                 information_uri: env!("CARGO_PKG_REPOSITORY"),
-                rules: rules.iter().map(reporting_descriptor).collect(),
+                rules: rules.iter().copied().map(reporting_descriptor).collect(),
             },
         },
         automation_details: options

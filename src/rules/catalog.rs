@@ -110,6 +110,7 @@ pub static SOURCES: &[(&str, &str)] = catalog_sources![
     "retry-without-backoff",
     "retry-without-per-try-timeout",
     "route-undocumented",
+    "ruleset-unsupported",
     "suppression-invalid",
     "suppression-reason",
     "timeout-exceeds-sla",

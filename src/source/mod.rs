@@ -1,6 +1,7 @@
 //! Loading: every file is read once and parsed into spanned [`Node`] trees, kept in a
 //! [`Workspace`] that maps any span back to file, line and column.
 
+pub mod embedded;
 pub mod json;
 pub mod node;
 pub mod refs;
@@ -96,6 +97,9 @@ pub struct FileRequest {
     pub path: PathBuf,
     pub display: String,
     pub explicit: bool,
+    /// The file's bytes when they do not come from `path` (standard input); `path` then only
+    /// names it, for its syntax and for `$ref`s relative to it.
+    pub contents: Option<Vec<u8>>,
 }
 
 /// Every file of a run. Files are added while loading and resolving `$ref`s, then only read.
@@ -161,14 +165,30 @@ impl Workspace {
             .collect();
         let parsed: Vec<(FileRequest, ReadOutcome)> = requests
             .into_par_iter()
-            .map(|request| {
-                let outcome = read_and_parse(&request.path);
+            .map(|mut request| {
+                let outcome = match request.contents.take() {
+                    Some(bytes) => parse_bytes(&request.path, bytes),
+                    None => read_and_parse(&request.path),
+                };
                 on_read();
                 (request, outcome)
             })
             .collect();
         for (request, outcome) in parsed {
             self.insert(request, outcome, diagnostics);
+        }
+    }
+
+    /// Adds the documents a ConfigMap of each file holds in its `data` (see [`embedded`]) to
+    /// the file's documents, so that they are detected and linted in place.
+    pub fn add_embedded_documents(&mut self) {
+        for file in &mut self.files {
+            let embedded: Vec<Node> = file
+                .documents
+                .iter()
+                .flat_map(|document| embedded::config_map_documents(&file.text, document))
+                .collect();
+            file.documents.extend(embedded);
         }
     }
 
@@ -181,6 +201,7 @@ impl Workspace {
             path: path.to_path_buf(),
             display: display_path(path, &self.cwd),
             explicit: false,
+            contents: None,
         };
         let outcome = read_and_parse(path);
         self.insert(request, outcome, diagnostics)
@@ -294,10 +315,29 @@ fn read_and_parse(path: &Path) -> ReadOutcome {
         Ok(_) => {}
         Err(error) => return fail(format!("cannot read file: {error}")),
     }
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(error) => return fail(format!("cannot read file: {error}")),
-    };
+    match std::fs::read(path) {
+        Ok(bytes) => parse_bytes(path, bytes),
+        Err(error) => fail(format!("cannot read file: {error}")),
+    }
+}
+
+/// Parses a file's bytes, in the syntax its name (and, for JSON, its content) says.
+fn parse_bytes(path: &Path, bytes: Vec<u8>) -> ReadOutcome {
+    let syntax = syntax_for(path);
+    if bytes.len() as u64 > MAX_FILE_SIZE {
+        return ReadOutcome {
+            text: String::new(),
+            syntax,
+            fidelity: TextFidelity::Unread,
+            result: Err(SyntaxError {
+                message: format!(
+                    "input is larger than {} MiB, which is not read",
+                    MAX_FILE_SIZE / (1024 * 1024)
+                ),
+                offset: 0,
+            }),
+        };
+    }
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(error) => {

@@ -302,3 +302,38 @@ fn the_config_pins_an_api_to_its_gateways_and_hosts() {
         []
     );
 }
+
+#[test]
+fn gateway_configs_inside_config_maps_are_linted_where_they_are_written() {
+    let (_, kong) = lint_json(
+        &common::repo(),
+        &["fixtures/kong/kubernetes/dbless-configmap.yaml"],
+    );
+    let file = "fixtures/kong/kubernetes/dbless-configmap.yaml";
+    let found = located(&kong);
+    // `retries: 8` of the embedded `kong.yml`, at its line and column in the manifest.
+    assert!(
+        found.contains(&at("retry-excessive", file, 17, 18)),
+        "{found:?}"
+    );
+    assert!(found.contains(&at("circuit-breaker-missing", file, 12, 9)));
+
+    let (_, envoy) = lint_json(
+        &common::repo(),
+        &["fixtures/envoy/kubernetes/bootstrap-configmap.yaml"],
+    );
+    let file = "fixtures/envoy/kubernetes/bootstrap-configmap.yaml";
+    // `timeout: 0s` turns Envoy's route timeout off.
+    assert!(located(&envoy).contains(&at("timeout-missing", file, 27, 42)));
+
+    // A ConfigMap of anything else holds no gateway, and is no finding.
+    let dir = tempfile::tempdir().expect("temporary folder");
+    std::fs::write(
+        dir.path().join("settings.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  app.yaml: |\n    log_level: debug\n",
+    )
+    .expect("manifest");
+    let (code, report) = lint_json(dir.path(), &["settings.yaml"]);
+    assert_eq!(report["diagnostics"], serde_json::json!([]));
+    assert_eq!(code, 0);
+}

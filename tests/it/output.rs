@@ -60,7 +60,7 @@ fn concise_is_one_line_per_finding_then_the_summary() {
         lines[0],
         "fixtures/demo/gateway/istio.yaml:18:19: warning[retry-budget-exceeds-timeout] Istio \
          route `pets-api` (* /v1/pets*) in fixtures/demo/gateway/istio.yaml: 3 attempts × 2s + \
-         75ms backoff = 6.075s exceeds the 6s timeout, so only 1 of its 2 retries can run to \
+         98ms backoff = 6.098s exceeds the 6s timeout, so only 1 of its 2 retries can run to \
          their full per-try timeout (* /v1/pets*)"
     );
 }

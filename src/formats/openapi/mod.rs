@@ -24,6 +24,8 @@ pub static ADAPTER: Adapter = Adapter {
     adapt,
 };
 
+const ANY_METHOD: &str = "x-amazon-apigateway-any-method";
+
 fn detect(document: &Node) -> bool {
     document.is_map() && (document.get("openapi").is_some() || document.get("swagger").is_some())
 }
@@ -148,7 +150,16 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
         ));
         let shared_parameters = view.parameters(item_file, item.get("parameters"));
         for entry in item.entries() {
-            let Some(method) = entry.key.scalar_text().and_then(Method::from_key) else {
+            // API Gateway's `x-amazon-apigateway-any-method` defines the operation of every
+            // method the path item does not define itself (AWS API Gateway extensions to
+            // OpenAPI); its placeholder method is never shown.
+            let any_method = entry.key.scalar_text() == Some(ANY_METHOD);
+            let Some(method) = entry
+                .key
+                .scalar_text()
+                .and_then(Method::from_key)
+                .or(any_method.then_some(Method::Get))
+            else {
                 continue;
             };
             if method == Method::Trace && version == SpecVersion::Swagger2 {
@@ -173,6 +184,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
                 spec: version,
                 document: document_index,
                 method,
+                any_method,
                 path: path.to_string(),
                 location: Location {
                     file: item_file,

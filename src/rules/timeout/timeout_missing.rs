@@ -2,6 +2,7 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{Layer, Origin, Timeout};
 use crate::rule_id::BuiltinRule;
 use crate::rules::{emit_grouped, RouteFinding, Rule, RuleContext};
+use crate::units::format_duration;
 
 use super::bound;
 
@@ -29,12 +30,35 @@ impl Rule for TimeoutMissing {
                         Some(timeout) if timeout.value == Timeout::Unbounded => {
                             match &timeout.origin {
                                 Origin::Explicit(location) => {
-                                    (*location, "its timeout is switched off here".to_string())
+                                    let written = cx
+                                        .workspace
+                                        .file(location.file)
+                                        .text
+                                        .get(
+                                            location.span.start as usize
+                                                ..location.span.end as usize,
+                                        )
+                                        .map(|text| text.trim_matches(|c| c == '"' || c == '\''))
+                                        .filter(|text| text.len() <= 32 && !text.contains('\n'))
+                                        .map_or_else(
+                                            || "its timeout is switched off here".to_string(),
+                                            |text| format!("its timeout `{text}` switches it off"),
+                                        );
+                                    (*location, written)
                                 }
                                 Origin::Default(note) => (route.location, (*note).to_string()),
                             }
                         }
                         _ => (route.location, "no timeout is set".to_string()),
+                    };
+                    // A per-try timeout that stops at the first response byte is no bound.
+                    let why = match route.policy.effective_per_try() {
+                        Some(per_try) if route.policy.per_try_until_response => format!(
+                            "{why}; the per-try timeout of {} only bounds each attempt until \
+                             the response starts, not the request",
+                            format_duration(per_try.value)
+                        ),
+                        _ => why,
                     };
                     let finding: RouteFinding<'_> = Box::new(move |subject| {
                         Diagnostic::new(
@@ -60,10 +84,17 @@ impl Rule for TimeoutMissing {
                         Diagnostic::new(
                             self.id(),
                             route.location,
-                            format!(
-                                "{subject} is only bounded by {note} ({}): no timeout is set for it",
-                                bound.explanation
-                            ),
+                            if bound.total_decides {
+                                format!(
+                                    "{subject} is only bounded by {note}: no timeout is set for it"
+                                )
+                            } else {
+                                format!(
+                                    "{subject} is only bounded by {note} ({}): no timeout is set \
+                                     for it",
+                                    bound.explanation
+                                )
+                            },
                         )
                         .with_label("no timeout configured for this route")
                         .with_route(label.clone())
