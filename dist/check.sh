@@ -80,6 +80,7 @@ cp "$binary" "$release/stage/routeguard"
 archive="routeguard-x86_64-unknown-linux-musl.tar.gz"
 tar -czf "$release/$archive" -C "$release/stage" routeguard
 (cd "$release" && sha256sum "$archive" > "$archive.sha256" && cat "$archive.sha256")
+rm -rf "$release/stage"
 start="$(now)"
 no_rust env RUNNER_OS=Linux RUNNER_ARCH=X64 RUNNER_TEMP="$out" GITHUB_OUTPUT="$out/action-output" \
   GITHUB_PATH="$out/action-path" VERSION="$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)" \
@@ -89,13 +90,17 @@ echo "action install: $(seconds_since "$start") s"
 smoke action "$out/action-tool-cache/bin/routeguard"
 
 echo "== wheel"
-python3 -m venv "$out/build-venv"
-"$out/build-venv/bin/pip" install --quiet --disable-pip-version-check "maturin>=1.9,<2.0"
+# The build tools' virtualenv is kept between runs (under target/, beside Cargo's build cache).
+tools="$root/target/dist-tools"
+if [ ! -x "$tools/bin/maturin" ]; then
+  python3 -m venv "$tools"
+  "$tools/bin/pip" install --quiet --disable-pip-version-check "maturin>=1.9,<2.0"
+fi
 start="$(now)"
 if $fast; then
-  "$out/build-venv/bin/maturin" build --profile release --out "$out/wheels" --quiet
+  "$tools/bin/maturin" build --profile release --out "$out/wheels" --quiet
 else
-  "$out/build-venv/bin/maturin" build --target "$target" --out "$out/wheels" \
+  "$tools/bin/maturin" build --target "$target" --out "$out/wheels" \
     --compatibility manylinux2014 --compatibility musllinux_1_2
 fi
 echo "wheel build: $(seconds_since "$start") s"
@@ -112,6 +117,7 @@ npm_platform="$(node -p 'process.platform + "-" + process.arch')"
 mkdir -p "$out/binaries/binary-$npm_platform"
 cp "$binary" "$out/binaries/binary-$npm_platform/routeguard"
 bash npm/stage.sh "$out/binaries" "$out/npm" --allow-missing
+rm -rf "$out/binaries"
 start="$(now)"
 no_rust npm install --global --prefix "$out/npm-prefix" --no-audit --no-fund --loglevel=error \
   "$out"/npm/routeguard-*.tgz
@@ -124,7 +130,7 @@ if $fast; then
 else
   # The hooks as users get them: a mirror repository (this .pre-commit-hooks.yaml and the mirror's
   # pyproject.toml) whose install pulls routeguard's wheel; the wheel comes from this build.
-  "$out/build-venv/bin/pip" install --quiet --disable-pip-version-check pre-commit
+  "$tools/bin/pip" install --quiet --disable-pip-version-check pre-commit
   mirror="$out/pre-commit-mirror"
   project="$out/pre-commit-project"
   mkdir -p "$mirror" "$project"
@@ -142,7 +148,7 @@ else
   start="$(now)"
   status=0
   (cd "$project" && no_rust env PRE_COMMIT_HOME="$out/pre-commit-home" PIP_FIND_LINKS="$out/wheels" \
-    "$out/build-venv/bin/pre-commit" run > "$out/pre-commit.log" 2>&1) || status=$?
+    "$tools/bin/pre-commit" run > "$out/pre-commit.log" 2>&1) || status=$?
   echo "pre-commit, first run (hook environments and the wheel installed): $(seconds_since "$start") s"
   grep -E '^routeguard' "$out/pre-commit.log"
   # Both hooks run routeguard, which finds the demo's errors: pre-commit fails with 1.

@@ -606,3 +606,56 @@ fn explain_rules_and_test_rules_know_custom_rules() {
         run.stdout
     );
 }
+
+/// How many rules of each vendored real ruleset routeguard runs, of those it defines (rules
+/// that are only severities of inherited ones aside). The rest call custom JavaScript
+/// functions; docs/custom-rules.md has the table.
+const REAL_RULESETS: &[(&str, usize, usize)] = &[
+    ("fixtures/spectral/azure/spectral.yaml", 36, 64),
+    ("fixtures/spectral/baloise/baloise.yml", 6, 8),
+    ("fixtures/spectral/baloise/zalando.yml", 27, 32),
+    ("fixtures/spectral/microcks/microcks-rules.yaml", 9, 11),
+    ("fixtures/spectral/sps/collections.ruleset.yml", 8, 8),
+    ("fixtures/spectral/sps/errors.ruleset.yml", 1, 1),
+    ("fixtures/spectral/sps/naming.ruleset.yml", 21, 21),
+    ("fixtures/spectral/sps/request-response.ruleset.yml", 32, 32),
+    ("fixtures/spectral/sps/url-structure.ruleset.yml", 21, 21),
+];
+
+#[test]
+fn real_rulesets_load_and_run_what_core_functions_express() {
+    use routeguard::source::{parse_text, Syntax};
+    for (ruleset, runs, defined) in REAL_RULESETS {
+        let path = common::repo().join(ruleset);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let document = parse_text(&text, Syntax::Yaml).unwrap().documents.remove(0);
+        let names: Vec<&str> = document
+            .get("rules")
+            .map(|rules| {
+                rules
+                    .entries()
+                    .iter()
+                    .filter(|entry| entry.value.get("given").is_some())
+                    .filter_map(|entry| entry.key.scalar_text())
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert_eq!(names.len(), *defined, "{ruleset}");
+        let dir = project(&[(
+            "routeguard.yaml",
+            &format!("extends: [off, {}]\n", path.display()),
+        )]);
+        let run = common::run(dir.path(), &["rules", "--format", "json"]);
+        assert_eq!(run.code, 0, "{ruleset}: {}", run.stderr);
+        let listed: Value = serde_json::from_str(&run.stdout).unwrap();
+        let custom: Vec<&str> = listed["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|rule| rule["family"] == "custom")
+            .filter_map(|rule| rule["id"].as_str())
+            .collect();
+        let running = names.iter().filter(|name| custom.contains(name)).count();
+        assert_eq!(running, *runs, "{ruleset}");
+    }
+}
