@@ -2,10 +2,11 @@
 
 mod custom;
 mod governance;
+mod progress;
 mod write;
 
 use std::collections::HashMap;
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use clap::builder::{NonEmptyStringValueParser, PossibleValue, PossibleValuesParser};
@@ -39,6 +40,9 @@ pub enum Command {
     Rules(RulesArgs),
     /// Show the joined inventory: every gateway route with its operation and policy
     Routes(RoutesArgs),
+    /// Write the governance scorecard: per API and overall, the share of routes meeting each
+    /// policy, worst-case latency, findings and the riskiest routes
+    Report(ScorecardArgs),
     /// Explain a rule: what it checks, why, how to fix it, its options and current settings
     Explain {
         /// The rule id, e.g. `operation-summary`
@@ -55,6 +59,14 @@ pub enum Command {
     Init(InitArgs),
     /// Print the JSON Schema of the config file (for editors)
     Schema,
+    /// Print a shell completion script: `routeguard completions bash > /etc/bash_completion.d/routeguard`
+    Completions {
+        /// The shell to complete in
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `routeguard man > routeguard.1 && man ./routeguard.1`
+    Man,
     /// Run the bad and good examples of a rules test file against the config's rules
     /// (ruleset rules, policies and built-ins); exits with 1 when one fails
     TestRules {
@@ -95,6 +107,28 @@ pub struct LintArgs {
     /// Also list the findings that inline suppressions or the baseline accept
     #[arg(long)]
     pub show_suppressed: bool,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    /// Reports for people print only the summary line; `-qq`: nothing (the exit code tells)
+    #[arg(short, long, action = ArgAction::Count)]
+    pub quiet: u8,
+    /// Count the findings per rule and per severity instead of listing them; `=file`: per file
+    /// too (text and concise reports)
+    #[arg(long, value_name = "BY", value_enum, num_args = 0..=1, require_equals = true,
+          default_missing_value = "rule")]
+    pub statistics: Option<StatisticsBy>,
+    /// Draw at most N findings in the text and concise reports, with a note of how many more
+    /// there are (the other reports and the exit code count them all)
+    #[arg(long, value_name = "N")]
+    pub max_problems: Option<usize>,
+    /// Keep at most N results in the SARIF report, errors first, then warnings, then infos; the
+    /// run's `properties` say how many were left out. GitHub code scanning rejects a run of more
+    /// than 25000
+    #[arg(long, value_name = "N")]
+    pub sarif_max_results: Option<usize>,
+    /// Succeed when there is no file to lint, instead of exiting with 2 ("no files found")
+    #[arg(long)]
+    pub allow_empty: bool,
     /// Also list the files read but not linted (templates, other tools' files), with why
     #[arg(short, long)]
     pub verbose: bool,
@@ -104,6 +138,41 @@ pub struct LintArgs {
     pub stdin_filename: Option<PathBuf>,
     #[command(flatten)]
     pub limits: LimitArgs,
+}
+
+/// `--select`, `--extend-select` and `--ignore`: rule ids or families, over the config.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SelectionArgs {
+    /// Run only these rules: ids or families, comma-separated (`timeout,retry-unbounded`);
+    /// files that cannot be read are reported whatever is selected
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    pub select: Option<Vec<String>>,
+    /// Also run these rules (ids or families), besides those the config runs
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    pub extend_select: Vec<String>,
+    /// Do not run these rules (ids or families), whatever selects them
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+}
+
+impl SelectionArgs {
+    fn selection(&self) -> Result<crate::config::Selection, RunError> {
+        let selection = crate::config::Selection {
+            select: self.select.clone(),
+            extend_select: self.extend_select.clone(),
+            ignore: self.ignore.clone(),
+        };
+        selection.validate().map_err(RunError)?;
+        Ok(selection)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatisticsBy {
+    /// Per rule and per severity
+    Rule,
+    /// Per rule, per severity and per file
+    File,
 }
 
 #[derive(Debug, clap::Args)]
@@ -124,6 +193,33 @@ pub struct RoutesArgs {
     pub stdin_filename: Option<PathBuf>,
     #[command(flatten)]
     pub config: ConfigArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ScorecardArgs {
+    /// Files and folders to read [default: .]
+    pub paths: Vec<PathBuf>,
+    /// Output format [default: from the extension of `-o`, else markdown]
+    #[arg(long, value_parser = format_names(Kind::Scorecard))]
+    pub format: Option<String>,
+    /// Write to this file instead of standard output
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// A scorecard written earlier with `--format json`: each figure shows its change since
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Project root, as for `lint`
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    /// Succeed when there is no file to read, instead of exiting with 2 ("no files found")
+    #[arg(long)]
+    pub allow_empty: bool,
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -243,6 +339,9 @@ fn pair_reports(
     formats: &[(usize, &'static Format)],
     outputs: &[(usize, PathBuf)],
 ) -> Result<Vec<ReportRequest>, String> {
+    if formats.is_empty() && !outputs.is_empty() {
+        return infer_formats(outputs);
+    }
     let default = [(0, &report::FORMATS[0])];
     let formats = if formats.is_empty() {
         &default[..]
@@ -306,6 +405,36 @@ fn pair_reports(
         }
     }
     Ok(reports)
+}
+
+/// Without `--format`, each `-o FILE` takes its format from the file's extension; one it does
+/// not name is an error rather than a text report in a `.html` file.
+fn infer_formats(outputs: &[(usize, PathBuf)]) -> Result<Vec<ReportRequest>, String> {
+    outputs
+        .iter()
+        .map(|(_, output)| {
+            let format = report::format_for_path(Kind::Findings, output).ok_or_else(|| {
+                let known: Vec<String> = report::formats(Kind::Findings)
+                    .flat_map(|format| {
+                        format
+                            .extensions
+                            .iter()
+                            .map(move |extension| format!(".{extension} ({})", format.name))
+                    })
+                    .collect();
+                format!(
+                    "cannot tell the format of `{}` from its extension; give `--format` \
+                     (extensions known: {})",
+                    output.display(),
+                    known.join(", ")
+                )
+            })?;
+            Ok(ReportRequest {
+                format,
+                output: Some(output.clone()),
+            })
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -376,6 +505,7 @@ pub fn run(cli: Cli) -> Result<Outcome, RunError> {
                 config: governance::load_config(&args.config)?,
                 baseline: None,
                 limits: args.limits.limits(),
+                progress: None,
                 stdin: read_stdin(&args.paths, args.stdin_filename.as_deref())?,
             })
             .map_err(|error| RunError(error.to_string()))?;
@@ -385,6 +515,7 @@ pub fn run(cli: Cli) -> Result<Outcome, RunError> {
             write_output(args.output.as_deref(), |out| routes.emit(&outcome, out))?;
             Ok(Outcome::Clean)
         }
+        Command::Report(args) => run_scorecard(&args),
         Command::Explain { rule, config } => {
             let config = governance::load_config(&config)?;
             if let Some(text) = custom::explain(&rule, &config) {
@@ -403,6 +534,19 @@ pub fn run(cli: Cli) -> Result<Outcome, RunError> {
             emit(None, &crate::config::schema::render())?;
             Ok(Outcome::Clean)
         }
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            write_output(None, |out| {
+                clap_complete::generate(shell, &mut command, "routeguard", out);
+                Ok(())
+            })?;
+            Ok(Outcome::Clean)
+        }
+        Command::Man => {
+            let command = <Cli as clap::CommandFactory>::command();
+            write_output(None, |out| clap_mangen::Man::new(command).render(out))?;
+            Ok(Outcome::Clean)
+        }
         Command::TestRules { file, config } => {
             let config = governance::load_config(&config)?;
             let (report, passed) = custom::test_rules(&file, &config)?;
@@ -414,6 +558,64 @@ pub fn run(cli: Cli) -> Result<Outcome, RunError> {
             })
         }
     }
+}
+
+/// `routeguard report`.
+fn run_scorecard(args: &ScorecardArgs) -> Result<Outcome, RunError> {
+    let format = match (&args.format, &args.output) {
+        (Some(name), _) => report::format(Kind::Scorecard, name),
+        (None, Some(output)) => Some(report::format_for_path(Kind::Scorecard, output).ok_or_else(
+            || {
+                RunError(format!(
+                    "cannot tell the format of `{}` from its extension; give `--format` \
+                     (.md markdown, .html html, .json json)",
+                    output.display()
+                ))
+            },
+        )?),
+        (None, None) => report::format(Kind::Scorecard, "markdown"),
+    }
+    .ok_or_else(|| RunError("unknown scorecard format".to_string()))?;
+    let previous = args
+        .baseline
+        .as_deref()
+        .map(|path| {
+            let shown = path.display();
+            let text = std::fs::read_to_string(path)
+                .map_err(|error| RunError(format!("cannot read `{shown}`: {error}")))?;
+            report::scorecard::Scorecard::read(&text)
+                .map(std::sync::Arc::new)
+                .map_err(|error| RunError(format!("`{shown}` is not a scorecard: {error}")))
+        })
+        .transpose()?;
+    let mut config = governance::load_config(&args.config)?;
+    config.selection = args.selection.selection()?;
+    for skipped in [&args.baseline, &args.output].into_iter().flatten() {
+        config.filter.skip(skipped);
+    }
+    let progress = progress::for_run(0);
+    let outcome = lint(&LintOptions {
+        paths: args.paths.clone(),
+        root: args.root.clone(),
+        config,
+        baseline: None,
+        limits: args.limits.limits(),
+        stdin: read_stdin(&args.paths, None)?,
+        progress: progress
+            .clone()
+            .map(|bar| bar as std::sync::Arc<dyn crate::lint::Progress>),
+    });
+    if let Some(bar) = &progress {
+        bar.finish();
+    }
+    let outcome = outcome.map_err(|error| RunError(error.to_string()))?;
+    nonempty(&outcome, args.allow_empty)?;
+    let scorecard = (format.build)(&Settings {
+        previous_scorecard: previous,
+        ..Settings::default()
+    });
+    write_output(args.output.as_deref(), |out| scorecard.emit(&outcome, out))?;
+    Ok(Outcome::Clean)
 }
 
 /// The catalog entry of `rule`, or an error that suggests the nearest id.
@@ -435,6 +637,7 @@ fn run_lint(args: &LintArgs) -> Result<Outcome, RunError> {
         ));
     }
     let mut config = governance::load_config(&args.config)?;
+    config.selection = args.selection.selection()?;
     if let Some(baseline) = &args.baseline {
         config.filter.skip(baseline);
     }
@@ -450,6 +653,7 @@ fn run_lint(args: &LintArgs) -> Result<Outcome, RunError> {
         .map(|path| crate::config::baseline::Baseline::read(path, &cwd))
         .transpose()
         .map_err(|error| RunError(error.to_string()))?;
+    let progress = progress::for_run(args.quiet);
     let outcome = lint(&LintOptions {
         paths: args.paths.clone(),
         root: args.root.clone(),
@@ -457,11 +661,18 @@ fn run_lint(args: &LintArgs) -> Result<Outcome, RunError> {
         baseline,
         limits: args.limits.limits(),
         stdin: read_stdin(&args.paths, args.stdin_filename.as_deref())?,
-    })
-    .map_err(|error| RunError(error.to_string()))?;
+        progress: progress
+            .clone()
+            .map(|bar| bar as std::sync::Arc<dyn crate::lint::Progress>),
+    });
+    if let Some(bar) = &progress {
+        bar.finish();
+    }
+    let outcome = outcome.map_err(|error| RunError(error.to_string()))?;
     for notice in &outcome.notices {
         eprintln!("note: {notice}");
     }
+    nonempty(&outcome, args.allow_empty)?;
     refuse_outputs_over_inputs(&reports, &outcome)?;
     // Files first and standard output last, so that a terminal ends with the report people read;
     // every report is attempted even when one cannot be written.
@@ -472,7 +683,11 @@ fn run_lint(args: &LintArgs) -> Result<Outcome, RunError> {
         .chain(stdout)
         .filter_map(|request| {
             let report = (request.format.build)(&settings(request, args, threshold));
-            write_output(request.output.as_deref(), |out| report.emit(&outcome, out)).err()
+            let written = write_output(request.output.as_deref(), |out| report.emit(&outcome, out));
+            for warning in report.warnings(&outcome) {
+                eprintln!("routeguard: warning: {warning}");
+            }
+            written.err()
         })
         .map(|error| error.0)
         .collect();
@@ -505,6 +720,37 @@ fn refuse_outputs_over_inputs(
     Ok(())
 }
 
+/// "no files found" (eslint's convention) for a run with nothing to lint, unless allowed: a
+/// mistyped path or glob must not pass green.
+fn nonempty(outcome: &report::Outcome, allow_empty: bool) -> Result<(), RunError> {
+    let nothing = outcome.linted_files().next().is_none()
+        && outcome.diagnostics.is_empty()
+        && outcome.suppressed.is_empty();
+    if nothing && !allow_empty {
+        return Err(RunError(
+            "no files found: no YAML, JSON or TOML file to lint in the paths given \
+             (`--allow-empty` accepts that)"
+                .to_string(),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether standard output gets colour: `--color`, else `FORCE_COLOR`, else `NO_COLOR`,
+/// `CLICOLOR_FORCE`, `CLICOLOR=0` and whether it is a terminal, as anstream reads them.
+fn stdout_color(choice: Color) -> bool {
+    match choice {
+        Color::Always => return true,
+        Color::Never => return false,
+        Color::Auto => {}
+    }
+    // FORCE_COLOR (Node's and many tools' convention): set and not `0`/`false` forces colour.
+    if let Some(force) = std::env::var_os("FORCE_COLOR").filter(|value| !value.is_empty()) {
+        return force != "0" && force != "false";
+    }
+    anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
+}
+
 /// Standard input, when a path is `-`: read once, bounded like any file.
 fn read_stdin(paths: &[PathBuf], name: Option<&Path>) -> Result<Option<StdinInput>, RunError> {
     use std::io::Read;
@@ -531,11 +777,9 @@ fn read_stdin(paths: &[PathBuf], name: Option<&Path>) -> Result<Option<StdinInpu
 
 /// What the flags of a `lint` run tell the report `request`.
 fn settings(request: &ReportRequest, args: &LintArgs, threshold: Option<Severity>) -> Settings {
-    let to_terminal = request.output.is_none() && std::io::stdout().is_terminal();
-    let color = match args.color {
-        Color::Always => true,
-        Color::Never => false,
-        Color::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    let color = match request.output {
+        None => stdout_color(args.color),
+        Some(_) => args.color == Color::Always,
     };
     let width = std::env::var("COLUMNS")
         .ok()
@@ -548,6 +792,14 @@ fn settings(request: &ReportRequest, args: &LintArgs, threshold: Option<Severity
         show_suppressed: args.show_suppressed,
         sarif_category: args.sarif_category.clone(),
         threshold,
+        quiet: args.quiet,
+        statistics: args.statistics.map(|by| match by {
+            StatisticsBy::Rule => report::human::Statistics::Rule,
+            StatisticsBy::File => report::human::Statistics::File,
+        }),
+        max_problems: args.max_problems,
+        sarif_max_results: args.sarif_max_results,
+        previous_scorecard: None,
         verbose: args.verbose,
     }
 }

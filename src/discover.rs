@@ -1,6 +1,8 @@
 //! Discover: expand the command line's paths into the files to load. Files are taken as given;
 //! folders are walked respecting `.gitignore` and the config's `include`/`exclude`, keeping YAML,
-//! JSON and TOML files, in sorted order.
+//! JSON and TOML files, in sorted order. A path that does not exist but holds glob characters
+//! (`'specs/*.yaml'`, quoted so that the shell passes it on, as the Action does) is expanded
+//! like a folder walk from its literal prefix, respecting `.gitignore` too.
 
 use std::path::{Path, PathBuf};
 
@@ -15,6 +17,7 @@ pub enum DiscoverError {
     /// A path named on the command line cannot be looked at: missing, a symlink loop, no
     /// permission.
     Unusable(PathBuf, std::io::Error),
+    Glob(String, String),
 }
 
 impl std::fmt::Display for DiscoverError {
@@ -28,6 +31,7 @@ impl std::fmt::Display for DiscoverError {
                     describe_io_error(error)
                 )
             }
+            DiscoverError::Glob(glob, message) => write!(f, "invalid glob `{glob}`: {message}"),
         }
     }
 }
@@ -54,8 +58,16 @@ pub fn discover(
     let mut found = Discovered::default();
     for given in paths {
         let absolute = normalize_path(&cwd.join(given));
-        let metadata = std::fs::metadata(&absolute)
-            .map_err(|error| DiscoverError::Unusable(given.clone(), error))?;
+        let metadata = match std::fs::metadata(&absolute) {
+            Ok(metadata) => metadata,
+            Err(error) => match given.to_str().filter(|text| is_glob(text)) {
+                Some(glob) => {
+                    expand(glob, cwd, filter, &mut found)?;
+                    continue;
+                }
+                None => return Err(DiscoverError::Unusable(given.clone(), error)),
+            },
+        };
         let canonical = match read::confine(&absolute, root) {
             Ok(canonical) => canonical,
             Err(refusal) => {
@@ -92,6 +104,44 @@ fn has_wanted_extension(path: &Path) -> bool {
                 .iter()
                 .any(|known| ext.eq_ignore_ascii_case(known))
         })
+}
+
+/// Whether a path names files by pattern rather than one file.
+fn is_glob(text: &str) -> bool {
+    text.contains(['*', '?', '[', '{'])
+}
+
+/// Expands a glob: walks its literal prefix (the folders before the first component with a
+/// glob character) and keeps the files the whole pattern matches.
+fn expand(
+    glob: &str,
+    cwd: &Path,
+    filter: &FileFilter,
+    found: &mut Discovered,
+) -> Result<(), DiscoverError> {
+    let pattern = globset::GlobBuilder::new(glob.trim_start_matches("./"))
+        .literal_separator(true)
+        .build()
+        .map_err(|error| DiscoverError::Glob(glob.to_string(), error.kind().to_string()))?
+        .compile_matcher();
+    let base: PathBuf = Path::new(glob)
+        .components()
+        .take_while(|component| !component.as_os_str().to_str().is_some_and(is_glob))
+        .collect();
+    let absolute = normalize_path(&cwd.join(&base));
+    if !absolute.is_dir() {
+        return Ok(());
+    }
+    let mut walked = Discovered::default();
+    walk(&base, &absolute, filter, &mut walked);
+    found.files.extend(
+        walked
+            .files
+            .into_iter()
+            .filter(|request| pattern.is_match(request.display.trim_start_matches("./"))),
+    );
+    found.notices.extend(walked.notices);
+    Ok(())
 }
 
 fn walk(given: &Path, absolute: &Path, filter: &FileFilter, found: &mut Discovered) {

@@ -29,8 +29,37 @@ pub struct LintOptions {
     pub baseline: Option<Baseline>,
     /// How much of each input is read and built.
     pub limits: Limits,
+    /// Told how far the run has come, for a progress display.
+    pub progress: Option<std::sync::Arc<dyn Progress>>,
     /// What standard input held, linted where `paths` has `-`.
     pub stdin: Option<StdinInput>,
+}
+
+/// A stage of a run, as a progress display shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Files read and parsed.
+    Reading,
+    /// `$ref`s followed.
+    Resolving,
+    /// Documents adapted into the model.
+    Linting,
+    /// Rules checked over the whole model.
+    Checking,
+}
+
+/// Receives how far a run has come; called from several threads while files are read.
+pub trait Progress: Send + Sync {
+    /// `stage` starts, with `total` steps (0 when it has no steps to count).
+    fn start(&self, stage: Stage, total: usize);
+    /// One more step of the current stage is done.
+    fn advance(&self);
+}
+
+impl std::fmt::Debug for dyn Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress")
+    }
 }
 
 /// Standard input as a file to lint (`routeguard lint -`): a YAML stream (many documents,
@@ -210,7 +239,15 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
 
     let mut diagnostics = Vec::new();
     let mut workspace = Workspace::new(root, cwd.to_path_buf()).with_limits(options.limits);
-    workspace.load_all(requests, &mut diagnostics);
+    let progress = options.progress.as_deref();
+    if let Some(progress) = progress {
+        progress.start(Stage::Reading, requests.len());
+    }
+    workspace.load_all_with(requests, &mut diagnostics, &|| {
+        if let Some(progress) = progress {
+            progress.advance();
+        }
+    });
     workspace.add_embedded_documents();
 
     // A template's YAML is only known once rendered: neither its parse errors nor what it seems
@@ -252,6 +289,9 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
         .map(|(file, _, _)| *file)
         .collect();
     let loaded_before_refs = workspace.files().len();
+    if let Some(progress) = progress {
+        progress.start(Stage::Resolving, 0);
+    }
     let ref_index = refs::resolve_all(&mut workspace, &ref_files, &mut diagnostics);
     let mut recognised: HashSet<FileId> = detected.iter().map(|(file, _, _)| *file).collect();
     recognised.extend(ref_index.target_files());
@@ -276,9 +316,15 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
             inventory: &mut inventory,
             diagnostics: &mut diagnostics,
         };
+        if let Some(progress) = progress {
+            progress.start(Stage::Linting, detected.len());
+        }
         for (file, index, adapter) in &detected {
             if let Some(document) = workspace.file(*file).documents.get(*index) {
                 (adapter.adapt)(&mut cx, *file, document);
+            }
+            if let Some(progress) = progress {
+                progress.advance();
             }
         }
     }
@@ -294,6 +340,9 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
     inventory.apply_upstream_policies();
     let join = join::join(&inventory, config.layer_order(&workspace));
 
+    if let Some(progress) = progress {
+        progress.start(Stage::Checking, 0);
+    }
     diagnostics.extend(rules::run(&RuleContext {
         inventory: &inventory,
         workspace: &workspace,

@@ -117,6 +117,7 @@ pub fn write_baseline(args: &BaselineWriteArgs) -> Result<Outcome, RunError> {
         config,
         baseline: None,
         limits: args.limits.limits(),
+        progress: None,
         stdin: None,
     })
     .map_err(|error| RunError(error.to_string()))?;

@@ -229,6 +229,8 @@ pub struct Config {
     pub fail_on: Option<FailOn>,
     /// `layers`: the gateway layers a request passes, front first; empty when not declared.
     pub gateway_layers: Vec<DeclaredLayer>,
+    /// `--select`, `--extend-select` and `--ignore`, which win over everything above.
+    pub selection: Selection,
     /// The preset an `extends` names, if one does (a config extended by another passes it on).
     named_preset: Option<Preset>,
     /// Rules of Spectral rulesets (extended, or found beside the config) and route policies.
@@ -237,6 +239,81 @@ pub struct Config {
     custom_levels: RuleTable,
     /// `apis`: names, gateways and hosts pinned to API descriptions.
     pub apis: Vec<DeclaredApi>,
+}
+
+/// Rules chosen on the command line, each by id or by family (ruff's convention): `--select`
+/// runs only the rules it names, `--extend-select` adds rules to those the config runs, and
+/// `--ignore` turns rules off, whichever of the others names them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    pub select: Option<Vec<String>>,
+    pub extend_select: Vec<String>,
+    pub ignore: Vec<String>,
+}
+
+impl Selection {
+    /// Every id or family named, and whether it names a known rule or family; the first
+    /// unknown one is an error with a suggestion.
+    pub fn validate(&self) -> Result<(), String> {
+        let known = || {
+            catalog::all()
+                .iter()
+                .flat_map(|meta| [meta.id.as_str(), meta.family.as_str()])
+        };
+        let named = self
+            .select
+            .iter()
+            .flatten()
+            .chain(&self.extend_select)
+            .chain(&self.ignore);
+        for name in named {
+            if !known().any(|known| known == name) {
+                return Err(format!(
+                    "`{name}` is neither a rule nor a family{} (`routeguard rules` lists them)",
+                    crate::suggest::hint(name, known())
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn names(list: &[String], rule: &str) -> bool {
+        let family = catalog::get(rule).map(|meta| meta.family.as_str());
+        list.iter()
+            .any(|name| name == rule || Some(name.as_str()) == family)
+    }
+
+    /// `level`, the config's level of `rule`, as the command line changes it.
+    fn apply(&self, rule: &str, level: RuleLevel) -> RuleLevel {
+        if Selection::names(&self.ignore, rule) {
+            return RuleLevel::Off;
+        }
+        let extended = Selection::names(&self.extend_select, rule);
+        match &self.select {
+            // Like ruff's syntax errors, a file that cannot be read is reported whatever is
+            // selected: a narrow `--select` must not turn a broken file green.
+            Some(select)
+                if !extended && !Selection::names(select, rule) && !is_input_rule(rule) =>
+            {
+                RuleLevel::Off
+            }
+            Some(_) => level_or_on(level),
+            None if extended => level_or_on(level),
+            None => level,
+        }
+    }
+}
+
+fn is_input_rule(rule: &str) -> bool {
+    catalog::get(rule).is_some_and(|meta| meta.family == "input")
+}
+
+/// A rule the command line turns on keeps the severity the config gives it, else its own.
+fn level_or_on(level: RuleLevel) -> RuleLevel {
+    match level {
+        RuleLevel::Off => RuleLevel::On,
+        level => level,
+    }
 }
 
 impl Default for Config {
@@ -388,6 +465,7 @@ impl Config {
             require_reason: false,
             fail_on: None,
             gateway_layers: Vec::new(),
+            selection: Selection::default(),
             named_preset: None,
             custom: Default::default(),
             custom_levels: RuleTable::new(),
@@ -428,22 +506,32 @@ impl Config {
 
     /// Whether `rule` runs anywhere: on project-wide, or turned on by some override.
     pub fn may_run(&self, rule: &str) -> bool {
-        self.level(rule).is_on()
+        let in_config = Config::level_of(&self.layers(rule, None)).is_on()
             || self
                 .overrides
                 .iter()
-                .any(|entry| entry.rules.get(rule).is_some_and(RuleSetting::turns_on))
+                .any(|entry| entry.rules.get(rule).is_some_and(RuleSetting::turns_on));
+        let level = if in_config {
+            RuleLevel::On
+        } else {
+            RuleLevel::Off
+        };
+        self.selection.apply(rule, level).is_on()
     }
 
     /// The project-wide level of `rule` (overrides aside).
     pub fn level(&self, rule: &str) -> RuleLevel {
-        Config::level_of(&self.layers(rule, None))
+        self.selection
+            .apply(rule, Config::level_of(&self.layers(rule, None)))
     }
 
     /// The level of `rule` for a finding in `path` about `route`.
     pub fn level_for(&self, rule: &str, path: &Path, route: Option<&str>) -> RuleLevel {
         let relative = self.relative(path);
-        Config::level_of(&self.layers(rule, Some((&relative, route))))
+        self.selection.apply(
+            rule,
+            Config::level_of(&self.layers(rule, Some((&relative, route)))),
+        )
     }
 
     fn options_of<'c>(rule: &str, layers: Vec<&'c RuleSetting>) -> RuleOptions<'c> {

@@ -294,6 +294,21 @@ impl Operation {
     /// Whether repeating the request is safe: as declared in `x-resilience.idempotent`, else
     /// when it takes an `Idempotency-Key` header, else by its method (RFC 9110: all but POST
     /// and PATCH).
+    /// Whether its responses document `code`, directly or through a range or `default`.
+    pub fn documents_status(&self, code: u16) -> bool {
+        self.responses.as_ref().is_some_and(|responses| {
+            responses
+                .entries
+                .iter()
+                .any(|response| match response.status {
+                    StatusKey::Code(documented) => documented == code,
+                    StatusKey::Range(class) => u16::from(class) == code / 100,
+                    StatusKey::Default => true,
+                    StatusKey::Other(_) => false,
+                })
+        })
+    }
+
     pub fn is_idempotent(&self) -> bool {
         if let Some(declared) = &self.resilience.idempotent {
             return declared.value;

@@ -6,13 +6,16 @@
 //! [`Format`] entry to [`FORMATS`]; the command line offers it from there.
 
 pub mod codeclimate;
+pub mod concise;
 pub mod fingerprint;
 pub mod github;
+pub mod human;
 pub mod json;
 pub mod junit;
 pub mod listing;
 pub mod routes;
 pub mod sarif;
+pub mod scorecard;
 pub mod text;
 
 use std::borrow::Cow;
@@ -70,6 +73,12 @@ pub use crate::lint::LintOutcome as Outcome;
 /// One output format: writes a run's outcome.
 pub trait Report {
     fn emit(&self, outcome: &Outcome, out: &mut dyn Write) -> io::Result<()>;
+
+    /// Problems with the report just emitted that its reader should hear of (printed on
+    /// standard error), such as a limit of the service that reads it.
+    fn warnings(&self, _outcome: &Outcome) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// The command whose output a format is.
@@ -79,6 +88,8 @@ pub enum Kind {
     Findings,
     /// `routeguard routes`: the joined inventory.
     Routes,
+    /// `routeguard report`: the governance scorecard.
+    Scorecard,
 }
 
 /// Everything a command's flags can tell a format; each format reads what concerns it.
@@ -94,6 +105,16 @@ pub struct Settings {
     pub sarif_category: Option<String>,
     /// The severity at and above which a finding fails the run (`--fail-on`).
     pub threshold: Option<Severity>,
+    /// `-q`: 1 for the summary line alone, 2 for nothing (reports for people).
+    pub quiet: u8,
+    /// `--statistics`: counts instead of findings (reports for people).
+    pub statistics: Option<human::Statistics>,
+    /// `--max-problems`: at most this many findings drawn (reports for people).
+    pub max_problems: Option<usize>,
+    /// `--sarif-max-results`: at most this many SARIF results, the most severe first.
+    pub sarif_max_results: Option<usize>,
+    /// The scorecard a `report` is compared with (`--baseline`).
+    pub previous_scorecard: Option<std::sync::Arc<scorecard::Scorecard>>,
     /// Also list the files read but not linted (`--verbose`).
     pub verbose: bool,
 }
@@ -132,6 +153,13 @@ pub static FORMATS: &[Format] = &[
         about: "Code frames, for people",
         extensions: &["txt"],
         build: |settings| Box::new(text::Text::new(settings)),
+    },
+    Format {
+        kind: Kind::Findings,
+        name: "concise",
+        about: "One line per finding: file:line:col: severity[rule] message (route)",
+        extensions: &[],
+        build: |settings| Box::new(concise::Concise::new(settings)),
     },
     Format {
         kind: Kind::Findings,
@@ -189,6 +217,27 @@ pub static FORMATS: &[Format] = &[
         extensions: &["md"],
         build: |_| Box::new(routes::Markdown),
     },
+    Format {
+        kind: Kind::Scorecard,
+        name: "markdown",
+        about: "GitHub-flavoured Markdown, within a job summary's 65,535 characters",
+        extensions: &["md", "markdown"],
+        build: |settings| Box::new(scorecard::ScorecardReport::markdown(settings)),
+    },
+    Format {
+        kind: Kind::Scorecard,
+        name: "html",
+        about: "One self-contained HTML page (inline CSS and SVG, no script)",
+        extensions: &["html", "htm"],
+        build: |settings| Box::new(scorecard::ScorecardReport::html(settings)),
+    },
+    Format {
+        kind: Kind::Scorecard,
+        name: "json",
+        about: "The scorecard's figures, which `--baseline` reads back",
+        extensions: &["json"],
+        build: |settings| Box::new(scorecard::ScorecardReport::json(settings)),
+    },
 ];
 
 /// The formats of one command, in registry order.
@@ -232,13 +281,7 @@ pub fn ci_path(workspace: &Workspace, file: &SourceFile) -> String {
 /// `N errors, N warnings, N infos in N files (N operations)`, then `; N suppressed` when
 /// suppressions or the baseline accepted any finding.
 pub fn summary_line(outcome: &Outcome) -> String {
-    let plural = |n: usize, word: &str| {
-        if n == 1 {
-            format!("{n} {word}")
-        } else {
-            format!("{n} {word}s")
-        }
-    };
+    let plural = human::plural;
     let suppressed = if outcome.suppressed.is_empty() {
         String::new()
     } else {
@@ -334,16 +377,6 @@ pub fn detail_lines(workspace: &Workspace, diagnostic: &Diagnostic) -> String {
     lines.push_str("\ndocs: ");
     lines.push_str(&docs_url(diagnostic.rule.as_str()));
     lines
-}
-
-/// A machine report as pretty JSON with a final newline.
-pub fn pretty_json<T: Serialize>(report: &T) -> String {
-    let mut text = serde_json::to_string_pretty(report).unwrap_or_else(|error| {
-        // Serializing plain structs of strings and integers cannot fail; say so loudly if it did.
-        format!("{{\"error\": \"cannot serialize report: {error}\"}}")
-    });
-    text.push('\n');
-    text
 }
 
 /// The advice to show for a finding: its own, else its rule's.

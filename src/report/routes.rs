@@ -7,8 +7,9 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::{Outcome, Report};
+use crate::model::policy::Policy;
 use crate::model::policy::{FallbackKind, Origin};
-use crate::model::{Route, Sourced};
+use crate::model::{Operation, Route, Sourced};
 use crate::units::format_duration;
 
 #[derive(Serialize)]
@@ -33,46 +34,58 @@ struct ApiRow {
 /// One operation a route reaches.
 #[derive(Serialize)]
 pub struct JoinedOperation {
-    api: String,
-    operation: String,
-    match_kind: &'static str,
+    pub api: String,
+    pub operation: String,
+    pub match_kind: &'static str,
     /// How the route's hosts met the API's servers: `exact`, `wildcard`, `any-host`,
     /// `assumed`, `through-front` or `path-only`.
-    host_match: &'static str,
+    pub host_match: &'static str,
 }
 
 #[derive(Serialize)]
 pub struct RouteRow {
-    format: &'static str,
+    pub format: &'static str,
     /// The declared layer's name when the governance file declares layers and the route's file
     /// is in one; else the gateway's kind, as `layer_kind`.
-    layer: String,
+    pub layer: String,
     /// `edge`, `mesh` or `ai`: the gateway's kind, whatever layers are declared.
-    layer_kind: &'static str,
-    name: Option<String>,
-    method: String,
-    path: String,
+    pub layer_kind: &'static str,
+    pub name: Option<String>,
+    pub method: String,
+    pub path: String,
     /// The operation the route reaches, when exactly one: `GET /pets/{id}`.
-    operation: Option<String>,
-    operations: Vec<String>,
+    pub operation: Option<String>,
+    pub operations: Vec<String>,
     /// Each operation reached, with its API and how it was joined.
-    joined: Vec<JoinedOperation>,
-    match_kind: Option<&'static str>,
-    file: String,
-    line: u32,
-    timeout_ms: Option<u64>,
-    per_try_timeout_ms: Option<u64>,
-    max_retries: Option<u32>,
-    worst_case_ms: Option<u64>,
-    fallback: Option<String>,
+    pub joined: Vec<JoinedOperation>,
+    pub match_kind: Option<&'static str>,
+    pub file: String,
+    pub line: u32,
+    pub timeout_ms: Option<u64>,
+    pub per_try_timeout_ms: Option<u64>,
+    pub max_retries: Option<u32>,
+    pub worst_case_ms: Option<u64>,
+    pub fallback: Option<String>,
     /// An AI gateway's fallback chain, first model first: `["gpt-4o", "claude-sonnet"]`.
-    fallback_chain: Option<Vec<String>>,
+    pub fallback_chain: Option<Vec<String>>,
     /// Upstream calls one request can cause in this layer, when more than its attempts.
-    calls_per_request: Option<u32>,
-    circuit_breaker: Option<String>,
-    health_check: Option<String>,
+    pub calls_per_request: Option<u32>,
+    pub circuit_breaker: Option<String>,
+    pub health_check: Option<String>,
     /// Which of the values above are the gateway's documented defaults rather than settings.
-    defaults: Vec<&'static str>,
+    pub defaults: Vec<&'static str>,
+    /// Its retries have an upper bound (true without retries).
+    pub retries_bounded: bool,
+    /// Its retries wait between attempts.
+    pub backoff: bool,
+    /// It retries an operation that is not idempotent (POST, PATCH, unless declared so).
+    pub retries_non_idempotent: bool,
+    /// Endpoints its upstream balances over, when known.
+    pub endpoints: Option<u32>,
+    /// Statuses the gateway answers by itself here: on a timeout, an open circuit, a rate limit.
+    pub gateway_statuses: Vec<u16>,
+    /// Those of them an operation it reaches does not document.
+    pub statuses_undocumented: Vec<u16>,
 }
 
 fn millis(duration: Duration) -> u64 {
@@ -89,6 +102,22 @@ fn fallback_name(kind: FallbackKind) -> &'static str {
         FallbackKind::WeightedPool => "weighted pool",
         FallbackKind::ModelFallback => "model fallback",
     }
+}
+
+/// The statuses a gateway answers by itself on a route, each once, in ascending order.
+fn gateway_statuses(policy: &Policy) -> Vec<u16> {
+    let statuses = &policy.statuses;
+    let mut codes: Vec<u16> = [
+        statuses.on_timeout,
+        statuses.on_circuit_open,
+        statuses.on_rate_limited,
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    codes.sort_unstable();
+    codes.dedup();
+    codes
 }
 
 /// One row per route, front layer first, then by file and line.
@@ -110,9 +139,9 @@ pub fn rows(outcome: &Outcome) -> Vec<RouteRow> {
         .map(|index| {
             let route = &inventory.routes[index];
             let links: Vec<_> = outcome.join.operations_of(index).collect();
-            let operations: Vec<String> = links
+            let reached: Vec<&Operation> = links
                 .iter()
-                .map(|link| inventory.operations[link.operation].route())
+                .map(|link| &inventory.operations[link.operation])
                 .collect();
             let joined = links
                 .iter()
@@ -129,7 +158,7 @@ pub fn rows(outcome: &Outcome) -> Vec<RouteRow> {
             let mut row = row(
                 outcome,
                 route,
-                operations,
+                &reached,
                 links.first().map(|link| link.kind.name()),
             );
             row.joined = joined;
@@ -141,9 +170,10 @@ pub fn rows(outcome: &Outcome) -> Vec<RouteRow> {
 fn row(
     outcome: &Outcome,
     route: &Route,
-    operations: Vec<String>,
+    reached: &[&Operation],
     match_kind: Option<&'static str>,
 ) -> RouteRow {
+    let operations: Vec<String> = reached.iter().map(|operation| operation.route()).collect();
     let file = outcome.workspace.file(route.location.file);
     let policy = &route.policy;
     let mut defaults = Vec::new();
@@ -242,6 +272,29 @@ fn row(
         circuit_breaker,
         health_check,
         defaults,
+        retries_bounded: policy.retry.as_ref().is_none_or(|retry| !retry.unbounded),
+        backoff: policy
+            .retry
+            .as_ref()
+            .is_some_and(|retry| retry.backoff.is_some()),
+        retries_non_idempotent: policy.retry.as_ref().is_some_and(|retry| {
+            retry.max_retries.value > 0
+                && retry.non_idempotent != Some(false)
+                && reached.iter().any(|operation| !operation.is_idempotent())
+        }),
+        endpoints: policy
+            .upstream
+            .as_ref()
+            .and_then(|upstream| upstream.endpoints),
+        gateway_statuses: gateway_statuses(policy),
+        statuses_undocumented: gateway_statuses(policy)
+            .into_iter()
+            .filter(|&code| {
+                reached
+                    .iter()
+                    .any(|operation| !operation.documents_status(code))
+            })
+            .collect(),
     }
 }
 

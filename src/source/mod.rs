@@ -231,6 +231,17 @@ impl Workspace {
 
     /// Loads the given files in parallel, in the order given, each path once.
     pub fn load_all(&mut self, requests: Vec<FileRequest>, diagnostics: &mut Vec<Diagnostic>) {
+        self.load_all_with(requests, diagnostics, &|| {});
+    }
+
+    /// [`Workspace::load_all`], calling `on_read` after each file is read and parsed (from the
+    /// reading threads), for a progress display.
+    pub fn load_all_with(
+        &mut self,
+        requests: Vec<FileRequest>,
+        diagnostics: &mut Vec<Diagnostic>,
+        on_read: &(dyn Fn() + Sync),
+    ) {
         let mut seen = std::collections::HashSet::new();
         let requests: Vec<FileRequest> = requests
             .into_iter()
@@ -247,6 +258,7 @@ impl Workspace {
                     (None, Some(bytes)) => parse_bytes(&request.path, bytes, &limits),
                     (None, None) => read_and_parse(&request.path, &limits),
                 };
+                on_read();
                 (request, outcome)
             })
             .collect();

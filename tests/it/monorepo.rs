@@ -233,8 +233,13 @@ fn other_tools_files_are_no_junit_suites_and_templates_get_a_note() {
     ] {
         assert!(text.stdout.contains(skipped), "{skipped}: {}", text.stdout);
     }
-    // With several APIs, each finding names its API.
-    assert!(text.stdout.contains("[API: Billing API 2.1.0]"));
+    // With several APIs, each route names its API.
+    assert!(
+        text.stdout
+            .contains("\n  GET /v1/invoices* (Billing API 2.1.0)\n"),
+        "{}",
+        text.stdout
+    );
 
     // Named on the command line, a file of another tool is still `unknown-format`, and a
     // template is still only noted.

@@ -43,7 +43,9 @@ pub fn routeguard(cwd: &Path) -> Command {
         .current_dir(cwd)
         .env("NO_COLOR", "1")
         .env("COLUMNS", "100")
-        .env_remove("CLICOLOR_FORCE");
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("FORCE_COLOR")
+        .env_remove("CLICOLOR");
     command
 }
 
