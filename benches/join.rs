@@ -25,6 +25,7 @@ fn inventory(n: usize) -> Inventory {
         version: SpecVersion::OpenApi31,
         version_location: location(0),
         base_paths: vec!["/api/v1".to_string()],
+        api: Default::default(),
     });
     for i in 0..n {
         let start = u32::try_from(i).unwrap_or(u32::MAX);
@@ -32,6 +33,7 @@ fn inventory(n: usize) -> Inventory {
             spec: SpecVersion::OpenApi31,
             document: 0,
             method: Method::Get,
+            any_method: false,
             path: format!("/service{}/items{}/{{id}}", i / 10, i),
             location: location(start),
             path_location: location(start),

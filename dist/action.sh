@@ -7,6 +7,7 @@
 #                       source only when the release has no such archive
 #   action.sh lint      runs routeguard with the action's inputs (paths may be globs)
 #   action.sh summary   writes a short Markdown summary to $GITHUB_STEP_SUMMARY
+#   action.sh scorecard appends the governance scorecard to $GITHUB_STEP_SUMMARY
 #
 # Inputs are environment variables (see each command); outputs go to $GITHUB_OUTPUT, $GITHUB_PATH
 # and $GITHUB_STEP_SUMMARY, which default to files under $RUNNER_TEMP when run by hand.
@@ -174,8 +175,10 @@ cmd_install() {
 # Inputs: PATHS, CONFIG, FAIL_ON, ANNOTATIONS, SARIF_FILE, CATEGORY, EXTRA_ARGS. Output: exit-code.
 # Paths are split on white space; a path with *, ? or [ is a glob (** crosses folders) and must
 # match something.
-cmd_lint() {
-  local paths=() extra=() word
+# The PATHS input split on white space into the array `paths`, globs expanded.
+read_paths() {
+  local word
+  paths=()
   shopt -s nullglob
   shopt -s globstar 2> /dev/null || true
   read -r -d '' -a words <<< "${PATHS:-.}" || true
@@ -192,6 +195,11 @@ cmd_lint() {
     esac
   done
   shopt -u nullglob
+}
+
+cmd_lint() {
+  local paths=() extra=()
+  read_paths
   read -r -d '' -a extra <<< "${EXTRA_ARGS:-}" || true
   local annotations_file="$runner_temp/routeguard-annotations.txt"
   local args=(lint "${paths[@]}" "${extra[@]}")
@@ -250,13 +258,27 @@ cmd_summary() {
   } >> "$step_summary"
 }
 
+# Inputs: PATHS, CONFIG. Appends the governance scorecard (Markdown, at most 65,535 characters)
+# to the job summary.
+cmd_scorecard() {
+  local paths=()
+  read_paths
+  local args=(report "${paths[@]}" --format markdown)
+  if [ -n "${CONFIG:-}" ]; then args+=(--config "$CONFIG"); fi
+  {
+    echo
+    "${ROUTEGUARD:-routeguard}" "${args[@]}"
+  } >> "$step_summary" || echo "::warning title=routeguard::the scorecard could not be written"
+}
+
 case "${1:-}" in
   resolve) cmd_resolve ;;
   install) cmd_install ;;
   lint) cmd_lint ;;
   summary) cmd_summary ;;
+  scorecard) cmd_scorecard ;;
   *)
-    echo "usage: $0 resolve|install|lint|summary" >&2
+    echo "usage: $0 resolve|install|lint|summary|scorecard" >&2
     exit 2
     ;;
 esac

@@ -10,10 +10,12 @@
 #               fresh virtualenv
 #   npm         npm/stage.sh packs the launcher and this platform's package; npm installs them
 #               into a fresh prefix
+#   pre-commit  both hooks, through a local mirror repository, install that wheel and run
 #   container   the Dockerfile's image, where a Docker daemon answers
 #
 #   dist/check.sh          the release build (minutes: lto, one codegen unit)
-#   dist/check.sh --fast   reuses target/release/routeguard (CI: .ci/run builds it anyway)
+#   dist/check.sh --fast   reuses target/release/routeguard (CI: .ci/run builds it anyway), and
+#                          skips pre-commit (its hook environments take half a minute to set up)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
@@ -78,6 +80,7 @@ cp "$binary" "$release/stage/routeguard"
 archive="routeguard-x86_64-unknown-linux-musl.tar.gz"
 tar -czf "$release/$archive" -C "$release/stage" routeguard
 (cd "$release" && sha256sum "$archive" > "$archive.sha256" && cat "$archive.sha256")
+rm -rf "$release/stage"
 start="$(now)"
 no_rust env RUNNER_OS=Linux RUNNER_ARCH=X64 RUNNER_TEMP="$out" GITHUB_OUTPUT="$out/action-output" \
   GITHUB_PATH="$out/action-path" VERSION="$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)" \
@@ -87,13 +90,17 @@ echo "action install: $(seconds_since "$start") s"
 smoke action "$out/action-tool-cache/bin/routeguard"
 
 echo "== wheel"
-python3 -m venv "$out/build-venv"
-"$out/build-venv/bin/pip" install --quiet --disable-pip-version-check "maturin>=1.9,<2.0"
+# The build tools' virtualenv is kept between runs (under target/, beside Cargo's build cache).
+tools="$root/target/dist-tools"
+if [ ! -x "$tools/bin/maturin" ]; then
+  python3 -m venv "$tools"
+  "$tools/bin/pip" install --quiet --disable-pip-version-check "maturin>=1.9,<2.0"
+fi
 start="$(now)"
 if $fast; then
-  "$out/build-venv/bin/maturin" build --profile release --out "$out/wheels" --quiet
+  "$tools/bin/maturin" build --profile release --out "$out/wheels" --quiet
 else
-  "$out/build-venv/bin/maturin" build --target "$target" --out "$out/wheels" \
+  "$tools/bin/maturin" build --target "$target" --out "$out/wheels" \
     --compatibility manylinux2014 --compatibility musllinux_1_2
 fi
 echo "wheel build: $(seconds_since "$start") s"
@@ -110,11 +117,45 @@ npm_platform="$(node -p 'process.platform + "-" + process.arch')"
 mkdir -p "$out/binaries/binary-$npm_platform"
 cp "$binary" "$out/binaries/binary-$npm_platform/routeguard"
 bash npm/stage.sh "$out/binaries" "$out/npm" --allow-missing
+rm -rf "$out/binaries"
 start="$(now)"
 no_rust npm install --global --prefix "$out/npm-prefix" --no-audit --no-fund --loglevel=error \
   "$out"/npm/routeguard-*.tgz
 echo "npm install: $(seconds_since "$start") s"
 smoke npm "$out/npm-prefix/bin/routeguard"
+
+echo "== pre-commit"
+if $fast; then
+  echo "skipped with --fast"
+else
+  # The hooks as users get them: a mirror repository (this .pre-commit-hooks.yaml and the mirror's
+  # pyproject.toml) whose install pulls routeguard's wheel; the wheel comes from this build.
+  "$tools/bin/pip" install --quiet --disable-pip-version-check pre-commit
+  mirror="$out/pre-commit-mirror"
+  project="$out/pre-commit-project"
+  mkdir -p "$mirror" "$project"
+  cp .pre-commit-hooks.yaml dist/pre-commit-mirror/pyproject.toml "$mirror/"
+  version="$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)"
+  git -C "$mirror" init --quiet
+  git -C "$mirror" add -A
+  git -C "$mirror" -c user.name=check -c user.email=check@localhost commit --quiet -m mirror
+  git -C "$mirror" tag "v$version"
+  cp -R fixtures/demo/. "$project/"
+  printf 'repos:\n  - repo: %s\n    rev: v%s\n    hooks: [{id: routeguard}, {id: routeguard-staged}]\n' \
+    "$mirror" "$version" > "$project/.pre-commit-config.yaml"
+  git -C "$project" init --quiet
+  git -C "$project" add -A
+  start="$(now)"
+  status=0
+  (cd "$project" && no_rust env PRE_COMMIT_HOME="$out/pre-commit-home" PIP_FIND_LINKS="$out/wheels" \
+    "$tools/bin/pre-commit" run > "$out/pre-commit.log" 2>&1) || status=$?
+  echo "pre-commit, first run (hook environments and the wheel installed): $(seconds_since "$start") s"
+  grep -E '^routeguard' "$out/pre-commit.log"
+  # Both hooks run routeguard, which finds the demo's errors: pre-commit fails with 1.
+  [ "$status" -eq 1 ] && [ "$(grep -c '^- exit code: 1$' "$out/pre-commit.log")" -eq 2 ] \
+    || { cat "$out/pre-commit.log" >&2; echo "pre-commit: expected both hooks to fail on the demo" >&2; exit 1; }
+  echo "pre-commit: both hooks ran routeguard from the wheel and failed on the demo's errors, as expected"
+fi
 
 echo "== container"
 if docker info > /dev/null 2>&1; then

@@ -1,9 +1,12 @@
 //! The command line: argument definitions and what each command does with the library.
 
+mod custom;
 mod governance;
+mod progress;
+mod write;
 
 use std::collections::HashMap;
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use clap::builder::{NonEmptyStringValueParser, PossibleValue, PossibleValuesParser};
@@ -12,10 +15,10 @@ use clap::{Arg, ArgAction, ArgMatches, Parser, Subcommand, ValueEnum};
 use crate::catalog;
 pub use crate::config::FailOn;
 use crate::diagnostic::Severity;
-use crate::lint::{lint, LintOptions};
+use crate::lint::{lint, LintOptions, StdinInput, STDIN_PATH};
 use crate::report::listing::{self, ListFormat as Listing};
 use crate::report::{self, Format, Kind, Settings};
-pub use governance::{BaselineCommand, BaselineWriteArgs, ConfigArgs, InitArgs};
+pub use governance::{BaselineCommand, BaselineWriteArgs, ConfigArgs, InitArgs, LimitArgs};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -37,6 +40,9 @@ pub enum Command {
     Rules(RulesArgs),
     /// Show the joined inventory: every gateway route with its operation and policy
     Routes(RoutesArgs),
+    /// Write the governance scorecard: per API and overall, the share of routes meeting each
+    /// policy, worst-case latency, findings and the riskiest routes
+    Report(ScorecardArgs),
     /// Explain a rule: what it checks, why, how to fix it, its options and current settings
     Explain {
         /// The rule id, e.g. `operation-summary`
@@ -53,11 +59,28 @@ pub enum Command {
     Init(InitArgs),
     /// Print the JSON Schema of the config file (for editors)
     Schema,
+    /// Print a shell completion script: `routeguard completions bash > /etc/bash_completion.d/routeguard`
+    Completions {
+        /// The shell to complete in
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `routeguard man > routeguard.1 && man ./routeguard.1`
+    Man,
+    /// Run the bad and good examples of a rules test file against the config's rules
+    /// (ruleset rules, policies and built-ins); exits with 1 when one fails
+    TestRules {
+        /// The test file: `tests: [{rule, bad: {files, findings}, good: {files}}]`
+        #[arg(default_value = "routeguard-tests.yaml")]
+        file: PathBuf,
+        #[command(flatten)]
+        config: ConfigArgs,
+    },
 }
 
 #[derive(Debug, clap::Args)]
 pub struct LintArgs {
-    /// Files and folders to lint [default: .]
+    /// Files and folders to lint, `-` for standard input [default: .]
     pub paths: Vec<PathBuf>,
     #[command(flatten)]
     pub reports: Reports,
@@ -84,6 +107,72 @@ pub struct LintArgs {
     /// Also list the findings that inline suppressions or the baseline accept
     #[arg(long)]
     pub show_suppressed: bool,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    /// Reports for people print only the summary line; `-qq`: nothing (the exit code tells)
+    #[arg(short, long, action = ArgAction::Count)]
+    pub quiet: u8,
+    /// Count the findings per rule and per severity instead of listing them; `=file`: per file
+    /// too (text and concise reports)
+    #[arg(long, value_name = "BY", value_enum, num_args = 0..=1, require_equals = true,
+          default_missing_value = "rule")]
+    pub statistics: Option<StatisticsBy>,
+    /// Draw at most N findings in the text and concise reports, with a note of how many more
+    /// there are (the other reports and the exit code count them all)
+    #[arg(long, value_name = "N")]
+    pub max_problems: Option<usize>,
+    /// Keep at most N results in the SARIF report, errors first, then warnings, then infos; the
+    /// run's `properties` say how many were left out. GitHub code scanning rejects a run of more
+    /// than 25000
+    #[arg(long, value_name = "N")]
+    pub sarif_max_results: Option<usize>,
+    /// Succeed when there is no file to lint, instead of exiting with 2 ("no files found")
+    #[arg(long)]
+    pub allow_empty: bool,
+    /// Also list the files read but not linted (templates, other tools' files), with why
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// The name reports give standard input (read for the path `-`), e.g. `rendered.yaml`;
+    /// its extension selects the syntax [default: <stdin>, read as YAML or JSON]
+    #[arg(long, value_name = "NAME")]
+    pub stdin_filename: Option<PathBuf>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// `--select`, `--extend-select` and `--ignore`: rule ids or families, over the config.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SelectionArgs {
+    /// Run only these rules: ids or families, comma-separated (`timeout,retry-unbounded`);
+    /// files that cannot be read are reported whatever is selected
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    pub select: Option<Vec<String>>,
+    /// Also run these rules (ids or families), besides those the config runs
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    pub extend_select: Vec<String>,
+    /// Do not run these rules (ids or families), whatever selects them
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+}
+
+impl SelectionArgs {
+    fn selection(&self) -> Result<crate::config::Selection, RunError> {
+        let selection = crate::config::Selection {
+            select: self.select.clone(),
+            extend_select: self.extend_select.clone(),
+            ignore: self.ignore.clone(),
+        };
+        selection.validate().map_err(RunError)?;
+        Ok(selection)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatisticsBy {
+    /// Per rule and per severity
+    Rule,
+    /// Per rule, per severity and per file
+    File,
 }
 
 #[derive(Debug, clap::Args)]
@@ -99,8 +188,40 @@ pub struct RoutesArgs {
     /// Project root, as for `lint`
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
+    /// The name standard input (the path `-`) is given, as for `lint`
+    #[arg(long, value_name = "NAME")]
+    pub stdin_filename: Option<PathBuf>,
     #[command(flatten)]
     pub config: ConfigArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ScorecardArgs {
+    /// Files and folders to read [default: .]
+    pub paths: Vec<PathBuf>,
+    /// Output format [default: from the extension of `-o`, else markdown]
+    #[arg(long, value_parser = format_names(Kind::Scorecard))]
+    pub format: Option<String>,
+    /// Write to this file instead of standard output
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// A scorecard written earlier with `--format json`: each figure shows its change since
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Project root, as for `lint`
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    /// Succeed when there is no file to read, instead of exiting with 2 ("no files found")
+    #[arg(long)]
+    pub allow_empty: bool,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -111,6 +232,9 @@ pub struct RulesArgs {
     /// List only the rules this preset turns on, with the severities and options it sets
     #[arg(long, value_name = "PRESET", value_parser = clap::builder::PossibleValuesParser::new(crate::config::Preset::names()))]
     pub preset: Option<String>,
+    /// The config whose custom rules (rulesets, policies) are listed too
+    #[command(flatten)]
+    pub config: ConfigArgs,
 }
 
 /// The names `--format` takes for a command's reports, each with its one-line description.
@@ -215,6 +339,9 @@ fn pair_reports(
     formats: &[(usize, &'static Format)],
     outputs: &[(usize, PathBuf)],
 ) -> Result<Vec<ReportRequest>, String> {
+    if formats.is_empty() && !outputs.is_empty() {
+        return infer_formats(outputs);
+    }
     let default = [(0, &report::FORMATS[0])];
     let formats = if formats.is_empty() {
         &default[..]
@@ -260,12 +387,15 @@ fn pair_reports(
             first.format.name, second.format.name
         ));
     }
-    let mut written_by: HashMap<&PathBuf, &Format> = HashMap::new();
+    // `same.out`, `./same.out` and `/abs/same.out` are one file.
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let mut written_by: HashMap<PathBuf, &Format> = HashMap::new();
     for report in &reports {
         let Some(output) = &report.output else {
             continue;
         };
-        if let Some(first) = written_by.insert(output, report.format) {
+        let key = crate::source::normalize_path(&cwd.join(output));
+        if let Some(first) = written_by.insert(key, report.format) {
             return Err(format!(
                 "`{}` is the output of both `--format {}` and `--format {}`",
                 output.display(),
@@ -275,6 +405,36 @@ fn pair_reports(
         }
     }
     Ok(reports)
+}
+
+/// Without `--format`, each `-o FILE` takes its format from the file's extension; one it does
+/// not name is an error rather than a text report in a `.html` file.
+fn infer_formats(outputs: &[(usize, PathBuf)]) -> Result<Vec<ReportRequest>, String> {
+    outputs
+        .iter()
+        .map(|(_, output)| {
+            let format = report::format_for_path(Kind::Findings, output).ok_or_else(|| {
+                let known: Vec<String> = report::formats(Kind::Findings)
+                    .flat_map(|format| {
+                        format
+                            .extensions
+                            .iter()
+                            .map(move |extension| format!(".{extension} ({})", format.name))
+                    })
+                    .collect();
+                format!(
+                    "cannot tell the format of `{}` from its extension; give `--format` \
+                     (extensions known: {})",
+                    output.display(),
+                    known.join(", ")
+                )
+            })?;
+            Ok(ReportRequest {
+                format,
+                output: Some(output.clone()),
+            })
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -350,7 +510,11 @@ pub fn run(cli: Cli) -> Result<Outcome, RunError> {
                     let preset = governance::preset_named(name)?;
                     write_output(None, |out| listing::preset(preset, format, out))?;
                 }
-                None => write_output(None, |out| listing::rules(format, out))?,
+                None => {
+                    let config = governance::load_config(&args.config)?;
+                    let custom = custom::listed(&config);
+                    write_output(None, |out| listing::rules(format, &custom, out))?;
+                }
             }
             Ok(Outcome::Clean)
         }
@@ -360,6 +524,9 @@ pub fn run(cli: Cli) -> Result<Outcome, RunError> {
                 root: args.root.clone(),
                 config: governance::load_config(&args.config)?,
                 baseline: None,
+                limits: args.limits.limits(),
+                progress: None,
+                stdin: read_stdin(&args.paths, args.stdin_filename.as_deref())?,
             })
             .map_err(|error| RunError(error.to_string()))?;
             let format = report::format(Kind::Routes, &args.format)
@@ -368,8 +535,13 @@ pub fn run(cli: Cli) -> Result<Outcome, RunError> {
             write_output(args.output.as_deref(), |out| routes.emit(&outcome, out))?;
             Ok(Outcome::Clean)
         }
+        Command::Report(args) => run_scorecard(&args),
         Command::Explain { rule, config } => {
             let config = governance::load_config(&config)?;
+            if let Some(text) = custom::explain(&rule, &config) {
+                write_output(None, |out| out.write_all(text.as_bytes()))?;
+                return Ok(Outcome::Clean);
+            }
             let meta = rule_named(&rule)?;
             write_output(None, |out| listing::explain(meta, Some(&config), out))?;
             Ok(Outcome::Clean)
@@ -382,7 +554,88 @@ pub fn run(cli: Cli) -> Result<Outcome, RunError> {
             emit(None, &crate::config::schema::render())?;
             Ok(Outcome::Clean)
         }
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            write_output(None, |out| {
+                clap_complete::generate(shell, &mut command, "routeguard", out);
+                Ok(())
+            })?;
+            Ok(Outcome::Clean)
+        }
+        Command::Man => {
+            let command = <Cli as clap::CommandFactory>::command();
+            write_output(None, |out| clap_mangen::Man::new(command).render(out))?;
+            Ok(Outcome::Clean)
+        }
+        Command::TestRules { file, config } => {
+            let config = governance::load_config(&config)?;
+            let (report, passed) = custom::test_rules(&file, &config)?;
+            emit(None, &report)?;
+            Ok(if passed {
+                Outcome::Clean
+            } else {
+                Outcome::Findings
+            })
+        }
     }
+}
+
+/// `routeguard report`.
+fn run_scorecard(args: &ScorecardArgs) -> Result<Outcome, RunError> {
+    let format = match (&args.format, &args.output) {
+        (Some(name), _) => report::format(Kind::Scorecard, name),
+        (None, Some(output)) => Some(report::format_for_path(Kind::Scorecard, output).ok_or_else(
+            || {
+                RunError(format!(
+                    "cannot tell the format of `{}` from its extension; give `--format` \
+                     (.md markdown, .html html, .json json)",
+                    output.display()
+                ))
+            },
+        )?),
+        (None, None) => report::format(Kind::Scorecard, "markdown"),
+    }
+    .ok_or_else(|| RunError("unknown scorecard format".to_string()))?;
+    let previous = args
+        .baseline
+        .as_deref()
+        .map(|path| {
+            let shown = path.display();
+            let text = std::fs::read_to_string(path)
+                .map_err(|error| RunError(format!("cannot read `{shown}`: {error}")))?;
+            report::scorecard::Scorecard::read(&text)
+                .map(std::sync::Arc::new)
+                .map_err(|error| RunError(format!("`{shown}` is not a scorecard: {error}")))
+        })
+        .transpose()?;
+    let mut config = governance::load_config(&args.config)?;
+    config.selection = args.selection.selection()?;
+    for skipped in [&args.baseline, &args.output].into_iter().flatten() {
+        config.filter.skip(skipped);
+    }
+    let progress = progress::for_run(0);
+    let outcome = lint(&LintOptions {
+        paths: args.paths.clone(),
+        root: args.root.clone(),
+        config,
+        baseline: None,
+        limits: args.limits.limits(),
+        stdin: read_stdin(&args.paths, None)?,
+        progress: progress
+            .clone()
+            .map(|bar| bar as std::sync::Arc<dyn crate::lint::Progress>),
+    });
+    if let Some(bar) = &progress {
+        bar.finish();
+    }
+    let outcome = outcome.map_err(|error| RunError(error.to_string()))?;
+    nonempty(&outcome, args.allow_empty)?;
+    let scorecard = (format.build)(&Settings {
+        previous_scorecard: previous,
+        ..Settings::default()
+    });
+    write_output(args.output.as_deref(), |out| scorecard.emit(&outcome, out))?;
+    Ok(Outcome::Clean)
 }
 
 /// The catalog entry of `rule`, or an error that suggests the nearest id.
@@ -404,6 +657,7 @@ fn run_lint(args: &LintArgs) -> Result<Outcome, RunError> {
         ));
     }
     let mut config = governance::load_config(&args.config)?;
+    config.selection = args.selection.selection()?;
     if let Some(baseline) = &args.baseline {
         config.filter.skip(baseline);
     }
@@ -413,19 +667,34 @@ fn run_lint(args: &LintArgs) -> Result<Outcome, RunError> {
         .or(config.fail_on)
         .unwrap_or(FailOn::Error)
         .threshold();
+    let cwd = governance::working_directory()?;
     let baseline = args
         .baseline
         .as_deref()
-        .map(crate::config::baseline::Baseline::read)
+        .map(|path| crate::config::baseline::Baseline::read(path, &cwd))
         .transpose()
         .map_err(|error| RunError(error.to_string()))?;
+    let progress = progress::for_run(args.quiet);
     let outcome = lint(&LintOptions {
         paths: args.paths.clone(),
         root: args.root.clone(),
         config,
         baseline,
-    })
-    .map_err(|error| RunError(error.to_string()))?;
+        limits: args.limits.limits(),
+        stdin: read_stdin(&args.paths, args.stdin_filename.as_deref())?,
+        progress: progress
+            .clone()
+            .map(|bar| bar as std::sync::Arc<dyn crate::lint::Progress>),
+    });
+    if let Some(bar) = &progress {
+        bar.finish();
+    }
+    let outcome = outcome.map_err(|error| RunError(error.to_string()))?;
+    for notice in &outcome.notices {
+        eprintln!("note: {notice}");
+    }
+    nonempty(&outcome, args.allow_empty)?;
+    refuse_outputs_over_inputs(&reports, &outcome)?;
     // Files first and standard output last, so that a terminal ends with the report people read;
     // every report is attempted even when one cannot be written.
     let (files, stdout): (Vec<_>, Vec<_>) =
@@ -435,7 +704,11 @@ fn run_lint(args: &LintArgs) -> Result<Outcome, RunError> {
         .chain(stdout)
         .filter_map(|request| {
             let report = (request.format.build)(&settings(request, args, threshold));
-            write_output(request.output.as_deref(), |out| report.emit(&outcome, out)).err()
+            let written = write_output(request.output.as_deref(), |out| report.emit(&outcome, out));
+            for warning in report.warnings(&outcome) {
+                eprintln!("routeguard: warning: {warning}");
+            }
+            written.err()
         })
         .map(|error| error.0)
         .collect();
@@ -449,13 +722,85 @@ fn run_lint(args: &LintArgs) -> Result<Outcome, RunError> {
     })
 }
 
+/// A report written over a file the run just read would destroy the input it describes.
+fn refuse_outputs_over_inputs(
+    reports: &[ReportRequest],
+    outcome: &crate::lint::LintOutcome,
+) -> Result<(), RunError> {
+    for output in reports.iter().filter_map(|report| report.output.as_deref()) {
+        let Ok(canonical) = std::fs::canonicalize(output) else {
+            continue;
+        };
+        if outcome.workspace.file_id(&canonical).is_some() {
+            return Err(RunError(format!(
+                "`{}` is one of the files being linted; write the report somewhere else",
+                output.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// "no files found" (eslint's convention) for a run with nothing to lint, unless allowed: a
+/// mistyped path or glob must not pass green.
+fn nonempty(outcome: &report::Outcome, allow_empty: bool) -> Result<(), RunError> {
+    let nothing = outcome.linted_files().next().is_none()
+        && outcome.diagnostics.is_empty()
+        && outcome.suppressed.is_empty();
+    if nothing && !allow_empty {
+        return Err(RunError(
+            "no files found: no YAML, JSON or TOML file to lint in the paths given \
+             (`--allow-empty` accepts that)"
+                .to_string(),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether standard output gets colour: `--color`, else `FORCE_COLOR`, else `NO_COLOR`,
+/// `CLICOLOR_FORCE`, `CLICOLOR=0` and whether it is a terminal, as anstream reads them.
+fn stdout_color(choice: Color) -> bool {
+    match choice {
+        Color::Always => return true,
+        Color::Never => return false,
+        Color::Auto => {}
+    }
+    // FORCE_COLOR (Node's and many tools' convention): set and not `0`/`false` forces colour.
+    if let Some(force) = std::env::var_os("FORCE_COLOR").filter(|value| !value.is_empty()) {
+        return force != "0" && force != "false";
+    }
+    anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
+}
+
+/// Standard input, when a path is `-`: read once, bounded like any file.
+fn read_stdin(paths: &[PathBuf], name: Option<&Path>) -> Result<Option<StdinInput>, RunError> {
+    use std::io::Read;
+    if !paths.iter().any(|path| path.as_os_str() == STDIN_PATH) {
+        return match name {
+            Some(_) => Err(RunError(
+                "`--stdin-filename` names standard input, which is read only when a path is `-`"
+                    .to_string(),
+            )),
+            None => Ok(None),
+        };
+    }
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(crate::source::MAX_FILE_SIZE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|error| RunError(format!("cannot read standard input: {error}")))?;
+    Ok(Some(StdinInput {
+        name: name.map(Path::to_path_buf),
+        bytes,
+    }))
+}
+
 /// What the flags of a `lint` run tell the report `request`.
 fn settings(request: &ReportRequest, args: &LintArgs, threshold: Option<Severity>) -> Settings {
-    let to_terminal = request.output.is_none() && std::io::stdout().is_terminal();
-    let color = match args.color {
-        Color::Always => true,
-        Color::Never => false,
-        Color::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    let color = match request.output {
+        None => stdout_color(args.color),
+        Some(_) => args.color == Color::Always,
     };
     let width = std::env::var("COLUMNS")
         .ok()
@@ -468,15 +813,24 @@ fn settings(request: &ReportRequest, args: &LintArgs, threshold: Option<Severity
         show_suppressed: args.show_suppressed,
         sarif_category: args.sarif_category.clone(),
         threshold,
+        quiet: args.quiet,
+        statistics: args.statistics.map(|by| match by {
+            StatisticsBy::Rule => report::human::Statistics::Rule,
+            StatisticsBy::File => report::human::Statistics::File,
+        }),
+        max_problems: args.max_problems,
+        sarif_max_results: args.sarif_max_results,
+        previous_scorecard: None,
+        verbose: args.verbose,
     }
 }
 
-/// Writes `text` to standard output, or atomically to a file.
+/// Writes `text` to standard output, or to a file as [`write::write_report`] describes.
 fn emit(output: Option<&Path>, text: &str) -> Result<(), RunError> {
     write_output(output, |out| out.write_all(text.as_bytes()))
 }
 
-/// Runs `write` on standard output, or on a temporary file renamed into place once complete.
+/// Runs `write` on standard output, or on a file as [`write::write_report`] describes.
 fn write_output(
     output: Option<&Path>,
     write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
@@ -490,32 +844,8 @@ fn write_output(
             Err(error) => Err(RunError(format!("cannot write the report: {error}"))),
         };
     };
-    let shown = path.display();
-    let directory = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let file_name = path.file_name().ok_or_else(|| {
-        RunError(format!(
-            "cannot write the report to `{shown}`: not a file name"
-        ))
-    })?;
-    let temporary = directory.join(format!(
-        ".{}.{}.tmp",
-        file_name.to_string_lossy(),
-        std::process::id()
-    ));
-    let written = std::fs::File::create(&temporary).and_then(|file| {
-        let mut file = BufWriter::new(file);
-        write(&mut file)?;
-        file.flush()
-    });
-    written
-        .and_then(|()| std::fs::rename(&temporary, path))
-        .map_err(|error| {
-            let _ = std::fs::remove_file(&temporary);
-            RunError(format!("cannot write the report to `{shown}`: {error}"))
-        })
+    write::write_report(path, write)
+        .map_err(|error| RunError(format!("cannot write the report to {error}")))
 }
 
 #[cfg(test)]

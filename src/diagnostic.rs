@@ -2,12 +2,12 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::rule_id::RuleId;
 use crate::span::Location;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
@@ -67,6 +67,8 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// `METHOD /path` when the finding is about a route or operation.
     pub route: Option<String>,
+    /// The name of the API the finding is about, when it is about one API.
+    pub api: Option<String>,
     /// Set when an inline suppression or the baseline accepts this finding: it is then listed
     /// only on request and never counts toward the exit code or the summary.
     pub suppressed: Option<Suppression>,
@@ -106,6 +108,7 @@ impl Diagnostic {
             related: Vec::new(),
             help: None,
             route: None,
+            api: None,
             suppressed: None,
         }
     }
@@ -147,8 +150,17 @@ impl Diagnostic {
 }
 
 /// Where each rule's documentation lives: the page of the version that prints the link (its tag
-/// `v{version}`), so that a finding never links to a rule's newer or removed text.
+/// `v{version}`), so that a finding never links to a rule's newer or removed text. A ruleset's
+/// own rules and policies are explained by the page on custom rules (`routeguard explain RULE`
+/// shows their source).
 pub fn docs_url(rule: &str) -> String {
+    if crate::rule_id::BuiltinRule::from_id(rule).is_none() {
+        return format!(
+            "{}/blob/v{}/docs/custom-rules.md",
+            env!("CARGO_PKG_REPOSITORY"),
+            env!("CARGO_PKG_VERSION")
+        );
+    }
     format!(
         "{}/blob/v{}/docs/rules/{rule}.md",
         env!("CARGO_PKG_REPOSITORY"),

@@ -1,9 +1,11 @@
 //! The pipeline in one place: discover → load → resolve references → detect + adapt → rules.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::config::baseline::Baseline;
 use crate::config::{suppress, Config};
+use crate::custom;
 use crate::diagnostic::Diagnostic;
 use crate::discover::{self, DiscoverError};
 use crate::formats::{self, AdaptContext};
@@ -11,7 +13,7 @@ use crate::model::{join, Inventory};
 use crate::rule_id::BuiltinRule;
 use crate::rules::{self, RuleContext};
 use crate::source::refs;
-use crate::source::Workspace;
+use crate::source::{FileRequest, Limits, Workspace};
 use crate::span::Location;
 use crate::span::{FileId, Span};
 
@@ -25,9 +27,55 @@ pub struct LintOptions {
     pub config: Config,
     /// Accepted findings: only findings it does not record are reported.
     pub baseline: Option<Baseline>,
+    /// How much of each input is read and built.
+    pub limits: Limits,
+    /// Told how far the run has come, for a progress display.
+    pub progress: Option<std::sync::Arc<dyn Progress>>,
+    /// What standard input held, linted where `paths` has `-`.
+    pub stdin: Option<StdinInput>,
 }
 
-pub use crate::outcome::LintOutcome;
+/// A stage of a run, as a progress display shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Files read and parsed.
+    Reading,
+    /// `$ref`s followed.
+    Resolving,
+    /// Documents adapted into the model.
+    Linting,
+    /// Rules checked over the whole model.
+    Checking,
+}
+
+/// Receives how far a run has come; called from several threads while files are read.
+pub trait Progress: Send + Sync {
+    /// `stage` starts, with `total` steps (0 when it has no steps to count).
+    fn start(&self, stage: Stage, total: usize);
+    /// One more step of the current stage is done.
+    fn advance(&self);
+}
+
+impl std::fmt::Debug for dyn Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress")
+    }
+}
+
+/// Standard input as a file to lint (`routeguard lint -`): a YAML stream (many documents,
+/// `helm template` or `kustomize build` output) or one JSON or TOML document.
+#[derive(Debug, Clone, Default)]
+pub struct StdinInput {
+    /// The name reports give it (`--stdin-filename`), relative to the working directory; its
+    /// extension selects the syntax. `<stdin>` when not given.
+    pub name: Option<PathBuf>,
+    pub bytes: Vec<u8>,
+}
+
+/// The path that stands for standard input.
+pub const STDIN_PATH: &str = "-";
+
+pub use crate::outcome::{LintOutcome, SkipReason, SkippedFile};
 
 #[derive(Debug)]
 pub enum LintError {
@@ -61,8 +109,17 @@ pub fn lint(options: &LintOptions) -> Result<LintOutcome, LintError> {
 /// Runs the pipeline as if started in `cwd` (which must be absolute).
 pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintError> {
     let root = match &options.root {
-        Some(root) => std::fs::canonicalize(cwd.join(root))
-            .map_err(|error| LintError::Root(root.clone(), error))?,
+        Some(root) => {
+            let canonical = std::fs::canonicalize(cwd.join(root))
+                .map_err(|error| LintError::Root(root.clone(), error))?;
+            if !canonical.is_dir() {
+                return Err(LintError::Root(
+                    root.clone(),
+                    std::io::Error::other("not a folder"),
+                ));
+            }
+            canonical
+        }
         None => discover::project_root(cwd),
     };
     let paths = if options.paths.is_empty() {
@@ -71,16 +128,57 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
         options.paths.clone()
     };
     let config = &options.config;
-    let requests = discover::discover(&paths, cwd, &config.filter).map_err(LintError::Discover)?;
+    let (stdin, paths): (Vec<PathBuf>, Vec<PathBuf>) = paths
+        .into_iter()
+        .partition(|path| path.as_os_str() == STDIN_PATH);
+    let discovered =
+        discover::discover(&paths, cwd, &root, &config.filter).map_err(LintError::Discover)?;
+    let mut requests = discovered.files;
+    if !stdin.is_empty() {
+        let input = options.stdin.clone().unwrap_or_default();
+        let name = input.name.unwrap_or_else(|| PathBuf::from("<stdin>"));
+        requests.push(FileRequest {
+            path: crate::source::normalize_path(&cwd.join(&name)),
+            display: crate::source::slash_path(&name),
+            explicit: true,
+            refusal: None,
+            contents: Some(input.bytes),
+        });
+    }
 
     let mut diagnostics = Vec::new();
-    let mut workspace = Workspace::new(root, cwd.to_path_buf());
-    workspace.load_all(requests, &mut diagnostics);
+    let mut workspace = Workspace::new(root, cwd.to_path_buf()).with_limits(options.limits);
+    let progress = options.progress.as_deref();
+    if let Some(progress) = progress {
+        progress.start(Stage::Reading, requests.len());
+    }
+    workspace.load_all_with(requests, &mut diagnostics, &|| {
+        if let Some(progress) = progress {
+            progress.advance();
+        }
+    });
+    workspace.add_embedded_documents();
+
+    // A template's YAML is only known once rendered: neither its parse errors nor what it seems
+    // to hold say anything about what the gateway will get.
+    let mut skipped: Vec<SkippedFile> = workspace
+        .files()
+        .iter()
+        .filter(|file| is_template(file))
+        .map(|file| SkippedFile {
+            file: file.id,
+            reason: SkipReason::Template,
+        })
+        .collect();
+    let templates: HashSet<FileId> = skipped.iter().map(|skipped| skipped.file).collect();
 
     // Detect every document's format before resolving references, so that only the documents
     // of formats that use `$ref` are searched for them.
     let mut detected = Vec::new();
     for file in workspace.files() {
+        if templates.contains(&file.id) {
+            continue;
+        }
         let mut recognised = false;
         for (index, document) in file.documents.iter().enumerate() {
             for adapter in formats::detect(document) {
@@ -88,7 +186,9 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
                 recognised = true;
             }
         }
-        if file.explicit && !file.failed && !recognised {
+        // Kubernetes manifests are a format routeguard reads, whatever kinds they hold: a
+        // rendered chart's Deployments and Services are skipped silently, not unknown.
+        if file.explicit && !file.failed && !recognised && !is_kubernetes_manifest(file) {
             diagnostics.push(unknown_format(file.id));
         }
     }
@@ -97,7 +197,25 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
         .filter(|(_, _, adapter)| adapter.uses_refs)
         .map(|(file, _, _)| *file)
         .collect();
+    let loaded_before_refs = workspace.files().len();
+    if let Some(progress) = progress {
+        progress.start(Stage::Resolving, 0);
+    }
     let ref_index = refs::resolve_all(&mut workspace, &ref_files, &mut diagnostics);
+    let mut recognised: HashSet<FileId> = detected.iter().map(|(file, _, _)| *file).collect();
+    recognised.extend(ref_index.target_files());
+    // Files loaded only because a reference names them are part of a description, even broken.
+    recognised.extend(
+        workspace.files()[loaded_before_refs..]
+            .iter()
+            .map(|file| file.id),
+    );
+    skipped.extend(unrecognised_files(&workspace, &recognised, &templates));
+    if !skipped.is_empty() {
+        let quiet: HashSet<FileId> = skipped.iter().map(|skipped| skipped.file).collect();
+        diagnostics.retain(|diagnostic| !quiet.contains(&diagnostic.location.file));
+    }
+    custom::unsupported(&config.custom, &mut workspace, &mut diagnostics);
 
     let mut inventory = Inventory::default();
     {
@@ -107,9 +225,15 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
             inventory: &mut inventory,
             diagnostics: &mut diagnostics,
         };
+        if let Some(progress) = progress {
+            progress.start(Stage::Linting, detected.len());
+        }
         for (file, index, adapter) in &detected {
             if let Some(document) = workspace.file(*file).documents.get(*index) {
                 (adapter.adapt)(&mut cx, *file, document);
+            }
+            if let Some(progress) = progress {
+                progress.advance();
             }
         }
     }
@@ -118,15 +242,45 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
     inventory
         .operations
         .retain(|op| seen.insert((op.location, op.path.clone(), op.method)));
+    config.apply_apis(&workspace, &mut inventory.specs);
+    crate::model::api::assign_names(&mut inventory.specs, &|file| {
+        workspace.file(file).display.clone()
+    });
     inventory.apply_upstream_policies();
     let join = join::join(&inventory, config.layer_order(&workspace));
 
+    if let Some(progress) = progress {
+        progress.start(Stage::Checking, 0);
+    }
     diagnostics.extend(rules::run(&RuleContext {
         inventory: &inventory,
         workspace: &workspace,
         join: &join,
         config,
     }));
+    let mut openapi_documents: Vec<(FileId, &crate::source::Node)> = detected
+        .iter()
+        .filter(|(_, _, adapter)| adapter.uses_refs)
+        .filter_map(|(file, index, _)| {
+            let root = workspace.file(*file).documents.get(*index)?;
+            (root.get("openapi").is_some() || root.get("swagger").is_some())
+                .then_some((*file, root))
+        })
+        .collect();
+    // A document two adapters read (OpenAPI with AWS extensions) is linted once.
+    openapi_documents.dedup_by(|a, b| a.0 == b.0 && std::ptr::eq(a.1, b.1));
+    diagnostics.extend(custom::run(
+        &config.custom,
+        &custom::RunScope {
+            workspace: &workspace,
+            refs: &ref_index,
+            documents: &openapi_documents,
+            inventory: &inventory,
+            join: &join,
+        },
+        &|rule| config.may_run(rule),
+    ));
+    attach_apis(&inventory, &join, &mut diagnostics);
     config.apply_levels(&workspace, &mut diagnostics);
     sort_and_dedup(&workspace, &mut diagnostics);
     let split = suppress::apply(config, &workspace, &inventory, diagnostics);
@@ -139,13 +293,132 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
         suppressed.extend(accepted);
     }
     sort_and_dedup(&workspace, &mut suppressed);
+    skipped.sort_by(|a, b| {
+        workspace
+            .file(a.file)
+            .display
+            .cmp(&workspace.file(b.file).display)
+    });
     Ok(LintOutcome {
         workspace,
         inventory,
         join,
         diagnostics,
         suppressed,
+        skipped,
+        notices: discovered.notices,
     })
+}
+
+/// A Go template whose text is not yet what the gateway reads: one that does not parse, one
+/// whose actions stand where values do (`timeout: {{ .Values.timeout }}`), or any file with
+/// actions in a Helm chart's `templates/` folder. Actions inside quoted strings of a file that
+/// parses (Traefik's file provider templates URLs that way) leave it the format it is.
+fn is_template(file: &crate::source::SourceFile) -> bool {
+    use formats::sniff;
+    if !sniff::has_go_template_actions(&file.text) {
+        return false;
+    }
+    file.failed
+        || sniff::has_unquoted_go_template_action(&file.text)
+        || in_helm_templates(&file.path)
+}
+
+/// Whether a file holds Kubernetes objects (`apiVersion` and `kind`): a manifest, of whatever
+/// kinds.
+fn is_kubernetes_manifest(file: &crate::source::SourceFile) -> bool {
+    file.documents
+        .iter()
+        .any(|document| document.get("apiVersion").is_some() && document.get("kind").is_some())
+}
+
+/// Whether `path` is in the `templates/` folder of a Helm chart (beside its `Chart.yaml`).
+fn in_helm_templates(path: &Path) -> bool {
+    path.ancestors()
+        .skip(1)
+        .filter(|folder| folder.file_name().is_some_and(|name| name == "templates"))
+        .any(|templates| {
+            templates
+                .parent()
+                .is_some_and(|chart| chart.join("Chart.yaml").is_file())
+        })
+}
+
+/// Walked files that are not linted: those no adapter recognised and no reference reached,
+/// unless they failed to parse and their name or content marks them as one of ours (a broken
+/// spec is still reported), or they hit a limit or were refused (always reported). Files named on the command line are always linted.
+fn unrecognised_files(
+    workspace: &Workspace,
+    recognised: &HashSet<FileId>,
+    templates: &HashSet<FileId>,
+) -> Vec<SkippedFile> {
+    workspace
+        .files()
+        .iter()
+        .filter(|file| {
+            !file.explicit && !templates.contains(&file.id) && !recognised.contains(&file.id)
+        })
+        .filter(|file| {
+            !(file.failed
+                && (file.limited || formats::sniff::marks_ours(&file.display, &file.text)))
+        })
+        .map(|file| SkippedFile {
+            file: file.id,
+            reason: if file.failed {
+                SkipReason::Unparsable
+            } else {
+                SkipReason::NotRecognised
+            },
+        })
+        .collect()
+}
+
+/// Names the API each finding is about: the API of the description it is in, or, for a finding
+/// about a gateway route, the one API that route serves. Findings about several APIs, or none,
+/// name none.
+fn attach_apis(inventory: &Inventory, join: &join::Join, diagnostics: &mut [Diagnostic]) {
+    if inventory.specs.is_empty() {
+        return;
+    }
+    let mut apis_of_file: HashMap<FileId, HashSet<usize>> = HashMap::new();
+    for (index, spec) in inventory.specs.iter().enumerate() {
+        apis_of_file.entry(spec.file).or_default().insert(index);
+    }
+    for operation in &inventory.operations {
+        for file in [operation.location.file, operation.path_location.file] {
+            apis_of_file
+                .entry(file)
+                .or_default()
+                .insert(operation.document);
+        }
+    }
+    let mut apis_of_route: HashMap<(FileId, String), HashSet<usize>> = HashMap::new();
+    for (index, route) in inventory.routes.iter().enumerate() {
+        let apis = apis_of_route
+            .entry((route.location.file, route.label()))
+            .or_default();
+        for link in join.operations_of(index) {
+            apis.insert(inventory.operations[link.operation].document);
+        }
+    }
+    let only = |apis: &HashSet<usize>| -> Option<String> {
+        let mut apis = apis.iter();
+        match (apis.next(), apis.next()) {
+            (Some(&api), None) => Some(inventory.specs[api].api.name.clone()),
+            _ => None,
+        }
+    };
+    for diagnostic in diagnostics.iter_mut() {
+        let file = diagnostic.location.file;
+        diagnostic.api = match apis_of_file.get(&file) {
+            Some(apis) => only(apis),
+            None => diagnostic
+                .route
+                .clone()
+                .and_then(|route| apis_of_route.get(&(file, route)))
+                .and_then(only),
+        };
+    }
 }
 
 fn unknown_format(file: FileId) -> Diagnostic {

@@ -97,6 +97,7 @@ builtin_rules! {
     GatewayErrorsUndocumented => "gateway-errors-undocumented", Consistency;
     HealthCheckMissing => "health-check-missing", Fallback;
     HealthCheckTiming => "health-check-timing", Fallback;
+    InputRefused => "input-refused", Input;
     InvalidValue => "invalid-value", Input;
     MethodMismatch => "method-mismatch", Consistency;
     OperationDescription => "operation-description", Docs;
@@ -117,6 +118,7 @@ builtin_rules! {
     RetryWithoutBackoff => "retry-without-backoff", Retry;
     RetryWithoutPerTryTimeout => "retry-without-per-try-timeout", Retry;
     RouteUndocumented => "route-undocumented", Consistency;
+    RulesetUnsupported => "ruleset-unsupported", Input;
     SuppressionInvalid => "suppression-invalid", Suppression;
     SuppressionReason => "suppression-reason", Suppression;
     TimeoutExceedsSla => "timeout-exceeds-sla", Timeout;

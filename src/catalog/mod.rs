@@ -26,6 +26,9 @@ pub struct RuleMeta {
     /// How to fix a finding.
     pub help: String,
     pub options: Vec<RuleOption>,
+    /// For rules that compare operations or routes with each other: which ones (one API, every
+    /// API a route may serve, the whole project).
+    pub scope: Option<String>,
     pub bad: Example,
     pub good: Example,
 }
@@ -91,6 +94,7 @@ pub static SOURCES: &[(&str, &str)] = catalog_sources![
     "gateway-errors-undocumented",
     "health-check-missing",
     "health-check-timing",
+    "input-refused",
     "invalid-value",
     "method-mismatch",
     "operation-description",
@@ -111,6 +115,7 @@ pub static SOURCES: &[(&str, &str)] = catalog_sources![
     "retry-without-backoff",
     "retry-without-per-try-timeout",
     "route-undocumented",
+    "ruleset-unsupported",
     "suppression-invalid",
     "suppression-reason",
     "timeout-exceeds-sla",
@@ -232,6 +237,7 @@ pub fn parse_entry(source: &str) -> Result<RuleMeta, String> {
         rationale: text(root, "rationale")?,
         help: text(root, "help")?,
         options,
+        scope: text(root, "scope").ok(),
         bad: example("bad")?,
         good: example("good")?,
     })
@@ -283,6 +289,7 @@ pub fn markdown(meta: &RuleMeta) -> String {
          {summary}\n\n\
          ## Why this matters\n\n{rationale}\n\n\
          ## How to fix\n\n{help}\n\n\
+         {scope}\
          ## Options\n\n{options}\n\
          ## Triggers the rule\n\n{bad}\n{reported}\
          ## Passes\n\n{good}",
@@ -292,6 +299,11 @@ pub fn markdown(meta: &RuleMeta) -> String {
         summary = meta.summary,
         rationale = meta.rationale,
         help = meta.help,
+        scope = meta
+            .scope
+            .as_ref()
+            .map(|scope| format!("## Scope\n\n{scope}\n\n"))
+            .unwrap_or_default(),
         bad = example_markdown(&meta.bad),
         reported = if meta.bad.findings.is_empty() {
             String::new()

@@ -31,6 +31,22 @@ impl ConfigArgs {
     }
 }
 
+/// How much of each input a run reads and builds; see docs/security.md.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LimitArgs {
+    /// Memory, in MiB, that loading one file may use: a file whose tree would need more is
+    /// reported (`input-refused`) and not read
+    #[arg(long, value_name = "MIB", default_value_t = crate::source::DEFAULT_MEMORY_LIMIT_MIB,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub memory_limit: u64,
+}
+
+impl LimitArgs {
+    pub fn limits(&self) -> crate::source::Limits {
+        crate::source::Limits::with_memory_limit(self.memory_limit)
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum BaselineCommand {
     /// Record the findings of a run; findings recorded earlier for files outside this run are kept
@@ -50,6 +66,8 @@ pub struct BaselineWriteArgs {
     pub root: Option<PathBuf>,
     #[command(flatten)]
     pub config: ConfigArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -61,10 +79,14 @@ pub struct InitArgs {
 
 /// The config a command runs with.
 pub fn load_config(args: &ConfigArgs) -> Result<Config, RunError> {
+    config::load(&args.choice(), &working_directory()?).map_err(|error| RunError(error.to_string()))
+}
+
+/// The working directory, absolute and canonical.
+pub fn working_directory() -> Result<PathBuf, RunError> {
     let cwd = std::env::current_dir()
         .map_err(|error| RunError(format!("cannot read the working directory: {error}")))?;
-    let cwd = std::fs::canonicalize(&cwd).unwrap_or(cwd);
-    config::load(&args.choice(), &cwd).map_err(|error| RunError(error.to_string()))
+    Ok(std::fs::canonicalize(&cwd).unwrap_or(cwd))
 }
 
 pub fn preset_named(name: &str) -> Result<Preset, RunError> {
@@ -80,19 +102,23 @@ pub fn preset_named(name: &str) -> Result<Preset, RunError> {
 pub fn write_baseline(args: &BaselineWriteArgs) -> Result<Outcome, RunError> {
     let mut config = load_config(&args.config)?;
     config.filter.skip(&args.output);
-    let previous =
-        if args.output.exists() {
-            Some(Baseline::read(&args.output).map_err(|error| {
+    let previous = if args.output.exists() {
+        Some(
+            Baseline::read(&args.output, &working_directory()?).map_err(|error| {
                 RunError(format!("{error} (remove it to start a new baseline)"))
-            })?)
-        } else {
-            None
-        };
+            })?,
+        )
+    } else {
+        None
+    };
     let outcome = lint(&LintOptions {
         paths: args.paths.clone(),
         root: args.root.clone(),
         config,
         baseline: None,
+        limits: args.limits.limits(),
+        progress: None,
+        stdin: None,
     })
     .map_err(|error| RunError(error.to_string()))?;
     let recorded = Baseline::record(&outcome.workspace, &outcome.diagnostics, previous.as_ref());

@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::diagnostic::{Diagnostic, Suppression, SuppressionKind};
-use crate::source::{slash_path, Node, NodeKind, Workspace};
+use crate::source::read::{self, Refusal};
+use crate::source::{normalize_path, slash_path, Node, NodeKind, Workspace, MAX_FILE_SIZE};
 use crate::span::Span;
 
 /// Bumped only on incompatible changes to the file.
@@ -63,7 +64,7 @@ pub struct Baseline {
 
 #[derive(Debug)]
 pub enum BaselineError {
-    Read(String, std::io::Error),
+    Read(String, Refusal),
     Invalid(String, String),
 }
 
@@ -81,11 +82,14 @@ impl fmt::Display for BaselineError {
 impl std::error::Error for BaselineError {}
 
 impl Baseline {
-    /// Reads a baseline file.
-    pub fn read(path: &Path) -> Result<Baseline, BaselineError> {
+    /// Reads a baseline file, `path` being relative to `cwd` (absolute, canonical). Like any
+    /// input it must be a regular file, not reached through a symlink out of the project root.
+    pub fn read(path: &Path, cwd: &Path) -> Result<Baseline, BaselineError> {
         let shown = slash_path(path);
-        let text = std::fs::read_to_string(path)
-            .map_err(|error| BaselineError::Read(shown.clone(), error))?;
+        let absolute = normalize_path(&cwd.join(path));
+        let text = read::confine(&absolute, &crate::discover::project_root(cwd))
+            .and_then(|canonical| read::read_text(&canonical, MAX_FILE_SIZE))
+            .map_err(|refusal| BaselineError::Read(shown.clone(), refusal))?;
         Baseline::parse(&text).map_err(|message| BaselineError::Invalid(shown, message))
     }
 

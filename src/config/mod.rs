@@ -6,6 +6,7 @@
 //! ([`baseline`]) are applied after the rules have run.
 
 pub mod baseline;
+mod extends;
 mod parse;
 pub mod presets;
 pub mod routes;
@@ -21,15 +22,17 @@ use globset::GlobSet;
 use crate::catalog;
 use crate::catalog::options::{OptionValues, RuleOptions};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::discover::{relative_to, FileFilter};
+pub use crate::discover::read_untrusted_here;
+use crate::discover::{read_untrusted, relative_to, FileFilter};
 use crate::model::LayerOrder;
 use crate::rule_id::BuiltinRule;
-use crate::source::{display_path, slash_path, Workspace};
+use crate::source::read::Refusal;
+use crate::source::{display_path, normalize_path, slash_path, Workspace};
 pub use presets::Preset;
 pub use routes::RoutePattern;
 
 /// The names a config file may have, in the order they are looked for in each folder.
-pub const FILE_NAMES: &[&str] = &["routeguard.yaml", ".routeguard.yaml"];
+pub use crate::discover::CONFIG_FILE_NAMES as FILE_NAMES;
 
 /// Whether a rule runs, and at which severity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,6 +116,16 @@ pub struct DeclaredLayer {
     files: GlobSet,
 }
 
+/// An `apis:` entry: names the API of the descriptions matching `spec`, and pins the gateway
+/// files (`gateways`) and hosts that serve it.
+#[derive(Debug, Clone)]
+pub struct DeclaredApi {
+    pub name: Option<String>,
+    spec: GlobSet,
+    gateways: Option<GlobSet>,
+    pub hosts: Vec<String>,
+}
+
 /// When a run fails (exit code 1): the config's `fail-on`, and `--fail-on`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailOn {
@@ -162,6 +175,91 @@ pub struct Config {
     pub fail_on: Option<FailOn>,
     /// `layers`: the gateway layers a request passes, front first; empty when not declared.
     pub gateway_layers: Vec<DeclaredLayer>,
+    /// `--select`, `--extend-select` and `--ignore`, which win over everything above.
+    pub selection: Selection,
+    /// The preset an `extends` names, if one does (a config extended by another passes it on).
+    named_preset: Option<Preset>,
+    /// Rules of Spectral rulesets (extended, or found beside the config) and route policies.
+    pub custom: std::sync::Arc<crate::custom::CustomRules>,
+    /// The levels custom rules and `spectral:oas` names give, between the preset and `rules:`.
+    custom_levels: RuleTable,
+    /// `apis`: names, gateways and hosts pinned to API descriptions.
+    pub apis: Vec<DeclaredApi>,
+}
+
+/// Rules chosen on the command line, each by id or by family (ruff's convention): `--select`
+/// runs only the rules it names, `--extend-select` adds rules to those the config runs, and
+/// `--ignore` turns rules off, whichever of the others names them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    pub select: Option<Vec<String>>,
+    pub extend_select: Vec<String>,
+    pub ignore: Vec<String>,
+}
+
+impl Selection {
+    /// Every id or family named, and whether it names a known rule or family; the first
+    /// unknown one is an error with a suggestion.
+    pub fn validate(&self) -> Result<(), String> {
+        let known = || {
+            catalog::all()
+                .iter()
+                .flat_map(|meta| [meta.id.as_str(), meta.family.as_str()])
+        };
+        let named = self
+            .select
+            .iter()
+            .flatten()
+            .chain(&self.extend_select)
+            .chain(&self.ignore);
+        for name in named {
+            if !known().any(|known| known == name) {
+                return Err(format!(
+                    "`{name}` is neither a rule nor a family{} (`routeguard rules` lists them)",
+                    crate::suggest::hint(name, known())
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn names(list: &[String], rule: &str) -> bool {
+        let family = catalog::get(rule).map(|meta| meta.family.as_str());
+        list.iter()
+            .any(|name| name == rule || Some(name.as_str()) == family)
+    }
+
+    /// `level`, the config's level of `rule`, as the command line changes it.
+    fn apply(&self, rule: &str, level: RuleLevel) -> RuleLevel {
+        if Selection::names(&self.ignore, rule) {
+            return RuleLevel::Off;
+        }
+        let extended = Selection::names(&self.extend_select, rule);
+        match &self.select {
+            // Like ruff's syntax errors, a file that cannot be read is reported whatever is
+            // selected: a narrow `--select` must not turn a broken file green.
+            Some(select)
+                if !extended && !Selection::names(select, rule) && !is_input_rule(rule) =>
+            {
+                RuleLevel::Off
+            }
+            Some(_) => level_or_on(level),
+            None if extended => level_or_on(level),
+            None => level,
+        }
+    }
+}
+
+fn is_input_rule(rule: &str) -> bool {
+    catalog::get(rule).is_some_and(|meta| meta.family == "input")
+}
+
+/// A rule the command line turns on keeps the severity the config gives it, else its own.
+fn level_or_on(level: RuleLevel) -> RuleLevel {
+    match level {
+        RuleLevel::Off => RuleLevel::On,
+        level => level,
+    }
 }
 
 impl Default for Config {
@@ -173,7 +271,7 @@ impl Default for Config {
 /// How to find the config.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConfigChoice {
-    /// Look for `routeguard.yaml` or `.routeguard.yaml` from the working directory up to the
+    /// Look for `routeguard.yaml` (or `.yml`, or either hidden) from the working directory up to the
     /// repository root.
     Discover,
     File(PathBuf),
@@ -184,9 +282,9 @@ pub enum ConfigChoice {
 /// Why no configuration could be loaded (the run stops with exit code 2).
 #[derive(Debug)]
 pub enum ConfigError {
-    Read(PathBuf, std::io::Error),
-    /// Two config files in one folder: which one counts would be a guess.
-    Ambiguous(PathBuf, PathBuf),
+    Read(PathBuf, Refusal),
+    /// Several config files in one folder: which one counts would be a guess.
+    Ambiguous(Vec<PathBuf>),
     /// Problems in the file, each at its line and column.
     Invalid(Vec<Problem>),
 }
@@ -216,12 +314,21 @@ impl fmt::Display for ConfigError {
             ConfigError::Read(path, error) => {
                 write!(f, "cannot read config `{}`: {error}", slash_path(path))
             }
-            ConfigError::Ambiguous(first, second) => write!(
-                f,
-                "both `{}` and `{}` exist; keep one of them",
-                slash_path(first),
-                slash_path(second)
-            ),
+            ConfigError::Ambiguous(found) => {
+                let names: Vec<String> = found
+                    .iter()
+                    .map(|path| format!("`{}`", slash_path(path)))
+                    .collect();
+                let listed = match names.split_last() {
+                    Some((last, [])) => last.clone(),
+                    Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+                    None => String::new(),
+                };
+                write!(
+                    f,
+                    "{listed} are config files in one folder; keep one of them, as which one counts would be a guess"
+                )
+            }
             ConfigError::Invalid(problems) => {
                 let lines: Vec<String> = problems.iter().map(Problem::to_string).collect();
                 f.write_str(&lines.join("\n"))
@@ -242,14 +349,16 @@ pub fn load(choice: &ConfigChoice, cwd: &Path) -> Result<Config, ConfigError> {
             None => return Ok(Config::default()),
         },
     };
-    let text =
-        std::fs::read_to_string(&path).map_err(|error| ConfigError::Read(path.clone(), error))?;
+    // The config is input like any other: a regular file, bounded, and not reached through a
+    // symlink out of the project root.
+    let text = read_untrusted(&normalize_path(&path), cwd)
+        .map_err(|refusal| ConfigError::Read(path.clone(), refusal))?;
     let absolute = std::fs::canonicalize(&path).unwrap_or(path);
     let display = display_path(&absolute, cwd);
     parse_config(&text, &absolute, &display)
 }
 
-/// The config file for a run in `cwd`: the nearest `routeguard.yaml` or `.routeguard.yaml` in
+/// The config file for a run in `cwd`: the nearest of [`FILE_NAMES`] in
 /// `cwd` or a parent folder, up to the enclosing repository's root.
 pub fn discover(cwd: &Path) -> Result<Option<PathBuf>, ConfigError> {
     let root = crate::discover::project_root(cwd);
@@ -262,8 +371,13 @@ pub fn discover(cwd: &Path) -> Result<Option<PathBuf>, ConfigError> {
         match found.as_slice() {
             [] => {}
             [only] => return Ok(Some(only.clone())),
-            [first, second, ..] => {
-                return Err(ConfigError::Ambiguous(first.clone(), second.clone()))
+            _ => {
+                // Named as the user would type them from the working directory.
+                let shown = found
+                    .iter()
+                    .map(|path| path.strip_prefix(cwd).unwrap_or(path).to_path_buf())
+                    .collect();
+                return Err(ConfigError::Ambiguous(shown));
             }
         }
         if folder == root {
@@ -276,12 +390,12 @@ pub fn discover(cwd: &Path) -> Result<Option<PathBuf>, ConfigError> {
 /// Parses a config file's text. `path` is where it lives (globs are relative to its folder);
 /// `display` is how problems name it.
 pub fn parse_config(text: &str, path: &Path, display: &str) -> Result<Config, ConfigError> {
-    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    parse::parse(text, display, base).map(|mut config| {
-        config.file = Some((path.to_path_buf(), display.to_string()));
-        config.filter.skip(path);
-        config
-    })
+    let mut stack = vec![(path.to_path_buf(), display.to_string())];
+    let mut config = parse::parse(text, display, path, &mut stack)?;
+    config.file = Some((path.to_path_buf(), display.to_string()));
+    config.filter.skip(path);
+    extends::ruleset_beside(&mut config, path, display)?;
+    Ok(config)
 }
 
 impl Config {
@@ -297,6 +411,11 @@ impl Config {
             require_reason: false,
             fail_on: None,
             gateway_layers: Vec::new(),
+            selection: Selection::default(),
+            named_preset: None,
+            custom: Default::default(),
+            custom_levels: RuleTable::new(),
+            apis: Vec::new(),
         }
     }
 
@@ -304,10 +423,14 @@ impl Config {
     /// (relative to the config's folder) about a route; without a scope, the project-wide
     /// settings, overrides aside.
     fn layers(&self, rule: &str, scope: Option<(&str, Option<&str>)>) -> Vec<&RuleSetting> {
-        let mut layers: Vec<&RuleSetting> = [presets::rules(self.preset), &self.rules]
-            .into_iter()
-            .filter_map(|table| table.get(rule))
-            .collect();
+        let mut layers: Vec<&RuleSetting> = [
+            presets::rules(self.preset),
+            &self.custom_levels,
+            &self.rules,
+        ]
+        .into_iter()
+        .filter_map(|table| table.get(rule))
+        .collect();
         if let Some((file, route)) = scope {
             layers.extend(
                 self.overrides
@@ -329,22 +452,32 @@ impl Config {
 
     /// Whether `rule` runs anywhere: on project-wide, or turned on by some override.
     pub fn may_run(&self, rule: &str) -> bool {
-        self.level(rule).is_on()
+        let in_config = Config::level_of(&self.layers(rule, None)).is_on()
             || self
                 .overrides
                 .iter()
-                .any(|entry| entry.rules.get(rule).is_some_and(RuleSetting::turns_on))
+                .any(|entry| entry.rules.get(rule).is_some_and(RuleSetting::turns_on));
+        let level = if in_config {
+            RuleLevel::On
+        } else {
+            RuleLevel::Off
+        };
+        self.selection.apply(rule, level).is_on()
     }
 
     /// The project-wide level of `rule` (overrides aside).
     pub fn level(&self, rule: &str) -> RuleLevel {
-        Config::level_of(&self.layers(rule, None))
+        self.selection
+            .apply(rule, Config::level_of(&self.layers(rule, None)))
     }
 
     /// The level of `rule` for a finding in `path` about `route`.
     pub fn level_for(&self, rule: &str, path: &Path, route: Option<&str>) -> RuleLevel {
         let relative = self.relative(path);
-        Config::level_of(&self.layers(rule, Some((&relative, route))))
+        self.selection.apply(
+            rule,
+            Config::level_of(&self.layers(rule, Some((&relative, route)))),
+        )
     }
 
     fn options_of<'c>(rule: &str, layers: Vec<&'c RuleSetting>) -> RuleOptions<'c> {
@@ -426,6 +559,38 @@ impl Config {
 
     /// The declared layer each file of the run belongs to: the first whose `files` match it.
     /// Resolved once per run, so that rules look routes up instead of matching globs.
+    /// Applies `apis:` to the API descriptions read: the first entry whose `spec` matches a
+    /// description names it, and pins its gateway files and hosts.
+    pub fn apply_apis(&self, workspace: &Workspace, specs: &mut [crate::model::SpecDocument]) {
+        if self.apis.is_empty() {
+            return;
+        }
+        for spec in specs.iter_mut() {
+            let relative = self.relative(&workspace.file(spec.file).path);
+            let Some(declared) = self.apis.iter().find(|api| api.spec.is_match(&relative)) else {
+                continue;
+            };
+            if let Some(name) = &declared.name {
+                spec.api.name = name.clone();
+                spec.api.name_source = crate::model::api::NameSource::Config;
+            }
+            if !declared.hosts.is_empty() {
+                spec.api.pinned_hosts = declared.hosts.clone();
+                spec.api.host_scope = crate::model::api::HostScope::Hosts;
+            }
+            if let Some(gateways) = &declared.gateways {
+                spec.api.gateways = Some(
+                    workspace
+                        .files()
+                        .iter()
+                        .filter(|file| gateways.is_match(self.relative(&file.path)))
+                        .map(|file| file.id)
+                        .collect(),
+                );
+            }
+        }
+    }
+
     pub fn layer_order(&self, workspace: &Workspace) -> LayerOrder {
         if self.gateway_layers.is_empty() {
             return LayerOrder::default();

@@ -1,13 +1,13 @@
 //! Reads a config file (or a preset) from its spanned tree. Every problem is collected with its
 //! line and column, so one run shows all of them; unknown keys come with a "did you mean".
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
 use super::{
-    presets, Config, ConfigError, DeclaredLayer, FailOn, Override, Preset, Problem, RoutePattern,
-    RuleLevel, RuleSetting, RuleTable,
+    presets, Config, ConfigError, DeclaredApi, DeclaredLayer, FailOn, Override, Preset, Problem,
+    RoutePattern, RuleLevel, RuleSetting, RuleTable,
 };
 use crate::catalog;
 use crate::model::Layer;
@@ -24,7 +24,11 @@ const TOP_KEYS: &[&str] = &[
     "suppressions",
     "fail-on",
     "layers",
+    "policies",
+    "apis",
 ];
+const POLICY_KEYS: &[&str] = &["id", "severity", "message", "where", "assert"];
+const API_KEYS: &[&str] = &["name", "spec", "gateways", "hosts"];
 const OVERRIDE_KEYS: &[&str] = &["files", "routes", "rules"];
 const LAYER_KEYS: &[&str] = &["name", "files"];
 const SUPPRESSION_KEYS: &[&str] = &["require-reason"];
@@ -50,16 +54,35 @@ struct Reader<'t> {
     text: &'t str,
     lines: LineIndex,
     problems: Vec<Problem>,
+    /// Names of the custom rules that `extends` brought in, which `rules:` may set.
+    custom_rules: Vec<String>,
 }
 
-/// Parses a config file; `base` is its folder.
-pub(super) fn parse(text: &str, file: &str, base: PathBuf) -> Result<Config, ConfigError> {
+/// Parses a config file that lives at `path` (its globs are relative to its folder). `stack`
+/// holds the files being read through `extends`, each with the place that extended it.
+pub(super) fn parse(
+    text: &str,
+    file: &str,
+    path: &Path,
+    stack: &mut Vec<(PathBuf, String)>,
+) -> Result<Config, ConfigError> {
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut reader = Reader::new(file, text);
     let document = reader.document();
     let mut config = Config::with_preset(Preset::Recommended);
     config.base = base.clone();
     config.filter.base = base;
     if let Some(document) = &document {
+        if let Some(node) = document.get("extends") {
+            reader.extends(node, &mut config, path, stack);
+        }
+        reader.custom_rules = config
+            .custom
+            .ruleset
+            .rules
+            .iter()
+            .map(|rule| rule.name.clone())
+            .collect();
         reader.config(document, &mut config);
     }
     reader.finish(config)
@@ -111,6 +134,7 @@ impl<'t> Reader<'t> {
             text,
             lines: LineIndex::new(text),
             problems: Vec::new(),
+            custom_rules: Vec::new(),
         }
     }
 
@@ -129,8 +153,10 @@ impl<'t> Reader<'t> {
         if self.problems.is_empty() {
             return Ok(value);
         }
+        // This file's problems first, then those of the files it extends.
+        let file = self.file.to_string();
         self.problems
-            .sort_by_key(|problem| (problem.line, problem.column));
+            .sort_by_key(|problem| (problem.file != file, problem.line, problem.column));
         Err(ConfigError::Invalid(self.problems))
     }
 
@@ -242,6 +268,246 @@ impl<'t> Reader<'t> {
         None
     }
 
+    /// `policies`: CEL assertions over each route or operation. A policy that does not
+    /// compile is a problem at its expression, with CEL's message.
+    fn policies(&mut self, node: &Node, config: &mut Config) {
+        use crate::custom::policy::{Expression, Policy, Subject};
+        let Some(items) = self.list_of(
+            node,
+            "policies",
+            "`{id, severity, message, where, assert}` entries",
+        ) else {
+            return;
+        };
+        let mut policies = Vec::new();
+        for item in items {
+            let Some(entries) = self.map(item, "a policy `{id, severity, message, where, assert}`")
+            else {
+                continue;
+            };
+            self.known_keys(entries, POLICY_KEYS, "in a policy");
+            let Some(id_node) = item.get("id") else {
+                self.error(
+                    item.span,
+                    "a policy needs an `id`, the rule id of its findings",
+                );
+                continue;
+            };
+            let Some(id) = self.string(id_node, "id").map(str::to_string) else {
+                continue;
+            };
+            if catalog::get(&id).is_some() || policies.iter().any(|policy: &Policy| policy.id == id)
+            {
+                self.error(
+                    id_node.span,
+                    format!("policy id `{id}` is taken (by a built-in rule or another policy); choose another"),
+                );
+                continue;
+            }
+            let severity = match item.get("severity") {
+                None => crate::diagnostic::Severity::Warning,
+                Some(node) => match self.word(node, "severity", &["error", "warning", "info"]) {
+                    Some(text) => crate::diagnostic::Severity::parse(text)
+                        .unwrap_or(crate::diagnostic::Severity::Warning),
+                    None => continue,
+                },
+            };
+            let message = match item.get("message") {
+                Some(node) => match self.string(node, "message") {
+                    Some(text) => text.to_string(),
+                    None => continue,
+                },
+                None => format!("policy `{id}` does not hold"),
+            };
+            let compile = |reader: &mut Self, key: &str| -> Option<Option<Expression>> {
+                let Some(node) = item.get(key) else {
+                    return Some(None);
+                };
+                let source = reader.string(node, key)?;
+                match Expression::compile(source) {
+                    Ok(expression) => Some(Some(expression)),
+                    Err(error) => {
+                        reader.error(
+                            node.span,
+                            format!("policy `{id}`: `{key}` is not valid CEL: {error}"),
+                        );
+                        None
+                    }
+                }
+            };
+            let Some(condition) = compile(self, "where") else {
+                continue;
+            };
+            let Some(assertion) = compile(self, "assert") else {
+                continue;
+            };
+            let Some(assertion) = assertion else {
+                self.error(item.span, format!("policy `{id}` needs an `assert`: the CEL expression every route or operation must satisfy"));
+                continue;
+            };
+            let reads_route = assertion.reads(Subject::Route)
+                || condition
+                    .as_ref()
+                    .is_some_and(|condition| condition.reads(Subject::Route));
+            let reads_operation = assertion.reads(Subject::Operation)
+                || condition
+                    .as_ref()
+                    .is_some_and(|condition| condition.reads(Subject::Operation));
+            let subject = match (reads_route, reads_operation) {
+                (true, false) => Subject::Route,
+                (false, true) => Subject::Operation,
+                _ => {
+                    let span = item.get("assert").map_or(item.span, |node| node.span);
+                    self.error(
+                        span,
+                        format!("policy `{id}` must read either `route` or `operation` (a route's operations are `route.operations`)"),
+                    );
+                    continue;
+                }
+            };
+            let mut unknown = None;
+            for (key, expression) in [("where", condition.as_ref()), ("assert", Some(&assertion))] {
+                let Some(expression) = expression else {
+                    continue;
+                };
+                for field in expression.fields_read(subject) {
+                    if !subject.fields().contains(&field.as_str()) && unknown.is_none() {
+                        let span = item.get(key).map_or(item.span, |node| node.span);
+                        let hint = suggest::hint(&field, subject.fields().iter().copied());
+                        unknown = Some((
+                            span,
+                            format!(
+                            "policy `{id}`: `{}.{field}` is not a field of {}{hint} (fields: {})",
+                            subject.name(),
+                            subject.name(),
+                            subject.fields().join(", ")
+                        ),
+                        ));
+                    }
+                }
+            }
+            if let Some((span, message)) = unknown {
+                self.error(span, message);
+                continue;
+            }
+            let position = self.lines.position(self.text, id_node.span.start);
+            let origin = crate::custom::spectral::Origin {
+                path: PathBuf::from(self.file),
+                display: self.file.to_string(),
+                span: id_node.span,
+                line: position.line,
+                column: position.column,
+            };
+            policies.push(Policy::new(
+                &id, severity, message, subject, condition, assertion, origin,
+            ));
+        }
+        for policy in &policies {
+            self.custom_rules.push(policy.id.clone());
+        }
+        config.add_policies(policies);
+    }
+
+    /// `extends`: a preset, a file, or a list of them, applied in order (later ones win).
+    fn extends(
+        &mut self,
+        node: &Node,
+        config: &mut Config,
+        path: &Path,
+        stack: &mut Vec<(PathBuf, String)>,
+    ) {
+        let items: Vec<&Node> = match &node.kind {
+            NodeKind::Seq(items) => items.iter().collect(),
+            _ => vec![node],
+        };
+        for item in items {
+            let Some(name) = self.string(item, "extends") else {
+                continue;
+            };
+            if name.starts_with("http://") || name.starts_with("https://") {
+                self.error(
+                    item.span,
+                    format!(
+                        "`extends` names the remote URL `{name}`, and routeguard never reads the \
+                         network; download the file into the repository (or check its repository \
+                         out beside this one) and name it by path"
+                    ),
+                );
+                continue;
+            }
+            if name == "spectral:oas" {
+                config.add_ruleset(crate::custom::spectral::oas_ruleset(false));
+                continue;
+            }
+            let looks_like_file = name.contains('/')
+                || [".yaml", ".yml", ".json"]
+                    .iter()
+                    .any(|extension| name.ends_with(extension));
+            if !looks_like_file {
+                if let Some(preset) = self.preset_name(item) {
+                    config.preset = preset;
+                    config.named_preset = Some(preset);
+                }
+                continue;
+            }
+            let folder = path.parent().unwrap_or(Path::new(""));
+            let joined = crate::source::normalize_path(&folder.join(name));
+            let target = std::fs::canonicalize(&joined).unwrap_or(joined);
+            let here = {
+                let position = self.lines.position(self.text, item.span.start);
+                format!("{}:{}:{}", self.file, position.line, position.column)
+            };
+            if let Some(at) = stack.iter().position(|(file, _)| *file == target) {
+                let hops: Vec<&str> = stack[at + 1..]
+                    .iter()
+                    .map(|(_, via)| via.as_str())
+                    .chain(std::iter::once(here.as_str()))
+                    .collect();
+                self.error(
+                    item.span,
+                    format!(
+                        "`extends` forms a cycle: {} → `{name}`, which is already being read; \
+                         remove one of these `extends`",
+                        hops.join(" → ")
+                    ),
+                );
+                continue;
+            }
+            if stack.len() > super::extends::MAX_DEPTH {
+                self.error(item.span, "`extends` nests too deeply");
+                continue;
+            }
+            if !target.is_file() {
+                self.error(
+                    item.span,
+                    format!("`extends` names `{name}`, which is not a file (paths are relative to this file)"),
+                );
+                continue;
+            }
+            let display = match self.file.rfind('/') {
+                Some(at) => format!(
+                    "{}/{}",
+                    &self.file[..at],
+                    name.strip_prefix("./").unwrap_or(name)
+                ),
+                None => name.strip_prefix("./").unwrap_or(name).to_string(),
+            };
+            stack.push((target.clone(), here));
+            let extended = super::extends::read(&target, &display, stack);
+            stack.pop();
+            match extended {
+                Ok(super::extends::Extended::Config(base)) => config.absorb(*base),
+                Ok(super::extends::Extended::Ruleset(ruleset)) => {
+                    self.problems.extend(super::extends::problems(&ruleset));
+                    config.filter.skip(&target);
+                    config.add_ruleset(ruleset);
+                }
+                Err(ConfigError::Invalid(problems)) => self.problems.extend(problems),
+                Err(other) => self.error(item.span, other.to_string()),
+            }
+        }
+    }
+
     fn preset_name(&mut self, node: &Node) -> Option<Preset> {
         let names: Vec<&str> = Preset::names().collect();
         self.word(node, "extends", &names).and_then(Preset::parse)
@@ -298,8 +564,16 @@ impl<'t> Reader<'t> {
         }
         match builder.build() {
             Ok(set) => Some(set),
-            Err(error) => {
-                self.error(node.span, format!("invalid globs in `{what}`: {error}"));
+            // Each glob is valid on its own here, so a failure is the set outgrowing the
+            // matcher's size limit; the library's own words ("error building NFA") say nothing.
+            Err(_) => {
+                self.error(
+                    node.span,
+                    format!(
+                        "the globs in `{what}` are too many or too complex to match together; \
+                         use fewer, broader globs"
+                    ),
+                );
                 None
             }
         }
@@ -311,14 +585,13 @@ impl<'t> Reader<'t> {
             return;
         };
         self.known_keys(entries, TOP_KEYS, "in the config");
-        if let Some(preset) = document
-            .get("extends")
-            .and_then(|node| self.preset_name(node))
-        {
-            config.preset = preset;
-        }
         if let Some(node) = document.get("include").filter(|node| !node.is_null()) {
             config.filter.include = self.globs(node, "include");
+            config.filter.include_hidden = node
+                .items()
+                .iter()
+                .filter_map(Node::as_str)
+                .any(names_hidden_folder);
         }
         if let Some(node) = document.get("exclude").filter(|node| !node.is_null()) {
             config.filter.exclude = self.globs(node, "exclude");
@@ -330,6 +603,9 @@ impl<'t> Reader<'t> {
         }
         if let Some(node) = document.get("suppressions").filter(|node| !node.is_null()) {
             self.suppressions(node, config);
+        }
+        if let Some(node) = document.get("policies").filter(|node| !node.is_null()) {
+            self.policies(node, config);
         }
         if let Some(node) = document.get("rules").filter(|node| !node.is_null()) {
             let entries = self.rules(node);
@@ -350,7 +626,13 @@ impl<'t> Reader<'t> {
                     );
                 }
             }
-            config.rules = table(entries);
+            for entry in entries {
+                let setting = config.rules.entry(entry.rule).or_default();
+                if entry.setting.level.is_some() {
+                    setting.level = entry.setting.level;
+                }
+                setting.options.extend(entry.setting.options);
+            }
         }
         if config.require_reason {
             // `require-reason: true` turns the rule on, unless `rules:` says otherwise.
@@ -361,11 +643,69 @@ impl<'t> Reader<'t> {
             setting.level.get_or_insert(RuleLevel::On);
         }
         if let Some(node) = document.get("overrides").filter(|node| !node.is_null()) {
-            config.overrides = self.overrides(node);
+            let own = self.overrides(node);
+            config.overrides.extend(own);
         }
         if let Some(node) = document.get("layers").filter(|node| !node.is_null()) {
             config.gateway_layers = self.gateway_layers(node);
         }
+        if let Some(node) = document.get("apis").filter(|node| !node.is_null()) {
+            config.apis = self.apis(node);
+        }
+    }
+
+    /// `apis`: a list of `{name, spec, gateways, hosts}` that names APIs and pins which gateway
+    /// files and hosts serve them.
+    fn apis(&mut self, node: &Node) -> Vec<DeclaredApi> {
+        let Some(items) = self.list_of(node, "apis", "`{name, spec, gateways, hosts}` entries")
+        else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let Some(entries) = self.map(item, "an API `{name, spec, gateways, hosts}`") else {
+                continue;
+            };
+            self.known_keys(entries, API_KEYS, "in an API");
+            let name = item
+                .get("name")
+                .and_then(|node| self.string(node, "name"))
+                .map(|name| name.trim().to_string())
+                .filter(|name| !name.is_empty());
+            let spec = match item.get("spec") {
+                Some(node) => self.globs(&single_or_list(node), "spec"),
+                None => {
+                    self.error(
+                        item.span,
+                        "an API needs `spec`: the glob of its API description file",
+                    );
+                    None
+                }
+            };
+            let gateways = item
+                .get("gateways")
+                .filter(|node| !node.is_null())
+                .and_then(|node| self.globs(node, "gateways"));
+            let hosts = item
+                .get("hosts")
+                .filter(|node| !node.is_null())
+                .map(|node| {
+                    self.strings(node, "hosts")
+                        .into_iter()
+                        .map(|(host, _)| host.trim().to_ascii_lowercase())
+                        .collect()
+                })
+                .unwrap_or_default();
+            if let Some(spec) = spec {
+                out.push(DeclaredApi {
+                    name,
+                    spec,
+                    gateways,
+                    hosts,
+                });
+            }
+        }
+        out
     }
 
     /// `layers`: a list of `{name, files}`, front first. Names are unique, since messages and the
@@ -496,6 +836,30 @@ impl<'t> Reader<'t> {
                 self.error(entry.key.span, "rule ids are plain words");
                 continue;
             };
+            if self.custom_rules.iter().any(|name| name == rule) {
+                let level = match entry.value.get("severity") {
+                    Some(node) => self.level(node, rule),
+                    None if entry.value.is_map() => {
+                        self.error(
+                            entry.value.span,
+                            format!(
+                                "`{rule}` is a ruleset rule: only its `severity` can be set here"
+                            ),
+                        );
+                        None
+                    }
+                    None => self.level(&entry.value, rule),
+                };
+                out.push(RuleEntry {
+                    rule: rule.to_string(),
+                    key: entry.key.span,
+                    setting: RuleSetting {
+                        level,
+                        options: Default::default(),
+                    },
+                });
+                continue;
+            }
             let Some(meta) = catalog::get(rule) else {
                 let hint = suggest::hint(rule, ids());
                 self.error(
@@ -640,13 +1004,38 @@ impl<'t> Reader<'t> {
     }
 }
 
+/// `spec: openapi.yaml` reads as `spec: [openapi.yaml]`.
+fn single_or_list(node: &Node) -> Node {
+    if node.as_str().is_some() {
+        Node {
+            kind: NodeKind::Seq(vec![node.clone()]),
+            ..node.clone()
+        }
+    } else {
+        node.clone()
+    }
+}
+
+/// Whether a glob names a hidden folder or file (`.kong/**`, `deploy/.gateway/*.yaml`): walks
+/// then enter hidden folders, as `include` asks for them.
+fn names_hidden_folder(pattern: &str) -> bool {
+    pattern
+        .split('/')
+        .any(|component| component.starts_with('.') && component != "." && component != "..")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::path::Path;
 
     fn problems(yaml: &str) -> Vec<String> {
-        match parse(yaml, "routeguard.yaml", PathBuf::from("/project")) {
+        match parse(
+            yaml,
+            "routeguard.yaml",
+            Path::new("/project/routeguard.yaml"),
+            &mut Vec::new(),
+        ) {
             Ok(_) => Vec::new(),
             Err(ConfigError::Invalid(problems)) => {
                 problems.iter().map(ToString::to_string).collect()
@@ -666,7 +1055,8 @@ mod tests {
              overrides:\n  - files: [\"legacy/**\"]\n    rules: { operation-description: off }\n\
              suppressions:\n  require-reason: true\n",
             "routeguard.yaml",
-            PathBuf::from("/project"),
+            Path::new("/project/routeguard.yaml"),
+            &mut Vec::new(),
         )
         .unwrap();
         assert_eq!(config.preset, Preset::Strict);
@@ -699,7 +1089,8 @@ mod tests {
             "layers:\n  - name: front-proxy\n    files: [\"./envoy/front/**\"]\n  \
              - name: sidecars\n    files: [\"envoy/sidecar/**\", \"istio/**\"]\n",
             "routeguard.yaml",
-            PathBuf::from("/project"),
+            Path::new("/project/routeguard.yaml"),
+            &mut Vec::new(),
         )
         .unwrap();
         let names: Vec<&str> = config

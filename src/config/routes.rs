@@ -86,6 +86,19 @@ impl RoutePattern {
     }
 
     /// Whether a finding's route (`GET /pets/{petId}`) is one this pattern names.
+    /// The normalized path an exact pattern matches, for looking patterns up by path.
+    pub fn exact_path(&self) -> Option<&str> {
+        match &self.path {
+            PathMatcher::Exact(exact) => Some(exact),
+            PathMatcher::Glob(_) => None,
+        }
+    }
+
+    /// The key [`RoutePattern::exact_path`] gives for a route's path.
+    pub fn path_key(path: &str) -> String {
+        normalize_parameters(path)
+    }
+
     pub fn matches(&self, route: &str) -> bool {
         let (method, path) = route.split_once(' ').unwrap_or(("", route));
         let method_matches = self

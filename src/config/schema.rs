@@ -77,6 +77,40 @@ pub fn json_schema() -> Value {
         }),
     );
     defs.insert(
+        "rules-with-custom".into(),
+        json!({
+            "description": "Rule id → severity shorthand, or a mapping of `severity` and the rule's options; the rules of an extended Spectral ruleset take a severity",
+            "type": "object",
+            "properties": rule_refs,
+            "additionalProperties": {
+                "anyOf": [
+                    { "$ref": "#/$defs/level" },
+                    {
+                        "type": "object",
+                        "additionalProperties": false,
+                        "properties": { "severity": { "$ref": "#/$defs/level" } },
+                    }
+                ]
+            },
+        }),
+    );
+    let mut extends_names: Vec<&str> = Preset::names().collect();
+    extends_names.push("spectral:oas");
+    defs.insert(
+        "extends-item".into(),
+        json!({
+            "anyOf": [
+                { "enum": extends_names },
+                {
+                    "type": "string",
+                    "description": "A routeguard config or Spectral ruleset, relative to this file; never a URL",
+                    "pattern": "\\.(ya?ml|json)$",
+                    "not": { "pattern": "^[a-z]+://" },
+                },
+            ]
+        }),
+    );
+    defs.insert(
         "override".into(),
         json!({
             "type": "object",
@@ -118,6 +152,34 @@ pub fn json_schema() -> Value {
             "required": ["name", "files"],
         }),
     );
+    defs.insert(
+        "api".into(),
+        json!({
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+                "name": {
+                    "type": "string",
+                    "description": "The API's name in reports, instead of its title and version",
+                    "pattern": "\\S",
+                },
+                "spec": {
+                    "description": "Glob of the API description file(s) of this API, relative to the config file",
+                    "anyOf": [{ "type": "string" }, { "$ref": "#/$defs/globs" }],
+                },
+                "gateways": {
+                    "$ref": "#/$defs/globs",
+                    "description": "Only routes in these gateway configuration files serve the API",
+                },
+                "hosts": {
+                    "type": "array",
+                    "items": { "type": "string" },
+                    "description": "The hosts the API is served on, instead of those of its servers (`api.example.com`, `*.example.com`)",
+                },
+            },
+            "required": ["spec"],
+        }),
+    );
     defs.extend(rule_defs);
 
     json!({
@@ -129,8 +191,11 @@ pub fn json_schema() -> Value {
         "additionalProperties": false,
         "properties": {
             "extends": {
-                "description": "The preset to start from",
-                "enum": Preset::names().collect::<Vec<_>>(),
+                "description": "What to start from, in order (later ones win): a preset, `spectral:oas`, a routeguard config or a Spectral ruleset by path relative to this file",
+                "anyOf": [
+                    { "$ref": "#/$defs/extends-item" },
+                    { "type": "array", "items": { "$ref": "#/$defs/extends-item" }, "minItems": 1 },
+                ],
                 "default": Preset::Recommended.name(),
             },
             "include": {
@@ -146,7 +211,7 @@ pub fn json_schema() -> Value {
                 "enum": FailOn::NAMES,
                 "default": "error",
             },
-            "rules": { "anyOf": [{ "type": "null" }, { "$ref": "#/$defs/rules" }] },
+            "rules": { "anyOf": [{ "type": "null" }, { "$ref": "#/$defs/rules-with-custom" }] },
             "overrides": {
                 "description": "Rule settings for some files or routes; later entries win",
                 "type": ["array", "null"],
@@ -156,6 +221,11 @@ pub fn json_schema() -> Value {
                 "description": "The gateway layers a request passes, front first: a route sits in the first layer whose files hold it; routes in other files keep their built-in layer (edge, mesh, ai) behind the declared ones",
                 "type": ["array", "null"],
                 "items": { "$ref": "#/$defs/layer" },
+            },
+            "apis": {
+                "description": "Names the APIs of the descriptions linted, and pins the gateway files and hosts that serve each",
+                "type": ["array", "null"],
+                "items": { "$ref": "#/$defs/api" },
             },
             "suppressions": {
                 "type": ["object", "null"],
@@ -169,8 +239,24 @@ pub fn json_schema() -> Value {
                 }
             }
         },
-        "allOf": options_need_a_severity(),
+        "allOf": std::iter::once(rules_are_built_in_without_files())
+            .chain(options_need_a_severity())
+            .collect::<Vec<_>>(),
         "$defs": defs,
+    })
+}
+
+/// Without a file in `extends`, no ruleset brings rules: `rules:` names built-in rules only.
+fn rules_are_built_in_without_files() -> Value {
+    json!({
+        "if": {
+            "type": "object",
+            "anyOf": [
+                { "not": { "required": ["extends"] } },
+                { "properties": { "extends": { "enum": Preset::names().collect::<Vec<_>>() } } },
+            ],
+        },
+        "then": { "properties": { "rules": { "anyOf": [{ "type": "null" }, { "$ref": "#/$defs/rules" }] } } },
     })
 }
 

@@ -124,22 +124,18 @@ pub fn apply(
         read_directive(&directive, &mut ignores, &mut problems);
     }
     ignores.sort_by_key(Ignore::breadth);
-    let mut by_rule: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (index, ignore) in ignores.iter().enumerate() {
-        by_rule.entry(ignore.rule).or_default().push(index);
-    }
+    let candidates = Candidates::new(&ignores);
 
     let mut split = Split::default();
+    let mut found = Vec::new();
     for mut diagnostic in diagnostics {
         let mut credited: Option<usize> = None;
-        for &index in by_rule
-            .get(diagnostic.rule.as_str())
-            .map_or(&[][..], Vec::as_slice)
-        {
+        candidates.of(workspace, &diagnostic, &mut found);
+        for &index in &found {
             if let Some(ignore) = ignores.get_mut(index) {
                 if ignore.matches(workspace, &diagnostic) {
                     ignore.used = true;
-                    credited.get_or_insert(index);
+                    credited = Some(credited.map_or(index, |first| first.min(index)));
                 }
             }
         }
@@ -200,6 +196,120 @@ pub fn apply(
     split
 }
 
+/// The suppressions that may match a finding, found by lookups rather than by trying every
+/// suppression of its rule (tens of thousands of suppressions against as many findings would be
+/// quadratic). Each candidate is still checked with [`Ignore::matches`].
+struct Candidates {
+    by_line: HashMap<(&'static str, FileId, usize), Vec<usize>>,
+    /// Per rule and file, the covered spans sorted by start, each with the nearest earlier
+    /// span that contains it: the spans of one file's objects nest, so the spans containing an
+    /// offset are the chain of parents from the last span starting at or before it.
+    covers: HashMap<(&'static str, FileId), Vec<Cover>>,
+    by_route: HashMap<(&'static str, String), Vec<usize>>,
+    patterned: HashMap<&'static str, Vec<usize>>,
+}
+
+struct Cover {
+    span: Span,
+    ignore: usize,
+    parent: Option<usize>,
+}
+
+impl Candidates {
+    fn new(ignores: &[Ignore]) -> Self {
+        let mut candidates = Candidates {
+            by_line: HashMap::new(),
+            covers: HashMap::new(),
+            by_route: HashMap::new(),
+            patterned: HashMap::new(),
+        };
+        for (index, ignore) in ignores.iter().enumerate() {
+            match &ignore.target {
+                Target::Line(file, line) => candidates
+                    .by_line
+                    .entry((ignore.rule, *file, *line))
+                    .or_default()
+                    .push(index),
+                Target::Nothing => {}
+                Target::Object { covers, routes } => {
+                    for cover in covers {
+                        candidates
+                            .covers
+                            .entry((ignore.rule, cover.file))
+                            .or_default()
+                            .push(Cover {
+                                span: cover.span,
+                                ignore: index,
+                                parent: None,
+                            });
+                    }
+                    for route in routes {
+                        match route.exact_path() {
+                            Some(path) => candidates
+                                .by_route
+                                .entry((ignore.rule, path.to_string()))
+                                .or_default()
+                                .push(index),
+                            None => candidates
+                                .patterned
+                                .entry(ignore.rule)
+                                .or_default()
+                                .push(index),
+                        }
+                    }
+                }
+            }
+        }
+        for covers in candidates.covers.values_mut() {
+            covers.sort_by_key(|cover| (cover.span.start, std::cmp::Reverse(cover.span.end)));
+            let mut open: Vec<usize> = Vec::new();
+            for position in 0..covers.len() {
+                let span = covers[position].span;
+                while open
+                    .last()
+                    .is_some_and(|&last| covers[last].span.end < span.end)
+                {
+                    open.pop();
+                }
+                covers[position].parent = open.last().copied();
+                open.push(position);
+            }
+        }
+        candidates
+    }
+
+    fn of(&self, workspace: &Workspace, diagnostic: &Diagnostic, out: &mut Vec<usize>) {
+        out.clear();
+        let rule = diagnostic.rule.as_str();
+        let file = diagnostic.location.file;
+        let start = diagnostic.location.span.start;
+        let line = workspace.file(file).lines.line_of(start);
+        if let Some(found) = self.by_line.get(&(rule, file, line)) {
+            out.extend(found);
+        }
+        if let Some(covers) = self.covers.get(&(rule, file)) {
+            let last = covers.partition_point(|cover| cover.span.start <= start);
+            let mut at = last.checked_sub(1);
+            while let Some(position) = at {
+                let cover = &covers[position];
+                if cover.span.end >= diagnostic.location.span.end {
+                    out.push(cover.ignore);
+                }
+                at = cover.parent;
+            }
+        }
+        if let Some(route) = diagnostic.route.as_deref() {
+            let path = route.split_once(' ').map_or(route, |(_, path)| path);
+            if let Some(found) = self.by_route.get(&(rule, RoutePattern::path_key(path))) {
+                out.extend(found);
+            }
+        }
+        if let Some(found) = self.patterned.get(rule) {
+            out.extend(found);
+        }
+    }
+}
+
 fn with_route(diagnostic: Diagnostic, route: Option<&str>) -> Diagnostic {
     match route {
         Some(route) => diagnostic.with_route(route),
@@ -211,10 +321,11 @@ fn with_route(diagnostic: Diagnostic, route: Option<&str>) -> Diagnostic {
 /// one suppression covering all of those routes.
 fn merge_directives(directives: &[IgnoreDirective]) -> Vec<IgnoreDirective> {
     let mut merged: Vec<IgnoreDirective> = Vec::new();
+    let mut by_location: HashMap<Location, usize> = HashMap::new();
     for directive in directives {
-        match merged
-            .iter_mut()
-            .find(|existing| existing.location == directive.location)
+        match by_location
+            .get(&directive.location)
+            .and_then(|&index| merged.get_mut(index))
         {
             Some(existing) => {
                 for cover in &directive.covers {
@@ -228,7 +339,10 @@ fn merge_directives(directives: &[IgnoreDirective]) -> Vec<IgnoreDirective> {
                     }
                 }
             }
-            None => merged.push(directive.clone()),
+            None => {
+                by_location.insert(directive.location, merged.len());
+                merged.push(directive.clone());
+            }
         }
     }
     merged
@@ -247,6 +361,9 @@ fn known_rule(name: &str) -> Result<&'static str, String> {
     }
     match catalog::get(name) {
         Some(meta) => Ok(meta.id.as_str()),
+        None if crate::custom::known(name).is_some() => {
+            Ok(crate::custom::known(name).unwrap_or_default())
+        }
         None => {
             let hint = suggest::hint(name, catalog::all().iter().map(|meta| meta.id.as_str()));
             Err(format!("suppression names unknown rule `{name}`{hint}"))

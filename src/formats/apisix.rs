@@ -166,7 +166,9 @@ fn read_route(cx: &mut AdaptContext<'_>, file: FileId, route: &Node, config: &Co
         },
         ..Policy::default()
     };
-    if let Some(upstream) = upstream {
+    if let Some((answer, at)) = direct_answer(file, &plugins) {
+        policy = Policy::answered_directly(answer, at);
+    } else if let Some(upstream) = upstream {
         read_upstream(cx, file, route, upstream, &mut policy);
     }
     if let Some(breaker) = api_breaker(cx, file, &plugins) {
@@ -259,6 +261,35 @@ fn host_list(hosts: &Node) -> Vec<String> {
         .iter()
         .filter_map(|host| host.as_str().map(str::to_string))
         .collect()
+}
+
+/// A plugin that answers every request of the route itself, so nothing reaches the upstream
+/// (APISIX 3.x, `apisix/plugins/mocking.lua`: a mocked response for every request;
+/// `apisix/plugins/redirect.lua`: a redirect to `uri` or `regex_uri`, which with `regex_uri`
+/// only redirects matching URIs and with `http_to_https` only plain HTTP requests, so those two
+/// are not counted).
+fn direct_answer(file: FileId, plugins: &[&Entry]) -> Option<(Option<String>, Location)> {
+    plugins.iter().find_map(|entry| {
+        let location = Location {
+            file,
+            span: entry.key.span,
+        };
+        match entry.key.scalar_text()? {
+            "mocking" => Some((
+                entry
+                    .value
+                    .get("response_status")
+                    .and_then(Node::scalar_text)
+                    .map_or_else(|| "200".to_string(), str::to_string)
+                    .into(),
+                location,
+            )),
+            "redirect" if entry.value.get("uri").is_some_and(|uri| !uri.is_null()) => {
+                Some((Some("redirect".to_string()), location))
+            }
+            _ => None,
+        }
+    })
 }
 
 /// The plugins that run for a route, by name: the route's own, then those of its plugin config,

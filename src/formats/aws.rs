@@ -158,7 +158,6 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
                 },
                 None => continue,
             };
-            let explicit = matches!(methods, MethodSet::Only(_));
             let (op_file, operation) = refs.deref(workspace, item_file, &entry.value);
             let Some(integration) = operation.entry(INTEGRATION) else {
                 continue;
@@ -178,7 +177,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
                     path_location,
                     methods,
                     methods_location: operation_location,
-                    explicit: explicit.then_some(operation_location),
+                    explicit: Some(operation_location),
                 },
             );
             cx.inventory.routes.push(route);
@@ -216,8 +215,12 @@ fn read_route(
     };
     let integration_type = integration_type(cx, file, integration);
 
-    let mut policy = Policy::default();
     // A mock integration is answered by API Gateway itself: no backend to wait for.
+    let mut policy = if integration_type.as_deref() == Some("mock") {
+        Policy::answered_directly(Some("mock integration".to_string()), location)
+    } else {
+        Policy::default()
+    };
     if integration_type.as_deref() != Some("mock") {
         policy.timeout = Some(integration_timeout(cx, file, integration, kind));
         policy.statuses = GatewayStatuses {

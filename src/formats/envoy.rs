@@ -1044,7 +1044,7 @@ fn read_path(cx: &mut AdaptContext<'_>, file: FileId, matcher: &Node) -> Option<
             return None;
         };
         let pattern = text(cx, node, "regex")?;
-        if let Err(error) = regex::Regex::new(&pattern) {
+        if let Err(error) = crate::model::pattern::compile(&pattern) {
             cx.invalid_value(
                 file,
                 node,
@@ -1216,7 +1216,7 @@ fn method_matcher(cx: &mut AdaptContext<'_>, file: FileId, header: &Node) -> Opt
         return None;
     };
     let regex = if field == "safe_regex" {
-        match regex::Regex::new(&format!("^(?:{text})$")) {
+        match crate::model::pattern::compile(&format!("^(?:{text})$")) {
             Ok(regex) => Some(regex),
             Err(error) => {
                 cx.invalid_value(
@@ -1299,6 +1299,7 @@ fn route_action_policy(
             on_rate_limited: None,
         },
         retry,
+        per_try_until_response: true,
         ..Policy::default()
     };
     if bounded || policy.per_try_timeout.is_some() {
@@ -1566,6 +1567,7 @@ fn read_backoff(cx: &mut AdaptContext<'_>, file: FileId, policy: &Node) -> Backo
                 DEFAULT_BACKOFF_BASE * 10,
                 "Envoy's default retry back-off cap of 10× the base interval",
             )),
+            jittered: true,
         };
     };
     report_fields_set_twice(cx, file, backoff);
@@ -1604,7 +1606,11 @@ fn read_backoff(cx: &mut AdaptContext<'_>, file: FileId, policy: &Node) -> Backo
             )
         })
     });
-    Backoff { base, max }
+    Backoff {
+        base,
+        max,
+        jittered: true,
+    }
 }
 
 /// The rate limit that applies to a route: a local rate limit configured on the route, else on

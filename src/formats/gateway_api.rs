@@ -236,7 +236,7 @@ fn read_path(
         }
     };
     let problem = match kind {
-        PathKind::Regex { .. } => regex::Regex::new(&pattern).err().map(|error| {
+        PathKind::Regex { .. } => crate::model::pattern::compile(&pattern).err().map(|error| {
             format!(
                 "`{pattern}` is not a valid regular expression ({})",
                 values::regex_problem(&error)
@@ -452,6 +452,7 @@ fn read_retry(
         .map(|base| Backoff {
             base: Some(base),
             max: None,
+            jittered: false,
         });
     Some(Retry {
         max_retries: attempts,

@@ -67,7 +67,10 @@ fn virtual_service(cx: &mut AdaptContext<'_>, file: FileId, spec: &Node) {
             file,
             span: anchor(http),
         };
-        let policy = http_policy(cx, file, http, location);
+        let policy = match direct_answer(file, http) {
+            Some((answer, at)) => Policy::answered_directly(answer, at),
+            None => http_policy(cx, file, http, location),
+        };
         let name = http
             .get("name")
             .and_then(Node::scalar_text)
@@ -133,6 +136,24 @@ fn virtual_service(cx: &mut AdaptContext<'_>, file: FileId, spec: &Node) {
     }
 }
 
+/// A `directResponse` (its status) or a `redirect`: Istio answers the request itself and sends
+/// nothing to a destination (`HTTPRoute` in networking/v1 `virtual_service.proto`, Istio 1.24:
+/// "a HTTP rule can either return a direct_response, redirect or forward (default) traffic").
+fn direct_answer(file: FileId, http: &Node) -> Option<(Option<String>, Location)> {
+    let (key, node) = ["directResponse", "redirect"]
+        .into_iter()
+        .find_map(|key| Some((key, http.get(key).filter(|node| !node.is_null())?)))?;
+    let answer = match key {
+        "directResponse" => node
+            .get("status")
+            .and_then(Node::scalar_text)
+            .map(str::to_string),
+        _ => Some("redirect".to_string()),
+    };
+    let span = http.entry(key).map_or(node.span, |entry| entry.key.span);
+    Some((answer, Location { file, span }))
+}
+
 /// An Istio `StringMatch` on the URI.
 fn string_match(
     cx: &mut AdaptContext<'_>,
@@ -160,7 +181,7 @@ fn string_match(
     }
     if let Some(regex) = uri.get("regex") {
         let pattern = regex.scalar_text().unwrap_or(".*").to_string();
-        if regex::Regex::new(&pattern).is_err() {
+        if !crate::model::pattern::is_valid(&pattern) {
             cx.invalid_value(
                 file,
                 regex,
@@ -188,7 +209,10 @@ fn http_policy(cx: &mut AdaptContext<'_>, file: FileId, http: &Node, location: L
         .duration(file, http, "timeout", Dialect::Go)
         .map(Timeout::zero_disables)
         .unwrap_or_else(|| {
-            Sourced::default(Timeout::Unbounded, "Istio's default: no request timeout")
+            Sourced::default(
+                Timeout::Unbounded,
+                "Istio sets no request timeout unless `timeout` is written",
+            )
         });
     let retry = match http.get("retries") {
         Some(retries) => explicit_retry(cx, file, retries),
@@ -244,6 +268,9 @@ fn http_policy(cx: &mut AdaptContext<'_>, file: FileId, http: &Node, location: L
         fallbacks,
         upstream,
         fault_injection: http.get("fault").is_some(),
+        // Istio programs Envoy's per-try timeout, which stops applying once the response
+        // starts; and Istio switches Envoy's route timeout off unless `timeout` is set.
+        per_try_until_response: true,
         statuses: GatewayStatuses {
             on_timeout: Some(504),
             on_circuit_open: None,
@@ -264,6 +291,7 @@ fn default_backoff() -> Backoff {
             Duration::from_millis(250),
             "Envoy's default maximum retry backoff of 250ms",
         )),
+        jittered: true,
     }
 }
 
@@ -292,6 +320,7 @@ fn explicit_retry(cx: &mut AdaptContext<'_>, file: FileId, retries: &Node) -> Op
         Some(base) => Backoff {
             base: Some(base),
             max: None,
+            jittered: true,
         },
         None => default_backoff(),
     };

@@ -65,6 +65,7 @@ const RATE_LIMIT_PLUGINS: &[&str] = &[
 
 fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     let global_rate_limit = rate_limit(file, document.get("plugins"));
+    let top_level_plugins = document.get("plugins").map(Node::items).unwrap_or_default();
     let upstreams = document.get("upstreams");
     let services = document
         .get("services")
@@ -72,10 +73,12 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
         .unwrap_or_default();
     let mut service_contexts = Vec::with_capacity(services.len());
     for service in services {
-        let service_cx =
+        let mut service_cx =
             ServiceContext::read(cx, file, service, upstreams, global_rate_limit.clone());
+        service_cx.termination = termination(file, top_level_plugins, service, "service")
+            .or_else(|| termination_in(file, service.get("plugins")));
         for route in service.get("routes").map(Node::items).unwrap_or_default() {
-            add_routes(cx, file, route, &service_cx);
+            add_routes(cx, file, route, &service_cx, top_level_plugins);
         }
         service_contexts.push(service_cx);
     }
@@ -98,19 +101,83 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
             );
             continue;
         };
-        add_routes(cx, file, route, service_cx);
+        add_routes(cx, file, route, service_cx, top_level_plugins);
     }
 }
 
+/// What a route whose requests Kong answers itself sends, and where that is configured.
+type Termination = (Option<String>, Location);
+
+/// An enabled `request-termination` plugin without a `trigger` among `plugins`.
+fn termination_in(file: FileId, plugins: Option<&Node>) -> Option<Termination> {
+    plugins?
+        .items()
+        .iter()
+        .find_map(|plugin| terminating(file, plugin))
+}
+
+/// `plugin`, when it is an enabled `request-termination` without a `trigger`: Kong answers
+/// every request itself (`kong/plugins/request-termination/handler.lua`, Kong 3.x: with
+/// `config.trigger` set it only answers requests that carry that header or query argument, and
+/// a plugin scoped to a consumer only answers that consumer). Its `status_code`, 503 by default.
+fn terminating(file: FileId, plugin: &Node) -> Option<Termination> {
+    let name = plugin.get("name").and_then(Node::scalar_text)?;
+    let enabled = plugin.get("enabled").and_then(Node::as_bool) != Some(false);
+    let config = plugin.get("config");
+    let triggered = config
+        .and_then(|config| config.get("trigger"))
+        .is_some_and(|trigger| !trigger.is_null());
+    let scoped_to_consumer = ["consumer", "consumer_group"]
+        .iter()
+        .any(|key| plugin.get(key).is_some_and(|value| !value.is_null()));
+    if name != "request-termination" || !enabled || triggered || scoped_to_consumer {
+        return None;
+    }
+    let status = config
+        .and_then(|config| config.get("status_code"))
+        .and_then(Node::scalar_text)
+        .unwrap_or("503")
+        .to_string();
+    Some((
+        Some(status),
+        Location {
+            file,
+            span: anchor(plugin),
+        },
+    ))
+}
+
+/// A top-level plugin entry that names `scope` (`service: name` or `route: name`) and
+/// terminates its requests; a top-level plugin naming neither applies to every route.
+fn termination(file: FileId, plugins: &[Node], object: &Node, scope: &str) -> Option<Termination> {
+    let name = object.get("name").and_then(Node::scalar_text)?;
+    plugins
+        .iter()
+        .filter(|plugin| {
+            let target = plugin.get(scope).and_then(|target| {
+                target
+                    .scalar_text()
+                    .or_else(|| target.get("name").and_then(Node::scalar_text))
+            });
+            let global = ["service", "route", "consumer", "consumer_group"]
+                .iter()
+                .all(|key| plugin.get(key).is_none_or(Node::is_null));
+            target == Some(name) || (scope == "service" && global)
+        })
+        .find_map(|plugin| terminating(file, plugin))
+}
+
 /// What a service contributes to each of its routes.
-struct ServiceContext {
+pub(super) struct ServiceContext {
     policy: Policy,
     /// The service's own path, which Kong prepends when forwarding.
     path: String,
+    /// A request-termination plugin on the service, or on every route.
+    termination: Option<Termination>,
 }
 
 impl ServiceContext {
-    fn read(
+    pub(super) fn read(
         cx: &mut AdaptContext<'_>,
         file: FileId,
         service: &Node,
@@ -162,6 +229,7 @@ impl ServiceContext {
             connect_timeout: Some(connect_timeout),
             retry,
             rate_limit: rate_limit(file, service.get("plugins")).or(global_rate_limit),
+            timeout_home: Some(service_location),
             statuses: GatewayStatuses {
                 on_timeout: Some(504),
                 on_circuit_open: None,
@@ -184,6 +252,7 @@ impl ServiceContext {
         ServiceContext {
             policy,
             path: path.unwrap_or_else(|| "/".to_string()),
+            termination: None,
         }
     }
 }
@@ -346,12 +415,24 @@ fn rate_limit(file: FileId, plugins: Option<&Node>) -> Option<RateLimit> {
     })
 }
 
-fn add_routes(cx: &mut AdaptContext<'_>, file: FileId, route: &Node, service: &ServiceContext) {
+pub(super) fn add_routes(
+    cx: &mut AdaptContext<'_>,
+    file: FileId,
+    route: &Node,
+    service: &ServiceContext,
+    top_level_plugins: &[Node],
+) {
     let location = Location {
         file,
         span: anchor(route),
     };
-    let mut policy = service.policy.clone();
+    let termination = termination_in(file, route.get("plugins"))
+        .or_else(|| termination(file, top_level_plugins, route, "route"))
+        .or_else(|| service.termination.clone());
+    let mut policy = match termination {
+        Some((status, at)) => Policy::answered_directly(status, at),
+        None => service.policy.clone(),
+    };
     if let Some(limit) = rate_limit(file, route.get("plugins")) {
         policy.rate_limit = Some(limit);
     }
@@ -396,7 +477,7 @@ fn add_routes(cx: &mut AdaptContext<'_>, file: FileId, route: &Node, service: &S
             };
             Some(match text.strip_prefix('~') {
                 Some(regex) => {
-                    if regex::Regex::new(regex).is_err() {
+                    if !crate::model::pattern::is_valid(regex) {
                         cx.invalid_value(
                             file,
                             path,

@@ -1122,6 +1122,8 @@ fn route_for(
             location: Some(location),
         }),
         fault_injection: false,
+        per_try_until_response: false,
+        timeout_home: None,
         statuses: GatewayStatuses {
             // `litellm.Timeout` is answered as 408.
             on_timeout: Some(408),
@@ -1210,6 +1212,7 @@ fn backoff(settings: &Settings<'_>) -> Backoff {
         Some(minimum) if minimum.value >= LONGEST_RETRY_WAIT => Backoff {
             base: Some(minimum.clone()),
             max: Some(minimum.clone()),
+            jittered: false,
         },
         Some(minimum) => Backoff {
             base: Some(minimum.clone()),
@@ -1217,6 +1220,7 @@ fn backoff(settings: &Settings<'_>) -> Backoff {
                 LONGEST_RETRY_WAIT,
                 "LiteLLM's longest retry wait of 8s",
             )),
+            jittered: false,
         },
         None => Backoff {
             base: Some(Sourced::default(
@@ -1227,6 +1231,7 @@ fn backoff(settings: &Settings<'_>) -> Backoff {
                 LONGEST_RETRY_WAIT,
                 "LiteLLM's longest retry wait of 8s",
             )),
+            jittered: false,
         },
     }
 }

@@ -10,10 +10,12 @@ pub mod envoy;
 pub mod gateway_api;
 pub mod istio;
 pub mod kong;
+pub mod kong_ingress;
 pub mod krakend;
 pub mod litellm;
 pub mod openapi;
 pub mod portkey;
+pub mod sniff;
 pub mod traefik;
 pub mod values;
 
@@ -128,6 +130,7 @@ pub struct Adapter {
 pub static ADAPTERS: &[&Adapter] = &[
     &openapi::ADAPTER,
     &kong::ADAPTER,
+    &kong_ingress::ADAPTER,
     &istio::ADAPTER,
     &envoy::ADAPTER,
     &gateway_api::ADAPTER,

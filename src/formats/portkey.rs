@@ -574,7 +574,13 @@ impl Reader<'_, '_> {
             .text(node, "provider")
             .map(|provider| provider.trim_start_matches('@').to_string())
             .or_else(|| slug_and_model.as_ref().and_then(|(slug, _)| slug.clone()));
-        let model = slug_and_model.map(|(_, model)| model);
+        // A prompt target (`prompt_id`, for Portkey's prompts API) calls the model its prompt
+        // template names, which the config does not show: the prompt stands for that model, so
+        // two prompts are two deployments and the same prompt twice is one.
+        let model = slug_and_model.map(|(_, model)| model).or_else(|| {
+            self.text(node, "prompt_id")
+                .map(|id| format!("prompt:{id}"))
+        });
         let virtual_key = self.text(node, "virtual_key");
         let label = model
             .clone()
@@ -783,6 +789,7 @@ fn route(
                         .unwrap_or(Duration::MAX),
                     "Portkey doubles its retry wait without a cap",
                 )),
+                jittered: false,
             }),
             per_try_timeout: None,
             deadline: None,
@@ -830,6 +837,8 @@ fn route(
             location: Some(location),
         }),
         fault_injection: false,
+        per_try_until_response: false,
+        timeout_home: None,
         statuses: GatewayStatuses {
             // `REQUEST_TIMEOUT_STATUS_CODE`: a target that runs out of time answers 408.
             on_timeout: leaves

@@ -215,9 +215,7 @@ pub fn shown(node: &Node) -> String {
 /// What is wrong with a regular expression, in one line: the last line of the `regex` crate's
 /// message, without its drawing of where.
 pub fn regex_problem(error: &regex::Error) -> String {
-    let text = error.to_string();
-    let last = text.lines().last().unwrap_or_default();
-    last.strip_prefix("error: ").unwrap_or(last).to_string()
+    crate::model::pattern::problem(error)
 }
 
 #[cfg(test)]
@@ -274,7 +272,7 @@ mod tests {
     #[test]
     fn regex_problems_fit_on_one_line() {
         let unclosed = String::from("/a/(");
-        let error = regex::Regex::new(&unclosed).err();
+        let error = crate::model::pattern::compile(&unclosed).err();
         assert_eq!(
             error.as_ref().map(regex_problem).as_deref(),
             Some("unclosed group")

@@ -4,13 +4,14 @@
 //! so each route only visits the operations it can match: the join grows with the size of its
 //! result, not with routes × operations.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use regex::Regex;
 
+use super::api::{host_match, HostMatch, HostScope};
 use super::layers::LayerOrder;
 use super::path::{parse_template, sample_path, Segment};
-use super::route::{PathKind, PathMatch, Route};
+use super::route::{Layer, PathKind, PathMatch, Route};
 use super::Inventory;
 
 /// How a route was tied to an operation, strongest first.
@@ -48,6 +49,8 @@ pub struct Link {
     pub route: usize,
     pub operation: usize,
     pub kind: MatchKind,
+    /// How the route's hosts met the API's servers.
+    pub host: HostMatch,
 }
 
 #[derive(Debug, Default)]
@@ -86,7 +89,9 @@ impl Join {
 
 #[derive(Default)]
 struct TrieNode {
-    literal: HashMap<String, usize>,
+    /// Ordered, so that the literals starting with a partial prefix are one range, not a scan
+    /// of every sibling: thousands of prefix routes stay linear.
+    literal: BTreeMap<String, usize>,
     param: Option<usize>,
     rest: Option<usize>,
     /// Operations whose path ends here, with the segments they were indexed under.
@@ -97,6 +102,9 @@ struct Trie {
     nodes: Vec<TrieNode>,
     /// Segments of each indexed path, per operation (one per base-path variant).
     paths: Vec<(usize, Vec<Segment>)>,
+    /// Whether each indexed path ends with `/` (`/users/`): segments drop it, but a route's
+    /// regex can tell `/users/` from `/users`.
+    trailing_slash: Vec<bool>,
 }
 
 impl Trie {
@@ -104,6 +112,7 @@ impl Trie {
         Trie {
             nodes: vec![TrieNode::default()],
             paths: Vec::new(),
+            trailing_slash: Vec::new(),
         }
     }
 
@@ -128,7 +137,7 @@ impl Trie {
         child
     }
 
-    fn insert(&mut self, operation: usize, segments: Vec<Segment>) {
+    fn insert(&mut self, operation: usize, segments: Vec<Segment>, trailing_slash: bool) {
         let mut node = 0;
         for segment in &segments {
             node = self.child(node, segment);
@@ -136,6 +145,7 @@ impl Trie {
         let path_index = self.paths.len();
         self.nodes[node].operations.push(path_index);
         self.paths.push((operation, segments));
+        self.trailing_slash.push(trailing_slash);
     }
 
     /// Every indexed path at or below `node`.
@@ -215,10 +225,15 @@ impl Trie {
                 self.subtree(node, out);
                 continue;
             }
-            for (text, &child) in &entry.literal {
-                if text.starts_with(partial) {
-                    self.subtree(child, out);
-                }
+            let starting = entry
+                .literal
+                .range::<str, _>((
+                    std::ops::Bound::Included(partial),
+                    std::ops::Bound::Unbounded,
+                ))
+                .take_while(|(text, _)| text.starts_with(partial));
+            for (_, &child) in starting {
+                self.subtree(child, out);
             }
             if let Some(child) = entry.param {
                 self.subtree(child, out);
@@ -291,7 +306,7 @@ fn compile_route_regex(pattern: &str, full: bool) -> Option<Regex> {
     } else {
         format!("^(?:{body})")
     };
-    Regex::new(&anchored).ok()
+    super::pattern::compile(&anchored).ok()
 }
 
 /// Joins every route of the inventory to the operations it reaches; `layers` orders the routes
@@ -300,6 +315,7 @@ pub fn join(inventory: &Inventory, layers: LayerOrder) -> Join {
     let mut trie = Trie::new();
     for (index, operation) in inventory.operations.iter().enumerate() {
         let template = parse_template(&operation.path);
+        let trailing_slash = operation.path.len() > 1 && operation.path.ends_with('/');
         let bases = inventory
             .specs
             .get(operation.document)
@@ -308,9 +324,9 @@ pub fn join(inventory: &Inventory, layers: LayerOrder) -> Join {
         for base in bases {
             let mut full = parse_template(base);
             full.extend(template.iter().cloned());
-            trie.insert(index, full);
+            trie.insert(index, full, trailing_slash);
         }
-        trie.insert(index, template);
+        trie.insert(index, template, trailing_slash);
     }
     let explicit: HashMap<_, usize> = inventory
         .operations
@@ -323,6 +339,7 @@ pub fn join(inventory: &Inventory, layers: LayerOrder) -> Join {
         layers,
         ..Join::default()
     };
+    let apis = api_candidates(inventory);
     for (route_index, route) in inventory.routes.iter().enumerate() {
         let mut found: Vec<(usize, MatchKind)> = Vec::new();
         if let Some(&operation) = route
@@ -342,13 +359,20 @@ pub fn join(inventory: &Inventory, layers: LayerOrder) -> Join {
         found.sort();
         found.dedup_by_key(|(operation, _)| *operation);
         for (operation, kind) in found {
-            let method = inventory.operations[operation].method;
+            let document = inventory.operations[operation].document;
+            let Some(host) = apis[route_index].get(&document).copied() else {
+                continue;
+            };
+            let operation_methods = &inventory.operations[operation];
+            let method = operation_methods.method;
+            let any_method = operation_methods.any_method;
             let link = Link {
                 route: route_index,
                 operation,
                 kind,
+                host,
             };
-            if route.methods.allows(method) {
+            if any_method || route.methods.allows(method) {
                 all.links.push(link);
             } else {
                 all.path_only.push(link);
@@ -357,6 +381,93 @@ pub fn join(inventory: &Inventory, layers: LayerOrder) -> Join {
     }
     index_links(inventory, &mut all);
     all
+}
+
+/// Per route, the API descriptions (by index in `Inventory::specs`) it may serve and how its
+/// hosts met theirs. A route without a host constraint may serve every API; a route with one
+/// only those whose servers match it, or whose servers name no host. A mesh route's hosts are
+/// usually internal service names: it serves what the routes in front of it, whose upstream it
+/// is, serve; failing that, it is tied by path alone. The config may pin an API to the files of
+/// its gateways.
+fn api_candidates(inventory: &Inventory) -> Vec<HashMap<usize, HostMatch>> {
+    let hosts: Vec<Vec<&str>> = inventory
+        .specs
+        .iter()
+        .map(|spec| spec.api.hosts())
+        .collect();
+    let by_host = |route: &Route| -> HashMap<usize, HostMatch> {
+        let mut out = HashMap::new();
+        for (index, spec) in inventory.specs.iter().enumerate() {
+            let found = if route.hosts.is_empty() {
+                Some(HostMatch::AnyHost)
+            } else if hosts[index].is_empty() {
+                (spec.api.host_scope != HostScope::Hosts).then_some(HostMatch::Assumed)
+            } else {
+                route
+                    .hosts
+                    .iter()
+                    .flat_map(|route_host| {
+                        hosts[index]
+                            .iter()
+                            .filter_map(move |server| host_match(route_host, server))
+                    })
+                    .min()
+            };
+            if let Some(found) = found {
+                out.insert(index, found);
+            }
+        }
+        out
+    };
+    let mut candidates: Vec<HashMap<usize, HostMatch>> =
+        inventory.routes.iter().map(by_host).collect();
+    // Routes in front by the short name of their upstream (`orders` for
+    // `orders.shop.svc.cluster.local`), as upstream policies are matched.
+    let short = |name: &str| name.split('.').next().unwrap_or(name).to_ascii_lowercase();
+    let mut fronts: HashMap<String, Vec<usize>> = HashMap::new();
+    for (index, route) in inventory.routes.iter().enumerate() {
+        if route.format.layer() == Layer::Edge {
+            if let Some(upstream) = &route.policy.upstream {
+                fronts.entry(short(&upstream.name)).or_default().push(index);
+            }
+        }
+    }
+    for (index, route) in inventory.routes.iter().enumerate() {
+        if route.format.layer() != Layer::Mesh || route.hosts.is_empty() {
+            continue;
+        }
+        let public = candidates[index]
+            .values()
+            .any(|found| matches!(found, HostMatch::Exact | HostMatch::Wildcard));
+        if public {
+            continue;
+        }
+        let mut through: HashMap<usize, HostMatch> = HashMap::new();
+        for host in &route.hosts {
+            for &front in fronts.get(&short(host)).into_iter().flatten() {
+                for &api in candidates[front].keys() {
+                    through.insert(api, HostMatch::ThroughFront);
+                }
+            }
+        }
+        candidates[index] = if through.is_empty() {
+            (0..inventory.specs.len())
+                .map(|api| (api, HostMatch::PathOnly))
+                .collect()
+        } else {
+            through
+        };
+    }
+    for (index, route) in inventory.routes.iter().enumerate() {
+        candidates[index].retain(|&api, _| {
+            inventory.specs[api]
+                .api
+                .gateways
+                .as_ref()
+                .is_none_or(|files| files.contains(&route.location.file))
+        });
+    }
+    candidates
 }
 
 /// The route's pattern as the upstream sees it after the gateway's rewrite. A rewrite to the
@@ -411,9 +522,10 @@ fn match_route(trie: &Trie, route: &Route, path: &PathMatch, found: &mut Vec<(us
             trie.prefix(&regex_literal_prefix(&path.pattern), false, &mut hits);
             hits.retain(|&hit| {
                 let segments = &trie.paths[hit].1;
-                ["1", "x"]
-                    .iter()
-                    .any(|value| regex.is_match(&sample_path(segments, value)))
+                let slash = if trie.trailing_slash[hit] { "/" } else { "" };
+                ["1", "x"].iter().any(|value| {
+                    regex.is_match(&format!("{}{slash}", sample_path(segments, value)))
+                })
             });
         }
     }

@@ -2,9 +2,11 @@
 
 pub mod ai;
 pub mod ai_paths;
+pub mod api;
 pub mod join;
 pub mod layers;
 pub mod path;
+pub mod pattern;
 pub mod policy;
 pub mod route;
 pub mod value;
@@ -134,6 +136,58 @@ pub struct SpecDocument {
     pub version_location: Location,
     /// Path prefixes from `servers[].url` (3.x) or `basePath` (2.0), e.g. `/v1`.
     pub base_paths: Vec<String>,
+    /// The API this document describes: its name and servers.
+    pub api: ApiInfo,
+}
+
+/// An API description as an API: what reports call it and where it is served.
+#[derive(Debug, Clone)]
+pub struct ApiInfo {
+    /// Unique within a run: `info.title` and `info.version`, a name from the config, or the
+    /// file.
+    pub name: String,
+    pub name_source: api::NameSource,
+    pub title: Option<Spanned<String>>,
+    pub version: Option<Spanned<String>>,
+    pub servers: Vec<api::Server>,
+    /// Whether its servers name hosts, or what the join assumes.
+    pub host_scope: api::HostScope,
+    /// Hosts the config pins (`apis[].hosts`), which replace those of the servers.
+    pub pinned_hosts: Vec<String>,
+    /// The files whose routes may serve it, when the config pins them (`apis[].gateways`).
+    pub gateways: Option<Vec<FileId>>,
+}
+
+impl Default for ApiInfo {
+    fn default() -> Self {
+        ApiInfo {
+            name: String::new(),
+            name_source: api::NameSource::File,
+            title: None,
+            version: None,
+            servers: Vec::new(),
+            host_scope: api::HostScope::Absent,
+            pinned_hosts: Vec::new(),
+            gateways: None,
+        }
+    }
+}
+
+impl ApiInfo {
+    /// The hosts the API is served on: pinned ones, else its servers'; empty when unknown.
+    pub fn hosts(&self) -> Vec<&str> {
+        if !self.pinned_hosts.is_empty() {
+            return self.pinned_hosts.iter().map(String::as_str).collect();
+        }
+        let mut hosts: Vec<&str> = self
+            .servers
+            .iter()
+            .filter_map(|server| server.host.as_deref())
+            .collect();
+        hosts.sort_unstable();
+        hosts.dedup();
+        hosts
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -216,6 +270,9 @@ pub struct Operation {
     /// Index of its document in `Inventory::specs`.
     pub document: usize,
     pub method: Method,
+    /// Defined for every method of its path at once (AWS `x-amazon-apigateway-any-method`):
+    /// `method` is only a placeholder, and routes of any method reach it.
+    pub any_method: bool,
     /// The path template as written in the spec, e.g. `/pets/{id}`.
     pub path: String,
     /// The method key (`get:`): where findings about a missing field point.
@@ -236,14 +293,38 @@ pub struct Operation {
 }
 
 impl Operation {
-    /// `GET /pets/{id}`.
+    /// `GET /pets/{id}`, or `ANY /pets/{id}`.
     pub fn route(&self) -> String {
-        format!("{} {}", self.method, self.path)
+        if self.any_method {
+            format!("ANY {}", self.path)
+        } else {
+            format!("{} {}", self.method, self.path)
+        }
+    }
+
+    /// Whether a request with `method` is this operation.
+    pub fn serves(&self, method: Method) -> bool {
+        self.any_method || self.method == method
     }
 
     /// Whether repeating the request is safe: as declared in `x-resilience.idempotent`, else
     /// when it takes an `Idempotency-Key` header, else by its method (RFC 9110: all but POST
     /// and PATCH).
+    /// Whether its responses document `code`, directly or through a range or `default`.
+    pub fn documents_status(&self, code: u16) -> bool {
+        self.responses.as_ref().is_some_and(|responses| {
+            responses
+                .entries
+                .iter()
+                .any(|response| match response.status {
+                    StatusKey::Code(documented) => documented == code,
+                    StatusKey::Range(class) => u16::from(class) == code / 100,
+                    StatusKey::Default => true,
+                    StatusKey::Other(_) => false,
+                })
+        })
+    }
+
     pub fn is_idempotent(&self) -> bool {
         if let Some(declared) = &self.resilience.idempotent {
             return declared.value;
@@ -254,7 +335,7 @@ impl Operation {
         }) {
             return true;
         }
-        !matches!(self.method, Method::Post | Method::Patch)
+        !self.any_method && !matches!(self.method, Method::Post | Method::Patch)
     }
 }
 

@@ -96,6 +96,14 @@ pub struct Policy {
     /// Bound on one attempt (also the only bound in formats without a total, e.g. Kong's
     /// `read_timeout`).
     pub per_try_timeout: Option<Sourced<Duration>>,
+    /// The per-try timeout only bounds an attempt's wait for the response to start, so it bounds
+    /// no request on its own: Envoy's router ignores it once response bytes went downstream
+    /// (`onPerTryTimeout` in `source/common/router/upstream_request.cc`), and Istio inherits
+    /// that. Only the total timeout bounds such a route.
+    pub per_try_until_response: bool,
+    /// Where a missing timeout would be written when that is not on the route itself (a Kong
+    /// service's `read_timeout`): findings about the missing setting sit there.
+    pub timeout_home: Option<Location>,
     pub connect_timeout: Option<Sourced<Duration>>,
     pub retry: Option<Retry>,
     pub circuit_breakers: Vec<CircuitBreaker>,
@@ -179,6 +187,11 @@ impl RetryCondition {
 pub struct Backoff {
     pub base: Option<Sourced<Duration>>,
     pub max: Option<Sourced<Duration>>,
+    /// Envoy's fully jittered scheme (and Istio's, which is Envoy's): the n-th wait is uniform
+    /// in [0, (2^n − 1) × base), capped at the maximum
+    /// (`JitteredExponentialBackOffStrategy::nextBackOffMs`, `source/common/common/backoff_strategy.cc`,
+    /// Envoy 1.3x). Otherwise the n-th wait is base × 2^(n − 1), capped.
+    pub jittered: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -285,6 +298,20 @@ pub struct UpstreamPolicy {
 }
 
 impl Policy {
+    /// The policy of a route the gateway answers by itself (a redirect, a direct or static
+    /// response, a request-termination plugin): no upstream, so no timeout, retry, breaker or
+    /// health check applies; `answer` names what is sent (a status, `redirect`).
+    pub fn answered_directly(answer: Option<String>, location: Location) -> Policy {
+        Policy {
+            fallbacks: vec![Fallback {
+                kind: FallbackKind::StaticResponse,
+                targets: answer.into_iter().collect(),
+                location,
+            }],
+            ..Policy::default()
+        }
+    }
+
     /// Attempts in total: the first plus every retry.
     pub fn attempts(&self) -> u32 {
         self.retry
@@ -328,7 +355,10 @@ impl Policy {
         if let Some(chain) = self.chain_worst_case {
             return Some(total.map_or(chain, |total| total.min(chain)));
         }
-        let per_try = self.effective_per_try().map(|per_try| per_try.value);
+        let per_try = self
+            .effective_per_try()
+            .filter(|_| !self.per_try_until_response)
+            .map(|per_try| per_try.value);
         let attempt = match (per_try, inner) {
             (Some(per_try), Some(inner)) => Some(per_try.min(inner)),
             (per_try, inner) => per_try.or(inner),
@@ -390,8 +420,10 @@ impl Policy {
             .fold(Duration::ZERO, Duration::saturating_add)
     }
 
-    /// The wait before each retry: exponential from the base, capped at the maximum (ten times
-    /// the base unless set, as in Envoy and Istio). Empty without retries or backoff.
+    /// The longest wait before each retry: exponential from the base, capped at the maximum (ten
+    /// times the base unless set, as in Envoy and Istio); for Envoy's jittered scheme the top
+    /// of each wait's range, (2^n − 1) × base less a millisecond. Empty without retries or
+    /// backoff.
     pub fn backoff_delays(&self) -> Vec<Duration> {
         let Some(retry) = &self.retry else {
             return Vec::new();
@@ -408,12 +440,22 @@ impl Policy {
             .as_ref()
             .and_then(|backoff| backoff.max.as_ref())
             .map_or(base.value.saturating_mul(10), |max| max.value);
+        let jittered = retry
+            .backoff
+            .as_ref()
+            .is_some_and(|backoff| backoff.jittered);
         (0..retry.max_retries.value.min(64))
             .map(|attempt| {
-                base.value
-                    .checked_mul(1u32 << attempt.min(20))
-                    .unwrap_or(cap)
-                    .min(cap)
+                let doubled = base.value.checked_mul(1u32 << attempt.min(20));
+                let wait = if jittered {
+                    // Envoy draws `random % ((2^n − 1) × base)` in whole milliseconds.
+                    base.value
+                        .checked_mul((1u32 << (attempt + 1).min(20)) - 1)
+                        .map(|top| top.saturating_sub(Duration::from_millis(1)))
+                } else {
+                    doubled
+                };
+                wait.unwrap_or(cap).min(cap)
             })
             .collect()
     }

@@ -68,6 +68,94 @@ impl GatewayFormat {
         self == GatewayFormat::GatewayApi
     }
 
+    /// How to bound a route's requests in this gateway, for help texts.
+    pub fn timeout_fix(self) -> &'static str {
+        match self {
+            GatewayFormat::Kong => {
+                "Set `read_timeout` (milliseconds) on the service, shorter than what the client waits"
+            }
+            GatewayFormat::Envoy => "Set the route's `timeout` (e.g. `timeout: 4s`); `0s` switches it off",
+            GatewayFormat::Istio => "Set `timeout` on the HTTP route (e.g. `timeout: 4s`)",
+            GatewayFormat::GatewayApi => "Set `timeouts.request` on the rule (e.g. `request: 4s`)",
+            GatewayFormat::Aws => {
+                "Set `timeoutInMillis` on the `x-amazon-apigateway-integration` (50 to 29000 for REST APIs)"
+            }
+            GatewayFormat::KrakenD => "Set the endpoint's `timeout` (e.g. `\"timeout\": \"4s\"`)",
+            GatewayFormat::Traefik => {
+                "Set `forwardingTimeouts.responseHeaderTimeout` on the service's `serversTransport`"
+            }
+            GatewayFormat::Apisix => "Set `timeout.read` (seconds) on the route's upstream",
+            GatewayFormat::LiteLlm => "Set `timeout` in `router_settings` or on the deployment's `litellm_params`",
+            GatewayFormat::Portkey => "Set `request_timeout` (milliseconds) on the config or the target",
+        }
+    }
+
+    /// How to stop sending traffic to a failing upstream in this gateway, for help texts.
+    pub fn circuit_breaker_fix(self) -> &'static str {
+        match self {
+            GatewayFormat::Kong => {
+                "Add `healthchecks.passive.unhealthy` thresholds to the service's upstream"
+            }
+            GatewayFormat::Envoy => "Add `outlier_detection` (or `circuit_breakers` thresholds) to the cluster",
+            GatewayFormat::Istio => {
+                "Add `trafficPolicy.outlierDetection` to a DestinationRule for the host"
+            }
+            GatewayFormat::KrakenD => {
+                "Add `\"qos/circuit-breaker\"` to the backend's `extra_config`"
+            }
+            GatewayFormat::Traefik => {
+                "Add a `circuitBreaker` middleware (e.g. `expression: NetworkErrorRatio() > 0.3`) to the routers"
+            }
+            GatewayFormat::Apisix => "Enable the `api-breaker` plugin on the route",
+            GatewayFormat::LiteLlm => "Keep cooldowns on (`allowed_fails`, `cooldown_time`) and give the group two deployments",
+            GatewayFormat::Portkey => "Add `cb_config` (`failure_threshold`, `cooldown_interval`) to the strategy",
+            GatewayFormat::GatewayApi | GatewayFormat::Aws => "Configure it where the backend runs",
+        }
+    }
+
+    /// How to make retries wait in this gateway, or what to do where they cannot.
+    pub fn backoff_fix(self) -> &'static str {
+        match self {
+            GatewayFormat::Kong => {
+                "Kong's balancer has no retry backoff: lower the service's `retries` (0 leaves \
+                 failover to health checks), or retry in a client or plugin that backs off"
+            }
+            GatewayFormat::Apisix => {
+                "APISIX's balancer has no retry backoff: lower the upstream's `retries`, or rely \
+                 on health checks to take failing nodes out"
+            }
+            GatewayFormat::Traefik => "Set `initialInterval` on the retry middleware",
+            GatewayFormat::Envoy => "Set `retry_back_off.base_interval` on the retry policy",
+            GatewayFormat::Istio => "Set `retries.backoff` on the HTTP route",
+            GatewayFormat::GatewayApi => "Set `retry.backoff` on the rule",
+            GatewayFormat::LiteLlm => "Set `retry_after` in `router_settings`",
+            GatewayFormat::Portkey | GatewayFormat::KrakenD | GatewayFormat::Aws => {
+                "Lower the retries: this gateway has no backoff setting"
+            }
+        }
+    }
+
+    /// Whether the circuit breaker is configured on each route rather than on the upstream
+    /// (Traefik's `circuitBreaker` is a router middleware, APISIX's `api-breaker` a route
+    /// plugin): a route without one is unprotected even when another route to the same upstream
+    /// has one.
+    pub fn breaker_on_routes(self) -> bool {
+        matches!(self, GatewayFormat::Traefik | GatewayFormat::Apisix)
+    }
+
+    /// What the gateway calls a route, for messages.
+    pub fn route_noun(self) -> &'static str {
+        match self {
+            GatewayFormat::Traefik => "router",
+            _ => "route",
+        }
+    }
+
+    /// Whether the gateway offers a retry backoff setting at all.
+    pub fn configures_backoff(self) -> bool {
+        !matches!(self, GatewayFormat::Kong | GatewayFormat::Apisix)
+    }
+
     /// Where in a request's path through the system this kind of gateway usually sits.
     pub fn layer(self) -> Layer {
         match self {

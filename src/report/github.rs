@@ -82,6 +82,8 @@ fn escape(text: &str, property: bool) -> String {
             '\n' => escaped.push_str("%0A"),
             ':' if property => escaped.push_str("%3A"),
             ',' if property => escaped.push_str("%2C"),
+            // ESC, BEL and the like would reach the runner's log as themselves.
+            c if super::is_hidden_control(c) => super::show_control(c, &mut escaped),
             _ => escaped.push(c),
         }
     }
@@ -109,5 +111,11 @@ mod tests {
             "specs/a%3Ab%2Cc%25%0A.yaml"
         );
         assert_eq!(escape_property("é/ü.yaml"), "é/ü.yaml");
+    }
+
+    #[test]
+    fn terminal_controls_are_shown_not_sent() {
+        assert_eq!(escape_property("a\u{1b}[2J.yaml"), "a\\x1b[2J.yaml");
+        assert_eq!(escape_data("bell\u{7}"), "bell\\x07");
     }
 }

@@ -18,6 +18,7 @@ struct JsonReport<'a> {
     tool: Tool,
     diagnostics: Vec<JsonDiagnostic<'a>>,
     summary: Summary,
+    skipped: Vec<JsonSkipped<'a>>,
 }
 
 #[derive(Serialize)]
@@ -34,6 +35,8 @@ struct JsonDiagnostic<'a> {
     #[serde(flatten)]
     position: JsonPosition<'a>,
     route: Option<&'a str>,
+    /// The API the finding is about, by name.
+    api: Option<&'a str>,
     help: Option<&'a str>,
     url: String,
     related: Vec<JsonRelated<'a>>,
@@ -94,6 +97,14 @@ struct Summary {
     infos: usize,
     /// Findings accepted by inline suppressions or the baseline, counted in none of the above.
     suppressed: usize,
+    /// Files read but not linted (templates, files of other tools).
+    skipped: usize,
+}
+
+#[derive(Serialize)]
+struct JsonSkipped<'a> {
+    file: &'a str,
+    reason: &'static str,
 }
 
 fn position(workspace: &Workspace, location: Location) -> JsonPosition<'_> {
@@ -116,6 +127,7 @@ fn json_diagnostic<'a>(workspace: &'a Workspace, diagnostic: &'a Diagnostic) -> 
         message: &diagnostic.message,
         position: position(workspace, diagnostic.location),
         route: diagnostic.route.as_deref(),
+        api: diagnostic.api.as_deref(),
         help: super::help_text(diagnostic),
         url: docs_url(diagnostic.rule.as_str()),
         related: diagnostic
@@ -160,12 +172,21 @@ fn report(outcome: &Outcome, options: Json) -> JsonReport<'_> {
             .map(|diagnostic| json_diagnostic(workspace, diagnostic))
             .collect(),
         summary: Summary {
-            files: workspace.files().len(),
+            files: outcome.linted_files().count(),
+            skipped: outcome.skipped.len(),
             operations: outcome.inventory.operations.len(),
             errors: outcome.count(Severity::Error),
             warnings: outcome.count(Severity::Warning),
             infos: outcome.count(Severity::Info),
             suppressed: outcome.suppressed.len(),
         },
+        skipped: outcome
+            .skipped
+            .iter()
+            .map(|skipped| JsonSkipped {
+                file: &workspace.file(skipped.file).display,
+                reason: skipped.reason.id(),
+            })
+            .collect(),
     }
 }

@@ -129,9 +129,8 @@ struct Case<'a> {
 /// Every file's suite, in path order, with its cases and each finding placed in its case.
 fn suites(outcome: &Outcome) -> Vec<Suite<'_>> {
     let workspace = &outcome.workspace;
-    let mut files: Vec<(String, FileId)> = workspace
-        .files()
-        .iter()
+    let mut files: Vec<(String, FileId)> = outcome
+        .linted_files()
         .map(|file| (super::ci_path(workspace, file), file.id))
         .collect();
     files.sort();
@@ -265,7 +264,10 @@ fn escape(value: &str, in_attribute: bool) -> String {
             // A raw carriage return would be read back as a line feed.
             '\r' => escaped.push_str("&#13;"),
             '\t' | '\n' => escaped.push(c),
-            '\u{0}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}' => escaped.push('\u{fffd}'),
+            // XML cannot hold C0 controls, and a report printed to a terminal must not send
+            // ESC or BEL: all are shown as `\x1b`-style text.
+            c if super::is_hidden_control(c) => super::show_control(c, &mut escaped),
+            '\u{fffe}' | '\u{ffff}' => escaped.push('\u{fffd}'),
             _ => escaped.push(c),
         }
     }
@@ -282,8 +284,8 @@ mod tests {
         assert_eq!(text("\"quoted\"\n\tx\r"), "\"quoted\"\n\tx&#13;");
         assert_eq!(attribute("\"a\"\nb\tc"), "&quot;a&quot;&#10;b&#9;c");
         assert_eq!(
-            text("bell\u{7} nul\u{0} \u{ffff}"),
-            "bell\u{fffd} nul\u{fffd} \u{fffd}"
+            text("bell\u{7} nul\u{0} esc\u{1b}[31m \u{ffff}"),
+            "bell\\x07 nul\\x00 esc\\x1b[31m \u{fffd}"
         );
         assert_eq!(text("é ✓ \u{1F600}"), "é ✓ \u{1F600}");
     }

@@ -15,8 +15,17 @@ pub enum ListFormat {
 }
 
 /// `routeguard rules`: every rule with its id, family, default severity and summary.
-pub fn rules(format: ListFormat, out: &mut dyn Write) -> io::Result<()> {
-    let rules = catalog::all();
+/// `custom` are the rules a config adds (ruleset rules, policies), listed after the catalog's.
+pub fn rules(
+    format: ListFormat,
+    custom: &[&'static RuleMeta],
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let rules: Vec<&RuleMeta> = catalog::all()
+        .iter()
+        .chain(custom.iter().copied())
+        .collect();
+    let rules = rules.as_slice();
     match format {
         ListFormat::Json => {
             let entries: Vec<serde_json::Value> = rules
@@ -34,7 +43,7 @@ pub fn rules(format: ListFormat, out: &mut dyn Write) -> io::Result<()> {
             super::write_json(out, &serde_json::json!({ "rules": entries }))
         }
         ListFormat::Text => {
-            let columns = RuleColumns::fitting(rules);
+            let columns = RuleColumns::fitting(rules.iter().copied());
             rules
                 .iter()
                 .try_for_each(|meta| out.write_all(columns.line(meta, meta.severity).as_bytes()))
@@ -191,7 +200,7 @@ pub fn explain(meta: &RuleMeta, config: Option<&Config>, out: &mut dyn Write) ->
     write!(
         out,
         "{id}  ({family}, default severity: {severity})\n\n{summary}\n\n\
-         Why this matters:\n{rationale}\n\nHow to fix:\n{help}\n\nOptions:\n{options}\n\n\
+         Why this matters:\n{rationale}\n\nHow to fix:\n{help}\n\n{scope}Options:\n{options}\n\n\
          {settings}Triggers it:\n{bad}\n\nPasses:\n{good}\n\nDocs: {url}\n",
         id = meta.id,
         family = meta.family,
@@ -199,6 +208,11 @@ pub fn explain(meta: &RuleMeta, config: Option<&Config>, out: &mut dyn Write) ->
         summary = meta.summary,
         rationale = indent(&meta.rationale),
         help = indent(&meta.help),
+        scope = meta
+            .scope
+            .as_ref()
+            .map(|scope| format!("Scope:\n{}\n\n", indent(scope)))
+            .unwrap_or_default(),
         bad = example(&meta.bad),
         good = example(&meta.good),
         url = docs_url(&meta.id),

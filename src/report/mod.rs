@@ -6,15 +6,19 @@
 //! [`Format`] entry to [`FORMATS`]; the command line offers it from there.
 
 pub mod codeclimate;
+pub mod concise;
 pub mod fingerprint;
 pub mod github;
+pub mod human;
 pub mod json;
 pub mod junit;
 pub mod listing;
 pub mod routes;
 pub mod sarif;
+pub mod scorecard;
 pub mod text;
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 use std::path::Path;
 
@@ -23,12 +27,58 @@ use serde::Serialize;
 use crate::diagnostic::{docs_url, Diagnostic, Severity};
 use crate::source::{slash_path, SourceFile, Workspace};
 
+/// Whether `c` must not reach a terminal or a log as itself: C0 and C1 controls other than line
+/// feed and tab, DEL, and the bidirectional overrides that reorder what a reader sees.
+pub fn is_hidden_control(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// How a hidden control character is shown: carriage return as `␍`, ESC as `\x1b`, others as
+/// `\xNN` or `\u{NNNN}`.
+pub fn show_control(c: char, out: &mut String) {
+    use std::fmt::Write;
+    match c {
+        '\r' => out.push('␍'),
+        c if (c as u32) < 0x80 => {
+            let _ = write!(out, "\\x{:02x}", c as u32);
+        }
+        c => {
+            let _ = write!(out, "\\u{{{:04x}}}", c as u32);
+        }
+    }
+}
+
+/// `text` with every hidden control character shown visibly, so that nothing from the input
+/// (a message quoting a value, a file name, a source line) can move the cursor, recolour the
+/// terminal, ring its bell, or start a forged line in a CI log.
+pub fn visible(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_hidden_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if is_hidden_control(c) {
+            show_control(c, &mut out);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// What a run produced, as every report reads it.
 pub use crate::outcome::LintOutcome as Outcome;
 
 /// One output format: writes a run's outcome.
 pub trait Report {
     fn emit(&self, outcome: &Outcome, out: &mut dyn Write) -> io::Result<()>;
+
+    /// Problems with the report just emitted that its reader should hear of (printed on
+    /// standard error), such as a limit of the service that reads it.
+    fn warnings(&self, _outcome: &Outcome) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// The command whose output a format is.
@@ -38,6 +88,8 @@ pub enum Kind {
     Findings,
     /// `routeguard routes`: the joined inventory.
     Routes,
+    /// `routeguard report`: the governance scorecard.
+    Scorecard,
 }
 
 /// Everything a command's flags can tell a format; each format reads what concerns it.
@@ -53,6 +105,18 @@ pub struct Settings {
     pub sarif_category: Option<String>,
     /// The severity at and above which a finding fails the run (`--fail-on`).
     pub threshold: Option<Severity>,
+    /// `-q`: 1 for the summary line alone, 2 for nothing (reports for people).
+    pub quiet: u8,
+    /// `--statistics`: counts instead of findings (reports for people).
+    pub statistics: Option<human::Statistics>,
+    /// `--max-problems`: at most this many findings drawn (reports for people).
+    pub max_problems: Option<usize>,
+    /// `--sarif-max-results`: at most this many SARIF results, the most severe first.
+    pub sarif_max_results: Option<usize>,
+    /// The scorecard a `report` is compared with (`--baseline`).
+    pub previous_scorecard: Option<std::sync::Arc<scorecard::Scorecard>>,
+    /// Also list the files read but not linted (`--verbose`).
+    pub verbose: bool,
 }
 
 /// A format's entry in the registry.
@@ -89,6 +153,13 @@ pub static FORMATS: &[Format] = &[
         about: "Code frames, for people",
         extensions: &["txt"],
         build: |settings| Box::new(text::Text::new(settings)),
+    },
+    Format {
+        kind: Kind::Findings,
+        name: "concise",
+        about: "One line per finding: file:line:col: severity[rule] message (route)",
+        extensions: &[],
+        build: |settings| Box::new(concise::Concise::new(settings)),
     },
     Format {
         kind: Kind::Findings,
@@ -146,6 +217,27 @@ pub static FORMATS: &[Format] = &[
         extensions: &["md"],
         build: |_| Box::new(routes::Markdown),
     },
+    Format {
+        kind: Kind::Scorecard,
+        name: "markdown",
+        about: "GitHub-flavoured Markdown, within a job summary's 65,535 characters",
+        extensions: &["md", "markdown"],
+        build: |settings| Box::new(scorecard::ScorecardReport::markdown(settings)),
+    },
+    Format {
+        kind: Kind::Scorecard,
+        name: "html",
+        about: "One self-contained HTML page (inline CSS and SVG, no script)",
+        extensions: &["html", "htm"],
+        build: |settings| Box::new(scorecard::ScorecardReport::html(settings)),
+    },
+    Format {
+        kind: Kind::Scorecard,
+        name: "json",
+        about: "The scorecard's figures, which `--baseline` reads back",
+        extensions: &["json"],
+        build: |settings| Box::new(scorecard::ScorecardReport::json(settings)),
+    },
 ];
 
 /// The formats of one command, in registry order.
@@ -189,26 +281,78 @@ pub fn ci_path(workspace: &Workspace, file: &SourceFile) -> String {
 /// `N errors, N warnings, N infos in N files (N operations)`, then `; N suppressed` when
 /// suppressions or the baseline accepted any finding.
 pub fn summary_line(outcome: &Outcome) -> String {
-    let plural = |n: usize, word: &str| {
-        if n == 1 {
-            format!("{n} {word}")
-        } else {
-            format!("{n} {word}s")
-        }
-    };
+    let plural = human::plural;
     let suppressed = if outcome.suppressed.is_empty() {
         String::new()
     } else {
         format!("; {} suppressed", outcome.suppressed.len())
     };
+    let skipped = if outcome.skipped.is_empty() {
+        String::new()
+    } else {
+        format!("; {} skipped", outcome.skipped.len())
+    };
     format!(
-        "{}, {}, {} in {} ({}){suppressed}",
+        "{}, {}, {} in {} ({}){suppressed}{skipped}",
         plural(outcome.count(Severity::Error), "error"),
         plural(outcome.count(Severity::Warning), "warning"),
         plural(outcome.count(Severity::Info), "info"),
-        plural(outcome.workspace.files().len(), "file"),
+        plural(outcome.linted_files().count(), "file"),
         plural(outcome.inventory.operations.len(), "operation"),
     )
+}
+
+/// The note under the summary when templates were skipped: which, and how to lint what they
+/// render (per chart, when the template sits in a Helm chart).
+pub fn template_note(outcome: &Outcome) -> Option<String> {
+    let templates: Vec<&SourceFile> = outcome.skipped_templates().collect();
+    let first = templates.first()?;
+    let in_charts: Vec<Option<String>> = templates
+        .iter()
+        .map(|file| helm_chart_of(&file.path, &file.display))
+        .collect();
+    let mut charts: Vec<&String> = in_charts.iter().flatten().collect();
+    charts.sort();
+    charts.dedup();
+    let outside_charts = in_charts.iter().any(Option::is_none);
+    let how = match (charts.as_slice(), outside_charts) {
+        ([chart], false) => {
+            format!("lint the rendered chart: `helm template {chart} | routeguard lint -`")
+        }
+        ([chart, ..], false) => {
+            format!("lint each rendered chart, e.g. `helm template {chart} | routeguard lint -`")
+        }
+        _ => "render them (a Helm chart with `helm template`, KrakenD's flexible configuration \
+              with `FC_ENABLE=1 FC_OUT=out.json krakend check -c …`) and lint the output, e.g. \
+              `… | routeguard lint -`"
+            .to_string(),
+    };
+    let which = if templates.len() == 1 {
+        format!("`{}` is a Go template,", first.display)
+    } else {
+        format!(
+            "{} files are Go templates (e.g. `{}`),",
+            templates.len(),
+            first.display
+        )
+    };
+    Some(format!(
+        "note: {which} not linted: what the gateway gets is only known once rendered; {how}"
+    ))
+}
+
+/// The chart folder of a template, as shown to the user: the nearest parent with a
+/// `Chart.yaml`.
+fn helm_chart_of(path: &std::path::Path, display: &str) -> Option<String> {
+    let mut shown = std::path::Path::new(display).parent();
+    for folder in path.ancestors().skip(1) {
+        if folder.join("Chart.yaml").is_file() {
+            let chart = shown.map(slash_path).unwrap_or_default();
+            return Some(if chart.is_empty() { ".".into() } else { chart });
+        }
+        shown = shown.and_then(std::path::Path::parent);
+    }
+    None
 }
 
 /// The lines that follow a finding's message in the plain-text CI reports: each related location
@@ -233,16 +377,6 @@ pub fn detail_lines(workspace: &Workspace, diagnostic: &Diagnostic) -> String {
     lines.push_str("\ndocs: ");
     lines.push_str(&docs_url(diagnostic.rule.as_str()));
     lines
-}
-
-/// A machine report as pretty JSON with a final newline.
-pub fn pretty_json<T: Serialize>(report: &T) -> String {
-    let mut text = serde_json::to_string_pretty(report).unwrap_or_else(|error| {
-        // Serializing plain structs of strings and integers cannot fail; say so loudly if it did.
-        format!("{{\"error\": \"cannot serialize report: {error}\"}}")
-    });
-    text.push('\n');
-    text
 }
 
 /// The advice to show for a finding: its own, else its rule's.

@@ -7,45 +7,85 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::{Outcome, Report};
+use crate::model::policy::Policy;
 use crate::model::policy::{FallbackKind, Origin};
-use crate::model::{Route, Sourced};
+use crate::model::{Operation, Route, Sourced};
 use crate::units::format_duration;
 
 #[derive(Serialize)]
 struct RoutesReport {
+    apis: Vec<ApiRow>,
     routes: Vec<RouteRow>,
+}
+
+/// One API description as the join saw it.
+#[derive(Serialize)]
+struct ApiRow {
+    name: String,
+    file: String,
+    /// Server URLs, variables expanded.
+    servers: Vec<String>,
+    /// The hosts routes are matched against.
+    hosts: Vec<String>,
+    /// What the join assumed when the servers name no host; `null` when they do.
+    assumption: Option<&'static str>,
+}
+
+/// One operation a route reaches.
+#[derive(Serialize)]
+pub struct JoinedOperation {
+    pub api: String,
+    pub operation: String,
+    pub match_kind: &'static str,
+    /// How the route's hosts met the API's servers: `exact`, `wildcard`, `any-host`,
+    /// `assumed`, `through-front` or `path-only`.
+    pub host_match: &'static str,
 }
 
 #[derive(Serialize)]
 pub struct RouteRow {
-    format: &'static str,
+    pub format: &'static str,
     /// The declared layer's name when the governance file declares layers and the route's file
     /// is in one; else the gateway's kind, as `layer_kind`.
-    layer: String,
+    pub layer: String,
     /// `edge`, `mesh` or `ai`: the gateway's kind, whatever layers are declared.
-    layer_kind: &'static str,
-    name: Option<String>,
-    method: String,
-    path: String,
+    pub layer_kind: &'static str,
+    pub name: Option<String>,
+    pub method: String,
+    pub path: String,
     /// The operation the route reaches, when exactly one: `GET /pets/{id}`.
-    operation: Option<String>,
-    operations: Vec<String>,
-    match_kind: Option<&'static str>,
-    file: String,
-    line: u32,
-    timeout_ms: Option<u64>,
-    per_try_timeout_ms: Option<u64>,
-    max_retries: Option<u32>,
-    worst_case_ms: Option<u64>,
-    fallback: Option<String>,
+    pub operation: Option<String>,
+    pub operations: Vec<String>,
+    /// Each operation reached, with its API and how it was joined.
+    pub joined: Vec<JoinedOperation>,
+    pub match_kind: Option<&'static str>,
+    pub file: String,
+    pub line: u32,
+    pub timeout_ms: Option<u64>,
+    pub per_try_timeout_ms: Option<u64>,
+    pub max_retries: Option<u32>,
+    pub worst_case_ms: Option<u64>,
+    pub fallback: Option<String>,
     /// An AI gateway's fallback chain, first model first: `["gpt-4o", "claude-sonnet"]`.
-    fallback_chain: Option<Vec<String>>,
+    pub fallback_chain: Option<Vec<String>>,
     /// Upstream calls one request can cause in this layer, when more than its attempts.
-    calls_per_request: Option<u32>,
-    circuit_breaker: Option<String>,
-    health_check: Option<String>,
+    pub calls_per_request: Option<u32>,
+    pub circuit_breaker: Option<String>,
+    pub health_check: Option<String>,
     /// Which of the values above are the gateway's documented defaults rather than settings.
-    defaults: Vec<&'static str>,
+    pub defaults: Vec<&'static str>,
+    /// Its retries have an upper bound (true without retries).
+    pub retries_bounded: bool,
+    /// Its retries wait between attempts.
+    pub backoff: bool,
+    /// It retries an operation that is not idempotent (POST, PATCH, unless declared so).
+    pub retries_non_idempotent: bool,
+    /// Endpoints its upstream balances over, when known.
+    pub endpoints: Option<u32>,
+    /// Statuses the gateway answers by itself here: on a timeout, an open circuit, a rate limit.
+    pub gateway_statuses: Vec<u16>,
+    /// Those of them an operation it reaches does not document.
+    pub statuses_undocumented: Vec<u16>,
 }
 
 fn millis(duration: Duration) -> u64 {
@@ -62,6 +102,22 @@ fn fallback_name(kind: FallbackKind) -> &'static str {
         FallbackKind::WeightedPool => "weighted pool",
         FallbackKind::ModelFallback => "model fallback",
     }
+}
+
+/// The statuses a gateway answers by itself on a route, each once, in ascending order.
+fn gateway_statuses(policy: &Policy) -> Vec<u16> {
+    let statuses = &policy.statuses;
+    let mut codes: Vec<u16> = [
+        statuses.on_timeout,
+        statuses.on_circuit_open,
+        statuses.on_rate_limited,
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    codes.sort_unstable();
+    codes.dedup();
+    codes
 }
 
 /// One row per route, front layer first, then by file and line.
@@ -83,16 +139,30 @@ pub fn rows(outcome: &Outcome) -> Vec<RouteRow> {
         .map(|index| {
             let route = &inventory.routes[index];
             let links: Vec<_> = outcome.join.operations_of(index).collect();
-            let operations: Vec<String> = links
+            let reached: Vec<&Operation> = links
                 .iter()
-                .map(|link| inventory.operations[link.operation].route())
+                .map(|link| &inventory.operations[link.operation])
                 .collect();
-            row(
+            let joined = links
+                .iter()
+                .map(|link| {
+                    let operation = &inventory.operations[link.operation];
+                    JoinedOperation {
+                        api: api_name(outcome, operation.document),
+                        operation: operation.route(),
+                        match_kind: link.kind.name(),
+                        host_match: link.host.name(),
+                    }
+                })
+                .collect();
+            let mut row = row(
                 outcome,
                 route,
-                operations,
+                &reached,
                 links.first().map(|link| link.kind.name()),
-            )
+            );
+            row.joined = joined;
+            row
         })
         .collect()
 }
@@ -100,9 +170,10 @@ pub fn rows(outcome: &Outcome) -> Vec<RouteRow> {
 fn row(
     outcome: &Outcome,
     route: &Route,
-    operations: Vec<String>,
+    reached: &[&Operation],
     match_kind: Option<&'static str>,
 ) -> RouteRow {
+    let operations: Vec<String> = reached.iter().map(|operation| operation.route()).collect();
     let file = outcome.workspace.file(route.location.file);
     let policy = &route.policy;
     let mut defaults = Vec::new();
@@ -184,6 +255,7 @@ fn row(
             _ => None,
         },
         operations,
+        joined: Vec::new(),
         match_kind,
         file: file.display.clone(),
         line: file.position(route.location.span.start).line,
@@ -200,7 +272,70 @@ fn row(
         circuit_breaker,
         health_check,
         defaults,
+        retries_bounded: policy.retry.as_ref().is_none_or(|retry| !retry.unbounded),
+        backoff: policy
+            .retry
+            .as_ref()
+            .is_some_and(|retry| retry.backoff.is_some()),
+        retries_non_idempotent: policy.retry.as_ref().is_some_and(|retry| {
+            retry.max_retries.value > 0
+                && retry.non_idempotent != Some(false)
+                && reached.iter().any(|operation| !operation.is_idempotent())
+        }),
+        endpoints: policy
+            .upstream
+            .as_ref()
+            .and_then(|upstream| upstream.endpoints),
+        gateway_statuses: gateway_statuses(policy),
+        statuses_undocumented: gateway_statuses(policy)
+            .into_iter()
+            .filter(|&code| {
+                reached
+                    .iter()
+                    .any(|operation| !operation.documents_status(code))
+            })
+            .collect(),
     }
+}
+
+fn api_name(outcome: &Outcome, document: usize) -> String {
+    outcome
+        .inventory
+        .specs
+        .get(document)
+        .map(|spec| spec.api.name.clone())
+        .unwrap_or_default()
+}
+
+fn api_rows(outcome: &Outcome) -> Vec<ApiRow> {
+    outcome
+        .inventory
+        .specs
+        .iter()
+        .map(|spec| ApiRow {
+            name: spec.api.name.clone(),
+            file: outcome.workspace.file(spec.file).display.clone(),
+            servers: spec
+                .api
+                .servers
+                .iter()
+                .map(|server| server.url.clone())
+                .collect(),
+            hosts: spec.api.hosts().into_iter().map(str::to_string).collect(),
+            assumption: spec.api.host_scope.assumption(),
+        })
+        .collect()
+}
+
+/// Under the tables: what the join assumed for APIs whose servers name no host.
+fn assumptions(outcome: &Outcome) -> String {
+    api_rows(outcome)
+        .into_iter()
+        .filter_map(|api| {
+            api.assumption
+                .map(|assumption| format!("{}: {assumption}\n", api.name))
+        })
+        .collect()
 }
 
 /// The routes report as JSON, a stable contract (docs/routes-report.md).
@@ -212,6 +347,7 @@ impl Report for Json {
         super::write_json(
             out,
             &RoutesReport {
+                apis: api_rows(outcome),
                 routes: rows(outcome),
             },
         )
@@ -231,7 +367,7 @@ const HEADERS: [&str; 10] = [
     "breaker / health",
 ];
 
-fn cells(row: &RouteRow) -> [String; 10] {
+fn cells(row: &RouteRow, name_apis: bool) -> [String; 10] {
     let mark = |name: &str| {
         if row.defaults.contains(&name) {
             "*"
@@ -248,9 +384,25 @@ fn cells(row: &RouteRow) -> [String; 10] {
         None => unbounded.to_string(),
     };
     let operation = match (&row.operation, row.operations.len()) {
-        (Some(operation), _) => operation.clone(),
+        (Some(operation), _) => match row.joined.first() {
+            Some(joined) if name_apis => format!("{} ({})", operation, joined.api),
+            _ => operation.clone(),
+        },
         (None, 0) => "—".to_string(),
-        (None, count) => format!("{count} operations"),
+        (None, count) => {
+            let mut apis: Vec<&str> = row
+                .joined
+                .iter()
+                .map(|joined| joined.api.as_str())
+                .collect();
+            apis.sort_unstable();
+            apis.dedup();
+            match apis.as_slice() {
+                [api] if name_apis => format!("{count} operations ({api})"),
+                _ if name_apis => format!("{count} operations ({} APIs)", apis.len()),
+                _ => format!("{count} operations"),
+            }
+        }
     };
     let protection = [
         row.circuit_breaker
@@ -317,7 +469,8 @@ fn table(outcome: &Outcome) -> String {
     if rows.is_empty() {
         return "no gateway routes found\n".to_string();
     }
-    let all: Vec<[String; 10]> = rows.iter().map(cells).collect();
+    let name_apis = outcome.inventory.specs.len() > 1;
+    let all: Vec<[String; 10]> = rows.iter().map(|row| cells(row, name_apis)).collect();
     let mut widths = HEADERS.map(|header| header.chars().count());
     for cells in &all {
         for (width, cell) in widths.iter_mut().zip(cells) {
@@ -337,6 +490,7 @@ fn table(outcome: &Outcome) -> String {
         out.push_str(&line(cells));
     }
     out.push_str("* a gateway default, not set in the configuration\n");
+    out.push_str(&assumptions(outcome));
     out
 }
 
@@ -357,10 +511,14 @@ fn markdown(outcome: &Outcome) -> String {
         HEADERS.join(" | "),
         "---|".repeat(HEADERS.len())
     );
+    let name_apis = outcome.inventory.specs.len() > 1;
     for row in &rows {
-        let cells = cells(row).map(|cell| cell.replace('|', "\\|"));
+        let cells = cells(row, name_apis).map(|cell| cell.replace('|', "\\|"));
         out.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
     out.push_str("\n\\* a gateway default, not set in the configuration\n");
+    for line in assumptions(outcome).lines() {
+        out.push_str(&format!("\n{line}\n"));
+    }
     out
 }

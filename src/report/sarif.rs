@@ -45,6 +45,15 @@ const RELATIVE_PATH: &AsciiSet = &NON_ALPHANUMERIC
 /// As [`RELATIVE_PATH`], keeping `:` for Windows drive letters in absolute `file:` URIs.
 const ABSOLUTE_PATH: &AsciiSet = &RELATIVE_PATH.remove(b':');
 
+/// GitHub code scanning's limits on one SARIF run ("SARIF results exceed limit" in GitHub's
+/// code scanning documentation): an upload over them is rejected.
+pub const MAX_RESULTS_PER_RUN: usize = 25_000;
+pub const MAX_RULES_PER_RUN: usize = 25_000;
+pub const MAX_LOCATIONS_PER_RESULT: usize = 1_000;
+pub const MAX_TAGS_PER_RULE: usize = 20;
+/// The upload's limit, on the gzip-compressed file ("SARIF file is too large").
+pub const MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024;
+
 /// The SARIF report.
 #[derive(Debug, Clone, Default)]
 pub struct Sarif {
@@ -53,6 +62,10 @@ pub struct Sarif {
     pub category: Option<String>,
     /// Include suppressed findings, each with its `suppressions[]`.
     pub show_suppressed: bool,
+    /// `--sarif-max-results`: keep at most this many results, the most severe first.
+    pub max_results: Option<usize>,
+    /// The size of the last report written, for [`Report::warnings`].
+    written: std::cell::Cell<usize>,
 }
 
 impl Sarif {
@@ -60,7 +73,39 @@ impl Sarif {
         Sarif {
             category: settings.sarif_category.clone(),
             show_suppressed: settings.show_suppressed,
+            max_results: settings.sarif_max_results,
+            written: std::cell::Cell::new(0),
         }
+    }
+
+    /// The findings the report holds: the reported ones (and the suppressed ones on request),
+    /// at most `max_results` of them, errors first, then warnings, then infos, each kept in
+    /// file order; and how many were left out.
+    fn results<'a>(&self, outcome: &'a Outcome) -> (Vec<&'a Diagnostic>, usize) {
+        let shown_suppressed = if self.show_suppressed {
+            outcome.suppressed.as_slice()
+        } else {
+            &[]
+        };
+        let all: Vec<&Diagnostic> = outcome.diagnostics.iter().chain(shown_suppressed).collect();
+        let Some(limit) = self.max_results.filter(|&limit| limit < all.len()) else {
+            return (all, 0);
+        };
+        let mut by_severity: Vec<(usize, &Diagnostic)> = all.iter().copied().enumerate().collect();
+        by_severity.sort_by_key(|(index, diagnostic)| {
+            (
+                std::cmp::Reverse(diagnostic.severity),
+                diagnostic.suppressed.is_some(),
+                *index,
+            )
+        });
+        let mut kept: Vec<(usize, &Diagnostic)> = by_severity.into_iter().take(limit).collect();
+        kept.sort_by_key(|(index, _)| *index);
+        let omitted = all.len() - kept.len();
+        (
+            kept.into_iter().map(|(_, diagnostic)| diagnostic).collect(),
+            omitted,
+        )
     }
 }
 
@@ -71,28 +116,109 @@ impl Report for Sarif {
             version: SARIF_VERSION,
             runs: [run(outcome, self)],
         };
-        super::write_json(out, &log)
+        let mut bytes = serde_json::to_vec_pretty(&log)?;
+        bytes.push(b'\n');
+        self.written.set(bytes.len());
+        out.write_all(&bytes)
     }
+
+    /// Where the report breaks GitHub code scanning's limits, which would reject it.
+    fn warnings(&self, outcome: &Outcome) -> Vec<String> {
+        let (results, _) = self.results(outcome);
+        let rules = catalog::all();
+        limit_warnings(&Sizes {
+            results: results.len(),
+            rules: rules.len(),
+            most_tags: rules
+                .iter()
+                .map(|meta| reporting_descriptor(meta).properties.tags.len())
+                .max()
+                .unwrap_or(0),
+            most_locations: results
+                .iter()
+                .map(|diagnostic| 1 + diagnostic.related.len())
+                .max()
+                .unwrap_or(0),
+            bytes: self.written.get(),
+        })
+    }
+}
+
+/// The measures of a SARIF report that GitHub code scanning limits.
+#[derive(Debug, Clone, Copy, Default)]
+struct Sizes {
+    results: usize,
+    rules: usize,
+    most_tags: usize,
+    most_locations: usize,
+    bytes: usize,
+}
+
+fn limit_warnings(sizes: &Sizes) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if sizes.results > MAX_RESULTS_PER_RUN {
+        warnings.push(format!(
+            "the SARIF report has {} results; GitHub code scanning rejects a run with more than \
+             {MAX_RESULTS_PER_RUN}: record a baseline (docs/ci.md), or cap it with \
+             `--sarif-max-results {MAX_RESULTS_PER_RUN}` (the most severe are kept)",
+            sizes.results
+        ));
+    }
+    if sizes.rules > MAX_RULES_PER_RUN {
+        warnings.push(format!(
+            "the SARIF report describes {} rules; GitHub code scanning accepts at most \
+             {MAX_RULES_PER_RUN} per run",
+            sizes.rules
+        ));
+    }
+    if sizes.most_tags > MAX_TAGS_PER_RULE {
+        warnings.push(format!(
+            "a rule of the SARIF report has {} tags; GitHub code scanning accepts at most \
+             {MAX_TAGS_PER_RULE}",
+            sizes.most_tags
+        ));
+    }
+    if sizes.most_locations > MAX_LOCATIONS_PER_RESULT {
+        warnings.push(format!(
+            "a result of the SARIF report has {} locations; GitHub code scanning accepts at most \
+             {MAX_LOCATIONS_PER_RESULT}",
+            sizes.most_locations
+        ));
+    }
+    if sizes.bytes > MAX_UPLOAD_BYTES {
+        warnings.push(format!(
+            "the SARIF report is {:.1} MB; GitHub code scanning rejects an upload over 10 MB once \
+             gzip-compressed (the upload action compresses it): if it is still too large, record \
+             a baseline (docs/ci.md) or cap it with `--sarif-max-results`",
+            sizes.bytes as f64 / (1024.0 * 1024.0)
+        ));
+    }
+    warnings
 }
 
 fn run<'a>(outcome: &'a Outcome, options: &Sarif) -> Run<'a> {
     let workspace = &outcome.workspace;
-    let rules = catalog::all();
+    // The catalog's rules, then the custom rules (ruleset rules, policies) that have findings.
+    let mut rules: Vec<&'static RuleMeta> = catalog::all().iter().collect();
+    let mut custom: Vec<&'static RuleMeta> = outcome
+        .diagnostics
+        .iter()
+        .chain(&outcome.suppressed)
+        .filter(|diagnostic| diagnostic.rule.builtin().is_none())
+        .filter_map(|diagnostic| crate::custom::meta(diagnostic.rule.as_str()))
+        .collect();
+    custom.sort_by(|a, b| a.id.cmp(&b.id));
+    custom.dedup_by(|a, b| a.id == b.id);
+    rules.extend(custom);
     let rule_index: HashMap<&str, usize> = rules
         .iter()
         .enumerate()
         .map(|(index, meta)| (meta.id.as_str(), index))
         .collect();
     let mut line_hashes = LineHashCache::default();
-    let shown_suppressed = if options.show_suppressed {
-        outcome.suppressed.as_slice()
-    } else {
-        &[]
-    };
-    let results = outcome
-        .diagnostics
-        .iter()
-        .chain(shown_suppressed)
+    let (kept, omitted) = options.results(outcome);
+    let results = kept
+        .into_iter()
         .map(|diagnostic| SarifResult {
             rule_id: diagnostic.rule.as_str(),
             rule_index: rule_index.get(diagnostic.rule.as_str()).copied(),
@@ -122,10 +248,12 @@ fn run<'a>(outcome: &'a Outcome, options: &Sarif) -> Run<'a> {
                 .map(|hash| BTreeMap::from([("primaryLocationLineHash", hash.to_string())]))
                 .unwrap_or_default(),
             suppressions: suppressions(diagnostic),
-            properties: diagnostic
-                .route
-                .as_deref()
-                .map(|route| ResultProperties { route }),
+            properties: (diagnostic.route.is_some() || diagnostic.api.is_some()).then_some(
+                ResultProperties {
+                    route: diagnostic.route.as_deref(),
+                    api: diagnostic.api.as_deref(),
+                },
+            ),
         })
         .collect();
     let root = workspace.root();
@@ -147,7 +275,7 @@ fn run<'a>(outcome: &'a Outcome, options: &Sarif) -> Run<'a> {
                 version: env!("CARGO_PKG_VERSION"),
                 semantic_version: env!("CARGO_PKG_VERSION"),
                 information_uri: env!("CARGO_PKG_REPOSITORY"),
-                rules: rules.iter().map(reporting_descriptor).collect(),
+                rules: rules.iter().copied().map(reporting_descriptor).collect(),
             },
         },
         automation_details: options
@@ -159,6 +287,15 @@ fn run<'a>(outcome: &'a Outcome, options: &Sarif) -> Run<'a> {
         original_uri_base_ids,
         column_kind: "utf16CodeUnits",
         results,
+        properties: (omitted > 0).then(|| RunProperties {
+            omitted_results: omitted,
+            max_results: options.max_results.unwrap_or_default(),
+            note: format!(
+                "{omitted} of {} results were left out by --sarif-max-results, the least severe \
+                 first",
+                omitted + options.max_results.unwrap_or_default()
+            ),
+        }),
     }
 }
 
@@ -403,6 +540,17 @@ struct Run<'a> {
     original_uri_base_ids: BTreeMap<&'static str, ArtifactLocation>,
     column_kind: &'static str,
     results: Vec<SarifResult<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    properties: Option<RunProperties>,
+}
+
+/// The run's property bag, when `--sarif-max-results` left results out.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RunProperties {
+    omitted_results: usize,
+    max_results: usize,
+    note: String,
 }
 
 #[derive(Serialize)]
@@ -484,7 +632,11 @@ struct SarifResult<'a> {
 #[derive(Serialize)]
 struct ResultProperties<'a> {
     /// `METHOD /path` of the operation or route the finding is about.
-    route: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    route: Option<&'a str>,
+    /// The API the finding is about, by name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    api: Option<&'a str>,
 }
 
 /// One entry of a result's `suppressions[]`.
@@ -540,6 +692,33 @@ struct Region {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn github_limits_warn_only_when_passed() {
+        let within = Sizes {
+            results: MAX_RESULTS_PER_RUN,
+            rules: 41,
+            most_tags: 1,
+            most_locations: MAX_LOCATIONS_PER_RESULT,
+            bytes: MAX_UPLOAD_BYTES,
+        };
+        assert!(limit_warnings(&within).is_empty());
+        let over = Sizes {
+            results: MAX_RESULTS_PER_RUN + 1,
+            rules: MAX_RULES_PER_RUN + 1,
+            most_tags: MAX_TAGS_PER_RULE + 1,
+            most_locations: MAX_LOCATIONS_PER_RESULT + 1,
+            bytes: MAX_UPLOAD_BYTES + 1,
+        };
+        let warnings = limit_warnings(&over);
+        assert_eq!(warnings.len(), 5, "{warnings:#?}");
+        assert!(warnings[0].contains("25001 results"), "{}", warnings[0]);
+        assert!(
+            warnings[0].contains("--sarif-max-results"),
+            "{}",
+            warnings[0]
+        );
+    }
     use super::*;
 
     #[test]

@@ -1,256 +1,391 @@
-//! The terminal report: one compiler-style block per finding with a code frame of the exact span,
-//! then a summary line. Rendering is linear in the number of findings: code frames are cut with
-//! each file's line index instead of rescanning the file per finding.
+//! The terminal report: findings grouped by file, then by the route they are about, each with a
+//! one-line frame of the code it points at; then, once per rule involved, how to fix it and why
+//! it matters; then the summary line.
+//!
+//! Rendering is linear in the number of findings: frames are cut with each file's line index,
+//! and a long line (minified JSON) shows a window around the span, never the whole line.
 
-use std::fmt;
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use miette::{
-    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
-    SourceCode, SourceSpan, SpanContents,
-};
+use unicode_width::UnicodeWidthChar;
 
+use super::human::{self, Palette, Styled};
 use super::{Outcome, Report, Settings};
+use crate::catalog;
 use crate::diagnostic::{docs_url, Diagnostic, Severity, SuppressionKind};
 use crate::source::{SourceFile, Workspace};
-use crate::span::{to_u32, Span};
 
 /// The terminal report.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Text {
-    pub color: bool,
-    pub width: usize,
-    /// Also draw the suppressed findings, after the reported ones, each saying what suppressed it.
-    pub show_suppressed: bool,
+    pub settings: Settings,
 }
 
 impl Text {
     pub fn new(settings: &Settings) -> Self {
         Text {
-            color: settings.color,
-            width: settings.width,
-            show_suppressed: settings.show_suppressed,
+            settings: settings.clone(),
         }
     }
 }
 
 impl Report for Text {
     fn emit(&self, outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
-        let theme = if self.color {
-            GraphicalTheme::unicode()
-        } else {
-            GraphicalTheme::unicode_nocolor()
-        };
-        let handler = GraphicalReportHandler::new_themed(theme)
-            .with_links(false)
-            .with_width(self.width)
-            .with_context_lines(1);
-        let suppressed: &[Diagnostic] = if self.show_suppressed {
-            &outcome.suppressed
-        } else {
-            &[]
-        };
-        let mut frame = String::new();
-        for diagnostic in outcome.diagnostics.iter().chain(suppressed) {
-            frame.clear();
-            let report = Frame::new(&outcome.workspace, diagnostic);
-            if handler.render_report(&mut frame, &report).is_err() {
-                // A frame that cannot be drawn must not lose the finding.
-                frame = plain_line(&outcome.workspace, diagnostic);
-            }
-            frame.push('\n');
-            out.write_all(frame.as_bytes())?;
-        }
-        writeln!(out, "{}", super::summary_line(outcome))
-    }
-}
-
-/// `file:line:col: severity[rule]: message`, for when a frame cannot be drawn.
-fn plain_line(workspace: &Workspace, diagnostic: &Diagnostic) -> String {
-    let file = workspace.file(diagnostic.location.file);
-    let position = file.position(diagnostic.location.span.start);
-    format!(
-        "{}:{}:{}: {}[{}]: {}\n",
-        file.display,
-        position.line,
-        position.column,
-        diagnostic.severity,
-        diagnostic.rule,
-        diagnostic.message
-    )
-}
-
-/// Lines longer than this are shown as a window around the span.
-const LONG_LINE: usize = 400;
-/// Bytes shown on each side of a span in a long line.
-const WINDOW: usize = 80;
-
-/// A [`SourceCode`] that cuts frames with the file's line index.
-struct IndexedSource<'a> {
-    file: &'a SourceFile,
-}
-
-impl SourceCode for IndexedSource<'_> {
-    fn read_span<'b>(
-        &'b self,
-        span: &SourceSpan,
-        context_lines_before: usize,
-        context_lines_after: usize,
-    ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
-        let text = &self.file.text;
-        let lines = &self.file.lines;
-        let start = span.offset();
-        let end = start + span.len();
-        if end > text.len() {
-            return Err(MietteError::OutOfBounds);
-        }
-        let first_line = lines.line_of(to_u32(start));
-        let last_line = lines.line_of(to_u32(end.saturating_sub(1).max(start)));
-        let line_length = (lines.line_end(first_line) - lines.line_start(first_line)) as usize;
-        if context_lines_before > 0 && first_line == last_line && line_length > LONG_LINE {
-            // A minified file is one huge line: show a window around the span, not megabytes.
-            let snap_back = |mut at: usize| {
-                while at > 0 && !text.is_char_boundary(at) {
-                    at -= 1;
-                }
-                at
+        human::emit(outcome, &self.settings, out, |shown, out| {
+            let palette = Palette::new(self.settings.color);
+            let frames = Frames {
+                workspace: &outcome.workspace,
+                palette,
+                width: self.settings.width.max(40),
+                name_apis: outcome.inventory.specs.len() > 1,
             };
-            let snap_forward = |mut at: usize| {
-                while at < text.len() && !text.is_char_boundary(at) {
-                    at += 1;
-                }
-                at
-            };
-            let line_start = lines.line_start(first_line) as usize;
-            let line_end = lines.line_end(first_line) as usize;
-            let data_start = snap_back(start.saturating_sub(WINDOW).max(line_start));
-            let data_end = snap_forward((end + WINDOW).min(line_end));
-            let data = text
-                .as_bytes()
-                .get(data_start..data_end)
-                .ok_or(MietteError::OutOfBounds)?;
-            return Ok(Box::new(MietteSpanContents::new_named(
-                self.file.display.clone(),
-                data,
-                SourceSpan::from((data_start, data_end - data_start)),
-                first_line,
-                0,
-                1,
-            )));
-        }
-        let from_line = first_line.saturating_sub(context_lines_before);
-        let to_line = (last_line + context_lines_after).min(lines.line_count().saturating_sub(1));
-        let (data_start, column) = if context_lines_before == 0 {
-            let column = self.file.position(to_u32(start)).column as usize - 1;
-            (start, column)
-        } else {
-            (lines.line_start(from_line) as usize, 0)
-        };
-        let data_end = (lines.line_end(to_line) as usize).max(end);
-        let data = text
-            .as_bytes()
-            .get(data_start..data_end)
-            .ok_or(MietteError::OutOfBounds)?;
-        Ok(Box::new(MietteSpanContents::new_named(
-            self.file.display.clone(),
-            data,
-            SourceSpan::from((data_start, data_end - data_start)),
-            if context_lines_before == 0 {
-                first_line
-            } else {
-                from_line
-            },
-            column,
-            to_line - from_line + 1,
-        )))
-    }
-}
-
-/// The span a frame underlines. On a long line (minified JSON) it is cut to the start of the
-/// span, so the frame can show a window of the line around it.
-fn frame_span(file: &SourceFile, span: Span) -> SourceSpan {
-    let lines = &file.lines;
-    let line = lines.line_of(span.start);
-    let line_length = (lines.line_end(line) - lines.line_start(line)) as usize;
-    if line_length <= LONG_LINE {
-        return SourceSpan::from((span.start as usize, span.len() as usize));
-    }
-    let mut end = (span.end as usize)
-        .min(span.start as usize + WINDOW)
-        .min(lines.line_end(line) as usize);
-    while end > span.start as usize && !file.text.is_char_boundary(end) {
-        end -= 1;
-    }
-    SourceSpan::from((span.start as usize, end.saturating_sub(span.start as usize)))
-}
-
-/// Whether a span starts on a line too long to show whole.
-fn on_long_line(file: &SourceFile, span: Span) -> bool {
-    let line = file.lines.line_of(span.start);
-    (file.lines.line_end(line) - file.lines.line_start(line)) as usize > LONG_LINE
-}
-
-/// One finding as miette sees it.
-struct Frame<'a> {
-    diagnostic: &'a Diagnostic,
-    source: IndexedSource<'a>,
-    /// Same-file related locations become extra labels; other files get their own frame.
-    labels: Vec<LabeledSpan>,
-    elsewhere: Vec<RelatedReport<'a>>,
-    help: Option<String>,
-}
-
-impl<'a> Frame<'a> {
-    fn new(workspace: &'a Workspace, diagnostic: &'a Diagnostic) -> Self {
-        let file = workspace.file(diagnostic.location.file);
-        let mut labels = vec![LabeledSpan::new_primary_with_span(
-            diagnostic.label.clone(),
-            frame_span(file, diagnostic.location.span),
-        )];
-        // On a long line each location gets a frame of its own, windowed around it.
-        let long_line = on_long_line(file, diagnostic.location.span);
-        let mut elsewhere = Vec::new();
-        for related in &diagnostic.related {
-            if related.location.file == diagnostic.location.file
-                && !long_line
-                && !on_long_line(file, related.location.span)
-            {
-                labels.push(LabeledSpan::new_with_span(
-                    Some(related.message.clone()),
-                    frame_span(file, related.location.span),
-                ));
-            } else {
-                elsewhere.push(RelatedReport {
-                    message: &related.message,
-                    span: related.location.span,
-                    source: IndexedSource {
-                        file: workspace.file(related.location.file),
-                    },
-                });
+            let (reported, suppressed): (Vec<&Diagnostic>, Vec<&Diagnostic>) = shown
+                .iter()
+                .partition(|diagnostic| diagnostic.suppressed.is_none());
+            frames.groups(&reported, out)?;
+            if !suppressed.is_empty() {
+                writeln!(
+                    out,
+                    "{}\n",
+                    palette.paint(Styled::Heading, "suppressed findings")
+                )?;
+                frames.groups(&suppressed, out)?;
             }
+            rules_involved(shown, palette, self.settings.width.max(40), out)
+        })
+    }
+}
+
+/// Draws findings; `width` is the terminal's.
+struct Frames<'a> {
+    workspace: &'a Workspace,
+    palette: Palette,
+    width: usize,
+    /// Whether the run holds several APIs, so that routes name theirs.
+    name_apis: bool,
+}
+
+impl Frames<'_> {
+    /// Findings (sorted by file and position) grouped by file, then by route, each route in the
+    /// order of its first finding; a file's findings about no route come first.
+    fn groups(&self, diagnostics: &[&Diagnostic], out: &mut dyn Write) -> io::Result<()> {
+        let mut start = 0;
+        while start < diagnostics.len() {
+            let file = diagnostics[start].location.file;
+            let end = start
+                + diagnostics[start..]
+                    .iter()
+                    .take_while(|diagnostic| diagnostic.location.file == file)
+                    .count();
+            let in_file = &diagnostics[start..end];
+            let source = self.workspace.file(file);
+            writeln!(
+                out,
+                "{}",
+                self.palette
+                    .paint(Styled::Path, &human::sanitize(&source.display))
+            )?;
+            let mut routes: Vec<Option<&str>> = Vec::new();
+            for diagnostic in in_file {
+                let route = diagnostic.route.as_deref();
+                if !routes.contains(&route) {
+                    routes.push(route);
+                }
+            }
+            routes.sort_by_key(Option::is_some);
+            for route in routes {
+                let indent = match route {
+                    Some(route) => {
+                        // With several APIs in the run, each route says which one it is about.
+                        let api = in_file
+                            .iter()
+                            .find(|diagnostic| diagnostic.route.as_deref() == Some(route))
+                            .and_then(|diagnostic| diagnostic.api.as_deref())
+                            .filter(|_| self.name_apis)
+                            .map(|api| format!(" ({})", human::sanitize(api)))
+                            .unwrap_or_default();
+                        writeln!(
+                            out,
+                            "  {}{api}",
+                            self.palette.paint(Styled::Route, &human::sanitize(route))
+                        )?;
+                        "    "
+                    }
+                    None => "  ",
+                };
+                for diagnostic in in_file
+                    .iter()
+                    .filter(|diagnostic| diagnostic.route.as_deref() == route)
+                {
+                    self.finding(source, diagnostic, indent, out)?;
+                }
+            }
+            writeln!(out)?;
+            start = end;
         }
-        let why = crate::catalog::get(diagnostic.rule.as_str()).map(|meta| meta.why.as_str());
-        let help = match (super::help_text(diagnostic), why) {
-            (Some(help), Some(why)) => Some(format!("{help}\nwhy: {why}")),
-            (Some(help), None) => Some(help.to_string()),
-            (None, Some(why)) => Some(format!("why: {why}")),
-            (None, None) => None,
-        };
-        let help = match suppression_note(workspace, diagnostic) {
-            Some(note) => Some(match help {
-                Some(help) => format!("{note}\n{help}"),
-                None => note,
-            }),
-            None => help,
-        };
-        Frame {
+        Ok(())
+    }
+
+    /// One finding: `path:line:col: severity[rule] message`, its frame, then what is particular
+    /// to it (related locations, specific help, what suppressed it).
+    fn finding(
+        &self,
+        file: &SourceFile,
+        diagnostic: &Diagnostic,
+        indent: &str,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        let palette = self.palette;
+        writeln!(
+            out,
+            "{indent}{}",
+            human::headline(palette, file, diagnostic)
+        )?;
+        let frame_indent = format!("{indent}  ");
+        self.frame(
+            file,
             diagnostic,
-            source: IndexedSource { file },
-            labels,
-            elsewhere,
-            help,
+            &frame_indent,
+            Styled::Severity(diagnostic.severity),
+            out,
+        )?;
+        for related in &diagnostic.related {
+            let related_file = self.workspace.file(related.location.file);
+            let at = related_file.position(related.location.span.start);
+            writeln!(
+                out,
+                "{frame_indent}{} {}: {}:{}:{}",
+                palette.paint(Styled::Gutter, "="),
+                human::sanitize(&related.message),
+                human::sanitize(&related_file.display),
+                at.line,
+                at.column
+            )?;
+        }
+        let general = catalog::get(diagnostic.rule.as_str()).map(|meta| meta.help.as_str());
+        if let Some(help) = diagnostic
+            .help
+            .as_deref()
+            .filter(|help| Some(*help) != general)
+        {
+            self.note(&frame_indent, "help", help, out)?;
+        }
+        if let Some(note) = suppression_note(self.workspace, diagnostic) {
+            self.note(&frame_indent, "note", &note, out)?;
+        }
+        Ok(())
+    }
+
+    /// `= help: text`, wrapped to the width under its own start.
+    fn note(&self, indent: &str, kind: &str, text: &str, out: &mut dyn Write) -> io::Result<()> {
+        let first = format!("{indent}= {kind}: ");
+        let rest = " ".repeat(first.chars().count());
+        let options = textwrap::Options::new(self.width.max(first.len() + 20))
+            .initial_indent(&first)
+            .subsequent_indent(&rest);
+        for line in textwrap::wrap(&human::sanitize(text), options) {
+            let line = match line.strip_prefix(first.as_str()) {
+                Some(body) => format!(
+                    "{indent}{} {body}",
+                    self.palette.paint(Styled::Gutter, &format!("= {kind}:"))
+                ),
+                None => line.into_owned(),
+            };
+            writeln!(out, "{line}")?;
+        }
+        Ok(())
+    }
+
+    /// The line the finding points at, and under it the span underlined with its label. On a
+    /// line wider than the terminal, a window of it around the span.
+    fn frame(
+        &self,
+        file: &SourceFile,
+        diagnostic: &Diagnostic,
+        indent: &str,
+        style: Styled,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        let span = diagnostic.location.span;
+        let lines = &file.lines;
+        let line = lines.line_of(span.start);
+        let line_start = lines.line_start(line) as usize;
+        let line_end = lines.line_end(line) as usize;
+        let Some(text) = file.text.get(line_start..line_end) else {
+            return Ok(());
+        };
+        let text = text.trim_end_matches(['\r', '\n']);
+        let number = (line + 1).to_string();
+        let gutter = number.len() + 3;
+        let available = self.width.saturating_sub(indent.len() + gutter).max(20);
+        let start = (span.start as usize)
+            .saturating_sub(line_start)
+            .min(text.len());
+        let end = (span.end as usize)
+            .saturating_sub(line_start)
+            .clamp(start, text.len());
+        let window = Window::around(text, start, end, available);
+        let palette = self.palette;
+        writeln!(
+            out,
+            "{indent}{} {}",
+            palette.paint(Styled::Gutter, &format!("{number} │")),
+            window.text
+        )?;
+        let continues = if (span.end as usize) > line_end {
+            let last = lines.line_of(span.end.saturating_sub(1)) + 1;
+            format!(" (to line {last})")
+        } else {
+            String::new()
+        };
+        let label = diagnostic
+            .label
+            .as_deref()
+            .map(|label| format!(" {}", human::sanitize(label)))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "{indent}{} {}{}{}",
+            palette.paint(Styled::Gutter, &format!("{} │", " ".repeat(number.len()))),
+            " ".repeat(window.underline_from),
+            palette.paint(style, &"^".repeat(window.underline_width.max(1))),
+            palette.paint(style, &format!("{label}{continues}")),
+        )
+    }
+}
+
+/// The part of a source line shown in a frame, and where its underline goes.
+struct Window {
+    text: String,
+    /// Display columns before the underline.
+    underline_from: usize,
+    underline_width: usize,
+}
+
+impl Window {
+    /// At most `available` columns of `line` showing the bytes `start..end` (or as much of
+    /// them as fits), with `…` where the line is cut; control characters shown as `�`.
+    fn around(line: &str, start: usize, end: usize, available: usize) -> Window {
+        // Each character as shown, with its byte offset and display width.
+        let cells: Vec<(usize, String, usize)> = line
+            .char_indices()
+            .map(|(offset, ch)| {
+                let shown = match ch {
+                    '\t' => "    ".to_string(),
+                    ch if ch.is_control() || human::is_invisible(ch) => "�".to_string(),
+                    ch => ch.to_string(),
+                };
+                let width = match ch {
+                    '\t' => 4,
+                    ch if ch.is_control() || human::is_invisible(ch) => 1,
+                    ch => ch.width().unwrap_or(0),
+                };
+                (offset, shown, width)
+            })
+            .collect();
+        let total: usize = cells.iter().map(|cell| cell.2).sum();
+        let first_in_span = cells
+            .iter()
+            .position(|cell| cell.0 >= start)
+            .unwrap_or(cells.len());
+        let column_of = |index: usize| -> usize { cells[..index].iter().map(|cell| cell.2).sum() };
+        let span_column = column_of(first_in_span);
+        // Cut on the left only when the span would not otherwise be visible with some context.
+        let (from, lead) = if total <= available || span_column + 20 <= available {
+            (0, false)
+        } else {
+            let mut index = first_in_span;
+            let mut room = available / 3;
+            while index > 0 && cells[index - 1].2 <= room {
+                room -= cells[index - 1].2;
+                index -= 1;
+            }
+            (index, true)
+        };
+        let mut text = String::new();
+        let mut used = 0;
+        if lead {
+            text.push('…');
+            used += 1;
+        }
+        let mut underline_from = None;
+        let mut underline_width = 0;
+        let mut cut = false;
+        for (index, (offset, shown, width)) in cells.iter().enumerate().skip(from) {
+            let reserve = usize::from(index + 1 < cells.len());
+            if used + width + reserve > available {
+                cut = true;
+                break;
+            }
+            if *offset >= start && underline_from.is_none() {
+                underline_from = Some(used);
+            }
+            if *offset >= start && *offset < end {
+                underline_width += width;
+            }
+            text.push_str(shown);
+            used += width;
+        }
+        if cut {
+            text.push('…');
+        }
+        Window {
+            text: text.trim_end().to_string(),
+            underline_from: underline_from.unwrap_or(used),
+            underline_width,
         }
     }
+}
+
+/// Once per rule of the findings shown: its severity count, how to fix it, why it matters and
+/// its page; the frames above say only what is particular to each finding.
+fn rules_involved(
+    shown: &[&Diagnostic],
+    palette: Palette,
+    width: usize,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mut counts: BTreeMap<&str, BTreeMap<Severity, usize>> = BTreeMap::new();
+    for diagnostic in shown {
+        *counts
+            .entry(diagnostic.rule.as_str())
+            .or_default()
+            .entry(diagnostic.severity)
+            .or_default() += 1;
+    }
+    if counts.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "{}", palette.paint(Styled::Heading, "rules involved"))?;
+    for (rule, severities) in &counts {
+        let tally: Vec<String> = severities
+            .iter()
+            .rev()
+            .map(|(severity, count)| human::plural(*count, severity.as_str()))
+            .collect();
+        writeln!(
+            out,
+            "  {} ({}): {}",
+            palette.paint(Styled::Rule, rule),
+            tally.join(", "),
+            docs_url(rule)
+        )?;
+        let Some(meta) = catalog::get(rule) else {
+            continue;
+        };
+        for (kind, text) in [("help", &meta.help), ("why", &meta.why)] {
+            let first = format!("    {kind}: ");
+            let rest = " ".repeat(first.len());
+            let options = textwrap::Options::new(width)
+                .initial_indent(&first)
+                .subsequent_indent(&rest);
+            for line in textwrap::wrap(text.trim(), options) {
+                writeln!(out, "{line}")?;
+            }
+        }
+    }
+    writeln!(out)
 }
 
 /// What suppressed a finding, with its reason.
@@ -282,104 +417,36 @@ fn suppression_note(workspace: &Workspace, diagnostic: &Diagnostic) -> Option<St
     })
 }
 
-impl fmt::Debug for Frame<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.diagnostic.message)
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::Window;
 
-impl fmt::Display for Frame<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.diagnostic.message)
-    }
-}
-
-impl std::error::Error for Frame<'_> {}
-
-impl miette::Diagnostic for Frame<'_> {
-    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        let suppressed = if self.diagnostic.suppressed.is_some() {
-            " (suppressed)"
-        } else {
-            ""
-        };
-        Some(Box::new(format!(
-            "{}[{}]{suppressed}",
-            self.diagnostic.severity, self.diagnostic.rule
-        )))
+    #[test]
+    fn a_short_line_is_shown_whole_with_the_span_underlined() {
+        let window = Window::around("  \"timeout\": 30", 2, 11, 80);
+        assert_eq!(window.text, "  \"timeout\": 30");
+        assert_eq!((window.underline_from, window.underline_width), (2, 9));
     }
 
-    fn severity(&self) -> Option<miette::Severity> {
-        Some(match self.diagnostic.severity {
-            Severity::Error => miette::Severity::Error,
-            Severity::Warning => miette::Severity::Warning,
-            Severity::Info => miette::Severity::Advice,
-        })
+    #[test]
+    fn a_long_line_is_cut_around_the_span() {
+        let line = format!("{}\"retries\": 9{}", "x".repeat(500), "y".repeat(500));
+        let window = Window::around(&line, 500, 509, 60);
+        assert!(window.text.starts_with('…') && window.text.ends_with('…'));
+        assert!(window.text.chars().count() <= 60, "{}", window.text);
+        let underlined: String = window
+            .text
+            .chars()
+            .skip(window.underline_from)
+            .take(window.underline_width)
+            .collect();
+        assert_eq!(underlined, "\"retries\"");
     }
 
-    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.help
-            .as_ref()
-            .map(|help| Box::new(help) as Box<dyn fmt::Display>)
-    }
-
-    fn url<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        Some(Box::new(docs_url(self.diagnostic.rule.as_str())))
-    }
-
-    fn source_code(&self) -> Option<&dyn SourceCode> {
-        Some(&self.source)
-    }
-
-    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        Some(Box::new(self.labels.iter().cloned()))
-    }
-
-    fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn miette::Diagnostic> + 'b>> {
-        if self.elsewhere.is_empty() {
-            return None;
-        }
-        Some(Box::new(
-            self.elsewhere
-                .iter()
-                .map(|related| related as &dyn miette::Diagnostic),
-        ))
-    }
-}
-
-/// A related location in another file, drawn as its own frame.
-struct RelatedReport<'a> {
-    message: &'a str,
-    span: Span,
-    source: IndexedSource<'a>,
-}
-
-impl fmt::Debug for RelatedReport<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.message)
-    }
-}
-
-impl fmt::Display for RelatedReport<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.message)
-    }
-}
-
-impl std::error::Error for RelatedReport<'_> {}
-
-impl miette::Diagnostic for RelatedReport<'_> {
-    fn severity(&self) -> Option<miette::Severity> {
-        Some(miette::Severity::Advice)
-    }
-
-    fn source_code(&self) -> Option<&dyn SourceCode> {
-        Some(&self.source)
-    }
-
-    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        Some(Box::new(std::iter::once(
-            LabeledSpan::new_primary_with_span(None, frame_span(self.source.file, self.span)),
-        )))
+    #[test]
+    fn control_characters_are_never_printed_raw() {
+        let window = Window::around("a\u{1b}[31mb\tc", 0, 1, 80);
+        assert!(!window.text.contains('\u{1b}'));
+        assert_eq!(window.text, "a�[31mb    c");
     }
 }

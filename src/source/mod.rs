@@ -1,8 +1,10 @@
 //! Loading: every file is read once and parsed into spanned [`Node`] trees, kept in a
 //! [`Workspace`] that maps any span back to file, line and column.
 
+pub mod embedded;
 pub mod json;
 pub mod node;
+pub mod read;
 pub mod refs;
 pub mod toml;
 pub mod yaml;
@@ -22,6 +24,38 @@ pub use node::{Entry, Node, NodeKind, ScalarKind};
 pub const MAX_DEPTH: usize = 512;
 /// Larger files are refused with a diagnostic rather than read into memory.
 pub const MAX_FILE_SIZE: u64 = 256 * 1024 * 1024;
+/// The default memory limit, in MiB, from which each file's node budget is derived.
+pub const DEFAULT_MEMORY_LIMIT_MIB: u64 = 2048;
+/// What one tree node costs at the peak of loading, parser and the rest of the run included,
+/// for the costliest shape measured (a flow sequence of YAML scalars; JSON costs a fifth of it;
+/// see docs/security.md): the node budget is the memory limit divided by this.
+pub const BYTES_PER_NODE: u64 = 400;
+
+/// How much of a hostile input routeguard is willing to read and build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Larger files are not read.
+    pub max_file_size: u64,
+    /// A file whose tree would have more nodes (alias copies included) is not built.
+    pub max_nodes: usize,
+}
+
+impl Limits {
+    /// The limits that keep one file's load under `mebibytes` of memory.
+    pub fn with_memory_limit(mebibytes: u64) -> Self {
+        let bytes = mebibytes.saturating_mul(1024 * 1024);
+        Limits {
+            max_file_size: MAX_FILE_SIZE,
+            max_nodes: usize::try_from(bytes / BYTES_PER_NODE).unwrap_or(usize::MAX),
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits::with_memory_limit(DEFAULT_MEMORY_LIMIT_MIB)
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Syntax {
@@ -46,6 +80,10 @@ pub struct SourceFile {
     pub explicit: bool,
     /// The file could not be read or parsed; it has no documents.
     pub failed: bool,
+    /// It failed on a limit (size, depth, nodes, aliases) or was refused (a symlink out of the
+    /// root, a special file): always reported, never skipped as someone else's broken file,
+    /// since it may be a real spec or an attack.
+    pub limited: bool,
     /// How `text` relates to the bytes on disk.
     pub fidelity: TextFidelity,
 }
@@ -88,6 +126,41 @@ pub struct DuplicateKey {
 pub struct SyntaxError {
     pub message: String,
     pub offset: u32,
+    /// The input was refused by a limit (size, nodes, aliases) or by the file system, rather
+    /// than malformed: reported as `input-refused`, not `parse-error`.
+    pub refused: bool,
+    /// It stopped at a limit (nesting depth, or any refusal), not at malformed text.
+    pub limit: bool,
+}
+
+impl SyntaxError {
+    pub fn new(message: impl Into<String>, offset: u32) -> Self {
+        SyntaxError {
+            message: message.into(),
+            offset,
+            refused: false,
+            limit: false,
+        }
+    }
+
+    /// Well-formed as far as read, but past a limit that keeps the rest of the run safe.
+    pub fn limit(message: impl Into<String>, offset: u32) -> Self {
+        SyntaxError {
+            message: message.into(),
+            offset,
+            refused: false,
+            limit: true,
+        }
+    }
+
+    pub fn refused(message: impl Into<String>, offset: u32) -> Self {
+        SyntaxError {
+            message: message.into(),
+            offset,
+            refused: true,
+            limit: true,
+        }
+    }
 }
 
 /// A file to load, as discovery found it.
@@ -96,6 +169,12 @@ pub struct FileRequest {
     pub path: PathBuf,
     pub display: String,
     pub explicit: bool,
+    /// Discovery already knows the file must not be read (a symlink out of the root, a folder
+    /// that cannot be listed): why, reported in its place.
+    pub refusal: Option<String>,
+    /// The file's bytes when they do not come from `path` (standard input); `path` then only
+    /// names it, for its syntax and for `$ref`s relative to it.
+    pub contents: Option<Vec<u8>>,
 }
 
 /// Every file of a run. Files are added while loading and resolving `$ref`s, then only read.
@@ -105,6 +184,7 @@ pub struct Workspace {
     by_path: HashMap<PathBuf, FileId>,
     root: PathBuf,
     cwd: PathBuf,
+    limits: Limits,
 }
 
 impl FileNames for Workspace {
@@ -115,6 +195,10 @@ impl FileNames for Workspace {
     fn path(&self, file: FileId) -> &Path {
         &self.file(file).path
     }
+
+    fn text(&self, file: FileId) -> &str {
+        &self.file(file).text
+    }
 }
 
 impl Workspace {
@@ -124,7 +208,17 @@ impl Workspace {
             by_path: HashMap::new(),
             root,
             cwd,
+            limits: Limits::default(),
         }
+    }
+
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.limits
     }
 
     /// The project root: `$ref`s may not leave it.
@@ -151,6 +245,17 @@ impl Workspace {
 
     /// Loads the given files in parallel, in the order given, each path once.
     pub fn load_all(&mut self, requests: Vec<FileRequest>, diagnostics: &mut Vec<Diagnostic>) {
+        self.load_all_with(requests, diagnostics, &|| {});
+    }
+
+    /// [`Workspace::load_all`], calling `on_read` after each file is read and parsed (from the
+    /// reading threads), for a progress display.
+    pub fn load_all_with(
+        &mut self,
+        requests: Vec<FileRequest>,
+        diagnostics: &mut Vec<Diagnostic>,
+        on_read: &(dyn Fn() + Sync),
+    ) {
         let mut seen = std::collections::HashSet::new();
         let requests: Vec<FileRequest> = requests
             .into_iter()
@@ -158,15 +263,34 @@ impl Workspace {
                 !self.by_path.contains_key(&request.path) && seen.insert(request.path.clone())
             })
             .collect();
+        let limits = self.limits;
         let parsed: Vec<(FileRequest, ReadOutcome)> = requests
             .into_par_iter()
-            .map(|request| {
-                let outcome = read_and_parse(&request.path);
+            .map(|mut request| {
+                let outcome = match (&request.refusal, request.contents.take()) {
+                    (Some(refusal), _) => ReadOutcome::refused(syntax_for(&request.path), refusal),
+                    (None, Some(bytes)) => parse_bytes(&request.path, bytes, &limits),
+                    (None, None) => read_and_parse(&request.path, &limits),
+                };
+                on_read();
                 (request, outcome)
             })
             .collect();
         for (request, outcome) in parsed {
             self.insert(request, outcome, diagnostics);
+        }
+    }
+
+    /// Adds the documents a ConfigMap of each file holds in its `data` (see [`embedded`]) to
+    /// the file's documents, so that they are detected and linted in place.
+    pub fn add_embedded_documents(&mut self) {
+        for file in &mut self.files {
+            let embedded: Vec<Node> = file
+                .documents
+                .iter()
+                .flat_map(|document| embedded::config_map_documents(&file.text, document))
+                .collect();
+            file.documents.extend(embedded);
         }
     }
 
@@ -179,8 +303,10 @@ impl Workspace {
             path: path.to_path_buf(),
             display: display_path(path, &self.cwd),
             explicit: false,
+            refusal: None,
+            contents: None,
         };
-        let outcome = read_and_parse(path);
+        let outcome = read_and_parse(path, &self.limits);
         self.insert(request, outcome, diagnostics)
     }
 
@@ -202,6 +328,7 @@ impl Workspace {
             documents: Vec::new(),
             explicit: request.explicit,
             failed: false,
+            limited: false,
             fidelity: outcome.fidelity,
         };
         match outcome.result {
@@ -213,9 +340,15 @@ impl Workspace {
             }
             Err(failure) => {
                 file.failed = true;
+                file.limited = failure.limit;
                 let span = failure_span(&file, failure.offset);
+                let rule = if failure.refused {
+                    BuiltinRule::InputRefused
+                } else {
+                    BuiltinRule::ParseError
+                };
                 diagnostics.push(Diagnostic::new(
-                    BuiltinRule::ParseError,
+                    rule,
                     Location { file: id, span },
                     failure.message,
                 ));
@@ -273,29 +406,35 @@ struct ReadOutcome {
     result: Result<Loaded, SyntaxError>,
 }
 
-fn read_and_parse(path: &Path) -> ReadOutcome {
-    let syntax = syntax_for(path);
-    let fail = |message: String| ReadOutcome {
-        text: String::new(),
-        syntax,
-        fidelity: TextFidelity::Unread,
-        result: Err(SyntaxError { message, offset: 0 }),
-    };
-    match std::fs::metadata(path) {
-        Ok(meta) if meta.len() > MAX_FILE_SIZE => {
-            return fail(format!(
-                "file is {} MiB; files larger than {} MiB are not read",
-                meta.len() / (1024 * 1024),
-                MAX_FILE_SIZE / (1024 * 1024)
-            ))
+impl ReadOutcome {
+    fn refused(syntax: Syntax, message: &str) -> Self {
+        ReadOutcome {
+            text: String::new(),
+            syntax,
+            fidelity: TextFidelity::Unread,
+            result: Err(SyntaxError::refused(message, 0)),
         }
-        Ok(_) => {}
-        Err(error) => return fail(format!("cannot read file: {error}")),
     }
-    let bytes = match std::fs::read(path) {
+}
+
+fn read_and_parse(path: &Path, limits: &Limits) -> ReadOutcome {
+    let syntax = syntax_for(path);
+    let bytes = match read::read_bounded(path, limits.max_file_size) {
         Ok(bytes) => bytes,
-        Err(error) => return fail(format!("cannot read file: {error}")),
+        Err(refusal) => return ReadOutcome::refused(syntax, &refusal.to_string()),
     };
+    parse_bytes(path, bytes, limits)
+}
+
+/// Parses a file's bytes, in the syntax its name (and, for JSON, its content) says.
+fn parse_bytes(path: &Path, bytes: Vec<u8>, limits: &Limits) -> ReadOutcome {
+    let syntax = syntax_for(path);
+    if bytes.len() as u64 > limits.max_file_size {
+        let refusal = read::Refusal::TooLarge {
+            limit: limits.max_file_size,
+        };
+        return ReadOutcome::refused(syntax, &refusal.to_string());
+    }
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(error) => {
@@ -305,10 +444,7 @@ fn read_and_parse(path: &Path) -> ReadOutcome {
                 text,
                 syntax,
                 fidelity: TextFidelity::Lossy,
-                result: Err(SyntaxError {
-                    message: "file is not valid UTF-8".to_string(),
-                    offset,
-                }),
+                result: Err(SyntaxError::new("file is not valid UTF-8", offset)),
             };
         }
     };
@@ -322,7 +458,7 @@ fn read_and_parse(path: &Path) -> ReadOutcome {
     } else {
         syntax
     };
-    let result = parse_text(&text, syntax);
+    let result = parse_text_with(&text, syntax, limits);
     ReadOutcome {
         text,
         syntax,
@@ -331,13 +467,37 @@ fn read_and_parse(path: &Path) -> ReadOutcome {
     }
 }
 
-/// Parses `text` as the given syntax.
+/// Parses `text` as the given syntax, under the default limits.
 pub fn parse_text(text: &str, syntax: Syntax) -> Result<Loaded, SyntaxError> {
+    parse_text_with(text, syntax, &Limits::default())
+}
+
+/// Parses `text` as the given syntax, building at most `limits.max_nodes` nodes.
+pub fn parse_text_with(text: &str, syntax: Syntax, limits: &Limits) -> Result<Loaded, SyntaxError> {
     match syntax {
-        Syntax::Json => json::parse(text),
-        Syntax::Yaml => yaml::parse(text, &LineIndex::new(text)),
-        Syntax::Toml => toml::parse(text),
+        Syntax::Json => json::parse(text, limits.max_nodes),
+        Syntax::Yaml => yaml::parse(text, &LineIndex::new(text), limits.max_nodes),
+        Syntax::Toml => toml::parse(text, limits.max_nodes),
     }
+}
+
+/// The finding for a tree that would outgrow its node budget.
+pub fn too_many_nodes(max_nodes: usize, offset: u32) -> SyntaxError {
+    SyntaxError::refused(
+        format!(
+            "the file would build more than {max_nodes} nodes, beyond the memory limit \
+             (`--memory-limit`); it is not read"
+        ),
+        offset,
+    )
+}
+
+/// An upper bound on the values of a JSON or TOML text, counted without parsing it, so that a
+/// dense file over the node budget is refused before its parser allocates anything.
+pub fn structural_count(text: &str) -> usize {
+    text.bytes()
+        .filter(|byte| matches!(byte, b',' | b'[' | b'{' | b':' | b'=' | b'\n'))
+        .count()
 }
 
 fn syntax_for(path: &Path) -> Syntax {

@@ -24,6 +24,10 @@ use crate::span::Span;
 pub struct RefTarget {
     pub file: FileId,
     pub pointer: Vec<String>,
+    /// The pointer as child positions from the document root, found once: following it is a
+    /// step per level rather than a key search per level, so that tens of thousands of
+    /// references into one wide `components` map stay linear.
+    path: Vec<u32>,
 }
 
 /// Resolved references, keyed by the location of their `$ref` value.
@@ -37,6 +41,11 @@ pub struct RefIndex {
 const MAX_HOPS: usize = 64;
 
 impl RefIndex {
+    /// Every file a resolved reference points into.
+    pub fn target_files(&self) -> impl Iterator<Item = FileId> + '_ {
+        self.targets.values().map(|(_, target)| target.file)
+    }
+
     pub fn target(&self, file: FileId, ref_value: Span) -> Option<&RefTarget> {
         self.targets
             .get(&(file, ref_value.start))
@@ -74,11 +83,50 @@ pub fn ref_value(node: &Node) -> Option<&Node> {
 }
 
 fn lookup<'w>(workspace: &'w Workspace, target: &RefTarget) -> Option<&'w Node> {
-    workspace
-        .file(target.file)
-        .documents
-        .first()?
-        .pointer(&target.pointer)
+    let mut node = workspace.file(target.file).documents.first()?;
+    for &position in &target.path {
+        let position = position as usize;
+        node = match &node.kind {
+            NodeKind::Map(entries) => &entries.get(position)?.value,
+            NodeKind::Seq(items) => items.get(position)?,
+            NodeKind::Scalar(_) => return None,
+        };
+    }
+    Some(node)
+}
+
+/// Maps with this many entries or more get a key index when a pointer goes through them.
+const INDEXED_MAP: usize = 16;
+
+/// Key positions of the wide maps that pointers have gone through, so that each pointer segment
+/// is one lookup. Keyed by the map's address: trees are not changed while references are
+/// resolved (new files are added, but every node stays where its parent's buffer put it).
+#[derive(Default)]
+struct KeyIndex {
+    maps: HashMap<usize, HashMap<String, u32>>,
+}
+
+impl KeyIndex {
+    /// The position of `key` in `entries`; the last one wins, as in [`Node::get`].
+    fn position(&mut self, map: &Node, entries: &[super::node::Entry], key: &str) -> Option<u32> {
+        if entries.len() < INDEXED_MAP {
+            return entries
+                .iter()
+                .rposition(|entry| entry.key.scalar_text() == Some(key))
+                .map(crate::span::to_u32);
+        }
+        let address = std::ptr::from_ref(map) as usize;
+        let index = self.maps.entry(address).or_insert_with(|| {
+            let mut index = HashMap::with_capacity(entries.len());
+            for (position, entry) in entries.iter().enumerate() {
+                if let Some(text) = entry.key.scalar_text() {
+                    index.insert(text.to_string(), crate::span::to_u32(position));
+                }
+            }
+            index
+        });
+        index.get(key).copied()
+    }
 }
 
 /// Resolves every reference reachable from `entry_files`, loading referenced files into the
@@ -89,6 +137,7 @@ pub fn resolve_all(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> RefIndex {
     let mut index = RefIndex::default();
+    let mut keys = KeyIndex::default();
     let mut queue: VecDeque<FileId> = entry_files.iter().copied().collect();
     let mut walked: HashSet<FileId> = HashSet::new();
     while let Some(file) = queue.pop_front() {
@@ -102,12 +151,13 @@ pub fn resolve_all(
         for (span, text) in found {
             let location = Location { file, span };
             match resolve_one(workspace, file, &text, diagnostics) {
-                Ok(target) => {
+                Ok(mut target) => {
                     if !walked.contains(&target.file) {
                         queue.push_back(target.file);
                     }
-                    match check_pointer(workspace, &target) {
-                        Ok(()) => {
+                    match find_path(workspace, &mut keys, &target) {
+                        Ok(path) => {
+                            target.path = path;
                             index.targets.insert((file, span.start), (span, target));
                         }
                         Err(reason) => diagnostics.push(unresolved(location, &text, reason)),
@@ -224,7 +274,11 @@ fn resolve_one(
     let (path_part, fragment) = text.split_once('#').unwrap_or((text, ""));
     let pointer = parse_pointer(fragment)?;
     if path_part.is_empty() {
-        return Ok(RefTarget { file, pointer });
+        return Ok(RefTarget {
+            file,
+            pointer,
+            path: Vec::new(),
+        });
     }
     let decoded = percent_decode_str(path_part)
         .decode_utf8_lossy()
@@ -243,9 +297,10 @@ fn resolve_one(
     }
     let canonical = match std::fs::canonicalize(&joined) {
         Ok(path) => path,
-        Err(_) => {
+        Err(error) => {
             return Err(RefProblem::Unresolved(format!(
-                "file `{decoded}` does not exist"
+                "file `{decoded}` {}",
+                super::read::describe_io_error(&error)
             )))
         }
     };
@@ -264,6 +319,7 @@ fn resolve_one(
     Ok(RefTarget {
         file: target,
         pointer,
+        path: Vec::new(),
     })
 }
 
@@ -284,16 +340,37 @@ fn parse_pointer(fragment: &str) -> Result<Vec<String>, RefProblem> {
         .collect())
 }
 
-/// Checks the pointer against the target document, naming the first segment that is missing.
-fn check_pointer(workspace: &Workspace, target: &RefTarget) -> Result<(), String> {
+/// Follows the pointer in the target document to child positions, naming the first segment
+/// that is missing.
+fn find_path(
+    workspace: &Workspace,
+    keys: &mut KeyIndex,
+    target: &RefTarget,
+) -> Result<Vec<u32>, String> {
     let file = workspace.file(target.file);
     let Some(mut node) = file.documents.first() else {
         return Err(format!("`{}` holds no document", file.display));
     };
+    let mut path = Vec::with_capacity(target.pointer.len());
     for (depth, segment) in target.pointer.iter().enumerate() {
-        match node.pointer(std::slice::from_ref(segment)) {
-            Some(next) => node = next,
-            None => {
+        let position = match &node.kind {
+            NodeKind::Map(entries) => keys.position(node, entries, segment),
+            NodeKind::Seq(_) => node
+                .pointer(std::slice::from_ref(segment))
+                .and(segment.parse::<u32>().ok()),
+            NodeKind::Scalar(_) => None,
+        };
+        let next = position.and_then(|position| match &node.kind {
+            NodeKind::Map(entries) => entries.get(position as usize).map(|entry| &entry.value),
+            NodeKind::Seq(items) => items.get(position as usize),
+            NodeKind::Scalar(_) => None,
+        });
+        match (position, next) {
+            (Some(position), Some(next)) => {
+                path.push(position);
+                node = next;
+            }
+            _ => {
                 let parent = if depth == 0 {
                     "the document root".to_string()
                 } else {
@@ -303,72 +380,106 @@ fn check_pointer(workspace: &Workspace, target: &RefTarget) -> Result<(), String
             }
         }
     }
-    Ok(())
+    Ok(path)
 }
 
 /// Reports references that, followed hop by hop, come back to themselves without ever reaching
 /// a value. (A schema that refers to itself from inside its properties is fine: it is a value.)
+///
+/// Each reference leads to at most one next reference, so the references form a functional
+/// graph: one walk that colours what it has seen finds every cycle, however long, in linear time.
 fn report_cycles(workspace: &Workspace, index: &RefIndex, diagnostics: &mut Vec<Diagnostic>) {
-    let mut keys: Vec<&(FileId, u32)> = index.targets.keys().collect();
-    keys.sort();
-    for &&start in &keys {
-        let mut hops: Vec<(FileId, Span)> = Vec::new();
+    let next_of = |key: &(FileId, u32)| -> Option<((FileId, u32), Span)> {
+        let (_, target) = index.targets.get(key)?;
+        let next_ref = lookup(workspace, target).and_then(ref_value)?;
+        let next = (target.file, next_ref.span.start);
+        index
+            .targets
+            .contains_key(&next)
+            .then_some((next, next_ref.span))
+    };
+    let mut keys: Vec<(FileId, u32)> = index.targets.keys().copied().collect();
+    keys.sort_unstable();
+    // 1: on the walk in progress, at this position of `walk`; 2: finished.
+    let mut state: HashMap<(FileId, u32), (u8, usize)> = HashMap::with_capacity(keys.len());
+    let mut cycles: Vec<Vec<(FileId, Span)>> = Vec::new();
+    for &start in &keys {
+        if state.contains_key(&start) {
+            continue;
+        }
+        let mut walk: Vec<(FileId, u32)> = Vec::new();
         let mut current = start;
-        let mut cycle = false;
-        for _ in 0..MAX_HOPS {
-            let Some((_, target)) = index.targets.get(&current) else {
-                break;
-            };
-            let Some(next_ref) = lookup(workspace, target).and_then(ref_value) else {
-                break;
-            };
-            let next = (target.file, next_ref.span.start);
-            if next == start {
-                cycle = true;
-                break;
+        loop {
+            match state.get(&current) {
+                Some(&(1, position)) => {
+                    let members = walk[position..]
+                        .iter()
+                        .filter_map(|key| index.targets.get(key).map(|(span, _)| (key.0, *span)))
+                        .collect();
+                    cycles.push(members);
+                    break;
+                }
+                Some(_) => break,
+                None => {}
             }
-            if hops.iter().any(|&(file, span)| (file, span.start) == next) {
-                break;
+            state.insert(current, (1, walk.len()));
+            walk.push(current);
+            match next_of(&current) {
+                Some((next, _)) => current = next,
+                None => break,
             }
-            hops.push((target.file, next_ref.span));
-            current = next;
         }
-        if !cycle {
-            continue;
+        for key in walk {
+            state.insert(key, (2, 0));
         }
-        let Some(&(start_span, _)) = index.targets.get(&start) else {
-            continue;
-        };
-        let text_of = |file: FileId, span: Span| {
-            workspace
-                .file(file)
-                .text
-                .get(span.start as usize..span.end as usize)
-                .unwrap_or("")
-                .trim_matches(['"', '\''])
-                .to_string()
-        };
-        let mut chain: Vec<String> = vec![text_of(start.0, start_span)];
-        chain.extend(hops.iter().map(|&(file, span)| text_of(file, span)));
-        chain.push(text_of(start.0, start_span));
-        let mut diagnostic = Diagnostic::new(
-            BuiltinRule::RefUnresolved,
-            Location {
-                file: start.0,
-                span: start_span,
-            },
-            format!(
-                "circular reference: {} never reaches a value",
-                chain.join(" → ")
-            ),
-        )
-        .with_label("starts a reference cycle");
-        for &(file, span) in &hops {
-            diagnostic = diagnostic.with_related(Related {
-                location: Location { file, span },
-                message: "which refers on here".to_string(),
-            });
+    }
+    let text_of = |file: FileId, span: Span| {
+        workspace
+            .file(file)
+            .text
+            .get(span.start as usize..span.end as usize)
+            .unwrap_or("")
+            .trim_matches(['"', '\''])
+            .to_string()
+    };
+    for cycle in cycles {
+        for (at, &(file, start_span)) in cycle.iter().enumerate() {
+            // The other members in the order they are followed; a long cycle is shown in part.
+            let hops: Vec<(FileId, Span)> = cycle[at + 1..]
+                .iter()
+                .chain(&cycle[..at])
+                .copied()
+                .collect();
+            let shown = hops.len().min(MAX_HOPS);
+            let mut chain: Vec<String> = vec![text_of(file, start_span)];
+            chain.extend(
+                hops[..shown]
+                    .iter()
+                    .map(|&(file, span)| text_of(file, span)),
+            );
+            if shown < hops.len() {
+                chain.push(format!("… {} more", hops.len() - shown));
+            }
+            chain.push(text_of(file, start_span));
+            let mut diagnostic = Diagnostic::new(
+                BuiltinRule::RefUnresolved,
+                Location {
+                    file,
+                    span: start_span,
+                },
+                format!(
+                    "circular reference: {} never reaches a value",
+                    chain.join(" → ")
+                ),
+            )
+            .with_label("starts a reference cycle");
+            for &(file, span) in &hops[..shown] {
+                diagnostic = diagnostic.with_related(Related {
+                    location: Location { file, span },
+                    message: "which refers on here".to_string(),
+                });
+            }
+            diagnostics.push(diagnostic);
         }
-        diagnostics.push(diagnostic);
     }
 }

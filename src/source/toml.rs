@@ -12,15 +12,22 @@ use toml::Spanned;
 
 use super::node::{Entry, Node, NodeKind, ScalarKind};
 
-use super::{Loaded, SyntaxError, MAX_DEPTH};
+use super::{structural_count, too_many_nodes, Loaded, SyntaxError, MAX_DEPTH};
 use crate::span::to_u32;
 use crate::span::Span;
 
 /// Parses one TOML document. TOML has no duplicate keys to report: the parser refuses them.
-pub fn parse(text: &str) -> Result<Loaded, SyntaxError> {
-    let table = DeTable::parse(text).map_err(|error| SyntaxError {
-        message: error.message().to_string(),
-        offset: error.span().map_or(0, |span| to_u32(span.start)),
+pub fn parse(text: &str, max_nodes: usize) -> Result<Loaded, SyntaxError> {
+    if structural_count(text) > max_nodes {
+        return Err(too_many_nodes(max_nodes, 0));
+    }
+    let table = DeTable::parse(text).map_err(|error| {
+        let offset = error.span().map_or(0, |span| to_u32(span.start));
+        // The parser's own bound on nesting: a limit like ours, not a typo.
+        if error.message().contains("max recursion depth") {
+            return SyntaxError::limit(error.message(), offset);
+        }
+        SyntaxError::new(error.message(), offset)
     })?;
     let whole = Span::new(0, to_u32(text.len()));
     let root = convert_table(table.get_ref(), whole, 0)?;
@@ -35,10 +42,7 @@ fn span(range: Range<usize>) -> Span {
 }
 
 fn too_deep(at: Span) -> SyntaxError {
-    SyntaxError {
-        message: format!("nesting deeper than {MAX_DEPTH} levels"),
-        offset: at.start,
-    }
+    SyntaxError::limit(format!("nesting deeper than {MAX_DEPTH} levels"), at.start)
 }
 
 fn convert_table(table: &DeTable<'_>, at: Span, depth: usize) -> Result<Node, SyntaxError> {
@@ -105,7 +109,7 @@ mod tests {
     #[test]
     fn keys_values_and_items_keep_their_spans() {
         let text = "title = \"x\"\n\n[http.routers.api]\nrule = \"Path(`/a`)\"\nmiddlewares = [\"one\", \"two\"]\npriority = 0x10\n";
-        let loaded = parse(text).expect("valid TOML");
+        let loaded = parse(text, usize::MAX).expect("valid TOML");
         let root = loaded.documents.first().expect("one document");
         let router = root
             .get("http")
@@ -126,7 +130,7 @@ mod tests {
     #[test]
     fn entries_follow_the_text_not_the_alphabet() {
         let text = "[http.services.zeta]\n[http.routers.beta]\n[http.routers.alpha]\n";
-        let loaded = parse(text).expect("valid TOML");
+        let loaded = parse(text, usize::MAX).expect("valid TOML");
         let http = loaded.documents[0].get("http").expect("http");
         let keys: Vec<_> = http
             .entries()
@@ -147,13 +151,13 @@ mod tests {
     #[test]
     fn errors_carry_their_offset() {
         let text = "[http]\nrouters = [1, 2\n";
-        let error = parse(text).expect_err("unterminated array");
+        let error = parse(text, usize::MAX).expect_err("unterminated array");
         assert!(
             error.offset > 7,
             "offset {} points into the array",
             error.offset
         );
-        let duplicate = parse("a = 1\na = 2\n").expect_err("duplicate key");
+        let duplicate = parse("a = 1\na = 2\n", usize::MAX).expect_err("duplicate key");
         assert_eq!(duplicate.offset, 6);
     }
 }

@@ -1,6 +1,7 @@
 //! YAML 1.2 into spanned [`Node`]s, built from saphyr-parser's event stream.
 
-use std::collections::HashMap;
+use std::cell::Cell;
+use std::collections::{HashMap, HashSet};
 
 use saphyr_parser::{
     Event, Parser, ScalarStyle, ScanError, Span as MarkSpan, SpannedEventReceiver,
@@ -12,19 +13,26 @@ use crate::span::LineIndex;
 use crate::span::Span;
 
 /// Parses every document of a YAML stream.
-pub fn parse(text: &str, lines: &LineIndex) -> Result<Loaded, SyntaxError> {
-    let mut builder = Builder::new(text, lines);
-    let mut parser = Parser::new_from_str(text);
-    let outcome = parser.load(&mut builder, true);
-    if let Some(error) = builder.error.take() {
-        return Err(error);
+pub fn parse(text: &str, lines: &LineIndex, max_nodes: usize) -> Result<Loaded, SyntaxError> {
+    let mut builder = Builder::new(text, lines, max_nodes);
+    // The events are consumed in a loop rather than through `Parser::load`, whose recursive
+    // descent overflows the stack on deeply nested block sequences before the builder's depth
+    // limit can stop it.
+    for event in Parser::new_from_str(text) {
+        let (event, span) = event.map_err(|error| builder.scan_error(&error))?;
+        builder.on_event(event, span);
+        if let Some(error) = builder.error.take() {
+            return Err(error);
+        }
     }
-    outcome.map_err(|error| builder.scan_error(&error))?;
     Ok(Loaded {
         documents: builder.documents,
         duplicate_keys: builder.duplicate_keys,
     })
 }
+
+/// How far ahead of the last conversion a position is walked to rather than looked up.
+const WALK_AHEAD: usize = 256;
 
 enum Frame {
     Map {
@@ -43,25 +51,37 @@ enum Frame {
 struct Builder<'t> {
     text: &'t str,
     lines: &'t LineIndex,
+    /// The last position converted, as (character index, byte offset): events arrive in text
+    /// order, so each conversion walks on from the last one instead of from a checkpoint.
+    cursor: Cell<(usize, usize)>,
+    /// In ASCII text a character index is a byte offset.
+    ascii: bool,
     stack: Vec<Frame>,
     documents: Vec<Node>,
     anchors: HashMap<usize, Node>,
-    /// Nodes copied in by aliases so far; capped so that a "billion laughs" document cannot
-    /// exhaust memory.
+    /// Nodes that aliases and anchors may still copy; capped so that a "billion laughs"
+    /// document, or one anchoring every level of a deep tree, cannot exhaust memory.
     alias_budget: usize,
+    /// Nodes built so far, copies included, against the file's node budget.
+    nodes: usize,
+    max_nodes: usize,
     duplicate_keys: Vec<DuplicateKey>,
     error: Option<SyntaxError>,
 }
 
 impl<'t> Builder<'t> {
-    fn new(text: &'t str, lines: &'t LineIndex) -> Self {
+    fn new(text: &'t str, lines: &'t LineIndex, max_nodes: usize) -> Self {
         Builder {
             text,
             lines,
+            cursor: Cell::new((0, 0)),
+            ascii: text.is_ascii(),
             stack: Vec::new(),
             documents: Vec::new(),
             anchors: HashMap::new(),
             alias_budget: 1_000_000 + text.len(),
+            nodes: 0,
+            max_nodes,
             duplicate_keys: Vec::new(),
             error: None,
         }
@@ -69,7 +89,24 @@ impl<'t> Builder<'t> {
 
     /// saphyr counts positions in characters; the tree stores byte offsets.
     fn offset(&self, marker: &saphyr_parser::Marker) -> u32 {
-        self.lines.offset_of_char_index(self.text, marker.index())
+        let index = marker.index();
+        if self.ascii {
+            return crate::span::to_u32(index.min(self.text.len()));
+        }
+        let (cursor_index, cursor_byte) = self.cursor.get();
+        let byte = match index.checked_sub(cursor_index) {
+            Some(ahead) if ahead <= WALK_AHEAD => {
+                let rest = self.text.get(cursor_byte..).unwrap_or("");
+                cursor_byte
+                    + rest
+                        .char_indices()
+                        .nth(ahead)
+                        .map_or(rest.len(), |(byte, _)| byte)
+            }
+            _ => self.lines.offset_of_char_index(self.text, index) as usize,
+        };
+        self.cursor.set((index, byte));
+        crate::span::to_u32(byte)
     }
 
     fn span(&self, span: &MarkSpan) -> Span {
@@ -77,33 +114,65 @@ impl<'t> Builder<'t> {
     }
 
     fn scan_error(&self, error: &ScanError) -> SyntaxError {
-        SyntaxError {
-            message: error.info().to_string(),
-            offset: self.offset(error.marker()),
+        let offset = self.offset(error.marker());
+        // The scanner's own bound on flow nesting: a limit like the builder's depth, not a typo.
+        if error.info() == "recursion limit exceeded" {
+            return SyntaxError::limit(
+                format!("{}: flow nesting is too deep", error.info()),
+                offset,
+            );
         }
+        SyntaxError::new(error.info(), offset)
     }
 
     fn fail(&mut self, message: impl Into<String>, offset: u32) {
         if self.error.is_none() {
-            self.error = Some(SyntaxError {
-                message: message.into(),
-                offset,
-            });
+            self.error = Some(SyntaxError::new(message, offset));
         }
+    }
+
+    /// Charges `count` new nodes to the node budget, and to the alias budget when they are
+    /// copies; false (with the file refused) once either runs out.
+    fn charge(&mut self, count: usize, copies: bool, offset: u32) -> bool {
+        if self.error.is_some() {
+            return false;
+        }
+        if copies {
+            if count > self.alias_budget {
+                self.error = Some(SyntaxError::refused(
+                    "anchors and aliases expand to too many nodes (possible alias bomb); \
+                     the file is not read",
+                    offset,
+                ));
+                return false;
+            }
+            self.alias_budget -= count;
+        }
+        self.nodes = self.nodes.saturating_add(count);
+        if self.nodes > self.max_nodes {
+            self.error = Some(super::too_many_nodes(self.max_nodes, offset));
+            return false;
+        }
+        true
     }
 
     fn push_frame(&mut self, frame: Frame, offset: u32) {
         if self.stack.len() >= MAX_DEPTH {
-            self.fail(
-                format!("nesting deeper than {MAX_DEPTH} levels is not supported"),
-                offset,
-            );
+            if self.error.is_none() {
+                self.error = Some(SyntaxError::limit(
+                    format!("nesting deeper than {MAX_DEPTH} levels is not supported"),
+                    offset,
+                ));
+            }
+            return;
         }
         self.stack.push(frame);
     }
 
     fn complete(&mut self, node: Node, anchor: usize) {
-        if anchor != 0 {
+        // The anchored node goes into the tree and a copy into the anchor table: that copy is
+        // memory an attacker controls, so it is charged like an alias's.
+        if anchor != 0 && self.charge(node.count(), true, node.span.start) {
             self.anchors.insert(anchor, node.clone());
         }
         match self.stack.last_mut() {
@@ -160,14 +229,12 @@ impl<'t> Builder<'t> {
             return;
         };
         let size = target.count();
-        if size > self.alias_budget {
-            self.fail(
-                "aliases expand to too many nodes (possible alias bomb)",
-                span.start,
-            );
+        if !self.charge(size, true, span.start) {
             return;
         }
-        self.alias_budget -= size;
+        let Some(target) = self.anchors.get(&id) else {
+            return;
+        };
         let mut node = target.clone();
         node.span = span;
         self.complete(node, 0);
@@ -180,6 +247,13 @@ impl<'input> SpannedEventReceiver<'input> for Builder<'_> {
             return;
         }
         let span = self.span(&mark);
+        let builds_node = matches!(
+            event,
+            Event::Scalar(..) | Event::MappingStart(..) | Event::SequenceStart(..)
+        );
+        if builds_node && !self.charge(1, false, span.start) {
+            return;
+        }
         match event {
             Event::Scalar(value, style, anchor, tag) => {
                 let kind = match (&tag, style) {
@@ -253,6 +327,11 @@ fn expand_merge_keys(entries: Vec<Entry>) -> Vec<Entry> {
         return entries;
     }
     let (merges, mut own): (Vec<Entry>, Vec<Entry>) = entries.into_iter().partition(is_merge);
+    // Keys already present, so that each inherited entry is one lookup rather than a scan.
+    let mut present: HashSet<String> = own
+        .iter()
+        .filter_map(|entry| entry.key.scalar_text().map(str::to_string))
+        .collect();
     for merge in merges {
         let sources: Vec<Node> = match merge.value.kind {
             NodeKind::Map(_) => vec![merge.value],
@@ -266,11 +345,11 @@ fn expand_merge_keys(entries: Vec<Entry>) -> Vec<Entry> {
         for source in sources {
             if let NodeKind::Map(inherited) = source.kind {
                 for entry in inherited {
-                    let present = entry
-                        .key
-                        .scalar_text()
-                        .is_some_and(|key| own.iter().any(|e| e.key.scalar_text() == Some(key)));
-                    if !present {
+                    let new = match entry.key.scalar_text() {
+                        Some(key) => present.insert(key.to_string()),
+                        None => true,
+                    };
+                    if new {
                         own.push(entry);
                     }
                 }

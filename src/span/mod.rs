@@ -15,6 +15,8 @@ pub trait FileNames: Sync {
     fn display(&self, file: FileId) -> &str;
     /// The absolute, normalized path.
     fn path(&self, file: FileId) -> &Path;
+    /// The text as read.
+    fn text(&self, file: FileId) -> &str;
 }
 
 /// A file of the run, numbered in the order it was loaded.

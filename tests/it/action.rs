@@ -87,7 +87,7 @@ fn text(bytes: &[u8]) -> String {
 }
 
 #[test]
-fn resolve_names_the_archive_for_each_runner() {
+fn resolve_names_the_archive_the_release_uploads_for_each_runner() {
     let cases = [
         (
             "Linux",
@@ -104,6 +104,7 @@ fn resolve_names_the_archive_for_each_runner() {
         ("Windows", "X64", "routeguard-x86_64-pc-windows-msvc.zip"),
         ("Windows", "ARM64", ""),
     ];
+    let mut named = Vec::new();
     for (os, arch, archive) in cases {
         let runner = Runner::new();
         let output = runner.step("resolve", &[("RUNNER_OS", os), ("RUNNER_ARCH", arch)]);
@@ -118,7 +119,23 @@ fn resolve_names_the_archive_for_each_runner() {
             outputs.starts_with(&format!("version={VERSION}\n")),
             "{outputs}"
         );
+        if !archive.is_empty() {
+            named.push(archive.to_string());
+        }
     }
+    // Every archive the release workflow uploads has a runner that asks for it, and no other.
+    let uploaded: Vec<String> = crate::release::release_targets()
+        .into_iter()
+        .map(|(target, _)| {
+            let extension = if target.contains("windows") {
+                "zip"
+            } else {
+                "tar.gz"
+            };
+            format!("routeguard-{target}.{extension}")
+        })
+        .collect();
+    assert_eq!(named, uploaded);
 }
 
 #[test]

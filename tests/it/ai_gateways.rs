@@ -1111,8 +1111,9 @@ fn shared_rules_on_ai_gateways() {
         .map(|d| (d["line"].as_u64(), d["severity"].as_str()))
         .collect();
     assert_eq!(missing, [(Some(2), Some("error"))]);
-    // Under the recommended preset, an AI model group with no fallback is a warning, while the
-    // end of another group's chain is not reported.
+    // Under the recommended preset, an AI model group with no fallback is an info (a single
+    // model is often a deliberate choice), while the end of another group's chain is not
+    // reported.
     let file = "fixtures/litellm/reliability-docs.yaml";
     let (_, report) = lint_json(&repo(), &[file]);
     let no_fallback: Vec<_> = report["diagnostics"]
@@ -1122,7 +1123,7 @@ fn shared_rules_on_ai_gateways() {
         .filter(|d| d["rule"] == "fallback-missing")
         .map(|d| (d["line"].as_u64(), d["severity"].as_str()))
         .collect();
-    assert_eq!(no_fallback, [(Some(18), Some("warning"))]);
+    assert_eq!(no_fallback, [(Some(18), Some("info"))]);
     // Retries inside an AI chain are by design: only above `max-product` are they reported.
     let (_, report) = lint_json(&repo(), &["fixtures/litellm/chain.yaml"]);
     assert!(report["diagnostics"]
@@ -1149,4 +1150,15 @@ fn litellm_disabled_cooldowns_are_a_breaker_that_never_trips() {
         .map(|d| (d["line"].as_u64(), d["column"].as_u64()))
         .collect();
     assert_eq!(ineffective, [(Some(17), Some(3))]);
+}
+
+#[test]
+fn portkey_prompt_targets_are_the_models_of_their_prompts() {
+    // Two prompts are two deployments (each template names its own model); the same prompt
+    // again only repeats the call that failed.
+    let file = "fixtures/portkey/prompt-targets.json";
+    assert_eq!(
+        findings_with_all_rules(&[file]),
+        [at("fallback-invalid", file, 6, 7)]
+    );
 }

@@ -43,6 +43,20 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "custom",
+        &[
+            "span",
+            "suggest",
+            "rule_id",
+            "diagnostic",
+            "source",
+            "discover",
+            "model",
+            "catalog",
+            "rules",
+        ],
+    ),
+    (
         "config",
         &[
             "span",
@@ -55,6 +69,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "model",
             "catalog",
             "rules",
+            "custom",
         ],
     ),
     ("outcome", &["span", "diagnostic", "source", "model"]),
@@ -69,6 +84,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "model",
             "catalog",
             "rules",
+            "custom",
             "config",
             "outcome",
         ],

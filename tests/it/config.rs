@@ -144,6 +144,51 @@ fn two_config_files_in_one_folder_are_refused() {
 }
 
 #[test]
+fn routeguard_yml_is_the_config_and_never_input() {
+    let dir = project(&[
+        ("openapi.yaml", SPEC),
+        ("routeguard.yml", "rules:\n  operation-summary: off\n"),
+    ]);
+    let (_, report) = lint_json(dir.path(), &[]);
+    let found = located(&report);
+    assert!(!found.iter().any(|(rule, ..)| rule == "operation-summary"));
+    assert!(!found
+        .iter()
+        .any(|(_, file, ..)| file.contains("routeguard")));
+    assert_eq!(report["summary"]["files"], 1);
+
+    write(dir.path(), ".routeguard.yml", "extends: strict\n");
+    let output = routeguard(dir.path(), &["lint"]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(
+        message.contains("`routeguard.yml`") && message.contains("`.routeguard.yml`"),
+        "{message}"
+    );
+}
+
+#[test]
+fn hidden_folders_are_walked_only_when_include_names_them() {
+    let dir = project(&[
+        ("specs/openapi.yaml", &spec_copy("a")),
+        (".kong/openapi.yaml", &spec_copy("b")),
+    ]);
+    let files = |report: &Value| report["summary"]["files"].as_u64();
+    let (_, report) = lint_json(dir.path(), &["--no-config"]);
+    assert_eq!(files(&report), Some(1));
+    write(
+        dir.path(),
+        "routeguard.yaml",
+        "include: [\"specs/**\", \".kong/**\"]\n",
+    );
+    let (_, report) = lint_json(dir.path(), &[]);
+    assert_eq!(files(&report), Some(2));
+    assert!(located(&report)
+        .iter()
+        .any(|(_, file, ..)| file == ".kong/openapi.yaml"));
+}
+
+#[test]
 fn a_missing_config_file_is_exit_2() {
     let dir = project(&[("openapi.yaml", SPEC)]);
     let output = routeguard(dir.path(), &["lint", "--config", "nope.yaml"]);
@@ -1060,6 +1105,11 @@ fn operation_suppressions_cover_findings_about_their_route_in_any_file() {
             ),
         ),
         ("b.yaml", &spec("", "").replace("{petId}", "{id}")),
+        // Two APIs each have their own operationIds, unless compared across the project.
+        (
+            "routeguard.yaml",
+            "rules:\n  operation-id: { scope: project }\n",
+        ),
     ]);
     let (_, report) = lint_json(dir.path(), &["--show-suppressed"]);
     assert_eq!(

@@ -44,7 +44,16 @@ fn every_detector_on_every_fixture() {
             [name.clone(), "openapi".to_string()].into()
         } else {
             // Whole projects hold every kind of input; elsewhere only specs.
-            if ["demo", "layers", "multi-layer", "well-configured"].contains(&name.as_str()) {
+            if [
+                "demo",
+                "layers",
+                "monorepo",
+                "multi-layer",
+                "truth",
+                "well-configured",
+            ]
+            .contains(&name.as_str())
+            {
                 adapters.clone()
             } else {
                 ["openapi".to_string()].into()

@@ -489,7 +489,8 @@ fn inject(
                     editor.set(
                         edit,
                         "retries",
-                        "{\"attempts\": 2, \"perTryTimeout\": \"1s\"}",
+                        // Istio's default retryOn retries only before the request is sent.
+                        "{\"attempts\": 2, \"perTryTimeout\": \"1s\", \"retryOn\": \"5xx\"}",
                     )?;
                 }
                 "gateway-api" => {
@@ -824,6 +825,18 @@ fn render(matrix: &BTreeMap<(&str, &str), Cell>, misses: &[Miss]) -> String {
         total.found += row.found;
         total.tried += row.tried;
     }
+    out.push_str("| **recall per format** |");
+    for format in &used {
+        let column = matrix.iter().filter(|((_, f), _)| f == format).fold(
+            Cell::default(),
+            |sum, (_, cell)| Cell {
+                found: sum.found + cell.found,
+                tried: sum.tried + cell.tried,
+            },
+        );
+        let _ = write!(out, " {} |", percent(column.found, column.tried));
+    }
+    let _ = writeln!(out, " **{}** |", percent(total.found, total.tried));
     let _ = writeln!(
         out,
         "\nInjected: {}, found at the injected place: {}, **recall {}**.",

@@ -351,6 +351,7 @@ fn the_apisix_detector_fires_only_on_apisix_configurations() {
             "fixtures/apisix/broken/shapes.yaml",
             "fixtures/apisix/health-check.json",
             "fixtures/apisix/invalid.yaml",
+            "fixtures/apisix/mocking.yaml",
             "fixtures/apisix/retry-timeout.yaml",
         ]
     );

@@ -138,9 +138,9 @@ fn disabled_timeout_route_retry_per_try_backoff_and_local_rate_limit() {
     assert!(base.origin.is_explicit() && max.origin.is_explicit());
     assert_eq!((ms(base), ms(max)), (100, 1000));
 
-    // No total bound, so the worst case is every try to its per-try timeout plus back-off:
-    // 4 × 500 ms + 100 + 200 + 400 ms.
-    assert_eq!(route.policy.worst_case(), Some(Duration::from_millis(2700)));
+    // No total bound: the per-try timeout stops applying once the response starts
+    // (`onPerTryTimeout` in upstream_request.cc), so nothing bounds the request.
+    assert_eq!(route.policy.worst_case(), None);
     assert_eq!(route.policy.statuses.on_timeout, Some(504));
 
     // The route's own local rate limit (the connection manager's filter has no bucket).
@@ -783,6 +783,7 @@ fn a_field_set_under_both_names_is_reported_and_the_last_one_read() {
 
 /// Every YAML and JSON fixture of the repository, with its parsed documents.
 fn all_fixtures() -> Vec<(String, Vec<routeguard::source::Node>)> {
+    use routeguard::source::embedded::config_map_documents;
     use routeguard::source::{parse_text, Syntax};
     let mut out = Vec::new();
     let mut folders = vec![repo().join("fixtures")];
@@ -810,10 +811,17 @@ fn all_fixtures() -> Vec<(String, Vec<routeguard::source::Node>)> {
             let Ok(loaded) = parse_text(&text, syntax) else {
                 continue;
             };
+            // What routeguard reads: the documents, and those a ConfigMap holds.
+            let mut documents = loaded.documents;
+            let embedded: Vec<_> = documents
+                .iter()
+                .flat_map(|document| config_map_documents(&text, document))
+                .collect();
+            documents.extend(embedded);
             let relative = path
                 .strip_prefix(repo())
                 .map_or_else(|_| path.display().to_string(), |p| p.display().to_string());
-            out.push((relative.replace('\\', "/"), loaded.documents));
+            out.push((relative.replace('\\', "/"), documents));
         }
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
@@ -828,10 +836,12 @@ fn detection_fires_on_envoy_configs_only_and_nothing_else_claims_them() {
             .rsplit('/')
             .next()
             .is_some_and(|name| name.starts_with("openapi"));
-        // `fixtures/layers` is a whole project: a spec, a config and two Envoy configurations.
-        let in_layers_project =
-            path.starts_with("fixtures/layers/") && path.ends_with("/envoy.yaml");
-        let envoy_config = (path.starts_with("fixtures/envoy/") || in_layers_project) && !spec;
+        // `fixtures/layers` and `fixtures/truth` hold whole projects, whose Envoy configurations
+        // are named after the gateway.
+        let in_project = (path.starts_with("fixtures/layers/")
+            || path.starts_with("fixtures/truth/"))
+            && path.ends_with("/envoy.yaml");
+        let envoy_config = (path.starts_with("fixtures/envoy/") || in_project) && !spec;
         let claimed = documents
             .iter()
             .any(|document| (envoy::ADAPTER.detect)(document));

@@ -452,3 +452,42 @@ fn an_api_no_gateway_reaches_is_not_reported_operation_by_operation() {
         vec![at("operation-unrouted", "openapi.yaml", 12, 5)]
     );
 }
+
+#[test]
+fn kong_regex_routes_tell_a_trailing_slash_apart() {
+    // openapi2kong turns `/application` and `/application/` into `~/application$` and
+    // `~/application/$`: each route reaches only the operation it was generated from.
+    let run = common::run(
+        &repo(),
+        &[
+            "routes",
+            "--format",
+            "json",
+            "fixtures/real/openapi/openapi2kong-01-names-inferred",
+        ],
+    );
+    let routes: serde_json::Value = serde_json::from_str(&run.stdout).expect("routes JSON");
+    let joined: Vec<(String, String)> = routes["routes"]
+        .as_array()
+        .expect("routes")
+        .iter()
+        .map(|route| {
+            (
+                route["path"].as_str().unwrap_or_default().to_string(),
+                route["operation"].as_str().unwrap_or("none").to_string(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("~/$", "GET /"),
+        ("~/$", "POST /"),
+        ("~/application$", "GET /application"),
+        ("~/application$", "POST /application"),
+        ("~/application/$", "GET /application/"),
+        ("~/application/$", "POST /application/"),
+    ];
+    assert_eq!(
+        joined,
+        expected.map(|(path, operation)| (path.to_string(), operation.to_string()))
+    );
+}

@@ -25,17 +25,7 @@ paths:
 ";
 
 fn project(files: &[(&str, &[u8])]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    // A `.git` folder makes the temp dir its own project root.
-    std::fs::create_dir(dir.path().join(".git")).expect("create .git");
-    for (name, content) in files {
-        let path = dir.path().join(name);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).expect("create parent");
-        }
-        std::fs::write(path, content).expect("write file");
-    }
-    dir
+    common::project(files)
 }
 
 fn lint(dir: &Path, args: &[&str]) -> (i32, Vec<Located>, serde_json::Value) {
@@ -105,7 +95,9 @@ fn unknown_formats_are_noted_when_named_and_skipped_silently_when_walked() {
     ]);
     let (code, found, report) = lint(dir.path(), &["specs"]);
     assert_eq!(found, vec![]);
-    assert_eq!(report["summary"]["files"], 3);
+    // Only the spec is linted; the other two are read, recognised as nothing of ours, skipped.
+    assert_eq!(report["summary"]["files"], 1);
+    assert_eq!(report["summary"]["skipped"], 2);
     assert_eq!(code, 0);
     let (code, found, _) = lint(dir.path(), &["specs/values.yaml", "specs/empty.yaml"]);
     assert_eq!(
@@ -167,7 +159,17 @@ fn hostile_input_becomes_parse_errors_not_crashes() {
         ("truncated.json", br#"{"openapi": "3.0.3", "paths": {"#),
         ("tabs.yaml", b"openapi: 3.0.3\ninfo:\n\ttitle: x\n"),
     ]);
-    let (code, found, _) = lint(dir.path(), &["."]);
+    // Named, every file is held to its syntax; walked, only those that say they are ours, and
+    // those that hit a limit (depth, alias expansion): they may be real specs, or attacks.
+    let named = [
+        "bomb.yaml",
+        "deep.json",
+        "deep.yaml",
+        "latin1.yaml",
+        "tabs.yaml",
+        "truncated.json",
+    ];
+    let (code, found, _) = lint(dir.path(), &named);
     let rules: Vec<(&str, &str, u64)> = found
         .iter()
         .map(|(rule, file, line, _)| (rule.as_str(), file.as_str(), *line))
@@ -175,7 +177,7 @@ fn hostile_input_becomes_parse_errors_not_crashes() {
     assert_eq!(
         rules,
         vec![
-            ("parse-error", "bomb.yaml", 6),
+            ("input-refused", "bomb.yaml", 6),
             ("parse-error", "deep.json", 1),
             ("parse-error", "deep.yaml", 1),
             ("parse-error", "latin1.yaml", 3),
@@ -183,6 +185,24 @@ fn hostile_input_becomes_parse_errors_not_crashes() {
             ("parse-error", "truncated.json", 1),
         ]
     );
+    assert_eq!(code, 1);
+    let (code, found, report) = lint(dir.path(), &["."]);
+    let rules: Vec<(&str, &str)> = found
+        .iter()
+        .map(|(rule, file, _, _)| (rule.as_str(), file.as_str()))
+        .collect();
+    assert_eq!(
+        rules,
+        vec![
+            ("input-refused", "bomb.yaml"),
+            ("parse-error", "deep.json"),
+            ("parse-error", "deep.yaml"),
+            ("parse-error", "latin1.yaml"),
+            ("parse-error", "tabs.yaml"),
+            ("parse-error", "truncated.json"),
+        ]
+    );
+    assert_eq!(report["summary"]["skipped"], 0);
     assert_eq!(code, 1);
 }
 

@@ -99,7 +99,7 @@ fn text_at<'a>(node: &'a Node, path: &[&str]) -> &'a str {
 }
 
 /// What the release workflow builds: (Rust target, npm platform) per binary.
-fn release_targets() -> Vec<(String, String)> {
+pub fn release_targets() -> Vec<(String, String)> {
     let workflow = document(".github/workflows/release.yml");
     let binaries = workflow
         .pointer(&["jobs", "binaries"])
@@ -190,7 +190,7 @@ fn the_release_builds_every_supported_target_with_the_dist_profile() {
 }
 
 #[test]
-fn the_action_downloads_the_archive_the_release_uploads_for_each_runner() {
+fn the_action_downloads_from_the_release_of_its_version() {
     let action = document("action.yml");
     let steps = action.pointer(&["runs", "steps"]).expect("steps").items();
     let install = steps
@@ -202,40 +202,7 @@ fn the_action_downloads_the_archive_the_release_uploads_for_each_runner() {
         "${{ github.server_url }}/${{ github.action_repository || 'routeguard/routeguard' }}/releases/download/v${{ steps.resolve.outputs.version }}"
     );
     assert!(text_at(install, &["run"]).contains("dist/action.sh\" install"));
-    let runners = [
-        ("x86_64-unknown-linux-musl", "Linux", "X64"),
-        ("aarch64-unknown-linux-musl", "Linux", "ARM64"),
-        ("x86_64-apple-darwin", "macOS", "X64"),
-        ("aarch64-apple-darwin", "macOS", "ARM64"),
-        ("x86_64-pc-windows-msvc", "Windows", "X64"),
-    ];
-    let targets = release_targets();
-    assert_eq!(targets.len(), runners.len());
-    for (target, _) in &targets {
-        let (_, os, arch) = runners
-            .iter()
-            .find(|(t, _, _)| t == target)
-            .unwrap_or_else(|| panic!("no runner for {target}"));
-        let temp = tempfile::tempdir().unwrap();
-        let output = std::process::Command::new("bash")
-            .arg(repo().join("dist/action.sh"))
-            .arg("resolve")
-            .env_remove("ROUTEGUARD_VERSION")
-            .env("RUNNER_OS", os)
-            .env("RUNNER_ARCH", arch)
-            .env("RUNNER_TEMP", temp.path())
-            .env("GITHUB_OUTPUT", temp.path().join("output"))
-            .output()
-            .unwrap();
-        assert!(output.status.success());
-        let outputs = std::fs::read_to_string(temp.path().join("output")).unwrap();
-        let extension = if *os == "Windows" { "zip" } else { "tar.gz" };
-        assert!(
-            outputs.contains(&format!("\narchive=routeguard-{target}.{extension}\n")),
-            "{outputs}"
-        );
-        assert!(outputs.starts_with(&format!("version={VERSION}\n")));
-    }
+    // Which archive the install step picks for each runner: tests/it/action.rs.
 }
 
 #[test]

@@ -111,12 +111,13 @@ fn edge_and_mesh_layers_multiply_retries_invert_timeouts_and_break_the_sla() {
         "fixtures/multi-layer/openapi.yaml"
     );
     assert_eq!(sla["related"][0]["line"], 14);
-    // The retry budget arithmetic includes Envoy's default backoff that Istio uses.
+    // The retry budget arithmetic includes Envoy's default backoff that Istio uses, at the top of
+    // each jittered range: 24ms + 74ms + 174ms.
     assert_eq!(
         messages_of(&report, "retry-budget-exceeds-timeout"),
         vec![
             "Istio route `reports` (* /reports/*) in fixtures/multi-layer/istio.yaml: 4 attempts × \
-             3s + 175ms backoff = 12.175s exceeds the 12s timeout, so only 2 of its 3 retries can run \
+             3s + 272ms backoff = 12.272s exceeds the 12s timeout, so only 2 of its 3 retries can run \
              to their full per-try timeout"
         ]
     );
@@ -187,7 +188,7 @@ fn real_public_configurations_give_real_findings() {
         messages_of(&report, "timeout-missing"),
         vec![
             "Envoy route (* /*) in fixtures/envoy/examples/locality-load-balancing.yaml is only \
-             bounded by Envoy's default route timeout of 15s (the 15s timeout): no timeout is set for it"
+             bounded by Envoy's default route timeout of 15s: no timeout is set for it"
         ]
     );
 }
@@ -870,7 +871,8 @@ fn routes_that_read_alike_are_counted_not_merged() {
 
 #[test]
 fn istio_retry_backoff_sets_the_base_wait() {
-    // `backoff: 500ms` waits 500ms, then 1s (doubling, capped at ten times the base).
+    // `backoff: 500ms` is Envoy's jittered base: the first wait is up to 499ms, the second up
+    // to 1.499s ((2^n − 1) × base, capped at ten times the base).
     let file = "fixtures/istio/retry-backoff.yaml";
     let (_, report) = lint_json(&repo(), &[file]);
     assert_eq!(
@@ -879,7 +881,7 @@ fn istio_retry_backoff_sets_the_base_wait() {
     );
     let message = first_message(&report, "retry-budget-exceeds-timeout");
     assert!(
-        message.contains("3 attempts × 1s + 1.5s backoff = 4.5s exceeds the 3s timeout"),
+        message.contains("3 attempts × 1s + 1.998s backoff = 4.998s exceeds the 3s timeout"),
         "{message}"
     );
 }

@@ -117,7 +117,15 @@ fn a_toml_file_of_no_known_format_is_unknown_when_named() {
         located(&named),
         vec![at("unknown-format", "Cargo.toml", 1, 1)]
     );
-    let (code, walked) = lint_json(dir.path(), &["."]);
+    // Walked, it is not linted: with nothing else, there is no file to lint.
+    let (code, walked) = lint_json(dir.path(), &["--allow-empty", "."]);
     assert_eq!(located(&walked), vec![]);
     assert_eq!(code, 0);
+    let nothing = common::run(dir.path(), &["lint", "."]);
+    assert_eq!(nothing.code, 2);
+    assert!(
+        nothing.stderr.contains("no files found"),
+        "{}",
+        nothing.stderr
+    );
 }

@@ -1,12 +1,13 @@
 //! OpenAPI 2.0 (Swagger), 3.0 and 3.1: version-aware views over [`Node`] mapped into
 //! [`model::Operation`](crate::model::Operation)s.
 
-use super::values::Dialect;
+use super::values::{self, Dialect};
 use crate::diagnostic::Diagnostic;
 use crate::model::path::server_base_path;
 use crate::model::{
-    Extension, FallbackRequirement, IgnoreDirective, Method, Operation, Parameter, Resilience,
-    Response, Responses, Spanned, SpecDocument, SpecVersion, StatusKey, IGNORE_EXTENSION,
+    api, ApiInfo, Extension, FallbackRequirement, IgnoreDirective, Method, Operation, Parameter,
+    Resilience, Response, Responses, Spanned, SpecDocument, SpecVersion, StatusKey,
+    IGNORE_EXTENSION,
 };
 use crate::rule_id::BuiltinRule;
 use crate::source::refs::RefIndex;
@@ -22,6 +23,8 @@ pub static ADAPTER: Adapter = Adapter {
     uses_refs: true,
     adapt,
 };
+
+const ANY_METHOD: &str = "x-amazon-apigateway-any-method";
 
 fn detect(document: &Node) -> bool {
     document.is_map() && (document.get("openapi").is_some() || document.get("swagger").is_some())
@@ -74,6 +77,16 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
         }
     };
     let document_index = cx.inventory.specs.len();
+    let api = api_info(file, version, document);
+    // Server variables expanded to their values give base paths too (`/{version}` → `/v1`).
+    let mut base_paths = base_paths(version, document);
+    base_paths.extend(
+        api.servers
+            .iter()
+            .filter_map(|server| server_base_path(&server.url)),
+    );
+    base_paths.sort();
+    base_paths.dedup();
     cx.inventory.specs.push(SpecDocument {
         file,
         version,
@@ -81,7 +94,8 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
             file,
             span: version_field.span,
         },
-        base_paths: base_paths(version, document),
+        base_paths,
+        api,
     });
     let defaults = resilience(
         cx,
@@ -136,7 +150,16 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
         ));
         let shared_parameters = view.parameters(item_file, item.get("parameters"));
         for entry in item.entries() {
-            let Some(method) = entry.key.scalar_text().and_then(Method::from_key) else {
+            // API Gateway's `x-amazon-apigateway-any-method` defines the operation of every
+            // method the path item does not define itself (AWS API Gateway extensions to
+            // OpenAPI); its placeholder method is never shown.
+            let any_method = entry.key.scalar_text() == Some(ANY_METHOD);
+            let Some(method) = entry
+                .key
+                .scalar_text()
+                .and_then(Method::from_key)
+                .or(any_method.then_some(Method::Get))
+            else {
                 continue;
             };
             if method == Method::Trace && version == SpecVersion::Swagger2 {
@@ -161,6 +184,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
                 spec: version,
                 document: document_index,
                 method,
+                any_method,
                 path: path.to_string(),
                 location: Location {
                     file: item_file,
@@ -336,6 +360,96 @@ fn base_paths(version: SpecVersion, document: &Node) -> Vec<String> {
     bases.sort();
     bases.dedup();
     bases
+}
+
+/// The API a document describes: its title and version, and its servers with their variables
+/// expanded (3.x), or its scheme, host and base path (2.0).
+fn api_info(file: FileId, version: SpecVersion, document: &Node) -> ApiInfo {
+    let info = document.get("info");
+    let urls: Vec<String> = if version == SpecVersion::Swagger2 {
+        swagger_urls(document)
+    } else {
+        document
+            .get("servers")
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .flat_map(|server| {
+                let Some(url) = server.get("url").and_then(Node::as_str) else {
+                    return Vec::new();
+                };
+                let variables = server.get("variables");
+                let values_of = |name: &str| -> Vec<String> {
+                    let Some(variable) = variables.and_then(|variables| variables.get(name)) else {
+                        return Vec::new();
+                    };
+                    let listed = values::scalar_texts(
+                        variable.get("enum").map(Node::items).unwrap_or_default(),
+                    );
+                    if listed.is_empty() {
+                        variable
+                            .get("default")
+                            .and_then(Node::scalar_text)
+                            .map(str::to_string)
+                            .into_iter()
+                            .collect()
+                    } else {
+                        listed
+                    }
+                };
+                api::expand_server_url(url, &values_of)
+            })
+            .collect()
+    };
+    let servers: Vec<api::Server> = urls
+        .into_iter()
+        .map(|url| api::Server {
+            host: api::url_host(&url).filter(|host| !host.contains('{')),
+            url,
+        })
+        .collect();
+    let host_scope = if servers.iter().any(|server| server.host.is_some()) {
+        api::HostScope::Hosts
+    } else if servers.is_empty() {
+        api::HostScope::Absent
+    } else {
+        api::HostScope::Relative
+    };
+    ApiInfo {
+        title: info
+            .and_then(|info| info.get("title"))
+            .and_then(|title| spanned_text(file, title)),
+        version: info
+            .and_then(|info| info.get("version"))
+            .and_then(|version| spanned_text(file, version)),
+        servers,
+        host_scope,
+        ..ApiInfo::default()
+    }
+}
+
+/// OpenAPI 2.0 serves from `schemes` × `host` + `basePath`; without `host`, from the host that
+/// serves the description (a relative URL).
+fn swagger_urls(document: &Node) -> Vec<String> {
+    let base = document
+        .get("basePath")
+        .and_then(Node::as_str)
+        .unwrap_or("");
+    let Some(host) = document.get("host").and_then(Node::as_str) else {
+        return (!base.is_empty())
+            .then(|| base.to_string())
+            .into_iter()
+            .collect();
+    };
+    let mut schemes =
+        values::scalar_texts(document.get("schemes").map(Node::items).unwrap_or_default());
+    if schemes.is_empty() {
+        schemes.push("https".to_string());
+    }
+    schemes
+        .iter()
+        .map(|scheme| format!("{scheme}://{host}{base}"))
+        .collect()
 }
 
 /// Reads fields through `$ref`s.

@@ -373,6 +373,7 @@ fn read_retry(
                 "Traefik caps retry backoff at twice initialInterval",
             )),
             base: Some(base),
+            jittered: false,
         });
     chain.retry = Some(Retry {
         max_retries: attempts.map(|_| extra),

@@ -398,6 +398,10 @@ fn read_router(
         );
         return;
     };
+    // `noop@internal` answers every request itself (Traefik v3,
+    // `pkg/server/service/internalhandler.go`: an empty handler), usually after a redirect
+    // middleware: nothing is forwarded, so no upstream policy applies.
+    let answers_itself = service_node.scalar_text() == Some("noop@internal");
     let Some(backend) = resolve_service(cx, scope, file, service_node, &mut Vec::new()) else {
         return;
     };
@@ -439,6 +443,17 @@ fn read_router(
         }),
         statuses,
         ..Policy::default()
+    };
+    let policy = if answers_itself {
+        Policy::answered_directly(
+            Some("noop@internal".to_string()),
+            Location {
+                file,
+                span: service_node.span,
+            },
+        )
+    } else {
+        policy
     };
     let location = router.location();
     for alternative in alternatives {

@@ -392,7 +392,7 @@ fn check_argument(
         | MatcherKind::QueryRegexp
             if syntax == RuleSyntax::V3 =>
         {
-            if let Err(error) = regex::Regex::new(value) {
+            if let Err(error) = crate::model::pattern::compile(value) {
                 return fail(format!(
                     "`{value}` is not a valid regular expression: {}",
                     crate::formats::values::regex_problem(&error)

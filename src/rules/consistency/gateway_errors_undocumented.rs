@@ -1,5 +1,5 @@
 use crate::diagnostic::{Diagnostic, Related};
-use crate::model::{Operation, Route, StatusKey};
+use crate::model::Route;
 use crate::rule_id::BuiltinRule;
 use crate::rules::{Rule, RuleContext};
 use crate::span::Location;
@@ -16,20 +16,6 @@ struct Emitted<'a> {
     cause: Location,
 }
 
-fn documented(operation: &Operation, code: u16) -> bool {
-    operation.responses.as_ref().is_some_and(|responses| {
-        responses
-            .entries
-            .iter()
-            .any(|response| match response.status {
-                StatusKey::Code(documented) => documented == code,
-                StatusKey::Range(class) => u16::from(class) == code / 100,
-                StatusKey::Default => true,
-                StatusKey::Other(_) => false,
-            })
-    })
-}
-
 impl Rule for GatewayErrorsUndocumented {
     fn id(&self) -> BuiltinRule {
         BuiltinRule::GatewayErrorsUndocumented
@@ -44,7 +30,9 @@ impl Rule for GatewayErrorsUndocumented {
                 let gateway = route.format.name();
                 let mut emits = |code: Option<u16>, why: String, cause: Option<Location>| {
                     if let Some(code) = code {
-                        if !documented(operation, code) && !missing.iter().any(|m| m.code == code) {
+                        if !operation.documents_status(code)
+                            && !missing.iter().any(|m| m.code == code)
+                        {
                             let cause = cause.unwrap_or(route.location);
                             missing.push(Emitted {
                                 code,

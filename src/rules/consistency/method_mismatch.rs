@@ -49,8 +49,17 @@ impl Rule for MethodMismatch {
             if linked.is_empty() {
                 continue;
             }
-            let documented: BTreeSet<Method> =
-                linked.iter().map(|&op| operations[op].method).collect();
+            // An operation for any method (AWS `x-amazon-apigateway-any-method`) documents them
+            // all.
+            let documented: BTreeSet<Method> = if linked.iter().any(|&op| operations[op].any_method)
+            {
+                Method::ALL.into_iter().collect()
+            } else {
+                linked.iter().map(|&op| operations[op].method).collect()
+            };
+            if documented.len() == Method::ALL.len() && route.methods == MethodSet::Any {
+                continue;
+            }
             let names = |methods: &BTreeSet<Method>| {
                 methods
                     .iter()

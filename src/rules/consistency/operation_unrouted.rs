@@ -1,4 +1,5 @@
 use crate::diagnostic::Diagnostic;
+use crate::model::api::{host_match, HostMatch};
 use crate::rule_id::BuiltinRule;
 use crate::rules::{Rule, RuleContext};
 
@@ -28,9 +29,15 @@ impl Rule for OperationUnrouted {
             .collect();
         formats.sort_unstable();
         formats.dedup();
-        // A description none of whose operations any route reaches is not behind these gateways
-        // (another API of the same repository): its operations are not reported one by one.
-        let mut document_routed = vec![false; cx.inventory.specs.len()];
+        // A description none of whose operations any route reaches, and whose hosts no route
+        // names, is not behind these gateways (another API of the same repository): its
+        // operations are not reported one by one.
+        let mut document_routed: Vec<bool> = cx
+            .inventory
+            .specs
+            .iter()
+            .map(|spec| named_by_a_route(cx, &spec.api.hosts()))
+            .collect();
         for (index, operation) in cx.inventory.operations.iter().enumerate() {
             if routed.get(index) == Some(&true) {
                 if let Some(flag) = document_routed.get_mut(operation.document) {
@@ -59,4 +66,19 @@ impl Rule for OperationUnrouted {
             );
         }
     }
+}
+
+/// Whether some route's hosts name one of `hosts` (exactly or by wildcard): the gateway serves
+/// that API, so each of its operations no route reaches is unrouted.
+fn named_by_a_route(cx: &RuleContext<'_>, hosts: &[&str]) -> bool {
+    cx.inventory.routes.iter().any(|route| {
+        route.hosts.iter().any(|route_host| {
+            hosts.iter().any(|host| {
+                matches!(
+                    host_match(route_host, host),
+                    Some(HostMatch::Exact | HostMatch::Wildcard)
+                )
+            })
+        })
+    })
 }

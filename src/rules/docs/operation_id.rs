@@ -4,7 +4,8 @@ use crate::diagnostic::{Diagnostic, Related, Severity};
 use crate::rule_id::BuiltinRule;
 use crate::rules::{Rule, RuleContext};
 
-/// Every operation has an `operationId`, unique across everything linted together.
+/// Every operation has an `operationId`, unique within its API (option `scope: api`, the
+/// default) or across everything linted together (`scope: project`).
 pub struct OperationId;
 
 impl Rule for OperationId {
@@ -13,7 +14,8 @@ impl Rule for OperationId {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
-        let mut first_seen: HashMap<&str, usize> = HashMap::new();
+        // Keyed by the API (`None` with `scope: project`) and the id.
+        let mut first_seen: HashMap<(Option<usize>, &str), usize> = HashMap::new();
         for (index, operation) in cx.inventory.operations.iter().enumerate() {
             let route = operation.route();
             let Some(id) = &operation.operation_id else {
@@ -40,9 +42,9 @@ impl Rule for OperationId {
                 );
                 continue;
             }
-            let style = cx
-                .options_for(self.id(), id.location.file, Some(&route))
-                .text("style");
+            let options = cx.options_for(self.id(), id.location.file, Some(&route));
+            let style = options.text("style");
+            let api = (options.text("scope") != "project").then_some(operation.document);
             if let Some(style) = Style::parse(style).filter(|style| !style.matches(&id.value)) {
                 out.push(
                     Diagnostic::new(
@@ -62,9 +64,9 @@ impl Rule for OperationId {
                     .with_route(route.clone()),
                 );
             }
-            match first_seen.get(id.value.as_str()) {
+            match first_seen.get(&(api, id.value.as_str())) {
                 None => {
-                    first_seen.insert(&id.value, index);
+                    first_seen.insert((api, &id.value), index);
                 }
                 Some(&first) => {
                     let original = &cx.inventory.operations[first];

@@ -1,10 +1,13 @@
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use crate::diagnostic::Diagnostic;
+use crate::model::{GatewayFormat, Route};
 use crate::rule_id::BuiltinRule;
-use crate::rules::{Rule, RuleContext};
+use crate::rules::{short_route as short, Rule, RuleContext};
 
-/// Every upstream has a circuit breaker, outlier detection or passive health check.
+/// Every upstream has a circuit breaker, outlier detection or passive health check. Where the
+/// breaker belongs to the route rather than the upstream (a Traefik `circuitBreaker` router
+/// middleware, an APISIX `api-breaker` route plugin), the finding names the routes without one.
 pub struct CircuitBreakerMissing;
 
 impl Rule for CircuitBreakerMissing {
@@ -13,7 +16,8 @@ impl Rule for CircuitBreakerMissing {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
-        let mut seen = HashSet::new();
+        let mut order: Vec<(GatewayFormat, String)> = Vec::new();
+        let mut unprotected: HashMap<(GatewayFormat, String), Vec<&Route>> = HashMap::new();
         for route in &cx.inventory.routes {
             let policy = &route.policy;
             let Some(upstream) = &policy.upstream else {
@@ -27,21 +31,86 @@ impl Rule for CircuitBreakerMissing {
                     .health_check
                     .as_ref()
                     .is_some_and(|health| health.passive.is_some());
-            if protected || !seen.insert((route.format, upstream.name.clone())) {
+            if protected {
                 continue;
             }
-            out.push(
-                Diagnostic::new(
-                    self.id(),
-                    upstream.location.unwrap_or(route.location),
+            let key = (route.format, upstream.name.clone());
+            unprotected
+                .entry(key.clone())
+                .or_insert_with(|| {
+                    order.push(key);
+                    Vec::new()
+                })
+                .push(route);
+        }
+        for key in order {
+            let Some(routes) = unprotected.get(&key) else {
+                continue;
+            };
+            let Some(first) = routes.first() else {
+                continue;
+            };
+            let (format, upstream_name) = &key;
+            let location = first
+                .policy
+                .upstream
+                .as_ref()
+                .and_then(|upstream| upstream.location)
+                .unwrap_or(first.location);
+            let per_route = format.breaker_on_routes();
+            let message = if per_route {
+                let mut names: Vec<String> = Vec::new();
+                for route in routes {
+                    let name = route
+                        .name
+                        .clone()
+                        .unwrap_or_else(|| route.label())
+                        .replace('`', "'");
+                    if !names.contains(&name) {
+                        names.push(name);
+                    }
+                }
+                let listed = names
+                    .iter()
+                    .map(|name| format!("`{name}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let noun = format.route_noun();
+                if names.len() == 1 {
                     format!(
-                        "{} upstream `{}` has no circuit breaker, outlier detection or passive health check: {} keeps sending traffic to it while it fails",
-                        route.format, upstream.name, route.format
-                    ),
+                        "{format} {noun} {listed} sends to `{upstream_name}` without a circuit \
+                         breaker: {format} keeps sending its traffic to it while it fails"
+                    )
+                } else {
+                    format!(
+                        "{format} {noun}s {listed} send to `{upstream_name}` without a circuit \
+                         breaker: {format} keeps sending their traffic to it while it fails"
+                    )
+                }
+            } else {
+                format!(
+                    "{format} upstream `{upstream_name}` has no circuit breaker, outlier detection or passive health check: {format} keeps sending traffic to it while it fails"
                 )
+            };
+            let mut diagnostic = Diagnostic::new(self.id(), location, message)
                 .with_label("no circuit breaker")
-                .with_route(route.label()),
-            );
+                .with_help(format.circuit_breaker_fix())
+                .with_route(first.label());
+            // Where the breaker is a route's, each route without one is shown where it is
+            // defined, since the breaker is added there.
+            if per_route {
+                let mut related: Vec<crate::span::Location> = Vec::new();
+                for route in routes.iter() {
+                    if !related.contains(&route.location) {
+                        related.push(route.location);
+                        diagnostic = diagnostic.with_related(crate::diagnostic::Related {
+                            location: route.location,
+                            message: format!("{} has no circuit breaker", short(route)),
+                        });
+                    }
+                }
+            }
+            out.push(diagnostic);
         }
     }
 }

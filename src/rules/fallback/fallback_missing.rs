@@ -93,8 +93,6 @@ impl Rule for FallbackMissing {
             if scope == "required" || (scope == "ai" && !is_ai) {
                 continue;
             }
-            // AI gateways exist to fall back between models: missing one is a warning there.
-            let escalation = (route.format.layer() == Layer::Ai).then_some(Severity::Warning);
             let label = route.label();
             let finding: RouteFinding<'_> = Box::new(move |subject| {
                 Diagnostic::new(
@@ -104,7 +102,6 @@ impl Rule for FallbackMissing {
                         "{subject} has no fallback: no backup endpoints, failover service, static response or second healthy target"
                     ),
                 )
-                .with_escalation(escalation)
                 .with_label("no fallback")
                 .with_route(label.clone())
             });

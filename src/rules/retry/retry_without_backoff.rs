@@ -34,10 +34,13 @@ impl Rule for RetryWithoutBackoff {
                 continue;
             }
             let why = if base.is_some() {
-                "its backoff is zero"
+                "its backoff is zero".to_string()
+            } else if !route.format.configures_backoff() {
+                format!("{} has no retry backoff setting", route.format)
             } else {
-                "it has no backoff"
+                "it has no backoff".to_string()
             };
+            let fix = route.format.backoff_fix();
             let location = base
                 .and_then(|base| base.origin.location())
                 .unwrap_or_else(|| retry_location(retry));
@@ -51,6 +54,7 @@ impl Rule for RetryWithoutBackoff {
                     ),
                 )
                 .with_label("retries without waiting")
+                .with_help(fix)
                 .with_route(label.clone())
             });
             found.push((location, route, finding));

@@ -23,6 +23,8 @@ pub struct Bound {
     pub location: Option<Location>,
     /// The gateway default that decides it, when nothing is written.
     pub default_note: Option<&'static str>,
+    /// The total timeout decides, so the explanation only repeats it.
+    pub total_decides: bool,
 }
 
 /// The per-attempt arithmetic: `4 attempts × 2s + 75ms backoff`.
@@ -83,6 +85,7 @@ pub fn bound(policy: &Policy) -> Option<Bound> {
                     format_duration(worst)
                 ),
                 location: Some(amplification.location),
+                total_decides: false,
                 // Chains left on the gateway's default per-call timeout are reported as such.
                 default_note: policy.effective_per_try().and_then(|per_try| {
                     match &per_try.origin {
@@ -105,6 +108,7 @@ pub fn bound(policy: &Policy) -> Option<Bound> {
                 explanation: format!("the {} timeout", format_duration(total)),
                 location,
                 default_note,
+                total_decides: true,
             });
         }
     }
@@ -124,6 +128,7 @@ pub fn bound(policy: &Policy) -> Option<Bound> {
         ),
         location,
         default_note,
+        total_decides: false,
     })
 }
 

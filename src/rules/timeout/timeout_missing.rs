@@ -2,6 +2,7 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{Layer, Origin, Timeout};
 use crate::rule_id::BuiltinRule;
 use crate::rules::{emit_grouped, RouteFinding, Rule, RuleContext};
+use crate::units::format_duration;
 
 use super::bound;
 
@@ -22,6 +23,7 @@ impl Rule for TimeoutMissing {
                 continue;
             }
             let label = route.label();
+            let fix = route.format.timeout_fix();
             match bound(&route.policy) {
                 None => {
                     let timeout = route.policy.timeout.as_ref();
@@ -29,12 +31,37 @@ impl Rule for TimeoutMissing {
                         Some(timeout) if timeout.value == Timeout::Unbounded => {
                             match &timeout.origin {
                                 Origin::Explicit(location) => {
-                                    (*location, "its timeout is switched off here".to_string())
+                                    let written = cx
+                                        .workspace
+                                        .text(location.file)
+                                        .get(
+                                            location.span.start as usize
+                                                ..location.span.end as usize,
+                                        )
+                                        .map(|text| text.trim_matches(|c| c == '"' || c == '\''))
+                                        .filter(|text| text.len() <= 32 && !text.contains('\n'))
+                                        .map_or_else(
+                                            || "its timeout is switched off here".to_string(),
+                                            |text| format!("its timeout `{text}` switches it off"),
+                                        );
+                                    (*location, written)
                                 }
                                 Origin::Default(note) => (route.location, (*note).to_string()),
                             }
                         }
-                        _ => (route.location, "no timeout is set".to_string()),
+                        _ => (
+                            route.policy.timeout_home.unwrap_or(route.location),
+                            "no timeout is set".to_string(),
+                        ),
+                    };
+                    // A per-try timeout that stops at the first response byte is no bound.
+                    let why = match route.policy.effective_per_try() {
+                        Some(per_try) if route.policy.per_try_until_response => format!(
+                            "{why}; the per-try timeout of {} only bounds each attempt until \
+                             the response starts, not the request",
+                            format_duration(per_try.value)
+                        ),
+                        _ => why,
                     };
                     let finding: RouteFinding<'_> = Box::new(move |subject| {
                         Diagnostic::new(
@@ -44,6 +71,7 @@ impl Rule for TimeoutMissing {
                         )
                         .with_severity(Severity::Error)
                         .with_label("a request here can wait forever")
+                        .with_help(fix)
                         .with_route(label.clone())
                     });
                     found.push((location, route, finding));
@@ -56,19 +84,28 @@ impl Rule for TimeoutMissing {
                     if route.format.layer() == Layer::Ai {
                         continue;
                     }
+                    let location = route.policy.timeout_home.unwrap_or(route.location);
                     let finding: RouteFinding<'_> = Box::new(move |subject| {
                         Diagnostic::new(
                             self.id(),
-                            route.location,
-                            format!(
-                                "{subject} is only bounded by {note} ({}): no timeout is set for it",
-                                bound.explanation
-                            ),
+                            location,
+                            if bound.total_decides {
+                                format!(
+                                    "{subject} is only bounded by {note}: no timeout is set for it"
+                                )
+                            } else {
+                                format!(
+                                    "{subject} is only bounded by {note} ({}): no timeout is set \
+                                     for it",
+                                    bound.explanation
+                                )
+                            },
                         )
                         .with_label("no timeout configured for this route")
+                        .with_help(fix)
                         .with_route(label.clone())
                     });
-                    found.push((route.location, route, finding));
+                    found.push((location, route, finding));
                 }
             }
         }

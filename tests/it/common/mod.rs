@@ -43,7 +43,9 @@ pub fn routeguard(cwd: &Path) -> Command {
         .current_dir(cwd)
         .env("NO_COLOR", "1")
         .env("COLUMNS", "100")
-        .env_remove("CLICOLOR_FORCE");
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("FORCE_COLOR")
+        .env_remove("CLICOLOR");
     command
 }
 
@@ -113,4 +115,18 @@ pub fn located(report: &Value) -> Vec<Located> {
 
 pub fn at(rule: &str, file: &str, line: u64, column: u64) -> Located {
     (rule.to_string(), file.to_string(), line, column)
+}
+
+/// A temporary project root (it has a `.git`) holding `files`, folders created as needed.
+pub fn project(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(dir.path().join(".git")).expect("create .git");
+    for (name, content) in files {
+        let path = dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create parent");
+        }
+        std::fs::write(path, content).expect("write file");
+    }
+    dir
 }

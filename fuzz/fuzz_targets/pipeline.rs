@@ -1,0 +1,8 @@
+//! The whole `lint` pipeline, every report rendered, on one arbitrary file.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    routeguard_fuzz::lint_one("input.yaml", data);
+});

@@ -1,0 +1,177 @@
+//! What the fuzz targets share: running the whole pipeline on one input file, and the
+//! structure-aware documents the `structured` target builds.
+
+use std::path::PathBuf;
+
+use arbitrary::Arbitrary;
+use routeguard::config::{presets::Preset, Config};
+use routeguard::lint::{lint_in, LintOptions};
+use routeguard::report::{self, Kind, Settings};
+
+/// Lints `text` as the one file `name` of a fresh project, and renders every report format:
+/// the run must end, whatever the input, without a panic.
+pub fn lint_one(name: &str, text: &[u8]) {
+    let Ok(dir) = tempfile::tempdir() else {
+        return;
+    };
+    if std::fs::create_dir(dir.path().join(".git")).is_err()
+        || std::fs::write(dir.path().join(name), text).is_err()
+    {
+        return;
+    }
+    let Ok(root) = std::fs::canonicalize(dir.path()) else {
+        return;
+    };
+    let options = LintOptions {
+        paths: vec![PathBuf::from(".")],
+        root: Some(root.clone()),
+        config: Config::with_preset(Preset::All),
+        ..LintOptions::default()
+    };
+    let Ok(outcome) = lint_in(&options, &root) else {
+        return;
+    };
+    let settings = Settings::default();
+    for format in report::formats(Kind::Findings) {
+        let mut out = Vec::new();
+        let _ = (format.build)(&settings).emit(&outcome, &mut out);
+    }
+}
+
+/// A YAML node as the structured target generates it: nesting, width, anchors, aliases and
+/// merge keys, the shapes where the loader's limits live.
+#[derive(Debug, Arbitrary)]
+pub enum Shape {
+    Scalar(u16),
+    Text(String),
+    Map(Vec<(u8, Shape)>),
+    Seq(Vec<Shape>),
+    /// Anchors its child as `&aN`.
+    Anchor(u8, Box<Shape>),
+    /// Refers to `&aN`.
+    Alias(u8),
+    /// `<<: *aN` beside the entries.
+    Merge(u8, Vec<(u8, Shape)>),
+    /// The child repeated, nested `depth` times: deep documents from few bytes.
+    Deep(u16, Box<Shape>),
+    /// The child repeated `width` times side by side: wide documents from few bytes.
+    Wide(u16, Box<Shape>),
+}
+
+/// Where the document is put: under a gateway's or a spec's header, so that adapters see it.
+#[derive(Debug, Arbitrary)]
+pub enum Frame {
+    Bare,
+    OpenApi,
+    Kong,
+    Envoy,
+    Traefik,
+    LiteLlm,
+}
+
+#[derive(Debug, Arbitrary)]
+pub struct Document {
+    pub frame: Frame,
+    pub body: Shape,
+}
+
+/// Output is capped so that one input stays a few hundred kilobytes at most.
+const MAX_TEXT: usize = 512 * 1024;
+
+impl Document {
+    pub fn render(&self) -> String {
+        let mut out = String::from(match self.frame {
+            Frame::Bare => "",
+            Frame::OpenApi => "openapi: 3.0.3\ninfo: {title: f, version: '1'}\n",
+            Frame::Kong => "_format_version: '3.0'\n",
+            Frame::Envoy => "static_resources:\n  listeners: []\n",
+            Frame::Traefik => "http:\n  routers: {}\n",
+            Frame::LiteLlm => "model_list: []\n",
+        });
+        out.push_str("body: ");
+        render(&self.body, &mut out, 0);
+        out.push('\n');
+        out
+    }
+}
+
+fn render(shape: &Shape, out: &mut String, depth: usize) {
+    if out.len() > MAX_TEXT || depth > 2_000 {
+        out.push_str("x");
+        return;
+    }
+    match shape {
+        Shape::Scalar(value) => out.push_str(&value.to_string()),
+        Shape::Text(text) => {
+            out.push('"');
+            for c in text.chars().take(64) {
+                match c {
+                    '"' | '\\' => {
+                        out.push('\\');
+                        out.push(c);
+                    }
+                    c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32 & 0xff)),
+                    c => out.push(c),
+                }
+            }
+            out.push('"');
+        }
+        Shape::Map(entries) => {
+            out.push('{');
+            for (index, (key, value)) in entries.iter().enumerate() {
+                if index > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(&format!("k{key}: "));
+                render(value, out, depth + 1);
+            }
+            out.push('}');
+        }
+        Shape::Seq(items) => {
+            out.push('[');
+            for (index, item) in items.iter().enumerate() {
+                if index > 0 {
+                    out.push_str(", ");
+                }
+                render(item, out, depth + 1);
+            }
+            out.push(']');
+        }
+        Shape::Anchor(name, child) => {
+            out.push_str(&format!("&a{name} "));
+            render(child, out, depth + 1);
+        }
+        Shape::Alias(name) => out.push_str(&format!("*a{name}")),
+        Shape::Merge(name, entries) => {
+            out.push_str(&format!("{{<<: *a{name}"));
+            for (key, value) in entries {
+                out.push_str(&format!(", k{key}: "));
+                render(value, out, depth + 1);
+            }
+            out.push('}');
+        }
+        Shape::Deep(levels, child) => {
+            let levels = usize::from(*levels % 1_024);
+            for _ in 0..levels {
+                out.push('[');
+            }
+            render(child, out, depth + levels);
+            for _ in 0..levels {
+                out.push(']');
+            }
+        }
+        Shape::Wide(width, child) => {
+            out.push('[');
+            for index in 0..usize::from(*width % 4_096) {
+                if index > 0 {
+                    out.push_str(", ");
+                }
+                render(child, out, depth + 1);
+                if out.len() > MAX_TEXT {
+                    break;
+                }
+            }
+            out.push(']');
+        }
+    }
+}

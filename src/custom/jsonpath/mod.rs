@@ -1,0 +1,527 @@
+//! JSONPath evaluated over routeguard's spanned trees, following `$ref`s through the run's
+//! [`RefIndex`], so that every match keeps the file and span it was read from: a match inside a
+//! referenced file points into that file.
+
+pub mod filter;
+pub mod parse;
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+
+use filter::{Expr, Member, Scope, Value};
+pub use parse::{parse, Path, PathError, Segment, Selector};
+
+use crate::source::refs::RefIndex;
+use crate::source::{Node, NodeKind, Workspace, MAX_DEPTH};
+use crate::span::{FileId, Location};
+
+/// One step of a match's path from the document root, as Spectral prints it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Seg<'w> {
+    Key(&'w str),
+    Index(usize),
+}
+
+impl std::fmt::Display for Seg<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Seg::Key(key) => f.write_str(key),
+            Seg::Index(index) => write!(f, "{index}"),
+        }
+    }
+}
+
+/// A node of a document as a ruleset sees it: where it is, how it was reached.
+#[derive(Debug, Clone)]
+pub struct Hit<'w> {
+    pub file: FileId,
+    pub node: &'w Node,
+    /// The mapping key it is the value of, when reached directly rather than through a `$ref`.
+    pub key: Option<&'w Node>,
+    pub path: Vec<Seg<'w>>,
+    /// Reached through `~`: the match is the property name, not its value.
+    pub is_key: bool,
+}
+
+impl<'w> Hit<'w> {
+    pub fn root(file: FileId, node: &'w Node) -> Hit<'w> {
+        Hit {
+            file,
+            node,
+            key: None,
+            path: Vec::new(),
+            is_key: false,
+        }
+    }
+
+    /// Where a finding about this match is shown: a property name at the name; an object or
+    /// array at its key (the line that names it); a scalar at the value.
+    pub fn location(&self) -> Location {
+        let span = match self.key {
+            Some(key) if self.is_key || !matches!(self.node.kind, NodeKind::Scalar(_)) => key.span,
+            // The document itself is shown at its first key rather than underlined whole.
+            _ if self.path.is_empty() => self
+                .node
+                .entries()
+                .first()
+                .map_or(self.node.span, |entry| entry.key.span),
+            _ => self.node.span,
+        };
+        Location {
+            file: self.file,
+            span,
+        }
+    }
+
+    /// The match as a filter or function sees it.
+    pub fn value(&self) -> Value<'w> {
+        if self.is_key {
+            return match self.path.last() {
+                Some(Seg::Key(key)) => Value::Str(Cow::Borrowed(key)),
+                Some(Seg::Index(index)) => Value::Number(*index as f64),
+                None => Value::Undefined,
+            };
+        }
+        Value::of(self.node)
+    }
+}
+
+/// What evaluation reads: the files of the run and, unless a rule asks for the unresolved
+/// document, the resolved references.
+#[derive(Clone, Copy)]
+pub struct Documents<'w> {
+    pub workspace: &'w Workspace,
+    pub refs: Option<&'w RefIndex>,
+}
+
+/// Matches beyond this many are dropped: a bound on memory for pathological documents.
+const MAX_HITS: usize = 1_000_000;
+
+impl<'w> Documents<'w> {
+    /// The node a value stands for: itself, or the target of its `$ref` chain.
+    pub fn resolve(&self, file: FileId, node: &'w Node) -> (FileId, &'w Node) {
+        match self.refs {
+            Some(refs) if node.is_map() => refs.deref(self.workspace, file, node),
+            _ => (file, node),
+        }
+    }
+
+    /// The children of a match, each resolved, with its key or index.
+    pub fn children(&self, hit: &Hit<'w>) -> Vec<Hit<'w>> {
+        let mut out = Vec::new();
+        self.each_child(hit.file, hit.node, |seg, key, file, node| {
+            let mut path = Vec::with_capacity(hit.path.len() + 1);
+            path.extend_from_slice(&hit.path);
+            path.push(seg);
+            out.push(Hit {
+                file,
+                node,
+                key,
+                path,
+                is_key: false,
+            });
+        });
+        out
+    }
+
+    /// Calls `visit(seg, key, file, node)` for each child of `node`, resolved.
+    fn each_child(
+        &self,
+        file: FileId,
+        node: &'w Node,
+        mut visit: impl FnMut(Seg<'w>, Option<&'w Node>, FileId, &'w Node),
+    ) {
+        match &node.kind {
+            NodeKind::Map(entries) => {
+                for entry in entries {
+                    let Some(key) = entry.key.scalar_text() else {
+                        continue;
+                    };
+                    let (target_file, target) = self.resolve(file, &entry.value);
+                    let direct = std::ptr::eq(target, &entry.value);
+                    visit(
+                        Seg::Key(key),
+                        direct.then_some(&entry.key),
+                        target_file,
+                        target,
+                    );
+                }
+            }
+            NodeKind::Seq(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    let (target_file, target) = self.resolve(file, item);
+                    visit(Seg::Index(index), None, target_file, target);
+                }
+            }
+            NodeKind::Scalar(_) => {}
+        }
+    }
+
+    /// The child named `name` (or at that index), resolved.
+    pub fn child(&self, hit: &Hit<'w>, name: &str) -> Option<Hit<'w>> {
+        let found = match &hit.node.kind {
+            NodeKind::Map(_) => hit.node.entry(name).and_then(|entry| {
+                let (file, node) = self.resolve(hit.file, &entry.value);
+                let direct = std::ptr::eq(node, &entry.value);
+                Some((
+                    Seg::Key(entry.key.scalar_text()?),
+                    direct.then_some(&entry.key),
+                    file,
+                    node,
+                ))
+            }),
+            NodeKind::Seq(items) => {
+                let index: usize = name.parse().ok()?;
+                items.get(index).map(|item| {
+                    let (file, node) = self.resolve(hit.file, item);
+                    (Seg::Index(index), None, file, node)
+                })
+            }
+            NodeKind::Scalar(_) => None,
+        }?;
+        let (seg, key, file, node) = found;
+        let mut path = hit.path.clone();
+        path.push(seg);
+        Some(Hit {
+            file,
+            node,
+            key,
+            path,
+            is_key: false,
+        })
+    }
+
+    /// Every match of `path` from `root`.
+    pub fn select(&self, path: &Path, root: Hit<'w>) -> Vec<Hit<'w>> {
+        let start = root.clone();
+        let mut current = vec![root];
+        for segment in &path.segments {
+            let mut next = Vec::new();
+            match segment {
+                Segment::Parent => {
+                    let mut seen = HashSet::new();
+                    for hit in &current {
+                        if let Some(parent) = self.parent(&start, hit) {
+                            if seen.insert((parent.file, std::ptr::from_ref(parent.node) as usize))
+                            {
+                                next.push(parent);
+                            }
+                        }
+                    }
+                }
+                Segment::Child(selectors) => {
+                    for hit in &current {
+                        self.apply(selectors, hit, &mut next);
+                    }
+                }
+                Segment::Descendant(selectors) => {
+                    // Each node is searched once, however many references lead to it: a result
+                    // inside a shared schema is one finding, as Spectral reports it.
+                    let mut seen = HashSet::new();
+                    for hit in &current {
+                        self.descend(selectors, hit.clone(), &mut seen, 0, &mut next);
+                    }
+                }
+            }
+            if next.len() > MAX_HITS {
+                next.truncate(MAX_HITS);
+            }
+            current = next;
+            if current.is_empty() {
+                break;
+            }
+        }
+        if path.keys {
+            current.retain(|hit| !hit.path.is_empty());
+            for hit in &mut current {
+                hit.is_key = true;
+            }
+        }
+        current
+    }
+
+    /// The parent of `hit`, found again from `start` along its path.
+    fn parent(&self, start: &Hit<'w>, hit: &Hit<'w>) -> Option<Hit<'w>> {
+        let depth = hit.path.len().checked_sub(start.path.len() + 1)?;
+        let mut current = start.clone();
+        for seg in &hit.path[start.path.len()..start.path.len() + depth] {
+            current = self.child(&current, &seg.to_string())?;
+        }
+        Some(current)
+    }
+
+    fn descend(
+        &self,
+        selectors: &[Selector],
+        hit: Hit<'w>,
+        seen: &mut HashSet<(FileId, usize)>,
+        depth: usize,
+        out: &mut Vec<Hit<'w>>,
+    ) {
+        if depth > MAX_DEPTH || out.len() > MAX_HITS {
+            return;
+        }
+        if !seen.insert((hit.file, std::ptr::from_ref(hit.node) as usize)) {
+            return;
+        }
+        self.apply(selectors, &hit, out);
+        if matches!(hit.node.kind, NodeKind::Scalar(_)) {
+            return;
+        }
+        for child in self.children(&hit) {
+            self.descend(selectors, child, seen, depth + 1, out);
+        }
+    }
+
+    fn apply(&self, selectors: &[Selector], hit: &Hit<'w>, out: &mut Vec<Hit<'w>>) {
+        for selector in selectors {
+            match selector {
+                Selector::Name(name) => out.extend(self.child(hit, name)),
+                Selector::Wildcard => out.extend(self.children(hit)),
+                Selector::Index(index) => {
+                    let len = hit.node.items().len() as i64;
+                    let index = if *index < 0 { len + index } else { *index };
+                    if hit.node.is_seq() && (0..len).contains(&index) {
+                        out.extend(self.child(hit, &index.to_string()));
+                    }
+                }
+                Selector::Slice { start, end, step } => {
+                    if !hit.node.is_seq() {
+                        continue;
+                    }
+                    let children = self.children(hit);
+                    for index in slice_indices(children.len(), *start, *end, *step) {
+                        out.push(children[index].clone());
+                    }
+                }
+                Selector::Filter(expr) => {
+                    for child in self.children(hit) {
+                        if self.test(expr, hit, &child) {
+                            out.push(child);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn test(&self, expr: &Expr, parent: &Hit<'w>, child: &Hit<'w>) -> bool {
+        let scope = FilterScope {
+            documents: *self,
+            parent,
+            child,
+        };
+        expr.eval(&scope).truthy()
+    }
+}
+
+/// RFC 9535 slice semantics (normalized bounds, positive or negative step).
+fn slice_indices(
+    len: usize,
+    start: Option<i64>,
+    end: Option<i64>,
+    step: Option<i64>,
+) -> Vec<usize> {
+    let len = len as i64;
+    let step = step.unwrap_or(1);
+    let normalize = |index: i64| if index < 0 { len + index } else { index };
+    let mut out = Vec::new();
+    match step {
+        0 => {}
+        step if step > 0 => {
+            let lower = normalize(start.unwrap_or(0)).clamp(0, len);
+            let upper = normalize(end.unwrap_or(len)).clamp(0, len);
+            let mut index = lower;
+            while index < upper {
+                out.push(index as usize);
+                index += step;
+            }
+        }
+        step => {
+            let upper = normalize(start.unwrap_or(len - 1)).clamp(-1, len - 1);
+            let lower = end.map_or(-1, |end| normalize(end).clamp(-1, len - 1));
+            let mut index = upper;
+            while index > lower {
+                out.push(index as usize);
+                index += step;
+            }
+        }
+    }
+    out
+}
+
+struct FilterScope<'s, 'w> {
+    documents: Documents<'w>,
+    parent: &'s Hit<'w>,
+    child: &'s Hit<'w>,
+}
+
+impl<'w> Scope<'w> for FilterScope<'_, 'w> {
+    fn current(&self, members: &[Member]) -> Value<'w> {
+        let mut hit = Cow::Borrowed(self.child);
+        for member in members {
+            let name = match member {
+                Member::Name(name) => Cow::Borrowed(name.as_str()),
+                Member::Index(index) => Cow::Owned(index.to_string()),
+            };
+            match self.documents.child(&hit, &name) {
+                Some(next) => hit = Cow::Owned(next),
+                None => return Value::Undefined,
+            }
+        }
+        hit.value()
+    }
+
+    fn property(&self) -> Value<'w> {
+        seg_value(self.child.path.last())
+    }
+
+    fn parent_property(&self) -> Value<'w> {
+        seg_value(self.parent.path.last())
+    }
+}
+
+fn seg_value<'w>(seg: Option<&Seg<'w>>) -> Value<'w> {
+    match seg {
+        Some(Seg::Key(key)) => Value::Str(Cow::Borrowed(key)),
+        Some(Seg::Index(index)) => Value::Number(*index as f64),
+        None => Value::Undefined,
+    }
+}
+
+/// `#/paths/~1pets/get`: a match's path as a JSON pointer, as Spectral's `{{path}}` prints it.
+pub fn pointer(path: &[Seg<'_>]) -> String {
+    let mut out = String::from("#");
+    for seg in path {
+        out.push('/');
+        match seg {
+            Seg::Key(key) => out.push_str(&key.replace('~', "~0").replace('/', "~1")),
+            Seg::Index(index) => out.push_str(&index.to_string()),
+        }
+    }
+    out
+}
+
+/// `paths./pets.get.responses`: a match's path as Spectral's text output prints it.
+pub fn dotted(path: &[Seg<'_>]) -> String {
+    path.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::{parse_text, Syntax};
+
+    const SPEC: &str = "\
+openapi: 3.0.3
+info:
+  title: Pets
+paths:
+  /pets:
+    get:
+      operationId: listPets
+      parameters:
+        - name: limit
+          in: query
+        - name: id
+          in: path
+    post:
+      operationId: createPet
+  /pets/{id}:
+    delete:
+      tags: [pets]
+";
+
+    fn run(expression: &str) -> Vec<String> {
+        let document = parse_text(SPEC, Syntax::Yaml).unwrap().documents.remove(0);
+        let workspace = Workspace::default();
+        let documents = Documents {
+            workspace: &workspace,
+            refs: None,
+        };
+        let path = parse(expression).unwrap();
+        documents
+            .select(&path, Hit::root(FileId(0), &document))
+            .iter()
+            .map(|hit| {
+                if hit.is_key {
+                    format!("{}~", dotted(&hit.path))
+                } else {
+                    dotted(&hit.path)
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn child_wildcard_union_and_keys() {
+        assert_eq!(run("$.info.title"), ["info.title"]);
+        assert_eq!(
+            run("$.paths[*][get,put,post,delete,patch]"),
+            [
+                "paths./pets.get",
+                "paths./pets.post",
+                "paths./pets/{id}.delete"
+            ]
+        );
+        assert_eq!(run("$.paths.*~"), ["paths./pets~", "paths./pets/{id}~"]);
+        assert_eq!(
+            run("$['paths']['/pets'].get.parameters[-1].name"),
+            ["paths./pets.get.parameters.1.name"]
+        );
+        assert_eq!(
+            run("$.paths./pets.get.parameters[0:1].in"),
+            ["paths./pets.get.parameters.0.in"]
+        );
+    }
+
+    #[test]
+    fn descendants_and_filters() {
+        assert_eq!(
+            run("$..operationId"),
+            [
+                "paths./pets.get.operationId",
+                "paths./pets.post.operationId"
+            ]
+        );
+        assert_eq!(
+            run("$..parameters[?(@.in == 'query')].name"),
+            ["paths./pets.get.parameters.0.name"]
+        );
+        assert_eq!(
+            run("$.paths[?(@property.match(/\\{/))]"),
+            ["paths./pets/{id}"]
+        );
+        assert_eq!(
+            run("$.paths.*[?(@property === 'get' || @property === 'delete')]"),
+            ["paths./pets.get", "paths./pets/{id}.delete"]
+        );
+        assert_eq!(
+            run("$.paths.*.*[?(@parentProperty === 'delete' && @.length > 0)]"),
+            ["paths./pets/{id}.delete.tags"]
+        );
+        assert_eq!(
+            run("$..[?(!@.operationId && @.tags)]"),
+            ["paths./pets/{id}.delete"]
+        );
+        assert_eq!(
+            run("$.paths...parameters.[?(@.in == 'path')].name"),
+            ["paths./pets.get.parameters.1.name"]
+        );
+        assert_eq!(
+            run("$..[?(@property === 'in' && @ === 'query')]^"),
+            ["paths./pets.get.parameters.0"]
+        );
+    }
+
+    #[test]
+    fn pointers_escape_like_json_pointer() {
+        assert_eq!(
+            pointer(&[Seg::Key("paths"), Seg::Key("/a~b"), Seg::Index(0)]),
+            "#/paths/~1a~0b/0"
+        );
+    }
+}

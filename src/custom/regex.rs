@@ -1,0 +1,136 @@
+//! JavaScript regular expressions as rulesets write them (`pattern`'s `match`, filters'
+//! `.match(/re/)`). fancy-regex reads the lookarounds and back-references JavaScript allows and
+//! the `regex` crate does not; JavaScript's flags become inline flags.
+
+use std::sync::Arc;
+
+/// Patterns longer than this are refused: a ruleset is input, and input is bounded.
+const MAX_SOURCE: usize = 8 * 1024;
+/// Backtracking budget per match, so that a pathological pattern cannot hang a run.
+const BACKTRACK_LIMIT: usize = 100_000;
+
+#[derive(Clone)]
+pub struct JsRegex {
+    source: String,
+    regex: Arc<fancy_regex::Regex>,
+}
+
+impl std::fmt::Debug for JsRegex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "/{}/", self.source)
+    }
+}
+
+impl PartialEq for JsRegex {
+    fn eq(&self, other: &Self) -> bool {
+        self.source == other.source
+    }
+}
+
+impl JsRegex {
+    /// `source` and `flags` as in `/source/flags`.
+    pub fn new(source: &str, flags: &str) -> Result<JsRegex, String> {
+        if source.len() > MAX_SOURCE {
+            return Err(format!("a pattern longer than {MAX_SOURCE} bytes"));
+        }
+        let mut inline = String::new();
+        for flag in flags.chars() {
+            match flag {
+                'i' => inline.push('i'),
+                'm' => inline.push('m'),
+                's' => inline.push('s'),
+                // Global, sticky, unicode and indices change how a match is consumed, not whether
+                // a string matches.
+                'g' | 'y' | 'u' | 'd' | 'v' => {}
+                other => return Err(format!("unknown regular expression flag `{other}`")),
+            }
+        }
+        let translated = translate(source);
+        let pattern = if inline.is_empty() {
+            translated
+        } else {
+            format!("(?{inline}){translated}")
+        };
+        let regex = fancy_regex::RegexBuilder::new(&pattern)
+            .backtrack_limit(BACKTRACK_LIMIT)
+            .build()
+            .map_err(|error| format!("invalid regular expression /{source}/: {error}"))?;
+        Ok(JsRegex {
+            source: source.to_string(),
+            regex: Arc::new(regex),
+        })
+    }
+
+    /// A pattern as Spectral's `pattern` function reads a string: `/source/flags` is a regex
+    /// literal, anything else the source of `new RegExp(text)`.
+    pub fn from_option(text: &str) -> Result<JsRegex, String> {
+        if let Some(body) = text.strip_prefix('/') {
+            if let Some(end) = body.rfind('/') {
+                let flags = &body[end + 1..];
+                if flags.chars().all(|c| c.is_ascii_alphabetic()) {
+                    return JsRegex::new(&body[..end], flags);
+                }
+            }
+        }
+        JsRegex::new(text, "")
+    }
+
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Whether the pattern matches anywhere in `text`; a match that runs out of its backtracking
+    /// budget counts as no match.
+    pub fn is_match(&self, text: &str) -> bool {
+        self.regex.is_match(text).unwrap_or(false)
+    }
+}
+
+/// JavaScript syntax the Rust engines spell differently: `\/` is a plain slash, and `[^]` (any
+/// character) becomes `[\s\S]`.
+fn translate(source: &str) -> String {
+    let mut out = String::with_capacity(source.len());
+    let mut chars = source.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some('/') => out.push('/'),
+                Some(escaped) => {
+                    out.push('\\');
+                    out.push(escaped);
+                }
+                None => out.push_str("\\\\"),
+            },
+            '[' if chars.peek() == Some(&'^') => {
+                let mut lookahead = chars.clone();
+                lookahead.next();
+                if lookahead.peek() == Some(&']') {
+                    chars.next();
+                    chars.next();
+                    out.push_str("[\\s\\S]");
+                } else {
+                    out.push('[');
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn javascript_patterns_read() {
+        let regex = JsRegex::from_option("/^x-[a-z]+$/i").unwrap();
+        assert!(regex.is_match("X-Owner"));
+        let regex = JsRegex::from_option("^(?!.*\\/$).*").unwrap();
+        assert!(regex.is_match("/pets"));
+        assert!(!regex.is_match("/pets/"));
+        let regex = JsRegex::from_option("^\\/[a-z\\/{}-]*$").unwrap();
+        assert!(regex.is_match("/pets/{id}"));
+        assert!(JsRegex::from_option("(").is_err());
+    }
+}

@@ -1,0 +1,232 @@
+//! Runs ruleset rules over the OpenAPI documents of a run, as Spectral's `lintNode` does: each
+//! `given` match, narrowed by each `then`'s `field`, goes through its function; each finding is
+//! located at the deepest node of its path that exists.
+
+use rayon::prelude::*;
+
+use super::functions::{print_value, Finding, Input};
+use super::{Field, Level, SpectralRule};
+use crate::custom::jsonpath::filter::Value;
+use crate::custom::jsonpath::{pointer, Documents, Hit, Seg};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::source::refs::RefIndex;
+use crate::source::{Node, Workspace};
+use crate::span::FileId;
+
+/// What ruleset rules read.
+pub struct Scope<'a> {
+    pub workspace: &'a Workspace,
+    pub refs: &'a RefIndex,
+    /// The root of each OpenAPI document.
+    pub documents: &'a [(FileId, &'a Node)],
+}
+
+/// Every finding of `rules` (those `may_run` admits) on the documents.
+pub fn run(
+    rules: &[SpectralRule],
+    scope: &Scope<'_>,
+    may_run: &(dyn Fn(&str) -> bool + Sync),
+) -> Vec<Diagnostic> {
+    rules
+        .par_iter()
+        .filter(|rule| may_run(&rule.name))
+        .flat_map_iter(|rule| {
+            let mut out = Vec::new();
+            for (file, root) in scope.documents {
+                if !rule.formats.is_empty() && !rule.formats.iter().any(|format| format.holds(root))
+                {
+                    continue;
+                }
+                run_rule(rule, scope, *file, root, &mut out);
+            }
+            out
+        })
+        .collect()
+}
+
+/// A value a function reads: where it is (or, when undefined, the closest node that exists and
+/// the rest of the path).
+struct Target<'w> {
+    hit: Option<Hit<'w>>,
+    anchor: Hit<'w>,
+    missing: Vec<String>,
+}
+
+fn run_rule<'w>(
+    rule: &SpectralRule,
+    scope: &Scope<'w>,
+    file: FileId,
+    root: &'w Node,
+    out: &mut Vec<Diagnostic>,
+) {
+    let documents = Documents {
+        workspace: scope.workspace,
+        refs: rule.resolved.then_some(scope.refs),
+    };
+    let root_hit = Hit::root(file, root);
+    for (_, given) in &rule.given {
+        for hit in documents.select(given, root_hit.clone()) {
+            for then in &rule.then {
+                for target in targets(&documents, &hit, &then.field) {
+                    let property = target
+                        .missing
+                        .last()
+                        .cloned()
+                        .or_else(|| {
+                            target
+                                .hit
+                                .as_ref()
+                                .and_then(|hit| hit.path.last())
+                                .map(ToString::to_string)
+                        })
+                        .unwrap_or_default();
+                    let input = Input {
+                        documents,
+                        hit: target.hit.as_ref(),
+                        property: &property,
+                    };
+                    for finding in then.function.run(&input, &root_hit) {
+                        out.push(diagnostic(rule, &documents, &target, finding));
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn targets<'w>(documents: &Documents<'w>, hit: &Hit<'w>, field: &Field) -> Vec<Target<'w>> {
+    let whole = |hit: &Hit<'w>| Target {
+        hit: Some(hit.clone()),
+        anchor: hit.clone(),
+        missing: Vec::new(),
+    };
+    // A field only narrows an object; any other value is checked itself, as in Spectral.
+    if hit.is_key || !hit.node.is_map() && !hit.node.is_seq() {
+        return vec![whole(hit)];
+    }
+    match field {
+        Field::Whole => vec![whole(hit)],
+        Field::Keys => hit
+            .node
+            .entries()
+            .iter()
+            .filter_map(|entry| {
+                let mut path = hit.path.clone();
+                path.push(Seg::Key(entry.key.scalar_text()?));
+                Some(whole(&Hit {
+                    file: hit.file,
+                    node: &entry.value,
+                    key: Some(&entry.key),
+                    path,
+                    is_key: true,
+                }))
+            })
+            .collect(),
+        Field::Path(segments) => {
+            let mut current = hit.clone();
+            for (index, segment) in segments.iter().enumerate() {
+                match documents.child(&current, segment) {
+                    Some(next) => current = next,
+                    None => {
+                        return vec![Target {
+                            hit: None,
+                            anchor: current,
+                            missing: segments[index..].to_vec(),
+                        }]
+                    }
+                }
+            }
+            vec![whole(&current)]
+        }
+        Field::JsonPath(path) => {
+            let found: Vec<Target<'w>> = documents
+                .select(path, hit.clone())
+                .iter()
+                .map(whole)
+                .collect();
+            if found.is_empty() {
+                vec![Target {
+                    hit: None,
+                    anchor: hit.clone(),
+                    missing: Vec::new(),
+                }]
+            } else {
+                found
+            }
+        }
+    }
+}
+
+fn diagnostic<'w>(
+    rule: &SpectralRule,
+    documents: &Documents<'w>,
+    target: &Target<'w>,
+    finding: Finding,
+) -> Diagnostic {
+    // Walk the function's path down from the value, as far as it exists.
+    let mut anchor = target.anchor.clone();
+    let mut value = target.hit.clone();
+    let mut missing = target.missing.clone();
+    for (index, segment) in finding.path.iter().enumerate() {
+        let next = value.as_ref().and_then(|hit| documents.child(hit, segment));
+        match next {
+            Some(next) => {
+                anchor = next.clone();
+                value = Some(next);
+            }
+            None => {
+                value = None;
+                missing.extend(finding.path[index..].iter().cloned());
+                break;
+            }
+        }
+    }
+    let mut path = pointer(&anchor.path);
+    for segment in &missing {
+        path.push('/');
+        path.push_str(&segment.replace('~', "~0").replace('/', "~1"));
+    }
+    let property = missing
+        .last()
+        .cloned()
+        .or_else(|| anchor.path.last().map(ToString::to_string))
+        .unwrap_or_default();
+    let printed_value = print_value(&value.as_ref().map_or(Value::Undefined, Hit::value));
+    let fill = |template: &str, error: &str| {
+        template
+            .replace("{{error}}", error)
+            .replace("{{property}}", &property)
+            .replace("{{path}}", &path)
+            .replace(
+                "{{description}}",
+                rule.description.as_deref().unwrap_or_default(),
+            )
+            .replace("{{value}}", &printed_value)
+    };
+    let error = fill(&finding.message, "");
+    let message = match (&rule.message, &rule.description) {
+        (Some(template), _) => fill(template, &error),
+        (None, Some(description)) => description.clone(),
+        (None, None) => error.clone(),
+    };
+    let message = message.trim();
+    let severity = match rule.level {
+        Level::On(severity) => severity,
+        Level::Off => Severity::Warning,
+    };
+    let mut diagnostic = Diagnostic::new(
+        rule.id(),
+        anchor.location(),
+        if message.is_empty() {
+            error.clone()
+        } else {
+            message.to_string()
+        },
+    )
+    .with_severity(severity)
+    .with_label(format!("{}: {}", rule.name, path));
+    if let Some(url) = &rule.documentation_url {
+        diagnostic = diagnostic.with_help(format!("see {url}"));
+    }
+    diagnostic
+}

@@ -1,0 +1,259 @@
+//! Kong Ingress Controller: Kubernetes `Ingress` objects served by Kong become Kong routes, with
+//! the timeouts and retries Kong Ingress Controller 3.x takes from the backend Service:
+//! its `konghq.com/connect-timeout`, `konghq.com/read-timeout`, `konghq.com/write-timeout`
+//! (milliseconds) and `konghq.com/retries` annotations, over the `proxy` section of a
+//! `KongIngress` the Service names with `konghq.com/override` (deprecated in 3.0, still read).
+//! See Kong's annotation reference (developer.konghq.com/kubernetes-ingress-controller/
+//! reference/annotations) and its Service annotations page.
+//!
+//! Each Ingress path is read as Kong reads a route path: `Exact` as a regex anchored at both
+//! ends, `Prefix` and `ImplementationSpecific` as a Kong prefix. Kong's defaults apply to what
+//! the Service does not set, as for declarative configuration.
+
+use super::kong::{add_routes, ServiceContext};
+use super::{AdaptContext, Adapter};
+use crate::source::{Entry, Node, NodeKind, ScalarKind, Workspace};
+use crate::span::FileId;
+
+/// Kong is the gateway: the adapter shares its name with the declarative one.
+pub static ADAPTER: Adapter = Adapter {
+    name: "kong",
+    detect,
+    uses_refs: false,
+    adapt,
+};
+
+const PROXY_ANNOTATIONS: &[(&str, &str)] = &[
+    ("konghq.com/connect-timeout", "connect_timeout"),
+    ("konghq.com/read-timeout", "read_timeout"),
+    ("konghq.com/write-timeout", "write_timeout"),
+    ("konghq.com/retries", "retries"),
+];
+
+fn annotation<'a>(object: &'a Node, name: &str) -> Option<&'a Node> {
+    object.get("metadata")?.get("annotations")?.get(name)
+}
+
+fn metadata_text<'a>(object: &'a Node, key: &str) -> Option<&'a str> {
+    object.get("metadata")?.get(key)?.as_str()
+}
+
+/// An `Ingress` for the `kong` class (`spec.ingressClassName` or the older
+/// `kubernetes.io/ingress.class` annotation).
+fn detect(document: &Node) -> bool {
+    document.get("kind").and_then(Node::as_str) == Some("Ingress")
+        && document
+            .get("apiVersion")
+            .and_then(Node::as_str)
+            .is_some_and(|version| version.starts_with("networking.k8s.io/"))
+        && (document
+            .get("spec")
+            .and_then(|spec| spec.get("ingressClassName"))
+            .and_then(Node::as_str)
+            == Some("kong")
+            || annotation(document, "kubernetes.io/ingress.class").and_then(Node::as_str)
+                == Some("kong"))
+}
+
+fn adapt(cx: &mut AdaptContext<'_>, file: FileId, ingress: &Node) {
+    let namespace = metadata_text(ingress, "namespace");
+    let name = metadata_text(ingress, "name").unwrap_or("ingress");
+    let methods = annotation(ingress, "konghq.com/methods").and_then(|node| {
+        let text = node.as_str()?;
+        let items = text
+            .split(',')
+            .map(|method| Node::scalar(node.span, method.trim(), ScalarKind::Str))
+            .collect();
+        Some(Node {
+            span: node.span,
+            kind: NodeKind::Seq(items),
+        })
+    });
+    let strip_path = annotation(ingress, "konghq.com/strip-path")
+        .and_then(Node::as_str)
+        .map(|text| Node::scalar(ingress.span, "", ScalarKind::Bool(text == "true")));
+    let rules = ingress
+        .get("spec")
+        .and_then(|spec| spec.get("rules"))
+        .map(Node::items)
+        .unwrap_or_default();
+    for (rule_index, rule) in rules.iter().enumerate() {
+        let host = rule.get("host").filter(|host| host.as_str().is_some());
+        let paths = rule
+            .get("http")
+            .and_then(|http| http.get("paths"))
+            .map(Node::items)
+            .unwrap_or_default();
+        for (path_index, path) in paths.iter().enumerate() {
+            let Some(path_node) = path.get("path").filter(|node| node.as_str().is_some()) else {
+                continue;
+            };
+            let Some(service_name) = path
+                .get("backend")
+                .and_then(|backend| backend.get("service"))
+                .and_then(|service| service.get("name"))
+                .filter(|name| name.as_str().is_some())
+            else {
+                continue;
+            };
+            let (service_file, service) = kong_service(cx.workspace, file, service_name, namespace);
+            let service_cx = ServiceContext::read(cx, service_file, &service, None, None);
+            // The route is anchored at its Ingress path, where its findings point.
+            let mut route = vec![
+                entry(
+                    path_node.span,
+                    "name",
+                    Node::scalar(
+                        path.span,
+                        format!("{name}.{rule_index}.{path_index}"),
+                        ScalarKind::Str,
+                    ),
+                ),
+                entry(
+                    path.span,
+                    "paths",
+                    Node {
+                        span: path_node.span,
+                        kind: NodeKind::Seq(vec![kong_path(path, path_node)]),
+                    },
+                ),
+            ];
+            if let Some(host) = host {
+                route.push(entry(
+                    host.span,
+                    "hosts",
+                    Node {
+                        span: host.span,
+                        kind: NodeKind::Seq(vec![host.clone()]),
+                    },
+                ));
+            }
+            if let Some(methods) = &methods {
+                route.push(entry(methods.span, "methods", methods.clone()));
+            }
+            // Kong Ingress Controller forwards the whole path unless told to strip it.
+            route.push(entry(
+                ingress.span,
+                "strip_path",
+                strip_path.clone().unwrap_or_else(|| {
+                    Node::scalar(ingress.span, "false", ScalarKind::Bool(false))
+                }),
+            ));
+            let route = Node {
+                span: path.span,
+                kind: NodeKind::Map(route),
+            };
+            add_routes(cx, file, &route, &service_cx, &[]);
+        }
+    }
+}
+
+fn entry(span: crate::span::Span, key: &str, value: Node) -> Entry {
+    Entry {
+        key: Node::scalar(span, key, ScalarKind::Str),
+        value,
+    }
+}
+
+/// The Kong path of an Ingress path: `Exact` must match the whole path.
+fn kong_path(path: &Node, path_node: &Node) -> Node {
+    let text = path_node.as_str().unwrap_or("/");
+    let exact = path.get("pathType").and_then(Node::as_str) == Some("Exact");
+    if exact {
+        Node::scalar(
+            path_node.span,
+            format!("~{}$", regex::escape(text)),
+            ScalarKind::Str,
+        )
+    } else {
+        path_node.clone()
+    }
+}
+
+/// The backend Service as a Kong service object: its host, and the timeouts and retries of its
+/// `KongIngress` override and its annotations (which win), each at the place it is written. The
+/// file returned is the Service's; with no Service in the run, the Ingress's, with Kong's
+/// defaults.
+fn kong_service(
+    workspace: &Workspace,
+    ingress_file: FileId,
+    backend_name: &Node,
+    namespace: Option<&str>,
+) -> (FileId, Node) {
+    let name = backend_name.as_str().unwrap_or_default();
+    let same = |object: &Node, kind: &str, wanted: &str| {
+        object.get("kind").and_then(Node::as_str) == Some(kind)
+            && metadata_text(object, "name") == Some(wanted)
+            && (namespace.is_none()
+                || metadata_text(object, "namespace").is_none()
+                || metadata_text(object, "namespace") == namespace)
+    };
+    let find = |kind: &str, wanted: &str| {
+        workspace.files().iter().find_map(|file| {
+            file.documents
+                .iter()
+                .find(|document| same(document, kind, wanted))
+                .map(|document| (file.id, document))
+        })
+    };
+    // Findings about the service point at its name: the Service's, else the Ingress backend's.
+    let host = |span| entry(span, "host", Node::scalar(span, name, ScalarKind::Str));
+    let Some((file, service)) = find("Service", name) else {
+        return (
+            ingress_file,
+            Node {
+                span: backend_name.span,
+                kind: NodeKind::Map(vec![host(backend_name.span)]),
+            },
+        );
+    };
+    let name_span = service
+        .get("metadata")
+        .and_then(|metadata| metadata.get("name"))
+        .map_or(service.span, |name| name.span);
+    let mut fields: Vec<Entry> = vec![host(name_span)];
+    // A KongIngress in the Service's file: its `proxy` holds Kong service fields as they are.
+    if let Some(proxy) = annotation(service, "konghq.com/override")
+        .and_then(Node::as_str)
+        .and_then(|override_name| {
+            workspace.file(file).documents.iter().find(|document| {
+                document.get("kind").and_then(Node::as_str) == Some("KongIngress")
+                    && metadata_text(document, "name") == Some(override_name)
+            })
+        })
+        .and_then(|kong_ingress| kong_ingress.get("proxy"))
+    {
+        fields.extend(
+            proxy
+                .entries()
+                .iter()
+                .filter(|entry| {
+                    PROXY_ANNOTATIONS
+                        .iter()
+                        .any(|(_, key)| entry.key.as_str() == Some(key))
+                })
+                .cloned(),
+        );
+    }
+    for (annotation_name, key) in PROXY_ANNOTATIONS {
+        let Some(value) = annotation(service, annotation_name) else {
+            continue;
+        };
+        fields.retain(|entry| entry.key.as_str() != Some(key));
+        // Annotation values are strings; Kong reads them as whole numbers.
+        let text = value.scalar_text().unwrap_or_default().trim().to_string();
+        let kind = if text.parse::<u64>().is_ok() {
+            ScalarKind::Int
+        } else {
+            ScalarKind::Str
+        };
+        fields.push(entry(value.span, key, Node::scalar(value.span, text, kind)));
+    }
+    (
+        file,
+        Node {
+            span: service.span,
+            kind: NodeKind::Map(fields),
+        },
+    )
+}

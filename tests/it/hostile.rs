@@ -1,0 +1,799 @@
+//! Hostile input, as a stranger's pull request would bring it: every class of attack on the
+//! runner ends in a located finding or a one-line error, within a generous deadline, with the
+//! other files still linted. Inputs are generated here rather than committed as fixtures.
+
+use std::fmt::Write as _;
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::common::{at, located, Located};
+
+/// Far above what any case takes; a case that hangs or goes quadratic does not finish in it.
+const DEADLINE: Duration = Duration::from_secs(60);
+
+/// A file that always yields one known finding: proof that the run went on past the hostile one.
+const WITNESS: &str = "openapi: 3.0.3
+info:
+  title: Witness
+  version: 1.0.0
+paths:
+  /w:
+    get:
+      summary: W
+      description: W.
+      responses:
+        \"200\":
+          description: OK.
+        default:
+          description: Error.
+";
+
+fn witness() -> Located {
+    at("operation-id", "witness.yaml", 7, 5)
+}
+
+struct Outcome {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// A project root (it has a `.git`) holding `witness.yaml` and `files`.
+fn project(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let mut all = vec![("witness.yaml", WITNESS.as_bytes())];
+    all.extend_from_slice(files);
+    crate::common::project(&all)
+}
+
+/// Runs the binary in `cwd` and waits at most [`DEADLINE`]: a run that does not end in time is
+/// killed and the test fails. Output goes to files, so a large report cannot fill a pipe.
+fn run(cwd: &Path, args: &[&str]) -> Outcome {
+    let scratch = tempfile::tempdir().expect("scratch dir");
+    let stdout_path = scratch.path().join("stdout");
+    let stderr_path = scratch.path().join("stderr");
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("routeguard"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "100")
+        .env_remove("CLICOLOR_FORCE")
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&stdout_path).expect("stdout file"))
+        .stderr(std::fs::File::create(&stderr_path).expect("stderr file"))
+        .spawn()
+        .expect("binary starts");
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if started.elapsed() > DEADLINE {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "`routeguard {}` did not finish within {DEADLINE:?}",
+                args.join(" ")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let read = |path: &Path| {
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|mut file| file.read_to_end(&mut bytes))
+            .expect("read output");
+        String::from_utf8_lossy(&bytes).into_owned()
+    };
+    Outcome {
+        // Killed by a signal (a stack overflow aborts) has no code: -1 fails every assertion.
+        code: status.code().unwrap_or(-1),
+        stdout: read(&stdout_path),
+        stderr: read(&stderr_path),
+    }
+}
+
+/// `lint --format json ARGS`: exit code, findings and the parsed report.
+fn lint(cwd: &Path, args: &[&str]) -> (i32, Vec<Located>, Value) {
+    let mut all = vec!["lint", "--format", "json"];
+    all.extend_from_slice(args);
+    let outcome = run(cwd, &all);
+    let report: Value = serde_json::from_str(&outcome.stdout).unwrap_or_else(|error| {
+        panic!(
+            "report is JSON ({error}); exit {}; stderr: {}",
+            outcome.code, outcome.stderr
+        )
+    });
+    (outcome.code, located(&report), report)
+}
+
+fn message_of<'r>(report: &'r Value, rule: &str) -> &'r str {
+    report["diagnostics"]
+        .as_array()
+        .and_then(|all| all.iter().find(|d| d["rule"] == rule))
+        .and_then(|d| d["message"].as_str())
+        .unwrap_or_else(|| panic!("no `{rule}` finding in {report}"))
+}
+
+fn help_of<'r>(report: &'r Value, rule: &str) -> &'r str {
+    report["diagnostics"]
+        .as_array()
+        .and_then(|all| all.iter().find(|d| d["rule"] == rule))
+        .and_then(|d| d["help"].as_str())
+        .unwrap_or_default()
+}
+
+// 1. Deep nesting: no stack overflow, on the main thread or rayon's 2 MiB stacks.
+
+#[test]
+fn deep_block_yaml_is_a_located_parse_error_in_a_walked_folder() {
+    let deep = format!("{}x\n", "- ".repeat(5_000));
+    let single = format!("{}x\n", "- ".repeat(20_000));
+    let dir = project(&[
+        ("walked/deep.yaml", deep.as_bytes()),
+        ("deeper.yaml", single.as_bytes()),
+    ]);
+    let (code, found, _) = lint(dir.path(), &["."]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        found,
+        vec![
+            at("parse-error", "deeper.yaml", 1, 1025),
+            at("parse-error", "walked/deep.yaml", 1, 1025),
+            witness(),
+        ]
+    );
+}
+
+#[test]
+fn deep_json_and_toml_are_located_parse_errors() {
+    let json = format!("{}{}\n", "[".repeat(20_000), "]".repeat(20_000));
+    let toml = format!("a = {}{}\n", "[".repeat(20_000), "]".repeat(20_000));
+    let dir = project(&[
+        ("deep.json", json.as_bytes()),
+        ("deep.toml", toml.as_bytes()),
+    ]);
+    let (code, found, _) = lint(dir.path(), &["."]);
+    assert_eq!(code, 1);
+    let rules: Vec<(&str, &str)> = found
+        .iter()
+        .map(|(rule, file, _, _)| (rule.as_str(), file.as_str()))
+        .collect();
+    assert_eq!(
+        rules,
+        vec![
+            ("parse-error", "deep.json"),
+            ("parse-error", "deep.toml"),
+            ("operation-id", "witness.yaml"),
+        ]
+    );
+    assert_eq!(found[0], at("parse-error", "deep.json", 1, 513));
+}
+
+#[test]
+fn a_deep_config_is_a_located_error_not_an_abort() {
+    let deep = format!("{}1\n", "- ".repeat(20_000));
+    let dir = project(&[("deep-config.yaml", deep.as_bytes())]);
+    let outcome = run(dir.path(), &["lint", "--config", "deep-config.yaml", "."]);
+    assert_eq!(outcome.code, 2, "{}", outcome.stderr);
+    assert!(
+        outcome.stderr.contains("deep-config.yaml:1:1025:")
+            && outcome.stderr.contains("nesting deeper than 512"),
+        "{}",
+        outcome.stderr
+    );
+}
+
+// 2. Symlinks out of the project root are refused and never read.
+
+#[cfg(unix)]
+#[test]
+fn an_input_symlink_out_of_the_root_is_refused_unread() {
+    let outside = tempfile::tempdir().expect("outside");
+    let secret = outside.path().join("secret.ini");
+    std::fs::write(&secret, "api_key = hunter2\n").expect("write secret");
+    let dir = project(&[]);
+    std::os::unix::fs::symlink(&secret, dir.path().join("spec.yaml")).expect("symlink");
+    std::os::unix::fs::symlink("/proc/self/environ", dir.path().join("env.yaml")).expect("symlink");
+    let outcome = run(
+        dir.path(),
+        &["lint", "spec.yaml", "env.yaml", "witness.yaml"],
+    );
+    assert_eq!(outcome.code, 1);
+    assert!(!outcome.stdout.contains("hunter2"), "{}", outcome.stdout);
+    let (code, found, report) = lint(dir.path(), &["spec.yaml", "env.yaml", "witness.yaml"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        found,
+        vec![
+            at("input-refused", "env.yaml", 1, 1),
+            at("input-refused", "spec.yaml", 1, 1),
+            witness(),
+        ]
+    );
+    assert!(message_of(&report, "input-refused").contains("leads out of the project root"));
+    // A path typed outside the root is the user's own choice.
+    let typed = secret.with_file_name("typed.yaml");
+    std::fs::write(&typed, WITNESS).expect("write typed");
+    let (_, found, _) = lint(dir.path(), &[typed.to_str().expect("utf-8 path")]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, "operation-id");
+}
+
+#[cfg(unix)]
+#[test]
+fn config_and_baseline_symlinks_out_of_the_root_are_refused() {
+    let outside = tempfile::tempdir().expect("outside");
+    let secret = outside.path().join("secret.yaml");
+    std::fs::write(&secret, "rules: {}\n").expect("write");
+    let dir = project(&[]);
+    std::os::unix::fs::symlink(&secret, dir.path().join("routeguard.yaml")).expect("symlink");
+    std::os::unix::fs::symlink(&secret, dir.path().join("baseline.json")).expect("symlink");
+    let outcome = run(dir.path(), &["lint", "."]);
+    assert_eq!(outcome.code, 2);
+    assert!(
+        outcome.stderr.contains("cannot read config `")
+            && outcome.stderr.contains("leads out of the project root"),
+        "{}",
+        outcome.stderr
+    );
+    let outcome = run(
+        dir.path(),
+        &["lint", "--no-config", "--baseline", "baseline.json", "."],
+    );
+    assert_eq!(outcome.code, 2);
+    assert!(
+        outcome
+            .stderr
+            .contains("cannot read baseline `baseline.json`: symlink leads out"),
+        "{}",
+        outcome.stderr
+    );
+}
+
+// 3. Report writing never follows or replaces what was planted at the path.
+
+#[cfg(unix)]
+#[test]
+fn a_report_is_never_written_through_a_planted_symlink() {
+    let outside = tempfile::tempdir().expect("outside");
+    let victim = outside.path().join("victim");
+    std::fs::write(&victim, "precious\n").expect("write victim");
+    let dir = project(&[]);
+    std::os::unix::fs::symlink(&victim, dir.path().join("report.json")).expect("symlink");
+    let outcome = run(
+        dir.path(),
+        &["lint", "--format", "json", "-o", "report.json", "."],
+    );
+    assert_eq!(outcome.code, 2);
+    assert!(
+        outcome.stderr.contains("is a symlink"),
+        "{}",
+        outcome.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(&victim).expect("victim"),
+        "precious\n"
+    );
+    assert!(std::fs::symlink_metadata(dir.path().join("report.json"))
+        .expect("link")
+        .is_symlink());
+}
+
+#[cfg(unix)]
+#[test]
+fn reports_are_written_through_special_files_and_leave_no_temporary() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = project(&[]);
+    let null_is_a_device = || {
+        std::fs::metadata("/dev/null").is_ok_and(|metadata| metadata.file_type().is_char_device())
+    };
+    if null_is_a_device() {
+        let outcome = run(
+            dir.path(),
+            &["lint", "--format", "json", "-o", "/dev/null", "."],
+        );
+        assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+        assert!(null_is_a_device(), "/dev/null was replaced");
+    }
+    let outcome = run(
+        dir.path(),
+        &["lint", "--format", "json", "-o", "out/report.json", "."],
+    );
+    assert_eq!(outcome.code, 2, "the folder does not exist");
+    std::fs::create_dir(dir.path().join("out")).expect("mkdir");
+    let outcome = run(
+        dir.path(),
+        &["lint", "--format", "json", "-o", "out/report.json", "."],
+    );
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    let names: Vec<String> = std::fs::read_dir(dir.path().join("out"))
+        .expect("list")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert_eq!(names, vec!["report.json".to_string()]);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_report_goes_through_a_fifo_which_stays_a_fifo() {
+    let dir = project(&[]);
+    let fifo = dir.path().join("report.fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|status| status.success()) {
+        return;
+    }
+    let reader_path = fifo.clone();
+    let reader = std::thread::spawn(move || std::fs::read_to_string(reader_path));
+    let outcome = run(
+        dir.path(),
+        &["lint", "--format", "json", "-o", "report.fifo", "."],
+    );
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    let received = reader.join().expect("reader").expect("read fifo");
+    assert!(received.contains("\"operation-id\""), "{received}");
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::metadata(&fifo)
+        .expect("fifo")
+        .file_type()
+        .is_fifo());
+}
+
+// 4. Control characters are shown, never sent.
+
+#[test]
+fn terminal_controls_in_input_are_escaped_in_text_and_github_reports() {
+    let spec = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  \"/a\\e]0;pwned\\a\\e[2J\":\n    get:\n      responses: {}\n";
+    let name = "evil\u{1b}[31m.yaml";
+    let dir = project(&[
+        (name, spec.as_bytes()),
+        ("openapi-raw.yaml", b"a: \x1b[2J\rb\n"),
+    ]);
+    let text = run(dir.path(), &["lint", "--color", "never", "."]);
+    assert_eq!(text.code, 1, "openapi-raw.yaml does not parse");
+    assert!(!text.stdout.contains('\u{1b}'), "{:?}", text.stdout);
+    assert!(!text.stdout.contains('\u{7}'), "{:?}", text.stdout);
+    assert!(
+        text.stdout.contains("evil\\x1b[31m.yaml"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout.contains("/a\\x1b]0;pwned\\x07\\x1b[2J"),
+        "{}",
+        text.stdout
+    );
+    let github = run(dir.path(), &["lint", "--format", "github", "."]);
+    assert!(!github.stdout.contains('\u{1b}'), "{:?}", github.stdout);
+    assert!(
+        github.stdout.contains("file=evil\\x1b[31m.yaml,"),
+        "{}",
+        github.stdout
+    );
+    let forged = github
+        .stdout
+        .split(['\n', '\r'])
+        .filter(|line| line.starts_with("::"))
+        .count();
+    let findings = github
+        .stdout
+        .lines()
+        .filter(|line| line.starts_with("::"))
+        .count();
+    assert_eq!(forged, findings, "one annotation per line, none forged");
+}
+
+#[test]
+fn a_lone_cr_file_has_a_gutter_that_agrees_with_its_header() {
+    let text = "a: 1\rb: 2\rc: 3\rd: 4\re: 5\rf: 6\rg: 7\rh: 8\ri: 9\rj: [\r";
+    let dir = project(&[("cr.yaml", text.as_bytes())]);
+    let outcome = run(dir.path(), &["lint", "--color", "never", "cr.yaml"]);
+    assert_eq!(outcome.code, 1);
+    assert!(
+        outcome.stdout.contains("cr.yaml:11:1: error[parse-error]"),
+        "{}",
+        outcome.stdout
+    );
+    assert!(
+        outcome.stdout.contains("\n    11 │ \n"),
+        "{}",
+        outcome.stdout
+    );
+    assert!(!outcome.stdout.contains('\r'));
+}
+
+// 5. Regexes are compiled under small limits.
+
+#[test]
+fn an_oversized_route_regex_is_an_invalid_value_and_many_regexes_stay_fast() {
+    let mut kong = String::from(
+        "_format_version: \"3.0\"\nservices:\n- name: s\n  url: http://s\n  routes:\n",
+    );
+    kong.push_str("  - name: huge\n    paths: ['~/(\\w{1000}){1000}']\n");
+    for index in 0..300 {
+        let _ = writeln!(
+            kong,
+            "  - name: r{index}\n    paths: ['~/r{index}/(?<id>[a-z0-9-]{{1,64}})/items/\\d+$']"
+        );
+    }
+    let dir = project(&[("kong.yaml", kong.as_bytes())]);
+    let (code, found, report) = lint(dir.path(), &["--no-config", "kong.yaml", "witness.yaml"]);
+    assert_eq!(code, 1);
+    let invalid: Vec<&Located> = found
+        .iter()
+        .filter(|(rule, ..)| rule == "invalid-value")
+        .collect();
+    assert_eq!(invalid, vec![&at("invalid-value", "kong.yaml", 7, 13)]);
+    assert!(found.contains(&witness()));
+    assert!(message_of(&report, "invalid-value").contains("not a valid regular expression"));
+}
+
+// 7. Anchors: copies are charged to the alias budget.
+
+#[test]
+fn anchoring_every_level_of_a_wide_tree_is_refused_not_copied() {
+    // 100 KB of flow mappings, 200 deep, each level anchored: copying every anchored subtree
+    // would take millions of nodes.
+    let siblings: Vec<String> = (0..60).map(|index| format!("s{index}: v")).collect();
+    let mut yaml = String::from("root: ");
+    for level in 0..200 {
+        let _ = write!(yaml, "&a{level} {{{}, n: ", siblings.join(", "));
+    }
+    yaml.push('v');
+    yaml.push_str(&"}".repeat(200));
+    yaml.push('\n');
+    let dir = project(&[("anchors.yaml", yaml.as_bytes())]);
+    let (code, found, report) = lint(dir.path(), &["."]);
+    assert_eq!(code, 1);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert_eq!(found[0], at("input-refused", "anchors.yaml", 1, 31_611));
+    assert_eq!(found[1], witness());
+    assert!(message_of(&report, "input-refused").contains("anchors and aliases"));
+    assert!(!help_of(&report, "input-refused").contains("indentation"));
+}
+
+// 8. What was quadratic is linear.
+
+#[test]
+fn a_wide_merge_key_is_expanded_in_linear_time() {
+    let mut yaml = String::from("base: &base\n");
+    for index in 0..20_000 {
+        let _ = writeln!(yaml, "  k{index}: {index}");
+    }
+    yaml.push_str("merged:\n  <<: *base\n");
+    for index in 0..20_000 {
+        let _ = writeln!(yaml, "  j{index}: {index}");
+    }
+    let dir = project(&[("merge.yaml", yaml.as_bytes())]);
+    let (code, found, _) = lint(dir.path(), &["."]);
+    assert_eq!((code, found), (0, vec![witness()]));
+}
+
+#[test]
+fn long_ref_chains_and_wide_fan_in_resolve_in_linear_time() {
+    let mut spec = String::from(
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      operationId: a\n      summary: A\n      description: A.\n      responses:\n        '200':\n          description: OK.\n          content:\n            application/json:\n              schema: {$ref: '#/components/schemas/s0'}\n        default:\n          description: Error.\ncomponents:\n  schemas:\n",
+    );
+    for index in 0..10_000 {
+        let _ = writeln!(
+            spec,
+            "    s{index}: {{$ref: '#/components/schemas/s{}'}}",
+            index + 1
+        );
+    }
+    spec.push_str("    s10000: {type: string}\n");
+    for index in 0..20_000 {
+        let _ = writeln!(
+            spec,
+            "    f{index}: {{$ref: '#/components/schemas/s10000'}}"
+        );
+    }
+    let dir = project(&[("openapi.yaml", spec.as_bytes())]);
+    let (code, found, _) = lint(dir.path(), &["--no-config", "."]);
+    assert_eq!(code, 0, "{found:?}");
+    assert!(found.contains(&witness()));
+}
+
+#[test]
+fn thirty_thousand_suppressions_match_in_linear_time() {
+    let mut spec = String::from("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n");
+    for index in 0..10_000 {
+        let _ = writeln!(
+            spec,
+            "  /p{index}:\n    get: # routeguard-ignore: operation-id — generated\n      summary: P\n      description: P.\n      x-routeguard-ignore: [{{rule: operation-id, reason: generated}}]\n      responses: {{'200': {{description: OK.}}, default: {{description: Error.}}}}"
+        );
+    }
+    let dir = project(&[("openapi.yaml", spec.as_bytes())]);
+    let (code, found, report) = lint(dir.path(), &["--no-config", "."]);
+    assert_eq!(code, 0);
+    assert_eq!(found, vec![witness()]);
+    assert_eq!(report["summary"]["suppressed"], 10_000);
+}
+
+#[test]
+fn twenty_thousand_kong_prefix_routes_join_in_linear_time() {
+    let mut spec = String::from("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n");
+    let mut kong = String::from(
+        "_format_version: \"3.0\"\nservices:\n- name: s\n  url: http://s\n  routes:\n",
+    );
+    for index in 0..20_000 {
+        let _ = writeln!(spec, "  /s{index}/items:\n    get:\n      operationId: s{index}\n      responses: {{'200': {{description: OK.}}}}");
+        let _ = writeln!(kong, "  - {{name: r{index}, paths: [/s{index}/]}}");
+    }
+    let dir = project(&[
+        ("openapi.yaml", spec.as_bytes()),
+        ("kong.yaml", kong.as_bytes()),
+    ]);
+    let outcome = run(
+        dir.path(),
+        &["routes", "--format", "json", "--no-config", "."],
+    );
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    let report: Value = serde_json::from_str(&outcome.stdout).expect("routes JSON");
+    let routes = report["routes"].as_array().expect("routes");
+    assert_eq!(routes.len(), 20_000);
+    for route in routes {
+        let name = route["name"].as_str().expect("name");
+        let expected = format!("GET /s{}/items", &name[1..]);
+        assert_eq!(
+            route["operations"],
+            serde_json::json!([expected]),
+            "{route}"
+        );
+    }
+}
+
+// 9. A node budget bounds each file's memory.
+
+#[test]
+fn a_dense_file_over_the_memory_limit_is_refused_with_the_flag_named() {
+    let yaml = format!("[{}]\n", vec!["1"; 20_000].join(","));
+    let json = format!("[{}]\n", vec!["1"; 20_000].join(","));
+    let dir = project(&[
+        ("dense.yaml", yaml.as_bytes()),
+        ("dense.json", json.as_bytes()),
+    ]);
+    let (code, found, report) = lint(dir.path(), &["--memory-limit", "1", "."]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        found,
+        vec![
+            at("input-refused", "dense.json", 1, 1),
+            at("input-refused", "dense.yaml", 1, 5_242),
+            witness(),
+        ]
+    );
+    assert!(message_of(&report, "input-refused").contains("--memory-limit"));
+    let (code, found, _) = lint(dir.path(), &["."]);
+    assert_eq!((code, found), (0, vec![witness()]));
+}
+
+// 10. FIFOs and devices are refused, never read.
+
+#[cfg(unix)]
+#[test]
+fn fifos_and_devices_are_refused_as_input_config_and_baseline() {
+    let dir = project(&[]);
+    let made = Command::new("mkfifo")
+        .arg(dir.path().join("pipe.yaml"))
+        .status();
+    if !made.is_ok_and(|status| status.success()) {
+        return;
+    }
+    let (code, found, report) = lint(dir.path(), &["pipe.yaml", "/dev/zero", "witness.yaml"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        found,
+        vec![
+            at("input-refused", "/dev/zero", 1, 1),
+            at("input-refused", "pipe.yaml", 1, 1),
+            witness(),
+        ]
+    );
+    assert!(message_of(&report, "input-refused").contains("is not read"));
+    // A walk passes FIFOs by, as it does everything but regular files.
+    let (_, found, _) = lint(dir.path(), &["."]);
+    assert_eq!(found, vec![witness()]);
+    let config = run(dir.path(), &["lint", "--config", "pipe.yaml", "."]);
+    assert_eq!(config.code, 2);
+    assert!(
+        config.stderr.contains("a FIFO (named pipe) is not read"),
+        "{}",
+        config.stderr
+    );
+    let baseline = run(dir.path(), &["lint", "--baseline", "/dev/zero", "."]);
+    assert_eq!(baseline.code, 2);
+    assert!(
+        baseline.stderr.contains("a character device is not read"),
+        "{}",
+        baseline.stderr
+    );
+}
+
+// 11. `$ref` cycles of any length.
+
+#[test]
+fn a_ref_cycle_of_a_hundred_hops_is_reported() {
+    let mut spec = String::from(
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n",
+    );
+    for index in 0..100 {
+        let _ = writeln!(
+            spec,
+            "    s{index}: {{$ref: '#/components/schemas/s{}'}}",
+            (index + 1) % 100
+        );
+    }
+    let dir = project(&[("openapi.yaml", spec.as_bytes())]);
+    let (code, found, report) = lint(dir.path(), &["--no-config", "."]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        found.len(),
+        101,
+        "each member of the cycle, and the witness"
+    );
+    assert_eq!(found[0], at("ref-unresolved", "openapi.yaml", 6, 16));
+    assert!(message_of(&report, "ref-unresolved").contains("circular reference"));
+    assert!(message_of(&report, "ref-unresolved").contains("… 35 more"));
+}
+
+// 12. Unreadable folders and ignore files that hide everything.
+
+#[cfg(unix)]
+#[test]
+fn an_unreadable_folder_is_a_finding_and_the_run_goes_on() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = project(&[("locked/spec.yaml", WITNESS.as_bytes())]);
+    let locked = dir.path().join("locked");
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).expect("chmod");
+    if std::fs::read_dir(&locked).is_ok() {
+        // Running as root: permissions do not apply, nothing to test.
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        return;
+    }
+    let (code, found, report) = lint(dir.path(), &["."]);
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    assert_eq!(code, 1);
+    assert_eq!(found, vec![at("input-refused", "locked", 1, 1), witness()]);
+    assert!(message_of(&report, "input-refused").contains("permission denied"));
+}
+
+#[test]
+fn an_ignore_file_that_hides_every_file_gets_a_notice() {
+    let dir = project(&[
+        ("specs/.gitignore", b"*.yaml\n"),
+        ("specs/a.yaml", WITNESS.as_bytes()),
+    ]);
+    // Nothing is left to lint, which is "no files found" (exit 2); the note says why.
+    let outcome = run(dir.path(), &["lint", "specs"]);
+    assert_eq!(outcome.code, 2);
+    assert!(
+        outcome.stderr.contains("no files found"),
+        "{}",
+        outcome.stderr
+    );
+    assert!(
+        outcome
+            .stderr
+            .contains("note: `specs`: 1 YAML, JSON or TOML file is hidden by"),
+        "{}",
+        outcome.stderr
+    );
+}
+
+// 13. JSON strings with raw control characters.
+
+#[test]
+fn raw_control_characters_in_json_strings_are_parse_errors() {
+    let dir = project(&[(
+        "ctl.json",
+        b"{\"openapi\": \"3.0.3\", \"info\": {\"title\": \"a\x01b\"}}",
+    )]);
+    let (code, found, report) = lint(dir.path(), &["."]);
+    assert_eq!(code, 1);
+    assert_eq!(found, vec![at("parse-error", "ctl.json", 1, 42), witness()]);
+    assert!(message_of(&report, "parse-error").contains("U+0001"));
+}
+
+// 14. Output paths.
+
+#[test]
+fn outputs_are_checked_against_each_other_inputs_and_the_root() {
+    let dir = project(&[]);
+    let both = run(
+        dir.path(),
+        &[
+            "lint",
+            "--format",
+            "json",
+            "-o",
+            "same.out",
+            "--format",
+            "sarif",
+            "-o",
+            "./same.out",
+        ],
+    );
+    assert_eq!(both.code, 2);
+    assert!(
+        both.stderr.contains("is the output of both"),
+        "{}",
+        both.stderr
+    );
+    let over = run(
+        dir.path(),
+        &[
+            "lint",
+            "--format",
+            "json",
+            "-o",
+            "witness.yaml",
+            "witness.yaml",
+        ],
+    );
+    assert_eq!(over.code, 2);
+    assert!(
+        over.stderr.contains("is one of the files being linted"),
+        "{}",
+        over.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("witness.yaml")).expect("witness"),
+        WITNESS
+    );
+    let root = run(dir.path(), &["lint", "--root", "witness.yaml", "."]);
+    assert_eq!(root.code, 2);
+    assert!(root.stderr.contains("not a folder"), "{}", root.stderr);
+}
+
+// 16. Messages say what happened.
+
+#[cfg(unix)]
+#[test]
+fn a_symlink_loop_says_so() {
+    let dir = project(&[]);
+    std::os::unix::fs::symlink("b.yaml", dir.path().join("a.yaml")).expect("symlink");
+    std::os::unix::fs::symlink("a.yaml", dir.path().join("b.yaml")).expect("symlink");
+    let outcome = run(dir.path(), &["lint", "a.yaml"]);
+    assert_eq!(outcome.code, 2);
+    assert!(
+        outcome.stderr.contains("symlink loop"),
+        "{}",
+        outcome.stderr
+    );
+    // Walking passes symlinks by: the loop does not stop the run.
+    let (code, found, _) = lint(dir.path(), &["."]);
+    assert_eq!((code, found), (0, vec![witness()]));
+}
+
+#[test]
+fn a_huge_glob_list_is_a_readable_config_error() {
+    let mut config = String::from("include:\n");
+    for index in 0..3_000 {
+        let alternatives: Vec<String> = (0..50).map(|j| format!("b{j}")).collect();
+        let _ = writeln!(
+            config,
+            "  - \"**/a{{{}}}*[a-z]?x/**{index}\"",
+            alternatives.join(",")
+        );
+    }
+    let dir = project(&[("routeguard.yaml", config.as_bytes())]);
+    let outcome = run(dir.path(), &["lint", "."]);
+    assert_eq!(outcome.code, 2);
+    assert!(
+        outcome.stderr.contains(
+            "routeguard.yaml:2:3: the globs in `include` are too many or too complex to match together"
+        ),
+        "{}",
+        outcome.stderr
+    );
+}
