@@ -1175,7 +1175,7 @@ fn real_findings_say_what_is_wrong() {
     assert_eq!(
         message(&report, "timeout-out-of-bounds", 65),
         "KrakenD route (GET /timeout2/{param}) in fixtures/krakend/krakend-ce.json can take up \
-         to 150µs (the 150µs timeout), below the 100ms minimum (`min`)"
+         to 150µs, its timeout, below the 100ms minimum (`min`)"
     );
     // ESPv2's Envoy bootstrap, in protobuf JSON names, is joined to the spec it was generated from.
     let report = lint_case(case("fixtures/envoy/esp-v2/dynamic-routing"));

@@ -40,17 +40,19 @@ impl Rule for TimeoutOutOfBounds {
             let location = bound.location.unwrap_or(route.location);
             let label = route.label();
             let finding: RouteFinding<'_> = Box::new(move |subject| {
-                Diagnostic::new(
-                    self.id(),
-                    location,
+                // When the total timeout decides, the arithmetic would only repeat it.
+                let worst = format_duration(bound.worst);
+                let message = if bound.total_decides {
+                    format!("{subject} can take up to {worst}, its timeout, {problem}")
+                } else {
                     format!(
-                        "{subject} can take up to {} ({}), {problem}",
-                        format_duration(bound.worst),
+                        "{subject} can take up to {worst} ({}), {problem}",
                         bound.explanation
-                    ),
-                )
-                .with_label(format!("worst case {}", format_duration(bound.worst)))
-                .with_route(label.clone())
+                    )
+                };
+                Diagnostic::new(self.id(), location, message)
+                    .with_label(format!("worst case {}", format_duration(bound.worst)))
+                    .with_route(label.clone())
             });
             found.push((location, route, finding));
         }
