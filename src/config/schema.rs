@@ -227,6 +227,37 @@ pub fn json_schema() -> Value {
                 "type": ["array", "null"],
                 "items": { "$ref": "#/$defs/api" },
             },
+            "policies": {
+                "description": "CEL assertions over each normalized route (`route.…`) or operation (`operation.…`); see docs/custom-rules.md",
+                "type": ["array", "null"],
+                "items": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["id", "assert"],
+                    "properties": {
+                        "id": {
+                            "description": "The rule id of the policy's findings; not a built-in rule's id",
+                            "type": "string",
+                        },
+                        "severity": {
+                            "enum": ["error", "warning", "info"],
+                            "default": "warning",
+                        },
+                        "message": {
+                            "description": "The finding's message [default: policy `ID` does not hold]",
+                            "type": "string",
+                        },
+                        "where": {
+                            "description": "A CEL condition: the policy applies only where it is true",
+                            "type": "string",
+                        },
+                        "assert": {
+                            "description": "A CEL condition that must hold, else a finding",
+                            "type": "string",
+                        },
+                    }
+                }
+            },
             "suppressions": {
                 "type": ["object", "null"],
                 "additionalProperties": false,
