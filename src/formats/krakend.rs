@@ -9,8 +9,8 @@ use std::time::Duration;
 use super::values::Dialect;
 use super::{anchor, AdaptContext, Adapter};
 use crate::model::policy::{
-    CircuitBreaker, CircuitBreakerKind, Fallback, FallbackKind, GatewayStatuses, RateLimit,
-    Upstream,
+    Backend, CircuitBreaker, CircuitBreakerKind, Fallback, FallbackKind, GatewayStatuses,
+    RateLimit, Upstream,
 };
 use crate::model::route::Rewrite;
 use crate::model::{
@@ -214,6 +214,7 @@ fn read_endpoint(
     policy.fallbacks.extend(fallback);
 
     let mut backend_rate_limit = None;
+    let aggregates = backends.len() >= 2;
     for (index, backend) in backends.iter().enumerate() {
         let backend_location = Location {
             file,
@@ -247,7 +248,25 @@ fn read_endpoint(
                 location: backend_location,
             });
         }
-        if let Some(breaker) = circuit_breaker(cx, file, backend, failure_status) {
+        let breaker = circuit_breaker(cx, file, backend, failure_status);
+        // Every backend of an aggregating endpoint is its own upstream call, guarded only by
+        // its own `qos/circuit-breaker`: KrakenD "aggregates and merges the responses from all
+        // backends" (docs, endpoints/response-manipulation, CE 2.x), and the breaker is set
+        // "inside the extra_config" of the backend it protects (docs, backends/circuit-breaker).
+        if aggregates {
+            if let Some(first) = backend_hosts.first() {
+                policy.backends.push(Backend {
+                    upstream: Upstream {
+                        name: first.clone(),
+                        endpoints: (!discovered)
+                            .then(|| u32::try_from(backend_hosts.len()).unwrap_or(u32::MAX)),
+                        location: Some(backend_location),
+                    },
+                    circuit_breakers: breaker.iter().cloned().collect(),
+                });
+            }
+        }
+        if let Some(breaker) = breaker {
             policy.statuses.on_circuit_open = failure_status;
             policy.circuit_breakers.push(breaker);
         }

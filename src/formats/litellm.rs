@@ -1121,6 +1121,7 @@ fn route_for(
             endpoints: Some(u32::try_from(group.deployments.len()).unwrap_or(u32::MAX)),
             location: Some(location),
         }),
+        backends: Vec::new(),
         fault_injection: false,
         per_try_until_response: false,
         timeout_home: None,

@@ -836,6 +836,7 @@ fn route(
             endpoints: Some(u32::try_from(root.leaves.len()).unwrap_or(u32::MAX)),
             location: Some(location),
         }),
+        backends: Vec::new(),
         fault_injection: false,
         per_try_until_response: false,
         timeout_home: None,

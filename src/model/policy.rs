@@ -111,6 +111,10 @@ pub struct Policy {
     pub fallbacks: Vec<Fallback>,
     pub rate_limit: Option<RateLimit>,
     pub upstream: Option<Upstream>,
+    /// Every upstream a route calls for one request when it calls several and merges their
+    /// answers (a KrakenD endpoint aggregating backends), each with its own breakers; empty when
+    /// the route calls `upstream` alone.
+    pub backends: Vec<Backend>,
     /// Fault injection is configured on the route (Istio `fault`).
     pub fault_injection: bool,
     /// The status codes this gateway answers with by itself on this route.
@@ -271,6 +275,14 @@ pub struct Upstream {
     /// How many endpoints (targets, hosts) serve it; `None` when the config does not say.
     pub endpoints: Option<u32>,
     pub location: Option<Location>,
+}
+
+/// One of the upstreams a route calls in the same request, with the breakers that guard that
+/// call alone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Backend {
+    pub upstream: Upstream,
+    pub circuit_breakers: Vec<CircuitBreaker>,
 }
 
 /// The status codes a gateway sends on its own for a route.

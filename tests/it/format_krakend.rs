@@ -336,3 +336,69 @@ fn every_value_replaced_by_a_wrong_kind_never_panics() {
         assert!(inventory::lint_value_mutations(fixture) > 50, "{fixture}");
     }
 }
+
+/// An aggregating endpoint whose first backend alone has a breaker.
+const AGGREGATED: &str = r#"{
+  "version": 3,
+  "endpoints": [
+    {
+      "endpoint": "/dashboard",
+      "backend": [
+        {
+          "host": ["http://users:8080"],
+          "url_pattern": "/users",
+          "extra_config": {
+            "qos/circuit-breaker": { "interval": 60, "timeout": 10, "max_errors": 3 }
+          }
+        },
+        {
+          "host": ["http://orders:8080"],
+          "url_pattern": "/orders"
+        }
+      ]
+    }
+  ]
+}
+"#;
+
+#[test]
+fn every_backend_of_an_aggregating_endpoint_needs_its_own_breaker() {
+    let dir = crate::common::project(&[("krakend.json", AGGREGATED.as_bytes())]);
+    let (_, report) = crate::common::lint_json(dir.path(), &["krakend.json"]);
+    let breakers: Vec<_> = crate::common::located(&report)
+        .into_iter()
+        .filter(|(rule, ..)| rule == "circuit-breaker-missing")
+        .collect();
+    // On the second backend, where its breaker would be added (the backend's anchor).
+    assert_eq!(
+        breakers,
+        [crate::common::at(
+            "circuit-breaker-missing",
+            "krakend.json",
+            15,
+            11
+        )]
+    );
+    let message = report["diagnostics"]
+        .as_array()
+        .and_then(|all| {
+            all.iter()
+                .find(|d| d["rule"] == "circuit-breaker-missing")
+                .and_then(|d| d["message"].as_str())
+        })
+        .unwrap_or_default()
+        .to_string();
+    assert!(message.contains("`http://orders:8080`"), "{message}");
+    assert!(message.contains("`GET /dashboard`"), "{message}");
+
+    let protected = AGGREGATED.replace(
+        "\"url_pattern\": \"/orders\"",
+        "\"url_pattern\": \"/orders\",\n          \"extra_config\": {\n            \
+         \"qos/circuit-breaker\": { \"interval\": 60, \"timeout\": 10, \"max_errors\": 3 }\n          }",
+    );
+    let dir = crate::common::project(&[("krakend.json", protected.as_bytes())]);
+    let (_, report) = crate::common::lint_json(dir.path(), &["krakend.json"]);
+    assert!(crate::common::located(&report)
+        .iter()
+        .all(|(rule, ..)| rule != "circuit-breaker-missing"));
+}

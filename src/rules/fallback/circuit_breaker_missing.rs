@@ -10,6 +10,14 @@ use crate::rules::{short_route as short, Rule, RuleContext};
 /// middleware, an APISIX `api-breaker` route plugin), the finding names the routes without one.
 pub struct CircuitBreakerMissing;
 
+/// One upstream call without a breaker, and where the breaker would be added.
+struct UnprotectedCall<'a> {
+    route: &'a Route,
+    location: crate::span::Location,
+    /// The call is one of several the route merges (a KrakenD aggregating endpoint's backend).
+    one_of_several: bool,
+}
+
 impl Rule for CircuitBreakerMissing {
     fn id(&self) -> BuiltinRule {
         BuiltinRule::CircuitBreakerMissing
@@ -17,50 +25,63 @@ impl Rule for CircuitBreakerMissing {
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let mut order: Vec<(GatewayFormat, String)> = Vec::new();
-        let mut unprotected: HashMap<(GatewayFormat, String), Vec<&Route>> = HashMap::new();
+        let mut unprotected: HashMap<(GatewayFormat, String), Vec<UnprotectedCall<'_>>> =
+            HashMap::new();
         for route in &cx.inventory.routes {
             let policy = &route.policy;
-            let Some(upstream) = &policy.upstream else {
-                continue;
-            };
             if !route.format.configures_circuit_breakers() {
                 continue;
             }
-            let protected = !policy.circuit_breakers.is_empty()
-                || policy
-                    .health_check
-                    .as_ref()
-                    .is_some_and(|health| health.passive.is_some());
-            if protected {
-                continue;
+            let passive_health = policy
+                .health_check
+                .as_ref()
+                .is_some_and(|health| health.passive.is_some());
+            let mut calls = Vec::new();
+            if policy.backends.is_empty() {
+                let Some(upstream) = &policy.upstream else {
+                    continue;
+                };
+                if policy.circuit_breakers.is_empty() && !passive_health {
+                    calls.push((upstream, false));
+                }
+            } else {
+                // A route that merges several upstream calls is protected call by call.
+                for backend in &policy.backends {
+                    if backend.circuit_breakers.is_empty() && !passive_health {
+                        calls.push((&backend.upstream, true));
+                    }
+                }
             }
-            let key = (route.format, upstream.name.clone());
-            unprotected
-                .entry(key.clone())
-                .or_insert_with(|| {
-                    order.push(key);
-                    Vec::new()
-                })
-                .push(route);
+            for (upstream, one_of_several) in calls {
+                let key = (route.format, upstream.name.clone());
+                unprotected
+                    .entry(key.clone())
+                    .or_insert_with(|| {
+                        order.push(key);
+                        Vec::new()
+                    })
+                    .push(UnprotectedCall {
+                        route,
+                        location: upstream.location.unwrap_or(route.location),
+                        one_of_several,
+                    });
+            }
         }
         for key in order {
-            let Some(routes) = unprotected.get(&key) else {
+            let Some(calls) = unprotected.get(&key) else {
                 continue;
             };
-            let Some(first) = routes.first() else {
+            let Some(first_call) = calls.first() else {
                 continue;
             };
+            let first = first_call.route;
+            let routes: Vec<&Route> = calls.iter().map(|call| call.route).collect();
             let (format, upstream_name) = &key;
-            let location = first
-                .policy
-                .upstream
-                .as_ref()
-                .and_then(|upstream| upstream.location)
-                .unwrap_or(first.location);
+            let location = first_call.location;
             let per_route = format.breaker_on_routes();
             let message = if per_route {
                 let mut names: Vec<String> = Vec::new();
-                for route in routes {
+                for route in &routes {
                     let name = route
                         .name
                         .clone()
@@ -87,6 +108,13 @@ impl Rule for CircuitBreakerMissing {
                          breaker: {format} keeps sending their traffic to it while it fails"
                     )
                 }
+            } else if first_call.one_of_several {
+                format!(
+                    "{format} backend `{upstream_name}` of `{}` has no circuit breaker: \
+                     each backend the endpoint merges is its own upstream call, and {format} \
+                     keeps sending traffic to this one while it fails",
+                    first.label().replace('`', "'")
+                )
             } else {
                 format!(
                     "{format} upstream `{upstream_name}` has no circuit breaker, outlier detection or passive health check: {format} keeps sending traffic to it while it fails"
