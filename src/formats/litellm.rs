@@ -319,6 +319,14 @@ impl<'a> Settings<'a> {
             .clone()
     }
 
+    /// The `retry_policy` key that sets `retries`, when one does rather than `num_retries`.
+    fn deciding_policy_key(&self, retries: &Sourced<u32>) -> Option<String> {
+        self.retry_policy
+            .iter()
+            .find(|(_, count)| count.origin == retries.origin)
+            .map(|(class, _)| format!("retry_policy.{class}"))
+    }
+
     /// Retries of one exception class: the `retry_policy` count where the policy names the
     /// class, else `num_retries` (LiteLLM's `get_num_retries_from_retry_policy` in
     /// `litellm/router_utils/get_retry_from_policy.py`, read by `Router.function_with_retries`).
@@ -1074,6 +1082,7 @@ fn route_for(
         deadline: None,
         has_budget: false,
         non_idempotent: Some(true),
+        counted_by: settings.deciding_policy_key(&retries),
     });
     let first_general_edge = graph.edges_from(&group.name).find(|edge| {
         matches!(

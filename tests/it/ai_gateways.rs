@@ -418,6 +418,17 @@ fn litellm_retry_policy_counts_replace_num_retries_per_class() {
         .filter(|(rule, ..)| rule == "retry-excessive")
         .collect();
     assert_eq!(excessive, [at("retry-excessive", per_class, 16, 28)]);
+    let message = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .find(|d| d["rule"] == "retry-excessive")
+        .and_then(|d| d["message"].as_str())
+        .unwrap_or_default();
+    assert!(
+        message.contains("retries up to 6 times (`retry_policy.RateLimitErrorRetries`)"),
+        "{message}"
+    );
 }
 
 #[test]
