@@ -568,6 +568,7 @@ fn read_upstream(
             deadline,
             has_budget: false,
             non_idempotent: Some(false),
+            counted_by: None,
         });
     }
 

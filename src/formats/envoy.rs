@@ -1443,6 +1443,7 @@ fn read_retry(cx: &mut AdaptContext<'_>, file: FileId, parent: &Node) -> Option<
         has_budget: false,
         // Envoy retries whatever the method; only the conditions make a retry safe or not.
         non_idempotent: Some(true),
+        counted_by: None,
         location: policy_location,
     })
 }

@@ -463,6 +463,7 @@ fn read_retry(
         deadline: None,
         has_budget: false,
         non_idempotent: None,
+        counted_by: None,
         location,
     })
 }

@@ -225,6 +225,7 @@ fn http_policy(cx: &mut AdaptContext<'_>, file: FileId, http: &Node, location: L
             deadline: None,
             has_budget: false,
             non_idempotent: None,
+            counted_by: None,
             location,
         }),
     };
@@ -333,6 +334,7 @@ fn explicit_retry(cx: &mut AdaptContext<'_>, file: FileId, retries: &Node) -> Op
         deadline: None,
         has_budget: false,
         non_idempotent: None,
+        counted_by: None,
         location,
     })
 }

@@ -222,6 +222,7 @@ impl ServiceContext {
             deadline: None,
             has_budget: false,
             non_idempotent: Some(false),
+            counted_by: None,
         });
         let mut policy = Policy {
             timeout: None,

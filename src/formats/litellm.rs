@@ -306,8 +306,8 @@ impl<'a> Settings<'a> {
     }
 
     /// Retries of one failing model group of `deployments` deployments, whatever the error:
-    /// `num_retries`, or a larger count `retry_policy` sets for one exception class the group
-    /// can retry.
+    /// the largest per-class count among the classes the group retries. `num_retries` stays a
+    /// floor: it still governs the errors no policy key names (connection errors, 503s).
     fn retries(&self, deployments: usize) -> Sourced<u32> {
         self.retry_policy
             .iter()
@@ -319,12 +319,27 @@ impl<'a> Settings<'a> {
             .clone()
     }
 
-    /// Retries of one exception class.
+    /// The `retry_policy` key that sets `retries`, when one does rather than `num_retries`.
+    fn deciding_policy_key(&self, retries: &Sourced<u32>) -> Option<String> {
+        self.retry_policy
+            .iter()
+            .find(|(_, count)| count.origin == retries.origin)
+            .map(|(class, _)| format!("retry_policy.{class}"))
+    }
+
+    /// Retries of one exception class: the `retry_policy` count where the policy names the
+    /// class, else `num_retries` (LiteLLM's `get_num_retries_from_retry_policy` in
+    /// `litellm/router_utils/get_retry_from_policy.py`, read by `Router.function_with_retries`).
     fn retries_of(&self, class: &str) -> u32 {
+        self.retries_for(class).value
+    }
+
+    /// [`Self::retries_of`], with where the count is written.
+    fn retries_for(&self, class: &str) -> Sourced<u32> {
         self.retry_policy
             .iter()
             .find(|(name, _)| *name == class)
-            .map_or(self.num_retries.value, |(_, count)| count.value)
+            .map_or_else(|| self.num_retries.clone(), |(_, count)| count.clone())
     }
 }
 
@@ -924,6 +939,10 @@ fn fallback_edges(
 fn group_run(group: &ModelGroup, entries: &[DeploymentEntry], settings: &Settings<'_>) -> Run {
     let retries = settings.retries(group.deployments.len()).value;
     let attempts = retries.saturating_add(1);
+    // Only a call that times out runs to its timeout, so the longest run retries as often as
+    // `TimeoutErrorRetries` (or `num_retries`) allows, whatever other classes may retry.
+    let timeout_retries = settings.retries_of("TimeoutErrorRetries");
+    let timeout_attempts = timeout_retries.saturating_add(1);
     let client_retries = entries
         .iter()
         .filter(|entry| entry.group == group.name)
@@ -938,11 +957,12 @@ fn group_run(group: &ModelGroup, entries: &[DeploymentEntry], settings: &Setting
         .max()
         .unwrap_or(DEFAULT_TIMEOUT);
     let (first_wait, longest_wait) = router_waits(settings);
-    let waits = chain::doubling_waits(first_wait, Some(longest_wait), retries).saturating_add(
-        chain::doubling_waits(FIRST_RETRY_WAIT, Some(LONGEST_RETRY_WAIT), client_retries)
-            .checked_mul(attempts)
-            .unwrap_or(Duration::MAX),
-    );
+    let waits = chain::doubling_waits(first_wait, Some(longest_wait), timeout_retries)
+        .saturating_add(
+            chain::doubling_waits(FIRST_RETRY_WAIT, Some(LONGEST_RETRY_WAIT), client_retries)
+                .checked_mul(timeout_attempts)
+                .unwrap_or(Duration::MAX),
+        );
     let arithmetic = if client_tries > 1 {
         format!(
             "{} × {client_tries} client tries",
@@ -956,7 +976,7 @@ fn group_run(group: &ModelGroup, entries: &[DeploymentEntry], settings: &Setting
         calls: attempts.saturating_mul(client_tries),
         arithmetic,
         longest: Some(chain::run_time(
-            attempts.saturating_mul(client_tries),
+            timeout_attempts.saturating_mul(client_tries),
             per_call,
             waits,
         )),
@@ -1062,6 +1082,7 @@ fn route_for(
         deadline: None,
         has_budget: false,
         non_idempotent: Some(true),
+        counted_by: settings.deciding_policy_key(&retries),
     });
     let first_general_edge = graph.edges_from(&group.name).find(|edge| {
         matches!(

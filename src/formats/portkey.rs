@@ -795,6 +795,7 @@ fn route(
             deadline: None,
             has_budget: false,
             non_idempotent: Some(true),
+            counted_by: None,
             location: spec.location,
         });
     let mut targets: Vec<String> = Vec::new();

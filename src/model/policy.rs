@@ -155,6 +155,9 @@ pub struct Retry {
     pub has_budget: bool,
     /// The gateway retries non-idempotent methods (`Some(false)` when it is known not to).
     pub non_idempotent: Option<bool>,
+    /// The setting that decides `max_retries` when the format counts retries per error class,
+    /// e.g. LiteLLM's `retry_policy.RateLimitErrorRetries`.
+    pub counted_by: Option<String>,
     /// Where the retry policy is written, or the route when it is a default.
     pub location: Location,
 }

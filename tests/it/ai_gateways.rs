@@ -388,6 +388,50 @@ fn litellm_retries_authentication_errors_only_with_another_deployment() {
 }
 
 #[test]
+fn litellm_retry_policy_counts_replace_num_retries_per_class() {
+    // `get_num_retries_from_retry_policy` (litellm/router_utils/get_retry_from_policy.py) gives
+    // a named class its own count and leaves `num_retries` to every other error.
+    let per_class = "fixtures/litellm/retry-policy-per-class.yaml";
+    let plain = "fixtures/litellm/retry-policy-num-retries.yaml";
+    let outcome = lint_paths(&[per_class, plain]);
+    let lowered = route(&outcome, per_class, "gpt-4o");
+    let retry = lowered.policy.retry.as_ref().expect("retry");
+    // `TimeoutErrorRetries: 0` stops timeouts from being retried, so a run is one 10s call,
+    // while rate limits, retried 6 times, decide the count.
+    assert!(!retry.conditions.contains(&RetryCondition::Timeout));
+    assert!(retry.conditions.contains(&RetryCondition::Status(429, 429)));
+    assert_eq!(retry.max_retries.value, 6);
+    assert_eq!(line_of(&outcome, &retry.max_retries.origin), Some(16));
+    assert_eq!(lowered.policy.worst_case(), Some(seconds(10.0)));
+    // Without the policy, `num_retries: 2` retries timeouts too: 3 calls of 10s and the waits.
+    let plain_route = route(&outcome, plain, "gpt-4o");
+    let retry = plain_route.policy.retry.as_ref().expect("retry");
+    assert!(retry.conditions.contains(&RetryCondition::Timeout));
+    assert_eq!(retry.max_retries.value, 2);
+    assert_eq!(plain_route.policy.worst_case(), Some(seconds(31.5)));
+    // The raised `RateLimitErrorRetries` is excessive where it is written; the larger
+    // `AuthenticationErrorRetries` is not, as a group of one deployment never retries a 401,
+    // and `num_retries: 2` alone stays within the limit.
+    let (_, report) = lint_json(&repo(), &[per_class, plain]);
+    let excessive: Vec<_> = located(&report)
+        .into_iter()
+        .filter(|(rule, ..)| rule == "retry-excessive")
+        .collect();
+    assert_eq!(excessive, [at("retry-excessive", per_class, 16, 28)]);
+    let message = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .find(|d| d["rule"] == "retry-excessive")
+        .and_then(|d| d["message"].as_str())
+        .unwrap_or_default();
+    assert!(
+        message.contains("retries up to 6 times (`retry_policy.RateLimitErrorRetries`)"),
+        "{message}"
+    );
+}
+
+#[test]
 fn litellm_real_proxy_config() {
     let outcome = lint_paths(&["fixtures/litellm/proxy_server_config.yaml"]);
     let graph = graph(&outcome, "proxy_server_config.yaml");

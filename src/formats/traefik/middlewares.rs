@@ -385,6 +385,7 @@ fn read_retry(
         has_budget: false,
         // Status-code retries skip POST, PATCH and LOCK unless this is set.
         non_idempotent: Some(non_idempotent && !statuses.is_empty()),
+        counted_by: None,
         location,
     });
 }

@@ -41,9 +41,10 @@ impl Rule for RetryExcessive {
             if i64::from(retries) <= max {
                 continue;
             }
-            let whose = match &retry.max_retries.origin {
-                Origin::Explicit(_) => String::new(),
-                Origin::Default(note) => format!(" ({note})"),
+            let whose = match (&retry.max_retries.origin, &retry.counted_by) {
+                (Origin::Explicit(_), Some(key)) => format!(" (`{key}`)"),
+                (Origin::Explicit(_), None) => String::new(),
+                (Origin::Default(note), _) => format!(" ({note})"),
             };
             let finding: RouteFinding<'_> = Box::new(move |subject| {
                 Diagnostic::new(
