@@ -243,13 +243,8 @@ impl Workspace {
         self.file(location.file).position(location.span.start)
     }
 
-    /// Loads the given files in parallel, in the order given, each path once.
-    pub fn load_all(&mut self, requests: Vec<FileRequest>, diagnostics: &mut Vec<Diagnostic>) {
-        self.load_all_with(requests, diagnostics, &|| {});
-    }
-
-    /// [`Workspace::load_all`], calling `on_read` after each file is read and parsed (from the
-    /// reading threads), for a progress display.
+    /// Loads the given files in parallel, in the order given, each path once, calling `on_read`
+    /// after each file is read and parsed (from the reading threads), for a progress display.
     pub fn load_all_with(
         &mut self,
         requests: Vec<FileRequest>,
