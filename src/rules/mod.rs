@@ -4,7 +4,7 @@
 //! Rules that guard loading itself (`parse-error`, `duplicate-key`, `ref-*`, `unknown-format`)
 //! are raised by the loader and adapters, and have catalog entries like every other rule.
 
-pub mod ai;
+mod ai_graph;
 pub mod consistency;
 pub mod docs;
 pub mod fallback;
@@ -220,46 +220,47 @@ pub trait RuleSettings: Sync {
     fn options_for(&self, rule: BuiltinRule, path: &Path, route: Option<&str>) -> RuleOptions<'_>;
 }
 
-pub trait Rule: Sync {
-    /// The stable id; the key of the rule's catalog entry.
-    fn id(&self) -> BuiltinRule;
+/// Ties a rule to its catalog entry. build.rs implements it for the rule of each
+/// `rules/<id>.yaml` of a model family: the unit struct named after the id in CamelCase, in
+/// `src/rules/<family>/<id_with_underscores>.rs`. A rule without an entry does not compile.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no catalog entry",
+    label = "no `rules/<id>.yaml` names this rule",
+    note = "the rule `retry-excessive` of family `retry` is `RetryExcessive` in src/rules/retry/retry_excessive.rs, described by rules/retry-excessive.yaml"
+)]
+pub trait Registered {
+    const ID: BuiltinRule;
+}
+
+/// A check over the model.
+pub trait Rule: Registered + Sync {
+    /// The stable id, the key of the rule's catalog entry.
+    fn id(&self) -> BuiltinRule {
+        Self::ID
+    }
+
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>);
 }
 
-/// Every model rule, in id order.
-pub static RULES: &[&dyn Rule] = &[
-    &fallback::circuit_breaker_ineffective::CircuitBreakerIneffective,
-    &fallback::circuit_breaker_missing::CircuitBreakerMissing,
-    &docs::error_responses::ErrorResponses,
-    &fallback::fallback_missing::FallbackMissing,
-    &fallback::fallback_without_health_signal::FallbackWithoutHealthSignal,
-    &ai::ai_timeout_default::AiTimeoutDefault,
-    &ai::fallback_invalid::AiFallbackInvalid,
-    &ai::fallback_same_provider::FallbackSameProvider,
-    &ai::fallback_trigger_scope::FallbackTriggerScope,
-    &consistency::gateway_errors_undocumented::GatewayErrorsUndocumented,
-    &fallback::health_check_missing::HealthCheckMissing,
-    &fallback::health_check_timing::HealthCheckTiming,
-    &consistency::method_mismatch::MethodMismatch,
-    &docs::operation_description::OperationDescription,
-    &docs::operation_id::OperationId,
-    &docs::operation_summary::OperationSummary,
-    &consistency::operation_unrouted::OperationUnrouted,
-    &timeout::per_try_timeout_exceeds_total::PerTryTimeoutExceedsTotal,
-    &docs::retry_after_undocumented::RetryAfterUndocumented,
-    &retry::retry_amplification::RetryAmplification,
-    &retry::retry_budget_exceeds_timeout::RetryBudgetExceedsTimeout,
-    &retry::retry_excessive::RetryExcessive,
-    &retry::retry_non_idempotent::RetryNonIdempotent,
-    &retry::retry_on_client_error::RetryOnClientError,
-    &retry::retry_without_backoff::RetryWithoutBackoff,
-    &retry::retry_without_per_try_timeout::RetryWithoutPerTryTimeout,
-    &consistency::route_undocumented::RouteUndocumented,
-    &timeout::timeout_exceeds_sla::TimeoutExceedsSla,
-    &timeout::timeout_layer_inversion::TimeoutLayerInversion,
-    &timeout::timeout_missing::TimeoutMissing,
-    &timeout::timeout_out_of_bounds::TimeoutOutOfBounds,
-];
+/// A rule as the registry holds it.
+pub trait Check: Sync {
+    fn id(&self) -> BuiltinRule;
+    fn run(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>);
+}
+
+impl<R: Rule> Check for R {
+    fn id(&self) -> BuiltinRule {
+        R::ID
+    }
+
+    fn run(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+        self.check(cx, out);
+    }
+}
+
+// `impl Registered` for each rule and `RULES`, every rule in id order, written by build.rs from
+// `rules/*.yaml` and the files of `src/rules/<family>/`.
+include!(concat!(env!("OUT_DIR"), "/rule_registry.rs"));
 
 /// Runs every rule that is on somewhere over the inventory.
 pub fn run(cx: &RuleContext<'_>) -> Vec<Diagnostic> {
@@ -268,7 +269,7 @@ pub fn run(cx: &RuleContext<'_>) -> Vec<Diagnostic> {
         .filter(|rule| cx.config.may_run(rule.id()))
         .flat_map_iter(|rule| {
             let mut out = Vec::new();
-            rule.check(cx, &mut out);
+            rule.run(cx, &mut out);
             out
         })
         .collect()

@@ -1,6 +1,5 @@
 use crate::diagnostic::{Diagnostic, Related};
 use crate::model::Route;
-use crate::rule_id::BuiltinRule;
 use crate::rules::{Rule, RuleContext};
 use crate::span::Location;
 
@@ -17,10 +16,6 @@ struct Emitted<'a> {
 }
 
 impl Rule for GatewayErrorsUndocumented {
-    fn id(&self) -> BuiltinRule {
-        BuiltinRule::GatewayErrorsUndocumented
-    }
-
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         for (index, operation) in cx.inventory.operations.iter().enumerate() {
             let mut missing: Vec<Emitted<'_>> = Vec::new();

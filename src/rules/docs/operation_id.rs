@@ -1,7 +1,6 @@
 use std::collections::HashMap;
 
 use crate::diagnostic::{Diagnostic, Related, Severity};
-use crate::rule_id::BuiltinRule;
 use crate::rules::{Rule, RuleContext};
 
 /// Every operation has an `operationId`, unique within its API (option `scope: api`, the
@@ -9,10 +8,6 @@ use crate::rules::{Rule, RuleContext};
 pub struct OperationId;
 
 impl Rule for OperationId {
-    fn id(&self) -> BuiltinRule {
-        BuiltinRule::OperationId
-    }
-
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         // Keyed by the API (`None` with `scope: project`) and the id.
         let mut first_seen: HashMap<(Option<usize>, &str), usize> = HashMap::new();

@@ -1,15 +1,10 @@
 use crate::diagnostic::Diagnostic;
-use crate::rule_id::BuiltinRule;
 use crate::rules::{Rule, RuleContext};
 
 /// Every operation has a non-empty `summary`, no longer than the `max-length` option allows.
 pub struct OperationSummary;
 
 impl Rule for OperationSummary {
-    fn id(&self) -> BuiltinRule {
-        BuiltinRule::OperationSummary
-    }
-
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         for operation in &cx.inventory.operations {
             let route = operation.route();

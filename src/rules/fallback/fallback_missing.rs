@@ -1,7 +1,6 @@
 use crate::diagnostic::{Diagnostic, Related, Severity};
 use crate::model::policy::FallbackKind;
 use crate::model::{FallbackRequirement, Layer, Route};
-use crate::rule_id::BuiltinRule;
 use crate::rules::{emit_grouped, short_route, RouteFinding, Rule, RuleContext};
 
 /// A route has somewhere to go when its upstream fails: required (an error) where the operation
@@ -9,10 +8,6 @@ use crate::rules::{emit_grouped, short_route, RouteFinding, Rule, RuleContext};
 pub struct FallbackMissing;
 
 impl Rule for FallbackMissing {
-    fn id(&self) -> BuiltinRule {
-        BuiltinRule::FallbackMissing
-    }
-
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let mut required_somewhere = vec![false; cx.inventory.routes.len()];
         for (index, operation) in cx.inventory.operations.iter().enumerate() {

@@ -1,7 +1,6 @@
 use std::collections::HashSet;
 
 use crate::diagnostic::{Diagnostic, Related};
-use crate::rule_id::BuiltinRule;
 use crate::rules::{Rule, RuleContext};
 use crate::units::format_duration;
 
@@ -9,10 +8,6 @@ use crate::units::format_duration;
 pub struct HealthCheckTiming;
 
 impl Rule for HealthCheckTiming {
-    fn id(&self) -> BuiltinRule {
-        BuiltinRule::HealthCheckTiming
-    }
-
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let mut seen = HashSet::new();
         for route in &cx.inventory.routes {

@@ -1,6 +1,5 @@
 use crate::diagnostic::{Diagnostic, Related, Severity};
 use crate::model::Route;
-use crate::rule_id::BuiltinRule;
 use crate::rules::{
     emit_grouped, layered_route, layers_of, RouteFinding, Rule, RuleContext, SEVERAL_ROUTES,
 };
@@ -12,10 +11,6 @@ use super::retry_location;
 pub struct RetryAmplification;
 
 impl Rule for RetryAmplification {
-    fn id(&self) -> BuiltinRule {
-        BuiltinRule::RetryAmplification
-    }
-
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         // Per operation, the alternative of each layer that calls most.
         let mut stacks: Vec<Vec<&Route>> = (0..cx.inventory.operations.len())

@@ -1,6 +1,5 @@
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::Origin;
-use crate::rule_id::BuiltinRule;
 use crate::rules::{emit_grouped, RouteFinding, Rule, RuleContext};
 
 use super::retry_location;
@@ -9,10 +8,6 @@ use super::retry_location;
 pub struct RetryExcessive;
 
 impl Rule for RetryExcessive {
-    fn id(&self) -> BuiltinRule {
-        BuiltinRule::RetryExcessive
-    }
-
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let mut found = Vec::new();
         for route in &cx.inventory.routes {

@@ -1,6 +1,5 @@
 use crate::diagnostic::Diagnostic;
 use crate::model::policy::RetryCondition;
-use crate::rule_id::BuiltinRule;
 use crate::rules::{emit_grouped, RouteFinding, Rule, RuleContext};
 
 /// Retrying on timeouts needs a per-try timeout; otherwise the first slow attempt uses up the
@@ -8,10 +7,6 @@ use crate::rules::{emit_grouped, RouteFinding, Rule, RuleContext};
 pub struct RetryWithoutPerTryTimeout;
 
 impl Rule for RetryWithoutPerTryTimeout {
-    fn id(&self) -> BuiltinRule {
-        BuiltinRule::RetryWithoutPerTryTimeout
-    }
-
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let mut found = Vec::new();
         for route in &cx.inventory.routes {

@@ -1,6 +1,5 @@
 use crate::diagnostic::Diagnostic;
 use crate::model::Layer;
-use crate::rule_id::BuiltinRule;
 use crate::rules::{emit_grouped, RouteFinding, Rule, RuleContext};
 use crate::units::format_duration;
 
@@ -11,10 +10,6 @@ use super::bound;
 pub struct TimeoutOutOfBounds;
 
 impl Rule for TimeoutOutOfBounds {
-    fn id(&self) -> BuiltinRule {
-        BuiltinRule::TimeoutOutOfBounds
-    }
-
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let mut found = Vec::new();
         for route in &cx.inventory.routes {
