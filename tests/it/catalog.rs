@@ -152,6 +152,17 @@ fn every_catalog_entry_has_an_implementation() {
     );
 }
 
+/// Each rule's options struct reads exactly the options its entry declares, with their kinds,
+/// and every default reads into it.
+#[test]
+fn every_options_struct_matches_its_catalog_entry() {
+    let mismatches: Vec<String> = RULES
+        .iter()
+        .flat_map(|rule| rule.option_mismatches())
+        .collect();
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
 /// build.rs reads only an entry's `family:` line; the catalog's parser reads the whole entry.
 #[test]
 fn the_registry_and_the_catalog_agree_on_each_family() {

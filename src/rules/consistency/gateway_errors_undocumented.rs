@@ -16,6 +16,8 @@ struct Emitted<'a> {
 }
 
 impl Rule for GatewayErrorsUndocumented {
+    type Options = ();
+
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         for (index, operation) in cx.inventory.operations.iter().enumerate() {
             let mut missing: Vec<Emitted<'_>> = Vec::new();

@@ -10,6 +10,8 @@ use crate::rules::{Rule, RuleContext};
 pub struct MethodMismatch;
 
 impl Rule for MethodMismatch {
+    type Options = ();
+
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let operations = &cx.inventory.operations;
         // Operations each configuration file routes with the right method.

@@ -6,6 +6,8 @@ use crate::rules::{Rule, RuleContext};
 pub struct OperationUnrouted;
 
 impl Rule for OperationUnrouted {
+    type Options = ();
+
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         if cx.inventory.routes.is_empty() {
             return;

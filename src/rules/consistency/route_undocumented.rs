@@ -6,6 +6,8 @@ use crate::rules::{Rule, RuleContext};
 pub struct RouteUndocumented;
 
 impl Rule for RouteUndocumented {
+    type Options = ();
+
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         // Without an API description in the run, every route would be "undocumented".
         if cx.inventory.specs.is_empty() {

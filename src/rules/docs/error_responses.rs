@@ -5,6 +5,8 @@ use crate::rules::{Rule, RuleContext};
 pub struct ErrorResponses;
 
 impl Rule for ErrorResponses {
+    type Options = ();
+
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         for operation in &cx.inventory.operations {
             let route = operation.route();

@@ -5,6 +5,8 @@ use crate::rules::{Rule, RuleContext};
 pub struct OperationDescription;
 
 impl Rule for OperationDescription {
+    type Options = ();
+
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         for operation in &cx.inventory.operations {
             let route = operation.route();

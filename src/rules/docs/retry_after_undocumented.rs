@@ -6,6 +6,8 @@ use crate::rules::{Rule, RuleContext};
 pub struct RetryAfterUndocumented;
 
 impl Rule for RetryAfterUndocumented {
+    type Options = ();
+
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         for operation in &cx.inventory.operations {
             let Some(responses) = &operation.responses else {

@@ -7,6 +7,8 @@ use crate::rules::{Rule, RuleContext};
 pub struct CircuitBreakerIneffective;
 
 impl Rule for CircuitBreakerIneffective {
+    type Options = ();
+
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let mut seen = HashSet::new();
         for route in &cx.inventory.routes {

@@ -18,6 +18,8 @@ struct UnprotectedCall<'a> {
 }
 
 impl Rule for CircuitBreakerMissing {
+    type Options = ();
+
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let mut order: Vec<(GatewayFormat, String)> = Vec::new();
         let mut unprotected: HashMap<(GatewayFormat, String), Vec<UnprotectedCall<'_>>> =

@@ -18,6 +18,8 @@ pub struct FallbackInvalid;
 const CYCLES_PER_SET: usize = 8;
 
 impl Rule for FallbackInvalid {
+    type Options = ();
+
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         for dead in &cx.inventory.dead_fallbacks {
             out.push(

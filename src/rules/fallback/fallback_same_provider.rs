@@ -12,6 +12,8 @@ use crate::span::Location;
 pub struct FallbackSameProvider;
 
 impl Rule for FallbackSameProvider {
+    type Options = ();
+
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         for graph in &cx.inventory.fallback_graphs {
             match graph.nodes {

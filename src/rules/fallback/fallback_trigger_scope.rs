@@ -15,6 +15,8 @@ pub struct FallbackTriggerScope;
 const REQUEST_ERRORS: &[u16] = &[400, 422];
 
 impl Rule for FallbackTriggerScope {
+    type Options = ();
+
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         for graph in &cx.inventory.fallback_graphs {
             self.status_strategies(cx, graph, out);

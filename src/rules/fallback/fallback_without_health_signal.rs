@@ -9,6 +9,8 @@ use crate::rules::{Rule, RuleContext};
 pub struct FallbackWithoutHealthSignal;
 
 impl Rule for FallbackWithoutHealthSignal {
+    type Options = ();
+
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let mut seen = HashSet::new();
         for route in &cx.inventory.routes {

@@ -8,6 +8,8 @@ use crate::rules::{Rule, RuleContext};
 pub struct HealthCheckMissing;
 
 impl Rule for HealthCheckMissing {
+    type Options = ();
+
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let mut seen = HashSet::new();
         for route in &cx.inventory.routes {

@@ -8,6 +8,8 @@ use crate::units::format_duration;
 pub struct HealthCheckTiming;
 
 impl Rule for HealthCheckTiming {
+    type Options = ();
+
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let mut seen = HashSet::new();
         for route in &cx.inventory.routes {

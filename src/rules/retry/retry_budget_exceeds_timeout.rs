@@ -9,6 +9,8 @@ use super::retry_location;
 pub struct RetryBudgetExceedsTimeout;
 
 impl Rule for RetryBudgetExceedsTimeout {
+    type Options = ();
+
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let mut found = Vec::new();
         for route in &cx.inventory.routes {

@@ -16,6 +16,8 @@ use super::{condition_name, post_send_conditions, retry_location};
 pub struct RetryNonIdempotent;
 
 impl Rule for RetryNonIdempotent {
+    type Options = ();
+
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         for link in &cx.join.links {
             let route = &cx.inventory.routes[link.route];

@@ -11,6 +11,8 @@ pub struct RetryOnClientError;
 const RETRIABLE_4XX: &[u16] = &[408, 409, 425, 429];
 
 impl Rule for RetryOnClientError {
+    type Options = ();
+
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let mut found = Vec::new();
         for route in &cx.inventory.routes {

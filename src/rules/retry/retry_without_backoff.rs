@@ -8,6 +8,8 @@ use super::retry_location;
 pub struct RetryWithoutBackoff;
 
 impl Rule for RetryWithoutBackoff {
+    type Options = ();
+
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let mut found = Vec::new();
         for route in &cx.inventory.routes {

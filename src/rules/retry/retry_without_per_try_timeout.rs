@@ -7,6 +7,8 @@ use crate::rules::{emit_grouped, RouteFinding, Rule, RuleContext};
 pub struct RetryWithoutPerTryTimeout;
 
 impl Rule for RetryWithoutPerTryTimeout {
+    type Options = ();
+
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let mut found = Vec::new();
         for route in &cx.inventory.routes {

@@ -13,6 +13,8 @@ use crate::units::format_duration;
 pub struct AiTimeoutDefault;
 
 impl Rule for AiTimeoutDefault {
+    type Options = ();
+
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         for graph in &cx.inventory.fallback_graphs {
             if graph.nodes != GraphNodes::ModelGroups {

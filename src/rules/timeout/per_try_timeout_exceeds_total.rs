@@ -6,6 +6,8 @@ use crate::units::format_duration;
 pub struct PerTryTimeoutExceedsTotal;
 
 impl Rule for PerTryTimeoutExceedsTotal {
+    type Options = ();
+
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let mut found = Vec::new();
         for route in &cx.inventory.routes {

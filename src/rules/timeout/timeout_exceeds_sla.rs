@@ -14,6 +14,8 @@ use super::{bound, slowest, stacked_worst_case, worst_attempts_arithmetic};
 pub struct TimeoutExceedsSla;
 
 impl Rule for TimeoutExceedsSla {
+    type Options = ();
+
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         // Operations behind the same setting with the same promise and the same arithmetic are
         // one finding: a prefix route in front of a whole API is reported once, naming them all.

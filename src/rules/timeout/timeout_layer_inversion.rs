@@ -9,6 +9,8 @@ use super::{bound, slowest, stacked_worst_case};
 pub struct TimeoutLayerInversion;
 
 impl Rule for TimeoutLayerInversion {
+    type Options = ();
+
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         for index in 0..cx.inventory.operations.len() {
             let layers = layers_of(cx, index);

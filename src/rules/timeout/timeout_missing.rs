@@ -10,6 +10,8 @@ use super::bound;
 pub struct TimeoutMissing;
 
 impl Rule for TimeoutMissing {
+    type Options = ();
+
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let mut found = Vec::new();
         for route in &cx.inventory.routes {
