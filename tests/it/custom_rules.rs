@@ -458,6 +458,174 @@ fn route_policies_hold_over_every_gateway_format() {
         .all(|finding| finding.1 != 25 || finding.0.ends_with("kong.yaml")));
 }
 
+/// One gateway format under a route policy: the route that breaks it, found at the setting the
+/// assertion reads (or at the route when the gateway has no such setting), and a route of the
+/// same file that keeps it.
+struct GatewayCase {
+    files: &'static [&'static str],
+    gateway: &'static str,
+    assert: &'static str,
+    /// The file, a text the finding follows, the value it points at, and the route it names.
+    breaks: (&'static str, &'static str, &'static str, &'static str),
+    /// A route of the same files the policy holds for.
+    keeps: &'static str,
+}
+
+const GATEWAY_CASES: &[GatewayCase] = &[
+    GatewayCase {
+        files: &["fixtures/envoy/bootstrap.yaml"],
+        gateway: "envoy",
+        assert: "route.retries <= 2",
+        breaks: (
+            "fixtures/envoy/bootstrap.yaml",
+            "num_retries: 3",
+            "3",
+            "Envoy route `create-book` (POST /books)",
+        ),
+        keeps: "`list-books`",
+    },
+    GatewayCase {
+        files: &["fixtures/gateway-api/routes.yaml"],
+        gateway: "gateway-api",
+        assert: "!has(route.timeout) || route.timeout <= duration('30s')",
+        breaks: (
+            "fixtures/gateway-api/routes.yaml",
+            "value: /v1/checkout",
+            "1m30s",
+            "Gateway API route `checkout` (POST /v1/checkout)",
+        ),
+        keeps: "`read-products`",
+    },
+    GatewayCase {
+        files: &["fixtures/aws/http-api.yaml"],
+        gateway: "aws",
+        assert: "route.path.startsWith('/notes')",
+        breaks: (
+            "fixtures/aws/http-api.yaml",
+            "timeoutInMillis: 30000",
+            "$default",
+            "AWS API Gateway route (* /*)",
+        ),
+        keeps: "`getNote`",
+    },
+    GatewayCase {
+        files: &["fixtures/krakend/krakend.json"],
+        gateway: "krakend",
+        assert: "route.timeout <= duration('10s')",
+        breaks: (
+            "fixtures/krakend/krakend.json",
+            "/reports/{reportId}",
+            "\"1m30s\"",
+            "KrakenD route (GET /reports/{reportId})",
+        ),
+        keeps: "/users/{userId}",
+    },
+    GatewayCase {
+        files: &["fixtures/traefik/dynamic.yaml"],
+        gateway: "traefik",
+        assert: "route.retries <= 2",
+        breaks: (
+            "fixtures/traefik/dynamic.yaml",
+            "retry-network:",
+            "4",
+            "Traefik route `pets` (GET /v1/pets*)",
+        ),
+        keeps: "`orders`",
+    },
+    GatewayCase {
+        files: &["fixtures/apisix/apisix.yaml"],
+        gateway: "apisix",
+        assert: "!route.path.startsWith('/users') || route.circuit_breaker",
+        breaks: (
+            "fixtures/apisix/apisix.yaml",
+            "id: create-user",
+            "/users",
+            "APISIX route `create-user` (POST /users)",
+        ),
+        keeps: "`user`",
+    },
+    GatewayCase {
+        files: &["fixtures/litellm/retry-policy.yaml"],
+        gateway: "litellm",
+        assert: "route.retries <= 2",
+        breaks: (
+            "fixtures/litellm/retry-policy.yaml",
+            "AuthenticationErrorRetries:",
+            "3",
+            "LiteLLM route `claude-sonnet` (POST /v1/chat/completions)",
+        ),
+        keeps: "`gpt-4o`",
+    },
+    GatewayCase {
+        files: &[
+            "fixtures/portkey/retry-on-rate-limits.json",
+            "fixtures/portkey/resilient-loadbalance.json",
+        ],
+        gateway: "portkey",
+        assert: "route.retries <= 2",
+        breaks: (
+            "fixtures/portkey/retry-on-rate-limits.json",
+            "\"attempts\"",
+            "3",
+            "Portkey route `retry-on-rate-limits` (POST /v1/chat/completions)",
+        ),
+        keeps: "`resilient-loadbalance`",
+    },
+    GatewayCase {
+        files: &["fixtures/kong/kubernetes/ingress.yaml"],
+        gateway: "kong",
+        assert: "route.retries <= 5",
+        breaks: (
+            "fixtures/kong/kubernetes/ingress.yaml",
+            "konghq.com/retries:",
+            "\"9\"",
+            "Kong route `orders.0.0` (GET /v1/items*)",
+        ),
+        keeps: "`orders.0.1`",
+    },
+];
+
+#[test]
+fn route_policies_find_the_setting_they_read_in_every_gateway_format() {
+    let repo = common::repo();
+    for case in GATEWAY_CASES {
+        let dir = project(&[]);
+        let config = policy_config(
+            dir.path(),
+            &format!(
+                "  - id: gateway-policy\n    message: the route breaks the policy\n    where: \"route.gateway == '{}'\"\n    assert: \"{}\"\n",
+                case.gateway, case.assert
+            ),
+        );
+        let mut args = vec!["--config", config.as_str()];
+        args.extend_from_slice(case.files);
+        let (_, report) = common::lint_json(&repo, &args);
+        let found = of_rule(&report, "gateway-policy");
+        let (file, after, needle, route) = case.breaks;
+        let text = std::fs::read_to_string(repo.join(file)).expect("fixture");
+        let (line, column) = position(&text, after, needle);
+        let message = format!("the route breaks the policy: {route} in {file}");
+        assert!(
+            found.contains(&(file.to_string(), line, column, message.clone())),
+            "{}: expected `{message}` at {line}:{column}, found {found:?}",
+            case.gateway
+        );
+        assert!(
+            found
+                .iter()
+                .all(|finding| finding.0 == file && (finding.1, finding.2) == (line, column)),
+            "{}: only the breaking setting is found: {found:?}",
+            case.gateway
+        );
+        assert!(
+            !found.iter().any(|finding| finding.3.contains(case.keeps)),
+            "{}: {} keeps the policy: {found:?}",
+            case.gateway,
+            case.keeps
+        );
+    }
+}
+
 #[test]
 fn operation_policies_read_tags_and_responses() {
     let spec = r#"openapi: 3.0.3
