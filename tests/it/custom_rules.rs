@@ -274,6 +274,158 @@ rules:
     assert_eq!(of_rule(&report, "has-title").len(), 1);
 }
 
+/// `(file, line, column, severity)` of every finding of `rule`, sorted.
+fn placed(report: &Value, rule: &str) -> Vec<(String, u64, u64, String)> {
+    let mut out: Vec<(String, u64, u64, String)> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|finding| finding["rule"] == rule)
+        .map(|finding| {
+            (
+                finding["file"].as_str().unwrap_or_default().to_string(),
+                finding["line"].as_u64().unwrap_or_default(),
+                finding["column"].as_u64().unwrap_or_default(),
+                finding["severity"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn formats_limit_rules_to_the_openapi_versions_they_name() {
+    let ruleset = r#"rules:
+  any-version:
+    given: $.info
+    then: { field: x-audience, function: truthy }
+  only-oas2:
+    formats: [oas2]
+    given: $.info
+    then: { field: x-audience, function: truthy }
+  only-oas3:
+    formats: [oas3]
+    given: $.info
+    then: { field: x-audience, function: truthy }
+  only-oas3-0:
+    formats: [oas3.0]
+    given: $.info
+    then: { field: x-audience, function: truthy }
+  only-oas3-1:
+    formats: ["oas3.1"]
+    given: $.info
+    then: { field: x-audience, function: truthy }
+  oas2-or-oas3-1:
+    formats: [oas2, oas3.1]
+    given: $.info
+    then: { field: x-audience, function: truthy }
+  only-asyncapi:
+    formats: [asyncapi2]
+    given: $.info
+    then: { field: x-audience, function: truthy }
+"#;
+    let info = "info: { title: T, version: \"1\" }\npaths: {}\n";
+    let dir = project(&[
+        ("routeguard.yaml", "extends: off\n"),
+        (".spectral.yaml", ruleset),
+        ("swagger.yaml", &format!("swagger: \"2.0\"\n{info}")),
+        ("v30.yaml", &format!("openapi: 3.0.3\n{info}")),
+        ("v31.yaml", &format!("openapi: 3.1.0\n{info}")),
+    ]);
+    let (_, report) = common::lint_json(dir.path(), &["."]);
+    let files = |rule: &str| -> Vec<String> {
+        placed(&report, rule)
+            .into_iter()
+            .map(|(file, line, column, _)| {
+                assert_eq!((line, column), (2, 1), "{rule} is at `info`");
+                file
+            })
+            .collect()
+    };
+    assert_eq!(
+        files("any-version"),
+        ["swagger.yaml", "v30.yaml", "v31.yaml"]
+    );
+    assert_eq!(files("only-oas2"), ["swagger.yaml"]);
+    assert_eq!(files("only-oas3"), ["v30.yaml", "v31.yaml"]);
+    assert_eq!(files("only-oas3-0"), ["v30.yaml"]);
+    assert_eq!(files("only-oas3-1"), ["v31.yaml"]);
+    assert_eq!(files("oas2-or-oas3-1"), ["swagger.yaml", "v31.yaml"]);
+    // A rule only for formats routeguard does not read never runs on an OpenAPI document, and
+    // the format is named where it stands.
+    assert_eq!(files("only-asyncapi"), Vec::<String>::new());
+    let notes = placed(&report, "ruleset-unsupported");
+    assert_eq!(
+        notes,
+        [(".spectral.yaml".to_string(), 26, 15, "warning".to_string())],
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn overrides_set_rule_levels_for_the_files_their_globs_match() {
+    let ruleset = r#"rules:
+  needs-audience:
+    severity: warn
+    given: $.info
+    then: { field: x-audience, function: truthy }
+  needs-owner:
+    severity: off
+    given: $.info
+    then: { field: x-owner, function: truthy }
+overrides:
+  - files: ["legacy/**/*.yaml"]
+    rules:
+      needs-audience: off
+  - files: ["strict/*.yaml"]
+    rules:
+      needs-audience: error
+      needs-owner: warn
+  - files: ["strict/relaxed.yaml"]
+    rules:
+      needs-audience: info
+"#;
+    let spec = "openapi: 3.0.3\ninfo: { title: T, version: \"1\" }\npaths: {}\n";
+    let dir = project(&[
+        ("routeguard.yaml", "extends: off\n"),
+        ("api/.spectral.yaml", ruleset),
+        ("api/openapi.yaml", spec),
+        ("api/legacy/v1/openapi.yaml", spec),
+        ("api/strict/openapi.yaml", spec),
+        ("api/strict/relaxed.yaml", spec),
+        ("api/strict/deeper/openapi.yaml", spec),
+        ("openapi.yaml", spec),
+    ]);
+    std::fs::write(
+        dir.path().join("routeguard.yaml"),
+        "extends: [off, ./api/.spectral.yaml]\n",
+    )
+    .expect("write config");
+    let (_, report) = common::lint_json(dir.path(), &["."]);
+    let at_info = |file: &str, severity: &str| (file.to_string(), 2, 1, severity.to_string());
+    // Globs are relative to the ruleset's folder; `*` stays within one folder; a later override
+    // wins over an earlier one for the files both match.
+    assert_eq!(
+        placed(&report, "needs-audience"),
+        [
+            at_info("api/openapi.yaml", "warning"),
+            at_info("api/strict/deeper/openapi.yaml", "warning"),
+            at_info("api/strict/openapi.yaml", "error"),
+            at_info("api/strict/relaxed.yaml", "info"),
+            at_info("openapi.yaml", "warning"),
+        ]
+    );
+    // A rule off in the ruleset runs where an override turns it on, and only there.
+    assert_eq!(
+        placed(&report, "needs-owner"),
+        [
+            at_info("api/strict/openapi.yaml", "warning"),
+            at_info("api/strict/relaxed.yaml", "warning"),
+        ]
+    );
+}
+
 #[test]
 fn broken_rulesets_and_extends_stop_the_run_with_their_location() {
     let cases: &[(&[(&str, &str)], &str)] = &[

@@ -133,7 +133,9 @@ pub struct SpectralRule {
     pub level: Level,
     pub given: Vec<(String, jsonpath::Path)>,
     pub then: Vec<Then>,
-    pub formats: Vec<Format>,
+    /// The formats it runs on; `None` runs on every document. A list naming only formats
+    /// routeguard does not read (`asyncapi2`) is empty: the rule runs on none.
+    pub formats: Option<Vec<Format>>,
     pub resolved: bool,
     pub documentation_url: Option<String>,
     pub origin: Origin,
@@ -384,10 +386,7 @@ impl Reader<'_> {
             );
             return;
         }
-        let formats = root
-            .get("formats")
-            .map(|node| self.formats(node, None))
-            .unwrap_or_default();
+        let formats = root.get("formats").map(|node| self.formats(node, None));
         if let Some(extends) = root.get("extends") {
             self.extends(extends, stack);
         }
@@ -423,7 +422,7 @@ impl Reader<'_> {
                     self.problem(entry.key.span, "rule names are plain words");
                     continue;
                 };
-                self.rule(name, &entry.key, &entry.value, &formats);
+                self.rule(name, &entry.key, &entry.value, formats.as_deref());
             }
         }
         if let Some(overrides) = root.get("overrides") {
@@ -573,7 +572,7 @@ impl Reader<'_> {
         })
     }
 
-    fn rule(&mut self, name: &str, key: &Node, node: &Node, formats: &[Format]) {
+    fn rule(&mut self, name: &str, key: &Node, node: &Node, formats: Option<&[Format]>) {
         if !node.is_map() {
             // A severity alone changes an inherited rule.
             if let Some(level) = self.level(node, name) {
@@ -684,8 +683,8 @@ impl Reader<'_> {
             }
         }
         let rule_formats = match node.get("formats") {
-            Some(list) => self.formats(list, Some(name)),
-            None => formats.to_vec(),
+            Some(list) => Some(self.formats(list, Some(name))),
+            None => formats.map(<[Format]>::to_vec),
         };
         if !runnable {
             return;
