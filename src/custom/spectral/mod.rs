@@ -128,6 +128,8 @@ pub struct SpectralRule {
     pub name: String,
     /// The name as a finding's rule id.
     id: RuleId,
+    /// What reports and `explain` say about it.
+    pub meta: std::sync::Arc<crate::catalog::RuleMeta>,
     pub description: Option<String>,
     pub message: Option<String>,
     pub level: Level,
@@ -691,7 +693,7 @@ impl Reader<'_> {
         }
         let origin = self.origin(key.span);
         let description = text("description");
-        let id = crate::custom::describe(
+        let meta = crate::custom::rule_meta(
             name,
             match level {
                 Level::On(severity) => severity,
@@ -706,7 +708,8 @@ impl Reader<'_> {
         );
         self.ruleset.add_rule(SpectralRule {
             name: name.to_string(),
-            id,
+            id: RuleId::Custom(std::sync::Arc::from(name)),
+            meta,
             description,
             message: text("message"),
             level,
