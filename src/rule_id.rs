@@ -106,6 +106,7 @@ builtin_rules! {
     OperationUnrouted => "operation-unrouted", Consistency;
     ParseError => "parse-error", Input;
     PerTryTimeoutExceedsTotal => "per-try-timeout-exceeds-total", Timeout;
+    PolicyUnattached => "policy-unattached", Input;
     RefOutsideRoot => "ref-outside-root", Input;
     RefRemoteSkipped => "ref-remote-skipped", Input;
     RefUnresolved => "ref-unresolved", Input;

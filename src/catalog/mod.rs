@@ -103,6 +103,7 @@ pub static SOURCES: &[(&str, &str)] = catalog_sources![
     "operation-unrouted",
     "parse-error",
     "per-try-timeout-exceeds-total",
+    "policy-unattached",
     "ref-outside-root",
     "ref-remote-skipped",
     "ref-unresolved",

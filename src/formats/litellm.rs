@@ -1154,6 +1154,7 @@ fn route_for(
         },
         amplification,
         chain_worst_case: chain::total_time(&chain_runs),
+        retry_budget: None,
     };
     let mode = entries
         .iter()

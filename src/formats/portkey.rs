@@ -852,6 +852,7 @@ fn route(
         },
         amplification,
         chain_worst_case: root.longest,
+        retry_budget: None,
     };
     Route {
         format: GatewayFormat::Portkey,
