@@ -11,7 +11,7 @@ use crate::model::policy::{
     HealthCheck, RateLimit, Retry, RetryCondition, Upstream,
 };
 use crate::model::route::Rewrite;
-use crate::model::{GatewayFormat, PathKind, PathMatch, Policy, Route};
+use crate::model::{GatewayFormat, Method, PathKind, PathMatch, Policy, Route};
 use crate::source::Node;
 use crate::span::{FileId, Location};
 
@@ -71,6 +71,7 @@ static ACTIVE_CHECK_TIMEOUT: GatewayDefault<Duration> = GatewayDefault::new(
 /// never matches a request.
 const METHODS: MethodSpelling = MethodSpelling {
     capitals_only: false,
+    served: &Method::ALL,
     others: &[],
     refusal: "is not an HTTP method: Kong keeps the route, but no request ever matches it",
 };
