@@ -117,6 +117,11 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// The same reader for another file, one a `$ref` led to.
+    pub fn for_file(&mut self, file: FileId) -> Reader<'_> {
+        Reader::new(&mut self.cx, file, self.naming, self.dialect)
+    }
+
     // Locations.
 
     /// Where `node` is written.
