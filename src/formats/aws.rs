@@ -362,12 +362,8 @@ fn gateway_response_status(
 ) -> Option<u16> {
     let responses = responses?;
     response_types.iter().find_map(|&key| {
-        let node = cx.field(responses.get(key)?, "statusCode")?;
-        let code = super::read::status_code(node).ok();
-        if code.is_none() {
-            cx.invalid(node, "`statusCode` must be an HTTP status code");
-        }
-        code
+        let status = cx.status(responses.get(key)?, "statusCode")?;
+        Some(status.value)
     })
 }
 
