@@ -117,6 +117,11 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// The same reader for another file, one a `$ref` led to.
+    pub fn for_file(&mut self, file: FileId) -> Reader<'_> {
+        Reader::new(&mut self.cx, file, self.naming, self.dialect)
+    }
+
     // Locations.
 
     /// Where `node` is written.
@@ -379,6 +384,8 @@ pub fn status_code(node: &Node) -> Result<u16, String> {
 pub struct MethodSpelling {
     /// Only capitals are accepted: `get` is refused.
     pub capitals_only: bool,
+    /// The methods the gateway serves ([`Method::ALL`] for most).
+    pub served: &'static [Method],
     /// Methods the gateway accepts that no OpenAPI operation describes (`CONNECT`, `PURGE`);
     /// a route limited to them matches no operation.
     pub others: &'static [&'static str],
@@ -403,7 +410,9 @@ impl MethodSpelling {
             return MethodName::Refused;
         }
         if let Some(method) = Method::from_key(&text.to_ascii_lowercase()) {
-            return MethodName::Http(method);
+            if self.served.contains(&method) {
+                return MethodName::Http(method);
+            }
         }
         if self
             .others
@@ -514,6 +523,7 @@ mod tests {
     fn method_spellings() {
         let capitals = MethodSpelling {
             capitals_only: true,
+            served: &Method::ALL,
             others: &["CONNECT"],
             refusal: "is not a method",
         };
@@ -526,6 +536,11 @@ mod tests {
             ..capitals
         };
         assert_eq!(any_case.read("patch"), MethodName::Http(Method::Patch));
+        let some = MethodSpelling {
+            served: &[Method::Get],
+            ..capitals
+        };
+        assert_eq!(some.read("HEAD"), MethodName::Refused);
     }
 
     #[test]
