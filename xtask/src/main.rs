@@ -38,6 +38,16 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(next_steps) => {
+            // What the scaffold wrote and edited, laid out as the project's style check expects.
+            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+            let formatted = std::process::Command::new(cargo)
+                .args(["fmt", "--all"])
+                .current_dir(&root)
+                .status()
+                .is_ok_and(|status| status.success());
+            if !formatted {
+                eprintln!("note: `cargo fmt --all` did not run; run it before committing");
+            }
             println!("{next_steps}");
             ExitCode::SUCCESS
         }

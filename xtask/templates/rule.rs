@@ -16,11 +16,12 @@ impl Rule for NewRule {
             if !breaks_the_rule(route) {
                 continue;
             }
+            let subject = describe_route(cx.workspace, route);
             out.push(
                 Diagnostic::new(
                     self.id(),
                     route.location,
-                    format!("{} breaks `new-rule`", describe_route(cx.workspace, route)),
+                    format!("{subject} breaks the rule"),
                 )
                 .with_label("what is wrong here")
                 .with_route(route.label()),
