@@ -1197,6 +1197,40 @@ fn litellm_disabled_cooldowns_are_a_breaker_that_never_trips() {
 }
 
 #[test]
+fn litellm_cooldowns_spare_the_only_deployment_of_a_group() {
+    // `_should_cooldown_deployment` (litellm/router_utils/cooldown_handlers.py) keeps a group's
+    // only deployment in the pool under the default policy, `allowed_fails: 3` being the
+    // default; `allowed_fails_policy` selects the legacy policy, which cools it down too.
+    let spared = "fixtures/litellm/cooldowns-single-deployment.yaml";
+    let legacy = "fixtures/litellm/cooldowns-allowed-fails-policy.yaml";
+    let outcome = lint_paths(&[spared, legacy]);
+    assert!(route(&outcome, spared, "claude-sonnet")
+        .policy
+        .circuit_breakers
+        .is_empty());
+    assert_eq!(
+        route(&outcome, spared, "gpt-4o")
+            .policy
+            .circuit_breakers
+            .len(),
+        1
+    );
+    assert_eq!(
+        route(&outcome, legacy, "claude-sonnet")
+            .policy
+            .circuit_breakers
+            .len(),
+        1
+    );
+    let (_, report) = lint_json(&repo(), &[spared, legacy]);
+    let missing: Vec<_> = located(&report)
+        .into_iter()
+        .filter(|(rule, ..)| rule == "circuit-breaker-missing")
+        .collect();
+    assert_eq!(missing, [at("circuit-breaker-missing", spared, 12, 5)]);
+}
+
+#[test]
 fn portkey_prompt_targets_are_the_models_of_their_prompts() {
     // Two prompts are two deployments (each template names its own model); the same prompt
     // again only repeats the call that failed.

@@ -54,6 +54,8 @@ const DEFAULT_TIMEOUT_NOTE: &str = "LiteLLM's default request_timeout of 6000s";
 /// The router falls back to `openai.DEFAULT_MAX_RETRIES` when no `num_retries` is set.
 const DEFAULT_RETRIES: u32 = 2;
 const DEFAULT_RETRIES_NOTE: &str = "LiteLLM's default of 2 retries (num_retries)";
+/// `litellm.allowed_fails`, which `litellm_settings.allowed_fails` replaces.
+const DEFAULT_ALLOWED_FAILS: u32 = 3;
 /// `ROUTER_MAX_FALLBACKS`.
 const DEFAULT_MAX_FALLBACKS: u32 = 5;
 /// `INITIAL_RETRY_DELAY` and `MAX_RETRY_DELAY`: the router's waits between retries double from

@@ -154,8 +154,18 @@ pub(super) fn route_for(
             .or(settings.retries_location)
             .unwrap_or(location),
     });
+    // The default cooldown policy keeps a group's only deployment in the pool while it fails.
+    let spared = group.deployments.len() == 1 && !settings.cooldown_covers_single;
     let breaker = settings.cooldown.clone();
-    let passive = breaker.ineffective.is_none().then_some(breaker.location);
+    let breakers = if spared && breaker.ineffective.is_none() {
+        Vec::new()
+    } else {
+        vec![breaker]
+    };
+    let passive = breakers
+        .iter()
+        .find(|breaker| breaker.ineffective.is_none())
+        .map(|breaker| breaker.location);
     let health_check =
         (passive.is_some() || settings.active_check.is_some()).then(|| HealthCheck {
             active: settings.active_check.clone(),
@@ -164,7 +174,7 @@ pub(super) fn route_for(
     let policy = Policy {
         per_try_timeout: per_try,
         retry,
-        circuit_breakers: vec![breaker],
+        circuit_breakers: breakers,
         health_check,
         fallbacks,
         upstream: Some(Upstream {

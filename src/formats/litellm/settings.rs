@@ -4,10 +4,10 @@
 use std::time::Duration;
 
 use super::{
-    DEFAULT_MAX_FALLBACKS, DEFAULT_RETRIES, DEFAULT_RETRIES_NOTE, DEFAULT_TIMEOUT,
-    DEFAULT_TIMEOUT_NOTE,
+    DEFAULT_ALLOWED_FAILS, DEFAULT_MAX_FALLBACKS, DEFAULT_RETRIES, DEFAULT_RETRIES_NOTE,
+    DEFAULT_TIMEOUT, DEFAULT_TIMEOUT_NOTE,
 };
-use crate::formats::values::Dialect;
+use crate::formats::values::{self, Dialect};
 use crate::formats::AdaptContext;
 use crate::model::policy::{ActiveCheck, CircuitBreaker, CircuitBreakerKind};
 use crate::model::Sourced;
@@ -35,6 +35,9 @@ pub(super) struct Settings<'a> {
     pub(super) retry_after: Option<Sourced<Duration>>,
     pub(super) max_fallbacks: u32,
     pub(super) cooldown: CircuitBreaker,
+    /// Whether cooldowns also take a group's only deployment out of the pool (see
+    /// [`legacy_cooldowns`]).
+    pub(super) cooldown_covers_single: bool,
     /// Background health checks (`general_settings.background_health_checks`).
     pub(super) active_check: Option<ActiveCheck>,
     pub(super) fallbacks: FallbackLists<'a>,
@@ -81,6 +84,7 @@ impl<'a> Settings<'a> {
         let max_fallbacks = first_count(cx, file, &both, "max_fallbacks")
             .map_or(DEFAULT_MAX_FALLBACKS, |count| count.value);
         let cooldown = read_cooldown(cx, file, document, router, litellm);
+        let cooldown_covers_single = legacy_cooldowns(router, litellm);
         let active_check = general.and_then(|general| {
             let entry = general.entry("background_health_checks")?;
             if entry.value.as_bool().is_none() {
@@ -134,6 +138,7 @@ impl<'a> Settings<'a> {
             retry_after,
             max_fallbacks,
             cooldown,
+            cooldown_covers_single,
             active_check,
             fallbacks,
             aliases,
@@ -355,6 +360,26 @@ fn read_retry_policy(
         }
     }
     classes
+}
+
+/// Whether the router cools deployments down by its legacy policy, which counts failures against
+/// `allowed_fails` in every group. The default policy never cools down the only deployment of a
+/// group for rate limits or a failure rate (`_should_cooldown_deployment` in
+/// `litellm/router_utils/cooldown_handlers.py` since LiteLLM v1.59, PR #7823: "by default we
+/// should avoid cooldowns on single deployment model groups"), only when each of at least 1000
+/// calls in a minute failed (`SINGLE_DEPLOYMENT_TRAFFIC_FAILURE_THRESHOLD`) or on an error it
+/// never retries (401, 404). The legacy policy applies when `router_settings` sets
+/// `allowed_fails_policy`, or an `allowed_fails` other than `litellm.allowed_fails`
+/// (`litellm_settings.allowed_fails`, else 3): `_is_allowed_fails_set_on_router`.
+fn legacy_cooldowns(router: Option<&Node>, litellm: Option<&Node>) -> bool {
+    let count = |object: Option<&Node>| {
+        let node = object?.get("allowed_fails")?;
+        values::count(node).ok().filter(|count| *count > 0)
+    };
+    let global = count(litellm).unwrap_or(DEFAULT_ALLOWED_FAILS);
+    let policy = router.and_then(|router| router.get("allowed_fails_policy"));
+    policy.is_some_and(|policy| !policy.is_null())
+        || count(router).is_some_and(|allowed| allowed != global)
 }
 
 /// Cooldowns are LiteLLM's circuit breaker: a deployment that fails more than `allowed_fails`
