@@ -7,14 +7,17 @@ pub mod apisix;
 pub mod aws;
 pub mod chain;
 pub mod envoy;
+pub mod envoy_gateway;
 pub mod gateway_api;
 pub mod istio;
 pub mod kong;
 pub mod kong_ingress;
 pub mod krakend;
+pub mod kube;
 pub mod litellm;
 pub mod openapi;
 pub mod portkey;
+pub mod read;
 pub mod sniff;
 pub mod traefik;
 pub mod values;
@@ -140,6 +143,7 @@ pub static ADAPTERS: &[&Adapter] = &[
     &traefik::ADAPTER,
     &litellm::ADAPTER,
     &portkey::ADAPTER,
+    &envoy_gateway::ADAPTER,
 ];
 
 /// Every adapter that recognises a document (an OpenAPI document with AWS integrations is read

@@ -20,6 +20,9 @@ pub enum GatewayFormat {
     Apisix,
     LiteLlm,
     Portkey,
+    EnvoyGateway,
+    Linkerd,
+    Kuma,
 }
 
 impl GatewayFormat {
@@ -36,6 +39,9 @@ impl GatewayFormat {
             GatewayFormat::Apisix => "apisix",
             GatewayFormat::LiteLlm => "litellm",
             GatewayFormat::Portkey => "portkey",
+            GatewayFormat::EnvoyGateway => "envoy-gateway",
+            GatewayFormat::Linkerd => "linkerd",
+            GatewayFormat::Kuma => "kuma",
         }
     }
 
@@ -52,6 +58,9 @@ impl GatewayFormat {
             GatewayFormat::Apisix => "APISIX",
             GatewayFormat::LiteLlm => "LiteLLM",
             GatewayFormat::Portkey => "Portkey",
+            GatewayFormat::EnvoyGateway => "Envoy Gateway",
+            GatewayFormat::Linkerd => "Linkerd",
+            GatewayFormat::Kuma => "Kuma",
         }
     }
 
@@ -87,6 +96,13 @@ impl GatewayFormat {
             GatewayFormat::Apisix => "Set `timeout.read` (seconds) on the route's upstream",
             GatewayFormat::LiteLlm => "Set `timeout` in `router_settings` or on the deployment's `litellm_params`",
             GatewayFormat::Portkey => "Set `request_timeout` (milliseconds) on the config or the target",
+            GatewayFormat::EnvoyGateway => {
+                "Set `timeout.http.requestTimeout` in the BackendTrafficPolicy that targets the route, or `timeouts.request` on the rule"
+            }
+            GatewayFormat::Linkerd => {
+                "Annotate the HTTPRoute or Service with `timeout.linkerd.io/request` (e.g. `4s`), or set the ServiceProfile route's `timeout`"
+            }
+            GatewayFormat::Kuma => "Set `http.requestTimeout` in a MeshTimeout whose `to` targets the service",
         }
     }
 
@@ -109,6 +125,11 @@ impl GatewayFormat {
             GatewayFormat::Apisix => "Enable the `api-breaker` plugin on the route",
             GatewayFormat::LiteLlm => "Give the model group a second deployment, or set `allowed_fails_policy` (or an `allowed_fails` other than 3) in `router_settings`: LiteLLM's default cooldowns never take a group's only deployment out of the pool",
             GatewayFormat::Portkey => "Add `cb_config` (`failure_threshold`, `cooldown_interval`) to the strategy",
+            GatewayFormat::EnvoyGateway => "Add `healthCheck.passive` (outlier detection) to the BackendTrafficPolicy",
+            GatewayFormat::Linkerd => {
+                "Annotate the Service with `balancer.linkerd.io/failure-accrual: consecutive`"
+            }
+            GatewayFormat::Kuma => "Add a MeshCircuitBreaker with `outlierDetection` for the service",
             GatewayFormat::GatewayApi | GatewayFormat::Aws => "Configure it where the backend runs",
         }
     }
@@ -129,6 +150,13 @@ impl GatewayFormat {
             GatewayFormat::Istio => "Set `retries.backoff` on the HTTP route",
             GatewayFormat::GatewayApi => "Set `retry.backoff` on the rule",
             GatewayFormat::LiteLlm => "Set `retry_after` in `router_settings`",
+            GatewayFormat::EnvoyGateway => {
+                "Set `retry.perRetry.backOff.baseInterval` in the BackendTrafficPolicy"
+            }
+            GatewayFormat::Kuma => "Set `http.backOff.baseInterval` in the MeshRetry",
+            GatewayFormat::Linkerd => {
+                "Linkerd has no backoff setting: lower `retry.linkerd.io/limit`, or bound retries with a ServiceProfile `retryBudget`"
+            }
             GatewayFormat::Portkey | GatewayFormat::KrakenD | GatewayFormat::Aws => {
                 "Lower the retries: this gateway has no backoff setting"
             }
@@ -159,7 +187,7 @@ impl GatewayFormat {
     /// Where in a request's path through the system this kind of gateway usually sits.
     pub fn layer(self) -> Layer {
         match self {
-            GatewayFormat::Istio => Layer::Mesh,
+            GatewayFormat::Istio | GatewayFormat::Linkerd | GatewayFormat::Kuma => Layer::Mesh,
             GatewayFormat::LiteLlm | GatewayFormat::Portkey => Layer::Ai,
             _ => Layer::Edge,
         }
@@ -210,6 +238,27 @@ pub struct Route {
 }
 
 impl Route {
+    /// A route of `format` defined at `location` for `path`, of any method and host, until
+    /// the adapter says more.
+    pub fn new(
+        format: GatewayFormat,
+        location: Location,
+        path: PathMatch,
+        policy: Policy,
+    ) -> Route {
+        Route {
+            format,
+            name: None,
+            location,
+            methods: MethodSet::Any,
+            methods_location: None,
+            path,
+            hosts: Vec::new(),
+            policy,
+            explicit_operation: None,
+        }
+    }
+
     /// Matches every path: such a route does not document anything by itself.
     pub fn is_catch_all(&self) -> bool {
         match self.path.kind {
