@@ -1231,6 +1231,39 @@ fn litellm_cooldowns_spare_the_only_deployment_of_a_group() {
 }
 
 #[test]
+fn portkey_loadbalance_counts_every_target_it_can_pick() {
+    // `tryTargetsRecursively` (src/handlers/handlerUtils.ts) sends a request to one target of
+    // non-zero weight, with that target's own `request_timeout` and `retry`: a pick without a
+    // timeout leaves the route unbounded even when the costliest pick has one.
+    let unbounded = "fixtures/portkey/loadbalance-unbounded-pick.json";
+    let bounded = "fixtures/portkey/loadbalance-bounded-picks.json";
+    let outcome = lint_paths(&[unbounded, bounded]);
+    let policy = &route(&outcome, unbounded, "loadbalance-unbounded-pick").policy;
+    assert_eq!(
+        policy.timeout.as_ref().map(|t| t.value),
+        Some(Timeout::Unbounded)
+    );
+    assert!(policy.per_try_timeout.is_none());
+    assert_eq!(policy.worst_case(), None);
+    let policy = &route(&outcome, bounded, "loadbalance-bounded-picks").policy;
+    assert!(policy.timeout.is_none());
+    assert_eq!(
+        policy.per_try_timeout.as_ref().map(|t| t.value),
+        Some(seconds(30.0))
+    );
+    assert_eq!(
+        policy.retry.as_ref().map(|retry| retry.max_retries.value),
+        Some(3)
+    );
+    let (_, report) = lint_json(&repo(), &[unbounded, bounded]);
+    let missing: Vec<_> = located(&report)
+        .into_iter()
+        .filter(|(rule, ..)| rule == "timeout-missing")
+        .collect();
+    assert_eq!(missing, [at("timeout-missing", unbounded, 2, 3)]);
+}
+
+#[test]
 fn portkey_prompt_targets_are_the_models_of_their_prompts() {
     // Two prompts are two deployments (each template names its own model); the same prompt
     // again only repeats the call that failed.
