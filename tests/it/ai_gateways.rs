@@ -432,6 +432,56 @@ fn litellm_retry_policy_counts_replace_num_retries_per_class() {
 }
 
 #[test]
+fn litellm_group_retry_policies_and_deployment_retries_replace_the_routers() {
+    // `get_num_retries_from_retry_policy` takes a group's `model_group_retry_policy` entry in
+    // place of `retry_policy`, and `Router.async_function_with_retries` takes a deployment's
+    // own `num_retries` (carried on its failed call) in place of the router's.
+    let file = "fixtures/litellm/retry-policy-per-group.yaml";
+    let outcome = lint_paths(&[file]);
+    let own_policy = route(&outcome, file, "gpt-4o");
+    let retry = own_policy.policy.retry.as_ref().expect("retry");
+    assert_eq!(retry.max_retries.value, 6);
+    assert_eq!(line_of(&outcome, &retry.max_retries.origin), Some(27));
+    // The group's policy does not retry timeouts: one 30s call is the longest run.
+    assert!(!retry.conditions.contains(&RetryCondition::Timeout));
+    assert_eq!(own_policy.policy.worst_case(), Some(seconds(30.0)));
+    let router_policy = route(&outcome, file, "claude-sonnet");
+    let retry = router_policy.policy.retry.as_ref().expect("retry");
+    assert_eq!(retry.max_retries.value, 2);
+    assert_eq!(line_of(&outcome, &retry.max_retries.origin), Some(24));
+    let own_count = route(&outcome, file, "llama-70b");
+    let retry = own_count.policy.retry.as_ref().expect("retry");
+    assert_eq!(retry.max_retries.value, 5);
+    assert_eq!(own_count.policy.worst_case(), Some(seconds(195.5)));
+    let (_, report) = lint_json(&repo(), &[file]);
+    let excessive: Vec<_> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["rule"] == "retry-excessive")
+        .map(|d| {
+            (
+                d["line"].as_u64(),
+                d["column"].as_u64(),
+                d["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("(`model_group_retry_policy.gpt-4o.RateLimitErrorRetries`)")
+                    || d["message"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .contains("(`litellm_params.num_retries`)"),
+            )
+        })
+        .collect();
+    // `claude-sonnet`'s 2 retries stay within the limit.
+    assert_eq!(
+        excessive,
+        [(Some(18), Some(20), true), (Some(27), Some(30), true)]
+    );
+}
+
+#[test]
 fn litellm_real_proxy_config() {
     let outcome = lint_paths(&["fixtures/litellm/proxy_server_config.yaml"]);
     let graph = graph(&outcome, "proxy_server_config.yaml");

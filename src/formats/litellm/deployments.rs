@@ -3,6 +3,7 @@
 use super::settings::{seconds, text, Settings};
 use crate::formats::{anchor, AdaptContext};
 use crate::model::ai::{Deployment, ModelGroup};
+use crate::model::Sourced;
 use crate::source::Node;
 use crate::span::{FileId, Location};
 
@@ -92,6 +93,8 @@ pub(super) struct DeploymentEntry {
     pub(super) mode: Option<String>,
     /// The OpenAI client's own retries inside each router attempt (`litellm_params.max_retries`).
     pub(super) client_retries: u32,
+    /// The router's retries when this deployment's call fails (`litellm_params.num_retries`).
+    pub(super) num_retries: Option<Sourced<u32>>,
 }
 
 pub(super) fn read_model_list(
@@ -138,6 +141,7 @@ pub(super) fn read_model_list(
             .unwrap_or_else(|| settings.timeout.clone());
         let stream_timeout =
             seconds(cx, file, params, "stream_timeout").or_else(|| settings.stream_timeout.clone());
+        let num_retries = cx.count(file, params, "num_retries");
         let client_retries = cx
             .count(file, params, "max_retries")
             .map_or(0, |count| count.value);
@@ -169,6 +173,7 @@ pub(super) fn read_model_list(
                         .then(|| "completion".to_string())
                 }),
             client_retries,
+            num_retries,
         });
     }
     entries

@@ -24,6 +24,9 @@ const RETRY_POLICY_CLASSES: &[&str] = &[
     "InternalServerErrorRetries",
 ];
 
+/// Per exception class of a `retry_policy`, the count that replaces `num_retries` for it.
+pub(super) type RetryPolicy = Vec<(&'static str, Sourced<u32>)>;
+
 /// `router_settings` and `litellm_settings`, resolved.
 pub(super) struct Settings<'a> {
     /// The router's bound on one call.
@@ -31,7 +34,7 @@ pub(super) struct Settings<'a> {
     pub(super) stream_timeout: Option<Sourced<Duration>>,
     pub(super) num_retries: Sourced<u32>,
     /// Per exception class, replacing `num_retries` for that class.
-    pub(super) retry_policy: Vec<(&'static str, Sourced<u32>)>,
+    pub(super) retry_policy: RetryPolicy,
     pub(super) retry_after: Option<Sourced<Duration>>,
     pub(super) max_fallbacks: u32,
     pub(super) cooldown: CircuitBreaker,
@@ -43,8 +46,10 @@ pub(super) struct Settings<'a> {
     pub(super) fallbacks: FallbackLists<'a>,
     /// `model_group_alias`: alias and the group it names.
     pub(super) aliases: Vec<(String, String)>,
-    /// Where the route-level retry settings are written, for locations.
-    pub(super) retries_location: Option<Location>,
+    /// The key of `retry_policy`, for locations.
+    pub(super) retry_policy_location: Option<Location>,
+    /// `model_group_retry_policy`: per group, its policy and its key.
+    pub(super) group_retry_policies: Vec<(String, RetryPolicy, Location)>,
 }
 
 /// The fallback lists in force, each as the sequence node that declares it.
@@ -76,7 +81,7 @@ impl<'a> Settings<'a> {
             .unwrap_or_else(|| Sourced::default(DEFAULT_RETRIES, DEFAULT_RETRIES_NOTE));
         let retry_policy = router
             .and_then(|router| router.get("retry_policy"))
-            .map(|policy| read_retry_policy(cx, file, policy))
+            .map(|policy| read_retry_policy(cx, file, policy, "retry_policy"))
             .unwrap_or_default();
         let retry_after = router
             .and_then(|router| cx.duration(file, router, "retry_after", Dialect::Seconds))
@@ -122,14 +127,17 @@ impl<'a> Settings<'a> {
             .and_then(|router| router.get("model_group_alias"))
             .map(|aliases| model_group_aliases(cx, file, aliases))
             .unwrap_or_default();
-        let retries_location = num_retries.origin.location().or_else(|| {
+        let retry_policy_location =
             router
                 .and_then(|router| router.entry("retry_policy"))
                 .map(|entry| Location {
                     file,
                     span: entry.key.span,
-                })
-        });
+                });
+        let group_retry_policies = router
+            .and_then(|router| router.get("model_group_retry_policy"))
+            .map(|policies| read_group_retry_policies(cx, file, policies))
+            .unwrap_or_default();
         Settings {
             timeout,
             stream_timeout,
@@ -142,17 +150,88 @@ impl<'a> Settings<'a> {
             active_check,
             fallbacks,
             aliases,
-            retries_location,
+            retry_policy_location,
+            group_retry_policies,
         }
     }
 
-    /// Retries of one failing model group of `deployments` deployments, whatever the error:
-    /// the largest per-class count among the classes the group retries. `num_retries` stays a
-    /// floor: it still governs the errors no policy key names (connection errors, 503s).
-    pub(super) fn retries(&self, deployments: usize) -> Sourced<u32> {
-        self.retry_policy
+    /// The retry settings of model group `group` of `deployments` deployments, whose own
+    /// deployments set `num_retries` to `own` (one entry per deployment, `None` where unset).
+    pub(super) fn group_retries(
+        &self,
+        group: &str,
+        deployments: usize,
+        own: &[Option<&Sourced<u32>>],
+    ) -> GroupRetries<'_> {
+        // A deployment's `num_retries` reaches the router on the exception of its failed call
+        // and replaces the router's count (`deployment_num_retries` in
+        // `Router.async_function_with_retries`); the costliest deployment counts.
+        let num_retries = own
             .iter()
-            .filter(|(class, _)| retries_class(class, deployments))
+            .map(|count| count.unwrap_or(&self.num_retries))
+            .reduce(|most, count| {
+                if count.value > most.value {
+                    count
+                } else {
+                    most
+                }
+            })
+            .unwrap_or(&self.num_retries)
+            .clone();
+        // `model_group_retry_policy` replaces `retry_policy` whole for its groups
+        // (`get_num_retries_from_retry_policy`).
+        let (policy, policy_key, policy_location) = match self
+            .group_retry_policies
+            .iter()
+            .find(|(name, ..)| name == group)
+        {
+            Some((name, policy, key)) => (
+                policy.as_slice(),
+                format!("model_group_retry_policy.{name}"),
+                Some(*key),
+            ),
+            None => (
+                self.retry_policy.as_slice(),
+                "retry_policy".to_string(),
+                self.retry_policy_location,
+            ),
+        };
+        let location = num_retries.origin.location().or(policy_location);
+        GroupRetries {
+            own_count: num_retries.origin != self.num_retries.origin,
+            num_retries,
+            policy,
+            policy_key,
+            deployments,
+            location,
+        }
+    }
+}
+
+/// The retry settings of one model group.
+pub(super) struct GroupRetries<'s> {
+    /// `num_retries`: the router's, or a deployment's own.
+    pub(super) num_retries: Sourced<u32>,
+    /// Whether a deployment's own `num_retries` sets it.
+    own_count: bool,
+    /// Per exception class, replacing `num_retries` for that class.
+    policy: &'s [(&'static str, Sourced<u32>)],
+    /// Where `policy` is written, for messages: `retry_policy` or the group's entry of
+    /// `model_group_retry_policy`.
+    policy_key: String,
+    deployments: usize,
+    /// Where the group's retry settings are written.
+    pub(super) location: Option<Location>,
+}
+
+impl GroupRetries<'_> {
+    /// Retries of the failing group, whatever the error: the largest per-class count among the
+    /// classes the group retries. `num_retries` stays a floor: it still governs the errors no
+    /// policy key names (connection errors, 503s).
+    pub(super) fn retries(&self) -> Sourced<u32> {
+        self.policy
+            .iter()
+            .filter(|(class, _)| retries_class(class, self.deployments))
             .map(|(_, count)| count)
             .filter(|count| count.value > self.num_retries.value)
             .max_by_key(|count| count.value)
@@ -160,27 +239,37 @@ impl<'a> Settings<'a> {
             .clone()
     }
 
-    /// The `retry_policy` key that sets `retries`, when one does rather than `num_retries`.
-    pub(super) fn deciding_policy_key(&self, retries: &Sourced<u32>) -> Option<String> {
-        self.retry_policy
+    /// The key that sets `retries`, when a policy class or a deployment's own `num_retries`
+    /// does rather than the router's `num_retries`.
+    pub(super) fn deciding_key(&self, retries: &Sourced<u32>) -> Option<String> {
+        let class = self
+            .policy
             .iter()
-            .find(|(_, count)| count.origin == retries.origin)
-            .map(|(class, _)| format!("retry_policy.{class}"))
+            .find(|(_, count)| count.origin == retries.origin);
+        match class {
+            Some((class, _)) => Some(format!("{}.{class}", self.policy_key)),
+            None => (self.own_count && retries.origin == self.num_retries.origin)
+                .then(|| "litellm_params.num_retries".to_string()),
+        }
     }
 
-    /// Retries of one exception class: the `retry_policy` count where the policy names the
-    /// class, else `num_retries` (LiteLLM's `get_num_retries_from_retry_policy` in
+    /// Retries of one exception class: the policy's count where it names the class, else
+    /// `num_retries` (LiteLLM's `get_num_retries_from_retry_policy` in
     /// `litellm/router_utils/get_retry_from_policy.py`, read by `Router.function_with_retries`).
     pub(super) fn retries_of(&self, class: &str) -> u32 {
-        self.retries_for(class).value
-    }
-
-    /// [`Self::retries_of`], with where the count is written.
-    pub(super) fn retries_for(&self, class: &str) -> Sourced<u32> {
-        self.retry_policy
+        self.policy
             .iter()
             .find(|(name, _)| *name == class)
-            .map_or_else(|| self.num_retries.clone(), |(_, count)| count.clone())
+            .map_or(self.num_retries.value, |(_, count)| count.value)
+    }
+
+    /// Whether the policy names the class with a count above 0 and the group retries it.
+    pub(super) fn explicit(&self, class: &str) -> bool {
+        retries_class(class, self.deployments)
+            && self
+                .policy
+                .iter()
+                .any(|(name, count)| *name == class && count.value > 0)
     }
 }
 
@@ -327,16 +416,50 @@ fn first_count(
         .find_map(|object| cx.count(file, object, key))
 }
 
+/// `model_group_retry_policy`: a `retry_policy` per model group (`Router.__init__`; the proxy
+/// passes every `router_settings` key the router takes).
+fn read_group_retry_policies(
+    cx: &mut AdaptContext<'_>,
+    file: FileId,
+    policies: &Node,
+) -> Vec<(String, RetryPolicy, Location)> {
+    if !policies.is_map() {
+        cx.invalid_value(
+            file,
+            policies,
+            "`model_group_retry_policy` maps model group names to retry policies",
+        );
+        return Vec::new();
+    }
+    let mut read = Vec::new();
+    for entry in policies.entries() {
+        let Some(group) = entry.key.scalar_text() else {
+            continue;
+        };
+        let key = format!("model_group_retry_policy.{group}");
+        let policy = read_retry_policy(cx, file, &entry.value, &key);
+        let location = Location {
+            file,
+            span: entry.key.span,
+        };
+        read.push((group.to_string(), policy, location));
+    }
+    read
+}
+
 fn read_retry_policy(
     cx: &mut AdaptContext<'_>,
     file: FileId,
     policy: &Node,
-) -> Vec<(&'static str, Sourced<u32>)> {
+    key: &str,
+) -> RetryPolicy {
     if !policy.is_map() {
         cx.invalid_value(
             file,
             policy,
-            "`retry_policy` maps exception classes to retry counts, e.g. `TimeoutErrorRetries: 2`",
+            format!(
+                "`{key}` maps exception classes to retry counts, e.g. `TimeoutErrorRetries: 2`"
+            ),
         );
         return Vec::new();
     }
