@@ -7,12 +7,12 @@ use super::{
     DEFAULT_ALLOWED_FAILS, DEFAULT_MAX_FALLBACKS, DEFAULT_RETRIES, DEFAULT_RETRIES_NOTE,
     DEFAULT_TIMEOUT, DEFAULT_TIMEOUT_NOTE,
 };
-use crate::formats::values::{self, Dialect};
-use crate::formats::AdaptContext;
+use crate::formats::read::Reader;
+use crate::formats::values;
 use crate::model::policy::{ActiveCheck, CircuitBreaker, CircuitBreakerKind};
 use crate::model::Sourced;
 use crate::source::Node;
-use crate::span::{FileId, Location};
+use crate::span::Location;
 
 /// The exception classes of `retry_policy` (LiteLLM's `RetryPolicy`).
 const RETRY_POLICY_CLASSES: &[&str] = &[
@@ -62,50 +62,42 @@ pub(super) struct FallbackLists<'a> {
 }
 
 impl<'a> Settings<'a> {
-    pub(super) fn read(
-        cx: &mut AdaptContext<'_>,
-        file: FileId,
-        document: &'a Node,
-    ) -> Settings<'a> {
-        let router = section(cx, file, document, "router_settings");
-        let litellm = section(cx, file, document, "litellm_settings");
-        let general = section(cx, file, document, "general_settings");
+    pub(super) fn read(cx: &mut Reader<'_>, document: &'a Node) -> Settings<'a> {
+        let router = section(cx, document, "router_settings");
+        let litellm = section(cx, document, "litellm_settings");
+        let general = section(cx, document, "general_settings");
         let both = [router, litellm];
 
         let timeout = router
-            .and_then(|router| seconds(cx, file, router, "timeout"))
-            .or_else(|| litellm.and_then(|litellm| seconds(cx, file, litellm, "request_timeout")))
+            .and_then(|router| seconds(cx, router, "timeout"))
+            .or_else(|| litellm.and_then(|litellm| seconds(cx, litellm, "request_timeout")))
             .unwrap_or_else(|| Sourced::default(DEFAULT_TIMEOUT, DEFAULT_TIMEOUT_NOTE));
-        let stream_timeout = router.and_then(|router| seconds(cx, file, router, "stream_timeout"));
-        let num_retries = first_count(cx, file, &both, "num_retries")
+        let stream_timeout = router.and_then(|router| seconds(cx, router, "stream_timeout"));
+        let num_retries = first_count(cx, &both, "num_retries")
             .unwrap_or_else(|| Sourced::default(DEFAULT_RETRIES, DEFAULT_RETRIES_NOTE));
         let retry_policy = router
             .and_then(|router| router.get("retry_policy"))
-            .map(|policy| read_retry_policy(cx, file, policy, "retry_policy"))
+            .map(|policy| read_retry_policy(cx, policy, "retry_policy"))
             .unwrap_or_default();
         let retry_after = router
-            .and_then(|router| cx.duration(file, router, "retry_after", Dialect::Seconds))
+            .and_then(|router| cx.duration(router, "retry_after"))
             .filter(|wait| !wait.value.is_zero());
-        let max_fallbacks = first_count(cx, file, &both, "max_fallbacks")
+        let max_fallbacks = first_count(cx, &both, "max_fallbacks")
             .map_or(DEFAULT_MAX_FALLBACKS, |count| count.value);
-        let cooldown = read_cooldown(cx, file, document, router, litellm);
+        let cooldown = read_cooldown(cx, document, router, litellm);
         let cooldown_covers_single = legacy_cooldowns(router, litellm);
         let active_check = general.and_then(|general| {
             let entry = general.entry("background_health_checks")?;
             if entry.value.as_bool().is_none() {
-                cx.invalid_value(
-                    file,
+                cx.invalid(
                     &entry.value,
                     "`background_health_checks` is `true` or `false`",
                 );
             }
             (entry.value.as_bool() == Some(true)).then(|| ActiveCheck {
-                interval: cx.duration(file, general, "health_check_interval", Dialect::Seconds),
+                interval: cx.duration(general, "health_check_interval"),
                 timeout: None,
-                location: Location {
-                    file,
-                    span: entry.key.span,
-                },
+                location: cx.locate(entry.key.span),
             })
         });
         let list = |key: &str| -> Option<&'a Node> {
@@ -121,22 +113,18 @@ impl<'a> Settings<'a> {
             general: list("fallbacks"),
             context_window: list("context_window_fallbacks"),
             content_policy: list("content_policy_fallbacks"),
-            default: default_fallbacks(cx, file, router, litellm),
+            default: default_fallbacks(cx, router, litellm),
         };
         let aliases = router
             .and_then(|router| router.get("model_group_alias"))
-            .map(|aliases| model_group_aliases(cx, file, aliases))
+            .map(|aliases| model_group_aliases(cx, aliases))
             .unwrap_or_default();
-        let retry_policy_location =
-            router
-                .and_then(|router| router.entry("retry_policy"))
-                .map(|entry| Location {
-                    file,
-                    span: entry.key.span,
-                });
+        let retry_policy_location = router
+            .and_then(|router| router.entry("retry_policy"))
+            .map(|entry| cx.locate(entry.key.span));
         let group_retry_policies = router
             .and_then(|router| router.get("model_group_retry_policy"))
-            .map(|policies| read_group_retry_policies(cx, file, policies))
+            .map(|policies| read_group_retry_policies(cx, policies))
             .unwrap_or_default();
         Settings {
             timeout,
@@ -281,46 +269,31 @@ pub(super) fn retries_class(class: &str, deployments: usize) -> bool {
 }
 
 /// `key` of `object` as text; `None` when absent, reported when it is a list or mapping.
-pub(super) fn text(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
-    object: &Node,
-    key: &str,
-) -> Option<String> {
+pub(super) fn text(cx: &mut Reader<'_>, object: &Node, key: &str) -> Option<String> {
     let node = object.get(key).filter(|node| !node.is_null())?;
     match node.scalar_text() {
         Some(text) => Some(text.to_string()),
         None => {
-            cx.invalid_value(
-                file,
-                node,
-                format!("`{key}` is a text, not {}", node.type_name()),
-            );
+            cx.invalid(node, format!("`{key}` is a text, not {}", node.type_name()));
             None
         }
     }
 }
 
 /// A settings mapping of the config, reported when it is something else.
-fn section<'a>(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
-    document: &'a Node,
-    key: &str,
-) -> Option<&'a Node> {
+fn section<'a>(cx: &mut Reader<'_>, document: &'a Node, key: &str) -> Option<&'a Node> {
     let node = document.get(key).filter(|node| !node.is_null())?;
     if node.is_map() {
         return Some(node);
     }
-    cx.invalid_value(file, node, format!("`{key}` is a mapping of settings"));
+    cx.invalid(node, format!("`{key}` is a mapping of settings"));
     None
 }
 
 /// `default_fallbacks`, from `router_settings` else `litellm_settings`: its key and its list of
 /// model group names.
 fn default_fallbacks<'a>(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
+    cx: &mut Reader<'_>,
     router: Option<&'a Node>,
     litellm: Option<&'a Node>,
 ) -> Option<(&'a Node, &'a Node)> {
@@ -330,8 +303,7 @@ fn default_fallbacks<'a>(
         };
         if !entry.value.is_seq() {
             if !entry.value.is_null() {
-                cx.invalid_value(
-                    file,
+                cx.invalid(
                     &entry.value,
                     "`default_fallbacks` is a list of model group names",
                 );
@@ -340,7 +312,7 @@ fn default_fallbacks<'a>(
         }
         for item in entry.value.items() {
             if item.as_str().is_none() {
-                cx.invalid_value(file, item, "a fallback must name a model group");
+                cx.invalid(item, "a fallback must name a model group");
             }
         }
         if !entry.value.items().is_empty() {
@@ -351,14 +323,9 @@ fn default_fallbacks<'a>(
 }
 
 /// `model_group_alias`: each alias and the group it names (a name, or `{model, hidden}`).
-fn model_group_aliases(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
-    aliases: &Node,
-) -> Vec<(String, String)> {
+fn model_group_aliases(cx: &mut Reader<'_>, aliases: &Node) -> Vec<(String, String)> {
     if !aliases.is_map() {
-        cx.invalid_value(
-            file,
+        cx.invalid(
             aliases,
             "`model_group_alias` maps each alias to a model group name",
         );
@@ -372,8 +339,7 @@ fn model_group_aliases(
             .or_else(|| entry.value.get("model").and_then(Node::as_str));
         match (entry.key.scalar_text(), group) {
             (Some(alias), Some(group)) => read.push((alias.to_string(), group.to_string())),
-            _ => cx.invalid_value(
-                file,
+            _ => cx.invalid(
                 &entry.value,
                 "an alias names a model group, as a name or `{model: name}`",
             ),
@@ -383,17 +349,11 @@ fn model_group_aliases(
 }
 
 /// A duration in seconds; 0 is reported, as LiteLLM reads it as "not set".
-pub(super) fn seconds(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
-    object: &Node,
-    key: &str,
-) -> Option<Sourced<Duration>> {
-    let value = cx.duration(file, object, key, Dialect::Seconds)?;
+pub(super) fn seconds(cx: &mut Reader<'_>, object: &Node, key: &str) -> Option<Sourced<Duration>> {
+    let value = cx.duration(object, key)?;
     if value.value.is_zero() {
         if let Some(node) = object.get(key) {
-            cx.invalid_value(
-                file,
+            cx.invalid(
                 node,
                 format!("`{key}: 0` bounds nothing: LiteLLM reads a timeout of 0 as not set"),
             );
@@ -404,28 +364,21 @@ pub(super) fn seconds(
 }
 
 /// The first of the settings objects that sets `key` to a valid count.
-fn first_count(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
-    objects: &[Option<&Node>],
-    key: &str,
-) -> Option<Sourced<u32>> {
+fn first_count(cx: &mut Reader<'_>, objects: &[Option<&Node>], key: &str) -> Option<Sourced<u32>> {
     objects
         .iter()
         .flatten()
-        .find_map(|object| cx.count(file, object, key))
+        .find_map(|object| cx.count(object, key))
 }
 
 /// `model_group_retry_policy`: a `retry_policy` per model group (`Router.__init__`; the proxy
 /// passes every `router_settings` key the router takes).
 fn read_group_retry_policies(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
+    cx: &mut Reader<'_>,
     policies: &Node,
 ) -> Vec<(String, RetryPolicy, Location)> {
     if !policies.is_map() {
-        cx.invalid_value(
-            file,
+        cx.invalid(
             policies,
             "`model_group_retry_policy` maps model group names to retry policies",
         );
@@ -437,25 +390,16 @@ fn read_group_retry_policies(
             continue;
         };
         let key = format!("model_group_retry_policy.{group}");
-        let policy = read_retry_policy(cx, file, &entry.value, &key);
-        let location = Location {
-            file,
-            span: entry.key.span,
-        };
+        let policy = read_retry_policy(cx, &entry.value, &key);
+        let location = cx.locate(entry.key.span);
         read.push((group.to_string(), policy, location));
     }
     read
 }
 
-fn read_retry_policy(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
-    policy: &Node,
-    key: &str,
-) -> RetryPolicy {
+fn read_retry_policy(cx: &mut Reader<'_>, policy: &Node, key: &str) -> RetryPolicy {
     if !policy.is_map() {
-        cx.invalid_value(
-            file,
+        cx.invalid(
             policy,
             format!(
                 "`{key}` maps exception classes to retry counts, e.g. `TimeoutErrorRetries: 2`"
@@ -468,12 +412,11 @@ fn read_retry_policy(
         let name = entry.key.scalar_text().unwrap_or_default();
         match RETRY_POLICY_CLASSES.iter().find(|class| **class == name) {
             Some(class) => {
-                if let Some(count) = cx.count(file, policy, class) {
+                if let Some(count) = cx.count(policy, class) {
                     classes.push((*class, count));
                 }
             }
-            None => cx.invalid_value(
-                file,
+            None => cx.invalid(
                 &entry.key,
                 format!(
                     "`{name}` is not a retry policy class LiteLLM knows ({}), so it is ignored",
@@ -508,42 +451,35 @@ fn legacy_cooldowns(router: Option<&Node>, litellm: Option<&Node>) -> bool {
 /// Cooldowns are LiteLLM's circuit breaker: a deployment that fails more than `allowed_fails`
 /// times in a minute leaves the pool for `cooldown_time`.
 fn read_cooldown(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
+    cx: &mut Reader<'_>,
     document: &Node,
     router: Option<&Node>,
     litellm: Option<&Node>,
 ) -> CircuitBreaker {
-    let allowed_fails = first_count(cx, file, &[router, litellm], "allowed_fails");
+    let allowed_fails = first_count(cx, &[router, litellm], "allowed_fails");
     let cooldown_time = [router, litellm]
         .into_iter()
         .flatten()
-        .find_map(|object| cx.duration(file, object, "cooldown_time", Dialect::Seconds));
+        .find_map(|object| cx.duration(object, "cooldown_time"));
     let disabled = router.and_then(|router| router.entry("disable_cooldowns"));
     if let Some(entry) = disabled.filter(|entry| entry.value.as_bool().is_none()) {
-        cx.invalid_value(
-            file,
-            &entry.value,
-            "`disable_cooldowns` is `true` or `false`",
-        );
+        cx.invalid(&entry.value, "`disable_cooldowns` is `true` or `false`");
     }
     let (location, ineffective) = match disabled {
         Some(entry) if entry.value.as_bool() == Some(true) => (
-            Location {
-                file,
-                span: entry.key.span,
-            },
+            cx.locate(entry.key.span),
             Some("`disable_cooldowns: true` keeps failing deployments in the pool".to_string()),
         ),
         _ => (
             allowed_fails
                 .and_then(|fails| fails.origin.location())
                 .or_else(|| cooldown_time.and_then(|time| time.origin.location()))
-                .unwrap_or(Location {
-                    file,
-                    span: document
-                        .entry("model_list")
-                        .map_or(document.span, |entry| entry.key.span),
+                .unwrap_or_else(|| {
+                    cx.locate(
+                        document
+                            .entry("model_list")
+                            .map_or(document.span, |entry| entry.key.span),
+                    )
                 }),
             None,
         ),
