@@ -123,7 +123,7 @@ impl GatewayFormat {
                 "Add a `circuitBreaker` middleware (e.g. `expression: NetworkErrorRatio() > 0.3`) to the routers"
             }
             GatewayFormat::Apisix => "Enable the `api-breaker` plugin on the route",
-            GatewayFormat::LiteLlm => "Keep cooldowns on (`allowed_fails`, `cooldown_time`) and give the group two deployments",
+            GatewayFormat::LiteLlm => "Give the model group a second deployment, or set `allowed_fails_policy` (or an `allowed_fails` other than 3) in `router_settings`: LiteLLM's default cooldowns never take a group's only deployment out of the pool",
             GatewayFormat::Portkey => "Add `cb_config` (`failure_threshold`, `cooldown_interval`) to the strategy",
             GatewayFormat::EnvoyGateway => "Add `healthCheck.passive` (outlier detection) to the BackendTrafficPolicy",
             GatewayFormat::Linkerd => {

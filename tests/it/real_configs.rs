@@ -764,28 +764,51 @@ const CASES: &[Case] = &[
                 20,
             ),
         ],
-        counted: &[("fallback-missing", 14)],
+        // Fifteen groups of one deployment, which LiteLLM's default cooldowns never take out.
+        counted: &[("fallback-missing", 14), ("circuit-breaker-missing", 15)],
         doubtful: &[],
     },
     Case {
         paths: &["fixtures/litellm/load_balancer.yaml"],
-        findings: &[(
-            "fallback-missing",
-            "fixtures/litellm/load_balancer.yaml",
-            21,
-            5,
-        )],
+        findings: &[
+            (
+                "circuit-breaker-missing",
+                "fixtures/litellm/load_balancer.yaml",
+                21,
+                5,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/litellm/load_balancer.yaml",
+                21,
+                5,
+            ),
+        ],
         counted: &[],
         doubtful: &[],
     },
     Case {
         paths: &["fixtures/litellm/reliability-docs.yaml"],
-        findings: &[(
-            "fallback-missing",
-            "fixtures/litellm/reliability-docs.yaml",
-            18,
-            5,
-        )],
+        findings: &[
+            (
+                "circuit-breaker-missing",
+                "fixtures/litellm/reliability-docs.yaml",
+                14,
+                5,
+            ),
+            (
+                "circuit-breaker-missing",
+                "fixtures/litellm/reliability-docs.yaml",
+                18,
+                5,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/litellm/reliability-docs.yaml",
+                18,
+                5,
+            ),
+        ],
         counted: &[],
         doubtful: &[],
     },
