@@ -160,26 +160,21 @@ pub(super) fn read_middleware_definition(
                 chain.circuit_breakers.push(breaker);
             }
         }
-        "ratelimit" => {
-            number(cx, config, "burst", 0);
-            cx.duration(config, "period");
-            // An average of 0 (the default) means no rate limiting.
-            let average = number(cx, config, "average", 0).map_or(0, |average| average.value);
-            if average > 0 {
-                chain.rate_limit.get_or_insert(RateLimit {
-                    location,
-                    status: RATE_LIMITED_STATUS,
-                });
-            }
-        }
-        "inflightreq" => {
-            // Over `amount` concurrent requests, Traefik answers 429 as a rate limit does.
-            let amount = number(cx, config, "amount", 0).map_or(0, |amount| amount.value);
-            if amount > 0 {
-                chain.rate_limit.get_or_insert(RateLimit {
-                    location,
-                    status: RATE_LIMITED_STATUS,
-                });
+        "ratelimit" | "inflightreq" => {
+            // A rate limit's `average` of 0 (the default) means no rate limiting; over `amount`
+            // concurrent requests, Traefik answers 429 as a rate limit does.
+            let limit = if kind == "ratelimit" {
+                number(cx, config, "burst", 0);
+                cx.duration(config, "period");
+                "average"
+            } else {
+                "amount"
+            };
+            if number(cx, config, limit, 0).is_some_and(|limit| limit.value > 0) {
+                let status = RATE_LIMITED_STATUS;
+                chain
+                    .rate_limit
+                    .get_or_insert(RateLimit { location, status });
             }
         }
         "stripprefix" => {

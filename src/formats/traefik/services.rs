@@ -402,13 +402,10 @@ fn weighted<'a>(
         }),
         per_try_timeout,
         connect_timeout,
-        health_check: if checked {
-            children
-                .first()
-                .and_then(|child| child.health_check.clone())
-        } else {
-            None
-        },
+        health_check: children
+            .first()
+            .filter(|_| checked)
+            .and_then(|child| child.health_check.clone()),
         reports_health: field_entry(body, "healthCheck").is_some()
             && all(&|child| child.reports_health),
         fallbacks,
