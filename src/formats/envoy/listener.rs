@@ -15,11 +15,16 @@ const LOCAL_RATE_LIMIT: &str = "envoy.filters.http.local_ratelimit";
 const GLOBAL_RATE_LIMIT: &str = "envoy.filters.http.ratelimit";
 const TOO_MANY_REQUESTS: u16 = 429;
 
-/// The configurations of a listener's HTTP connection managers.
-pub(super) fn connection_managers(listener: &Node) -> impl Iterator<Item = &Node> {
+/// A listener's filter chains, its default one last.
+fn filter_chains(listener: &Node) -> impl Iterator<Item = &Node> {
     list(listener.field("filter_chains"))
         .iter()
         .chain(listener.field("default_filter_chain"))
+}
+
+/// The configurations of a listener's HTTP connection managers.
+pub(super) fn connection_managers(listener: &Node) -> impl Iterator<Item = &Node> {
+    filter_chains(listener)
         .flat_map(|chain| list(chain.field("filters")))
         .filter_map(http_connection_manager)
 }
@@ -34,10 +39,7 @@ pub(super) fn read_listener<'a>(
     reached_through_rds: &mut HashSet<&'a str>,
 ) {
     report_fields_set_twice(cx, listener);
-    let chains = list(listener.field("filter_chains"))
-        .iter()
-        .chain(listener.field("default_filter_chain"));
-    for chain in chains {
+    for chain in filter_chains(listener) {
         report_fields_set_twice(cx, chain);
         for filter in list(chain.field("filters")) {
             report_fields_set_twice(cx, filter);
@@ -94,6 +96,7 @@ fn http_connection_manager(filter: &Node) -> Option<&Node> {
 }
 
 /// The HTTP filters of a connection manager that change what a route answers by itself.
+#[derive(Default)]
 pub(super) struct HttpFilters<'a> {
     /// The local rate limit filter is installed.
     local_rate_limit: bool,
@@ -115,11 +118,7 @@ impl<'a> HttpFilters<'a> {
     }
 
     pub(super) fn read(cx: &mut Reader<'_>, manager: &'a Node) -> Self {
-        let mut filters = HttpFilters {
-            local_rate_limit: false,
-            local_rate_limit_config: None,
-            global_rate_limit: None,
-        };
+        let mut filters = HttpFilters::default();
         for filter in list(manager.field("http_filters")) {
             let name = filter
                 .field("name")
