@@ -14,6 +14,7 @@ pub mod kong;
 pub mod kong_ingress;
 pub mod krakend;
 pub mod kube;
+pub mod linkerd;
 pub mod litellm;
 pub mod openapi;
 pub mod portkey;
@@ -143,6 +144,7 @@ pub static ADAPTERS: &[&Adapter] = &[
     &litellm::ADAPTER,
     &portkey::ADAPTER,
     &envoy_gateway::ADAPTER,
+    &linkerd::ADAPTER,
 ];
 
 /// Every adapter that recognises a document (an OpenAPI document with AWS integrations is read

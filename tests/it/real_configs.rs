@@ -1018,6 +1018,36 @@ const CASES: &[Case] = &[
         counted: &[("fallback-missing", 19), ("timeout-missing", 27)],
         doubtful: &[],
     },
+    // Envoy Gateway's end-to-end test files: every route without a `requestTimeout` keeps
+    // Envoy's 15s default (a warning), none has a fallback, and `infra-backend-v1` has no
+    // passive check where the active one is tested.
+    Case {
+        paths: &["fixtures/envoy-gateway/e2e"],
+        findings: &[
+            (
+                "circuit-breaker-missing",
+                "fixtures/envoy-gateway/e2e/backend-health-check-active-http.yaml",
+                59,
+                11,
+            ),
+            (
+                "retry-excessive",
+                "fixtures/envoy-gateway/e2e/retry.yaml",
+                12,
+                17,
+            ),
+        ],
+        counted: &[("fallback-missing", 7), ("timeout-missing", 6)],
+        doubtful: &[],
+    },
+    // Linkerd's own profiles and reference routes: every profile route is bounded only by the
+    // 10s default (a warning) and none has a fallback.
+    Case {
+        paths: &["fixtures/linkerd/real"],
+        findings: &[],
+        counted: &[("fallback-missing", 21), ("timeout-missing", 19)],
+        doubtful: &[],
+    },
 ];
 
 fn sorted(mut findings: Vec<Located>) -> Vec<Located> {
