@@ -18,6 +18,7 @@ pub mod linkerd;
 pub mod litellm;
 pub mod openapi;
 pub mod portkey;
+pub mod read;
 pub mod sniff;
 pub mod traefik;
 pub mod values;
