@@ -14,6 +14,7 @@ pub mod kong;
 pub mod kong_ingress;
 pub mod krakend;
 pub mod kube;
+pub mod kuma;
 pub mod linkerd;
 pub mod litellm;
 pub mod openapi;
@@ -146,6 +147,7 @@ pub static ADAPTERS: &[&Adapter] = &[
     &portkey::ADAPTER,
     &envoy_gateway::ADAPTER,
     &linkerd::ADAPTER,
+    &kuma::ADAPTER,
 ];
 
 /// Every adapter that recognises a document (an OpenAPI document with AWS integrations is read

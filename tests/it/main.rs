@@ -22,6 +22,7 @@ mod format_envoy;
 mod format_envoy_gateway;
 mod format_gateway_api;
 mod format_krakend;
+mod format_kuma;
 mod format_linkerd;
 mod format_traefik;
 mod gateways;
