@@ -12,6 +12,7 @@ mod catalog;
 mod cli;
 mod config;
 mod config_schema;
+mod cross_layer;
 mod custom_rules;
 mod detection;
 mod fallback_graphs;
