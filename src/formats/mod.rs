@@ -14,6 +14,8 @@ pub mod kong;
 pub mod kong_ingress;
 pub mod krakend;
 pub mod kube;
+pub mod kuma;
+pub mod linkerd;
 pub mod litellm;
 pub mod openapi;
 pub mod portkey;
@@ -144,6 +146,8 @@ pub static ADAPTERS: &[&Adapter] = &[
     &litellm::ADAPTER,
     &portkey::ADAPTER,
     &envoy_gateway::ADAPTER,
+    &linkerd::ADAPTER,
+    &kuma::ADAPTER,
 ];
 
 /// Every adapter that recognises a document (an OpenAPI document with AWS integrations is read

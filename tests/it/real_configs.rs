@@ -1041,6 +1041,163 @@ const CASES: &[Case] = &[
         counted: &[("fallback-missing", 19), ("timeout-missing", 27)],
         doubtful: &[],
     },
+    // Envoy Gateway's end-to-end test files: every route without a `requestTimeout` keeps
+    // Envoy's 15s default (a warning), none has a fallback, and `infra-backend-v1` has no
+    // passive check where the active one is tested.
+    Case {
+        paths: &["fixtures/envoy-gateway/e2e"],
+        findings: &[
+            (
+                "circuit-breaker-missing",
+                "fixtures/envoy-gateway/e2e/backend-health-check-active-http.yaml",
+                59,
+                11,
+            ),
+            (
+                "retry-excessive",
+                "fixtures/envoy-gateway/e2e/retry.yaml",
+                12,
+                17,
+            ),
+        ],
+        counted: &[("fallback-missing", 7), ("timeout-missing", 6)],
+        doubtful: &[],
+    },
+    // Kuma's own test inputs, each its own mesh's policies: what no policy sets is a new mesh's
+    // default, so the default MeshRetry's 16s per try never fires within the default 15s
+    // request timeout, and its 5 retries are more than 3.
+    Case {
+        paths: &["fixtures/kuma/real/circuit-breaker-health-check.yaml"],
+        findings: &[
+            (
+                "fallback-missing",
+                "fixtures/kuma/real/circuit-breaker-health-check.yaml",
+                24,
+                7,
+            ),
+            (
+                "per-try-timeout-exceeds-total",
+                "fixtures/kuma/real/circuit-breaker-health-check.yaml",
+                24,
+                7,
+            ),
+            (
+                "retry-excessive",
+                "fixtures/kuma/real/circuit-breaker-health-check.yaml",
+                24,
+                7,
+            ),
+            (
+                "timeout-missing",
+                "fixtures/kuma/real/circuit-breaker-health-check.yaml",
+                24,
+                7,
+            ),
+        ],
+        counted: &[],
+        doubtful: &[],
+    },
+    Case {
+        paths: &["fixtures/kuma/real/merged-outbound-policies.yaml"],
+        findings: &[
+            (
+                "circuit-breaker-missing",
+                "fixtures/kuma/real/merged-outbound-policies.yaml",
+                42,
+                7,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/kuma/real/merged-outbound-policies.yaml",
+                42,
+                7,
+            ),
+            (
+                "per-try-timeout-exceeds-total",
+                "fixtures/kuma/real/merged-outbound-policies.yaml",
+                42,
+                7,
+            ),
+            (
+                "retry-excessive",
+                "fixtures/kuma/real/merged-outbound-policies.yaml",
+                42,
+                7,
+            ),
+        ],
+        counted: &[],
+        doubtful: &[],
+    },
+    Case {
+        paths: &["fixtures/kuma/real/meshretry-outbound.yaml"],
+        findings: &[
+            (
+                "circuit-breaker-missing",
+                "fixtures/kuma/real/meshretry-outbound.yaml",
+                8,
+                7,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/kuma/real/meshretry-outbound.yaml",
+                8,
+                7,
+            ),
+            (
+                "per-try-timeout-exceeds-total",
+                "fixtures/kuma/real/meshretry-outbound.yaml",
+                8,
+                7,
+            ),
+            (
+                "timeout-missing",
+                "fixtures/kuma/real/meshretry-outbound.yaml",
+                8,
+                7,
+            ),
+        ],
+        counted: &[],
+        doubtful: &[],
+    },
+    Case {
+        paths: &["fixtures/kuma/real/multiple-outbound-policies.yaml"],
+        findings: &[
+            (
+                "fallback-missing",
+                "fixtures/kuma/real/multiple-outbound-policies.yaml",
+                42,
+                7,
+            ),
+            (
+                "per-try-timeout-exceeds-total",
+                "fixtures/kuma/real/multiple-outbound-policies.yaml",
+                42,
+                7,
+            ),
+            (
+                "retry-excessive",
+                "fixtures/kuma/real/multiple-outbound-policies.yaml",
+                42,
+                7,
+            ),
+            (
+                "timeout-missing",
+                "fixtures/kuma/real/multiple-outbound-policies.yaml",
+                42,
+                7,
+            ),
+        ],
+        counted: &[],
+        doubtful: &[],
+    },
+    // Linkerd's own profiles and reference routes: every profile route is bounded only by the
+    // 10s default (a warning) and none has a fallback.
+    Case {
+        paths: &["fixtures/linkerd/real"],
+        findings: &[],
+        counted: &[("fallback-missing", 21), ("timeout-missing", 19)],
+        doubtful: &[],
+    },
 ];
 
 fn sorted(mut findings: Vec<Located>) -> Vec<Located> {
