@@ -8,6 +8,8 @@ pub mod aws;
 pub mod chain;
 pub mod envoy;
 pub mod gateway_api;
+pub mod google;
+pub mod ingress_nginx;
 pub mod istio;
 pub mod kong;
 pub mod kong_ingress;
@@ -135,6 +137,8 @@ pub static ADAPTERS: &[&Adapter] = &[
     &envoy::ADAPTER,
     &gateway_api::ADAPTER,
     &aws::ADAPTER,
+    &google::ADAPTER,
+    &ingress_nginx::ADAPTER,
     &krakend::ADAPTER,
     &apisix::ADAPTER,
     &traefik::ADAPTER,

@@ -15,6 +15,8 @@ pub enum GatewayFormat {
     Istio,
     GatewayApi,
     Aws,
+    Google,
+    IngressNginx,
     KrakenD,
     Traefik,
     Apisix,
@@ -31,6 +33,8 @@ impl GatewayFormat {
             GatewayFormat::Istio => "istio",
             GatewayFormat::GatewayApi => "gateway-api",
             GatewayFormat::Aws => "aws",
+            GatewayFormat::Google => "google",
+            GatewayFormat::IngressNginx => "ingress-nginx",
             GatewayFormat::KrakenD => "krakend",
             GatewayFormat::Traefik => "traefik",
             GatewayFormat::Apisix => "apisix",
@@ -47,6 +51,8 @@ impl GatewayFormat {
             GatewayFormat::Istio => "Istio",
             GatewayFormat::GatewayApi => "Gateway API",
             GatewayFormat::Aws => "AWS API Gateway",
+            GatewayFormat::Google => "Google API Gateway (ESPv2)",
+            GatewayFormat::IngressNginx => "ingress-nginx",
             GatewayFormat::KrakenD => "KrakenD",
             GatewayFormat::Traefik => "Traefik",
             GatewayFormat::Apisix => "APISIX",
@@ -59,7 +65,13 @@ impl GatewayFormat {
     /// configure. The Gateway API and AWS API Gateway do not: a finding there could not be
     /// acted on.
     pub fn configures_circuit_breakers(self) -> bool {
-        !matches!(self, GatewayFormat::GatewayApi | GatewayFormat::Aws)
+        !matches!(
+            self,
+            GatewayFormat::GatewayApi
+                | GatewayFormat::Aws
+                | GatewayFormat::Google
+                | GatewayFormat::IngressNginx
+        )
     }
 
     /// Whether an unset retry backoff is left to the implementation rather than meaning none
@@ -79,6 +91,12 @@ impl GatewayFormat {
             GatewayFormat::GatewayApi => "Set `timeouts.request` on the rule (e.g. `request: 4s`)",
             GatewayFormat::Aws => {
                 "Set `timeoutInMillis` on the `x-amazon-apigateway-integration` (50 to 29000 for REST APIs)"
+            }
+            GatewayFormat::Google => {
+                "Set `deadline` (seconds) in the operation's `x-google-backend`"
+            }
+            GatewayFormat::IngressNginx => {
+                "Set the `nginx.ingress.kubernetes.io/proxy-read-timeout` annotation (seconds)"
             }
             GatewayFormat::KrakenD => "Set the endpoint's `timeout` (e.g. `\"timeout\": \"4s\"`)",
             GatewayFormat::Traefik => {
@@ -109,7 +127,10 @@ impl GatewayFormat {
             GatewayFormat::Apisix => "Enable the `api-breaker` plugin on the route",
             GatewayFormat::LiteLlm => "Keep cooldowns on (`allowed_fails`, `cooldown_time`) and give the group two deployments",
             GatewayFormat::Portkey => "Add `cb_config` (`failure_threshold`, `cooldown_interval`) to the strategy",
-            GatewayFormat::GatewayApi | GatewayFormat::Aws => "Configure it where the backend runs",
+            GatewayFormat::GatewayApi
+            | GatewayFormat::Aws
+            | GatewayFormat::Google
+            | GatewayFormat::IngressNginx => "Configure it where the backend runs",
         }
     }
 
@@ -132,6 +153,13 @@ impl GatewayFormat {
             GatewayFormat::Portkey | GatewayFormat::KrakenD | GatewayFormat::Aws => {
                 "Lower the retries: this gateway has no backoff setting"
             }
+            GatewayFormat::Google => {
+                "ESPv2 backs off as Envoy does (25ms base); lower `--backend_retry_num` to retry less"
+            }
+            GatewayFormat::IngressNginx => {
+                "nginx has no retry backoff: lower `nginx.ingress.kubernetes.io/proxy-next-upstream-tries` \
+                 (1 turns retries off), or rely on readiness probes to take failing pods out"
+            }
         }
     }
 
@@ -153,7 +181,13 @@ impl GatewayFormat {
 
     /// Whether the gateway offers a retry backoff setting at all.
     pub fn configures_backoff(self) -> bool {
-        !matches!(self, GatewayFormat::Kong | GatewayFormat::Apisix)
+        !matches!(
+            self,
+            GatewayFormat::Kong
+                | GatewayFormat::Apisix
+                | GatewayFormat::Google
+                | GatewayFormat::IngressNginx
+        )
     }
 
     /// Where in a request's path through the system this kind of gateway usually sits.

@@ -20,6 +20,8 @@ mod format_apisix;
 mod format_aws;
 mod format_envoy;
 mod format_gateway_api;
+mod format_google;
+mod format_ingress_nginx;
 mod format_krakend;
 mod format_traefik;
 mod gateways;
