@@ -11,7 +11,7 @@ use crate::discover::{self, DiscoverError};
 use crate::formats::{self, AdaptContext};
 use crate::model::{join, Inventory};
 use crate::rule_id::BuiltinRule;
-use crate::rules::{self, RuleContext};
+use crate::rules::{self, RuleInputs};
 use crate::source::refs;
 use crate::source::{FileRequest, Limits, Workspace};
 use crate::span::Location;
@@ -252,7 +252,7 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
     if let Some(progress) = progress {
         progress.start(Stage::Checking, 0);
     }
-    diagnostics.extend(rules::run(&RuleContext {
+    diagnostics.extend(rules::run(&RuleInputs {
         inventory: &inventory,
         workspace: &workspace,
         join: &join,

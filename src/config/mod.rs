@@ -26,6 +26,7 @@ pub use crate::discover::read_untrusted_here;
 use crate::discover::{read_untrusted, relative_to, FileFilter};
 use crate::model::LayerOrder;
 use crate::rule_id::BuiltinRule;
+use crate::rules::OptionLayers;
 use crate::source::read::Refusal;
 use crate::source::{display_path, normalize_path, slash_path, Workspace};
 pub use presets::Preset;
@@ -492,12 +493,6 @@ impl Config {
         Config::options_of(rule, self.layers(rule, None))
     }
 
-    /// The options of `rule` for a finding in `path` about `route`.
-    pub fn options_for(&self, rule: &str, path: &Path, route: Option<&str>) -> RuleOptions<'_> {
-        let relative = self.relative(path);
-        Config::options_of(rule, self.layers(rule, Some((&relative, route))))
-    }
-
     /// Where each part of a rule's project-wide setting comes from, for `explain`: the level's
     /// source, each configured option's source, and the overrides that mention the rule.
     pub fn provenance(&self, rule: &str) -> Provenance {
@@ -636,11 +631,30 @@ impl crate::rules::RuleSettings for Config {
         Config::may_run(self, rule.as_str())
     }
 
-    fn options(&self, rule: BuiltinRule) -> RuleOptions<'_> {
-        Config::options(self, rule.as_str())
+    fn option_layers(&self, rule: BuiltinRule) -> OptionLayers<'_> {
+        let rule = rule.as_str();
+        OptionLayers {
+            everywhere: self
+                .layers(rule, None)
+                .into_iter()
+                .map(|setting| &setting.options)
+                .filter(|values| !values.is_empty())
+                .collect(),
+            overrides: self
+                .overrides
+                .iter()
+                .enumerate()
+                .filter_map(|(index, entry)| {
+                    let values = &entry.rules.get(rule)?.options;
+                    (!values.is_empty()).then_some((index, values))
+                })
+                .collect(),
+        }
     }
 
-    fn options_for(&self, rule: BuiltinRule, path: &Path, route: Option<&str>) -> RuleOptions<'_> {
-        Config::options_for(self, rule.as_str(), path, route)
+    fn override_applies(&self, index: usize, path: &Path, route: Option<&str>) -> bool {
+        self.overrides
+            .get(index)
+            .is_some_and(|entry| entry.applies(&self.relative(path), route))
     }
 }

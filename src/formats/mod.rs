@@ -17,6 +17,7 @@ pub mod krakend;
 pub mod litellm;
 pub mod openapi;
 pub mod portkey;
+pub mod read;
 pub mod sniff;
 pub mod traefik;
 pub mod values;

@@ -826,32 +826,25 @@ fn route(
     let policy = Policy {
         timeout,
         per_try_timeout: per_try,
-        connect_timeout: None,
         retry,
         circuit_breakers: breakers,
-        health_check: None,
         fallbacks,
-        rate_limit: None,
         upstream: first_label.map(|label| Upstream {
             name: label,
             endpoints: Some(u32::try_from(root.leaves.len()).unwrap_or(u32::MAX)),
             location: Some(location),
         }),
-        backends: Vec::new(),
-        fault_injection: false,
-        per_try_until_response: false,
-        timeout_home: None,
         statuses: GatewayStatuses {
             // `REQUEST_TIMEOUT_STATUS_CODE`: a target that runs out of time answers 408.
             on_timeout: leaves
                 .iter()
                 .any(|leaf| leaf.deployment.timeout.is_some())
                 .then_some(408),
-            on_circuit_open: None,
-            on_rate_limited: None,
+            ..GatewayStatuses::default()
         },
         amplification,
         chain_worst_case: root.longest,
+        ..Policy::default()
     };
     Route {
         format: GatewayFormat::Portkey,

@@ -163,6 +163,25 @@ pub struct Retry {
     pub location: Location,
 }
 
+impl Retry {
+    /// `max_retries` retries configured at `location`, with nothing else known yet: no
+    /// conditions, backoff, per-try timeout, deadline or budget.
+    pub fn new(max_retries: Sourced<u32>, location: Location) -> Retry {
+        Retry {
+            max_retries,
+            unbounded: false,
+            conditions: Vec::new(),
+            backoff: None,
+            per_try_timeout: None,
+            deadline: None,
+            has_budget: false,
+            non_idempotent: None,
+            counted_by: None,
+            location,
+        }
+    }
+}
+
 /// When a retry fires.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RetryCondition {

@@ -244,6 +244,27 @@ pub struct Route {
 }
 
 impl Route {
+    /// A route of `format` defined at `location` for `path`, of any method and host, until
+    /// the adapter says more.
+    pub fn new(
+        format: GatewayFormat,
+        location: Location,
+        path: PathMatch,
+        policy: Policy,
+    ) -> Route {
+        Route {
+            format,
+            name: None,
+            location,
+            methods: MethodSet::Any,
+            methods_location: None,
+            path,
+            hosts: Vec::new(),
+            policy,
+            explicit_operation: None,
+        }
+    }
+
     /// Matches every path: such a route does not document anything by itself.
     pub fn is_catch_all(&self) -> bool {
         match self.path.kind {

@@ -118,6 +118,8 @@ pub struct Settings {
     pub previous_scorecard: Option<std::sync::Arc<scorecard::Scorecard>>,
     /// Also list the files read but not linted (`--verbose`).
     pub verbose: bool,
+    /// What the config's custom rules are (SARIF `rules[]` describes those with findings).
+    pub custom_rules: Vec<std::sync::Arc<crate::catalog::RuleMeta>>,
 }
 
 /// A format's entry in the registry.

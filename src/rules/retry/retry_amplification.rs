@@ -1,22 +1,28 @@
 use crate::diagnostic::{Diagnostic, Related, Severity};
 use crate::model::Route;
-use crate::rule_id::BuiltinRule;
+use crate::rules::options::rule_options;
 use crate::rules::{
     emit_grouped, layered_route, layers_of, RouteFinding, Rule, RuleContext, SEVERAL_ROUTES,
 };
 
 use super::retry_location;
 
+rule_options! {
+    /// What `retry-amplification` allows.
+    pub struct RetryAmplificationOptions {
+        /// The most upstream calls one request may cause across the layers.
+        max_product: i64,
+    }
+}
+
 /// Retries at several layers multiply: report the upstream calls one request can cause, and
 /// fail above `max-product`.
 pub struct RetryAmplification;
 
 impl Rule for RetryAmplification {
-    fn id(&self) -> BuiltinRule {
-        BuiltinRule::RetryAmplification
-    }
+    type Options = RetryAmplificationOptions;
 
-    fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+    fn check(&self, cx: &RuleContext<'_, RetryAmplificationOptions>, out: &mut Vec<Diagnostic>) {
         // Per operation, the alternative of each layer that calls most.
         let mut stacks: Vec<Vec<&Route>> = (0..cx.inventory.operations.len())
             .map(|index| {
@@ -48,8 +54,8 @@ impl Rule for RetryAmplification {
                 continue;
             };
             let max = cx
-                .options_for(self.id(), front.location.file, Some(&front.label()))
-                .integer("max-product");
+                .options(front.location.file, Some(&front.label()))
+                .max_product;
             // One layer that multiplies by itself (an AI gateway walking its fallback chain) does
             // so by design: it is reported only above the limit. Several layers always are.
             let single_over_limit = multiplying.len() == 1
