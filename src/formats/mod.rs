@@ -19,6 +19,7 @@ pub mod openapi;
 pub mod portkey;
 pub mod read;
 pub mod sniff;
+pub mod spring_cloud_gateway;
 pub mod traefik;
 pub mod values;
 
@@ -140,6 +141,7 @@ pub static ADAPTERS: &[&Adapter] = &[
     &aws::ADAPTER,
     &google::ADAPTER,
     &ingress_nginx::ADAPTER,
+    &spring_cloud_gateway::ADAPTER,
     &krakend::ADAPTER,
     &apisix::ADAPTER,
     &traefik::ADAPTER,

@@ -17,6 +17,7 @@ pub enum GatewayFormat {
     Aws,
     Google,
     IngressNginx,
+    SpringCloudGateway,
     KrakenD,
     Traefik,
     Apisix,
@@ -35,6 +36,7 @@ impl GatewayFormat {
             GatewayFormat::Aws => "aws",
             GatewayFormat::Google => "google",
             GatewayFormat::IngressNginx => "ingress-nginx",
+            GatewayFormat::SpringCloudGateway => "spring-cloud-gateway",
             GatewayFormat::KrakenD => "krakend",
             GatewayFormat::Traefik => "traefik",
             GatewayFormat::Apisix => "apisix",
@@ -53,6 +55,7 @@ impl GatewayFormat {
             GatewayFormat::Aws => "AWS API Gateway",
             GatewayFormat::Google => "Google API Gateway (ESPv2)",
             GatewayFormat::IngressNginx => "ingress-nginx",
+            GatewayFormat::SpringCloudGateway => "Spring Cloud Gateway",
             GatewayFormat::KrakenD => "KrakenD",
             GatewayFormat::Traefik => "Traefik",
             GatewayFormat::Apisix => "APISIX",
@@ -98,6 +101,10 @@ impl GatewayFormat {
             GatewayFormat::IngressNginx => {
                 "Set the `nginx.ingress.kubernetes.io/proxy-read-timeout` annotation (seconds)"
             }
+            GatewayFormat::SpringCloudGateway => {
+                "Set `httpclient.response-timeout` or the route's `response-timeout` metadata, or a \
+                 CircuitBreaker filter whose Resilience4j TimeLimiter bounds the whole request"
+            }
             GatewayFormat::KrakenD => "Set the endpoint's `timeout` (e.g. `\"timeout\": \"4s\"`)",
             GatewayFormat::Traefik => {
                 "Set `forwardingTimeouts.responseHeaderTimeout` on the service's `serversTransport`"
@@ -125,6 +132,9 @@ impl GatewayFormat {
                 "Add a `circuitBreaker` middleware (e.g. `expression: NetworkErrorRatio() > 0.3`) to the routers"
             }
             GatewayFormat::Apisix => "Enable the `api-breaker` plugin on the route",
+            GatewayFormat::SpringCloudGateway => {
+                "Add a `CircuitBreaker` filter (a Resilience4j instance) to the route"
+            }
             GatewayFormat::LiteLlm => "Keep cooldowns on (`allowed_fails`, `cooldown_time`) and give the group two deployments",
             GatewayFormat::Portkey => "Add `cb_config` (`failure_threshold`, `cooldown_interval`) to the strategy",
             GatewayFormat::GatewayApi
@@ -156,6 +166,7 @@ impl GatewayFormat {
             GatewayFormat::Google => {
                 "ESPv2 backs off as Envoy does (25ms base); lower `--backend_retry_num` to retry less"
             }
+            GatewayFormat::SpringCloudGateway => "Set `backoff.firstBackoff` on the Retry filter",
             GatewayFormat::IngressNginx => {
                 "nginx has no retry backoff: lower `nginx.ingress.kubernetes.io/proxy-next-upstream-tries` \
                  (1 turns retries off), or rely on readiness probes to take failing pods out"
@@ -168,7 +179,10 @@ impl GatewayFormat {
     /// plugin): a route without one is unprotected even when another route to the same upstream
     /// has one.
     pub fn breaker_on_routes(self) -> bool {
-        matches!(self, GatewayFormat::Traefik | GatewayFormat::Apisix)
+        matches!(
+            self,
+            GatewayFormat::Traefik | GatewayFormat::Apisix | GatewayFormat::SpringCloudGateway
+        )
     }
 
     /// What the gateway calls a route, for messages.

@@ -23,6 +23,7 @@ mod format_gateway_api;
 mod format_google;
 mod format_ingress_nginx;
 mod format_krakend;
+mod format_spring_cloud_gateway;
 mod format_traefik;
 mod gateways;
 mod hostile;

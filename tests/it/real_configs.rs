@@ -1036,6 +1036,38 @@ const CASES: &[Case] = &[
         doubtful: &[],
     },
     Case {
+        paths: &["fixtures/spring-cloud-gateway/real"],
+        // `- Retry` and its GET,POST variants: 3 retries without a backoff.
+        findings: &[
+            (
+                "retry-without-backoff",
+                "fixtures/spring-cloud-gateway/real/application-retrytests.yml",
+                13,
+                15,
+            ),
+            (
+                "retry-without-backoff",
+                "fixtures/spring-cloud-gateway/real/application-retrytests.yml",
+                20,
+                15,
+            ),
+            (
+                "retry-without-backoff",
+                "fixtures/spring-cloud-gateway/real/application-retrytests.yml",
+                29,
+                15,
+            ),
+        ],
+        // Test routes without a response timeout (Spring sets none by default), a breaker or
+        // a fallback.
+        counted: &[
+            ("timeout-missing", 68),
+            ("fallback-missing", 62),
+            ("circuit-breaker-missing", 5),
+        ],
+        doubtful: &[],
+    },
+    Case {
         paths: &["fixtures/envoy/esp-v2/dynamic-routing"],
         findings: &[
             (
