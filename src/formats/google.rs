@@ -9,7 +9,8 @@
 
 use std::time::Duration;
 
-use super::values::shown;
+use super::read::{Naming, Reader};
+use super::values::{shown, Dialect};
 use super::{AdaptContext, Adapter};
 use crate::model::policy::{Backoff, GatewayStatuses, RateLimit, Retry, RetryCondition, Upstream};
 use crate::model::{
@@ -155,40 +156,34 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
 
 /// Reports what ESPv2 (or the API config upload) rejects in a backend rule, once per rule.
 fn check_rule(cx: &mut AdaptContext<'_>, rule: &BackendRule<'_>) {
+    let cx = &mut Reader::new(cx, rule.file, Naming::Exact, Dialect::Seconds);
     if !rule.node.is_map() {
-        cx.invalid_value(rule.file, rule.node, "`x-google-backend` must be an object");
+        cx.invalid(rule.node, "`x-google-backend` must be an object");
         return;
     }
-    if let Some(address) = rule.node.get("address") {
-        let valid = address.as_str().is_some_and(|text| {
-            text.split_once("://").is_some_and(|(scheme, rest)| {
-                matches!(scheme, "http" | "https" | "grpc" | "grpcs") && !rest.is_empty()
-            })
-        });
-        if !valid {
-            cx.invalid_value(
-                rule.file,
-                address,
-                format!(
-                    "{} is not a backend address: a URL such as \"https://example.run.app\"",
-                    shown(address)
-                ),
-            );
+    if let Some(address) = cx.field(rule.node, "address") {
+        let valid = address.as_str().and_then(|text| text.split_once("://"));
+        if !valid.is_some_and(|(scheme, rest)| {
+            matches!(scheme, "http" | "https" | "grpc" | "grpcs") && !rest.is_empty()
+        }) {
+            let shown = shown(address);
+            let message =
+                format!("{shown} is not a backend address: a URL such as \"https://a.run.app\"");
+            cx.invalid(address, message);
         }
     }
-    if let Some(translation) = rule.node.get("path_translation") {
-        if !matches!(
-            translation.as_str(),
-            Some("APPEND_PATH_TO_ADDRESS" | "CONSTANT_ADDRESS")
-        ) {
-            cx.invalid_value(
-                rule.file,
-                translation,
-                format!(
-                    "{} is not a `path_translation`: APPEND_PATH_TO_ADDRESS or CONSTANT_ADDRESS",
-                    shown(translation)
-                ),
+    if let Some(translation) = cx.field(rule.node, "path_translation") {
+        let known = ["APPEND_PATH_TO_ADDRESS", "CONSTANT_ADDRESS"];
+        if !translation
+            .as_str()
+            .is_some_and(|text| known.contains(&text))
+        {
+            let shown = shown(translation);
+            let message = format!(
+                "{shown} is not a `path_translation`: {}",
+                known.join(" or ")
             );
+            cx.invalid(translation, message);
         }
     }
 }
@@ -255,42 +250,27 @@ fn policy(
     }
 }
 
-/// `deadline` in seconds, rounded to the millisecond as ESPv2 does; 15 s when unset, and when
-/// not positive (ESPv2 then logs a warning and uses the default).
+/// `deadline` in seconds, rounded to the millisecond as ESPv2 does; 15 s when unset or
+/// unreadable, and when not positive (ESPv2 then logs a warning and uses the default).
 fn deadline(cx: &mut AdaptContext<'_>, rule: &BackendRule<'_>) -> Sourced<Duration> {
+    let cx = &mut Reader::new(cx, rule.file, Naming::Exact, Dialect::Seconds);
     let default = Sourced::default(DEFAULT_DEADLINE, DEFAULT_DEADLINE_NOTE);
-    let Some(node) = rule.node.get("deadline").filter(|node| !node.is_null()) else {
+    let Some(node) = cx.field(rule.node, "deadline") else {
         return default;
     };
-    let seconds = node
+    let number = node
         .scalar_text()
-        .and_then(|text| text.trim().parse::<f64>().ok())
-        .filter(|seconds| seconds.is_finite() && *seconds < 1e9);
-    match seconds {
-        Some(seconds) if seconds > 0.0 => Sourced::explicit(
-            Duration::from_millis((seconds * 1000.0).round() as u64),
-            Location {
-                file: rule.file,
-                span: node.span,
-            },
-        ),
-        Some(_) => {
-            cx.invalid_value(
-                rule.file,
-                node,
-                "`deadline` must be a positive number of seconds: ESPv2 ignores it and waits 15s",
-            );
-            default
-        }
-        None => {
-            cx.invalid_value(
-                rule.file,
-                node,
-                format!("`deadline`: {} is not a number of seconds", shown(node)),
-            );
-            default
-        }
+        .and_then(|text| text.trim().parse::<f64>().ok());
+    if number.is_some_and(|seconds| seconds <= 0.0) {
+        let message =
+            "`deadline` must be a positive number of seconds: ESPv2 ignores it and waits 15s";
+        cx.invalid(node, message);
+        return default;
     }
+    let Some(deadline) = cx.duration_of("deadline", node, Dialect::Seconds) else {
+        return default;
+    };
+    deadline.map(|value| Duration::from_millis((value.as_secs_f64() * 1000.0).round() as u64))
 }
 
 /// The host of `address`; without one ESPv2 sends to the address of its `--backend` flag (the

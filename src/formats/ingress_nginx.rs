@@ -11,7 +11,8 @@
 
 use std::time::Duration;
 
-use super::values::shown;
+use super::read::{Naming, Reader};
+use super::values::{shown, Dialect};
 use super::{AdaptContext, Adapter};
 use crate::model::policy::{
     Fallback, FallbackKind, GatewayStatuses, RateLimit, Retry, RetryCondition, Upstream,
@@ -28,20 +29,9 @@ pub static ADAPTER: Adapter = Adapter {
 };
 
 const PREFIX: &str = "nginx.ingress.kubernetes.io/";
-const NEXT_UPSTREAM: &[&str] = &[
-    "error",
-    "timeout",
-    "invalid_header",
-    "http_500",
-    "http_502",
-    "http_503",
-    "http_504",
-    "http_403",
-    "http_404",
-    "http_429",
-    "non_idempotent",
-    "off",
-];
+/// What `proxy-next-upstream` may list (`validUpstreamAnnotation`).
+const NEXT_UPSTREAM: &str = "error timeout invalid_header http_500 http_502 http_503 http_504 \
+                             http_403 http_404 http_429 non_idempotent off";
 
 fn annotations(object: &Node) -> Option<&Node> {
     object.get("metadata")?.get("annotations")
@@ -95,75 +85,48 @@ fn is_controller_config(document: &Node) -> bool {
         }) || label("app.kubernetes.io/name") == Some("ingress-nginx"))
 }
 
-/// Where settings are looked up: the Ingress's annotations, then the controller ConfigMap.
+/// Where settings are looked up: the Ingress's annotations (or, for the controller ConfigMap
+/// itself, its `data`), then the controller ConfigMap the run holds.
 struct Settings<'a> {
-    file: FileId,
-    annotations: Option<&'a Node>,
+    own: Option<&'a Node>,
+    /// `nginx.ingress.kubernetes.io/` for annotations, empty for the ConfigMap's keys.
+    prefix: &'static str,
     controller: Option<(FileId, &'a Node)>,
-    /// The Ingress's name, where findings about defaults point.
+    /// The object's name, where findings about defaults point.
     anchor: Location,
 }
 
-impl<'a> Settings<'a> {
-    /// The annotation `key` if it can be read (else it is reported and ignored, as the
+impl Settings<'_> {
+    /// The object's own `key` if it can be read (else it is reported and ignored, as the
     /// controller does), then the ConfigMap's (reported where the ConfigMap is read).
     fn get<T>(
         &self,
-        cx: &mut AdaptContext<'_>,
+        cx: &mut Reader<'_>,
         key: &str,
         parse: fn(&str) -> Option<T>,
         expected: &str,
     ) -> Option<Sourced<T>> {
-        let annotation = self
-            .annotations
-            .and_then(|all| all.get(&format!("{PREFIX}{key}")));
-        if let Some(node) = annotation {
+        let prefix = self.prefix;
+        if let Some(node) = self.own.and_then(|own| own.get(&format!("{prefix}{key}"))) {
             if let Some(value) = node.scalar_text().and_then(|text| parse(text.trim())) {
-                return Some(Sourced::explicit(value, self.at(self.file, node)));
+                return Some(Sourced::explicit(value, cx.at(node)));
             }
-            cx.invalid_value(
-                self.file,
-                node,
-                format!("`{PREFIX}{key}`: {} is not {expected}", shown(node)),
-            );
+            let message = format!("`{prefix}{key}`: {} is not {expected}", shown(node));
+            cx.invalid(node, message);
         }
         let (file, data) = self.controller?;
         let node = data.get(key)?;
         let value = parse(node.scalar_text()?.trim())?;
-        Some(Sourced::explicit(value, self.at(file, node)))
-    }
-
-    fn at(&self, file: FileId, node: &Node) -> Location {
-        Location {
-            file,
-            span: node.span,
-        }
+        Some(Sourced::explicit(
+            value,
+            Location {
+                file,
+                span: node.span,
+            },
+        ))
     }
 }
 
-/// A ConfigMap key, whether a value is valid for it, and what it expects.
-type GlobalKey = (&'static str, fn(&str) -> bool, &'static str);
-
-const GLOBAL_KEYS: &[GlobalKey] = &[
-    ("proxy-connect-timeout", |t| seconds(t).is_some(), SECONDS),
-    ("proxy-read-timeout", |t| seconds(t).is_some(), SECONDS),
-    ("proxy-send-timeout", |t| seconds(t).is_some(), SECONDS),
-    (
-        "proxy-next-upstream",
-        |t| next_upstream(t).is_some(),
-        CONDITIONS,
-    ),
-    ("proxy-next-upstream-tries", |t| count(t).is_some(), COUNT),
-    (
-        "proxy-next-upstream-timeout",
-        |t| seconds(t).is_some(),
-        SECONDS,
-    ),
-    ("retry-non-idempotent", |t| flag(t).is_some(), FLAG),
-    ("limit-req-status-code", |t| status(t).is_some(), STATUS),
-    ("limit-conn-status-code", |t| status(t).is_some(), STATUS),
-    ("custom-http-errors", |t| statuses(t).is_some(), STATUSES),
-];
 const SECONDS: &str = "a whole number of seconds";
 const COUNT: &str = "a whole number";
 const FLAG: &str = "\"true\" or \"false\"";
@@ -190,47 +153,38 @@ fn statuses(text: &str) -> Option<Vec<u16>> {
 }
 fn next_upstream(text: &str) -> Option<Vec<String>> {
     let tokens: Vec<String> = text.split_whitespace().map(str::to_string).collect();
-    (!tokens.is_empty() && tokens.iter().all(|t| NEXT_UPSTREAM.contains(&t.as_str())))
-        .then_some(tokens)
+    let known = |token: &String| NEXT_UPSTREAM.split_whitespace().any(|known| known == token);
+    (!tokens.is_empty() && tokens.iter().all(known)).then_some(tokens)
 }
 
 fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
-    if document.get("kind").and_then(Node::as_str) == Some("ConfigMap") {
-        // The controller's global values, reported once here; Ingresses read them silently.
-        let data = document.get("data").map(Node::entries).unwrap_or_default();
-        for entry in data {
-            let key = entry.key.as_str().unwrap_or_default();
-            if let Some((_, valid, expected)) = GLOBAL_KEYS.iter().find(|(name, ..)| *name == key) {
-                if !entry
-                    .value
-                    .scalar_text()
-                    .is_some_and(|text| valid(text.trim()))
-                {
-                    let message = format!("`{key}`: {} is not {expected}", shown(&entry.value));
-                    cx.invalid_value(file, &entry.value, message);
-                }
-            }
-        }
-        return;
-    }
     let controller = cx.workspace.files().iter().find_map(|config| {
-        config
+        let doc = config
             .documents
             .iter()
-            .find(|doc| doc.get("kind").and_then(Node::as_str) == Some("ConfigMap"))
-            .filter(|doc| is_controller_config(doc))
-            .and_then(|doc| Some((config.id, doc.get("data")?)))
+            .find(|doc| is_controller_config(doc))?;
+        Some((config.id, doc.get("data")?))
     });
+    let cx = &mut Reader::new(cx, file, Naming::Exact, Dialect::Seconds);
+    let anchor = cx.at(document.pointer(&["metadata", "name"]).unwrap_or(document));
+    if document.get("kind").and_then(Node::as_str) == Some("ConfigMap") {
+        // The controller's global values, reported once here; Ingresses read them silently.
+        let own = document.get("data");
+        let settings = Settings {
+            own,
+            prefix: "",
+            controller: None,
+            anchor,
+        };
+        policy(cx, &settings);
+        return;
+    }
+    let own = annotations(document);
     let settings = Settings {
-        file,
-        annotations: annotations(document),
+        own,
+        prefix: PREFIX,
         controller,
-        anchor: Location {
-            file,
-            span: document
-                .pointer(&["metadata", "name"])
-                .map_or(document.span, |name| name.span),
-        },
+        anchor,
     };
     let policy = policy(cx, &settings);
     let name = document
@@ -271,10 +225,10 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
                 Some(Upstream {
                     name: node.as_str()?.to_string(),
                     endpoints: None,
-                    location: Some(settings.at(file, node)),
+                    location: Some(cx.at(node)),
                 })
             });
-            let location = settings.at(file, path_node);
+            let location = cx.at(path_node);
             cx.inventory.routes.push(Route {
                 format: GatewayFormat::IngressNginx,
                 name: Some(format!("{name}.{rule_index}.{path_index}")),
@@ -300,8 +254,8 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     }
 }
 
-fn policy(cx: &mut AdaptContext<'_>, settings: &Settings<'_>) -> Policy {
-    let secs = |cx: &mut AdaptContext<'_>, key, default: u64, note| {
+fn policy(cx: &mut Reader<'_>, settings: &Settings<'_>) -> Policy {
+    let secs = |cx: &mut Reader<'_>, key, default: u64, note| {
         settings
             .get(cx, key, seconds, SECONDS)
             .unwrap_or_else(|| Sourced::default(Duration::from_secs(default), note))
@@ -334,11 +288,10 @@ fn policy(cx: &mut AdaptContext<'_>, settings: &Settings<'_>) -> Policy {
     let deadline = settings
         .get(cx, "proxy-next-upstream-timeout", seconds, SECONDS)
         .filter(|timeout| !timeout.value.is_zero());
+    // `retry-non-idempotent` is a ConfigMap key only, as are the rate limits' statuses.
+    let retry_sent = settings.get(cx, "retry-non-idempotent", flag, FLAG);
     let non_idempotent = conditions.iter().any(|c| c == "non_idempotent")
-        || settings
-            .controller
-            .and_then(|(_, data)| flag(data.get("retry-non-idempotent")?.scalar_text()?))
-            .unwrap_or(false);
+        || retry_sent.is_some_and(|flag| flag.value);
     let retry = (!conditions.iter().any(|c| c == "off") && tries.value != 1).then(|| Retry {
         location: tries.origin.location().unwrap_or(settings.anchor),
         unbounded: tries.value == 0,
@@ -355,23 +308,20 @@ fn policy(cx: &mut AdaptContext<'_>, settings: &Settings<'_>) -> Policy {
         non_idempotent: Some(non_idempotent),
         counted_by: None,
     });
+    let request_status = settings.get(cx, "limit-req-status-code", status, STATUS);
+    let connection_status = settings.get(cx, "limit-conn-status-code", status, STATUS);
     let limited = ["limit-rps", "limit-rpm", "limit-connections"]
         .into_iter()
         .find_map(|key| Some((key, settings.get(cx, key, count, COUNT)?)))
         .filter(|(_, limit)| limit.value > 0);
     let rate_limit = limited.and_then(|(key, limit)| {
-        let status_key = if key == "limit-connections" {
-            "limit-conn-status-code"
-        } else {
-            "limit-req-status-code"
+        let status = match key {
+            "limit-connections" => connection_status,
+            _ => request_status,
         };
-        let status = settings
-            .controller
-            .and_then(|(_, data)| status(data.get(status_key)?.scalar_text()?.trim()))
-            .unwrap_or(503);
         Some(RateLimit {
             location: limit.origin.location()?,
-            status,
+            status: status.map_or(503, |status| status.value),
         })
     });
     Policy {
@@ -409,7 +359,7 @@ fn condition(token: &str) -> Vec<RetryCondition> {
 /// `default-backend` answers when the Service has no ready endpoint (Kubernetes readiness
 /// decides, per request) and, with `custom-http-errors`, in place of those statuses; custom
 /// errors without it go to the controller's own default backend.
-fn fallbacks(cx: &mut AdaptContext<'_>, settings: &Settings<'_>) -> Vec<Fallback> {
+fn fallbacks(cx: &mut Reader<'_>, settings: &Settings<'_>) -> Vec<Fallback> {
     let backend = settings.get(
         cx,
         "default-backend",
