@@ -36,15 +36,8 @@ const PREFIXES: [&str; 2] = [
     "spring.cloud.gateway",
 ];
 /// `shortcutFieldOrder()` of the Retry filter (`Retry=3,BAD_GATEWAY,GET,10ms,50ms,2,false`).
-const RETRY_SHORTCUT: [&str; 7] = [
-    "retries",
-    "statuses",
-    "methods",
-    "firstBackoff",
-    "maxBackoff",
-    "factor",
-    "basedOnPreviousValue",
-];
+const RETRY_SHORTCUT: &str =
+    "retries statuses methods firstBackoff maxBackoff factor basedOnPreviousValue";
 const DEFAULT_RETRIES: &str = "Spring Cloud Gateway's default of 3 retries";
 const TIME_LIMIT: &str = "Resilience4j's default TimeLimiter timeoutDuration of 1s";
 
@@ -111,18 +104,16 @@ fn definition<'a>(document: &Node, node: &'a Node) -> Option<Definition<'a>> {
     let (name, entries) = match node.as_str() {
         Some(text) => {
             let (name, args) = text.split_once('=').unwrap_or((text, ""));
-            let fields: &[&str] = match name.trim() {
-                "Retry" => &RETRY_SHORTCUT,
-                "CircuitBreaker" => &["name"],
-                _ => &[],
+            let fields = match name.trim() {
+                "Retry" => RETRY_SHORTCUT,
+                "CircuitBreaker" => "name",
+                _ => "",
             };
             let values = args.split(',').map(str::trim).filter(|a| !a.is_empty());
             let entries = values.enumerate().map(|(i, value)| {
                 let kind = resolve_plain_scalar(value);
-                entry(
-                    fields.get(i).unwrap_or(&"_"),
-                    Node::scalar(node.span, value, kind),
-                )
+                let field = fields.split_whitespace().nth(i).unwrap_or("_");
+                entry(field, Node::scalar(node.span, value, kind))
             });
             (name.trim(), entries.collect())
         }
