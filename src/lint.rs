@@ -246,6 +246,7 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
     crate::model::api::assign_names(&mut inventory.specs, &|file| {
         workspace.file(file).display.clone()
     });
+    inventory.apply_overlays();
     inventory.apply_upstream_policies();
     let join = join::join(&inventory, config.layer_order(&workspace));
 

@@ -7,6 +7,7 @@ pub mod apisix;
 pub mod aws;
 pub mod chain;
 pub mod envoy;
+pub mod envoy_gateway;
 pub mod gateway_api;
 pub mod google;
 pub mod ingress_nginx;
@@ -14,6 +15,7 @@ pub mod istio;
 pub mod kong;
 pub mod kong_ingress;
 pub mod krakend;
+pub mod kube;
 pub mod litellm;
 pub mod openapi;
 pub mod portkey;
@@ -147,6 +149,7 @@ pub static ADAPTERS: &[&Adapter] = &[
     &traefik::ADAPTER,
     &litellm::ADAPTER,
     &portkey::ADAPTER,
+    &envoy_gateway::ADAPTER,
 ];
 
 /// Every adapter that recognises a document (an OpenAPI document with AWS integrations is read

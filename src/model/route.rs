@@ -23,6 +23,9 @@ pub enum GatewayFormat {
     Apisix,
     LiteLlm,
     Portkey,
+    EnvoyGateway,
+    Linkerd,
+    Kuma,
 }
 
 impl GatewayFormat {
@@ -42,6 +45,9 @@ impl GatewayFormat {
             GatewayFormat::Apisix => "apisix",
             GatewayFormat::LiteLlm => "litellm",
             GatewayFormat::Portkey => "portkey",
+            GatewayFormat::EnvoyGateway => "envoy-gateway",
+            GatewayFormat::Linkerd => "linkerd",
+            GatewayFormat::Kuma => "kuma",
         }
     }
 
@@ -61,6 +67,9 @@ impl GatewayFormat {
             GatewayFormat::Apisix => "APISIX",
             GatewayFormat::LiteLlm => "LiteLLM",
             GatewayFormat::Portkey => "Portkey",
+            GatewayFormat::EnvoyGateway => "Envoy Gateway",
+            GatewayFormat::Linkerd => "Linkerd",
+            GatewayFormat::Kuma => "Kuma",
         }
     }
 
@@ -112,6 +121,13 @@ impl GatewayFormat {
             GatewayFormat::Apisix => "Set `timeout.read` (seconds) on the route's upstream",
             GatewayFormat::LiteLlm => "Set `timeout` in `router_settings` or on the deployment's `litellm_params`",
             GatewayFormat::Portkey => "Set `request_timeout` (milliseconds) on the config or the target",
+            GatewayFormat::EnvoyGateway => {
+                "Set `timeout.http.requestTimeout` in the BackendTrafficPolicy that targets the route, or `timeouts.request` on the rule"
+            }
+            GatewayFormat::Linkerd => {
+                "Annotate the HTTPRoute or Service with `timeout.linkerd.io/request` (e.g. `4s`), or set the ServiceProfile route's `timeout`"
+            }
+            GatewayFormat::Kuma => "Set `http.requestTimeout` in a MeshTimeout whose `to` targets the service",
         }
     }
 
@@ -137,6 +153,11 @@ impl GatewayFormat {
             }
             GatewayFormat::LiteLlm => "Keep cooldowns on (`allowed_fails`, `cooldown_time`) and give the group two deployments",
             GatewayFormat::Portkey => "Add `cb_config` (`failure_threshold`, `cooldown_interval`) to the strategy",
+            GatewayFormat::EnvoyGateway => "Add `healthCheck.passive` (outlier detection) to the BackendTrafficPolicy",
+            GatewayFormat::Linkerd => {
+                "Annotate the Service with `balancer.linkerd.io/failure-accrual: consecutive`"
+            }
+            GatewayFormat::Kuma => "Add a MeshCircuitBreaker with `outlierDetection` for the service",
             GatewayFormat::GatewayApi
             | GatewayFormat::Aws
             | GatewayFormat::Google
@@ -160,6 +181,13 @@ impl GatewayFormat {
             GatewayFormat::Istio => "Set `retries.backoff` on the HTTP route",
             GatewayFormat::GatewayApi => "Set `retry.backoff` on the rule",
             GatewayFormat::LiteLlm => "Set `retry_after` in `router_settings`",
+            GatewayFormat::EnvoyGateway => {
+                "Set `retry.perRetry.backOff.baseInterval` in the BackendTrafficPolicy"
+            }
+            GatewayFormat::Kuma => "Set `http.backOff.baseInterval` in the MeshRetry",
+            GatewayFormat::Linkerd => {
+                "Linkerd has no backoff setting: lower `retry.linkerd.io/limit`, or bound retries with a ServiceProfile `retryBudget`"
+            }
             GatewayFormat::Portkey | GatewayFormat::KrakenD | GatewayFormat::Aws => {
                 "Lower the retries: this gateway has no backoff setting"
             }
@@ -207,7 +235,7 @@ impl GatewayFormat {
     /// Where in a request's path through the system this kind of gateway usually sits.
     pub fn layer(self) -> Layer {
         match self {
-            GatewayFormat::Istio => Layer::Mesh,
+            GatewayFormat::Istio | GatewayFormat::Linkerd | GatewayFormat::Kuma => Layer::Mesh,
             GatewayFormat::LiteLlm | GatewayFormat::Portkey => Layer::Ai,
             _ => Layer::Edge,
         }

@@ -14,6 +14,9 @@ fn normalized(name: &str) -> String {
     name.replace('_', "-")
 }
 
+/// Formats whose policies attach to Gateway API `HTTPRoute`s.
+const ATTACH_TO_GATEWAY_API: &[&str] = &["envoy-gateway", "linkerd"];
+
 #[test]
 fn every_detector_on_every_fixture() {
     let root = common::repo();
@@ -41,7 +44,13 @@ fn every_detector_on_every_fixture() {
             continue;
         }
         let expected: BTreeSet<String> = if adapters.contains(&name) {
-            [name.clone(), "openapi".to_string()].into()
+            // Envoy Gateway's and Linkerd's policies attach to Gateway API routes, which sit
+            // beside them.
+            let mut expected: BTreeSet<String> = [name.clone(), "openapi".to_string()].into();
+            if ATTACH_TO_GATEWAY_API.contains(&name.as_str()) {
+                expected.insert("gateway-api".to_string());
+            }
+            expected
         } else {
             // Whole projects hold every kind of input; elsewhere only specs.
             if [
@@ -49,6 +58,7 @@ fn every_detector_on_every_fixture() {
                 "layers",
                 "monorepo",
                 "multi-layer",
+                "cross-layer",
                 "truth",
                 "well-configured",
             ]

@@ -19,6 +19,7 @@ mod fault_injection;
 mod format_apisix;
 mod format_aws;
 mod format_envoy;
+mod format_envoy_gateway;
 mod format_gateway_api;
 mod format_google;
 mod format_ingress_nginx;
