@@ -409,9 +409,13 @@ fn detection_fires_on_httproutes_only_and_nothing_else_claims_them() {
             let shown = path.display().to_string().replace('\\', "/");
             // Envoy Gateway's and Linkerd's policies, and the cross-layer projects, sit beside
             // the Gateway API routes they attach to.
-            let beside = ["/fixtures/envoy-gateway/", "/fixtures/linkerd/", "/fixtures/cross-layer/"]
-                .iter()
-                .any(|folder| shown.contains(folder));
+            let beside = [
+                "/fixtures/envoy-gateway/",
+                "/fixtures/linkerd/",
+                "/fixtures/cross-layer/",
+            ]
+            .iter()
+            .any(|folder| shown.contains(folder));
             let ours = (shown.contains("/fixtures/gateway-api/") || beside)
                 && !shown.ends_with("/openapi.yaml");
             for document in &loaded.documents {
