@@ -235,6 +235,11 @@ impl<'a> Reader<'a> {
     /// A count: a whole number, 0 or more.
     pub fn count(&mut self, object: &Node, name: &str) -> Option<Sourced<u32>> {
         let (key, node) = self.field_named(object, name)?;
+        self.count_of(key, node)
+    }
+
+    /// `node`, the value of `key`, as a count.
+    pub fn count_of(&mut self, key: &str, node: &Node) -> Option<Sourced<u32>> {
         self.located(key, node, values::count(node))
     }
 
