@@ -14,15 +14,14 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::kube::{self, Object, Target};
+use super::read::{GatewayDefault, Naming, Reader};
 use super::values::Dialect;
-use super::{anchor, envoy, AdaptContext, Adapter};
-use crate::diagnostic::Diagnostic;
+use super::{envoy, AdaptContext, Adapter};
 use crate::model::policy::{
     ActiveCheck, Backoff, CircuitBreaker, CircuitBreakerKind, GatewayStatuses, HealthCheck,
-    RateLimit, Retry, RetryCondition, RouteOverlay,
+    RateLimit, Retry, RetryCondition,
 };
-use crate::model::{GatewayFormat, Policy, Sourced, Timeout};
-use crate::rule_id::BuiltinRule;
+use crate::model::{GatewayFormat, Policy, Timeout};
 use crate::source::Node;
 use crate::span::{FileId, Location};
 
@@ -34,6 +33,37 @@ pub static ADAPTER: Adapter = Adapter {
 };
 
 const KINDS: &[&str] = &["BackendTrafficPolicy", "ClientTrafficPolicy"];
+
+static REQUEST_TIMEOUT: GatewayDefault<Timeout> = GatewayDefault::new(
+    Timeout::Bounded(Duration::from_secs(15)),
+    "Envoy's {} route timeout, which Envoy Gateway v1.9 leaves in place when neither the HTTPRoute nor its BackendTrafficPolicy sets one",
+);
+static CONNECT_TIMEOUT: GatewayDefault<Duration> = GatewayDefault::new(
+    Duration::from_secs(10),
+    "Envoy Gateway's default connect timeout of {}",
+);
+static RETRIES: GatewayDefault<u32> =
+    GatewayDefault::new(2, "Envoy Gateway's default of {} retries (`numRetries`)");
+static BACKOFF: GatewayDefault<Duration> = GatewayDefault::new(
+    Duration::from_millis(25),
+    "Envoy's default retry backoff of {}",
+);
+static CHECK_INTERVAL: GatewayDefault<Duration> = GatewayDefault::new(
+    Duration::from_secs(3),
+    "Envoy Gateway's default health check interval of {}",
+);
+static CHECK_TIMEOUT: GatewayDefault<Duration> = GatewayDefault::new(
+    Duration::from_secs(1),
+    "Envoy Gateway's default health check timeout of {}",
+);
+/// `retryOn.triggers` when not written (`retryDefaultRetryOn` in `route.go`).
+const DEFAULT_TRIGGERS: &[&str] = &[
+    "connect-failure",
+    "refused-stream",
+    "unavailable",
+    "cancelled",
+    "retriable-status-codes",
+];
 
 fn detect(document: &Node) -> bool {
     let text = |key: &str| document.get(key).and_then(Node::as_str).unwrap_or("");
@@ -56,13 +86,9 @@ fn adapt(cx: &mut AdaptContext<'_>, _file: FileId, _document: &Node) {
     if !kube::first_of_set(cx, ADAPTER.name) {
         return;
     }
-    let workspace = cx.workspace;
-    let objects = kube::objects(workspace);
+    let objects = kube::objects(cx.workspace);
     let routes: Vec<&Object<'_>> = objects.iter().filter(|o| o.is_http_route()).collect();
-    let mut policies = objects
-        .iter()
-        .filter(|object| detect(object.node))
-        .collect::<Vec<_>>();
+    let mut policies: Vec<&Object<'_>> = objects.iter().filter(|o| detect(o.node)).collect();
     // Envoy Gateway orders policies oldest first, then by namespace and name; files carry no
     // creation time, so the order by namespace and name decides among them.
     policies.sort_by_key(|object| (object.namespace, object.name));
@@ -70,6 +96,7 @@ fn adapt(cx: &mut AdaptContext<'_>, _file: FileId, _document: &Node) {
     let mut read = Vec::new();
     for (index, policy) in policies.iter().enumerate() {
         let Some(spec) = policy.node.get("spec").filter(|spec| spec.is_map()) else {
+            read.push(None);
             continue;
         };
         let targets = kube::targets(cx, policy.file, spec);
@@ -81,38 +108,25 @@ fn adapt(cx: &mut AdaptContext<'_>, _file: FileId, _document: &Node) {
             &mut claims,
         );
         if reached == 0 && !targets.is_empty() {
-            let names = policy.kind;
-            cx.diagnostics.push(Diagnostic::new(
-                BuiltinRule::PolicyUnattached,
-                policy.at(),
-                format!("{names} `{}` reaches no HTTPRoute of these files: no route it targets (or routed through the Gateway it targets) is defined here, so nothing it sets is checked", policy.name),
-            ).with_label("attached to nothing"));
+            let message = format!("{} `{}` reaches no HTTPRoute of these files: no route it targets (or routed through the Gateway it targets) is defined here, so nothing it sets is checked", policy.kind, policy.name);
+            kube::unattached(cx, policy.at(), message, "attached to nothing");
         }
+        let cx = &mut Reader::new(cx, policy.file, Naming::Exact, Dialect::GatewayApi);
         read.push(match policy.kind {
-            "BackendTrafficPolicy" => Some(backend_policy(cx, policy.file, spec)),
+            "BackendTrafficPolicy" => Some(backend_policy(cx, spec)),
             _ => {
-                client_timeouts(cx, policy.file, spec);
+                client_timeouts(cx, spec);
                 None
             }
         });
     }
     for ((route, rule), (_, index)) in claims {
-        let Some(policy) = read.get(index).cloned().flatten() else {
-            continue;
-        };
-        let Some((node, _)) = routes[route].rules().get(rule).copied() else {
-            continue;
-        };
-        cx.inventory.overlays.push(RouteOverlay {
-            format: GatewayFormat::GatewayApi,
-            scope: Location {
-                file: routes[route].file,
-                span: node.span,
-            },
-            becomes: GatewayFormat::EnvoyGateway,
-            policy,
-            wins_over_route: false,
-        });
+        let policy = read.get(index).cloned().flatten();
+        let rules = routes[route].rules();
+        if let (Some(policy), Some((node, _))) = (policy, rules.get(rule)) {
+            let formats = (GatewayFormat::GatewayApi, GatewayFormat::EnvoyGateway);
+            kube::attach(cx, formats, (routes[route].file, node.span), policy, false);
+        }
     }
 }
 
@@ -128,34 +142,20 @@ fn claim(
     let client = policy.kind == "ClientTrafficPolicy";
     let mut reached = 0;
     for target in targets {
-        let mut taken_by = None;
+        let mut conflict = false;
         for (route_index, route) in routes.iter().enumerate() {
             let level = match target.kind {
                 "HTTPRoute" if !client && target.names(route, policy.namespace) => {
-                    if target.section.is_some() {
-                        Level::Rule
-                    } else {
-                        Level::Route
+                    match target.section {
+                        Some(_) => Level::Rule,
+                        None => Level::Route,
                     }
                 }
-                "Gateway" => {
-                    let through = route
-                        .parents()
-                        .into_iter()
-                        .any(|(kind, ns, name, section)| {
-                            kind == "Gateway"
-                                && ns == policy.namespace
-                                && gateway_named(target, objects, name, ns)
-                                && (target.section.is_none()
-                                    || section.is_none()
-                                    || section == target.section)
-                        });
-                    match (through, target.section) {
-                        (false, _) => continue,
-                        (true, Some(_)) => Level::Listener,
-                        (true, None) => Level::Gateway,
-                    }
-                }
+                "Gateway" => match target.through_gateway(route, objects, policy.namespace) {
+                    Some(true) => Level::Listener,
+                    Some(false) => Level::Gateway,
+                    None => continue,
+                },
                 _ => continue,
             };
             for (rule_index, (_, name)) in route.rules().into_iter().enumerate() {
@@ -163,14 +163,9 @@ fn claim(
                     continue;
                 }
                 reached += 1;
-                if client {
-                    continue;
-                }
                 match claims.get(&(route_index, rule_index)) {
-                    Some(&(held, other)) if held == level && other != index => {
-                        taken_by = Some(other)
-                    }
-                    Some(&(held, _)) if held == level => {}
+                    _ if client => {}
+                    Some(&(held, other)) if held == level => conflict |= other != index,
                     Some(&(held, _)) if held > level => {}
                     _ => {
                         claims.insert((route_index, rule_index), (level, index));
@@ -178,91 +173,50 @@ fn claim(
                 }
             }
         }
-        if taken_by.is_some() {
-            cx.diagnostics.push(
-                Diagnostic::new(
-                    BuiltinRule::PolicyUnattached,
-                    target.location,
-                    format!(
-                        "{} `{}` targets what another BackendTrafficPolicy already targets: Envoy Gateway keeps the older one and marks this one `Conflicted`, so it does not apply there",
-                        policy.kind, policy.name
-                    ),
-                )
-                .with_label("conflicts with another policy"),
+        if conflict {
+            let message = format!("{} `{}` targets what another BackendTrafficPolicy already targets: Envoy Gateway keeps the older one and marks this one `Conflicted`, so it does not apply there", policy.kind, policy.name);
+            kube::unattached(
+                cx,
+                target.location,
+                message,
+                "conflicts with another policy",
             );
         }
     }
     reached
 }
 
-/// Whether a `Gateway` target names the gateway a route's parent reference names: by name, or
-/// by labels when the `Gateway` object is in the files.
-fn gateway_named(target: &Target<'_>, objects: &[Object<'_>], name: &str, namespace: &str) -> bool {
-    match &target.pick {
-        kube::Pick::Name(wanted) => *wanted == name,
-        kube::Pick::Labels(_) => objects.iter().any(|gateway| {
-            gateway.name == name
-                && gateway.api.starts_with("gateway.networking.k8s.io/")
-                && target.names(gateway, namespace)
-        }),
-    }
-}
-
-const NOTE_TIMEOUT: &str = "Envoy's 15s route timeout, which Envoy Gateway v1.9 leaves in place when neither the HTTPRoute nor its BackendTrafficPolicy sets one";
-const NOTE_CONNECT: &str = "Envoy Gateway's default connect timeout of 10s";
-const NOTE_RETRIES: &str = "Envoy Gateway's default of 2 retries (`numRetries`)";
-
-fn backend_policy(cx: &mut AdaptContext<'_>, file: FileId, spec: &Node) -> Policy {
-    let at = |node: &Node| Location {
-        file,
-        span: anchor(node),
-    };
-    let key_at = |key: &str| {
-        spec.entry(key).map(|entry| Location {
-            file,
-            span: entry.key.span,
-        })
-    };
-    let timeout = spec.get("timeout");
-    let http = timeout.and_then(|timeout| timeout.get("http"));
-    let tcp = timeout.and_then(|timeout| timeout.get("tcp"));
-    let request =
-        http.and_then(|http| cx.duration(file, http, "requestTimeout", Dialect::GatewayApi));
+fn backend_policy(cx: &mut Reader<'_>, spec: &Node) -> Policy {
+    let timeout = cx.map(spec, "timeout");
+    let http = timeout.and_then(|timeout| cx.map(timeout, "http"));
+    let tcp = timeout.and_then(|timeout| cx.map(timeout, "tcp"));
+    let request = http.and_then(|http| cx.duration(http, "requestTimeout"));
+    let connect = tcp.and_then(|tcp| cx.duration(tcp, "connectTimeout"));
     let mut policy = Policy {
-        timeout: Some(request.map_or_else(
-            || Sourced::default(Timeout::Bounded(Duration::from_secs(15)), NOTE_TIMEOUT),
-            Timeout::zero_disables,
-        )),
-        connect_timeout: Some(
-            tcp.and_then(|tcp| cx.duration(file, tcp, "connectTimeout", Dialect::GatewayApi))
-                .unwrap_or_else(|| Sourced::default(Duration::from_secs(10), NOTE_CONNECT)),
-        ),
+        timeout: Some(request.map_or_else(|| REQUEST_TIMEOUT.sourced(), Timeout::zero_disables)),
+        connect_timeout: Some(connect.unwrap_or_else(|| CONNECT_TIMEOUT.sourced())),
         // Envoy Gateway programs Envoy's per-try timeout, which stops once the response starts.
         per_try_until_response: true,
-        fault_injection: spec.get("faultInjection").is_some(),
+        fault_injection: cx.field(spec, "faultInjection").is_some(),
         statuses: GatewayStatuses {
             on_timeout: Some(504),
             ..GatewayStatuses::default()
         },
         ..Policy::default()
     };
-    if let Some(retry) = spec.get("retry").filter(|retry| retry.is_map()) {
-        policy.retry = Some(read_retry(
-            cx,
-            file,
-            retry,
-            key_at("retry").unwrap_or(at(retry)),
-        ));
+    if let (Some(retry), Some(at)) = (cx.map(spec, "retry"), cx.key_at(spec, "retry")) {
+        policy.retry = Some(read_retry(cx, retry, at));
     }
-    if let Some(breaker) = spec.get("circuitBreaker") {
-        let location = key_at("circuitBreaker").unwrap_or(at(breaker));
+    if let (Some(breaker), Some(location)) = (
+        cx.map(spec, "circuitBreaker"),
+        cx.key_at(spec, "circuitBreaker"),
+    ) {
         for key in [
             "maxConnections",
             "maxPendingRequests",
             "maxParallelRequests",
-            "maxParallelRetries",
         ] {
-            cx.count(file, breaker, key);
+            cx.count(breaker, key);
         }
         policy.circuit_breakers.push(CircuitBreaker {
             kind: CircuitBreakerKind::ConcurrencyLimit,
@@ -275,12 +229,12 @@ fn backend_policy(cx: &mut AdaptContext<'_>, file: FileId, spec: &Node) -> Polic
             retry.has_budget = true;
         }
     }
-    if let Some(health) = spec.get("healthCheck") {
-        policy.health_check = Some(read_health(cx, file, health, &mut policy.circuit_breakers));
+    if let Some(health) = cx.map(spec, "healthCheck") {
+        policy.health_check = Some(read_health(cx, health, &mut policy.circuit_breakers));
     }
-    if let Some(limit) = spec.get("rateLimit") {
+    if let Some(location) = cx.key_at(spec, "rateLimit") {
         policy.rate_limit = Some(RateLimit {
-            location: key_at("rateLimit").unwrap_or(at(limit)),
+            location,
             status: 429,
         });
         policy.statuses.on_rate_limited = Some(429);
@@ -289,46 +243,23 @@ fn backend_policy(cx: &mut AdaptContext<'_>, file: FileId, spec: &Node) -> Polic
 }
 
 /// `retry`: `numRetries` (default 2) extra attempts on `retryOn` (default
-/// `connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes` with 503),
-/// `perRetry.timeout`, and Envoy's jittered backoff (25ms base unless `perRetry.backOff`).
-fn read_retry(cx: &mut AdaptContext<'_>, file: FileId, retry: &Node, location: Location) -> Retry {
-    let max_retries = cx
-        .count(file, retry, "numRetries")
-        .unwrap_or_else(|| Sourced::default(2, NOTE_RETRIES));
-    let retry_on = retry.get("retryOn");
-    let triggers: Vec<&str> = match retry_on.and_then(|on| on.get("triggers")).map(Node::items) {
-        Some(items) if !items.is_empty() => items.iter().filter_map(Node::as_str).collect(),
-        _ => vec![
-            "connect-failure",
-            "refused-stream",
-            "unavailable",
-            "cancelled",
-            "retriable-status-codes",
-        ],
+/// `connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes` with 503; a
+/// `retryOn` replaces the 503 with its own `httpStatusCodes`), `perRetry.timeout`, and Envoy's
+/// jittered backoff (25ms base unless `perRetry.backOff`).
+fn read_retry(cx: &mut Reader<'_>, retry: &Node, location: Location) -> Retry {
+    let retry_on = cx.map(retry, "retryOn");
+    let written = retry_on
+        .map(|on| cx.list(on, "triggers"))
+        .unwrap_or_default();
+    let triggers: Vec<&str> = match written {
+        [] => DEFAULT_TRIGGERS.to_vec(),
+        items => items.iter().filter_map(Node::as_str).collect(),
     };
     let codes: Vec<u16> = match retry_on {
-        // A `retryOn` replaces the default 503 with its own codes, none when it lists none.
-        Some(on) => on
-            .get("httpStatusCodes")
-            .map(Node::items)
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|code| {
-                match super::values::count(code)
-                    .ok()
-                    .and_then(|c| u16::try_from(c).ok())
-                {
-                    Some(code) if (100..600).contains(&code) => Some(code),
-                    _ => {
-                        cx.invalid_value(
-                            file,
-                            code,
-                            "`httpStatusCodes`: not an HTTP status (100 to 599)",
-                        );
-                        None
-                    }
-                }
-            })
+        Some(on) => cx
+            .statuses(on, "httpStatusCodes")
+            .into_iter()
+            .map(|code| code.value)
             .collect(),
         None => vec![503],
     };
@@ -336,8 +267,7 @@ fn read_retry(cx: &mut AdaptContext<'_>, file: FileId, retry: &Node, location: L
         .iter()
         .filter(|trigger| **trigger != "retriable-status-codes")
         .map(|trigger| {
-            envoy::retry_condition(trigger)
-                .unwrap_or_else(|| RetryCondition::Other(trigger.to_string()))
+            envoy::retry_condition(trigger).unwrap_or(RetryCondition::Other(trigger.to_string()))
         })
         .collect();
     if triggers.contains(&"retriable-status-codes") {
@@ -347,27 +277,21 @@ fn read_retry(cx: &mut AdaptContext<'_>, file: FileId, retry: &Node, location: L
                 .map(|code| RetryCondition::Status(code, code)),
         );
     }
-    let per_retry = retry.get("perRetry");
-    let back_off = per_retry.and_then(|per| per.get("backOff"));
-    let base = back_off.and_then(|b| cx.duration(file, b, "baseInterval", Dialect::GatewayApi));
-    let max = back_off.and_then(|b| cx.duration(file, b, "maxInterval", Dialect::GatewayApi));
-    let backoff = Backoff {
-        base: Some(base.unwrap_or_else(|| {
-            Sourced::default(
-                Duration::from_millis(25),
-                "Envoy's default retry backoff of 25ms",
-            )
-        })),
-        max,
-        jittered: true,
-    };
+    let per_retry = cx.map(retry, "perRetry");
+    let back_off = per_retry.and_then(|per| cx.map(per, "backOff"));
+    let base = back_off.and_then(|b| cx.duration(b, "baseInterval"));
     Retry {
-        max_retries,
+        max_retries: cx
+            .count(retry, "numRetries")
+            .unwrap_or_else(|| RETRIES.sourced()),
         unbounded: false,
         conditions,
-        backoff: Some(backoff),
-        per_try_timeout: per_retry
-            .and_then(|per| cx.duration(file, per, "timeout", Dialect::GatewayApi)),
+        backoff: Some(Backoff {
+            base: Some(base.unwrap_or_else(|| BACKOFF.sourced())),
+            max: back_off.and_then(|b| cx.duration(b, "maxInterval")),
+            jittered: true,
+        }),
+        per_try_timeout: per_retry.and_then(|per| cx.duration(per, "timeout")),
         deadline: None,
         has_budget: false,
         non_idempotent: None,
@@ -379,47 +303,27 @@ fn read_retry(cx: &mut AdaptContext<'_>, file: FileId, retry: &Node, location: L
 /// `healthCheck.active` (interval 3s and timeout 1s unless set) and `healthCheck.passive`
 /// (outlier detection, which also ejects hosts as a breaker does).
 fn read_health(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
+    cx: &mut Reader<'_>,
     health: &Node,
     breakers: &mut Vec<CircuitBreaker>,
 ) -> HealthCheck {
-    let key_at = |key: &str| {
-        health.entry(key).map(|entry| Location {
-            file,
-            span: entry.key.span,
-        })
-    };
-    let active = health.get("active").map(|active| ActiveCheck {
+    let active = cx.map(health, "active").map(|active| ActiveCheck {
         interval: Some(
-            cx.duration(file, active, "interval", Dialect::GatewayApi)
-                .unwrap_or_else(|| {
-                    Sourced::default(
-                        Duration::from_secs(3),
-                        "Envoy Gateway's default health check interval of 3s",
-                    )
-                }),
+            cx.duration(active, "interval")
+                .unwrap_or_else(|| CHECK_INTERVAL.sourced()),
         ),
         timeout: Some(
-            cx.duration(file, active, "timeout", Dialect::GatewayApi)
-                .unwrap_or_else(|| {
-                    Sourced::default(
-                        Duration::from_secs(1),
-                        "Envoy Gateway's default health check timeout of 1s",
-                    )
-                }),
+            cx.duration(active, "timeout")
+                .unwrap_or_else(|| CHECK_TIMEOUT.sourced()),
         ),
-        location: key_at("active").unwrap_or(Location {
-            file,
-            span: active.span,
-        }),
+        location: cx.key_at(health, "active").unwrap_or_else(|| cx.at(active)),
     });
-    let passive = health.get("passive").and_then(|passive| {
-        let location = key_at("passive")?;
-        cx.duration(file, passive, "interval", Dialect::GatewayApi);
-        cx.duration(file, passive, "baseEjectionTime", Dialect::GatewayApi);
+    let passive = cx.map(health, "passive").and_then(|passive| {
+        let location = cx.key_at(health, "passive")?;
+        cx.duration(passive, "interval");
+        cx.duration(passive, "baseEjectionTime");
         let percent = cx
-            .count(file, passive, "maxEjectionPercent")
+            .count(passive, "maxEjectionPercent")
             .map_or(10, |p| p.value);
         breakers.push(CircuitBreaker {
             kind: CircuitBreakerKind::OutlierEjection,
@@ -436,30 +340,25 @@ fn read_health(
 /// `ClientTrafficPolicy` timeouts bound the client's side of the exchange (receiving the
 /// request, idle connections and streams), not the wait for the backend: they are read so that
 /// what cannot be read is reported, and change no route's timeout.
-fn client_timeouts(cx: &mut AdaptContext<'_>, file: FileId, spec: &Node) {
-    let timeout = spec.get("timeout");
-    for (group, keys) in [
-        (
-            "http",
-            &[
-                "requestReceivedTimeout",
-                "requestHeadersReceivedTimeout",
-                "idleTimeout",
-                "streamIdleTimeout",
-            ][..],
-        ),
-        (
-            "tcp",
-            &[
-                "idleTimeout",
-                "tlsHandshakeTimeout",
-                "connectionInspectionTimeout",
-            ][..],
-        ),
-    ] {
-        if let Some(node) = timeout.and_then(|timeout| timeout.get(group)) {
+fn client_timeouts(cx: &mut Reader<'_>, spec: &Node) {
+    let http = [
+        "requestReceivedTimeout",
+        "requestHeadersReceivedTimeout",
+        "idleTimeout",
+        "streamIdleTimeout",
+    ];
+    let tcp = [
+        "idleTimeout",
+        "tlsHandshakeTimeout",
+        "connectionInspectionTimeout",
+    ];
+    let Some(timeout) = cx.map(spec, "timeout") else {
+        return;
+    };
+    for (group, keys) in [("http", &http[..]), ("tcp", &tcp[..])] {
+        if let Some(node) = cx.map(timeout, group) {
             for key in keys {
-                cx.duration(file, node, key, Dialect::GatewayApi);
+                cx.duration(node, key);
             }
         }
     }

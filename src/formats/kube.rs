@@ -3,8 +3,12 @@
 //! own file, so the objects of every file of the run are read together.
 
 use super::{anchor, sniff, AdaptContext};
+use crate::diagnostic::Diagnostic;
+use crate::model::policy::RouteOverlay;
+use crate::model::{GatewayFormat, Policy};
+use crate::rule_id::BuiltinRule;
 use crate::source::{Node, Workspace};
-use crate::span::{FileId, Location};
+use crate::span::{FileId, Location, Span};
 
 /// The namespace of an object that does not name one, as the API server fills it in for
 /// `kubectl apply` without `-n`.
@@ -137,6 +141,35 @@ pub enum Pick<'a> {
 }
 
 impl Target<'_> {
+    /// Whether this `Gateway` target reaches `route` through one of its parent references:
+    /// `Some(true)` through the listener the target's `sectionName` names, `Some(false)`
+    /// through the whole gateway. A gateway picked by labels must be among `objects`.
+    pub fn through_gateway(
+        &self,
+        route: &Object<'_>,
+        objects: &[Object<'_>],
+        namespace: &str,
+    ) -> Option<bool> {
+        let reached = route
+            .parents()
+            .into_iter()
+            .any(|(kind, ns, name, section)| {
+                let named = match &self.pick {
+                    Pick::Name(wanted) => *wanted == name,
+                    Pick::Labels(_) => objects.iter().any(|gateway| {
+                        gateway.name == name
+                            && gateway.api.starts_with("gateway.networking.k8s.io/")
+                            && self.names(gateway, namespace)
+                    }),
+                };
+                kind == "Gateway"
+                    && ns == namespace
+                    && named
+                    && (self.section.is_none() || section.is_none() || section == self.section)
+            });
+        reached.then_some(self.section.is_some())
+    }
+
     /// Whether the target names `object` (of the policy's namespace).
     pub fn names(&self, object: &Object<'_>, namespace: &str) -> bool {
         object.kind == self.kind
@@ -203,4 +236,28 @@ pub fn targets<'a>(cx: &mut AdaptContext<'_>, file: FileId, spec: &'a Node) -> V
         });
     }
     found
+}
+
+/// Reports a policy that reaches no route, or loses a target to another.
+pub fn unattached(cx: &mut AdaptContext<'_>, at: Location, message: String, label: &str) {
+    let diagnostic = Diagnostic::new(BuiltinRule::PolicyUnattached, at, message);
+    cx.diagnostics.push(diagnostic.with_label(label));
+}
+
+/// Attaches `policy` to the routes of `format` read from `span` of `file`, which then belong to
+/// `becomes`.
+pub fn attach(
+    cx: &mut AdaptContext<'_>,
+    (format, becomes): (GatewayFormat, GatewayFormat),
+    (file, span): (FileId, Span),
+    policy: Policy,
+    wins_over_route: bool,
+) {
+    cx.inventory.overlays.push(RouteOverlay {
+        format,
+        scope: Location { file, span },
+        becomes,
+        policy,
+        wins_over_route,
+    });
 }

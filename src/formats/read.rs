@@ -44,6 +44,9 @@ pub enum Naming {
     Proto,
     /// In any case, as Traefik's paerser reads them: `healthCheck` is `HealthCheck`.
     AnyCase,
+    /// Spring Boot's relaxed binding: case, `-` and `_` aside, `response-timeout` is
+    /// `responseTimeout` and `RESPONSE_TIMEOUT`.
+    Relaxed,
 }
 
 impl Naming {
@@ -53,6 +56,15 @@ impl Naming {
             Naming::Exact => key == name,
             Naming::Proto => key == name || (name.contains('_') && key.chars().eq(json_name(name))),
             Naming::AnyCase => key.eq_ignore_ascii_case(name),
+            Naming::Relaxed => {
+                let relaxed = |text: &str| {
+                    text.chars()
+                        .filter(|c| *c != '-' && *c != '_')
+                        .map(|c| c.to_ascii_lowercase())
+                        .collect::<String>()
+                };
+                relaxed(key) == relaxed(name)
+            }
         }
     }
 }
@@ -505,6 +517,9 @@ mod tests {
         assert!(!Naming::Exact.names("perTryTimeout", "per_try_timeout"));
         assert!(Naming::AnyCase.names("HealthCheck", "healthCheck"));
         assert!(!Naming::AnyCase.names("health_check", "healthCheck"));
+        assert!(Naming::Relaxed.names("response-timeout", "responseTimeout"));
+        assert!(Naming::Relaxed.names("RESPONSE_TIMEOUT", "response-timeout"));
+        assert!(!Naming::Relaxed.names("response-timeouts", "responseTimeout"));
     }
 
     #[test]

@@ -27,13 +27,25 @@ impl Rule for RetryExcessive {
             };
             let label = route.label();
             if retry.unbounded {
+                // A retry budget still bounds the load all requests' retries add together.
+                let (why, severity) = match &route.policy.retry_budget {
+                    Some(budget) => (
+                        format!(
+                            " per request: only its retry budget ({}% more requests, plus {} a second) bounds them",
+                            (budget.ratio.value * 100.0).round(),
+                            budget.min_per_second.value
+                        ),
+                        Severity::Warning,
+                    ),
+                    None => (String::new(), Severity::Error),
+                };
                 let finding: RouteFinding<'_> = Box::new(move |subject| {
                     Diagnostic::new(
                         self.id(),
                         retry_location(retry),
-                        format!("{subject} retries without a limit"),
+                        format!("{subject} retries without a limit{why}"),
                     )
-                    .with_severity(Severity::Error)
+                    .with_severity(severity)
                     .with_label("no limit on retries")
                     .with_route(label.clone())
                 });
