@@ -18,9 +18,14 @@
 //!         let codes = cx.statuses(service, "retry_on");           // Vec<Sourced<u16>>
 //!         let (methods, at) = cx.methods(service, "methods", &KONG_METHODS);
 //!         let location = cx.anchor(service);                      // its first key
+//!         let host = service.get_text("host");                     // a plain lookup
+//!         let route = Route { name, ..Route::new(format, location, path, policy) };
 //!     }
 //! }
 //! ```
+//!
+//! A value in another file (one a `$ref` led to) is read with `cx.for_file(file)`; `Retry::new`
+//! and `Route::new` fill what an adapter does not set.
 
 use std::ops::{Deref, DerefMut};
 use std::sync::OnceLock;
