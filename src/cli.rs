@@ -674,6 +674,7 @@ fn run_lint(args: &LintArgs) -> Result<Outcome, RunError> {
         .map(|path| crate::config::baseline::Baseline::read(path, &cwd))
         .transpose()
         .map_err(|error| RunError(error.to_string()))?;
+    let custom_rules: Vec<_> = config.custom.metas().cloned().collect();
     let progress = progress::for_run(args.quiet);
     let outcome = lint(&LintOptions {
         paths: args.paths.clone(),
@@ -703,7 +704,10 @@ fn run_lint(args: &LintArgs) -> Result<Outcome, RunError> {
         .into_iter()
         .chain(stdout)
         .filter_map(|request| {
-            let report = (request.format.build)(&settings(request, args, threshold));
+            let report = (request.format.build)(&Settings {
+                custom_rules: custom_rules.clone(),
+                ..settings(request, args, threshold)
+            });
             let written = write_output(request.output.as_deref(), |out| report.emit(&outcome, out));
             for warning in report.warnings(&outcome) {
                 eprintln!("routeguard: warning: {warning}");
@@ -822,6 +826,7 @@ fn settings(request: &ReportRequest, args: &LintArgs, threshold: Option<Severity
         sarif_max_results: args.sarif_max_results,
         previous_scorecard: None,
         verbose: args.verbose,
+        custom_rules: Vec::new(),
     }
 }
 

@@ -12,7 +12,7 @@ use crate::formats::Adapter;
 use crate::formats::{self, AdaptContext};
 use crate::model::{join, Inventory};
 use crate::rule_id::BuiltinRule;
-use crate::rules::{self, RuleContext};
+use crate::rules::{self, RuleInputs};
 use crate::source::refs;
 use crate::source::{self, FileRequest, Limits, SourceFile, Workspace};
 use crate::span::Location;
@@ -245,13 +245,14 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
     crate::model::api::assign_names(&mut inventory.specs, &|file| {
         workspace.file(file).display.clone()
     });
+    inventory.apply_overlays();
     inventory.apply_upstream_policies();
     let join = join::join(&inventory, config.layer_order(&workspace));
 
     if let Some(progress) = progress {
         progress.start(Stage::Checking, 0);
     }
-    diagnostics.extend(rules::run(&RuleContext {
+    diagnostics.extend(rules::run(&RuleInputs {
         inventory: &inventory,
         workspace: &workspace,
         join: &join,

@@ -13,22 +13,8 @@ use crate::source::{parse_text, Node, Syntax};
 use super::RunError;
 
 /// The custom rules of a config, as the rule listing shows them.
-pub fn listed(config: &Config) -> Vec<&'static RuleMeta> {
-    let mut out: Vec<&'static RuleMeta> = config
-        .custom
-        .ruleset
-        .rules
-        .iter()
-        .map(|rule| rule.name.as_str())
-        .chain(
-            config
-                .custom
-                .policies
-                .iter()
-                .map(|policy| policy.id.as_str()),
-        )
-        .filter_map(crate::custom::meta)
-        .collect();
+pub fn listed(config: &Config) -> Vec<&RuleMeta> {
+    let mut out: Vec<&RuleMeta> = config.custom.metas().map(|meta| meta.as_ref()).collect();
     out.sort_by(|a, b| a.id.cmp(&b.id));
     out.dedup_by(|a, b| a.id == b.id);
     out

@@ -43,8 +43,8 @@ pub struct Split {
 
 /// One rule named by one suppression.
 #[derive(Debug)]
-struct Ignore {
-    rule: &'static str,
+struct Ignore<'c> {
+    rule: &'c str,
     reason: Option<String>,
     kind: SuppressionKind,
     /// The rule id as written: findings about the suppression point here.
@@ -67,7 +67,7 @@ enum Target {
     },
 }
 
-impl Ignore {
+impl Ignore<'_> {
     fn matches(&self, workspace: &Workspace, diagnostic: &Diagnostic) -> bool {
         match &self.target {
             Target::Line(file, line) => {
@@ -118,10 +118,10 @@ pub fn apply(
     let mut problems = Vec::new();
     let mut ignores = Vec::new();
     for file in workspace.files() {
-        scan_comments(file, &mut ignores, &mut problems);
+        scan_comments(config, file, &mut ignores, &mut problems);
     }
     for directive in merge_directives(&inventory.ignores) {
-        read_directive(&directive, &mut ignores, &mut problems);
+        read_directive(config, &directive, &mut ignores, &mut problems);
     }
     ignores.sort_by_key(Ignore::breadth);
     let candidates = Candidates::new(&ignores);
@@ -199,14 +199,14 @@ pub fn apply(
 /// The suppressions that may match a finding, found by lookups rather than by trying every
 /// suppression of its rule (tens of thousands of suppressions against as many findings would be
 /// quadratic). Each candidate is still checked with [`Ignore::matches`].
-struct Candidates {
-    by_line: HashMap<(&'static str, FileId, usize), Vec<usize>>,
+struct Candidates<'c> {
+    by_line: HashMap<(&'c str, FileId, usize), Vec<usize>>,
     /// Per rule and file, the covered spans sorted by start, each with the nearest earlier
     /// span that contains it: the spans of one file's objects nest, so the spans containing an
     /// offset are the chain of parents from the last span starting at or before it.
-    covers: HashMap<(&'static str, FileId), Vec<Cover>>,
-    by_route: HashMap<(&'static str, String), Vec<usize>>,
-    patterned: HashMap<&'static str, Vec<usize>>,
+    covers: HashMap<(&'c str, FileId), Vec<Cover>>,
+    by_route: HashMap<(&'c str, String), Vec<usize>>,
+    patterned: HashMap<&'c str, Vec<usize>>,
 }
 
 struct Cover {
@@ -215,8 +215,8 @@ struct Cover {
     parent: Option<usize>,
 }
 
-impl Candidates {
-    fn new(ignores: &[Ignore]) -> Self {
+impl<'c> Candidates<'c> {
+    fn new(ignores: &[Ignore<'c>]) -> Self {
         let mut candidates = Candidates {
             by_line: HashMap::new(),
             covers: HashMap::new(),
@@ -352,8 +352,9 @@ fn invalid(location: Location, message: impl Into<String>) -> Diagnostic {
     Diagnostic::new(BuiltinRule::SuppressionInvalid, location, message).with_label("not understood")
 }
 
-/// The catalog id for a rule named in a suppression, or why it cannot be suppressed.
-fn known_rule(name: &str) -> Result<&'static str, String> {
+/// The id of a rule named in a suppression (a catalog rule or one of the config's custom
+/// rules), or why it cannot be suppressed.
+fn known_rule<'c>(config: &'c Config, name: &str) -> Result<&'c str, String> {
     if SUPPRESSION_RULES.contains(&name) {
         return Err(format!(
             "`{name}` cannot be suppressed inline; set its level in the config instead"
@@ -361,20 +362,25 @@ fn known_rule(name: &str) -> Result<&'static str, String> {
     }
     match catalog::get(name) {
         Some(meta) => Ok(meta.id.as_str()),
-        None if crate::custom::known(name).is_some() => {
-            Ok(crate::custom::known(name).unwrap_or_default())
-        }
-        None => {
-            let hint = suggest::hint(name, catalog::all().iter().map(|meta| meta.id.as_str()));
-            Err(format!("suppression names unknown rule `{name}`{hint}"))
-        }
+        None => match config.custom.meta(name) {
+            Some(meta) => Ok(meta.id.as_str()),
+            None => {
+                let known = catalog::all()
+                    .iter()
+                    .chain(config.custom.metas().map(|meta| meta.as_ref()))
+                    .map(|meta| meta.id.as_str());
+                let hint = suggest::hint(name, known);
+                Err(format!("suppression names unknown rule `{name}`{hint}"))
+            }
+        },
     }
 }
 
 /// Reads the entries of an `x-routeguard-ignore`: rule ids, or `{rule, reason}` mappings.
-fn read_directive(
+fn read_directive<'c>(
+    config: &'c Config,
     directive: &IgnoreDirective,
-    ignores: &mut Vec<Ignore>,
+    ignores: &mut Vec<Ignore<'c>>,
     problems: &mut Vec<Diagnostic>,
 ) {
     let file = directive.location.file;
@@ -451,7 +457,7 @@ fn read_directive(
             }
         };
         let name = rule_node.as_str().unwrap_or_default().trim();
-        match known_rule(name) {
+        match known_rule(config, name) {
             Ok(rule) => ignores.push(Ignore {
                 rule,
                 reason: reason
@@ -470,7 +476,12 @@ fn read_directive(
 }
 
 /// Finds `# routeguard-ignore:` comments in a YAML or TOML file (both comment with `#`).
-fn scan_comments(file: &SourceFile, ignores: &mut Vec<Ignore>, problems: &mut Vec<Diagnostic>) {
+fn scan_comments<'c>(
+    config: &'c Config,
+    file: &SourceFile,
+    ignores: &mut Vec<Ignore<'c>>,
+    problems: &mut Vec<Diagnostic>,
+) {
     if !matches!(file.syntax, Syntax::Yaml | Syntax::Toml) || !file.text.contains(COMMENT_MARKER) {
         return;
     }
@@ -516,7 +527,7 @@ fn scan_comments(file: &SourceFile, ignores: &mut Vec<Ignore>, problems: &mut Ve
             continue;
         }
         for (name, start, end) in parsed.rules {
-            match known_rule(name) {
+            match known_rule(config, name) {
                 Ok(rule) => ignores.push(Ignore {
                     rule,
                     reason: parsed.reason.clone(),

@@ -5,29 +5,9 @@ pub mod policy;
 pub mod regex;
 pub mod spectral;
 
-use std::collections::HashSet;
+use std::sync::Arc;
 
 use crate::catalog::{Example, RuleMeta};
-use std::sync::{Mutex, OnceLock};
-
-fn static_names() -> &'static Mutex<HashSet<&'static str>> {
-    static NAMES: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
-    NAMES.get_or_init(Default::default)
-}
-
-/// A custom rule's name as a `&'static str` rule id, each name stored once per process however
-/// often configs naming it are read.
-pub fn intern(name: &str) -> &'static str {
-    let mut names = static_names()
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some(known) = names.get(name) {
-        return known;
-    }
-    let leaked: &'static str = Box::leak(name.to_string().into_boxed_str());
-    names.insert(leaked);
-    leaked
-}
 
 /// Everything custom a config brings: ruleset rules, and what cannot run of them.
 #[derive(Debug, Clone, Default)]
@@ -37,6 +17,22 @@ pub struct CustomRules {
 }
 
 impl CustomRules {
+    /// What reports and `explain` say about each custom rule: ruleset rules, then policies.
+    pub fn metas(&self) -> impl Iterator<Item = &Arc<RuleMeta>> {
+        self.ruleset
+            .rules
+            .iter()
+            .map(|rule| &rule.meta)
+            .chain(self.policies.iter().map(|policy| &policy.meta))
+    }
+
+    /// What reports and `explain` say about the custom rule `name`, if this config declares one.
+    pub fn meta(&self, name: &str) -> Option<&RuleMeta> {
+        self.metas()
+            .find(|meta| meta.id == name)
+            .map(|meta| meta.as_ref())
+    }
+
     /// Takes in what an extended config brings.
     pub fn absorb(&mut self, other: CustomRules) {
         self.ruleset.merge(other.ruleset);
@@ -114,34 +110,23 @@ pub fn unsupported(
     }
 }
 
-/// The rule id of a custom rule named `name`, if a config of this process declared one.
-pub fn known(name: &str) -> Option<&'static str> {
-    static_names().lock().ok()?.get(name).copied()
-}
-
-fn metas() -> &'static Mutex<std::collections::HashMap<&'static str, &'static RuleMeta>> {
-    static METAS: OnceLock<Mutex<std::collections::HashMap<&'static str, &'static RuleMeta>>> =
-        OnceLock::new();
-    METAS.get_or_init(Default::default)
-}
-
-/// Records what reports and `explain` say about a custom rule: its description, where it is
-/// declared, its default severity. The last declaration of a name wins.
-pub fn describe(
+/// What reports and `explain` say about a custom rule: its description, where it is declared,
+/// its default severity. Owned by the rule that declares it, so a long-lived process that reads
+/// configs again and again keeps only the rules of the configs it holds.
+pub fn rule_meta(
     name: &str,
     severity: crate::diagnostic::Severity,
     summary: &str,
     source: &str,
     help: &str,
-) -> crate::rule_id::RuleId {
-    let id = intern(name);
+) -> Arc<RuleMeta> {
     let empty = || Example {
         files: Vec::new(),
         config: None,
         findings: Vec::new(),
     };
-    let meta: &'static RuleMeta = Box::leak(Box::new(RuleMeta {
-        id: id.to_string(),
+    Arc::new(RuleMeta {
+        id: name.to_string(),
         family: "custom".to_string(),
         severity,
         summary: summary.to_string(),
@@ -152,14 +137,5 @@ pub fn describe(
         scope: None,
         bad: empty(),
         good: empty(),
-    }));
-    if let Ok(mut metas) = metas().lock() {
-        metas.insert(id, meta);
-    }
-    crate::rule_id::RuleId::Custom(std::sync::Arc::from(id))
-}
-
-/// What [`describe`] recorded about a custom rule.
-pub fn meta(name: &str) -> Option<&'static RuleMeta> {
-    metas().lock().ok()?.get(name).copied()
+    })
 }

@@ -172,6 +172,8 @@ impl Expression {
 pub struct Policy {
     pub id: String,
     rule: RuleId,
+    /// What reports and `explain` say about it.
+    pub meta: Arc<crate::catalog::RuleMeta>,
     pub severity: Severity,
     pub message: String,
     pub subject: Subject,
@@ -190,7 +192,7 @@ impl Policy {
         assertion: Expression,
         origin: Origin,
     ) -> Policy {
-        let rule = super::describe(
+        let meta = super::rule_meta(
             id,
             severity,
             &message,
@@ -199,7 +201,8 @@ impl Policy {
         );
         Policy {
             id: id.to_string(),
-            rule,
+            rule: RuleId::Custom(Arc::from(id)),
+            meta,
             severity,
             message,
             subject,

@@ -16,11 +16,7 @@ pub enum ListFormat {
 
 /// `routeguard rules`: every rule with its id, family, default severity and summary.
 /// `custom` are the rules a config adds (ruleset rules, policies), listed after the catalog's.
-pub fn rules(
-    format: ListFormat,
-    custom: &[&'static RuleMeta],
-    out: &mut dyn Write,
-) -> io::Result<()> {
+pub fn rules(format: ListFormat, custom: &[&RuleMeta], out: &mut dyn Write) -> io::Result<()> {
     let rules: Vec<&RuleMeta> = catalog::all()
         .iter()
         .chain(custom.iter().copied())

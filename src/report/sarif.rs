@@ -64,6 +64,8 @@ pub struct Sarif {
     pub show_suppressed: bool,
     /// `--sarif-max-results`: keep at most this many results, the most severe first.
     pub max_results: Option<usize>,
+    /// What `rules[]` says about the run's custom rules (ruleset rules, policies).
+    custom_rules: Vec<std::sync::Arc<RuleMeta>>,
     /// The size of the last report written, for [`Report::warnings`].
     written: std::cell::Cell<usize>,
 }
@@ -74,6 +76,7 @@ impl Sarif {
             category: settings.sarif_category.clone(),
             show_suppressed: settings.show_suppressed,
             max_results: settings.sarif_max_results,
+            custom_rules: settings.custom_rules.clone(),
             written: std::cell::Cell::new(0),
         }
     }
@@ -196,16 +199,21 @@ fn limit_warnings(sizes: &Sizes) -> Vec<String> {
     warnings
 }
 
-fn run<'a>(outcome: &'a Outcome, options: &Sarif) -> Run<'a> {
+fn run<'a>(outcome: &'a Outcome, options: &'a Sarif) -> Run<'a> {
     let workspace = &outcome.workspace;
     // The catalog's rules, then the custom rules (ruleset rules, policies) that have findings.
-    let mut rules: Vec<&'static RuleMeta> = catalog::all().iter().collect();
-    let mut custom: Vec<&'static RuleMeta> = outcome
+    let mut rules: Vec<&'a RuleMeta> = catalog::all().iter().collect();
+    let custom_rules: HashMap<&str, &'a RuleMeta> = options
+        .custom_rules
+        .iter()
+        .map(|meta| (meta.id.as_str(), meta.as_ref()))
+        .collect();
+    let mut custom: Vec<&'a RuleMeta> = outcome
         .diagnostics
         .iter()
         .chain(&outcome.suppressed)
         .filter(|diagnostic| diagnostic.rule.builtin().is_none())
-        .filter_map(|diagnostic| crate::custom::meta(diagnostic.rule.as_str()))
+        .filter_map(|diagnostic| custom_rules.get(diagnostic.rule.as_str()).copied())
         .collect();
     custom.sort_by(|a, b| a.id.cmp(&b.id));
     custom.dedup_by(|a, b| a.id == b.id);
@@ -431,7 +439,7 @@ fn suppressions(diagnostic: &Diagnostic) -> Vec<Suppression> {
         .collect()
 }
 
-fn reporting_descriptor(meta: &'static RuleMeta) -> ReportingDescriptor {
+fn reporting_descriptor(meta: &RuleMeta) -> ReportingDescriptor<'_> {
     let rationale = unwrap_paragraphs(&meta.rationale);
     ReportingDescriptor {
         id: &meta.id,
@@ -533,7 +541,7 @@ struct Log<'a> {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Run<'a> {
-    tool: Tool,
+    tool: Tool<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     automation_details: Option<AutomationDetails>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -554,31 +562,31 @@ struct RunProperties {
 }
 
 #[derive(Serialize)]
-struct Tool {
-    driver: Driver,
+struct Tool<'a> {
+    driver: Driver<'a>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Driver {
+struct Driver<'a> {
     name: &'static str,
     version: &'static str,
     semantic_version: &'static str,
     information_uri: &'static str,
-    rules: Vec<ReportingDescriptor>,
+    rules: Vec<ReportingDescriptor<'a>>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ReportingDescriptor {
-    id: &'static str,
+struct ReportingDescriptor<'a> {
+    id: &'a str,
     name: String,
     short_description: Message,
     full_description: Message,
     help: MultiformatMessage,
     help_uri: String,
     default_configuration: Configuration,
-    properties: RuleProperties,
+    properties: RuleProperties<'a>,
 }
 
 #[derive(Serialize)]
@@ -587,8 +595,8 @@ struct Configuration {
 }
 
 #[derive(Serialize)]
-struct RuleProperties {
-    tags: Vec<&'static str>,
+struct RuleProperties<'a> {
+    tags: Vec<&'a str>,
     precision: &'static str,
     #[serde(rename = "problem.severity")]
     problem_severity: &'static str,

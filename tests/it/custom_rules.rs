@@ -274,6 +274,158 @@ rules:
     assert_eq!(of_rule(&report, "has-title").len(), 1);
 }
 
+/// `(file, line, column, severity)` of every finding of `rule`, sorted.
+fn placed(report: &Value, rule: &str) -> Vec<(String, u64, u64, String)> {
+    let mut out: Vec<(String, u64, u64, String)> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|finding| finding["rule"] == rule)
+        .map(|finding| {
+            (
+                finding["file"].as_str().unwrap_or_default().to_string(),
+                finding["line"].as_u64().unwrap_or_default(),
+                finding["column"].as_u64().unwrap_or_default(),
+                finding["severity"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn formats_limit_rules_to_the_openapi_versions_they_name() {
+    let ruleset = r#"rules:
+  any-version:
+    given: $.info
+    then: { field: x-audience, function: truthy }
+  only-oas2:
+    formats: [oas2]
+    given: $.info
+    then: { field: x-audience, function: truthy }
+  only-oas3:
+    formats: [oas3]
+    given: $.info
+    then: { field: x-audience, function: truthy }
+  only-oas3-0:
+    formats: [oas3.0]
+    given: $.info
+    then: { field: x-audience, function: truthy }
+  only-oas3-1:
+    formats: ["oas3.1"]
+    given: $.info
+    then: { field: x-audience, function: truthy }
+  oas2-or-oas3-1:
+    formats: [oas2, oas3.1]
+    given: $.info
+    then: { field: x-audience, function: truthy }
+  only-asyncapi:
+    formats: [asyncapi2]
+    given: $.info
+    then: { field: x-audience, function: truthy }
+"#;
+    let info = "info: { title: T, version: \"1\" }\npaths: {}\n";
+    let dir = project(&[
+        ("routeguard.yaml", "extends: off\n"),
+        (".spectral.yaml", ruleset),
+        ("swagger.yaml", &format!("swagger: \"2.0\"\n{info}")),
+        ("v30.yaml", &format!("openapi: 3.0.3\n{info}")),
+        ("v31.yaml", &format!("openapi: 3.1.0\n{info}")),
+    ]);
+    let (_, report) = common::lint_json(dir.path(), &["."]);
+    let files = |rule: &str| -> Vec<String> {
+        placed(&report, rule)
+            .into_iter()
+            .map(|(file, line, column, _)| {
+                assert_eq!((line, column), (2, 1), "{rule} is at `info`");
+                file
+            })
+            .collect()
+    };
+    assert_eq!(
+        files("any-version"),
+        ["swagger.yaml", "v30.yaml", "v31.yaml"]
+    );
+    assert_eq!(files("only-oas2"), ["swagger.yaml"]);
+    assert_eq!(files("only-oas3"), ["v30.yaml", "v31.yaml"]);
+    assert_eq!(files("only-oas3-0"), ["v30.yaml"]);
+    assert_eq!(files("only-oas3-1"), ["v31.yaml"]);
+    assert_eq!(files("oas2-or-oas3-1"), ["swagger.yaml", "v31.yaml"]);
+    // A rule only for formats routeguard does not read never runs on an OpenAPI document, and
+    // the format is named where it stands.
+    assert_eq!(files("only-asyncapi"), Vec::<String>::new());
+    let notes = placed(&report, "ruleset-unsupported");
+    assert_eq!(
+        notes,
+        [(".spectral.yaml".to_string(), 26, 15, "warning".to_string())],
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn overrides_set_rule_levels_for_the_files_their_globs_match() {
+    let ruleset = r#"rules:
+  needs-audience:
+    severity: warn
+    given: $.info
+    then: { field: x-audience, function: truthy }
+  needs-owner:
+    severity: off
+    given: $.info
+    then: { field: x-owner, function: truthy }
+overrides:
+  - files: ["legacy/**/*.yaml"]
+    rules:
+      needs-audience: off
+  - files: ["strict/*.yaml"]
+    rules:
+      needs-audience: error
+      needs-owner: warn
+  - files: ["strict/relaxed.yaml"]
+    rules:
+      needs-audience: info
+"#;
+    let spec = "openapi: 3.0.3\ninfo: { title: T, version: \"1\" }\npaths: {}\n";
+    let dir = project(&[
+        ("routeguard.yaml", "extends: off\n"),
+        ("api/.spectral.yaml", ruleset),
+        ("api/openapi.yaml", spec),
+        ("api/legacy/v1/openapi.yaml", spec),
+        ("api/strict/openapi.yaml", spec),
+        ("api/strict/relaxed.yaml", spec),
+        ("api/strict/deeper/openapi.yaml", spec),
+        ("openapi.yaml", spec),
+    ]);
+    std::fs::write(
+        dir.path().join("routeguard.yaml"),
+        "extends: [off, ./api/.spectral.yaml]\n",
+    )
+    .expect("write config");
+    let (_, report) = common::lint_json(dir.path(), &["."]);
+    let at_info = |file: &str, severity: &str| (file.to_string(), 2, 1, severity.to_string());
+    // Globs are relative to the ruleset's folder; `*` stays within one folder; a later override
+    // wins over an earlier one for the files both match.
+    assert_eq!(
+        placed(&report, "needs-audience"),
+        [
+            at_info("api/openapi.yaml", "warning"),
+            at_info("api/strict/deeper/openapi.yaml", "warning"),
+            at_info("api/strict/openapi.yaml", "error"),
+            at_info("api/strict/relaxed.yaml", "info"),
+            at_info("openapi.yaml", "warning"),
+        ]
+    );
+    // A rule off in the ruleset runs where an override turns it on, and only there.
+    assert_eq!(
+        placed(&report, "needs-owner"),
+        [
+            at_info("api/strict/openapi.yaml", "warning"),
+            at_info("api/strict/relaxed.yaml", "warning"),
+        ]
+    );
+}
+
 #[test]
 fn broken_rulesets_and_extends_stop_the_run_with_their_location() {
     let cases: &[(&[(&str, &str)], &str)] = &[
@@ -456,6 +608,174 @@ fn route_policies_hold_over_every_gateway_format() {
     assert!(retries
         .iter()
         .all(|finding| finding.1 != 25 || finding.0.ends_with("kong.yaml")));
+}
+
+/// One gateway format under a route policy: the route that breaks it, found at the setting the
+/// assertion reads (or at the route when the gateway has no such setting), and a route of the
+/// same file that keeps it.
+struct GatewayCase {
+    files: &'static [&'static str],
+    gateway: &'static str,
+    assert: &'static str,
+    /// The file, a text the finding follows, the value it points at, and the route it names.
+    breaks: (&'static str, &'static str, &'static str, &'static str),
+    /// A route of the same files the policy holds for.
+    keeps: &'static str,
+}
+
+const GATEWAY_CASES: &[GatewayCase] = &[
+    GatewayCase {
+        files: &["fixtures/envoy/bootstrap.yaml"],
+        gateway: "envoy",
+        assert: "route.retries <= 2",
+        breaks: (
+            "fixtures/envoy/bootstrap.yaml",
+            "num_retries: 3",
+            "3",
+            "Envoy route `create-book` (POST /books)",
+        ),
+        keeps: "`list-books`",
+    },
+    GatewayCase {
+        files: &["fixtures/gateway-api/routes.yaml"],
+        gateway: "gateway-api",
+        assert: "!has(route.timeout) || route.timeout <= duration('30s')",
+        breaks: (
+            "fixtures/gateway-api/routes.yaml",
+            "value: /v1/checkout",
+            "1m30s",
+            "Gateway API route `checkout` (POST /v1/checkout)",
+        ),
+        keeps: "`read-products`",
+    },
+    GatewayCase {
+        files: &["fixtures/aws/http-api.yaml"],
+        gateway: "aws",
+        assert: "route.path.startsWith('/notes')",
+        breaks: (
+            "fixtures/aws/http-api.yaml",
+            "timeoutInMillis: 30000",
+            "$default",
+            "AWS API Gateway route (* /*)",
+        ),
+        keeps: "`getNote`",
+    },
+    GatewayCase {
+        files: &["fixtures/krakend/krakend.json"],
+        gateway: "krakend",
+        assert: "route.timeout <= duration('10s')",
+        breaks: (
+            "fixtures/krakend/krakend.json",
+            "/reports/{reportId}",
+            "\"1m30s\"",
+            "KrakenD route (GET /reports/{reportId})",
+        ),
+        keeps: "/users/{userId}",
+    },
+    GatewayCase {
+        files: &["fixtures/traefik/dynamic.yaml"],
+        gateway: "traefik",
+        assert: "route.retries <= 2",
+        breaks: (
+            "fixtures/traefik/dynamic.yaml",
+            "retry-network:",
+            "4",
+            "Traefik route `pets` (GET /v1/pets*)",
+        ),
+        keeps: "`orders`",
+    },
+    GatewayCase {
+        files: &["fixtures/apisix/apisix.yaml"],
+        gateway: "apisix",
+        assert: "!route.path.startsWith('/users') || route.circuit_breaker",
+        breaks: (
+            "fixtures/apisix/apisix.yaml",
+            "id: create-user",
+            "/users",
+            "APISIX route `create-user` (POST /users)",
+        ),
+        keeps: "`user`",
+    },
+    GatewayCase {
+        files: &["fixtures/litellm/retry-policy.yaml"],
+        gateway: "litellm",
+        assert: "route.retries <= 2",
+        breaks: (
+            "fixtures/litellm/retry-policy.yaml",
+            "AuthenticationErrorRetries:",
+            "3",
+            "LiteLLM route `claude-sonnet` (POST /v1/chat/completions)",
+        ),
+        keeps: "`gpt-4o`",
+    },
+    GatewayCase {
+        files: &[
+            "fixtures/portkey/retry-on-rate-limits.json",
+            "fixtures/portkey/resilient-loadbalance.json",
+        ],
+        gateway: "portkey",
+        assert: "route.retries <= 2",
+        breaks: (
+            "fixtures/portkey/retry-on-rate-limits.json",
+            "\"attempts\"",
+            "3",
+            "Portkey route `retry-on-rate-limits` (POST /v1/chat/completions)",
+        ),
+        keeps: "`resilient-loadbalance`",
+    },
+    GatewayCase {
+        files: &["fixtures/kong/kubernetes/ingress.yaml"],
+        gateway: "kong",
+        assert: "route.retries <= 5",
+        breaks: (
+            "fixtures/kong/kubernetes/ingress.yaml",
+            "konghq.com/retries:",
+            "\"9\"",
+            "Kong route `orders.0.0` (GET /v1/items*)",
+        ),
+        keeps: "`orders.0.1`",
+    },
+];
+
+#[test]
+fn route_policies_find_the_setting_they_read_in_every_gateway_format() {
+    let repo = common::repo();
+    for case in GATEWAY_CASES {
+        let dir = project(&[]);
+        let config = policy_config(
+            dir.path(),
+            &format!(
+                "  - id: gateway-policy\n    message: the route breaks the policy\n    where: \"route.gateway == '{}'\"\n    assert: \"{}\"\n",
+                case.gateway, case.assert
+            ),
+        );
+        let mut args = vec!["--config", config.as_str()];
+        args.extend_from_slice(case.files);
+        let (_, report) = common::lint_json(&repo, &args);
+        let found = of_rule(&report, "gateway-policy");
+        let (file, after, needle, route) = case.breaks;
+        let text = std::fs::read_to_string(repo.join(file)).expect("fixture");
+        let (line, column) = position(&text, after, needle);
+        let message = format!("the route breaks the policy: {route} in {file}");
+        assert!(
+            found.contains(&(file.to_string(), line, column, message.clone())),
+            "{}: expected `{message}` at {line}:{column}, found {found:?}",
+            case.gateway
+        );
+        assert!(
+            found
+                .iter()
+                .all(|finding| finding.0 == file && (finding.1, finding.2) == (line, column)),
+            "{}: only the breaking setting is found: {found:?}",
+            case.gateway
+        );
+        assert!(
+            !found.iter().any(|finding| finding.3.contains(case.keeps)),
+            "{}: {} keeps the policy: {found:?}",
+            case.gateway,
+            case.keeps
+        );
+    }
 }
 
 #[test]

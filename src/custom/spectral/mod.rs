@@ -128,12 +128,16 @@ pub struct SpectralRule {
     pub name: String,
     /// The name as a finding's rule id.
     id: RuleId,
+    /// What reports and `explain` say about it.
+    pub meta: std::sync::Arc<crate::catalog::RuleMeta>,
     pub description: Option<String>,
     pub message: Option<String>,
     pub level: Level,
     pub given: Vec<(String, jsonpath::Path)>,
     pub then: Vec<Then>,
-    pub formats: Vec<Format>,
+    /// The formats it runs on; `None` runs on every document. A list naming only formats
+    /// routeguard does not read (`asyncapi2`) is empty: the rule runs on none.
+    pub formats: Option<Vec<Format>>,
     pub resolved: bool,
     pub documentation_url: Option<String>,
     pub origin: Origin,
@@ -384,10 +388,7 @@ impl Reader<'_> {
             );
             return;
         }
-        let formats = root
-            .get("formats")
-            .map(|node| self.formats(node, None))
-            .unwrap_or_default();
+        let formats = root.get("formats").map(|node| self.formats(node, None));
         if let Some(extends) = root.get("extends") {
             self.extends(extends, stack);
         }
@@ -423,7 +424,7 @@ impl Reader<'_> {
                     self.problem(entry.key.span, "rule names are plain words");
                     continue;
                 };
-                self.rule(name, &entry.key, &entry.value, &formats);
+                self.rule(name, &entry.key, &entry.value, formats.as_deref());
             }
         }
         if let Some(overrides) = root.get("overrides") {
@@ -573,7 +574,7 @@ impl Reader<'_> {
         })
     }
 
-    fn rule(&mut self, name: &str, key: &Node, node: &Node, formats: &[Format]) {
+    fn rule(&mut self, name: &str, key: &Node, node: &Node, formats: Option<&[Format]>) {
         if !node.is_map() {
             // A severity alone changes an inherited rule.
             if let Some(level) = self.level(node, name) {
@@ -684,15 +685,15 @@ impl Reader<'_> {
             }
         }
         let rule_formats = match node.get("formats") {
-            Some(list) => self.formats(list, Some(name)),
-            None => formats.to_vec(),
+            Some(list) => Some(self.formats(list, Some(name))),
+            None => formats.map(<[Format]>::to_vec),
         };
         if !runnable {
             return;
         }
         let origin = self.origin(key.span);
         let description = text("description");
-        let id = crate::custom::describe(
+        let meta = crate::custom::rule_meta(
             name,
             match level {
                 Level::On(severity) => severity,
@@ -707,7 +708,8 @@ impl Reader<'_> {
         );
         self.ruleset.add_rule(SpectralRule {
             name: name.to_string(),
-            id,
+            id: RuleId::Custom(std::sync::Arc::from(name)),
+            meta,
             description,
             message: text("message"),
             level,

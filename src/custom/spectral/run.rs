@@ -33,7 +33,10 @@ pub fn run(
         .flat_map_iter(|rule| {
             let mut out = Vec::new();
             for (file, root) in scope.documents {
-                if !rule.formats.is_empty() && !rule.formats.iter().any(|format| format.holds(root))
+                if rule
+                    .formats
+                    .as_ref()
+                    .is_some_and(|formats| !formats.iter().any(|format| format.holds(root)))
                 {
                     continue;
                 }
