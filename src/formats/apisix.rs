@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::read::{GatewayDefault, MethodSpelling, Naming, Reader};
+use super::read::{GatewayDefault, GatewayNote, MethodSpelling, Naming, Reader, Release};
 use super::values::{shown, Dialect};
 use super::{AdaptContext, Adapter};
 use crate::model::policy::{
@@ -15,6 +15,13 @@ use crate::model::route::Rewrite;
 use crate::model::{GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Sourced};
 use crate::source::{Entry, Node, ScalarKind};
 use crate::span::{FileId, Location};
+
+/// The release whose behaviour this adapter models, named in its default notes.
+const RELEASE: Release = Release("APISIX 3.x");
+static RETRY_PER_NODE: GatewayNote = GatewayNote::new(
+    RELEASE,
+    "APISIX's default of one retry per node beyond the first",
+);
 
 pub static ADAPTER: Adapter = Adapter {
     name: "apisix",
@@ -45,18 +52,22 @@ fn detect(document: &Node) -> bool {
 }
 
 static READ_TIMEOUT: GatewayDefault<Duration> = GatewayDefault::new(
+    RELEASE,
     Duration::from_secs(60),
     "APISIX's default upstream read timeout of {} (nginx proxy_read_timeout)",
 );
 static CONNECT_TIMEOUT: GatewayDefault<Duration> = GatewayDefault::new(
+    RELEASE,
     Duration::from_secs(60),
     "APISIX's default upstream connect timeout of {} (nginx proxy_connect_timeout)",
 );
 static ACTIVE_CHECK_INTERVAL: GatewayDefault<Duration> = GatewayDefault::new(
+    RELEASE,
     Duration::from_secs(1),
     "APISIX's default active check interval of {}",
 );
 static ACTIVE_CHECK_TIMEOUT: GatewayDefault<Duration> = GatewayDefault::new(
+    RELEASE,
     Duration::from_secs(1),
     "APISIX's default active check timeout of {}",
 );
@@ -479,14 +490,8 @@ fn read_upstream(cx: &mut Reader<'_>, route: &Node, upstream: &Node, policy: &mu
     });
 
     // The balancer retries `retries` times, or once per extra node when unset.
-    let retries = count(cx, upstream, "retries").or_else(|| {
-        node_count.map(|count| {
-            Sourced::default(
-                count.saturating_sub(1),
-                "APISIX's default of one retry per node beyond the first",
-            )
-        })
-    });
+    let retries = count(cx, upstream, "retries")
+        .or_else(|| node_count.map(|count| RETRY_PER_NODE.sourced(count.saturating_sub(1))));
     // `retry_timeout` stops retries once it has elapsed since the first attempt; 0 is no limit.
     let deadline =
         seconds(cx, upstream, "retry_timeout", false).filter(|deadline| !deadline.value.is_zero());

@@ -7,13 +7,16 @@
 
 use std::time::Duration;
 
-use super::read::{GatewayDefault, Naming, Reader};
+use super::read::{GatewayDefault, Naming, Reader, Release};
 use super::values::{shown, Dialect};
 use super::{AdaptContext, Adapter};
 use crate::model::policy::{GatewayStatuses, RateLimit, Upstream};
 use crate::model::{GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Timeout};
 use crate::source::{Entry, Node};
 use crate::span::{FileId, Location};
+
+/// The release whose behaviour this adapter models, named in its default notes.
+const RELEASE: Release = Release("API Gateway V1/V2");
 
 pub static ADAPTER: Adapter = Adapter {
     name: "aws",
@@ -49,20 +52,24 @@ fn detect(document: &Node) -> bool {
 /// REST APIs: 50 ms to 29 s, 29 s by default. (Regional and private REST APIs may go beyond
 /// 29 s after a quota increase; routeguard holds to the documented range.)
 static REST_TIMEOUT: GatewayDefault<Timeout> = GatewayDefault::new(
+    RELEASE,
     Timeout::Bounded(Duration::from_secs(29)),
     "AWS API Gateway's default integration timeout of {} (REST APIs)",
 );
 static REST_DEPLOY_TIME: GatewayDefault<Timeout> = GatewayDefault::new(
+    RELEASE,
     REST_TIMEOUT.value,
     "AWS API Gateway's {} limit on integration timeouts (REST APIs); the value is set at \
      deploy time",
 );
 /// HTTP APIs: 50 ms to 30 s, 30 s by default.
 static HTTP_TIMEOUT: GatewayDefault<Timeout> = GatewayDefault::new(
+    RELEASE,
     Timeout::Bounded(Duration::from_secs(30)),
     "AWS API Gateway's default integration timeout of {} (HTTP APIs)",
 );
 static HTTP_DEPLOY_TIME: GatewayDefault<Timeout> = GatewayDefault::new(
+    RELEASE,
     HTTP_TIMEOUT.value,
     "AWS API Gateway's {} limit on integration timeouts (HTTP APIs); the value is set at \
      deploy time",

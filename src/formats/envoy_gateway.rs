@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::kube::{self, Object, Target};
-use super::read::{GatewayDefault, Naming, Reader};
+use super::read::{GatewayDefault, Naming, Reader, Release};
 use super::values::Dialect;
 use super::{envoy, AdaptContext, Adapter};
 use crate::model::policy::{
@@ -24,6 +24,9 @@ use crate::model::policy::{
 use crate::model::{GatewayFormat, Policy, Timeout};
 use crate::source::Node;
 use crate::span::{FileId, Location};
+
+/// The release whose behaviour this adapter models, named in its default notes.
+const RELEASE: Release = Release("Envoy Gateway v1.9");
 
 pub static ADAPTER: Adapter = Adapter {
     name: "envoy-gateway",
@@ -35,24 +38,32 @@ pub static ADAPTER: Adapter = Adapter {
 const KINDS: &[&str] = &["BackendTrafficPolicy", "ClientTrafficPolicy"];
 
 static REQUEST_TIMEOUT: GatewayDefault<Timeout> = GatewayDefault::new(
+    RELEASE,
     Timeout::Bounded(Duration::from_secs(15)),
-    "Envoy's {} route timeout, which Envoy Gateway v1.9 leaves in place when neither the HTTPRoute nor its BackendTrafficPolicy sets one",
+    "Envoy's {} route timeout, which Envoy Gateway leaves in place when neither the HTTPRoute nor its BackendTrafficPolicy sets one",
 );
 static CONNECT_TIMEOUT: GatewayDefault<Duration> = GatewayDefault::new(
+    RELEASE,
     Duration::from_secs(10),
     "Envoy Gateway's default connect timeout of {}",
 );
-static RETRIES: GatewayDefault<u32> =
-    GatewayDefault::new(2, "Envoy Gateway's default of {} retries (`numRetries`)");
+static RETRIES: GatewayDefault<u32> = GatewayDefault::new(
+    RELEASE,
+    2,
+    "Envoy Gateway's default of {} retries (`numRetries`)",
+);
 static BACKOFF: GatewayDefault<Duration> = GatewayDefault::new(
+    RELEASE,
     Duration::from_millis(25),
     "Envoy's default retry backoff of {}",
 );
 static CHECK_INTERVAL: GatewayDefault<Duration> = GatewayDefault::new(
+    RELEASE,
     Duration::from_secs(3),
     "Envoy Gateway's default health check interval of {}",
 );
 static CHECK_TIMEOUT: GatewayDefault<Duration> = GatewayDefault::new(
+    RELEASE,
     Duration::from_secs(1),
     "Envoy Gateway's default health check timeout of {}",
 );

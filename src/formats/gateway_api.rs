@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use super::read::{GatewayDefault, MethodName, MethodSpelling, Naming, Reader};
+use super::read::{GatewayDefault, MethodName, MethodSpelling, Naming, Reader, Release};
 use super::values::{self, shown, Dialect};
 use super::{AdaptContext, Adapter};
 use crate::model::policy::{
@@ -19,6 +19,9 @@ use crate::model::{
 };
 use crate::source::Node;
 use crate::span::{FileId, Location};
+
+/// The release whose behaviour this adapter models, named in its default notes.
+const RELEASE: Release = Release("Gateway API v1.2");
 
 pub static ADAPTER: Adapter = Adapter {
     name: "gateway-api",
@@ -38,10 +41,12 @@ const METHODS: MethodSpelling = MethodSpelling {
     refusal: "is not an HTTP method such as `GET` (upper case)",
 };
 static NO_TIMEOUT: GatewayDefault<Timeout> = GatewayDefault::new(
+    RELEASE,
     Timeout::Unbounded,
     "Gateway API leaves the request timeout to the implementation; none is set",
 );
 static RETRIES: GatewayDefault<u32> = GatewayDefault::new(
+    RELEASE,
     1,
     "Gateway API leaves the number of retries to the implementation; counted as {}",
 );

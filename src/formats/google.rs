@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use super::read::{GatewayDefault, Naming, Reader};
+use super::read::{GatewayDefault, Naming, Reader, Release};
 use super::values::{shown, Dialect};
 use super::{AdaptContext, Adapter};
 use crate::model::policy::{Backoff, GatewayStatuses, RateLimit, Retry, RetryCondition, Upstream};
@@ -18,6 +18,9 @@ use crate::model::{
 };
 use crate::source::Node;
 use crate::span::{FileId, Location};
+
+/// The release whose behaviour this adapter models, named in its default notes.
+const RELEASE: Release = Release("ESPv2 at commit 3dcedb6f");
 
 pub static ADAPTER: Adapter = Adapter {
     name: "google",
@@ -30,21 +33,25 @@ const BACKEND: &str = "x-google-backend";
 
 /// `util.DefaultResponseDeadline`: a backend rule without a positive `deadline` gets it.
 static DEADLINE: GatewayDefault<Duration> = GatewayDefault::new(
+    RELEASE,
     Duration::from_secs(15),
     "ESPv2's default backend deadline of {}",
 );
 /// ESPv2's `--backend_retry_num` and `--backend_retry_ons` flags, which Cloud Endpoints deployments
 /// may change and API Gateway leaves at their defaults (`DefaultConfigGeneratorOptions`).
 static RETRIES: GatewayDefault<u32> = GatewayDefault::new(
+    RELEASE,
     1,
     "ESPv2's default of {} retry (`--backend_retry_num`) on reset, connect-failure and refused-stream",
 );
 /// Envoy's own retry back-off, as ESPv2 sets none on its routes.
 static BACKOFF_BASE: GatewayDefault<Duration> = GatewayDefault::new(
+    RELEASE,
     Duration::from_millis(25),
     "Envoy's default retry back-off base interval of {}",
 );
 static BACKOFF_CAP: GatewayDefault<Duration> = GatewayDefault::new(
+    RELEASE,
     Duration::from_millis(250),
     "Envoy's default retry back-off cap of 10× the base interval",
 );

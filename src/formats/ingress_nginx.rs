@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use super::read::{GatewayDefault, Naming, Reader};
+use super::read::{GatewayDefault, Naming, Reader, Release};
 use super::values::{shown, Dialect};
 use super::{AdaptContext, Adapter};
 use crate::model::policy::{
@@ -20,6 +20,9 @@ use crate::model::policy::{
 use crate::model::{GatewayFormat, MethodSet, PathKind, PathMatch, Policy, Route, Sourced};
 use crate::source::Node;
 use crate::span::{FileId, Location};
+
+/// The release whose behaviour this adapter models, named in its default notes.
+const RELEASE: Release = Release("ingress-nginx v1.15.0");
 
 pub static ADAPTER: Adapter = Adapter {
     name: "ingress-nginx",
@@ -30,15 +33,20 @@ pub static ADAPTER: Adapter = Adapter {
 
 const PREFIX: &str = "nginx.ingress.kubernetes.io/";
 static CONNECT_TIMEOUT: GatewayDefault<Duration> = GatewayDefault::new(
+    RELEASE,
     Duration::from_secs(5),
     "ingress-nginx's default proxy-connect-timeout of {}",
 );
 static READ_TIMEOUT: GatewayDefault<Duration> = GatewayDefault::new(
+    RELEASE,
     Duration::from_secs(60),
     "ingress-nginx's default proxy-read-timeout of {}",
 );
-static TRIES: GatewayDefault<u32> =
-    GatewayDefault::new(3, "ingress-nginx's default proxy-next-upstream-tries of {}");
+static TRIES: GatewayDefault<u32> = GatewayDefault::new(
+    RELEASE,
+    3,
+    "ingress-nginx's default proxy-next-upstream-tries of {}",
+);
 /// What `proxy-next-upstream` may list (`validUpstreamAnnotation`).
 const NEXT_UPSTREAM: &str = "error timeout invalid_header http_500 http_502 http_503 http_504 \
                              http_403 http_404 http_429 non_idempotent off";

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::read::{GatewayDefault, Naming, Reader};
+use super::read::{GatewayDefault, Naming, Reader, Release};
 use super::values::{self, Dialect};
 use super::{envoy, AdaptContext, Adapter};
 use crate::model::policy::{
@@ -15,6 +15,9 @@ use crate::model::route::Rewrite;
 use crate::model::{GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Timeout};
 use crate::source::Node;
 use crate::span::{FileId, Location};
+
+/// The release whose behaviour this adapter models, named in its default notes.
+const RELEASE: Release = Release("Istio 1.24+");
 
 pub static ADAPTER: Adapter = Adapter {
     name: "istio",
@@ -45,20 +48,24 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
 }
 
 static NO_TIMEOUT: GatewayDefault<Timeout> = GatewayDefault::new(
+    RELEASE,
     Timeout::Unbounded,
     "Istio sets no request timeout unless `timeout` is written",
 );
 static RETRIES: GatewayDefault<u32> = GatewayDefault::new(
+    RELEASE,
     2,
     "Istio's default retry policy ({} retries on connect-failure, refused-stream, unavailable, \
      cancelled)",
 );
 /// Envoy's retry backoff, which Istio uses: 25 ms base, ten times that at most.
 static BACKOFF_BASE: GatewayDefault<Duration> = GatewayDefault::new(
+    RELEASE,
     Duration::from_millis(25),
     "Envoy's default retry backoff of {}",
 );
 static BACKOFF_MAX: GatewayDefault<Duration> = GatewayDefault::new(
+    RELEASE,
     Duration::from_millis(250),
     "Envoy's default maximum retry backoff of {}",
 );

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::read::{GatewayDefault, MethodSpelling, Naming, Reader};
+use super::read::{GatewayDefault, MethodSpelling, Naming, Reader, Release};
 use super::values::{self, Dialect};
 use super::{AdaptContext, Adapter};
 use crate::model::policy::{
@@ -14,6 +14,9 @@ use crate::model::route::Rewrite;
 use crate::model::{GatewayFormat, Method, PathKind, PathMatch, Policy, Route};
 use crate::source::Node;
 use crate::span::{FileId, Location};
+
+/// The release whose behaviour this adapter models, named in its default notes.
+const RELEASE: Release = Release("Kong 3.x");
 
 pub static ADAPTER: Adapter = Adapter {
     name: "kong",
@@ -55,14 +58,20 @@ fn detect(document: &Node) -> bool {
         })
 }
 
-static READ_TIMEOUT: GatewayDefault<Duration> =
-    GatewayDefault::new(Duration::from_secs(60), "Kong's default read_timeout of {}");
+static READ_TIMEOUT: GatewayDefault<Duration> = GatewayDefault::new(
+    RELEASE,
+    Duration::from_secs(60),
+    "Kong's default read_timeout of {}",
+);
 static CONNECT_TIMEOUT: GatewayDefault<Duration> = GatewayDefault::new(
+    RELEASE,
     Duration::from_secs(60),
     "Kong's default connect_timeout of {}",
 );
-static RETRIES: GatewayDefault<u32> = GatewayDefault::new(5, "Kong's default of {} retries");
+static RETRIES: GatewayDefault<u32> =
+    GatewayDefault::new(RELEASE, 5, "Kong's default of {} retries");
 static ACTIVE_CHECK_TIMEOUT: GatewayDefault<Duration> = GatewayDefault::new(
+    RELEASE,
     Duration::from_secs(1),
     "Kong's default active check timeout of {}",
 );

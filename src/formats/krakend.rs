@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use super::read::{GatewayDefault, MethodName, MethodSpelling, Naming, Reader};
+use super::read::{GatewayDefault, MethodName, MethodSpelling, Naming, Reader, Release};
 use super::values::Dialect;
 use super::{AdaptContext, Adapter};
 use crate::model::policy::{
@@ -19,6 +19,9 @@ use crate::model::{
 };
 use crate::source::{Entry, Node, ScalarKind};
 use crate::span::FileId;
+
+/// The release whose behaviour this adapter models, named in its default notes.
+const RELEASE: Release = Release("KrakenD CE 2.x");
 
 pub static ADAPTER: Adapter = Adapter {
     name: "krakend",
@@ -35,6 +38,7 @@ fn detect(document: &Node) -> bool {
 }
 
 static DEFAULT_TIMEOUT: GatewayDefault<Timeout> = GatewayDefault::new(
+    RELEASE,
     Timeout::Bounded(Duration::from_secs(2)),
     "KrakenD's default endpoint timeout of {}",
 );

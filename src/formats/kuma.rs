@@ -12,7 +12,7 @@
 
 use std::time::Duration;
 
-use super::read::{GatewayDefault, Naming, Reader};
+use super::read::{GatewayDefault, Naming, Reader, Release};
 use super::values::Dialect;
 use super::{envoy, kube, AdaptContext, Adapter};
 use crate::model::policy::{
@@ -24,6 +24,9 @@ use crate::model::{
 };
 use crate::source::Node;
 use crate::span::{FileId, Location};
+
+/// The release whose behaviour this adapter models, named in its default notes.
+const RELEASE: Release = Release("Kuma 2.14");
 
 pub static ADAPTER: Adapter = Adapter {
     name: "kuma",
@@ -40,31 +43,45 @@ const KINDS: &[&str] = &[
 ];
 
 static REQUEST_TIMEOUT: GatewayDefault<Timeout> = GatewayDefault::new(
+    RELEASE,
     Timeout::Bounded(Duration::from_secs(15)),
     "the request timeout of {} of Kuma's default MeshTimeout",
 );
 static CONNECT_TIMEOUT: GatewayDefault<Duration> = GatewayDefault::new(
+    RELEASE,
     Duration::from_secs(5),
     "the connection timeout of {} of Kuma's default MeshTimeout",
 );
-static RETRIES: GatewayDefault<u32> =
-    GatewayDefault::new(5, "the {} HTTP retries of Kuma's default MeshRetry");
+static RETRIES: GatewayDefault<u32> = GatewayDefault::new(
+    RELEASE,
+    5,
+    "the {} HTTP retries of Kuma's default MeshRetry",
+);
 static PER_TRY: GatewayDefault<Duration> = GatewayDefault::new(
+    RELEASE,
     Duration::from_secs(16),
     "the per-try timeout of {} of Kuma's default MeshRetry",
 );
-static BACKOFF: GatewayDefault<Duration> =
-    GatewayDefault::new(Duration::from_millis(25), "Kuma's retry backoff of {}");
+static BACKOFF: GatewayDefault<Duration> = GatewayDefault::new(
+    RELEASE,
+    Duration::from_millis(25),
+    "Kuma's retry backoff of {}",
+);
 static BACKOFF_MAX: GatewayDefault<Duration> = GatewayDefault::new(
+    RELEASE,
     Duration::from_millis(250),
     "Kuma's maximum retry backoff of {}",
 );
 static CHECK_INTERVAL: GatewayDefault<Duration> = GatewayDefault::new(
+    RELEASE,
     Duration::from_secs(60),
     "Kuma's health check interval of {}",
 );
-static CHECK_TIMEOUT: GatewayDefault<Duration> =
-    GatewayDefault::new(Duration::from_secs(15), "Kuma's health check timeout of {}");
+static CHECK_TIMEOUT: GatewayDefault<Duration> = GatewayDefault::new(
+    RELEASE,
+    Duration::from_secs(15),
+    "Kuma's health check timeout of {}",
+);
 
 /// A policy document's kind, name and `spec`: Kubernetes objects keep them under `kind`,
 /// `metadata.name` and `spec`; Universal ones under `type`, `name` and `spec`.

@@ -13,6 +13,7 @@
 use std::time::Duration;
 
 use super::kube::{self, Object};
+use super::read::{GatewayNote, Release};
 use super::values::{self, Dialect};
 use super::{anchor, gateway_api, AdaptContext, Adapter};
 use crate::model::policy::{Backoff, Retry, RetryBudget, RetryCondition, RouteOverlay};
@@ -22,6 +23,9 @@ use crate::model::{
 use crate::source::Node;
 use crate::span::{FileId, Location};
 
+/// The release whose behaviour this adapter models, named in its default notes.
+const RELEASE: Release = Release("Linkerd stable 2.18 (edge-26.8)");
+
 pub static ADAPTER: Adapter = Adapter {
     name: "linkerd",
     detect,
@@ -30,8 +34,30 @@ pub static ADAPTER: Adapter = Adapter {
 };
 
 const ANNOTATION_GROUPS: [&str; 2] = ["retry.linkerd.io/", "timeout.linkerd.io/"];
-const NO_TIMEOUT: &str = "Linkerd sets no request timeout unless `timeout.linkerd.io/request` or `timeouts.request` is written";
-const PROFILE_TIMEOUT: &str = "Linkerd's default ServiceProfile route timeout of 10s";
+static NO_TIMEOUT: GatewayNote = GatewayNote::new(
+    RELEASE,
+    "Linkerd sets no request timeout unless `timeout.linkerd.io/request` or `timeouts.request` is written",
+);
+static PROFILE_TIMEOUT: GatewayNote = GatewayNote::new(
+    RELEASE,
+    "Linkerd's default ServiceProfile route timeout of 10s",
+);
+static RETRY_LIMIT: GatewayNote =
+    GatewayNote::new(RELEASE, "Linkerd's default `retry.linkerd.io/limit` of 1");
+static BACKOFF_BASE: GatewayNote =
+    GatewayNote::new(RELEASE, "Linkerd's fixed retry backoff of 25ms");
+static BACKOFF_MAX: GatewayNote =
+    GatewayNote::new(RELEASE, "Linkerd's fixed maximum retry backoff of 250ms");
+static PROFILE_RETRIES: GatewayNote = GatewayNote::new(
+    RELEASE,
+    "a ServiceProfile sets no number of retries per request: only its retry budget bounds them",
+);
+static BUDGET_RATIO: GatewayNote =
+    GatewayNote::new(RELEASE, "Linkerd's default retry budget ratio of 0.2");
+static BUDGET_MIN: GatewayNote =
+    GatewayNote::new(RELEASE, "Linkerd's default of 10 retries a second");
+static BUDGET_WINDOW: GatewayNote =
+    GatewayNote::new(RELEASE, "Linkerd's default budget window of 10s");
 
 /// Whether an object carries Linkerd's timeout or retry annotations.
 pub fn annotated(document: &Node) -> bool {
@@ -142,7 +168,7 @@ fn read_annotations(cx: &mut AdaptContext<'_>, object: &Object<'_>) -> Annotatio
     found.retry = retry.map(|(limit, per_try, conditions)| {
         let location = retry_at.unwrap_or_else(|| object.at());
         let max_retries = limit.map_or_else(
-            || Sourced::default(1, "Linkerd's default `retry.linkerd.io/limit` of 1"),
+            || RETRY_LIMIT.sourced(1),
             |limit| Sourced::explicit(limit, location),
         );
         // Without `retry.linkerd.io/http`, the proxy retries 5xx responses.
@@ -151,14 +177,14 @@ fn read_annotations(cx: &mut AdaptContext<'_>, object: &Object<'_>) -> Annotatio
         } else {
             conditions
         };
-        let fixed = |ms, note| Some(Sourced::default(Duration::from_millis(ms), note));
+        let fixed = |ms, note: &'static GatewayNote| Some(note.sourced(Duration::from_millis(ms)));
         Retry {
             max_retries,
             unbounded: false,
             conditions,
             backoff: Some(Backoff {
-                base: fixed(25, "Linkerd's fixed retry backoff of 25ms"),
-                max: fixed(250, "Linkerd's fixed maximum retry backoff of 250ms"),
+                base: fixed(25, &BACKOFF_BASE),
+                max: fixed(250, &BACKOFF_MAX),
                 jittered: true,
             }),
             per_try_timeout: per_try,
@@ -250,9 +276,7 @@ fn http_route(cx: &mut AdaptContext<'_>, object: &Object<'_>) {
             .is_some_and(|t| t.origin.is_explicit());
         match (&annotations.request, own) {
             (Some(request), _) => policy.timeout = Some(request.clone()),
-            (None, false) => {
-                policy.timeout = Some(Sourced::default(Timeout::Unbounded, NO_TIMEOUT))
-            }
+            (None, false) => policy.timeout = Some(NO_TIMEOUT.sourced(Timeout::Unbounded)),
             (None, true) => {}
         }
         if annotations.response.is_some() {
@@ -303,7 +327,7 @@ fn service(cx: &mut AdaptContext<'_>, object: &Object<'_>) {
     }
     let mut policy = policy;
     if policy.timeout.is_none() {
-        policy.timeout = Some(Sourced::default(Timeout::Unbounded, NO_TIMEOUT));
+        policy.timeout = Some(NO_TIMEOUT.sourced(Timeout::Unbounded));
     }
     policy.upstream = Some(crate::model::policy::Upstream {
         name: object.name.to_string(),
@@ -411,9 +435,7 @@ fn service_profile(cx: &mut AdaptContext<'_>, object: &Object<'_>) {
         let timeout = cx
             .duration(file, route, "timeout", Dialect::Go)
             .map(Timeout::zero_disables)
-            .unwrap_or_else(|| {
-                Sourced::default(Timeout::Bounded(Duration::from_secs(10)), PROFILE_TIMEOUT)
-            });
+            .unwrap_or_else(|| PROFILE_TIMEOUT.sourced(Timeout::Bounded(Duration::from_secs(10))));
         let mut policy = Policy {
             timeout: Some(timeout),
             ..Policy::default()
@@ -464,7 +486,7 @@ fn profile_retry(route: &Node, location: Location) -> Retry {
         conditions.push(RetryCondition::Status(500, 599));
     }
     Retry {
-        max_retries: Sourced::default(0, "a ServiceProfile sets no number of retries per request: only its retry budget bounds them"),
+        max_retries: PROFILE_RETRIES.sourced(0),
         unbounded: true,
         conditions,
         backoff: None,
@@ -515,20 +537,13 @@ fn read_budget(cx: &mut AdaptContext<'_>, file: FileId, spec: &Node) -> RetryBud
         ))
     });
     RetryBudget {
-        ratio: ratio.unwrap_or_else(|| {
-            Sourced::default(0.2, "Linkerd's default retry budget ratio of 0.2")
-        }),
+        ratio: ratio.unwrap_or_else(|| BUDGET_RATIO.sourced(0.2)),
         min_per_second: budget
             .and_then(|b| cx.count(file, b, "minRetriesPerSecond"))
-            .unwrap_or_else(|| Sourced::default(10, "Linkerd's default of 10 retries a second")),
+            .unwrap_or_else(|| BUDGET_MIN.sourced(10)),
         ttl: budget
             .and_then(|b| cx.duration(file, b, "ttl", Dialect::Go))
-            .unwrap_or_else(|| {
-                Sourced::default(
-                    Duration::from_secs(10),
-                    "Linkerd's default budget window of 10s",
-                )
-            }),
+            .unwrap_or_else(|| BUDGET_WINDOW.sourced(Duration::from_secs(10))),
         location,
     }
 }

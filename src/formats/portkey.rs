@@ -13,7 +13,7 @@
 use std::time::Duration;
 
 use super::chain::{self, Run};
-use super::read::{Naming, Reader};
+use super::read::{GatewayNote, Naming, Reader, Release};
 use super::values::Dialect;
 use super::{AdaptContext, Adapter};
 use crate::model::ai::{
@@ -29,6 +29,16 @@ use crate::model::{
 use crate::source::{Node, NodeKind, ScalarKind};
 use crate::span::FileId;
 use crate::span::Location;
+
+/// The release whose behaviour this adapter models, named in its default notes.
+const RELEASE: Release = Release("the Portkey gateway's main branch");
+static NO_TIMEOUT: GatewayNote = GatewayNote::new(RELEASE, "Portkey's default: no request timeout");
+static FIRST_WAIT: GatewayNote = GatewayNote::new(
+    RELEASE,
+    "Portkey's first retry wait of 1s, doubling after each retry",
+);
+static UNCAPPED_WAIT: GatewayNote =
+    GatewayNote::new(RELEASE, "Portkey doubles its retry wait without a cap");
 
 pub static ADAPTER: Adapter = Adapter {
     name: "portkey",
@@ -732,8 +742,7 @@ fn route(
     } else {
         None
     };
-    let timeout = (!bounded)
-        .then(|| Sourced::default(Timeout::Unbounded, "Portkey's default: no request timeout"));
+    let timeout = (!bounded).then(|| NO_TIMEOUT.sourced(Timeout::Unbounded));
     let retry = reachable
         .iter()
         .filter_map(|leaf| leaf.retry.as_ref())
@@ -748,16 +757,14 @@ fn route(
                 .map(|code| RetryCondition::Status(*code, *code))
                 .collect(),
             backoff: Some(Backoff {
-                base: Some(Sourced::default(
-                    FIRST_RETRY_WAIT,
-                    "Portkey's first retry wait of 1s, doubling after each retry",
-                )),
-                max: Some(Sourced::default(
-                    FIRST_RETRY_WAIT
-                        .checked_mul(1u32 << spec.attempts.value.saturating_sub(1).min(30))
-                        .unwrap_or(Duration::MAX),
-                    "Portkey doubles its retry wait without a cap",
-                )),
+                base: Some(FIRST_WAIT.sourced(FIRST_RETRY_WAIT)),
+                max: Some(
+                    UNCAPPED_WAIT.sourced(
+                        FIRST_RETRY_WAIT
+                            .checked_mul(1u32 << spec.attempts.value.saturating_sub(1).min(30))
+                            .unwrap_or(Duration::MAX),
+                    ),
+                ),
                 jittered: false,
             }),
             per_try_timeout: None,

@@ -4,15 +4,16 @@
 //! the note that names them; and the spellings of HTTP methods.
 //!
 //! ```ignore
+//! const KONG: Release = Release("Kong 3.x");
 //! static READ_TIMEOUT: GatewayDefault<Duration> =
-//!     GatewayDefault::new(Duration::from_secs(60), "Kong's default read_timeout of {}");
+//!     GatewayDefault::new(KONG, Duration::from_secs(60), "Kong's default read_timeout of {}");
 //!
 //! fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
 //!     let cx = &mut Reader::new(cx, file, Naming::Exact, Dialect::Milliseconds);
 //!     for service in cx.list(document, "services") {
 //!         let name = cx.text(service, "name");                   // Option<&str>
 //!         let timeout = cx.duration(service, "read_timeout")      // in the gateway's dialect
-//!             .unwrap_or_else(|| READ_TIMEOUT.sourced());         // "… read_timeout of 60s"
+//!             .unwrap_or_else(|| READ_TIMEOUT.sourced());         // "… of 60s in Kong 3.x"
 //!         let interval = cx.duration_in(service, "interval", Dialect::Seconds);
 //!         let retries = cx.count(service, "retries");             // Option<Sourced<u32>>
 //!         let codes = cx.statuses(service, "retry_on");           // Vec<Sourced<u16>>
@@ -447,33 +448,76 @@ impl MethodSpelling {
     }
 }
 
+/// The gateway release whose behaviour an adapter models, declared once per adapter and named
+/// at the end of each of its default notes ("Kong's default read_timeout of 60s in Kong 3.x"),
+/// so a reader knows which release a default was checked against.
+#[derive(Clone, Copy, Debug)]
+pub struct Release(pub &'static str);
+
+impl Release {
+    fn name(self, note: &str) -> String {
+        format!("{note} in {}", self.0)
+    }
+}
+
 /// A gateway's documented default for a setting, declared once as a `static`: its value, and a
 /// note naming it for findings, with `{}` where the value is shown (`"Kong's default
-/// read_timeout of {}"` reads "Kong's default read_timeout of 60s").
+/// read_timeout of {}"` reads "Kong's default read_timeout of 60s in Kong 3.x").
 pub struct GatewayDefault<T> {
     pub value: T,
+    release: Release,
     template: &'static str,
     note: OnceLock<String>,
 }
 
 impl<T: Shown> GatewayDefault<T> {
-    pub const fn new(value: T, template: &'static str) -> Self {
+    pub const fn new(release: Release, value: T, template: &'static str) -> Self {
         GatewayDefault {
             value,
+            release,
             template,
             note: OnceLock::new(),
         }
     }
 
-    /// The note, with the value shown where the template says.
+    /// The note, with the value shown where the template says, and the release modelled.
     pub fn note(&'static self) -> &'static str {
-        self.note
-            .get_or_init(|| self.template.replacen("{}", &self.value.shown(), 1))
+        self.note.get_or_init(|| {
+            self.release
+                .name(&self.template.replacen("{}", &self.value.shown(), 1))
+        })
     }
 
     /// The value as a policy keeps a default: with its note.
     pub fn sourced(&'static self) -> Sourced<T> {
         Sourced::default(self.value.clone(), self.note())
+    }
+}
+
+/// A default whose value is worked out per route (one retry per node beyond the first, a cap
+/// of ten times the base): its note, declared once as a `static` and naming the release.
+pub struct GatewayNote {
+    release: Release,
+    text: &'static str,
+    note: OnceLock<String>,
+}
+
+impl GatewayNote {
+    pub const fn new(release: Release, text: &'static str) -> Self {
+        GatewayNote {
+            release,
+            text,
+            note: OnceLock::new(),
+        }
+    }
+
+    pub fn note(&'static self) -> &'static str {
+        self.note.get_or_init(|| self.release.name(self.text))
+    }
+
+    /// `value` as a policy keeps a default: with this note.
+    pub fn sourced<T>(&'static self, value: T) -> Sourced<T> {
+        Sourced::default(value, self.note())
     }
 }
 
@@ -529,18 +573,30 @@ mod tests {
 
     #[test]
     fn notes_show_their_value() {
-        static TIMEOUT: GatewayDefault<Duration> =
-            GatewayDefault::new(Duration::from_secs(60), "Kong's default read_timeout of {}");
+        const KONG: Release = Release("Kong 3.x");
+        static TIMEOUT: GatewayDefault<Duration> = GatewayDefault::new(
+            KONG,
+            Duration::from_secs(60),
+            "Kong's default read_timeout of {}",
+        );
         static RETRIES: GatewayDefault<u32> =
-            GatewayDefault::new(5, "Kong's default of {} retries");
-        assert_eq!(TIMEOUT.note(), "Kong's default read_timeout of 60s");
+            GatewayDefault::new(KONG, 5, "Kong's default of {} retries");
+        static PER_NODE: GatewayNote = GatewayNote::new(KONG, "one retry per node");
+        assert_eq!(
+            TIMEOUT.note(),
+            "Kong's default read_timeout of 60s in Kong 3.x"
+        );
+        assert_eq!(
+            PER_NODE.sourced(2).origin,
+            crate::model::Origin::Default("one retry per node in Kong 3.x")
+        );
         assert_eq!(Duration::from_secs(6000).shown(), "6000s");
         assert_eq!(Duration::from_millis(25).shown(), "25ms");
         assert_eq!(Duration::from_millis(1500).shown(), "1.5s");
-        assert_eq!(RETRIES.note(), "Kong's default of 5 retries");
+        assert_eq!(RETRIES.note(), "Kong's default of 5 retries in Kong 3.x");
         assert_eq!(
             RETRIES.sourced().origin,
-            crate::model::Origin::Default("Kong's default of 5 retries")
+            crate::model::Origin::Default("Kong's default of 5 retries in Kong 3.x")
         );
     }
 

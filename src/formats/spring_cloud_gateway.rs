@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use super::read::{GatewayDefault, Naming, Reader};
+use super::read::{GatewayDefault, GatewayNote, Naming, Reader, Release};
 use super::values::{shown, Dialect};
 use super::{AdaptContext, Adapter};
 use crate::model::policy::{
@@ -23,6 +23,13 @@ use crate::model::{
 use crate::source::node::resolve_plain_scalar;
 use crate::source::{Entry, Node, NodeKind, ScalarKind};
 use crate::span::FileId;
+
+/// The release whose behaviour this adapter models, named in its default notes.
+const RELEASE: Release = Release("Spring Cloud Gateway 4.3–5.0");
+static UNCAPPED_BACKOFF: GatewayNote = GatewayNote::new(
+    RELEASE,
+    "no cap: Spring Cloud Gateway's backoff grows until a maxBackoff",
+);
 
 pub static ADAPTER: Adapter = Adapter {
     name: "spring-cloud-gateway",
@@ -39,12 +46,14 @@ const PREFIXES: [&str; 2] = [
 const RETRY_SHORTCUT: &str =
     "retries statuses methods firstBackoff maxBackoff factor basedOnPreviousValue";
 static RETRIES: GatewayDefault<u32> =
-    GatewayDefault::new(3, "Spring Cloud Gateway's default of {} retries");
+    GatewayDefault::new(RELEASE, 3, "Spring Cloud Gateway's default of {} retries");
 static FIRST_BACKOFF: GatewayDefault<Duration> = GatewayDefault::new(
+    RELEASE,
     Duration::from_millis(5),
     "Spring Cloud Gateway's default firstBackoff of {}",
 );
 static TIME_LIMIT: GatewayDefault<Duration> = GatewayDefault::new(
+    RELEASE,
     Duration::from_secs(1),
     "Resilience4j's default TimeLimiter timeoutDuration of {}",
 );
@@ -402,12 +411,7 @@ fn read_retry(cx: &mut Reader<'_>, retry: &Definition<'_>) -> Retry {
                 .duration(args, "maxBackoff")
                 .or_else(|| constant.then(|| base.clone()));
             let uncapped = base.value.saturating_mul(1 << retries.value.min(20));
-            let max = max.unwrap_or_else(|| {
-                Sourced::default(
-                    uncapped,
-                    "no cap: Spring Cloud Gateway's backoff grows until a maxBackoff",
-                )
-            });
+            let max = max.unwrap_or_else(|| UNCAPPED_BACKOFF.sourced(uncapped));
             Backoff {
                 base: Some(base),
                 max: Some(max),

@@ -299,7 +299,7 @@ fn litellm_defaults_are_documented_defaults() {
     assert_eq!(per_try.value, Duration::from_secs(6000));
     assert_eq!(
         per_try.origin,
-        Origin::Default("LiteLLM's default request_timeout of 6000s")
+        Origin::Default("LiteLLM's default request_timeout of 6000s in LiteLLM v1.59+")
     );
     let retry = gpt.policy.retry.as_ref().expect("default retries");
     assert_eq!(retry.max_retries.value, 2);

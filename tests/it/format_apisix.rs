@@ -69,7 +69,7 @@ fn upstream_timeouts_in_seconds_and_default_retries() {
     assert_eq!(retry.max_retries.value, 2);
     assert_eq!(
         origin(&outcome, &retry.max_retries),
-        "default: APISIX's default of one retry per node beyond the first"
+        "default: APISIX's default of one retry per node beyond the first in APISIX 3.x"
     );
     assert_eq!(
         retry.conditions,
@@ -217,7 +217,7 @@ fn discovered_upstreams_have_unknown_nodes_and_default_timeouts() {
     assert_eq!(ms(read.value), 60_000);
     assert_eq!(
         origin(&outcome, read),
-        "default: APISIX's default upstream read timeout of 60s (nginx proxy_read_timeout)"
+        "default: APISIX's default upstream read timeout of 60s (nginx proxy_read_timeout) in APISIX 3.x"
     );
 }
 

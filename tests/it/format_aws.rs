@@ -68,7 +68,7 @@ fn default_timeout_and_operation_security_override() {
     let timeout = create.policy.timeout.as_ref().expect("a timeout");
     assert_eq!(
         origin(&outcome, timeout),
-        "default: AWS API Gateway's default integration timeout of 29s (REST APIs)"
+        "default: AWS API Gateway's default integration timeout of 29s (REST APIs) in API Gateway V1/V2"
     );
     // `security: []` on the operation: no API key, no usage plan.
     assert!(create.policy.rate_limit.is_none());
@@ -166,7 +166,7 @@ fn http_apis_allow_thirty_seconds_and_have_a_default_route() {
             &outcome,
             fallback.policy.timeout.as_ref().expect("a timeout")
         ),
-        "default: AWS API Gateway's default integration timeout of 30s (HTTP APIs)"
+        "default: AWS API Gateway's default integration timeout of 30s (HTTP APIs) in API Gateway V1/V2"
     );
     assert_eq!(fallback.policy.statuses.on_timeout, Some(504));
     assert!(findings(&outcome, "invalid-value", HTTP).is_empty());

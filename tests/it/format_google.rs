@@ -87,7 +87,7 @@ fn an_operations_rule_replaces_the_documents_whole() {
     let timeout = get.policy.timeout.as_ref().expect("a deadline");
     assert_eq!(
         origin(&outcome, timeout),
-        "default: ESPv2's default backend deadline of 15s"
+        "default: ESPv2's default backend deadline of 15s in ESPv2 at commit 3dcedb6f"
     );
 }
 

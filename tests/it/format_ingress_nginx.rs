@@ -131,7 +131,7 @@ fn the_controllers_defaults_name_themselves() {
     assert_eq!(ms(per_try.value), 60_000);
     assert_eq!(
         origin(&outcome, per_try),
-        "default: ingress-nginx's default proxy-read-timeout of 60s"
+        "default: ingress-nginx's default proxy-read-timeout of 60s in ingress-nginx v1.15.0"
     );
     let connect = catalog.policy.connect_timeout.as_ref().expect("connect");
     assert_eq!(ms(connect.value), 5000);
@@ -139,7 +139,7 @@ fn the_controllers_defaults_name_themselves() {
     assert_eq!(retry.max_retries.value, 2);
     assert_eq!(
         origin(&outcome, &retry.max_retries),
-        "default: ingress-nginx's default proxy-next-upstream-tries of 3"
+        "default: ingress-nginx's default proxy-next-upstream-tries of 3 in ingress-nginx v1.15.0"
     );
     // `error timeout` by default, and never a non-idempotent request once sent.
     assert_eq!(retry.non_idempotent, Some(false));

@@ -98,7 +98,7 @@ fn without_a_root_timeout_the_default_is_two_seconds() {
     assert_eq!(timeout_ms(ping), Some(2000));
     assert_eq!(
         origin(&outcome, ping.policy.timeout.as_ref().expect("a timeout")),
-        "default: KrakenD's default endpoint timeout of 2s"
+        "default: KrakenD's default endpoint timeout of 2s in KrakenD CE 2.x"
     );
     assert!(ping.policy.connect_timeout.is_none());
     assert_eq!(ping.policy.statuses.on_timeout, Some(500));

@@ -158,7 +158,7 @@ fn the_older_prefix_dotted_keys_and_resilience4js_own_default() {
     assert_eq!(timeout_ms(legacy), Some(1000));
     assert_eq!(
         origin(&outcome, timeout),
-        "default: Resilience4j's default TimeLimiter timeoutDuration of 1s"
+        "default: Resilience4j's default TimeLimiter timeoutDuration of 1s in Spring Cloud Gateway 4.3–5.0"
     );
     assert!(legacy.policy.retry.is_none());
 }
@@ -171,7 +171,7 @@ fn real_spring_cloud_gateway_test_configurations() {
     assert_eq!(policy.max_retries.value, 3);
     assert_eq!(
         origin(&outcome, &policy.max_retries),
-        "default: Spring Cloud Gateway's default of 3 retries"
+        "default: Spring Cloud Gateway's default of 3 retries in Spring Cloud Gateway 4.3–5.0"
     );
     assert_eq!(policy.non_idempotent, Some(false));
     let posts = routes_named(&outcome, RETRY_TESTS, "retry_post_test");

@@ -261,7 +261,7 @@ fn policies_are_normalized_with_their_origin() {
     assert_eq!(timeout.value, Timeout::Unbounded);
     assert_eq!(
         timeout.origin,
-        Origin::Default("Traefik sets no request timeout by default")
+        Origin::Default("Traefik sets no request timeout by default in Traefik v3")
     );
     // The servers transport's responseHeaderTimeout bounds each attempt; dialTimeout connects.
     assert_eq!(ms(policy.per_try_timeout.as_ref()), Some(5000));
@@ -357,7 +357,7 @@ fn policies_are_normalized_with_their_origin() {
             .as_ref()
             .map(|interval| interval.origin.clone()),
         Some(Origin::Default(
-            "Traefik's default health check interval of 30s"
+            "Traefik's default health check interval of 30s in Traefik v3"
         ))
     );
     assert_eq!(ms(active.timeout.as_ref()), Some(5000));
@@ -367,7 +367,9 @@ fn policies_are_normalized_with_their_origin() {
             .connect_timeout
             .as_ref()
             .map(|c| c.origin.clone()),
-        Some(Origin::Default("Traefik's default dialTimeout of 30s"))
+        Some(Origin::Default(
+            "Traefik's default dialTimeout of 30s in Traefik v3"
+        ))
     );
     assert_eq!(orders.policy.per_try_timeout, None);
 

@@ -79,7 +79,7 @@ fn kong_policy_values_are_normalized_with_their_origin() {
     assert_eq!(per_try.value, Duration::from_secs(60));
     assert_eq!(
         per_try.origin,
-        Origin::Default("Kong's default read_timeout of 60s")
+        Origin::Default("Kong's default read_timeout of 60s in Kong 3.x")
     );
     let retry = defaults.policy.retry.as_ref().expect("default retries");
     assert_eq!(retry.max_retries.value, 5);

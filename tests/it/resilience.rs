@@ -188,7 +188,7 @@ fn real_public_configurations_give_real_findings() {
         messages_of(&report, "timeout-missing"),
         vec![
             "Envoy route (* /*) in fixtures/envoy/examples/locality-load-balancing.yaml is only \
-             bounded by Envoy's default route timeout of 15s: no timeout is set for it"
+             bounded by Envoy's default route timeout of 15s in Envoy 1.36: no timeout is set for it"
         ]
     );
 }

@@ -97,7 +97,7 @@ fn a_per_try_timeout_is_no_bound_on_the_request() {
     let default = message_of("timeout-missing", envoy, 27);
     assert!(
         default.ends_with(
-            "is only bounded by Envoy's default route timeout of 15s: no timeout is set for it"
+            "is only bounded by Envoy's default route timeout of 15s in Envoy 1.36: no timeout is set for it"
         ),
         "{default}"
     );

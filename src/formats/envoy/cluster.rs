@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use super::message::{report_fields_set_twice, Message};
+use super::RELEASE;
 use super::{list, AGGREGATE_CLUSTER, NO_HEALTHY_UPSTREAM};
 use crate::formats::read::{GatewayDefault, Reader};
 use crate::model::policy::{
@@ -14,6 +15,7 @@ use crate::source::Node;
 use crate::span::Location;
 
 static CONNECT_TIMEOUT: GatewayDefault<Duration> = GatewayDefault::new(
+    RELEASE,
     Duration::from_secs(5),
     "Envoy's default cluster connect_timeout of {}",
 );

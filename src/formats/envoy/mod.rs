@@ -17,7 +17,7 @@ mod route;
 
 use std::collections::{HashMap, HashSet};
 
-use super::read::{Naming, Reader};
+use super::read::{Naming, Reader, Release};
 use super::values::Dialect;
 use super::{AdaptContext, Adapter};
 use crate::source::Node;
@@ -27,6 +27,9 @@ use dump::{config_dump, read_config_dump};
 use listener::{read_listener, HttpFilters};
 use message::{report_fields_set_twice, Message};
 use route::read_route_configuration;
+
+/// The release whose behaviour this adapter models, named in its default notes.
+const RELEASE: Release = Release("Envoy 1.36");
 
 pub(super) use retry::retry_condition;
 

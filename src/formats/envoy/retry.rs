@@ -3,19 +3,26 @@
 use std::time::Duration;
 
 use super::message::{report_fields_set_twice, Message};
-use crate::formats::read::{GatewayDefault, Reader};
+use super::RELEASE;
+use crate::formats::read::{GatewayDefault, GatewayNote, Reader};
 use crate::formats::values;
 use crate::model::policy::{Backoff, Retry, RetryCondition};
-use crate::model::Sourced;
 use crate::source::Node;
 
-static RETRIES: GatewayDefault<u32> =
-    GatewayDefault::new(1, "Envoy's default of {} retry when a retry policy is set");
+static RETRIES: GatewayDefault<u32> = GatewayDefault::new(
+    RELEASE,
+    1,
+    "Envoy's default of {} retry when a retry policy is set",
+);
 static BACKOFF_BASE: GatewayDefault<Duration> = GatewayDefault::new(
+    RELEASE,
     Duration::from_millis(25),
     "Envoy's default retry back-off base interval of {}",
 );
-const BACKOFF_CAP: &str = "Envoy's default retry back-off cap of 10× the base interval";
+static BACKOFF_CAP: GatewayNote = GatewayNote::new(
+    RELEASE,
+    "Envoy's default retry back-off cap of 10× the base interval",
+);
 
 /// A retry policy written on `parent` (a route action or a virtual host). `None` when there is
 /// none, or when it cannot retry: Envoy retries only on the conditions `retry_on` lists, and not
@@ -172,7 +179,7 @@ fn read_backoff(cx: &mut Reader<'_>, policy: &Node) -> Backoff {
     let Some(backoff) = policy.field("retry_back_off") else {
         return Backoff {
             base: Some(BACKOFF_BASE.sourced()),
-            max: Some(Sourced::default(BACKOFF_BASE.value * 10, BACKOFF_CAP)),
+            max: Some(BACKOFF_CAP.sourced(BACKOFF_BASE.value * 10)),
             jittered: true,
         };
     };
@@ -205,7 +212,7 @@ fn read_backoff(cx: &mut Reader<'_>, policy: &Node) -> Backoff {
     }
     let max = max.or_else(|| {
         base.as_ref()
-            .map(|base| Sourced::default(base.value.saturating_mul(10), BACKOFF_CAP))
+            .map(|base| BACKOFF_CAP.sourced(base.value.saturating_mul(10)))
     });
     Backoff {
         base,

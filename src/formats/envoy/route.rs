@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::listener::{route_rate_limit, HttpFilters};
 use super::message::{report_fields_set_twice, Message};
 use super::retry::read_retry;
+use super::RELEASE;
 use super::{list, Scope, NO_HEALTHY_UPSTREAM};
 use crate::formats::read::{GatewayDefault, Reader};
 use crate::formats::values;
@@ -16,6 +17,7 @@ use crate::source::Node;
 use crate::span::Location;
 
 static ROUTE_TIMEOUT: GatewayDefault<Timeout> = GatewayDefault::new(
+    RELEASE,
     Timeout::Bounded(Duration::from_secs(15)),
     "Envoy's default route timeout of {}",
 );

@@ -17,7 +17,7 @@ mod settings;
 use std::time::Duration;
 
 use super::chain::Run;
-use super::read::{Naming, Reader};
+use super::read::{GatewayNote, Naming, Reader, Release};
 use super::values::Dialect;
 use super::{AdaptContext, Adapter};
 use crate::model::ai::{FallbackGraph, GraphNodes};
@@ -28,6 +28,9 @@ use deployments::{group_deployments, read_model_list};
 use fallbacks::fallback_edges;
 use route::{group_run, route_for};
 use settings::Settings;
+
+/// The release whose behaviour this adapter models, named in its default notes.
+const RELEASE: Release = Release("LiteLLM v1.59+");
 
 pub static ADAPTER: Adapter = Adapter {
     name: "litellm",
@@ -52,10 +55,12 @@ fn detect(document: &Node) -> bool {
 /// `request_timeout` when nothing sets it (`litellm/constants.py`; `config_settings.md`: "If not
 /// set, the default value is 6000 seconds").
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(6000);
-const DEFAULT_TIMEOUT_NOTE: &str = "LiteLLM's default request_timeout of 6000s";
+static DEFAULT_TIMEOUT_NOTE: GatewayNote =
+    GatewayNote::new(RELEASE, "LiteLLM's default request_timeout of 6000s");
 /// The router falls back to `openai.DEFAULT_MAX_RETRIES` when no `num_retries` is set.
 const DEFAULT_RETRIES: u32 = 2;
-const DEFAULT_RETRIES_NOTE: &str = "LiteLLM's default of 2 retries (num_retries)";
+static DEFAULT_RETRIES_NOTE: GatewayNote =
+    GatewayNote::new(RELEASE, "LiteLLM's default of 2 retries (num_retries)");
 /// `litellm.allowed_fails`, which `litellm_settings.allowed_fails` replaces.
 const DEFAULT_ALLOWED_FAILS: u32 = 3;
 /// `ROUTER_MAX_FALLBACKS`.

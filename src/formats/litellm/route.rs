@@ -6,8 +6,9 @@ use std::time::Duration;
 use super::deployments::{endpoint, DeploymentEntry};
 use super::fallbacks::walk;
 use super::settings::{GroupRetries, Settings};
-use super::{DEFAULT_TIMEOUT, FIRST_RETRY_WAIT, LONGEST_RETRY_WAIT};
+use super::{DEFAULT_TIMEOUT, FIRST_RETRY_WAIT, LONGEST_RETRY_WAIT, RELEASE};
 use crate::formats::chain::{self, Run};
+use crate::formats::read::GatewayNote;
 use crate::model::ai::{Deployment, FallbackGraph, ModelGroup, TriggerFamily};
 use crate::model::policy::{
     Amplification, Backoff, Fallback, FallbackKind, GatewayStatuses, HealthCheck, Retry,
@@ -275,18 +276,19 @@ fn retries_of_group<'s>(
     settings.group_retries(&group.name, group.deployments.len(), &own)
 }
 
+static LONGEST_WAIT_NOTE: GatewayNote =
+    GatewayNote::new(RELEASE, "LiteLLM's longest retry wait of 8s");
+static FIRST_WAIT_NOTE: GatewayNote = GatewayNote::new(
+    RELEASE,
+    "LiteLLM's first retry wait of 0.5s, doubling after each retry",
+);
+
 fn backoff(settings: &Settings<'_>) -> Backoff {
-    let longest = Sourced::default(LONGEST_RETRY_WAIT, "LiteLLM's longest retry wait of 8s");
+    let longest = LONGEST_WAIT_NOTE.sourced(LONGEST_RETRY_WAIT);
     let (base, max) = match &settings.retry_after {
         Some(minimum) if minimum.value >= LONGEST_RETRY_WAIT => (minimum.clone(), minimum.clone()),
         Some(minimum) => (minimum.clone(), longest),
-        None => (
-            Sourced::default(
-                FIRST_RETRY_WAIT,
-                "LiteLLM's first retry wait of 0.5s, doubling after each retry",
-            ),
-            longest,
-        ),
+        None => (FIRST_WAIT_NOTE.sourced(FIRST_RETRY_WAIT), longest),
     };
     Backoff {
         base: Some(base),

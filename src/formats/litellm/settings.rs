@@ -71,10 +71,10 @@ impl<'a> Settings<'a> {
         let timeout = router
             .and_then(|router| seconds(cx, router, "timeout"))
             .or_else(|| litellm.and_then(|litellm| seconds(cx, litellm, "request_timeout")))
-            .unwrap_or_else(|| Sourced::default(DEFAULT_TIMEOUT, DEFAULT_TIMEOUT_NOTE));
+            .unwrap_or_else(|| DEFAULT_TIMEOUT_NOTE.sourced(DEFAULT_TIMEOUT));
         let stream_timeout = router.and_then(|router| seconds(cx, router, "stream_timeout"));
         let num_retries = first_count(cx, &both, "num_retries")
-            .unwrap_or_else(|| Sourced::default(DEFAULT_RETRIES, DEFAULT_RETRIES_NOTE));
+            .unwrap_or_else(|| DEFAULT_RETRIES_NOTE.sourced(DEFAULT_RETRIES));
         let retry_policy = router
             .and_then(|router| router.get("retry_policy"))
             .map(|policy| read_retry_policy(cx, policy, "retry_policy"))

@@ -5,14 +5,20 @@ use super::breaker;
 use super::fields::{field, flag, number, reader, status_ranges};
 use super::services::Backend;
 use super::MAX_REFERENCE_DEPTH;
+use super::RELEASE;
 use super::{invalid_expression, reference, reference_list, Named, Reference, Scope};
-use crate::formats::read::Reader;
+use crate::formats::read::{GatewayNote, Reader};
+
+static BACKOFF_CAP: GatewayNote = GatewayNote::new(
+    RELEASE,
+    "Traefik caps retry backoff at twice initialInterval",
+);
 use crate::formats::values;
 use crate::model::policy::{
     Backoff, CircuitBreaker, CircuitBreakerKind, RateLimit, Retry, RetryCondition,
 };
 use crate::model::route::Rewrite;
-use crate::model::{PathKind, Sourced};
+use crate::model::PathKind;
 use crate::source::{Node, ScalarKind};
 use crate::span::Location;
 
@@ -347,10 +353,7 @@ fn read_retry(
     let backoff = initial_interval
         .filter(|interval| !interval.value.is_zero())
         .map(|base| Backoff {
-            max: Some(Sourced::default(
-                base.value.saturating_mul(2),
-                "Traefik caps retry backoff at twice initialInterval",
-            )),
+            max: Some(BACKOFF_CAP.sourced(base.value.saturating_mul(2))),
             base: Some(base),
             jittered: false,
         });

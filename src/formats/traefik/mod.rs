@@ -17,10 +17,10 @@ use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 use std::ops::Range;
 
-use super::read::Reader;
+use super::read::{GatewayNote, Reader, Release};
 use super::{values, AdaptContext, Adapter};
 use crate::model::policy::{GatewayStatuses, Timeout, Upstream};
-use crate::model::{GatewayFormat, PathKind, PathMatch, Policy, Route, Sourced};
+use crate::model::{GatewayFormat, PathKind, PathMatch, Policy, Route};
 use crate::source::{Node, ScalarKind, Workspace};
 use crate::span::Location;
 use crate::span::{FileId, Span};
@@ -28,6 +28,11 @@ use fields::{field, field_entry, number, reader};
 use middlewares::{read_middleware, read_middleware_definition, Chain};
 use rule::RuleSyntax;
 use services::{read_service, read_transport, resolve_service, Backend};
+
+/// The release whose behaviour this adapter models, named in its default notes.
+const RELEASE: Release = Release("Traefik v3");
+static NO_TIMEOUT: GatewayNote =
+    GatewayNote::new(RELEASE, "Traefik sets no request timeout by default");
 
 pub static ADAPTER: Adapter = Adapter {
     name: "traefik",
@@ -413,10 +418,7 @@ fn read_router(
         on_rate_limited: chain.rate_limit.as_ref().map(|limit| limit.status),
     };
     let policy = Policy {
-        timeout: Some(Sourced::default(
-            Timeout::Unbounded,
-            "Traefik sets no request timeout by default",
-        )),
+        timeout: Some(NO_TIMEOUT.sourced(Timeout::Unbounded)),
         per_try_timeout: backend.per_try_timeout.clone(),
         connect_timeout: backend.connect_timeout.clone(),
         retry: chain.retry.take(),

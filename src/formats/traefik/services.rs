@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use super::fields::{field, field_entry, number, reader, status_ranges};
+use super::RELEASE;
 use super::{reference, reference_list, Named, Reference, Scope, MAX_REFERENCE_DEPTH};
 use crate::formats::read::{GatewayDefault, Reader};
 use crate::formats::values;
@@ -21,14 +22,17 @@ const SERVICE_TYPES: &[&str] = &[
     "highestRandomWeight",
 ];
 static DIAL_TIMEOUT: GatewayDefault<Duration> = GatewayDefault::new(
+    RELEASE,
     Duration::from_secs(30),
     "Traefik's default dialTimeout of {}",
 );
 static HEALTH_INTERVAL: GatewayDefault<Duration> = GatewayDefault::new(
+    RELEASE,
     Duration::from_secs(30),
     "Traefik's default health check interval of {}",
 );
 static HEALTH_TIMEOUT: GatewayDefault<Duration> = GatewayDefault::new(
+    RELEASE,
     Duration::from_secs(5),
     "Traefik's default health check timeout of {}",
 );
