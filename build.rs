@@ -18,6 +18,7 @@ fn main() {
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("set by Cargo"));
     println!("cargo:rerun-if-changed=build.rs");
     write_rule_registry(&manifest_dir, &out_dir);
+    write_gateway_scaffold(&manifest_dir, &out_dir);
 
     let version = std::env::var("CARGO_PKG_VERSION").expect("set by Cargo");
 
@@ -227,6 +228,22 @@ fn write_rule_registry(manifest_dir: &Path, out_dir: &Path) {
     write_if_changed(&out_dir.join("builtin_rules.rs"), &enum_table);
     write_if_changed(&out_dir.join("catalog_sources.rs"), &sources);
     write_if_changed(&out_dir.join("rule_registry.rs"), &registry);
+}
+
+/// Writes `scaffold_gateway.rs`: the adapter `cargo xtask new-gateway` writes, for an existing
+/// `GatewayFormat` (the scaffold adds its own), so that the crate's tests compile the template.
+/// Empty where the template is not at hand (a packaged crate).
+fn write_gateway_scaffold(manifest_dir: &Path, out_dir: &Path) {
+    let template = manifest_dir.join("xtask/templates/gateway.rs");
+    println!("cargo:rerun-if-changed={}", template.display());
+    let text = std::fs::read_to_string(&template).unwrap_or_default();
+    // Inner doc comments cannot stand in an included file.
+    let rendered: String = text
+        .lines()
+        .filter(|line| !line.starts_with("//!"))
+        .map(|line| line.replace("GatewayFormat::NewGateway", "GatewayFormat::Kong") + "\n")
+        .collect();
+    write_if_changed(&out_dir.join("scaffold_gateway.rs"), &rendered);
 }
 
 /// `retry-without-backoff` → `RetryWithoutBackoff`.

@@ -11,7 +11,7 @@ use crate::model::policy::{
     HealthCheck, RateLimit, Retry, RetryCondition, Upstream,
 };
 use crate::model::route::Rewrite;
-use crate::model::{GatewayFormat, PathKind, PathMatch, Policy, Route};
+use crate::model::{GatewayFormat, Method, PathKind, PathMatch, Policy, Route};
 use crate::source::Node;
 use crate::span::{FileId, Location};
 
@@ -71,6 +71,7 @@ static ACTIVE_CHECK_TIMEOUT: GatewayDefault<Duration> = GatewayDefault::new(
 /// never matches a request.
 const METHODS: MethodSpelling = MethodSpelling {
     capitals_only: false,
+    served: &Method::ALL,
     others: &[],
     refusal: "is not an HTTP method: Kong keeps the route, but no request ever matches it",
 };
@@ -89,35 +90,33 @@ pub(super) fn reader<'a>(cx: &'a mut AdaptContext<'_>, file: FileId) -> Reader<'
 fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     let cx = &mut reader(cx, file);
     let global_rate_limit = rate_limit(cx, document.get("plugins"));
-    let top_level_plugins = document.get("plugins").map(Node::items).unwrap_or_default();
+    let top_level_plugins = document.get_items("plugins");
     let upstreams = document.get("upstreams");
-    let services = document
-        .get("services")
-        .map(Node::items)
-        .unwrap_or_default();
+    let services = document.get_items("services");
     let mut service_contexts = Vec::with_capacity(services.len());
     for service in services {
         let mut service_cx =
             ServiceContext::read(cx, service, upstreams, global_rate_limit.clone());
         service_cx.termination = termination(cx, top_level_plugins, service, "service")
             .or_else(|| termination_in(cx, service.get("plugins")));
-        for route in service.get("routes").map(Node::items).unwrap_or_default() {
+        for route in service.get_items("routes") {
             add_routes(cx, route, &service_cx, top_level_plugins);
         }
         service_contexts.push(service_cx);
     }
     // Top-level routes name their service.
-    for route in document.get("routes").map(Node::items).unwrap_or_default() {
-        let Some(service_name) = route.get("service").and_then(|service| {
-            service
-                .scalar_text()
-                .or_else(|| service.get("name").and_then(Node::scalar_text))
-        }) else {
+    for route in document.get_items("routes") {
+        let Some(service_name) = route
+            .get("service")
+            .and_then(|service| service.scalar_text().or_else(|| service.get_text("name")))
+        else {
             continue;
         };
-        let Some((_, service_cx)) = services.iter().zip(&service_contexts).find(|(service, _)| {
-            service.get("name").and_then(Node::scalar_text) == Some(service_name)
-        }) else {
+        let Some((_, service_cx)) = services
+            .iter()
+            .zip(&service_contexts)
+            .find(|(service, _)| service.get_text("name") == Some(service_name))
+        else {
             cx.invalid(
                 route.get("service").unwrap_or(route),
                 format!("route refers to service `{service_name}`, which is not defined"),
@@ -144,7 +143,7 @@ fn termination_in(cx: &Reader<'_>, plugins: Option<&Node>) -> Option<Termination
 /// `config.trigger` set it only answers requests that carry that header or query argument, and
 /// a plugin scoped to a consumer only answers that consumer). Its `status_code`, 503 by default.
 fn terminating(cx: &Reader<'_>, plugin: &Node) -> Option<Termination> {
-    let name = plugin.get("name").and_then(Node::scalar_text)?;
+    let name = plugin.get_text("name")?;
     let enabled = plugin.get("enabled").and_then(Node::as_bool) != Some(false);
     let config = plugin.get("config");
     let triggered = config
@@ -172,15 +171,13 @@ fn termination(
     object: &Node,
     scope: &str,
 ) -> Option<Termination> {
-    let name = object.get("name").and_then(Node::scalar_text)?;
+    let name = object.get_text("name")?;
     plugins
         .iter()
         .filter(|plugin| {
-            let target = plugin.get(scope).and_then(|target| {
-                target
-                    .scalar_text()
-                    .or_else(|| target.get("name").and_then(Node::scalar_text))
-            });
+            let target = plugin
+                .get(scope)
+                .and_then(|target| target.scalar_text().or_else(|| target.get_text("name")));
             let global = ["service", "route", "consumer", "consumer_group"]
                 .iter()
                 .all(|key| plugin.get(key).is_none_or(Node::is_null));
@@ -287,27 +284,18 @@ fn find_upstream<'a>(upstreams: Option<&'a Node>, host: &str) -> Option<&'a Node
     upstreams?
         .items()
         .iter()
-        .find(|upstream| upstream.get("name").and_then(Node::scalar_text) == Some(host))
+        .find(|upstream| upstream.get_text("name") == Some(host))
 }
 
 /// Targets, health checks and the passive checks that are Kong's circuit breaker.
 fn read_upstream(cx: &mut Reader<'_>, upstream: &Node, policy: &mut Policy) {
     let location = cx.anchor(upstream);
-    let name = upstream
-        .get("name")
-        .and_then(Node::scalar_text)
-        .unwrap_or_default()
-        .to_string();
-    let targets = upstream.get("targets").map(Node::items).unwrap_or_default();
+    let name = upstream.get_text("name").unwrap_or_default().to_string();
+    let targets = upstream.get_items("targets");
     let healthy_targets: Vec<String> = targets
         .iter()
         .filter(|target| values::carries_traffic(target))
-        .filter_map(|target| {
-            target
-                .get("target")
-                .and_then(Node::scalar_text)
-                .map(str::to_string)
-        })
+        .filter_map(|target| target.get_text("target").map(str::to_string))
         .collect();
     policy.upstream = Some(Upstream {
         name,
@@ -382,7 +370,7 @@ fn read_upstream(cx: &mut Reader<'_>, upstream: &Node, policy: &mut Policy) {
 /// An enabled rate-limiting plugin among `plugins`.
 fn rate_limit(cx: &Reader<'_>, plugins: Option<&Node>) -> Option<RateLimit> {
     plugins?.items().iter().find_map(|plugin| {
-        let name = plugin.get("name").and_then(Node::scalar_text)?;
+        let name = plugin.get_text("name")?;
         let enabled = plugin.get("enabled").and_then(Node::as_bool) != Some(false);
         (enabled && RATE_LIMIT_PLUGINS.contains(&name)).then(|| RateLimit {
             location: cx.anchor(plugin),
@@ -421,13 +409,10 @@ pub(super) fn add_routes(
         .get("strip_path")
         .and_then(Node::as_bool)
         .unwrap_or(true);
-    let hosts = values::scalar_texts(route.get("hosts").map(Node::items).unwrap_or_default());
-    let name = route
-        .get("name")
-        .and_then(Node::scalar_text)
-        .map(str::to_string);
+    let hosts = values::scalar_texts(route.get_items("hosts"));
+    let name = route.get_text("name").map(str::to_string);
     let mut matchers = Vec::new();
-    for path in route.get("paths").map(Node::items).unwrap_or_default() {
+    for path in route.get_items("paths") {
         let Some(text) = path.scalar_text() else {
             continue;
         };

@@ -9,6 +9,8 @@ pub mod chain;
 pub mod envoy;
 pub mod envoy_gateway;
 pub mod gateway_api;
+pub mod google;
+pub mod ingress_nginx;
 pub mod istio;
 pub mod kong;
 pub mod kong_ingress;
@@ -21,6 +23,7 @@ pub mod openapi;
 pub mod portkey;
 pub mod read;
 pub mod sniff;
+pub mod spring_cloud_gateway;
 pub mod traefik;
 pub mod values;
 
@@ -140,6 +143,9 @@ pub static ADAPTERS: &[&Adapter] = &[
     &envoy::ADAPTER,
     &gateway_api::ADAPTER,
     &aws::ADAPTER,
+    &google::ADAPTER,
+    &ingress_nginx::ADAPTER,
+    &spring_cloud_gateway::ADAPTER,
     &krakend::ADAPTER,
     &apisix::ADAPTER,
     &traefik::ADAPTER,

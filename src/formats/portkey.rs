@@ -754,9 +754,19 @@ fn route(
         .filter_map(|&index| leaves.get(index))
         .collect();
     let runs: Vec<Run> = worst.iter().map(|leaf| leaf.run.clone()).collect();
-    let bounded = worst.iter().all(|leaf| leaf.deployment.timeout.is_some());
+    // Every target a request can reach counts, not only the costliest pick: a `loadbalance`
+    // sends some requests to each target of non-zero weight, with that target's own timeout
+    // and retries (`tryTargetsRecursively` in src/handlers/handlerUtils.ts).
+    let reachable: Vec<&Leaf> = root
+        .leaves
+        .iter()
+        .filter_map(|&index| leaves.get(index))
+        .collect();
+    let bounded = reachable
+        .iter()
+        .all(|leaf| leaf.deployment.timeout.is_some());
     let per_try = if bounded {
-        worst
+        reachable
             .iter()
             .filter_map(|leaf| leaf.deployment.timeout.clone())
             .max_by_key(|timeout| timeout.value)
@@ -765,7 +775,7 @@ fn route(
     };
     let timeout = (!bounded)
         .then(|| Sourced::default(Timeout::Unbounded, "Portkey's default: no request timeout"));
-    let retry = worst
+    let retry = reachable
         .iter()
         .filter_map(|leaf| leaf.retry.as_ref())
         .filter(|retry| retry.attempts.value > 0)

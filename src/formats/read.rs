@@ -44,6 +44,9 @@ pub enum Naming {
     Proto,
     /// In any case, as Traefik's paerser reads them: `healthCheck` is `HealthCheck`.
     AnyCase,
+    /// Spring Boot's relaxed binding: case, `-` and `_` aside, `response-timeout` is
+    /// `responseTimeout` and `RESPONSE_TIMEOUT`.
+    Relaxed,
 }
 
 impl Naming {
@@ -53,6 +56,15 @@ impl Naming {
             Naming::Exact => key == name,
             Naming::Proto => key == name || (name.contains('_') && key.chars().eq(json_name(name))),
             Naming::AnyCase => key.eq_ignore_ascii_case(name),
+            Naming::Relaxed => {
+                let relaxed = |text: &str| {
+                    text.chars()
+                        .filter(|c| *c != '-' && *c != '_')
+                        .map(|c| c.to_ascii_lowercase())
+                        .collect::<String>()
+                };
+                relaxed(key) == relaxed(name)
+            }
         }
     }
 }
@@ -115,6 +127,11 @@ impl<'a> Reader<'a> {
             naming,
             dialect,
         }
+    }
+
+    /// The same reader for another file, one a `$ref` led to.
+    pub fn for_file(&mut self, file: FileId) -> Reader<'_> {
+        Reader::new(&mut self.cx, file, self.naming, self.dialect)
     }
 
     // Locations.
@@ -379,6 +396,8 @@ pub fn status_code(node: &Node) -> Result<u16, String> {
 pub struct MethodSpelling {
     /// Only capitals are accepted: `get` is refused.
     pub capitals_only: bool,
+    /// The methods the gateway serves ([`Method::ALL`] for most).
+    pub served: &'static [Method],
     /// Methods the gateway accepts that no OpenAPI operation describes (`CONNECT`, `PURGE`);
     /// a route limited to them matches no operation.
     pub others: &'static [&'static str],
@@ -403,7 +422,9 @@ impl MethodSpelling {
             return MethodName::Refused;
         }
         if let Some(method) = Method::from_key(&text.to_ascii_lowercase()) {
-            return MethodName::Http(method);
+            if self.served.contains(&method) {
+                return MethodName::Http(method);
+            }
         }
         if self
             .others
@@ -491,6 +512,9 @@ mod tests {
         assert!(!Naming::Exact.names("perTryTimeout", "per_try_timeout"));
         assert!(Naming::AnyCase.names("HealthCheck", "healthCheck"));
         assert!(!Naming::AnyCase.names("health_check", "healthCheck"));
+        assert!(Naming::Relaxed.names("response-timeout", "responseTimeout"));
+        assert!(Naming::Relaxed.names("RESPONSE_TIMEOUT", "response-timeout"));
+        assert!(!Naming::Relaxed.names("response-timeouts", "responseTimeout"));
     }
 
     #[test]
@@ -514,6 +538,7 @@ mod tests {
     fn method_spellings() {
         let capitals = MethodSpelling {
             capitals_only: true,
+            served: &Method::ALL,
             others: &["CONNECT"],
             refusal: "is not a method",
         };
@@ -526,6 +551,11 @@ mod tests {
             ..capitals
         };
         assert_eq!(any_case.read("patch"), MethodName::Http(Method::Patch));
+        let some = MethodSpelling {
+            served: &[Method::Get],
+            ..capitals
+        };
+        assert_eq!(some.read("HEAD"), MethodName::Refused);
     }
 
     #[test]

@@ -158,7 +158,8 @@ pub struct Amplification {
 pub struct Retry {
     /// Extra attempts after the first, whatever the format counts.
     pub max_retries: Sourced<u32>,
-    /// No upper bound on attempts.
+    /// No upper bound on attempts (`max_retries` is then `u32::MAX`): only a `deadline` stops
+    /// them.
     pub unbounded: bool,
     pub conditions: Vec<RetryCondition>,
     pub backoff: Option<Backoff>,
@@ -421,7 +422,14 @@ impl Policy {
             (Some(per_try), Some(inner)) => Some(per_try.min(inner)),
             (per_try, inner) => per_try.or(inner),
         };
-        let attempts = attempt.map(|attempt| self.attempts_duration(attempt).0);
+        // Tries without a limit or a deadline that stops them bound nothing.
+        let endless = self
+            .retry
+            .as_ref()
+            .is_some_and(|retry| retry.unbounded && retry.deadline.is_none());
+        let attempts = attempt
+            .filter(|_| !endless)
+            .map(|attempt| self.attempts_duration(attempt).0);
         match (total, attempts) {
             (Some(total), Some(attempts)) => Some(total.min(attempts)),
             (total, attempts) => total.or(attempts),

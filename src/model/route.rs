@@ -15,6 +15,9 @@ pub enum GatewayFormat {
     Istio,
     GatewayApi,
     Aws,
+    Google,
+    IngressNginx,
+    SpringCloudGateway,
     KrakenD,
     Traefik,
     Apisix,
@@ -34,6 +37,9 @@ impl GatewayFormat {
             GatewayFormat::Istio => "istio",
             GatewayFormat::GatewayApi => "gateway-api",
             GatewayFormat::Aws => "aws",
+            GatewayFormat::Google => "google",
+            GatewayFormat::IngressNginx => "ingress-nginx",
+            GatewayFormat::SpringCloudGateway => "spring-cloud-gateway",
             GatewayFormat::KrakenD => "krakend",
             GatewayFormat::Traefik => "traefik",
             GatewayFormat::Apisix => "apisix",
@@ -53,6 +59,9 @@ impl GatewayFormat {
             GatewayFormat::Istio => "Istio",
             GatewayFormat::GatewayApi => "Gateway API",
             GatewayFormat::Aws => "AWS API Gateway",
+            GatewayFormat::Google => "Google API Gateway (ESPv2)",
+            GatewayFormat::IngressNginx => "ingress-nginx",
+            GatewayFormat::SpringCloudGateway => "Spring Cloud Gateway",
             GatewayFormat::KrakenD => "KrakenD",
             GatewayFormat::Traefik => "Traefik",
             GatewayFormat::Apisix => "APISIX",
@@ -68,7 +77,13 @@ impl GatewayFormat {
     /// configure. The Gateway API and AWS API Gateway do not: a finding there could not be
     /// acted on.
     pub fn configures_circuit_breakers(self) -> bool {
-        !matches!(self, GatewayFormat::GatewayApi | GatewayFormat::Aws)
+        !matches!(
+            self,
+            GatewayFormat::GatewayApi
+                | GatewayFormat::Aws
+                | GatewayFormat::Google
+                | GatewayFormat::IngressNginx
+        )
     }
 
     /// Whether an unset retry backoff is left to the implementation rather than meaning none
@@ -88,6 +103,16 @@ impl GatewayFormat {
             GatewayFormat::GatewayApi => "Set `timeouts.request` on the rule (e.g. `request: 4s`)",
             GatewayFormat::Aws => {
                 "Set `timeoutInMillis` on the `x-amazon-apigateway-integration` (50 to 29000 for REST APIs)"
+            }
+            GatewayFormat::Google => {
+                "Set `deadline` (seconds) in the operation's `x-google-backend`"
+            }
+            GatewayFormat::IngressNginx => {
+                "Set the `nginx.ingress.kubernetes.io/proxy-read-timeout` annotation (seconds)"
+            }
+            GatewayFormat::SpringCloudGateway => {
+                "Set `httpclient.response-timeout` or the route's `response-timeout` metadata, or a \
+                 CircuitBreaker filter whose Resilience4j TimeLimiter bounds the whole request"
             }
             GatewayFormat::KrakenD => "Set the endpoint's `timeout` (e.g. `\"timeout\": \"4s\"`)",
             GatewayFormat::Traefik => {
@@ -123,14 +148,20 @@ impl GatewayFormat {
                 "Add a `circuitBreaker` middleware (e.g. `expression: NetworkErrorRatio() > 0.3`) to the routers"
             }
             GatewayFormat::Apisix => "Enable the `api-breaker` plugin on the route",
-            GatewayFormat::LiteLlm => "Keep cooldowns on (`allowed_fails`, `cooldown_time`) and give the group two deployments",
+            GatewayFormat::SpringCloudGateway => {
+                "Add a `CircuitBreaker` filter (a Resilience4j instance) to the route"
+            }
+            GatewayFormat::LiteLlm => "Give the model group a second deployment, or set `allowed_fails_policy` (or an `allowed_fails` other than 3) in `router_settings`: LiteLLM's default cooldowns never take a group's only deployment out of the pool",
             GatewayFormat::Portkey => "Add `cb_config` (`failure_threshold`, `cooldown_interval`) to the strategy",
             GatewayFormat::EnvoyGateway => "Add `healthCheck.passive` (outlier detection) to the BackendTrafficPolicy",
             GatewayFormat::Linkerd => {
                 "Annotate the Service with `balancer.linkerd.io/failure-accrual: consecutive`"
             }
             GatewayFormat::Kuma => "Add a MeshCircuitBreaker with `outlierDetection` for the service",
-            GatewayFormat::GatewayApi | GatewayFormat::Aws => "Configure it where the backend runs",
+            GatewayFormat::GatewayApi
+            | GatewayFormat::Aws
+            | GatewayFormat::Google
+            | GatewayFormat::IngressNginx => "Configure it where the backend runs",
         }
     }
 
@@ -160,6 +191,14 @@ impl GatewayFormat {
             GatewayFormat::Portkey | GatewayFormat::KrakenD | GatewayFormat::Aws => {
                 "Lower the retries: this gateway has no backoff setting"
             }
+            GatewayFormat::Google => {
+                "ESPv2 backs off as Envoy does (25ms base); lower `--backend_retry_num` to retry less"
+            }
+            GatewayFormat::SpringCloudGateway => "Set `backoff.firstBackoff` on the Retry filter",
+            GatewayFormat::IngressNginx => {
+                "nginx has no retry backoff: lower `nginx.ingress.kubernetes.io/proxy-next-upstream-tries` \
+                 (1 turns retries off), or rely on readiness probes to take failing pods out"
+            }
         }
     }
 
@@ -168,7 +207,10 @@ impl GatewayFormat {
     /// plugin): a route without one is unprotected even when another route to the same upstream
     /// has one.
     pub fn breaker_on_routes(self) -> bool {
-        matches!(self, GatewayFormat::Traefik | GatewayFormat::Apisix)
+        matches!(
+            self,
+            GatewayFormat::Traefik | GatewayFormat::Apisix | GatewayFormat::SpringCloudGateway
+        )
     }
 
     /// What the gateway calls a route, for messages.
@@ -181,7 +223,13 @@ impl GatewayFormat {
 
     /// Whether the gateway offers a retry backoff setting at all.
     pub fn configures_backoff(self) -> bool {
-        !matches!(self, GatewayFormat::Kong | GatewayFormat::Apisix)
+        !matches!(
+            self,
+            GatewayFormat::Kong
+                | GatewayFormat::Apisix
+                | GatewayFormat::Google
+                | GatewayFormat::IngressNginx
+        )
     }
 
     /// Where in a request's path through the system this kind of gateway usually sits.

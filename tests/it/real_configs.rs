@@ -764,28 +764,51 @@ const CASES: &[Case] = &[
                 20,
             ),
         ],
-        counted: &[("fallback-missing", 14)],
+        // Fifteen groups of one deployment, which LiteLLM's default cooldowns never take out.
+        counted: &[("fallback-missing", 14), ("circuit-breaker-missing", 15)],
         doubtful: &[],
     },
     Case {
         paths: &["fixtures/litellm/load_balancer.yaml"],
-        findings: &[(
-            "fallback-missing",
-            "fixtures/litellm/load_balancer.yaml",
-            21,
-            5,
-        )],
+        findings: &[
+            (
+                "circuit-breaker-missing",
+                "fixtures/litellm/load_balancer.yaml",
+                21,
+                5,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/litellm/load_balancer.yaml",
+                21,
+                5,
+            ),
+        ],
         counted: &[],
         doubtful: &[],
     },
     Case {
         paths: &["fixtures/litellm/reliability-docs.yaml"],
-        findings: &[(
-            "fallback-missing",
-            "fixtures/litellm/reliability-docs.yaml",
-            18,
-            5,
-        )],
+        findings: &[
+            (
+                "circuit-breaker-missing",
+                "fixtures/litellm/reliability-docs.yaml",
+                14,
+                5,
+            ),
+            (
+                "circuit-breaker-missing",
+                "fixtures/litellm/reliability-docs.yaml",
+                18,
+                5,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/litellm/reliability-docs.yaml",
+                18,
+                5,
+            ),
+        ],
         counted: &[],
         doubtful: &[],
     },
@@ -933,6 +956,141 @@ const CASES: &[Case] = &[
         doubtful: &[],
     },
     Case {
+        paths: &["fixtures/google/esp-v2"],
+        findings: &[
+            (
+                "fallback-missing",
+                "fixtures/google/esp-v2/dynamic-routing.json",
+                44,
+                9,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/google/esp-v2/dynamic-routing.json",
+                77,
+                9,
+            ),
+            // ESPv2 retries a reset once by default (`--backend_retry_ons`), POST included.
+            (
+                "retry-non-idempotent",
+                "fixtures/google/esp-v2/dynamic-routing.json",
+                77,
+                9,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/google/esp-v2/route-match.json",
+                61,
+                9,
+            ),
+            // No `deadline`: ESPv2's 15s default bounds the route.
+            (
+                "timeout-missing",
+                "fixtures/google/esp-v2/route-match.json",
+                61,
+                9,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/google/esp-v2/sidecar-backend.json",
+                54,
+                9,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/google/esp-v2/sidecar-backend.json",
+                58,
+                7,
+            ),
+            (
+                "retry-non-idempotent",
+                "fixtures/google/esp-v2/sidecar-backend.json",
+                58,
+                7,
+            ),
+        ],
+        counted: &[],
+        doubtful: &[],
+    },
+    Case {
+        paths: &["fixtures/ingress-nginx/docs"],
+        findings: &[
+            // The controller's default `proxy-next-upstream-tries` of 3: 2 retries, no wait.
+            (
+                "retry-without-backoff",
+                "fixtures/ingress-nginx/docs/affinity-cookie-ingress.yaml",
+                4,
+                9,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/ingress-nginx/docs/affinity-cookie-ingress.yaml",
+                17,
+                15,
+            ),
+            // 3 tries × the ConfigMap's 120s `proxy-read-timeout`.
+            (
+                "timeout-out-of-bounds",
+                "fixtures/ingress-nginx/docs/custom-configuration-configmap.yaml",
+                11,
+                23,
+            ),
+            // 3 tries × the annotation's 600s.
+            (
+                "timeout-out-of-bounds",
+                "fixtures/ingress-nginx/docs/docker-registry-ingress.yaml",
+                6,
+                53,
+            ),
+            (
+                "retry-without-backoff",
+                "fixtures/ingress-nginx/docs/docker-registry-ingress.yaml",
+                8,
+                9,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/ingress-nginx/docs/docker-registry-ingress.yaml",
+                16,
+                15,
+            ),
+        ],
+        counted: &[],
+        doubtful: &[],
+    },
+    Case {
+        paths: &["fixtures/spring-cloud-gateway/real"],
+        // `- Retry` and its GET,POST variants: 3 retries without a backoff.
+        findings: &[
+            (
+                "retry-without-backoff",
+                "fixtures/spring-cloud-gateway/real/application-retrytests.yml",
+                13,
+                15,
+            ),
+            (
+                "retry-without-backoff",
+                "fixtures/spring-cloud-gateway/real/application-retrytests.yml",
+                20,
+                15,
+            ),
+            (
+                "retry-without-backoff",
+                "fixtures/spring-cloud-gateway/real/application-retrytests.yml",
+                29,
+                15,
+            ),
+        ],
+        // Test routes without a response timeout (Spring sets none by default), a breaker or
+        // a fallback.
+        counted: &[
+            ("timeout-missing", 68),
+            ("fallback-missing", 62),
+            ("circuit-breaker-missing", 5),
+        ],
+        doubtful: &[],
+    },
+    Case {
         paths: &["fixtures/envoy/esp-v2/dynamic-routing"],
         findings: &[
             (
@@ -982,6 +1140,26 @@ const CASES: &[Case] = &[
                 "fixtures/envoy/esp-v2/dynamic-routing/envoy_config.json",
                 416,
                 47,
+            ),
+            // The spec is ESPv2's own configuration too: its routes say what the Envoy
+            // routes generated from it say.
+            (
+                "fallback-missing",
+                "fixtures/envoy/esp-v2/dynamic-routing/openapi_swagger.json",
+                44,
+                9,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/envoy/esp-v2/dynamic-routing/openapi_swagger.json",
+                77,
+                9,
+            ),
+            (
+                "retry-non-idempotent",
+                "fixtures/envoy/esp-v2/dynamic-routing/openapi_swagger.json",
+                77,
+                9,
             ),
         ],
         counted: &[],

@@ -3,87 +3,62 @@
 
 use std::time::Duration;
 
-use super::message::{count, duration, key_location, report_fields_set_twice, Message};
+use super::message::{report_fields_set_twice, Message};
 use super::{list, AGGREGATE_CLUSTER, NO_HEALTHY_UPSTREAM};
-use crate::formats::{anchor, AdaptContext};
+use crate::formats::read::{GatewayDefault, Reader};
 use crate::model::policy::{
     ActiveCheck, CircuitBreaker, CircuitBreakerKind, Fallback, FallbackKind, HealthCheck,
 };
-use crate::model::{GatewayFormat, Sourced, UpstreamPolicy};
+use crate::model::{GatewayFormat, UpstreamPolicy};
 use crate::source::Node;
-use crate::span::{FileId, Location};
+use crate::span::Location;
 
-const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+static CONNECT_TIMEOUT: GatewayDefault<Duration> = GatewayDefault::new(
+    Duration::from_secs(5),
+    "Envoy's default cluster connect_timeout of {}",
+);
 
 /// What a cluster contributes to the routes that send to it.
 pub(super) struct ClusterPolicy {
-    pub(super) name: String,
-    pub(super) location: Location,
-    pub(super) connect_timeout: Sourced<Duration>,
-    pub(super) circuit_breakers: Vec<CircuitBreaker>,
-    pub(super) health_check: Option<HealthCheck>,
-    pub(super) fallbacks: Vec<Fallback>,
-    pub(super) endpoints: Option<u32>,
+    pub(super) upstream: UpstreamPolicy,
     /// Concurrent retries are capped explicitly (`max_retries` or `retry_budget`).
     pub(super) retry_budget: bool,
     /// An aggregate cluster's members, in the order it tries them.
     pub(super) aggregate: Vec<String>,
 }
 
-impl ClusterPolicy {
-    pub(super) fn into_upstream_policy(self) -> UpstreamPolicy {
-        UpstreamPolicy {
-            format: GatewayFormat::Envoy,
-            name: self.name,
-            location: self.location,
-            connect_timeout: Some(self.connect_timeout),
-            circuit_breakers: self.circuit_breakers,
-            health_check: self.health_check,
-            fallbacks: self.fallbacks,
-            endpoints: self.endpoints,
-        }
-    }
-}
-
-pub(super) fn read_cluster(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
-    cluster: &Node,
-) -> Option<ClusterPolicy> {
+pub(super) fn read_cluster(cx: &mut Reader<'_>, cluster: &Node) -> Option<ClusterPolicy> {
     let Some(name) = cluster.field("name").and_then(Node::scalar_text) else {
-        cx.invalid_value(file, cluster, "an Envoy cluster needs a `name`");
+        cx.invalid(cluster, "an Envoy cluster needs a `name`");
         return None;
     };
-    report_fields_set_twice(cx, file, cluster);
-    let cluster_location = Location {
-        file,
-        span: anchor(cluster),
-    };
-    let connect_timeout = duration(cx, file, cluster, "connect_timeout").unwrap_or_else(|| {
-        Sourced::default(
-            DEFAULT_CONNECT_TIMEOUT,
-            "Envoy's default cluster connect_timeout of 5s",
-        )
-    });
-    let mut policy = ClusterPolicy {
+    report_fields_set_twice(cx, cluster);
+    let connect_timeout = cx
+        .duration(cluster, "connect_timeout")
+        .unwrap_or_else(|| CONNECT_TIMEOUT.sourced());
+    let upstream = UpstreamPolicy {
+        format: GatewayFormat::Envoy,
         name: name.to_string(),
-        location: cluster_location,
-        connect_timeout,
+        location: cx.anchor(cluster),
+        connect_timeout: Some(connect_timeout),
         circuit_breakers: Vec::new(),
         health_check: None,
         fallbacks: Vec::new(),
         endpoints: None,
+    };
+    let mut policy = ClusterPolicy {
+        upstream,
         retry_budget: false,
         aggregate: Vec::new(),
     };
-    read_thresholds(cx, file, cluster, &mut policy);
-    let passive = read_outlier_detection(cx, file, cluster, &mut policy);
-    let active = read_health_check(cx, file, cluster);
+    read_thresholds(cx, cluster, &mut policy);
+    let passive = read_outlier_detection(cx, cluster, &mut policy);
+    let active = read_health_check(cx, cluster);
     if active.is_some() || passive.is_some() {
-        policy.health_check = Some(HealthCheck { active, passive });
+        policy.upstream.health_check = Some(HealthCheck { active, passive });
     }
-    read_endpoints(cx, file, cluster, &mut policy);
-    read_aggregate(cx, file, cluster, &mut policy);
+    read_endpoints(cx, cluster, &mut policy);
+    read_aggregate(cx, cluster, &mut policy);
     Some(policy)
 }
 
@@ -92,20 +67,14 @@ const EFFECTIVELY_UNLIMITED: u32 = 1_000_000_000;
 
 /// `circuit_breakers.thresholds`: concurrency limits. Envoy applies defaults (1024 connections,
 /// pending requests and requests, 3 retries) to every cluster, so only written ones count.
-fn read_thresholds(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
-    cluster: &Node,
-    policy: &mut ClusterPolicy,
-) {
+fn read_thresholds(cx: &mut Reader<'_>, cluster: &Node, policy: &mut ClusterPolicy) {
     let Some(breakers) = cluster.field("circuit_breakers") else {
         return;
     };
-    report_fields_set_twice(cx, file, breakers);
-    let breaker_location = key_location(file, cluster, "circuit_breakers").unwrap_or(Location {
-        file,
-        span: breakers.span,
-    });
+    report_fields_set_twice(cx, breakers);
+    let breaker_location = cx
+        .key_at(cluster, "circuit_breakers")
+        .unwrap_or(cx.at(breakers));
     let limits = [
         "max_connections",
         "max_pending_requests",
@@ -115,10 +84,10 @@ fn read_thresholds(
     let thresholds = list(breakers.field("thresholds"));
     let mut unlimited = 0;
     for threshold in thresholds {
-        report_fields_set_twice(cx, file, threshold);
+        report_fields_set_twice(cx, threshold);
         let values: Vec<Option<u32>> = limits
             .iter()
-            .map(|limit| count(cx, file, threshold, limit).map(|count| count.value))
+            .map(|limit| cx.count(threshold, limit).map(|count| count.value))
             .collect();
         // Envoy's own FAQ disables circuit breaking with limits of 1,000,000,000; no real
         // proxy holds that many connections or requests at once.
@@ -146,7 +115,7 @@ fn read_thresholds(
     } else {
         None
     };
-    policy.circuit_breakers.push(CircuitBreaker {
+    policy.upstream.circuit_breakers.push(CircuitBreaker {
         kind: CircuitBreakerKind::ConcurrencyLimit,
         location: breaker_location,
         ineffective,
@@ -157,16 +126,14 @@ fn read_thresholds(
 /// `outlier_detection`: ejection of failing hosts, Envoy's circuit breaker on errors and its
 /// passive health check. Returns where it is written when it can eject a host.
 fn read_outlier_detection(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
+    cx: &mut Reader<'_>,
     cluster: &Node,
     policy: &mut ClusterPolicy,
 ) -> Option<Location> {
     let detection = cluster.field("outlier_detection")?;
-    let detection_location = key_location(file, cluster, "outlier_detection")?;
+    let detection_location = cx.key_at(cluster, "outlier_detection")?;
     if !detection.is_map() {
-        cx.invalid_value(
-            file,
+        cx.invalid(
             detection,
             format!(
                 "`outlier_detection` must be a mapping, found {}",
@@ -175,9 +142,10 @@ fn read_outlier_detection(
         );
         return None;
     }
-    report_fields_set_twice(cx, file, detection);
+    report_fields_set_twice(cx, detection);
     let mut enforcing = |key: &str, default: u32| {
-        count(cx, file, detection, key).map_or(default, |count| count.value)
+        cx.count(detection, key)
+            .map_or(default, |count| count.value)
     };
     // Each detector with its enforcement default: the consecutive 5xx and success rate
     // detectors enforce 100 % by default, the gateway failure and failure percentage ones 0 %.
@@ -198,7 +166,7 @@ fn read_outlier_detection(
     }
     let max_ejection = enforcing("max_ejection_percent", 10);
     for key in ["interval", "base_ejection_time", "max_ejection_time"] {
-        duration(cx, file, detection, key);
+        cx.duration(detection, key);
     }
     let ineffective = if max_ejection == 0 {
         Some("`max_ejection_percent` is 0, so no host is ever ejected".to_string())
@@ -212,7 +180,7 @@ fn read_outlier_detection(
         None
     };
     let effective = ineffective.is_none();
-    policy.circuit_breakers.push(CircuitBreaker {
+    policy.upstream.circuit_breakers.push(CircuitBreaker {
         kind: CircuitBreakerKind::OutlierEjection,
         location: detection_location,
         ineffective,
@@ -222,19 +190,12 @@ fn read_outlier_detection(
 }
 
 /// The first active health check. Envoy requires its `timeout` and `interval`.
-fn read_health_check(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
-    cluster: &Node,
-) -> Option<ActiveCheck> {
+fn read_health_check(cx: &mut Reader<'_>, cluster: &Node) -> Option<ActiveCheck> {
     let check = list(cluster.field("health_checks")).first()?;
-    report_fields_set_twice(cx, file, check);
-    let check_location = Location {
-        file,
-        span: anchor(check),
-    };
-    let required = |key: &str, cx: &mut AdaptContext<'_>| {
-        let value = duration(cx, file, check, key);
+    report_fields_set_twice(cx, check);
+    let check_location = cx.anchor(check);
+    let required = |key: &str, cx: &mut Reader<'_>| {
+        let value = cx.duration(check, key);
         if check.field(key).is_none() {
             cx.invalid_at(
                 check_location,
@@ -254,23 +215,20 @@ fn read_health_check(
 
 /// `load_assignment`: endpoints per locality and priority. Priority 0 serves; higher priorities
 /// take over when it is unhealthy (backup endpoints); two or more serving endpoints share load.
-fn read_endpoints(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
-    cluster: &Node,
-    policy: &mut ClusterPolicy,
-) {
+fn read_endpoints(cx: &mut Reader<'_>, cluster: &Node, policy: &mut ClusterPolicy) {
     let Some(assignment) = cluster.field("load_assignment") else {
         return;
     };
-    report_fields_set_twice(cx, file, assignment);
+    report_fields_set_twice(cx, assignment);
     let mut total = 0u32;
     let mut serving = Vec::new();
     let mut backups = Vec::new();
     let mut backup_location = None;
     for locality in list(assignment.field("endpoints")) {
-        report_fields_set_twice(cx, file, locality);
-        let priority = count(cx, file, locality, "priority").map_or(0, |priority| priority.value);
+        report_fields_set_twice(cx, locality);
+        let priority = cx
+            .count(locality, "priority")
+            .map_or(0, |priority| priority.value);
         for endpoint in list(locality.field("lb_endpoints")) {
             total = total.saturating_add(1);
             let address = endpoint_address(endpoint);
@@ -278,25 +236,25 @@ fn read_endpoints(
                 serving.push(address);
             } else {
                 backups.push(address);
-                backup_location.get_or_insert(key_location(file, locality, "priority").unwrap_or(
-                    Location {
-                        file,
-                        span: anchor(locality),
-                    },
-                ));
+                backup_location.get_or_insert(
+                    cx.key_at(locality, "priority")
+                        .unwrap_or(cx.anchor(locality)),
+                );
             }
         }
     }
-    policy.endpoints = Some(total);
+    policy.upstream.endpoints = Some(total);
     if serving.len() >= 2 {
-        policy.fallbacks.push(Fallback {
+        policy.upstream.fallbacks.push(Fallback {
             kind: FallbackKind::WeightedPool,
             targets: serving,
-            location: key_location(file, cluster, "load_assignment").unwrap_or(policy.location),
+            location: cx
+                .key_at(cluster, "load_assignment")
+                .unwrap_or(policy.upstream.location),
         });
     }
     if let Some(at) = backup_location {
-        policy.fallbacks.push(Fallback {
+        policy.upstream.fallbacks.push(Fallback {
             kind: FallbackKind::BackupEndpoints,
             targets: backups,
             location: at,
@@ -329,12 +287,7 @@ fn endpoint_address(endpoint: &Node) -> String {
 }
 
 /// An aggregate cluster fails over from its first member to the next ones, in order.
-fn read_aggregate(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
-    cluster: &Node,
-    policy: &mut ClusterPolicy,
-) {
+fn read_aggregate(cx: &mut Reader<'_>, cluster: &Node, policy: &mut ClusterPolicy) {
     let Some(cluster_type) = cluster.field("cluster_type") else {
         return;
     };
@@ -348,26 +301,26 @@ fn read_aggregate(
     for member in list(members_node) {
         match member.as_str() {
             Some(name) => members.push(name.to_string()),
-            None => cx.invalid_value(
-                file,
+            None => cx.invalid(
                 member,
                 "an aggregate cluster's `clusters` are cluster names",
             ),
         }
     }
     if members.is_empty() {
-        cx.invalid_value(
-            file,
+        cx.invalid(
             cluster_type,
             "an aggregate cluster needs `typed_config.clusters`, the clusters it tries in order",
         );
         return;
     }
     if members.len() >= 2 {
-        policy.fallbacks.push(Fallback {
+        policy.upstream.fallbacks.push(Fallback {
             kind: FallbackKind::FailoverService,
             targets: members.iter().skip(1).cloned().collect(),
-            location: key_location(file, cluster, "cluster_type").unwrap_or(policy.location),
+            location: cx
+                .key_at(cluster, "cluster_type")
+                .unwrap_or(policy.upstream.location),
         });
     }
     policy.aggregate = members;

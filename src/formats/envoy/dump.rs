@@ -7,9 +7,9 @@ use super::listener::{connection_managers, read_listener, HttpFilters};
 use super::message::{report_fields_set_twice, written_name, Message};
 use super::route::read_route_configuration;
 use super::{list, read_cluster, Scope};
-use crate::formats::{anchor, AdaptContext};
-use crate::source::Node;
-use crate::span::{FileId, Location};
+use crate::formats::anchor;
+use crate::formats::read::Reader;
+use crate::source::{Node, ScalarKind};
 
 /// The package of the messages an admin `/config_dump` is made of.
 const ADMIN_PACKAGE: &str = "envoy.admin.v3.";
@@ -100,10 +100,9 @@ struct DumpedResources<'a> {
 /// resources serve no traffic yet or any more, and failed updates (`error_state`) never did:
 /// none is read (nor the route configurations written inline in such listeners); a route to a
 /// cluster that is only warming keeps just its name.
-pub(super) fn read_config_dump(cx: &mut AdaptContext<'_>, file: FileId, configs: &Node) {
+pub(super) fn read_config_dump(cx: &mut Reader<'_>, configs: &Node) {
     if !configs.is_seq() {
-        cx.invalid_value(
-            file,
+        cx.invalid(
             configs,
             format!(
                 "`configs` must be a list of config dumps, as `/config_dump` prints it, found {}",
@@ -113,20 +112,14 @@ pub(super) fn read_config_dump(cx: &mut AdaptContext<'_>, file: FileId, configs:
     }
     let mut dumped = DumpedResources::default();
     for entry in list(Some(configs)) {
-        collect_dump_entry(cx, file, entry, &mut dumped);
+        collect_dump_entry(cx, entry, &mut dumped);
     }
-    read_dumped_resources(cx, file, &dumped);
+    read_dumped_resources(cx, &dumped);
 }
 
-fn collect_dump_entry<'a>(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
-    entry: &'a Node,
-    dumped: &mut DumpedResources<'a>,
-) {
+fn collect_dump_entry<'a>(cx: &mut Reader<'_>, entry: &'a Node, dumped: &mut DumpedResources<'a>) {
     if !entry.is_map() {
-        cx.invalid_value(
-            file,
+        cx.invalid(
             entry,
             format!(
                 "a `configs` entry must be a config dump with an `@type`, found {}",
@@ -137,16 +130,12 @@ fn collect_dump_entry<'a>(
     }
     let Some(kind) = dump_entry(entry) else {
         match entry.get("@type") {
-            None => cx.invalid_at(
-                Location {
-                    file,
-                    span: anchor(entry),
-                },
+            None => cx.invalid(
+                &Node::scalar(anchor(entry), "", ScalarKind::Str),
                 "a `configs` entry needs an `@type` such as \
                  `type.googleapis.com/envoy.admin.v3.ClustersConfigDump` (it is not read)",
             ),
-            Some(type_url) => cx.invalid_value(
-                file,
+            Some(type_url) => cx.invalid(
                 type_url,
                 format!(
                     "`@type`: `{}` is not an Envoy v3 config dump (this entry is not read)",
@@ -156,16 +145,15 @@ fn collect_dump_entry<'a>(
         }
         return;
     };
-    report_fields_set_twice(cx, file, entry);
+    report_fields_set_twice(cx, entry);
     match kind {
         DumpEntry::Bootstrap => {
-            let static_resources =
-                dumped_message(cx, file, entry, "bootstrap").and_then(|bootstrap| {
-                    report_fields_set_twice(cx, file, bootstrap);
-                    dumped_message(cx, file, bootstrap, "static_resources")
-                });
+            let static_resources = dumped_message(cx, entry, "bootstrap").and_then(|bootstrap| {
+                report_fields_set_twice(cx, bootstrap);
+                dumped_message(cx, bootstrap, "static_resources")
+            });
             if let Some(static_resources) = static_resources {
-                report_fields_set_twice(cx, file, static_resources);
+                report_fields_set_twice(cx, static_resources);
                 dumped
                     .bootstrap_clusters
                     .extend(list(static_resources.field("clusters")));
@@ -176,68 +164,46 @@ fn collect_dump_entry<'a>(
         }
         DumpEntry::Clusters => {
             for key in ["static_clusters", "dynamic_active_clusters"] {
-                for item in dumped_items(cx, file, entry, key) {
-                    dumped
-                        .clusters
-                        .extend(dumped_message(cx, file, item, "cluster"));
-                }
+                dumped.clusters.extend(unwrapped(cx, entry, key, "cluster"));
             }
         }
-        DumpEntry::Cluster => dumped
-            .clusters
-            .extend(dumped_message(cx, file, entry, "cluster")),
+        DumpEntry::Cluster => dumped.clusters.extend(dumped_message(cx, entry, "cluster")),
         DumpEntry::Listeners => {
-            for item in dumped_items(cx, file, entry, "static_listeners") {
-                dumped
-                    .listeners
-                    .extend(dumped_message(cx, file, item, "listener"));
-            }
-            for item in dumped_items(cx, file, entry, "dynamic_listeners") {
-                collect_dynamic_listener(cx, file, item, dumped);
+            let listeners = unwrapped(cx, entry, "static_listeners", "listener");
+            dumped.listeners.extend(listeners);
+            for item in dumped_items(cx, entry, "dynamic_listeners") {
+                collect_dynamic_listener(cx, item, dumped);
             }
         }
         DumpEntry::StaticListener => dumped
             .listeners
-            .extend(dumped_message(cx, file, entry, "listener")),
-        DumpEntry::DynamicListener => collect_dynamic_listener(cx, file, entry, dumped),
+            .extend(dumped_message(cx, entry, "listener")),
+        DumpEntry::DynamicListener => collect_dynamic_listener(cx, entry, dumped),
         DumpEntry::Routes => {
-            for item in dumped_items(cx, file, entry, "static_route_configs") {
-                dumped.static_route_configurations.extend(dumped_message(
-                    cx,
-                    file,
-                    item,
-                    "route_config",
-                ));
-            }
-            for item in dumped_items(cx, file, entry, "dynamic_route_configs") {
-                dumped.dynamic_route_configurations.extend(dumped_message(
-                    cx,
-                    file,
-                    item,
-                    "route_config",
-                ));
-            }
+            let configurations = unwrapped(cx, entry, "static_route_configs", "route_config");
+            dumped.static_route_configurations.extend(configurations);
+            let configurations = unwrapped(cx, entry, "dynamic_route_configs", "route_config");
+            dumped.dynamic_route_configurations.extend(configurations);
         }
         DumpEntry::StaticRouteConfiguration => dumped
             .static_route_configurations
-            .extend(dumped_message(cx, file, entry, "route_config")),
+            .extend(dumped_message(cx, entry, "route_config")),
         DumpEntry::DynamicRouteConfiguration => dumped
             .dynamic_route_configurations
-            .extend(dumped_message(cx, file, entry, "route_config")),
+            .extend(dumped_message(cx, entry, "route_config")),
         DumpEntry::Other => {}
     }
 }
 
 /// The states of a `DynamicListener`: the active one serves; warming and draining ones do not.
 fn collect_dynamic_listener<'a>(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
+    cx: &mut Reader<'_>,
     dynamic_listener: &'a Node,
     dumped: &mut DumpedResources<'a>,
 ) {
     for state in ["active_state", "warming_state", "draining_state"] {
-        let listener = dumped_message(cx, file, dynamic_listener, state)
-            .and_then(|state| dumped_message(cx, file, state, "listener"));
+        let listener = dumped_message(cx, dynamic_listener, state)
+            .and_then(|state| dumped_message(cx, state, "listener"));
         if state == "active_state" {
             dumped.listeners.extend(listener);
         } else {
@@ -246,14 +212,19 @@ fn collect_dynamic_listener<'a>(
     }
 }
 
+/// The messages under field `inner` of the items of repeated field `name` (a dump's list of
+/// `StaticCluster`s, each holding its `cluster`).
+fn unwrapped<'a>(cx: &mut Reader<'_>, dump: &'a Node, name: &str, inner: &str) -> Vec<&'a Node> {
+    let items = dumped_items(cx, dump, name);
+    items
+        .into_iter()
+        .filter_map(|item| dumped_message(cx, item, inner))
+        .collect()
+}
+
 /// The items of repeated field `name` of a dump message, each a message; anything else is
 /// reported and skipped.
-fn dumped_items<'a>(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
-    dump: &'a Node,
-    name: &str,
-) -> Vec<&'a Node> {
+fn dumped_items<'a>(cx: &mut Reader<'_>, dump: &'a Node, name: &str) -> Vec<&'a Node> {
     let Some(entry) = dump
         .field_entry(name)
         .filter(|entry| !entry.value.is_null())
@@ -262,8 +233,7 @@ fn dumped_items<'a>(
     };
     let items = &entry.value;
     if !items.is_seq() {
-        cx.invalid_value(
-            file,
+        cx.invalid(
             items,
             format!(
                 "`{}` must be a list, found {}",
@@ -276,11 +246,10 @@ fn dumped_items<'a>(
     let mut messages = Vec::new();
     for item in items.items() {
         if item.is_map() {
-            report_fields_set_twice(cx, file, item);
+            report_fields_set_twice(cx, item);
             messages.push(item);
         } else {
-            cx.invalid_value(
-                file,
+            cx.invalid(
                 item,
                 format!(
                     "each item of `{}` must be a mapping, found {}",
@@ -295,20 +264,14 @@ fn dumped_items<'a>(
 
 /// Message field `name` of `parent`; `None` when absent or null (a dump filtered with `?mask=`
 /// leaves fields out), reported when it is not a message.
-fn dumped_message<'a>(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
-    parent: &'a Node,
-    name: &str,
-) -> Option<&'a Node> {
+fn dumped_message<'a>(cx: &mut Reader<'_>, parent: &'a Node, name: &str) -> Option<&'a Node> {
     let entry = parent
         .field_entry(name)
         .filter(|entry| !entry.value.is_null())?;
     if entry.value.is_map() {
         return Some(&entry.value);
     }
-    cx.invalid_value(
-        file,
+    cx.invalid(
         &entry.value,
         format!(
             "`{}` must be a mapping, found {}",
@@ -327,15 +290,15 @@ fn resource_name(resource: &Node) -> &str {
         .unwrap_or_default()
 }
 
-fn read_dumped_resources(cx: &mut AdaptContext<'_>, file: FileId, dumped: &DumpedResources<'_>) {
+fn read_dumped_resources(cx: &mut Reader<'_>, dumped: &DumpedResources<'_>) {
     let mut scope = Scope::default();
     for &cluster in dumped.clusters.iter().chain(&dumped.bootstrap_clusters) {
         let name = cluster.field("name").and_then(Node::scalar_text);
         if name.is_some_and(|name| scope.clusters.contains_key(name)) {
             continue;
         }
-        if let Some(policy) = read_cluster(cx, file, cluster) {
-            scope.clusters.insert(policy.name.clone(), policy);
+        if let Some(policy) = read_cluster(cx, cluster) {
+            scope.clusters.insert(policy.upstream.name.clone(), policy);
         }
     }
     for &configuration in &dumped.dynamic_route_configurations {
@@ -358,7 +321,7 @@ fn read_dumped_resources(cx: &mut AdaptContext<'_>, file: FileId, dumped: &Dumpe
         .filter(|listener| !dumped_listeners.contains(resource_name(listener)));
     let mut reached_through_rds = HashSet::new();
     for &listener in dumped.listeners.iter().chain(bootstrap_only) {
-        read_listener(cx, file, listener, &scope, &mut reached_through_rds);
+        read_listener(cx, listener, &scope, &mut reached_through_rds);
     }
     // Route configurations no serving listener led to may still serve, through scoped routes or
     // a listener the dump leaves out; not those that only a warming or draining listener names.
@@ -371,7 +334,7 @@ fn read_dumped_resources(cx: &mut AdaptContext<'_>, file: FileId, dumped: &Dumpe
     for &configuration in &dumped.dynamic_route_configurations {
         let name = resource_name(configuration);
         if !reached_through_rds.contains(name) && !named_by_inactive_listeners.contains(name) {
-            read_route_configuration(cx, file, configuration, &scope, &HttpFilters::elsewhere());
+            read_route_configuration(cx, configuration, &scope, &HttpFilters::elsewhere());
         }
     }
     let written_in_listeners: HashSet<&str> = dumped
@@ -385,7 +348,7 @@ fn read_dumped_resources(cx: &mut AdaptContext<'_>, file: FileId, dumped: &Dumpe
         .collect();
     for &configuration in &dumped.static_route_configurations {
         if !written_in_listeners.contains(resource_name(configuration)) {
-            read_route_configuration(cx, file, configuration, &scope, &HttpFilters::elsewhere());
+            read_route_configuration(cx, configuration, &scope, &HttpFilters::elsewhere());
         }
     }
 }

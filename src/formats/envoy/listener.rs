@@ -3,24 +3,28 @@
 
 use std::collections::HashSet;
 
-use super::message::{key_location, report_fields_set_twice, Message};
+use super::message::{report_fields_set_twice, Message};
 use super::route::read_route_configuration;
 use super::{list, Scope};
-use crate::formats::{anchor, AdaptContext};
+use crate::formats::read::Reader;
 use crate::model::policy::RateLimit;
 use crate::source::Node;
-use crate::span::{FileId, Location};
 
 const HTTP_CONNECTION_MANAGER: &str = "envoy.filters.network.http_connection_manager";
 const LOCAL_RATE_LIMIT: &str = "envoy.filters.http.local_ratelimit";
 const GLOBAL_RATE_LIMIT: &str = "envoy.filters.http.ratelimit";
 const TOO_MANY_REQUESTS: u16 = 429;
 
-/// The configurations of a listener's HTTP connection managers.
-pub(super) fn connection_managers(listener: &Node) -> impl Iterator<Item = &Node> {
+/// A listener's filter chains, its default one last.
+fn filter_chains(listener: &Node) -> impl Iterator<Item = &Node> {
     list(listener.field("filter_chains"))
         .iter()
         .chain(listener.field("default_filter_chain"))
+}
+
+/// The configurations of a listener's HTTP connection managers.
+pub(super) fn connection_managers(listener: &Node) -> impl Iterator<Item = &Node> {
+    filter_chains(listener)
         .flat_map(|chain| list(chain.field("filters")))
         .filter_map(http_connection_manager)
 }
@@ -29,28 +33,24 @@ pub(super) fn connection_managers(listener: &Node) -> impl Iterator<Item = &Node
 /// the one of the scope they name through RDS. `reached_through_rds` holds the names of those
 /// read that way, so that each is read once, with the HTTP filters of the first listener.
 pub(super) fn read_listener<'a>(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
+    cx: &mut Reader<'_>,
     listener: &'a Node,
     scope: &Scope<'a>,
     reached_through_rds: &mut HashSet<&'a str>,
 ) {
-    report_fields_set_twice(cx, file, listener);
-    let chains = list(listener.field("filter_chains"))
-        .iter()
-        .chain(listener.field("default_filter_chain"));
-    for chain in chains {
-        report_fields_set_twice(cx, file, chain);
+    report_fields_set_twice(cx, listener);
+    for chain in filter_chains(listener) {
+        report_fields_set_twice(cx, chain);
         for filter in list(chain.field("filters")) {
-            report_fields_set_twice(cx, file, filter);
+            report_fields_set_twice(cx, filter);
             let Some(config) = http_connection_manager(filter) else {
-                legacy_connection_manager(cx, file, filter);
+                legacy_connection_manager(cx, filter);
                 continue;
             };
-            report_fields_set_twice(cx, file, config);
+            report_fields_set_twice(cx, config);
             if let Some(route_config) = config.field("route_config") {
-                let filters = HttpFilters::read(cx, file, config);
-                read_route_configuration(cx, file, route_config, scope, &filters);
+                let filters = HttpFilters::read(cx, config);
+                read_route_configuration(cx, route_config, scope, &filters);
             } else if let Some(name) = config
                 .field("rds")
                 .and_then(|rds| rds.field("route_config_name"))
@@ -58,8 +58,8 @@ pub(super) fn read_listener<'a>(
             {
                 if let Some(route_config) = scope.route_configurations.get(name) {
                     if reached_through_rds.insert(name) {
-                        let filters = HttpFilters::read(cx, file, config);
-                        read_route_configuration(cx, file, route_config, scope, &filters);
+                        let filters = HttpFilters::read(cx, config);
+                        read_route_configuration(cx, route_config, scope, &filters);
                     }
                 }
             }
@@ -69,13 +69,13 @@ pub(super) fn read_listener<'a>(
 
 /// Envoy's v2 form (`envoy.http_connection_manager` with `config:`), which Envoy no longer
 /// reads since 1.18: its routes are not read either, and that is said.
-fn legacy_connection_manager(cx: &mut AdaptContext<'_>, file: FileId, filter: &Node) {
+fn legacy_connection_manager(cx: &mut Reader<'_>, filter: &Node) {
     let name = filter.field("name").and_then(Node::as_str);
     let manager = matches!(
         name,
         Some(HTTP_CONNECTION_MANAGER | "envoy.http_connection_manager")
     );
-    if let (true, Some(at)) = (manager, key_location(file, filter, "config")) {
+    if let (true, Some(at)) = (manager, cx.key_at(filter, "config")) {
         cx.invalid_at(
             at,
             "`config` is Envoy's v2 form, removed in Envoy 1.18; write `typed_config` with an \
@@ -96,6 +96,7 @@ fn http_connection_manager(filter: &Node) -> Option<&Node> {
 }
 
 /// The HTTP filters of a connection manager that change what a route answers by itself.
+#[derive(Default)]
 pub(super) struct HttpFilters<'a> {
     /// The local rate limit filter is installed.
     local_rate_limit: bool,
@@ -116,12 +117,8 @@ impl<'a> HttpFilters<'a> {
         }
     }
 
-    pub(super) fn read(cx: &mut AdaptContext<'_>, file: FileId, manager: &'a Node) -> Self {
-        let mut filters = HttpFilters {
-            local_rate_limit: false,
-            local_rate_limit_config: None,
-            global_rate_limit: None,
-        };
+    pub(super) fn read(cx: &mut Reader<'_>, manager: &'a Node) -> Self {
+        let mut filters = HttpFilters::default();
         for filter in list(manager.field("http_filters")) {
             let name = filter
                 .field("name")
@@ -140,7 +137,7 @@ impl<'a> HttpFilters<'a> {
             {
                 let status = config
                     .and_then(|config| config.field("rate_limited_status"))
-                    .and_then(|status| http_status(cx, file, status));
+                    .and_then(|status| http_status(cx, status));
                 filters.global_rate_limit = Some(status.unwrap_or(TOO_MANY_REQUESTS));
             }
         }
@@ -149,7 +146,7 @@ impl<'a> HttpFilters<'a> {
 }
 
 /// An `HttpStatus` object's `code`: a number or a `StatusCode` enum name.
-fn http_status(cx: &mut AdaptContext<'_>, file: FileId, status: &Node) -> Option<u16> {
+fn http_status(cx: &mut Reader<'_>, status: &Node) -> Option<u16> {
     let code = status.field("code")?;
     let text = code.scalar_text().unwrap_or_default();
     let named = match text {
@@ -170,9 +167,7 @@ fn http_status(cx: &mut AdaptContext<'_>, file: FileId, status: &Node) -> Option
             .filter(|code| (200..600).contains(code)),
     };
     if named.is_none() {
-        cx.invalid_value(
-            file,
-            code,
+        cx.invalid(code,
             format!("`code`: `{text}` is not an HTTP status (a number or a name such as `TooManyRequests`)"),
         );
     }
@@ -191,18 +186,15 @@ fn fraction_enabled(fraction: Option<&Node>) -> bool {
 
 /// A local rate limit configuration that limits requests: it has a token bucket and is enabled
 /// and enforced for some requests (both default to 0 %).
-fn local_rate_limit(cx: &mut AdaptContext<'_>, file: FileId, config: &Node) -> Option<RateLimit> {
+fn local_rate_limit(cx: &mut Reader<'_>, config: &Node) -> Option<RateLimit> {
     let limits = config.field("token_bucket").is_some()
         && fraction_enabled(config.field("filter_enabled"))
         && fraction_enabled(config.field("filter_enforced"));
     limits.then(|| RateLimit {
-        location: Location {
-            file,
-            span: anchor(config),
-        },
+        location: cx.anchor(config),
         status: config
             .field("status")
-            .and_then(|status| http_status(cx, file, status))
+            .and_then(|status| http_status(cx, status))
             .unwrap_or(TOO_MANY_REQUESTS),
     })
 }
@@ -211,8 +203,7 @@ fn local_rate_limit(cx: &mut AdaptContext<'_>, file: FileId, config: &Node) -> O
 /// its virtual host, else on the connection manager (each replaces the one above), or the global
 /// rate limit filter when the route or virtual host declares `rate_limits`.
 pub(super) fn route_rate_limit(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
+    cx: &mut Reader<'_>,
     route: &Node,
     virtual_host: &Node,
     filters: &HttpFilters<'_>,
@@ -221,7 +212,7 @@ pub(super) fn route_rate_limit(
         let config = per_filter_local_rate_limit(route)
             .or_else(|| per_filter_local_rate_limit(virtual_host))
             .or(filters.local_rate_limit_config);
-        if let Some(limit) = config.and_then(|config| local_rate_limit(cx, file, config)) {
+        if let Some(limit) = config.and_then(|config| local_rate_limit(cx, config)) {
             return Some(limit);
         }
     }
@@ -229,10 +220,7 @@ pub(super) fn route_rate_limit(
     let declares = |node: &Node, key: &str| {
         node.field(key)
             .filter(|limits| !limits.items().is_empty())
-            .map(|limits| Location {
-                file,
-                span: anchor(limits.items().first().unwrap_or(limits)),
-            })
+            .map(|limits| cx.anchor(limits.items().first().unwrap_or(limits)))
     };
     let declared = route
         .field("route")

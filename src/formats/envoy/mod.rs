@@ -17,6 +17,8 @@ mod route;
 
 use std::collections::{HashMap, HashSet};
 
+use super::read::{Naming, Reader};
+use super::values::Dialect;
 use super::{AdaptContext, Adapter};
 use crate::source::Node;
 use crate::span::FileId;
@@ -107,26 +109,27 @@ fn list(node: Option<&Node>) -> &[Node] {
 }
 
 fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
+    let cx = &mut Reader::new(cx, file, Naming::Proto, Dialect::Protobuf);
     if let Some(configs) = config_dump(document) {
-        report_fields_set_twice(cx, file, document);
-        read_config_dump(cx, file, configs);
+        report_fields_set_twice(cx, document);
+        read_config_dump(cx, configs);
         return;
     }
     if let Some(static_resources) = document.field("static_resources") {
-        report_fields_set_twice(cx, file, document);
-        report_fields_set_twice(cx, file, static_resources);
+        report_fields_set_twice(cx, document);
+        report_fields_set_twice(cx, static_resources);
         let mut scope = Scope::default();
         for cluster in list(static_resources.field("clusters")) {
-            if let Some(cluster) = read_cluster(cx, file, cluster) {
+            if let Some(cluster) = read_cluster(cx, cluster) {
                 // Envoy refuses duplicate names; the first definition is the one linked.
                 scope
                     .clusters
-                    .entry(cluster.name.clone())
+                    .entry(cluster.upstream.name.clone())
                     .or_insert(cluster);
             }
         }
         for listener in list(static_resources.field("listeners")) {
-            read_listener(cx, file, listener, &scope, &mut HashSet::new());
+            read_listener(cx, listener, &scope, &mut HashSet::new());
         }
         return;
     }
@@ -140,16 +143,14 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     for resource in resources {
         match resource_kind(resource) {
             Some(ResourceKind::RouteConfiguration) => {
-                read_route_configuration(cx, file, resource, &scope, &HttpFilters::elsewhere());
+                read_route_configuration(cx, resource, &scope, &HttpFilters::elsewhere());
             }
             Some(ResourceKind::Listener) => {
-                read_listener(cx, file, resource, &scope, &mut HashSet::new());
+                read_listener(cx, resource, &scope, &mut HashSet::new());
             }
             Some(ResourceKind::Cluster) => {
-                if let Some(cluster) = read_cluster(cx, file, resource) {
-                    cx.inventory
-                        .upstream_policies
-                        .push(cluster.into_upstream_policy());
+                if let Some(cluster) = read_cluster(cx, resource) {
+                    cx.inventory.upstream_policies.push(cluster.upstream);
                 }
             }
             None => {}

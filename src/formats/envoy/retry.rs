@@ -2,24 +2,29 @@
 
 use std::time::Duration;
 
-use super::message::{count, duration, key_location, location, report_fields_set_twice, Message};
-use crate::formats::{values, AdaptContext};
+use super::message::{report_fields_set_twice, Message};
+use crate::formats::read::{GatewayDefault, Reader};
+use crate::formats::values;
 use crate::model::policy::{Backoff, Retry, RetryCondition};
 use crate::model::Sourced;
 use crate::source::Node;
-use crate::span::FileId;
 
-const DEFAULT_BACKOFF_BASE: Duration = Duration::from_millis(25);
+static RETRIES: GatewayDefault<u32> =
+    GatewayDefault::new(1, "Envoy's default of {} retry when a retry policy is set");
+static BACKOFF_BASE: GatewayDefault<Duration> = GatewayDefault::new(
+    Duration::from_millis(25),
+    "Envoy's default retry back-off base interval of {}",
+);
+const BACKOFF_CAP: &str = "Envoy's default retry back-off cap of 10× the base interval";
 
 /// A retry policy written on `parent` (a route action or a virtual host). `None` when there is
 /// none, or when it cannot retry: Envoy retries only on the conditions `retry_on` lists, and not
 /// at all with `num_retries: 0`.
-pub(super) fn read_retry(cx: &mut AdaptContext<'_>, file: FileId, parent: &Node) -> Option<Retry> {
+pub(super) fn read_retry(cx: &mut Reader<'_>, parent: &Node) -> Option<Retry> {
     let policy = parent.field("retry_policy")?;
-    let policy_location = key_location(file, parent, "retry_policy")?;
+    let policy_location = cx.key_at(parent, "retry_policy")?;
     if !policy.is_map() {
-        cx.invalid_value(
-            file,
+        cx.invalid(
             policy,
             format!(
                 "`retry_policy` must be a mapping with `retry_on` and `num_retries`, found {}",
@@ -28,26 +33,27 @@ pub(super) fn read_retry(cx: &mut AdaptContext<'_>, file: FileId, parent: &Node)
         );
         return None;
     }
-    report_fields_set_twice(cx, file, policy);
-    let status_codes = retriable_status_codes(cx, file, policy);
+    report_fields_set_twice(cx, policy);
+    let status_codes = retriable_status_codes(cx, policy);
     let conditions = policy
         .field("retry_on")
-        .map(|retry_on| retry_conditions(cx, file, retry_on, &status_codes))
+        .map(|retry_on| retry_conditions(cx, retry_on, &status_codes))
         .unwrap_or_default();
-    let max_retries = count(cx, file, policy, "num_retries").unwrap_or_else(|| {
-        Sourced::default(1, "Envoy's default of 1 retry when a retry policy is set")
-    });
+    let max_retries = cx
+        .count(policy, "num_retries")
+        .unwrap_or_else(|| RETRIES.sourced());
     if conditions.is_empty() || max_retries.value == 0 {
         return None;
     }
     // A zero per-try timeout means none: each try is bounded by the route timeout only.
-    let per_try_timeout =
-        duration(cx, file, policy, "per_try_timeout").filter(|timeout| !timeout.value.is_zero());
+    let per_try_timeout = cx
+        .duration(policy, "per_try_timeout")
+        .filter(|timeout| !timeout.value.is_zero());
     Some(Retry {
         max_retries,
         unbounded: false,
         conditions,
-        backoff: Some(read_backoff(cx, file, policy)),
+        backoff: Some(read_backoff(cx, policy)),
         per_try_timeout,
         deadline: None,
         has_budget: false,
@@ -58,7 +64,7 @@ pub(super) fn read_retry(cx: &mut AdaptContext<'_>, file: FileId, parent: &Node)
     })
 }
 
-fn retriable_status_codes(cx: &mut AdaptContext<'_>, file: FileId, policy: &Node) -> Vec<u16> {
+fn retriable_status_codes(cx: &mut Reader<'_>, policy: &Node) -> Vec<u16> {
     let Some(codes) = policy
         .field("retriable_status_codes")
         .filter(|codes| !codes.is_null())
@@ -67,8 +73,7 @@ fn retriable_status_codes(cx: &mut AdaptContext<'_>, file: FileId, policy: &Node
     };
     let mut out = Vec::new();
     if !codes.is_seq() {
-        cx.invalid_value(
-            file,
+        cx.invalid(
             codes,
             format!(
                 "`retriable_status_codes` must be a list of statuses, found {}",
@@ -84,8 +89,7 @@ fn retriable_status_codes(cx: &mut AdaptContext<'_>, file: FileId, policy: &Node
             .filter(|code| (100..600).contains(code))
         {
             Some(code) => out.push(code),
-            None => cx.invalid_value(
-                file,
+            None => cx.invalid(
                 code,
                 format!(
                     "`retriable_status_codes`: `{}` is not an HTTP status",
@@ -99,14 +103,12 @@ fn retriable_status_codes(cx: &mut AdaptContext<'_>, file: FileId, policy: &Node
 
 /// `retry_on`: a comma-separated list of Envoy's retry conditions.
 fn retry_conditions(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
+    cx: &mut Reader<'_>,
     retry_on: &Node,
     status_codes: &[u16],
 ) -> Vec<RetryCondition> {
     let Some(text) = retry_on.as_str() else {
-        cx.invalid_value(
-            file,
+        cx.invalid(
             retry_on,
             format!(
                 "`retry_on` must be a comma-separated string such as \"5xx,reset\", found {}",
@@ -130,8 +132,7 @@ fn retry_conditions(
         } else if let Some(condition) = retry_condition(token) {
             conditions.push(condition);
         } else {
-            cx.invalid_value(
-                file,
+            cx.invalid(
                 retry_on,
                 format!(
                     "`retry_on`: `{token}` is not an Envoy retry condition, and Envoy ignores it"
@@ -167,42 +168,35 @@ pub(in crate::formats) fn retry_condition(name: &str) -> Option<RetryCondition> 
 }
 
 /// `retry_back_off`, or Envoy's default: 25 ms base, capped at 10× the base.
-fn read_backoff(cx: &mut AdaptContext<'_>, file: FileId, policy: &Node) -> Backoff {
+fn read_backoff(cx: &mut Reader<'_>, policy: &Node) -> Backoff {
     let Some(backoff) = policy.field("retry_back_off") else {
         return Backoff {
-            base: Some(Sourced::default(
-                DEFAULT_BACKOFF_BASE,
-                "Envoy's default retry back-off base interval of 25ms",
-            )),
-            max: Some(Sourced::default(
-                DEFAULT_BACKOFF_BASE * 10,
-                "Envoy's default retry back-off cap of 10× the base interval",
-            )),
+            base: Some(BACKOFF_BASE.sourced()),
+            max: Some(Sourced::default(BACKOFF_BASE.value * 10, BACKOFF_CAP)),
             jittered: true,
         };
     };
-    report_fields_set_twice(cx, file, backoff);
-    let base = duration(cx, file, backoff, "base_interval").filter(|base| {
+    report_fields_set_twice(cx, backoff);
+    let base = cx.duration(backoff, "base_interval").filter(|base| {
         let positive = !base.value.is_zero();
         if !positive {
             if let Some(node) = backoff.field("base_interval") {
-                cx.invalid_value(file, node, "`base_interval` must be greater than zero");
+                cx.invalid(node, "`base_interval` must be greater than zero");
             }
         }
         positive
     });
     if backoff.field("base_interval").is_none() {
-        cx.invalid_at(
-            key_location(file, policy, "retry_back_off").unwrap_or(location(file, backoff)),
-            "`retry_back_off` needs a `base_interval`",
-        );
+        let at = cx
+            .key_at(policy, "retry_back_off")
+            .unwrap_or(cx.at(backoff));
+        cx.invalid_at(at, "`retry_back_off` needs a `base_interval`");
     }
-    let max = duration(cx, file, backoff, "max_interval");
+    let max = cx.duration(backoff, "max_interval");
     if let (Some(base), Some(max)) = (&base, &max) {
         if max.value < base.value {
             if let Some(node) = backoff.field("max_interval") {
-                cx.invalid_value(
-                    file,
+                cx.invalid(
                     node,
                     "`max_interval` must be greater than or equal to `base_interval`",
                 );
@@ -210,12 +204,8 @@ fn read_backoff(cx: &mut AdaptContext<'_>, file: FileId, policy: &Node) -> Backo
         }
     }
     let max = max.or_else(|| {
-        base.as_ref().map(|base| {
-            Sourced::default(
-                base.value.saturating_mul(10),
-                "Envoy's default retry back-off cap of 10× the base interval",
-            )
-        })
+        base.as_ref()
+            .map(|base| Sourced::default(base.value.saturating_mul(10), BACKOFF_CAP))
     });
     Backoff {
         base,

@@ -4,19 +4,21 @@
 use std::time::Duration;
 
 use super::listener::{route_rate_limit, HttpFilters};
-use super::message::{count, duration, key_location, location, report_fields_set_twice, Message};
+use super::message::{report_fields_set_twice, Message};
 use super::retry::read_retry;
 use super::{list, Scope, NO_HEALTHY_UPSTREAM};
-use crate::formats::{anchor, values, AdaptContext};
+use crate::formats::read::{GatewayDefault, Reader};
+use crate::formats::values;
 use crate::model::policy::{Fallback, FallbackKind, GatewayStatuses, Retry, Upstream};
 use crate::model::route::Rewrite;
-use crate::model::{
-    GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Sourced, Timeout,
-};
+use crate::model::{GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Timeout};
 use crate::source::Node;
-use crate::span::{FileId, Location};
+use crate::span::Location;
 
-const DEFAULT_ROUTE_TIMEOUT: Duration = Duration::from_secs(15);
+static ROUTE_TIMEOUT: GatewayDefault<Timeout> = GatewayDefault::new(
+    Timeout::Bounded(Duration::from_secs(15)),
+    "Envoy's default route timeout of {}",
+);
 const URI_TEMPLATE_MATCHER: &str = "envoy.path.match.uri_template";
 const UPSTREAM_TIMEOUT: u16 = 504;
 
@@ -28,57 +30,50 @@ struct VirtualHostContext<'a> {
 }
 
 pub(super) fn read_route_configuration(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
+    cx: &mut Reader<'_>,
     configuration: &Node,
     scope: &Scope<'_>,
     filters: &HttpFilters<'_>,
 ) {
-    report_fields_set_twice(cx, file, configuration);
+    report_fields_set_twice(cx, configuration);
     for virtual_host in list(configuration.field("virtual_hosts")) {
-        report_fields_set_twice(cx, file, virtual_host);
+        report_fields_set_twice(cx, virtual_host);
         let domains = virtual_host.field("domains").map(Node::items);
         let host = VirtualHostContext {
             hosts: values::scalar_texts(domains.unwrap_or_default()),
-            retry: read_retry(cx, file, virtual_host),
+            retry: read_retry(cx, virtual_host),
             node: virtual_host,
         };
         for route in list(virtual_host.field("routes")) {
-            read_route(cx, file, route, &host, scope, filters);
+            read_route(cx, route, &host, scope, filters);
         }
     }
 }
 
 fn read_route(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
+    cx: &mut Reader<'_>,
     route: &Node,
     host: &VirtualHostContext<'_>,
     scope: &Scope<'_>,
     filters: &HttpFilters<'_>,
 ) {
-    report_fields_set_twice(cx, file, route);
-    let route_location = Location {
-        file,
-        span: anchor(route),
-    };
+    report_fields_set_twice(cx, route);
+    let route_location = cx.anchor(route);
     let Some(matcher) = route.field("match") else {
-        cx.invalid_value(
-            file,
-            route,
+        cx.invalid(route,
             "an Envoy route needs a `match` (prefix, path, safe_regex, path_separated_prefix or path_match_policy)",
         );
         return;
     };
-    report_fields_set_twice(cx, file, matcher);
-    let Some(mut path) = read_path(cx, file, matcher) else {
+    report_fields_set_twice(cx, matcher);
+    let Some(mut path) = read_path(cx, matcher) else {
         return;
     };
-    let (methods, methods_location) = read_methods(cx, file, matcher);
+    let (methods, methods_location) = read_methods(cx, matcher);
     let mut policy = Policy::default();
     if let Some(action) = route.field("route") {
-        report_fields_set_twice(cx, file, action);
-        policy = route_action_policy(cx, file, action, host, scope);
+        report_fields_set_twice(cx, action);
+        policy = route_action_policy(cx, action, host, scope);
         if let Some(rewrite) = action.field("prefix_rewrite").and_then(Node::as_str) {
             if matches!(
                 path.kind,
@@ -96,8 +91,7 @@ fn read_route(
                 .ok()
                 .filter(|code| (200..600).contains(code));
             if code.is_none() {
-                cx.invalid_value(
-                    file,
+                cx.invalid(
                     status,
                     "`status`: a direct response needs an HTTP status between 200 and 599",
                 );
@@ -107,16 +101,18 @@ fn read_route(
         policy.fallbacks.push(Fallback {
             kind: FallbackKind::StaticResponse,
             targets: status.map(|code| code.to_string()).into_iter().collect(),
-            location: key_location(file, route, "direct_response").unwrap_or(route_location),
+            location: cx
+                .key_at(route, "direct_response")
+                .unwrap_or(route_location),
         });
     } else if route.field("redirect").is_some() {
         policy.fallbacks.push(Fallback {
             kind: FallbackKind::StaticResponse,
             targets: vec!["redirect".to_string()],
-            location: key_location(file, route, "redirect").unwrap_or(route_location),
+            location: cx.key_at(route, "redirect").unwrap_or(route_location),
         });
     }
-    policy.rate_limit = route_rate_limit(cx, file, route, host.node, filters);
+    policy.rate_limit = route_rate_limit(cx, route, host.node, filters);
     if let Some(limit) = &policy.rate_limit {
         policy.statuses.on_rate_limited = Some(limit.status);
     }
@@ -138,109 +134,80 @@ fn read_route(
 
 /// The route's path matcher; `None` (reported) when it has none Envoy accepts, and `None`
 /// (silently) for CONNECT matchers, which are not HTTP API routes.
-fn read_path(cx: &mut AdaptContext<'_>, file: FileId, matcher: &Node) -> Option<PathMatch> {
-    let text = |cx: &mut AdaptContext<'_>, node: &Node, key: &str| -> Option<String> {
-        let value = node.as_str().map(str::to_string);
-        if value.is_none() {
-            cx.invalid_value(
-                file,
-                node,
-                format!("`{key}` must be a string, found {}", node.type_name()),
-            );
-        }
-        value
-    };
-    let path_match = |kind: PathKind, pattern: String, node: &Node| PathMatch {
-        kind,
-        pattern,
-        location: location(file, node),
-        rewrite: None,
-    };
-    if let Some(node) = matcher.field("prefix") {
-        return Some(path_match(
-            PathKind::Prefix,
-            text(cx, node, "prefix")?,
-            node,
-        ));
-    }
-    if let Some(node) = matcher.field("path") {
-        return Some(path_match(PathKind::Exact, text(cx, node, "path")?, node));
-    }
-    if let Some(node) = matcher.field("path_separated_prefix") {
-        let pattern = text(cx, node, "path_separated_prefix")?;
-        return Some(path_match(PathKind::SegmentPrefix, pattern, node));
-    }
-    if let Some(safe_regex) = matcher.field("safe_regex") {
+fn read_path(cx: &mut Reader<'_>, matcher: &Node) -> Option<PathMatch> {
+    let plain = [
+        ("prefix", PathKind::Prefix),
+        ("path", PathKind::Exact),
+        ("path_separated_prefix", PathKind::SegmentPrefix),
+    ]
+    .into_iter()
+    .find_map(|(key, kind)| Some((key, kind, matcher.field(key)?)));
+    let (key, kind, node) = if let Some(found) = plain {
+        found
+    } else if let Some(safe_regex) = matcher.field("safe_regex") {
         let Some(node) = safe_regex.field("regex") else {
-            cx.invalid_value(file, safe_regex, "`safe_regex` needs a `regex`");
+            cx.invalid(safe_regex, "`safe_regex` needs a `regex`");
             return None;
         };
-        let pattern = text(cx, node, "regex")?;
-        if let Err(error) = crate::model::pattern::compile(&pattern) {
-            cx.invalid_value(
-                file,
-                node,
-                format!(
-                    "`regex`: `{pattern}` is not a valid RE2 regular expression ({})",
-                    values::regex_problem(&error)
-                ),
-            );
-            return None;
-        }
         // Envoy matches the regular expression against the whole path.
-        return Some(path_match(PathKind::Regex { full: true }, pattern, node));
-    }
-    if let Some(policy) = matcher.field("path_match_policy") {
+        ("regex", PathKind::Regex { full: true }, node)
+    } else if let Some(policy) = matcher.field("path_match_policy") {
         let name = policy.field("name").and_then(Node::as_str);
         let template = policy
             .field("typed_config")
             .and_then(|config| config.field("path_template"));
-        return match (name, template) {
+        match (name, template) {
             (Some(URI_TEMPLATE_MATCHER) | None, Some(node)) => {
-                let written = text(cx, node, "path_template")?;
-                match uri_template(&written) {
-                    Some(pattern) => Some(path_match(PathKind::Template, pattern, node)),
-                    None => {
-                        cx.invalid_value(
-                            file,
-                            node,
-                            format!(
-                                "`path_template`: `{written}` is not a URI template such as `/books/{{id}}` or `/files/**`"
-                            ),
-                        );
-                        None
-                    }
-                }
+                ("path_template", PathKind::Template, node)
             }
             _ => {
-                cx.invalid_value(
-                    file,
-                    policy,
-                    "`path_match_policy`: only the `envoy.path.match.uri_template` extension with a `path_template` is understood",
-                );
-                None
+                cx.invalid(policy, "`path_match_policy`: only the `envoy.path.match.uri_template` extension with a `path_template` is understood");
+                return None;
             }
-        };
-    }
-    if matcher.field("connect_matcher").is_some() {
+        }
+    } else {
+        if matcher.field("connect_matcher").is_some() {
+            return None;
+        }
+        if let Some(node) = matcher.field("regex") {
+            cx.invalid(node, "`regex` was removed from Envoy's route match in the v3 API; use `safe_regex: {regex: ...}`");
+            return None;
+        }
+        let at = cx.anchor(matcher);
+        cx.invalid_at(at, "`match` needs one of `prefix`, `path`, `safe_regex`, `path_separated_prefix` or `path_match_policy`");
         return None;
-    }
-    if let Some(node) = matcher.field("regex") {
-        cx.invalid_value(
-            file,
-            node,
-            "`regex` was removed from Envoy's route match in the v3 API; use `safe_regex: {regex: ...}`",
-        );
+    };
+    let Some(written) = node.as_str() else {
+        let found = node.type_name();
+        cx.invalid(node, format!("`{key}` must be a string, found {found}"));
         return None;
-    }
-    cx.invalid_at(
-        Location {
-            file,
-            span: anchor(matcher),
+    };
+    let pattern = match kind {
+        PathKind::Regex { .. } => {
+            match crate::model::pattern::compile(written) {
+                Ok(_) => written.to_string(),
+                Err(error) => {
+                    let problem = values::regex_problem(&error);
+                    cx.invalid(node, format!("`regex`: `{written}` is not a valid RE2 regular expression ({problem})"));
+                    return None;
+                }
+            }
+        }
+        PathKind::Template => match uri_template(written) {
+            Some(pattern) => pattern,
+            None => {
+                cx.invalid(node, format!("`path_template`: `{written}` is not a URI template such as `/books/{{id}}` or `/files/**`"));
+                return None;
+            }
         },
-        "`match` needs one of `prefix`, `path`, `safe_regex`, `path_separated_prefix` or `path_match_policy`",
-    );
-    None
+        _ => written.to_string(),
+    };
+    Some(PathMatch {
+        kind,
+        pattern,
+        location: cx.at(node),
+        rewrite: None,
+    })
 }
 
 /// An Envoy URI template in the form the join reads: `{name}` and `{name=*}` are one segment,
@@ -275,11 +242,7 @@ pub(super) fn uri_template(template: &str) -> Option<String> {
 }
 
 /// The methods a route accepts, from its `:method` header matchers (all must match).
-fn read_methods(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
-    matcher: &Node,
-) -> (MethodSet, Option<Location>) {
+fn read_methods(cx: &mut Reader<'_>, matcher: &Node) -> (MethodSet, Option<Location>) {
     let Some(headers) = matcher.field("headers") else {
         return (MethodSet::Any, None);
     };
@@ -288,7 +251,7 @@ fn read_methods(
         if header.field("name").and_then(Node::as_str) != Some(":method") {
             continue;
         }
-        let Some(methods) = method_matcher(cx, file, header) else {
+        let Some(methods) = method_matcher(cx, header) else {
             continue;
         };
         allowed = Some(match allowed {
@@ -300,13 +263,13 @@ fn read_methods(
         });
     }
     match allowed {
-        Some(methods) => (MethodSet::Only(methods), Some(location(file, headers))),
+        Some(methods) => (MethodSet::Only(methods), Some(cx.at(headers))),
         None => (MethodSet::Any, None),
     }
 }
 
 /// The methods one `:method` header matcher accepts; `None` when it does not constrain them.
-fn method_matcher(cx: &mut AdaptContext<'_>, file: FileId, header: &Node) -> Option<Vec<Method>> {
+fn method_matcher(cx: &mut Reader<'_>, header: &Node) -> Option<Vec<Method>> {
     let string_match = header.field("string_match");
     let (ignore_case, field, value) = match string_match {
         Some(string_match) => {
@@ -337,8 +300,7 @@ fn method_matcher(cx: &mut AdaptContext<'_>, file: FileId, header: &Node) -> Opt
         value
     };
     let Some(text) = value_node.as_str() else {
-        cx.invalid_value(
-            file,
+        cx.invalid(
             value_node,
             format!(
                 "the `:method` matcher needs a string, found {}",
@@ -351,8 +313,7 @@ fn method_matcher(cx: &mut AdaptContext<'_>, file: FileId, header: &Node) -> Opt
         match crate::model::pattern::compile(&format!("^(?:{text})$")) {
             Ok(regex) => Some(regex),
             Err(error) => {
-                cx.invalid_value(
-                    file,
+                cx.invalid(
                     value_node,
                     format!(
                         "`{text}` is not a valid RE2 regular expression ({})",
@@ -386,8 +347,7 @@ fn method_matcher(cx: &mut AdaptContext<'_>, file: FileId, header: &Node) -> Opt
         })
         .collect();
     if methods.is_empty() {
-        cx.invalid_value(
-            file,
+        cx.invalid(
             value_node,
             format!(
                 "the `:method` matcher `{text}` matches no HTTP method (methods are upper case)"
@@ -399,23 +359,18 @@ fn method_matcher(cx: &mut AdaptContext<'_>, file: FileId, header: &Node) -> Opt
 
 /// The policy of a route that forwards to a cluster.
 fn route_action_policy(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
+    cx: &mut Reader<'_>,
     action: &Node,
     host: &VirtualHostContext<'_>,
     scope: &Scope<'_>,
 ) -> Policy {
-    let timeout = duration(cx, file, action, "timeout")
+    let timeout = cx
+        .duration(action, "timeout")
         .map(Timeout::zero_disables)
-        .unwrap_or_else(|| {
-            Sourced::default(
-                Timeout::Bounded(DEFAULT_ROUTE_TIMEOUT),
-                "Envoy's default route timeout of 15s",
-            )
-        });
+        .unwrap_or_else(|| ROUTE_TIMEOUT.sourced());
     // A route's retry policy replaces the virtual host's; they are not merged.
     let retry = if action.field("retry_policy").is_some() {
-        read_retry(cx, file, action)
+        read_retry(cx, action)
     } else {
         host.retry.clone()
     };
@@ -440,14 +395,13 @@ fn route_action_policy(
     if let Some(cluster) = action.field("cluster") {
         match cluster.as_str() {
             Some(name) => link_cluster(&mut policy, name, scope),
-            None => cx.invalid_value(
-                file,
+            None => cx.invalid(
                 cluster,
                 format!("`cluster` must be a name, found {}", cluster.type_name()),
             ),
         }
     } else if let Some(weighted) = action.field("weighted_clusters") {
-        read_weighted_clusters(cx, file, weighted, &mut policy, scope);
+        read_weighted_clusters(cx, weighted, &mut policy, scope);
     }
     if let Some(retry) = policy.retry.as_mut() {
         if let Some(cluster) = policy
@@ -464,8 +418,7 @@ fn route_action_policy(
 /// `weighted_clusters`: the heaviest cluster is the route's upstream; two or more clusters
 /// with traffic share it as a weighted pool.
 fn read_weighted_clusters(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
+    cx: &mut Reader<'_>,
     weighted: &Node,
     policy: &mut Policy,
     scope: &Scope<'_>,
@@ -473,11 +426,11 @@ fn read_weighted_clusters(
     let mut members: Vec<(String, u32)> = Vec::new();
     for cluster in list(weighted.field("clusters")) {
         let Some(name) = cluster.field("name").and_then(Node::as_str) else {
-            cx.invalid_value(file, cluster, "a weighted cluster needs a `name`");
+            cx.invalid(cluster, "a weighted cluster needs a `name`");
             continue;
         };
         // The weight is a relative share; an unset weight sends no traffic.
-        let weight = count(cx, file, cluster, "weight").map_or(0, |w| w.value);
+        let weight = cx.count(cluster, "weight").map_or(0, |w| w.value);
         members.push((name.to_string(), weight));
     }
     let serving: Vec<String> = members
@@ -493,10 +446,7 @@ fn read_weighted_clusters(
         policy.fallbacks.push(Fallback {
             kind: FallbackKind::WeightedPool,
             targets: serving,
-            location: Location {
-                file,
-                span: anchor(weighted),
-            },
+            location: cx.anchor(weighted),
         });
     }
 }
@@ -517,14 +467,16 @@ fn link_cluster(policy: &mut Policy, name: &str, scope: &Scope<'_>) {
         .first()
         .and_then(|member| scope.cluster(member))
         .unwrap_or(cluster);
-    policy.connect_timeout = Some(primary.connect_timeout.clone());
+    let aggregate = !std::ptr::eq(primary, cluster);
+    let (primary, cluster) = (&primary.upstream, &cluster.upstream);
+    policy.connect_timeout = primary.connect_timeout.clone();
     policy
         .circuit_breakers
-        .extend(primary.circuit_breakers.iter().cloned());
+        .extend_from_slice(&primary.circuit_breakers);
     policy.health_check = primary.health_check.clone();
-    policy.fallbacks.extend(primary.fallbacks.iter().cloned());
-    if !std::ptr::eq(primary, cluster) {
-        policy.fallbacks.extend(cluster.fallbacks.iter().cloned());
+    policy.fallbacks.extend_from_slice(&primary.fallbacks);
+    if aggregate {
+        policy.fallbacks.extend_from_slice(&cluster.fallbacks);
     }
     policy.upstream = Some(Upstream {
         name: cluster.name.clone(),

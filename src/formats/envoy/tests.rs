@@ -1,27 +1,27 @@
 use super::detect;
 use super::dump::{dump_entry, DumpEntry};
-use super::message::{json_name, names_field};
 use super::route::uri_template;
+use crate::formats::read::Naming;
 use crate::source::Node;
 
 #[test]
-fn json_names_follow_protobuf() {
-    let json = |name: &str| json_name(name).collect::<String>();
-    assert_eq!(json("per_try_timeout"), "perTryTimeout");
-    assert_eq!(json("retry_back_off"), "retryBackOff");
+fn fields_are_named_as_protobuf_names_them() {
+    let names = |key: &str, name: &str| Naming::Proto.names(key, name);
+    assert!(names("perTryTimeout", "per_try_timeout"));
+    assert!(names("retryBackOff", "retry_back_off"));
     // A digit after an underscore stays as it is; only the underscore goes.
-    assert_eq!(json("consecutive_5xx"), "consecutive5xx");
-    assert_eq!(json("enforcing_consecutive_5xx"), "enforcingConsecutive5xx");
-    assert_eq!(json("name"), "name");
-
-    assert!(names_field("perTryTimeout", "per_try_timeout"));
-    assert!(names_field("per_try_timeout", "per_try_timeout"));
-    assert!(names_field("consecutive5xx", "consecutive_5xx"));
+    assert!(names("consecutive5xx", "consecutive_5xx"));
+    assert!(names(
+        "enforcingConsecutive5xx",
+        "enforcing_consecutive_5xx"
+    ));
+    assert!(names("name", "name"));
+    assert!(names("per_try_timeout", "per_try_timeout"));
     // Protobuf matches names exactly: no other casing, and no JSON name for a JSON name.
-    assert!(!names_field("PerTryTimeout", "per_try_timeout"));
-    assert!(!names_field("pertrytimeout", "per_try_timeout"));
-    assert!(!names_field("per_try_timeout", "perTryTimeout"));
-    assert!(!names_field("consecutive_5XX", "consecutive_5xx"));
+    assert!(!names("PerTryTimeout", "per_try_timeout"));
+    assert!(!names("pertrytimeout", "per_try_timeout"));
+    assert!(!names("per_try_timeout", "perTryTimeout"));
+    assert!(!names("consecutive_5XX", "consecutive_5xx"));
 }
 
 fn json(text: &str) -> Node {

@@ -1,10 +1,10 @@
 //! `model_list`: each deployment's provider, model, timeouts and endpoint, grouped by model name.
 
 use super::settings::{seconds, text, Settings};
-use crate::formats::{anchor, AdaptContext};
+use crate::formats::read::Reader;
 use crate::model::ai::{Deployment, ModelGroup};
+use crate::model::Sourced;
 use crate::source::Node;
-use crate::span::{FileId, Location};
 
 /// Provider prefixes of `litellm_params.model` (LiteLLM's `provider_list`, the common part),
 /// besides the protocol prefixes below.
@@ -92,11 +92,12 @@ pub(super) struct DeploymentEntry {
     pub(super) mode: Option<String>,
     /// The OpenAI client's own retries inside each router attempt (`litellm_params.max_retries`).
     pub(super) client_retries: u32,
+    /// The router's retries when this deployment's call fails (`litellm_params.num_retries`).
+    pub(super) num_retries: Option<Sourced<u32>>,
 }
 
 pub(super) fn read_model_list(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
+    cx: &mut Reader<'_>,
     document: &Node,
     settings: &Settings<'_>,
 ) -> Vec<DeploymentEntry> {
@@ -106,40 +107,36 @@ pub(super) fn read_model_list(
         .map(Node::items)
         .unwrap_or_default()
     {
-        let location = Location {
-            file,
-            span: anchor(item),
-        };
+        let location = cx.anchor(item);
         let Some(group) = item.get("model_name").and_then(Node::scalar_text) else {
-            cx.invalid_value(file, item, "a `model_list` entry needs a `model_name`");
+            cx.invalid(item, "a `model_list` entry needs a `model_name`");
             continue;
         };
         let Some(params) = item.get("litellm_params").filter(|params| params.is_map()) else {
-            cx.invalid_value(
-                file,
+            cx.invalid(
                 item.get("litellm_params").unwrap_or(item),
                 "a `model_list` entry needs `litellm_params` with the `model` to call",
             );
             continue;
         };
         let Some(model) = params.get("model").and_then(Node::as_str) else {
-            cx.invalid_value(
-                file,
+            cx.invalid(
                 params.get("model").unwrap_or(params),
                 "`litellm_params.model` must name the model to call, e.g. `azure/gpt-4o`",
             );
             continue;
         };
-        let api_base = text(cx, file, params, "api_base");
+        let api_base = text(cx, params, "api_base");
         let raw_model = model;
         let (provider, model) = split_model(model, api_base.as_deref());
-        let timeout = seconds(cx, file, params, "timeout")
-            .or_else(|| seconds(cx, file, params, "request_timeout"))
+        let timeout = seconds(cx, params, "timeout")
+            .or_else(|| seconds(cx, params, "request_timeout"))
             .unwrap_or_else(|| settings.timeout.clone());
         let stream_timeout =
-            seconds(cx, file, params, "stream_timeout").or_else(|| settings.stream_timeout.clone());
+            seconds(cx, params, "stream_timeout").or_else(|| settings.stream_timeout.clone());
+        let num_retries = cx.count(params, "num_retries");
         let client_retries = cx
-            .count(file, params, "max_retries")
+            .count(params, "max_retries")
             .map_or(0, |count| count.value);
         let model_info = item.get("model_info");
         entries.push(DeploymentEntry {
@@ -161,7 +158,7 @@ pub(super) fn read_model_list(
                 .and_then(Node::scalar_text)
                 .map(str::to_string),
             mode: model_info
-                .and_then(|info| text(cx, file, info, "mode"))
+                .and_then(|info| text(cx, info, "mode"))
                 // The `text-completion-` providers speak the legacy completions API.
                 .or_else(|| {
                     raw_model
@@ -169,6 +166,7 @@ pub(super) fn read_model_list(
                         .then(|| "completion".to_string())
                 }),
             client_retries,
+            num_retries,
         });
     }
     entries

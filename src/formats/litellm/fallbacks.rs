@@ -2,10 +2,10 @@
 //! `default_fallbacks`) as graph edges, and the walk a failing request takes along them.
 
 use super::settings::Settings;
-use crate::formats::AdaptContext;
+use crate::formats::read::Reader;
 use crate::model::ai::{FallbackEdge, FallbackGraph, FallbackTrigger, ModelGroup, TriggerFamily};
 use crate::source::{Node, NodeKind};
-use crate::span::{FileId, Location};
+use crate::span::Location;
 
 /// A walk is cut short after this many steps, or this deep: with a cycle and a large
 /// `max_fallbacks`, the walk grows exponentially.
@@ -19,16 +19,10 @@ struct ListEntry<'a> {
     targets: Vec<(String, &'a Node)>,
 }
 
-fn read_list<'a>(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
-    list: &'a Node,
-    key: &str,
-) -> Vec<ListEntry<'a>> {
+fn read_list<'a>(cx: &mut Reader<'_>, list: &'a Node, key: &str) -> Vec<ListEntry<'a>> {
     if !list.is_seq() {
         if !list.is_null() {
-            cx.invalid_value(
-                file,
+            cx.invalid(
                 list,
                 format!("`{key}` is a list of `{{model_group: [fallbacks]}}` mappings"),
             );
@@ -38,8 +32,7 @@ fn read_list<'a>(
     let mut entries = Vec::new();
     for item in list.items() {
         let [entry] = item.entries() else {
-            cx.invalid_value(
-                file,
+            cx.invalid(
                 item,
                 format!(
                     "each `{key}` entry maps one model group to its fallbacks, e.g. \
@@ -57,7 +50,7 @@ fn read_list<'a>(
                 .filter_map(|target| match target.scalar_text() {
                     Some(name) if !target.is_null() => Some((name.to_string(), target)),
                     _ => {
-                        cx.invalid_value(file, target, "a fallback must name a model group");
+                        cx.invalid(target, "a fallback must name a model group");
                         None
                     }
                 })
@@ -68,8 +61,7 @@ fn read_list<'a>(
                 .map(|name| vec![(name.to_string(), &entry.value)])
                 .unwrap_or_default(),
             _ => {
-                cx.invalid_value(
-                    file,
+                cx.invalid(
                     &entry.value,
                     "the fallbacks of a model group are a list of model group names",
                 );
@@ -89,11 +81,11 @@ fn read_list<'a>(
 /// `default_fallbacks` (which LiteLLM appends as a last `"*"` entry). Entries for groups that do
 /// not exist are kept, so that the fallback-invalid rule can report them.
 pub(super) fn fallback_edges(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
+    cx: &mut Reader<'_>,
     groups: &[ModelGroup],
     settings: &Settings<'_>,
 ) -> Vec<FallbackEdge> {
+    let file = cx.file;
     let location = |node: &Node| Location {
         file,
         span: node.span,
@@ -129,7 +121,7 @@ pub(super) fn fallback_edges(
     ];
     for (list, trigger) in lists {
         let mut entries = list
-            .map(|list| read_list(cx, file, list, trigger.key()))
+            .map(|list| read_list(cx, list, trigger.key()))
             .unwrap_or_default();
         let mut wildcard = entries
             .iter()

@@ -17,6 +17,8 @@ mod settings;
 use std::time::Duration;
 
 use super::chain::Run;
+use super::read::{Naming, Reader};
+use super::values::Dialect;
 use super::{AdaptContext, Adapter};
 use crate::model::ai::{FallbackGraph, GraphNodes};
 use crate::model::{GatewayFormat, Route};
@@ -54,6 +56,8 @@ const DEFAULT_TIMEOUT_NOTE: &str = "LiteLLM's default request_timeout of 6000s";
 /// The router falls back to `openai.DEFAULT_MAX_RETRIES` when no `num_retries` is set.
 const DEFAULT_RETRIES: u32 = 2;
 const DEFAULT_RETRIES_NOTE: &str = "LiteLLM's default of 2 retries (num_retries)";
+/// `litellm.allowed_fails`, which `litellm_settings.allowed_fails` replaces.
+const DEFAULT_ALLOWED_FAILS: u32 = 3;
 /// `ROUTER_MAX_FALLBACKS`.
 const DEFAULT_MAX_FALLBACKS: u32 = 5;
 /// `INITIAL_RETRY_DELAY` and `MAX_RETRY_DELAY`: the router's waits between retries double from
@@ -63,13 +67,14 @@ const FIRST_RETRY_WAIT: Duration = Duration::from_millis(500);
 const LONGEST_RETRY_WAIT: Duration = Duration::from_secs(8);
 
 fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
-    let settings = Settings::read(cx, file, document);
-    let deployments = read_model_list(cx, file, document, &settings);
+    let cx = &mut Reader::new(cx, file, Naming::Exact, Dialect::Seconds);
+    let settings = Settings::read(cx, document);
+    let deployments = read_model_list(cx, document, &settings);
     if deployments.is_empty() {
         return;
     }
     let groups = group_deployments(&deployments, &settings);
-    let edges = fallback_edges(cx, file, &groups, &settings);
+    let edges = fallback_edges(cx, &groups, &settings);
     let mut graph = FallbackGraph::new(
         GatewayFormat::LiteLlm,
         GraphNodes::ModelGroups,

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::deployments::{endpoint, DeploymentEntry};
 use super::fallbacks::walk;
-use super::settings::{retries_class, Settings};
+use super::settings::{GroupRetries, Settings};
 use super::{DEFAULT_TIMEOUT, FIRST_RETRY_WAIT, LONGEST_RETRY_WAIT};
 use crate::formats::chain::{self, Run};
 use crate::model::ai::{Deployment, FallbackGraph, ModelGroup, TriggerFamily};
@@ -22,11 +22,12 @@ pub(super) fn group_run(
     entries: &[DeploymentEntry],
     settings: &Settings<'_>,
 ) -> Run {
-    let retries = settings.retries(group.deployments.len()).value;
+    let group_retries = retries_of_group(group, entries, settings);
+    let retries = group_retries.retries().value;
     let attempts = retries.saturating_add(1);
     // Only a call that times out runs to its timeout, so the longest run retries as often as
     // `TimeoutErrorRetries` (or `num_retries`) allows, whatever other classes may retry.
-    let timeout_retries = settings.retries_of("TimeoutErrorRetries");
+    let timeout_retries = group_retries.retries_of("TimeoutErrorRetries");
     let timeout_attempts = timeout_retries.saturating_add(1);
     let client_retries = entries
         .iter()
@@ -107,18 +108,19 @@ pub(super) fn route_for(
         .flat_map(|group| &group.deployments)
         .filter_map(|deployment| deployment.timeout.clone())
         .max_by_key(|timeout| timeout.value);
-    let retries = settings.retries(group.deployments.len());
+    let group_retries = retries_of_group(group, entries, settings);
+    let retries = group_retries.retries();
     let retry = (retries.value > 0).then(|| Retry {
-        location: settings.retries_location.unwrap_or(location),
+        location: group_retries.location.unwrap_or(location),
         max_retries: retries.clone(),
         unbounded: false,
-        conditions: retry_conditions(settings, group.deployments.len()),
+        conditions: retry_conditions(&group_retries),
         backoff: Some(backoff(settings)),
         per_try_timeout: None,
         deadline: None,
         has_budget: false,
         non_idempotent: Some(true),
-        counted_by: settings.deciding_policy_key(&retries),
+        counted_by: group_retries.deciding_key(&retries),
     });
     let first_general_edge = graph
         .edges_from(&group.name)
@@ -151,11 +153,21 @@ pub(super) fn route_for(
         explanation: chain::explain(&chain_runs, "model group", truncated),
         location: first_general_edge
             .map(|edge| edge.declared)
-            .or(settings.retries_location)
+            .or(group_retries.location)
             .unwrap_or(location),
     });
+    // The default cooldown policy keeps a group's only deployment in the pool while it fails.
+    let spared = group.deployments.len() == 1 && !settings.cooldown_covers_single;
     let breaker = settings.cooldown.clone();
-    let passive = breaker.ineffective.is_none().then_some(breaker.location);
+    let breakers = if spared && breaker.ineffective.is_none() {
+        Vec::new()
+    } else {
+        vec![breaker]
+    };
+    let passive = breakers
+        .iter()
+        .find(|breaker| breaker.ineffective.is_none())
+        .map(|breaker| breaker.location);
     let health_check =
         (passive.is_some() || settings.active_check.is_some()).then(|| HealthCheck {
             active: settings.active_check.clone(),
@@ -164,7 +176,7 @@ pub(super) fn route_for(
     let policy = Policy {
         per_try_timeout: per_try,
         retry,
-        circuit_breakers: vec![breaker],
+        circuit_breakers: breakers,
         health_check,
         fallbacks,
         upstream: Some(Upstream {
@@ -216,43 +228,51 @@ pub(super) fn route_for(
 /// What LiteLLM retries: every error but a missing model, and context window or content policy
 /// errors that have their own fallbacks; `retry_policy` turns classes on or off. A group of one
 /// deployment never retries an authentication error.
-fn retry_conditions(settings: &Settings<'_>, deployments: usize) -> Vec<RetryCondition> {
+fn retry_conditions(retries: &GroupRetries<'_>) -> Vec<RetryCondition> {
     let mut conditions = Vec::new();
-    if settings.num_retries.value > 0 {
+    if retries.num_retries.value > 0 {
         conditions.push(RetryCondition::ConnectFailure);
     }
-    if settings.retries_of("TimeoutErrorRetries") > 0 {
+    if retries.retries_of("TimeoutErrorRetries") > 0 {
         conditions.push(RetryCondition::Timeout);
     }
-    if settings.retries_of("RateLimitErrorRetries") > 0 {
+    if retries.retries_of("RateLimitErrorRetries") > 0 {
         conditions.push(RetryCondition::Status(429, 429));
     }
-    if settings.retries_of("InternalServerErrorRetries") > 0 || settings.num_retries.value > 0 {
+    if retries.retries_of("InternalServerErrorRetries") > 0 || retries.num_retries.value > 0 {
         conditions.push(RetryCondition::Any5xx);
     }
-    let explicit = |class: &str| {
-        retries_class(class, deployments)
-            && settings
-                .retry_policy
-                .iter()
-                .any(|(name, count)| *name == class && count.value > 0)
-    };
-    if explicit("BadRequestErrorRetries") {
+    if retries.explicit("BadRequestErrorRetries") {
         conditions.push(RetryCondition::Status(400, 400));
     }
     // A 401 cools its deployment down at once, so the retry goes to another deployment with its
     // own key: a failover between credentials, not the same request sent again for the same 401.
-    if explicit("AuthenticationErrorRetries") {
+    if retries.explicit("AuthenticationErrorRetries") {
         conditions.push(RetryCondition::Other(
             "authentication error, on another deployment".to_string(),
         ));
     }
-    if explicit("ContentPolicyViolationErrorRetries") {
+    if retries.explicit("ContentPolicyViolationErrorRetries") {
         conditions.push(RetryCondition::Other(
             "content policy violation".to_string(),
         ));
     }
     conditions
+}
+
+/// The retry settings of `group`: its own policy or the router's, its deployments' own
+/// `num_retries` or the router's.
+fn retries_of_group<'s>(
+    group: &ModelGroup,
+    entries: &[DeploymentEntry],
+    settings: &'s Settings<'_>,
+) -> GroupRetries<'s> {
+    let own: Vec<Option<&Sourced<u32>>> = entries
+        .iter()
+        .filter(|entry| entry.group == group.name)
+        .map(|entry| entry.num_retries.as_ref())
+        .collect();
+    settings.group_retries(&group.name, group.deployments.len(), &own)
 }
 
 fn backoff(settings: &Settings<'_>) -> Backoff {
