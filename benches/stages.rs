@@ -13,7 +13,7 @@ use routeguard::formats::{self, AdaptContext};
 use routeguard::lint::{lint_in, LintOptions};
 use routeguard::model::{join, Inventory};
 use routeguard::report::{self, Kind, Settings};
-use routeguard::rules::{self, RuleContext};
+use routeguard::rules::{self, RuleInputs};
 use routeguard::source::{self, refs, FileRequest, Node, NodeKind, ScalarKind, Syntax, Workspace};
 
 mod common;
@@ -182,7 +182,7 @@ fn bench_model_and_rules(c: &mut Criterion) {
             &inventory,
             |b, inventory| {
                 b.iter(|| {
-                    rules::run(&RuleContext {
+                    rules::run(&RuleInputs {
                         inventory,
                         workspace: &loaded.workspace,
                         join: &joined,

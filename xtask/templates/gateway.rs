@@ -5,7 +5,7 @@
 use crate::formats::read::{MethodSpelling, Naming, Reader};
 use crate::formats::values::Dialect;
 use crate::formats::{AdaptContext, Adapter};
-use crate::model::{GatewayFormat, PathKind, PathMatch, Policy, Route, Timeout};
+use crate::model::{GatewayFormat, Method, PathKind, PathMatch, Policy, Route, Timeout};
 use crate::source::Node;
 use crate::span::FileId;
 
@@ -19,6 +19,7 @@ pub static ADAPTER: Adapter = Adapter {
 /// How NewGateway spells HTTP methods, and what a finding says about one it refuses.
 const METHODS: MethodSpelling = MethodSpelling {
     capitals_only: false,
+    served: &Method::ALL,
     others: &[],
     refusal: "is not an HTTP method: no request matches it",
 };
