@@ -7,8 +7,9 @@
 
 use std::time::Duration;
 
+use super::read::{GatewayDefault, MethodName, MethodSpelling, Naming, Reader};
 use super::values::{self, shown, Dialect};
-use super::{anchor, AdaptContext, Adapter};
+use super::{AdaptContext, Adapter};
 use crate::model::policy::{
     Backoff, Fallback, FallbackKind, GatewayStatuses, Retry, RetryCondition, Upstream,
 };
@@ -17,8 +18,7 @@ use crate::model::{
     GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Sourced, Timeout,
 };
 use crate::source::Node;
-use crate::span::FileId;
-use crate::span::Location;
+use crate::span::{FileId, Location};
 
 pub static ADAPTER: Adapter = Adapter {
     name: "gateway-api",
@@ -30,8 +30,21 @@ pub static ADAPTER: Adapter = Adapter {
 const API_GROUP: &str = "gateway.networking.k8s.io/";
 /// The conformance tests expect 504 when `timeouts.request` or `timeouts.backendRequest` runs out.
 const TIMEOUT_STATUS: u16 = 504;
-/// Methods the `HTTPMethod` enum allows besides the ones OpenAPI describes.
-const OTHER_METHODS: &[&str] = &["CONNECT"];
+/// The `HTTPMethod` enum: upper case, and CONNECT besides the methods OpenAPI describes.
+const METHODS: MethodSpelling = MethodSpelling {
+    capitals_only: true,
+    served: &Method::ALL,
+    others: &["CONNECT"],
+    refusal: "is not an HTTP method such as `GET` (upper case)",
+};
+static NO_TIMEOUT: GatewayDefault<Timeout> = GatewayDefault::new(
+    Timeout::Unbounded,
+    "Gateway API leaves the request timeout to the implementation; none is set",
+);
+static RETRIES: GatewayDefault<u32> = GatewayDefault::new(
+    1,
+    "Gateway API leaves the number of retries to the implementation; counted as {}",
+);
 
 fn detect(document: &Node) -> bool {
     document
@@ -44,19 +57,13 @@ fn detect(document: &Node) -> bool {
 }
 
 /// The items of `key` of `object`: none when it is absent, reported when it is not a list.
-fn sequence<'a>(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
-    object: &'a Node,
-    key: &str,
-) -> &'a [Node] {
+fn sequence<'a>(cx: &mut Reader<'_>, object: &'a Node, key: &str) -> &'a [Node] {
     match object.get(key) {
         None => &[],
         Some(node) if node.is_null() => &[],
         Some(node) if node.is_seq() => node.items(),
         Some(node) => {
-            cx.invalid_value(
-                file,
+            cx.invalid(
                 node,
                 format!("`{key}` must be a list, found {}", node.type_name()),
             );
@@ -66,10 +73,9 @@ fn sequence<'a>(
 }
 
 /// Whether `node` is a mapping; reported when it is not.
-fn mapping(cx: &mut AdaptContext<'_>, file: FileId, node: &Node, what: &str) -> bool {
+fn mapping(cx: &mut Reader<'_>, node: &Node, what: &str) -> bool {
     if !node.is_map() {
-        cx.invalid_value(
-            file,
+        cx.invalid(
             node,
             format!("{what} must be a mapping, found {}", node.type_name()),
         );
@@ -78,43 +84,37 @@ fn mapping(cx: &mut AdaptContext<'_>, file: FileId, node: &Node, what: &str) -> 
 }
 
 fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
+    let cx = &mut Reader::new(cx, file, Naming::Exact, Dialect::GatewayApi);
     let Some(spec) = document.get("spec") else {
         return;
     };
-    if !mapping(cx, file, spec, "`spec`") {
+    if !mapping(cx, spec, "`spec`") {
         return;
     }
     let route_name = document
         .get("metadata")
         .and_then(|metadata| metadata.get("name"))
         .and_then(Node::scalar_text);
-    let hosts = values::scalar_texts(sequence(cx, file, spec, "hostnames"));
-    for rule in sequence(cx, file, spec, "rules") {
-        if !mapping(cx, file, rule, "a rule") {
+    let hosts = values::scalar_texts(sequence(cx, spec, "hostnames"));
+    for rule in sequence(cx, spec, "rules") {
+        if !mapping(cx, rule, "a rule") {
             continue;
         }
-        let name = rule
-            .get("name")
-            .and_then(Node::scalar_text)
-            .or(route_name)
-            .map(str::to_string);
+        let name = rule.get_text("name").or(route_name).map(str::to_string);
         let routes = RuleRoutes {
             name,
             hosts: &hosts,
-            policy: rule_policy(cx, file, rule),
+            policy: rule_policy(cx, rule),
         };
         let rewrite = url_rewrite(rule);
-        let matches = sequence(cx, file, rule, "matches");
+        let matches = sequence(cx, rule, "matches");
         let unreadable = rule.get("matches").is_some_and(|node| {
             node.is_map() || node.scalar_text().is_some_and(|_| !node.is_null())
         });
         if matches.is_empty() && !unreadable {
             // No matches: the API's default, a `PathPrefix` match on `/`. (A value that is not
             // a list was reported, and matches nothing.)
-            let at = Location {
-                file,
-                span: anchor(rule),
-            };
+            let at = cx.anchor(rule);
             let path = PathMatch {
                 kind: PathKind::SegmentPrefix,
                 pattern: "/".to_string(),
@@ -125,18 +125,15 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
             continue;
         }
         for item in matches {
-            if !mapping(cx, file, item, "a match") {
+            if !mapping(cx, item, "a match") {
                 continue;
             }
-            let at = Location {
-                file,
-                span: anchor(item),
-            };
-            let Some(mut path) = read_path(cx, file, item, at) else {
+            let at = cx.anchor(item);
+            let Some(mut path) = read_path(cx, item, at) else {
                 continue;
             };
             path.rewrite = rewrite.as_ref().and_then(|rewrite| rewrite.apply(&path));
-            let Some(methods) = read_method(cx, file, item) else {
+            let Some(methods) = read_method(cx, item) else {
                 continue;
             };
             routes.push(cx, at, path, methods);
@@ -154,32 +151,29 @@ struct RuleRoutes<'a> {
 impl RuleRoutes<'_> {
     fn push(
         &self,
-        cx: &mut AdaptContext<'_>,
+        cx: &mut Reader<'_>,
         location: Location,
         path: PathMatch,
         methods: (MethodSet, Option<Location>),
     ) {
-        cx.inventory.routes.push(Route {
-            format: GatewayFormat::GatewayApi,
-            name: self.name.clone(),
+        let route = Route::new(
+            GatewayFormat::GatewayApi,
             location,
+            path,
+            self.policy.clone(),
+        );
+        cx.inventory.routes.push(Route {
+            name: self.name.clone(),
             methods: methods.0,
             methods_location: methods.1,
-            path,
             hosts: self.hosts.to_vec(),
-            policy: self.policy.clone(),
-            explicit_operation: None,
+            ..route
         });
     }
 }
 
 /// A match's path: `PathPrefix /` when absent; `None` (reported) when it cannot be read.
-fn read_path(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
-    item: &Node,
-    at: Location,
-) -> Option<PathMatch> {
+fn read_path(cx: &mut Reader<'_>, item: &Node, at: Location) -> Option<PathMatch> {
     let Some(path) = item.get("path") else {
         return Some(PathMatch {
             kind: PathKind::SegmentPrefix,
@@ -188,7 +182,7 @@ fn read_path(
             rewrite: None,
         });
     };
-    if !mapping(cx, file, path, "`path`") {
+    if !mapping(cx, path, "`path`") {
         return None;
     }
     let kind = match path.get("type") {
@@ -199,9 +193,7 @@ fn read_path(
             // The dialect is the implementation's; the ones built on Envoy match the whole path.
             Some("RegularExpression") => PathKind::Regex { full: true },
             _ => {
-                cx.invalid_value(
-                    file,
-                    node,
+                cx.invalid(node,
                     format!(
                         "`type`: {} is not a path match type (Exact, PathPrefix or RegularExpression)",
                         shown(node)
@@ -212,29 +204,16 @@ fn read_path(
         },
     };
     let (pattern, location) = match path.get("value") {
-        None => (
-            "/".to_string(),
-            Location {
-                file,
-                span: anchor(path),
-            },
-        ),
+        None => ("/".to_string(), cx.anchor(path)),
         Some(node) => {
             let Some(text) = node.as_str() else {
-                cx.invalid_value(
-                    file,
+                cx.invalid(
                     node,
                     format!("`value` must be a string, found {}", node.type_name()),
                 );
                 return None;
             };
-            (
-                text.to_string(),
-                Location {
-                    file,
-                    span: node.span,
-                },
-            )
+            (text.to_string(), cx.at(node))
         }
     };
     let problem = match kind {
@@ -263,34 +242,21 @@ fn read_path(
 }
 
 /// A match's method: any when absent; `None` (reported) when it is not an `HTTPMethod`.
-fn read_method(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
-    item: &Node,
-) -> Option<(MethodSet, Option<Location>)> {
+fn read_method(cx: &mut Reader<'_>, item: &Node) -> Option<(MethodSet, Option<Location>)> {
     let Some(node) = item.get("method") else {
         return Some((MethodSet::Any, None));
     };
-    let at = Some(Location {
-        file,
-        span: node.span,
-    });
-    let text = node.as_str().unwrap_or_default();
-    // The enum is upper case; `get` is refused by the API server.
-    let known = (text.bytes().all(|b| b.is_ascii_uppercase()))
-        .then(|| Method::from_key(&text.to_ascii_lowercase()))
-        .flatten();
-    match known {
-        Some(method) => Some((MethodSet::Only(vec![method]), at)),
-        None if OTHER_METHODS.contains(&text) => Some((MethodSet::Only(Vec::new()), at)),
-        None => {
-            cx.invalid_value(
-                file,
+    let at = Some(cx.at(node));
+    match node
+        .as_str()
+        .map_or(MethodName::Refused, |text| METHODS.read(text))
+    {
+        MethodName::Http(method) => Some((MethodSet::Only(vec![method]), at)),
+        MethodName::Undescribed => Some((MethodSet::Only(Vec::new()), at)),
+        MethodName::Refused => {
+            cx.invalid(
                 node,
-                format!(
-                    "`method`: {} is not an HTTP method such as `GET` (upper case)",
-                    shown(node)
-                ),
+                format!("`method`: {} {}", shown(node), METHODS.refusal),
             );
             None
         }
@@ -336,11 +302,9 @@ fn url_rewrite(rule: &Node) -> Option<PathRewrite> {
     })
 }
 
-fn rule_policy(cx: &mut AdaptContext<'_>, file: FileId, rule: &Node) -> Policy {
+fn rule_policy(cx: &mut Reader<'_>, rule: &Node) -> Policy {
     let redirects = rule
-        .get("filters")
-        .map(Node::items)
-        .unwrap_or_default()
+        .get_items("filters")
         .iter()
         .find(|filter| filter.get("type").and_then(Node::as_str) == Some("RequestRedirect"));
     if let Some(redirect) = redirects {
@@ -349,62 +313,48 @@ fn rule_policy(cx: &mut AdaptContext<'_>, file: FileId, rule: &Node) -> Policy {
             fallbacks: vec![Fallback {
                 kind: FallbackKind::StaticResponse,
                 targets: vec!["redirect".to_string()],
-                location: Location {
-                    file,
-                    span: anchor(redirect),
-                },
+                location: cx.anchor(redirect),
             }],
             ..Policy::default()
         };
     }
     let timeouts = rule
         .get("timeouts")
-        .filter(|timeouts| mapping(cx, file, timeouts, "`timeouts`"));
+        .filter(|timeouts| mapping(cx, timeouts, "`timeouts`"));
     let timeout = timeouts
-        .and_then(|timeouts| cx.duration(file, timeouts, "request", Dialect::GatewayApi))
+        .and_then(|timeouts| cx.duration(timeouts, "request"))
         .map(Timeout::zero_disables)
-        .unwrap_or_else(|| {
-            Sourced::default(
-                Timeout::Unbounded,
-                "Gateway API leaves the request timeout to the implementation; none is set",
-            )
-        });
+        .unwrap_or_else(|| NO_TIMEOUT.sourced());
     let per_try_timeout = timeouts
-        .and_then(|timeouts| cx.duration(file, timeouts, "backendRequest", Dialect::GatewayApi))
+        .and_then(|timeouts| cx.duration(timeouts, "backendRequest"))
         .filter(|timeout| !timeout.value.is_zero());
-    let retry = read_retry(cx, file, rule, per_try_timeout.clone());
+    let retry = read_retry(cx, rule, per_try_timeout.clone());
     let mut policy = Policy {
         statuses: GatewayStatuses {
             on_timeout: (timeout.value.bound().is_some() || per_try_timeout.is_some())
                 .then_some(TIMEOUT_STATUS),
-            on_circuit_open: None,
-            on_rate_limited: None,
+            ..GatewayStatuses::default()
         },
         timeout: Some(timeout),
         per_try_timeout,
         retry,
         ..Policy::default()
     };
-    read_backends(cx, file, rule, &mut policy);
+    read_backends(cx, rule, &mut policy);
     policy
 }
 
 /// `retry` (GEP-1731): `attempts` counts retries after the first try; `codes` are the statuses
 /// retried; implementations should also retry connection errors, resets and timeouts.
 fn read_retry(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
+    cx: &mut Reader<'_>,
     rule: &Node,
     per_try_timeout: Option<Sourced<Duration>>,
 ) -> Option<Retry> {
     let retry = rule.get("retry")?;
-    let location = rule.entry("retry").map(|entry| Location {
-        file,
-        span: entry.key.span,
-    })?;
+    let location = cx.key_at(rule, "retry")?;
     if !retry.is_map() {
-        cx.invalid_value(
-            file,
+        cx.invalid(
             retry,
             format!(
                 "`retry` must be a mapping with `attempts`, `codes` and `backoff`, found {}",
@@ -413,34 +363,30 @@ fn read_retry(
         );
         return None;
     }
-    let attempts = match cx.count(file, retry, "attempts") {
+    let attempts = match cx.count(retry, "attempts") {
         Some(attempts) if attempts.value == 0 => {
             if let Some(node) = retry.get("attempts") {
-                cx.invalid_value(file, node, "`attempts` must be at least 1");
+                cx.invalid(node, "`attempts` must be at least 1");
             }
             return None;
         }
         Some(attempts) => attempts,
         None if retry.get("attempts").is_some() => return None,
-        None => Sourced::default(
-            1,
-            "Gateway API leaves the number of retries to the implementation; counted as 1",
-        ),
+        None => RETRIES.sourced(),
     };
     let mut conditions = vec![
         RetryCondition::ConnectFailure,
         RetryCondition::Reset,
         RetryCondition::Timeout,
     ];
-    for code in sequence(cx, file, retry, "codes") {
+    for code in sequence(cx, retry, "codes") {
         let status = values::count(code)
             .ok()
             .and_then(|code| u16::try_from(code).ok())
             .filter(|code| (400..600).contains(code));
         match status {
             Some(status) => conditions.push(RetryCondition::Status(status, status)),
-            None => cx.invalid_value(
-                file,
+            None => cx.invalid(
                 code,
                 format!(
                     "`codes`: {} is not a retriable status (400 to 599)",
@@ -449,54 +395,39 @@ fn read_retry(
             ),
         }
     }
-    let backoff = cx
-        .duration(file, retry, "backoff", Dialect::GatewayApi)
-        .map(|base| Backoff {
-            base: Some(base),
-            max: None,
-            jittered: false,
-        });
+    let backoff = cx.duration(retry, "backoff").map(|base| Backoff {
+        base: Some(base),
+        max: None,
+        jittered: false,
+    });
     Some(Retry {
-        max_retries: attempts,
-        unbounded: false,
         conditions,
         backoff,
         per_try_timeout,
-        deadline: None,
-        has_budget: false,
-        non_idempotent: None,
-        counted_by: None,
-        location,
+        ..Retry::new(attempts, location)
     })
 }
 
 /// `backendRefs`: the heaviest backend is the route's upstream; two or more backends with
 /// traffic (weight above 0; it defaults to 1) share it as a weighted pool.
-fn read_backends(cx: &mut AdaptContext<'_>, file: FileId, rule: &Node, policy: &mut Policy) {
+fn read_backends(cx: &mut Reader<'_>, rule: &Node, policy: &mut Policy) {
     let Some(refs) = rule.get("backendRefs") else {
         return;
     };
     let mut backends: Vec<(String, u32, Location)> = Vec::new();
-    for backend in sequence(cx, file, rule, "backendRefs") {
-        let Some(name) = backend.get("name").and_then(Node::scalar_text) else {
-            cx.invalid_value(file, backend, "a backend reference needs a `name`");
+    for backend in sequence(cx, rule, "backendRefs") {
+        let Some(name) = backend.get_text("name") else {
+            cx.invalid(backend, "a backend reference needs a `name`");
             continue;
         };
         let weight = match backend.get("weight") {
             None => 1,
-            Some(_) => match cx.count(file, backend, "weight") {
+            Some(_) => match cx.count(backend, "weight") {
                 Some(weight) => weight.value,
                 None => continue,
             },
         };
-        backends.push((
-            name.to_string(),
-            weight,
-            Location {
-                file,
-                span: anchor(backend),
-            },
-        ));
+        backends.push((name.to_string(), weight, cx.anchor(backend)));
     }
     // The first of equally heavy backends.
     if let Some((name, _, at)) = backends
@@ -520,16 +451,7 @@ fn read_backends(cx: &mut AdaptContext<'_>, file: FileId, rule: &Node, policy: &
         policy.fallbacks.push(Fallback {
             kind: FallbackKind::WeightedPool,
             targets: serving,
-            location: rule.entry("backendRefs").map_or(
-                Location {
-                    file,
-                    span: refs.span,
-                },
-                |entry| Location {
-                    file,
-                    span: entry.key.span,
-                },
-            ),
+            location: cx.key_at(rule, "backendRefs").unwrap_or(cx.at(refs)),
         });
     }
 }

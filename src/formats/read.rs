@@ -18,9 +18,14 @@
 //!         let codes = cx.statuses(service, "retry_on");           // Vec<Sourced<u16>>
 //!         let (methods, at) = cx.methods(service, "methods", &KONG_METHODS);
 //!         let location = cx.anchor(service);                      // its first key
+//!         let host = service.get_text("host");                     // a plain lookup
+//!         let route = Route { name, ..Route::new(format, location, path, policy) };
 //!     }
 //! }
 //! ```
+//!
+//! A value in another file (one a `$ref` led to) is read with `cx.for_file(file)`; `Retry::new`
+//! and `Route::new` fill what an adapter does not set.
 
 use std::ops::{Deref, DerefMut};
 use std::sync::OnceLock;
@@ -247,6 +252,11 @@ impl<'a> Reader<'a> {
     /// A count: a whole number, 0 or more.
     pub fn count(&mut self, object: &Node, name: &str) -> Option<Sourced<u32>> {
         let (key, node) = self.field_named(object, name)?;
+        self.count_of(key, node)
+    }
+
+    /// `node`, the value of `key`, as a count.
+    pub fn count_of(&mut self, key: &str, node: &Node) -> Option<Sourced<u32>> {
         self.located(key, node, values::count(node))
     }
 

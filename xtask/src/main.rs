@@ -282,26 +282,9 @@ fn add_test_module(main_rs: &Path, module: &str) -> Result<(), String> {
 fn add_gateway_format(route_rs: &Path, variant: &str, id: &str, title: &str) -> Result<(), String> {
     let text = read(route_rs)?;
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
-    let enum_start = lines
-        .iter()
-        .position(|line| line == "pub enum GatewayFormat {")
-        .ok_or("src/model/route.rs has no `pub enum GatewayFormat`")?;
-    let enum_end = enum_start
-        + lines[enum_start..]
-            .iter()
-            .position(|line| line == "}")
-            .ok_or("`GatewayFormat` does not end")?;
+    let (_, enum_end) = item(&lines, "pub enum GatewayFormat {")?;
     lines.insert(enum_end, format!("    {variant},"));
-
-    let impl_start = lines
-        .iter()
-        .position(|line| line == "impl GatewayFormat {")
-        .ok_or("src/model/route.rs has no `impl GatewayFormat`")?;
-    let impl_end = impl_start
-        + lines[impl_start..]
-            .iter()
-            .position(|line| line == "}")
-            .ok_or("`impl GatewayFormat` does not end")?;
+    let (impl_start, impl_end) = item(&lines, "impl GatewayFormat {")?;
     let mut function = String::new();
     let mut at = impl_start;
     let mut end = impl_end;
@@ -346,6 +329,20 @@ fn add_gateway_format(route_rs: &Path, variant: &str, id: &str, title: &str) -> 
         at += 1;
     }
     write(route_rs, &(lines.join("\n") + "\n"))
+}
+
+/// The first and last line of the top-level item that opens with `opening` in src/model/route.rs.
+fn item(lines: &[String], opening: &str) -> Result<(usize, usize), String> {
+    let start = lines
+        .iter()
+        .position(|line| line == opening)
+        .ok_or_else(|| format!("src/model/route.rs has no `{opening}`"))?;
+    let end = start
+        + lines[start..]
+            .iter()
+            .position(|line| line == "}")
+            .ok_or_else(|| format!("`{opening}` does not end"))?;
+    Ok((start, end))
 }
 
 #[cfg(test)]

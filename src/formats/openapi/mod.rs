@@ -1,6 +1,7 @@
 //! OpenAPI 2.0 (Swagger), 3.0 and 3.1: version-aware views over [`Node`] mapped into
 //! [`model::Operation`](crate::model::Operation)s.
 
+use super::read::{Naming, Reader};
 use super::values::{self, Dialect};
 use crate::diagnostic::Diagnostic;
 use crate::model::path::server_base_path;
@@ -98,8 +99,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
         api,
     });
     let defaults = resilience(
-        cx,
-        file,
+        &mut Reader::new(cx, file, Naming::Exact, Dialect::Go),
         document.get("x-resilience").or_else(|| {
             document
                 .get("info")
@@ -179,7 +179,11 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
                 });
                 parameters.push(parameter);
             }
-            let contract = resilience(cx, op_file, op.get("x-resilience"), &defaults);
+            let contract = resilience(
+                &mut Reader::new(cx, op_file, Naming::Exact, Dialect::Go),
+                op.get("x-resilience"),
+                &defaults,
+            );
             cx.inventory.operations.push(Operation {
                 spec: version,
                 document: document_index,
@@ -256,32 +260,23 @@ fn covered(file: FileId, entry: &Entry, target_file: FileId, target: &Node) -> V
 }
 
 /// Reads an `x-resilience` object over `defaults` (the document-level contract).
-fn resilience(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
-    node: Option<&Node>,
-    defaults: &Resilience,
-) -> Resilience {
+fn resilience(cx: &mut Reader<'_>, node: Option<&Node>, defaults: &Resilience) -> Resilience {
     let mut contract = defaults.clone();
     let Some(node) = node else {
         return contract;
     };
     if !node.is_map() {
-        cx.invalid_value(file, node, "`x-resilience` must be a mapping");
+        cx.invalid(node, "`x-resilience` must be a mapping");
         return contract;
     }
-    let location = |node: &Node| Location {
-        file,
-        span: node.span,
-    };
     for entry in node.entries() {
         let value = &entry.value;
         match entry.key.scalar_text().unwrap_or("") {
             "timeout" => {
-                if let Some(timeout) = cx.duration_of(file, "timeout", value, Dialect::Go) {
+                if let Some(timeout) = cx.duration_of("timeout", value, Dialect::Go) {
                     contract.timeout = Some(Spanned {
                         value: timeout.value,
-                        location: location(value),
+                        location: cx.at(value),
                     })
                 }
             }
@@ -289,16 +284,16 @@ fn resilience(
                 Some(flag) => {
                     contract.idempotent = Some(Spanned {
                         value: flag,
-                        location: location(value),
+                        location: cx.at(value),
                     })
                 }
-                None => cx.invalid_value(file, value, "`idempotent` must be true or false"),
+                None => cx.invalid(value, "`idempotent` must be true or false"),
             },
             "retries" => {
-                if let Some(retries) = cx.count_of(file, "retries", value) {
+                if let Some(retries) = cx.count_of("retries", value) {
                     contract.retries = Some(Spanned {
                         value: retries.value,
-                        location: location(value),
+                        location: cx.at(value),
                     })
                 }
             }
@@ -313,18 +308,16 @@ fn resilience(
                     Some(requirement) => {
                         contract.fallback = Some(Spanned {
                             value: requirement,
-                            location: location(value),
+                            location: cx.at(value),
                         })
                     }
-                    None => cx.invalid_value(
-                        file,
+                    None => cx.invalid(
                         value,
                         "`fallback` must be `required`, `optional` or `forbidden`",
                     ),
                 }
             }
-            other => cx.invalid_value(
-                file,
+            other => cx.invalid(
                 &entry.key,
                 format!(
                     "`{other}` is not an `x-resilience` field (timeout, idempotent, retries, fallback)"
