@@ -84,7 +84,13 @@ fn inventory(n: usize) -> Inventory {
 fn bench_join(c: &mut Criterion) {
     let mut group = c.benchmark_group("join");
     group.sample_size(10);
-    for n in [1_000usize, 10_000, 100_000] {
+    // In test mode (`cargo test --benches`, unoptimised) only the smallest size runs.
+    let sizes: &[usize] = if cfg!(debug_assertions) {
+        &[1_000]
+    } else {
+        &[1_000, 10_000, 100_000]
+    };
+    for &n in sizes {
         let inventory = inventory(n);
         group.bench_with_input(
             BenchmarkId::from_parameter(n),

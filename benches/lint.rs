@@ -6,7 +6,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use routeguard::lint::{lint_in, LintOptions};
 
 mod common;
-use common::generated_spec;
+use common::{generated_spec, sizes};
 
 fn write_project(dir: &Path, name: &str, text: &str) -> PathBuf {
     std::fs::create_dir_all(dir.join(".git")).expect("create .git");
@@ -20,7 +20,7 @@ fn bench_lint(c: &mut Criterion) {
     let root = std::fs::canonicalize(dir.path()).expect("canonical");
     let mut group = c.benchmark_group("lint");
     group.sample_size(10);
-    for paths in [100usize, 1_000, 10_000] {
+    for &paths in sizes() {
         let yaml = generated_spec(paths);
         let name = format!("spec{paths}.yaml");
         write_project(&root, &name, &yaml);

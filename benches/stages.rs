@@ -2,8 +2,7 @@
 //! stream alone, the floor the tree builder is measured against; JSON), the model (adapting),
 //! the join and rules, and rendering findings as text, JSON and SARIF.
 //!
-//! In test mode (`cargo test --benches`, unoptimised) only the smallest size runs, so CI keeps
-//! the benches compiling and working without waiting for the large ones.
+//! In test mode (`cargo test --benches`, unoptimised) only the smallest size runs.
 
 use std::path::PathBuf;
 
@@ -17,16 +16,7 @@ use routeguard::rules::{self, RuleInputs};
 use routeguard::source::{self, refs, FileRequest, Node, NodeKind, ScalarKind, Syntax, Workspace};
 
 mod common;
-use common::generated_spec;
-
-/// Path items per generated spec (three operations each).
-fn sizes() -> &'static [usize] {
-    if cfg!(debug_assertions) {
-        &[100]
-    } else {
-        &[100, 1_000, 10_000]
-    }
-}
+use common::{generated_spec, sizes};
 
 /// Findings rendered per report.
 fn finding_counts() -> &'static [usize] {

@@ -2,6 +2,17 @@
 
 use std::fmt::Write;
 
+/// Path items per generated spec (three operations each). In test mode (`cargo test --benches`,
+/// unoptimised, as CI runs them) only the smallest size runs, so the benches keep compiling and
+/// working without CI waiting for the large ones.
+pub fn sizes() -> &'static [usize] {
+    if cfg!(debug_assertions) {
+        &[100]
+    } else {
+        &[100, 1_000, 10_000]
+    }
+}
+
 /// A spec with `paths` path items of three operations each, every one with a `$ref`'d
 /// parameter and response, and some findings (every tenth operation lacks a summary).
 pub fn generated_spec(paths: usize) -> String {

@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use super::read::{Naming, Reader};
+use super::read::{GatewayDefault, Naming, Reader};
 use super::values::{shown, Dialect};
 use super::{AdaptContext, Adapter};
 use crate::model::policy::{Backoff, GatewayStatuses, RateLimit, Retry, RetryCondition, Upstream};
@@ -29,15 +29,25 @@ pub static ADAPTER: Adapter = Adapter {
 const BACKEND: &str = "x-google-backend";
 
 /// `util.DefaultResponseDeadline`: a backend rule without a positive `deadline` gets it.
-const DEFAULT_DEADLINE: Duration = Duration::from_secs(15);
-const DEFAULT_DEADLINE_NOTE: &str = "ESPv2's default backend deadline of 15s";
+static DEADLINE: GatewayDefault<Duration> = GatewayDefault::new(
+    Duration::from_secs(15),
+    "ESPv2's default backend deadline of {}",
+);
 /// ESPv2's `--backend_retry_num` and `--backend_retry_ons` flags, which Cloud Endpoints deployments
 /// may change and API Gateway leaves at their defaults (`DefaultConfigGeneratorOptions`).
-const DEFAULT_RETRIES: u32 = 1;
-const RETRIES_NOTE: &str =
-    "ESPv2's default of 1 retry (`--backend_retry_num`) on reset, connect-failure and refused-stream";
+static RETRIES: GatewayDefault<u32> = GatewayDefault::new(
+    1,
+    "ESPv2's default of {} retry (`--backend_retry_num`) on reset, connect-failure and refused-stream",
+);
 /// Envoy's own retry back-off, as ESPv2 sets none on its routes.
-const BACKOFF_BASE: Duration = Duration::from_millis(25);
+static BACKOFF_BASE: GatewayDefault<Duration> = GatewayDefault::new(
+    Duration::from_millis(25),
+    "Envoy's default retry back-off base interval of {}",
+);
+static BACKOFF_CAP: GatewayDefault<Duration> = GatewayDefault::new(
+    Duration::from_millis(250),
+    "Envoy's default retry back-off cap of 10× the base interval",
+);
 /// Envoy answers a route timeout with 504; an exhausted quota is `RESOURCE_EXHAUSTED`, 429.
 const TIMEOUT_STATUS: u16 = 504;
 const QUOTA_STATUS: u16 = 429;
@@ -213,7 +223,7 @@ fn policy(
     Policy {
         timeout: Some(deadline(cx, rule).map(Timeout::Bounded)),
         retry: Some(Retry {
-            max_retries: Sourced::default(DEFAULT_RETRIES, RETRIES_NOTE),
+            max_retries: RETRIES.sourced(),
             unbounded: false,
             conditions: vec![
                 RetryCondition::Reset,
@@ -221,14 +231,8 @@ fn policy(
                 RetryCondition::RefusedStream,
             ],
             backoff: Some(Backoff {
-                base: Some(Sourced::default(
-                    BACKOFF_BASE,
-                    "Envoy's default retry back-off base interval of 25ms",
-                )),
-                max: Some(Sourced::default(
-                    BACKOFF_BASE * 10,
-                    "Envoy's default retry back-off cap of 10× the base interval",
-                )),
+                base: Some(BACKOFF_BASE.sourced()),
+                max: Some(BACKOFF_CAP.sourced()),
                 jittered: true,
             }),
             per_try_timeout: None,
@@ -254,7 +258,7 @@ fn policy(
 /// unreadable, and when not positive (ESPv2 then logs a warning and uses the default).
 fn deadline(cx: &mut AdaptContext<'_>, rule: &BackendRule<'_>) -> Sourced<Duration> {
     let cx = &mut Reader::new(cx, rule.file, Naming::Exact, Dialect::Seconds);
-    let default = Sourced::default(DEFAULT_DEADLINE, DEFAULT_DEADLINE_NOTE);
+    let default = DEADLINE.sourced();
     let Some(node) = cx.field(rule.node, "deadline") else {
         return default;
     };

@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use super::read::{Naming, Reader};
+use super::read::{GatewayDefault, Naming, Reader};
 use super::values::{shown, Dialect};
 use super::{AdaptContext, Adapter};
 use crate::model::policy::{
@@ -29,6 +29,16 @@ pub static ADAPTER: Adapter = Adapter {
 };
 
 const PREFIX: &str = "nginx.ingress.kubernetes.io/";
+static CONNECT_TIMEOUT: GatewayDefault<Duration> = GatewayDefault::new(
+    Duration::from_secs(5),
+    "ingress-nginx's default proxy-connect-timeout of {}",
+);
+static READ_TIMEOUT: GatewayDefault<Duration> = GatewayDefault::new(
+    Duration::from_secs(60),
+    "ingress-nginx's default proxy-read-timeout of {}",
+);
+static TRIES: GatewayDefault<u32> =
+    GatewayDefault::new(3, "ingress-nginx's default proxy-next-upstream-tries of {}");
 /// What `proxy-next-upstream` may list (`validUpstreamAnnotation`).
 const NEXT_UPSTREAM: &str = "error timeout invalid_header http_500 http_502 http_503 http_504 \
                              http_403 http_404 http_429 non_idempotent off";
@@ -255,23 +265,12 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
 }
 
 fn policy(cx: &mut Reader<'_>, settings: &Settings<'_>) -> Policy {
-    let secs = |cx: &mut Reader<'_>, key, default: u64, note| {
-        settings
-            .get(cx, key, seconds, SECONDS)
-            .unwrap_or_else(|| Sourced::default(Duration::from_secs(default), note))
+    let secs = |cx: &mut Reader<'_>, key, default: &'static GatewayDefault<Duration>| {
+        let value = settings.get(cx, key, seconds, SECONDS);
+        value.unwrap_or_else(|| default.sourced())
     };
-    let connect = secs(
-        cx,
-        "proxy-connect-timeout",
-        5,
-        "ingress-nginx's default proxy-connect-timeout of 5s",
-    );
-    let read = secs(
-        cx,
-        "proxy-read-timeout",
-        60,
-        "ingress-nginx's default proxy-read-timeout of 60s",
-    );
+    let connect = secs(cx, "proxy-connect-timeout", &CONNECT_TIMEOUT);
+    let read = secs(cx, "proxy-read-timeout", &READ_TIMEOUT);
     // Sending is bounded apart; the value is checked although reads bound an attempt.
     let _ = settings.get(cx, "proxy-send-timeout", seconds, SECONDS);
     let conditions = settings
@@ -282,9 +281,7 @@ fn policy(cx: &mut Reader<'_>, settings: &Settings<'_>) -> Policy {
         );
     let tries = settings
         .get(cx, "proxy-next-upstream-tries", count, COUNT)
-        .unwrap_or_else(|| {
-            Sourced::default(3, "ingress-nginx's default proxy-next-upstream-tries of 3")
-        });
+        .unwrap_or_else(|| TRIES.sourced());
     let deadline = settings
         .get(cx, "proxy-next-upstream-timeout", seconds, SECONDS)
         .filter(|timeout| !timeout.value.is_zero());

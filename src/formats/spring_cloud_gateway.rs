@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use super::read::{Naming, Reader};
+use super::read::{GatewayDefault, Naming, Reader};
 use super::values::{shown, Dialect};
 use super::{AdaptContext, Adapter};
 use crate::model::policy::{
@@ -38,8 +38,16 @@ const PREFIXES: [&str; 2] = [
 /// `shortcutFieldOrder()` of the Retry filter (`Retry=3,BAD_GATEWAY,GET,10ms,50ms,2,false`).
 const RETRY_SHORTCUT: &str =
     "retries statuses methods firstBackoff maxBackoff factor basedOnPreviousValue";
-const DEFAULT_RETRIES: &str = "Spring Cloud Gateway's default of 3 retries";
-const TIME_LIMIT: &str = "Resilience4j's default TimeLimiter timeoutDuration of 1s";
+static RETRIES: GatewayDefault<u32> =
+    GatewayDefault::new(3, "Spring Cloud Gateway's default of {} retries");
+static FIRST_BACKOFF: GatewayDefault<Duration> = GatewayDefault::new(
+    Duration::from_millis(5),
+    "Spring Cloud Gateway's default firstBackoff of {}",
+);
+static TIME_LIMIT: GatewayDefault<Duration> = GatewayDefault::new(
+    Duration::from_secs(1),
+    "Resilience4j's default TimeLimiter timeoutDuration of {}",
+);
 
 /// The value at a dotted `path` under `node`, whatever dots its keys hold themselves.
 fn lookup<'a>(node: &'a Node, path: &str) -> Option<&'a Node> {
@@ -347,7 +355,7 @@ fn read_retry(cx: &mut Reader<'_>, retry: &Definition<'_>) -> Retry {
     let args = &retry.args;
     let retries = cx
         .count(args, "retries")
-        .unwrap_or_else(|| Sourced::default(3, DEFAULT_RETRIES));
+        .unwrap_or_else(|| RETRIES.sourced());
     let mut conditions = Vec::new();
     let mut series = texts(args, &["series"]);
     if cx.field(args, "series").is_none() {
@@ -383,12 +391,9 @@ fn read_retry(cx: &mut Reader<'_>, retry: &Definition<'_>) -> Retry {
         .iter()
         .any(|k| cx.field(args, k).is_some())
         .then(|| {
-            let base = cx.duration(args, "firstBackoff").unwrap_or_else(|| {
-                Sourced::default(
-                    Duration::from_millis(5),
-                    "Spring Cloud Gateway's default firstBackoff of 5ms",
-                )
-            });
+            let base = cx
+                .duration(args, "firstBackoff")
+                .unwrap_or_else(|| FIRST_BACKOFF.sourced());
             // A factor of 1 waits the first backoff every time; any other is read as doubling.
             let constant = cx
                 .count(args, "factor")
@@ -514,7 +519,7 @@ fn read_breaker(
             reader.duration_of("timeoutDuration", node, Dialect::Spring)
         },
     );
-    let limit = configured.unwrap_or_else(|| Sourced::default(Duration::from_secs(1), TIME_LIMIT));
+    let limit = configured.unwrap_or_else(|| TIME_LIMIT.sourced());
     if inside_retry {
         // The limiter ends the whole attempt, body included, whatever the response timeout.
         policy.per_try_timeout = Some(limit);

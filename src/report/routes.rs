@@ -443,7 +443,11 @@ fn cells(row: &RouteRow, name_apis: bool) -> [String; 10] {
             "—".to_string()
         },
         duration(row.per_try_timeout_ms, "per_try_timeout_ms", "—"),
-        format!("{}{}", row.max_retries.unwrap_or(0), mark("max_retries")),
+        if row.retries_bounded {
+            format!("{}{}", row.max_retries.unwrap_or(0), mark("max_retries"))
+        } else {
+            format!("unbounded{}", mark("max_retries"))
+        },
         duration(row.worst_case_ms, "", "unbounded"),
         fallback,
         if protection.is_empty() {

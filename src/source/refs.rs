@@ -28,16 +28,20 @@ pub struct RefTarget {
     /// step per level rather than a key search per level, so that tens of thousands of
     /// references into one wide `components` map stay linear.
     path: Vec<u32>,
+    /// The `$ref` value the target is itself a reference object with, found while its tree was
+    /// at hand, so that cycles are found after trees are dropped.
+    next_ref: Option<Span>,
 }
 
 /// Resolved references, keyed by the location of their `$ref` value.
 #[derive(Debug, Default)]
 pub struct RefIndex {
-    /// Keyed by file and start of the `$ref` value; holds the value's full span too.
-    targets: HashMap<(FileId, u32), (Span, RefTarget)>,
-    /// The start of the `$ref` value a target is itself a reference object with, found while
-    /// its tree was at hand, so that cycles are found after trees are dropped.
-    next_refs: HashMap<(FileId, u32), Span>,
+    /// Keyed by file and start of the `$ref` value; holds the value's full span and the
+    /// target's place in `unique`.
+    targets: HashMap<(FileId, u32), (Span, u32)>,
+    /// Each target once, however many references name it (most name a shared component).
+    unique: Vec<RefTarget>,
+    unique_ids: HashMap<(FileId, Vec<u32>), u32>,
     /// The files each walked file's references point into.
     edges: HashMap<FileId, Vec<FileId>>,
 }
@@ -48,7 +52,22 @@ const MAX_HOPS: usize = 64;
 impl RefIndex {
     /// Every file a resolved reference points into.
     pub fn target_files(&self) -> impl Iterator<Item = FileId> + '_ {
-        self.targets.values().map(|(_, target)| target.file)
+        self.unique.iter().map(|target| target.file)
+    }
+
+    /// The id of `target` in `unique`, added when new.
+    fn intern(&mut self, workspace: &Workspace, mut target: RefTarget) -> u32 {
+        let key = (target.file, target.path.clone());
+        if let Some(&id) = self.unique_ids.get(&key) {
+            return id;
+        }
+        target.next_ref = lookup(workspace, &target)
+            .and_then(ref_value)
+            .map(|next| next.span);
+        let id = crate::span::to_u32(self.unique.len());
+        self.unique.push(target);
+        self.unique_ids.insert(key, id);
+        id
     }
 
     /// `files` and every file their references reach, directly or through other files.
@@ -70,7 +89,7 @@ impl RefIndex {
     pub fn target(&self, file: FileId, ref_value: Span) -> Option<&RefTarget> {
         self.targets
             .get(&(file, ref_value.start))
-            .map(|(_, target)| target)
+            .and_then(|&(_, id)| self.unique.get(id as usize))
     }
 
     /// Follows `node` through any chain of `$ref`s to the node it stands for. A reference that
@@ -211,12 +230,8 @@ impl Resolver {
                         match find_path(workspace, &mut keys, &target) {
                             Ok(path) => {
                                 target.path = path;
-                                if let Some(next) = lookup(workspace, &target).and_then(ref_value) {
-                                    self.index.next_refs.insert((file, span.start), next.span);
-                                }
-                                self.index
-                                    .targets
-                                    .insert((file, span.start), (span, target));
+                                let id = self.index.intern(workspace, target);
+                                self.index.targets.insert((file, span.start), (span, id));
                             }
                             Err(reason) => diagnostics.push(unresolved(location, &text, reason)),
                         }
@@ -342,6 +357,7 @@ fn resolve_one(
             file,
             pointer,
             path: Vec::new(),
+            next_ref: None,
         });
     }
     let decoded = percent_decode_str(path_part)
@@ -384,6 +400,7 @@ fn resolve_one(
         file: target,
         pointer,
         path: Vec::new(),
+        next_ref: None,
     })
 }
 
@@ -454,8 +471,8 @@ fn find_path(
 /// graph: one walk that colours what it has seen finds every cycle, however long, in linear time.
 fn report_cycles(workspace: &Workspace, index: &RefIndex, diagnostics: &mut Vec<Diagnostic>) {
     let next_of = |key: &(FileId, u32)| -> Option<((FileId, u32), Span)> {
-        let (_, target) = index.targets.get(key)?;
-        let &span = index.next_refs.get(key)?;
+        let target = index.target(key.0, Span::new(key.1, key.1))?;
+        let span = target.next_ref?;
         let next = (target.file, span.start);
         index.targets.contains_key(&next).then_some((next, span))
     };
