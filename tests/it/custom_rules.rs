@@ -427,6 +427,72 @@ overrides:
 }
 
 #[test]
+fn findings_are_placed_and_counted_as_spectral_places_and_counts_them() {
+    let ruleset = r#"rules:
+  examples-in-optional-parameter:
+    given: "$..parameters[?(@.required != true)]"
+    then: { field: examples, function: truthy }
+  security-at-root:
+    given: $
+    then:
+      field: security
+      function: schema
+      functionOptions: { schema: { type: array, minItems: 1 } }
+  no-empty-segments:
+    given: $.paths.*~
+    then: { function: pattern, functionOptions: { notMatch: // } }
+"#;
+    let spec = r##"{
+  "openapi": "3.0.3",
+  "info": { "title": "Pets", "version": "1" },
+  "paths": {
+    "/pets": {
+      "get": {
+        "parameters": [{ "$ref": "#/components/parameters/limit" }],
+        "responses": { "200": { "description": "ok" } }
+      }
+    },
+    "/pets//{id}": {
+      "get": {
+        "parameters": [{ "$ref": "#/components/parameters/limit" }],
+        "responses": { "200": { "description": "ok" } }
+      }
+    }
+  },
+  "components": {
+    "parameters": {
+      "limit": { "name": "limit", "in": "query", "schema": { "type": "integer" } }
+    }
+  }
+}
+"##;
+    let dir = project(&[
+        ("routeguard.yaml", "extends: off\n"),
+        (".spectral.yaml", ruleset),
+        ("openapi.json", spec),
+    ]);
+    let (_, report) = common::lint_json(dir.path(), &["openapi.json"]);
+    let at = |rule: &str| -> Vec<(u64, u64)> {
+        placed(&report, rule)
+            .into_iter()
+            .map(|(_, line, column, _)| (line, column))
+            .collect()
+    };
+    // Declared once and referenced twice: one finding, where it is declared.
+    assert_eq!(
+        at("examples-in-optional-parameter"),
+        [position(spec, "\"parameters\": {", "\"limit\"")]
+    );
+    // What the document lacks is shown where the document starts.
+    assert_eq!(at("security-at-root"), [(1, 1)]);
+    // `//` is the pattern of two slashes, not an empty regular expression.
+    assert_eq!(
+        at("no-empty-segments"),
+        [position(spec, "\"/pets//{id}\"", "\"/pets//{id}\"")]
+    );
+}
+
+#[test]
 fn broken_rulesets_and_extends_stop_the_run_with_their_location() {
     let cases: &[(&[(&str, &str)], &str)] = &[
         (
