@@ -492,6 +492,36 @@ fn findings_are_placed_and_counted_as_spectral_places_and_counts_them() {
     );
 }
 
+fn config_with_policy(message: &str) -> routeguard::config::Config {
+    let text = format!(
+        "extends: off\npolicies:\n  - id: same-name\n    message: {message}\n    assert: route.retries < 3\n"
+    );
+    routeguard::config::parse_config(
+        &text,
+        Path::new("/project/routeguard.yaml"),
+        "routeguard.yaml",
+    )
+    .expect("config parses")
+}
+
+#[test]
+fn each_config_owns_what_it_says_of_its_custom_rules() {
+    let first = config_with_policy("first says this");
+    let second = config_with_policy("second says that");
+    let summary = |config: &routeguard::config::Config| {
+        config
+            .custom
+            .meta("same-name")
+            .map(|meta| meta.summary.clone())
+    };
+    assert_eq!(summary(&first).as_deref(), Some("first says this"));
+    assert_eq!(summary(&second).as_deref(), Some("second says that"));
+    // Nothing outside the config holds on to it: dropping the config frees it.
+    let meta = first.custom.metas().next().expect("a policy");
+    assert_eq!(std::sync::Arc::strong_count(meta), 1);
+    assert!(first.custom.meta("unknown").is_none());
+}
+
 #[test]
 fn broken_rulesets_and_extends_stop_the_run_with_their_location() {
     let cases: &[(&[(&str, &str)], &str)] = &[
