@@ -17,6 +17,8 @@ pub mod outcome;
 pub mod report;
 pub mod rule_id;
 pub mod rules;
+#[cfg(test)]
+mod scaffolds;
 pub mod source;
 pub mod span;
 pub mod suggest;

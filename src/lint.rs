@@ -8,12 +8,13 @@ use crate::config::{suppress, Config};
 use crate::custom;
 use crate::diagnostic::Diagnostic;
 use crate::discover::{self, DiscoverError};
+use crate::formats::Adapter;
 use crate::formats::{self, AdaptContext};
 use crate::model::{join, Inventory};
 use crate::rule_id::BuiltinRule;
-use crate::rules::{self, RuleContext};
+use crate::rules::{self, RuleInputs};
 use crate::source::refs;
-use crate::source::{FileRequest, Limits, Workspace};
+use crate::source::{self, FileRequest, Limits, SourceFile, Workspace};
 use crate::span::Location;
 use crate::span::{FileId, Span};
 
@@ -146,78 +147,76 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
         });
     }
 
-    let mut diagnostics = Vec::new();
     let mut workspace = Workspace::new(root, cwd.to_path_buf()).with_limits(options.limits);
     let progress = options.progress.as_deref();
     if let Some(progress) = progress {
         progress.start(Stage::Reading, requests.len());
     }
-    workspace.load_all_with(requests, &mut diagnostics, &|| {
+    let reserved = workspace.reserve(requests);
+    let requested = workspace.files().len();
+    // Custom rules walk the documents after the model is built: their trees stay.
+    let keep_trees = !config.custom.ruleset.rules.is_empty();
+    let mut stream = Stream {
+        requested,
+        keep_trees,
+        ..Stream::default()
+    };
+    let limits = workspace.limits();
+    let on_read = || {
         if let Some(progress) = progress {
             progress.advance();
         }
-    });
-    workspace.add_embedded_documents();
-
-    // A template's YAML is only known once rendered: neither its parse errors nor what it seems
-    // to hold say anything about what the gateway will get.
-    let mut skipped: Vec<SkippedFile> = workspace
-        .files()
-        .iter()
-        .filter(|file| is_template(file))
-        .map(|file| SkippedFile {
-            file: file.id,
-            reason: SkipReason::Template,
-        })
-        .collect();
-    let templates: HashSet<FileId> = skipped.iter().map(|skipped| skipped.file).collect();
-
-    // Detect every document's format before resolving references, so that only the documents
-    // of formats that use `$ref` are searched for them.
-    let mut detected = Vec::new();
-    for file in workspace.files() {
-        if templates.contains(&file.id) {
-            continue;
-        }
-        let mut recognised = false;
-        for (index, document) in file.documents.iter().enumerate() {
-            for adapter in formats::detect(document) {
-                detected.push((file.id, index, adapter));
-                recognised = true;
-            }
-        }
-        // Kubernetes manifests are a format routeguard reads, whatever kinds they hold: a
-        // rendered chart's Deployments and Services are skipped silently, not unknown.
-        if file.explicit && !file.failed && !recognised && !is_kubernetes_manifest(file) {
-            diagnostics.push(unknown_format(file.id));
-        }
+    };
+    // Each group is read on one side while the group before is resolved and adapted on the
+    // other, and dropped after, so that memory holds about two groups of trees at a time.
+    let mut groups = groups(reserved).into_iter();
+    let mut next = groups
+        .next()
+        .map(|group| source::parse_all(group, limits, &on_read));
+    while let Some(parsed) = next.take() {
+        let ids: Vec<FileId> = parsed.iter().map(source::ParsedFile::id).collect();
+        workspace.fill_all(parsed, &mut stream.early);
+        let following = groups.next();
+        let (parsed, ()) = rayon::join(
+            || following.map(|group| source::parse_all(group, limits, &on_read)),
+            || stream.take_group(&mut workspace, &ids),
+        );
+        next = parsed;
     }
-    let ref_files: Vec<FileId> = detected
-        .iter()
-        .filter(|(_, _, adapter)| adapter.uses_refs)
-        .map(|(file, _, _)| *file)
-        .collect();
-    let loaded_before_refs = workspace.files().len();
     if let Some(progress) = progress {
         progress.start(Stage::Resolving, 0);
     }
-    let ref_index = refs::resolve_all(&mut workspace, &ref_files, &mut diagnostics);
+    let Stream {
+        early,
+        adapted,
+        mut inventory,
+        resolver,
+        detected,
+        deferred,
+        mut skipped,
+        templates,
+        ..
+    } = stream;
+    let mut diagnostics = early;
+    let ref_index = resolver.finish(&workspace, &mut diagnostics);
     let mut recognised: HashSet<FileId> = detected.iter().map(|(file, _, _)| *file).collect();
     recognised.extend(ref_index.target_files());
     // Files loaded only because a reference names them are part of a description, even broken.
-    recognised.extend(
-        workspace.files()[loaded_before_refs..]
-            .iter()
-            .map(|file| file.id),
-    );
+    recognised.extend(workspace.files()[requested..].iter().map(|file| file.id));
     skipped.extend(unrecognised_files(&workspace, &recognised, &templates));
     if !skipped.is_empty() {
         let quiet: HashSet<FileId> = skipped.iter().map(|skipped| skipped.file).collect();
         diagnostics.retain(|diagnostic| !quiet.contains(&diagnostic.location.file));
     }
     custom::unsupported(&config.custom, &mut workspace, &mut diagnostics);
+    diagnostics.extend(adapted);
 
-    let mut inventory = Inventory::default();
+    // Gateway formats may look across files (a Kubernetes Service, a Traefik middleware of
+    // another file): they are adapted once every file is read, their trees kept until then.
+    let deferred_files: Vec<FileId> = deferred.iter().map(|(file, _, _)| *file).collect();
+    for file in ref_index.reachable_from(&deferred_files) {
+        workspace.restore_documents(file);
+    }
     {
         let mut cx = AdaptContext {
             workspace: &workspace,
@@ -226,9 +225,9 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
             diagnostics: &mut diagnostics,
         };
         if let Some(progress) = progress {
-            progress.start(Stage::Linting, detected.len());
+            progress.start(Stage::Linting, deferred.len());
         }
-        for (file, index, adapter) in &detected {
+        for (file, index, adapter) in &deferred {
             if let Some(document) = workspace.file(*file).documents.get(*index) {
                 (adapter.adapt)(&mut cx, *file, document);
             }
@@ -246,13 +245,14 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
     crate::model::api::assign_names(&mut inventory.specs, &|file| {
         workspace.file(file).display.clone()
     });
+    inventory.apply_overlays();
     inventory.apply_upstream_policies();
     let join = join::join(&inventory, config.layer_order(&workspace));
 
     if let Some(progress) = progress {
         progress.start(Stage::Checking, 0);
     }
-    diagnostics.extend(rules::run(&RuleContext {
+    diagnostics.extend(rules::run(&RuleInputs {
         inventory: &inventory,
         workspace: &workspace,
         join: &join,
@@ -308,6 +308,160 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
         skipped,
         notices: discovered.notices,
     })
+}
+
+/// A group of files is read until it holds this many bytes or this many files.
+const GROUP_BYTES: u64 = 8 * 1024 * 1024;
+const GROUP_FILES: usize = 64;
+
+/// The reserved files in groups of about [`GROUP_BYTES`], in order.
+fn groups(reserved: Vec<(FileId, FileRequest)>) -> Vec<Vec<(FileId, FileRequest)>> {
+    let mut groups = Vec::new();
+    let mut group = Vec::new();
+    let mut bytes = 0;
+    for (id, request) in reserved {
+        bytes += match &request.contents {
+            Some(contents) => contents.len() as u64,
+            None => std::fs::metadata(&request.path).map_or(0, |metadata| metadata.len()),
+        };
+        group.push((id, request));
+        if bytes >= GROUP_BYTES || group.len() >= GROUP_FILES {
+            groups.push(std::mem::take(&mut group));
+            bytes = 0;
+        }
+    }
+    if !group.is_empty() {
+        groups.push(group);
+    }
+    groups
+}
+
+/// What the run gathers while the files are read a group at a time.
+#[derive(Default)]
+struct Stream {
+    /// How many files were named or walked: those after them were reached through `$ref`s.
+    requested: usize,
+    keep_trees: bool,
+    /// Findings of reading, detecting and resolving, before skipped files are known.
+    early: Vec<Diagnostic>,
+    /// Findings of the adapters run so far.
+    adapted: Vec<Diagnostic>,
+    inventory: Inventory,
+    resolver: refs::Resolver,
+    detected: Vec<(FileId, usize, &'static Adapter)>,
+    /// Documents of formats adapted once every file is read.
+    deferred: Vec<(FileId, usize, &'static Adapter)>,
+    skipped: Vec<SkippedFile>,
+    templates: HashSet<FileId>,
+    /// Files whose trees a later step reads, decided once per file.
+    keeps_trees: HashMap<FileId, bool>,
+    /// Requested files before this one have had their group.
+    done: usize,
+}
+
+impl Stream {
+    /// Detects, resolves and adapts one group of files (`ids`, just read), then drops the trees
+    /// no later step needs.
+    fn take_group(&mut self, workspace: &mut Workspace, ids: &[FileId]) {
+        let first_new = self.detected.len();
+        for &id in ids {
+            let file = workspace.file(id);
+            // A template's YAML is only known once rendered: neither its parse errors nor
+            // what it seems to hold say anything about what the gateway will get.
+            if is_template(file) {
+                self.skipped.push(SkippedFile {
+                    file: id,
+                    reason: SkipReason::Template,
+                });
+                self.templates.insert(id);
+                continue;
+            }
+            let mut recognised = false;
+            for (index, document) in file.documents.iter().enumerate() {
+                for adapter in formats::detect(document) {
+                    self.detected.push((id, index, adapter));
+                    recognised = true;
+                }
+            }
+            // Kubernetes manifests are a format routeguard reads, whatever kinds they hold: a
+            // rendered chart's Deployments and Services are skipped silently, not unknown.
+            if file.explicit && !file.failed && !recognised && !is_kubernetes_manifest(file) {
+                self.early.push(unknown_format(id));
+            }
+        }
+        // Only the documents of formats that use `$ref` are searched for them.
+        let jobs = &self.detected[first_new..];
+        let ref_files: Vec<FileId> = jobs
+            .iter()
+            .filter(|(_, _, adapter)| adapter.uses_refs)
+            .map(|(file, _, _)| *file)
+            .collect();
+        self.resolver
+            .resolve(workspace, &ref_files, &mut self.early);
+        let (now, later): (Vec<_>, Vec<_>) = jobs
+            .iter()
+            .copied()
+            .partition(|(_, _, adapter)| is_self_contained(adapter));
+        self.deferred.extend(later);
+        let now_files: Vec<FileId> = now.iter().map(|(file, _, _)| *file).collect();
+        for file in self.resolver.index().reachable_from(&now_files) {
+            workspace.restore_documents(file);
+        }
+        let mut cx = AdaptContext {
+            workspace,
+            refs: self.resolver.index(),
+            inventory: &mut self.inventory,
+            diagnostics: &mut self.adapted,
+        };
+        for (file, index, adapter) in &now {
+            if let Some(document) = cx.workspace.file(*file).documents.get(*index) {
+                (adapter.adapt)(&mut cx, *file, document);
+            }
+        }
+        self.done = ids.last().map_or(self.done, |last| last.0 as usize + 1);
+        self.drop_trees(workspace);
+    }
+
+    /// Drops every tree no later step reads: not a later group's, nor one kept for the
+    /// adapters that run at the end, custom rules or suppression comments.
+    fn drop_trees(&mut self, workspace: &mut Workspace) {
+        if self.keep_trees {
+            return;
+        }
+        let droppable: Vec<FileId> = workspace
+            .files()
+            .iter()
+            .filter(|file| !file.documents.is_empty())
+            .filter(|file| (file.id.0 as usize) < self.done || file.id.0 as usize >= self.requested)
+            .filter(|file| {
+                !*self
+                    .keeps_trees
+                    .entry(file.id)
+                    .or_insert_with(|| keeps_trees(file))
+            })
+            .map(|file| file.id)
+            .collect();
+        for id in droppable {
+            workspace.drop_documents(id);
+        }
+    }
+}
+
+/// Whether an adapter reads only its document and what its `$ref`s reach, so that it can run
+/// before the other files are read.
+fn is_self_contained(adapter: &Adapter) -> bool {
+    std::ptr::eq(adapter, &formats::openapi::ADAPTER)
+}
+
+/// Whether a file's trees are read after its group: by an adapter that runs at the end, by a
+/// lookup across Kubernetes manifests, or for its suppression comments.
+fn keeps_trees(file: &SourceFile) -> bool {
+    file.text.contains(crate::config::suppress::COMMENT_MARKER)
+        || is_kubernetes_manifest(file)
+        || file
+            .documents
+            .iter()
+            .any(|document| formats::detect(document).any(|adapter| !is_self_contained(adapter)))
 }
 
 /// A Go template whose text is not yet what the gateway reads: one that does not parse, one

@@ -46,6 +46,7 @@ impl fmt::Display for Family {
 }
 
 /// Declares [`BuiltinRule`]: one line per rule, `Variant => "kebab-id", Family;`, in id order.
+/// build.rs writes the lines, one per catalog entry.
 macro_rules! builtin_rules {
     ($($variant:ident => $id:literal, $family:ident;)+) => {
         /// One of routeguard's own rules. Its metadata (severity, summary, rationale, options,
@@ -83,51 +84,9 @@ macro_rules! builtin_rules {
     };
 }
 
-builtin_rules! {
-    AiTimeoutDefault => "ai-timeout-default", Timeout;
-    CircuitBreakerIneffective => "circuit-breaker-ineffective", Fallback;
-    CircuitBreakerMissing => "circuit-breaker-missing", Fallback;
-    DuplicateKey => "duplicate-key", Input;
-    ErrorResponses => "error-responses", Docs;
-    FallbackInvalid => "fallback-invalid", Fallback;
-    FallbackMissing => "fallback-missing", Fallback;
-    FallbackSameProvider => "fallback-same-provider", Fallback;
-    FallbackTriggerScope => "fallback-trigger-scope", Fallback;
-    FallbackWithoutHealthSignal => "fallback-without-health-signal", Fallback;
-    GatewayErrorsUndocumented => "gateway-errors-undocumented", Consistency;
-    HealthCheckMissing => "health-check-missing", Fallback;
-    HealthCheckTiming => "health-check-timing", Fallback;
-    InputRefused => "input-refused", Input;
-    InvalidValue => "invalid-value", Input;
-    MethodMismatch => "method-mismatch", Consistency;
-    OperationDescription => "operation-description", Docs;
-    OperationId => "operation-id", Docs;
-    OperationSummary => "operation-summary", Docs;
-    OperationUnrouted => "operation-unrouted", Consistency;
-    ParseError => "parse-error", Input;
-    PerTryTimeoutExceedsTotal => "per-try-timeout-exceeds-total", Timeout;
-    RefOutsideRoot => "ref-outside-root", Input;
-    RefRemoteSkipped => "ref-remote-skipped", Input;
-    RefUnresolved => "ref-unresolved", Input;
-    RetryAfterUndocumented => "retry-after-undocumented", Docs;
-    RetryAmplification => "retry-amplification", Retry;
-    RetryBudgetExceedsTimeout => "retry-budget-exceeds-timeout", Retry;
-    RetryExcessive => "retry-excessive", Retry;
-    RetryNonIdempotent => "retry-non-idempotent", Retry;
-    RetryOnClientError => "retry-on-client-error", Retry;
-    RetryWithoutBackoff => "retry-without-backoff", Retry;
-    RetryWithoutPerTryTimeout => "retry-without-per-try-timeout", Retry;
-    RouteUndocumented => "route-undocumented", Consistency;
-    RulesetUnsupported => "ruleset-unsupported", Input;
-    SuppressionInvalid => "suppression-invalid", Suppression;
-    SuppressionReason => "suppression-reason", Suppression;
-    TimeoutExceedsSla => "timeout-exceeds-sla", Timeout;
-    TimeoutLayerInversion => "timeout-layer-inversion", Timeout;
-    TimeoutMissing => "timeout-missing", Timeout;
-    TimeoutOutOfBounds => "timeout-out-of-bounds", Timeout;
-    UnknownFormat => "unknown-format", Input;
-    UnusedSuppression => "unused-suppression", Suppression;
-}
+// One line per `rules/<id>.yaml`, written by build.rs from the catalog's file names and
+// `family:` lines: `AiTimeoutDefault => "ai-timeout-default", Timeout;`.
+include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
 impl fmt::Display for BuiltinRule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

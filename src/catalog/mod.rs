@@ -73,58 +73,8 @@ pub struct ExampleFile {
     pub text: String,
 }
 
-macro_rules! catalog_sources {
-    ($($id:literal),* $(,)?) => {
-        &[$(($id, include_str!(concat!("../../rules/", $id, ".yaml")))),*]
-    };
-}
-
-/// Every catalog file, by rule id.
-pub static SOURCES: &[(&str, &str)] = catalog_sources![
-    "ai-timeout-default",
-    "circuit-breaker-ineffective",
-    "circuit-breaker-missing",
-    "duplicate-key",
-    "error-responses",
-    "fallback-invalid",
-    "fallback-missing",
-    "fallback-same-provider",
-    "fallback-trigger-scope",
-    "fallback-without-health-signal",
-    "gateway-errors-undocumented",
-    "health-check-missing",
-    "health-check-timing",
-    "input-refused",
-    "invalid-value",
-    "method-mismatch",
-    "operation-description",
-    "operation-id",
-    "operation-summary",
-    "operation-unrouted",
-    "parse-error",
-    "per-try-timeout-exceeds-total",
-    "ref-outside-root",
-    "ref-remote-skipped",
-    "ref-unresolved",
-    "retry-after-undocumented",
-    "retry-amplification",
-    "retry-budget-exceeds-timeout",
-    "retry-excessive",
-    "retry-non-idempotent",
-    "retry-on-client-error",
-    "retry-without-backoff",
-    "retry-without-per-try-timeout",
-    "route-undocumented",
-    "ruleset-unsupported",
-    "suppression-invalid",
-    "suppression-reason",
-    "timeout-exceeds-sla",
-    "timeout-layer-inversion",
-    "timeout-missing",
-    "timeout-out-of-bounds",
-    "unknown-format",
-    "unused-suppression",
-];
+/// Every catalog file, by rule id, in id order: build.rs lists `rules/*.yaml`.
+pub static SOURCES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/catalog_sources.rs"));
 
 static CATALOG: OnceLock<Vec<RuleMeta>> = OnceLock::new();
 

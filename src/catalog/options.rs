@@ -265,24 +265,18 @@ fn quoted_list(values: &[String]) -> String {
 /// Option values set by one layer of configuration (a preset, the config's `rules:`, an override).
 pub type OptionValues = BTreeMap<String, OptionValue>;
 
-/// A rule's options as configured for one place: each accessor returns the value of the last
-/// layer that sets it, else the catalog default.
-///
-/// ```ignore
-/// let max = cx.options(self.id()).duration("max");
-/// ```
-///
-/// Asking for an option the rule's catalog entry does not declare, or as the wrong type, is a
-/// bug in the rule; debug builds stop there, release builds read the type's zero value.
+/// A rule's option values as configured for one place: [`RuleOptions::get`] returns the value
+/// of the last layer that sets an option, else the catalog default. Rules read them as their
+/// typed options struct (`crate::rules::options`); listings read them by name.
 #[derive(Debug, Clone)]
 pub struct RuleOptions<'a> {
-    meta: Option<&'static RuleMeta>,
+    meta: Option<&'a RuleMeta>,
     /// Lowest precedence first.
     layers: Vec<&'a OptionValues>,
 }
 
 impl<'a> RuleOptions<'a> {
-    pub fn new(meta: Option<&'static RuleMeta>, layers: Vec<&'a OptionValues>) -> Self {
+    pub fn new(meta: Option<&'a RuleMeta>, layers: Vec<&'a OptionValues>) -> Self {
         RuleOptions { meta, layers }
     }
 
@@ -306,50 +300,6 @@ impl<'a> RuleOptions<'a> {
     pub fn is_configured(&self, name: &str) -> bool {
         self.layers.iter().any(|layer| layer.contains_key(name))
     }
-
-    pub fn boolean(&self, name: &str) -> bool {
-        match self.get(name) {
-            Some(OptionValue::Boolean(value)) => *value,
-            other => mistyped(name, "boolean", other, false),
-        }
-    }
-
-    pub fn integer(&self, name: &str) -> i64 {
-        match self.get(name) {
-            Some(OptionValue::Integer(value)) => *value,
-            other => mistyped(name, "integer", other, 0),
-        }
-    }
-
-    pub fn duration(&self, name: &str) -> Duration {
-        match self.get(name) {
-            Some(OptionValue::Duration(value)) => *value,
-            other => mistyped(name, "duration", other, Duration::ZERO),
-        }
-    }
-
-    /// The value of a `choice` or `string` option.
-    pub fn text(&self, name: &str) -> &'a str {
-        match self.get(name) {
-            Some(OptionValue::Text(value)) => value,
-            other => mistyped(name, "choice or string", other, ""),
-        }
-    }
-
-    pub fn list(&self, name: &str) -> &'a [String] {
-        match self.get(name) {
-            Some(OptionValue::List(values)) => values,
-            other => mistyped(name, "list", other, &[]),
-        }
-    }
-}
-
-fn mistyped<T>(name: &str, wanted: &str, found: Option<&OptionValue>, fallback: T) -> T {
-    debug_assert!(
-        false,
-        "option `{name}` read as {wanted}, but the catalog has {found:?}"
-    );
-    fallback
 }
 
 #[cfg(test)]
@@ -431,10 +381,18 @@ mod tests {
         low.insert("max-length".into(), OptionValue::Integer(80));
         let mut high = OptionValues::new();
         high.insert("max-length".into(), OptionValue::Integer(60));
-        assert_eq!(RuleOptions::new(meta, vec![]).integer("max-length"), 0);
-        assert_eq!(RuleOptions::new(meta, vec![&low]).integer("max-length"), 80);
+        let max_length = |options: RuleOptions<'_>| options.get("max-length").cloned();
+        assert_eq!(
+            max_length(RuleOptions::new(meta, vec![])),
+            Some(OptionValue::Integer(0))
+        );
+        assert_eq!(
+            max_length(RuleOptions::new(meta, vec![&low])),
+            Some(OptionValue::Integer(80))
+        );
         let both = RuleOptions::new(meta, vec![&low, &high]);
-        assert_eq!(both.integer("max-length"), 60);
+        assert_eq!(max_length(both.clone()), Some(OptionValue::Integer(60)));
         assert!(both.is_configured("max-length"));
+        assert!(!RuleOptions::new(meta, vec![]).is_configured("max-length"));
     }
 }

@@ -197,7 +197,7 @@ pub fn fingerprint(workspace: &Workspace, diagnostic: &Diagnostic) -> Fingerprin
     let span = diagnostic.location.span;
     let anchor = match &diagnostic.route {
         Some(route) => route.clone(),
-        None => pointer_to(&file.documents, span),
+        None => workspace.with_documents(file.id, |documents| pointer_to(documents, span)),
     };
     let text = file
         .text

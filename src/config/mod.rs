@@ -26,6 +26,7 @@ pub use crate::discover::read_untrusted_here;
 use crate::discover::{read_untrusted, relative_to, FileFilter};
 use crate::model::LayerOrder;
 use crate::rule_id::BuiltinRule;
+use crate::rules::OptionLayers;
 use crate::source::read::Refusal;
 use crate::source::{display_path, normalize_path, slash_path, Workspace};
 pub use presets::Preset;
@@ -492,12 +493,6 @@ impl Config {
         Config::options_of(rule, self.layers(rule, None))
     }
 
-    /// The options of `rule` for a finding in `path` about `route`.
-    pub fn options_for(&self, rule: &str, path: &Path, route: Option<&str>) -> RuleOptions<'_> {
-        let relative = self.relative(path);
-        Config::options_of(rule, self.layers(rule, Some((&relative, route))))
-    }
-
     /// Where each part of a rule's project-wide setting comes from, for `explain`: the level's
     /// source, each configured option's source, and the overrides that mention the rule.
     pub fn provenance(&self, rule: &str) -> Provenance {
@@ -636,11 +631,66 @@ impl crate::rules::RuleSettings for Config {
         Config::may_run(self, rule.as_str())
     }
 
-    fn options(&self, rule: BuiltinRule) -> RuleOptions<'_> {
-        Config::options(self, rule.as_str())
+    fn option_layers(&self, rule: BuiltinRule) -> OptionLayers<'_> {
+        let rule = rule.as_str();
+        OptionLayers {
+            everywhere: self
+                .layers(rule, None)
+                .into_iter()
+                .map(|setting| &setting.options)
+                .filter(|values| !values.is_empty())
+                .collect(),
+            overrides: self
+                .overrides
+                .iter()
+                .enumerate()
+                .filter_map(|(index, entry)| {
+                    let values = &entry.rules.get(rule)?.options;
+                    (!values.is_empty()).then_some((index, values))
+                })
+                .collect(),
+        }
     }
 
-    fn options_for(&self, rule: BuiltinRule, path: &Path, route: Option<&str>) -> RuleOptions<'_> {
-        Config::options_for(self, rule.as_str(), path, route)
+    fn override_applies(&self, index: usize, path: &Path, route: Option<&str>) -> bool {
+        self.overrides
+            .get(index)
+            .is_some_and(|entry| entry.applies(&self.relative(path), route))
+    }
+}
+
+#[cfg(test)]
+mod custom_rule_tests {
+    use std::path::Path;
+    use std::sync::Arc;
+
+    fn config(message: &str) -> super::Config {
+        let text = format!(
+            "extends: off\npolicies:\n  - id: same-name\n    message: {message}\n    assert: route.retries < 3\n"
+        );
+        super::parse_config(
+            &text,
+            Path::new("/project/routeguard.yaml"),
+            "routeguard.yaml",
+        )
+        .expect("config parses")
+    }
+
+    #[test]
+    fn each_config_owns_what_it_says_of_its_rules() {
+        let first = config("first says this");
+        let second = config("second says that");
+        let summary = |config: &super::Config| {
+            config
+                .custom
+                .meta("same-name")
+                .map(|meta| meta.summary.clone())
+        };
+        assert_eq!(summary(&first).as_deref(), Some("first says this"));
+        assert_eq!(summary(&second).as_deref(), Some("second says that"));
+        // Nothing outside the config holds on to it: dropping the config frees it.
+        let meta = first.custom.metas().next().expect("a policy");
+        assert_eq!(Arc::strong_count(meta), 1);
+        assert!(first.custom.meta("unknown").is_none());
     }
 }

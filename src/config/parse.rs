@@ -1027,6 +1027,7 @@ fn names_hidden_folder(pattern: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::options::OptionValue;
     use std::path::Path;
 
     fn problems(yaml: &str) -> Vec<String> {
@@ -1067,10 +1068,13 @@ mod tests {
             RuleLevel::Severity(crate::diagnostic::Severity::Warning)
         );
         assert_eq!(
-            config.options("operation-summary").integer("max-length"),
-            60
+            config.options("operation-summary").get("max-length"),
+            Some(&OptionValue::Integer(60))
         );
-        assert_eq!(config.options("operation-id").text("style"), "camelCase");
+        assert_eq!(
+            config.options("operation-id").get("style"),
+            Some(&OptionValue::Text("camelCase".to_string()))
+        );
         let legacy = Path::new("/project/legacy/a.yaml");
         assert_eq!(
             config.level_for("operation-description", legacy, None),

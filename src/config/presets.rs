@@ -5,7 +5,7 @@
 use std::fmt;
 use std::sync::OnceLock;
 
-use super::{parse, RuleTable};
+use super::{parse, RuleLevel, RuleTable};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Preset {
@@ -64,7 +64,7 @@ pub struct PresetData {
     pub rules: RuleTable,
 }
 
-/// Reads a preset and everything it extends. The files are part of the build and a test reads
+/// Reads a preset and everything it extends; `all` turns on every rule of the catalog. The files are part of the build and a test reads
 /// every one, so a broken preset is a bug caught before release, like a broken catalog entry.
 fn load(preset: Preset, depth: usize) -> PresetData {
     let file = format!("rules/presets/{}.yaml", preset.name());
@@ -80,6 +80,11 @@ fn load(preset: Preset, depth: usize) -> PresetData {
         Some(_) => panic!("{file}: presets extend each other in a cycle"),
         None => RuleTable::new(),
     };
+    if preset == Preset::All {
+        for meta in crate::catalog::all() {
+            rules.entry(meta.id.clone()).or_default().level = Some(RuleLevel::On);
+        }
+    }
     for (rule, setting) in raw.rules {
         let entry = rules.entry(rule).or_default();
         if setting.level.is_some() {

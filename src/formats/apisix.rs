@@ -4,8 +4,9 @@
 
 use std::time::Duration;
 
+use super::read::{GatewayDefault, MethodSpelling, Naming, Reader};
 use super::values::{shown, Dialect};
-use super::{anchor, AdaptContext, Adapter};
+use super::{AdaptContext, Adapter};
 use crate::model::policy::{
     ActiveCheck, CircuitBreaker, CircuitBreakerKind, Fallback, FallbackKind, GatewayStatuses,
     HealthCheck, RateLimit, Retry, RetryCondition, Upstream,
@@ -13,8 +14,7 @@ use crate::model::policy::{
 use crate::model::route::Rewrite;
 use crate::model::{GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Sourced};
 use crate::source::{Entry, Node, ScalarKind};
-use crate::span::FileId;
-use crate::span::Location;
+use crate::span::{FileId, Location};
 
 pub static ADAPTER: Adapter = Adapter {
     name: "apisix",
@@ -44,7 +44,31 @@ fn detect(document: &Node) -> bool {
     any_item("routes", &["uri", "uris"]) || any_item("upstreams", &["nodes", "service_name"])
 }
 
-const DEFAULT_PROXY_TIMEOUT: Duration = Duration::from_secs(60);
+static READ_TIMEOUT: GatewayDefault<Duration> = GatewayDefault::new(
+    Duration::from_secs(60),
+    "APISIX's default upstream read timeout of {} (nginx proxy_read_timeout)",
+);
+static CONNECT_TIMEOUT: GatewayDefault<Duration> = GatewayDefault::new(
+    Duration::from_secs(60),
+    "APISIX's default upstream connect timeout of {} (nginx proxy_connect_timeout)",
+);
+static ACTIVE_CHECK_INTERVAL: GatewayDefault<Duration> = GatewayDefault::new(
+    Duration::from_secs(1),
+    "APISIX's default active check interval of {}",
+);
+static ACTIVE_CHECK_TIMEOUT: GatewayDefault<Duration> = GatewayDefault::new(
+    Duration::from_secs(1),
+    "APISIX's default active check timeout of {}",
+);
+/// APISIX's route schema takes these methods, in capitals; CONNECT and PURGE are valid but no
+/// OpenAPI operation can describe them.
+const METHODS: MethodSpelling = MethodSpelling {
+    capitals_only: true,
+    served: &Method::ALL,
+    others: &["CONNECT", "PURGE"],
+    refusal: "is not a method APISIX accepts: GET, POST, PUT, DELETE, PATCH, HEAD, OPTIONS, \
+              CONNECT, TRACE or PURGE, in capitals",
+};
 const TIMEOUT_STATUS: u16 = 504;
 /// APISIX answers 502 when no node can be reached; with every node marked unhealthy it still
 /// tries them all rather than answering by itself.
@@ -53,30 +77,20 @@ const DEFAULT_REJECTED_CODE: u16 = 503;
 const RATE_LIMIT_PLUGINS: &[&str] = &["limit-count", "limit-req", "limit-conn"];
 
 fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
+    let cx = &mut Reader::new(cx, file, Naming::Exact, Dialect::Seconds);
     let config = Config {
-        upstreams: document
-            .get("upstreams")
-            .map(Node::items)
-            .unwrap_or_default(),
-        services: document
-            .get("services")
-            .map(Node::items)
-            .unwrap_or_default(),
-        plugin_configs: document
-            .get("plugin_configs")
-            .map(Node::items)
-            .unwrap_or_default(),
+        upstreams: document.get_items("upstreams"),
+        services: document.get_items("services"),
+        plugin_configs: document.get_items("plugin_configs"),
         global_plugins: document
-            .get("global_rules")
-            .map(Node::items)
-            .unwrap_or_default()
+            .get_items("global_rules")
             .iter()
             .filter_map(|rule| rule.get("plugins"))
             .flat_map(|plugins| plugins.entries().iter())
             .collect(),
     };
-    for route in document.get("routes").map(Node::items).unwrap_or_default() {
-        read_route(cx, file, route, &config);
+    for route in document.get_items("routes") {
+        read_route(cx, route, &config);
     }
 }
 
@@ -92,13 +106,12 @@ struct Config<'a> {
 fn find_by_id<'a>(objects: &'a [Node], id: &str) -> Option<&'a Node> {
     objects
         .iter()
-        .find(|object| object.get("id").and_then(Node::scalar_text) == Some(id))
+        .find(|object| object.get_text("id") == Some(id))
 }
 
 /// Resolves an `*_id` field of `object` against `objects`; an id that names nothing is reported.
 fn referenced<'a>(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
+    cx: &mut Reader<'_>,
     object: &Node,
     key: &str,
     what: &str,
@@ -106,8 +119,7 @@ fn referenced<'a>(
 ) -> Option<&'a Node> {
     let id_node = object.get(key).filter(|id| !id.is_null())?;
     let Some(id) = id_node.scalar_text() else {
-        cx.invalid_value(
-            file,
+        cx.invalid(
             id_node,
             format!("`{key}` must be an id (a string or a number)"),
         );
@@ -115,8 +127,7 @@ fn referenced<'a>(
     };
     let found = find_by_id(objects, id);
     if found.is_none() {
-        cx.invalid_value(
-            file,
+        cx.invalid(
             id_node,
             format!("refers to {what} `{id}`, which is not defined"),
         );
@@ -124,32 +135,28 @@ fn referenced<'a>(
     found
 }
 
-fn read_route(cx: &mut AdaptContext<'_>, file: FileId, route: &Node, config: &Config<'_>) {
+fn read_route(cx: &mut Reader<'_>, route: &Node, config: &Config<'_>) {
     // `status: 0` switches a route off.
-    if route.get("status").and_then(Node::scalar_text) == Some("0") {
+    if route.get_text("status") == Some("0") {
         return;
     }
-    let location = Location {
-        file,
-        span: anchor(route),
-    };
+    let location = cx.anchor(route);
     let uris: Vec<&Node> = match (route.get("uri"), route.get("uris")) {
         (Some(uri), _) => vec![uri],
         (None, Some(uris)) => {
             if uris.items().is_empty() {
-                cx.invalid_value(file, uris, "`uris` is a list of one or more paths");
+                cx.invalid(uris, "`uris` is a list of one or more paths");
             }
             uris.items().iter().collect()
         }
         (None, None) => {
-            cx.invalid_value(file, route, "a route needs `uri` or `uris`");
+            cx.invalid(route, "a route needs `uri` or `uris`");
             return;
         }
     };
-    let service = referenced(cx, file, route, "service_id", "service", config.services);
+    let service = referenced(cx, route, "service_id", "service", config.services);
     let plugin_config = referenced(
         cx,
-        file,
         route,
         "plugin_config_id",
         "plugin config",
@@ -157,63 +164,32 @@ fn read_route(cx: &mut AdaptContext<'_>, file: FileId, route: &Node, config: &Co
     );
     let plugins = effective_plugins(route, plugin_config, service);
 
-    let upstream = route_upstream(cx, file, route, service, config.upstreams);
+    let upstream = route_upstream(cx, route, service, config.upstreams);
     let mut policy = Policy {
         statuses: GatewayStatuses {
             on_timeout: Some(TIMEOUT_STATUS),
-            on_circuit_open: None,
-            on_rate_limited: None,
+            ..GatewayStatuses::default()
         },
         ..Policy::default()
     };
-    if let Some((answer, at)) = direct_answer(file, &plugins) {
+    if let Some((answer, at)) = direct_answer(cx, &plugins) {
         policy = Policy::answered_directly(answer, at);
     } else if let Some(upstream) = upstream {
-        read_upstream(cx, file, route, upstream, &mut policy);
+        read_upstream(cx, route, upstream, &mut policy);
     }
-    if let Some(breaker) = api_breaker(cx, file, &plugins) {
+    if let Some(breaker) = api_breaker(cx, &plugins) {
         policy.statuses.on_circuit_open = breaker.open_status;
         policy.circuit_breakers.push(breaker);
     }
-    policy.rate_limit =
-        rate_limit(cx, file, &plugins).or_else(|| rate_limit(cx, file, &config.global_plugins));
+    policy.rate_limit = rate_limit(cx, &plugins).or_else(|| rate_limit(cx, &config.global_plugins));
     policy.statuses.on_rate_limited = policy.rate_limit.as_ref().map(|limit| limit.status);
 
-    let methods_node = route.get("methods");
-    let methods = match methods_node {
-        None => MethodSet::Any,
+    let (methods, methods_location) = match route.get("methods") {
         Some(list) if !list.is_seq() => {
-            cx.invalid_value(file, list, "`methods` is a list such as [GET, POST]");
-            MethodSet::Any
+            cx.invalid(list, "`methods` is a list such as [GET, POST]");
+            (MethodSet::Any, Some(cx.at(list)))
         }
-        Some(list) if list.items().is_empty() => MethodSet::Any,
-        Some(list) => {
-            let mut methods = Vec::new();
-            for item in list.items() {
-                match item.as_str() {
-                    Some(
-                        name @ ("GET" | "POST" | "PUT" | "DELETE" | "PATCH" | "HEAD" | "OPTIONS"
-                        | "TRACE"),
-                    ) => {
-                        if let Some(method) = Method::from_key(&name.to_ascii_lowercase()) {
-                            methods.push(method);
-                        }
-                    }
-                    // Valid in APISIX, but no OpenAPI operation can describe them.
-                    Some("CONNECT" | "PURGE") => {}
-                    _ => cx.invalid_value(
-                        file,
-                        item,
-                        format!(
-                            "{} is not a method APISIX accepts: GET, POST, PUT, DELETE, PATCH, \
-                             HEAD, OPTIONS, CONNECT, TRACE or PURGE, in capitals",
-                            shown(item)
-                        ),
-                    ),
-                }
-            }
-            MethodSet::Only(methods)
-        }
+        _ => cx.methods(route, "methods", &METHODS),
     };
     // A route without hosts of its own takes its service's.
     let hosts: Vec<String> = match (route.get("host"), route.get("hosts")) {
@@ -235,22 +211,15 @@ fn read_route(cx: &mut AdaptContext<'_>, file: FileId, route: &Node, config: &Co
         .map(|entry| &entry.value);
 
     for uri in uris {
-        let Some(path) = route_path(cx, file, uri, rewrite) else {
+        let Some(path) = route_path(cx, uri, rewrite) else {
             continue;
         };
         cx.inventory.routes.push(Route {
-            format: GatewayFormat::Apisix,
             name: name.clone(),
-            location,
             methods: methods.clone(),
-            methods_location: methods_node.map(|node| Location {
-                file,
-                span: node.span,
-            }),
-            path,
+            methods_location,
             hosts: hosts.clone(),
-            policy: policy.clone(),
-            explicit_operation: None,
+            ..Route::new(GatewayFormat::Apisix, location, path, policy.clone())
         });
     }
 }
@@ -268,18 +237,14 @@ fn host_list(hosts: &Node) -> Vec<String> {
 /// `apisix/plugins/redirect.lua`: a redirect to `uri` or `regex_uri`, which with `regex_uri`
 /// only redirects matching URIs and with `http_to_https` only plain HTTP requests, so those two
 /// are not counted).
-fn direct_answer(file: FileId, plugins: &[&Entry]) -> Option<(Option<String>, Location)> {
+fn direct_answer(cx: &Reader<'_>, plugins: &[&Entry]) -> Option<(Option<String>, Location)> {
     plugins.iter().find_map(|entry| {
-        let location = Location {
-            file,
-            span: entry.key.span,
-        };
+        let location = cx.at(&entry.key);
         match entry.key.scalar_text()? {
             "mocking" => Some((
                 entry
                     .value
-                    .get("response_status")
-                    .and_then(Node::scalar_text)
+                    .get_text("response_status")
                     .map_or_else(|| "200".to_string(), str::to_string)
                     .into(),
                 location,
@@ -326,8 +291,7 @@ fn effective_plugins<'a>(
 /// The upstream a route sends to: its inline `upstream`, else its `upstream_id`, else its
 /// service's.
 fn route_upstream<'a>(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
+    cx: &mut Reader<'_>,
     route: &'a Node,
     service: Option<&'a Node>,
     upstreams: &'a [Node],
@@ -337,10 +301,10 @@ fn route_upstream<'a>(
             if inline.is_map() {
                 return Some(inline);
             }
-            cx.invalid_value(file, inline, "`upstream` is an object with `nodes`");
+            cx.invalid(inline, "`upstream` is an object with `nodes`");
         }
         if owner.get("upstream_id").is_some() {
-            return referenced(cx, file, owner, "upstream_id", "upstream", upstreams);
+            return referenced(cx, owner, "upstream_id", "upstream", upstreams);
         }
     }
     None
@@ -354,14 +318,14 @@ struct UpstreamNode {
 }
 
 /// `nodes` as a map (`"host:port": weight`) or a list of `{host, port, weight, priority}`.
-fn upstream_nodes(cx: &mut AdaptContext<'_>, file: FileId, nodes: &Node) -> Vec<UpstreamNode> {
+fn upstream_nodes(cx: &mut Reader<'_>, nodes: &Node) -> Vec<UpstreamNode> {
     let mut out = Vec::new();
     if nodes.is_map() {
         for entry in nodes.entries() {
             let Some(address) = entry.key.scalar_text() else {
                 continue;
             };
-            let weight = node_weight(cx, file, &entry.value);
+            let weight = node_weight(cx, &entry.value);
             out.push(UpstreamNode {
                 address: address.to_string(),
                 weight,
@@ -371,18 +335,18 @@ fn upstream_nodes(cx: &mut AdaptContext<'_>, file: FileId, nodes: &Node) -> Vec<
         return out;
     }
     for item in nodes.items() {
-        let Some(host) = item.get("host").and_then(Node::scalar_text) else {
-            cx.invalid_value(file, item, "a node needs a `host`");
+        let Some(host) = item.get_text("host") else {
+            cx.invalid(item, "a node needs a `host`");
             continue;
         };
-        let address = match item.get("port").and_then(Node::scalar_text) {
+        let address = match item.get_text("port") {
             Some(port) => format!("{host}:{port}"),
             None => host.to_string(),
         };
         let weight = match item.get("weight") {
-            Some(weight) => node_weight(cx, file, weight),
+            Some(weight) => node_weight(cx, weight),
             None => {
-                cx.invalid_value(file, item, "a node needs a `weight`");
+                cx.invalid(item, "a node needs a `weight`");
                 0
             }
         };
@@ -401,11 +365,11 @@ fn upstream_nodes(cx: &mut AdaptContext<'_>, file: FileId, nodes: &Node) -> Vec<
     out
 }
 
-fn node_weight(cx: &mut AdaptContext<'_>, file: FileId, weight: &Node) -> u32 {
+fn node_weight(cx: &mut Reader<'_>, weight: &Node) -> u32 {
     match super::values::count(weight) {
         Ok(weight) => weight,
         Err(message) => {
-            cx.invalid_value(file, weight, format!("node weight: {message}"));
+            cx.invalid(weight, format!("node weight: {message}"));
             0
         }
     }
@@ -419,8 +383,7 @@ fn is_placeholder(node: &Node) -> bool {
 
 /// `key` of `object` as a number of seconds. `positive`: 0 is refused too.
 fn seconds(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
+    cx: &mut Reader<'_>,
     object: &Node,
     key: &str,
     positive: bool,
@@ -433,42 +396,28 @@ fn seconds(
         node.scalar_kind(),
         Some(ScalarKind::Int | ScalarKind::Float)
     ) {
-        cx.invalid_value(file, node, format!("`{key}` must be a number of seconds"));
+        cx.invalid(node, format!("`{key}` must be a number of seconds"));
         return None;
     }
-    let value = cx.duration_of(file, key, node, Dialect::Seconds)?;
+    let value = cx.duration_of(key, node, Dialect::Seconds)?;
     if positive && value.value.is_zero() {
-        cx.invalid_value(file, node, format!("`{key}` must be more than 0 seconds"));
+        cx.invalid(node, format!("`{key}` must be more than 0 seconds"));
         return None;
     }
     Some(value)
 }
 
 /// `key` of `object` as a count, unless it is an environment placeholder.
-fn count(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
-    object: &Node,
-    key: &str,
-) -> Option<Sourced<u32>> {
+fn count(cx: &mut Reader<'_>, object: &Node, key: &str) -> Option<Sourced<u32>> {
     if object.get(key).is_some_and(is_placeholder) {
         return None;
     }
-    cx.count(file, object, key)
+    cx.count(object, key)
 }
 
 /// Timeouts, retries, nodes and health checks of the upstream a route sends to.
-fn read_upstream(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
-    route: &Node,
-    upstream: &Node,
-    policy: &mut Policy,
-) {
-    let location = Location {
-        file,
-        span: anchor(upstream),
-    };
+fn read_upstream(cx: &mut Reader<'_>, route: &Node, upstream: &Node, policy: &mut Policy) {
+    let location = cx.anchor(upstream);
     // A route's own `timeout` replaces its upstream's.
     let timeout = route
         .get("timeout")
@@ -478,16 +427,15 @@ fn read_upstream(
     let mut connect = None;
     if let Some(timeout) = timeout {
         if timeout.is_map() {
-            connect = seconds(cx, file, timeout, "connect", true);
-            let _ = seconds(cx, file, timeout, "send", true);
-            read = seconds(cx, file, timeout, "read", true);
+            connect = seconds(cx, timeout, "connect", true);
+            let _ = seconds(cx, timeout, "send", true);
+            read = seconds(cx, timeout, "read", true);
             let missing: Vec<&str> = ["connect", "send", "read"]
                 .into_iter()
                 .filter(|key| timeout.get(key).is_none())
                 .collect();
             if !missing.is_empty() {
-                cx.invalid_value(
-                    file,
+                cx.invalid(
                     timeout,
                     format!(
                         "`timeout` needs connect, send and read; missing: {}",
@@ -496,30 +444,17 @@ fn read_upstream(
                 );
             }
         } else {
-            cx.invalid_value(
-                file,
+            cx.invalid(
                 timeout,
                 "`timeout` is an object of connect, send and read seconds",
             );
         }
     }
-    let read = read.unwrap_or_else(|| {
-        Sourced::default(
-            DEFAULT_PROXY_TIMEOUT,
-            "APISIX's default upstream read timeout of 60s (nginx proxy_read_timeout)",
-        )
-    });
+    let read = read.unwrap_or_else(|| READ_TIMEOUT.sourced());
     policy.per_try_timeout = Some(read.clone());
-    policy.connect_timeout = Some(connect.unwrap_or_else(|| {
-        Sourced::default(
-            DEFAULT_PROXY_TIMEOUT,
-            "APISIX's default upstream connect timeout of 60s (nginx proxy_connect_timeout)",
-        )
-    }));
+    policy.connect_timeout = Some(connect.unwrap_or_else(|| CONNECT_TIMEOUT.sourced()));
 
-    let nodes = upstream
-        .get("nodes")
-        .map(|nodes| upstream_nodes(cx, file, nodes));
+    let nodes = upstream.get("nodes").map(|nodes| upstream_nodes(cx, nodes));
     let name = upstream
         .get("name")
         .or_else(|| upstream.get("id"))
@@ -544,7 +479,7 @@ fn read_upstream(
     });
 
     // The balancer retries `retries` times, or once per extra node when unset.
-    let retries = count(cx, file, upstream, "retries").or_else(|| {
+    let retries = count(cx, upstream, "retries").or_else(|| {
         node_count.map(|count| {
             Sourced::default(
                 count.saturating_sub(1),
@@ -553,22 +488,18 @@ fn read_upstream(
         })
     });
     // `retry_timeout` stops retries once it has elapsed since the first attempt; 0 is no limit.
-    let deadline = seconds(cx, file, upstream, "retry_timeout", false)
-        .filter(|deadline| !deadline.value.is_zero());
+    let deadline =
+        seconds(cx, upstream, "retry_timeout", false).filter(|deadline| !deadline.value.is_zero());
     if let Some(retries) = retries.filter(|retries| retries.value > 0) {
+        let at = retries.origin.location().unwrap_or(location);
         policy.retry = Some(Retry {
-            location: retries.origin.location().unwrap_or(location),
-            max_retries: retries,
-            unbounded: false,
             // nginx's `proxy_next_upstream error timeout`, which APISIX keeps: connection
             // errors and timeouts, and never a non-idempotent request once it was sent.
             conditions: vec![RetryCondition::ConnectFailure, RetryCondition::Timeout],
-            backoff: None,
             per_try_timeout: Some(read),
             deadline,
-            has_budget: false,
             non_idempotent: Some(false),
-            counted_by: None,
+            ..Retry::new(retries, at)
         });
     }
 
@@ -576,7 +507,7 @@ fn read_upstream(
         node_fallbacks(nodes, location, policy);
     }
     if let Some(checks) = upstream.get("checks") {
-        health_checks(cx, file, checks, policy);
+        health_checks(cx, checks, policy);
     }
 }
 
@@ -614,55 +545,37 @@ fn node_fallbacks(nodes: &[UpstreamNode], location: Location, policy: &mut Polic
 
 /// `checks.active` probes nodes; `checks.passive` (which APISIX only accepts next to active
 /// checks) marks nodes unhealthy from real traffic, the upstream's circuit breaker.
-fn health_checks(cx: &mut AdaptContext<'_>, file: FileId, checks: &Node, policy: &mut Policy) {
+fn health_checks(cx: &mut Reader<'_>, checks: &Node, policy: &mut Policy) {
     let mut health = HealthCheck {
         active: None,
         passive: None,
     };
     let active = checks.entry("active");
     if let Some(active) = active.filter(|active| !active.value.is_map()) {
-        cx.invalid_value(
-            file,
-            &active.value,
-            "`active` is an object of probe settings",
-        );
+        cx.invalid(&active.value, "`active` is an object of probe settings");
     }
     if let Some(active) = active.filter(|active| active.value.is_map()) {
-        let interval = |state: &str, cx: &mut AdaptContext<'_>| {
+        let interval = |state: &str, cx: &mut Reader<'_>| {
             active
                 .value
                 .get(state)
-                .and_then(|state| seconds(cx, file, state, "interval", true))
+                .and_then(|state| seconds(cx, state, "interval", true))
         };
         let healthy = interval("healthy", cx);
         let unhealthy = interval("unhealthy", cx);
         health.active = Some(ActiveCheck {
-            interval: unhealthy.or(healthy).or_else(|| {
-                Some(Sourced::default(
-                    Duration::from_secs(1),
-                    "APISIX's default active check interval of 1s",
-                ))
-            }),
-            timeout: seconds(cx, file, &active.value, "timeout", true).or_else(|| {
-                Some(Sourced::default(
-                    Duration::from_secs(1),
-                    "APISIX's default active check timeout of 1s",
-                ))
-            }),
-            location: Location {
-                file,
-                span: active.key.span,
-            },
+            interval: unhealthy
+                .or(healthy)
+                .or_else(|| Some(ACTIVE_CHECK_INTERVAL.sourced())),
+            timeout: seconds(cx, &active.value, "timeout", true)
+                .or_else(|| Some(ACTIVE_CHECK_TIMEOUT.sourced())),
+            location: cx.at(&active.key),
         });
     }
     if let Some(passive) = checks.entry("passive") {
-        let passive_location = Location {
-            file,
-            span: passive.key.span,
-        };
+        let passive_location = cx.at(&passive.key);
         if active.is_none() {
-            cx.invalid_value(
-                file,
+            cx.invalid(
                 &passive.key,
                 "passive health checks need active ones next to them; APISIX refuses the upstream",
             );
@@ -671,7 +584,7 @@ fn health_checks(cx: &mut AdaptContext<'_>, file: FileId, checks: &Node, policy:
         let unhealthy = passive.value.get("unhealthy");
         let counters = ["http_failures", "tcp_failures", "timeouts"];
         let tripping = counters.iter().any(|counter| {
-            match unhealthy.and_then(|unhealthy| count(cx, file, unhealthy, counter)) {
+            match unhealthy.and_then(|unhealthy| count(cx, unhealthy, counter)) {
                 Some(count) => count.value > 0,
                 None => true,
             }
@@ -697,12 +610,7 @@ fn health_checks(cx: &mut AdaptContext<'_>, file: FileId, checks: &Node, policy:
 }
 
 /// A status code field of a plugin (200–599), or `default` when unset.
-fn status_code(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
-    config: &Node,
-    key: &str,
-) -> Option<Option<u16>> {
+fn status_code(cx: &mut Reader<'_>, config: &Node, key: &str) -> Option<Option<u16>> {
     let Some(node) = config.get(key).filter(|node| !node.is_null()) else {
         return Some(None);
     };
@@ -713,8 +621,7 @@ fn status_code(
     match code {
         Some(code) => Some(Some(code)),
         None => {
-            cx.invalid_value(
-                file,
+            cx.invalid(
                 node,
                 format!("`{key}` must be an HTTP status code from 200 to 599"),
             );
@@ -724,18 +631,13 @@ fn status_code(
 }
 
 /// `api-breaker`: answers `break_response_code` (required) while the circuit is open.
-fn api_breaker(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
-    plugins: &[&Entry],
-) -> Option<CircuitBreaker> {
+fn api_breaker(cx: &mut Reader<'_>, plugins: &[&Entry]) -> Option<CircuitBreaker> {
     let plugin = plugins
         .iter()
         .find(|entry| entry.key.scalar_text() == Some("api-breaker"))?;
-    let code = status_code(cx, file, &plugin.value, "break_response_code")?;
+    let code = status_code(cx, &plugin.value, "break_response_code")?;
     let Some(code) = code else {
-        cx.invalid_value(
-            file,
+        cx.invalid(
             &plugin.key,
             "api-breaker requires `break_response_code`; APISIX refuses the plugin without it",
         );
@@ -743,44 +645,32 @@ fn api_breaker(
     };
     Some(CircuitBreaker {
         kind: CircuitBreakerKind::ConsecutiveErrors,
-        location: Location {
-            file,
-            span: plugin.key.span,
-        },
+        location: cx.at(&plugin.key),
         ineffective: None,
         open_status: Some(code),
     })
 }
 
 /// The first rate-limiting plugin, answering its `rejected_code` (503 unless set).
-fn rate_limit(cx: &mut AdaptContext<'_>, file: FileId, plugins: &[&Entry]) -> Option<RateLimit> {
+fn rate_limit(cx: &mut Reader<'_>, plugins: &[&Entry]) -> Option<RateLimit> {
     let plugin = plugins.iter().find(|entry| {
         entry
             .key
             .scalar_text()
             .is_some_and(|name| RATE_LIMIT_PLUGINS.contains(&name))
     })?;
-    let code = status_code(cx, file, &plugin.value, "rejected_code").flatten();
+    let code = status_code(cx, &plugin.value, "rejected_code").flatten();
     Some(RateLimit {
-        location: Location {
-            file,
-            span: plugin.key.span,
-        },
+        location: cx.at(&plugin.key),
         status: code.unwrap_or(DEFAULT_REJECTED_CODE),
     })
 }
 
 /// A route URI as a matcher. APISIX's radix tree matches exactly, or by prefix when the URI
 /// ends with `*` (optionally named, `/files/*path`); `:name` segments are parameters.
-fn route_path(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
-    uri: &Node,
-    rewrite: Option<&Node>,
-) -> Option<PathMatch> {
+fn route_path(cx: &mut Reader<'_>, uri: &Node, rewrite: Option<&Node>) -> Option<PathMatch> {
     let Some(text) = uri.as_str().filter(|text| text.starts_with('/')) else {
-        cx.invalid_value(
-            file,
+        cx.invalid(
             uri,
             format!(
                 "{} is not a route URI: a path starting with `/`",
@@ -789,15 +679,11 @@ fn route_path(
         );
         return None;
     };
-    let location = Location {
-        file,
-        span: uri.span,
-    };
+    let location = cx.at(uri);
     let (kind, pattern) = match text.find('*') {
         Some(star) if !text[star..].contains('/') => (PathKind::Prefix, text[..star].to_string()),
         Some(_) => {
-            cx.invalid_value(
-                file,
+            cx.invalid(
                 uri,
                 "`*` may only appear in the last segment of a route URI",
             );

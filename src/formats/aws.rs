@@ -7,15 +7,13 @@
 
 use std::time::Duration;
 
+use super::read::{GatewayDefault, Naming, Reader};
 use super::values::{shown, Dialect};
 use super::{AdaptContext, Adapter};
 use crate::model::policy::{GatewayStatuses, RateLimit, Upstream};
-use crate::model::{
-    GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Sourced, Timeout,
-};
-use crate::source::{Entry, Node, ScalarKind};
-use crate::span::FileId;
-use crate::span::Location;
+use crate::model::{GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Timeout};
+use crate::source::{Entry, Node};
+use crate::span::{FileId, Location};
 
 pub static ADAPTER: Adapter = Adapter {
     name: "aws",
@@ -50,9 +48,25 @@ fn detect(document: &Node) -> bool {
 
 /// REST APIs: 50 ms to 29 s, 29 s by default. (Regional and private REST APIs may go beyond
 /// 29 s after a quota increase; routeguard holds to the documented range.)
-const REST_MAX: Duration = Duration::from_millis(29_000);
+static REST_TIMEOUT: GatewayDefault<Timeout> = GatewayDefault::new(
+    Timeout::Bounded(Duration::from_secs(29)),
+    "AWS API Gateway's default integration timeout of {} (REST APIs)",
+);
+static REST_DEPLOY_TIME: GatewayDefault<Timeout> = GatewayDefault::new(
+    REST_TIMEOUT.value,
+    "AWS API Gateway's {} limit on integration timeouts (REST APIs); the value is set at \
+     deploy time",
+);
 /// HTTP APIs: 50 ms to 30 s, 30 s by default.
-const HTTP_MAX: Duration = Duration::from_millis(30_000);
+static HTTP_TIMEOUT: GatewayDefault<Timeout> = GatewayDefault::new(
+    Timeout::Bounded(Duration::from_secs(30)),
+    "AWS API Gateway's default integration timeout of {} (HTTP APIs)",
+);
+static HTTP_DEPLOY_TIME: GatewayDefault<Timeout> = GatewayDefault::new(
+    HTTP_TIMEOUT.value,
+    "AWS API Gateway's {} limit on integration timeouts (HTTP APIs); the value is set at \
+     deploy time",
+);
 const MIN_TIMEOUT: Duration = Duration::from_millis(50);
 const TIMEOUT_STATUS: u16 = 504;
 const THROTTLED_STATUS: u16 = 429;
@@ -65,30 +79,17 @@ enum ApiKind {
 }
 
 impl ApiKind {
-    fn max_timeout(self) -> Duration {
+    /// The default timeout, which is also the most API Gateway accepts, and the same limit when
+    /// the value is only known at deploy time.
+    fn timeouts(
+        self,
+    ) -> (
+        &'static GatewayDefault<Timeout>,
+        &'static GatewayDefault<Timeout>,
+    ) {
         match self {
-            ApiKind::Rest => REST_MAX,
-            ApiKind::Http => HTTP_MAX,
-        }
-    }
-
-    fn default_note(self) -> &'static str {
-        match self {
-            ApiKind::Rest => "AWS API Gateway's default integration timeout of 29s (REST APIs)",
-            ApiKind::Http => "AWS API Gateway's default integration timeout of 30s (HTTP APIs)",
-        }
-    }
-
-    fn deploy_time_note(self) -> &'static str {
-        match self {
-            ApiKind::Rest => {
-                "AWS API Gateway's 29s limit on integration timeouts (REST APIs); the value is \
-                 set at deploy time"
-            }
-            ApiKind::Http => {
-                "AWS API Gateway's 30s limit on integration timeouts (HTTP APIs); the value is \
-                 set at deploy time"
-            }
+            ApiKind::Rest => (&REST_TIMEOUT, &REST_DEPLOY_TIME),
+            ApiKind::Http => (&HTTP_TIMEOUT, &HTTP_DEPLOY_TIME),
         }
     }
 }
@@ -108,15 +109,14 @@ struct DocumentContext<'a> {
 }
 
 fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
-    let workspace = cx.workspace;
-    let refs = cx.refs;
+    let cx = &mut Reader::new(cx, file, Naming::Exact, Dialect::Milliseconds);
+    let (workspace, refs) = (cx.workspace, cx.refs);
     let responses = document.get("x-amazon-apigateway-gateway-responses");
     let timeout_status =
-        gateway_response_status(cx, file, responses, &["INTEGRATION_TIMEOUT", "DEFAULT_5XX"])
+        gateway_response_status(cx, responses, &["INTEGRATION_TIMEOUT", "DEFAULT_5XX"])
             .unwrap_or(TIMEOUT_STATUS);
     let throttled_status = gateway_response_status(
         cx,
-        file,
         responses,
         &["THROTTLED", "DEFAULT_4XX", "QUOTA_EXCEEDED"],
     )
@@ -144,10 +144,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
         if path.starts_with("x-") {
             continue;
         }
-        let path_location = Location {
-            file,
-            span: path_entry.key.span,
-        };
+        let path_location = cx.at(&path_entry.key);
         let (item_file, item) = refs.deref(workspace, file, &path_entry.value);
         for entry in item.entries() {
             let methods = match entry.key.scalar_text() {
@@ -162,15 +159,11 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
             let Some(integration) = operation.entry(INTEGRATION) else {
                 continue;
             };
-            let operation_location = Location {
-                file: item_file,
-                span: entry.key.span,
-            };
+            let operation_location = cx.for_file(item_file).at(&entry.key);
             let route = read_route(
-                cx,
+                &mut cx.for_file(op_file),
                 &doc,
                 IntegratedOperation {
-                    file: op_file,
                     node: operation,
                     integration,
                     path,
@@ -187,7 +180,6 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
 
 /// An operation (or ANY method) that carries an integration.
 struct IntegratedOperation<'a> {
-    file: FileId,
     node: &'a Node,
     integration: &'a Entry,
     path: &'a str,
@@ -197,23 +189,20 @@ struct IntegratedOperation<'a> {
     explicit: Option<Location>,
 }
 
+/// The route of an integrated operation; `cx` reads the operation's file.
 fn read_route(
-    cx: &mut AdaptContext<'_>,
+    cx: &mut Reader<'_>,
     doc: &DocumentContext<'_>,
     operation: IntegratedOperation<'_>,
 ) -> Route {
-    let file = operation.file;
     let integration = &operation.integration.value;
-    let location = Location {
-        file,
-        span: operation.integration.key.span,
-    };
+    let location = cx.at(&operation.integration.key);
     let kind = if doc.http_api || integration.get("payloadFormatVersion").is_some() {
         ApiKind::Http
     } else {
         ApiKind::Rest
     };
-    let integration_type = integration_type(cx, file, integration);
+    let integration_type = integration_type(cx, integration);
 
     // A mock integration is answered by API Gateway itself: no backend to wait for.
     let mut policy = if integration_type.as_deref() == Some("mock") {
@@ -222,75 +211,56 @@ fn read_route(
         Policy::default()
     };
     if integration_type.as_deref() != Some("mock") {
-        policy.timeout = Some(integration_timeout(cx, file, integration, kind));
+        policy.timeout = Some(integration_timeout(cx, integration, kind));
         policy.statuses = GatewayStatuses {
             on_timeout: Some(doc.timeout_status),
-            on_circuit_open: None,
-            on_rate_limited: None,
+            ..GatewayStatuses::default()
         };
-        policy.upstream = integration
-            .get("uri")
-            .and_then(deploy_time_text)
-            .map(|uri| Upstream {
-                name: upstream_name(uri),
+        policy.upstream = integration.get("uri").and_then(|uri| {
+            Some(Upstream {
+                name: upstream_name(deploy_time_text(uri)?),
                 endpoints: None,
-                location: integration.get("uri").map(|node| Location {
-                    file,
-                    span: node.span,
-                }),
-            });
+                location: Some(cx.at(uri)),
+            })
+        });
     }
     if kind == ApiKind::Rest {
-        policy.rate_limit = usage_plan(doc, file, operation.node).map(|location| RateLimit {
+        policy.rate_limit = usage_plan(cx, doc, operation.node).map(|location| RateLimit {
             location,
             status: doc.throttled_status,
         });
     }
     policy.statuses.on_rate_limited = policy.rate_limit.as_ref().map(|limit| limit.status);
 
-    let path = operation.path;
-    let path_match = if path == "$default" {
+    let (kind, pattern) = match operation.path {
         // HTTP APIs' catch-all route.
-        PathMatch {
-            kind: PathKind::Any,
-            pattern: "/".to_string(),
-            location: operation.path_location,
-            rewrite: None,
-        }
-    } else {
-        PathMatch {
-            kind: if path.contains('{') {
-                PathKind::Template
-            } else {
-                PathKind::Exact
-            },
-            pattern: path.to_string(),
-            location: operation.path_location,
-            rewrite: None,
-        }
+        "$default" => (PathKind::Any, "/"),
+        path if path.contains('{') => (PathKind::Template, path),
+        path => (PathKind::Exact, path),
+    };
+    let path = PathMatch {
+        kind,
+        pattern: pattern.to_string(),
+        location: operation.path_location,
+        rewrite: None,
     };
     Route {
-        format: GatewayFormat::Aws,
         name: operation
             .node
             .get("operationId")
             .and_then(Node::as_str)
             .map(str::to_string),
-        location,
         methods: operation.methods,
         methods_location: Some(operation.methods_location),
-        path: path_match,
-        hosts: Vec::new(),
-        policy,
         explicit_operation: operation.explicit,
+        ..Route::new(GatewayFormat::Aws, location, path, policy)
     }
 }
 
 /// The integration's `type`, lowercased; reported when missing or unknown.
-fn integration_type(cx: &mut AdaptContext<'_>, file: FileId, integration: &Node) -> Option<String> {
+fn integration_type(cx: &mut Reader<'_>, integration: &Node) -> Option<String> {
     let Some(node) = integration.get("type") else {
-        cx.invalid_value(
-            file,
+        cx.invalid(
             integration,
             "an integration needs a `type`: http, http_proxy, aws, aws_proxy or mock",
         );
@@ -308,8 +278,7 @@ fn integration_type(cx: &mut AdaptContext<'_>, file: FileId, integration: &Node)
     }) {
         return Some(text);
     }
-    cx.invalid_value(
-        file,
+    cx.invalid(
         node,
         format!(
             "{} is not an integration type: http, http_proxy, aws, aws_proxy or mock",
@@ -321,25 +290,21 @@ fn integration_type(cx: &mut AdaptContext<'_>, file: FileId, integration: &Node)
 
 /// `timeoutInMillis`, within the range API Gateway accepts, or its default.
 fn integration_timeout(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
+    cx: &mut Reader<'_>,
     integration: &Node,
     kind: ApiKind,
-) -> Sourced<Timeout> {
-    let max = kind.max_timeout();
-    let default = Sourced::default(Timeout::Bounded(max), kind.default_note());
-    let Some(node) = integration
-        .get("timeoutInMillis")
-        .filter(|node| !node.is_null())
-    else {
-        return default;
+) -> crate::model::Sourced<Timeout> {
+    let (default, deploy_time) = kind.timeouts();
+    let max = default.value.bound().unwrap_or(Duration::MAX);
+    let Some(node) = cx.field(integration, "timeoutInMillis") else {
+        return default.sourced();
     };
     if is_deploy_time(node) {
         // Whatever it resolves to, API Gateway caps it.
-        return Sourced::default(Timeout::Bounded(max), kind.deploy_time_note());
+        return deploy_time.sourced();
     }
-    let Some(timeout) = cx.duration_of(file, "timeoutInMillis", node, Dialect::Milliseconds) else {
-        return default;
+    let Some(timeout) = cx.duration(integration, "timeoutInMillis") else {
+        return default.sourced();
     };
     if (MIN_TIMEOUT..=max).contains(&timeout.value) {
         return timeout.map(Timeout::Bounded);
@@ -351,8 +316,8 @@ fn integration_timeout(
         }
         ApiKind::Http => "`timeoutInMillis` must be from 50 to 30000 for HTTP APIs",
     };
-    cx.invalid_value(file, node, message);
-    default
+    cx.invalid(node, message);
+    default.sourced()
 }
 
 /// A value written as a CloudFormation intrinsic (`{"Fn::Sub": ...}`, `{"Ref": ...}`) or a
@@ -391,42 +356,24 @@ fn upstream_name(uri: &str) -> String {
 /// (the type itself, then its `DEFAULT_4XX`/`DEFAULT_5XX` family) that sets a valid one, else
 /// `None` (the built-in status).
 fn gateway_response_status(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
+    cx: &mut Reader<'_>,
     responses: Option<&Node>,
     response_types: &[&str],
 ) -> Option<u16> {
     let responses = responses?;
-    for &key in response_types {
-        let Some(node) = responses
-            .get(key)
-            .and_then(|response| response.get("statusCode"))
-            .filter(|node| !node.is_null())
-        else {
-            continue;
-        };
-        let code = match node.scalar_kind() {
-            Some(ScalarKind::Int | ScalarKind::Str) => node
-                .scalar_text()
-                .and_then(|text| text.parse::<u16>().ok())
-                .filter(|code| (100..=599).contains(code)),
-            _ => None,
-        };
-        match code {
-            Some(code) => return Some(code),
-            None => cx.invalid_value(file, node, "`statusCode` must be an HTTP status code"),
-        }
-    }
-    None
+    response_types.iter().find_map(|&key| {
+        let status = cx.status(responses.get(key)?, "statusCode")?;
+        Some(status.value)
+    })
 }
 
 /// Where an operation requires an API key, which puts it under usage plans and their throttling
 /// and quotas: a security requirement naming an `apiKey` scheme for the `x-api-key` header
 /// (API Gateway's own key, not a custom authorizer).
-fn usage_plan(doc: &DocumentContext<'_>, file: FileId, operation: &Node) -> Option<Location> {
+fn usage_plan(cx: &Reader<'_>, doc: &DocumentContext<'_>, operation: &Node) -> Option<Location> {
     let schemes = doc.security_schemes?;
     let (file, requirements) = match operation.get("security") {
-        Some(requirements) => (file, requirements),
+        Some(requirements) => (cx.file, requirements),
         None => (doc.file, doc.security?),
     };
     requirements.items().iter().find_map(|requirement| {

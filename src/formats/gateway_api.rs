@@ -39,6 +39,8 @@ fn detect(document: &Node) -> bool {
         .and_then(Node::as_str)
         .is_some_and(|version| version.starts_with(API_GROUP))
         && document.get("kind").and_then(Node::as_str) == Some("HTTPRoute")
+        // Linkerd's annotations make the route Linkerd's; its adapter reads it.
+        && !super::linkerd::annotated(document)
 }
 
 /// The items of `key` of `object`: none when it is absent, reported when it is not a list.

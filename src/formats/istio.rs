@@ -4,19 +4,17 @@
 
 use std::time::Duration;
 
+use super::read::{GatewayDefault, Naming, Reader};
 use super::values::{self, Dialect};
-use super::{anchor, envoy, AdaptContext, Adapter};
+use super::{envoy, AdaptContext, Adapter};
 use crate::model::policy::{
     Backoff, CircuitBreaker, CircuitBreakerKind, Fallback, FallbackKind, GatewayStatuses,
     HealthCheck, Retry, RetryCondition, Upstream, UpstreamPolicy,
 };
 use crate::model::route::Rewrite;
-use crate::model::{
-    GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Sourced, Timeout,
-};
+use crate::model::{GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Timeout};
 use crate::source::Node;
-use crate::span::FileId;
-use crate::span::Location;
+use crate::span::{FileId, Location};
 
 pub static ADAPTER: Adapter = Adapter {
     name: "istio",
@@ -35,18 +33,35 @@ fn detect(document: &Node) -> bool {
 }
 
 fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
+    let cx = &mut Reader::new(cx, file, Naming::Exact, Dialect::Go);
     let Some(spec) = document.get("spec") else {
         return;
     };
     match document.get("kind").and_then(Node::as_str) {
-        Some("VirtualService") => virtual_service(cx, file, spec),
-        Some("DestinationRule") => destination_rule(cx, file, spec),
+        Some("VirtualService") => virtual_service(cx, spec),
+        Some("DestinationRule") => destination_rule(cx, spec),
         _ => {}
     }
 }
 
-const DEFAULT_RETRY_NOTE: &str =
-    "Istio's default retry policy (2 retries on connect-failure, refused-stream, unavailable, cancelled)";
+static NO_TIMEOUT: GatewayDefault<Timeout> = GatewayDefault::new(
+    Timeout::Unbounded,
+    "Istio sets no request timeout unless `timeout` is written",
+);
+static RETRIES: GatewayDefault<u32> = GatewayDefault::new(
+    2,
+    "Istio's default retry policy ({} retries on connect-failure, refused-stream, unavailable, \
+     cancelled)",
+);
+/// Envoy's retry backoff, which Istio uses: 25 ms base, ten times that at most.
+static BACKOFF_BASE: GatewayDefault<Duration> = GatewayDefault::new(
+    Duration::from_millis(25),
+    "Envoy's default retry backoff of {}",
+);
+static BACKOFF_MAX: GatewayDefault<Duration> = GatewayDefault::new(
+    Duration::from_millis(250),
+    "Envoy's default maximum retry backoff of {}",
+);
 
 /// What Istio retries on when `retryOn` is not written. Its default also names
 /// `retriable-status-codes`, but with no status code since Istio 1.24 (503 was one before), so
@@ -60,51 +75,39 @@ fn default_conditions() -> Vec<RetryCondition> {
     ]
 }
 
-fn virtual_service(cx: &mut AdaptContext<'_>, file: FileId, spec: &Node) {
-    let hosts = values::scalar_texts(spec.get("hosts").map(Node::items).unwrap_or_default());
-    for http in spec.get("http").map(Node::items).unwrap_or_default() {
-        let location = Location {
-            file,
-            span: anchor(http),
-        };
-        let policy = match direct_answer(file, http) {
+fn virtual_service(cx: &mut Reader<'_>, spec: &Node) {
+    let hosts = values::scalar_texts(spec.get_items("hosts"));
+    for http in spec.get_items("http") {
+        let location = cx.anchor(http);
+        let policy = match direct_answer(cx, http) {
             Some((answer, at)) => Policy::answered_directly(answer, at),
-            None => http_policy(cx, file, http, location),
+            None => http_policy(cx, http, location),
         };
-        let name = http
-            .get("name")
-            .and_then(Node::scalar_text)
-            .map(str::to_string);
+        let name = http.get_text("name").map(str::to_string);
         let rewrite_uri = http
             .get("rewrite")
             .and_then(|rewrite| rewrite.get("uri"))
             .and_then(Node::scalar_text);
-        let matches = http.get("match").map(Node::items).unwrap_or_default();
+        let matches = http.get_items("match");
         let mut routes: Vec<(PathMatch, MethodSet, Option<Location>)> = matches
             .iter()
             .map(|condition| {
                 let (path, method) = (condition.get("uri"), condition.get("method"));
-                let path = path.map_or_else(
-                    || PathMatch {
+                let path = match path {
+                    Some(uri) => string_match(cx, uri, rewrite_uri),
+                    None => PathMatch {
                         kind: PathKind::Any,
                         pattern: "/".to_string(),
-                        location: Location {
-                            file,
-                            span: anchor(condition),
-                        },
+                        location: cx.anchor(condition),
                         rewrite: None,
                     },
-                    |uri| string_match(cx, file, uri, rewrite_uri),
-                );
+                };
                 let methods = method
                     .and_then(|method| method.get("exact"))
                     .and_then(Node::scalar_text)
                     .and_then(|name| Method::from_key(&name.to_ascii_lowercase()))
                     .map_or(MethodSet::Any, |method| MethodSet::Only(vec![method]));
-                let methods_location = method.map(|method| Location {
-                    file,
-                    span: method.span,
-                });
+                let methods_location = method.map(|method| cx.at(method));
                 (path, methods, methods_location)
             })
             .collect();
@@ -122,15 +125,11 @@ fn virtual_service(cx: &mut AdaptContext<'_>, file: FileId, spec: &Node) {
         }
         for (path, methods, methods_location) in routes {
             cx.inventory.routes.push(Route {
-                format: GatewayFormat::Istio,
                 name: name.clone(),
-                location,
                 methods,
                 methods_location,
-                path,
                 hosts: hosts.clone(),
-                policy: policy.clone(),
-                explicit_operation: None,
+                ..Route::new(GatewayFormat::Istio, location, path, policy.clone())
             });
         }
     }
@@ -139,32 +138,20 @@ fn virtual_service(cx: &mut AdaptContext<'_>, file: FileId, spec: &Node) {
 /// A `directResponse` (its status) or a `redirect`: Istio answers the request itself and sends
 /// nothing to a destination (`HTTPRoute` in networking/v1 `virtual_service.proto`, Istio 1.24:
 /// "a HTTP rule can either return a direct_response, redirect or forward (default) traffic").
-fn direct_answer(file: FileId, http: &Node) -> Option<(Option<String>, Location)> {
+fn direct_answer(cx: &Reader<'_>, http: &Node) -> Option<(Option<String>, Location)> {
     let (key, node) = ["directResponse", "redirect"]
         .into_iter()
         .find_map(|key| Some((key, http.get(key).filter(|node| !node.is_null())?)))?;
     let answer = match key {
-        "directResponse" => node
-            .get("status")
-            .and_then(Node::scalar_text)
-            .map(str::to_string),
+        "directResponse" => node.get_text("status").map(str::to_string),
         _ => Some("redirect".to_string()),
     };
     let span = http.entry(key).map_or(node.span, |entry| entry.key.span);
-    Some((answer, Location { file, span }))
+    Some((answer, cx.locate(span)))
 }
 
 /// An Istio `StringMatch` on the URI.
-fn string_match(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
-    uri: &Node,
-    rewrite_uri: Option<&str>,
-) -> PathMatch {
-    let location = |node: &Node| Location {
-        file,
-        span: node.span,
-    };
+fn string_match(cx: &mut Reader<'_>, uri: &Node, rewrite_uri: Option<&str>) -> PathMatch {
     for (key, kind) in [("exact", PathKind::Exact), ("prefix", PathKind::Prefix)] {
         if let Some(node) = uri.get(key) {
             let pattern = node.scalar_text().unwrap_or("/").to_string();
@@ -175,15 +162,14 @@ fn string_match(
                     add_prefix: to.to_string(),
                 }),
                 pattern,
-                location: location(node),
+                location: cx.at(node),
             };
         }
     }
     if let Some(regex) = uri.get("regex") {
         let pattern = regex.scalar_text().unwrap_or(".*").to_string();
         if !crate::model::pattern::is_valid(&pattern) {
-            cx.invalid_value(
-                file,
+            cx.invalid(
                 regex,
                 format!("`{pattern}` is not a valid RE2 regular expression"),
             );
@@ -191,52 +177,40 @@ fn string_match(
         return PathMatch {
             kind: PathKind::Regex { full: true },
             pattern,
-            location: location(regex),
+            location: cx.at(regex),
             rewrite: None,
         };
     }
-    cx.invalid_value(file, uri, "a URI match needs `exact`, `prefix` or `regex`");
+    cx.invalid(uri, "a URI match needs `exact`, `prefix` or `regex`");
     PathMatch {
         kind: PathKind::Any,
         pattern: "/".to_string(),
-        location: location(uri),
+        location: cx.at(uri),
         rewrite: None,
     }
 }
 
-fn http_policy(cx: &mut AdaptContext<'_>, file: FileId, http: &Node, location: Location) -> Policy {
+fn http_policy(cx: &mut Reader<'_>, http: &Node, location: Location) -> Policy {
     let timeout = cx
-        .duration(file, http, "timeout", Dialect::Go)
+        .duration(http, "timeout")
         .map(Timeout::zero_disables)
-        .unwrap_or_else(|| {
-            Sourced::default(
-                Timeout::Unbounded,
-                "Istio sets no request timeout unless `timeout` is written",
-            )
-        });
+        .unwrap_or_else(|| NO_TIMEOUT.sourced());
     let retry = match http.get("retries") {
-        Some(retries) => explicit_retry(cx, file, retries),
+        Some(retries) => explicit_retry(cx, retries),
         None => Some(Retry {
-            max_retries: Sourced::default(2, DEFAULT_RETRY_NOTE),
-            unbounded: false,
             conditions: default_conditions(),
             backoff: Some(default_backoff()),
-            per_try_timeout: None,
-            deadline: None,
-            has_budget: false,
-            non_idempotent: None,
-            counted_by: None,
-            location,
+            ..Retry::new(RETRIES.sourced(), location)
         }),
     };
-    let destinations = http.get("route").map(Node::items).unwrap_or_default();
+    let destinations = http.get_items("route");
     let targets: Vec<String> = destinations
         .iter()
         .filter(|destination| values::carries_traffic(destination))
         .filter_map(|destination| {
             let target = destination.get("destination")?;
             let host = target.get("host")?.scalar_text()?;
-            Some(match target.get("subset").and_then(Node::scalar_text) {
+            Some(match target.get_text("subset") {
                 Some(subset) => format!("{host}/{subset}"),
                 None => host.to_string(),
             })
@@ -257,10 +231,9 @@ fn http_policy(cx: &mut AdaptContext<'_>, file: FileId, http: &Node, location: L
         fallbacks.push(Fallback {
             kind: FallbackKind::WeightedPool,
             targets,
-            location: http.entry("route").map_or(location, |entry| Location {
-                file,
-                span: entry.key.span,
-            }),
+            location: http
+                .entry("route")
+                .map_or(location, |entry| cx.at(&entry.key)),
         });
     }
     Policy {
@@ -274,38 +247,27 @@ fn http_policy(cx: &mut AdaptContext<'_>, file: FileId, http: &Node, location: L
         per_try_until_response: true,
         statuses: GatewayStatuses {
             on_timeout: Some(504),
-            on_circuit_open: None,
-            on_rate_limited: None,
+            ..GatewayStatuses::default()
         },
         ..Policy::default()
     }
 }
 
-/// Envoy's retry backoff, which Istio uses: 25 ms base, ten times that at most.
 fn default_backoff() -> Backoff {
     Backoff {
-        base: Some(Sourced::default(
-            Duration::from_millis(25),
-            "Envoy's default retry backoff of 25ms",
-        )),
-        max: Some(Sourced::default(
-            Duration::from_millis(250),
-            "Envoy's default maximum retry backoff of 250ms",
-        )),
+        base: Some(BACKOFF_BASE.sourced()),
+        max: Some(BACKOFF_MAX.sourced()),
         jittered: true,
     }
 }
 
-fn explicit_retry(cx: &mut AdaptContext<'_>, file: FileId, retries: &Node) -> Option<Retry> {
-    let location = Location {
-        file,
-        span: anchor(retries),
-    };
-    let attempts = cx.count(file, retries, "attempts")?;
+fn explicit_retry(cx: &mut Reader<'_>, retries: &Node) -> Option<Retry> {
+    let location = cx.anchor(retries);
+    let attempts = cx.count(retries, "attempts")?;
     if attempts.value == 0 {
         return None;
     }
-    let conditions = match retries.get("retryOn").and_then(Node::scalar_text) {
+    let conditions = match retries.get_text("retryOn") {
         Some(list) => list
             .split(',')
             .map(str::trim)
@@ -317,7 +279,7 @@ fn explicit_retry(cx: &mut AdaptContext<'_>, file: FileId, retries: &Node) -> Op
         None => default_conditions(),
     };
     // `backoff` sets the base interval; Envoy caps the waits at ten times it.
-    let backoff = match cx.duration(file, retries, "backoff", Dialect::Go) {
+    let backoff = match cx.duration(retries, "backoff") {
         Some(base) => Backoff {
             base: Some(base),
             max: None,
@@ -326,16 +288,10 @@ fn explicit_retry(cx: &mut AdaptContext<'_>, file: FileId, retries: &Node) -> Op
         None => default_backoff(),
     };
     Some(Retry {
-        max_retries: attempts,
-        unbounded: false,
         conditions,
         backoff: Some(backoff),
-        per_try_timeout: cx.duration(file, retries, "perTryTimeout", Dialect::Go),
-        deadline: None,
-        has_budget: false,
-        non_idempotent: None,
-        counted_by: None,
-        location,
+        per_try_timeout: cx.duration(retries, "perTryTimeout"),
+        ..Retry::new(attempts, location)
     })
 }
 
@@ -348,14 +304,11 @@ pub fn retry_condition(name: &str) -> RetryCondition {
     })
 }
 
-fn destination_rule(cx: &mut AdaptContext<'_>, file: FileId, spec: &Node) {
-    let Some(host) = spec.get("host").and_then(Node::scalar_text) else {
+fn destination_rule(cx: &mut Reader<'_>, spec: &Node) {
+    let Some(host) = spec.get_text("host") else {
         return;
     };
-    let location = Location {
-        file,
-        span: anchor(spec),
-    };
+    let location = cx.anchor(spec);
     let mut upstream = UpstreamPolicy {
         format: GatewayFormat::Istio,
         name: host.to_string(),
@@ -367,28 +320,17 @@ fn destination_rule(cx: &mut AdaptContext<'_>, file: FileId, spec: &Node) {
         endpoints: None,
     };
     if let Some(policy) = spec.get("trafficPolicy") {
-        traffic_policy(cx, file, policy, &mut upstream);
+        traffic_policy(cx, policy, &mut upstream);
     }
     cx.inventory.upstream_policies.push(upstream);
 }
 
-fn traffic_policy(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
-    policy: &Node,
-    upstream: &mut UpstreamPolicy,
-) {
-    let key_location = |key: &str| {
-        policy.entry(key).map(|entry| Location {
-            file,
-            span: entry.key.span,
-        })
-    };
+fn traffic_policy(cx: &mut Reader<'_>, policy: &Node, upstream: &mut UpstreamPolicy) {
     if let Some(pool) = policy.get("connectionPool") {
         upstream.connect_timeout = pool
             .get("tcp")
-            .and_then(|tcp| cx.duration(file, tcp, "connectTimeout", Dialect::Go));
-        if let Some(location) = key_location("connectionPool") {
+            .and_then(|tcp| cx.duration(tcp, "connectTimeout"));
+        if let Some(location) = cx.key_at(policy, "connectionPool") {
             upstream.circuit_breakers.push(CircuitBreaker {
                 kind: CircuitBreakerKind::ConcurrencyLimit,
                 location,
@@ -398,15 +340,17 @@ fn traffic_policy(
         }
     }
     if let Some(outliers) = policy.get("outlierDetection") {
-        let location = key_location("outlierDetection").unwrap_or(upstream.location);
+        let location = cx
+            .key_at(policy, "outlierDetection")
+            .unwrap_or(upstream.location);
         let five_xx = cx
-            .count(file, outliers, "consecutive5xxErrors")
+            .count(outliers, "consecutive5xxErrors")
             .map_or(5, |count| count.value);
         let gateway = cx
-            .count(file, outliers, "consecutiveGatewayErrors")
+            .count(outliers, "consecutiveGatewayErrors")
             .map_or(0, |count| count.value);
         let max_percent = cx
-            .count(file, outliers, "maxEjectionPercent")
+            .count(outliers, "maxEjectionPercent")
             .map_or(10, |count| count.value);
         let ineffective = if five_xx == 0 && gateway == 0 {
             Some("consecutive5xxErrors and consecutiveGatewayErrors are both 0, so no host is ever ejected".to_string())
@@ -433,30 +377,17 @@ fn traffic_policy(
         .and_then(|balancer| balancer.get("localityLbSetting"));
     if let Some(locality) = locality {
         let enabled = locality.get("enabled").and_then(Node::as_bool) != Some(false);
-        let failover = locality
-            .get("failover")
-            .map(Node::items)
-            .unwrap_or_default();
-        let failover_priority = locality
-            .get("failoverPriority")
-            .map(Node::items)
-            .unwrap_or_default();
+        let failover = locality.get_items("failover");
+        let failover_priority = locality.get_items("failoverPriority");
         if enabled && (!failover.is_empty() || !failover_priority.is_empty()) {
             let targets = failover
                 .iter()
-                .filter_map(|rule| {
-                    rule.get("to")
-                        .and_then(Node::scalar_text)
-                        .map(str::to_string)
-                })
+                .filter_map(|rule| rule.get_text("to").map(str::to_string))
                 .collect();
             upstream.fallbacks.push(Fallback {
                 kind: FallbackKind::LocalityFailover,
                 targets,
-                location: Location {
-                    file,
-                    span: anchor(locality),
-                },
+                location: cx.anchor(locality),
             });
         }
     }

@@ -3,17 +3,17 @@
 
 use std::time::Duration;
 
+use super::read::{GatewayDefault, MethodSpelling, Naming, Reader};
 use super::values::{self, Dialect};
-use super::{anchor, AdaptContext, Adapter};
+use super::{AdaptContext, Adapter};
 use crate::model::policy::{
     ActiveCheck, CircuitBreaker, CircuitBreakerKind, Fallback, FallbackKind, GatewayStatuses,
     HealthCheck, RateLimit, Retry, RetryCondition, Upstream,
 };
 use crate::model::route::Rewrite;
-use crate::model::{GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Sourced};
+use crate::model::{GatewayFormat, Method, PathKind, PathMatch, Policy, Route};
 use crate::source::Node;
-use crate::span::FileId;
-use crate::span::Location;
+use crate::span::{FileId, Location};
 
 pub static ADAPTER: Adapter = Adapter {
     name: "kong",
@@ -55,53 +55,75 @@ fn detect(document: &Node) -> bool {
         })
 }
 
-const DEFAULT_TIMEOUT_MS: u64 = 60_000;
-const DEFAULT_RETRIES: u32 = 5;
+static READ_TIMEOUT: GatewayDefault<Duration> =
+    GatewayDefault::new(Duration::from_secs(60), "Kong's default read_timeout of {}");
+static CONNECT_TIMEOUT: GatewayDefault<Duration> = GatewayDefault::new(
+    Duration::from_secs(60),
+    "Kong's default connect_timeout of {}",
+);
+static RETRIES: GatewayDefault<u32> = GatewayDefault::new(5, "Kong's default of {} retries");
+static ACTIVE_CHECK_TIMEOUT: GatewayDefault<Duration> = GatewayDefault::new(
+    Duration::from_secs(1),
+    "Kong's default active check timeout of {}",
+);
+
+/// Kong takes any word as a method (`typedefs.http_method`), so a misspelt one is kept and
+/// never matches a request.
+const METHODS: MethodSpelling = MethodSpelling {
+    capitals_only: false,
+    served: &Method::ALL,
+    others: &[],
+    refusal: "is not an HTTP method: Kong keeps the route, but no request ever matches it",
+};
+
 const RATE_LIMIT_PLUGINS: &[&str] = &[
     "rate-limiting",
     "rate-limiting-advanced",
     "response-ratelimiting",
 ];
 
+/// Kong names fields as written and its timeouts in milliseconds.
+pub(super) fn reader<'a>(cx: &'a mut AdaptContext<'_>, file: FileId) -> Reader<'a> {
+    Reader::new(cx, file, Naming::Exact, Dialect::Milliseconds)
+}
+
 fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
-    let global_rate_limit = rate_limit(file, document.get("plugins"));
-    let top_level_plugins = document.get("plugins").map(Node::items).unwrap_or_default();
+    let cx = &mut reader(cx, file);
+    let global_rate_limit = rate_limit(cx, document.get("plugins"));
+    let top_level_plugins = document.get_items("plugins");
     let upstreams = document.get("upstreams");
-    let services = document
-        .get("services")
-        .map(Node::items)
-        .unwrap_or_default();
+    let services = document.get_items("services");
     let mut service_contexts = Vec::with_capacity(services.len());
     for service in services {
         let mut service_cx =
-            ServiceContext::read(cx, file, service, upstreams, global_rate_limit.clone());
-        service_cx.termination = termination(file, top_level_plugins, service, "service")
-            .or_else(|| termination_in(file, service.get("plugins")));
-        for route in service.get("routes").map(Node::items).unwrap_or_default() {
-            add_routes(cx, file, route, &service_cx, top_level_plugins);
+            ServiceContext::read(cx, service, upstreams, global_rate_limit.clone());
+        service_cx.termination = termination(cx, top_level_plugins, service, "service")
+            .or_else(|| termination_in(cx, service.get("plugins")));
+        for route in service.get_items("routes") {
+            add_routes(cx, route, &service_cx, top_level_plugins);
         }
         service_contexts.push(service_cx);
     }
     // Top-level routes name their service.
-    for route in document.get("routes").map(Node::items).unwrap_or_default() {
-        let Some(service_name) = route.get("service").and_then(|service| {
-            service
-                .scalar_text()
-                .or_else(|| service.get("name").and_then(Node::scalar_text))
-        }) else {
+    for route in document.get_items("routes") {
+        let Some(service_name) = route
+            .get("service")
+            .and_then(|service| service.scalar_text().or_else(|| service.get_text("name")))
+        else {
             continue;
         };
-        let Some((_, service_cx)) = services.iter().zip(&service_contexts).find(|(service, _)| {
-            service.get("name").and_then(Node::scalar_text) == Some(service_name)
-        }) else {
-            cx.invalid_value(
-                file,
+        let Some((_, service_cx)) = services
+            .iter()
+            .zip(&service_contexts)
+            .find(|(service, _)| service.get_text("name") == Some(service_name))
+        else {
+            cx.invalid(
                 route.get("service").unwrap_or(route),
                 format!("route refers to service `{service_name}`, which is not defined"),
             );
             continue;
         };
-        add_routes(cx, file, route, service_cx, top_level_plugins);
+        add_routes(cx, route, service_cx, top_level_plugins);
     }
 }
 
@@ -109,19 +131,19 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
 type Termination = (Option<String>, Location);
 
 /// An enabled `request-termination` plugin without a `trigger` among `plugins`.
-fn termination_in(file: FileId, plugins: Option<&Node>) -> Option<Termination> {
+fn termination_in(cx: &Reader<'_>, plugins: Option<&Node>) -> Option<Termination> {
     plugins?
         .items()
         .iter()
-        .find_map(|plugin| terminating(file, plugin))
+        .find_map(|plugin| terminating(cx, plugin))
 }
 
 /// `plugin`, when it is an enabled `request-termination` without a `trigger`: Kong answers
 /// every request itself (`kong/plugins/request-termination/handler.lua`, Kong 3.x: with
 /// `config.trigger` set it only answers requests that carry that header or query argument, and
 /// a plugin scoped to a consumer only answers that consumer). Its `status_code`, 503 by default.
-fn terminating(file: FileId, plugin: &Node) -> Option<Termination> {
-    let name = plugin.get("name").and_then(Node::scalar_text)?;
+fn terminating(cx: &Reader<'_>, plugin: &Node) -> Option<Termination> {
+    let name = plugin.get_text("name")?;
     let enabled = plugin.get("enabled").and_then(Node::as_bool) != Some(false);
     let config = plugin.get("config");
     let triggered = config
@@ -138,33 +160,30 @@ fn terminating(file: FileId, plugin: &Node) -> Option<Termination> {
         .and_then(Node::scalar_text)
         .unwrap_or("503")
         .to_string();
-    Some((
-        Some(status),
-        Location {
-            file,
-            span: anchor(plugin),
-        },
-    ))
+    Some((Some(status), cx.anchor(plugin)))
 }
 
 /// A top-level plugin entry that names `scope` (`service: name` or `route: name`) and
 /// terminates its requests; a top-level plugin naming neither applies to every route.
-fn termination(file: FileId, plugins: &[Node], object: &Node, scope: &str) -> Option<Termination> {
-    let name = object.get("name").and_then(Node::scalar_text)?;
+fn termination(
+    cx: &Reader<'_>,
+    plugins: &[Node],
+    object: &Node,
+    scope: &str,
+) -> Option<Termination> {
+    let name = object.get_text("name")?;
     plugins
         .iter()
         .filter(|plugin| {
-            let target = plugin.get(scope).and_then(|target| {
-                target
-                    .scalar_text()
-                    .or_else(|| target.get("name").and_then(Node::scalar_text))
-            });
+            let target = plugin
+                .get(scope)
+                .and_then(|target| target.scalar_text().or_else(|| target.get_text("name")));
             let global = ["service", "route", "consumer", "consumer_group"]
                 .iter()
                 .all(|key| plugin.get(key).is_none_or(Node::is_null));
             target == Some(name) || (scope == "service" && global)
         })
-        .find_map(|plugin| terminating(file, plugin))
+        .find_map(|plugin| terminating(cx, plugin))
 }
 
 /// What a service contributes to each of its routes.
@@ -178,63 +197,44 @@ pub(super) struct ServiceContext {
 
 impl ServiceContext {
     pub(super) fn read(
-        cx: &mut AdaptContext<'_>,
-        file: FileId,
+        cx: &mut Reader<'_>,
         service: &Node,
         upstreams: Option<&Node>,
         global_rate_limit: Option<RateLimit>,
     ) -> Self {
-        let service_location = Location {
-            file,
-            span: anchor(service),
-        };
+        let service_location = cx.anchor(service);
         let (host, path) = service_host_and_path(service);
         let read_timeout = cx
-            .duration(file, service, "read_timeout", Dialect::Milliseconds)
-            .unwrap_or_else(|| {
-                Sourced::default(
-                    Duration::from_millis(DEFAULT_TIMEOUT_MS),
-                    "Kong's default read_timeout of 60s",
-                )
-            });
+            .duration(service, "read_timeout")
+            .unwrap_or_else(|| READ_TIMEOUT.sourced());
         let connect_timeout = cx
-            .duration(file, service, "connect_timeout", Dialect::Milliseconds)
-            .unwrap_or_else(|| {
-                Sourced::default(
-                    Duration::from_millis(DEFAULT_TIMEOUT_MS),
-                    "Kong's default connect_timeout of 60s",
-                )
-            });
+            .duration(service, "connect_timeout")
+            .unwrap_or_else(|| CONNECT_TIMEOUT.sourced());
         // Writes are bounded separately; the value is checked although reads bound an attempt.
-        let _ = cx.duration(file, service, "write_timeout", Dialect::Milliseconds);
+        let _ = cx.duration(service, "write_timeout");
         let retries = cx
-            .count(file, service, "retries")
-            .unwrap_or_else(|| Sourced::default(DEFAULT_RETRIES, "Kong's default of 5 retries"));
+            .count(service, "retries")
+            .unwrap_or_else(|| RETRIES.sourced());
         let retry = (retries.value > 0).then(|| Retry {
-            location: retries.origin.location().unwrap_or(service_location),
-            max_retries: retries,
-            unbounded: false,
             // Kong's balancer retries on connection errors and timeouts, like nginx's
             // `proxy_next_upstream error timeout`, and not once a non-idempotent request was sent.
             conditions: vec![RetryCondition::ConnectFailure, RetryCondition::Timeout],
-            backoff: None,
             per_try_timeout: Some(read_timeout.clone()),
-            deadline: None,
-            has_budget: false,
             non_idempotent: Some(false),
-            counted_by: None,
+            ..Retry::new(
+                retries.clone(),
+                retries.origin.location().unwrap_or(service_location),
+            )
         });
         let mut policy = Policy {
-            timeout: None,
             per_try_timeout: Some(read_timeout),
             connect_timeout: Some(connect_timeout),
             retry,
-            rate_limit: rate_limit(file, service.get("plugins")).or(global_rate_limit),
+            rate_limit: rate_limit(cx, service.get("plugins")).or(global_rate_limit),
             timeout_home: Some(service_location),
             statuses: GatewayStatuses {
                 on_timeout: Some(504),
-                on_circuit_open: None,
-                on_rate_limited: None,
+                ..GatewayStatuses::default()
             },
             ..Policy::default()
         };
@@ -242,7 +242,7 @@ impl ServiceContext {
             .as_deref()
             .and_then(|host| find_upstream(upstreams, host))
         {
-            read_upstream(cx, file, upstream, &mut policy);
+            read_upstream(cx, upstream, &mut policy);
         } else if let Some(host) = host {
             policy.upstream = Some(Upstream {
                 name: host,
@@ -271,46 +271,31 @@ fn service_host_and_path(service: &Node) -> (Option<String>, Option<String>) {
             .map_or(authority, |(host, _)| host);
         return (Some(host.to_string()), path);
     }
-    (
+    let text = |key| {
         service
-            .get("host")
+            .get(key)
             .and_then(Node::scalar_text)
-            .map(str::to_string),
-        service
-            .get("path")
-            .and_then(Node::scalar_text)
-            .map(str::to_string),
-    )
+            .map(str::to_string)
+    };
+    (text("host"), text("path"))
 }
 
 fn find_upstream<'a>(upstreams: Option<&'a Node>, host: &str) -> Option<&'a Node> {
     upstreams?
         .items()
         .iter()
-        .find(|upstream| upstream.get("name").and_then(Node::scalar_text) == Some(host))
+        .find(|upstream| upstream.get_text("name") == Some(host))
 }
 
 /// Targets, health checks and the passive checks that are Kong's circuit breaker.
-fn read_upstream(cx: &mut AdaptContext<'_>, file: FileId, upstream: &Node, policy: &mut Policy) {
-    let location = Location {
-        file,
-        span: anchor(upstream),
-    };
-    let name = upstream
-        .get("name")
-        .and_then(Node::scalar_text)
-        .unwrap_or_default()
-        .to_string();
-    let targets = upstream.get("targets").map(Node::items).unwrap_or_default();
+fn read_upstream(cx: &mut Reader<'_>, upstream: &Node, policy: &mut Policy) {
+    let location = cx.anchor(upstream);
+    let name = upstream.get_text("name").unwrap_or_default().to_string();
+    let targets = upstream.get_items("targets");
     let healthy_targets: Vec<String> = targets
         .iter()
         .filter(|target| values::carries_traffic(target))
-        .filter_map(|target| {
-            target
-                .get("target")
-                .and_then(Node::scalar_text)
-                .map(str::to_string)
-        })
+        .filter_map(|target| target.get_text("target").map(str::to_string))
         .collect();
     policy.upstream = Some(Upstream {
         name,
@@ -332,13 +317,12 @@ fn read_upstream(cx: &mut AdaptContext<'_>, file: FileId, upstream: &Node, polic
         passive: None,
     };
     if let Some(active) = checks.get("active") {
-        let interval = |state: &str, cx: &mut AdaptContext<'_>| {
-            active
-                .get(state)
-                .and_then(|state_node| cx.duration(file, state_node, "interval", Dialect::Seconds))
+        let mut interval = |state: &str| {
+            let state = active.get(state)?;
+            cx.duration_in(state, "interval", Dialect::Seconds)
         };
-        let healthy = interval("healthy", cx);
-        let unhealthy = interval("unhealthy", cx);
+        let healthy = interval("healthy");
+        let unhealthy = interval("unhealthy");
         // An interval of 0 (the default) turns active probing off.
         let probing = [&healthy, &unhealthy]
             .iter()
@@ -347,32 +331,19 @@ fn read_upstream(cx: &mut AdaptContext<'_>, file: FileId, upstream: &Node, polic
             health.active = Some(ActiveCheck {
                 interval: unhealthy.or(healthy),
                 timeout: cx
-                    .duration(file, active, "timeout", Dialect::Seconds)
-                    .or_else(|| {
-                        Some(Sourced::default(
-                            Duration::from_secs(1),
-                            "Kong's default active check timeout of 1s",
-                        ))
-                    }),
-                location: Location {
-                    file,
-                    span: anchor(active),
-                },
+                    .duration_in(active, "timeout", Dialect::Seconds)
+                    .or_else(|| Some(ACTIVE_CHECK_TIMEOUT.sourced())),
+                location: cx.anchor(active),
             });
         }
     }
     if let Some(passive) = checks.get("passive") {
-        let passive_location = Location {
-            file,
-            span: checks
-                .entry("passive")
-                .map_or(passive.span, |entry| entry.key.span),
-        };
+        let passive_location = cx.key_at(checks, "passive").unwrap_or(cx.at(passive));
         let unhealthy = passive.get("unhealthy");
         let counters = ["http_failures", "tcp_failures", "timeouts"];
         let tripping = unhealthy.is_some_and(|unhealthy| {
             counters.iter().any(|counter| {
-                cx.count(file, unhealthy, counter)
+                cx.count(unhealthy, counter)
                     .is_some_and(|count| count.value > 0)
             })
         });
@@ -397,15 +368,12 @@ fn read_upstream(cx: &mut AdaptContext<'_>, file: FileId, upstream: &Node, polic
 }
 
 /// An enabled rate-limiting plugin among `plugins`.
-fn rate_limit(file: FileId, plugins: Option<&Node>) -> Option<RateLimit> {
+fn rate_limit(cx: &Reader<'_>, plugins: Option<&Node>) -> Option<RateLimit> {
     plugins?.items().iter().find_map(|plugin| {
-        let name = plugin.get("name").and_then(Node::scalar_text)?;
+        let name = plugin.get_text("name")?;
         let enabled = plugin.get("enabled").and_then(Node::as_bool) != Some(false);
         (enabled && RATE_LIMIT_PLUGINS.contains(&name)).then(|| RateLimit {
-            location: Location {
-                file,
-                span: anchor(plugin),
-            },
+            location: cx.anchor(plugin),
             status: plugin
                 .get("config")
                 .and_then(|config| config.get("error_code"))
@@ -417,93 +385,58 @@ fn rate_limit(file: FileId, plugins: Option<&Node>) -> Option<RateLimit> {
 }
 
 pub(super) fn add_routes(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
+    cx: &mut Reader<'_>,
     route: &Node,
     service: &ServiceContext,
     top_level_plugins: &[Node],
 ) {
-    let location = Location {
-        file,
-        span: anchor(route),
-    };
-    let termination = termination_in(file, route.get("plugins"))
-        .or_else(|| termination(file, top_level_plugins, route, "route"))
+    let location = cx.anchor(route);
+    let termination = termination_in(cx, route.get("plugins"))
+        .or_else(|| termination(cx, top_level_plugins, route, "route"))
         .or_else(|| service.termination.clone());
     let mut policy = match termination {
         Some((status, at)) => Policy::answered_directly(status, at),
         None => service.policy.clone(),
     };
-    if let Some(limit) = rate_limit(file, route.get("plugins")) {
+    if let Some(limit) = rate_limit(cx, route.get("plugins")) {
         policy.rate_limit = Some(limit);
     }
     if let Some(limit) = &policy.rate_limit {
         policy.statuses.on_rate_limited = Some(limit.status);
     }
-    let methods_node = route.get("methods");
-    let methods = match methods_node {
-        None => MethodSet::Any,
-        Some(list) => {
-            let mut methods = Vec::new();
-            for item in list.items() {
-                match item.scalar_text().map(str::to_ascii_lowercase) {
-                    Some(name) => {
-                        if let Some(method) = Method::from_key(&name) {
-                            methods.push(method);
-                        }
-                    }
-                    None => cx.invalid_value(file, item, "a method must be a string such as `GET`"),
-                }
-            }
-            MethodSet::Only(methods)
-        }
-    };
+    let (methods, methods_location) = cx.methods(route, "methods", &METHODS);
     let strip_path = route
         .get("strip_path")
         .and_then(Node::as_bool)
         .unwrap_or(true);
-    let hosts = values::scalar_texts(route.get("hosts").map(Node::items).unwrap_or_default());
-    let name = route
-        .get("name")
-        .and_then(Node::scalar_text)
-        .map(str::to_string);
-    let paths = route.get("paths").map(Node::items).unwrap_or_default();
-    let mut matchers: Vec<PathMatch> = paths
-        .iter()
-        .filter_map(|path| {
-            let text = path.scalar_text()?;
-            let path_location = Location {
-                file,
-                span: path.span,
-            };
-            Some(match text.strip_prefix('~') {
-                Some(regex) => {
-                    if !crate::model::pattern::is_valid(regex) {
-                        cx.invalid_value(
-                            file,
-                            path,
-                            format!("`{regex}` is not a valid regular expression"),
-                        );
-                    }
-                    PathMatch {
-                        kind: PathKind::Regex { full: false },
-                        pattern: regex.to_string(),
-                        location: path_location,
-                        rewrite: None,
-                    }
+    let hosts = values::scalar_texts(route.get_items("hosts"));
+    let name = route.get_text("name").map(str::to_string);
+    let mut matchers = Vec::new();
+    for path in route.get_items("paths") {
+        let Some(text) = path.scalar_text() else {
+            continue;
+        };
+        matchers.push(match text.strip_prefix('~') {
+            Some(regex) => {
+                cx.regex(path, regex);
+                PathMatch {
+                    kind: PathKind::Regex { full: false },
+                    pattern: regex.to_string(),
+                    location: cx.at(path),
+                    rewrite: None,
                 }
-                None => PathMatch {
-                    kind: PathKind::Prefix,
-                    pattern: text.to_string(),
-                    location: path_location,
-                    rewrite: strip_path.then(|| Rewrite {
-                        strip_prefix: text.to_string(),
-                        add_prefix: service.path.clone(),
-                    }),
-                },
-            })
-        })
-        .collect();
+            }
+            None => PathMatch {
+                kind: PathKind::Prefix,
+                pattern: text.to_string(),
+                location: cx.at(path),
+                rewrite: strip_path.then(|| Rewrite {
+                    strip_prefix: text.to_string(),
+                    add_prefix: service.path.clone(),
+                }),
+            },
+        });
+    }
     if matchers.is_empty() {
         matchers.push(PathMatch {
             kind: PathKind::Any,
@@ -514,18 +447,11 @@ pub(super) fn add_routes(
     }
     for path in matchers {
         cx.inventory.routes.push(Route {
-            format: GatewayFormat::Kong,
             name: name.clone(),
-            location,
             methods: methods.clone(),
-            methods_location: methods_node.map(|node| Location {
-                file,
-                span: node.span,
-            }),
-            path,
+            methods_location,
             hosts: hosts.clone(),
-            policy: policy.clone(),
-            explicit_operation: None,
+            ..Route::new(GatewayFormat::Kong, location, path, policy.clone())
         });
     }
 }

@@ -10,7 +10,7 @@
 //! ends, `Prefix` and `ImplementationSpecific` as a Kong prefix. Kong's defaults apply to what
 //! the Service does not set, as for declarative configuration.
 
-use super::kong::{add_routes, ServiceContext};
+use super::kong::{add_routes, reader, ServiceContext};
 use super::{AdaptContext, Adapter};
 use crate::source::{Entry, Node, NodeKind, ScalarKind, Workspace};
 use crate::span::FileId;
@@ -97,7 +97,8 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, ingress: &Node) {
                 continue;
             };
             let (service_file, service) = kong_service(cx.workspace, file, service_name, namespace);
-            let service_cx = ServiceContext::read(cx, service_file, &service, None, None);
+            let service_cx =
+                ServiceContext::read(&mut reader(cx, service_file), &service, None, None);
             // The route is anchored at its Ingress path, where its findings point.
             let mut route = vec![
                 entry(
@@ -143,7 +144,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, ingress: &Node) {
                 span: path.span,
                 kind: NodeKind::Map(route),
             };
-            add_routes(cx, file, &route, &service_cx, &[]);
+            add_routes(&mut reader(cx, file), &route, &service_cx, &[]);
         }
     }
 }

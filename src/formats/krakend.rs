@@ -6,8 +6,9 @@
 
 use std::time::Duration;
 
+use super::read::{GatewayDefault, MethodName, MethodSpelling, Naming, Reader};
 use super::values::Dialect;
-use super::{anchor, AdaptContext, Adapter};
+use super::{AdaptContext, Adapter};
 use crate::model::policy::{
     Backend, CircuitBreaker, CircuitBreakerKind, Fallback, FallbackKind, GatewayStatuses,
     RateLimit, Upstream,
@@ -18,7 +19,6 @@ use crate::model::{
 };
 use crate::source::{Entry, Node, ScalarKind};
 use crate::span::FileId;
-use crate::span::Location;
 
 pub static ADAPTER: Adapter = Adapter {
     name: "krakend",
@@ -34,7 +34,10 @@ fn detect(document: &Node) -> bool {
             .is_some_and(|endpoints| endpoints.is_seq())
 }
 
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+static DEFAULT_TIMEOUT: GatewayDefault<Timeout> = GatewayDefault::new(
+    Timeout::Bounded(Duration::from_secs(2)),
+    "KrakenD's default endpoint timeout of {}",
+);
 /// KrakenD answers 500 when the pipe fails with nothing to return: a timeout, an open circuit,
 /// a backend rate limit (lura's `DefaultToHTTPError`).
 const FAILURE_STATUS: u16 = 500;
@@ -42,13 +45,19 @@ const FAILURE_STATUS: u16 = 500;
 const ENDPOINT_LIMIT_STATUS: u16 = 503;
 const CLIENT_LIMIT_STATUS: u16 = 429;
 /// The methods KrakenD's router registers; any other makes it skip the endpoint.
-const METHODS: &[Method] = &[
-    Method::Get,
-    Method::Post,
-    Method::Put,
-    Method::Patch,
-    Method::Delete,
-];
+const METHODS: MethodSpelling = MethodSpelling {
+    capitals_only: false,
+    served: &[
+        Method::Get,
+        Method::Post,
+        Method::Put,
+        Method::Patch,
+        Method::Delete,
+    ],
+    others: &[],
+    refusal: "is not a method KrakenD serves (GET, POST, PUT, PATCH or DELETE); it skips this \
+              endpoint",
+};
 /// Namespaces under their current names and the aliases KrakenD still accepts.
 const PROXY: &[&str] = &["proxy", "github.com/devopsfaith/krakend/proxy"];
 const CIRCUIT_BREAKER: &[&str] = &[
@@ -59,19 +68,16 @@ const ROUTER_RATE_LIMIT: &str = "qos/ratelimit/router";
 const PROXY_RATE_LIMIT: &str = "qos/ratelimit/proxy";
 
 fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
+    let cx = &mut Reader::new(cx, file, Naming::Exact, Dialect::Go);
     let root = RootContext {
-        timeout: configured_timeout(cx, file, document),
+        timeout: configured_timeout(cx, document),
         connect_timeout: cx
-            .duration(file, document, "dialer_timeout", Dialect::Go)
+            .duration(document, "dialer_timeout")
             .filter(|timeout| !timeout.value.is_zero()),
-        hosts: hosts(cx, file, document.get("host")),
+        hosts: hosts(cx, document.get("host")),
     };
-    for endpoint in document
-        .get("endpoints")
-        .map(Node::items)
-        .unwrap_or_default()
-    {
-        if let Some(route) = read_endpoint(cx, file, endpoint, &root) {
+    for endpoint in document.get_items("endpoints") {
+        if let Some(route) = read_endpoint(cx, endpoint, &root) {
             cx.inventory.routes.push(route);
         }
     }
@@ -87,22 +93,18 @@ struct RootContext {
 
 /// A `timeout` that is set; KrakenD treats `0` as not set (the root then falls back to its 2s
 /// default, an endpoint to the root's value).
-fn configured_timeout(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
-    object: &Node,
-) -> Option<Sourced<Duration>> {
-    cx.duration(file, object, "timeout", Dialect::Go)
+fn configured_timeout(cx: &mut Reader<'_>, object: &Node) -> Option<Sourced<Duration>> {
+    cx.duration(object, "timeout")
         .filter(|timeout| !timeout.value.is_zero())
 }
 
 /// A `host` list; anything but a list of strings is reported.
-fn hosts(cx: &mut AdaptContext<'_>, file: FileId, list: Option<&Node>) -> Vec<String> {
+fn hosts(cx: &mut Reader<'_>, list: Option<&Node>) -> Vec<String> {
     let Some(list) = list.filter(|list| !list.is_null()) else {
         return Vec::new();
     };
     if !list.is_seq() {
-        cx.invalid_value(file, list, "`host` is a list of URLs");
+        cx.invalid(list, "`host` is a list of URLs");
         return Vec::new();
     }
     list.items()
@@ -110,7 +112,7 @@ fn hosts(cx: &mut AdaptContext<'_>, file: FileId, list: Option<&Node>) -> Vec<St
         .filter_map(|host| {
             let text = host.as_str();
             if text.is_none() {
-                cx.invalid_value(file, host, "a host is a URL such as `http://users:8080`");
+                cx.invalid(host, "a host is a URL such as `http://users:8080`");
             }
             text.map(str::to_string)
         })
@@ -123,79 +125,41 @@ fn namespace<'a>(object: &'a Node, names: &[&str]) -> Option<&'a Entry> {
     names.iter().find_map(|name| extra.entry(name))
 }
 
-fn read_endpoint(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
-    endpoint: &Node,
-    root: &RootContext,
-) -> Option<Route> {
-    let location = Location {
-        file,
-        span: anchor(endpoint),
-    };
+fn read_endpoint(cx: &mut Reader<'_>, endpoint: &Node, root: &RootContext) -> Option<Route> {
     let Some(path_node) = endpoint.get("endpoint") else {
-        cx.invalid_value(file, endpoint, "an endpoint needs an `endpoint` path");
+        cx.invalid(endpoint, "an endpoint needs an `endpoint` path");
         return None;
     };
     let Some(pattern) = path_node.as_str() else {
-        cx.invalid_value(
-            file,
-            path_node,
-            "`endpoint` must be a path such as `/users/{id}`",
-        );
+        cx.invalid(path_node, "`endpoint` must be a path such as `/users/{id}`");
         return None;
     };
-    let path = endpoint_path(cx, file, path_node, pattern)?;
+    let path = endpoint_path(cx, path_node, pattern)?;
 
     let method_node = endpoint.get("method");
-    let method = match method_node {
+    let method = match method_node.map(|node| cx.method(node, &METHODS)) {
         None => Method::Get,
-        Some(node) => {
-            let method = node
-                .as_str()
-                .and_then(|text| Method::from_key(&text.to_ascii_lowercase()))
-                .filter(|method| METHODS.contains(method));
-            match method {
-                Some(method) => method,
-                None => {
-                    let shown = node.scalar_text().unwrap_or_else(|| node.type_name());
-                    cx.invalid_value(
-                        file,
-                        node,
-                        format!(
-                            "`{shown}` is not a method KrakenD serves (GET, POST, PUT, PATCH or \
-                             DELETE); it skips this endpoint"
-                        ),
-                    );
-                    return None;
-                }
-            }
-        }
+        Some(MethodName::Http(method)) => method,
+        Some(_) => return None,
     };
 
-    let timeout = configured_timeout(cx, file, endpoint)
+    let timeout = configured_timeout(cx, endpoint)
         .or_else(|| root.timeout.clone())
         .map_or_else(
-            || {
-                Sourced::default(
-                    Timeout::Bounded(DEFAULT_TIMEOUT),
-                    "KrakenD's default endpoint timeout of 2s",
-                )
-            },
+            || DEFAULT_TIMEOUT.sourced(),
             |timeout| timeout.map(Timeout::Bounded),
         );
 
-    let backends = endpoint.get("backend").map(Node::items).unwrap_or_default();
+    let backends = endpoint.get_items("backend");
     if backends.is_empty() {
-        cx.invalid_value(
-            file,
+        cx.invalid(
             endpoint.get("backend").unwrap_or(path_node),
             "an endpoint needs at least one backend; KrakenD refuses to start without one",
         );
         return None;
     }
 
-    let fallback = static_fallback(cx, file, endpoint);
+    let fallback = static_fallback(cx, endpoint);
     // A static response that applies when the pipe fails turns timeouts and open circuits
     // into a 200 carrying the static data, so KrakenD no longer answers 500 for them.
     let absorbs_failures = fallback.is_some();
@@ -206,8 +170,7 @@ fn read_endpoint(
         connect_timeout: root.connect_timeout.clone(),
         statuses: GatewayStatuses {
             on_timeout: failure_status,
-            on_circuit_open: None,
-            on_rate_limited: None,
+            ..GatewayStatuses::default()
         },
         ..Policy::default()
     };
@@ -216,20 +179,14 @@ fn read_endpoint(
     let mut backend_rate_limit = None;
     let aggregates = backends.len() >= 2;
     for (index, backend) in backends.iter().enumerate() {
-        let backend_location = Location {
-            file,
-            span: anchor(backend),
-        };
-        let listed = hosts(cx, file, backend.get("host"));
+        let backend_location = cx.anchor(backend);
+        let listed = hosts(cx, backend.get("host"));
         let backend_hosts = if listed.is_empty() {
             root.hosts.clone()
         } else {
             listed
         };
-        let discovered = backend
-            .get("sd")
-            .and_then(Node::as_str)
-            .is_some_and(|sd| sd != "static");
+        let discovered = backend.get_text("sd").is_some_and(|sd| sd != "static");
         if index == 0 {
             if let Some(first) = backend_hosts.first() {
                 policy.upstream = Some(Upstream {
@@ -248,7 +205,7 @@ fn read_endpoint(
                 location: backend_location,
             });
         }
-        let breaker = circuit_breaker(cx, file, backend, failure_status);
+        let breaker = circuit_breaker(cx, backend, failure_status);
         // Every backend of an aggregating endpoint is its own upstream call, guarded only by
         // its own `qos/circuit-breaker`: KrakenD "aggregates and merges the responses from all
         // backends" (docs, endpoints/response-manipulation, CE 2.x), and the breaker is set
@@ -271,11 +228,11 @@ fn read_endpoint(
             policy.circuit_breakers.push(breaker);
         }
         if backend_rate_limit.is_none() {
-            backend_rate_limit = proxy_rate_limit(cx, file, backend, failure_status);
+            backend_rate_limit = proxy_rate_limit(cx, backend, failure_status);
         }
     }
 
-    policy.rate_limit = router_rate_limit(cx, file, endpoint).or(backend_rate_limit);
+    policy.rate_limit = router_rate_limit(cx, endpoint).or(backend_rate_limit);
     policy.statuses.on_rate_limited = policy.rate_limit.as_ref().map(|limit| limit.status);
 
     let mut path = path;
@@ -297,34 +254,19 @@ fn read_endpoint(
     }
 
     Some(Route {
-        format: GatewayFormat::KrakenD,
         name: endpoint
-            .get("extra_config")
-            .and_then(|extra| extra.get("documentation/openapi"))
-            .and_then(|docs| docs.get("operation_id"))
+            .pointer(&["extra_config", "documentation/openapi", "operation_id"])
             .and_then(Node::as_str)
             .map(str::to_string),
-        location,
         methods: MethodSet::Only(vec![method]),
-        methods_location: method_node.map(|node| Location {
-            file,
-            span: node.span,
-        }),
-        path,
-        hosts: Vec::new(),
-        policy,
-        explicit_operation: None,
+        methods_location: method_node.map(|node| cx.at(node)),
+        ..Route::new(GatewayFormat::KrakenD, cx.anchor(endpoint), path, policy)
     })
 }
 
 /// The endpoint's path matcher; KrakenD refuses paths that do not start with `/`, that use `*`
 /// anywhere but at the end, or that shadow its own `/__debug`, `/__echo` and `/__health`.
-fn endpoint_path(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
-    node: &Node,
-    pattern: &str,
-) -> Option<PathMatch> {
+fn endpoint_path(cx: &mut Reader<'_>, node: &Node, pattern: &str) -> Option<PathMatch> {
     let reserved = ["/__debug", "/__echo", "/__health"].iter().any(|reserved| {
         pattern
             .strip_prefix(reserved)
@@ -332,8 +274,7 @@ fn endpoint_path(
     });
     let misplaced_wildcard = pattern.find('*').is_some_and(|at| at + 1 != pattern.len());
     if !pattern.starts_with('/') || misplaced_wildcard || reserved {
-        cx.invalid_value(
-            file,
+        cx.invalid(
             node,
             format!(
                 "`{pattern}` is not an endpoint KrakenD accepts: it must start with `/`, may end \
@@ -342,10 +283,6 @@ fn endpoint_path(
         );
         return None;
     }
-    let location = Location {
-        file,
-        span: node.span,
-    };
     let (kind, pattern) = match pattern.strip_suffix('*') {
         Some(prefix) => (PathKind::Prefix, prefix.to_string()),
         None if pattern.contains('{') => (PathKind::Template, pattern.to_string()),
@@ -354,7 +291,7 @@ fn endpoint_path(
     Some(PathMatch {
         kind,
         pattern,
-        location,
+        location: cx.at(node),
         rewrite: None,
     })
 }
@@ -362,13 +299,12 @@ fn endpoint_path(
 /// `proxy.static` when it answers for a failing pipe: strategies `always`, `errored` and
 /// `incomplete` (KrakenD treats a missing or unknown strategy as `always`). `success` and
 /// `complete` only decorate good responses and are no fallback.
-fn static_fallback(cx: &mut AdaptContext<'_>, file: FileId, endpoint: &Node) -> Option<Fallback> {
+fn static_fallback(cx: &mut Reader<'_>, endpoint: &Node) -> Option<Fallback> {
     let proxy = namespace(endpoint, PROXY)?;
     let entry = proxy.value.entry("static")?;
     // Without a `data` object KrakenD ignores the static response altogether.
     if !entry.value.get("data").is_some_and(Node::is_map) {
-        cx.invalid_value(
-            file,
+        cx.invalid(
             &entry.value,
             "a static response needs a `data` object; KrakenD ignores it without one",
         );
@@ -383,8 +319,7 @@ fn static_fallback(cx: &mut AdaptContext<'_>, file: FileId, endpoint: &Node) -> 
             }
             _ => {
                 let shown = node.scalar_text().unwrap_or_else(|| node.type_name());
-                cx.invalid_value(
-                    file,
+                cx.invalid(
                     node,
                     format!(
                         "`{shown}` is not a static strategy (always, success, complete, errored \
@@ -398,29 +333,21 @@ fn static_fallback(cx: &mut AdaptContext<'_>, file: FileId, endpoint: &Node) -> 
     matches!(strategy, "always" | "errored" | "incomplete").then(|| Fallback {
         kind: FallbackKind::StaticResponse,
         targets: vec![format!("static data ({strategy})")],
-        location: Location {
-            file,
-            span: entry.key.span,
-        },
+        location: cx.at(&entry.key),
     })
 }
 
 /// `qos/circuit-breaker` on a backend: `interval` and `timeout` (whole seconds) and
 /// `max_errors` are all required.
 fn circuit_breaker(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
+    cx: &mut Reader<'_>,
     backend: &Node,
     open_status: Option<u16>,
 ) -> Option<CircuitBreaker> {
     let entry = namespace(backend, CIRCUIT_BREAKER)?;
     let config = &entry.value;
     if !config.is_map() {
-        cx.invalid_value(
-            file,
-            config,
-            "a circuit breaker is configured with an object",
-        );
+        cx.invalid(config, "a circuit breaker is configured with an object");
         return None;
     }
     let mut missing = Vec::new();
@@ -429,12 +356,11 @@ fn circuit_breaker(
             missing.push(field);
         } else {
             // Reported when it is not a whole number; the breaker is still built by KrakenD.
-            let _ = cx.count(file, config, field);
+            let _ = cx.count(config, field);
         }
     }
     if !missing.is_empty() {
-        cx.invalid_value(
-            file,
+        cx.invalid(
             &entry.key,
             format!(
                 "the circuit breaker requires interval, timeout and max_errors; missing: {}",
@@ -444,10 +370,7 @@ fn circuit_breaker(
     }
     Some(CircuitBreaker {
         kind: CircuitBreakerKind::ConsecutiveErrors,
-        location: Location {
-            file,
-            span: entry.key.span,
-        },
+        location: cx.at(&entry.key),
         ineffective: None,
         open_status,
     })
@@ -456,18 +379,11 @@ fn circuit_breaker(
 /// `qos/ratelimit/router` on an endpoint: the endpoint-wide `max_rate` answers 503, the
 /// per-client `client_max_rate` 429. With both, the endpoint-wide 503 is the one kept, as the
 /// more surprising status for clients to meet.
-fn router_rate_limit(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
-    endpoint: &Node,
-) -> Option<RateLimit> {
+fn router_rate_limit(cx: &mut Reader<'_>, endpoint: &Node) -> Option<RateLimit> {
     let entry = namespace(endpoint, &[ROUTER_RATE_LIMIT])?;
-    let location = Location {
-        file,
-        span: entry.key.span,
-    };
-    let endpoint_rate = rate(cx, file, &entry.value, "max_rate");
-    let client_rate = rate(cx, file, &entry.value, "client_max_rate");
+    let location = cx.at(&entry.key);
+    let endpoint_rate = rate(cx, &entry.value, "max_rate");
+    let client_rate = rate(cx, &entry.value, "client_max_rate");
     let status = if endpoint_rate {
         ENDPOINT_LIMIT_STATUS
     } else if client_rate {
@@ -481,24 +397,20 @@ fn router_rate_limit(
 /// `qos/ratelimit/proxy` on a backend: a rejected backend call fails the pipe like any other
 /// backend error.
 fn proxy_rate_limit(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
+    cx: &mut Reader<'_>,
     backend: &Node,
     failure_status: Option<u16>,
 ) -> Option<RateLimit> {
     let entry = namespace(backend, &[PROXY_RATE_LIMIT])?;
     let status = failure_status?;
-    rate(cx, file, &entry.value, "max_rate").then_some(RateLimit {
-        location: Location {
-            file,
-            span: entry.key.span,
-        },
+    rate(cx, &entry.value, "max_rate").then_some(RateLimit {
+        location: cx.at(&entry.key),
         status,
     })
 }
 
 /// Whether `key` is a positive rate (a limit KrakenD enforces); a rate of 0 or less disables it.
-fn rate(cx: &mut AdaptContext<'_>, file: FileId, config: &Node, key: &str) -> bool {
+fn rate(cx: &mut Reader<'_>, config: &Node, key: &str) -> bool {
     let Some(node) = config.get(key).filter(|node| !node.is_null()) else {
         return false;
     };
@@ -511,8 +423,7 @@ fn rate(cx: &mut AdaptContext<'_>, file: FileId, config: &Node, key: &str) -> bo
     match value {
         Some(value) if value.is_finite() => value > 0.0,
         _ => {
-            cx.invalid_value(
-                file,
+            cx.invalid(
                 node,
                 format!("`{key}` must be a number of requests per period"),
             );

@@ -7,15 +7,23 @@ pub mod apisix;
 pub mod aws;
 pub mod chain;
 pub mod envoy;
+pub mod envoy_gateway;
 pub mod gateway_api;
+pub mod google;
+pub mod ingress_nginx;
 pub mod istio;
 pub mod kong;
 pub mod kong_ingress;
 pub mod krakend;
+pub mod kube;
+pub mod kuma;
+pub mod linkerd;
 pub mod litellm;
 pub mod openapi;
 pub mod portkey;
+pub mod read;
 pub mod sniff;
+pub mod spring_cloud_gateway;
 pub mod traefik;
 pub mod values;
 
@@ -135,11 +143,17 @@ pub static ADAPTERS: &[&Adapter] = &[
     &envoy::ADAPTER,
     &gateway_api::ADAPTER,
     &aws::ADAPTER,
+    &google::ADAPTER,
+    &ingress_nginx::ADAPTER,
+    &spring_cloud_gateway::ADAPTER,
     &krakend::ADAPTER,
     &apisix::ADAPTER,
     &traefik::ADAPTER,
     &litellm::ADAPTER,
     &portkey::ADAPTER,
+    &envoy_gateway::ADAPTER,
+    &linkerd::ADAPTER,
+    &kuma::ADAPTER,
 ];
 
 /// Every adapter that recognises a document (an OpenAPI document with AWS integrations is read

@@ -13,8 +13,9 @@
 use std::time::Duration;
 
 use super::chain::{self, Run};
+use super::read::{Naming, Reader};
 use super::values::Dialect;
-use super::{anchor, AdaptContext, Adapter};
+use super::{AdaptContext, Adapter};
 use crate::model::ai::{
     Deployment, FallbackEdge, FallbackGraph, FallbackTrigger, GraphNodes, ModelGroup,
 };
@@ -127,25 +128,21 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
         || "config".to_string(),
         |stem| stem.to_string_lossy().into_owned(),
     );
-    let mut reader = Reader {
-        cx,
-        file,
+    let mut walker = Walker {
+        cx: Reader::new(cx, file, Naming::Exact, Dialect::Milliseconds),
         config_name: name.clone(),
         leaves: Vec::new(),
         edges: Vec::new(),
         breakers: Vec::new(),
     };
-    let root = reader.target(document, None, &Inherited::default());
-    let Reader {
+    let root = walker.target(document, None, &Inherited::default());
+    let location = walker.cx.anchor(document);
+    let Walker {
         leaves,
         edges,
         breakers,
         ..
-    } = reader;
-    let location = Location {
-        file,
-        span: anchor(document),
-    };
+    } = walker;
     let route = route(name, location, &root, &leaves, breakers);
     let index = cx.inventory.routes.len();
     cx.inventory.routes.push(route);
@@ -207,31 +204,22 @@ struct Branch {
     leaves: Vec<usize>,
 }
 
-struct Reader<'c, 'a> {
-    cx: &'c mut AdaptContext<'a>,
-    file: FileId,
+struct Walker<'a> {
+    cx: Reader<'a>,
     config_name: String,
     leaves: Vec<Leaf>,
     edges: Vec<FallbackEdge>,
     breakers: Vec<CircuitBreaker>,
 }
 
-impl Reader<'_, '_> {
-    fn location(&self, node: &Node) -> Location {
-        Location {
-            file: self.file,
-            span: node.span,
-        }
-    }
-
+impl Walker<'_> {
     /// `key` of `object` as text; `None` when absent, reported when it is not a string.
     fn text(&mut self, object: &Node, key: &str) -> Option<String> {
         let node = object.get(key).filter(|node| !node.is_null())?;
         match node.as_str() {
             Some(text) => Some(text.to_string()),
             None => {
-                self.cx.invalid_value(
-                    self.file,
+                self.cx.invalid(
                     node,
                     format!("`{key}` is a string, not {}", node.type_name()),
                 );
@@ -243,8 +231,7 @@ impl Reader<'_, '_> {
     /// Reads a target (the config itself at the root, `path` `None`).
     fn target(&mut self, node: &Node, path: Option<String>, outer: &Inherited) -> Branch {
         if !node.is_map() {
-            self.cx.invalid_value(
-                self.file,
+            self.cx.invalid(
                 node,
                 "a target is a mapping: a `provider` or `virtual_key`, or a `strategy` with \
                  `targets`",
@@ -258,8 +245,7 @@ impl Reader<'_, '_> {
             return self.leaf(node, path, &inherited);
         };
         if targets.is_empty() {
-            self.cx.invalid_value(
-                self.file,
+            self.cx.invalid(
                 node.get("targets").or(strategy).unwrap_or(node),
                 format!("a `{mode}` strategy needs a list of `targets`"),
             );
@@ -290,8 +276,7 @@ impl Reader<'_, '_> {
                     }
                 }
                 if candidates.is_empty() {
-                    self.cx.invalid_value(
-                        self.file,
+                    self.cx.invalid(
                         node.get("targets").unwrap_or(node),
                         "every target has weight 0, so the load balancer can pick none",
                     );
@@ -319,8 +304,7 @@ impl Reader<'_, '_> {
     /// The strategy's mode, when it is one Portkey knows.
     fn mode(&mut self, strategy: &Node) -> Option<&'static str> {
         let Some(mode) = strategy.get("mode") else {
-            self.cx.invalid_value(
-                self.file,
+            self.cx.invalid(
                 strategy,
                 "a `strategy` needs a `mode`: single, loadbalance, fallback or conditional",
             );
@@ -330,8 +314,7 @@ impl Reader<'_, '_> {
             .as_str()
             .and_then(|text| MODES.iter().find(|known| **known == text).copied());
         if found.is_none() {
-            self.cx.invalid_value(
-                self.file,
+            self.cx.invalid(
                 mode,
                 format!(
                     "`{}` is not a strategy mode (single, loadbalance, fallback or conditional)",
@@ -351,7 +334,7 @@ impl Reader<'_, '_> {
             .filter(|value| value.is_finite() && *value >= 0.0)
             .unwrap_or_else(|| {
                 self.cx
-                    .invalid_value(self.file, weight, "`weight` must be a number, 0 or more");
+                    .invalid(weight, "`weight` must be a number, 0 or more");
                 1.0
             })
     }
@@ -375,8 +358,7 @@ impl Reader<'_, '_> {
         for reference in referenced {
             let text = reference.scalar_text().unwrap_or_default();
             if !names.contains(&text) {
-                self.cx.invalid_value(
-                    self.file,
+                self.cx.invalid(
                     reference,
                     format!("no target is named `{text}`, so requests routed here fail"),
                 );
@@ -411,13 +393,10 @@ impl Reader<'_, '_> {
     }
 
     fn request_timeout(&mut self, node: &Node) -> Option<Sourced<Duration>> {
-        let timeout =
-            self.cx
-                .duration(self.file, node, "request_timeout", Dialect::Milliseconds)?;
+        let timeout = self.cx.duration(node, "request_timeout")?;
         if timeout.value.is_zero() {
             if let Some(value) = node.get("request_timeout") {
-                self.cx.invalid_value(
-                    self.file,
+                self.cx.invalid(
                     value,
                     "`request_timeout: 0` bounds nothing: Portkey reads 0 as no timeout",
                 );
@@ -428,20 +407,18 @@ impl Reader<'_, '_> {
     }
 
     fn retry(&mut self, retry: &Node) -> Option<RetrySpec> {
-        let location = self.location(retry);
+        let location = self.cx.at(retry);
         if retry.get("attempts").is_none() {
-            self.cx.invalid_value(
-                self.file,
+            self.cx.invalid(
                 retry,
                 "`retry` needs `attempts`, the number of retries (at most 5)",
             );
             return None;
         }
-        let mut attempts = self.cx.count(self.file, retry, "attempts")?;
+        let mut attempts = self.cx.count(retry, "attempts")?;
         if attempts.value > MAX_ATTEMPTS {
             if let Some(node) = retry.get("attempts") {
-                self.cx.invalid_value(
-                    self.file,
+                self.cx.invalid(
                     node,
                     format!(
                         "`attempts: {}` is more than Portkey's maximum of {MAX_ATTEMPTS} retries",
@@ -466,11 +443,8 @@ impl Reader<'_, '_> {
 
     fn status_codes(&mut self, codes: &Node) -> Vec<u16> {
         if !codes.is_seq() {
-            self.cx.invalid_value(
-                self.file,
-                codes,
-                "`on_status_codes` is a list of HTTP status codes",
-            );
+            self.cx
+                .invalid(codes, "`on_status_codes` is a list of HTTP status codes");
             return Vec::new();
         }
         let mut read = Vec::new();
@@ -481,8 +455,7 @@ impl Reader<'_, '_> {
                 .filter(|value| (100..=599).contains(value));
             match value {
                 Some(value) => read.push(value),
-                None => self.cx.invalid_value(
-                    self.file,
+                None => self.cx.invalid(
                     code,
                     format!(
                         "`{}` is not an HTTP status code (100 to 599)",
@@ -497,41 +470,31 @@ impl Reader<'_, '_> {
     /// `strategy.cb_config`: targets that fail too often leave the strategy for a while. Every
     /// breaker of the config is the route's.
     fn breaker(&mut self, config: &Node) {
-        let location = self.location(config);
+        let location = self.cx.at(config);
         if !config.is_map() {
-            self.cx.invalid_value(
-                self.file,
+            self.cx.invalid(
                 config,
                 "`cb_config` sets `failure_threshold` or `failure_threshold_percentage`, and \
                  `cooldown_interval`",
             );
             return;
         }
-        let threshold = self.cx.count(self.file, config, "failure_threshold");
+        let threshold = self.cx.count(config, "failure_threshold");
         let percentage = config.get("failure_threshold_percentage");
         if let Some(percentage) = percentage {
             let valid = number(percentage).is_some_and(|value| (0.0..=100.0).contains(&value));
             if !valid {
-                self.cx.invalid_value(
-                    self.file,
+                self.cx.invalid(
                     percentage,
                     "`failure_threshold_percentage` is a percentage, 0 to 100",
                 );
             }
         }
-        if let Some(cooldown) = self.cx.duration(
-            self.file,
-            config,
-            "cooldown_interval",
-            Dialect::Milliseconds,
-        ) {
+        if let Some(cooldown) = self.cx.duration(config, "cooldown_interval") {
             if cooldown.value < SHORTEST_COOLDOWN {
                 if let Some(node) = config.get("cooldown_interval") {
-                    self.cx.invalid_value(
-                        self.file,
-                        node,
-                        "`cooldown_interval` is at least 30000 (milliseconds)",
-                    );
+                    self.cx
+                        .invalid(node, "`cooldown_interval` is at least 30000 (milliseconds)");
                 }
             }
         }
@@ -621,10 +584,7 @@ impl Reader<'_, '_> {
                     .and_then(Node::scalar_text)
                     .map(str::to_string)
             }),
-            location: Location {
-                file: self.file,
-                span: anchor(node),
-            },
+            location: self.cx.anchor(node),
             timeout,
             stream_timeout: None,
         };
@@ -652,15 +612,14 @@ impl Reader<'_, '_> {
             Some(codes) => FallbackTrigger::Statuses(self.status_codes(codes)),
             None => FallbackTrigger::AnyFailure,
         };
-        let declared = self.location(codes.unwrap_or(strategy));
+        let declared = self.cx.at(codes.unwrap_or(strategy));
         for (order, pair) in children.windows(2).enumerate() {
             let [failing, next] = pair else {
                 continue;
             };
-            let location = targets.get(order + 1).map_or(declared, |target| Location {
-                file: self.file,
-                span: anchor(target),
-            });
+            let location = targets
+                .get(order + 1)
+                .map_or(declared, |target| self.cx.anchor(target));
             for &from in &failing.leaves {
                 for &to in &next.entries {
                     let (Some(from), Some(to)) = (self.leaves.get(from), self.leaves.get(to))
@@ -754,9 +713,19 @@ fn route(
         .filter_map(|&index| leaves.get(index))
         .collect();
     let runs: Vec<Run> = worst.iter().map(|leaf| leaf.run.clone()).collect();
-    let bounded = worst.iter().all(|leaf| leaf.deployment.timeout.is_some());
+    // Every target a request can reach counts, not only the costliest pick: a `loadbalance`
+    // sends some requests to each target of non-zero weight, with that target's own timeout
+    // and retries (`tryTargetsRecursively` in src/handlers/handlerUtils.ts).
+    let reachable: Vec<&Leaf> = root
+        .leaves
+        .iter()
+        .filter_map(|&index| leaves.get(index))
+        .collect();
+    let bounded = reachable
+        .iter()
+        .all(|leaf| leaf.deployment.timeout.is_some());
     let per_try = if bounded {
-        worst
+        reachable
             .iter()
             .filter_map(|leaf| leaf.deployment.timeout.clone())
             .max_by_key(|timeout| timeout.value)
@@ -765,7 +734,7 @@ fn route(
     };
     let timeout = (!bounded)
         .then(|| Sourced::default(Timeout::Unbounded, "Portkey's default: no request timeout"));
-    let retry = worst
+    let retry = reachable
         .iter()
         .filter_map(|leaf| leaf.retry.as_ref())
         .filter(|retry| retry.attempts.value > 0)
@@ -826,32 +795,25 @@ fn route(
     let policy = Policy {
         timeout,
         per_try_timeout: per_try,
-        connect_timeout: None,
         retry,
         circuit_breakers: breakers,
-        health_check: None,
         fallbacks,
-        rate_limit: None,
         upstream: first_label.map(|label| Upstream {
             name: label,
             endpoints: Some(u32::try_from(root.leaves.len()).unwrap_or(u32::MAX)),
             location: Some(location),
         }),
-        backends: Vec::new(),
-        fault_injection: false,
-        per_try_until_response: false,
-        timeout_home: None,
         statuses: GatewayStatuses {
             // `REQUEST_TIMEOUT_STATUS_CODE`: a target that runs out of time answers 408.
             on_timeout: leaves
                 .iter()
                 .any(|leaf| leaf.deployment.timeout.is_some())
                 .then_some(408),
-            on_circuit_open: None,
-            on_rate_limited: None,
+            ..GatewayStatuses::default()
         },
         amplification,
         chain_worst_case: root.longest,
+        ..Policy::default()
     };
     Route {
         format: GatewayFormat::Portkey,

@@ -41,7 +41,7 @@ static MARKERS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r#"(?mx)
         (?:^|[{,])\s*["']?(?:openapi|swagger|_format_version|model_list|litellm_settings|static_resources|virtual_hosts|x-amazon-apigateway-integration)["']?\s*:
-        | (?:^|[{,])\s*["']?apiVersion["']?\s*:\s*["']?(?:networking\.istio\.io|gateway\.networking\.k8s\.io|configuration\.konghq\.com|apisix\.apache\.org|traefik\.io|traefik\.containo\.us)/
+        | (?:^|[{,])\s*["']?apiVersion["']?\s*:\s*["']?(?:networking\.istio\.io|gateway\.networking\.k8s\.io|configuration\.konghq\.com|apisix\.apache\.org|traefik\.io|traefik\.containo\.us|gateway\.envoyproxy\.io|(?:policy\.)?linkerd\.io|kuma\.io)/
         | ^\s*["']?\$schema["']?\s*:\s*["']?https?://www\.krakend\.io/
         | ^\s*\[\[?\s*http\.(?:routers|services|middlewares)\b
         "#,

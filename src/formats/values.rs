@@ -21,6 +21,10 @@ pub enum Dialect {
     Milliseconds,
     /// A number of seconds, fractions allowed. APISIX, LiteLLM, KrakenD circuit breakers.
     Seconds,
+    /// Spring Boot's `Duration`: a whole number with a unit (`500ms`, `5s`, `1m`), an ISO-8601
+    /// duration (`PT1.5S`), or a bare number of milliseconds (`DurationStyle`). Spring Cloud
+    /// Gateway, Resilience4j.
+    Spring,
 }
 
 impl Dialect {
@@ -35,6 +39,7 @@ impl Dialect {
             Dialect::GoOrSeconds => "a duration such as \"1.5s\" or a whole number of seconds",
             Dialect::Milliseconds => "a whole number of milliseconds",
             Dialect::Seconds => "a number of seconds",
+            Dialect::Spring => "a duration such as \"500ms\", \"5s\" or \"PT1.5S\"",
         }
     }
 }
@@ -73,6 +78,7 @@ pub fn duration(node: &Node, dialect: Dialect) -> Result<Duration, String> {
         },
         Dialect::Milliseconds => text.parse::<u64>().ok().map(Duration::from_millis),
         Dialect::Seconds => seconds(text),
+        Dialect::Spring => spring(text),
     };
     parsed.ok_or_else(invalid)
 }
@@ -114,6 +120,41 @@ fn integer(node: &Node) -> Result<i64, ()> {
 fn seconds(text: &str) -> Option<Duration> {
     let value: f64 = text.parse().ok()?;
     (value.is_finite() && (0.0..1e12).contains(&value)).then(|| Duration::from_secs_f64(value))
+}
+
+fn spring(text: &str) -> Option<Duration> {
+    if let Some(iso) = text.strip_prefix("PT").or_else(|| text.strip_prefix("pt")) {
+        let mut total = 0f64;
+        let mut rest = iso;
+        while !rest.is_empty() {
+            let end = rest.find(|c: char| c.is_ascii_alphabetic())?;
+            let scale = match rest[end..].chars().next()?.to_ascii_uppercase() {
+                'H' => 3600.0,
+                'M' => 60.0,
+                'S' => 1.0,
+                _ => return None,
+            };
+            total += rest[..end].parse::<f64>().ok()? * scale;
+            rest = &rest[end + 1..];
+        }
+        return (!iso.is_empty() && (0.0..1e12).contains(&total))
+            .then(|| Duration::from_secs_f64(total));
+    }
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let value: u64 = text[..split].parse().ok()?;
+    let nanos: u64 = match text[split..].to_ascii_lowercase().as_str() {
+        "ns" => 1,
+        "us" => 1_000,
+        "" | "ms" => 1_000_000,
+        "s" => 1_000_000_000,
+        "m" => 60_000_000_000,
+        "h" => 3_600_000_000_000,
+        "d" => 86_400_000_000_000,
+        _ => return None,
+    };
+    value.checked_mul(nanos).map(Duration::from_nanos)
 }
 
 fn protobuf(text: &str) -> Option<Duration> {
@@ -259,6 +300,14 @@ mod tests {
         assert_eq!(ms(&number("42"), Dialect::GoOrSeconds), Some(42_000));
         assert_eq!(ms(&text("42ms"), Dialect::GoOrSeconds), Some(42));
         assert_eq!(ms(&text("42"), Dialect::GoOrSeconds), Some(42_000));
+        assert_eq!(ms(&number("3000"), Dialect::Spring), Some(3000));
+        assert_eq!(ms(&text("3s"), Dialect::Spring), Some(3000));
+        assert_eq!(ms(&text("2M"), Dialect::Spring), Some(120_000));
+        assert_eq!(ms(&text("PT1.5S"), Dialect::Spring), Some(1500));
+        assert_eq!(ms(&text("PT1M30S"), Dialect::Spring), Some(90_000));
+        assert_eq!(ms(&text("1.5s"), Dialect::Spring), None);
+        assert_eq!(ms(&text("PT"), Dialect::Spring), None);
+        assert_eq!(ms(&text("5 s"), Dialect::Spring), None);
         assert_eq!(ms(&text("0.9s"), Dialect::GoOrSeconds), Some(900));
         assert_eq!(ms(&number("1.5"), Dialect::GoOrSeconds), None);
         assert_eq!(ms(&text("1.5"), Dialect::GoOrSeconds), None);

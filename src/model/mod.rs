@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 pub use layers::{LayerOrder, LayerSlot};
-pub use policy::{Origin, Policy, Sourced, Timeout, UpstreamPolicy};
+pub use policy::{Origin, Policy, RouteOverlay, Sourced, Timeout, UpstreamPolicy};
 pub use route::{GatewayFormat, Layer, MethodSet, PathKind, PathMatch, Route};
 
 use crate::span::FileId;
@@ -39,6 +39,12 @@ pub struct Inventory {
     pub ignores: Vec<IgnoreDirective>,
     /// Fallbacks a gateway names that can never take over, as its adapter found them.
     pub dead_fallbacks: Vec<DeadFallback>,
+    /// Policy one format attaches to routes another format's adapter read; see
+    /// [`Inventory::apply_overlays`].
+    pub overlays: Vec<RouteOverlay>,
+    /// Formats whose documents are read as one set (policies merged across files), so by the
+    /// first of their documents adapted.
+    pub read_as_set: std::collections::BTreeSet<&'static str>,
 }
 
 /// A fallback a gateway configuration names that never takes over: it is not defined, or it is
@@ -70,6 +76,22 @@ pub struct IgnoreDirective {
 }
 
 impl Inventory {
+    /// Applies each [`RouteOverlay`] to the routes of its format located inside its scope, in
+    /// the order the overlays were made.
+    pub fn apply_overlays(&mut self) {
+        for overlay in &self.overlays {
+            let inside = |route: &Route| {
+                route.format == overlay.format
+                    && route.location.file == overlay.scope.file
+                    && overlay.scope.span.start <= route.location.span.start
+                    && route.location.span.end <= overlay.scope.span.end
+            };
+            for route in self.routes.iter_mut().filter(|route| inside(route)) {
+                overlay.apply(route);
+            }
+        }
+    }
+
     /// Merges each [`UpstreamPolicy`] into the routes of its format that send to that upstream.
     /// Names match exactly, or on their first DNS label (`reviews` and
     /// `reviews.default.svc.cluster.local` are one host).

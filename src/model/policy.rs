@@ -127,6 +127,22 @@ pub struct Policy {
     /// that attempts × per-try cannot express it. `None` when the format has no such chain, or
     /// when a link of the chain has no bound.
     pub chain_worst_case: Option<Duration>,
+    /// The share of requests retries may add across all requests, when a budget rather than a
+    /// count per request bounds them (Linkerd's `retryBudget`).
+    pub retry_budget: Option<RetryBudget>,
+}
+
+/// A retry budget: retries may add at most `ratio` of the requests (plus a floor of
+/// `min_per_second`), however many times one request would otherwise be retried.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryBudget {
+    /// Extra load retries may add, e.g. 0.2 for 20 %.
+    pub ratio: Sourced<f64>,
+    /// Retries allowed per second whatever the ratio.
+    pub min_per_second: Sourced<u32>,
+    /// The window requests are counted over.
+    pub ttl: Sourced<Duration>,
+    pub location: Location,
 }
 
 /// How many upstream calls one request can cause within a layer, and why.
@@ -142,7 +158,8 @@ pub struct Amplification {
 pub struct Retry {
     /// Extra attempts after the first, whatever the format counts.
     pub max_retries: Sourced<u32>,
-    /// No upper bound on attempts.
+    /// No upper bound on attempts (`max_retries` is then `u32::MAX`): only a `deadline` stops
+    /// them.
     pub unbounded: bool,
     pub conditions: Vec<RetryCondition>,
     pub backoff: Option<Backoff>,
@@ -160,6 +177,25 @@ pub struct Retry {
     pub counted_by: Option<String>,
     /// Where the retry policy is written, or the route when it is a default.
     pub location: Location,
+}
+
+impl Retry {
+    /// `max_retries` retries configured at `location`, with nothing else known yet: no
+    /// conditions, backoff, per-try timeout, deadline or budget.
+    pub fn new(max_retries: Sourced<u32>, location: Location) -> Retry {
+        Retry {
+            max_retries,
+            unbounded: false,
+            conditions: Vec::new(),
+            backoff: None,
+            per_try_timeout: None,
+            deadline: None,
+            has_budget: false,
+            non_idempotent: None,
+            counted_by: None,
+            location,
+        }
+    }
 }
 
 /// When a retry fires.
@@ -335,6 +371,14 @@ impl Policy {
             .saturating_add(1)
     }
 
+    /// Upstream calls a request causes in this layer on average at most, when a retry budget
+    /// bounds the retries of all requests together: 1 + its ratio.
+    pub fn budgeted_calls(&self) -> Option<f64> {
+        self.retry_budget
+            .as_ref()
+            .map(|budget| 1.0 + budget.ratio.value)
+    }
+
     /// Upstream calls one request can cause in this layer: the amplification when the format
     /// computes one (fallback chains), else the attempts.
     pub fn calls_per_request(&self) -> u32 {
@@ -378,7 +422,14 @@ impl Policy {
             (Some(per_try), Some(inner)) => Some(per_try.min(inner)),
             (per_try, inner) => per_try.or(inner),
         };
-        let attempts = attempt.map(|attempt| self.attempts_duration(attempt).0);
+        // Tries without a limit or a deadline that stops them bound nothing.
+        let endless = self
+            .retry
+            .as_ref()
+            .is_some_and(|retry| retry.unbounded && retry.deadline.is_none());
+        let attempts = attempt
+            .filter(|_| !endless)
+            .map(|attempt| self.attempts_duration(attempt).0);
         match (total, attempts) {
             (Some(total), Some(attempts)) => Some(total.min(attempts)),
             (total, attempts) => total.or(attempts),
@@ -473,5 +524,64 @@ impl Policy {
                 wait.unwrap_or(cap).min(cap)
             })
             .collect()
+    }
+}
+
+/// Policy a format's own resources attach to routes that another format's adapter read: Envoy
+/// Gateway's `BackendTrafficPolicy` on Gateway API `HTTPRoute`s, Linkerd's annotations on them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RouteOverlay {
+    /// The routes it reaches are of this format …
+    pub format: super::GatewayFormat,
+    /// … and located inside this span (an `HTTPRoute` document, or one of its rules).
+    pub scope: Location,
+    /// The gateway that then serves them.
+    pub becomes: super::GatewayFormat,
+    /// The values it sets: a timeout, retry or per-try bound set here replaces the route's own
+    /// only when `wins_over_route`, or when the route's is a default; breakers, health checks,
+    /// budgets and rate limits are added.
+    pub policy: Policy,
+    pub wins_over_route: bool,
+}
+
+impl RouteOverlay {
+    pub fn apply(&self, route: &mut super::Route) {
+        let (from, into) = (&self.policy, &mut route.policy);
+        let replaces = |own: bool| self.wins_over_route || !own;
+        let own_timeout = into
+            .timeout
+            .as_ref()
+            .is_some_and(|t| t.origin.is_explicit());
+        if from.timeout.is_some() && replaces(own_timeout) {
+            into.timeout = from.timeout.clone();
+        }
+        if from.retry.is_some() && replaces(into.retry.is_some()) {
+            into.retry = from.retry.clone();
+        }
+        if from.per_try_timeout.is_some() && replaces(into.per_try_timeout.is_some()) {
+            into.per_try_timeout = from.per_try_timeout.clone();
+        }
+        into.per_try_until_response |= from.per_try_until_response;
+        into.fault_injection |= from.fault_injection;
+        if from.connect_timeout.is_some() {
+            into.connect_timeout = from.connect_timeout.clone();
+        }
+        into.circuit_breakers
+            .extend(from.circuit_breakers.iter().cloned());
+        if from.health_check.is_some() {
+            into.health_check = from.health_check.clone();
+        }
+        into.fallbacks.extend(from.fallbacks.iter().cloned());
+        if from.rate_limit.is_some() {
+            into.rate_limit = from.rate_limit.clone();
+        }
+        if from.retry_budget.is_some() {
+            into.retry_budget = from.retry_budget.clone();
+        }
+        let statuses = &mut into.statuses;
+        statuses.on_timeout = from.statuses.on_timeout.or(statuses.on_timeout);
+        statuses.on_circuit_open = from.statuses.on_circuit_open.or(statuses.on_circuit_open);
+        statuses.on_rate_limited = from.statuses.on_rate_limited.or(statuses.on_rate_limited);
+        route.format = self.becomes;
     }
 }

@@ -15,11 +15,17 @@ pub enum GatewayFormat {
     Istio,
     GatewayApi,
     Aws,
+    Google,
+    IngressNginx,
+    SpringCloudGateway,
     KrakenD,
     Traefik,
     Apisix,
     LiteLlm,
     Portkey,
+    EnvoyGateway,
+    Linkerd,
+    Kuma,
 }
 
 impl GatewayFormat {
@@ -31,11 +37,17 @@ impl GatewayFormat {
             GatewayFormat::Istio => "istio",
             GatewayFormat::GatewayApi => "gateway-api",
             GatewayFormat::Aws => "aws",
+            GatewayFormat::Google => "google",
+            GatewayFormat::IngressNginx => "ingress-nginx",
+            GatewayFormat::SpringCloudGateway => "spring-cloud-gateway",
             GatewayFormat::KrakenD => "krakend",
             GatewayFormat::Traefik => "traefik",
             GatewayFormat::Apisix => "apisix",
             GatewayFormat::LiteLlm => "litellm",
             GatewayFormat::Portkey => "portkey",
+            GatewayFormat::EnvoyGateway => "envoy-gateway",
+            GatewayFormat::Linkerd => "linkerd",
+            GatewayFormat::Kuma => "kuma",
         }
     }
 
@@ -47,11 +59,17 @@ impl GatewayFormat {
             GatewayFormat::Istio => "Istio",
             GatewayFormat::GatewayApi => "Gateway API",
             GatewayFormat::Aws => "AWS API Gateway",
+            GatewayFormat::Google => "Google API Gateway (ESPv2)",
+            GatewayFormat::IngressNginx => "ingress-nginx",
+            GatewayFormat::SpringCloudGateway => "Spring Cloud Gateway",
             GatewayFormat::KrakenD => "KrakenD",
             GatewayFormat::Traefik => "Traefik",
             GatewayFormat::Apisix => "APISIX",
             GatewayFormat::LiteLlm => "LiteLLM",
             GatewayFormat::Portkey => "Portkey",
+            GatewayFormat::EnvoyGateway => "Envoy Gateway",
+            GatewayFormat::Linkerd => "Linkerd",
+            GatewayFormat::Kuma => "Kuma",
         }
     }
 
@@ -59,7 +77,13 @@ impl GatewayFormat {
     /// configure. The Gateway API and AWS API Gateway do not: a finding there could not be
     /// acted on.
     pub fn configures_circuit_breakers(self) -> bool {
-        !matches!(self, GatewayFormat::GatewayApi | GatewayFormat::Aws)
+        !matches!(
+            self,
+            GatewayFormat::GatewayApi
+                | GatewayFormat::Aws
+                | GatewayFormat::Google
+                | GatewayFormat::IngressNginx
+        )
     }
 
     /// Whether an unset retry backoff is left to the implementation rather than meaning none
@@ -80,6 +104,16 @@ impl GatewayFormat {
             GatewayFormat::Aws => {
                 "Set `timeoutInMillis` on the `x-amazon-apigateway-integration` (50 to 29000 for REST APIs)"
             }
+            GatewayFormat::Google => {
+                "Set `deadline` (seconds) in the operation's `x-google-backend`"
+            }
+            GatewayFormat::IngressNginx => {
+                "Set the `nginx.ingress.kubernetes.io/proxy-read-timeout` annotation (seconds)"
+            }
+            GatewayFormat::SpringCloudGateway => {
+                "Set `httpclient.response-timeout` or the route's `response-timeout` metadata, or a \
+                 CircuitBreaker filter whose Resilience4j TimeLimiter bounds the whole request"
+            }
             GatewayFormat::KrakenD => "Set the endpoint's `timeout` (e.g. `\"timeout\": \"4s\"`)",
             GatewayFormat::Traefik => {
                 "Set `forwardingTimeouts.responseHeaderTimeout` on the service's `serversTransport`"
@@ -87,6 +121,13 @@ impl GatewayFormat {
             GatewayFormat::Apisix => "Set `timeout.read` (seconds) on the route's upstream",
             GatewayFormat::LiteLlm => "Set `timeout` in `router_settings` or on the deployment's `litellm_params`",
             GatewayFormat::Portkey => "Set `request_timeout` (milliseconds) on the config or the target",
+            GatewayFormat::EnvoyGateway => {
+                "Set `timeout.http.requestTimeout` in the BackendTrafficPolicy that targets the route, or `timeouts.request` on the rule"
+            }
+            GatewayFormat::Linkerd => {
+                "Annotate the HTTPRoute or Service with `timeout.linkerd.io/request` (e.g. `4s`), or set the ServiceProfile route's `timeout`"
+            }
+            GatewayFormat::Kuma => "Set `http.requestTimeout` in a MeshTimeout whose `to` targets the service",
         }
     }
 
@@ -107,9 +148,20 @@ impl GatewayFormat {
                 "Add a `circuitBreaker` middleware (e.g. `expression: NetworkErrorRatio() > 0.3`) to the routers"
             }
             GatewayFormat::Apisix => "Enable the `api-breaker` plugin on the route",
-            GatewayFormat::LiteLlm => "Keep cooldowns on (`allowed_fails`, `cooldown_time`) and give the group two deployments",
+            GatewayFormat::SpringCloudGateway => {
+                "Add a `CircuitBreaker` filter (a Resilience4j instance) to the route"
+            }
+            GatewayFormat::LiteLlm => "Give the model group a second deployment, or set `allowed_fails_policy` (or an `allowed_fails` other than 3) in `router_settings`: LiteLLM's default cooldowns never take a group's only deployment out of the pool",
             GatewayFormat::Portkey => "Add `cb_config` (`failure_threshold`, `cooldown_interval`) to the strategy",
-            GatewayFormat::GatewayApi | GatewayFormat::Aws => "Configure it where the backend runs",
+            GatewayFormat::EnvoyGateway => "Add `healthCheck.passive` (outlier detection) to the BackendTrafficPolicy",
+            GatewayFormat::Linkerd => {
+                "Annotate the Service with `balancer.linkerd.io/failure-accrual: consecutive`"
+            }
+            GatewayFormat::Kuma => "Add a MeshCircuitBreaker with `outlierDetection` for the service",
+            GatewayFormat::GatewayApi
+            | GatewayFormat::Aws
+            | GatewayFormat::Google
+            | GatewayFormat::IngressNginx => "Configure it where the backend runs",
         }
     }
 
@@ -129,8 +181,23 @@ impl GatewayFormat {
             GatewayFormat::Istio => "Set `retries.backoff` on the HTTP route",
             GatewayFormat::GatewayApi => "Set `retry.backoff` on the rule",
             GatewayFormat::LiteLlm => "Set `retry_after` in `router_settings`",
+            GatewayFormat::EnvoyGateway => {
+                "Set `retry.perRetry.backOff.baseInterval` in the BackendTrafficPolicy"
+            }
+            GatewayFormat::Kuma => "Set `http.backOff.baseInterval` in the MeshRetry",
+            GatewayFormat::Linkerd => {
+                "Linkerd has no backoff setting: lower `retry.linkerd.io/limit`, or bound retries with a ServiceProfile `retryBudget`"
+            }
             GatewayFormat::Portkey | GatewayFormat::KrakenD | GatewayFormat::Aws => {
                 "Lower the retries: this gateway has no backoff setting"
+            }
+            GatewayFormat::Google => {
+                "ESPv2 backs off as Envoy does (25ms base); lower `--backend_retry_num` to retry less"
+            }
+            GatewayFormat::SpringCloudGateway => "Set `backoff.firstBackoff` on the Retry filter",
+            GatewayFormat::IngressNginx => {
+                "nginx has no retry backoff: lower `nginx.ingress.kubernetes.io/proxy-next-upstream-tries` \
+                 (1 turns retries off), or rely on readiness probes to take failing pods out"
             }
         }
     }
@@ -140,7 +207,10 @@ impl GatewayFormat {
     /// plugin): a route without one is unprotected even when another route to the same upstream
     /// has one.
     pub fn breaker_on_routes(self) -> bool {
-        matches!(self, GatewayFormat::Traefik | GatewayFormat::Apisix)
+        matches!(
+            self,
+            GatewayFormat::Traefik | GatewayFormat::Apisix | GatewayFormat::SpringCloudGateway
+        )
     }
 
     /// What the gateway calls a route, for messages.
@@ -153,13 +223,19 @@ impl GatewayFormat {
 
     /// Whether the gateway offers a retry backoff setting at all.
     pub fn configures_backoff(self) -> bool {
-        !matches!(self, GatewayFormat::Kong | GatewayFormat::Apisix)
+        !matches!(
+            self,
+            GatewayFormat::Kong
+                | GatewayFormat::Apisix
+                | GatewayFormat::Google
+                | GatewayFormat::IngressNginx
+        )
     }
 
     /// Where in a request's path through the system this kind of gateway usually sits.
     pub fn layer(self) -> Layer {
         match self {
-            GatewayFormat::Istio => Layer::Mesh,
+            GatewayFormat::Istio | GatewayFormat::Linkerd | GatewayFormat::Kuma => Layer::Mesh,
             GatewayFormat::LiteLlm | GatewayFormat::Portkey => Layer::Ai,
             _ => Layer::Edge,
         }
@@ -210,6 +286,27 @@ pub struct Route {
 }
 
 impl Route {
+    /// A route of `format` defined at `location` for `path`, of any method and host, until
+    /// the adapter says more.
+    pub fn new(
+        format: GatewayFormat,
+        location: Location,
+        path: PathMatch,
+        policy: Policy,
+    ) -> Route {
+        Route {
+            format,
+            name: None,
+            location,
+            methods: MethodSet::Any,
+            methods_location: None,
+            path,
+            hosts: Vec::new(),
+            policy,
+            explicit_operation: None,
+        }
+    }
+
     /// Matches every path: such a route does not document anything by itself.
     pub fn is_catch_all(&self) -> bool {
         match self.path.kind {

@@ -26,9 +26,11 @@ impl Report for Concise {
         human::emit(outcome, &self.settings, out, |shown, out| {
             for diagnostic in shown {
                 let file = outcome.workspace.file(diagnostic.location.file);
+                // Most messages name their route already; say it only where one does not.
                 let route = diagnostic
                     .route
                     .as_deref()
+                    .filter(|route| !diagnostic.message.contains(route))
                     .map(|route| format!(" ({})", human::sanitize(route)))
                     .unwrap_or_default();
                 writeln!(

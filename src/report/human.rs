@@ -174,22 +174,15 @@ pub fn plural(count: usize, word: &str) -> String {
     }
 }
 
-/// Characters a terminal would act on or hide: shown as `�`, so that a hostile file cannot
-/// move the cursor, change colours or reorder what is displayed.
-pub fn is_invisible(ch: char) -> bool {
-    ch.is_control()
-        || matches!(ch, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-}
-
-/// `text` with tabs as spaces and every other control or bidirectional character shown as
-/// [`super::show_control`] spells it (`\x1b`, `␍`), so that nothing from the input can drive the
-/// terminal.
+/// `text` on one line: tabs as spaces, and line feeds and every hidden control character shown
+/// as [`super::show_control`] spells it (`\x0a`, `\x1b`, `␍`), so that nothing from the input can
+/// drive the terminal or start a line of its own.
 pub fn sanitize(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for ch in text.chars() {
         match ch {
             '\t' => out.push(' '),
-            ch if is_invisible(ch) => super::show_control(ch, &mut out),
+            ch if ch == '\n' || super::is_hidden_control(ch) => super::show_control(ch, &mut out),
             ch => out.push(ch),
         }
     }

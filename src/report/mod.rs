@@ -28,10 +28,11 @@ use crate::diagnostic::{docs_url, Diagnostic, Severity};
 use crate::source::{slash_path, SourceFile, Workspace};
 
 /// Whether `c` must not reach a terminal or a log as itself: C0 and C1 controls other than line
-/// feed and tab, DEL, and the bidirectional overrides that reorder what a reader sees.
+/// feed and tab, DEL, the zero-width and direction marks that hide text, and the bidirectional
+/// overrides that reorder what a reader sees.
 pub fn is_hidden_control(c: char) -> bool {
     (c.is_control() && c != '\n' && c != '\t')
-        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// How a hidden control character is shown: carriage return as `␍`, ESC as `\x1b`, others as

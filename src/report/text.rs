@@ -265,7 +265,8 @@ struct Window {
 
 impl Window {
     /// At most `available` columns of `line` showing the bytes `start..end` (or as much of
-    /// them as fits), with `…` where the line is cut; control characters shown as `�`.
+    /// them as fits), with `…` where the line is cut; control characters shown as
+    /// [`human::sanitize`] shows them everywhere else (`\x1b`, `␍`).
     fn around(line: &str, start: usize, end: usize, available: usize) -> Window {
         // Each character as shown, with its byte offset and display width.
         let cells: Vec<(usize, String, usize)> = line
@@ -273,12 +274,11 @@ impl Window {
             .map(|(offset, ch)| {
                 let shown = match ch {
                     '\t' => "    ".to_string(),
-                    ch if ch.is_control() || human::is_invisible(ch) => "�".to_string(),
-                    ch => ch.to_string(),
+                    ch => human::sanitize(ch.encode_utf8(&mut [0; 4])),
                 };
                 let width = match ch {
                     '\t' => 4,
-                    ch if ch.is_control() || human::is_invisible(ch) => 1,
+                    ch if ch == '\n' || super::is_hidden_control(ch) => shown.chars().count(),
                     ch => ch.width().unwrap_or(0),
                 };
                 (offset, shown, width)
@@ -447,6 +447,6 @@ mod tests {
     fn control_characters_are_never_printed_raw() {
         let window = Window::around("a\u{1b}[31mb\tc", 0, 1, 80);
         assert!(!window.text.contains('\u{1b}'));
-        assert_eq!(window.text, "a�[31mb    c");
+        assert_eq!(window.text, "a\\x1b[31mb    c");
     }
 }

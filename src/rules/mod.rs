@@ -1,55 +1,66 @@
 //! The rule engine. Each rule is a small unit with a stable id that reads the model and yields
-//! diagnostics; its metadata (severity, summary, rationale, examples) lives in the catalog.
+//! diagnostics; its metadata (severity, summary, rationale, examples) lives in the catalog, its
+//! options are one typed struct ([`options`]).
 //!
 //! Rules that guard loading itself (`parse-error`, `duplicate-key`, `ref-*`, `unknown-format`)
 //! are raised by the loader and adapters, and have catalog entries like every other rule.
 
-pub mod ai;
+mod ai_graph;
 pub mod consistency;
 pub mod docs;
 pub mod fallback;
+pub mod options;
 pub mod retry;
 pub mod timeout;
 
 use std::path::Path;
+use std::rc::Rc;
 
 use rayon::prelude::*;
 
-use crate::catalog::options::RuleOptions;
+use crate::catalog::options::OptionValues;
 use crate::diagnostic::Diagnostic;
 use crate::model::join::Join;
 use crate::model::Inventory;
 use crate::rule_id::BuiltinRule;
 use crate::span::FileId;
 use crate::span::FileNames;
+use options::{Options, ScopedOptions};
 
-/// What a rule may read.
-pub struct RuleContext<'a> {
+/// What the rules read, once per run.
+#[derive(Clone, Copy)]
+pub struct RuleInputs<'a> {
     pub inventory: &'a Inventory,
     pub workspace: &'a dyn FileNames,
     /// Which routes reach which operations.
     pub join: &'a Join,
-    /// Rule levels and options; read options through [`RuleContext::options_for`].
+    /// Which rules run, with which option values where.
     pub config: &'a dyn RuleSettings,
 }
 
-impl<'a> RuleContext<'a> {
-    /// A rule's project-wide options (overrides aside), e.g.
-    /// `cx.options(self.id()).duration("max")`.
-    pub fn options(&self, rule: BuiltinRule) -> RuleOptions<'a> {
-        self.config.options(rule)
+/// What a rule may read: the run's inputs, and its options `O` for each place it reports on.
+pub struct RuleContext<'a, O = ()> {
+    pub inventory: &'a Inventory,
+    pub workspace: &'a dyn FileNames,
+    /// Which routes reach which operations.
+    pub join: &'a Join,
+    options: ScopedOptions<'a, O>,
+}
+
+impl<'a, O: Options> RuleContext<'a, O> {
+    fn new(rule: BuiltinRule, inputs: &RuleInputs<'a>) -> Self {
+        RuleContext {
+            inventory: inputs.inventory,
+            workspace: inputs.workspace,
+            join: inputs.join,
+            options: ScopedOptions::new(rule, inputs),
+        }
     }
 
-    /// A rule's options for a finding in `file` about `route`, overrides applied: what a rule
-    /// checking one operation or route should read.
-    pub fn options_for(
-        &self,
-        rule: BuiltinRule,
-        file: FileId,
-        route: Option<&str>,
-    ) -> RuleOptions<'a> {
-        self.config
-            .options_for(rule, self.workspace.path(file), route)
+    /// The rule's options for a finding in `file` about `route` (an operation's `GET /pets` or
+    /// a route's label), overrides applied; resolved once per set of overrides that apply.
+    pub fn options(&self, file: FileId, route: Option<&str>) -> Rc<O> {
+        self.options.at(file, route)
     }
 }
 
@@ -155,7 +166,10 @@ pub fn group_by_location<'a, T>(
 /// layer are alternatives, not layers in a row, and a request takes one of them: the model groups
 /// an AI gateway serves one path with, or the configurations of one gateway for several
 /// environments (`dev/kong.yaml`, `prod/kong.yaml`).
-pub fn layers_of<'a>(cx: &RuleContext<'a>, operation: usize) -> Vec<Vec<&'a crate::model::Route>> {
+pub fn layers_of<'a, O>(
+    cx: &RuleContext<'a, O>,
+    operation: usize,
+) -> Vec<Vec<&'a crate::model::Route>> {
     let order = &cx.join.layers;
     let mut layers: Vec<Vec<&'a crate::model::Route>> = Vec::new();
     for link in cx.join.routes_of(operation) {
@@ -177,8 +191,8 @@ pub fn layers_of<'a>(cx: &RuleContext<'a>, operation: usize) -> Vec<Vec<&'a crat
 pub type RouteFinding<'a> = Box<dyn Fn(&str) -> Diagnostic + 'a>;
 
 /// Emits one finding per setting: groups `found` by location and names every route sharing it.
-pub fn emit_grouped<'a>(
-    cx: &RuleContext<'_>,
+pub fn emit_grouped<'a, O>(
+    cx: &RuleContext<'_, O>,
     out: &mut Vec<Diagnostic>,
     found: Vec<(
         crate::span::Location,
@@ -202,7 +216,7 @@ pub fn short_route(route: &crate::model::Route) -> String {
 /// [`short_route`] with the declared layer the route sits in, when the governance file declares
 /// layers: `Envoy route `orders` in layer `sidecars``. Two layers of one gateway read alike
 /// without it.
-pub fn layered_route(cx: &RuleContext<'_>, route: &crate::model::Route) -> String {
+pub fn layered_route<O>(cx: &RuleContext<'_, O>, route: &crate::model::Route) -> String {
     let short = short_route(route);
     match cx.join.layers.declared_name(route) {
         Some(layer) => format!("{short} in layer `{layer}`"),
@@ -210,65 +224,86 @@ pub fn layered_route(cx: &RuleContext<'_>, route: &crate::model::Route) -> Strin
     }
 }
 
-/// Which rules run, with which options, where: the config stage answers, the rules ask.
+/// Which rules run, with which option values, where: the config stage answers, the rules ask.
 pub trait RuleSettings: Sync {
     /// Whether `rule` is on anywhere (project-wide or in some override).
     fn may_run(&self, rule: BuiltinRule) -> bool;
-    /// The rule's project-wide options, overrides aside.
-    fn options(&self, rule: BuiltinRule) -> RuleOptions<'_>;
-    /// The rule's options for a finding in the file at `path` about `route`, overrides applied.
-    fn options_for(&self, rule: BuiltinRule, path: &Path, route: Option<&str>) -> RuleOptions<'_>;
+    /// The option values configured for `rule`.
+    fn option_layers(&self, rule: BuiltinRule) -> OptionLayers<'_>;
+    /// Whether the override numbered `index` applies to a finding in the file at `path` about
+    /// `route`.
+    fn override_applies(&self, index: usize, path: &Path, route: Option<&str>) -> bool;
 }
 
-pub trait Rule: Sync {
-    /// The stable id; the key of the rule's catalog entry.
+/// A rule's configured option values, lowest precedence first; the catalog defaults lie below.
+#[derive(Debug, Clone, Default)]
+pub struct OptionLayers<'a> {
+    /// Those that apply everywhere (a preset, the config's `rules:`).
+    pub everywhere: Vec<&'a OptionValues>,
+    /// Those of each `overrides:` entry that sets some of the rule's options, by the entry's
+    /// index, in order.
+    pub overrides: Vec<(usize, &'a OptionValues)>,
+}
+
+/// Ties a rule to its catalog entry. build.rs implements it for the rule of each
+/// `rules/<id>.yaml` of a model family: the unit struct named after the id in CamelCase, in
+/// `src/rules/<family>/<id_with_underscores>.rs`. A rule without an entry does not compile.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no catalog entry",
+    label = "no `rules/<id>.yaml` names this rule",
+    note = "the rule `retry-excessive` of family `retry` is `RetryExcessive` in src/rules/retry/retry_excessive.rs, described by rules/retry-excessive.yaml"
+)]
+pub trait Registered {
+    const ID: BuiltinRule;
+}
+
+/// A check over the model.
+pub trait Rule: Registered + Sync {
+    /// The rule's options, declared with [`options::rule_options!`]; `()` when it has none.
+    type Options: Options;
+
+    /// The stable id, the key of the rule's catalog entry.
+    fn id(&self) -> BuiltinRule {
+        Self::ID
+    }
+
+    fn check(&self, cx: &RuleContext<'_, Self::Options>, out: &mut Vec<Diagnostic>);
+}
+
+/// A rule as the registry holds it, whatever its options.
+pub trait Check: Sync {
     fn id(&self) -> BuiltinRule;
-    fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>);
+    /// How the rule's options struct and its catalog entry disagree, if they do.
+    fn option_mismatches(&self) -> Vec<String>;
+    fn run(&self, inputs: &RuleInputs<'_>, out: &mut Vec<Diagnostic>);
 }
 
-/// Every model rule, in id order.
-pub static RULES: &[&dyn Rule] = &[
-    &fallback::circuit_breaker_ineffective::CircuitBreakerIneffective,
-    &fallback::circuit_breaker_missing::CircuitBreakerMissing,
-    &docs::error_responses::ErrorResponses,
-    &fallback::fallback_missing::FallbackMissing,
-    &fallback::fallback_without_health_signal::FallbackWithoutHealthSignal,
-    &ai::ai_timeout_default::AiTimeoutDefault,
-    &ai::fallback_invalid::AiFallbackInvalid,
-    &ai::fallback_same_provider::FallbackSameProvider,
-    &ai::fallback_trigger_scope::FallbackTriggerScope,
-    &consistency::gateway_errors_undocumented::GatewayErrorsUndocumented,
-    &fallback::health_check_missing::HealthCheckMissing,
-    &fallback::health_check_timing::HealthCheckTiming,
-    &consistency::method_mismatch::MethodMismatch,
-    &docs::operation_description::OperationDescription,
-    &docs::operation_id::OperationId,
-    &docs::operation_summary::OperationSummary,
-    &consistency::operation_unrouted::OperationUnrouted,
-    &timeout::per_try_timeout_exceeds_total::PerTryTimeoutExceedsTotal,
-    &docs::retry_after_undocumented::RetryAfterUndocumented,
-    &retry::retry_amplification::RetryAmplification,
-    &retry::retry_budget_exceeds_timeout::RetryBudgetExceedsTimeout,
-    &retry::retry_excessive::RetryExcessive,
-    &retry::retry_non_idempotent::RetryNonIdempotent,
-    &retry::retry_on_client_error::RetryOnClientError,
-    &retry::retry_without_backoff::RetryWithoutBackoff,
-    &retry::retry_without_per_try_timeout::RetryWithoutPerTryTimeout,
-    &consistency::route_undocumented::RouteUndocumented,
-    &timeout::timeout_exceeds_sla::TimeoutExceedsSla,
-    &timeout::timeout_layer_inversion::TimeoutLayerInversion,
-    &timeout::timeout_missing::TimeoutMissing,
-    &timeout::timeout_out_of_bounds::TimeoutOutOfBounds,
-];
+impl<R: Rule> Check for R {
+    fn id(&self) -> BuiltinRule {
+        R::ID
+    }
+
+    fn option_mismatches(&self) -> Vec<String> {
+        options::mismatches::<R::Options>(R::ID, crate::catalog::get(R::ID.as_str()))
+    }
+
+    fn run(&self, inputs: &RuleInputs<'_>, out: &mut Vec<Diagnostic>) {
+        self.check(&RuleContext::new(R::ID, inputs), out);
+    }
+}
+
+// `impl Registered` for each rule and `RULES`, every rule in id order, written by build.rs from
+// `rules/*.yaml` and the files of `src/rules/<family>/`.
+include!(concat!(env!("OUT_DIR"), "/rule_registry.rs"));
 
 /// Runs every rule that is on somewhere over the inventory.
-pub fn run(cx: &RuleContext<'_>) -> Vec<Diagnostic> {
+pub fn run(inputs: &RuleInputs<'_>) -> Vec<Diagnostic> {
     RULES
         .par_iter()
-        .filter(|rule| cx.config.may_run(rule.id()))
+        .filter(|rule| inputs.config.may_run(rule.id()))
         .flat_map_iter(|rule| {
             let mut out = Vec::new();
-            rule.check(cx, &mut out);
+            rule.run(inputs, &mut out);
             out
         })
         .collect()

@@ -86,6 +86,20 @@ pub struct SourceFile {
     pub limited: bool,
     /// How `text` relates to the bytes on disk.
     pub fidelity: TextFidelity,
+    /// Whether `documents` holds the trees, or they are still to be read or were dropped.
+    trees: Trees,
+    /// Whether the documents include those embedded in its ConfigMaps.
+    embeds: bool,
+}
+
+/// Where a file's trees are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trees {
+    /// Reserved for a later group of files: not read yet.
+    Pending,
+    Built,
+    /// Dropped once no later step needed them; rebuilt from `text` when one does.
+    Dropped,
 }
 
 /// How a [`SourceFile`]'s `text` relates to the file's bytes, for consumers that must hash the
@@ -105,6 +119,11 @@ pub enum TextFidelity {
 impl SourceFile {
     pub fn position(&self, offset: u32) -> Position {
         self.lines.position(&self.text, offset)
+    }
+
+    /// Whether the trees were dropped to bound memory (they can be rebuilt from `text`).
+    pub fn trees_dropped(&self) -> bool {
+        self.trees == Trees::Dropped
     }
 }
 
@@ -185,6 +204,8 @@ pub struct Workspace {
     root: PathBuf,
     cwd: PathBuf,
     limits: Limits,
+    /// The last file whose dropped trees [`Workspace::with_documents`] rebuilt.
+    rebuilt: std::sync::Mutex<Option<(FileId, Vec<Node>)>>,
 }
 
 impl FileNames for Workspace {
@@ -209,6 +230,7 @@ impl Workspace {
             root,
             cwd,
             limits: Limits::default(),
+            rebuilt: std::sync::Mutex::new(None),
         }
     }
 
@@ -251,28 +273,46 @@ impl Workspace {
         diagnostics: &mut Vec<Diagnostic>,
         on_read: &(dyn Fn() + Sync),
     ) {
-        let mut seen = std::collections::HashSet::new();
-        let requests: Vec<FileRequest> = requests
-            .into_iter()
-            .filter(|request| {
-                !self.by_path.contains_key(&request.path) && seen.insert(request.path.clone())
-            })
-            .collect();
-        let limits = self.limits;
-        let parsed: Vec<(FileRequest, ReadOutcome)> = requests
-            .into_par_iter()
-            .map(|mut request| {
-                let outcome = match (&request.refusal, request.contents.take()) {
-                    (Some(refusal), _) => ReadOutcome::refused(syntax_for(&request.path), refusal),
-                    (None, Some(bytes)) => parse_bytes(&request.path, bytes, &limits),
-                    (None, None) => read_and_parse(&request.path, &limits),
-                };
-                on_read();
-                (request, outcome)
-            })
-            .collect();
-        for (request, outcome) in parsed {
-            self.insert(request, outcome, diagnostics);
+        let reserved = self.reserve(requests);
+        let parsed = parse_all(reserved, self.limits, on_read);
+        self.fill_all(parsed, diagnostics);
+    }
+
+    /// Gives each new path of `requests` its id, in the order given, without reading it yet;
+    /// [`parse_all`] and [`Workspace::fill_all`] read them later, a group at a time.
+    pub fn reserve(&mut self, requests: Vec<FileRequest>) -> Vec<(FileId, FileRequest)> {
+        let mut reserved = Vec::new();
+        for request in requests {
+            if self.by_path.contains_key(&request.path) {
+                continue;
+            }
+            let id = self.push(SourceFile {
+                id: FileId(0),
+                path: request.path.clone(),
+                display: request.display.clone(),
+                text: String::new(),
+                lines: LineIndex::new(""),
+                syntax: syntax_for(&request.path),
+                documents: Vec::new(),
+                explicit: request.explicit,
+                failed: false,
+                limited: false,
+                fidelity: TextFidelity::Unread,
+                trees: Trees::Pending,
+                embeds: true,
+            });
+            reserved.push((id, request));
+        }
+        reserved
+    }
+
+    /// Puts files parsed by [`parse_all`] in their reserved places, with the documents their
+    /// ConfigMaps embed. A file read early, through a `$ref`, keeps what was read then.
+    pub fn fill_all(&mut self, parsed: Vec<ParsedFile>, diagnostics: &mut Vec<Diagnostic>) {
+        for parsed in parsed {
+            if self.file(parsed.id).trees == Trees::Pending {
+                self.fill(parsed.id, parsed.request, parsed.outcome, diagnostics);
+            }
         }
     }
 
@@ -280,19 +320,29 @@ impl Workspace {
     /// the file's documents, so that they are detected and linted in place.
     pub fn add_embedded_documents(&mut self) {
         for file in &mut self.files {
-            let embedded: Vec<Node> = file
-                .documents
-                .iter()
-                .flat_map(|document| embedded::config_map_documents(&file.text, document))
-                .collect();
-            file.documents.extend(embedded);
+            if file.trees == Trees::Built && !file.embeds {
+                add_embedded(file);
+            }
         }
     }
 
-    /// Loads a file reached through a `$ref`, unless it is loaded already.
+    /// Loads a file reached through a `$ref`, unless it is loaded already; one whose trees
+    /// were dropped gets them back, one reserved for later is read now.
     pub fn load_referenced(&mut self, path: &Path, diagnostics: &mut Vec<Diagnostic>) -> FileId {
-        if let Some(id) = self.by_path.get(path) {
-            return *id;
+        if let Some(&id) = self.by_path.get(path) {
+            if self.file(id).trees == Trees::Pending {
+                let request = FileRequest {
+                    path: path.to_path_buf(),
+                    display: self.file(id).display.clone(),
+                    explicit: self.file(id).explicit,
+                    refusal: None,
+                    contents: None,
+                };
+                let outcome = read_and_parse(path, &self.limits);
+                self.fill(id, request, outcome, diagnostics);
+            }
+            self.restore_documents(id);
+            return id;
         }
         let request = FileRequest {
             path: path.to_path_buf(),
@@ -305,6 +355,80 @@ impl Workspace {
         self.insert(request, outcome, diagnostics)
     }
 
+    /// Frees a file's trees; its text, lines and flags stay. [`Workspace::restore_documents`]
+    /// rebuilds them from the text.
+    pub fn drop_documents(&mut self, id: FileId) {
+        let file = &mut self.files[id.0 as usize];
+        if file.trees == Trees::Built && !file.failed {
+            file.documents = Vec::new();
+            file.trees = Trees::Dropped;
+        }
+    }
+
+    /// Rebuilds the trees of a file whose trees were dropped, as they were when first read
+    /// (its findings were reported then).
+    pub fn restore_documents(&mut self, id: FileId) {
+        let limits = self.limits;
+        let file = &mut self.files[id.0 as usize];
+        if file.trees != Trees::Dropped {
+            return;
+        }
+        file.documents = parse_with_lines(&file.text, &file.lines, file.syntax, &limits)
+            .map(|loaded| loaded.documents)
+            .unwrap_or_default();
+        file.trees = Trees::Built;
+        if file.embeds {
+            add_embedded(file);
+        }
+    }
+
+    /// Calls `with` on a file's documents, rebuilding them for the call when they were
+    /// dropped; the last rebuilt file is kept, for callers that go file by file.
+    pub fn with_documents<T>(&self, id: FileId, with: impl FnOnce(&[Node]) -> T) -> T {
+        let file = self.file(id);
+        if file.trees != Trees::Dropped {
+            return with(&file.documents);
+        }
+        let mut cache = self
+            .rebuilt
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if cache.as_ref().is_none_or(|(cached, _)| *cached != id) {
+            let mut documents =
+                parse_with_lines(&file.text, &file.lines, file.syntax, &self.limits)
+                    .map(|loaded| loaded.documents)
+                    .unwrap_or_default();
+            if file.embeds {
+                let embedded = embedded_documents(&file.text, &documents);
+                documents.extend(embedded);
+            }
+            *cache = Some((id, documents));
+        }
+        let documents = cache.as_ref().map_or(&[][..], |(_, documents)| documents);
+        with(documents)
+    }
+
+    fn push(&mut self, mut file: SourceFile) -> FileId {
+        let id = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
+        file.id = id;
+        self.by_path.insert(file.path.clone(), id);
+        self.files.push(file);
+        id
+    }
+
+    /// A file read, in place of its reservation.
+    fn fill(
+        &mut self,
+        id: FileId,
+        request: FileRequest,
+        outcome: ReadOutcome,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) {
+        let mut file = build_file(id, request, outcome, diagnostics);
+        add_embedded(&mut file);
+        self.files[id.0 as usize] = file;
+    }
+
     fn insert(
         &mut self,
         request: FileRequest,
@@ -312,47 +436,111 @@ impl Workspace {
         diagnostics: &mut Vec<Diagnostic>,
     ) -> FileId {
         let id = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
-        let lines = LineIndex::new(&outcome.text);
-        let mut file = SourceFile {
-            id,
-            path: request.path.clone(),
-            display: request.display,
-            text: outcome.text,
-            lines,
-            syntax: outcome.syntax,
-            documents: Vec::new(),
-            explicit: request.explicit,
-            failed: false,
-            limited: false,
-            fidelity: outcome.fidelity,
-        };
-        match outcome.result {
-            Ok(loaded) => {
-                file.documents = loaded.documents;
-                for duplicate in loaded.duplicate_keys {
-                    diagnostics.push(duplicate_key_diagnostic(id, &duplicate));
-                }
+        let file = build_file(id, request, outcome, diagnostics);
+        self.push(file)
+    }
+}
+
+/// Files parsed in parallel, in the order given, calling `on_read` after each (from the
+/// reading threads), for a progress display. Touches no workspace, so it can run beside work
+/// on files read before.
+pub fn parse_all(
+    reserved: Vec<(FileId, FileRequest)>,
+    limits: Limits,
+    on_read: &(dyn Fn() + Sync),
+) -> Vec<ParsedFile> {
+    reserved
+        .into_par_iter()
+        .map(|(id, mut request)| {
+            let outcome = match (&request.refusal, request.contents.take()) {
+                (Some(refusal), _) => ReadOutcome::refused(syntax_for(&request.path), refusal),
+                (None, Some(bytes)) => parse_bytes(&request.path, bytes, &limits),
+                (None, None) => read_and_parse(&request.path, &limits),
+            };
+            on_read();
+            ParsedFile {
+                id,
+                request,
+                outcome,
             }
-            Err(failure) => {
-                file.failed = true;
-                file.limited = failure.limit;
-                let span = failure_span(&file, failure.offset);
-                let rule = if failure.refused {
-                    BuiltinRule::InputRefused
-                } else {
-                    BuiltinRule::ParseError
-                };
-                diagnostics.push(Diagnostic::new(
-                    rule,
-                    Location { file: id, span },
-                    failure.message,
-                ));
+        })
+        .collect()
+}
+
+/// A reserved file as read and parsed, to be put in its place by [`Workspace::fill_all`].
+pub struct ParsedFile {
+    id: FileId,
+    request: FileRequest,
+    outcome: ReadOutcome,
+}
+
+impl ParsedFile {
+    pub fn id(&self) -> FileId {
+        self.id
+    }
+}
+
+fn add_embedded(file: &mut SourceFile) {
+    let embedded = embedded_documents(&file.text, &file.documents);
+    file.documents.extend(embedded);
+    file.embeds = true;
+}
+
+fn embedded_documents(text: &str, documents: &[Node]) -> Vec<Node> {
+    documents
+        .iter()
+        .flat_map(|document| embedded::config_map_documents(text, document))
+        .collect()
+}
+
+fn build_file(
+    id: FileId,
+    request: FileRequest,
+    outcome: ReadOutcome,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> SourceFile {
+    let lines = outcome
+        .lines
+        .unwrap_or_else(|| LineIndex::new(&outcome.text));
+    let mut file = SourceFile {
+        id,
+        path: request.path,
+        display: request.display,
+        text: outcome.text,
+        lines,
+        syntax: outcome.syntax,
+        documents: Vec::new(),
+        explicit: request.explicit,
+        failed: false,
+        limited: false,
+        fidelity: outcome.fidelity,
+        trees: Trees::Built,
+        embeds: false,
+    };
+    match outcome.result {
+        Ok(loaded) => {
+            file.documents = loaded.documents;
+            for duplicate in loaded.duplicate_keys {
+                diagnostics.push(duplicate_key_diagnostic(id, &duplicate));
             }
         }
-        self.by_path.insert(request.path, id);
-        self.files.push(file);
-        id
+        Err(failure) => {
+            file.failed = true;
+            file.limited = failure.limit;
+            let span = failure_span(&file, failure.offset);
+            let rule = if failure.refused {
+                BuiltinRule::InputRefused
+            } else {
+                BuiltinRule::ParseError
+            };
+            diagnostics.push(Diagnostic::new(
+                rule,
+                Location { file: id, span },
+                failure.message,
+            ));
+        }
     }
+    file
 }
 
 /// A zero-width error position is widened to the character under it, so frames can underline it.
@@ -396,6 +584,8 @@ fn duplicate_key_diagnostic(file: FileId, duplicate: &DuplicateKey) -> Diagnosti
 
 struct ReadOutcome {
     text: String,
+    /// Built once, for the parser and the file.
+    lines: Option<LineIndex>,
     syntax: Syntax,
     fidelity: TextFidelity,
     result: Result<Loaded, SyntaxError>,
@@ -405,6 +595,7 @@ impl ReadOutcome {
     fn refused(syntax: Syntax, message: &str) -> Self {
         ReadOutcome {
             text: String::new(),
+            lines: None,
             syntax,
             fidelity: TextFidelity::Unread,
             result: Err(SyntaxError::refused(message, 0)),
@@ -437,6 +628,7 @@ fn parse_bytes(path: &Path, bytes: Vec<u8>, limits: &Limits) -> ReadOutcome {
             let text = String::from_utf8_lossy(error.as_bytes()).into_owned();
             return ReadOutcome {
                 text,
+                lines: None,
                 syntax,
                 fidelity: TextFidelity::Lossy,
                 result: Err(SyntaxError::new("file is not valid UTF-8", offset)),
@@ -453,9 +645,11 @@ fn parse_bytes(path: &Path, bytes: Vec<u8>, limits: &Limits) -> ReadOutcome {
     } else {
         syntax
     };
-    let result = parse_text_with(&text, syntax, limits);
+    let lines = LineIndex::new(&text);
+    let result = parse_with_lines(&text, &lines, syntax, limits);
     ReadOutcome {
         text,
+        lines: Some(lines),
         syntax,
         fidelity,
         result,
@@ -469,9 +663,23 @@ pub fn parse_text(text: &str, syntax: Syntax) -> Result<Loaded, SyntaxError> {
 
 /// Parses `text` as the given syntax, building at most `limits.max_nodes` nodes.
 pub fn parse_text_with(text: &str, syntax: Syntax, limits: &Limits) -> Result<Loaded, SyntaxError> {
+    let lines = match syntax {
+        Syntax::Yaml => LineIndex::new(text),
+        Syntax::Json | Syntax::Toml => LineIndex::default(),
+    };
+    parse_with_lines(text, &lines, syntax, limits)
+}
+
+/// Parses `text` with its line index at hand (only YAML reads it).
+fn parse_with_lines(
+    text: &str,
+    lines: &LineIndex,
+    syntax: Syntax,
+    limits: &Limits,
+) -> Result<Loaded, SyntaxError> {
     match syntax {
         Syntax::Json => json::parse(text, limits.max_nodes),
-        Syntax::Yaml => yaml::parse(text, &LineIndex::new(text), limits.max_nodes),
+        Syntax::Yaml => yaml::parse(text, lines, limits.max_nodes),
         Syntax::Toml => toml::parse(text, limits.max_nodes),
     }
 }

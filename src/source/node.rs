@@ -91,6 +91,16 @@ impl Node {
         self.entry(key).map(|entry| &entry.value)
     }
 
+    /// The scalar text of field `key`: a plain lookup that reports nothing.
+    pub fn get_text(&self, key: &str) -> Option<&str> {
+        self.get(key).and_then(Node::scalar_text)
+    }
+
+    /// The items of field `key`, empty unless it is a list: a plain lookup that reports nothing.
+    pub fn get_items(&self, key: &str) -> &[Node] {
+        self.get(key).map(Node::items).unwrap_or_default()
+    }
+
     /// The text of a string scalar. Numbers, booleans and null are not strings.
     pub fn as_str(&self) -> Option<&str> {
         match &self.kind {

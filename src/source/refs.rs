@@ -35,6 +35,11 @@ pub struct RefTarget {
 pub struct RefIndex {
     /// Keyed by file and start of the `$ref` value; holds the value's full span too.
     targets: HashMap<(FileId, u32), (Span, RefTarget)>,
+    /// The start of the `$ref` value a target is itself a reference object with, found while
+    /// its tree was at hand, so that cycles are found after trees are dropped.
+    next_refs: HashMap<(FileId, u32), Span>,
+    /// The files each walked file's references point into.
+    edges: HashMap<FileId, Vec<FileId>>,
 }
 
 /// Most chains are one hop; anything this long is a cycle in disguise or a pathological input.
@@ -44,6 +49,22 @@ impl RefIndex {
     /// Every file a resolved reference points into.
     pub fn target_files(&self) -> impl Iterator<Item = FileId> + '_ {
         self.targets.values().map(|(_, target)| target.file)
+    }
+
+    /// `files` and every file their references reach, directly or through other files.
+    pub fn reachable_from(&self, files: &[FileId]) -> Vec<FileId> {
+        let mut seen: HashSet<FileId> = files.iter().copied().collect();
+        let mut queue: VecDeque<FileId> = files.iter().copied().collect();
+        let mut reached = Vec::new();
+        while let Some(file) = queue.pop_front() {
+            reached.push(file);
+            for &next in self.edges.get(&file).into_iter().flatten() {
+                if seen.insert(next) {
+                    queue.push_back(next);
+                }
+            }
+        }
+        reached
     }
 
     pub fn target(&self, file: FileId, ref_value: Span) -> Option<&RefTarget> {
@@ -136,39 +157,82 @@ pub fn resolve_all(
     entry_files: &[FileId],
     diagnostics: &mut Vec<Diagnostic>,
 ) -> RefIndex {
-    let mut index = RefIndex::default();
-    let mut keys = KeyIndex::default();
-    let mut queue: VecDeque<FileId> = entry_files.iter().copied().collect();
-    let mut walked: HashSet<FileId> = HashSet::new();
-    while let Some(file) = queue.pop_front() {
-        if !walked.insert(file) {
-            continue;
-        }
-        let mut found = Vec::new();
-        for document in &workspace.file(file).documents {
-            collect_refs(document, &mut found);
-        }
-        for (span, text) in found {
-            let location = Location { file, span };
-            match resolve_one(workspace, file, &text, diagnostics) {
-                Ok(mut target) => {
-                    if !walked.contains(&target.file) {
-                        queue.push_back(target.file);
-                    }
-                    match find_path(workspace, &mut keys, &target) {
-                        Ok(path) => {
-                            target.path = path;
-                            index.targets.insert((file, span.start), (span, target));
-                        }
-                        Err(reason) => diagnostics.push(unresolved(location, &text, reason)),
-                    }
-                }
-                Err(problem) => diagnostics.push(problem.into_diagnostic(location, &text)),
+    let mut resolver = Resolver::default();
+    resolver.resolve(workspace, entry_files, diagnostics);
+    resolver.finish(workspace, diagnostics)
+}
+
+/// Resolves references a group of files at a time, so that the trees of one group can be
+/// dropped before the next is read: each file is walked once, and what later steps need of a
+/// target (the reference it is itself, for cycles) is kept in the index.
+#[derive(Default)]
+pub struct Resolver {
+    index: RefIndex,
+    walked: HashSet<FileId>,
+}
+
+impl Resolver {
+    /// The references resolved so far.
+    pub fn index(&self) -> &RefIndex {
+        &self.index
+    }
+
+    /// Resolves every reference reachable from `entry_files` not yet walked, loading (or
+    /// reloading) the files they reach.
+    pub fn resolve(
+        &mut self,
+        workspace: &mut Workspace,
+        entry_files: &[FileId],
+        diagnostics: &mut Vec<Diagnostic>,
+    ) {
+        // Keyed by tree addresses, which do not outlive a group: trees may be dropped after it.
+        let mut keys = KeyIndex::default();
+        let mut queue: VecDeque<FileId> = entry_files.iter().copied().collect();
+        while let Some(file) = queue.pop_front() {
+            if !self.walked.insert(file) {
+                continue;
             }
+            workspace.restore_documents(file);
+            let mut found = Vec::new();
+            for document in &workspace.file(file).documents {
+                collect_refs(document, &mut found);
+            }
+            let mut reached = Vec::new();
+            for (span, text) in found {
+                let location = Location { file, span };
+                match resolve_one(workspace, file, &text, diagnostics) {
+                    Ok(mut target) => {
+                        if !self.walked.contains(&target.file) {
+                            queue.push_back(target.file);
+                        }
+                        if target.file != file && !reached.contains(&target.file) {
+                            reached.push(target.file);
+                        }
+                        match find_path(workspace, &mut keys, &target) {
+                            Ok(path) => {
+                                target.path = path;
+                                if let Some(next) = lookup(workspace, &target).and_then(ref_value) {
+                                    self.index.next_refs.insert((file, span.start), next.span);
+                                }
+                                self.index
+                                    .targets
+                                    .insert((file, span.start), (span, target));
+                            }
+                            Err(reason) => diagnostics.push(unresolved(location, &text, reason)),
+                        }
+                    }
+                    Err(problem) => diagnostics.push(problem.into_diagnostic(location, &text)),
+                }
+            }
+            self.index.edges.insert(file, reached);
         }
     }
-    report_cycles(workspace, &index, diagnostics);
-    index
+
+    /// Reports reference cycles over everything resolved, and hands the index over.
+    pub fn finish(self, workspace: &Workspace, diagnostics: &mut Vec<Diagnostic>) -> RefIndex {
+        report_cycles(workspace, &self.index, diagnostics);
+        self.index
+    }
 }
 
 /// Collects `(value span, text)` of every `$ref`, skipping example payloads and extensions, whose
@@ -391,12 +455,9 @@ fn find_path(
 fn report_cycles(workspace: &Workspace, index: &RefIndex, diagnostics: &mut Vec<Diagnostic>) {
     let next_of = |key: &(FileId, u32)| -> Option<((FileId, u32), Span)> {
         let (_, target) = index.targets.get(key)?;
-        let next_ref = lookup(workspace, target).and_then(ref_value)?;
-        let next = (target.file, next_ref.span.start);
-        index
-            .targets
-            .contains_key(&next)
-            .then_some((next, next_ref.span))
+        let &span = index.next_refs.get(key)?;
+        let next = (target.file, span.start);
+        index.targets.contains_key(&next).then_some((next, span))
     };
     let mut keys: Vec<(FileId, u32)> = index.targets.keys().copied().collect();
     keys.sort_unstable();

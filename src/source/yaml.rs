@@ -31,6 +31,9 @@ pub fn parse(text: &str, lines: &LineIndex, max_nodes: usize) -> Result<Loaded, 
     })
 }
 
+/// Mappings with at most this many entries are searched for duplicate keys without a hash map.
+const SMALL_MAP: usize = 16;
+
 /// How far ahead of the last conversion a position is walked to rather than looked up.
 const WALK_AHEAD: usize = 256;
 
@@ -206,6 +209,27 @@ impl<'t> Builder<'t> {
 
     fn find_duplicates(&mut self, entries: &[Entry]) {
         if entries.len() < 2 {
+            return;
+        }
+        // Most mappings are small: comparing each key with those before it costs less than
+        // hashing them all.
+        if entries.len() <= SMALL_MAP {
+            for (at, entry) in entries.iter().enumerate() {
+                let Some(key) = entry.key.scalar_text() else {
+                    continue;
+                };
+                if let Some(first) = entries[..at]
+                    .iter()
+                    .rev()
+                    .find(|earlier| earlier.key.scalar_text() == Some(key))
+                {
+                    self.duplicate_keys.push(DuplicateKey {
+                        key: key.to_string(),
+                        first: first.key.span,
+                        second: entry.key.span,
+                    });
+                }
+            }
             return;
         }
         let mut seen: HashMap<&str, Span> = HashMap::with_capacity(entries.len());

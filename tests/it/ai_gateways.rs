@@ -432,6 +432,56 @@ fn litellm_retry_policy_counts_replace_num_retries_per_class() {
 }
 
 #[test]
+fn litellm_group_retry_policies_and_deployment_retries_replace_the_routers() {
+    // `get_num_retries_from_retry_policy` takes a group's `model_group_retry_policy` entry in
+    // place of `retry_policy`, and `Router.async_function_with_retries` takes a deployment's
+    // own `num_retries` (carried on its failed call) in place of the router's.
+    let file = "fixtures/litellm/retry-policy-per-group.yaml";
+    let outcome = lint_paths(&[file]);
+    let own_policy = route(&outcome, file, "gpt-4o");
+    let retry = own_policy.policy.retry.as_ref().expect("retry");
+    assert_eq!(retry.max_retries.value, 6);
+    assert_eq!(line_of(&outcome, &retry.max_retries.origin), Some(27));
+    // The group's policy does not retry timeouts: one 30s call is the longest run.
+    assert!(!retry.conditions.contains(&RetryCondition::Timeout));
+    assert_eq!(own_policy.policy.worst_case(), Some(seconds(30.0)));
+    let router_policy = route(&outcome, file, "claude-sonnet");
+    let retry = router_policy.policy.retry.as_ref().expect("retry");
+    assert_eq!(retry.max_retries.value, 2);
+    assert_eq!(line_of(&outcome, &retry.max_retries.origin), Some(24));
+    let own_count = route(&outcome, file, "llama-70b");
+    let retry = own_count.policy.retry.as_ref().expect("retry");
+    assert_eq!(retry.max_retries.value, 5);
+    assert_eq!(own_count.policy.worst_case(), Some(seconds(195.5)));
+    let (_, report) = lint_json(&repo(), &[file]);
+    let excessive: Vec<_> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["rule"] == "retry-excessive")
+        .map(|d| {
+            (
+                d["line"].as_u64(),
+                d["column"].as_u64(),
+                d["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("(`model_group_retry_policy.gpt-4o.RateLimitErrorRetries`)")
+                    || d["message"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .contains("(`litellm_params.num_retries`)"),
+            )
+        })
+        .collect();
+    // `claude-sonnet`'s 2 retries stay within the limit.
+    assert_eq!(
+        excessive,
+        [(Some(18), Some(20), true), (Some(27), Some(30), true)]
+    );
+}
+
+#[test]
 fn litellm_real_proxy_config() {
     let outcome = lint_paths(&["fixtures/litellm/proxy_server_config.yaml"]);
     let graph = graph(&outcome, "proxy_server_config.yaml");
@@ -1194,6 +1244,73 @@ fn litellm_disabled_cooldowns_are_a_breaker_that_never_trips() {
         .map(|d| (d["line"].as_u64(), d["column"].as_u64()))
         .collect();
     assert_eq!(ineffective, [(Some(17), Some(3))]);
+}
+
+#[test]
+fn litellm_cooldowns_spare_the_only_deployment_of_a_group() {
+    // `_should_cooldown_deployment` (litellm/router_utils/cooldown_handlers.py) keeps a group's
+    // only deployment in the pool under the default policy, `allowed_fails: 3` being the
+    // default; `allowed_fails_policy` selects the legacy policy, which cools it down too.
+    let spared = "fixtures/litellm/cooldowns-single-deployment.yaml";
+    let legacy = "fixtures/litellm/cooldowns-allowed-fails-policy.yaml";
+    let outcome = lint_paths(&[spared, legacy]);
+    assert!(route(&outcome, spared, "claude-sonnet")
+        .policy
+        .circuit_breakers
+        .is_empty());
+    assert_eq!(
+        route(&outcome, spared, "gpt-4o")
+            .policy
+            .circuit_breakers
+            .len(),
+        1
+    );
+    assert_eq!(
+        route(&outcome, legacy, "claude-sonnet")
+            .policy
+            .circuit_breakers
+            .len(),
+        1
+    );
+    let (_, report) = lint_json(&repo(), &[spared, legacy]);
+    let missing: Vec<_> = located(&report)
+        .into_iter()
+        .filter(|(rule, ..)| rule == "circuit-breaker-missing")
+        .collect();
+    assert_eq!(missing, [at("circuit-breaker-missing", spared, 12, 5)]);
+}
+
+#[test]
+fn portkey_loadbalance_counts_every_target_it_can_pick() {
+    // `tryTargetsRecursively` (src/handlers/handlerUtils.ts) sends a request to one target of
+    // non-zero weight, with that target's own `request_timeout` and `retry`: a pick without a
+    // timeout leaves the route unbounded even when the costliest pick has one.
+    let unbounded = "fixtures/portkey/loadbalance-unbounded-pick.json";
+    let bounded = "fixtures/portkey/loadbalance-bounded-picks.json";
+    let outcome = lint_paths(&[unbounded, bounded]);
+    let policy = &route(&outcome, unbounded, "loadbalance-unbounded-pick").policy;
+    assert_eq!(
+        policy.timeout.as_ref().map(|t| t.value),
+        Some(Timeout::Unbounded)
+    );
+    assert!(policy.per_try_timeout.is_none());
+    assert_eq!(policy.worst_case(), None);
+    let policy = &route(&outcome, bounded, "loadbalance-bounded-picks").policy;
+    assert!(policy.timeout.is_none());
+    assert_eq!(
+        policy.per_try_timeout.as_ref().map(|t| t.value),
+        Some(seconds(30.0))
+    );
+    assert_eq!(
+        policy.retry.as_ref().map(|retry| retry.max_retries.value),
+        Some(3)
+    );
+    let (_, report) = lint_json(&repo(), &[unbounded, bounded]);
+    let missing: Vec<_> = located(&report)
+        .into_iter()
+        .filter(|(rule, ..)| rule == "timeout-missing")
+        .collect();
+    assert_eq!(missing, [at("timeout-missing", unbounded, 2, 3)]);
 }
 
 #[test]

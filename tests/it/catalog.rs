@@ -7,6 +7,7 @@ use crate::common;
 use std::path::PathBuf;
 
 use routeguard::catalog;
+use routeguard::rule_id::BuiltinRule;
 use routeguard::rules::RULES;
 
 /// Lints an example's files together in a fresh project, with every rule on (`extends: all`,
@@ -86,15 +87,90 @@ fn every_good_example_is_clean() {
     }
 }
 
-#[test]
-fn every_rule_in_the_engine_has_a_catalog_entry() {
-    for rule in RULES {
-        assert!(
-            catalog::get(rule.id().as_str()).is_some(),
-            "{} has no catalog entry",
-            rule.id()
-        );
+/// Every `.rs` file under `dir`, recursively.
+fn rust_files(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("readable folder").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|ext| ext == "rs") {
+            found.push(path);
+        }
     }
+    found
+}
+
+/// A catalog entry of a model family is a check in `RULES` (build.rs registers the file its id
+/// names); one of the families the loader, the adapters and the config raise is raised there
+/// by its `BuiltinRule` variant. A check without an entry does not compile (`Registered`).
+#[test]
+fn every_catalog_entry_has_an_implementation() {
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src");
+    let raising: Vec<String> = rust_files(&src)
+        .into_iter()
+        .filter(|path| !path.starts_with(src.join("rules")) && !path.ends_with("rule_id.rs"))
+        .map(|path| std::fs::read_to_string(path).expect("source is UTF-8"))
+        .collect();
+    let mut missing = Vec::new();
+    for meta in catalog::all() {
+        let rule = BuiltinRule::from_id(&meta.id).expect("every catalog entry is a BuiltinRule");
+        let implemented = match meta.family.as_str() {
+            "input" | "suppression" => {
+                let variant = format!("BuiltinRule::{rule:?}");
+                raising.iter().any(|text| {
+                    text.match_indices(&variant).any(|(at, _)| {
+                        !text[at + variant.len()..].starts_with(|c: char| c.is_alphanumeric())
+                    })
+                })
+            }
+            _ => RULES.iter().any(|check| check.id() == rule),
+        };
+        if !implemented {
+            missing.push(match meta.family.as_str() {
+                "input" | "suppression" => format!(
+                    "rules/{}.yaml: nothing in src/ raises BuiltinRule::{rule:?}",
+                    meta.id
+                ),
+                family => format!(
+                    "rules/{}.yaml: no rule `{rule:?}` in src/rules/{family}/{}.rs",
+                    meta.id,
+                    meta.id.replace('-', "_")
+                ),
+            });
+        }
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
+    assert_eq!(
+        RULES.iter().map(|check| check.id()).collect::<Vec<_>>(),
+        BuiltinRule::ALL
+            .iter()
+            .copied()
+            .filter(|rule| RULES.iter().any(|check| check.id() == *rule))
+            .collect::<Vec<_>>(),
+        "RULES is in id order"
+    );
+}
+
+/// Each rule's options struct reads exactly the options its entry declares, with their kinds,
+/// and every default reads into it.
+#[test]
+fn every_options_struct_matches_its_catalog_entry() {
+    let mismatches: Vec<String> = RULES
+        .iter()
+        .flat_map(|rule| rule.option_mismatches())
+        .collect();
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+/// build.rs reads only an entry's `family:` line; the catalog's parser reads the whole entry.
+#[test]
+fn the_registry_and_the_catalog_agree_on_each_family() {
+    for meta in catalog::all() {
+        let rule = BuiltinRule::from_id(&meta.id).expect("every catalog entry is a BuiltinRule");
+        assert_eq!(rule.family().as_str(), meta.family, "{}", meta.id);
+    }
+    assert_eq!(BuiltinRule::ALL.len(), catalog::all().len());
 }
 
 #[test]

@@ -14,6 +14,9 @@ fn normalized(name: &str) -> String {
     name.replace('_', "-")
 }
 
+/// Formats whose policies attach to Gateway API `HTTPRoute`s.
+const ATTACH_TO_GATEWAY_API: &[&str] = &["envoy-gateway", "linkerd"];
+
 #[test]
 fn every_detector_on_every_fixture() {
     let root = common::repo();
@@ -41,7 +44,13 @@ fn every_detector_on_every_fixture() {
             continue;
         }
         let expected: BTreeSet<String> = if adapters.contains(&name) {
-            [name.clone(), "openapi".to_string()].into()
+            // Envoy Gateway's and Linkerd's policies attach to Gateway API routes, which sit
+            // beside them.
+            let mut expected: BTreeSet<String> = [name.clone(), "openapi".to_string()].into();
+            if ATTACH_TO_GATEWAY_API.contains(&name.as_str()) {
+                expected.insert("gateway-api".to_string());
+            }
+            expected
         } else {
             // Whole projects hold every kind of input; elsewhere only specs.
             if [
@@ -49,6 +58,7 @@ fn every_detector_on_every_fixture() {
                 "layers",
                 "monorepo",
                 "multi-layer",
+                "cross-layer",
                 "truth",
                 "well-configured",
             ]
@@ -60,6 +70,11 @@ fn every_detector_on_every_fixture() {
             }
         };
         for file in outcome.workspace.files() {
+            let mut expected = expected.clone();
+            // The spec ESPv2 generated an Envoy bootstrap from is Google's gateway config too.
+            if file.display.starts_with("fixtures/envoy/esp-v2/") {
+                expected.insert("google".to_string());
+            }
             for document in &file.documents {
                 let found: BTreeSet<String> = formats::detect(document)
                     .map(|a| normalized(a.name))
@@ -71,9 +86,11 @@ fn every_detector_on_every_fixture() {
                 );
                 assert!(found.len() <= 2, "{}: detected as {found:?}", file.display);
                 if found.len() == 2 {
-                    // Only an OpenAPI document can also be a gateway's (AWS extensions).
+                    // Only an OpenAPI document can also be a gateway's (AWS or Google
+                    // extensions).
                     assert!(
-                        found.contains("openapi") && found.contains("aws"),
+                        found.contains("openapi")
+                            && (found.contains("aws") || found.contains("google")),
                         "{}: {found:?}",
                         file.display
                     );

@@ -407,8 +407,17 @@ fn detection_fires_on_httproutes_only_and_nothing_else_claims_them() {
                 continue;
             };
             let shown = path.display().to_string().replace('\\', "/");
-            let ours =
-                shown.contains("/fixtures/gateway-api/") && !shown.ends_with("/openapi.yaml");
+            // Envoy Gateway's and Linkerd's policies, and the cross-layer projects, sit beside
+            // the Gateway API routes they attach to.
+            let beside = [
+                "/fixtures/envoy-gateway/",
+                "/fixtures/linkerd/",
+                "/fixtures/cross-layer/",
+            ]
+            .iter()
+            .any(|folder| shown.contains(folder));
+            let ours = (shown.contains("/fixtures/gateway-api/") || beside)
+                && !shown.ends_with("/openapi.yaml");
             for document in &loaded.documents {
                 // (One malformed document has a number for its `apiVersion`.)
                 let is_route = document.get("kind").and_then(|kind| kind.as_str())
@@ -417,12 +426,18 @@ fn detection_fires_on_httproutes_only_and_nothing_else_claims_them() {
                         .get("apiVersion")
                         .and_then(|v| v.as_str())
                         .is_some();
+                // Linkerd reads its own HTTPRoutes and those its annotations make Linkerd's.
+                let linkerds = routeguard::formats::linkerd::annotated(document)
+                    || document
+                        .get("apiVersion")
+                        .and_then(|v| v.as_str())
+                        .is_some_and(|api| api.starts_with("policy.linkerd.io/"));
                 assert_eq!(
                     (gateway_api::ADAPTER.detect)(document),
-                    ours && is_route,
+                    ours && is_route && !linkerds,
                     "the Gateway API detector on a document of {shown}"
                 );
-                if ours {
+                if ours && !beside {
                     let others: Vec<&str> = detect(document)
                         .map(|adapter| adapter.name)
                         .filter(|name| *name != "gateway-api")

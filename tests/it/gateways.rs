@@ -150,6 +150,25 @@ fn kong_invalid_values_are_reported_where_written() {
     );
 }
 
+/// A misspelt method is reported where written, not dropped in silence.
+#[test]
+fn kong_unknown_methods_are_reported_at_the_item() {
+    let dir = common::project(&[(
+        "kong.yaml",
+        b"_format_version: \"3.0\"\nservices:\n  - name: pets\n    url: http://pets\n    routes:\n      - name: list\n        paths: [/pets]\n        methods: [GETT, POST]\n",
+    )]);
+    let (_, report) = lint_json(dir.path(), &["kong.yaml"]);
+    let report = only(&report, "invalid-value");
+    assert_eq!(
+        located(&report),
+        vec![at("invalid-value", "kong.yaml", 8, 19)]
+    );
+    assert_eq!(
+        report["diagnostics"][0]["message"],
+        "`GETT` is not an HTTP method: Kong keeps the route, but no request ever matches it"
+    );
+}
+
 #[test]
 fn kong_real_deck_file_is_read() {
     let outcome = common::lint_isolated(&["fixtures/kong/deck-service-input.yaml"]);

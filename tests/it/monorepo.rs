@@ -369,11 +369,11 @@ fn kong_ingress_routes_take_their_services_annotations_and_kong_ingress_override
         ]
     );
 
-    // An Ingress of another class is not Kong's.
+    // An Ingress of a class no adapter reads is not Kong's (`nginx` is ingress-nginx's).
     let dir = tempfile::tempdir().expect("temporary folder");
     let text = std::fs::read_to_string(common::repo().join(file))
         .expect("fixture")
-        .replace("ingressClassName: kong", "ingressClassName: nginx");
+        .replace("ingressClassName: kong", "ingressClassName: haproxy");
     std::fs::write(dir.path().join("ingress.yaml"), text).expect("manifest");
     let (code, report) = lint_json(dir.path(), &["ingress.yaml"]);
     assert_eq!(report["diagnostics"], serde_json::json!([]));

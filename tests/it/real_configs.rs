@@ -764,28 +764,51 @@ const CASES: &[Case] = &[
                 20,
             ),
         ],
-        counted: &[("fallback-missing", 14)],
+        // Fifteen groups of one deployment, which LiteLLM's default cooldowns never take out.
+        counted: &[("fallback-missing", 14), ("circuit-breaker-missing", 15)],
         doubtful: &[],
     },
     Case {
         paths: &["fixtures/litellm/load_balancer.yaml"],
-        findings: &[(
-            "fallback-missing",
-            "fixtures/litellm/load_balancer.yaml",
-            21,
-            5,
-        )],
+        findings: &[
+            (
+                "circuit-breaker-missing",
+                "fixtures/litellm/load_balancer.yaml",
+                21,
+                5,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/litellm/load_balancer.yaml",
+                21,
+                5,
+            ),
+        ],
         counted: &[],
         doubtful: &[],
     },
     Case {
         paths: &["fixtures/litellm/reliability-docs.yaml"],
-        findings: &[(
-            "fallback-missing",
-            "fixtures/litellm/reliability-docs.yaml",
-            18,
-            5,
-        )],
+        findings: &[
+            (
+                "circuit-breaker-missing",
+                "fixtures/litellm/reliability-docs.yaml",
+                14,
+                5,
+            ),
+            (
+                "circuit-breaker-missing",
+                "fixtures/litellm/reliability-docs.yaml",
+                18,
+                5,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/litellm/reliability-docs.yaml",
+                18,
+                5,
+            ),
+        ],
         counted: &[],
         doubtful: &[],
     },
@@ -933,6 +956,141 @@ const CASES: &[Case] = &[
         doubtful: &[],
     },
     Case {
+        paths: &["fixtures/google/esp-v2"],
+        findings: &[
+            (
+                "fallback-missing",
+                "fixtures/google/esp-v2/dynamic-routing.json",
+                44,
+                9,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/google/esp-v2/dynamic-routing.json",
+                77,
+                9,
+            ),
+            // ESPv2 retries a reset once by default (`--backend_retry_ons`), POST included.
+            (
+                "retry-non-idempotent",
+                "fixtures/google/esp-v2/dynamic-routing.json",
+                77,
+                9,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/google/esp-v2/route-match.json",
+                61,
+                9,
+            ),
+            // No `deadline`: ESPv2's 15s default bounds the route.
+            (
+                "timeout-missing",
+                "fixtures/google/esp-v2/route-match.json",
+                61,
+                9,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/google/esp-v2/sidecar-backend.json",
+                54,
+                9,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/google/esp-v2/sidecar-backend.json",
+                58,
+                7,
+            ),
+            (
+                "retry-non-idempotent",
+                "fixtures/google/esp-v2/sidecar-backend.json",
+                58,
+                7,
+            ),
+        ],
+        counted: &[],
+        doubtful: &[],
+    },
+    Case {
+        paths: &["fixtures/ingress-nginx/docs"],
+        findings: &[
+            // The controller's default `proxy-next-upstream-tries` of 3: 2 retries, no wait.
+            (
+                "retry-without-backoff",
+                "fixtures/ingress-nginx/docs/affinity-cookie-ingress.yaml",
+                4,
+                9,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/ingress-nginx/docs/affinity-cookie-ingress.yaml",
+                17,
+                15,
+            ),
+            // 3 tries × the ConfigMap's 120s `proxy-read-timeout`.
+            (
+                "timeout-out-of-bounds",
+                "fixtures/ingress-nginx/docs/custom-configuration-configmap.yaml",
+                11,
+                23,
+            ),
+            // 3 tries × the annotation's 600s.
+            (
+                "timeout-out-of-bounds",
+                "fixtures/ingress-nginx/docs/docker-registry-ingress.yaml",
+                6,
+                53,
+            ),
+            (
+                "retry-without-backoff",
+                "fixtures/ingress-nginx/docs/docker-registry-ingress.yaml",
+                8,
+                9,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/ingress-nginx/docs/docker-registry-ingress.yaml",
+                16,
+                15,
+            ),
+        ],
+        counted: &[],
+        doubtful: &[],
+    },
+    Case {
+        paths: &["fixtures/spring-cloud-gateway/real"],
+        // `- Retry` and its GET,POST variants: 3 retries without a backoff.
+        findings: &[
+            (
+                "retry-without-backoff",
+                "fixtures/spring-cloud-gateway/real/application-retrytests.yml",
+                13,
+                15,
+            ),
+            (
+                "retry-without-backoff",
+                "fixtures/spring-cloud-gateway/real/application-retrytests.yml",
+                20,
+                15,
+            ),
+            (
+                "retry-without-backoff",
+                "fixtures/spring-cloud-gateway/real/application-retrytests.yml",
+                29,
+                15,
+            ),
+        ],
+        // Test routes without a response timeout (Spring sets none by default), a breaker or
+        // a fallback.
+        counted: &[
+            ("timeout-missing", 68),
+            ("fallback-missing", 62),
+            ("circuit-breaker-missing", 5),
+        ],
+        doubtful: &[],
+    },
+    Case {
         paths: &["fixtures/envoy/esp-v2/dynamic-routing"],
         findings: &[
             (
@@ -983,6 +1141,26 @@ const CASES: &[Case] = &[
                 416,
                 47,
             ),
+            // The spec is ESPv2's own configuration too: its routes say what the Envoy
+            // routes generated from it say.
+            (
+                "fallback-missing",
+                "fixtures/envoy/esp-v2/dynamic-routing/openapi_swagger.json",
+                44,
+                9,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/envoy/esp-v2/dynamic-routing/openapi_swagger.json",
+                77,
+                9,
+            ),
+            (
+                "retry-non-idempotent",
+                "fixtures/envoy/esp-v2/dynamic-routing/openapi_swagger.json",
+                77,
+                9,
+            ),
         ],
         counted: &[],
         doubtful: &[],
@@ -1016,6 +1194,163 @@ const CASES: &[Case] = &[
             ),
         ],
         counted: &[("fallback-missing", 19), ("timeout-missing", 27)],
+        doubtful: &[],
+    },
+    // Envoy Gateway's end-to-end test files: every route without a `requestTimeout` keeps
+    // Envoy's 15s default (a warning), none has a fallback, and `infra-backend-v1` has no
+    // passive check where the active one is tested.
+    Case {
+        paths: &["fixtures/envoy-gateway/e2e"],
+        findings: &[
+            (
+                "circuit-breaker-missing",
+                "fixtures/envoy-gateway/e2e/backend-health-check-active-http.yaml",
+                59,
+                11,
+            ),
+            (
+                "retry-excessive",
+                "fixtures/envoy-gateway/e2e/retry.yaml",
+                12,
+                17,
+            ),
+        ],
+        counted: &[("fallback-missing", 7), ("timeout-missing", 6)],
+        doubtful: &[],
+    },
+    // Kuma's own test inputs, each its own mesh's policies: what no policy sets is a new mesh's
+    // default, so the default MeshRetry's 16s per try never fires within the default 15s
+    // request timeout, and its 5 retries are more than 3.
+    Case {
+        paths: &["fixtures/kuma/real/circuit-breaker-health-check.yaml"],
+        findings: &[
+            (
+                "fallback-missing",
+                "fixtures/kuma/real/circuit-breaker-health-check.yaml",
+                24,
+                7,
+            ),
+            (
+                "per-try-timeout-exceeds-total",
+                "fixtures/kuma/real/circuit-breaker-health-check.yaml",
+                24,
+                7,
+            ),
+            (
+                "retry-excessive",
+                "fixtures/kuma/real/circuit-breaker-health-check.yaml",
+                24,
+                7,
+            ),
+            (
+                "timeout-missing",
+                "fixtures/kuma/real/circuit-breaker-health-check.yaml",
+                24,
+                7,
+            ),
+        ],
+        counted: &[],
+        doubtful: &[],
+    },
+    Case {
+        paths: &["fixtures/kuma/real/merged-outbound-policies.yaml"],
+        findings: &[
+            (
+                "circuit-breaker-missing",
+                "fixtures/kuma/real/merged-outbound-policies.yaml",
+                42,
+                7,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/kuma/real/merged-outbound-policies.yaml",
+                42,
+                7,
+            ),
+            (
+                "per-try-timeout-exceeds-total",
+                "fixtures/kuma/real/merged-outbound-policies.yaml",
+                42,
+                7,
+            ),
+            (
+                "retry-excessive",
+                "fixtures/kuma/real/merged-outbound-policies.yaml",
+                42,
+                7,
+            ),
+        ],
+        counted: &[],
+        doubtful: &[],
+    },
+    Case {
+        paths: &["fixtures/kuma/real/meshretry-outbound.yaml"],
+        findings: &[
+            (
+                "circuit-breaker-missing",
+                "fixtures/kuma/real/meshretry-outbound.yaml",
+                8,
+                7,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/kuma/real/meshretry-outbound.yaml",
+                8,
+                7,
+            ),
+            (
+                "per-try-timeout-exceeds-total",
+                "fixtures/kuma/real/meshretry-outbound.yaml",
+                8,
+                7,
+            ),
+            (
+                "timeout-missing",
+                "fixtures/kuma/real/meshretry-outbound.yaml",
+                8,
+                7,
+            ),
+        ],
+        counted: &[],
+        doubtful: &[],
+    },
+    Case {
+        paths: &["fixtures/kuma/real/multiple-outbound-policies.yaml"],
+        findings: &[
+            (
+                "fallback-missing",
+                "fixtures/kuma/real/multiple-outbound-policies.yaml",
+                42,
+                7,
+            ),
+            (
+                "per-try-timeout-exceeds-total",
+                "fixtures/kuma/real/multiple-outbound-policies.yaml",
+                42,
+                7,
+            ),
+            (
+                "retry-excessive",
+                "fixtures/kuma/real/multiple-outbound-policies.yaml",
+                42,
+                7,
+            ),
+            (
+                "timeout-missing",
+                "fixtures/kuma/real/multiple-outbound-policies.yaml",
+                42,
+                7,
+            ),
+        ],
+        counted: &[],
+        doubtful: &[],
+    },
+    // Linkerd's own profiles and reference routes: every profile route is bounded only by the
+    // 10s default (a warning) and none has a fallback.
+    Case {
+        paths: &["fixtures/linkerd/real"],
+        findings: &[],
+        counted: &[("fallback-missing", 21), ("timeout-missing", 19)],
         doubtful: &[],
     },
 ];

@@ -1,24 +1,27 @@
-//! Reading the fields of Traefik objects as Traefik does: field names in any case, numbers and
-//! booleans also from their text, durations as Go durations or whole seconds.
+//! Reading the fields of Traefik objects as Traefik does: field names in any case
+//! ([`Naming::AnyCase`]), numbers and booleans also from their text, durations as Go durations
+//! or whole seconds.
 
-use std::time::Duration;
-
-use crate::formats::values::{self, Dialect};
-use crate::formats::AdaptContext;
+use crate::formats::read::{Naming, Reader};
+use crate::formats::values;
 use crate::model::Sourced;
 use crate::source::{Entry, Node, ScalarKind};
 use crate::span::FileId;
-use crate::span::Location;
 
-/// The entry for a field of a Traefik object. Traefik reads its files through paerser, which
+/// A reader of `file` as Traefik reads it. Traefik reads its files through paerser, which
 /// matches field names whatever their case: `healthCheck`, `healthcheck` and `HealthCheck` are
 /// one field. (Names of routers, services and middlewares are compared exactly.)
+pub(super) fn reader<'c>(cx: &'c mut crate::formats::AdaptContext<'_>, file: FileId) -> Reader<'c> {
+    Reader::new(cx, file, Naming::AnyCase, values::Dialect::GoOrSeconds)
+}
+
+/// The entry for a field of a Traefik object, where no [`Reader`] is at hand.
 pub(super) fn field_entry<'n>(object: &'n Node, name: &str) -> Option<&'n Entry> {
     object.entries().iter().rev().find(|entry| {
         entry
             .key
             .scalar_text()
-            .is_some_and(|key| key.eq_ignore_ascii_case(name))
+            .is_some_and(|key| Naming::AnyCase.names(key, name))
     })
 }
 
@@ -29,71 +32,10 @@ pub(super) fn field<'n>(object: &'n Node, name: &str) -> Option<&'n Node> {
         .filter(|value| !value.is_null())
 }
 
-/// Where a field is written: its key.
-pub(super) fn field_location(file: FileId, object: &Node, name: &str) -> Option<Location> {
-    field_entry(object, name).map(|entry| Location {
-        file,
-        span: entry.key.span,
-    })
-}
-
-/// A field holding a mapping; `None` when absent or null, and reported when it holds anything
-/// else.
-pub(super) fn mapping<'n>(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
-    object: &'n Node,
-    key: &str,
-) -> Option<&'n Node> {
-    let node = field(object, key)?;
-    if node.is_map() {
-        return Some(node);
-    }
-    cx.invalid_value(
-        file,
-        node,
-        format!("`{key}`: expected a mapping, found {}", node.type_name()),
-    );
-    None
-}
-
-/// A field holding a list; empty when absent or null, and reported when it holds anything else.
-pub(super) fn list<'n>(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
-    object: &'n Node,
-    key: &str,
-) -> &'n [Node] {
-    let Some(node) = field(object, key) else {
-        return &[];
-    };
-    if node.is_seq() {
-        return node.items();
-    }
-    cx.invalid_value(
-        file,
-        node,
-        format!("`{key}`: expected a list, found {}", node.type_name()),
-    );
-    &[]
-}
-
-/// A duration field: a Go duration or a whole number of seconds.
-pub(super) fn duration(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
-    object: &Node,
-    key: &str,
-) -> Option<Sourced<Duration>> {
-    let node = field(object, key)?;
-    cx.duration_of(file, key, node, Dialect::GoOrSeconds)
-}
-
 /// A whole-number field of at least `minimum`. Traefik reads numbers from their text, so `"3"`
 /// is 3 as well.
 pub(super) fn number(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
+    cx: &mut Reader<'_>,
     object: &Node,
     key: &str,
     minimum: i64,
@@ -106,13 +48,7 @@ pub(super) fn number(
         _ => None,
     };
     match parsed {
-        Some(value) if value >= minimum => Some(Sourced::explicit(
-            value,
-            Location {
-                file,
-                span: node.span,
-            },
-        )),
+        Some(value) if value >= minimum => Some(Sourced::explicit(value, cx.at(node))),
         _ => {
             let shown = values::shown(node);
             let expected = if minimum == i64::MIN {
@@ -120,14 +56,14 @@ pub(super) fn number(
             } else {
                 format!("a whole number of {minimum} or more")
             };
-            cx.invalid_value(file, node, format!("`{key}`: {shown} is not {expected}"));
+            cx.invalid(node, format!("`{key}`: {shown} is not {expected}"));
             None
         }
     }
 }
 
 /// A boolean field, `false` when absent. Traefik reads booleans as Go's `ParseBool` does.
-pub(super) fn flag(cx: &mut AdaptContext<'_>, file: FileId, object: &Node, key: &str) -> bool {
+pub(super) fn flag(cx: &mut Reader<'_>, object: &Node, key: &str) -> bool {
     let Some(node) = field(object, key) else {
         return false;
     };
@@ -138,32 +74,20 @@ pub(super) fn flag(cx: &mut AdaptContext<'_>, file: FileId, object: &Node, key: 
         Some("1" | "t" | "T" | "TRUE" | "true" | "True") => true,
         Some("0" | "f" | "F" | "FALSE" | "false" | "False") => false,
         _ => {
-            cx.invalid_value(
-                file,
-                node,
-                format!("`{key}`: {} is not true or false", values::shown(node)),
-            );
+            let shown = values::shown(node);
+            cx.invalid(node, format!("`{key}`: {shown} is not true or false"));
             false
         }
     }
 }
 
 /// Status ranges such as `["500-599", "429"]`, as Traefik's `NewHTTPCodeRanges` reads them.
-pub(super) fn status_ranges(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
-    object: &Node,
-    key: &str,
-) -> Vec<(u16, u16)> {
+pub(super) fn status_ranges(cx: &mut Reader<'_>, object: &Node, key: &str) -> Vec<(u16, u16)> {
     let Some(list) = field(object, key) else {
         return Vec::new();
     };
     if !list.is_seq() {
-        cx.invalid_value(
-            file,
-            list,
-            format!("`{key}`: expected a list of status codes"),
-        );
+        cx.invalid(list, format!("`{key}`: expected a list of status codes"));
         return Vec::new();
     }
     let mut ranges = Vec::new();
@@ -176,8 +100,7 @@ pub(super) fn status_ranges(
         });
         match parsed {
             Some(range) => ranges.push(range),
-            None => cx.invalid_value(
-                file,
+            None => cx.invalid(
                 item,
                 format!(
                     "`{key}`: {} is not a status code or a range such as \"500-599\"",

@@ -2,18 +2,18 @@
 //! and the path rewrites that change what the upstream sees. Chains are followed in order.
 
 use super::breaker;
-use super::fields::{duration, field, flag, list, number, status_ranges};
+use super::fields::{field, flag, number, reader, status_ranges};
 use super::services::Backend;
 use super::MAX_REFERENCE_DEPTH;
 use super::{invalid_expression, reference, reference_list, Named, Reference, Scope};
-use crate::formats::{values, AdaptContext};
+use crate::formats::read::Reader;
+use crate::formats::values;
 use crate::model::policy::{
     Backoff, CircuitBreaker, CircuitBreakerKind, RateLimit, Retry, RetryCondition,
 };
 use crate::model::route::Rewrite;
 use crate::model::{PathKind, Sourced};
 use crate::source::{Node, ScalarKind};
-use crate::span::FileId;
 use crate::span::Location;
 
 const DEFAULT_BREAKER_STATUS: u16 = 503;
@@ -55,14 +55,14 @@ enum PathRewrite {
 
 /// Adds the middleware a router or service names to the chain.
 pub(super) fn read_middleware(
-    cx: &mut AdaptContext<'_>,
+    cx: &mut Reader<'_>,
     scope: &Scope<'_>,
     reference_node: Reference<'_>,
     backend: &Backend<'_>,
     chain: &mut Chain,
     visited: &mut Vec<String>,
 ) {
-    let file = reference_node.file;
+    let cx = &mut reader(cx, reference_node.file);
     let Some(text) = reference_node.node.as_str() else {
         return;
     };
@@ -71,24 +71,21 @@ pub(super) fn read_middleware(
         return;
     }
     let Some(middleware) = scope.find("middlewares", name) else {
-        cx.invalid_value(
-            file,
+        cx.invalid(
             reference_node.node,
             format!("middleware `{name}` is not defined in the Traefik configuration"),
         );
         return;
     };
     if visited.iter().any(|seen| seen == name) {
-        cx.invalid_value(
-            file,
+        cx.invalid(
             reference_node.node,
             format!("middleware chains refer to each other in a loop through `{name}`"),
         );
         return;
     }
     if visited.len() > MAX_REFERENCE_DEPTH {
-        cx.invalid_value(
-            file,
+        cx.invalid(
             reference_node.node,
             format!("middleware chains nest more than {MAX_REFERENCE_DEPTH} levels deep here"),
         );
@@ -97,8 +94,7 @@ pub(super) fn read_middleware(
     chain.read += 1;
     if chain.read > MAX_MIDDLEWARES {
         if chain.read == MAX_MIDDLEWARES + 1 {
-            cx.invalid_value(
-                file,
+            cx.invalid(
                 reference_node.node,
                 format!(
                     "the middleware chains here add up to more than {MAX_MIDDLEWARES} middlewares"
@@ -112,7 +108,7 @@ pub(super) fn read_middleware(
 
 /// Adds what one middleware does to the chain.
 pub(super) fn read_middleware_definition(
-    cx: &mut AdaptContext<'_>,
+    cx: &mut Reader<'_>,
     scope: &Scope<'_>,
     middleware: Named<'_>,
     backend: &Backend<'_>,
@@ -120,31 +116,22 @@ pub(super) fn read_middleware_definition(
     visited: &mut Vec<String>,
 ) {
     let name = middleware.name;
-    let file = middleware.file;
+    let cx = &mut reader(cx, middleware.file);
     let Some(entry) = middleware.value.entries().first() else {
-        cx.invalid_value(
-            file,
-            middleware.key,
-            format!("middleware `{name}` has no type"),
-        );
+        cx.invalid(middleware.key, format!("middleware `{name}` has no type"));
         return;
     };
     if let Some(second) = middleware.value.entries().get(1) {
-        cx.invalid_value(
-            file,
+        cx.invalid(
             &second.key,
             format!("middleware `{name}` has more than one type; declare one middleware per type"),
         );
     }
     let config = &entry.value;
-    let location = Location {
-        file,
-        span: entry.key.span,
-    };
+    let location = cx.at(&entry.key);
     // An empty body (`compress:`) is allowed; text, numbers and lists never are.
     if !config.is_map() && !config.is_null() {
-        cx.invalid_value(
-            file,
+        cx.invalid(
             config,
             format!(
                 "middleware `{name}`: expected a mapping, found {}",
@@ -162,42 +149,38 @@ pub(super) fn read_middleware_definition(
     match kind.as_str() {
         "chain" => {
             visited.push(name.to_string());
-            for inner in reference_list(cx, file, config, "middlewares") {
+            for inner in reference_list(cx, config, "middlewares") {
                 read_middleware(cx, scope, inner, backend, chain, visited);
             }
             visited.pop();
         }
-        "retry" => read_retry(cx, file, config, location, backend, chain),
+        "retry" => read_retry(cx, config, location, backend, chain),
         "circuitbreaker" => {
-            if let Some(breaker) = read_circuit_breaker(cx, file, &entry.key, config, location) {
+            if let Some(breaker) = read_circuit_breaker(cx, &entry.key, config, location) {
                 chain.circuit_breakers.push(breaker);
             }
         }
-        "ratelimit" => {
-            number(cx, file, config, "burst", 0);
-            duration(cx, file, config, "period");
-            // An average of 0 (the default) means no rate limiting.
-            let average = number(cx, file, config, "average", 0).map_or(0, |average| average.value);
-            if average > 0 {
-                chain.rate_limit.get_or_insert(RateLimit {
-                    location,
-                    status: RATE_LIMITED_STATUS,
-                });
-            }
-        }
-        "inflightreq" => {
-            // Over `amount` concurrent requests, Traefik answers 429 as a rate limit does.
-            let amount = number(cx, file, config, "amount", 0).map_or(0, |amount| amount.value);
-            if amount > 0 {
-                chain.rate_limit.get_or_insert(RateLimit {
-                    location,
-                    status: RATE_LIMITED_STATUS,
-                });
+        "ratelimit" | "inflightreq" => {
+            // A rate limit's `average` of 0 (the default) means no rate limiting; over `amount`
+            // concurrent requests, Traefik answers 429 as a rate limit does.
+            let limit = if kind == "ratelimit" {
+                number(cx, config, "burst", 0);
+                cx.duration(config, "period");
+                "average"
+            } else {
+                "amount"
+            };
+            if number(cx, config, limit, 0).is_some_and(|limit| limit.value > 0) {
+                let status = RATE_LIMITED_STATUS;
+                chain
+                    .rate_limit
+                    .get_or_insert(RateLimit { location, status });
             }
         }
         "stripprefix" => {
             // Traefik trims the prefixes and strips the first that matches.
-            let prefixes = list(cx, file, config, "prefixes")
+            let prefixes = cx
+                .list(config, "prefixes")
                 .iter()
                 .filter_map(|prefix| prefix.scalar_text().map(|text| text.trim().to_string()))
                 .collect();
@@ -207,8 +190,7 @@ pub(super) fn read_middleware_definition(
             Some(prefix) if !prefix.is_empty() => {
                 push_rewrite(chain, Some(PathRewrite::AddPrefix(prefix.to_string())));
             }
-            _ => cx.invalid_value(
-                file,
+            _ => cx.invalid(
                 field(config, "prefix").unwrap_or(&entry.key),
                 "`addPrefix` needs a non-empty `prefix`",
             ),
@@ -298,24 +280,24 @@ fn leading_slash(path: &str) -> String {
 /// The retry middleware: `attempts` counts the first try, network errors are retried only
 /// before anything reached the server, status retries skip non-idempotent methods unless told.
 fn read_retry(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
+    cx: &mut Reader<'_>,
     config: &Node,
     location: Location,
     backend: &Backend<'_>,
     chain: &mut Chain,
 ) {
-    let statuses = status_ranges(cx, file, config, "status");
-    let initial_interval = duration(cx, file, config, "initialInterval");
+    let statuses = status_ranges(cx, config, "status");
+    let initial_interval = cx.duration(config, "initialInterval");
     // How long the middleware may go on retrying; 0 is no limit.
-    let deadline = duration(cx, file, config, "timeout").filter(|timeout| !timeout.value.is_zero());
-    let no_network_retry = flag(cx, file, config, "disableRetryOnNetworkError");
-    let non_idempotent = flag(cx, file, config, "retryNonIdempotentMethod");
-    let attempts = match number(cx, file, config, "attempts", 0) {
+    let deadline = cx
+        .duration(config, "timeout")
+        .filter(|timeout| !timeout.value.is_zero());
+    let no_network_retry = flag(cx, config, "disableRetryOnNetworkError");
+    let non_idempotent = flag(cx, config, "retryNonIdempotentMethod");
+    let attempts = match number(cx, config, "attempts", 0) {
         Some(attempts) if attempts.value == 0 => {
             if let Some(node) = field(config, "attempts") {
-                cx.invalid_value(
-                    file,
+                cx.invalid(
                     node,
                     "`attempts`: counts the first try too, so it must be at least 1",
                 );
@@ -325,9 +307,7 @@ fn read_retry(
         Some(attempts) => attempts,
         None => {
             if field(config, "attempts").is_none() {
-                cx.invalid_value(
-                    file,
-                    &Node::scalar(location.span, "", ScalarKind::Str),
+                cx.invalid(&Node::scalar(location.span, "", ScalarKind::Str),
                     "the retry middleware needs `attempts`: the number of tries, the first included",
                 );
             }
@@ -336,8 +316,7 @@ fn read_retry(
     };
     if no_network_retry && statuses.is_empty() {
         let node = field(config, "disableRetryOnNetworkError").unwrap_or(config);
-        cx.invalid_value(
-            file,
+        cx.invalid(
             node,
             "`disableRetryOnNetworkError` without `status` leaves nothing to retry on",
         );
@@ -392,16 +371,15 @@ fn read_retry(
 
 /// The circuit breaker middleware; `None` (reported) when Traefik would refuse it.
 fn read_circuit_breaker(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
+    cx: &mut Reader<'_>,
     key: &Node,
     config: &Node,
     location: Location,
 ) -> Option<CircuitBreaker> {
     for setting in ["checkPeriod", "fallbackDuration", "recoveryDuration"] {
-        duration(cx, file, config, setting);
+        cx.duration(config, setting);
     }
-    let open_status = match number(cx, file, config, "responseCode", 0) {
+    let open_status = match number(cx, config, "responseCode", 0) {
         None => DEFAULT_BREAKER_STATUS,
         Some(code) => match u16::try_from(code.value)
             .ok()
@@ -410,8 +388,7 @@ fn read_circuit_breaker(
             Some(code) => code,
             None => {
                 if let Some(node) = field(config, "responseCode") {
-                    cx.invalid_value(
-                        file,
+                    cx.invalid(
                         node,
                         format!(
                             "`responseCode`: {} is not an HTTP status code",
@@ -424,16 +401,14 @@ fn read_circuit_breaker(
         },
     };
     let Some(expression_node) = field(config, "expression") else {
-        cx.invalid_value(
-            file,
+        cx.invalid(
             key,
             "the circuit breaker needs an `expression`, such as \"NetworkErrorRatio() > 0.30\"",
         );
         return None;
     };
     let Some(expression) = expression_node.as_str() else {
-        cx.invalid_value(
-            file,
+        cx.invalid(
             expression_node,
             format!(
                 "`expression`: {} is not a string",
@@ -450,7 +425,7 @@ fn read_circuit_breaker(
             open_status: Some(open_status),
         }),
         Err(error) => {
-            invalid_expression(cx, file, expression_node, "`expression`", &error);
+            invalid_expression(cx, expression_node, "`expression`", &error);
             None
         }
     }

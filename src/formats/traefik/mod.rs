@@ -17,13 +17,14 @@ use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 use std::ops::Range;
 
+use super::read::Reader;
 use super::{values, AdaptContext, Adapter};
 use crate::model::policy::{GatewayStatuses, Timeout, Upstream};
 use crate::model::{GatewayFormat, PathKind, PathMatch, Policy, Route, Sourced};
 use crate::source::{Node, ScalarKind, Workspace};
 use crate::span::Location;
 use crate::span::{FileId, Span};
-use fields::{field, field_entry, number};
+use fields::{field, field_entry, number, reader};
 use middlewares::{read_middleware, read_middleware_definition, Chain};
 use rule::RuleSyntax;
 use services::{read_service, read_transport, resolve_service, Backend};
@@ -67,14 +68,14 @@ fn detect(document: &Node) -> bool {
 }
 
 fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
+    let cx = &mut reader(cx, file);
     let scope = Scope::new(cx.workspace, file, document);
     let Some(http) = field(document, "http") else {
         return;
     };
     for section in SECTIONS {
         if let Some(node) = field(http, section).filter(|node| !node.is_map()) {
-            cx.invalid_value(
-                file,
+            cx.invalid(
                 node,
                 format!(
                     "`{section}` must map names to definitions, not be {}",
@@ -83,7 +84,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
             );
         }
     }
-    check_definitions(cx, &scope, http, file);
+    check_definitions(cx, &scope, http);
     let Some(routers) = field(http, "routers") else {
         return;
     };
@@ -113,12 +114,8 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
 
 /// Reads every service, middleware and servers transport defined in the document, so that a
 /// value Traefik would refuse is reported even where no router uses it yet.
-fn check_definitions<'a>(
-    cx: &mut AdaptContext<'_>,
-    scope: &Scope<'a>,
-    http: &'a Node,
-    file: FileId,
-) {
+fn check_definitions<'a>(cx: &mut Reader<'_>, scope: &Scope<'a>, http: &'a Node) {
+    let file = cx.file;
     let named = |section: &str| {
         field(http, section)
             .map(Node::entries)
@@ -277,11 +274,11 @@ fn parent_routers(routers: &Node) -> Vec<String> {
 
 /// The span of `range` (byte offsets within the string value of `node`) in the file, when the
 /// value is written as is (plain or quoted without escapes); else the whole value.
-fn inner_span(cx: &AdaptContext<'_>, file: FileId, node: &Node, range: &Range<usize>) -> Span {
+fn inner_span(cx: &Reader<'_>, node: &Node, range: &Range<usize>) -> Span {
     let Some(value) = node.scalar_text() else {
         return node.span;
     };
-    let text = &cx.workspace.file(file).text;
+    let text = &cx.workspace.file(cx.file).text;
     let raw = text
         .get(node.span.start as usize..node.span.end as usize)
         .unwrap_or("");
@@ -306,31 +303,28 @@ fn inner_span(cx: &AdaptContext<'_>, file: FileId, node: &Node, range: &Range<us
 
 /// Reports an error found inside an expression value at the exact place it points to.
 fn invalid_expression(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
+    cx: &mut Reader<'_>,
     node: &Node,
     what: &str,
     error: &expression::ExpressionError,
 ) {
-    let span = inner_span(cx, file, node, &error.span);
+    let span = inner_span(cx, node, &error.span);
     // A zero-width position (the end of the expression) is widened to the whole value.
     let span = if span.is_empty() { node.span } else { span };
     let at = Node::scalar(span, "", ScalarKind::Str);
-    cx.invalid_value(file, &at, format!("{what}: {}", error.message));
+    cx.invalid(&at, format!("{what}: {}", error.message));
 }
 
 fn read_router(
-    cx: &mut AdaptContext<'_>,
+    cx: &mut Reader<'_>,
     scope: &Scope<'_>,
     router: Named<'_>,
     routers: &Node,
     routes: &mut Vec<(i64, Route)>,
 ) {
-    let file = router.file;
     let body = router.value;
     if !body.is_map() {
-        cx.invalid_value(
-            file,
+        cx.invalid(
             body,
             format!(
                 "router `{}` must be a mapping with a `rule` and a `service`",
@@ -340,16 +334,14 @@ fn read_router(
         return;
     }
     let Some(rule_node) = field(body, "rule") else {
-        cx.invalid_value(
-            file,
+        cx.invalid(
             router.key,
             format!("router `{}` has no `rule`", router.name),
         );
         return;
     };
     let Some(rule_text) = rule_node.as_str() else {
-        cx.invalid_value(
-            file,
+        cx.invalid(
             rule_node,
             "`rule`: a rule is a string such as \"PathPrefix(`/api`)\"",
         );
@@ -360,8 +352,7 @@ fn read_router(
         Some("v3" | "default") | None => RuleSyntax::V3,
         Some(other) => {
             if let Some(node) = field(body, "ruleSyntax") {
-                cx.invalid_value(
-                    file,
+                cx.invalid(
                     node,
                     format!(
                         "`ruleSyntax`: `{other}` is not `v2` or `v3`; Traefik reads the rule as v3"
@@ -374,11 +365,11 @@ fn read_router(
     let alternatives = match rule::parse(rule_text, syntax) {
         Ok(alternatives) => alternatives,
         Err(error) => {
-            invalid_expression(cx, file, rule_node, "`rule`", &error);
+            invalid_expression(cx, rule_node, "`rule`", &error);
             return;
         }
     };
-    let priority = number(cx, file, body, "priority", i64::MIN).map_or(0, |p| p.value);
+    let priority = number(cx, body, "priority", i64::MIN).map_or(0, |p| p.value);
     // Traefik's default priority is the length of the rule.
     let priority = if priority == 0 {
         i64::try_from(rule_text.len()).unwrap_or(i64::MAX)
@@ -388,11 +379,10 @@ fn read_router(
 
     let mut middleware_refs = Vec::new();
     parent_middlewares(cx, router, routers, &mut middleware_refs, &mut Vec::new());
-    middleware_refs.extend(reference_list(cx, file, body, "middlewares"));
+    middleware_refs.extend(reference_list(cx, body, "middlewares"));
 
     let Some(service_node) = field(body, "service") else {
-        cx.invalid_value(
-            file,
+        cx.invalid(
             router.key,
             format!("router `{}` has no `service`", router.name),
         );
@@ -402,7 +392,7 @@ fn read_router(
     // `pkg/server/service/internalhandler.go`: an empty handler), usually after a redirect
     // middleware: nothing is forwarded, so no upstream policy applies.
     let answers_itself = service_node.scalar_text() == Some("noop@internal");
-    let Some(backend) = resolve_service(cx, scope, file, service_node, &mut Vec::new()) else {
+    let Some(backend) = resolve_service(cx, scope, service_node, &mut Vec::new()) else {
         return;
     };
     middleware_refs.extend(backend.middlewares.iter().copied());
@@ -445,13 +435,7 @@ fn read_router(
         ..Policy::default()
     };
     let policy = if answers_itself {
-        Policy::answered_directly(
-            Some("noop@internal".to_string()),
-            Location {
-                file,
-                span: service_node.span,
-            },
-        )
+        Policy::answered_directly(Some("noop@internal".to_string()), cx.at(service_node))
     } else {
         policy
     };
@@ -461,26 +445,20 @@ fn read_router(
             Some(requirement) => PathMatch {
                 kind: requirement.kind,
                 pattern: requirement.pattern.clone(),
-                location: Location {
-                    file,
-                    span: inner_span(cx, file, rule_node, &requirement.span),
-                },
+                location: cx.locate(inner_span(cx, rule_node, &requirement.span)),
                 rewrite: chain.rewrite(requirement.kind, &requirement.pattern),
             },
             None => PathMatch {
                 kind: PathKind::Any,
                 pattern: "/".to_string(),
-                location: Location {
-                    file,
-                    span: rule_node.span,
-                },
+                location: cx.at(rule_node),
                 rewrite: None,
             },
         };
-        let methods_location = alternative.methods_span.as_ref().map(|span| Location {
-            file,
-            span: inner_span(cx, file, rule_node, span),
-        });
+        let methods_location = alternative
+            .methods_span
+            .as_ref()
+            .map(|span| cx.locate(inner_span(cx, rule_node, span)));
         routes.push((
             priority,
             Route {
@@ -501,7 +479,7 @@ fn read_router(
 /// The middlewares of the routers above this one (`parentRefs`), outermost first.
 /// Each parent is read once, however many paths lead to it.
 fn parent_middlewares<'a>(
-    cx: &mut AdaptContext<'_>,
+    cx: &mut Reader<'_>,
     router: Named<'a>,
     routers: &'a Node,
     out: &mut Vec<Reference<'a>>,
@@ -522,8 +500,7 @@ fn parent_middlewares<'a>(
         }
         seen.push(name);
         let Some(entry) = routers.entry(name) else {
-            cx.invalid_value(
-                router.file,
+            cx.invalid(
                 parent,
                 format!("`parentRefs`: router `{name}` is not defined"),
             );
@@ -536,7 +513,7 @@ fn parent_middlewares<'a>(
             value: &entry.value,
         };
         parent_middlewares(cx, parent_router, routers, out, seen);
-        out.extend(reference_list(cx, router.file, &entry.value, "middlewares"));
+        out.extend(reference_list(cx, &entry.value, "middlewares"));
     }
 }
 
@@ -548,26 +525,23 @@ struct Reference<'a> {
 }
 
 /// The names listed under `key`, each a string.
-fn reference_list<'a>(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
-    object: &'a Node,
-    key: &str,
-) -> Vec<Reference<'a>> {
+fn reference_list<'a>(cx: &mut Reader<'_>, object: &'a Node, key: &str) -> Vec<Reference<'a>> {
     let Some(list) = field(object, key) else {
         return Vec::new();
     };
     if !list.is_seq() {
-        cx.invalid_value(file, list, format!("`{key}`: expected a list of names"));
+        cx.invalid(list, format!("`{key}`: expected a list of names"));
         return Vec::new();
     }
     let mut out = Vec::new();
     for item in list.items() {
         if item.as_str().is_some() {
-            out.push(Reference { file, node: item });
+            out.push(Reference {
+                file: cx.file,
+                node: item,
+            });
         } else {
-            cx.invalid_value(
-                file,
+            cx.invalid(
                 item,
                 format!("`{key}`: {} is not a name", values::shown(item)),
             );

@@ -4,15 +4,13 @@
 
 use std::time::Duration;
 
-use super::fields::{
-    duration, field, field_entry, field_location, list, mapping, number, status_ranges,
-};
+use super::fields::{field, field_entry, number, reader, status_ranges};
 use super::{reference, reference_list, Named, Reference, Scope, MAX_REFERENCE_DEPTH};
-use crate::formats::{values, AdaptContext};
+use crate::formats::read::{GatewayDefault, Reader};
+use crate::formats::values;
 use crate::model::policy::{ActiveCheck, Fallback, FallbackKind, HealthCheck};
 use crate::model::{DeadFallback, Sourced};
 use crate::source::{Entry, Node};
-use crate::span::FileId;
 use crate::span::Location;
 
 const SERVICE_TYPES: &[&str] = &[
@@ -22,14 +20,23 @@ const SERVICE_TYPES: &[&str] = &[
     "failover",
     "highestRandomWeight",
 ];
-const DEFAULT_DIAL_TIMEOUT: Duration = Duration::from_secs(30);
-const DEFAULT_HEALTH_INTERVAL: Duration = Duration::from_secs(30);
-const DEFAULT_HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
+static DIAL_TIMEOUT: GatewayDefault<Duration> = GatewayDefault::new(
+    Duration::from_secs(30),
+    "Traefik's default dialTimeout of {}",
+);
+static HEALTH_INTERVAL: GatewayDefault<Duration> = GatewayDefault::new(
+    Duration::from_secs(30),
+    "Traefik's default health check interval of {}",
+);
+static HEALTH_TIMEOUT: GatewayDefault<Duration> = GatewayDefault::new(
+    Duration::from_secs(5),
+    "Traefik's default health check timeout of {}",
+);
 /// What Traefik answers when no server is available (all marked down, or failover exhausted).
 const UNAVAILABLE_STATUS: u16 = 503;
 
 /// What a service gives the routes that send to it.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub(super) struct Backend<'a> {
     pub(super) name: String,
     pub(super) location: Option<Location>,
@@ -53,30 +60,20 @@ impl Backend<'_> {
     pub(super) fn external(name: &str) -> Self {
         Backend {
             name: name.to_string(),
-            location: None,
-            endpoints: None,
-            per_try_timeout: None,
-            connect_timeout: None,
-            health_check: None,
-            reports_health: false,
-            fallbacks: Vec::new(),
-            middlewares: Vec::new(),
-            unavailable_status: None,
+            ..Backend::default()
         }
     }
 }
 
 /// Resolves the service named by `node`; `None` (reported) when it cannot be used.
 pub(super) fn resolve_service<'a>(
-    cx: &mut AdaptContext<'_>,
+    cx: &mut Reader<'_>,
     scope: &Scope<'a>,
-    file: FileId,
     node: &Node,
     stack: &mut Vec<String>,
 ) -> Option<Backend<'a>> {
     let Some(text) = node.as_str() else {
-        cx.invalid_value(
-            file,
+        cx.invalid(
             node,
             format!("`service`: {} is not a service name", values::shown(node)),
         );
@@ -87,8 +84,7 @@ pub(super) fn resolve_service<'a>(
         return Some(Backend::external(name));
     }
     let Some(service) = scope.find("services", name) else {
-        cx.invalid_value(
-            file,
+        cx.invalid(
             node,
             format!("service `{name}` is not defined in the Traefik configuration"),
         );
@@ -100,8 +96,7 @@ pub(super) fn resolve_service<'a>(
     if stack.iter().any(|seen| seen == name) {
         let mut cycle = stack.clone();
         cycle.push(name.to_string());
-        cx.invalid_value(
-            file,
+        cx.invalid(
             node,
             format!(
                 "services refer to each other in a loop: {}",
@@ -111,8 +106,7 @@ pub(super) fn resolve_service<'a>(
         return None;
     }
     if stack.len() > MAX_REFERENCE_DEPTH {
-        cx.invalid_value(
-            file,
+        cx.invalid(
             node,
             format!("services nest more than {MAX_REFERENCE_DEPTH} levels deep here"),
         );
@@ -131,12 +125,12 @@ pub(super) fn resolve_service<'a>(
 /// What a service definition gives its routes; `None` (reported) when Traefik could not build
 /// it. `stack` holds the services being resolved, to catch loops.
 pub(super) fn read_service<'a>(
-    cx: &mut AdaptContext<'_>,
+    cx: &mut Reader<'_>,
     scope: &Scope<'a>,
     service: Named<'a>,
     stack: &mut Vec<String>,
 ) -> Option<Backend<'a>> {
-    let file = service.file;
+    let cx = &mut reader(cx, service.file);
     let types: Vec<&Entry> = service
         .value
         .entries()
@@ -151,8 +145,7 @@ pub(super) fn read_service<'a>(
         .collect();
     let [kind] = types.as_slice() else {
         match types.get(1) {
-            Some(second) => cx.invalid_value(
-                file,
+            Some(second) => cx.invalid(
                 &second.key,
                 format!(
                     "service `{}` has more than one type; a service is exactly one of {}",
@@ -160,8 +153,7 @@ pub(super) fn read_service<'a>(
                     SERVICE_TYPES.join(", ")
                 ),
             ),
-            None => cx.invalid_value(
-                file,
+            None => cx.invalid(
                 service.key,
                 format!(
                     "service `{}` has no type: expected one of {}",
@@ -172,11 +164,10 @@ pub(super) fn read_service<'a>(
         }
         return None;
     };
-    let own_middlewares = reference_list(cx, file, service.value, "middlewares");
+    let own_middlewares = reference_list(cx, service.value, "middlewares");
     let body = &kind.value;
     if !body.is_map() {
-        cx.invalid_value(
-            file,
+        cx.invalid(
             body,
             format!(
                 "service `{}`: expected a mapping, found {}",
@@ -204,20 +195,20 @@ pub(super) fn read_service<'a>(
 }
 
 fn load_balancer<'a>(
-    cx: &mut AdaptContext<'_>,
+    cx: &mut Reader<'_>,
     scope: &Scope<'a>,
     service: Named<'a>,
     body: &'a Node,
 ) -> Backend<'a> {
-    let file = service.file;
-    let servers = list(cx, file, body, "servers");
+    let cx = &mut reader(cx, service.file);
+    let servers = cx.list(body, "servers");
     let mut pool = Vec::new();
     for server in servers {
         if !server.is_map() {
-            cx.invalid_value(file, server, "a server is a mapping with a `url`");
+            cx.invalid(server, "a server is a mapping with a `url`");
             continue;
         }
-        let weight = number(cx, file, server, "weight", 0);
+        let weight = number(cx, server, "weight", 0);
         if weight.is_some_and(|weight| weight.value == 0) {
             continue;
         }
@@ -234,40 +225,28 @@ fn load_balancer<'a>(
         });
     }
 
-    let transport = forwarding_timeouts(cx, scope, file, body);
+    let transport = forwarding_timeouts(cx, scope, body);
 
     let mut health = HealthCheck {
         active: None,
         passive: None,
     };
-    if let Some(check) = mapping(cx, file, body, "healthCheck") {
-        let location = field_location(file, body, "healthCheck").unwrap_or(service.location());
-        duration(cx, file, check, "unhealthyInterval");
+    if let Some(check) = cx.map(body, "healthCheck") {
+        let location = cx.key_at(body, "healthCheck").unwrap_or(service.location());
+        cx.duration(check, "unhealthyInterval");
         health.active = Some(ActiveCheck {
-            interval: positive_or_default(
-                cx,
-                file,
-                check,
-                "interval",
-                DEFAULT_HEALTH_INTERVAL,
-                "Traefik's default health check interval of 30s",
-            ),
-            timeout: positive_or_default(
-                cx,
-                file,
-                check,
-                "timeout",
-                DEFAULT_HEALTH_TIMEOUT,
-                "Traefik's default health check timeout of 5s",
-            ),
+            interval: positive_or_default(cx, check, "interval", &HEALTH_INTERVAL),
+            timeout: positive_or_default(cx, check, "timeout", &HEALTH_TIMEOUT),
             location,
         });
     }
-    if let Some(passive) = mapping(cx, file, body, "passiveHealthCheck") {
-        duration(cx, file, passive, "failureWindow");
-        number(cx, file, passive, "maxFailedAttempts", 0);
-        health.passive =
-            Some(field_location(file, body, "passiveHealthCheck").unwrap_or(service.location()));
+    if let Some(passive) = cx.map(body, "passiveHealthCheck") {
+        cx.duration(passive, "failureWindow");
+        number(cx, passive, "maxFailedAttempts", 0);
+        health.passive = Some(
+            cx.key_at(body, "passiveHealthCheck")
+                .unwrap_or(service.location()),
+        );
     }
     let checked = health.active.is_some() || health.passive.is_some();
     Backend {
@@ -287,17 +266,15 @@ fn load_balancer<'a>(
 
 /// A duration that Traefik replaces with its default when it is 0 or unset.
 fn positive_or_default(
-    cx: &mut AdaptContext<'_>,
-    file: FileId,
+    cx: &mut Reader<'_>,
     object: &Node,
     key: &str,
-    default: Duration,
-    note: &'static str,
+    default: &'static GatewayDefault<Duration>,
 ) -> Option<Sourced<Duration>> {
     Some(
-        duration(cx, file, object, key)
+        cx.duration(object, key)
             .filter(|value| !value.value.is_zero())
-            .unwrap_or_else(|| Sourced::default(default, note)),
+            .unwrap_or_else(|| default.sourced()),
     )
 }
 
@@ -309,19 +286,13 @@ pub(super) struct Transport {
 
 /// The forwarding timeouts of the load balancer's servers transport (`default@internal` when it
 /// names none). A timeout of 0 means none.
-fn forwarding_timeouts(
-    cx: &mut AdaptContext<'_>,
-    scope: &Scope<'_>,
-    file: FileId,
-    body: &Node,
-) -> Transport {
+fn forwarding_timeouts(cx: &mut Reader<'_>, scope: &Scope<'_>, body: &Node) -> Transport {
     let defaults = default_transport();
     let Some(node) = field(body, "serversTransport") else {
         return defaults;
     };
     let Some(text) = node.as_str() else {
-        cx.invalid_value(
-            file,
+        cx.invalid(
             node,
             format!(
                 "`serversTransport`: {} is not a transport name",
@@ -337,8 +308,7 @@ fn forwarding_timeouts(
     match scope.find("serversTransports", name) {
         Some(transport) => read_transport(cx, transport),
         None => {
-            cx.invalid_value(
-                file,
+            cx.invalid(
                 node,
                 format!("servers transport `{name}` is not defined in the Traefik configuration"),
             );
@@ -350,30 +320,28 @@ fn forwarding_timeouts(
 /// `default@internal`, unless the static configuration changes it.
 fn default_transport() -> Transport {
     Transport {
-        dial: Some(Sourced::default(
-            DEFAULT_DIAL_TIMEOUT,
-            "Traefik's default dialTimeout of 30s",
-        )),
+        dial: Some(DIAL_TIMEOUT.sourced()),
         response_header: None,
     }
 }
 
 /// A servers transport's forwarding timeouts; 0 means no timeout.
-pub(super) fn read_transport(cx: &mut AdaptContext<'_>, transport: Named<'_>) -> Transport {
+pub(super) fn read_transport(cx: &mut Reader<'_>, transport: Named<'_>) -> Transport {
     let defaults = default_transport();
-    let file = transport.file;
-    let Some(timeouts) = mapping(cx, file, transport.value, "forwardingTimeouts") else {
+    let cx = &mut reader(cx, transport.file);
+    let Some(timeouts) = cx.map(transport.value, "forwardingTimeouts") else {
         return defaults;
     };
     for key in ["idleConnTimeout", "readIdleTimeout", "pingTimeout"] {
-        duration(cx, file, timeouts, key);
+        cx.duration(timeouts, key);
     }
-    let dial = match duration(cx, file, timeouts, "dialTimeout") {
+    let dial = match cx.duration(timeouts, "dialTimeout") {
         Some(dial) if dial.value.is_zero() => None,
         Some(dial) => Some(dial),
         None => defaults.dial,
     };
-    let response_header = duration(cx, file, timeouts, "responseHeaderTimeout")
+    let response_header = cx
+        .duration(timeouts, "responseHeaderTimeout")
         .filter(|timeout| !timeout.value.is_zero());
     Transport {
         dial,
@@ -382,23 +350,23 @@ pub(super) fn read_transport(cx: &mut AdaptContext<'_>, transport: Named<'_>) ->
 }
 
 fn weighted<'a>(
-    cx: &mut AdaptContext<'_>,
+    cx: &mut Reader<'_>,
     scope: &Scope<'a>,
     service: Named<'a>,
     body: &'a Node,
     stack: &mut Vec<String>,
 ) -> Option<Backend<'a>> {
-    let file = service.file;
+    let cx = &mut reader(cx, service.file);
     let mut children = Vec::new();
     let mut pool = Vec::new();
-    for item in list(cx, file, body, "services") {
+    for item in cx.list(body, "services") {
         let Some(name_node) = field(item, "name") else {
-            cx.invalid_value(file, item, "a weighted service entry needs a `name`");
+            cx.invalid(item, "a weighted service entry needs a `name`");
             continue;
         };
         // Traefik's default weight is 1; a weight of 0 sends nothing to the child.
-        let weight = number(cx, file, item, "weight", 0).map_or(1, |weight| weight.value);
-        let child = resolve_service(cx, scope, file, name_node, stack)?;
+        let weight = number(cx, item, "weight", 0).map_or(1, |weight| weight.value);
+        let child = resolve_service(cx, scope, name_node, stack)?;
         if weight > 0 {
             pool.push(child.name.clone());
         }
@@ -434,13 +402,10 @@ fn weighted<'a>(
         }),
         per_try_timeout,
         connect_timeout,
-        health_check: if checked {
-            children
-                .first()
-                .and_then(|child| child.health_check.clone())
-        } else {
-            None
-        },
+        health_check: children
+            .first()
+            .filter(|_| checked)
+            .and_then(|child| child.health_check.clone()),
         reports_health: field_entry(body, "healthCheck").is_some()
             && all(&|child| child.reports_health),
         fallbacks,
@@ -450,27 +415,27 @@ fn weighted<'a>(
 }
 
 fn mirroring<'a>(
-    cx: &mut AdaptContext<'_>,
+    cx: &mut Reader<'_>,
     scope: &Scope<'a>,
     service: Named<'a>,
     body: &'a Node,
     stack: &mut Vec<String>,
 ) -> Option<Backend<'a>> {
-    let file = service.file;
+    let cx = &mut reader(cx, service.file);
     let Some(main) = field(body, "service") else {
-        cx.invalid_value(file, service.key, "a mirroring service needs a `service`");
+        cx.invalid(service.key, "a mirroring service needs a `service`");
         return None;
     };
     // Mirrors get copies; the answer comes from the main service.
-    let mut backend = resolve_service(cx, scope, file, main, stack)?;
-    for mirror in list(cx, file, body, "mirrors") {
+    let mut backend = resolve_service(cx, scope, main, stack)?;
+    for mirror in cx.list(body, "mirrors") {
         match field(mirror, "name") {
             Some(name) => {
-                resolve_service(cx, scope, file, name, stack);
+                resolve_service(cx, scope, name, stack);
             }
-            None => cx.invalid_value(file, mirror, "a mirror needs a `name`"),
+            None => cx.invalid(mirror, "a mirror needs a `name`"),
         }
-        number(cx, file, mirror, "percent", 0);
+        number(cx, mirror, "percent", 0);
     }
     backend.reports_health = field_entry(body, "healthCheck").is_some() && backend.reports_health;
     Some(backend)
@@ -497,16 +462,15 @@ fn invalid_fallback(scope: &Scope<'_>, main: &Node, fallback: &Node) -> Option<S
 }
 
 fn failover<'a>(
-    cx: &mut AdaptContext<'_>,
+    cx: &mut Reader<'_>,
     scope: &Scope<'a>,
     service: Named<'a>,
     body: &'a Node,
     stack: &mut Vec<String>,
 ) -> Option<Backend<'a>> {
-    let file = service.file;
+    let cx = &mut reader(cx, service.file);
     let (Some(main), Some(fallback)) = (field(body, "service"), field(body, "fallback")) else {
-        cx.invalid_value(
-            file,
+        cx.invalid(
             service.key,
             "a failover service needs a `service` and a `fallback`",
         );
@@ -514,24 +478,20 @@ fn failover<'a>(
     };
     // A fallback that does not exist, or that is the main service again, never takes over.
     if let Some(problem) = invalid_fallback(scope, main, fallback) {
-        cx.inventory.dead_fallbacks.push(DeadFallback {
-            location: Location {
-                file,
-                span: fallback.span,
-            },
+        let dead = DeadFallback {
+            location: cx.at(fallback),
             reason: problem,
-            main: Location {
-                file,
-                span: main.span,
-            },
-        });
+            main: cx.at(main),
+        };
+        cx.inventory.dead_fallbacks.push(dead);
         // The main service still serves, and is still checked.
-        return resolve_service(cx, scope, file, main, stack);
+        return resolve_service(cx, scope, main, stack);
     }
-    let mut backend = resolve_service(cx, scope, file, main, stack)?;
-    let fallback_backend = resolve_service(cx, scope, file, fallback, stack)?;
-    let trigger_statuses = mapping(cx, file, body, "errors")
-        .map(|errors| status_ranges(cx, file, errors, "status"))
+    let mut backend = resolve_service(cx, scope, main, stack)?;
+    let fallback_backend = resolve_service(cx, scope, fallback, stack)?;
+    let trigger_statuses = cx
+        .map(body, "errors")
+        .map(|errors| status_ranges(cx, errors, "status"))
         .unwrap_or_default();
     // The fallback takes over when the main service reports itself down, or for each request
     // it answers with one of the statuses listed under `errors`.
@@ -545,8 +505,7 @@ fn failover<'a>(
         && !backend.reports_health
     {
         // Checked, but the check does not reach the failover: Traefik refuses to build it.
-        cx.invalid_value(
-            file,
+        cx.invalid(
             main,
             format!(
                 "the failover cannot hear that `{}` is down: only an active `healthCheck` (and \
@@ -559,7 +518,7 @@ fn failover<'a>(
     backend.fallbacks.push(Fallback {
         kind,
         targets: vec![fallback_backend.name],
-        location: field_location(file, body, "fallback").unwrap_or(service.location()),
+        location: cx.key_at(body, "fallback").unwrap_or(service.location()),
     });
     // With both services down, the failover answers 503 itself.
     backend.unavailable_status = Some(UNAVAILABLE_STATUS);

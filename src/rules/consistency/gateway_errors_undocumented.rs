@@ -1,6 +1,5 @@
 use crate::diagnostic::{Diagnostic, Related};
 use crate::model::Route;
-use crate::rule_id::BuiltinRule;
 use crate::rules::{Rule, RuleContext};
 use crate::span::Location;
 
@@ -17,9 +16,7 @@ struct Emitted<'a> {
 }
 
 impl Rule for GatewayErrorsUndocumented {
-    fn id(&self) -> BuiltinRule {
-        BuiltinRule::GatewayErrorsUndocumented
-    }
+    type Options = ();
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         for (index, operation) in cx.inventory.operations.iter().enumerate() {

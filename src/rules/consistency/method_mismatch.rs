@@ -3,7 +3,6 @@ use std::collections::{BTreeSet, HashSet};
 use super::describe_route;
 use crate::diagnostic::{Diagnostic, Related};
 use crate::model::{Layer, Method, MethodSet};
-use crate::rule_id::BuiltinRule;
 use crate::rules::{Rule, RuleContext};
 
 /// The gateway and the spec disagree on methods for the same path: the gateway accepts methods
@@ -11,9 +10,7 @@ use crate::rules::{Rule, RuleContext};
 pub struct MethodMismatch;
 
 impl Rule for MethodMismatch {
-    fn id(&self) -> BuiltinRule {
-        BuiltinRule::MethodMismatch
-    }
+    type Options = ();
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let operations = &cx.inventory.operations;

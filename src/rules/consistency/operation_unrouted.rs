@@ -1,15 +1,12 @@
 use crate::diagnostic::Diagnostic;
 use crate::model::api::{host_match, HostMatch};
-use crate::rule_id::BuiltinRule;
 use crate::rules::{Rule, RuleContext};
 
 /// An operation no gateway route reaches, when gateway configurations are part of the run.
 pub struct OperationUnrouted;
 
 impl Rule for OperationUnrouted {
-    fn id(&self) -> BuiltinRule {
-        BuiltinRule::OperationUnrouted
-    }
+    type Options = ();
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         if cx.inventory.routes.is_empty() {

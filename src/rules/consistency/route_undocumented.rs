@@ -1,15 +1,12 @@
 use super::describe_route;
 use crate::diagnostic::Diagnostic;
-use crate::rule_id::BuiltinRule;
 use crate::rules::{Rule, RuleContext};
 
 /// A gateway route that reaches no operation of the API description: a shadow API.
 pub struct RouteUndocumented;
 
 impl Rule for RouteUndocumented {
-    fn id(&self) -> BuiltinRule {
-        BuiltinRule::RouteUndocumented
-    }
+    type Options = ();
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         // Without an API description in the run, every route would be "undocumented".

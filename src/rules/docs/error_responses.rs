@@ -1,14 +1,11 @@
 use crate::diagnostic::Diagnostic;
-use crate::rule_id::BuiltinRule;
 use crate::rules::{Rule, RuleContext};
 
 /// Every operation documents at least one error response (4xx, 5xx, `4XX`/`5XX` or `default`).
 pub struct ErrorResponses;
 
 impl Rule for ErrorResponses {
-    fn id(&self) -> BuiltinRule {
-        BuiltinRule::ErrorResponses
-    }
+    type Options = ();
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         for operation in &cx.inventory.operations {

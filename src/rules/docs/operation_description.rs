@@ -1,14 +1,11 @@
 use crate::diagnostic::Diagnostic;
-use crate::rule_id::BuiltinRule;
 use crate::rules::{Rule, RuleContext};
 
 /// Every operation has a non-empty `description`.
 pub struct OperationDescription;
 
 impl Rule for OperationDescription {
-    fn id(&self) -> BuiltinRule {
-        BuiltinRule::OperationDescription
-    }
+    type Options = ();
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         for operation in &cx.inventory.operations {

@@ -1,19 +1,35 @@
 use std::collections::HashMap;
 
 use crate::diagnostic::{Diagnostic, Related, Severity};
-use crate::rule_id::BuiltinRule;
+use crate::rules::options::{option_choice, rule_options};
 use crate::rules::{Rule, RuleContext};
+
+rule_options! {
+    /// What `operation-id` asks of operationIds.
+    pub struct OperationIdOptions {
+        /// The naming convention every operationId follows.
+        style: Style,
+        /// Where an operationId must be unique.
+        scope: IdScope,
+    }
+}
+
+option_choice! {
+    /// Where an operationId must be unique: within its API, or across everything linted.
+    pub enum IdScope {
+        Api = "api",
+        Project = "project",
+    }
+}
 
 /// Every operation has an `operationId`, unique within its API (option `scope: api`, the
 /// default) or across everything linted together (`scope: project`).
 pub struct OperationId;
 
 impl Rule for OperationId {
-    fn id(&self) -> BuiltinRule {
-        BuiltinRule::OperationId
-    }
+    type Options = OperationIdOptions;
 
-    fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+    fn check(&self, cx: &RuleContext<'_, OperationIdOptions>, out: &mut Vec<Diagnostic>) {
         // Keyed by the API (`None` with `scope: project`) and the id.
         let mut first_seen: HashMap<(Option<usize>, &str), usize> = HashMap::new();
         for (index, operation) in cx.inventory.operations.iter().enumerate() {
@@ -42,10 +58,10 @@ impl Rule for OperationId {
                 );
                 continue;
             }
-            let options = cx.options_for(self.id(), id.location.file, Some(&route));
-            let style = options.text("style");
-            let api = (options.text("scope") != "project").then_some(operation.document);
-            if let Some(style) = Style::parse(style).filter(|style| !style.matches(&id.value)) {
+            let options = cx.options(id.location.file, Some(&route));
+            let style = options.style;
+            let api = (options.scope == IdScope::Api).then_some(operation.document);
+            if !style.matches(&id.value) {
                 out.push(
                     Diagnostic::new(
                         self.id(),
@@ -53,10 +69,10 @@ impl Rule for OperationId {
                         format!(
                             "operationId `{}` of `{route}` is not {}",
                             id.value,
-                            style.name()
+                            style.as_str()
                         ),
                     )
-                    .with_label(format!("not {}", style.name()))
+                    .with_label(format!("not {}", style.as_str()))
                     .with_help(format!(
                         "rename it to `{}`, so that every operationId follows one convention",
                         style.convert(&id.value)
@@ -101,33 +117,18 @@ impl Rule for OperationId {
     }
 }
 
-/// A naming convention of the `style` option (`any` is no convention).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Style {
-    Camel,
-    Snake,
-    Kebab,
+option_choice! {
+    /// A naming convention of the `style` option (`any` is no convention).
+    pub enum Style {
+        Any = "any",
+        Camel = "camelCase",
+        Snake = "snake_case",
+        Kebab = "kebab-case",
+    }
 }
 
 impl Style {
-    fn parse(name: &str) -> Option<Style> {
-        match name {
-            "camelCase" => Some(Style::Camel),
-            "snake_case" => Some(Style::Snake),
-            "kebab-case" => Some(Style::Kebab),
-            _ => None,
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Style::Camel => "camelCase",
-            Style::Snake => "snake_case",
-            Style::Kebab => "kebab-case",
-        }
-    }
-
-    /// camelCase: a lower-case letter, then letters and digits. snake_case and kebab-case:
+    /// Any id follows `any`. camelCase: a lower-case letter, then letters and digits. snake_case and kebab-case:
     /// lower-case words of letters and digits, joined by single separators.
     fn matches(self, id: &str) -> bool {
         let starts_lower = id.chars().next().is_some_and(|c| c.is_ascii_lowercase());
@@ -141,6 +142,7 @@ impl Style {
                 })
         };
         match self {
+            Style::Any => true,
             Style::Camel => starts_lower && id.chars().all(|c| c.is_ascii_alphanumeric()),
             Style::Snake => separated_by('_'),
             Style::Kebab => separated_by('-'),
@@ -152,6 +154,7 @@ impl Style {
     fn convert(self, id: &str) -> String {
         let words = words(id);
         match self {
+            Style::Any => id.to_string(),
             Style::Camel => words
                 .iter()
                 .enumerate()

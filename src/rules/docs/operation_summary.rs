@@ -1,16 +1,22 @@
 use crate::diagnostic::Diagnostic;
-use crate::rule_id::BuiltinRule;
+use crate::rules::options::rule_options;
 use crate::rules::{Rule, RuleContext};
+
+rule_options! {
+    /// What `operation-summary` allows.
+    pub struct OperationSummaryOptions {
+        /// The longest summary allowed, in characters; 0 allows any length.
+        max_length: i64,
+    }
+}
 
 /// Every operation has a non-empty `summary`, no longer than the `max-length` option allows.
 pub struct OperationSummary;
 
 impl Rule for OperationSummary {
-    fn id(&self) -> BuiltinRule {
-        BuiltinRule::OperationSummary
-    }
+    type Options = OperationSummaryOptions;
 
-    fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+    fn check(&self, cx: &RuleContext<'_, OperationSummaryOptions>, out: &mut Vec<Diagnostic>) {
         for operation in &cx.inventory.operations {
             let route = operation.route();
             match &operation.summary {
@@ -33,9 +39,7 @@ impl Rule for OperationSummary {
                     .with_route(route),
                 ),
                 Some(summary) => {
-                    let max_length = cx
-                        .options_for(self.id(), summary.location.file, Some(&route))
-                        .integer("max-length");
+                    let max_length = cx.options(summary.location.file, Some(&route)).max_length;
                     let length = summary.value.trim().chars().count();
                     if max_length > 0 && i64::try_from(length).unwrap_or(i64::MAX) > max_length {
                         out.push(

@@ -1,15 +1,12 @@
 use crate::diagnostic::Diagnostic;
 use crate::model::StatusKey;
-use crate::rule_id::BuiltinRule;
 use crate::rules::{Rule, RuleContext};
 
 /// Documented 429 and 503 responses say when to come back, with a `Retry-After` header.
 pub struct RetryAfterUndocumented;
 
 impl Rule for RetryAfterUndocumented {
-    fn id(&self) -> BuiltinRule {
-        BuiltinRule::RetryAfterUndocumented
-    }
+    type Options = ();
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         for operation in &cx.inventory.operations {

@@ -1,16 +1,13 @@
 use std::collections::HashSet;
 
 use crate::diagnostic::Diagnostic;
-use crate::rule_id::BuiltinRule;
 use crate::rules::{Rule, RuleContext};
 
 /// A circuit breaker that is configured must be able to trip.
 pub struct CircuitBreakerIneffective;
 
 impl Rule for CircuitBreakerIneffective {
-    fn id(&self) -> BuiltinRule {
-        BuiltinRule::CircuitBreakerIneffective
-    }
+    type Options = ();
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let mut seen = HashSet::new();

@@ -2,7 +2,6 @@ use std::collections::HashMap;
 
 use crate::diagnostic::Diagnostic;
 use crate::model::{GatewayFormat, Route};
-use crate::rule_id::BuiltinRule;
 use crate::rules::{short_route as short, Rule, RuleContext};
 
 /// Every upstream has a circuit breaker, outlier detection or passive health check. Where the
@@ -19,9 +18,7 @@ struct UnprotectedCall<'a> {
 }
 
 impl Rule for CircuitBreakerMissing {
-    fn id(&self) -> BuiltinRule {
-        BuiltinRule::CircuitBreakerMissing
-    }
+    type Options = ();
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let mut order: Vec<(GatewayFormat, String)> = Vec::new();

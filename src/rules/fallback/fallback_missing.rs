@@ -1,19 +1,36 @@
 use crate::diagnostic::{Diagnostic, Related, Severity};
 use crate::model::policy::FallbackKind;
 use crate::model::{FallbackRequirement, Layer, Route};
-use crate::rule_id::BuiltinRule;
+use crate::rules::options::{option_choice, rule_options};
 use crate::rules::{emit_grouped, short_route, RouteFinding, Rule, RuleContext};
+
+rule_options! {
+    /// Where `fallback-missing` asks for a fallback.
+    pub struct FallbackMissingOptions {
+        scope: FallbackScope,
+    }
+}
+
+option_choice! {
+    /// Which routes must have a fallback.
+    pub enum FallbackScope {
+        /// Only those whose operation declares `x-resilience.fallback: required`.
+        Required = "required",
+        /// Those, and every AI gateway route.
+        Ai = "ai",
+        /// Every route.
+        All = "all",
+    }
+}
 
 /// A route has somewhere to go when its upstream fails: required (an error) where the operation
 /// declares `x-resilience.fallback: required`, advised elsewhere.
 pub struct FallbackMissing;
 
 impl Rule for FallbackMissing {
-    fn id(&self) -> BuiltinRule {
-        BuiltinRule::FallbackMissing
-    }
+    type Options = FallbackMissingOptions;
 
-    fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+    fn check(&self, cx: &RuleContext<'_, FallbackMissingOptions>, out: &mut Vec<Diagnostic>) {
         let mut required_somewhere = vec![false; cx.inventory.routes.len()];
         for (index, operation) in cx.inventory.operations.iter().enumerate() {
             let stack: Vec<&Route> = cx
@@ -86,11 +103,8 @@ impl Rule for FallbackMissing {
             {
                 continue;
             }
-            let scope = cx
-                .options_for(self.id(), route.location.file, Some(&route.label()))
-                .text("scope")
-                .to_string();
-            if scope == "required" || (scope == "ai" && !is_ai) {
+            let scope = cx.options(route.location.file, Some(&route.label())).scope;
+            if scope == FallbackScope::Required || (scope == FallbackScope::Ai && !is_ai) {
                 continue;
             }
             let label = route.label();

@@ -3,16 +3,13 @@ use std::collections::HashSet;
 use super::has_health_signal;
 use crate::diagnostic::Diagnostic;
 use crate::model::policy::FallbackKind;
-use crate::rule_id::BuiltinRule;
 use crate::rules::{Rule, RuleContext};
 
 /// A failover that switches when the primary is unhealthy needs something that tells it so.
 pub struct FallbackWithoutHealthSignal;
 
 impl Rule for FallbackWithoutHealthSignal {
-    fn id(&self) -> BuiltinRule {
-        BuiltinRule::FallbackWithoutHealthSignal
-    }
+    type Options = ();
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let mut seen = HashSet::new();

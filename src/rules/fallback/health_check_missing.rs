@@ -2,16 +2,13 @@ use std::collections::HashSet;
 
 use super::has_health_signal;
 use crate::diagnostic::Diagnostic;
-use crate::rule_id::BuiltinRule;
 use crate::rules::{Rule, RuleContext};
 
 /// A pool of two or more endpoints checks their health, actively or passively.
 pub struct HealthCheckMissing;
 
 impl Rule for HealthCheckMissing {
-    fn id(&self) -> BuiltinRule {
-        BuiltinRule::HealthCheckMissing
-    }
+    type Options = ();
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let mut seen = HashSet::new();

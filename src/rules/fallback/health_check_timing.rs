@@ -1,7 +1,6 @@
 use std::collections::HashSet;
 
 use crate::diagnostic::{Diagnostic, Related};
-use crate::rule_id::BuiltinRule;
 use crate::rules::{Rule, RuleContext};
 use crate::units::format_duration;
 
@@ -9,9 +8,7 @@ use crate::units::format_duration;
 pub struct HealthCheckTiming;
 
 impl Rule for HealthCheckTiming {
-    fn id(&self) -> BuiltinRule {
-        BuiltinRule::HealthCheckTiming
-    }
+    type Options = ();
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let mut seen = HashSet::new();

@@ -1,9 +1,13 @@
 //! Circuit breaking, fallback and health rules: does a failing upstream get taken out of the
-//! rotation, and is there somewhere else to go?
+//! rotation, is there somewhere else to go, and does an AI gateway's fallback chain work as
+//! written?
 
 pub mod circuit_breaker_ineffective;
 pub mod circuit_breaker_missing;
+pub mod fallback_invalid;
 pub mod fallback_missing;
+pub mod fallback_same_provider;
+pub mod fallback_trigger_scope;
 pub mod fallback_without_health_signal;
 pub mod health_check_missing;
 pub mod health_check_timing;

@@ -1,22 +1,28 @@
 use crate::diagnostic::{Diagnostic, Related, Severity};
 use crate::model::Route;
-use crate::rule_id::BuiltinRule;
+use crate::rules::options::rule_options;
 use crate::rules::{
     emit_grouped, layered_route, layers_of, RouteFinding, Rule, RuleContext, SEVERAL_ROUTES,
 };
 
 use super::retry_location;
 
+rule_options! {
+    /// What `retry-amplification` allows.
+    pub struct RetryAmplificationOptions {
+        /// The most upstream calls one request may cause across the layers.
+        max_product: i64,
+    }
+}
+
 /// Retries at several layers multiply: report the upstream calls one request can cause, and
 /// fail above `max-product`.
 pub struct RetryAmplification;
 
 impl Rule for RetryAmplification {
-    fn id(&self) -> BuiltinRule {
-        BuiltinRule::RetryAmplification
-    }
+    type Options = RetryAmplificationOptions;
 
-    fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+    fn check(&self, cx: &RuleContext<'_, RetryAmplificationOptions>, out: &mut Vec<Diagnostic>) {
         // Per operation, the alternative of each layer that calls most.
         let mut stacks: Vec<Vec<&Route>> = (0..cx.inventory.operations.len())
             .map(|index| {
@@ -42,14 +48,14 @@ impl Rule for RetryAmplification {
             let multiplying: Vec<&Route> = stack
                 .iter()
                 .copied()
-                .filter(|route| route.policy.calls_per_request() > 1)
+                .filter(|route| factor(route) > 1.0)
                 .collect();
             let Some(&front) = multiplying.first() else {
                 continue;
             };
             let max = cx
-                .options_for(self.id(), front.location.file, Some(&front.label()))
-                .integer("max-product");
+                .options(front.location.file, Some(&front.label()))
+                .max_product;
             // One layer that multiplies by itself (an AI gateway walking its fallback chain) does
             // so by design: it is reported only above the limit. Several layers always are.
             let single_over_limit = multiplying.len() == 1
@@ -58,17 +64,21 @@ impl Rule for RetryAmplification {
             if multiplying.len() < 2 && !single_over_limit {
                 continue;
             }
-            let product: u64 = multiplying.iter().fold(1u64, |product, route| {
-                product.saturating_mul(u64::from(route.policy.calls_per_request()))
-            });
+            let product = multiplying
+                .iter()
+                .fold(1.0, |product, route| product * factor(route));
             let factors: Vec<String> = multiplying
                 .iter()
-                .map(|route| route.policy.calls_per_request().to_string())
+                .map(|route| shown(factor(route)))
                 .collect();
             let why = |route: &Route| {
                 let policy = &route.policy;
                 match (&policy.amplification, &policy.retry) {
                     (Some(amplification), _) => amplification.explanation.clone(),
+                    (None, Some(_)) if policy.retry_budget.is_some() => {
+                        let budget = policy.retry_budget.as_ref().map_or(0.0, |b| b.ratio.value);
+                        format!("a retry budget of {}% more requests", shown(budget * 100.0))
+                    }
                     (None, Some(retry)) => format!("1 + {} retries", retry.max_retries.value),
                     (None, None) => "1 attempt".to_string(),
                 }
@@ -78,15 +88,16 @@ impl Rule for RetryAmplification {
                 .skip(1)
                 .map(|route| format!("{} ({})", layered_route(cx, route), why(route)))
                 .collect();
-            let severity = if i64::try_from(product).unwrap_or(i64::MAX) > max {
+            let severity = if product > max as f64 {
                 Severity::Error
             } else {
                 Severity::Warning
             };
+            let product = shown(product);
             let arithmetic = if factors.len() > 1 {
                 format!("{} = {product}", factors.join(" × "))
             } else {
-                product.to_string()
+                product.clone()
             };
             let location = |route: &Route| match (&route.policy.amplification, &route.policy.retry)
             {
@@ -102,7 +113,7 @@ impl Rule for RetryAmplification {
                     message: format!(
                         "{} multiplies by {}",
                         layered_route(cx, route),
-                        route.policy.calls_per_request()
+                        shown(factor(route))
                     ),
                 })
                 .collect();
@@ -143,4 +154,19 @@ impl Rule for RetryAmplification {
         }
         emit_grouped(cx, out, found);
     }
+}
+
+/// How many upstream calls a request causes in a route's layer: its attempts, or, when a retry
+/// budget bounds the retries of all requests together, 1 + the budget's ratio on average.
+fn factor(route: &Route) -> f64 {
+    route
+        .policy
+        .budgeted_calls()
+        .unwrap_or_else(|| f64::from(route.policy.calls_per_request()))
+}
+
+/// A factor or product as messages write it: `3`, `1.2`, `3.6`.
+fn shown(value: f64) -> String {
+    let rounded = (value * 100.0).round() / 100.0;
+    format!("{rounded}")
 }

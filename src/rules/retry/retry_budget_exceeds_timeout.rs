@@ -1,5 +1,4 @@
 use crate::diagnostic::{Diagnostic, Related};
-use crate::rule_id::BuiltinRule;
 use crate::rules::timeout::attempts_arithmetic;
 use crate::rules::{emit_grouped, RouteFinding, Rule, RuleContext};
 use crate::units::format_duration;
@@ -10,9 +9,7 @@ use super::retry_location;
 pub struct RetryBudgetExceedsTimeout;
 
 impl Rule for RetryBudgetExceedsTimeout {
-    fn id(&self) -> BuiltinRule {
-        BuiltinRule::RetryBudgetExceedsTimeout
-    }
+    type Options = ();
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let mut found = Vec::new();

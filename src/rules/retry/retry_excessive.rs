@@ -1,19 +1,25 @@
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::Origin;
-use crate::rule_id::BuiltinRule;
+use crate::rules::options::rule_options;
 use crate::rules::{emit_grouped, RouteFinding, Rule, RuleContext};
 
 use super::retry_location;
+
+rule_options! {
+    /// What `retry-excessive` allows.
+    pub struct RetryExcessiveOptions {
+        /// The most retries (after the first attempt) a route may make.
+        max: i64,
+    }
+}
 
 /// Retries are bounded, and at most `max`.
 pub struct RetryExcessive;
 
 impl Rule for RetryExcessive {
-    fn id(&self) -> BuiltinRule {
-        BuiltinRule::RetryExcessive
-    }
+    type Options = RetryExcessiveOptions;
 
-    fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+    fn check(&self, cx: &RuleContext<'_, RetryExcessiveOptions>, out: &mut Vec<Diagnostic>) {
         let mut found = Vec::new();
         for route in &cx.inventory.routes {
             let Some(retry) = &route.policy.retry else {
@@ -21,22 +27,32 @@ impl Rule for RetryExcessive {
             };
             let label = route.label();
             if retry.unbounded {
+                // A retry budget still bounds the load all requests' retries add together.
+                let (why, severity) = match &route.policy.retry_budget {
+                    Some(budget) => (
+                        format!(
+                            " per request: only its retry budget ({}% more requests, plus {} a second) bounds them",
+                            (budget.ratio.value * 100.0).round(),
+                            budget.min_per_second.value
+                        ),
+                        Severity::Warning,
+                    ),
+                    None => (String::new(), Severity::Error),
+                };
                 let finding: RouteFinding<'_> = Box::new(move |subject| {
                     Diagnostic::new(
                         self.id(),
                         retry_location(retry),
-                        format!("{subject} retries without a limit"),
+                        format!("{subject} retries without a limit{why}"),
                     )
-                    .with_severity(Severity::Error)
+                    .with_severity(severity)
                     .with_label("no limit on retries")
                     .with_route(label.clone())
                 });
                 found.push((retry_location(retry), route, finding));
                 continue;
             }
-            let max = cx
-                .options_for(self.id(), route.location.file, Some(&label))
-                .integer("max");
+            let max = cx.options(route.location.file, Some(&label)).max;
             let retries = retry.max_retries.value;
             if i64::from(retries) <= max {
                 continue;

@@ -3,7 +3,6 @@ use std::collections::HashSet;
 use crate::diagnostic::{Diagnostic, Related};
 use crate::model::policy::Retry;
 use crate::model::{Layer, Method, MethodSet, Route};
-use crate::rule_id::BuiltinRule;
 use crate::rules::{describe_route, Rule, RuleContext};
 use crate::span::Location;
 
@@ -17,9 +16,7 @@ use super::{condition_name, post_send_conditions, retry_location};
 pub struct RetryNonIdempotent;
 
 impl Rule for RetryNonIdempotent {
-    fn id(&self) -> BuiltinRule {
-        BuiltinRule::RetryNonIdempotent
-    }
+    type Options = ();
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         for link in &cx.join.links {

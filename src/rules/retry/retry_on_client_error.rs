@@ -1,6 +1,5 @@
 use crate::diagnostic::Diagnostic;
 use crate::model::policy::RetryCondition;
-use crate::rule_id::BuiltinRule;
 use crate::rules::{emit_grouped, RouteFinding, Rule, RuleContext};
 
 use super::{condition_name, retry_location};
@@ -12,9 +11,7 @@ pub struct RetryOnClientError;
 const RETRIABLE_4XX: &[u16] = &[408, 409, 425, 429];
 
 impl Rule for RetryOnClientError {
-    fn id(&self) -> BuiltinRule {
-        BuiltinRule::RetryOnClientError
-    }
+    type Options = ();
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let mut found = Vec::new();

@@ -1,5 +1,4 @@
 use crate::diagnostic::Diagnostic;
-use crate::rule_id::BuiltinRule;
 use crate::rules::{emit_grouped, RouteFinding, Rule, RuleContext};
 
 use super::retry_location;
@@ -9,9 +8,7 @@ use super::retry_location;
 pub struct RetryWithoutBackoff;
 
 impl Rule for RetryWithoutBackoff {
-    fn id(&self) -> BuiltinRule {
-        BuiltinRule::RetryWithoutBackoff
-    }
+    type Options = ();
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let mut found = Vec::new();

@@ -1,6 +1,5 @@
 use crate::diagnostic::Diagnostic;
 use crate::model::policy::RetryCondition;
-use crate::rule_id::BuiltinRule;
 use crate::rules::{emit_grouped, RouteFinding, Rule, RuleContext};
 
 /// Retrying on timeouts needs a per-try timeout; otherwise the first slow attempt uses up the
@@ -8,9 +7,7 @@ use crate::rules::{emit_grouped, RouteFinding, Rule, RuleContext};
 pub struct RetryWithoutPerTryTimeout;
 
 impl Rule for RetryWithoutPerTryTimeout {
-    fn id(&self) -> BuiltinRule {
-        BuiltinRule::RetryWithoutPerTryTimeout
-    }
+    type Options = ();
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let mut found = Vec::new();

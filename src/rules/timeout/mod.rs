@@ -1,6 +1,7 @@
-//! Timeout rules: is every route bounded, within limits, consistent across layers and with the
-//! latency the API promises?
+//! Timeout rules: is every route bounded (not only by an AI gateway's default), within limits,
+//! consistent across layers and with the latency the API promises?
 
+pub mod ai_timeout_default;
 pub mod per_try_timeout_exceeds_total;
 pub mod timeout_exceeds_sla;
 pub mod timeout_layer_inversion;

@@ -1,5 +1,4 @@
 use crate::diagnostic::{Diagnostic, Related};
-use crate::rule_id::BuiltinRule;
 use crate::rules::{emit_grouped, RouteFinding, Rule, RuleContext};
 use crate::units::format_duration;
 
@@ -7,9 +6,7 @@ use crate::units::format_duration;
 pub struct PerTryTimeoutExceedsTotal;
 
 impl Rule for PerTryTimeoutExceedsTotal {
-    fn id(&self) -> BuiltinRule {
-        BuiltinRule::PerTryTimeoutExceedsTotal
-    }
+    type Options = ();
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let mut found = Vec::new();

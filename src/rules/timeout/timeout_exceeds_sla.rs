@@ -1,7 +1,6 @@
 use std::time::Duration;
 
 use crate::diagnostic::{Diagnostic, Related};
-use crate::rule_id::BuiltinRule;
 
 use crate::model::Route;
 use crate::rules::{layered_route, layers_of, Rule, RuleContext};
@@ -15,9 +14,7 @@ use super::{bound, slowest, stacked_worst_case, worst_attempts_arithmetic};
 pub struct TimeoutExceedsSla;
 
 impl Rule for TimeoutExceedsSla {
-    fn id(&self) -> BuiltinRule {
-        BuiltinRule::TimeoutExceedsSla
-    }
+    type Options = ();
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         // Operations behind the same setting with the same promise and the same arithmetic are

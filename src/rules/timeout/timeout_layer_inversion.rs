@@ -1,5 +1,4 @@
 use crate::diagnostic::{Diagnostic, Related};
-use crate::rule_id::BuiltinRule;
 use crate::rules::{layered_route, layers_of, Rule, RuleContext};
 use crate::units::format_duration;
 
@@ -10,9 +9,7 @@ use super::{bound, slowest, stacked_worst_case};
 pub struct TimeoutLayerInversion;
 
 impl Rule for TimeoutLayerInversion {
-    fn id(&self) -> BuiltinRule {
-        BuiltinRule::TimeoutLayerInversion
-    }
+    type Options = ();
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         for index in 0..cx.inventory.operations.len() {

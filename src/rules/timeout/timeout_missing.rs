@@ -1,6 +1,5 @@
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{Layer, Origin, Timeout};
-use crate::rule_id::BuiltinRule;
 use crate::rules::{emit_grouped, RouteFinding, Rule, RuleContext};
 use crate::units::format_duration;
 
@@ -11,9 +10,7 @@ use super::bound;
 pub struct TimeoutMissing;
 
 impl Rule for TimeoutMissing {
-    fn id(&self) -> BuiltinRule {
-        BuiltinRule::TimeoutMissing
-    }
+    type Options = ();
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let mut found = Vec::new();

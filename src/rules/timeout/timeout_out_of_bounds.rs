@@ -1,21 +1,33 @@
 use crate::diagnostic::Diagnostic;
+use std::time::Duration;
+
 use crate::model::Layer;
-use crate::rule_id::BuiltinRule;
+use crate::rules::options::rule_options;
 use crate::rules::{emit_grouped, RouteFinding, Rule, RuleContext};
 use crate::units::format_duration;
 
 use super::bound;
+
+rule_options! {
+    /// The bounds `timeout-out-of-bounds` holds a route's worst case to.
+    pub struct TimeoutBounds {
+        /// The shortest worst case allowed.
+        min: Duration,
+        /// The longest worst case allowed.
+        max: Duration,
+        /// The longest worst case allowed on an AI gateway route.
+        ai_max: Duration,
+    }
+}
 
 /// The configured worst case of a route lies within `[min, max]` (`ai-max` for AI gateways,
 /// where model calls are slower).
 pub struct TimeoutOutOfBounds;
 
 impl Rule for TimeoutOutOfBounds {
-    fn id(&self) -> BuiltinRule {
-        BuiltinRule::TimeoutOutOfBounds
-    }
+    type Options = TimeoutBounds;
 
-    fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+    fn check(&self, cx: &RuleContext<'_, TimeoutBounds>, out: &mut Vec<Diagnostic>) {
         let mut found = Vec::new();
         for route in &cx.inventory.routes {
             // Bounds that are only gateway defaults are `timeout-missing`'s to report.
@@ -23,12 +35,12 @@ impl Rule for TimeoutOutOfBounds {
             else {
                 continue;
             };
-            let options = cx.options_for(self.id(), route.location.file, Some(&route.label()));
-            let min = options.duration("min");
+            let options = cx.options(route.location.file, Some(&route.label()));
+            let min = options.min;
             let (max, max_name) = if route.format.layer() == Layer::Ai {
-                (options.duration("ai-max"), "ai-max")
+                (options.ai_max, "ai-max")
             } else {
-                (options.duration("max"), "max")
+                (options.max, "max")
             };
             let problem = if bound.worst < min {
                 format!("below the {} minimum (`min`)", format_duration(min))

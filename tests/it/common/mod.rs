@@ -30,6 +30,17 @@ pub fn lint_isolated(paths: &[&str]) -> LintOutcome {
     lint_in(&options, &repo()).expect("the fixtures can be linted")
 }
 
+/// Lints `paths` (relative to the repository) through the library with the recommended rules.
+pub fn lint_recommended(paths: &[&str]) -> LintOutcome {
+    let options = LintOptions {
+        paths: paths.iter().map(PathBuf::from).collect(),
+        root: Some(repo()),
+        config: Config::with_preset(Preset::Recommended),
+        ..LintOptions::default()
+    };
+    lint_in(&options, &repo()).expect("the fixtures can be linted")
+}
+
 /// The 1-based line and column of a location in a run's workspace.
 pub fn line_column(outcome: &LintOutcome, location: routeguard::span::Location) -> (u32, u32) {
     let position = outcome.workspace.position(location);

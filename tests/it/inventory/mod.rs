@@ -203,3 +203,14 @@ pub fn lint_value_mutations(fixture: &str) -> usize {
     }
     variants
 }
+
+/// Lints `paths` like [`lint`], with the recommended rules on: what a test of findings reads.
+pub fn lint_recommended(paths: &[&str]) -> LintOutcome {
+    let options = LintOptions {
+        paths: paths.iter().map(PathBuf::from).collect(),
+        root: Some(repo()),
+        config: Config::with_preset(Preset::Recommended),
+        ..LintOptions::default()
+    };
+    lint_in(&options, &repo()).expect("the fixtures can be linted")
+}

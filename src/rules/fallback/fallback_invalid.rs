@@ -1,10 +1,9 @@
 use std::collections::{HashMap, HashSet};
 
-use super::{about, describe_group, route_of};
 use crate::diagnostic::{Diagnostic, Related};
 use crate::model::ai::{FallbackEdge, FallbackGraph, TriggerFamily};
 use crate::model::ai_paths::{self, LoopSet, RepeatedCall};
-use crate::rule_id::BuiltinRule;
+use crate::rules::ai_graph::{about, describe_group, route_of};
 use crate::rules::{Rule, RuleContext};
 use crate::span::Location;
 
@@ -13,15 +12,13 @@ use crate::span::Location;
 ///
 /// The rule's catalog entry also covers gateway fallbacks (failover services, backup
 /// endpoints); this part reads the AI gateways' fallback graphs.
-pub struct AiFallbackInvalid;
+pub struct FallbackInvalid;
 
 /// Cycles shown per loop set: a mesh of groups has more cycles than anyone reads.
 const CYCLES_PER_SET: usize = 8;
 
-impl Rule for AiFallbackInvalid {
-    fn id(&self) -> BuiltinRule {
-        BuiltinRule::FallbackInvalid
-    }
+impl Rule for FallbackInvalid {
+    type Options = ();
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         for dead in &cx.inventory.dead_fallbacks {
@@ -81,7 +78,7 @@ impl Rule for AiFallbackInvalid {
     }
 }
 
-impl AiFallbackInvalid {
+impl FallbackInvalid {
     fn broken_edge(
         &self,
         cx: &RuleContext<'_>,

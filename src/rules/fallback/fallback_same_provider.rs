@@ -1,10 +1,9 @@
 use std::collections::{BTreeMap, HashSet};
 
-use super::{about, route_of};
 use crate::diagnostic::{Diagnostic, Related};
 use crate::model::ai::{self, Deployment, FallbackGraph, GraphNodes, ModelGroup};
 use crate::model::policy::FallbackKind;
-use crate::rule_id::BuiltinRule;
+use crate::rules::ai_graph::{about, route_of};
 use crate::rules::{Rule, RuleContext};
 use crate::span::Location;
 
@@ -13,9 +12,7 @@ use crate::span::Location;
 pub struct FallbackSameProvider;
 
 impl Rule for FallbackSameProvider {
-    fn id(&self) -> BuiltinRule {
-        BuiltinRule::FallbackSameProvider
-    }
+    type Options = ();
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         for graph in &cx.inventory.fallback_graphs {

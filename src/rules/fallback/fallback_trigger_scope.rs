@@ -1,9 +1,8 @@
 use std::collections::BTreeMap;
 
-use super::{about, route_of};
 use crate::diagnostic::Diagnostic;
 use crate::model::ai::{FallbackEdge, FallbackGraph, FallbackTrigger};
-use crate::rule_id::BuiltinRule;
+use crate::rules::ai_graph::{about, route_of};
 use crate::rules::{Rule, RuleContext};
 use crate::span::Location;
 
@@ -16,9 +15,7 @@ pub struct FallbackTriggerScope;
 const REQUEST_ERRORS: &[u16] = &[400, 422];
 
 impl Rule for FallbackTriggerScope {
-    fn id(&self) -> BuiltinRule {
-        BuiltinRule::FallbackTriggerScope
-    }
+    type Options = ();
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         for graph in &cx.inventory.fallback_graphs {

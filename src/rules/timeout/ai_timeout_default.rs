@@ -1,10 +1,9 @@
 use std::collections::HashSet;
 
-use super::{about, route_of};
 use crate::diagnostic::Diagnostic;
 use crate::model::ai::GraphNodes;
 use crate::model::Origin;
-use crate::rule_id::BuiltinRule;
+use crate::rules::ai_graph::{about, route_of};
 use crate::rules::{Rule, RuleContext};
 use crate::span::Location;
 use crate::units::format_duration;
@@ -14,9 +13,7 @@ use crate::units::format_duration;
 pub struct AiTimeoutDefault;
 
 impl Rule for AiTimeoutDefault {
-    fn id(&self) -> BuiltinRule {
-        BuiltinRule::AiTimeoutDefault
-    }
+    type Options = ();
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         for graph in &cx.inventory.fallback_graphs {

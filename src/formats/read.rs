@@ -1,0 +1,574 @@
+//! The adapter toolkit: a [`Reader`] bound to the file being adapted and to the gateway's field
+//! naming, whose typed accessors locate every value they return and report what they cannot
+//! read as one `invalid-value` finding; the gateway's documented defaults, declared once with
+//! the note that names them; and the spellings of HTTP methods.
+//!
+//! ```ignore
+//! static READ_TIMEOUT: GatewayDefault<Duration> =
+//!     GatewayDefault::new(Duration::from_secs(60), "Kong's default read_timeout of {}");
+//!
+//! fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
+//!     let cx = &mut Reader::new(cx, file, Naming::Exact, Dialect::Milliseconds);
+//!     for service in cx.list(document, "services") {
+//!         let name = cx.text(service, "name");                   // Option<&str>
+//!         let timeout = cx.duration(service, "read_timeout")      // in the gateway's dialect
+//!             .unwrap_or_else(|| READ_TIMEOUT.sourced());         // "… read_timeout of 60s"
+//!         let interval = cx.duration_in(service, "interval", Dialect::Seconds);
+//!         let retries = cx.count(service, "retries");             // Option<Sourced<u32>>
+//!         let codes = cx.statuses(service, "retry_on");           // Vec<Sourced<u16>>
+//!         let (methods, at) = cx.methods(service, "methods", &KONG_METHODS);
+//!         let location = cx.anchor(service);                      // its first key
+//!     }
+//! }
+//! ```
+
+use std::ops::{Deref, DerefMut};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use super::values::{self, shown, Dialect};
+use super::AdaptContext;
+use crate::model::{Method, MethodSet, Sourced, Timeout};
+use crate::source::{Entry, Node, ScalarKind};
+use crate::span::{FileId, Location, Span};
+use crate::units::format_duration;
+
+/// How a gateway matches the field names written in its files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Naming {
+    /// As written: `read_timeout` is not `readTimeout`.
+    Exact,
+    /// Protobuf's JSON mapping: a field is read under its proto name (`per_try_timeout`) or its
+    /// lowerCamelCase JSON name (`perTryTimeout`), as Envoy reads its YAML and JSON. Fields are
+    /// asked for by their proto name.
+    Proto,
+    /// In any case, as Traefik's paerser reads them: `healthCheck` is `HealthCheck`.
+    AnyCase,
+    /// Spring Boot's relaxed binding: case, `-` and `_` aside, `response-timeout` is
+    /// `responseTimeout` and `RESPONSE_TIMEOUT`.
+    Relaxed,
+}
+
+impl Naming {
+    /// Whether the key written in a file names the field `name`.
+    pub fn names(self, key: &str, name: &str) -> bool {
+        match self {
+            Naming::Exact => key == name,
+            Naming::Proto => key == name || (name.contains('_') && key.chars().eq(json_name(name))),
+            Naming::AnyCase => key.eq_ignore_ascii_case(name),
+            Naming::Relaxed => {
+                let relaxed = |text: &str| {
+                    text.chars()
+                        .filter(|c| *c != '-' && *c != '_')
+                        .map(|c| c.to_ascii_lowercase())
+                        .collect::<String>()
+                };
+                relaxed(key) == relaxed(name)
+            }
+        }
+    }
+}
+
+/// The JSON name protobuf derives from a proto field name (`ToJsonName`): each underscore is
+/// dropped and the character after it upper-cased, so `consecutive_5xx` is `consecutive5xx`.
+fn json_name(name: &str) -> impl Iterator<Item = char> + '_ {
+    let mut capitalize_next = false;
+    name.chars().filter_map(move |character| {
+        if character == '_' {
+            capitalize_next = true;
+            None
+        } else if std::mem::take(&mut capitalize_next) {
+            Some(character.to_ascii_uppercase())
+        } else {
+            Some(character)
+        }
+    })
+}
+
+/// The context of one file's adaptation: the file, how its gateway names fields and writes
+/// durations, and the [`AdaptContext`] it dereferences to (the inventory, the findings).
+pub struct Reader<'a> {
+    cx: AdaptContext<'a>,
+    pub file: FileId,
+    pub naming: Naming,
+    /// The grammar of the gateway's durations, unless an accessor names another.
+    pub dialect: Dialect,
+}
+
+impl<'a> Deref for Reader<'a> {
+    type Target = AdaptContext<'a>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.cx
+    }
+}
+
+impl DerefMut for Reader<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.cx
+    }
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(
+        cx: &'a mut AdaptContext<'_>,
+        file: FileId,
+        naming: Naming,
+        dialect: Dialect,
+    ) -> Self {
+        Reader {
+            cx: AdaptContext {
+                workspace: cx.workspace,
+                refs: cx.refs,
+                inventory: &mut *cx.inventory,
+                diagnostics: &mut *cx.diagnostics,
+            },
+            file,
+            naming,
+            dialect,
+        }
+    }
+
+    /// The same reader for another file, one a `$ref` led to.
+    pub fn for_file(&mut self, file: FileId) -> Reader<'_> {
+        Reader::new(&mut self.cx, file, self.naming, self.dialect)
+    }
+
+    // Locations.
+
+    /// Where `node` is written.
+    pub fn at(&self, node: &Node) -> Location {
+        self.locate(node.span)
+    }
+
+    /// Where findings about a whole object point: its first key, else the object.
+    pub fn anchor(&self, object: &Node) -> Location {
+        self.locate(super::anchor(object))
+    }
+
+    /// Where field `name` of `object` is written: its key.
+    pub fn key_at(&self, object: &Node, name: &str) -> Option<Location> {
+        self.entry(object, name)
+            .map(|entry| self.locate(entry.key.span))
+    }
+
+    pub fn locate(&self, span: Span) -> Location {
+        Location {
+            file: self.file,
+            span,
+        }
+    }
+
+    // Fields, as the gateway names them.
+
+    /// The entry of field `name`; with the same field written twice, the last one, as the
+    /// gateways read duplicate keys.
+    pub fn entry<'n>(&self, object: &'n Node, name: &str) -> Option<&'n Entry> {
+        object.entries().iter().rev().find(|entry| {
+            entry
+                .key
+                .scalar_text()
+                .is_some_and(|key| self.naming.names(key, name))
+        })
+    }
+
+    /// The value of field `name`, unless absent or null.
+    pub fn field<'n>(&self, object: &'n Node, name: &str) -> Option<&'n Node> {
+        self.entry(object, name)
+            .map(|entry| &entry.value)
+            .filter(|value| !value.is_null())
+    }
+
+    /// The value of field `name` with the key as written, for messages about it.
+    fn field_named<'n: 'k, 's: 'k, 'k>(
+        &self,
+        object: &'n Node,
+        name: &'s str,
+    ) -> Option<(&'k str, &'n Node)> {
+        let entry = self
+            .entry(object, name)
+            .filter(|entry| !entry.value.is_null())?;
+        Some((entry.key.scalar_text().unwrap_or(name), &entry.value))
+    }
+
+    // Findings.
+
+    /// Reports a value the adapter cannot interpret, at the value.
+    pub fn invalid(&mut self, node: &Node, message: impl Into<String>) {
+        let at = self.at(node);
+        self.cx.invalid_at(at, message);
+    }
+
+    /// `Ok` as a value located at `node`; `Err` reported there as "`key`: message".
+    fn located<T>(
+        &mut self,
+        key: &str,
+        node: &Node,
+        read: Result<T, String>,
+    ) -> Option<Sourced<T>> {
+        match read {
+            Ok(value) => Some(Sourced::explicit(value, self.at(node))),
+            Err(message) => {
+                self.invalid(node, format!("`{key}`: {message}"));
+                None
+            }
+        }
+    }
+
+    // Typed fields: `None` (or empty) when absent or null, reported when they cannot be read.
+
+    /// A duration in the gateway's dialect.
+    pub fn duration(&mut self, object: &Node, name: &str) -> Option<Sourced<Duration>> {
+        self.duration_in(object, name, self.dialect)
+    }
+
+    /// A duration in `dialect`, for the settings a gateway writes in another unit.
+    pub fn duration_in(
+        &mut self,
+        object: &Node,
+        name: &str,
+        dialect: Dialect,
+    ) -> Option<Sourced<Duration>> {
+        let (key, node) = self.field_named(object, name)?;
+        self.duration_of(key, node, dialect)
+    }
+
+    /// `node`, the value of `key`, as a duration in `dialect`.
+    pub fn duration_of(
+        &mut self,
+        key: &str,
+        node: &Node,
+        dialect: Dialect,
+    ) -> Option<Sourced<Duration>> {
+        let read = values::duration(node, dialect);
+        self.located(key, node, read)
+    }
+
+    /// A count: a whole number, 0 or more.
+    pub fn count(&mut self, object: &Node, name: &str) -> Option<Sourced<u32>> {
+        let (key, node) = self.field_named(object, name)?;
+        self.located(key, node, values::count(node))
+    }
+
+    /// `true` or `false`.
+    pub fn flag(&mut self, object: &Node, name: &str) -> Option<bool> {
+        let (key, node) = self.field_named(object, name)?;
+        let read = node
+            .as_bool()
+            .ok_or_else(|| format!("expected true or false, found {}", shown(node)));
+        self.located(key, node, read).map(|flag| flag.value)
+    }
+
+    /// A scalar's text (a name, a host, a URL); numbers are read as written.
+    pub fn text<'n>(&mut self, object: &'n Node, name: &str) -> Option<&'n str> {
+        let node = self.field(object, name)?;
+        if node.scalar_text().is_none() {
+            let message = format!("`{name}`: expected text, found {}", node.type_name());
+            self.invalid(node, message);
+        }
+        node.scalar_text()
+    }
+
+    /// A list's items; a list that is something else is reported and read as empty.
+    pub fn list<'n>(&mut self, object: &'n Node, name: &str) -> &'n [Node] {
+        let Some((key, node)) = self.field_named(object, name) else {
+            return &[];
+        };
+        if node.is_seq() {
+            return node.items();
+        }
+        let message = format!("`{key}`: expected a list, found {}", node.type_name());
+        self.invalid(node, message);
+        &[]
+    }
+
+    /// A mapping; anything else is reported and read as absent.
+    pub fn map<'n>(&mut self, object: &'n Node, name: &str) -> Option<&'n Node> {
+        let (key, node) = self.field_named(object, name)?;
+        if node.is_map() {
+            return Some(node);
+        }
+        let message = format!("`{key}`: expected a mapping, found {}", node.type_name());
+        self.invalid(node, message);
+        None
+    }
+
+    /// A list of host names; items that are not text are reported and skipped.
+    pub fn hosts(&mut self, object: &Node, name: &str) -> Vec<String> {
+        let mut hosts = Vec::new();
+        for item in self.list(object, name) {
+            match item.scalar_text() {
+                Some(host) => hosts.push(host.to_string()),
+                None => self.invalid(
+                    item,
+                    format!("`{name}`: {} is not a host name", shown(item)),
+                ),
+            }
+        }
+        hosts
+    }
+
+    /// An HTTP status code.
+    pub fn status(&mut self, object: &Node, name: &str) -> Option<Sourced<u16>> {
+        let (key, node) = self.field_named(object, name)?;
+        self.located(key, node, status_code(node))
+    }
+
+    /// A list of HTTP status codes; items that are not are reported and skipped.
+    pub fn statuses(&mut self, object: &Node, name: &str) -> Vec<Sourced<u16>> {
+        let key = self
+            .entry(object, name)
+            .and_then(|entry| entry.key.scalar_text())
+            .unwrap_or(name);
+        let mut codes = Vec::new();
+        for item in self.list(object, name) {
+            codes.extend(self.located(key, item, status_code(item)));
+        }
+        codes
+    }
+
+    /// The methods a route matches, from a list of method names, and where they are written;
+    /// `MethodSet::Any` when the field is absent, null or an empty list.
+    pub fn methods(
+        &mut self,
+        object: &Node,
+        name: &str,
+        spelling: &MethodSpelling,
+    ) -> (MethodSet, Option<Location>) {
+        let Some(node) = self.field(object, name) else {
+            return (MethodSet::Any, None);
+        };
+        let at = Some(self.at(node));
+        let items = self.list(object, name);
+        if items.is_empty() {
+            return (MethodSet::Any, at);
+        }
+        let mut methods = Vec::new();
+        for item in items {
+            if let MethodName::Http(method) = self.method(item, spelling) {
+                methods.push(method);
+            }
+        }
+        (MethodSet::Only(methods), at)
+    }
+
+    /// One method name, reported when the gateway refuses it or no request carries it.
+    pub fn method(&mut self, node: &Node, spelling: &MethodSpelling) -> MethodName {
+        let name = node
+            .as_str()
+            .map_or(MethodName::Refused, |text| spelling.read(text));
+        if name == MethodName::Refused {
+            self.invalid(node, format!("{} {}", shown(node), spelling.refusal));
+        }
+        name
+    }
+
+    /// Whether `pattern`, written at `node`, compiles; reported when it does not.
+    pub fn regex(&mut self, node: &Node, pattern: &str) -> bool {
+        match crate::model::pattern::compile(pattern) {
+            Ok(_) => true,
+            Err(error) => {
+                let problem = crate::model::pattern::problem(&error);
+                self.invalid(
+                    node,
+                    format!("`{pattern}` is not a valid regular expression ({problem})"),
+                );
+                false
+            }
+        }
+    }
+}
+
+/// An HTTP status code, 100 to 599: a whole number, or its text.
+pub fn status_code(node: &Node) -> Result<u16, String> {
+    let code = match node.scalar_kind() {
+        Some(ScalarKind::Int | ScalarKind::Str) => node
+            .scalar_text()
+            .and_then(|text| text.trim().parse::<u16>().ok()),
+        _ => None,
+    };
+    code.filter(|code| (100..=599).contains(code))
+        .ok_or_else(|| format!("{} is not an HTTP status code (100 to 599)", shown(node)))
+}
+
+/// How a gateway spells HTTP methods.
+#[derive(Debug, Clone, Copy)]
+pub struct MethodSpelling {
+    /// Only capitals are accepted: `get` is refused.
+    pub capitals_only: bool,
+    /// The methods the gateway serves ([`Method::ALL`] for most).
+    pub served: &'static [Method],
+    /// Methods the gateway accepts that no OpenAPI operation describes (`CONNECT`, `PURGE`);
+    /// a route limited to them matches no operation.
+    pub others: &'static [&'static str],
+    /// What the finding about any other value says after showing it, e.g. "is not an HTTP
+    /// method: no request matches it".
+    pub refusal: &'static str,
+}
+
+/// A method name as a gateway reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MethodName {
+    Http(Method),
+    /// Accepted by the gateway, described by no OpenAPI operation (`CONNECT`).
+    Undescribed,
+    /// Refused by the gateway, or carried by no request.
+    Refused,
+}
+
+impl MethodSpelling {
+    pub fn read(&self, text: &str) -> MethodName {
+        if self.capitals_only && text.bytes().any(|b| b.is_ascii_lowercase()) {
+            return MethodName::Refused;
+        }
+        if let Some(method) = Method::from_key(&text.to_ascii_lowercase()) {
+            if self.served.contains(&method) {
+                return MethodName::Http(method);
+            }
+        }
+        if self
+            .others
+            .iter()
+            .any(|other| other.eq_ignore_ascii_case(text))
+        {
+            return MethodName::Undescribed;
+        }
+        MethodName::Refused
+    }
+}
+
+/// A gateway's documented default for a setting, declared once as a `static`: its value, and a
+/// note naming it for findings, with `{}` where the value is shown (`"Kong's default
+/// read_timeout of {}"` reads "Kong's default read_timeout of 60s").
+pub struct GatewayDefault<T> {
+    pub value: T,
+    template: &'static str,
+    note: OnceLock<String>,
+}
+
+impl<T: Shown> GatewayDefault<T> {
+    pub const fn new(value: T, template: &'static str) -> Self {
+        GatewayDefault {
+            value,
+            template,
+            note: OnceLock::new(),
+        }
+    }
+
+    /// The note, with the value shown where the template says.
+    pub fn note(&'static self) -> &'static str {
+        self.note
+            .get_or_init(|| self.template.replacen("{}", &self.value.shown(), 1))
+    }
+
+    /// The value as a policy keeps a default: with its note.
+    pub fn sourced(&'static self) -> Sourced<T> {
+        Sourced::default(self.value.clone(), self.note())
+    }
+}
+
+/// A default's value as its note shows it.
+pub trait Shown: Clone {
+    fn shown(&self) -> String;
+}
+
+/// In seconds, as gateways document their defaults (`60s`, not `1m`); below a second, or off
+/// the second, as [`format_duration`] writes it (`25ms`, `1.5s`).
+impl Shown for Duration {
+    fn shown(&self) -> String {
+        if self.subsec_nanos() == 0 && !self.is_zero() {
+            format!("{}s", self.as_secs())
+        } else {
+            format_duration(*self)
+        }
+    }
+}
+
+impl Shown for Timeout {
+    fn shown(&self) -> String {
+        match self {
+            Timeout::Bounded(duration) => duration.shown(),
+            Timeout::Unbounded => "no bound".to_string(),
+        }
+    }
+}
+
+impl Shown for u32 {
+    fn shown(&self) -> String {
+        self.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proto_names_take_either_spelling() {
+        assert!(Naming::Proto.names("per_try_timeout", "per_try_timeout"));
+        assert!(Naming::Proto.names("perTryTimeout", "per_try_timeout"));
+        assert!(Naming::Proto.names("consecutive5xx", "consecutive_5xx"));
+        assert!(!Naming::Proto.names("PerTryTimeout", "per_try_timeout"));
+        assert!(!Naming::Exact.names("perTryTimeout", "per_try_timeout"));
+        assert!(Naming::AnyCase.names("HealthCheck", "healthCheck"));
+        assert!(!Naming::AnyCase.names("health_check", "healthCheck"));
+        assert!(Naming::Relaxed.names("response-timeout", "responseTimeout"));
+        assert!(Naming::Relaxed.names("RESPONSE_TIMEOUT", "response-timeout"));
+        assert!(!Naming::Relaxed.names("response-timeouts", "responseTimeout"));
+    }
+
+    #[test]
+    fn notes_show_their_value() {
+        static TIMEOUT: GatewayDefault<Duration> =
+            GatewayDefault::new(Duration::from_secs(60), "Kong's default read_timeout of {}");
+        static RETRIES: GatewayDefault<u32> =
+            GatewayDefault::new(5, "Kong's default of {} retries");
+        assert_eq!(TIMEOUT.note(), "Kong's default read_timeout of 60s");
+        assert_eq!(Duration::from_secs(6000).shown(), "6000s");
+        assert_eq!(Duration::from_millis(25).shown(), "25ms");
+        assert_eq!(Duration::from_millis(1500).shown(), "1.5s");
+        assert_eq!(RETRIES.note(), "Kong's default of 5 retries");
+        assert_eq!(
+            RETRIES.sourced().origin,
+            crate::model::Origin::Default("Kong's default of 5 retries")
+        );
+    }
+
+    #[test]
+    fn method_spellings() {
+        let capitals = MethodSpelling {
+            capitals_only: true,
+            served: &Method::ALL,
+            others: &["CONNECT"],
+            refusal: "is not a method",
+        };
+        assert_eq!(capitals.read("GET"), MethodName::Http(Method::Get));
+        assert_eq!(capitals.read("get"), MethodName::Refused);
+        assert_eq!(capitals.read("CONNECT"), MethodName::Undescribed);
+        assert_eq!(capitals.read("GETT"), MethodName::Refused);
+        let any_case = MethodSpelling {
+            capitals_only: false,
+            ..capitals
+        };
+        assert_eq!(any_case.read("patch"), MethodName::Http(Method::Patch));
+        let some = MethodSpelling {
+            served: &[Method::Get],
+            ..capitals
+        };
+        assert_eq!(some.read("HEAD"), MethodName::Refused);
+    }
+
+    #[test]
+    fn status_codes() {
+        let code = |text: &str, kind| status_code(&Node::scalar(Span::default(), text, kind));
+        assert_eq!(code("503", ScalarKind::Int), Ok(503));
+        assert_eq!(code("429", ScalarKind::Str), Ok(429));
+        assert_eq!(
+            code("600", ScalarKind::Int),
+            Err("`600` is not an HTTP status code (100 to 599)".to_string())
+        );
+        assert!(code("99", ScalarKind::Int).is_err());
+        assert!(code("5xx", ScalarKind::Str).is_err());
+        assert!(code("true", ScalarKind::Bool(true)).is_err());
+    }
+}

@@ -1,0 +1,192 @@
+//! Kuma: MeshTimeout, MeshRetry, MeshCircuitBreaker and MeshHealthCheck merged per destination
+//! in Kuma's order (entry kind, then the smaller name last), the defaults of a new mesh, what
+//! cannot be read, and Kuma's own test inputs (whose merged result Kuma's inspect API records).
+
+use std::time::Duration;
+
+use routeguard::lint::LintOutcome;
+use routeguard::model::policy::{CircuitBreakerKind, Origin, RetryCondition, Timeout};
+use routeguard::model::{GatewayFormat, Layer, Route};
+
+use crate::common;
+
+use common::{line_column, lint_isolated as run};
+
+fn shop() -> LintOutcome {
+    run(&["fixtures/kuma/shop.yaml"])
+}
+
+fn named<'a>(outcome: &'a LintOutcome, name: &str) -> &'a Route {
+    outcome
+        .inventory
+        .routes
+        .iter()
+        .find(|route| route.name.as_deref() == Some(name))
+        .unwrap_or_else(|| panic!("a route for {name}"))
+}
+
+fn timeout(route: &Route) -> Timeout {
+    route.policy.timeout.as_ref().expect("timeout").value
+}
+
+#[test]
+fn policies_merge_field_by_field_in_kumas_order() {
+    let outcome = shop();
+    let orders = named(&outcome, "orders");
+    assert_eq!(orders.format, GatewayFormat::Kuma);
+    assert_eq!(orders.format.layer(), Layer::Mesh);
+    assert_eq!(orders.hosts, vec!["orders".to_string()]);
+    // `orders-a` and `orders-b` tie on kinds: the smaller name is merged last and wins (4s),
+    // and both beat the mesh-wide 20s, whose `connectionTimeout` still reaches them.
+    let request = orders.policy.timeout.as_ref().expect("timeout");
+    assert_eq!(request.value, Timeout::Bounded(Duration::from_secs(4)));
+    assert_eq!(
+        line_column(&outcome, request.origin.location().expect("written")),
+        (46, 27)
+    );
+    let connect = orders.policy.connect_timeout.as_ref().expect("connect");
+    assert_eq!(connect.value, Duration::from_secs(3));
+    assert_eq!(
+        line_column(&outcome, connect.origin.location().expect("written")),
+        (16, 28)
+    );
+
+    let retry = orders.policy.retry.as_ref().expect("retry");
+    assert_eq!(retry.max_retries.value, 3);
+    assert_eq!(line_column(&outcome, retry.location), (59, 9));
+    assert_eq!(
+        retry.conditions,
+        vec![
+            RetryCondition::ConnectFailure,
+            RetryCondition::Status(503, 503)
+        ]
+    );
+    assert_eq!(
+        retry.per_try_timeout.as_ref().map(|t| t.value),
+        Some(Duration::from_secs(1))
+    );
+    let backoff = retry.backoff.as_ref().expect("backoff");
+    assert_eq!(
+        backoff.base.as_ref().map(|b| b.value),
+        Some(Duration::from_millis(100))
+    );
+    assert_eq!(
+        backoff.max.as_ref().map(|b| b.value),
+        Some(Duration::from_secs(1))
+    );
+
+    let kinds: Vec<_> = orders
+        .policy
+        .circuit_breakers
+        .iter()
+        .map(|b| b.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            CircuitBreakerKind::ConcurrencyLimit,
+            CircuitBreakerKind::OutlierEjection
+        ]
+    );
+    let health = orders.policy.health_check.as_ref().expect("health");
+    assert!(health.passive.is_some());
+    let active = health.active.as_ref().expect("active");
+    assert_eq!(
+        active.interval.as_ref().map(|i| i.value),
+        Some(Duration::from_secs(10))
+    );
+    assert_eq!(
+        active.timeout.as_ref().map(|t| t.value),
+        Some(Duration::from_secs(2))
+    );
+    assert!(
+        orders.policy.fallbacks.is_empty(),
+        "Kuma's policies name no fallback"
+    );
+}
+
+#[test]
+fn a_new_meshs_defaults_fill_what_no_policy_sets() {
+    let outcome = shop();
+    let mesh = named(&outcome, "every service of mesh default");
+    assert_eq!(timeout(mesh), Timeout::Bounded(Duration::from_secs(20)));
+    let retry = mesh.policy.retry.as_ref().expect("the default MeshRetry");
+    assert_eq!(retry.max_retries.value, 5);
+    assert!(
+        matches!(retry.max_retries.origin, Origin::Default(note) if note.contains("default MeshRetry"))
+    );
+    let per_try = retry.per_try_timeout.as_ref().expect("per try");
+    assert_eq!(per_try.value, Duration::from_secs(16));
+    assert_eq!(
+        retry.conditions,
+        vec![
+            RetryCondition::GatewayError,
+            RetryCondition::ConnectFailure,
+            RetryCondition::RefusedStream
+        ]
+    );
+}
+
+#[test]
+fn zero_retries_switch_them_off_and_bad_values_are_reported() {
+    let outcome = shop();
+    let payments = named(&outcome, "payments");
+    assert!(payments.policy.retry.is_none());
+    // The unreadable 10 leaves the mesh-wide 20s in force.
+    assert_eq!(timeout(payments), Timeout::Bounded(Duration::from_secs(20)));
+    let mut invalid: Vec<(u32, u32)> = outcome
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule == "invalid-value")
+        .map(|d| line_column(&outcome, d.location))
+        .collect();
+    invalid.sort();
+    assert_eq!(invalid, vec![(128, 28), (130, 27)]);
+}
+
+#[test]
+fn kumas_own_test_inputs() {
+    let outcome = run(&["fixtures/kuma/real"]);
+    assert!(
+        outcome
+            .diagnostics
+            .iter()
+            .all(|d| d.rule != "invalid-value" && d.rule != "parse-error"),
+        "{:?}",
+        outcome.diagnostics
+    );
+    // `merged_outbound_policies`: Kuma's inspect API reports mt-1 and mt-2 merged into
+    // connectionTimeout 2s and requestTimeout 2s for test-server-1.
+    let merged = run(&["fixtures/kuma/real/merged-outbound-policies.yaml"]);
+    let server = named(&merged, "test-server-1");
+    assert_eq!(timeout(server), Timeout::Bounded(Duration::from_secs(2)));
+    assert_eq!(
+        server.policy.connect_timeout.as_ref().map(|t| t.value),
+        Some(Duration::from_secs(2))
+    );
+    let retried = run(&["fixtures/kuma/real/meshretry-outbound.yaml"]);
+    let retry = named(&retried, "test-server")
+        .policy
+        .retry
+        .as_ref()
+        .expect("retry");
+    assert_eq!(retry.max_retries.value, 2);
+    assert_eq!(retry.conditions, vec![RetryCondition::Any5xx]);
+    let backoff = retry.backoff.as_ref().expect("backoff");
+    assert_eq!(
+        backoff.max.as_ref().map(|m| m.value),
+        Some(Duration::from_secs(240))
+    );
+    let checked = run(&["fixtures/kuma/real/circuit-breaker-health-check.yaml"]);
+    let policy = &named(&checked, "test-server").policy;
+    assert!(policy
+        .health_check
+        .as_ref()
+        .is_some_and(|h| h.active.is_some() && h.passive.is_some()));
+    let limited = run(&["fixtures/kuma/real/multiple-outbound-policies.yaml"]);
+    let breakers = &named(&limited, "test-server-1").policy.circuit_breakers;
+    assert_eq!(
+        breakers.first().map(|b| b.kind),
+        Some(CircuitBreakerKind::ConcurrencyLimit)
+    );
+}

@@ -1,0 +1,280 @@
+//! Spring Cloud Gateway: routes of both property prefixes, the Retry filter, the response
+//! timeout, the CircuitBreaker filter with its fallback and its Resilience4j TimeLimiter, which
+//! bounds the request or each attempt depending on the filters' order, and the join.
+
+use crate::inventory;
+
+use inventory::{
+    at, findings, fixtures_detected_by, lint, lint_recommended, ms, operations_of, origin, route,
+    route_labels, timeout_ms,
+};
+use routeguard::model::policy::{CircuitBreakerKind, FallbackKind, RetryCondition};
+use routeguard::model::{Method, MethodSet, PathKind};
+
+const APP: &str = "fixtures/spring-cloud-gateway/application.yml";
+const LEGACY: &str = "fixtures/spring-cloud-gateway/legacy.yml";
+const INVALID: &str = "fixtures/spring-cloud-gateway/invalid.yml";
+const RETRY_TESTS: &str = "fixtures/spring-cloud-gateway/real/application-retrytests.yml";
+const NETTY: &str = "fixtures/spring-cloud-gateway/real/application-netty-routing-filter.yml";
+const WEBFLUX: &str = "fixtures/spring-cloud-gateway/real/webflux-test-application.yml";
+
+#[test]
+fn predicates_make_routes() {
+    let outcome = lint(&[APP]);
+    assert_eq!(
+        route_labels(&outcome, APP),
+        [
+            "GET,POST /orders/**",
+            "* /payments/{id}",
+            "* /search",
+            "* /maintenance"
+        ]
+    );
+    let orders = route(&outcome, APP, "GET,POST /orders/**");
+    assert_eq!(orders.name.as_deref(), Some("orders"));
+    assert_eq!(at(&outcome, orders.location), format!("{APP}:11:19"));
+    assert_eq!(orders.path.kind, PathKind::Template);
+    assert_eq!(at(&outcome, orders.path.location), format!("{APP}:14:19"));
+    assert_eq!(
+        orders.methods,
+        MethodSet::Only(vec![Method::Get, Method::Post])
+    );
+    let payments = route(&outcome, APP, "* /payments/{id}");
+    assert_eq!(payments.hosts, ["api.example.com"]);
+    assert_eq!(
+        payments.policy.upstream.as_ref().map(|u| u.name.as_str()),
+        Some("payments.internal.example.com")
+    );
+    // `forward:` is answered by the gateway itself.
+    let maintenance = route(&outcome, APP, "* /maintenance");
+    assert!(maintenance.answers_itself());
+    assert!(findings(&outcome, "invalid-value", APP).is_empty());
+}
+
+#[test]
+fn a_breaker_before_the_retry_bounds_the_whole_request_with_its_time_limiter() {
+    let outcome = lint(&[APP]);
+    let orders = route(&outcome, APP, "GET,POST /orders/**");
+    // The `default` TimeLimiter config: 3s for every instance without its own.
+    assert_eq!(timeout_ms(orders), Some(3000));
+    let timeout = orders.policy.timeout.as_ref().expect("the time limiter");
+    assert_eq!(origin(&outcome, timeout), format!("{APP}:65:27"));
+    // Each attempt waits for its response at most `httpclient.response-timeout`.
+    let per_try = orders
+        .policy
+        .per_try_timeout
+        .as_ref()
+        .expect("response timeout");
+    assert_eq!(ms(per_try.value), 4000);
+    assert_eq!(origin(&outcome, per_try), format!("{APP}:9:31"));
+    assert!(orders.policy.per_try_until_response);
+    let retry = orders.policy.retry.as_ref().expect("the Retry filter");
+    assert_eq!(retry.max_retries.value, 2);
+    assert_eq!(
+        retry.conditions,
+        [
+            RetryCondition::Status(500, 599),
+            RetryCondition::Status(502, 502),
+            RetryCondition::Status(503, 503),
+            RetryCondition::ConnectFailure,
+            RetryCondition::Reset,
+            RetryCondition::Timeout,
+        ]
+    );
+    assert_eq!(retry.non_idempotent, Some(false), "methods: GET");
+    let backoff = retry.backoff.as_ref().expect("a backoff");
+    assert_eq!(backoff.base.as_ref().map(|b| ms(b.value)), Some(50));
+    assert_eq!(backoff.max.as_ref().map(|m| ms(m.value)), Some(500));
+    let [breaker] = orders.policy.circuit_breakers.as_slice() else {
+        panic!("one breaker");
+    };
+    assert_eq!(breaker.kind, CircuitBreakerKind::Expression);
+    assert_eq!(at(&outcome, breaker.location), format!("{APP}:17:19"));
+    // A fallback answers instead of 503.
+    assert_eq!(breaker.open_status, None);
+    let [fallback] = orders.policy.fallbacks.as_slice() else {
+        panic!("one fallback");
+    };
+    assert_eq!(fallback.kind, FallbackKind::FailoverOnStatus);
+    assert_eq!(fallback.targets, ["forward:/orders-fallback"]);
+    assert_eq!(at(&outcome, fallback.location), format!("{APP}:20:34"));
+}
+
+#[test]
+fn a_retry_before_the_breaker_repeats_it_and_the_limiter_bounds_each_attempt() {
+    let outcome = lint(&[APP]);
+    let payments = route(&outcome, APP, "* /payments/{id}");
+    assert_eq!(timeout_ms(payments), None);
+    let per_try = payments
+        .policy
+        .per_try_timeout
+        .as_ref()
+        .expect("the limiter");
+    assert_eq!(ms(per_try.value), 800);
+    assert_eq!(origin(&outcome, per_try), format!("{APP}:68:26"));
+    assert!(!payments.policy.per_try_until_response);
+    // `Retry=3,INTERNAL_SERVER_ERROR,POST`: shortcut arguments in the filter's order.
+    let retry = payments.policy.retry.as_ref().expect("retries");
+    assert_eq!(retry.max_retries.value, 3);
+    assert!(retry.conditions.contains(&RetryCondition::Status(500, 500)));
+    assert_eq!(retry.non_idempotent, Some(true));
+    assert!(retry.backoff.is_none());
+    // 4 attempts × 800ms.
+    assert_eq!(payments.policy.worst_case().map(ms), Some(3200));
+    assert_eq!(payments.policy.statuses.on_circuit_open, Some(503));
+    assert_eq!(payments.policy.statuses.on_timeout, Some(504));
+}
+
+#[test]
+fn route_metadata_switches_the_response_timeout_off_and_rate_limits_answer_429() {
+    let outcome = lint(&[APP]);
+    let search = route(&outcome, APP, "* /search");
+    assert!(
+        search.policy.per_try_timeout.is_none(),
+        "response-timeout: -1"
+    );
+    assert_eq!(search.policy.worst_case(), None);
+    assert_eq!(search.policy.statuses.on_rate_limited, Some(429));
+    assert_eq!(
+        at(
+            &outcome,
+            search.policy.rate_limit.as_ref().expect("limit").location
+        ),
+        format!("{APP}:50:19")
+    );
+}
+
+#[test]
+fn the_older_prefix_dotted_keys_and_resilience4js_own_default() {
+    let outcome = lint(&[LEGACY]);
+    let legacy = route(&outcome, LEGACY, "* /legacy/**");
+    let per_try = legacy
+        .policy
+        .per_try_timeout
+        .as_ref()
+        .expect("response timeout");
+    assert_eq!(ms(per_try.value), 10_000);
+    let timeout = legacy.policy.timeout.as_ref().expect("the time limiter");
+    assert_eq!(timeout_ms(legacy), Some(1000));
+    assert_eq!(
+        origin(&outcome, timeout),
+        "default: Resilience4j's default TimeLimiter timeoutDuration of 1s"
+    );
+    assert!(legacy.policy.retry.is_none());
+}
+
+#[test]
+fn real_spring_cloud_gateway_test_configurations() {
+    let outcome = lint(&[RETRY_TESTS]);
+    let retry = route(&outcome, RETRY_TESTS, "* /retry");
+    let policy = retry.policy.retry.as_ref().expect("`- Retry`");
+    assert_eq!(policy.max_retries.value, 3);
+    assert_eq!(
+        origin(&outcome, &policy.max_retries),
+        "default: Spring Cloud Gateway's default of 3 retries"
+    );
+    assert_eq!(policy.non_idempotent, Some(false));
+    let posts = routes_named(&outcome, RETRY_TESTS, "retry_post_test");
+    assert_eq!(
+        posts.retry.as_ref().and_then(|r| r.non_idempotent),
+        Some(true)
+    );
+
+    let outcome = lint(&[NETTY]);
+    let per_route = routes_named(&outcome, NETTY, "per_route_response_timeout");
+    assert_eq!(
+        per_route.per_try_timeout.as_ref().map(|t| ms(t.value)),
+        Some(1000)
+    );
+    let disabled = routes_named(&outcome, NETTY, "per_route_response_timeout_disabled");
+    assert!(disabled.per_try_timeout.is_none());
+    // `notANumber` is ignored by Spring for the global 3s, and reported here.
+    let invalid = routes_named(&outcome, NETTY, "per_route_response_timeout_invalid");
+    assert_eq!(
+        invalid.per_try_timeout.as_ref().map(|t| ms(t.value)),
+        Some(3000)
+    );
+    assert_eq!(findings(&outcome, "invalid-value", NETTY).len(), 1);
+    // `${my.timeout}` resolves from the same file.
+    let placeholder = routes_named(&outcome, NETTY, "per_route_response_timeout_placeholder");
+    assert_eq!(
+        placeholder.per_try_timeout.as_ref().map(|t| ms(t.value)),
+        Some(3000)
+    );
+
+    let outcome = lint(&[WEBFLUX]);
+    let fallback = routes_named(&outcome, WEBFLUX, "circuitbreaker_fallback_test");
+    assert_eq!(fallback.circuit_breakers.len(), 1);
+    assert_eq!(
+        fallback.fallbacks[0].targets,
+        ["forward:/circuitbreakerFallbackController"]
+    );
+    assert!(findings(&outcome, "invalid-value", WEBFLUX).is_empty());
+}
+
+fn routes_named<'a>(
+    outcome: &'a routeguard::lint::LintOutcome,
+    file: &str,
+    name: &str,
+) -> &'a routeguard::model::Policy {
+    &inventory::routes_in(outcome, file)
+        .into_iter()
+        .find(|route| route.name.as_deref() == Some(name))
+        .unwrap_or_else(|| panic!("no route {name}"))
+        .policy
+}
+
+#[test]
+fn values_spring_cannot_bind_are_invalid_values() {
+    let outcome = lint(&[INVALID]);
+    assert_eq!(
+        findings(&outcome, "invalid-value", INVALID),
+        [
+            format!("{INVALID}:8:31"),
+            format!("{INVALID}:15:35"),
+            format!("{INVALID}:19:30"),
+            format!("{INVALID}:20:31"),
+            format!("{INVALID}:22:37"),
+        ]
+    );
+    let broken = route(&outcome, INVALID, "* /broken");
+    let retry = broken.policy.retry.as_ref().expect("retries");
+    assert_eq!(retry.max_retries.value, 3);
+    assert!(!retry.max_retries.origin.is_explicit());
+}
+
+#[test]
+fn routes_join_their_operations() {
+    let spec = "fixtures/spring-cloud-gateway/join/openapi.yaml";
+    let config = "fixtures/spring-cloud-gateway/join/application.yml";
+    let outcome = lint_recommended(&[spec, config]);
+    let orders = route(&outcome, config, "GET /orders/{orderId}");
+    assert_eq!(
+        operations_of(&outcome, orders),
+        [("GET /orders/{orderId}".to_string(), "exact")]
+    );
+    assert_eq!(
+        findings(&outcome, "operation-unrouted", spec),
+        [format!("{spec}:18:5")]
+    );
+    assert_eq!(
+        findings(&outcome, "retry-without-backoff", config),
+        [format!("{config}:13:19")]
+    );
+}
+
+#[test]
+fn the_detector_claims_gateway_application_files_only() {
+    let found = fixtures_detected_by("spring-cloud-gateway");
+    assert!(found
+        .iter()
+        .all(|file| file.starts_with("fixtures/spring-cloud-gateway/")));
+    assert_eq!(found.len(), 8, "{found:?}");
+}
+
+#[test]
+fn every_value_replaced_by_a_wrong_kind_never_panics() {
+    for fixture in [APP, INVALID] {
+        assert!(inventory::lint_value_mutations(fixture) > 20, "{fixture}");
+    }
+}
