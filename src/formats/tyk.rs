@@ -250,7 +250,11 @@ fn oas(cx: &mut Reader<'_>, document: &Node, extension: &Node) {
                 .and_then(|node| breaker(cx, node, ["threshold", "sampleSize"]));
             let location = settings.map_or(method_key, |op| cx.anchor(op));
             let policy = policy(timeout, breaker, &health, &upstream, location);
-            let path = path_match(cx.locate(path_entry.key.span), path);
+            // An OpenAPI path is the whole path, templated or not.
+            let mut path = path_match(cx.locate(path_entry.key.span), path);
+            if path.kind != PathKind::Template {
+                path.kind = PathKind::Exact;
+            }
             cx.inventory.routes.push(Route {
                 format: GatewayFormat::Tyk,
                 name: id.map(str::to_string),
