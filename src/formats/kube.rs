@@ -7,7 +7,7 @@ use crate::diagnostic::Diagnostic;
 use crate::model::policy::RouteOverlay;
 use crate::model::{GatewayFormat, Policy};
 use crate::rule_id::BuiltinRule;
-use crate::source::{Node, Workspace};
+use crate::source::{Node, SourceFile, Workspace};
 use crate::span::{FileId, Location, Span};
 
 /// The namespace of an object that does not name one, as the API server fills it in for
@@ -107,16 +107,19 @@ impl<'a> Object<'a> {
 /// Every Kubernetes object of the run, in file and document order. Files whose YAML is a Go
 /// template are left out, as the driver leaves them out: they say nothing until rendered.
 pub fn objects(workspace: &Workspace) -> Vec<Object<'_>> {
-    workspace
-        .files()
-        .iter()
-        .filter(|file| !file.failed && !sniff::has_unquoted_go_template_action(&file.text))
+    readable_files(workspace)
         .flat_map(|file| {
             file.documents
                 .iter()
                 .filter_map(move |node| Object::of(file.id, node))
         })
         .collect()
+}
+
+/// The files whose documents the run reads: parsed, and not Go templates.
+pub fn readable_files(workspace: &Workspace) -> impl Iterator<Item = &SourceFile> {
+    let files = workspace.files().iter();
+    files.filter(|file| !file.failed && !sniff::has_unquoted_go_template_action(&file.text))
 }
 
 /// Whether this is the first document of a format read as one set in this run: its policies

@@ -19,46 +19,43 @@ use crate::model::policy::{
     ActiveCheck, Backoff, CircuitBreaker, CircuitBreakerKind, HealthCheck, Retry, RetryCondition,
     Upstream,
 };
-use crate::model::{
-    GatewayFormat, MethodSet, PathKind, PathMatch, Policy, Route, Sourced, Timeout,
-};
+use crate::model::{GatewayFormat, MethodSet, PathMatch, Policy, Route, Sourced, Timeout};
 use crate::source::Node;
 use crate::span::{FileId, Location};
 
 pub static ADAPTER: Adapter = Adapter {
     name: "kuma",
-    detect,
+    detect: |document| policy(document).is_some(),
     uses_refs: false,
     adapt,
 };
 
-const KINDS: &[&str] = &[
+const KINDS: [&str; 4] = [
     "MeshTimeout",
     "MeshRetry",
     "MeshCircuitBreaker",
     "MeshHealthCheck",
 ];
 
+// The defaults of the policies a new mesh gets (`pkg/defaults/mesh`).
 static REQUEST_TIMEOUT: GatewayDefault<Timeout> = GatewayDefault::new(
     Timeout::Bounded(Duration::from_secs(15)),
-    "the request timeout of {} of Kuma's default MeshTimeout",
+    "Kuma's default {} timeout",
 );
 static CONNECT_TIMEOUT: GatewayDefault<Duration> = GatewayDefault::new(
     Duration::from_secs(5),
-    "the connection timeout of {} of Kuma's default MeshTimeout",
+    "Kuma's default connect timeout of {}",
 );
 static RETRIES: GatewayDefault<u32> =
     GatewayDefault::new(5, "the {} HTTP retries of Kuma's default MeshRetry");
 static PER_TRY: GatewayDefault<Duration> = GatewayDefault::new(
     Duration::from_secs(16),
-    "the per-try timeout of {} of Kuma's default MeshRetry",
+    "Kuma's default per-try timeout of {}",
 );
 static BACKOFF: GatewayDefault<Duration> =
     GatewayDefault::new(Duration::from_millis(25), "Kuma's retry backoff of {}");
-static BACKOFF_MAX: GatewayDefault<Duration> = GatewayDefault::new(
-    Duration::from_millis(250),
-    "Kuma's maximum retry backoff of {}",
-);
+static BACKOFF_MAX: GatewayDefault<Duration> =
+    GatewayDefault::new(Duration::from_millis(250), "Kuma's maximum backoff of {}");
 static CHECK_INTERVAL: GatewayDefault<Duration> = GatewayDefault::new(
     Duration::from_secs(60),
     "Kuma's health check interval of {}",
@@ -96,10 +93,6 @@ fn mesh_of(document: &Node) -> &str {
         .or(label)
         .and_then(Node::as_str)
         .unwrap_or("default")
-}
-
-fn detect(document: &Node) -> bool {
-    policy(document).is_some()
 }
 
 /// What one `to` entry's `default` sets, as far as it sets it.
@@ -142,35 +135,24 @@ struct Entry {
     conf: Conf,
 }
 
-/// `targetRef.kind` in Kuma's order of precedence (`api/common/v1alpha1/targetref.go`).
+/// `targetRef` kinds in Kuma's order of precedence (`api/common/v1alpha1/targetref.go`).
+const KIND_ORDER: &str = "Mesh Dataplane MeshSubset MeshGateway MeshService MeshExternalService \
+                          MeshMultiZoneService MeshServiceSubset";
+
 fn kind_order(target: Option<&Node>) -> u8 {
-    let kind = target
-        .and_then(|t| t.get("kind"))
-        .and_then(Node::as_str)
-        .unwrap_or("Mesh");
-    match kind {
-        "Mesh" => 1,
-        "Dataplane" => 2,
-        "MeshSubset" => 3,
-        "MeshGateway" => 4,
-        "MeshService" => 5,
-        "MeshExternalService" => 6,
-        "MeshMultiZoneService" => 7,
-        "MeshServiceSubset" => 8,
-        _ => 9,
-    }
+    let kind = target.and_then(|t| t.get("kind")).and_then(Node::as_str);
+    let known = KIND_ORDER
+        .split_whitespace()
+        .position(|known| known == kind.unwrap_or("Mesh"));
+    known.map_or(9, |at| at as u8 + 1)
 }
 
 fn adapt(cx: &mut AdaptContext<'_>, _file: FileId, _document: &Node) {
     if !kube::first_of_set(cx, ADAPTER.name) {
         return;
     }
-    let workspace = cx.workspace;
     let mut entries = Vec::new();
-    let readable = |file: &&crate::source::SourceFile| {
-        !file.failed && !super::sniff::has_unquoted_go_template_action(&file.text)
-    };
-    for file in workspace.files().iter().filter(readable) {
+    for file in kube::readable_files(cx.workspace) {
         for document in &file.documents {
             let Some((kind, name, spec)) = policy(document) else {
                 continue;
@@ -221,13 +203,13 @@ fn adapt(cx: &mut AdaptContext<'_>, _file: FileId, _document: &Node) {
             })
             .collect();
         let mut merged = Conf::default();
-        for entry in &reaching {
-            merged.merge(entry.conf.clone());
-        }
+        reaching
+            .iter()
+            .for_each(|entry| merged.merge(entry.conf.clone()));
+        let name = service
+            .clone()
+            .unwrap_or(format!("every service of mesh {mesh}"));
         if let Some(last) = reaching.last() {
-            let name = service
-                .clone()
-                .unwrap_or_else(|| format!("every service of mesh {mesh}"));
             push_route(cx, (name, service), last.at, merged);
         }
     }
@@ -309,14 +291,14 @@ fn retry_condition(name: &str) -> RetryCondition {
     if let Ok(code) = name.parse::<u16>() {
         return RetryCondition::Status(code, code);
     }
-    let mut envoy_name = String::new();
-    for (index, character) in name.chars().enumerate() {
-        if character.is_ascii_uppercase() && index > 0 {
-            envoy_name.push('-');
+    let mut kebab = String::new();
+    for (index, c) in name.char_indices() {
+        if c.is_ascii_uppercase() && index > 0 {
+            kebab.push('-');
         }
-        envoy_name.push(character.to_ascii_lowercase());
+        kebab.push(c.to_ascii_lowercase());
     }
-    envoy::retry_condition(&envoy_name).unwrap_or(RetryCondition::Other(name.to_string()))
+    envoy::retry_condition(&kebab).unwrap_or(RetryCondition::Other(kebab))
 }
 
 fn push_route(
@@ -401,12 +383,7 @@ fn push_route(
         location: at,
         methods: MethodSet::Any,
         methods_location: None,
-        path: PathMatch {
-            kind: PathKind::Any,
-            pattern: "/".to_string(),
-            location: at,
-            rewrite: None,
-        },
+        path: PathMatch::any(at),
         hosts: service.into_iter().collect(),
         policy,
         explicit_operation: None,

@@ -21,6 +21,9 @@ pub enum Dialect {
     Milliseconds,
     /// A number of seconds, fractions allowed. APISIX, LiteLLM, KrakenD circuit breakers.
     Seconds,
+    /// A whole number and one unit, `ms`, `s`, `m`, `h` or `d`, or a bare `0`: Linkerd's
+    /// annotations (`parse_duration` in the policy controller's `outbound/index.rs`).
+    WholeWithUnit,
     /// Spring Boot's `Duration`: a whole number with a unit (`500ms`, `5s`, `1m`), an ISO-8601
     /// duration (`PT1.5S`), or a bare number of milliseconds (`DurationStyle`). Spring Cloud
     /// Gateway, Resilience4j.
@@ -39,6 +42,7 @@ impl Dialect {
             Dialect::GoOrSeconds => "a duration such as \"1.5s\" or a whole number of seconds",
             Dialect::Milliseconds => "a whole number of milliseconds",
             Dialect::Seconds => "a number of seconds",
+            Dialect::WholeWithUnit => "a whole number and a unit, such as \"300ms\" or \"5s\"",
             Dialect::Spring => "a duration such as \"500ms\", \"5s\" or \"PT1.5S\"",
         }
     }
@@ -78,6 +82,7 @@ pub fn duration(node: &Node, dialect: Dialect) -> Result<Duration, String> {
         },
         Dialect::Milliseconds => text.parse::<u64>().ok().map(Duration::from_millis),
         Dialect::Seconds => seconds(text),
+        Dialect::WholeWithUnit => whole_with_unit(text),
         Dialect::Spring => spring(text),
     };
     parsed.ok_or_else(invalid)
@@ -120,6 +125,24 @@ fn integer(node: &Node) -> Result<i64, ()> {
 fn seconds(text: &str) -> Option<Duration> {
     let value: f64 = text.parse().ok()?;
     (value.is_finite() && (0.0..1e12).contains(&value)).then(|| Duration::from_secs_f64(value))
+}
+
+fn whole_with_unit(text: &str) -> Option<Duration> {
+    let digits = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    let scale = match unit {
+        "" if number == "0" => 0,
+        "ms" => 1,
+        "s" => 1000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return None,
+    };
+    let millis = number.parse::<u64>().ok()?.checked_mul(scale)?;
+    Some(Duration::from_millis(millis))
 }
 
 fn spring(text: &str) -> Option<Duration> {
@@ -316,6 +339,11 @@ mod tests {
         assert_eq!(ms(&number("1.5"), Dialect::Milliseconds), None);
         assert_eq!(ms(&number("0.5"), Dialect::Seconds), Some(500));
         assert_eq!(ms(&number("-1"), Dialect::Seconds), None);
+        assert_eq!(ms(&text("300ms"), Dialect::WholeWithUnit), Some(300));
+        assert_eq!(ms(&text("2d"), Dialect::WholeWithUnit), Some(172_800_000));
+        assert_eq!(ms(&text("0"), Dialect::WholeWithUnit), Some(0));
+        assert_eq!(ms(&text("5"), Dialect::WholeWithUnit), None);
+        assert_eq!(ms(&text("1.5s"), Dialect::WholeWithUnit), None);
     }
 
     #[test]

@@ -397,6 +397,16 @@ pub struct PathMatch {
 }
 
 impl PathMatch {
+    /// Every path, for a route written for a whole service.
+    pub fn any(location: Location) -> PathMatch {
+        PathMatch {
+            kind: PathKind::Any,
+            pattern: "/".to_string(),
+            location,
+            rewrite: None,
+        }
+    }
+
     pub fn display(&self) -> String {
         match self.kind {
             PathKind::Any => "/*".to_string(),

@@ -258,6 +258,8 @@ fn the_detector_claims_nginx_ingresses_and_the_controller_config_map_only() {
     assert_eq!(
         fixtures_detected_by("ingress-nginx"),
         [
+            // The cross-layer project with Linkerd behind it.
+            "fixtures/cross-layer/ingress-nginx-linkerd/ingress.yaml",
             "fixtures/ingress-nginx/annotations.yaml",
             "fixtures/ingress-nginx/controller/configmap.yaml",
             "fixtures/ingress-nginx/controller/ingress.yaml",

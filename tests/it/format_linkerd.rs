@@ -109,7 +109,7 @@ fn a_route_without_annotations_takes_its_services() {
         .iter()
         .find(|d| d.rule == "retry-non-idempotent")
         .expect("retry-non-idempotent");
-    assert_eq!(line_column(&outcome, finding.location), (10, 28));
+    assert_eq!(line_column(&outcome, finding.location), (11, 29));
 }
 
 #[test]
