@@ -79,10 +79,15 @@ fn classic(cx: &mut Reader<'_>, document: &Node) {
     let health = classic_health(cx, document);
     let upstream = target(cx, document.get("proxy"), "target_url");
     let mut endpoints: Vec<Endpoint<'_>> = Vec::new();
+    let mut api_timeout = None;
     let versions = document
         .get("version_data")
         .and_then(|data| cx.map(data, "versions"));
     for version in versions.map_or(&[][..], Node::entries) {
+        if cx.flag(&version.value, "global_enforce_timeout_disabled") != Some(true) {
+            let timeout = cx.duration_in(&version.value, "global_enforce_timeout", Dialect::Go);
+            api_timeout = api_timeout.or(timeout.filter(positive));
+        }
         let Some(paths) = version.value.get("extended_paths") else {
             continue;
         };
@@ -90,9 +95,11 @@ fn classic(cx: &mut Reader<'_>, document: &Node) {
             if cx.flag(item, "disabled") == Some(true) {
                 continue;
             }
+            // `GetEnforcedTimeoutSettings`: `duration` when positive, else whole seconds.
             let timeout = cx
                 .duration_in(item, "duration", Dialect::Go)
-                .or_else(|| cx.duration(item, "timeout"));
+                .filter(positive)
+                .or_else(|| cx.duration(item, "timeout").filter(positive));
             endpoint(cx, &mut endpoints, item).timeout = timeout;
         }
         for item in cx.list(paths, "circuit_breakers") {
@@ -130,13 +137,9 @@ fn classic(cx: &mut Reader<'_>, document: &Node) {
         let methods = endpoint
             .method
             .map_or(MethodSet::Any, |method| MethodSet::Only(vec![method]));
-        let policy = policy(
-            endpoint.timeout,
-            endpoint.breaker,
-            &health,
-            &upstream,
-            anchor,
-        );
+        // A path without its own enforced timeout takes the version's `global_enforce_timeout`.
+        let timeout = endpoint.timeout.or_else(|| api_timeout.clone());
+        let policy = policy(timeout, endpoint.breaker, &health, &upstream, anchor);
         let path = path_match(at, pattern);
         cx.inventory.routes.push(Route {
             format: GatewayFormat::Tyk,
@@ -220,6 +223,11 @@ fn oas(cx: &mut Reader<'_>, document: &Node, extension: &Node) {
     let upstream_node = cx.map(extension, "upstream");
     let upstream = target(cx, upstream_node, "url");
     let health = upstream_node.and_then(|node| oas_health(cx, node));
+    let api_timeout = upstream_node
+        .and_then(|node| cx.map(node, "enforceTimeout"))
+        .filter(|timeout| cx.flag(timeout, "enabled") == Some(true))
+        .and_then(|timeout| cx.duration_in(timeout, "duration", Dialect::Go))
+        .filter(positive);
     let operations = cx
         .map(extension, "middleware")
         .and_then(|middleware| cx.map(middleware, "operations"));
@@ -242,8 +250,10 @@ fn oas(cx: &mut Reader<'_>, document: &Node, extension: &Node) {
                 .filter(|timeout| cx.flag(timeout, "enabled") == Some(true))
                 .and_then(|timeout| {
                     cx.duration_in(timeout, "duration", Dialect::Go)
-                        .or_else(|| cx.duration(timeout, "value"))
-                });
+                        .filter(positive)
+                        .or_else(|| cx.duration(timeout, "value").filter(positive))
+                })
+                .or_else(|| api_timeout.clone());
             let breaker = settings
                 .and_then(|op| cx.map(op, "circuitBreaker"))
                 .filter(|breaker| cx.flag(breaker, "enabled") == Some(true))
@@ -318,6 +328,11 @@ fn breaker(
         ineffective: None,
         open_status: Some(OPEN_STATUS),
     })
+}
+
+/// Tyk treats an enforced timeout of zero as unset.
+fn positive(timeout: &Sourced<Duration>) -> bool {
+    !timeout.value.is_zero()
 }
 
 fn policy(

@@ -12,6 +12,8 @@ use routeguard::model::PathKind;
 
 const CLASSIC: &str = "fixtures/tyk/edge/classic.json";
 const OAS: &str = "fixtures/tyk/edge/oas.yaml";
+const BILLING: &str = "fixtures/tyk/join/billing.json";
+const BILLING_SPEC: &str = "fixtures/tyk/join/openapi.yaml";
 
 #[test]
 fn a_classic_definition_gives_a_route_per_configured_path_and_one_for_the_rest() {
@@ -122,10 +124,53 @@ fn detection_claims_tyk_definitions_and_nothing_else() {
         [
             "fixtures/tyk/edge/classic.json",
             "fixtures/tyk/edge/oas.yaml",
+            "fixtures/tyk/join/billing.json",
             "fixtures/tyk/real/app_sample.json",
             "fixtures/tyk/real/test-cbo.json",
             "fixtures/tyk/real/test-nhu.json",
             "fixtures/tyk/real/tracing-versioned.json",
         ]
+    );
+}
+
+#[test]
+fn the_versions_enforced_timeout_bounds_paths_without_their_own() {
+    let outcome = lint(&[BILLING]);
+    // `timeout: 0` is unset: the version's `global_enforce_timeout` applies.
+    let invoices = route(&outcome, BILLING, "GET /invoices*");
+    assert_eq!(timeout_ms(invoices), Some(10_000));
+    let timeout = invoices
+        .policy
+        .timeout
+        .as_ref()
+        .expect("the API-level timeout");
+    assert_eq!(origin(&outcome, timeout), format!("{BILLING}:17:35"));
+    assert_eq!(timeout_ms(route(&outcome, BILLING, "* /*")), Some(10_000));
+    // A positive `duration` wins over whole seconds.
+    let exports = route(&outcome, BILLING, "POST /exports*");
+    assert_eq!(timeout_ms(exports), Some(500));
+    // Uptime tests without `check_host_against_uptime_tests` only raise events.
+    assert!(invoices.policy.health_check.is_none());
+}
+
+#[test]
+fn a_classic_path_joins_the_upstreams_spec_and_its_504_must_be_documented() {
+    let outcome = lint_recommended(&[BILLING, BILLING_SPEC]);
+    let exports = route(&outcome, BILLING, "POST /exports*");
+    assert_eq!(
+        operations_of(&outcome, exports),
+        [("POST /exports".to_string(), "prefix")]
+    );
+    let place = format!("{BILLING_SPEC}:17:7");
+    assert_eq!(
+        findings(&outcome, "gateway-errors-undocumented", BILLING_SPEC),
+        [place.clone()]
+    );
+    assert!(message_at(&outcome, "gateway-errors-undocumented", &place).contains("504 (Tyk"));
+    // GET /invoices documents Tyk's 504.
+    let invoices = route(&outcome, BILLING, "GET /invoices*");
+    assert_eq!(
+        operations_of(&outcome, invoices),
+        [("GET /invoices".to_string(), "prefix")]
     );
 }
