@@ -59,9 +59,12 @@ fn detect(document: &Node) -> bool {
 
 fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     let cx = &mut Reader::new(cx, file, Naming::Exact, Dialect::Seconds);
-    match document.get(OAS) {
-        Some(extension) if document.get("openapi").is_some() => oas(cx, document, extension),
-        _ => classic(cx, document),
+    match document
+        .get(OAS)
+        .filter(|_| document.get("openapi").is_some())
+    {
+        Some(extension) => oas(cx, document, extension),
+        None => classic(cx, document),
     }
 }
 
@@ -202,21 +205,13 @@ fn classic_health(cx: &mut Reader<'_>, document: &Node) -> Option<HealthCheck> {
     if cx.flag(tests, "disabled") == Some(true) {
         return None;
     }
-    let checks = cx.list(tests, "check_list");
-    let first = checks.first()?;
+    let first = cx.list(tests, "check_list").first()?;
     // `HostCheckObject.Timeout` is a Go `time.Duration`: a JSON number of nanoseconds.
     let timeout = cx.field(first, "timeout").and_then(|node| {
         let nanos = node.scalar_text()?.parse::<u64>().ok().filter(|n| *n > 0)?;
         Some(Sourced::explicit(Duration::from_nanos(nanos), cx.at(node)))
     });
-    Some(HealthCheck {
-        active: Some(ActiveCheck {
-            interval: None,
-            timeout,
-            location: cx.key_at(tests, "check_list")?,
-        }),
-        passive: None,
-    })
+    active_check(cx.key_at(tests, "check_list")?, timeout)
 }
 
 fn oas(cx: &mut Reader<'_>, document: &Node, extension: &Node) {
@@ -231,10 +226,8 @@ fn oas(cx: &mut Reader<'_>, document: &Node, extension: &Node) {
     let operations = cx
         .map(extension, "middleware")
         .and_then(|middleware| cx.map(middleware, "operations"));
-    let Some(paths) = document.get("paths") else {
-        return;
-    };
-    for path_entry in paths.entries() {
+    let paths = document.get("paths").map_or(&[][..], Node::entries);
+    for path_entry in paths {
         let Some(path) = path_entry.key.as_str().filter(|p| !p.starts_with("x-")) else {
             continue;
         };
@@ -285,14 +278,20 @@ fn oas_health(cx: &mut Reader<'_>, upstream: &Node) -> Option<HealthCheck> {
     if cx.flag(tests, "enabled") != Some(true) {
         return None;
     }
-    let checks = cx.list(tests, "tests");
-    let first = checks.first()?;
+    let first = cx.list(tests, "tests").first()?;
+    let timeout = cx.duration_in(first, "timeout", Dialect::Go);
+    active_check(cx.key_at(tests, "tests")?, timeout)
+}
+
+/// Uptime tests probe the upstream on their own schedule (the gateway's `uptime_tests` config).
+fn active_check(location: Location, timeout: Option<Sourced<Duration>>) -> Option<HealthCheck> {
+    let active = ActiveCheck {
+        interval: None,
+        timeout,
+        location,
+    };
     Some(HealthCheck {
-        active: Some(ActiveCheck {
-            interval: None,
-            timeout: cx.duration_in(first, "timeout", Dialect::Go),
-            location: cx.key_at(tests, "tests")?,
-        }),
+        active: Some(active),
         passive: None,
     })
 }
