@@ -38,6 +38,7 @@ static PROXY_TIMEOUT: GatewayDefault<Duration> = GatewayDefault::new(
     "Tyk's `proxy_default_timeout` of {} (tyk.conf)",
 );
 /// `WrappedServeHTTP` makes one round trip and answers its error: Tyk never retries a request.
+/// (Go's `http.Transport` only resends a request its reused connection never carried.)
 static RETRIES: GatewayDefault<u32> = GatewayDefault::new(
     0,
     "Tyk's reverse proxy, which sends each request once ({} retries)",
@@ -345,16 +346,8 @@ fn policy(
     Policy {
         timeout: Some(timeout.map(Timeout::Bounded)),
         retry: Some(Retry {
-            max_retries: RETRIES.sourced(),
-            unbounded: false,
-            conditions: Vec::new(),
-            backoff: None,
-            per_try_timeout: None,
-            deadline: None,
-            has_budget: false,
             non_idempotent: Some(false),
-            counted_by: None,
-            location: route,
+            ..Retry::new(RETRIES.sourced(), route)
         }),
         statuses: GatewayStatuses {
             on_timeout: Some(TIMEOUT_STATUS),
