@@ -110,7 +110,11 @@ fn classic(cx: &mut Reader<'_>, document: &Node) {
             if cx.flag(item, "disabled") == Some(true) {
                 continue;
             }
-            let breaker = breaker(cx, item, ["threshold_percent", "samples"]);
+            let breaker = breaker(
+                cx,
+                item,
+                ["threshold_percent", "samples", "return_to_service_after"],
+            );
             endpoint(cx, &mut endpoints, item).breaker = breaker;
         }
     }
@@ -251,7 +255,7 @@ fn oas(cx: &mut Reader<'_>, document: &Node, extension: &Node) {
             let breaker = settings
                 .and_then(|op| cx.map(op, "circuitBreaker"))
                 .filter(|breaker| cx.flag(breaker, "enabled") == Some(true))
-                .and_then(|node| breaker(cx, node, ["threshold", "sampleSize"]));
+                .and_then(|node| breaker(cx, node, ["threshold", "sampleSize", "coolDownPeriod"]));
             let location = settings.map_or(method_key, |op| cx.anchor(op));
             let policy = policy(timeout, breaker, &health, &upstream, location);
             // An OpenAPI path is the whole path, templated or not.
@@ -302,7 +306,7 @@ fn active_check(location: Location, timeout: Option<Sourced<Duration>>) -> Optio
 fn breaker(
     cx: &mut Reader<'_>,
     item: &Node,
-    [ratio, samples]: [&str; 2],
+    [ratio, samples, cool_down]: [&str; 3],
 ) -> Option<CircuitBreaker> {
     let location = cx.anchor(item);
     let threshold = cx.field(item, ratio);
@@ -318,7 +322,9 @@ fn breaker(
         }
         value
     });
+    // Whole numbers (samples, and seconds until half-open), reported when not.
     cx.count(item, samples);
+    cx.count(item, cool_down);
     if threshold.is_some() && threshold_value.is_none() {
         return None;
     }

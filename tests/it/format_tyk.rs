@@ -75,7 +75,11 @@ fn unreadable_values_are_located_and_fall_back_to_tyks_defaults() {
     let outcome = lint(&[CLASSIC]);
     assert_eq!(
         findings(&outcome, "invalid-value", CLASSIC),
-        [format!("{CLASSIC}:22:70"), format!("{CLASSIC}:27:75")]
+        [
+            format!("{CLASSIC}:22:70"),
+            format!("{CLASSIC}:27:75"),
+            format!("{CLASSIC}:27:121")
+        ]
     );
     let delete = route(&outcome, CLASSIC, "DELETE /orders/{id}");
     assert_eq!(delete.path.kind, PathKind::Template);
