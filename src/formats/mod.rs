@@ -25,6 +25,7 @@ pub mod read;
 pub mod sniff;
 pub mod spring_cloud_gateway;
 pub mod traefik;
+pub mod tyk;
 pub mod values;
 
 use std::time::Duration;
@@ -154,6 +155,7 @@ pub static ADAPTERS: &[&Adapter] = &[
     &envoy_gateway::ADAPTER,
     &linkerd::ADAPTER,
     &kuma::ADAPTER,
+    &tyk::ADAPTER,
 ];
 
 /// Every adapter that recognises a document (an OpenAPI document with AWS integrations is read

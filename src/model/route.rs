@@ -26,6 +26,7 @@ pub enum GatewayFormat {
     EnvoyGateway,
     Linkerd,
     Kuma,
+    Tyk,
 }
 
 impl GatewayFormat {
@@ -48,6 +49,7 @@ impl GatewayFormat {
             GatewayFormat::EnvoyGateway => "envoy-gateway",
             GatewayFormat::Linkerd => "linkerd",
             GatewayFormat::Kuma => "kuma",
+            GatewayFormat::Tyk => "tyk",
         }
     }
 
@@ -70,6 +72,7 @@ impl GatewayFormat {
             GatewayFormat::EnvoyGateway => "Envoy Gateway",
             GatewayFormat::Linkerd => "Linkerd",
             GatewayFormat::Kuma => "Kuma",
+            GatewayFormat::Tyk => "Tyk",
         }
     }
 
@@ -128,6 +131,10 @@ impl GatewayFormat {
                 "Annotate the HTTPRoute or Service with `timeout.linkerd.io/request` (e.g. `4s`), or set the ServiceProfile route's `timeout`"
             }
             GatewayFormat::Kuma => "Set `http.requestTimeout` in a MeshTimeout whose `to` targets the service",
+            GatewayFormat::Tyk => {
+                "Add a `hard_timeouts` entry (seconds) for the path to the version's `extended_paths`, \
+                 or `enforceTimeout` to the operation in `x-tyk-api-gateway.middleware.operations`"
+            }
         }
     }
 
@@ -158,6 +165,10 @@ impl GatewayFormat {
                 "Annotate the Service with `balancer.linkerd.io/failure-accrual: consecutive`"
             }
             GatewayFormat::Kuma => "Add a MeshCircuitBreaker with `outlierDetection` for the service",
+            GatewayFormat::Tyk => {
+                "Add a `circuit_breakers` entry (`threshold_percent`, `samples`, `return_to_service_after`) \
+                 for the path, or `circuitBreaker` to the operation in `x-tyk-api-gateway.middleware.operations`"
+            }
             GatewayFormat::GatewayApi
             | GatewayFormat::Aws
             | GatewayFormat::Google
@@ -195,6 +206,9 @@ impl GatewayFormat {
                 "ESPv2 backs off as Envoy does (25ms base); lower `--backend_retry_num` to retry less"
             }
             GatewayFormat::SpringCloudGateway => "Set `backoff.firstBackoff` on the Retry filter",
+            GatewayFormat::Tyk => {
+                "Tyk's reverse proxy never retries: retry in the client, or bound the path with `hard_timeouts`"
+            }
             GatewayFormat::IngressNginx => {
                 "nginx has no retry backoff: lower `nginx.ingress.kubernetes.io/proxy-next-upstream-tries` \
                  (1 turns retries off), or rely on readiness probes to take failing pods out"
@@ -209,7 +223,10 @@ impl GatewayFormat {
     pub fn breaker_on_routes(self) -> bool {
         matches!(
             self,
-            GatewayFormat::Traefik | GatewayFormat::Apisix | GatewayFormat::SpringCloudGateway
+            GatewayFormat::Traefik
+                | GatewayFormat::Apisix
+                | GatewayFormat::SpringCloudGateway
+                | GatewayFormat::Tyk
         )
     }
 
@@ -229,6 +246,7 @@ impl GatewayFormat {
                 | GatewayFormat::Apisix
                 | GatewayFormat::Google
                 | GatewayFormat::IngressNginx
+                | GatewayFormat::Tyk
         )
     }
 

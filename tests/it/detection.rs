@@ -86,11 +86,13 @@ fn every_detector_on_every_fixture() {
                 );
                 assert!(found.len() <= 2, "{}: detected as {found:?}", file.display);
                 if found.len() == 2 {
-                    // Only an OpenAPI document can also be a gateway's (AWS or Google
+                    // Only an OpenAPI document can also be a gateway's (AWS, Google or Tyk OAS
                     // extensions).
                     assert!(
                         found.contains("openapi")
-                            && (found.contains("aws") || found.contains("google")),
+                            && (found.contains("aws")
+                                || found.contains("google")
+                                || found.contains("tyk")),
                         "{}: {found:?}",
                         file.display
                     );

@@ -29,6 +29,7 @@ mod format_kuma;
 mod format_linkerd;
 mod format_spring_cloud_gateway;
 mod format_traefik;
+mod format_tyk;
 mod gateways;
 mod hostile;
 mod loading;

@@ -956,6 +956,71 @@ const CASES: &[Case] = &[
         doubtful: &[],
     },
     Case {
+        paths: &["fixtures/tyk/real"],
+        findings: &[
+            // No `hard_timeouts`: only the gateway's 30s `proxy_default_timeout` bounds the API, and
+            // a single `target_url` leaves nothing to fail over to.
+            (
+                "fallback-missing",
+                "fixtures/tyk/real/app_sample.json",
+                28,
+                9,
+            ),
+            (
+                "timeout-missing",
+                "fixtures/tyk/real/app_sample.json",
+                28,
+                9,
+            ),
+            // Both httpbin.org APIs (this one and `tracing-versioned.json`) lack a breaker.
+            (
+                "circuit-breaker-missing",
+                "fixtures/tyk/real/app_sample.json",
+                29,
+                23,
+            ),
+            ("fallback-missing", "fixtures/tyk/real/test-cbo.json", 8, 5),
+            ("timeout-missing", "fixtures/tyk/real/test-cbo.json", 8, 5),
+            // The `.*` breaker covers GET only; the catch-all route has none.
+            (
+                "circuit-breaker-missing",
+                "fixtures/tyk/real/test-cbo.json",
+                9,
+                19,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/tyk/real/test-cbo.json",
+                22,
+                15,
+            ),
+            ("timeout-missing", "fixtures/tyk/real/test-cbo.json", 22, 15),
+            ("fallback-missing", "fixtures/tyk/real/test-nhu.json", 8, 5),
+            ("timeout-missing", "fixtures/tyk/real/test-nhu.json", 8, 5),
+            // Uptime tests take hosts out, but no breaker stops traffic to a failing one.
+            (
+                "circuit-breaker-missing",
+                "fixtures/tyk/real/test-nhu.json",
+                9,
+                19,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/tyk/real/tracing-versioned.json",
+                104,
+                9,
+            ),
+            (
+                "timeout-missing",
+                "fixtures/tyk/real/tracing-versioned.json",
+                104,
+                9,
+            ),
+        ],
+        counted: &[],
+        doubtful: &[],
+    },
+    Case {
         paths: &["fixtures/google/esp-v2"],
         findings: &[
             (
