@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use super::read::{GatewayDefault, Naming, Reader};
+use super::read::{GatewayDefault, Naming, Reader, Release};
 use super::values::{shown, Dialect};
 use super::{AdaptContext, Adapter};
 use crate::model::policy::{
@@ -30,16 +30,19 @@ pub static ADAPTER: Adapter = Adapter {
 };
 
 const OAS: &str = "x-tyk-api-gateway";
+const RELEASE: Release = Release("Tyk v5.15");
 
 /// `defaultProxyTimeout`: the upstream round trip is bounded by the gateway's
 /// `proxy_default_timeout`, 30 s when unset (`proxyTimeout`).
 static PROXY_TIMEOUT: GatewayDefault<Duration> = GatewayDefault::new(
+    RELEASE,
     Duration::from_secs(30),
     "Tyk's `proxy_default_timeout` of {} (tyk.conf)",
 );
 /// `WrappedServeHTTP` makes one round trip and answers its error: Tyk never retries a request.
 /// (Go's `http.Transport` only resends a request its reused connection never carried.)
 static RETRIES: GatewayDefault<u32> = GatewayDefault::new(
+    RELEASE,
     0,
     "Tyk's reverse proxy, which sends each request once ({} retries)",
 );
