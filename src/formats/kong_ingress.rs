@@ -11,8 +11,9 @@
 //! the Service does not set, as for declarative configuration.
 
 use super::kong::{add_routes, reader, ServiceContext};
+use super::kube::{self, annotation, Object, DEFAULT_NAMESPACE};
 use super::{AdaptContext, Adapter};
-use crate::source::{Entry, Node, NodeKind, ScalarKind, Workspace};
+use crate::source::{Entry, Node, NodeKind, ScalarKind};
 use crate::span::FileId;
 
 /// Kong is the gateway: the adapter shares its name with the declarative one.
@@ -29,14 +30,6 @@ const PROXY_ANNOTATIONS: &[(&str, &str)] = &[
     ("konghq.com/write-timeout", "write_timeout"),
     ("konghq.com/retries", "retries"),
 ];
-
-fn annotation<'a>(object: &'a Node, name: &str) -> Option<&'a Node> {
-    object.get("metadata")?.get("annotations")?.get(name)
-}
-
-fn metadata_text<'a>(object: &'a Node, key: &str) -> Option<&'a str> {
-    object.get("metadata")?.get(key)?.as_str()
-}
 
 /// An `Ingress` for the `kong` class (`spec.ingressClassName` or the older
 /// `kubernetes.io/ingress.class` annotation).
@@ -56,8 +49,11 @@ fn detect(document: &Node) -> bool {
 }
 
 fn adapt(cx: &mut AdaptContext<'_>, file: FileId, ingress: &Node) {
-    let namespace = metadata_text(ingress, "namespace");
-    let name = metadata_text(ingress, "name").unwrap_or("ingress");
+    // An Ingress sends only to Services of its own namespace.
+    let own = Object::of(file, ingress);
+    let namespace = own.map_or(DEFAULT_NAMESPACE, |own| own.namespace);
+    let name = own.map_or("ingress", |own| own.name);
+    let objects = kube::objects(cx.workspace);
     let methods = annotation(ingress, "konghq.com/methods").and_then(|node| {
         let text = node.as_str()?;
         let items = text
@@ -96,7 +92,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, ingress: &Node) {
             else {
                 continue;
             };
-            let (service_file, service) = kong_service(cx.workspace, file, service_name, namespace);
+            let (service_file, service) = kong_service(&objects, file, service_name, namespace);
             let service_cx =
                 ServiceContext::read(&mut reader(cx, service_file), &service, None, None);
             // The route is anchored at its Ingress path, where its findings point.
@@ -176,30 +172,15 @@ fn kong_path(path: &Node, path_node: &Node) -> Node {
 /// file returned is the Service's; with no Service in the run, the Ingress's, with Kong's
 /// defaults.
 fn kong_service(
-    workspace: &Workspace,
+    objects: &[Object<'_>],
     ingress_file: FileId,
     backend_name: &Node,
-    namespace: Option<&str>,
+    namespace: &str,
 ) -> (FileId, Node) {
     let name = backend_name.as_str().unwrap_or_default();
-    let same = |object: &Node, kind: &str, wanted: &str| {
-        object.get("kind").and_then(Node::as_str) == Some(kind)
-            && metadata_text(object, "name") == Some(wanted)
-            && (namespace.is_none()
-                || metadata_text(object, "namespace").is_none()
-                || metadata_text(object, "namespace") == namespace)
-    };
-    let find = |kind: &str, wanted: &str| {
-        workspace.files().iter().find_map(|file| {
-            file.documents
-                .iter()
-                .find(|document| same(document, kind, wanted))
-                .map(|document| (file.id, document))
-        })
-    };
     // Findings about the service point at its name: the Service's, else the Ingress backend's.
     let host = |span| entry(span, "host", Node::scalar(span, name, ScalarKind::Str));
-    let Some((file, service)) = find("Service", name) else {
+    let Some(service) = kube::find(objects, "Service", name, namespace) else {
         return (
             ingress_file,
             Node {
@@ -208,21 +189,23 @@ fn kong_service(
             },
         );
     };
+    let file = service.file;
     let name_span = service
+        .node
         .get("metadata")
         .and_then(|metadata| metadata.get("name"))
-        .map_or(service.span, |name| name.span);
+        .map_or(service.node.span, |name| name.span);
     let mut fields: Vec<Entry> = vec![host(name_span)];
     // A KongIngress in the Service's file: its `proxy` holds Kong service fields as they are.
-    if let Some(proxy) = annotation(service, "konghq.com/override")
+    if let Some(proxy) = service
+        .annotation("konghq.com/override")
         .and_then(Node::as_str)
         .and_then(|override_name| {
-            workspace.file(file).documents.iter().find(|document| {
-                document.get("kind").and_then(Node::as_str) == Some("KongIngress")
-                    && metadata_text(document, "name") == Some(override_name)
+            objects.iter().find(|object| {
+                object.file == file && object.kind == "KongIngress" && object.name == override_name
             })
         })
-        .and_then(|kong_ingress| kong_ingress.get("proxy"))
+        .and_then(|kong_ingress| kong_ingress.node.get("proxy"))
     {
         fields.extend(
             proxy
@@ -237,7 +220,7 @@ fn kong_service(
         );
     }
     for (annotation_name, key) in PROXY_ANNOTATIONS {
-        let Some(value) = annotation(service, annotation_name) else {
+        let Some(value) = service.annotation(annotation_name) else {
             continue;
         };
         fields.retain(|entry| entry.key.as_str() != Some(key));
@@ -253,7 +236,7 @@ fn kong_service(
     (
         file,
         Node {
-            span: service.span,
+            span: service.node.span,
             kind: NodeKind::Map(fields),
         },
     )

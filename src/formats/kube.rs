@@ -57,6 +57,10 @@ impl<'a> Object<'a> {
             .collect()
     }
 
+    pub fn annotation(&self, name: &str) -> Option<&'a Node> {
+        annotation(self.node, name)
+    }
+
     pub fn label(&self, key: &str) -> Option<&'a str> {
         self.metadata_map("labels")
             .into_iter()
@@ -120,6 +124,23 @@ pub fn objects(workspace: &Workspace) -> Vec<Object<'_>> {
 pub fn readable_files(workspace: &Workspace) -> impl Iterator<Item = &SourceFile> {
     let files = workspace.files().iter();
     files.filter(|file| !file.failed && !sniff::has_unquoted_go_template_action(&file.text))
+}
+
+/// `metadata.annotations.<name>` of a document, also of one that lacks what makes an `Object`.
+pub fn annotation<'a>(document: &'a Node, name: &str) -> Option<&'a Node> {
+    document.get("metadata")?.get("annotations")?.get(name)
+}
+
+/// The first object of `kind` named `name` in `namespace`, in file and document order.
+pub fn find<'o, 'a>(
+    objects: &'o [Object<'a>],
+    kind: &str,
+    name: &str,
+    namespace: &str,
+) -> Option<&'o Object<'a>> {
+    objects
+        .iter()
+        .find(|object| object.kind == kind && object.name == name && object.namespace == namespace)
 }
 
 /// Whether this is the first document of a format read as one set in this run: its policies
