@@ -92,9 +92,15 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, ingress: &Node) {
             else {
                 continue;
             };
-            let (service_file, service) = kong_service(&objects, file, service_name, namespace);
-            let service_cx =
-                ServiceContext::read(&mut reader(cx, service_file), &service, None, None);
+            let (service_file, service, override_proxy) =
+                kong_service(&objects, file, service_name, namespace);
+            let service_cx = ServiceContext::read(
+                &mut reader(cx, service_file),
+                &service,
+                override_proxy,
+                None,
+                None,
+            );
             // The route is anchored at its Ingress path, where its findings point.
             let mut route = vec![
                 entry(
@@ -168,15 +174,15 @@ fn kong_path(path: &Node, path_node: &Node) -> Node {
 }
 
 /// The backend Service as a Kong service object: its host, and the timeouts and retries of its
-/// `KongIngress` override and its annotations (which win), each at the place it is written. The
-/// file returned is the Service's; with no Service in the run, the Ingress's, with Kong's
-/// defaults.
-fn kong_service(
-    objects: &[Object<'_>],
+/// annotations, each at the place it is written, with the `proxy` section of the `KongIngress`
+/// it names, whose fields the annotations override. The file returned is the Service's; with no
+/// Service in the run, the Ingress's, with Kong's defaults.
+fn kong_service<'a>(
+    objects: &[Object<'a>],
     ingress_file: FileId,
     backend_name: &Node,
     namespace: &str,
-) -> (FileId, Node) {
+) -> (FileId, Node, Option<(FileId, &'a Node)>) {
     let name = backend_name.as_str().unwrap_or_default();
     // Findings about the service point at its name: the Service's, else the Ingress backend's.
     let host = |span| entry(span, "host", Node::scalar(span, name, ScalarKind::Str));
@@ -187,43 +193,27 @@ fn kong_service(
                 span: backend_name.span,
                 kind: NodeKind::Map(vec![host(backend_name.span)]),
             },
+            None,
         );
     };
-    let file = service.file;
     let name_span = service
         .node
         .get("metadata")
         .and_then(|metadata| metadata.get("name"))
         .map_or(service.node.span, |name| name.span);
     let mut fields: Vec<Entry> = vec![host(name_span)];
-    // A KongIngress in the Service's file: its `proxy` holds Kong service fields as they are.
-    if let Some(proxy) = service
+    // The KongIngress, in any file of the run, of the Service's namespace (Kong Ingress
+    // Controller 3.x looks the override up there): its `proxy` holds Kong service fields as
+    // they are.
+    let override_proxy = service
         .annotation("konghq.com/override")
         .and_then(Node::as_str)
-        .and_then(|override_name| {
-            objects.iter().find(|object| {
-                object.file == file && object.kind == "KongIngress" && object.name == override_name
-            })
-        })
-        .and_then(|kong_ingress| kong_ingress.node.get("proxy"))
-    {
-        fields.extend(
-            proxy
-                .entries()
-                .iter()
-                .filter(|entry| {
-                    PROXY_ANNOTATIONS
-                        .iter()
-                        .any(|(_, key)| entry.key.as_str() == Some(key))
-                })
-                .cloned(),
-        );
-    }
+        .and_then(|name| kube::find(objects, "KongIngress", name, service.namespace))
+        .and_then(|kong_ingress| Some((kong_ingress.file, kong_ingress.node.get("proxy")?)));
     for (annotation_name, key) in PROXY_ANNOTATIONS {
         let Some(value) = service.annotation(annotation_name) else {
             continue;
         };
-        fields.retain(|entry| entry.key.as_str() != Some(key));
         // Annotation values are strings; Kong reads them as whole numbers.
         let text = value.scalar_text().unwrap_or_default().trim().to_string();
         let kind = if text.parse::<u64>().is_ok() {
@@ -234,10 +224,11 @@ fn kong_service(
         fields.push(entry(value.span, key, Node::scalar(value.span, text, kind)));
     }
     (
-        file,
+        service.file,
         Node {
             span: service.node.span,
             kind: NodeKind::Map(fields),
         },
+        override_proxy,
     )
 }

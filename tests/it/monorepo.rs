@@ -379,3 +379,34 @@ fn kong_ingress_routes_take_their_services_annotations_and_kong_ingress_override
     assert_eq!(report["diagnostics"], serde_json::json!([]));
     assert_eq!(code, 0);
 }
+
+#[test]
+fn a_kong_ingress_override_is_found_in_any_file_of_the_services_namespace() {
+    let dir = "fixtures/kong/kubernetes/split";
+    let policy = "fixtures/kong/kubernetes/split/policy.yaml";
+    let routes = "fixtures/kong/kubernetes/split/routes.yaml";
+    let (_, report) = lint_json(&common::repo(), &[dir]);
+    let found = located(&report);
+    // `retries: 9` of the `pay` KongIngress, not the `retries: 1` of the one in `other`.
+    assert!(
+        found.contains(&at("retry-excessive", policy, 22, 12)),
+        "{found:?}"
+    );
+    assert!(!found.contains(&at("timeout-missing", routes, 25, 9)));
+
+    // With no KongIngress of the Service's namespace, Kong's defaults apply at the Service.
+    let copy = tempfile::tempdir().expect("temporary folder");
+    for name in ["routes.yaml", "policy.yaml"] {
+        let text = std::fs::read_to_string(common::repo().join(dir).join(name)).expect("fixture");
+        let text = text.replace("namespace: pay\nproxy", "namespace: billing\nproxy");
+        std::fs::write(copy.path().join(name), text).expect("manifest");
+    }
+    let (_, report) = lint_json(copy.path(), &["."]);
+    let found = located(&report);
+    assert!(
+        found.contains(&at("retry-excessive", "routes.yaml", 25, 9)),
+        "{found:?}"
+    );
+    assert!(found.contains(&at("timeout-missing", "routes.yaml", 25, 9)));
+    assert!(found.iter().all(|(_, file, _, _)| file != "policy.yaml"));
+}
