@@ -266,6 +266,18 @@ impl ServiceContext {
             termination: None,
         }
     }
+
+    /// A plugin in Kong's shape configured apart from the service, as Kong Ingress Controller's
+    /// `KongPlugin` objects are, read in its own file: it wins over the service's plugins of
+    /// its kind, as a plugin on a route wins over one on its service.
+    pub(super) fn attach_plugin(&mut self, cx: &Reader<'_>, plugin: &Node) {
+        if let Some(termination) = terminating(cx, plugin) {
+            self.termination = Some(termination);
+        }
+        if let Some(limit) = limiting(cx, plugin) {
+            self.policy.rate_limit = Some(limit);
+        }
+    }
 }
 
 /// The host and path a service forwards to: from `url`, or `host` and `path`.
@@ -379,18 +391,24 @@ fn read_upstream(cx: &mut Reader<'_>, upstream: &Node, policy: &mut Policy) {
 
 /// An enabled rate-limiting plugin among `plugins`.
 fn rate_limit(cx: &Reader<'_>, plugins: Option<&Node>) -> Option<RateLimit> {
-    plugins?.items().iter().find_map(|plugin| {
-        let name = plugin.get_text("name")?;
-        let enabled = plugin.get("enabled").and_then(Node::as_bool) != Some(false);
-        (enabled && RATE_LIMIT_PLUGINS.contains(&name)).then(|| RateLimit {
-            location: cx.anchor(plugin),
-            status: plugin
-                .get("config")
-                .and_then(|config| config.get("error_code"))
-                .and_then(Node::scalar_text)
-                .and_then(|code| code.parse().ok())
-                .unwrap_or(429),
-        })
+    plugins?
+        .items()
+        .iter()
+        .find_map(|plugin| limiting(cx, plugin))
+}
+
+/// `plugin`, when it is an enabled rate-limiting plugin: the status it answers with.
+fn limiting(cx: &Reader<'_>, plugin: &Node) -> Option<RateLimit> {
+    let name = plugin.get_text("name")?;
+    let enabled = plugin.get("enabled").and_then(Node::as_bool) != Some(false);
+    (enabled && RATE_LIMIT_PLUGINS.contains(&name)).then(|| RateLimit {
+        location: cx.anchor(plugin),
+        status: plugin
+            .get("config")
+            .and_then(|config| config.get("error_code"))
+            .and_then(Node::scalar_text)
+            .and_then(|code| code.parse().ok())
+            .unwrap_or(429),
     })
 }
 

@@ -6,6 +6,10 @@
 //! See Kong's annotation reference (developer.konghq.com/kubernetes-ingress-controller/
 //! reference/annotations) and its Service annotations page.
 //!
+//! The `KongPlugin` and `KongClusterPlugin` objects that `konghq.com/plugins` names on the
+//! Ingress or its Service are read as the declarative adapter reads plugins (rate limiting, and
+//! request-termination answering every request), the Ingress's winning as a route's does.
+//!
 //! Each Ingress path is read as Kong reads a route path: `Exact` as a regex anchored at both
 //! ends, `Prefix` and `ImplementationSpecific` as a Kong prefix. Kong's defaults apply to what
 //! the Service does not set, as for declarative configuration.
@@ -92,15 +96,32 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, ingress: &Node) {
             else {
                 continue;
             };
+            let service_object = kube::find(
+                &objects,
+                "Service",
+                service_name.as_str().unwrap_or_default(),
+                namespace,
+            );
             let (service_file, service, override_proxy) =
-                kong_service(&objects, file, service_name, namespace);
-            let service_cx = ServiceContext::read(
+                kong_service(&objects, service_object, file, service_name);
+            let mut service_cx = ServiceContext::read(
                 &mut reader(cx, service_file),
                 &service,
                 override_proxy,
                 None,
                 None,
             );
+            // The Ingress's plugins win over its Service's, the first named over later ones:
+            // attached last-first, each a later one overrides.
+            let mut plugins = service_object.map_or_else(Vec::new, |service| {
+                named_plugins(&objects, service.node, service.namespace)
+            });
+            plugins.reverse();
+            let mut own_plugins = named_plugins(&objects, ingress, namespace);
+            own_plugins.reverse();
+            for (plugin_file, plugin) in plugins.iter().chain(&own_plugins) {
+                service_cx.attach_plugin(&reader(cx, *plugin_file), plugin);
+            }
             // The route is anchored at its Ingress path, where its findings point.
             let mut route = vec![
                 entry(
@@ -151,6 +172,56 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, ingress: &Node) {
     }
 }
 
+/// The plugins an object's `konghq.com/plugins` annotation names, in Kong's plugin shape with
+/// their files: a `KongPlugin` of the object's namespace, else a `KongClusterPlugin` of that name,
+/// as Kong Ingress Controller 3.x looks them up (a cross-namespace `namespace:name` reference
+/// needs a `KongReferenceGrant`, which routeguard does not read).
+fn named_plugins(objects: &[Object<'_>], annotated: &Node, namespace: &str) -> Vec<(FileId, Node)> {
+    let names = annotation(annotated, "konghq.com/plugins").and_then(Node::as_str);
+    names
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .filter_map(|name| {
+            kube::find(objects, "KongPlugin", name, namespace).or_else(|| {
+                objects
+                    .iter()
+                    .find(|object| object.kind == "KongClusterPlugin" && object.name == name)
+            })
+        })
+        .filter_map(|object| Some((object.file, kong_plugin(object.node)?)))
+        .collect()
+}
+
+/// A `KongPlugin` or `KongClusterPlugin` as a Kong plugin entry: `plugin` is its `name`,
+/// `disabled` the opposite of `enabled`, `consumerRef` its `consumer`.
+fn kong_plugin(object: &Node) -> Option<Node> {
+    let name = object
+        .get("plugin")
+        .filter(|name| name.as_str().is_some())?;
+    let mut fields = vec![entry(name.span, "name", name.clone())];
+    if let Some(disabled) = object.get("disabled") {
+        let enabled = disabled.as_bool().map(|disabled| !disabled);
+        let text = enabled.map_or("", |enabled| if enabled { "true" } else { "false" });
+        let kind = enabled.map_or(ScalarKind::Str, ScalarKind::Bool);
+        fields.push(entry(
+            disabled.span,
+            "enabled",
+            Node::scalar(disabled.span, text, kind),
+        ));
+    }
+    for (key, kong_key) in [("config", "config"), ("consumerRef", "consumer")] {
+        if let Some(value) = object.get(key) {
+            fields.push(entry(value.span, kong_key, value.clone()));
+        }
+    }
+    Some(Node {
+        span: object.span,
+        kind: NodeKind::Map(fields),
+    })
+}
+
 fn entry(span: crate::span::Span, key: &str, value: Node) -> Entry {
     Entry {
         key: Node::scalar(span, key, ScalarKind::Str),
@@ -179,14 +250,14 @@ fn kong_path(path: &Node, path_node: &Node) -> Node {
 /// Service in the run, the Ingress's, with Kong's defaults.
 fn kong_service<'a>(
     objects: &[Object<'a>],
+    service: Option<&Object<'a>>,
     ingress_file: FileId,
     backend_name: &Node,
-    namespace: &str,
 ) -> (FileId, Node, Option<(FileId, &'a Node)>) {
     let name = backend_name.as_str().unwrap_or_default();
     // Findings about the service point at its name: the Service's, else the Ingress backend's.
     let host = |span| entry(span, "host", Node::scalar(span, name, ScalarKind::Str));
-    let Some(service) = kube::find(objects, "Service", name, namespace) else {
+    let Some(service) = service else {
         return (
             ingress_file,
             Node {

@@ -392,7 +392,7 @@ fn a_kong_ingress_override_is_found_in_any_file_of_the_services_namespace() {
         found.contains(&at("retry-excessive", policy, 22, 12)),
         "{found:?}"
     );
-    assert!(!found.contains(&at("timeout-missing", routes, 25, 9)));
+    assert!(!found.contains(&at("timeout-missing", routes, 34, 9)));
 
     // With no KongIngress of the Service's namespace, Kong's defaults apply at the Service.
     let copy = tempfile::tempdir().expect("temporary folder");
@@ -404,9 +404,72 @@ fn a_kong_ingress_override_is_found_in_any_file_of_the_services_namespace() {
     let (_, report) = lint_json(copy.path(), &["."]);
     let found = located(&report);
     assert!(
-        found.contains(&at("retry-excessive", "routes.yaml", 25, 9)),
+        found.contains(&at("retry-excessive", "routes.yaml", 34, 9)),
         "{found:?}"
     );
-    assert!(found.contains(&at("timeout-missing", "routes.yaml", 25, 9)));
+    assert!(found.contains(&at("timeout-missing", "routes.yaml", 34, 9)));
     assert!(found.iter().all(|(_, file, _, _)| file != "policy.yaml"));
+}
+
+#[test]
+fn kong_plugins_named_by_an_ingress_or_its_service_set_the_routes_policy() {
+    let dir = "fixtures/kong/kubernetes/split";
+    let policy = "fixtures/kong/kubernetes/split/policy.yaml";
+    let rate_limit_cause = |report: &Value| {
+        report["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .filter(|found| found["rule"] == "gateway-errors-undocumented")
+            .flat_map(|found| found["related"].as_array().cloned().unwrap_or_default())
+            .find(|related| related["message"] == "Kong answers 429 because of this")
+    };
+    let (_, report) = lint_json(&common::repo(), &[dir]);
+    let found = located(&report);
+    // The Ingress's `konghq.com/plugins: payments-limit` is a rate-limiting KongPlugin: Kong
+    // answers 429, which `GET /payments` does not document.
+    assert!(
+        found.contains(&at(
+            "gateway-errors-undocumented",
+            "fixtures/kong/kubernetes/split/openapi.yaml",
+            13,
+            7
+        )),
+        "{found:?}"
+    );
+    let cause = rate_limit_cause(&report).expect("the rate limit is a cause");
+    assert_eq!(
+        (&cause["file"], &cause["line"], &cause["column"]),
+        (&Value::from(policy), &Value::from(29), &Value::from(9))
+    );
+    // The refunds Service's KongClusterPlugin answers every request with 410: Kong never
+    // forwards, so nothing about its upstream's timeouts or retries is reported.
+    assert!(
+        report["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .all(|found| found["route"] != "* /v1/refunds*"),
+        "{report}"
+    );
+    let routes = routes_json(&[dir]);
+    let refunds = routes["routes"]
+        .as_array()
+        .expect("routes")
+        .iter()
+        .find(|route| route["path"] == "/v1/refunds*")
+        .expect("refunds route");
+    assert_eq!(refunds["fallback"], "static response");
+    assert_eq!(refunds["max_retries"], 0);
+
+    // Without the annotation, the KongPlugin is applied to nothing.
+    let copy = tempfile::tempdir().expect("temporary folder");
+    for name in ["routes.yaml", "policy.yaml", "openapi.yaml"] {
+        let text = std::fs::read_to_string(common::repo().join(dir).join(name)).expect("fixture");
+        let text = text.replace("konghq.com/plugins: payments-limit", "team: payments");
+        std::fs::write(copy.path().join(name), text).expect("manifest");
+    }
+    let (_, report) = lint_json(copy.path(), &["."]);
+    assert_eq!(rate_limit_cause(&report), None, "{report}");
+    assert!(located(&report).contains(&at("gateway-errors-undocumented", "openapi.yaml", 13, 7)));
 }
