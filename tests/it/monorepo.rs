@@ -473,3 +473,41 @@ fn kong_plugins_named_by_an_ingress_or_its_service_set_the_routes_policy() {
     assert_eq!(rate_limit_cause(&report), None, "{report}");
     assert!(located(&report).contains(&at("gateway-errors-undocumented", "openapi.yaml", 13, 7)));
 }
+
+#[test]
+fn an_http_route_without_hostnames_takes_its_listeners_hostnames_for_the_join() {
+    let dir = "fixtures/gateway-api/listener-hosts";
+    let orders = "fixtures/monorepo/services/orders/openapi.yaml";
+    let billing = "fixtures/monorepo/services/billing/openapi.yaml";
+    let unrouted = |report: &Value| -> Vec<_> {
+        located(report)
+            .into_iter()
+            .filter(|(rule, ..)| rule == "operation-unrouted")
+            .collect()
+    };
+    // The `orders` route attaches to the orders.example.com listener: it does not serve
+    // Billing's `GET /items`, which no route reaches.
+    let (_, report) = lint_json(&common::repo(), &[dir, orders, billing]);
+    assert_eq!(
+        unrouted(&report),
+        [at("operation-unrouted", billing, 13, 5)]
+    );
+    assert_eq!(
+        joined(&routes_json(&[dir, orders, billing]), "/v1/items*"),
+        [
+            triple("Orders API 1.4.0", "GET /items", "exact"),
+            triple("Orders API 1.4.0", "GET /items/{id}", "exact"),
+        ]
+    );
+
+    // A listener without a hostname accepts every host: the route may serve Billing too.
+    let copy = tempfile::tempdir().expect("temporary folder");
+    for name in ["gateway.yaml", "routes.yaml"] {
+        let text = std::fs::read_to_string(common::repo().join(dir).join(name)).expect("fixture");
+        let text = text.replace("      hostname: orders.example.com\n", "");
+        std::fs::write(copy.path().join(name), text).expect("manifest");
+    }
+    let copied = copy.path().to_str().expect("path");
+    let (_, report) = lint_json(&common::repo(), &[copied, orders, billing]);
+    assert_eq!(unrouted(&report), []);
+}
