@@ -24,23 +24,28 @@ def defined_rules(ruleset):
 
 
 def spectral_findings(ruleset, specs, rules):
-    """(rule, file, line) → count, from Spectral's JSON output. routeguard's JSON report has no
-    JSON path, so findings are matched by the line of the node the path leads to."""
-    out = subprocess.run([SPECTRAL, "lint", "--ruleset", ruleset, "--format", "json",
-                          "--quiet", "--fail-severity", "error", *specs],
-                         capture_output=True, text=True)
-    try:
-        if out.returncode not in (0, 1):
-            raise json.JSONDecodeError("Spectral failed", "", 0)
-        results = json.loads(out.stdout or "[]")
-    except json.JSONDecodeError:
-        return None, out.stderr.strip().splitlines()[-1:] or ["no output"]
+    """(rule, file, line) → count, from Spectral's JSON output, one spec at a time so that a spec
+    Spectral stops on leaves the others compared; and the specs it stopped on, with its error.
+    routeguard's JSON report has no JSON path, so findings are matched by the line of the node
+    the path leads to."""
     found = collections.Counter()
-    for result in results:
-        if result["code"] in rules:
-            line = result["range"]["start"]["line"] + 1
-            found[(result["code"], os.path.realpath(result["source"]), line)] += 1
-    return found, None
+    failed = {}
+    for spec in specs:
+        out = subprocess.run([SPECTRAL, "lint", "--ruleset", ruleset, "--format", "json",
+                              "--quiet", "--fail-severity", "error", spec],
+                             capture_output=True, text=True)
+        try:
+            if out.returncode not in (0, 1):
+                raise json.JSONDecodeError("Spectral failed", "", 0)
+            results = json.loads(out.stdout or "[]")
+        except json.JSONDecodeError:
+            failed[spec] = (out.stderr.strip().splitlines() or ["no output"])[-1]
+            continue
+        for result in results:
+            if result["code"] in rules:
+                line = result["range"]["start"]["line"] + 1
+                found[(result["code"], os.path.realpath(result["source"]), line)] += 1
+    return found, failed
 
 
 def routeguard_findings(binary, ruleset, specs, rules):
@@ -97,13 +102,19 @@ def main():
         running, _ = routeguard_findings(binary, ruleset, specs, rules)
         reduced = runnable_copy(ruleset, running)
         _, ours = routeguard_findings(binary, reduced, specs, running)
-        theirs, error = spectral_findings(reduced, specs, running)
+        theirs, failed = spectral_findings(reduced, specs, running)
         os.remove(reduced)
         name = os.path.relpath(ruleset, ROOT)
         share = f"{len(running)} ({100 * len(running) // max(1, len(rules))} %)"
-        if theirs is None:
-            print(f"| `{name}` | {len(rules)} | {share} | Spectral failed: {error[0][:80]} | |")
+        if len(failed) == len(specs):
+            error = next(iter(failed.values()))
+            print(f"| `{name}` | {len(rules)} | {share} | Spectral failed: {error[:80]} | |")
             continue
+        stopped = {os.path.realpath(spec) for spec in failed}
+        ours = collections.Counter({key: count for key, count in ours.items()
+                                    if key[1] not in stopped})
+        for spec, error in failed.items():
+            print(f"<!-- Spectral stopped on {os.path.basename(spec)}: {error[:120]} -->")
         differing = []
         for rule in sorted(running):
             mine = {key: count for key, count in ours.items() if key[0] == rule}

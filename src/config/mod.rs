@@ -658,39 +658,3 @@ impl crate::rules::RuleSettings for Config {
             .is_some_and(|entry| entry.applies(&self.relative(path), route))
     }
 }
-
-#[cfg(test)]
-mod custom_rule_tests {
-    use std::path::Path;
-    use std::sync::Arc;
-
-    fn config(message: &str) -> super::Config {
-        let text = format!(
-            "extends: off\npolicies:\n  - id: same-name\n    message: {message}\n    assert: route.retries < 3\n"
-        );
-        super::parse_config(
-            &text,
-            Path::new("/project/routeguard.yaml"),
-            "routeguard.yaml",
-        )
-        .expect("config parses")
-    }
-
-    #[test]
-    fn each_config_owns_what_it_says_of_its_rules() {
-        let first = config("first says this");
-        let second = config("second says that");
-        let summary = |config: &super::Config| {
-            config
-                .custom
-                .meta("same-name")
-                .map(|meta| meta.summary.clone())
-        };
-        assert_eq!(summary(&first).as_deref(), Some("first says this"));
-        assert_eq!(summary(&second).as_deref(), Some("second says that"));
-        // Nothing outside the config holds on to it: dropping the config frees it.
-        let meta = first.custom.metas().next().expect("a policy");
-        assert_eq!(Arc::strong_count(meta), 1);
-        assert!(first.custom.meta("unknown").is_none());
-    }
-}

@@ -61,14 +61,18 @@ impl JsRegex {
         })
     }
 
-    /// A pattern as Spectral's `pattern` function reads a string: `/source/flags` is a regex
-    /// literal, anything else the source of `new RegExp(text)`.
+    /// A pattern as Spectral's `pattern` function reads a string: what its
+    /// `/^\/(.+)\/([a-z]*)$/` splits is a regex literal, anything else the source of
+    /// `new RegExp(text)` (@stoplight/spectral-functions 1.x, `pattern.ts`). So `//` is the
+    /// pattern of two slashes, not an empty regex, and `/v1/V` is literal text.
     pub fn from_option(text: &str) -> Result<JsRegex, String> {
         if let Some(body) = text.strip_prefix('/') {
             if let Some(end) = body.rfind('/') {
-                let flags = &body[end + 1..];
-                if flags.chars().all(|c| c.is_ascii_alphabetic()) {
-                    return JsRegex::new(&body[..end], flags);
+                let (source, flags) = (&body[..end], &body[end + 1..]);
+                // JavaScript's `.` matches no line terminator.
+                let one_line = !source.contains(['\n', '\r', '\u{2028}', '\u{2029}']);
+                if !source.is_empty() && one_line && flags.chars().all(|c| c.is_ascii_lowercase()) {
+                    return JsRegex::new(source, flags);
                 }
             }
         }
@@ -132,5 +136,12 @@ mod tests {
         let regex = JsRegex::from_option("^\\/[a-z\\/{}-]*$").unwrap();
         assert!(regex.is_match("/pets/{id}"));
         assert!(JsRegex::from_option("(").is_err());
+        // Spectral splits `/source/flags` only with a source and lowercase flags.
+        let slashes = JsRegex::from_option("//").unwrap();
+        assert!(slashes.is_match("/a//b"));
+        assert!(!slashes.is_match("/a/b"));
+        let literal = JsRegex::from_option("/v1/V").unwrap();
+        assert!(literal.is_match("/v1/V"));
+        assert!(!literal.is_match("v1"));
     }
 }

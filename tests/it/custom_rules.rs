@@ -427,6 +427,102 @@ overrides:
 }
 
 #[test]
+fn findings_are_placed_and_counted_as_spectral_places_and_counts_them() {
+    let ruleset = r#"rules:
+  examples-in-optional-parameter:
+    given: "$..parameters[?(@.required != true)]"
+    then: { field: examples, function: truthy }
+  security-at-root:
+    given: $
+    then:
+      field: security
+      function: schema
+      functionOptions: { schema: { type: array, minItems: 1 } }
+  no-empty-segments:
+    given: $.paths.*~
+    then: { function: pattern, functionOptions: { notMatch: // } }
+"#;
+    let spec = r##"{
+  "openapi": "3.0.3",
+  "info": { "title": "Pets", "version": "1" },
+  "paths": {
+    "/pets": {
+      "get": {
+        "parameters": [{ "$ref": "#/components/parameters/limit" }],
+        "responses": { "200": { "description": "ok" } }
+      }
+    },
+    "/pets//{id}": {
+      "get": {
+        "parameters": [{ "$ref": "#/components/parameters/limit" }],
+        "responses": { "200": { "description": "ok" } }
+      }
+    }
+  },
+  "components": {
+    "parameters": {
+      "limit": { "name": "limit", "in": "query", "schema": { "type": "integer" } }
+    }
+  }
+}
+"##;
+    let dir = project(&[
+        ("routeguard.yaml", "extends: off\n"),
+        (".spectral.yaml", ruleset),
+        ("openapi.json", spec),
+    ]);
+    let (_, report) = common::lint_json(dir.path(), &["openapi.json"]);
+    let at = |rule: &str| -> Vec<(u64, u64)> {
+        placed(&report, rule)
+            .into_iter()
+            .map(|(_, line, column, _)| (line, column))
+            .collect()
+    };
+    // Declared once and referenced twice: one finding, where it is declared.
+    assert_eq!(
+        at("examples-in-optional-parameter"),
+        [position(spec, "\"parameters\": {", "\"limit\"")]
+    );
+    // What the document lacks is shown where the document starts.
+    assert_eq!(at("security-at-root"), [(1, 1)]);
+    // `//` is the pattern of two slashes, not an empty regular expression.
+    assert_eq!(
+        at("no-empty-segments"),
+        [position(spec, "\"/pets//{id}\"", "\"/pets//{id}\"")]
+    );
+}
+
+fn config_with_policy(message: &str) -> routeguard::config::Config {
+    let text = format!(
+        "extends: off\npolicies:\n  - id: same-name\n    message: {message}\n    assert: route.retries < 3\n"
+    );
+    routeguard::config::parse_config(
+        &text,
+        Path::new("/project/routeguard.yaml"),
+        "routeguard.yaml",
+    )
+    .expect("config parses")
+}
+
+#[test]
+fn each_config_owns_what_it_says_of_its_custom_rules() {
+    let first = config_with_policy("first says this");
+    let second = config_with_policy("second says that");
+    let summary = |config: &routeguard::config::Config| {
+        config
+            .custom
+            .meta("same-name")
+            .map(|meta| meta.summary.clone())
+    };
+    assert_eq!(summary(&first).as_deref(), Some("first says this"));
+    assert_eq!(summary(&second).as_deref(), Some("second says that"));
+    // Nothing outside the config holds on to it: dropping the config frees it.
+    let meta = first.custom.metas().next().expect("a policy");
+    assert_eq!(std::sync::Arc::strong_count(meta), 1);
+    assert!(first.custom.meta("unknown").is_none());
+}
+
+#[test]
 fn broken_rulesets_and_extends_stop_the_run_with_their_location() {
     let cases: &[(&[(&str, &str)], &str)] = &[
         (

@@ -59,12 +59,12 @@ impl<'w> Hit<'w> {
     pub fn location(&self) -> Location {
         let span = match self.key {
             Some(key) if self.is_key || !matches!(self.node.kind, NodeKind::Scalar(_)) => key.span,
-            // The document itself is shown at its first key rather than underlined whole.
-            _ if self.path.is_empty() => self
-                .node
-                .entries()
-                .first()
-                .map_or(self.node.span, |entry| entry.key.span),
+            // The document itself is shown where it starts, as Spectral shows it (the `{` of a
+            // JSON document, the first key of a YAML one), rather than underlined whole.
+            _ if self.path.is_empty() => {
+                let start = self.node.span.start;
+                crate::span::Span::new(start, self.node.span.end.min(start + 1))
+            }
             _ => self.node.span,
         };
         Location {

@@ -2,6 +2,8 @@
 //! `given` match, narrowed by each `then`'s `field`, goes through its function; each finding is
 //! located at the deepest node of its path that exists.
 
+use std::collections::HashMap;
+
 use rayon::prelude::*;
 
 use super::functions::{print_value, Finding, Input};
@@ -67,6 +69,10 @@ fn run_rule<'w>(
         refs: rule.resolved.then_some(scope.refs),
     };
     let root_hit = Hit::root(file, root);
+    // Spectral reports a finding once per place in the source (its fingerprint is the rule, the
+    // source path and the message), however many `$ref`s lead to that place: a node reached
+    // both where it is declared and through references is one finding, shown where declared.
+    let mut seen: HashMap<(usize, bool, Vec<String>, String), usize> = HashMap::new();
     for (_, given) in &rule.given {
         for hit in documents.select(given, root_hit.clone()) {
             for then in &rule.then {
@@ -89,7 +95,25 @@ fn run_rule<'w>(
                         property: &property,
                     };
                     for finding in then.function.run(&input, &root_hit) {
-                        out.push(diagnostic(rule, &documents, &target, finding));
+                        let (found, place) = diagnostic(rule, &documents, &target, finding);
+                        let declared = place.key.is_some() || place.path.is_empty();
+                        let identity = (
+                            std::ptr::from_ref(place.node) as usize,
+                            place.is_key,
+                            found.missing,
+                            found.diagnostic.message.clone(),
+                        );
+                        match seen.get(&identity) {
+                            Some(&index) => {
+                                if declared {
+                                    out[index] = found.diagnostic;
+                                }
+                            }
+                            None => {
+                                seen.insert(identity, out.len());
+                                out.push(found.diagnostic);
+                            }
+                        }
                     }
                 }
             }
@@ -160,12 +184,19 @@ fn targets<'w>(documents: &Documents<'w>, hit: &Hit<'w>, field: &Field) -> Vec<T
     }
 }
 
+/// A finding, and what of its path does not exist below the node it is shown at.
+struct Found {
+    diagnostic: Diagnostic,
+    missing: Vec<String>,
+}
+
+/// A finding and the node it is shown at.
 fn diagnostic<'w>(
     rule: &SpectralRule,
     documents: &Documents<'w>,
     target: &Target<'w>,
     finding: Finding,
-) -> Diagnostic {
+) -> (Found, Hit<'w>) {
     // Walk the function's path down from the value, as far as it exists.
     let mut anchor = target.anchor.clone();
     let mut value = target.hit.clone();
@@ -231,5 +262,11 @@ fn diagnostic<'w>(
     if let Some(url) = &rule.documentation_url {
         diagnostic = diagnostic.with_help(format!("see {url}"));
     }
-    diagnostic
+    (
+        Found {
+            diagnostic,
+            missing,
+        },
+        anchor,
+    )
 }
