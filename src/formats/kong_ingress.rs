@@ -35,9 +35,23 @@ const PROXY_ANNOTATIONS: &[(&str, &str)] = &[
     ("konghq.com/retries", "retries"),
 ];
 
+/// Kong Ingress Controller's own kinds, read through the Ingresses and Services that name them:
+/// their files are Kong configuration, whose findings they hold.
+const KONG_KINDS: &[&str] = &["KongIngress", "KongPlugin", "KongClusterPlugin"];
+
 /// An `Ingress` for the `kong` class (`spec.ingressClassName` or the older
-/// `kubernetes.io/ingress.class` annotation).
+/// `kubernetes.io/ingress.class` annotation), or one of Kong's own kinds.
 fn detect(document: &Node) -> bool {
+    is_kong_kind(document) || is_kong_ingress(document)
+}
+
+fn is_kong_kind(document: &Node) -> bool {
+    let text = |key: &str| document.get(key).and_then(Node::as_str);
+    text("apiVersion").is_some_and(|version| version.starts_with("configuration.konghq.com/"))
+        && text("kind").is_some_and(|kind| KONG_KINDS.contains(&kind))
+}
+
+fn is_kong_ingress(document: &Node) -> bool {
     document.get("kind").and_then(Node::as_str) == Some("Ingress")
         && document
             .get("apiVersion")
@@ -53,6 +67,9 @@ fn detect(document: &Node) -> bool {
 }
 
 fn adapt(cx: &mut AdaptContext<'_>, file: FileId, ingress: &Node) {
+    if !is_kong_ingress(ingress) {
+        return;
+    }
     // An Ingress sends only to Services of its own namespace.
     let own = Object::of(file, ingress);
     let namespace = own.map_or(DEFAULT_NAMESPACE, |own| own.namespace);
