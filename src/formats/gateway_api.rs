@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use super::kube;
 use super::read::{GatewayDefault, MethodName, MethodSpelling, Naming, Reader, Release};
 use super::values::{self, shown, Dialect};
 use super::{AdaptContext, Adapter};
@@ -100,7 +101,12 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
         .get("metadata")
         .and_then(|metadata| metadata.get("name"))
         .and_then(Node::scalar_text);
-    let hosts = values::scalar_texts(sequence(cx, spec, "hostnames"));
+    let mut hosts = values::scalar_texts(sequence(cx, spec, "hostnames"));
+    if hosts.is_empty() {
+        if let Some(route) = kube::Object::of(file, document) {
+            hosts = kube::inherited_hostnames(&kube::objects(cx.workspace), &route);
+        }
+    }
     for rule in sequence(cx, spec, "rules") {
         if !mapping(cx, rule, "a rule") {
             continue;

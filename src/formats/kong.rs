@@ -105,7 +105,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     let mut service_contexts = Vec::with_capacity(services.len());
     for service in services {
         let mut service_cx =
-            ServiceContext::read(cx, service, upstreams, global_rate_limit.clone());
+            ServiceContext::read(cx, service, None, upstreams, global_rate_limit.clone());
         service_cx.termination = termination(cx, top_level_plugins, service, "service")
             .or_else(|| termination_in(cx, service.get("plugins")));
         for route in service.get_items("routes") {
@@ -205,24 +205,34 @@ pub(super) struct ServiceContext {
 }
 
 impl ServiceContext {
+    /// `fallback` holds service fields of another file that `service` leaves unset: the
+    /// `proxy` of a Kong Ingress Controller `KongIngress`, read where it is written.
     pub(super) fn read(
         cx: &mut Reader<'_>,
         service: &Node,
+        fallback: Option<(FileId, &Node)>,
         upstreams: Option<&Node>,
         global_rate_limit: Option<RateLimit>,
     ) -> Self {
         let service_location = cx.anchor(service);
         let (host, path) = service_host_and_path(service);
-        let read_timeout = cx
-            .duration(service, "read_timeout")
-            .unwrap_or_else(|| READ_TIMEOUT.sourced());
-        let connect_timeout = cx
-            .duration(service, "connect_timeout")
-            .unwrap_or_else(|| CONNECT_TIMEOUT.sourced());
+        let duration = |cx: &mut Reader<'_>, key: &str| {
+            cx.duration(service, key).or_else(|| {
+                let (file, fields) = fallback?;
+                cx.for_file(file).duration(fields, key)
+            })
+        };
+        let read_timeout = duration(cx, "read_timeout").unwrap_or_else(|| READ_TIMEOUT.sourced());
+        let connect_timeout =
+            duration(cx, "connect_timeout").unwrap_or_else(|| CONNECT_TIMEOUT.sourced());
         // Writes are bounded separately; the value is checked although reads bound an attempt.
-        let _ = cx.duration(service, "write_timeout");
+        let _ = duration(cx, "write_timeout");
         let retries = cx
             .count(service, "retries")
+            .or_else(|| {
+                let (file, fields) = fallback?;
+                cx.for_file(file).count(fields, "retries")
+            })
             .unwrap_or_else(|| RETRIES.sourced());
         let retry = (retries.value > 0).then(|| Retry {
             // Kong's balancer retries on connection errors and timeouts, like nginx's
@@ -263,6 +273,18 @@ impl ServiceContext {
             policy,
             path: path.unwrap_or_else(|| "/".to_string()),
             termination: None,
+        }
+    }
+
+    /// A plugin in Kong's shape configured apart from the service, as Kong Ingress Controller's
+    /// `KongPlugin` objects are, read in its own file: it wins over the service's plugins of
+    /// its kind, as a plugin on a route wins over one on its service.
+    pub(super) fn attach_plugin(&mut self, cx: &Reader<'_>, plugin: &Node) {
+        if let Some(termination) = terminating(cx, plugin) {
+            self.termination = Some(termination);
+        }
+        if let Some(limit) = limiting(cx, plugin) {
+            self.policy.rate_limit = Some(limit);
         }
     }
 }
@@ -378,18 +400,24 @@ fn read_upstream(cx: &mut Reader<'_>, upstream: &Node, policy: &mut Policy) {
 
 /// An enabled rate-limiting plugin among `plugins`.
 fn rate_limit(cx: &Reader<'_>, plugins: Option<&Node>) -> Option<RateLimit> {
-    plugins?.items().iter().find_map(|plugin| {
-        let name = plugin.get_text("name")?;
-        let enabled = plugin.get("enabled").and_then(Node::as_bool) != Some(false);
-        (enabled && RATE_LIMIT_PLUGINS.contains(&name)).then(|| RateLimit {
-            location: cx.anchor(plugin),
-            status: plugin
-                .get("config")
-                .and_then(|config| config.get("error_code"))
-                .and_then(Node::scalar_text)
-                .and_then(|code| code.parse().ok())
-                .unwrap_or(429),
-        })
+    plugins?
+        .items()
+        .iter()
+        .find_map(|plugin| limiting(cx, plugin))
+}
+
+/// `plugin`, when it is an enabled rate-limiting plugin: the status it answers with.
+fn limiting(cx: &Reader<'_>, plugin: &Node) -> Option<RateLimit> {
+    let name = plugin.get_text("name")?;
+    let enabled = plugin.get("enabled").and_then(Node::as_bool) != Some(false);
+    (enabled && RATE_LIMIT_PLUGINS.contains(&name)).then(|| RateLimit {
+        location: cx.anchor(plugin),
+        status: plugin
+            .get("config")
+            .and_then(|config| config.get("error_code"))
+            .and_then(Node::scalar_text)
+            .and_then(|code| code.parse().ok())
+            .unwrap_or(429),
     })
 }
 

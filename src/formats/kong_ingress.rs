@@ -6,13 +6,18 @@
 //! See Kong's annotation reference (developer.konghq.com/kubernetes-ingress-controller/
 //! reference/annotations) and its Service annotations page.
 //!
+//! The `KongPlugin` and `KongClusterPlugin` objects that `konghq.com/plugins` names on the
+//! Ingress or its Service are read as the declarative adapter reads plugins (rate limiting, and
+//! request-termination answering every request), the Ingress's winning as a route's does.
+//!
 //! Each Ingress path is read as Kong reads a route path: `Exact` as a regex anchored at both
 //! ends, `Prefix` and `ImplementationSpecific` as a Kong prefix. Kong's defaults apply to what
 //! the Service does not set, as for declarative configuration.
 
 use super::kong::{add_routes, reader, ServiceContext};
+use super::kube::{self, annotation, Object, DEFAULT_NAMESPACE};
 use super::{AdaptContext, Adapter};
-use crate::source::{Entry, Node, NodeKind, ScalarKind, Workspace};
+use crate::source::{Entry, Node, NodeKind, ScalarKind};
 use crate::span::FileId;
 
 /// Kong is the gateway: the adapter shares its name with the declarative one.
@@ -30,17 +35,23 @@ const PROXY_ANNOTATIONS: &[(&str, &str)] = &[
     ("konghq.com/retries", "retries"),
 ];
 
-fn annotation<'a>(object: &'a Node, name: &str) -> Option<&'a Node> {
-    object.get("metadata")?.get("annotations")?.get(name)
-}
-
-fn metadata_text<'a>(object: &'a Node, key: &str) -> Option<&'a str> {
-    object.get("metadata")?.get(key)?.as_str()
-}
+/// Kong Ingress Controller's own kinds, read through the Ingresses and Services that name them:
+/// their files are Kong configuration, whose findings they hold.
+const KONG_KINDS: &[&str] = &["KongIngress", "KongPlugin", "KongClusterPlugin"];
 
 /// An `Ingress` for the `kong` class (`spec.ingressClassName` or the older
-/// `kubernetes.io/ingress.class` annotation).
+/// `kubernetes.io/ingress.class` annotation), or one of Kong's own kinds.
 fn detect(document: &Node) -> bool {
+    is_kong_kind(document) || is_kong_ingress(document)
+}
+
+fn is_kong_kind(document: &Node) -> bool {
+    let text = |key: &str| document.get(key).and_then(Node::as_str);
+    text("apiVersion").is_some_and(|version| version.starts_with("configuration.konghq.com/"))
+        && text("kind").is_some_and(|kind| KONG_KINDS.contains(&kind))
+}
+
+fn is_kong_ingress(document: &Node) -> bool {
     document.get("kind").and_then(Node::as_str) == Some("Ingress")
         && document
             .get("apiVersion")
@@ -56,8 +67,14 @@ fn detect(document: &Node) -> bool {
 }
 
 fn adapt(cx: &mut AdaptContext<'_>, file: FileId, ingress: &Node) {
-    let namespace = metadata_text(ingress, "namespace");
-    let name = metadata_text(ingress, "name").unwrap_or("ingress");
+    if !is_kong_ingress(ingress) {
+        return;
+    }
+    // An Ingress sends only to Services of its own namespace.
+    let own = Object::of(file, ingress);
+    let namespace = own.map_or(DEFAULT_NAMESPACE, |own| own.namespace);
+    let name = own.map_or("ingress", |own| own.name);
+    let objects = kube::objects(cx.workspace);
     let methods = annotation(ingress, "konghq.com/methods").and_then(|node| {
         let text = node.as_str()?;
         let items = text
@@ -96,9 +113,32 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, ingress: &Node) {
             else {
                 continue;
             };
-            let (service_file, service) = kong_service(cx.workspace, file, service_name, namespace);
-            let service_cx =
-                ServiceContext::read(&mut reader(cx, service_file), &service, None, None);
+            let service_object = kube::find(
+                &objects,
+                "Service",
+                service_name.as_str().unwrap_or_default(),
+                namespace,
+            );
+            let (service_file, service, override_proxy) =
+                kong_service(&objects, service_object, file, service_name);
+            let mut service_cx = ServiceContext::read(
+                &mut reader(cx, service_file),
+                &service,
+                override_proxy,
+                None,
+                None,
+            );
+            // The Ingress's plugins win over its Service's, the first named over later ones:
+            // attached last-first, each a later one overrides.
+            let mut plugins = service_object.map_or_else(Vec::new, |service| {
+                named_plugins(&objects, service.node, service.namespace)
+            });
+            plugins.reverse();
+            let mut own_plugins = named_plugins(&objects, ingress, namespace);
+            own_plugins.reverse();
+            for (plugin_file, plugin) in plugins.iter().chain(&own_plugins) {
+                service_cx.attach_plugin(&reader(cx, *plugin_file), plugin);
+            }
             // The route is anchored at its Ingress path, where its findings point.
             let mut route = vec![
                 entry(
@@ -149,6 +189,56 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, ingress: &Node) {
     }
 }
 
+/// The plugins an object's `konghq.com/plugins` annotation names, in Kong's plugin shape with
+/// their files: a `KongPlugin` of the object's namespace, else a `KongClusterPlugin` of that name,
+/// as Kong Ingress Controller 3.x looks them up (a cross-namespace `namespace:name` reference
+/// needs a `KongReferenceGrant`, which routeguard does not read).
+fn named_plugins(objects: &[Object<'_>], annotated: &Node, namespace: &str) -> Vec<(FileId, Node)> {
+    let names = annotation(annotated, "konghq.com/plugins").and_then(Node::as_str);
+    names
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .filter_map(|name| {
+            kube::find(objects, "KongPlugin", name, namespace).or_else(|| {
+                objects
+                    .iter()
+                    .find(|object| object.kind == "KongClusterPlugin" && object.name == name)
+            })
+        })
+        .filter_map(|object| Some((object.file, kong_plugin(object.node)?)))
+        .collect()
+}
+
+/// A `KongPlugin` or `KongClusterPlugin` as a Kong plugin entry: `plugin` is its `name`,
+/// `disabled` the opposite of `enabled`, `consumerRef` its `consumer`.
+fn kong_plugin(object: &Node) -> Option<Node> {
+    let name = object
+        .get("plugin")
+        .filter(|name| name.as_str().is_some())?;
+    let mut fields = vec![entry(name.span, "name", name.clone())];
+    if let Some(disabled) = object.get("disabled") {
+        let enabled = disabled.as_bool().map(|disabled| !disabled);
+        let text = enabled.map_or("", |enabled| if enabled { "true" } else { "false" });
+        let kind = enabled.map_or(ScalarKind::Str, ScalarKind::Bool);
+        fields.push(entry(
+            disabled.span,
+            "enabled",
+            Node::scalar(disabled.span, text, kind),
+        ));
+    }
+    for (key, kong_key) in [("config", "config"), ("consumerRef", "consumer")] {
+        if let Some(value) = object.get(key) {
+            fields.push(entry(value.span, kong_key, value.clone()));
+        }
+    }
+    Some(Node {
+        span: object.span,
+        kind: NodeKind::Map(fields),
+    })
+}
+
 fn entry(span: crate::span::Span, key: &str, value: Node) -> Entry {
     Entry {
         key: Node::scalar(span, key, ScalarKind::Str),
@@ -172,75 +262,46 @@ fn kong_path(path: &Node, path_node: &Node) -> Node {
 }
 
 /// The backend Service as a Kong service object: its host, and the timeouts and retries of its
-/// `KongIngress` override and its annotations (which win), each at the place it is written. The
-/// file returned is the Service's; with no Service in the run, the Ingress's, with Kong's
-/// defaults.
-fn kong_service(
-    workspace: &Workspace,
+/// annotations, each at the place it is written, with the `proxy` section of the `KongIngress`
+/// it names, whose fields the annotations override. The file returned is the Service's; with no
+/// Service in the run, the Ingress's, with Kong's defaults.
+fn kong_service<'a>(
+    objects: &[Object<'a>],
+    service: Option<&Object<'a>>,
     ingress_file: FileId,
     backend_name: &Node,
-    namespace: Option<&str>,
-) -> (FileId, Node) {
+) -> (FileId, Node, Option<(FileId, &'a Node)>) {
     let name = backend_name.as_str().unwrap_or_default();
-    let same = |object: &Node, kind: &str, wanted: &str| {
-        object.get("kind").and_then(Node::as_str) == Some(kind)
-            && metadata_text(object, "name") == Some(wanted)
-            && (namespace.is_none()
-                || metadata_text(object, "namespace").is_none()
-                || metadata_text(object, "namespace") == namespace)
-    };
-    let find = |kind: &str, wanted: &str| {
-        workspace.files().iter().find_map(|file| {
-            file.documents
-                .iter()
-                .find(|document| same(document, kind, wanted))
-                .map(|document| (file.id, document))
-        })
-    };
     // Findings about the service point at its name: the Service's, else the Ingress backend's.
     let host = |span| entry(span, "host", Node::scalar(span, name, ScalarKind::Str));
-    let Some((file, service)) = find("Service", name) else {
+    let Some(service) = service else {
         return (
             ingress_file,
             Node {
                 span: backend_name.span,
                 kind: NodeKind::Map(vec![host(backend_name.span)]),
             },
+            None,
         );
     };
     let name_span = service
+        .node
         .get("metadata")
         .and_then(|metadata| metadata.get("name"))
-        .map_or(service.span, |name| name.span);
+        .map_or(service.node.span, |name| name.span);
     let mut fields: Vec<Entry> = vec![host(name_span)];
-    // A KongIngress in the Service's file: its `proxy` holds Kong service fields as they are.
-    if let Some(proxy) = annotation(service, "konghq.com/override")
+    // The KongIngress, in any file of the run, of the Service's namespace (Kong Ingress
+    // Controller 3.x looks the override up there): its `proxy` holds Kong service fields as
+    // they are.
+    let override_proxy = service
+        .annotation("konghq.com/override")
         .and_then(Node::as_str)
-        .and_then(|override_name| {
-            workspace.file(file).documents.iter().find(|document| {
-                document.get("kind").and_then(Node::as_str) == Some("KongIngress")
-                    && metadata_text(document, "name") == Some(override_name)
-            })
-        })
-        .and_then(|kong_ingress| kong_ingress.get("proxy"))
-    {
-        fields.extend(
-            proxy
-                .entries()
-                .iter()
-                .filter(|entry| {
-                    PROXY_ANNOTATIONS
-                        .iter()
-                        .any(|(_, key)| entry.key.as_str() == Some(key))
-                })
-                .cloned(),
-        );
-    }
+        .and_then(|name| kube::find(objects, "KongIngress", name, service.namespace))
+        .and_then(|kong_ingress| Some((kong_ingress.file, kong_ingress.node.get("proxy")?)));
     for (annotation_name, key) in PROXY_ANNOTATIONS {
-        let Some(value) = annotation(service, annotation_name) else {
+        let Some(value) = service.annotation(annotation_name) else {
             continue;
         };
-        fields.retain(|entry| entry.key.as_str() != Some(key));
         // Annotation values are strings; Kong reads them as whole numbers.
         let text = value.scalar_text().unwrap_or_default().trim().to_string();
         let kind = if text.parse::<u64>().is_ok() {
@@ -251,10 +312,11 @@ fn kong_service(
         fields.push(entry(value.span, key, Node::scalar(value.span, text, kind)));
     }
     (
-        file,
+        service.file,
         Node {
-            span: service.span,
+            span: service.node.span,
             kind: NodeKind::Map(fields),
         },
+        override_proxy,
     )
 }

@@ -57,6 +57,10 @@ impl<'a> Object<'a> {
             .collect()
     }
 
+    pub fn annotation(&self, name: &str) -> Option<&'a Node> {
+        annotation(self.node, name)
+    }
+
     pub fn label(&self, key: &str) -> Option<&'a str> {
         self.metadata_map("labels")
             .into_iter()
@@ -120,6 +124,61 @@ pub fn objects(workspace: &Workspace) -> Vec<Object<'_>> {
 pub fn readable_files(workspace: &Workspace) -> impl Iterator<Item = &SourceFile> {
     let files = workspace.files().iter();
     files.filter(|file| !file.failed && !sniff::has_unquoted_go_template_action(&file.text))
+}
+
+/// `metadata.annotations.<name>` of a document, also of one that lacks what makes an `Object`.
+pub fn annotation<'a>(document: &'a Node, name: &str) -> Option<&'a Node> {
+    document.get("metadata")?.get("annotations")?.get(name)
+}
+
+/// The first object of `kind` named `name` in `namespace`, in file and document order.
+pub fn find<'o, 'a>(
+    objects: &'o [Object<'a>],
+    kind: &str,
+    name: &str,
+    namespace: &str,
+) -> Option<&'o Object<'a>> {
+    objects
+        .iter()
+        .find(|object| object.kind == kind && object.name == name && object.namespace == namespace)
+}
+
+/// The hostnames an `HTTPRoute` without `hostnames` takes from the listeners of its parent
+/// Gateways in the run (Gateway API v1.2 `HTTPRouteSpec.hostnames`: a route with none matches
+/// the hostname of each listener it attaches to). Empty when one of those listeners has no
+/// hostname (it accepts every host) or a parent Gateway is not in the run: then nothing limits
+/// the route's hosts.
+pub fn inherited_hostnames(objects: &[Object<'_>], route: &Object<'_>) -> Vec<String> {
+    let mut hostnames = Vec::new();
+    for (kind, namespace, name, section) in route.parents() {
+        if kind != "Gateway" {
+            return Vec::new();
+        }
+        let gateway = objects.iter().find(|object| {
+            object.api.starts_with("gateway.networking.k8s.io/")
+                && object.kind == "Gateway"
+                && object.name == name
+                && object.namespace == namespace
+        });
+        let Some(gateway) = gateway else {
+            return Vec::new();
+        };
+        let spec = gateway.node.get("spec");
+        let listeners = spec.and_then(|spec| spec.get("listeners")).map(Node::items);
+        let attached = listeners.unwrap_or_default().iter().filter(|listener| {
+            section.is_none() || listener.get("name").and_then(Node::as_str) == section
+        });
+        for listener in attached {
+            match listener.get("hostname").and_then(Node::as_str) {
+                Some(hostname) if !hostnames.iter().any(|known| known == hostname) => {
+                    hostnames.push(hostname.to_string());
+                }
+                Some(_) => {}
+                None => return Vec::new(),
+            }
+        }
+    }
+    hostnames
 }
 
 /// Whether this is the first document of a format read as one set in this run: its policies

@@ -379,3 +379,137 @@ fn kong_ingress_routes_take_their_services_annotations_and_kong_ingress_override
     assert_eq!(report["diagnostics"], serde_json::json!([]));
     assert_eq!(code, 0);
 }
+
+#[test]
+fn a_kong_ingress_override_is_found_in_any_file_of_the_services_namespace() {
+    let dir = "fixtures/kong/kubernetes/split";
+    let policy = "fixtures/kong/kubernetes/split/policy.yaml";
+    let routes = "fixtures/kong/kubernetes/split/routes.yaml";
+    let (_, report) = lint_json(&common::repo(), &[dir]);
+    let found = located(&report);
+    // `retries: 9` of the `pay` KongIngress, not the `retries: 1` of the one in `other`.
+    assert!(
+        found.contains(&at("retry-excessive", policy, 22, 12)),
+        "{found:?}"
+    );
+    assert!(!found.contains(&at("timeout-missing", routes, 34, 9)));
+    // The file of Kong's own kinds holds findings: it is linted, not skipped as unknown.
+    assert_eq!(report["skipped"], serde_json::json!([]));
+
+    // With no KongIngress of the Service's namespace, Kong's defaults apply at the Service.
+    let copy = tempfile::tempdir().expect("temporary folder");
+    for name in ["routes.yaml", "policy.yaml"] {
+        let text = std::fs::read_to_string(common::repo().join(dir).join(name)).expect("fixture");
+        let text = text.replace("namespace: pay\nproxy", "namespace: billing\nproxy");
+        std::fs::write(copy.path().join(name), text).expect("manifest");
+    }
+    let (_, report) = lint_json(copy.path(), &["."]);
+    let found = located(&report);
+    assert!(
+        found.contains(&at("retry-excessive", "routes.yaml", 34, 9)),
+        "{found:?}"
+    );
+    assert!(found.contains(&at("timeout-missing", "routes.yaml", 34, 9)));
+    assert!(found.iter().all(|(_, file, _, _)| file != "policy.yaml"));
+}
+
+#[test]
+fn kong_plugins_named_by_an_ingress_or_its_service_set_the_routes_policy() {
+    let dir = "fixtures/kong/kubernetes/split";
+    let policy = "fixtures/kong/kubernetes/split/policy.yaml";
+    let rate_limit_cause = |report: &Value| {
+        report["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .filter(|found| found["rule"] == "gateway-errors-undocumented")
+            .flat_map(|found| found["related"].as_array().cloned().unwrap_or_default())
+            .find(|related| related["message"] == "Kong answers 429 because of this")
+    };
+    let (_, report) = lint_json(&common::repo(), &[dir]);
+    let found = located(&report);
+    // The Ingress's `konghq.com/plugins: payments-limit` is a rate-limiting KongPlugin: Kong
+    // answers 429, which `GET /payments` does not document.
+    assert!(
+        found.contains(&at(
+            "gateway-errors-undocumented",
+            "fixtures/kong/kubernetes/split/openapi.yaml",
+            13,
+            7
+        )),
+        "{found:?}"
+    );
+    let cause = rate_limit_cause(&report).expect("the rate limit is a cause");
+    assert_eq!(
+        (&cause["file"], &cause["line"], &cause["column"]),
+        (&Value::from(policy), &Value::from(29), &Value::from(9))
+    );
+    // The refunds Service's KongClusterPlugin answers every request with 410: Kong never
+    // forwards, so nothing about its upstream's timeouts or retries is reported.
+    assert!(
+        report["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .all(|found| found["route"] != "* /v1/refunds*"),
+        "{report}"
+    );
+    let routes = routes_json(&[dir]);
+    let refunds = routes["routes"]
+        .as_array()
+        .expect("routes")
+        .iter()
+        .find(|route| route["path"] == "/v1/refunds*")
+        .expect("refunds route");
+    assert_eq!(refunds["fallback"], "static response");
+    assert_eq!(refunds["max_retries"], 0);
+
+    // Without the annotation, the KongPlugin is applied to nothing.
+    let copy = tempfile::tempdir().expect("temporary folder");
+    for name in ["routes.yaml", "policy.yaml", "openapi.yaml"] {
+        let text = std::fs::read_to_string(common::repo().join(dir).join(name)).expect("fixture");
+        let text = text.replace("konghq.com/plugins: payments-limit", "team: payments");
+        std::fs::write(copy.path().join(name), text).expect("manifest");
+    }
+    let (_, report) = lint_json(copy.path(), &["."]);
+    assert_eq!(rate_limit_cause(&report), None, "{report}");
+    assert!(located(&report).contains(&at("gateway-errors-undocumented", "openapi.yaml", 13, 7)));
+}
+
+#[test]
+fn an_http_route_without_hostnames_takes_its_listeners_hostnames_for_the_join() {
+    let dir = "fixtures/gateway-api/listener-hosts";
+    let orders = "fixtures/monorepo/services/orders/openapi.yaml";
+    let billing = "fixtures/monorepo/services/billing/openapi.yaml";
+    let unrouted = |report: &Value| -> Vec<_> {
+        located(report)
+            .into_iter()
+            .filter(|(rule, ..)| rule == "operation-unrouted")
+            .collect()
+    };
+    // The `orders` route attaches to the orders.example.com listener: it does not serve
+    // Billing's `GET /items`, which no route reaches.
+    let (_, report) = lint_json(&common::repo(), &[dir, orders, billing]);
+    assert_eq!(
+        unrouted(&report),
+        [at("operation-unrouted", billing, 13, 5)]
+    );
+    assert_eq!(
+        joined(&routes_json(&[dir, orders, billing]), "/v1/items*"),
+        [
+            triple("Orders API 1.4.0", "GET /items", "exact"),
+            triple("Orders API 1.4.0", "GET /items/{id}", "exact"),
+        ]
+    );
+
+    // A listener without a hostname accepts every host: the route may serve Billing too.
+    let copy = tempfile::tempdir().expect("temporary folder");
+    for name in ["gateway.yaml", "routes.yaml"] {
+        let text = std::fs::read_to_string(common::repo().join(dir).join(name)).expect("fixture");
+        let text = text.replace("      hostname: orders.example.com\n", "");
+        std::fs::write(copy.path().join(name), text).expect("manifest");
+    }
+    let copied = copy.path().to_str().expect("path");
+    let (_, report) = lint_json(&common::repo(), &[copied, orders, billing]);
+    assert_eq!(unrouted(&report), []);
+}
