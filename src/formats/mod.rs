@@ -28,17 +28,14 @@ pub mod traefik;
 pub mod tyk;
 pub mod values;
 
-use std::time::Duration;
-
 use crate::diagnostic::Diagnostic;
 use crate::rule_id::BuiltinRule;
 
-use crate::model::{Inventory, Sourced};
+use crate::model::Inventory;
 use crate::source::refs::RefIndex;
 use crate::source::{Node, Workspace};
 use crate::span::FileId;
 use crate::span::Location;
-use values::Dialect;
 
 /// What an adapter gets to work with.
 pub struct AdaptContext<'a> {
@@ -65,64 +62,6 @@ impl AdaptContext<'_> {
         self.diagnostics.push(
             Diagnostic::new(BuiltinRule::InvalidValue, at, message).with_label("cannot be read"),
         );
-    }
-
-    /// `key` of `object` as a duration in `dialect`; `None` when absent, reported when invalid.
-    pub fn duration(
-        &mut self,
-        file: FileId,
-        object: &Node,
-        key: &str,
-        dialect: Dialect,
-    ) -> Option<Sourced<Duration>> {
-        let node = object.get(key).filter(|value| !value.is_null())?;
-        self.duration_of(file, key, node, dialect)
-    }
-
-    /// `node`, the value of `key`, as a duration in `dialect`; reported when invalid.
-    pub fn duration_of(
-        &mut self,
-        file: FileId,
-        key: &str,
-        node: &Node,
-        dialect: Dialect,
-    ) -> Option<Sourced<Duration>> {
-        match values::duration(node, dialect) {
-            Ok(value) => Some(Sourced::explicit(
-                value,
-                Location {
-                    file,
-                    span: node.span,
-                },
-            )),
-            Err(message) => {
-                self.invalid_value(file, node, format!("`{key}`: {message}"));
-                None
-            }
-        }
-    }
-
-    /// `key` of `object` as a count; `None` when absent, reported when invalid.
-    pub fn count(&mut self, file: FileId, object: &Node, key: &str) -> Option<Sourced<u32>> {
-        let node = object.get(key).filter(|value| !value.is_null())?;
-        self.count_of(file, key, node)
-    }
-
-    /// `node`, the value of `key`, as a count; reported when invalid.
-    pub fn count_of(&mut self, file: FileId, key: &str, node: &Node) -> Option<Sourced<u32>> {
-        match values::count(node) {
-            Ok(value) => Some(Sourced::explicit(
-                value,
-                Location {
-                    file,
-                    span: node.span,
-                },
-            )),
-            Err(message) => {
-                self.invalid_value(file, node, format!("`{key}`: {message}"));
-                None
-            }
-        }
     }
 }
 
