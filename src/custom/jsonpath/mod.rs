@@ -436,9 +436,10 @@ struct FilterScope<'s, 'w> {
     child: &'s Hit<'w>,
 }
 
-impl<'w> Scope<'w> for FilterScope<'_, 'w> {
-    fn current(&self, members: &[Member]) -> Value<'w> {
-        let mut hit = Cow::Borrowed(self.child);
+impl<'w> FilterScope<'_, 'w> {
+    /// The value `members` lead to from `hit`.
+    fn member(&self, hit: &Hit<'w>, members: &[Member]) -> Value<'w> {
+        let mut hit = Cow::Borrowed(hit);
         for member in members {
             let name = match member {
                 Member::Name(name) => Cow::Borrowed(name.as_str()),
@@ -451,6 +452,16 @@ impl<'w> Scope<'w> for FilterScope<'_, 'w> {
         }
         hit.value()
     }
+}
+
+impl<'w> Scope<'w> for FilterScope<'_, 'w> {
+    fn current(&self, members: &[Member]) -> Value<'w> {
+        self.member(self.child, members)
+    }
+
+    fn parent(&self, members: &[Member]) -> Value<'w> {
+        self.member(self.parent, members)
+    }
 
     fn property(&self) -> Value<'w> {
         seg_value(self.child.path.last())
@@ -458,6 +469,22 @@ impl<'w> Scope<'w> for FilterScope<'_, 'w> {
 
     fn parent_property(&self) -> Value<'w> {
         seg_value(self.parent.path.last())
+    }
+
+    fn path(&self) -> Value<'w> {
+        // nimma's `dumpPath`: names quoted with `'` as they are, indices bare.
+        let mut out = String::from("$");
+        for seg in &self.child.path {
+            match seg {
+                Seg::Key(key) => {
+                    out.push_str("['");
+                    out.push_str(key);
+                    out.push_str("']");
+                }
+                Seg::Index(index) => out.push_str(&format!("[{index}]")),
+            }
+        }
+        Value::Str(Cow::Owned(out))
     }
 }
 
@@ -594,6 +621,39 @@ paths:
         assert_eq!(
             run("$..[?(@property === 'in' && @ === 'query')]^"),
             ["paths./pets.get.parameters.0"]
+        );
+    }
+
+    #[test]
+    fn nimma_shorthands_path_and_parent() {
+        assert_eq!(
+            run("$.paths.*[?(@object() && @.operationId)]~"),
+            ["paths./pets.get~", "paths./pets.post~"]
+        );
+        assert_eq!(
+            run("$.paths.*.*[?(@array())]"),
+            ["paths./pets.get.parameters", "paths./pets/{id}.delete.tags"]
+        );
+        assert_eq!(
+            run("$.paths./pets.get.parameters.*[?(@string() && @property == 'in')]"),
+            [
+                "paths./pets.get.parameters.0.in",
+                "paths./pets.get.parameters.1.in"
+            ]
+        );
+        assert_eq!(
+            run("$.info[?(@scalar() && !@number() && !@boolean() && !@null())]"),
+            ["info.title"]
+        );
+        assert!(run("$.info[?(@integer() || @object())]").is_empty());
+        assert_eq!(run("$.paths[?(!@path.match(/\\}']$/))]~"), ["paths./pets~"]);
+        assert_eq!(
+            run("$.paths.*[?(@parent.post && @property != 'post')]"),
+            ["paths./pets.get"]
+        );
+        assert_eq!(
+            run("$.paths.*.get.parameters[?(@parent[0].name == 'limit' && @.in == 'path')].name"),
+            ["paths./pets.get.parameters.1.name"]
         );
     }
 
