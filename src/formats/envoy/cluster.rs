@@ -122,6 +122,7 @@ fn read_thresholds(cx: &mut Reader<'_>, cluster: &Node, policy: &mut ClusterPoli
         location: breaker_location,
         ineffective,
         open_status: Some(NO_HEALTHY_UPSTREAM),
+        trip: None,
     });
 }
 
@@ -187,6 +188,7 @@ fn read_outlier_detection(
         location: detection_location,
         ineffective,
         open_status: Some(NO_HEALTHY_UPSTREAM),
+        trip: None,
     });
     effective.then_some(detection_location)
 }

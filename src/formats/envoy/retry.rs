@@ -181,6 +181,7 @@ fn read_backoff(cx: &mut Reader<'_>, policy: &Node) -> Backoff {
             base: Some(BACKOFF_BASE.sourced()),
             max: Some(BACKOFF_CAP.sourced(BACKOFF_BASE.value * 10)),
             jittered: true,
+            factor: 2.0,
         };
     };
     report_fields_set_twice(cx, backoff);
@@ -218,5 +219,6 @@ fn read_backoff(cx: &mut Reader<'_>, policy: &Node) -> Backoff {
         base,
         max,
         jittered: true,
+        factor: 2.0,
     }
 }

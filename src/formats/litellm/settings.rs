@@ -489,5 +489,6 @@ fn read_cooldown(
         location,
         ineffective,
         open_status: None,
+        trip: None,
     }
 }
