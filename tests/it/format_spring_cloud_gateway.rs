@@ -389,3 +389,27 @@ fn routes_json_shows_the_breaker_thresholds_and_the_worst_case() {
     // No breaker, no trip.
     assert!(row("tripled").get("circuit_breaker_trip").is_none());
 }
+
+#[test]
+fn a_path_shortcut_ends_with_its_trailing_slash_flag_and_placeholders_name_upstreams() {
+    let outcome = lint(&[WEBFLUX]);
+    // `Path=/{org}/{scope}/function,false`: one pattern, then `matchTrailingSlash`.
+    let labels = route_labels(&outcome, WEBFLUX);
+    assert!(labels.contains(&"* /{org}/{scope}/function".to_string()));
+    assert!(!labels
+        .iter()
+        .any(|label| label.ends_with(" false") || label.ends_with(" true")));
+    // `uri: ${test.uri}` resolved from the same file's `test.uri`.
+    let path = route(&outcome, WEBFLUX, "* /regex/{digits:\\d+}");
+    assert_eq!(
+        path.policy.upstream.as_ref().map(|u| u.name.as_str()),
+        Some("testservice")
+    );
+    // A placeholder the file does not define names the upstream as written.
+    let outcome = lint(&[RETRY_TESTS]);
+    let retry = route(&outcome, RETRY_TESTS, "* /retry");
+    assert_eq!(
+        retry.policy.upstream.as_ref().map(|u| u.name.as_str()),
+        Some("${test.uri}")
+    );
+}

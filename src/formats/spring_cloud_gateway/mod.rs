@@ -213,9 +213,12 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
                 .collect()
         });
         let id = lookup(route, "id");
-        let paths = find("Path")
+        // A shortcut `Path=/a,/b,false` ends with its `matchTrailingSlash` flag
+        // (`GATHER_LIST_TAIL_FLAG`), not a pattern.
+        let mut paths = find("Path")
             .map(|path| texts(&path.args, &["_", "patterns", "pattern"]))
             .unwrap_or_default();
+        paths.retain(|(pattern, _)| !matches!(*pattern, "true" | "false"));
         let paths = if paths.is_empty() {
             vec![("/**", route)]
         } else {
@@ -257,8 +260,9 @@ fn policy(
     filters: &[Definition<'_>],
 ) -> Policy {
     let uri_node = lookup(route, "uri");
+    // A placeholder the file does not resolve names the upstream as written.
     let uri = uri_node
-        .and_then(|uri| resolved(document, uri))
+        .and_then(|uri| resolved(document, uri).or_else(|| Some(uri.clone())))
         .and_then(|uri| uri.as_str().map(str::to_string))
         .unwrap_or_default();
     // A local handler or a filter answers by itself: nothing upstream to wait for.
