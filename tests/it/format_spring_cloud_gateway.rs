@@ -405,6 +405,15 @@ fn a_path_shortcut_ends_with_its_trailing_slash_flag_and_placeholders_name_upstr
         path.policy.upstream.as_ref().map(|u| u.name.as_str()),
         Some("testservice")
     );
+    // `- host_example_to_httpbin=${test.uri}, Host=**.example.org`: id, uri, predicates.
+    let shortcut = inventory::routes_in(&outcome, WEBFLUX)[0];
+    assert_eq!(shortcut.name.as_deref(), Some("host_example_to_httpbin"));
+    assert_eq!(shortcut.hosts, ["**.example.org"]);
+    assert_eq!(at(&outcome, shortcut.location), format!("{WEBFLUX}:31:9"));
+    assert_eq!(
+        shortcut.policy.upstream.as_ref().map(|u| u.name.as_str()),
+        Some("testservice")
+    );
     // A placeholder the file does not define names the upstream as written.
     let outcome = lint(&[RETRY_TESTS]);
     let retry = route(&outcome, RETRY_TESTS, "* /retry");

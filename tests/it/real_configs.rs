@@ -1164,7 +1164,7 @@ const CASES: &[Case] = &[
         counted: &[
             ("timeout-missing", 68),
             ("fallback-missing", 62),
-            ("circuit-breaker-missing", 6),
+            ("circuit-breaker-missing", 5),
         ],
         doubtful: &[],
     },

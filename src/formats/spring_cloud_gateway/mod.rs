@@ -170,7 +170,9 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     let cx = &mut Reader::new(cx, file, Naming::Relaxed, Dialect::Spring);
     let resilience = resilience4j::section(cx, document);
     let defaults = items(gateway, "default-filters");
-    for route in items(gateway, "routes") {
+    for written in items(gateway, "routes") {
+        let shortcut = shortcut_route(written);
+        let route = shortcut.as_ref().unwrap_or(written);
         let predicates: Vec<_> = items(route, "predicates")
             .iter()
             .filter_map(|p| definition(document, p))
@@ -250,6 +252,35 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
             cx.inventory.routes.push(route);
         }
     }
+}
+
+/// A route written as one text, `id=uri,Predicate,…` (`RouteDefinition(String)`: every comma
+/// starts a predicate), as the mapping it stands for, all at the text.
+fn shortcut_route(route: &Node) -> Option<Node> {
+    let (id, rest) = route.as_str()?.split_once('=')?;
+    let mut parts = rest
+        .split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty());
+    let text = |value: &str| Node::scalar(route.span, value, ScalarKind::Str);
+    let entry = |key: &str, value: Node| Entry {
+        key: text(key),
+        value,
+    };
+    let uri = entry("uri", text(parts.next()?));
+    let predicates = Node {
+        span: route.span,
+        kind: NodeKind::Seq(parts.map(text).collect()),
+    };
+    let entries = vec![
+        entry("id", text(id.trim())),
+        uri,
+        entry("predicates", predicates),
+    ];
+    Some(Node {
+        span: route.span,
+        kind: NodeKind::Map(entries),
+    })
 }
 
 fn policy(
