@@ -397,7 +397,7 @@ impl GatewayFormat {
                 "Start ESPv2 with `--backend_retry_ons=connect-failure,refused-stream`, or `--backend_retry_num=0`"
             }
             GatewayFormat::GatewayApi => {
-                "Take `retry` off the rule that matches this method: its `codes` and connection errors fire after the request was sent"
+                "Take `retry` off the rule that matches this method: the `codes` and resets it retries on can come after the request was sent"
             }
             GatewayFormat::Linkerd => {
                 "Remove the `retry.linkerd.io/http` annotation from the route that matches this method: its statuses come after the request was sent"

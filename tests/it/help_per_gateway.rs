@@ -1,5 +1,6 @@
 //! Help texts name the fix in the gateway at hand: every finding about a gateway's file tells
-//! the field that gateway writes, and never a field or the name of another gateway.
+//! the field that gateway writes, and never a field or the name of another gateway; and the
+//! rule's page says where findings about that gateway sit.
 //!
 //! One fixture per gateway is linted with every rule on; each finding located in a file of that
 //! gateway is checked against a vocabulary of the gateway's own fields, written here by hand
@@ -319,6 +320,36 @@ fn help_problems(gateway: &Gateway, rule: &str, help: &str) -> Vec<String> {
     problems
 }
 
+/// Whether the rule's page says where its findings sit on `gateway`: the rationale's
+/// `Anchoring` paragraph names the gateway, or says it is the same whichever gateway it is.
+fn anchoring_problem(gateway: &Gateway, rule: &str) -> Option<String> {
+    let meta = routeguard::catalog::get(rule)?;
+    if !matches!(
+        meta.family.as_str(),
+        "timeout" | "retry" | "fallback" | "consistency"
+    ) {
+        return None;
+    }
+    let paragraph = meta
+        .rationale
+        .split("\n\n")
+        .find(|paragraph| paragraph.starts_with("Anchoring"))
+        .map(|paragraph| paragraph.split_whitespace().collect::<Vec<_>>().join(" "));
+    match paragraph {
+        None => Some(format!("rules/{rule}.yaml has no `Anchoring` paragraph")),
+        Some(text)
+            if text.contains("whichever gateway")
+                || gateway.names.iter().any(|name| text.contains(name)) =>
+        {
+            None
+        }
+        Some(_) => Some(format!(
+            "rules/{rule}.yaml's `Anchoring` paragraph does not say where {} findings sit",
+            gateway.id
+        )),
+    }
+}
+
 /// Every problem with the help texts of one gateway's fixture, and the rules it checked.
 fn problems(gateway: &Gateway) -> (Vec<String>, Vec<String>) {
     let options = LintOptions {
@@ -365,6 +396,9 @@ fn problems(gateway: &Gateway) -> (Vec<String>, Vec<String>) {
         };
         if NAMES_A_FIELD.contains(&rule) {
             checked.push(rule.to_string());
+        }
+        if let Some(problem) = anchoring_problem(gateway, rule) {
+            problems.push(format!("{place}: {problem}"));
         }
         problems.extend(
             help_problems(gateway, rule, help)
