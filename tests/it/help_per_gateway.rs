@@ -194,6 +194,7 @@ const GATEWAYS: &[Gateway] = &[
             "retry_policy",
             "retry_after",
             "allowed_fails",
+            "allowed_fails_policy",
             "disable_cooldowns",
             "fallbacks",
             "model_list",
@@ -293,8 +294,15 @@ fn spans(help: &str) -> Vec<&str> {
     help.split('`').skip(1).step_by(2).collect()
 }
 
+/// Whether `span` is one of the gateway's fields: it starts with one, and a field that ends in a
+/// letter or digit ends there too (`Retry` is not `Retry-After`).
 fn owns(gateway: &Gateway, span: &str) -> bool {
-    gateway.fields.iter().any(|field| span.starts_with(field))
+    gateway.fields.iter().any(|field| {
+        span.strip_prefix(field).is_some_and(|rest| {
+            !field.ends_with(|c: char| c.is_ascii_alphanumeric())
+                || !rest.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
+    })
 }
 
 /// What is wrong with `help` as the help of a `rule` finding about `gateway`.
@@ -448,6 +456,12 @@ fn a_help_listing_other_gateways_or_no_field_is_refused() {
         help_problems(envoy, "fallback-missing", vague),
         ["names no envoy field"]
     );
+    let spring = GATEWAYS
+        .iter()
+        .find(|g| g.id == "spring-cloud-gateway")
+        .expect("spring");
+    assert!(owns(spring, "Retry") && owns(spring, "Retry=3"));
+    assert!(!owns(spring, "Retry-After"));
     let own = "Set the retry policy's `per_try_timeout` well below the total";
     assert!(help_problems(envoy, "retry-without-per-try-timeout", own).is_empty());
 }
