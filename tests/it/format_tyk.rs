@@ -128,6 +128,7 @@ fn detection_claims_tyk_definitions_and_nothing_else() {
         [
             "fixtures/tyk/edge/classic.json",
             "fixtures/tyk/edge/oas.yaml",
+            "fixtures/tyk/gateway/oas-balanced.yaml",
             "fixtures/tyk/gateway/versions.json",
             "fixtures/tyk/join/billing.json",
             "fixtures/tyk/real/app_sample.json",
@@ -283,4 +284,23 @@ fn the_gateways_tyk_conf_sets_the_default_timeout_and_the_uptime_interval() {
         .find(|row| row["name"] == "catalog v2")
         .expect("v2");
     assert_eq!(v2["timeout_ms"], 45_000);
+}
+
+const OAS_BALANCED: &str = "fixtures/tyk/gateway/oas-balanced.yaml";
+
+#[test]
+fn a_tyk_oas_pool_without_skip_unavailable_hosts_has_no_health_check() {
+    let outcome = lint_recommended(&[OAS_BALANCED, VERSIONS]);
+    let stock = route(&outcome, OAS_BALANCED, "GET /stock");
+    // Two targets carry weight; the third (weight 0) gets no traffic.
+    let upstream = stock.policy.upstream.as_ref().expect("url");
+    assert_eq!(upstream.endpoints, Some(2));
+    // Uptime tests run, but without `skipUnavailableHosts` they take no target out.
+    assert!(stock.policy.health_check.is_none());
+    assert_eq!(
+        findings(&outcome, "health-check-missing", OAS_BALANCED),
+        [format!("{OAS_BALANCED}:18:10")]
+    );
+    // The classic pool checked against its uptime tests is not reported.
+    assert!(findings(&outcome, "health-check-missing", VERSIONS).is_empty());
 }
