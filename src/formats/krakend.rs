@@ -354,24 +354,13 @@ fn circuit_breaker(
         cx.invalid(config, "a circuit breaker is configured with an object");
         return None;
     }
-    let mut missing = Vec::new();
-    for field in ["interval", "timeout", "max_errors"] {
-        if config.get(field).is_none_or(Node::is_null) {
-            missing.push(field);
-        } else {
-            // Reported when it is not a whole number; the breaker is still built by KrakenD.
-            let _ = cx.count(config, field);
-        }
+    let required = ["interval", "timeout", "max_errors"];
+    for field in required {
+        // Reported when it is not a whole number; the breaker is still built by KrakenD.
+        let _ = cx.count(config, field);
     }
-    if !missing.is_empty() {
-        cx.invalid(
-            &entry.key,
-            format!(
-                "the circuit breaker requires interval, timeout and max_errors; missing: {}",
-                missing.join(", ")
-            ),
-        );
-    }
+    let at = cx.at(&entry.key);
+    cx.required(config, &required, at, "the circuit breaker");
     Some(CircuitBreaker {
         kind: CircuitBreakerKind::ConsecutiveErrors,
         location: cx.at(&entry.key),
