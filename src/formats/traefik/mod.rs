@@ -25,7 +25,7 @@ use crate::model::{GatewayFormat, PathKind, PathMatch, Policy, Route};
 use crate::source::{Node, ScalarKind, Workspace};
 use crate::span::Location;
 use crate::span::{FileId, Span};
-use fields::{number, reader};
+use fields::{integer, reader};
 use middlewares::{read_middleware, read_middleware_definition, Chain};
 use rule::RuleSyntax;
 use services::{read_service, read_transport, resolve_service, Backend};
@@ -383,7 +383,7 @@ fn read_router(
             return;
         }
     };
-    let priority = number(cx, body, "priority", i64::MIN).map_or(0, |p| p.value);
+    let priority = integer(cx, body, "priority").map_or(0, |p| p.value);
     // Traefik's default priority is the length of the rule.
     let priority = if priority == 0 {
         i64::try_from(rule_text.len()).unwrap_or(i64::MAX)
