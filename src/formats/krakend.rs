@@ -366,6 +366,7 @@ fn circuit_breaker(
         location: cx.at(&entry.key),
         ineffective: None,
         open_status,
+        trip: None,
     })
 }
 

@@ -476,6 +476,7 @@ impl Walker<'_> {
                 && percentage.is_none())
             .then(|| "`failure_threshold: 0` never opens the circuit".to_string()),
             open_status: None,
+            trip: None,
         };
         if !self
             .breakers
@@ -722,6 +723,7 @@ fn route(
                     ),
                 ),
                 jittered: false,
+                factor: 2.0,
             }),
             per_try_timeout: None,
             deadline: None,

@@ -125,6 +125,7 @@ fn read_thresholds(cx: &mut Reader<'_>, cluster: &Node, policy: &mut ClusterPoli
         location: breaker_location,
         ineffective,
         open_status: Some(NO_HEALTHY_UPSTREAM),
+        trip: None,
     });
 }
 
@@ -177,6 +178,7 @@ fn read_outlier_detection(
         location: detection_location,
         ineffective,
         open_status: Some(NO_HEALTHY_UPSTREAM),
+        trip: None,
     });
     effective.then_some(detection_location)
 }

@@ -138,6 +138,7 @@ fn read_backoff(cx: &mut Reader<'_>, policy: &Node) -> Backoff {
             base: Some(BACKOFF_BASE.sourced()),
             max: Some(BACKOFF_CAP.sourced(BACKOFF_BASE.value * 10)),
             jittered: true,
+            factor: 2.0,
         };
     };
     report_fields_set_twice(cx, backoff);
@@ -171,5 +172,6 @@ fn read_backoff(cx: &mut Reader<'_>, policy: &Node) -> Backoff {
         base,
         max,
         jittered: true,
+        factor: 2.0,
     }
 }

@@ -439,5 +439,6 @@ fn read_cooldown(
         location,
         ineffective,
         open_status: None,
+        trip: None,
     }
 }

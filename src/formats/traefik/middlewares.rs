@@ -359,6 +359,7 @@ fn read_retry(
             max: Some(BACKOFF_CAP.sourced(base.value.saturating_mul(2))),
             base: Some(base),
             jittered: false,
+            factor: 2.0,
         });
     chain.retry = Some(Retry {
         max_retries: attempts.map(|_| extra),
@@ -411,6 +412,7 @@ fn read_circuit_breaker(
             location,
             ineffective: parsed.never_trips,
             open_status: Some(open_status),
+            trip: None,
         }),
         Err(error) => {
             invalid_expression(cx, expression_node, "`expression`", &error);
