@@ -292,12 +292,7 @@ fn endpoint_path(cx: &mut Reader<'_>, node: &Node, pattern: &str) -> Option<Path
         None if pattern.contains('{') => (PathKind::Template, pattern.to_string()),
         None => (PathKind::Exact, pattern.to_string()),
     };
-    Some(PathMatch {
-        kind,
-        pattern,
-        location: cx.at(node),
-        rewrite: None,
-    })
+    Some(PathMatch::new(kind, pattern, cx.at(node)))
 }
 
 /// `proxy.static` when it answers for a failing pipe: strategies `always`, `errored` and

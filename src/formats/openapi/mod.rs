@@ -66,10 +66,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
             cx.diagnostics.push(
                 Diagnostic::new(
                     BuiltinRule::UnknownFormat,
-                    Location {
-                        file,
-                        span: field.span,
-                    },
+                    Location::new(file, field.span),
                     format!("{declared} is not a version routeguard reads"),
                 )
                 .with_help("routeguard reads OpenAPI 2.0 (`swagger: \"2.0\"`), 3.0.x and 3.1.x"),
@@ -91,10 +88,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     cx.inventory.specs.push(SpecDocument {
         file,
         version,
-        version_location: Location {
-            file,
-            span: version_field.span,
-        },
+        version_location: Location::new(file, version_field.span),
         base_paths,
         api,
     });
@@ -124,12 +118,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     cx.inventory.ignores.extend(ignore_directive(
         file,
         document,
-        || {
-            vec![Location {
-                file,
-                span: document.span,
-            }]
-        },
+        || vec![Location::new(file, document.span)],
         || {
             path_entries()
                 .map(|(path, _)| (None, path.to_string()))
@@ -137,10 +126,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
         },
     ));
     for (path, path_entry) in path_entries() {
-        let path_location = Location {
-            file,
-            span: path_entry.key.span,
-        };
+        let path_location = Location::new(file, path_entry.key.span);
         let (item_file, item) = view.deref(file, &path_entry.value);
         cx.inventory.ignores.extend(ignore_directive(
             item_file,
@@ -190,10 +176,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
                 method,
                 any_method,
                 path: path.to_string(),
-                location: Location {
-                    file: item_file,
-                    span: entry.key.span,
-                },
+                location: Location::new(item_file, entry.key.span),
                 path_location,
                 operation_id: text_field(op_file, op, "operationId"),
                 summary: text_field(op_file, op, "summary"),
@@ -209,10 +192,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
                     .unwrap_or_default(),
                 parameters,
                 responses: op.entry("responses").map(|responses| Responses {
-                    location: Location {
-                        file: op_file,
-                        span: responses.key.span,
-                    },
+                    location: Location::new(op_file, responses.key.span),
                     entries: view.responses(op_file, &responses.value),
                 }),
                 extensions: extensions(op_file, op),
@@ -233,10 +213,7 @@ fn ignore_directive(
 ) -> Option<IgnoreDirective> {
     let entry = carrier.entry(IGNORE_EXTENSION)?;
     Some(IgnoreDirective {
-        location: Location {
-            file,
-            span: entry.key.span,
-        },
+        location: Location::new(file, entry.key.span),
         value: super::model_value(&entry.value),
         covers: covers(),
         routes: routes(),
@@ -246,15 +223,12 @@ fn ignore_directive(
 /// The text an object covers: its entry (key and value) where it is named, and the object it
 /// stands for when that is reached through a `$ref`.
 fn covered(file: FileId, entry: &Entry, target_file: FileId, target: &Node) -> Vec<Location> {
-    let mut covers = vec![Location {
+    let mut covers = vec![Location::new(
         file,
-        span: Span::new(entry.key.span.start, entry.value.span.end),
-    }];
+        Span::new(entry.key.span.start, entry.value.span.end),
+    )];
     if target_file != file || !std::ptr::eq(target, &entry.value) {
-        covers.push(Location {
-            file: target_file,
-            span: target.span,
-        });
+        covers.push(Location::new(target_file, target.span));
     }
     covers
 }
@@ -468,10 +442,7 @@ impl<'a> View<'a> {
                     name: parameter.get("name")?.scalar_text()?.to_string(),
                     location_in: parameter.get("in")?.scalar_text()?.to_string(),
                     required: parameter.get("required").and_then(Node::as_bool) == Some(true),
-                    location: Location {
-                        file,
-                        span: parameter.span,
-                    },
+                    location: Location::new(file, parameter.span),
                 })
             })
             .collect()
@@ -500,10 +471,7 @@ impl<'a> View<'a> {
                     .unwrap_or_default();
                 Some(Response {
                     status: StatusKey::parse(key),
-                    location: Location {
-                        file,
-                        span: entry.key.span,
-                    },
+                    location: Location::new(file, entry.key.span),
                     headers,
                 })
             })
@@ -514,10 +482,7 @@ impl<'a> View<'a> {
 fn spanned_text(file: FileId, node: &Node) -> Option<Spanned<String>> {
     Some(Spanned {
         value: node.scalar_text()?.to_string(),
-        location: Location {
-            file,
-            span: node.span,
-        },
+        location: Location::new(file, node.span),
     })
 }
 
@@ -535,10 +500,7 @@ fn extensions(file: FileId, node: &Node) -> Vec<Extension> {
             let name = entry.key.scalar_text()?;
             name.starts_with("x-").then(|| Extension {
                 name: name.to_string(),
-                location: Location {
-                    file,
-                    span: entry.key.span,
-                },
+                location: Location::new(file, entry.key.span),
                 value: super::model_value(&entry.value),
             })
         })

@@ -21,7 +21,7 @@ use super::read::Naming::AnyCase;
 use super::read::{GatewayNote, Reader, Release};
 use super::{values, AdaptContext, Adapter};
 use crate::model::policy::{GatewayStatuses, Timeout, Upstream};
-use crate::model::{GatewayFormat, PathKind, PathMatch, Policy, Route};
+use crate::model::{GatewayFormat, PathMatch, Policy, Route};
 use crate::source::{Node, ScalarKind, Workspace};
 use crate::span::Location;
 use crate::span::{FileId, Span};
@@ -167,10 +167,7 @@ struct Named<'a> {
 
 impl Named<'_> {
     fn location(&self) -> Location {
-        Location {
-            file: self.file,
-            span: self.key.span,
-        }
+        Location::new(self.file, self.key.span)
     }
 }
 
@@ -459,12 +456,7 @@ fn read_router(
                 location: cx.locate(inner_span(cx, rule_node, &requirement.span)),
                 rewrite: chain.rewrite(requirement.kind, &requirement.pattern),
             },
-            None => PathMatch {
-                kind: PathKind::Any,
-                pattern: "/".to_string(),
-                location: cx.at(rule_node),
-                rewrite: None,
-            },
+            None => PathMatch::any(cx.at(rule_node)),
         };
         let methods_location = alternative
             .methods_span
@@ -473,15 +465,11 @@ fn read_router(
         routes.push((
             priority,
             Route {
-                format: GatewayFormat::Traefik,
                 name: Some(router.name.to_string()),
-                location,
                 methods: alternative.methods,
                 methods_location,
-                path,
                 hosts: alternative.hosts,
-                policy: policy.clone(),
-                explicit_operation: None,
+                ..Route::new(GatewayFormat::Traefik, location, path, policy.clone())
             },
         ));
     }
