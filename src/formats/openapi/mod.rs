@@ -6,9 +6,9 @@ use super::values::{self, Dialect};
 use crate::diagnostic::Diagnostic;
 use crate::model::path::server_base_path;
 use crate::model::{
-    api, ApiInfo, Extension, FallbackRequirement, IgnoreDirective, Method, Operation, Parameter,
-    Resilience, Response, Responses, Spanned, SpecDocument, SpecVersion, StatusKey,
-    IGNORE_EXTENSION,
+    api, ApiInfo, Extension, FallbackRequirement, IgnoreDirective, Method, Operation, Origin,
+    Parameter, Resilience, Response, Responses, Sourced, Spanned, SpecDocument, SpecVersion,
+    StatusKey, IGNORE_EXTENSION,
 };
 use crate::rule_id::BuiltinRule;
 use crate::source::refs::RefIndex;
@@ -246,50 +246,22 @@ fn resilience(cx: &mut Reader<'_>, node: Option<&Node>, defaults: &Resilience) -
     for entry in node.entries() {
         let value = &entry.value;
         match entry.key.scalar_text().unwrap_or("") {
-            "timeout" => {
-                if let Some(timeout) = cx.duration_of("timeout", value, Dialect::Go) {
-                    contract.timeout = Some(Spanned {
-                        value: timeout.value,
-                        location: cx.at(value),
-                    })
-                }
+            "timeout" => set(&mut contract.timeout, cx.duration_of("timeout", value, Dialect::Go)),
+            "idempotent" => {
+                let flag = value.as_bool().ok_or_else(|| {
+                    format!("expected true or false, found {}", values::shown(value))
+                });
+                set(&mut contract.idempotent, cx.located("idempotent", value, flag));
             }
-            "idempotent" => match value.as_bool() {
-                Some(flag) => {
-                    contract.idempotent = Some(Spanned {
-                        value: flag,
-                        location: cx.at(value),
-                    })
-                }
-                None => cx.invalid(value, "`idempotent` must be true or false"),
-            },
-            "retries" => {
-                if let Some(retries) = cx.count_of("retries", value) {
-                    contract.retries = Some(Spanned {
-                        value: retries.value,
-                        location: cx.at(value),
-                    })
-                }
-            }
+            "retries" => set(&mut contract.retries, cx.count_of("retries", value)),
             "fallback" => {
                 let requirement = match value.as_str() {
-                    Some("required") => Some(FallbackRequirement::Required),
-                    Some("optional") => Some(FallbackRequirement::Optional),
-                    Some("forbidden") => Some(FallbackRequirement::Forbidden),
-                    _ => None,
+                    Some("required") => Ok(FallbackRequirement::Required),
+                    Some("optional") => Ok(FallbackRequirement::Optional),
+                    Some("forbidden") => Ok(FallbackRequirement::Forbidden),
+                    _ => Err("expected `required`, `optional` or `forbidden`".to_string()),
                 };
-                match requirement {
-                    Some(requirement) => {
-                        contract.fallback = Some(Spanned {
-                            value: requirement,
-                            location: cx.at(value),
-                        })
-                    }
-                    None => cx.invalid(
-                        value,
-                        "`fallback` must be `required`, `optional` or `forbidden`",
-                    ),
-                }
+                set(&mut contract.fallback, cx.located("fallback", value, requirement));
             }
             other => cx.invalid(
                 &entry.key,
@@ -300,6 +272,17 @@ fn resilience(cx: &mut Reader<'_>, node: Option<&Node>, defaults: &Resilience) -
         }
     }
     contract
+}
+
+/// Keeps a contract value that could be read, where it is written.
+fn set<T>(slot: &mut Option<Spanned<T>>, read: Option<Sourced<T>>) {
+    if let Some(Sourced {
+        value,
+        origin: Origin::Explicit(location),
+    }) = read
+    {
+        *slot = Some(Spanned { value, location });
+    }
 }
 
 /// Path prefixes the API is served under: `basePath` in 2.0, the paths of `servers[].url` in 3.x.
