@@ -80,15 +80,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
         return;
     };
     for section in SECTIONS {
-        if let Some(node) = AnyCase.field(http, section).filter(|node| !node.is_map()) {
-            cx.invalid(
-                node,
-                format!(
-                    "`{section}` must map names to definitions, not be {}",
-                    node.type_name()
-                ),
-            );
-        }
+        cx.map(http, section);
     }
     check_definitions(cx, &scope, http);
     let Some(routers) = AnyCase.field(http, "routers") else {
@@ -526,15 +518,8 @@ struct Reference<'a> {
 
 /// The names listed under `key`, each a string.
 fn reference_list<'a>(cx: &mut Reader<'_>, object: &'a Node, key: &str) -> Vec<Reference<'a>> {
-    let Some(list) = AnyCase.field(object, key) else {
-        return Vec::new();
-    };
-    if !list.is_seq() {
-        cx.invalid(list, format!("`{key}`: expected a list of names"));
-        return Vec::new();
-    }
     let mut out = Vec::new();
-    for item in list.items() {
+    for item in cx.list(object, key) {
         if item.as_str().is_some() {
             out.push(Reference {
                 file: cx.file,
