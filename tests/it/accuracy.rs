@@ -33,6 +33,9 @@ pub const FORMATS: &[&str] = &[
     "traefik",
     "litellm",
     "portkey",
+    "google",
+    "spring-cloud-gateway",
+    "tyk",
 ];
 
 /// A finding reduced to where it is: rule, file, line, column.
