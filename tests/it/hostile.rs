@@ -586,6 +586,41 @@ fn a_dense_file_over_the_memory_limit_is_refused_with_the_flag_named() {
     assert_eq!((code, found), (0, vec![witness()]));
 }
 
+#[test]
+fn the_config_lowers_the_memory_limit_and_the_flag_wins_over_it() {
+    let json = format!("[{}]\n", vec!["1"; 20_000].join(","));
+    let dir = project(&[
+        ("dense.json", json.as_bytes()),
+        ("routeguard.yaml", b"memory-limit: 1\n"),
+    ]);
+    let (code, found, _) = lint(dir.path(), &["."]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        found,
+        vec![at("input-refused", "dense.json", 1, 1), witness()]
+    );
+    let (code, found, _) = lint(dir.path(), &["--memory-limit", "2048", "."]);
+    assert_eq!((code, found), (0, vec![witness()]));
+}
+
+#[test]
+fn a_config_cannot_raise_the_memory_limit() {
+    let dir = project(&[("routeguard.yaml", b"fail-on: error\nmemory-limit: 4096\n")]);
+    let outcome = run(dir.path(), &["lint", "."]);
+    assert_eq!(outcome.code, 2, "{}", outcome.stderr);
+    assert!(
+        outcome.stderr.contains("routeguard.yaml:2:15:")
+            && outcome.stderr.contains("must be at most 2048, found 4096")
+            && outcome.stderr.contains("raise it with `--memory-limit`"),
+        "{}",
+        outcome.stderr
+    );
+    // The flag may raise it, and wins over the config's value.
+    let dir = project(&[("routeguard.yaml", b"memory-limit: 1024\n")]);
+    let outcome = run(dir.path(), &["lint", "--memory-limit", "4096", "."]);
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+}
+
 // 10. FIFOs and devices are refused, never read.
 
 #[cfg(unix)]
