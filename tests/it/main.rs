@@ -32,6 +32,7 @@ mod format_traefik;
 mod format_tyk;
 mod gateways;
 mod hostile;
+mod istio_gateways;
 mod loading;
 mod locations;
 mod monorepo;
