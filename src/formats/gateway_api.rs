@@ -410,6 +410,7 @@ fn read_retry(
         base: Some(base),
         max: None,
         jittered: false,
+        factor: 2.0,
     });
     Some(Retry {
         conditions,

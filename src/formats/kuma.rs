@@ -342,6 +342,7 @@ fn push_route(
                 base: Some(conf.base.unwrap_or_else(|| BACKOFF.sourced())),
                 max: Some(conf.max.unwrap_or_else(|| BACKOFF_MAX.sourced())),
                 jittered: true,
+                factor: 2.0,
             }),
             per_try_timeout: Some(conf.per_try.unwrap_or_else(|| PER_TRY.sourced())),
             deadline: None,
@@ -366,6 +367,7 @@ fn push_route(
             location,
             ineffective: None,
             open_status: Some(503),
+            trip: None,
         });
     }
     if let Some((location, ineffective)) = conf.outliers {
@@ -375,6 +377,7 @@ fn push_route(
             location,
             ineffective,
             open_status: Some(503),
+            trip: None,
         });
         policy.health_check = Some(HealthCheck {
             active: None,

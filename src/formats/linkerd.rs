@@ -163,6 +163,7 @@ fn read_annotations(cx: &mut AdaptContext<'_>, object: &Object<'_>) -> Policy {
             base: Some(BACKOFF.sourced()),
             max: Some(BACKOFF_MAX.sourced()),
             jittered: true,
+            factor: 2.0,
         }),
         per_try_timeout: per_try,
         deadline: None,
