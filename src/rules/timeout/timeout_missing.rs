@@ -78,7 +78,7 @@ impl Rule for TimeoutMissing {
                         continue;
                     };
                     // An AI route on its gateway's default is `ai-timeout-default`'s finding.
-                    if route.format.layer() == Layer::Ai {
+                    if route.layer() == Layer::Ai {
                         continue;
                     }
                     let location = route.policy.timeout_home.unwrap_or(route.location);
