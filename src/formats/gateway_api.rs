@@ -184,7 +184,7 @@ impl RuleRoutes<'_> {
 }
 
 /// A match's path: `PathPrefix /` when absent; `None` (reported) when it cannot be read.
-fn read_path(cx: &mut Reader<'_>, item: &Node, at: Location) -> Option<PathMatch> {
+pub(super) fn read_path(cx: &mut Reader<'_>, item: &Node, at: Location) -> Option<PathMatch> {
     let Some(path) = item.get("path") else {
         return Some(PathMatch {
             kind: PathKind::SegmentPrefix,
@@ -253,7 +253,10 @@ fn read_path(cx: &mut Reader<'_>, item: &Node, at: Location) -> Option<PathMatch
 }
 
 /// A match's method: any when absent; `None` (reported) when it is not an `HTTPMethod`.
-fn read_method(cx: &mut Reader<'_>, item: &Node) -> Option<(MethodSet, Option<Location>)> {
+pub(super) fn read_method(
+    cx: &mut Reader<'_>,
+    item: &Node,
+) -> Option<(MethodSet, Option<Location>)> {
     let Some(node) = item.get("method") else {
         return Some((MethodSet::Any, None));
     };
