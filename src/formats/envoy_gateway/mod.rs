@@ -16,14 +16,14 @@ use std::time::Duration;
 use super::kube::{self, Object, Target};
 use super::read::{GatewayDefault, Naming, Reader, Release};
 use super::values::Dialect;
-use super::{envoy, AdaptContext, Adapter};
-use crate::model::policy::{
-    ActiveCheck, Backoff, CircuitBreaker, CircuitBreakerKind, GatewayStatuses, HealthCheck,
-    RateLimit, Retry, RetryCondition,
-};
-use crate::model::{GatewayFormat, Policy, Timeout};
+use super::{AdaptContext, Adapter};
+use crate::model::{GatewayFormat, Timeout};
 use crate::source::Node;
-use crate::span::{FileId, Location};
+use crate::span::FileId;
+
+mod policy;
+
+use policy::{backend_policy, client_timeouts, merged};
 
 /// The release whose behaviour this adapter models, named in its default notes.
 const RELEASE: Release = Release("Envoy Gateway v1.9");
@@ -76,6 +76,50 @@ const DEFAULT_TRIGGERS: &[&str] = &[
     "retriable-status-codes",
 ];
 
+/// The controller that names a GatewayClass Envoy Gateway's.
+const CONTROLLER: &str = "gateway.envoyproxy.io/gatewayclass-controller";
+
+/// Whether Envoy Gateway serves `route`: the class of a parent Gateway is its controller's, or
+/// one of its policies names the route or a parent Gateway.
+pub fn serves(objects: &[Object<'_>], route: &Object<'_>) -> bool {
+    let parents = route.parents();
+    let parent = |kind: &str, name: &str, namespace: &str| {
+        parents
+            .iter()
+            .any(|(k, ns, n, _)| *k == kind && *n == name && *ns == namespace)
+    };
+    fn text<'a>(object: &Object<'a>, path: &[&str]) -> Option<&'a str> {
+        object.node.pointer(path).and_then(Node::as_str)
+    }
+    objects.iter().any(|object| {
+        if object.api.starts_with("gateway.envoyproxy.io/") {
+            let spec = object.node.get("spec");
+            let single = spec.and_then(|spec| spec.get("targetRef")).into_iter();
+            let refs = spec
+                .map(|spec| spec.get_items("targetRefs"))
+                .unwrap_or_default();
+            return single.chain(refs).any(|target| {
+                let (kind, name) = (target.get_text("kind"), target.get_text("name"));
+                match (kind, name) {
+                    (Some("HTTPRoute"), Some(name)) => {
+                        name == route.name && object.namespace == route.namespace
+                    }
+                    (Some("Gateway"), Some(name)) => parent("Gateway", name, object.namespace),
+                    _ => false,
+                }
+            });
+        }
+        let class = text(object, &["spec", "gatewayClassName"]);
+        object.kind == "Gateway"
+            && parent("Gateway", object.name, object.namespace)
+            && objects.iter().any(|gateway_class| {
+                gateway_class.kind == "GatewayClass"
+                    && Some(gateway_class.name) == class
+                    && text(gateway_class, &["spec", "controllerName"]) == Some(CONTROLLER)
+            })
+    })
+}
+
 fn detect(document: &Node) -> bool {
     let text = |key: &str| document.get(key).and_then(Node::as_str).unwrap_or("");
     text("apiVersion").starts_with("gateway.envoyproxy.io/") && KINDS.contains(&text("kind"))
@@ -103,7 +147,7 @@ fn adapt(cx: &mut AdaptContext<'_>, _file: FileId, _document: &Node) {
     // Envoy Gateway orders policies oldest first, then by namespace and name; files carry no
     // creation time, so the order by namespace and name decides among them.
     policies.sort_by_key(|object| (object.namespace, object.name));
-    let mut claims = Claims::new();
+    let (mut claims, mut parents) = (Claims::new(), Claims::new());
     let mut read = Vec::new();
     for (index, policy) in policies.iter().enumerate() {
         let Some(spec) = policy.node.get("spec").filter(|spec| spec.is_map()) else {
@@ -116,25 +160,36 @@ fn adapt(cx: &mut AdaptContext<'_>, _file: FileId, _document: &Node) {
             (policy, index),
             &targets,
             (&routes, &objects),
-            &mut claims,
+            (&mut claims, &mut parents),
         );
         if reached == 0 && !targets.is_empty() {
             let message = format!("{} `{}` reaches no HTTPRoute of these files: no route it targets (or routed through the Gateway it targets) is defined here, so nothing it sets is checked", policy.kind, policy.name);
             kube::unattached(cx, policy.at(), message, "attached to nothing");
         }
         let cx = &mut Reader::new(cx, policy.file, Naming::Exact, Dialect::GatewayApi);
+        let merges = cx.text(spec, "mergeType").is_some();
         read.push(match policy.kind {
-            "BackendTrafficPolicy" => Some(backend_policy(cx, spec)),
+            "BackendTrafficPolicy" => Some((backend_policy(cx, spec), merges)),
             _ => {
                 client_timeouts(cx, spec);
                 None
             }
         });
     }
-    for ((route, rule), (_, index)) in claims {
-        let policy = read.get(index).cloned().flatten();
+    for ((route, rule), (level, index)) in claims {
+        let Some((mut policy, merges)) = read.get(index).cloned().flatten() else {
+            continue;
+        };
+        // A route's policy with `mergeType` is merged onto the closest Gateway or listener
+        // policy (`mergeBackendTrafficPolicy` in `backendtrafficpolicy.go`, v1.3+).
+        let parent = parents
+            .get(&(route, rule))
+            .and_then(|(_, i)| read.get(*i).cloned().flatten());
+        if let (true, true, Some((parent, _))) = (merges, level >= Level::Route, parent) {
+            policy = merged(parent, policy);
+        }
         let rules = routes[route].rules();
-        if let (Some(policy), Some((node, _))) = (policy, rules.get(rule)) {
+        if let Some((node, _)) = rules.get(rule) {
             let formats = (GatewayFormat::GatewayApi, GatewayFormat::EnvoyGateway);
             kube::attach(cx, formats, (routes[route].file, node.span), policy, false);
         }
@@ -148,7 +203,7 @@ fn claim(
     (policy, index): (&Object<'_>, usize),
     targets: &[Target<'_>],
     (routes, objects): (&[&Object<'_>], &[Object<'_>]),
-    claims: &mut Claims,
+    (claims, parents): (&mut Claims, &mut Claims),
 ) -> usize {
     let client = policy.kind == "ClientTrafficPolicy";
     let mut reached = 0;
@@ -174,6 +229,11 @@ fn claim(
                     continue;
                 }
                 reached += 1;
+                let held = parents.get(&(route_index, rule_index));
+                if !client && level <= Level::Listener && held.is_none_or(|(held, _)| *held < level)
+                {
+                    parents.insert((route_index, rule_index), (level, index));
+                }
                 match claims.get(&(route_index, rule_index)) {
                     _ if client => {}
                     Some(&(held, other)) if held == level => conflict |= other != index,
@@ -195,182 +255,4 @@ fn claim(
         }
     }
     reached
-}
-
-fn backend_policy(cx: &mut Reader<'_>, spec: &Node) -> Policy {
-    let timeout = cx.map(spec, "timeout");
-    let http = timeout.and_then(|timeout| cx.map(timeout, "http"));
-    let tcp = timeout.and_then(|timeout| cx.map(timeout, "tcp"));
-    let request = http.and_then(|http| cx.duration(http, "requestTimeout"));
-    let connect = tcp.and_then(|tcp| cx.duration(tcp, "connectTimeout"));
-    let mut policy = Policy {
-        timeout: Some(request.map_or_else(|| REQUEST_TIMEOUT.sourced(), Timeout::zero_disables)),
-        connect_timeout: Some(connect.unwrap_or_else(|| CONNECT_TIMEOUT.sourced())),
-        // Envoy Gateway programs Envoy's per-try timeout, which stops once the response starts.
-        per_try_until_response: true,
-        fault_injection: cx.field(spec, "faultInjection").is_some(),
-        statuses: GatewayStatuses {
-            on_timeout: Some(504),
-            ..GatewayStatuses::default()
-        },
-        ..Policy::default()
-    };
-    if let (Some(retry), Some(at)) = (cx.map(spec, "retry"), cx.key_at(spec, "retry")) {
-        policy.retry = Some(read_retry(cx, retry, at));
-    }
-    if let (Some(breaker), Some(location)) = (
-        cx.map(spec, "circuitBreaker"),
-        cx.key_at(spec, "circuitBreaker"),
-    ) {
-        for key in [
-            "maxConnections",
-            "maxPendingRequests",
-            "maxParallelRequests",
-        ] {
-            cx.count(breaker, key);
-        }
-        policy.circuit_breakers.push(CircuitBreaker {
-            kind: CircuitBreakerKind::ConcurrencyLimit,
-            location,
-            ineffective: None,
-            open_status: Some(503),
-        });
-        policy.statuses.on_circuit_open = Some(503);
-        if let (Some(retry), Some(_)) = (policy.retry.as_mut(), breaker.get("retryBudget")) {
-            retry.has_budget = true;
-        }
-    }
-    if let Some(health) = cx.map(spec, "healthCheck") {
-        policy.health_check = Some(read_health(cx, health, &mut policy.circuit_breakers));
-    }
-    if let Some(location) = cx.key_at(spec, "rateLimit") {
-        policy.rate_limit = Some(RateLimit {
-            location,
-            status: 429,
-        });
-        policy.statuses.on_rate_limited = Some(429);
-    }
-    policy
-}
-
-/// `retry`: `numRetries` (default 2) extra attempts on `retryOn` (default
-/// `connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes` with 503; a
-/// `retryOn` replaces the 503 with its own `httpStatusCodes`), `perRetry.timeout`, and Envoy's
-/// jittered backoff (25ms base unless `perRetry.backOff`).
-fn read_retry(cx: &mut Reader<'_>, retry: &Node, location: Location) -> Retry {
-    let retry_on = cx.map(retry, "retryOn");
-    let written = retry_on
-        .map(|on| cx.list(on, "triggers"))
-        .unwrap_or_default();
-    let triggers: Vec<&str> = match written {
-        [] => DEFAULT_TRIGGERS.to_vec(),
-        items => items.iter().filter_map(Node::as_str).collect(),
-    };
-    let codes: Vec<u16> = match retry_on {
-        Some(on) => cx
-            .statuses(on, "httpStatusCodes")
-            .into_iter()
-            .map(|code| code.value)
-            .collect(),
-        None => vec![503],
-    };
-    let mut conditions: Vec<RetryCondition> = triggers
-        .iter()
-        .filter(|trigger| **trigger != "retriable-status-codes")
-        .map(|trigger| {
-            envoy::retry_condition(trigger).unwrap_or(RetryCondition::Other(trigger.to_string()))
-        })
-        .collect();
-    if triggers.contains(&"retriable-status-codes") {
-        conditions.extend(
-            codes
-                .into_iter()
-                .map(|code| RetryCondition::Status(code, code)),
-        );
-    }
-    let per_retry = cx.map(retry, "perRetry");
-    let back_off = per_retry.and_then(|per| cx.map(per, "backOff"));
-    let base = back_off.and_then(|b| cx.duration(b, "baseInterval"));
-    Retry {
-        max_retries: cx
-            .count(retry, "numRetries")
-            .unwrap_or_else(|| RETRIES.sourced()),
-        unbounded: false,
-        conditions,
-        backoff: Some(Backoff {
-            base: Some(base.unwrap_or_else(|| BACKOFF.sourced())),
-            max: back_off.and_then(|b| cx.duration(b, "maxInterval")),
-            jittered: true,
-        }),
-        per_try_timeout: per_retry.and_then(|per| cx.duration(per, "timeout")),
-        deadline: None,
-        has_budget: false,
-        non_idempotent: None,
-        counted_by: None,
-        location,
-    }
-}
-
-/// `healthCheck.active` (interval 3s and timeout 1s unless set) and `healthCheck.passive`
-/// (outlier detection, which also ejects hosts as a breaker does).
-fn read_health(
-    cx: &mut Reader<'_>,
-    health: &Node,
-    breakers: &mut Vec<CircuitBreaker>,
-) -> HealthCheck {
-    let active = cx.map(health, "active").map(|active| ActiveCheck {
-        interval: Some(
-            cx.duration(active, "interval")
-                .unwrap_or_else(|| CHECK_INTERVAL.sourced()),
-        ),
-        timeout: Some(
-            cx.duration(active, "timeout")
-                .unwrap_or_else(|| CHECK_TIMEOUT.sourced()),
-        ),
-        location: cx.key_at(health, "active").unwrap_or_else(|| cx.at(active)),
-    });
-    let passive = cx.map(health, "passive").and_then(|passive| {
-        let location = cx.key_at(health, "passive")?;
-        cx.duration(passive, "interval");
-        cx.duration(passive, "baseEjectionTime");
-        let percent = cx
-            .count(passive, "maxEjectionPercent")
-            .map_or(10, |p| p.value);
-        breakers.push(CircuitBreaker {
-            kind: CircuitBreakerKind::OutlierEjection,
-            location,
-            ineffective: (percent == 0)
-                .then(|| "maxEjectionPercent is 0, so no host can be ejected".to_string()),
-            open_status: Some(503),
-        });
-        Some(location)
-    });
-    HealthCheck { active, passive }
-}
-
-/// `ClientTrafficPolicy` timeouts bound the client's side of the exchange (receiving the
-/// request, idle connections and streams), not the wait for the backend: they are read so that
-/// what cannot be read is reported, and change no route's timeout.
-fn client_timeouts(cx: &mut Reader<'_>, spec: &Node) {
-    let http = [
-        "requestReceivedTimeout",
-        "requestHeadersReceivedTimeout",
-        "idleTimeout",
-        "streamIdleTimeout",
-    ];
-    let tcp = [
-        "idleTimeout",
-        "tlsHandshakeTimeout",
-        "connectionInspectionTimeout",
-    ];
-    let Some(timeout) = cx.map(spec, "timeout") else {
-        return;
-    };
-    for (group, keys) in [("http", &http[..]), ("tcp", &tcp[..])] {
-        if let Some(node) = cx.map(timeout, group) {
-            for key in keys {
-                cx.duration(node, key);
-            }
-        }
-    }
 }
