@@ -603,6 +603,7 @@ fn health_checks(cx: &mut Reader<'_>, checks: &Node, policy: &mut Policy) {
                     .to_string()
             }),
             open_status: Some(NO_HEALTHY_NODE_STATUS),
+            trip: None,
         });
         if tripping {
             health.passive = Some(passive_location);
@@ -653,6 +654,7 @@ fn api_breaker(cx: &mut Reader<'_>, plugins: &[&Entry]) -> Option<CircuitBreaker
         location: cx.at(&plugin.key),
         ineffective: None,
         open_status: Some(code),
+        trip: None,
     })
 }
 

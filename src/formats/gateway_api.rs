@@ -460,6 +460,7 @@ fn read_retry(
         base: Some(base),
         max: None,
         jittered: envoy_gateway,
+        factor: 2.0,
     });
     Some(Retry {
         conditions,

@@ -241,6 +241,7 @@ fn policy(
                 base: Some(BACKOFF_BASE.sourced()),
                 max: Some(BACKOFF_CAP.sourced()),
                 jittered: true,
+                factor: 2.0,
             }),
             per_try_timeout: None,
             deadline: None,

@@ -265,6 +265,7 @@ fn default_backoff() -> Backoff {
         base: Some(BACKOFF_BASE.sourced()),
         max: Some(BACKOFF_MAX.sourced()),
         jittered: true,
+        factor: 2.0,
     }
 }
 
@@ -291,6 +292,7 @@ fn explicit_retry(cx: &mut Reader<'_>, retries: &Node) -> Option<Retry> {
             base: Some(base),
             max: None,
             jittered: true,
+            factor: 2.0,
         },
         None => default_backoff(),
     };
@@ -343,6 +345,7 @@ fn traffic_policy(cx: &mut Reader<'_>, policy: &Node, upstream: &mut UpstreamPol
                 location,
                 ineffective: None,
                 open_status: Some(503),
+                trip: None,
             });
         }
     }
@@ -371,6 +374,7 @@ fn traffic_policy(cx: &mut Reader<'_>, policy: &Node, upstream: &mut UpstreamPol
             location,
             ineffective: ineffective.clone(),
             open_status: Some(503),
+            trip: None,
         });
         if ineffective.is_none() {
             upstream.health_check = Some(HealthCheck {

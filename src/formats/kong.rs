@@ -387,6 +387,7 @@ fn read_upstream(cx: &mut Reader<'_>, upstream: &Node, policy: &mut Policy) {
                     .to_string()
             }),
             open_status: Some(503),
+            trip: None,
         });
         if tripping {
             health.passive = Some(passive_location);

@@ -377,6 +377,7 @@ fn circuit_breaker(
         location: cx.at(&entry.key),
         ineffective: None,
         open_status,
+        trip: None,
     })
 }
 

@@ -139,7 +139,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
         |stem| stem.to_string_lossy().into_owned(),
     );
     let mut walker = Walker {
-        cx: Reader::new(cx, file, Naming::Exact, Dialect::Milliseconds),
+        cx: Reader::new(cx, file, Naming::Exact, Dialect::Milliseconds).typed(),
         config_name: name.clone(),
         leaves: Vec::new(),
         edges: Vec::new(),
@@ -223,21 +223,6 @@ struct Walker<'a> {
 }
 
 impl Walker<'_> {
-    /// `key` of `object` as text; `None` when absent, reported when it is not a string.
-    fn text(&mut self, object: &Node, key: &str) -> Option<String> {
-        let node = object.get(key).filter(|node| !node.is_null())?;
-        match node.as_str() {
-            Some(text) => Some(text.to_string()),
-            None => {
-                self.cx.invalid(
-                    node,
-                    format!("`{key}` is a string, not {}", node.type_name()),
-                );
-                None
-            }
-        }
-    }
-
     /// Reads a target (the config itself at the root, `path` `None`).
     fn target(&mut self, node: &Node, path: Option<String>, outer: &Inherited) -> Branch {
         if !node.is_map() {
@@ -386,11 +371,11 @@ impl Walker<'_> {
         }
         if let Some(model) = node
             .get("override_params")
-            .and_then(|params| self.text(params, "model"))
+            .and_then(|params| self.cx.string(params, "model"))
         {
             inherited.model = Some(model);
         }
-        if let Some(host) = self.text(node, "custom_host") {
+        if let Some(host) = self.cx.string(node, "custom_host") {
             inherited.custom_host = Some(host);
         }
         if let Some(config) = node
@@ -403,17 +388,8 @@ impl Walker<'_> {
     }
 
     fn request_timeout(&mut self, node: &Node) -> Option<Sourced<Duration>> {
-        let timeout = self.cx.duration(node, "request_timeout")?;
-        if timeout.value.is_zero() {
-            if let Some(value) = node.get("request_timeout") {
-                self.cx.invalid(
-                    value,
-                    "`request_timeout: 0` bounds nothing: Portkey reads 0 as no timeout",
-                );
-            }
-            return None;
-        }
-        Some(timeout)
+        let why = "bounds nothing: Portkey reads 0 as no timeout";
+        self.cx.nonzero_duration(node, "request_timeout", why)
     }
 
     fn retry(&mut self, retry: &Node) -> Option<RetrySpec> {
@@ -438,8 +414,8 @@ impl Walker<'_> {
             }
             attempts.value = MAX_ATTEMPTS;
         }
-        let codes = match retry.get("on_status_codes") {
-            Some(codes) => self.status_codes(codes),
+        let codes = match self.cx.field(retry, "on_status_codes") {
+            Some(_) => self.status_codes(retry),
             None => DEFAULT_RETRY_CODES.to_vec(),
         };
         Some(RetrySpec {
@@ -451,30 +427,10 @@ impl Walker<'_> {
         })
     }
 
-    fn status_codes(&mut self, codes: &Node) -> Vec<u16> {
-        if !codes.is_seq() {
-            self.cx
-                .invalid(codes, "`on_status_codes` is a list of HTTP status codes");
-            return Vec::new();
-        }
-        let mut read = Vec::new();
-        for code in codes.items() {
-            let value = (code.scalar_kind() == Some(ScalarKind::Int))
-                .then(|| code.scalar_text().and_then(|text| text.parse::<u16>().ok()))
-                .flatten()
-                .filter(|value| (100..=599).contains(value));
-            match value {
-                Some(value) => read.push(value),
-                None => self.cx.invalid(
-                    code,
-                    format!(
-                        "`{}` is not an HTTP status code (100 to 599)",
-                        code.scalar_text().unwrap_or_default()
-                    ),
-                ),
-            }
-        }
-        read
+    /// `on_status_codes` of `object`.
+    fn status_codes(&mut self, object: &Node) -> Vec<u16> {
+        let codes = self.cx.statuses(object, "on_status_codes");
+        codes.into_iter().map(|code| code.value).collect()
     }
 
     /// `strategy.cb_config`: targets that fail too often leave the strategy for a while. Every
@@ -508,9 +464,7 @@ impl Walker<'_> {
                 }
             }
         }
-        if let Some(codes) = config.get("failure_status_codes") {
-            self.status_codes(codes);
-        }
+        self.cx.statuses(config, "failure_status_codes");
         let breaker = CircuitBreaker {
             kind: if percentage.is_some() {
                 CircuitBreakerKind::Expression
@@ -522,6 +476,7 @@ impl Walker<'_> {
                 && percentage.is_none())
             .then(|| "`failure_threshold: 0` never opens the circuit".to_string()),
             open_status: None,
+            trip: None,
         };
         if !self
             .breakers
@@ -544,17 +499,19 @@ impl Walker<'_> {
             }
         });
         let provider = self
-            .text(node, "provider")
+            .cx
+            .string(node, "provider")
             .map(|provider| provider.trim_start_matches('@').to_string())
             .or_else(|| slug_and_model.as_ref().and_then(|(slug, _)| slug.clone()));
         // A prompt target (`prompt_id`, for Portkey's prompts API) calls the model its prompt
         // template names, which the config does not show: the prompt stands for that model, so
         // two prompts are two deployments and the same prompt twice is one.
         let model = slug_and_model.map(|(_, model)| model).or_else(|| {
-            self.text(node, "prompt_id")
+            self.cx
+                .string(node, "prompt_id")
                 .map(|id| format!("prompt:{id}"))
         });
-        let virtual_key = self.text(node, "virtual_key");
+        let virtual_key = self.cx.string(node, "virtual_key");
         let label = model
             .clone()
             .or_else(|| virtual_key.clone())
@@ -617,9 +574,9 @@ impl Walker<'_> {
 
     /// Every leaf whose failure ends a target falls back to where the next target starts.
     fn fallback_edges(&mut self, strategy: &Node, targets: &[Node], children: &[Branch]) {
-        let codes = strategy.get("on_status_codes");
+        let codes = self.cx.field(strategy, "on_status_codes");
         let trigger = match codes {
-            Some(codes) => FallbackTrigger::Statuses(self.status_codes(codes)),
+            Some(_) => FallbackTrigger::Statuses(self.status_codes(strategy)),
             None => FallbackTrigger::AnyFailure,
         };
         let declared = self.cx.at(codes.unwrap_or(strategy));
@@ -766,6 +723,7 @@ fn route(
                     ),
                 ),
                 jittered: false,
+                factor: 2.0,
             }),
             per_try_timeout: None,
             deadline: None,

@@ -73,6 +73,24 @@ impl Naming {
             }
         }
     }
+
+    /// The entry of field `name` of `object`; with the same field written twice, the last one,
+    /// as the gateways read duplicate keys.
+    pub fn entry<'n>(self, object: &'n Node, name: &str) -> Option<&'n Entry> {
+        object.entries().iter().rev().find(|entry| {
+            entry
+                .key
+                .scalar_text()
+                .is_some_and(|key| self.names(key, name))
+        })
+    }
+
+    /// The value of field `name` of `object`, unless absent or null.
+    pub fn field<'n>(self, object: &'n Node, name: &str) -> Option<&'n Node> {
+        self.entry(object, name)
+            .map(|entry| &entry.value)
+            .filter(|value| !value.is_null())
+    }
 }
 
 /// The JSON name protobuf derives from a proto field name (`ToJsonName`): each underscore is
@@ -99,6 +117,9 @@ pub struct Reader<'a> {
     pub naming: Naming,
     /// The grammar of the gateway's durations, unless an accessor names another.
     pub dialect: Dialect,
+    /// Whether scalars must be written as their type, as a gateway that validates its files
+    /// against a schema reads them: `"429"` is not a status code, `5` is not text.
+    pub typed: bool,
 }
 
 impl<'a> Deref for Reader<'a> {
@@ -132,12 +153,25 @@ impl<'a> Reader<'a> {
             file,
             naming,
             dialect,
+            typed: false,
+        }
+    }
+
+    /// The same reader, for a gateway whose scalars must be written as their type.
+    pub fn typed(self) -> Self {
+        Reader {
+            typed: true,
+            ..self
         }
     }
 
     /// The same reader for another file, one a `$ref` led to.
     pub fn for_file(&mut self, file: FileId) -> Reader<'_> {
-        Reader::new(&mut self.cx, file, self.naming, self.dialect)
+        let typed = self.typed;
+        Reader {
+            typed,
+            ..Reader::new(&mut self.cx, file, self.naming, self.dialect)
+        }
     }
 
     // Locations.
@@ -167,22 +201,14 @@ impl<'a> Reader<'a> {
 
     // Fields, as the gateway names them.
 
-    /// The entry of field `name`; with the same field written twice, the last one, as the
-    /// gateways read duplicate keys.
+    /// The entry of field `name`, as [`Naming::entry`] finds it.
     pub fn entry<'n>(&self, object: &'n Node, name: &str) -> Option<&'n Entry> {
-        object.entries().iter().rev().find(|entry| {
-            entry
-                .key
-                .scalar_text()
-                .is_some_and(|key| self.naming.names(key, name))
-        })
+        self.naming.entry(object, name)
     }
 
     /// The value of field `name`, unless absent or null.
     pub fn field<'n>(&self, object: &'n Node, name: &str) -> Option<&'n Node> {
-        self.entry(object, name)
-            .map(|entry| &entry.value)
-            .filter(|value| !value.is_null())
+        self.naming.field(object, name)
     }
 
     /// The value of field `name` with the key as written, for messages about it.
@@ -195,6 +221,13 @@ impl<'a> Reader<'a> {
             .entry(object, name)
             .filter(|entry| !entry.value.is_null())?;
         Some((entry.key.scalar_text().unwrap_or(name), &entry.value))
+    }
+
+    /// The key of field `name` as written, for messages about it.
+    fn written<'k>(&self, object: &'k Node, name: &'k str) -> &'k str {
+        self.entry(object, name)
+            .and_then(|entry| entry.key.scalar_text())
+            .unwrap_or(name)
     }
 
     // Findings.
@@ -250,6 +283,23 @@ impl<'a> Reader<'a> {
         self.located(key, node, read)
     }
 
+    /// A duration in the gateway's dialect that must not be 0: a 0 is reported as "`key: 0`
+    /// {why}" and read as absent.
+    pub fn nonzero_duration(
+        &mut self,
+        object: &Node,
+        name: &str,
+        why: &str,
+    ) -> Option<Sourced<Duration>> {
+        let (key, node) = self.field_named(object, name)?;
+        let duration = self.duration_of(key, node, self.dialect)?;
+        if duration.value.is_zero() {
+            self.invalid(node, format!("`{key}: 0` {why}"));
+            return None;
+        }
+        Some(duration)
+    }
+
     /// A count: a whole number, 0 or more.
     pub fn count(&mut self, object: &Node, name: &str) -> Option<Sourced<u32>> {
         let (key, node) = self.field_named(object, name)?;
@@ -270,14 +320,25 @@ impl<'a> Reader<'a> {
         self.located(key, node, read).map(|flag| flag.value)
     }
 
-    /// A scalar's text (a name, a host, a URL); numbers are read as written.
+    /// A scalar's text (a name, a host, a URL); numbers are read as written unless the reader
+    /// is [typed](Reader::typed).
     pub fn text<'n>(&mut self, object: &'n Node, name: &str) -> Option<&'n str> {
         let node = self.field(object, name)?;
-        if node.scalar_text().is_none() {
+        let text = if self.typed {
+            node.as_str()
+        } else {
+            node.scalar_text()
+        };
+        if text.is_none() {
             let message = format!("`{name}`: expected text, found {}", node.type_name());
             self.invalid(node, message);
         }
-        node.scalar_text()
+        text
+    }
+
+    /// Text as [`text`](Reader::text) reads it, owned.
+    pub fn string(&mut self, object: &Node, name: &str) -> Option<String> {
+        self.text(object, name).map(str::to_string)
     }
 
     /// A list's items; a list that is something else is reported and read as empty.
@@ -291,6 +352,21 @@ impl<'a> Reader<'a> {
         let message = format!("`{key}`: expected a list, found {}", node.type_name());
         self.invalid(node, message);
         &[]
+    }
+
+    /// A list of mappings; items that are something else are reported and skipped.
+    pub fn maps<'n>(&mut self, object: &'n Node, name: &str) -> Vec<&'n Node> {
+        let key = self.written(object, name);
+        let mut maps = Vec::new();
+        for item in self.list(object, name) {
+            if item.is_map() {
+                maps.push(item);
+            } else {
+                let message = format!("`{key}`: expected a mapping, found {}", item.type_name());
+                self.invalid(item, message);
+            }
+        }
+        maps
     }
 
     /// A mapping; anything else is reported and read as absent.
@@ -319,21 +395,25 @@ impl<'a> Reader<'a> {
         hosts
     }
 
-    /// An HTTP status code.
+    /// An HTTP status code, 100 to 599.
     pub fn status(&mut self, object: &Node, name: &str) -> Option<Sourced<u16>> {
+        self.status_from(object, name, 100)
+    }
+
+    /// An HTTP status code from `lowest` to 599, for a gateway that refuses informational ones.
+    pub fn status_from(&mut self, object: &Node, name: &str, lowest: u16) -> Option<Sourced<u16>> {
         let (key, node) = self.field_named(object, name)?;
-        self.located(key, node, status_code(node))
+        let read = status_code(node, lowest, self.typed);
+        self.located(key, node, read)
     }
 
     /// A list of HTTP status codes; items that are not are reported and skipped.
     pub fn statuses(&mut self, object: &Node, name: &str) -> Vec<Sourced<u16>> {
-        let key = self
-            .entry(object, name)
-            .and_then(|entry| entry.key.scalar_text())
-            .unwrap_or(name);
+        let key = self.written(object, name);
         let mut codes = Vec::new();
         for item in self.list(object, name) {
-            codes.extend(self.located(key, item, status_code(item)));
+            let read = status_code(item, 100, self.typed);
+            codes.extend(self.located(key, item, read));
         }
         codes
     }
@@ -390,16 +470,21 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// An HTTP status code, 100 to 599: a whole number, or its text.
-pub fn status_code(node: &Node) -> Result<u16, String> {
+/// An HTTP status code, `lowest` to 599: a whole number, or unless `typed` its text.
+fn status_code(node: &Node, lowest: u16, typed: bool) -> Result<u16, String> {
     let code = match node.scalar_kind() {
-        Some(ScalarKind::Int | ScalarKind::Str) => node
-            .scalar_text()
-            .and_then(|text| text.trim().parse::<u16>().ok()),
+        Some(ScalarKind::Int) => node.scalar_text(),
+        Some(ScalarKind::Str) if !typed => node.scalar_text(),
         _ => None,
     };
-    code.filter(|code| (100..=599).contains(code))
-        .ok_or_else(|| format!("{} is not an HTTP status code (100 to 599)", shown(node)))
+    code.and_then(|text| text.trim().parse::<u16>().ok())
+        .filter(|code| (lowest..=599).contains(code))
+        .ok_or_else(|| {
+            format!(
+                "{} is not an HTTP status code ({lowest} to 599)",
+                shown(node)
+            )
+        })
 }
 
 /// How a gateway spells HTTP methods.
@@ -626,7 +711,8 @@ mod tests {
 
     #[test]
     fn status_codes() {
-        let code = |text: &str, kind| status_code(&Node::scalar(Span::default(), text, kind));
+        let code =
+            |text: &str, kind| status_code(&Node::scalar(Span::default(), text, kind), 100, false);
         assert_eq!(code("503", ScalarKind::Int), Ok(503));
         assert_eq!(code("429", ScalarKind::Str), Ok(429));
         assert_eq!(
@@ -636,5 +722,13 @@ mod tests {
         assert!(code("99", ScalarKind::Int).is_err());
         assert!(code("5xx", ScalarKind::Str).is_err());
         assert!(code("true", ScalarKind::Bool(true)).is_err());
+        let typed =
+            |text: &str, kind| status_code(&Node::scalar(Span::default(), text, kind), 200, true);
+        assert_eq!(typed("429", ScalarKind::Int), Ok(429));
+        assert_eq!(
+            typed("429", ScalarKind::Str),
+            Err("`429` is not an HTTP status code (200 to 599)".to_string())
+        );
+        assert!(typed("101", ScalarKind::Int).is_err());
     }
 }

@@ -416,6 +416,7 @@ fn read_retry(cx: &mut Reader<'_>, retry: &Definition<'_>) -> Retry {
                 base: Some(base),
                 max: Some(max),
                 jittered: false,
+                factor: 2.0,
             }
         });
     Retry {
@@ -504,6 +505,7 @@ fn read_breaker(
         location,
         ineffective: None,
         open_status: status,
+        trip: None,
     });
     policy.statuses.on_circuit_open = status;
     if let Some((uri, location)) = fallback {

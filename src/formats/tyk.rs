@@ -336,6 +336,7 @@ fn breaker(
         location,
         ineffective: None,
         open_status: Some(OPEN_STATUS),
+        trip: None,
     })
 }
 

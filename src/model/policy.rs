@@ -233,8 +233,11 @@ pub struct Backoff {
     /// Envoy's fully jittered scheme (and Istio's, which is Envoy's): the n-th wait is uniform
     /// in [0, (2^n − 1) × base), capped at the maximum
     /// (`JitteredExponentialBackOffStrategy::nextBackOffMs`, `source/common/common/backoff_strategy.cc`,
-    /// Envoy 1.3x). Otherwise the n-th wait is base × 2^(n − 1), capped.
+    /// Envoy 1.3x). Otherwise the n-th wait is base × factor^(n − 1), capped.
     pub jittered: bool,
+    /// How much each wait grows over the one before when not jittered: 2 doubles it, 1 keeps
+    /// it constant; no wait is shorter than the base (Spring Cloud Gateway's `factor`).
+    pub factor: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -257,6 +260,58 @@ pub struct CircuitBreaker {
     pub ineffective: Option<String>,
     /// The status answered while open.
     pub open_status: Option<u16>,
+    /// When it opens and for how long, for breakers that count failures over a window of calls.
+    pub trip: Option<BreakerTrip>,
+}
+
+/// When a breaker that counts the outcome of calls over a window opens, and how long it stays
+/// open (Resilience4j's `CircuitBreakerConfig`, Tyk's rate breaker).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BreakerTrip {
+    /// The share of failed calls, in percent, at or above which it opens.
+    pub failure_rate: Sourced<f64>,
+    /// The share of slow calls, in percent, at or above which it opens, and what is slow.
+    pub slow_calls: Option<(Sourced<f64>, Sourced<Duration>)>,
+    pub window: Sourced<BreakerWindow>,
+    /// Calls the window must hold before a rate is computed.
+    pub minimum_calls: Sourced<u32>,
+    /// How long it stays open before letting trial calls through.
+    pub open_for: Sourced<Duration>,
+}
+
+/// The calls a breaker's rates are computed over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BreakerWindow {
+    /// The last N calls.
+    Calls(u32),
+    /// The calls of the last period.
+    Time(Duration),
+}
+
+impl BreakerTrip {
+    /// "opens at 50 % failed or 100 % slower than 60s of the last 100 calls (at least 100);
+    /// open 60s".
+    pub fn describe(&self) -> String {
+        let slow = self
+            .slow_calls
+            .as_ref()
+            .map_or_else(String::new, |(rate, slow)| {
+                let slow = crate::units::format_duration(slow.value);
+                format!(" or {} % slower than {slow}", rate.value)
+            });
+        let window = match self.window.value {
+            BreakerWindow::Calls(calls) => format!("the last {calls} calls"),
+            BreakerWindow::Time(period) => {
+                let period = crate::units::format_duration(period);
+                format!("the calls of the last {period}")
+            }
+        };
+        let open_for = crate::units::format_duration(self.open_for.value);
+        format!(
+            "opens at {} % failed{slow} of {window} (at least {}); open {open_for}",
+            self.failure_rate.value, self.minimum_calls.value
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -512,19 +567,34 @@ impl Policy {
             .is_some_and(|backoff| backoff.jittered);
         (0..retry.max_retries.value.min(64))
             .map(|attempt| {
-                let doubled = base.value.checked_mul(1u32 << attempt.min(20));
+                let factor = retry.backoff.as_ref().map_or(2.0, |backoff| backoff.factor);
+                let grown =
+                    grown_wait(base.value, factor, attempt).map(|wait| wait.max(base.value));
                 let wait = if jittered {
                     // Envoy draws `random % ((2^n − 1) × base)` in whole milliseconds.
                     base.value
                         .checked_mul((1u32 << (attempt + 1).min(20)) - 1)
                         .map(|top| top.saturating_sub(Duration::from_millis(1)))
                 } else {
-                    doubled
+                    grown
                 };
                 wait.unwrap_or(cap).min(cap)
             })
             .collect()
     }
+}
+
+/// `base` × `factor`^`attempt`: in whole nanoseconds when the factor is whole, so the usual
+/// doubling stays exact; `None` when it overflows.
+fn grown_wait(base: Duration, factor: f64, attempt: u32) -> Option<Duration> {
+    if factor.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&factor) {
+        let whole = factor as u32;
+        return whole
+            .checked_pow(attempt)
+            .and_then(|times| base.checked_mul(times));
+    }
+    let seconds = base.as_secs_f64() * factor.powi(i32::try_from(attempt).ok()?);
+    Duration::try_from_secs_f64(seconds).ok()
 }
 
 /// Policy a format's own resources attach to routes that another format's adapter read: Envoy

@@ -71,6 +71,10 @@ pub struct RouteRow {
     /// Upstream calls one request can cause in this layer, when more than its attempts.
     pub calls_per_request: Option<u32>,
     pub circuit_breaker: Option<String>,
+    /// When its breaker opens and for how long, when the gateway counts calls over a window;
+    /// absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub circuit_breaker_trip: Option<String>,
     pub health_check: Option<String>,
     /// Which of the values above are the gateway's documented defaults rather than settings.
     pub defaults: Vec<&'static str>,
@@ -270,6 +274,11 @@ fn row(
             .as_ref()
             .map(|amplification| amplification.calls),
         circuit_breaker,
+        circuit_breaker_trip: policy
+            .circuit_breakers
+            .iter()
+            .find_map(|breaker| breaker.trip.as_ref())
+            .map(|trip| trip.describe()),
         health_check,
         defaults,
         retries_bounded: policy.retry.as_ref().is_none_or(|retry| !retry.unbounded),

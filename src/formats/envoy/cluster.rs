@@ -3,9 +3,10 @@
 
 use std::time::Duration;
 
-use super::message::{report_fields_set_twice, Message};
+use super::message::report_fields_set_twice;
 use super::RELEASE;
 use super::{list, AGGREGATE_CLUSTER, NO_HEALTHY_UPSTREAM};
+use crate::formats::read::Naming::Proto;
 use crate::formats::read::{GatewayDefault, Reader};
 use crate::model::policy::{
     ActiveCheck, CircuitBreaker, CircuitBreakerKind, Fallback, FallbackKind, HealthCheck,
@@ -30,7 +31,7 @@ pub(super) struct ClusterPolicy {
 }
 
 pub(super) fn read_cluster(cx: &mut Reader<'_>, cluster: &Node) -> Option<ClusterPolicy> {
-    let Some(name) = cluster.field("name").and_then(Node::scalar_text) else {
+    let Some(name) = Proto.field(cluster, "name").and_then(Node::scalar_text) else {
         cx.invalid(cluster, "an Envoy cluster needs a `name`");
         return None;
     };
@@ -70,7 +71,7 @@ const EFFECTIVELY_UNLIMITED: u32 = 1_000_000_000;
 /// `circuit_breakers.thresholds`: concurrency limits. Envoy applies defaults (1024 connections,
 /// pending requests and requests, 3 retries) to every cluster, so only written ones count.
 fn read_thresholds(cx: &mut Reader<'_>, cluster: &Node, policy: &mut ClusterPolicy) {
-    let Some(breakers) = cluster.field("circuit_breakers") else {
+    let Some(breakers) = Proto.field(cluster, "circuit_breakers") else {
         return;
     };
     report_fields_set_twice(cx, breakers);
@@ -83,7 +84,7 @@ fn read_thresholds(cx: &mut Reader<'_>, cluster: &Node, policy: &mut ClusterPoli
         "max_requests",
         "max_retries",
     ];
-    let thresholds = list(breakers.field("thresholds"));
+    let thresholds = list(Proto.field(breakers, "thresholds"));
     let mut unlimited = 0;
     for threshold in thresholds {
         report_fields_set_twice(cx, threshold);
@@ -99,7 +100,9 @@ fn read_thresholds(cx: &mut Reader<'_>, cluster: &Node, policy: &mut ClusterPoli
         {
             unlimited += 1;
         }
-        if values.get(3).is_some_and(Option::is_some) || threshold.field("retry_budget").is_some() {
+        if values.get(3).is_some_and(Option::is_some)
+            || Proto.field(threshold, "retry_budget").is_some()
+        {
             policy.retry_budget = true;
         }
     }
@@ -122,6 +125,7 @@ fn read_thresholds(cx: &mut Reader<'_>, cluster: &Node, policy: &mut ClusterPoli
         location: breaker_location,
         ineffective,
         open_status: Some(NO_HEALTHY_UPSTREAM),
+        trip: None,
     });
 }
 
@@ -132,19 +136,10 @@ fn read_outlier_detection(
     cluster: &Node,
     policy: &mut ClusterPolicy,
 ) -> Option<Location> {
-    let detection = cluster.field("outlier_detection")?;
     let detection_location = cx.key_at(cluster, "outlier_detection")?;
-    if !detection.is_map() {
-        cx.invalid(
-            detection,
-            format!(
-                "`outlier_detection` must be a mapping, found {}",
-                detection.type_name()
-            ),
-        );
-        return None;
-    }
+    let detection = cx.map(cluster, "outlier_detection")?;
     report_fields_set_twice(cx, detection);
+    let split_origins = cx.flag(detection, "split_external_local_origin_errors") == Some(true);
     let mut enforcing = |key: &str, default: u32| {
         cx.count(detection, key)
             .map_or(default, |count| count.value)
@@ -157,11 +152,7 @@ fn read_outlier_detection(
         enforcing("enforcing_consecutive_gateway_failure", 0),
         enforcing("enforcing_failure_percentage", 0),
     ];
-    if detection
-        .field("split_external_local_origin_errors")
-        .and_then(Node::as_bool)
-        == Some(true)
-    {
+    if split_origins {
         detectors.push(enforcing("enforcing_consecutive_local_origin_failure", 100));
         detectors.push(enforcing("enforcing_local_origin_success_rate", 100));
         detectors.push(enforcing("enforcing_failure_percentage_local_origin", 0));
@@ -187,18 +178,19 @@ fn read_outlier_detection(
         location: detection_location,
         ineffective,
         open_status: Some(NO_HEALTHY_UPSTREAM),
+        trip: None,
     });
     effective.then_some(detection_location)
 }
 
 /// The first active health check. Envoy requires its `timeout` and `interval`.
 fn read_health_check(cx: &mut Reader<'_>, cluster: &Node) -> Option<ActiveCheck> {
-    let check = list(cluster.field("health_checks")).first()?;
+    let check = list(Proto.field(cluster, "health_checks")).first()?;
     report_fields_set_twice(cx, check);
     let check_location = cx.anchor(check);
     let required = |key: &str, cx: &mut Reader<'_>| {
         let value = cx.duration(check, key);
-        if check.field(key).is_none() {
+        if Proto.field(check, key).is_none() {
             cx.invalid_at(
                 check_location,
                 format!("an Envoy health check needs `{key}`"),
@@ -218,7 +210,7 @@ fn read_health_check(cx: &mut Reader<'_>, cluster: &Node) -> Option<ActiveCheck>
 /// `load_assignment`: endpoints per locality and priority. Priority 0 serves; higher priorities
 /// take over when it is unhealthy (backup endpoints); two or more serving endpoints share load.
 fn read_endpoints(cx: &mut Reader<'_>, cluster: &Node, policy: &mut ClusterPolicy) {
-    let Some(assignment) = cluster.field("load_assignment") else {
+    let Some(assignment) = Proto.field(cluster, "load_assignment") else {
         return;
     };
     report_fields_set_twice(cx, assignment);
@@ -226,12 +218,12 @@ fn read_endpoints(cx: &mut Reader<'_>, cluster: &Node, policy: &mut ClusterPolic
     let mut serving = Vec::new();
     let mut backups = Vec::new();
     let mut backup_location = None;
-    for locality in list(assignment.field("endpoints")) {
+    for locality in list(Proto.field(assignment, "endpoints")) {
         report_fields_set_twice(cx, locality);
         let priority = cx
             .count(locality, "priority")
             .map_or(0, |priority| priority.value);
-        for endpoint in list(locality.field("lb_endpoints")) {
+        for endpoint in list(Proto.field(locality, "lb_endpoints")) {
             total = total.saturating_add(1);
             let address = endpoint_address(endpoint);
             if priority == 0 {
@@ -266,21 +258,21 @@ fn read_endpoints(cx: &mut Reader<'_>, cluster: &Node, policy: &mut ClusterPolic
 
 /// `host:port` of an endpoint, or its hostname, for naming fallback targets.
 fn endpoint_address(endpoint: &Node) -> String {
-    let inner = endpoint.field("endpoint");
+    let inner = Proto.field(endpoint, "endpoint");
     let socket = inner
-        .and_then(|inner| inner.field("address"))
-        .and_then(|address| address.field("socket_address"));
+        .and_then(|inner| Proto.field(inner, "address"))
+        .and_then(|address| Proto.field(address, "socket_address"));
     let host = socket
-        .and_then(|socket| socket.field("address"))
+        .and_then(|socket| Proto.field(socket, "address"))
         .and_then(Node::scalar_text)
         .or_else(|| {
             inner
-                .and_then(|inner| inner.field("hostname"))
+                .and_then(|inner| Proto.field(inner, "hostname"))
                 .and_then(Node::scalar_text)
         })
         .unwrap_or("?");
     match socket
-        .and_then(|socket| socket.field("port_value"))
+        .and_then(|socket| Proto.field(socket, "port_value"))
         .and_then(Node::scalar_text)
     {
         Some(port) => format!("{host}:{port}"),
@@ -290,15 +282,15 @@ fn endpoint_address(endpoint: &Node) -> String {
 
 /// An aggregate cluster fails over from its first member to the next ones, in order.
 fn read_aggregate(cx: &mut Reader<'_>, cluster: &Node, policy: &mut ClusterPolicy) {
-    let Some(cluster_type) = cluster.field("cluster_type") else {
+    let Some(cluster_type) = Proto.field(cluster, "cluster_type") else {
         return;
     };
-    if cluster_type.field("name").and_then(Node::as_str) != Some(AGGREGATE_CLUSTER) {
+    if Proto.field(cluster_type, "name").and_then(Node::as_str) != Some(AGGREGATE_CLUSTER) {
         return;
     }
-    let members_node = cluster_type
-        .field("typed_config")
-        .and_then(|config| config.field("clusters"));
+    let members_node = Proto
+        .field(cluster_type, "typed_config")
+        .and_then(|config| Proto.field(config, "clusters"));
     let mut members = Vec::new();
     for member in list(members_node) {
         match member.as_str() {

@@ -4,10 +4,11 @@
 use std::collections::HashSet;
 
 use super::listener::{connection_managers, read_listener, HttpFilters};
-use super::message::{report_fields_set_twice, written_name, Message};
+use super::message::report_fields_set_twice;
 use super::route::read_route_configuration;
 use super::{list, read_cluster, Scope};
 use crate::formats::anchor;
+use crate::formats::read::Naming::Proto;
 use crate::formats::read::Reader;
 use crate::source::{Node, ScalarKind};
 
@@ -65,7 +66,7 @@ pub(super) fn dump_entry(entry: &Node) -> Option<DumpEntry> {
 
 /// The `configs` of an admin config dump: a list holding at least one admin dump message.
 pub(super) fn config_dump(document: &Node) -> Option<&Node> {
-    document.field("configs").filter(|configs| {
+    Proto.field(document, "configs").filter(|configs| {
         list(Some(configs))
             .iter()
             .any(|entry| dump_entry(entry).is_some())
@@ -148,18 +149,18 @@ fn collect_dump_entry<'a>(cx: &mut Reader<'_>, entry: &'a Node, dumped: &mut Dum
     report_fields_set_twice(cx, entry);
     match kind {
         DumpEntry::Bootstrap => {
-            let static_resources = dumped_message(cx, entry, "bootstrap").and_then(|bootstrap| {
+            let static_resources = cx.map(entry, "bootstrap").and_then(|bootstrap| {
                 report_fields_set_twice(cx, bootstrap);
-                dumped_message(cx, bootstrap, "static_resources")
+                cx.map(bootstrap, "static_resources")
             });
             if let Some(static_resources) = static_resources {
                 report_fields_set_twice(cx, static_resources);
                 dumped
                     .bootstrap_clusters
-                    .extend(list(static_resources.field("clusters")));
+                    .extend(list(Proto.field(static_resources, "clusters")));
                 dumped
                     .bootstrap_listeners
-                    .extend(list(static_resources.field("listeners")));
+                    .extend(list(Proto.field(static_resources, "listeners")));
             }
         }
         DumpEntry::Clusters => {
@@ -167,7 +168,7 @@ fn collect_dump_entry<'a>(cx: &mut Reader<'_>, entry: &'a Node, dumped: &mut Dum
                 dumped.clusters.extend(unwrapped(cx, entry, key, "cluster"));
             }
         }
-        DumpEntry::Cluster => dumped.clusters.extend(dumped_message(cx, entry, "cluster")),
+        DumpEntry::Cluster => dumped.clusters.extend(cx.map(entry, "cluster")),
         DumpEntry::Listeners => {
             let listeners = unwrapped(cx, entry, "static_listeners", "listener");
             dumped.listeners.extend(listeners);
@@ -175,9 +176,7 @@ fn collect_dump_entry<'a>(cx: &mut Reader<'_>, entry: &'a Node, dumped: &mut Dum
                 collect_dynamic_listener(cx, item, dumped);
             }
         }
-        DumpEntry::StaticListener => dumped
-            .listeners
-            .extend(dumped_message(cx, entry, "listener")),
+        DumpEntry::StaticListener => dumped.listeners.extend(cx.map(entry, "listener")),
         DumpEntry::DynamicListener => collect_dynamic_listener(cx, entry, dumped),
         DumpEntry::Routes => {
             let configurations = unwrapped(cx, entry, "static_route_configs", "route_config");
@@ -187,10 +186,10 @@ fn collect_dump_entry<'a>(cx: &mut Reader<'_>, entry: &'a Node, dumped: &mut Dum
         }
         DumpEntry::StaticRouteConfiguration => dumped
             .static_route_configurations
-            .extend(dumped_message(cx, entry, "route_config")),
+            .extend(cx.map(entry, "route_config")),
         DumpEntry::DynamicRouteConfiguration => dumped
             .dynamic_route_configurations
-            .extend(dumped_message(cx, entry, "route_config")),
+            .extend(cx.map(entry, "route_config")),
         DumpEntry::Other => {}
     }
 }
@@ -202,8 +201,9 @@ fn collect_dynamic_listener<'a>(
     dumped: &mut DumpedResources<'a>,
 ) {
     for state in ["active_state", "warming_state", "draining_state"] {
-        let listener = dumped_message(cx, dynamic_listener, state)
-            .and_then(|state| dumped_message(cx, state, "listener"));
+        let listener = cx
+            .map(dynamic_listener, state)
+            .and_then(|state| cx.map(state, "listener"));
         if state == "active_state" {
             dumped.listeners.extend(listener);
         } else {
@@ -218,74 +218,24 @@ fn unwrapped<'a>(cx: &mut Reader<'_>, dump: &'a Node, name: &str, inner: &str) -
     let items = dumped_items(cx, dump, name);
     items
         .into_iter()
-        .filter_map(|item| dumped_message(cx, item, inner))
+        .filter_map(|item| cx.map(item, inner))
         .collect()
 }
 
 /// The items of repeated field `name` of a dump message, each a message; anything else is
 /// reported and skipped.
 fn dumped_items<'a>(cx: &mut Reader<'_>, dump: &'a Node, name: &str) -> Vec<&'a Node> {
-    let Some(entry) = dump
-        .field_entry(name)
-        .filter(|entry| !entry.value.is_null())
-    else {
-        return Vec::new();
-    };
-    let items = &entry.value;
-    if !items.is_seq() {
-        cx.invalid(
-            items,
-            format!(
-                "`{}` must be a list, found {}",
-                written_name(entry, name),
-                items.type_name()
-            ),
-        );
-        return Vec::new();
-    }
-    let mut messages = Vec::new();
-    for item in items.items() {
-        if item.is_map() {
-            report_fields_set_twice(cx, item);
-            messages.push(item);
-        } else {
-            cx.invalid(
-                item,
-                format!(
-                    "each item of `{}` must be a mapping, found {}",
-                    written_name(entry, name),
-                    item.type_name()
-                ),
-            );
-        }
+    let messages = cx.maps(dump, name);
+    for message in &messages {
+        report_fields_set_twice(cx, message);
     }
     messages
 }
 
-/// Message field `name` of `parent`; `None` when absent or null (a dump filtered with `?mask=`
-/// leaves fields out), reported when it is not a message.
-fn dumped_message<'a>(cx: &mut Reader<'_>, parent: &'a Node, name: &str) -> Option<&'a Node> {
-    let entry = parent
-        .field_entry(name)
-        .filter(|entry| !entry.value.is_null())?;
-    if entry.value.is_map() {
-        return Some(&entry.value);
-    }
-    cx.invalid(
-        &entry.value,
-        format!(
-            "`{}` must be a mapping, found {}",
-            written_name(entry, name),
-            entry.value.type_name()
-        ),
-    );
-    None
-}
-
 /// The name a listener or route configuration is known by; `""` when it has none.
 fn resource_name(resource: &Node) -> &str {
-    resource
-        .field("name")
+    Proto
+        .field(resource, "name")
         .and_then(Node::scalar_text)
         .unwrap_or_default()
 }
@@ -293,7 +243,7 @@ fn resource_name(resource: &Node) -> &str {
 fn read_dumped_resources(cx: &mut Reader<'_>, dumped: &DumpedResources<'_>) {
     let mut scope = Scope::default();
     for &cluster in dumped.clusters.iter().chain(&dumped.bootstrap_clusters) {
-        let name = cluster.field("name").and_then(Node::scalar_text);
+        let name = Proto.field(cluster, "name").and_then(Node::scalar_text);
         if name.is_some_and(|name| scope.clusters.contains_key(name)) {
             continue;
         }
@@ -329,7 +279,11 @@ fn read_dumped_resources(cx: &mut Reader<'_>, dumped: &DumpedResources<'_>) {
         .inactive_listeners
         .iter()
         .flat_map(|listener| connection_managers(listener))
-        .filter_map(|manager| manager.field("rds")?.field("route_config_name")?.as_str())
+        .filter_map(|manager| {
+            Proto
+                .field(Proto.field(manager, "rds")?, "route_config_name")?
+                .as_str()
+        })
         .collect();
     for &configuration in &dumped.dynamic_route_configurations {
         let name = resource_name(configuration);
@@ -343,7 +297,7 @@ fn read_dumped_resources(cx: &mut Reader<'_>, dumped: &DumpedResources<'_>) {
         .chain(&dumped.bootstrap_listeners)
         .chain(&dumped.inactive_listeners)
         .flat_map(|listener| connection_managers(listener))
-        .filter_map(|manager| manager.field("route_config"))
+        .filter_map(|manager| Proto.field(manager, "route_config"))
         .map(resource_name)
         .collect();
     for &configuration in &dumped.static_route_configurations {

@@ -3,9 +3,10 @@
 
 use std::collections::HashSet;
 
-use super::message::{report_fields_set_twice, Message};
+use super::message::report_fields_set_twice;
 use super::route::read_route_configuration;
 use super::{list, Scope};
+use crate::formats::read::Naming::Proto;
 use crate::formats::read::Reader;
 use crate::model::policy::RateLimit;
 use crate::source::Node;
@@ -17,15 +18,15 @@ const TOO_MANY_REQUESTS: u16 = 429;
 
 /// A listener's filter chains, its default one last.
 fn filter_chains(listener: &Node) -> impl Iterator<Item = &Node> {
-    list(listener.field("filter_chains"))
+    list(Proto.field(listener, "filter_chains"))
         .iter()
-        .chain(listener.field("default_filter_chain"))
+        .chain(Proto.field(listener, "default_filter_chain"))
 }
 
 /// The configurations of a listener's HTTP connection managers.
 pub(super) fn connection_managers(listener: &Node) -> impl Iterator<Item = &Node> {
     filter_chains(listener)
-        .flat_map(|chain| list(chain.field("filters")))
+        .flat_map(|chain| list(Proto.field(chain, "filters")))
         .filter_map(http_connection_manager)
 }
 
@@ -41,19 +42,19 @@ pub(super) fn read_listener<'a>(
     report_fields_set_twice(cx, listener);
     for chain in filter_chains(listener) {
         report_fields_set_twice(cx, chain);
-        for filter in list(chain.field("filters")) {
+        for filter in list(Proto.field(chain, "filters")) {
             report_fields_set_twice(cx, filter);
             let Some(config) = http_connection_manager(filter) else {
                 legacy_connection_manager(cx, filter);
                 continue;
             };
             report_fields_set_twice(cx, config);
-            if let Some(route_config) = config.field("route_config") {
+            if let Some(route_config) = Proto.field(config, "route_config") {
                 let filters = HttpFilters::read(cx, config);
                 read_route_configuration(cx, route_config, scope, &filters);
-            } else if let Some(name) = config
-                .field("rds")
-                .and_then(|rds| rds.field("route_config_name"))
+            } else if let Some(name) = Proto
+                .field(config, "rds")
+                .and_then(|rds| Proto.field(rds, "route_config_name"))
                 .and_then(Node::as_str)
             {
                 if let Some(route_config) = scope.route_configurations.get(name) {
@@ -70,7 +71,7 @@ pub(super) fn read_listener<'a>(
 /// Envoy's v2 form (`envoy.http_connection_manager` with `config:`), which Envoy no longer
 /// reads since 1.18: its routes are not read either, and that is said.
 fn legacy_connection_manager(cx: &mut Reader<'_>, filter: &Node) {
-    let name = filter.field("name").and_then(Node::as_str);
+    let name = Proto.field(filter, "name").and_then(Node::as_str);
     let manager = matches!(
         name,
         Some(HTTP_CONNECTION_MANAGER | "envoy.http_connection_manager")
@@ -86,8 +87,9 @@ fn legacy_connection_manager(cx: &mut Reader<'_>, filter: &Node) {
 
 /// The configuration of an HTTP connection manager network filter.
 fn http_connection_manager(filter: &Node) -> Option<&Node> {
-    let config = filter.field("typed_config")?;
-    let by_name = filter.field("name").and_then(Node::as_str) == Some(HTTP_CONNECTION_MANAGER);
+    let config = Proto.field(filter, "typed_config")?;
+    let by_name =
+        Proto.field(filter, "name").and_then(Node::as_str) == Some(HTTP_CONNECTION_MANAGER);
     let by_type = config
         .get("@type")
         .and_then(Node::as_str)
@@ -119,12 +121,12 @@ impl<'a> HttpFilters<'a> {
 
     pub(super) fn read(cx: &mut Reader<'_>, manager: &'a Node) -> Self {
         let mut filters = HttpFilters::default();
-        for filter in list(manager.field("http_filters")) {
-            let name = filter
-                .field("name")
+        for filter in list(Proto.field(manager, "http_filters")) {
+            let name = Proto
+                .field(filter, "name")
                 .and_then(Node::as_str)
                 .unwrap_or_default();
-            let config = filter.field("typed_config");
+            let config = Proto.field(filter, "typed_config");
             let type_url = config
                 .and_then(|config| config.get("@type"))
                 .and_then(Node::as_str)
@@ -136,7 +138,7 @@ impl<'a> HttpFilters<'a> {
                 || type_url.ends_with("filters.http.ratelimit.v3.RateLimit")
             {
                 let status = config
-                    .and_then(|config| config.field("rate_limited_status"))
+                    .and_then(|config| Proto.field(config, "rate_limited_status"))
                     .and_then(|status| http_status(cx, status));
                 filters.global_rate_limit = Some(status.unwrap_or(TOO_MANY_REQUESTS));
             }
@@ -147,7 +149,7 @@ impl<'a> HttpFilters<'a> {
 
 /// An `HttpStatus` object's `code`: a number or a `StatusCode` enum name.
 fn http_status(cx: &mut Reader<'_>, status: &Node) -> Option<u16> {
-    let code = status.field("code")?;
+    let code = Proto.field(status, "code")?;
     let text = code.scalar_text().unwrap_or_default();
     let named = match text {
         "OK" => Some(200),
@@ -177,8 +179,8 @@ fn http_status(cx: &mut Reader<'_>, status: &Node) -> Option<u16> {
 /// A runtime fraction's default (`default_value.numerator`) is above zero.
 fn fraction_enabled(fraction: Option<&Node>) -> bool {
     fraction
-        .and_then(|fraction| fraction.field("default_value"))
-        .and_then(|value| value.field("numerator"))
+        .and_then(|fraction| Proto.field(fraction, "default_value"))
+        .and_then(|value| Proto.field(value, "numerator"))
         .and_then(Node::scalar_text)
         .and_then(|numerator| numerator.parse::<u64>().ok())
         .is_some_and(|numerator| numerator > 0)
@@ -187,13 +189,13 @@ fn fraction_enabled(fraction: Option<&Node>) -> bool {
 /// A local rate limit configuration that limits requests: it has a token bucket and is enabled
 /// and enforced for some requests (both default to 0 %).
 fn local_rate_limit(cx: &mut Reader<'_>, config: &Node) -> Option<RateLimit> {
-    let limits = config.field("token_bucket").is_some()
-        && fraction_enabled(config.field("filter_enabled"))
-        && fraction_enabled(config.field("filter_enforced"));
+    let limits = Proto.field(config, "token_bucket").is_some()
+        && fraction_enabled(Proto.field(config, "filter_enabled"))
+        && fraction_enabled(Proto.field(config, "filter_enforced"));
     limits.then(|| RateLimit {
         location: cx.anchor(config),
-        status: config
-            .field("status")
+        status: Proto
+            .field(config, "status")
             .and_then(|status| http_status(cx, status))
             .unwrap_or(TOO_MANY_REQUESTS),
     })
@@ -218,12 +220,13 @@ pub(super) fn route_rate_limit(
     }
     let status = filters.global_rate_limit?;
     let declares = |node: &Node, key: &str| {
-        node.field(key)
+        Proto
+            .field(node, key)
             .filter(|limits| !limits.items().is_empty())
             .map(|limits| cx.anchor(limits.items().first().unwrap_or(limits)))
     };
-    let declared = route
-        .field("route")
+    let declared = Proto
+        .field(route, "route")
         .and_then(|action| declares(action, "rate_limits"))
         .or_else(|| declares(virtual_host, "rate_limits"))?;
     Some(RateLimit {
@@ -233,6 +236,7 @@ pub(super) fn route_rate_limit(
 }
 
 fn per_filter_local_rate_limit(node: &Node) -> Option<&Node> {
-    node.field("typed_per_filter_config")
+    Proto
+        .field(node, "typed_per_filter_config")
         .and_then(|configs| configs.get(LOCAL_RATE_LIMIT))
 }

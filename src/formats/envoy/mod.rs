@@ -17,6 +17,7 @@ mod route;
 
 use std::collections::{HashMap, HashSet};
 
+use super::read::Naming::Proto;
 use super::read::{Naming, Reader, Release};
 use super::values::Dialect;
 use super::{AdaptContext, Adapter};
@@ -25,7 +26,7 @@ use crate::span::FileId;
 use cluster::{read_cluster, ClusterPolicy};
 use dump::{config_dump, read_config_dump};
 use listener::{read_listener, HttpFilters};
-use message::{report_fields_set_twice, Message};
+use message::report_fields_set_twice;
 use route::read_route_configuration;
 
 /// The release whose behaviour this adapter models, named in its default notes.
@@ -56,10 +57,13 @@ fn detect(document: &Node) -> bool {
     if config_dump(document).is_some() {
         return true;
     }
-    if document.field("static_resources").is_some_and(Node::is_map) {
+    if Proto
+        .field(document, "static_resources")
+        .is_some_and(Node::is_map)
+    {
         return true;
     }
-    if let Some(resources) = document.field("resources") {
+    if let Some(resources) = Proto.field(document, "resources") {
         return resources
             .items()
             .iter()
@@ -80,22 +84,22 @@ fn resource_kind(node: &Node) -> Option<ResourceKind> {
             _ => None,
         };
     }
-    let virtual_hosts = node.field("virtual_hosts").map(Node::items);
+    let virtual_hosts = Proto.field(node, "virtual_hosts").map(Node::items);
     if virtual_hosts.is_some_and(|hosts| {
         !hosts.is_empty()
-            && hosts
-                .iter()
-                .all(|host| host.field("routes").is_some() || host.field("domains").is_some())
+            && hosts.iter().all(|host| {
+                Proto.field(host, "routes").is_some() || Proto.field(host, "domains").is_some()
+            })
     }) {
         return Some(ResourceKind::RouteConfiguration);
     }
-    let named = node.field("name").and_then(Node::as_str).is_some();
-    let has_endpoints = node
-        .field("load_assignment")
-        .is_some_and(|assignment| assignment.field("endpoints").is_some());
-    let aggregate = node
-        .field("cluster_type")
-        .and_then(|cluster_type| cluster_type.field("name"))
+    let named = Proto.field(node, "name").and_then(Node::as_str).is_some();
+    let has_endpoints = Proto
+        .field(node, "load_assignment")
+        .is_some_and(|assignment| Proto.field(assignment, "endpoints").is_some());
+    let aggregate = Proto
+        .field(node, "cluster_type")
+        .and_then(|cluster_type| Proto.field(cluster_type, "name"))
         .and_then(Node::as_str)
         == Some(AGGREGATE_CLUSTER);
     (named && (has_endpoints || aggregate)).then_some(ResourceKind::Cluster)
@@ -112,17 +116,18 @@ fn list(node: Option<&Node>) -> &[Node] {
 }
 
 fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
-    let cx = &mut Reader::new(cx, file, Naming::Proto, Dialect::Protobuf);
+    // Protobuf's JSON mapping takes a string field only as a string, an integer also as one.
+    let cx = &mut Reader::new(cx, file, Naming::Proto, Dialect::Protobuf).typed();
     if let Some(configs) = config_dump(document) {
         report_fields_set_twice(cx, document);
         read_config_dump(cx, configs);
         return;
     }
-    if let Some(static_resources) = document.field("static_resources") {
+    if let Some(static_resources) = Proto.field(document, "static_resources") {
         report_fields_set_twice(cx, document);
         report_fields_set_twice(cx, static_resources);
         let mut scope = Scope::default();
-        for cluster in list(static_resources.field("clusters")) {
+        for cluster in list(Proto.field(static_resources, "clusters")) {
             if let Some(cluster) = read_cluster(cx, cluster) {
                 // Envoy refuses duplicate names; the first definition is the one linked.
                 scope
@@ -131,12 +136,12 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
                     .or_insert(cluster);
             }
         }
-        for listener in list(static_resources.field("listeners")) {
+        for listener in list(Proto.field(static_resources, "listeners")) {
             read_listener(cx, listener, &scope, &mut HashSet::new());
         }
         return;
     }
-    let resources = match document.field("resources") {
+    let resources = match Proto.field(document, "resources") {
         Some(resources) => list(Some(resources)),
         None => std::slice::from_ref(document),
     };

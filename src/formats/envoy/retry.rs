@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
-use super::message::{report_fields_set_twice, Message};
+use super::message::report_fields_set_twice;
 use super::RELEASE;
+use crate::formats::read::Naming::Proto;
 use crate::formats::read::{GatewayDefault, GatewayNote, Reader};
-use crate::formats::values;
 use crate::model::policy::{Backoff, Retry, RetryCondition};
 use crate::source::Node;
 
@@ -28,22 +28,16 @@ static BACKOFF_CAP: GatewayNote = GatewayNote::new(
 /// none, or when it cannot retry: Envoy retries only on the conditions `retry_on` lists, and not
 /// at all with `num_retries: 0`.
 pub(super) fn read_retry(cx: &mut Reader<'_>, parent: &Node) -> Option<Retry> {
-    let policy = parent.field("retry_policy")?;
     let policy_location = cx.key_at(parent, "retry_policy")?;
-    if !policy.is_map() {
-        cx.invalid(
-            policy,
-            format!(
-                "`retry_policy` must be a mapping with `retry_on` and `num_retries`, found {}",
-                policy.type_name()
-            ),
-        );
-        return None;
-    }
+    let policy = cx.map(parent, "retry_policy")?;
     report_fields_set_twice(cx, policy);
-    let status_codes = retriable_status_codes(cx, policy);
-    let conditions = policy
-        .field("retry_on")
+    let status_codes: Vec<u16> = cx
+        .statuses(policy, "retriable_status_codes")
+        .into_iter()
+        .map(|code| code.value)
+        .collect();
+    let conditions = Proto
+        .field(policy, "retry_on")
         .map(|retry_on| retry_conditions(cx, retry_on, &status_codes))
         .unwrap_or_default();
     let max_retries = cx
@@ -69,43 +63,6 @@ pub(super) fn read_retry(cx: &mut Reader<'_>, parent: &Node) -> Option<Retry> {
         counted_by: None,
         location: policy_location,
     })
-}
-
-fn retriable_status_codes(cx: &mut Reader<'_>, policy: &Node) -> Vec<u16> {
-    let Some(codes) = policy
-        .field("retriable_status_codes")
-        .filter(|codes| !codes.is_null())
-    else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    if !codes.is_seq() {
-        cx.invalid(
-            codes,
-            format!(
-                "`retriable_status_codes` must be a list of statuses, found {}",
-                codes.type_name()
-            ),
-        );
-        return out;
-    }
-    for code in codes.items() {
-        match values::count(code)
-            .ok()
-            .and_then(|code| u16::try_from(code).ok())
-            .filter(|code| (100..600).contains(code))
-        {
-            Some(code) => out.push(code),
-            None => cx.invalid(
-                code,
-                format!(
-                    "`retriable_status_codes`: `{}` is not an HTTP status",
-                    code.scalar_text().unwrap_or(code.type_name())
-                ),
-            ),
-        }
-    }
-    out
 }
 
 /// `retry_on`: a comma-separated list of Envoy's retry conditions.
@@ -176,24 +133,21 @@ pub(in crate::formats) fn retry_condition(name: &str) -> Option<RetryCondition> 
 
 /// `retry_back_off`, or Envoy's default: 25 ms base, capped at 10× the base.
 fn read_backoff(cx: &mut Reader<'_>, policy: &Node) -> Backoff {
-    let Some(backoff) = policy.field("retry_back_off") else {
+    let Some(backoff) = Proto.field(policy, "retry_back_off") else {
         return Backoff {
             base: Some(BACKOFF_BASE.sourced()),
             max: Some(BACKOFF_CAP.sourced(BACKOFF_BASE.value * 10)),
             jittered: true,
+            factor: 2.0,
         };
     };
     report_fields_set_twice(cx, backoff);
-    let base = cx.duration(backoff, "base_interval").filter(|base| {
-        let positive = !base.value.is_zero();
-        if !positive {
-            if let Some(node) = backoff.field("base_interval") {
-                cx.invalid(node, "`base_interval` must be greater than zero");
-            }
-        }
-        positive
-    });
-    if backoff.field("base_interval").is_none() {
+    let base = cx.nonzero_duration(
+        backoff,
+        "base_interval",
+        "is refused: Envoy needs a base interval above 0",
+    );
+    if Proto.field(backoff, "base_interval").is_none() {
         let at = cx
             .key_at(policy, "retry_back_off")
             .unwrap_or(cx.at(backoff));
@@ -202,7 +156,7 @@ fn read_backoff(cx: &mut Reader<'_>, policy: &Node) -> Backoff {
     let max = cx.duration(backoff, "max_interval");
     if let (Some(base), Some(max)) = (&base, &max) {
         if max.value < base.value {
-            if let Some(node) = backoff.field("max_interval") {
+            if let Some(node) = Proto.field(backoff, "max_interval") {
                 cx.invalid(
                     node,
                     "`max_interval` must be greater than or equal to `base_interval`",
@@ -218,5 +172,6 @@ fn read_backoff(cx: &mut Reader<'_>, policy: &Node) -> Backoff {
         base,
         max,
         jittered: true,
+        factor: 2.0,
     }
 }

@@ -4,10 +4,11 @@
 use std::time::Duration;
 
 use super::listener::{route_rate_limit, HttpFilters};
-use super::message::{report_fields_set_twice, Message};
+use super::message::report_fields_set_twice;
 use super::retry::read_retry;
 use super::RELEASE;
 use super::{list, Scope, NO_HEALTHY_UPSTREAM};
+use crate::formats::read::Naming::Proto;
 use crate::formats::read::{GatewayDefault, Reader};
 use crate::formats::values;
 use crate::model::policy::{Fallback, FallbackKind, GatewayStatuses, Retry, Upstream};
@@ -38,15 +39,15 @@ pub(super) fn read_route_configuration(
     filters: &HttpFilters<'_>,
 ) {
     report_fields_set_twice(cx, configuration);
-    for virtual_host in list(configuration.field("virtual_hosts")) {
+    for virtual_host in list(Proto.field(configuration, "virtual_hosts")) {
         report_fields_set_twice(cx, virtual_host);
-        let domains = virtual_host.field("domains").map(Node::items);
+        let domains = Proto.field(virtual_host, "domains").map(Node::items);
         let host = VirtualHostContext {
             hosts: values::scalar_texts(domains.unwrap_or_default()),
             retry: read_retry(cx, virtual_host),
             node: virtual_host,
         };
-        for route in list(virtual_host.field("routes")) {
+        for route in list(Proto.field(virtual_host, "routes")) {
             read_route(cx, route, &host, scope, filters);
         }
     }
@@ -61,7 +62,7 @@ fn read_route(
 ) {
     report_fields_set_twice(cx, route);
     let route_location = cx.anchor(route);
-    let Some(matcher) = route.field("match") else {
+    let Some(matcher) = Proto.field(route, "match") else {
         cx.invalid(route,
             "an Envoy route needs a `match` (prefix, path, safe_regex, path_separated_prefix or path_match_policy)",
         );
@@ -73,10 +74,10 @@ fn read_route(
     };
     let (methods, methods_location) = read_methods(cx, matcher);
     let mut policy = Policy::default();
-    if let Some(action) = route.field("route") {
+    if let Some(action) = Proto.field(route, "route") {
         report_fields_set_twice(cx, action);
         policy = route_action_policy(cx, action, host, scope);
-        if let Some(rewrite) = action.field("prefix_rewrite").and_then(Node::as_str) {
+        if let Some(rewrite) = Proto.field(action, "prefix_rewrite").and_then(Node::as_str) {
             if matches!(
                 path.kind,
                 PathKind::Prefix | PathKind::SegmentPrefix | PathKind::Exact
@@ -87,27 +88,19 @@ fn read_route(
                 });
             }
         }
-    } else if let Some(response) = route.field("direct_response") {
-        let status = response.field("status").and_then(|status| {
-            let code = values::count(status)
-                .ok()
-                .filter(|code| (200..600).contains(code));
-            if code.is_none() {
-                cx.invalid(
-                    status,
-                    "`status`: a direct response needs an HTTP status between 200 and 599",
-                );
-            }
-            code
-        });
+    } else if let Some(response) = Proto.field(route, "direct_response") {
+        let status = cx.status_from(response, "status", 200);
         policy.fallbacks.push(Fallback {
             kind: FallbackKind::StaticResponse,
-            targets: status.map(|code| code.to_string()).into_iter().collect(),
+            targets: status
+                .map(|code| code.value.to_string())
+                .into_iter()
+                .collect(),
             location: cx
                 .key_at(route, "direct_response")
                 .unwrap_or(route_location),
         });
-    } else if route.field("redirect").is_some() {
+    } else if Proto.field(route, "redirect").is_some() {
         policy.fallbacks.push(Fallback {
             kind: FallbackKind::StaticResponse,
             targets: vec!["redirect".to_string()],
@@ -118,19 +111,13 @@ fn read_route(
     if let Some(limit) = &policy.rate_limit {
         policy.statuses.on_rate_limited = Some(limit.status);
     }
+    let name = Proto.field(route, "name").and_then(Node::scalar_text);
     cx.inventory.routes.push(Route {
-        format: GatewayFormat::Envoy,
-        name: route
-            .field("name")
-            .and_then(Node::scalar_text)
-            .map(str::to_string),
-        location: route_location,
+        name: name.map(str::to_string),
         methods,
         methods_location,
-        path,
         hosts: host.hosts.clone(),
-        policy,
-        explicit_operation: None,
+        ..Route::new(GatewayFormat::Envoy, route_location, path, policy)
     });
 }
 
@@ -143,21 +130,21 @@ fn read_path(cx: &mut Reader<'_>, matcher: &Node) -> Option<PathMatch> {
         ("path_separated_prefix", PathKind::SegmentPrefix),
     ]
     .into_iter()
-    .find_map(|(key, kind)| Some((key, kind, matcher.field(key)?)));
+    .find_map(|(key, kind)| Some((key, kind, Proto.field(matcher, key)?)));
     let (key, kind, node) = if let Some(found) = plain {
         found
-    } else if let Some(safe_regex) = matcher.field("safe_regex") {
-        let Some(node) = safe_regex.field("regex") else {
+    } else if let Some(safe_regex) = Proto.field(matcher, "safe_regex") {
+        let Some(node) = Proto.field(safe_regex, "regex") else {
             cx.invalid(safe_regex, "`safe_regex` needs a `regex`");
             return None;
         };
         // Envoy matches the regular expression against the whole path.
         ("regex", PathKind::Regex { full: true }, node)
-    } else if let Some(policy) = matcher.field("path_match_policy") {
-        let name = policy.field("name").and_then(Node::as_str);
-        let template = policy
-            .field("typed_config")
-            .and_then(|config| config.field("path_template"));
+    } else if let Some(policy) = Proto.field(matcher, "path_match_policy") {
+        let name = Proto.field(policy, "name").and_then(Node::as_str);
+        let template = Proto
+            .field(policy, "typed_config")
+            .and_then(|config| Proto.field(config, "path_template"));
         match (name, template) {
             (Some(URI_TEMPLATE_MATCHER) | None, Some(node)) => {
                 ("path_template", PathKind::Template, node)
@@ -168,10 +155,10 @@ fn read_path(cx: &mut Reader<'_>, matcher: &Node) -> Option<PathMatch> {
             }
         }
     } else {
-        if matcher.field("connect_matcher").is_some() {
+        if Proto.field(matcher, "connect_matcher").is_some() {
             return None;
         }
-        if let Some(node) = matcher.field("regex") {
+        if let Some(node) = Proto.field(matcher, "regex") {
             cx.invalid(node, "`regex` was removed from Envoy's route match in the v3 API; use `safe_regex: {regex: ...}`");
             return None;
         }
@@ -245,12 +232,12 @@ pub(super) fn uri_template(template: &str) -> Option<String> {
 
 /// The methods a route accepts, from its `:method` header matchers (all must match).
 fn read_methods(cx: &mut Reader<'_>, matcher: &Node) -> (MethodSet, Option<Location>) {
-    let Some(headers) = matcher.field("headers") else {
+    let Some(headers) = Proto.field(matcher, "headers") else {
         return (MethodSet::Any, None);
     };
     let mut allowed: Option<Vec<Method>> = None;
     for header in headers.items() {
-        if header.field("name").and_then(Node::as_str) != Some(":method") {
+        if Proto.field(header, "name").and_then(Node::as_str) != Some(":method") {
             continue;
         }
         let Some(methods) = method_matcher(cx, header) else {
@@ -272,14 +259,16 @@ fn read_methods(cx: &mut Reader<'_>, matcher: &Node) -> (MethodSet, Option<Locat
 
 /// The methods one `:method` header matcher accepts; `None` when it does not constrain them.
 fn method_matcher(cx: &mut Reader<'_>, header: &Node) -> Option<Vec<Method>> {
-    let string_match = header.field("string_match");
+    let string_match = Proto.field(header, "string_match");
     let (ignore_case, field, value) = match string_match {
         Some(string_match) => {
-            let ignore_case =
-                string_match.field("ignore_case").and_then(Node::as_bool) == Some(true);
+            let ignore_case = Proto
+                .field(string_match, "ignore_case")
+                .and_then(Node::as_bool)
+                == Some(true);
             let found = ["exact", "prefix", "suffix", "contains", "safe_regex"]
                 .into_iter()
-                .find_map(|field| string_match.field(field).map(|value| (field, value)));
+                .find_map(|field| Proto.field(string_match, field).map(|value| (field, value)));
             let (field, value) = found?;
             (ignore_case, field, value)
         }
@@ -292,12 +281,12 @@ fn method_matcher(cx: &mut Reader<'_>, header: &Node) -> Option<Vec<Method>> {
                 ("safe_regex_match", "safe_regex"),
             ]
             .into_iter()
-            .find_map(|(key, field)| header.field(key).map(|value| (field, value)))?;
+            .find_map(|(key, field)| Proto.field(header, key).map(|value| (field, value)))?;
             (false, found.0, found.1)
         }
     };
     let value_node = if field == "safe_regex" {
-        value.field("regex").unwrap_or(value)
+        Proto.field(value, "regex").unwrap_or(value)
     } else {
         value
     };
@@ -333,7 +322,7 @@ fn method_matcher(cx: &mut Reader<'_>, header: &Node) -> Option<Vec<Method>> {
     } else {
         text.to_string()
     };
-    let invert = header.field("invert_match").and_then(Node::as_bool) == Some(true);
+    let invert = Proto.field(header, "invert_match").and_then(Node::as_bool) == Some(true);
     let methods: Vec<Method> = Method::ALL
         .into_iter()
         .filter(|method| {
@@ -371,7 +360,7 @@ fn route_action_policy(
         .map(Timeout::zero_disables)
         .unwrap_or_else(|| ROUTE_TIMEOUT.sourced());
     // A route's retry policy replaces the virtual host's; they are not merged.
-    let retry = if action.field("retry_policy").is_some() {
+    let retry = if Proto.field(action, "retry_policy").is_some() {
         read_retry(cx, action)
     } else {
         host.retry.clone()
@@ -394,15 +383,11 @@ fn route_action_policy(
     if bounded || policy.per_try_timeout.is_some() {
         policy.statuses.on_timeout = Some(UPSTREAM_TIMEOUT);
     }
-    if let Some(cluster) = action.field("cluster") {
-        match cluster.as_str() {
-            Some(name) => link_cluster(&mut policy, name, scope),
-            None => cx.invalid(
-                cluster,
-                format!("`cluster` must be a name, found {}", cluster.type_name()),
-            ),
+    if Proto.field(action, "cluster").is_some() {
+        if let Some(name) = cx.text(action, "cluster") {
+            link_cluster(&mut policy, name, scope);
         }
-    } else if let Some(weighted) = action.field("weighted_clusters") {
+    } else if let Some(weighted) = Proto.field(action, "weighted_clusters") {
         read_weighted_clusters(cx, weighted, &mut policy, scope);
     }
     if let Some(retry) = policy.retry.as_mut() {
@@ -426,8 +411,8 @@ fn read_weighted_clusters(
     scope: &Scope<'_>,
 ) {
     let mut members: Vec<(String, u32)> = Vec::new();
-    for cluster in list(weighted.field("clusters")) {
-        let Some(name) = cluster.field("name").and_then(Node::as_str) else {
+    for cluster in list(Proto.field(weighted, "clusters")) {
+        let Some(name) = Proto.field(cluster, "name").and_then(Node::as_str) else {
             cx.invalid(cluster, "a weighted cluster needs a `name`");
             continue;
         };

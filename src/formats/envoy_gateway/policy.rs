@@ -91,6 +91,7 @@ pub(super) fn backend_policy(cx: &mut Reader<'_>, spec: &Node) -> Policy {
             location,
             ineffective: None,
             open_status: Some(503),
+            trip: None,
         });
         policy.statuses.on_circuit_open = Some(503);
         if let (Some(retry), Some(_)) = (policy.retry.as_mut(), breaker.get("retryBudget")) {
@@ -158,6 +159,7 @@ fn read_retry(cx: &mut Reader<'_>, retry: &Node, location: Location) -> Retry {
             base: Some(base.unwrap_or_else(|| BACKOFF.sourced())),
             max: back_off.and_then(|b| cx.duration(b, "maxInterval")),
             jittered: true,
+            factor: 2.0,
         }),
         per_try_timeout: per_retry.and_then(|per| cx.duration(per, "timeout")),
         deadline: None,
@@ -199,6 +201,7 @@ fn read_health(
             ineffective: (percent == 0)
                 .then(|| "maxEjectionPercent is 0, so no host can be ejected".to_string()),
             open_status: Some(503),
+            trip: None,
         });
         Some(location)
     });

@@ -184,6 +184,7 @@ fn push_route(
                 base: Some(conf.base.unwrap_or_else(|| BACKOFF.sourced())),
                 max: Some(conf.max.unwrap_or_else(|| BACKOFF_MAX.sourced())),
                 jittered: true,
+                factor: 2.0,
             }),
             per_try_timeout: Some(conf.per_try.unwrap_or_else(|| PER_TRY.sourced())),
             deadline: None,
@@ -248,6 +249,7 @@ fn push_route(
             location,
             ineffective: None,
             open_status: Some(503),
+            trip: None,
         });
     }
     if let Some((location, ineffective)) = conf.outliers {
@@ -257,6 +259,7 @@ fn push_route(
             location,
             ineffective,
             open_status: Some(503),
+            trip: None,
         });
         policy.health_check = Some(HealthCheck {
             active: None,

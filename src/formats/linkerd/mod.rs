@@ -178,6 +178,7 @@ fn read_annotations(cx: &mut AdaptContext<'_>, object: &Object<'_>) -> Policy {
             base: Some(BACKOFF.sourced()),
             max: Some(BACKOFF_MAX.sourced()),
             jittered: true,
+            factor: 2.0,
         }),
         per_try_timeout: per_try,
         deadline: None,
@@ -246,6 +247,7 @@ fn failure_accrual(cx: &mut Reader<'_>, object: &Object<'_>) -> Option<CircuitBr
         location: cx.at(mode),
         ineffective: None,
         open_status: Some(503),
+        trip: None,
     })
 }
 

@@ -1,6 +1,6 @@
 //! `model_list`: each deployment's provider, model, timeouts and endpoint, grouped by model name.
 
-use super::settings::{seconds, text, Settings};
+use super::settings::{Settings, ZERO_TIMEOUT};
 use crate::formats::read::Reader;
 use crate::model::ai::{Deployment, ModelGroup};
 use crate::model::Sourced;
@@ -126,14 +126,16 @@ pub(super) fn read_model_list(
             );
             continue;
         };
-        let api_base = text(cx, params, "api_base");
+        let api_base = cx.string(params, "api_base");
         let raw_model = model;
         let (provider, model) = split_model(model, api_base.as_deref());
-        let timeout = seconds(cx, params, "timeout")
-            .or_else(|| seconds(cx, params, "request_timeout"))
+        let timeout = cx
+            .nonzero_duration(params, "timeout", ZERO_TIMEOUT)
+            .or_else(|| cx.nonzero_duration(params, "request_timeout", ZERO_TIMEOUT))
             .unwrap_or_else(|| settings.timeout.clone());
-        let stream_timeout =
-            seconds(cx, params, "stream_timeout").or_else(|| settings.stream_timeout.clone());
+        let stream_timeout = cx
+            .nonzero_duration(params, "stream_timeout", ZERO_TIMEOUT)
+            .or_else(|| settings.stream_timeout.clone());
         let num_retries = cx.count(params, "num_retries");
         let client_retries = cx
             .count(params, "max_retries")
@@ -158,7 +160,7 @@ pub(super) fn read_model_list(
                 .and_then(Node::scalar_text)
                 .map(str::to_string),
             mode: model_info
-                .and_then(|info| text(cx, info, "mode"))
+                .and_then(|info| cx.string(info, "mode"))
                 // The `text-completion-` providers speak the legacy completions API.
                 .or_else(|| {
                     raw_model

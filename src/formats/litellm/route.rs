@@ -294,5 +294,6 @@ fn backoff(settings: &Settings<'_>) -> Backoff {
         base: Some(base),
         max: Some(max),
         jittered: false,
+        factor: 2.0,
     }
 }

@@ -63,16 +63,21 @@ pub(super) struct FallbackLists<'a> {
 
 impl<'a> Settings<'a> {
     pub(super) fn read(cx: &mut Reader<'_>, document: &'a Node) -> Settings<'a> {
-        let router = section(cx, document, "router_settings");
-        let litellm = section(cx, document, "litellm_settings");
-        let general = section(cx, document, "general_settings");
+        let router = cx.map(document, "router_settings");
+        let litellm = cx.map(document, "litellm_settings");
+        let general = cx.map(document, "general_settings");
         let both = [router, litellm];
 
         let timeout = router
-            .and_then(|router| seconds(cx, router, "timeout"))
-            .or_else(|| litellm.and_then(|litellm| seconds(cx, litellm, "request_timeout")))
+            .and_then(|router| cx.nonzero_duration(router, "timeout", ZERO_TIMEOUT))
+            .or_else(|| {
+                litellm.and_then(|litellm| {
+                    cx.nonzero_duration(litellm, "request_timeout", ZERO_TIMEOUT)
+                })
+            })
             .unwrap_or_else(|| DEFAULT_TIMEOUT_NOTE.sourced(DEFAULT_TIMEOUT));
-        let stream_timeout = router.and_then(|router| seconds(cx, router, "stream_timeout"));
+        let stream_timeout =
+            router.and_then(|router| cx.nonzero_duration(router, "stream_timeout", ZERO_TIMEOUT));
         let num_retries = first_count(cx, &both, "num_retries")
             .unwrap_or_else(|| DEFAULT_RETRIES_NOTE.sourced(DEFAULT_RETRIES));
         let retry_policy = router
@@ -87,18 +92,13 @@ impl<'a> Settings<'a> {
         let cooldown = read_cooldown(cx, document, router, litellm);
         let cooldown_covers_single = legacy_cooldowns(router, litellm);
         let active_check = general.and_then(|general| {
-            let entry = general.entry("background_health_checks")?;
-            if entry.value.as_bool().is_none() {
-                cx.invalid(
-                    &entry.value,
-                    "`background_health_checks` is `true` or `false`",
-                );
-            }
-            (entry.value.as_bool() == Some(true)).then(|| ActiveCheck {
-                interval: cx.duration(general, "health_check_interval"),
-                timeout: None,
-                location: cx.locate(entry.key.span),
-            })
+            let location = cx.key_at(general, "background_health_checks")?;
+            cx.flag(general, "background_health_checks")?
+                .then(|| ActiveCheck {
+                    interval: cx.duration(general, "health_check_interval"),
+                    timeout: None,
+                    location,
+                })
         });
         let list = |key: &str| -> Option<&'a Node> {
             // A list in `router_settings` replaces the other unless it is empty or null
@@ -116,14 +116,14 @@ impl<'a> Settings<'a> {
             default: default_fallbacks(cx, router, litellm),
         };
         let aliases = router
-            .and_then(|router| router.get("model_group_alias"))
+            .and_then(|router| cx.map(router, "model_group_alias"))
             .map(|aliases| model_group_aliases(cx, aliases))
             .unwrap_or_default();
         let retry_policy_location = router
             .and_then(|router| router.entry("retry_policy"))
             .map(|entry| cx.locate(entry.key.span));
         let group_retry_policies = router
-            .and_then(|router| router.get("model_group_retry_policy"))
+            .and_then(|router| cx.map(router, "model_group_retry_policy"))
             .map(|policies| read_group_retry_policies(cx, policies))
             .unwrap_or_default();
         Settings {
@@ -268,28 +268,6 @@ pub(super) fn retries_class(class: &str, deployments: usize) -> bool {
     class != "AuthenticationErrorRetries" || deployments >= 2
 }
 
-/// `key` of `object` as text; `None` when absent, reported when it is a list or mapping.
-pub(super) fn text(cx: &mut Reader<'_>, object: &Node, key: &str) -> Option<String> {
-    let node = object.get(key).filter(|node| !node.is_null())?;
-    match node.scalar_text() {
-        Some(text) => Some(text.to_string()),
-        None => {
-            cx.invalid(node, format!("`{key}` is a text, not {}", node.type_name()));
-            None
-        }
-    }
-}
-
-/// A settings mapping of the config, reported when it is something else.
-fn section<'a>(cx: &mut Reader<'_>, document: &'a Node, key: &str) -> Option<&'a Node> {
-    let node = document.get(key).filter(|node| !node.is_null())?;
-    if node.is_map() {
-        return Some(node);
-    }
-    cx.invalid(node, format!("`{key}` is a mapping of settings"));
-    None
-}
-
 /// `default_fallbacks`, from `router_settings` else `litellm_settings`: its key and its list of
 /// model group names.
 fn default_fallbacks<'a>(
@@ -324,13 +302,6 @@ fn default_fallbacks<'a>(
 
 /// `model_group_alias`: each alias and the group it names (a name, or `{model, hidden}`).
 fn model_group_aliases(cx: &mut Reader<'_>, aliases: &Node) -> Vec<(String, String)> {
-    if !aliases.is_map() {
-        cx.invalid(
-            aliases,
-            "`model_group_alias` maps each alias to a model group name",
-        );
-        return Vec::new();
-    }
     let mut read = Vec::new();
     for entry in aliases.entries() {
         let group = entry
@@ -348,20 +319,8 @@ fn model_group_aliases(cx: &mut Reader<'_>, aliases: &Node) -> Vec<(String, Stri
     read
 }
 
-/// A duration in seconds; 0 is reported, as LiteLLM reads it as "not set".
-pub(super) fn seconds(cx: &mut Reader<'_>, object: &Node, key: &str) -> Option<Sourced<Duration>> {
-    let value = cx.duration(object, key)?;
-    if value.value.is_zero() {
-        if let Some(node) = object.get(key) {
-            cx.invalid(
-                node,
-                format!("`{key}: 0` bounds nothing: LiteLLM reads a timeout of 0 as not set"),
-            );
-        }
-        return None;
-    }
-    Some(value)
-}
+/// Why a timeout of 0 is reported: LiteLLM reads it as "not set".
+pub(super) const ZERO_TIMEOUT: &str = "bounds nothing: LiteLLM reads a timeout of 0 as not set";
 
 /// The first of the settings objects that sets `key` to a valid count.
 fn first_count(cx: &mut Reader<'_>, objects: &[Option<&Node>], key: &str) -> Option<Sourced<u32>> {
@@ -377,13 +336,6 @@ fn read_group_retry_policies(
     cx: &mut Reader<'_>,
     policies: &Node,
 ) -> Vec<(String, RetryPolicy, Location)> {
-    if !policies.is_map() {
-        cx.invalid(
-            policies,
-            "`model_group_retry_policy` maps model group names to retry policies",
-        );
-        return Vec::new();
-    }
     let mut read = Vec::new();
     for entry in policies.entries() {
         let Some(group) = entry.key.scalar_text() else {
@@ -461,33 +413,32 @@ fn read_cooldown(
         .into_iter()
         .flatten()
         .find_map(|object| cx.duration(object, "cooldown_time"));
-    let disabled = router.and_then(|router| router.entry("disable_cooldowns"));
-    if let Some(entry) = disabled.filter(|entry| entry.value.as_bool().is_none()) {
-        cx.invalid(&entry.value, "`disable_cooldowns` is `true` or `false`");
-    }
-    let (location, ineffective) = match disabled {
-        Some(entry) if entry.value.as_bool() == Some(true) => (
-            cx.locate(entry.key.span),
-            Some("`disable_cooldowns: true` keeps failing deployments in the pool".to_string()),
-        ),
-        _ => (
-            allowed_fails
-                .and_then(|fails| fails.origin.location())
-                .or_else(|| cooldown_time.and_then(|time| time.origin.location()))
-                .unwrap_or_else(|| {
-                    cx.locate(
-                        document
-                            .entry("model_list")
-                            .map_or(document.span, |entry| entry.key.span),
-                    )
-                }),
-            None,
-        ),
-    };
+    let disabled = router.filter(|router| cx.flag(router, "disable_cooldowns") == Some(true));
+    let (location, ineffective) =
+        match disabled.and_then(|router| cx.key_at(router, "disable_cooldowns")) {
+            Some(location) => (
+                location,
+                Some("`disable_cooldowns: true` keeps failing deployments in the pool".to_string()),
+            ),
+            _ => (
+                allowed_fails
+                    .and_then(|fails| fails.origin.location())
+                    .or_else(|| cooldown_time.and_then(|time| time.origin.location()))
+                    .unwrap_or_else(|| {
+                        cx.locate(
+                            document
+                                .entry("model_list")
+                                .map_or(document.span, |entry| entry.key.span),
+                        )
+                    }),
+                None,
+            ),
+        };
     CircuitBreaker {
         kind: CircuitBreakerKind::OutlierEjection,
         location,
         ineffective,
         open_status: None,
+        trip: None,
     }
 }

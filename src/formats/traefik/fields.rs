@@ -5,7 +5,7 @@
 use crate::formats::read::{Naming, Reader};
 use crate::formats::values;
 use crate::model::Sourced;
-use crate::source::{Entry, Node, ScalarKind};
+use crate::source::{Node, ScalarKind};
 use crate::span::FileId;
 
 /// A reader of `file` as Traefik reads it. Traefik reads its files through paerser, which
@@ -13,23 +13,6 @@ use crate::span::FileId;
 /// one field. (Names of routers, services and middlewares are compared exactly.)
 pub(super) fn reader<'c>(cx: &'c mut crate::formats::AdaptContext<'_>, file: FileId) -> Reader<'c> {
     Reader::new(cx, file, Naming::AnyCase, values::Dialect::GoOrSeconds)
-}
-
-/// The entry for a field of a Traefik object, where no [`Reader`] is at hand.
-pub(super) fn field_entry<'n>(object: &'n Node, name: &str) -> Option<&'n Entry> {
-    object.entries().iter().rev().find(|entry| {
-        entry
-            .key
-            .scalar_text()
-            .is_some_and(|key| Naming::AnyCase.names(key, name))
-    })
-}
-
-/// A field's value, unless absent or null.
-pub(super) fn field<'n>(object: &'n Node, name: &str) -> Option<&'n Node> {
-    field_entry(object, name)
-        .map(|entry| &entry.value)
-        .filter(|value| !value.is_null())
 }
 
 /// A whole-number field of at least `minimum`. Traefik reads numbers from their text, so `"3"`
@@ -40,7 +23,7 @@ pub(super) fn number(
     key: &str,
     minimum: i64,
 ) -> Option<Sourced<i64>> {
-    let node = field(object, key)?;
+    let node = cx.field(object, key)?;
     let parsed = match node.scalar_kind() {
         Some(ScalarKind::Int | ScalarKind::Str) => node
             .scalar_text()
@@ -64,7 +47,7 @@ pub(super) fn number(
 
 /// A boolean field, `false` when absent. Traefik reads booleans as Go's `ParseBool` does.
 pub(super) fn flag(cx: &mut Reader<'_>, object: &Node, key: &str) -> bool {
-    let Some(node) = field(object, key) else {
+    let Some(node) = cx.field(object, key) else {
         return false;
     };
     if let Some(value) = node.as_bool() {
@@ -83,7 +66,7 @@ pub(super) fn flag(cx: &mut Reader<'_>, object: &Node, key: &str) -> bool {
 
 /// Status ranges such as `["500-599", "429"]`, as Traefik's `NewHTTPCodeRanges` reads them.
 pub(super) fn status_ranges(cx: &mut Reader<'_>, object: &Node, key: &str) -> Vec<(u16, u16)> {
-    let Some(list) = field(object, key) else {
+    let Some(list) = cx.field(object, key) else {
         return Vec::new();
     };
     if !list.is_seq() {

@@ -2,11 +2,12 @@
 //! and the path rewrites that change what the upstream sees. Chains are followed in order.
 
 use super::breaker;
-use super::fields::{field, flag, number, reader, status_ranges};
+use super::fields::{flag, number, reader, status_ranges};
 use super::services::Backend;
 use super::MAX_REFERENCE_DEPTH;
 use super::RELEASE;
 use super::{invalid_expression, reference, reference_list, Named, Reference, Scope};
+use crate::formats::read::Naming::AnyCase;
 use crate::formats::read::{GatewayNote, Reader};
 
 static BACKOFF_CAP: GatewayNote = GatewayNote::new(
@@ -192,17 +193,17 @@ pub(super) fn read_middleware_definition(
                 .collect();
             push_rewrite(chain, Some(PathRewrite::StripPrefix(prefixes)));
         }
-        "addprefix" => match field(config, "prefix").and_then(Node::scalar_text) {
+        "addprefix" => match AnyCase.field(config, "prefix").and_then(Node::scalar_text) {
             Some(prefix) if !prefix.is_empty() => {
                 push_rewrite(chain, Some(PathRewrite::AddPrefix(prefix.to_string())));
             }
             _ => cx.invalid(
-                field(config, "prefix").unwrap_or(&entry.key),
+                AnyCase.field(config, "prefix").unwrap_or(&entry.key),
                 "`addPrefix` needs a non-empty `prefix`",
             ),
         },
         "replacepath" => {
-            let path = field(config, "path").and_then(Node::scalar_text);
+            let path = AnyCase.field(config, "path").and_then(Node::scalar_text);
             push_rewrite(
                 chain,
                 path.map(|path| PathRewrite::ReplacePath(path.to_string())),
@@ -302,7 +303,7 @@ fn read_retry(
     let non_idempotent = flag(cx, config, "retryNonIdempotentMethod");
     let attempts = match number(cx, config, "attempts", 0) {
         Some(attempts) if attempts.value == 0 => {
-            if let Some(node) = field(config, "attempts") {
+            if let Some(node) = AnyCase.field(config, "attempts") {
                 cx.invalid(
                     node,
                     "`attempts`: counts the first try too, so it must be at least 1",
@@ -312,7 +313,7 @@ fn read_retry(
         }
         Some(attempts) => attempts,
         None => {
-            if field(config, "attempts").is_none() {
+            if AnyCase.field(config, "attempts").is_none() {
                 cx.invalid(&Node::scalar(location.span, "", ScalarKind::Str),
                     "the retry middleware needs `attempts`: the number of tries, the first included",
                 );
@@ -321,7 +322,9 @@ fn read_retry(
         }
     };
     if no_network_retry && statuses.is_empty() {
-        let node = field(config, "disableRetryOnNetworkError").unwrap_or(config);
+        let node = AnyCase
+            .field(config, "disableRetryOnNetworkError")
+            .unwrap_or(config);
         cx.invalid(
             node,
             "`disableRetryOnNetworkError` without `status` leaves nothing to retry on",
@@ -356,6 +359,7 @@ fn read_retry(
             max: Some(BACKOFF_CAP.sourced(base.value.saturating_mul(2))),
             base: Some(base),
             jittered: false,
+            factor: 2.0,
         });
     chain.retry = Some(Retry {
         max_retries: attempts.map(|_| extra),
@@ -390,7 +394,7 @@ fn read_circuit_breaker(
         {
             Some(code) => code,
             None => {
-                if let Some(node) = field(config, "responseCode") {
+                if let Some(node) = AnyCase.field(config, "responseCode") {
                     cx.invalid(
                         node,
                         format!(
@@ -403,7 +407,7 @@ fn read_circuit_breaker(
             }
         },
     };
-    let Some(expression_node) = field(config, "expression") else {
+    let Some(expression_node) = AnyCase.field(config, "expression") else {
         cx.invalid(
             key,
             "the circuit breaker needs an `expression`, such as \"NetworkErrorRatio() > 0.30\"",
@@ -426,6 +430,7 @@ fn read_circuit_breaker(
             location,
             ineffective: parsed.never_trips,
             open_status: Some(open_status),
+            trip: None,
         }),
         Err(error) => {
             invalid_expression(cx, expression_node, "`expression`", &error);

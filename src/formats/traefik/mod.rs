@@ -17,6 +17,7 @@ use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 use std::ops::Range;
 
+use super::read::Naming::AnyCase;
 use super::read::{GatewayNote, Reader, Release};
 use super::{values, AdaptContext, Adapter};
 use crate::model::policy::{GatewayStatuses, Timeout, Upstream};
@@ -24,7 +25,7 @@ use crate::model::{GatewayFormat, PathKind, PathMatch, Policy, Route};
 use crate::source::{Node, ScalarKind, Workspace};
 use crate::span::Location;
 use crate::span::{FileId, Span};
-use fields::{field, field_entry, number, reader};
+use fields::{number, reader};
 use middlewares::{read_middleware, read_middleware_definition, Chain};
 use rule::RuleSyntax;
 use services::{read_service, read_transport, resolve_service, Backend};
@@ -63,11 +64,11 @@ fn detect(document: &Node) -> bool {
         return false;
     }
     ["http", "tcp", "udp"].iter().any(|protocol| {
-        field(document, protocol).is_some_and(|block| {
+        AnyCase.field(document, protocol).is_some_and(|block| {
             block.is_map()
                 && SECTIONS
                     .iter()
-                    .any(|section| field_entry(block, section).is_some())
+                    .any(|section| AnyCase.entry(block, section).is_some())
         })
     })
 }
@@ -75,11 +76,11 @@ fn detect(document: &Node) -> bool {
 fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     let cx = &mut reader(cx, file);
     let scope = Scope::new(cx.workspace, file, document);
-    let Some(http) = field(document, "http") else {
+    let Some(http) = AnyCase.field(document, "http") else {
         return;
     };
     for section in SECTIONS {
-        if let Some(node) = field(http, section).filter(|node| !node.is_map()) {
+        if let Some(node) = AnyCase.field(http, section).filter(|node| !node.is_map()) {
             cx.invalid(
                 node,
                 format!(
@@ -90,7 +91,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
         }
     }
     check_definitions(cx, &scope, http);
-    let Some(routers) = field(http, "routers") else {
+    let Some(routers) = AnyCase.field(http, "routers") else {
         return;
     };
     let parents = parent_routers(routers);
@@ -122,7 +123,8 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
 fn check_definitions<'a>(cx: &mut Reader<'_>, scope: &Scope<'a>, http: &'a Node) {
     let file = cx.file;
     let named = |section: &str| {
-        field(http, section)
+        AnyCase
+            .field(http, section)
             .map(Node::entries)
             .unwrap_or_default()
             .iter()
@@ -230,12 +232,16 @@ impl<'a> Scope<'a> {
 /// Adds a document's definitions; within a document the last of duplicate names wins (as with
 /// any duplicate key), across documents the first.
 fn index<'a>(definitions: &mut Definitions<'a>, file: FileId, document: &'a Node) {
-    let Some(http) = field(document, "http") else {
+    let Some(http) = AnyCase.field(document, "http") else {
         return;
     };
     for section in NAMED_SECTIONS {
         let mut own: Definitions<'a> = HashMap::new();
-        for entry in field(http, section).map(Node::entries).unwrap_or_default() {
+        for entry in AnyCase
+            .field(http, section)
+            .map(Node::entries)
+            .unwrap_or_default()
+        {
             if let Some(name) = entry.key.scalar_text() {
                 own.insert(
                     (section, name),
@@ -270,7 +276,7 @@ fn parent_routers(routers: &Node) -> Vec<String> {
     routers
         .entries()
         .iter()
-        .filter_map(|entry| field(&entry.value, "parentRefs"))
+        .filter_map(|entry| AnyCase.field(&entry.value, "parentRefs"))
         .flat_map(Node::items)
         .filter_map(Node::scalar_text)
         .map(|text| reference(text).0.to_string())
@@ -338,7 +344,7 @@ fn read_router(
         );
         return;
     }
-    let Some(rule_node) = field(body, "rule") else {
+    let Some(rule_node) = AnyCase.field(body, "rule") else {
         cx.invalid(
             router.key,
             format!("router `{}` has no `rule`", router.name),
@@ -352,11 +358,14 @@ fn read_router(
         );
         return;
     };
-    let syntax = match field(body, "ruleSyntax").and_then(Node::scalar_text) {
+    let syntax = match AnyCase
+        .field(body, "ruleSyntax")
+        .and_then(Node::scalar_text)
+    {
         Some("v2") => RuleSyntax::V2,
         Some("v3" | "default") | None => RuleSyntax::V3,
         Some(other) => {
-            if let Some(node) = field(body, "ruleSyntax") {
+            if let Some(node) = AnyCase.field(body, "ruleSyntax") {
                 cx.invalid(
                     node,
                     format!(
@@ -386,7 +395,7 @@ fn read_router(
     parent_middlewares(cx, router, routers, &mut middleware_refs, &mut Vec::new());
     middleware_refs.extend(reference_list(cx, body, "middlewares"));
 
-    let Some(service_node) = field(body, "service") else {
+    let Some(service_node) = AnyCase.field(body, "service") else {
         cx.invalid(
             router.key,
             format!("router `{}` has no `service`", router.name),
@@ -490,7 +499,8 @@ fn parent_middlewares<'a>(
     if seen.len() > MAX_REFERENCE_DEPTH {
         return;
     }
-    let parents = field(router.value, "parentRefs")
+    let parents = AnyCase
+        .field(router.value, "parentRefs")
         .map(Node::items)
         .unwrap_or_default();
     for parent in parents {
@@ -528,7 +538,7 @@ struct Reference<'a> {
 
 /// The names listed under `key`, each a string.
 fn reference_list<'a>(cx: &mut Reader<'_>, object: &'a Node, key: &str) -> Vec<Reference<'a>> {
-    let Some(list) = field(object, key) else {
+    let Some(list) = AnyCase.field(object, key) else {
         return Vec::new();
     };
     if !list.is_seq() {

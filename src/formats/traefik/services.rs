@@ -4,9 +4,10 @@
 
 use std::time::Duration;
 
-use super::fields::{field, field_entry, number, reader, status_ranges};
+use super::fields::{number, reader, status_ranges};
 use super::RELEASE;
 use super::{reference, reference_list, Named, Reference, Scope, MAX_REFERENCE_DEPTH};
+use crate::formats::read::Naming::AnyCase;
 use crate::formats::read::{GatewayDefault, Reader};
 use crate::formats::values;
 use crate::model::policy::{ActiveCheck, Fallback, FallbackKind, HealthCheck};
@@ -216,7 +217,7 @@ fn load_balancer<'a>(
         if weight.is_some_and(|weight| weight.value == 0) {
             continue;
         }
-        if let Some(url) = field(server, "url").and_then(Node::scalar_text) {
+        if let Some(url) = AnyCase.field(server, "url").and_then(Node::scalar_text) {
             pool.push(url.to_string());
         }
     }
@@ -292,7 +293,7 @@ pub(super) struct Transport {
 /// names none). A timeout of 0 means none.
 fn forwarding_timeouts(cx: &mut Reader<'_>, scope: &Scope<'_>, body: &Node) -> Transport {
     let defaults = default_transport();
-    let Some(node) = field(body, "serversTransport") else {
+    let Some(node) = AnyCase.field(body, "serversTransport") else {
         return defaults;
     };
     let Some(text) = node.as_str() else {
@@ -364,7 +365,7 @@ fn weighted<'a>(
     let mut children = Vec::new();
     let mut pool = Vec::new();
     for item in cx.list(body, "services") {
-        let Some(name_node) = field(item, "name") else {
+        let Some(name_node) = AnyCase.field(item, "name") else {
             cx.invalid(item, "a weighted service entry needs a `name`");
             continue;
         };
@@ -410,7 +411,7 @@ fn weighted<'a>(
             .first()
             .filter(|_| checked)
             .and_then(|child| child.health_check.clone()),
-        reports_health: field_entry(body, "healthCheck").is_some()
+        reports_health: AnyCase.entry(body, "healthCheck").is_some()
             && all(&|child| child.reports_health),
         fallbacks,
         middlewares: Vec::new(),
@@ -426,14 +427,14 @@ fn mirroring<'a>(
     stack: &mut Vec<String>,
 ) -> Option<Backend<'a>> {
     let cx = &mut reader(cx, service.file);
-    let Some(main) = field(body, "service") else {
+    let Some(main) = AnyCase.field(body, "service") else {
         cx.invalid(service.key, "a mirroring service needs a `service`");
         return None;
     };
     // Mirrors get copies; the answer comes from the main service.
     let mut backend = resolve_service(cx, scope, main, stack)?;
     for mirror in cx.list(body, "mirrors") {
-        match field(mirror, "name") {
+        match AnyCase.field(mirror, "name") {
             Some(name) => {
                 resolve_service(cx, scope, name, stack);
             }
@@ -441,7 +442,7 @@ fn mirroring<'a>(
         }
         number(cx, mirror, "percent", 0);
     }
-    backend.reports_health = field_entry(body, "healthCheck").is_some() && backend.reports_health;
+    backend.reports_health = AnyCase.entry(body, "healthCheck").is_some() && backend.reports_health;
     Some(backend)
 }
 
@@ -473,7 +474,10 @@ fn failover<'a>(
     stack: &mut Vec<String>,
 ) -> Option<Backend<'a>> {
     let cx = &mut reader(cx, service.file);
-    let (Some(main), Some(fallback)) = (field(body, "service"), field(body, "fallback")) else {
+    let (Some(main), Some(fallback)) = (
+        AnyCase.field(body, "service"),
+        AnyCase.field(body, "fallback"),
+    ) else {
         cx.invalid(
             service.key,
             "a failover service needs a `service` and a `fallback`",
@@ -526,6 +530,6 @@ fn failover<'a>(
     });
     // With both services down, the failover answers 503 itself.
     backend.unavailable_status = Some(UNAVAILABLE_STATUS);
-    backend.reports_health = field_entry(body, "healthCheck").is_some();
+    backend.reports_health = AnyCase.entry(body, "healthCheck").is_some();
     Some(backend)
 }
