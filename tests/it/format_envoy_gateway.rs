@@ -189,7 +189,7 @@ fn unattached_conflicting_and_unreadable_policies_are_reported() {
 
 #[test]
 fn a_route_no_policy_sets_a_timeout_for_keeps_envoys_default() {
-    let outcome = run(&["fixtures/envoy-gateway/e2e/circuitbreaker.yaml"]);
+    let outcome = run(&["fixtures/real/envoy-gateway/circuitbreaker.yaml"]);
     let routes = &outcome.inventory.routes;
     assert_eq!(routes.len(), 2);
     for route in routes {
@@ -218,7 +218,7 @@ fn a_route_no_policy_sets_a_timeout_for_keeps_envoys_default() {
 
 #[test]
 fn envoy_gateways_own_test_files() {
-    let outcome = run(&["fixtures/envoy-gateway/e2e"]);
+    let outcome = run(&["fixtures/real/envoy-gateway"]);
     assert!(
         outcome
             .diagnostics

@@ -146,7 +146,7 @@ fn zero_retries_switch_them_off_and_bad_values_are_reported() {
 
 #[test]
 fn kumas_own_test_inputs() {
-    let outcome = run(&["fixtures/kuma/real"]);
+    let outcome = run(&["fixtures/real/kuma"]);
     assert!(
         outcome
             .diagnostics
@@ -157,14 +157,14 @@ fn kumas_own_test_inputs() {
     );
     // `merged_outbound_policies`: Kuma's inspect API reports mt-1 and mt-2 merged into
     // connectionTimeout 2s and requestTimeout 2s for test-server-1.
-    let merged = run(&["fixtures/kuma/real/merged-outbound-policies.yaml"]);
+    let merged = run(&["fixtures/real/kuma/merged-outbound-policies.yaml"]);
     let server = named(&merged, "test-server-1");
     assert_eq!(timeout(server), Timeout::Bounded(Duration::from_secs(2)));
     assert_eq!(
         server.policy.connect_timeout.as_ref().map(|t| t.value),
         Some(Duration::from_secs(2))
     );
-    let retried = run(&["fixtures/kuma/real/meshretry-outbound.yaml"]);
+    let retried = run(&["fixtures/real/kuma/meshretry-outbound.yaml"]);
     let retry = named(&retried, "test-server")
         .policy
         .retry
@@ -177,13 +177,13 @@ fn kumas_own_test_inputs() {
         backoff.max.as_ref().map(|m| m.value),
         Some(Duration::from_secs(240))
     );
-    let checked = run(&["fixtures/kuma/real/circuit-breaker-health-check.yaml"]);
+    let checked = run(&["fixtures/real/kuma/circuit-breaker-health-check.yaml"]);
     let policy = &named(&checked, "test-server").policy;
     assert!(policy
         .health_check
         .as_ref()
         .is_some_and(|h| h.active.is_some() && h.passive.is_some()));
-    let limited = run(&["fixtures/kuma/real/multiple-outbound-policies.yaml"]);
+    let limited = run(&["fixtures/real/kuma/multiple-outbound-policies.yaml"]);
     let breakers = &named(&limited, "test-server-1").policy.circuit_breakers;
     assert_eq!(
         breakers.first().map(|b| b.kind),

@@ -171,7 +171,12 @@ fn a_service_no_route_names_is_one_route_and_bad_values_are_reported() {
 
 #[test]
 fn linkerds_own_files() {
-    let outcome = run(&["fixtures/linkerd/real"]);
+    let outcome = run(&[
+        "fixtures/real/linkerd/books-webapp-profile.yaml",
+        "fixtures/real/linkerd/retries-reference.yaml",
+        "fixtures/real/linkerd/timeouts-reference.yaml",
+        "fixtures/real/linkerd/viz-service-profiles.yaml",
+    ]);
     assert!(
         outcome
             .diagnostics

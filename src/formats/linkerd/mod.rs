@@ -21,7 +21,7 @@ use crate::model::policy::{
 };
 use crate::model::{GatewayFormat, MethodSet, PathMatch, Policy, Route, Sourced, Timeout};
 use crate::source::Node;
-use crate::span::FileId;
+use crate::span::{FileId, Location};
 use crate::units::format_duration;
 
 mod profile;
@@ -199,15 +199,22 @@ fn failure_accrual(cx: &mut Reader<'_>, object: &Object<'_>) -> Option<CircuitBr
     let mode = object.annotation(PREFIX)?;
     // What the controller cannot parse it logs, and configures no failure accrual at all.
     let dropped = "the policy controller configures no failure accrual for the Service";
-    if mode.scalar_text() != Some("consecutive") {
+    // Later edge releases add `success-rate` and `unified` (`reference/circuit-breaking.md`):
+    // breakers too, their parameters not read here.
+    let later = matches!(mode.scalar_text(), Some("success-rate" | "unified"));
+    if mode.scalar_text() != Some("consecutive") && !later {
         let shown = values::shown(mode);
         let message =
-            format!("`{PREFIX}`: {shown} is not a mode (Linkerd has `consecutive`); {dropped}");
+            format!("`{PREFIX}`: {shown} is not a failure accrual mode (`consecutive`, `success-rate` or `unified`); {dropped}");
         cx.invalid(mode, message);
         return None;
     }
     let mut readable = true;
     let key = format!("{PREFIX}-consecutive-max-failures");
+    let at = cx.at(mode);
+    if later {
+        return Some(breaker(at));
+    }
     if let Some(node) = object.annotation(&key) {
         if node
             .scalar_text()
@@ -242,13 +249,17 @@ fn failure_accrual(cx: &mut Reader<'_>, object: &Object<'_>) -> Option<CircuitBr
             readable = false;
         }
     }
-    readable.then(|| CircuitBreaker {
+    readable.then(|| breaker(at))
+}
+
+fn breaker(location: Location) -> CircuitBreaker {
+    CircuitBreaker {
         kind: CircuitBreakerKind::ConsecutiveErrors,
-        location: cx.at(mode),
+        location,
         ineffective: None,
         open_status: Some(503),
         trip: None,
-    })
+    }
 }
 
 /// `retry.linkerd.io/http`: `5xx`, `gateway-error` (502–504), a status, or a range `500-504`.
