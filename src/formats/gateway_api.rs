@@ -125,10 +125,10 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
             hosts = kube::inherited_hostnames(&kube::objects(cx.workspace), &route);
         }
     }
-    let retried = spec
-        .get_items("rules")
-        .iter()
-        .any(|rule| rule.get("retry").is_some());
+    // What Envoy Gateway reads its own way: a `retry`, and a `backendRequest` timeout.
+    let retried = spec.get_items("rules").iter().any(|rule| {
+        rule.get("retry").is_some() || rule.pointer(&["timeouts", "backendRequest"]).is_some()
+    });
     let envoy_gateway = retried
         && kube::Object::of(file, document).is_some_and(|route| {
             super::envoy_gateway::serves(&kube::objects(cx.workspace), &route)
@@ -361,13 +361,21 @@ fn rule_policy(cx: &mut Reader<'_>, rule: &Node, envoy_gateway: bool) -> Policy 
     let timeouts = rule
         .get("timeouts")
         .filter(|timeouts| mapping(cx, timeouts, "`timeouts`"));
-    let timeout = timeouts
+    let mut timeout = timeouts
         .and_then(|timeouts| cx.duration(timeouts, "request"))
         .map(Timeout::zero_disables)
         .unwrap_or_else(|| NO_TIMEOUT.sourced());
-    let per_try_timeout = timeouts
-        .and_then(|timeouts| cx.duration(timeouts, "backendRequest"))
-        .filter(|timeout| !timeout.value.is_zero());
+    let backend_request = timeouts.and_then(|timeouts| cx.duration(timeouts, "backendRequest"));
+    // Envoy Gateway makes `backendRequest` the route's timeout when the rule has no `retry`,
+    // replacing `request` (`processRouteTimeout` in `internal/gatewayapi/route.go`, v1.9).
+    let (envoy_timeout, backend_request) = match backend_request {
+        Some(bound) if envoy_gateway && rule.get("retry").is_none() => (Some(bound), None),
+        other => (None, other),
+    };
+    if let Some(bound) = envoy_timeout {
+        timeout = Timeout::zero_disables(bound);
+    }
+    let per_try_timeout = backend_request.filter(|timeout| !timeout.value.is_zero());
     let retry = read_retry(cx, rule, per_try_timeout.clone(), envoy_gateway);
     let mut policy = Policy {
         statuses: GatewayStatuses {

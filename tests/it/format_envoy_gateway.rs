@@ -375,3 +375,18 @@ fn an_http_route_retry_without_attempts_retries_twice_on_envoy_gateway() {
     );
     assert!(retry.backoff.is_none());
 }
+
+#[test]
+fn without_a_retry_envoy_gateway_bounds_the_route_by_its_backend_request_timeout() {
+    let outcome = merge_fixture();
+    // `processRouteTimeout`: `backendRequest` replaces `request` when the rule has no retry.
+    let (_, reports) = route(&outcome, "/reports", None);
+    let bound = reports.policy.timeout.as_ref().expect("timeout");
+    assert_eq!(bound.value, Timeout::Bounded(Duration::from_secs(5)));
+    assert_eq!(
+        line_column(&outcome, bound.origin.location().expect("written")),
+        (176, 25)
+    );
+    assert!(reports.policy.per_try_timeout.is_none());
+    assert!(located(&outcome, "per-try-timeout-exceeds-total").is_empty());
+}
