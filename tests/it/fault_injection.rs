@@ -294,7 +294,7 @@ fn places_of<'a>(format: &str, document: &'a Node) -> Vec<Place<'a>> {
                 matcher: Some(route),
             })
             .collect(),
-        "gateway-api" => all
+        "gateway-api" | "envoy-gateway" => all
             .into_iter()
             .filter(|rule| rule.get("backendRefs").is_some())
             .map(|rule| Place {
@@ -351,6 +351,59 @@ fn places_of<'a>(format: &str, document: &'a Node) -> Vec<Place<'a>> {
                 matcher: None,
             })
             .collect(),
+        // Kubernetes objects whose annotations carry the policy: the whole object is the place.
+        "ingress-nginx" | "linkerd"
+            if document.get("kind").and_then(Node::scalar_text) != Some("ServiceProfile") =>
+        {
+            let kind = document.get("kind").and_then(Node::scalar_text);
+            if !matches!(kind, Some("Ingress" | "HTTPRoute")) {
+                return Vec::new();
+            }
+            document
+                .get("metadata")
+                .filter(|m| m.is_map())
+                .map(|metadata| Place {
+                    anchor: document,
+                    edit: metadata,
+                    matcher: None,
+                })
+                .into_iter()
+                .collect()
+        }
+        "linkerd" => items(document.pointer(&["spec", "routes"]))
+            .into_iter()
+            .map(|route| Place {
+                anchor: route,
+                edit: route,
+                matcher: None,
+            })
+            .collect(),
+        // The `to` entries of Kuma's policies, each edited in its `default`.
+        "kuma" => {
+            let kind = document
+                .get("kind")
+                .or(document.get("type"))
+                .and_then(Node::scalar_text)
+                .unwrap_or_default()
+                .to_string();
+            items(document.pointer(&["spec", "to"]))
+                .into_iter()
+                .filter(|entry| {
+                    let service = entry
+                        .pointer(&["targetRef", "kind"])
+                        .and_then(Node::scalar_text);
+                    matches!(kind.as_str(), "MeshTimeout" | "MeshRetry")
+                        && service == Some("MeshService")
+                })
+                .filter_map(|entry| {
+                    Some(Place {
+                        anchor: entry,
+                        edit: entry.get("default").filter(|d| d.is_map())?,
+                        matcher: Some(document),
+                    })
+                })
+                .collect()
+        }
         "portkey" => vec![Place {
             anchor: document,
             edit: document,
@@ -433,7 +486,15 @@ fn inject(
         ("timeout-removed", _) => {
             let key = match format {
                 "envoy" | "istio" | "krakend" | "apisix" | "litellm" => "timeout",
-                "gateway-api" => "timeouts",
+                "gateway-api" | "envoy-gateway" => "timeouts",
+                "ingress-nginx" => {
+                    let annotations = edit.get("annotations")?;
+                    editor.remove(
+                        annotations,
+                        "nginx.ingress.kubernetes.io/proxy-read-timeout",
+                    )?;
+                    return Some(editor.finish(place.anchor));
+                }
                 "kong" => "read_timeout",
                 "portkey" => "request_timeout",
                 "aws" => "timeoutInMillis",
@@ -448,7 +509,33 @@ fn inject(
         }
         ("timeout-too-long", _) => match format {
             "envoy" | "istio" | "krakend" => editor.set(edit, "timeout", "\"600s\"")?,
-            "gateway-api" => editor.set(edit, "timeouts", "{\"request\": \"600s\"}")?,
+            "gateway-api" | "envoy-gateway" => {
+                editor.set(edit, "timeouts", "{\"request\": \"600s\"}")?
+            }
+            "ingress-nginx" => annotate(
+                &mut editor,
+                edit,
+                "nginx.ingress.kubernetes.io/proxy-read-timeout",
+                "\"600\"",
+            )?,
+            "linkerd" => {
+                if place.anchor.get("condition").is_some() {
+                    editor.set(edit, "timeout", "\"600s\"")?;
+                } else {
+                    // The per-response and per-try bounds written beside it go up too, or
+                    // they would still bound the request.
+                    annotate(&mut editor, edit, "timeout.linkerd.io/request", "\"600s\"")?;
+                    let annotations = edit.get("annotations").filter(|a| a.is_map());
+                    for key in ["timeout.linkerd.io/response", "retry.linkerd.io/timeout"] {
+                        if let Some(annotations) = annotations.filter(|a| a.get(key).is_some()) {
+                            editor.set(annotations, key, "\"600s\"")?;
+                        }
+                    }
+                }
+            }
+            "kuma" if is_kind(place, "MeshTimeout") => {
+                editor.set(edit, "http", "{\"requestTimeout\": \"600s\"}")?
+            }
             "kong" => editor.set(edit, "read_timeout", "600000")?,
             "apisix" => editor.set(
                 edit,
@@ -478,8 +565,20 @@ fn inject(
                 "retries",
                 "{\"attempts\": 10, \"perTryTimeout\": \"1s\"}",
             )?,
-            "gateway-api" => {
+            "gateway-api" | "envoy-gateway" => {
                 editor.set(edit, "retry", "{\"attempts\": 10, \"backoff\": \"100ms\"}")?
+            }
+            "ingress-nginx" => annotate(
+                &mut editor,
+                edit,
+                "nginx.ingress.kubernetes.io/proxy-next-upstream-tries",
+                "\"11\"",
+            )?,
+            "linkerd" if place.anchor.get("condition").is_none() => {
+                annotate(&mut editor, edit, "retry.linkerd.io/limit", "\"10\"")?
+            }
+            "kuma" if is_kind(place, "MeshRetry") => {
+                editor.set(edit, "http", "{\"numRetries\": 10}")?
             }
             "kong" => editor.set(edit, "retries", "10")?,
             "apisix" => {
@@ -511,11 +610,17 @@ fn inject(
                     "{\"attempts\": 1, \"perTryTimeout\": \"5s\"}",
                 )?;
             }
-            "gateway-api" => editor.set(
-                edit,
-                "timeouts",
-                "{\"request\": \"1s\", \"backendRequest\": \"5s\"}",
-            )?,
+            "gateway-api" | "envoy-gateway" => {
+                editor.set(
+                    edit,
+                    "timeouts",
+                    "{\"request\": \"1s\", \"backendRequest\": \"5s\"}",
+                )?;
+                // Envoy Gateway makes `backendRequest` the per-try bound only with a retry.
+                if format == "envoy-gateway" {
+                    editor.set(edit, "retry", "{\"attempts\": 1}")?;
+                }
+            }
             _ => return None,
         },
         ("retry-on-post", _) => {
@@ -548,7 +653,7 @@ fn inject(
                         "{\"attempts\": 2, \"perTryTimeout\": \"1s\", \"retryOn\": \"5xx\"}",
                     )?;
                 }
-                "gateway-api" => {
+                "gateway-api" | "envoy-gateway" => {
                     if matcher.get("matches").is_some() {
                         return None;
                     }
@@ -613,6 +718,28 @@ fn inject(
         _ => return None,
     }
     Some(editor.finish(place.anchor))
+}
+
+/// Sets annotation `key` on an object's `metadata`, adding `annotations` when it has none.
+fn annotate(editor: &mut Editor<'_>, metadata: &Node, key: &str, value: &str) -> Option<()> {
+    match metadata
+        .get("annotations")
+        .filter(|a| a.is_map() && !a.entries().is_empty())
+    {
+        Some(annotations) => editor.set(annotations, key, value),
+        None => editor.set(metadata, "annotations", &format!("{{\"{key}\": {value}}}")),
+    }
+}
+
+/// Whether a Kuma place is an entry of a policy of `kind` (its `matcher` is the document).
+fn is_kind(place: &Place, kind: &str) -> bool {
+    place.matcher.is_some_and(|document| {
+        document
+            .get("kind")
+            .or(document.get("type"))
+            .and_then(Node::scalar_text)
+            == Some(kind)
+    })
 }
 
 /// Adds a second endpoint to the first single-endpoint pool without health checks.
