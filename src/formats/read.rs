@@ -9,7 +9,7 @@
 //!     GatewayDefault::new(KONG, Duration::from_secs(60), "Kong's default read_timeout of {}");
 //!
 //! fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
-//!     let cx = &mut Reader::new(cx, file, Naming::Exact, Dialect::Milliseconds);
+//!     let cx = &mut Reader::new(cx, file, Naming::Exact, Dialect::Milliseconds).typed();
 //!     for service in cx.list(document, "services") {
 //!         let name = cx.text(service, "name");                   // Option<&str>
 //!         let timeout = cx.duration(service, "read_timeout")      // in the gateway's dialect
@@ -19,6 +19,8 @@
 //!         let codes = cx.statuses(service, "retry_on");           // Vec<Sourced<u16>>
 //!         let (methods, at) = cx.methods(service, "methods", &KONG_METHODS);
 //!         let location = cx.anchor(service);                      // its first key
+//!         let upstream = cx.map(service, "upstream");             // Option<&Node>, else reported
+//!         cx.required(service, &["host", "port"], location, "a service"); // one finding
 //!         let host = service.get_text("host");                     // a plain lookup
 //!         let route = Route { name, ..Route::new(format, location, path, policy) };
 //!     }
