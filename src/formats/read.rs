@@ -9,7 +9,7 @@
 //!     GatewayDefault::new(KONG, Duration::from_secs(60), "Kong's default read_timeout of {}");
 //!
 //! fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
-//!     let cx = &mut Reader::new(cx, file, Naming::Exact, Dialect::Milliseconds).typed();
+//!     let cx = &mut Reader::new(cx, file, Naming::Exact, Dialect::Milliseconds);
 //!     for service in cx.list(document, "services") {
 //!         let name = cx.text(service, "name");                   // Option<&str>
 //!         let timeout = cx.duration(service, "read_timeout")      // in the gateway's dialect
