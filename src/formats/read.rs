@@ -354,6 +354,28 @@ impl<'a> Reader<'a> {
         self.located(key, node, read)
     }
 
+    /// A number `valid` accepts (a ratio, a percentage), written as a number or its text;
+    /// anything else is reported as not being what `expected` describes.
+    pub fn number(
+        &mut self,
+        object: &Node,
+        name: &str,
+        expected: &str,
+        valid: impl Fn(f64) -> bool,
+    ) -> Option<Sourced<f64>> {
+        let (key, node) = self.field_named(object, name)?;
+        let value = match node.scalar_kind() {
+            Some(ScalarKind::Int | ScalarKind::Float | ScalarKind::Str) => node
+                .scalar_text()
+                .and_then(|text| text.trim().parse::<f64>().ok()),
+            _ => None,
+        };
+        let read = value
+            .filter(|value| value.is_finite() && valid(*value))
+            .ok_or_else(|| format!("expected {expected}, found {}", shown(node)));
+        self.located(key, node, read)
+    }
+
     /// `true` or `false`; from text also as Go's `ParseBool` reads it when the reader reads
     /// scalars [from text](Scalars::FromText).
     pub fn flag(&mut self, object: &Node, name: &str) -> Option<bool> {
@@ -680,6 +702,12 @@ impl Shown for Timeout {
             Timeout::Bounded(duration) => duration.shown(),
             Timeout::Unbounded => "no bound".to_string(),
         }
+    }
+}
+
+impl Shown for f64 {
+    fn shown(&self) -> String {
+        self.to_string()
     }
 }
 
