@@ -652,6 +652,16 @@ pub struct PathMatch {
 }
 
 impl PathMatch {
+    /// A path matcher that forwards the path as it came.
+    pub fn new(kind: PathKind, pattern: impl Into<String>, location: Location) -> PathMatch {
+        PathMatch {
+            kind,
+            pattern: pattern.into(),
+            location,
+            rewrite: None,
+        }
+    }
+
     /// Every path, for a route written for a whole service.
     pub fn any(location: Location) -> PathMatch {
         PathMatch {

@@ -28,13 +28,15 @@ impl Rule for TimeoutMissing {
                         Some(timeout) if timeout.value == Timeout::Unbounded => {
                             match &timeout.origin {
                                 Origin::Explicit(location) => {
-                                    let written = cx
-                                        .workspace
-                                        .text(location.file)
-                                        .get(
-                                            location.span.start as usize
-                                                ..location.span.end as usize,
-                                        )
+                                    let source = cx.workspace.text(location.file);
+                                    let written = source
+                                        .as_deref()
+                                        .and_then(|text| {
+                                            text.get(
+                                                location.span.start as usize
+                                                    ..location.span.end as usize,
+                                            )
+                                        })
                                         .map(|text| text.trim_matches(|c| c == '"' || c == '\''))
                                         .filter(|text| text.len() <= 32 && !text.contains('\n'))
                                         .map_or_else(
