@@ -40,6 +40,10 @@ impl Rule for RetryNonIdempotent {
                     ),
                 )
                 .with_label("retries a non-idempotent operation")
+                .with_help(format!(
+                    "{}, or make the operation idempotent with an `Idempotency-Key` header and declare it so",
+                    route.format.pre_send_retry_fix()
+                ))
                 .with_related(Related {
                     location: operation.location,
                     message: format!("`{}` is not idempotent", operation.route()),
@@ -85,6 +89,7 @@ impl Rule for RetryNonIdempotent {
                 ),
             )
             .with_label("retries non-idempotent requests")
+            .with_help(route.format.pre_send_retry_fix())
             .with_route(route.label());
             if let Some(location) = route.methods_location {
                 diagnostic = diagnostic.with_related(Related {
@@ -104,7 +109,7 @@ impl Rule for RetryNonIdempotent {
 /// sent, when it retries that way. AI gateways retry model calls by design; their cost is
 /// `retry-amplification`'s.
 fn unsafe_retry(route: &Route) -> Option<(&Retry, Vec<String>)> {
-    if route.format.layer() == Layer::Ai {
+    if route.layer() == Layer::Ai {
         return None;
     }
     let retry = route.policy.retry.as_ref()?;
