@@ -519,12 +519,13 @@ pub fn run(cli: Cli) -> Result<Outcome, RunError> {
             Ok(Outcome::Clean)
         }
         Command::Routes(args) => {
+            let config = governance::load_config(&args.config)?;
             let outcome = lint(&LintOptions {
                 paths: args.paths.clone(),
                 root: args.root.clone(),
-                config: governance::load_config(&args.config)?,
+                limits: args.limits.limits(&config),
+                config,
                 baseline: None,
-                limits: args.limits.limits(),
                 progress: None,
                 stdin: read_stdin(&args.paths, args.stdin_filename.as_deref())?,
             })
@@ -617,9 +618,9 @@ fn run_scorecard(args: &ScorecardArgs) -> Result<Outcome, RunError> {
     let outcome = lint(&LintOptions {
         paths: args.paths.clone(),
         root: args.root.clone(),
+        limits: args.limits.limits(&config),
         config,
         baseline: None,
-        limits: args.limits.limits(),
         stdin: read_stdin(&args.paths, None)?,
         progress: progress
             .clone()
@@ -679,9 +680,9 @@ fn run_lint(args: &LintArgs) -> Result<Outcome, RunError> {
     let outcome = lint(&LintOptions {
         paths: args.paths.clone(),
         root: args.root.clone(),
+        limits: args.limits.limits(&config),
         config,
         baseline,
-        limits: args.limits.limits(),
         stdin: read_stdin(&args.paths, args.stdin_filename.as_deref())?,
         progress: progress
             .clone()

@@ -6,6 +6,10 @@ use routeguard::config::parse_config;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = parse_config(text, std::path::Path::new("/fuzz/routeguard.yaml"), "routeguard.yaml");
+        let _ = parse_config(
+            text,
+            std::path::Path::new("/fuzz/routeguard.yaml"),
+            "routeguard.yaml",
+        );
     }
 });

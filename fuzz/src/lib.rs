@@ -58,7 +58,8 @@ pub enum Shape {
     Wide(u16, Box<Shape>),
 }
 
-/// Where the document is put: under a gateway's or a spec's header, so that adapters see it.
+/// Where the document is put: under a gateway's or a spec's header, at the key its adapter
+/// reads, so that adapters see it.
 #[derive(Debug, Arbitrary)]
 pub enum Frame {
     Bare,
@@ -67,7 +68,133 @@ pub enum Frame {
     Envoy,
     Traefik,
     LiteLlm,
+    Istio,
+    GatewayApi,
+    Apisix,
+    Aws,
+    EnvoyGateway,
+    Linkerd,
+    Kuma,
+    Google,
+    IngressNginx,
+    SpringCloudGateway,
+    Tyk,
 }
+
+impl Frame {
+    /// The text before the body, and the key the body is the value of.
+    fn header(&self) -> (&'static str, &'static str) {
+        match self {
+            Frame::Bare => ("", "body"),
+            Frame::OpenApi => ("openapi: 3.0.3\ninfo: {title: f, version: '1'}\n", "paths"),
+            Frame::Kong => ("_format_version: '3.0'\n", "services"),
+            Frame::Envoy => ("static_resources:\n  listeners: []\n  ", "clusters"),
+            Frame::Traefik => ("http:\n  ", "routers"),
+            Frame::LiteLlm => ("", "model_list"),
+            Frame::Istio => (
+                "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: v}\n",
+                "spec",
+            ),
+            Frame::GatewayApi => (
+                "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r}\n",
+                "spec",
+            ),
+            Frame::Apisix => ("", "routes"),
+            Frame::Aws => (
+                "openapi: 3.0.1\ninfo: {title: f, version: '1'}\npaths: {}\n",
+                "x-amazon-apigateway-integration",
+            ),
+            Frame::EnvoyGateway => (
+                "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r, namespace: n}\n\
+                 spec: {parentRefs: [{name: g}], rules: [{backendRefs: [{name: s, port: 80}]}]}\n---\n\
+                 apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: BackendTrafficPolicy\n\
+                 metadata: {name: p, namespace: n}\n",
+                "spec",
+            ),
+            Frame::Linkerd => (
+                "apiVersion: policy.linkerd.io/v1beta3\nkind: HTTPRoute\nmetadata: {name: r}\n",
+                "spec",
+            ),
+            Frame::Kuma => ("type: MeshRetry\nname: r\nmesh: default\n", "spec"),
+            Frame::Google => (
+                "swagger: '2.0'\ninfo: {title: f, version: '1'}\n",
+                "x-google-backend",
+            ),
+            Frame::IngressNginx => (
+                "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: i\n  \
+                 annotations: {nginx.ingress.kubernetes.io/proxy-read-timeout: '5'}\n",
+                "spec",
+            ),
+            Frame::SpringCloudGateway => ("spring.cloud.gateway:\n  ", "routes"),
+            Frame::Tyk => ("api_id: a\nproxy: {listen_path: /}\n", "version_data"),
+        }
+    }
+}
+
+/// Keys the adapters read, so that generated mappings reach past detection; a key byte past
+/// the list becomes `kN`.
+const KEYS: &[&str] = &[
+    "name",
+    "paths",
+    "routes",
+    "services",
+    "spec",
+    "rules",
+    "timeout",
+    "timeouts",
+    "retries",
+    "retry",
+    "attempts",
+    "perTryTimeout",
+    "retryOn",
+    "targetRef",
+    "targetRefs",
+    "kind",
+    "to",
+    "default",
+    "http",
+    "backendRefs",
+    "matches",
+    "path",
+    "host",
+    "hosts",
+    "url",
+    "uri",
+    "address",
+    "deadline",
+    "filters",
+    "args",
+    "predicates",
+    "id",
+    "model_name",
+    "litellm_params",
+    "fallbacks",
+    "num_retries",
+    "request_timeout",
+    "targets",
+    "strategy",
+    "service",
+    "backend",
+    "annotations",
+    "metadata",
+    "responses",
+    "get",
+    "post",
+    "$ref",
+    "x-google-backend",
+    "version_data",
+    "proxy",
+    "listen_path",
+    "global_rate_limit",
+    "enforced_timeouts",
+    "requestTimeout",
+    "backoff",
+    "statuses",
+    "methods",
+    "numRetries",
+    "circuitBreaker",
+    "healthCheck",
+];
 
 #[derive(Debug, Arbitrary)]
 pub struct Document {
@@ -80,18 +207,19 @@ const MAX_TEXT: usize = 512 * 1024;
 
 impl Document {
     pub fn render(&self) -> String {
-        let mut out = String::from(match self.frame {
-            Frame::Bare => "",
-            Frame::OpenApi => "openapi: 3.0.3\ninfo: {title: f, version: '1'}\n",
-            Frame::Kong => "_format_version: '3.0'\n",
-            Frame::Envoy => "static_resources:\n  listeners: []\n",
-            Frame::Traefik => "http:\n  routers: {}\n",
-            Frame::LiteLlm => "model_list: []\n",
-        });
-        out.push_str("body: ");
+        let (header, key) = self.frame.header();
+        let mut out = format!("{header}{key}: ");
         render(&self.body, &mut out, 0);
         out.push('\n');
         out
+    }
+}
+
+fn push_key(key: u8, out: &mut String) {
+    match KEYS.get(usize::from(key)) {
+        Some(name) if name.starts_with('$') => out.push_str(&format!("'{name}': ")),
+        Some(name) => out.push_str(&format!("{name}: ")),
+        None => out.push_str(&format!("k{key}: ")),
     }
 }
 
@@ -122,7 +250,7 @@ fn render(shape: &Shape, out: &mut String, depth: usize) {
                 if index > 0 {
                     out.push_str(", ");
                 }
-                out.push_str(&format!("k{key}: "));
+                push_key(*key, out);
                 render(value, out, depth + 1);
             }
             out.push('}');
@@ -145,7 +273,8 @@ fn render(shape: &Shape, out: &mut String, depth: usize) {
         Shape::Merge(name, entries) => {
             out.push_str(&format!("{{<<: *a{name}"));
             for (key, value) in entries {
-                out.push_str(&format!(", k{key}: "));
+                out.push_str(", ");
+                push_key(*key, out);
                 render(value, out, depth + 1);
             }
             out.push('}');

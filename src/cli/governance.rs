@@ -35,15 +35,19 @@ impl ConfigArgs {
 #[derive(Debug, Clone, clap::Args)]
 pub struct LimitArgs {
     /// Memory, in MiB, that loading one file may use: a file whose tree would need more is
-    /// reported (`input-refused`) and not read
-    #[arg(long, value_name = "MIB", default_value_t = crate::source::DEFAULT_MEMORY_LIMIT_MIB,
-          value_parser = clap::value_parser!(u64).range(1..))]
-    pub memory_limit: u64,
+    /// reported (`input-refused`) and not read [default: the config's `memory-limit`, else 2048]
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..))]
+    pub memory_limit: Option<u64>,
 }
 
 impl LimitArgs {
-    pub fn limits(&self) -> crate::source::Limits {
-        crate::source::Limits::with_memory_limit(self.memory_limit)
+    /// The limits of a run: the flag's memory limit, else the config's, else the default.
+    pub fn limits(&self, config: &Config) -> crate::source::Limits {
+        crate::source::Limits::with_memory_limit(
+            self.memory_limit
+                .or(config.memory_limit)
+                .unwrap_or(crate::source::DEFAULT_MEMORY_LIMIT_MIB),
+        )
     }
 }
 
@@ -114,9 +118,9 @@ pub fn write_baseline(args: &BaselineWriteArgs) -> Result<Outcome, RunError> {
     let outcome = lint(&LintOptions {
         paths: args.paths.clone(),
         root: args.root.clone(),
+        limits: args.limits.limits(&config),
         config,
         baseline: None,
-        limits: args.limits.limits(),
         progress: None,
         stdin: None,
     })

@@ -123,6 +123,9 @@ impl Config {
         if self.fail_on.is_none() {
             self.fail_on = base.fail_on;
         }
+        if self.memory_limit.is_none() {
+            self.memory_limit = base.memory_limit;
+        }
         self.require_reason |= base.require_reason;
         self.filter.skip_own_files_of(base.filter);
         let custom = Arc::make_mut(&mut self.custom);

@@ -174,6 +174,9 @@ pub struct Config {
     /// `suppressions.require-reason`.
     pub require_reason: bool,
     pub fail_on: Option<FailOn>,
+    /// `memory-limit`, in MiB: a config may lower the memory limit, never raise it above the
+    /// default (`--memory-limit` wins over it, and only the flag may raise it).
+    pub memory_limit: Option<u64>,
     /// `layers`: the gateway layers a request passes, front first; empty when not declared.
     pub gateway_layers: Vec<DeclaredLayer>,
     /// `--select`, `--extend-select` and `--ignore`, which win over everything above.
@@ -411,6 +414,7 @@ impl Config {
             filter: FileFilter::default(),
             require_reason: false,
             fail_on: None,
+            memory_limit: None,
             gateway_layers: Vec::new(),
             selection: Selection::default(),
             named_preset: None,

@@ -11,7 +11,7 @@ use super::{
 };
 use crate::catalog;
 use crate::model::Layer;
-use crate::source::{parse_text, Entry, Node, NodeKind, Syntax};
+use crate::source::{parse_text, Entry, Node, NodeKind, Syntax, DEFAULT_MEMORY_LIMIT_MIB};
 use crate::span::{LineIndex, Span};
 use crate::suggest;
 
@@ -23,6 +23,7 @@ const TOP_KEYS: &[&str] = &[
     "overrides",
     "suppressions",
     "fail-on",
+    "memory-limit",
     "layers",
     "policies",
     "apis",
@@ -601,6 +602,9 @@ impl<'t> Reader<'t> {
                 .word(node, "fail-on", FailOn::NAMES)
                 .and_then(FailOn::parse);
         }
+        if let Some(node) = document.get("memory-limit") {
+            config.memory_limit = self.memory_limit(node);
+        }
         if let Some(node) = document.get("suppressions").filter(|node| !node.is_null()) {
             self.suppressions(node, config);
         }
@@ -651,6 +655,29 @@ impl<'t> Reader<'t> {
         }
         if let Some(node) = document.get("apis").filter(|node| !node.is_null()) {
             config.apis = self.apis(node);
+        }
+    }
+
+    /// `memory-limit`: MiB, from 1 up to the default. The config comes with the pull request
+    /// it lints, so it may lower the limit but not raise it; the command line may.
+    fn memory_limit(&mut self, node: &Node) -> Option<u64> {
+        let kind = catalog::options::OptionKind::Integer {
+            minimum: Some(1),
+            maximum: i64::try_from(DEFAULT_MEMORY_LIMIT_MIB).ok(),
+        };
+        match kind.read(node) {
+            Ok(catalog::options::OptionValue::Integer(mebibytes)) => u64::try_from(mebibytes).ok(),
+            Ok(_) => None,
+            Err(message) => {
+                self.error(
+                    node.span,
+                    format!(
+                        "`memory-limit` (MiB) {message}: a config may lower the limit; raise it \
+                         with `--memory-limit`, which a pull request cannot change"
+                    ),
+                );
+                None
+            }
         }
     }
 
@@ -1135,5 +1162,38 @@ mod tests {
             "routeguard.yaml:2:36: `operation-summary` option `max-length`: must be at least 0"
         ));
         assert!(found[1].starts_with("routeguard.yaml:2:40: unknown option `colour`"));
+    }
+
+    #[test]
+    fn the_memory_limit_may_only_be_lowered() {
+        let read = |yaml: &str| {
+            parse(
+                yaml,
+                "routeguard.yaml",
+                Path::new("/project/routeguard.yaml"),
+                &mut Vec::new(),
+            )
+            .map(|config| config.memory_limit)
+            .map_err(|error| error.to_string())
+        };
+        assert_eq!(read("memory-limit: 512\n"), Ok(Some(512)));
+        assert_eq!(read("memory-limit: 2048\n"), Ok(Some(2048)));
+        assert_eq!(read("fail-on: error\n"), Ok(None));
+        assert_eq!(
+            problems("memory-limit: 0\n"),
+            ["routeguard.yaml:1:15: `memory-limit` (MiB) must be at least 1, found 0: a config may \
+              lower the limit; raise it with `--memory-limit`, which a pull request cannot change"]
+        );
+        assert_eq!(
+            problems("memory-limit: 2049\n"),
+            ["routeguard.yaml:1:15: `memory-limit` (MiB) must be at most 2048, found 2049: a config \
+              may lower the limit; raise it with `--memory-limit`, which a pull request cannot change"]
+        );
+        assert_eq!(
+            problems("memory-limit: 1GB\n"),
+            ["routeguard.yaml:1:15: `memory-limit` (MiB) expected a whole number, found a string: a \
+              config may lower the limit; raise it with `--memory-limit`, which a pull request cannot \
+              change"]
+        );
     }
 }

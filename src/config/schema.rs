@@ -211,6 +211,13 @@ pub fn json_schema() -> Value {
                 "enum": FailOn::NAMES,
                 "default": "error",
             },
+            "memory-limit": {
+                "description": "Memory, in MiB, that loading one file may use: a file whose tree would need more is refused (`input-refused`). A config may lower it from the default; only `--memory-limit`, which wins over it, may raise it",
+                "type": "integer",
+                "minimum": 1,
+                "maximum": crate::source::DEFAULT_MEMORY_LIMIT_MIB,
+                "default": crate::source::DEFAULT_MEMORY_LIMIT_MIB,
+            },
             "rules": { "anyOf": [{ "type": "null" }, { "$ref": "#/$defs/rules-with-custom" }] },
             "overrides": {
                 "description": "Rule settings for some files or routes; later entries win",

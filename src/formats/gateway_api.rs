@@ -21,7 +21,11 @@ use crate::model::{
 use crate::source::Node;
 use crate::span::{FileId, Location};
 
-/// The release whose behaviour this adapter models, named in its default notes.
+/// The release whose behaviour this adapter models, named in its default notes. Gateway API
+/// v1.2.0 is the first release with both fields read here: `HTTPRouteRule.timeouts` (GEP-1742,
+/// apis/v1/httproute_types.go: unset values are implementation-specific, "0s" disables) and
+/// `HTTPRouteRule.retry` (GEP-1731, geps/gep-1731/metadata.yaml: `status: Experimental`,
+/// feature names `SupportHTTPRouteRetry`, `SupportHTTPRouteRetryBackoff`, …).
 const RELEASE: Release = Release("Gateway API v1.2");
 
 pub static ADAPTER: Adapter = Adapter {

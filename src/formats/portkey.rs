@@ -30,8 +30,12 @@ use crate::source::{Node, NodeKind, ScalarKind};
 use crate::span::FileId;
 use crate::span::Location;
 
-/// The release whose behaviour this adapter models, named in its default notes.
-const RELEASE: Release = Release("the Portkey gateway's main branch");
+/// The release whose behaviour this adapter models, named in its default notes: Portkey-AI/gateway
+/// at commit 669825cb, whose package.json reads `"version": "1.15.2"` and where the values used
+/// here are defined: `RETRY_STATUS_CODES = [429, 500, 502, 503, 504]`, `MAX_RETRIES = 5` and
+/// `MAX_RETRY_LIMIT_MS = 60 * 1000` (src/globals.ts), `requestTimeout: null` unless a target
+/// sets one, and `cbConfig` handed to the circuit-breaker hook (src/handlers/handlerUtils.ts).
+const RELEASE: Release = Release("Portkey gateway 1.15.2");
 static NO_TIMEOUT: GatewayNote = GatewayNote::new(RELEASE, "Portkey's default: no request timeout");
 static FIRST_WAIT: GatewayNote = GatewayNote::new(
     RELEASE,
@@ -780,21 +784,11 @@ fn route(
         chain_worst_case: root.longest,
         ..Policy::default()
     };
+    let path = PathMatch::new(PathKind::Exact, ENDPOINT, location);
     Route {
-        format: GatewayFormat::Portkey,
         name: Some(name),
-        location,
         methods: MethodSet::Only(vec![Method::Post]),
-        methods_location: None,
-        path: PathMatch {
-            kind: PathKind::Exact,
-            pattern: ENDPOINT.to_string(),
-            location,
-            rewrite: None,
-        },
-        hosts: Vec::new(),
-        policy,
-        explicit_operation: None,
+        ..Route::new(GatewayFormat::Portkey, location, path, policy)
     }
 }
 

@@ -240,6 +240,21 @@ pub struct Backoff {
     pub factor: f64,
 }
 
+impl Backoff {
+    /// `base` × `factor`^`attempt`: in whole nanoseconds when the factor is whole, so the usual
+    /// doubling stays exact; `None` when it overflows.
+    pub fn grown(base: Duration, factor: f64, attempt: u32) -> Option<Duration> {
+        if factor.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&factor) {
+            let whole = factor as u32;
+            return whole
+                .checked_pow(attempt)
+                .and_then(|times| base.checked_mul(times));
+        }
+        let seconds = base.as_secs_f64() * factor.powi(i32::try_from(attempt).ok()?);
+        Duration::try_from_secs_f64(seconds).ok()
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CircuitBreakerKind {
     /// Trips after consecutive errors (KrakenD, Kong passive checks).
@@ -569,7 +584,7 @@ impl Policy {
             .map(|attempt| {
                 let factor = retry.backoff.as_ref().map_or(2.0, |backoff| backoff.factor);
                 let grown =
-                    grown_wait(base.value, factor, attempt).map(|wait| wait.max(base.value));
+                    Backoff::grown(base.value, factor, attempt).map(|wait| wait.max(base.value));
                 let wait = if jittered {
                     // Envoy draws `random % ((2^n − 1) × base)` in whole milliseconds.
                     base.value
@@ -582,19 +597,6 @@ impl Policy {
             })
             .collect()
     }
-}
-
-/// `base` × `factor`^`attempt`: in whole nanoseconds when the factor is whole, so the usual
-/// doubling stays exact; `None` when it overflows.
-fn grown_wait(base: Duration, factor: f64, attempt: u32) -> Option<Duration> {
-    if factor.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&factor) {
-        let whole = factor as u32;
-        return whole
-            .checked_pow(attempt)
-            .and_then(|times| base.checked_mul(times));
-    }
-    let seconds = base.as_secs_f64() * factor.powi(i32::try_from(attempt).ok()?);
-    Duration::try_from_secs_f64(seconds).ok()
 }
 
 /// Policy a format's own resources attach to routes that another format's adapter read: Envoy

@@ -30,6 +30,27 @@ pub enum GatewayFormat {
 }
 
 impl GatewayFormat {
+    /// Every format, in declaration order.
+    pub const ALL: [GatewayFormat; 17] = [
+        GatewayFormat::Kong,
+        GatewayFormat::Envoy,
+        GatewayFormat::Istio,
+        GatewayFormat::GatewayApi,
+        GatewayFormat::Aws,
+        GatewayFormat::Google,
+        GatewayFormat::IngressNginx,
+        GatewayFormat::SpringCloudGateway,
+        GatewayFormat::KrakenD,
+        GatewayFormat::Traefik,
+        GatewayFormat::Apisix,
+        GatewayFormat::LiteLlm,
+        GatewayFormat::Portkey,
+        GatewayFormat::EnvoyGateway,
+        GatewayFormat::Linkerd,
+        GatewayFormat::Kuma,
+        GatewayFormat::Tyk,
+    ];
+
     /// Stable machine name, used in JSON.
     pub fn id(self) -> &'static str {
         match self {
@@ -203,7 +224,7 @@ impl GatewayFormat {
                 "Lower the retries: this gateway has no backoff setting"
             }
             GatewayFormat::Google => {
-                "ESPv2 backs off as Envoy does (25ms base); lower `--backend_retry_num` to retry less"
+                "ESPv2 already backs off (25 ms base, jittered); lower `--backend_retry_num` to retry less"
             }
             GatewayFormat::SpringCloudGateway => "Set `backoff.firstBackoff` on the Retry filter",
             GatewayFormat::Tyk => {
@@ -213,6 +234,181 @@ impl GatewayFormat {
                 "nginx has no retry backoff: lower `nginx.ingress.kubernetes.io/proxy-next-upstream-tries` \
                  (1 turns retries off), or rely on readiness probes to take failing pods out"
             }
+        }
+    }
+
+    /// Where this gateway writes `setting`, as help texts name it; `None` where the gateway
+    /// has no such setting, so that no help points at a field the user cannot write.
+    pub fn field(self, setting: Setting) -> Option<&'static str> {
+        use GatewayFormat as G;
+        use Setting as S;
+        Some(match (self, setting) {
+            (G::Kong, S::Timeout | S::PerTryTimeout) => "the service's `read_timeout`",
+            (G::Kong, S::Retries) => "the service's `retries`",
+            (G::Kong, S::HealthCheck) => "`healthchecks.active` on the service's upstream",
+            (G::Kong, S::BreakerThreshold) => {
+                "the `healthchecks.passive.unhealthy` counters (e.g. `http_failures: 3`)"
+            }
+            (G::Kong, S::Fallback) => "a second entry in the upstream's `targets`",
+            (G::Kong, S::Methods) => "the route's `methods`",
+            (G::Envoy, S::Timeout) => "the route's `timeout`",
+            (G::Envoy, S::PerTryTimeout) => "the retry policy's `per_try_timeout`",
+            (G::Envoy, S::Retries) => "the retry policy's `num_retries`",
+            (G::Envoy, S::RetryOn) => "the retry policy's `retry_on` and `retriable_status_codes`",
+            (G::Envoy, S::HealthCheck) => "`health_checks` on the cluster",
+            (G::Envoy, S::BreakerThreshold) => {
+                "an `enforcing_consecutive_5xx` above 0 in the cluster's `outlier_detection`"
+            }
+            (G::Envoy, S::Fallback) => {
+                "a lower-`priority` group of endpoints in the cluster's `load_assignment`"
+            }
+            (G::Envoy, S::Methods) => "a `:method` header match on the route",
+            (G::Istio, S::Timeout) => "the HTTP route's `timeout`",
+            (G::Istio, S::PerTryTimeout) => "`retries.perTryTimeout`",
+            (G::Istio, S::Retries) => "`retries.attempts`",
+            (G::Istio, S::RetryOn) => "`retries.retryOn`",
+            (G::Istio, S::HealthCheck) => "`trafficPolicy.outlierDetection` in the host's DestinationRule",
+            (G::Istio, S::BreakerThreshold) => {
+                "a `consecutive5xxErrors` above 0 (and a `maxEjectionPercent` above 0) in `outlierDetection`"
+            }
+            (G::Istio, S::Fallback) => "a second weighted `destination` on the HTTP route",
+            (G::Istio, S::Methods) => "a `method` match on the HTTP route",
+            (G::GatewayApi, S::Timeout) => "the rule's `timeouts.request`",
+            (G::GatewayApi, S::PerTryTimeout) => "the rule's `timeouts.backendRequest`",
+            (G::GatewayApi, S::Retries) => "the rule's `retry.attempts`",
+            (G::GatewayApi, S::RetryOn) => "the rule's `retry.codes`",
+            (G::GatewayApi, S::Fallback) => "a second weighted entry in the rule's `backendRefs`",
+            (G::GatewayApi, S::Methods) => "a `method` in the rule's `matches`",
+            (G::Aws, S::Timeout | S::PerTryTimeout) => {
+                "`timeoutInMillis` in the `x-amazon-apigateway-integration`"
+            }
+            (G::Aws, S::Methods) => {
+                "one operation per method instead of `x-amazon-apigateway-any-method`"
+            }
+            (G::Google, S::Timeout | S::PerTryTimeout) => "`deadline` in the `x-google-backend`",
+            (G::Google, S::Retries) => "ESPv2's `--backend_retry_num` flag",
+            (G::Google, S::RetryOn) => "ESPv2's `--backend_retry_ons` flag",
+            (G::IngressNginx, S::Timeout | S::PerTryTimeout) => {
+                "the `nginx.ingress.kubernetes.io/proxy-read-timeout` annotation"
+            }
+            (G::IngressNginx, S::Retries) => {
+                "the `nginx.ingress.kubernetes.io/proxy-next-upstream-tries` annotation"
+            }
+            (G::IngressNginx, S::RetryOn) => {
+                "the `nginx.ingress.kubernetes.io/proxy-next-upstream` annotation"
+            }
+            (G::IngressNginx, S::Fallback) => {
+                "the `nginx.ingress.kubernetes.io/default-backend` annotation with `custom-http-errors`"
+            }
+            (G::SpringCloudGateway, S::Timeout) => {
+                "`spring.cloud.gateway.httpclient.response-timeout` or the route's `response-timeout` metadata"
+            }
+            (G::SpringCloudGateway, S::PerTryTimeout) => "the route's `response-timeout` metadata",
+            (G::SpringCloudGateway, S::Retries) => "`retries` of the route's `Retry` filter",
+            (G::SpringCloudGateway, S::RetryOn) => {
+                "`statuses` and `series` of the route's `Retry` filter"
+            }
+            (G::SpringCloudGateway, S::Fallback) => {
+                "a `fallbackUri` on the route's `CircuitBreaker` filter"
+            }
+            (G::SpringCloudGateway, S::Methods) => "a `Method` predicate on the route",
+            (G::KrakenD, S::Timeout | S::PerTryTimeout) => "the endpoint's `timeout`",
+            (G::KrakenD, S::Methods) => "the endpoint's `method`",
+            (G::Traefik, S::Timeout | S::PerTryTimeout) => {
+                "`forwardingTimeouts.responseHeaderTimeout` on the service's `serversTransport`"
+            }
+            (G::Traefik, S::Retries) => "`attempts` of the `retry` middleware",
+            (G::Traefik, S::HealthCheck) => "`healthCheck` on the service's `loadBalancer`",
+            (G::Traefik, S::BreakerThreshold) => {
+                "a `circuitBreaker` `expression` that can become true (e.g. `NetworkErrorRatio() > 0.30`)"
+            }
+            (G::Traefik, S::Fallback) => "a `failover` service with a `fallback`",
+            (G::Traefik, S::Methods) => "a `Method(...)` matcher in the router's `rule`",
+            (G::Apisix, S::Timeout | S::PerTryTimeout) => "`timeout.read` on the upstream",
+            (G::Apisix, S::Retries) => "the upstream's `retries`",
+            (G::Apisix, S::HealthCheck) => "`checks.active` on the upstream",
+            (G::Apisix, S::BreakerThreshold) => {
+                "the upstream's `checks.passive.unhealthy` counters (e.g. `http_failures: 3`)"
+            }
+            (G::Apisix, S::Fallback) => "a lower-`priority` node in the upstream's `nodes`",
+            (G::Apisix, S::Methods) => "the route's `methods`",
+            (G::LiteLlm, S::Timeout | S::PerTryTimeout) => {
+                "`timeout` in `router_settings` or the deployment's `litellm_params`"
+            }
+            (G::LiteLlm, S::Retries) => "`num_retries` in `router_settings` (or its `retry_policy`)",
+            (G::LiteLlm, S::RetryOn) => "`retry_policy` in `router_settings`",
+            (G::LiteLlm, S::BreakerThreshold) => {
+                "`allowed_fails` above 0, without `disable_cooldowns: true`"
+            }
+            (G::LiteLlm, S::Fallback) => "`fallbacks` in `router_settings`",
+            (G::Portkey, S::Timeout | S::PerTryTimeout) => "`request_timeout` on the config or the target",
+            (G::Portkey, S::Retries) => "`retry.attempts`",
+            (G::Portkey, S::RetryOn) => "`retry.on_status_codes`",
+            (G::Portkey, S::Fallback) => "a `fallback` strategy with a second target",
+            (G::EnvoyGateway, S::Timeout) => {
+                "`timeout.http.requestTimeout` in the BackendTrafficPolicy, or the rule's `timeouts.request`"
+            }
+            (G::EnvoyGateway, S::PerTryTimeout) => "`retry.perRetry.timeout` in the BackendTrafficPolicy",
+            (G::EnvoyGateway, S::Retries) => "`retry.numRetries` in the BackendTrafficPolicy",
+            (G::EnvoyGateway, S::RetryOn) => "`retry.retryOn` in the BackendTrafficPolicy",
+            (G::EnvoyGateway, S::HealthCheck) => "`healthCheck` in the BackendTrafficPolicy",
+            (G::EnvoyGateway, S::BreakerThreshold) => {
+                "a `healthCheck.passive.consecutive5XxErrors` above 0 in the BackendTrafficPolicy"
+            }
+            (G::EnvoyGateway, S::Fallback) => "a second weighted entry in the rule's `backendRefs`",
+            (G::EnvoyGateway, S::Methods) => "a `method` in the HTTPRoute rule's `matches`",
+            (G::Linkerd, S::Timeout) => "the `timeout.linkerd.io/request` annotation",
+            (G::Linkerd, S::PerTryTimeout) => "the `timeout.linkerd.io/response` annotation",
+            (G::Linkerd, S::Retries) => "the `retry.linkerd.io/limit` annotation",
+            (G::Linkerd, S::RetryOn) => "the `retry.linkerd.io/http` annotation",
+            (G::Linkerd, S::Fallback) => "a second weighted entry in the HTTPRoute's `backendRefs`",
+            (G::Linkerd, S::Methods) => "a `method` in the HTTPRoute rule's `matches`",
+            (G::Kuma, S::Timeout) => "`http.requestTimeout` in a MeshTimeout",
+            (G::Kuma, S::PerTryTimeout) => "`http.perTryTimeout` in the MeshRetry",
+            (G::Kuma, S::Retries) => "`http.numRetries` in the MeshRetry",
+            (G::Kuma, S::RetryOn) => "`http.retryOn` in the MeshRetry",
+            (G::Kuma, S::HealthCheck) => "a MeshHealthCheck (`http.path`) for the service",
+            (G::Kuma, S::BreakerThreshold) => {
+                "an enabled detector (e.g. `totalFailures.consecutive`) in the MeshCircuitBreaker's `outlierDetection`"
+            }
+            (G::Tyk, S::Timeout | S::PerTryTimeout) => "a `hard_timeouts` entry for the path",
+            (G::Tyk, S::HealthCheck) => "`uptime_tests` in the API definition",
+            _ => return None,
+        })
+    }
+
+    /// How to retry a non-idempotent route only where the request cannot have reached the
+    /// upstream, in this gateway's own vocabulary.
+    pub fn pre_send_retry_fix(self) -> &'static str {
+        match self {
+            GatewayFormat::Envoy => {
+                "Retry this route only before the request is sent (`retry_on: connect-failure,refused-stream,reset-before-request`)"
+            }
+            GatewayFormat::Istio => {
+                "Retry this route only before the request is sent (`retryOn: connect-failure,refused-stream`)"
+            }
+            GatewayFormat::Kuma => {
+                "Retry this route only before the request is sent (`retryOn: [ConnectFailure, RefusedStream]` in the MeshRetry)"
+            }
+            GatewayFormat::EnvoyGateway => {
+                "Retry this route only before the request is sent (`retryOn.triggers: [connect-failure, refused-stream]` in the BackendTrafficPolicy)"
+            }
+            GatewayFormat::Google => {
+                "Start ESPv2 with `--backend_retry_ons=connect-failure,refused-stream`, or `--backend_retry_num=0`"
+            }
+            GatewayFormat::GatewayApi => {
+                "Take `retry` off the rule that matches this method: the `codes` and resets it retries on can come after the request was sent"
+            }
+            GatewayFormat::Linkerd => {
+                "Remove the `retry.linkerd.io/http` annotation from the route that matches this method: its statuses come after the request was sent"
+            }
+            GatewayFormat::SpringCloudGateway => {
+                "Leave this method out of the `Retry` filter's `methods` (its default is `GET`)"
+            }
+            GatewayFormat::IngressNginx => {
+                "Set `retry-non-idempotent: \"false\"` in the controller's ConfigMap"
+            }
+            _ => "Retry this route only on conditions that fire before the request is sent",
         }
     }
 
@@ -264,6 +460,28 @@ impl fmt::Display for GatewayFormat {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
+}
+
+/// A setting help texts point at, written differently by every gateway (see
+/// [`GatewayFormat::field`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Setting {
+    /// The end-to-end bound of a request.
+    Timeout,
+    /// The bound of one attempt.
+    PerTryTimeout,
+    /// How many times a failed attempt is retried.
+    Retries,
+    /// Which failures are retried.
+    RetryOn,
+    /// Active health checks (or, where a gateway has none, what takes endpoints out).
+    HealthCheck,
+    /// What makes a configured breaker trip.
+    BreakerThreshold,
+    /// A second upstream to send requests to when the first fails.
+    Fallback,
+    /// The methods a route accepts.
+    Methods,
 }
 
 /// Layers a request passes through, front to back.
@@ -397,6 +615,16 @@ pub struct PathMatch {
 }
 
 impl PathMatch {
+    /// A path matcher that forwards the path as it came.
+    pub fn new(kind: PathKind, pattern: impl Into<String>, location: Location) -> PathMatch {
+        PathMatch {
+            kind,
+            pattern: pattern.into(),
+            location,
+            rewrite: None,
+        }
+    }
+
     /// Every path, for a route written for a whole service.
     pub fn any(location: Location) -> PathMatch {
         PathMatch {

@@ -205,6 +205,19 @@ pub fn emit_grouped<'a, O>(
     }
 }
 
+/// A help text that names where `format` writes `setting` (`fix` fills it into a sentence), or
+/// `otherwise` where the gateway has no such setting.
+pub fn setting_help(
+    format: crate::model::GatewayFormat,
+    setting: crate::model::Setting,
+    fix: impl FnOnce(&str) -> String,
+    otherwise: &str,
+) -> String {
+    format
+        .field(setting)
+        .map_or_else(|| otherwise.to_string(), fix)
+}
+
 /// `Kong route `list-pets``: shorter, for messages that name several routes.
 pub fn short_route(route: &crate::model::Route) -> String {
     match &route.name {

@@ -14,21 +14,49 @@ use crate::span::Span;
 
 /// Parses every document of a YAML stream.
 pub fn parse(text: &str, lines: &LineIndex, max_nodes: usize) -> Result<Loaded, SyntaxError> {
-    let mut builder = Builder::new(text, lines, max_nodes);
+    // Anchored nodes are copied only for the aliases that refer to them: most files have no
+    // alias, and one that anchors every level of a tree without aliases must not pay a copy per
+    // level. The first alias met stops the build; the anchors aliases refer to are then found
+    // in one pass over the events, and the build starts again keeping copies of those only.
+    if let Some(loaded) = build(text, lines, max_nodes, None)? {
+        return Ok(loaded);
+    }
+    let referenced: HashSet<usize> = Parser::new_from_str(text)
+        .map_while(Result::ok)
+        .filter_map(|(event, _)| match event {
+            Event::Alias(id) => Some(id),
+            _ => None,
+        })
+        .collect();
+    Ok(build(text, lines, max_nodes, Some(referenced))?.unwrap_or_default())
+}
+
+/// Builds the tree, keeping copies of the anchors in `kept`; `None` when `kept` is `None` and
+/// an alias turns up.
+fn build(
+    text: &str,
+    lines: &LineIndex,
+    max_nodes: usize,
+    kept: Option<HashSet<usize>>,
+) -> Result<Option<Loaded>, SyntaxError> {
+    let mut builder = Builder::new(text, lines, max_nodes, kept);
     // The events are consumed in a loop rather than through `Parser::load`, whose recursive
     // descent overflows the stack on deeply nested block sequences before the builder's depth
     // limit can stop it.
     for event in Parser::new_from_str(text) {
         let (event, span) = event.map_err(|error| builder.scan_error(&error))?;
+        if builder.kept.is_none() && matches!(event, Event::Alias(_)) {
+            return Ok(None);
+        }
         builder.on_event(event, span);
         if let Some(error) = builder.error.take() {
             return Err(error);
         }
     }
-    Ok(Loaded {
+    Ok(Some(Loaded {
         documents: builder.documents,
         duplicate_keys: builder.duplicate_keys,
-    })
+    }))
 }
 
 /// Mappings with at most this many entries are searched for duplicate keys without a hash map.
@@ -61,7 +89,10 @@ struct Builder<'t> {
     ascii: bool,
     stack: Vec<Frame>,
     documents: Vec<Node>,
+    /// Copies of the anchored nodes that aliases refer to, by anchor id.
     anchors: HashMap<usize, Node>,
+    /// The ids of the anchors worth a copy: those an alias refers to (`None` before any alias).
+    kept: Option<HashSet<usize>>,
     /// Nodes that aliases and anchors may still copy; capped so that a "billion laughs"
     /// document, or one anchoring every level of a deep tree, cannot exhaust memory.
     alias_budget: usize,
@@ -73,7 +104,12 @@ struct Builder<'t> {
 }
 
 impl<'t> Builder<'t> {
-    fn new(text: &'t str, lines: &'t LineIndex, max_nodes: usize) -> Self {
+    fn new(
+        text: &'t str,
+        lines: &'t LineIndex,
+        max_nodes: usize,
+        kept: Option<HashSet<usize>>,
+    ) -> Self {
         Builder {
             text,
             lines,
@@ -82,6 +118,7 @@ impl<'t> Builder<'t> {
             stack: Vec::new(),
             documents: Vec::new(),
             anchors: HashMap::new(),
+            kept,
             alias_budget: 1_000_000 + text.len(),
             nodes: 0,
             max_nodes,
@@ -173,9 +210,14 @@ impl<'t> Builder<'t> {
     }
 
     fn complete(&mut self, node: Node, anchor: usize) {
-        // The anchored node goes into the tree and a copy into the anchor table: that copy is
-        // memory an attacker controls, so it is charged like an alias's.
-        if anchor != 0 && self.charge(node.count(), true, node.span.start) {
+        // An anchored node that an alias refers to goes into the tree and a copy into the anchor
+        // table: that copy is memory an attacker controls, so it is charged like an alias's.
+        let referenced = anchor != 0
+            && self
+                .kept
+                .as_ref()
+                .is_some_and(|kept| kept.contains(&anchor));
+        if referenced && self.charge(node.count(), true, node.span.start) {
             self.anchors.insert(anchor, node.clone());
         }
         match self.stack.last_mut() {

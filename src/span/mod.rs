@@ -54,6 +54,12 @@ pub struct Location {
     pub span: Span,
 }
 
+impl Location {
+    pub const fn new(file: FileId, span: Span) -> Self {
+        Location { file, span }
+    }
+}
+
 /// An offset, length, line or column within a source file as `u32`. Files are capped well below
 /// 4 GiB when read, so these always fit; saturating keeps that an assumption, not a panic.
 pub fn to_u32(n: usize) -> u32 {

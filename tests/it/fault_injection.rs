@@ -422,6 +422,48 @@ fn places_of<'a>(format: &str, document: &'a Node) -> Vec<Place<'a>> {
                 })
             })
             .collect(),
+        // A backend rule written on the operation (it replaces the document's): the route sits
+        // on its `x-google-backend`.
+        "google" => all
+            .into_iter()
+            .filter(|map| !std::ptr::eq(*map, document))
+            .filter_map(|operation| {
+                let backend = operation.get("x-google-backend").filter(|b| b.is_map())?;
+                Some(Place {
+                    anchor: operation,
+                    edit: backend,
+                    matcher: None,
+                })
+            })
+            .collect(),
+        "spring-cloud-gateway" => all
+            .into_iter()
+            .filter(|route| route.get("uri").is_some() && route.get("predicates").is_some())
+            .map(|route| Place {
+                anchor: route,
+                edit: route,
+                matcher: route.get("predicates"),
+            })
+            .collect(),
+        // A classic definition's versions, a Tyk OAS document's upstream: where a timeout for
+        // all its paths is written.
+        "tyk" => {
+            let versions = document
+                .pointer(&["version_data", "versions"])
+                .map(|versions| versions.entries().iter().map(|entry| &entry.value))
+                .into_iter()
+                .flatten();
+            let upstream = document.pointer(&["x-tyk-api-gateway", "upstream"]);
+            versions
+                .chain(upstream)
+                .filter(|map| map.is_map())
+                .map(|map| Place {
+                    anchor: map,
+                    edit: map,
+                    matcher: None,
+                })
+                .collect()
+        }
         _ => Vec::new(),
     }
 }
@@ -456,6 +498,7 @@ fn inject(
                 "kong" => "read_timeout",
                 "portkey" => "request_timeout",
                 "aws" => "timeoutInMillis",
+                "google" => "deadline",
                 _ => return None,
             };
             // A removed endpoint timeout still inherits a global one.
@@ -501,6 +544,14 @@ fn inject(
             )?,
             "litellm" => editor.set(edit, "timeout", "3600")?,
             "portkey" => editor.set(edit, "request_timeout", "3600000")?,
+            "google" => editor.set(edit, "deadline", "600")?,
+            "tyk" if edit.get("url").is_some() => editor.set(
+                edit,
+                "enforceTimeout",
+                "{\"enabled\": true, \"duration\": \"600s\"}",
+            )?,
+            "tyk" => editor.set(edit, "global_enforce_timeout", "\"600s\"")?,
+            "spring-cloud-gateway" => return inject_time_limiter(original, document, edit),
             _ => return None,
         },
         ("retries-excessive", _) => match format {
@@ -535,6 +586,10 @@ fn inject(
                 editor.set(upstream, "retries", "10")?;
             }
             "litellm" => return append_router_setting(original, document, "num_retries: 10"),
+            "spring-cloud-gateway" => match edit.get("filters") {
+                Some(filters) => editor.prepend_item(filters, "\"Retry=10\"")?,
+                None => editor.set(edit, "filters", "[\"Retry=10\"]")?,
+            },
             _ => return None,
         },
         ("retry-layer-added", "litellm") => editor.set(edit, "max_retries", "10")?,
@@ -604,6 +659,24 @@ fn inject(
                     }
                     editor.set(matcher, "matches", "[{\"method\": \"POST\"}]")?;
                     editor.set(edit, "retry", "{\"attempts\": 2, \"backoff\": \"100ms\"}")?;
+                }
+                "spring-cloud-gateway" => {
+                    let method = matcher.items().iter().any(|predicate| {
+                        predicate
+                            .scalar_text()
+                            .unwrap_or_default()
+                            .starts_with("Method")
+                            || predicate.get("name").and_then(Node::scalar_text) == Some("Method")
+                    });
+                    if method || !matcher.is_seq() {
+                        return None;
+                    }
+                    editor.prepend_item(matcher, "\"Method=POST\"")?;
+                    let retry = "\"Retry=2,BAD_GATEWAY,POST,10ms,100ms\"";
+                    match edit.get("filters") {
+                        Some(filters) => editor.prepend_item(filters, retry)?,
+                        None => editor.set(edit, "filters", &format!("[{retry}]"))?,
+                    }
                 }
                 // Kong and APISIX retry through nginx's `proxy_next_upstream error timeout`,
                 // which never repeats a POST once it was sent: no defect to inject there.
@@ -763,8 +836,53 @@ fn inject_pool(format: &str, original: &str, syntax: Syntax, document: &Node) ->
                 lines: (line, line),
             })
         }
+        // Load balancing over a second target, without `check_host_against_uptime_tests`.
+        "tyk" => {
+            let proxy = document.get("proxy").filter(|proxy| proxy.is_map())?;
+            let checked = proxy
+                .get("check_host_against_uptime_tests")
+                .and_then(Node::as_bool)
+                == Some(true);
+            let enabled = proxy.get("enable_load_balancing").and_then(Node::as_bool) == Some(true);
+            if checked || enabled {
+                return None;
+            }
+            let target = proxy.get("target_url")?.scalar_text()?;
+            editor.set(proxy, "enable_load_balancing", "true")?;
+            editor.set(
+                proxy,
+                "target_list",
+                &format!("[\"{target}\", \"http://10.0.0.9:8080\"]"),
+            )?;
+            Some(editor.finish(proxy))
+        }
         _ => None,
     }
+}
+
+/// Spring Cloud Gateway bounds a request by the Resilience4j TimeLimiter of a CircuitBreaker
+/// filter: the defect is such a filter on the route and a 600s limiter appended to the file.
+fn inject_time_limiter(original: &str, document: &Node, route: &Node) -> Option<Injected> {
+    if document.get("resilience4j").is_some() || !route.get("filters").is_none_or(Node::is_seq) {
+        return None;
+    }
+    let mut editor = Editor::new(original, Syntax::Yaml);
+    let filter = "\"CircuitBreaker=injected\"";
+    match route.get("filters") {
+        Some(filters) => editor.prepend_item(filters, filter)?,
+        None => editor.set(route, "filters", &format!("[{filter}]"))?,
+    }
+    let first = line_of(original, route.span.start as usize);
+    let mut text = editor.finish(route).text;
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str("resilience4j:\n  timelimiter:\n    instances:\n      injected:\n        timeoutDuration: 600s\n");
+    let last = line_of(&text, text.len());
+    Some(Injected {
+        text,
+        lines: (first, last),
+    })
 }
 
 /// Traefik sets retries in a middleware and timeouts in a servers transport: the defect is a

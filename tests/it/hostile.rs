@@ -443,12 +443,11 @@ fn an_oversized_route_regex_is_an_invalid_value_and_many_regexes_stay_fast() {
     assert!(message_of(&report, "invalid-value").contains("not a valid regular expression"));
 }
 
-// 7. Anchors: copies are charged to the alias budget.
+// 7. Anchors: only those aliases refer to are copied, and copies are charged to the alias budget.
 
-#[test]
-fn anchoring_every_level_of_a_wide_tree_is_refused_not_copied() {
-    // 100 KB of flow mappings, 200 deep, each level anchored: copying every anchored subtree
-    // would take millions of nodes.
+/// 100 KB of flow mappings, 200 deep, each level anchored: copying every anchored subtree would
+/// take millions of nodes. `aliases` refers to each level's anchor after the tree.
+fn anchored_tree(aliases: bool) -> String {
     let siblings: Vec<String> = (0..60).map(|index| format!("s{index}: v")).collect();
     let mut yaml = String::from("root: ");
     for level in 0..200 {
@@ -457,6 +456,42 @@ fn anchoring_every_level_of_a_wide_tree_is_refused_not_copied() {
     yaml.push('v');
     yaml.push_str(&"}".repeat(200));
     yaml.push('\n');
+    if aliases {
+        yaml.push_str("copies:\n");
+        for level in 0..200 {
+            let _ = writeln!(yaml, "  - *a{level}");
+        }
+    }
+    yaml
+}
+
+#[test]
+fn anchoring_every_level_of_a_wide_tree_without_aliases_copies_nothing() {
+    let yaml = anchored_tree(false);
+    let dir = project(&[("anchors.yaml", yaml.as_bytes())]);
+    // 12 MiB is a budget of 31,457 nodes: the tree (24,401 nodes) fits in it, a copy of every
+    // anchored level (2.4 million) would not.
+    let (code, found, _) = lint(dir.path(), &["--memory-limit", "12", "."]);
+    assert_eq!((code, found), (0, vec![witness()]));
+    // An alias to the tenth level from the bottom copies those 1,220 nodes twice (the anchor's
+    // copy and the alias's), and nothing else.
+    let one_alias = format!("{yaml}copy: *a190\n");
+    let dir = project(&[("anchors.yaml", one_alias.as_bytes())]);
+    let (code, found, _) = lint(dir.path(), &["--memory-limit", "12", "."]);
+    assert_eq!((code, found), (0, vec![witness()]));
+    let (code, found, _) = lint(dir.path(), &["--memory-limit", "10", "."]);
+    assert_eq!(code, 1);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert_eq!(
+        (found[0].0.as_str(), found[0].1.as_str()),
+        ("input-refused", "anchors.yaml")
+    );
+    assert_eq!(found[1], witness());
+}
+
+#[test]
+fn aliasing_every_level_of_a_wide_tree_is_refused_not_copied() {
+    let yaml = anchored_tree(true);
     let dir = project(&[("anchors.yaml", yaml.as_bytes())]);
     let (code, found, report) = lint(dir.path(), &["."]);
     assert_eq!(code, 1);
@@ -584,6 +619,41 @@ fn a_dense_file_over_the_memory_limit_is_refused_with_the_flag_named() {
     assert!(message_of(&report, "input-refused").contains("--memory-limit"));
     let (code, found, _) = lint(dir.path(), &["."]);
     assert_eq!((code, found), (0, vec![witness()]));
+}
+
+#[test]
+fn the_config_lowers_the_memory_limit_and_the_flag_wins_over_it() {
+    let json = format!("[{}]\n", vec!["1"; 20_000].join(","));
+    let dir = project(&[
+        ("dense.json", json.as_bytes()),
+        ("routeguard.yaml", b"memory-limit: 1\n"),
+    ]);
+    let (code, found, _) = lint(dir.path(), &["."]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        found,
+        vec![at("input-refused", "dense.json", 1, 1), witness()]
+    );
+    let (code, found, _) = lint(dir.path(), &["--memory-limit", "2048", "."]);
+    assert_eq!((code, found), (0, vec![witness()]));
+}
+
+#[test]
+fn a_config_cannot_raise_the_memory_limit() {
+    let dir = project(&[("routeguard.yaml", b"fail-on: error\nmemory-limit: 4096\n")]);
+    let outcome = run(dir.path(), &["lint", "."]);
+    assert_eq!(outcome.code, 2, "{}", outcome.stderr);
+    assert!(
+        outcome.stderr.contains("routeguard.yaml:2:15:")
+            && outcome.stderr.contains("must be at most 2048, found 4096")
+            && outcome.stderr.contains("raise it with `--memory-limit`"),
+        "{}",
+        outcome.stderr
+    );
+    // The flag may raise it, and wins over the config's value.
+    let dir = project(&[("routeguard.yaml", b"memory-limit: 1024\n")]);
+    let outcome = run(dir.path(), &["lint", "--memory-limit", "4096", "."]);
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
 }
 
 // 10. FIFOs and devices are refused, never read.

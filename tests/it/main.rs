@@ -31,6 +31,7 @@ mod format_spring_cloud_gateway;
 mod format_traefik;
 mod format_tyk;
 mod gateways;
+mod help_per_gateway;
 mod hostile;
 mod loading;
 mod locations;

@@ -189,3 +189,52 @@ fn a_traefik_finding_names_the_routers_without_a_circuit_breaker_middleware() {
     assert!(help_of("circuit-breaker-missing", file, 37)
         .starts_with("Add a `circuitBreaker` middleware"));
 }
+
+/// A route of a gateway that cannot match methods (an ingress-nginx Ingress) is not asked to
+/// restrict them; a Kong route, which has `methods`, is.
+#[test]
+fn method_mismatch_asks_only_gateways_that_match_methods() {
+    let ingress = findings_of("method-mismatch", &["fixtures/ingress-nginx/join"]);
+    assert!(
+        !ingress.contains(&at(
+            "method-mismatch",
+            "fixtures/ingress-nginx/join/ingress.yaml",
+            12,
+            19
+        )),
+        "{ingress:?}"
+    );
+    let kong = findings_of("method-mismatch", &["fixtures/kong/kubernetes/split"]);
+    assert!(
+        kong.contains(&at(
+            "method-mismatch",
+            "fixtures/kong/kubernetes/split/routes.yaml",
+            16,
+            19
+        )),
+        "{kong:?}"
+    );
+}
+
+/// Every rule's page says why its default severity is what it is, and every rule about routes
+/// says where its findings sit on each gateway: both come from the rule's YAML.
+#[test]
+fn every_rule_explains_its_severity_and_its_anchors() {
+    for meta in routeguard::catalog::all() {
+        assert!(
+            meta.rationale.contains("\nSeverity: "),
+            "rules/{}.yaml: the rationale has no `Severity:` paragraph",
+            meta.id
+        );
+        if matches!(
+            meta.family.as_str(),
+            "timeout" | "retry" | "fallback" | "consistency"
+        ) {
+            assert!(
+                meta.rationale.contains("\nAnchoring"),
+                "rules/{}.yaml: the rationale has no `Anchoring` paragraph",
+                meta.id
+            );
+        }
+    }
+}

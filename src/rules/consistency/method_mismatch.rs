@@ -2,8 +2,8 @@ use std::collections::{BTreeSet, HashSet};
 
 use super::describe_route;
 use crate::diagnostic::{Diagnostic, Related};
-use crate::model::{Layer, Method, MethodSet};
-use crate::rules::{Rule, RuleContext};
+use crate::model::{Layer, Method, MethodSet, Setting};
+use crate::rules::{setting_help, Rule, RuleContext};
 
 /// The gateway and the spec disagree on methods for the same path: the gateway accepts methods
 /// the spec does not define, or the spec defines methods the gateway route turns away.
@@ -70,6 +70,8 @@ impl Rule for MethodMismatch {
                 // Mesh and AI routes sit behind an edge that filters methods; requiring method
                 // lists there would flag nearly every mesh route.
                 MethodSet::Any if route.format.layer() != Layer::Edge => {}
+                // A gateway that cannot match methods (an Ingress) leaves nothing to fix here.
+                MethodSet::Any if route.format.field(Setting::Methods).is_none() => {}
                 MethodSet::Any => out.push(
                     Diagnostic::new(
                         self.id(),
@@ -80,10 +82,14 @@ impl Rule for MethodMismatch {
                         ),
                     )
                     .with_label("no method restriction on this route")
-                    .with_help(format!(
-                        "restrict the route to the documented methods ({}), so that undocumented \
-                         methods never reach the upstream",
-                        names(&documented)
+                    .with_help(setting_help(
+                        route.format,
+                        Setting::Methods,
+                        |field| format!(
+                            "Restrict the route to the documented methods ({}) with {field}, so that undocumented methods never reach the upstream",
+                            names(&documented)
+                        ),
+                        "Restrict the route to the documented methods",
                     ))
                     .with_route(route.label()),
                 ),
@@ -104,6 +110,12 @@ impl Rule for MethodMismatch {
                                 ),
                             )
                             .with_label("undocumented methods")
+                            .with_help(setting_help(
+                                route.format,
+                                Setting::Methods,
+                                |field| format!("List only the documented methods in {field}, or document the others"),
+                                "List only the documented methods, or document the others",
+                            ))
                             .with_route(route.label()),
                         );
                     }
@@ -129,6 +141,17 @@ impl Rule for MethodMismatch {
                         ),
                     )
                     .with_label(format!("{} is missing here", operation.method))
+                    .with_help(setting_help(
+                        route.format,
+                        Setting::Methods,
+                        |field| {
+                            format!(
+                                "Add {} to {field}, or remove the operation from the spec",
+                                operation.method
+                            )
+                        },
+                        "Accept the method on the route, or remove the operation from the spec",
+                    ))
                     .with_related(Related {
                         location: operation.location,
                         message: format!("`{}` is defined here", operation.route()),

@@ -1,7 +1,8 @@
 use std::collections::HashSet;
 
 use crate::diagnostic::Diagnostic;
-use crate::rules::{Rule, RuleContext};
+use crate::model::Setting;
+use crate::rules::{setting_help, Rule, RuleContext};
 
 /// A circuit breaker that is configured must be able to trip.
 pub struct CircuitBreakerIneffective;
@@ -29,6 +30,12 @@ impl Rule for CircuitBreakerIneffective {
                         ),
                     )
                     .with_label("configured, but cannot trip")
+                    .with_help(setting_help(
+                        route.format,
+                        Setting::BreakerThreshold,
+                        |field| format!("Set {field}, so that the breaker can trip"),
+                        "Give the breaker a threshold that failures can reach",
+                    ))
                     .with_route(route.label()),
                 );
             }

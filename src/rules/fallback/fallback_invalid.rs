@@ -25,6 +25,7 @@ impl Rule for FallbackInvalid {
             out.push(
                 Diagnostic::new(self.id(), dead.location, dead.reason.clone())
                     .with_label("this fallback never takes over")
+                    .with_help("Point the failover's `fallback` at another service defined in the dynamic configuration")
                     .with_related(Related {
                         location: dead.main,
                         message: "the main service".to_string(),

@@ -1,8 +1,9 @@
 use crate::diagnostic::{Diagnostic, Related, Severity};
 use crate::model::policy::FallbackKind;
+use crate::model::Setting;
 use crate::model::{FallbackRequirement, Layer, Route};
 use crate::rules::options::{option_choice, rule_options};
-use crate::rules::{emit_grouped, short_route, RouteFinding, Rule, RuleContext};
+use crate::rules::{emit_grouped, setting_help, short_route, RouteFinding, Rule, RuleContext};
 
 rule_options! {
     /// Where `fallback-missing` asks for a fallback.
@@ -117,6 +118,12 @@ impl Rule for FallbackMissing {
                     ),
                 )
                 .with_label("no fallback")
+                .with_help(setting_help(
+                    route.format,
+                    Setting::Fallback,
+                    |field| format!("Add {field} if the route must survive its upstream's failure; a single upstream can be a deliberate choice"),
+                    "This gateway has no fallback setting: fall back in the layer in front, or accept the single upstream",
+                ))
                 .with_route(label.clone())
             });
             found.push((route.location, route, finding));

@@ -3,7 +3,8 @@ use std::collections::HashSet;
 use super::has_health_signal;
 use crate::diagnostic::Diagnostic;
 use crate::model::policy::FallbackKind;
-use crate::rules::{Rule, RuleContext};
+use crate::model::Setting;
+use crate::rules::{setting_help, Rule, RuleContext};
 
 /// A failover that switches when the primary is unhealthy needs something that tells it so.
 pub struct FallbackWithoutHealthSignal;
@@ -37,6 +38,12 @@ impl Rule for FallbackWithoutHealthSignal {
                         ),
                     )
                     .with_label("failover without a health signal")
+                    .with_help(setting_help(
+                        route.format,
+                        Setting::HealthCheck,
+                        |field| format!("Add {field} for the primary, so that the failover knows when to switch"),
+                        "Add a health check or outlier detection to the primary, so that the failover knows when to switch",
+                    ))
                     .with_route(route.label()),
                 );
             }

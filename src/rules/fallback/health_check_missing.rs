@@ -2,7 +2,8 @@ use std::collections::HashSet;
 
 use super::has_health_signal;
 use crate::diagnostic::Diagnostic;
-use crate::rules::{Rule, RuleContext};
+use crate::model::Setting;
+use crate::rules::{setting_help, Rule, RuleContext};
 
 /// A pool of two or more endpoints checks their health, actively or passively.
 pub struct HealthCheckMissing;
@@ -39,6 +40,12 @@ impl Rule for HealthCheckMissing {
                     ),
                 )
                 .with_label("no health checks")
+                .with_help(setting_help(
+                    route.format,
+                    Setting::HealthCheck,
+                    |field| format!("Add {field}, so that a dead endpoint is taken out of the rotation"),
+                    "Add a health check to the upstream, so that a dead endpoint is taken out of the rotation",
+                ))
                 .with_route(route.label()),
             );
         }

@@ -1,7 +1,8 @@
 use std::collections::HashSet;
 
 use crate::diagnostic::{Diagnostic, Related};
-use crate::rules::{Rule, RuleContext};
+use crate::model::Setting;
+use crate::rules::{setting_help, Rule, RuleContext};
 use crate::units::format_duration;
 
 /// An active health check's timeout is shorter than its interval.
@@ -38,6 +39,12 @@ impl Rule for HealthCheckTiming {
                 ),
             )
             .with_label("timeout not shorter than the interval")
+            .with_help(setting_help(
+                route.format,
+                Setting::HealthCheck,
+                |field| format!("Make the `timeout` of {field} clearly shorter than its `interval` (e.g. interval 5s, timeout 1s)"),
+                "Make the health check's timeout clearly shorter than its interval (e.g. interval 5s, timeout 1s)",
+            ))
             .with_route(route.label());
             if let Some(location) = interval.origin.location() {
                 diagnostic = diagnostic.with_related(Related {

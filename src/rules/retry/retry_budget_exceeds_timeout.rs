@@ -1,6 +1,7 @@
 use crate::diagnostic::{Diagnostic, Related};
+use crate::model::Setting;
 use crate::rules::timeout::attempts_arithmetic;
-use crate::rules::{emit_grouped, RouteFinding, Rule, RuleContext};
+use crate::rules::{emit_grouped, setting_help, RouteFinding, Rule, RuleContext};
 use crate::units::format_duration;
 
 use super::retry_location;
@@ -63,6 +64,12 @@ impl Rule for RetryBudgetExceedsTimeout {
                     ),
                 )
                 .with_label("these retries cannot all run")
+                .with_help(setting_help(
+                    route.format,
+                    Setting::PerTryTimeout,
+                    |field| format!("Lower {field} or the retry count, or raise the total timeout, so that (1 + retries) × per-try timeout + backoff fits in the total"),
+                    "Lower the per-try timeout or the retry count, or raise the total timeout, so that (1 + retries) × per-try timeout + backoff fits in the total",
+                ))
                 .with_route(label.clone());
                 if let Some(location) = total_location {
                     diagnostic = diagnostic.with_related(Related {

@@ -1,7 +1,8 @@
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::Origin;
+use crate::model::Setting;
 use crate::rules::options::rule_options;
-use crate::rules::{emit_grouped, RouteFinding, Rule, RuleContext};
+use crate::rules::{emit_grouped, setting_help, RouteFinding, Rule, RuleContext};
 
 use super::retry_location;
 
@@ -47,6 +48,12 @@ impl Rule for RetryExcessive {
                     )
                     .with_severity(severity)
                     .with_label("no limit on retries")
+                    .with_help(setting_help(
+                        route.format,
+                        Setting::Retries,
+                        |field| format!("Give {field} a limit (2 is plenty for most routes)"),
+                        "Give the retries a limit (2 is plenty for most routes)",
+                    ))
                     .with_route(label.clone())
                 });
                 found.push((retry_location(retry), route, finding));
@@ -69,6 +76,12 @@ impl Rule for RetryExcessive {
                     format!("{subject} retries up to {retries} times{whose}, more than the {max} allowed (`max`)"),
                 )
                 .with_label(format!("{retries} retries"))
+                .with_help(setting_help(
+                    route.format,
+                    Setting::Retries,
+                    |field| format!("Lower {field} to {max} or fewer (2 is plenty for most routes), or raise `max` for this route in `routeguard.yaml` if it needs more"),
+                    "Lower the retries, or raise `max` for this route in `routeguard.yaml` if it needs more",
+                ))
                 .with_route(label.clone())
             });
             found.push((retry_location(retry), route, finding));

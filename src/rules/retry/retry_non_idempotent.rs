@@ -40,6 +40,10 @@ impl Rule for RetryNonIdempotent {
                     ),
                 )
                 .with_label("retries a non-idempotent operation")
+                .with_help(format!(
+                    "{}, or make the operation idempotent with an `Idempotency-Key` header and declare it so",
+                    route.format.pre_send_retry_fix()
+                ))
                 .with_related(Related {
                     location: operation.location,
                     message: format!("`{}` is not idempotent", operation.route()),
@@ -85,6 +89,7 @@ impl Rule for RetryNonIdempotent {
                 ),
             )
             .with_label("retries non-idempotent requests")
+            .with_help(route.format.pre_send_retry_fix())
             .with_route(route.label());
             if let Some(location) = route.methods_location {
                 diagnostic = diagnostic.with_related(Related {

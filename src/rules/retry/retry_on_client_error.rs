@@ -1,6 +1,7 @@
 use crate::diagnostic::Diagnostic;
 use crate::model::policy::RetryCondition;
-use crate::rules::{emit_grouped, RouteFinding, Rule, RuleContext};
+use crate::model::Setting;
+use crate::rules::{emit_grouped, setting_help, RouteFinding, Rule, RuleContext};
 
 use super::{condition_name, retry_location};
 
@@ -41,6 +42,12 @@ impl Rule for RetryOnClientError {
                     format!("{subject} retries on {codes}: a client error gets the same answer every time"),
                 )
                 .with_label("retries client errors")
+                .with_help(setting_help(
+                    route.format,
+                    Setting::RetryOn,
+                    |field| format!("Remove the 4xx codes from {field}, keeping 408, 409, 425 or 429 if needed"),
+                    "Remove the 4xx codes from the retry conditions, keeping 408, 409, 425 or 429 if needed",
+                ))
                 .with_route(label.clone())
             });
             found.push((retry_location(retry), route, finding));

@@ -1,6 +1,7 @@
 use crate::diagnostic::Diagnostic;
 use crate::model::policy::RetryCondition;
-use crate::rules::{emit_grouped, RouteFinding, Rule, RuleContext};
+use crate::model::Setting;
+use crate::rules::{emit_grouped, setting_help, RouteFinding, Rule, RuleContext};
 
 /// Retrying on timeouts needs a per-try timeout; otherwise the first slow attempt uses up the
 /// whole timeout and the retry never happens.
@@ -43,6 +44,12 @@ impl Rule for RetryWithoutPerTryTimeout {
                     ),
                 )
                 .with_label("no per-try timeout")
+                .with_help(setting_help(
+                    route.format,
+                    Setting::PerTryTimeout,
+                    |field| format!("Set {field} well below the total"),
+                    "Set a per-try timeout well below the total",
+                ))
                 .with_route(label.clone())
             });
             found.push((retry.location, route, finding));

@@ -1,5 +1,6 @@
 use crate::diagnostic::{Diagnostic, Related};
-use crate::rules::{emit_grouped, RouteFinding, Rule, RuleContext};
+use crate::model::Setting;
+use crate::rules::{emit_grouped, setting_help, RouteFinding, Rule, RuleContext};
 use crate::units::format_duration;
 
 /// A per-try timeout longer than the total timeout can never take effect.
@@ -37,6 +38,12 @@ impl Rule for PerTryTimeoutExceedsTotal {
                     ),
                 )
                 .with_label("longer than the total timeout")
+                .with_help(setting_help(
+                    route.format,
+                    Setting::PerTryTimeout,
+                    |field| format!("Make {field} a fraction of the total, leaving room for the retries (e.g. total 4s, 2 retries: at most 1.3s)"),
+                    "Make the per-try timeout a fraction of the total, leaving room for the retries",
+                ))
                 .with_route(label.clone());
                 if let Some(location) = timeout.origin.location() {
                     diagnostic = diagnostic.with_related(Related {

@@ -1,9 +1,10 @@
 use crate::diagnostic::Diagnostic;
+use crate::model::Setting;
 use std::time::Duration;
 
 use crate::model::Layer;
 use crate::rules::options::rule_options;
-use crate::rules::{emit_grouped, RouteFinding, Rule, RuleContext};
+use crate::rules::{emit_grouped, setting_help, RouteFinding, Rule, RuleContext};
 use crate::units::format_duration;
 
 use super::bound;
@@ -64,6 +65,12 @@ impl Rule for TimeoutOutOfBounds {
                 };
                 Diagnostic::new(self.id(), location, message)
                     .with_label(format!("worst case {}", format_duration(bound.worst)))
+                    .with_help(setting_help(
+                        route.format,
+                        Setting::Timeout,
+                        |field| format!("Bring {field} (or the per-try timeout × attempts) within the bounds, or set `min`/`max` for this route in `routeguard.yaml` if it really is special"),
+                        "Bring the timeout within the bounds, or set `min`/`max` for this route in `routeguard.yaml` if it really is special",
+                    ))
                     .with_route(label.clone())
             });
             found.push((location, route, finding));

@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""Runs fuzz targets one after another, each until its coverage plateaus or a deadline passes.
+
+A target has plateaued when libFuzzer has reported no new coverage edge (the `cov:` of its
+status lines) for WINDOW seconds of its run. Each run starts from the target's corpus with the
+dictionary, on one core at the lowest priority, and ends at the plateau (interrupted, as
+Ctrl-C would), at the deadline, or on the first crash, timeout or out-of-memory. One JSON line
+per target goes to stdout: executions, edges and features at the end, when the last edge was
+found, wall and CPU seconds, corpus size, peak RSS and the artifacts written.
+
+    fuzz/plateau.py --window 600 --until 09:50 [--cap SECONDS] TARGET...
+
+Without --cap, each target gets an equal share of the time left until --until.
+
+Build the targets first (`fuzz/run.sh 0` builds and seeds them).
+"""
+
+import argparse
+import datetime
+import json
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+STATUS = re.compile(r"^#(\d+)\s+(\w+)\s+cov: (\d+) ft: (\d+) corp: (\d+)/(\S+)")
+FINAL = re.compile(r"^stat::(\w+):\s+(\d+)")
+
+
+def host_triple():
+    out = subprocess.run(["rustc", "-vV"], capture_output=True, text=True, check=True).stdout
+    return next(line.split(": ", 1)[1] for line in out.splitlines() if line.startswith("host: "))
+
+
+def run(target, window, deadline, log_dir):
+    binary = os.path.join(HERE, "target", host_triple(), "release", target)
+    corpus = os.path.join(HERE, "corpus", target)
+    os.makedirs(corpus, exist_ok=True)
+    os.makedirs(os.path.join(HERE, "artifacts"), exist_ok=True)
+    before = set(os.listdir(os.path.join(HERE, "artifacts")))
+    command = [
+        "nice", "-n", "19", binary, corpus, "-dict=" + os.path.join(HERE, "routeguard.dict"),
+        "-rss_limit_mb=4096", "-timeout=20", "-print_final_stats=1",
+        "-artifact_prefix=" + os.path.join(HERE, "artifacts", target + "-"),
+    ]
+    started = time.monotonic()
+    log_path = os.path.join(log_dir, target + ".log")
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, cwd=HERE)
+    stderr = process.stderr.fileno()
+    state = {"cov": 0, "ft": 0, "execs": 0, "corpus": 0, "corpus_size": "", "last_edge": 0.0}
+    final = {}
+    stopped = None
+    buffer = ""
+    usage = None
+    with open(log_path, "w") as log:
+        while True:
+            readable, _, _ = select.select([stderr], [], [], 1.0)
+            chunk = os.read(stderr, 1 << 16).decode(errors="replace") if readable else ""
+            if chunk:
+                buffer += chunk
+                *lines, buffer = buffer.split("\n")
+                for line in lines:
+                    log.write(line + "\n")
+                    observe(line, state, final, time.monotonic() - started)
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            now = time.monotonic()
+            if stopped is None and state["cov"] and now - started - state["last_edge"] >= window:
+                stopped = "plateau"
+            elif stopped is None and time.time() >= deadline:
+                stopped = "deadline"
+            if stopped:
+                # As Ctrl-C: libFuzzer prints its final statistics and exits.
+                process.send_signal(signal.SIGINT)
+                _, status, usage = os.wait4(process.pid, 0)
+                break
+        process.returncode = os.waitstatus_to_exitcode(status)
+        rest = process.stderr.read().decode(errors="replace")
+        for line in (buffer + rest).split("\n"):
+            log.write(line + "\n")
+            observe(line, state, final, time.monotonic() - started)
+    wall = time.monotonic() - started
+    cpu = usage.ru_utime + usage.ru_stime
+    artifacts = sorted(set(os.listdir(os.path.join(HERE, "artifacts"))) - before)
+    files = os.listdir(corpus)
+    return {
+        "target": target,
+        "ended": stopped or ("crash" if artifacts else "exit"),
+        "exit_code": process.returncode,
+        "wall_s": round(wall),
+        "cpu_s": round(cpu),
+        "execs": int(final.get("number_of_executed_units", state["execs"])),
+        "cov": state["cov"],
+        "ft": state["ft"],
+        "last_new_edge_at_s": round(state["last_edge"]),
+        "corpus_files": len(files),
+        "corpus_bytes": sum(os.path.getsize(os.path.join(corpus, f)) for f in files),
+        "peak_rss_mb": int(final.get("peak_rss_mb", 0)),
+        "artifacts": artifacts,
+        "log": log_path,
+    }
+
+
+def observe(line, state, final, elapsed):
+    status = STATUS.match(line)
+    if status:
+        execs, _, cov, ft, corpus, size = status.groups()
+        if int(cov) > state["cov"]:
+            state["last_edge"] = elapsed
+        state.update(execs=int(execs), cov=max(state["cov"], int(cov)), ft=int(ft),
+                     corpus=int(corpus), corpus_size=size)
+    stat = FINAL.match(line)
+    if stat:
+        final[stat.group(1)] = stat.group(2)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--window", type=int, default=600, help="seconds without a new edge")
+    parser.add_argument("--until", required=True, help="UTC HH:MM after which runs stop")
+    parser.add_argument("--cap", type=int,
+                        help="at most this many seconds per target [default: an equal share]")
+    parser.add_argument("--logs", default="/tmp", help="folder for each target's libFuzzer log")
+    parser.add_argument("targets", nargs="+")
+    args = parser.parse_args()
+    hour, minute = map(int, args.until.split(":"))
+    now = datetime.datetime.now(datetime.timezone.utc)
+    until = now.replace(hour=hour, minute=minute, second=0, microsecond=0).timestamp()
+    for index, target in enumerate(args.targets):
+        # Without a cap, the time left is shared among the targets left, so that time a target
+        # does not need (it plateaued) goes to those after it.
+        share = (until - time.time()) / (len(args.targets) - index)
+        deadline = min(until, time.time() + (share if args.cap is None else args.cap))
+        if time.time() >= deadline:
+            break
+        print(json.dumps(run(target, args.window, deadline, args.logs)), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
