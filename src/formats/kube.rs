@@ -123,7 +123,12 @@ pub fn objects(workspace: &Workspace) -> Vec<Object<'_>> {
 /// The files whose documents the run reads: parsed, and not Go templates.
 pub fn readable_files(workspace: &Workspace) -> impl Iterator<Item = &SourceFile> {
     let files = workspace.files().iter();
-    files.filter(|file| !file.failed && !sniff::has_unquoted_go_template_action(&file.text))
+    files.filter(|file| {
+        !file.failed
+            && !file
+                .text()
+                .is_some_and(sniff::has_unquoted_go_template_action)
+    })
 }
 
 /// `metadata.annotations.<name>` of a document, also of one that lacks what makes an `Object`.

@@ -130,6 +130,9 @@ pub struct Policy {
     /// The share of requests retries may add across all requests, when a budget rather than a
     /// count per request bounds them (Linkerd's `retryBudget`).
     pub retry_budget: Option<RetryBudget>,
+    /// The proxies that apply the route, where the configuration binds it to some (Istio's
+    /// `VirtualService.gateways`): they, not the gateway's kind, decide its layer.
+    pub binding: Option<super::route::Binding>,
 }
 
 /// A retry budget: retries may add at most `ratio` of the requests (plus a floor of

@@ -278,7 +278,7 @@ fn inner_span(cx: &Reader<'_>, node: &Node, range: &Range<usize>) -> Span {
     let Some(value) = node.scalar_text() else {
         return node.span;
     };
-    let text = &cx.workspace.file(cx.file).text;
+    let text = cx.workspace.file(cx.file).text().unwrap_or("");
     let raw = text
         .get(node.span.start as usize..node.span.end as usize)
         .unwrap_or("");
