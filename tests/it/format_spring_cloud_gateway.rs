@@ -271,7 +271,7 @@ fn the_detector_claims_gateway_application_files_only() {
     assert!(found
         .iter()
         .all(|file| file.starts_with("fixtures/spring-cloud-gateway/") || file == cross_layer));
-    assert_eq!(found.len(), 10, "{found:?}");
+    assert_eq!(found.len(), 12, "{found:?}");
 }
 
 #[test]
@@ -420,5 +420,30 @@ fn a_path_shortcut_ends_with_its_trailing_slash_flag_and_placeholders_name_upstr
     assert_eq!(
         retry.policy.upstream.as_ref().map(|u| u.name.as_str()),
         Some("${test.uri}")
+    );
+}
+
+#[test]
+fn resilience4j_instances_may_live_in_another_file_of_the_run() {
+    const ROUTES: &str = "fixtures/spring-cloud-gateway/split/application.yml";
+    const RESILIENCE: &str = "fixtures/spring-cloud-gateway/split/application-resilience.yml";
+    let outcome = lint(&[ROUTES, RESILIENCE]);
+    let ledger = route(&outcome, ROUTES, "* /ledger/**");
+    let timeout = ledger.policy.timeout.as_ref().expect("the time limiter");
+    assert_eq!(timeout_ms(ledger), Some(4000));
+    assert_eq!(origin(&outcome, timeout), format!("{RESILIENCE}:9:26"));
+    let trip = ledger.policy.circuit_breakers[0].trip.as_ref().unwrap();
+    assert_eq!(
+        origin(&outcome, &trip.failure_rate),
+        format!("{RESILIENCE}:5:31")
+    );
+    // The file holds no routes: it is read for them, and is no unknown format.
+    assert_eq!(inventory::routes_in(&outcome, RESILIENCE).len(), 0);
+    assert!(findings(&outcome, "unknown-format", RESILIENCE).is_empty());
+    // Alone, the route falls back to Resilience4j's 1s.
+    let outcome = lint(&[ROUTES]);
+    assert_eq!(
+        timeout_ms(route(&outcome, ROUTES, "* /ledger/**")),
+        Some(1000)
     );
 }

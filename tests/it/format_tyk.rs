@@ -128,6 +128,8 @@ fn detection_claims_tyk_definitions_and_nothing_else() {
         [
             "fixtures/tyk/edge/classic.json",
             "fixtures/tyk/edge/oas.yaml",
+            "fixtures/tyk/gateway/oas-balanced.yaml",
+            "fixtures/tyk/gateway/override.json",
             "fixtures/tyk/gateway/versions.json",
             "fixtures/tyk/join/billing.json",
             "fixtures/tyk/real/app_sample.json",
@@ -212,13 +214,25 @@ fn each_version_is_its_own_set_of_routes() {
     assert_eq!(rest[0].name.as_deref(), Some("catalog v1"));
     assert_eq!(at(&outcome, rest[0].location), format!("{VERSIONS}:19:7"));
     assert_eq!(timeout_ms(rest[0]), Some(12_000));
-    // v2 sends to its `override_target`, and without `use_extended_paths` its hard timeout is
-    // not read: Tyk's 30s default bounds it.
+    // Without `use_extended_paths` v2's hard timeout is not read: Tyk's 30s default bounds it;
+    // load balancing replaces its `override_target` (`nextTarget`).
     assert_eq!(rest[1].name.as_deref(), Some("catalog v2"));
     assert_eq!(timeout_ms(rest[1]), Some(30_000));
+    let upstream = rest[1].policy.upstream.as_ref().expect("the pool");
     assert_eq!(
-        rest[1].policy.upstream.as_ref().map(|u| u.name.as_str()),
-        Some("catalog-v2.internal:9090")
+        (upstream.name.as_str(), upstream.endpoints),
+        ("catalog-a.internal:8080", Some(3))
+    );
+    // Without load balancing, a versioned API's version sends to its `override_target`.
+    const OVERRIDE: &str = "fixtures/tyk/gateway/override.json";
+    let outcome = lint(&[OVERRIDE]);
+    let upstreams: Vec<_> = inventory::routes_in(&outcome, OVERRIDE)
+        .iter()
+        .map(|route| route.policy.upstream.as_ref().unwrap().name.clone())
+        .collect();
+    assert_eq!(
+        upstreams,
+        ["ledger-v1.internal:8080", "ledger-v2.internal:8080"]
     );
 }
 
@@ -283,4 +297,23 @@ fn the_gateways_tyk_conf_sets_the_default_timeout_and_the_uptime_interval() {
         .find(|row| row["name"] == "catalog v2")
         .expect("v2");
     assert_eq!(v2["timeout_ms"], 45_000);
+}
+
+const OAS_BALANCED: &str = "fixtures/tyk/gateway/oas-balanced.yaml";
+
+#[test]
+fn a_tyk_oas_pool_without_skip_unavailable_hosts_has_no_health_check() {
+    let outcome = lint_recommended(&[OAS_BALANCED, VERSIONS]);
+    let stock = route(&outcome, OAS_BALANCED, "GET /stock");
+    // Two targets carry weight; the third (weight 0) gets no traffic.
+    let upstream = stock.policy.upstream.as_ref().expect("url");
+    assert_eq!(upstream.endpoints, Some(2));
+    // Uptime tests run, but without `skipUnavailableHosts` they take no target out.
+    assert!(stock.policy.health_check.is_none());
+    assert_eq!(
+        findings(&outcome, "health-check-missing", OAS_BALANCED),
+        [format!("{OAS_BALANCED}:18:10")]
+    );
+    // The classic pool checked against its uptime tests is not reported.
+    assert!(findings(&outcome, "health-check-missing", VERSIONS).is_empty());
 }

@@ -63,8 +63,10 @@ fn gateway(document: &Node) -> Option<&Node> {
         .find_map(|prefix| lookup(document, prefix).filter(|gw| !items(gw, "routes").is_empty()))
 }
 
+/// A gateway's routes, or the Resilience4j instances its CircuitBreaker filters use, which a
+/// profile's own file may hold.
 fn detect(document: &Node) -> bool {
-    gateway(document).is_some()
+    gateway(document).is_some() || lookup(document, "resilience4j").is_some_and(Node::is_map)
 }
 
 /// `node` with a whole-value `${key}` or `${key:default}` replaced from the document, as Spring

@@ -27,9 +27,17 @@ pub(super) fn classic(cx: &mut Reader<'_>, document: &Node, conf: &Conf) {
     let health = classic_health(cx, document, conf);
     let proxy = document.get("proxy");
     let mut upstream = target(cx, proxy, "target_url");
-    if let (Some(upstream), Some(targets)) = (upstream.as_mut(), balanced(cx, proxy)) {
+    let balancing = balanced(cx, proxy);
+    if let (Some(upstream), Some(targets)) = (upstream.as_mut(), balancing) {
         upstream.endpoints = Some(targets);
     }
+    // A version's `override_target` is its proxy's target only in a versioned API
+    // (`api_loader.go`), and load balancing then replaces it too (`nextTarget`).
+    let not_versioned = document
+        .pointer(&["version_data", "not_versioned"])
+        .and_then(Node::as_bool)
+        == Some(true);
+    let overrides = !not_versioned && balancing.is_none();
     let name = cx.text(document, "name").map(str::to_string);
     let listen = proxy
         .and_then(|proxy| proxy.entry("listen_path"))
@@ -53,6 +61,7 @@ pub(super) fn classic(cx: &mut Reader<'_>, document: &Node, conf: &Conf) {
         };
         let value = version.map(|v| &v.value);
         let upstream = value
+            .filter(|_| overrides)
             .and_then(|v| target(cx, Some(v), "override_target"))
             .or_else(|| upstream.clone());
         let (api_timeout, mut endpoints) = value.map(|v| version_paths(cx, v)).unwrap_or_default();

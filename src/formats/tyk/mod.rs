@@ -138,8 +138,24 @@ fn gateway_conf(cx: &mut Reader<'_>) -> Conf {
 
 fn oas(cx: &mut Reader<'_>, document: &Node, extension: &Node, conf: &Conf) {
     let upstream_node = cx.map(extension, "upstream");
-    let upstream = target(cx, upstream_node, "url");
-    let health = upstream_node.and_then(|node| oas_health(cx, node, conf));
+    let mut upstream = target(cx, upstream_node, "url");
+    // `upstream.loadBalancing`, the classic `enable_load_balancing` over weighted targets; its
+    // `skipUnavailableHosts` is `check_host_against_uptime_tests`, without which uptime tests
+    // take no target out.
+    let balancing = upstream_node
+        .and_then(|node| cx.map(node, "loadBalancing"))
+        .filter(|balancing| cx.flag(balancing, "enabled") == Some(true));
+    let mut health = upstream_node.and_then(|node| oas_health(cx, node, conf));
+    if let Some(balancing) = balancing {
+        let weighted = cx.list(balancing, "targets").iter();
+        let targets = weighted.filter(|t| t.get("weight").and_then(Node::scalar_text) != Some("0"));
+        if let Some(upstream) = upstream.as_mut() {
+            upstream.endpoints = u32::try_from(targets.count()).ok();
+        }
+        if cx.flag(balancing, "skipUnavailableHosts") != Some(true) {
+            health = None;
+        }
+    }
     let api_timeout = upstream_node
         .and_then(|node| cx.map(node, "enforceTimeout"))
         .filter(|timeout| cx.flag(timeout, "enabled") == Some(true))
