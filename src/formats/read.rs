@@ -19,6 +19,8 @@
 //!         let codes = cx.statuses(service, "retry_on");           // Vec<Sourced<u16>>
 //!         let (methods, at) = cx.methods(service, "methods", &KONG_METHODS);
 //!         let location = cx.anchor(service);                      // its first key
+//!         let upstream = cx.map(service, "upstream");             // Option<&Node>, else reported
+//!         cx.required(service, &["host", "port"], location, "a service"); // one finding
 //!         let host = service.get_text("host");                     // a plain lookup
 //!         let route = Route { name, ..Route::new(format, location, path, policy) };
 //!     }
