@@ -402,13 +402,9 @@ fn traffic_policy(cx: &mut Reader<'_>, policy: &Node, upstream: &mut UpstreamPol
             .get("tcp")
             .and_then(|tcp| cx.duration(tcp, "connectTimeout"));
         if let Some(location) = cx.key_at(policy, "connectionPool") {
-            upstream.circuit_breakers.push(CircuitBreaker {
-                kind: CircuitBreakerKind::ConcurrencyLimit,
-                location,
-                ineffective: None,
-                open_status: Some(503),
-                trip: None,
-            });
+            upstream
+                .circuit_breakers
+                .push(CircuitBreaker::concurrency_limit(location, 503));
         }
     }
     if let Some(outliers) = policy.get("outlierDetection") {

@@ -282,6 +282,20 @@ pub struct CircuitBreaker {
     pub trip: Option<BreakerTrip>,
 }
 
+impl CircuitBreaker {
+    /// A limit on concurrent connections or requests (Envoy's `circuit_breakers`, Istio's
+    /// `connectionPool`): it trips on load, not on failures, and answers `open_status` while full.
+    pub fn concurrency_limit(location: Location, open_status: u16) -> Self {
+        CircuitBreaker {
+            kind: CircuitBreakerKind::ConcurrencyLimit,
+            location,
+            ineffective: None,
+            open_status: Some(open_status),
+            trip: None,
+        }
+    }
+}
+
 /// When a breaker that counts the outcome of calls over a window opens, and how long it stays
 /// open (Resilience4j's `CircuitBreakerConfig`, Tyk's rate breaker).
 #[derive(Debug, Clone, PartialEq)]

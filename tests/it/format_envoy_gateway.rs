@@ -281,17 +281,6 @@ fn merge_fixture() -> LintOutcome {
     common::lint_recommended(&["fixtures/envoy-gateway/merge/shop.yaml"])
 }
 
-fn located(outcome: &LintOutcome, rule: &str) -> Vec<(u32, u32)> {
-    let mut found: Vec<(u32, u32)> = outcome
-        .diagnostics
-        .iter()
-        .filter(|d| d.rule == rule)
-        .map(|d| line_column(outcome, d.location))
-        .collect();
-    found.sort();
-    found
-}
-
 #[test]
 fn a_route_policy_with_merge_type_is_merged_onto_its_gateways() {
     let outcome = merge_fixture();
@@ -326,7 +315,10 @@ fn a_route_policy_with_merge_type_is_merged_onto_its_gateways() {
         (Timeout::Bounded(Duration::from_secs(15)), false)
     );
     assert!(payments.policy.circuit_breakers.is_empty());
-    assert_eq!(located(&outcome, "timeout-missing"), vec![(62, 11)]);
+    assert_eq!(
+        common::rule_positions(&outcome, "timeout-missing"),
+        vec![(62, 11)]
+    );
 }
 
 #[test]
@@ -338,7 +330,10 @@ fn target_selectors_evaluate_match_expressions() {
         (Timeout::Bounded(Duration::from_secs(3)), true)
     );
     // An operator Kubernetes refuses makes the selector select nothing, reported once.
-    assert_eq!(located(&outcome, "invalid-value"), vec![(154, 11)]);
+    assert_eq!(
+        common::rule_positions(&outcome, "invalid-value"),
+        vec![(154, 11)]
+    );
 }
 
 #[test]
@@ -360,8 +355,8 @@ fn an_http_route_retry_without_attempts_retries_twice_on_envoy_gateway() {
     assert!(retry.conditions.contains(&RetryCondition::Status(503, 503)));
     assert!(!retry.conditions.contains(&RetryCondition::Timeout));
     // Backed off and not retried on timeouts: neither finding applies.
-    assert!(located(&outcome, "retry-without-backoff").is_empty());
-    assert!(located(&outcome, "retry-without-per-try-timeout").is_empty());
+    assert!(common::rule_positions(&outcome, "retry-without-backoff").is_empty());
+    assert!(common::rule_positions(&outcome, "retry-without-per-try-timeout").is_empty());
     // Elsewhere the Gateway API's own count of 1 stands, and no backoff is assumed.
     let plain = common::lint_recommended(&["fixtures/gateway-api/retry-without-attempts.yaml"]);
     let retry = plain.inventory.routes[0]
@@ -388,5 +383,5 @@ fn without_a_retry_envoy_gateway_bounds_the_route_by_its_backend_request_timeout
         (176, 25)
     );
     assert!(reports.policy.per_try_timeout.is_none());
-    assert!(located(&outcome, "per-try-timeout-exceeds-total").is_empty());
+    assert!(common::rule_positions(&outcome, "per-try-timeout-exceeds-total").is_empty());
 }

@@ -191,17 +191,6 @@ fn kumas_own_test_inputs() {
     );
 }
 
-fn findings(outcome: &LintOutcome, rule: &str) -> Vec<(u32, u32)> {
-    let mut found: Vec<(u32, u32)> = outcome
-        .diagnostics
-        .iter()
-        .filter(|d| d.rule == rule)
-        .map(|d| line_column(outcome, d.location))
-        .collect();
-    found.sort();
-    found
-}
-
 #[test]
 fn inbound_timeouts_bound_each_attempt_or_the_request() {
     let outcome = lint_recommended(&["fixtures/kuma/inbound"]);
@@ -239,10 +228,10 @@ fn inbound_timeouts_bound_each_attempt_or_the_request() {
         timeout(named(&outcome, "orders")),
         Timeout::Bounded(Duration::from_secs(10))
     );
-    let located: Vec<(u32, u32)> = findings(&outcome, "circuit-breaker-missing");
+    let located: Vec<(u32, u32)> = common::rule_positions(&outcome, "circuit-breaker-missing");
     assert_eq!(located, vec![(13, 7), (24, 7)], "not on payments (100, 7)");
     assert_eq!(
-        findings(&outcome, "timeout-missing"),
+        common::rule_positions(&outcome, "timeout-missing"),
         vec![(13, 7), (60, 15)],
         "payments is bounded"
     );
@@ -277,9 +266,12 @@ fn mesh_http_route_targets_give_their_matches_the_routes_own_configuration() {
         Some(5)
     );
     assert_eq!(
-        findings(&outcome, "retry-excessive"),
+        common::rule_positions(&outcome, "retry-excessive"),
         vec![(13, 7), (24, 7), (81, 23)]
     );
     // The route that is in the run is attached; the one that is not is reported.
-    assert_eq!(findings(&outcome, "policy-unattached"), vec![(82, 7)]);
+    assert_eq!(
+        common::rule_positions(&outcome, "policy-unattached"),
+        vec![(82, 7)]
+    );
 }

@@ -221,17 +221,6 @@ fn linkerds_own_files() {
     assert!(webapp.hosts.contains(&"webapp".to_string()));
 }
 
-fn located(outcome: &LintOutcome, rule: &str) -> Vec<(u32, u32)> {
-    let mut found: Vec<(u32, u32)> = outcome
-        .diagnostics
-        .iter()
-        .filter(|d| d.rule == rule)
-        .map(|d| line_column(outcome, d.location))
-        .collect();
-    found.sort();
-    found
-}
-
 #[test]
 fn a_service_profile_wins_over_http_routes_and_annotations() {
     let outcome = common::lint_recommended(&["fixtures/linkerd/precedence"]);
@@ -255,7 +244,7 @@ fn a_service_profile_wins_over_http_routes_and_annotations() {
     // The ignored settings are reported on the first of them; `cart`, without a profile, is not.
     // A plain Gateway API HTTPRoute of the Service is ignored whole: no route of its own.
     assert_eq!(
-        located(&outcome, "policy-unattached"),
+        common::rule_positions(&outcome, "policy-unattached"),
         vec![(9, 28), (37, 29), (81, 1)]
     );
     let search = outcome
@@ -281,11 +270,11 @@ fn consecutive_failure_accrual_is_the_services_circuit_breaker() {
     assert_eq!(breakers[0].open_status, Some(503));
     // What the controller cannot parse leaves `cart` and `wishlist` without one.
     assert_eq!(
-        located(&outcome, "circuit-breaker-missing"),
+        common::rule_positions(&outcome, "circuit-breaker-missing"),
         vec![(50, 1), (67, 1)]
     );
     assert_eq!(
-        located(&outcome, "invalid-value"),
+        common::rule_positions(&outcome, "invalid-value"),
         vec![(58, 67), (59, 66), (74, 42)]
     );
 }

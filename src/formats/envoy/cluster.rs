@@ -121,11 +121,8 @@ fn read_thresholds(cx: &mut Reader<'_>, cluster: &Node, policy: &mut ClusterPoli
         None
     };
     policy.upstream.circuit_breakers.push(CircuitBreaker {
-        kind: CircuitBreakerKind::ConcurrencyLimit,
-        location: breaker_location,
         ineffective,
-        open_status: Some(NO_HEALTHY_UPSTREAM),
-        trip: None,
+        ..CircuitBreaker::concurrency_limit(breaker_location, NO_HEALTHY_UPSTREAM)
     });
 }
 

@@ -86,13 +86,9 @@ pub(super) fn backend_policy(cx: &mut Reader<'_>, spec: &Node) -> Policy {
         ] {
             cx.count(breaker, key);
         }
-        policy.circuit_breakers.push(CircuitBreaker {
-            kind: CircuitBreakerKind::ConcurrencyLimit,
-            location,
-            ineffective: None,
-            open_status: Some(503),
-            trip: None,
-        });
+        policy
+            .circuit_breakers
+            .push(CircuitBreaker::concurrency_limit(location, 503));
         policy.statuses.on_circuit_open = Some(503);
         if let (Some(retry), Some(_)) = (policy.retry.as_mut(), breaker.get("retryBudget")) {
             retry.has_budget = true;

@@ -244,13 +244,9 @@ fn push_route(
     };
     policy.statuses.on_timeout = Some(504);
     if let Some(location) = conf.limits.or(inbound.limits) {
-        policy.circuit_breakers.push(CircuitBreaker {
-            kind: CircuitBreakerKind::ConcurrencyLimit,
-            location,
-            ineffective: None,
-            open_status: Some(503),
-            trip: None,
-        });
+        policy
+            .circuit_breakers
+            .push(CircuitBreaker::concurrency_limit(location, 503));
     }
     if let Some((location, ineffective)) = conf.outliers {
         let passive = ineffective.is_none().then_some(location);

@@ -47,6 +47,18 @@ pub fn line_column(outcome: &LintOutcome, location: routeguard::span::Location) 
     (position.line, position.column)
 }
 
+/// Where `rule` reported in a run, as sorted (line, column) pairs.
+pub fn rule_positions(outcome: &LintOutcome, rule: &str) -> Vec<(u32, u32)> {
+    let mut found: Vec<(u32, u32)> = outcome
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule == rule)
+        .map(|d| line_column(outcome, d.location))
+        .collect();
+    found.sort();
+    found
+}
+
 /// The binary, started in `cwd`, with colour and terminal width pinned.
 pub fn routeguard(cwd: &Path) -> Command {
     let mut command = Command::cargo_bin("routeguard").expect("binary is built by cargo test");
