@@ -456,7 +456,8 @@ fn is_self_contained(adapter: &Adapter) -> bool {
 /// Whether a file's trees are read after its group: by an adapter that runs at the end, by a
 /// lookup across Kubernetes manifests, or for its suppression comments.
 fn keeps_trees(file: &SourceFile) -> bool {
-    file.text.contains(crate::config::suppress::COMMENT_MARKER)
+    file.text()
+        .is_some_and(|text| text.contains(crate::config::suppress::COMMENT_MARKER))
         || is_kubernetes_manifest(file)
         || file
             .documents
@@ -470,12 +471,11 @@ fn keeps_trees(file: &SourceFile) -> bool {
 /// parses (Traefik's file provider templates URLs that way) leave it the format it is.
 fn is_template(file: &crate::source::SourceFile) -> bool {
     use formats::sniff;
-    if !sniff::has_go_template_actions(&file.text) {
+    let text = file.text().unwrap_or("");
+    if !sniff::has_go_template_actions(text) {
         return false;
     }
-    file.failed
-        || sniff::has_unquoted_go_template_action(&file.text)
-        || in_helm_templates(&file.path)
+    file.failed || sniff::has_unquoted_go_template_action(text) || in_helm_templates(&file.path)
 }
 
 /// Whether a file holds Kubernetes objects (`apiVersion` and `kind`): a manifest, of whatever
@@ -514,7 +514,8 @@ fn unrecognised_files(
         })
         .filter(|file| {
             !(file.failed
-                && (file.limited || formats::sniff::marks_ours(&file.display, &file.text)))
+                && (file.limited
+                    || formats::sniff::marks_ours(&file.display, file.text().unwrap_or(""))))
         })
         .map(|file| SkippedFile {
             file: file.id,

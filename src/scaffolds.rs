@@ -43,8 +43,8 @@ fn the_rule_template_compiles_and_reports_nothing_until_written() {
         fn path(&self, _: crate::span::FileId) -> &std::path::Path {
             std::path::Path::new("")
         }
-        fn text(&self, _: crate::span::FileId) -> &str {
-            ""
+        fn text(&self, _: crate::span::FileId) -> Option<crate::span::SourceText<'_>> {
+            None
         }
     }
     let (inventory, join) = (Inventory::default(), Join::default());

@@ -215,7 +215,7 @@ fn read_cases(text: &str, display: &str) -> Result<Vec<Case>, RunError> {
         crate::source::ScalarKind::Null,
     ));
     let problem = |node: &Node, message: &str| {
-        let position = lines.position(text, node.span.start);
+        let position = lines.position(node.span.start);
         RunError(format!(
             "{display}:{}:{}: {message}",
             position.line, position.column
@@ -272,7 +272,7 @@ fn read_cases(text: &str, display: &str) -> Result<Vec<Case>, RunError> {
                 bad,
                 files,
                 findings,
-                line: lines.position(text, example.span.start).line,
+                line: lines.position(example.span.start).line,
             });
         }
     }

@@ -199,11 +199,12 @@ pub fn fingerprint(workspace: &Workspace, diagnostic: &Diagnostic) -> Fingerprin
         Some(route) => route.clone(),
         None => workspace.with_documents(file.id, |documents| pointer_to(documents, span)),
     };
-    let text = file
-        .text
-        .get(span.start as usize..span.end as usize)
+    let text = workspace.text(file.id);
+    let written = text
+        .as_deref()
+        .and_then(|text| text.get(span.start as usize..span.end as usize))
         .unwrap_or("");
-    let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let collapsed = written.split_whitespace().collect::<Vec<_>>().join(" ");
     Fingerprint {
         file: project_path(workspace, &file.path),
         rule: diagnostic.rule.to_string(),

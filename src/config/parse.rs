@@ -140,7 +140,7 @@ impl<'t> Reader<'t> {
     }
 
     fn error(&mut self, span: Span, message: impl Into<String>) {
-        let position = self.lines.position(self.text, span.start);
+        let position = self.lines.position(span.start);
         self.problems.push(Problem {
             file: self.file.to_string(),
             line: position.line,
@@ -171,7 +171,7 @@ impl<'t> Reader<'t> {
             }
         };
         for duplicate in &loaded.duplicate_keys {
-            let first = self.lines.position(self.text, duplicate.first.start);
+            let first = self.lines.position(duplicate.first.start);
             self.error(
                 duplicate.second,
                 format!(
@@ -391,7 +391,7 @@ impl<'t> Reader<'t> {
                 self.error(span, message);
                 continue;
             }
-            let position = self.lines.position(self.text, id_node.span.start);
+            let position = self.lines.position(id_node.span.start);
             let origin = crate::custom::spectral::Origin {
                 path: PathBuf::from(self.file),
                 display: self.file.to_string(),
@@ -455,7 +455,7 @@ impl<'t> Reader<'t> {
             let joined = crate::source::normalize_path(&folder.join(name));
             let target = std::fs::canonicalize(&joined).unwrap_or(joined);
             let here = {
-                let position = self.lines.position(self.text, item.span.start);
+                let position = self.lines.position(item.span.start);
                 format!("{}:{}:{}", self.file, position.line, position.column)
             };
             if let Some(at) = stack.iter().position(|(file, _)| *file == target) {
@@ -802,7 +802,7 @@ impl<'t> Reader<'t> {
             return None;
         }
         if let Some((_, first)) = seen.iter().find(|(known, _)| known == name) {
-            let first = self.lines.position(self.text, first.start);
+            let first = self.lines.position(first.start);
             self.error(
                 node.span,
                 format!(
@@ -1019,7 +1019,7 @@ impl<'t> Reader<'t> {
                     RuleTable::new()
                 }
             };
-            let line = self.lines.position(self.text, item.span.start).line;
+            let line = self.lines.position(item.span.start).line;
             out.push(Override {
                 files,
                 routes,

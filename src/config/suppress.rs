@@ -482,13 +482,25 @@ fn scan_comments<'c>(
     ignores: &mut Vec<Ignore<'c>>,
     problems: &mut Vec<Diagnostic>,
 ) {
-    if !matches!(file.syntax, Syntax::Yaml | Syntax::Toml) || !file.text.contains(COMMENT_MARKER) {
+    // A file with the marker keeps its text and trees for this.
+    let Some(source) = file.text().filter(|text| text.contains(COMMENT_MARKER)) else {
+        return;
+    };
+    if !matches!(file.syntax, Syntax::Yaml | Syntax::Toml) {
         return;
     }
+    let line_text = |line: usize| {
+        let start = file.lines.line_start(line) as usize;
+        let end = file.lines.line_end(line) as usize;
+        source
+            .get(start..end)
+            .unwrap_or("")
+            .trim_end_matches(['\n', '\r'])
+    };
     let scalars = scalar_spans(&file.documents);
-    let comment_only = |line: usize| line_text(file, line).trim_start().starts_with('#');
+    let comment_only = |line: usize| line_text(line).trim_start().starts_with('#');
     for line in 0..file.lines.line_count() {
-        let text = line_text(file, line);
+        let text = line_text(line);
         let Some(comment) = find_comment(text) else {
             continue;
         };
@@ -502,7 +514,7 @@ fn scan_comments<'c>(
             while next < file.lines.line_count() && comment_only(next) {
                 next += 1;
             }
-            if next < file.lines.line_count() && !line_text(file, next).trim().is_empty() {
+            if next < file.lines.line_count() && !line_text(next).trim().is_empty() {
                 Target::Line(file.id, next)
             } else {
                 Target::Nothing
@@ -541,16 +553,6 @@ fn scan_comments<'c>(
             }
         }
     }
-}
-
-/// A line without its line break.
-fn line_text(file: &SourceFile, line: usize) -> &str {
-    let start = file.lines.line_start(line) as usize;
-    let end = file.lines.line_end(line) as usize;
-    file.text
-        .get(start..end)
-        .unwrap_or("")
-        .trim_end_matches(['\n', '\r'])
 }
 
 /// Where a suppression comment is on a line: the `#` and the end of the marker.

@@ -12,7 +12,7 @@ use crate::model::policy::{
     HealthCheck, RateLimit, Retry, RetryCondition, Upstream,
 };
 use crate::model::route::Rewrite;
-use crate::model::{GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Sourced};
+use crate::model::{GatewayFormat, Method, PathKind, PathMatch, Policy, Route, Sourced};
 use crate::source::{Entry, Node, ScalarKind};
 use crate::span::{FileId, Location};
 
@@ -88,7 +88,8 @@ const DEFAULT_REJECTED_CODE: u16 = 503;
 const RATE_LIMIT_PLUGINS: &[&str] = &["limit-count", "limit-req", "limit-conn"];
 
 fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
-    let cx = &mut Reader::new(cx, file, Naming::Exact, Dialect::Seconds);
+    // APISIX validates its configuration against JSON schemas: a number is not read from text.
+    let cx = &mut Reader::new(cx, file, Naming::Exact, Dialect::Seconds).typed();
     let config = Config {
         upstreams: document.get_items("upstreams"),
         services: document.get_items("services"),
@@ -195,13 +196,7 @@ fn read_route(cx: &mut Reader<'_>, route: &Node, config: &Config<'_>) {
     policy.rate_limit = rate_limit(cx, &plugins).or_else(|| rate_limit(cx, &config.global_plugins));
     policy.statuses.on_rate_limited = policy.rate_limit.as_ref().map(|limit| limit.status);
 
-    let (methods, methods_location) = match route.get("methods") {
-        Some(list) if !list.is_seq() => {
-            cx.invalid(list, "`methods` is a list such as [GET, POST]");
-            (MethodSet::Any, Some(cx.at(list)))
-        }
-        _ => cx.methods(route, "methods", &METHODS),
-    };
+    let (methods, methods_location) = cx.methods(route, "methods", &METHODS);
     // A route without hosts of its own takes its service's.
     let hosts: Vec<String> = match (route.get("host"), route.get("hosts")) {
         (Some(host), _) => host.as_str().map(str::to_string).into_iter().collect(),
@@ -308,11 +303,8 @@ fn route_upstream<'a>(
     upstreams: &'a [Node],
 ) -> Option<&'a Node> {
     for owner in [Some(route), service].into_iter().flatten() {
-        if let Some(inline) = owner.get("upstream").filter(|upstream| !upstream.is_null()) {
-            if inline.is_map() {
-                return Some(inline);
-            }
-            cx.invalid(inline, "`upstream` is an object with `nodes`");
+        if let Some(inline) = cx.map(owner, "upstream") {
+            return Some(inline);
         }
         if owner.get("upstream_id").is_some() {
             return referenced(cx, owner, "upstream_id", "upstream", upstreams);
@@ -410,12 +402,11 @@ fn seconds(
         cx.invalid(node, format!("`{key}` must be a number of seconds"));
         return None;
     }
-    let value = cx.duration_of(key, node, Dialect::Seconds)?;
-    if positive && value.value.is_zero() {
-        cx.invalid(node, format!("`{key}` must be more than 0 seconds"));
-        return None;
+    if positive {
+        cx.nonzero_duration(object, key, "is refused: APISIX needs more than 0 seconds")
+    } else {
+        cx.duration(object, key)
     }
-    Some(value)
 }
 
 /// `key` of `object` as a count, unless it is an environment placeholder.
@@ -441,19 +432,8 @@ fn read_upstream(cx: &mut Reader<'_>, route: &Node, upstream: &Node, policy: &mu
             connect = seconds(cx, timeout, "connect", true);
             let _ = seconds(cx, timeout, "send", true);
             read = seconds(cx, timeout, "read", true);
-            let missing: Vec<&str> = ["connect", "send", "read"]
-                .into_iter()
-                .filter(|key| timeout.get(key).is_none())
-                .collect();
-            if !missing.is_empty() {
-                cx.invalid(
-                    timeout,
-                    format!(
-                        "`timeout` needs connect, send and read; missing: {}",
-                        missing.join(", ")
-                    ),
-                );
-            }
+            let at = cx.at(timeout);
+            cx.required(timeout, &["connect", "send", "read"], at, "`timeout`");
         } else {
             cx.invalid(
                 timeout,
@@ -615,45 +595,20 @@ fn health_checks(cx: &mut Reader<'_>, checks: &Node, policy: &mut Policy) {
     }
 }
 
-/// A status code field of a plugin (200–599), or `default` when unset.
-fn status_code(cx: &mut Reader<'_>, config: &Node, key: &str) -> Option<Option<u16>> {
-    let Some(node) = config.get(key).filter(|node| !node.is_null()) else {
-        return Some(None);
-    };
-    let code = (node.scalar_kind() == Some(ScalarKind::Int))
-        .then(|| node.scalar_text().and_then(|text| text.parse::<u16>().ok()))
-        .flatten()
-        .filter(|code| (200..=599).contains(code));
-    match code {
-        Some(code) => Some(Some(code)),
-        None => {
-            cx.invalid(
-                node,
-                format!("`{key}` must be an HTTP status code from 200 to 599"),
-            );
-            None
-        }
-    }
-}
-
 /// `api-breaker`: answers `break_response_code` (required) while the circuit is open.
 fn api_breaker(cx: &mut Reader<'_>, plugins: &[&Entry]) -> Option<CircuitBreaker> {
     let plugin = plugins
         .iter()
         .find(|entry| entry.key.scalar_text() == Some("api-breaker"))?;
-    let code = status_code(cx, &plugin.value, "break_response_code")?;
-    let Some(code) = code else {
-        cx.invalid(
-            &plugin.key,
-            "api-breaker requires `break_response_code`; APISIX refuses the plugin without it",
-        );
-        return None;
-    };
+    // APISIX's plugin schema: a status code from 200 to 599.
+    let code = cx.status_from(&plugin.value, "break_response_code", 200);
+    let at = cx.at(&plugin.key);
+    cx.required(&plugin.value, &["break_response_code"], at, "api-breaker");
     Some(CircuitBreaker {
         kind: CircuitBreakerKind::ConsecutiveErrors,
-        location: cx.at(&plugin.key),
+        location: at,
         ineffective: None,
-        open_status: Some(code),
+        open_status: Some(code?.value),
         trip: None,
     })
 }
@@ -666,10 +621,10 @@ fn rate_limit(cx: &mut Reader<'_>, plugins: &[&Entry]) -> Option<RateLimit> {
             .scalar_text()
             .is_some_and(|name| RATE_LIMIT_PLUGINS.contains(&name))
     })?;
-    let code = status_code(cx, &plugin.value, "rejected_code").flatten();
+    let code = cx.status_from(&plugin.value, "rejected_code", 200);
     Some(RateLimit {
         location: cx.at(&plugin.key),
-        status: code.unwrap_or(DEFAULT_REJECTED_CODE),
+        status: code.map_or(DEFAULT_REJECTED_CODE, |code| code.value),
     })
 }
 

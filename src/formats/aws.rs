@@ -245,12 +245,7 @@ fn read_route(
         path if path.contains('{') => (PathKind::Template, path),
         path => (PathKind::Exact, path),
     };
-    let path = PathMatch {
-        kind,
-        pattern: pattern.to_string(),
-        location: operation.path_location,
-        rewrite: None,
-    };
+    let path = PathMatch::new(kind, pattern, operation.path_location);
     Route {
         name: operation
             .node
@@ -394,10 +389,7 @@ fn usage_plan(cx: &Reader<'_>, doc: &DocumentContext<'_>, operation: &Node) -> O
                     .is_some_and(|name| name.eq_ignore_ascii_case("x-api-key"))
                 && scheme.get("x-amazon-apigateway-authorizer").is_none()
                 && scheme.get("x-amazon-apigateway-authtype").is_none();
-            api_key.then_some(Location {
-                file,
-                span: entry.key.span,
-            })
+            api_key.then_some(Location::new(file, entry.key.span))
         })
     })
 }

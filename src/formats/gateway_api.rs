@@ -55,6 +55,24 @@ static RETRIES: GatewayDefault<u32> = GatewayDefault::new(
     1,
     "Gateway API leaves the number of retries to the implementation; counted as {}",
 );
+/// Envoy Gateway translates a `retry` without `attempts` to no `NumRetries`, which its xDS
+/// translator fills with `retryDefaultNumRetries` (`processRouteRetry` in
+/// `internal/gatewayapi/route.go`, `buildRetryPolicy` in `internal/xds/translator/route.go`).
+/// Other implementations keep the count of 1 above (Istio, for one, programs the mesh's own
+/// default of 2 only for its VirtualServices).
+static ENVOY_GATEWAY_RETRIES: GatewayDefault<u32> = GatewayDefault::new(
+    ENVOY_GATEWAY,
+    2,
+    "Envoy Gateway's default of {} retries for a `retry` without `attempts`",
+);
+/// Without `backoff`, Envoy's own jittered 25ms base interval applies to what Envoy Gateway
+/// programs.
+static ENVOY_GATEWAY_BACKOFF: GatewayDefault<Duration> = GatewayDefault::new(
+    ENVOY_GATEWAY,
+    Duration::from_millis(25),
+    "Envoy's default retry backoff of {}",
+);
+const ENVOY_GATEWAY: Release = Release("Envoy Gateway v1.9");
 
 fn detect(document: &Node) -> bool {
     document
@@ -111,6 +129,14 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
             hosts = kube::inherited_hostnames(&kube::objects(cx.workspace), &route);
         }
     }
+    // What Envoy Gateway reads its own way: a `retry`, and a `backendRequest` timeout.
+    let retried = spec.get_items("rules").iter().any(|rule| {
+        rule.get("retry").is_some() || rule.pointer(&["timeouts", "backendRequest"]).is_some()
+    });
+    let envoy_gateway = retried
+        && kube::Object::of(file, document).is_some_and(|route| {
+            super::envoy_gateway::serves(&kube::objects(cx.workspace), &route)
+        });
     for rule in sequence(cx, spec, "rules") {
         if !mapping(cx, rule, "a rule") {
             continue;
@@ -119,7 +145,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
         let routes = RuleRoutes {
             name,
             hosts: &hosts,
-            policy: rule_policy(cx, rule),
+            policy: rule_policy(cx, rule, envoy_gateway),
         };
         let rewrite = url_rewrite(rule);
         let matches = sequence(cx, rule, "matches");
@@ -188,7 +214,7 @@ impl RuleRoutes<'_> {
 }
 
 /// A match's path: `PathPrefix /` when absent; `None` (reported) when it cannot be read.
-fn read_path(cx: &mut Reader<'_>, item: &Node, at: Location) -> Option<PathMatch> {
+pub(super) fn read_path(cx: &mut Reader<'_>, item: &Node, at: Location) -> Option<PathMatch> {
     let Some(path) = item.get("path") else {
         return Some(PathMatch {
             kind: PathKind::SegmentPrefix,
@@ -257,7 +283,10 @@ fn read_path(cx: &mut Reader<'_>, item: &Node, at: Location) -> Option<PathMatch
 }
 
 /// A match's method: any when absent; `None` (reported) when it is not an `HTTPMethod`.
-fn read_method(cx: &mut Reader<'_>, item: &Node) -> Option<(MethodSet, Option<Location>)> {
+pub(super) fn read_method(
+    cx: &mut Reader<'_>,
+    item: &Node,
+) -> Option<(MethodSet, Option<Location>)> {
     let Some(node) = item.get("method") else {
         return Some((MethodSet::Any, None));
     };
@@ -317,7 +346,7 @@ fn url_rewrite(rule: &Node) -> Option<PathRewrite> {
     })
 }
 
-fn rule_policy(cx: &mut Reader<'_>, rule: &Node) -> Policy {
+fn rule_policy(cx: &mut Reader<'_>, rule: &Node, envoy_gateway: bool) -> Policy {
     let redirects = rule
         .get_items("filters")
         .iter()
@@ -336,14 +365,22 @@ fn rule_policy(cx: &mut Reader<'_>, rule: &Node) -> Policy {
     let timeouts = rule
         .get("timeouts")
         .filter(|timeouts| mapping(cx, timeouts, "`timeouts`"));
-    let timeout = timeouts
+    let mut timeout = timeouts
         .and_then(|timeouts| cx.duration(timeouts, "request"))
         .map(Timeout::zero_disables)
         .unwrap_or_else(|| NO_TIMEOUT.sourced());
-    let per_try_timeout = timeouts
-        .and_then(|timeouts| cx.duration(timeouts, "backendRequest"))
-        .filter(|timeout| !timeout.value.is_zero());
-    let retry = read_retry(cx, rule, per_try_timeout.clone());
+    let backend_request = timeouts.and_then(|timeouts| cx.duration(timeouts, "backendRequest"));
+    // Envoy Gateway makes `backendRequest` the route's timeout when the rule has no `retry`,
+    // replacing `request` (`processRouteTimeout` in `internal/gatewayapi/route.go`, v1.9).
+    let (envoy_timeout, backend_request) = match backend_request {
+        Some(bound) if envoy_gateway && rule.get("retry").is_none() => (Some(bound), None),
+        other => (None, other),
+    };
+    if let Some(bound) = envoy_timeout {
+        timeout = Timeout::zero_disables(bound);
+    }
+    let per_try_timeout = backend_request.filter(|timeout| !timeout.value.is_zero());
+    let retry = read_retry(cx, rule, per_try_timeout.clone(), envoy_gateway);
     let mut policy = Policy {
         statuses: GatewayStatuses {
             on_timeout: (timeout.value.bound().is_some() || per_try_timeout.is_some())
@@ -365,6 +402,7 @@ fn read_retry(
     cx: &mut Reader<'_>,
     rule: &Node,
     per_try_timeout: Option<Sourced<Duration>>,
+    envoy_gateway: bool,
 ) -> Option<Retry> {
     let retry = rule.get("retry")?;
     let location = cx.key_at(rule, "retry")?;
@@ -387,13 +425,31 @@ fn read_retry(
         }
         Some(attempts) => attempts,
         None if retry.get("attempts").is_some() => return None,
+        None if envoy_gateway => ENVOY_GATEWAY_RETRIES.sourced(),
         None => RETRIES.sourced(),
     };
-    let mut conditions = vec![
-        RetryCondition::ConnectFailure,
-        RetryCondition::Reset,
-        RetryCondition::Timeout,
-    ];
+    // Envoy Gateway keeps its own triggers (`retryDefaultRetryOn`: connect-failure,
+    // refused-stream, unavailable, cancelled, retriable-status-codes) and retries the `codes`,
+    // or 503 without them; GEP-1731 asks for connection errors, resets and timeouts.
+    let mut conditions = if envoy_gateway {
+        let mut own = vec![
+            RetryCondition::ConnectFailure,
+            RetryCondition::RefusedStream,
+        ];
+        own.extend(
+            ["unavailable", "cancelled"].map(|name| RetryCondition::Other(name.to_string())),
+        );
+        if retry.get("codes").is_none() {
+            own.push(RetryCondition::Status(503, 503));
+        }
+        own
+    } else {
+        vec![
+            RetryCondition::ConnectFailure,
+            RetryCondition::Reset,
+            RetryCondition::Timeout,
+        ]
+    };
     for code in sequence(cx, retry, "codes") {
         let status = values::count(code)
             .ok()
@@ -410,10 +466,12 @@ fn read_retry(
             ),
         }
     }
-    let backoff = cx.duration(retry, "backoff").map(|base| Backoff {
+    let base = cx.duration(retry, "backoff");
+    let base = base.or_else(|| envoy_gateway.then(|| ENVOY_GATEWAY_BACKOFF.sourced()));
+    let backoff = base.map(|base| Backoff {
         base: Some(base),
         max: None,
-        jittered: false,
+        jittered: envoy_gateway,
         factor: 2.0,
     });
     Some(Retry {

@@ -1,8 +1,13 @@
 //! Google Cloud Endpoints and API Gateway: an OpenAPI 2.0 document whose operations carry
 //! `x-google-backend` (or inherit the document's) is the gateway's own configuration, as with
-//! AWS. Both products run ESPv2, which turns every operation into an Envoy route; what follows
-//! models ESPv2 at GoogleCloudPlatform/esp-v2 commit 3dcedb6f (`src/go/configinfo/service_info.go`,
-//! `src/go/options/configgenerator.go`, `src/go/util/util.go`).
+//! AWS; in API Gateway's OpenAPI 3 form, `x-google-backend` names one of the backends of
+//! `x-google-api-management.backends`, each a `google.api.BackendRule` (`address`, `deadline`,
+//! `pathTranslation`, `protocol`). Both products run ESPv2, which turns every operation into an
+//! Envoy route; what follows models ESPv2 at GoogleCloudPlatform/esp-v2 commit 3dcedb6f
+//! (`src/go/configinfo/service_info.go`, `src/go/options/configgenerator.go`,
+//! `src/go/util/util.go`). API Gateway compiles the OpenAPI 3 form into the same service
+//! configuration, backend rules included, that ESPv2 receives
+//! (https://cloud.google.com/api-gateway/docs/oasv3-extensions).
 //!
 //! The same document is also read by the OpenAPI adapter; each route names its operation, so the
 //! join links them without guessing.
@@ -16,7 +21,7 @@ use crate::model::policy::{Backoff, GatewayStatuses, RateLimit, Retry, RetryCond
 use crate::model::{
     GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Sourced, Timeout,
 };
-use crate::source::Node;
+use crate::source::{Entry, Node};
 use crate::span::{FileId, Location};
 
 /// The release whose behaviour this adapter models, named in its default notes.
@@ -30,6 +35,9 @@ pub static ADAPTER: Adapter = Adapter {
 };
 
 const BACKEND: &str = "x-google-backend";
+/// API Gateway's OpenAPI 3 form: the backends are named under `x-google-api-management` and
+/// `x-google-backend` names one of them (https://cloud.google.com/api-gateway/docs/oasv3-extensions).
+const MANAGEMENT: &str = "x-google-api-management";
 
 /// `util.DefaultResponseDeadline`: a backend rule without a positive `deadline` gets it.
 static DEADLINE: GatewayDefault<Duration> = GatewayDefault::new(
@@ -63,7 +71,8 @@ fn detect(document: &Node) -> bool {
     if document.get("swagger").is_none() && document.get("openapi").is_none() {
         return false;
     }
-    document.get(BACKEND).is_some()
+    document.get(MANAGEMENT).is_some_and(Node::is_map)
+        || document.get(BACKEND).is_some()
         || document.get("paths").is_some_and(|paths| {
             paths.entries().iter().any(|path| {
                 path.value.entries().iter().any(|entry| {
@@ -80,20 +89,38 @@ struct BackendRule<'a> {
     node: &'a Node,
     key: Location,
     document_level: bool,
+    /// OpenAPI 2 rules are read as written (`path_translation`); an OpenAPI 3 backend is a
+    /// `google.api.BackendRule` in protobuf JSON, so `pathTranslation` is the same field.
+    naming: Naming,
 }
 
 fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     let (workspace, refs) = (cx.workspace, cx.refs);
-    let document_rule = document.entry(BACKEND).map(|entry| BackendRule {
-        file,
-        node: &entry.value,
-        key: Location {
+    let management = document.get(MANAGEMENT);
+    // An OpenAPI 3 backend is checked once, however many operations name it.
+    let backends = management.and_then(|management| management.get("backends"));
+    for backend in backends.map_or(&[][..], Node::entries) {
+        let key = Location {
             file,
-            span: entry.key.span,
-        },
-        document_level: true,
-    });
-    if let Some(rule) = &document_rule {
+            span: backend.key.span,
+        };
+        let node = &backend.value;
+        let naming = Naming::Proto;
+        check_rule(
+            cx,
+            &BackendRule {
+                file,
+                node,
+                key,
+                document_level: true,
+                naming,
+            },
+        );
+    }
+    let document_rule = document
+        .entry(BACKEND)
+        .and_then(|entry| rule(cx, file, entry, management, true));
+    if let Some(rule) = document_rule.as_ref().filter(|r| r.naming == Naming::Exact) {
         check_rule(cx, rule);
     }
     let Some(paths) = document.get("paths") else {
@@ -113,16 +140,10 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
                 continue;
             };
             let (op_file, operation) = refs.deref(workspace, item_file, &entry.value);
-            let own_rule = operation.entry(BACKEND).map(|rule| BackendRule {
-                file: op_file,
-                node: &rule.value,
-                key: Location {
-                    file: op_file,
-                    span: rule.key.span,
-                },
-                document_level: false,
-            });
-            if let Some(rule) = &own_rule {
+            let own_rule = operation
+                .entry(BACKEND)
+                .and_then(|entry| rule(cx, op_file, entry, management, false));
+            if let Some(rule) = own_rule.as_ref().filter(|r| r.naming == Naming::Exact) {
                 check_rule(cx, rule);
             }
             let Some(rule) = own_rule.as_ref().or(document_rule.as_ref()) else {
@@ -171,9 +192,52 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     }
 }
 
+/// The backend rule an `x-google-backend` entry sets: the object itself (OpenAPI 2), or the
+/// backend of `x-google-api-management` it names (OpenAPI 3), reported when there is none.
+fn rule<'a>(
+    cx: &mut AdaptContext<'_>,
+    file: FileId,
+    entry: &'a Entry,
+    management: Option<&'a Node>,
+    document_level: bool,
+) -> Option<BackendRule<'a>> {
+    let key = Location {
+        file,
+        span: entry.key.span,
+    };
+    let Some(management) = management else {
+        let naming = Naming::Exact;
+        let node = &entry.value;
+        return Some(BackendRule {
+            file,
+            node,
+            key,
+            document_level,
+            naming,
+        });
+    };
+    let backends = management.get("backends");
+    let named = entry.value.as_str().and_then(|name| backends?.get(name));
+    if named.is_none() {
+        let message = format!(
+            "{} names no backend of `x-google-api-management.backends`: API Gateway refuses the config",
+            shown(&entry.value)
+        );
+        Reader::new(cx, file, Naming::Exact, Dialect::Seconds).invalid(&entry.value, message);
+    }
+    let naming = Naming::Proto;
+    named.map(|node| BackendRule {
+        file,
+        node,
+        key,
+        document_level,
+        naming,
+    })
+}
+
 /// Reports what ESPv2 (or the API config upload) rejects in a backend rule, once per rule.
 fn check_rule(cx: &mut AdaptContext<'_>, rule: &BackendRule<'_>) {
-    let cx = &mut Reader::new(cx, rule.file, Naming::Exact, Dialect::Seconds);
+    let cx = &mut Reader::new(cx, rule.file, rule.naming, Dialect::Seconds);
     if !rule.node.is_map() {
         cx.invalid(rule.node, "`x-google-backend` must be an object");
         return;
@@ -265,7 +329,7 @@ fn policy(
 /// `deadline` in seconds, rounded to the millisecond as ESPv2 does; 15 s when unset or
 /// unreadable, and when not positive (ESPv2 then logs a warning and uses the default).
 fn deadline(cx: &mut AdaptContext<'_>, rule: &BackendRule<'_>) -> Sourced<Duration> {
-    let cx = &mut Reader::new(cx, rule.file, Naming::Exact, Dialect::Seconds);
+    let cx = &mut Reader::new(cx, rule.file, rule.naming, Dialect::Seconds);
     let default = DEADLINE.sourced();
     let Some(node) = cx.field(rule.node, "deadline") else {
         return default;

@@ -12,7 +12,9 @@ use crate::model::policy::{
     HealthCheck, Retry, RetryCondition, Upstream, UpstreamPolicy,
 };
 use crate::model::route::Rewrite;
-use crate::model::{GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Timeout};
+use crate::model::{
+    Binding, GatewayFormat, Layer, Method, MethodSet, PathKind, PathMatch, Policy, Route, Timeout,
+};
 use crate::source::Node;
 use crate::span::{FileId, Location};
 
@@ -82,8 +84,51 @@ fn default_conditions() -> Vec<RetryCondition> {
     ]
 }
 
+/// The proxies that apply a VirtualService's routes, Istio 1.24 (`VirtualService.gateways` in
+/// networking/v1 `virtual_service.proto`): "The reserved word `mesh` is used to imply all the
+/// sidecars in the mesh. When this field is omitted, the default gateway (`mesh`) will be used
+/// [...]. If a list of gateway names is provided, the rules will apply only to the gateways. To
+/// apply the rules to both gateways and sidecars, specify `mesh` as one of the gateway names."
+/// A match block's own `gateways` replace the VirtualService's ("Gateway names in the
+/// top-level `gateways` field of the VirtualService (if any) are overridden"). Gateways are
+/// edge proxies and `mesh` the sidecars: a route bound to both is one route per layer.
+fn bindings(gateways: &[Node]) -> Vec<Binding> {
+    let names: Vec<String> = gateways
+        .iter()
+        .filter_map(|gateway| gateway.scalar_text())
+        .map(|name| name.trim().to_string())
+        .filter(|name| !name.is_empty())
+        .collect();
+    if names.is_empty() {
+        return vec![Binding {
+            layer: Layer::Mesh,
+            gateways: vec![MESH.to_string()],
+        }];
+    }
+    let (mesh, gateways): (Vec<String>, Vec<String>) =
+        names.into_iter().partition(|name| name == MESH);
+    let mut found = Vec::new();
+    if !gateways.is_empty() {
+        found.push(Binding {
+            layer: Layer::Edge,
+            gateways,
+        });
+    }
+    if !mesh.is_empty() {
+        found.push(Binding {
+            layer: Layer::Mesh,
+            gateways: vec![MESH.to_string()],
+        });
+    }
+    found
+}
+
+/// Istio's name for every sidecar of the mesh, as a gateway.
+const MESH: &str = "mesh";
+
 fn virtual_service(cx: &mut Reader<'_>, spec: &Node) {
     let hosts = values::scalar_texts(spec.get_items("hosts"));
+    let bound = bindings(spec.get_items("gateways"));
     for http in spec.get_items("http") {
         let location = cx.anchor(http);
         let policy = match direct_answer(cx, http) {
@@ -96,7 +141,7 @@ fn virtual_service(cx: &mut Reader<'_>, spec: &Node) {
             .and_then(|rewrite| rewrite.get("uri"))
             .and_then(Node::scalar_text);
         let matches = http.get_items("match");
-        let mut routes: Vec<(PathMatch, MethodSet, Option<Location>)> = matches
+        let mut routes: Vec<(PathMatch, MethodSet, Option<Location>, Vec<Binding>)> = matches
             .iter()
             .map(|condition| {
                 let (path, method) = (condition.get("uri"), condition.get("method"));
@@ -115,7 +160,13 @@ fn virtual_service(cx: &mut Reader<'_>, spec: &Node) {
                     .and_then(|name| Method::from_key(&name.to_ascii_lowercase()))
                     .map_or(MethodSet::Any, |method| MethodSet::Only(vec![method]));
                 let methods_location = method.map(|method| cx.at(method));
-                (path, methods, methods_location)
+                let own = condition.get_items("gateways");
+                let bound = if own.is_empty() {
+                    bound.clone()
+                } else {
+                    bindings(own)
+                };
+                (path, methods, methods_location, bound)
             })
             .collect();
         if routes.is_empty() {
@@ -128,16 +179,27 @@ fn virtual_service(cx: &mut Reader<'_>, spec: &Node) {
                 },
                 MethodSet::Any,
                 None,
+                bound.clone(),
             ));
         }
-        for (path, methods, methods_location) in routes {
-            cx.inventory.routes.push(Route {
-                name: name.clone(),
-                methods,
-                methods_location,
-                hosts: hosts.clone(),
-                ..Route::new(GatewayFormat::Istio, location, path, policy.clone())
-            });
+        for (path, methods, methods_location, bound) in routes {
+            for binding in bound {
+                cx.inventory.routes.push(Route {
+                    name: name.clone(),
+                    methods: methods.clone(),
+                    methods_location,
+                    hosts: hosts.clone(),
+                    ..Route::new(
+                        GatewayFormat::Istio,
+                        location,
+                        path.clone(),
+                        Policy {
+                            binding: Some(binding),
+                            ..policy.clone()
+                        },
+                    )
+                });
+            }
         }
     }
 }

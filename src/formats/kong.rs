@@ -457,12 +457,7 @@ pub(super) fn add_routes(
         matchers.push(match text.strip_prefix('~') {
             Some(regex) => {
                 cx.regex(path, regex);
-                PathMatch {
-                    kind: PathKind::Regex { full: false },
-                    pattern: regex.to_string(),
-                    location: cx.at(path),
-                    rewrite: None,
-                }
+                PathMatch::new(PathKind::Regex { full: false }, regex, cx.at(path))
             }
             None => PathMatch {
                 kind: PathKind::Prefix,
@@ -476,12 +471,7 @@ pub(super) fn add_routes(
         });
     }
     if matchers.is_empty() {
-        matchers.push(PathMatch {
-            kind: PathKind::Any,
-            pattern: "/".to_string(),
-            location,
-            rewrite: None,
-        });
+        matchers.push(PathMatch::any(location));
     }
     for path in matchers {
         cx.inventory.routes.push(Route {

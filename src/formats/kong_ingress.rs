@@ -17,8 +17,10 @@
 use super::kong::{add_routes, reader, ServiceContext};
 use super::kube::{self, annotation, Object, DEFAULT_NAMESPACE};
 use super::{AdaptContext, Adapter};
+use crate::diagnostic::Diagnostic;
+use crate::rule_id::BuiltinRule;
 use crate::source::{Entry, Node, NodeKind, ScalarKind};
-use crate::span::FileId;
+use crate::span::{FileId, Location};
 
 /// Kong is the gateway: the adapter shares its name with the declarative one.
 pub static ADAPTER: Adapter = Adapter {
@@ -131,10 +133,24 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, ingress: &Node) {
             // The Ingress's plugins win over its Service's, the first named over later ones:
             // attached last-first, each a later one overrides.
             let mut plugins = service_object.map_or_else(Vec::new, |service| {
-                named_plugins(&objects, service.node, service.namespace)
+                let referrer = Referrer {
+                    file: service.file,
+                    node: service.node,
+                    namespace: service.namespace,
+                    group: "",
+                    kind: "Service",
+                };
+                named_plugins(cx, &objects, referrer)
             });
             plugins.reverse();
-            let mut own_plugins = named_plugins(&objects, ingress, namespace);
+            let referrer = Referrer {
+                file,
+                node: ingress,
+                namespace,
+                group: "networking.k8s.io",
+                kind: "Ingress",
+            };
+            let mut own_plugins = named_plugins(cx, &objects, referrer);
             own_plugins.reverse();
             for (plugin_file, plugin) in plugins.iter().chain(&own_plugins) {
                 service_cx.attach_plugin(&reader(cx, *plugin_file), plugin);
@@ -189,26 +205,139 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, ingress: &Node) {
     }
 }
 
+/// The object whose `konghq.com/plugins` annotation is read: an Ingress or a Service.
+#[derive(Clone, Copy)]
+struct Referrer<'a> {
+    file: FileId,
+    node: &'a Node,
+    namespace: &'a str,
+    /// The API group and kind a `ReferenceGrant`'s `from` names it by.
+    group: &'static str,
+    kind: &'static str,
+}
+
 /// The plugins an object's `konghq.com/plugins` annotation names, in Kong's plugin shape with
-/// their files: a `KongPlugin` of the object's namespace, else a `KongClusterPlugin` of that name,
-/// as Kong Ingress Controller 3.x looks them up (a cross-namespace `namespace:name` reference
-/// needs a `KongReferenceGrant`, which routeguard does not read).
-fn named_plugins(objects: &[Object<'_>], annotated: &Node, namespace: &str) -> Vec<(FileId, Node)> {
-    let names = annotation(annotated, "konghq.com/plugins").and_then(Node::as_str);
-    names
-        .unwrap_or_default()
+/// their files, as Kong Ingress Controller 3.x binds them (`getPluginRelations` and
+/// `buildPlugins` in internal/dataplane/kongstate/kongstate.go): each entry is `name` or
+/// `namespace:name`; a `KongPlugin` of that namespace (the object's own by default), else a
+/// `KongClusterPlugin` of that name. A `namespace:name` entry for another namespace binds only
+/// when a Gateway API `ReferenceGrant` in the plugin's namespace lets the object's kind and
+/// namespace refer to its `KongPlugin`s (`isRemotePluginReferenceAllowed`, KIC 3.2+; the
+/// `KongReferenceGrant` kind is the Kong operator's, for `KongPluginBinding`s, and not read
+/// here).
+///
+/// An entry KIC cannot bind is logged by it and ignored: the route runs without the plugin. It
+/// is reported (`policy-unattached`) only when the run holds `KongPlugin`s of the namespace
+/// where the plugin was looked for, so that linting some of a repository's manifests (the
+/// plugins kept in another folder) reports nothing that is in fact defined.
+fn named_plugins(
+    cx: &mut AdaptContext<'_>,
+    objects: &[Object<'_>],
+    referrer: Referrer<'_>,
+) -> Vec<(FileId, Node)> {
+    let Some(annotated) = annotation(referrer.node, "konghq.com/plugins") else {
+        return Vec::new();
+    };
+    let at = Location {
+        file: referrer.file,
+        span: annotated.span,
+    };
+    let names = annotated.as_str().unwrap_or_default();
+    let holds_plugins_of = |namespace: &str| {
+        objects
+            .iter()
+            .any(|object| object.kind == "KongPlugin" && object.namespace == namespace)
+    };
+    let mut found = Vec::new();
+    for entry in names
         .split(',')
         .map(str::trim)
         .filter(|name| !name.is_empty())
-        .filter_map(|name| {
-            kube::find(objects, "KongPlugin", name, namespace).or_else(|| {
-                objects
-                    .iter()
-                    .find(|object| object.kind == "KongClusterPlugin" && object.name == name)
-            })
+    {
+        let (namespace, name) = match entry.split_once(':') {
+            Some((namespace, name)) => (namespace.trim(), name.trim()),
+            None => (referrer.namespace, entry),
+        };
+        if namespace != referrer.namespace && !granted(objects, referrer, namespace, name) {
+            if holds_plugins_of(namespace) {
+                let message = format!(
+                    "`konghq.com/plugins` names `{entry}` in namespace `{namespace}`, but no \
+                     ReferenceGrant there lets {} objects of `{}` use its KongPlugins: Kong Ingress \
+                     Controller does not bind it, and the route runs without it",
+                    referrer.kind, referrer.namespace
+                );
+                let help = format!(
+                    "add a ReferenceGrant in `{namespace}` whose `from` names group `{}`, kind \
+                     `{}`, namespace `{}` and whose `to` names group `configuration.konghq.com`, \
+                     kind `KongPlugin`",
+                    referrer.group, referrer.kind, referrer.namespace
+                );
+                unbound(cx, at, message, "not granted", help);
+            }
+            continue;
+        }
+        let plugin = kube::find(objects, "KongPlugin", name, namespace).or_else(|| {
+            objects
+                .iter()
+                .find(|object| object.kind == "KongClusterPlugin" && object.name == name)
+        });
+        match plugin {
+            Some(object) => {
+                found.extend(kong_plugin(object.node).map(|plugin| (object.file, plugin)))
+            }
+            None if holds_plugins_of(namespace) => {
+                let message = format!(
+                    "`konghq.com/plugins` names `{name}`, but no KongPlugin `{name}` in namespace \
+                     `{namespace}` nor KongClusterPlugin `{name}` is defined: Kong Ingress \
+                     Controller logs an error and runs the route without it"
+                );
+                let help = format!(
+                    "correct the name, or define the KongPlugin `{name}` in namespace `{namespace}`"
+                );
+                unbound(cx, at, message, "no such plugin", help);
+            }
+            None => {}
+        }
+    }
+    found
+}
+
+fn unbound(cx: &mut AdaptContext<'_>, at: Location, message: String, label: &str, help: String) {
+    let diagnostic = Diagnostic::new(BuiltinRule::PolicyUnattached, at, message)
+        .with_label(label)
+        .with_help(help);
+    cx.diagnostics.push(diagnostic);
+}
+
+/// Whether a `ReferenceGrant` in `namespace` lets `referrer` use the `KongPlugin` `name`: one of
+/// its `from` entries is the referrer's group, kind and namespace, and one of its `to` entries
+/// is `configuration.konghq.com` `KongPlugin`, of that name or of any.
+fn granted(objects: &[Object<'_>], referrer: Referrer<'_>, namespace: &str, name: &str) -> bool {
+    objects
+        .iter()
+        .filter(|object| {
+            object.kind == "ReferenceGrant"
+                && object.api.starts_with("gateway.networking.k8s.io/")
+                && object.namespace == namespace
         })
-        .filter_map(|object| Some((object.file, kong_plugin(object.node)?)))
-        .collect()
+        .any(|grant| {
+            let spec = grant.node.get("spec");
+            let items = |key: &str| spec.and_then(|spec| spec.get(key)).map(Node::items);
+            fn text<'n>(item: &'n Node, key: &str) -> Option<&'n str> {
+                item.get(key).and_then(Node::as_str)
+            }
+            let from = items("from").unwrap_or_default().iter().any(|from| {
+                text(from, "group").unwrap_or_default() == referrer.group
+                    && text(from, "kind") == Some(referrer.kind)
+                    && text(from, "namespace") == Some(referrer.namespace)
+            });
+            let to = items("to").unwrap_or_default().iter().any(|to| {
+                text(to, "group") == Some("configuration.konghq.com")
+                    && text(to, "kind") == Some("KongPlugin")
+                    && text(to, "name").is_none_or(|granted| granted == name)
+            });
+            from && to
+        })
 }
 
 /// A `KongPlugin` or `KongClusterPlugin` as a Kong plugin entry: `plugin` is its `name`,

@@ -292,12 +292,7 @@ fn endpoint_path(cx: &mut Reader<'_>, node: &Node, pattern: &str) -> Option<Path
         None if pattern.contains('{') => (PathKind::Template, pattern.to_string()),
         None => (PathKind::Exact, pattern.to_string()),
     };
-    Some(PathMatch {
-        kind,
-        pattern,
-        location: cx.at(node),
-        rewrite: None,
-    })
+    Some(PathMatch::new(kind, pattern, cx.at(node)))
 }
 
 /// `proxy.static` when it answers for a failing pipe: strategies `always`, `errored` and
@@ -354,24 +349,13 @@ fn circuit_breaker(
         cx.invalid(config, "a circuit breaker is configured with an object");
         return None;
     }
-    let mut missing = Vec::new();
-    for field in ["interval", "timeout", "max_errors"] {
-        if config.get(field).is_none_or(Node::is_null) {
-            missing.push(field);
-        } else {
-            // Reported when it is not a whole number; the breaker is still built by KrakenD.
-            let _ = cx.count(config, field);
-        }
+    let required = ["interval", "timeout", "max_errors"];
+    for field in required {
+        // Reported when it is not a whole number; the breaker is still built by KrakenD.
+        let _ = cx.count(config, field);
     }
-    if !missing.is_empty() {
-        cx.invalid(
-            &entry.key,
-            format!(
-                "the circuit breaker requires interval, timeout and max_errors; missing: {}",
-                missing.join(", ")
-            ),
-        );
-    }
+    let at = cx.at(&entry.key);
+    cx.required(config, &required, at, "the circuit breaker");
     Some(CircuitBreaker {
         kind: CircuitBreakerKind::ConsecutiveErrors,
         location: cx.at(&entry.key),

@@ -123,7 +123,12 @@ pub fn objects(workspace: &Workspace) -> Vec<Object<'_>> {
 /// The files whose documents the run reads: parsed, and not Go templates.
 pub fn readable_files(workspace: &Workspace) -> impl Iterator<Item = &SourceFile> {
     let files = workspace.files().iter();
-    files.filter(|file| !file.failed && !sniff::has_unquoted_go_template_action(&file.text))
+    files.filter(|file| {
+        !file.failed
+            && !file
+                .text()
+                .is_some_and(sniff::has_unquoted_go_template_action)
+    })
 }
 
 /// `metadata.annotations.<name>` of a document, also of one that lacks what makes an `Object`.
@@ -198,8 +203,73 @@ pub struct Target<'a> {
 
 pub enum Pick<'a> {
     Name(&'a str),
-    /// `matchLabels`: every pair must be among the object's labels.
-    Labels(Vec<(&'a str, &'a str)>),
+    /// `matchLabels` and `matchExpressions`: every requirement must hold of the object's labels.
+    Labels(Vec<Requirement<'a>>),
+}
+
+/// One requirement of a Kubernetes label selector (`LabelSelectorAsSelector` in apimachinery's
+/// `meta/v1/helpers.go`): a `matchLabels` pair is `key In (value)`.
+pub struct Requirement<'a> {
+    pub key: &'a str,
+    pub operator: Operator,
+    pub values: Vec<&'a str>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Operator {
+    In,
+    NotIn,
+    Exists,
+    DoesNotExist,
+}
+
+impl Requirement<'_> {
+    /// Whether an object with `value` for the key (`None`: no such label) meets it.
+    pub fn holds(&self, value: Option<&str>) -> bool {
+        let listed = value.is_some_and(|value| self.values.contains(&value));
+        match self.operator {
+            Operator::In => listed,
+            Operator::NotIn => !listed,
+            Operator::Exists => value.is_some(),
+            Operator::DoesNotExist => value.is_none(),
+        }
+    }
+}
+
+/// A `matchExpressions` item; `Err` with the reason apimachinery refuses it (and the selector
+/// then selects nothing).
+fn requirement(expression: &Node) -> Result<Requirement<'_>, String> {
+    let key = expression
+        .get("key")
+        .and_then(Node::as_str)
+        .ok_or("it needs a `key`")?;
+    let operator = match expression.get("operator").and_then(Node::as_str) {
+        Some("In") => Operator::In,
+        Some("NotIn") => Operator::NotIn,
+        Some("Exists") => Operator::Exists,
+        Some("DoesNotExist") => Operator::DoesNotExist,
+        _ => return Err("`operator` must be In, NotIn, Exists or DoesNotExist".to_string()),
+    };
+    let values: Vec<&str> = expression
+        .get("values")
+        .map(Node::items)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(Node::scalar_text)
+        .collect();
+    let needs_values = matches!(operator, Operator::In | Operator::NotIn);
+    if needs_values == values.is_empty() {
+        return Err(if needs_values {
+            "`values` must not be empty for In and NotIn".to_string()
+        } else {
+            "`values` must be empty for Exists and DoesNotExist".to_string()
+        });
+    }
+    Ok(Requirement {
+        key,
+        operator,
+        values,
+    })
 }
 
 impl Target<'_> {
@@ -238,15 +308,15 @@ impl Target<'_> {
             && object.namespace == namespace
             && match &self.pick {
                 Pick::Name(name) => object.name == *name,
-                Pick::Labels(labels) => labels
+                Pick::Labels(requirements) => requirements
                     .iter()
-                    .all(|(key, value)| object.label(key) == Some(*value)),
+                    .all(|requirement| requirement.holds(object.label(requirement.key))),
             }
     }
 }
 
-/// `targetRef`, `targetRefs` and `targetSelectors` of a policy's `spec`. A selector on
-/// `matchExpressions` is reported: routeguard does not evaluate them.
+/// `targetRef`, `targetRefs` and `targetSelectors` of a policy's `spec`; a selector with an
+/// expression Kubernetes refuses selects nothing, and is reported.
 pub fn targets<'a>(cx: &mut AdaptContext<'_>, file: FileId, spec: &'a Node) -> Vec<Target<'a>> {
     let mut found = Vec::new();
     let single = spec.get("targetRef").into_iter();
@@ -273,23 +343,36 @@ pub fn targets<'a>(cx: &mut AdaptContext<'_>, file: FileId, spec: &'a Node) -> V
             cx.invalid_value(file, selector, "a target selector needs a `kind`");
             continue;
         };
-        if let Some(expressions) = selector.get("matchExpressions") {
-            cx.invalid_value(
-                file,
-                expressions,
-                "routeguard does not evaluate `matchExpressions`; select the targets with `matchLabels`",
-            );
-            continue;
-        }
         let labels = selector.get("matchLabels").map(Node::entries);
-        let labels = labels
+        let mut requirements: Vec<Requirement<'a>> = labels
             .unwrap_or_default()
             .iter()
-            .filter_map(|entry| Some((entry.key.as_str()?, entry.value.scalar_text()?)))
+            .filter_map(|entry| {
+                Some(Requirement {
+                    key: entry.key.as_str()?,
+                    operator: Operator::In,
+                    values: vec![entry.value.scalar_text()?],
+                })
+            })
             .collect();
+        let expressions = selector.get("matchExpressions").map(Node::items);
+        let mut refused = false;
+        for expression in expressions.unwrap_or_default() {
+            match requirement(expression) {
+                Ok(requirement) => requirements.push(requirement),
+                Err(reason) => {
+                    let message = format!("this selector expression is refused ({reason}), so the selector selects nothing");
+                    cx.invalid_value(file, expression, message);
+                    refused = true;
+                }
+            }
+        }
+        if refused {
+            continue;
+        }
         found.push(Target {
             kind,
-            pick: Pick::Labels(labels),
+            pick: Pick::Labels(requirements),
             section: None,
             location: Location {
                 file,

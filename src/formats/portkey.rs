@@ -784,21 +784,11 @@ fn route(
         chain_worst_case: root.longest,
         ..Policy::default()
     };
+    let path = PathMatch::new(PathKind::Exact, ENDPOINT, location);
     Route {
-        format: GatewayFormat::Portkey,
         name: Some(name),
-        location,
         methods: MethodSet::Only(vec![Method::Post]),
-        methods_location: None,
-        path: PathMatch {
-            kind: PathKind::Exact,
-            pattern: ENDPOINT.to_string(),
-            location,
-            rewrite: None,
-        },
-        hosts: Vec::new(),
-        policy,
-        explicit_operation: None,
+        ..Route::new(GatewayFormat::Portkey, location, path, policy)
     }
 }
 

@@ -19,6 +19,8 @@
 //!         let codes = cx.statuses(service, "retry_on");           // Vec<Sourced<u16>>
 //!         let (methods, at) = cx.methods(service, "methods", &KONG_METHODS);
 //!         let location = cx.anchor(service);                      // its first key
+//!         let upstream = cx.map(service, "upstream");             // Option<&Node>, else reported
+//!         cx.required(service, &["host", "port"], location, "a service"); // one finding
 //!         let host = service.get_text("host");                     // a plain lookup
 //!         let route = Route { name, ..Route::new(format, location, path, policy) };
 //!     }
@@ -117,9 +119,21 @@ pub struct Reader<'a> {
     pub naming: Naming,
     /// The grammar of the gateway's durations, unless an accessor names another.
     pub dialect: Dialect,
-    /// Whether scalars must be written as their type, as a gateway that validates its files
-    /// against a schema reads them: `"429"` is not a status code, `5` is not text.
-    pub typed: bool,
+    /// How strictly scalars must be written as their type.
+    pub scalars: Scalars,
+}
+
+/// How a gateway reads a scalar written as another type than the field's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scalars {
+    /// Text is read from numbers; status codes from text too, counts and flags not.
+    AsWritten,
+    /// Every scalar is read as its type, as a gateway that validates its files against a schema
+    /// reads them: `"429"` is not a status code, `5` is not text.
+    Typed,
+    /// Numbers and booleans are also read from their text, as Go's `strconv` does: `"3"` is 3,
+    /// `"t"` is true (Traefik's paerser).
+    FromText,
 }
 
 impl<'a> Deref for Reader<'a> {
@@ -153,25 +167,24 @@ impl<'a> Reader<'a> {
             file,
             naming,
             dialect,
-            typed: false,
+            scalars: Scalars::AsWritten,
         }
     }
 
     /// The same reader, for a gateway whose scalars must be written as their type.
     pub fn typed(self) -> Self {
-        Reader {
-            typed: true,
-            ..self
-        }
+        self.reading(Scalars::Typed)
+    }
+
+    /// The same reader, reading scalars as `scalars` says.
+    pub fn reading(self, scalars: Scalars) -> Self {
+        Reader { scalars, ..self }
     }
 
     /// The same reader for another file, one a `$ref` led to.
     pub fn for_file(&mut self, file: FileId) -> Reader<'_> {
-        let typed = self.typed;
-        Reader {
-            typed,
-            ..Reader::new(&mut self.cx, file, self.naming, self.dialect)
-        }
+        let scalars = self.scalars;
+        Reader::new(&mut self.cx, file, self.naming, self.dialect).reading(scalars)
     }
 
     // Locations.
@@ -238,8 +251,31 @@ impl<'a> Reader<'a> {
         self.cx.invalid_at(at, message);
     }
 
+    /// Reports at `at` the fields of `names` that `object` lacks (absent or null), as "{what}
+    /// needs `a`, `b` and `c`; missing: `b`"; whether none is missing.
+    pub fn required(&mut self, object: &Node, names: &[&str], at: Location, what: &str) -> bool {
+        let missing: Vec<&str> = names
+            .iter()
+            .copied()
+            .filter(|name| self.field(object, name).is_none())
+            .collect();
+        let quoted = |names: &[&str]| format!("`{}`", names.join("`, `"));
+        let message = match (names, missing.as_slice()) {
+            (_, []) => return true,
+            ([name], _) => format!("{what} needs `{name}`"),
+            ([first @ .., last], missing) => format!(
+                "{what} needs {} and `{last}`; missing: {}",
+                quoted(first),
+                quoted(missing)
+            ),
+            ([], _) => return true,
+        };
+        self.cx.invalid_at(at, message);
+        false
+    }
+
     /// `Ok` as a value located at `node`; `Err` reported there as "`key`: message".
-    fn located<T>(
+    pub fn located<T>(
         &mut self,
         key: &str,
         node: &Node,
@@ -308,14 +344,51 @@ impl<'a> Reader<'a> {
 
     /// `node`, the value of `key`, as a count.
     pub fn count_of(&mut self, key: &str, node: &Node) -> Option<Sourced<u32>> {
-        self.located(key, node, values::count(node))
+        let read = match (self.scalars, node.as_str()) {
+            (Scalars::FromText, Some(text)) => text
+                .trim()
+                .parse::<u32>()
+                .map_err(|_| format!("{} is not a count (0 or more)", shown(node))),
+            _ => values::count(node),
+        };
+        self.located(key, node, read)
     }
 
-    /// `true` or `false`.
+    /// A number `valid` accepts (a ratio, a percentage), written as a number or its text;
+    /// anything else is reported as not being what `expected` describes.
+    pub fn number(
+        &mut self,
+        object: &Node,
+        name: &str,
+        expected: &str,
+        valid: impl Fn(f64) -> bool,
+    ) -> Option<Sourced<f64>> {
+        let (key, node) = self.field_named(object, name)?;
+        let value = match node.scalar_kind() {
+            Some(ScalarKind::Int | ScalarKind::Float | ScalarKind::Str) => node
+                .scalar_text()
+                .and_then(|text| text.trim().parse::<f64>().ok()),
+            _ => None,
+        };
+        let read = value
+            .filter(|value| value.is_finite() && valid(*value))
+            .ok_or_else(|| format!("expected {expected}, found {}", shown(node)));
+        self.located(key, node, read)
+    }
+
+    /// `true` or `false`; from text also as Go's `ParseBool` reads it when the reader reads
+    /// scalars [from text](Scalars::FromText).
     pub fn flag(&mut self, object: &Node, name: &str) -> Option<bool> {
         let (key, node) = self.field_named(object, name)?;
+        let from_text = match node.as_str() {
+            _ if self.scalars != Scalars::FromText => None,
+            Some("1" | "t" | "T" | "TRUE" | "true" | "True") => Some(true),
+            Some("0" | "f" | "F" | "FALSE" | "false" | "False") => Some(false),
+            _ => None,
+        };
         let read = node
             .as_bool()
+            .or(from_text)
             .ok_or_else(|| format!("expected true or false, found {}", shown(node)));
         self.located(key, node, read).map(|flag| flag.value)
     }
@@ -324,7 +397,7 @@ impl<'a> Reader<'a> {
     /// is [typed](Reader::typed).
     pub fn text<'n>(&mut self, object: &'n Node, name: &str) -> Option<&'n str> {
         let node = self.field(object, name)?;
-        let text = if self.typed {
+        let text = if self.scalars == Scalars::Typed {
             node.as_str()
         } else {
             node.scalar_text()
@@ -403,7 +476,7 @@ impl<'a> Reader<'a> {
     /// An HTTP status code from `lowest` to 599, for a gateway that refuses informational ones.
     pub fn status_from(&mut self, object: &Node, name: &str, lowest: u16) -> Option<Sourced<u16>> {
         let (key, node) = self.field_named(object, name)?;
-        let read = status_code(node, lowest, self.typed);
+        let read = status_code(node, lowest, self.scalars == Scalars::Typed);
         self.located(key, node, read)
     }
 
@@ -412,7 +485,7 @@ impl<'a> Reader<'a> {
         let key = self.written(object, name);
         let mut codes = Vec::new();
         for item in self.list(object, name) {
-            let read = status_code(item, 100, self.typed);
+            let read = status_code(item, 100, self.scalars == Scalars::Typed);
             codes.extend(self.located(key, item, read));
         }
         codes
@@ -629,6 +702,12 @@ impl Shown for Timeout {
             Timeout::Bounded(duration) => duration.shown(),
             Timeout::Unbounded => "no bound".to_string(),
         }
+    }
+}
+
+impl Shown for f64 {
+    fn shown(&self) -> String {
+        self.to_string()
     }
 }
 

@@ -426,14 +426,14 @@ fn api_candidates(inventory: &Inventory) -> Vec<HashMap<usize, HostMatch>> {
     let short = |name: &str| name.split('.').next().unwrap_or(name).to_ascii_lowercase();
     let mut fronts: HashMap<String, Vec<usize>> = HashMap::new();
     for (index, route) in inventory.routes.iter().enumerate() {
-        if route.format.layer() == Layer::Edge {
+        if route.layer() == Layer::Edge {
             if let Some(upstream) = &route.policy.upstream {
                 fronts.entry(short(&upstream.name)).or_default().push(index);
             }
         }
     }
     for (index, route) in inventory.routes.iter().enumerate() {
-        if route.format.layer() != Layer::Mesh || route.hosts.is_empty() {
+        if route.layer() != Layer::Mesh || route.hosts.is_empty() {
             continue;
         }
         let public = candidates[index]
@@ -547,13 +547,20 @@ fn index_links(inventory: &Inventory, join: &mut Join) {
     join.by_operation = vec![Vec::new(); inventory.operations.len()];
     join.by_route = vec![Vec::new(); inventory.routes.len()];
     let route = |index: usize| &inventory.routes[index];
-    let mut best: HashMap<(usize, crate::span::FileId, Option<&str>), usize> = HashMap::new();
+    let mut best: HashMap<(usize, crate::span::FileId, Layer, Option<&str>), usize> =
+        HashMap::new();
     for (index, link) in join.links.iter().enumerate() {
         let linked = route(link.route);
-        let model_group = (linked.format.layer() == super::route::Layer::Ai)
+        let model_group = (linked.layer() == Layer::Ai)
             .then_some(linked.name.as_deref())
             .flatten();
-        let key = (link.operation, linked.location.file, model_group);
+        // A route bound both to a mesh's sidecars and to its gateway is one route per layer.
+        let key = (
+            link.operation,
+            linked.location.file,
+            linked.layer(),
+            model_group,
+        );
         let better = match best.get(&key) {
             None => true,
             Some(&current) => {

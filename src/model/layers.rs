@@ -39,7 +39,7 @@ impl LayerOrder {
     pub fn slot(&self, route: &Route) -> LayerSlot {
         match self.by_file.get(&route.location.file) {
             Some(&declared) => LayerSlot::Declared(declared),
-            None => LayerSlot::Kind(route.format.layer()),
+            None => LayerSlot::Kind(route.layer()),
         }
     }
 

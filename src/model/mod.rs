@@ -16,7 +16,7 @@ use std::fmt;
 
 pub use layers::{LayerOrder, LayerSlot};
 pub use policy::{Origin, Policy, RouteOverlay, Sourced, Timeout, UpstreamPolicy};
-pub use route::{GatewayFormat, Layer, MethodSet, PathKind, PathMatch, Route, Setting};
+pub use route::{Binding, GatewayFormat, Layer, MethodSet, PathKind, PathMatch, Route, Setting};
 
 use crate::span::FileId;
 use crate::span::Location;

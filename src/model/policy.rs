@@ -130,6 +130,9 @@ pub struct Policy {
     /// The share of requests retries may add across all requests, when a budget rather than a
     /// count per request bounds them (Linkerd's `retryBudget`).
     pub retry_budget: Option<RetryBudget>,
+    /// The proxies that apply the route, where the configuration binds it to some (Istio's
+    /// `VirtualService.gateways`): they, not the gateway's kind, decide its layer.
+    pub binding: Option<super::route::Binding>,
 }
 
 /// A retry budget: retries may add at most `ratio` of the requests (plus a floor of
@@ -238,6 +241,21 @@ pub struct Backoff {
     /// How much each wait grows over the one before when not jittered: 2 doubles it, 1 keeps
     /// it constant; no wait is shorter than the base (Spring Cloud Gateway's `factor`).
     pub factor: f64,
+}
+
+impl Backoff {
+    /// `base` × `factor`^`attempt`: in whole nanoseconds when the factor is whole, so the usual
+    /// doubling stays exact; `None` when it overflows.
+    pub fn grown(base: Duration, factor: f64, attempt: u32) -> Option<Duration> {
+        if factor.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&factor) {
+            let whole = factor as u32;
+            return whole
+                .checked_pow(attempt)
+                .and_then(|times| base.checked_mul(times));
+        }
+        let seconds = base.as_secs_f64() * factor.powi(i32::try_from(attempt).ok()?);
+        Duration::try_from_secs_f64(seconds).ok()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -569,7 +587,7 @@ impl Policy {
             .map(|attempt| {
                 let factor = retry.backoff.as_ref().map_or(2.0, |backoff| backoff.factor);
                 let grown =
-                    grown_wait(base.value, factor, attempt).map(|wait| wait.max(base.value));
+                    Backoff::grown(base.value, factor, attempt).map(|wait| wait.max(base.value));
                 let wait = if jittered {
                     // Envoy draws `random % ((2^n − 1) × base)` in whole milliseconds.
                     base.value
@@ -582,19 +600,6 @@ impl Policy {
             })
             .collect()
     }
-}
-
-/// `base` × `factor`^`attempt`: in whole nanoseconds when the factor is whole, so the usual
-/// doubling stays exact; `None` when it overflows.
-fn grown_wait(base: Duration, factor: f64, attempt: u32) -> Option<Duration> {
-    if factor.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&factor) {
-        let whole = factor as u32;
-        return whole
-            .checked_pow(attempt)
-            .and_then(|times| base.checked_mul(times));
-    }
-    let seconds = base.as_secs_f64() * factor.powi(i32::try_from(attempt).ok()?);
-    Duration::try_from_secs_f64(seconds).ok()
 }
 
 /// Policy a format's own resources attach to routes that another format's adapter read: Envoy

@@ -504,6 +504,16 @@ impl Layer {
     }
 }
 
+/// The proxies a route is bound to, where its configuration names them: a service mesh's
+/// routes may be applied by its sidecars, by its own gateways, or by both.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    /// The layer those proxies sit in: `Edge` for ingress gateways, `Mesh` for sidecars.
+    pub layer: Layer,
+    /// The proxies as the configuration names them (`mesh`, `istio-system/public`).
+    pub gateways: Vec<String>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Route {
     pub format: GatewayFormat,
@@ -541,6 +551,33 @@ impl Route {
             policy,
             explicit_operation: None,
         }
+    }
+
+    /// The layer the route sits in: the one its binding names, else its gateway's kind.
+    pub fn layer(&self) -> Layer {
+        self.policy
+            .binding
+            .as_ref()
+            .map_or_else(|| self.format.layer(), |binding| binding.layer)
+    }
+
+    /// The gateways the route is bound to, when its configuration names them.
+    pub fn gateways(&self) -> &[String] {
+        self.policy
+            .binding
+            .as_ref()
+            .map_or(&[], |binding| binding.gateways.as_slice())
+    }
+
+    /// Whether a request this route forwards skips `behind`: a mesh's own ingress gateway sends
+    /// straight to the workloads, so the routes of that mesh's sidecars do not apply to what it
+    /// forwards (an Istio gateway applies only the VirtualServices bound to it, and a
+    /// workload's inbound sidecar applies no VirtualService).
+    pub fn bypasses(&self, behind: &Route) -> bool {
+        self.layer() == Layer::Edge
+            && self.format.layer() == Layer::Mesh
+            && behind.format == self.format
+            && behind.layer() == Layer::Mesh
     }
 
     /// Matches every path: such a route does not document anything by itself.
@@ -615,6 +652,16 @@ pub struct PathMatch {
 }
 
 impl PathMatch {
+    /// A path matcher that forwards the path as it came.
+    pub fn new(kind: PathKind, pattern: impl Into<String>, location: Location) -> PathMatch {
+        PathMatch {
+            kind,
+            pattern: pattern.into(),
+            location,
+            rewrite: None,
+        }
+    }
+
     /// Every path, for a route written for a whole service.
     pub fn any(location: Location) -> PathMatch {
         PathMatch {

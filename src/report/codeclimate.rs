@@ -70,7 +70,9 @@ fn identity(workspace: &Workspace, diagnostic: &Diagnostic, path: &str) -> Strin
             let line = file.lines.line_of(diagnostic.location.span.start);
             let start = file.lines.line_start(line) as usize;
             let end = file.lines.line_end(line) as usize;
-            file.text.get(start..end).unwrap_or("").trim().to_string()
+            let text = workspace.text(file.id);
+            let line = text.as_deref().and_then(|text| text.get(start..end));
+            line.unwrap_or("").trim().to_string()
         }
     };
     // NUL cannot occur in a rule id or a path, so the parts cannot run into each other.

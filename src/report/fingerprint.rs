@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use crate::source::{SourceFile, TextFidelity};
+use crate::source::{SourceFile, TextFidelity, Workspace};
 
 const BLOCK_SIZE: usize = 100;
 const MOD: u64 = 37;
@@ -39,10 +39,11 @@ impl fmt::Display for LineHash {
 }
 
 /// The line hashes of `file` as its bytes are on disk, one per line (index 0 is line 1), or
-/// `None` when `text` is not exactly what is stored (unreadable or not UTF-8), since a hash of
-/// anything else would be a different fingerprint.
-pub fn file_line_hashes(file: &SourceFile) -> Option<Vec<LineHash>> {
-    let units = file.text.encode_utf16();
+/// `None` when its text is not exactly what is stored (unreadable, not UTF-8, or changed since
+/// it was read), since a hash of anything else would be a different fingerprint.
+pub fn file_line_hashes(workspace: &Workspace, file: &SourceFile) -> Option<Vec<LineHash>> {
+    let text = workspace.text(file.id)?;
+    let units = text.encode_utf16();
     match file.fidelity {
         TextFidelity::Exact => Some(line_hashes(units)),
         // Node reads the mark as a character of the first line, so it is hashed like one.

@@ -48,8 +48,14 @@ pub struct RouteRow {
     /// The declared layer's name when the governance file declares layers and the route's file
     /// is in one; else the gateway's kind, as `layer_kind`.
     pub layer: String,
-    /// `edge`, `mesh` or `ai`: the gateway's kind, whatever layers are declared.
+    /// `edge`, `mesh` or `ai`, whatever layers are declared: the layer of the proxies the route
+    /// is bound to (an Istio VirtualService bound to an ingress gateway is `edge`), else its
+    /// gateway's kind.
     pub layer_kind: &'static str,
+    /// The gateways the route is bound to, as its configuration names them (Istio's
+    /// `gateways`, `mesh` for the sidecars); left out where the format binds none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub gateways: Vec<String>,
     pub name: Option<String>,
     pub method: String,
     pub path: String,
@@ -250,7 +256,8 @@ fn row(
             .layers
             .name(outcome.join.layers.slot(route))
             .to_string(),
-        layer_kind: route.format.layer().name(),
+        layer_kind: route.layer().name(),
+        gateways: route.gateways().to_vec(),
         name: route.name.clone(),
         method: route.methods.to_string(),
         path: route.path.display(),

@@ -410,10 +410,9 @@ impl LineHashCache {
         workspace: &Workspace,
         location: Location,
     ) -> Option<LineHash> {
-        let hashes = self
-            .files
-            .entry(location.file)
-            .or_insert_with(|| fingerprint::file_line_hashes(workspace.file(location.file)));
+        let hashes = self.files.entry(location.file).or_insert_with(|| {
+            fingerprint::file_line_hashes(workspace, workspace.file(location.file))
+        });
         let line = workspace.position(location).line;
         let index = usize::try_from(line).ok()?.checked_sub(1)?;
         hashes.as_ref()?.get(index).copied()

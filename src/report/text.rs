@@ -57,6 +57,10 @@ impl Report for Text {
     }
 }
 
+/// Said under a file whose text was released and has changed on disk since it was read.
+const UNCHANGED_ONLY: &str =
+    "the file changed after it was read, so its lines are not shown; run again to see them";
+
 /// Draws findings; `width` is the terminal's.
 struct Frames<'a> {
     workspace: &'a Workspace,
@@ -86,6 +90,11 @@ impl Frames<'_> {
                 self.palette
                     .paint(Styled::Path, &human::sanitize(&source.display))
             )?;
+            // Read again for its frames when the run no longer holds it.
+            let text = self.workspace.text(file);
+            if text.is_none() {
+                self.note("  ", "note", UNCHANGED_ONLY, out)?;
+            }
             let mut routes: Vec<Option<&str>> = Vec::new();
             for diagnostic in in_file {
                 let route = diagnostic.route.as_deref();
@@ -118,7 +127,7 @@ impl Frames<'_> {
                     .iter()
                     .filter(|diagnostic| diagnostic.route.as_deref() == route)
                 {
-                    self.finding(source, diagnostic, indent, out)?;
+                    self.finding(source, text.as_deref(), diagnostic, indent, out)?;
                 }
             }
             writeln!(out)?;
@@ -132,6 +141,7 @@ impl Frames<'_> {
     fn finding(
         &self,
         file: &SourceFile,
+        text: Option<&str>,
         diagnostic: &Diagnostic,
         indent: &str,
         out: &mut dyn Write,
@@ -145,6 +155,7 @@ impl Frames<'_> {
         let frame_indent = format!("{indent}  ");
         self.frame(
             file,
+            text,
             diagnostic,
             &frame_indent,
             Styled::Severity(diagnostic.severity),
@@ -198,10 +209,11 @@ impl Frames<'_> {
     }
 
     /// The line the finding points at, and under it the span underlined with its label. On a
-    /// line wider than the terminal, a window of it around the span.
+    /// line wider than the terminal, a window of it around the span. None without the text.
     fn frame(
         &self,
         file: &SourceFile,
+        text: Option<&str>,
         diagnostic: &Diagnostic,
         indent: &str,
         style: Styled,
@@ -212,7 +224,7 @@ impl Frames<'_> {
         let line = lines.line_of(span.start);
         let line_start = lines.line_start(line) as usize;
         let line_end = lines.line_end(line) as usize;
-        let Some(text) = file.text.get(line_start..line_end) else {
+        let Some(text) = text.and_then(|text| text.get(line_start..line_end)) else {
             return Ok(());
         };
         let text = text.trim_end_matches(['\r', '\n']);

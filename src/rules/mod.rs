@@ -89,6 +89,14 @@ pub fn describe_routes(workspace: &dyn FileNames, routes: &[&crate::model::Route
     match routes {
         [] => String::new(),
         [route] => describe_route(workspace, route),
+        // One route bound to several layers (an Istio VirtualService on a gateway and the mesh).
+        [first, rest @ ..]
+            if rest.iter().all(|route| {
+                route.location == first.location && route.label() == first.label()
+            }) =>
+        {
+            describe_route(workspace, first)
+        }
         [first, ..] => {
             // A route with several paths is several model routes at one place with one name:
             // name it once. Distinct routes that read alike (Envoy routes told apart by a header
@@ -184,6 +192,61 @@ pub fn layers_of<'a, O>(
         }
     }
     layers
+}
+
+/// The ways a request to an operation can pass through the layers in front of it, each as
+/// [`layers_of`] gives them. Usually one; a route that sends past the layers behind it (a
+/// mesh's own ingress gateway, whose traffic no sidecar route of that mesh applies to) makes a
+/// way of its own without them, beside the way through the layer's other routes.
+pub fn stacks_of<'a, O>(
+    cx: &RuleContext<'a, O>,
+    operation: usize,
+) -> Vec<Vec<Vec<&'a crate::model::Route>>> {
+    use crate::model::Route;
+    let skips = |front: &[&Route], behind: &Route| front.iter().any(|route| route.bypasses(behind));
+    let mut pending = vec![layers_of(cx, operation)];
+    let mut stacks = Vec::new();
+    while let Some(layers) = pending.pop() {
+        let split = layers.iter().enumerate().find_map(|(at, layer)| {
+            let bypassing: Vec<&Route> = layer
+                .iter()
+                .copied()
+                .filter(|route| {
+                    layers[at + 1..]
+                        .iter()
+                        .flatten()
+                        .any(|behind| route.bypasses(behind))
+                })
+                .collect();
+            (!bypassing.is_empty()).then_some((at, bypassing))
+        });
+        let Some((at, bypassing)) = split else {
+            stacks.push(layers);
+            continue;
+        };
+        let mut through: Vec<Vec<&Route>> = layers[..at].to_vec();
+        through.push(bypassing.clone());
+        for layer in &layers[at + 1..] {
+            let kept: Vec<&Route> = layer
+                .iter()
+                .copied()
+                .filter(|behind| !skips(&bypassing, behind))
+                .collect();
+            if !kept.is_empty() {
+                through.push(kept);
+            }
+        }
+        let mut other = layers;
+        other[at].retain(|route| !bypassing.iter().any(|taken| std::ptr::eq(*taken, *route)));
+        if other[at].is_empty() {
+            other.remove(at);
+        }
+        pending.push(through);
+        if !other.is_empty() {
+            pending.push(other);
+        }
+    }
+    stacks
 }
 
 /// A finding about a route's setting, written once its subject (one route or several sharing

@@ -442,8 +442,8 @@ mod tests {
             Path::new(["/project/a.yaml", "/project/b.yaml"][file.0 as usize])
         }
 
-        fn text(&self, _: FileId) -> &str {
-            ""
+        fn text(&self, _: FileId) -> Option<crate::span::SourceText<'_>> {
+            None
         }
     }
 

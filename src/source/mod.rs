@@ -11,13 +11,14 @@ pub mod yaml;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use rayon::prelude::*;
 
 use crate::diagnostic::{Diagnostic, Related};
 use crate::rule_id::BuiltinRule;
 
-use crate::span::{FileId, FileNames, LineIndex, Location, Position, Span};
+use crate::span::{FileId, FileNames, LineIndex, Location, Position, SourceText, Span};
 pub use node::{Entry, Node, NodeKind, ScalarKind};
 
 /// Deeper nesting is refused, so that no later recursive walk can exhaust the stack.
@@ -72,7 +73,12 @@ pub struct SourceFile {
     pub path: PathBuf,
     /// The path shown to users: as given, or relative to the working directory, with `/`.
     pub display: String,
-    pub text: String,
+    /// The text while the trees are held; `None` once they were dropped, when
+    /// [`Workspace::text`] reads it again from the file.
+    text: Option<String>,
+    /// Length and hash of the bytes read, to tell whether the file still holds them when its
+    /// text is read again; `None` for text that cannot be read again (standard input).
+    stored: Option<Stored>,
     pub lines: LineIndex,
     pub syntax: Syntax,
     pub documents: Vec<Node>,
@@ -92,13 +98,30 @@ pub struct SourceFile {
     embeds: bool,
 }
 
+/// Length and hash of a file's bytes as read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stored {
+    len: usize,
+    hash: u64,
+}
+
+impl Stored {
+    fn of(bytes: &[u8]) -> Self {
+        Stored {
+            len: bytes.len(),
+            hash: xxhash_rust::xxh3::xxh3_64(bytes),
+        }
+    }
+}
+
 /// Where a file's trees are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Trees {
     /// Reserved for a later group of files: not read yet.
     Pending,
     Built,
-    /// Dropped once no later step needed them; rebuilt from `text` when one does.
+    /// Dropped once no later step needed them, with the text; rebuilt from the file when one
+    /// does.
     Dropped,
 }
 
@@ -118,12 +141,25 @@ pub enum TextFidelity {
 
 impl SourceFile {
     pub fn position(&self, offset: u32) -> Position {
-        self.lines.position(&self.text, offset)
+        self.lines.position(offset)
     }
 
-    /// Whether the trees were dropped to bound memory (they can be rebuilt from `text`).
+    /// The text, while the run holds it: always while the trees are built, and for text that
+    /// cannot be read again. [`Workspace::text`] gives it at any time.
+    pub fn text(&self) -> Option<&str> {
+        self.text.as_deref()
+    }
+
+    /// Whether the trees were dropped to bound memory (they can be rebuilt from the file).
     pub fn trees_dropped(&self) -> bool {
         self.trees == Trees::Dropped
+    }
+
+    /// The text read again from the file, when the file still holds the bytes first read.
+    fn read_again(&self, limits: &Limits) -> Option<String> {
+        let stored = self.stored?;
+        let bytes = read::read_bounded(&self.path, limits.max_file_size).ok()?;
+        (Stored::of(&bytes) == stored).then(|| decode(bytes).text)
     }
 }
 
@@ -205,8 +241,14 @@ pub struct Workspace {
     cwd: PathBuf,
     limits: Limits,
     /// The last file whose dropped trees [`Workspace::with_documents`] rebuilt.
-    rebuilt: std::sync::Mutex<Option<(FileId, Vec<Node>)>>,
+    rebuilt: Mutex<Option<(FileId, Vec<Node>)>>,
+    /// The files whose text [`Workspace::text`] read again last, newest first, so that a
+    /// report going file by file reads each once.
+    reread: Mutex<Vec<(FileId, Option<Arc<String>>)>>,
 }
+
+/// How many texts read again are kept: a finding's file, and those its related locations name.
+const REREAD_KEPT: usize = 4;
 
 impl FileNames for Workspace {
     fn display(&self, file: FileId) -> &str {
@@ -217,8 +259,8 @@ impl FileNames for Workspace {
         &self.file(file).path
     }
 
-    fn text(&self, file: FileId) -> &str {
-        &self.file(file).text
+    fn text(&self, file: FileId) -> Option<SourceText<'_>> {
+        Workspace::text(self, file)
     }
 }
 
@@ -230,7 +272,8 @@ impl Workspace {
             root,
             cwd,
             limits: Limits::default(),
-            rebuilt: std::sync::Mutex::new(None),
+            rebuilt: Mutex::new(None),
+            reread: Mutex::new(Vec::new()),
         }
     }
 
@@ -265,6 +308,29 @@ impl Workspace {
         self.file(location.file).position(location.span.start)
     }
 
+    /// A file's text: the one held, or else read again from the file (the last few are kept),
+    /// `None` when the file no longer holds the bytes first read or cannot be read.
+    pub fn text(&self, id: FileId) -> Option<SourceText<'_>> {
+        let file = self.file(id);
+        if let Some(text) = file.text() {
+            return Some(SourceText::Kept(text));
+        }
+        let mut reread = self.reread.lock().unwrap_or_else(PoisonError::into_inner);
+        let at = match reread.iter().position(|(cached, _)| *cached == id) {
+            Some(at) => at,
+            None => {
+                let text = file.read_again(&self.limits).map(Arc::new);
+                reread.truncate(REREAD_KEPT - 1);
+                reread.push((id, text));
+                reread.len() - 1
+            }
+        };
+        let entry = reread.remove(at);
+        let text = entry.1.clone();
+        reread.insert(0, entry);
+        text.map(SourceText::Reread)
+    }
+
     /// Loads the given files in parallel, in the order given, each path once, calling `on_read`
     /// after each file is read and parsed (from the reading threads), for a progress display.
     pub fn load_all_with(
@@ -290,7 +356,8 @@ impl Workspace {
                 id: FileId(0),
                 path: request.path.clone(),
                 display: request.display.clone(),
-                text: String::new(),
+                text: Some(String::new()),
+                stored: None,
                 lines: LineIndex::new(""),
                 syntax: syntax_for(&request.path),
                 documents: Vec::new(),
@@ -355,25 +422,34 @@ impl Workspace {
         self.insert(request, outcome, diagnostics)
     }
 
-    /// Frees a file's trees; its text, lines and flags stay. [`Workspace::restore_documents`]
-    /// rebuilds them from the text.
+    /// Frees a file's trees, and its text when the file can be read again; its lines and flags
+    /// stay. [`Workspace::restore_documents`] rebuilds them from the file.
     pub fn drop_documents(&mut self, id: FileId) {
         let file = &mut self.files[id.0 as usize];
         if file.trees == Trees::Built && !file.failed {
             file.documents = Vec::new();
             file.trees = Trees::Dropped;
+            if file.stored.is_some() {
+                file.text = None;
+            }
         }
     }
 
     /// Rebuilds the trees of a file whose trees were dropped, as they were when first read
-    /// (its findings were reported then).
+    /// (its findings were reported then). A file that changed since gets no documents.
     pub fn restore_documents(&mut self, id: FileId) {
         let limits = self.limits;
         let file = &mut self.files[id.0 as usize];
         if file.trees != Trees::Dropped {
             return;
         }
-        file.documents = parse_with_lines(&file.text, &file.lines, file.syntax, &limits)
+        if file.text.is_none() {
+            file.text = file.read_again(&limits);
+        }
+        file.documents = file
+            .text
+            .as_deref()
+            .and_then(|text| parse_with_lines(text, &file.lines, file.syntax, &limits).ok())
             .map(|loaded| loaded.documents)
             .unwrap_or_default();
         file.trees = Trees::Built;
@@ -389,17 +465,15 @@ impl Workspace {
         if file.trees != Trees::Dropped {
             return with(&file.documents);
         }
-        let mut cache = self
-            .rebuilt
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut cache = self.rebuilt.lock().unwrap_or_else(PoisonError::into_inner);
         if cache.as_ref().is_none_or(|(cached, _)| *cached != id) {
-            let mut documents =
-                parse_with_lines(&file.text, &file.lines, file.syntax, &self.limits)
-                    .map(|loaded| loaded.documents)
-                    .unwrap_or_default();
+            let text = self.text(id);
+            let text = text.as_deref().unwrap_or("");
+            let mut documents = parse_with_lines(text, &file.lines, file.syntax, &self.limits)
+                .map(|loaded| loaded.documents)
+                .unwrap_or_default();
             if file.embeds {
-                let embedded = embedded_documents(&file.text, &documents);
+                let embedded = embedded_documents(text, &documents);
                 documents.extend(embedded);
             }
             *cache = Some((id, documents));
@@ -481,7 +555,7 @@ impl ParsedFile {
 }
 
 fn add_embedded(file: &mut SourceFile) {
-    let embedded = embedded_documents(&file.text, &file.documents);
+    let embedded = embedded_documents(file.text().unwrap_or(""), &file.documents);
     file.documents.extend(embedded);
     file.embeds = true;
 }
@@ -506,7 +580,8 @@ fn build_file(
         id,
         path: request.path,
         display: request.display,
-        text: outcome.text,
+        text: Some(outcome.text),
+        stored: outcome.stored,
         lines,
         syntax: outcome.syntax,
         documents: Vec::new(),
@@ -545,9 +620,9 @@ fn build_file(
 
 /// A zero-width error position is widened to the character under it, so frames can underline it.
 fn failure_span(file: &SourceFile, offset: u32) -> Span {
-    let start = offset.min(u32::try_from(file.text.len()).unwrap_or(u32::MAX));
-    let next = file
-        .text
+    let text = file.text().unwrap_or("");
+    let start = offset.min(u32::try_from(text.len()).unwrap_or(u32::MAX));
+    let next = text
         .get(start as usize..)
         .and_then(|rest| rest.chars().next())
         .map_or(0, |c| {
@@ -584,6 +659,8 @@ fn duplicate_key_diagnostic(file: FileId, duplicate: &DuplicateKey) -> Diagnosti
 
 struct ReadOutcome {
     text: String,
+    /// Set when the text came from a file, which can be read again.
+    stored: Option<Stored>,
     /// Built once, for the parser and the file.
     lines: Option<LineIndex>,
     syntax: Syntax,
@@ -595,6 +672,7 @@ impl ReadOutcome {
     fn refused(syntax: Syntax, message: &str) -> Self {
         ReadOutcome {
             text: String::new(),
+            stored: None,
             lines: None,
             syntax,
             fidelity: TextFidelity::Unread,
@@ -609,7 +687,10 @@ fn read_and_parse(path: &Path, limits: &Limits) -> ReadOutcome {
         Ok(bytes) => bytes,
         Err(refusal) => return ReadOutcome::refused(syntax, &refusal.to_string()),
     };
-    parse_bytes(path, bytes, limits)
+    let stored = Stored::of(&bytes);
+    let mut outcome = parse_bytes(path, bytes, limits);
+    outcome.stored = Some(stored);
+    outcome
 }
 
 /// Parses a file's bytes, in the syntax its name (and, for JSON, its content) says.
@@ -621,25 +702,21 @@ fn parse_bytes(path: &Path, bytes: Vec<u8>, limits: &Limits) -> ReadOutcome {
         };
         return ReadOutcome::refused(syntax, &refusal.to_string());
     }
-    let text = match String::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(error) => {
-            let offset = u32::try_from(error.utf8_error().valid_up_to()).unwrap_or(0);
-            let text = String::from_utf8_lossy(error.as_bytes()).into_owned();
-            return ReadOutcome {
-                text,
-                lines: None,
-                syntax,
-                fidelity: TextFidelity::Lossy,
-                result: Err(SyntaxError::new("file is not valid UTF-8", offset)),
-            };
-        }
-    };
-    // Editors do not count a byte-order mark as a column, so neither do we.
-    let (text, fidelity) = match text.strip_prefix('\u{feff}') {
-        Some(rest) => (rest.to_string(), TextFidelity::AfterByteOrderMark),
-        None => (text, TextFidelity::Exact),
-    };
+    let Decoded {
+        text,
+        fidelity,
+        invalid_at,
+    } = decode(bytes);
+    if let Some(offset) = invalid_at {
+        return ReadOutcome {
+            text,
+            stored: None,
+            lines: None,
+            syntax,
+            fidelity,
+            result: Err(SyntaxError::new("file is not valid UTF-8", offset)),
+        };
+    }
     let syntax = if syntax == Syntax::Yaml && looks_like_json(path, &text) {
         Syntax::Json
     } else {
@@ -649,10 +726,46 @@ fn parse_bytes(path: &Path, bytes: Vec<u8>, limits: &Limits) -> ReadOutcome {
     let result = parse_with_lines(&text, &lines, syntax, limits);
     ReadOutcome {
         text,
+        stored: None,
         lines: Some(lines),
         syntax,
         fidelity,
         result,
+    }
+}
+
+/// A file's bytes as text.
+struct Decoded {
+    text: String,
+    fidelity: TextFidelity,
+    /// Where the bytes stop being UTF-8 (invalid bytes are replaced in `text`).
+    invalid_at: Option<u32>,
+}
+
+fn decode(bytes: Vec<u8>) -> Decoded {
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => {
+            let offset = u32::try_from(error.utf8_error().valid_up_to()).unwrap_or(0);
+            return Decoded {
+                text: String::from_utf8_lossy(error.as_bytes()).into_owned(),
+                fidelity: TextFidelity::Lossy,
+                invalid_at: Some(offset),
+            };
+        }
+    };
+    // Editors do not count a byte-order mark as a column, so neither do we.
+    match text.strip_prefix('\u{feff}') {
+        Some(rest) => Decoded {
+            text: rest.to_string(),
+            fidelity: TextFidelity::AfterByteOrderMark,
+            invalid_at: None,
+        },
+        None => Decoded {
+            text,
+            fidelity: TextFidelity::Exact,
+            invalid_at: None,
+        },
     }
 }
 

@@ -513,9 +513,9 @@ fn report_cycles(workspace: &Workspace, index: &RefIndex, diagnostics: &mut Vec<
     }
     let text_of = |file: FileId, span: Span| {
         workspace
-            .file(file)
-            .text
-            .get(span.start as usize..span.end as usize)
+            .text(file)
+            .as_deref()
+            .and_then(|text| text.get(span.start as usize..span.end as usize))
             .unwrap_or("")
             .trim_matches(['"', '\''])
             .to_string()

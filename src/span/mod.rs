@@ -15,8 +15,29 @@ pub trait FileNames: Sync {
     fn display(&self, file: FileId) -> &str;
     /// The absolute, normalized path.
     fn path(&self, file: FileId) -> &Path;
-    /// The text as read.
-    fn text(&self, file: FileId) -> &str;
+    /// The text as read: kept, or read again from the file when the run no longer holds it;
+    /// `None` when the file changed since (or cannot be read again).
+    fn text(&self, file: FileId) -> Option<SourceText<'_>>;
+}
+
+/// A file's text, as [`FileNames::text`] gives it.
+#[derive(Debug, Clone)]
+pub enum SourceText<'a> {
+    /// Still held by the run.
+    Kept(&'a str),
+    /// Read again from the file, which was checked to be unchanged.
+    Reread(std::sync::Arc<String>),
+}
+
+impl std::ops::Deref for SourceText<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match self {
+            SourceText::Kept(text) => text,
+            SourceText::Reread(text) => text,
+        }
+    }
 }
 
 /// A file of the run, numbered in the order it was loaded.
@@ -52,6 +73,12 @@ impl Span {
 pub struct Location {
     pub file: FileId,
     pub span: Span,
+}
+
+impl Location {
+    pub const fn new(file: FileId, span: Span) -> Self {
+        Location { file, span }
+    }
 }
 
 /// An offset, length, line or column within a source file as `u32`. Files are capped well below

@@ -33,6 +33,13 @@ pub const FORMATS: &[&str] = &[
     "traefik",
     "litellm",
     "portkey",
+    "google",
+    "spring-cloud-gateway",
+    "tyk",
+    "envoy-gateway",
+    "linkerd",
+    "kuma",
+    "ingress-nginx",
 ];
 
 /// A finding reduced to where it is: rule, file, line, column.
@@ -266,8 +273,12 @@ fn each_corpus_file_is_detected_as_its_format() {
             found.contains(&format),
             "{file}: detected as {found:?}, listed as {format}"
         );
-        // An API description with AWS integrations is both a spec and the gateway's config.
-        let allowed: BTreeSet<String> = [format.clone(), "openapi".to_string()].into();
+        // An API description with AWS integrations is both a spec and the gateway's config; an
+        // Envoy Gateway or Linkerd project holds the Gateway API HTTPRoutes its policies reach.
+        let mut allowed: BTreeSet<String> = [format.clone(), "openapi".to_string()].into();
+        if matches!(format.as_str(), "envoy-gateway" | "linkerd") {
+            allowed.insert("gateway-api".to_string());
+        }
         assert!(found.is_subset(&allowed), "{file}: detected as {found:?}");
     }
 }

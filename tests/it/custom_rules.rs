@@ -229,6 +229,84 @@ paths:
     assert_eq!(at("keys-of-paths"), [("openapi.yaml".to_string(), 4, 3)]);
 }
 
+/// nimma's filter forms that the Azure API style guide uses: type shorthands (`@object()`),
+/// `@path` as nimma prints it, and `@parent`.
+#[test]
+fn nimma_shorthands_path_and_parent_select_as_spectral_does() {
+    let spec = r##"openapi: 3.0.3
+info: { title: Pets, version: "1" }
+paths:
+  /pets:
+    patch:
+      responses: { "200": { description: ok } }
+  /pets/{id}:
+    patch:
+      responses: { "200": { description: ok } }
+components:
+  schemas:
+    Pet:
+      type: object
+      additionalProperties: { type: string }
+      properties:
+        name: { type: string }
+        tag: { type: string, description: a tag }
+        owner: { $ref: "#/components/schemas/Owner" }
+    Owner:
+      type: object
+      properties:
+        id: { type: integer, description: the owner }
+"##;
+    let ruleset = r#"rules:
+  patch-path:
+    given: "$.paths[?(!@path.match(/\\}']$/))]"
+    then: { field: patch, function: falsy }
+  property-description:
+    resolved: false
+    given: "$..properties[?(@object() && @.$ref == undefined)]"
+    then: { field: description, function: truthy }
+  additional-properties-and-properties:
+    given: "$..[?(@object() && @.type === 'object' && @.properties)]"
+    then: { field: additionalProperties, function: falsy }
+  described-siblings:
+    given: "$..properties.*[?(@string() && @property == 'description' && @parent.type == 'integer')]"
+    then: { function: pattern, functionOptions: { match: "^a " } }
+"#;
+    let dir = project(&[
+        ("routeguard.yaml", "extends: [off, ./api.spectral.yaml]\n"),
+        ("api.spectral.yaml", ruleset),
+        ("openapi.yaml", spec),
+    ]);
+    let (_, report) = common::lint_json(dir.path(), &["openapi.yaml"]);
+    let at = |rule: &str| -> Vec<(String, u64, u64)> {
+        of_rule(&report, rule)
+            .into_iter()
+            .map(|(file, line, column, _)| (file, line, column))
+            .collect()
+    };
+    let file = |(line, column): (u64, u64)| ("openapi.yaml".to_string(), line, column);
+    // `/pets` does not end with a parameter, `/pets/{id}` does.
+    assert_eq!(at("patch-path"), [file(position(spec, "/pets:", "patch"))]);
+    // `name` has no description; `tag` has one; `owner` is a `$ref`.
+    assert_eq!(
+        at("property-description"),
+        [file(position(spec, "properties:", "name"))]
+    );
+    // `Pet` has both; `Owner` has no `additionalProperties`.
+    assert_eq!(
+        at("additional-properties-and-properties"),
+        [file(position(spec, "Pet:", "additionalProperties"))]
+    );
+    // The integer's description does not start with `a `; the string's does not count.
+    assert_eq!(
+        at("described-siblings"),
+        [file(position(spec, "Owner:", "the owner"))]
+    );
+    assert!(
+        of_rule(&report, "ruleset-unsupported").is_empty(),
+        "{report:#}"
+    );
+}
+
 #[test]
 fn what_cannot_run_is_said_where_it_stands_and_the_rest_runs() {
     let ruleset = r#"extends:
@@ -1027,7 +1105,7 @@ fn explain_rules_and_test_rules_know_custom_rules() {
 /// that are only severities of inherited ones aside). The rest call custom JavaScript
 /// functions; docs/custom-rules.md has the table.
 const REAL_RULESETS: &[(&str, usize, usize)] = &[
-    ("fixtures/spectral/azure/spectral.yaml", 36, 64),
+    ("fixtures/spectral/azure/spectral.yaml", 40, 64),
     ("fixtures/spectral/baloise/baloise.yml", 6, 8),
     ("fixtures/spectral/baloise/zalando.yml", 27, 32),
     ("fixtures/spectral/microcks/microcks-rules.yaml", 9, 11),

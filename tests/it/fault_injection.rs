@@ -294,7 +294,7 @@ fn places_of<'a>(format: &str, document: &'a Node) -> Vec<Place<'a>> {
                 matcher: Some(route),
             })
             .collect(),
-        "gateway-api" => all
+        "gateway-api" | "envoy-gateway" => all
             .into_iter()
             .filter(|rule| rule.get("backendRefs").is_some())
             .map(|rule| Place {
@@ -351,6 +351,59 @@ fn places_of<'a>(format: &str, document: &'a Node) -> Vec<Place<'a>> {
                 matcher: None,
             })
             .collect(),
+        // Kubernetes objects whose annotations carry the policy: the whole object is the place.
+        "ingress-nginx" | "linkerd"
+            if document.get("kind").and_then(Node::scalar_text) != Some("ServiceProfile") =>
+        {
+            let kind = document.get("kind").and_then(Node::scalar_text);
+            if !matches!(kind, Some("Ingress" | "HTTPRoute")) {
+                return Vec::new();
+            }
+            document
+                .get("metadata")
+                .filter(|m| m.is_map())
+                .map(|metadata| Place {
+                    anchor: document,
+                    edit: metadata,
+                    matcher: None,
+                })
+                .into_iter()
+                .collect()
+        }
+        "linkerd" => items(document.pointer(&["spec", "routes"]))
+            .into_iter()
+            .map(|route| Place {
+                anchor: route,
+                edit: route,
+                matcher: None,
+            })
+            .collect(),
+        // The `to` entries of Kuma's policies, each edited in its `default`.
+        "kuma" => {
+            let kind = document
+                .get("kind")
+                .or(document.get("type"))
+                .and_then(Node::scalar_text)
+                .unwrap_or_default()
+                .to_string();
+            items(document.pointer(&["spec", "to"]))
+                .into_iter()
+                .filter(|entry| {
+                    let service = entry
+                        .pointer(&["targetRef", "kind"])
+                        .and_then(Node::scalar_text);
+                    matches!(kind.as_str(), "MeshTimeout" | "MeshRetry")
+                        && service == Some("MeshService")
+                })
+                .filter_map(|entry| {
+                    Some(Place {
+                        anchor: entry,
+                        edit: entry.get("default").filter(|d| d.is_map())?,
+                        matcher: Some(document),
+                    })
+                })
+                .collect()
+        }
         "portkey" => vec![Place {
             anchor: document,
             edit: document,
@@ -369,6 +422,48 @@ fn places_of<'a>(format: &str, document: &'a Node) -> Vec<Place<'a>> {
                 })
             })
             .collect(),
+        // A backend rule written on the operation (it replaces the document's): the route sits
+        // on its `x-google-backend`.
+        "google" => all
+            .into_iter()
+            .filter(|map| !std::ptr::eq(*map, document))
+            .filter_map(|operation| {
+                let backend = operation.get("x-google-backend").filter(|b| b.is_map())?;
+                Some(Place {
+                    anchor: operation,
+                    edit: backend,
+                    matcher: None,
+                })
+            })
+            .collect(),
+        "spring-cloud-gateway" => all
+            .into_iter()
+            .filter(|route| route.get("uri").is_some() && route.get("predicates").is_some())
+            .map(|route| Place {
+                anchor: route,
+                edit: route,
+                matcher: route.get("predicates"),
+            })
+            .collect(),
+        // A classic definition's versions, a Tyk OAS document's upstream: where a timeout for
+        // all its paths is written.
+        "tyk" => {
+            let versions = document
+                .pointer(&["version_data", "versions"])
+                .map(|versions| versions.entries().iter().map(|entry| &entry.value))
+                .into_iter()
+                .flatten();
+            let upstream = document.pointer(&["x-tyk-api-gateway", "upstream"]);
+            versions
+                .chain(upstream)
+                .filter(|map| map.is_map())
+                .map(|map| Place {
+                    anchor: map,
+                    edit: map,
+                    matcher: None,
+                })
+                .collect()
+        }
         _ => Vec::new(),
     }
 }
@@ -391,10 +486,19 @@ fn inject(
         ("timeout-removed", _) => {
             let key = match format {
                 "envoy" | "istio" | "krakend" | "apisix" | "litellm" => "timeout",
-                "gateway-api" => "timeouts",
+                "gateway-api" | "envoy-gateway" => "timeouts",
+                "ingress-nginx" => {
+                    let annotations = edit.get("annotations")?;
+                    editor.remove(
+                        annotations,
+                        "nginx.ingress.kubernetes.io/proxy-read-timeout",
+                    )?;
+                    return Some(editor.finish(place.anchor));
+                }
                 "kong" => "read_timeout",
                 "portkey" => "request_timeout",
                 "aws" => "timeoutInMillis",
+                "google" => "deadline",
                 _ => return None,
             };
             // A removed endpoint timeout still inherits a global one.
@@ -405,7 +509,33 @@ fn inject(
         }
         ("timeout-too-long", _) => match format {
             "envoy" | "istio" | "krakend" => editor.set(edit, "timeout", "\"600s\"")?,
-            "gateway-api" => editor.set(edit, "timeouts", "{\"request\": \"600s\"}")?,
+            "gateway-api" | "envoy-gateway" => {
+                editor.set(edit, "timeouts", "{\"request\": \"600s\"}")?
+            }
+            "ingress-nginx" => annotate(
+                &mut editor,
+                edit,
+                "nginx.ingress.kubernetes.io/proxy-read-timeout",
+                "\"600\"",
+            )?,
+            "linkerd" => {
+                if place.anchor.get("condition").is_some() {
+                    editor.set(edit, "timeout", "\"600s\"")?;
+                } else {
+                    // The per-response and per-try bounds written beside it go up too, or
+                    // they would still bound the request.
+                    annotate(&mut editor, edit, "timeout.linkerd.io/request", "\"600s\"")?;
+                    let annotations = edit.get("annotations").filter(|a| a.is_map());
+                    for key in ["timeout.linkerd.io/response", "retry.linkerd.io/timeout"] {
+                        if let Some(annotations) = annotations.filter(|a| a.get(key).is_some()) {
+                            editor.set(annotations, key, "\"600s\"")?;
+                        }
+                    }
+                }
+            }
+            "kuma" if is_kind(place, "MeshTimeout") => {
+                editor.set(edit, "http", "{\"requestTimeout\": \"600s\"}")?
+            }
             "kong" => editor.set(edit, "read_timeout", "600000")?,
             "apisix" => editor.set(
                 edit,
@@ -414,6 +544,14 @@ fn inject(
             )?,
             "litellm" => editor.set(edit, "timeout", "3600")?,
             "portkey" => editor.set(edit, "request_timeout", "3600000")?,
+            "google" => editor.set(edit, "deadline", "600")?,
+            "tyk" if edit.get("url").is_some() => editor.set(
+                edit,
+                "enforceTimeout",
+                "{\"enabled\": true, \"duration\": \"600s\"}",
+            )?,
+            "tyk" => editor.set(edit, "global_enforce_timeout", "\"600s\"")?,
+            "spring-cloud-gateway" => return inject_time_limiter(original, document, edit),
             _ => return None,
         },
         ("retries-excessive", _) => match format {
@@ -427,8 +565,20 @@ fn inject(
                 "retries",
                 "{\"attempts\": 10, \"perTryTimeout\": \"1s\"}",
             )?,
-            "gateway-api" => {
+            "gateway-api" | "envoy-gateway" => {
                 editor.set(edit, "retry", "{\"attempts\": 10, \"backoff\": \"100ms\"}")?
+            }
+            "ingress-nginx" => annotate(
+                &mut editor,
+                edit,
+                "nginx.ingress.kubernetes.io/proxy-next-upstream-tries",
+                "\"11\"",
+            )?,
+            "linkerd" if place.anchor.get("condition").is_none() => {
+                annotate(&mut editor, edit, "retry.linkerd.io/limit", "\"10\"")?
+            }
+            "kuma" if is_kind(place, "MeshRetry") => {
+                editor.set(edit, "http", "{\"numRetries\": 10}")?
             }
             "kong" => editor.set(edit, "retries", "10")?,
             "apisix" => {
@@ -436,6 +586,10 @@ fn inject(
                 editor.set(upstream, "retries", "10")?;
             }
             "litellm" => return append_router_setting(original, document, "num_retries: 10"),
+            "spring-cloud-gateway" => match edit.get("filters") {
+                Some(filters) => editor.prepend_item(filters, "\"Retry=10\"")?,
+                None => editor.set(edit, "filters", "[\"Retry=10\"]")?,
+            },
             _ => return None,
         },
         ("retry-layer-added", "litellm") => editor.set(edit, "max_retries", "10")?,
@@ -456,11 +610,17 @@ fn inject(
                     "{\"attempts\": 1, \"perTryTimeout\": \"5s\"}",
                 )?;
             }
-            "gateway-api" => editor.set(
-                edit,
-                "timeouts",
-                "{\"request\": \"1s\", \"backendRequest\": \"5s\"}",
-            )?,
+            "gateway-api" | "envoy-gateway" => {
+                editor.set(
+                    edit,
+                    "timeouts",
+                    "{\"request\": \"1s\", \"backendRequest\": \"5s\"}",
+                )?;
+                // Envoy Gateway makes `backendRequest` the per-try bound only with a retry.
+                if format == "envoy-gateway" {
+                    editor.set(edit, "retry", "{\"attempts\": 1}")?;
+                }
+            }
             _ => return None,
         },
         ("retry-on-post", _) => {
@@ -493,12 +653,30 @@ fn inject(
                         "{\"attempts\": 2, \"perTryTimeout\": \"1s\", \"retryOn\": \"5xx\"}",
                     )?;
                 }
-                "gateway-api" => {
+                "gateway-api" | "envoy-gateway" => {
                     if matcher.get("matches").is_some() {
                         return None;
                     }
                     editor.set(matcher, "matches", "[{\"method\": \"POST\"}]")?;
                     editor.set(edit, "retry", "{\"attempts\": 2, \"backoff\": \"100ms\"}")?;
+                }
+                "spring-cloud-gateway" => {
+                    let method = matcher.items().iter().any(|predicate| {
+                        predicate
+                            .scalar_text()
+                            .unwrap_or_default()
+                            .starts_with("Method")
+                            || predicate.get("name").and_then(Node::scalar_text) == Some("Method")
+                    });
+                    if method || !matcher.is_seq() {
+                        return None;
+                    }
+                    editor.prepend_item(matcher, "\"Method=POST\"")?;
+                    let retry = "\"Retry=2,BAD_GATEWAY,POST,10ms,100ms\"";
+                    match edit.get("filters") {
+                        Some(filters) => editor.prepend_item(filters, retry)?,
+                        None => editor.set(edit, "filters", &format!("[{retry}]"))?,
+                    }
                 }
                 // Kong and APISIX retry through nginx's `proxy_next_upstream error timeout`,
                 // which never repeats a POST once it was sent: no defect to inject there.
@@ -540,6 +718,28 @@ fn inject(
         _ => return None,
     }
     Some(editor.finish(place.anchor))
+}
+
+/// Sets annotation `key` on an object's `metadata`, adding `annotations` when it has none.
+fn annotate(editor: &mut Editor<'_>, metadata: &Node, key: &str, value: &str) -> Option<()> {
+    match metadata
+        .get("annotations")
+        .filter(|a| a.is_map() && !a.entries().is_empty())
+    {
+        Some(annotations) => editor.set(annotations, key, value),
+        None => editor.set(metadata, "annotations", &format!("{{\"{key}\": {value}}}")),
+    }
+}
+
+/// Whether a Kuma place is an entry of a policy of `kind` (its `matcher` is the document).
+fn is_kind(place: &Place, kind: &str) -> bool {
+    place.matcher.is_some_and(|document| {
+        document
+            .get("kind")
+            .or(document.get("type"))
+            .and_then(Node::scalar_text)
+            == Some(kind)
+    })
 }
 
 /// Adds a second endpoint to the first single-endpoint pool without health checks.
@@ -636,8 +836,53 @@ fn inject_pool(format: &str, original: &str, syntax: Syntax, document: &Node) ->
                 lines: (line, line),
             })
         }
+        // Load balancing over a second target, without `check_host_against_uptime_tests`.
+        "tyk" => {
+            let proxy = document.get("proxy").filter(|proxy| proxy.is_map())?;
+            let checked = proxy
+                .get("check_host_against_uptime_tests")
+                .and_then(Node::as_bool)
+                == Some(true);
+            let enabled = proxy.get("enable_load_balancing").and_then(Node::as_bool) == Some(true);
+            if checked || enabled {
+                return None;
+            }
+            let target = proxy.get("target_url")?.scalar_text()?;
+            editor.set(proxy, "enable_load_balancing", "true")?;
+            editor.set(
+                proxy,
+                "target_list",
+                &format!("[\"{target}\", \"http://10.0.0.9:8080\"]"),
+            )?;
+            Some(editor.finish(proxy))
+        }
         _ => None,
     }
+}
+
+/// Spring Cloud Gateway bounds a request by the Resilience4j TimeLimiter of a CircuitBreaker
+/// filter: the defect is such a filter on the route and a 600s limiter appended to the file.
+fn inject_time_limiter(original: &str, document: &Node, route: &Node) -> Option<Injected> {
+    if document.get("resilience4j").is_some() || !route.get("filters").is_none_or(Node::is_seq) {
+        return None;
+    }
+    let mut editor = Editor::new(original, Syntax::Yaml);
+    let filter = "\"CircuitBreaker=injected\"";
+    match route.get("filters") {
+        Some(filters) => editor.prepend_item(filters, filter)?,
+        None => editor.set(route, "filters", &format!("[{filter}]"))?,
+    }
+    let first = line_of(original, route.span.start as usize);
+    let mut text = editor.finish(route).text;
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str("resilience4j:\n  timelimiter:\n    instances:\n      injected:\n        timeoutDuration: 600s\n");
+    let last = line_of(&text, text.len());
+    Some(Injected {
+        text,
+        lines: (first, last),
+    })
 }
 
 /// Traefik sets retries in a middleware and timeouts in a servers transport: the defect is a

@@ -189,7 +189,7 @@ fn unattached_conflicting_and_unreadable_policies_are_reported() {
 
 #[test]
 fn a_route_no_policy_sets_a_timeout_for_keeps_envoys_default() {
-    let outcome = run(&["fixtures/envoy-gateway/e2e/circuitbreaker.yaml"]);
+    let outcome = run(&["fixtures/real/envoy-gateway/circuitbreaker.yaml"]);
     let routes = &outcome.inventory.routes;
     assert_eq!(routes.len(), 2);
     for route in routes {
@@ -218,7 +218,7 @@ fn a_route_no_policy_sets_a_timeout_for_keeps_envoys_default() {
 
 #[test]
 fn envoy_gateways_own_test_files() {
-    let outcome = run(&["fixtures/envoy-gateway/e2e"]);
+    let outcome = run(&["fixtures/real/envoy-gateway"]);
     assert!(
         outcome
             .diagnostics
@@ -275,4 +275,118 @@ fn envoy_gateways_own_test_files() {
     assert!(delayed.policy.fault_injection);
     // The ClientTrafficPolicy bounds receiving the request, not the wait for the backend.
     assert_eq!(timeout(delayed), (secs(15), false));
+}
+
+fn merge_fixture() -> LintOutcome {
+    common::lint_recommended(&["fixtures/envoy-gateway/merge/shop.yaml"])
+}
+
+fn located(outcome: &LintOutcome, rule: &str) -> Vec<(u32, u32)> {
+    let mut found: Vec<(u32, u32)> = outcome
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule == rule)
+        .map(|d| line_column(outcome, d.location))
+        .collect();
+    found.sort();
+    found
+}
+
+#[test]
+fn a_route_policy_with_merge_type_is_merged_onto_its_gateways() {
+    let outcome = merge_fixture();
+    // `catalog-merged` sets one retry and inherits the Gateway policy's 8s, 2s per try and
+    // breaker; `payments-alone`, without `mergeType`, replaces it whole.
+    let (_, catalog) = route(&outcome, "/catalog", None);
+    assert_eq!(
+        timeout(catalog),
+        (Timeout::Bounded(Duration::from_secs(8)), true)
+    );
+    let retry = catalog.policy.retry.as_ref().expect("retry");
+    assert_eq!(retry.max_retries.value, 1);
+    assert_eq!(
+        line_column(
+            &outcome,
+            retry.max_retries.origin.location().expect("written")
+        ),
+        (114, 17)
+    );
+    let per_try = retry
+        .per_try_timeout
+        .as_ref()
+        .expect("the gateway's per try");
+    assert_eq!(
+        line_column(&outcome, per_try.origin.location().expect("written")),
+        (98, 16)
+    );
+    assert_eq!(catalog.policy.circuit_breakers.len(), 1);
+    let (_, payments) = route(&outcome, "/payments", None);
+    assert_eq!(
+        timeout(payments),
+        (Timeout::Bounded(Duration::from_secs(15)), false)
+    );
+    assert!(payments.policy.circuit_breakers.is_empty());
+    assert_eq!(located(&outcome, "timeout-missing"), vec![(62, 11)]);
+}
+
+#[test]
+fn target_selectors_evaluate_match_expressions() {
+    let outcome = merge_fixture();
+    let (_, search) = route(&outcome, "/search", None);
+    assert_eq!(
+        timeout(search),
+        (Timeout::Bounded(Duration::from_secs(3)), true)
+    );
+    // An operator Kubernetes refuses makes the selector select nothing, reported once.
+    assert_eq!(located(&outcome, "invalid-value"), vec![(154, 11)]);
+}
+
+#[test]
+fn an_http_route_retry_without_attempts_retries_twice_on_envoy_gateway() {
+    let outcome = merge_fixture();
+    let (_, orders) = route(&outcome, "/orders", None);
+    let retry = orders.policy.retry.as_ref().expect("the route's own retry");
+    assert_eq!(retry.max_retries.value, 2);
+    assert!(
+        matches!(retry.max_retries.origin, Origin::Default(note) if note.contains("Envoy Gateway v1.9"))
+    );
+    assert_eq!(line_column(&outcome, retry.location), (35, 7));
+    let base = retry
+        .backoff
+        .as_ref()
+        .and_then(|b| b.base.as_ref())
+        .expect("Envoy's backoff");
+    assert_eq!(base.value, Duration::from_millis(25));
+    assert!(retry.conditions.contains(&RetryCondition::Status(503, 503)));
+    assert!(!retry.conditions.contains(&RetryCondition::Timeout));
+    // Backed off and not retried on timeouts: neither finding applies.
+    assert!(located(&outcome, "retry-without-backoff").is_empty());
+    assert!(located(&outcome, "retry-without-per-try-timeout").is_empty());
+    // Elsewhere the Gateway API's own count of 1 stands, and no backoff is assumed.
+    let plain = common::lint_recommended(&["fixtures/gateway-api/retry-without-attempts.yaml"]);
+    let retry = plain.inventory.routes[0]
+        .policy
+        .retry
+        .as_ref()
+        .expect("retry");
+    assert_eq!(retry.max_retries.value, 1);
+    assert!(
+        matches!(retry.max_retries.origin, Origin::Default(note) if note.contains("Gateway API v1.2"))
+    );
+    assert!(retry.backoff.is_none());
+}
+
+#[test]
+fn without_a_retry_envoy_gateway_bounds_the_route_by_its_backend_request_timeout() {
+    let outcome = merge_fixture();
+    // `processRouteTimeout`: `backendRequest` replaces `request` when the rule has no retry.
+    let (_, reports) = route(&outcome, "/reports", None);
+    let bound = reports.policy.timeout.as_ref().expect("timeout");
+    assert_eq!(bound.value, Timeout::Bounded(Duration::from_secs(5)));
+    assert_eq!(
+        line_column(&outcome, bound.origin.location().expect("written")),
+        (176, 25)
+    );
+    assert!(reports.policy.per_try_timeout.is_none());
+    assert!(located(&outcome, "per-try-timeout-exceeds-total").is_empty());
 }

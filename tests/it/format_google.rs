@@ -210,6 +210,7 @@ fn the_google_detector_fires_only_on_documents_with_backend_rules() {
             "fixtures/google/esp-v2/route-match.json",
             "fixtures/google/esp-v2/sidecar-backend.json",
             "fixtures/google/invalid.yaml",
+            "fixtures/google/oas3.yaml",
             "fixtures/google/openapi.yaml",
         ]
     );
@@ -217,7 +218,68 @@ fn the_google_detector_fires_only_on_documents_with_backend_rules() {
 
 #[test]
 fn every_value_replaced_by_a_wrong_kind_never_panics() {
-    for fixture in [DOC, INVALID] {
+    for fixture in [DOC, INVALID, OAS3] {
         assert!(inventory::lint_value_mutations(fixture) > 30, "{fixture}");
     }
+}
+
+const OAS3: &str = "fixtures/google/oas3.yaml";
+
+#[test]
+fn api_gateway_openapi3_backends_are_named_under_x_google_api_management() {
+    let outcome = lint(&[OAS3]);
+    // The document names `orders`: its 45s deadline bounds every operation without its own.
+    let order = route(&outcome, OAS3, "GET /orders/{orderId}");
+    assert_eq!(timeout_ms(order), Some(45_000));
+    let timeout = order.policy.timeout.as_ref().expect("deadline");
+    assert_eq!(origin(&outcome, timeout), format!("{OAS3}:10:17"));
+    assert_eq!(at(&outcome, order.location), format!("{OAS3}:22:5"));
+    assert_eq!(
+        order.policy.upstream.as_ref().map(|u| u.name.as_str()),
+        Some("orders-a1b2c3-uc.a.run.app")
+    );
+    // `reports` sets no deadline: ESPv2's 15s; the route sits on the operation's own entry.
+    let report = route(&outcome, OAS3, "POST /reports");
+    assert_eq!(timeout_ms(report), Some(15_000));
+    assert_eq!(at(&outcome, report.location), format!("{OAS3}:30:7"));
+    assert_eq!(
+        operations_of(&outcome, report),
+        [("POST /reports".to_string(), "explicit")]
+    );
+    let retry = report.policy.retry.as_ref().expect("ESPv2's retry");
+    assert_eq!(retry.max_retries.value, 1);
+    assert!(retry.conditions.contains(&RetryCondition::Reset));
+}
+
+#[test]
+fn an_openapi3_backend_is_checked_once_and_unknown_names_are_reported() {
+    let outcome = lint(&[OAS3]);
+    assert_eq!(
+        findings(&outcome, "invalid-value", OAS3),
+        [
+            format!("{OAS3}:17:16"),
+            format!("{OAS3}:18:25"),
+            format!("{OAS3}:37:25")
+        ]
+    );
+    assert_eq!(
+        message_at(&outcome, "invalid-value", &format!("{OAS3}:37:25")),
+        "`exports` names no backend of `x-google-api-management.backends`: API Gateway refuses the config"
+    );
+    // A backend named by a valid reference with valid fields is not reported.
+    assert!(!findings(&outcome, "invalid-value", OAS3).contains(&format!("{OAS3}:11:24")));
+    let result = crate::common::run(
+        &crate::common::repo(),
+        &["routes", "--format", "json", OAS3],
+    );
+    let report: serde_json::Value = serde_json::from_str(&result.stdout).expect("json");
+    let rows = report["routes"].as_array().expect("routes");
+    let order = rows
+        .iter()
+        .find(|row| row["name"] == "getOrder")
+        .expect("getOrder");
+    assert_eq!(order["format"], "google");
+    assert_eq!(order["timeout_ms"], 45_000);
+    assert_eq!(order["max_retries"], 1);
+    assert_eq!(order["operation"], "GET /orders/{orderId}");
 }

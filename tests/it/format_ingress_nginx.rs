@@ -14,9 +14,9 @@ const ANNOTATED: &str = "fixtures/ingress-nginx/annotations.yaml";
 const INVALID: &str = "fixtures/ingress-nginx/invalid.yaml";
 const CONFIG_MAP: &str = "fixtures/ingress-nginx/controller/configmap.yaml";
 const CONTROLLED: &str = "fixtures/ingress-nginx/controller/ingress.yaml";
-const REGISTRY: &str = "fixtures/ingress-nginx/docs/docker-registry-ingress.yaml";
-const COOKIE: &str = "fixtures/ingress-nginx/docs/affinity-cookie-ingress.yaml";
-const DOCS_CONFIG: &str = "fixtures/ingress-nginx/docs/custom-configuration-configmap.yaml";
+const REGISTRY: &str = "fixtures/real/ingress-nginx/docker-registry-ingress.yaml";
+const COOKIE: &str = "fixtures/real/ingress-nginx/affinity-cookie-ingress.yaml";
+const DOCS_CONFIG: &str = "fixtures/real/ingress-nginx/custom-configuration-configmap.yaml";
 
 #[test]
 fn annotations_set_each_attempt_the_tries_and_the_retry_deadline() {
@@ -263,9 +263,6 @@ fn the_detector_claims_nginx_ingresses_and_the_controller_config_map_only() {
             "fixtures/ingress-nginx/annotations.yaml",
             "fixtures/ingress-nginx/controller/configmap.yaml",
             "fixtures/ingress-nginx/controller/ingress.yaml",
-            "fixtures/ingress-nginx/docs/affinity-cookie-ingress.yaml",
-            "fixtures/ingress-nginx/docs/custom-configuration-configmap.yaml",
-            "fixtures/ingress-nginx/docs/docker-registry-ingress.yaml",
             "fixtures/ingress-nginx/invalid.yaml",
             "fixtures/ingress-nginx/join/ingress.yaml",
         ]

@@ -246,7 +246,7 @@ fn bad_values_are_invalid_values_at_their_place() {
     );
     assert!(
         message_at(&outcome, "invalid-value", &format!("{INVALID}:25:13"))
-            .contains("missing: max_errors")
+            .contains("missing: `max_errors`")
     );
     assert!(message_at(&outcome, "invalid-value", &format!("{INVALID}:7:17")).contains("HEAD"));
     // Endpoints KrakenD would skip are no routes; the others keep the documented default.

@@ -10,7 +10,7 @@ use routeguard::model::{GatewayFormat, Layer, Route};
 
 use crate::common;
 
-use common::{line_column, lint_isolated as run};
+use common::{line_column, lint_isolated as run, lint_recommended};
 
 fn shop() -> LintOutcome {
     run(&["fixtures/kuma/shop.yaml"])
@@ -146,7 +146,7 @@ fn zero_retries_switch_them_off_and_bad_values_are_reported() {
 
 #[test]
 fn kumas_own_test_inputs() {
-    let outcome = run(&["fixtures/kuma/real"]);
+    let outcome = run(&["fixtures/real/kuma"]);
     assert!(
         outcome
             .diagnostics
@@ -157,14 +157,14 @@ fn kumas_own_test_inputs() {
     );
     // `merged_outbound_policies`: Kuma's inspect API reports mt-1 and mt-2 merged into
     // connectionTimeout 2s and requestTimeout 2s for test-server-1.
-    let merged = run(&["fixtures/kuma/real/merged-outbound-policies.yaml"]);
+    let merged = run(&["fixtures/real/kuma/merged-outbound-policies.yaml"]);
     let server = named(&merged, "test-server-1");
     assert_eq!(timeout(server), Timeout::Bounded(Duration::from_secs(2)));
     assert_eq!(
         server.policy.connect_timeout.as_ref().map(|t| t.value),
         Some(Duration::from_secs(2))
     );
-    let retried = run(&["fixtures/kuma/real/meshretry-outbound.yaml"]);
+    let retried = run(&["fixtures/real/kuma/meshretry-outbound.yaml"]);
     let retry = named(&retried, "test-server")
         .policy
         .retry
@@ -177,16 +177,109 @@ fn kumas_own_test_inputs() {
         backoff.max.as_ref().map(|m| m.value),
         Some(Duration::from_secs(240))
     );
-    let checked = run(&["fixtures/kuma/real/circuit-breaker-health-check.yaml"]);
+    let checked = run(&["fixtures/real/kuma/circuit-breaker-health-check.yaml"]);
     let policy = &named(&checked, "test-server").policy;
     assert!(policy
         .health_check
         .as_ref()
         .is_some_and(|h| h.active.is_some() && h.passive.is_some()));
-    let limited = run(&["fixtures/kuma/real/multiple-outbound-policies.yaml"]);
+    let limited = run(&["fixtures/real/kuma/multiple-outbound-policies.yaml"]);
     let breakers = &named(&limited, "test-server-1").policy.circuit_breakers;
     assert_eq!(
         breakers.first().map(|b| b.kind),
         Some(CircuitBreakerKind::ConcurrencyLimit)
     );
+}
+
+fn findings(outcome: &LintOutcome, rule: &str) -> Vec<(u32, u32)> {
+    let mut found: Vec<(u32, u32)> = outcome
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule == rule)
+        .map(|d| line_column(outcome, d.location))
+        .collect();
+    found.sort();
+    found
+}
+
+#[test]
+fn inbound_timeouts_bound_each_attempt_or_the_request() {
+    let outcome = lint_recommended(&["fixtures/kuma/inbound"]);
+    // `backend` is retried on 504 by the default MeshRetry: its own proxy's 3s inbound
+    // timeout bounds each attempt, the outbound 15s default the request.
+    let backend = named(&outcome, "backend");
+    assert_eq!(timeout(backend), Timeout::Bounded(Duration::from_secs(15)));
+    let retry = backend
+        .policy
+        .retry
+        .as_ref()
+        .expect("the default MeshRetry");
+    let per_try = retry.per_try_timeout.as_ref().expect("per try");
+    assert_eq!(per_try.value, Duration::from_secs(3));
+    assert_eq!(
+        line_column(&outcome, per_try.origin.location().expect("written")),
+        (15, 27)
+    );
+    // `payments` is not retried: its 2s inbound timeout bounds the request, and the inbound
+    // connection limits are its breaker.
+    let payments = named(&outcome, "payments");
+    assert!(payments.policy.retry.is_none());
+    let request = payments.policy.timeout.as_ref().expect("timeout");
+    assert_eq!(request.value, Timeout::Bounded(Duration::from_secs(2)));
+    assert_eq!(
+        line_column(&outcome, request.origin.location().expect("written")),
+        (117, 27)
+    );
+    let breakers = &payments.policy.circuit_breakers;
+    assert_eq!(breakers.len(), 1);
+    assert_eq!(breakers[0].kind, CircuitBreakerKind::ConcurrencyLimit);
+    assert_eq!(line_column(&outcome, breakers[0].location), (101, 9));
+    // `orders`' 30s inbound bound (a legacy `from` for every client) is longer than its 10s.
+    assert_eq!(
+        timeout(named(&outcome, "orders")),
+        Timeout::Bounded(Duration::from_secs(10))
+    );
+    let located: Vec<(u32, u32)> = findings(&outcome, "circuit-breaker-missing");
+    assert_eq!(located, vec![(13, 7), (24, 7)], "not on payments (100, 7)");
+    assert_eq!(
+        findings(&outcome, "timeout-missing"),
+        vec![(13, 7), (60, 15)],
+        "payments is bounded"
+    );
+}
+
+#[test]
+fn mesh_http_route_targets_give_their_matches_the_routes_own_configuration() {
+    let outcome = lint_recommended(&["fixtures/kuma/inbound"]);
+    let route = named(&outcome, "backend-v1");
+    assert_eq!(route.path.pattern, "/v1");
+    assert_eq!(
+        route.methods_location.map(|at| line_column(&outcome, at)),
+        Some((63, 23))
+    );
+    assert_eq!(route.hosts, vec!["backend".to_string()]);
+    let retry = route.policy.retry.as_ref().expect("retry");
+    assert_eq!(retry.max_retries.value, 7);
+    assert_eq!(
+        line_column(
+            &outcome,
+            retry.max_retries.origin.location().expect("written")
+        ),
+        (81, 23)
+    );
+    // Merged over the service's: the inbound 3s still bounds each attempt.
+    let per_try = retry.per_try_timeout.as_ref().expect("per try");
+    assert_eq!(per_try.value, Duration::from_secs(3));
+    // The service's own route keeps the default 5 retries.
+    let backend = named(&outcome, "backend");
+    assert_eq!(
+        backend.policy.retry.as_ref().map(|r| r.max_retries.value),
+        Some(5)
+    );
+    assert_eq!(
+        findings(&outcome, "retry-excessive"),
+        vec![(13, 7), (24, 7), (81, 23)]
+    );
+    // The route that is in the run is attached; the one that is not is reported.
+    assert_eq!(findings(&outcome, "policy-unattached"), vec![(82, 7)]);
 }

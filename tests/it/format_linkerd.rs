@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use routeguard::lint::LintOutcome;
-use routeguard::model::policy::{Origin, RetryCondition, Timeout};
+use routeguard::model::policy::{CircuitBreakerKind, Origin, RetryCondition, Timeout};
 use routeguard::model::{GatewayFormat, Layer, Method, MethodSet, Route};
 
 use crate::common;
@@ -171,7 +171,12 @@ fn a_service_no_route_names_is_one_route_and_bad_values_are_reported() {
 
 #[test]
 fn linkerds_own_files() {
-    let outcome = run(&["fixtures/linkerd/real"]);
+    let outcome = run(&[
+        "fixtures/real/linkerd/books-webapp-profile.yaml",
+        "fixtures/real/linkerd/retries-reference.yaml",
+        "fixtures/real/linkerd/timeouts-reference.yaml",
+        "fixtures/real/linkerd/viz-service-profiles.yaml",
+    ]);
     assert!(
         outcome
             .diagnostics
@@ -214,4 +219,66 @@ fn linkerds_own_files() {
         .expect("webapp profile route");
     assert_eq!(webapp.path.pattern, "/authors/[^/]*");
     assert!(webapp.hosts.contains(&"webapp".to_string()));
+}
+
+fn located(outcome: &LintOutcome, rule: &str) -> Vec<(u32, u32)> {
+    let mut found: Vec<(u32, u32)> = outcome
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule == rule)
+        .map(|d| line_column(outcome, d.location))
+        .collect();
+    found.sort();
+    found
+}
+
+#[test]
+fn a_service_profile_wins_over_http_routes_and_annotations() {
+    let outcome = common::lint_recommended(&["fixtures/linkerd/precedence"]);
+    // `catalog` is served by its ServiceProfile alone: the 2s of its route, not the Service's
+    // 30s annotation, and none of the HTTPRoute's 4 retries.
+    let catalog: Vec<&Route> = outcome
+        .inventory
+        .routes
+        .iter()
+        .filter(|route| route.hosts.iter().any(|host| host.starts_with("catalog")))
+        .collect();
+    assert_eq!(catalog.len(), 1);
+    assert_eq!(catalog[0].path.pattern, "/items");
+    let timeout = catalog[0].policy.timeout.as_ref().expect("timeout");
+    assert_eq!(timeout.value, Timeout::Bounded(Duration::from_secs(2)));
+    assert_eq!(
+        line_column(&outcome, timeout.origin.location().expect("written")),
+        (29, 16)
+    );
+    assert!(catalog[0].policy.retry.is_none());
+    // The ignored settings are reported on the first of them; `cart`, without a profile, is not.
+    assert_eq!(
+        located(&outcome, "policy-unattached"),
+        vec![(9, 28), (37, 29)]
+    );
+}
+
+#[test]
+fn consecutive_failure_accrual_is_the_services_circuit_breaker() {
+    let outcome = common::lint_recommended(&["fixtures/linkerd/precedence"]);
+    let items = &outcome
+        .inventory
+        .routes
+        .iter()
+        .find(|r| r.path.pattern == "/items");
+    let breakers = &items.expect("the profile's route").policy.circuit_breakers;
+    assert_eq!(breakers.len(), 1);
+    assert_eq!(breakers[0].kind, CircuitBreakerKind::ConsecutiveErrors);
+    assert_eq!(line_column(&outcome, breakers[0].location), (11, 42));
+    assert_eq!(breakers[0].open_status, Some(503));
+    // What the controller cannot parse leaves `cart` and `wishlist` without one.
+    assert_eq!(
+        located(&outcome, "circuit-breaker-missing"),
+        vec![(50, 1), (67, 1)]
+    );
+    assert_eq!(
+        located(&outcome, "invalid-value"),
+        vec![(58, 67), (59, 66), (74, 42)]
+    );
 }

@@ -5,10 +5,10 @@
 use crate::inventory;
 
 use inventory::{
-    at, findings, fixtures_detected_by, lint, lint_recommended, ms, operations_of, origin, route,
-    route_labels, timeout_ms,
+    at, findings, fixtures_detected_by, lint, lint_recommended, message_at, ms, operations_of,
+    origin, route, route_labels, timeout_ms,
 };
-use routeguard::model::policy::{CircuitBreakerKind, FallbackKind, RetryCondition};
+use routeguard::model::policy::{BreakerWindow, CircuitBreakerKind, FallbackKind, RetryCondition};
 use routeguard::model::{Method, MethodSet, PathKind};
 
 const APP: &str = "fixtures/spring-cloud-gateway/application.yml";
@@ -158,7 +158,7 @@ fn the_older_prefix_dotted_keys_and_resilience4js_own_default() {
     assert_eq!(timeout_ms(legacy), Some(1000));
     assert_eq!(
         origin(&outcome, timeout),
-        "default: Resilience4j's default TimeLimiter timeoutDuration of 1s in Spring Cloud Gateway 4.3–5.0"
+        "default: Resilience4j's default TimeLimiter timeoutDuration of 1s in Resilience4j 2.x"
     );
     assert!(legacy.policy.retry.is_none());
 }
@@ -271,7 +271,7 @@ fn the_detector_claims_gateway_application_files_only() {
     assert!(found
         .iter()
         .all(|file| file.starts_with("fixtures/spring-cloud-gateway/") || file == cross_layer));
-    assert_eq!(found.len(), 9, "{found:?}");
+    assert_eq!(found.len(), 12, "{found:?}");
 }
 
 #[test]
@@ -279,4 +279,171 @@ fn every_value_replaced_by_a_wrong_kind_never_panics() {
     for fixture in [APP, INVALID] {
         assert!(inventory::lint_value_mutations(fixture) > 20, "{fixture}");
     }
+}
+
+const RESILIENCE: &str = "fixtures/spring-cloud-gateway/resilience4j.yml";
+
+fn waits_ms(route: &routeguard::model::Route) -> Vec<u64> {
+    route.policy.backoff_delays().into_iter().map(ms).collect()
+}
+
+#[test]
+fn backoffs_grow_by_their_factor_up_to_their_cap() {
+    let outcome = lint(&[RESILIENCE]);
+    // 100ms × 3^(n − 1), capped at 2s.
+    let tripled = route(&outcome, RESILIENCE, "GET /inventory/**");
+    assert_eq!(waits_ms(tripled), [100, 300, 900]);
+    let backoff = tripled.policy.retry.as_ref().unwrap().backoff.as_ref();
+    let max = backoff.and_then(|b| b.max.as_ref()).expect("maxBackoff");
+    assert_eq!(origin(&outcome, max), format!("{RESILIENCE}:19:35"));
+    // `Jitter.random(0.5)` tops each wait at 1.5 times it, and with `basedOnPreviousValue`
+    // the next wait grows from the jittered one: 150ms, then × 3.
+    let jittered = route(&outcome, RESILIENCE, "* /catalog/**");
+    assert_eq!(waits_ms(jittered), [150, 450, 1350]);
+    // Without a maxBackoff nothing caps the growth: 200ms × 3^(n − 1).
+    let uncapped = route(&outcome, RESILIENCE, "* /reports/**");
+    assert_eq!(waits_ms(uncapped), [200, 600, 1800, 5400]);
+    let max = uncapped.policy.retry.as_ref().unwrap().backoff.as_ref();
+    let max = max.and_then(|b| b.max.as_ref()).expect("the largest wait");
+    assert_eq!(
+        origin(&outcome, max),
+        "default: no cap: Spring Cloud Gateway's backoff grows until a maxBackoff in Spring Cloud Gateway 4.3–5.0"
+    );
+    // Each of the 5 attempts is bounded by the 5s TimeLimiter behind the Retry filter.
+    assert_eq!(uncapped.policy.worst_case().map(ms), Some(5 * 5000 + 8000));
+}
+
+#[test]
+fn resilience4j_breakers_carry_their_thresholds() {
+    let outcome = lint(&[RESILIENCE]);
+    let reports = route(&outcome, RESILIENCE, "* /reports/**");
+    let trip = reports.policy.circuit_breakers[0]
+        .trip
+        .as_ref()
+        .expect("a Resilience4j breaker");
+    // `shared` gives the rate and the window, the instance its own slow-call settings.
+    assert_eq!(trip.failure_rate.value, 25.0);
+    assert_eq!(
+        origin(&outcome, &trip.failure_rate),
+        format!("{RESILIENCE}:60:33")
+    );
+    assert_eq!(
+        trip.window.value,
+        BreakerWindow::Time(std::time::Duration::from_secs(30))
+    );
+    // A time-based window keeps its minimum of calls.
+    assert_eq!(trip.minimum_calls.value, 200);
+    assert_eq!(ms(trip.open_for.value), 15_000);
+    let (slow_rate, slow_call) = trip.slow_calls.as_ref().expect("slow calls");
+    assert_eq!((slow_rate.value, ms(slow_call.value)), (80.0, 2000));
+    let billing = route(&outcome, RESILIENCE, "* /billing/**");
+    let trip = billing.policy.circuit_breakers[0].trip.as_ref().unwrap();
+    // 0 is refused: the default 50 % holds; a count window caps the minimum at its size.
+    assert_eq!(
+        origin(&outcome, &trip.failure_rate),
+        "default: Resilience4j's default failureRateThreshold of 50 % in Resilience4j 2.x"
+    );
+    assert_eq!(trip.window.value, BreakerWindow::Calls(10));
+    assert_eq!(trip.minimum_calls.value, 10);
+    assert_eq!(
+        origin(&outcome, &trip.open_for),
+        "default: Resilience4j's default waitDurationInOpenState of 60s in Resilience4j 2.x"
+    );
+}
+
+#[test]
+fn values_resilience4j_and_reactor_refuse_are_invalid_values() {
+    let outcome = lint(&[RESILIENCE]);
+    assert_eq!(
+        findings(&outcome, "invalid-value", RESILIENCE),
+        [format!("{RESILIENCE}:51:35"), format!("{RESILIENCE}:71:31")]
+    );
+    assert_eq!(
+        message_at(&outcome, "invalid-value", &format!("{RESILIENCE}:51:35")),
+        "`maxBackoff` must be longer than `firstBackoff` (500ms): reactor-extra refuses it"
+    );
+    // A valid file has none.
+    assert!(findings(&outcome, "invalid-value", APP).is_empty());
+}
+
+#[test]
+fn routes_json_shows_the_breaker_thresholds_and_the_worst_case() {
+    let result = crate::common::run(
+        &crate::common::repo(),
+        &["routes", "--format", "json", RESILIENCE],
+    );
+    let report: serde_json::Value = serde_json::from_str(&result.stdout).expect("json");
+    let rows = report["routes"].as_array().expect("routes");
+    let row = |name: &str| {
+        rows.iter()
+            .find(|row| row["name"] == name)
+            .unwrap_or_else(|| panic!("{name}"))
+    };
+    let reports = row("uncapped");
+    assert_eq!(reports["worst_case_ms"], 33_000);
+    assert_eq!(reports["per_try_timeout_ms"], 5000);
+    assert_eq!(
+        reports["circuit_breaker_trip"],
+        "opens at 25 % failed or 80 % slower than 2s of the calls of the last 30s (at least 200); open 15s"
+    );
+    // No breaker, no trip.
+    assert!(row("tripled").get("circuit_breaker_trip").is_none());
+}
+
+#[test]
+fn a_path_shortcut_ends_with_its_trailing_slash_flag_and_placeholders_name_upstreams() {
+    let outcome = lint(&[WEBFLUX]);
+    // `Path=/{org}/{scope}/function,false`: one pattern, then `matchTrailingSlash`.
+    let labels = route_labels(&outcome, WEBFLUX);
+    assert!(labels.contains(&"* /{org}/{scope}/function".to_string()));
+    assert!(!labels
+        .iter()
+        .any(|label| label.ends_with(" false") || label.ends_with(" true")));
+    // `uri: ${test.uri}` resolved from the same file's `test.uri`.
+    let path = route(&outcome, WEBFLUX, "* /regex/{digits:\\d+}");
+    assert_eq!(
+        path.policy.upstream.as_ref().map(|u| u.name.as_str()),
+        Some("testservice")
+    );
+    // `- host_example_to_httpbin=${test.uri}, Host=**.example.org`: id, uri, predicates.
+    let shortcut = inventory::routes_in(&outcome, WEBFLUX)[0];
+    assert_eq!(shortcut.name.as_deref(), Some("host_example_to_httpbin"));
+    assert_eq!(shortcut.hosts, ["**.example.org"]);
+    assert_eq!(at(&outcome, shortcut.location), format!("{WEBFLUX}:31:9"));
+    assert_eq!(
+        shortcut.policy.upstream.as_ref().map(|u| u.name.as_str()),
+        Some("testservice")
+    );
+    // A placeholder the file does not define names the upstream as written.
+    let outcome = lint(&[RETRY_TESTS]);
+    let retry = route(&outcome, RETRY_TESTS, "* /retry");
+    assert_eq!(
+        retry.policy.upstream.as_ref().map(|u| u.name.as_str()),
+        Some("${test.uri}")
+    );
+}
+
+#[test]
+fn resilience4j_instances_may_live_in_another_file_of_the_run() {
+    const ROUTES: &str = "fixtures/spring-cloud-gateway/split/application.yml";
+    const RESILIENCE: &str = "fixtures/spring-cloud-gateway/split/application-resilience.yml";
+    let outcome = lint(&[ROUTES, RESILIENCE]);
+    let ledger = route(&outcome, ROUTES, "* /ledger/**");
+    let timeout = ledger.policy.timeout.as_ref().expect("the time limiter");
+    assert_eq!(timeout_ms(ledger), Some(4000));
+    assert_eq!(origin(&outcome, timeout), format!("{RESILIENCE}:9:26"));
+    let trip = ledger.policy.circuit_breakers[0].trip.as_ref().unwrap();
+    assert_eq!(
+        origin(&outcome, &trip.failure_rate),
+        format!("{RESILIENCE}:5:31")
+    );
+    // The file holds no routes: it is read for them, and is no unknown format.
+    assert_eq!(inventory::routes_in(&outcome, RESILIENCE).len(), 0);
+    assert!(findings(&outcome, "unknown-format", RESILIENCE).is_empty());
+    // Alone, the route falls back to Resilience4j's 1s.
+    let outcome = lint(&[ROUTES]);
+    assert_eq!(
+        timeout_ms(route(&outcome, ROUTES, "* /ledger/**")),
+        Some(1000)
+    );
 }

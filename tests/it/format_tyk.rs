@@ -128,6 +128,9 @@ fn detection_claims_tyk_definitions_and_nothing_else() {
         [
             "fixtures/tyk/edge/classic.json",
             "fixtures/tyk/edge/oas.yaml",
+            "fixtures/tyk/gateway/oas-balanced.yaml",
+            "fixtures/tyk/gateway/override.json",
+            "fixtures/tyk/gateway/versions.json",
             "fixtures/tyk/join/billing.json",
             "fixtures/tyk/real/app_sample.json",
             "fixtures/tyk/real/test-cbo.json",
@@ -177,4 +180,140 @@ fn a_classic_path_joins_the_upstreams_spec_and_its_504_must_be_documented() {
         operations_of(&outcome, invoices),
         [("GET /invoices".to_string(), "prefix")]
     );
+}
+
+const VERSIONS: &str = "fixtures/tyk/gateway/versions.json";
+const CONF: &str = "fixtures/tyk/gateway/tyk.conf";
+
+#[test]
+fn each_version_is_its_own_set_of_routes() {
+    let outcome = lint(&[VERSIONS]);
+    assert_eq!(
+        route_labels(&outcome, VERSIONS),
+        ["GET /items*", "* /*", "* /*"]
+    );
+    let v1 = route(&outcome, VERSIONS, "GET /items*");
+    assert_eq!(v1.name.as_deref(), Some("catalog v1"));
+    assert_eq!(timeout_ms(v1), Some(3000));
+    let trip = v1.policy.circuit_breakers[0]
+        .trip
+        .as_ref()
+        .expect("rate breaker");
+    assert_eq!(trip.failure_rate.value, 40.0);
+    assert_eq!(trip.minimum_calls.value, 25);
+    assert_eq!(ms(trip.open_for.value), 20_000);
+    assert_eq!(
+        origin(&outcome, &trip.window),
+        "default: the 10s window of Tyk's rate breaker in Tyk v5.15"
+    );
+    let rest: Vec<_> = inventory::routes_in(&outcome, VERSIONS)
+        .into_iter()
+        .filter(|route| route.path.pattern == "/")
+        .collect();
+    // v1's other paths take its `global_enforce_timeout`, located at the version's key.
+    assert_eq!(rest[0].name.as_deref(), Some("catalog v1"));
+    assert_eq!(at(&outcome, rest[0].location), format!("{VERSIONS}:19:7"));
+    assert_eq!(timeout_ms(rest[0]), Some(12_000));
+    // Without `use_extended_paths` v2's hard timeout is not read: Tyk's 30s default bounds it;
+    // load balancing replaces its `override_target` (`nextTarget`).
+    assert_eq!(rest[1].name.as_deref(), Some("catalog v2"));
+    assert_eq!(timeout_ms(rest[1]), Some(30_000));
+    let upstream = rest[1].policy.upstream.as_ref().expect("the pool");
+    assert_eq!(
+        (upstream.name.as_str(), upstream.endpoints),
+        ("catalog-a.internal:8080", Some(3))
+    );
+    // Without load balancing, a versioned API's version sends to its `override_target`.
+    const OVERRIDE: &str = "fixtures/tyk/gateway/override.json";
+    let outcome = lint(&[OVERRIDE]);
+    let upstreams: Vec<_> = inventory::routes_in(&outcome, OVERRIDE)
+        .iter()
+        .map(|route| route.policy.upstream.as_ref().unwrap().name.clone())
+        .collect();
+    assert_eq!(
+        upstreams,
+        ["ledger-v1.internal:8080", "ledger-v2.internal:8080"]
+    );
+}
+
+#[test]
+fn load_balanced_targets_are_a_pool_checked_by_the_uptime_tests() {
+    let outcome = lint(&[VERSIONS]);
+    let v1 = route(&outcome, VERSIONS, "GET /items*");
+    let upstream = v1.policy.upstream.as_ref().expect("target");
+    assert_eq!(upstream.endpoints, Some(3));
+    assert!(
+        v1.policy.fallbacks.is_empty(),
+        "round robin, not a fallback"
+    );
+    let active = v1
+        .policy
+        .health_check
+        .as_ref()
+        .and_then(|h| h.active.as_ref());
+    let active = active.expect("check_host_against_uptime_tests");
+    assert_eq!(active.timeout.as_ref().map(|t| ms(t.value)), Some(8000));
+    let interval = active.interval.as_ref().expect("Tyk's interval");
+    assert_eq!(ms(interval.value), 10_000);
+    assert!(origin(&outcome, interval).contains("uptime_tests.config.time_wait"));
+    // Probing every 10s with an 8s timeout does not overlap.
+    let outcome = lint_recommended(&[VERSIONS]);
+    assert!(findings(&outcome, "health-check-timing", VERSIONS).is_empty());
+}
+
+#[test]
+fn the_gateways_tyk_conf_sets_the_default_timeout_and_the_uptime_interval() {
+    let outcome = lint_recommended(&[CONF, VERSIONS]);
+    let v2 = inventory::routes_in(&outcome, VERSIONS)[2];
+    assert_eq!(timeout_ms(v2), Some(45_000));
+    let timeout = v2.policy.timeout.as_ref().expect("proxy_default_timeout");
+    assert_eq!(origin(&outcome, timeout), format!("{CONF}:4:28"));
+    // 5s between probes, 8s of timeout: the checks overlap.
+    assert_eq!(
+        findings(&outcome, "health-check-timing", VERSIONS),
+        [format!("{VERSIONS}:12:81")]
+    );
+    // The gateway's own file is Tyk's, not an unknown format.
+    assert!(findings(&outcome, "unknown-format", CONF).is_empty());
+    let result = crate::common::run(
+        &crate::common::repo(),
+        &["routes", "--format", "json", CONF, VERSIONS],
+    );
+    let report: serde_json::Value = serde_json::from_str(&result.stdout).expect("json");
+    let rows = report["routes"].as_array().expect("routes");
+    let items = rows
+        .iter()
+        .find(|row| row["path"] == "/items*")
+        .expect("v1 /items");
+    assert_eq!(items["timeout_ms"], 3000);
+    assert_eq!(items["endpoints"], 3);
+    assert_eq!(items["health_check"], "active");
+    assert_eq!(
+        items["circuit_breaker_trip"],
+        "opens at 40 % failed of the calls of the last 10s (at least 25); open 20s"
+    );
+    let v2 = rows
+        .iter()
+        .find(|row| row["name"] == "catalog v2")
+        .expect("v2");
+    assert_eq!(v2["timeout_ms"], 45_000);
+}
+
+const OAS_BALANCED: &str = "fixtures/tyk/gateway/oas-balanced.yaml";
+
+#[test]
+fn a_tyk_oas_pool_without_skip_unavailable_hosts_has_no_health_check() {
+    let outcome = lint_recommended(&[OAS_BALANCED, VERSIONS]);
+    let stock = route(&outcome, OAS_BALANCED, "GET /stock");
+    // Two targets carry weight; the third (weight 0) gets no traffic.
+    let upstream = stock.policy.upstream.as_ref().expect("url");
+    assert_eq!(upstream.endpoints, Some(2));
+    // Uptime tests run, but without `skipUnavailableHosts` they take no target out.
+    assert!(stock.policy.health_check.is_none());
+    assert_eq!(
+        findings(&outcome, "health-check-missing", OAS_BALANCED),
+        [format!("{OAS_BALANCED}:18:10")]
+    );
+    // The classic pool checked against its uptime tests is not reported.
+    assert!(findings(&outcome, "health-check-missing", VERSIONS).is_empty());
 }

@@ -266,3 +266,52 @@ paths:
     assert_eq!(found, vec![at("operation-summary", "openapi.yaml", 14, 5)]);
     assert_eq!(report["summary"]["operations"], 2);
 }
+
+/// The text of a spec whose trees were dropped is not held: frames read the file again, and a
+/// file that changed since it was linted shows no frame and says why.
+#[test]
+fn frames_read_the_file_again_and_a_changed_file_shows_none() {
+    use routeguard::config::{presets::Preset, Config};
+    use routeguard::lint::{lint_in, LintOptions};
+    use routeguard::report::{format, Kind, Settings};
+
+    let spec = CLEAN.replace("      summary: List pets\n", "");
+    // Lints the spec, calls `between` (the file's text is gone by then), renders it as text.
+    let render = |between: &dyn Fn(&Path)| {
+        let dir = project(&[("openapi.yaml", spec.as_bytes())]);
+        let root = std::fs::canonicalize(dir.path()).expect("canonical root");
+        let options = LintOptions {
+            paths: vec!["openapi.yaml".into()],
+            root: Some(root.clone()),
+            config: Config::with_preset(Preset::Recommended),
+            ..LintOptions::default()
+        };
+        let outcome = lint_in(&options, &root).expect("lint");
+        let file = &outcome.workspace.files()[0];
+        assert!(
+            file.trees_dropped() && file.text().is_none(),
+            "text released"
+        );
+        between(&root.join("openapi.yaml"));
+        let settings = Settings {
+            width: 100,
+            ..Settings::default()
+        };
+        let report = (format(Kind::Findings, "text").expect("text format").build)(&settings);
+        let mut out = Vec::new();
+        report.emit(&outcome, &mut out).expect("render");
+        String::from_utf8(out).expect("utf-8")
+    };
+    let shown = render(&|_| {});
+    assert!(shown.contains("7 │     get:"), "{shown}");
+    assert!(!shown.contains("the file changed"), "{shown}");
+
+    // Same length, other bytes: the hash tells them apart.
+    let shown = render(&|path| std::fs::write(path, spec.replace("pets", "cats")).expect("edit"));
+    assert!(!shown.contains(" │ "), "{shown}");
+    assert!(
+        shown.contains("openapi.yaml\n  = note: the file changed after it was read"),
+        "{shown}"
+    );
+    assert!(shown.contains("openapi.yaml:7:5:"), "{shown}");
+}

@@ -33,6 +33,7 @@ mod format_tyk;
 mod gateways;
 mod help_per_gateway;
 mod hostile;
+mod istio_gateways;
 mod loading;
 mod locations;
 mod monorepo;

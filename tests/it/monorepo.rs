@@ -513,3 +513,132 @@ fn an_http_route_without_hostnames_takes_its_listeners_hostnames_for_the_join() 
     let (_, report) = lint_json(&common::repo(), &[copied, orders, billing]);
     assert_eq!(unrouted(&report), []);
 }
+
+/// The split Kong Ingress fixture copied with `edit` applied to each file, plus `extra` files.
+fn split_copy(edit: &dyn Fn(String) -> String, extra: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = "fixtures/kong/kubernetes/split";
+    let copy = tempfile::tempdir().expect("temporary folder");
+    for name in ["routes.yaml", "policy.yaml", "openapi.yaml"] {
+        let text = std::fs::read_to_string(common::repo().join(dir).join(name)).expect("fixture");
+        std::fs::write(copy.path().join(name), edit(text)).expect("manifest");
+    }
+    for (name, text) in extra {
+        std::fs::write(copy.path().join(name), text).expect("manifest");
+    }
+    copy
+}
+
+fn unattached(report: &Value) -> Vec<(common::Located, String)> {
+    report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|found| found["rule"] == "policy-unattached")
+        .map(|found| {
+            let text = |key: &str| found[key].as_str().unwrap_or_default().to_string();
+            let number = |key: &str| found[key].as_u64().unwrap_or_default();
+            (
+                at(
+                    "policy-unattached",
+                    &text("file"),
+                    number("line"),
+                    number("column"),
+                ),
+                text("message"),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_kong_plugin_name_that_matches_no_plugin_is_reported_when_the_namespaces_plugins_are_linted() {
+    let copy = split_copy(
+        &|text| {
+            text.replace(
+                "konghq.com/plugins: payments-limit",
+                "konghq.com/plugins: payments-limits",
+            )
+        },
+        &[],
+    );
+    // The run holds the `pay` namespace's KongPlugins, and none is `payments-limits`.
+    let (_, report) = lint_json(copy.path(), &["."]);
+    let found = unattached(&report);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, at("policy-unattached", "routes.yaml", 9, 25));
+    assert!(
+        found[0]
+            .1
+            .contains("no KongPlugin `payments-limits` in namespace `pay`"),
+        "{found:?}"
+    );
+    // The Ingress's file alone: the plugins may be kept elsewhere, so nothing is reported.
+    let (_, report) = lint_json(copy.path(), &["routes.yaml"]);
+    assert_eq!(unattached(&report), [], "{report}");
+    // The right name binds: nothing to report.
+    let (_, report) = lint_json(&common::repo(), &["fixtures/kong/kubernetes/split"]);
+    assert_eq!(unattached(&report), [], "{report}");
+}
+
+const PLUGIN_GRANT: &str = "apiVersion: gateway.networking.k8s.io/v1beta1
+kind: ReferenceGrant
+metadata:
+  name: pay-ingresses-use-shared-plugins
+  namespace: shared
+spec:
+  from:
+    - group: networking.k8s.io
+      kind: Ingress
+      namespace: pay
+  to:
+    - group: configuration.konghq.com
+      kind: KongPlugin
+";
+
+#[test]
+fn a_kong_plugin_of_another_namespace_binds_only_with_a_reference_grant() {
+    let edit = |text: String| {
+        text.replace(
+            "konghq.com/plugins: payments-limit",
+            "konghq.com/plugins: shared:payments-limit",
+        )
+        .replace(
+            "  name: payments-limit\n  namespace: pay",
+            "  name: payments-limit\n  namespace: shared",
+        )
+    };
+    let limited = |report: &Value| {
+        located(report).contains(&at("gateway-errors-undocumented", "openapi.yaml", 13, 7))
+            && report["diagnostics"]
+                .as_array()
+                .expect("diagnostics")
+                .iter()
+                .flat_map(|found| found["related"].as_array().cloned().unwrap_or_default())
+                .any(|related| related["message"] == "Kong answers 429 because of this")
+    };
+    // No ReferenceGrant: Kong Ingress Controller does not bind the plugin.
+    let copy = split_copy(&edit, &[]);
+    let (_, report) = lint_json(copy.path(), &["."]);
+    let found = unattached(&report);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, at("policy-unattached", "routes.yaml", 9, 25));
+    assert!(
+        found[0]
+            .1
+            .contains("no ReferenceGrant there lets Ingress objects of `pay`"),
+        "{found:?}"
+    );
+    assert!(!limited(&report), "{report}");
+    // A ReferenceGrant in `shared` for Ingresses of `pay`: the rate limit applies.
+    let copy = split_copy(&edit, &[("grant.yaml", PLUGIN_GRANT)]);
+    let (_, report) = lint_json(copy.path(), &["."]);
+    assert_eq!(unattached(&report), [], "{report}");
+    assert!(limited(&report), "{report}");
+    // A grant for Services does not let the Ingress refer.
+    let for_services = PLUGIN_GRANT
+        .replace("group: networking.k8s.io\n", "group: \"\"\n")
+        .replace("kind: Ingress", "kind: Service");
+    let copy = split_copy(&edit, &[("grant.yaml", &for_services)]);
+    let (_, report) = lint_json(copy.path(), &["."]);
+    assert_eq!(unattached(&report).len(), 1, "{report}");
+}

@@ -1004,17 +1004,30 @@ const CASES: &[Case] = &[
                 9,
                 19,
             ),
+            // Each version, `Default` and `v1`, is its own set of routes (`APISpec.Version`).
             (
                 "fallback-missing",
                 "fixtures/tyk/real/tracing-versioned.json",
-                104,
-                9,
+                23,
+                11,
             ),
             (
                 "timeout-missing",
                 "fixtures/tyk/real/tracing-versioned.json",
-                104,
-                9,
+                23,
+                11,
+            ),
+            (
+                "fallback-missing",
+                "fixtures/tyk/real/tracing-versioned.json",
+                62,
+                11,
+            ),
+            (
+                "timeout-missing",
+                "fixtures/tyk/real/tracing-versioned.json",
+                62,
+                11,
             ),
         ],
         counted: &[],
@@ -1078,44 +1091,48 @@ const CASES: &[Case] = &[
         doubtful: &[],
     },
     Case {
-        paths: &["fixtures/ingress-nginx/docs"],
+        paths: &[
+            "fixtures/real/ingress-nginx/affinity-cookie-ingress.yaml",
+            "fixtures/real/ingress-nginx/custom-configuration-configmap.yaml",
+            "fixtures/real/ingress-nginx/docker-registry-ingress.yaml",
+        ],
         findings: &[
             // The controller's default `proxy-next-upstream-tries` of 3: 2 retries, no wait.
             (
                 "retry-without-backoff",
-                "fixtures/ingress-nginx/docs/affinity-cookie-ingress.yaml",
+                "fixtures/real/ingress-nginx/affinity-cookie-ingress.yaml",
                 4,
                 9,
             ),
             (
                 "fallback-missing",
-                "fixtures/ingress-nginx/docs/affinity-cookie-ingress.yaml",
+                "fixtures/real/ingress-nginx/affinity-cookie-ingress.yaml",
                 17,
                 15,
             ),
             // 3 tries × the ConfigMap's 120s `proxy-read-timeout`.
             (
                 "timeout-out-of-bounds",
-                "fixtures/ingress-nginx/docs/custom-configuration-configmap.yaml",
+                "fixtures/real/ingress-nginx/custom-configuration-configmap.yaml",
                 11,
                 23,
             ),
             // 3 tries × the annotation's 600s.
             (
                 "timeout-out-of-bounds",
-                "fixtures/ingress-nginx/docs/docker-registry-ingress.yaml",
+                "fixtures/real/ingress-nginx/docker-registry-ingress.yaml",
                 6,
                 53,
             ),
             (
                 "retry-without-backoff",
-                "fixtures/ingress-nginx/docs/docker-registry-ingress.yaml",
+                "fixtures/real/ingress-nginx/docker-registry-ingress.yaml",
                 8,
                 9,
             ),
             (
                 "fallback-missing",
-                "fixtures/ingress-nginx/docs/docker-registry-ingress.yaml",
+                "fixtures/real/ingress-nginx/docker-registry-ingress.yaml",
                 16,
                 15,
             ),
@@ -1147,7 +1164,7 @@ const CASES: &[Case] = &[
             ),
         ],
         // Test routes without a response timeout (Spring sets none by default), a breaker or
-        // a fallback.
+        // a fallback; an upstream the file leaves as a placeholder is named as written.
         counted: &[
             ("timeout-missing", 68),
             ("fallback-missing", 62),
@@ -1265,17 +1282,23 @@ const CASES: &[Case] = &[
     // Envoy's 15s default (a warning), none has a fallback, and `infra-backend-v1` has no
     // passive check where the active one is tested.
     Case {
-        paths: &["fixtures/envoy-gateway/e2e"],
+        paths: &[
+            "fixtures/real/envoy-gateway/backend-health-check-active-http.yaml",
+            "fixtures/real/envoy-gateway/btp-timeout.yaml",
+            "fixtures/real/envoy-gateway/circuitbreaker.yaml",
+            "fixtures/real/envoy-gateway/client-timeout.yaml",
+            "fixtures/real/envoy-gateway/retry.yaml",
+        ],
         findings: &[
             (
                 "circuit-breaker-missing",
-                "fixtures/envoy-gateway/e2e/backend-health-check-active-http.yaml",
+                "fixtures/real/envoy-gateway/backend-health-check-active-http.yaml",
                 59,
                 11,
             ),
             (
                 "retry-excessive",
-                "fixtures/envoy-gateway/e2e/retry.yaml",
+                "fixtures/real/envoy-gateway/retry.yaml",
                 12,
                 17,
             ),
@@ -1287,29 +1310,29 @@ const CASES: &[Case] = &[
     // default, so the default MeshRetry's 16s per try never fires within the default 15s
     // request timeout, and its 5 retries are more than 3.
     Case {
-        paths: &["fixtures/kuma/real/circuit-breaker-health-check.yaml"],
+        paths: &["fixtures/real/kuma/circuit-breaker-health-check.yaml"],
         findings: &[
             (
                 "fallback-missing",
-                "fixtures/kuma/real/circuit-breaker-health-check.yaml",
+                "fixtures/real/kuma/circuit-breaker-health-check.yaml",
                 24,
                 7,
             ),
             (
                 "per-try-timeout-exceeds-total",
-                "fixtures/kuma/real/circuit-breaker-health-check.yaml",
+                "fixtures/real/kuma/circuit-breaker-health-check.yaml",
                 24,
                 7,
             ),
             (
                 "retry-excessive",
-                "fixtures/kuma/real/circuit-breaker-health-check.yaml",
+                "fixtures/real/kuma/circuit-breaker-health-check.yaml",
                 24,
                 7,
             ),
             (
                 "timeout-missing",
-                "fixtures/kuma/real/circuit-breaker-health-check.yaml",
+                "fixtures/real/kuma/circuit-breaker-health-check.yaml",
                 24,
                 7,
             ),
@@ -1318,29 +1341,29 @@ const CASES: &[Case] = &[
         doubtful: &[],
     },
     Case {
-        paths: &["fixtures/kuma/real/merged-outbound-policies.yaml"],
+        paths: &["fixtures/real/kuma/merged-outbound-policies.yaml"],
         findings: &[
             (
                 "circuit-breaker-missing",
-                "fixtures/kuma/real/merged-outbound-policies.yaml",
+                "fixtures/real/kuma/merged-outbound-policies.yaml",
                 42,
                 7,
             ),
             (
                 "fallback-missing",
-                "fixtures/kuma/real/merged-outbound-policies.yaml",
+                "fixtures/real/kuma/merged-outbound-policies.yaml",
                 42,
                 7,
             ),
             (
                 "per-try-timeout-exceeds-total",
-                "fixtures/kuma/real/merged-outbound-policies.yaml",
+                "fixtures/real/kuma/merged-outbound-policies.yaml",
                 42,
                 7,
             ),
             (
                 "retry-excessive",
-                "fixtures/kuma/real/merged-outbound-policies.yaml",
+                "fixtures/real/kuma/merged-outbound-policies.yaml",
                 42,
                 7,
             ),
@@ -1349,29 +1372,29 @@ const CASES: &[Case] = &[
         doubtful: &[],
     },
     Case {
-        paths: &["fixtures/kuma/real/meshretry-outbound.yaml"],
+        paths: &["fixtures/real/kuma/meshretry-outbound.yaml"],
         findings: &[
             (
                 "circuit-breaker-missing",
-                "fixtures/kuma/real/meshretry-outbound.yaml",
+                "fixtures/real/kuma/meshretry-outbound.yaml",
                 8,
                 7,
             ),
             (
                 "fallback-missing",
-                "fixtures/kuma/real/meshretry-outbound.yaml",
+                "fixtures/real/kuma/meshretry-outbound.yaml",
                 8,
                 7,
             ),
             (
                 "per-try-timeout-exceeds-total",
-                "fixtures/kuma/real/meshretry-outbound.yaml",
+                "fixtures/real/kuma/meshretry-outbound.yaml",
                 8,
                 7,
             ),
             (
                 "timeout-missing",
-                "fixtures/kuma/real/meshretry-outbound.yaml",
+                "fixtures/real/kuma/meshretry-outbound.yaml",
                 8,
                 7,
             ),
@@ -1380,29 +1403,29 @@ const CASES: &[Case] = &[
         doubtful: &[],
     },
     Case {
-        paths: &["fixtures/kuma/real/multiple-outbound-policies.yaml"],
+        paths: &["fixtures/real/kuma/multiple-outbound-policies.yaml"],
         findings: &[
             (
                 "fallback-missing",
-                "fixtures/kuma/real/multiple-outbound-policies.yaml",
+                "fixtures/real/kuma/multiple-outbound-policies.yaml",
                 42,
                 7,
             ),
             (
                 "per-try-timeout-exceeds-total",
-                "fixtures/kuma/real/multiple-outbound-policies.yaml",
+                "fixtures/real/kuma/multiple-outbound-policies.yaml",
                 42,
                 7,
             ),
             (
                 "retry-excessive",
-                "fixtures/kuma/real/multiple-outbound-policies.yaml",
+                "fixtures/real/kuma/multiple-outbound-policies.yaml",
                 42,
                 7,
             ),
             (
                 "timeout-missing",
-                "fixtures/kuma/real/multiple-outbound-policies.yaml",
+                "fixtures/real/kuma/multiple-outbound-policies.yaml",
                 42,
                 7,
             ),
@@ -1413,7 +1436,12 @@ const CASES: &[Case] = &[
     // Linkerd's own profiles and reference routes: every profile route is bounded only by the
     // 10s default (a warning) and none has a fallback.
     Case {
-        paths: &["fixtures/linkerd/real"],
+        paths: &[
+            "fixtures/real/linkerd/books-webapp-profile.yaml",
+            "fixtures/real/linkerd/retries-reference.yaml",
+            "fixtures/real/linkerd/timeouts-reference.yaml",
+            "fixtures/real/linkerd/viz-service-profiles.yaml",
+        ],
         findings: &[],
         counted: &[("fallback-missing", 21), ("timeout-missing", 19)],
         doubtful: &[],

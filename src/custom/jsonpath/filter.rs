@@ -17,6 +17,12 @@ pub enum Expr {
     Literal(Literal),
     /// `@`, `@.a.b`, `@['a'][0]`.
     Current(Vec<Member>),
+    /// `@parent`, `@parent.a`: the node holding the one being tested.
+    Parent(Vec<Member>),
+    /// `@path`: where the node being tested is, as nimma prints it (`$['paths']['/pets']`).
+    Path,
+    /// `@string()`, `@object()`, …: whether the node being tested is of that JavaScript type.
+    Is(Shorthand),
     /// `@property`: the key or index of the node being tested.
     Property,
     /// `@parentProperty`: the key or index of its parent.
@@ -53,6 +59,56 @@ pub enum Compare {
     Le,
     Gt,
     Ge,
+}
+
+/// nimma's type shorthands, each the JavaScript test it stands for
+/// (`codegen/baseline/generators.mjs` in nimma 0.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shorthand {
+    /// `typeof @ === 'string'`.
+    String,
+    /// `typeof @ === 'number'`.
+    Number,
+    /// `typeof @ === 'boolean'`.
+    Boolean,
+    /// `@ === null || typeof @ !== 'object'`.
+    Scalar,
+    /// `Array.isArray(@)`.
+    Array,
+    /// `@ === null`.
+    Null,
+    /// `@ !== null && typeof @ === 'object'`: arrays too.
+    Object,
+    /// `Number.isInteger(@)`.
+    Integer,
+}
+
+impl Shorthand {
+    const NAMES: &[(&str, Shorthand)] = &[
+        ("string", Shorthand::String),
+        ("number", Shorthand::Number),
+        ("boolean", Shorthand::Boolean),
+        ("scalar", Shorthand::Scalar),
+        ("array", Shorthand::Array),
+        ("null", Shorthand::Null),
+        ("object", Shorthand::Object),
+        ("integer", Shorthand::Integer),
+    ];
+
+    fn holds(self, value: &Value<'_>) -> bool {
+        match self {
+            Shorthand::String => matches!(value, Value::Str(_)),
+            Shorthand::Number => matches!(value, Value::Number(_)),
+            Shorthand::Boolean => matches!(value, Value::Bool(_)),
+            Shorthand::Scalar => !matches!(value, Value::Node(_)),
+            Shorthand::Array => matches!(value, Value::Node(node) if node.is_seq()),
+            Shorthand::Null => matches!(value, Value::Null),
+            Shorthand::Object => matches!(value, Value::Node(_)),
+            Shorthand::Integer => {
+                matches!(value, Value::Number(number) if number.is_finite() && number.fract() == 0.0)
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -185,8 +241,12 @@ pub fn format_number(value: f64) -> String {
 pub trait Scope<'n> {
     /// `@` followed by `members` (none for `@` itself).
     fn current(&self, members: &[Member]) -> Value<'n>;
+    /// `@parent` followed by `members`.
+    fn parent(&self, members: &[Member]) -> Value<'n>;
     fn property(&self) -> Value<'n>;
     fn parent_property(&self) -> Value<'n>;
+    /// `@path`.
+    fn path(&self) -> Value<'n>;
 }
 
 impl Expr {
@@ -221,6 +281,9 @@ impl Expr {
                 Literal::String(text) => Value::Str(Cow::Owned(text.clone())),
             },
             Expr::Current(members) => scope.current(members),
+            Expr::Parent(members) => scope.parent(members),
+            Expr::Path => scope.path(),
+            Expr::Is(shorthand) => Value::Bool(shorthand.holds(&scope.current(&[]))),
             Expr::Property => scope.property(),
             Expr::ParentProperty => scope.parent_property(),
             Expr::Length(inner) => match inner.eval(scope) {
@@ -487,26 +550,51 @@ impl Parser<'_> {
         }
     }
 
-    /// `@`, `@.a`, `@['a']`, `@property`, `@parentProperty`.
+    /// `@`, `@.a`, `@['a']`, `@property`, `@parentProperty`, `@parent.a`, `@path`, and the
+    /// type shorthands `@string()`, `@object()`, ….
     fn current(&mut self) -> Result<Expr, FilterError> {
         self.at += 1;
-        for (word, expr) in [
-            ("property", Expr::Property),
-            ("parentProperty", Expr::ParentProperty),
-        ] {
-            if self.rest().starts_with(word)
-                && !self
-                    .bytes
-                    .get(self.at + word.len())
-                    .is_some_and(|byte| byte.is_ascii_alphanumeric())
-            {
-                self.at += word.len();
-                return Ok(expr);
+        let word_end = self.at
+            + self
+                .rest()
+                .bytes()
+                .take_while(u8::is_ascii_alphanumeric)
+                .count();
+        let word = &self.text[self.at..word_end];
+        match word {
+            "" => Ok(Expr::Current(self.members()?)),
+            "property" => {
+                self.at = word_end;
+                Ok(Expr::Property)
             }
+            "parentProperty" => {
+                self.at = word_end;
+                Ok(Expr::ParentProperty)
+            }
+            "parent" => {
+                self.at = word_end;
+                Ok(Expr::Parent(self.members()?))
+            }
+            "path" => {
+                self.at = word_end;
+                Ok(Expr::Path)
+            }
+            _ => match Shorthand::NAMES.iter().find(|(name, _)| *name == word) {
+                Some(&(_, shorthand)) => {
+                    self.at = word_end;
+                    self.take("()");
+                    Ok(Expr::Is(shorthand))
+                }
+                None => self.error(format!(
+                    "`@{word}` is not one of `@property`, `@parentProperty`, `@parent`, `@path` \
+                     or a type shorthand such as `@object()`"
+                )),
+            },
         }
-        if self.rest().starts_with("path") || self.rest().starts_with("parent") {
-            return self.error("`@path`, `@parent` and `@root` are not supported in filters");
-        }
+    }
+
+    /// `.a`, `['a']`, `[0]`, … after `@` or `@parent`.
+    fn members(&mut self) -> Result<Vec<Member>, FilterError> {
         let mut members = Vec::new();
         loop {
             match self.bytes.get(self.at) {
@@ -558,7 +646,7 @@ impl Parser<'_> {
                 _ => break,
             }
         }
-        Ok(Expr::Current(members))
+        Ok(members)
     }
 
     /// Whether `.name(` or `.length` follows: a method or property of the value, not a member.

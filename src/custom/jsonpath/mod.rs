@@ -193,15 +193,70 @@ impl<'w> Documents<'w> {
 
     /// Every match of `path` from `root`.
     pub fn select(&self, path: &Path, root: Hit<'w>) -> Vec<Hit<'w>> {
-        let start = root.clone();
-        let mut current = vec![root];
-        for segment in &path.segments {
+        self.select_from(path, &root, vec![root.clone()], 0)
+    }
+
+    /// Every match of each of `paths` from `root`, in the order of `paths`. The paths that start
+    /// with a descendant segment (`$..`) share one walk of the document: each node is visited
+    /// once and every such path's selectors are applied to it there, so a ruleset with many
+    /// `$..` rules costs one traversal rather than one per rule. Each path's matches are those
+    /// [`Documents::select`] gives, in the same order.
+    pub fn select_each(&self, paths: &[&Path], root: Hit<'w>) -> Vec<Vec<Hit<'w>>> {
+        let mut first: Vec<Option<Vec<Hit<'w>>>> = paths
+            .iter()
+            .map(|path| {
+                matches!(path.segments.first(), Some(Segment::Descendant(_))).then(Vec::new)
+            })
+            .collect();
+        if first.iter().any(Option::is_some) {
+            let mut seen = HashSet::new();
+            self.walk(root.clone(), &mut seen, 0, &mut |hit, children| {
+                let mut wanted = false;
+                for (path, out) in paths.iter().zip(first.iter_mut()) {
+                    if let (Some(Segment::Descendant(selectors)), Some(out)) =
+                        (path.segments.first(), out)
+                    {
+                        if out.len() <= MAX_HITS {
+                            self.apply_to_children(selectors, hit, children, out);
+                            wanted = true;
+                        }
+                    }
+                }
+                wanted
+            });
+        }
+        paths
+            .iter()
+            .zip(first)
+            .map(|(path, first)| match first {
+                Some(mut hits) => {
+                    hits.truncate(MAX_HITS);
+                    self.select_from(path, &root, hits, 1)
+                }
+                None => self.select(path, root.clone()),
+            })
+            .collect()
+    }
+
+    /// The matches of `path` from its segment `from` on, given the matches before it (`current`)
+    /// and the node evaluation started at (`start`, for `^`).
+    fn select_from(
+        &self,
+        path: &Path,
+        start: &Hit<'w>,
+        mut current: Vec<Hit<'w>>,
+        from: usize,
+    ) -> Vec<Hit<'w>> {
+        for segment in &path.segments[from.min(path.segments.len())..] {
+            if current.is_empty() {
+                break;
+            }
             let mut next = Vec::new();
             match segment {
                 Segment::Parent => {
                     let mut seen = HashSet::new();
                     for hit in &current {
-                        if let Some(parent) = self.parent(&start, hit) {
+                        if let Some(parent) = self.parent(start, hit) {
                             if seen.insert((parent.file, std::ptr::from_ref(parent.node) as usize))
                             {
                                 next.push(parent);
@@ -219,7 +274,10 @@ impl<'w> Documents<'w> {
                     // inside a shared schema is one finding, as Spectral reports it.
                     let mut seen = HashSet::new();
                     for hit in &current {
-                        self.descend(selectors, hit.clone(), &mut seen, 0, &mut next);
+                        self.walk(hit.clone(), &mut seen, 0, &mut |hit, children| {
+                            self.apply_to_children(selectors, hit, children, &mut next);
+                            next.len() <= MAX_HITS
+                        });
                     }
                 }
             }
@@ -227,9 +285,6 @@ impl<'w> Documents<'w> {
                 next.truncate(MAX_HITS);
             }
             current = next;
-            if current.is_empty() {
-                break;
-            }
         }
         if path.keys {
             current.retain(|hit| !hit.path.is_empty());
@@ -250,34 +305,60 @@ impl<'w> Documents<'w> {
         Some(current)
     }
 
-    fn descend(
+    /// Visits `hit` and its descendants depth first, each node once (by `seen`), with its
+    /// resolved children; stops descending when `visit` returns false.
+    fn walk(
         &self,
-        selectors: &[Selector],
         hit: Hit<'w>,
         seen: &mut HashSet<(FileId, usize)>,
         depth: usize,
-        out: &mut Vec<Hit<'w>>,
-    ) {
-        if depth > MAX_DEPTH || out.len() > MAX_HITS {
-            return;
+        visit: &mut dyn FnMut(&Hit<'w>, &[Hit<'w>]) -> bool,
+    ) -> bool {
+        if depth > MAX_DEPTH {
+            return true;
         }
         if !seen.insert((hit.file, std::ptr::from_ref(hit.node) as usize)) {
-            return;
+            return true;
         }
-        self.apply(selectors, &hit, out);
-        if matches!(hit.node.kind, NodeKind::Scalar(_)) {
-            return;
+        let children = self.children(&hit);
+        if !visit(&hit, &children) {
+            return false;
         }
-        for child in self.children(&hit) {
-            self.descend(selectors, child, seen, depth + 1, out);
+        for child in children {
+            if !self.walk(child, seen, depth + 1, visit) {
+                return false;
+            }
         }
+        true
     }
 
     fn apply(&self, selectors: &[Selector], hit: &Hit<'w>, out: &mut Vec<Hit<'w>>) {
+        let needs_children = selectors.iter().any(|selector| {
+            matches!(
+                selector,
+                Selector::Wildcard | Selector::Slice { .. } | Selector::Filter(_)
+            )
+        });
+        let children = if needs_children {
+            self.children(hit)
+        } else {
+            Vec::new()
+        };
+        self.apply_to_children(selectors, hit, &children, out);
+    }
+
+    /// Applies `selectors` to `hit`, whose resolved children are `children`.
+    fn apply_to_children(
+        &self,
+        selectors: &[Selector],
+        hit: &Hit<'w>,
+        children: &[Hit<'w>],
+        out: &mut Vec<Hit<'w>>,
+    ) {
         for selector in selectors {
             match selector {
                 Selector::Name(name) => out.extend(self.child(hit, name)),
-                Selector::Wildcard => out.extend(self.children(hit)),
+                Selector::Wildcard => out.extend_from_slice(children),
                 Selector::Index(index) => {
                     let len = hit.node.items().len() as i64;
                     let index = if *index < 0 { len + index } else { *index };
@@ -289,15 +370,14 @@ impl<'w> Documents<'w> {
                     if !hit.node.is_seq() {
                         continue;
                     }
-                    let children = self.children(hit);
                     for index in slice_indices(children.len(), *start, *end, *step) {
                         out.push(children[index].clone());
                     }
                 }
                 Selector::Filter(expr) => {
-                    for child in self.children(hit) {
-                        if self.test(expr, hit, &child) {
-                            out.push(child);
+                    for child in children {
+                        if self.test(expr, hit, child) {
+                            out.push(child.clone());
                         }
                     }
                 }
@@ -356,9 +436,10 @@ struct FilterScope<'s, 'w> {
     child: &'s Hit<'w>,
 }
 
-impl<'w> Scope<'w> for FilterScope<'_, 'w> {
-    fn current(&self, members: &[Member]) -> Value<'w> {
-        let mut hit = Cow::Borrowed(self.child);
+impl<'w> FilterScope<'_, 'w> {
+    /// The value `members` lead to from `hit`.
+    fn member(&self, hit: &Hit<'w>, members: &[Member]) -> Value<'w> {
+        let mut hit = Cow::Borrowed(hit);
         for member in members {
             let name = match member {
                 Member::Name(name) => Cow::Borrowed(name.as_str()),
@@ -371,6 +452,16 @@ impl<'w> Scope<'w> for FilterScope<'_, 'w> {
         }
         hit.value()
     }
+}
+
+impl<'w> Scope<'w> for FilterScope<'_, 'w> {
+    fn current(&self, members: &[Member]) -> Value<'w> {
+        self.member(self.child, members)
+    }
+
+    fn parent(&self, members: &[Member]) -> Value<'w> {
+        self.member(self.parent, members)
+    }
 
     fn property(&self) -> Value<'w> {
         seg_value(self.child.path.last())
@@ -378,6 +469,22 @@ impl<'w> Scope<'w> for FilterScope<'_, 'w> {
 
     fn parent_property(&self) -> Value<'w> {
         seg_value(self.parent.path.last())
+    }
+
+    fn path(&self) -> Value<'w> {
+        // nimma's `dumpPath`: names quoted with `'` as they are, indices bare.
+        let mut out = String::from("$");
+        for seg in &self.child.path {
+            match seg {
+                Seg::Key(key) => {
+                    out.push_str("['");
+                    out.push_str(key);
+                    out.push_str("']");
+                }
+                Seg::Index(index) => out.push_str(&format!("[{index}]")),
+            }
+        }
+        Value::Str(Cow::Owned(out))
     }
 }
 
@@ -515,6 +622,81 @@ paths:
             run("$..[?(@property === 'in' && @ === 'query')]^"),
             ["paths./pets.get.parameters.0"]
         );
+    }
+
+    #[test]
+    fn nimma_shorthands_path_and_parent() {
+        assert_eq!(
+            run("$.paths.*[?(@object() && @.operationId)]~"),
+            ["paths./pets.get~", "paths./pets.post~"]
+        );
+        assert_eq!(
+            run("$.paths.*.*[?(@array())]"),
+            ["paths./pets.get.parameters", "paths./pets/{id}.delete.tags"]
+        );
+        assert_eq!(
+            run("$.paths./pets.get.parameters.*[?(@string() && @property == 'in')]"),
+            [
+                "paths./pets.get.parameters.0.in",
+                "paths./pets.get.parameters.1.in"
+            ]
+        );
+        assert_eq!(
+            run("$.info[?(@scalar() && !@number() && !@boolean() && !@null())]"),
+            ["info.title"]
+        );
+        assert!(run("$.info[?(@integer() || @object())]").is_empty());
+        assert_eq!(run("$.paths[?(!@path.match(/\\}']$/))]~"), ["paths./pets~"]);
+        assert_eq!(
+            run("$.paths.*[?(@parent.post && @property != 'post')]"),
+            ["paths./pets.get"]
+        );
+        assert_eq!(
+            run("$.paths.*.get.parameters[?(@parent[0].name == 'limit' && @.in == 'path')].name"),
+            ["paths./pets.get.parameters.1.name"]
+        );
+    }
+
+    #[test]
+    fn one_walk_for_many_paths_gives_each_path_its_own_matches() {
+        let document = parse_text(SPEC, Syntax::Yaml).unwrap().documents.remove(0);
+        let workspace = Workspace::default();
+        let documents = Documents {
+            workspace: &workspace,
+            refs: None,
+        };
+        let expressions = [
+            "$..operationId",
+            "$.paths.*~",
+            "$..[?(@property === 'in')]^",
+            "$..parameters[?(@.in == 'query')].name",
+            "$..*",
+            "$..[1]",
+            "$..tags[0:1]",
+            "$.info",
+            "$..nothing",
+        ];
+        let paths: Vec<Path> = expressions
+            .iter()
+            .map(|text| parse(text).unwrap())
+            .collect();
+        let refs: Vec<&Path> = paths.iter().collect();
+        let root = Hit::root(FileId(0), &document);
+        let shared = documents.select_each(&refs, root.clone());
+        assert_eq!(shared.len(), expressions.len());
+        for ((expression, path), hits) in expressions.iter().zip(&paths).zip(&shared) {
+            let alone = documents.select(path, root.clone());
+            let printed = |hits: &[Hit<'_>]| -> Vec<String> {
+                hits.iter()
+                    .map(|hit| {
+                        format!("{}{}", dotted(&hit.path), if hit.is_key { "~" } else { "" })
+                    })
+                    .collect()
+            };
+            assert_eq!(printed(hits), printed(&alone), "{expression}");
+        }
+        assert_eq!(shared[0].len(), 2);
+        assert!(shared[8].is_empty());
     }
 
     #[test]

@@ -332,7 +332,7 @@ const RULE_KEYS: &[&str] = &[
 
 impl Reader<'_> {
     fn origin(&self, span: Span) -> Origin {
-        let position = self.lines.position(self.text, span.start);
+        let position = self.lines.position(span.start);
         Origin {
             path: self.path.to_path_buf(),
             display: self.display.to_string(),

@@ -29,24 +29,60 @@ pub fn run(
     scope: &Scope<'_>,
     may_run: &(dyn Fn(&str) -> bool + Sync),
 ) -> Vec<Diagnostic> {
-    rules
-        .par_iter()
-        .filter(|rule| may_run(&rule.name))
-        .flat_map_iter(|rule| {
-            let mut out = Vec::new();
-            for (file, root) in scope.documents {
-                if rule
-                    .formats
+    let rules: Vec<&SpectralRule> = rules.iter().filter(|rule| may_run(&rule.name)).collect();
+    let mut out = Vec::new();
+    for &(file, root) in scope.documents {
+        let applicable: Vec<&SpectralRule> = rules
+            .iter()
+            .copied()
+            .filter(|rule| {
+                rule.formats
                     .as_ref()
-                    .is_some_and(|formats| !formats.iter().any(|format| format.holds(root)))
-                {
-                    continue;
-                }
-                run_rule(rule, scope, *file, root, &mut out);
+                    .is_none_or(|formats| formats.iter().any(|format| format.holds(root)))
+            })
+            .collect();
+        // The `given` matches of every rule that reads the resolved document come from one
+        // evaluation, which walks the document once for all `$..` paths; likewise for the
+        // rules that read it unresolved.
+        let mut matches: Vec<Vec<Vec<Hit<'_>>>> = vec![Vec::new(); applicable.len()];
+        for resolved in [true, false] {
+            let group: Vec<usize> = (0..applicable.len())
+                .filter(|&index| applicable[index].resolved == resolved)
+                .collect();
+            if group.is_empty() {
+                continue;
             }
-            out
-        })
-        .collect()
+            let documents = documents_for(scope, resolved);
+            let paths: Vec<&crate::custom::jsonpath::Path> = group
+                .iter()
+                .flat_map(|&index| applicable[index].given.iter().map(|(_, path)| path))
+                .collect();
+            let mut found = documents
+                .select_each(&paths, Hit::root(file, root))
+                .into_iter();
+            for &index in &group {
+                matches[index] = found.by_ref().take(applicable[index].given.len()).collect();
+            }
+        }
+        out.par_extend(
+            applicable
+                .par_iter()
+                .zip(matches)
+                .flat_map_iter(|(rule, given)| {
+                    let mut found = Vec::new();
+                    run_rule(rule, scope, file, root, given, &mut found);
+                    found
+                }),
+        );
+    }
+    out
+}
+
+fn documents_for<'w>(scope: &Scope<'w>, resolved: bool) -> Documents<'w> {
+    Documents {
+        workspace: scope.workspace,
+        refs: resolved.then_some(scope.refs),
+    }
 }
 
 /// A value a function reads: where it is (or, when undefined, the closest node that exists and
@@ -57,24 +93,23 @@ struct Target<'w> {
     missing: Vec<String>,
 }
 
+/// The findings of one rule on one document, given the matches of each of its `given` paths.
 fn run_rule<'w>(
     rule: &SpectralRule,
     scope: &Scope<'w>,
     file: FileId,
     root: &'w Node,
+    given: Vec<Vec<Hit<'w>>>,
     out: &mut Vec<Diagnostic>,
 ) {
-    let documents = Documents {
-        workspace: scope.workspace,
-        refs: rule.resolved.then_some(scope.refs),
-    };
+    let documents = documents_for(scope, rule.resolved);
     let root_hit = Hit::root(file, root);
     // Spectral reports a finding once per place in the source (its fingerprint is the rule, the
     // source path and the message), however many `$ref`s lead to that place: a node reached
     // both where it is declared and through references is one finding, shown where declared.
     let mut seen: HashMap<(usize, bool, Vec<String>, String), usize> = HashMap::new();
-    for (_, given) in &rule.given {
-        for hit in documents.select(given, root_hit.clone()) {
+    for hits in given {
+        for hit in hits {
             for then in &rule.then {
                 for target in targets(&documents, &hit, &then.field) {
                     let property = target

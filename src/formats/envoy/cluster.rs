@@ -188,18 +188,10 @@ fn read_health_check(cx: &mut Reader<'_>, cluster: &Node) -> Option<ActiveCheck>
     let check = list(Proto.field(cluster, "health_checks")).first()?;
     report_fields_set_twice(cx, check);
     let check_location = cx.anchor(check);
-    let required = |key: &str, cx: &mut Reader<'_>| {
-        let value = cx.duration(check, key);
-        if Proto.field(check, key).is_none() {
-            cx.invalid_at(
-                check_location,
-                format!("an Envoy health check needs `{key}`"),
-            );
-        }
-        value
-    };
-    let interval = required("interval", cx);
-    let timeout = required("timeout", cx);
+    let interval = cx.duration(check, "interval");
+    let timeout = cx.duration(check, "timeout");
+    let required = ["interval", "timeout"];
+    cx.required(check, &required, check_location, "an Envoy health check");
     Some(ActiveCheck {
         interval,
         timeout,

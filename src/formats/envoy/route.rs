@@ -191,12 +191,7 @@ fn read_path(cx: &mut Reader<'_>, matcher: &Node) -> Option<PathMatch> {
         },
         _ => written.to_string(),
     };
-    Some(PathMatch {
-        kind,
-        pattern,
-        location: cx.at(node),
-        rewrite: None,
-    })
+    Some(PathMatch::new(kind, pattern, cx.at(node)))
 }
 
 /// An Envoy URI template in the form the join reads: `{name}` and `{name=*}` are one segment,

@@ -86,10 +86,7 @@ pub(super) fn fallback_edges(
     settings: &Settings<'_>,
 ) -> Vec<FallbackEdge> {
     let file = cx.file;
-    let location = |node: &Node| Location {
-        file,
-        span: node.span,
-    };
+    let location = |node: &Node| Location::new(file, node.span);
     let mut edges = Vec::new();
     // A group's own entry keeps a fallback to itself, for fallback-invalid to report; the
     // wildcard entry skips the group it is applied to.

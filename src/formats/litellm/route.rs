@@ -208,21 +208,11 @@ pub(super) fn route_for(
             .and_then(|deployment| deployment.model.as_deref())
             .unwrap_or_default()
     );
+    let path = PathMatch::new(PathKind::Exact, endpoint(mode.as_deref(), &model), location);
     Route {
-        format: GatewayFormat::LiteLlm,
         name: Some(group.name.clone()),
-        location,
         methods: MethodSet::Only(vec![Method::Post]),
-        methods_location: None,
-        path: PathMatch {
-            kind: PathKind::Exact,
-            pattern: endpoint(mode.as_deref(), &model).to_string(),
-            location,
-            rewrite: None,
-        },
-        hosts: Vec::new(),
-        policy,
-        explicit_operation: None,
+        ..Route::new(GatewayFormat::LiteLlm, location, path, policy)
     }
 }
 

@@ -6,9 +6,9 @@ use super::values::{self, Dialect};
 use crate::diagnostic::Diagnostic;
 use crate::model::path::server_base_path;
 use crate::model::{
-    api, ApiInfo, Extension, FallbackRequirement, IgnoreDirective, Method, Operation, Parameter,
-    Resilience, Response, Responses, Spanned, SpecDocument, SpecVersion, StatusKey,
-    IGNORE_EXTENSION,
+    api, ApiInfo, Extension, FallbackRequirement, IgnoreDirective, Method, Operation, Origin,
+    Parameter, Resilience, Response, Responses, Sourced, Spanned, SpecDocument, SpecVersion,
+    StatusKey, IGNORE_EXTENSION,
 };
 use crate::rule_id::BuiltinRule;
 use crate::source::refs::RefIndex;
@@ -66,10 +66,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
             cx.diagnostics.push(
                 Diagnostic::new(
                     BuiltinRule::UnknownFormat,
-                    Location {
-                        file,
-                        span: field.span,
-                    },
+                    Location::new(file, field.span),
                     format!("{declared} is not a version routeguard reads"),
                 )
                 .with_help("routeguard reads OpenAPI 2.0 (`swagger: \"2.0\"`), 3.0.x and 3.1.x"),
@@ -91,10 +88,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     cx.inventory.specs.push(SpecDocument {
         file,
         version,
-        version_location: Location {
-            file,
-            span: version_field.span,
-        },
+        version_location: Location::new(file, version_field.span),
         base_paths,
         api,
     });
@@ -124,12 +118,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     cx.inventory.ignores.extend(ignore_directive(
         file,
         document,
-        || {
-            vec![Location {
-                file,
-                span: document.span,
-            }]
-        },
+        || vec![Location::new(file, document.span)],
         || {
             path_entries()
                 .map(|(path, _)| (None, path.to_string()))
@@ -137,10 +126,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
         },
     ));
     for (path, path_entry) in path_entries() {
-        let path_location = Location {
-            file,
-            span: path_entry.key.span,
-        };
+        let path_location = Location::new(file, path_entry.key.span);
         let (item_file, item) = view.deref(file, &path_entry.value);
         cx.inventory.ignores.extend(ignore_directive(
             item_file,
@@ -190,10 +176,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
                 method,
                 any_method,
                 path: path.to_string(),
-                location: Location {
-                    file: item_file,
-                    span: entry.key.span,
-                },
+                location: Location::new(item_file, entry.key.span),
                 path_location,
                 operation_id: text_field(op_file, op, "operationId"),
                 summary: text_field(op_file, op, "summary"),
@@ -209,10 +192,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
                     .unwrap_or_default(),
                 parameters,
                 responses: op.entry("responses").map(|responses| Responses {
-                    location: Location {
-                        file: op_file,
-                        span: responses.key.span,
-                    },
+                    location: Location::new(op_file, responses.key.span),
                     entries: view.responses(op_file, &responses.value),
                 }),
                 extensions: extensions(op_file, op),
@@ -233,10 +213,7 @@ fn ignore_directive(
 ) -> Option<IgnoreDirective> {
     let entry = carrier.entry(IGNORE_EXTENSION)?;
     Some(IgnoreDirective {
-        location: Location {
-            file,
-            span: entry.key.span,
-        },
+        location: Location::new(file, entry.key.span),
         value: super::model_value(&entry.value),
         covers: covers(),
         routes: routes(),
@@ -246,15 +223,12 @@ fn ignore_directive(
 /// The text an object covers: its entry (key and value) where it is named, and the object it
 /// stands for when that is reached through a `$ref`.
 fn covered(file: FileId, entry: &Entry, target_file: FileId, target: &Node) -> Vec<Location> {
-    let mut covers = vec![Location {
+    let mut covers = vec![Location::new(
         file,
-        span: Span::new(entry.key.span.start, entry.value.span.end),
-    }];
+        Span::new(entry.key.span.start, entry.value.span.end),
+    )];
     if target_file != file || !std::ptr::eq(target, &entry.value) {
-        covers.push(Location {
-            file: target_file,
-            span: target.span,
-        });
+        covers.push(Location::new(target_file, target.span));
     }
     covers
 }
@@ -272,50 +246,22 @@ fn resilience(cx: &mut Reader<'_>, node: Option<&Node>, defaults: &Resilience) -
     for entry in node.entries() {
         let value = &entry.value;
         match entry.key.scalar_text().unwrap_or("") {
-            "timeout" => {
-                if let Some(timeout) = cx.duration_of("timeout", value, Dialect::Go) {
-                    contract.timeout = Some(Spanned {
-                        value: timeout.value,
-                        location: cx.at(value),
-                    })
-                }
+            "timeout" => set(&mut contract.timeout, cx.duration_of("timeout", value, Dialect::Go)),
+            "idempotent" => {
+                let flag = value.as_bool().ok_or_else(|| {
+                    format!("expected true or false, found {}", values::shown(value))
+                });
+                set(&mut contract.idempotent, cx.located("idempotent", value, flag));
             }
-            "idempotent" => match value.as_bool() {
-                Some(flag) => {
-                    contract.idempotent = Some(Spanned {
-                        value: flag,
-                        location: cx.at(value),
-                    })
-                }
-                None => cx.invalid(value, "`idempotent` must be true or false"),
-            },
-            "retries" => {
-                if let Some(retries) = cx.count_of("retries", value) {
-                    contract.retries = Some(Spanned {
-                        value: retries.value,
-                        location: cx.at(value),
-                    })
-                }
-            }
+            "retries" => set(&mut contract.retries, cx.count_of("retries", value)),
             "fallback" => {
                 let requirement = match value.as_str() {
-                    Some("required") => Some(FallbackRequirement::Required),
-                    Some("optional") => Some(FallbackRequirement::Optional),
-                    Some("forbidden") => Some(FallbackRequirement::Forbidden),
-                    _ => None,
+                    Some("required") => Ok(FallbackRequirement::Required),
+                    Some("optional") => Ok(FallbackRequirement::Optional),
+                    Some("forbidden") => Ok(FallbackRequirement::Forbidden),
+                    _ => Err("expected `required`, `optional` or `forbidden`".to_string()),
                 };
-                match requirement {
-                    Some(requirement) => {
-                        contract.fallback = Some(Spanned {
-                            value: requirement,
-                            location: cx.at(value),
-                        })
-                    }
-                    None => cx.invalid(
-                        value,
-                        "`fallback` must be `required`, `optional` or `forbidden`",
-                    ),
-                }
+                set(&mut contract.fallback, cx.located("fallback", value, requirement));
             }
             other => cx.invalid(
                 &entry.key,
@@ -326,6 +272,17 @@ fn resilience(cx: &mut Reader<'_>, node: Option<&Node>, defaults: &Resilience) -
         }
     }
     contract
+}
+
+/// Keeps a contract value that could be read, where it is written.
+fn set<T>(slot: &mut Option<Spanned<T>>, read: Option<Sourced<T>>) {
+    if let Some(Sourced {
+        value,
+        origin: Origin::Explicit(location),
+    }) = read
+    {
+        *slot = Some(Spanned { value, location });
+    }
 }
 
 /// Path prefixes the API is served under: `basePath` in 2.0, the paths of `servers[].url` in 3.x.
@@ -468,10 +425,7 @@ impl<'a> View<'a> {
                     name: parameter.get("name")?.scalar_text()?.to_string(),
                     location_in: parameter.get("in")?.scalar_text()?.to_string(),
                     required: parameter.get("required").and_then(Node::as_bool) == Some(true),
-                    location: Location {
-                        file,
-                        span: parameter.span,
-                    },
+                    location: Location::new(file, parameter.span),
                 })
             })
             .collect()
@@ -500,10 +454,7 @@ impl<'a> View<'a> {
                     .unwrap_or_default();
                 Some(Response {
                     status: StatusKey::parse(key),
-                    location: Location {
-                        file,
-                        span: entry.key.span,
-                    },
+                    location: Location::new(file, entry.key.span),
                     headers,
                 })
             })
@@ -514,10 +465,7 @@ impl<'a> View<'a> {
 fn spanned_text(file: FileId, node: &Node) -> Option<Spanned<String>> {
     Some(Spanned {
         value: node.scalar_text()?.to_string(),
-        location: Location {
-            file,
-            span: node.span,
-        },
+        location: Location::new(file, node.span),
     })
 }
 
@@ -535,10 +483,7 @@ fn extensions(file: FileId, node: &Node) -> Vec<Extension> {
             let name = entry.key.scalar_text()?;
             name.starts_with("x-").then(|| Extension {
                 name: name.to_string(),
-                location: Location {
-                    file,
-                    span: entry.key.span,
-                },
+                location: Location::new(file, entry.key.span),
                 value: super::model_value(&entry.value),
             })
         })

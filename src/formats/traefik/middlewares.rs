@@ -2,7 +2,7 @@
 //! and the path rewrites that change what the upstream sees. Chains are followed in order.
 
 use super::breaker;
-use super::fields::{flag, number, reader, status_ranges};
+use super::fields::{reader, status_ranges};
 use super::services::Backend;
 use super::MAX_REFERENCE_DEPTH;
 use super::RELEASE;
@@ -171,13 +171,13 @@ pub(super) fn read_middleware_definition(
             // A rate limit's `average` of 0 (the default) means no rate limiting; over `amount`
             // concurrent requests, Traefik answers 429 as a rate limit does.
             let limit = if kind == "ratelimit" {
-                number(cx, config, "burst", 0);
+                cx.count(config, "burst");
                 cx.duration(config, "period");
                 "average"
             } else {
                 "amount"
             };
-            if number(cx, config, limit, 0).is_some_and(|limit| limit.value > 0) {
+            if cx.count(config, limit).is_some_and(|limit| limit.value > 0) {
                 let status = RATE_LIMITED_STATUS;
                 chain
                     .rate_limit
@@ -299,9 +299,9 @@ fn read_retry(
     let deadline = cx
         .duration(config, "timeout")
         .filter(|timeout| !timeout.value.is_zero());
-    let no_network_retry = flag(cx, config, "disableRetryOnNetworkError");
-    let non_idempotent = flag(cx, config, "retryNonIdempotentMethod");
-    let attempts = match number(cx, config, "attempts", 0) {
+    let no_network_retry = cx.flag(config, "disableRetryOnNetworkError") == Some(true);
+    let non_idempotent = cx.flag(config, "retryNonIdempotentMethod") == Some(true);
+    let attempts = match cx.count(config, "attempts") {
         Some(attempts) if attempts.value == 0 => {
             if let Some(node) = AnyCase.field(config, "attempts") {
                 cx.invalid(
@@ -331,7 +331,7 @@ fn read_retry(
         );
         return;
     }
-    let attempts_total = u32::try_from(attempts.value).unwrap_or(u32::MAX);
+    let attempts_total = attempts.value;
     if let Some(outer) = chain.retry.as_mut() {
         // A retry inside a retry repeats all its attempts on every outer attempt.
         let total = (outer.max_retries.value.saturating_add(1)).saturating_mul(attempts_total);
@@ -386,27 +386,9 @@ fn read_circuit_breaker(
     for setting in ["checkPeriod", "fallbackDuration", "recoveryDuration"] {
         cx.duration(config, setting);
     }
-    let open_status = match number(cx, config, "responseCode", 0) {
-        None => DEFAULT_BREAKER_STATUS,
-        Some(code) => match u16::try_from(code.value)
-            .ok()
-            .filter(|code| (100..=599).contains(code))
-        {
-            Some(code) => code,
-            None => {
-                if let Some(node) = AnyCase.field(config, "responseCode") {
-                    cx.invalid(
-                        node,
-                        format!(
-                            "`responseCode`: {} is not an HTTP status code",
-                            values::shown(node)
-                        ),
-                    );
-                }
-                DEFAULT_BREAKER_STATUS
-            }
-        },
-    };
+    let open_status = cx
+        .status(config, "responseCode")
+        .map_or(DEFAULT_BREAKER_STATUS, |code| code.value);
     let Some(expression_node) = AnyCase.field(config, "expression") else {
         cx.invalid(
             key,

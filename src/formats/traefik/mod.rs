@@ -21,11 +21,11 @@ use super::read::Naming::AnyCase;
 use super::read::{GatewayNote, Reader, Release};
 use super::{values, AdaptContext, Adapter};
 use crate::model::policy::{GatewayStatuses, Timeout, Upstream};
-use crate::model::{GatewayFormat, PathKind, PathMatch, Policy, Route};
+use crate::model::{GatewayFormat, PathMatch, Policy, Route};
 use crate::source::{Node, ScalarKind, Workspace};
 use crate::span::Location;
 use crate::span::{FileId, Span};
-use fields::{number, reader};
+use fields::{integer, reader};
 use middlewares::{read_middleware, read_middleware_definition, Chain};
 use rule::RuleSyntax;
 use services::{read_service, read_transport, resolve_service, Backend};
@@ -80,15 +80,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
         return;
     };
     for section in SECTIONS {
-        if let Some(node) = AnyCase.field(http, section).filter(|node| !node.is_map()) {
-            cx.invalid(
-                node,
-                format!(
-                    "`{section}` must map names to definitions, not be {}",
-                    node.type_name()
-                ),
-            );
-        }
+        cx.map(http, section);
     }
     check_definitions(cx, &scope, http);
     let Some(routers) = AnyCase.field(http, "routers") else {
@@ -167,10 +159,7 @@ struct Named<'a> {
 
 impl Named<'_> {
     fn location(&self) -> Location {
-        Location {
-            file: self.file,
-            span: self.key.span,
-        }
+        Location::new(self.file, self.key.span)
     }
 }
 
@@ -289,7 +278,7 @@ fn inner_span(cx: &Reader<'_>, node: &Node, range: &Range<usize>) -> Span {
     let Some(value) = node.scalar_text() else {
         return node.span;
     };
-    let text = &cx.workspace.file(cx.file).text;
+    let text = cx.workspace.file(cx.file).text().unwrap_or("");
     let raw = text
         .get(node.span.start as usize..node.span.end as usize)
         .unwrap_or("");
@@ -383,7 +372,7 @@ fn read_router(
             return;
         }
     };
-    let priority = number(cx, body, "priority", i64::MIN).map_or(0, |p| p.value);
+    let priority = integer(cx, body, "priority").map_or(0, |p| p.value);
     // Traefik's default priority is the length of the rule.
     let priority = if priority == 0 {
         i64::try_from(rule_text.len()).unwrap_or(i64::MAX)
@@ -459,12 +448,7 @@ fn read_router(
                 location: cx.locate(inner_span(cx, rule_node, &requirement.span)),
                 rewrite: chain.rewrite(requirement.kind, &requirement.pattern),
             },
-            None => PathMatch {
-                kind: PathKind::Any,
-                pattern: "/".to_string(),
-                location: cx.at(rule_node),
-                rewrite: None,
-            },
+            None => PathMatch::any(cx.at(rule_node)),
         };
         let methods_location = alternative
             .methods_span
@@ -473,15 +457,11 @@ fn read_router(
         routes.push((
             priority,
             Route {
-                format: GatewayFormat::Traefik,
                 name: Some(router.name.to_string()),
-                location,
                 methods: alternative.methods,
                 methods_location,
-                path,
                 hosts: alternative.hosts,
-                policy: policy.clone(),
-                explicit_operation: None,
+                ..Route::new(GatewayFormat::Traefik, location, path, policy.clone())
             },
         ));
     }
@@ -538,15 +518,8 @@ struct Reference<'a> {
 
 /// The names listed under `key`, each a string.
 fn reference_list<'a>(cx: &mut Reader<'_>, object: &'a Node, key: &str) -> Vec<Reference<'a>> {
-    let Some(list) = AnyCase.field(object, key) else {
-        return Vec::new();
-    };
-    if !list.is_seq() {
-        cx.invalid(list, format!("`{key}`: expected a list of names"));
-        return Vec::new();
-    }
     let mut out = Vec::new();
-    for item in list.items() {
+    for item in cx.list(object, key) {
         if item.as_str().is_some() {
             out.push(Reference {
                 file: cx.file,

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::fields::{number, reader, status_ranges};
+use super::fields::{reader, status_ranges};
 use super::RELEASE;
 use super::{reference, reference_list, Named, Reference, Scope, MAX_REFERENCE_DEPTH};
 use crate::formats::read::Naming::AnyCase;
@@ -213,7 +213,7 @@ fn load_balancer<'a>(
             cx.invalid(server, "a server is a mapping with a `url`");
             continue;
         }
-        let weight = number(cx, server, "weight", 0);
+        let weight = cx.count(server, "weight");
         if weight.is_some_and(|weight| weight.value == 0) {
             continue;
         }
@@ -247,7 +247,7 @@ fn load_balancer<'a>(
     }
     if let Some(passive) = cx.map(body, "passiveHealthCheck") {
         cx.duration(passive, "failureWindow");
-        number(cx, passive, "maxFailedAttempts", 0);
+        cx.count(passive, "maxFailedAttempts");
         health.passive = Some(
             cx.key_at(body, "passiveHealthCheck")
                 .unwrap_or(service.location()),
@@ -370,7 +370,7 @@ fn weighted<'a>(
             continue;
         };
         // Traefik's default weight is 1; a weight of 0 sends nothing to the child.
-        let weight = number(cx, item, "weight", 0).map_or(1, |weight| weight.value);
+        let weight = cx.count(item, "weight").map_or(1, |weight| weight.value);
         let child = resolve_service(cx, scope, name_node, stack)?;
         if weight > 0 {
             pool.push(child.name.clone());
@@ -440,7 +440,7 @@ fn mirroring<'a>(
             }
             None => cx.invalid(mirror, "a mirror needs a `name`"),
         }
-        number(cx, mirror, "percent", 0);
+        cx.count(mirror, "percent");
     }
     backend.reports_health = AnyCase.entry(body, "healthCheck").is_some() && backend.reports_health;
     Some(backend)

@@ -69,7 +69,7 @@ impl Rule for MethodMismatch {
             match &route.methods {
                 // Mesh and AI routes sit behind an edge that filters methods; requiring method
                 // lists there would flag nearly every mesh route.
-                MethodSet::Any if route.format.layer() != Layer::Edge => {}
+                MethodSet::Any if route.layer() != Layer::Edge => {}
                 // A gateway that cannot match methods (an Ingress) leaves nothing to fix here.
                 MethodSet::Any if route.format.field(Setting::Methods).is_none() => {}
                 MethodSet::Any => out.push(

@@ -95,7 +95,7 @@ impl Rule for FallbackMissing {
             if !route.policy.fallbacks.is_empty() || required_somewhere.get(index) == Some(&true) {
                 continue;
             }
-            let is_ai = route.format.layer() == Layer::Ai;
+            let is_ai = route.layer() == Layer::Ai;
             if is_ai
                 && route
                     .name

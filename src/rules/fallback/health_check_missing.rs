@@ -20,7 +20,7 @@ impl Rule for HealthCheckMissing {
             };
             // AI gateways switch providers per request; their breaker is their health signal,
             // and `circuit-breaker-missing` reports when there is none.
-            if route.format.layer() == crate::model::Layer::Ai {
+            if route.layer() == crate::model::Layer::Ai {
                 continue;
             }
             let endpoints = upstream.endpoints.unwrap_or(0);

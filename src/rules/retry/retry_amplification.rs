@@ -2,7 +2,7 @@ use crate::diagnostic::{Diagnostic, Related, Severity};
 use crate::model::Route;
 use crate::rules::options::rule_options;
 use crate::rules::{
-    emit_grouped, layered_route, layers_of, RouteFinding, Rule, RuleContext, SEVERAL_ROUTES,
+    emit_grouped, layered_route, stacks_of, RouteFinding, Rule, RuleContext, SEVERAL_ROUTES,
 };
 
 use super::retry_location;
@@ -25,8 +25,9 @@ impl Rule for RetryAmplification {
     fn check(&self, cx: &RuleContext<'_, RetryAmplificationOptions>, out: &mut Vec<Diagnostic>) {
         // Per operation, the alternative of each layer that calls most.
         let mut stacks: Vec<Vec<&Route>> = (0..cx.inventory.operations.len())
-            .map(|index| {
-                layers_of(cx, index)
+            .flat_map(|index| stacks_of(cx, index))
+            .map(|layers| {
+                layers
                     .into_iter()
                     .filter_map(|layer| {
                         layer

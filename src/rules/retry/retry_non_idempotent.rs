@@ -109,7 +109,7 @@ impl Rule for RetryNonIdempotent {
 /// sent, when it retries that way. AI gateways retry model calls by design; their cost is
 /// `retry-amplification`'s.
 fn unsafe_retry(route: &Route) -> Option<(&Retry, Vec<String>)> {
-    if route.format.layer() == Layer::Ai {
+    if route.layer() == Layer::Ai {
         return None;
     }
     let retry = route.policy.retry.as_ref()?;

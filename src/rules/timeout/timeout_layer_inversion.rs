@@ -1,5 +1,5 @@
 use crate::diagnostic::{Diagnostic, Related};
-use crate::rules::{layered_route, layers_of, Rule, RuleContext};
+use crate::rules::{layered_route, stacks_of, Rule, RuleContext};
 use crate::units::format_duration;
 
 use super::{bound, slowest, stacked_worst_case};
@@ -12,8 +12,8 @@ impl Rule for TimeoutLayerInversion {
     type Options = ();
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
-        for index in 0..cx.inventory.operations.len() {
-            let layers = layers_of(cx, index);
+        let stacks = (0..cx.inventory.operations.len()).flat_map(|index| stacks_of(cx, index));
+        for layers in stacks {
             for position in 0..layers.len().saturating_sub(1) {
                 let behind = &layers[position + 1..];
                 let inner_worst = stacked_worst_case(behind);

@@ -28,13 +28,15 @@ impl Rule for TimeoutMissing {
                         Some(timeout) if timeout.value == Timeout::Unbounded => {
                             match &timeout.origin {
                                 Origin::Explicit(location) => {
-                                    let written = cx
-                                        .workspace
-                                        .text(location.file)
-                                        .get(
-                                            location.span.start as usize
-                                                ..location.span.end as usize,
-                                        )
+                                    let source = cx.workspace.text(location.file);
+                                    let written = source
+                                        .as_deref()
+                                        .and_then(|text| {
+                                            text.get(
+                                                location.span.start as usize
+                                                    ..location.span.end as usize,
+                                            )
+                                        })
                                         .map(|text| text.trim_matches(|c| c == '"' || c == '\''))
                                         .filter(|text| text.len() <= 32 && !text.contains('\n'))
                                         .map_or_else(
@@ -78,7 +80,7 @@ impl Rule for TimeoutMissing {
                         continue;
                     };
                     // An AI route on its gateway's default is `ai-timeout-default`'s finding.
-                    if route.format.layer() == Layer::Ai {
+                    if route.layer() == Layer::Ai {
                         continue;
                     }
                     let location = route.policy.timeout_home.unwrap_or(route.location);

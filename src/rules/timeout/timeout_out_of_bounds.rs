@@ -38,7 +38,7 @@ impl Rule for TimeoutOutOfBounds {
             };
             let options = cx.options(route.location.file, Some(&route.label()));
             let min = options.min;
-            let (max, max_name) = if route.format.layer() == Layer::Ai {
+            let (max, max_name) = if route.layer() == Layer::Ai {
                 (options.ai_max, "ai-max")
             } else {
                 (options.max, "max")

@@ -3,23 +3,25 @@
 //!
 //! Each destination a policy's `to` names (a `MeshService`, or the whole `Mesh`) becomes a mesh
 //! route, its configuration merged as Kuma merges it (`pkg/plugins/policies/core/rules`): the
-//! `to` entries that match it, sorted by the top-level `targetRef` kind (Mesh before MeshSubset
-//! before MeshService…), then by the entry's own kind, then by name with the lexicographically
-//! smaller name last, are merged field by field, a later one winning. What no policy sets is
-//! the default a new mesh gets (`pkg/defaults/mesh`: `mesh-timeout-all-default` with a 15s
-//! request timeout, `mesh-retry-all-default` with 5 HTTP retries of 16s each). `from` (inbound)
-//! sections bound the destination's own side and are not routes here.
+//! `to` entries that match it, sorted by the top-level `targetRef` kind (Mesh before Dataplane
+//! before MeshSubset…), then by the entry's own kind, then by name with the lexicographically
+//! smaller name last, are merged field by field, a later one winning. A `MeshHTTPRoute` named
+//! by a `to` entry (or, as before 2.9, by the top-level `targetRef`) gives a route per match of
+//! its rules, the route's entries merged last. The inbound sections (`rules`, and `from` for
+//! every client) of MeshTimeout and MeshCircuitBreaker bound the selected services' own side.
+//! What no policy sets is the default a new mesh gets (`pkg/defaults/mesh`:
+//! `mesh-timeout-all-default` with a 15s request timeout, `mesh-retry-all-default` with 5 HTTP
+//! retries of 16s each, no inbound request timeout).
 
 use std::time::Duration;
 
 use super::read::{GatewayDefault, Naming, Reader, Release};
 use super::values::Dialect;
 use super::{envoy, kube, AdaptContext, Adapter};
-use crate::model::policy::{
-    ActiveCheck, Backoff, CircuitBreaker, CircuitBreakerKind, HealthCheck, Retry, RetryCondition,
-    Upstream,
-};
-use crate::model::{GatewayFormat, MethodSet, PathMatch, Policy, Route, Sourced, Timeout};
+
+mod routes;
+use crate::model::policy::{ActiveCheck, RetryCondition};
+use crate::model::{Sourced, Timeout};
 use crate::source::Node;
 use crate::span::{FileId, Location};
 
@@ -82,31 +84,30 @@ static CHECK_TIMEOUT: GatewayDefault<Duration> = GatewayDefault::new(
     "Kuma's health check timeout of {}",
 );
 
-/// A policy document's kind, name and `spec`: Kubernetes objects keep them under `kind`,
-/// `metadata.name` and `spec`; Universal ones under `type`, `name` and `spec`.
-fn policy(document: &Node) -> Option<(&str, &str, &Node)> {
-    fn text<'a>(node: &'a Node, key: &str) -> Option<&'a str> {
-        node.get(key).and_then(Node::as_str)
-    }
+/// A Kuma resource's kind, name and `spec` when its kind is one of `kinds`: Kubernetes objects
+/// keep them under `kind`, `metadata.name` and `spec`; Universal ones under `type`, `name` and
+/// `spec`.
+fn resource<'a>(document: &'a Node, kinds: &[&str]) -> Option<(&'a str, &'a str, &'a Node)> {
     let spec = document.get("spec").filter(|spec| spec.is_map())?;
-    let (kind, name) = match text(document, "apiVersion") {
+    let (kind, name) = match document.get_text("apiVersion") {
         Some(api) if api.starts_with("kuma.io/") => (
-            text(document, "kind")?,
-            document.get("metadata").and_then(|m| text(m, "name"))?,
+            document.get_text("kind")?,
+            document.get("metadata")?.get_text("name")?,
         ),
         Some(_) => return None,
-        None => (text(document, "type")?, text(document, "name")?),
+        None => (document.get_text("type")?, document.get_text("name")?),
     };
-    KINDS.contains(&kind).then_some((kind, name, spec))
+    kinds.contains(&kind).then_some((kind, name, spec))
+}
+
+fn policy(document: &Node) -> Option<(&str, &str, &Node)> {
+    resource(document, &KINDS)
 }
 
 /// The mesh a policy belongs to: Universal's `mesh`, the `kuma.io/mesh` label on Kubernetes,
 /// `default` when not written.
 fn mesh_of(document: &Node) -> &str {
-    let label = document
-        .get("metadata")
-        .and_then(|metadata| metadata.get("labels"))
-        .and_then(|labels| labels.get("kuma.io/mesh"));
+    let label = document.pointer(&["metadata", "labels", "kuma.io/mesh"]);
     document
         .get("mesh")
         .or(label)
@@ -114,7 +115,7 @@ fn mesh_of(document: &Node) -> &str {
         .unwrap_or("default")
 }
 
-/// What one `to` entry's `default` sets, as far as it sets it.
+/// What one section entry's `default` sets, as far as it sets it.
 #[derive(Default, Clone)]
 struct Conf {
     request: Option<Sourced<Timeout>>,
@@ -143,27 +144,90 @@ impl Conf {
     }
 }
 
-/// A `to` entry: where it sits in Kuma's order, the service it names (`None`: every service
-/// of the mesh), and what it sets.
+/// What a section entry reaches.
+#[derive(Clone, PartialEq)]
+enum Reach {
+    /// A `to` entry: requests to one service, or (`None`) to every service of the mesh.
+    Service(Option<String>),
+    /// A `to` entry naming a `MeshHTTPRoute` (or under a top-level `targetRef` that names one):
+    /// the requests that route matches.
+    Route(String),
+    /// A `rules` entry, or a `from` entry for every client: the inbound side of the services
+    /// the top-level `targetRef` selects (`None`: every one).
+    Inbound(Option<Vec<String>>),
+}
+
+/// A section entry: where it sits in Kuma's order, what it reaches, and what it sets.
 struct Entry {
     mesh: String,
     order: (u8, u8),
     name: String,
-    service: Option<String>,
+    reach: Reach,
     at: Location,
     conf: Conf,
 }
 
-/// `targetRef` kinds in Kuma's order of precedence (`api/common/v1alpha1/targetref.go`).
+/// `targetRef` kinds in Kuma's order of precedence (`order` in
+/// `api/common/v1alpha1/targetref.go`, v2.14.3).
 const KIND_ORDER: &str = "Mesh Dataplane MeshSubset MeshGateway MeshService MeshExternalService \
-                          MeshMultiZoneService MeshServiceSubset";
+                          MeshMultiZoneService MeshServiceSubset MeshHTTPRoute";
+
+fn kind_of(target: Option<&Node>) -> &str {
+    target.and_then(|t| t.get_text("kind")).unwrap_or("Mesh")
+}
 
 fn kind_order(target: Option<&Node>) -> u8 {
-    let kind = target.and_then(|t| t.get("kind")).and_then(Node::as_str);
     let known = KIND_ORDER
         .split_whitespace()
-        .position(|known| known == kind.unwrap_or("Mesh"));
-    known.map_or(9, |at| at as u8 + 1)
+        .position(|known| known == kind_of(target));
+    known.map_or(10, |at| at as u8 + 1)
+}
+
+/// The service a `MeshService` reference names: by name, or by the display name label Kuma
+/// gives every MeshService.
+fn service_of(target: Option<&Node>) -> Option<String> {
+    let target = target?;
+    let label = target.pointer(&["labels", "kuma.io/display-name"]);
+    target.get("name").or(label)?.as_str().map(str::to_string)
+}
+
+/// The tags and labels that name a service: Kuma's `kuma.io/service` tag, a MeshService's
+/// display name, and the `app` and Kubernetes service name labels of its proxies.
+const SERVICE_KEYS: [&str; 4] = [
+    "kuma.io/service",
+    "kuma.io/display-name",
+    "k8s.kuma.io/service-name",
+    "app",
+];
+
+/// The services whose inbound side a top-level `targetRef` selects: `None` for the whole mesh,
+/// else the service names it gives (none when it picks proxies by other labels).
+fn selected_services(target: Option<&Node>) -> Option<Vec<String>> {
+    let target = target.filter(|t| kind_of(Some(t)) != "Mesh")?;
+    let mut names: Vec<String> = match kind_of(Some(target)) {
+        "MeshService" | "MeshServiceSubset" => service_of(Some(target)).into_iter().collect(),
+        _ => Vec::new(),
+    };
+    for key in ["tags", "labels"] {
+        let pairs = target.get(key).map(Node::entries).unwrap_or_default();
+        for pair in pairs {
+            if SERVICE_KEYS.contains(&pair.key.as_str().unwrap_or_default()) {
+                names.extend(pair.value.scalar_text().map(str::to_string));
+            }
+        }
+    }
+    Some(names)
+}
+
+/// Whether two names are one service: Kuma's `kuma.io/service` tag of a Kubernetes service is
+/// `name_namespace_svc_port`, its MeshService `name`.
+fn same_service(a: &str, b: &str) -> bool {
+    let short = |name: &str| {
+        name.split_once('_')
+            .filter(|(_, rest)| rest.contains("_svc_"))
+            .map_or(name.len(), |(short, _)| short.len())
+    };
+    a == b || a[..short(a)] == *b || *a == b[..short(b)]
 }
 
 fn adapt(cx: &mut AdaptContext<'_>, _file: FileId, _document: &Node) {
@@ -177,61 +241,59 @@ fn adapt(cx: &mut AdaptContext<'_>, _file: FileId, _document: &Node) {
                 continue;
             };
             let cx = &mut Reader::new(cx, file.id, Naming::Exact, Dialect::Go);
-            let mesh = mesh_of(document);
-            let top = kind_order(spec.get("targetRef"));
+            let top_ref = spec.get("targetRef");
+            let top_route = top_ref
+                .filter(|t| kind_of(Some(t)) == "MeshHTTPRoute")
+                .and_then(|t| t.get_text("name"));
+            let mut sections = Vec::new();
             for to in cx.list(spec, "to") {
                 let target = to.get("targetRef");
-                let service = match target.and_then(|t| t.get("kind")).and_then(Node::as_str) {
-                    // By name, or by the display name label Kuma gives every MeshService.
-                    Some("MeshService" | "MeshServiceSubset") => target.and_then(|t| {
-                        let label = t.get("labels").and_then(|l| l.get("kuma.io/display-name"));
-                        t.get("name").or(label)?.as_str().map(str::to_string)
-                    }),
-                    Some("Mesh") | None => None,
-                    // Routes, external and multi-zone services are not read as destinations.
-                    Some(_) => continue,
+                let reach = match (kind_of(target), top_route) {
+                    ("MeshService" | "MeshServiceSubset", _) => Reach::Service(service_of(target)),
+                    ("MeshHTTPRoute", _) => match target.and_then(|t| t.get_text("name")) {
+                        Some(route) => Reach::Route(route.to_string()),
+                        None => continue,
+                    },
+                    ("Mesh", Some(route)) => Reach::Route(route.to_string()),
+                    ("Mesh", None) => Reach::Service(None),
+                    // External and multi-zone services are not read as destinations.
+                    _ => continue,
                 };
-                let conf = to
+                sections.push((to, kind_order(target), reach));
+            }
+            // Inbound sections (`from`, deprecated since 2.10, and `rules`) bound what the
+            // selected services' own proxies accept; only one for every client bounds every
+            // request (`MatchesAllIncomingTraffic` in `plugins/policies/meshtimeout/plugin`).
+            if matches!(kind, "MeshTimeout" | "MeshCircuitBreaker") {
+                let selected = selected_services(top_ref);
+                let from = cx.list(spec, "from").iter();
+                let every_client = from.filter(|from| kind_of(from.get("targetRef")) == "Mesh");
+                let rules = cx.list(spec, "rules").iter();
+                for inbound in every_client.chain(rules.filter(|r| r.get("matches").is_none())) {
+                    sections.push((inbound, 0, Reach::Inbound(selected.clone())));
+                }
+            }
+            for (section, order, reach) in sections {
+                let conf = section
                     .get("default")
                     .map(|default| read_conf(cx, kind, default))
                     .unwrap_or_default();
                 entries.push(Entry {
-                    mesh: mesh.to_string(),
-                    order: (top, kind_order(target)),
+                    mesh: mesh_of(document).to_string(),
+                    order: (kind_order(top_ref), order),
                     name: name.to_string(),
-                    service,
-                    at: cx.anchor(to),
+                    reach,
+                    at: cx.anchor(section),
                     conf,
                 });
             }
         }
     }
-    // Less specific first; among equals the smaller name last, so that it wins.
+    // Less specific first; among equals the smaller name last, so that it wins
+    // (`plugins/policies/core/rules/outbound/sort.go`).
     entries.sort_by(|a, b| a.order.cmp(&b.order).then_with(|| b.name.cmp(&a.name)));
-    let mut services: Vec<(&str, Option<String>)> = entries
-        .iter()
-        .map(|entry| (entry.mesh.as_str(), entry.service.clone()))
-        .collect();
-    services.sort();
-    services.dedup();
-    for (mesh, service) in services {
-        let reaching: Vec<&Entry> = entries
-            .iter()
-            .filter(|entry| {
-                entry.mesh == mesh && (entry.service.is_none() || entry.service == service)
-            })
-            .collect();
-        let mut merged = Conf::default();
-        reaching
-            .iter()
-            .for_each(|entry| merged.merge(entry.conf.clone()));
-        let name = service
-            .clone()
-            .unwrap_or(format!("every service of mesh {mesh}"));
-        if let Some(last) = reaching.last() {
-            push_route(cx, (name, service), last.at, merged);
-        }
-    }
+    routes::service_routes(cx, &entries);
+    routes::http_routes(cx, &entries);
 }
 
 fn read_conf(cx: &mut Reader<'_>, kind: &str, default: &Node) -> Conf {
@@ -318,96 +380,4 @@ fn retry_condition(name: &str) -> RetryCondition {
         kebab.push(c.to_ascii_lowercase());
     }
     envoy::retry_condition(&kebab).unwrap_or(RetryCondition::Other(kebab))
-}
-
-fn push_route(
-    cx: &mut AdaptContext<'_>,
-    (name, service): (String, Option<String>),
-    at: Location,
-    conf: Conf,
-) {
-    let retry = match (conf.retries, conf.retry_at) {
-        (Some(retries), _) if retries.value == 0 => None,
-        (retries, at_written) => Some(Retry {
-            max_retries: retries.unwrap_or_else(|| RETRIES.sourced()),
-            unbounded: false,
-            conditions: conf.retry_on.unwrap_or_else(|| {
-                vec![
-                    RetryCondition::GatewayError,
-                    RetryCondition::ConnectFailure,
-                    RetryCondition::RefusedStream,
-                ]
-            }),
-            backoff: Some(Backoff {
-                base: Some(conf.base.unwrap_or_else(|| BACKOFF.sourced())),
-                max: Some(conf.max.unwrap_or_else(|| BACKOFF_MAX.sourced())),
-                jittered: true,
-                factor: 2.0,
-            }),
-            per_try_timeout: Some(conf.per_try.unwrap_or_else(|| PER_TRY.sourced())),
-            deadline: None,
-            has_budget: false,
-            non_idempotent: None,
-            counted_by: None,
-            location: at_written.unwrap_or(at),
-        }),
-    };
-    let mut policy = Policy {
-        timeout: Some(conf.request.unwrap_or_else(|| REQUEST_TIMEOUT.sourced())),
-        connect_timeout: Some(conf.connect.unwrap_or_else(|| CONNECT_TIMEOUT.sourced())),
-        retry,
-        // Kuma programs Envoy's per-try timeout, which stops once the response starts.
-        per_try_until_response: true,
-        ..Policy::default()
-    };
-    policy.statuses.on_timeout = Some(504);
-    if let Some(location) = conf.limits {
-        policy.circuit_breakers.push(CircuitBreaker {
-            kind: CircuitBreakerKind::ConcurrencyLimit,
-            location,
-            ineffective: None,
-            open_status: Some(503),
-            trip: None,
-        });
-    }
-    if let Some((location, ineffective)) = conf.outliers {
-        let passive = ineffective.is_none().then_some(location);
-        policy.circuit_breakers.push(CircuitBreaker {
-            kind: CircuitBreakerKind::OutlierEjection,
-            location,
-            ineffective,
-            open_status: Some(503),
-            trip: None,
-        });
-        policy.health_check = Some(HealthCheck {
-            active: None,
-            passive,
-        });
-    }
-    if let Some(check) = conf.check {
-        let passive = policy.health_check.take().and_then(|health| health.passive);
-        policy.health_check = Some(HealthCheck {
-            active: Some(check),
-            passive,
-        });
-    }
-    if !policy.circuit_breakers.is_empty() {
-        policy.statuses.on_circuit_open = Some(503);
-    }
-    policy.upstream = service.as_ref().map(|name| Upstream {
-        name: name.clone(),
-        endpoints: None,
-        location: Some(at),
-    });
-    cx.inventory.routes.push(Route {
-        format: GatewayFormat::Kuma,
-        name: Some(name),
-        location: at,
-        methods: MethodSet::Any,
-        methods_location: None,
-        path: PathMatch::any(at),
-        hosts: service.into_iter().collect(),
-        policy,
-        explicit_operation: None,
-    });
 }

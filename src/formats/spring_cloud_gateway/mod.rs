@@ -1,36 +1,28 @@
 //! Spring Cloud Gateway (server WebFlux, 4.3 to 5.0): the routes of an `application.yml`, under
 //! `spring.cloud.gateway.server.webflux` or the older `spring.cloud.gateway`, with Spring's
 //! relaxed binding (`response-timeout` is `responseTimeout`; `gateway.server.webflux` may be one
-//! key). Modelled on spring-cloud/spring-cloud-gateway commit 5227205c:
-//! `RetryGatewayFilterFactory` (3 retries, 5xx, GET only, on IOException and TimeoutException, no
-//! backoff unless set), `NettyRoutingFilter` (the route's `response-timeout` metadata in ms over
-//! `httpclient.response-timeout`, bounding each attempt until the response starts, 504) and
-//! `SpringCloudCircuitBreakerResilience4JFilterFactory` (an open circuit answers 503, a
-//! TimeLimiter timeout 504), with Resilience4j 2.x's defaults (TimeLimiter `timeoutDuration` 1s).
+//! key). Modelled on spring-cloud/spring-cloud-gateway commit 5227205c (v5.0.3):
+//! `RetryGatewayFilterFactory` (in [`retry`]), `NettyRoutingFilter` (the route's
+//! `response-timeout` metadata in ms over `httpclient.response-timeout`, bounding each attempt
+//! until the response starts, 504) and `SpringCloudCircuitBreakerResilience4JFilterFactory` (in
+//! [`resilience4j`]: an open circuit answers 503, a TimeLimiter timeout 504).
+
+mod resilience4j;
+mod retry;
 
 use std::time::Duration;
 
-use super::read::{GatewayDefault, GatewayNote, Naming, Reader, Release};
+use super::read::{Naming, Reader, Release};
 use super::values::{shown, Dialect};
 use super::{AdaptContext, Adapter};
-use crate::model::policy::{
-    Backoff, CircuitBreaker, CircuitBreakerKind, Fallback, FallbackKind, GatewayStatuses,
-    RateLimit, Retry, RetryCondition, Upstream,
-};
-use crate::model::{
-    GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Sourced, Timeout,
-};
+use crate::model::policy::{GatewayStatuses, RateLimit, Upstream};
+use crate::model::{GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Sourced};
 use crate::source::node::resolve_plain_scalar;
 use crate::source::{Entry, Node, NodeKind, ScalarKind};
 use crate::span::FileId;
 
 /// The release whose behaviour this adapter models, named in its default notes.
 const RELEASE: Release = Release("Spring Cloud Gateway 4.3–5.0");
-static UNCAPPED_BACKOFF: GatewayNote = GatewayNote::new(
-    RELEASE,
-    "no cap: Spring Cloud Gateway's backoff grows until a maxBackoff",
-);
-
 pub static ADAPTER: Adapter = Adapter {
     name: "spring-cloud-gateway",
     detect,
@@ -43,21 +35,8 @@ const PREFIXES: [&str; 2] = [
     "spring.cloud.gateway",
 ];
 /// `shortcutFieldOrder()` of the Retry filter (`Retry=3,BAD_GATEWAY,GET,10ms,50ms,2,false`).
-const RETRY_SHORTCUT: &str =
-    "retries statuses methods firstBackoff maxBackoff factor basedOnPreviousValue";
-static RETRIES: GatewayDefault<u32> =
-    GatewayDefault::new(RELEASE, 3, "Spring Cloud Gateway's default of {} retries");
-static FIRST_BACKOFF: GatewayDefault<Duration> = GatewayDefault::new(
-    RELEASE,
-    Duration::from_millis(5),
-    "Spring Cloud Gateway's default firstBackoff of {}",
-);
-static TIME_LIMIT: GatewayDefault<Duration> = GatewayDefault::new(
-    RELEASE,
-    Duration::from_secs(1),
-    "Resilience4j's default TimeLimiter timeoutDuration of {}",
-);
-
+const RETRY_SHORTCUT: &str = "retries statuses methods firstBackoff maxBackoff factor \
+     basedOnPreviousValue randomFactor timeout";
 /// The value at a dotted `path` under `node`, whatever dots its keys hold themselves.
 fn lookup<'a>(node: &'a Node, path: &str) -> Option<&'a Node> {
     let wanted: Vec<&str> = path.split('.').collect();
@@ -84,8 +63,10 @@ fn gateway(document: &Node) -> Option<&Node> {
         .find_map(|prefix| lookup(document, prefix).filter(|gw| !items(gw, "routes").is_empty()))
 }
 
+/// A gateway's routes, or the Resilience4j instances its CircuitBreaker filters use, which a
+/// profile's own file may hold.
 fn detect(document: &Node) -> bool {
-    gateway(document).is_some()
+    gateway(document).is_some() || lookup(document, "resilience4j").is_some_and(Node::is_map)
 }
 
 /// `node` with a whole-value `${key}` or `${key:default}` replaced from the document, as Spring
@@ -188,20 +169,12 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     let Some(gateway) = gateway(document) else {
         return;
     };
-    let resilience = lookup(document, "resilience4j")
-        .map(|r| (file, r))
-        .or_else(|| {
-            let mut files = cx.workspace.files().iter();
-            files.find_map(|f| {
-                Some((
-                    f.id,
-                    f.documents.iter().find_map(|d| lookup(d, "resilience4j"))?,
-                ))
-            })
-        });
     let cx = &mut Reader::new(cx, file, Naming::Relaxed, Dialect::Spring);
+    let resilience = resilience4j::section(cx, document);
     let defaults = items(gateway, "default-filters");
-    for route in items(gateway, "routes") {
+    for written in items(gateway, "routes") {
+        let shortcut = shortcut_route(written);
+        let route = shortcut.as_ref().unwrap_or(written);
         let predicates: Vec<_> = items(route, "predicates")
             .iter()
             .filter_map(|p| definition(document, p))
@@ -221,7 +194,14 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
                 .iter()
                 .position(|f| f.name == "Retry")
                 .is_some_and(|retry| retry < at);
-            read_breaker(cx, document, resilience, breaker, inside_retry, &mut policy);
+            resilience4j::read_breaker(
+                cx,
+                document,
+                resilience,
+                breaker,
+                inside_retry,
+                &mut policy,
+            );
         }
         let find = |name: &str| predicates.iter().find(|p| p.name == name);
         let methods = find("Method").map_or(MethodSet::Any, |method| {
@@ -237,9 +217,12 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
                 .collect()
         });
         let id = lookup(route, "id");
-        let paths = find("Path")
+        // A shortcut `Path=/a,/b,false` ends with its `matchTrailingSlash` flag
+        // (`GATHER_LIST_TAIL_FLAG`), not a pattern.
+        let mut paths = find("Path")
             .map(|path| texts(&path.args, &["_", "patterns", "pattern"]))
             .unwrap_or_default();
+        paths.retain(|(pattern, _)| !matches!(*pattern, "true" | "false"));
         let paths = if paths.is_empty() {
             vec![("/**", route)]
         } else {
@@ -273,6 +256,35 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     }
 }
 
+/// A route written as one text, `id=uri,Predicate,…` (`RouteDefinition(String)`: every comma
+/// starts a predicate), as the mapping it stands for, all at the text.
+fn shortcut_route(route: &Node) -> Option<Node> {
+    let (id, rest) = route.as_str()?.split_once('=')?;
+    let mut parts = rest
+        .split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty());
+    let text = |value: &str| Node::scalar(route.span, value, ScalarKind::Str);
+    let entry = |key: &str, value: Node| Entry {
+        key: text(key),
+        value,
+    };
+    let uri = entry("uri", text(parts.next()?));
+    let predicates = Node {
+        span: route.span,
+        kind: NodeKind::Seq(parts.map(text).collect()),
+    };
+    let entries = vec![
+        entry("id", text(id.trim())),
+        uri,
+        entry("predicates", predicates),
+    ];
+    Some(Node {
+        span: route.span,
+        kind: NodeKind::Map(entries),
+    })
+}
+
 fn policy(
     cx: &mut Reader<'_>,
     document: &Node,
@@ -281,8 +293,9 @@ fn policy(
     filters: &[Definition<'_>],
 ) -> Policy {
     let uri_node = lookup(route, "uri");
+    // A placeholder the file does not resolve names the upstream as written.
     let uri = uri_node
-        .and_then(|uri| resolved(document, uri))
+        .and_then(|uri| resolved(document, uri).or_else(|| Some(uri.clone())))
         .and_then(|uri| uri.as_str().map(str::to_string))
         .unwrap_or_default();
     // A local handler or a filter answers by itself: nothing upstream to wait for.
@@ -311,7 +324,7 @@ fn policy(
     policy.retry = filters
         .iter()
         .find(|f| f.name == "Retry")
-        .map(|retry| read_retry(cx, retry));
+        .map(|retry| retry::read_retry(cx, retry));
     if let Some(limiter) = filters.iter().find(|f| f.name == "RequestRateLimiter") {
         policy.rate_limit = Some(RateLimit {
             location: cx.at(limiter.node),
@@ -358,179 +371,4 @@ fn response_timeout(
         &resolved(document, node)?,
         Dialect::Spring,
     )
-}
-
-fn read_retry(cx: &mut Reader<'_>, retry: &Definition<'_>) -> Retry {
-    let args = &retry.args;
-    let retries = cx
-        .count(args, "retries")
-        .unwrap_or_else(|| RETRIES.sourced());
-    let mut conditions = Vec::new();
-    let mut series = texts(args, &["series"]);
-    if cx.field(args, "series").is_none() {
-        series.push(("SERVER_ERROR", &retry.args));
-    }
-    for (name, node) in series.into_iter().chain(texts(args, &["statuses"])) {
-        match status_range(name) {
-            Some((low, high)) => conditions.push(RetryCondition::Status(low, high)),
-            None => cx.invalid(
-                node,
-                format!("`{name}` is not an HTTP status, status name or series"),
-            ),
-        }
-    }
-    let exceptions = texts(args, &["exceptions"]);
-    let exceptions = match exceptions.is_empty() {
-        true => vec!["IOException", "TimeoutException"],
-        false => exceptions.into_iter().map(|(e, _)| e).collect(),
-    };
-    for exception in exceptions {
-        match exception.rsplit('.').next().unwrap_or_default() {
-            "IOException" => {
-                conditions.extend([RetryCondition::ConnectFailure, RetryCondition::Reset])
-            }
-            "TimeoutException" => conditions.push(RetryCondition::Timeout),
-            other => conditions.push(RetryCondition::Other(other.to_string())),
-        }
-    }
-    let sent_twice = texts(args, &["methods"])
-        .iter()
-        .any(|(m, _)| matches!(*m, "POST" | "PATCH"));
-    let backoff = ["firstBackoff", "maxBackoff", "factor"]
-        .iter()
-        .any(|k| cx.field(args, k).is_some())
-        .then(|| {
-            let base = cx
-                .duration(args, "firstBackoff")
-                .unwrap_or_else(|| FIRST_BACKOFF.sourced());
-            // A factor of 1 waits the first backoff every time; any other is read as doubling.
-            let constant = cx
-                .count(args, "factor")
-                .is_some_and(|factor| factor.value == 1);
-            let max = cx
-                .duration(args, "maxBackoff")
-                .or_else(|| constant.then(|| base.clone()));
-            let uncapped = base.value.saturating_mul(1 << retries.value.min(20));
-            let max = max.unwrap_or_else(|| UNCAPPED_BACKOFF.sourced(uncapped));
-            Backoff {
-                base: Some(base),
-                max: Some(max),
-                jittered: false,
-                factor: 2.0,
-            }
-        });
-    Retry {
-        max_retries: retries,
-        unbounded: false,
-        conditions,
-        backoff,
-        per_try_timeout: None,
-        deadline: cx.duration(args, "timeout"),
-        has_budget: false,
-        non_idempotent: Some(sent_twice),
-        counted_by: None,
-        location: cx.at(retry.node),
-    }
-}
-
-/// An `HttpStatus` name or code, or an `HttpStatus.Series`, as the range it covers.
-fn status_range(name: &str) -> Option<(u16, u16)> {
-    let code = match name {
-        "SERVER_ERROR" => return Some((500, 599)),
-        "CLIENT_ERROR" => return Some((400, 499)),
-        "BAD_REQUEST" => 400,
-        "NOT_FOUND" => 404,
-        "REQUEST_TIMEOUT" => 408,
-        "CONFLICT" => 409,
-        "TOO_MANY_REQUESTS" => 429,
-        "INTERNAL_SERVER_ERROR" => 500,
-        "BAD_GATEWAY" => 502,
-        "SERVICE_UNAVAILABLE" => 503,
-        "GATEWAY_TIMEOUT" => 504,
-        _ => name
-            .parse()
-            .ok()
-            .filter(|code| (100..=599).contains(code))?,
-    };
-    Some((code, code))
-}
-
-/// A Resilience4j setting of `instance` in `module`: its own, else its `baseConfig`'s (by
-/// default the `default` config's).
-fn resilience<'a>(
-    section: Option<(FileId, &'a Node)>,
-    module: &str,
-    instance: &str,
-    key: &str,
-) -> Option<(FileId, &'a Node)> {
-    let (file, section) = section?;
-    let module = lookup(section, module)?;
-    let own = lookup(module, "instances").and_then(|all| all.get(instance));
-    let base = own
-        .and_then(|own| lookup(own, "baseConfig")?.as_str())
-        .unwrap_or("default");
-    let config = lookup(module, "configs").and_then(|all| all.get(base));
-    Some((
-        file,
-        [own, config]
-            .into_iter()
-            .flatten()
-            .find_map(|c| lookup(c, key))?,
-    ))
-}
-
-/// The CircuitBreaker filter: a Resilience4j breaker, its `fallbackUri`, and its TimeLimiter,
-/// which bounds everything after the filter: the whole request, retries included, unless a
-/// Retry filter comes first and repeats the breaker, when it bounds each attempt.
-fn read_breaker(
-    cx: &mut Reader<'_>,
-    document: &Node,
-    section: Option<(FileId, &Node)>,
-    filter: &Definition<'_>,
-    inside_retry: bool,
-    policy: &mut Policy,
-) {
-    let instance = cx
-        .field(&filter.args, "name")
-        .and_then(Node::scalar_text)
-        .unwrap_or_default()
-        .to_string();
-    let fallback = cx
-        .field(&filter.args, "fallbackUri")
-        .and_then(|node| Some((node.scalar_text()?.to_string(), cx.at(node))));
-    let status = fallback.is_none().then_some(503);
-    let location = cx.at(filter.node);
-    policy.circuit_breakers.push(CircuitBreaker {
-        kind: CircuitBreakerKind::Expression,
-        location,
-        ineffective: None,
-        open_status: status,
-        trip: None,
-    });
-    policy.statuses.on_circuit_open = status;
-    if let Some((uri, location)) = fallback {
-        policy.fallbacks.push(Fallback {
-            kind: FallbackKind::FailoverOnStatus,
-            targets: vec![uri],
-            location,
-        });
-    }
-    let disabled = "spring.cloud.circuitbreaker.resilience4j.disable-time-limiter";
-    if lookup(document, disabled).and_then(Node::as_bool) == Some(true) {
-        return;
-    }
-    let configured = resilience(section, "timelimiter", &instance, "timeoutDuration").and_then(
-        |(file, node)| {
-            let mut reader = Reader::new(cx, file, Naming::Relaxed, Dialect::Spring);
-            reader.duration_of("timeoutDuration", node, Dialect::Spring)
-        },
-    );
-    let limit = configured.unwrap_or_else(|| TIME_LIMIT.sourced());
-    if inside_retry {
-        // The limiter ends the whole attempt, body included, whatever the response timeout.
-        policy.per_try_timeout = Some(limit);
-        policy.per_try_until_response = false;
-    } else {
-        policy.timeout = Some(limit.map(Timeout::Bounded));
-    }
 }

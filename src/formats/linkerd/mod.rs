@@ -16,12 +16,17 @@ use super::kube::{self, Object};
 use super::read::{GatewayDefault, GatewayNote, Naming, Reader, Release};
 use super::values::{self, Dialect};
 use super::{gateway_api, AdaptContext, Adapter};
-use crate::model::policy::{Backoff, Retry, RetryBudget, RetryCondition, Upstream};
-use crate::model::{
-    GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Sourced, Timeout,
+use crate::model::policy::{
+    Backoff, CircuitBreaker, CircuitBreakerKind, Retry, RetryCondition, Upstream,
 };
+use crate::model::{GatewayFormat, MethodSet, PathMatch, Policy, Route, Sourced, Timeout};
 use crate::source::Node;
 use crate::span::{FileId, Location};
+use crate::units::format_duration;
+
+mod profile;
+
+use profile::{overridden, service_profile};
 
 /// The release whose behaviour this adapter models, named in its default notes.
 const RELEASE: Release = Release("Linkerd stable 2.18 (edge-26.8)");
@@ -33,7 +38,11 @@ pub static ADAPTER: Adapter = Adapter {
     adapt,
 };
 
-const ANNOTATION_GROUPS: [&str; 2] = ["retry.linkerd.io/", "timeout.linkerd.io/"];
+const ANNOTATION_GROUPS: [&str; 3] = [
+    "retry.linkerd.io/",
+    "timeout.linkerd.io/",
+    "balancer.linkerd.io/failure-accrual",
+];
 
 static NO_TIMEOUT: GatewayDefault<Timeout> = GatewayDefault::new(
     RELEASE,
@@ -151,6 +160,12 @@ fn read_annotations(cx: &mut AdaptContext<'_>, object: &Object<'_>) -> Policy {
             _ => {}
         }
     }
+    if object.kind == "Service" {
+        found.circuit_breakers.extend(failure_accrual(cx, object));
+        if !found.circuit_breakers.is_empty() {
+            found.statuses.on_circuit_open = Some(503);
+        }
+    }
     // Without `retry.linkerd.io/http`, the proxy retries 5xx responses.
     if conditions.is_empty() {
         conditions.push(RetryCondition::Status(500, 599));
@@ -175,6 +190,78 @@ fn read_annotations(cx: &mut AdaptContext<'_>, object: &Object<'_>) -> Policy {
     found
 }
 
+/// A Service's `balancer.linkerd.io/failure-accrual: consecutive`: each client's balancer
+/// takes an endpoint out after `…-consecutive-max-failures` (default 7) failures in a row and
+/// fails requests fast while none is left, as `parse_accrual_config` in the policy
+/// controller's `outbound/index.rs` reads it (penalties 1s to 1m, jitter 0.5 by default).
+fn failure_accrual(cx: &mut Reader<'_>, object: &Object<'_>) -> Option<CircuitBreaker> {
+    const PREFIX: &str = "balancer.linkerd.io/failure-accrual";
+    let mode = object.annotation(PREFIX)?;
+    // What the controller cannot parse it logs, and configures no failure accrual at all.
+    let dropped = "the policy controller configures no failure accrual for the Service";
+    // Later edge releases add `success-rate` and `unified` (`reference/circuit-breaking.md`):
+    // breakers too, their parameters not read here.
+    let later = matches!(mode.scalar_text(), Some("success-rate" | "unified"));
+    if mode.scalar_text() != Some("consecutive") && !later {
+        let shown = values::shown(mode);
+        let message =
+            format!("`{PREFIX}`: {shown} is not a failure accrual mode (`consecutive`, `success-rate` or `unified`); {dropped}");
+        cx.invalid(mode, message);
+        return None;
+    }
+    let mut readable = true;
+    let key = format!("{PREFIX}-consecutive-max-failures");
+    let at = cx.at(mode);
+    if later {
+        return Some(breaker(at));
+    }
+    if let Some(node) = object.annotation(&key) {
+        if node
+            .scalar_text()
+            .and_then(|text| text.parse::<u32>().ok())
+            .is_none()
+        {
+            let shown = values::shown(node);
+            cx.invalid(
+                node,
+                format!("`{key}`: {shown} is not a count of failures; {dropped}"),
+            );
+            readable = false;
+        }
+    }
+    let mut penalties = Vec::new();
+    for bound in ["min", "max"] {
+        let key = format!("{PREFIX}-consecutive-{bound}-penalty");
+        if let Some(node) = object.annotation(&key) {
+            let penalty = cx.duration_of(&key, node, Dialect::WholeWithUnit);
+            readable &= penalty.is_some();
+            penalties.extend(penalty);
+        }
+    }
+    if let [min, max] = &penalties[..] {
+        if min.value > max.value {
+            let max = format_duration(max.value);
+            let message = format!(
+                "`{PREFIX}-consecutive-min-penalty` exceeds the max penalty {max}; {dropped}"
+            );
+            let at = min.origin.location().unwrap_or(cx.at(mode));
+            cx.invalid_at(at, message);
+            readable = false;
+        }
+    }
+    readable.then(|| breaker(at))
+}
+
+fn breaker(location: Location) -> CircuitBreaker {
+    CircuitBreaker {
+        kind: CircuitBreakerKind::ConsecutiveErrors,
+        location,
+        ineffective: None,
+        open_status: Some(503),
+        trip: None,
+    }
+}
+
 /// `retry.linkerd.io/http`: `5xx`, `gateway-error` (502–504), a status, or a range `500-504`.
 fn retry_conditions(text: &str) -> Option<Vec<RetryCondition>> {
     let status = |s: &str| {
@@ -195,8 +282,18 @@ fn retry_conditions(text: &str) -> Option<Vec<RetryCondition>> {
         .collect()
 }
 
-/// An `HTTPRoute` read as the Gateway API adapter reads it, then given its annotations.
+/// An `HTTPRoute` read as the Gateway API adapter reads it, then given its annotations; none
+/// while a ServiceProfile configures its parent Service.
 fn http_route(cx: &mut AdaptContext<'_>, object: &Object<'_>) {
+    let service = object
+        .parents()
+        .into_iter()
+        .find(|(kind, ..)| *kind == "Service");
+    if let Some((_, _, name, _)) = service {
+        if overridden(cx, object, name) {
+            return;
+        }
+    }
     let first = cx.inventory.routes.len();
     (gateway_api::ADAPTER.adapt)(cx, object.file, object.node);
     let annotations = read_annotations(cx, object);
@@ -216,6 +313,9 @@ fn http_route(cx: &mut AdaptContext<'_>, object: &Object<'_>) {
 /// A Service's annotations: for the routes whose parent it is and that set none of their own,
 /// or, when no route names it, for every request to it.
 fn service(cx: &mut AdaptContext<'_>, object: &Object<'_>) {
+    if overridden(cx, object, object.name) {
+        return;
+    }
     let mut policy = read_annotations(cx, object);
     let mut routed = false;
     for route in kube::objects(cx.workspace) {
@@ -275,129 +375,4 @@ fn push(
         policy,
         explicit_operation: None,
     });
-}
-
-/// A `ServiceProfile`: each route's `condition` (its `method` and `pathRegex`, also inside
-/// `all`), `timeout` (default 10s) and `isRetryable`, under the profile's `retryBudget`.
-fn service_profile(cx: &mut AdaptContext<'_>, object: &Object<'_>) {
-    let Some(spec) = object.node.get("spec") else {
-        return;
-    };
-    let reader = &mut Reader::new(cx, object.file, Naming::Exact, Dialect::Go);
-    let budget = read_budget(reader, spec);
-    let mut routes = Vec::new();
-    for route in reader.list(spec, "routes") {
-        let condition = reader.map(route, "condition");
-        let all = condition.map(|c| reader.list(c, "all")).unwrap_or_default();
-        let terms: Vec<&Node> = condition.into_iter().chain(all).collect();
-        let method = terms
-            .iter()
-            .find_map(|term| term.get("method"))
-            .and_then(Node::as_str);
-        let methods = method
-            .and_then(|m| Method::from_key(&m.to_ascii_lowercase()))
-            .map_or(MethodSet::Any, |m| MethodSet::Only(vec![m]));
-        let regex = terms.iter().find_map(|term| term.get("pathRegex"));
-        let path = match regex.and_then(|node| Some((node, node.as_str()?))) {
-            Some((node, pattern)) if reader.regex(node, pattern) => PathMatch {
-                kind: PathKind::Regex { full: true },
-                pattern: pattern.to_string(),
-                location: reader.at(node),
-                rewrite: None,
-            },
-            _ => PathMatch::any(reader.anchor(route)),
-        };
-        let timeout = reader
-            .duration(route, "timeout")
-            .map(Timeout::zero_disables);
-        let mut policy = Policy {
-            timeout: Some(timeout.unwrap_or_else(|| PROFILE_TIMEOUT.sourced())),
-            ..Policy::default()
-        };
-        policy.statuses.on_timeout = Some(504);
-        if reader.flag(route, "isRetryable") == Some(true) {
-            policy.retry = Some(profile_retry(route, reader.anchor(route)));
-            policy.retry_budget = Some(budget.clone());
-        }
-        let name = route
-            .get("name")
-            .and_then(Node::scalar_text)
-            .map(str::to_string);
-        routes.push((path, (methods, name), policy));
-    }
-    for (path, named, policy) in routes {
-        push(cx, object, path, named, policy);
-    }
-}
-
-/// An `isRetryable` route retries what its response classes call failures (by default 5xx)
-/// while the budget allows, however often for one request.
-fn profile_retry(route: &Node, location: Location) -> Retry {
-    let classes = route
-        .get("responseClasses")
-        .map(Node::items)
-        .unwrap_or_default();
-    let mut conditions: Vec<RetryCondition> = classes
-        .iter()
-        .filter(|class| class.get("isFailure").and_then(Node::as_bool) == Some(true))
-        .filter_map(|class| {
-            let status = class.get("condition")?.get("status")?;
-            let bound = |key| {
-                status
-                    .get(key)
-                    .and_then(|n| u16::try_from(values::count(n).ok()?).ok())
-            };
-            let (min, max) = (bound("min"), bound("max"));
-            Some(RetryCondition::Status(min.or(max)?, max.or(min)?))
-        })
-        .collect();
-    if conditions.is_empty() {
-        conditions.push(RetryCondition::Status(500, 599));
-    }
-    Retry {
-        max_retries: NO_COUNT.sourced(0),
-        unbounded: true,
-        conditions,
-        backoff: None,
-        per_try_timeout: None,
-        deadline: None,
-        has_budget: true,
-        non_idempotent: Some(true),
-        counted_by: None,
-        location,
-    }
-}
-
-/// `retryBudget`: `retryRatio` (default 0.2), `minRetriesPerSecond` (default 10), `ttl`
-/// (default 10s).
-fn read_budget(cx: &mut Reader<'_>, spec: &Node) -> RetryBudget {
-    let budget = cx.map(spec, "retryBudget");
-    let ratio = budget
-        .and_then(|b| cx.field(b, "retryRatio"))
-        .and_then(|node| {
-            let ratio = node.scalar_text().and_then(|t| t.parse::<f64>().ok());
-            match ratio.filter(|r| r.is_finite() && *r >= 0.0) {
-                Some(ratio) => Some(Sourced::explicit(ratio, cx.at(node))),
-                None => {
-                    let message = format!(
-                        "`retryRatio`: {} is not a ratio such as 0.2",
-                        values::shown(node)
-                    );
-                    cx.invalid(node, message);
-                    None
-                }
-            }
-        });
-    RetryBudget {
-        ratio: ratio.unwrap_or_else(|| RATIO_NOTE.sourced(0.2)),
-        min_per_second: budget
-            .and_then(|b| cx.count(b, "minRetriesPerSecond"))
-            .unwrap_or_else(|| MIN_RETRIES.sourced()),
-        ttl: budget
-            .and_then(|b| cx.duration(b, "ttl"))
-            .unwrap_or_else(|| TTL.sourced()),
-        location: cx
-            .key_at(spec, "retryBudget")
-            .unwrap_or_else(|| cx.anchor(spec)),
-    }
 }

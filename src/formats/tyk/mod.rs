@@ -8,13 +8,16 @@
 //! Classic paths are written relative to the listen path, as the upstream's own spec writes them.
 //! A Tyk OAS route names its operation, so the join links it to the same document's operation.
 
+mod classic;
+
 use std::time::Duration;
 
 use super::read::{GatewayDefault, Naming, Reader, Release};
-use super::values::{shown, Dialect};
+use super::values::Dialect;
 use super::{AdaptContext, Adapter};
 use crate::model::policy::{
-    ActiveCheck, CircuitBreaker, CircuitBreakerKind, GatewayStatuses, HealthCheck, Retry, Upstream,
+    ActiveCheck, BreakerTrip, BreakerWindow, CircuitBreaker, CircuitBreakerKind, GatewayStatuses,
+    HealthCheck, Retry, Upstream,
 };
 use crate::model::{
     GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Sourced, Timeout,
@@ -46,12 +49,29 @@ static RETRIES: GatewayDefault<u32> = GatewayDefault::new(
     0,
     "Tyk's reverse proxy, which sends each request once ({} retries)",
 );
+/// The host checker probes every `uptime_tests.config.time_wait` seconds of tyk.conf, 10 when
+/// unset (`defaultTimeout` in `gateway/host_checker.go`), staggered by up to 3s either way.
+static UPTIME_INTERVAL: GatewayDefault<Duration> = GatewayDefault::new(
+    RELEASE,
+    Duration::from_secs(10),
+    "Tyk's uptime test interval of {} (tyk.conf `uptime_tests.config.time_wait`)",
+);
+/// The rate breaker counts the calls of its last 10s (`DefaultWindowTime` of the breaker
+/// library Tyk forks, github.com/rubyist/circuitbreaker).
+static BREAKER_WINDOW: GatewayDefault<Duration> = GatewayDefault::new(
+    RELEASE,
+    Duration::from_secs(10),
+    "the {} window of Tyk's rate breaker",
+);
 /// "Upstream service reached hard timeout." is answered with `http.StatusGatewayTimeout`.
 const TIMEOUT_STATUS: u16 = 504;
 /// "Service temporarily unavailable." while the breaker is not `Ready()`.
 const OPEN_STATUS: u16 = 503;
 
 fn detect(document: &Node) -> bool {
+    if is_gateway_conf(document) {
+        return true;
+    }
     if document.get("openapi").is_some() {
         return document.get(OAS).is_some_and(Node::is_map);
     }
@@ -62,170 +82,80 @@ fn detect(document: &Node) -> bool {
 }
 
 fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
+    if is_gateway_conf(document) {
+        // Read by every API definition of the run (`gateway_conf`); it routes nothing itself.
+        return;
+    }
     let cx = &mut Reader::new(cx, file, Naming::Exact, Dialect::Seconds);
+    let conf = gateway_conf(cx);
     match document
         .get(OAS)
         .filter(|_| document.get("openapi").is_some())
     {
-        Some(extension) => oas(cx, document, extension),
-        None => classic(cx, document),
+        Some(extension) => oas(cx, document, extension, &conf),
+        None => classic::classic(cx, document, &conf),
     }
 }
 
-/// The per-path settings of one (path, method) in a classic definition.
+/// What the gateway's own tyk.conf sets for every API, when the run holds it (a document with
+/// `listen_port` and `secret`): `proxy_default_timeout` (seconds; 0 is unset) and
+/// `uptime_tests.config.time_wait`.
 #[derive(Default)]
-struct Endpoint<'a> {
-    path: Option<&'a Node>,
-    method: Option<Method>,
+pub(super) struct Conf {
     timeout: Option<Sourced<Duration>>,
-    breaker: Option<CircuitBreaker>,
-    anchor: Option<Location>,
+    interval: Option<Sourced<Duration>>,
 }
 
-fn classic(cx: &mut Reader<'_>, document: &Node) {
-    let health = classic_health(cx, document);
-    let upstream = target(cx, document.get("proxy"), "target_url");
-    let mut endpoints: Vec<Endpoint<'_>> = Vec::new();
-    let mut api_timeout = None;
-    let versions = document
-        .get("version_data")
-        .and_then(|data| cx.map(data, "versions"));
-    for version in versions.map_or(&[][..], Node::entries) {
-        if cx.flag(&version.value, "global_enforce_timeout_disabled") != Some(true) {
-            let timeout = cx.duration_in(&version.value, "global_enforce_timeout", Dialect::Go);
-            api_timeout = api_timeout.or(timeout.filter(positive));
-        }
-        let Some(paths) = version.value.get("extended_paths") else {
-            continue;
-        };
-        for item in cx.list(paths, "hard_timeouts") {
-            if cx.flag(item, "disabled") == Some(true) {
-                continue;
-            }
-            // `GetEnforcedTimeoutSettings`: `duration` when positive, else whole seconds.
-            let timeout = cx
-                .duration_in(item, "duration", Dialect::Go)
-                .filter(positive)
-                .or_else(|| cx.duration(item, "timeout").filter(positive));
-            endpoint(cx, &mut endpoints, item).timeout = timeout;
-        }
-        for item in cx.list(paths, "circuit_breakers") {
-            if cx.flag(item, "disabled") == Some(true) {
-                continue;
-            }
-            let breaker = breaker(
-                cx,
-                item,
-                ["threshold_percent", "samples", "return_to_service_after"],
-            );
-            endpoint(cx, &mut endpoints, item).breaker = breaker;
-        }
-    }
-    let name = cx.text(document, "name").map(str::to_string);
-    // Every other path under the listen path is proxied with the gateway's default bound.
-    if let Some(listen) = document
-        .get("proxy")
-        .and_then(|proxy| proxy.entry("listen_path"))
-    {
-        let anchor = cx.locate(listen.key.span);
-        endpoints.push(Endpoint {
-            path: None,
-            anchor: Some(anchor),
-            ..Endpoint::default()
-        });
-    }
-    for endpoint in endpoints {
-        let Some(anchor) = endpoint.anchor else {
-            continue;
-        };
-        let (at, pattern) = match endpoint.path {
-            Some(path) => match path.as_str() {
-                Some(pattern) => (cx.at(path), pattern),
-                None => continue,
-            },
-            None => (anchor, "/"),
-        };
-        let methods = endpoint
-            .method
-            .map_or(MethodSet::Any, |method| MethodSet::Only(vec![method]));
-        // A path without its own enforced timeout takes the version's `global_enforce_timeout`.
-        let timeout = endpoint.timeout.or_else(|| api_timeout.clone());
-        let policy = policy(timeout, endpoint.breaker, &health, &upstream, anchor);
-        let path = path_match(at, pattern);
-        cx.inventory.routes.push(Route {
-            format: GatewayFormat::Tyk,
-            name: name.clone(),
-            location: anchor,
-            methods,
-            methods_location: None,
-            path,
-            hosts: Vec::new(),
-            policy,
-            explicit_operation: None,
-        });
-    }
+fn is_gateway_conf(document: &Node) -> bool {
+    document.get("listen_port").is_some() && document.get("secret").is_some()
 }
 
-/// The endpoint `item` configures, merged with the earlier entries for the same path and method.
-fn endpoint<'e, 'a>(
-    cx: &mut Reader<'_>,
-    endpoints: &'e mut Vec<Endpoint<'a>>,
-    item: &'a Node,
-) -> &'e mut Endpoint<'a> {
-    let path = cx.field(item, "path");
-    let method = cx.field(item, "method").and_then(|node| {
-        let method = node
-            .as_str()
-            .and_then(|text| Method::from_key(&text.to_ascii_lowercase()));
-        if method.is_none() {
-            let message = format!("{} is not an HTTP method", shown(node));
-            cx.invalid(node, message);
-        }
-        method
+fn gateway_conf(cx: &mut Reader<'_>) -> Conf {
+    let found = cx.workspace.files().iter().find_map(|file| {
+        let conf = file.documents.iter().find(|d| is_gateway_conf(d))?;
+        Some((file.id, conf))
     });
-    if path.is_none_or(|path| path.as_str().is_none()) {
-        cx.invalid(item, "a Tyk path entry needs a `path`");
-    }
-    let text = path.and_then(Node::as_str);
-    let index = endpoints
-        .iter()
-        .position(|known| known.path.and_then(Node::as_str) == text && known.method == method);
-    let index = index.unwrap_or_else(|| {
-        endpoints.push(Endpoint {
-            path,
-            method,
-            anchor: Some(cx.anchor(item)),
-            ..Endpoint::default()
+    let Some((file, conf)) = found else {
+        return Conf::default();
+    };
+    let cx = &mut cx.for_file(file);
+    let seconds = |value: Sourced<f64>| value.map(Duration::from_secs_f64);
+    let timeout = cx.number(conf, "proxy_default_timeout", "seconds", |s| {
+        (0.0..1e9).contains(&s)
+    });
+    let interval = conf
+        .pointer(&["uptime_tests", "config"])
+        .and_then(|config| {
+            cx.number(config, "time_wait", "whole seconds", |s| {
+                (0.0..1e9).contains(&s)
+            })
         });
-        endpoints.len() - 1
-    });
-    &mut endpoints[index]
+    Conf {
+        timeout: timeout.map(seconds).filter(positive),
+        interval: interval.map(seconds).filter(positive),
+    }
 }
 
-/// Uptime tests take a host out of the load balancer only with
-/// `proxy.check_host_against_uptime_tests`; otherwise they just raise events.
-fn classic_health(cx: &mut Reader<'_>, document: &Node) -> Option<HealthCheck> {
-    let proxy = cx.map(document, "proxy")?;
-    if cx.flag(proxy, "check_host_against_uptime_tests") != Some(true) {
-        return None;
-    }
-    let tests = cx.map(document, "uptime_tests")?;
-    if cx.flag(tests, "disabled") == Some(true) {
-        return None;
-    }
-    let first = cx.list(tests, "check_list").first()?;
-    // `HostCheckObject.Timeout` is a Go `time.Duration`: a JSON number of nanoseconds.
-    let timeout = cx.field(first, "timeout").and_then(|node| {
-        let nanos = node.scalar_text()?.parse::<u64>().ok().filter(|n| *n > 0)?;
-        Some(Sourced::explicit(Duration::from_nanos(nanos), cx.at(node)))
-    });
-    active_check(cx.key_at(tests, "check_list")?, timeout)
-}
-
-fn oas(cx: &mut Reader<'_>, document: &Node, extension: &Node) {
+fn oas(cx: &mut Reader<'_>, document: &Node, extension: &Node, conf: &Conf) {
     let upstream_node = cx.map(extension, "upstream");
-    let upstream = target(cx, upstream_node, "url");
-    let health = upstream_node.and_then(|node| oas_health(cx, node));
+    let mut upstream = target(cx, upstream_node, "url");
+    // `upstream.loadBalancing`, the classic `enable_load_balancing` over weighted targets; its
+    // `skipUnavailableHosts` is `check_host_against_uptime_tests`, without which uptime tests
+    // take no target out.
+    let balancing = upstream_node
+        .and_then(|node| cx.map(node, "loadBalancing"))
+        .filter(|balancing| cx.flag(balancing, "enabled") == Some(true));
+    let mut health = upstream_node.and_then(|node| oas_health(cx, node, conf));
+    if let Some(balancing) = balancing {
+        let weighted = cx.list(balancing, "targets").iter();
+        let targets = weighted.filter(|t| t.get("weight").and_then(Node::scalar_text) != Some("0"));
+        if let Some(upstream) = upstream.as_mut() {
+            upstream.endpoints = u32::try_from(targets.count()).ok();
+        }
+        if cx.flag(balancing, "skipUnavailableHosts") != Some(true) {
+            health = None;
+        }
+    }
     let api_timeout = upstream_node
         .and_then(|node| cx.map(node, "enforceTimeout"))
         .filter(|timeout| cx.flag(timeout, "enabled") == Some(true))
@@ -254,7 +184,8 @@ fn oas(cx: &mut Reader<'_>, document: &Node, extension: &Node) {
                         .filter(positive)
                         .or_else(|| cx.duration(timeout, "value").filter(positive))
                 })
-                .or_else(|| api_timeout.clone());
+                .or_else(|| api_timeout.clone())
+                .or_else(|| conf.timeout.clone());
             let breaker = settings
                 .and_then(|op| cx.map(op, "circuitBreaker"))
                 .filter(|breaker| cx.flag(breaker, "enabled") == Some(true))
@@ -281,20 +212,25 @@ fn oas(cx: &mut Reader<'_>, document: &Node, extension: &Node) {
     }
 }
 
-fn oas_health(cx: &mut Reader<'_>, upstream: &Node) -> Option<HealthCheck> {
+fn oas_health(cx: &mut Reader<'_>, upstream: &Node, conf: &Conf) -> Option<HealthCheck> {
     let tests = cx.map(upstream, "uptimeTests")?;
     if cx.flag(tests, "enabled") != Some(true) {
         return None;
     }
     let first = cx.list(tests, "tests").first()?;
     let timeout = cx.duration_in(first, "timeout", Dialect::Go);
-    active_check(cx.key_at(tests, "tests")?, timeout)
+    active_check(cx.key_at(tests, "tests")?, timeout, conf)
 }
 
-/// Uptime tests probe the upstream on their own schedule (the gateway's `uptime_tests` config).
-fn active_check(location: Location, timeout: Option<Sourced<Duration>>) -> Option<HealthCheck> {
+/// Uptime tests probe the upstream on the gateway's schedule.
+pub(super) fn active_check(
+    location: Location,
+    timeout: Option<Sourced<Duration>>,
+    conf: &Conf,
+) -> Option<HealthCheck> {
+    let interval = conf.interval.clone();
     let active = ActiveCheck {
-        interval: None,
+        interval: Some(interval.unwrap_or_else(|| UPTIME_INTERVAL.sourced())),
         timeout,
         location,
     };
@@ -304,48 +240,48 @@ fn active_check(location: Location, timeout: Option<Sourced<Duration>>) -> Optio
     })
 }
 
-/// Tyk's rate breaker (`ExtendedCircuitBreakerMeta`): it opens once `samples` requests have been
-/// seen and the share of failures (errors and 5xx answers) reaches the threshold, a fraction of 1.
-fn breaker(
+/// Tyk's rate breaker (`ExtendedCircuitBreakerMeta`, `circuit.NewRateBreaker(threshold,
+/// samples)` of github.com/TykTechnologies/circuitbreaker): it opens once the calls of its 10s
+/// window hold `samples` and the share of failures (errors and 5xx answers) reaches the
+/// threshold, a fraction of 1; it is reset after `return_to_service_after` seconds.
+pub(super) fn breaker(
     cx: &mut Reader<'_>,
     item: &Node,
     [ratio, samples, cool_down]: [&str; 3],
 ) -> Option<CircuitBreaker> {
     let location = cx.anchor(item);
-    let threshold = cx.field(item, ratio);
-    let threshold_value = threshold.and_then(|node| {
-        let value = node.scalar_text().and_then(|text| text.parse::<f64>().ok());
-        if value.is_none_or(|value| !(0.0..=1.0).contains(&value)) {
-            let message = format!(
-                "`{ratio}` must be a fraction between 0 and 1, found {}",
-                shown(node)
-            );
-            cx.invalid(node, message);
-            return None;
-        }
-        value
-    });
-    // Whole numbers (samples, and seconds until half-open), reported when not.
-    cx.count(item, samples);
-    cx.count(item, cool_down);
-    if threshold.is_some() && threshold_value.is_none() {
+    let fraction = "a fraction between 0 and 1";
+    let threshold = cx.number(item, ratio, fraction, |f| (0.0..=1.0).contains(&f));
+    let samples = cx.count(item, samples);
+    let cool_down = cx.count(item, cool_down);
+    if cx.field(item, ratio).is_some() && threshold.is_none() {
         return None;
     }
+    let trip = threshold
+        .zip(samples)
+        .zip(cool_down)
+        .map(|((rate, samples), cool_down)| BreakerTrip {
+            failure_rate: rate.map(|fraction| fraction * 100.0),
+            slow_calls: None,
+            window: BREAKER_WINDOW.sourced().map(BreakerWindow::Time),
+            minimum_calls: samples,
+            open_for: cool_down.map(|seconds| Duration::from_secs(u64::from(seconds))),
+        });
     Some(CircuitBreaker {
         kind: CircuitBreakerKind::Expression,
         location,
         ineffective: None,
         open_status: Some(OPEN_STATUS),
-        trip: None,
+        trip,
     })
 }
 
 /// Tyk treats an enforced timeout of zero as unset.
-fn positive(timeout: &Sourced<Duration>) -> bool {
+pub(super) fn positive(timeout: &Sourced<Duration>) -> bool {
     !timeout.value.is_zero()
 }
 
-fn policy(
+pub(super) fn policy(
     timeout: Option<Sourced<Duration>>,
     breaker: Option<CircuitBreaker>,
     health: &Option<HealthCheck>,
@@ -371,9 +307,9 @@ fn policy(
     }
 }
 
-fn target(cx: &mut Reader<'_>, object: Option<&Node>, key: &str) -> Option<Upstream> {
+pub(super) fn target(cx: &mut Reader<'_>, object: Option<&Node>, key: &str) -> Option<Upstream> {
     let node = object.and_then(|object| cx.field(object, key))?;
-    let url = node.as_str()?;
+    let url = node.as_str().filter(|url| !url.is_empty())?;
     let host = url.split_once("://").map_or(url, |(_, rest)| rest);
     Some(Upstream {
         name: host.split(['/', '?']).next().unwrap_or(host).to_string(),
@@ -384,7 +320,7 @@ fn target(cx: &mut Reader<'_>, object: Option<&Node>, key: &str) -> Option<Upstr
 
 /// Tyk matches a path as a regular expression anchored at its start, `{name}` standing for one
 /// segment (`PrepareSpecRegexp`); a plain path is thus a prefix.
-fn path_match(location: Location, pattern: &str) -> PathMatch {
+pub(super) fn path_match(location: Location, pattern: &str) -> PathMatch {
     let kind = if pattern.contains('{') {
         PathKind::Template
     } else if pattern.contains(['*', '+', '?', '[', '(', '|', '^', '$', '\\']) {
