@@ -311,7 +311,7 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
 }
 
 /// A group of files is read until it holds this many bytes or this many files.
-const GROUP_BYTES: u64 = 4 * 1024 * 1024;
+const GROUP_BYTES: u64 = 2 * 1024 * 1024;
 const GROUP_FILES: usize = 64;
 
 /// The reserved files in groups of about [`GROUP_BYTES`], in order.

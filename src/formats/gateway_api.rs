@@ -119,6 +119,15 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     if !mapping(cx, spec, "`spec`") {
         return;
     }
+    // While a ServiceProfile configures its parent Service, Linkerd ignores the route (its
+    // adapter reports it).
+    let route = kube::Object::of(file, document);
+    let parents = route.map(|route| route.parents()).unwrap_or_default();
+    if parents.iter().any(|(kind, ..)| *kind == "Service")
+        && route.is_some_and(|r| super::linkerd::profiled(&kube::objects(cx.workspace), &r))
+    {
+        return;
+    }
     let route_name = document
         .get("metadata")
         .and_then(|metadata| metadata.get("name"))

@@ -39,6 +39,14 @@ fn of_rule(report: &Value, rule: &str) -> Vec<(String, u64, u64, String)> {
         .collect()
 }
 
+/// `(file, line, column)` of every finding of `rule`.
+fn located(report: &Value, rule: &str) -> Vec<(String, u64, u64)> {
+    of_rule(report, rule)
+        .into_iter()
+        .map(|(file, line, column, _)| (file, line, column))
+        .collect()
+}
+
 /// 1-based line and column of the first `needle` in `text` after `after`.
 fn position(text: &str, after: &str, needle: &str) -> (u64, u64) {
     let start = text.find(after).expect("anchor in text");
@@ -210,12 +218,7 @@ paths:
         ("parameters.yaml", parameters),
     ]);
     let (_, report) = common::lint_json(dir.path(), &["openapi.yaml"]);
-    let at = |rule: &str| -> Vec<(String, u64, u64)> {
-        of_rule(&report, rule)
-            .into_iter()
-            .map(|(file, line, column, _)| (file, line, column))
-            .collect()
-    };
+    let at = |rule: &str| located(&report, rule);
     assert_eq!(at("query-camel"), [("parameters.yaml".to_string(), 2, 9)]);
     assert_eq!(
         at("no-trailing-slash"),
@@ -277,12 +280,7 @@ components:
         ("openapi.yaml", spec),
     ]);
     let (_, report) = common::lint_json(dir.path(), &["openapi.yaml"]);
-    let at = |rule: &str| -> Vec<(String, u64, u64)> {
-        of_rule(&report, rule)
-            .into_iter()
-            .map(|(file, line, column, _)| (file, line, column))
-            .collect()
-    };
+    let at = |rule: &str| located(&report, rule);
     let file = |(line, column): (u64, u64)| ("openapi.yaml".to_string(), line, column);
     // `/pets` does not end with a parameter, `/pets/{id}` does.
     assert_eq!(at("patch-path"), [file(position(spec, "/pets:", "patch"))]);

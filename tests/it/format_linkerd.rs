@@ -253,10 +253,17 @@ fn a_service_profile_wins_over_http_routes_and_annotations() {
     );
     assert!(catalog[0].policy.retry.is_none());
     // The ignored settings are reported on the first of them; `cart`, without a profile, is not.
+    // A plain Gateway API HTTPRoute of the Service is ignored whole: no route of its own.
     assert_eq!(
         located(&outcome, "policy-unattached"),
-        vec![(9, 28), (37, 29)]
+        vec![(9, 28), (37, 29), (81, 1)]
     );
+    let search = outcome
+        .inventory
+        .routes
+        .iter()
+        .find(|r| r.path.pattern == "/search");
+    assert!(search.is_none());
 }
 
 #[test]

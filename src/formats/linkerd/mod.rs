@@ -26,6 +26,7 @@ use crate::units::format_duration;
 
 mod profile;
 
+pub use profile::profiled;
 use profile::{overridden, service_profile};
 
 /// The release whose behaviour this adapter models, named in its default notes.

@@ -32,6 +32,14 @@ fn profile_for<'o, 'a>(
 /// its Service exists (`reference/timeouts.md`, `reference/retries.md`: "proxies will use the
 /// ServiceProfile … and ignore any … annotations"; `reference/httproute.md`: a ServiceProfile
 /// "will take precedence over HTTPRoutes which configure the same Service"). Whether one does.
+/// Whether a ServiceProfile of the run configures a Service `route` (an HTTPRoute) is a child
+/// of: Linkerd's proxies then ignore the route.
+pub fn profiled(objects: &[Object<'_>], route: &Object<'_>) -> bool {
+    let parents = route.parents().into_iter();
+    let mut services = parents.filter(|(kind, ..)| *kind == "Service");
+    services.any(|(_, namespace, name, _)| profile_for(objects, name, namespace).is_some())
+}
+
 pub(super) fn overridden(cx: &mut AdaptContext<'_>, object: &Object<'_>, service: &str) -> bool {
     let objects = kube::objects(cx.workspace);
     let Some(profile) = profile_for(&objects, service, object.namespace) else {
@@ -50,9 +58,19 @@ pub(super) fn overridden(cx: &mut AdaptContext<'_>, object: &Object<'_>, service
         None => None,
     };
     if let Some(at) = at {
+        let ignored = match object.kind {
+            "HTTPRoute" => format!(
+                "HTTPRoute `{}` (its rules, timeouts and retries)",
+                object.name
+            ),
+            _ => format!(
+                "the timeout and retry annotations of Service `{}`",
+                object.name
+            ),
+        };
         let message = format!(
-            "Linkerd ignores the timeouts and retries of {} `{}`: ServiceProfile `{}` exists for Service `{service}`, and its proxies take that profile's routes, timeouts and retries instead",
-            object.kind, object.name, profile.name
+            "Linkerd ignores {ignored}: ServiceProfile `{}` exists for Service `{service}`, and its proxies take that profile's routes, timeouts and retries instead",
+            profile.name
         );
         kube::unattached(cx, at, message, "ignored while the ServiceProfile exists");
     }
@@ -69,6 +87,16 @@ pub(super) fn service_profile(cx: &mut AdaptContext<'_>, object: &Object<'_>) {
     let objects = kube::objects(cx.workspace);
     let mut labels = object.name.split('.');
     let (name, namespace) = (labels.next().unwrap_or_default(), labels.next());
+    // The Gateway API adapter drops the Service's plain HTTPRoutes; they are reported here
+    // (annotated ones, which Linkerd's adapter reads, where it reads them).
+    for route in objects.iter().filter(|route| {
+        let child = route.parents().into_iter().any(|(kind, ns, parent, _)| {
+            kind == "Service" && parent == name && Some(ns) == namespace
+        });
+        child && route.is_http_route() && !super::annotated(route.node)
+    }) {
+        overridden(cx, route, name);
+    }
     let service = objects.iter().find(|service| {
         service.api == "v1"
             && service.kind == "Service"
