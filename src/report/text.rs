@@ -280,6 +280,20 @@ impl Window {
     /// them as fits), with `…` where the line is cut; control characters shown as
     /// [`human::sanitize`] shows them everywhere else (`\x1b`, `␍`).
     fn around(line: &str, start: usize, end: usize, available: usize) -> Window {
+        // Only the part of the line a window can show is measured, so that many findings on one
+        // long line cost each a window, not the line. A character of at most 4 bytes takes at
+        // least a column, so `reach` bytes hold more columns than the window on either side of
+        // the span (`…` marks a cut as it would on the whole line).
+        let reach = available * 4 + 8;
+        let mut from = start.saturating_sub(reach);
+        while !line.is_char_boundary(from) {
+            from -= 1;
+        }
+        let mut to = start.saturating_add(reach).min(line.len());
+        while !line.is_char_boundary(to) {
+            to += 1;
+        }
+        let (line, start, end) = (&line[from..to], start - from, end.min(to) - from);
         // Each character as shown, with its byte offset and display width.
         let cells: Vec<(usize, String, usize)> = line
             .char_indices()
