@@ -29,12 +29,14 @@ yaml.safe_dump(json.load(open(sys.argv[1])), open(sys.argv[2], "w"), sort_keys=F
                allow_unicode=True, width=120)' "$GITHUB_SPEC" "$yaml_spec"
 fi
 cp "$yaml_spec" "$work/github/spec.yaml"
-find "$APIS_GURU" -type f \( -name '*.json' -o -name '*.yaml' \) | sort | head -199 |
-  while read -r file; do
-    relative=${file#"$APIS_GURU"/}
-    mkdir -p "$work/sample/specs/$(dirname "$relative")"
-    cp "$file" "$work/sample/specs/$relative"
-  done
+# The list is read whole before the first 199 are taken: `head` closing the pipe early would make
+# `sort` fail under pipefail and end the script without a word.
+mapfile -t corpus < <(find "$APIS_GURU" -type f \( -name '*.json' -o -name '*.yaml' \) | sort)
+for file in "${corpus[@]:0:199}"; do
+  relative=${file#"$APIS_GURU"/}
+  mkdir -p "$work/sample/specs/$(dirname "$relative")"
+  cp "$file" "$work/sample/specs/$relative"
+done
 
 # One run: prints "wall cpu rss_mb" or "limit" when the time limit stopped it.
 run_once() {
