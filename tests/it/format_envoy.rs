@@ -977,14 +977,8 @@ fn config_dump_links_each_cluster_once_from_the_clusters_dump() {
     let (_, books) = route(&outcome, "/books", Some("GET"));
     let upstream = books.policy.upstream.as_ref().expect("an upstream");
     assert_eq!(upstream.endpoints, None);
-    let kinds: Vec<_> = books
-        .policy
-        .circuit_breakers
-        .iter()
-        .map(|breaker| breaker.kind)
-        .collect();
     assert_eq!(
-        kinds,
+        common::breaker_kinds(&books.policy),
         [
             CircuitBreakerKind::ConcurrencyLimit,
             CircuitBreakerKind::OutlierEjection

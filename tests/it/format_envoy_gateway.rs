@@ -67,12 +67,11 @@ fn a_route_policy_wins_over_the_gateway_policy_and_the_rule_timeout_over_both() 
     );
     let backoff = retry.backoff.as_ref().expect("backoff");
     assert_eq!(
-        backoff.base.as_ref().map(|b| b.value),
-        Some(Duration::from_millis(100))
-    );
-    assert_eq!(
-        backoff.max.as_ref().map(|b| b.value),
-        Some(Duration::from_secs(1))
+        common::backoff_bounds(retry),
+        (
+            Some(Duration::from_millis(100)),
+            Some(Duration::from_secs(1))
+        )
     );
     assert!(backoff.jittered);
     // 3 attempts of 2s and waits of at most 99ms, 299ms and 699ms… but the 3s total decides.

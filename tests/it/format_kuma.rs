@@ -65,24 +65,16 @@ fn policies_merge_field_by_field_in_kumas_order() {
         retry.per_try_timeout.as_ref().map(|t| t.value),
         Some(Duration::from_secs(1))
     );
-    let backoff = retry.backoff.as_ref().expect("backoff");
     assert_eq!(
-        backoff.base.as_ref().map(|b| b.value),
-        Some(Duration::from_millis(100))
-    );
-    assert_eq!(
-        backoff.max.as_ref().map(|b| b.value),
-        Some(Duration::from_secs(1))
+        common::backoff_bounds(retry),
+        (
+            Some(Duration::from_millis(100)),
+            Some(Duration::from_secs(1))
+        )
     );
 
-    let kinds: Vec<_> = orders
-        .policy
-        .circuit_breakers
-        .iter()
-        .map(|b| b.kind)
-        .collect();
     assert_eq!(
-        kinds,
+        common::breaker_kinds(&orders.policy),
         vec![
             CircuitBreakerKind::ConcurrencyLimit,
             CircuitBreakerKind::OutlierEjection

@@ -71,12 +71,11 @@ fn route_annotations_win_over_the_rule_timeout_and_the_service() {
     // The policy controller's fixed backoff: 25ms, at most 250ms, jittered.
     let backoff = retry.backoff.as_ref().expect("backoff");
     assert_eq!(
-        backoff.base.as_ref().map(|b| b.value),
-        Some(Duration::from_millis(25))
-    );
-    assert_eq!(
-        backoff.max.as_ref().map(|b| b.value),
-        Some(Duration::from_millis(250))
+        common::backoff_bounds(retry),
+        (
+            Some(Duration::from_millis(25)),
+            Some(Duration::from_millis(250))
+        )
     );
     assert!(backoff.jittered);
     // 4 attempts of 500ms and waits of 24, 74 and 174ms: 2.272s, under the 3s timeout.

@@ -231,14 +231,8 @@ fn istio_virtual_services_and_destination_rules() {
             route.policy.connect_timeout.as_ref().map(|t| t.value),
             Some(Duration::from_millis(250))
         );
-        let kinds: Vec<_> = route
-            .policy
-            .circuit_breakers
-            .iter()
-            .map(|b| b.kind)
-            .collect();
         assert_eq!(
-            kinds,
+            common::breaker_kinds(&route.policy),
             vec![
                 CircuitBreakerKind::ConcurrencyLimit,
                 CircuitBreakerKind::OutlierEjection

@@ -2,10 +2,13 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use assert_cmd::Command;
 use routeguard::config::{presets::Preset, Config};
 use routeguard::lint::{lint_in, LintOptions, LintOutcome};
+use routeguard::model::policy::{CircuitBreakerKind, Retry};
+use routeguard::model::Policy;
 use serde_json::Value;
 
 pub fn repo() -> PathBuf {
@@ -45,6 +48,24 @@ pub fn lint_recommended(paths: &[&str]) -> LintOutcome {
 pub fn line_column(outcome: &LintOutcome, location: routeguard::span::Location) -> (u32, u32) {
     let position = outcome.workspace.position(location);
     (position.line, position.column)
+}
+
+/// A retry's backoff as (base, cap) values; the retry must have a backoff.
+pub fn backoff_bounds(retry: &Retry) -> (Option<Duration>, Option<Duration>) {
+    let backoff = retry.backoff.as_ref().expect("backoff");
+    (
+        backoff.base.as_ref().map(|base| base.value),
+        backoff.max.as_ref().map(|max| max.value),
+    )
+}
+
+/// The kinds of a policy's circuit breakers, in the order the adapter found them.
+pub fn breaker_kinds(policy: &Policy) -> Vec<CircuitBreakerKind> {
+    policy
+        .circuit_breakers
+        .iter()
+        .map(|breaker| breaker.kind)
+        .collect()
 }
 
 /// Where `rule` reported in a run, as sorted (line, column) pairs.

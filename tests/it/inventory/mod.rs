@@ -12,7 +12,7 @@ use routeguard::span::Location;
 
 use crate::common;
 
-pub use common::{lint_isolated as lint, repo};
+pub use common::{lint_isolated as lint, lint_recommended, repo};
 
 /// The route shown as `label` (`GET /users/{id}`, `* /files/*`) defined in `file`.
 pub fn route<'a>(outcome: &'a LintOutcome, file: &str, label: &str) -> &'a Route {
@@ -202,15 +202,4 @@ pub fn lint_value_mutations(fixture: &str) -> usize {
         }
     }
     variants
-}
-
-/// Lints `paths` like [`lint`], with the recommended rules on: what a test of findings reads.
-pub fn lint_recommended(paths: &[&str]) -> LintOutcome {
-    let options = LintOptions {
-        paths: paths.iter().map(PathBuf::from).collect(),
-        root: Some(repo()),
-        config: Config::with_preset(Preset::Recommended),
-        ..LintOptions::default()
-    };
-    lint_in(&options, &repo()).expect("the fixtures can be linted")
 }
