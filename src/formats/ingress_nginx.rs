@@ -11,6 +11,7 @@
 
 use std::time::Duration;
 
+use super::kube;
 use super::read::{GatewayDefault, Naming, Reader, Release};
 use super::values::{shown, Dialect};
 use super::{AdaptContext, Adapter};
@@ -51,15 +52,11 @@ static TRIES: GatewayDefault<u32> = GatewayDefault::new(
 const NEXT_UPSTREAM: &str = "error timeout invalid_header http_500 http_502 http_503 http_504 \
                              http_403 http_404 http_429 non_idempotent off";
 
-fn annotations(object: &Node) -> Option<&Node> {
-    object.get("metadata")?.get("annotations")
-}
-
 fn class(ingress: &Node) -> Option<&str> {
     ingress
         .get("spec")
         .and_then(|spec| spec.get("ingressClassName"))
-        .or_else(|| annotations(ingress)?.get("kubernetes.io/ingress.class"))
+        .or_else(|| kube::annotation(ingress, "kubernetes.io/ingress.class"))
         .and_then(Node::as_str)
 }
 
@@ -70,14 +67,7 @@ fn detect(document: &Node) -> bool {
     let api = document.get("apiVersion").and_then(Node::as_str);
     match (kind, api) {
         (Some("Ingress"), Some(api)) if api.starts_with("networking.k8s.io/") => {
-            let annotated = annotations(document).is_some_and(|all| {
-                all.entries().iter().any(|entry| {
-                    entry
-                        .key
-                        .as_str()
-                        .is_some_and(|key| key.starts_with(PREFIX))
-                })
-            });
+            let annotated = kube::annotation_names(document).any(|key| key.starts_with(PREFIX));
             match class(document) {
                 Some(class) => class == "nginx",
                 None => annotated,
@@ -197,7 +187,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
         policy(cx, &settings);
         return;
     }
-    let own = annotations(document);
+    let own = kube::annotations(document);
     let settings = Settings {
         own,
         prefix: PREFIX,

@@ -131,9 +131,23 @@ pub fn readable_files(workspace: &Workspace) -> impl Iterator<Item = &SourceFile
     })
 }
 
+/// `metadata.annotations` of a document, also of one that lacks what makes an `Object`.
+pub fn annotations(document: &Node) -> Option<&Node> {
+    document.get("metadata")?.get("annotations")
+}
+
 /// `metadata.annotations.<name>` of a document, also of one that lacks what makes an `Object`.
 pub fn annotation<'a>(document: &'a Node, name: &str) -> Option<&'a Node> {
-    document.get("metadata")?.get("annotations")?.get(name)
+    annotations(document)?.get(name)
+}
+
+/// The names of a document's annotations, as written.
+pub fn annotation_names(document: &Node) -> impl Iterator<Item = &str> {
+    annotations(document)
+        .map(Node::entries)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|entry| entry.key.as_str())
 }
 
 /// The first object of `kind` named `name` in `namespace`, in file and document order.

@@ -83,12 +83,8 @@ static RATIO_NOTE: GatewayNote =
 
 /// Whether an object carries Linkerd's timeout or retry annotations.
 pub fn annotated(document: &Node) -> bool {
-    let annotations = document.pointer(&["metadata", "annotations"]);
-    let mut keys = annotations.map(Node::entries).unwrap_or_default().iter();
-    keys.any(|entry| {
-        let key = entry.key.as_str().unwrap_or_default();
-        ANNOTATION_GROUPS.iter().any(|group| key.starts_with(group))
-    })
+    kube::annotation_names(document)
+        .any(|key| ANNOTATION_GROUPS.iter().any(|group| key.starts_with(group)))
 }
 
 fn detect(document: &Node) -> bool {
