@@ -9,6 +9,7 @@ use std::collections::HashSet;
 
 use xxhash_rust::xxh3::xxh3_64;
 
+use compact_str::CompactString;
 use jiter::{Jiter, Peek};
 use jsonc_parser::ast::{ObjectPropName, Value};
 use jsonc_parser::{CollectOptions, ParseOptions};
@@ -99,6 +100,8 @@ fn build(text: &str) -> Result<Loaded, Refused> {
         text: text.as_bytes(),
         jiter: Jiter::new(text.as_bytes()),
         loaded: Loaded::default(),
+        items: Vec::new(),
+        entries: Vec::new(),
     };
     let peek = reader.jiter.peek()?;
     let root = reader.value(peek, 1)?;
@@ -111,6 +114,11 @@ struct TreeReader<'j> {
     text: &'j [u8],
     jiter: Jiter<'j>,
     loaded: Loaded,
+    /// The items and entries of the containers still open, innermost last: a finished container
+    /// takes its own off the top into a vector of exactly its length (a vector grown item by
+    /// item would keep up to half its capacity unused for the rest of the run).
+    items: Vec<Node>,
+    entries: Vec<Entry>,
 }
 
 impl TreeReader<'_> {
@@ -137,42 +145,44 @@ impl TreeReader<'_> {
                 Node::scalar(self.span_from(start), text, ScalarKind::Bool(value))
             }
             Peek::String => {
-                let text = self.jiter.known_str()?;
-                let text = text.to_owned();
+                let text = CompactString::from(self.jiter.known_str()?);
                 Node::scalar(self.span_from(start), text, ScalarKind::Str)
             }
             Peek::Array => {
                 if depth > MAX_DEPTH {
                     return Err(Refused::TooDeep(start));
                 }
-                let mut items = Vec::new();
+                let first = self.items.len();
                 let mut next = self.jiter.known_array()?;
                 while let Some(peek) = next {
-                    items.push(self.value(peek, depth + 1)?);
+                    let item = self.value(peek, depth + 1)?;
+                    self.items.push(item);
                     next = self.jiter.array_step()?;
                 }
                 Node {
                     span: self.span_from(start),
-                    kind: NodeKind::Seq(items),
+                    kind: NodeKind::Seq(self.items.drain(first..).collect()),
                 }
             }
             Peek::Object => {
                 if depth > MAX_DEPTH {
                     return Err(Refused::TooDeep(start));
                 }
-                let mut entries = Vec::new();
+                let first = self.entries.len();
                 let mut seen = SeenKeys::default();
                 let mut before_key = self.offset();
-                let mut next_key = self.jiter.known_object()?.map(str::to_owned);
+                let mut next_key = self.jiter.known_object()?.map(CompactString::from);
                 while let Some(key_text) = next_key {
                     let key = Node::scalar(self.key_span(before_key), key_text, ScalarKind::Str);
-                    seen.check(&entries, &key, &mut self.loaded.duplicate_keys);
+                    let earlier = &self.entries[first..];
+                    seen.check(earlier, &key, &mut self.loaded.duplicate_keys);
                     let peek = self.jiter.peek()?;
                     let value = self.value(peek, depth + 1)?;
-                    entries.push(Entry { key, value });
+                    self.entries.push(Entry { key, value });
                     before_key = self.offset();
-                    next_key = self.jiter.next_key()?.map(str::to_owned);
+                    next_key = self.jiter.next_key()?.map(CompactString::from);
                 }
+                let entries = self.entries.drain(first..).collect();
                 Node {
                     span: self.span_from(start),
                     kind: NodeKind::Map(entries),
@@ -188,7 +198,7 @@ impl TreeReader<'_> {
                 let span = self.span_from(start);
                 let text = &self.text[span.start as usize..span.end as usize];
                 // jiter validated the number's grammar: it is ASCII.
-                let text = String::from_utf8_lossy(text).into_owned();
+                let text = CompactString::from_utf8_lossy(text);
                 Node::scalar(span, text, kind)
             }
         };
@@ -362,5 +372,74 @@ fn convert(value: Value<'_>, duplicates: &mut Vec<DuplicateKey>) -> Node {
                 kind: NodeKind::Map(entries),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The one-pass tree and the one through jsonc-parser's AST, with duplicates, side by side.
+    fn both(text: &str) -> (String, String) {
+        let show = |loaded: Loaded| {
+            let duplicates: Vec<_> = loaded
+                .duplicate_keys
+                .iter()
+                .map(|d| (d.key.clone(), d.first, d.second))
+                .collect();
+            format!("{:?} {duplicates:?}", loaded.documents)
+        };
+        let fast = match build(text) {
+            Ok(loaded) => show(loaded),
+            Err(Refused::TooDeep(offset)) => format!("too deep at {offset}"),
+            Err(Refused::Invalid) => "invalid".to_string(),
+        };
+        (fast, show(parse_reporting_errors(text).unwrap()))
+    }
+
+    #[test]
+    fn one_pass_tree_equals_the_ast_conversion() {
+        let wide: String = (0..40)
+            .map(|i| format!("\"k{}\": {i}", i % 30))
+            .collect::<Vec<_>>()
+            .join(",\n  ");
+        let documents = [
+            r#"{"a": 1, "b": [true, false, null, -1.5e3, 0], "c": {"d": "x\"y\u00e9\ud83d\ude00"}}"#,
+            "  [ ]  ",
+            "\"a string root\"",
+            "{\n  \"a\" :\t{\"x\": 1, \"x\": 2},\n  \"b\": 3,\n  \"a\": {\"x\": [ {}, {\"y\": 1, \"y\": 2} ]}\n}",
+            &format!("{{\n  {wide}\n}}"),
+            "{\"long key that does not fit inline in twenty-four bytes\": \"\\n\\t\\\\\"}",
+        ];
+        for text in documents {
+            let (fast, slow) = both(text);
+            assert_eq!(fast, slow, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_document_the_fast_path_refuses_gets_the_slow_paths_error() {
+        for text in ["{\"a\": 1,}", "{\"a\": \"x\ty\"}", "[1 2]", "{} {}", "[01]"] {
+            assert!(matches!(build(text), Err(Refused::Invalid)), "{text:?}");
+            let error = parse(text, 1_000).unwrap_err();
+            let slow = parse_reporting_errors(text).unwrap_err();
+            assert_eq!((error.message, error.offset), (slow.message, slow.offset));
+        }
+        // An empty file is no document, not an error, as before.
+        assert!(matches!(build(" \n"), Err(Refused::Invalid)));
+        assert!(parse(" \n", 1_000).unwrap().documents.is_empty());
+    }
+
+    #[test]
+    fn nesting_too_deep_is_reported_at_the_same_bracket_by_both_paths() {
+        let text = format!(
+            "{{\"a\": {}1{}}}",
+            "[".repeat(MAX_DEPTH + 3),
+            "]".repeat(MAX_DEPTH + 3)
+        );
+        let fast = parse(&text, usize::MAX).unwrap_err();
+        assert_eq!(fast.offset, too_deep(&text).unwrap());
+        assert_eq!(fast.offset as usize, 6 + MAX_DEPTH - 1);
+        assert!(fast.limit);
     }
 }
