@@ -179,10 +179,8 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
         next = match following {
             Some(group) if bytes + group.bytes <= OVERLAP_BYTES => {
                 let following_bytes = group.bytes;
-                let (parsed, ()) = rayon::join(
-                    || parse(group),
-                    || stream.take_group(&mut workspace, &ids),
-                );
+                let (parsed, ()) =
+                    rayon::join(|| parse(group), || stream.take_group(&mut workspace, &ids));
                 Some((following_bytes, parsed))
             }
             following => {
