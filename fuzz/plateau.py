@@ -58,7 +58,7 @@ def lowest_group_priority():
         pass
 
 
-def run(target, window, deadline, log_dir):
+def run(target, window, deadline, log_dir, timeout):
     binary = os.path.join(HERE, "target", host_triple(), "release", target)
     corpus = os.path.join(HERE, "corpus", target)
     os.makedirs(corpus, exist_ok=True)
@@ -66,7 +66,7 @@ def run(target, window, deadline, log_dir):
     before = set(os.listdir(os.path.join(HERE, "artifacts")))
     command = [
         "nice", "-n", "19", binary, corpus, "-dict=" + os.path.join(HERE, "routeguard.dict"),
-        "-rss_limit_mb=4096", "-timeout=20", "-print_final_stats=1",
+        "-rss_limit_mb=4096", f"-timeout={timeout}", "-print_final_stats=1",
         "-artifact_prefix=" + os.path.join(HERE, "artifacts", target + "-"),
     ]
     started = time.monotonic()
@@ -148,6 +148,9 @@ def main():
     parser.add_argument("--until", required=True, help="UTC HH:MM after which runs stop")
     parser.add_argument("--cap", type=int,
                         help="at most this many seconds per target [default: an equal share]")
+    parser.add_argument("--timeout", type=int, default=20,
+                        help="seconds of wall time one input may take (libFuzzer's -timeout); "
+                             "raise it when the fuzzer gets only idle CPU")
     parser.add_argument("--logs", default="/tmp", help="folder for each target's libFuzzer log")
     parser.add_argument("targets", nargs="+")
     args = parser.parse_args()
@@ -162,7 +165,7 @@ def main():
         deadline = min(until, time.time() + (share if args.cap is None else args.cap))
         if time.time() >= deadline:
             break
-        print(json.dumps(run(target, args.window, deadline, args.logs)), flush=True)
+        print(json.dumps(run(target, args.window, deadline, args.logs, args.timeout)), flush=True)
 
 
 if __name__ == "__main__":
