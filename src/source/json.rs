@@ -418,6 +418,55 @@ mod tests {
         }
     }
 
+    /// Every `.json` file under `ROUTEGUARD_JSON_CORPUS` (the APIs.guru directory, say) reads to
+    /// the same tree and duplicates both ways, or is refused by both.
+    #[test]
+    #[ignore = "reads the folder named by ROUTEGUARD_JSON_CORPUS"]
+    fn a_corpus_reads_alike_both_ways() {
+        let root = std::env::var_os("ROUTEGUARD_JSON_CORPUS").expect("ROUTEGUARD_JSON_CORPUS");
+        let mut folders = vec![std::path::PathBuf::from(root)];
+        let mut compared = 0;
+        while let Some(folder) = folders.pop() {
+            for entry in std::fs::read_dir(&folder).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    folders.push(path);
+                    continue;
+                }
+                if path.extension().is_none_or(|ext| ext != "json") {
+                    continue;
+                }
+                let Ok(text) = std::fs::read_to_string(&path) else {
+                    continue;
+                };
+                let fast = build(&text);
+                let slow = parse_reporting_errors(&text);
+                match (fast, slow) {
+                    (Ok(fast), Ok(slow)) => {
+                        assert!(fast.documents == slow.documents, "{}", path.display());
+                        let keys = |loaded: &Loaded| -> Vec<(String, Span, Span)> {
+                            let duplicates = loaded.duplicate_keys.iter();
+                            duplicates
+                                .map(|d| (d.key.clone(), d.first, d.second))
+                                .collect()
+                        };
+                        assert_eq!(keys(&fast), keys(&slow), "{}", path.display());
+                    }
+                    (Err(_), Err(_)) => {}
+                    (fast, slow) => panic!(
+                        "{}: fast {} slow {}",
+                        path.display(),
+                        fast.is_ok(),
+                        slow.is_ok()
+                    ),
+                }
+                compared += 1;
+            }
+        }
+        assert!(compared > 0);
+        eprintln!("{compared} files read alike");
+    }
+
     #[test]
     fn a_document_the_fast_path_refuses_gets_the_slow_paths_error() {
         for text in ["{\"a\": 1,}", "{\"a\": \"x\ty\"}", "[1 2]", "{} {}", "[01]"] {
