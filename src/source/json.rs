@@ -7,15 +7,13 @@
 
 use std::collections::HashSet;
 
-use xxhash_rust::xxh3::xxh3_64;
-
 use compact_str::CompactString;
 use jiter::{Jiter, Peek};
 use jsonc_parser::ast::{ObjectPropName, Value};
 use jsonc_parser::{CollectOptions, ParseOptions};
+use xxhash_rust::xxh3::xxh3_64;
 
 use super::node::{Entry, Node, NodeKind, ScalarKind};
-
 use super::{structural_count, too_many_nodes, DuplicateKey, Loaded, SyntaxError, MAX_DEPTH};
 use crate::span::to_u32;
 use crate::span::Span;
