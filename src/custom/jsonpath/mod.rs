@@ -6,9 +6,8 @@ pub mod filter;
 pub mod parse;
 
 use std::borrow::Cow;
-use std::collections::HashSet;
 
-use filter::{Expr, Member, Scope, Value};
+use filter::{Member, Scope, Value};
 pub use parse::{parse, Path, PathError, Segment, Selector};
 
 use crate::source::refs::RefIndex;
@@ -86,12 +85,121 @@ impl<'w> Hit<'w> {
     }
 }
 
+/// A run's resolved references, with the address of every node they can lead to.
+pub struct Refs<'w> {
+    index: &'w RefIndex,
+    /// See [`RefIndex::each_target`]: besides where a walk starts, the only nodes it can reach
+    /// more than once.
+    targets: NodeSet,
+}
+
+impl<'w> Refs<'w> {
+    pub fn new(workspace: &'w Workspace, index: &'w RefIndex) -> Refs<'w> {
+        let mut targets = NodeSet::default();
+        index.each_target(workspace, |node| {
+            targets.insert(address(node));
+        });
+        Refs { index, targets }
+    }
+}
+
+/// Nodes by address: membership only, so a fast hash serves.
+type NodeSet = foldhash::HashSet<usize>;
+
+fn address(node: &Node) -> usize {
+    std::ptr::from_ref(node) as usize
+}
+
 /// What evaluation reads: the files of the run and, unless a rule asks for the unresolved
 /// document, the resolved references.
 #[derive(Clone, Copy)]
 pub struct Documents<'w> {
     pub workspace: &'w Workspace,
-    pub refs: Option<&'w RefIndex>,
+    pub refs: Option<&'w Refs<'w>>,
+}
+
+/// A resolved child of a node, before a path is built for it: only matches get one.
+#[derive(Clone, Copy)]
+struct Step<'w> {
+    seg: Seg<'w>,
+    key: Option<&'w Node>,
+    file: FileId,
+    node: &'w Node,
+}
+
+impl<'w> Step<'w> {
+    /// The match this child is, under a parent at `parent_path`.
+    fn hit(self, parent_path: &[Seg<'w>]) -> Hit<'w> {
+        let mut path = Vec::with_capacity(parent_path.len() + 1);
+        path.extend_from_slice(parent_path);
+        path.push(self.seg);
+        Hit {
+            file: self.file,
+            node: self.node,
+            key: self.key,
+            path,
+            is_key: false,
+        }
+    }
+}
+
+/// A node selectors are applied to, its path borrowed from the walk or the match it is.
+#[derive(Clone, Copy)]
+struct Place<'a, 'w> {
+    file: FileId,
+    node: &'w Node,
+    path: &'a [Seg<'w>],
+    is_key: bool,
+}
+
+impl<'a, 'w> Place<'a, 'w> {
+    fn of(hit: &'a Hit<'w>) -> Place<'a, 'w> {
+        Place {
+            file: hit.file,
+            node: hit.node,
+            path: &hit.path,
+            is_key: hit.is_key,
+        }
+    }
+
+    /// As [`Hit::value`].
+    fn value(&self) -> Value<'w> {
+        if self.is_key {
+            return seg_value(self.path.last());
+        }
+        Value::of(self.node)
+    }
+}
+
+/// The nodes a search has visited. Only the nodes that can be reached more than once (reference
+/// targets and the places searches start from) are remembered; every other node is reached
+/// only from its parent, so it is new whenever its parent is.
+struct Visited<'r> {
+    targets: Option<&'r NodeSet>,
+    starts: NodeSet,
+    seen: NodeSet,
+}
+
+impl<'r> Visited<'r> {
+    fn new(targets: Option<&'r NodeSet>, starts: impl IntoIterator<Item = usize>) -> Visited<'r> {
+        Visited {
+            targets,
+            starts: starts.into_iter().collect(),
+            seen: NodeSet::default(),
+        }
+    }
+
+    /// Whether `node` is visited for the first time (and now counts as visited).
+    fn first_visit(&mut self, node: &Node) -> bool {
+        let address = address(node);
+        let target = self
+            .targets
+            .is_some_and(|targets| targets.contains(&address));
+        if !target && !self.starts.contains(&address) {
+            return true;
+        }
+        self.seen.insert(address)
+    }
 }
 
 /// Matches beyond this many are dropped: a bound on memory for pathological documents.
@@ -101,36 +209,25 @@ impl<'w> Documents<'w> {
     /// The node a value stands for: itself, or the target of its `$ref` chain.
     pub fn resolve(&self, file: FileId, node: &'w Node) -> (FileId, &'w Node) {
         match self.refs {
-            Some(refs) if node.is_map() => refs.deref(self.workspace, file, node),
+            Some(refs) if node.is_map() => refs.index.deref(self.workspace, file, node),
             _ => (file, node),
         }
+    }
+
+    /// The nodes references can lead to, when they are followed.
+    fn targets(&self) -> Option<&'w NodeSet> {
+        self.refs.map(|refs| &refs.targets)
     }
 
     /// The children of a match, each resolved, with its key or index.
     pub fn children(&self, hit: &Hit<'w>) -> Vec<Hit<'w>> {
         let mut out = Vec::new();
-        self.each_child(hit.file, hit.node, |seg, key, file, node| {
-            let mut path = Vec::with_capacity(hit.path.len() + 1);
-            path.extend_from_slice(&hit.path);
-            path.push(seg);
-            out.push(Hit {
-                file,
-                node,
-                key,
-                path,
-                is_key: false,
-            });
-        });
+        self.each_child(hit.file, hit.node, |step| out.push(step.hit(&hit.path)));
         out
     }
 
-    /// Calls `visit(seg, key, file, node)` for each child of `node`, resolved.
-    fn each_child(
-        &self,
-        file: FileId,
-        node: &'w Node,
-        mut visit: impl FnMut(Seg<'w>, Option<&'w Node>, FileId, &'w Node),
-    ) {
+    /// Calls `visit` with each child of `node`, resolved.
+    fn each_child(&self, file: FileId, node: &'w Node, mut visit: impl FnMut(Step<'w>)) {
         match &node.kind {
             NodeKind::Map(entries) => {
                 for entry in entries {
@@ -139,56 +236,67 @@ impl<'w> Documents<'w> {
                     };
                     let (target_file, target) = self.resolve(file, &entry.value);
                     let direct = std::ptr::eq(target, &entry.value);
-                    visit(
-                        Seg::Key(key),
-                        direct.then_some(&entry.key),
-                        target_file,
-                        target,
-                    );
+                    visit(Step {
+                        seg: Seg::Key(key),
+                        key: direct.then_some(&entry.key),
+                        file: target_file,
+                        node: target,
+                    });
                 }
             }
             NodeKind::Seq(items) => {
                 for (index, item) in items.iter().enumerate() {
                     let (target_file, target) = self.resolve(file, item);
-                    visit(Seg::Index(index), None, target_file, target);
+                    visit(Step {
+                        seg: Seg::Index(index),
+                        key: None,
+                        file: target_file,
+                        node: target,
+                    });
                 }
             }
             NodeKind::Scalar(_) => {}
         }
     }
 
-    /// The child named `name` (or at that index), resolved.
-    pub fn child(&self, hit: &Hit<'w>, name: &str) -> Option<Hit<'w>> {
-        let found = match &hit.node.kind {
-            NodeKind::Map(_) => hit.node.entry(name).and_then(|entry| {
-                let (file, node) = self.resolve(hit.file, &entry.value);
-                let direct = std::ptr::eq(node, &entry.value);
-                Some((
-                    Seg::Key(entry.key.scalar_text()?),
-                    direct.then_some(&entry.key),
-                    file,
-                    node,
-                ))
+    /// The child of `node` named `name` (or at that index), resolved.
+    fn step(&self, file: FileId, node: &'w Node, name: &str) -> Option<Step<'w>> {
+        match &node.kind {
+            NodeKind::Map(_) => node.entry(name).and_then(|entry| {
+                let (target_file, target) = self.resolve(file, &entry.value);
+                let direct = std::ptr::eq(target, &entry.value);
+                Some(Step {
+                    seg: Seg::Key(entry.key.scalar_text()?),
+                    key: direct.then_some(&entry.key),
+                    file: target_file,
+                    node: target,
+                })
             }),
             NodeKind::Seq(items) => {
                 let index: usize = name.parse().ok()?;
-                items.get(index).map(|item| {
-                    let (file, node) = self.resolve(hit.file, item);
-                    (Seg::Index(index), None, file, node)
-                })
+                self.item(file, items, index)
             }
             NodeKind::Scalar(_) => None,
-        }?;
-        let (seg, key, file, node) = found;
-        let mut path = hit.path.clone();
-        path.push(seg);
-        Some(Hit {
-            file,
-            node,
-            key,
-            path,
-            is_key: false,
+        }
+    }
+
+    /// Item `index` of `items`, resolved.
+    fn item(&self, file: FileId, items: &'w [Node], index: usize) -> Option<Step<'w>> {
+        items.get(index).map(|item| {
+            let (target_file, target) = self.resolve(file, item);
+            Step {
+                seg: Seg::Index(index),
+                key: None,
+                file: target_file,
+                node: target,
+            }
         })
+    }
+
+    /// The child named `name` (or at that index), resolved.
+    pub fn child(&self, hit: &Hit<'w>, name: &str) -> Option<Hit<'w>> {
+        self.step(hit.file, hit.node, name)
+            .map(|step| step.hit(&hit.path))
     }
 
     /// Every match of `path` from `root`.
@@ -209,15 +317,15 @@ impl<'w> Documents<'w> {
             })
             .collect();
         if first.iter().any(Option::is_some) {
-            let mut seen = HashSet::new();
-            self.walk(root.clone(), &mut seen, 0, &mut |hit, children| {
+            let mut visited = Visited::new(self.targets(), [address(root.node)]);
+            self.walk(&root, &mut visited, &mut |place, children| {
                 let mut wanted = false;
                 for (path, out) in paths.iter().zip(first.iter_mut()) {
                     if let (Some(Segment::Descendant(selectors)), Some(out)) =
                         (path.segments.first(), out)
                     {
                         if out.len() <= MAX_HITS {
-                            self.apply_to_children(selectors, hit, children, out);
+                            self.apply_to_children(selectors, place, children, out);
                             wanted = true;
                         }
                     }
@@ -247,6 +355,7 @@ impl<'w> Documents<'w> {
         mut current: Vec<Hit<'w>>,
         from: usize,
     ) -> Vec<Hit<'w>> {
+        let mut children = Vec::new();
         for segment in &path.segments[from.min(path.segments.len())..] {
             if current.is_empty() {
                 break;
@@ -254,28 +363,38 @@ impl<'w> Documents<'w> {
             let mut next = Vec::new();
             match segment {
                 Segment::Parent => {
-                    let mut seen = HashSet::new();
+                    let mut seen = NodeSet::default();
                     for hit in &current {
                         if let Some(parent) = self.parent(start, hit) {
-                            if seen.insert((parent.file, std::ptr::from_ref(parent.node) as usize))
-                            {
+                            if seen.insert(address(parent.node)) {
                                 next.push(parent);
                             }
                         }
                     }
                 }
                 Segment::Child(selectors) => {
+                    let needs_children = selectors.iter().any(|selector| {
+                        matches!(
+                            selector,
+                            Selector::Wildcard | Selector::Slice { .. } | Selector::Filter(_)
+                        )
+                    });
                     for hit in &current {
-                        self.apply(selectors, hit, &mut next);
+                        children.clear();
+                        if needs_children {
+                            self.each_child(hit.file, hit.node, |step| children.push(step));
+                        }
+                        self.apply_to_children(selectors, Place::of(hit), &children, &mut next);
                     }
                 }
                 Segment::Descendant(selectors) => {
                     // Each node is searched once, however many references lead to it: a result
                     // inside a shared schema is one finding, as Spectral reports it.
-                    let mut seen = HashSet::new();
+                    let mut visited =
+                        Visited::new(self.targets(), current.iter().map(|hit| address(hit.node)));
                     for hit in &current {
-                        self.walk(hit.clone(), &mut seen, 0, &mut |hit, children| {
-                            self.apply_to_children(selectors, hit, children, &mut next);
+                        self.walk(hit, &mut visited, &mut |place, children| {
+                            self.apply_to_children(selectors, place, children, &mut next);
                             next.len() <= MAX_HITS
                         });
                     }
@@ -305,93 +424,122 @@ impl<'w> Documents<'w> {
         Some(current)
     }
 
-    /// Visits `hit` and its descendants depth first, each node once (by `seen`), with its
-    /// resolved children; stops descending when `visit` returns false.
+    /// Visits `start` and its descendants depth first, each node once (by `visited`), with its
+    /// resolved children; stops descending when `visit` returns false. The path of the node
+    /// being visited is kept on one stack, so no node but a match gets a path of its own.
     fn walk(
         &self,
-        hit: Hit<'w>,
-        seen: &mut HashSet<(FileId, usize)>,
-        depth: usize,
-        visit: &mut dyn FnMut(&Hit<'w>, &[Hit<'w>]) -> bool,
+        start: &Hit<'w>,
+        visited: &mut Visited<'_>,
+        visit: &mut dyn FnMut(Place<'_, 'w>, &[Step<'w>]) -> bool,
     ) -> bool {
-        if depth > MAX_DEPTH {
+        if !visited.first_visit(start.node) {
             return true;
         }
-        if !seen.insert((hit.file, std::ptr::from_ref(hit.node) as usize)) {
-            return true;
-        }
-        let children = self.children(&hit);
-        if !visit(&hit, &children) {
+        let mut children = Vec::new();
+        self.each_child(start.file, start.node, |step| children.push(step));
+        if !visit(Place::of(start), &children) {
             return false;
         }
+        let mut path = start.path.clone();
+        let mut stack = Vec::new();
         for child in children {
-            if !self.walk(child, seen, depth + 1, visit) {
+            path.push(child.seg);
+            let more = self.walk_below(child, &mut path, &mut stack, visited, 1, visit);
+            path.pop();
+            if !more {
                 return false;
             }
         }
         true
     }
 
-    fn apply(&self, selectors: &[Selector], hit: &Hit<'w>, out: &mut Vec<Hit<'w>>) {
-        let needs_children = selectors.iter().any(|selector| {
-            matches!(
-                selector,
-                Selector::Wildcard | Selector::Slice { .. } | Selector::Filter(_)
-            )
-        });
-        let children = if needs_children {
-            self.children(hit)
-        } else {
-            Vec::new()
+    /// [`Documents::walk`] below its start: `path` is the path of `node`, and `stack` holds
+    /// the children of the nodes being visited, each node's after its parent's.
+    fn walk_below(
+        &self,
+        node: Step<'w>,
+        path: &mut Vec<Seg<'w>>,
+        stack: &mut Vec<Step<'w>>,
+        visited: &mut Visited<'_>,
+        depth: usize,
+        visit: &mut dyn FnMut(Place<'_, 'w>, &[Step<'w>]) -> bool,
+    ) -> bool {
+        if depth > MAX_DEPTH || !visited.first_visit(node.node) {
+            return true;
+        }
+        let from = stack.len();
+        self.each_child(node.file, node.node, |step| stack.push(step));
+        let place = Place {
+            file: node.file,
+            node: node.node,
+            path,
+            is_key: false,
         };
-        self.apply_to_children(selectors, hit, &children, out);
+        let mut more = visit(place, &stack[from..]);
+        let mut index = from;
+        let end = stack.len();
+        while more && index < end {
+            let child = stack[index];
+            path.push(child.seg);
+            more = self.walk_below(child, path, stack, visited, depth + 1, visit);
+            path.pop();
+            index += 1;
+        }
+        stack.truncate(from);
+        more
     }
 
-    /// Applies `selectors` to `hit`, whose resolved children are `children`.
+    /// Applies `selectors` to `place`, whose resolved children are `children`.
     fn apply_to_children(
         &self,
         selectors: &[Selector],
-        hit: &Hit<'w>,
-        children: &[Hit<'w>],
+        place: Place<'_, 'w>,
+        children: &[Step<'w>],
         out: &mut Vec<Hit<'w>>,
     ) {
         for selector in selectors {
             match selector {
-                Selector::Name(name) => out.extend(self.child(hit, name)),
-                Selector::Wildcard => out.extend_from_slice(children),
+                Selector::Name(name) => out.extend(
+                    self.step(place.file, place.node, name)
+                        .map(|step| step.hit(place.path)),
+                ),
+                Selector::Wildcard => {
+                    out.extend(children.iter().map(|child| child.hit(place.path)));
+                }
                 Selector::Index(index) => {
-                    let len = hit.node.items().len() as i64;
+                    let items = place.node.items();
+                    let len = items.len() as i64;
                     let index = if *index < 0 { len + index } else { *index };
-                    if hit.node.is_seq() && (0..len).contains(&index) {
-                        out.extend(self.child(hit, &index.to_string()));
+                    if place.node.is_seq() && (0..len).contains(&index) {
+                        out.extend(
+                            self.item(place.file, items, index as usize)
+                                .map(|step| step.hit(place.path)),
+                        );
                     }
                 }
                 Selector::Slice { start, end, step } => {
-                    if !hit.node.is_seq() {
+                    if !place.node.is_seq() {
                         continue;
                     }
                     for index in slice_indices(children.len(), *start, *end, *step) {
-                        out.push(children[index].clone());
+                        out.push(children[index].hit(place.path));
                     }
                 }
                 Selector::Filter(expr) => {
-                    for child in children {
-                        if self.test(expr, hit, child) {
-                            out.push(child.clone());
+                    for &child in children {
+                        let scope = FilterScope {
+                            documents: *self,
+                            parent: place,
+                            child,
+                        };
+                        if expr.eval(&scope).truthy() {
+                            out.push(child.hit(place.path));
                         }
                     }
                 }
             }
         }
-    }
-
-    fn test(&self, expr: &Expr, parent: &Hit<'w>, child: &Hit<'w>) -> bool {
-        let scope = FilterScope {
-            documents: *self,
-            parent,
-            child,
-        };
-        expr.eval(&scope).truthy()
     }
 }
 
@@ -432,39 +580,41 @@ fn slice_indices(
 
 struct FilterScope<'s, 'w> {
     documents: Documents<'w>,
-    parent: &'s Hit<'w>,
-    child: &'s Hit<'w>,
+    parent: Place<'s, 'w>,
+    child: Step<'w>,
 }
 
 impl<'w> FilterScope<'_, 'w> {
-    /// The value `members` lead to from `hit`.
-    fn member(&self, hit: &Hit<'w>, members: &[Member]) -> Value<'w> {
-        let mut hit = Cow::Borrowed(hit);
+    /// The value `members` lead to from `node`.
+    fn member(&self, mut file: FileId, mut node: &'w Node, members: &[Member]) -> Value<'w> {
         for member in members {
-            let name = match member {
-                Member::Name(name) => Cow::Borrowed(name.as_str()),
-                Member::Index(index) => Cow::Owned(index.to_string()),
+            let next = match member {
+                Member::Name(name) => self.documents.step(file, node, name),
+                Member::Index(index) => self.documents.step(file, node, &index.to_string()),
             };
-            match self.documents.child(&hit, &name) {
-                Some(next) => hit = Cow::Owned(next),
+            match next {
+                Some(next) => (file, node) = (next.file, next.node),
                 None => return Value::Undefined,
             }
         }
-        hit.value()
+        Value::of(node)
     }
 }
 
 impl<'w> Scope<'w> for FilterScope<'_, 'w> {
     fn current(&self, members: &[Member]) -> Value<'w> {
-        self.member(self.child, members)
+        self.member(self.child.file, self.child.node, members)
     }
 
     fn parent(&self, members: &[Member]) -> Value<'w> {
-        self.member(self.parent, members)
+        if members.is_empty() {
+            return self.parent.value();
+        }
+        self.member(self.parent.file, self.parent.node, members)
     }
 
     fn property(&self) -> Value<'w> {
-        seg_value(self.child.path.last())
+        seg_value(Some(&self.child.seg))
     }
 
     fn parent_property(&self) -> Value<'w> {
@@ -474,7 +624,7 @@ impl<'w> Scope<'w> for FilterScope<'_, 'w> {
     fn path(&self) -> Value<'w> {
         // nimma's `dumpPath`: names quoted with `'` as they are, indices bare.
         let mut out = String::from("$");
-        for seg in &self.child.path {
+        for seg in self.parent.path.iter().chain([&self.child.seg]) {
             match seg {
                 Seg::Key(key) => {
                     out.push_str("['");

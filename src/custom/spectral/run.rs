@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use super::functions::{print_value, Finding, Input};
 use super::{Field, Level, SpectralRule};
 use crate::custom::jsonpath::filter::Value;
-use crate::custom::jsonpath::{pointer, Documents, Hit, Seg};
+use crate::custom::jsonpath::{pointer, Documents, Hit, Refs, Seg};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::refs::RefIndex;
 use crate::source::{Node, Workspace};
@@ -30,6 +30,7 @@ pub fn run(
     may_run: &(dyn Fn(&str) -> bool + Sync),
 ) -> Vec<Diagnostic> {
     let rules: Vec<&SpectralRule> = rules.iter().filter(|rule| may_run(&rule.name)).collect();
+    let refs = Refs::new(scope.workspace, scope.refs);
     let mut out = Vec::new();
     for &(file, root) in scope.documents {
         let applicable: Vec<&SpectralRule> = rules
@@ -52,7 +53,7 @@ pub fn run(
             if group.is_empty() {
                 continue;
             }
-            let documents = documents_for(scope, resolved);
+            let documents = documents_for(scope, &refs, resolved);
             let paths: Vec<&crate::custom::jsonpath::Path> = group
                 .iter()
                 .flat_map(|&index| applicable[index].given.iter().map(|(_, path)| path))
@@ -70,7 +71,8 @@ pub fn run(
                 .zip(matches)
                 .flat_map_iter(|(rule, given)| {
                     let mut found = Vec::new();
-                    run_rule(rule, scope, file, root, given, &mut found);
+                    let documents = documents_for(scope, &refs, rule.resolved);
+                    run_rule(rule, &documents, file, root, given, &mut found);
                     found
                 }),
         );
@@ -78,10 +80,10 @@ pub fn run(
     out
 }
 
-fn documents_for<'w>(scope: &Scope<'w>, resolved: bool) -> Documents<'w> {
+fn documents_for<'w>(scope: &Scope<'w>, refs: &'w Refs<'w>, resolved: bool) -> Documents<'w> {
     Documents {
         workspace: scope.workspace,
-        refs: resolved.then_some(scope.refs),
+        refs: resolved.then_some(refs),
     }
 }
 
@@ -96,13 +98,12 @@ struct Target<'w> {
 /// The findings of one rule on one document, given the matches of each of its `given` paths.
 fn run_rule<'w>(
     rule: &SpectralRule,
-    scope: &Scope<'w>,
+    documents: &Documents<'w>,
     file: FileId,
     root: &'w Node,
     given: Vec<Vec<Hit<'w>>>,
     out: &mut Vec<Diagnostic>,
 ) {
-    let documents = documents_for(scope, rule.resolved);
     let root_hit = Hit::root(file, root);
     // Spectral reports a finding once per place in the source (its fingerprint is the rule, the
     // source path and the message), however many `$ref`s lead to that place: a node reached
@@ -111,7 +112,7 @@ fn run_rule<'w>(
     for hits in given {
         for hit in hits {
             for then in &rule.then {
-                for target in targets(&documents, &hit, &then.field) {
+                for target in targets(documents, &hit, &then.field) {
                     let property = target
                         .missing
                         .last()
@@ -125,12 +126,12 @@ fn run_rule<'w>(
                         })
                         .unwrap_or_default();
                     let input = Input {
-                        documents,
+                        documents: *documents,
                         hit: target.hit.as_ref(),
                         property: &property,
                     };
                     for finding in then.function.run(&input, &root_hit) {
-                        let (found, place) = diagnostic(rule, &documents, &target, finding);
+                        let (found, place) = diagnostic(rule, documents, &target, finding);
                         let declared = place.key.is_some() || place.path.is_empty();
                         let identity = (
                             std::ptr::from_ref(place.node) as usize,
