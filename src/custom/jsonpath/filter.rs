@@ -250,7 +250,9 @@ pub trait Scope<'n> {
 }
 
 impl Expr {
-    pub fn eval<'n>(&self, scope: &dyn Scope<'n>) -> Value<'n> {
+    /// The value of the expression; string literals are borrowed from it, so the value lives
+    /// no longer than both the expression and the nodes.
+    pub fn eval<'n>(&'n self, scope: &dyn Scope<'n>) -> Value<'n> {
         match self {
             Expr::Or(a, b) => {
                 let left = a.eval(scope);
@@ -278,7 +280,7 @@ impl Expr {
                 Literal::Null => Value::Null,
                 Literal::Bool(value) => Value::Bool(*value),
                 Literal::Number(value) => Value::Number(*value),
-                Literal::String(text) => Value::Str(Cow::Owned(text.clone())),
+                Literal::String(text) => Value::Str(Cow::Borrowed(text)),
             },
             Expr::Current(members) => scope.current(members),
             Expr::Parent(members) => scope.parent(members),

@@ -6,8 +6,9 @@ pub mod filter;
 pub mod parse;
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
-use filter::{Member, Scope, Value};
+use filter::{Compare, Expr, Literal, Member, Scope, Value};
 pub use parse::{parse, Path, PathError, Segment, Selector};
 
 use crate::source::refs::RefIndex;
@@ -307,43 +308,101 @@ impl<'w> Documents<'w> {
     /// Every match of each of `paths` from `root`, in the order of `paths`. The paths that start
     /// with a descendant segment (`$..`) share one walk of the document: each node is visited
     /// once and every such path's selectors are applied to it there, so a ruleset with many
-    /// `$..` rules costs one traversal rather than one per rule. Each path's matches are those
-    /// [`Documents::select`] gives, in the same order.
-    pub fn select_each(&self, paths: &[&Path], root: Hit<'w>) -> Vec<Vec<Hit<'w>>> {
-        let mut first: Vec<Option<Vec<Hit<'w>>>> = paths
+    /// `$..` rules costs one traversal rather than one per rule. Paths written alike are
+    /// evaluated once and share their matches, and so are first segments written alike. Each
+    /// path's matches are those [`Documents::select`] gives, in the same order.
+    pub fn select_each(&self, paths: &[&Path], root: Hit<'w>) -> Vec<Arc<Vec<Hit<'w>>>> {
+        let mut unique: Vec<&Path> = Vec::new();
+        let which: Vec<usize> = paths
             .iter()
-            .map(|path| {
-                matches!(path.segments.first(), Some(Segment::Descendant(_))).then(Vec::new)
+            .map(|&path| position_or_push(&mut unique, path))
+            .collect();
+        let mut firsts: Vec<&[Selector]> = Vec::new();
+        let first_of: Vec<Option<usize>> = unique
+            .iter()
+            .map(|path| match path.segments.first() {
+                Some(Segment::Descendant(selectors)) => {
+                    Some(position_or_push(&mut firsts, selectors.as_slice()))
+                }
+                _ => None,
             })
             .collect();
-        if first.iter().any(Option::is_some) {
-            let mut visited = Visited::new(self.targets(), [address(root.node)]);
-            self.walk(&root, &mut visited, &mut |place, children| {
-                let mut wanted = false;
-                for (path, out) in paths.iter().zip(first.iter_mut()) {
-                    if let (Some(Segment::Descendant(selectors)), Some(out)) =
-                        (path.segments.first(), out)
-                    {
-                        if out.len() <= MAX_HITS {
-                            self.apply_to_children(selectors, place, children, out);
-                            wanted = true;
+        let mut found = self.walk_firsts(&firsts, &root);
+        let mut shared_by = vec![0usize; firsts.len()];
+        for &first in first_of.iter().flatten() {
+            shared_by[first] += 1;
+        }
+        let results: Vec<Arc<Vec<Hit<'w>>>> = unique
+            .iter()
+            .zip(first_of)
+            .map(|(path, first)| {
+                Arc::new(match first {
+                    Some(first) => {
+                        shared_by[first] -= 1;
+                        let mut hits = if shared_by[first] == 0 {
+                            std::mem::take(&mut found[first])
+                        } else {
+                            found[first].clone()
+                        };
+                        hits.truncate(MAX_HITS);
+                        self.select_from(path, &root, hits, 1)
+                    }
+                    None => self.select(path, root.clone()),
+                })
+            })
+            .collect();
+        which
+            .iter()
+            .map(|&index| Arc::clone(&results[index]))
+            .collect()
+    }
+
+    /// The matches of each of `firsts`, the selectors of a descendant segment that starts a
+    /// path, from one walk of `root`. A segment that only tests a property's name
+    /// (`$..[?(@property === 'id')]`) is answered by one lookup per child for all of them.
+    fn walk_firsts(&self, firsts: &[&[Selector]], root: &Hit<'w>) -> Vec<Vec<Hit<'w>>> {
+        let mut found: Vec<Vec<Hit<'w>>> = vec![Vec::new(); firsts.len()];
+        if firsts.is_empty() {
+            return found;
+        }
+        let mut by_name: foldhash::HashMap<&str, Vec<usize>> = foldhash::HashMap::default();
+        let mut general = Vec::new();
+        for (index, selectors) in firsts.iter().enumerate() {
+            match property_named(selectors) {
+                Some(name) => by_name.entry(name).or_default().push(index),
+                None => general.push(index),
+            }
+        }
+        // Whether each first segment still takes matches at the node being visited: as when
+        // evaluated alone, a node's matches are all kept once the count before it is in bounds.
+        let mut open = vec![true; firsts.len()];
+        let mut visited = Visited::new(self.targets(), [address(root.node)]);
+        self.walk(root, &mut visited, &mut |place, children| {
+            let mut wanted = false;
+            for (open, out) in open.iter_mut().zip(&found) {
+                *open = out.len() <= MAX_HITS;
+                wanted |= *open;
+            }
+            for &index in &general {
+                if open[index] {
+                    self.apply_to_children(firsts[index], place, children, &mut found[index]);
+                }
+            }
+            if !by_name.is_empty() {
+                for child in children {
+                    let Seg::Key(key) = child.seg else {
+                        continue;
+                    };
+                    for &index in by_name.get(key).into_iter().flatten() {
+                        if open[index] {
+                            found[index].push(child.hit(place.path));
                         }
                     }
                 }
-                wanted
-            });
-        }
-        paths
-            .iter()
-            .zip(first)
-            .map(|(path, first)| match first {
-                Some(mut hits) => {
-                    hits.truncate(MAX_HITS);
-                    self.select_from(path, &root, hits, 1)
-                }
-                None => self.select(path, root.clone()),
-            })
-            .collect()
+            }
+            wanted
+        });
+        found
     }
 
     /// The matches of `path` from its segment `from` on, given the matches before it (`current`)
@@ -543,6 +602,37 @@ impl<'w> Documents<'w> {
     }
 }
 
+/// The position of `item` in `items`, added at the end when new.
+fn position_or_push<'a, T: PartialEq + ?Sized>(items: &mut Vec<&'a T>, item: &'a T) -> usize {
+    items
+        .iter()
+        .position(|known| *known == item)
+        .unwrap_or_else(|| {
+            items.push(item);
+            items.len() - 1
+        })
+}
+
+/// The name a segment's only selector, a filter, requires of a property: `[?(@property ===
+/// 'id')]`. With `==`, only names no number converts from, so that an array index cannot equal
+/// the name loosely (`0 == '0'`).
+fn property_named(selectors: &[Selector]) -> Option<&str> {
+    let [Selector::Filter(Expr::Compare(left, op, right))] = selectors else {
+        return None;
+    };
+    let name = match (left.as_ref(), right.as_ref()) {
+        (Expr::Property, Expr::Literal(Literal::String(name)))
+        | (Expr::Literal(Literal::String(name)), Expr::Property) => name.as_str(),
+        _ => return None,
+    };
+    let only_letters = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphabetic());
+    match op {
+        Compare::StrictEq => Some(name),
+        Compare::LooseEq if only_letters => Some(name),
+        _ => None,
+    }
+}
+
 /// RFC 9535 slice semantics (normalized bounds, positive or negative step).
 fn slice_indices(
     len: usize,
@@ -601,27 +691,27 @@ impl<'w> FilterScope<'_, 'w> {
     }
 }
 
-impl<'w> Scope<'w> for FilterScope<'_, 'w> {
-    fn current(&self, members: &[Member]) -> Value<'w> {
+impl<'n, 'w: 'n> Scope<'n> for FilterScope<'_, 'w> {
+    fn current(&self, members: &[Member]) -> Value<'n> {
         self.member(self.child.file, self.child.node, members)
     }
 
-    fn parent(&self, members: &[Member]) -> Value<'w> {
+    fn parent(&self, members: &[Member]) -> Value<'n> {
         if members.is_empty() {
             return self.parent.value();
         }
         self.member(self.parent.file, self.parent.node, members)
     }
 
-    fn property(&self) -> Value<'w> {
+    fn property(&self) -> Value<'n> {
         seg_value(Some(&self.child.seg))
     }
 
-    fn parent_property(&self) -> Value<'w> {
+    fn parent_property(&self) -> Value<'n> {
         seg_value(self.parent.path.last())
     }
 
-    fn path(&self) -> Value<'w> {
+    fn path(&self) -> Value<'n> {
         // nimma's `dumpPath`: names quoted with `'` as they are, indices bare.
         let mut out = String::from("$");
         for seg in self.parent.path.iter().chain([&self.child.seg]) {
@@ -825,6 +915,14 @@ paths:
             "$..tags[0:1]",
             "$.info",
             "$..nothing",
+            // Written alike, read once; a regex flag makes paths differ.
+            "$..operationId",
+            "$..[?(@property.match(/NAME/i))]",
+            "$..[?(@property.match(/NAME/))]",
+            // Names tested by one lookup per child, and a loose test an index can pass.
+            "$..[?(@property === 'name')]",
+            "$..[?('in' == @property)]",
+            "$..[?(@property == '1')]",
         ];
         let paths: Vec<Path> = expressions
             .iter()
@@ -835,6 +933,7 @@ paths:
         let shared = documents.select_each(&refs, root.clone());
         assert_eq!(shared.len(), expressions.len());
         for ((expression, path), hits) in expressions.iter().zip(&paths).zip(&shared) {
+            let hits = hits.as_slice();
             let alone = documents.select(path, root.clone());
             let printed = |hits: &[Hit<'_>]| -> Vec<String> {
                 hits.iter()
@@ -847,6 +946,10 @@ paths:
         }
         assert_eq!(shared[0].len(), 2);
         assert!(shared[8].is_empty());
+        assert_eq!(shared[10].len(), 2);
+        assert!(shared[11].is_empty());
+        assert_eq!(shared[12].len(), 2);
+        assert_eq!(shared[14].len(), 1);
     }
 
     #[test]

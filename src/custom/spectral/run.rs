@@ -3,6 +3,7 @@
 //! located at the deepest node of its path that exists.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -45,7 +46,7 @@ pub fn run(
         // The `given` matches of every rule that reads the resolved document come from one
         // evaluation, which walks the document once for all `$..` paths; likewise for the
         // rules that read it unresolved.
-        let mut matches: Vec<Vec<Vec<Hit<'_>>>> = vec![Vec::new(); applicable.len()];
+        let mut matches: Vec<Vec<Arc<Vec<Hit<'_>>>>> = vec![Vec::new(); applicable.len()];
         for resolved in [true, false] {
             let group: Vec<usize> = (0..applicable.len())
                 .filter(|&index| applicable[index].resolved == resolved)
@@ -101,7 +102,7 @@ fn run_rule<'w>(
     documents: &Documents<'w>,
     file: FileId,
     root: &'w Node,
-    given: Vec<Vec<Hit<'w>>>,
+    given: Vec<Arc<Vec<Hit<'w>>>>,
     out: &mut Vec<Diagnostic>,
 ) {
     let root_hit = Hit::root(file, root);
@@ -109,10 +110,10 @@ fn run_rule<'w>(
     // source path and the message), however many `$ref`s lead to that place: a node reached
     // both where it is declared and through references is one finding, shown where declared.
     let mut seen: HashMap<(usize, bool, Vec<String>, String), usize> = HashMap::new();
-    for hits in given {
-        for hit in hits {
+    for hits in &given {
+        for hit in hits.iter() {
             for then in &rule.then {
-                for target in targets(documents, &hit, &then.field) {
+                for target in targets(documents, hit, &then.field) {
                     let property = target
                         .missing
                         .last()
