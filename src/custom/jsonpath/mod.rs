@@ -742,11 +742,25 @@ pub fn pointer(path: &[Seg<'_>]) -> String {
     for seg in path {
         out.push('/');
         match seg {
-            Seg::Key(key) => out.push_str(&key.replace('~', "~0").replace('/', "~1")),
-            Seg::Index(index) => out.push_str(&index.to_string()),
+            Seg::Key(key) => push_pointer_segment(&mut out, key),
+            Seg::Index(index) => {
+                use std::fmt::Write;
+                let _ = write!(out, "{index}");
+            }
         }
     }
     out
+}
+
+/// Appends `segment` escaped as a JSON pointer segment (`~` as `~0`, `/` as `~1`).
+pub fn push_pointer_segment(out: &mut String, segment: &str) {
+    for c in segment.chars() {
+        match c {
+            '~' => out.push_str("~0"),
+            '/' => out.push_str("~1"),
+            c => out.push(c),
+        }
+    }
 }
 
 /// `paths./pets.get.responses`: a match's path as Spectral's text output prints it.

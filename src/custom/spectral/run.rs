@@ -2,7 +2,8 @@
 //! `given` match, narrowed by each `then`'s `field`, goes through its function; each finding is
 //! located at the deepest node of its path that exists.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -10,7 +11,7 @@ use rayon::prelude::*;
 use super::functions::{print_value, Finding, Input};
 use super::{Field, Level, SpectralRule};
 use crate::custom::jsonpath::filter::Value;
-use crate::custom::jsonpath::{pointer, Documents, Hit, Refs, Seg};
+use crate::custom::jsonpath::{pointer, push_pointer_segment, Documents, Hit, Refs, Seg};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::refs::RefIndex;
 use crate::source::{Node, Workspace};
@@ -90,10 +91,21 @@ fn documents_for<'w>(scope: &Scope<'w>, refs: &'w Refs<'w>, resolved: bool) -> D
 
 /// A value a function reads: where it is (or, when undefined, the closest node that exists and
 /// the rest of the path).
-struct Target<'w> {
-    hit: Option<Hit<'w>>,
-    anchor: Hit<'w>,
+struct Target<'a, 'w> {
+    hit: Option<Cow<'a, Hit<'w>>>,
+    anchor: Cow<'a, Hit<'w>>,
     missing: Vec<String>,
+}
+
+impl<'a, 'w> Target<'a, 'w> {
+    /// The value `hit` itself.
+    fn whole(hit: Cow<'a, Hit<'w>>) -> Target<'a, 'w> {
+        Target {
+            hit: Some(hit.clone()),
+            anchor: hit,
+            missing: Vec::new(),
+        }
+    }
 }
 
 /// The findings of one rule on one document, given the matches of each of its `given` paths.
@@ -109,26 +121,20 @@ fn run_rule<'w>(
     // Spectral reports a finding once per place in the source (its fingerprint is the rule, the
     // source path and the message), however many `$ref`s lead to that place: a node reached
     // both where it is declared and through references is one finding, shown where declared.
-    let mut seen: HashMap<(usize, bool, Vec<String>, String), usize> = HashMap::new();
+    let mut seen: foldhash::HashMap<(usize, bool, Vec<String>, String), usize> =
+        foldhash::HashMap::default();
     for hits in &given {
         for hit in hits.iter() {
             for then in &rule.then {
                 for target in targets(documents, hit, &then.field) {
-                    let property = target
-                        .missing
-                        .last()
-                        .cloned()
-                        .or_else(|| {
-                            target
-                                .hit
-                                .as_ref()
-                                .and_then(|hit| hit.path.last())
-                                .map(ToString::to_string)
-                        })
-                        .unwrap_or_default();
+                    let property = match (target.missing.last(), &target.hit) {
+                        (Some(missing), _) => Cow::Borrowed(missing.as_str()),
+                        (None, Some(hit)) => seg_text(hit.path.last()),
+                        (None, None) => Cow::Borrowed(""),
+                    };
                     let input = Input {
                         documents: *documents,
-                        hit: target.hit.as_ref(),
+                        hit: target.hit.as_deref(),
                         property: &property,
                     };
                     for finding in then.function.run(&input, &root_hit) {
@@ -158,18 +164,26 @@ fn run_rule<'w>(
     }
 }
 
-fn targets<'w>(documents: &Documents<'w>, hit: &Hit<'w>, field: &Field) -> Vec<Target<'w>> {
-    let whole = |hit: &Hit<'w>| Target {
-        hit: Some(hit.clone()),
-        anchor: hit.clone(),
-        missing: Vec::new(),
-    };
+/// A key or index as text: what `{{property}}` prints.
+fn seg_text<'w>(seg: Option<&Seg<'w>>) -> Cow<'w, str> {
+    match seg {
+        Some(Seg::Key(key)) => Cow::Borrowed(key),
+        Some(Seg::Index(index)) => Cow::Owned(index.to_string()),
+        None => Cow::Borrowed(""),
+    }
+}
+
+fn targets<'a, 'w>(
+    documents: &Documents<'w>,
+    hit: &'a Hit<'w>,
+    field: &Field,
+) -> Vec<Target<'a, 'w>> {
     // A field only narrows an object; any other value is checked itself, as in Spectral.
     if hit.is_key || !hit.node.is_map() && !hit.node.is_seq() {
-        return vec![whole(hit)];
+        return vec![Target::whole(Cow::Borrowed(hit))];
     }
     match field {
-        Field::Whole => vec![whole(hit)],
+        Field::Whole => vec![Target::whole(Cow::Borrowed(hit))],
         Field::Keys => hit
             .node
             .entries()
@@ -177,20 +191,20 @@ fn targets<'w>(documents: &Documents<'w>, hit: &Hit<'w>, field: &Field) -> Vec<T
             .filter_map(|entry| {
                 let mut path = hit.path.clone();
                 path.push(Seg::Key(entry.key.scalar_text()?));
-                Some(whole(&Hit {
+                Some(Target::whole(Cow::Owned(Hit {
                     file: hit.file,
                     node: &entry.value,
                     key: Some(&entry.key),
                     path,
                     is_key: true,
-                }))
+                })))
             })
             .collect(),
         Field::Path(segments) => {
-            let mut current = hit.clone();
+            let mut current = Cow::Borrowed(hit);
             for (index, segment) in segments.iter().enumerate() {
                 match documents.child(&current, segment) {
-                    Some(next) => current = next,
+                    Some(next) => current = Cow::Owned(next),
                     None => {
                         return vec![Target {
                             hit: None,
@@ -200,18 +214,18 @@ fn targets<'w>(documents: &Documents<'w>, hit: &Hit<'w>, field: &Field) -> Vec<T
                     }
                 }
             }
-            vec![whole(&current)]
+            vec![Target::whole(current)]
         }
         Field::JsonPath(path) => {
-            let found: Vec<Target<'w>> = documents
+            let found: Vec<Target<'a, 'w>> = documents
                 .select(path, hit.clone())
-                .iter()
-                .map(whole)
+                .into_iter()
+                .map(|hit| Target::whole(Cow::Owned(hit)))
                 .collect();
             if found.is_empty() {
                 vec![Target {
                     hit: None,
-                    anchor: hit.clone(),
+                    anchor: Cow::Borrowed(hit),
                     missing: Vec::new(),
                 }]
             } else {
@@ -228,22 +242,22 @@ struct Found {
 }
 
 /// A finding and the node it is shown at.
-fn diagnostic<'w>(
+fn diagnostic<'a, 'w>(
     rule: &SpectralRule,
     documents: &Documents<'w>,
-    target: &Target<'w>,
+    target: &'a Target<'_, 'w>,
     finding: Finding,
-) -> (Found, Hit<'w>) {
+) -> (Found, Cow<'a, Hit<'w>>) {
     // Walk the function's path down from the value, as far as it exists.
-    let mut anchor = target.anchor.clone();
-    let mut value = target.hit.clone();
+    let mut anchor: Cow<'a, Hit<'w>> = Cow::Borrowed(&target.anchor);
+    let mut value: Option<Cow<'a, Hit<'w>>> = target.hit.as_deref().map(Cow::Borrowed);
     let mut missing = target.missing.clone();
     for (index, segment) in finding.path.iter().enumerate() {
         let next = value.as_ref().and_then(|hit| documents.child(hit, segment));
         match next {
             Some(next) => {
-                anchor = next.clone();
-                value = Some(next);
+                anchor = Cow::Owned(next.clone());
+                value = Some(Cow::Owned(next));
             }
             None => {
                 value = None;
@@ -255,24 +269,38 @@ fn diagnostic<'w>(
     let mut path = pointer(&anchor.path);
     for segment in &missing {
         path.push('/');
-        path.push_str(&segment.replace('~', "~0").replace('/', "~1"));
+        push_pointer_segment(&mut path, segment);
     }
-    let property = missing
-        .last()
-        .cloned()
-        .or_else(|| anchor.path.last().map(ToString::to_string))
-        .unwrap_or_default();
-    let printed_value = print_value(&value.as_ref().map_or(Value::Undefined, Hit::value));
+    let property = match missing.last() {
+        Some(segment) => Cow::Borrowed(segment.as_str()),
+        None => seg_text(anchor.path.last()),
+    };
+    let printed_value = OnceCell::new();
+    // Each placeholder in turn, as chained `replace` calls would, skipping those not present.
     let fill = |template: &str, error: &str| {
-        template
-            .replace("{{error}}", error)
-            .replace("{{property}}", &property)
-            .replace("{{path}}", &path)
-            .replace(
-                "{{description}}",
-                rule.description.as_deref().unwrap_or_default(),
-            )
-            .replace("{{value}}", &printed_value)
+        let mut text = Cow::Borrowed(template);
+        for placeholder in [
+            "{{error}}",
+            "{{property}}",
+            "{{path}}",
+            "{{description}}",
+            "{{value}}",
+        ] {
+            if !text.contains(placeholder) {
+                continue;
+            }
+            let with = match placeholder {
+                "{{error}}" => error,
+                "{{property}}" => &property,
+                "{{path}}" => &path,
+                "{{description}}" => rule.description.as_deref().unwrap_or_default(),
+                _ => printed_value.get_or_init(|| {
+                    print_value(&value.as_ref().map_or(Value::Undefined, |hit| hit.value()))
+                }),
+            };
+            text = Cow::Owned(text.replace(placeholder, with));
+        }
+        text.into_owned()
     };
     let error = fill(&finding.message, "");
     let message = match (&rule.message, &rule.description) {
