@@ -358,24 +358,27 @@ impl<'w> Documents<'w> {
     }
 
     /// The matches of each of `firsts`, the selectors of a descendant segment that starts a
-    /// path, from one walk of `root`. A segment that only tests a property's name
-    /// (`$..[?(@property === 'id')]`) is answered by one lookup per child for all of them.
+    /// path, from one walk of `root`. A segment that only names a property (`$..properties`) or
+    /// only tests a property's name (`$..[?(@property === 'id')]`) is answered by one lookup
+    /// per child for all of them.
     fn walk_firsts(&self, firsts: &[&[Selector]], root: &Hit<'w>) -> Vec<Vec<Hit<'w>>> {
         let mut found: Vec<Vec<Hit<'w>>> = vec![Vec::new(); firsts.len()];
         if firsts.is_empty() {
             return found;
         }
-        let mut by_name: foldhash::HashMap<&str, Vec<usize>> = foldhash::HashMap::default();
+        let mut by_name: foldhash::HashMap<&str, Vec<(usize, NameTest)>> =
+            foldhash::HashMap::default();
         let mut general = Vec::new();
         for (index, selectors) in firsts.iter().enumerate() {
-            match property_named(selectors) {
-                Some(name) => by_name.entry(name).or_default().push(index),
+            match name_test(selectors) {
+                Some((name, test)) => by_name.entry(name).or_default().push((index, test)),
                 None => general.push(index),
             }
         }
         // Whether each first segment still takes matches at the node being visited: as when
         // evaluated alone, a node's matches are all kept once the count before it is in bounds.
         let mut open = vec![true; firsts.len()];
+        let mut last: Vec<(usize, Step<'w>)> = Vec::new();
         let mut visited = Visited::new(self.targets(), [address(root.node)]);
         self.walk(root, &mut visited, &mut |place, children| {
             let mut wanted = false;
@@ -393,10 +396,22 @@ impl<'w> Documents<'w> {
                     let Seg::Key(key) = child.seg else {
                         continue;
                     };
-                    for &index in by_name.get(key).into_iter().flatten() {
-                        if open[index] {
-                            found[index].push(child.hit(place.path));
+                    for &(index, test) in by_name.get(key).into_iter().flatten() {
+                        match test {
+                            NameTest::Every if open[index] => {
+                                found[index].push(child.hit(place.path));
+                            }
+                            NameTest::Every => {}
+                            NameTest::Last => match last.iter_mut().find(|(i, _)| *i == index) {
+                                Some((_, step)) => *step = *child,
+                                None => last.push((index, *child)),
+                            },
                         }
+                    }
+                }
+                for (index, step) in last.drain(..) {
+                    if open[index] {
+                        found[index].push(step.hit(place.path));
                     }
                 }
             }
@@ -613,11 +628,30 @@ fn position_or_push<'a, T: PartialEq + ?Sized>(items: &mut Vec<&'a T>, item: &'a
         })
 }
 
-/// The name a segment's only selector, a filter, requires of a property: `[?(@property ===
-/// 'id')]`. With `==`, only names no number converts from, so that an array index cannot equal
-/// the name loosely (`0 == '0'`).
-fn property_named(selectors: &[Selector]) -> Option<&str> {
-    let [Selector::Filter(Expr::Compare(left, op, right))] = selectors else {
+/// Which children with a given name a segment selects.
+#[derive(Clone, Copy)]
+enum NameTest {
+    /// Each one: a filter on the property name.
+    Every,
+    /// The last one, as a name selector reads a mapping with duplicate keys.
+    Last,
+}
+
+/// The property name a segment selects by, when that is all it does: its only selector is a
+/// name no index converts from (`..properties`), or a filter that only compares the property
+/// name with a string (`[?(@property === 'id')]`; with `==`, only names no number converts
+/// from, so that an array index cannot equal the name loosely, as `0 == '0'`).
+fn name_test(selectors: &[Selector]) -> Option<(&str, NameTest)> {
+    let only_letters =
+        |name: &str| !name.is_empty() && name.chars().all(|c| c.is_ascii_alphabetic());
+    let expr = match selectors {
+        [Selector::Name(name)] if name.parse::<usize>().is_err() => {
+            return Some((name, NameTest::Last))
+        }
+        [Selector::Filter(expr)] => expr,
+        _ => return None,
+    };
+    let Expr::Compare(left, op, right) = expr else {
         return None;
     };
     let name = match (left.as_ref(), right.as_ref()) {
@@ -625,10 +659,9 @@ fn property_named(selectors: &[Selector]) -> Option<&str> {
         | (Expr::Literal(Literal::String(name)), Expr::Property) => name.as_str(),
         _ => return None,
     };
-    let only_letters = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphabetic());
     match op {
-        Compare::StrictEq => Some(name),
-        Compare::LooseEq if only_letters => Some(name),
+        Compare::StrictEq => Some((name, NameTest::Every)),
+        Compare::LooseEq if only_letters(name) => Some((name, NameTest::Every)),
         _ => None,
     }
 }
@@ -937,6 +970,8 @@ paths:
             "$..[?(@property === 'name')]",
             "$..[?('in' == @property)]",
             "$..[?(@property == '1')]",
+            "$..name",
+            "$..parameters[0]",
         ];
         let paths: Vec<Path> = expressions
             .iter()
@@ -964,6 +999,33 @@ paths:
         assert!(shared[11].is_empty());
         assert_eq!(shared[12].len(), 2);
         assert_eq!(shared[14].len(), 1);
+    }
+
+    #[test]
+    fn a_shared_walk_reads_duplicate_keys_as_a_lone_path_does() {
+        let text = "x:\n  a: 1\n  b: 2\n  a: 3\ny:\n  a: 4\n";
+        let document = parse_text(text, Syntax::Yaml).unwrap().documents.remove(0);
+        let workspace = Workspace::default();
+        let documents = Documents {
+            workspace: &workspace,
+            refs: None,
+        };
+        let root = Hit::root(FileId(0), &document);
+        let paths: Vec<Path> = ["$..a", "$..[?(@property === 'a')]"]
+            .iter()
+            .map(|text| parse(text).unwrap())
+            .collect();
+        let shared = documents.select_each(&paths.iter().collect::<Vec<_>>(), root.clone());
+        let values = |hits: &[Hit<'_>]| -> Vec<String> {
+            hits.iter()
+                .map(|hit| hit.node.scalar_text().unwrap_or_default().to_string())
+                .collect()
+        };
+        assert_eq!(values(&shared[0]), ["3", "4"]);
+        assert_eq!(values(&shared[1]), ["1", "3", "4"]);
+        for (path, hits) in paths.iter().zip(&shared) {
+            assert_eq!(values(hits), values(&documents.select(path, root.clone())));
+        }
     }
 
     #[test]
