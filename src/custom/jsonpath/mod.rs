@@ -8,7 +8,7 @@ pub mod parse;
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use filter::{Compare, Expr, Literal, Member, Scope, Value};
+use filter::{Member, Scope, Value};
 pub use parse::{parse, Path, PathError, Segment, Selector};
 
 use crate::source::refs::RefIndex;
@@ -539,7 +539,10 @@ impl<'w> Documents<'w> {
         depth: usize,
         visit: &mut dyn FnMut(Place<'_, 'w>, &[Step<'w>]) -> bool,
     ) -> bool {
-        if depth > MAX_DEPTH || !visited.first_visit(node.node) {
+        // A node without children (a scalar, an empty mapping or list) gives no selector
+        // anything to match, so visiting it would change nothing: scalars are most nodes.
+        let leaf = node.node.entries().is_empty() && node.node.items().is_empty();
+        if leaf || depth > MAX_DEPTH || !visited.first_visit(node.node) {
             return true;
         }
         let from = stack.len();
@@ -600,14 +603,21 @@ impl<'w> Documents<'w> {
                         out.push(children[index].hit(place.path));
                     }
                 }
-                Selector::Filter(expr) => {
+                Selector::Filter(filter) => {
                     for &child in children {
+                        let key = match child.seg {
+                            Seg::Key(key) => Some(key),
+                            Seg::Index(_) => None,
+                        };
+                        if !filter.may_hold_for(key) {
+                            continue;
+                        }
                         let scope = FilterScope {
                             documents: *self,
                             parent: place,
                             child,
                         };
-                        if expr.eval(&scope).truthy() {
+                        if filter.expr.eval(&scope).truthy() {
                             out.push(child.hit(place.path));
                         }
                     }
@@ -638,30 +648,12 @@ enum NameTest {
 }
 
 /// The property name a segment selects by, when that is all it does: its only selector is a
-/// name no index converts from (`..properties`), or a filter that only compares the property
-/// name with a string (`[?(@property === 'id')]`; with `==`, only names no number converts
-/// from, so that an array index cannot equal the name loosely, as `0 == '0'`).
+/// name no index converts from (`..properties`), or a filter that only tests the property name
+/// (`[?(@property === 'id')]`).
 fn name_test(selectors: &[Selector]) -> Option<(&str, NameTest)> {
-    let only_letters =
-        |name: &str| !name.is_empty() && name.chars().all(|c| c.is_ascii_alphabetic());
-    let expr = match selectors {
-        [Selector::Name(name)] if name.parse::<usize>().is_err() => {
-            return Some((name, NameTest::Last))
-        }
-        [Selector::Filter(expr)] => expr,
-        _ => return None,
-    };
-    let Expr::Compare(left, op, right) = expr else {
-        return None;
-    };
-    let name = match (left.as_ref(), right.as_ref()) {
-        (Expr::Property, Expr::Literal(Literal::String(name)))
-        | (Expr::Literal(Literal::String(name)), Expr::Property) => name.as_str(),
-        _ => return None,
-    };
-    match op {
-        Compare::StrictEq => Some((name, NameTest::Every)),
-        Compare::LooseEq if only_letters(name) => Some((name, NameTest::Every)),
+    match selectors {
+        [Selector::Name(name)] if name.parse::<usize>().is_err() => Some((name, NameTest::Last)),
+        [Selector::Filter(filter)] => Some((filter.only_name()?, NameTest::Every)),
         _ => None,
     }
 }
@@ -787,6 +779,10 @@ pub fn pointer(path: &[Seg<'_>]) -> String {
 
 /// Appends `segment` escaped as a JSON pointer segment (`~` as `~0`, `/` as `~1`).
 pub fn push_pointer_segment(out: &mut String, segment: &str) {
+    if !segment.contains(['~', '/']) {
+        out.push_str(segment);
+        return;
+    }
     for c in segment.chars() {
         match c {
             '~' => out.push_str("~0"),
