@@ -47,8 +47,8 @@ fn to_json(node: &Node) -> serde_json::Value {
             ScalarKind::Int | ScalarKind::Float => scalar
                 .text
                 .parse::<serde_json::Number>()
-                .map_or_else(|_| Value::String(scalar.text.clone()), Value::Number),
-            ScalarKind::Str => Value::String(scalar.text.clone()),
+                .map_or_else(|_| Value::String(scalar.text.to_string()), Value::Number),
+            ScalarKind::Str => Value::String(scalar.text.to_string()),
         },
     }
 }

@@ -2,9 +2,11 @@
 """Runs fuzz targets one after another, each until its coverage plateaus or a deadline passes.
 
 A target has plateaued when libFuzzer has reported no new coverage edge (the `cov:` of its
-status lines) for WINDOW seconds of its run. Each run starts from the target's corpus with the
-dictionary, on one core at the lowest priority, and ends at the plateau (interrupted, as
-Ctrl-C would), at the deadline, or on the first crash, timeout or out-of-memory. One JSON line
+status lines) for WINDOW seconds of the CPU time it used: on a shared machine a fuzzer that got
+little CPU has not searched for long, however long it waited. Each run starts from the target's
+corpus with the dictionary, on one core at the lowest priority (its scheduling group's too, so
+that it takes only CPU nothing else wants), and ends at the plateau (interrupted, as Ctrl-C
+would), at the deadline, or on the first crash, timeout or out-of-memory. One JSON line
 per target goes to stdout: executions, edges and features at the end, when the last edge was
 found, wall and CPU seconds, corpus size, peak RSS and the artifacts written.
 
@@ -36,7 +38,27 @@ def host_triple():
     return next(line.split(": ", 1)[1] for line in out.splitlines() if line.startswith("host: "))
 
 
-def run(target, window, deadline, log_dir):
+def cpu_seconds(pid):
+    """User and system CPU seconds `pid` has used so far (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def lowest_group_priority():
+    """With autogroup scheduling, nice only orders processes within one session's group: the
+    group itself is lowered too, where the kernel allows it."""
+    try:
+        with open("/proc/self/autogroup", "w") as group:
+            group.write("19")
+    except OSError:
+        pass
+
+
+def run(target, window, deadline, log_dir, timeout):
     binary = os.path.join(HERE, "target", host_triple(), "release", target)
     corpus = os.path.join(HERE, "corpus", target)
     os.makedirs(corpus, exist_ok=True)
@@ -44,7 +66,7 @@ def run(target, window, deadline, log_dir):
     before = set(os.listdir(os.path.join(HERE, "artifacts")))
     command = [
         "nice", "-n", "19", binary, corpus, "-dict=" + os.path.join(HERE, "routeguard.dict"),
-        "-rss_limit_mb=4096", "-timeout=20", "-print_final_stats=1",
+        "-rss_limit_mb=4096", f"-timeout={timeout}", "-print_final_stats=1",
         "-artifact_prefix=" + os.path.join(HERE, "artifacts", target + "-"),
     ]
     started = time.monotonic()
@@ -65,12 +87,12 @@ def run(target, window, deadline, log_dir):
                 *lines, buffer = buffer.split("\n")
                 for line in lines:
                     log.write(line + "\n")
-                    observe(line, state, final, time.monotonic() - started)
+                    observe(line, state, final, cpu_seconds(process.pid))
             pid, status, usage = os.wait4(process.pid, os.WNOHANG)
             if pid:
                 break
-            now = time.monotonic()
-            if stopped is None and state["cov"] and now - started - state["last_edge"] >= window:
+            used = cpu_seconds(process.pid)
+            if stopped is None and state["cov"] and used - state["last_edge"] >= window:
                 stopped = "plateau"
             elif stopped is None and time.time() >= deadline:
                 stopped = "deadline"
@@ -83,7 +105,7 @@ def run(target, window, deadline, log_dir):
         rest = process.stderr.read().decode(errors="replace")
         for line in (buffer + rest).split("\n"):
             log.write(line + "\n")
-            observe(line, state, final, time.monotonic() - started)
+            observe(line, state, final, usage.ru_utime + usage.ru_stime)
     wall = time.monotonic() - started
     cpu = usage.ru_utime + usage.ru_stime
     artifacts = sorted(set(os.listdir(os.path.join(HERE, "artifacts"))) - before)
@@ -97,7 +119,7 @@ def run(target, window, deadline, log_dir):
         "execs": int(final.get("number_of_executed_units", state["execs"])),
         "cov": state["cov"],
         "ft": state["ft"],
-        "last_new_edge_at_s": round(state["last_edge"]),
+        "last_new_edge_at_cpu_s": round(state["last_edge"]),
         "corpus_files": len(files),
         "corpus_bytes": sum(os.path.getsize(os.path.join(corpus, f)) for f in files),
         "peak_rss_mb": int(final.get("peak_rss_mb", 0)),
@@ -106,12 +128,12 @@ def run(target, window, deadline, log_dir):
     }
 
 
-def observe(line, state, final, elapsed):
+def observe(line, state, final, cpu_used):
     status = STATUS.match(line)
     if status:
         execs, _, cov, ft, corpus, size = status.groups()
         if int(cov) > state["cov"]:
-            state["last_edge"] = elapsed
+            state["last_edge"] = cpu_used
         state.update(execs=int(execs), cov=max(state["cov"], int(cov)), ft=int(ft),
                      corpus=int(corpus), corpus_size=size)
     stat = FINAL.match(line)
@@ -121,13 +143,18 @@ def observe(line, state, final, elapsed):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--window", type=int, default=600, help="seconds without a new edge")
+    parser.add_argument("--window", type=int, default=600,
+                        help="CPU seconds without a new edge")
     parser.add_argument("--until", required=True, help="UTC HH:MM after which runs stop")
     parser.add_argument("--cap", type=int,
                         help="at most this many seconds per target [default: an equal share]")
+    parser.add_argument("--timeout", type=int, default=20,
+                        help="seconds of wall time one input may take (libFuzzer's -timeout); "
+                             "raise it when the fuzzer gets only idle CPU")
     parser.add_argument("--logs", default="/tmp", help="folder for each target's libFuzzer log")
     parser.add_argument("targets", nargs="+")
     args = parser.parse_args()
+    lowest_group_priority()
     hour, minute = map(int, args.until.split(":"))
     now = datetime.datetime.now(datetime.timezone.utc)
     until = now.replace(hour=hour, minute=minute, second=0, microsecond=0).timestamp()
@@ -138,7 +165,7 @@ def main():
         deadline = min(until, time.time() + (share if args.cap is None else args.cap))
         if time.time() >= deadline:
             break
-        print(json.dumps(run(target, args.window, deadline, args.logs)), flush=True)
+        print(json.dumps(run(target, args.window, deadline, args.logs, args.timeout)), flush=True)
 
 
 if __name__ == "__main__":

@@ -170,18 +170,24 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
     // Each group is read on one side while the group before is resolved and adapted on the
     // other, and dropped after, so that memory holds about two groups of trees at a time.
     let mut groups = groups(reserved).into_iter();
-    let mut next = groups
-        .next()
-        .map(|group| source::parse_all(group, limits, &on_read));
-    while let Some(parsed) = next.take() {
+    let parse = |group: Group| source::parse_all(group.files, limits, &on_read);
+    let mut next = groups.next().map(|group| (group.bytes, parse(group)));
+    while let Some((bytes, parsed)) = next.take() {
         let ids: Vec<FileId> = parsed.iter().map(source::ParsedFile::id).collect();
         workspace.fill_all(parsed, &mut stream.early);
         let following = groups.next();
-        let (parsed, ()) = rayon::join(
-            || following.map(|group| source::parse_all(group, limits, &on_read)),
-            || stream.take_group(&mut workspace, &ids),
-        );
-        next = parsed;
+        next = match following {
+            Some(group) if bytes + group.bytes <= OVERLAP_BYTES => {
+                let following_bytes = group.bytes;
+                let (parsed, ()) =
+                    rayon::join(|| parse(group), || stream.take_group(&mut workspace, &ids));
+                Some((following_bytes, parsed))
+            }
+            following => {
+                stream.take_group(&mut workspace, &ids);
+                following.map(|group| (group.bytes, parse(group)))
+            }
+        };
     }
     if let Some(progress) = progress {
         progress.start(Stage::Resolving, 0);
@@ -313,24 +319,41 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
 /// A group of files is read until it holds this many bytes or this many files.
 const GROUP_BYTES: u64 = 2 * 1024 * 1024;
 const GROUP_FILES: usize = 64;
+/// The next group is read while one is adapted only if both together hold at most this many
+/// bytes: a very large file (a 47 MB specification) is read and adapted alone, so that two such
+/// trees are never in memory at once.
+const OVERLAP_BYTES: u64 = 4 * GROUP_BYTES;
+
+/// Files read together, and how many bytes they hold.
+struct Group {
+    files: Vec<(FileId, FileRequest)>,
+    bytes: u64,
+}
 
 /// The reserved files in groups of about [`GROUP_BYTES`], in order.
-fn groups(reserved: Vec<(FileId, FileRequest)>) -> Vec<Vec<(FileId, FileRequest)>> {
+fn groups(reserved: Vec<(FileId, FileRequest)>) -> Vec<Group> {
     let mut groups = Vec::new();
-    let mut group = Vec::new();
-    let mut bytes = 0;
+    let mut group = Group {
+        files: Vec::new(),
+        bytes: 0,
+    };
     for (id, request) in reserved {
-        bytes += match &request.contents {
+        group.bytes += match &request.contents {
             Some(contents) => contents.len() as u64,
             None => std::fs::metadata(&request.path).map_or(0, |metadata| metadata.len()),
         };
-        group.push((id, request));
-        if bytes >= GROUP_BYTES || group.len() >= GROUP_FILES {
-            groups.push(std::mem::take(&mut group));
-            bytes = 0;
+        group.files.push((id, request));
+        if group.bytes >= GROUP_BYTES || group.files.len() >= GROUP_FILES {
+            groups.push(std::mem::replace(
+                &mut group,
+                Group {
+                    files: Vec::new(),
+                    bytes: 0,
+                },
+            ));
         }
     }
-    if !group.is_empty() {
+    if !group.files.is_empty() {
         groups.push(group);
     }
     groups

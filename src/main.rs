@@ -3,6 +3,10 @@ use std::process::ExitCode;
 use clap::Parser;
 use routeguard::cli::{run, Cli, Outcome};
 
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

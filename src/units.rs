@@ -12,16 +12,16 @@ pub fn format_duration(duration: Duration) -> String {
     if millis == 0 {
         return if duration.is_zero() {
             "0s".to_string()
-        } else if duration.subsec_nanos() % 1000 == 0 {
+        } else if duration.subsec_nanos().is_multiple_of(1000) {
             format!("{}µs", duration.as_micros())
         } else {
             format!("{}ns", duration.as_nanos())
         };
     }
-    if millis % 3_600_000 == 0 {
+    if millis.is_multiple_of(3_600_000) {
         return format!("{}h", millis / 3_600_000);
     }
-    if millis % 60_000 == 0 && millis >= 60_000 {
+    if millis.is_multiple_of(60_000) && millis >= 60_000 {
         let minutes = millis / 60_000;
         return if minutes >= 60 {
             format!("{}h{}m", minutes / 60, minutes % 60)
@@ -29,7 +29,7 @@ pub fn format_duration(duration: Duration) -> String {
             format!("{minutes}m")
         };
     }
-    if millis % 1000 == 0 {
+    if millis.is_multiple_of(1000) {
         return format!("{}s", millis / 1000);
     }
     if millis < 1000 {

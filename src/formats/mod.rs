@@ -121,8 +121,8 @@ pub fn model_value(node: &Node) -> crate::model::Value {
         NodeKind::Scalar(scalar) => match scalar.kind {
             ScalarKind::Null => ValueKind::Null,
             ScalarKind::Bool(value) => ValueKind::Bool(value),
-            ScalarKind::Int | ScalarKind::Float => ValueKind::Number(scalar.text.clone()),
-            ScalarKind::Str => ValueKind::Text(scalar.text.clone()),
+            ScalarKind::Int | ScalarKind::Float => ValueKind::Number(scalar.text.to_string()),
+            ScalarKind::Str => ValueKind::Text(scalar.text.to_string()),
         },
         NodeKind::Seq(items) => ValueKind::List(items.iter().map(model_value).collect()),
         NodeKind::Map(entries) => ValueKind::Map(

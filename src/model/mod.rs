@@ -14,6 +14,8 @@ pub mod value;
 use std::collections::HashMap;
 use std::fmt;
 
+use compact_str::CompactString;
+
 pub use layers::{LayerOrder, LayerSlot};
 pub use policy::{Origin, Policy, RouteOverlay, Sourced, Timeout, UpstreamPolicy};
 pub use route::{Binding, GatewayFormat, Layer, MethodSet, PathKind, PathMatch, Route, Setting};
@@ -381,9 +383,11 @@ pub enum FallbackRequirement {
 
 #[derive(Debug, Clone)]
 pub struct Parameter {
-    pub name: String,
+    /// Names and places are short: kept inline, without an allocation each (an estate holds
+    /// hundreds of thousands of parameters).
+    pub name: CompactString,
     /// `path`, `query`, `header`, `cookie`, `body` or `formData`.
-    pub location_in: String,
+    pub location_in: CompactString,
     pub required: bool,
     pub location: Location,
 }

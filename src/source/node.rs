@@ -5,6 +5,8 @@
 //! entries in order and keep duplicates, so a duplicate key is something to report rather than
 //! something lost.
 
+use compact_str::CompactString;
+
 use crate::span::Span;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -26,10 +28,11 @@ pub struct Entry {
     pub value: Node,
 }
 
-/// A scalar with its text as written (after unescaping) and the type it resolves to.
+/// A scalar with its text as written (after unescaping) and the type it resolves to. Most keys
+/// and values are short: a `CompactString` keeps up to 24 bytes inline, without an allocation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scalar {
-    pub text: String,
+    pub text: CompactString,
     pub kind: ScalarKind,
 }
 
@@ -44,7 +47,7 @@ pub enum ScalarKind {
 }
 
 impl Node {
-    pub fn scalar(span: Span, text: impl Into<String>, kind: ScalarKind) -> Self {
+    pub fn scalar(span: Span, text: impl Into<CompactString>, kind: ScalarKind) -> Self {
         Node {
             span,
             kind: NodeKind::Scalar(Scalar {

@@ -499,7 +499,14 @@ fn report_cycles(workspace: &Workspace, index: &RefIndex, diagnostics: &mut Vec<
         let next = (target.file, span.start);
         index.targets.contains_key(&next).then_some((next, span))
     };
-    let mut keys: Vec<(FileId, u32)> = index.targets.keys().copied().collect();
+    // A reference whose target is a value ends every walk that reaches it, so only those whose
+    // target is itself a reference can start one (most targets are components).
+    let mut keys: Vec<(FileId, u32)> = index
+        .targets
+        .keys()
+        .filter(|key| next_of(key).is_some())
+        .copied()
+        .collect();
     keys.sort_unstable();
     // 1: on the walk in progress, at this position of `walk`; 2: finished.
     let mut state: HashMap<(FileId, u32), (u8, usize)> = HashMap::with_capacity(keys.len());

@@ -40,14 +40,14 @@ fn to_json(node: &Node) -> Value {
                 .text
                 .parse::<i64>()
                 .map(|value| Value::Number(value.into()))
-                .unwrap_or_else(|_| Value::String(scalar.text.clone())),
+                .unwrap_or_else(|_| Value::String(scalar.text.to_string())),
             ScalarKind::Float => scalar
                 .text
                 .parse::<f64>()
                 .ok()
                 .and_then(Number::from_f64)
-                .map_or_else(|| Value::String(scalar.text.clone()), Value::Number),
-            ScalarKind::Str => Value::String(scalar.text.clone()),
+                .map_or_else(|| Value::String(scalar.text.to_string()), Value::Number),
+            ScalarKind::Str => Value::String(scalar.text.to_string()),
         },
     }
 }

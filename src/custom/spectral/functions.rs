@@ -272,7 +272,7 @@ pub fn scalar_json(node: &Node) -> Json {
             .map(Json::from)
             .unwrap_or_else(|_| float_json(&scalar.text)),
         ScalarKind::Float => float_json(&scalar.text),
-        ScalarKind::Str => Json::String(scalar.text.clone()),
+        ScalarKind::Str => Json::String(scalar.text.to_string()),
     }
 }
 

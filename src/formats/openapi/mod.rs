@@ -422,8 +422,8 @@ impl<'a> View<'a> {
             .filter_map(|item| {
                 let (file, parameter) = self.deref(file, item);
                 Some(Parameter {
-                    name: parameter.get("name")?.scalar_text()?.to_string(),
-                    location_in: parameter.get("in")?.scalar_text()?.to_string(),
+                    name: parameter.get("name")?.scalar_text()?.into(),
+                    location_in: parameter.get("in")?.scalar_text()?.into(),
                     required: parameter.get("required").and_then(Node::as_bool) == Some(true),
                     location: Location::new(file, parameter.span),
                 })
