@@ -95,7 +95,8 @@ row "$name" Redocly "$peer_limit" "$REDOCLY" lint --format=json "$APIS_GURU/**/*
 row "$name" Spectral "$peer_limit" "$SPECTRAL" lint -r "$SPECTRAL_RULESET" -f json "$APIS_GURU/**/*.json"
 
 # The floors: saphyr-parser's event stream and the tree built from it over the same YAML file,
-# and the JSON tree, measured by criterion in one run (`benches/stages.rs`).
+# and the JSON tree beside jiter validating the same JSON, measured by criterion in one run
+# (`benches/stages.rs`).
 echo
 echo "Parse-only floors over the GitHub REST description (criterion, median):"
 echo

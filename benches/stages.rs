@@ -1,5 +1,6 @@
 //! Each stage of a run on its own, at growing sizes: loading (YAML beside saphyr-parser's event
-//! stream alone, the floor the tree builder is measured against; JSON), the model (adapting),
+//! stream alone, and JSON beside jiter validating it: the floors the tree builders are measured
+//! against), the model (adapting),
 //! the join and rules, and rendering findings as text, JSON and SARIF.
 //!
 //! In test mode (`cargo test --benches`, unoptimised) only the smallest size runs.
@@ -88,6 +89,14 @@ fn bench_load(c: &mut Criterion) {
         let document = source::parse_text(&yaml, Syntax::Yaml).expect("valid YAML");
         let json = serde_json::to_string(&to_json(&document.documents[0])).expect("JSON");
         group.throughput(Throughput::Bytes(json.len() as u64));
+        // The JSON floor: jiter validating the document without building anything.
+        group.bench_with_input(BenchmarkId::new("json-events", &name), &json, |b, json| {
+            b.iter(|| {
+                let mut jiter = jiter::Jiter::new(json.as_bytes());
+                jiter.next_skip().expect("valid JSON");
+                jiter.finish().expect("one document")
+            });
+        });
         group.bench_with_input(BenchmarkId::new("json-tree", &name), &json, |b, json| {
             b.iter(|| source::parse_text(json, Syntax::Json).expect("valid JSON"));
         });

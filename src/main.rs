@@ -3,7 +3,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use routeguard::cli::{run, Cli, Outcome};
 
-#[cfg(not(target_env = "msvc"))]
+#[cfg(not(any(target_env = "msvc", target_env = "musl")))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
