@@ -12,18 +12,20 @@ const BACKTRACK_LIMIT: usize = 100_000;
 #[derive(Clone)]
 pub struct JsRegex {
     source: String,
+    /// The flags that change what matches (`i`, `m`, `s`), as written.
+    flags: String,
     regex: Arc<fancy_regex::Regex>,
 }
 
 impl std::fmt::Debug for JsRegex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "/{}/", self.source)
+        write!(f, "/{}/{}", self.source, self.flags)
     }
 }
 
 impl PartialEq for JsRegex {
     fn eq(&self, other: &Self) -> bool {
-        self.source == other.source
+        self.source == other.source && self.flags == other.flags
     }
 }
 
@@ -57,6 +59,7 @@ impl JsRegex {
             .map_err(|error| format!("invalid regular expression /{source}/: {error}"))?;
         Ok(JsRegex {
             source: source.to_string(),
+            flags: inline,
             regex: Arc::new(regex),
         })
     }

@@ -115,6 +115,29 @@ impl RefIndex {
         }
         current
     }
+
+    /// Calls `found` with every node [`RefIndex::deref`] can lead to other than the node it
+    /// starts from: each target, and each further node a chain of references passes through.
+    /// Any other node of a tree is reached only from its parent, which is what lets a walk of
+    /// the resolved document remember just these to visit each node once.
+    pub fn each_target<'w>(&self, workspace: &'w Workspace, mut found: impl FnMut(&'w Node)) {
+        for target in &self.unique {
+            let Some(mut node) = lookup(workspace, target) else {
+                continue;
+            };
+            let mut file = target.file;
+            for _ in 0..MAX_HOPS {
+                found(node);
+                let Some(next) = ref_value(node)
+                    .and_then(|value| self.target(file, value.span))
+                    .and_then(|next| Some((next.file, lookup(workspace, next)?)))
+                else {
+                    break;
+                };
+                (file, node) = next;
+            }
+        }
+    }
 }
 
 /// The `$ref` value of a reference object.

@@ -37,6 +37,73 @@ pub enum Expr {
     Method(Box<Expr>, Method, Box<Expr>),
 }
 
+/// A filter selector's expression, with the property names it can hold for at all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Filter {
+    pub expr: Expr,
+    /// When the expression is false for every property not named here (it is, or requires,
+    /// `@property === 'name'`), the names: other children need not be tested.
+    names: Option<Vec<String>>,
+}
+
+impl Filter {
+    pub fn new(expr: Expr) -> Filter {
+        let names = expr
+            .required_names()
+            .map(|names| names.into_iter().map(str::to_string).collect());
+        Filter { expr, names }
+    }
+
+    /// Whether a child with this key can pass; `None` for an array index.
+    pub fn may_hold_for(&self, key: Option<&str>) -> bool {
+        match (&self.names, key) {
+            (None, _) => true,
+            (Some(names), Some(key)) => names.iter().any(|name| name == key),
+            (Some(_), None) => false,
+        }
+    }
+
+    /// The property name the filter tests for, when that is all it does
+    /// (`[?(@property === 'id')]`).
+    pub fn only_name(&self) -> Option<&str> {
+        match (&self.expr, self.names.as_deref()) {
+            (Expr::Compare(..), Some([name])) => Some(name),
+            _ => None,
+        }
+    }
+}
+
+impl Expr {
+    /// The property names outside which the expression is falsy: `@property === 'a'` requires
+    /// `a`, `x || y` either's, `x && y` the first's or the second's. With `==`, only names no
+    /// number converts from count, so that an array index cannot equal the name loosely (as
+    /// `0 == '0'`); a property that is an index then never passes.
+    fn required_names(&self) -> Option<Vec<&str>> {
+        match self {
+            Expr::Compare(left, op, right) => {
+                let name = match (left.as_ref(), right.as_ref()) {
+                    (Expr::Property, Expr::Literal(Literal::String(name)))
+                    | (Expr::Literal(Literal::String(name)), Expr::Property) => name.as_str(),
+                    _ => return None,
+                };
+                let no_number = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphabetic());
+                match op {
+                    Compare::StrictEq => Some(vec![name]),
+                    Compare::LooseEq if no_number => Some(vec![name]),
+                    _ => None,
+                }
+            }
+            Expr::Or(left, right) => {
+                let mut names = left.required_names()?;
+                names.extend(right.required_names()?);
+                Some(names)
+            }
+            Expr::And(left, right) => left.required_names().or_else(|| right.required_names()),
+            _ => None,
+        }
+    }
+}
+
 impl PartialEq for Expr {
     fn eq(&self, other: &Self) -> bool {
         format!("{self:?}") == format!("{other:?}")
@@ -250,7 +317,9 @@ pub trait Scope<'n> {
 }
 
 impl Expr {
-    pub fn eval<'n>(&self, scope: &dyn Scope<'n>) -> Value<'n> {
+    /// The value of the expression; string literals are borrowed from it, so the value lives
+    /// no longer than both the expression and the nodes.
+    pub fn eval<'n>(&'n self, scope: &dyn Scope<'n>) -> Value<'n> {
         match self {
             Expr::Or(a, b) => {
                 let left = a.eval(scope);
@@ -278,7 +347,7 @@ impl Expr {
                 Literal::Null => Value::Null,
                 Literal::Bool(value) => Value::Bool(*value),
                 Literal::Number(value) => Value::Number(*value),
-                Literal::String(text) => Value::Str(Cow::Owned(text.clone())),
+                Literal::String(text) => Value::Str(Cow::Borrowed(text)),
             },
             Expr::Current(members) => scope.current(members),
             Expr::Parent(members) => scope.parent(members),
@@ -757,5 +826,34 @@ impl Parser<'_> {
             offset: start,
             message,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filter(text: &str) -> Filter {
+        Filter::new(parse(text).unwrap().0)
+    }
+
+    #[test]
+    fn a_filter_knows_the_property_names_it_can_hold_for() {
+        let strict = filter("(@property === 'ref' || @property === \"Ref\") && @.$ref");
+        assert!(strict.may_hold_for(Some("ref")) && strict.may_hold_for(Some("Ref")));
+        assert!(!strict.may_hold_for(Some("type")) && !strict.may_hold_for(None));
+        assert_eq!(strict.only_name(), None);
+        assert_eq!(filter("@property === 'id'").only_name(), Some("id"));
+        assert_eq!(filter("'in' == @property").only_name(), Some("in"));
+        // An index equals a numeric name loosely, and `!=` holds for other names: no bound.
+        for open in [
+            "@property == '0'",
+            "@property !== 'id'",
+            "@.type || @property === 'id'",
+        ] {
+            let open = filter(open);
+            assert!(open.may_hold_for(None) && open.may_hold_for(Some("x")));
+            assert_eq!(open.only_name(), None);
+        }
     }
 }

@@ -6,9 +6,9 @@ pub mod filter;
 pub mod parse;
 
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::sync::Arc;
 
-use filter::{Expr, Member, Scope, Value};
+use filter::{Member, Scope, Value};
 pub use parse::{parse, Path, PathError, Segment, Selector};
 
 use crate::source::refs::RefIndex;
@@ -86,12 +86,121 @@ impl<'w> Hit<'w> {
     }
 }
 
+/// A run's resolved references, with the address of every node they can lead to.
+pub struct Refs<'w> {
+    index: &'w RefIndex,
+    /// See [`RefIndex::each_target`]: besides where a walk starts, the only nodes it can reach
+    /// more than once.
+    targets: NodeSet,
+}
+
+impl<'w> Refs<'w> {
+    pub fn new(workspace: &'w Workspace, index: &'w RefIndex) -> Refs<'w> {
+        let mut targets = NodeSet::default();
+        index.each_target(workspace, |node| {
+            targets.insert(address(node));
+        });
+        Refs { index, targets }
+    }
+}
+
+/// Nodes by address: membership only, so a fast hash serves.
+type NodeSet = foldhash::HashSet<usize>;
+
+fn address(node: &Node) -> usize {
+    std::ptr::from_ref(node) as usize
+}
+
 /// What evaluation reads: the files of the run and, unless a rule asks for the unresolved
 /// document, the resolved references.
 #[derive(Clone, Copy)]
 pub struct Documents<'w> {
     pub workspace: &'w Workspace,
-    pub refs: Option<&'w RefIndex>,
+    pub refs: Option<&'w Refs<'w>>,
+}
+
+/// A resolved child of a node, before a path is built for it: only matches get one.
+#[derive(Clone, Copy)]
+struct Step<'w> {
+    seg: Seg<'w>,
+    key: Option<&'w Node>,
+    file: FileId,
+    node: &'w Node,
+}
+
+impl<'w> Step<'w> {
+    /// The match this child is, under a parent at `parent_path`.
+    fn hit(self, parent_path: &[Seg<'w>]) -> Hit<'w> {
+        let mut path = Vec::with_capacity(parent_path.len() + 1);
+        path.extend_from_slice(parent_path);
+        path.push(self.seg);
+        Hit {
+            file: self.file,
+            node: self.node,
+            key: self.key,
+            path,
+            is_key: false,
+        }
+    }
+}
+
+/// A node selectors are applied to, its path borrowed from the walk or the match it is.
+#[derive(Clone, Copy)]
+struct Place<'a, 'w> {
+    file: FileId,
+    node: &'w Node,
+    path: &'a [Seg<'w>],
+    is_key: bool,
+}
+
+impl<'a, 'w> Place<'a, 'w> {
+    fn of(hit: &'a Hit<'w>) -> Place<'a, 'w> {
+        Place {
+            file: hit.file,
+            node: hit.node,
+            path: &hit.path,
+            is_key: hit.is_key,
+        }
+    }
+
+    /// As [`Hit::value`].
+    fn value(&self) -> Value<'w> {
+        if self.is_key {
+            return seg_value(self.path.last());
+        }
+        Value::of(self.node)
+    }
+}
+
+/// The nodes a search has visited. Only the nodes that can be reached more than once (reference
+/// targets and the places searches start from) are remembered; every other node is reached
+/// only from its parent, so it is new whenever its parent is.
+struct Visited<'r> {
+    targets: Option<&'r NodeSet>,
+    starts: NodeSet,
+    seen: NodeSet,
+}
+
+impl<'r> Visited<'r> {
+    fn new(targets: Option<&'r NodeSet>, starts: impl IntoIterator<Item = usize>) -> Visited<'r> {
+        Visited {
+            targets,
+            starts: starts.into_iter().collect(),
+            seen: NodeSet::default(),
+        }
+    }
+
+    /// Whether `node` is visited for the first time (and now counts as visited).
+    fn first_visit(&mut self, node: &Node) -> bool {
+        let address = address(node);
+        let target = self
+            .targets
+            .is_some_and(|targets| targets.contains(&address));
+        if !target && !self.starts.contains(&address) {
+            return true;
+        }
+        self.seen.insert(address)
+    }
 }
 
 /// Matches beyond this many are dropped: a bound on memory for pathological documents.
@@ -101,36 +210,25 @@ impl<'w> Documents<'w> {
     /// The node a value stands for: itself, or the target of its `$ref` chain.
     pub fn resolve(&self, file: FileId, node: &'w Node) -> (FileId, &'w Node) {
         match self.refs {
-            Some(refs) if node.is_map() => refs.deref(self.workspace, file, node),
+            Some(refs) if node.is_map() => refs.index.deref(self.workspace, file, node),
             _ => (file, node),
         }
+    }
+
+    /// The nodes references can lead to, when they are followed.
+    fn targets(&self) -> Option<&'w NodeSet> {
+        self.refs.map(|refs| &refs.targets)
     }
 
     /// The children of a match, each resolved, with its key or index.
     pub fn children(&self, hit: &Hit<'w>) -> Vec<Hit<'w>> {
         let mut out = Vec::new();
-        self.each_child(hit.file, hit.node, |seg, key, file, node| {
-            let mut path = Vec::with_capacity(hit.path.len() + 1);
-            path.extend_from_slice(&hit.path);
-            path.push(seg);
-            out.push(Hit {
-                file,
-                node,
-                key,
-                path,
-                is_key: false,
-            });
-        });
+        self.each_child(hit.file, hit.node, |step| out.push(step.hit(&hit.path)));
         out
     }
 
-    /// Calls `visit(seg, key, file, node)` for each child of `node`, resolved.
-    fn each_child(
-        &self,
-        file: FileId,
-        node: &'w Node,
-        mut visit: impl FnMut(Seg<'w>, Option<&'w Node>, FileId, &'w Node),
-    ) {
+    /// Calls `visit` with each child of `node`, resolved.
+    fn each_child(&self, file: FileId, node: &'w Node, mut visit: impl FnMut(Step<'w>)) {
         match &node.kind {
             NodeKind::Map(entries) => {
                 for entry in entries {
@@ -139,56 +237,67 @@ impl<'w> Documents<'w> {
                     };
                     let (target_file, target) = self.resolve(file, &entry.value);
                     let direct = std::ptr::eq(target, &entry.value);
-                    visit(
-                        Seg::Key(key),
-                        direct.then_some(&entry.key),
-                        target_file,
-                        target,
-                    );
+                    visit(Step {
+                        seg: Seg::Key(key),
+                        key: direct.then_some(&entry.key),
+                        file: target_file,
+                        node: target,
+                    });
                 }
             }
             NodeKind::Seq(items) => {
                 for (index, item) in items.iter().enumerate() {
                     let (target_file, target) = self.resolve(file, item);
-                    visit(Seg::Index(index), None, target_file, target);
+                    visit(Step {
+                        seg: Seg::Index(index),
+                        key: None,
+                        file: target_file,
+                        node: target,
+                    });
                 }
             }
             NodeKind::Scalar(_) => {}
         }
     }
 
-    /// The child named `name` (or at that index), resolved.
-    pub fn child(&self, hit: &Hit<'w>, name: &str) -> Option<Hit<'w>> {
-        let found = match &hit.node.kind {
-            NodeKind::Map(_) => hit.node.entry(name).and_then(|entry| {
-                let (file, node) = self.resolve(hit.file, &entry.value);
-                let direct = std::ptr::eq(node, &entry.value);
-                Some((
-                    Seg::Key(entry.key.scalar_text()?),
-                    direct.then_some(&entry.key),
-                    file,
-                    node,
-                ))
+    /// The child of `node` named `name` (or at that index), resolved.
+    fn step(&self, file: FileId, node: &'w Node, name: &str) -> Option<Step<'w>> {
+        match &node.kind {
+            NodeKind::Map(_) => node.entry(name).and_then(|entry| {
+                let (target_file, target) = self.resolve(file, &entry.value);
+                let direct = std::ptr::eq(target, &entry.value);
+                Some(Step {
+                    seg: Seg::Key(entry.key.scalar_text()?),
+                    key: direct.then_some(&entry.key),
+                    file: target_file,
+                    node: target,
+                })
             }),
             NodeKind::Seq(items) => {
                 let index: usize = name.parse().ok()?;
-                items.get(index).map(|item| {
-                    let (file, node) = self.resolve(hit.file, item);
-                    (Seg::Index(index), None, file, node)
-                })
+                self.item(file, items, index)
             }
             NodeKind::Scalar(_) => None,
-        }?;
-        let (seg, key, file, node) = found;
-        let mut path = hit.path.clone();
-        path.push(seg);
-        Some(Hit {
-            file,
-            node,
-            key,
-            path,
-            is_key: false,
+        }
+    }
+
+    /// Item `index` of `items`, resolved.
+    fn item(&self, file: FileId, items: &'w [Node], index: usize) -> Option<Step<'w>> {
+        items.get(index).map(|item| {
+            let (target_file, target) = self.resolve(file, item);
+            Step {
+                seg: Seg::Index(index),
+                key: None,
+                file: target_file,
+                node: target,
+            }
         })
+    }
+
+    /// The child named `name` (or at that index), resolved.
+    pub fn child(&self, hit: &Hit<'w>, name: &str) -> Option<Hit<'w>> {
+        self.step(hit.file, hit.node, name)
+            .map(|step| step.hit(&hit.path))
     }
 
     /// Every match of `path` from `root`.
@@ -199,43 +308,116 @@ impl<'w> Documents<'w> {
     /// Every match of each of `paths` from `root`, in the order of `paths`. The paths that start
     /// with a descendant segment (`$..`) share one walk of the document: each node is visited
     /// once and every such path's selectors are applied to it there, so a ruleset with many
-    /// `$..` rules costs one traversal rather than one per rule. Each path's matches are those
-    /// [`Documents::select`] gives, in the same order.
-    pub fn select_each(&self, paths: &[&Path], root: Hit<'w>) -> Vec<Vec<Hit<'w>>> {
-        let mut first: Vec<Option<Vec<Hit<'w>>>> = paths
+    /// `$..` rules costs one traversal rather than one per rule. Paths written alike are
+    /// evaluated once and share their matches, and so are first segments written alike. Each
+    /// path's matches are those [`Documents::select`] gives, in the same order.
+    pub fn select_each(&self, paths: &[&Path], root: Hit<'w>) -> Vec<Arc<Vec<Hit<'w>>>> {
+        let mut unique: Vec<&Path> = Vec::new();
+        let which: Vec<usize> = paths
             .iter()
-            .map(|path| {
-                matches!(path.segments.first(), Some(Segment::Descendant(_))).then(Vec::new)
+            .map(|&path| position_or_push(&mut unique, path))
+            .collect();
+        let mut firsts: Vec<&[Selector]> = Vec::new();
+        let first_of: Vec<Option<usize>> = unique
+            .iter()
+            .map(|path| match path.segments.first() {
+                Some(Segment::Descendant(selectors)) => {
+                    Some(position_or_push(&mut firsts, selectors.as_slice()))
+                }
+                _ => None,
             })
             .collect();
-        if first.iter().any(Option::is_some) {
-            let mut seen = HashSet::new();
-            self.walk(root.clone(), &mut seen, 0, &mut |hit, children| {
-                let mut wanted = false;
-                for (path, out) in paths.iter().zip(first.iter_mut()) {
-                    if let (Some(Segment::Descendant(selectors)), Some(out)) =
-                        (path.segments.first(), out)
-                    {
-                        if out.len() <= MAX_HITS {
-                            self.apply_to_children(selectors, hit, children, out);
-                            wanted = true;
+        let mut found = self.walk_firsts(&firsts, &root);
+        let mut shared_by = vec![0usize; firsts.len()];
+        for &first in first_of.iter().flatten() {
+            shared_by[first] += 1;
+        }
+        let results: Vec<Arc<Vec<Hit<'w>>>> = unique
+            .iter()
+            .zip(first_of)
+            .map(|(path, first)| {
+                Arc::new(match first {
+                    Some(first) => {
+                        shared_by[first] -= 1;
+                        let mut hits = if shared_by[first] == 0 {
+                            std::mem::take(&mut found[first])
+                        } else {
+                            found[first].clone()
+                        };
+                        hits.truncate(MAX_HITS);
+                        self.select_from(path, &root, hits, 1)
+                    }
+                    None => self.select(path, root.clone()),
+                })
+            })
+            .collect();
+        which
+            .iter()
+            .map(|&index| Arc::clone(&results[index]))
+            .collect()
+    }
+
+    /// The matches of each of `firsts`, the selectors of a descendant segment that starts a
+    /// path, from one walk of `root`. A segment that only names a property (`$..properties`) or
+    /// only tests a property's name (`$..[?(@property === 'id')]`) is answered by one lookup
+    /// per child for all of them.
+    fn walk_firsts(&self, firsts: &[&[Selector]], root: &Hit<'w>) -> Vec<Vec<Hit<'w>>> {
+        let mut found: Vec<Vec<Hit<'w>>> = vec![Vec::new(); firsts.len()];
+        if firsts.is_empty() {
+            return found;
+        }
+        let mut by_name: foldhash::HashMap<&str, Vec<(usize, NameTest)>> =
+            foldhash::HashMap::default();
+        let mut general = Vec::new();
+        for (index, selectors) in firsts.iter().enumerate() {
+            match name_test(selectors) {
+                Some((name, test)) => by_name.entry(name).or_default().push((index, test)),
+                None => general.push(index),
+            }
+        }
+        // Whether each first segment still takes matches at the node being visited: as when
+        // evaluated alone, a node's matches are all kept once the count before it is in bounds.
+        let mut open = vec![true; firsts.len()];
+        let mut last: Vec<(usize, Step<'w>)> = Vec::new();
+        let mut visited = Visited::new(self.targets(), [address(root.node)]);
+        self.walk(root, &mut visited, &mut |place, children| {
+            let mut wanted = false;
+            for (open, out) in open.iter_mut().zip(&found) {
+                *open = out.len() <= MAX_HITS;
+                wanted |= *open;
+            }
+            for &index in &general {
+                if open[index] {
+                    self.apply_to_children(firsts[index], place, children, &mut found[index]);
+                }
+            }
+            if !by_name.is_empty() {
+                for child in children {
+                    let Seg::Key(key) = child.seg else {
+                        continue;
+                    };
+                    for &(index, test) in by_name.get(key).into_iter().flatten() {
+                        match test {
+                            NameTest::Every if open[index] => {
+                                found[index].push(child.hit(place.path));
+                            }
+                            NameTest::Every => {}
+                            NameTest::Last => match last.iter_mut().find(|(i, _)| *i == index) {
+                                Some((_, step)) => *step = *child,
+                                None => last.push((index, *child)),
+                            },
                         }
                     }
                 }
-                wanted
-            });
-        }
-        paths
-            .iter()
-            .zip(first)
-            .map(|(path, first)| match first {
-                Some(mut hits) => {
-                    hits.truncate(MAX_HITS);
-                    self.select_from(path, &root, hits, 1)
+                for (index, step) in last.drain(..) {
+                    if open[index] {
+                        found[index].push(step.hit(place.path));
+                    }
                 }
-                None => self.select(path, root.clone()),
-            })
-            .collect()
+            }
+            wanted
+        });
+        found
     }
 
     /// The matches of `path` from its segment `from` on, given the matches before it (`current`)
@@ -247,6 +429,7 @@ impl<'w> Documents<'w> {
         mut current: Vec<Hit<'w>>,
         from: usize,
     ) -> Vec<Hit<'w>> {
+        let mut children = Vec::new();
         for segment in &path.segments[from.min(path.segments.len())..] {
             if current.is_empty() {
                 break;
@@ -254,28 +437,38 @@ impl<'w> Documents<'w> {
             let mut next = Vec::new();
             match segment {
                 Segment::Parent => {
-                    let mut seen = HashSet::new();
+                    let mut seen = NodeSet::default();
                     for hit in &current {
                         if let Some(parent) = self.parent(start, hit) {
-                            if seen.insert((parent.file, std::ptr::from_ref(parent.node) as usize))
-                            {
+                            if seen.insert(address(parent.node)) {
                                 next.push(parent);
                             }
                         }
                     }
                 }
                 Segment::Child(selectors) => {
+                    let needs_children = selectors.iter().any(|selector| {
+                        matches!(
+                            selector,
+                            Selector::Wildcard | Selector::Slice { .. } | Selector::Filter(_)
+                        )
+                    });
                     for hit in &current {
-                        self.apply(selectors, hit, &mut next);
+                        children.clear();
+                        if needs_children {
+                            self.each_child(hit.file, hit.node, |step| children.push(step));
+                        }
+                        self.apply_to_children(selectors, Place::of(hit), &children, &mut next);
                     }
                 }
                 Segment::Descendant(selectors) => {
                     // Each node is searched once, however many references lead to it: a result
                     // inside a shared schema is one finding, as Spectral reports it.
-                    let mut seen = HashSet::new();
+                    let mut visited =
+                        Visited::new(self.targets(), current.iter().map(|hit| address(hit.node)));
                     for hit in &current {
-                        self.walk(hit.clone(), &mut seen, 0, &mut |hit, children| {
-                            self.apply_to_children(selectors, hit, children, &mut next);
+                        self.walk(hit, &mut visited, &mut |place, children| {
+                            self.apply_to_children(selectors, place, children, &mut next);
                             next.len() <= MAX_HITS
                         });
                     }
@@ -305,93 +498,163 @@ impl<'w> Documents<'w> {
         Some(current)
     }
 
-    /// Visits `hit` and its descendants depth first, each node once (by `seen`), with its
-    /// resolved children; stops descending when `visit` returns false.
+    /// Visits `start` and its descendants depth first, each node once (by `visited`), with its
+    /// resolved children; stops descending when `visit` returns false. The path of the node
+    /// being visited is kept on one stack, so no node but a match gets a path of its own.
     fn walk(
         &self,
-        hit: Hit<'w>,
-        seen: &mut HashSet<(FileId, usize)>,
-        depth: usize,
-        visit: &mut dyn FnMut(&Hit<'w>, &[Hit<'w>]) -> bool,
+        start: &Hit<'w>,
+        visited: &mut Visited<'_>,
+        visit: &mut dyn FnMut(Place<'_, 'w>, &[Step<'w>]) -> bool,
     ) -> bool {
-        if depth > MAX_DEPTH {
+        if !visited.first_visit(start.node) {
             return true;
         }
-        if !seen.insert((hit.file, std::ptr::from_ref(hit.node) as usize)) {
-            return true;
-        }
-        let children = self.children(&hit);
-        if !visit(&hit, &children) {
+        let mut children = Vec::new();
+        self.each_child(start.file, start.node, |step| children.push(step));
+        if !visit(Place::of(start), &children) {
             return false;
         }
+        let mut path = start.path.clone();
+        let mut stack = Vec::new();
         for child in children {
-            if !self.walk(child, seen, depth + 1, visit) {
+            path.push(child.seg);
+            let more = self.walk_below(child, &mut path, &mut stack, visited, 1, visit);
+            path.pop();
+            if !more {
                 return false;
             }
         }
         true
     }
 
-    fn apply(&self, selectors: &[Selector], hit: &Hit<'w>, out: &mut Vec<Hit<'w>>) {
-        let needs_children = selectors.iter().any(|selector| {
-            matches!(
-                selector,
-                Selector::Wildcard | Selector::Slice { .. } | Selector::Filter(_)
-            )
-        });
-        let children = if needs_children {
-            self.children(hit)
-        } else {
-            Vec::new()
+    /// [`Documents::walk`] below its start: `path` is the path of `node`, and `stack` holds
+    /// the children of the nodes being visited, each node's after its parent's.
+    fn walk_below(
+        &self,
+        node: Step<'w>,
+        path: &mut Vec<Seg<'w>>,
+        stack: &mut Vec<Step<'w>>,
+        visited: &mut Visited<'_>,
+        depth: usize,
+        visit: &mut dyn FnMut(Place<'_, 'w>, &[Step<'w>]) -> bool,
+    ) -> bool {
+        // A node without children (a scalar, an empty mapping or list) gives no selector
+        // anything to match, so visiting it would change nothing: scalars are most nodes.
+        let leaf = node.node.entries().is_empty() && node.node.items().is_empty();
+        if leaf || depth > MAX_DEPTH || !visited.first_visit(node.node) {
+            return true;
+        }
+        let from = stack.len();
+        self.each_child(node.file, node.node, |step| stack.push(step));
+        let place = Place {
+            file: node.file,
+            node: node.node,
+            path,
+            is_key: false,
         };
-        self.apply_to_children(selectors, hit, &children, out);
+        let mut more = visit(place, &stack[from..]);
+        let mut index = from;
+        let end = stack.len();
+        while more && index < end {
+            let child = stack[index];
+            path.push(child.seg);
+            more = self.walk_below(child, path, stack, visited, depth + 1, visit);
+            path.pop();
+            index += 1;
+        }
+        stack.truncate(from);
+        more
     }
 
-    /// Applies `selectors` to `hit`, whose resolved children are `children`.
+    /// Applies `selectors` to `place`, whose resolved children are `children`.
     fn apply_to_children(
         &self,
         selectors: &[Selector],
-        hit: &Hit<'w>,
-        children: &[Hit<'w>],
+        place: Place<'_, 'w>,
+        children: &[Step<'w>],
         out: &mut Vec<Hit<'w>>,
     ) {
         for selector in selectors {
             match selector {
-                Selector::Name(name) => out.extend(self.child(hit, name)),
-                Selector::Wildcard => out.extend_from_slice(children),
+                Selector::Name(name) => out.extend(
+                    self.step(place.file, place.node, name)
+                        .map(|step| step.hit(place.path)),
+                ),
+                Selector::Wildcard => {
+                    out.extend(children.iter().map(|child| child.hit(place.path)));
+                }
                 Selector::Index(index) => {
-                    let len = hit.node.items().len() as i64;
+                    let items = place.node.items();
+                    let len = items.len() as i64;
                     let index = if *index < 0 { len + index } else { *index };
-                    if hit.node.is_seq() && (0..len).contains(&index) {
-                        out.extend(self.child(hit, &index.to_string()));
+                    if place.node.is_seq() && (0..len).contains(&index) {
+                        out.extend(
+                            self.item(place.file, items, index as usize)
+                                .map(|step| step.hit(place.path)),
+                        );
                     }
                 }
                 Selector::Slice { start, end, step } => {
-                    if !hit.node.is_seq() {
+                    if !place.node.is_seq() {
                         continue;
                     }
                     for index in slice_indices(children.len(), *start, *end, *step) {
-                        out.push(children[index].clone());
+                        out.push(children[index].hit(place.path));
                     }
                 }
-                Selector::Filter(expr) => {
-                    for child in children {
-                        if self.test(expr, hit, child) {
-                            out.push(child.clone());
+                Selector::Filter(filter) => {
+                    for &child in children {
+                        let key = match child.seg {
+                            Seg::Key(key) => Some(key),
+                            Seg::Index(_) => None,
+                        };
+                        if !filter.may_hold_for(key) {
+                            continue;
+                        }
+                        let scope = FilterScope {
+                            documents: *self,
+                            parent: place,
+                            child,
+                        };
+                        if filter.expr.eval(&scope).truthy() {
+                            out.push(child.hit(place.path));
                         }
                     }
                 }
             }
         }
     }
+}
 
-    fn test(&self, expr: &Expr, parent: &Hit<'w>, child: &Hit<'w>) -> bool {
-        let scope = FilterScope {
-            documents: *self,
-            parent,
-            child,
-        };
-        expr.eval(&scope).truthy()
+/// The position of `item` in `items`, added at the end when new.
+fn position_or_push<'a, T: PartialEq + ?Sized>(items: &mut Vec<&'a T>, item: &'a T) -> usize {
+    items
+        .iter()
+        .position(|known| *known == item)
+        .unwrap_or_else(|| {
+            items.push(item);
+            items.len() - 1
+        })
+}
+
+/// Which children with a given name a segment selects.
+#[derive(Clone, Copy)]
+enum NameTest {
+    /// Each one: a filter on the property name.
+    Every,
+    /// The last one, as a name selector reads a mapping with duplicate keys.
+    Last,
+}
+
+/// The property name a segment selects by, when that is all it does: its only selector is a
+/// name no index converts from (`..properties`), or a filter that only tests the property name
+/// (`[?(@property === 'id')]`).
+fn name_test(selectors: &[Selector]) -> Option<(&str, NameTest)> {
+    match selectors {
+        [Selector::Name(name)] if name.parse::<usize>().is_err() => Some((name, NameTest::Last)),
+        [Selector::Filter(filter)] => Some((filter.only_name()?, NameTest::Every)),
+        _ => None,
     }
 }
 
@@ -432,49 +695,51 @@ fn slice_indices(
 
 struct FilterScope<'s, 'w> {
     documents: Documents<'w>,
-    parent: &'s Hit<'w>,
-    child: &'s Hit<'w>,
+    parent: Place<'s, 'w>,
+    child: Step<'w>,
 }
 
 impl<'w> FilterScope<'_, 'w> {
-    /// The value `members` lead to from `hit`.
-    fn member(&self, hit: &Hit<'w>, members: &[Member]) -> Value<'w> {
-        let mut hit = Cow::Borrowed(hit);
+    /// The value `members` lead to from `node`.
+    fn member(&self, mut file: FileId, mut node: &'w Node, members: &[Member]) -> Value<'w> {
         for member in members {
-            let name = match member {
-                Member::Name(name) => Cow::Borrowed(name.as_str()),
-                Member::Index(index) => Cow::Owned(index.to_string()),
+            let next = match member {
+                Member::Name(name) => self.documents.step(file, node, name),
+                Member::Index(index) => self.documents.step(file, node, &index.to_string()),
             };
-            match self.documents.child(&hit, &name) {
-                Some(next) => hit = Cow::Owned(next),
+            match next {
+                Some(next) => (file, node) = (next.file, next.node),
                 None => return Value::Undefined,
             }
         }
-        hit.value()
+        Value::of(node)
     }
 }
 
-impl<'w> Scope<'w> for FilterScope<'_, 'w> {
-    fn current(&self, members: &[Member]) -> Value<'w> {
-        self.member(self.child, members)
+impl<'n, 'w: 'n> Scope<'n> for FilterScope<'_, 'w> {
+    fn current(&self, members: &[Member]) -> Value<'n> {
+        self.member(self.child.file, self.child.node, members)
     }
 
-    fn parent(&self, members: &[Member]) -> Value<'w> {
-        self.member(self.parent, members)
+    fn parent(&self, members: &[Member]) -> Value<'n> {
+        if members.is_empty() {
+            return self.parent.value();
+        }
+        self.member(self.parent.file, self.parent.node, members)
     }
 
-    fn property(&self) -> Value<'w> {
-        seg_value(self.child.path.last())
+    fn property(&self) -> Value<'n> {
+        seg_value(Some(&self.child.seg))
     }
 
-    fn parent_property(&self) -> Value<'w> {
+    fn parent_property(&self) -> Value<'n> {
         seg_value(self.parent.path.last())
     }
 
-    fn path(&self) -> Value<'w> {
+    fn path(&self) -> Value<'n> {
         // nimma's `dumpPath`: names quoted with `'` as they are, indices bare.
         let mut out = String::from("$");
-        for seg in &self.child.path {
+        for seg in self.parent.path.iter().chain([&self.child.seg]) {
             match seg {
                 Seg::Key(key) => {
                     out.push_str("['");
@@ -502,11 +767,29 @@ pub fn pointer(path: &[Seg<'_>]) -> String {
     for seg in path {
         out.push('/');
         match seg {
-            Seg::Key(key) => out.push_str(&key.replace('~', "~0").replace('/', "~1")),
-            Seg::Index(index) => out.push_str(&index.to_string()),
+            Seg::Key(key) => push_pointer_segment(&mut out, key),
+            Seg::Index(index) => {
+                use std::fmt::Write;
+                let _ = write!(out, "{index}");
+            }
         }
     }
     out
+}
+
+/// Appends `segment` escaped as a JSON pointer segment (`~` as `~0`, `/` as `~1`).
+pub fn push_pointer_segment(out: &mut String, segment: &str) {
+    if !segment.contains(['~', '/']) {
+        out.push_str(segment);
+        return;
+    }
+    for c in segment.chars() {
+        match c {
+            '~' => out.push_str("~0"),
+            '/' => out.push_str("~1"),
+            c => out.push(c),
+        }
+    }
 }
 
 /// `paths./pets.get.responses`: a match's path as Spectral's text output prints it.
@@ -675,6 +958,16 @@ paths:
             "$..tags[0:1]",
             "$.info",
             "$..nothing",
+            // Written alike, read once; a regex flag makes paths differ.
+            "$..operationId",
+            "$..[?(@property.match(/NAME/i))]",
+            "$..[?(@property.match(/NAME/))]",
+            // Names tested by one lookup per child, and a loose test an index can pass.
+            "$..[?(@property === 'name')]",
+            "$..[?('in' == @property)]",
+            "$..[?(@property == '1')]",
+            "$..name",
+            "$..parameters[0]",
         ];
         let paths: Vec<Path> = expressions
             .iter()
@@ -685,6 +978,7 @@ paths:
         let shared = documents.select_each(&refs, root.clone());
         assert_eq!(shared.len(), expressions.len());
         for ((expression, path), hits) in expressions.iter().zip(&paths).zip(&shared) {
+            let hits = hits.as_slice();
             let alone = documents.select(path, root.clone());
             let printed = |hits: &[Hit<'_>]| -> Vec<String> {
                 hits.iter()
@@ -697,6 +991,37 @@ paths:
         }
         assert_eq!(shared[0].len(), 2);
         assert!(shared[8].is_empty());
+        assert_eq!(shared[10].len(), 2);
+        assert!(shared[11].is_empty());
+        assert_eq!(shared[12].len(), 2);
+        assert_eq!(shared[14].len(), 1);
+    }
+
+    #[test]
+    fn a_shared_walk_reads_duplicate_keys_as_a_lone_path_does() {
+        let text = "x:\n  a: 1\n  b: 2\n  a: 3\ny:\n  a: 4\n";
+        let document = parse_text(text, Syntax::Yaml).unwrap().documents.remove(0);
+        let workspace = Workspace::default();
+        let documents = Documents {
+            workspace: &workspace,
+            refs: None,
+        };
+        let root = Hit::root(FileId(0), &document);
+        let paths: Vec<Path> = ["$..a", "$..[?(@property === 'a')]"]
+            .iter()
+            .map(|text| parse(text).unwrap())
+            .collect();
+        let shared = documents.select_each(&paths.iter().collect::<Vec<_>>(), root.clone());
+        let values = |hits: &[Hit<'_>]| -> Vec<String> {
+            hits.iter()
+                .map(|hit| hit.node.scalar_text().unwrap_or_default().to_string())
+                .collect()
+        };
+        assert_eq!(values(&shared[0]), ["3", "4"]);
+        assert_eq!(values(&shared[1]), ["1", "3", "4"]);
+        for (path, hits) in paths.iter().zip(&shared) {
+            assert_eq!(values(hits), values(&documents.select(path, root.clone())));
+        }
     }
 
     #[test]

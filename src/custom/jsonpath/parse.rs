@@ -3,7 +3,7 @@
 //! `[get,put,post]`). No published crate parses the jsonpath-plus extensions, and evaluation has
 //! to walk routeguard's spanned trees, so the grammar is read here.
 
-use super::filter::{self, Expr};
+use super::filter;
 
 /// A parsed path: segments applied left to right from the document root.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,7 +34,7 @@ pub enum Selector {
         end: Option<i64>,
         step: Option<i64>,
     },
-    Filter(Expr),
+    Filter(filter::Filter),
 }
 
 /// Why an expression was not read, with the byte offset in it.
@@ -213,7 +213,7 @@ impl Parser<'_> {
                         message: error.message,
                     })?;
                 self.at += used;
-                Ok(Selector::Filter(expr))
+                Ok(Selector::Filter(filter::Filter::new(expr)))
             }
             Some(b'-' | b'0'..=b'9' | b':') => self.index_or_slice(),
             Some(b'(') => self

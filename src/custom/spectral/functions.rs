@@ -3,6 +3,7 @@
 //! Like Spectral, a function whose input has the wrong type (`pattern` on a number) says
 //! nothing: its input schema rejects the value before the function runs.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use serde_json::Value as Json;
@@ -165,9 +166,9 @@ impl<'w> Input<'_, 'w> {
         self.hit.map_or(Value::Undefined, Hit::value)
     }
 
-    fn string(&self) -> Option<String> {
+    fn string(&self) -> Option<Cow<'w, str>> {
         match self.value() {
-            Value::Str(text) => Some(text.into_owned()),
+            Value::Str(text) => Some(text),
             _ => None,
         }
     }

@@ -2,14 +2,16 @@
 //! `given` match, narrowed by each `then`'s `field`, goes through its function; each finding is
 //! located at the deepest node of its path that exists.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::cell::OnceCell;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
 use super::functions::{print_value, Finding, Input};
 use super::{Field, Level, SpectralRule};
 use crate::custom::jsonpath::filter::Value;
-use crate::custom::jsonpath::{pointer, Documents, Hit, Seg};
+use crate::custom::jsonpath::{pointer, push_pointer_segment, Documents, Hit, Refs, Seg};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::refs::RefIndex;
 use crate::source::{Node, Workspace};
@@ -30,6 +32,7 @@ pub fn run(
     may_run: &(dyn Fn(&str) -> bool + Sync),
 ) -> Vec<Diagnostic> {
     let rules: Vec<&SpectralRule> = rules.iter().filter(|rule| may_run(&rule.name)).collect();
+    let refs = Refs::new(scope.workspace, scope.refs);
     let mut out = Vec::new();
     for &(file, root) in scope.documents {
         let applicable: Vec<&SpectralRule> = rules
@@ -44,7 +47,7 @@ pub fn run(
         // The `given` matches of every rule that reads the resolved document come from one
         // evaluation, which walks the document once for all `$..` paths; likewise for the
         // rules that read it unresolved.
-        let mut matches: Vec<Vec<Vec<Hit<'_>>>> = vec![Vec::new(); applicable.len()];
+        let mut matches: Vec<Vec<Arc<Vec<Hit<'_>>>>> = vec![Vec::new(); applicable.len()];
         for resolved in [true, false] {
             let group: Vec<usize> = (0..applicable.len())
                 .filter(|&index| applicable[index].resolved == resolved)
@@ -52,7 +55,7 @@ pub fn run(
             if group.is_empty() {
                 continue;
             }
-            let documents = documents_for(scope, resolved);
+            let documents = documents_for(scope, &refs, resolved);
             let paths: Vec<&crate::custom::jsonpath::Path> = group
                 .iter()
                 .flat_map(|&index| applicable[index].given.iter().map(|(_, path)| path))
@@ -70,7 +73,8 @@ pub fn run(
                 .zip(matches)
                 .flat_map_iter(|(rule, given)| {
                     let mut found = Vec::new();
-                    run_rule(rule, scope, file, root, given, &mut found);
+                    let documents = documents_for(scope, &refs, rule.resolved);
+                    run_rule(rule, &documents, file, root, given, &mut found);
                     found
                 }),
         );
@@ -78,59 +82,63 @@ pub fn run(
     out
 }
 
-fn documents_for<'w>(scope: &Scope<'w>, resolved: bool) -> Documents<'w> {
+fn documents_for<'w>(scope: &Scope<'w>, refs: &'w Refs<'w>, resolved: bool) -> Documents<'w> {
     Documents {
         workspace: scope.workspace,
-        refs: resolved.then_some(scope.refs),
+        refs: resolved.then_some(refs),
     }
 }
 
 /// A value a function reads: where it is (or, when undefined, the closest node that exists and
 /// the rest of the path).
-struct Target<'w> {
-    hit: Option<Hit<'w>>,
-    anchor: Hit<'w>,
+struct Target<'a, 'w> {
+    hit: Option<Cow<'a, Hit<'w>>>,
+    anchor: Cow<'a, Hit<'w>>,
     missing: Vec<String>,
+}
+
+impl<'a, 'w> Target<'a, 'w> {
+    /// The value `hit` itself.
+    fn whole(hit: Cow<'a, Hit<'w>>) -> Target<'a, 'w> {
+        Target {
+            hit: Some(hit.clone()),
+            anchor: hit,
+            missing: Vec::new(),
+        }
+    }
 }
 
 /// The findings of one rule on one document, given the matches of each of its `given` paths.
 fn run_rule<'w>(
     rule: &SpectralRule,
-    scope: &Scope<'w>,
+    documents: &Documents<'w>,
     file: FileId,
     root: &'w Node,
-    given: Vec<Vec<Hit<'w>>>,
+    given: Vec<Arc<Vec<Hit<'w>>>>,
     out: &mut Vec<Diagnostic>,
 ) {
-    let documents = documents_for(scope, rule.resolved);
     let root_hit = Hit::root(file, root);
     // Spectral reports a finding once per place in the source (its fingerprint is the rule, the
     // source path and the message), however many `$ref`s lead to that place: a node reached
     // both where it is declared and through references is one finding, shown where declared.
-    let mut seen: HashMap<(usize, bool, Vec<String>, String), usize> = HashMap::new();
-    for hits in given {
-        for hit in hits {
+    let mut seen: foldhash::HashMap<(usize, bool, Vec<String>, String), usize> =
+        foldhash::HashMap::default();
+    for hits in &given {
+        for hit in hits.iter() {
             for then in &rule.then {
-                for target in targets(&documents, &hit, &then.field) {
-                    let property = target
-                        .missing
-                        .last()
-                        .cloned()
-                        .or_else(|| {
-                            target
-                                .hit
-                                .as_ref()
-                                .and_then(|hit| hit.path.last())
-                                .map(ToString::to_string)
-                        })
-                        .unwrap_or_default();
+                for target in targets(documents, hit, &then.field) {
+                    let property = match (target.missing.last(), &target.hit) {
+                        (Some(missing), _) => Cow::Borrowed(missing.as_str()),
+                        (None, Some(hit)) => seg_text(hit.path.last()),
+                        (None, None) => Cow::Borrowed(""),
+                    };
                     let input = Input {
-                        documents,
-                        hit: target.hit.as_ref(),
+                        documents: *documents,
+                        hit: target.hit.as_deref(),
                         property: &property,
                     };
                     for finding in then.function.run(&input, &root_hit) {
-                        let (found, place) = diagnostic(rule, &documents, &target, finding);
+                        let (found, place) = diagnostic(rule, documents, &target, finding);
                         let declared = place.key.is_some() || place.path.is_empty();
                         let identity = (
                             std::ptr::from_ref(place.node) as usize,
@@ -156,18 +164,26 @@ fn run_rule<'w>(
     }
 }
 
-fn targets<'w>(documents: &Documents<'w>, hit: &Hit<'w>, field: &Field) -> Vec<Target<'w>> {
-    let whole = |hit: &Hit<'w>| Target {
-        hit: Some(hit.clone()),
-        anchor: hit.clone(),
-        missing: Vec::new(),
-    };
+/// A key or index as text: what `{{property}}` prints.
+fn seg_text<'w>(seg: Option<&Seg<'w>>) -> Cow<'w, str> {
+    match seg {
+        Some(Seg::Key(key)) => Cow::Borrowed(key),
+        Some(Seg::Index(index)) => Cow::Owned(index.to_string()),
+        None => Cow::Borrowed(""),
+    }
+}
+
+fn targets<'a, 'w>(
+    documents: &Documents<'w>,
+    hit: &'a Hit<'w>,
+    field: &Field,
+) -> Vec<Target<'a, 'w>> {
     // A field only narrows an object; any other value is checked itself, as in Spectral.
     if hit.is_key || !hit.node.is_map() && !hit.node.is_seq() {
-        return vec![whole(hit)];
+        return vec![Target::whole(Cow::Borrowed(hit))];
     }
     match field {
-        Field::Whole => vec![whole(hit)],
+        Field::Whole => vec![Target::whole(Cow::Borrowed(hit))],
         Field::Keys => hit
             .node
             .entries()
@@ -175,20 +191,20 @@ fn targets<'w>(documents: &Documents<'w>, hit: &Hit<'w>, field: &Field) -> Vec<T
             .filter_map(|entry| {
                 let mut path = hit.path.clone();
                 path.push(Seg::Key(entry.key.scalar_text()?));
-                Some(whole(&Hit {
+                Some(Target::whole(Cow::Owned(Hit {
                     file: hit.file,
                     node: &entry.value,
                     key: Some(&entry.key),
                     path,
                     is_key: true,
-                }))
+                })))
             })
             .collect(),
         Field::Path(segments) => {
-            let mut current = hit.clone();
+            let mut current = Cow::Borrowed(hit);
             for (index, segment) in segments.iter().enumerate() {
                 match documents.child(&current, segment) {
-                    Some(next) => current = next,
+                    Some(next) => current = Cow::Owned(next),
                     None => {
                         return vec![Target {
                             hit: None,
@@ -198,18 +214,18 @@ fn targets<'w>(documents: &Documents<'w>, hit: &Hit<'w>, field: &Field) -> Vec<T
                     }
                 }
             }
-            vec![whole(&current)]
+            vec![Target::whole(current)]
         }
         Field::JsonPath(path) => {
-            let found: Vec<Target<'w>> = documents
+            let found: Vec<Target<'a, 'w>> = documents
                 .select(path, hit.clone())
-                .iter()
-                .map(whole)
+                .into_iter()
+                .map(|hit| Target::whole(Cow::Owned(hit)))
                 .collect();
             if found.is_empty() {
                 vec![Target {
                     hit: None,
-                    anchor: hit.clone(),
+                    anchor: Cow::Borrowed(hit),
                     missing: Vec::new(),
                 }]
             } else {
@@ -226,22 +242,22 @@ struct Found {
 }
 
 /// A finding and the node it is shown at.
-fn diagnostic<'w>(
+fn diagnostic<'a, 'w>(
     rule: &SpectralRule,
     documents: &Documents<'w>,
-    target: &Target<'w>,
+    target: &'a Target<'_, 'w>,
     finding: Finding,
-) -> (Found, Hit<'w>) {
+) -> (Found, Cow<'a, Hit<'w>>) {
     // Walk the function's path down from the value, as far as it exists.
-    let mut anchor = target.anchor.clone();
-    let mut value = target.hit.clone();
+    let mut anchor: Cow<'a, Hit<'w>> = Cow::Borrowed(&target.anchor);
+    let mut value: Option<Cow<'a, Hit<'w>>> = target.hit.as_deref().map(Cow::Borrowed);
     let mut missing = target.missing.clone();
     for (index, segment) in finding.path.iter().enumerate() {
         let next = value.as_ref().and_then(|hit| documents.child(hit, segment));
         match next {
             Some(next) => {
-                anchor = next.clone();
-                value = Some(next);
+                anchor = Cow::Owned(next.clone());
+                value = Some(Cow::Owned(next));
             }
             None => {
                 value = None;
@@ -253,24 +269,38 @@ fn diagnostic<'w>(
     let mut path = pointer(&anchor.path);
     for segment in &missing {
         path.push('/');
-        path.push_str(&segment.replace('~', "~0").replace('/', "~1"));
+        push_pointer_segment(&mut path, segment);
     }
-    let property = missing
-        .last()
-        .cloned()
-        .or_else(|| anchor.path.last().map(ToString::to_string))
-        .unwrap_or_default();
-    let printed_value = print_value(&value.as_ref().map_or(Value::Undefined, Hit::value));
+    let property = match missing.last() {
+        Some(segment) => Cow::Borrowed(segment.as_str()),
+        None => seg_text(anchor.path.last()),
+    };
+    let printed_value = OnceCell::new();
+    // Each placeholder in turn, as chained `replace` calls would, skipping those not present.
     let fill = |template: &str, error: &str| {
-        template
-            .replace("{{error}}", error)
-            .replace("{{property}}", &property)
-            .replace("{{path}}", &path)
-            .replace(
-                "{{description}}",
-                rule.description.as_deref().unwrap_or_default(),
-            )
-            .replace("{{value}}", &printed_value)
+        let mut text = Cow::Borrowed(template);
+        for placeholder in [
+            "{{error}}",
+            "{{property}}",
+            "{{path}}",
+            "{{description}}",
+            "{{value}}",
+        ] {
+            if !text.contains(placeholder) {
+                continue;
+            }
+            let with = match placeholder {
+                "{{error}}" => error,
+                "{{property}}" => &property,
+                "{{path}}" => &path,
+                "{{description}}" => rule.description.as_deref().unwrap_or_default(),
+                _ => printed_value.get_or_init(|| {
+                    print_value(&value.as_ref().map_or(Value::Undefined, |hit| hit.value()))
+                }),
+            };
+            text = Cow::Owned(text.replace(placeholder, with));
+        }
+        text.into_owned()
     };
     let error = fill(&finding.message, "");
     let message = match (&rule.message, &rule.description) {
