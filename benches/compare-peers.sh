@@ -102,4 +102,10 @@ echo "Parse-only floors over the GitHub REST description (criterion, median):"
 echo
 ROUTEGUARD_BENCH_YAML="$work/github/spec.yaml" cargo bench --manifest-path "$here/Cargo.toml" \
   --bench stages -- 'load/.*/file' 2> /dev/null |
-  awk '/^load\// {name = $1} /time:/ {gsub(/\[|\]/, ""); print "- `" name "`: " $4 " " $5}'
+  awk '/^load\// {name = $1; shown = 0}
+       /time:/ && !shown {
+         gsub(/\[|\]/, "")
+         for (i = 1; i <= NF; i++) if ($i == "time:") break
+         print "- `" name "`: " $(i + 3) " " $(i + 4)
+         shown = 1
+       }'

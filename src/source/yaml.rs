@@ -3,6 +3,7 @@
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 
+use compact_str::CompactString;
 use saphyr_parser::{
     Event, Parser, ScalarStyle, ScanError, Span as MarkSpan, SpannedEventReceiver,
 };
@@ -331,7 +332,7 @@ impl<'input> SpannedEventReceiver<'input> for Builder<'_> {
                     (_, ScalarStyle::Plain) => resolve_plain_scalar(&value),
                     _ => ScalarKind::Str,
                 };
-                self.complete(Node::scalar(span, value.into_owned(), kind), anchor);
+                self.complete(Node::scalar(span, CompactString::from(value), kind), anchor);
             }
             Event::Alias(id) => self.alias(id, span),
             Event::MappingStart(anchor, _) => self.push_frame(
