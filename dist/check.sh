@@ -14,8 +14,10 @@
 #   container   the Dockerfile's image, where a Docker daemon answers
 #
 #   dist/check.sh          the release build (minutes: lto, one codegen unit)
-#   dist/check.sh --fast   reuses target/release/routeguard (CI: .ci/run builds it anyway), and
-#                          skips pre-commit (its hook environments take half a minute to set up)
+#   dist/check.sh --fast   reuses the debug build target/debug/routeguard (CI: .ci/run's tests
+#                          build it) and packs the wheel from it, and skips pre-commit (its hook
+#                          environments take half a minute to set up): it checks the packaging,
+#                          not the optimised build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
@@ -50,9 +52,9 @@ echo "== binary"
 host="$(rustc -vV | sed -n 's/^host: //p')"
 if $fast; then
   target="$host"
-  [ -x target/release/routeguard ] || cargo build --release --locked
-  binary="$root/target/release/routeguard"
-  echo "reusing target/release/routeguard (release profile, $host)"
+  [ -x target/debug/routeguard ] || cargo build --locked
+  binary="$root/target/debug/routeguard"
+  echo "reusing target/debug/routeguard (dev profile, $host)"
 else
   target="$host"
   if [ "$host" = x86_64-unknown-linux-gnu ] && rustup target list --installed 2> /dev/null | grep -qx x86_64-unknown-linux-musl; then
@@ -98,7 +100,7 @@ if [ ! -x "$tools/bin/maturin" ]; then
 fi
 start="$(now)"
 if $fast; then
-  "$tools/bin/maturin" build --profile release --out "$out/wheels" --quiet
+  "$tools/bin/maturin" build --profile dev --out "$out/wheels" --quiet
 else
   "$tools/bin/maturin" build --target "$target" --out "$out/wheels" \
     --compatibility manylinux2014 --compatibility musllinux_1_2
