@@ -101,11 +101,53 @@ impl std::fmt::Debug for Expression {
 /// Expressions longer than this are refused: a policy is one line of intent, not a program.
 const MAX_EXPRESSION: usize = 4096;
 
+/// Brackets nested deeper than this are refused before the CEL parser sees them: it recurses
+/// through several large frames per level (60 levels overflow a debug build's 8 MiB main stack,
+/// 31 a 2 MiB thread's), and its own recursion limit answers with one error per bracket past it.
+const MAX_NESTING: usize = 12;
+
+/// The 1-based character column of the first bracket nested deeper than [`MAX_NESTING`],
+/// outside string literals.
+fn too_deeply_nested(source: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (column, c) in source.chars().enumerate() {
+        if let Some(open) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == open {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '"' | '\'' => quote = Some(c),
+            '(' | '[' | '{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(column + 1);
+                }
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
 impl Expression {
     /// Compiles `source`; the error is CEL's own message.
     pub fn compile(source: &str) -> Result<Expression, String> {
         if source.len() > MAX_EXPRESSION {
             return Err(format!("longer than {MAX_EXPRESSION} characters"));
+        }
+        if let Some(column) = too_deeply_nested(source) {
+            return Err(format!(
+                "brackets nested deeper than {MAX_NESTING} levels (column {column})"
+            ));
         }
         // The parser is third-party code reading user input: a panic in it becomes an error.
         let compiled = std::panic::catch_unwind(|| Program::compile(source))
@@ -638,6 +680,25 @@ fn operation_field_location(operation: &Operation, field: &str) -> Option<Locati
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `config` fuzz target: 150 nested brackets made the CEL parser underflow
+    /// its depth counter (a panic with overflow checks) and overflow a debug build's stack.
+    #[test]
+    fn deeply_nested_brackets_are_refused_before_the_cel_parser() {
+        let nested = |depth: usize| {
+            format!(
+                "route.path in {}'/a'{} && '[[[[' != ')'",
+                "[".repeat(depth),
+                "]".repeat(depth)
+            )
+        };
+        let error = Expression::compile(&nested(2_000)).unwrap_err();
+        assert_eq!(error, "brackets nested deeper than 12 levels (column 27)");
+        // Brackets inside string literals do not count; the limit itself is allowed.
+        assert_eq!(too_deeply_nested(&nested(MAX_NESTING)), None);
+        assert_eq!(too_deeply_nested(&nested(MAX_NESTING + 1)), Some(27));
+        assert!(Expression::compile(&nested(4)).is_ok());
+    }
 
     #[test]
     fn expressions_compile_or_say_why() {
