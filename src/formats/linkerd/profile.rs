@@ -28,10 +28,6 @@ fn profile_for<'o, 'a>(
     })
 }
 
-/// Reports `object`'s timeouts and retries, which Linkerd ignores while a ServiceProfile for
-/// its Service exists (`reference/timeouts.md`, `reference/retries.md`: "proxies will use the
-/// ServiceProfile … and ignore any … annotations"; `reference/httproute.md`: a ServiceProfile
-/// "will take precedence over HTTPRoutes which configure the same Service"). Whether one does.
 /// Whether a ServiceProfile of the run configures a Service `route` (an HTTPRoute) is a child
 /// of: Linkerd's proxies then ignore the route.
 pub fn profiled(objects: &[Object<'_>], route: &Object<'_>) -> bool {
@@ -40,6 +36,10 @@ pub fn profiled(objects: &[Object<'_>], route: &Object<'_>) -> bool {
     services.any(|(_, namespace, name, _)| profile_for(objects, name, namespace).is_some())
 }
 
+/// Reports `object`'s timeouts and retries, which Linkerd ignores while a ServiceProfile for
+/// its Service exists (`reference/timeouts.md`, `reference/retries.md`: "proxies will use the
+/// ServiceProfile … and ignore any … annotations"; `reference/httproute.md`: a ServiceProfile
+/// "will take precedence over HTTPRoutes which configure the same Service"). Whether one does.
 pub(super) fn overridden(cx: &mut AdaptContext<'_>, object: &Object<'_>, service: &str) -> bool {
     let objects = kube::objects(cx.workspace);
     let Some(profile) = profile_for(&objects, service, object.namespace) else {
