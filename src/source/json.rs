@@ -5,16 +5,16 @@
 //! jiter refuses is read again through jsonc-parser's AST, whose error messages and offsets are the
 //! ones routeguard reports: errors are rare, so the second pass costs nothing on valid input.
 
-use std::collections::HashSet;
-
 use compact_str::CompactString;
 use jiter::{Jiter, Peek};
 use jsonc_parser::ast::{ObjectPropName, Value};
 use jsonc_parser::{CollectOptions, ParseOptions};
-use xxhash_rust::xxh3::xxh3_64;
 
 use super::node::{Entry, Node, NodeKind, ScalarKind};
-use super::{structural_count, too_many_nodes, DuplicateKey, Loaded, SyntaxError, MAX_DEPTH};
+use super::{
+    find_duplicate_keys, structural_count, too_many_nodes, DuplicateKey, Loaded, SyntaxError,
+    MAX_DEPTH,
+};
 use crate::span::to_u32;
 use crate::span::Span;
 
@@ -168,19 +168,17 @@ impl TreeReader<'_> {
                     return Err(Refused::TooDeep(start));
                 }
                 let first = self.entries.len();
-                let mut seen = SeenKeys::default();
                 let mut before_key = self.offset();
                 let mut next_key = self.jiter.known_object()?.map(CompactString::from);
                 while let Some(key_text) = next_key {
                     let key = Node::scalar(self.key_span(before_key), key_text, ScalarKind::Str);
-                    let earlier = &self.entries[first..];
-                    seen.check(earlier, &key, &mut self.loaded.duplicate_keys);
                     let peek = self.jiter.peek()?;
                     let value = self.value(peek, depth + 1)?;
                     self.entries.push(Entry { key, value });
                     before_key = self.offset();
                     next_key = self.jiter.next_key()?.map(CompactString::from);
                 }
+                find_duplicate_keys(&self.entries[first..], &mut self.loaded.duplicate_keys);
                 let entries = self.entries.drain(first..).collect();
                 Node {
                     span: self.span_from(start),
@@ -218,48 +216,6 @@ impl TreeReader<'_> {
             end -= 1;
         }
         Span::new(to_u32(start), to_u32(end))
-    }
-}
-
-/// The keys of one object read so far, to report each key that repeats an earlier one (with the
-/// span of its latest earlier occurrence) in document order. Small objects are searched from the
-/// end; from [`SeenKeys::LINEAR_UP_TO`] entries on, a set of key hashes skips the search for keys
-/// not seen before.
-#[derive(Default)]
-struct SeenKeys {
-    hashes: HashSet<u64>,
-}
-
-impl SeenKeys {
-    const LINEAR_UP_TO: usize = 16;
-
-    /// Checks `key` against `entries` (the object's entries before it) and remembers it.
-    fn check(&mut self, entries: &[Entry], key: &Node, duplicates: &mut Vec<DuplicateKey>) {
-        let Some(text) = key.scalar_text() else {
-            return;
-        };
-        if entries.len() >= Self::LINEAR_UP_TO {
-            if self.hashes.is_empty() {
-                for entry in entries {
-                    let earlier = entry.key.scalar_text().unwrap_or_default();
-                    self.hashes.insert(xxh3_64(earlier.as_bytes()));
-                }
-            }
-            if self.hashes.insert(xxh3_64(text.as_bytes())) {
-                return;
-            }
-        }
-        let earlier = entries
-            .iter()
-            .rev()
-            .find(|entry| entry.key.scalar_text() == Some(text));
-        if let Some(earlier) = earlier {
-            duplicates.push(DuplicateKey {
-                key: text.to_string(),
-                first: earlier.key.span,
-                second: key.span,
-            });
-        }
     }
 }
 
@@ -352,7 +308,6 @@ fn convert(value: Value<'_>, duplicates: &mut Vec<DuplicateKey>) -> Node {
         Value::Object(object) => {
             let node_span = span(object.range);
             let mut entries = Vec::with_capacity(object.properties.len());
-            let mut seen = SeenKeys::default();
             for property in object.properties {
                 let key = match property.name {
                     ObjectPropName::String(lit) => {
@@ -362,10 +317,10 @@ fn convert(value: Value<'_>, duplicates: &mut Vec<DuplicateKey>) -> Node {
                         Node::scalar(span(word.range), word.value, ScalarKind::Str)
                     }
                 };
-                seen.check(&entries, &key, duplicates);
                 let value = convert(property.value, duplicates);
                 entries.push(Entry { key, value });
             }
+            find_duplicate_keys(&entries, duplicates);
             Node {
                 span: node_span,
                 kind: NodeKind::Map(entries),

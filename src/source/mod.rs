@@ -178,6 +178,51 @@ pub struct DuplicateKey {
     pub second: Span,
 }
 
+/// Mappings with at most this many entries are searched for duplicate keys without a hash map.
+const SMALL_MAP: usize = 16;
+
+/// Adds each key of one finished mapping that repeats an earlier one, with the span of its
+/// latest earlier occurrence, to `duplicates`.
+fn find_duplicate_keys(entries: &[Entry], duplicates: &mut Vec<DuplicateKey>) {
+    if entries.len() < 2 {
+        return;
+    }
+    // Most mappings are small: comparing each key with those before it costs less than
+    // hashing them all.
+    if entries.len() <= SMALL_MAP {
+        for (at, entry) in entries.iter().enumerate() {
+            let Some(key) = entry.key.scalar_text() else {
+                continue;
+            };
+            if let Some(first) = entries[..at]
+                .iter()
+                .rev()
+                .find(|earlier| earlier.key.scalar_text() == Some(key))
+            {
+                duplicates.push(DuplicateKey {
+                    key: key.to_string(),
+                    first: first.key.span,
+                    second: entry.key.span,
+                });
+            }
+        }
+        return;
+    }
+    let mut seen: HashMap<&str, Span> = HashMap::with_capacity(entries.len());
+    for entry in entries {
+        let Some(key) = entry.key.scalar_text() else {
+            continue;
+        };
+        if let Some(first) = seen.insert(key, entry.key.span) {
+            duplicates.push(DuplicateKey {
+                key: key.to_string(),
+                first,
+                second: entry.key.span,
+            });
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct SyntaxError {
     pub message: String,

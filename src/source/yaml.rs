@@ -9,7 +9,7 @@ use saphyr_parser::{
 };
 
 use super::node::{resolve_plain_scalar, Entry, Node, NodeKind, ScalarKind};
-use super::{DuplicateKey, Loaded, SyntaxError, MAX_DEPTH};
+use super::{find_duplicate_keys, DuplicateKey, Loaded, SyntaxError, MAX_DEPTH};
 use crate::span::LineIndex;
 use crate::span::Span;
 
@@ -59,9 +59,6 @@ fn build(
         duplicate_keys: builder.duplicate_keys,
     }))
 }
-
-/// Mappings with at most this many entries are searched for duplicate keys without a hash map.
-const SMALL_MAP: usize = 16;
 
 /// How far ahead of the last conversion a position is walked to rather than looked up.
 const WALK_AHEAD: usize = 256;
@@ -237,7 +234,7 @@ impl<'t> Builder<'t> {
 
     fn close_map(&mut self, start: u32, end: u32, anchor: usize, entries: Vec<Entry>) {
         let entries = expand_merge_keys(entries);
-        self.find_duplicates(&entries);
+        find_duplicate_keys(&entries, &mut self.duplicate_keys);
         let end = entries
             .iter()
             .map(|entry| entry.value.span.end)
@@ -248,46 +245,6 @@ impl<'t> Builder<'t> {
             kind: NodeKind::Map(entries),
         };
         self.complete(node, anchor);
-    }
-
-    fn find_duplicates(&mut self, entries: &[Entry]) {
-        if entries.len() < 2 {
-            return;
-        }
-        // Most mappings are small: comparing each key with those before it costs less than
-        // hashing them all.
-        if entries.len() <= SMALL_MAP {
-            for (at, entry) in entries.iter().enumerate() {
-                let Some(key) = entry.key.scalar_text() else {
-                    continue;
-                };
-                if let Some(first) = entries[..at]
-                    .iter()
-                    .rev()
-                    .find(|earlier| earlier.key.scalar_text() == Some(key))
-                {
-                    self.duplicate_keys.push(DuplicateKey {
-                        key: key.to_string(),
-                        first: first.key.span,
-                        second: entry.key.span,
-                    });
-                }
-            }
-            return;
-        }
-        let mut seen: HashMap<&str, Span> = HashMap::with_capacity(entries.len());
-        for entry in entries {
-            let Some(key) = entry.key.scalar_text() else {
-                continue;
-            };
-            if let Some(first) = seen.insert(key, entry.key.span) {
-                self.duplicate_keys.push(DuplicateKey {
-                    key: key.to_string(),
-                    first,
-                    second: entry.key.span,
-                });
-            }
-        }
     }
 
     fn alias(&mut self, id: usize, span: Span) {
