@@ -325,6 +325,7 @@ const GROUP_FILES: usize = 64;
 const OVERLAP_BYTES: u64 = 4 * GROUP_BYTES;
 
 /// Files read together, and how many bytes they hold.
+#[derive(Default)]
 struct Group {
     files: Vec<(FileId, FileRequest)>,
     bytes: u64,
@@ -333,10 +334,7 @@ struct Group {
 /// The reserved files in groups of about [`GROUP_BYTES`], in order.
 fn groups(reserved: Vec<(FileId, FileRequest)>) -> Vec<Group> {
     let mut groups = Vec::new();
-    let mut group = Group {
-        files: Vec::new(),
-        bytes: 0,
-    };
+    let mut group = Group::default();
     for (id, request) in reserved {
         group.bytes += match &request.contents {
             Some(contents) => contents.len() as u64,
@@ -344,13 +342,7 @@ fn groups(reserved: Vec<(FileId, FileRequest)>) -> Vec<Group> {
         };
         group.files.push((id, request));
         if group.bytes >= GROUP_BYTES || group.files.len() >= GROUP_FILES {
-            groups.push(std::mem::replace(
-                &mut group,
-                Group {
-                    files: Vec::new(),
-                    bytes: 0,
-                },
-            ));
+            groups.push(std::mem::take(&mut group));
         }
     }
     if !group.files.is_empty() {
