@@ -102,18 +102,24 @@ impl RefIndex {
     ) -> (FileId, &'w Node) {
         let mut current = (file, node);
         for _ in 0..MAX_HOPS {
-            let Some(ref_value) = ref_value(current.1) else {
-                return current;
-            };
-            let Some(target) = self.target(current.0, ref_value.span) else {
-                return current;
-            };
-            match lookup(workspace, target) {
-                Some(next) => current = (target.file, next),
+            match self.step(workspace, current.0, current.1) {
+                Some(next) => current = next,
                 None => return current,
             }
         }
         current
+    }
+
+    /// One hop of [`RefIndex::deref`]: the node `node`'s `$ref` resolves to, if it is a
+    /// resolved reference.
+    fn step<'w>(
+        &self,
+        workspace: &'w Workspace,
+        file: FileId,
+        node: &'w Node,
+    ) -> Option<(FileId, &'w Node)> {
+        let target = self.target(file, ref_value(node)?.span)?;
+        Some((target.file, lookup(workspace, target)?))
     }
 
     /// Calls `found` with every node [`RefIndex::deref`] can lead to other than the node it
@@ -128,10 +134,7 @@ impl RefIndex {
             let mut file = target.file;
             for _ in 0..MAX_HOPS {
                 found(node);
-                let Some(next) = ref_value(node)
-                    .and_then(|value| self.target(file, value.span))
-                    .and_then(|next| Some((next.file, lookup(workspace, next)?)))
-                else {
+                let Some(next) = self.step(workspace, file, node) else {
                     break;
                 };
                 (file, node) = next;
