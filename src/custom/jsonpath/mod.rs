@@ -12,7 +12,7 @@ use filter::{Member, Scope, Value};
 pub use parse::{parse, Path, PathError, Segment, Selector};
 
 use crate::source::refs::RefIndex;
-use crate::source::{Node, NodeKind, Workspace, MAX_DEPTH};
+use crate::source::{Entry, Node, NodeKind, Workspace, MAX_DEPTH};
 use crate::span::{FileId, Location};
 
 /// One step of a match's path from the document root, as Spectral prints it.
@@ -231,29 +231,13 @@ impl<'w> Documents<'w> {
     fn each_child(&self, file: FileId, node: &'w Node, mut visit: impl FnMut(Step<'w>)) {
         match &node.kind {
             NodeKind::Map(entries) => {
-                for entry in entries {
-                    let Some(key) = entry.key.scalar_text() else {
-                        continue;
-                    };
-                    let (target_file, target) = self.resolve(file, &entry.value);
-                    let direct = std::ptr::eq(target, &entry.value);
-                    visit(Step {
-                        seg: Seg::Key(key),
-                        key: direct.then_some(&entry.key),
-                        file: target_file,
-                        node: target,
-                    });
+                for step in entries.iter().filter_map(|entry| self.entry(file, entry)) {
+                    visit(step);
                 }
             }
             NodeKind::Seq(items) => {
-                for (index, item) in items.iter().enumerate() {
-                    let (target_file, target) = self.resolve(file, item);
-                    visit(Step {
-                        seg: Seg::Index(index),
-                        key: None,
-                        file: target_file,
-                        node: target,
-                    });
+                for step in (0..items.len()).filter_map(|index| self.item(file, items, index)) {
+                    visit(step);
                 }
             }
             NodeKind::Scalar(_) => {}
@@ -263,22 +247,27 @@ impl<'w> Documents<'w> {
     /// The child of `node` named `name` (or at that index), resolved.
     fn step(&self, file: FileId, node: &'w Node, name: &str) -> Option<Step<'w>> {
         match &node.kind {
-            NodeKind::Map(_) => node.entry(name).and_then(|entry| {
-                let (target_file, target) = self.resolve(file, &entry.value);
-                let direct = std::ptr::eq(target, &entry.value);
-                Some(Step {
-                    seg: Seg::Key(entry.key.scalar_text()?),
-                    key: direct.then_some(&entry.key),
-                    file: target_file,
-                    node: target,
-                })
-            }),
+            NodeKind::Map(_) => self.entry(file, node.entry(name)?),
             NodeKind::Seq(items) => {
                 let index: usize = name.parse().ok()?;
                 self.item(file, items, index)
             }
             NodeKind::Scalar(_) => None,
         }
+    }
+
+    /// The value of `entry`, resolved; the key node is kept only when the value is the entry's
+    /// own, not one a `$ref` led to. None for a key that is not a scalar.
+    fn entry(&self, file: FileId, entry: &'w Entry) -> Option<Step<'w>> {
+        let key = entry.key.scalar_text()?;
+        let (target_file, target) = self.resolve(file, &entry.value);
+        let direct = std::ptr::eq(target, &entry.value);
+        Some(Step {
+            seg: Seg::Key(key),
+            key: direct.then_some(&entry.key),
+            file: target_file,
+            node: target,
+        })
     }
 
     /// Item `index` of `items`, resolved.
