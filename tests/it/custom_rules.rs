@@ -306,6 +306,59 @@ components:
 }
 
 #[test]
+fn quoted_members_after_a_dot_and_dollar_named_fields_select_as_spectral_does() {
+    let spec = r##"openapi: 3.0.3
+info: { title: Pets, version: "1" }
+paths:
+  /pets:
+    get:
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json: { schema: { type: array } }
+            text/plain: { schema: { type: array } }
+  /owners:
+    $ref: "./owners.yaml"
+"##;
+    let ruleset = r#"rules:
+  json-response-is-an-object:
+    given: "$.paths.*.*.responses.*.content.'application/json'.schema"
+    then: { field: type, function: enumeration, functionOptions: { values: [object] } }
+  endpoint-must-be-ref:
+    resolved: false
+    given: $.paths.*
+    then: { field: $ref, function: truthy }
+"#;
+    let dir = project(&[
+        ("routeguard.yaml", "extends: [off, ./api.spectral.yaml]\n"),
+        ("api.spectral.yaml", ruleset),
+        ("openapi.yaml", spec),
+        (
+            "owners.yaml",
+            "get:\n  responses: { \"200\": { description: ok } }\n",
+        ),
+    ]);
+    let (_, report) = common::lint_json(dir.path(), &["openapi.yaml"]);
+    let at = |rule: &str| located(&report, rule);
+    let file = |(line, column): (u64, u64)| ("openapi.yaml".to_string(), line, column);
+    // Only the `application/json` schema is selected, not the `text/plain` one.
+    assert_eq!(
+        at("json-response-is-an-object"),
+        [file(position(spec, "application/json", "array"))]
+    );
+    // `/pets` has no `$ref` member; `/owners` has one.
+    assert_eq!(
+        at("endpoint-must-be-ref"),
+        [file(position(spec, "paths:", "/pets"))]
+    );
+    assert!(
+        of_rule(&report, "ruleset-unsupported").is_empty(),
+        "{report:#}"
+    );
+}
+
+#[test]
 fn what_cannot_run_is_said_where_it_stands_and_the_rest_runs() {
     let ruleset = r#"extends:
   - https://example.com/ruleset.yaml
