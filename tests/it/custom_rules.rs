@@ -1156,10 +1156,31 @@ fn explain_rules_and_test_rules_know_custom_rules() {
 /// that are only severities of inherited ones aside). The rest call custom JavaScript
 /// functions; docs/custom-rules.md has the table.
 const REAL_RULESETS: &[(&str, usize, usize)] = &[
+    ("fixtures/spectral/adidas/adidas-spectral.yaml", 14, 17),
     ("fixtures/spectral/azure/spectral.yaml", 40, 64),
     ("fixtures/spectral/baloise/baloise.yml", 6, 8),
     ("fixtures/spectral/baloise/zalando.yml", 27, 32),
+    ("fixtures/spectral/bpce/basepath-ruleset.yaml", 8, 8),
+    ("fixtures/spectral/bpce/http-method-ruleset.yaml", 3, 3),
+    (
+        "fixtures/spectral/bpce/http-status-code-ruleset.yaml",
+        12,
+        12,
+    ),
+    ("fixtures/spectral/bpce/info-ruleset.yaml", 5, 5),
+    ("fixtures/spectral/bpce/model-response-ruleset.yaml", 10, 10),
+    ("fixtures/spectral/bpce/model-ruleset.yaml", 7, 7),
+    ("fixtures/spectral/bpce/parameter-ruleset.yaml", 13, 13),
+    ("fixtures/spectral/bpce/path-ruleset.yaml", 4, 4),
+    ("fixtures/spectral/bpce/security-ruleset.yaml", 6, 6),
+    (
+        "fixtures/spectral/digitalocean/spectral/ruleset.yml",
+        11,
+        21,
+    ),
+    ("fixtures/spectral/govuk/ruleset.yaml", 8, 8),
     ("fixtures/spectral/microcks/microcks-rules.yaml", 9, 11),
+    ("fixtures/spectral/redhat/ruleset.yaml", 6, 13),
     ("fixtures/spectral/sps/collections.ruleset.yml", 8, 8),
     ("fixtures/spectral/sps/errors.ruleset.yml", 1, 1),
     ("fixtures/spectral/sps/naming.ruleset.yml", 21, 21),
@@ -1202,5 +1223,56 @@ fn real_rulesets_load_and_run_what_core_functions_express() {
             .collect();
         let running = names.iter().filter(|name| custom.contains(name)).count();
         assert_eq!(running, *runs, "{ruleset}");
+    }
+}
+
+/// Trimble's ruleset writes four severities as one-item lists (`"operation-description":
+/// ["warn"]`), a form Spectral 6 refuses ("must be equal to one of the allowed values" at the
+/// same four places, Spectral 6.16.3): none of its 16 rules runs in either, and routeguard says
+/// where, as Spectral does. The entry points of BPCE and DigitalOcean, which extend the files
+/// pinned above and `spectral:oas`, load as a whole: their own rules (68 and 11) and the 25
+/// `spectral:oas` rules routeguard runs.
+#[test]
+fn real_rulesets_refused_or_extended_as_spectral_does() {
+    let trimble = common::repo().join("fixtures/spectral/trimble/api-spec-ruleset.json");
+    let dir = project(&[(
+        "routeguard.yaml",
+        &format!("extends: [off, {}]\n", trimble.display()),
+    )]);
+    let run = common::run(dir.path(), &["rules", "--format", "json"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    for (place, rule) in [
+        ("10:32", "operation-operationId"),
+        ("11:38", "operation-operationId-unique"),
+        ("14:33", "operation-description"),
+        ("17:32", "operation-tag-defined"),
+    ] {
+        assert!(
+            run.stderr.contains(&format!(
+                "api-spec-ruleset.json:{place}: the severity of `{rule}` must be"
+            )),
+            "{}",
+            run.stderr
+        );
+    }
+    for (entry, runs) in [
+        ("fixtures/spectral/bpce/main-ruleset.yaml", 68 + 25),
+        ("fixtures/spectral/digitalocean/.spectral.yml", 11 + 25),
+    ] {
+        let path = common::repo().join(entry);
+        let dir = project(&[(
+            "routeguard.yaml",
+            &format!("extends: [off, {}]\n", path.display()),
+        )]);
+        let run = common::run(dir.path(), &["rules", "--format", "json"]);
+        assert_eq!(run.code, 0, "{entry}: {}", run.stderr);
+        let listed: Value = serde_json::from_str(&run.stdout).unwrap();
+        let custom = listed["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|rule| rule["family"] == "custom")
+            .count();
+        assert_eq!(custom, runs, "{entry}");
     }
 }
