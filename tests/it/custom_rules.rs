@@ -359,6 +359,57 @@ paths:
 }
 
 #[test]
+fn a_node_reached_through_refs_prints_and_counts_by_where_it_is_declared() {
+    let spec = r##"openapi: 3.0.3
+info: { title: Pets, version: "1" }
+paths:
+  /pets:
+    get:
+      parameters: [{ $ref: "#/components/parameters/traceId" }]
+      responses: { "200": { description: ok } }
+    post:
+      parameters: [{ $ref: "#/components/parameters/traceId" }, { name: x_b3, in: header }]
+      responses: { "200": { description: ok } }
+components:
+  parameters:
+    traceId: { name: trace_id, in: header }
+"##;
+    let ruleset = r#"rules:
+  header-name-case:
+    message: "{{property}} at {{path}}"
+    given: "$.paths.*.*.parameters[?(@.in === 'header')].name"
+    then: { function: casing, functionOptions: { type: pascal, separator: { char: "-" } } }
+"#;
+    let dir = project(&[
+        ("routeguard.yaml", "extends: [off, ./api.spectral.yaml]\n"),
+        ("api.spectral.yaml", ruleset),
+        ("openapi.yaml", spec),
+    ]);
+    let (_, report) = common::lint_json(dir.path(), &["openapi.yaml"]);
+    // The shared parameter is one finding, printed with the path where it is declared (as
+    // Spectral 6.16.3 prints and deduplicates it); the inline one keeps the operation's path.
+    let (line, column) = position(spec, "traceId:", "trace_id");
+    let (inline_line, inline_column) = position(spec, "post:", "x_b3");
+    assert_eq!(
+        of_rule(&report, "header-name-case"),
+        [
+            (
+                "openapi.yaml".to_string(),
+                inline_line,
+                inline_column,
+                "name at #/paths/~1pets/post/parameters/1/name".to_string()
+            ),
+            (
+                "openapi.yaml".to_string(),
+                line,
+                column,
+                "name at #/components/parameters/traceId/name".to_string()
+            ),
+        ]
+    );
+}
+
+#[test]
 fn what_cannot_run_is_said_where_it_stands_and_the_rest_runs() {
     let ruleset = r#"extends:
   - https://example.com/ruleset.yaml
