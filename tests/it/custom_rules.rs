@@ -369,16 +369,22 @@ paths:
       responses: { "200": { description: ok } }
     post:
       parameters: [{ $ref: "#/components/parameters/traceId" }, { name: x_b3, in: header }]
-      responses: { "200": { description: ok } }
+      responses: { "200": { description: ok }, default: { $ref: "#/components/responses/error" } }
 components:
   parameters:
     traceId: { name: trace_id, in: header }
+  responses:
+    error: { description: failed }
 "##;
     let ruleset = r#"rules:
   header-name-case:
     message: "{{property}} at {{path}}"
     given: "$.paths.*.*.parameters[?(@.in === 'header')].name"
     then: { function: casing, functionOptions: { type: pascal, separator: { char: "-" } } }
+  numeric-status:
+    message: "{{property}} at {{path}}"
+    given: "$.paths.*.*.responses"
+    then: { field: "@key", function: pattern, functionOptions: { match: "^[0-9]+$" } }
 "#;
     let dir = project(&[
         ("routeguard.yaml", "extends: [off, ./api.spectral.yaml]\n"),
@@ -406,6 +412,17 @@ components:
                 "name at #/components/parameters/traceId/name".to_string()
             ),
         ]
+    );
+    // A property name is declared where it is written, even when its value is a `$ref`.
+    let (line, column) = position(spec, "post:", "default");
+    assert_eq!(
+        of_rule(&report, "numeric-status"),
+        [(
+            "openapi.yaml".to_string(),
+            line,
+            column,
+            "default at #/paths/~1pets/post/responses/default".to_string()
+        )]
     );
 }
 

@@ -276,8 +276,11 @@ fn diagnostic<'a, 'w>(
     // The placeholders print the path where the node is declared (see
     // `Documents::declared_path`), found only for a message that prints it.
     let declared = OnceCell::new();
-    let declared =
-        || declared.get_or_init(|| documents.declared_path(root.file, root.node, &anchor.path));
+    let declared = || {
+        declared.get_or_init(|| {
+            documents.declared_path(root.file, root.node, &anchor.path, anchor.is_key)
+        })
+    };
     let declared_pointer = OnceCell::new();
     let declared_pointer = || {
         declared_pointer.get_or_init(|| {
