@@ -1275,21 +1275,11 @@ fn real_rulesets_load_and_run_what_core_functions_express() {
             })
             .unwrap_or_default();
         assert_eq!(names.len(), *defined, "{ruleset}");
-        let dir = project(&[(
-            "routeguard.yaml",
-            &format!("extends: [off, {}]\n", path.display()),
-        )]);
-        let run = common::run(dir.path(), &["rules", "--format", "json"]);
-        assert_eq!(run.code, 0, "{ruleset}: {}", run.stderr);
-        let listed: Value = serde_json::from_str(&run.stdout).unwrap();
-        let custom: Vec<&str> = listed["rules"]
-            .as_array()
-            .unwrap()
+        let custom = listed_custom_rules(&path);
+        let running = names
             .iter()
-            .filter(|rule| rule["family"] == "custom")
-            .filter_map(|rule| rule["id"].as_str())
-            .collect();
-        let running = names.iter().filter(|name| custom.contains(name)).count();
+            .filter(|name| custom.iter().any(|id| id == *name))
+            .count();
         assert_eq!(running, *runs, "{ruleset}");
     }
 }
@@ -1327,20 +1317,25 @@ fn real_rulesets_refused_or_extended_as_spectral_does() {
         ("fixtures/spectral/bpce/main-ruleset.yaml", 68 + 25),
         ("fixtures/spectral/digitalocean/.spectral.yml", 11 + 25),
     ] {
-        let path = common::repo().join(entry);
-        let dir = project(&[(
-            "routeguard.yaml",
-            &format!("extends: [off, {}]\n", path.display()),
-        )]);
-        let run = common::run(dir.path(), &["rules", "--format", "json"]);
-        assert_eq!(run.code, 0, "{entry}: {}", run.stderr);
-        let listed: Value = serde_json::from_str(&run.stdout).unwrap();
-        let custom = listed["rules"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|rule| rule["family"] == "custom")
-            .count();
-        assert_eq!(custom, runs, "{entry}");
+        let custom = listed_custom_rules(&common::repo().join(entry));
+        assert_eq!(custom.len(), runs, "{entry}");
     }
+}
+
+/// The ids of the custom rules `routeguard rules` lists with only `ruleset` extended.
+fn listed_custom_rules(ruleset: &std::path::Path) -> Vec<String> {
+    let dir = project(&[(
+        "routeguard.yaml",
+        &format!("extends: [off, {}]\n", ruleset.display()),
+    )]);
+    let run = common::run(dir.path(), &["rules", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}: {}", ruleset.display(), run.stderr);
+    let listed: Value = serde_json::from_str(&run.stdout).unwrap();
+    listed["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|rule| rule["family"] == "custom")
+        .filter_map(|rule| rule["id"].as_str().map(str::to_string))
+        .collect()
 }
