@@ -95,6 +95,17 @@ pub enum SuppressionKind {
     Baseline,
 }
 
+impl SuppressionKind {
+    /// The kind as the JSON report names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuppressionKind::Extension => "extension",
+            SuppressionKind::Comment => "comment",
+            SuppressionKind::Baseline => "baseline",
+        }
+    }
+}
+
 impl Diagnostic {
     /// A finding of `rule`; the config stage gives it its severity.
     pub fn new(rule: impl Into<RuleId>, location: Location, message: impl Into<String>) -> Self {
@@ -166,4 +177,26 @@ pub fn docs_url(rule: &str) -> String {
         env!("CARGO_PKG_REPOSITORY"),
         env!("CARGO_PKG_VERSION")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_written_by_hand_are_those_serde_writes() {
+        for kind in [
+            SuppressionKind::Extension,
+            SuppressionKind::Comment,
+            SuppressionKind::Baseline,
+        ] {
+            assert_eq!(serde_json::to_value(kind).ok(), Some(kind.as_str().into()));
+        }
+        for severity in [Severity::Info, Severity::Warning, Severity::Error] {
+            assert_eq!(
+                serde_json::to_value(severity).ok(),
+                Some(severity.as_str().into())
+            );
+        }
+    }
 }

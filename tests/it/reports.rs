@@ -662,3 +662,133 @@ paths:
         "Probe endpoint, hidden from the portal."
     );
 }
+
+/// A JSON value that keeps its members in the order they were written, so that serde_json can
+/// lay a report out again exactly as it would have written the same fields.
+enum Ordered {
+    Scalar(Value),
+    List(Vec<Ordered>),
+    Object(Vec<(String, Ordered)>),
+}
+
+impl<'de> serde::Deserialize<'de> for Ordered {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Ordered;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("JSON")
+            }
+            fn visit_bool<E>(self, value: bool) -> Result<Ordered, E> {
+                Ok(Ordered::Scalar(value.into()))
+            }
+            fn visit_u64<E>(self, value: u64) -> Result<Ordered, E> {
+                Ok(Ordered::Scalar(value.into()))
+            }
+            fn visit_i64<E>(self, value: i64) -> Result<Ordered, E> {
+                Ok(Ordered::Scalar(value.into()))
+            }
+            fn visit_str<E>(self, value: &str) -> Result<Ordered, E> {
+                Ok(Ordered::Scalar(value.into()))
+            }
+            fn visit_unit<E>(self) -> Result<Ordered, E> {
+                Ok(Ordered::Scalar(Value::Null))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Ordered, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(Ordered::List(items))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Ordered, A::Error> {
+                let mut members = Vec::new();
+                while let Some(member) = map.next_entry()? {
+                    members.push(member);
+                }
+                Ok(Ordered::Object(members))
+            }
+        }
+        deserializer.deserialize_any(Visit)
+    }
+}
+
+impl serde::Serialize for Ordered {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self {
+            Ordered::Scalar(value) => value.serialize(serializer),
+            Ordered::List(items) => {
+                let mut seq = serializer.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(item)?;
+                }
+                seq.end()
+            }
+            Ordered::Object(members) => {
+                let mut map = serializer.serialize_map(Some(members.len()))?;
+                for (key, value) in members {
+                    map.serialize_entry(key, value)?;
+                }
+                map.end()
+            }
+        }
+    }
+}
+
+#[test]
+fn the_json_report_is_laid_out_as_serde_json_lays_it_out() {
+    // Suppressed findings (with a reason to escape), related places (a duplicated
+    // operationId), strings with quotes, backslashes, tabs and non-ASCII, and a skipped file:
+    // every shape the report writes.
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(dir.path().join(".git")).expect(".git");
+    let spec = "openapi: 3.0.3\ninfo:\n  title: \"Pets \\\"é\\\" \\\\ \\t API\"\n  version: 1.0.0\npaths:\n  /pets:\n    get:\n      operationId: same\n      x-routeguard-ignore: [{rule: operation-summary, reason: \"say \\\"why\\\" \\\\ here\"}]\n      responses:\n        default:\n          description: Error.\n  /dogs:\n    get:\n      operationId: same\n      responses:\n        default:\n          description: Error.\n";
+    std::fs::write(dir.path().join("openapi.yaml"), spec).expect("spec");
+    std::fs::create_dir_all(dir.path().join("chart/templates")).expect("chart");
+    std::fs::write(
+        dir.path().join("chart/Chart.yaml"),
+        "apiVersion: v2\nname: pets\nversion: 1.0.0\n",
+    )
+    .expect("Chart.yaml");
+    std::fs::write(
+        dir.path().join("chart/templates/route.yaml"),
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata:\n  name: {{ .Release.Name }}\n",
+    )
+    .expect("template");
+    let result = run(
+        dir.path(),
+        &["lint", "--format", "json", "--show-suppressed"],
+    );
+    let report: Value = serde_json::from_str(&result.stdout).expect("the report is JSON");
+    let diagnostics = report["diagnostics"].as_array().expect("diagnostics");
+    assert!(
+        diagnostics.iter().any(|d| d["suppressed"].is_object()),
+        "{report:#}"
+    );
+    assert!(
+        diagnostics
+            .iter()
+            .any(|d| !d["related"].as_array().expect("related").is_empty()),
+        "{report:#}"
+    );
+    assert!(
+        result.stdout.contains(r#"\"why\" \\ here"#),
+        "{}",
+        result.stdout
+    );
+    assert!(result.stdout.contains(r"\t"), "{}", result.stdout);
+    assert!(
+        !report["skipped"].as_array().expect("skipped").is_empty(),
+        "{report:#}"
+    );
+    let ordered: Ordered = serde_json::from_str(&result.stdout).expect("the report is JSON");
+    let laid_out = serde_json::to_string_pretty(&ordered).expect("serializes") + "\n";
+    assert_eq!(result.stdout, laid_out);
+}
