@@ -275,7 +275,7 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
         .collect();
     // A document two adapters read (OpenAPI with AWS extensions) is linted once.
     openapi_documents.dedup_by(|a, b| a.0 == b.0 && std::ptr::eq(a.1, b.1));
-    diagnostics.extend(custom::run(
+    let custom = custom::run(
         &config.custom,
         &custom::RunScope {
             workspace: &workspace,
@@ -285,7 +285,9 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
             join: &join,
         },
         &|rule| config.may_run(rule),
-    ));
+    );
+    diagnostics.reserve_exact(custom.len());
+    diagnostics.extend(custom);
     attach_apis(&inventory, &join, &mut diagnostics);
     config.apply_levels(&workspace, &mut diagnostics);
     sort_and_dedup(&workspace, &mut diagnostics);
@@ -633,8 +635,21 @@ fn sort_and_dedup(workspace: &Workspace, diagnostics: &mut Vec<Diagnostic>) {
             .then_with(|| a.location.span.end.cmp(&b.location.span.end))
             .then_with(|| a.message.cmp(&b.message))
     });
-    let mut unsorted: Vec<Option<Diagnostic>> = diagnostics.drain(..).map(Some).collect();
-    diagnostics.extend(order.into_iter().filter_map(|index| unsorted[index].take()));
+    // Position k takes the finding at order[k]: each cycle of that permutation is followed
+    // with swaps, so no second list of findings is built.
+    let mut placed = vec![false; order.len()];
+    for start in 0..order.len() {
+        let mut current = start;
+        while !placed[current] {
+            placed[current] = true;
+            let next = order[current];
+            if next == start {
+                break;
+            }
+            diagnostics.swap(current, next);
+            current = next;
+        }
+    }
     diagnostics
         .dedup_by(|a, b| a.rule == b.rule && a.location == b.location && a.message == b.message);
 }

@@ -126,7 +126,10 @@ pub fn apply(
     ignores.sort_by_key(Ignore::breadth);
     let candidates = Candidates::new(&ignores);
 
-    let mut split = Split::default();
+    let mut split = Split {
+        active: Vec::with_capacity(diagnostics.len()),
+        ..Split::default()
+    };
     let mut found = Vec::new();
     for mut diagnostic in diagnostics {
         let mut credited: Option<usize> = None;
