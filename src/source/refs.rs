@@ -38,7 +38,11 @@ pub struct RefTarget {
 pub struct RefIndex {
     /// Keyed by file and start of the `$ref` value; holds the value's full span and the
     /// target's place in `unique`.
-    targets: HashMap<(FileId, u32), (Span, u32)>,
+    targets: foldhash::HashMap<(FileId, u32), (Span, u32)>,
+    /// The reference objects whose `$ref` resolved, by file and start of the object: a node
+    /// not listed here is no resolved reference, found by one lookup rather than by searching
+    /// its keys, which a walk of a resolved document does for every mapping it passes.
+    objects: foldhash::HashSet<(FileId, u32)>,
     /// Each target once, however many references name it (most name a shared component).
     unique: Vec<RefTarget>,
     unique_ids: HashMap<(FileId, Vec<u32>), u32>,
@@ -141,6 +145,9 @@ impl RefIndex {
         file: FileId,
         node: &'w Node,
     ) -> Option<(FileId, &'w Node)> {
+        if !self.objects.contains(&(file, node.span.start)) {
+            return None;
+        }
         let target = self.target(file, ref_value(node)?.span)?;
         Some((target.file, lookup(workspace, target)?))
     }
@@ -266,7 +273,7 @@ impl Resolver {
                 collect_refs(document, &mut found);
             }
             let mut reached = Vec::new();
-            for (span, text) in found {
+            for (object, span, text) in found {
                 let location = Location { file, span };
                 match resolve_one(workspace, file, &text, diagnostics) {
                     Ok(mut target) => {
@@ -281,6 +288,7 @@ impl Resolver {
                                 target.path = path;
                                 let id = self.index.intern(workspace, target);
                                 self.index.targets.insert((file, span.start), (span, id));
+                                self.index.objects.insert((file, object));
                             }
                             Err(reason) => diagnostics.push(unresolved(location, &text, reason)),
                         }
@@ -299,16 +307,16 @@ impl Resolver {
     }
 }
 
-/// Collects `(value span, text)` of every `$ref`, skipping example payloads and extensions, whose
-/// contents are data rather than references.
-fn collect_refs(node: &Node, out: &mut Vec<(Span, String)>) {
+/// Collects `(start of the reference object, value span, text)` of every `$ref`, skipping
+/// example payloads and extensions, whose contents are data rather than references.
+fn collect_refs(node: &Node, out: &mut Vec<(u32, Span, String)>) {
     match &node.kind {
         NodeKind::Map(entries) => {
             for entry in entries {
                 let key = entry.key.scalar_text().unwrap_or("");
                 if key == "$ref" {
                     if let Some(text) = entry.value.as_str() {
-                        out.push((entry.value.span, text.to_string()));
+                        out.push((node.span.start, entry.value.span, text.to_string()));
                     }
                     continue;
                 }

@@ -827,17 +827,18 @@ pub fn pointer(path: &[Seg<'_>]) -> String {
 
 /// Appends `segment` escaped as a JSON pointer segment (`~` as `~0`, `/` as `~1`).
 pub fn push_pointer_segment(out: &mut String, segment: &str) {
-    if !segment.bytes().any(|byte| byte == b'~' || byte == b'/') {
-        out.push_str(segment);
-        return;
+    let mut rest = segment;
+    // Runs between the bytes to escape are copied whole: a route path escapes every `/`.
+    while let Some(at) = rest.bytes().position(|byte| byte == b'~' || byte == b'/') {
+        out.push_str(&rest[..at]);
+        out.push_str(if rest.as_bytes()[at] == b'~' {
+            "~0"
+        } else {
+            "~1"
+        });
+        rest = &rest[at + 1..];
     }
-    for c in segment.chars() {
-        match c {
-            '~' => out.push_str("~0"),
-            '/' => out.push_str("~1"),
-            c => out.push(c),
-        }
-    }
+    out.push_str(rest);
 }
 
 /// `paths./pets.get.responses`: a match's path as Spectral's text output prints it.
