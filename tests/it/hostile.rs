@@ -597,6 +597,120 @@ fn twenty_thousand_kong_prefix_routes_join_in_linear_time() {
     }
 }
 
+/// Gateway API manifests with `routes` HTTPRoutes behind one Envoy Gateway `Gateway`, every
+/// even one targeted by a BackendTrafficPolicy of its own, every thousandth also a child of a
+/// Service a Linkerd ServiceProfile configures; plus a policy that conflicts with another and
+/// one that reaches nothing. Returns the text and the line of each HTTPRoute the ServiceProfile
+/// takes over.
+fn kubernetes_routes(routes: usize) -> (String, Vec<u64>) {
+    let mut yaml = String::from(
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: eg}\nspec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: edge}\nspec:\n  gatewayClassName: eg\n  listeners: [{name: http, hostname: edge.example.com, port: 80, protocol: HTTP}]\n---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: BackendTrafficPolicy\nmetadata: {name: edge}\nspec:\n  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: edge}]\n  timeout: {http: {requestTimeout: 6s}}\n---\napiVersion: linkerd.io/v1alpha2\nkind: ServiceProfile\nmetadata: {name: mesh.default.svc.cluster.local}\nspec:\n  routes: [{name: all, condition: {pathRegex: /.*}, timeout: 2s}]\n",
+    );
+    let policy = |name: &str, route: &str| {
+        format!("---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: BackendTrafficPolicy\nmetadata: {{name: {name}}}\nspec:\n  targetRefs: [{{group: gateway.networking.k8s.io, kind: HTTPRoute, name: {route}}}]\n  timeout: {{http: {{requestTimeout: 4s}}}}\n")
+    };
+    let mut profiled = Vec::new();
+    for index in 0..routes {
+        let meshed = index % 1_000 == 999;
+        let parents = if meshed {
+            "[{name: edge}, {kind: Service, group: core, name: mesh}]"
+        } else {
+            "[{name: edge}]"
+        };
+        yaml.push_str("---\n");
+        if meshed {
+            profiled.push(yaml.lines().count() as u64 + 1);
+        }
+        let _ = write!(yaml, "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: r{index}}}\nspec:\n  parentRefs: {parents}\n  rules: [{{matches: [{{path: {{type: PathPrefix, value: /r{index}}}}}], retry: {{attempts: 2}}}}]\n");
+        if index.is_multiple_of(2) {
+            yaml.push_str(&policy(&format!("p{index}"), &format!("r{index}")));
+        }
+    }
+    yaml.push_str(&policy("q0", "r0"));
+    yaml.push_str(&policy("q1", "missing"));
+    (yaml, profiled)
+}
+
+#[test]
+fn ten_thousand_http_routes_and_their_policies_attach_in_linear_time() {
+    const ROUTES: usize = 10_000;
+    let (yaml, profiled) = kubernetes_routes(ROUTES);
+    let dir = project(&[("cluster.yaml", yaml.as_bytes())]);
+    let line_of = |needle: &str| {
+        let found = yaml.lines().position(|line| line == needle);
+        found.map(|index| index as u64 + 1).expect(needle)
+    };
+    // Each lookup across the run's objects was a walk over all of them, per route: minutes
+    // here, where the indexed lookups take seconds (a debug build on a loaded machine).
+    let deadline = Duration::from_secs(240);
+    let lint = run_within(
+        dir.path(),
+        &[
+            "lint",
+            "--format",
+            "json",
+            "--no-config",
+            "--select",
+            "policy-unattached,operation-id",
+            "--fail-on",
+            "warning",
+            ".",
+        ],
+        deadline,
+    );
+    assert_eq!(lint.code, 1, "{}", lint.stderr);
+    let report: Value = serde_json::from_str(&lint.stdout).expect("lint JSON");
+    let mut expected: Vec<Located> = profiled
+        .iter()
+        .map(|&line| at("policy-unattached", "cluster.yaml", line, 1))
+        .collect();
+    // `q0` loses `r0` to the older-named `p0`; `q1` targets a route that is not there.
+    let q0 = line_of("metadata: {name: q0}") + 2;
+    expected.push(at("policy-unattached", "cluster.yaml", q0, 16));
+    expected.push(at(
+        "policy-unattached",
+        "cluster.yaml",
+        line_of("metadata: {name: q1}") - 2,
+        1,
+    ));
+    expected.push(witness());
+    expected.sort();
+    let mut found = located(&report);
+    found.sort();
+    assert_eq!(found, expected);
+
+    let routes = run_within(
+        dir.path(),
+        &["routes", "--format", "json", "--no-config", "."],
+        deadline,
+    );
+    assert_eq!(routes.code, 0, "{}", routes.stderr);
+    let report: Value = serde_json::from_str(&routes.stdout).expect("routes JSON");
+    let routes = report["routes"].as_array().expect("routes");
+    // Every HTTPRoute but those the ServiceProfile takes over, and the profile's one route.
+    assert_eq!(routes.len(), ROUTES - profiled.len() + 1);
+    for route in routes {
+        let name = route["name"].as_str().expect("name");
+        let Some(index) = name.strip_prefix('r') else {
+            assert_eq!(
+                (name, &route["format"]),
+                ("all", &serde_json::json!("linkerd"))
+            );
+            continue;
+        };
+        let index: usize = index.parse().expect("route number");
+        // A route's own policy wins over the Gateway's.
+        let timeout = if index.is_multiple_of(2) {
+            4_000
+        } else {
+            6_000
+        };
+        assert_eq!(route["format"], "envoy-gateway", "{route}");
+        assert_eq!(route["timeout_ms"], timeout, "{route}");
+        assert_eq!(route["max_retries"], 2, "{route}");
+    }
+}
+
 // Found by the `structured` fuzz target: a 10 KB line of 3,328 Spring routes took 27 s to
 // render as text, each finding's frame measuring the whole line.
 #[test]
