@@ -711,6 +711,32 @@ fn ten_thousand_http_routes_and_their_policies_attach_in_linear_time() {
     }
 }
 
+#[test]
+fn ten_thousand_kuma_routes_each_named_by_a_policy_are_found_in_linear_time() {
+    const ROUTES: usize = 10_000;
+    let mut yaml = String::new();
+    for index in 0..ROUTES {
+        let _ = write!(yaml, "---\napiVersion: kuma.io/v1alpha1\nkind: MeshHTTPRoute\nmetadata: {{name: r{index}}}\nspec:\n  to:\n    - targetRef: {{kind: MeshService, name: s{index}}}\n      rules: [{{matches: [{{path: {{type: PathPrefix, value: /r{index}}}}}], default: {{backendRefs: [{{kind: MeshService, name: s{index}}}]}}}}]\n---\napiVersion: kuma.io/v1alpha1\nkind: MeshTimeout\nmetadata: {{name: t{index}}}\nspec:\n  to:\n    - targetRef: {{kind: MeshHTTPRoute, name: r{index}}}\n      default: {{http: {{requestTimeout: 3s}}}}\n");
+    }
+    let dir = project(&[("mesh.yaml", yaml.as_bytes())]);
+    // Each policy's route was looked for through every file, and each named route checked
+    // against all named before it.
+    let outcome = run_within(
+        dir.path(),
+        &["routes", "--format", "json", "--no-config", "."],
+        Duration::from_secs(240),
+    );
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    let report: Value = serde_json::from_str(&outcome.stdout).expect("routes JSON");
+    let routes = report["routes"].as_array().expect("routes");
+    assert_eq!(routes.len(), ROUTES);
+    for (index, route) in routes.iter().enumerate() {
+        assert_eq!(route["format"], "kuma", "{route}");
+        assert_eq!(route["path"], format!("/r{index}*"), "{route}");
+        assert_eq!(route["timeout_ms"], 3_000, "{route}");
+    }
+}
+
 // Found by the `structured` fuzz target: a 10 KB line of 3,328 Spring routes took 27 s to
 // render as text, each finding's frame measuring the whole line.
 #[test]
