@@ -610,16 +610,36 @@ fn unknown_format(file: FileId) -> Diagnostic {
 
 /// Deterministic order (file, line, column, rule), each finding once.
 fn sort_and_dedup(workspace: &Workspace, diagnostics: &mut Vec<Diagnostic>) {
-    diagnostics.sort_by(|a, b| {
-        let file_a = &workspace.file(a.location.file).display;
-        let file_b = &workspace.file(b.location.file).display;
-        file_a
-            .cmp(file_b)
-            .then(a.location.span.start.cmp(&b.location.span.start))
-            .then(a.rule.cmp(&b.rule))
-            .then(a.location.span.end.cmp(&b.location.span.end))
-            .then(a.message.cmp(&b.message))
+    // Findings are large: their order is found on indices, and each is moved once into place
+    // rather than many times by the sort. Files compare by the rank of their displayed name.
+    let mut files: Vec<FileId> = diagnostics.iter().map(|d| d.location.file).collect();
+    files.sort_unstable();
+    files.dedup();
+    files.sort_by(|a, b| workspace.file(*a).display.cmp(&workspace.file(*b).display));
+    let mut rank: foldhash::HashMap<FileId, usize> = foldhash::HashMap::default();
+    let mut current = 0;
+    for (index, &file) in files.iter().enumerate() {
+        // Files shown under the same name rank alike, as their names compare.
+        if index > 0 && workspace.file(files[index - 1]).display != workspace.file(file).display {
+            current = index;
+        }
+        rank.insert(file, current);
+    }
+    let keys: Vec<(usize, u32)> = diagnostics
+        .iter()
+        .map(|d| (rank[&d.location.file], d.location.span.start))
+        .collect();
+    let mut order: Vec<usize> = (0..diagnostics.len()).collect();
+    order.sort_by(|&a_index, &b_index| {
+        let (a, b) = (&diagnostics[a_index], &diagnostics[b_index]);
+        keys[a_index]
+            .cmp(&keys[b_index])
+            .then_with(|| a.rule.cmp(&b.rule))
+            .then_with(|| a.location.span.end.cmp(&b.location.span.end))
+            .then_with(|| a.message.cmp(&b.message))
     });
+    let mut unsorted: Vec<Option<Diagnostic>> = diagnostics.drain(..).map(Some).collect();
+    diagnostics.extend(order.into_iter().filter_map(|index| unsorted[index].take()));
     diagnostics
         .dedup_by(|a, b| a.rule == b.rule && a.location == b.location && a.message == b.message);
 }

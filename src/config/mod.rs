@@ -25,10 +25,11 @@ use crate::diagnostic::{Diagnostic, Severity};
 pub use crate::discover::read_untrusted_here;
 use crate::discover::{read_untrusted, relative_to, FileFilter};
 use crate::model::LayerOrder;
-use crate::rule_id::BuiltinRule;
+use crate::rule_id::{BuiltinRule, RuleId};
 use crate::rules::OptionLayers;
 use crate::source::read::Refusal;
 use crate::source::{display_path, normalize_path, slash_path, Workspace};
+use crate::span::FileId;
 pub use presets::Preset;
 pub use routes::RoutePattern;
 
@@ -478,10 +479,14 @@ impl Config {
 
     /// The level of `rule` for a finding in `path` about `route`.
     pub fn level_for(&self, rule: &str, path: &Path, route: Option<&str>) -> RuleLevel {
-        let relative = self.relative(path);
+        self.level_at(rule, &self.relative(path), route)
+    }
+
+    /// The level of `rule` for a finding in `relative` (to the config's folder) about `route`.
+    fn level_at(&self, rule: &str, relative: &str, route: Option<&str>) -> RuleLevel {
         self.selection.apply(
             rule,
-            Config::level_of(&self.layers(rule, Some((&relative, route)))),
+            Config::level_of(&self.layers(rule, Some((relative, route)))),
         )
     }
 
@@ -537,9 +542,27 @@ impl Config {
     /// are off there, sets the configured severity, and for a rule that is merely `on` keeps
     /// what the rule chose for the finding, else the rule's catalog default.
     pub fn apply_levels(&self, workspace: &Workspace, diagnostics: &mut Vec<Diagnostic>) {
+        // Without overrides a rule has one level everywhere, looked up once per rule; with them,
+        // each file's path relative to the config is worked out once.
+        let mut rule_levels: foldhash::HashMap<RuleId, RuleLevel> = Default::default();
+        let mut relative_paths: foldhash::HashMap<FileId, String> = Default::default();
         diagnostics.retain_mut(|diagnostic| {
-            let path = &workspace.file(diagnostic.location.file).path;
-            match self.level_for(diagnostic.rule.as_str(), path, diagnostic.route.as_deref()) {
+            let rule = diagnostic.rule.as_str();
+            let level = if self.overrides.is_empty() {
+                match rule_levels.get(&diagnostic.rule) {
+                    Some(&level) => level,
+                    None => *rule_levels
+                        .entry(diagnostic.rule.clone())
+                        .or_insert_with(|| self.level(rule)),
+                }
+            } else {
+                let file = diagnostic.location.file;
+                let relative = relative_paths
+                    .entry(file)
+                    .or_insert_with(|| self.relative(&workspace.file(file).path));
+                self.level_at(rule, relative, diagnostic.route.as_deref())
+            };
+            match level {
                 RuleLevel::Off => false,
                 RuleLevel::On => {
                     diagnostic.severity = diagnostic.escalation.unwrap_or_else(|| {

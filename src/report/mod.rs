@@ -261,8 +261,12 @@ pub fn format_for_path(kind: Kind, path: &Path) -> Option<&'static Format> {
 
 /// Writes `report` as pretty JSON with a final newline, as every JSON format does.
 pub fn write_json<T: Serialize>(out: &mut dyn Write, report: &T) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, report)?;
-    out.write_all(b"\n")
+    // The serializer writes a report in many small pieces: through a buffer of its own type they
+    // are copies, not calls through `dyn Write`.
+    let mut buffered = io::BufWriter::with_capacity(1 << 16, out);
+    serde_json::to_writer_pretty(&mut buffered, report)?;
+    buffered.write_all(b"\n")?;
+    buffered.flush()
 }
 
 /// `file`'s path relative to the project root with `/` separators, as CI services name files

@@ -174,6 +174,54 @@ fn every_core_function_triggers_on_the_bad_case_only() {
 }
 
 #[test]
+fn messages_show_the_function_s_own_words_only_where_spectral_does() {
+    let ruleset = r#"rules:
+  m-error:
+    message: "said: {{error}}"
+    given: $.info
+    then: { field: contact, function: truthy }
+  m-own:
+    message: "{{property}} is missing"
+    given: $.info
+    then: { field: contact, function: truthy }
+  m-empty:
+    message: "{{description}}"
+    given: $.info
+    then: { field: contact, function: truthy }
+  m-described:
+    description: every API names a contact
+    given: $.info
+    then: { field: contact, function: truthy }
+  m-bare:
+    given: $.info
+    then: { field: contact, function: truthy }
+"#;
+    let spec = "openapi: 3.0.3\ninfo:\n  title: Pets\n  version: '1'\npaths: {}\n";
+    let dir = project(&[
+        ("routeguard.yaml", "extends: off\n"),
+        (".spectral.yaml", ruleset),
+        ("openapi.yaml", spec),
+    ]);
+    let (_, report) = common::lint_json(dir.path(), &["openapi.yaml"]);
+    let truthy = "`contact` property must be truthy";
+    let expected = [
+        ("m-error", format!("said: {truthy}")),
+        ("m-own", "contact is missing".to_string()),
+        // A rule text that fills to nothing gives way to the function's message.
+        ("m-empty", truthy.to_string()),
+        ("m-described", "every API names a contact".to_string()),
+        ("m-bare", truthy.to_string()),
+    ];
+    for (rule, message) in expected {
+        assert_eq!(
+            of_rule(&report, rule),
+            [("openapi.yaml".to_string(), 2, 1, message)],
+            "{rule}"
+        );
+    }
+}
+
+#[test]
 fn jsonpath_forms_follow_refs_into_other_files() {
     let spec = r#"openapi: 3.0.3
 info: { title: Pets, version: "1" }

@@ -159,6 +159,9 @@ pub struct Input<'a, 'w> {
     pub hit: Option<&'a Hit<'w>>,
     /// The name of the property the value is at, for messages.
     pub property: &'a str,
+    /// Whether findings need their message: only when the rule's own message shows it
+    /// (`{{error}}`) or has none, since writing it costs more than the check on most rules.
+    pub describe: bool,
 }
 
 impl<'w> Input<'_, 'w> {
@@ -179,6 +182,15 @@ impl<'w> Input<'_, 'w> {
         } else {
             format!("`{}` property ", self.property)
         }
+    }
+
+    /// A finding at the value, its message written only when it is shown.
+    fn finding(&self, message: impl FnOnce() -> String) -> Finding {
+        Finding::here(if self.describe {
+            message()
+        } else {
+            String::new()
+        })
     }
 
     fn printed(&self) -> String {
@@ -326,20 +338,20 @@ impl Function {
         let value = input.value();
         match self {
             Function::Truthy => (!value.truthy())
-                .then(|| Finding::here(format!("{}must be truthy", input.prefix())))
+                .then(|| input.finding(|| format!("{}must be truthy", input.prefix())))
                 .into_iter()
                 .collect(),
             Function::Falsy => value
                 .truthy()
-                .then(|| Finding::here(format!("{}must be falsy", input.prefix())))
+                .then(|| input.finding(|| format!("{}must be falsy", input.prefix())))
                 .into_iter()
                 .collect(),
             Function::Defined => matches!(value, Value::Undefined)
-                .then(|| Finding::here(format!("{}must be defined", input.prefix())))
+                .then(|| input.finding(|| format!("{}must be defined", input.prefix())))
                 .into_iter()
                 .collect(),
             Function::Undefined => (!matches!(value, Value::Undefined))
-                .then(|| Finding::here(format!("{}must be undefined", input.prefix())))
+                .then(|| input.finding(|| format!("{}must be undefined", input.prefix())))
                 .into_iter()
                 .collect(),
             Function::Pattern {
@@ -352,20 +364,24 @@ impl Function {
                 let mut out = Vec::new();
                 if let Some(regex) = matches {
                     if !regex.is_match(&text) {
-                        out.push(Finding::here(format!(
-                            "{} must match the pattern '{}'",
-                            input.printed(),
-                            regex.source()
-                        )));
+                        out.push(input.finding(|| {
+                            format!(
+                                "{} must match the pattern '{}'",
+                                input.printed(),
+                                regex.source()
+                            )
+                        }));
                     }
                 }
                 if let Some(regex) = not_matches {
                     if regex.is_match(&text) {
-                        out.push(Finding::here(format!(
-                            "{} must not match the pattern '{}'",
-                            input.printed(),
-                            regex.source()
-                        )));
+                        out.push(input.finding(|| {
+                            format!(
+                                "{} must not match the pattern '{}'",
+                                input.printed(),
+                                regex.source()
+                            )
+                        }));
                     }
                 }
                 out
@@ -377,11 +393,7 @@ impl Function {
                 if text.is_empty() || regex.is_match(&text) {
                     return Vec::new();
                 }
-                vec![Finding::here(format!(
-                    "{} must be {} case",
-                    input.printed(),
-                    case.name()
-                ))]
+                vec![input.finding(|| format!("{} must be {} case", input.printed(), case.name()))]
             }
             Function::Enumeration { values } => {
                 if matches!(value, Value::Undefined | Value::Node(_)) {
@@ -391,11 +403,13 @@ impl Function {
                     return Vec::new();
                 }
                 let allowed: Vec<String> = values.iter().map(json_print).collect();
-                vec![Finding::here(format!(
-                    "{} must be equal to one of the allowed values: {}",
-                    input.printed(),
-                    allowed.join(", ")
-                ))]
+                vec![input.finding(|| {
+                    format!(
+                        "{} must be equal to one of the allowed values: {}",
+                        input.printed(),
+                        allowed.join(", ")
+                    )
+                })]
             }
             Function::Length { min, max } => {
                 let length = match (&value, input.hit) {
@@ -410,18 +424,22 @@ impl Function {
                 };
                 let mut out = Vec::new();
                 if min.is_some_and(|min| length < min) {
-                    out.push(Finding::here(format!(
-                        "{}must be longer than {}",
-                        input.prefix(),
-                        format_number(min.unwrap_or_default() - 1.0)
-                    )));
+                    out.push(input.finding(|| {
+                        format!(
+                            "{}must be longer than {}",
+                            input.prefix(),
+                            format_number(min.unwrap_or_default() - 1.0)
+                        )
+                    }));
                 }
                 if max.is_some_and(|max| length > max) {
-                    out.push(Finding::here(format!(
-                        "{}must be shorter than {}",
-                        input.prefix(),
-                        format_number(max.unwrap_or_default() + 1.0)
-                    )));
+                    out.push(input.finding(|| {
+                        format!(
+                            "{}must be shorter than {}",
+                            input.prefix(),
+                            format_number(max.unwrap_or_default() + 1.0)
+                        )
+                    }));
                 }
                 out
             }
@@ -448,12 +466,11 @@ impl Function {
                     } else {
                         format!("{} must not be both defined", names.join(" and "))
                     };
-                    vec![Finding::here(message)]
+                    vec![input.finding(|| message)]
                 } else if !xor && present == 0 {
-                    vec![Finding::here(format!(
-                        "at least one of {} must be defined",
-                        names.join(", ")
-                    ))]
+                    vec![input.finding(|| {
+                        format!("at least one of {} must be defined", names.join(", "))
+                    })]
                 } else {
                     Vec::new()
                 }
@@ -523,7 +540,7 @@ fn alphabetical(input: &Input<'_, '_>, keyed_by: Option<&str>) -> Vec<Finding> {
 
 fn schema(input: &Input<'_, '_>, check: &SchemaCheck) -> Vec<Finding> {
     let Some(hit) = input.hit else {
-        return vec![Finding::here(format!("{}must exist", input.prefix()))];
+        return vec![input.finding(|| format!("{}must exist", input.prefix()))];
     };
     let instance = to_json(&input.documents, hit);
     let mut out = Vec::new();

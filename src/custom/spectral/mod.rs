@@ -147,6 +147,17 @@ impl SpectralRule {
     pub fn id(&self) -> RuleId {
         self.id.clone()
     }
+
+    /// Whether a finding shows its function's own message: through `{{error}}` in the rule's
+    /// message, or when the rule has no text of its own. (A rule text that comes out empty
+    /// shows it too; that is found once the text is filled.)
+    pub fn shows_error(&self) -> bool {
+        match (&self.message, &self.description) {
+            (Some(template), _) => template.contains("{{error}}"),
+            (None, Some(_)) => false,
+            (None, None) => true,
+        }
+    }
 }
 
 /// A Spectral `overrides` entry: rule levels for the files its globs match (relative to the

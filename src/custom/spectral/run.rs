@@ -118,6 +118,7 @@ fn run_rule<'w>(
     out: &mut Vec<Diagnostic>,
 ) {
     let root_hit = Hit::root(file, root);
+    let describe = rule.shows_error();
     // Spectral reports a finding once per place in the source (its fingerprint is the rule, the
     // source path and the message), however many `$ref`s lead to that place: a node reached
     // both where it is declared and through references is one finding, shown where declared.
@@ -136,9 +137,27 @@ fn run_rule<'w>(
                         documents: *documents,
                         hit: target.hit.as_deref(),
                         property: &property,
+                        describe,
                     };
-                    for finding in then.function.run(&input, &root_hit) {
-                        let (found, place) = diagnostic(rule, documents, &target, finding);
+                    let findings = then.function.run(&input, &root_hit);
+                    for (index, finding) in findings.into_iter().enumerate() {
+                        let (mut found, mut place) = diagnostic(rule, documents, &target, finding);
+                        if found.diagnostic.message.is_empty() && !describe {
+                            // The rule's own text came out empty: the function's message
+                            // stands in, as in Spectral, so it is written after all.
+                            let described = Input {
+                                describe: true,
+                                ..input
+                            };
+                            if let Some(finding) = then
+                                .function
+                                .run(&described, &root_hit)
+                                .into_iter()
+                                .nth(index)
+                            {
+                                (found, place) = diagnostic(rule, documents, &target, finding);
+                            }
+                        }
                         let declared = place.key.is_some() || place.path.is_empty();
                         let identity = (
                             std::ptr::from_ref(place.node) as usize,
@@ -278,6 +297,9 @@ fn diagnostic<'a, 'w>(
     let printed_value = OnceCell::new();
     // Each placeholder in turn, as chained `replace` calls would, skipping those not present.
     let fill = |template: &str, error: &str| {
+        if !template.contains("{{") {
+            return template.to_string();
+        }
         let mut text = Cow::Borrowed(template);
         for placeholder in [
             "{{error}}",
@@ -323,9 +345,9 @@ fn diagnostic<'a, 'w>(
         },
     )
     .with_severity(severity)
-    .with_label(format!("{}: {}", rule.name, path));
+    .with_label([rule.name.as_str(), ": ", &path].concat());
     if let Some(url) = &rule.documentation_url {
-        diagnostic = diagnostic.with_help(format!("see {url}"));
+        diagnostic = diagnostic.with_help(["see ", url].concat());
     }
     (
         Found {
