@@ -116,6 +116,23 @@ fn lint(cwd: &Path, args: &[&str]) -> (i32, Vec<Located>, Value) {
     (outcome.code, located(&report), report)
 }
 
+/// The deadline of runs over inputs large enough that a debug build on a busy machine needs
+/// longer than [`DEADLINE`] even when the work is linear; a quadratic run takes many times it.
+const LARGE_DEADLINE: Duration = Duration::from_secs(240);
+
+/// `routes --format json --no-config .` over a large input: the routes, the run having
+/// succeeded within [`LARGE_DEADLINE`].
+fn large_routes(cwd: &Path) -> Vec<Value> {
+    let args = ["routes", "--format", "json", "--no-config", "."];
+    let outcome = run_within(cwd, &args, LARGE_DEADLINE);
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    let mut report: Value = serde_json::from_str(&outcome.stdout).expect("routes JSON");
+    match report["routes"].take() {
+        Value::Array(routes) => routes,
+        other => panic!("routes is a list, not {other}"),
+    }
+}
+
 fn message_of<'r>(report: &'r Value, rule: &str) -> &'r str {
     report["diagnostics"]
         .as_array()
@@ -577,16 +594,9 @@ fn twenty_thousand_kong_prefix_routes_join_in_linear_time() {
     ]);
     // A quadratic join takes minutes here; a linear one seconds (a debug build on a loaded
     // machine, up to a minute).
-    let outcome = run_within(
-        dir.path(),
-        &["routes", "--format", "json", "--no-config", "."],
-        Duration::from_secs(240),
-    );
-    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
-    let report: Value = serde_json::from_str(&outcome.stdout).expect("routes JSON");
-    let routes = report["routes"].as_array().expect("routes");
+    let routes = large_routes(dir.path());
     assert_eq!(routes.len(), 20_000);
-    for route in routes {
+    for route in &routes {
         let name = route["name"].as_str().expect("name");
         let expected = format!("GET /s{}/items", &name[1..]);
         assert_eq!(
@@ -642,7 +652,6 @@ fn ten_thousand_http_routes_and_their_policies_attach_in_linear_time() {
     };
     // Each lookup across the run's objects was a walk over all of them, per route: minutes
     // here, where the indexed lookups take seconds (a debug build on a loaded machine).
-    let deadline = Duration::from_secs(240);
     let lint = run_within(
         dir.path(),
         &[
@@ -656,7 +665,7 @@ fn ten_thousand_http_routes_and_their_policies_attach_in_linear_time() {
             "warning",
             ".",
         ],
-        deadline,
+        LARGE_DEADLINE,
     );
     assert_eq!(lint.code, 1, "{}", lint.stderr);
     let report: Value = serde_json::from_str(&lint.stdout).expect("lint JSON");
@@ -664,7 +673,8 @@ fn ten_thousand_http_routes_and_their_policies_attach_in_linear_time() {
         .iter()
         .map(|&line| at("policy-unattached", "cluster.yaml", line, 1))
         .collect();
-    // `q0` loses `r0` to the older-named `p0`; `q1` targets a route that is not there.
+    // `q0` loses `r0` to `p0`, first by name (files carry no creation time); `q1` targets a
+    // route that is not there.
     let q0 = line_of("metadata: {name: q0}") + 2;
     expected.push(at("policy-unattached", "cluster.yaml", q0, 16));
     expected.push(at(
@@ -679,17 +689,10 @@ fn ten_thousand_http_routes_and_their_policies_attach_in_linear_time() {
     found.sort();
     assert_eq!(found, expected);
 
-    let routes = run_within(
-        dir.path(),
-        &["routes", "--format", "json", "--no-config", "."],
-        deadline,
-    );
-    assert_eq!(routes.code, 0, "{}", routes.stderr);
-    let report: Value = serde_json::from_str(&routes.stdout).expect("routes JSON");
-    let routes = report["routes"].as_array().expect("routes");
+    let routes = large_routes(dir.path());
     // Every HTTPRoute but those the ServiceProfile takes over, and the profile's one route.
     assert_eq!(routes.len(), ROUTES - profiled.len() + 1);
-    for route in routes {
+    for route in &routes {
         let name = route["name"].as_str().expect("name");
         let Some(index) = name.strip_prefix('r') else {
             assert_eq!(
@@ -721,14 +724,7 @@ fn ten_thousand_kuma_routes_each_named_by_a_policy_are_found_in_linear_time() {
     let dir = project(&[("mesh.yaml", yaml.as_bytes())]);
     // Each policy's route was looked for through every file, and each named route checked
     // against all named before it.
-    let outcome = run_within(
-        dir.path(),
-        &["routes", "--format", "json", "--no-config", "."],
-        Duration::from_secs(240),
-    );
-    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
-    let report: Value = serde_json::from_str(&outcome.stdout).expect("routes JSON");
-    let routes = report["routes"].as_array().expect("routes");
+    let routes = large_routes(dir.path());
     assert_eq!(routes.len(), ROUTES);
     for (index, route) in routes.iter().enumerate() {
         assert_eq!(route["format"], "kuma", "{route}");
