@@ -110,6 +110,29 @@ impl RefIndex {
         current
     }
 
+    /// [`RefIndex::deref`], with the target of the last reference followed (None when `node` is
+    /// not a resolved reference): its pointer says where the node it stands for is declared.
+    pub fn deref_declared<'w>(
+        &self,
+        workspace: &'w Workspace,
+        file: FileId,
+        node: &'w Node,
+    ) -> (FileId, &'w Node, Option<&RefTarget>) {
+        let mut current = (file, node, None);
+        for _ in 0..MAX_HOPS {
+            let Some(target) =
+                ref_value(current.1).and_then(|value| self.target(current.0, value.span))
+            else {
+                break;
+            };
+            let Some(next) = lookup(workspace, target) else {
+                break;
+            };
+            current = (target.file, next, Some(target));
+        }
+        current
+    }
+
     /// One hop of [`RefIndex::deref`]: the node `node`'s `$ref` resolves to, if it is a
     /// resolved reference.
     fn step<'w>(

@@ -354,6 +354,127 @@ components:
 }
 
 #[test]
+fn quoted_members_after_a_dot_and_dollar_named_fields_select_as_spectral_does() {
+    let spec = r##"openapi: 3.0.3
+info: { title: Pets, version: "1" }
+paths:
+  /pets:
+    get:
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json: { schema: { type: array } }
+            text/plain: { schema: { type: array } }
+  /owners:
+    $ref: "./owners.yaml"
+"##;
+    let ruleset = r#"rules:
+  json-response-is-an-object:
+    given: "$.paths.*.*.responses.*.content.'application/json'.schema"
+    then: { field: type, function: enumeration, functionOptions: { values: [object] } }
+  endpoint-must-be-ref:
+    resolved: false
+    given: $.paths.*
+    then: { field: $ref, function: truthy }
+"#;
+    let dir = project(&[
+        ("routeguard.yaml", "extends: [off, ./api.spectral.yaml]\n"),
+        ("api.spectral.yaml", ruleset),
+        ("openapi.yaml", spec),
+        (
+            "owners.yaml",
+            "get:\n  responses: { \"200\": { description: ok } }\n",
+        ),
+    ]);
+    let (_, report) = common::lint_json(dir.path(), &["openapi.yaml"]);
+    let at = |rule: &str| located(&report, rule);
+    let file = |(line, column): (u64, u64)| ("openapi.yaml".to_string(), line, column);
+    // Only the `application/json` schema is selected, not the `text/plain` one.
+    assert_eq!(
+        at("json-response-is-an-object"),
+        [file(position(spec, "application/json", "array"))]
+    );
+    // `/pets` has no `$ref` member; `/owners` has one.
+    assert_eq!(
+        at("endpoint-must-be-ref"),
+        [file(position(spec, "paths:", "/pets"))]
+    );
+    assert!(
+        of_rule(&report, "ruleset-unsupported").is_empty(),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn a_node_reached_through_refs_prints_and_counts_by_where_it_is_declared() {
+    let spec = r##"openapi: 3.0.3
+info: { title: Pets, version: "1" }
+paths:
+  /pets:
+    get:
+      parameters: [{ $ref: "#/components/parameters/traceId" }]
+      responses: { "200": { description: ok } }
+    post:
+      parameters: [{ $ref: "#/components/parameters/traceId" }, { name: x_b3, in: header }]
+      responses: { "200": { description: ok }, default: { $ref: "#/components/responses/error" } }
+components:
+  parameters:
+    traceId: { name: trace_id, in: header }
+  responses:
+    error: { description: failed }
+"##;
+    let ruleset = r#"rules:
+  header-name-case:
+    message: "{{property}} at {{path}}"
+    given: "$.paths.*.*.parameters[?(@.in === 'header')].name"
+    then: { function: casing, functionOptions: { type: pascal, separator: { char: "-" } } }
+  numeric-status:
+    message: "{{property}} at {{path}}"
+    given: "$.paths.*.*.responses"
+    then: { field: "@key", function: pattern, functionOptions: { match: "^[0-9]+$" } }
+"#;
+    let dir = project(&[
+        ("routeguard.yaml", "extends: [off, ./api.spectral.yaml]\n"),
+        ("api.spectral.yaml", ruleset),
+        ("openapi.yaml", spec),
+    ]);
+    let (_, report) = common::lint_json(dir.path(), &["openapi.yaml"]);
+    // The shared parameter is one finding, printed with the path where it is declared (as
+    // Spectral 6.16.3 prints and deduplicates it); the inline one keeps the operation's path.
+    let (line, column) = position(spec, "traceId:", "trace_id");
+    let (inline_line, inline_column) = position(spec, "post:", "x_b3");
+    assert_eq!(
+        of_rule(&report, "header-name-case"),
+        [
+            (
+                "openapi.yaml".to_string(),
+                inline_line,
+                inline_column,
+                "name at #/paths/~1pets/post/parameters/1/name".to_string()
+            ),
+            (
+                "openapi.yaml".to_string(),
+                line,
+                column,
+                "name at #/components/parameters/traceId/name".to_string()
+            ),
+        ]
+    );
+    // A property name is declared where it is written, even when its value is a `$ref`.
+    let (line, column) = position(spec, "post:", "default");
+    assert_eq!(
+        of_rule(&report, "numeric-status"),
+        [(
+            "openapi.yaml".to_string(),
+            line,
+            column,
+            "default at #/paths/~1pets/post/responses/default".to_string()
+        )]
+    );
+}
+
+#[test]
 fn what_cannot_run_is_said_where_it_stands_and_the_rest_runs() {
     let ruleset = r#"extends:
   - https://example.com/ruleset.yaml
@@ -1151,10 +1272,31 @@ fn explain_rules_and_test_rules_know_custom_rules() {
 /// that are only severities of inherited ones aside). The rest call custom JavaScript
 /// functions; docs/custom-rules.md has the table.
 const REAL_RULESETS: &[(&str, usize, usize)] = &[
+    ("fixtures/spectral/adidas/adidas-spectral.yaml", 14, 17),
     ("fixtures/spectral/azure/spectral.yaml", 40, 64),
     ("fixtures/spectral/baloise/baloise.yml", 6, 8),
     ("fixtures/spectral/baloise/zalando.yml", 27, 32),
+    ("fixtures/spectral/bpce/basepath-ruleset.yaml", 8, 8),
+    ("fixtures/spectral/bpce/http-method-ruleset.yaml", 3, 3),
+    (
+        "fixtures/spectral/bpce/http-status-code-ruleset.yaml",
+        12,
+        12,
+    ),
+    ("fixtures/spectral/bpce/info-ruleset.yaml", 5, 5),
+    ("fixtures/spectral/bpce/model-response-ruleset.yaml", 10, 10),
+    ("fixtures/spectral/bpce/model-ruleset.yaml", 7, 7),
+    ("fixtures/spectral/bpce/parameter-ruleset.yaml", 13, 13),
+    ("fixtures/spectral/bpce/path-ruleset.yaml", 4, 4),
+    ("fixtures/spectral/bpce/security-ruleset.yaml", 6, 6),
+    (
+        "fixtures/spectral/digitalocean/spectral/ruleset.yml",
+        11,
+        21,
+    ),
+    ("fixtures/spectral/govuk/ruleset.yaml", 8, 8),
     ("fixtures/spectral/microcks/microcks-rules.yaml", 9, 11),
+    ("fixtures/spectral/redhat/ruleset.yaml", 6, 13),
     ("fixtures/spectral/sps/collections.ruleset.yml", 8, 8),
     ("fixtures/spectral/sps/errors.ruleset.yml", 1, 1),
     ("fixtures/spectral/sps/naming.ruleset.yml", 21, 21),
@@ -1181,21 +1323,67 @@ fn real_rulesets_load_and_run_what_core_functions_express() {
             })
             .unwrap_or_default();
         assert_eq!(names.len(), *defined, "{ruleset}");
-        let dir = project(&[(
-            "routeguard.yaml",
-            &format!("extends: [off, {}]\n", path.display()),
-        )]);
-        let run = common::run(dir.path(), &["rules", "--format", "json"]);
-        assert_eq!(run.code, 0, "{ruleset}: {}", run.stderr);
-        let listed: Value = serde_json::from_str(&run.stdout).unwrap();
-        let custom: Vec<&str> = listed["rules"]
-            .as_array()
-            .unwrap()
+        let custom = listed_custom_rules(&path);
+        let running = names
             .iter()
-            .filter(|rule| rule["family"] == "custom")
-            .filter_map(|rule| rule["id"].as_str())
-            .collect();
-        let running = names.iter().filter(|name| custom.contains(name)).count();
+            .filter(|name| custom.iter().any(|id| id == *name))
+            .count();
         assert_eq!(running, *runs, "{ruleset}");
     }
+}
+
+/// Trimble's ruleset writes four severities as one-item lists (`"operation-description":
+/// ["warn"]`), a form Spectral 6 refuses ("must be equal to one of the allowed values" at the
+/// same four places, Spectral 6.16.3): none of its 16 rules runs in either, and routeguard says
+/// where, as Spectral does. The entry points of BPCE and DigitalOcean, which extend the files
+/// pinned above and `spectral:oas`, load as a whole: their own rules (68 and 11) and the 25
+/// `spectral:oas` rules routeguard runs.
+#[test]
+fn real_rulesets_refused_or_extended_as_spectral_does() {
+    let trimble = common::repo().join("fixtures/spectral/trimble/api-spec-ruleset.json");
+    let dir = project(&[(
+        "routeguard.yaml",
+        &format!("extends: [off, {}]\n", trimble.display()),
+    )]);
+    let run = common::run(dir.path(), &["rules", "--format", "json"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    for (place, rule) in [
+        ("10:32", "operation-operationId"),
+        ("11:38", "operation-operationId-unique"),
+        ("14:33", "operation-description"),
+        ("17:32", "operation-tag-defined"),
+    ] {
+        assert!(
+            run.stderr.contains(&format!(
+                "api-spec-ruleset.json:{place}: the severity of `{rule}` must be"
+            )),
+            "{}",
+            run.stderr
+        );
+    }
+    for (entry, runs) in [
+        ("fixtures/spectral/bpce/main-ruleset.yaml", 68 + 25),
+        ("fixtures/spectral/digitalocean/.spectral.yml", 11 + 25),
+    ] {
+        let custom = listed_custom_rules(&common::repo().join(entry));
+        assert_eq!(custom.len(), runs, "{entry}");
+    }
+}
+
+/// The ids of the custom rules `routeguard rules` lists with only `ruleset` extended.
+fn listed_custom_rules(ruleset: &std::path::Path) -> Vec<String> {
+    let dir = project(&[(
+        "routeguard.yaml",
+        &format!("extends: [off, {}]\n", ruleset.display()),
+    )]);
+    let run = common::run(dir.path(), &["rules", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}: {}", ruleset.display(), run.stderr);
+    let listed: Value = serde_json::from_str(&run.stdout).unwrap();
+    listed["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|rule| rule["family"] == "custom")
+        .filter_map(|rule| rule["id"].as_str().map(str::to_string))
+        .collect()
 }

@@ -215,6 +215,55 @@ impl<'w> Documents<'w> {
         }
     }
 
+    /// The path of the node `path` leads to from `root` (in `file`) as Spectral prints it in
+    /// `{{path}}` and `{{property}}` and fingerprints a finding by: where that node is declared.
+    /// Each `$ref` crossed restarts the path at its target's pointer, as
+    /// `documentInventory.findAssociatedItemForPath` does in @stoplight/spectral-core 1.x
+    /// (`processTargetResults` in `runner/lintNode.js`), so a parameter declared once under
+    /// `components` and referenced by five operations has one path, not five. A property name
+    /// (`is_key`) is declared where it is written, whatever its value refers to.
+    pub fn declared_path(
+        &self,
+        file: FileId,
+        root: &'w Node,
+        path: &[Seg<'w>],
+        is_key: bool,
+    ) -> Vec<String> {
+        let mut declared: Vec<String> = Vec::with_capacity(path.len());
+        let Some(refs) = self.refs else {
+            declared.extend(path.iter().map(ToString::to_string));
+            return declared;
+        };
+        let mut at = Some((file, root));
+        let followed = if is_key {
+            path.len().saturating_sub(1)
+        } else {
+            path.len()
+        };
+        for (depth, seg) in path.iter().enumerate() {
+            declared.push(seg.to_string());
+            if depth == followed {
+                break;
+            }
+            let child = at.and_then(|(file, node)| {
+                let child = match (&node.kind, seg) {
+                    (NodeKind::Map(_), Seg::Key(key)) => node.get(key),
+                    (NodeKind::Seq(items), Seg::Index(index)) => items.get(*index),
+                    _ => None,
+                }?;
+                Some((file, child))
+            });
+            at = child.map(|(file, child)| {
+                let (file, node, target) = refs.index.deref_declared(self.workspace, file, child);
+                if let Some(target) = target {
+                    declared.clone_from(&target.pointer);
+                }
+                (file, node)
+            });
+        }
+        declared
+    }
+
     /// The nodes references can lead to, when they are followed.
     fn targets(&self) -> Option<&'w NodeSet> {
         self.refs.map(|refs| &refs.targets)

@@ -155,10 +155,16 @@ impl Parser<'_> {
         self.text[self.at..].chars().next().unwrap_or(' ')
     }
 
-    /// After `.` or `..`: `*` or a member name.
+    /// After `.` or `..`: `*`, a member name, or a quoted member name.
     fn dot_member(&mut self) -> Result<Selector, PathError> {
         if self.eat(b'*') {
             return Ok(Selector::Wildcard);
+        }
+        // nimma and jsonpath-plus both read `.'application/json'` (and `."…"`) as the member
+        // `application/json`: Spectral 6.16.3 matches it, as `rulesets/model-response-ruleset.yaml`
+        // of BPCE's guidelines relies on.
+        if let Some(quote @ (b'\'' | b'"')) = self.peek() {
+            return Ok(Selector::Name(self.string(quote)?));
         }
         let start = self.at;
         while let Some(c) = self.text[self.at..].chars().next() {
@@ -345,6 +351,24 @@ mod tests {
         assert!(parse("$[0:2]").is_ok());
         assert!(parse("$..*").is_ok());
         assert!(parse("$.paths[?(@property.match(/^\\/v1/))]").is_ok());
+    }
+
+    #[test]
+    fn a_quoted_name_after_a_dot_is_a_member() {
+        let path = parse("$.content.'application/json'.schema").unwrap();
+        let Segment::Child(selectors) = &path.segments[1] else {
+            panic!("child segment")
+        };
+        assert_eq!(names(selectors), ["application/json"]);
+        assert_eq!(path.segments.len(), 3);
+        let path = parse("$..\"x-a.b\"").unwrap();
+        assert!(
+            matches!(&path.segments[0], Segment::Descendant(selectors) if names(selectors) == ["x-a.b"])
+        );
+        assert_eq!(
+            parse("$.content.'application/json").unwrap_err().message,
+            "unclosed string"
+        );
     }
 
     #[test]

@@ -750,7 +750,7 @@ impl Reader<'_> {
             None => Field::Whole,
             Some(field) => match field.scalar_text() {
                 Some("@key") => Field::Keys,
-                Some(text) if text.starts_with('$') => match jsonpath::parse(text) {
+                Some(text) if text.starts_with('$') => match field_jsonpath(text) {
                     Ok(path) => Field::JsonPath(path),
                     Err(error) => {
                         self.note(field.span, Some(name), format!("field `{text}` is not a JSONPath routeguard reads: {error}; rule `{name}` does not run"));
@@ -1050,6 +1050,21 @@ pub fn parse_level(node: &Node) -> Option<Level> {
     })
 }
 
+/// A `field` that starts with `$`, which Spectral evaluates with jsonpath-plus from the given
+/// node (`getLintTargets` in @stoplight/spectral-core). jsonpath-plus 10.4 takes `$` for the root
+/// only when it is a token of its own (`if (exprList[0] === '$' && exprList.length > 1)
+/// exprList.shift()` after `toPathArray`), so `$ref` or `$id.x` begin with the member `$ref` or
+/// `$id` of the given node, as DigitalOcean's `endpoint-must-be-ref` (`field: $ref`) expects.
+fn field_jsonpath(text: &str) -> Result<jsonpath::Path, jsonpath::PathError> {
+    match text.as_bytes().get(1) {
+        None | Some(b'.' | b'[' | b'~' | b'^' | b' ') => jsonpath::parse(text),
+        Some(_) => jsonpath::parse(&format!("$.{text}")).map_err(|mut error| {
+            error.offset = error.offset.saturating_sub(2);
+            error
+        }),
+    }
+}
+
 /// `a.b[0]['c']` as lodash's `toPath` splits it.
 fn lodash_path(text: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -1126,6 +1141,19 @@ pub type Shared = Arc<Ruleset>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_field_starting_with_a_member_named_with_a_dollar_reads_that_member() {
+        let path = field_jsonpath("$ref").unwrap();
+        assert_eq!(path, jsonpath::parse("$['$ref']").unwrap());
+        let path = field_jsonpath("$id.x").unwrap();
+        assert_eq!(path, jsonpath::parse("$['$id'].x").unwrap());
+        assert_eq!(
+            field_jsonpath("$.a").unwrap(),
+            jsonpath::parse("$.a").unwrap()
+        );
+        assert_eq!(field_jsonpath("$ref[").unwrap_err().offset, 5);
+    }
 
     #[test]
     fn lodash_paths_split_like_lodash() {

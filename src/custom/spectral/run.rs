@@ -141,7 +141,8 @@ fn run_rule<'w>(
                     };
                     let findings = then.function.run(&input, &root_hit);
                     for (index, finding) in findings.into_iter().enumerate() {
-                        let (mut found, mut place) = diagnostic(rule, documents, &target, finding);
+                        let (mut found, mut place) =
+                            diagnostic(rule, documents, &root_hit, &target, finding);
                         if found.diagnostic.message.is_empty() && !describe {
                             // The rule's own text came out empty: the function's message
                             // stands in, as in Spectral, so it is written after all.
@@ -155,7 +156,8 @@ fn run_rule<'w>(
                                 .into_iter()
                                 .nth(index)
                             {
-                                (found, place) = diagnostic(rule, documents, &target, finding);
+                                (found, place) =
+                                    diagnostic(rule, documents, &root_hit, &target, finding);
                             }
                         }
                         let declared = place.key.is_some() || place.path.is_empty();
@@ -264,6 +266,7 @@ struct Found {
 fn diagnostic<'a, 'w>(
     rule: &SpectralRule,
     documents: &Documents<'w>,
+    root: &Hit<'w>,
     target: &'a Target<'_, 'w>,
     finding: Finding,
 ) -> (Found, Cow<'a, Hit<'w>>) {
@@ -290,9 +293,31 @@ fn diagnostic<'a, 'w>(
         path.push('/');
         push_pointer_segment(&mut path, segment);
     }
-    let property = match missing.last() {
-        Some(segment) => Cow::Borrowed(segment.as_str()),
-        None => seg_text(anchor.path.last()),
+    // The placeholders print the path where the node is declared (see
+    // `Documents::declared_path`), found only for a message that prints it.
+    let declared = OnceCell::new();
+    let declared = || {
+        declared.get_or_init(|| {
+            documents.declared_path(root.file, root.node, &anchor.path, anchor.is_key)
+        })
+    };
+    let declared_pointer = OnceCell::new();
+    let declared_pointer = || {
+        declared_pointer.get_or_init(|| {
+            let mut text = String::from("#");
+            for segment in declared().iter().chain(&missing) {
+                text.push('/');
+                push_pointer_segment(&mut text, segment);
+            }
+            text
+        })
+    };
+    let property = OnceCell::new();
+    let property = || {
+        property.get_or_init(|| match missing.last() {
+            Some(segment) => segment.clone(),
+            None => declared().last().cloned().unwrap_or_default(),
+        })
     };
     let printed_value = OnceCell::new();
     // Each placeholder in turn, as chained `replace` calls would, skipping those not present.
@@ -313,8 +338,8 @@ fn diagnostic<'a, 'w>(
             }
             let with = match placeholder {
                 "{{error}}" => error,
-                "{{property}}" => &property,
-                "{{path}}" => &path,
+                "{{property}}" => property(),
+                "{{path}}" => declared_pointer(),
                 "{{description}}" => rule.description.as_deref().unwrap_or_default(),
                 _ => printed_value.get_or_init(|| {
                     print_value(&value.as_ref().map_or(Value::Undefined, |hit| hit.value()))
