@@ -141,9 +141,11 @@ fn loaded(paths: usize) -> Loaded {
 fn adapt(loaded: &Loaded) -> Inventory {
     let mut inventory = Inventory::default();
     let mut diagnostics = Vec::new();
+    let objects = formats::kube::Objects::of(&loaded.workspace);
     let mut cx = AdaptContext {
         workspace: &loaded.workspace,
         refs: &loaded.refs,
+        kube: &objects,
         inventory: &mut inventory,
         diagnostics: &mut diagnostics,
     };

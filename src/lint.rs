@@ -224,9 +224,11 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
         workspace.restore_documents(file);
     }
     {
+        let objects = formats::kube::Objects::of(&workspace);
         let mut cx = AdaptContext {
             workspace: &workspace,
             refs: &ref_index,
+            kube: &objects,
             inventory: &mut inventory,
             diagnostics: &mut diagnostics,
         };
@@ -424,9 +426,12 @@ impl Stream {
         for file in self.resolver.index().reachable_from(&now_files) {
             workspace.restore_documents(file);
         }
+        // Only self-contained adapters run here, and they read no Kubernetes objects.
+        let no_objects = formats::kube::Objects::default();
         let mut cx = AdaptContext {
             workspace,
             refs: self.resolver.index(),
+            kube: &no_objects,
             inventory: &mut self.inventory,
             diagnostics: &mut self.adapted,
         };

@@ -124,7 +124,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     let route = kube::Object::of(file, document);
     let parents = route.map(|route| route.parents()).unwrap_or_default();
     if parents.iter().any(|(kind, ..)| *kind == "Service")
-        && route.is_some_and(|r| super::linkerd::profiled(&kube::objects(cx.workspace), &r))
+        && route.is_some_and(|r| super::linkerd::profiled(cx.kube, &r))
     {
         return;
     }
@@ -135,7 +135,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     let mut hosts = values::scalar_texts(sequence(cx, spec, "hostnames"));
     if hosts.is_empty() {
         if let Some(route) = kube::Object::of(file, document) {
-            hosts = kube::inherited_hostnames(&kube::objects(cx.workspace), &route);
+            hosts = kube::inherited_hostnames(cx.kube, &route);
         }
     }
     // What Envoy Gateway reads its own way: a `retry`, and a `backendRequest` timeout.
@@ -143,9 +143,8 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
         rule.get("retry").is_some() || rule.pointer(&["timeouts", "backendRequest"]).is_some()
     });
     let envoy_gateway = retried
-        && kube::Object::of(file, document).is_some_and(|route| {
-            super::envoy_gateway::serves(&kube::objects(cx.workspace), &route)
-        });
+        && kube::Object::of(file, document)
+            .is_some_and(|route| super::envoy_gateway::serves(cx.kube, &route));
     for rule in sequence(cx, spec, "rules") {
         if !mapping(cx, rule, "a rule") {
             continue;

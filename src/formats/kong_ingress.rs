@@ -15,7 +15,7 @@
 //! the Service does not set, as for declarative configuration.
 
 use super::kong::{add_routes, reader, ServiceContext};
-use super::kube::{self, annotation, Object, DEFAULT_NAMESPACE};
+use super::kube::{annotation, Object, Objects, DEFAULT_NAMESPACE};
 use super::{AdaptContext, Adapter};
 use crate::diagnostic::Diagnostic;
 use crate::rule_id::BuiltinRule;
@@ -76,7 +76,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, ingress: &Node) {
     let own = Object::of(file, ingress);
     let namespace = own.map_or(DEFAULT_NAMESPACE, |own| own.namespace);
     let name = own.map_or("ingress", |own| own.name);
-    let objects = kube::objects(cx.workspace);
+    let objects = cx.kube;
     let methods = annotation(ingress, "konghq.com/methods").and_then(|node| {
         let text = node.as_str()?;
         let items = text
@@ -115,14 +115,10 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, ingress: &Node) {
             else {
                 continue;
             };
-            let service_object = kube::find(
-                &objects,
-                "Service",
-                service_name.as_str().unwrap_or_default(),
-                namespace,
-            );
+            let service_name_text = service_name.as_str().unwrap_or_default();
+            let service_object = objects.find("Service", service_name_text, namespace);
             let (service_file, service, override_proxy) =
-                kong_service(&objects, service_object, file, service_name);
+                kong_service(objects, service_object, file, service_name);
             let mut service_cx = ServiceContext::read(
                 &mut reader(cx, service_file),
                 &service,
@@ -140,7 +136,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, ingress: &Node) {
                     group: "",
                     kind: "Service",
                 };
-                named_plugins(cx, &objects, referrer)
+                named_plugins(cx, objects, referrer)
             });
             plugins.reverse();
             let referrer = Referrer {
@@ -150,7 +146,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, ingress: &Node) {
                 group: "networking.k8s.io",
                 kind: "Ingress",
             };
-            let mut own_plugins = named_plugins(cx, &objects, referrer);
+            let mut own_plugins = named_plugins(cx, objects, referrer);
             own_plugins.reverse();
             for (plugin_file, plugin) in plugins.iter().chain(&own_plugins) {
                 service_cx.attach_plugin(&reader(cx, *plugin_file), plugin);
@@ -232,7 +228,7 @@ struct Referrer<'a> {
 /// plugins kept in another folder) reports nothing that is in fact defined.
 fn named_plugins(
     cx: &mut AdaptContext<'_>,
-    objects: &[Object<'_>],
+    objects: &Objects<'_>,
     referrer: Referrer<'_>,
 ) -> Vec<(FileId, Node)> {
     let Some(annotated) = annotation(referrer.node, "konghq.com/plugins") else {
@@ -243,11 +239,8 @@ fn named_plugins(
         span: annotated.span,
     };
     let names = annotated.as_str().unwrap_or_default();
-    let holds_plugins_of = |namespace: &str| {
-        objects
-            .iter()
-            .any(|object| object.kind == "KongPlugin" && object.namespace == namespace)
-    };
+    let holds_plugins_of =
+        |namespace: &str| !objects.in_namespace("KongPlugin", namespace).is_empty();
     let mut found = Vec::new();
     for entry in names
         .split(',')
@@ -276,11 +269,9 @@ fn named_plugins(
             }
             continue;
         }
-        let plugin = kube::find(objects, "KongPlugin", name, namespace).or_else(|| {
-            objects
-                .iter()
-                .find(|object| object.kind == "KongClusterPlugin" && object.name == name)
-        });
+        let plugin = objects
+            .find("KongPlugin", name, namespace)
+            .or_else(|| objects.cluster_named("KongClusterPlugin", name).next());
         match plugin {
             Some(object) => {
                 found.extend(kong_plugin(object.node).map(|plugin| (object.file, plugin)))
@@ -312,14 +303,11 @@ fn unbound(cx: &mut AdaptContext<'_>, at: Location, message: String, label: &str
 /// Whether a `ReferenceGrant` in `namespace` lets `referrer` use the `KongPlugin` `name`: one of
 /// its `from` entries is the referrer's group, kind and namespace, and one of its `to` entries
 /// is `configuration.konghq.com` `KongPlugin`, of that name or of any.
-fn granted(objects: &[Object<'_>], referrer: Referrer<'_>, namespace: &str, name: &str) -> bool {
-    objects
-        .iter()
-        .filter(|object| {
-            object.kind == "ReferenceGrant"
-                && object.api.starts_with("gateway.networking.k8s.io/")
-                && object.namespace == namespace
-        })
+fn granted(objects: &Objects<'_>, referrer: Referrer<'_>, namespace: &str, name: &str) -> bool {
+    let grants = objects.in_namespace("ReferenceGrant", namespace).iter();
+    grants
+        .map(|&position| &objects[position])
+        .filter(|object| object.api.starts_with("gateway.networking.k8s.io/"))
         .any(|grant| {
             let spec = grant.node.get("spec");
             let items = |key: &str| spec.and_then(|spec| spec.get(key)).map(Node::items);
@@ -395,7 +383,7 @@ fn kong_path(path: &Node, path_node: &Node) -> Node {
 /// it names, whose fields the annotations override. The file returned is the Service's; with no
 /// Service in the run, the Ingress's, with Kong's defaults.
 fn kong_service<'a>(
-    objects: &[Object<'a>],
+    objects: &Objects<'a>,
     service: Option<&Object<'a>>,
     ingress_file: FileId,
     backend_name: &Node,
@@ -425,7 +413,7 @@ fn kong_service<'a>(
     let override_proxy = service
         .annotation("konghq.com/override")
         .and_then(Node::as_str)
-        .and_then(|name| kube::find(objects, "KongIngress", name, service.namespace))
+        .and_then(|name| objects.find("KongIngress", name, service.namespace))
         .and_then(|kong_ingress| Some((kong_ingress.file, kong_ingress.node.get("proxy")?)));
     for (annotation_name, key) in PROXY_ANNOTATIONS {
         let Some(value) = service.annotation(annotation_name) else {

@@ -2,6 +2,8 @@
 //! objects it applies to (`targetRef`, `targetRefs`, `targetSelectors`), which are rarely in its
 //! own file, so the objects of every file of the run are read together.
 
+use std::collections::HashMap;
+
 use super::{anchor, sniff, AdaptContext};
 use crate::diagnostic::Diagnostic;
 use crate::model::policy::RouteOverlay;
@@ -108,16 +110,169 @@ impl<'a> Object<'a> {
     }
 }
 
-/// Every Kubernetes object of the run, in file and document order. Files whose YAML is a Go
-/// template are left out, as the driver leaves them out: they say nothing until rendered.
-pub fn objects(workspace: &Workspace) -> Vec<Object<'_>> {
-    readable_files(workspace)
-        .flat_map(|file| {
+/// Every Kubernetes object of the run, in file and document order, indexed for the lookups
+/// the adapters make, so that each is a hash lookup rather than a walk over every object (a
+/// run of N HTTPRoutes would otherwise cost N²). Built once per run, before the adapters that
+/// look across files. Files whose YAML is a Go template are left out, as the driver leaves them
+/// out: they say nothing until rendered.
+#[derive(Default)]
+pub struct Objects<'a> {
+    all: Vec<Object<'a>>,
+    /// Every text the indexes are keyed by, numbered: a lookup with text of any lifetime.
+    words: HashMap<&'a str, usize>,
+    /// (kind, namespace, name).
+    named: HashMap<[usize; 3], Vec<usize>>,
+    /// (kind, name), whatever the namespace: cluster-scoped kinds.
+    cluster_named: HashMap<[usize; 2], Vec<usize>>,
+    /// (kind, namespace).
+    in_namespace: HashMap<[usize; 2], Vec<usize>>,
+    /// (kind, namespace, name) of a `parentRefs` entry: the objects naming it their parent.
+    children: HashMap<[usize; 3], Vec<usize>>,
+    /// (kind, namespace, name) of a `spec.targetRef` or `spec.targetRefs` entry, the namespace
+    /// being the policy's: the objects naming it their target.
+    targeting: HashMap<[usize; 3], Vec<usize>>,
+    /// (Service name, namespace) of a Linkerd `ServiceProfile`, named by the Service's FQDN
+    /// `name.namespace.svc.<cluster domain>`: the first such profile.
+    service_profiles: HashMap<[usize; 2], usize>,
+}
+
+/// The positions `index` holds for `key`, in file and document order; none for a text no
+/// object holds.
+fn positions<const N: usize>(
+    index: &HashMap<[usize; N], Vec<usize>>,
+    key: Option<[usize; N]>,
+) -> &[usize] {
+    key.and_then(|key| index.get(&key))
+        .map_or(&[], Vec::as_slice)
+}
+
+/// Adds `position` under `key`, once however often the object names it.
+fn insert<const N: usize>(
+    index: &mut HashMap<[usize; N], Vec<usize>>,
+    key: [usize; N],
+    position: usize,
+) {
+    let list = index.entry(key).or_default();
+    if list.last() != Some(&position) {
+        list.push(position);
+    }
+}
+
+impl<'a> Objects<'a> {
+    pub fn of(workspace: &'a Workspace) -> Objects<'a> {
+        let mut objects = Objects::default();
+        let all = readable_files(workspace).flat_map(|file| {
             file.documents
                 .iter()
                 .filter_map(move |node| Object::of(file.id, node))
+        });
+        for (position, object) in all.enumerate() {
+            objects.add(position, object);
+            objects.all.push(object);
+        }
+        objects
+    }
+
+    fn add(&mut self, position: usize, object: Object<'a>) {
+        let [kind, namespace, name] = self.intern([object.kind, object.namespace, object.name]);
+        insert(&mut self.named, [kind, namespace, name], position);
+        insert(&mut self.cluster_named, [kind, name], position);
+        insert(&mut self.in_namespace, [kind, namespace], position);
+        for (parent_kind, parent_namespace, parent, _) in object.parents() {
+            let key = self.intern([parent_kind, parent_namespace, parent]);
+            insert(&mut self.children, key, position);
+        }
+        let spec = object.node.get("spec");
+        let single = spec.and_then(|spec| spec.get("targetRef")).into_iter();
+        let refs = spec
+            .map(|spec| spec.get_items("targetRefs"))
+            .unwrap_or_default();
+        for target in single.chain(refs) {
+            if let (Some(kind), Some(name)) = (target.get_text("kind"), target.get_text("name")) {
+                let key = self.intern([kind, object.namespace, name]);
+                insert(&mut self.targeting, key, position);
+            }
+        }
+        if object.api.starts_with("linkerd.io/") && object.kind == "ServiceProfile" {
+            let mut labels = object.name.split('.');
+            if let (Some(service), Some(namespace), Some("svc")) =
+                (labels.next(), labels.next(), labels.next())
+            {
+                let key = self.intern([service, namespace]);
+                self.service_profiles.entry(key).or_insert(position);
+            }
+        }
+    }
+
+    fn intern<const N: usize>(&mut self, texts: [&'a str; N]) -> [usize; N] {
+        texts.map(|text| {
+            let next = self.words.len();
+            *self.words.entry(text).or_insert(next)
         })
-        .collect()
+    }
+
+    /// The numbers of `texts`; none when an object holds none of them.
+    fn key<const N: usize>(&self, texts: [&str; N]) -> Option<[usize; N]> {
+        let mut key = [0; N];
+        for (slot, text) in key.iter_mut().zip(texts) {
+            *slot = *self.words.get(text)?;
+        }
+        Some(key)
+    }
+
+    /// Every object, in file and document order.
+    pub fn all(&self) -> &[Object<'a>] {
+        &self.all
+    }
+
+    /// The objects of `kind` named `name` in `namespace`, in file and document order.
+    pub fn named(&self, kind: &str, namespace: &str, name: &str) -> &[usize] {
+        positions(&self.named, self.key([kind, namespace, name]))
+    }
+
+    /// The first object of `kind` named `name` in `namespace`, in file and document order.
+    pub fn find(&self, kind: &str, name: &str, namespace: &str) -> Option<&Object<'a>> {
+        let first = self.named(kind, namespace, name).first();
+        first.map(|&position| &self.all[position])
+    }
+
+    /// The objects of `kind` named `name` in any namespace, in file and document order.
+    pub fn cluster_named(&self, kind: &str, name: &str) -> impl Iterator<Item = &Object<'a>> + '_ {
+        let found = positions(&self.cluster_named, self.key([kind, name]));
+        found.iter().map(|&position| &self.all[position])
+    }
+
+    /// The objects of `kind` in `namespace`, in file and document order.
+    pub fn in_namespace(&self, kind: &str, namespace: &str) -> &[usize] {
+        positions(&self.in_namespace, self.key([kind, namespace]))
+    }
+
+    /// The objects whose `parentRefs` name the `kind` `name` of `namespace`, in file and
+    /// document order.
+    pub fn children(&self, kind: &str, namespace: &str, name: &str) -> &[usize] {
+        positions(&self.children, self.key([kind, namespace, name]))
+    }
+
+    /// The objects of `namespace` whose `spec.targetRef` or `spec.targetRefs` name the `kind`
+    /// `name`, in file and document order.
+    pub fn targeting(&self, kind: &str, namespace: &str, name: &str) -> &[usize] {
+        positions(&self.targeting, self.key([kind, namespace, name]))
+    }
+
+    /// The first Linkerd ServiceProfile of the run for Service `name` of `namespace`.
+    pub fn service_profile(&self, name: &str, namespace: &str) -> Option<&Object<'a>> {
+        let key = self.key([name, namespace]);
+        let found = key.and_then(|key| self.service_profiles.get(&key));
+        found.map(|&position| &self.all[position])
+    }
+}
+
+impl<'a> std::ops::Index<usize> for Objects<'a> {
+    type Output = Object<'a>;
+
+    fn index(&self, position: usize) -> &Object<'a> {
+        &self.all[position]
+    }
 }
 
 /// The files whose documents the run reads: parsed, and not Go templates.
@@ -150,35 +305,22 @@ pub fn annotation_names(document: &Node) -> impl Iterator<Item = &str> {
         .filter_map(|entry| entry.key.as_str())
 }
 
-/// The first object of `kind` named `name` in `namespace`, in file and document order.
-pub fn find<'o, 'a>(
-    objects: &'o [Object<'a>],
-    kind: &str,
-    name: &str,
-    namespace: &str,
-) -> Option<&'o Object<'a>> {
-    objects
-        .iter()
-        .find(|object| object.kind == kind && object.name == name && object.namespace == namespace)
-}
-
 /// The hostnames an `HTTPRoute` without `hostnames` takes from the listeners of its parent
 /// Gateways in the run (Gateway API v1.2 `HTTPRouteSpec.hostnames`: a route with none matches
 /// the hostname of each listener it attaches to). Empty when one of those listeners has no
 /// hostname (it accepts every host) or a parent Gateway is not in the run: then nothing limits
 /// the route's hosts.
-pub fn inherited_hostnames(objects: &[Object<'_>], route: &Object<'_>) -> Vec<String> {
+pub fn inherited_hostnames(objects: &Objects<'_>, route: &Object<'_>) -> Vec<String> {
     let mut hostnames = Vec::new();
     for (kind, namespace, name, section) in route.parents() {
         if kind != "Gateway" {
             return Vec::new();
         }
-        let gateway = objects.iter().find(|object| {
-            object.api.starts_with("gateway.networking.k8s.io/")
-                && object.kind == "Gateway"
-                && object.name == name
-                && object.namespace == namespace
-        });
+        let gateway = objects
+            .named("Gateway", namespace, name)
+            .iter()
+            .map(|&position| &objects[position])
+            .find(|object| object.api.starts_with("gateway.networking.k8s.io/"));
         let Some(gateway) = gateway else {
             return Vec::new();
         };
@@ -293,7 +435,7 @@ impl Target<'_> {
     pub fn through_gateway(
         &self,
         route: &Object<'_>,
-        objects: &[Object<'_>],
+        objects: &Objects<'_>,
         namespace: &str,
     ) -> Option<bool> {
         let reached = route
@@ -302,10 +444,9 @@ impl Target<'_> {
             .any(|(kind, ns, name, section)| {
                 let named = match &self.pick {
                     Pick::Name(wanted) => *wanted == name,
-                    Pick::Labels(_) => objects.iter().any(|gateway| {
-                        gateway.name == name
-                            && gateway.api.starts_with("gateway.networking.k8s.io/")
-                            && self.names(gateway, namespace)
+                    Pick::Labels(_) => objects.named(self.kind, namespace, name).iter().any(|&g| {
+                        objects[g].api.starts_with("gateway.networking.k8s.io/")
+                            && self.names(&objects[g], namespace)
                     }),
                 };
                 kind == "Gateway"

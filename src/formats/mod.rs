@@ -41,6 +41,9 @@ use crate::span::Location;
 pub struct AdaptContext<'a> {
     pub workspace: &'a Workspace,
     pub refs: &'a RefIndex,
+    /// The Kubernetes objects of every file of the run, indexed once for the adapters that
+    /// look across files.
+    pub kube: &'a kube::Objects<'a>,
     pub inventory: &'a mut Inventory,
     pub diagnostics: &'a mut Vec<Diagnostic>,
 }

@@ -161,6 +161,7 @@ impl<'a> Reader<'a> {
             cx: AdaptContext {
                 workspace: cx.workspace,
                 refs: cx.refs,
+                kube: cx.kube,
                 inventory: &mut *cx.inventory,
                 diagnostics: &mut *cx.diagnostics,
             },

@@ -81,15 +81,34 @@ impl Inventory {
     /// Applies each [`RouteOverlay`] to the routes of its format located inside its scope, in
     /// the order the overlays were made.
     pub fn apply_overlays(&mut self) {
+        if self.overlays.is_empty() {
+            return;
+        }
+        // The routes of each file by where they start, so that those inside a scope are found
+        // in a range rather than by trying every route against every overlay. The format is
+        // checked as each overlay comes, since an overlay may change it.
+        let mut by_file: HashMap<FileId, Vec<usize>> = HashMap::new();
+        for (index, route) in self.routes.iter().enumerate() {
+            by_file.entry(route.location.file).or_default().push(index);
+        }
+        for indices in by_file.values_mut() {
+            indices.sort_by_key(|&index| self.routes[index].location.span.start);
+        }
         for overlay in &self.overlays {
-            let inside = |route: &Route| {
-                route.format == overlay.format
-                    && route.location.file == overlay.scope.file
-                    && overlay.scope.span.start <= route.location.span.start
-                    && route.location.span.end <= overlay.scope.span.end
+            let Some(indices) = by_file.get(&overlay.scope.file) else {
+                continue;
             };
-            for route in self.routes.iter_mut().filter(|route| inside(route)) {
-                overlay.apply(route);
+            let scope = overlay.scope.span;
+            let first = indices
+                .partition_point(|&index| self.routes[index].location.span.start < scope.start);
+            for &index in &indices[first..] {
+                let route = &mut self.routes[index];
+                if route.location.span.start > scope.end {
+                    break;
+                }
+                if route.format == overlay.format && route.location.span.end <= scope.end {
+                    overlay.apply(route);
+                }
             }
         }
     }

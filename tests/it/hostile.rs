@@ -116,6 +116,23 @@ fn lint(cwd: &Path, args: &[&str]) -> (i32, Vec<Located>, Value) {
     (outcome.code, located(&report), report)
 }
 
+/// The deadline of runs over inputs large enough that a debug build on a busy machine needs
+/// longer than [`DEADLINE`] even when the work is linear; a quadratic run takes many times it.
+const LARGE_DEADLINE: Duration = Duration::from_secs(240);
+
+/// `routes --format json --no-config .` over a large input: the routes, the run having
+/// succeeded within [`LARGE_DEADLINE`].
+fn large_routes(cwd: &Path) -> Vec<Value> {
+    let args = ["routes", "--format", "json", "--no-config", "."];
+    let outcome = run_within(cwd, &args, LARGE_DEADLINE);
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    let mut report: Value = serde_json::from_str(&outcome.stdout).expect("routes JSON");
+    match report["routes"].take() {
+        Value::Array(routes) => routes,
+        other => panic!("routes is a list, not {other}"),
+    }
+}
+
 fn message_of<'r>(report: &'r Value, rule: &str) -> &'r str {
     report["diagnostics"]
         .as_array()
@@ -577,16 +594,9 @@ fn twenty_thousand_kong_prefix_routes_join_in_linear_time() {
     ]);
     // A quadratic join takes minutes here; a linear one seconds (a debug build on a loaded
     // machine, up to a minute).
-    let outcome = run_within(
-        dir.path(),
-        &["routes", "--format", "json", "--no-config", "."],
-        Duration::from_secs(240),
-    );
-    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
-    let report: Value = serde_json::from_str(&outcome.stdout).expect("routes JSON");
-    let routes = report["routes"].as_array().expect("routes");
+    let routes = large_routes(dir.path());
     assert_eq!(routes.len(), 20_000);
-    for route in routes {
+    for route in &routes {
         let name = route["name"].as_str().expect("name");
         let expected = format!("GET /s{}/items", &name[1..]);
         assert_eq!(
@@ -594,6 +604,132 @@ fn twenty_thousand_kong_prefix_routes_join_in_linear_time() {
             serde_json::json!([expected]),
             "{route}"
         );
+    }
+}
+
+/// Gateway API manifests with `routes` HTTPRoutes behind one Envoy Gateway `Gateway`, every
+/// even one targeted by a BackendTrafficPolicy of its own, every thousandth also a child of a
+/// Service a Linkerd ServiceProfile configures; plus a policy that conflicts with another and
+/// one that reaches nothing. Returns the text and the line of each HTTPRoute the ServiceProfile
+/// takes over.
+fn kubernetes_routes(routes: usize) -> (String, Vec<u64>) {
+    let mut yaml = String::from(
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: eg}\nspec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: edge}\nspec:\n  gatewayClassName: eg\n  listeners: [{name: http, hostname: edge.example.com, port: 80, protocol: HTTP}]\n---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: BackendTrafficPolicy\nmetadata: {name: edge}\nspec:\n  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: edge}]\n  timeout: {http: {requestTimeout: 6s}}\n---\napiVersion: linkerd.io/v1alpha2\nkind: ServiceProfile\nmetadata: {name: mesh.default.svc.cluster.local}\nspec:\n  routes: [{name: all, condition: {pathRegex: /.*}, timeout: 2s}]\n",
+    );
+    let policy = |name: &str, route: &str| {
+        format!("---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: BackendTrafficPolicy\nmetadata: {{name: {name}}}\nspec:\n  targetRefs: [{{group: gateway.networking.k8s.io, kind: HTTPRoute, name: {route}}}]\n  timeout: {{http: {{requestTimeout: 4s}}}}\n")
+    };
+    let mut profiled = Vec::new();
+    for index in 0..routes {
+        let meshed = index % 1_000 == 999;
+        let parents = if meshed {
+            "[{name: edge}, {kind: Service, group: core, name: mesh}]"
+        } else {
+            "[{name: edge}]"
+        };
+        yaml.push_str("---\n");
+        if meshed {
+            profiled.push(yaml.lines().count() as u64 + 1);
+        }
+        let _ = write!(yaml, "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: r{index}}}\nspec:\n  parentRefs: {parents}\n  rules: [{{matches: [{{path: {{type: PathPrefix, value: /r{index}}}}}], retry: {{attempts: 2}}}}]\n");
+        if index.is_multiple_of(2) {
+            yaml.push_str(&policy(&format!("p{index}"), &format!("r{index}")));
+        }
+    }
+    yaml.push_str(&policy("q0", "r0"));
+    yaml.push_str(&policy("q1", "missing"));
+    (yaml, profiled)
+}
+
+#[test]
+fn ten_thousand_http_routes_and_their_policies_attach_in_linear_time() {
+    const ROUTES: usize = 10_000;
+    let (yaml, profiled) = kubernetes_routes(ROUTES);
+    let dir = project(&[("cluster.yaml", yaml.as_bytes())]);
+    let line_of = |needle: &str| {
+        let found = yaml.lines().position(|line| line == needle);
+        found.map(|index| index as u64 + 1).expect(needle)
+    };
+    // Each lookup across the run's objects was a walk over all of them, per route: minutes
+    // here, where the indexed lookups take seconds (a debug build on a loaded machine).
+    let lint = run_within(
+        dir.path(),
+        &[
+            "lint",
+            "--format",
+            "json",
+            "--no-config",
+            "--select",
+            "policy-unattached,operation-id",
+            "--fail-on",
+            "warning",
+            ".",
+        ],
+        LARGE_DEADLINE,
+    );
+    assert_eq!(lint.code, 1, "{}", lint.stderr);
+    let report: Value = serde_json::from_str(&lint.stdout).expect("lint JSON");
+    let mut expected: Vec<Located> = profiled
+        .iter()
+        .map(|&line| at("policy-unattached", "cluster.yaml", line, 1))
+        .collect();
+    // `q0` loses `r0` to `p0`, first by name (files carry no creation time); `q1` targets a
+    // route that is not there.
+    let q0 = line_of("metadata: {name: q0}") + 2;
+    expected.push(at("policy-unattached", "cluster.yaml", q0, 16));
+    expected.push(at(
+        "policy-unattached",
+        "cluster.yaml",
+        line_of("metadata: {name: q1}") - 2,
+        1,
+    ));
+    expected.push(witness());
+    expected.sort();
+    let mut found = located(&report);
+    found.sort();
+    assert_eq!(found, expected);
+
+    let routes = large_routes(dir.path());
+    // Every HTTPRoute but those the ServiceProfile takes over, and the profile's one route.
+    assert_eq!(routes.len(), ROUTES - profiled.len() + 1);
+    for route in &routes {
+        let name = route["name"].as_str().expect("name");
+        let Some(index) = name.strip_prefix('r') else {
+            assert_eq!(
+                (name, &route["format"]),
+                ("all", &serde_json::json!("linkerd"))
+            );
+            continue;
+        };
+        let index: usize = index.parse().expect("route number");
+        // A route's own policy wins over the Gateway's.
+        let timeout = if index.is_multiple_of(2) {
+            4_000
+        } else {
+            6_000
+        };
+        assert_eq!(route["format"], "envoy-gateway", "{route}");
+        assert_eq!(route["timeout_ms"], timeout, "{route}");
+        assert_eq!(route["max_retries"], 2, "{route}");
+    }
+}
+
+#[test]
+fn ten_thousand_kuma_routes_each_named_by_a_policy_are_found_in_linear_time() {
+    const ROUTES: usize = 10_000;
+    let mut yaml = String::new();
+    for index in 0..ROUTES {
+        let _ = write!(yaml, "---\napiVersion: kuma.io/v1alpha1\nkind: MeshHTTPRoute\nmetadata: {{name: r{index}}}\nspec:\n  to:\n    - targetRef: {{kind: MeshService, name: s{index}}}\n      rules: [{{matches: [{{path: {{type: PathPrefix, value: /r{index}}}}}], default: {{backendRefs: [{{kind: MeshService, name: s{index}}}]}}}}]\n---\napiVersion: kuma.io/v1alpha1\nkind: MeshTimeout\nmetadata: {{name: t{index}}}\nspec:\n  to:\n    - targetRef: {{kind: MeshHTTPRoute, name: r{index}}}\n      default: {{http: {{requestTimeout: 3s}}}}\n");
+    }
+    let dir = project(&[("mesh.yaml", yaml.as_bytes())]);
+    // Each policy's route was looked for through every file, and each named route checked
+    // against all named before it.
+    let routes = large_routes(dir.path());
+    assert_eq!(routes.len(), ROUTES);
+    for (index, route) in routes.iter().enumerate() {
+        assert_eq!(route["format"], "kuma", "{route}");
+        assert_eq!(route["path"], format!("/r{index}*"), "{route}");
+        assert_eq!(route["timeout_ms"], 3_000, "{route}");
     }
 }
 

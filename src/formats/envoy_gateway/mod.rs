@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::kube::{self, Object, Target};
+use super::kube::{self, Object, Objects, Pick, Target};
 use super::read::{GatewayDefault, Naming, Reader, Release};
 use super::values::Dialect;
 use super::{AdaptContext, Adapter};
@@ -81,43 +81,38 @@ const CONTROLLER: &str = "gateway.envoyproxy.io/gatewayclass-controller";
 
 /// Whether Envoy Gateway serves `route`: the class of a parent Gateway is its controller's, or
 /// one of its policies names the route or a parent Gateway.
-pub fn serves(objects: &[Object<'_>], route: &Object<'_>) -> bool {
-    let parents = route.parents();
-    let parent = |kind: &str, name: &str, namespace: &str| {
-        parents
-            .iter()
-            .any(|(k, ns, n, _)| *k == kind && *n == name && *ns == namespace)
-    };
+pub fn serves(objects: &Objects<'_>, route: &Object<'_>) -> bool {
     fn text<'a>(object: &Object<'a>, path: &[&str]) -> Option<&'a str> {
         object.node.pointer(path).and_then(Node::as_str)
     }
-    objects.iter().any(|object| {
-        if object.api.starts_with("gateway.envoyproxy.io/") {
-            let spec = object.node.get("spec");
-            let single = spec.and_then(|spec| spec.get("targetRef")).into_iter();
-            let refs = spec
-                .map(|spec| spec.get_items("targetRefs"))
-                .unwrap_or_default();
-            return single.chain(refs).any(|target| {
-                let (kind, name) = (target.get_text("kind"), target.get_text("name"));
-                match (kind, name) {
-                    (Some("HTTPRoute"), Some(name)) => {
-                        name == route.name && object.namespace == route.namespace
-                    }
-                    (Some("Gateway"), Some(name)) => parent("Gateway", name, object.namespace),
-                    _ => false,
-                }
-            });
-        }
-        let class = text(object, &["spec", "gatewayClassName"]);
-        object.kind == "Gateway"
-            && parent("Gateway", object.name, object.namespace)
-            && objects.iter().any(|gateway_class| {
-                gateway_class.kind == "GatewayClass"
-                    && Some(gateway_class.name) == class
-                    && text(gateway_class, &["spec", "controllerName"]) == Some(CONTROLLER)
+    let policy = |positions: &[usize]| {
+        let mut found = positions.iter().map(|&position| &objects[position]);
+        found.any(|object| object.api.starts_with("gateway.envoyproxy.io/"))
+    };
+    let envoy_class = |gateway: &Object<'_>| {
+        let class = text(gateway, &["spec", "gatewayClassName"]);
+        class.is_some_and(|class| {
+            objects
+                .cluster_named("GatewayClass", class)
+                .any(|gateway_class| {
+                    text(gateway_class, &["spec", "controllerName"]) == Some(CONTROLLER)
+                })
+        })
+    };
+    policy(objects.targeting("HTTPRoute", route.namespace, route.name))
+        || route
+            .parents()
+            .into_iter()
+            .any(|(kind, namespace, name, _)| {
+                let gateways = objects.named("Gateway", namespace, name);
+                kind == "Gateway"
+                    && (policy(objects.targeting("Gateway", namespace, name))
+                        || gateways.iter().any(|&position| {
+                            let gateway = &objects[position];
+                            !gateway.api.starts_with("gateway.envoyproxy.io/")
+                                && envoy_class(gateway)
+                        }))
             })
-    })
 }
 
 fn detect(document: &Node) -> bool {
@@ -134,16 +129,17 @@ enum Level {
     Rule,
 }
 
-/// One `HTTPRoute` rule and the policy that won it so far: (level, policy index).
+/// One `HTTPRoute` rule, by the route's position among the run's objects, and the policy that
+/// won it so far: (level, policy index).
 type Claims = BTreeMap<(usize, usize), (Level, usize)>;
 
 fn adapt(cx: &mut AdaptContext<'_>, _file: FileId, _document: &Node) {
     if !kube::first_of_set(cx, ADAPTER.name) {
         return;
     }
-    let objects = kube::objects(cx.workspace);
-    let routes: Vec<&Object<'_>> = objects.iter().filter(|o| o.is_http_route()).collect();
-    let mut policies: Vec<&Object<'_>> = objects.iter().filter(|o| detect(o.node)).collect();
+    let objects = cx.kube;
+    let all = objects.all().iter();
+    let mut policies: Vec<&Object<'_>> = all.filter(|o| detect(o.node)).collect();
     // Envoy Gateway orders policies oldest first, then by namespace and name; files carry no
     // creation time, so the order by namespace and name decides among them.
     policies.sort_by_key(|object| (object.namespace, object.name));
@@ -159,7 +155,7 @@ fn adapt(cx: &mut AdaptContext<'_>, _file: FileId, _document: &Node) {
             cx,
             (policy, index),
             &targets,
-            (&routes, &objects),
+            objects,
             (&mut claims, &mut parents),
         );
         if reached == 0 && !targets.is_empty() {
@@ -188,12 +184,37 @@ fn adapt(cx: &mut AdaptContext<'_>, _file: FileId, _document: &Node) {
         if let (true, true, Some((parent, _))) = (merges, level >= Level::Route, parent) {
             policy = merged(parent, policy);
         }
-        let rules = routes[route].rules();
-        if let Some((node, _)) = rules.get(rule) {
+        let route = &objects[route];
+        if let Some((node, _)) = route.rules().get(rule) {
             let formats = (GatewayFormat::GatewayApi, GatewayFormat::EnvoyGateway);
-            kube::attach(cx, formats, (routes[route].file, node.span), policy, false);
+            kube::attach(cx, formats, (route.file, node.span), policy, false);
         }
     }
+}
+
+/// The positions of the objects `target` may reach, in file and document order: the routes it
+/// names or that name a Gateway it names as their parent. A superset: the caller checks each.
+fn candidates(target: &Target<'_>, objects: &Objects<'_>, namespace: &str) -> Vec<usize> {
+    let mut found = match (target.kind, &target.pick) {
+        ("HTTPRoute", Pick::Name(name)) => objects.named("HTTPRoute", namespace, name).to_vec(),
+        ("HTTPRoute", Pick::Labels(_)) => objects.in_namespace("HTTPRoute", namespace).to_vec(),
+        ("Gateway", Pick::Name(name)) => objects.children("Gateway", namespace, name).to_vec(),
+        ("Gateway", Pick::Labels(_)) => {
+            let gateways = objects.in_namespace("Gateway", namespace).iter();
+            let picked = gateways.filter(|&&gateway| {
+                let gateway = &objects[gateway];
+                gateway.api.starts_with("gateway.networking.k8s.io/")
+                    && target.names(gateway, namespace)
+            });
+            let children = picked
+                .flat_map(|&gateway| objects.children("Gateway", namespace, objects[gateway].name));
+            children.copied().collect()
+        }
+        _ => Vec::new(),
+    };
+    found.sort_unstable();
+    found.dedup();
+    found
 }
 
 /// Claims for `policy` every rule its targets reach that a more specific (or older) policy has
@@ -202,14 +223,18 @@ fn claim(
     cx: &mut AdaptContext<'_>,
     (policy, index): (&Object<'_>, usize),
     targets: &[Target<'_>],
-    (routes, objects): (&[&Object<'_>], &[Object<'_>]),
+    objects: &Objects<'_>,
     (claims, parents): (&mut Claims, &mut Claims),
 ) -> usize {
     let client = policy.kind == "ClientTrafficPolicy";
     let mut reached = 0;
     for target in targets {
         let mut conflict = false;
-        for (route_index, route) in routes.iter().enumerate() {
+        for route_index in candidates(target, objects, policy.namespace) {
+            let route = &objects[route_index];
+            if !route.is_http_route() {
+                continue;
+            }
             let level = match target.kind {
                 "HTTPRoute" if !client && target.names(route, policy.namespace) => {
                     match target.section {

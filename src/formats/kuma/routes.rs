@@ -1,6 +1,7 @@
 //! The routes of Kuma's merged policies: one per destination service with its outbound and
 //! inbound configuration, one per match of each `MeshHTTPRoute` a policy configures.
 
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use super::{
@@ -105,26 +106,27 @@ pub(super) fn service_routes(cx: &mut AdaptContext<'_>, entries: &[Entry]) {
 /// service), with the service's configuration and then the route's own merged over it.
 pub(super) fn http_routes(cx: &mut AdaptContext<'_>, entries: &[Entry]) {
     let mut named: Vec<(&str, &str, Location, &str)> = Vec::new();
+    let mut seen = HashSet::new();
     for entry in entries {
         if let Reach::Route(route) = &entry.reach {
-            if !named
-                .iter()
-                .any(|(m, r, ..)| *m == entry.mesh && r == route)
-            {
+            if seen.insert((entry.mesh.as_str(), route.as_str())) {
                 named.push((&entry.mesh, route, entry.at, &entry.name));
             }
         }
     }
+    // Each MeshHTTPRoute of the run by mesh and name, the first in file and document order, so
+    // that many routes named by many policies are found without reading every file for each.
+    let mut routes = HashMap::new();
+    for file in kube::readable_files(cx.workspace) {
+        for document in &file.documents {
+            if let Some((_, name, spec)) = resource(document, &["MeshHTTPRoute"]) {
+                let key = (mesh_of(document), name);
+                routes.entry(key).or_insert((file.id, spec));
+            }
+        }
+    }
     for (mesh, route_name, at, policy) in named {
-        let found = kube::readable_files(cx.workspace).find_map(|file| {
-            let documents = file.documents.iter();
-            documents
-                .filter(|document| mesh_of(document) == mesh)
-                .filter_map(|document| resource(document, &["MeshHTTPRoute"]))
-                .find(|(_, name, _)| *name == route_name)
-                .map(|(_, _, spec)| (file.id, spec))
-        });
-        let Some((file, spec)) = found else {
+        let Some(&(file, spec)) = routes.get(&(mesh, route_name)) else {
             let message = format!("`{policy}` configures MeshHTTPRoute `{route_name}`, which is not in these files: nothing it sets for that route is checked");
             kube::unattached(cx, at, message, "route not found");
             continue;

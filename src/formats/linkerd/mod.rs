@@ -315,15 +315,11 @@ fn service(cx: &mut AdaptContext<'_>, object: &Object<'_>) {
     }
     let mut policy = read_annotations(cx, object);
     let mut routed = false;
-    for route in kube::objects(cx.workspace) {
+    let objects = cx.kube;
+    for &position in objects.children("Service", object.namespace, object.name) {
+        let route = &objects[position];
         let mesh_route = route.is_http_route() || route.api.starts_with("policy.linkerd.io/");
-        let child = route
-            .parents()
-            .into_iter()
-            .any(|(kind, namespace, name, _)| {
-                kind == "Service" && namespace == object.namespace && name == object.name
-            });
-        if !(mesh_route && route.kind == "HTTPRoute" && child) {
+        if !(mesh_route && route.kind == "HTTPRoute") {
             continue;
         }
         routed = true;

@@ -2,7 +2,7 @@
 //! HTTPRoutes and annotations for the same Service.
 
 use super::{failure_accrual, push, MIN_RETRIES, NO_COUNT, PROFILE_TIMEOUT, RATIO_NOTE, TTL};
-use crate::formats::kube::{self, Object};
+use crate::formats::kube::{self, Object, Objects};
 use crate::formats::read::{Naming, Reader};
 use crate::formats::values::{self, Dialect};
 use crate::formats::AdaptContext;
@@ -11,29 +11,12 @@ use crate::model::{Method, MethodSet, PathKind, PathMatch, Policy, Sourced, Time
 use crate::source::Node;
 use crate::span::Location;
 
-/// The ServiceProfile of the run for Service `name` of `namespace`: the one named by its FQDN
-/// (`name.namespace.svc.<cluster domain>`).
-fn profile_for<'o, 'a>(
-    objects: &'o [Object<'a>],
-    name: &str,
-    namespace: &str,
-) -> Option<&'o Object<'a>> {
-    objects.iter().find(|object| {
-        let mut labels = object.name.split('.');
-        object.api.starts_with("linkerd.io/")
-            && object.kind == "ServiceProfile"
-            && labels.next() == Some(name)
-            && labels.next() == Some(namespace)
-            && labels.next() == Some("svc")
-    })
-}
-
 /// Whether a ServiceProfile of the run configures a Service `route` (an HTTPRoute) is a child
 /// of: Linkerd's proxies then ignore the route.
-pub fn profiled(objects: &[Object<'_>], route: &Object<'_>) -> bool {
+pub fn profiled(objects: &Objects<'_>, route: &Object<'_>) -> bool {
     let parents = route.parents().into_iter();
     let mut services = parents.filter(|(kind, ..)| *kind == "Service");
-    services.any(|(_, namespace, name, _)| profile_for(objects, name, namespace).is_some())
+    services.any(|(_, namespace, name, _)| objects.service_profile(name, namespace).is_some())
 }
 
 /// Reports `object`'s timeouts and retries, which Linkerd ignores while a ServiceProfile for
@@ -41,8 +24,7 @@ pub fn profiled(objects: &[Object<'_>], route: &Object<'_>) -> bool {
 /// ServiceProfile … and ignore any … annotations"; `reference/httproute.md`: a ServiceProfile
 /// "will take precedence over HTTPRoutes which configure the same Service"). Whether one does.
 pub(super) fn overridden(cx: &mut AdaptContext<'_>, object: &Object<'_>, service: &str) -> bool {
-    let objects = kube::objects(cx.workspace);
-    let Some(profile) = profile_for(&objects, service, object.namespace) else {
+    let Some(profile) = cx.kube.service_profile(service, object.namespace) else {
         return false;
     };
     let annotations = object.metadata_map("annotations");
@@ -84,25 +66,28 @@ pub(super) fn service_profile(cx: &mut AdaptContext<'_>, object: &Object<'_>) {
         return;
     };
     // The Service's failure accrual still guards the profile's routes.
-    let objects = kube::objects(cx.workspace);
+    let objects = cx.kube;
     let mut labels = object.name.split('.');
     let (name, namespace) = (labels.next().unwrap_or_default(), labels.next());
+    let (children, services) = match namespace {
+        Some(namespace) => (
+            objects.children("Service", namespace, name),
+            objects.named("Service", namespace, name),
+        ),
+        None => (&[][..], &[][..]),
+    };
     // The Gateway API adapter drops the Service's plain HTTPRoutes; they are reported here
     // (annotated ones, which Linkerd's adapter reads, where it reads them).
-    for route in objects.iter().filter(|route| {
-        let child = route.parents().into_iter().any(|(kind, ns, parent, _)| {
-            kind == "Service" && parent == name && Some(ns) == namespace
-        });
-        child && route.is_http_route() && !super::annotated(route.node)
-    }) {
-        overridden(cx, route, name);
+    for &position in children {
+        let route = &objects[position];
+        if route.is_http_route() && !super::annotated(route.node) {
+            overridden(cx, route, name);
+        }
     }
-    let service = objects.iter().find(|service| {
-        service.api == "v1"
-            && service.kind == "Service"
-            && service.name == name
-            && Some(service.namespace) == namespace
-    });
+    let service = services
+        .iter()
+        .map(|&position| &objects[position])
+        .find(|service| service.api == "v1");
     let breakers: Vec<CircuitBreaker> = service
         .map(|service| {
             let reader = &mut Reader::new(cx, service.file, Naming::Exact, Dialect::WholeWithUnit);
