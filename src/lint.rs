@@ -277,7 +277,7 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
         .collect();
     // A document two adapters read (OpenAPI with AWS extensions) is linted once.
     openapi_documents.dedup_by(|a, b| a.0 == b.0 && std::ptr::eq(a.1, b.1));
-    let custom = custom::run(
+    custom::run(
         &config.custom,
         &custom::RunScope {
             workspace: &workspace,
@@ -287,9 +287,8 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
             join: &join,
         },
         &|rule| config.may_run(rule),
+        &mut diagnostics,
     );
-    diagnostics.reserve_exact(custom.len());
-    diagnostics.extend(custom);
     attach_apis(&inventory, &join, &mut diagnostics);
     config.apply_levels(&workspace, &mut diagnostics);
     sort_and_dedup(&workspace, &mut diagnostics);

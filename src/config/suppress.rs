@@ -126,34 +126,33 @@ pub fn apply(
     ignores.sort_by_key(Ignore::breadth);
     let candidates = Candidates::new(&ignores);
 
-    let mut split = Split {
-        active: Vec::with_capacity(diagnostics.len()),
-        ..Split::default()
-    };
+    // Suppressed findings are taken out of the list; the others stay where they are.
+    let mut active = diagnostics;
     let mut found = Vec::new();
-    for mut diagnostic in diagnostics {
-        let mut credited: Option<usize> = None;
-        candidates.of(workspace, &diagnostic, &mut found);
-        for &index in &found {
-            if let Some(ignore) = ignores.get_mut(index) {
-                if ignore.matches(workspace, &diagnostic) {
-                    ignore.used = true;
-                    credited = Some(credited.map_or(index, |first| first.min(index)));
+    let suppressed: Vec<Diagnostic> = active
+        .extract_if(.., |diagnostic| {
+            let mut credited: Option<usize> = None;
+            candidates.of(workspace, diagnostic, &mut found);
+            for &index in &found {
+                if let Some(ignore) = ignores.get_mut(index) {
+                    if ignore.matches(workspace, diagnostic) {
+                        ignore.used = true;
+                        credited = Some(credited.map_or(index, |first| first.min(index)));
+                    }
                 }
             }
-        }
-        match credited.and_then(|index| ignores.get(index)) {
-            Some(ignore) => {
-                diagnostic.suppressed = Some(Suppression {
-                    kind: ignore.kind,
-                    reason: ignore.reason.clone(),
-                    location: Some(ignore.location),
-                });
-                split.suppressed.push(diagnostic);
-            }
-            None => split.active.push(diagnostic),
-        }
-    }
+            let Some(ignore) = credited.and_then(|index| ignores.get(index)) else {
+                return false;
+            };
+            diagnostic.suppressed = Some(Suppression {
+                kind: ignore.kind,
+                reason: ignore.reason.clone(),
+                location: Some(ignore.location),
+            });
+            true
+        })
+        .collect();
+    let mut split = Split { active, suppressed };
 
     for ignore in &ignores {
         if ignore.reason.is_none() {

@@ -58,8 +58,9 @@ pub fn run(
     custom: &CustomRules,
     scope: &RunScope<'_>,
     may_run: &(dyn Fn(&str) -> bool + Sync),
-) -> Vec<crate::diagnostic::Diagnostic> {
-    let mut out = spectral::run(
+    out: &mut Vec<crate::diagnostic::Diagnostic>,
+) {
+    spectral::run(
         &custom.ruleset.rules,
         &spectral::run::Scope {
             workspace: scope.workspace,
@@ -67,6 +68,7 @@ pub fn run(
             documents: scope.documents,
         },
         may_run,
+        out,
     );
     out.extend(policy::run(
         &custom.policies,
@@ -77,7 +79,6 @@ pub fn run(
         },
         may_run,
     ));
-    out
 }
 
 /// Loads the ruleset files that hold something routeguard does not run, and reports each such

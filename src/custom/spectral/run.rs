@@ -25,15 +25,15 @@ pub struct Scope<'a> {
     pub documents: &'a [(FileId, &'a Node)],
 }
 
-/// Every finding of `rules` (those `may_run` admits) on the documents.
+/// Adds to `out` every finding of `rules` (those `may_run` admits) on the documents.
 pub fn run(
     rules: &[SpectralRule],
     scope: &Scope<'_>,
     may_run: &(dyn Fn(&str) -> bool + Sync),
-) -> Vec<Diagnostic> {
+    out: &mut Vec<Diagnostic>,
+) {
     let rules: Vec<&SpectralRule> = rules.iter().filter(|rule| may_run(&rule.name)).collect();
     let refs = Refs::new(scope.workspace, scope.refs);
-    let mut out = Vec::new();
     for &(file, root) in scope.documents {
         let applicable: Vec<&SpectralRule> = rules
             .iter()
@@ -67,19 +67,23 @@ pub fn run(
                 matches[index] = found.by_ref().take(applicable[index].given.len()).collect();
             }
         }
-        out.par_extend(
-            applicable
-                .par_iter()
-                .zip(matches)
-                .flat_map_iter(|(rule, given)| {
-                    let mut found = Vec::new();
-                    let documents = documents_for(scope, &refs, rule.resolved);
-                    run_rule(rule, &documents, file, root, given, &mut found);
-                    found
-                }),
-        );
+        // Each rule's findings in a list of its own, moved once into `out`: findings are
+        // large, and a rule on every property name of a big spec has tens of thousands.
+        let found: Vec<Vec<Diagnostic>> = applicable
+            .par_iter()
+            .zip(matches)
+            .map(|(rule, given)| {
+                let mut found = Vec::new();
+                let documents = documents_for(scope, &refs, rule.resolved);
+                run_rule(rule, &documents, file, root, given, &mut found);
+                found
+            })
+            .collect();
+        out.reserve(found.iter().map(Vec::len).sum());
+        for mut rule_found in found {
+            out.append(&mut rule_found);
+        }
     }
-    out
 }
 
 fn documents_for<'w>(scope: &Scope<'w>, refs: &'w Refs<'w>, resolved: bool) -> Documents<'w> {
