@@ -733,6 +733,30 @@ fn ten_thousand_kuma_routes_each_named_by_a_policy_are_found_in_linear_time() {
     }
 }
 
+#[test]
+fn ten_thousand_kuma_services_with_outbound_and_inbound_policies_are_merged_in_linear_time() {
+    const SERVICES: usize = 10_000;
+    let mut yaml = String::new();
+    for index in 0..SERVICES {
+        // The outbound policy names the MeshService, the inbound one its `kuma.io/service` tag.
+        let _ = write!(yaml, "---\napiVersion: kuma.io/v1alpha1\nkind: MeshTimeout\nmetadata: {{name: out{index}}}\nspec:\n  to:\n    - targetRef: {{kind: MeshService, name: s{index}}}\n      default: {{http: {{requestTimeout: 3s}}}}\n---\napiVersion: kuma.io/v1alpha1\nkind: MeshTimeout\nmetadata: {{name: in{index}}}\nspec:\n  targetRef: {{kind: MeshService, name: s{index}_shop_svc_80}}\n  from:\n    - targetRef: {{kind: Mesh}}\n      default: {{http: {{requestTimeout: 2s}}}}\n");
+    }
+    let dir = project(&[("mesh.yaml", yaml.as_bytes())]);
+    // Each service was checked against every service named before it, and each service's
+    // configuration merged from every policy entry of the mesh.
+    let routes = large_routes(dir.path());
+    assert_eq!(routes.len(), SERVICES);
+    let mut names = std::collections::HashSet::new();
+    for route in &routes {
+        assert_eq!(route["format"], "kuma", "{route}");
+        // The service's own inbound timeout, shorter, bounds each retried attempt.
+        assert_eq!(route["timeout_ms"], 3_000, "{route}");
+        assert_eq!(route["per_try_timeout_ms"], 2_000, "{route}");
+        names.insert(route["name"].as_str().expect("name").to_string());
+    }
+    assert!((0..SERVICES).all(|index| names.contains(&format!("s{index}"))));
+}
+
 // Found by the `structured` fuzz target: a 10 KB line of 3,328 Spring routes took 27 s to
 // render as text, each finding's frame measuring the whole line.
 #[test]

@@ -219,15 +219,13 @@ fn selected_services(target: Option<&Node>) -> Option<Vec<String>> {
     Some(names)
 }
 
-/// Whether two names are one service: Kuma's `kuma.io/service` tag of a Kubernetes service is
-/// `name_namespace_svc_port`, its MeshService `name`.
-fn same_service(a: &str, b: &str) -> bool {
-    let short = |name: &str| {
-        name.split_once('_')
-            .filter(|(_, rest)| rest.contains("_svc_"))
-            .map_or(name.len(), |(short, _)| short.len())
-    };
-    a == b || a[..short(a)] == *b || *a == b[..short(b)]
+/// The service a name stands for: Kuma's `kuma.io/service` tag of a Kubernetes service is
+/// `name_namespace_svc_port`, its MeshService `name`; any other name stands for itself. Two
+/// names are one service when they are equal or one is the service the other stands for.
+fn short_service(name: &str) -> &str {
+    name.split_once('_')
+        .filter(|(_, rest)| rest.contains("_svc_"))
+        .map_or(name, |(short, _)| short)
 }
 
 fn adapt(cx: &mut AdaptContext<'_>, _file: FileId, _document: &Node) {

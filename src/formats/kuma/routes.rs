@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use super::{
-    mesh_of, resource, same_service, service_of, Conf, Entry, Reach, BACKOFF, BACKOFF_MAX,
+    mesh_of, resource, service_of, short_service, Conf, Entry, Reach, BACKOFF, BACKOFF_MAX,
     CONNECT_TIMEOUT, PER_TRY, REQUEST_TIMEOUT, RETRIES,
 };
 use crate::formats::read::{Naming, Reader};
@@ -17,23 +17,91 @@ use crate::model::policy::{
 use crate::model::{GatewayFormat, PathMatch, Policy, Route, Sourced, Timeout};
 use crate::span::Location;
 
-/// The entries of `mesh` that reach `service`, merged in order: its outbound configuration
-/// (with `route`, a MeshHTTPRoute's entries last), and its inbound one.
-fn merged(entries: &[Entry], mesh: &str, service: Option<&str>, route: Option<&str>) -> [Conf; 2] {
-    let mut confs = [Conf::default(), Conf::default()];
-    for entry in entries.iter().filter(|entry| entry.mesh == mesh) {
-        let (side, reaches) = match &entry.reach {
-            Reach::Service(to) => (0, to.is_none() || to.as_deref() == service),
-            Reach::Route(name) => (0, Some(name.as_str()) == route),
-            Reach::Inbound(None) => (1, true),
-            Reach::Inbound(Some(names)) => (
-                1,
-                service.is_some_and(|s| names.iter().any(|n| same_service(n, s))),
-            ),
-        };
-        if reaches {
-            confs[side].merge(entry.conf.clone());
+/// The entries of each mesh by what they reach, so that the entries reaching one service or
+/// route are found by lookups rather than by trying every entry of the mesh for each of them.
+#[derive(Default)]
+struct Reaching<'e> {
+    meshes: HashMap<&'e str, MeshEntries<'e>>,
+}
+
+/// Positions in the entry list, in list order within each list.
+#[derive(Default)]
+struct MeshEntries<'e> {
+    /// `to` every service of the mesh.
+    every_service: Vec<usize>,
+    /// `to` one service, by its name as written.
+    service: HashMap<&'e str, Vec<usize>>,
+    /// `to` a MeshHTTPRoute, by its name.
+    route: HashMap<&'e str, Vec<usize>>,
+    /// The inbound side of every service.
+    every_inbound: Vec<usize>,
+    /// The inbound side of named services, by each name as written and by the service it
+    /// stands for (see [`short_service`]).
+    inbound: HashMap<&'e str, Vec<usize>>,
+    inbound_short: HashMap<&'e str, Vec<usize>>,
+}
+
+impl<'e> Reaching<'e> {
+    fn new(entries: &'e [Entry]) -> Reaching<'e> {
+        let mut reaching = Reaching::default();
+        for (index, entry) in entries.iter().enumerate() {
+            let mesh = reaching.meshes.entry(entry.mesh.as_str()).or_default();
+            match &entry.reach {
+                Reach::Service(None) => mesh.every_service.push(index),
+                Reach::Service(Some(name)) => mesh.service.entry(name).or_default().push(index),
+                Reach::Route(name) => mesh.route.entry(name).or_default().push(index),
+                Reach::Inbound(None) => mesh.every_inbound.push(index),
+                Reach::Inbound(Some(names)) => {
+                    for name in names {
+                        mesh.inbound.entry(name).or_default().push(index);
+                        let short = short_service(name);
+                        mesh.inbound_short.entry(short).or_default().push(index);
+                    }
+                }
+            }
         }
+        reaching
+    }
+
+    /// The positions, in list order, of the entries of `mesh` that reach `service`'s outbound
+    /// side (with `route`, a MeshHTTPRoute's entries too) or its inbound side.
+    fn of(&self, mesh: &str, service: Option<&str>, route: Option<&str>) -> Vec<usize> {
+        let Some(entries) = self.meshes.get(mesh) else {
+            return Vec::new();
+        };
+        let mut found: Vec<usize> = [
+            entries.every_service.as_slice(),
+            &entries.every_inbound,
+            named(&entries.service, service),
+            named(&entries.route, route),
+            // Inbound names that are one service with it: the same name, a tag whose service
+            // is this name, or the service this tag names.
+            named(&entries.inbound, service),
+            named(&entries.inbound_short, service),
+            named(&entries.inbound, service.map(short_service)),
+        ]
+        .concat();
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+}
+
+/// The positions listed under `key`, if any.
+fn named<'m>(map: &'m HashMap<&str, Vec<usize>>, key: Option<&str>) -> &'m [usize] {
+    key.and_then(|key| map.get(key)).map_or(&[], Vec::as_slice)
+}
+
+/// The entries at `positions` merged in order: the outbound configuration (a MeshHTTPRoute's
+/// entries among it) and the inbound one.
+fn merged(entries: &[Entry], positions: &[usize]) -> [Conf; 2] {
+    let mut confs = [Conf::default(), Conf::default()];
+    for entry in positions.iter().map(|&index| &entries[index]) {
+        let side = match entry.reach {
+            Reach::Service(_) | Reach::Route(_) => 0,
+            Reach::Inbound(_) => 1,
+        };
+        confs[side].merge(entry.conf.clone());
     }
     confs
 }
@@ -41,50 +109,56 @@ fn merged(entries: &[Entry], mesh: &str, service: Option<&str>, route: Option<&s
 /// One route per destination service (and one for every service of a mesh), each with its
 /// outbound and inbound configuration.
 pub(super) fn service_routes(cx: &mut AdaptContext<'_>, entries: &[Entry]) {
+    // Each service once per mesh, the first name written for it kept: names known so far by
+    // mesh, as written and by the service they name, plus whether "every service" is known.
     let mut services: Vec<(&str, Option<String>)> = Vec::new();
+    let mut known: HashMap<&str, (HashSet<String>, HashSet<String>, bool)> = HashMap::new();
     for entry in entries {
         let names = match &entry.reach {
             Reach::Service(service) => vec![service.clone()],
             Reach::Inbound(Some(names)) => names.iter().cloned().map(Some).collect(),
             _ => continue,
         };
+        let (written, short, every) = known.entry(entry.mesh.as_str()).or_default();
         for name in names {
-            let known = services.iter().any(|(mesh, known)| {
-                *mesh == entry.mesh
-                    && match (known, &name) {
-                        (Some(known), Some(name)) => same_service(known, name),
-                        (known, name) => known == name,
-                    }
-            });
-            if !known {
-                services.push((entry.mesh.as_str(), name));
+            let is_known = match &name {
+                Some(name) => {
+                    written.contains(name.as_str())
+                        || short.contains(name.as_str())
+                        || written.contains(short_service(name))
+                }
+                None => *every,
+            };
+            if is_known {
+                continue;
             }
+            match &name {
+                Some(name) => {
+                    written.insert(name.clone());
+                    short.insert(short_service(name).to_string());
+                }
+                None => *every = true,
+            }
+            services.push((entry.mesh.as_str(), name));
         }
     }
     services.sort();
+    let reaching = Reaching::new(entries);
     for (mesh, service) in services {
-        let reaches = |entry: &&Entry| {
-            entry.mesh == mesh
-                && match &entry.reach {
-                    Reach::Service(to) => to.is_none() || *to == service,
-                    Reach::Inbound(names) => match (names, &service) {
-                        (None, _) => true,
-                        (Some(names), Some(s)) => names.iter().any(|n| same_service(n, s)),
-                        (Some(_), None) => false,
-                    },
-                    Reach::Route(_) => false,
-                }
-        };
+        let positions = reaching.of(mesh, service.as_deref(), None);
         // Findings sit on the last outbound entry that reaches the service, else the last
         // inbound one.
-        let outbound = entries.iter().rev().filter(reaches);
-        let last = outbound
-            .clone()
-            .find(|e| matches!(e.reach, Reach::Service(_)));
-        let Some(at) = last.or(outbound.clone().next()).map(|e| e.at) else {
+        let last_outbound = positions
+            .iter()
+            .rev()
+            .find(|&&index| matches!(entries[index].reach, Reach::Service(_)));
+        let Some(at) = last_outbound
+            .or(positions.last())
+            .map(|&index| entries[index].at)
+        else {
             continue;
         };
-        let confs = merged(entries, mesh, service.as_deref(), None);
+        let confs = merged(entries, &positions);
         let name = service
             .clone()
             .unwrap_or(format!("every service of mesh {mesh}"));
@@ -125,6 +199,7 @@ pub(super) fn http_routes(cx: &mut AdaptContext<'_>, entries: &[Entry]) {
             }
         }
     }
+    let reaching = Reaching::new(entries);
     for (mesh, route_name, at, policy) in named {
         let Some(&(file, spec)) = routes.get(&(mesh, route_name)) else {
             let message = format!("`{policy}` configures MeshHTTPRoute `{route_name}`, which is not in these files: nothing it sets for that route is checked");
@@ -151,7 +226,8 @@ pub(super) fn http_routes(cx: &mut AdaptContext<'_>, entries: &[Entry]) {
                         hosts: service.iter().cloned().collect(),
                         ..Route::new(GatewayFormat::Kuma, at, path, Policy::default())
                     };
-                    let confs = merged(entries, mesh, service.as_deref(), Some(route_name));
+                    let positions = reaching.of(mesh, service.as_deref(), Some(route_name));
+                    let confs = merged(entries, &positions);
                     push_route(cx, route, service.clone(), confs);
                 }
             }
@@ -281,4 +357,57 @@ fn push_route(
     });
     route.policy = policy;
     cx.inventory.routes.push(route);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::span::{FileId, Span};
+
+    fn entry(mesh: &str, reach: Reach) -> Entry {
+        Entry {
+            mesh: mesh.to_string(),
+            order: (0, 0),
+            name: String::new(),
+            reach,
+            at: Location {
+                file: FileId(0),
+                span: Span::new(0, 0),
+            },
+            conf: Conf::default(),
+        }
+    }
+
+    #[test]
+    fn entries_reach_a_service_by_its_name_or_its_tag_in_their_own_mesh_only() {
+        let inbound = |names: &[&str]| {
+            Reach::Inbound(Some(names.iter().map(|name| name.to_string()).collect()))
+        };
+        let entries = [
+            entry("default", Reach::Service(None)),
+            entry("default", Reach::Service(Some("web".into()))),
+            entry("default", Reach::Service(Some("api".into()))),
+            entry("default", Reach::Route("checkout".into())),
+            entry("default", Reach::Inbound(None)),
+            entry("default", inbound(&["web_shop_svc_80"])),
+            entry("default", inbound(&["web"])),
+            entry("default", inbound(&["web_other_svc_81"])),
+            entry("other", Reach::Service(None)),
+        ];
+        let reaching = Reaching::new(&entries);
+        // The tag `web_shop_svc_80` is the service `web`; the tag `web_other_svc_81` is not the
+        // tag `web_shop_svc_80`, though both are `web`.
+        assert_eq!(reaching.of("default", Some("web"), None), [0, 1, 4, 5, 6, 7]);
+        assert_eq!(
+            reaching.of("default", Some("web_shop_svc_80"), None),
+            [0, 4, 5, 6]
+        );
+        assert_eq!(
+            reaching.of("default", Some("api"), Some("checkout")),
+            [0, 2, 3, 4]
+        );
+        assert_eq!(reaching.of("default", None, None), [0, 4]);
+        assert_eq!(reaching.of("other", Some("web"), None), [8]);
+        assert!(reaching.of("absent", Some("web"), None).is_empty());
+    }
 }
