@@ -57,7 +57,7 @@ fn write_report(out: &mut impl Write, outcome: &Outcome, options: Json) -> io::R
     out.write_all(b",\n    \"version\": ")?;
     string(out, env!("CARGO_PKG_VERSION"))?;
     out.write_all(b"\n  },\n  \"diagnostics\": ")?;
-    // Each rule's documentation link, written once per rule rather than once per finding.
+    // Each rule's documentation link, made once per rule rather than once per finding.
     let mut urls: foldhash::HashMap<&str, String> = foldhash::HashMap::default();
     list(out, "  ", &diagnostics, |out, diagnostic| {
         let rule = diagnostic.rule.as_str();
