@@ -397,7 +397,10 @@ mod tests {
         let reaching = Reaching::new(&entries);
         // The tag `web_shop_svc_80` is the service `web`; the tag `web_other_svc_81` is not the
         // tag `web_shop_svc_80`, though both are `web`.
-        assert_eq!(reaching.of("default", Some("web"), None), [0, 1, 4, 5, 6, 7]);
+        assert_eq!(
+            reaching.of("default", Some("web"), None),
+            [0, 1, 4, 5, 6, 7]
+        );
         assert_eq!(
             reaching.of("default", Some("web_shop_svc_80"), None),
             [0, 4, 5, 6]
