@@ -104,14 +104,8 @@ impl RefIndex {
         file: FileId,
         node: &'w Node,
     ) -> (FileId, &'w Node) {
-        let mut current = (file, node);
-        for _ in 0..MAX_HOPS {
-            match self.step(workspace, current.0, current.1) {
-                Some(next) => current = next,
-                None => return current,
-            }
-        }
-        current
+        let (file, node, _) = self.deref_declared(workspace, file, node);
+        (file, node)
     }
 
     /// [`RefIndex::deref`], with the target of the last reference followed (None when `node` is
@@ -124,32 +118,27 @@ impl RefIndex {
     ) -> (FileId, &'w Node, Option<&RefTarget>) {
         let mut current = (file, node, None);
         for _ in 0..MAX_HOPS {
-            let Some(target) =
-                ref_value(current.1).and_then(|value| self.target(current.0, value.span))
-            else {
-                break;
-            };
-            let Some(next) = lookup(workspace, target) else {
-                break;
-            };
-            current = (target.file, next, Some(target));
+            match self.step(workspace, current.0, current.1) {
+                Some((file, node, target)) => current = (file, node, Some(target)),
+                None => break,
+            }
         }
         current
     }
 
-    /// One hop of [`RefIndex::deref`]: the node `node`'s `$ref` resolves to, if it is a
-    /// resolved reference.
+    /// One hop of [`RefIndex::deref`]: the node `node`'s `$ref` resolves to and that reference's
+    /// target, if it is a resolved reference.
     fn step<'w>(
         &self,
         workspace: &'w Workspace,
         file: FileId,
         node: &'w Node,
-    ) -> Option<(FileId, &'w Node)> {
+    ) -> Option<(FileId, &'w Node, &RefTarget)> {
         if !self.objects.contains(&(file, node.span.start)) {
             return None;
         }
         let target = self.target(file, ref_value(node)?.span)?;
-        Some((target.file, lookup(workspace, target)?))
+        Some((target.file, lookup(workspace, target)?, target))
     }
 
     /// Calls `found` with every node [`RefIndex::deref`] can lead to other than the node it
@@ -164,10 +153,10 @@ impl RefIndex {
             let mut file = target.file;
             for _ in 0..MAX_HOPS {
                 found(node);
-                let Some(next) = self.step(workspace, file, node) else {
+                let Some((next_file, next, _)) = self.step(workspace, file, node) else {
                     break;
                 };
-                (file, node) = next;
+                (file, node) = (next_file, next);
             }
         }
     }
