@@ -116,7 +116,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, ingress: &Node) {
                 continue;
             };
             let service_name_text = service_name.as_str().unwrap_or_default();
-            let service_object = objects.find("Service", service_name_text, namespace);
+            let service_object = objects.find("Service", namespace, service_name_text);
             let (service_file, service, override_proxy) =
                 kong_service(objects, service_object, file, service_name);
             let mut service_cx = ServiceContext::read(
@@ -270,7 +270,7 @@ fn named_plugins(
             continue;
         }
         let plugin = objects
-            .find("KongPlugin", name, namespace)
+            .find("KongPlugin", namespace, name)
             .or_else(|| objects.cluster_named("KongClusterPlugin", name).next());
         match plugin {
             Some(object) => {
@@ -413,7 +413,7 @@ fn kong_service<'a>(
     let override_proxy = service
         .annotation("konghq.com/override")
         .and_then(Node::as_str)
-        .and_then(|name| objects.find("KongIngress", name, service.namespace))
+        .and_then(|name| objects.find("KongIngress", service.namespace, name))
         .and_then(|kong_ingress| Some((kong_ingress.file, kong_ingress.node.get("proxy")?)));
     for (annotation_name, key) in PROXY_ANNOTATIONS {
         let Some(value) = service.annotation(annotation_name) else {

@@ -231,7 +231,7 @@ impl<'a> Objects<'a> {
     }
 
     /// The first object of `kind` named `name` in `namespace`, in file and document order.
-    pub fn find(&self, kind: &str, name: &str, namespace: &str) -> Option<&Object<'a>> {
+    pub fn find(&self, kind: &str, namespace: &str, name: &str) -> Option<&Object<'a>> {
         let first = self.named(kind, namespace, name).first();
         first.map(|&position| &self.all[position])
     }
