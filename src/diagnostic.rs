@@ -1,6 +1,7 @@
 //! The one finding type every stage produces and every report reads.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -67,11 +68,12 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// `METHOD /path` when the finding is about a route or operation.
     pub route: Option<String>,
-    /// The name of the API the finding is about, when it is about one API.
-    pub api: Option<String>,
+    /// The name of the API the finding is about, when it is about one API: shared by all of
+    /// that API's findings.
+    pub api: Option<Arc<str>>,
     /// Set when an inline suppression or the baseline accepts this finding: it is then listed
     /// only on request and never counts toward the exit code or the summary.
-    pub suppressed: Option<Suppression>,
+    pub suppressed: Option<Box<Suppression>>,
 }
 
 /// Why a finding is not reported.

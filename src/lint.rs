@@ -2,6 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::config::baseline::Baseline;
 use crate::config::{suppress, Config};
@@ -577,10 +578,15 @@ fn attach_apis(inventory: &Inventory, join: &join::Join, diagnostics: &mut [Diag
             apis.insert(inventory.operations[link.operation].document);
         }
     }
-    let only = |apis: &HashSet<usize>| -> Option<String> {
+    let names: Vec<Arc<str>> = inventory
+        .specs
+        .iter()
+        .map(|spec| Arc::from(spec.api.name.as_str()))
+        .collect();
+    let only = |apis: &HashSet<usize>| -> Option<Arc<str>> {
         let mut apis = apis.iter();
         match (apis.next(), apis.next()) {
-            (Some(&api), None) => Some(inventory.specs[api].api.name.clone()),
+            (Some(&api), None) => Some(Arc::clone(&names[api])),
             _ => None,
         }
     };

@@ -177,11 +177,11 @@ impl Baseline {
             match remaining.get_mut(&print) {
                 Some(count) if *count > 0 => {
                     *count -= 1;
-                    diagnostic.suppressed = Some(Suppression {
+                    diagnostic.suppressed = Some(Box::new(Suppression {
                         kind: SuppressionKind::Baseline,
                         reason: None,
                         location: None,
-                    });
+                    }));
                     accepted.push(diagnostic);
                 }
                 _ => new.push(diagnostic),

@@ -144,11 +144,11 @@ pub fn apply(
             let Some(ignore) = credited.and_then(|index| ignores.get(index)) else {
                 return false;
             };
-            diagnostic.suppressed = Some(Suppression {
+            diagnostic.suppressed = Some(Box::new(Suppression {
                 kind: ignore.kind,
                 reason: ignore.reason.clone(),
                 location: Some(ignore.location),
-            });
+            }));
             true
         })
         .collect();
