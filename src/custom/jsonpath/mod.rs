@@ -31,6 +31,68 @@ impl std::fmt::Display for Seg<'_> {
     }
 }
 
+/// A match's path from the document root: the path of the node it was found under, shared by
+/// every match found there (a big spec's property names are tens of thousands of matches under
+/// a few thousand `properties` objects), then its own last step.
+#[derive(Debug, Clone)]
+pub struct HitPath<'w> {
+    parent: Arc<[Seg<'w>]>,
+    last: Option<Seg<'w>>,
+}
+
+impl<'w> HitPath<'w> {
+    pub fn new(path: Vec<Seg<'w>>) -> HitPath<'w> {
+        HitPath {
+            parent: Arc::from(path),
+            last: None,
+        }
+    }
+
+    pub fn under(parent: &Arc<[Seg<'w>]>, seg: Seg<'w>) -> HitPath<'w> {
+        HitPath {
+            parent: Arc::clone(parent),
+            last: Some(seg),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.parent.len() + usize::from(self.last.is_some())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn last(&self) -> Option<&Seg<'w>> {
+        self.last.as_ref().or(self.parent.last())
+    }
+
+    pub fn iter(&self) -> <&HitPath<'w> as IntoIterator>::IntoIter {
+        self.into_iter()
+    }
+
+    pub fn to_vec(&self) -> Vec<Seg<'w>> {
+        self.iter().copied().collect()
+    }
+
+    /// The whole path as one shared list, for matches found under this one.
+    pub fn shared(&self) -> Arc<[Seg<'w>]> {
+        match self.last {
+            None => Arc::clone(&self.parent),
+            Some(_) => Arc::from(self.to_vec()),
+        }
+    }
+}
+
+impl<'p, 'w> IntoIterator for &'p HitPath<'w> {
+    type Item = &'p Seg<'w>;
+    type IntoIter = std::iter::Chain<std::slice::Iter<'p, Seg<'w>>, std::option::Iter<'p, Seg<'w>>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.parent.iter().chain(&self.last)
+    }
+}
+
 /// A node of a document as a ruleset sees it: where it is, how it was reached.
 #[derive(Debug, Clone)]
 pub struct Hit<'w> {
@@ -38,7 +100,7 @@ pub struct Hit<'w> {
     pub node: &'w Node,
     /// The mapping key it is the value of, when reached directly rather than through a `$ref`.
     pub key: Option<&'w Node>,
-    pub path: Vec<Seg<'w>>,
+    pub path: HitPath<'w>,
     /// Reached through `~`: the match is the property name, not its value.
     pub is_key: bool,
 }
@@ -49,7 +111,7 @@ impl<'w> Hit<'w> {
             file,
             node,
             key: None,
-            path: Vec::new(),
+            path: HitPath::new(Vec::new()),
             is_key: false,
         }
     }
@@ -130,17 +192,60 @@ struct Step<'w> {
 
 impl<'w> Step<'w> {
     /// The match this child is, under a parent at `parent_path`.
-    fn hit(self, parent_path: &[Seg<'w>]) -> Hit<'w> {
-        let mut path = Vec::with_capacity(parent_path.len() + 1);
-        path.extend_from_slice(parent_path);
-        path.push(self.seg);
+    fn hit(self, parent_path: &Arc<[Seg<'w>]>) -> Hit<'w> {
         Hit {
             file: self.file,
             node: self.node,
             key: self.key,
-            path,
+            path: HitPath::under(parent_path, self.seg),
             is_key: false,
         }
+    }
+}
+
+/// The path of a node selectors are applied to: the walk's own stack, or a match's path.
+#[derive(Clone, Copy)]
+enum PlacePath<'a, 'w> {
+    Walk(&'a [Seg<'w>]),
+    Hit(&'a HitPath<'w>),
+}
+
+impl<'a, 'w> PlacePath<'a, 'w> {
+    fn last(self) -> Option<&'a Seg<'w>> {
+        match self {
+            PlacePath::Walk(path) => path.last(),
+            PlacePath::Hit(path) => path.last(),
+        }
+    }
+
+    fn to_vec(self) -> Vec<Seg<'w>> {
+        match self {
+            PlacePath::Walk(path) => path.to_vec(),
+            PlacePath::Hit(path) => path.to_vec(),
+        }
+    }
+
+    fn shared(self) -> Arc<[Seg<'w>]> {
+        match self {
+            PlacePath::Walk(path) => Arc::from(path),
+            PlacePath::Hit(path) => path.shared(),
+        }
+    }
+}
+
+/// The path the matches found at one place share, made when the first of them is.
+struct SharedPath<'a, 'w> {
+    place: PlacePath<'a, 'w>,
+    made: Option<Arc<[Seg<'w>]>>,
+}
+
+impl<'a, 'w> SharedPath<'a, 'w> {
+    fn new(place: PlacePath<'a, 'w>) -> SharedPath<'a, 'w> {
+        SharedPath { place, made: None }
+    }
+
+    fn get(&mut self) -> &Arc<[Seg<'w>]> {
+        self.made.get_or_insert_with(|| self.place.shared())
     }
 }
 
@@ -149,7 +254,7 @@ impl<'w> Step<'w> {
 struct Place<'a, 'w> {
     file: FileId,
     node: &'w Node,
-    path: &'a [Seg<'w>],
+    path: PlacePath<'a, 'w>,
     is_key: bool,
 }
 
@@ -158,7 +263,7 @@ impl<'a, 'w> Place<'a, 'w> {
         Place {
             file: hit.file,
             node: hit.node,
-            path: &hit.path,
+            path: PlacePath::Hit(&hit.path),
             is_key: hit.is_key,
         }
     }
@@ -226,7 +331,7 @@ impl<'w> Documents<'w> {
         &self,
         file: FileId,
         root: &'w Node,
-        path: &[Seg<'w>],
+        path: &HitPath<'w>,
         is_key: bool,
     ) -> Vec<String> {
         let mut declared: Vec<String> = Vec::with_capacity(path.len());
@@ -272,7 +377,8 @@ impl<'w> Documents<'w> {
     /// The children of a match, each resolved, with its key or index.
     pub fn children(&self, hit: &Hit<'w>) -> Vec<Hit<'w>> {
         let mut out = Vec::new();
-        self.each_child(hit.file, hit.node, |step| out.push(step.hit(&hit.path)));
+        let parent = hit.path.shared();
+        self.each_child(hit.file, hit.node, |step| out.push(step.hit(&parent)));
         out
     }
 
@@ -335,12 +441,12 @@ impl<'w> Documents<'w> {
     /// The child named `name` (or at that index), resolved.
     pub fn child(&self, hit: &Hit<'w>, name: &str) -> Option<Hit<'w>> {
         self.step(hit.file, hit.node, name)
-            .map(|step| step.hit(&hit.path))
+            .map(|step| step.hit(&hit.path.shared()))
     }
 
     /// Every match of `path` from `root`.
     pub fn select(&self, path: &Path, root: Hit<'w>) -> Vec<Hit<'w>> {
-        self.select_from(path, &root, vec![root.clone()], 0)
+        self.select_from(path, &root, Cow::Owned(vec![root.clone()]), 0)
     }
 
     /// Every match of each of `paths` from `root`, in the order of `paths`. The paths that start
@@ -376,13 +482,16 @@ impl<'w> Documents<'w> {
             .map(|(path, first)| {
                 Arc::new(match first {
                     Some(first) => {
+                        // The first segment's matches are lent to every path that starts with
+                        // it and given to the last: most paths go on from them, so a copy of
+                        // them (and of each one's path) would be thrown away.
                         shared_by[first] -= 1;
-                        let mut hits = if shared_by[first] == 0 {
-                            std::mem::take(&mut found[first])
+                        found[first].truncate(MAX_HITS);
+                        let hits = if shared_by[first] == 0 {
+                            Cow::Owned(std::mem::take(&mut found[first]))
                         } else {
-                            found[first].clone()
+                            Cow::Borrowed(found[first].as_slice())
                         };
-                        hits.truncate(MAX_HITS);
                         self.select_from(path, &root, hits, 1)
                     }
                     None => self.select(path, root.clone()),
@@ -430,6 +539,7 @@ impl<'w> Documents<'w> {
                 }
             }
             if !by_name.is_empty() {
+                let mut shared = SharedPath::new(place.path);
                 for child in children {
                     let Seg::Key(key) = child.seg else {
                         continue;
@@ -437,7 +547,7 @@ impl<'w> Documents<'w> {
                     for &(index, test) in by_name.get(key).into_iter().flatten() {
                         match test {
                             NameTest::Every if open[index] => {
-                                found[index].push(child.hit(place.path));
+                                found[index].push(child.hit(shared.get()));
                             }
                             NameTest::Every => {}
                             NameTest::Last => match last.iter_mut().find(|(i, _)| *i == index) {
@@ -449,7 +559,7 @@ impl<'w> Documents<'w> {
                 }
                 for (index, step) in last.drain(..) {
                     if open[index] {
-                        found[index].push(step.hit(place.path));
+                        found[index].push(step.hit(shared.get()));
                     }
                 }
             }
@@ -464,7 +574,7 @@ impl<'w> Documents<'w> {
         &self,
         path: &Path,
         start: &Hit<'w>,
-        mut current: Vec<Hit<'w>>,
+        mut current: Cow<'_, [Hit<'w>]>,
         from: usize,
     ) -> Vec<Hit<'w>> {
         let mut children = Vec::new();
@@ -476,7 +586,7 @@ impl<'w> Documents<'w> {
             match segment {
                 Segment::Parent => {
                     let mut seen = NodeSet::default();
-                    for hit in &current {
+                    for hit in current.iter() {
                         if let Some(parent) = self.parent(start, hit) {
                             if seen.insert(address(parent.node)) {
                                 next.push(parent);
@@ -491,7 +601,7 @@ impl<'w> Documents<'w> {
                             Selector::Wildcard | Selector::Slice { .. } | Selector::Filter(_)
                         )
                     });
-                    for hit in &current {
+                    for hit in current.iter() {
                         children.clear();
                         if needs_children {
                             self.each_child(hit.file, hit.node, |step| children.push(step));
@@ -504,7 +614,7 @@ impl<'w> Documents<'w> {
                     // inside a shared schema is one finding, as Spectral reports it.
                     let mut visited =
                         Visited::new(self.targets(), current.iter().map(|hit| address(hit.node)));
-                    for hit in &current {
+                    for hit in current.iter() {
                         self.walk(hit, &mut visited, &mut |place, children| {
                             self.apply_to_children(selectors, place, children, &mut next);
                             next.len() <= MAX_HITS
@@ -515,8 +625,9 @@ impl<'w> Documents<'w> {
             if next.len() > MAX_HITS {
                 next.truncate(MAX_HITS);
             }
-            current = next;
+            current = Cow::Owned(next);
         }
+        let mut current = current.into_owned();
         if path.keys {
             current.retain(|hit| !hit.path.is_empty());
             for hit in &mut current {
@@ -530,7 +641,7 @@ impl<'w> Documents<'w> {
     fn parent(&self, start: &Hit<'w>, hit: &Hit<'w>) -> Option<Hit<'w>> {
         let depth = hit.path.len().checked_sub(start.path.len() + 1)?;
         let mut current = start.clone();
-        for seg in &hit.path[start.path.len()..start.path.len() + depth] {
+        for seg in hit.path.iter().skip(start.path.len()).take(depth) {
             current = self.child(&current, &seg.to_string())?;
         }
         Some(current)
@@ -553,7 +664,7 @@ impl<'w> Documents<'w> {
         if !visit(Place::of(start), &children) {
             return false;
         }
-        let mut path = start.path.clone();
+        let mut path = start.path.to_vec();
         let mut stack = Vec::new();
         for child in children {
             path.push(child.seg);
@@ -588,7 +699,7 @@ impl<'w> Documents<'w> {
         let place = Place {
             file: node.file,
             node: node.node,
-            path,
+            path: PlacePath::Walk(path),
             is_key: false,
         };
         let mut more = visit(place, &stack[from..]);
@@ -613,14 +724,15 @@ impl<'w> Documents<'w> {
         children: &[Step<'w>],
         out: &mut Vec<Hit<'w>>,
     ) {
+        let mut shared = SharedPath::new(place.path);
         for selector in selectors {
             match selector {
                 Selector::Name(name) => out.extend(
                     self.step(place.file, place.node, name)
-                        .map(|step| step.hit(place.path)),
+                        .map(|step| step.hit(shared.get())),
                 ),
                 Selector::Wildcard => {
-                    out.extend(children.iter().map(|child| child.hit(place.path)));
+                    out.extend(children.iter().map(|child| child.hit(shared.get())));
                 }
                 Selector::Index(index) => {
                     let items = place.node.items();
@@ -629,7 +741,7 @@ impl<'w> Documents<'w> {
                     if place.node.is_seq() && (0..len).contains(&index) {
                         out.extend(
                             self.item(place.file, items, index as usize)
-                                .map(|step| step.hit(place.path)),
+                                .map(|step| step.hit(shared.get())),
                         );
                     }
                 }
@@ -638,7 +750,7 @@ impl<'w> Documents<'w> {
                         continue;
                     }
                     for index in slice_indices(children.len(), *start, *end, *step) {
-                        out.push(children[index].hit(place.path));
+                        out.push(children[index].hit(shared.get()));
                     }
                 }
                 Selector::Filter(filter) => {
@@ -656,7 +768,7 @@ impl<'w> Documents<'w> {
                             child,
                         };
                         if filter.expr.eval(&scope).truthy() {
-                            out.push(child.hit(place.path));
+                            out.push(child.hit(shared.get()));
                         }
                     }
                 }
@@ -777,7 +889,7 @@ impl<'n, 'w: 'n> Scope<'n> for FilterScope<'_, 'w> {
     fn path(&self) -> Value<'n> {
         // nimma's `dumpPath`: names quoted with `'` as they are, indices bare.
         let mut out = String::from("$");
-        for seg in self.parent.path.iter().chain([&self.child.seg]) {
+        for seg in self.parent.path.to_vec().iter().chain([&self.child.seg]) {
             match seg {
                 Seg::Key(key) => {
                     out.push_str("['");
@@ -800,11 +912,16 @@ fn seg_value<'w>(seg: Option<&Seg<'w>>) -> Value<'w> {
 }
 
 /// `#/paths/~1pets/get`: a match's path as a JSON pointer, as Spectral's `{{path}}` prints it.
-pub fn pointer(path: &[Seg<'_>]) -> String {
+pub fn pointer<'p, 'w: 'p, P>(path: P) -> String
+where
+    P: IntoIterator<Item = &'p Seg<'w>>,
+    P::IntoIter: Clone,
+{
+    let path = path.into_iter();
     // Sized once: a finding's pointer is built for each of thousands of findings, and growing it
     // segment by segment reallocates several times per pointer.
     let capacity = 1 + path
-        .iter()
+        .clone()
         .map(|seg| match seg {
             Seg::Key(key) => 1 + key.len(),
             Seg::Index(_) => 1 + 20,
@@ -816,10 +933,7 @@ pub fn pointer(path: &[Seg<'_>]) -> String {
         out.push('/');
         match seg {
             Seg::Key(key) => push_pointer_segment(&mut out, key),
-            Seg::Index(index) => {
-                use std::fmt::Write;
-                let _ = write!(out, "{index}");
-            }
+            Seg::Index(index) => out.push_str(itoa::Buffer::new().format(*index)),
         }
     }
     out
@@ -828,8 +942,9 @@ pub fn pointer(path: &[Seg<'_>]) -> String {
 /// Appends `segment` escaped as a JSON pointer segment (`~` as `~0`, `/` as `~1`).
 pub fn push_pointer_segment(out: &mut String, segment: &str) {
     let mut rest = segment;
-    // Runs between the bytes to escape are copied whole: a route path escapes every `/`.
-    while let Some(at) = rest.bytes().position(|byte| byte == b'~' || byte == b'/') {
+    // Runs between the bytes to escape are copied whole: a route path escapes every `/`, and
+    // most keys escape nothing (one vectorised search each).
+    while let Some(at) = memchr::memchr2(b'~', b'/', rest.as_bytes()) {
         out.push_str(&rest[..at]);
         out.push_str(if rest.as_bytes()[at] == b'~' {
             "~0"
@@ -842,8 +957,8 @@ pub fn push_pointer_segment(out: &mut String, segment: &str) {
 }
 
 /// `paths./pets.get.responses`: a match's path as Spectral's text output prints it.
-pub fn dotted(path: &[Seg<'_>]) -> String {
-    path.iter()
+pub fn dotted<'p, 'w: 'p>(path: impl IntoIterator<Item = &'p Seg<'w>>) -> String {
+    path.into_iter()
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(".")

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use super::functions::{print_value, Finding, Input};
 use super::{Field, Level, SpectralRule};
 use crate::custom::jsonpath::filter::Value;
-use crate::custom::jsonpath::{pointer, push_pointer_segment, Documents, Hit, Refs, Seg};
+use crate::custom::jsonpath::{pointer, push_pointer_segment, Documents, Hit, HitPath, Refs, Seg};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::refs::RefIndex;
 use crate::source::{Node, Workspace};
@@ -67,21 +67,19 @@ pub fn run(
                 matches[index] = found.by_ref().take(applicable[index].given.len()).collect();
             }
         }
-        // Each rule's findings in a list of its own, moved once into `out`: findings are
-        // large, and a rule on every property name of a big spec has tens of thousands.
-        let found: Vec<Vec<Diagnostic>> = applicable
+        let found: Vec<RuleFindings> = applicable
             .par_iter()
             .zip(matches)
             .map(|(rule, given)| {
-                let mut found = Vec::new();
                 let documents = documents_for(scope, &refs, rule.resolved);
-                run_rule(rule, &documents, file, root, given, &mut found);
-                found
+                run_rule(rule, &documents, file, root, given)
             })
             .collect();
-        out.reserve(found.iter().map(Vec::len).sum());
-        for mut rule_found in found {
-            out.append(&mut rule_found);
+        out.reserve(found.iter().map(|found| found.len).sum());
+        for rule_found in found {
+            for mut block in rule_found.blocks {
+                out.append(&mut block);
+            }
         }
     }
 }
@@ -112,6 +110,41 @@ impl<'a, 'w> Target<'a, 'w> {
     }
 }
 
+/// One rule's findings in blocks of a fixed size, moved once into the run's list: findings are
+/// large, a rule on every property name of a big spec has tens of thousands, and a list that
+/// doubles as it grows would copy each of them again at every doubling.
+#[derive(Default)]
+struct RuleFindings {
+    blocks: Vec<Vec<Diagnostic>>,
+    len: usize,
+    /// For each finding, the next one at the same place (`usize::MAX` for none).
+    next_at_place: Vec<usize>,
+}
+
+impl RuleFindings {
+    const BLOCK: usize = 256;
+
+    fn push(&mut self, diagnostic: Diagnostic) -> usize {
+        if self
+            .blocks
+            .last()
+            .is_none_or(|block| block.len() == Self::BLOCK)
+        {
+            self.blocks.push(Vec::with_capacity(Self::BLOCK));
+        }
+        if let Some(block) = self.blocks.last_mut() {
+            block.push(diagnostic);
+        }
+        self.next_at_place.push(usize::MAX);
+        self.len += 1;
+        self.len - 1
+    }
+
+    fn get_mut(&mut self, index: usize) -> &mut Diagnostic {
+        &mut self.blocks[index / Self::BLOCK][index % Self::BLOCK]
+    }
+}
+
 /// The findings of one rule on one document, given the matches of each of its `given` paths.
 fn run_rule<'w>(
     rule: &SpectralRule,
@@ -119,14 +152,16 @@ fn run_rule<'w>(
     file: FileId,
     root: &'w Node,
     given: Vec<Arc<Vec<Hit<'w>>>>,
-    out: &mut Vec<Diagnostic>,
-) {
+) -> RuleFindings {
+    let mut out = RuleFindings::default();
     let root_hit = Hit::root(file, root);
     let describe = rule.shows_error();
     // Spectral reports a finding once per place in the source (its fingerprint is the rule, the
     // source path and the message), however many `$ref`s lead to that place: a node reached
     // both where it is declared and through references is one finding, shown where declared.
-    let mut seen: foldhash::HashMap<(usize, bool, Vec<String>, String), usize> =
+    // The first finding at each place is indexed; others there, with other messages, follow it
+    // in `next_at_place`.
+    let mut first_at_place: foldhash::HashMap<(usize, bool, Vec<String>), usize> =
         foldhash::HashMap::default();
     for hits in &given {
         for hit in hits.iter() {
@@ -169,17 +204,27 @@ fn run_rule<'w>(
                             std::ptr::from_ref(place.node) as usize,
                             place.is_key,
                             found.missing,
-                            found.diagnostic.message.clone(),
                         );
-                        match seen.get(&identity) {
-                            Some(&index) => {
+                        let mut same = first_at_place.get(&identity).copied();
+                        let mut last = None;
+                        while let Some(index) = same {
+                            if out.get_mut(index).message == found.diagnostic.message {
+                                break;
+                            }
+                            last = Some(index);
+                            same = Some(out.next_at_place[index]).filter(|&i| i != usize::MAX);
+                        }
+                        match (same, last) {
+                            (Some(index), _) => {
                                 if declared {
-                                    out[index] = found.diagnostic;
+                                    *out.get_mut(index) = found.diagnostic;
                                 }
                             }
-                            None => {
-                                seen.insert(identity, out.len());
-                                out.push(found.diagnostic);
+                            (None, Some(last)) => {
+                                out.next_at_place[last] = out.push(found.diagnostic);
+                            }
+                            (None, None) => {
+                                first_at_place.insert(identity, out.push(found.diagnostic));
                             }
                         }
                     }
@@ -187,6 +232,7 @@ fn run_rule<'w>(
             }
         }
     }
+    out
 }
 
 /// A key or index as text: what `{{property}}` prints.
@@ -209,22 +255,23 @@ fn targets<'a, 'w>(
     }
     match field {
         Field::Whole => vec![Target::whole(Cow::Borrowed(hit))],
-        Field::Keys => hit
-            .node
-            .entries()
-            .iter()
-            .filter_map(|entry| {
-                let mut path = hit.path.clone();
-                path.push(Seg::Key(entry.key.scalar_text()?));
-                Some(Target::whole(Cow::Owned(Hit {
-                    file: hit.file,
-                    node: &entry.value,
-                    key: Some(&entry.key),
-                    path,
-                    is_key: true,
-                })))
-            })
-            .collect(),
+        Field::Keys => {
+            let parent = hit.path.shared();
+            hit.node
+                .entries()
+                .iter()
+                .filter_map(|entry| {
+                    let path = HitPath::under(&parent, Seg::Key(entry.key.scalar_text()?));
+                    Some(Target::whole(Cow::Owned(Hit {
+                        file: hit.file,
+                        node: &entry.value,
+                        key: Some(&entry.key),
+                        path,
+                        is_key: true,
+                    })))
+                })
+                .collect()
+        }
         Field::Path(segments) => {
             let mut current = Cow::Borrowed(hit);
             for (index, segment) in segments.iter().enumerate() {
