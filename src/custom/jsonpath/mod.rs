@@ -601,6 +601,15 @@ impl<'w> Documents<'w> {
                             Selector::Wildcard | Selector::Slice { .. } | Selector::Filter(_)
                         )
                     });
+                    if let [Selector::Wildcard] = selectors.as_slice() {
+                        // Every child is a match (`.*` of each of thousands of `properties`): the
+                        // list is sized once instead of doubling through all of them.
+                        let count: usize = current
+                            .iter()
+                            .map(|hit| hit.node.entries().len() + hit.node.items().len())
+                            .sum();
+                        next.reserve(count.min(MAX_HITS + 1));
+                    }
                     for hit in current.iter() {
                         children.clear();
                         if needs_children {
@@ -917,6 +926,17 @@ where
     P: IntoIterator<Item = &'p Seg<'w>>,
     P::IntoIter: Clone,
 {
+    let mut out = String::new();
+    push_pointer(&mut out, path);
+    out
+}
+
+/// Appends `path` as a JSON pointer (see [`pointer`]) to `out`.
+pub fn push_pointer<'p, 'w: 'p, P>(out: &mut String, path: P)
+where
+    P: IntoIterator<Item = &'p Seg<'w>>,
+    P::IntoIter: Clone,
+{
     let path = path.into_iter();
     // Sized once: a finding's pointer is built for each of thousands of findings, and growing it
     // segment by segment reallocates several times per pointer.
@@ -927,16 +947,15 @@ where
             Seg::Index(_) => 1 + 20,
         })
         .sum::<usize>();
-    let mut out = String::with_capacity(capacity);
+    out.reserve(capacity);
     out.push('#');
     for seg in path {
         out.push('/');
         match seg {
-            Seg::Key(key) => push_pointer_segment(&mut out, key),
+            Seg::Key(key) => push_pointer_segment(out, key),
             Seg::Index(index) => out.push_str(itoa::Buffer::new().format(*index)),
         }
     }
-    out
 }
 
 /// Appends `segment` escaped as a JSON pointer segment (`~` as `~0`, `/` as `~1`).

@@ -11,7 +11,9 @@ use rayon::prelude::*;
 use super::functions::{print_value, Finding, Input};
 use super::{Field, Level, SpectralRule};
 use crate::custom::jsonpath::filter::Value;
-use crate::custom::jsonpath::{pointer, push_pointer_segment, Documents, Hit, HitPath, Refs, Seg};
+use crate::custom::jsonpath::{
+    push_pointer, push_pointer_segment, Documents, Hit, HitPath, Refs, Seg,
+};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::refs::RefIndex;
 use crate::source::{Node, Workspace};
@@ -339,10 +341,14 @@ fn diagnostic<'a, 'w>(
             }
         }
     }
-    let mut path = pointer(&anchor.path);
+    // `rule: #/path/to/it` under the code frame, written in one string.
+    let mut label = String::with_capacity(rule.name.len() + 2);
+    label.push_str(&rule.name);
+    label.push_str(": ");
+    push_pointer(&mut label, &anchor.path);
     for segment in &missing {
-        path.push('/');
-        push_pointer_segment(&mut path, segment);
+        label.push('/');
+        push_pointer_segment(&mut label, segment);
     }
     // The placeholders print the path where the node is declared (see
     // `Documents::declared_path`), found only for a message that prints it.
@@ -400,10 +406,16 @@ fn diagnostic<'a, 'w>(
         }
         text.into_owned()
     };
-    let error = fill(&finding.message, "");
+    // A text without placeholders is used as it is: most rules' messages are fixed.
+    let error = if finding.message.contains("{{") {
+        Cow::Owned(fill(&finding.message, ""))
+    } else {
+        Cow::Borrowed(finding.message.as_str())
+    };
     let message = match (&rule.message, &rule.description) {
-        (Some(template), _) => fill(template, &error),
-        (None, Some(description)) => description.clone(),
+        (Some(template), _) if template.contains("{{") => Cow::Owned(fill(template, &error)),
+        (Some(template), _) => Cow::Borrowed(template.as_str()),
+        (None, Some(description)) => Cow::Borrowed(description.as_str()),
         (None, None) => error.clone(),
     };
     let message = message.trim();
@@ -415,13 +427,13 @@ fn diagnostic<'a, 'w>(
         rule.id(),
         anchor.location(),
         if message.is_empty() {
-            error.clone()
+            error.into_owned()
         } else {
             message.to_string()
         },
     )
     .with_severity(severity)
-    .with_label([rule.name.as_str(), ": ", &path].concat());
+    .with_label(label);
     if let Some(url) = &rule.documentation_url {
         diagnostic = diagnostic.with_help(["see ", url].concat());
     }
