@@ -960,19 +960,20 @@ where
 
 /// Appends `segment` escaped as a JSON pointer segment (`~` as `~0`, `/` as `~1`).
 pub fn push_pointer_segment(out: &mut String, segment: &str) {
-    let mut rest = segment;
     // Runs between the bytes to escape are copied whole: a route path escapes every `/`, and
-    // most keys escape nothing (one vectorised search each).
-    while let Some(at) = memchr::memchr2(b'~', b'/', rest.as_bytes()) {
-        out.push_str(&rest[..at]);
-        out.push_str(if rest.as_bytes()[at] == b'~' {
-            "~0"
-        } else {
-            "~1"
-        });
-        rest = &rest[at + 1..];
+    // most keys escape nothing.
+    let mut run = 0;
+    for (at, byte) in segment.bytes().enumerate() {
+        let escaped = match byte {
+            b'~' => "~0",
+            b'/' => "~1",
+            _ => continue,
+        };
+        out.push_str(&segment[run..at]);
+        out.push_str(escaped);
+        run = at + 1;
     }
-    out.push_str(rest);
+    out.push_str(&segment[run..]);
 }
 
 /// `paths./pets.get.responses`: a match's path as Spectral's text output prints it.
