@@ -75,6 +75,12 @@ impl<'w> HitPath<'w> {
         self.iter().copied().collect()
     }
 
+    /// The path of the node this match was found under (all of it when the match has no step
+    /// of its own), and its own step.
+    pub fn split(&self) -> (&Arc<[Seg<'w>]>, Option<&Seg<'w>>) {
+        (&self.parent, self.last.as_ref())
+    }
+
     /// The whole path as one shared list, for matches found under this one.
     pub fn shared(&self) -> Arc<[Seg<'w>]> {
         match self.last {

@@ -156,6 +156,7 @@ fn run_rule<'w>(
     given: Vec<Arc<Vec<Hit<'w>>>>,
 ) -> RuleFindings {
     let mut out = RuleFindings::default();
+    let mut pointers = Pointers::default();
     let root_hit = Hit::root(file, root);
     let describe = rule.shows_error();
     // Spectral reports a finding once per place in the source (its fingerprint is the rule, the
@@ -183,7 +184,7 @@ fn run_rule<'w>(
                     let findings = then.function.run(&input, &root_hit);
                     for (index, finding) in findings.into_iter().enumerate() {
                         let (mut found, mut place) =
-                            diagnostic(rule, documents, &root_hit, &target, finding);
+                            diagnostic(rule, documents, &mut pointers, &root_hit, &target, finding);
                         if found.diagnostic.message.is_empty() && !describe {
                             // The rule's own text came out empty: the function's message
                             // stands in, as in Spectral, so it is written after all.
@@ -197,8 +198,14 @@ fn run_rule<'w>(
                                 .into_iter()
                                 .nth(index)
                             {
-                                (found, place) =
-                                    diagnostic(rule, documents, &root_hit, &target, finding);
+                                (found, place) = diagnostic(
+                                    rule,
+                                    documents,
+                                    &mut pointers,
+                                    &root_hit,
+                                    &target,
+                                    finding,
+                                );
                             }
                         }
                         let declared = place.key.is_some() || place.path.is_empty();
@@ -316,9 +323,42 @@ struct Found {
 }
 
 /// A finding and the node it is shown at.
+/// The JSON pointer of the node the last match was found under: a rule's matches come in
+/// document order, so the findings about one object's properties follow each other and write
+/// its (long) pointer once.
+#[derive(Default)]
+struct Pointers<'w> {
+    last: Option<(Arc<[Seg<'w>]>, String)>,
+}
+
+impl<'w> Pointers<'w> {
+    /// Appends the pointer of `path` to `out`.
+    fn push(&mut self, out: &mut String, path: &HitPath<'w>) {
+        let (parent, step) = path.split();
+        match &self.last {
+            Some((last, text)) if Arc::ptr_eq(last, parent) => out.push_str(text),
+            _ => {
+                let mut text = String::new();
+                push_pointer(&mut text, parent.iter());
+                out.push_str(&text);
+                // Kept with its path, so that the path cannot be freed and its address reused.
+                self.last = Some((Arc::clone(parent), text));
+            }
+        }
+        if let Some(step) = step {
+            out.push('/');
+            match step {
+                Seg::Key(key) => push_pointer_segment(out, key),
+                Seg::Index(index) => out.push_str(itoa::Buffer::new().format(*index)),
+            }
+        }
+    }
+}
+
 fn diagnostic<'a, 'w>(
     rule: &SpectralRule,
     documents: &Documents<'w>,
+    pointers: &mut Pointers<'w>,
     root: &Hit<'w>,
     target: &'a Target<'_, 'w>,
     finding: Finding,
@@ -345,7 +385,7 @@ fn diagnostic<'a, 'w>(
     let mut label = String::with_capacity(rule.name.len() + 2);
     label.push_str(&rule.name);
     label.push_str(": ");
-    push_pointer(&mut label, &anchor.path);
+    pointers.push(&mut label, &anchor.path);
     for segment in &missing {
         label.push('/');
         push_pointer_segment(&mut label, segment);
