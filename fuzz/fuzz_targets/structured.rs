@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use routeguard_fuzz::Document;
+use routeguard_fuzz::{Document, Reports};
 
 fuzz_target!(|document: Document| {
-    routeguard_fuzz::lint_one("input.yaml", document.render().as_bytes());
+    routeguard_fuzz::lint_one("input.yaml", document.render().as_bytes(), Reports::Placed);
 });
