@@ -679,6 +679,68 @@ overrides:
 }
 
 #[test]
+fn two_messages_at_one_place_stay_two_findings_and_each_is_reported_once() {
+    // Both `then`s fail on the one `name` of a parameter declared once and referenced from two
+    // operations: two messages at one place, each reached three times.
+    let ruleset = r#"rules:
+  parameter-names:
+    message: "{{error}}"
+    given: "$..parameters[?(@.in == 'query')]"
+    then:
+      - field: name
+        function: pattern
+        functionOptions: { match: "^[A-Z]" }
+      - field: name
+        function: pattern
+        functionOptions: { match: "_" }
+"#;
+    let spec = r##"{
+  "openapi": "3.0.3",
+  "info": { "title": "Pets", "version": "1" },
+  "paths": {
+    "/pets": {
+      "get": {
+        "parameters": [{ "$ref": "#/components/parameters/limit" }],
+        "responses": { "200": { "description": "ok" } }
+      },
+      "post": {
+        "parameters": [{ "$ref": "#/components/parameters/limit" }],
+        "responses": { "200": { "description": "ok" } }
+      }
+    }
+  },
+  "components": {
+    "parameters": {
+      "limit": { "name": "limit", "in": "query", "schema": { "type": "integer" } }
+    }
+  }
+}
+"##;
+    let dir = project(&[
+        ("routeguard.yaml", "extends: off\n"),
+        (".spectral.yaml", ruleset),
+        ("openapi.json", spec),
+    ]);
+    let (_, report) = common::lint_json(dir.path(), &["openapi.json"]);
+    let mut found = of_rule(&report, "parameter-names");
+    found.sort();
+    let (line, column) = position(spec, "\"name\": ", "\"limit\"");
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(
+        found
+            .iter()
+            .all(|(file, l, c, _)| file == "openapi.json" && (*l, *c) == (line, column)),
+        "{found:?}"
+    );
+    let messages: Vec<&str> = found.iter().map(|finding| finding.3.as_str()).collect();
+    assert!(
+        messages.iter().any(|message| message.contains("^[A-Z]"))
+            && messages.iter().any(|message| message.contains("'_'")),
+        "{messages:?}"
+    );
+}
+
+#[test]
 fn findings_are_placed_and_counted_as_spectral_places_and_counts_them() {
     let ruleset = r#"rules:
   examples-in-optional-parameter:
