@@ -557,7 +557,7 @@ fn attach_apis(inventory: &Inventory, join: &join::Join, diagnostics: &mut [Diag
     if inventory.specs.is_empty() {
         return;
     }
-    let mut apis_of_file: HashMap<FileId, HashSet<usize>> = HashMap::new();
+    let mut apis_of_file: foldhash::HashMap<FileId, HashSet<usize>> = foldhash::HashMap::default();
     for (index, spec) in inventory.specs.iter().enumerate() {
         apis_of_file.entry(spec.file).or_default().insert(index);
     }

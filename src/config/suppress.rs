@@ -129,8 +129,10 @@ pub fn apply(
     // Suppressed findings are taken out of the list; the others stay where they are.
     let mut active = diagnostics;
     let mut found = Vec::new();
+    // Without a suppression there is nothing to look up for each finding.
+    let to_check = if ignores.is_empty() { 0 } else { active.len() };
     let suppressed: Vec<Diagnostic> = active
-        .extract_if(.., |diagnostic| {
+        .extract_if(..to_check, |diagnostic| {
             let mut credited: Option<usize> = None;
             candidates.of(workspace, diagnostic, &mut found);
             for &index in &found {
@@ -202,13 +204,13 @@ pub fn apply(
 /// suppression of its rule (tens of thousands of suppressions against as many findings would be
 /// quadratic). Each candidate is still checked with [`Ignore::matches`].
 struct Candidates<'c> {
-    by_line: HashMap<(&'c str, FileId, usize), Vec<usize>>,
+    by_line: foldhash::HashMap<(&'c str, FileId, usize), Vec<usize>>,
     /// Per rule and file, the covered spans sorted by start, each with the nearest earlier
     /// span that contains it: the spans of one file's objects nest, so the spans containing an
     /// offset are the chain of parents from the last span starting at or before it.
-    covers: HashMap<(&'c str, FileId), Vec<Cover>>,
-    by_route: HashMap<(&'c str, String), Vec<usize>>,
-    patterned: HashMap<&'c str, Vec<usize>>,
+    covers: foldhash::HashMap<(&'c str, FileId), Vec<Cover>>,
+    by_route: foldhash::HashMap<(&'c str, String), Vec<usize>>,
+    patterned: foldhash::HashMap<&'c str, Vec<usize>>,
 }
 
 struct Cover {
@@ -220,10 +222,10 @@ struct Cover {
 impl<'c> Candidates<'c> {
     fn new(ignores: &[Ignore<'c>]) -> Self {
         let mut candidates = Candidates {
-            by_line: HashMap::new(),
-            covers: HashMap::new(),
-            by_route: HashMap::new(),
-            patterned: HashMap::new(),
+            by_line: foldhash::HashMap::default(),
+            covers: foldhash::HashMap::default(),
+            by_route: foldhash::HashMap::default(),
+            patterned: foldhash::HashMap::default(),
         };
         for (index, ignore) in ignores.iter().enumerate() {
             match &ignore.target {
