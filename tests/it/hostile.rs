@@ -460,6 +460,39 @@ fn an_oversized_route_regex_is_an_invalid_value_and_many_regexes_stay_fast() {
     assert!(message_of(&report, "invalid-value").contains("not a valid regular expression"));
 }
 
+#[test]
+fn thousands_of_distinct_route_regexes_are_each_checked_and_the_run_ends() {
+    // More distinct patterns than the cache keeps (1,024), and hundreds that each compile past
+    // the limit: every refused one is reported at its own line.
+    let mut kong = String::from(
+        "_format_version: \"3.0\"\nservices:\n- name: s\n  url: http://s\n  routes:\n",
+    );
+    for index in 0..2_000 {
+        let _ = writeln!(
+            kong,
+            "  - name: ok{index}\n    paths: ['~/ok/{index}/(?<id>[a-z0-9-]{{1,64}})$']"
+        );
+    }
+    let first_refused = kong.lines().count() + 2;
+    for index in 0..300 {
+        let _ = writeln!(
+            kong,
+            "  - name: big{index}\n    paths: ['~/\\w{{60}}/{index}$']"
+        );
+    }
+    let dir = project(&[("kong.yaml", kong.as_bytes())]);
+    let (code, found, _) = lint(dir.path(), &["--no-config", "kong.yaml", "witness.yaml"]);
+    assert_eq!(code, 1);
+    let refused: Vec<usize> = found
+        .iter()
+        .filter(|(rule, ..)| rule == "invalid-value")
+        .map(|(_, _, line, _)| *line as usize)
+        .collect();
+    let expected: Vec<usize> = (0..300).map(|index| first_refused + 2 * index).collect();
+    assert_eq!(refused, expected);
+    assert!(found.contains(&witness()));
+}
+
 // 7. Anchors: only those aliases refer to are copied, and copies are charged to the alias budget.
 
 /// 100 KB of flow mappings, 200 deep, each level anchored: copying every anchored subtree would
