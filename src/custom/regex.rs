@@ -93,22 +93,46 @@ impl JsRegex {
     }
 }
 
-/// JavaScript syntax the Rust engines spell differently: `\/` is a plain slash, and `[^]` (any
-/// character) becomes `[\s\S]`.
+/// JavaScript syntax the Rust engines spell differently: `\/` is a plain slash, `[^]` (any
+/// character) becomes `[\s\S]`, and `\w`, `\W`, `\d`, `\D` are ASCII classes, as in every
+/// JavaScript regular expression, `u` flag or not (ECMA-262 `CharacterClassEscape`): the Rust
+/// engines read them as Unicode classes, which would let `^\w+$` accept `ñame` where Spectral
+/// does not (and compile to programs a hundred times larger).
 fn translate(source: &str) -> String {
+    const WORD: &str = "0-9A-Za-z_";
+    const DIGIT: &str = "0-9";
     let mut out = String::with_capacity(source.len());
     let mut chars = source.chars().peekable();
+    let mut in_class = false;
     while let Some(c) = chars.next() {
         match c {
             '\\' => match chars.next() {
                 Some('/') => out.push('/'),
+                Some(class @ ('w' | 'W' | 'd' | 'D')) => {
+                    let members = if class.eq_ignore_ascii_case(&'w') { WORD } else { DIGIT };
+                    let negated = class.is_ascii_uppercase();
+                    match (in_class, negated) {
+                        // Inside a class, a negated class is nested (`[a[^0-9]]`).
+                        (true, false) => out.push_str(members),
+                        (true, true) | (false, true) => {
+                            out.push_str("[^");
+                            out.push_str(members);
+                            out.push(']');
+                        }
+                        (false, false) => {
+                            out.push('[');
+                            out.push_str(members);
+                            out.push(']');
+                        }
+                    }
+                }
                 Some(escaped) => {
                     out.push('\\');
                     out.push(escaped);
                 }
                 None => out.push_str("\\\\"),
             },
-            '[' if chars.peek() == Some(&'^') => {
+            '[' if !in_class && chars.peek() == Some(&'^') => {
                 let mut lookahead = chars.clone();
                 lookahead.next();
                 if lookahead.peek() == Some(&']') {
@@ -116,8 +140,17 @@ fn translate(source: &str) -> String {
                     chars.next();
                     out.push_str("[\\s\\S]");
                 } else {
+                    in_class = true;
                     out.push('[');
                 }
+            }
+            '[' if !in_class => {
+                in_class = true;
+                out.push('[');
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(']');
             }
             other => out.push(other),
         }
@@ -146,5 +179,27 @@ mod tests {
         let literal = JsRegex::from_option("/v1/V").unwrap();
         assert!(literal.is_match("/v1/V"));
         assert!(!literal.is_match("v1"));
+    }
+
+    #[test]
+    fn word_and_digit_classes_are_ascii_as_in_javascript() {
+        let word = JsRegex::from_option("^\\w+$").unwrap();
+        assert!(word.is_match("snake_case9"));
+        assert!(!word.is_match("ñame"));
+        let in_class = JsRegex::from_option("^[\\w-]+$").unwrap();
+        assert!(in_class.is_match("kebab-case"));
+        assert!(!in_class.is_match("kebab-cañe"));
+        let digits = JsRegex::from_option("/^\\d+$/").unwrap();
+        assert!(digits.is_match("2024"));
+        assert!(!digits.is_match("٣"));
+        let not_word = JsRegex::from_option("\\W").unwrap();
+        assert!(not_word.is_match("ñ"));
+        assert!(!not_word.is_match("abc"));
+        let nested = JsRegex::from_option("^[a\\D]$").unwrap();
+        assert!(nested.is_match("x") && nested.is_match("a"));
+        assert!(!nested.is_match("5"));
+        // Escaped brackets do not open or close a class.
+        let escaped = JsRegex::from_option("^\\[\\w\\]$").unwrap();
+        assert!(escaped.is_match("[a]"));
     }
 }
