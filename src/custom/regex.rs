@@ -109,7 +109,11 @@ fn translate(source: &str) -> String {
             '\\' => match chars.next() {
                 Some('/') => out.push('/'),
                 Some(class @ ('w' | 'W' | 'd' | 'D')) => {
-                    let members = if class.eq_ignore_ascii_case(&'w') { WORD } else { DIGIT };
+                    let members = if class.eq_ignore_ascii_case(&'w') {
+                        WORD
+                    } else {
+                        DIGIT
+                    };
                     let negated = class.is_ascii_uppercase();
                     match (in_class, negated) {
                         // Inside a class, a negated class is nested (`[a[^0-9]]`).
