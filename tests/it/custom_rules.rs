@@ -678,6 +678,36 @@ overrides:
     );
 }
 
+/// A JSON spec whose `limit` query parameter is declared once under `components` and referenced
+/// by each of `operations` (path, method).
+fn limit_parameter_shared_by(operations: &[(&str, &str)]) -> String {
+    let mut paths: Vec<(&str, Vec<&str>)> = Vec::new();
+    for &(path, method) in operations {
+        match paths.iter_mut().find(|(known, _)| *known == path) {
+            Some((_, methods)) => methods.push(method),
+            None => paths.push((path, vec![method])),
+        }
+    }
+    let paths: Vec<String> = paths
+        .iter()
+        .map(|(path, methods)| {
+            let methods: Vec<String> = methods
+                .iter()
+                .map(|method| {
+                    format!(
+                        "      \"{method}\": {{\n        \"parameters\": [{{ \"$ref\": \"#/components/parameters/limit\" }}],\n        \"responses\": {{ \"200\": {{ \"description\": \"ok\" }} }}\n      }}"
+                    )
+                })
+                .collect();
+            format!("    \"{path}\": {{\n{}\n    }}", methods.join(",\n"))
+        })
+        .collect();
+    format!(
+        "{{\n  \"openapi\": \"3.0.3\",\n  \"info\": {{ \"title\": \"Pets\", \"version\": \"1\" }},\n  \"paths\": {{\n{}\n  }},\n  \"components\": {{\n    \"parameters\": {{\n      \"limit\": {{ \"name\": \"limit\", \"in\": \"query\", \"schema\": {{ \"type\": \"integer\" }} }}\n    }}\n  }}\n}}\n",
+        paths.join(",\n")
+    )
+}
+
 #[test]
 fn two_messages_at_one_place_stay_two_findings_and_each_is_reported_once() {
     // Both `then`s fail on the one `name` of a parameter declared once and referenced from two
@@ -694,28 +724,7 @@ fn two_messages_at_one_place_stay_two_findings_and_each_is_reported_once() {
         function: pattern
         functionOptions: { match: "_" }
 "#;
-    let spec = r##"{
-  "openapi": "3.0.3",
-  "info": { "title": "Pets", "version": "1" },
-  "paths": {
-    "/pets": {
-      "get": {
-        "parameters": [{ "$ref": "#/components/parameters/limit" }],
-        "responses": { "200": { "description": "ok" } }
-      },
-      "post": {
-        "parameters": [{ "$ref": "#/components/parameters/limit" }],
-        "responses": { "200": { "description": "ok" } }
-      }
-    }
-  },
-  "components": {
-    "parameters": {
-      "limit": { "name": "limit", "in": "query", "schema": { "type": "integer" } }
-    }
-  }
-}
-"##;
+    let spec = &limit_parameter_shared_by(&[("/pets", "get"), ("/pets", "post")]);
     let dir = project(&[
         ("routeguard.yaml", "extends: off\n"),
         (".spectral.yaml", ruleset),
@@ -756,30 +765,7 @@ fn findings_are_placed_and_counted_as_spectral_places_and_counts_them() {
     given: $.paths.*~
     then: { function: pattern, functionOptions: { notMatch: // } }
 "#;
-    let spec = r##"{
-  "openapi": "3.0.3",
-  "info": { "title": "Pets", "version": "1" },
-  "paths": {
-    "/pets": {
-      "get": {
-        "parameters": [{ "$ref": "#/components/parameters/limit" }],
-        "responses": { "200": { "description": "ok" } }
-      }
-    },
-    "/pets//{id}": {
-      "get": {
-        "parameters": [{ "$ref": "#/components/parameters/limit" }],
-        "responses": { "200": { "description": "ok" } }
-      }
-    }
-  },
-  "components": {
-    "parameters": {
-      "limit": { "name": "limit", "in": "query", "schema": { "type": "integer" } }
-    }
-  }
-}
-"##;
+    let spec = &limit_parameter_shared_by(&[("/pets", "get"), ("/pets//{id}", "get")]);
     let dir = project(&[
         ("routeguard.yaml", "extends: off\n"),
         (".spectral.yaml", ruleset),
