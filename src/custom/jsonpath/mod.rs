@@ -926,18 +926,8 @@ fn seg_value<'w>(seg: Option<&Seg<'w>>) -> Value<'w> {
     }
 }
 
-/// `#/paths/~1pets/get`: a match's path as a JSON pointer, as Spectral's `{{path}}` prints it.
-pub fn pointer<'p, 'w: 'p, P>(path: P) -> String
-where
-    P: IntoIterator<Item = &'p Seg<'w>>,
-    P::IntoIter: Clone,
-{
-    let mut out = String::new();
-    push_pointer(&mut out, path);
-    out
-}
-
-/// Appends `path` as a JSON pointer (see [`pointer`]) to `out`.
+/// Appends `path` as a JSON pointer (`#/paths/~1pets/get`, as Spectral's `{{path}}` prints it)
+/// to `out`.
 pub fn push_pointer<'p, 'w: 'p, P>(out: &mut String, path: P)
 where
     P: IntoIterator<Item = &'p Seg<'w>>,
@@ -956,11 +946,16 @@ where
     out.reserve(capacity);
     out.push('#');
     for seg in path {
-        out.push('/');
-        match seg {
-            Seg::Key(key) => push_pointer_segment(out, key),
-            Seg::Index(index) => out.push_str(itoa::Buffer::new().format(*index)),
-        }
+        push_pointer_step(out, seg);
+    }
+}
+
+/// Appends `/` and `seg`, escaped, to a JSON pointer.
+pub fn push_pointer_step(out: &mut String, seg: &Seg<'_>) {
+    out.push('/');
+    match seg {
+        Seg::Key(key) => push_pointer_segment(out, key),
+        Seg::Index(index) => out.push_str(itoa::Buffer::new().format(*index)),
     }
 }
 
@@ -1216,9 +1211,11 @@ paths:
 
     #[test]
     fn pointers_escape_like_json_pointer() {
-        assert_eq!(
-            pointer(&[Seg::Key("paths"), Seg::Key("/a~b"), Seg::Index(0)]),
-            "#/paths/~1a~0b/0"
+        let mut pointer = String::new();
+        push_pointer(
+            &mut pointer,
+            &[Seg::Key("paths"), Seg::Key("/a~b"), Seg::Index(0)],
         );
+        assert_eq!(pointer, "#/paths/~1a~0b/0");
     }
 }

@@ -12,7 +12,7 @@ use super::functions::{print_value, Finding, Input};
 use super::{Field, Level, SpectralRule};
 use crate::custom::jsonpath::filter::Value;
 use crate::custom::jsonpath::{
-    push_pointer, push_pointer_segment, Documents, Hit, HitPath, Refs, Seg,
+    push_pointer, push_pointer_segment, push_pointer_step, Documents, Hit, HitPath, Refs, Seg,
 };
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::refs::RefIndex;
@@ -322,7 +322,6 @@ struct Found {
     missing: Vec<String>,
 }
 
-/// A finding and the node it is shown at.
 /// The JSON pointer of the node the last match was found under: a rule's matches come in
 /// document order, so the findings about one object's properties follow each other and write
 /// its (long) pointer once.
@@ -346,15 +345,12 @@ impl<'w> Pointers<'w> {
             }
         }
         if let Some(step) = step {
-            out.push('/');
-            match step {
-                Seg::Key(key) => push_pointer_segment(out, key),
-                Seg::Index(index) => out.push_str(itoa::Buffer::new().format(*index)),
-            }
+            push_pointer_step(out, step);
         }
     }
 }
 
+/// A finding and the node it is shown at.
 fn diagnostic<'a, 'w>(
     rule: &SpectralRule,
     documents: &Documents<'w>,
