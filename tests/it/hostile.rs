@@ -436,11 +436,13 @@ fn a_lone_cr_file_has_a_gutter_that_agrees_with_its_header() {
 
 // 5. Regexes are compiled under small limits.
 
+/// A Kong service whose routes follow, one `  - name: …` entry each.
+const KONG_ROUTES: &str =
+    "_format_version: \"3.0\"\nservices:\n- name: s\n  url: http://s\n  routes:\n";
+
 #[test]
 fn an_oversized_route_regex_is_an_invalid_value_and_many_regexes_stay_fast() {
-    let mut kong = String::from(
-        "_format_version: \"3.0\"\nservices:\n- name: s\n  url: http://s\n  routes:\n",
-    );
+    let mut kong = String::from(KONG_ROUTES);
     kong.push_str("  - name: huge\n    paths: ['~/(\\w{1000}){1000}']\n");
     for index in 0..300 {
         let _ = writeln!(
@@ -464,9 +466,7 @@ fn an_oversized_route_regex_is_an_invalid_value_and_many_regexes_stay_fast() {
 fn thousands_of_distinct_route_regexes_are_each_checked_and_the_run_ends() {
     // More distinct patterns than the cache keeps (1,024), and hundreds that each compile past
     // the limit: every refused one is reported at its own line.
-    let mut kong = String::from(
-        "_format_version: \"3.0\"\nservices:\n- name: s\n  url: http://s\n  routes:\n",
-    );
+    let mut kong = String::from(KONG_ROUTES);
     for index in 0..2_000 {
         let _ = writeln!(
             kong,
@@ -614,9 +614,7 @@ fn thirty_thousand_suppressions_match_in_linear_time() {
 #[test]
 fn twenty_thousand_kong_prefix_routes_join_in_linear_time() {
     let mut spec = String::from("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n");
-    let mut kong = String::from(
-        "_format_version: \"3.0\"\nservices:\n- name: s\n  url: http://s\n  routes:\n",
-    );
+    let mut kong = String::from(KONG_ROUTES);
     for index in 0..20_000 {
         let _ = writeln!(spec, "  /s{index}/items:\n    get:\n      operationId: s{index}\n      responses: {{'200': {{description: OK.}}}}");
         let _ = writeln!(kong, "  - {{name: r{index}, paths: [/s{index}/]}}");
