@@ -13,6 +13,7 @@ pub mod options;
 pub mod retry;
 pub mod timeout;
 
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::rc::Rc;
 
@@ -101,24 +102,29 @@ pub fn describe_routes(workspace: &dyn FileNames, routes: &[&crate::model::Route
             // A route with several paths is several model routes at one place with one name:
             // name it once. Distinct routes that read alike (Envoy routes told apart by a header
             // match) are counted, so that they do not pass for one.
-            let mut names: Vec<(String, Vec<crate::span::Location>)> = Vec::new();
+            let mut names: Vec<(String, usize)> = Vec::new();
+            let mut index: HashMap<String, usize> = HashMap::new();
+            let mut places: HashSet<(usize, crate::span::Location)> = HashSet::new();
             for route in routes {
                 let name = match &route.name {
                     Some(name) => format!("`{name}`"),
                     None => format!("`{}`", route.label()),
                 };
-                match names.iter_mut().find(|(known, _)| *known == name) {
-                    Some((_, places)) => {
-                        if !places.contains(&route.location) {
-                            places.push(route.location);
-                        }
+                let at = match index.get(&name) {
+                    Some(&at) => at,
+                    None => {
+                        index.insert(name.clone(), names.len());
+                        names.push((name, 0));
+                        names.len() - 1
                     }
-                    None => names.push((name, vec![route.location])),
+                };
+                if places.insert((at, route.location)) {
+                    names[at].1 += 1;
                 }
             }
             let file = workspace.display(first.location.file).to_string();
             if let [(only, places)] = names.as_slice() {
-                return match places.len() {
+                return match places {
                     1 => format!("{} route {only} in {file}", first.format),
                     count => format!(
                         "{SEVERAL_ROUTES}{count} {} routes {only} in {file}",
@@ -128,11 +134,22 @@ pub fn describe_routes(workspace: &dyn FileNames, routes: &[&crate::model::Route
             }
             let mut names: Vec<String> = names
                 .into_iter()
-                .map(|(name, places)| match places.len() {
+                .map(|(name, places)| match places {
                     1 => name,
                     count => format!("{name} ({count} routes)"),
                 })
                 .collect();
+            // A service's setting may be shared by thousands of routes: a message names a few
+            // and counts the rest, so that it stays a sentence.
+            if names.len() > NAMED_ROUTES {
+                let others = names.len() - NAMED_ROUTES;
+                names.truncate(NAMED_ROUTES);
+                return format!(
+                    "{SEVERAL_ROUTES}{} routes {} and {others} others in {file}",
+                    first.format,
+                    names.join(", "),
+                );
+            }
             let last = names.pop().unwrap_or_default();
             format!(
                 "{SEVERAL_ROUTES}{} routes {} and {last} in {file}",
@@ -143,25 +160,30 @@ pub fn describe_routes(workspace: &dyn FileNames, routes: &[&crate::model::Route
     }
 }
 
+/// The most routes one message names; the others it counts.
+const NAMED_ROUTES: usize = 20;
+
 /// Findings grouped by the setting they point at, in order of first appearance, so that a
 /// setting several routes share (a Kong service's timeout) is reported once, naming every route.
 /// Each group keeps the details of its first finding.
 pub fn group_by_location<'a, T>(
     items: impl IntoIterator<Item = (crate::span::Location, &'a crate::model::Route, T)>,
 ) -> Vec<(crate::span::Location, Vec<&'a crate::model::Route>, T)> {
-    let mut index: std::collections::HashMap<crate::span::Location, usize> =
-        std::collections::HashMap::new();
+    let mut index: HashMap<crate::span::Location, usize> = HashMap::new();
+    // Which route each group already names, by address: a service shared by thousands of
+    // routes must not cost a scan of its group per route.
+    let mut named: HashSet<(usize, *const crate::model::Route)> = HashSet::new();
     let mut groups: Vec<(crate::span::Location, Vec<&'a crate::model::Route>, T)> = Vec::new();
     for (location, route, details) in items {
         match index.get(&location) {
             Some(&at) => {
-                let routes = &mut groups[at].1;
-                if !routes.iter().any(|known| std::ptr::eq(*known, route)) {
-                    routes.push(route);
+                if named.insert((at, std::ptr::from_ref(route))) {
+                    groups[at].1.push(route);
                 }
             }
             None => {
                 index.insert(location, groups.len());
+                named.insert((groups.len(), std::ptr::from_ref(route)));
                 groups.push((location, vec![route], details));
             }
         }
