@@ -1,5 +1,7 @@
 //! `model_list`: each deployment's provider, model, timeouts and endpoint, grouped by model name.
 
+use std::collections::HashMap;
+
 use super::settings::{Settings, ZERO_TIMEOUT};
 use crate::formats::read::Reader;
 use crate::model::ai::{Deployment, ModelGroup};
@@ -258,29 +260,33 @@ fn provider_of_model(model: &str) -> Option<&'static str> {
 pub(super) fn group_deployments(
     entries: &[DeploymentEntry],
     settings: &Settings<'_>,
-) -> Vec<ModelGroup> {
+) -> (Vec<ModelGroup>, Vec<Vec<usize>>) {
     let mut groups: Vec<ModelGroup> = Vec::new();
-    for entry in entries {
-        if !groups.iter().any(|group| group.name == entry.group) {
+    // Each group's entries, by their position in `entries`.
+    let mut members: Vec<Vec<usize>> = Vec::new();
+    let mut by_name: HashMap<&str, usize> = HashMap::new();
+    let mut aliases: HashMap<&str, Vec<String>> = HashMap::new();
+    for (alias, group) in &settings.aliases {
+        aliases.entry(group).or_default().push(alias.clone());
+    }
+    for (position, entry) in entries.iter().enumerate() {
+        let at = *by_name.entry(&entry.group).or_insert_with(|| {
             groups.push(ModelGroup {
                 name: entry.group.clone(),
-                aliases: settings
-                    .aliases
-                    .iter()
-                    .filter(|(_, group)| *group == entry.group)
-                    .map(|(alias, _)| alias.clone())
-                    .collect(),
+                aliases: aliases.remove(entry.group.as_str()).unwrap_or_default(),
                 location: entry.deployment.location,
                 deployments: Vec::new(),
                 route: None,
             });
-        }
-        if let Some(group) = groups.iter_mut().find(|group| group.name == entry.group) {
-            group.deployments.push(entry.deployment.clone());
-            group.aliases.extend(entry.id.iter().cloned());
-        }
+            members.push(Vec::new());
+            groups.len() - 1
+        });
+        let group = &mut groups[at];
+        group.deployments.push(entry.deployment.clone());
+        group.aliases.extend(entry.id.iter().cloned());
+        members[at].push(position);
     }
-    groups
+    (groups, members)
 }
 
 /// The OpenAI-compatible endpoint the proxy serves a group on, by its `model_info.mode`, else

@@ -149,8 +149,10 @@ pub(super) fn fallback_edges(
             FallbackTrigger::General => FallbackTrigger::Default,
             ref other => other.clone(),
         };
+        let own: std::collections::HashSet<&str> =
+            entries.iter().map(|entry| entry.source.as_str()).collect();
         for group in groups {
-            if !entries.iter().any(|entry| entry.source == group.name) {
+            if !own.contains(group.name.as_str()) {
                 push_edges(&group.name, &wildcard, &implicit, false);
             }
         }

@@ -78,7 +78,11 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     if deployments.is_empty() {
         return;
     }
-    let groups = group_deployments(&deployments, &settings);
+    let (groups, members) = group_deployments(&deployments, &settings);
+    let members: Vec<Vec<&deployments::DeploymentEntry>> = members
+        .iter()
+        .map(|positions| positions.iter().map(|&at| &deployments[at]).collect())
+        .collect();
     let edges = fallback_edges(cx, &groups, &settings);
     let mut graph = FallbackGraph::new(
         GatewayFormat::LiteLlm,
@@ -91,12 +95,14 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     let runs: Vec<Run> = graph
         .groups
         .iter()
-        .map(|group| group_run(group, &deployments, &settings))
+        .zip(&members)
+        .map(|(group, members)| group_run(group, members, &settings))
         .collect();
     let routes: Vec<Route> = graph
         .groups
         .iter()
-        .map(|group| route_for(&graph, group, &runs, &deployments, &settings))
+        .zip(&members)
+        .map(|(group, members)| route_for(&graph, group, &runs, members, &settings))
         .collect();
     for (group, route) in graph.groups.iter_mut().zip(routes) {
         group.route = Some(cx.inventory.routes.len());

@@ -20,19 +20,18 @@ use crate::model::{GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy
 /// own retries, each call running to its timeout, with the waits in between.
 pub(super) fn group_run(
     group: &ModelGroup,
-    entries: &[DeploymentEntry],
+    members: &[&DeploymentEntry],
     settings: &Settings<'_>,
 ) -> Run {
-    let group_retries = retries_of_group(group, entries, settings);
+    let group_retries = retries_of_group(group, members, settings);
     let retries = group_retries.retries().value;
     let attempts = retries.saturating_add(1);
     // Only a call that times out runs to its timeout, so the longest run retries as often as
     // `TimeoutErrorRetries` (or `num_retries`) allows, whatever other classes may retry.
     let timeout_retries = group_retries.retries_of("TimeoutErrorRetries");
     let timeout_attempts = timeout_retries.saturating_add(1);
-    let client_retries = entries
+    let client_retries = members
         .iter()
-        .filter(|entry| entry.group == group.name)
         .map(|entry| entry.client_retries)
         .max()
         .unwrap_or(0);
@@ -86,7 +85,7 @@ pub(super) fn route_for(
     graph: &FallbackGraph,
     group: &ModelGroup,
     runs: &[Run],
-    entries: &[DeploymentEntry],
+    members: &[&DeploymentEntry],
     settings: &Settings<'_>,
 ) -> Route {
     let location = group.location;
@@ -109,7 +108,7 @@ pub(super) fn route_for(
         .flat_map(|group| &group.deployments)
         .filter_map(|deployment| deployment.timeout.clone())
         .max_by_key(|timeout| timeout.value);
-    let group_retries = retries_of_group(group, entries, settings);
+    let group_retries = retries_of_group(group, members, settings);
     let retries = group_retries.retries();
     let retry = (retries.value > 0).then(|| Retry {
         location: group_retries.location.unwrap_or(location),
@@ -194,10 +193,7 @@ pub(super) fn route_for(
         chain_worst_case: chain::total_time(&chain_runs),
         ..Policy::default()
     };
-    let mode = entries
-        .iter()
-        .filter(|entry| entry.group == group.name)
-        .find_map(|entry| entry.mode.clone());
+    let mode = members.iter().find_map(|entry| entry.mode.clone());
     // The group's name says what it serves as often as the model does (`dall-e-2` for `azure/`).
     let model = format!(
         "{} {}",
@@ -255,12 +251,11 @@ fn retry_conditions(retries: &GroupRetries<'_>) -> Vec<RetryCondition> {
 /// `num_retries` or the router's.
 fn retries_of_group<'s>(
     group: &ModelGroup,
-    entries: &[DeploymentEntry],
+    members: &[&DeploymentEntry],
     settings: &'s Settings<'_>,
 ) -> GroupRetries<'s> {
-    let own: Vec<Option<&Sourced<u32>>> = entries
+    let own: Vec<Option<&Sourced<u32>>> = members
         .iter()
-        .filter(|entry| entry.group == group.name)
         .map(|entry| entry.num_retries.as_ref())
         .collect();
     settings.group_retries(&group.name, group.deployments.len(), &own)

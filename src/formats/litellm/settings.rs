@@ -1,6 +1,7 @@
 //! `router_settings`, `litellm_settings` and `general_settings`, resolved with LiteLLM's
 //! precedence and defaults.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use super::{
@@ -48,8 +49,9 @@ pub(super) struct Settings<'a> {
     pub(super) aliases: Vec<(String, String)>,
     /// The key of `retry_policy`, for locations.
     pub(super) retry_policy_location: Option<Location>,
-    /// `model_group_retry_policy`: per group, its policy and its key.
-    pub(super) group_retry_policies: Vec<(String, RetryPolicy, Location)>,
+    /// `model_group_retry_policy`: per group, its policy and its key (the first, when a
+    /// group is written twice).
+    pub(super) group_retry_policies: HashMap<String, (RetryPolicy, Location)>,
 }
 
 /// The fallback lists in force, each as the sequence node that declares it.
@@ -168,14 +170,10 @@ impl<'a> Settings<'a> {
             .clone();
         // `model_group_retry_policy` replaces `retry_policy` whole for its groups
         // (`get_num_retries_from_retry_policy`).
-        let (policy, policy_key, policy_location) = match self
-            .group_retry_policies
-            .iter()
-            .find(|(name, ..)| name == group)
-        {
-            Some((name, policy, key)) => (
+        let (policy, policy_key, policy_location) = match self.group_retry_policies.get(group) {
+            Some((policy, key)) => (
                 policy.as_slice(),
-                format!("model_group_retry_policy.{name}"),
+                format!("model_group_retry_policy.{group}"),
                 Some(*key),
             ),
             None => (
@@ -335,8 +333,8 @@ fn first_count(cx: &mut Reader<'_>, objects: &[Option<&Node>], key: &str) -> Opt
 fn read_group_retry_policies(
     cx: &mut Reader<'_>,
     policies: &Node,
-) -> Vec<(String, RetryPolicy, Location)> {
-    let mut read = Vec::new();
+) -> HashMap<String, (RetryPolicy, Location)> {
+    let mut read = HashMap::new();
     for entry in policies.entries() {
         let Some(group) = entry.key.scalar_text() else {
             continue;
@@ -344,7 +342,7 @@ fn read_group_retry_policies(
         let key = format!("model_group_retry_policy.{group}");
         let policy = read_retry_policy(cx, &entry.value, &key);
         let location = cx.locate(entry.key.span);
-        read.push((group.to_string(), policy, location));
+        read.entry(group.to_string()).or_insert((policy, location));
     }
     read
 }
