@@ -638,6 +638,50 @@ fn twenty_thousand_kong_prefix_routes_join_in_linear_time() {
     }
 }
 
+#[test]
+fn a_setting_shared_by_a_hundred_thousand_routes_is_one_finding_naming_twenty() {
+    // Every route of the service lacks the service's timeout: one finding, found and worded in
+    // linear time (a debug build, seconds; once minutes), naming the first twenty routes.
+    let mut kong = String::from(KONG_ROUTES);
+    for index in 0..100_000 {
+        let _ = writeln!(kong, "  - {{name: r{index}, paths: [/r{index}]}}");
+    }
+    let dir = project(&[("kong.yaml", kong.as_bytes())]);
+    let args = ["lint", "--format", "json", "--no-config", "kong.yaml"];
+    let outcome = run_within(dir.path(), &args, LARGE_DEADLINE);
+    // Warnings only.
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    let report: Value = serde_json::from_str(&outcome.stdout).expect("JSON report");
+    let named: Vec<String> = (0..20).map(|index| format!("`r{index}`")).collect();
+    let message = message_of(&report, "timeout-missing");
+    let subject = format!(
+        "Each of the Kong routes {} and 99980 others in kong.yaml is only bounded by",
+        named.join(", ")
+    );
+    assert!(message.starts_with(&subject), "{message}");
+    assert!(located(&report).contains(&at("timeout-missing", "kong.yaml", 3, 3)));
+}
+
+#[test]
+fn a_hundred_thousand_litellm_model_groups_are_read_in_linear_time() {
+    // Each group's deployments, retry policy and aliases are looked up by name, not by a scan
+    // of every deployment per group.
+    let mut config = String::from(
+        "router_settings:\n  model_group_alias: {alias-0: m0, alias-99999: m99999}\n  \
+         model_group_retry_policy: {m1: {TimeoutErrorRetries: 1}}\nmodel_list:\n",
+    );
+    for index in 0..100_000 {
+        let _ = writeln!(
+            config,
+            "- {{model_name: m{index}, litellm_params: {{model: openai/gpt-{index}, timeout: 30}}}}"
+        );
+    }
+    let dir = project(&[("litellm.yaml", config.as_bytes())]);
+    let routes = large_routes(dir.path());
+    assert_eq!(routes.len(), 100_000);
+    assert_eq!(routes[99_999]["name"], "m99999");
+}
+
 /// Gateway API manifests with `routes` HTTPRoutes behind one Envoy Gateway `Gateway`, every
 /// even one targeted by a BackendTrafficPolicy of its own, every thousandth also a child of a
 /// Service a Linkerd ServiceProfile configures; plus a policy that conflicts with another and
