@@ -1,6 +1,7 @@
 //! Kong declarative configuration (decK / DB-less `kong.yml`): services with nested or
 //! top-level routes, upstreams with targets and health checks, and plugins at every scope.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use super::read::{GatewayDefault, MethodSpelling, Naming, Reader, Release};
@@ -99,21 +100,28 @@ pub(super) fn reader<'a>(cx: &'a mut AdaptContext<'_>, file: FileId) -> Reader<'
 fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     let cx = &mut reader(cx, file);
     let global_rate_limit = rate_limit(cx, document.get("plugins"));
-    let top_level_plugins = document.get_items("plugins");
-    let upstreams = document.get("upstreams");
+    let top_level_plugins = TopLevelPlugins::index(cx, document.get_items("plugins"));
+    let upstreams = Upstreams::index(document.get("upstreams"));
     let services = document.get_items("services");
     let mut service_contexts = Vec::with_capacity(services.len());
     for service in services {
         let mut service_cx =
-            ServiceContext::read(cx, service, None, upstreams, global_rate_limit.clone());
-        service_cx.termination = termination(cx, top_level_plugins, service, "service")
+            ServiceContext::read(cx, service, None, &upstreams, global_rate_limit.clone());
+        service_cx.termination = top_level_plugins
+            .of_service(service)
             .or_else(|| termination_in(cx, service.get("plugins")));
         for route in service.get_items("routes") {
-            add_routes(cx, route, &service_cx, top_level_plugins);
+            add_routes(cx, route, &service_cx, &top_level_plugins);
         }
         service_contexts.push(service_cx);
     }
-    // Top-level routes name their service.
+    // Top-level routes name their service; the first service of a name is the one found.
+    let mut services_by_name = HashMap::with_capacity(services.len());
+    for (service, service_cx) in services.iter().zip(&service_contexts) {
+        if let Some(name) = service.get_text("name") {
+            services_by_name.entry(name).or_insert(service_cx);
+        }
+    }
     for route in document.get_items("routes") {
         let Some(service_name) = route
             .get("service")
@@ -121,18 +129,14 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
         else {
             continue;
         };
-        let Some((_, service_cx)) = services
-            .iter()
-            .zip(&service_contexts)
-            .find(|(service, _)| service.get_text("name") == Some(service_name))
-        else {
+        let Some(service_cx) = services_by_name.get(service_name) else {
             cx.invalid(
                 route.get("service").unwrap_or(route),
                 format!("route refers to service `{service_name}`, which is not defined"),
             );
             continue;
         };
-        add_routes(cx, route, service_cx, top_level_plugins);
+        add_routes(cx, route, service_cx, &top_level_plugins);
     }
 }
 
@@ -172,27 +176,83 @@ fn terminating(cx: &Reader<'_>, plugin: &Node) -> Option<Termination> {
     Some((Some(status), cx.anchor(plugin)))
 }
 
-/// A top-level plugin entry that names `scope` (`service: name` or `route: name`) and
-/// terminates its requests; a top-level plugin naming neither applies to every route.
-fn termination(
-    cx: &Reader<'_>,
-    plugins: &[Node],
-    object: &Node,
-    scope: &str,
-) -> Option<Termination> {
-    let name = object.get_text("name")?;
-    plugins
-        .iter()
-        .filter(|plugin| {
-            let target = plugin
-                .get(scope)
-                .and_then(|target| target.scalar_text().or_else(|| target.get_text("name")));
+/// The terminating top-level plugins, indexed once by the service or route they name, so that
+/// a file of many routes is not scanned whole per route. A top-level plugin naming `service:`
+/// or `route:` applies there; one naming neither service, route, consumer nor consumer group
+/// applies to every service. The first in the file wins.
+#[derive(Default)]
+pub(super) struct TopLevelPlugins<'a> {
+    /// Per name: the file position of the first terminating plugin and what it answers.
+    by_service: HashMap<&'a str, (usize, Termination)>,
+    by_route: HashMap<&'a str, Termination>,
+    global: Option<(usize, Termination)>,
+}
+
+impl<'a> TopLevelPlugins<'a> {
+    fn index(cx: &Reader<'_>, plugins: &'a [Node]) -> Self {
+        let mut index = Self::default();
+        for (position, plugin) in plugins.iter().enumerate() {
+            let Some(termination) = terminating(cx, plugin) else {
+                continue;
+            };
+            let target = |scope: &str| {
+                plugin
+                    .get(scope)
+                    .and_then(|target| target.scalar_text().or_else(|| target.get_text("name")))
+            };
+            if let Some(service) = target("service") {
+                index
+                    .by_service
+                    .entry(service)
+                    .or_insert_with(|| (position, termination.clone()));
+            }
+            if let Some(route) = target("route") {
+                index
+                    .by_route
+                    .entry(route)
+                    .or_insert_with(|| termination.clone());
+            }
             let global = ["service", "route", "consumer", "consumer_group"]
                 .iter()
                 .all(|key| plugin.get(key).is_none_or(Node::is_null));
-            target == Some(name) || (scope == "service" && global)
-        })
-        .find_map(|plugin| terminating(cx, plugin))
+            if global && index.global.is_none() {
+                index.global = Some((position, termination));
+            }
+        }
+        index
+    }
+
+    /// The first plugin that names `service` or every service; a service without a name has
+    /// none.
+    fn of_service(&self, service: &Node) -> Option<Termination> {
+        let name = service.get_text("name")?;
+        [self.by_service.get(name), self.global.as_ref()]
+            .into_iter()
+            .flatten()
+            .min_by_key(|(position, _)| *position)
+            .map(|(_, termination)| termination.clone())
+    }
+
+    fn of_route(&self, route: &Node) -> Option<Termination> {
+        let name = route.get_text("name")?;
+        self.by_route.get(name).cloned()
+    }
+}
+
+/// Kong's upstreams by name, the first of a name winning, for services to find theirs.
+#[derive(Default)]
+pub(super) struct Upstreams<'a>(HashMap<&'a str, &'a Node>);
+
+impl<'a> Upstreams<'a> {
+    fn index(upstreams: Option<&'a Node>) -> Self {
+        let mut by_name = HashMap::new();
+        for upstream in upstreams.map(Node::items).unwrap_or_default() {
+            if let Some(name) = upstream.get_text("name") {
+                by_name.entry(name).or_insert(upstream);
+            }
+        }
+        Self(by_name)
+    }
 }
 
 /// What a service contributes to each of its routes.
@@ -211,7 +271,7 @@ impl ServiceContext {
         cx: &mut Reader<'_>,
         service: &Node,
         fallback: Option<(FileId, &Node)>,
-        upstreams: Option<&Node>,
+        upstreams: &Upstreams<'_>,
         global_rate_limit: Option<RateLimit>,
     ) -> Self {
         let service_location = cx.anchor(service);
@@ -257,10 +317,7 @@ impl ServiceContext {
             },
             ..Policy::default()
         };
-        if let Some(upstream) = host
-            .as_deref()
-            .and_then(|host| find_upstream(upstreams, host))
-        {
+        if let Some(&upstream) = host.as_deref().and_then(|host| upstreams.0.get(host)) {
             read_upstream(cx, upstream, &mut policy);
         } else if let Some(host) = host {
             policy.upstream = Some(Upstream {
@@ -309,13 +366,6 @@ fn service_host_and_path(service: &Node) -> (Option<String>, Option<String>) {
             .map(str::to_string)
     };
     (text("host"), text("path"))
-}
-
-fn find_upstream<'a>(upstreams: Option<&'a Node>, host: &str) -> Option<&'a Node> {
-    upstreams?
-        .items()
-        .iter()
-        .find(|upstream| upstream.get_text("name") == Some(host))
 }
 
 /// Targets, health checks and the passive checks that are Kong's circuit breaker.
@@ -426,11 +476,11 @@ pub(super) fn add_routes(
     cx: &mut Reader<'_>,
     route: &Node,
     service: &ServiceContext,
-    top_level_plugins: &[Node],
+    top_level_plugins: &TopLevelPlugins<'_>,
 ) {
     let location = cx.anchor(route);
     let termination = termination_in(cx, route.get("plugins"))
-        .or_else(|| termination(cx, top_level_plugins, route, "route"))
+        .or_else(|| top_level_plugins.of_route(route))
         .or_else(|| service.termination.clone());
     let mut policy = match termination {
         Some((status, at)) => Policy::answered_directly(status, at),

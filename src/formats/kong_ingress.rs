@@ -14,7 +14,7 @@
 //! ends, `Prefix` and `ImplementationSpecific` as a Kong prefix. Kong's defaults apply to what
 //! the Service does not set, as for declarative configuration.
 
-use super::kong::{add_routes, reader, ServiceContext};
+use super::kong::{add_routes, reader, ServiceContext, TopLevelPlugins, Upstreams};
 use super::kube::{annotation, Object, Objects, DEFAULT_NAMESPACE};
 use super::{AdaptContext, Adapter};
 use crate::diagnostic::Diagnostic;
@@ -123,7 +123,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, ingress: &Node) {
                 &mut reader(cx, service_file),
                 &service,
                 override_proxy,
-                None,
+                &Upstreams::default(),
                 None,
             );
             // The Ingress's plugins win over its Service's, the first named over later ones:
@@ -196,7 +196,12 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, ingress: &Node) {
                 span: path.span,
                 kind: NodeKind::Map(route),
             };
-            add_routes(&mut reader(cx, file), &route, &service_cx, &[]);
+            add_routes(
+                &mut reader(cx, file),
+                &route,
+                &service_cx,
+                &TopLevelPlugins::default(),
+            );
         }
     }
 }

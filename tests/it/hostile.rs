@@ -682,6 +682,43 @@ fn a_hundred_thousand_litellm_model_groups_are_read_in_linear_time() {
     assert_eq!(routes[99_999]["name"], "m99999");
 }
 
+#[test]
+fn thirty_thousand_kong_services_find_their_upstreams_and_plugins_in_linear_time() {
+    // Each service's upstream and each route's top-level plugin are looked up by name, not
+    // found by a scan of every upstream and every plugin per service and per route.
+    const SERVICES: usize = 30_000;
+    let mut services = String::from("_format_version: \"3.0\"\nservices:\n");
+    let mut plugins = String::from("plugins:\n");
+    let mut upstreams = String::from("upstreams:\n");
+    for index in 0..SERVICES {
+        let _ = writeln!(services, "- {{name: s{index}, url: 'http://u{index}', read_timeout: 5000, retries: 2, routes: [{{name: r{index}, paths: [/r{index}]}}]}}");
+        if index.is_multiple_of(2) {
+            let _ = writeln!(plugins, "- {{name: request-termination, route: r{index}}}");
+        }
+        let _ = writeln!(
+            upstreams,
+            "- {{name: u{index}, healthchecks: {{active: {{healthy: {{interval: 5}}}}}}}}"
+        );
+    }
+    // A top-level route naming the last service.
+    services.push_str("routes:\n- {name: last, service: s29999, paths: [/last]}\n");
+    let config = format!("{services}{plugins}{upstreams}");
+    let dir = project(&[("kong.yaml", config.as_bytes())]);
+    let routes = large_routes(dir.path());
+    assert_eq!(routes.len(), SERVICES + 1);
+    for (index, route) in routes.iter().take(SERVICES).enumerate() {
+        assert_eq!(route["name"], format!("r{index}"), "{route}");
+        if index.is_multiple_of(2) {
+            assert_eq!(route["fallback"], "static response", "{route}");
+        } else {
+            assert_eq!(route["health_check"], "active", "{route}");
+            assert_eq!(route["max_retries"], 2, "{route}");
+        }
+    }
+    assert_eq!(routes[SERVICES]["name"], "last");
+    assert_eq!(routes[SERVICES]["health_check"], "active");
+}
+
 /// Gateway API manifests with `routes` HTTPRoutes behind one Envoy Gateway `Gateway`, every
 /// even one targeted by a BackendTrafficPolicy of its own, every thousandth also a child of a
 /// Service a Linkerd ServiceProfile configures; plus a policy that conflicts with another and
