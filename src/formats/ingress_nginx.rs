@@ -166,13 +166,16 @@ fn next_upstream(text: &str) -> Option<Vec<String>> {
 }
 
 fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
-    let controller = cx.workspace.files().iter().find_map(|config| {
-        let doc = config
-            .documents
-            .iter()
-            .find(|doc| is_controller_config(doc))?;
-        Some((config.id, doc.get("data")?))
-    });
+    let workspace = cx.workspace;
+    let controller = cx
+        .kube
+        .ingress_nginx_controller(|| {
+            workspace.files().iter().find_map(|config| {
+                let index = config.documents.iter().position(is_controller_config)?;
+                Some((config.id, index))
+            })
+        })
+        .and_then(|(id, index)| Some((id, workspace.file(id).documents[index].get("data")?)));
     let cx = &mut Reader::new(cx, file, Naming::Exact, Dialect::Seconds);
     let anchor = cx.at(document.pointer(&["metadata", "name"]).unwrap_or(document));
     if document.get("kind").and_then(Node::as_str) == Some("ConfigMap") {

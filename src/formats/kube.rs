@@ -2,6 +2,7 @@
 //! objects it applies to (`targetRef`, `targetRefs`, `targetSelectors`), which are rarely in its
 //! own file, so the objects of every file of the run are read together.
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
 
 use super::{anchor, sniff, AdaptContext};
@@ -134,6 +135,10 @@ pub struct Objects<'a> {
     /// (Service name, namespace) of a Linkerd `ServiceProfile`, named by the Service's FQDN
     /// `name.namespace.svc.<cluster domain>`: the first such profile.
     service_profiles: HashMap<[usize; 2], usize>,
+    /// The ingress-nginx controller's ConfigMap, which every Ingress of the run reads: looked
+    /// for once, not once per Ingress: its file and document index (a position, which keeps
+    /// `Objects` covariant in its lifetime).
+    ingress_nginx_controller: OnceCell<Option<(FileId, usize)>>,
 }
 
 /// The positions `index` holds for `key`, in file and document order; none for a text no
@@ -257,6 +262,14 @@ impl<'a> Objects<'a> {
     /// `name`, in file and document order.
     pub fn targeting(&self, kind: &str, namespace: &str, name: &str) -> &[usize] {
         positions(&self.targeting, self.key([kind, namespace, name]))
+    }
+
+    /// The ingress-nginx controller's ConfigMap, `find` looking for it on the first call.
+    pub fn ingress_nginx_controller(
+        &self,
+        find: impl FnOnce() -> Option<(FileId, usize)>,
+    ) -> Option<(FileId, usize)> {
+        *self.ingress_nginx_controller.get_or_init(find)
     }
 
     /// The first Linkerd ServiceProfile of the run for Service `name` of `namespace`.

@@ -719,6 +719,26 @@ fn thirty_thousand_kong_services_find_their_upstreams_and_plugins_in_linear_time
     assert_eq!(routes[SERVICES]["health_check"], "active");
 }
 
+#[test]
+fn twenty_thousand_ingresses_read_the_ingress_nginx_controller_config_in_linear_time() {
+    // The controller's ConfigMap, which every Ingress reads, is looked for once per run, not
+    // through every document of the run per Ingress.
+    const INGRESSES: usize = 20_000;
+    let mut yaml = String::new();
+    for index in 0..INGRESSES {
+        let _ = write!(yaml, "---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {{name: i{index}}}\nspec: {{ingressClassName: nginx, rules: [{{http: {{paths: [{{path: /r{index}, pathType: Prefix, backend: {{service: {{name: s{index}, port: {{number: 80}}}}}}}}]}}}}]}}\n");
+    }
+    yaml.push_str("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: ingress-nginx-controller}\ndata: {proxy-read-timeout: '7', proxy-next-upstream-tries: '2'}\n");
+    let dir = project(&[("ingress.yaml", yaml.as_bytes())]);
+    let routes = large_routes(dir.path());
+    assert_eq!(routes.len(), INGRESSES);
+    for (index, route) in routes.iter().enumerate() {
+        assert_eq!(route["name"], format!("i{index}.0.0"), "{route}");
+        assert_eq!(route["per_try_timeout_ms"], 7_000, "{route}");
+        assert_eq!(route["max_retries"], 1, "{route}");
+    }
+}
+
 /// Gateway API manifests with `routes` HTTPRoutes behind one Envoy Gateway `Gateway`, every
 /// even one targeted by a BackendTrafficPolicy of its own, every thousandth also a child of a
 /// Service a Linkerd ServiceProfile configures; plus a policy that conflicts with another and
