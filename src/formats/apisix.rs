@@ -2,6 +2,7 @@
 //! upstreams, plugin configs and global rules, with upstream timeouts, balancer retries, health
 //! checks and the plugins that change what a route answers (`api-breaker`, `limit-*`).
 
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use super::read::{GatewayDefault, GatewayNote, MethodSpelling, Naming, Reader, Release};
@@ -91,9 +92,9 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     // APISIX validates its configuration against JSON schemas: a number is not read from text.
     let cx = &mut Reader::new(cx, file, Naming::Exact, Dialect::Seconds).typed();
     let config = Config {
-        upstreams: document.get_items("upstreams"),
-        services: document.get_items("services"),
-        plugin_configs: document.get_items("plugin_configs"),
+        upstreams: ById::index(document.get_items("upstreams")),
+        services: ById::index(document.get_items("services")),
+        plugin_configs: ById::index(document.get_items("plugin_configs")),
         global_plugins: document
             .get_items("global_rules")
             .iter()
@@ -108,17 +109,26 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
 
 /// The objects routes refer to by id.
 struct Config<'a> {
-    upstreams: &'a [Node],
-    services: &'a [Node],
-    plugin_configs: &'a [Node],
+    upstreams: ById<'a>,
+    services: ById<'a>,
+    plugin_configs: ById<'a>,
     /// Plugins of every global rule: they run for every route, besides the route's own.
     global_plugins: Vec<&'a Entry>,
 }
 
-fn find_by_id<'a>(objects: &'a [Node], id: &str) -> Option<&'a Node> {
-    objects
-        .iter()
-        .find(|object| object.get_text("id") == Some(id))
+/// Objects by their `id`, the first of an id winning: looked up per route, not scanned for.
+struct ById<'a>(HashMap<&'a str, &'a Node>);
+
+impl<'a> ById<'a> {
+    fn index(objects: &'a [Node]) -> Self {
+        let mut by_id = HashMap::with_capacity(objects.len());
+        for object in objects {
+            if let Some(id) = object.get_text("id") {
+                by_id.entry(id).or_insert(object);
+            }
+        }
+        Self(by_id)
+    }
 }
 
 /// Resolves an `*_id` field of `object` against `objects`; an id that names nothing is reported.
@@ -127,7 +137,7 @@ fn referenced<'a>(
     object: &Node,
     key: &str,
     what: &str,
-    objects: &'a [Node],
+    objects: &ById<'a>,
 ) -> Option<&'a Node> {
     let id_node = object.get(key).filter(|id| !id.is_null())?;
     let Some(id) = id_node.scalar_text() else {
@@ -137,7 +147,7 @@ fn referenced<'a>(
         );
         return None;
     };
-    let found = find_by_id(objects, id);
+    let found = objects.0.get(id).copied();
     if found.is_none() {
         cx.invalid(
             id_node,
@@ -166,17 +176,17 @@ fn read_route(cx: &mut Reader<'_>, route: &Node, config: &Config<'_>) {
             return;
         }
     };
-    let service = referenced(cx, route, "service_id", "service", config.services);
+    let service = referenced(cx, route, "service_id", "service", &config.services);
     let plugin_config = referenced(
         cx,
         route,
         "plugin_config_id",
         "plugin config",
-        config.plugin_configs,
+        &config.plugin_configs,
     );
     let plugins = effective_plugins(route, plugin_config, service);
 
-    let upstream = route_upstream(cx, route, service, config.upstreams);
+    let upstream = route_upstream(cx, route, service, &config.upstreams);
     let mut policy = Policy {
         statuses: GatewayStatuses {
             on_timeout: Some(TIMEOUT_STATUS),
@@ -271,6 +281,7 @@ fn effective_plugins<'a>(
     service: Option<&'a Node>,
 ) -> Vec<&'a Entry> {
     let mut plugins: Vec<&Entry> = Vec::new();
+    let mut names = HashSet::new();
     let sources = [Some(route), plugin_config, service];
     for entry in sources
         .into_iter()
@@ -278,8 +289,7 @@ fn effective_plugins<'a>(
         .filter_map(|source| source.get("plugins"))
         .flat_map(|plugins| plugins.entries().iter())
     {
-        let name = entry.key.scalar_text();
-        if !plugins.iter().any(|known| known.key.scalar_text() == name) {
+        if names.insert(entry.key.scalar_text()) {
             plugins.push(entry);
         }
     }
@@ -300,7 +310,7 @@ fn route_upstream<'a>(
     cx: &mut Reader<'_>,
     route: &'a Node,
     service: Option<&'a Node>,
-    upstreams: &'a [Node],
+    upstreams: &ById<'a>,
 ) -> Option<&'a Node> {
     for owner in [Some(route), service].into_iter().flatten() {
         if let Some(inline) = cx.map(owner, "upstream") {

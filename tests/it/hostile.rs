@@ -739,6 +739,42 @@ fn twenty_thousand_ingresses_read_the_ingress_nginx_controller_config_in_linear_
     }
 }
 
+#[test]
+fn thirty_thousand_apisix_routes_find_their_upstreams_and_services_in_linear_time() {
+    // Each route's upstream, service and plugin config are looked up by id, not found by a
+    // scan of every object of their kind per route.
+    const ROUTES: usize = 30_000;
+    let mut routes = String::from("routes:\n");
+    let mut upstreams = String::from("upstreams:\n");
+    let mut services = String::from("services:\n");
+    for index in 0..ROUTES {
+        let _ = writeln!(
+            routes,
+            "  - {{id: r{index}, uri: /r{index}, upstream_id: u{index}, service_id: s{index}}}"
+        );
+        let _ = writeln!(upstreams, "  - {{id: u{index}, retries: 2, timeout: {{connect: 1, send: 2, read: 3}}, nodes: {{'u{index}:80': 1}}}}");
+        let _ = writeln!(
+            services,
+            "  - {{id: s{index}, plugins: {{limit-count: {{count: 10, time_window: 60}}}}}}"
+        );
+    }
+    let config = format!("{routes}{upstreams}{services}#END\n");
+    let dir = project(&[("apisix.yaml", config.as_bytes())]);
+    let routes = large_routes(dir.path());
+    assert_eq!(routes.len(), ROUTES);
+    for (index, route) in routes.iter().enumerate() {
+        assert_eq!(route["name"], format!("r{index}"), "{route}");
+        assert_eq!(route["per_try_timeout_ms"], 3_000, "{route}");
+        assert_eq!(route["max_retries"], 2, "{route}");
+        // 503 from the service's rate limit.
+        assert_eq!(
+            route["gateway_statuses"],
+            serde_json::json!([503, 504]),
+            "{route}"
+        );
+    }
+}
+
 /// Gateway API manifests with `routes` HTTPRoutes behind one Envoy Gateway `Gateway`, every
 /// even one targeted by a BackendTrafficPolicy of its own, every thousandth also a child of a
 /// Service a Linkerd ServiceProfile configures; plus a policy that conflicts with another and
