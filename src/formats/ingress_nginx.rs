@@ -166,16 +166,14 @@ fn next_upstream(text: &str) -> Option<Vec<String>> {
 }
 
 fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
-    let workspace = cx.workspace;
     let controller = cx
         .kube
-        .ingress_nginx_controller(|| {
-            workspace.files().iter().find_map(|config| {
-                let index = config.documents.iter().position(is_controller_config)?;
-                Some((config.id, index))
-            })
-        })
-        .and_then(|(id, index)| Some((id, workspace.file(id).documents[index].get("data")?)));
+        .shared_document(
+            cx.workspace,
+            "ingress-nginx controller",
+            is_controller_config,
+        )
+        .and_then(|(file, config)| Some((file, config.get("data")?)));
     let cx = &mut Reader::new(cx, file, Naming::Exact, Dialect::Seconds);
     let anchor = cx.at(document.pointer(&["metadata", "name"]).unwrap_or(document));
     if document.get("kind").and_then(Node::as_str) == Some("ConfigMap") {

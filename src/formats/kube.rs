@@ -2,7 +2,7 @@
 //! objects it applies to (`targetRef`, `targetRefs`, `targetSelectors`), which are rarely in its
 //! own file, so the objects of every file of the run are read together.
 
-use std::cell::OnceCell;
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use super::{anchor, sniff, AdaptContext};
@@ -135,10 +135,10 @@ pub struct Objects<'a> {
     /// (Service name, namespace) of a Linkerd `ServiceProfile`, named by the Service's FQDN
     /// `name.namespace.svc.<cluster domain>`: the first such profile.
     service_profiles: HashMap<[usize; 2], usize>,
-    /// The ingress-nginx controller's ConfigMap, which every Ingress of the run reads: looked
-    /// for once, not once per Ingress: its file and document index (a position, which keeps
-    /// `Objects` covariant in its lifetime).
-    ingress_nginx_controller: OnceCell<Option<(FileId, usize)>>,
+    /// The documents every document of a format reads (the ingress-nginx controller's
+    /// ConfigMap, Tyk's tyk.conf), by what they are: looked for once per run, not once per
+    /// reader. A file and document index, which keeps `Objects` covariant in its lifetime.
+    shared_documents: RefCell<HashMap<&'static str, Option<(FileId, usize)>>>,
 }
 
 /// The positions `index` holds for `key`, in file and document order; none for a text no
@@ -264,12 +264,26 @@ impl<'a> Objects<'a> {
         positions(&self.targeting, self.key([kind, namespace, name]))
     }
 
-    /// The ingress-nginx controller's ConfigMap, `find` looking for it on the first call.
-    pub fn ingress_nginx_controller(
+    /// The first document of the run, in file and document order, that `is` says is the
+    /// `what` every document of a format reads; looked for on the first call for `what` only.
+    /// Every file counts, as the run holds it.
+    pub fn shared_document<'w>(
         &self,
-        find: impl FnOnce() -> Option<(FileId, usize)>,
-    ) -> Option<(FileId, usize)> {
-        *self.ingress_nginx_controller.get_or_init(find)
+        workspace: &'w Workspace,
+        what: &'static str,
+        is: impl Fn(&Node) -> bool,
+    ) -> Option<(FileId, &'w Node)> {
+        let found = *self
+            .shared_documents
+            .borrow_mut()
+            .entry(what)
+            .or_insert_with(|| {
+                workspace.files().iter().find_map(|file| {
+                    let index = file.documents.iter().position(&is)?;
+                    Some((file.id, index))
+                })
+            });
+        found.map(|(file, index)| (file, &workspace.file(file).documents[index]))
     }
 
     /// The first Linkerd ServiceProfile of the run for Service `name` of `namespace`.

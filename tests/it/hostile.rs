@@ -775,6 +775,71 @@ fn thirty_thousand_apisix_routes_find_their_upstreams_and_services_in_linear_tim
     }
 }
 
+#[test]
+fn fifty_thousand_tyk_paths_merge_their_settings_in_linear_time() {
+    // A path's hard timeout and circuit breaker are one endpoint, found by path and method,
+    // not by a scan of the endpoints configured before it.
+    const PATHS: usize = 50_000;
+    let entry = |index: usize, settings: &str| {
+        format!("{{\"path\": \"/p{index}\", \"method\": \"GET\", {settings}}}")
+    };
+    let timeouts: Vec<String> = (0..PATHS)
+        .map(|index| entry(index, "\"timeout\": 5"))
+        .collect();
+    let breakers: Vec<String> = (0..PATHS)
+        .map(|index| {
+            entry(
+                index,
+                "\"threshold_percent\": 0.5, \"samples\": 20, \"return_to_service_after\": 30",
+            )
+        })
+        .collect();
+    let api = format!(
+        "{{\"name\": \"a\", \"api_id\": \"a\", \"proxy\": {{\"listen_path\": \"/a/\", \"target_url\": \"http://a\"}}, \"version_data\": {{\"not_versioned\": true, \"versions\": {{\"Default\": {{\"name\": \"Default\", \"use_extended_paths\": true, \"extended_paths\": {{\"hard_timeouts\": [{}], \"circuit_breakers\": [{}]}}}}}}}}}}",
+        timeouts.join(", "),
+        breakers.join(", ")
+    );
+    let dir = project(&[("api.json", api.as_bytes())]);
+    let routes = large_routes(dir.path());
+    // Each path, and the rest of the listen path.
+    assert_eq!(routes.len(), PATHS + 1);
+    let mut paths = std::collections::HashSet::new();
+    for route in routes.iter().filter(|route| route["path"] != "/*") {
+        assert_eq!(route["timeout_ms"], 5_000, "{route}");
+        assert_eq!(route["circuit_breaker"], "yes", "{route}");
+        paths.insert(route["path"].as_str().expect("path").to_string());
+    }
+    // Tyk matches a path as a prefix.
+    assert!((0..PATHS).all(|index| paths.contains(&format!("/p{index}*"))));
+}
+
+#[test]
+fn forty_thousand_tyk_api_definitions_read_the_gateway_conf_in_linear_time() {
+    // tyk.conf, which every API definition reads, is looked for once per run, not through
+    // every file of the run per definition.
+    const APIS: usize = 40_000;
+    let definitions: Vec<(String, String)> = (0..APIS)
+        .map(|index| {
+            let api = format!("{{\"name\": \"a{index}\", \"api_id\": \"a{index}\", \"proxy\": {{\"listen_path\": \"/a{index}/\", \"target_url\": \"http://a{index}\"}}}}");
+            (format!("api{index}.json"), api)
+        })
+        .collect();
+    let mut files: Vec<(&str, &[u8])> = definitions
+        .iter()
+        .map(|(name, api)| (name.as_str(), api.as_bytes()))
+        .collect();
+    // Last in the walk, so that every earlier file is looked through to find it.
+    let conf = br#"{"listen_port": 8080, "secret": "s", "proxy_default_timeout": 7}"#;
+    files.push(("tyk.json", conf));
+    let dir = project(&files);
+    let routes = large_routes(dir.path());
+    assert_eq!(routes.len(), APIS);
+    for route in &routes {
+        assert_eq!(route["format"], "tyk", "{route}");
+        assert_eq!(route["timeout_ms"], 7_000, "{route}");
+    }
+}
+
 /// Gateway API manifests with `routes` HTTPRoutes behind one Envoy Gateway `Gateway`, every
 /// even one targeted by a BackendTrafficPolicy of its own, every thousandth also a child of a
 /// Service a Linkerd ServiceProfile configures; plus a policy that conflicts with another and

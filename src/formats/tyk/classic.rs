@@ -3,6 +3,7 @@
 //! path under the version's `global_enforce_timeout`; load balancing over `target_list`; uptime
 //! tests.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use super::{active_check, breaker, path_match, policy, positive, target, Conf};
@@ -119,12 +120,12 @@ fn version_paths<'a>(
             .duration_in(version, "global_enforce_timeout", Dialect::Go)
             .filter(positive);
     }
-    let mut endpoints: Vec<Endpoint<'_>> = Vec::new();
+    let mut endpoints = Endpoints::default();
     let paths = version
         .get("extended_paths")
         .filter(|_| cx.flag(version, "use_extended_paths") == Some(true));
     let Some(paths) = paths else {
-        return (timeout, endpoints);
+        return (timeout, endpoints.list);
     };
     for item in cx.list(paths, "hard_timeouts") {
         if cx.flag(item, "disabled") == Some(true) {
@@ -148,7 +149,7 @@ fn version_paths<'a>(
         );
         endpoint(cx, &mut endpoints, item).breaker = breaker;
     }
-    (timeout, endpoints)
+    (timeout, endpoints.list)
 }
 
 /// With `enable_load_balancing`, requests go round-robin over `target_list` (`nextTarget`), each
@@ -162,10 +163,17 @@ fn balanced(cx: &mut Reader<'_>, proxy: Option<&Node>) -> Option<u32> {
     u32::try_from(cx.list(proxy, "target_list").len()).ok()
 }
 
+/// A version's endpoints in the order first configured, and where each (path, method) is.
+#[derive(Default)]
+struct Endpoints<'a> {
+    list: Vec<Endpoint<'a>>,
+    by_path_and_method: HashMap<(Option<&'a str>, Option<Method>), usize>,
+}
+
 /// The endpoint `item` configures, merged with the earlier entries for the same path and method.
 fn endpoint<'e, 'a>(
     cx: &mut Reader<'_>,
-    endpoints: &'e mut Vec<Endpoint<'a>>,
+    endpoints: &'e mut Endpoints<'a>,
     item: &'a Node,
 ) -> &'e mut Endpoint<'a> {
     let path = cx.field(item, "path");
@@ -183,19 +191,20 @@ fn endpoint<'e, 'a>(
         cx.invalid(item, "a Tyk path entry needs a `path`");
     }
     let text = path.and_then(Node::as_str);
-    let index = endpoints
-        .iter()
-        .position(|known| known.path.and_then(Node::as_str) == text && known.method == method);
-    let index = index.unwrap_or_else(|| {
-        endpoints.push(Endpoint {
-            path,
-            method,
-            anchor: Some(cx.anchor(item)),
-            ..Endpoint::default()
+    let list = &mut endpoints.list;
+    let index = *endpoints
+        .by_path_and_method
+        .entry((text, method))
+        .or_insert_with(|| {
+            list.push(Endpoint {
+                path,
+                method,
+                anchor: Some(cx.anchor(item)),
+                ..Endpoint::default()
+            });
+            list.len() - 1
         });
-        endpoints.len() - 1
-    });
-    &mut endpoints[index]
+    &mut list[index]
 }
 
 /// Uptime tests take a host out of the load balancer only with

@@ -111,10 +111,9 @@ fn is_gateway_conf(document: &Node) -> bool {
 }
 
 fn gateway_conf(cx: &mut Reader<'_>) -> Conf {
-    let found = cx.workspace.files().iter().find_map(|file| {
-        let conf = file.documents.iter().find(|d| is_gateway_conf(d))?;
-        Some((file.id, conf))
-    });
+    let found = cx
+        .kube
+        .shared_document(cx.workspace, "tyk.conf", is_gateway_conf);
     let Some((file, conf)) = found else {
         return Conf::default();
     };
