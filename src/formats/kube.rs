@@ -139,6 +139,10 @@ pub struct Objects<'a> {
     /// ConfigMap, Tyk's tyk.conf), by what they are: looked for once per run, not once per
     /// reader. A file and document index, which keeps `Objects` covariant in its lifetime.
     shared_documents: RefCell<HashMap<&'static str, Option<(FileId, usize)>>>,
+    /// Large maps the run looks keys up in many times (a `resilience4j` section's instances,
+    /// which the routes of every file name), indexed on their first lookup: per map (its
+    /// address, fixed while the run's trees are read, and its size), each key's last entry.
+    map_indexes: RefCell<HashMap<(usize, usize), HashMap<String, usize>>>,
 }
 
 /// The positions `index` holds for `key`, in file and document order; none for a text no
@@ -284,6 +288,24 @@ impl<'a> Objects<'a> {
                 })
             });
         found.map(|(file, index)| (file, &workspace.file(file).documents[index]))
+    }
+
+    /// `map.get(key)`; a large map is indexed on its first lookup, so that looking up each of
+    /// its keys costs the map's size once per run, not once per lookup.
+    pub fn get<'n>(&self, map: &'n Node, key: &str) -> Option<&'n Node> {
+        const INDEXED_FROM: usize = 64;
+        let entries = map.entries();
+        if entries.len() < INDEXED_FROM {
+            return map.get(key);
+        }
+        let identity = (std::ptr::from_ref(map) as usize, entries.len());
+        let mut indexes = self.map_indexes.borrow_mut();
+        let index = indexes.entry(identity).or_insert_with(|| {
+            let keys = entries.iter().enumerate();
+            keys.filter_map(|(at, entry)| Some((entry.key.scalar_text()?.to_string(), at)))
+                .collect()
+        });
+        index.get(key).map(|&at| &entries[at].value)
     }
 
     /// The first Linkerd ServiceProfile of the run for Service `name` of `namespace`.

@@ -840,6 +840,34 @@ fn forty_thousand_tyk_api_definitions_read_the_gateway_conf_in_linear_time() {
     }
 }
 
+#[test]
+fn twenty_thousand_spring_files_find_their_resilience4j_instances_in_linear_time() {
+    // Each file's routes read the one `resilience4j` section of the run, found once, and
+    // their instances are looked up in it by name, not by a scan of every instance per route.
+    const FILES: usize = 20_000;
+    let mut section = String::from("resilience4j:\n  timelimiter:\n    instances:\n");
+    let routes: Vec<(String, String)> = (0..FILES)
+        .map(|index| {
+            let _ = writeln!(section, "      cb{index}: {{timeoutDuration: {}s}}", index % 10 + 1);
+            let route = format!("spring:\n  cloud:\n    gateway:\n      server:\n        webflux:\n          routes:\n            - {{id: r{index}, uri: 'lb://s{index}', predicates: [Path=/r{index}/**], filters: [CircuitBreaker=cb{index}]}}\n");
+            (format!("app{index}.yml"), route)
+        })
+        .collect();
+    let mut files: Vec<(&str, &[u8])> = routes
+        .iter()
+        .map(|(name, route)| (name.as_str(), route.as_bytes()))
+        .collect();
+    files.push(("resilience.yml", section.as_bytes()));
+    let dir = project(&files);
+    let routes = large_routes(dir.path());
+    assert_eq!(routes.len(), FILES);
+    for route in &routes {
+        let name = route["name"].as_str().expect("name");
+        let index: usize = name[1..].parse().expect("route number");
+        assert_eq!(route["timeout_ms"], (index % 10 + 1) * 1_000, "{route}");
+    }
+}
+
 /// Gateway API manifests with `routes` HTTPRoutes behind one Envoy Gateway `Gateway`, every
 /// even one targeted by a BackendTrafficPolicy of its own, every thousandth also a child of a
 /// Service a Linkerd ServiceProfile configures; plus a policy that conflicts with another and

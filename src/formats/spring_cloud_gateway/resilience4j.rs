@@ -11,6 +11,7 @@
 use std::time::Duration;
 
 use super::{lookup, Definition};
+use crate::formats::kube::Objects;
 use crate::formats::read::{GatewayDefault, Reader, Release};
 use crate::formats::values::Dialect;
 use crate::model::policy::{
@@ -65,19 +66,18 @@ pub(super) fn section<'a>(cx: &Reader<'a>, document: &'a Node) -> Option<(FileId
     lookup(document, "resilience4j")
         .map(|node| (cx.file, node))
         .or_else(|| {
-            cx.workspace.files().iter().find_map(|file| {
-                let node = file
-                    .documents
-                    .iter()
-                    .find_map(|d| lookup(d, "resilience4j"))?;
-                Some((file.id, node))
-            })
+            let is_section = |d: &Node| lookup(d, "resilience4j").is_some();
+            let (file, found) =
+                cx.kube
+                    .shared_document(cx.workspace, "resilience4j section", is_section)?;
+            Some((file, lookup(found, "resilience4j")?))
         })
 }
 
 /// The object holding setting `key` for `instance` of `module`: its own, else its
 /// `baseConfig`'s (by default the `default` config's).
 fn holder<'a>(
+    objects: &Objects<'_>,
     section: Option<(FileId, &'a Node)>,
     module: &str,
     instance: &str,
@@ -85,11 +85,11 @@ fn holder<'a>(
 ) -> Option<(FileId, &'a Node)> {
     let (file, section) = section?;
     let module = lookup(section, module)?;
-    let own = lookup(module, "instances").and_then(|all| all.get(instance));
+    let own = lookup(module, "instances").and_then(|all| objects.get(all, instance));
     let base = own
         .and_then(|own| lookup(own, "baseConfig")?.as_str())
         .unwrap_or("default");
-    let config = lookup(module, "configs").and_then(|all| all.get(base));
+    let config = lookup(module, "configs").and_then(|all| objects.get(all, base));
     let holder = [own, config]
         .into_iter()
         .flatten()
@@ -138,8 +138,14 @@ pub(super) fn read_breaker(
     if lookup(document, disabled).and_then(Node::as_bool) == Some(true) {
         return;
     }
-    let configured = holder(section, "timelimiter", &instance, "timeoutDuration")
-        .and_then(|(file, holder)| cx.for_file(file).duration(holder, "timeoutDuration"));
+    let configured = holder(
+        cx.kube,
+        section,
+        "timelimiter",
+        &instance,
+        "timeoutDuration",
+    )
+    .and_then(|(file, holder)| cx.for_file(file).duration(holder, "timeoutDuration"));
     let limit = configured.unwrap_or_else(|| TIME_LIMIT.sourced());
     if inside_retry {
         // The limiter ends the whole attempt, body included, whatever the response timeout.
@@ -156,7 +162,8 @@ pub(super) fn read_breaker(
 /// `waitDurationInOpenState`. A value Resilience4j refuses is reported and its default used.
 fn trip(cx: &mut Reader<'_>, section: Option<(FileId, &Node)>, instance: &str) -> BreakerTrip {
     let mut setting = |key: &str, read: &mut dyn FnMut(&mut Reader<'_>, &Node)| {
-        if let Some((file, holder)) = holder(section, "circuitbreaker", instance, key) {
+        let objects = cx.kube;
+        if let Some((file, holder)) = holder(objects, section, "circuitbreaker", instance, key) {
             read(&mut cx.for_file(file), holder);
         }
     };
