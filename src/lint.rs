@@ -197,6 +197,7 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
         early,
         adapted,
         mut inventory,
+        mut budget,
         resolver,
         detected,
         deferred,
@@ -232,6 +233,7 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
             kube: &objects,
             inventory: &mut inventory,
             diagnostics: &mut diagnostics,
+            budget: &mut budget,
         };
         if let Some(progress) = progress {
             progress.start(Stage::Linting, deferred.len());
@@ -366,6 +368,8 @@ struct Stream {
     /// Findings of the adapters run so far.
     adapted: Vec<Diagnostic>,
     inventory: Inventory,
+    /// What each file's routes have cost so far.
+    budget: formats::budget::RouteBudget,
     resolver: refs::Resolver,
     detected: Vec<(FileId, usize, &'static Adapter)>,
     /// Documents of formats adapted once every file is read.
@@ -434,6 +438,7 @@ impl Stream {
             kube: &no_objects,
             inventory: &mut self.inventory,
             diagnostics: &mut self.adapted,
+            budget: &mut self.budget,
         };
         for (file, index, adapter) in &now {
             if let Some(document) = cx.workspace.file(*file).documents.get(*index) {
