@@ -258,7 +258,29 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
     });
     inventory.apply_overlays();
     inventory.apply_upstream_policies();
-    let join = join::join(&inventory, config.layer_order(&workspace));
+    let max_links = workspace.limits().memory / join::BYTES_PER_LINK;
+    let join = join::join_within(
+        &inventory,
+        config.layer_order(&workspace),
+        usize::try_from(max_links).unwrap_or(usize::MAX),
+    );
+    if let Some((cut, route)) = join
+        .cut_at
+        .and_then(|cut| Some((cut, inventory.routes.get(cut)?)))
+    {
+        diagnostics.push(
+            Diagnostic::new(
+                BuiltinRule::InputRefused,
+                route.location,
+                format!(
+                    "the routes pair with more operations and API descriptions than the \
+                     memory limit allows (`--memory-limit`): the first {cut} routes are checked \
+                     against them; this route and those after it are not"
+                ),
+            )
+            .with_label("not joined to any operation"),
+        );
+    }
 
     if let Some(progress) = progress {
         progress.start(Stage::Checking, 0);

@@ -1022,6 +1022,69 @@ fn a_default_fallback_list_over_thousands_of_groups_is_charged_and_cut() {
     assert!(found.contains(&witness()));
 }
 
+/// Routes and operations pair as their product: 500 Kong routes on `/` (told apart by a
+/// header) against 501 operations (the witness's among them) are 250,500 pairs. Under 8 MiB,
+/// 131,072 pairs fit: 261 whole routes' worth.
+#[test]
+fn route_operation_pairs_past_the_memory_limit_are_cut_at_a_route() {
+    let mut spec = String::from("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n");
+    let mut kong = String::from(KONG_ROUTES);
+    for index in 0..500 {
+        let _ = writeln!(spec, "  /p{index}:\n    get:\n      operationId: o{index}\n      responses: {{'200': {{description: OK.}}}}");
+        let _ = writeln!(
+            kong,
+            "  - {{name: r{index}, paths: [/], headers: {{x-r: ['{index}']}}}}"
+        );
+    }
+    let dir = project(&[
+        ("openapi.yaml", spec.as_bytes()),
+        ("kong.yaml", kong.as_bytes()),
+    ]);
+    let (_, found, report) = lint(dir.path(), &["--memory-limit", "8", "--no-config", "."]);
+    let refused: Vec<&Located> = found
+        .iter()
+        .filter(|(rule, ..)| rule == "input-refused")
+        .collect();
+    assert_eq!(refused, vec![&at("input-refused", "kong.yaml", 6 + 261, 6)]);
+    assert!(message_of(&report, "input-refused").contains("the first 261 routes are checked"));
+    assert!(found.contains(&witness()));
+}
+
+/// A route without a host may serve every API: 2,000 of them beside 201 descriptions are
+/// 402,000 candidate pairs before any path is compared. Under 16 MiB, 262,144 fit: 1,304 routes'.
+#[test]
+fn routes_times_api_descriptions_past_the_memory_limit_are_cut_at_a_route() {
+    let specs: Vec<(String, String)> = (0..200)
+        .map(|index| {
+            (
+                format!("s{index}.yaml"),
+                format!("openapi: 3.0.3\ninfo: {{title: t{index}, version: '1'}}\npaths:\n  /a{index}:\n    get:\n      operationId: o\n      responses: {{'200': {{description: OK.}}}}\n"),
+            )
+        })
+        .collect();
+    let mut kong = String::from(KONG_ROUTES);
+    for index in 0..2_000 {
+        let _ = writeln!(kong, "  - {{name: r{index}, paths: [/r{index}]}}");
+    }
+    let mut files: Vec<(&str, &[u8])> = specs
+        .iter()
+        .map(|(name, text)| (name.as_str(), text.as_bytes()))
+        .collect();
+    files.push(("kong.yaml", kong.as_bytes()));
+    let dir = project(&files);
+    let (_, found, report) = lint(dir.path(), &["--memory-limit", "16", "--no-config", "."]);
+    let refused: Vec<&Located> = found
+        .iter()
+        .filter(|(rule, ..)| rule == "input-refused")
+        .collect();
+    assert_eq!(
+        refused,
+        vec![&at("input-refused", "kong.yaml", 6 + 1_304, 6)]
+    );
+    assert!(message_of(&report, "input-refused").contains("the first 1304 routes are checked"));
+    assert!(found.contains(&witness()));
+}
+
 #[test]
 fn the_config_lowers_the_memory_limit_and_the_flag_wins_over_it() {
     let json = format!("[{}]\n", vec!["1"; 20_000].join(","));
