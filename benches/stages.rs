@@ -141,6 +141,7 @@ fn loaded(paths: usize) -> Loaded {
 fn adapt(loaded: &Loaded) -> Inventory {
     let mut inventory = Inventory::default();
     let mut diagnostics = Vec::new();
+    let mut budget = formats::budget::RouteBudget::default();
     let objects = formats::kube::Objects::of(&loaded.workspace);
     let mut cx = AdaptContext {
         workspace: &loaded.workspace,
@@ -148,6 +149,7 @@ fn adapt(loaded: &Loaded) -> Inventory {
         kube: &objects,
         inventory: &mut inventory,
         diagnostics: &mut diagnostics,
+        budget: &mut budget,
     };
     for file in loaded.workspace.files() {
         for document in &file.documents {

@@ -197,6 +197,7 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
         early,
         adapted,
         mut inventory,
+        mut budget,
         resolver,
         detected,
         deferred,
@@ -232,6 +233,7 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
             kube: &objects,
             inventory: &mut inventory,
             diagnostics: &mut diagnostics,
+            budget: &mut budget,
         };
         if let Some(progress) = progress {
             progress.start(Stage::Linting, deferred.len());
@@ -256,7 +258,29 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
     });
     inventory.apply_overlays();
     inventory.apply_upstream_policies();
-    let join = join::join(&inventory, config.layer_order(&workspace));
+    let max_links = workspace.limits().memory / join::BYTES_PER_LINK;
+    let join = join::join_within(
+        &inventory,
+        config.layer_order(&workspace),
+        usize::try_from(max_links).unwrap_or(usize::MAX),
+    );
+    if let Some((cut, route)) = join
+        .cut_at
+        .and_then(|cut| Some((cut, inventory.routes.get(cut)?)))
+    {
+        diagnostics.push(
+            Diagnostic::new(
+                BuiltinRule::InputRefused,
+                route.location,
+                format!(
+                    "the routes pair with more operations and API descriptions than the \
+                     memory limit allows (`--memory-limit`): the first {cut} routes are checked \
+                     against them; this route and those after it are not"
+                ),
+            )
+            .with_label("not joined to any operation"),
+        );
+    }
 
     if let Some(progress) = progress {
         progress.start(Stage::Checking, 0);
@@ -366,6 +390,8 @@ struct Stream {
     /// Findings of the adapters run so far.
     adapted: Vec<Diagnostic>,
     inventory: Inventory,
+    /// What each file's routes have cost so far.
+    budget: formats::budget::RouteBudget,
     resolver: refs::Resolver,
     detected: Vec<(FileId, usize, &'static Adapter)>,
     /// Documents of formats adapted once every file is read.
@@ -434,6 +460,7 @@ impl Stream {
             kube: &no_objects,
             inventory: &mut self.inventory,
             diagnostics: &mut self.adapted,
+            budget: &mut self.budget,
         };
         for (file, index, adapter) in &now {
             if let Some(document) = cx.workspace.file(*file).documents.get(*index) {

@@ -233,7 +233,7 @@ pub fn markdown(meta: &RuleMeta) -> String {
     };
     format!(
         "<!-- Generated from rules/{id}.yaml; edit that file, then run \
-         `ROUTEGUARD_UPDATE_DOCS=1 cargo test --test catalog`. -->\n\
+         `ROUTEGUARD_UPDATE_DOCS=1 cargo test --test it catalog`. -->\n\
          # {id}\n\n\
          **Family:** {family} · **Default severity:** {severity}\n\n\
          {summary}\n\n\
@@ -275,7 +275,7 @@ pub fn markdown(meta: &RuleMeta) -> String {
 /// `docs/rules/README.md`: every rule with its family, severity and summary.
 pub fn index_markdown() -> String {
     let mut out = String::from(
-        "<!-- Generated from rules/*.yaml by `ROUTEGUARD_UPDATE_DOCS=1 cargo test --test catalog`. -->\n\
+        "<!-- Generated from rules/*.yaml by `ROUTEGUARD_UPDATE_DOCS=1 cargo test --test it catalog`. -->\n\
          # Rules\n\n| rule | family | default severity | checks |\n|---|---|---|---|\n",
     );
     for meta in all() {

@@ -230,7 +230,7 @@ fn read_route(cx: &mut Reader<'_>, route: &Node, config: &Config<'_>) {
         let Some(path) = route_path(cx, uri, rewrite) else {
             continue;
         };
-        cx.inventory.routes.push(Route {
+        cx.push_route(Route {
             name: name.clone(),
             methods: methods.clone(),
             methods_location,

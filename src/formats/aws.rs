@@ -180,7 +180,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
                     explicit: Some(operation_location),
                 },
             );
-            cx.inventory.routes.push(route);
+            cx.push_route(route);
         }
     }
 }

@@ -211,7 +211,7 @@ impl RuleRoutes<'_> {
             path,
             self.policy.clone(),
         );
-        cx.inventory.routes.push(Route {
+        cx.push_route(Route {
             name: self.name.clone(),
             methods: methods.0,
             methods_location: methods.1,

@@ -174,7 +174,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
                 rule.key
             };
             let policy = policy(cx, rule, location, op_file, operation);
-            cx.inventory.routes.push(Route {
+            cx.push_route(Route {
                 format: GatewayFormat::Google,
                 name: operation
                     .get("operationId")

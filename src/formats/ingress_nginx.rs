@@ -238,7 +238,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
                 })
             });
             let location = cx.at(path_node);
-            cx.inventory.routes.push(Route {
+            cx.push_route(Route {
                 format: GatewayFormat::IngressNginx,
                 name: Some(format!("{name}.{rule_index}.{path_index}")),
                 location,

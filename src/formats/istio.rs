@@ -184,7 +184,7 @@ fn virtual_service(cx: &mut Reader<'_>, spec: &Node) {
         }
         for (path, methods, methods_location, bound) in routes {
             for binding in bound {
-                cx.inventory.routes.push(Route {
+                cx.push_route(Route {
                     name: name.clone(),
                     methods: methods.clone(),
                     methods_location,

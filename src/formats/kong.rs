@@ -524,7 +524,7 @@ pub(super) fn add_routes(
         matchers.push(PathMatch::any(location));
     }
     for path in matchers {
-        cx.inventory.routes.push(Route {
+        cx.push_route(Route {
             name: name.clone(),
             methods: methods.clone(),
             methods_location,

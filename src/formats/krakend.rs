@@ -82,7 +82,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     };
     for endpoint in document.get_items("endpoints") {
         if let Some(route) = read_endpoint(cx, endpoint, &root) {
-            cx.inventory.routes.push(route);
+            cx.push_route(route);
         }
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod apisix;
 pub mod aws;
+pub mod budget;
 pub mod chain;
 pub mod envoy;
 pub mod envoy_gateway;
@@ -31,7 +32,7 @@ pub mod values;
 use crate::diagnostic::Diagnostic;
 use crate::rule_id::BuiltinRule;
 
-use crate::model::Inventory;
+use crate::model::{Inventory, Route};
 use crate::source::refs::RefIndex;
 use crate::source::{Node, Workspace};
 use crate::span::FileId;
@@ -46,9 +47,68 @@ pub struct AdaptContext<'a> {
     pub kube: &'a kube::Objects<'a>,
     pub inventory: &'a mut Inventory,
     pub diagnostics: &'a mut Vec<Diagnostic>,
+    /// What each file's routes have cost so far.
+    pub budget: &'a mut budget::RouteBudget,
 }
 
 impl AdaptContext<'_> {
+    /// Adds a route to the model, charged to the file that defines it; returns its position
+    /// in `Inventory::routes`, or `None` when the file's memory budget is spent.
+    pub fn push_route(&mut self, route: Route) -> Option<usize> {
+        if !self.admit_route(route.location) {
+            return None;
+        }
+        self.inventory.routes.push(route);
+        Some(self.inventory.routes.len() - 1)
+    }
+
+    /// Charges a route defined at `at` to its file, for an adapter that adds its routes
+    /// later, in another order: whether it may join the model.
+    pub fn admit_route(&mut self, at: Location) -> bool {
+        self.admit(at, budget::Entry::Route)
+    }
+
+    /// Charges the operation defined at `at`, which copies `copied` values out of trees, to
+    /// its file: whether it may join the model.
+    pub fn admit_operation(&mut self, at: Location, copied: usize) -> bool {
+        self.admit(at, budget::Entry::Operation { copied })
+    }
+
+    /// Charges `edges` fallback edges declared at `at` to its file: whether they may join the
+    /// model.
+    pub fn admit_edges(&mut self, at: Location, edges: usize) -> bool {
+        self.admit(at, budget::Entry::Edges(edges))
+    }
+
+    /// Whether the file of `at` can afford `entry`; the first refused is reported.
+    fn admit(&mut self, at: Location, entry: budget::Entry) -> bool {
+        match self.budget.admit(self.workspace, at.file, entry) {
+            budget::Admission::Admitted => true,
+            budget::Admission::Refused { first, admitted } => {
+                if first {
+                    let what = match entry {
+                        budget::Entry::Route => "routes",
+                        budget::Entry::Operation { .. } => "operations",
+                        budget::Entry::Edges(_) => "fallbacks",
+                    };
+                    self.diagnostics.push(
+                        Diagnostic::new(
+                            BuiltinRule::InputRefused,
+                            at,
+                            format!(
+                                "the file defines more {what} than the memory limit allows \
+                                 (`--memory-limit`): {admitted} fit with its tree; nothing it \
+                                 defines from here on is linted"
+                            ),
+                        )
+                        .with_label("nothing from here on is linted"),
+                    );
+                }
+                false
+            }
+        }
+    }
+
     /// Reports a value the adapter cannot interpret.
     pub fn invalid_value(&mut self, file: FileId, node: &Node, message: impl Into<String>) {
         self.invalid_at(

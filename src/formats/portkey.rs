@@ -158,8 +158,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
         ..
     } = walker;
     let route = route(name, location, &root, &leaves, breakers);
-    let index = cx.inventory.routes.len();
-    cx.inventory.routes.push(route);
+    let index = cx.push_route(route);
     let groups = leaves
         .into_iter()
         .map(|leaf| ModelGroup {
@@ -176,7 +175,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
         file,
         groups,
         edges,
-        Some(index),
+        index,
     ));
 }
 

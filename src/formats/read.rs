@@ -164,6 +164,7 @@ impl<'a> Reader<'a> {
                 kube: cx.kube,
                 inventory: &mut *cx.inventory,
                 diagnostics: &mut *cx.diagnostics,
+                budget: &mut *cx.budget,
             },
             file,
             naming,

@@ -63,7 +63,15 @@ pub struct Join {
     by_route: Vec<Vec<usize>>,
     /// The layer of each route, which orders [`Join::routes_of`].
     pub layers: LayerOrder,
+    /// The route at which the pairs stopped fitting the memory limit; it and the routes after
+    /// it are joined to nothing.
+    pub cut_at: Option<usize>,
 }
+
+/// What one pair of route and operation costs, its indexes and the rules' walk over it
+/// included: 36 bytes measured (25 million pairs of 5,000 Kong routes on `/` with 5,000
+/// operations), with room to spare.
+pub const BYTES_PER_LINK: u64 = 64;
 
 impl Join {
     /// The routes that handle an operation: per configuration file the strongest match only
@@ -312,6 +320,12 @@ fn compile_route_regex(pattern: &str, full: bool) -> Option<Regex> {
 /// Joins every route of the inventory to the operations it reaches; `layers` orders the routes
 /// of each operation front to back.
 pub fn join(inventory: &Inventory, layers: LayerOrder) -> Join {
+    join_within(inventory, layers, usize::MAX)
+}
+
+/// [`join`], keeping at most `max_links` pairs: every route may reach every operation (a
+/// thousand routes on `/`), so pairs grow as their product.
+pub fn join_within(inventory: &Inventory, layers: LayerOrder, max_links: usize) -> Join {
     let mut trie = Trie::new();
     for (index, operation) in inventory.operations.iter().enumerate() {
         let template = parse_template(&operation.path);
@@ -339,8 +353,14 @@ pub fn join(inventory: &Inventory, layers: LayerOrder) -> Join {
         layers,
         ..Join::default()
     };
-    let apis = api_candidates(inventory);
-    for (route_index, route) in inventory.routes.iter().enumerate() {
+    // Each route's candidate APIs cost memory as routes times APIs: charged to the same
+    // budget as the pairs, the routes past it are joined to nothing.
+    let (apis, cut_at) = api_candidates(inventory, max_links);
+    all.cut_at = cut_at;
+    'routes: for (route_index, route) in inventory.routes.iter().enumerate() {
+        if cut_at.is_some_and(|cut| route_index >= cut) {
+            break;
+        }
         let mut found: Vec<(usize, MatchKind)> = Vec::new();
         if let Some(&operation) = route
             .explicit_operation
@@ -366,6 +386,12 @@ pub fn join(inventory: &Inventory, layers: LayerOrder) -> Join {
             let operation_methods = &inventory.operations[operation];
             let method = operation_methods.method;
             let any_method = operation_methods.any_method;
+            if all.links.len() + all.path_only.len() >= max_links {
+                all.cut_at = Some(route_index);
+                all.links.retain(|link| link.route != route_index);
+                all.path_only.retain(|link| link.route != route_index);
+                break 'routes;
+            }
             let link = Link {
                 route: route_index,
                 operation,
@@ -389,7 +415,10 @@ pub fn join(inventory: &Inventory, layers: LayerOrder) -> Join {
 /// usually internal service names: it serves what the routes in front of it, whose upstream it
 /// is, serve; failing that, it is tied by path alone. The config may pin an API to the files of
 /// its gateways.
-fn api_candidates(inventory: &Inventory) -> Vec<HashMap<usize, HostMatch>> {
+fn api_candidates(
+    inventory: &Inventory,
+    max_entries: usize,
+) -> (Vec<HashMap<usize, HostMatch>>, Option<usize>) {
     let hosts: Vec<Vec<&str>> = inventory
         .specs
         .iter()
@@ -419,8 +448,23 @@ fn api_candidates(inventory: &Inventory) -> Vec<HashMap<usize, HostMatch>> {
         }
         out
     };
-    let mut candidates: Vec<HashMap<usize, HostMatch>> =
-        inventory.routes.iter().map(by_host).collect();
+    let mut candidates: Vec<HashMap<usize, HostMatch>> = Vec::new();
+    let mut entries = 0usize;
+    let mut cut_at = None;
+    for (index, route) in inventory.routes.iter().enumerate() {
+        let found = if cut_at.is_some() {
+            HashMap::new()
+        } else {
+            by_host(route)
+        };
+        entries = entries.saturating_add(found.len());
+        if cut_at.is_none() && entries > max_entries {
+            cut_at = Some(index);
+            candidates.push(HashMap::new());
+            continue;
+        }
+        candidates.push(found);
+    }
     // Routes in front by the short name of their upstream (`orders` for
     // `orders.shop.svc.cluster.local`), as upstream policies are matched.
     let short = |name: &str| name.split('.').next().unwrap_or(name).to_ascii_lowercase();
@@ -450,13 +494,25 @@ fn api_candidates(inventory: &Inventory) -> Vec<HashMap<usize, HostMatch>> {
                 }
             }
         }
-        candidates[index] = if through.is_empty() {
+        if cut_at.is_some_and(|cut| index >= cut) {
+            break;
+        }
+        let widened: HashMap<usize, HostMatch> = if through.is_empty() {
             (0..inventory.specs.len())
                 .map(|api| (api, HostMatch::PathOnly))
                 .collect()
         } else {
             through
         };
+        entries = entries.saturating_add(widened.len());
+        if entries > max_entries {
+            cut_at = Some(index);
+            for later in &mut candidates[index..] {
+                later.clear();
+            }
+            break;
+        }
+        candidates[index] = widened;
     }
     for (index, route) in inventory.routes.iter().enumerate() {
         candidates[index].retain(|&api, _| {
@@ -467,7 +523,7 @@ fn api_candidates(inventory: &Inventory) -> Vec<HashMap<usize, HostMatch>> {
                 .is_none_or(|files| files.contains(&route.location.file))
         });
     }
-    candidates
+    (candidates, cut_at)
 }
 
 /// The route's pattern as the upstream sees it after the gateway's rewrite. A rewrite to the

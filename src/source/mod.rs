@@ -40,6 +40,8 @@ pub struct Limits {
     pub max_file_size: u64,
     /// A file whose tree would have more nodes (alias copies included) is not built.
     pub max_nodes: usize,
+    /// What one file's tree and routes may cost, in bytes.
+    pub memory: u64,
 }
 
 impl Limits {
@@ -49,6 +51,7 @@ impl Limits {
         Limits {
             max_file_size: MAX_FILE_SIZE,
             max_nodes: usize::try_from(bytes / BYTES_PER_NODE).unwrap_or(usize::MAX),
+            memory: bytes,
         }
     }
 }

@@ -243,7 +243,7 @@ fn docs_pages_are_generated_from_the_catalog() {
         let actual = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(
             actual == expected,
-            "docs/rules/{name} is out of date: run `ROUTEGUARD_UPDATE_DOCS=1 cargo test --test catalog`"
+            "docs/rules/{name} is out of date: run `ROUTEGUARD_UPDATE_DOCS=1 cargo test --test it catalog`"
         );
     }
 }

@@ -1065,6 +1065,212 @@ fn a_dense_file_over_the_memory_limit_is_refused_with_the_flag_named() {
     assert_eq!((code, found), (0, vec![witness()]));
 }
 
+/// The routes a file defines are charged under the memory limit beside its tree: a Traefik
+/// rule of 256 alternatives is one node and 256 routes.
+#[test]
+fn a_file_defining_more_routes_than_the_memory_limit_allows_is_cut_where_they_stop_fitting() {
+    let mut traefik = String::from(
+        "http:\n  services:\n    s:\n      loadBalancer:\n        servers: [{url: 'http://s'}]\n  routers:\n",
+    );
+    for router in 0..100 {
+        let alternatives: Vec<String> = (0..256)
+            .map(|index| format!("PathPrefix(`/{router}/{index}`)"))
+            .collect();
+        let _ = writeln!(
+            traefik,
+            "    r{router}:\n      rule: \"{}\"\n      service: s",
+            alternatives.join(" || ")
+        );
+    }
+    let dir = project(&[("traefik.yaml", traefik.as_bytes())]);
+    let limit = ["--memory-limit", "32"];
+    let (_, found, report) = lint(dir.path(), &[&limit[..], &["."]].concat());
+    let refused: Vec<&Located> = found
+        .iter()
+        .filter(|(rule, ..)| rule == "input-refused")
+        .collect();
+    let message = message_of(&report, "input-refused");
+    let admitted: usize = message
+        .split_once("(`--memory-limit`): ")
+        .and_then(|(_, rest)| rest.split(' ').next())
+        .and_then(|count| count.parse().ok())
+        .unwrap_or_else(|| panic!("a route count in {message}"));
+    assert!((1..100 * 256).contains(&admitted), "{message}");
+    // Refused at the router whose alternatives no longer fit, each router three lines long.
+    let router = admitted / 256;
+    assert_eq!(
+        refused,
+        vec![&at(
+            "input-refused",
+            "traefik.yaml",
+            7 + 3 * router as u64,
+            5
+        )]
+    );
+    assert!(found.contains(&witness()));
+    let outcome = run(
+        dir.path(),
+        &[
+            &["routes", "--format", "json", "--no-config"][..],
+            &limit,
+            &["traefik.yaml"],
+        ]
+        .concat(),
+    );
+    let routes: Value = serde_json::from_str(&outcome.stdout).expect("routes JSON");
+    assert_eq!(routes["routes"].as_array().map(Vec::len), Some(admitted));
+    // Without the lower limit every route fits.
+    let outcome = run(
+        dir.path(),
+        &["routes", "--format", "json", "--no-config", "traefik.yaml"],
+    );
+    let routes: Value = serde_json::from_str(&outcome.stdout).expect("routes JSON");
+    assert_eq!(routes["routes"].as_array().map(Vec::len), Some(100 * 256));
+}
+
+/// Each path that refers to a path item copies its operations: thousands of `$ref`s to one
+/// item with hundreds of responses are charged as the copies they make.
+#[test]
+fn operations_copied_through_thousands_of_refs_are_charged_and_cut() {
+    let responses: Vec<String> = (100..400)
+        .map(|status| format!("'{status}': {{description: D}}"))
+        .collect();
+    let mut spec = String::from("openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n");
+    for path in 0..2_000 {
+        let _ = writeln!(
+            spec,
+            "  /p{path}: {{$ref: '#/components/pathItems/shared'}}"
+        );
+    }
+    let _ = writeln!(
+        spec,
+        "components:\n  pathItems:\n    shared:\n      get: {{operationId: g, responses: {{{}}}}}",
+        responses.join(", ")
+    );
+    let dir = project(&[("openapi.yaml", spec.as_bytes())]);
+    let (_, found, report) = lint(dir.path(), &["--memory-limit", "64", "."]);
+    let refused: Vec<&Located> = found
+        .iter()
+        .filter(|(rule, ..)| rule == "input-refused")
+        .collect();
+    let message = message_of(&report, "input-refused");
+    assert!(
+        message.contains("more operations than the memory limit allows"),
+        "{message}"
+    );
+    let admitted: u64 = message
+        .split_once("(`--memory-limit`): ")
+        .and_then(|(_, rest)| rest.split(' ').next())
+        .and_then(|count| count.parse().ok())
+        .unwrap_or_else(|| panic!("an operation count in {message}"));
+    // Refused at the path whose copy no longer fits: one path a line, from line 4.
+    assert!((1..2_000).contains(&admitted), "{message}");
+    assert_eq!(
+        refused,
+        vec![&at("input-refused", "openapi.yaml", 4 + admitted, 3)]
+    );
+    assert_eq!(report["summary"]["operations"], admitted + 1);
+    assert!(found.contains(&witness()));
+}
+
+/// LiteLLM applies `default_fallbacks` to every model group: one list of 200 names over 2,000
+/// groups is 400,000 edges, charged as they are made.
+#[test]
+fn a_default_fallback_list_over_thousands_of_groups_is_charged_and_cut() {
+    let defaults: Vec<String> = (0..200).map(|index| format!("m{index}")).collect();
+    let mut config = format!(
+        "router_settings:\n  default_fallbacks: [{}]\nmodel_list:\n",
+        defaults.join(", ")
+    );
+    for index in 0..2_000 {
+        let _ = writeln!(
+            config,
+            "- {{model_name: m{index}, litellm_params: {{model: openai/gpt-{index}}}}}"
+        );
+    }
+    let dir = project(&[("litellm.yaml", config.as_bytes())]);
+    let (_, found, report) = lint(dir.path(), &["--memory-limit", "64", "."]);
+    let refused: Vec<&Located> = found
+        .iter()
+        .filter(|(rule, ..)| rule == "input-refused")
+        .collect();
+    assert_eq!(refused, vec![&at("input-refused", "litellm.yaml", 2, 3)]);
+    let message = message_of(&report, "input-refused");
+    assert!(message.starts_with("the file defines more fallbacks than the memory limit allows"));
+    let admitted: usize = message
+        .split_once("(`--memory-limit`): ")
+        .and_then(|(_, rest)| rest.split(' ').next())
+        .and_then(|count| count.parse().ok())
+        .unwrap_or_else(|| panic!("an edge count in {message}"));
+    // Whole lists, each group's, until they stop fitting.
+    assert_eq!(admitted % 200, 0, "{message}");
+    assert!((200..2_000 * 200).contains(&admitted), "{message}");
+    assert!(found.contains(&witness()));
+}
+
+/// Routes and operations pair as their product: 500 Kong routes on `/` (told apart by a
+/// header) against 501 operations (the witness's among them) are 250,500 pairs. Under 8 MiB,
+/// 131,072 pairs fit: 261 whole routes' worth.
+#[test]
+fn route_operation_pairs_past_the_memory_limit_are_cut_at_a_route() {
+    let mut spec = String::from("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n");
+    let mut kong = String::from(KONG_ROUTES);
+    for index in 0..500 {
+        let _ = writeln!(spec, "  /p{index}:\n    get:\n      operationId: o{index}\n      responses: {{'200': {{description: OK.}}}}");
+        let _ = writeln!(
+            kong,
+            "  - {{name: r{index}, paths: [/], headers: {{x-r: ['{index}']}}}}"
+        );
+    }
+    let dir = project(&[
+        ("openapi.yaml", spec.as_bytes()),
+        ("kong.yaml", kong.as_bytes()),
+    ]);
+    let (_, found, report) = lint(dir.path(), &["--memory-limit", "8", "--no-config", "."]);
+    let refused: Vec<&Located> = found
+        .iter()
+        .filter(|(rule, ..)| rule == "input-refused")
+        .collect();
+    assert_eq!(refused, vec![&at("input-refused", "kong.yaml", 6 + 261, 6)]);
+    assert!(message_of(&report, "input-refused").contains("the first 261 routes are checked"));
+    assert!(found.contains(&witness()));
+}
+
+/// A route without a host may serve every API: 2,000 of them beside 201 descriptions are
+/// 402,000 candidate pairs before any path is compared. Under 16 MiB, 262,144 fit: 1,304 routes'.
+#[test]
+fn routes_times_api_descriptions_past_the_memory_limit_are_cut_at_a_route() {
+    let specs: Vec<(String, String)> = (0..200)
+        .map(|index| {
+            (
+                format!("s{index}.yaml"),
+                format!("openapi: 3.0.3\ninfo: {{title: t{index}, version: '1'}}\npaths:\n  /a{index}:\n    get:\n      operationId: o\n      responses: {{'200': {{description: OK.}}}}\n"),
+            )
+        })
+        .collect();
+    let mut kong = String::from(KONG_ROUTES);
+    for index in 0..2_000 {
+        let _ = writeln!(kong, "  - {{name: r{index}, paths: [/r{index}]}}");
+    }
+    let mut files: Vec<(&str, &[u8])> = specs
+        .iter()
+        .map(|(name, text)| (name.as_str(), text.as_bytes()))
+        .collect();
+    files.push(("kong.yaml", kong.as_bytes()));
+    let dir = project(&files);
+    let (_, found, report) = lint(dir.path(), &["--memory-limit", "16", "--no-config", "."]);
+    let refused: Vec<&Located> = found
+        .iter()
+        .filter(|(rule, ..)| rule == "input-refused")
+        .collect();
+    assert_eq!(
+        refused,
+        vec![&at("input-refused", "kong.yaml", 6 + 1_304, 6)]
+    );
+    assert!(message_of(&report, "input-refused").contains("the first 1304 routes are checked"));
+    assert!(found.contains(&witness()));
+}
+
 #[test]
 fn the_config_lowers_the_memory_limit_and_the_flag_wins_over_it() {
     let json = format!("[{}]\n", vec!["1"; 20_000].join(","));

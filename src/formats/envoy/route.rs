@@ -112,7 +112,7 @@ fn read_route(
         policy.statuses.on_rate_limited = Some(limit.status);
     }
     let name = Proto.field(route, "name").and_then(Node::scalar_text);
-    cx.inventory.routes.push(Route {
+    cx.push_route(Route {
         name: name.map(str::to_string),
         methods,
         methods_location,

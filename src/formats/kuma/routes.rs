@@ -356,7 +356,7 @@ fn push_route(
         location: Some(at),
     });
     route.policy = policy;
-    cx.inventory.routes.push(route);
+    cx.push_route(route);
 }
 
 #[cfg(test)]

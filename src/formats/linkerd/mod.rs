@@ -357,7 +357,7 @@ fn push(
     if short != object.name {
         hosts.push(short.to_string());
     }
-    cx.inventory.routes.push(Route {
+    cx.push_route(Route {
         format: GatewayFormat::Linkerd,
         name: name.or_else(|| Some(object.name.to_string())),
         location: path.location,

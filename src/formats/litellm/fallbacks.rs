@@ -151,8 +151,13 @@ pub(super) fn fallback_edges(
         };
         let own: std::collections::HashSet<&str> =
             entries.iter().map(|entry| entry.source.as_str()).collect();
+        // One list applied to every group: 2,000 defaults for 20,000 groups are 40 million
+        // edges, charged as they are made.
         for group in groups {
             if !own.contains(group.name.as_str()) {
+                if !cx.admit_edges(location(wildcard.key), wildcard.targets.len()) {
+                    break;
+                }
                 push_edges(&group.name, &wildcard, &implicit, false);
             }
         }

@@ -105,8 +105,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
         .map(|(group, members)| route_for(&graph, group, &runs, members, &settings))
         .collect();
     for (group, route) in graph.groups.iter_mut().zip(routes) {
-        group.route = Some(cx.inventory.routes.len());
-        cx.inventory.routes.push(route);
+        group.route = cx.push_route(route);
     }
     cx.inventory.fallback_graphs.push(graph);
 }

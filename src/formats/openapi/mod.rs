@@ -170,7 +170,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
                 op.get("x-resilience"),
                 &defaults,
             );
-            cx.inventory.operations.push(Operation {
+            let operation = Operation {
                 spec: version,
                 document: document_index,
                 method,
@@ -198,9 +198,44 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
                 extensions: extensions(op_file, op),
                 deprecated: op.get("deprecated").and_then(Node::as_bool) == Some(true),
                 resilience: contract,
-            });
+            };
+            // What the operation copies out of trees is charged: a path item or responses
+            // object that thousands of `$ref`s reach is copied for each of them.
+            let copied = copied_size(&operation) + op.get(IGNORE_EXTENSION).map_or(0, Node::count);
+            if cx.admit_operation(operation.path_location, copied) {
+                cx.inventory.operations.push(operation);
+            }
         }
     }
+}
+
+/// How many values an operation holds copied out of its trees: parameters, responses and
+/// their headers, tags and extension values.
+fn copied_size(operation: &Operation) -> usize {
+    fn value_size(value: &crate::model::Value) -> usize {
+        use crate::model::ValueKind;
+        1 + match &value.kind {
+            ValueKind::List(items) => items.iter().map(value_size).sum(),
+            ValueKind::Map(entries) => entries
+                .iter()
+                .map(|(key, value)| value_size(key) + value_size(value))
+                .sum(),
+            _ => 0,
+        }
+    }
+    let responses = operation.responses.as_ref().map_or(0, |responses| {
+        responses
+            .entries
+            .iter()
+            .map(|response| 1 + response.headers.len())
+            .sum()
+    });
+    let extensions: usize = operation
+        .extensions
+        .iter()
+        .map(|extension| 1 + value_size(&extension.value))
+        .sum();
+    operation.parameters.len() + responses + operation.tags.len() + extensions
 }
 
 /// The `x-routeguard-ignore` of `carrier` (an operation, a path item, a document in `file`),

@@ -251,7 +251,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
                 policy: policy.clone(),
                 explicit_operation: None,
             };
-            cx.inventory.routes.push(route);
+            cx.push_route(route);
         }
     }
 }

@@ -105,6 +105,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     }
     // Traefik tries routers by decreasing priority; the first defined wins a tie here.
     routes.sort_by_key(|(priority, _)| std::cmp::Reverse(*priority));
+    // Each route was charged as it was read (`admit_route`).
     cx.inventory
         .routes
         .extend(routes.into_iter().map(|(_, route)| route));
@@ -454,6 +455,10 @@ fn read_router(
             .methods_span
             .as_ref()
             .map(|span| cx.locate(inner_span(cx, rule_node, span)));
+        // Charged now, added to the model once every router is read.
+        if !cx.admit_route(location) {
+            continue;
+        }
         routes.push((
             priority,
             Route {

@@ -93,7 +93,7 @@ pub(super) fn classic(cx: &mut Reader<'_>, document: &Node, conf: &Conf) {
             let timeout = endpoint.timeout.or_else(|| api_timeout.clone());
             let timeout = timeout.or_else(|| conf.timeout.clone());
             let policy = policy(timeout, endpoint.breaker, &health, &upstream, anchor);
-            cx.inventory.routes.push(Route {
+            cx.push_route(Route {
                 format: GatewayFormat::Tyk,
                 name: name.clone(),
                 location: anchor,

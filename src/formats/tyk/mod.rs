@@ -196,7 +196,7 @@ fn oas(cx: &mut Reader<'_>, document: &Node, extension: &Node, conf: &Conf) {
             if path.kind != PathKind::Template {
                 path.kind = PathKind::Exact;
             }
-            cx.inventory.routes.push(Route {
+            cx.push_route(Route {
                 format: GatewayFormat::Tyk,
                 name: id.map(str::to_string),
                 location,
