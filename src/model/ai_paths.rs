@@ -7,7 +7,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use petgraph::algo::tarjan_scc;
+use petgraph::algo::kosaraju_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use super::ai::{Deployment, FallbackEdge, FallbackGraph, ModelGroup, TriggerFamily};
@@ -92,7 +92,7 @@ pub fn loops(graph: &FallbackGraph, family: TriggerFamily, limit: usize) -> Vec<
     }
     let mut component = vec![usize::MAX; names.names.len()];
     let mut sizes = Vec::new();
-    for (id, members) in tarjan_scc(&petgraph).into_iter().enumerate() {
+    for (id, members) in kosaraju_scc(&petgraph).into_iter().enumerate() {
         for node in &members {
             if let Some(slot) = component.get_mut(node.index()) {
                 *slot = id;

@@ -868,6 +868,43 @@ fn twenty_thousand_spring_files_find_their_resilience4j_instances_in_linear_time
     }
 }
 
+#[test]
+fn a_forty_thousand_model_fallback_chain_is_searched_for_loops_without_recursion() {
+    // The loops of a fallback graph are its strongly connected components, found without a
+    // call per name on the stack: a chain of 40,000 model groups overflowed it (an abort).
+    const GROUPS: usize = 40_000;
+    let mut config = String::from("model_list:\n");
+    for index in 0..GROUPS {
+        let _ = writeln!(
+            config,
+            "- {{model_name: m{index}, litellm_params: {{model: openai/gpt-{index}, timeout: 30}}}}"
+        );
+    }
+    config.push_str("litellm_settings:\n  fallbacks:\n");
+    for index in 1..GROUPS {
+        let _ = writeln!(config, "  - {{m{}: [m{index}]}}", index - 1);
+    }
+    let dir = project(&[("litellm.yaml", config.as_bytes())]);
+    let args = ["lint", "--format", "json", "--no-config", "litellm.yaml"];
+    let outcome = run_within(dir.path(), &args, LARGE_DEADLINE);
+    // The chains LiteLLM follows (five fallbacks at most) multiply calls past the limit.
+    assert_eq!(outcome.code, 1, "{}", outcome.stderr);
+    let report: Value = serde_json::from_str(&outcome.stdout).expect("JSON report");
+    let message = message_of(&report, "retry-amplification");
+    assert!(
+        message.contains("(m0 → m1 → m2 → m3 → m4 → m5)"),
+        "{message}"
+    );
+    let found = located(&report);
+    assert_eq!(
+        found
+            .iter()
+            .filter(|(rule, ..)| rule == "retry-amplification")
+            .count(),
+        GROUPS - 3
+    );
+}
+
 /// Gateway API manifests with `routes` HTTPRoutes behind one Envoy Gateway `Gateway`, every
 /// even one targeted by a BackendTrafficPolicy of its own, every thousandth also a child of a
 /// Service a Linkerd ServiceProfile configures; plus a policy that conflicts with another and
