@@ -10,6 +10,7 @@
 //! provider: `retry.attempts` more tries (at most 5), on 429, 500, 502, 503 and 504 unless
 //! `on_status_codes` says otherwise, waiting 1s, 2s, 4s… in between (async-retry's defaults).
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use super::chain::{self, Run};
@@ -148,6 +149,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
         leaves: Vec::new(),
         edges: Vec::new(),
         breakers: Vec::new(),
+        breakers_at: HashSet::new(),
     };
     let root = walker.target(document, None, &Inherited::default());
     let location = walker.cx.anchor(document);
@@ -223,6 +225,8 @@ struct Walker<'a> {
     leaves: Vec<Leaf>,
     edges: Vec<FallbackEdge>,
     breakers: Vec<CircuitBreaker>,
+    /// Where each breaker of `breakers` is configured: one a target inherits is read again.
+    breakers_at: HashSet<Location>,
 }
 
 impl Walker<'_> {
@@ -342,7 +346,7 @@ impl Walker<'_> {
         let Some(strategy) = strategy else {
             return;
         };
-        let names: Vec<&str> = targets
+        let names: HashSet<&str> = targets
             .iter()
             .filter_map(|target| target.get("name").and_then(Node::as_str))
             .collect();
@@ -481,11 +485,7 @@ impl Walker<'_> {
             open_status: None,
             trip: None,
         };
-        if !self
-            .breakers
-            .iter()
-            .any(|known| known.location == breaker.location)
-        {
+        if self.breakers_at.insert(breaker.location) {
             self.breakers.push(breaker);
         }
     }
@@ -737,8 +737,9 @@ fn route(
         });
     let mut targets: Vec<String> = Vec::new();
     let first_label = worst.first().map(|leaf| leaf.run.label.clone());
+    let mut listed: HashSet<&str> = first_label.iter().map(String::as_str).collect();
     for leaf in worst.iter().skip(1) {
-        if Some(&leaf.run.label) != first_label.as_ref() && !targets.contains(&leaf.run.label) {
+        if listed.insert(&leaf.run.label) {
             targets.push(leaf.run.label.clone());
         }
     }

@@ -905,6 +905,27 @@ fn a_forty_thousand_model_fallback_chain_is_searched_for_loops_without_recursion
     );
 }
 
+#[test]
+fn a_hundred_thousand_portkey_fallback_targets_are_read_in_linear_time() {
+    // The chain's targets, the conditional strategy's names and the breakers are kept in
+    // sets, not lists searched once per target.
+    const TARGETS: usize = 100_000;
+    let targets: Vec<String> = (0..TARGETS)
+        .map(|index| format!("{{\"provider\": \"openai\", \"api_key\": \"k\", \"override_params\": {{\"model\": \"m{index}\"}}}}"))
+        .collect();
+    let config = format!(
+        "{{\"strategy\": {{\"mode\": \"fallback\"}}, \"targets\": [{}]}}",
+        targets.join(", ")
+    );
+    let dir = project(&[("portkey.json", config.as_bytes())]);
+    let routes = large_routes(dir.path());
+    assert_eq!(routes.len(), 1);
+    assert_eq!(routes[0]["endpoints"], TARGETS);
+    let chain = routes[0]["fallback_chain"].as_array().expect("chain");
+    assert_eq!(chain.len(), TARGETS);
+    assert_eq!(chain[TARGETS - 1], "m99999");
+}
+
 /// Gateway API manifests with `routes` HTTPRoutes behind one Envoy Gateway `Gateway`, every
 /// even one targeted by a BackendTrafficPolicy of its own, every thousandth also a child of a
 /// Service a Linkerd ServiceProfile configures; plus a policy that conflicts with another and
