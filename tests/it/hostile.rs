@@ -926,6 +926,40 @@ fn a_hundred_thousand_portkey_fallback_targets_are_read_in_linear_time() {
     assert_eq!(chain[TARGETS - 1], "m99999");
 }
 
+#[test]
+fn a_hundred_and_fifty_thousand_traefik_routers_without_a_breaker_are_one_finding_in_linear_time() {
+    // The routers of one service without a breaker are one finding naming each once, the
+    // names and places kept in sets rather than lists searched per router.
+    const ROUTERS: usize = 150_000;
+    let mut config = String::from("http:\n  routers:\n");
+    for index in 0..ROUTERS {
+        let _ = writeln!(
+            config,
+            "    r{index}: {{rule: 'PathPrefix(`/r{index}`)', service: s}}"
+        );
+    }
+    config.push_str("  services:\n    s: {loadBalancer: {servers: [{url: 'http://s:80'}]}}\n");
+    let dir = project(&[("traefik.yaml", config.as_bytes())]);
+    let args = ["lint", "--format", "json", "--no-config", "traefik.yaml"];
+    let outcome = run_within(dir.path(), &args, LARGE_DEADLINE);
+    let report: Value = serde_json::from_str(&outcome.stdout).expect("JSON report");
+    let finding = report["diagnostics"]
+        .as_array()
+        .and_then(|all| all.iter().find(|d| d["rule"] == "circuit-breaker-missing"))
+        .expect("circuit-breaker-missing");
+    let message = finding["message"].as_str().expect("message");
+    // Traefik tries the longest rules first.
+    assert!(message.starts_with("Traefik routers `r100000`, `r100001`, `r100002`"));
+    assert!(message.ends_with("send to `s` without a circuit breaker: Traefik keeps sending their traffic to it while it fails"));
+    assert_eq!(message.matches("`, `").count(), ROUTERS - 1);
+    let related = finding["related"].as_array().expect("related");
+    let lines: std::collections::HashSet<u64> = related
+        .iter()
+        .map(|related| related["line"].as_u64().expect("line"))
+        .collect();
+    assert_eq!(lines, (3..ROUTERS as u64 + 3).collect());
+}
+
 /// Gateway API manifests with `routes` HTTPRoutes behind one Envoy Gateway `Gateway`, every
 /// even one targeted by a BackendTrafficPolicy of its own, every thousandth also a child of a
 /// Service a Linkerd ServiceProfile configures; plus a policy that conflicts with another and

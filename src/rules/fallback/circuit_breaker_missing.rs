@@ -1,4 +1,4 @@
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::diagnostic::Diagnostic;
 use crate::model::{GatewayFormat, Route};
@@ -78,13 +78,14 @@ impl Rule for CircuitBreakerMissing {
             let per_route = format.breaker_on_routes();
             let message = if per_route {
                 let mut names: Vec<String> = Vec::new();
+                let mut named = HashSet::new();
                 for route in &routes {
                     let name = route
                         .name
                         .clone()
                         .unwrap_or_else(|| route.label())
                         .replace('`', "'");
-                    if !names.contains(&name) {
+                    if named.insert(name.clone()) {
                         names.push(name);
                     }
                 }
@@ -124,10 +125,9 @@ impl Rule for CircuitBreakerMissing {
             // Where the breaker is a route's, each route without one is shown where it is
             // defined, since the breaker is added there.
             if per_route {
-                let mut related: Vec<crate::span::Location> = Vec::new();
+                let mut related = HashSet::new();
                 for route in routes.iter() {
-                    if !related.contains(&route.location) {
-                        related.push(route.location);
+                    if related.insert(route.location) {
                         diagnostic = diagnostic.with_related(crate::diagnostic::Related {
                             location: route.location,
                             message: format!("{} has no circuit breaker", short(route)),
