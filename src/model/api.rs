@@ -154,11 +154,9 @@ impl HostMatch {
 /// under `example.com` (one or more labels, as Kong, Envoy, Istio and the Gateway API read a
 /// leading wildcard), else the names must be equal (case-insensitive, port ignored).
 pub fn host_match(route_host: &str, server_host: &str) -> Option<HostMatch> {
-    let route_host = strip_port(route_host.trim()).to_ascii_lowercase();
+    let route_host = route_host_key(route_host);
     let server_host = server_host.to_ascii_lowercase();
-    // `*`, and patterns only the gateway's own matcher reads (Traefik's `HostRegexp`), take
-    // any host as far as the join can tell.
-    if route_host == "*" || route_host.contains(['{', '(', '[', '^', '$', '|', '\\', '+', '?']) {
+    if takes_any_host(&route_host) {
         return Some(HostMatch::AnyHost);
     }
     if route_host == server_host {
@@ -171,6 +169,102 @@ pub fn host_match(route_host: &str, server_host: &str) -> Option<HostMatch> {
     };
     (covers(&route_host, &server_host) || covers(&server_host, &route_host))
         .then_some(HostMatch::Wildcard)
+}
+
+/// A route host as [`host_match`] compares it: trimmed, without its port, in lower case.
+fn route_host_key(route_host: &str) -> String {
+    strip_port(route_host.trim()).to_ascii_lowercase()
+}
+
+/// `*`, and patterns only the gateway's own matcher reads (Traefik's `HostRegexp`), take any
+/// host as far as the join can tell.
+fn takes_any_host(route_host: &str) -> bool {
+    route_host == "*" || route_host.contains(['{', '(', '[', '^', '$', '|', '\\', '+', '?'])
+}
+
+/// The tails of `host` that start at a dot: `.example.com` and `.com` of `a.example.com`.
+fn dotted_tails(host: &str) -> impl Iterator<Item = &str> {
+    host.match_indices('.').map(|(at, _)| &host[at..])
+}
+
+/// The hosts of many APIs, indexed so that a route host finds the APIs it meets, as
+/// [`host_match`] says, without meeting every host of every API: a run of thousands of
+/// descriptions and thousands of routes would otherwise cost their product.
+pub struct HostIndex {
+    /// Per server host in lower case, the APIs serving it.
+    exact: HashMap<String, Vec<usize>>,
+    /// Per tail after the `*` of a wildcard server host (`.example.com`), its APIs.
+    wildcard_servers: HashMap<String, Vec<usize>>,
+    /// Per tail starting at a dot of a server host, its APIs: what a route's wildcard covers.
+    tails: HashMap<String, Vec<usize>>,
+    /// The APIs with a host at all, which a route host taking any host meets.
+    with_hosts: Vec<usize>,
+}
+
+impl HostIndex {
+    /// `hosts`: each API's hosts, by API index.
+    pub fn new(hosts: &[Vec<&str>]) -> Self {
+        let mut index = HostIndex {
+            exact: HashMap::new(),
+            wildcard_servers: HashMap::new(),
+            tails: HashMap::new(),
+            with_hosts: Vec::new(),
+        };
+        let add = |map: &mut HashMap<String, Vec<usize>>, key: &str, api: usize| {
+            let apis = map.entry(key.to_string()).or_default();
+            if apis.last() != Some(&api) {
+                apis.push(api);
+            }
+        };
+        for (api, hosts) in hosts.iter().enumerate() {
+            if !hosts.is_empty() {
+                index.with_hosts.push(api);
+            }
+            for host in hosts {
+                let host = host.to_ascii_lowercase();
+                add(&mut index.exact, &host, api);
+                if let Some(tail) = host.strip_prefix('*').filter(|tail| tail.starts_with('.')) {
+                    add(&mut index.wildcard_servers, tail, api);
+                }
+                for tail in dotted_tails(&host) {
+                    add(&mut index.tails, tail, api);
+                }
+            }
+        }
+        index
+    }
+
+    /// Records in `found` how `route_host` meets each API it meets, keeping an API's best
+    /// match when `found` already holds one.
+    pub fn meet(&self, route_host: &str, found: &mut HashMap<usize, HostMatch>) {
+        let mut record = |apis: &[usize], how: HostMatch| {
+            for &api in apis {
+                found
+                    .entry(api)
+                    .and_modify(|best| *best = (*best).min(how))
+                    .or_insert(how);
+            }
+        };
+        let route_host = route_host_key(route_host);
+        if takes_any_host(&route_host) {
+            record(&self.with_hosts, HostMatch::AnyHost);
+            return;
+        }
+        fn apis<'m>(map: &'m HashMap<String, Vec<usize>>, key: &str) -> &'m [usize] {
+            map.get(key).map_or(&[], Vec::as_slice)
+        }
+        record(apis(&self.exact, &route_host), HostMatch::Exact);
+        // The route's wildcard covers a server host, or a server's wildcard the route host.
+        if let Some(tail) = route_host
+            .strip_prefix('*')
+            .filter(|tail| tail.starts_with('.'))
+        {
+            record(apis(&self.tails, tail), HostMatch::Wildcard);
+        }
+        for tail in dotted_tails(&route_host) {
+            record(apis(&self.wildcard_servers, tail), HostMatch::Wildcard);
+        }
+    }
 }
 
 /// The identity shown for an API: `Orders API 1.2.0`.
@@ -275,5 +369,43 @@ mod tests {
         assert_eq!(host_match("*", "a.example.com"), Some(HostMatch::AnyHost));
         assert_eq!(host_match("a.example.com", "b.example.com"), None);
         assert_eq!(host_match("*.example.com", "example.com"), None);
+    }
+
+    #[test]
+    fn the_host_index_meets_each_api_as_host_match_does() {
+        let hosts: Vec<Vec<&str>> = vec![
+            vec!["a.example.com", "x.org"],
+            vec!["*.example.com"],
+            vec![],
+            vec!["*.a.example.com", "B.Example.com"],
+            vec!["example.com", "*"],
+        ];
+        let index = HostIndex::new(&hosts);
+        let route_hosts = [
+            "a.example.com",
+            "A.EXAMPLE.COM:443",
+            " b.example.com ",
+            "*.example.com",
+            "*.a.example.com",
+            "q.a.example.com",
+            "*",
+            "{sub}.example.com",
+            "example.com",
+            "*.com",
+            "nothing.net",
+        ];
+        for route_host in route_hosts {
+            let mut met = HashMap::new();
+            index.meet(route_host, &mut met);
+            let expected: HashMap<usize, HostMatch> = hosts
+                .iter()
+                .enumerate()
+                .filter_map(|(api, hosts)| {
+                    let best = hosts.iter().filter_map(|host| host_match(route_host, host));
+                    Some((api, best.min()?))
+                })
+                .collect();
+            assert_eq!(met, expected, "{route_host}");
+        }
     }
 }

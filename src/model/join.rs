@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use regex::Regex;
 
-use super::api::{host_match, HostMatch, HostScope};
+use super::api::{HostIndex, HostMatch, HostScope};
 use super::layers::LayerOrder;
 use super::path::{parse_template, sample_path, Segment};
 use super::route::{Layer, PathKind, PathMatch, Route};
@@ -424,27 +424,25 @@ fn api_candidates(
         .iter()
         .map(|spec| spec.api.hosts())
         .collect();
+    let host_index = HostIndex::new(&hosts);
+    // APIs whose servers name no host are assumed served on whatever host a route has.
+    let hostless: Vec<usize> = (0..inventory.specs.len())
+        .filter(|&index| {
+            hosts[index].is_empty() && inventory.specs[index].api.host_scope != HostScope::Hosts
+        })
+        .collect();
     let by_host = |route: &Route| -> HashMap<usize, HostMatch> {
-        let mut out = HashMap::new();
-        for (index, spec) in inventory.specs.iter().enumerate() {
-            let found = if route.hosts.is_empty() {
-                Some(HostMatch::AnyHost)
-            } else if hosts[index].is_empty() {
-                (spec.api.host_scope != HostScope::Hosts).then_some(HostMatch::Assumed)
-            } else {
-                route
-                    .hosts
-                    .iter()
-                    .flat_map(|route_host| {
-                        hosts[index]
-                            .iter()
-                            .filter_map(move |server| host_match(route_host, server))
-                    })
-                    .min()
-            };
-            if let Some(found) = found {
-                out.insert(index, found);
-            }
+        if route.hosts.is_empty() {
+            return (0..inventory.specs.len())
+                .map(|index| (index, HostMatch::AnyHost))
+                .collect();
+        }
+        let mut out: HashMap<usize, HostMatch> = hostless
+            .iter()
+            .map(|&index| (index, HostMatch::Assumed))
+            .collect();
+        for route_host in &route.hosts {
+            host_index.meet(route_host, &mut out);
         }
         out
     };

@@ -960,6 +960,45 @@ fn a_hundred_and_fifty_thousand_traefik_routers_without_a_breaker_are_one_findin
     assert_eq!(lines, (3..ROUTERS as u64 + 3).collect());
 }
 
+#[test]
+fn twenty_five_thousand_descriptions_meet_the_hosts_of_as_many_routes_in_linear_time() {
+    // Each route host finds the descriptions whose servers it meets through an index of their
+    // hosts, not by meeting every host of every description.
+    const APIS: usize = 25_000;
+    let specs: Vec<(String, String)> = (0..APIS)
+        .map(|index| {
+            let spec = format!("openapi: 3.0.3\ninfo: {{title: t{index}, version: '1'}}\nservers: [{{url: 'https://api{index}.example.com'}}]\npaths:\n  /r{index}:\n    get:\n      operationId: op{index}\n      responses: {{'200': {{description: OK.}}}}\n");
+            (format!("spec{index}.yaml"), spec)
+        })
+        .collect();
+    let mut kong = String::from(KONG_ROUTES);
+    for index in 0..APIS {
+        // Every route is on a host of its own but the first, on the first API's.
+        let host = if index == 0 {
+            "api0.example.com".to_string()
+        } else {
+            format!("other{index}.example.com")
+        };
+        let _ = writeln!(
+            kong,
+            "  - {{name: r{index}, hosts: [{host}], paths: [/r{index}]}}"
+        );
+    }
+    let mut files: Vec<(&str, &[u8])> = specs
+        .iter()
+        .map(|(name, spec)| (name.as_str(), spec.as_bytes()))
+        .collect();
+    files.push(("kong.yaml", kong.as_bytes()));
+    let dir = project(&files);
+    let routes = large_routes(dir.path());
+    assert_eq!(routes.len(), APIS);
+    assert_eq!(routes[0]["operations"], serde_json::json!(["GET /r0"]));
+    assert_eq!(routes[0]["joined"][0]["host_match"], "exact");
+    assert!(routes[1..]
+        .iter()
+        .all(|route| route["joined"] == serde_json::json!([])));
+}
+
 /// Gateway API manifests with `routes` HTTPRoutes behind one Envoy Gateway `Gateway`, every
 /// even one targeted by a BackendTrafficPolicy of its own, every thousandth also a child of a
 /// Service a Linkerd ServiceProfile configures; plus a policy that conflicts with another and

@@ -1,5 +1,7 @@
 use crate::diagnostic::Diagnostic;
-use crate::model::api::{host_match, HostMatch};
+use std::collections::{HashMap, HashSet};
+
+use crate::model::api::{HostIndex, HostMatch};
 use crate::rules::{Rule, RuleContext};
 
 /// An operation no gateway route reaches, when gateway configurations are part of the run.
@@ -29,11 +31,9 @@ impl Rule for OperationUnrouted {
         // A description none of whose operations any route reaches, and whose hosts no route
         // names, is not behind these gateways (another API of the same repository): its
         // operations are not reported one by one.
-        let mut document_routed: Vec<bool> = cx
-            .inventory
-            .specs
-            .iter()
-            .map(|spec| named_by_a_route(cx, &spec.api.hosts()))
+        let named = named_by_a_route(cx);
+        let mut document_routed: Vec<bool> = (0..cx.inventory.specs.len())
+            .map(|spec| named.contains(&spec))
             .collect();
         for (index, operation) in cx.inventory.operations.iter().enumerate() {
             if routed.get(index) == Some(&true) {
@@ -65,17 +65,29 @@ impl Rule for OperationUnrouted {
     }
 }
 
-/// Whether some route's hosts name one of `hosts` (exactly or by wildcard): the gateway serves
-/// that API, so each of its operations no route reaches is unrouted.
-fn named_by_a_route(cx: &RuleContext<'_>, hosts: &[&str]) -> bool {
-    cx.inventory.routes.iter().any(|route| {
-        route.hosts.iter().any(|route_host| {
-            hosts.iter().any(|host| {
-                matches!(
-                    host_match(route_host, host),
-                    Some(HostMatch::Exact | HostMatch::Wildcard)
-                )
-            })
-        })
-    })
+/// The descriptions (by index) one of whose hosts some route's hosts name, exactly or by
+/// wildcard: the gateway serves that API, so each of its operations no route reaches is
+/// unrouted. Each distinct route host is looked up once in an index of the descriptions' hosts.
+fn named_by_a_route(cx: &RuleContext<'_>) -> HashSet<usize> {
+    let hosts: Vec<Vec<&str>> = cx
+        .inventory
+        .specs
+        .iter()
+        .map(|spec| spec.api.hosts())
+        .collect();
+    let index = HostIndex::new(&hosts);
+    let route_hosts: HashSet<&str> = cx
+        .inventory
+        .routes
+        .iter()
+        .flat_map(|route| route.hosts.iter().map(String::as_str))
+        .collect();
+    let mut met = HashMap::new();
+    for route_host in route_hosts {
+        index.meet(route_host, &mut met);
+    }
+    met.into_iter()
+        .filter(|(_, how)| matches!(how, HostMatch::Exact | HostMatch::Wildcard))
+        .map(|(spec, _)| spec)
+        .collect()
 }
