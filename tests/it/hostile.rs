@@ -999,6 +999,33 @@ fn twenty_five_thousand_descriptions_meet_the_hosts_of_as_many_routes_in_linear_
         .all(|route| route["joined"] == serde_json::json!([])));
 }
 
+#[test]
+fn a_hundred_thousand_tyk_oas_operations_find_their_middleware_in_linear_time() {
+    // Each operation's middleware is looked up by operationId through an index of the
+    // `operations` map, not by a scan of the map per operation.
+    const OPERATIONS: usize = 100_000;
+    let mut api = String::from("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n");
+    for index in 0..OPERATIONS {
+        let _ = writeln!(api, "  /r{index}:\n    get: {{operationId: op{index}, responses: {{'200': {{description: OK.}}}}}}");
+    }
+    api.push_str("x-tyk-api-gateway:\n  info: {name: t, state: {active: true}}\n  upstream: {url: 'http://u'}\n  server: {listenPath: {value: /}}\n  middleware:\n    operations:\n");
+    for index in 0..OPERATIONS {
+        let _ = writeln!(
+            api,
+            "      op{index}: {{enforceTimeout: {{enabled: true, value: {}}}}}",
+            index % 10 + 1
+        );
+    }
+    let dir = project(&[("api.yaml", api.as_bytes())]);
+    let routes = large_routes(dir.path());
+    assert_eq!(routes.len(), OPERATIONS);
+    for route in &routes {
+        let name = route["name"].as_str().expect("name");
+        let index: usize = name[2..].parse().expect("operation number");
+        assert_eq!(route["timeout_ms"], (index % 10 + 1) * 1_000, "{route}");
+    }
+}
+
 /// Gateway API manifests with `routes` HTTPRoutes behind one Envoy Gateway `Gateway`, every
 /// even one targeted by a BackendTrafficPolicy of its own, every thousandth also a child of a
 /// Service a Linkerd ServiceProfile configures; plus a policy that conflicts with another and

@@ -174,7 +174,8 @@ fn oas(cx: &mut Reader<'_>, document: &Node, extension: &Node, conf: &Conf) {
             };
             let method_key = cx.locate(entry.key.span);
             let id = entry.value.get("operationId").and_then(Node::as_str);
-            let settings = id.and_then(|id| operations.and_then(|ops| ops.get(id)));
+            // Looked up through an index: a description has as many operations as paths.
+            let settings = id.and_then(|id| operations.and_then(|ops| cx.kube.get(ops, id)));
             let timeout = settings
                 .and_then(|op| cx.map(op, "enforceTimeout"))
                 .filter(|timeout| cx.flag(timeout, "enabled") == Some(true))
