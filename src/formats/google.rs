@@ -217,7 +217,11 @@ fn rule<'a>(
         });
     };
     let backends = management.get("backends");
-    let named = entry.value.as_str().and_then(|name| backends?.get(name));
+    // Looked up through an index: as many backends as operations is a common shape.
+    let named = entry
+        .value
+        .as_str()
+        .and_then(|name| cx.kube.get(backends?, name));
     if named.is_none() {
         let message = format!(
             "{} names no backend of `x-google-api-management.backends`: API Gateway refuses the config",

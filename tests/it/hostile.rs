@@ -1026,6 +1026,35 @@ fn a_hundred_thousand_tyk_oas_operations_find_their_middleware_in_linear_time() 
     }
 }
 
+#[test]
+fn a_hundred_thousand_api_gateway_operations_find_their_named_backends_in_linear_time() {
+    // Each operation's named backend is looked up through an index of
+    // `x-google-api-management.backends`, not by a scan of them per operation.
+    const OPERATIONS: usize = 100_000;
+    let mut api = String::from(
+        "openapi: 3.0.4\ninfo: {title: t, version: '1'}\nx-google-api-management:\n  backends:\n",
+    );
+    for index in 0..OPERATIONS {
+        let _ = writeln!(
+            api,
+            "    b{index}: {{address: 'https://b{index}.a.run.app', deadline: {}.0}}",
+            index % 10 + 1
+        );
+    }
+    api.push_str("paths:\n");
+    for index in 0..OPERATIONS {
+        let _ = writeln!(api, "  /r{index}:\n    get: {{operationId: op{index}, x-google-backend: b{index}, responses: {{'200': {{description: OK.}}}}}}");
+    }
+    let dir = project(&[("api.yaml", api.as_bytes())]);
+    let routes = large_routes(dir.path());
+    assert_eq!(routes.len(), OPERATIONS);
+    for route in &routes {
+        let name = route["name"].as_str().expect("name");
+        let index: usize = name[2..].parse().expect("operation number");
+        assert_eq!(route["timeout_ms"], (index % 10 + 1) * 1_000, "{route}");
+    }
+}
+
 /// Gateway API manifests with `routes` HTTPRoutes behind one Envoy Gateway `Gateway`, every
 /// even one targeted by a BackendTrafficPolicy of its own, every thousandth also a child of a
 /// Service a Linkerd ServiceProfile configures; plus a policy that conflicts with another and
