@@ -10,7 +10,7 @@ use crate::diagnostic::Diagnostic;
 use crate::model::policy::RouteOverlay;
 use crate::model::{GatewayFormat, Policy};
 use crate::rule_id::BuiltinRule;
-use crate::source::{Node, SourceFile, Workspace};
+use crate::source::{Entry, Node, SourceFile, Workspace};
 use crate::span::{FileId, Location, Span};
 
 /// The namespace of an object that does not name one, as the API server fills it in for
@@ -293,10 +293,15 @@ impl<'a> Objects<'a> {
     /// `map.get(key)`; a large map is indexed on its first lookup, so that looking up each of
     /// its keys costs the map's size once per run, not once per lookup.
     pub fn get<'n>(&self, map: &'n Node, key: &str) -> Option<&'n Node> {
+        self.entry(map, key).map(|entry| &entry.value)
+    }
+
+    /// `map.entry(key)`, through the index [`Objects::get`] uses.
+    pub fn entry<'n>(&self, map: &'n Node, key: &str) -> Option<&'n Entry> {
         const INDEXED_FROM: usize = 64;
         let entries = map.entries();
         if entries.len() < INDEXED_FROM {
-            return map.get(key);
+            return map.entry(key);
         }
         let identity = (std::ptr::from_ref(map) as usize, entries.len());
         let mut indexes = self.map_indexes.borrow_mut();
@@ -305,7 +310,7 @@ impl<'a> Objects<'a> {
             keys.filter_map(|(at, entry)| Some((entry.key.scalar_text()?.to_string(), at)))
                 .collect()
         });
-        index.get(key).map(|&at| &entries[at].value)
+        index.get(key).map(|&at| &entries[at])
     }
 
     /// The first Linkerd ServiceProfile of the run for Service `name` of `namespace`.

@@ -1055,6 +1055,29 @@ fn a_hundred_thousand_api_gateway_operations_find_their_named_backends_in_linear
     }
 }
 
+#[test]
+fn a_hundred_and_fifty_thousand_traefik_routers_under_one_parent_are_read_in_linear_time() {
+    // Whether a router is a parent is asked of a set, and each child's parent is looked up
+    // through an index of the routers, not by a scan of them per router.
+    const ROUTERS: usize = 150_000;
+    let mut config = String::from(
+        "http:\n  routers:\n    p: {rule: 'Host(`a.example.com`)', middlewares: [m]}\n",
+    );
+    for index in 0..ROUTERS {
+        let _ = writeln!(
+            config,
+            "    r{index}: {{rule: 'PathPrefix(`/r{index}`)', parentRefs: [p], service: s}}"
+        );
+    }
+    config.push_str("  middlewares:\n    m: {retry: {attempts: 2}}\n  services:\n    s: {loadBalancer: {servers: [{url: 'http://s:80'}]}}\n");
+    let dir = project(&[("traefik.yaml", config.as_bytes())]);
+    let routes = large_routes(dir.path());
+    // The children are the routes, each with its parent's retry.
+    assert_eq!(routes.len(), ROUTERS);
+    assert!(routes.iter().all(|route| route["name"] != "p"));
+    assert!(routes.iter().all(|route| route["max_retries"] == 1));
+}
+
 /// Gateway API manifests with `routes` HTTPRoutes behind one Envoy Gateway `Gateway`, every
 /// even one targeted by a BackendTrafficPolicy of its own, every thousandth also a child of a
 /// Service a Linkerd ServiceProfile configures; plus a policy that conflicts with another and

@@ -14,7 +14,7 @@ mod rule;
 mod services;
 
 use std::cell::{OnceCell, RefCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use super::read::Naming::AnyCase;
@@ -92,7 +92,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
         let Some(name) = entry.key.scalar_text() else {
             continue;
         };
-        if parents.iter().any(|parent| parent == name) {
+        if parents.contains(name) {
             continue;
         }
         let router = Named {
@@ -262,7 +262,7 @@ fn reference(text: &str) -> (&str, bool) {
 
 /// Routers other routers name as their parent (`parentRefs`): they only pass requests on to
 /// their children, which are the routes.
-fn parent_routers(routers: &Node) -> Vec<String> {
+fn parent_routers(routers: &Node) -> HashSet<String> {
     routers
         .entries()
         .iter()
@@ -496,7 +496,8 @@ fn parent_middlewares<'a>(
             continue;
         }
         seen.push(name);
-        let Some(entry) = routers.entry(name) else {
+        // Looked up through an index: every router of a file may name the same parent.
+        let Some(entry) = cx.kube.entry(routers, name) else {
             cx.invalid(
                 parent,
                 format!("`parentRefs`: router `{name}` is not defined"),
