@@ -1129,6 +1129,38 @@ fn ruleset_findings_past_the_memory_limit_stop_with_a_finding() {
     assert!(found.contains(&witness()));
 }
 
+/// A `given` path keeps its first million matches: a document with more says so rather than
+/// passing as checked.
+#[test]
+fn a_given_path_with_more_than_a_million_matches_is_reported_cut() {
+    let spec = format!(
+        "{{\"openapi\": \"3.0.3\", \"info\": {{\"title\": \"t\", \"version\": \"1\"}}, \"paths\": {{}}, \"x-values\": [{}]}}\n",
+        vec!["1"; 1_000_100].join(",")
+    );
+    let ruleset =
+        "rules:\n  every-value:\n    given: \"$..*\"\n    then:\n      function: truthy\n";
+    let dir = project(&[
+        ("api.json", spec.as_bytes()),
+        ("routeguard.yaml", b"{}\n"),
+        (".spectral.yaml", ruleset.as_bytes()),
+    ]);
+    let args = ["lint", "--format", "json", "api.json", "witness.yaml"];
+    let outcome = run_within(dir.path(), &args, LARGE_DEADLINE);
+    let report: Value = serde_json::from_str(&outcome.stdout).expect("JSON report");
+    let found = located(&report);
+    let refused: Vec<&Located> = found
+        .iter()
+        .filter(|(rule, ..)| rule == "input-refused")
+        .collect();
+    assert_eq!(refused, vec![&at("input-refused", "api.json", 1, 1)]);
+    assert_eq!(
+        message_of(&report, "input-refused"),
+        "rule `every-value`: `$..*` matches more than 1000000 values in this document; the \
+         first are checked, the rest are not"
+    );
+    assert!(found.contains(&witness()));
+}
+
 #[test]
 fn the_config_lowers_the_memory_limit_and_the_flag_wins_over_it() {
     let json = format!("[{}]\n", vec!["1"; 20_000].join(","));

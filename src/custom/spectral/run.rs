@@ -65,6 +65,24 @@ pub fn run(
 /// the memory limit's worth of ruleset findings.
 const BYTES_PER_FINDING: u64 = 1024;
 
+/// The finding that says a `given` path of `rule` matched more values than are kept.
+fn too_many_matches(file: FileId, root: &Node, rule: &SpectralRule, given: &str) -> Diagnostic {
+    Diagnostic::new(
+        crate::rule_id::BuiltinRule::InputRefused,
+        crate::span::Location {
+            file,
+            span: root.span,
+        },
+        format!(
+            "rule `{}`: `{given}` matches more than {} values in this document; the first are \
+             checked, the rest are not",
+            rule.name,
+            crate::custom::jsonpath::MAX_HITS
+        ),
+    )
+    .with_label("ruleset matches stop here")
+}
+
 /// The finding that says the ruleset's findings stopped at the memory limit, at `rule`.
 fn too_many_findings(file: FileId, root: &Node, rule: &SpectralRule) -> Diagnostic {
     Diagnostic::new(
@@ -134,6 +152,16 @@ fn run_chunk<'w>(
             .into_iter();
         for &index in &group {
             matches[index] = found.by_ref().take(applicable[index].given.len()).collect();
+        }
+    }
+    for (rule, given) in applicable.iter().zip(&matches) {
+        let cut = rule
+            .given
+            .iter()
+            .zip(given)
+            .find(|(_, hits)| hits.len() >= crate::custom::jsonpath::MAX_HITS);
+        if let Some(((text, _), _)) = cut {
+            out.push(too_many_matches(file, root, rule, text));
         }
     }
     // The rules of a chunk run side by side: each may find its share of what is left.
