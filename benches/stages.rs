@@ -141,7 +141,7 @@ fn loaded(paths: usize) -> Loaded {
 fn adapt(loaded: &Loaded) -> Inventory {
     let mut inventory = Inventory::default();
     let mut diagnostics = Vec::new();
-    let mut budget = formats::budget::RouteBudget::default();
+    let mut budget = formats::budget::ModelBudget::default();
     let objects = formats::kube::Objects::of(&loaded.workspace);
     let mut cx = AdaptContext {
         workspace: &loaded.workspace,

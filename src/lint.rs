@@ -390,8 +390,8 @@ struct Stream {
     /// Findings of the adapters run so far.
     adapted: Vec<Diagnostic>,
     inventory: Inventory,
-    /// What each file's routes have cost so far.
-    budget: formats::budget::RouteBudget,
+    /// What each file's routes, operations and fallbacks have cost so far.
+    budget: formats::budget::ModelBudget,
     resolver: refs::Resolver,
     detected: Vec<(FileId, usize, &'static Adapter)>,
     /// Documents of formats adapted once every file is read.

@@ -63,7 +63,7 @@ impl Entry {
 
 /// The charge of each file that has built something.
 #[derive(Debug, Default)]
-pub struct RouteBudget {
+pub struct ModelBudget {
     files: HashMap<FileId, Charge>,
 }
 
@@ -87,7 +87,7 @@ pub enum Admission {
     },
 }
 
-impl RouteBudget {
+impl ModelBudget {
     /// Charges `entry` to `file`, and the file's tree the first time.
     pub fn admit(&mut self, workspace: &Workspace, file: FileId, entry: Entry) -> Admission {
         let memory = workspace.limits().memory;

@@ -47,8 +47,8 @@ pub struct AdaptContext<'a> {
     pub kube: &'a kube::Objects<'a>,
     pub inventory: &'a mut Inventory,
     pub diagnostics: &'a mut Vec<Diagnostic>,
-    /// What each file's routes have cost so far.
-    pub budget: &'a mut budget::RouteBudget,
+    /// What each file's routes, operations and fallbacks have cost so far.
+    pub budget: &'a mut budget::ModelBudget,
 }
 
 impl AdaptContext<'_> {

@@ -1481,6 +1481,82 @@ fn routes_times_api_descriptions_past_the_memory_limit_are_cut_at_a_route() {
     assert!(found.contains(&witness()));
 }
 
+/// A ruleset comes with the pull request: twenty rules that flag every string of a 300-path
+/// description find 6,000 things. Under 4 MiB the run keeps 4,096 ruleset findings.
+#[test]
+fn ruleset_findings_past_the_memory_limit_stop_with_a_finding() {
+    let mut spec = String::from("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n");
+    for index in 0..300 {
+        let _ = writeln!(spec, "  /p{index}: {{get: {{summary: s{index}}}}}");
+    }
+    let mut ruleset = String::from("rules:\n");
+    for index in 0..20 {
+        let _ = writeln!(
+            ruleset,
+            "  r{index}:\n    given: \"$..*\"\n    then:\n      function: pattern\n      functionOptions: {{match: \"^zzz$\"}}"
+        );
+    }
+    let dir = project(&[
+        ("api.yaml", spec.as_bytes()),
+        ("routeguard.yaml", b"{}\n"),
+        (".spectral.yaml", ruleset.as_bytes()),
+    ]);
+    let (_, found, report) = lint(
+        dir.path(),
+        &["--memory-limit", "4", "api.yaml", "witness.yaml"],
+    );
+    let refused: Vec<&Located> = found
+        .iter()
+        .filter(|(rule, ..)| rule == "input-refused")
+        .collect();
+    assert_eq!(refused, vec![&at("input-refused", "api.yaml", 1, 1)]);
+    assert!(message_of(&report, "input-refused").contains("rule `r0` was stopped there"));
+    let custom = found
+        .iter()
+        .filter(|(rule, ..)| {
+            rule.strip_prefix('r')
+                .is_some_and(|number| number.parse::<u32>().is_ok())
+        })
+        .count();
+    assert!(
+        (4_000..=4_096).contains(&custom),
+        "{custom} ruleset findings"
+    );
+    assert!(found.contains(&witness()));
+}
+
+/// A `given` path keeps its first million matches: a document with more says so rather than
+/// passing as checked.
+#[test]
+fn a_given_path_with_more_than_a_million_matches_is_reported_cut() {
+    let spec = format!(
+        "{{\"openapi\": \"3.0.3\", \"info\": {{\"title\": \"t\", \"version\": \"1\"}}, \"paths\": {{}}, \"x-values\": [{}]}}\n",
+        vec!["1"; 1_000_100].join(",")
+    );
+    let ruleset =
+        "rules:\n  every-value:\n    given: \"$..*\"\n    then:\n      function: truthy\n";
+    let dir = project(&[
+        ("api.json", spec.as_bytes()),
+        ("routeguard.yaml", b"{}\n"),
+        (".spectral.yaml", ruleset.as_bytes()),
+    ]);
+    let args = ["lint", "--format", "json", "api.json", "witness.yaml"];
+    let outcome = run_within(dir.path(), &args, LARGE_DEADLINE);
+    let report: Value = serde_json::from_str(&outcome.stdout).expect("JSON report");
+    let found = located(&report);
+    let refused: Vec<&Located> = found
+        .iter()
+        .filter(|(rule, ..)| rule == "input-refused")
+        .collect();
+    assert_eq!(refused, vec![&at("input-refused", "api.json", 1, 1)]);
+    assert_eq!(
+        message_of(&report, "input-refused"),
+        "rule `every-value`: `$..*` matches more than 1000000 values in this document; the \
+         first are checked, the rest are not"
+    );
+    assert!(found.contains(&witness()));
+}
+
 #[test]
 fn the_config_lowers_the_memory_limit_and_the_flag_wins_over_it() {
     let json = format!("[{}]\n", vec!["1"; 20_000].join(","));

@@ -314,8 +314,9 @@ impl<'r> Visited<'r> {
     }
 }
 
-/// Matches beyond this many are dropped: a bound on memory for pathological documents.
-const MAX_HITS: usize = 1_000_000;
+/// Matches beyond this many are dropped: a bound on memory for pathological documents. A
+/// path with this many matches is reported as cut (`custom::spectral::run`).
+pub const MAX_HITS: usize = 1_000_000;
 
 impl<'w> Documents<'w> {
     /// The node a value stands for: itself, or the target of its `$ref` chain.
