@@ -160,8 +160,8 @@ pub fn describe_routes(workspace: &dyn FileNames, routes: &[&crate::model::Route
     }
 }
 
-/// The most routes one message names; the others it counts.
-const NAMED_ROUTES: usize = 20;
+/// The most routes one message names (and shows as related places); the others it counts.
+pub const NAMED_ROUTES: usize = 20;
 
 /// Findings grouped by the setting they point at, in order of first appearance, so that a
 /// setting several routes share (a Kong service's timeout) is reported once, naming every route.

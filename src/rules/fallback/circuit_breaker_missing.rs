@@ -89,11 +89,18 @@ impl Rule for CircuitBreakerMissing {
                         names.push(name);
                     }
                 }
-                let listed = names
+                let mut listed = names
                     .iter()
+                    .take(crate::rules::NAMED_ROUTES)
                     .map(|name| format!("`{name}`"))
                     .collect::<Vec<_>>()
                     .join(", ");
+                // Thousands of routers of one service: named up to a few, the rest counted.
+                if let Some(others) = names.len().checked_sub(crate::rules::NAMED_ROUTES) {
+                    if others > 0 {
+                        listed = format!("{listed} and {others} others");
+                    }
+                }
                 let noun = format.route_noun();
                 if names.len() == 1 {
                     format!(
@@ -127,6 +134,9 @@ impl Rule for CircuitBreakerMissing {
             if per_route {
                 let mut related = HashSet::new();
                 for route in routes.iter() {
+                    if related.len() == crate::rules::NAMED_ROUTES {
+                        break;
+                    }
                     if related.insert(route.location) {
                         diagnostic = diagnostic.with_related(crate::diagnostic::Related {
                             location: route.location,
