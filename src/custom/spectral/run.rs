@@ -67,38 +67,45 @@ const BYTES_PER_FINDING: u64 = 1024;
 
 /// The finding that says a `given` path of `rule` matched more values than are kept.
 fn too_many_matches(file: FileId, root: &Node, rule: &SpectralRule, given: &str) -> Diagnostic {
-    Diagnostic::new(
-        crate::rule_id::BuiltinRule::InputRefused,
-        crate::span::Location {
-            file,
-            span: root.span,
-        },
+    cut_at(
+        file,
+        root,
         format!(
             "rule `{}`: `{given}` matches more than {} values in this document; the first are \
              checked, the rest are not",
             rule.name,
             crate::custom::jsonpath::MAX_HITS
         ),
+        "ruleset matches stop here",
     )
-    .with_label("ruleset matches stop here")
 }
 
 /// The finding that says the ruleset's findings stopped at the memory limit, at `rule`.
 fn too_many_findings(file: FileId, root: &Node, rule: &SpectralRule) -> Diagnostic {
-    Diagnostic::new(
-        crate::rule_id::BuiltinRule::InputRefused,
-        crate::span::Location {
-            file,
-            span: root.span,
-        },
+    cut_at(
+        file,
+        root,
         format!(
             "the ruleset's rules find more than the memory limit allows (`--memory-limit`) in \
              this document: rule `{}` was stopped there, the rules running beside it ran in \
              part, and the rules after them did not run",
             rule.name
         ),
+        "ruleset findings stop here",
     )
-    .with_label("ruleset findings stop here")
+}
+
+/// An `input-refused` finding at the document whose ruleset checks were cut short.
+fn cut_at(file: FileId, root: &Node, message: String, label: &str) -> Diagnostic {
+    Diagnostic::new(
+        crate::rule_id::BuiltinRule::InputRefused,
+        crate::span::Location {
+            file,
+            span: root.span,
+        },
+        message,
+    )
+    .with_label(label)
 }
 
 /// At most this many `given` paths are matched together (a rule with more is alone).
