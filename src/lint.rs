@@ -278,7 +278,12 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
                      against them; this route and those after it are not"
                 ),
             )
-            .with_label("not joined to any operation"),
+            .with_label("not joined to any operation")
+            .with_help(
+                "lint the API descriptions with the gateway files that serve them, rather than \
+                 every description with every gateway, or raise `--memory-limit` for input you \
+                 trust",
+            ),
         );
     }
 

@@ -101,7 +101,11 @@ impl AdaptContext<'_> {
                                  defines from here on is linted"
                             ),
                         )
-                        .with_label("nothing from here on is linted"),
+                        .with_label("nothing from here on is linted")
+                        .with_help(
+                            "split the file into several (each is charged alone), or raise \
+                             `--memory-limit` for input you trust",
+                        ),
                     );
                 }
                 false

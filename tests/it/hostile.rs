@@ -1300,6 +1300,7 @@ fn a_file_defining_more_routes_than_the_memory_limit_allows_is_cut_where_they_st
         .filter(|(rule, ..)| rule == "input-refused")
         .collect();
     let message = message_of(&report, "input-refused");
+    assert!(help_of(&report, "input-refused").starts_with("split the file into several"));
     let admitted: usize = message
         .split_once("(`--memory-limit`): ")
         .and_then(|(_, rest)| rest.split(' ').next())
@@ -1511,6 +1512,7 @@ fn ruleset_findings_past_the_memory_limit_stop_with_a_finding() {
         .collect();
     assert_eq!(refused, vec![&at("input-refused", "api.yaml", 1, 1)]);
     assert!(message_of(&report, "input-refused").contains("rule `r0` was stopped there"));
+    assert!(help_of(&report, "input-refused").starts_with("narrow the rules' `given` paths"));
     let custom = found
         .iter()
         .filter(|(rule, ..)| {

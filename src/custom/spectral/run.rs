@@ -77,6 +77,7 @@ fn too_many_matches(file: FileId, root: &Node, rule: &SpectralRule, given: &str)
             crate::custom::jsonpath::MAX_HITS
         ),
         "ruleset matches stop here",
+        "narrow the rule's `given` path: `$..*` matches every value of the document",
     )
 }
 
@@ -92,11 +93,12 @@ fn too_many_findings(file: FileId, root: &Node, rule: &SpectralRule) -> Diagnost
             rule.name
         ),
         "ruleset findings stop here",
+        "narrow the rules' `given` paths, or raise `--memory-limit` for input you trust",
     )
 }
 
 /// An `input-refused` finding at the document whose ruleset checks were cut short.
-fn cut_at(file: FileId, root: &Node, message: String, label: &str) -> Diagnostic {
+fn cut_at(file: FileId, root: &Node, message: String, label: &str, help: &str) -> Diagnostic {
     Diagnostic::new(
         crate::rule_id::BuiltinRule::InputRefused,
         crate::span::Location {
@@ -106,6 +108,7 @@ fn cut_at(file: FileId, root: &Node, message: String, label: &str) -> Diagnostic
         message,
     )
     .with_label(label)
+    .with_help(help)
 }
 
 /// At most this many `given` paths are matched together (a rule with more is alone).
