@@ -139,16 +139,8 @@ pub fn describe_routes(workspace: &dyn FileNames, routes: &[&crate::model::Route
                     count => format!("{name} ({count} routes)"),
                 })
                 .collect();
-            // A service's setting may be shared by thousands of routes: a message names a few
-            // and counts the rest, so that it stays a sentence.
-            if names.len() > NAMED_ROUTES {
-                let others = names.len() - NAMED_ROUTES;
-                names.truncate(NAMED_ROUTES);
-                return format!(
-                    "{SEVERAL_ROUTES}{} routes {} and {others} others in {file}",
-                    first.format,
-                    names.join(", "),
-                );
+            if let Some(listed) = counted_names(&names) {
+                return format!("{SEVERAL_ROUTES}{} routes {listed} in {file}", first.format);
             }
             let last = names.pop().unwrap_or_default();
             format!(
@@ -162,6 +154,19 @@ pub fn describe_routes(workspace: &dyn FileNames, routes: &[&crate::model::Route
 
 /// The most routes one message names (and shows as related places); the others it counts.
 pub const NAMED_ROUTES: usize = 20;
+
+/// The first [`NAMED_ROUTES`] of `names` and how many others, when there are more: a
+/// service's setting may be shared by thousands of routes, and a message stays a sentence.
+pub fn counted_names(names: &[String]) -> Option<String> {
+    let others = names
+        .len()
+        .checked_sub(NAMED_ROUTES)
+        .filter(|&others| others > 0)?;
+    Some(format!(
+        "{} and {others} others",
+        names[..NAMED_ROUTES].join(", ")
+    ))
+}
 
 /// Findings grouped by the setting they point at, in order of first appearance, so that a
 /// setting several routes share (a Kong service's timeout) is reported once, naming every route.

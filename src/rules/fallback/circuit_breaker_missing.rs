@@ -80,27 +80,15 @@ impl Rule for CircuitBreakerMissing {
                 let mut names: Vec<String> = Vec::new();
                 let mut named = HashSet::new();
                 for route in &routes {
-                    let name = route
-                        .name
-                        .clone()
-                        .unwrap_or_else(|| route.label())
-                        .replace('`', "'");
+                    let name = route.name.clone().unwrap_or_else(|| route.label());
+                    let name = format!("`{}`", name.replace('`', "'"));
                     if named.insert(name.clone()) {
                         names.push(name);
                     }
                 }
-                let mut listed = names
-                    .iter()
-                    .take(crate::rules::NAMED_ROUTES)
-                    .map(|name| format!("`{name}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
                 // Thousands of routers of one service: named up to a few, the rest counted.
-                if let Some(others) = names.len().checked_sub(crate::rules::NAMED_ROUTES) {
-                    if others > 0 {
-                        listed = format!("{listed} and {others} others");
-                    }
-                }
+                let listed =
+                    crate::rules::counted_names(&names).unwrap_or_else(|| names.join(", "));
                 let noun = format.route_noun();
                 if names.len() == 1 {
                     format!(
