@@ -53,6 +53,15 @@ impl Entry {
         }
     }
 
+    /// What entries of this kind are called in the finding that refuses one.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Entry::Route => "routes",
+            Entry::Operation { .. } => "operations",
+            Entry::Edges(_) => "fallbacks",
+        }
+    }
+
     fn units(self) -> usize {
         match self {
             Entry::Route | Entry::Operation { .. } => 1,

@@ -86,11 +86,7 @@ impl AdaptContext<'_> {
             budget::Admission::Admitted => true,
             budget::Admission::Refused { first, admitted } => {
                 if first {
-                    let what = match entry {
-                        budget::Entry::Route => "routes",
-                        budget::Entry::Operation { .. } => "operations",
-                        budget::Entry::Edges(_) => "fallbacks",
-                    };
+                    let what = entry.noun();
                     self.diagnostics.push(
                         Diagnostic::new(
                             BuiltinRule::InputRefused,
