@@ -449,19 +449,17 @@ fn api_candidates(
     let mut candidates: Vec<HashMap<usize, HostMatch>> = Vec::new();
     let mut entries = 0usize;
     let mut cut_at = None;
-    for (index, route) in inventory.routes.iter().enumerate() {
-        let found = if cut_at.is_some() {
-            HashMap::new()
-        } else {
-            by_host(route)
-        };
-        entries = entries.saturating_add(found.len());
-        if cut_at.is_none() && entries > max_entries {
-            cut_at = Some(index);
-            candidates.push(HashMap::new());
-            continue;
+    for route in &inventory.routes {
+        if cut_at.is_none() {
+            let found = by_host(route);
+            entries = entries.saturating_add(found.len());
+            if entries <= max_entries {
+                candidates.push(found);
+                continue;
+            }
+            cut_at = Some(candidates.len());
         }
-        candidates.push(found);
+        candidates.push(HashMap::new());
     }
     // Routes in front by the short name of their upstream (`orders` for
     // `orders.shop.svc.cluster.local`), as upstream policies are matched.
