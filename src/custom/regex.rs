@@ -115,19 +115,13 @@ fn translate(source: &str) -> String {
                         DIGIT
                     };
                     let negated = class.is_ascii_uppercase();
-                    match (in_class, negated) {
+                    if in_class && !negated {
+                        out.push_str(members);
+                    } else {
                         // Inside a class, a negated class is nested (`[a[^0-9]]`).
-                        (true, false) => out.push_str(members),
-                        (true, true) | (false, true) => {
-                            out.push_str("[^");
-                            out.push_str(members);
-                            out.push(']');
-                        }
-                        (false, false) => {
-                            out.push('[');
-                            out.push_str(members);
-                            out.push(']');
-                        }
+                        out.push_str(if negated { "[^" } else { "[" });
+                        out.push_str(members);
+                        out.push(']');
                     }
                 }
                 Some(escaped) => {
