@@ -5,7 +5,7 @@
 //! Rendering is linear in the number of findings: frames are cut with each file's line index,
 //! and a long line (minified JSON) shows a window around the span, never the whole line.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Write};
 
 use unicode_width::UnicodeWidthChar;
@@ -57,6 +57,25 @@ impl Report for Text {
     }
 }
 
+/// A file's findings grouped by the route they are about, each route in the order of its first
+/// finding and its findings in theirs; the findings about no route first. One pass over the
+/// findings, however many routes the file has.
+fn by_route<'d>(in_file: &[&'d Diagnostic]) -> Vec<(Option<&'d str>, Vec<&'d Diagnostic>)> {
+    let mut groups: Vec<(Option<&str>, Vec<&Diagnostic>)> = Vec::new();
+    let mut index: HashMap<Option<&str>, usize> = HashMap::new();
+    for &diagnostic in in_file {
+        let route = diagnostic.route.as_deref();
+        let at = *index.entry(route).or_insert_with(|| {
+            groups.push((route, Vec::new()));
+            groups.len() - 1
+        });
+        groups[at].1.push(diagnostic);
+    }
+    // Stable: routes keep the order of their first finding.
+    groups.sort_by_key(|(route, _)| route.is_some());
+    groups
+}
+
 /// Said under a file whose text was released and has changed on disk since it was read.
 const UNCHANGED_ONLY: &str =
     "the file changed after it was read, so its lines are not shown; run again to see them";
@@ -95,22 +114,13 @@ impl Frames<'_> {
             if text.is_none() {
                 self.note("  ", "note", UNCHANGED_ONLY, out)?;
             }
-            let mut routes: Vec<Option<&str>> = Vec::new();
-            for diagnostic in in_file {
-                let route = diagnostic.route.as_deref();
-                if !routes.contains(&route) {
-                    routes.push(route);
-                }
-            }
-            routes.sort_by_key(Option::is_some);
-            for route in routes {
+            for (route, findings) in by_route(in_file) {
                 let indent = match route {
                     Some(route) => {
                         // With several APIs in the run, each route says which one it is about.
-                        let api = in_file
-                            .iter()
-                            .find(|diagnostic| diagnostic.route.as_deref() == Some(route))
-                            .and_then(|diagnostic| diagnostic.api.as_deref())
+                        let api = findings[0]
+                            .api
+                            .as_deref()
                             .filter(|_| self.name_apis)
                             .map(|api| format!(" ({})", human::sanitize(api)))
                             .unwrap_or_default();
@@ -123,10 +133,7 @@ impl Frames<'_> {
                     }
                     None => "  ",
                 };
-                for diagnostic in in_file
-                    .iter()
-                    .filter(|diagnostic| diagnostic.route.as_deref() == route)
-                {
+                for diagnostic in findings {
                     self.finding(source, text.as_deref(), diagnostic, indent, out)?;
                 }
             }
