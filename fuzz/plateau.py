@@ -157,7 +157,11 @@ def main():
     lowest_group_priority()
     hour, minute = map(int, args.until.split(":"))
     now = datetime.datetime.now(datetime.timezone.utc)
-    until = now.replace(hour=hour, minute=minute, second=0, microsecond=0).timestamp()
+    until = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if until <= now:
+        # A time already past today is tomorrow's: a run that crosses midnight.
+        until += datetime.timedelta(days=1)
+    until = until.timestamp()
     for index, target in enumerate(args.targets):
         # Without a cap, the time left is shared among the targets left, so that time a target
         # does not need (it plateaued) goes to those after it.
