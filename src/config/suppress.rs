@@ -20,7 +20,7 @@ use crate::model::{IgnoreDirective, Inventory, Value, ValueKind, IGNORE_EXTENSIO
 use crate::source::{Node, NodeKind, SourceFile, Syntax, Workspace};
 use crate::span::Location;
 use crate::span::{to_u32, FileId, Span};
-use crate::suggest;
+use crate::suggest::Suggester;
 
 use super::{Config, RoutePattern};
 
@@ -117,11 +117,19 @@ pub fn apply(
 ) -> Split {
     let mut problems = Vec::new();
     let mut ignores = Vec::new();
+    // Rule names come from the files: the suggestions for misspelt ones share a bound on work.
+    let mut suggester = Suggester::default();
     for file in workspace.files() {
-        scan_comments(config, file, &mut ignores, &mut problems);
+        scan_comments(config, file, &mut suggester, &mut ignores, &mut problems);
     }
     for directive in merge_directives(&inventory.ignores) {
-        read_directive(config, &directive, &mut ignores, &mut problems);
+        read_directive(
+            config,
+            &directive,
+            &mut suggester,
+            &mut ignores,
+            &mut problems,
+        );
     }
     ignores.sort_by_key(Ignore::breadth);
     let candidates = Candidates::new(&ignores);
@@ -358,7 +366,11 @@ fn invalid(location: Location, message: impl Into<String>) -> Diagnostic {
 
 /// The id of a rule named in a suppression (a catalog rule or one of the config's custom
 /// rules), or why it cannot be suppressed.
-fn known_rule<'c>(config: &'c Config, name: &str) -> Result<&'c str, String> {
+fn known_rule<'c>(
+    config: &'c Config,
+    name: &str,
+    suggester: &mut Suggester,
+) -> Result<&'c str, String> {
     if SUPPRESSION_RULES.contains(&name) {
         return Err(format!(
             "`{name}` cannot be suppressed inline; set its level in the config instead"
@@ -373,7 +385,7 @@ fn known_rule<'c>(config: &'c Config, name: &str) -> Result<&'c str, String> {
                     .iter()
                     .chain(config.custom.metas().map(|meta| meta.as_ref()))
                     .map(|meta| meta.id.as_str());
-                let hint = suggest::hint(name, known);
+                let hint = suggester.hint(name, known);
                 Err(format!("suppression names unknown rule `{name}`{hint}"))
             }
         },
@@ -384,6 +396,7 @@ fn known_rule<'c>(config: &'c Config, name: &str) -> Result<&'c str, String> {
 fn read_directive<'c>(
     config: &'c Config,
     directive: &IgnoreDirective,
+    suggester: &mut Suggester,
     ignores: &mut Vec<Ignore<'c>>,
     problems: &mut Vec<Diagnostic>,
 ) {
@@ -429,7 +442,7 @@ fn read_directive<'c>(
                     .find(|(key, _)| !matches!(key.scalar_text(), Some("rule" | "reason")))
                 {
                     let key = unknown.scalar_text().unwrap_or("?");
-                    let hint = suggest::hint(key, ["rule", "reason"]);
+                    let hint = suggester.hint(key, ["rule", "reason"]);
                     problems.push(invalid(
                         at(unknown),
                         format!(
@@ -461,7 +474,7 @@ fn read_directive<'c>(
             }
         };
         let name = rule_node.as_str().unwrap_or_default().trim();
-        match known_rule(config, name) {
+        match known_rule(config, name, suggester) {
             Ok(rule) => ignores.push(Ignore {
                 rule,
                 reason: reason
@@ -483,6 +496,7 @@ fn read_directive<'c>(
 fn scan_comments<'c>(
     config: &'c Config,
     file: &SourceFile,
+    suggester: &mut Suggester,
     ignores: &mut Vec<Ignore<'c>>,
     problems: &mut Vec<Diagnostic>,
 ) {
@@ -503,6 +517,9 @@ fn scan_comments<'c>(
     };
     let scalars = scalar_spans(&file.documents);
     let comment_only = |line: usize| line_text(line).trim_start().starts_with('#');
+    // The first line after the comment block being read: every comment of a block applies to
+    // it, so a block of many comments is scanned once, not once a comment.
+    let mut after_block = 0;
     for line in 0..file.lines.line_count() {
         let text = line_text(line);
         let Some(comment) = find_comment(text) else {
@@ -514,10 +531,11 @@ fn scan_comments<'c>(
             continue;
         }
         let target = if text[..comment.hash].trim().is_empty() {
-            let mut next = line + 1;
+            let mut next = (line + 1).max(after_block);
             while next < file.lines.line_count() && comment_only(next) {
                 next += 1;
             }
+            after_block = next;
             if next < file.lines.line_count() && !line_text(next).trim().is_empty() {
                 Target::Line(file.id, next)
             } else {
@@ -543,7 +561,7 @@ fn scan_comments<'c>(
             continue;
         }
         for (name, start, end) in parsed.rules {
-            match known_rule(config, name) {
+            match known_rule(config, name, suggester) {
                 Ok(rule) => ignores.push(Ignore {
                     rule,
                     reason: parsed.reason.clone(),

@@ -622,6 +622,107 @@ fn thirty_thousand_suppressions_match_in_linear_time() {
 }
 
 #[test]
+fn a_block_of_two_hundred_thousand_suppression_comments_is_read_in_linear_time() {
+    // Every comment of a block applies to the line after it: the block is scanned once, not
+    // once for each of its comments.
+    let mut spec = String::from("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /p:\n");
+    for _ in 0..200_000 {
+        spec.push_str("    # routeguard-ignore: operation-id — generated\n");
+    }
+    spec.push_str("    get:\n      summary: P\n      description: P.\n      responses: {'200': {description: OK.}, default: {description: Error.}}\n");
+    let dir = project(&[("openapi.yaml", spec.as_bytes())]);
+    let outcome = run_within(
+        dir.path(),
+        &["lint", "--format", "json", "--no-config", "."],
+        LARGE_DEADLINE,
+    );
+    let report: Value = serde_json::from_str(&outcome.stdout).expect("report is JSON");
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    assert_eq!(located(&report), vec![witness()]);
+    assert_eq!(report["summary"]["suppressed"], 1);
+}
+
+#[test]
+fn a_hundred_thousand_misspelt_rule_names_are_each_reported_in_linear_time() {
+    // Each name is compared with every rule id for a "did you mean": the comparisons share a
+    // bound, so the first names get a suggestion and the run stays linear.
+    let mut spec = String::from("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\n");
+    for index in 0..100_000 {
+        let _ = writeln!(spec, "# routeguard-ignore: timeout-misng{index} — why");
+    }
+    let _ = writeln!(spec, "# routeguard-ignore: {} — why", "x".repeat(100_000));
+    spec.push_str("x-end: 1\n");
+    let dir = project(&[("openapi.yaml", spec.as_bytes())]);
+    let outcome = run_within(
+        dir.path(),
+        &["lint", "--format", "json", "--no-config", "."],
+        LARGE_DEADLINE,
+    );
+    let report: Value = serde_json::from_str(&outcome.stdout).expect("report is JSON");
+    let invalid: Vec<&Value> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["rule"] == "suppression-invalid")
+        .collect();
+    assert_eq!(invalid.len(), 100_001, "{}", outcome.stderr);
+    assert_eq!(
+        (&invalid[0]["line"], &invalid[0]["column"]),
+        (&4.into(), &22.into())
+    );
+    assert_eq!(
+        invalid[0]["message"],
+        "suppression names unknown rule `timeout-misng0`; did you mean `timeout-missing`?"
+    );
+    let last = invalid[100_000]["message"].as_str().expect("message");
+    assert!(!last.contains("did you mean"), "{}", &last[..100]);
+    assert!(located(&report).contains(&witness()));
+}
+
+#[test]
+fn ten_thousand_fallbacks_to_misspelt_model_groups_are_reported_in_linear_time() {
+    // Each unknown group is compared with every group for a suggestion, within a bound on the
+    // work for the whole fallback graph.
+    let mut config = String::from("router_settings:\n  fallbacks:\n");
+    for index in 0..10_000 {
+        let _ = writeln!(config, "  - {{group-{index:05}: [grup-{index:05}]}}");
+    }
+    config.push_str("model_list:\n");
+    for index in 0..10_000 {
+        let _ = writeln!(
+            config,
+            "- {{model_name: group-{index:05}, litellm_params: {{model: openai/gpt-{index}, timeout: 30}}}}"
+        );
+    }
+    let dir = project(&[("litellm.yaml", config.as_bytes())]);
+    let outcome = run_within(
+        dir.path(),
+        &["lint", "--format", "json", "--no-config", "."],
+        LARGE_DEADLINE,
+    );
+    let report: Value = serde_json::from_str(&outcome.stdout).expect("report is JSON");
+    let invalid: Vec<&Value> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["rule"] == "fallback-invalid")
+        .collect();
+    assert_eq!(invalid.len(), 10_000, "{}", outcome.stderr);
+    assert_eq!(
+        (&invalid[0]["line"], &invalid[0]["column"]),
+        (&3.into(), &20.into())
+    );
+    assert!(
+        invalid[0]["help"]
+            .as_str()
+            .is_some_and(|help| help.ends_with("or name an existing group (`group-00000`?)")),
+        "{}",
+        invalid[0]["help"]
+    );
+    assert!(located(&report).contains(&witness()));
+}
+
+#[test]
 fn twenty_thousand_kong_prefix_routes_join_in_linear_time() {
     let mut spec = String::from("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n");
     let mut kong = String::from(KONG_ROUTES);

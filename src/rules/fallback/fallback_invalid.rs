@@ -6,6 +6,7 @@ use crate::model::ai_paths::{self, LoopSet, RepeatedCall};
 use crate::rules::ai_graph::{about, describe_group, route_of};
 use crate::rules::{Rule, RuleContext};
 use crate::span::Location;
+use crate::suggest::Suggester;
 
 /// AI gateway fallbacks that cannot work as written: to a model group that does not exist, from
 /// one that does not exist, to the group itself or the same deployment, or around a cycle.
@@ -34,6 +35,8 @@ impl Rule for FallbackInvalid {
         }
         for graph in &cx.inventory.fallback_graphs {
             let mut reported: HashSet<Location> = HashSet::new();
+            // Every unknown name is compared with every group: the work is bounded per graph.
+            let mut suggester = Suggester::default();
             let repeated: HashMap<usize, usize> = ai_paths::repeated_in_lists(graph)
                 .into_iter()
                 .map(|call| (call.edge, call.earlier))
@@ -43,7 +46,8 @@ impl Rule for FallbackInvalid {
                     continue;
                 }
                 let earlier = repeated.get(&position).copied();
-                if let Some(diagnostic) = self.broken_edge(cx, graph, edge, earlier) {
+                if let Some(diagnostic) = self.broken_edge(cx, graph, edge, earlier, &mut suggester)
+                {
                     if reported.insert(diagnostic.location) {
                         out.push(diagnostic);
                     }
@@ -53,7 +57,7 @@ impl Rule for FallbackInvalid {
             // it is written.
             for edge in graph.edges.iter().filter(|edge| !edge.explicit) {
                 if graph.resolve(&edge.to).is_none() && reported.insert(edge.location) {
-                    out.push(self.undefined_target(cx, graph, edge));
+                    out.push(self.undefined_target(cx, graph, edge, &mut suggester));
                 }
             }
             let mut families: Vec<TriggerFamily> = graph
@@ -86,6 +90,7 @@ impl FallbackInvalid {
         graph: &FallbackGraph,
         edge: &FallbackEdge,
         repeated_from: Option<usize>,
+        suggester: &mut Suggester,
     ) -> Option<Diagnostic> {
         let source = graph.resolve(&edge.from);
         let Some(source) = source else {
@@ -103,7 +108,7 @@ impl FallbackInvalid {
             .with_label("no model group has this name")
             .with_help(format!(
                 "use the `model_name` of the group these fallbacks are for{}",
-                closest(graph, &edge.from)
+                closest(graph, &edge.from, suggester)
                     .map(|name| format!(" (`{name}`?)"))
                     .unwrap_or_default()
             ));
@@ -114,7 +119,7 @@ impl FallbackInvalid {
             .resolve(&edge.to)
             .and_then(|index| graph.groups.get(index))
         else {
-            return Some(self.undefined_target(cx, graph, edge));
+            return Some(self.undefined_target(cx, graph, edge, suggester));
         };
         if edge.to == edge.from {
             return Some(about(
@@ -197,6 +202,7 @@ impl FallbackInvalid {
         cx: &RuleContext<'_>,
         graph: &FallbackGraph,
         edge: &FallbackEdge,
+        suggester: &mut Suggester,
     ) -> Diagnostic {
         let route = route_of(cx.inventory, graph, graph.group(&edge.from));
         let source = if edge.explicit {
@@ -217,7 +223,7 @@ impl FallbackInvalid {
         .with_help(format!(
             "add a `model_list` entry with `model_name: {}`, or name an existing group{}",
             edge.to,
-            closest(graph, &edge.to)
+            closest(graph, &edge.to, suggester)
                 .map(|name| format!(" (`{name}`?)"))
                 .unwrap_or_default()
         ));
@@ -288,6 +294,6 @@ impl FallbackInvalid {
 }
 
 /// A group name close to `name`, for help texts.
-fn closest<'a>(graph: &'a FallbackGraph, name: &str) -> Option<&'a str> {
-    crate::suggest::closest(name, graph.groups.iter().map(|group| group.name.as_str()))
+fn closest<'a>(graph: &'a FallbackGraph, name: &str, suggester: &mut Suggester) -> Option<&'a str> {
+    suggester.closest(name, graph.groups.iter().map(|group| group.name.as_str()))
 }
