@@ -13,7 +13,7 @@ use crate::catalog;
 use crate::model::Layer;
 use crate::source::{parse_text, Entry, Node, NodeKind, Syntax, DEFAULT_MEMORY_LIMIT_MIB};
 use crate::span::{LineIndex, Span};
-use crate::suggest;
+use crate::suggest::Suggester;
 
 const TOP_KEYS: &[&str] = &[
     "extends",
@@ -57,6 +57,8 @@ struct Reader<'t> {
     problems: Vec<Problem>,
     /// Names of the custom rules that `extends` brought in, which `rules:` may set.
     custom_rules: Vec<String>,
+    /// Suggestions for the config's misspelt names, within one bound on work.
+    suggester: Suggester,
 }
 
 /// Parses a config file that lives at `path` (its globs are relative to its folder). `stack`
@@ -136,6 +138,7 @@ impl<'t> Reader<'t> {
             lines: LineIndex::new(text),
             problems: Vec::new(),
             custom_rules: Vec::new(),
+            suggester: Suggester::default(),
         }
     }
 
@@ -229,7 +232,7 @@ impl<'t> Reader<'t> {
                 continue;
             };
             if !allowed.contains(&key) {
-                let hint = suggest::closest(key, allowed.iter().copied()).map_or_else(
+                let hint = self.suggester.closest(key, allowed.iter().copied()).map_or_else(
                     || format!(" (known keys: {})", allowed.join(", ")),
                     |close| format!("; did you mean `{close}`?"),
                 );
@@ -258,7 +261,7 @@ impl<'t> Reader<'t> {
         if names.contains(&text) {
             return Some(text);
         }
-        let hint = suggest::hint(text, names.iter().copied());
+        let hint = self.suggester.hint(text, names.iter().copied());
         self.error(
             node.span,
             format!(
@@ -374,7 +377,7 @@ impl<'t> Reader<'t> {
                 for field in expression.fields_read(subject) {
                     if !subject.fields().contains(&field.as_str()) && unknown.is_none() {
                         let span = item.get(key).map_or(item.span, |node| node.span);
-                        let hint = suggest::hint(&field, subject.fields().iter().copied());
+                        let hint = self.suggester.hint(&field, subject.fields().iter().copied());
                         unknown = Some((
                             span,
                             format!(
@@ -888,7 +891,7 @@ impl<'t> Reader<'t> {
                 continue;
             }
             let Some(meta) = catalog::get(rule) else {
-                let hint = suggest::hint(rule, ids());
+                let hint = self.suggester.hint(rule, ids());
                 self.error(
                     entry.key.span,
                     format!("unknown rule `{rule}`{hint} (`routeguard rules` lists them all)"),
@@ -918,7 +921,7 @@ impl<'t> Reader<'t> {
         let hint = match (node.as_bool(), node.as_str()) {
             (Some(false), _) => "; write `off`".to_string(),
             (Some(true), _) => "; write `on`".to_string(),
-            (_, Some(text)) => suggest::hint(text, RuleLevel::NAMES.iter().copied()),
+            (_, Some(text)) => self.suggester.hint(text, RuleLevel::NAMES.iter().copied()),
             _ => String::new(),
         };
         let found = match node.scalar_text() {
@@ -958,7 +961,7 @@ impl<'t> Reader<'t> {
                 let hint = if meta.options.is_empty() {
                     format!("; `{rule}` has no options, only `severity`")
                 } else {
-                    suggest::closest(name, known.iter().copied()).map_or_else(
+                    self.suggester.closest(name, known.iter().copied()).map_or_else(
                         || format!(" (it has: {})", known.join(", ")),
                         |close| format!("; did you mean `{close}`?"),
                     )
