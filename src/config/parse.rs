@@ -232,10 +232,13 @@ impl<'t> Reader<'t> {
                 continue;
             };
             if !allowed.contains(&key) {
-                let hint = self.suggester.closest(key, allowed.iter().copied()).map_or_else(
-                    || format!(" (known keys: {})", allowed.join(", ")),
-                    |close| format!("; did you mean `{close}`?"),
-                );
+                let hint = self
+                    .suggester
+                    .closest(key, allowed.iter().copied())
+                    .map_or_else(
+                        || format!(" (known keys: {})", allowed.join(", ")),
+                        |close| format!("; did you mean `{close}`?"),
+                    );
                 self.error(
                     entry.key.span,
                     format!("unknown key `{key}` {context}{hint}"),
@@ -377,7 +380,9 @@ impl<'t> Reader<'t> {
                 for field in expression.fields_read(subject) {
                     if !subject.fields().contains(&field.as_str()) && unknown.is_none() {
                         let span = item.get(key).map_or(item.span, |node| node.span);
-                        let hint = self.suggester.hint(&field, subject.fields().iter().copied());
+                        let hint = self
+                            .suggester
+                            .hint(&field, subject.fields().iter().copied());
                         unknown = Some((
                             span,
                             format!(
@@ -961,10 +966,12 @@ impl<'t> Reader<'t> {
                 let hint = if meta.options.is_empty() {
                     format!("; `{rule}` has no options, only `severity`")
                 } else {
-                    self.suggester.closest(name, known.iter().copied()).map_or_else(
-                        || format!(" (it has: {})", known.join(", ")),
-                        |close| format!("; did you mean `{close}`?"),
-                    )
+                    self.suggester
+                        .closest(name, known.iter().copied())
+                        .map_or_else(
+                            || format!(" (it has: {})", known.join(", ")),
+                            |close| format!("; did you mean `{close}`?"),
+                        )
                 };
                 self.error(
                     field.key.span,

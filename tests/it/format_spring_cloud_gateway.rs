@@ -235,8 +235,18 @@ fn values_spring_cannot_bind_are_invalid_values() {
             format!("{INVALID}:19:30"),
             format!("{INVALID}:20:31"),
             format!("{INVALID}:22:37"),
+            format!("{INVALID}:24:15"),
+            format!("{INVALID}:25:15"),
+            format!("{INVALID}:26:15"),
         ]
     );
+    assert!(
+        message_at(&outcome, "invalid-value", &format!("{INVALID}:25:15")).starts_with(
+            "`orders` is not a route written as text, `id=uri,Predicate=…`: Spring's binding fails"
+        )
+    );
+    // The text route beside them is read; the others are no route.
+    assert_eq!(route_labels(&outcome, INVALID), ["* /broken", "* /legacy"]);
     let broken = route(&outcome, INVALID, "* /broken");
     let retry = broken.policy.retry.as_ref().expect("retries");
     assert_eq!(retry.max_retries.value, 3);
@@ -271,7 +281,7 @@ fn the_detector_claims_gateway_application_files_only() {
     assert!(found
         .iter()
         .all(|file| file.starts_with("fixtures/spring-cloud-gateway/") || file == cross_layer));
-    assert_eq!(found.len(), 12, "{found:?}");
+    assert_eq!(found.len(), 13, "{found:?}");
 }
 
 #[test]
@@ -445,5 +455,17 @@ fn resilience4j_instances_may_live_in_another_file_of_the_run() {
     assert_eq!(
         timeout_ms(route(&outcome, ROUTES, "* /ledger/**")),
         Some(1000)
+    );
+}
+
+#[test]
+fn routes_switched_off_are_not_routes() {
+    const DISABLED: &str = "fixtures/spring-cloud-gateway/disabled.yml";
+    let outcome = lint_recommended(&[DISABLED]);
+    assert_eq!(route_labels(&outcome, DISABLED), ["* /live/**"]);
+    // Only the live route is linted: its response timeout bounds each attempt only.
+    assert_eq!(
+        findings(&outcome, "timeout-missing", DISABLED),
+        [format!("{DISABLED}:19:19")]
     );
 }

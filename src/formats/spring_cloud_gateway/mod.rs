@@ -173,7 +173,29 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     let resilience = resilience4j::section(cx, document);
     let defaults = items(gateway, "default-filters");
     for written in items(gateway, "routes") {
+        if disabled(document, written) {
+            continue;
+        }
         let shortcut = shortcut_route(written);
+        if shortcut.is_none() && !written.is_map() {
+            // A route written as text binds through `RouteDefinition(String)`, which throws
+            // unless it reads `id=uri,…`: the binding fails and the application does not start.
+            let what = match written.as_str() {
+                Some(text) => {
+                    format!("`{text}` is not a route written as text, `id=uri,Predicate=…`")
+                }
+                None => format!(
+                    "a route is a mapping or a text `id=uri,Predicate=…`, not {}",
+                    written.type_name()
+                ),
+            };
+            let message = format!(
+                "{what}: Spring's binding fails (\"Unable to parse RouteDefinition text\") and \
+                 the gateway does not start"
+            );
+            cx.invalid(written, message);
+            continue;
+        }
         let route = shortcut.as_ref().unwrap_or(written);
         let predicates: Vec<_> = items(route, "predicates")
             .iter()
@@ -256,10 +278,31 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     }
 }
 
+/// Whether a route says `enabled: false`: since 4.2 (commit 28a7da86),
+/// `PropertiesRouteDefinitionLocator` filters its routes by `RouteDefinition::isEnabled`, so the
+/// gateway never serves it. Spring's conversion reads `false`, `off`, `no` and `0` in any case.
+fn disabled(document: &Node, route: &Node) -> bool {
+    let Some(enabled) = lookup(route, "enabled") else {
+        return false;
+    };
+    let enabled = resolved(document, enabled).unwrap_or_else(|| enabled.clone());
+    enabled.as_bool() == Some(false)
+        || enabled.as_str().is_some_and(|text| {
+            matches!(
+                text.trim().to_ascii_lowercase().as_str(),
+                "false" | "off" | "no" | "0"
+            )
+        })
+}
+
 /// A route written as one text, `id=uri,Predicate,…` (`RouteDefinition(String)`: every comma
-/// starts a predicate), as the mapping it stands for, all at the text.
+/// starts a predicate), as the mapping it stands for, all at the text. None where Spring
+/// refuses the text: no `=` after a non-empty id, or no URI after it.
 fn shortcut_route(route: &Node) -> Option<Node> {
     let (id, rest) = route.as_str()?.split_once('=')?;
+    if id.is_empty() {
+        return None;
+    }
     let mut parts = rest
         .split(',')
         .map(str::trim)
