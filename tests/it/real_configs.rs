@@ -1166,8 +1166,8 @@ const CASES: &[Case] = &[
         // Test routes without a response timeout (Spring sets none by default), a breaker or
         // a fallback; an upstream the file leaves as a placeholder is named as written.
         counted: &[
-            ("timeout-missing", 68),
-            ("fallback-missing", 62),
+            ("timeout-missing", 67),
+            ("fallback-missing", 61),
             ("circuit-breaker-missing", 5),
         ],
         doubtful: &[],
