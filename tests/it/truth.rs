@@ -93,7 +93,7 @@ fn a_per_try_timeout_is_no_bound_on_the_request() {
         ]
     );
     let disabled = message_of("timeout-missing", envoy, 22);
-    assert!(disabled.contains("has no timeout at all: its timeout `0s` switches it off; the per-try timeout of 2s only bounds each attempt until the response starts"), "{disabled}");
+    assert!(disabled.contains("has no timeout on the whole request: its timeout `0s` switches it off, and the per-try timeout of 2s stops applying once the response starts"), "{disabled}");
     let default = message_of("timeout-missing", envoy, 27);
     assert!(
         default.ends_with(

@@ -5,6 +5,9 @@ use crate::units::format_duration;
 
 use super::bound;
 
+/// Why a route without any timeout setting is unbounded.
+const NONE_SET: &str = "no timeout is set";
+
 /// Every route has an end-to-end bound: an error when nothing bounds it, a warning when only a
 /// gateway's default does.
 pub struct TimeoutMissing;
@@ -50,28 +53,25 @@ impl Rule for TimeoutMissing {
                         }
                         _ => (
                             route.policy.timeout_home.unwrap_or(route.location),
-                            "no timeout is set".to_string(),
+                            NONE_SET.to_string(),
                         ),
                     };
                     // A per-try timeout that stops at the first response byte is no bound.
-                    let why = match route.policy.effective_per_try() {
+                    let headline = match route.policy.effective_per_try() {
                         Some(per_try) if route.policy.per_try_until_response => format!(
-                            "{why}; the per-try timeout of {} only bounds each attempt until \
-                             the response starts, not the request",
+                            "has no timeout on the whole request: {}, and the per-try timeout \
+                             of {} stops applying once the response starts",
+                            if why == NONE_SET { "none is set" } else { &why },
                             format_duration(per_try.value)
                         ),
-                        _ => why,
+                        _ => format!("has no timeout at all: {why}"),
                     };
                     let finding: RouteFinding<'_> = Box::new(move |subject| {
-                        Diagnostic::new(
-                            self.id(),
-                            location,
-                            format!("{subject} has no timeout at all: {why}"),
-                        )
-                        .with_severity(Severity::Error)
-                        .with_label("a request here can wait forever")
-                        .with_help(fix)
-                        .with_route(label.clone())
+                        Diagnostic::new(self.id(), location, format!("{subject} {headline}"))
+                            .with_severity(Severity::Error)
+                            .with_label("a request here can wait forever")
+                            .with_help(fix)
+                            .with_route(label.clone())
                     });
                     found.push((location, route, finding));
                 }
