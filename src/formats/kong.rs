@@ -110,8 +110,10 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
         service_cx.termination = top_level_plugins
             .of_service(service)
             .or_else(|| termination_in(cx, service.get("plugins")));
-        for route in service.get_items("routes") {
-            add_routes(cx, route, &service_cx, &top_level_plugins);
+        if !disabled(service) {
+            for route in service.get_items("routes") {
+                add_routes(cx, route, &service_cx, &top_level_plugins);
+            }
         }
         service_contexts.push(service_cx);
     }
@@ -119,7 +121,9 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     let mut services_by_name = HashMap::with_capacity(services.len());
     for (service, service_cx) in services.iter().zip(&service_contexts) {
         if let Some(name) = service.get_text("name") {
-            services_by_name.entry(name).or_insert(service_cx);
+            services_by_name
+                .entry(name)
+                .or_insert((service_cx, disabled(service)));
         }
     }
     for route in document.get_items("routes") {
@@ -129,15 +133,24 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
         else {
             continue;
         };
-        let Some(service_cx) = services_by_name.get(service_name) else {
+        let Some(&(service_cx, disabled)) = services_by_name.get(service_name) else {
             cx.invalid(
                 route.get("service").unwrap_or(route),
                 format!("route refers to service `{service_name}`, which is not defined"),
             );
             continue;
         };
-        add_routes(cx, route, service_cx, &top_level_plugins);
+        if !disabled {
+            add_routes(cx, route, service_cx, &top_level_plugins);
+        }
     }
+}
+
+/// Whether a service says `enabled: false`: Kong leaves its routes out of the router, as if
+/// they did not exist (`kong/runloop/handler.lua`, `build_router`, Kong 3.10: "routes where
+/// the services.enabled == false are not put in router").
+fn disabled(service: &Node) -> bool {
+    service.get("enabled").and_then(Node::as_bool) == Some(false)
 }
 
 /// What a route whose requests Kong answers itself sends, and where that is configured.

@@ -238,3 +238,19 @@ fn every_rule_explains_its_severity_and_its_anchors() {
         }
     }
 }
+
+#[test]
+fn routes_the_gateway_does_not_serve_are_not_linted() {
+    // Kong builds no route for a service with `enabled: false`, nested or top-level; Spring
+    // Cloud Gateway drops a route with `enabled: false`. Only the live routes are linted.
+    let kong = "fixtures/kong/disabled-service.yaml";
+    let spring = "fixtures/spring-cloud-gateway/disabled.yml";
+    assert_eq!(
+        findings_of("timeout-missing", &[kong, spring]),
+        [
+            at("timeout-missing", kong, 11, 5),
+            at("timeout-missing", spring, 19, 19),
+        ]
+    );
+    assert!(message_of("timeout-missing", kong, 11).starts_with("Kong route `live` (* /v1/live*)"));
+}
