@@ -133,6 +133,30 @@ fn large_routes(cwd: &Path) -> Vec<Value> {
     }
 }
 
+/// `lint --format json --no-config .` over a large input, within [`LARGE_DEADLINE`]: the outcome
+/// and its parsed report.
+fn large_lint(cwd: &Path) -> (Outcome, Value) {
+    let args = ["lint", "--format", "json", "--no-config", "."];
+    let outcome = run_within(cwd, &args, LARGE_DEADLINE);
+    let report = serde_json::from_str(&outcome.stdout).unwrap_or_else(|error| {
+        panic!(
+            "report is JSON ({error}); exit {}; stderr: {}",
+            outcome.code, outcome.stderr
+        )
+    });
+    (outcome, report)
+}
+
+/// The findings of `rule` in a JSON report, in its order.
+fn of_rule<'r>(report: &'r Value, rule: &str) -> Vec<&'r Value> {
+    report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["rule"] == rule)
+        .collect()
+}
+
 /// Asserts that each route, named by a prefix of `prefix` characters and its number, has the
 /// timeout its generator gave it: `number % 10 + 1` seconds.
 fn assert_timeouts_cycle_by_number(routes: &[Value], prefix: usize) {
@@ -631,12 +655,7 @@ fn a_block_of_two_hundred_thousand_suppression_comments_is_read_in_linear_time()
     }
     spec.push_str("    get:\n      summary: P\n      description: P.\n      responses: {'200': {description: OK.}, default: {description: Error.}}\n");
     let dir = project(&[("openapi.yaml", spec.as_bytes())]);
-    let outcome = run_within(
-        dir.path(),
-        &["lint", "--format", "json", "--no-config", "."],
-        LARGE_DEADLINE,
-    );
-    let report: Value = serde_json::from_str(&outcome.stdout).expect("report is JSON");
+    let (outcome, report) = large_lint(dir.path());
     assert_eq!(outcome.code, 0, "{}", outcome.stderr);
     assert_eq!(located(&report), vec![witness()]);
     assert_eq!(report["summary"]["suppressed"], 1);
@@ -653,18 +672,8 @@ fn a_hundred_thousand_misspelt_rule_names_are_each_reported_in_linear_time() {
     let _ = writeln!(spec, "# routeguard-ignore: {} — why", "x".repeat(100_000));
     spec.push_str("x-end: 1\n");
     let dir = project(&[("openapi.yaml", spec.as_bytes())]);
-    let outcome = run_within(
-        dir.path(),
-        &["lint", "--format", "json", "--no-config", "."],
-        LARGE_DEADLINE,
-    );
-    let report: Value = serde_json::from_str(&outcome.stdout).expect("report is JSON");
-    let invalid: Vec<&Value> = report["diagnostics"]
-        .as_array()
-        .expect("diagnostics")
-        .iter()
-        .filter(|d| d["rule"] == "suppression-invalid")
-        .collect();
+    let (outcome, report) = large_lint(dir.path());
+    let invalid = of_rule(&report, "suppression-invalid");
     assert_eq!(invalid.len(), 100_001, "{}", outcome.stderr);
     assert_eq!(
         (&invalid[0]["line"], &invalid[0]["column"]),
@@ -695,18 +704,8 @@ fn ten_thousand_fallbacks_to_misspelt_model_groups_are_reported_in_linear_time()
         );
     }
     let dir = project(&[("litellm.yaml", config.as_bytes())]);
-    let outcome = run_within(
-        dir.path(),
-        &["lint", "--format", "json", "--no-config", "."],
-        LARGE_DEADLINE,
-    );
-    let report: Value = serde_json::from_str(&outcome.stdout).expect("report is JSON");
-    let invalid: Vec<&Value> = report["diagnostics"]
-        .as_array()
-        .expect("diagnostics")
-        .iter()
-        .filter(|d| d["rule"] == "fallback-invalid")
-        .collect();
+    let (outcome, report) = large_lint(dir.path());
+    let invalid = of_rule(&report, "fallback-invalid");
     assert_eq!(invalid.len(), 10_000, "{}", outcome.stderr);
     assert_eq!(
         (&invalid[0]["line"], &invalid[0]["column"]),
