@@ -180,13 +180,18 @@ pub fn plural(count: usize, word: &str) -> String {
 pub fn sanitize(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for ch in text.chars() {
-        match ch {
-            '\t' => out.push(' '),
-            ch if ch == '\n' || super::is_hidden_control(ch) => super::show_control(ch, &mut out),
-            ch => out.push(ch),
-        }
+        push_sanitized(ch, &mut out);
     }
     out
+}
+
+/// One character as [`sanitize`] shows it.
+pub fn push_sanitized(ch: char, out: &mut String) {
+    match ch {
+        '\t' => out.push(' '),
+        ch if ch == '\n' || super::is_hidden_control(ch) => super::show_control(ch, out),
+        ch => out.push(ch),
+    }
 }
 
 /// What a piece of a report is, for its colour.

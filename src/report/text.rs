@@ -301,20 +301,21 @@ impl Window {
             to += 1;
         }
         let (line, start, end) = (&line[from..to], start - from, end.min(to) - from);
-        // Each character as shown, with its byte offset and display width.
-        let cells: Vec<(usize, String, usize)> = line
+        // Each character with its byte offset and the display width of how it is shown.
+        let mut escape = String::new();
+        let cells: Vec<(usize, char, usize)> = line
             .char_indices()
             .map(|(offset, ch)| {
-                let shown = match ch {
-                    '\t' => "    ".to_string(),
-                    ch => human::sanitize(ch.encode_utf8(&mut [0; 4])),
-                };
                 let width = match ch {
                     '\t' => 4,
-                    ch if ch == '\n' || super::is_hidden_control(ch) => shown.chars().count(),
+                    ch if ch == '\n' || super::is_hidden_control(ch) => {
+                        escape.clear();
+                        push_shown(ch, &mut escape);
+                        escape.chars().count()
+                    }
                     ch => ch.width().unwrap_or(0),
                 };
-                (offset, shown, width)
+                (offset, ch, width)
             })
             .collect();
         let total: usize = cells.iter().map(|cell| cell.2).sum();
@@ -345,19 +346,19 @@ impl Window {
         let mut underline_from = None;
         let mut underline_width = 0;
         let mut cut = false;
-        for (index, (offset, shown, width)) in cells.iter().enumerate().skip(from) {
+        for (index, &(offset, ch, width)) in cells.iter().enumerate().skip(from) {
             let reserve = usize::from(index + 1 < cells.len());
             if used + width + reserve > available {
                 cut = true;
                 break;
             }
-            if *offset >= start && underline_from.is_none() {
+            if offset >= start && underline_from.is_none() {
                 underline_from = Some(used);
             }
-            if *offset >= start && *offset < end {
+            if offset >= start && offset < end {
                 underline_width += width;
             }
-            text.push_str(shown);
+            push_shown(ch, &mut text);
             used += width;
         }
         if cut {
@@ -368,6 +369,15 @@ impl Window {
             underline_from: underline_from.unwrap_or(used),
             underline_width,
         }
+    }
+}
+
+/// A character of a frame as it is shown: a tab as four spaces, a control character escaped as
+/// [`human::sanitize`] escapes it everywhere else (`\x1b`, `␍`), any other as itself.
+fn push_shown(ch: char, out: &mut String) {
+    match ch {
+        '\t' => out.push_str("    "),
+        ch => human::push_sanitized(ch, out),
     }
 }
 
