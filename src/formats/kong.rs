@@ -102,16 +102,17 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     let global_rate_limit = rate_limit(cx, document.get("plugins"));
     let top_level_plugins = TopLevelPlugins::index(cx, document.get_items("plugins"));
     let upstreams = Upstreams::index(document.get("upstreams"));
-    let services = document.get_items("services");
+    // decK refuses a service or route that is not a mapping: each is reported, the rest read.
+    let services = cx.maps(document, "services");
     let mut service_contexts = Vec::with_capacity(services.len());
-    for service in services {
+    for &service in &services {
         let mut service_cx =
             ServiceContext::read(cx, service, None, &upstreams, global_rate_limit.clone());
         service_cx.termination = top_level_plugins
             .of_service(service)
             .or_else(|| termination_in(cx, service.get("plugins")));
         if !disabled(service) {
-            for route in service.get_items("routes") {
+            for route in cx.maps(service, "routes") {
                 add_routes(cx, route, &service_cx, &top_level_plugins);
             }
         }
@@ -126,7 +127,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
                 .or_insert((service_cx, disabled(service)));
         }
     }
-    for route in document.get_items("routes") {
+    for route in cx.maps(document, "routes") {
         let Some(service_name) = route
             .get("service")
             .and_then(|service| service.scalar_text().or_else(|| service.get_text("name")))

@@ -150,6 +150,32 @@ fn kong_invalid_values_are_reported_where_written() {
     );
 }
 
+/// A service or route that is not a mapping is reported where written (decK refuses the file),
+/// and the mappings beside it are read.
+#[test]
+fn kong_services_and_routes_that_are_not_mappings_are_invalid_values() {
+    let dir = common::project(&[(
+        "kong.yaml",
+        b"_format_version: \"3.0\"\nservices:\n  - pets\n  - name: orders\n    url: http://orders\n    read_timeout: 5000\n    routes: [7, {name: list, paths: [/orders]}]\nroutes:\n  - [orders]\n",
+    )]);
+    let (_, report) = lint_json(dir.path(), &["kong.yaml"]);
+    let invalid = only(&report, "invalid-value");
+    assert_eq!(
+        located(&invalid),
+        vec![
+            at("invalid-value", "kong.yaml", 3, 5),
+            at("invalid-value", "kong.yaml", 7, 14),
+            at("invalid-value", "kong.yaml", 9, 5),
+        ]
+    );
+    assert_eq!(
+        invalid["diagnostics"][0]["message"],
+        "`services`: expected a mapping, found a string"
+    );
+    // The route beside the number is read: its findings are on it.
+    assert!(located(&report).contains(&at("retry-excessive", "kong.yaml", 4, 5)));
+}
+
 /// A misspelt method is reported where written, not dropped in silence.
 #[test]
 fn kong_unknown_methods_are_reported_at_the_item() {
