@@ -108,7 +108,11 @@ def run(target, window, deadline, log_dir, timeout):
             observe(line, state, final, usage.ru_utime + usage.ru_stime)
     wall = time.monotonic() - started
     cpu = usage.ru_utime + usage.ru_stime
-    artifacts = sorted(set(os.listdir(os.path.join(HERE, "artifacts"))) - before)
+    # Only this target's: fuzzers running side by side share the folder.
+    artifacts = sorted(
+        name for name in set(os.listdir(os.path.join(HERE, "artifacts"))) - before
+        if name.startswith(target + "-")
+    )
     files = os.listdir(corpus)
     return {
         "target": target,
