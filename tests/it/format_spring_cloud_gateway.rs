@@ -238,12 +238,17 @@ fn values_spring_cannot_bind_are_invalid_values() {
             format!("{INVALID}:24:15"),
             format!("{INVALID}:25:15"),
             format!("{INVALID}:26:15"),
+            format!("{INVALID}:28:19"),
         ]
     );
     assert!(
         message_at(&outcome, "invalid-value", &format!("{INVALID}:25:15")).starts_with(
             "`orders` is not a route written as text, `id=uri,Predicate=…`: Spring's binding fails"
         )
+    );
+    assert!(
+        message_at(&outcome, "invalid-value", &format!("{INVALID}:28:19"))
+            .starts_with("a route needs at least one predicate")
     );
     // The text route beside them is read; the others are no route.
     assert_eq!(route_labels(&outcome, INVALID), ["* /broken", "* /legacy"]);

@@ -197,6 +197,18 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
             continue;
         }
         let route = shortcut.as_ref().unwrap_or(written);
+        if items(route, "predicates").is_empty() {
+            // `RouteDefinition.predicates` is `@NotEmpty`, and the properties' routes are
+            // validated when they are bound: the gateway does not start.
+            let at = lookup(route, "id").unwrap_or(route);
+            cx.invalid(
+                at,
+                "a route needs at least one predicate: Spring's validation of the routes fails \
+                 (`predicates` \"must not be empty\") and the gateway does not start; add \
+                 `Path=/…` or the predicate that selects its requests",
+            );
+            continue;
+        }
         let predicates: Vec<_> = items(route, "predicates")
             .iter()
             .filter_map(|p| definition(document, p))
