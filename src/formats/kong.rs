@@ -486,6 +486,49 @@ fn limiting(cx: &Reader<'_>, plugin: &Node) -> Option<RateLimit> {
     })
 }
 
+/// Kong's error for an HTTP route that sets none of the fields it is matched on, or `None`.
+/// `routes_subschemas.lua` (Kong 3.10): with `https` among its `protocols` (the default is
+/// `http` and `https`) a route sets one of `methods`, `hosts`, `headers`, `paths` or `snis`, with
+/// only `http` one of the first four; a list that is empty counts as unset, and the expressions
+/// router also takes an `expression`.
+fn matches_nothing(route: &Node) -> Option<String> {
+    let protocols: Vec<&str> = match route.get("protocols") {
+        Some(list) if list.is_seq() => list.items().iter().filter_map(Node::as_str).collect(),
+        _ => vec!["http", "https"],
+    };
+    let fields: &[&str] = if protocols.contains(&"https") {
+        &["methods", "hosts", "headers", "paths", "snis"]
+    } else if protocols.contains(&"http") {
+        &["methods", "hosts", "headers", "paths"]
+    } else {
+        return None;
+    };
+    let set = |name: &str| {
+        route.get(name).is_some_and(|value| match value.as_str() {
+            Some(text) => !text.is_empty(),
+            None => {
+                let empty = value.is_null()
+                    || (value.is_seq() && value.items().is_empty())
+                    || (value.is_map() && value.entries().is_empty());
+                !empty
+            }
+        })
+    };
+    if fields.iter().chain(&["expression"]).any(|name| set(name)) {
+        return None;
+    }
+    let names: Vec<String> = fields.iter().map(|name| format!("'{name}'")).collect();
+    let protocol = if protocols.contains(&"https") {
+        "https"
+    } else {
+        "http"
+    };
+    Some(format!(
+        "must set one of {} when 'protocols' is '{protocol}'",
+        names.join(", ")
+    ))
+}
+
 pub(super) fn add_routes(
     cx: &mut Reader<'_>,
     route: &Node,
@@ -493,6 +536,16 @@ pub(super) fn add_routes(
     top_level_plugins: &TopLevelPlugins<'_>,
 ) {
     let location = cx.anchor(route);
+    if let Some(error) = matches_nothing(route) {
+        cx.invalid_at(
+            location,
+            format!(
+                "this route sets nothing Kong routes HTTP requests on, so Kong refuses it \
+                 (\"{error}\"); add the `paths` (or `hosts`, `methods`, `headers`) it serves"
+            ),
+        );
+        return;
+    }
     let termination = termination_in(cx, route.get("plugins"))
         .or_else(|| top_level_plugins.of_route(route))
         .or_else(|| service.termination.clone());

@@ -176,6 +176,33 @@ fn kong_services_and_routes_that_are_not_mappings_are_invalid_values() {
     assert!(located(&report).contains(&at("retry-excessive", "kong.yaml", 4, 5)));
 }
 
+/// An HTTP route that sets none of the fields Kong matches on is refused by Kong: reported at
+/// the route, not read as a route for every path. A stream route and a route with only `hosts`
+/// are not.
+#[test]
+fn kong_http_routes_that_match_on_nothing_are_invalid_values() {
+    let dir = common::project(&[(
+        "kong.yaml",
+        b"_format_version: \"3.0\"\nservices:\n  - name: a\n    url: http://a\n    read_timeout: 5000\n    routes:\n      - name: nothing\n        paths: []\n      - name: by-host\n        hosts: [a.example.com]\n      - name: plain\n        protocols: [http]\n      - name: stream\n        protocols: [tcp]\n        destinations: [{port: 9000}]\n",
+    )]);
+    let (_, report) = lint_json(dir.path(), &["kong.yaml"]);
+    let invalid = only(&report, "invalid-value");
+    assert_eq!(
+        located(&invalid),
+        vec![
+            at("invalid-value", "kong.yaml", 7, 9),
+            at("invalid-value", "kong.yaml", 11, 9),
+        ]
+    );
+    assert_eq!(
+        invalid["diagnostics"][0]["message"],
+        "this route sets nothing Kong routes HTTP requests on, so Kong refuses it (\"must set one of 'methods', 'hosts', 'headers', 'paths', 'snis' when 'protocols' is 'https'\"); add the `paths` (or `hosts`, `methods`, `headers`) it serves"
+    );
+    assert!(invalid["diagnostics"][1]["message"]
+        .as_str()
+        .is_some_and(|message| message.contains("when 'protocols' is 'http'\"")));
+}
+
 /// A misspelt method is reported where written, not dropped in silence.
 #[test]
 fn kong_unknown_methods_are_reported_at_the_item() {
