@@ -486,6 +486,17 @@ fn limiting(cx: &Reader<'_>, plugin: &Node) -> Option<RateLimit> {
     })
 }
 
+/// Whether a route proxies only TCP, TLS or UDP streams (Kong's stream subsystem): it has no
+/// HTTP requests to time out, retry or document, so it is not an HTTP route.
+fn stream_only(route: &Node) -> bool {
+    const STREAM: [&str; 4] = ["tcp", "tls", "tls_passthrough", "udp"];
+    let protocols = route.get_items("protocols");
+    !protocols.is_empty()
+        && protocols
+            .iter()
+            .all(|protocol| protocol.as_str().is_some_and(|name| STREAM.contains(&name)))
+}
+
 /// Kong's error for an HTTP route that sets none of the fields it is matched on, or `None`.
 /// `routes_subschemas.lua` (Kong 3.10): with `https` among its `protocols` (the default is
 /// `http` and `https`) a route sets one of `methods`, `hosts`, `headers`, `paths` or `snis`, with
@@ -535,6 +546,9 @@ pub(super) fn add_routes(
     service: &ServiceContext,
     top_level_plugins: &TopLevelPlugins<'_>,
 ) {
+    if stream_only(route) {
+        return;
+    }
     let location = cx.anchor(route);
     if let Some(error) = matches_nothing(route) {
         cx.invalid_at(

@@ -177,8 +177,8 @@ fn kong_services_and_routes_that_are_not_mappings_are_invalid_values() {
 }
 
 /// An HTTP route that sets none of the fields Kong matches on is refused by Kong: reported at
-/// the route, not read as a route for every path. A stream route and a route with only `hosts`
-/// are not.
+/// the route, not read as a route for every path. A route with only `hosts` is not, and a
+/// stream route (TCP) is no HTTP route at all.
 #[test]
 fn kong_http_routes_that_match_on_nothing_are_invalid_values() {
     let dir = common::project(&[(
@@ -201,6 +201,15 @@ fn kong_http_routes_that_match_on_nothing_are_invalid_values() {
     assert!(invalid["diagnostics"][1]["message"]
         .as_str()
         .is_some_and(|message| message.contains("when 'protocols' is 'http'\"")));
+    let listed = common::run(dir.path(), &["routes", "--format", "json", "kong.yaml"]);
+    let routes: serde_json::Value = serde_json::from_str(&listed.stdout).expect("routes JSON");
+    let names: Vec<&str> = routes["routes"]
+        .as_array()
+        .expect("routes")
+        .iter()
+        .filter_map(|route| route["name"].as_str())
+        .collect();
+    assert_eq!(names, ["by-host"]);
 }
 
 /// A misspelt method is reported where written, not dropped in silence.
