@@ -359,7 +359,7 @@ fn direct_responses_and_redirects_answer_without_an_upstream() {
 }
 
 #[test]
-fn catch_all_to_an_undefined_cluster_keeps_only_its_name() {
+fn catch_all_to_a_bare_cluster_links_its_name_and_endpoint_only() {
     let outcome = bootstrap();
     let (_, route) = route(&outcome, "/", None);
     assert!(route.is_catch_all());
@@ -367,10 +367,78 @@ fn catch_all_to_an_undefined_cluster_keeps_only_its_name() {
     let upstream = route.policy.upstream.as_ref().expect("an upstream");
     assert_eq!(
         (upstream.name.as_str(), upstream.endpoints),
-        ("monolith", None)
+        ("monolith", Some(1))
     );
-    assert!(route.policy.connect_timeout.is_none());
+    let connect = route
+        .policy
+        .connect_timeout
+        .as_ref()
+        .expect("a connect timeout");
+    assert_eq!(ms(connect), 5_000);
+    assert!(is_default(
+        connect,
+        "Envoy's default cluster connect_timeout"
+    ));
     assert!(route.policy.circuit_breakers.is_empty());
+}
+
+/// A static bootstrap without CDS that names a cluster it does not define does not start:
+/// Envoy refuses the route table. A file that defines no cluster is read as a fragment whose
+/// clusters come from elsewhere, and its route keeps the cluster's name only.
+#[test]
+fn a_route_to_a_cluster_the_bootstrap_lacks_is_refused() {
+    const ROUTES: &str = "static_resources:\n  listeners:\n  - filter_chains:\n    - filters:\n      - name: envoy.filters.network.http_connection_manager\n        typed_config:\n          route_config:\n            virtual_hosts:\n            - domains: ['*']\n              routes:\n              - match: {prefix: /a}\n                route: {cluster: missing, timeout: 5s}\n              - match: {prefix: /b}\n                route: {cluster: present, timeout: 5s}\n";
+    let cluster = "  clusters:\n  - name: present\n    connect_timeout: 1s\n";
+    let complete = format!("{ROUTES}{cluster}");
+    let dir = common::project(&[
+        ("bootstrap.yaml", complete.as_bytes()),
+        ("fragment.yaml", ROUTES.as_bytes()),
+    ]);
+    let (_, report) = common::lint_json(dir.path(), &["--no-config", "."]);
+    let invalid: Vec<&serde_json::Value> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["rule"] == "invalid-value")
+        .collect();
+    assert_eq!(invalid.len(), 1, "{report}");
+    assert_eq!(
+        (
+            &invalid[0]["file"],
+            &invalid[0]["line"],
+            &invalid[0]["column"]
+        ),
+        (&"bootstrap.yaml".into(), &12.into(), &34.into())
+    );
+    assert!(invalid[0]["message"]
+        .as_str()
+        .is_some_and(|message| message.starts_with(
+            "cluster `missing` is not defined in this bootstrap: Envoy refuses the route table"
+        )));
+    let listed = common::run(
+        dir.path(),
+        &["routes", "--format", "json", "--no-config", "."],
+    );
+    let routes: serde_json::Value = serde_json::from_str(&listed.stdout).expect("routes JSON");
+    let rows: Vec<(&str, &str)> = routes["routes"]
+        .as_array()
+        .expect("routes")
+        .iter()
+        .map(|row| {
+            (
+                row["file"].as_str().unwrap_or(""),
+                row["path"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("bootstrap.yaml", "/b*"),
+            ("fragment.yaml", "/a*"),
+            ("fragment.yaml", "/b*"),
+        ]
+    );
 }
 
 #[test]

@@ -6,7 +6,8 @@
 //! Routes are read from each virtual host in order. A route's cluster is linked directly when
 //! the bootstrap or config dump defines it; standalone `Cluster` resources become
 //! [`UpstreamPolicy`](crate::model::UpstreamPolicy)s that reach the routes of any file that send
-//! to them.
+//! to them. A static bootstrap without CDS that defines clusters is complete: a route naming a
+//! cluster it lacks makes Envoy refuse the route table, and is reported rather than linted.
 
 mod cluster;
 mod dump;
@@ -131,8 +132,18 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     if let Some(static_resources) = Proto.field(document, "static_resources") {
         report_fields_set_twice(cx, document);
         report_fields_set_twice(cx, static_resources);
-        let mut scope = Scope::default();
-        for cluster in list(Proto.field(static_resources, "clusters")) {
+        // Without CDS, the bootstrap's clusters are all there are; a file that defines none
+        // is taken for a fragment whose clusters come with another (`--config-yaml`).
+        let clusters = list(Proto.field(static_resources, "clusters"));
+        let mut scope = Scope {
+            defines_every_cluster: !clusters.is_empty()
+                && Proto
+                    .field(document, "dynamic_resources")
+                    .and_then(|dynamic| Proto.field(dynamic, "cds_config"))
+                    .is_none(),
+            ..Scope::default()
+        };
+        for cluster in clusters {
             if let Some(cluster) = read_cluster(cx, cluster) {
                 // Envoy refuses duplicate names; the first definition is the one linked.
                 scope
@@ -178,6 +189,8 @@ struct Scope<'a> {
     /// Route configurations that connection managers name through RDS, by name (a config
     /// dump's dynamic ones; elsewhere they are in other files, and read on their own).
     route_configurations: HashMap<&'a str, &'a Node>,
+    /// Whether `clusters` are every cluster Envoy will have: a static bootstrap without CDS.
+    defines_every_cluster: bool,
 }
 
 impl Scope<'_> {

@@ -30,6 +30,8 @@ struct VirtualHostContext<'a> {
     hosts: Vec<String>,
     retry: Option<Retry>,
     node: &'a Node,
+    /// Whether Envoy refuses the route table when a route names a cluster it does not have.
+    validate_clusters: bool,
 }
 
 pub(super) fn read_route_configuration(
@@ -39,6 +41,14 @@ pub(super) fn read_route_configuration(
     filters: &HttpFilters<'_>,
 ) {
     report_fields_set_twice(cx, configuration);
+    // `RouteConfiguration.validate_clusters` (route.proto, Envoy 1.36): "defaults to true if
+    // the route table is statically defined via the route_config option", and then "if a route
+    // refers to a non-existent cluster, the route table will not load".
+    let validate_clusters = scope.defines_every_cluster
+        && Proto
+            .field(configuration, "validate_clusters")
+            .and_then(Node::as_bool)
+            .unwrap_or(true);
     for virtual_host in list(Proto.field(configuration, "virtual_hosts")) {
         report_fields_set_twice(cx, virtual_host);
         let domains = Proto.field(virtual_host, "domains").map(Node::items);
@@ -46,6 +56,7 @@ pub(super) fn read_route_configuration(
             hosts: values::scalar_texts(domains.unwrap_or_default()),
             retry: read_retry(cx, virtual_host),
             node: virtual_host,
+            validate_clusters,
         };
         for route in list(Proto.field(virtual_host, "routes")) {
             read_route(cx, route, &host, scope, filters);
@@ -74,8 +85,11 @@ fn read_route(
     };
     let (methods, methods_location) = read_methods(cx, matcher);
     let mut policy = Policy::default();
+    // A route Envoy refuses is read for what else is wrong in it, and not linted.
+    let mut refused = false;
     if let Some(action) = Proto.field(route, "route") {
         report_fields_set_twice(cx, action);
+        refused = host.validate_clusters && names_unknown_cluster(cx, action, scope);
         policy = route_action_policy(cx, action, host, scope);
         if let Some(rewrite) = Proto.field(action, "prefix_rewrite").and_then(Node::as_str) {
             if matches!(
@@ -111,6 +125,9 @@ fn read_route(
     if let Some(limit) = &policy.rate_limit {
         policy.statuses.on_rate_limited = Some(limit.status);
     }
+    if refused {
+        return;
+    }
     let name = Proto.field(route, "name").and_then(Node::scalar_text);
     cx.push_route(Route {
         name: name.map(str::to_string),
@@ -119,6 +136,33 @@ fn read_route(
         hosts: host.hosts.clone(),
         ..Route::new(GatewayFormat::Envoy, route_location, path, policy)
     });
+}
+
+/// Reports the clusters a route action names that the bootstrap does not define, where Envoy
+/// refuses the whole route table for it and does not start; whether there was one.
+fn names_unknown_cluster(cx: &mut Reader<'_>, action: &Node, scope: &Scope<'_>) -> bool {
+    let weighted = Proto
+        .field(action, "weighted_clusters")
+        .map(|weighted| list(Proto.field(weighted, "clusters")))
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|cluster| Proto.field(cluster, "name"));
+    let mut unknown = false;
+    for name in Proto.field(action, "cluster").into_iter().chain(weighted) {
+        let Some(text) = name.as_str().filter(|text| scope.cluster(text).is_none()) else {
+            continue;
+        };
+        cx.invalid(
+            name,
+            format!(
+                "cluster `{text}` is not defined in this bootstrap: Envoy refuses the route \
+                 table (`validate_clusters` is on for a static `route_config`) and does not \
+                 start; define it under `static_resources.clusters` or name one that is"
+            ),
+        );
+        unknown = true;
+    }
+    unknown
 }
 
 /// The route's path matcher; `None` (reported) when it has none Envoy accepts, and `None`
