@@ -196,8 +196,14 @@ fn read_route(cx: &mut Reader<'_>, route: &Node, config: &Config<'_>) {
     };
     if let Some((answer, at)) = direct_answer(cx, &plugins) {
         policy = Policy::answered_directly(answer, at);
-    } else if let Some(upstream) = upstream {
-        read_upstream(cx, route, upstream, &mut policy);
+    } else {
+        match upstream {
+            RouteUpstream::Defined(upstream) => read_upstream(cx, route, upstream, &mut policy),
+            RouteUpstream::Undefined(at) => {
+                policy = Policy::answered_directly(Some("502".to_string()), at);
+            }
+            RouteUpstream::Absent => {}
+        }
     }
     if let Some(breaker) = api_breaker(cx, &plugins) {
         policy.statuses.on_circuit_open = breaker.open_status;
@@ -304,6 +310,15 @@ fn effective_plugins<'a>(
     plugins
 }
 
+/// The upstream a route sends to.
+enum RouteUpstream<'a> {
+    Defined(&'a Node),
+    /// An `upstream_id` that names no upstream: APISIX answers 502 at once
+    /// (`handle_upstream` in `apisix/init.lua`, 3.x), where the id is written.
+    Undefined(Location),
+    Absent,
+}
+
 /// The upstream a route sends to: its inline `upstream`, else its `upstream_id`, else its
 /// service's.
 fn route_upstream<'a>(
@@ -311,16 +326,19 @@ fn route_upstream<'a>(
     route: &'a Node,
     service: Option<&'a Node>,
     upstreams: &ById<'a>,
-) -> Option<&'a Node> {
+) -> RouteUpstream<'a> {
     for owner in [Some(route), service].into_iter().flatten() {
         if let Some(inline) = cx.map(owner, "upstream") {
-            return Some(inline);
+            return RouteUpstream::Defined(inline);
         }
-        if owner.get("upstream_id").is_some() {
-            return referenced(cx, owner, "upstream_id", "upstream", upstreams);
+        if let Some(id) = owner.get("upstream_id").filter(|id| !id.is_null()) {
+            return match referenced(cx, owner, "upstream_id", "upstream", upstreams) {
+                Some(upstream) => RouteUpstream::Defined(upstream),
+                None => RouteUpstream::Undefined(cx.at(id)),
+            };
         }
     }
-    None
+    RouteUpstream::Absent
 }
 
 /// One node of an upstream.

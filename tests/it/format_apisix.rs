@@ -326,6 +326,23 @@ fn bad_values_are_invalid_values_at_their_place() {
         .expect("a read timeout")
         .origin
         .is_explicit());
+    // An upstream id that names nothing: APISIX answers 502 at once, so the route has no
+    // upstream to time out on.
+    let missing = route(&outcome, INVALID, "* /missing");
+    let [answer] = missing.policy.fallbacks.as_slice() else {
+        panic!("one direct answer: {:?}", missing.policy.fallbacks);
+    };
+    assert_eq!(
+        (answer.kind, answer.targets.as_slice()),
+        (FallbackKind::StaticResponse, ["502".to_string()].as_slice())
+    );
+    assert_eq!(at(&outcome, answer.location), format!("{INVALID}:18:18"));
+    let recommended = inventory::lint_recommended(&[INVALID]);
+    let timeouts = findings(&recommended, "timeout-missing", INVALID);
+    assert!(!timeouts.is_empty());
+    assert!(timeouts
+        .iter()
+        .all(|place| !place.starts_with(&format!("{INVALID}:17:"))));
     // A rejected status code leaves the plugin's default.
     let plugins = route(&outcome, INVALID, "* /plugins");
     assert_eq!(plugins.policy.statuses.on_rate_limited, Some(503));
