@@ -8,7 +8,9 @@ corpus with the dictionary, on one core at the lowest priority (its scheduling g
 that it takes only CPU nothing else wants), and ends at the plateau (interrupted, as Ctrl-C
 would), at the deadline, or on the first crash, timeout or out-of-memory. One JSON line
 per target goes to stdout: executions, edges and features at the end, when the last edge was
-found, wall and CPU seconds, corpus size, peak RSS and the artifacts written.
+found, wall and CPU seconds, corpus size, peak RSS and the artifacts written. While a target
+runs, `TARGET.status` beside its log says every 30 seconds how long it has gone without a new
+edge.
 
     fuzz/plateau.py --window 600 --until 09:50 [--cap SECONDS] TARGET...
 
@@ -71,6 +73,8 @@ def run(target, window, deadline, log_dir, timeout):
     ]
     started = time.monotonic()
     log_path = os.path.join(log_dir, target + ".log")
+    status_path = os.path.join(log_dir, target + ".status")
+    next_status = 0.0
     process = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, cwd=HERE)
     stderr = process.stderr.fileno()
     state = {"cov": 0, "ft": 0, "execs": 0, "corpus": 0, "corpus_size": "", "last_edge": 0.0}
@@ -92,6 +96,14 @@ def run(target, window, deadline, log_dir, timeout):
             if pid:
                 break
             used = cpu_seconds(process.pid)
+            if time.monotonic() >= next_status:
+                # Where the run stands, for whoever watches it: `TARGET.status` beside the log.
+                next_status = time.monotonic() + 30
+                with open(status_path, "w") as status_file:
+                    json.dump({"cpu_s": round(used), "cov": state["cov"],
+                               "last_new_edge_at_cpu_s": round(state["last_edge"]),
+                               "without": round(used - state["last_edge"]),
+                               "window": window, "execs": state["execs"]}, status_file)
             if stopped is None and state["cov"] and used - state["last_edge"] >= window:
                 stopped = "plateau"
             elif stopped is None and time.time() >= deadline:
