@@ -1,5 +1,6 @@
 //! An organisation's own rules: Spectral rulesets read as they are, and route policies in CEL.
 
+mod cel_syntax;
 pub mod jsonpath;
 pub mod policy;
 pub mod regex;

@@ -144,6 +144,9 @@ impl Expression {
                 "brackets nested deeper than {MAX_NESTING} levels (column {column})"
             ));
         }
+        // The parser takes exponential time and memory on malformed input: it sees only what
+        // the grammar accepts.
+        super::cel_syntax::check(source)?;
         // The parser is third-party code reading user input: a panic in it becomes an error.
         let compiled = std::panic::catch_unwind(|| Program::compile(source))
             .map_err(|_| "the CEL parser failed on this expression".to_string())?;

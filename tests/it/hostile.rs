@@ -244,6 +244,26 @@ fn a_deep_config_is_a_located_error_not_an_abort() {
     );
 }
 
+// Found by the `config` fuzz target: the CEL parser recovers from syntax errors in time and
+// memory exponential in their number; forty of them grew by 60 MB a second.
+#[test]
+fn a_policy_of_many_syntax_errors_is_refused_at_the_first() {
+    let config = format!(
+        "policies:\n  - id: p\n    message: m\n    assert: \"{}\"\n",
+        "--(-n--)".repeat(40)
+    );
+    let dir = project(&[("routeguard.yaml", config.as_bytes())]);
+    let outcome = run(dir.path(), &["lint", "."]);
+    assert_eq!(outcome.code, 2, "{}", outcome.stderr);
+    assert!(
+        outcome.stderr.contains(
+            "routeguard.yaml:4:13: policy `p`: `assert` is not valid CEL: Syntax error: unexpected `)` (line 1, column 8)"
+        ),
+        "{}",
+        outcome.stderr
+    );
+}
+
 // 2. Symlinks out of the project root are refused and never read.
 
 #[cfg(unix)]
