@@ -111,20 +111,21 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
         service_cx.termination = top_level_plugins
             .of_service(service)
             .or_else(|| termination_in(cx, service.get("plugins")));
-        if !disabled(service) {
+        let disabled = disabled(service);
+        if !disabled {
             for route in cx.maps(service, "routes") {
                 add_routes(cx, route, &service_cx, &top_level_plugins);
             }
         }
-        service_contexts.push(service_cx);
+        service_contexts.push((service_cx, disabled));
     }
     // Top-level routes name their service; the first service of a name is the one found.
     let mut services_by_name = HashMap::with_capacity(services.len());
-    for (service, service_cx) in services.iter().zip(&service_contexts) {
+    for (service, (service_cx, disabled)) in services.iter().zip(&service_contexts) {
         if let Some(name) = service.get_text("name") {
             services_by_name
                 .entry(name)
-                .or_insert((service_cx, disabled(service)));
+                .or_insert((service_cx, *disabled));
         }
     }
     for route in cx.maps(document, "routes") {

@@ -197,7 +197,8 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
             continue;
         }
         let route = shortcut.as_ref().unwrap_or(written);
-        if items(route, "predicates").is_empty() {
+        let written_predicates = items(route, "predicates");
+        if written_predicates.is_empty() {
             // `RouteDefinition.predicates` is `@NotEmpty`, and the properties' routes are
             // validated when they are bound: the gateway does not start.
             let at = lookup(route, "id").unwrap_or(route);
@@ -209,7 +210,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
             );
             continue;
         }
-        let predicates: Vec<_> = items(route, "predicates")
+        let predicates: Vec<_> = written_predicates
             .iter()
             .filter_map(|p| definition(document, p))
             .collect();
