@@ -91,9 +91,24 @@ const RATE_LIMIT_PLUGINS: &[&str] = &["limit-count", "limit-req", "limit-conn"];
 fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     // APISIX validates its configuration against JSON schemas: a number is not read from text.
     let cx = &mut Reader::new(cx, file, Naming::Exact, Dialect::Seconds).typed();
+    let mut upstreams = ById::index(document.get_items("upstreams"));
+    for upstream in document.get_items("upstreams") {
+        if !loadable_upstream(cx, upstream) {
+            upstreams.refuse(upstream);
+        }
+    }
+    let mut services = ById::index(document.get_items("services"));
+    for service in document.get_items("services") {
+        if service
+            .get("upstream")
+            .is_some_and(|upstream| upstream.is_map() && !loadable_upstream(cx, upstream))
+        {
+            services.refuse(service);
+        }
+    }
     let config = Config {
-        upstreams: ById::index(document.get_items("upstreams")),
-        services: ById::index(document.get_items("services")),
+        upstreams,
+        services,
         plugin_configs: ById::index(document.get_items("plugin_configs")),
         global_plugins: document
             .get_items("global_rules")
@@ -117,7 +132,12 @@ struct Config<'a> {
 }
 
 /// Objects by their `id`, the first of an id winning: looked up per route, not scanned for.
-struct ById<'a>(HashMap<&'a str, &'a Node>);
+/// An object APISIX refuses to load stays indexed, so that referring to it is not mistaken for
+/// a typo, but resolves to nothing.
+struct ById<'a> {
+    objects: HashMap<&'a str, &'a Node>,
+    refused: HashSet<&'a str>,
+}
 
 impl<'a> ById<'a> {
     fn index(objects: &'a [Node]) -> Self {
@@ -127,34 +147,93 @@ impl<'a> ById<'a> {
                 by_id.entry(id).or_insert(object);
             }
         }
-        Self(by_id)
+        Self {
+            objects: by_id,
+            refused: HashSet::new(),
+        }
+    }
+
+    /// `object` fails APISIX's schema: the data plane logs it and loads the others without it
+    /// (`apisix/core/config_yaml.lua`, 3.x).
+    fn refuse(&mut self, object: &'a Node) {
+        if let Some(id) = object.get_text("id") {
+            if self
+                .objects
+                .get(id)
+                .is_some_and(|first| std::ptr::eq(*first, object))
+            {
+                self.refused.insert(id);
+            }
+        }
     }
 }
 
-/// Resolves an `*_id` field of `object` against `objects`; an id that names nothing is reported.
+/// What an `*_id` field of a route refers to.
+enum Reference<'a> {
+    Unset,
+    Found(&'a Node),
+    /// An id of nothing APISIX loaded, where the id is written.
+    Unresolved(Location),
+}
+
+impl<'a> Reference<'a> {
+    fn found(&self) -> Option<&'a Node> {
+        match self {
+            Reference::Found(object) => Some(object),
+            _ => None,
+        }
+    }
+}
+
+/// Resolves an `*_id` field of `object` against `objects`; an id that names nothing is reported
+/// (one that names a refused object was reported where that object is).
 fn referenced<'a>(
     cx: &mut Reader<'_>,
     object: &Node,
     key: &str,
     what: &str,
     objects: &ById<'a>,
-) -> Option<&'a Node> {
-    let id_node = object.get(key).filter(|id| !id.is_null())?;
+) -> Reference<'a> {
+    let Some(id_node) = object.get(key).filter(|id| !id.is_null()) else {
+        return Reference::Unset;
+    };
+    let at = cx.at(id_node);
     let Some(id) = id_node.scalar_text() else {
         cx.invalid(
             id_node,
             format!("`{key}` must be an id (a string or a number)"),
         );
-        return None;
+        return Reference::Unset;
     };
-    let found = objects.0.get(id).copied();
-    if found.is_none() {
+    if objects.refused.contains(id) {
+        return Reference::Unresolved(at);
+    }
+    match objects.objects.get(id) {
+        Some(object) => Reference::Found(object),
+        None => {
+            cx.invalid(
+                id_node,
+                format!("refers to {what} `{id}`, which is not defined"),
+            );
+            Reference::Unresolved(at)
+        }
+    }
+}
+
+/// APISIX's upstream schema (`upstream_schema` in `apisix/schema_def.lua`, 3.x) takes an
+/// upstream with `nodes`, or with `service_name` and `discovery_type` for service discovery;
+/// one with neither is refused (and reported here).
+fn loadable_upstream(cx: &mut Reader<'_>, upstream: &Node) -> bool {
+    let has = |key: &str| upstream.get(key).is_some_and(|value| !value.is_null());
+    let loadable = has("nodes") || (has("service_name") && has("discovery_type"));
+    if !loadable {
         cx.invalid(
-            id_node,
-            format!("refers to {what} `{id}`, which is not defined"),
+            upstream,
+            "an upstream needs `nodes`, or `service_name` with `discovery_type`: APISIX loads \
+             neither this upstream nor the route or service it is written in",
         );
     }
-    found
+    loadable
 }
 
 fn read_route(cx: &mut Reader<'_>, route: &Node, config: &Config<'_>) {
@@ -176,14 +255,23 @@ fn read_route(cx: &mut Reader<'_>, route: &Node, config: &Config<'_>) {
             return;
         }
     };
-    let service = referenced(cx, route, "service_id", "service", &config.services);
-    let plugin_config = referenced(
+    // A route whose own upstream APISIX refuses is refused with it.
+    if route
+        .get("upstream")
+        .is_some_and(|upstream| upstream.is_map() && !loadable_upstream(cx, upstream))
+    {
+        return;
+    }
+    let service_reference = referenced(cx, route, "service_id", "service", &config.services);
+    let plugin_config_reference = referenced(
         cx,
         route,
         "plugin_config_id",
         "plugin config",
         &config.plugin_configs,
     );
+    let service = service_reference.found();
+    let plugin_config = plugin_config_reference.found();
     let plugins = effective_plugins(route, plugin_config, service);
 
     let upstream = route_upstream(cx, route, service, &config.upstreams);
@@ -194,7 +282,17 @@ fn read_route(cx: &mut Reader<'_>, route: &Node, config: &Config<'_>) {
         },
         ..Policy::default()
     };
-    if let Some((answer, at)) = direct_answer(cx, &plugins) {
+    // What APISIX answers by itself before any plugin runs, in the order `http_access_phase`
+    // (`apisix/init.lua`, 3.x) looks the route's references up: 503 for a plugin config it
+    // cannot find, 404 for a service.
+    let unresolved = match (plugin_config_reference, service_reference) {
+        (Reference::Unresolved(at), _) => Some(("503", at)),
+        (_, Reference::Unresolved(at)) => Some(("404", at)),
+        _ => None,
+    };
+    if let Some((status, at)) = unresolved {
+        policy = Policy::answered_directly(Some(status.to_string()), at);
+    } else if let Some((answer, at)) = direct_answer(cx, &plugins) {
         policy = Policy::answered_directly(answer, at);
     } else {
         match upstream {
@@ -313,7 +411,7 @@ fn effective_plugins<'a>(
 /// The upstream a route sends to.
 enum RouteUpstream<'a> {
     Defined(&'a Node),
-    /// An `upstream_id` that names no upstream: APISIX answers 502 at once
+    /// An `upstream_id` that names no upstream APISIX loaded: it answers 502 at once
     /// (`handle_upstream` in `apisix/init.lua`, 3.x), where the id is written.
     Undefined(Location),
     Absent,
@@ -333,8 +431,9 @@ fn route_upstream<'a>(
         }
         if let Some(id) = owner.get("upstream_id").filter(|id| !id.is_null()) {
             return match referenced(cx, owner, "upstream_id", "upstream", upstreams) {
-                Some(upstream) => RouteUpstream::Defined(upstream),
-                None => RouteUpstream::Undefined(cx.at(id)),
+                Reference::Found(upstream) => RouteUpstream::Defined(upstream),
+                Reference::Unresolved(at) => RouteUpstream::Undefined(at),
+                Reference::Unset => RouteUpstream::Undefined(cx.at(id)),
             };
         }
     }
@@ -486,7 +585,7 @@ fn read_upstream(cx: &mut Reader<'_>, route: &Node, upstream: &Node, policy: &mu
                 .and_then(|nodes| nodes.first())
                 .map(|node| node.address.clone())
         })
-        .unwrap_or_default();
+        .unwrap_or_else(|| "(no nodes)".to_string());
     // Without `nodes` the nodes come from service discovery at run time.
     let node_count = nodes
         .as_ref()

@@ -434,6 +434,16 @@ impl GatewayFormat {
         }
     }
 
+    /// What the gateway calls what a route sends to, for messages that name it: Traefik's
+    /// services and APISIX's upstreams go by ids that say nothing alone (`1`).
+    pub fn upstream_noun(self) -> Option<&'static str> {
+        match self {
+            GatewayFormat::Traefik => Some("service"),
+            GatewayFormat::Apisix => Some("upstream"),
+            _ => None,
+        }
+    }
+
     /// Whether the gateway offers a retry backoff setting at all.
     pub fn configures_backoff(self) -> bool {
         !matches!(

@@ -308,6 +308,12 @@ fn bad_values_are_invalid_values_at_their_place() {
             format!("{INVALID}:23:7"),
             format!("{INVALID}:28:24"),
             format!("{INVALID}:29:5"),
+            format!("{INVALID}:32:7"),
+            format!("{INVALID}:38:23"),
+            format!("{INVALID}:39:17"),
+            format!("{INVALID}:41:18"),
+            format!("{INVALID}:46:5"),
+            format!("{INVALID}:50:15"),
         ]
     );
     assert!(
@@ -326,17 +332,17 @@ fn bad_values_are_invalid_values_at_their_place() {
         .expect("a read timeout")
         .origin
         .is_explicit());
-    // An upstream id that names nothing: APISIX answers 502 at once, so the route has no
-    // upstream to time out on.
+    // A service id that names nothing: APISIX answers 404 before it looks for the upstream
+    // (whose id names nothing too), so the route has no upstream to time out on.
     let missing = route(&outcome, INVALID, "* /missing");
     let [answer] = missing.policy.fallbacks.as_slice() else {
         panic!("one direct answer: {:?}", missing.policy.fallbacks);
     };
     assert_eq!(
         (answer.kind, answer.targets.as_slice()),
-        (FallbackKind::StaticResponse, ["502".to_string()].as_slice())
+        (FallbackKind::StaticResponse, ["404".to_string()].as_slice())
     );
-    assert_eq!(at(&outcome, answer.location), format!("{INVALID}:18:18"));
+    assert_eq!(at(&outcome, answer.location), format!("{INVALID}:19:17"));
     let recommended = inventory::lint_recommended(&[INVALID]);
     let timeouts = findings(&recommended, "timeout-missing", INVALID);
     assert!(!timeouts.is_empty());
@@ -347,6 +353,61 @@ fn bad_values_are_invalid_values_at_their_place() {
     let plugins = route(&outcome, INVALID, "* /plugins");
     assert_eq!(plugins.policy.statuses.on_rate_limited, Some(503));
     assert!(plugins.policy.circuit_breakers.is_empty());
+}
+
+#[test]
+fn what_apisix_refuses_to_load_is_not_linted_as_served() {
+    let outcome = lint(&[INVALID]);
+    // An upstream with neither `nodes` nor service discovery fails APISIX's schema: written in
+    // a route, the route is not loaded at all.
+    assert!(
+        message_at(&outcome, "invalid-value", &format!("{INVALID}:32:7"))
+            .starts_with("an upstream needs `nodes`, or `service_name` with `discovery_type`")
+    );
+    assert!(!route_labels(&outcome, INVALID).contains(&"* /refused-upstream".to_string()));
+    // A refused service or upstream is reported where it is written, not where it is named, and
+    // APISIX answers by itself: 404 for the service, 502 for the upstream, 503 (before either)
+    // for a plugin config it cannot find.
+    for (label, status, place) in [
+        ("* /refused-service", "404", "34:17"),
+        ("* /refused-upstream-id", "502", "36:18"),
+        ("* /missing-plugin-config", "503", "38:23"),
+        ("* /missing-upstream", "502", "41:18"),
+    ] {
+        let answered = route(&outcome, INVALID, label);
+        let [answer] = answered.policy.fallbacks.as_slice() else {
+            panic!(
+                "{label}: one direct answer: {:?}",
+                answered.policy.fallbacks
+            );
+        };
+        assert_eq!(
+            (answer.kind, answer.targets.as_slice()),
+            (
+                FallbackKind::StaticResponse,
+                [status.to_string()].as_slice()
+            ),
+            "{label}"
+        );
+        assert!(answered.policy.upstream.is_none(), "{label}");
+        assert_eq!(
+            at(&outcome, answer.location),
+            format!("{INVALID}:{place}"),
+            "{label}"
+        );
+    }
+    let recommended = inventory::lint_recommended(&[INVALID]);
+    for rule in ["timeout-missing", "circuit-breaker-missing"] {
+        assert!(
+            findings(&recommended, rule, INVALID)
+                .iter()
+                .all(|place| place.starts_with(&format!("{INVALID}:4:"))
+                    || place.starts_with(&format!("{INVALID}:20:"))
+                    || place.starts_with(&format!("{INVALID}:43:"))),
+            "{rule}: {:?}",
+            findings(&recommended, rule, INVALID)
+        );
+    }
 }
 
 #[test]

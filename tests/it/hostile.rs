@@ -1077,7 +1077,7 @@ fn a_hundred_and_fifty_thousand_traefik_routers_without_a_breaker_are_one_findin
     let message = finding["message"].as_str().expect("message");
     // Traefik tries the longest rules first.
     assert!(message.starts_with("Traefik routers `r100000`, `r100001`, `r100002`"));
-    assert!(message.ends_with("`r100019` and 149980 others send to `s` without a circuit breaker: Traefik keeps sending their traffic to it while it fails"));
+    assert!(message.ends_with("`r100019` and 149980 others send to service `s` without a circuit breaker: Traefik keeps sending their traffic to it while it fails"));
     assert_eq!(message.matches("`, `").count(), 19);
     // The first twenty, each where its breaker would be added.
     let related = finding["related"].as_array().expect("related");

@@ -183,7 +183,9 @@ fn a_traefik_finding_names_the_routers_without_a_circuit_breaker_middleware() {
     let file = "fixtures/traefik/dynamic.toml";
     let message = message_of("circuit-breaker-missing", file, 37);
     assert!(
-        message.starts_with("Traefik router `catch-all` sends to `pets` without a circuit breaker"),
+        message.starts_with(
+            "Traefik router `catch-all` sends to service `pets` without a circuit breaker"
+        ),
         "{message}"
     );
     assert!(help_of("circuit-breaker-missing", file, 37)

@@ -90,15 +90,19 @@ impl Rule for CircuitBreakerMissing {
                 let listed =
                     crate::rules::counted_names(&names).unwrap_or_else(|| names.join(", "));
                 let noun = format.route_noun();
+                let target = match format.upstream_noun() {
+                    Some(kind) => format!("{kind} `{upstream_name}`"),
+                    None => format!("`{upstream_name}`"),
+                };
                 if names.len() == 1 {
                     format!(
-                        "{format} {noun} {listed} sends to `{upstream_name}` without a circuit \
-                         breaker: {format} keeps sending its traffic to it while it fails"
+                        "{format} {noun} {listed} sends to {target} without a circuit breaker: \
+                         {format} keeps sending its traffic to it while it fails"
                     )
                 } else {
                     format!(
-                        "{format} {noun}s {listed} send to `{upstream_name}` without a circuit \
-                         breaker: {format} keeps sending their traffic to it while it fails"
+                        "{format} {noun}s {listed} send to {target} without a circuit breaker: \
+                         {format} keeps sending their traffic to it while it fails"
                     )
                 }
             } else if first_call.one_of_several {
