@@ -1,5 +1,6 @@
 #!/bin/sh
-# Seeds each target's corpus from the fixtures (kept out of git: fuzz/corpus is regenerated).
+# Seeds each target's corpus from the fixtures and from the corpora kept in fuzz/corpora (the
+# working corpus, fuzz/corpus, stays out of git).
 set -eu
 cd "$(dirname "$0")"
 for target in yaml json toml config gateways pipeline; do mkdir -p "corpus/$target"; done
@@ -49,3 +50,11 @@ whole 17 'yaml yml' spring-cloud-gateway
 whole 18 json tyk
 whole 19 'yaml yml' tyk
 cp corpus/yaml/* corpus/json/* corpus/pipeline/
+# The corpora earlier campaigns kept (fuzz/keep.sh), so that a campaign goes on from where the
+# last one stopped rather than from the fixtures alone.
+for kept in corpora/*.tar.xz; do
+  [ -e "$kept" ] || continue
+  target=$(basename "$kept" .tar.xz)
+  mkdir -p "corpus/$target"
+  xz -dc "$kept" | tar -xf - -C "corpus/$target"
+done
