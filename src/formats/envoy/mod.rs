@@ -69,6 +69,18 @@ fn detect(document: &Node) -> bool {
     {
         return true;
     }
+    // A bootstrap whose listeners and clusters all come from xDS (`Bootstrap.DynamicResources`
+    // in `api/envoy/config/bootstrap/v3/bootstrap.proto`): it defines no route itself.
+    if Proto
+        .field(document, "dynamic_resources")
+        .is_some_and(|dynamic| {
+            ["lds_config", "cds_config", "ads_config"]
+                .iter()
+                .any(|source| Proto.field(dynamic, source).is_some_and(Node::is_map))
+        })
+    {
+        return true;
+    }
     if let Some(resources) = Proto.field(document, "resources") {
         return resources
             .items()
