@@ -434,6 +434,17 @@ impl GatewayFormat {
         }
     }
 
+    /// Whether the gateway's active health checker starts a round of probes every interval even
+    /// while the last round still waits for answers, so that a timeout as long as the interval
+    /// makes probes overlap. Only APISIX's does (lua-resty-healthcheck-api7 3.2: `checker_callback`
+    /// runs once the interval has passed since the last round began). Envoy arms the next probe
+    /// when the last one ends (`health_checker_base_impl.cc`), Kong 3.8+ skips a round while one
+    /// is pending (lua-resty-healthcheck 3.0.2+), Traefik and Tyk drop the ticks of a Go ticker
+    /// a slow round misses, and LiteLLM sleeps the interval after each round.
+    pub fn active_probes_overlap(self) -> bool {
+        matches!(self, GatewayFormat::Apisix)
+    }
+
     /// What the gateway calls what a route sends to, for messages that name it: Traefik's
     /// services and APISIX's upstreams go by ids that say nothing alone (`1`).
     pub fn upstream_noun(self) -> Option<&'static str> {

@@ -268,11 +268,10 @@ fn the_gateways_tyk_conf_sets_the_default_timeout_and_the_uptime_interval() {
     assert_eq!(timeout_ms(v2), Some(45_000));
     let timeout = v2.policy.timeout.as_ref().expect("proxy_default_timeout");
     assert_eq!(origin(&outcome, timeout), format!("{CONF}:4:28"));
-    // 5s between probes, 8s of timeout: the checks overlap.
-    assert_eq!(
-        findings(&outcome, "health-check-timing", VERSIONS),
-        [format!("{VERSIONS}:12:81")]
-    );
+    // 5s between probes, 8s of timeout: Tyk's checker runs its rounds one after another on a
+    // ticker that drops the ticks a slow round misses (`gateway/host_checker.go`), so probes
+    // never overlap and nothing is reported.
+    assert!(findings(&outcome, "health-check-timing", VERSIONS).is_empty());
     // The gateway's own file is Tyk's, not an unknown format.
     assert!(findings(&outcome, "unknown-format", CONF).is_empty());
     let result = crate::common::run(

@@ -272,12 +272,6 @@ const CASES: &[Case] = &[
                 36,
                 5,
             ),
-            (
-                "health-check-timing",
-                "fixtures/envoy/examples/locality-load-balancing.yaml",
-                43,
-                16,
-            ),
         ],
         counted: &[],
         doubtful: &[],

@@ -5,7 +5,7 @@ use crate::model::Setting;
 use crate::rules::{setting_help, Rule, RuleContext};
 use crate::units::format_duration;
 
-/// An active health check's timeout is shorter than its interval.
+/// An active health check's timeout is shorter than its interval, where probes can overlap.
 pub struct HealthCheckTiming;
 
 impl Rule for HealthCheckTiming {
@@ -14,6 +14,11 @@ impl Rule for HealthCheckTiming {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let mut seen = HashSet::new();
         for route in &cx.inventory.routes {
+            // Where the checker waits for a round to end before the next, a long timeout only
+            // spaces the probes out.
+            if !route.format.active_probes_overlap() {
+                continue;
+            }
             let Some(active) = route
                 .policy
                 .health_check
@@ -32,7 +37,7 @@ impl Rule for HealthCheckTiming {
                 self.id(),
                 timeout.origin.location().unwrap_or(active.location),
                 format!(
-                    "the {} health check waits {} for an answer but probes every {}: checks overlap and a slow endpoint is probed again before the last probe failed",
+                    "the {} health check waits {} for an answer but starts a round of probes every {}, whether the last one ended or not: rounds overlap and a slow endpoint is probed again before the last probe failed",
                     route.format,
                     format_duration(timeout.value),
                     format_duration(interval.value)
