@@ -412,14 +412,17 @@ fn route_value(scope: &PolicyScope<'_>, index: usize, route: &Route) -> Value {
         "hosts",
         list(route.hosts.iter().map(|host| text(host.clone())).collect()),
     );
+    // Values filled in at deployment are unknown here: left out, as unset ones are.
+    let timing_known = !policy.defers_timing();
     if let Some(timeout) = policy
         .timeout
         .as_ref()
         .and_then(|timeout| timeout.value.bound())
+        .filter(|_| timing_known)
     {
         set("timeout", duration(timeout));
     }
-    if let Some(per_try) = policy.effective_per_try() {
+    if let Some(per_try) = policy.effective_per_try().filter(|_| timing_known) {
         set("per_try_timeout", duration(per_try.value));
     }
     if let Some(connect) = &policy.connect_timeout {
@@ -429,7 +432,9 @@ fn route_value(scope: &PolicyScope<'_>, index: usize, route: &Route) -> Value {
         .retry
         .as_ref()
         .map_or(0, |retry| i64::from(retry.max_retries.value));
-    set("retries", Value::Int(retries));
+    if !policy.defers(crate::model::Setting::Retries) {
+        set("retries", Value::Int(retries));
+    }
     if let Some(retry) = &policy.retry {
         set(
             "retry_on",
@@ -454,7 +459,7 @@ fn route_value(scope: &PolicyScope<'_>, index: usize, route: &Route) -> Value {
     } else {
         set("retry_on", list(Vec::new()));
     }
-    if let Some(worst) = policy.worst_case() {
+    if let Some(worst) = policy.worst_case().filter(|_| timing_known) {
         set("worst_case", duration(worst));
     }
     set(

@@ -12,7 +12,7 @@ use crate::model::policy::{
     HealthCheck, RateLimit, Retry, RetryCondition, Upstream,
 };
 use crate::model::route::Rewrite;
-use crate::model::{GatewayFormat, Method, PathKind, PathMatch, Policy, Route};
+use crate::model::{GatewayFormat, Method, PathKind, PathMatch, Policy, Route, Setting};
 use crate::source::Node;
 use crate::span::{FileId, Location};
 
@@ -92,9 +92,10 @@ const RATE_LIMIT_PLUGINS: &[&str] = &[
     "response-ratelimiting",
 ];
 
-/// Kong names fields as written and its timeouts in milliseconds.
+/// Kong names fields as written and its timeouts in milliseconds; decK fills `${{ env … }}`
+/// template actions in before Kong sees a value.
 pub(super) fn reader<'a>(cx: &'a mut AdaptContext<'_>, file: FileId) -> Reader<'a> {
-    Reader::new(cx, file, Naming::Exact, Dialect::Milliseconds)
+    Reader::new(cx, file, Naming::Exact, Dialect::Milliseconds).templated()
 }
 
 fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
@@ -320,9 +321,25 @@ impl ServiceContext {
                 retries.origin.location().unwrap_or(service_location),
             )
         });
+        // decK fills these in when it syncs the file: what Kong will read is unknown here.
+        let templated = |key: &str| {
+            service
+                .get(key)
+                .and_then(Node::as_str)
+                .is_some_and(|text| text.contains("${{"))
+        };
+        // Kong has no total timeout: `read_timeout` bounds each attempt.
+        let mut deferred = Vec::new();
+        if templated("read_timeout") {
+            deferred.push(Setting::PerTryTimeout);
+        }
+        if templated("retries") {
+            deferred.push(Setting::Retries);
+        }
         let mut policy = Policy {
             per_try_timeout: Some(read_timeout),
-            connect_timeout: Some(connect_timeout),
+            connect_timeout: Some(connect_timeout).filter(|_| !templated("connect_timeout")),
+            deferred,
             retry,
             rate_limit: rate_limit(cx, service.get("plugins")).or(global_rate_limit),
             timeout_home: Some(service_location),

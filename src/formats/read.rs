@@ -121,6 +121,9 @@ pub struct Reader<'a> {
     pub dialect: Dialect,
     /// How strictly scalars must be written as their type.
     pub scalars: Scalars,
+    /// Whether the gateway's tooling fills `${{ … }}` template actions in before it reads the
+    /// file (decK for Kong): a value holding one is unknown here, so it is never reported.
+    pub templated: bool,
 }
 
 /// How a gateway reads a scalar written as another type than the field's.
@@ -170,6 +173,7 @@ impl<'a> Reader<'a> {
             naming,
             dialect,
             scalars: Scalars::AsWritten,
+            templated: false,
         }
     }
 
@@ -183,10 +187,21 @@ impl<'a> Reader<'a> {
         Reader { scalars, ..self }
     }
 
+    /// The same reader, for files whose tooling fills template actions in first.
+    pub fn templated(self) -> Self {
+        Reader {
+            templated: true,
+            ..self
+        }
+    }
+
     /// The same reader for another file, one a `$ref` led to.
     pub fn for_file(&mut self, file: FileId) -> Reader<'_> {
-        let scalars = self.scalars;
-        Reader::new(&mut self.cx, file, self.naming, self.dialect).reading(scalars)
+        let (scalars, templated) = (self.scalars, self.templated);
+        Reader {
+            templated,
+            ..Reader::new(&mut self.cx, file, self.naming, self.dialect).reading(scalars)
+        }
     }
 
     // Locations.
@@ -249,6 +264,9 @@ impl<'a> Reader<'a> {
 
     /// Reports a value the adapter cannot interpret, at the value.
     pub fn invalid(&mut self, node: &Node, message: impl Into<String>) {
+        if self.templated && node.as_str().is_some_and(|text| text.contains("${{")) {
+            return;
+        }
         let at = self.at(node);
         self.cx.invalid_at(at, message);
     }

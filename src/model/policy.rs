@@ -117,6 +117,10 @@ pub struct Policy {
     pub backends: Vec<Backend>,
     /// Fault injection is configured on the route (Istio `fault`).
     pub fault_injection: bool,
+    /// Settings the file leaves to be filled in when it is deployed (a decK `${{ env … }}`
+    /// template action): their values are unknown here, so no rule judges them, and the values
+    /// the policy holds for them are not the route's.
+    pub deferred: Vec<super::Setting>,
     /// The status codes this gateway answers with by itself on this route.
     pub statuses: GatewayStatuses,
     /// Upstream calls one request can cause within this layer when that is more than its
@@ -448,6 +452,23 @@ impl Policy {
             }],
             ..Policy::default()
         }
+    }
+
+    /// Whether `setting` is left to deployment.
+    pub fn defers(&self, setting: super::Setting) -> bool {
+        self.deferred.contains(&setting)
+    }
+
+    /// Whether the route's timing (its timeouts and how many attempts they multiply) is left to
+    /// deployment: nothing that adds it up can be judged.
+    pub fn defers_timing(&self) -> bool {
+        use super::Setting;
+        self.deferred.iter().any(|setting| {
+            matches!(
+                setting,
+                Setting::Timeout | Setting::PerTryTimeout | Setting::Retries
+            )
+        })
     }
 
     /// Attempts in total: the first plus every retry.

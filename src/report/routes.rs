@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::{Outcome, Report};
 use crate::model::policy::Policy;
 use crate::model::policy::{FallbackKind, Origin};
-use crate::model::{Operation, Route, Sourced};
+use crate::model::{Operation, Route, Setting, Sourced};
 use crate::units::format_duration;
 
 #[derive(Serialize)]
@@ -84,6 +84,10 @@ pub struct RouteRow {
     pub health_check: Option<String>,
     /// Which of the values above are the gateway's documented defaults rather than settings.
     pub defaults: Vec<&'static str>,
+    /// Which of the values above the file leaves to be filled in when it is deployed (a decK
+    /// template action): they are `null`, being unknown here.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub deferred: Vec<&'static str>,
     /// Its retries have an upper bound (true without retries).
     pub retries_bounded: bool,
     /// Its retries wait between attempts.
@@ -192,6 +196,19 @@ fn row(
             defaults.push(name);
         }
     };
+    let mut deferred = Vec::new();
+    if policy.defers(Setting::Timeout) {
+        deferred.push("timeout_ms");
+    }
+    if policy.defers(Setting::PerTryTimeout) {
+        deferred.push("per_try_timeout_ms");
+    }
+    if policy.defers(Setting::Retries) {
+        deferred.push("max_retries");
+    }
+    if policy.defers_timing() {
+        deferred.push("worst_case_ms");
+    }
     let timeout_ms = policy.timeout.as_ref().and_then(|timeout| {
         note("timeout_ms", &timeout.origin);
         timeout.value.bound().map(millis)
@@ -270,10 +287,14 @@ fn row(
         match_kind,
         file: file.display.clone(),
         line: file.position(route.location.span.start).line,
-        timeout_ms,
-        per_try_timeout_ms,
-        max_retries,
-        worst_case_ms: policy.worst_case().map(millis),
+        timeout_ms: timeout_ms.filter(|_| !deferred.contains(&"timeout_ms")),
+        per_try_timeout_ms: per_try_timeout_ms
+            .filter(|_| !deferred.contains(&"per_try_timeout_ms")),
+        max_retries: max_retries.filter(|_| !deferred.contains(&"max_retries")),
+        worst_case_ms: policy
+            .worst_case()
+            .map(millis)
+            .filter(|_| !deferred.contains(&"worst_case_ms")),
         fallback,
         fallback_chain,
         calls_per_request: policy
@@ -287,7 +308,11 @@ fn row(
             .find_map(|breaker| breaker.trip.as_ref())
             .map(|trip| trip.describe()),
         health_check,
-        defaults,
+        defaults: defaults
+            .into_iter()
+            .filter(|name| !deferred.contains(name))
+            .collect(),
+        deferred,
         retries_bounded: policy.retry.as_ref().is_none_or(|retry| !retry.unbounded),
         backoff: policy
             .retry
@@ -370,6 +395,12 @@ impl Report for Json {
     }
 }
 
+/// A value the file leaves to deployment, in the tables.
+const DEFERRED: &str = "at deploy";
+/// The tables' note on [`DEFERRED`], under them when a row has one.
+const DEFERRED_NOTE: &str =
+    "at deploy: filled in when the file is deployed (a decK template), unknown here";
+
 const HEADERS: [&str; 10] = [
     "layer",
     "method",
@@ -392,6 +423,7 @@ fn cells(row: &RouteRow, name_apis: bool) -> [String; 10] {
         }
     };
     let duration = |value: Option<u64>, name: &str, unbounded: &str| match value {
+        _ if row.deferred.contains(&name) => DEFERRED.to_string(),
         Some(ms) => format!(
             "{}{}",
             format_duration(Duration::from_millis(ms)),
@@ -453,18 +485,23 @@ fn cells(row: &RouteRow, name_apis: bool) -> [String; 10] {
         row.method.clone(),
         path,
         operation,
-        if row.defaults.contains(&"timeout_ms") || row.timeout_ms.is_some() {
+        if row.defaults.contains(&"timeout_ms")
+            || row.timeout_ms.is_some()
+            || row.deferred.contains(&"timeout_ms")
+        {
             duration(row.timeout_ms, "timeout_ms", "none*")
         } else {
             "—".to_string()
         },
         duration(row.per_try_timeout_ms, "per_try_timeout_ms", "—"),
-        if row.retries_bounded {
+        if row.deferred.contains(&"max_retries") {
+            DEFERRED.to_string()
+        } else if row.retries_bounded {
             format!("{}{}", row.max_retries.unwrap_or(0), mark("max_retries"))
         } else {
             format!("unbounded{}", mark("max_retries"))
         },
-        duration(row.worst_case_ms, "", "unbounded"),
+        duration(row.worst_case_ms, "worst_case_ms", "unbounded"),
         fallback,
         if protection.is_empty() {
             "—".to_string()
@@ -510,6 +547,10 @@ fn table(outcome: &Outcome) -> String {
         out.push_str(&line(cells));
     }
     out.push_str("* a gateway default, not set in the configuration\n");
+    if rows.iter().any(|row| !row.deferred.is_empty()) {
+        out.push_str(DEFERRED_NOTE);
+        out.push('\n');
+    }
     out.push_str(&assumptions(outcome));
     out
 }
@@ -537,6 +578,9 @@ fn markdown(outcome: &Outcome) -> String {
         out.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
     out.push_str("\n\\* a gateway default, not set in the configuration\n");
+    if rows.iter().any(|row| !row.deferred.is_empty()) {
+        out.push_str(&format!("\n{DEFERRED_NOTE}\n"));
+    }
     for line in assumptions(outcome).lines() {
         out.push_str(&format!("\n{line}\n"));
     }

@@ -241,7 +241,11 @@ fn latency(rows: &[RouteRow]) -> Vec<Bucket> {
         routes: 0,
     });
     let last_bounded = buckets.len() - 2;
-    for row in rows {
+    // A worst case filled in at deployment is unknown: in no bucket.
+    for row in rows
+        .iter()
+        .filter(|row| !row.deferred.contains(&"worst_case_ms"))
+    {
         let index = match row.worst_case_ms {
             None => last_bounded + 1,
             Some(ms) => BUCKETS
@@ -321,6 +325,7 @@ impl Scorecard {
         });
         let mut risky: Vec<RiskyRoute> = rows
             .iter()
+            .filter(|row| !row.deferred.contains(&"worst_case_ms"))
             .map(|row| RiskyRoute {
                 route: format!("{}/{} {} {}", row.layer, row.format, row.method, row.path),
                 file: row.file.clone(),

@@ -273,6 +273,13 @@ pub fn stacks_of<'a, O>(
             pending.push(other);
         }
     }
+    // A way through a route whose timing is filled in at deployment cannot be added up.
+    stacks.retain(|stack| {
+        !stack
+            .iter()
+            .flatten()
+            .any(|route| route.policy.defers_timing())
+    });
     stacks
 }
 

@@ -839,11 +839,56 @@ fn parse_with_lines(
     syntax: Syntax,
     limits: &Limits,
 ) -> Result<Loaded, SyntaxError> {
-    match syntax {
+    let parse = |text: &str| match syntax {
         Syntax::Json => json::parse(text, limits.max_nodes),
         Syntax::Yaml => yaml::parse(text, lines, limits.max_nodes),
         Syntax::Toml => toml::parse(text, limits.max_nodes),
+    };
+    let parsed = parse(text);
+    // decK renders a Kong file as a Go template delimited by `${{` and `}}` before it parses it
+    // (`${{ env "DECK_API_KEY" }}`, `renderTemplate` in go-database-reconciler's
+    // `pkg/file/readfile.go`), so a file may be valid only once rendered: an action inside a
+    // quoted string holds quotes of its own. Such a file is read with each action's inside
+    // blanked out, every byte where it was, so that its places stay right.
+    if parsed.is_err() && syntax != Syntax::Toml {
+        if let Some(masked) = mask_template_actions(text) {
+            if let Ok(loaded) = parse(&masked) {
+                return Ok(loaded);
+            }
+        }
     }
+    parsed
+}
+
+/// `text` with the inside of each `${{ … }}` template action replaced by `_` (line breaks
+/// kept), or `None` when it has no action.
+fn mask_template_actions(text: &str) -> Option<String> {
+    const OPEN: &str = "${{";
+    const CLOSE: &str = "}}";
+    if !text.contains(OPEN) {
+        return None;
+    }
+    let mut masked = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(OPEN) {
+        let (before, action) = rest.split_at(start + OPEN.len());
+        masked.push_str(before);
+        let Some(end) = action.find(CLOSE) else {
+            rest = action;
+            break;
+        };
+        // One `_` per byte, so that every offset after the action is where it was.
+        for character in action[..end].chars() {
+            if character == '\n' || character == '\r' {
+                masked.push(character);
+            } else {
+                masked.extend(std::iter::repeat_n('_', character.len_utf8()));
+            }
+        }
+        rest = &action[end..];
+    }
+    masked.push_str(rest);
+    Some(masked)
 }
 
 /// The finding for a tree that would outgrow its node budget.

@@ -566,3 +566,55 @@ fn kong_regex_routes_tell_a_trailing_slash_apart() {
         expected.map(|(path, operation)| (path.to_string(), operation.to_string()))
     );
 }
+
+/// decK renders a Kong file as a Go template before it reads it: `${{ env "DECK_…" }}` values are
+/// filled in at deployment, so they are neither invalid nor judged, and the file still parses
+/// where an action's quotes sit inside a quoted string.
+#[test]
+fn kong_values_deck_fills_in_at_deployment_are_not_judged() {
+    use crate::inventory::findings;
+    let file = "fixtures/kong/deck-env.yaml";
+    let outcome = common::lint_recommended(&[file]);
+    for rule in ["parse-error", "invalid-value"] {
+        assert!(findings(&outcome, rule, file).is_empty(), "{rule}");
+    }
+    let orders = route(&outcome, "orders", "/orders");
+    assert_eq!(
+        orders.policy.deferred,
+        [
+            routeguard::model::Setting::PerTryTimeout,
+            routeguard::model::Setting::Retries
+        ]
+    );
+    // The templated service is judged on nothing that adds its timing up (its service is at
+    // line 3); the other one is (line 16).
+    for rule in [
+        "timeout-missing",
+        "retry-excessive",
+        "retry-without-backoff",
+    ] {
+        assert_eq!(
+            findings(&outcome, rule, file),
+            [format!("{file}:16:5")],
+            "{rule}"
+        );
+    }
+    assert_eq!(
+        findings(&outcome, "circuit-breaker-missing", file),
+        [format!("{file}:3:5"), format!("{file}:16:5")]
+    );
+    // The routes report leaves the deferred values out and says so.
+    let result = common::run(&repo(), &["routes", "--format", "json", file]);
+    let report: serde_json::Value = serde_json::from_str(&result.stdout).expect("json");
+    let row = &report["routes"][0];
+    assert_eq!(row["path"], "/orders*");
+    assert_eq!(row["per_try_timeout_ms"], serde_json::Value::Null);
+    assert_eq!(row["max_retries"], serde_json::Value::Null);
+    assert_eq!(
+        row["deferred"],
+        serde_json::json!(["per_try_timeout_ms", "max_retries", "worst_case_ms"])
+    );
+    assert!(report["routes"][1].get("deferred").is_none());
+    let table = common::run(&repo(), &["routes", file]).stdout;
+    assert!(table.contains("at deploy: filled in when the file is deployed"));
+}
