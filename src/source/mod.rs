@@ -3,6 +3,7 @@
 
 pub mod embedded;
 pub mod json;
+pub mod lenient;
 pub mod node;
 pub mod read;
 pub mod refs;
@@ -832,7 +833,9 @@ pub fn parse_text_with(text: &str, syntax: Syntax, limits: &Limits) -> Result<Lo
     parse_with_lines(text, &lines, syntax, limits)
 }
 
-/// Parses `text` with its line index at hand (only YAML reads it).
+/// Parses `text` with its line index at hand (only YAML reads it). A text refused as written
+/// gets the second readings of [`lenient`]: decK's template actions blanked out, then (YAML)
+/// quoted scalars continued left of their block folded, as go-yaml reads them.
 fn parse_with_lines(
     text: &str,
     lines: &LineIndex,
@@ -845,51 +848,33 @@ fn parse_with_lines(
         Syntax::Toml => toml::parse(text, limits.max_nodes),
     };
     let parsed = parse(text);
-    // decK renders a Kong file as a Go template delimited by `${{` and `}}` before it parses it
-    // (`${{ env "DECK_API_KEY" }}`, `renderTemplate` in go-database-reconciler's
-    // `pkg/file/readfile.go`), so a file may be valid only once rendered: an action inside a
-    // quoted string holds quotes of its own. Such a file is read with each action's inside
-    // blanked out, every byte where it was, so that its places stay right.
-    if parsed.is_err() && syntax != Syntax::Toml {
-        if let Some(masked) = mask_template_actions(text) {
-            if let Ok(loaded) = parse(&masked) {
-                return Ok(loaded);
-            }
+    let Err(first) = &parsed else {
+        return parsed;
+    };
+    // A limit's refusal is final; so is TOML, which no tool reads leniently.
+    if first.refused || first.limit || syntax == Syntax::Toml {
+        return parsed;
+    }
+    let mut message = first.message.clone();
+    let masked = lenient::mask_template_actions(text);
+    if let Some(masked) = &masked {
+        match parse(masked) {
+            Ok(loaded) => return Ok(loaded),
+            Err(again) => message = again.message,
+        }
+    }
+    if syntax == Syntax::Yaml && message == QUOTED_SCALAR_INDENTATION {
+        let folded = lenient::fold_quoted_scalars(masked.as_deref().unwrap_or(text));
+        if let Some(Ok(loaded)) = folded.as_deref().map(parse) {
+            return Ok(loaded);
         }
     }
     parsed
 }
 
-/// `text` with the inside of each `${{ … }}` template action replaced by `_` (line breaks
-/// kept), or `None` when it has no action.
-fn mask_template_actions(text: &str) -> Option<String> {
-    const OPEN: &str = "${{";
-    const CLOSE: &str = "}}";
-    if !text.contains(OPEN) {
-        return None;
-    }
-    let mut masked = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find(OPEN) {
-        let (before, action) = rest.split_at(start + OPEN.len());
-        masked.push_str(before);
-        let Some(end) = action.find(CLOSE) else {
-            rest = action;
-            break;
-        };
-        // One `_` per byte, so that every offset after the action is where it was.
-        for character in action[..end].chars() {
-            if character == '\n' || character == '\r' {
-                masked.push(character);
-            } else {
-                masked.extend(std::iter::repeat_n('_', character.len_utf8()));
-            }
-        }
-        rest = &action[end..];
-    }
-    masked.push_str(rest);
-    Some(masked)
-}
+/// The parser's refusal of a quoted scalar's continuation line that starts left of its block,
+/// which libyaml, go-yaml and PyYAML accept ([`lenient::fold_quoted_scalars`]).
+const QUOTED_SCALAR_INDENTATION: &str = "invalid indentation in quoted scalar";
 
 /// The finding for a tree that would outgrow its node budget.
 pub fn too_many_nodes(max_nodes: usize, offset: u32) -> SyntaxError {

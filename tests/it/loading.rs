@@ -315,3 +315,43 @@ fn frames_read_the_file_again_and_a_changed_file_shows_none() {
     );
     assert!(shown.contains("openapi.yaml:7:5:"), "{shown}");
 }
+
+/// go-yaml writes a long quoted scalar's continuation lines left of its key (the Gateway API
+/// CRDs' CEL rules), which libyaml, go-yaml and PyYAML read and the YAML spec does not allow:
+/// such a file is read as they read it, places unchanged; a quote left open is still an error.
+#[test]
+fn quoted_scalars_continued_left_of_their_key_are_read_as_go_yaml_reads_them() {
+    let route = "apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: pets
+  annotations:
+    - rule: 'self.all(p1, self.all(p2, p1.group == p2.group
+      && p1.name == p2.name))'
+spec:
+  parentRefs: [{name: gw}]
+  rules:
+    - matches: [{path: {type: PathPrefix, value: /pets}}]
+      timeouts: {request: 5s}
+      backendRefs: [{name: pets, port: 8080}]
+";
+    let broken = "a:\n  - rule: 'never\n  closed\n";
+    let dir = project(&[
+        ("route.yaml", route.as_bytes()),
+        ("broken.yaml", broken.as_bytes()),
+    ]);
+    let (_, found, report) = lint(dir.path(), &["route.yaml", "broken.yaml"]);
+    let parse_errors: Vec<&str> = found
+        .iter()
+        .filter(|(rule, ..)| rule == "parse-error")
+        .map(|(_, file, ..)| file.as_str())
+        .collect();
+    assert_eq!(parse_errors, ["broken.yaml"]);
+    // The route after the scalar is read, at its own line.
+    let result = common::run(dir.path(), &["routes", "--format", "json", "route.yaml"]);
+    let routes: serde_json::Value = serde_json::from_str(&result.stdout).expect("json");
+    assert_eq!(routes["routes"][0]["path"], "/pets*");
+    assert_eq!(routes["routes"][0]["line"], 11);
+    assert_eq!(routes["routes"][0]["timeout_ms"], 5000);
+    assert!(report["diagnostics"].is_array());
+}
