@@ -851,8 +851,9 @@ fn parse_with_lines(
     let Err(first) = &parsed else {
         return parsed;
     };
-    // A limit's refusal is final; so is TOML, which no tool reads leniently.
-    if first.refused || first.limit || syntax == Syntax::Toml {
+    // A limit's refusal is final; so is TOML, which no tool reads leniently. Each second reading
+    // copies the text, so files past any configuration's size are not read again.
+    if first.refused || first.limit || syntax == Syntax::Toml || text.len() > LENIENT_MAX_BYTES {
         return parsed;
     }
     let mut message = first.message.clone();
@@ -871,6 +872,9 @@ fn parse_with_lines(
     }
     parsed
 }
+
+/// The largest text read a second time (16 MiB): two copies of it at most are alive at once.
+const LENIENT_MAX_BYTES: usize = 16 << 20;
 
 /// The parser's refusal of a quoted scalar's continuation line that starts left of its block,
 /// which libyaml, go-yaml and PyYAML accept ([`lenient::fold_quoted_scalars`]).
