@@ -992,3 +992,21 @@ fn retry_timeout_is_a_deadline_for_starting_retries() {
     );
     assert_eq!(route.policy.worst_case(), Some(Duration::from_millis(6200)));
 }
+
+/// Routers without `ruleSyntax` take the static configuration's `core.defaultRuleSyntax` when
+/// the file holds it (a file provider reading the static file itself, as Traefik's integration
+/// tests write it); one that says `v3` keeps v3.
+#[test]
+fn routers_without_a_rule_syntax_take_the_files_default_rule_syntax() {
+    let file = "fixtures/traefik/default-rule-syntax.toml";
+    let outcome = lint(&[file]);
+    // v2: `PathPrefix` takes several paths, each an alternative.
+    route(&outcome, "either", "* /pets*");
+    route(&outcome, "either", "* /animals*");
+    // v3: the same rule is refused where it is written.
+    assert_eq!(invalid_values(&outcome), [format!("{file}:16:13")]);
+    assert!(outcome
+        .diagnostics
+        .iter()
+        .any(|d| d.rule == "invalid-value" && d.message.contains("takes 1 argument, found 2")));
+}

@@ -177,6 +177,20 @@ struct Scope<'a> {
     services: RefCell<HashMap<String, Option<Backend<'a>>>>,
 }
 
+/// The syntax of routers that name none: the static configuration's `core.defaultRuleSyntax`
+/// when this file holds it too (a file provider reading the static file itself), else v3
+/// (Traefik v3: `Router.RuleSyntax` falls back to it, and it defaults to v3).
+fn default_rule_syntax(document: &Node) -> RuleSyntax {
+    let configured = AnyCase
+        .field(document, "core")
+        .and_then(|core| AnyCase.field(core, "defaultRuleSyntax"))
+        .and_then(Node::scalar_text);
+    match configured {
+        Some("v2") => RuleSyntax::V2,
+        _ => RuleSyntax::V3,
+    }
+}
+
 /// Definitions by section and name.
 type Definitions<'a> = HashMap<(&'static str, &'a str), Named<'a>>;
 
@@ -353,7 +367,8 @@ fn read_router(
         .and_then(Node::scalar_text)
     {
         Some("v2") => RuleSyntax::V2,
-        Some("v3" | "default") | None => RuleSyntax::V3,
+        Some("v3") => RuleSyntax::V3,
+        Some("default") | None => default_rule_syntax(scope.document),
         Some(other) => {
             if let Some(node) = AnyCase.field(body, "ruleSyntax") {
                 cx.invalid(
