@@ -2,6 +2,7 @@
 //! upstreams, plugin configs and global rules, with upstream timeouts, balancer retries, health
 //! checks and the plugins that change what a route answers (`api-breaker`, `limit-*`).
 
+use crate::source::lenient::holds_template_action;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
@@ -508,7 +509,7 @@ fn node_weight(cx: &mut Reader<'_>, weight: &Node) -> u32 {
 /// A placeholder APISIX fills from the environment when it loads the file (`${{VAR}}`): its
 /// value is unknown here, so it is neither read nor reported.
 fn is_placeholder(node: &Node) -> bool {
-    node.as_str().is_some_and(|text| text.contains("${{"))
+    node.as_str().is_some_and(holds_template_action)
 }
 
 /// `key` of `object` as a number of seconds. `positive`: 0 is refused too.

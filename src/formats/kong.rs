@@ -1,6 +1,7 @@
 //! Kong declarative configuration (decK / DB-less `kong.yml`): services with nested or
 //! top-level routes, upstreams with targets and health checks, and plugins at every scope.
 
+use crate::source::lenient::holds_template_action;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -326,7 +327,7 @@ impl ServiceContext {
             service
                 .get(key)
                 .and_then(Node::as_str)
-                .is_some_and(|text| text.contains("${{"))
+                .is_some_and(holds_template_action)
         };
         // Kong has no total timeout: `read_timeout` bounds each attempt.
         let mut deferred = Vec::new();

@@ -30,6 +30,7 @@
 //! A value in another file (one a `$ref` led to) is read with `cx.for_file(file)`; `Retry::new`
 //! and `Route::new` fill what an adapter does not set.
 
+use crate::source::lenient::holds_template_action;
 use std::ops::{Deref, DerefMut};
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -264,7 +265,7 @@ impl<'a> Reader<'a> {
 
     /// Reports a value the adapter cannot interpret, at the value.
     pub fn invalid(&mut self, node: &Node, message: impl Into<String>) {
-        if self.templated && node.as_str().is_some_and(|text| text.contains("${{")) {
+        if self.templated && node.as_str().is_some_and(holds_template_action) {
             return;
         }
         let at = self.at(node);

@@ -49,6 +49,19 @@ pub struct RuleContext<'a, O = ()> {
 }
 
 impl<'a, O: Options> RuleContext<'a, O> {
+    /// The routes whose timing the file states: one whose timeouts or retries are filled in at
+    /// deployment (a decK template) cannot be added up, so no timing rule judges it.
+    pub fn timed_routes(&self) -> impl Iterator<Item = &'a crate::model::Route> {
+        let routes = self.inventory.routes.iter();
+        routes.filter(|route| !route.policy.defers_timing())
+    }
+
+    /// The routes whose retry count the file states: one filled in at deployment may be 0.
+    pub fn retried_routes(&self) -> impl Iterator<Item = &'a crate::model::Route> {
+        let routes = self.inventory.routes.iter();
+        routes.filter(|route| !route.policy.defers(crate::model::Setting::Retries))
+    }
+
     fn new(rule: BuiltinRule, inputs: &RuleInputs<'a>) -> Self {
         RuleContext {
             inventory: inputs.inventory,

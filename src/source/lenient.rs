@@ -3,6 +3,16 @@
 //! text is right in the original; the parser then reads the rewrite, and when it refuses that
 //! too, the original refusal is what is reported.
 
+/// Where a template action opens: `${{` (decK, and APISIX's environment placeholders).
+const OPEN: &str = "${{";
+/// Where it closes.
+const CLOSE: &str = "}}";
+
+/// Whether `text` holds a `${{ … }}` template action, filled in before the gateway reads it.
+pub fn holds_template_action(text: &str) -> bool {
+    text.contains(OPEN)
+}
+
 /// `text` with the inside of each `${{ … }}` template action replaced by `_` (line breaks
 /// kept), or `None` when it has no action.
 ///
@@ -11,9 +21,7 @@
 /// `pkg/file/readfile.go`), so a file may be YAML only once rendered: an action inside a quoted
 /// string holds quotes of its own.
 pub fn mask_template_actions(text: &str) -> Option<String> {
-    const OPEN: &str = "${{";
-    const CLOSE: &str = "}}";
-    if !text.contains(OPEN) {
+    if !holds_template_action(text) {
         return None;
     }
     let mut masked = String::with_capacity(text.len());

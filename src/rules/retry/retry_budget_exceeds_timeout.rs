@@ -14,11 +14,7 @@ impl Rule for RetryBudgetExceedsTimeout {
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let mut found = Vec::new();
-        for route in &cx.inventory.routes {
-            // Values filled in at deployment cannot be judged here.
-            if route.policy.defers_timing() {
-                continue;
-            }
+        for route in cx.timed_routes() {
             let policy = &route.policy;
             let Some(retry) = &policy.retry else {
                 continue;

@@ -12,11 +12,7 @@ impl Rule for RetryWithoutBackoff {
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let mut found = Vec::new();
-        for route in &cx.inventory.routes {
-            // A retry count filled in at deployment may be 0.
-            if route.policy.defers(crate::model::Setting::Retries) {
-                continue;
-            }
+        for route in cx.retried_routes() {
             let Some(retry) = &route.policy.retry else {
                 continue;
             };

@@ -12,11 +12,7 @@ impl Rule for RetryWithoutPerTryTimeout {
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let mut found = Vec::new();
-        for route in &cx.inventory.routes {
-            // Values filled in at deployment cannot be judged here.
-            if route.policy.defers_timing() {
-                continue;
-            }
+        for route in cx.timed_routes() {
             let policy = &route.policy;
             let Some(retry) = &policy.retry else {
                 continue;

@@ -17,11 +17,7 @@ impl Rule for TimeoutMissing {
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let mut found = Vec::new();
-        for route in &cx.inventory.routes {
-            // Values filled in at deployment cannot be judged here.
-            if route.policy.defers_timing() {
-                continue;
-            }
+        for route in cx.timed_routes() {
             // A redirect or direct response waits on nothing.
             if route.answers_itself() {
                 continue;

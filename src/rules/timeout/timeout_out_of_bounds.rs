@@ -30,11 +30,7 @@ impl Rule for TimeoutOutOfBounds {
 
     fn check(&self, cx: &RuleContext<'_, TimeoutBounds>, out: &mut Vec<Diagnostic>) {
         let mut found = Vec::new();
-        for route in &cx.inventory.routes {
-            // Values filled in at deployment cannot be judged here.
-            if route.policy.defers_timing() {
-                continue;
-            }
+        for route in cx.timed_routes() {
             // Bounds that are only gateway defaults are `timeout-missing`'s to report.
             let Some(bound) = bound(&route.policy).filter(|bound| bound.default_note.is_none())
             else {
