@@ -75,7 +75,13 @@ static HTTP_DEPLOY_TIME: GatewayDefault<Timeout> = GatewayDefault::new(
      deploy time",
 );
 const MIN_TIMEOUT: Duration = Duration::from_millis(50);
+/// REST APIs answer an integration timeout with `INTEGRATION_TIMEOUT`, 504 unless a gateway
+/// response changes it.
 const TIMEOUT_STATUS: u16 = 504;
+/// HTTP APIs have no gateway responses and answer an integration timeout with 503
+/// `{"message":"Service Unavailable"}`, as responses carrying HTTP APIs' `apigw-requestid`
+/// header show (cortexlabs/cortex#1225; serverless/serverless#11222).
+const HTTP_API_TIMEOUT_STATUS: u16 = 503;
 const THROTTLED_STATUS: u16 = 429;
 
 /// Which API Gateway product a document configures.
@@ -220,7 +226,10 @@ fn read_route(
     if integration_type.as_deref() != Some("mock") {
         policy.timeout = Some(integration_timeout(cx, integration, kind));
         policy.statuses = GatewayStatuses {
-            on_timeout: Some(doc.timeout_status),
+            on_timeout: Some(match kind {
+                ApiKind::Rest => doc.timeout_status,
+                ApiKind::Http => HTTP_API_TIMEOUT_STATUS,
+            }),
             ..GatewayStatuses::default()
         };
         policy.upstream = integration.get("uri").and_then(|uri| {

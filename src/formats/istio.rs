@@ -208,6 +208,9 @@ fn virtual_service(cx: &mut Reader<'_>, spec: &Node) {
 /// nothing to a destination (`HTTPRoute` in networking/v1 `virtual_service.proto`, Istio 1.24:
 /// "a HTTP rule can either return a direct_response, redirect or forward (default) traffic").
 fn direct_answer(cx: &Reader<'_>, http: &Node) -> Option<(Option<String>, Location)> {
+    if let Some(answer) = abort_every_request(cx, http) {
+        return Some(answer);
+    }
     let (key, node) = ["directResponse", "redirect"]
         .into_iter()
         .find_map(|key| Some((key, http.get(key).filter(|node| !node.is_null())?)))?;
@@ -216,6 +219,32 @@ fn direct_answer(cx: &Reader<'_>, http: &Node) -> Option<(Option<String>, Locati
         _ => Some("redirect".to_string()),
     };
     let span = http.entry(key).map_or(node.span, |entry| entry.key.span);
+    Some((answer, cx.locate(span)))
+}
+
+/// A `fault.abort` of 100 % of requests: Envoy's fault filter answers each with the abort's
+/// status before the router runs, so nothing reaches a destination (`HTTPFaultInjection.Abort`
+/// in `virtual_service.proto`; `percentage.value`, or the deprecated integer `percent`). A
+/// smaller or missing percentage leaves requests to the route.
+fn abort_every_request(cx: &Reader<'_>, http: &Node) -> Option<(Option<String>, Location)> {
+    let fault = http.get("fault")?;
+    let abort = fault.get("abort").filter(|node| node.is_map())?;
+    let percent = abort
+        .get("percentage")
+        .and_then(|percentage| percentage.get("value"))
+        .or_else(|| abort.get("percent"))
+        .and_then(Node::scalar_text)
+        .and_then(|text| text.trim().parse::<f64>().ok())?;
+    if percent < 100.0 {
+        return None;
+    }
+    let answer = ["httpStatus", "grpcStatus", "http2Error"]
+        .into_iter()
+        .find_map(|key| abort.get(key).and_then(Node::scalar_text))
+        .map(str::to_string);
+    let span = fault
+        .entry("abort")
+        .map_or(abort.span, |entry| entry.key.span);
     Some((answer, cx.locate(span)))
 }
 

@@ -4,6 +4,10 @@
 //!
 //! A target inherits `retry` (replaced whole), `request_timeout`, `override_params` (merged key
 //! by key), `custom_host` and the strategy's `cb_config` from the targets around it. A
+//! `cb_config` protects only where a `fallback` or `loadbalance` strategy chooses among two or
+//! more targets: the gateway drops targets whose circuit is open from a strategy's `targets`
+//! unless none would be left, and Portkey's circuit-breaker page says `conditional` strategies
+//! are not evaluated. A
 //! `fallback` strategy tries its targets in order while the response is a failure (or, with
 //! `on_status_codes`, one of those statuses); `loadbalance` and `conditional` pick one target and
 //! never try another; `single` uses the first. Retries happen at the targets that call a
@@ -36,6 +40,9 @@ use crate::span::Location;
 /// here are defined: `RETRY_STATUS_CODES = [429, 500, 502, 503, 504]`, `MAX_RETRIES = 5` and
 /// `MAX_RETRY_LIMIT_MS = 60 * 1000` (src/globals.ts), `requestTimeout: null` unless a target
 /// sets one, and `cbConfig` handed to the circuit-breaker hook (src/handlers/handlerUtils.ts).
+/// That hook, and the `isOpen` marks it leaves on targets, come from Portkey's hosted gateway
+/// (docs: product/ai-gateway/circuit-breaker); the open-source gateway never sets them, so
+/// `cb_config` is read as the hosted gateway applies it.
 const RELEASE: Release = Release("Portkey gateway 1.15.2");
 static NO_TIMEOUT: GatewayNote = GatewayNote::new(RELEASE, "Portkey's default: no request timeout");
 static FIRST_WAIT: GatewayNote = GatewayNote::new(
@@ -188,6 +195,8 @@ struct Inherited {
     request_timeout: Option<Sourced<Duration>>,
     model: Option<String>,
     custom_host: Option<String>,
+    /// The `cb_config` of the innermost strategy that sets one.
+    breaker: Option<CircuitBreaker>,
 }
 
 #[derive(Debug, Clone)]
@@ -224,8 +233,10 @@ struct Walker<'a> {
     config_name: String,
     leaves: Vec<Leaf>,
     edges: Vec<FallbackEdge>,
+    /// The breakers some strategy applies: a `cb_config` no strategy can apply protects nothing.
     breakers: Vec<CircuitBreaker>,
-    /// Where each breaker of `breakers` is configured: one a target inherits is read again.
+    /// Where each breaker of `breakers` is configured: one several strategies inherit is applied
+    /// once.
     breakers_at: HashSet<Location>,
 }
 
@@ -267,6 +278,9 @@ impl Walker<'_> {
                 if let Some(strategy) = strategy {
                     self.fallback_edges(strategy, targets, &children);
                 }
+                if children.len() > 1 {
+                    self.apply_breaker(&inherited);
+                }
                 sequence(children)
             }
             "loadbalance" => {
@@ -282,6 +296,9 @@ impl Walker<'_> {
                         node.get("targets").unwrap_or(node),
                         "every target has weight 0, so the load balancer can pick none",
                     );
+                }
+                if candidates.len() > 1 {
+                    self.apply_breaker(&inherited);
                 }
                 choice(candidates)
             }
@@ -389,7 +406,7 @@ impl Walker<'_> {
             .get("strategy")
             .and_then(|strategy| strategy.get("cb_config"))
         {
-            self.breaker(config);
+            inherited.breaker = self.breaker(config);
         }
         inherited
     }
@@ -440,9 +457,18 @@ impl Walker<'_> {
         codes.into_iter().map(|code| code.value).collect()
     }
 
-    /// `strategy.cb_config`: targets that fail too often leave the strategy for a while. Every
-    /// breaker of the config is the route's.
-    fn breaker(&mut self, config: &Node) {
+    /// A strategy choosing among `inherited`'s targets skips those whose circuit is open: the
+    /// breaker it inherits protects the route.
+    fn apply_breaker(&mut self, inherited: &Inherited) {
+        if let Some(breaker) = &inherited.breaker {
+            if self.breakers_at.insert(breaker.location) {
+                self.breakers.push(breaker.clone());
+            }
+        }
+    }
+
+    /// `strategy.cb_config`: targets that fail too often leave the strategy for a while.
+    fn breaker(&mut self, config: &Node) -> Option<CircuitBreaker> {
         let location = self.cx.at(config);
         if !config.is_map() {
             self.cx.invalid(
@@ -450,7 +476,7 @@ impl Walker<'_> {
                 "`cb_config` sets `failure_threshold` or `failure_threshold_percentage`, and \
                  `cooldown_interval`",
             );
-            return;
+            return None;
         }
         let threshold = self.cx.count(config, "failure_threshold");
         let percentage = config.get("failure_threshold_percentage");
@@ -472,7 +498,7 @@ impl Walker<'_> {
             }
         }
         self.cx.statuses(config, "failure_status_codes");
-        let breaker = CircuitBreaker {
+        Some(CircuitBreaker {
             kind: if percentage.is_some() {
                 CircuitBreakerKind::Expression
             } else {
@@ -484,10 +510,7 @@ impl Walker<'_> {
             .then(|| "`failure_threshold: 0` never opens the circuit".to_string()),
             open_status: None,
             trip: None,
-        };
-        if self.breakers_at.insert(breaker.location) {
-            self.breakers.push(breaker);
-        }
+        })
     }
 
     fn leaf(&mut self, node: &Node, path: Option<String>, inherited: &Inherited) -> Branch {

@@ -126,7 +126,7 @@ impl GatewayFormat {
             GatewayFormat::Istio => "Set `timeout` on the HTTP route (e.g. `timeout: 4s`)",
             GatewayFormat::GatewayApi => "Set `timeouts.request` on the rule (e.g. `request: 4s`)",
             GatewayFormat::Aws => {
-                "Set `timeoutInMillis` on the `x-amazon-apigateway-integration` (50 to 29000 for REST APIs)"
+                "Set `timeoutInMillis` on the `x-amazon-apigateway-integration` (50 to 29000 for REST APIs, to 30000 for HTTP APIs)"
             }
             GatewayFormat::Google => {
                 "Set `deadline` (seconds) in the operation's `x-google-backend`"
@@ -142,7 +142,10 @@ impl GatewayFormat {
             GatewayFormat::Traefik => {
                 "Set `forwardingTimeouts.responseHeaderTimeout` on the service's `serversTransport`"
             }
-            GatewayFormat::Apisix => "Set `timeout.read` (seconds) on the route's upstream",
+            GatewayFormat::Apisix => {
+                "Set `timeout` on the route's upstream, with `read` and, as APISIX requires, \
+                 `connect` and `send` (seconds)"
+            }
             GatewayFormat::LiteLlm => "Set `timeout` in `router_settings` or on the deployment's `litellm_params`",
             GatewayFormat::Portkey => "Set `request_timeout` (milliseconds) on the config or the target",
             GatewayFormat::EnvoyGateway => {
@@ -163,7 +166,9 @@ impl GatewayFormat {
     pub fn circuit_breaker_fix(self) -> &'static str {
         match self {
             GatewayFormat::Kong => {
-                "Add `healthchecks.passive.unhealthy` thresholds to the service's upstream"
+                "Add `healthchecks.passive.unhealthy` thresholds, with `healthchecks.active` \
+                 probes to bring a target back (passive checks never re-enable one), to the upstream \
+                 named after the service's host (create it if there is none)"
             }
             GatewayFormat::Envoy => "Add `outlier_detection` (or `circuit_breakers` thresholds) to the cluster",
             GatewayFormat::Istio => {
@@ -179,16 +184,22 @@ impl GatewayFormat {
             GatewayFormat::SpringCloudGateway => {
                 "Add a `CircuitBreaker` filter (a Resilience4j instance) to the route"
             }
-            GatewayFormat::LiteLlm => "Give the model group a second deployment, or set `allowed_fails_policy` (or an `allowed_fails` other than 3) in `router_settings`: LiteLLM's default cooldowns never take a group's only deployment out of the pool",
-            GatewayFormat::Portkey => "Add `cb_config` (`failure_threshold`, `cooldown_interval`) to the strategy",
+            GatewayFormat::LiteLlm => "Give the model group a second deployment, or set `allowed_fails_policy` (or an `allowed_fails` other than 3) in `router_settings`: LiteLLM's default cooldowns take a group's only deployment out only on a 401 or 404, or when every call of a minute of 1000 or more fails",
+            GatewayFormat::Portkey => {
+                "Add `cb_config` (`failure_threshold`, `cooldown_interval`) to a `fallback` or \
+                 `loadbalance` strategy of two or more targets, where Portkey's hosted gateway skips \
+                 a target whose circuit is open (it does not evaluate `conditional` strategies, and \
+                 the open-source gateway opens no circuit)"
+            }
             GatewayFormat::EnvoyGateway => "Add `healthCheck.passive` (outlier detection) to the BackendTrafficPolicy",
             GatewayFormat::Linkerd => {
                 "Annotate the Service with `balancer.linkerd.io/failure-accrual: consecutive`"
             }
             GatewayFormat::Kuma => "Add a MeshCircuitBreaker with `outlierDetection` for the service",
             GatewayFormat::Tyk => {
-                "Add a `circuit_breakers` entry (`threshold_percent`, `samples`, `return_to_service_after`) \
-                 for the path, or `circuitBreaker` to the operation in `x-tyk-api-gateway.middleware.operations`"
+                "Add a `circuit_breakers` entry (`path`, `method`, `threshold_percent`, `samples`, \
+                 `return_to_service_after`) for each method the path serves, or `circuitBreaker` to the \
+                 operation in `x-tyk-api-gateway.middleware.operations`"
             }
             GatewayFormat::GatewayApi
             | GatewayFormat::Aws
@@ -324,7 +335,9 @@ impl GatewayFormat {
             }
             (G::Traefik, S::Fallback) => "a `failover` service with a `fallback`",
             (G::Traefik, S::Methods) => "a `Method(...)` matcher in the router's `rule`",
-            (G::Apisix, S::Timeout | S::PerTryTimeout) => "`timeout.read` on the upstream",
+            (G::Apisix, S::Timeout | S::PerTryTimeout) => {
+                "`timeout.read` on the upstream (with `connect` and `send`, which APISIX requires)"
+            }
             (G::Apisix, S::Retries) => "the upstream's `retries`",
             (G::Apisix, S::HealthCheck) => "`checks.active` on the upstream",
             (G::Apisix, S::BreakerThreshold) => {

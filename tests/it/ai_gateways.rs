@@ -1323,3 +1323,69 @@ fn portkey_prompt_targets_are_the_models_of_their_prompts() {
         [at("fallback-invalid", file, 6, 7)]
     );
 }
+
+#[test]
+fn portkey_breakers_protect_only_where_a_strategy_chooses_among_targets() {
+    // The gateway drops targets whose circuit is open from a strategy's `targets` unless none
+    // would be left (`tryTargetsRecursively`, src/handlers/handlerUtils.ts), and Portkey's
+    // circuit-breaker page says `conditional` strategies are not evaluated: a `cb_config` on a
+    // conditional strategy protects only the `fallback` or `loadbalance` strategies under it
+    // that inherit it.
+    let conditional = "fixtures/portkey/breaker-on-conditional.json";
+    let inherited = "fixtures/portkey/breaker-inherited.json";
+    let outcome = lint_paths(&[conditional, inherited]);
+    let policy = &route(&outcome, conditional, "breaker-on-conditional").policy;
+    assert!(policy.circuit_breakers.is_empty());
+    let policy = &route(&outcome, inherited, "breaker-inherited").policy;
+    let breaker = policy
+        .circuit_breakers
+        .first()
+        .expect("inherited cb_config");
+    assert_eq!(common::line_column(&outcome, breaker.location), (8, 18));
+    assert_eq!(policy.circuit_breakers.len(), 1);
+
+    let (_, report) = lint_json(&repo(), &[conditional, inherited]);
+    let missing: Vec<_> = located(&report)
+        .into_iter()
+        .filter(|(rule, ..)| rule.starts_with("circuit-breaker"))
+        .collect();
+    assert_eq!(missing, [at("circuit-breaker-missing", conditional, 2, 3)]);
+    let help = report["diagnostics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|finding| finding["rule"] == "circuit-breaker-missing")
+        .and_then(|finding| finding["help"].as_str())
+        .expect("help");
+    assert!(help.contains("`fallback` or `loadbalance` strategy of two or more targets"));
+    assert!(help.contains("does not evaluate `conditional` strategies"));
+}
+
+#[test]
+fn portkey_breaker_over_one_target_protects_nothing() {
+    // With every target's circuit open the strategy keeps its targets, so one target is
+    // always called.
+    let project = common::project(&[(
+        "one-target.json",
+        br#"{
+  "strategy": {
+    "mode": "fallback",
+    "cb_config": { "failure_threshold": 5, "cooldown_interval": 60000 }
+  },
+  "request_timeout": 20000,
+  "targets": [
+    { "provider": "openai", "api_key": "sk-openai", "override_params": { "model": "gpt-4o" } }
+  ]
+}
+"#,
+    )]);
+    let (_, report) = lint_json(project.path(), &["one-target.json"]);
+    let breakers: Vec<_> = located(&report)
+        .into_iter()
+        .filter(|(rule, ..)| rule.starts_with("circuit-breaker"))
+        .collect();
+    assert_eq!(
+        breakers,
+        [at("circuit-breaker-missing", "one-target.json", 2, 3)]
+    );
+}

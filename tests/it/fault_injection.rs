@@ -288,6 +288,14 @@ fn places_of<'a>(format: &str, document: &'a Node) -> Vec<Place<'a>> {
                         .any(|t| t.get("destination").is_some())
                 })
             })
+            // A rule that aborts every request sends none to its destinations.
+            .filter(|route| {
+                let percent = route
+                    .pointer(&["fault", "abort", "percentage", "value"])
+                    .and_then(Node::scalar_text)
+                    .and_then(|text| text.parse::<f64>().ok());
+                percent.is_none_or(|percent| percent < 100.0)
+            })
             .map(|route| Place {
                 anchor: route,
                 edit: route,
@@ -379,6 +387,18 @@ fn places_of<'a>(format: &str, document: &'a Node) -> Vec<Place<'a>> {
             })
             .collect(),
         // The `to` entries of Kuma's policies, each edited in its `default`.
+        // A shadow policy is applied to no proxy.
+        "kuma"
+            if ["metadata", "labels"].iter().any(|parent| {
+                let label = match *parent {
+                    "metadata" => document.pointer(&["metadata", "labels", "kuma.io/effect"]),
+                    _ => document.pointer(&["labels", "kuma.io/effect"]),
+                };
+                label.and_then(Node::scalar_text) == Some("shadow")
+            }) =>
+        {
+            Vec::new()
+        }
         "kuma" => {
             let kind = document
                 .get("kind")
@@ -439,6 +459,19 @@ fn places_of<'a>(format: &str, document: &'a Node) -> Vec<Place<'a>> {
         "spring-cloud-gateway" => all
             .into_iter()
             .filter(|route| route.get("uri").is_some() && route.get("predicates").is_some())
+            // WebSocket and redirect routes wait on no upstream response.
+            .filter(|route| {
+                let uri = route
+                    .get("uri")
+                    .and_then(Node::scalar_text)
+                    .unwrap_or_default();
+                let redirects = items(route.get("filters")).iter().any(|filter| {
+                    filter
+                        .scalar_text()
+                        .is_some_and(|text| text.starts_with("RedirectTo"))
+                });
+                !uri.starts_with("ws") && !redirects
+            })
             .map(|route| Place {
                 anchor: route,
                 edit: route,

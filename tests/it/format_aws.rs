@@ -168,7 +168,9 @@ fn http_apis_allow_thirty_seconds_and_have_a_default_route() {
         ),
         "default: AWS API Gateway's default integration timeout of 30s (HTTP APIs) in API Gateway V1/V2"
     );
-    assert_eq!(fallback.policy.statuses.on_timeout, Some(504));
+    // HTTP APIs have no gateway responses: an integration timeout is answered 503.
+    assert_eq!(fallback.policy.statuses.on_timeout, Some(503));
+    assert_eq!(note.policy.statuses.on_timeout, Some(503));
     assert!(findings(&outcome, "invalid-value", HTTP).is_empty());
 }
 

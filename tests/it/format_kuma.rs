@@ -2,9 +2,11 @@
 //! in Kuma's order (entry kind, then the smaller name last), the defaults of a new mesh, what
 //! cannot be read, and Kuma's own test inputs (whose merged result Kuma's inspect API records).
 
+use std::path::PathBuf;
 use std::time::Duration;
 
-use routeguard::lint::LintOutcome;
+use routeguard::config::{presets::Preset, Config};
+use routeguard::lint::{lint_in, LintOptions, LintOutcome};
 use routeguard::model::policy::{CircuitBreakerKind, Origin, RetryCondition, Timeout};
 use routeguard::model::{GatewayFormat, Layer, Route};
 
@@ -136,6 +138,37 @@ fn zero_retries_switch_them_off_and_bad_values_are_reported() {
     assert_eq!(invalid, vec![(128, 28), (130, 27)]);
 }
 
+/// A copy of a corpus file without its `kuma.io/effect: shadow` labels, in a project of its own.
+struct Applied {
+    project: tempfile::TempDir,
+    name: String,
+}
+
+impl Applied {
+    fn outcome(&self) -> LintOutcome {
+        let root = self.project.path().to_path_buf();
+        let options = LintOptions {
+            paths: vec![PathBuf::from(&self.name)],
+            root: Some(root.clone()),
+            config: Config::with_preset(Preset::Off),
+            ..LintOptions::default()
+        };
+        lint_in(&options, &root).expect("the copy can be linted")
+    }
+}
+
+fn applied(path: &str) -> Applied {
+    let text = std::fs::read_to_string(common::repo().join(path)).expect("corpus file");
+    let text: String = text
+        .lines()
+        .filter(|line| line.trim() != "kuma.io/effect: shadow")
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let name = path.rsplit('/').next().expect("file name").to_string();
+    let project = common::project(&[(name.as_str(), text.as_bytes())]);
+    Applied { project, name }
+}
+
 #[test]
 fn kumas_own_test_inputs() {
     let outcome = run(&["fixtures/real/kuma"]);
@@ -156,7 +189,23 @@ fn kumas_own_test_inputs() {
         server.policy.connect_timeout.as_ref().map(|t| t.value),
         Some(Duration::from_secs(2))
     );
-    let retried = run(&["fixtures/real/kuma/meshretry-outbound.yaml"]);
+    // Kuma's inspect tests label most of their policies `kuma.io/effect: shadow`, which Kuma
+    // does not apply: read as written, those files configure nothing; with the label removed,
+    // as the policies would be applied.
+    for shadow in [
+        "fixtures/real/kuma/meshretry-outbound.yaml",
+        "fixtures/real/kuma/circuit-breaker-health-check.yaml",
+        "fixtures/real/kuma/meshtimeout-outbound-route.yaml",
+    ] {
+        let outcome = run(&[shadow]);
+        assert!(
+            outcome.inventory.routes.is_empty(),
+            "{shadow}: {:?}",
+            outcome.inventory.routes
+        );
+    }
+    let retried = applied("fixtures/real/kuma/meshretry-outbound.yaml");
+    let retried = retried.outcome();
     let retry = named(&retried, "test-server")
         .policy
         .retry
@@ -169,7 +218,8 @@ fn kumas_own_test_inputs() {
         backoff.max.as_ref().map(|m| m.value),
         Some(Duration::from_secs(240))
     );
-    let checked = run(&["fixtures/real/kuma/circuit-breaker-health-check.yaml"]);
+    let checked = applied("fixtures/real/kuma/circuit-breaker-health-check.yaml");
+    let checked = checked.outcome();
     let policy = &named(&checked, "test-server").policy;
     assert!(policy
         .health_check

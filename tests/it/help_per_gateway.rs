@@ -260,6 +260,8 @@ const GATEWAYS: &[Gateway] = &[
             "x-tyk-api-gateway.",
             "circuit_breakers",
             "circuitBreaker",
+            "path",
+            "method",
             "threshold_percent",
             "samples",
             "return_to_service_after",

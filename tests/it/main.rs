@@ -47,3 +47,4 @@ mod scorecard;
 mod stdin;
 mod toml_loading;
 mod truth;
+mod truth_review;

@@ -441,7 +441,7 @@ fn istio_retries_posts_only_on_the_statuses_its_retry_on_lists() {
     );
     let message = first_message(&report, "retry-non-idempotent");
     assert!(
-        message.contains("retries `POST /refunds` on 503, which fire after the request"),
+        message.contains("retries `POST /refunds` on 503, which fires after the request"),
         "{message}"
     );
 }

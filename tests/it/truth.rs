@@ -174,7 +174,9 @@ fn kong_service_settings_are_reported_once_on_the_service_with_kong_remedies() {
     let breaker = help_of("circuit-breaker-missing", file, 5);
     assert_eq!(
         breaker,
-        "Add `healthchecks.passive.unhealthy` thresholds to the service's upstream"
+        "Add `healthchecks.passive.unhealthy` thresholds, with `healthchecks.active` probes to \
+         bring a target back (passive checks never re-enable one), to the upstream named after \
+         the service's host (create it if there is none)"
     );
 }
 

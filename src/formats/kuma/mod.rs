@@ -9,6 +9,7 @@
 //! by a `to` entry (or, as before 2.9, by the top-level `targetRef`) gives a route per match of
 //! its rules, the route's entries merged last. The inbound sections (`rules`, and `from` for
 //! every client) of MeshTimeout and MeshCircuitBreaker bound the selected services' own side.
+//! Resources labelled `kuma.io/effect: shadow` are not applied by Kuma and are not read.
 //! What no policy sets is the default a new mesh gets (`pkg/defaults/mesh`:
 //! `mesh-timeout-all-default` with a 15s request timeout, `mesh-retry-all-default` with 5 HTTP
 //! retries of 16s each, no inbound request timeout).
@@ -103,6 +104,20 @@ fn resource<'a>(document: &'a Node, kinds: &[&str]) -> Option<(&'a str, &'a str,
 fn policy(document: &Node) -> Option<(&str, &str, &Node)> {
     resource(document, &KINDS)
 }
+
+/// Whether Kuma applies the resource: one labelled `kuma.io/effect: shadow` changes no proxy's
+/// configuration and is only shown by the Inspect API (`api/mesh/v1alpha1/dataplane_helpers.go`,
+/// `pkg/plugins/policies/core/matchers/dataplane.go`, v2.14.3). Kubernetes resources carry the
+/// label in `metadata.labels`, Universal ones in `labels`.
+fn applied(document: &Node) -> bool {
+    let effect = document
+        .pointer(&["metadata", "labels", EFFECT_LABEL])
+        .or_else(|| document.pointer(&["labels", EFFECT_LABEL]))
+        .and_then(Node::as_str);
+    effect != Some("shadow")
+}
+
+const EFFECT_LABEL: &str = "kuma.io/effect";
 
 /// The mesh a policy belongs to: Universal's `mesh`, the `kuma.io/mesh` label on Kubernetes,
 /// `default` when not written.
@@ -238,6 +253,9 @@ fn adapt(cx: &mut AdaptContext<'_>, _file: FileId, _document: &Node) {
             let Some((kind, name, spec)) = policy(document) else {
                 continue;
             };
+            if !applied(document) {
+                continue;
+            }
             let cx = &mut Reader::new(cx, file.id, Naming::Exact, Dialect::Go);
             let top_ref = spec.get("targetRef");
             let top_route = top_ref

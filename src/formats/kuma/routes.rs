@@ -5,8 +5,8 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use super::{
-    mesh_of, resource, service_of, short_service, Conf, Entry, Reach, BACKOFF, BACKOFF_MAX,
-    CONNECT_TIMEOUT, PER_TRY, REQUEST_TIMEOUT, RETRIES,
+    applied, mesh_of, resource, service_of, short_service, Conf, Entry, Reach, BACKOFF,
+    BACKOFF_MAX, CONNECT_TIMEOUT, PER_TRY, REQUEST_TIMEOUT, RETRIES,
 };
 use crate::formats::read::{Naming, Reader};
 use crate::formats::values::Dialect;
@@ -193,7 +193,8 @@ pub(super) fn http_routes(cx: &mut AdaptContext<'_>, entries: &[Entry]) {
     let mut routes = HashMap::new();
     for file in kube::readable_files(cx.workspace) {
         for document in &file.documents {
-            if let Some((_, name, spec)) = resource(document, &["MeshHTTPRoute"]) {
+            let found = resource(document, &["MeshHTTPRoute"]).filter(|_| applied(document));
+            if let Some((_, name, spec)) = found {
                 let key = (mesh_of(document), name);
                 routes.entry(key).or_insert((file.id, spec));
             }

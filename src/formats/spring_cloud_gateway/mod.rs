@@ -197,6 +197,9 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
             continue;
         }
         let route = shortcut.as_ref().unwrap_or(written);
+        if websocket(document, route) {
+            continue;
+        }
         let written_predicates = items(route, "predicates");
         if written_predicates.is_empty() {
             // `RouteDefinition.predicates` is `@NotEmpty`, and the properties' routes are
@@ -291,6 +294,20 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
     }
 }
 
+/// Whether a route proxies WebSocket sessions (`ws://`, `wss://`, `lb:ws://`): neither the HTTP
+/// client's `response-timeout` nor a `CircuitBreaker` reaches them, since `NettyRoutingFilter`
+/// routes only `http` and `https` and `WebsocketRoutingFilter` connects to the upstream inside
+/// the session's handler, after the client's handshake has completed. Such a route has none of
+/// the settings routeguard checks, so it is not read as one.
+fn websocket(document: &Node, route: &Node) -> bool {
+    let uri = lookup(route, "uri")
+        .and_then(|uri| resolved(document, uri).or_else(|| Some(uri.clone())))
+        .and_then(|uri| uri.as_str().map(str::to_ascii_lowercase))
+        .unwrap_or_default();
+    let uri = uri.strip_prefix("lb:").unwrap_or(&uri);
+    uri.starts_with("ws://") || uri.starts_with("wss://")
+}
+
 /// Whether a route says `enabled: false`: since 4.2 (commit 28a7da86),
 /// `PropertiesRouteDefinitionLocator` filters its routes by `RouteDefinition::isEnabled`, so the
 /// gateway never serves it. Spring's conversion reads `false`, `off`, `no` and `0` in any case.
@@ -357,6 +374,11 @@ fn policy(
     // A local handler or a filter answers by itself: nothing upstream to wait for.
     if uri.starts_with("forward:") || uri.starts_with("no://") {
         return Policy::answered_directly(Some(uri), cx.at(route));
+    }
+    // `RedirectTo` sets the status and `Location` and completes the response without calling
+    // the rest of the chain (`RedirectToGatewayFilterFactory`, 4.3): no request is forwarded.
+    if let Some(redirect) = filters.iter().find(|f| f.name == "RedirectTo") {
+        return Policy::answered_directly(Some("redirect".to_string()), cx.at(redirect.node));
     }
     let host = uri.split_once("://").map_or(uri.as_str(), |(_, rest)| rest);
     let mut policy = Policy {

@@ -1,5 +1,5 @@
 use crate::diagnostic::{Diagnostic, Related};
-use crate::model::Route;
+use crate::model::{Route, SpecVersion};
 use crate::rules::{Rule, RuleContext};
 use crate::span::Location;
 
@@ -107,9 +107,14 @@ impl Rule for GatewayErrorsUndocumented {
             )
             .with_label(format!("no {} response here", codes.join(" or ")))
             .with_help(format!(
-                "document {} under `responses` (or a `5XX`/`4XX` range, or `default`) with the \
-                 body the gateway sends, so clients can handle it",
-                codes.join(", ")
+                "document {} under `responses` ({}) with the body the gateway sends, so clients \
+                 can handle it",
+                codes.join(", "),
+                if operation.spec == SpecVersion::Swagger2 {
+                    "or `default`: OpenAPI 2.0 has no `5XX`/`4XX` ranges"
+                } else {
+                    "or a `5XX`/`4XX` range, or `default`"
+                }
             ))
             .with_route(route_name);
             for emitted in &missing {

@@ -1,4 +1,5 @@
 use crate::diagnostic::Diagnostic;
+use crate::model::SpecVersion;
 use crate::rules::{Rule, RuleContext};
 
 /// Every operation documents at least one error response (4xx, 5xx, `4XX`/`5XX` or `default`).
@@ -10,6 +11,13 @@ impl Rule for ErrorResponses {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         for operation in &cx.inventory.operations {
             let route = operation.route();
+            let help = if operation.spec == SpecVersion::Swagger2 {
+                "Add the error responses the operation can return (e.g. `\"404\"`, `\"429\"`) or \
+                 a `default` response with your error schema: OpenAPI 2.0 has no `4XX`/`5XX` ranges."
+            } else {
+                "Add the error responses the operation can return (e.g. `\"404\"`, `\"429\"`), a \
+                 `4XX`/`5XX` range, or a `default` response with your error schema."
+            };
             match &operation.responses {
                 None => out.push(
                     Diagnostic::new(
@@ -18,6 +26,7 @@ impl Rule for ErrorResponses {
                         format!("operation `{route}` documents no responses at all"),
                     )
                     .with_label("this operation has no `responses`")
+                    .with_help(help)
                     .with_route(route),
                 ),
                 Some(responses) if !responses.entries.iter().any(|r| r.status.is_error()) => out
@@ -28,6 +37,7 @@ impl Rule for ErrorResponses {
                             format!("operation `{route}` documents no error response"),
                         )
                         .with_label("no 4xx, 5xx or `default` response here")
+                        .with_help(help)
                         .with_route(route),
                     ),
                 Some(_) => {}

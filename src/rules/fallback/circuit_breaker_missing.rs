@@ -15,6 +15,8 @@ struct UnprotectedCall<'a> {
     location: crate::span::Location,
     /// The call is one of several the route merges (a KrakenD aggregating endpoint's backend).
     one_of_several: bool,
+    /// Active health checks take an endpoint out when its probes fail, only then.
+    actively_checked: bool,
 }
 
 impl Rule for CircuitBreakerMissing {
@@ -33,6 +35,10 @@ impl Rule for CircuitBreakerMissing {
                 .health_check
                 .as_ref()
                 .is_some_and(|health| health.passive.is_some());
+            let actively_checked = policy
+                .health_check
+                .as_ref()
+                .is_some_and(|health| health.active.is_some());
             let mut calls = Vec::new();
             if policy.backends.is_empty() {
                 let Some(upstream) = &policy.upstream else {
@@ -61,6 +67,7 @@ impl Rule for CircuitBreakerMissing {
                         route,
                         location: upstream.location.unwrap_or(route.location),
                         one_of_several,
+                        actively_checked,
                     });
             }
         }
@@ -76,6 +83,18 @@ impl Rule for CircuitBreakerMissing {
             let (format, upstream_name) = &key;
             let location = first_call.location;
             let per_route = format.breaker_on_routes();
+            // What the gateway does while the upstream fails, for the end of the message.
+            let actively_checked = calls.iter().all(|call| call.actively_checked);
+            let keeps_sending = |whose: &str| {
+                if actively_checked {
+                    format!(
+                        "{format} takes an endpoint out only when its active health check fails, \
+                         and keeps sending {whose}traffic to it while requests fail and probes pass"
+                    )
+                } else {
+                    format!("{format} keeps sending {whose}traffic to it while it fails")
+                }
+            };
             let message = if per_route {
                 let mut names: Vec<String> = Vec::new();
                 let mut named = HashSet::new();
@@ -96,31 +115,60 @@ impl Rule for CircuitBreakerMissing {
                 };
                 if names.len() == 1 {
                     format!(
-                        "{format} {noun} {listed} sends to {target} without a circuit breaker: \
-                         {format} keeps sending its traffic to it while it fails"
+                        "{format} {noun} {listed} sends to {target} without a circuit breaker: {}",
+                        keeps_sending("its ")
                     )
                 } else {
                     format!(
-                        "{format} {noun}s {listed} send to {target} without a circuit breaker: \
-                         {format} keeps sending their traffic to it while it fails"
+                        "{format} {noun}s {listed} send to {target} without a circuit breaker: {}",
+                        keeps_sending("their ")
                     )
                 }
             } else if first_call.one_of_several {
-                format!(
-                    "{format} backend `{upstream_name}` of `{}` has no circuit breaker: \
-                     each backend the endpoint merges is its own upstream call, and {format} \
-                     keeps sending traffic to this one while it fails",
-                    first.label().replace('`', "'")
-                )
+                if actively_checked {
+                    format!(
+                        "{format} backend `{upstream_name}` of `{}` has no circuit breaker: \
+                         each backend the endpoint merges is its own upstream call, and {}",
+                        first.label().replace('`', "'"),
+                        keeps_sending("")
+                    )
+                } else {
+                    format!(
+                        "{format} backend `{upstream_name}` of `{}` has no circuit breaker: \
+                         each backend the endpoint merges is its own upstream call, and {format} \
+                         keeps sending traffic to this one while it fails",
+                        first.label().replace('`', "'")
+                    )
+                }
             } else {
                 format!(
-                    "{format} upstream `{upstream_name}` has no circuit breaker, outlier detection or passive health check: {format} keeps sending traffic to it while it fails"
+                    "{format} upstream `{upstream_name}` has no circuit breaker, outlier detection or passive health check: {}",
+                    keeps_sending("")
                 )
             };
             let mut diagnostic = Diagnostic::new(self.id(), location, message)
                 .with_label("no circuit breaker")
                 .with_help(format.circuit_breaker_fix())
                 .with_route(first.label());
+            // Where the breaker is the call's (a KrakenD backend block), every other place that
+            // calls the upstream without one needs its own.
+            if !per_route {
+                let mut related = HashSet::from([location]);
+                for call in &calls[1..] {
+                    if related.len() > crate::rules::NAMED_ROUTES {
+                        break;
+                    }
+                    if related.insert(call.location) {
+                        diagnostic = diagnostic.with_related(crate::diagnostic::Related {
+                            location: call.location,
+                            message: format!(
+                                "{} calls it here, without a circuit breaker",
+                                short(call.route)
+                            ),
+                        });
+                    }
+                }
+            }
             // Where the breaker is a route's, each route without one is shown where it is
             // defined, since the breaker is added there.
             if per_route {

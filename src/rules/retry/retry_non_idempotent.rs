@@ -33,10 +33,11 @@ impl Rule for RetryNonIdempotent {
                     self.id(),
                     retry_location(retry),
                     format!(
-                        "{} retries `{}` on {}, which fire after the request reached the service: a retry can repeat its side effect",
+                        "{} retries `{}` on {}, which {} after the request reached the service: a retry can repeat its side effect",
                         describe_route(cx.workspace, route),
                         operation.route(),
-                        names.join(", ")
+                        names.join(", "),
+                        fire(&names)
                     ),
                 )
                 .with_label("retries a non-idempotent operation")
@@ -81,11 +82,12 @@ impl Rule for RetryNonIdempotent {
                 self.id(),
                 retry_location(retry),
                 format!(
-                    "{} matches {} requests and retries them on {}, which fire after the request \
+                    "{} matches {} requests and retries them on {}, which {} after the request \
                      reached the service: a retry can repeat its side effect",
                     describe_route(cx.workspace, route),
                     unsafe_methods.join(" and "),
-                    names.join(", ")
+                    names.join(", "),
+                    fire(&names)
                 ),
             )
             .with_label("retries non-idempotent requests")
@@ -121,4 +123,13 @@ fn unsafe_retry(route: &Route) -> Option<(&Retry, Vec<String>)> {
         .map(|condition| condition_name(condition))
         .collect();
     (!names.is_empty()).then_some((retry, names))
+}
+
+/// The verb for the retry conditions named: one fires, several fire.
+fn fire<T>(names: &[T]) -> &'static str {
+    if names.len() == 1 {
+        "fires"
+    } else {
+        "fire"
+    }
 }
