@@ -316,6 +316,7 @@ fn policy(
             has_budget: false,
             // Envoy retries a reset whatever the method.
             non_idempotent: Some(true),
+            methods: Vec::new(),
             counted_by: None,
             location: route,
         }),

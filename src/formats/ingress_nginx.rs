@@ -302,6 +302,7 @@ fn policy(cx: &mut Reader<'_>, settings: &Settings<'_>) -> Policy {
         deadline,
         has_budget: false,
         non_idempotent: Some(non_idempotent),
+        methods: Vec::new(),
         counted_by: None,
     });
     let request_status = settings.get(cx, "limit-req-status-code", status, STATUS);

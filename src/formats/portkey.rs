@@ -755,6 +755,7 @@ fn route(
             deadline: None,
             has_budget: false,
             non_idempotent: Some(true),
+            methods: Vec::new(),
             counted_by: None,
             location: spec.location,
         });

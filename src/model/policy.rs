@@ -179,6 +179,9 @@ pub struct Retry {
     pub has_budget: bool,
     /// The gateway retries non-idempotent methods (`Some(false)` when it is known not to).
     pub non_idempotent: Option<bool>,
+    /// The methods the retry is limited to where the gateway names them (Spring's Retry
+    /// `methods`); empty when it retries whatever the route matches.
+    pub methods: Vec<super::Method>,
     /// The setting that decides `max_retries` when the format counts retries per error class,
     /// e.g. LiteLLM's `retry_policy.RateLimitErrorRetries`.
     pub counted_by: Option<String>,
@@ -199,6 +202,7 @@ impl Retry {
             deadline: None,
             has_budget: false,
             non_idempotent: None,
+            methods: Vec::new(),
             counted_by: None,
             location,
         }

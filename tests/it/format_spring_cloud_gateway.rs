@@ -9,7 +9,7 @@ use inventory::{
     origin, route, route_labels, timeout_ms,
 };
 use routeguard::model::policy::{BreakerWindow, CircuitBreakerKind, FallbackKind, RetryCondition};
-use routeguard::model::{Method, MethodSet, PathKind};
+use routeguard::model::{Method, MethodSet, PathKind, Timeout};
 
 const APP: &str = "fixtures/spring-cloud-gateway/application.yml";
 const LEGACY: &str = "fixtures/spring-cloud-gateway/legacy.yml";
@@ -188,6 +188,10 @@ fn real_spring_cloud_gateway_test_configurations() {
     );
     let disabled = routes_named(&outcome, NETTY, "per_route_response_timeout_disabled");
     assert!(disabled.per_try_timeout.is_none());
+    // `-1` switches off the global 3s: the route is unbounded where that is written.
+    let switched_off = disabled.timeout.as_ref().expect("a switched-off timeout");
+    assert_eq!(switched_off.value, Timeout::Unbounded);
+    assert_eq!(origin(&outcome, switched_off), format!("{NETTY}:50:31"));
     // `notANumber` is ignored by Spring for the global 3s, and reported here.
     let invalid = routes_named(&outcome, NETTY, "per_route_response_timeout_invalid");
     assert_eq!(

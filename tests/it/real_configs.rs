@@ -1136,7 +1136,8 @@ const CASES: &[Case] = &[
     },
     Case {
         paths: &["fixtures/spring-cloud-gateway/real"],
-        // `- Retry` and its GET,POST variants: 3 retries without a backoff.
+        // `- Retry` and its GET,POST variants: 3 retries without a backoff, and POST retried
+        // after it reached the service.
         findings: &[
             (
                 "retry-without-backoff",
@@ -1145,9 +1146,21 @@ const CASES: &[Case] = &[
                 15,
             ),
             (
+                "retry-non-idempotent",
+                "fixtures/spring-cloud-gateway/real/application-retrytests.yml",
+                20,
+                15,
+            ),
+            (
                 "retry-without-backoff",
                 "fixtures/spring-cloud-gateway/real/application-retrytests.yml",
                 20,
+                15,
+            ),
+            (
+                "retry-non-idempotent",
+                "fixtures/spring-cloud-gateway/real/application-retrytests.yml",
+                29,
                 15,
             ),
             (

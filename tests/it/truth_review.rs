@@ -331,3 +331,45 @@ fn every_krakend_backend_block_without_a_breaker_is_shown() {
         "KrakenD route `GET /users/{id}` calls it here, without a circuit breaker"
     );
 }
+
+const SPRING_RETRIES: &str = "\
+spring:
+  cloud:
+    gateway:
+      routes:
+        - id: orders
+          uri: https://orders.internal
+          predicates:
+            - Host=orders.example.org
+          filters:
+            - name: Retry
+              args:
+                methods: GET,POST
+        - id: catalog
+          uri: https://catalog.internal
+          predicates:
+            - Host=catalog.example.org
+          filters:
+            - name: Retry
+              args:
+                retries: 2
+";
+
+#[test]
+fn a_spring_retry_that_names_post_retries_posts_on_a_route_of_every_method() {
+    // `orders` matches every method and its Retry filter names POST; `catalog` retries only
+    // the default GET.
+    let (found, report) = run(
+        &[("application.yml", SPRING_RETRIES)],
+        &["retry-non-idempotent"],
+    );
+    assert_eq!(
+        found,
+        [at("retry-non-idempotent", "application.yml", 10, 15)]
+    );
+    let message = field(&report, "retry-non-idempotent", "message");
+    assert!(
+        message.contains("matches POST requests and retries them"),
+        "{message}"
+    );
+}

@@ -60,6 +60,7 @@ pub(super) fn read_retry(cx: &mut Reader<'_>, parent: &Node) -> Option<Retry> {
         has_budget: false,
         // Envoy retries whatever the method; only the conditions make a retry safe or not.
         non_idempotent: Some(true),
+        methods: Vec::new(),
         counted_by: None,
         location: policy_location,
     })

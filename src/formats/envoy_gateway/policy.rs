@@ -161,6 +161,7 @@ fn read_retry(cx: &mut Reader<'_>, retry: &Node, location: Location) -> Retry {
         deadline: None,
         has_budget: false,
         non_idempotent: None,
+        methods: Vec::new(),
         counted_by: None,
         location,
     }

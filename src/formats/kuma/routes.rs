@@ -269,6 +269,7 @@ fn push_route(
             deadline: None,
             has_budget: false,
             non_idempotent: None,
+            methods: Vec::new(),
             counted_by: None,
             location: at_written.unwrap_or(at),
         }),

@@ -181,6 +181,7 @@ fn read_annotations(cx: &mut AdaptContext<'_>, object: &Object<'_>) -> Policy {
         deadline: None,
         has_budget: false,
         non_idempotent: Some(true),
+        methods: Vec::new(),
         counted_by: None,
         location,
     });

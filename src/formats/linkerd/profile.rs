@@ -178,6 +178,7 @@ fn profile_retry(route: &Node, location: Location) -> Retry {
         deadline: None,
         has_budget: true,
         non_idempotent: Some(true),
+        methods: Vec::new(),
         counted_by: None,
         location,
     }

@@ -120,6 +120,7 @@ pub(super) fn route_for(
         deadline: None,
         has_budget: false,
         non_idempotent: Some(true),
+        methods: Vec::new(),
         counted_by: group_retries.deciding_key(&retries),
     });
     let first_general_edge = graph

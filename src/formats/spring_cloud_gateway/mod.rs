@@ -16,7 +16,9 @@ use super::read::{Naming, Reader, Release};
 use super::values::{shown, Dialect};
 use super::{AdaptContext, Adapter};
 use crate::model::policy::{GatewayStatuses, RateLimit, Upstream};
-use crate::model::{GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Sourced};
+use crate::model::{
+    GatewayFormat, Method, MethodSet, PathKind, PathMatch, Policy, Route, Sourced, Timeout,
+};
 use crate::source::node::resolve_plain_scalar;
 use crate::source::{Entry, Node, NodeKind, ScalarKind};
 use crate::span::FileId;
@@ -399,6 +401,17 @@ fn policy(
         },
         ..Policy::default()
     };
+    // A negative `response-timeout` switches off the global one for this route (the gateway's
+    // http-timeouts-configuration docs): the route is reported where that is written.
+    if policy.per_try_timeout.is_none() {
+        if let Some(node) = lookup(route, "metadata.response-timeout").filter(|node| {
+            resolved(document, node)
+                .and_then(|value| value.scalar_text()?.parse::<i64>().ok())
+                .is_some_and(|ms| ms < 0)
+        }) {
+            policy.timeout = Some(Sourced::explicit(Timeout::Unbounded, cx.at(node)));
+        }
+    }
     policy.retry = filters
         .iter()
         .find(|f| f.name == "Retry")

@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::{texts, Definition, RELEASE};
 use crate::formats::read::{GatewayDefault, GatewayNote, Reader};
 use crate::model::policy::{Backoff, Retry, RetryCondition};
-use crate::model::Sourced;
+use crate::model::{Method, Sourced};
 use crate::source::Node;
 
 static RETRIES: GatewayDefault<u32> =
@@ -58,14 +58,25 @@ pub(super) fn read_retry(cx: &mut Reader<'_>, retry: &Definition<'_>) -> Retry {
             other => conditions.push(RetryCondition::Other(other.to_string())),
         }
     }
-    let sent_twice = texts(args, &["methods"])
+    // `methods` defaults to GET (`RetryConfig`).
+    let named = texts(args, &["methods"]);
+    let methods: Vec<Method> = if named.is_empty() {
+        vec![Method::Get]
+    } else {
+        named
+            .iter()
+            .filter_map(|(m, _)| Method::from_key(&m.to_ascii_lowercase()))
+            .collect()
+    };
+    let sent_twice = methods
         .iter()
-        .any(|(m, _)| matches!(*m, "POST" | "PATCH"));
+        .any(|m| matches!(m, Method::Post | Method::Patch));
     Retry {
         conditions,
         backoff: backoff(cx, args, retries.value),
         deadline: cx.duration(args, "timeout"),
         non_idempotent: Some(sent_twice),
+        methods,
         ..Retry::new(retries, cx.at(retry.node))
     }
 }

@@ -371,6 +371,7 @@ fn read_retry(
         has_budget: false,
         // Status-code retries skip POST, PATCH and LOCK unless this is set.
         non_idempotent: Some(non_idempotent && !statuses.is_empty()),
+        methods: Vec::new(),
         counted_by: None,
         location,
     });

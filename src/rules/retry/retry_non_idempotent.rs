@@ -64,8 +64,14 @@ impl Rule for RetryNonIdempotent {
             if joined.contains(&route.location) {
                 continue;
             }
-            let MethodSet::Only(methods) = &route.methods else {
-                continue;
+            // The methods it matches, or, for a route of every method, those its retry names.
+            let methods = match &route.methods {
+                MethodSet::Only(methods) => methods.as_slice(),
+                MethodSet::Any => route
+                    .policy
+                    .retry
+                    .as_ref()
+                    .map_or(&[][..], |retry| retry.methods.as_slice()),
             };
             let unsafe_methods: Vec<String> = methods
                 .iter()
