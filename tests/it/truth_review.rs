@@ -141,9 +141,11 @@ fn kuma_shadow_policies_configure_nothing() {
     assert_eq!(found, [at("timeout-out-of-bounds", "timeout.yaml", 13, 27)]);
 }
 
-const AWS_REST: &str = "\
-swagger: \"2.0\"
-info:
+/// One integrated operation that documents only its 200, under `header` (the version line and
+/// what marks the API kind), its integration ending with `extra`.
+fn aws_api(header: &str, extra: &str) -> String {
+    format!(
+        "{header}info:
   title: Pets
   version: \"1\"
 paths:
@@ -159,71 +161,40 @@ paths:
         type: http_proxy
         httpMethod: GET
         uri: https://pets.example.com/pets
-";
-
-const AWS_HTTP: &str = "\
-openapi: 3.0.1
-info:
-  title: Pets
-  version: \"1\"
-x-amazon-apigateway-importexport-version: \"1.0\"
-paths:
-  /pets:
-    get:
-      operationId: listPets
-      summary: List pets
-      description: Every pet.
-      responses:
-        \"200\":
-          description: The pets.
-      x-amazon-apigateway-integration:
-        type: http_proxy
-        httpMethod: GET
-        uri: https://pets.example.com/pets
-        payloadFormatVersion: \"1.0\"
-";
+{extra}"
+    )
+}
 
 #[test]
 fn aws_timeouts_answer_504_on_rest_apis_and_503_on_http_apis() {
+    // (file, text, line of `responses`, status on a timeout, what the help says of ranges):
+    // OpenAPI 2.0 response keys are codes or `default`, so no range is suggested there.
+    let rest = aws_api("swagger: \"2.0\"\n", "");
+    let http = aws_api(
+        "openapi: 3.0.1\nx-amazon-apigateway-importexport-version: \"1.0\"\n",
+        "        payloadFormatVersion: \"1.0\"\n",
+    );
+    let cases = [
+        ("rest.yaml", rest, 11, 504, "OpenAPI 2.0 has no"),
+        ("http.yaml", http, 12, 503, "` range, or"),
+    ];
     let rules = ["gateway-errors-undocumented", "error-responses"];
-    let (found, report) = run(&[("rest.yaml", AWS_REST)], &rules);
-    assert_eq!(
-        found,
-        [
-            at("error-responses", "rest.yaml", 11, 7),
-            at("gateway-errors-undocumented", "rest.yaml", 11, 7),
-        ]
-    );
-    let message = field(&report, "gateway-errors-undocumented", "message");
-    assert!(
-        message.contains(": 504 (AWS API Gateway answers it"),
-        "{message}"
-    );
-    // OpenAPI 2.0 response keys are codes or `default`: no range is suggested.
-    for rule in rules {
-        let help = field(&report, rule, "help");
-        assert!(help.contains("OpenAPI 2.0 has no"), "{rule}: {help}");
-    }
-
-    let (found, report) = run(&[("http.yaml", AWS_HTTP)], &rules);
-    assert_eq!(
-        found,
-        [
-            at("error-responses", "http.yaml", 12, 7),
-            at("gateway-errors-undocumented", "http.yaml", 12, 7),
-        ]
-    );
-    let message = field(&report, "gateway-errors-undocumented", "message");
-    assert!(
-        message.contains(": 503 (AWS API Gateway answers it"),
-        "{message}"
-    );
-    for rule in rules {
-        let help = field(&report, rule, "help");
-        assert!(
-            help.contains("`4XX`/`5XX` range") || help.contains("`5XX`/`4XX` range"),
-            "{rule}: {help}"
+    for (file, text, line, status, ranges) in cases {
+        let (found, report) = run(&[(file, &text)], &rules);
+        assert_eq!(
+            found,
+            [
+                at("error-responses", file, line, 7),
+                at("gateway-errors-undocumented", file, line, 7),
+            ]
         );
+        let message = field(&report, "gateway-errors-undocumented", "message");
+        let answers = format!(": {status} (AWS API Gateway answers it");
+        assert!(message.contains(&answers), "{message}");
+        for rule in rules {
+            let help = field(&report, rule, "help");
+            assert!(help.contains(ranges), "{file} {rule}: {help}");
+        }
     }
 }
 
