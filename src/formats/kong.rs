@@ -13,7 +13,9 @@ use crate::model::policy::{
     HealthCheck, RateLimit, Retry, RetryCondition, Upstream,
 };
 use crate::model::route::Rewrite;
-use crate::model::{GatewayFormat, Method, PathKind, PathMatch, Policy, Route, Setting};
+use crate::model::{
+    GatewayFormat, GeneratedFile, Method, PathKind, PathMatch, Policy, Route, Setting,
+};
 use crate::source::Node;
 use crate::span::{FileId, Location};
 
@@ -100,6 +102,15 @@ pub(super) fn reader<'a>(cx: &'a mut AdaptContext<'_>, file: FileId) -> Reader<'
 }
 
 fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
+    if let Some(source) = generated_from(document) {
+        cx.inventory.generated.push(GeneratedFile {
+            file,
+            source,
+            tool: "deck file openapi2kong",
+            keys: "`x-kong-service-defaults`, `x-kong-upstream-defaults` or \
+                   `x-kong-route-defaults`",
+        });
+    }
     let cx = &mut reader(cx, file);
     let global_rate_limit = rate_limit(cx, document.get("plugins"));
     let top_level_plugins = TopLevelPlugins::index(cx, document.get_items("plugins"));
@@ -148,6 +159,18 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
             add_routes(cx, route, service_cx, &top_level_plugins);
         }
     }
+}
+
+/// The OpenAPI file decK's `openapi2kong` generated this file from: it tags each service
+/// `OAS3file_<file name>` (go-apiops `openapi2kong`, its default `--select-tag`s).
+fn generated_from(document: &Node) -> Option<String> {
+    document
+        .get_items("services")
+        .iter()
+        .flat_map(|service| service.get_items("tags"))
+        .find_map(|tag| tag.as_str()?.strip_prefix("OAS3file_"))
+        .filter(|name| !name.is_empty())
+        .map(str::to_string)
 }
 
 /// Whether a service says `enabled: false`: Kong leaves its routes out of the router, as if

@@ -47,6 +47,23 @@ pub struct Inventory {
     /// Formats whose documents are read as one set (policies merged across files), so by the
     /// first of their documents adapted.
     pub read_as_set: std::collections::BTreeSet<&'static str>,
+    /// Gateway files a tool generated from an API description, which says where their
+    /// settings are written.
+    pub generated: Vec<GeneratedFile>,
+}
+
+/// A gateway file generated from an API description, as the generator's tag on its entities
+/// says (decK's `openapi2kong` tags them `OAS3file_<spec file name>`): edits to it are undone by
+/// the next conversion, so findings in it say where the setting belongs in the description.
+#[derive(Debug, Clone)]
+pub struct GeneratedFile {
+    pub file: FileId,
+    /// The description's file name, as the tag gives it.
+    pub source: String,
+    /// The generating command, e.g. `deck file openapi2kong`.
+    pub tool: &'static str,
+    /// The description's keys that write what the file holds.
+    pub keys: &'static str,
 }
 
 /// A fallback a gateway configuration names that never takes over: it is not defined, or it is

@@ -199,9 +199,11 @@ impl Frames<'_> {
     fn note(&self, indent: &str, kind: &str, text: &str, out: &mut dyn Write) -> io::Result<()> {
         let first = format!("{indent}= {kind}: ");
         let rest = " ".repeat(first.chars().count());
+        // Identifiers (`x-kong-route-defaults`, rule ids) stay whole: no break at their hyphens.
         let options = textwrap::Options::new(self.width.max(first.len() + 20))
             .initial_indent(&first)
-            .subsequent_indent(&rest);
+            .subsequent_indent(&rest)
+            .word_splitter(textwrap::WordSplitter::NoHyphenation);
         for line in textwrap::wrap(&human::sanitize(text), options) {
             let line = match line.strip_prefix(first.as_str()) {
                 Some(body) => format!(
@@ -422,7 +424,8 @@ fn rules_involved(
             let rest = " ".repeat(first.len());
             let options = textwrap::Options::new(width)
                 .initial_indent(&first)
-                .subsequent_indent(&rest);
+                .subsequent_indent(&rest)
+                .word_splitter(textwrap::WordSplitter::NoHyphenation);
             for line in textwrap::wrap(text.trim(), options) {
                 writeln!(out, "{line}")?;
             }
