@@ -85,14 +85,15 @@ impl Rule for CircuitBreakerMissing {
             let per_route = format.breaker_on_routes();
             // What the gateway does while the upstream fails, for the end of the message.
             let actively_checked = calls.iter().all(|call| call.actively_checked);
-            let keeps_sending = |whose: &str| {
+            let keeps_sending = |whose: &str, to: &str| {
                 if actively_checked {
                     format!(
                         "{format} takes an endpoint out only when its active health check fails, \
-                         and keeps sending {whose}traffic to it while requests fail and probes pass"
+                         and keeps sending {whose}traffic to {to} while requests fail and probes \
+                         pass"
                     )
                 } else {
-                    format!("{format} keeps sending {whose}traffic to it while it fails")
+                    format!("{format} keeps sending {whose}traffic to {to} while it fails")
                 }
             };
             let message = if per_route {
@@ -116,73 +117,60 @@ impl Rule for CircuitBreakerMissing {
                 if names.len() == 1 {
                     format!(
                         "{format} {noun} {listed} sends to {target} without a circuit breaker: {}",
-                        keeps_sending("its ")
+                        keeps_sending("its ", "it")
                     )
                 } else {
                     format!(
                         "{format} {noun}s {listed} send to {target} without a circuit breaker: {}",
-                        keeps_sending("their ")
+                        keeps_sending("their ", "it")
                     )
                 }
             } else if first_call.one_of_several {
-                if actively_checked {
-                    format!(
-                        "{format} backend `{upstream_name}` of `{}` has no circuit breaker: \
-                         each backend the endpoint merges is its own upstream call, and {}",
-                        first.label().replace('`', "'"),
-                        keeps_sending("")
-                    )
-                } else {
-                    format!(
-                        "{format} backend `{upstream_name}` of `{}` has no circuit breaker: \
-                         each backend the endpoint merges is its own upstream call, and {format} \
-                         keeps sending traffic to this one while it fails",
-                        first.label().replace('`', "'")
-                    )
-                }
+                format!(
+                    "{format} backend `{upstream_name}` of `{}` has no circuit breaker: \
+                     each backend the endpoint merges is its own upstream call, and {}",
+                    first.label().replace('`', "'"),
+                    keeps_sending("", "this one")
+                )
             } else {
                 format!(
                     "{format} upstream `{upstream_name}` has no circuit breaker, outlier detection or passive health check: {}",
-                    keeps_sending("")
+                    keeps_sending("", "it")
                 )
             };
             let mut diagnostic = Diagnostic::new(self.id(), location, message)
                 .with_label("no circuit breaker")
                 .with_help(format.circuit_breaker_fix())
                 .with_route(first.label());
-            // Where the breaker is the call's (a KrakenD backend block), every other place that
-            // calls the upstream without one needs its own.
+            // Each place without a breaker is shown where the breaker is added: where the
+            // breaker is a route's, each route where it is defined; where it is the call's (a
+            // KrakenD backend block), every other place that calls the upstream.
+            let mut seen = HashSet::new();
             if !per_route {
-                let mut related = HashSet::from([location]);
-                for call in &calls[1..] {
-                    if related.len() > crate::rules::NAMED_ROUTES {
-                        break;
-                    }
-                    if related.insert(call.location) {
-                        diagnostic = diagnostic.with_related(crate::diagnostic::Related {
-                            location: call.location,
-                            message: format!(
-                                "{} calls it here, without a circuit breaker",
-                                short(call.route)
-                            ),
-                        });
-                    }
-                }
+                seen.insert(location);
             }
-            // Where the breaker is a route's, each route without one is shown where it is
-            // defined, since the breaker is added there.
-            if per_route {
-                let mut related = HashSet::new();
-                for route in routes.iter() {
-                    if related.len() == crate::rules::NAMED_ROUTES {
-                        break;
-                    }
-                    if related.insert(route.location) {
-                        diagnostic = diagnostic.with_related(crate::diagnostic::Related {
-                            location: route.location,
-                            message: format!("{} has no circuit breaker", short(route)),
-                        });
-                    }
+            for call in calls {
+                if diagnostic.related.len() == crate::rules::NAMED_ROUTES {
+                    break;
+                }
+                let (at, message) = if per_route {
+                    let route = call.route;
+                    (
+                        route.location,
+                        format!("{} has no circuit breaker", short(route)),
+                    )
+                } else {
+                    let route = short(call.route);
+                    (
+                        call.location,
+                        format!("{route} calls it here, without a circuit breaker"),
+                    )
+                };
+                if seen.insert(at) {
+                    diagnostic = diagnostic.with_related(crate::diagnostic::Related {
+                        location: at,
+                        message,
+                    });
                 }
             }
             out.push(diagnostic);
