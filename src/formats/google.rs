@@ -298,8 +298,6 @@ fn policy(
     Policy {
         timeout: Some(deadline(cx, rule).map(Timeout::Bounded)),
         retry: Some(Retry {
-            max_retries: RETRIES.sourced(),
-            unbounded: false,
             conditions: vec![
                 RetryCondition::Reset,
                 RetryCondition::ConnectFailure,
@@ -311,14 +309,9 @@ fn policy(
                 jittered: true,
                 factor: 2.0,
             }),
-            per_try_timeout: None,
-            deadline: None,
-            has_budget: false,
             // Envoy retries a reset whatever the method.
             non_idempotent: Some(true),
-            methods: Vec::new(),
-            counted_by: None,
-            location: route,
+            ..Retry::new(RETRIES.sourced(), route)
         }),
         upstream: Some(upstream(rule)),
         statuses: GatewayStatuses {

@@ -289,21 +289,19 @@ fn policy(cx: &mut Reader<'_>, settings: &Settings<'_>) -> Policy {
     let non_idempotent = conditions.iter().any(|c| c == "non_idempotent")
         || retry_sent.is_some_and(|flag| flag.value);
     let retry = (!conditions.iter().any(|c| c == "off") && tries.value != 1).then(|| Retry {
-        location: tries.origin.location().unwrap_or(settings.anchor),
-        unbounded: tries.value == 0,
         // No limit: each try asks the balancer for one more (`set_more_tries(1)` in
         // `rootfs/etc/nginx/lua/balancer.lua`) until the next-upstream timeout, if any.
-        max_retries: tries
-            .clone()
-            .map(|tries| if tries == 0 { u32::MAX } else { tries - 1 }),
+        unbounded: tries.value == 0,
         conditions: conditions.iter().flat_map(|c| condition(c)).collect(),
-        backoff: None,
         per_try_timeout: Some(read.clone()),
         deadline,
-        has_budget: false,
         non_idempotent: Some(non_idempotent),
-        methods: Vec::new(),
-        counted_by: None,
+        ..Retry::new(
+            tries
+                .clone()
+                .map(|tries| if tries == 0 { u32::MAX } else { tries - 1 }),
+            tries.origin.location().unwrap_or(settings.anchor),
+        )
     });
     let request_status = settings.get(cx, "limit-req-status-code", status, STATUS);
     let connection_status = settings.get(cx, "limit-conn-status-code", status, STATUS);

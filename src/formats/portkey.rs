@@ -732,8 +732,6 @@ fn route(
         .filter(|retry| retry.attempts.value > 0)
         .max_by_key(|retry| retry.attempts.value)
         .map(|spec| Retry {
-            max_retries: spec.attempts.clone(),
-            unbounded: false,
             conditions: spec
                 .codes
                 .iter()
@@ -751,13 +749,8 @@ fn route(
                 jittered: false,
                 factor: 2.0,
             }),
-            per_try_timeout: None,
-            deadline: None,
-            has_budget: false,
             non_idempotent: Some(true),
-            methods: Vec::new(),
-            counted_by: None,
-            location: spec.location,
+            ..Retry::new(spec.attempts.clone(), spec.location)
         });
     let mut targets: Vec<String> = Vec::new();
     let first_label = worst.first().map(|leaf| leaf.run.label.clone());

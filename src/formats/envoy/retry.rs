@@ -51,18 +51,12 @@ pub(super) fn read_retry(cx: &mut Reader<'_>, parent: &Node) -> Option<Retry> {
         .duration(policy, "per_try_timeout")
         .filter(|timeout| !timeout.value.is_zero());
     Some(Retry {
-        max_retries,
-        unbounded: false,
         conditions,
         backoff: Some(read_backoff(cx, policy)),
         per_try_timeout,
-        deadline: None,
-        has_budget: false,
         // Envoy retries whatever the method; only the conditions make a retry safe or not.
         non_idempotent: Some(true),
-        methods: Vec::new(),
-        counted_by: None,
-        location: policy_location,
+        ..Retry::new(max_retries, policy_location)
     })
 }
 

@@ -145,11 +145,11 @@ fn read_retry(cx: &mut Reader<'_>, retry: &Node, location: Location) -> Retry {
     let per_retry = cx.map(retry, "perRetry");
     let back_off = per_retry.and_then(|per| cx.map(per, "backOff"));
     let base = back_off.and_then(|b| cx.duration(b, "baseInterval"));
+    // Read before the fields below, so that problems are reported in the order they are written.
+    let max_retries = cx
+        .count(retry, "numRetries")
+        .unwrap_or_else(|| RETRIES.sourced());
     Retry {
-        max_retries: cx
-            .count(retry, "numRetries")
-            .unwrap_or_else(|| RETRIES.sourced()),
-        unbounded: false,
         conditions,
         backoff: Some(Backoff {
             base: Some(base.unwrap_or_else(|| BACKOFF.sourced())),
@@ -158,12 +158,7 @@ fn read_retry(cx: &mut Reader<'_>, retry: &Node, location: Location) -> Retry {
             factor: 2.0,
         }),
         per_try_timeout: per_retry.and_then(|per| cx.duration(per, "timeout")),
-        deadline: None,
-        has_budget: false,
-        non_idempotent: None,
-        methods: Vec::new(),
-        counted_by: None,
-        location,
+        ..Retry::new(max_retries, location)
     }
 }
 

@@ -250,8 +250,6 @@ fn push_route(
     let retry = match (conf.retries, conf.retry_at) {
         (Some(retries), _) if retries.value == 0 => None,
         (retries, at_written) => Some(Retry {
-            max_retries: retries.unwrap_or_else(|| RETRIES.sourced()),
-            unbounded: false,
             conditions: conf.retry_on.unwrap_or_else(|| {
                 vec![
                     RetryCondition::GatewayError,
@@ -266,12 +264,10 @@ fn push_route(
                 factor: 2.0,
             }),
             per_try_timeout: Some(conf.per_try.unwrap_or_else(|| PER_TRY.sourced())),
-            deadline: None,
-            has_budget: false,
-            non_idempotent: None,
-            methods: Vec::new(),
-            counted_by: None,
-            location: at_written.unwrap_or(at),
+            ..Retry::new(
+                retries.unwrap_or_else(|| RETRIES.sourced()),
+                at_written.unwrap_or(at),
+            )
         }),
     };
     let outbound = conf.request.unwrap_or_else(|| REQUEST_TIMEOUT.sourced());

@@ -168,8 +168,6 @@ fn read_annotations(cx: &mut AdaptContext<'_>, object: &Object<'_>) -> Policy {
         conditions.push(RetryCondition::Status(500, 599));
     }
     found.retry = retry_at.map(|location| Retry {
-        max_retries: limit.unwrap_or_else(|| LIMIT.sourced()),
-        unbounded: false,
         conditions,
         backoff: Some(Backoff {
             base: Some(BACKOFF.sourced()),
@@ -178,12 +176,8 @@ fn read_annotations(cx: &mut AdaptContext<'_>, object: &Object<'_>) -> Policy {
             factor: 2.0,
         }),
         per_try_timeout: per_try,
-        deadline: None,
-        has_budget: false,
         non_idempotent: Some(true),
-        methods: Vec::new(),
-        counted_by: None,
-        location,
+        ..Retry::new(limit.unwrap_or_else(|| LIMIT.sourced()), location)
     });
     found
 }

@@ -170,17 +170,11 @@ fn profile_retry(route: &Node, location: Location) -> Retry {
         conditions.push(RetryCondition::Status(500, 599));
     }
     Retry {
-        max_retries: NO_COUNT.sourced(0),
         unbounded: true,
         conditions,
-        backoff: None,
-        per_try_timeout: None,
-        deadline: None,
         has_budget: true,
         non_idempotent: Some(true),
-        methods: Vec::new(),
-        counted_by: None,
-        location,
+        ..Retry::new(NO_COUNT.sourced(0), location)
     }
 }
 

@@ -111,17 +111,11 @@ pub(super) fn route_for(
     let group_retries = retries_of_group(group, members, settings);
     let retries = group_retries.retries();
     let retry = (retries.value > 0).then(|| Retry {
-        location: group_retries.location.unwrap_or(location),
-        max_retries: retries.clone(),
-        unbounded: false,
         conditions: retry_conditions(&group_retries),
         backoff: Some(backoff(settings)),
-        per_try_timeout: None,
-        deadline: None,
-        has_budget: false,
         non_idempotent: Some(true),
-        methods: Vec::new(),
         counted_by: group_retries.deciding_key(&retries),
+        ..Retry::new(retries.clone(), group_retries.location.unwrap_or(location))
     });
     let first_general_edge = graph
         .edges_from(&group.name)

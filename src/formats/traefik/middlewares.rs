@@ -362,18 +362,13 @@ fn read_retry(
             factor: 2.0,
         });
     chain.retry = Some(Retry {
-        max_retries: attempts.map(|_| extra),
-        unbounded: false,
         conditions,
         backoff,
         per_try_timeout: backend.per_try_timeout.clone(),
         deadline,
-        has_budget: false,
         // Status-code retries skip POST, PATCH and LOCK unless this is set.
         non_idempotent: Some(non_idempotent && !statuses.is_empty()),
-        methods: Vec::new(),
-        counted_by: None,
-        location,
+        ..Retry::new(attempts.map(|_| extra), location)
     });
 }
 
