@@ -111,6 +111,9 @@ pub struct Policy {
     pub fallbacks: Vec<Fallback>,
     pub rate_limit: Option<RateLimit>,
     pub upstream: Option<Upstream>,
+    /// The services `upstream` balances over when it is made of other services rather than of
+    /// endpoints (Traefik's `weighted` and `highestRandomWeight`); empty otherwise.
+    pub members: Vec<PoolMember>,
     /// Every upstream a route calls for one request when it calls several and merges their
     /// answers (a KrakenD endpoint aggregating backends), each with its own breakers; empty when
     /// the route calls `upstream` alone.
@@ -409,6 +412,17 @@ pub struct Upstream {
     /// How many endpoints (targets, hosts) serve it; `None` when the config does not say.
     pub endpoints: Option<u32>,
     pub location: Option<Location>,
+}
+
+/// A service a composite upstream balances over.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PoolMember {
+    pub name: String,
+    /// How many endpoints it balances over itself, when known.
+    pub endpoints: Option<u32>,
+    /// It checks its own endpoints' health (actively or passively).
+    pub checked: bool,
+    pub location: Location,
 }
 
 /// One of the upstreams a route calls in the same request, with the breakers that guard that

@@ -330,6 +330,12 @@ impl GatewayFormat {
             }
             (G::Traefik, S::Retries) => "`attempts` of the `retry` middleware",
             (G::Traefik, S::HealthCheck) => "`healthCheck` on the service's `loadBalancer`",
+            // `HealthCheck` of `Weighted` and `HighestRandomWeight` in
+            // `pkg/config/dynamic/http_config.go`: the parent ignores a child reported down, and
+            // only children with their own active check report (traefik/traefik#8057).
+            (G::Traefik, S::MemberHealthCheck) => {
+                "`healthCheck` on the `loadBalancer` of each service it balances over, and `healthCheck: {}` on the weighted or highestRandomWeight service itself"
+            }
             (G::Traefik, S::BreakerThreshold) => {
                 "a `circuitBreaker` `expression` that can become true (e.g. `NetworkErrorRatio() > 0.30`)"
             }
@@ -510,6 +516,9 @@ pub enum Setting {
     RetryOn,
     /// Active health checks (or, where a gateway has none, what takes endpoints out).
     HealthCheck,
+    /// The health checks an upstream made of other services needs for it to stop choosing a
+    /// service whose endpoints are all down (Traefik's weighted services).
+    MemberHealthCheck,
     /// What makes a configured breaker trip.
     BreakerThreshold,
     /// A second upstream to send requests to when the first fails.

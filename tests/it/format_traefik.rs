@@ -1010,3 +1010,98 @@ fn routers_without_a_rule_syntax_take_the_files_default_rule_syntax() {
         .iter()
         .any(|d| d.rule == "invalid-value" && d.message.contains("takes 1 argument, found 2")));
 }
+
+#[test]
+fn weighted_services_need_their_load_balancers_checked_and_to_hear_them() {
+    let config = "\
+http:
+  routers:
+    sticky:
+      rule: Path(`/a`)
+      service: hrw
+    heard:
+      rule: Path(`/b`)
+      service: wrr
+  services:
+    hrw:
+      highestRandomWeight:
+        services:
+          - name: two-servers
+          - name: one-server
+          - name: idle
+            weight: 0
+    two-servers:
+      loadBalancer:
+        servers: [{url: 'http://a'}, {url: 'http://b'}]
+    one-server:
+      loadBalancer:
+        servers: [{url: 'http://c'}]
+    idle:
+      loadBalancer:
+        servers: [{url: 'http://d'}, {url: 'http://e'}]
+    wrr:
+      weighted:
+        healthCheck: {}
+        services: [{name: checked-pair}, {name: checked-one}]
+    checked-pair:
+      loadBalancer:
+        healthCheck: {path: /health}
+        servers: [{url: 'http://f'}, {url: 'http://g'}]
+    checked-one:
+      loadBalancer:
+        healthCheck: {path: /health}
+        servers: [{url: 'http://h'}]
+";
+    let dir = project(&[("dynamic.yaml".to_string(), config.to_string())]);
+    let (_, report) = lint_json(dir.path(), &["dynamic.yaml"]);
+    let found: Vec<&serde_json::Value> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|finding| finding["rule"] == "health-check-missing")
+        .collect();
+    let places: Vec<(u64, u64)> = found
+        .iter()
+        .map(|finding| {
+            (
+                finding["line"].as_u64().unwrap(),
+                finding["column"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    // The load balancer with two servers is a pool of its own, reported where its health check
+    // belongs; `hrw` is reported for choosing among services that cannot tell it they are down.
+    // `idle` gets no traffic, and `wrr` hears its checked services.
+    assert_eq!(places, vec![(10, 5), (17, 5)]);
+    assert_eq!(
+        found[0]["message"],
+        "Traefik upstream `hrw` balances over 2 services, none of them with health checks: it \
+         keeps choosing a service whose endpoints are all down"
+    );
+    let related: Vec<(u64, &str)> = found[0]["related"]
+        .as_array()
+        .expect("related")
+        .iter()
+        .map(|place| {
+            (
+                place["line"].as_u64().unwrap(),
+                place["message"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        related,
+        vec![
+            (17, "service `two-servers` checks no health"),
+            (20, "service `one-server` checks no health"),
+        ]
+    );
+    assert!(found[0]["help"]
+        .as_str()
+        .unwrap()
+        .contains("`healthCheck: {}` on the weighted or highestRandomWeight service itself"));
+    assert!(found[1]["help"]
+        .as_str()
+        .unwrap()
+        .starts_with("Add `healthCheck` on the service's `loadBalancer`"));
+}

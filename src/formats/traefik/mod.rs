@@ -447,6 +447,7 @@ fn read_router(
             endpoints: backend.endpoints,
             location: Some(location),
         }),
+        members: backend.members.clone(),
         statuses,
         ..Policy::default()
     };

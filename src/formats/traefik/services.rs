@@ -2,6 +2,7 @@
 //! servers transport (the forwarding timeouts); weighted, mirroring and failover services combine
 //! other services.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use super::fields::{reader, status_ranges};
@@ -10,7 +11,7 @@ use super::{reference, reference_list, Named, Reference, Scope, MAX_REFERENCE_DE
 use crate::formats::read::Naming::AnyCase;
 use crate::formats::read::{GatewayDefault, Reader};
 use crate::formats::values;
-use crate::model::policy::{ActiveCheck, Fallback, FallbackKind, HealthCheck};
+use crate::model::policy::{ActiveCheck, Fallback, FallbackKind, HealthCheck, PoolMember};
 use crate::model::{DeadFallback, Sourced};
 use crate::source::{Entry, Node};
 use crate::span::Location;
@@ -53,6 +54,9 @@ pub(super) struct Backend<'a> {
     /// weighted, mirroring or failover service whose children report theirs).
     pub(super) reports_health: bool,
     pub(super) fallbacks: Vec<Fallback>,
+    /// The load balancers a weighted or highestRandomWeight service balances over, through
+    /// any weighted services below it: where their health checks are written.
+    pub(super) members: Vec<PoolMember>,
     /// Middlewares declared on the services on the way, outermost first.
     pub(super) middlewares: Vec<Reference<'a>>,
     /// Traefik answers this by itself when no server is available.
@@ -263,6 +267,7 @@ fn load_balancer<'a>(
         reports_health: health.active.is_some(),
         health_check: checked.then_some(health),
         fallbacks,
+        members: Vec::new(),
         middlewares: Vec::new(),
         // Without servers, or once checks mark them all down, Traefik answers 503 itself.
         unavailable_status: (checked || servers.is_empty()).then_some(UNAVAILABLE_STATUS),
@@ -364,6 +369,7 @@ fn weighted<'a>(
     let cx = &mut reader(cx, service.file);
     let mut children = Vec::new();
     let mut pool = Vec::new();
+    let mut members = Vec::new();
     for item in cx.list(body, "services") {
         let Some(name_node) = AnyCase.field(item, "name") else {
             cx.invalid(item, "a weighted service entry needs a `name`");
@@ -374,9 +380,21 @@ fn weighted<'a>(
         let child = resolve_service(cx, scope, name_node, stack)?;
         if weight > 0 {
             pool.push(child.name.clone());
+            if !child.members.is_empty() {
+                members.extend(child.members.iter().cloned());
+            } else if let Some(location) = child.location {
+                members.push(PoolMember {
+                    name: child.name.clone(),
+                    endpoints: child.endpoints,
+                    checked: child.health_check.is_some(),
+                    location,
+                });
+            }
         }
         children.push(child);
     }
+    let mut named = HashSet::new();
+    members.retain(|member: &PoolMember| named.insert(member.name.clone()));
     let all = |pick: &dyn Fn(&Backend<'a>) -> bool| children.iter().all(pick);
     // The slowest child bounds the route; one child without a bound leaves it unbounded.
     let longest = |pick: &dyn Fn(&Backend<'a>) -> Option<Sourced<Duration>>| {
@@ -414,6 +432,7 @@ fn weighted<'a>(
         reports_health: AnyCase.entry(body, "healthCheck").is_some()
             && all(&|child| child.reports_health),
         fallbacks,
+        members,
         middlewares: Vec::new(),
         unavailable_status: children.iter().find_map(|child| child.unavailable_status),
     })
