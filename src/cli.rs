@@ -5,7 +5,7 @@ mod governance;
 mod progress;
 mod write;
 
-use std::collections::HashMap;
+use crate::collections::HashMap;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -389,7 +389,7 @@ fn pair_reports(
     }
     // `same.out`, `./same.out` and `/abs/same.out` are one file.
     let cwd = std::env::current_dir().unwrap_or_default();
-    let mut written_by: HashMap<PathBuf, &Format> = HashMap::new();
+    let mut written_by: HashMap<PathBuf, &Format> = HashMap::default();
     for report in &reports {
         let Some(output) = &report.output else {
             continue;

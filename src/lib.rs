@@ -6,6 +6,7 @@
 
 pub mod catalog;
 pub mod cli;
+pub mod collections;
 pub mod config;
 pub mod custom;
 pub mod diagnostic;

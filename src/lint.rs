@@ -1,6 +1,6 @@
 //! The pipeline in one place: discover → load → resolve references → detect + adapt → rules.
 
-use std::collections::{HashMap, HashSet};
+use crate::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -248,7 +248,7 @@ pub fn lint_in(options: &LintOptions, cwd: &Path) -> Result<LintOutcome, LintErr
         }
     }
     // A path item shared through `$ref` by several documents is one operation, not several.
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = crate::collections::HashSet::default();
     inventory
         .operations
         .retain(|op| seen.insert((op.location, op.path.clone(), op.method)));
@@ -595,14 +595,15 @@ fn point_to_generating_descriptions(
         return;
     }
     let mut specs_named: HashMap<&std::ffi::OsStr, Vec<&crate::model::SpecDocument>> =
-        HashMap::new();
+        HashMap::default();
     for spec in &inventory.specs {
         if let Some(name) = workspace.file(spec.file).path.file_name() {
             specs_named.entry(name).or_default().push(spec);
         }
     }
     // Per generated file: the note its findings' help ends with, and where its description is.
-    let mut notes: HashMap<FileId, (String, Option<crate::diagnostic::Related>)> = HashMap::new();
+    let mut notes: HashMap<FileId, (String, Option<crate::diagnostic::Related>)> =
+        HashMap::default();
     for generated in &inventory.generated {
         let folder = workspace.file(generated.file).path.parent();
         let named = specs_named.get(std::ffi::OsStr::new(&generated.source));
@@ -656,7 +657,7 @@ fn attach_apis(inventory: &Inventory, join: &join::Join, diagnostics: &mut [Diag
                 .insert(operation.document);
         }
     }
-    let mut apis_of_route: HashMap<(FileId, String), HashSet<usize>> = HashMap::new();
+    let mut apis_of_route: HashMap<(FileId, String), HashSet<usize>> = HashMap::default();
     for (index, route) in inventory.routes.iter().enumerate() {
         let apis = apis_of_route
             .entry((route.location.file, route.label()))

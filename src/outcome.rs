@@ -2,8 +2,7 @@
 //! findings. The driver ([`crate::lint`]) fills it; the reports read it and nothing else of the
 //! run.
 
-use std::collections::HashSet;
-
+use crate::collections::HashSet;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{join, Inventory};
 use crate::source::{SourceFile, Workspace};

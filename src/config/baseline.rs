@@ -5,7 +5,8 @@
 //! and a hash of that node's text (whitespace collapsed). Line numbers are not part of it. Equal
 //! fingerprints are counted, so a baseline accepts as many of them as it recorded and no more.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use crate::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::Path;
 
@@ -165,7 +166,7 @@ impl Baseline {
         workspace: &Workspace,
         diagnostics: Vec<Diagnostic>,
     ) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
-        let mut remaining: HashMap<&Fingerprint, u32> = HashMap::new();
+        let mut remaining: HashMap<&Fingerprint, u32> = HashMap::default();
         for entry in &self.findings {
             let count = remaining.entry(&entry.fingerprint).or_default();
             *count = count.saturating_add(entry.count);

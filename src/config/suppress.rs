@@ -10,8 +10,7 @@
 //! reason is `suppression-reason` (on under `strict` or `suppressions.require-reason`), and one
 //! that cannot be read is `suppression-invalid`.
 
-use std::collections::HashMap;
-
+use crate::collections::HashMap;
 use crate::diagnostic::{Diagnostic, Suppression, SuppressionKind};
 use crate::rule_id::BuiltinRule;
 
@@ -333,7 +332,7 @@ fn with_route(diagnostic: Diagnostic, route: Option<&str>) -> Diagnostic {
 /// one suppression covering all of those routes.
 fn merge_directives(directives: &[IgnoreDirective]) -> Vec<IgnoreDirective> {
     let mut merged: Vec<IgnoreDirective> = Vec::new();
-    let mut by_location: HashMap<Location, usize> = HashMap::new();
+    let mut by_location: HashMap<Location, usize> = HashMap::default();
     for directive in directives {
         match by_location
             .get(&directive.location)

@@ -7,6 +7,7 @@
 //! timeout) is absent from the map, so `has(route.timeout)` tells; an assertion that cannot be
 //! evaluated because a value is absent counts as not holding, and says so.
 
+// The `cel` crate's maps are std's, with its random keys.
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -383,7 +384,7 @@ fn duration(value: Duration) -> Value {
 
 fn route_value(scope: &PolicyScope<'_>, index: usize, route: &Route) -> Value {
     let policy = &route.policy;
-    let mut entries: HashMap<Key, Value> = HashMap::new();
+    let mut entries: HashMap<Key, Value> = HashMap::default();
     let mut set = |name: &str, value: Value| {
         entries.insert(key(name), value);
     };
@@ -447,7 +448,7 @@ fn route_value(scope: &PolicyScope<'_>, index: usize, route: &Route) -> Value {
             ),
         );
         if let Some(backoff) = &retry.backoff {
-            let mut fields = HashMap::new();
+            let mut fields = HashMap::default();
             if let Some(base) = &backoff.base {
                 fields.insert(key("base"), duration(base.value));
             }
@@ -482,7 +483,7 @@ fn route_value(scope: &PolicyScope<'_>, index: usize, route: &Route) -> Value {
             .iter()
             .map(|fallback| text(format!("{:?}", fallback.kind)))
             .collect();
-        let mut fields = HashMap::new();
+        let mut fields = HashMap::default();
         fields.insert(key("chain"), list(chain));
         fields.insert(key("kinds"), list(kinds));
         set("fallback", map(fields));
@@ -528,7 +529,7 @@ fn condition_name(condition: &crate::model::policy::RetryCondition) -> String {
 }
 
 fn operation_fields(scope: &PolicyScope<'_>, operation: &Operation) -> Value {
-    let mut entries: HashMap<Key, Value> = HashMap::new();
+    let mut entries: HashMap<Key, Value> = HashMap::default();
     entries.insert(key("method"), text(operation.method.to_string()));
     entries.insert(key("path"), text(operation.path.clone()));
     entries.insert(

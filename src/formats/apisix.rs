@@ -2,8 +2,8 @@
 //! upstreams, plugin configs and global rules, with upstream timeouts, balancer retries, health
 //! checks and the plugins that change what a route answers (`api-breaker`, `limit-*`).
 
+use crate::collections::{HashMap, HashSet};
 use crate::source::lenient::holds_template_action;
-use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use super::read::{GatewayDefault, GatewayNote, MethodSpelling, Naming, Reader, Release};
@@ -142,7 +142,7 @@ struct ById<'a> {
 
 impl<'a> ById<'a> {
     fn index(objects: &'a [Node]) -> Self {
-        let mut by_id = HashMap::with_capacity(objects.len());
+        let mut by_id = HashMap::with_capacity_and_hasher(objects.len(), Default::default());
         for object in objects {
             if let Some(id) = object.get_text("id") {
                 by_id.entry(id).or_insert(object);
@@ -150,7 +150,7 @@ impl<'a> ById<'a> {
         }
         Self {
             objects: by_id,
-            refused: HashSet::new(),
+            refused: HashSet::default(),
         }
     }
 
@@ -386,7 +386,7 @@ fn effective_plugins<'a>(
     service: Option<&'a Node>,
 ) -> Vec<&'a Entry> {
     let mut plugins: Vec<&Entry> = Vec::new();
-    let mut names = HashSet::new();
+    let mut names = HashSet::default();
     let sources = [Some(route), plugin_config, service];
     for entry in sources
         .into_iter()

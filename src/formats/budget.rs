@@ -6,8 +6,7 @@
 //! and what its adapter builds from it, under the same memory limit, and what is past it is
 //! refused.
 
-use std::collections::HashMap;
-
+use crate::collections::HashMap;
 use crate::source::{Workspace, BYTES_PER_NODE};
 use crate::span::FileId;
 

@@ -1,8 +1,8 @@
 //! Kong declarative configuration (decK / DB-less `kong.yml`): services with nested or
 //! top-level routes, upstreams with targets and health checks, and plugins at every scope.
 
+use crate::collections::HashMap;
 use crate::source::lenient::holds_template_action;
-use std::collections::HashMap;
 use std::time::Duration;
 
 use super::read::{GatewayDefault, MethodSpelling, Naming, Reader, Release};
@@ -133,7 +133,8 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
         service_contexts.push((service_cx, disabled));
     }
     // Top-level routes name their service; the first service of a name is the one found.
-    let mut services_by_name = HashMap::with_capacity(services.len());
+    let mut services_by_name =
+        HashMap::with_capacity_and_hasher(services.len(), Default::default());
     for (service, (service_cx, disabled)) in services.iter().zip(&service_contexts) {
         if let Some(name) = service.get_text("name") {
             services_by_name
@@ -285,7 +286,7 @@ pub(super) struct Upstreams<'a>(HashMap<&'a str, &'a Node>);
 
 impl<'a> Upstreams<'a> {
     fn index(upstreams: Option<&'a Node>) -> Self {
-        let mut by_name = HashMap::new();
+        let mut by_name = HashMap::default();
         for upstream in upstreams.map(Node::items).unwrap_or_default() {
             if let Some(name) = upstream.get_text("name") {
                 by_name.entry(name).or_insert(upstream);

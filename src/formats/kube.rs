@@ -2,8 +2,8 @@
 //! objects it applies to (`targetRef`, `targetRefs`, `targetSelectors`), which are rarely in its
 //! own file, so the objects of every file of the run are read together.
 
+use crate::collections::HashMap;
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 use super::{anchor, sniff, AdaptContext};
 use crate::diagnostic::Diagnostic;

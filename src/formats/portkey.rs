@@ -14,7 +14,7 @@
 //! provider: `retry.attempts` more tries (at most 5), on 429, 500, 502, 503 and 504 unless
 //! `on_status_codes` says otherwise, waiting 1s, 2s, 4s… in between (async-retry's defaults).
 
-use std::collections::HashSet;
+use crate::collections::HashSet;
 use std::time::Duration;
 
 use super::chain::{self, Run};
@@ -156,7 +156,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
         leaves: Vec::new(),
         edges: Vec::new(),
         breakers: Vec::new(),
-        breakers_at: HashSet::new(),
+        breakers_at: HashSet::default(),
     };
     let root = walker.target(document, None, &Inherited::default());
     let location = walker.cx.anchor(document);

@@ -6,7 +6,7 @@
 //! deployment, named by its path in the config (`targets[1].targets[0]`), and a `fallback`
 //! strategy links every target that can fail to the targets tried next.
 
-use std::collections::HashMap;
+use crate::collections::HashMap;
 use std::time::Duration;
 
 use super::policy::Sourced;

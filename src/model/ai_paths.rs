@@ -5,7 +5,8 @@
 //! overflow the thread's), and fallbacks that call again a deployment an earlier stop of the
 //! chain already called.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use crate::collections::{HashMap, HashSet};
+use std::collections::VecDeque;
 
 use petgraph::algo::kosaraju_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -32,7 +33,7 @@ struct NameGraph<'a> {
 
 impl<'a> NameGraph<'a> {
     fn new(graph: &'a FallbackGraph, family: TriggerFamily) -> NameGraph<'a> {
-        let mut ids: HashMap<&'a str, usize> = HashMap::new();
+        let mut ids: HashMap<&'a str, usize> = HashMap::default();
         let mut names: Vec<&'a str> = Vec::new();
         let mut id = |name: &'a str, names: &mut Vec<&'a str>| {
             *ids.entry(name).or_insert_with(|| {
@@ -40,7 +41,7 @@ impl<'a> NameGraph<'a> {
                 names.len() - 1
             })
         };
-        let mut seen: HashSet<(usize, usize)> = HashSet::new();
+        let mut seen: HashSet<(usize, usize)> = HashSet::default();
         let mut pairs = Vec::new();
         for (position, edge) in graph.edges.iter().enumerate() {
             if edge.trigger.family() != family
@@ -103,7 +104,7 @@ pub fn loops(graph: &FallbackGraph, family: TriggerFamily, limit: usize) -> Vec<
     // The fallbacks inside each component of two names or more, in order, components in the
     // order of their first fallback.
     let mut inside: Vec<(usize, Vec<Pair>)> = Vec::new();
-    let mut slot_of: HashMap<usize, usize> = HashMap::new();
+    let mut slot_of: HashMap<usize, usize> = HashMap::default();
     for &(from, to, edge) in &names.pairs {
         let (Some(&set), Some(&other)) = (component.get(from), component.get(to)) else {
             continue;
@@ -122,7 +123,7 @@ pub fn loops(graph: &FallbackGraph, family: TriggerFamily, limit: usize) -> Vec<
     inside
         .into_iter()
         .map(|(set, pairs)| {
-            let mut covered: HashSet<usize> = HashSet::new();
+            let mut covered: HashSet<usize> = HashSet::default();
             let mut cycles = Vec::new();
             let mut untold = 0;
             for &(from, to, edge) in &pairs {
@@ -165,7 +166,7 @@ fn shortest_path(
     if start == goal {
         return Some(Vec::new());
     }
-    let mut parent: HashMap<usize, (usize, usize)> = HashMap::new();
+    let mut parent: HashMap<usize, (usize, usize)> = HashMap::default();
     let mut queue = VecDeque::from([start]);
     while let Some(name) = queue.pop_front() {
         for &(target, edge) in next.get(name).into_iter().flatten() {
@@ -234,7 +235,7 @@ fn repeats(target: &ModelGroup, earlier: &ModelGroup) -> bool {
 /// list's source or an earlier target already called. Stops named like the target are left
 /// out: a list naming a group twice, or a group itself, is reported on its own.
 pub fn repeated_in_lists(graph: &FallbackGraph) -> Vec<RepeatedCall> {
-    let mut lists: HashMap<_, Vec<usize>> = HashMap::new();
+    let mut lists: HashMap<_, Vec<usize>> = HashMap::default();
     let mut order = Vec::new();
     for (position, edge) in graph.edges.iter().enumerate() {
         lists
@@ -258,8 +259,8 @@ pub fn repeated_in_lists(graph: &FallbackGraph) -> Vec<RepeatedCall> {
         });
         // Stops tried before the current order: names in order, and by call.
         let mut earlier: Vec<(&str, usize)> = Vec::new();
-        let mut known: HashSet<&str> = HashSet::new();
-        let mut by_call: HashMap<CallKey<'_>, Vec<usize>> = HashMap::new();
+        let mut known: HashSet<&str> = HashSet::default();
+        let mut by_call: HashMap<CallKey<'_>, Vec<usize>> = HashMap::default();
         let mut pending: Vec<&str> = Vec::new();
         let mut current_order = None;
         for position in members {
@@ -350,7 +351,7 @@ fn remember<'a>(
 pub fn repeated_through_chains(graph: &FallbackGraph, family: TriggerFamily) -> Vec<RepeatedCall> {
     let names = NameGraph::new(graph, family);
     let group_of: Vec<Option<usize>> = names.names.iter().map(|name| graph.resolve(name)).collect();
-    let mut sharing: HashMap<CallKey<'_>, Vec<usize>> = HashMap::new();
+    let mut sharing: HashMap<CallKey<'_>, Vec<usize>> = HashMap::default();
     let mut calls = Vec::new();
     for (name, group) in group_of.iter().enumerate() {
         let Some(group) = group.and_then(|group| graph.groups.get(group)) else {
@@ -368,7 +369,7 @@ pub fn repeated_through_chains(graph: &FallbackGraph, family: TriggerFamily) -> 
         }
     }
     // The fallbacks to each call: the first call of their target.
-    let mut into: HashMap<CallKey<'_>, Vec<Pair>> = HashMap::new();
+    let mut into: HashMap<CallKey<'_>, Vec<Pair>> = HashMap::default();
     for &(from, to, edge) in &names.pairs {
         let first = group_of
             .get(to)

@@ -1,9 +1,8 @@
 //! APIs: each API description is an API with a name and the servers it is served from, and the
 //! hosts of gateway routes are matched against those servers before their paths are.
 
-use std::collections::HashMap;
-
 use super::Spanned;
+use crate::collections::HashMap;
 use crate::span::FileId;
 
 /// A server an API is served from, as its description declares it (OpenAPI 3.x `servers[].url`
@@ -205,9 +204,9 @@ impl HostIndex {
     /// `hosts`: each API's hosts, by API index.
     pub fn new(hosts: &[Vec<&str>]) -> Self {
         let mut index = HostIndex {
-            exact: HashMap::new(),
-            wildcard_servers: HashMap::new(),
-            tails: HashMap::new(),
+            exact: HashMap::default(),
+            wildcard_servers: HashMap::default(),
+            tails: HashMap::default(),
             with_hosts: Vec::new(),
         };
         let add = |map: &mut HashMap<String, Vec<usize>>, key: &str, api: usize| {
@@ -300,7 +299,7 @@ pub fn assign_names(specs: &mut [super::SpecDocument], display: &dyn Fn(FileId) 
             }
         }
     }
-    let mut count: HashMap<String, usize> = HashMap::new();
+    let mut count: HashMap<String, usize> = HashMap::default();
     for spec in specs.iter() {
         *count.entry(spec.api.name.clone()).or_default() += 1;
     }
@@ -395,7 +394,7 @@ mod tests {
             "nothing.net",
         ];
         for route_host in route_hosts {
-            let mut met = HashMap::new();
+            let mut met = HashMap::default();
             index.meet(route_host, &mut met);
             let expected: HashMap<usize, HostMatch> = hosts
                 .iter()

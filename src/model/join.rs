@@ -4,7 +4,8 @@
 //! so each route only visits the operations it can match: the join grows with the size of its
 //! result, not with routes × operations.
 
-use std::collections::{BTreeMap, HashMap};
+use crate::collections::HashMap;
+use std::collections::BTreeMap;
 
 use regex::Regex;
 
@@ -459,12 +460,12 @@ fn api_candidates(
             }
             cut_at = Some(candidates.len());
         }
-        candidates.push(HashMap::new());
+        candidates.push(HashMap::default());
     }
     // Routes in front by the short name of their upstream (`orders` for
     // `orders.shop.svc.cluster.local`), as upstream policies are matched.
     let short = |name: &str| name.split('.').next().unwrap_or(name).to_ascii_lowercase();
-    let mut fronts: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut fronts: HashMap<String, Vec<usize>> = HashMap::default();
     for (index, route) in inventory.routes.iter().enumerate() {
         if route.layer() == Layer::Edge {
             if let Some(upstream) = &route.policy.upstream {
@@ -482,7 +483,7 @@ fn api_candidates(
         if public {
             continue;
         }
-        let mut through: HashMap<usize, HostMatch> = HashMap::new();
+        let mut through: HashMap<usize, HostMatch> = HashMap::default();
         for host in &route.hosts {
             for &front in fronts.get(&short(host)).into_iter().flatten() {
                 for &api in candidates[front].keys() {
@@ -600,7 +601,7 @@ fn index_links(inventory: &Inventory, join: &mut Join) {
     join.by_route = vec![Vec::new(); inventory.routes.len()];
     let route = |index: usize| &inventory.routes[index];
     let mut best: HashMap<(usize, crate::span::FileId, Layer, Option<&str>), usize> =
-        HashMap::new();
+        HashMap::default();
     for (index, link) in join.links.iter().enumerate() {
         let linked = route(link.route);
         let model_group = (linked.layer() == Layer::Ai)

@@ -6,9 +6,8 @@
 //! their kind's layer, behind every declared one. Routes of one layer are alternatives; routes of
 //! different layers are passed in a row.
 
-use std::collections::HashMap;
-
 use super::route::{Layer, Route};
+use crate::collections::HashMap;
 use crate::span::FileId;
 
 /// Where a route sits in the stack. Ordered front to back: declared layers in their order, then

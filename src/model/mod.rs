@@ -11,7 +11,7 @@ pub mod policy;
 pub mod route;
 pub mod value;
 
-use std::collections::HashMap;
+use crate::collections::HashMap;
 use std::fmt;
 
 use compact_str::CompactString;
@@ -104,7 +104,7 @@ impl Inventory {
         // The routes of each file by where they start, so that those inside a scope are found
         // in a range rather than by trying every route against every overlay. The format is
         // checked as each overlay comes, since an overlay may change it.
-        let mut by_file: HashMap<FileId, Vec<usize>> = HashMap::new();
+        let mut by_file: HashMap<FileId, Vec<usize>> = HashMap::default();
         for (index, route) in self.routes.iter().enumerate() {
             by_file.entry(route.location.file).or_default().push(index);
         }
@@ -140,7 +140,8 @@ impl Inventory {
         // Equal names have equal first labels, so the first label alone decides; policies are
         // indexed by it once, in their order, rather than scanned for every route.
         let short = |name: &str| name.split('.').next().unwrap_or(name).to_string();
-        let mut by_host: HashMap<(GatewayFormat, String), Vec<&UpstreamPolicy>> = HashMap::new();
+        let mut by_host: HashMap<(GatewayFormat, String), Vec<&UpstreamPolicy>> =
+            HashMap::default();
         for policy in &self.upstream_policies {
             by_host
                 .entry((policy.format, short(&policy.name)))

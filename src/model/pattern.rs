@@ -9,7 +9,7 @@
 //! repeat patterns, hence the cache, whose size is bounded: a compiled pattern holds some 13 KB,
 //! and a file of hundreds of thousands of distinct patterns must not hold them all.
 
-use std::collections::HashMap;
+use crate::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
 use regex::{Regex, RegexBuilder};
@@ -47,6 +47,16 @@ pub fn compile(pattern: &str) -> Compiled {
     }
     cache.insert(pattern.to_string(), compiled.clone());
     compiled
+}
+
+/// Empties the cache, so that the next run compiles its patterns afresh: for callers whose
+/// runs must not depend on the ones before (the fuzz targets, which measure what code each run
+/// reaches; a cached pattern's search state carries over from earlier runs).
+pub fn forget_compiled() {
+    cache()
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clear();
 }
 
 /// How many patterns the cache holds now.

@@ -6,7 +6,7 @@
 //! and the route the finding is about, or else the text of the line it points at without its
 //! indentation. Findings that would share a fingerprint are told apart by their order.
 
-use std::collections::HashMap;
+use crate::collections::HashMap;
 use std::fmt::Write;
 
 use serde::Serialize;
@@ -29,7 +29,7 @@ impl Report for CodeClimate {
 
 fn issues(outcome: &Outcome) -> Vec<Issue<'_>> {
     let workspace = &outcome.workspace;
-    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut seen: HashMap<String, usize> = HashMap::default();
     outcome
         .diagnostics
         .iter()

@@ -9,7 +9,7 @@
 //! come one end marker (65535) and then zeros. The value is written as lowercase hex without
 //! padding, then `:` and how many lines before it, counting this one, had the same hash.
 
-use std::collections::HashMap;
+use crate::collections::HashMap;
 use std::fmt;
 
 use crate::source::{SourceFile, TextFidelity, Workspace};
@@ -90,7 +90,7 @@ impl LineHasher {
             leaving_weight: (0..BLOCK_SIZE).fold(1u64, |weight, _| weight.wrapping_mul(MOD)),
             at_line_start: true,
             after_cr: false,
-            seen: HashMap::new(),
+            seen: HashMap::default(),
             hashes: Vec::new(),
         }
     }

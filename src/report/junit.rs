@@ -7,7 +7,7 @@
 //! one `failure` element listing all its findings, because most readers show only the first
 //! `failure` of a case.
 
-use std::collections::HashMap;
+use crate::collections::HashMap;
 use std::fmt::Write;
 use std::path::Path;
 
@@ -134,7 +134,7 @@ fn suites(outcome: &Outcome) -> Vec<Suite<'_>> {
         .map(|file| (super::ci_path(workspace, file), file.id))
         .collect();
     files.sort();
-    let mut suite_of: HashMap<FileId, usize> = HashMap::new();
+    let mut suite_of: HashMap<FileId, usize> = HashMap::default();
     let mut suites: Vec<Suite<'_>> = Vec::with_capacity(files.len());
     for (path, id) in files {
         suite_of.insert(id, suites.len());
@@ -148,8 +148,8 @@ fn suites(outcome: &Outcome) -> Vec<Suite<'_>> {
     }
 
     // Cases by file and route; and, per route, the first file that has it.
-    let mut case_of: HashMap<(FileId, String), usize> = HashMap::new();
-    let mut file_of_route: HashMap<String, FileId> = HashMap::new();
+    let mut case_of: HashMap<(FileId, String), usize> = HashMap::default();
+    let mut file_of_route: HashMap<String, FileId> = HashMap::default();
     let mut operations: Vec<_> = outcome.inventory.operations.iter().collect();
     operations.sort_by_key(|operation| operation.location);
     for operation in operations {

@@ -8,7 +8,8 @@
 //! GitHub's upload action would compute it ([`super::fingerprint`]), or left out when the file's
 //! bytes are not known exactly.
 
-use std::collections::{BTreeMap, HashMap};
+use crate::collections::HashMap;
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::path::Path;
 

@@ -5,7 +5,8 @@
 //! Rendering is linear in the number of findings: frames are cut with each file's line index,
 //! and a long line (minified JSON) shows a window around the span, never the whole line.
 
-use std::collections::{BTreeMap, HashMap};
+use crate::collections::HashMap;
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use unicode_width::UnicodeWidthChar;
@@ -62,7 +63,7 @@ impl Report for Text {
 /// findings, however many routes the file has.
 fn by_route<'d>(in_file: &[&'d Diagnostic]) -> Vec<(Option<&'d str>, Vec<&'d Diagnostic>)> {
     let mut groups: Vec<(Option<&str>, Vec<&Diagnostic>)> = Vec::new();
-    let mut index: HashMap<Option<&str>, usize> = HashMap::new();
+    let mut index: HashMap<Option<&str>, usize> = HashMap::default();
     for &diagnostic in in_file {
         let route = diagnostic.route.as_deref();
         let at = *index.entry(route).or_insert_with(|| {

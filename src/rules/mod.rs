@@ -13,7 +13,7 @@ pub mod options;
 pub mod retry;
 pub mod timeout;
 
-use std::collections::{HashMap, HashSet};
+use crate::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::rc::Rc;
 
@@ -116,8 +116,8 @@ pub fn describe_routes(workspace: &dyn FileNames, routes: &[&crate::model::Route
             // name it once. Distinct routes that read alike (Envoy routes told apart by a header
             // match) are counted, so that they do not pass for one.
             let mut names: Vec<(String, usize)> = Vec::new();
-            let mut index: HashMap<String, usize> = HashMap::new();
-            let mut places: HashSet<(usize, crate::span::Location)> = HashSet::new();
+            let mut index: HashMap<String, usize> = HashMap::default();
+            let mut places: HashSet<(usize, crate::span::Location)> = HashSet::default();
             for route in routes {
                 let name = match &route.name {
                     Some(name) => format!("`{name}`"),
@@ -187,10 +187,10 @@ pub fn counted_names(names: &[String]) -> Option<String> {
 pub fn group_by_location<'a, T>(
     items: impl IntoIterator<Item = (crate::span::Location, &'a crate::model::Route, T)>,
 ) -> Vec<(crate::span::Location, Vec<&'a crate::model::Route>, T)> {
-    let mut index: HashMap<crate::span::Location, usize> = HashMap::new();
+    let mut index: HashMap<crate::span::Location, usize> = HashMap::default();
     // Which route each group already names, by address: a service shared by thousands of
     // routes must not cost a scan of its group per route.
-    let mut named: HashSet<(usize, *const crate::model::Route)> = HashSet::new();
+    let mut named: HashSet<(usize, *const crate::model::Route)> = HashSet::default();
     let mut groups: Vec<(crate::span::Location, Vec<&'a crate::model::Route>, T)> = Vec::new();
     for (location, route, details) in items {
         match index.get(&location) {

@@ -8,8 +8,8 @@
 //! and once for each set of `overrides:` entries that set the rule's options for some files or
 //! routes ([`ScopedOptions`]).
 
+use crate::collections::HashMap;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -315,7 +315,7 @@ impl<'a, T: Options> ScopedOptions<'a, T> {
             workspace: inputs.workspace,
             everywhere: layers.everywhere,
             overrides: layers.overrides,
-            resolved: RefCell::new(HashMap::new()),
+            resolved: RefCell::new(HashMap::default()),
         }
     }
 

@@ -10,7 +10,7 @@ pub mod refs;
 pub mod toml;
 pub mod yaml;
 
-use std::collections::HashMap;
+use crate::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -212,7 +212,8 @@ fn find_duplicate_keys(entries: &[Entry], duplicates: &mut Vec<DuplicateKey>) {
         }
         return;
     }
-    let mut seen: HashMap<&str, Span> = HashMap::with_capacity(entries.len());
+    let mut seen: HashMap<&str, Span> =
+        HashMap::with_capacity_and_hasher(entries.len(), Default::default());
     for entry in entries {
         let Some(key) = entry.key.scalar_text() else {
             continue;
@@ -318,7 +319,7 @@ impl Workspace {
     pub fn new(root: PathBuf, cwd: PathBuf) -> Self {
         Workspace {
             files: Vec::new(),
-            by_path: HashMap::new(),
+            by_path: HashMap::default(),
             root,
             cwd,
             limits: Limits::default(),

@@ -5,7 +5,8 @@
 //! front; broken ones are reported at the `$ref` value. Views then follow references through the
 //! resulting [`RefIndex`] without touching the file system.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use crate::collections::{HashMap, HashSet};
+use std::collections::VecDeque;
 use std::path::Path;
 
 use percent_encoding::percent_decode_str;
@@ -202,7 +203,7 @@ impl KeyIndex {
         }
         let address = std::ptr::from_ref(map) as usize;
         let index = self.maps.entry(address).or_insert_with(|| {
-            let mut index = HashMap::with_capacity(entries.len());
+            let mut index = HashMap::with_capacity_and_hasher(entries.len(), Default::default());
             for (position, entry) in entries.iter().enumerate() {
                 if let Some(text) = entry.key.scalar_text() {
                     index.insert(text.to_string(), crate::span::to_u32(position));
@@ -532,7 +533,8 @@ fn report_cycles(workspace: &Workspace, index: &RefIndex, diagnostics: &mut Vec<
         .collect();
     keys.sort_unstable();
     // 1: on the walk in progress, at this position of `walk`; 2: finished.
-    let mut state: HashMap<(FileId, u32), (u8, usize)> = HashMap::with_capacity(keys.len());
+    let mut state: HashMap<(FileId, u32), (u8, usize)> =
+        HashMap::with_capacity_and_hasher(keys.len(), Default::default());
     let mut cycles: Vec<Vec<(FileId, Span)>> = Vec::new();
     for &start in &keys {
         if state.contains_key(&start) {

@@ -1,7 +1,7 @@
 //! YAML 1.2 into spanned [`Node`]s, built from saphyr-parser's event stream.
 
+use crate::collections::{HashMap, HashSet};
 use std::cell::Cell;
-use std::collections::{HashMap, HashSet};
 
 use compact_str::CompactString;
 use saphyr_parser::{
@@ -115,7 +115,7 @@ impl<'t> Builder<'t> {
             ascii: text.is_ascii(),
             stack: Vec::new(),
             documents: Vec::new(),
-            anchors: HashMap::new(),
+            anchors: HashMap::default(),
             kept,
             alias_budget: 1_000_000 + text.len(),
             nodes: 0,

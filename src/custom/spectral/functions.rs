@@ -3,8 +3,8 @@
 //! Like Spectral, a function whose input has the wrong type (`pattern` on a number) says
 //! nothing: its input schema rejects the value before the function runs.
 
+use crate::collections::HashSet;
 use std::borrow::Cow;
-use std::collections::HashSet;
 
 use serde_json::Value as Json;
 
@@ -218,7 +218,7 @@ const MAX_JSON_NODES: usize = 200_000;
 /// schema) becomes `{}`, so that conversion ends.
 pub fn to_json<'w>(documents: &Documents<'w>, hit: &Hit<'w>) -> Json {
     let mut budget = MAX_JSON_NODES;
-    let mut ancestry = HashSet::new();
+    let mut ancestry = HashSet::default();
     convert(documents, hit, &mut ancestry, &mut budget)
 }
 
@@ -621,7 +621,7 @@ fn unreferenced(input: &Input<'_, '_>, root: &Hit<'_>, location: &[String]) -> V
     if hit.file != root.file || !hit.node.is_map() {
         return Vec::new();
     }
-    let mut referenced = HashSet::new();
+    let mut referenced = HashSet::default();
     collect_refs(root.node, &mut referenced, 0);
     let prefix: String = location
         .iter()

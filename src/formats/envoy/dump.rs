@@ -1,12 +1,11 @@
 //! The admin `/config_dump` of a running Envoy: which of its dumped resources serve, and the
 //! order they are read in.
 
-use std::collections::HashSet;
-
 use super::listener::{connection_managers, read_listener, HttpFilters};
 use super::message::report_fields_set_twice;
 use super::route::read_route_configuration;
 use super::{list, read_cluster, Scope};
+use crate::collections::HashSet;
 use crate::formats::anchor;
 use crate::formats::read::Naming::Proto;
 use crate::formats::read::Reader;
@@ -269,7 +268,7 @@ fn read_dumped_resources(cx: &mut Reader<'_>, dumped: &DumpedResources<'_>) {
         .bootstrap_listeners
         .iter()
         .filter(|listener| !dumped_listeners.contains(resource_name(listener)));
-    let mut reached_through_rds = HashSet::new();
+    let mut reached_through_rds = HashSet::default();
     for &listener in dumped.listeners.iter().chain(bootstrap_only) {
         read_listener(cx, listener, &scope, &mut reached_through_rds);
     }

@@ -1,11 +1,10 @@
 //! Listeners and their HTTP connection managers: where route configurations are found, and the
 //! HTTP filters (local and global rate limits) that answer requests before any upstream does.
 
-use std::collections::HashSet;
-
 use super::message::report_fields_set_twice;
 use super::route::read_route_configuration;
 use super::{list, Scope};
+use crate::collections::HashSet;
 use crate::formats::read::Naming::Proto;
 use crate::formats::read::Reader;
 use crate::model::policy::RateLimit;

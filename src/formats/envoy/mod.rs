@@ -16,12 +16,11 @@ mod message;
 mod retry;
 mod route;
 
-use std::collections::{HashMap, HashSet};
-
 use super::read::Naming::Proto;
 use super::read::{Naming, Reader, Release};
 use super::values::Dialect;
 use super::{AdaptContext, Adapter};
+use crate::collections::{HashMap, HashSet};
 use crate::source::Node;
 use crate::span::FileId;
 use cluster::{read_cluster, ClusterPolicy};
@@ -165,7 +164,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
             }
         }
         for listener in list(Proto.field(static_resources, "listeners")) {
-            read_listener(cx, listener, &scope, &mut HashSet::new());
+            read_listener(cx, listener, &scope, &mut HashSet::default());
         }
         return;
     }
@@ -182,7 +181,7 @@ fn adapt(cx: &mut AdaptContext<'_>, file: FileId, document: &Node) {
                 read_route_configuration(cx, resource, &scope, &HttpFilters::elsewhere());
             }
             Some(ResourceKind::Listener) => {
-                read_listener(cx, resource, &scope, &mut HashSet::new());
+                read_listener(cx, resource, &scope, &mut HashSet::default());
             }
             Some(ResourceKind::Cluster) => {
                 if let Some(cluster) = read_cluster(cx, resource) {

@@ -1,7 +1,7 @@
 //! The routes of Kuma's merged policies: one per destination service with its outbound and
 //! inbound configuration, one per match of each `MeshHTTPRoute` a policy configures.
 
-use std::collections::{HashMap, HashSet};
+use crate::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use super::{
@@ -112,7 +112,7 @@ pub(super) fn service_routes(cx: &mut AdaptContext<'_>, entries: &[Entry]) {
     // Each service once per mesh, the first name written for it kept: names known so far by
     // mesh, as written and by the service they name, plus whether "every service" is known.
     let mut services: Vec<(&str, Option<String>)> = Vec::new();
-    let mut known: HashMap<&str, (HashSet<String>, HashSet<String>, bool)> = HashMap::new();
+    let mut known: HashMap<&str, (HashSet<String>, HashSet<String>, bool)> = HashMap::default();
     for entry in entries {
         let names = match &entry.reach {
             Reach::Service(service) => vec![service.clone()],
@@ -180,7 +180,7 @@ pub(super) fn service_routes(cx: &mut AdaptContext<'_>, entries: &[Entry]) {
 /// service), with the service's configuration and then the route's own merged over it.
 pub(super) fn http_routes(cx: &mut AdaptContext<'_>, entries: &[Entry]) {
     let mut named: Vec<(&str, &str, Location, &str)> = Vec::new();
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::default();
     for entry in entries {
         if let Reach::Route(route) = &entry.reach {
             if seen.insert((entry.mesh.as_str(), route.as_str())) {
@@ -190,7 +190,7 @@ pub(super) fn http_routes(cx: &mut AdaptContext<'_>, entries: &[Entry]) {
     }
     // Each MeshHTTPRoute of the run by mesh and name, the first in file and document order, so
     // that many routes named by many policies are found without reading every file for each.
-    let mut routes = HashMap::new();
+    let mut routes = HashMap::default();
     for file in kube::readable_files(cx.workspace) {
         for document in &file.documents {
             let found = resource(document, &["MeshHTTPRoute"]).filter(|_| applied(document));

@@ -1,8 +1,7 @@
 //! `model_list`: each deployment's provider, model, timeouts and endpoint, grouped by model name.
 
-use std::collections::HashMap;
-
 use super::settings::{Settings, ZERO_TIMEOUT};
+use crate::collections::HashMap;
 use crate::formats::read::Reader;
 use crate::model::ai::{Deployment, ModelGroup};
 use crate::model::Sourced;
@@ -264,8 +263,8 @@ pub(super) fn group_deployments(
     let mut groups: Vec<ModelGroup> = Vec::new();
     // Each group's entries, by their position in `entries`.
     let mut members: Vec<Vec<usize>> = Vec::new();
-    let mut by_name: HashMap<&str, usize> = HashMap::new();
-    let mut aliases: HashMap<&str, Vec<String>> = HashMap::new();
+    let mut by_name: HashMap<&str, usize> = HashMap::default();
+    let mut aliases: HashMap<&str, Vec<String>> = HashMap::default();
     for (alias, group) in &settings.aliases {
         aliases.entry(group).or_default().push(alias.clone());
     }

@@ -149,7 +149,7 @@ pub(super) fn fallback_edges(
             FallbackTrigger::General => FallbackTrigger::Default,
             ref other => other.clone(),
         };
-        let own: std::collections::HashSet<&str> =
+        let own: crate::collections::HashSet<&str> =
             entries.iter().map(|entry| entry.source.as_str()).collect();
         // One list applied to every group: 2,000 defaults for 20,000 groups are 40 million
         // edges, charged as they are made.

@@ -1,7 +1,7 @@
 //! `router_settings`, `litellm_settings` and `general_settings`, resolved with LiteLLM's
 //! precedence and defaults.
 
-use std::collections::HashMap;
+use crate::collections::HashMap;
 use std::time::Duration;
 
 use super::{
@@ -334,7 +334,7 @@ fn read_group_retry_policies(
     cx: &mut Reader<'_>,
     policies: &Node,
 ) -> HashMap<String, (RetryPolicy, Location)> {
-    let mut read = HashMap::new();
+    let mut read = HashMap::default();
     for entry in policies.entries() {
         let Some(group) = entry.key.scalar_text() else {
             continue;

@@ -13,8 +13,8 @@ mod middlewares;
 mod rule;
 mod services;
 
+use crate::collections::{HashMap, HashSet};
 use std::cell::{OnceCell, RefCell};
-use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use super::read::Naming::AnyCase;
@@ -205,13 +205,13 @@ impl<'a> Scope<'a> {
             document,
             local: OnceCell::new(),
             others: OnceCell::new(),
-            services: RefCell::new(HashMap::new()),
+            services: RefCell::new(HashMap::default()),
         }
     }
 
     fn find(&self, section: &'static str, name: &str) -> Option<Named<'a>> {
         let local = self.local.get_or_init(|| {
-            let mut definitions = HashMap::new();
+            let mut definitions = HashMap::default();
             index(&mut definitions, self.file, self.document);
             definitions
         });
@@ -219,7 +219,7 @@ impl<'a> Scope<'a> {
             return Some(*found);
         }
         let others = self.others.get_or_init(|| {
-            let mut definitions = HashMap::new();
+            let mut definitions = HashMap::default();
             for file in self.workspace.files() {
                 for document in &file.documents {
                     if !std::ptr::eq(document, self.document) && detect(document) {
@@ -240,7 +240,7 @@ fn index<'a>(definitions: &mut Definitions<'a>, file: FileId, document: &'a Node
         return;
     };
     for section in NAMED_SECTIONS {
-        let mut own: Definitions<'a> = HashMap::new();
+        let mut own: Definitions<'a> = HashMap::default();
         for entry in AnyCase
             .field(http, section)
             .map(Node::entries)

@@ -2,7 +2,7 @@
 //! servers transport (the forwarding timeouts); weighted, mirroring and failover services combine
 //! other services.
 
-use std::collections::HashSet;
+use crate::collections::HashSet;
 use std::time::Duration;
 
 use super::fields::{reader, status_ranges};
@@ -393,7 +393,7 @@ fn weighted<'a>(
         }
         children.push(child);
     }
-    let mut named = HashSet::new();
+    let mut named = HashSet::default();
     members.retain(|member: &PoolMember| named.insert(member.name.clone()));
     let all = |pick: &dyn Fn(&Backend<'a>) -> bool| children.iter().all(pick);
     // The slowest child bounds the route; one child without a bound leaves it unbounded.

@@ -3,7 +3,7 @@
 //! path under the version's `global_enforce_timeout`; load balancing over `target_list`; uptime
 //! tests.
 
-use std::collections::HashMap;
+use crate::collections::HashMap;
 use std::time::Duration;
 
 use super::{active_check, breaker, path_match, policy, positive, target, Conf};

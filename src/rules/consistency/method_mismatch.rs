@@ -1,4 +1,5 @@
-use std::collections::{BTreeSet, HashSet};
+use crate::collections::HashSet;
+use std::collections::BTreeSet;
 
 use super::describe_route;
 use crate::diagnostic::{Diagnostic, Related};

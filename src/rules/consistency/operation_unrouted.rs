@@ -1,5 +1,5 @@
+use crate::collections::{HashMap, HashSet};
 use crate::diagnostic::Diagnostic;
-use std::collections::{HashMap, HashSet};
 
 use crate::model::api::{HostIndex, HostMatch};
 use crate::rules::{Rule, RuleContext};
@@ -82,7 +82,7 @@ fn named_by_a_route(cx: &RuleContext<'_>) -> HashSet<usize> {
         .iter()
         .flat_map(|route| route.hosts.iter().map(String::as_str))
         .collect();
-    let mut met = HashMap::new();
+    let mut met = HashMap::default();
     for route_host in route_hosts {
         index.meet(route_host, &mut met);
     }

@@ -1,5 +1,4 @@
-use std::collections::HashMap;
-
+use crate::collections::HashMap;
 use crate::diagnostic::{Diagnostic, Related, Severity};
 use crate::rules::options::{option_choice, rule_options};
 use crate::rules::{Rule, RuleContext};
@@ -31,7 +30,7 @@ impl Rule for OperationId {
 
     fn check(&self, cx: &RuleContext<'_, OperationIdOptions>, out: &mut Vec<Diagnostic>) {
         // Keyed by the API (`None` with `scope: project`) and the id.
-        let mut first_seen: HashMap<(Option<usize>, &str), usize> = HashMap::new();
+        let mut first_seen: HashMap<(Option<usize>, &str), usize> = HashMap::default();
         for (index, operation) in cx.inventory.operations.iter().enumerate() {
             let route = operation.route();
             let Some(id) = &operation.operation_id else {

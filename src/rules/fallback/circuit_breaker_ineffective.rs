@@ -1,5 +1,4 @@
-use std::collections::HashSet;
-
+use crate::collections::HashSet;
 use crate::diagnostic::Diagnostic;
 use crate::model::Setting;
 use crate::rules::{setting_help, Rule, RuleContext};
@@ -11,7 +10,7 @@ impl Rule for CircuitBreakerIneffective {
     type Options = ();
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         for route in &cx.inventory.routes {
             for breaker in &route.policy.circuit_breakers {
                 let Some(reason) = &breaker.ineffective else {

@@ -1,5 +1,4 @@
-use std::collections::{HashMap, HashSet};
-
+use crate::collections::{HashMap, HashSet};
 use crate::diagnostic::Diagnostic;
 use crate::model::{GatewayFormat, Route};
 use crate::rules::{short_route as short, Rule, RuleContext};
@@ -25,7 +24,7 @@ impl Rule for CircuitBreakerMissing {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let mut order: Vec<(GatewayFormat, String)> = Vec::new();
         let mut unprotected: HashMap<(GatewayFormat, String), Vec<UnprotectedCall<'_>>> =
-            HashMap::new();
+            HashMap::default();
         for route in &cx.inventory.routes {
             let policy = &route.policy;
             if !route.format.configures_circuit_breakers() {
@@ -98,7 +97,7 @@ impl Rule for CircuitBreakerMissing {
             };
             let message = if per_route {
                 let mut names: Vec<String> = Vec::new();
-                let mut named = HashSet::new();
+                let mut named = HashSet::default();
                 for route in &routes {
                     let name = route.name.clone().unwrap_or_else(|| route.label());
                     let name = format!("`{}`", name.replace('`', "'"));
@@ -145,7 +144,7 @@ impl Rule for CircuitBreakerMissing {
             // Each place without a breaker is shown where the breaker is added: where the
             // breaker is a route's, each route where it is defined; where it is the call's (a
             // KrakenD backend block), every other place that calls the upstream.
-            let mut seen = HashSet::new();
+            let mut seen = HashSet::default();
             if !per_route {
                 seen.insert(location);
             }

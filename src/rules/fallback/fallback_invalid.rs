@@ -1,5 +1,4 @@
-use std::collections::{HashMap, HashSet};
-
+use crate::collections::{HashMap, HashSet};
 use crate::diagnostic::{Diagnostic, Related};
 use crate::model::ai::{FallbackEdge, FallbackGraph, TriggerFamily};
 use crate::model::ai_paths::{self, LoopSet, RepeatedCall};
@@ -34,7 +33,7 @@ impl Rule for FallbackInvalid {
             );
         }
         for graph in &cx.inventory.fallback_graphs {
-            let mut reported: HashSet<Location> = HashSet::new();
+            let mut reported: HashSet<Location> = HashSet::default();
             // Every unknown name is compared with every group: the work is bounded per graph.
             let mut suggester = Suggester::default();
             let repeated: HashMap<usize, usize> = ai_paths::repeated_in_lists(graph)

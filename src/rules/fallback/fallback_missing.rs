@@ -76,7 +76,7 @@ impl Rule for FallbackMissing {
         }
         // Model groups that other groups fall back to (for any trigger) are the end of a chain
         // by design.
-        let fallback_targets: std::collections::HashSet<&str> = cx
+        let fallback_targets: crate::collections::HashSet<&str> = cx
             .inventory
             .routes
             .iter()

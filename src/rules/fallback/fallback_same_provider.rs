@@ -1,4 +1,5 @@
-use std::collections::{BTreeMap, HashSet};
+use crate::collections::HashSet;
+use std::collections::BTreeMap;
 
 use crate::diagnostic::{Diagnostic, Related};
 use crate::model::ai::{self, Deployment, FallbackGraph, GraphNodes, ModelGroup};
@@ -122,7 +123,7 @@ impl FallbackSameProvider {
                  leaves a way to answer",
                 shared.what()
             ));
-        let mut seen: HashSet<Location> = HashSet::new();
+        let mut seen: HashSet<Location> = HashSet::default();
         for deployment in deployments {
             if seen.len() == SHOWN || !seen.insert(deployment.location) {
                 continue;

@@ -1,6 +1,5 @@
-use std::collections::HashSet;
-
 use super::has_health_signal;
+use crate::collections::HashSet;
 use crate::diagnostic::Diagnostic;
 use crate::model::policy::FallbackKind;
 use crate::model::Setting;
@@ -13,7 +12,7 @@ impl Rule for FallbackWithoutHealthSignal {
     type Options = ();
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         for route in &cx.inventory.routes {
             if has_health_signal(&route.policy) {
                 continue;

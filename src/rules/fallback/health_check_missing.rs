@@ -1,6 +1,5 @@
-use std::collections::HashSet;
-
 use super::has_health_signal;
+use crate::collections::HashSet;
 use crate::diagnostic::{Diagnostic, Related};
 use crate::model::{GatewayFormat, Route, Setting};
 use crate::rules::{setting_help, Rule, RuleContext};
@@ -12,7 +11,7 @@ impl Rule for HealthCheckMissing {
     type Options = ();
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         for route in &cx.inventory.routes {
             let policy = &route.policy;
             let Some(upstream) = &policy.upstream else {

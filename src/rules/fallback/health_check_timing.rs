@@ -1,5 +1,4 @@
-use std::collections::HashSet;
-
+use crate::collections::HashSet;
 use crate::diagnostic::{Diagnostic, Related};
 use crate::model::Setting;
 use crate::rules::{setting_help, Rule, RuleContext};
@@ -12,7 +11,7 @@ impl Rule for HealthCheckTiming {
     type Options = ();
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         for route in &cx.inventory.routes {
             // Where the checker waits for a round to end before the next, a long timeout only
             // spaces the probes out.

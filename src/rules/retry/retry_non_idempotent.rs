@@ -1,5 +1,4 @@
-use std::collections::HashSet;
-
+use crate::collections::HashSet;
 use crate::diagnostic::{Diagnostic, Related};
 use crate::model::policy::Retry;
 use crate::model::{Layer, Method, MethodSet, Route};

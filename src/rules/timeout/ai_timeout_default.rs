@@ -1,5 +1,4 @@
-use std::collections::HashSet;
-
+use crate::collections::HashSet;
 use crate::diagnostic::Diagnostic;
 use crate::model::ai::GraphNodes;
 use crate::model::Origin;
@@ -20,7 +19,7 @@ impl Rule for AiTimeoutDefault {
             if graph.nodes != GraphNodes::ModelGroups {
                 continue;
             }
-            let mut stream_findings: HashSet<Location> = HashSet::new();
+            let mut stream_findings: HashSet<Location> = HashSet::default();
             for group in &graph.groups {
                 let route = route_of(cx.inventory, graph, Some(group));
                 let defaulted = group.deployments.iter().find_map(|deployment| {
