@@ -151,10 +151,14 @@ impl Expression {
         // The parser is third-party code reading user input: a panic in it becomes an error.
         let compiled = std::panic::catch_unwind(|| Program::compile(source))
             .map_err(|_| "the CEL parser failed on this expression".to_string())?;
+        // The first few of the parser's errors: on malformed input it can report one per
+        // token it retried, tens of megabytes for a 1 KB expression.
+        const SHOWN_ERRORS: usize = 3;
         let program = compiled.map_err(|errors| {
-            errors
+            let mut shown = errors
                 .errors
                 .iter()
+                .take(SHOWN_ERRORS)
                 .map(|error| {
                     format!(
                         "{} (line {}, column {})",
@@ -164,7 +168,14 @@ impl Expression {
                     )
                 })
                 .collect::<Vec<_>>()
-                .join("; ")
+                .join("; ");
+            if errors.errors.len() > SHOWN_ERRORS {
+                shown.push_str(&format!(
+                    "; and {} more",
+                    errors.errors.len() - SHOWN_ERRORS
+                ));
+            }
+            shown
         })?;
         Ok(Expression {
             source: source.to_string(),
@@ -684,6 +695,18 @@ fn operation_field_location(operation: &Operation, field: &str) -> Option<Locati
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The parser's errors past the first few are counted, not listed: on malformed input it
+    /// reported tens of megabytes of them for a 1 KB expression.
+    #[test]
+    fn the_parsers_errors_are_shown_three_at_most() {
+        let huge = "99999999999999999999";
+        let error = Expression::compile(&[huge; 5].join(" + ")).unwrap_err();
+        assert_eq!(error.matches("(line 1, column").count(), 3, "{error}");
+        assert!(error.ends_with("; and 2 more"), "{error}");
+        let error = Expression::compile(huge).unwrap_err();
+        assert!(!error.contains("more"), "{error}");
+    }
 
     /// Found by the `config` fuzz target: 150 nested brackets made the CEL parser underflow
     /// its depth counter (a panic with overflow checks) and overflow a debug build's stack.
