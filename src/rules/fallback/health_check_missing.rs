@@ -1,6 +1,7 @@
 use super::has_health_signal;
 use crate::collections::HashSet;
 use crate::diagnostic::{Diagnostic, Related};
+use crate::model::policy::Upstream;
 use crate::model::{GatewayFormat, Route, Setting};
 use crate::rules::{setting_help, Rule, RuleContext};
 
@@ -23,7 +24,7 @@ impl Rule for HealthCheckMissing {
                 continue;
             }
             if !policy.members.is_empty() {
-                self.check_members(route, &mut seen, out);
+                self.check_members(route, upstream, &mut seen, out);
                 continue;
             }
             let endpoints = upstream.endpoints.unwrap_or(0);
@@ -74,13 +75,11 @@ impl HealthCheckMissing {
     fn check_members(
         &self,
         route: &Route,
+        upstream: &Upstream,
         seen: &mut HashSet<(GatewayFormat, String)>,
         out: &mut Vec<Diagnostic>,
     ) {
         let policy = &route.policy;
-        let Some(upstream) = &policy.upstream else {
-            return;
-        };
         for member in &policy.members {
             let endpoints = member.endpoints.unwrap_or(0);
             if endpoints >= 2 && !member.checked && seen.insert((route.format, member.name.clone()))
