@@ -1,6 +1,6 @@
 //! The pipeline in one place: discover → load → resolve references → detect + adapt → rules.
 
-use crate::collections::{HashMap, HashSet};
+use crate::collections::{FastHashMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -645,7 +645,7 @@ fn attach_apis(inventory: &Inventory, join: &join::Join, diagnostics: &mut [Diag
     if inventory.specs.is_empty() {
         return;
     }
-    let mut apis_of_file: foldhash::HashMap<FileId, HashSet<usize>> = foldhash::HashMap::default();
+    let mut apis_of_file: FastHashMap<FileId, HashSet<usize>> = FastHashMap::default();
     for (index, spec) in inventory.specs.iter().enumerate() {
         apis_of_file.entry(spec.file).or_default().insert(index);
     }
@@ -711,7 +711,7 @@ fn sort_and_dedup(workspace: &Workspace, diagnostics: &mut Vec<Diagnostic>) {
     files.sort_unstable();
     files.dedup();
     files.sort_by(|a, b| workspace.file(*a).display.cmp(&workspace.file(*b).display));
-    let mut rank: foldhash::HashMap<FileId, usize> = foldhash::HashMap::default();
+    let mut rank: FastHashMap<FileId, usize> = FastHashMap::default();
     let mut current = 0;
     for (index, &file) in files.iter().enumerate() {
         // Files shown under the same name rank alike, as their names compare.

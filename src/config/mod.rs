@@ -13,6 +13,7 @@ pub mod routes;
 pub mod schema;
 pub mod suppress;
 
+use crate::collections::FastHashMap;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -544,8 +545,8 @@ impl Config {
     pub fn apply_levels(&self, workspace: &Workspace, diagnostics: &mut Vec<Diagnostic>) {
         // Without overrides a rule has one level everywhere, looked up once per rule; with them,
         // each file's path relative to the config is worked out once.
-        let mut rule_levels: foldhash::HashMap<RuleId, RuleLevel> = Default::default();
-        let mut relative_paths: foldhash::HashMap<FileId, String> = Default::default();
+        let mut rule_levels: FastHashMap<RuleId, RuleLevel> = Default::default();
+        let mut relative_paths: FastHashMap<FileId, String> = Default::default();
         diagnostics.retain_mut(|diagnostic| {
             let rule = diagnostic.rule.as_str();
             let level = if self.overrides.is_empty() {

@@ -10,7 +10,7 @@
 //! reason is `suppression-reason` (on under `strict` or `suppressions.require-reason`), and one
 //! that cannot be read is `suppression-invalid`.
 
-use crate::collections::HashMap;
+use crate::collections::{FastHashMap, HashMap};
 use crate::diagnostic::{Diagnostic, Suppression, SuppressionKind};
 use crate::rule_id::BuiltinRule;
 
@@ -211,13 +211,13 @@ pub fn apply(
 /// suppression of its rule (tens of thousands of suppressions against as many findings would be
 /// quadratic). Each candidate is still checked with [`Ignore::matches`].
 struct Candidates<'c> {
-    by_line: foldhash::HashMap<(&'c str, FileId, usize), Vec<usize>>,
+    by_line: FastHashMap<(&'c str, FileId, usize), Vec<usize>>,
     /// Per rule and file, the covered spans sorted by start, each with the nearest earlier
     /// span that contains it: the spans of one file's objects nest, so the spans containing an
     /// offset are the chain of parents from the last span starting at or before it.
-    covers: foldhash::HashMap<(&'c str, FileId), Vec<Cover>>,
-    by_route: foldhash::HashMap<(&'c str, String), Vec<usize>>,
-    patterned: foldhash::HashMap<&'c str, Vec<usize>>,
+    covers: FastHashMap<(&'c str, FileId), Vec<Cover>>,
+    by_route: FastHashMap<(&'c str, String), Vec<usize>>,
+    patterned: FastHashMap<&'c str, Vec<usize>>,
 }
 
 struct Cover {
@@ -229,10 +229,10 @@ struct Cover {
 impl<'c> Candidates<'c> {
     fn new(ignores: &[Ignore<'c>]) -> Self {
         let mut candidates = Candidates {
-            by_line: foldhash::HashMap::default(),
-            covers: foldhash::HashMap::default(),
-            by_route: foldhash::HashMap::default(),
-            patterned: foldhash::HashMap::default(),
+            by_line: FastHashMap::default(),
+            covers: FastHashMap::default(),
+            by_route: FastHashMap::default(),
+            patterned: FastHashMap::default(),
         };
         for (index, ignore) in ignores.iter().enumerate() {
             match &ignore.target {

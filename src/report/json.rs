@@ -1,5 +1,6 @@
 //! The JSON report: a stable, versioned contract (see `docs/json-report.md`). Never truncated.
 
+use crate::collections::FastHashMap;
 use std::io::{self, Write};
 
 use super::{Outcome, Report, Settings};
@@ -58,7 +59,7 @@ fn write_report(out: &mut impl Write, outcome: &Outcome, options: Json) -> io::R
     string(out, env!("CARGO_PKG_VERSION"))?;
     out.write_all(b"\n  },\n  \"diagnostics\": ")?;
     // Each rule's documentation link, made once per rule rather than once per finding.
-    let mut urls: foldhash::HashMap<&str, String> = foldhash::HashMap::default();
+    let mut urls: FastHashMap<&str, String> = FastHashMap::default();
     list(out, "  ", &diagnostics, |out, diagnostic| {
         let rule = diagnostic.rule.as_str();
         let url = urls.entry(rule).or_insert_with(|| docs_url(rule));

@@ -5,7 +5,7 @@
 //! front; broken ones are reported at the `$ref` value. Views then follow references through the
 //! resulting [`RefIndex`] without touching the file system.
 
-use crate::collections::{HashMap, HashSet};
+use crate::collections::{FastHashMap, FastHashSet, HashMap, HashSet};
 use std::collections::VecDeque;
 use std::path::Path;
 
@@ -39,11 +39,11 @@ pub struct RefTarget {
 pub struct RefIndex {
     /// Keyed by file and start of the `$ref` value; holds the value's full span and the
     /// target's place in `unique`.
-    targets: foldhash::HashMap<(FileId, u32), (Span, u32)>,
+    targets: FastHashMap<(FileId, u32), (Span, u32)>,
     /// The reference objects whose `$ref` resolved, by file and start of the object: a node
     /// not listed here is no resolved reference, found by one lookup rather than by searching
     /// its keys, which a walk of a resolved document does for every mapping it passes.
-    objects: foldhash::HashSet<(FileId, u32)>,
+    objects: FastHashSet<(FileId, u32)>,
     /// Each target once, however many references name it (most name a shared component).
     unique: Vec<RefTarget>,
     unique_ids: HashMap<(FileId, Vec<u32>), u32>,

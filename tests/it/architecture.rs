@@ -247,3 +247,44 @@ fn grouped_imports_are_read() {
     );
     assert!(crate_paths("use routeguard::crate_like::x;").is_empty());
 }
+
+/// Every hash map and set is keyed through `src/collections.rs`, so that fuzzing builds can fix
+/// the keys: a map built with its own hasher would make runs differ by more than their input.
+/// `custom/policy.rs` hands std maps to the `cel` crate, whose API takes them.
+#[test]
+fn hash_maps_come_from_collections() {
+    const OWN_HASHER: &[&str] = &["collections.rs", "custom/policy.rs"];
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut against = Vec::new();
+    let mut pending = vec![src.clone()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).expect("src/ is readable").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            let relative = path.strip_prefix(&src).expect("under src/");
+            let name = relative.to_string_lossy().replace('\\', "/");
+            if !name.ends_with(".rs") || OWN_HASHER.contains(&name.as_str()) {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("source is UTF-8");
+            for (number, line) in text.lines().enumerate() {
+                let own_hasher = ["foldhash::", "RandomState", "ahash::", "rustc_hash::"]
+                    .iter()
+                    .any(|name| line.contains(name));
+                let std_map = line.contains("std::collections::")
+                    && (line.contains("HashMap") || line.contains("HashSet"));
+                if own_hasher || std_map {
+                    against.push(format!("src/{name}:{}: {}", number + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        against.is_empty(),
+        "hash maps keyed outside src/collections.rs:\n{}",
+        against.join("\n")
+    );
+}

@@ -5,6 +5,7 @@
 pub mod filter;
 pub mod parse;
 
+use crate::collections::{FastHashMap, FastHashSet};
 use std::borrow::Cow;
 use std::sync::Arc;
 
@@ -173,7 +174,7 @@ impl<'w> Refs<'w> {
 }
 
 /// Nodes by address: membership only, so a fast hash serves.
-type NodeSet = foldhash::HashSet<usize>;
+type NodeSet = FastHashSet<usize>;
 
 fn address(node: &Node) -> usize {
     std::ptr::from_ref(node) as usize
@@ -520,8 +521,7 @@ impl<'w> Documents<'w> {
         if firsts.is_empty() {
             return found;
         }
-        let mut by_name: foldhash::HashMap<&str, Vec<(usize, NameTest)>> =
-            foldhash::HashMap::default();
+        let mut by_name: FastHashMap<&str, Vec<(usize, NameTest)>> = FastHashMap::default();
         let mut general = Vec::new();
         for (index, selectors) in firsts.iter().enumerate() {
             match name_test(selectors) {

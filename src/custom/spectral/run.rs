@@ -2,6 +2,7 @@
 //! `given` match, narrowed by each `then`'s `field`, goes through its function; each finding is
 //! located at the deepest node of its path that exists.
 
+use crate::collections::FastHashMap;
 use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::sync::Arc;
@@ -280,8 +281,7 @@ fn run_rule<'w>(
     // both where it is declared and through references is one finding, shown where declared.
     // The first finding at each place is indexed; others there, with other messages, follow it
     // in `next_at_place`.
-    let mut first_at_place: foldhash::HashMap<(usize, bool, Vec<String>), usize> =
-        foldhash::HashMap::default();
+    let mut first_at_place: FastHashMap<(usize, bool, Vec<String>), usize> = FastHashMap::default();
     'hits: for hits in &given {
         for hit in hits.iter() {
             for then in &rule.then {
