@@ -1,9 +1,15 @@
 #!/usr/bin/env python3
 """Runs fuzz targets one after another, each until its coverage plateaus or a deadline passes.
 
-A target has plateaued when libFuzzer has reported no new coverage edge (the `cov:` of its
-status lines) for WINDOW seconds of the CPU time it used: on a shared machine a fuzzer that got
-little CPU has not searched for long, however long it waited. Each run starts from the target's
+A target has plateaued when libFuzzer has found no new coverage edge in routeguard's own code for
+WINDOW seconds of the CPU time it used: on a shared machine a fuzzer that got little CPU has not
+searched for long, however long it waited. Which code an edge is in comes from libFuzzer's
+`-print_pcs` and `llvm-symbolizer` on the target's line tables (`run.sh` builds with them): an edge
+whose source line is in `src/` is routeguard's; the others are in the standard library's generic
+code instantiated for routeguard's types (sorting, hash tables) or in dependencies (parsers,
+regex), which their own projects fuzz. Every new edge still counts in `cov` and is tallied by
+source in the result; `--measure all` stops on any edge instead. Without a symbolizer or line
+tables, every edge counts. Each run starts from the target's
 corpus with the dictionary, on one core at the lowest priority (its scheduling group's too, so
 that it takes only CPU nothing else wants), and ends at the plateau (interrupted, as Ctrl-C
 would), at the deadline, or on the first crash, timeout or out-of-memory. One JSON line
@@ -25,14 +31,88 @@ import json
 import os
 import re
 import select
+import shutil
 import signal
+import struct
 import subprocess
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+OWN_SOURCE = os.path.realpath(os.path.join(HERE, "..", "src")) + os.sep
 STATUS = re.compile(r"^#(\d+)\s+(\w+)\s+cov: (\d+) ft: (\d+) corp: (\d+)/(\S+)")
 FINAL = re.compile(r"^stat::(\w+):\s+(\d+)")
+PC_TABLE = re.compile(r"^INFO: Loaded 1 PC tables \(\d+ PCs\): \d+ \[(0x[0-9a-f]+),")
+NEW_PC = re.compile(r"^\s*NEW_PC: (0x[0-9a-f]+)")
+VERSION = re.compile(r"-\d+(\.\d+)*([-+].*)?$")
+
+
+def section_address(binary, wanted):
+    """The address an ELF64 binary gives its section `wanted` (None if it has none)."""
+    with open(binary, "rb") as elf:
+        data = elf.read()
+    if data[:5] != b"\x7fELF\x02":
+        return None
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    entry_size, count, names_index = struct.unpack_from("<HHH", data, 0x3A)
+    def header(index):
+        return struct.unpack_from("<IIQQQQ", data, shoff + index * entry_size)
+    names_offset = header(names_index)[4]
+    for index in range(count):
+        name, _, _, address, _, _ = header(index)
+        end = data.index(b"\0", names_offset + name)
+        if data[names_offset + name:end].decode() == wanted:
+            return address
+    return None
+
+
+class Sources:
+    """Names the source of each new edge libFuzzer prints: `routeguard` for a line in `src/`,
+    `std` for the standard library, a crate's name for a dependency's, `other` when unknown."""
+
+    def __init__(self, binary):
+        self.binary = binary
+        self.table = section_address(binary, "__sancov_pcs")
+        symbolizer = shutil.which("llvm-symbolizer")
+        self.process = None
+        self.offset = None
+        # Where the edges counted as `other` are, for the result: a file of routeguard's would
+        # mean the classification misses some of its edges.
+        self.unknown = set()
+        lines = section_address(binary, ".debug_line") is not None
+        if self.table is not None and lines and symbolizer:
+            self.process = subprocess.Popen(
+                [symbolizer, "--obj=" + binary, "--output-style=LLVM"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def loaded(self, runtime_table):
+        self.offset = runtime_table - self.table
+
+    def source(self, pc):
+        if self.process is None or self.offset is None:
+            return "other"
+        self.process.stdin.write(hex(pc - self.offset) + "\n")
+        self.process.stdin.flush()
+        frames = []
+        while (line := self.process.stdout.readline().rstrip("\n")):
+            frames.append(line)
+        # Innermost frame first: its file is the edge's source line.
+        path = frames[1].rsplit(":", 2)[0] if len(frames) > 1 else "??"
+        if path.startswith(OWN_SOURCE):
+            return "routeguard"
+        if "/registry/src/" in path:
+            folder = path.split("/registry/src/", 1)[1].split("/")[1]
+            return VERSION.sub("", folder)
+        if "/library/" in path or path.startswith("/rust/deps/"):
+            # The standard library's sources, and the crates it vendors (its hash table).
+            return "std"
+        self.unknown.add(path)
+        return "other"
+
+    def close(self):
+        if self.process:
+            self.process.stdin.close()
+            self.process.wait()
 
 
 def host_triple():
@@ -60,7 +140,7 @@ def lowest_group_priority():
         pass
 
 
-def run(target, window, deadline, log_dir, timeout):
+def run(target, window, deadline, log_dir, timeout, measure):
     binary = os.path.join(HERE, "target", host_triple(), "release", target)
     corpus = os.path.join(HERE, "corpus", target)
     os.makedirs(corpus, exist_ok=True)
@@ -71,13 +151,20 @@ def run(target, window, deadline, log_dir, timeout):
         "-rss_limit_mb=4096", f"-timeout={timeout}", "-print_final_stats=1",
         "-artifact_prefix=" + os.path.join(HERE, "artifacts", target + "-"),
     ]
+    sources = Sources(binary) if measure == "own" else None
+    if sources and sources.process:
+        command.append("-print_pcs=1")
+    else:
+        measure = "all"
     started = time.monotonic()
     log_path = os.path.join(log_dir, target + ".log")
     status_path = os.path.join(log_dir, target + ".status")
     next_status = 0.0
     process = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, cwd=HERE)
     stderr = process.stderr.fileno()
-    state = {"cov": 0, "ft": 0, "execs": 0, "corpus": 0, "corpus_size": "", "last_edge": 0.0}
+    state = {"cov": 0, "ft": 0, "execs": 0, "corpus": 0, "corpus_size": "", "last_edge": 0.0,
+             "inited": False, "last_own_edge": 0.0, "own_new_edges": 0, "by_source": {},
+             "sources": sources}
     final = {}
     stopped = None
     buffer = ""
@@ -102,9 +189,11 @@ def run(target, window, deadline, log_dir, timeout):
                 with open(status_path, "w") as status_file:
                     json.dump({"cpu_s": round(used), "cov": state["cov"],
                                "last_new_edge_at_cpu_s": round(state["last_edge"]),
-                               "without": round(used - state["last_edge"]),
-                               "window": window, "execs": state["execs"]}, status_file)
-            if stopped is None and state["cov"] and used - state["last_edge"] >= window:
+                               "last_new_own_edge_at_cpu_s": round(state["last_own_edge"]),
+                               "without": round(used - last_edge(state, measure)),
+                               "measure": measure, "window": window, "execs": state["execs"],
+                               "new_edges_by_source": state["by_source"]}, status_file)
+            if stopped is None and state["inited"] and used - last_edge(state, measure) >= window:
                 stopped = "plateau"
             elif stopped is None and time.time() >= deadline:
                 stopped = "deadline"
@@ -118,6 +207,8 @@ def run(target, window, deadline, log_dir, timeout):
         for line in (buffer + rest).split("\n"):
             log.write(line + "\n")
             observe(line, state, final, usage.ru_utime + usage.ru_stime)
+    if sources:
+        sources.close()
     wall = time.monotonic() - started
     cpu = usage.ru_utime + usage.ru_stime
     # Only this target's: fuzzers running side by side share the folder.
@@ -136,6 +227,11 @@ def run(target, window, deadline, log_dir, timeout):
         "cov": state["cov"],
         "ft": state["ft"],
         "last_new_edge_at_cpu_s": round(state["last_edge"]),
+        "measure": measure,
+        "own_new_edges": state["own_new_edges"] if measure == "own" else None,
+        "last_new_own_edge_at_cpu_s": round(state["last_own_edge"]) if measure == "own" else None,
+        "new_edges_by_source": state["by_source"],
+        "other_sources": sorted(sources.unknown)[:20] if sources else [],
         "corpus_files": len(files),
         "corpus_bytes": sum(os.path.getsize(os.path.join(corpus, f)) for f in files),
         "peak_rss_mb": int(final.get("peak_rss_mb", 0)),
@@ -144,12 +240,34 @@ def run(target, window, deadline, log_dir, timeout):
     }
 
 
+def last_edge(state, measure):
+    """When the last edge that counts for the plateau was found, in CPU seconds."""
+    return state["last_own_edge"] if measure == "own" else state["last_edge"]
+
+
 def observe(line, state, final, cpu_used):
+    sources = state["sources"]
+    table = PC_TABLE.match(line)
+    if table and sources:
+        sources.loaded(int(table.group(1), 16))
+    new_pc = NEW_PC.match(line)
+    if new_pc and sources:
+        # libFuzzer prints the edges it finds after its corpus is loaded, once each.
+        source = sources.source(int(new_pc.group(1), 16))
+        state["by_source"][source] = state["by_source"].get(source, 0) + 1
+        if source == "routeguard":
+            state["own_new_edges"] += 1
+            state["last_own_edge"] = cpu_used
+        return
     status = STATUS.match(line)
     if status:
-        execs, _, cov, ft, corpus, size = status.groups()
+        execs, event, cov, ft, corpus, size = status.groups()
         if int(cov) > state["cov"]:
             state["last_edge"] = cpu_used
+        if event == "INITED":
+            # The window starts once the corpus is loaded: loading it finds no new edge.
+            state["inited"] = True
+            state["last_own_edge"] = cpu_used
         state.update(execs=int(execs), cov=max(state["cov"], int(cov)), ft=int(ft),
                      corpus=int(corpus), corpus_size=size)
     stat = FINAL.match(line)
@@ -168,6 +286,9 @@ def main():
                         help="seconds of wall time one input may take (libFuzzer's -timeout); "
                              "raise it when the fuzzer gets only idle CPU")
     parser.add_argument("--logs", default="/tmp", help="folder for each target's libFuzzer log")
+    parser.add_argument("--measure", choices=["own", "all"], default="own",
+                        help="which new edges end the window: routeguard's own (the default) "
+                             "or any")
     parser.add_argument("targets", nargs="+")
     args = parser.parse_args()
     lowest_group_priority()
@@ -185,7 +306,7 @@ def main():
         deadline = min(until, time.time() + (share if args.cap is None else args.cap))
         if time.time() >= deadline:
             break
-        print(json.dumps(run(target, args.window, deadline, args.logs, args.timeout)), flush=True)
+        print(json.dumps(run(target, args.window, deadline, args.logs, args.timeout, args.measure)), flush=True)
 
 
 if __name__ == "__main__":
