@@ -115,10 +115,11 @@ const ALLOWED: &[(&str, &[&str])] = &[
 /// scaffolds' templates.
 const TOP: &[&str] = &["lint", "cli", "main", "lib", "scaffolds"];
 
-fn edges() -> BTreeMap<String, BTreeSet<String>> {
-    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let mut pending = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
-    let src = pending[0].clone();
+/// Every Rust file under `src/`: its path relative to `src/` (with `/`) and its text.
+fn source_files() -> Vec<(String, String)> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    let mut pending = vec![src.clone()];
     while let Some(dir) = pending.pop() {
         for entry in std::fs::read_dir(&dir).expect("src/ is readable").flatten() {
             let path = entry.path();
@@ -130,22 +131,29 @@ fn edges() -> BTreeMap<String, BTreeSet<String>> {
                 continue;
             }
             let relative = path.strip_prefix(&src).expect("under src/");
-            let first = relative.components().next().expect("a file");
-            let module = first
-                .as_os_str()
-                .to_string_lossy()
-                .trim_end_matches(".rs")
-                .to_string();
-            let text = std::fs::read_to_string(&path).expect("source is UTF-8");
-            for line in text.lines() {
-                let code = line.trim_start();
-                if code.starts_with("//") {
-                    continue;
-                }
-                for used in crate_paths(code) {
-                    if used != module {
-                        edges.entry(module.clone()).or_default().insert(used);
-                    }
+            let name = relative.to_string_lossy().replace('\\', "/");
+            files.push((
+                name,
+                std::fs::read_to_string(&path).expect("source is UTF-8"),
+            ));
+        }
+    }
+    files
+}
+
+fn edges() -> BTreeMap<String, BTreeSet<String>> {
+    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (name, text) in source_files() {
+        let first = name.split('/').next().expect("a file");
+        let module = first.trim_end_matches(".rs").to_string();
+        for line in text.lines() {
+            let code = line.trim_start();
+            if code.starts_with("//") {
+                continue;
+            }
+            for used in crate_paths(code) {
+                if used != module {
+                    edges.entry(module.clone()).or_default().insert(used);
                 }
             }
         }
@@ -254,31 +262,19 @@ fn grouped_imports_are_read() {
 #[test]
 fn hash_maps_come_from_collections() {
     const OWN_HASHER: &[&str] = &["collections.rs", "custom/policy.rs"];
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut against = Vec::new();
-    let mut pending = vec![src.clone()];
-    while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir).expect("src/ is readable").flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                pending.push(path);
-                continue;
-            }
-            let relative = path.strip_prefix(&src).expect("under src/");
-            let name = relative.to_string_lossy().replace('\\', "/");
-            if !name.ends_with(".rs") || OWN_HASHER.contains(&name.as_str()) {
-                continue;
-            }
-            let text = std::fs::read_to_string(&path).expect("source is UTF-8");
-            for (number, line) in text.lines().enumerate() {
-                let own_hasher = ["foldhash::", "RandomState", "ahash::", "rustc_hash::"]
-                    .iter()
-                    .any(|name| line.contains(name));
-                let std_map = line.contains("std::collections::")
-                    && (line.contains("HashMap") || line.contains("HashSet"));
-                if own_hasher || std_map {
-                    against.push(format!("src/{name}:{}: {}", number + 1, line.trim()));
-                }
+    for (name, text) in source_files() {
+        if OWN_HASHER.contains(&name.as_str()) {
+            continue;
+        }
+        for (number, line) in text.lines().enumerate() {
+            let own_hasher = ["foldhash::", "RandomState", "ahash::", "rustc_hash::"]
+                .iter()
+                .any(|name| line.contains(name));
+            let std_map = line.contains("std::collections::")
+                && (line.contains("HashMap") || line.contains("HashSet"));
+            if own_hasher || std_map {
+                against.push(format!("src/{name}:{}: {}", number + 1, line.trim()));
             }
         }
     }
