@@ -4,7 +4,7 @@
 A target has plateaued when libFuzzer has found no new coverage edge in routeguard's own code for
 WINDOW seconds of the CPU time it used: on a shared machine a fuzzer that got little CPU has not
 searched for long, however long it waited. Which code an edge is in comes from libFuzzer's
-`-print_pcs` and `llvm-symbolizer` on the target's line tables (`run.sh` builds with them): an edge
+`-print_pcs` and `llvm-symbolizer` on the target's line tables (fuzz/Cargo.toml asks for them): an edge
 whose source line is in `src/` is routeguard's; the others are in the standard library's generic
 code instantiated for routeguard's types (sorting, hash tables) or in dependencies (parsers,
 regex), which their own projects fuzz. Every new edge still counts in `cov` and is tallied by
@@ -47,23 +47,23 @@ NEW_PC = re.compile(r"^\s*NEW_PC: (0x[0-9a-f]+)")
 VERSION = re.compile(r"-\d+(\.\d+)*([-+].*)?$")
 
 
-def section_address(binary, wanted):
-    """The address an ELF64 binary gives its section `wanted` (None if it has none)."""
+def section_addresses(binary):
+    """The address an ELF64 binary gives each of its sections, by name (none if not ELF64)."""
     with open(binary, "rb") as elf:
         data = elf.read()
     if data[:5] != b"\x7fELF\x02":
-        return None
+        return {}
     shoff, = struct.unpack_from("<Q", data, 0x28)
     entry_size, count, names_index = struct.unpack_from("<HHH", data, 0x3A)
     def header(index):
         return struct.unpack_from("<IIQQQQ", data, shoff + index * entry_size)
     names_offset = header(names_index)[4]
+    addresses = {}
     for index in range(count):
         name, _, _, address, _, _ = header(index)
         end = data.index(b"\0", names_offset + name)
-        if data[names_offset + name:end].decode() == wanted:
-            return address
-    return None
+        addresses[data[names_offset + name:end].decode()] = address
+    return addresses
 
 
 class Sources:
@@ -71,16 +71,15 @@ class Sources:
     `std` for the standard library, a crate's name for a dependency's, `other` when unknown."""
 
     def __init__(self, binary):
-        self.binary = binary
-        self.table = section_address(binary, "__sancov_pcs")
+        sections = section_addresses(binary)
+        self.table = sections.get("__sancov_pcs")
         symbolizer = shutil.which("llvm-symbolizer")
         self.process = None
         self.offset = None
         # Where the edges counted as `other` are, for the result: a file of routeguard's would
         # mean the classification misses some of its edges.
         self.unknown = set()
-        lines = section_address(binary, ".debug_line") is not None
-        if self.table is not None and lines and symbolizer:
+        if self.table is not None and ".debug_line" in sections and symbolizer:
             self.process = subprocess.Popen(
                 [symbolizer, "--obj=" + binary, "--output-style=LLVM"],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)

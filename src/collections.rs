@@ -2,8 +2,8 @@
 //! resists hash flooding by hostile files; builds for fuzzing (`--cfg fuzzing`) key it with
 //! zeros instead, so that what code a run reaches depends on its input alone: with random keys,
 //! probe sequences and iteration orders change from run to run, and libFuzzer counts the code
-//! they happen to reach as new coverage. The `Fast` ones, for the hottest lookups, hash with foldhash:
-//! randomly seeded too, and seeded with a constant when fuzzing, for the same reason.
+//! they happen to reach as new coverage. The `Fast` ones, for the hottest lookups, hash with
+//! foldhash: randomly seeded too, and seeded with a constant when fuzzing, for the same reason.
 
 #[cfg(not(fuzzing))]
 pub type Hasher = std::collections::hash_map::RandomState;
