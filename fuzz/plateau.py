@@ -4,19 +4,18 @@
 A target has plateaued when libFuzzer has found no new coverage edge in routeguard's own code for
 WINDOW seconds of the CPU time it used: on a shared machine a fuzzer that got little CPU has not
 searched for long, however long it waited. Which code an edge is in comes from libFuzzer's
-`-print_pcs` and `llvm-symbolizer` on the target's line tables (fuzz/Cargo.toml asks for them): an edge
-whose source line is in `src/` is routeguard's; the others are in the standard library's generic
-code instantiated for routeguard's types (sorting, hash tables) or in dependencies (parsers,
-regex), which their own projects fuzz. Every new edge still counts in `cov` and is tallied by
-source in the result; `--measure all` stops on any edge instead. Without a symbolizer or line
-tables, every edge counts. Each run starts from the target's
-corpus with the dictionary, on one core at the lowest priority (its scheduling group's too, so
-that it takes only CPU nothing else wants), and ends at the plateau (interrupted, as Ctrl-C
-would), at the deadline, or on the first crash, timeout or out-of-memory. One JSON line
-per target goes to stdout: executions, edges and features at the end, when the last edge was
-found, wall and CPU seconds, corpus size, peak RSS and the artifacts written. While a target
-runs, `TARGET.status` beside its log says every 30 seconds how long it has gone without a new
-edge.
+`-print_pcs` and `llvm-symbolizer` on the target's line tables (fuzz/Cargo.toml asks for them): an
+edge whose source line is in `src/` is routeguard's; the others are in the standard library's
+generic code instantiated for routeguard's types (sorting, hash tables) or in dependencies (parsers,
+regex), which their own projects fuzz. Every new edge still counts in `cov` and is tallied by source
+in the result; `--measure all` stops on any edge instead. Without a symbolizer or line tables, every
+edge counts. Each run starts from the target's corpus with the dictionary, on one core at the lowest
+priority (its scheduling group's too, so that it takes only CPU nothing else wants), and ends at the
+plateau (interrupted, as Ctrl-C would), at the deadline, or on the first crash, timeout or
+out-of-memory. One JSON line per target goes to stdout: executions, edges and features at the end,
+when the last edge was found, wall and CPU seconds, corpus size, peak RSS and the artifacts written.
+While a target runs, `TARGET.status` beside its log says every 30 seconds how long it has gone
+without a new edge.
 
     fuzz/plateau.py --window 600 --until 09:50 [--cap SECONDS] TARGET...
 
@@ -305,7 +304,8 @@ def main():
         deadline = min(until, time.time() + (share if args.cap is None else args.cap))
         if time.time() >= deadline:
             break
-        print(json.dumps(run(target, args.window, deadline, args.logs, args.timeout, args.measure)), flush=True)
+        result = run(target, args.window, deadline, args.logs, args.timeout, args.measure)
+        print(json.dumps(result), flush=True)
 
 
 if __name__ == "__main__":
