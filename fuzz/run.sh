@@ -6,7 +6,7 @@ set -eu
 cd "$(dirname "$0")"
 seconds=${1:-30}
 [ $# -gt 0 ] && shift
-targets=${*:-"yaml json toml config gateways pipeline structured"}
+targets=${*:-"yaml json toml config pipeline structured kong envoy kubernetes traefik krakend apisix openapi ai spring tyk"}
 if ! cargo +nightly --version > /dev/null 2>&1; then
   echo "fuzz: no nightly toolchain; install one with \`rustup toolchain install nightly\`" >&2
   exit 0

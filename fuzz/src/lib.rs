@@ -1,5 +1,7 @@
-//! What the fuzz targets share: running the whole pipeline on one input file, and the
-//! structure-aware documents the `structured` target builds.
+//! What the fuzz targets share: running the whole pipeline on one input file, the gateways of
+//! each adapter family's target, and the structure-aware documents the `structured` target builds.
+
+pub mod families;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -84,6 +86,36 @@ pub fn lint_one(name: &str, text: &[u8], reports: Reports) {
         let mut out = Vec::new();
         let _ = (format.build)(&settings).emit(&outcome, &mut out);
     }
+}
+
+/// A gateway as its family's target feeds it: the file name its files carry, a document put
+/// before the input, and the header that makes the input a document of that gateway.
+pub struct Gateway {
+    pub name: &'static str,
+    pub before: &'static str,
+    pub header: &'static str,
+}
+
+/// The pick byte's bit that says "the document is whole, prepend nothing".
+const WHOLE: u8 = 0x80;
+
+/// Lints `data` as one gateway's file, through the whole pipeline with the reports that show a
+/// finding's place. The first byte picks the gateway of `family` (its low bits) and whether its
+/// `before` and header are prepended (high bit clear) or the rest is the gateway's whole document
+/// (high bit set, as the seeds from its fixtures are), so that each adapter sees shapes it
+/// recognises under the file name its files carry.
+pub fn lint_gateway(data: &[u8], family: &[Gateway]) {
+    let Some((&pick, body)) = data.split_first() else {
+        return;
+    };
+    let gateway = &family[usize::from(pick & !WHOLE) % family.len()];
+    let mut text = Vec::with_capacity(gateway.before.len() + gateway.header.len() + body.len());
+    if pick & WHOLE == 0 {
+        text.extend_from_slice(gateway.before.as_bytes());
+        text.extend_from_slice(gateway.header.as_bytes());
+    }
+    text.extend_from_slice(body);
+    lint_one(gateway.name, &text, Reports::Placed);
 }
 
 /// A YAML node as the structured target generates it: nesting, width, anchors, aliases and
