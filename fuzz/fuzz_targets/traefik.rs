@@ -5,4 +5,4 @@
 use libfuzzer_sys::fuzz_target;
 use routeguard_fuzz::{families, lint_gateway};
 
-fuzz_target!(|data: &[u8]| lint_gateway(data, families::TRAEFIK));
+fuzz_target!(|data: &[u8]| lint_gateway(data, &families::TRAEFIK));

@@ -96,19 +96,28 @@ pub struct Gateway {
     pub header: &'static str,
 }
 
+/// An adapter family: the adapters (by name) detection is confined to while its target runs, and
+/// the gateways its inputs are read as.
+pub struct Family {
+    pub adapters: &'static [&'static str],
+    pub gateways: &'static [Gateway],
+}
+
 /// The pick byte's bit that says "the document is whole, prepend nothing".
 const WHOLE: u8 = 0x80;
 
 /// Lints `data` as one gateway's file, through the whole pipeline with the reports that show a
-/// finding's place. The first byte picks the gateway of `family` (its low bits) and whether its
+/// finding's place, with only `family`'s adapters detecting documents. The first byte picks the
+/// gateway of `family` (its low bits) and whether its
 /// `before` and header are prepended (high bit clear) or the rest is the gateway's whole document
 /// (high bit set, as the seeds from its fixtures are), so that each adapter sees shapes it
 /// recognises under the file name its files carry.
-pub fn lint_gateway(data: &[u8], family: &[Gateway]) {
+pub fn lint_gateway(data: &[u8], family: &Family) {
+    let _ = routeguard::formats::FUZZED_ADAPTERS.set(family.adapters);
     let Some((&pick, body)) = data.split_first() else {
         return;
     };
-    let gateway = &family[usize::from(pick & !WHOLE) % family.len()];
+    let gateway = &family.gateways[usize::from(pick & !WHOLE) % family.gateways.len()];
     let mut text = Vec::with_capacity(gateway.before.len() + gateway.header.len() + body.len());
     if pick & WHOLE == 0 {
         text.extend_from_slice(gateway.before.as_bytes());
