@@ -35,29 +35,29 @@ pub const ENVOY: Family = Family {
 pub const KUBERNETES: Family = Family {
     adapters: &["istio", "gateway-api", "envoy-gateway", "linkerd", "kuma", "ingress-nginx"],
     gateways: &[
-    gateway(
-        "istio.yaml",
-        "apiVersion: networking.istio.io/v1\nkind: VirtualService\n",
-    ),
-    gateway(
-        "route.yaml",
-        "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\n",
-    ),
-    Gateway {
-        name: "envoy-gateway.yaml",
-        before: ROUTE,
-        header: "apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: BackendTrafficPolicy\nmetadata: {name: p, namespace: n}\n",
-    },
-    gateway(
-        "linkerd.yaml",
-        "apiVersion: policy.linkerd.io/v1beta3\nkind: HTTPRoute\n",
-    ),
-    gateway("kuma.yaml", "type: MeshRetry\nname: r\nmesh: default\n"),
-    gateway(
-        "ingress.yaml",
-        "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  annotations:\n    nginx.ingress.kubernetes.io/proxy-read-timeout: '5'\n",
-    ),
-],
+        gateway(
+            "istio.yaml",
+            "apiVersion: networking.istio.io/v1\nkind: VirtualService\n",
+        ),
+        gateway(
+            "route.yaml",
+            "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\n",
+        ),
+        Gateway {
+            name: "envoy-gateway.yaml",
+            before: ROUTE,
+            header: "apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: BackendTrafficPolicy\nmetadata: {name: p, namespace: n}\n",
+        },
+        gateway(
+            "linkerd.yaml",
+            "apiVersion: policy.linkerd.io/v1beta3\nkind: HTTPRoute\n",
+        ),
+        gateway("kuma.yaml", "type: MeshRetry\nname: r\nmesh: default\n"),
+        gateway(
+            "ingress.yaml",
+            "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  annotations:\n    nginx.ingress.kubernetes.io/proxy-read-timeout: '5'\n",
+        ),
+    ],
 };
 
 /// Traefik's dynamic configuration, in YAML and in TOML.
