@@ -94,8 +94,13 @@ class Sources:
         frames = []
         while (line := self.process.stdout.readline().rstrip("\n")):
             frames.append(line)
-        # Innermost frame first: its file is the edge's source line.
-        path = frames[1].rsplit(":", 2)[0] if len(frames) > 1 else "??"
+        # Innermost frame first: its file is the edge's source line. Line 0 is code with no line
+        # of its own (an inlined standard-library helper), which the line tables put in the file
+        # of the crate that compiled it, routeguard's `lib.rs` for a dependency's generic code
+        # instantiated there; the first frame outward that has a line is where it came from.
+        locations = [frame.rsplit(":", 2) for frame in frames[1::2]]
+        located = [place for place in locations if len(place) == 3 and place[1] != "0"]
+        path = (located or locations or [["??"]])[0][0]
         if path.startswith(OWN_SOURCE):
             return "routeguard"
         if "/registry/src/" in path:
