@@ -18,9 +18,15 @@ RUSTFLAGS="--cfg fuzzing -Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-
   cargo +nightly build --release --bins --target "$triple"
 ./seed.sh
 mkdir -p corpus/structured artifacts
+# Every target runs even when one fails, so that one run reports every target that fails.
+failed=""
 for target in $targets; do
   echo "== fuzz $target (${seconds}s)"
   "./target/$triple/release/$target" "corpus/$target" -dict=routeguard.dict \
     -max_total_time="$seconds" -rss_limit_mb=4096 -timeout=20 \
-    -artifact_prefix="artifacts/$target-" -print_final_stats=1
+    -artifact_prefix="artifacts/$target-" -print_final_stats=1 || failed="$failed $target"
 done
+if [ -n "$failed" ]; then
+  echo "fuzz: failed:$failed; the inputs are in fuzz/artifacts/" >&2
+  exit 1
+fi

@@ -52,7 +52,10 @@ whole ai 1 json portkey real/portkey
 whole spring 0 'yaml yml' spring-cloud-gateway real/spring-cloud-gateway
 whole tyk 0 json tyk real/tyk
 whole tyk 1 'yaml yml' tyk real/tyk
-cp corpus/yaml/* corpus/json/* corpus/pipeline/
+# One copy per folder: after the kept corpora are unpacked, `yaml` and `json` share inputs of the
+# same (content-hash) name, and one `cp` refuses to write a name twice.
+cp -R corpus/yaml/. corpus/pipeline/
+cp -R corpus/json/. corpus/pipeline/
 # The corpora earlier campaigns kept (fuzz/keep.sh), so that a campaign goes on from where the
 # last one stopped rather than from the fixtures alone.
 for kept in corpora/*.tar.xz; do

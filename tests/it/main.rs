@@ -30,6 +30,7 @@ mod format_linkerd;
 mod format_spring_cloud_gateway;
 mod format_traefik;
 mod format_tyk;
+mod fuzzing;
 mod gateways;
 mod help_per_gateway;
 mod hostile;

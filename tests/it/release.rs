@@ -80,7 +80,7 @@ fn printed_links_point_at_the_docs_of_this_version() {
 
 /// The one document of a YAML, JSON or TOML file in the repository, read with routeguard's own
 /// loader.
-fn document(path: &str) -> Node {
+pub fn document(path: &str) -> Node {
     let text = std::fs::read_to_string(repo().join(path)).unwrap();
     let syntax = match path.rsplit('.').next() {
         Some("json") => Syntax::Json,
