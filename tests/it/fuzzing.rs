@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use routeguard::source::Node;
 
 use crate::common::repo;
-use crate::release::document;
+use crate::release::{document, step_using, text_at};
 
 /// The targets the fuzz crate builds: its `[[bin]]` names.
 fn built_targets() -> BTreeSet<String> {
@@ -54,11 +54,11 @@ fn every_adapter_family_target_is_seeded_and_has_a_kept_corpus() {
 #[test]
 fn the_fuzz_workflow_runs_every_target_and_keeps_what_failed() {
     let workflow = document(".github/workflows/fuzz.yml");
-    let steps = workflow
-        .pointer(&["jobs", "fuzz", "steps"])
-        .expect("a fuzz job")
-        .items();
-    let runs: Vec<&str> = steps
+    let job = workflow.pointer(&["jobs", "fuzz"]).expect("a fuzz job");
+    let runs: Vec<&str> = job
+        .get("steps")
+        .expect("steps")
+        .items()
         .iter()
         .filter_map(|step| step.get("run").and_then(Node::as_str))
         .collect();
@@ -72,17 +72,7 @@ fn the_fuzz_workflow_runs_every_target_and_keeps_what_failed() {
             .any(|run| run.contains("rustup toolchain install nightly")),
         "{runs:?}"
     );
-    let upload = steps
-        .iter()
-        .find(|step| {
-            step.get("uses")
-                .and_then(Node::as_str)
-                .is_some_and(|uses| uses.starts_with("actions/upload-artifact@"))
-        })
-        .expect("a step uploads the failing inputs");
-    assert_eq!(upload.get("if").and_then(Node::as_str), Some("failure()"));
-    assert_eq!(
-        upload.pointer(&["with", "path"]).and_then(Node::as_str),
-        Some("fuzz/artifacts/")
-    );
+    let upload = step_using(job, "actions/upload-artifact");
+    assert_eq!(text_at(upload, &["if"]), "failure()");
+    assert_eq!(text_at(upload, &["with", "path"]), "fuzz/artifacts/");
 }

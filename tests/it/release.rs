@@ -92,7 +92,7 @@ pub fn document(path: &str) -> Node {
     loaded.documents.into_iter().next().expect("one document")
 }
 
-fn text_at<'a>(node: &'a Node, path: &[&str]) -> &'a str {
+pub fn text_at<'a>(node: &'a Node, path: &[&str]) -> &'a str {
     node.pointer(path)
         .and_then(Node::scalar_text)
         .unwrap_or_else(|| panic!("no scalar at {path:?}"))
@@ -120,7 +120,7 @@ pub fn release_targets() -> Vec<(String, String)> {
 }
 
 /// The step of a job that uses `action` (an `owner/name@ref` without the ref).
-fn step_using<'a>(job: &'a Node, action: &str) -> &'a Node {
+pub fn step_using<'a>(job: &'a Node, action: &str) -> &'a Node {
     job.get("steps")
         .expect("steps")
         .items()
